@@ -1,0 +1,55 @@
+/* cli.h: the command-line layer shared by every `oilcast COMMAND`: the command table, the options
+ * every command accepts (--data-dir, --quiet, --verbose, --log-format, --help), exit codes and
+ * usage errors. Commands parse their own options with getopt_long and call library functions; they
+ * must not contain pipeline logic of their own (tests call the library, not the CLI). */
+#ifndef OC_CLI_H
+#define OC_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+enum { OC_EXIT_OK = 0, OC_EXIT_RUNTIME = 1, OC_EXIT_USAGE = 2 };
+
+typedef struct oc_cli {
+  const char *data_dir; /* --data-dir, else $OILCAST_DATA_DIR, else ./oilcast-data */
+  const char *argv0;
+} oc_cli;
+
+typedef struct oc_command {
+  const char *name;
+  const char *summary; /* one line, for `oilcast --help` */
+  const char *usage;   /* full text for `oilcast COMMAND --help` */
+  int (*run)(oc_cli *cli, int argc, char **argv); /* argv[0] is the command name */
+} oc_command;
+
+/* Every command's getopt_long table ends with these (they use values >= OC_OPT_COMMON_BASE). */
+enum { OC_OPT_COMMON_BASE = 0x1000, OC_OPT_DATA_DIR, OC_OPT_QUIET, OC_OPT_VERBOSE, OC_OPT_LOG_FORMAT, OC_OPT_HELP };
+#define OC_CLI_COMMON_OPTIONS                                                                      \
+  {"data-dir", required_argument, NULL, OC_OPT_DATA_DIR}, {"quiet", no_argument, NULL, OC_OPT_QUIET}, \
+      {"verbose", no_argument, NULL, OC_OPT_VERBOSE},                                               \
+      {"log-format", required_argument, NULL, OC_OPT_LOG_FORMAT}, {"help", no_argument, NULL, OC_OPT_HELP}
+#define OC_CLI_COMMON_USAGE                                                                        \
+  "Common options:\n"                                                                              \
+  "  --data-dir DIR       data directory (default: $OILCAST_DATA_DIR, else ./oilcast-data)\n"      \
+  "  --quiet | --verbose  less or more logging on stderr\n"                                         \
+  "  --log-format F       text (default) or json (one JSON object per line)\n"                      \
+  "  --help               this text\n"
+
+/* Handles a common option returned by getopt_long. Returns 1 if handled, 0 if opt is not common,
+ * and for --help prints the command usage and returns -1 with *exit_code = 0; for a bad value
+ * returns -1 with *exit_code = OC_EXIT_USAGE. */
+int oc_cli_common_option(oc_cli *cli, const oc_command *cmd, int opt, const char *arg, int *exit_code);
+
+/* Prints "oilcast CMD: message" and a hint to run --help on stderr; returns OC_EXIT_USAGE. */
+int oc_cli_usage_error(const oc_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "oilcast: error: message" on stderr; returns OC_EXIT_RUNTIME. */
+int oc_cli_runtime_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parses the whole of text as a number; -1 on failure. */
+int oc_cli_parse_int(const char *text, long min, long max, long *out);
+int oc_cli_parse_double(const char *text, double *out);
+
+extern const oc_command *const oc_commands[];
+int oc_cli_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,26 @@
+/* fsutil.h: filesystem helpers with clear errors. Durable writes go through oc_write_file_atomic
+ * (temporary file, fsync, rename, fsync of the directory) so a crash never leaves a half-written
+ * artifact under its final name. Must not be used to write into the store database. */
+#ifndef OC_FSUTIL_H
+#define OC_FSUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/error.h"
+
+/* mkdir -p with mode 0755. */
+int oc_mkdir_p(const char *path, oc_error *err);
+bool oc_path_exists(const char *path);
+bool oc_is_dir(const char *path);
+/* Reads a whole file; *data is NUL-terminated (not counted in *len) and freed by the caller. */
+int oc_read_file(const char *path, char **data, size_t *len, oc_error *err);
+int oc_write_file_atomic(const char *path, const void *data, size_t len, oc_error *err);
+/* Copies src to dst atomically (dst appears complete or not at all). */
+int oc_copy_file_atomic(const char *src, const char *dst, oc_error *err);
+/* Joins a and b with exactly one '/', into a malloc'd string. */
+char *oc_path_join(const char *a, const char *b);
+/* Extension of the last path component without the dot ("" when none). Points into path. */
+const char *oc_path_extension(const char *path);
+
+#endif

@@ -1,0 +1,70 @@
+/* testutil.c: see testutil.h. */
+#include "testutil.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <math.h>
+
+#include "core/buf.h"
+#include "core/fsutil.h"
+
+static const char *data_dir(void) {
+  const char *dir = getenv("OILCAST_TEST_DATA");
+  return dir && *dir ? dir : "../shared/data";
+}
+
+const char *oc_test_data_dir_or_skip(void) {
+  const char *dir = data_dir();
+  char *probe = oc_path_join(dir, "wti-daily.csv");
+  int present = access(probe, R_OK) == 0;
+  free(probe);
+  if (present) return dir;
+  const char *ci = getenv("CI");
+  if (ci && strcmp(ci, "true") == 0) {
+    fprintf(stderr, "test data not found at %s (OILCAST_TEST_DATA) and CI=true: failing\n", dir);
+    exit(1);
+  }
+  fprintf(stderr, "test data not found at %s (set OILCAST_TEST_DATA): skipped\n", dir);
+  exit(77);
+}
+
+char *oc_test_data_path(const char *name) { return oc_path_join(oc_test_data_dir_or_skip(), name); }
+
+char *oc_test_tmpdir(const char *tag) {
+  const char *base = getenv("TMPDIR");
+  oc_buf path = {0};
+  oc_buf_printf(&path, "%s/oilcast-test-%s-XXXXXX", base && *base ? base : "/tmp", tag);
+  if (!mkdtemp(path.data)) {
+    perror("mkdtemp");
+    abort();
+  }
+  return oc_buf_steal(&path);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+void oc_test_rmtree(const char *path) { nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
+
+char *oc_test_write_file(const char *dir, const char *name, const char *text) {
+  char *path = oc_path_join(dir, name);
+  FILE *f = fopen(path, "wb");
+  if (!f) {
+    perror(path);
+    abort();
+  }
+  fputs(text, f);
+  fclose(f);
+  return path;
+}
+
+int oc_test_close(double a, double b, double tol) {
+  if (isnan(a) || isnan(b)) return isnan(a) && isnan(b);
+  double scale = fmax(1.0, fmax(fabs(a), fabs(b)));
+  return fabs(a - b) <= tol * scale;
+}

@@ -1,0 +1,26 @@
+/* testutil.h: helpers shared by the cmocka unit tests: locating the shared real data (skip or fail
+ * per the CI rule), scratch directories, and float comparisons. Test code only. */
+#ifndef OC_TESTUTIL_H
+#define OC_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+/* cmocka needs the headers above first. */
+#include <cmocka.h>
+
+/* Directory holding the shared EIA data ($OILCAST_TEST_DATA, default ../shared/data). When it is
+ * absent the whole test program exits 77 (ctest reports "skipped"), or fails when CI=true. */
+const char *oc_test_data_dir_or_skip(void);
+/* Full path of a file in that directory (malloc'd). */
+char *oc_test_data_path(const char *name);
+/* A fresh empty directory under $TMPDIR (malloc'd); removed by oc_test_rmtree. */
+char *oc_test_tmpdir(const char *tag);
+void oc_test_rmtree(const char *path);
+/* Writes text to dir/name and returns the full path (malloc'd). */
+char *oc_test_write_file(const char *dir, const char *name, const char *text);
+/* |a-b| <= tol * max(1, |a|, |b|). */
+int oc_test_close(double a, double b, double tol);
+
+#endif
