@@ -1,0 +1,160 @@
+/* store.h: the one interface to persistence. Callers hold an `oc_store *` and call the inline
+ * oc_store_xxx() wrappers below; a backend fills a `struct oc_store_ops` table of function pointers
+ * and embeds `struct oc_store` as the first member of its own connection struct (the way Redis'
+ * connection.h does it). oc_store_open() picks the backend from a URI:
+ *   sqlite:/path/oilcast.db    (store_sqlite*.c; the only backend today)
+ *   postgresql://...           (room for a later backend: callers need no change)
+ * Nothing outside src/store/store_sqlite*.c may mention SQLite types or SQL text.
+ *
+ * Rules every op follows:
+ * - returns 0 on success, -1 with a complete message in *err on failure;
+ * - is atomic on its own (a failed op leaves nothing behind), and joins the caller's transaction
+ *   when one is open (oc_store_begin .. oc_store_commit / oc_store_rollback);
+ * - one oc_store is one connection: use it from one thread at a time (open one per thread; the
+ *   SQLite backend runs in WAL mode so readers never block the writer).
+ * How to add a table and an op: docs/ARCHITECTURE.md, "Adding to the store". */
+#ifndef OC_STORE_H
+#define OC_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/date.h"
+#include "core/error.h"
+#include "core/frame.h"
+
+typedef struct oc_store oc_store;
+
+/* Longest series name (bytes, without NUL). Names are [A-Za-z0-9_.-]+ so they fit URLs and paths. */
+#define OC_SERIES_NAME_MAX 64
+
+/* A series as `series list` shows it. count/first/last describe its stored observations
+ * (first/last = OC_DATE_INVALID when it has none). Strings owned by the struct. */
+typedef struct oc_series_info {
+  int64_t id;
+  char *name;
+  char *unit;   /* e.g. "USD/bbl"; may be "" */
+  char *source; /* e.g. "historical", "simulated"; may be "" */
+  int64_t count;
+  oc_date first, last;
+} oc_series_info;
+
+/* One observation to store. Batches may mix series. */
+typedef struct oc_observation {
+  int64_t series_id;
+  oc_date date;
+  double value; /* finite */
+} oc_observation;
+
+/* What an upsert did, accumulated across calls (the caller zeroes it). An observation whose stored
+ * value is bit-identical is unchanged: neither inserted nor updated. */
+typedef struct oc_upsert_counts {
+  int64_t inserted, updated, unchanged;
+} oc_upsert_counts;
+
+/* One import, as recorded in the ingest-run log (lineage). Times are Unix seconds (UTC). */
+typedef struct oc_ingest_run {
+  int64_t id;              /* set by oc_store_ingest_run_record */
+  const char *source_kind; /* "historical", "simulated", "market", ... */
+  const char *path;        /* file as given by the user */
+  const char *raw_path;    /* lineage copy under DIR/raw/, or "" */
+  const char *sha256;      /* hex digest of the file */
+  const char *status;      /* "ok" or "rejected" */
+  int64_t rows_read, rows_inserted, rows_updated, rows_unchanged, rows_rejected, rows_missing;
+  int64_t negative_values;
+  int64_t started_at, finished_at;
+} oc_ingest_run;
+
+typedef struct oc_store_ops {
+  const char *backend; /* "sqlite" */
+  void (*close)(oc_store *store);
+
+  /* Explicit transaction; ops called in between commit or roll back together. No nesting. */
+  int (*begin)(oc_store *store, oc_error *err);
+  int (*commit)(oc_store *store, oc_error *err);
+  int (*rollback)(oc_store *store, oc_error *err);
+
+  /* Highest applied migration. */
+  int (*schema_version)(oc_store *store, int *version, oc_error *err);
+
+  /* Finds the series by name or creates it (unit/source used only on creation); sets *id. */
+  int (*series_ensure)(oc_store *store, const char *name, const char *unit, const char *source, int64_t *id,
+                       oc_error *err);
+  /* *found = false (and 0 returned) when there is no such series; otherwise fills *info. */
+  int (*series_get)(oc_store *store, const char *name, oc_series_info *info, bool *found, oc_error *err);
+  /* Every series ordered by name; free with oc_series_info_list_free. */
+  int (*series_list)(oc_store *store, oc_series_info **list, size_t *n, oc_error *err);
+
+  /* Inserts new (series, date) pairs, updates changed values, leaves identical ones alone; source and
+   * ingested_at (Unix seconds) are stamped on inserted and updated rows. Adds to *counts. */
+  int (*observations_upsert)(oc_store *store, const oc_observation *obs, size_t n, const char *source,
+                             int64_t ingested_at, oc_upsert_counts *counts, oc_error *err);
+  /* The series' observations with from <= date <= to, ascending; from/to may be OC_DATE_INVALID for
+   * "unbounded". An unknown series is an error naming it. Free *out with oc_series_free. */
+  int (*series_load)(oc_store *store, const char *name, oc_date from, oc_date to, oc_series *out,
+                     oc_error *err);
+  /* Total number of stored observations (all series). */
+  int (*observations_count)(oc_store *store, int64_t *count, oc_error *err);
+
+  /* Appends to the ingest-run log and sets run->id. */
+  int (*ingest_run_record)(oc_store *store, oc_ingest_run *run, oc_error *err);
+} oc_store_ops;
+
+struct oc_store {
+  const oc_store_ops *ops;
+  char *uri; /* as opened */
+};
+
+/* Opens the store named by uri, creating it if needed and applying pending schema migrations in one
+ * transaction. Accepts "sqlite:PATH" (PATH relative to the working directory) or a bare path ending in
+ * .db. Returns NULL with *err set on failure (unknown scheme, unreadable file, schema from a newer
+ * oilcast, failed migration). */
+oc_store *oc_store_open(const char *uri, oc_error *err);
+/* Closes the connection (rolling back an open transaction) and frees store. NULL is fine. */
+void oc_store_close(oc_store *store);
+
+/* The schema version this build migrates to (what a fresh store reports). */
+int oc_store_latest_schema_version(const char *backend);
+
+/* Series names: 1..OC_SERIES_NAME_MAX bytes of [A-Za-z0-9_.-]. -1 and a reason otherwise. */
+int oc_series_name_check(const char *name, size_t len, const char **reason);
+
+void oc_series_info_free(oc_series_info *info);
+void oc_series_info_list_free(oc_series_info *list, size_t n);
+
+/* Wrappers: what callers use. */
+static inline int oc_store_begin(oc_store *s, oc_error *err) { return s->ops->begin(s, err); }
+static inline int oc_store_commit(oc_store *s, oc_error *err) { return s->ops->commit(s, err); }
+static inline int oc_store_rollback(oc_store *s, oc_error *err) { return s->ops->rollback(s, err); }
+static inline int oc_store_schema_version(oc_store *s, int *version, oc_error *err) {
+  return s->ops->schema_version(s, version, err);
+}
+static inline int oc_store_series_ensure(oc_store *s, const char *name, const char *unit, const char *source,
+                                         int64_t *id, oc_error *err) {
+  return s->ops->series_ensure(s, name, unit, source, id, err);
+}
+static inline int oc_store_series_get(oc_store *s, const char *name, oc_series_info *info, bool *found,
+                                      oc_error *err) {
+  return s->ops->series_get(s, name, info, found, err);
+}
+static inline int oc_store_series_list(oc_store *s, oc_series_info **list, size_t *n, oc_error *err) {
+  return s->ops->series_list(s, list, n, err);
+}
+static inline int oc_store_observations_upsert(oc_store *s, const oc_observation *obs, size_t n,
+                                               const char *source, int64_t ingested_at,
+                                               oc_upsert_counts *counts, oc_error *err) {
+  return s->ops->observations_upsert(s, obs, n, source, ingested_at, counts, err);
+}
+static inline int oc_store_series_load(oc_store *s, const char *name, oc_date from, oc_date to, oc_series *out,
+                                       oc_error *err) {
+  return s->ops->series_load(s, name, from, to, out, err);
+}
+static inline int oc_store_observations_count(oc_store *s, int64_t *count, oc_error *err) {
+  return s->ops->observations_count(s, count, err);
+}
+static inline int oc_store_ingest_run_record(oc_store *s, oc_ingest_run *run, oc_error *err) {
+  return s->ops->ingest_run_record(s, run, err);
+}
+
+#endif

@@ -1,0 +1,509 @@
+/* store_sqlite.c: the SQLite backend of store.h: connection setup (WAL, foreign keys, busy timeout),
+ * forward-only schema migrations, transactions, and the series/observations/ingest-run ops. The
+ * only place (with store_sqlite_*.c) that holds SQL text or SQLite types; it must not print, and it
+ * must not know about files other than its database. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "store/store_sqlite.h"
+#include "store/store_sqlite_internal.h"
+
+/* Forward-only migrations, applied in order, each in the open transaction and recorded in
+ * schema_migrations. Never edit an entry that has shipped: append a new version instead. */
+typedef struct sqlite_migration {
+  int version;
+  const char *summary;
+  const char *sql;
+} sqlite_migration;
+
+static const sqlite_migration migrations[] = {
+    {1, "series and observations",
+     "CREATE TABLE series (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  name TEXT NOT NULL UNIQUE,\n"
+     "  unit TEXT NOT NULL DEFAULT '',\n"
+     "  source TEXT NOT NULL DEFAULT '',\n"
+     "  created_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE TABLE observations (\n"
+     "  series_id INTEGER NOT NULL REFERENCES series(id) ON DELETE CASCADE,\n"
+     "  date TEXT NOT NULL CHECK (length(date) = 10),\n"
+     "  value REAL NOT NULL,\n"
+     "  source TEXT NOT NULL DEFAULT '',\n"
+     "  ingested_at INTEGER NOT NULL,\n"
+     "  PRIMARY KEY (series_id, date)\n"
+     ") WITHOUT ROWID;\n"},
+    {2, "ingest runs (lineage of every import)",
+     "CREATE TABLE ingest_runs (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  source_kind TEXT NOT NULL,\n"
+     "  path TEXT NOT NULL,\n"
+     "  raw_path TEXT NOT NULL DEFAULT '',\n"
+     "  sha256 TEXT NOT NULL,\n"
+     "  status TEXT NOT NULL,\n"
+     "  rows_read INTEGER NOT NULL,\n"
+     "  rows_inserted INTEGER NOT NULL,\n"
+     "  rows_updated INTEGER NOT NULL,\n"
+     "  rows_unchanged INTEGER NOT NULL,\n"
+     "  rows_rejected INTEGER NOT NULL,\n"
+     "  rows_missing INTEGER NOT NULL,\n"
+     "  negative_values INTEGER NOT NULL,\n"
+     "  started_at INTEGER NOT NULL,\n"
+     "  finished_at INTEGER NOT NULL\n"
+     ");\n"},
+};
+#define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
+
+int oc_store_sqlite_latest_version(void) { return migrations[N_MIGRATIONS - 1].version; }
+
+/* ---- helpers shared by store_sqlite*.c ---------------------------------------------------- */
+
+int oc_sqlite_fail(oc_sqlite_store *s, oc_error *err, const char *what) {
+  return oc_error_set(err, "store %s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+int oc_sqlite_exec(oc_sqlite_store *s, const char *sql, oc_error *err) {
+  char *msg = NULL;
+  if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    oc_error_set(err, "store %s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+    sqlite3_free(msg);
+    return -1;
+  }
+  return 0;
+}
+
+sqlite3_stmt *oc_sqlite_stmt(oc_sqlite_store *s, const char *sql, oc_error *err) {
+  for (size_t i = 0; i < s->nstmts; i++) {
+    if (s->stmts[i].sql == sql) {
+      sqlite3_stmt *st = s->stmts[i].stmt;
+      sqlite3_reset(st);
+      sqlite3_clear_bindings(st);
+      return st;
+    }
+  }
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+    oc_sqlite_fail(s, err, "preparing a statement");
+    return NULL;
+  }
+  oc_xgrow((void **)&s->stmts, &s->stmts_cap, s->nstmts + 1, sizeof *s->stmts);
+  s->stmts[s->nstmts++] = (oc_sqlite_cached_stmt){sql, st};
+  return st;
+}
+
+int oc_sqlite_op_begin(oc_sqlite_store *s, oc_error *err) {
+  return oc_sqlite_exec(s, s->in_transaction ? "SAVEPOINT oc_op" : "BEGIN IMMEDIATE", err);
+}
+
+int oc_sqlite_op_end(oc_sqlite_store *s, bool ok, oc_error *err) {
+  if (s->in_transaction) {
+    if (ok) return oc_sqlite_exec(s, "RELEASE oc_op", err);
+    oc_error ignored;
+    oc_sqlite_exec(s, "ROLLBACK TO oc_op; RELEASE oc_op", &ignored);
+    return -1;
+  }
+  if (ok) {
+    if (oc_sqlite_exec(s, "COMMIT", err) == 0) return 0;
+  }
+  if (!sqlite3_get_autocommit(s->db)) {
+    oc_error ignored;
+    oc_sqlite_exec(s, "ROLLBACK", &ignored);
+  }
+  return -1;
+}
+
+int oc_sqlite_bind_date(sqlite3_stmt *stmt, int index, oc_date date) {
+  char text[OC_DATE_STRLEN];
+  oc_date_format(date, text);
+  return sqlite3_bind_text(stmt, index, text, 10, SQLITE_TRANSIENT);
+}
+
+oc_date oc_sqlite_column_date(sqlite3_stmt *stmt, int index) {
+  const char *text = (const char *)sqlite3_column_text(stmt, index);
+  oc_date d;
+  if (!text || oc_date_parse(text, (size_t)sqlite3_column_bytes(stmt, index), &d, NULL) != 0)
+    return OC_DATE_INVALID;
+  return d;
+}
+
+char *oc_sqlite_column_strdup(sqlite3_stmt *stmt, int index) {
+  const char *text = (const char *)sqlite3_column_text(stmt, index);
+  return oc_xstrdup(text ? text : "");
+}
+
+/* ---- connection and transactions ------------------------------------------------------------ */
+
+static void sqlite_close(oc_store *store) {
+  oc_sqlite_store *s = oc_sqlite_of(store);
+  for (size_t i = 0; i < s->nstmts; i++) sqlite3_finalize(s->stmts[i].stmt);
+  free(s->stmts);
+  if (s->db && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  sqlite3_close_v2(s->db);
+  free(s->path);
+  free(s);
+}
+
+static int sqlite_begin(oc_store *store, oc_error *err) {
+  oc_sqlite_store *s = oc_sqlite_of(store);
+  if (s->in_transaction) return oc_error_set(err, "store %s: a transaction is already open", s->path);
+  if (oc_sqlite_exec(s, "BEGIN IMMEDIATE", err) != 0) return -1;
+  s->in_transaction = true;
+  return 0;
+}
+
+static int sqlite_commit(oc_store *store, oc_error *err) {
+  oc_sqlite_store *s = oc_sqlite_of(store);
+  if (!s->in_transaction) return oc_error_set(err, "store %s: commit without an open transaction", s->path);
+  if (oc_sqlite_exec(s, "COMMIT", err) != 0) {
+    oc_error ignored;
+    if (!sqlite3_get_autocommit(s->db)) oc_sqlite_exec(s, "ROLLBACK", &ignored);
+    s->in_transaction = false;
+    return -1;
+  }
+  s->in_transaction = false;
+  return 0;
+}
+
+static int sqlite_rollback(oc_store *store, oc_error *err) {
+  oc_sqlite_store *s = oc_sqlite_of(store);
+  if (!s->in_transaction) return oc_error_set(err, "store %s: rollback without an open transaction", s->path);
+  s->in_transaction = false;
+  if (sqlite3_get_autocommit(s->db)) return 0; /* SQLite already rolled back (e.g. after SQLITE_FULL) */
+  return oc_sqlite_exec(s, "ROLLBACK", err);
+}
+
+static int read_schema_version(oc_sqlite_store *s, int *version, oc_error *err) {
+  static const char sql[] = "SELECT coalesce(max(version), 0) FROM schema_migrations";
+  sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);
+  if (!st) return -1;
+  if (sqlite3_step(st) != SQLITE_ROW) return oc_sqlite_fail(s, err, "reading the schema version");
+  *version = sqlite3_column_int(st, 0);
+  sqlite3_reset(st);
+  return 0;
+}
+
+static int sqlite_schema_version(oc_store *store, int *version, oc_error *err) {
+  return read_schema_version(oc_sqlite_of(store), version, err);
+}
+
+/* Version without taking a lock; 0 when the store is new (no schema_migrations table yet). */
+static int peek_schema_version(oc_sqlite_store *s, int *version, oc_error *err) {
+  static const char sql[] = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
+  sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);
+  if (!st) return -1;
+  if (sqlite3_step(st) != SQLITE_ROW) return oc_sqlite_fail(s, err, "reading the schema");
+  bool exists = sqlite3_column_int(st, 0) > 0;
+  sqlite3_reset(st);
+  *version = 0;
+  return exists ? read_schema_version(s, version, err) : 0;
+}
+
+static int migrate(oc_sqlite_store *s, oc_error *err) {
+  int version = 0;
+  /* The common case (up to date) must not wait for the write lock a running import holds. */
+  if (peek_schema_version(s, &version, err) != 0) return -1;
+  if (version == oc_store_sqlite_latest_version()) return 0;
+  if (oc_sqlite_exec(s, "BEGIN IMMEDIATE", err) != 0) return -1;
+  if (oc_sqlite_exec(s,
+                     "CREATE TABLE IF NOT EXISTS schema_migrations (\n"
+                     "  version INTEGER PRIMARY KEY,\n"
+                     "  summary TEXT NOT NULL,\n"
+                     "  applied_at INTEGER NOT NULL\n"
+                     ")",
+                     err) != 0 ||
+      read_schema_version(s, &version, err) != 0)
+    goto fail;
+  if (version > oc_store_sqlite_latest_version()) {
+    oc_error_set(err,
+                 "store %s has schema version %d but this oilcast knows versions up to %d: use a newer "
+                 "oilcast",
+                 s->path, version, oc_store_sqlite_latest_version());
+    goto fail;
+  }
+  for (size_t i = 0; i < N_MIGRATIONS; i++) {
+    const sqlite_migration *m = &migrations[i];
+    if (m->version <= version) continue;
+    if (oc_sqlite_exec(s, m->sql, err) != 0) {
+      oc_error_prefix(err, "migration %d (%s) failed, schema left at version %d: ", m->version, m->summary,
+                      version);
+      goto fail;
+    }
+    static const char record[] = "INSERT INTO schema_migrations(version, summary, applied_at) VALUES (?1, ?2, ?3)";
+    sqlite3_stmt *st = oc_sqlite_stmt(s, record, err);
+    if (!st) goto fail;
+    sqlite3_bind_int(st, 1, m->version);
+    sqlite3_bind_text(st, 2, m->summary, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+    if (sqlite3_step(st) != SQLITE_DONE) {
+      oc_sqlite_fail(s, err, "recording a migration");
+      goto fail;
+    }
+    sqlite3_reset(st);
+  }
+  return oc_sqlite_exec(s, "COMMIT", err) == 0 ? 0 : (sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL), -1);
+fail:
+  sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  return -1;
+}
+
+/* ---- series ------------------------------------------------------------------------------------ */
+
+static int sqlite_series_ensure(oc_store *store, const char *name, const char *unit, const char *source, int64_t *id,
+                                oc_error *err) {
+  oc_sqlite_store *s = oc_sqlite_of(store);
+  const char *reason;
+  if (oc_series_name_check(name, strlen(name), &reason) != 0)
+    return oc_error_set(err, "invalid series name '%s': %s", name, reason);
+  static const char insert[] =
+      "INSERT INTO series(name, unit, source, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(name) DO NOTHING";
+  static const char select[] = "SELECT id FROM series WHERE name = ?1";
+  if (oc_sqlite_op_begin(s, err) != 0) return -1;
+  bool ok = false;
+  sqlite3_stmt *st = oc_sqlite_stmt(s, insert, err);
+  if (st) {
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, unit ? unit : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, source ? source : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
+    if (sqlite3_step(st) != SQLITE_DONE) {
+      oc_sqlite_fail(s, err, "creating a series");
+    } else if ((st = oc_sqlite_stmt(s, select, err))) {
+      sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+      if (sqlite3_step(st) == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        ok = true;
+      } else {
+        oc_sqlite_fail(s, err, "looking up a series");
+      }
+      sqlite3_reset(st);
+    }
+  }
+  return oc_sqlite_op_end(s, ok, err);
+}
+
+#define SERIES_INFO_COLUMNS                                                                            \
+  "SELECT s.id, s.name, s.unit, s.source,"                                                             \
+  " (SELECT count(*) FROM observations o WHERE o.series_id = s.id),"                                   \
+  " (SELECT min(date) FROM observations o WHERE o.series_id = s.id),"                                  \
+  " (SELECT max(date) FROM observations o WHERE o.series_id = s.id) FROM series s"
+
+static void read_series_info(sqlite3_stmt *st, oc_series_info *info) {
+  info->id = sqlite3_column_int64(st, 0);
+  info->name = oc_sqlite_column_strdup(st, 1);
+  info->unit = oc_sqlite_column_strdup(st, 2);
+  info->source = oc_sqlite_column_strdup(st, 3);
+  info->count = sqlite3_column_int64(st, 4);
+  info->first = oc_sqlite_column_date(st, 5);
+  info->last = oc_sqlite_column_date(st, 6);
+}
+
+static int sqlite_series_get(oc_store *store, const char *name, oc_series_info *info, bool *found, oc_error *err) {
+  oc_sqlite_store *s = oc_sqlite_of(store);
+  static const char sql[] = SERIES_INFO_COLUMNS " WHERE s.name = ?1";
+  sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);
+  if (!st) return -1;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  *found = rc == SQLITE_ROW;
+  if (rc == SQLITE_ROW) read_series_info(st, info);
+  sqlite3_reset(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return oc_sqlite_fail(s, err, "reading a series");
+  return 0;
+}
+
+static int sqlite_series_list(oc_store *store, oc_series_info **list, size_t *n, oc_error *err) {
+  oc_sqlite_store *s = oc_sqlite_of(store);
+  static const char sql[] = SERIES_INFO_COLUMNS " ORDER BY s.name";
+  sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);
+  if (!st) return -1;
+  oc_series_info *out = NULL;
+  size_t count = 0, cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    oc_xgrow((void **)&out, &cap, count + 1, sizeof *out);
+    read_series_info(st, &out[count++]);
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) {
+    oc_series_info_list_free(out, count);
+    return oc_sqlite_fail(s, err, "listing series");
+  }
+  *list = out;
+  *n = count;
+  return 0;
+}
+
+/* ---- observations ------------------------------------------------------------------------------ */
+
+static int sqlite_observations_upsert(oc_store *store, const oc_observation *obs, size_t n, const char *source,
+                                      int64_t ingested_at, oc_upsert_counts *counts, oc_error *err) {
+  oc_sqlite_store *s = oc_sqlite_of(store);
+  /* Insert first (the common case on a first import: one statement per row); a conflict means the
+   * date exists, and the update only touches the row when the value differs. */
+  static const char insert[] =
+      "INSERT INTO observations(series_id, date, value, source, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+      "ON CONFLICT(series_id, date) DO NOTHING";
+  static const char update[] =
+      "UPDATE observations SET value = ?3, source = ?4, ingested_at = ?5 "
+      "WHERE series_id = ?1 AND date = ?2 AND value IS NOT ?3";
+  if (oc_sqlite_op_begin(s, err) != 0) return -1;
+  sqlite3_stmt *ins = oc_sqlite_stmt(s, insert, err);
+  sqlite3_stmt *upd = ins ? oc_sqlite_stmt(s, update, err) : NULL;
+  if (!upd) return oc_sqlite_op_end(s, false, err);
+  oc_upsert_counts local = {0};
+  size_t source_len = strlen(source);
+  for (size_t i = 0; i < n; i++) {
+    char date[OC_DATE_STRLEN];
+    oc_date_format(obs[i].date, date);
+    sqlite3_stmt *st = ins;
+    for (int pass = 0; pass < 2; pass++, st = upd) {
+      sqlite3_bind_int64(st, 1, obs[i].series_id);
+      sqlite3_bind_text(st, 2, date, 10, SQLITE_STATIC);
+      sqlite3_bind_double(st, 3, obs[i].value);
+      sqlite3_bind_text(st, 4, source, (int)source_len, SQLITE_STATIC);
+      sqlite3_bind_int64(st, 5, ingested_at);
+      int rc = sqlite3_step(st);
+      sqlite3_reset(st);
+      if (rc != SQLITE_DONE) {
+        oc_sqlite_fail(s, err, pass == 0 ? "inserting an observation" : "updating an observation");
+        return oc_sqlite_op_end(s, false, err);
+      }
+      if (sqlite3_changes(s->db) == 1) {
+        if (pass == 0) local.inserted++;
+        else local.updated++;
+        break;
+      }
+      if (pass == 1) local.unchanged++;
+    }
+  }
+  if (oc_sqlite_op_end(s, true, err) != 0) return -1;
+  counts->inserted += local.inserted;
+  counts->updated += local.updated;
+  counts->unchanged += local.unchanged;
+  return 0;
+}
+
+static int sqlite_series_load(oc_store *store, const char *name, oc_date from, oc_date to, oc_series *out,
+                              oc_error *err) {
+  oc_sqlite_store *s = oc_sqlite_of(store);
+  static const char sql[] =
+      "SELECT o.date, o.value FROM observations o JOIN series s ON s.id = o.series_id "
+      "WHERE s.name = ?1 AND o.date >= ?2 AND o.date <= ?3 ORDER BY o.date";
+  oc_series_info info;
+  bool found;
+  if (sqlite_series_get(store, name, &info, &found, err) != 0) return -1;
+  if (!found) return oc_error_set(err, "no series named '%s' in the store (see: oilcast series list)", name);
+  oc_series_info_free(&info);
+  sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);
+  if (!st) return -1;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  oc_sqlite_bind_date(st, 2, from == OC_DATE_INVALID ? oc_date_from_ymd(1, 1, 1) : from);
+  oc_sqlite_bind_date(st, 3, to == OC_DATE_INVALID ? oc_date_from_ymd(9999, 12, 31) : to);
+  oc_series_init(out, name, 0);
+  size_t cap_dates = 0, cap_values = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    oc_xgrow((void **)&out->dates, &cap_dates, out->n + 1, sizeof *out->dates);
+    oc_xgrow((void **)&out->values, &cap_values, out->n + 1, sizeof *out->values);
+    out->dates[out->n] = oc_sqlite_column_date(st, 0);
+    out->values[out->n] = sqlite3_column_double(st, 1);
+    if (out->dates[out->n] == OC_DATE_INVALID) {
+      sqlite3_reset(st);
+      oc_series_free(out);
+      return oc_error_set(err, "store %s: series '%s' holds a malformed date", s->path, name);
+    }
+    out->n++;
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) {
+    oc_series_free(out);
+    return oc_sqlite_fail(s, err, "loading a series");
+  }
+  return 0;
+}
+
+static int sqlite_observations_count(oc_store *store, int64_t *count, oc_error *err) {
+  oc_sqlite_store *s = oc_sqlite_of(store);
+  static const char sql[] = "SELECT count(*) FROM observations";
+  sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);
+  if (!st) return -1;
+  if (sqlite3_step(st) != SQLITE_ROW) return oc_sqlite_fail(s, err, "counting observations");
+  *count = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  return 0;
+}
+
+/* ---- ingest runs ------------------------------------------------------------------------------- */
+
+static int sqlite_ingest_run_record(oc_store *store, oc_ingest_run *run, oc_error *err) {
+  oc_sqlite_store *s = oc_sqlite_of(store);
+  static const char sql[] =
+      "INSERT INTO ingest_runs(source_kind, path, raw_path, sha256, status, rows_read, rows_inserted,"
+      " rows_updated, rows_unchanged, rows_rejected, rows_missing, negative_values, started_at, finished_at)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+  if (oc_sqlite_op_begin(s, err) != 0) return -1;
+  sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);
+  bool ok = false;
+  if (st) {
+    const char *texts[] = {run->source_kind, run->path, run->raw_path, run->sha256, run->status};
+    for (int i = 0; i < 5; i++) sqlite3_bind_text(st, i + 1, texts[i] ? texts[i] : "", -1, SQLITE_STATIC);
+    const int64_t numbers[] = {run->rows_read,     run->rows_inserted, run->rows_updated,
+                               run->rows_unchanged, run->rows_rejected, run->rows_missing,
+                               run->negative_values, run->started_at,  run->finished_at};
+    for (int i = 0; i < 9; i++) sqlite3_bind_int64(st, i + 6, numbers[i]);
+    if (sqlite3_step(st) == SQLITE_DONE) {
+      run->id = sqlite3_last_insert_rowid(s->db);
+      ok = true;
+    } else {
+      oc_sqlite_fail(s, err, "recording an ingest run");
+    }
+    sqlite3_reset(st);
+  }
+  return oc_sqlite_op_end(s, ok, err);
+}
+
+static const oc_store_ops sqlite_ops = {
+    .backend = "sqlite",
+    .close = sqlite_close,
+    .begin = sqlite_begin,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .schema_version = sqlite_schema_version,
+    .series_ensure = sqlite_series_ensure,
+    .series_get = sqlite_series_get,
+    .series_list = sqlite_series_list,
+    .observations_upsert = sqlite_observations_upsert,
+    .series_load = sqlite_series_load,
+    .observations_count = sqlite_observations_count,
+    .ingest_run_record = sqlite_ingest_run_record,
+};
+
+oc_store *oc_store_sqlite_open(const char *path, oc_error *err) {
+  oc_sqlite_store *s = oc_xcalloc(1, sizeof *s);
+  s->base.ops = &sqlite_ops;
+  s->path = oc_xstrdup(path);
+  if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+    oc_error_set(err, "cannot open store %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    sqlite_close(&s->base);
+    return NULL;
+  }
+  sqlite3_extended_result_codes(s->db, 1);
+  sqlite3_busy_timeout(s->db, 10000);
+  /* WAL: readers (serve, dashboard) never block the writer (ingest). FULL sync: a committed import
+   * survives power loss. */
+  sqlite3_stmt *st = NULL;
+  bool wal = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) == SQLITE_OK &&
+             sqlite3_step(st) == SQLITE_ROW &&
+             strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+  if (!wal) oc_sqlite_fail(s, err, "switching to WAL mode");
+  sqlite3_finalize(st);
+  if (!wal || oc_sqlite_exec(s, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL", err) != 0 ||
+      migrate(s, err) != 0) {
+    sqlite_close(&s->base);
+    return NULL;
+  }
+  return &s->base;
+}

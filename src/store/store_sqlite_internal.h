@@ -1,0 +1,48 @@
+/* store_sqlite_internal.h: what the SQLite backend's source files (store_sqlite*.c) share: the
+ * connection struct that embeds oc_store, a prepared-statement cache, and helpers that turn SQLite
+ * errors into oc_error messages and make an op atomic. Only src/store/store_sqlite*.c may include
+ * this; everything else goes through store.h. */
+#ifndef OC_STORE_SQLITE_INTERNAL_H
+#define OC_STORE_SQLITE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "store/store.h"
+
+typedef struct oc_sqlite_cached_stmt {
+  const char *sql; /* identity: the string literal's address */
+  sqlite3_stmt *stmt;
+} oc_sqlite_cached_stmt;
+
+typedef struct oc_sqlite_store {
+  oc_store base; /* first member: an oc_store * is an oc_sqlite_store * */
+  sqlite3 *db;
+  char *path;
+  bool in_transaction; /* an explicit oc_store_begin is open */
+  oc_sqlite_cached_stmt *stmts;
+  size_t nstmts, stmts_cap;
+} oc_sqlite_store;
+
+static inline oc_sqlite_store *oc_sqlite_of(oc_store *store) { return (oc_sqlite_store *)store; }
+
+/* Sets *err to "store PATH: what: <SQLite's message>" and returns -1. */
+int oc_sqlite_fail(oc_sqlite_store *s, oc_error *err, const char *what);
+/* Runs SQL text without results (may hold several statements). */
+int oc_sqlite_exec(oc_sqlite_store *s, const char *sql, oc_error *err);
+/* The prepared statement for sql (a string literal: cached by address), reset and with bindings
+ * cleared, ready to bind. NULL with *err set when it does not compile. */
+sqlite3_stmt *oc_sqlite_stmt(oc_sqlite_store *s, const char *sql, oc_error *err);
+/* Makes one op atomic: opens a write transaction when none is open, else a savepoint inside the
+ * caller's transaction. Pair every successful oc_sqlite_op_begin with one oc_sqlite_op_end(ok). */
+int oc_sqlite_op_begin(oc_sqlite_store *s, oc_error *err);
+/* ok: commit/release; !ok: roll back what the op did (keeps *err as it is). Returns 0 or -1. */
+int oc_sqlite_op_end(oc_sqlite_store *s, bool ok, oc_error *err);
+/* Binds a civil date as ISO text "YYYY-MM-DD" (how dates are stored: readable in any SQL tool). */
+int oc_sqlite_bind_date(sqlite3_stmt *stmt, int index, oc_date date);
+/* Parses a stored ISO date column; OC_DATE_INVALID for NULL or malformed text. */
+oc_date oc_sqlite_column_date(sqlite3_stmt *stmt, int index);
+/* A copy of a text column ("" for NULL). */
+char *oc_sqlite_column_strdup(sqlite3_stmt *stmt, int index);
+
+#endif

@@ -1,0 +1,343 @@
+/* Unit tests for src/store through the public interface (store.h): opening and migrating, series,
+ * idempotent upserts with insert/update/unchanged counts, explicit transactions and atomic ops,
+ * the ingest-run log. Old and broken schemas are built with raw SQLite here, which only tests may do. */
+#include "testutil.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/fsutil.h"
+#include "store/store.h"
+
+typedef struct fixture {
+  char *dir;
+  char *db;
+  char *uri;
+} fixture;
+
+static int setup(void **state) {
+  fixture *f = oc_xcalloc(1, sizeof *f);
+  f->dir = oc_test_tmpdir("store");
+  f->db = oc_path_join(f->dir, "oilcast.db");
+  oc_buf uri = {0};
+  oc_buf_printf(&uri, "sqlite:%s", f->db);
+  f->uri = oc_buf_steal(&uri);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  oc_test_rmtree(f->dir);
+  free(f->dir);
+  free(f->db);
+  free(f->uri);
+  free(f);
+  return 0;
+}
+
+static oc_store *open_ok(const fixture *f) {
+  oc_error err = {{0}};
+  oc_store *s = oc_store_open(f->uri, &err);
+  if (!s) fail_msg("open failed: %s", err.message);
+  return s;
+}
+
+static oc_date D(const char *text) {
+  oc_date d;
+  assert_int_equal(oc_date_parse(text, strlen(text), &d, NULL), 0);
+  return d;
+}
+
+/* Runs SQL on the database file directly (to build old or broken schemas). */
+static void raw_exec(const char *db, const char *sql) {
+  sqlite3 *h;
+  assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+  char *msg = NULL;
+  if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK) fail_msg("raw sql failed: %s", msg);
+  sqlite3_close(h);
+}
+
+static int raw_int(const char *db, const char *sql) {
+  sqlite3 *h;
+  sqlite3_stmt *st;
+  assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+  assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  int v = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return v;
+}
+
+static void test_open_fresh_and_reopen(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  int version = -1;
+  assert_int_equal(oc_store_schema_version(s, &version, &err), 0);
+  assert_int_equal(version, oc_store_latest_schema_version("sqlite"));
+  assert_string_equal(s->ops->backend, "sqlite");
+  oc_store_close(s);
+  s = open_ok(f); /* reopening migrates nothing and keeps the version */
+  assert_int_equal(oc_store_schema_version(s, &version, &err), 0);
+  assert_int_equal(version, oc_store_latest_schema_version("sqlite"));
+  oc_store_close(s);
+  assert_int_equal(raw_int(f->db, "SELECT count(*) FROM schema_migrations"), version);
+  assert_int_equal(raw_int(f->db, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
+}
+
+static void test_open_rejects_unknown_uris(void **state) {
+  (void)state;
+  oc_error err = {{0}};
+  assert_null(oc_store_open("postgresql://localhost/oilcast", &err));
+  assert_non_null(strstr(err.message, "postgresql://localhost/oilcast"));
+  assert_null(oc_store_open("mysql:x", &err));
+  assert_null(oc_store_open("sqlite:", &err));
+  assert_non_null(strstr(err.message, "no database file"));
+  assert_null(oc_store_open("sqlite:/nonexistent-dir/x/oilcast.db", &err));
+  assert_non_null(strstr(err.message, "/nonexistent-dir/x/oilcast.db"));
+}
+
+static void test_series_ensure_and_list(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  int64_t wti = 0, wti2 = 0, brent = 0;
+  assert_int_equal(oc_store_series_ensure(s, "WTI", "USD/bbl", "historical", &wti, &err), 0);
+  assert_int_equal(oc_store_series_ensure(s, "WTI", "ignored", "ignored", &wti2, &err), 0);
+  assert_int_equal(wti, wti2);
+  assert_int_equal(oc_store_series_ensure(s, "BRENT", "USD/bbl", "historical", &brent, &err), 0);
+  assert_int_not_equal(wti, brent);
+  assert_int_equal(oc_store_series_ensure(s, "bad name", "", "", &wti2, &err), -1);
+  assert_non_null(strstr(err.message, "bad name"));
+  assert_int_equal(oc_store_series_ensure(s, "", "", "", &wti2, &err), -1);
+
+  oc_observation obs[] = {{wti, D("2024-01-03"), 72.5}, {wti, D("2024-01-02"), 70.25}, {brent, D("2024-01-02"), 75}};
+  oc_upsert_counts counts = {0};
+  assert_int_equal(oc_store_observations_upsert(s, obs, 3, "historical", 1700000000, &counts, &err), 0);
+  oc_series_info *list;
+  size_t n;
+  assert_int_equal(oc_store_series_list(s, &list, &n, &err), 0);
+  assert_int_equal(n, 2);
+  assert_string_equal(list[0].name, "BRENT"); /* ordered by name */
+  assert_string_equal(list[1].name, "WTI");
+  assert_string_equal(list[1].unit, "USD/bbl");
+  assert_string_equal(list[1].source, "historical");
+  assert_int_equal(list[1].count, 2);
+  assert_int_equal(list[1].first, D("2024-01-02"));
+  assert_int_equal(list[1].last, D("2024-01-03"));
+  oc_series_info_list_free(list, n);
+
+  int64_t empty_id;
+  assert_int_equal(oc_store_series_ensure(s, "EMPTY", "", "", &empty_id, &err), 0);
+  oc_series_info info;
+  bool found;
+  assert_int_equal(oc_store_series_get(s, "EMPTY", &info, &found, &err), 0);
+  assert_true(found);
+  assert_int_equal(info.count, 0);
+  assert_int_equal(info.first, OC_DATE_INVALID);
+  oc_series_info_free(&info);
+  assert_int_equal(oc_store_series_get(s, "NOPE", &info, &found, &err), 0);
+  assert_false(found);
+  oc_store_close(s);
+}
+
+static void test_upsert_counts_and_load(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  int64_t id;
+  assert_int_equal(oc_store_series_ensure(s, "WTI", "USD/bbl", "historical", &id, &err), 0);
+  oc_observation obs[] = {{id, D("2020-04-17"), 18.27}, {id, D("2020-04-20"), -36.98}, {id, D("2020-04-21"), 8.91}};
+  oc_upsert_counts c = {0};
+  assert_int_equal(oc_store_observations_upsert(s, obs, 3, "historical", 1, &c, &err), 0);
+  assert_int_equal(c.inserted, 3);
+  assert_int_equal(c.updated, 0);
+  /* The same batch again changes nothing. */
+  c = (oc_upsert_counts){0};
+  assert_int_equal(oc_store_observations_upsert(s, obs, 3, "historical", 2, &c, &err), 0);
+  assert_int_equal(c.inserted, 0);
+  assert_int_equal(c.updated, 0);
+  assert_int_equal(c.unchanged, 3);
+  assert_int_equal(raw_int(f->db, "SELECT count(*) FROM observations WHERE ingested_at = 2"), 0);
+  /* A revision is an update; a new date an insert. */
+  oc_observation revised[] = {{id, D("2020-04-21"), 8.86}, {id, D("2020-04-22"), 13.64}};
+  c = (oc_upsert_counts){0};
+  assert_int_equal(oc_store_observations_upsert(s, revised, 2, "revision", 3, &c, &err), 0);
+  assert_int_equal(c.inserted, 1);
+  assert_int_equal(c.updated, 1);
+  assert_int_equal(c.unchanged, 0);
+
+  oc_series series;
+  assert_int_equal(oc_store_series_load(s, "WTI", OC_DATE_INVALID, OC_DATE_INVALID, &series, &err), 0);
+  assert_int_equal(series.n, 4);
+  assert_string_equal(series.name, "WTI");
+  assert_int_equal(series.dates[1], D("2020-04-20"));
+  assert_true(series.values[1] == -36.98);
+  assert_true(series.values[2] == 8.86);
+  oc_series_free(&series);
+  assert_int_equal(oc_store_series_load(s, "WTI", D("2020-04-20"), D("2020-04-21"), &series, &err), 0);
+  assert_int_equal(series.n, 2);
+  assert_int_equal(series.dates[0], D("2020-04-20"));
+  oc_series_free(&series);
+  assert_int_equal(oc_store_series_load(s, "WTI", D("2021-01-01"), OC_DATE_INVALID, &series, &err), 0);
+  assert_int_equal(series.n, 0);
+  oc_series_free(&series);
+  assert_int_equal(oc_store_series_load(s, "GOLD", OC_DATE_INVALID, OC_DATE_INVALID, &series, &err), -1);
+  assert_non_null(strstr(err.message, "GOLD"));
+  int64_t total;
+  assert_int_equal(oc_store_observations_count(s, &total, &err), 0);
+  assert_int_equal(total, 4);
+  oc_store_close(s);
+}
+
+static void test_transactions_and_atomic_ops(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  int64_t id, total;
+  assert_int_equal(oc_store_series_ensure(s, "WTI", "", "", &id, &err), 0);
+  oc_observation obs[] = {{id, D("2024-01-02"), 70}, {id, D("2024-01-03"), 71}};
+  oc_upsert_counts c = {0};
+
+  /* Rolled back: nothing stays. */
+  assert_int_equal(oc_store_begin(s, &err), 0);
+  assert_int_equal(oc_store_begin(s, &err), -1); /* no nesting */
+  assert_int_equal(oc_store_observations_upsert(s, obs, 2, "t", 1, &c, &err), 0);
+  assert_int_equal(oc_store_rollback(s, &err), 0);
+  assert_int_equal(oc_store_observations_count(s, &total, &err), 0);
+  assert_int_equal(total, 0);
+
+  /* A failing op outside a transaction writes nothing (the unknown series breaks the foreign key). */
+  oc_observation mixed[] = {{id, D("2024-01-02"), 70}, {id + 100, D("2024-01-03"), 71}};
+  assert_int_equal(oc_store_observations_upsert(s, mixed, 2, "t", 1, &c, &err), -1);
+  assert_non_null(strstr(err.message, "FOREIGN KEY"));
+  assert_int_equal(oc_store_observations_count(s, &total, &err), 0);
+  assert_int_equal(total, 0);
+
+  /* Inside a transaction, a failing op is undone alone and the transaction carries on. */
+  assert_int_equal(oc_store_begin(s, &err), 0);
+  assert_int_equal(oc_store_observations_upsert(s, obs, 1, "t", 1, &c, &err), 0);
+  assert_int_equal(oc_store_observations_upsert(s, mixed, 2, "t", 1, &c, &err), -1);
+  assert_int_equal(oc_store_commit(s, &err), 0);
+  assert_int_equal(oc_store_observations_count(s, &total, &err), 0 /* rc */);
+  assert_int_equal(total, 1);
+  assert_int_equal(oc_store_commit(s, &err), -1); /* nothing open */
+  assert_int_equal(oc_store_rollback(s, &err), -1);
+
+  /* A second connection does not see uncommitted rows (WAL readers see the last commit). */
+  assert_int_equal(oc_store_begin(s, &err), 0);
+  assert_int_equal(oc_store_observations_upsert(s, obs, 2, "t", 1, &c, &err), 0);
+  oc_store *reader = open_ok(f);
+  assert_int_equal(oc_store_observations_count(reader, &total, &err), 0);
+  assert_int_equal(total, 1);
+  oc_store_close(s); /* closing with an open transaction rolls it back */
+  assert_int_equal(oc_store_observations_count(reader, &total, &err), 0);
+  assert_int_equal(total, 1);
+  oc_store_close(reader);
+}
+
+static void test_ingest_run_record(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  oc_ingest_run run = {.source_kind = "historical", .path = "wti.csv", .raw_path = "raw/x.csv",
+                       .sha256 = "abc", .status = "ok", .rows_read = 10, .rows_inserted = 9, .rows_rejected = 1,
+                       .negative_values = 1, .started_at = 5, .finished_at = 6};
+  assert_int_equal(oc_store_ingest_run_record(s, &run, &err), 0);
+  assert_true(run.id > 0);
+  int64_t first = run.id;
+  assert_int_equal(oc_store_ingest_run_record(s, &run, &err), 0);
+  assert_int_equal(run.id, first + 1);
+  oc_store_close(s);
+  assert_int_equal(raw_int(f->db, "SELECT sum(rows_inserted) FROM ingest_runs WHERE status = 'ok'"), 18);
+}
+
+/* Version 1 as it shipped: series + observations, no ingest_runs. */
+static const char schema_v1[] =
+    "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, summary TEXT NOT NULL, applied_at INTEGER "
+    "NOT NULL);"
+    "INSERT INTO schema_migrations VALUES (1, 'series and observations', 0);"
+    "CREATE TABLE series (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, unit TEXT NOT NULL DEFAULT '',"
+    " source TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL);"
+    "CREATE TABLE observations (series_id INTEGER NOT NULL REFERENCES series(id) ON DELETE CASCADE,"
+    " date TEXT NOT NULL CHECK (length(date) = 10), value REAL NOT NULL, source TEXT NOT NULL DEFAULT '',"
+    " ingested_at INTEGER NOT NULL, PRIMARY KEY (series_id, date)) WITHOUT ROWID;"
+    "INSERT INTO series VALUES (1, 'WTI', 'USD/bbl', 'historical', 0);"
+    "INSERT INTO observations VALUES (1, '2020-04-20', -36.98, 'historical', 0);";
+
+static void test_migrates_old_schema_keeping_data(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  raw_exec(f->db, schema_v1);
+  oc_store *s = open_ok(f);
+  int version;
+  assert_int_equal(oc_store_schema_version(s, &version, &err), 0);
+  assert_int_equal(version, oc_store_latest_schema_version("sqlite"));
+  assert_true(version >= 2);
+  oc_series series;
+  assert_int_equal(oc_store_series_load(s, "WTI", OC_DATE_INVALID, OC_DATE_INVALID, &series, &err), 0);
+  assert_int_equal(series.n, 1);
+  assert_true(series.values[0] == -36.98);
+  oc_series_free(&series);
+  oc_ingest_run run = {.source_kind = "historical", .path = "p", .sha256 = "s", .status = "ok"};
+  assert_int_equal(oc_store_ingest_run_record(s, &run, &err), 0);
+  oc_store_close(s);
+}
+
+static void test_failed_migration_rolls_back(void **state) {
+  fixture *f = *state;
+  raw_exec(f->db, schema_v1);
+  /* Something in the way of migration 2: it must fail whole, leaving version 1 and the data. */
+  raw_exec(f->db, "CREATE TABLE ingest_runs (x INTEGER)");
+  oc_error err = {{0}};
+  assert_null(oc_store_open(f->uri, &err));
+  assert_non_null(strstr(err.message, "migration 2"));
+  assert_non_null(strstr(err.message, "version 1"));
+  assert_int_equal(raw_int(f->db, "SELECT max(version) FROM schema_migrations"), 1);
+  assert_int_equal(raw_int(f->db, "SELECT count(*) FROM observations"), 1);
+}
+
+static void test_rejects_newer_schema(void **state) {
+  fixture *f = *state;
+  oc_store *s = open_ok(f);
+  oc_store_close(s);
+  raw_exec(f->db, "INSERT INTO schema_migrations VALUES (9999, 'from the future', 0)");
+  oc_error err = {{0}};
+  assert_null(oc_store_open(f->uri, &err));
+  assert_non_null(strstr(err.message, "9999"));
+  assert_non_null(strstr(err.message, "newer"));
+}
+
+static void test_series_name_rules(void **state) {
+  (void)state;
+  const char *reason = NULL;
+  assert_int_equal(oc_series_name_check("WTI", 3, &reason), 0);
+  assert_int_equal(oc_series_name_check("WTI-SIM_2.a", 11, &reason), 0);
+  assert_int_equal(oc_series_name_check("a/b", 3, &reason), -1);
+  assert_non_null(reason);
+  char longname[80];
+  memset(longname, 'x', sizeof longname);
+  assert_int_equal(oc_series_name_check(longname, OC_SERIES_NAME_MAX, &reason), 0);
+  assert_int_equal(oc_series_name_check(longname, OC_SERIES_NAME_MAX + 1, &reason), -1);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_open_fresh_and_reopen, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_open_rejects_unknown_uris, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_series_ensure_and_list, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_upsert_counts_and_load, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_transactions_and_atomic_ops, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_ingest_run_record, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_migrates_old_schema_keeping_data, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_failed_migration_rolls_back, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_rejects_newer_schema, setup, teardown),
+      cmocka_unit_test(test_series_name_rules),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
