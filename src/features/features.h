@@ -1,0 +1,35 @@
+/* features.h: oilcast's feature set, the one list of named model inputs computed from a cleaned
+ * target price series (and exogenous series already aligned to its dates). Every column is a pure,
+ * causal function of the rows up to its own (see indicators.h and rolling.h), NaN while history is
+ * insufficient. Independent feature groups can run on several threads; the output does not depend on
+ * the thread count. Must not clean, align, normalize or select (that is etl.h) and must not know
+ * about files or the store. */
+#ifndef OC_FEATURES_H
+#define OC_FEATURES_H
+
+#include <stddef.h>
+
+#include "core/date.h"
+
+typedef struct oc_feature_input {
+  size_t n;
+  const oc_date *dates;            /* n, ascending */
+  const double *close;             /* n, cleaned target prices (positive) */
+  size_t nexog;
+  const char *const *exog_names;   /* nexog names, e.g. "BRENT" */
+  const double *const *exog;       /* nexog arrays of n values aligned to dates; NaN = missing */
+} oc_feature_input;
+
+/* Number of feature columns for nexog exogenous series. */
+size_t oc_features_count(size_t nexog);
+/* Feature column names in output order (malloc'd array of malloc'd strings, oc_features_count
+ * entries); free with oc_features_free_names. */
+char **oc_features_names(const char *const *exog_names, size_t nexog);
+void oc_features_free_names(char **names, size_t count);
+/* Computes every feature: out holds oc_features_count(in->nexog) arrays of in->n doubles, in the
+ * order of oc_features_names. threads <= 1 computes on the calling thread. */
+void oc_features_compute(const oc_feature_input *in, double *const *out, int threads);
+/* Observations of the target a history needs so that every feature has a value at its last row. */
+size_t oc_features_required_history(void);
+
+#endif
