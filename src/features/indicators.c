@@ -70,36 +70,34 @@ void oc_ta_ema(const double *in, size_t n, int period, double *out) {
   ema_seeded_at(in, n, period, per_to_k(period), lookback, out);
 }
 
+/* Adds one price change to the running gain or loss total, as TA-Lib does. */
+static void add_change(double diff, double *gain, double *loss) {
+  if (diff < 0)
+    *loss -= diff;
+  else
+    *gain += diff;
+}
+
+static double rsi_value(double gain, double loss) {
+  double sum = gain + loss;
+  return ta_is_zero(sum) ? 0.0 : 100.0 * (gain / sum);
+}
+
 void oc_ta_rsi(const double *in, size_t n, int period, double *out) {
   size_t lookback = (size_t)oc_ta_rsi_lookback(period);
   if (!start_after_lookback(out, n, lookback)) return;
-  double prev_value = in[0], gain = 0.0, loss = 0.0;
-  size_t today = 1;
-  for (int i = period; i > 0; i--) {
-    double diff = in[today] - prev_value;
-    prev_value = in[today++];
-    if (diff < 0)
-      loss -= diff;
-    else
-      gain += diff;
-  }
+  double gain = 0.0, loss = 0.0;
+  for (size_t i = 1; i <= lookback; i++) add_change(in[i] - in[i - 1], &gain, &loss);
   loss /= period;
   gain /= period;
-  double sum = gain + loss;
-  out[lookback] = ta_is_zero(sum) ? 0.0 : 100.0 * (gain / sum);
-  for (; today < n; today++) {
-    double diff = in[today] - prev_value;
-    prev_value = in[today];
+  out[lookback] = rsi_value(gain, loss);
+  for (size_t i = lookback + 1; i < n; i++) {
     loss *= (period - 1);
     gain *= (period - 1);
-    if (diff < 0)
-      loss -= diff;
-    else
-      gain += diff;
+    add_change(in[i] - in[i - 1], &gain, &loss);
     loss /= period;
     gain /= period;
-    sum = gain + loss;
-    out[today] = ta_is_zero(sum) ? 0.0 : 100.0 * (gain / sum);
+    out[i] = rsi_value(gain, loss);
   }
 }
 
