@@ -1,0 +1,61 @@
+/* layers.h: the numerical building blocks of the reference network, as forward/backward pairs over
+ * flat row-major float buffers (the llm.c way). Shapes are given in brackets: B = rows in the batch,
+ * C = input channels, OC = output channels. Weights use PyTorch's Linear layout [OC, C].
+ * Backward functions overwrite (never accumulate into) their outputs. No allocation, no I/O, no
+ * global state, and no threading of their own: a caller runs one network on one thread, so results
+ * depend only on the inputs. */
+#ifndef OC_MODEL_LAYERS_H
+#define OC_MODEL_LAYERS_H
+
+#include <stddef.h>
+
+#include "core/rng.h"
+
+/* out[B,OC] = inp[B,C] . weight[OC,C]^T + bias[OC] */
+void oc_dense_forward(float *out, const float *inp, const float *weight, const float *bias, int B, int C, int OC);
+/* dinp[B,C] = dout[B,OC] . weight[OC,C]   (skipped when dinp is NULL: the first layer needs none)
+ * dweight[OC,C] = dout^T . inp[B,C];  dbias[OC] = column sums of dout */
+void oc_dense_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                       const float *weight, int B, int C, int OC);
+
+/* out[N] = max(inp, 0); backward uses the forward output: dinp = out > 0 ? dout : 0. In place is fine. */
+void oc_relu_forward(float *out, const float *inp, size_t N);
+void oc_relu_backward(float *dinp, const float *dout, const float *out, size_t N);
+
+/* Batch normalisation over the batch axis, Keras semantics.
+ * Training: mean[C] and biased variance of inp[B,C]; rstd[C] = 1/sqrt(var + eps) (both saved for
+ * backward); out = (inp - mean) * rstd * gamma + beta; running statistics move towards the batch
+ * statistics as running -= (running - batch) * (1 - momentum) (Keras momentum 0.99 = PyTorch 0.01;
+ * Keras feeds the biased batch variance to the running variance where PyTorch uses the unbiased one). */
+void oc_batchnorm_forward_train(float *out, float *mean, float *rstd, const float *inp, const float *gamma,
+                                const float *beta, float *running_mean, float *running_var, int B, int C,
+                                float momentum, float eps);
+/* Inference: out = (inp - running_mean) / sqrt(running_var + eps) * gamma + beta. */
+void oc_batchnorm_forward_infer(float *out, const float *inp, const float *gamma, const float *beta,
+                                const float *running_mean, const float *running_var, int B, int C, float eps);
+/* dinp[B,C], dgamma[C], dbeta[C] from dout[B,C] and the saved inp, mean, rstd. */
+void oc_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout, const float *inp,
+                           const float *mean, const float *rstd, const float *gamma, int B, int C);
+
+/* Inverted dropout: mask[N] holds 0 (dropped, probability p) or 1/(1-p) (kept), so inference needs
+ * no rescaling. forward: out = inp * mask; backward: dinp = dout * mask. In place is fine. */
+void oc_dropout_mask(float *mask, size_t N, float p, oc_rng *rng);
+void oc_dropout_forward(float *out, const float *inp, const float *mask, size_t N);
+void oc_dropout_backward(float *dinp, const float *dout, const float *mask, size_t N);
+
+/* Losses over pred[N] and target[N], averaged over all N entries (Keras: mean over outputs, then over
+ * the batch). Each returns the loss and, when dpred is not NULL, writes dloss/dpred[N]. */
+float oc_mse_loss(float *dpred, const float *pred, const float *target, size_t N);
+/* Huber with threshold delta (Keras default 1.0): 0.5 e^2 when |e| <= delta, else delta (|e| - delta/2). */
+float oc_huber_loss(float *dpred, const float *pred, const float *target, size_t N, float delta);
+
+/* He (Kaiming) uniform initialisation: U(-sqrt(6/fan_in), sqrt(6/fan_in)), variance 2/fan_in. */
+void oc_he_uniform_init(float *weight, size_t N, int fan_in, oc_rng *rng);
+
+/* One Adam step on param[N], Keras form: m += (g - m)(1 - beta1); v += (g^2 - v)(1 - beta2);
+ * param -= lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + eps), preceded by decoupled weight
+ * decay param -= lr * weight_decay * param (AdamW; 0 disables it). t counts steps from 1. */
+void oc_adam_update(float *param, const float *grad, float *m, float *v, size_t N, float lr, float beta1,
+                    float beta2, float eps, float weight_decay, long t);
+
+#endif
