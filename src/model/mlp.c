@@ -27,7 +27,6 @@ int oc_mlp_arch_check(const oc_mlp_arch *a, char *msg, size_t msglen) {
   return 0;
 }
 
-static const oc_mlp_tensor *tensor_const(const oc_mlp *m, int t) { return &m->tensors[t]; }
 static const float *data_const(const oc_mlp *m, int t) { return m->memory + m->tensors[t].offset; }
 
 void oc_mlp_init(oc_mlp *m, const oc_mlp_arch *arch) {
@@ -71,7 +70,7 @@ void oc_mlp_randomize(oc_mlp *m, oc_rng *rng) {
   const int weights[] = {OC_MLP_DENSE1_W, OC_MLP_DENSE2_W, OC_MLP_DENSE3_W};
   const int biases[] = {OC_MLP_DENSE1_B, OC_MLP_DENSE2_B, OC_MLP_DENSE3_B};
   for (int i = 0; i < 3; i++) {
-    const oc_mlp_tensor *w = tensor_const(m, weights[i]);
+    const oc_mlp_tensor *w = &m->tensors[weights[i]];
     oc_he_uniform_init(oc_mlp_tensor_data(m, weights[i]), w->size, w->dims[1], rng);
     memset(oc_mlp_tensor_data(m, biases[i]), 0, m->tensors[biases[i]].size * sizeof(float));
   }
@@ -83,97 +82,107 @@ void oc_mlp_free(oc_mlp *m) {
 }
 
 void oc_mlp_workspace_init(oc_mlp_workspace *ws, const oc_mlp *m, int capacity) {
-  const size_t B = (size_t)capacity, h1 = (size_t)m->arch.h1, h2 = (size_t)m->arch.h2, H = (size_t)m->arch.n_out;
+  const size_t B = (size_t)capacity, H = (size_t)m->arch.n_out;
+  const size_t width[2] = {(size_t)m->arch.h1, (size_t)m->arch.h2};
   memset(ws, 0, sizeof *ws);
   ws->capacity = capacity;
-  ws->a1 = oc_xcalloc(B * h1, sizeof(float));
-  ws->d1 = oc_xcalloc(B * h1, sizeof(float));
-  ws->a2 = oc_xcalloc(B * h2, sizeof(float));
-  ws->d2 = oc_xcalloc(B * h2, sizeof(float));
+  for (int k = 0; k < 2; k++) {
+    ws->a[k] = oc_xcalloc(B * width[k], sizeof(float));
+    ws->d[k] = oc_xcalloc(B * width[k], sizeof(float));
+    ws->mask[k] = oc_xcalloc(B * width[k], sizeof(float));
+    ws->mean[k] = oc_xcalloc(width[k], sizeof(float));
+    ws->rstd[k] = oc_xcalloc(width[k], sizeof(float));
+    ws->dh[k] = oc_xcalloc(B * width[k], sizeof(float));
+  }
   ws->out = oc_xcalloc(B * H, sizeof(float));
-  ws->mask1 = oc_xcalloc(B * h1, sizeof(float));
-  ws->mask2 = oc_xcalloc(B * h2, sizeof(float));
-  ws->mean1 = oc_xcalloc(h1, sizeof(float));
-  ws->rstd1 = oc_xcalloc(h1, sizeof(float));
-  ws->mean2 = oc_xcalloc(h2, sizeof(float));
-  ws->rstd2 = oc_xcalloc(h2, sizeof(float));
   ws->dout = oc_xcalloc(B * H, sizeof(float));
-  ws->dh1 = oc_xcalloc(B * h1, sizeof(float));
-  ws->dh2 = oc_xcalloc(B * h2, sizeof(float));
   ws->grads = oc_xcalloc(m->n_params, sizeof(float));
 }
 
 void oc_mlp_workspace_free(oc_mlp_workspace *ws) {
-  float *bufs[] = {ws->a1,    ws->d1,    ws->a2,    ws->d2,   ws->out, ws->mask1, ws->mask2, ws->mean1,
-                   ws->rstd1, ws->mean2, ws->rstd2, ws->dout, ws->dh1, ws->dh2,   ws->grads};
-  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+  for (int k = 0; k < 2; k++) {
+    float *bufs[] = {ws->a[k], ws->d[k], ws->mask[k], ws->mean[k], ws->rstd[k], ws->dh[k]};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+  }
+  free(ws->out);
+  free(ws->dout);
+  free(ws->grads);
   memset(ws, 0, sizeof *ws);
 }
 
+/* Tensor indices of hidden block k: its dense layer, its BatchNorm parameters and running statistics. */
+typedef struct block_tensors {
+  int w, b, gamma, beta, mean, var;
+} block_tensors;
+
+static block_tensors block(int k) {
+  const int step = OC_MLP_DENSE2_W - OC_MLP_DENSE1_W;
+  return (block_tensors){OC_MLP_DENSE1_W + k * step, OC_MLP_DENSE1_B + k * step, OC_MLP_BN1_GAMMA + k * step,
+                         OC_MLP_BN1_BETA + k * step, OC_MLP_BN1_MEAN + 2 * k, OC_MLP_BN1_VAR + 2 * k};
+}
+
+static int block_width(const oc_mlp_arch *a, int k) { return k == 0 ? a->h1 : a->h2; }
+static int block_input_width(const oc_mlp_arch *a, int k) { return k == 0 ? a->n_in : a->h1; }
+
 void oc_mlp_draw_masks(const oc_mlp *m, oc_mlp_workspace *ws, int B, oc_rng *rng) {
   if (m->arch.dropout <= 0.0f) return;
-  oc_dropout_mask(ws->mask1, (size_t)B * m->arch.h1, m->arch.dropout, rng);
-  oc_dropout_mask(ws->mask2, (size_t)B * m->arch.h2, m->arch.dropout, rng);
+  for (int k = 0; k < 2; k++) oc_dropout_mask(ws->mask[k], (size_t)B * block_width(&m->arch, k), m->arch.dropout, rng);
 }
 
 void oc_mlp_forward_train(oc_mlp *m, oc_mlp_workspace *ws, const float *x, int B) {
   const oc_mlp_arch *a = &m->arch;
-  const size_t n1 = (size_t)B * a->h1, n2 = (size_t)B * a->h2;
-  float *P = m->memory;
-  const oc_mlp_tensor *T = m->tensors;
-  oc_dense_forward(ws->a1, x, P + T[OC_MLP_DENSE1_W].offset, P + T[OC_MLP_DENSE1_B].offset, B, a->n_in, a->h1);
-  oc_relu_forward(ws->a1, ws->a1, n1);
-  oc_batchnorm_forward_train(ws->d1, ws->mean1, ws->rstd1, ws->a1, P + T[OC_MLP_BN1_GAMMA].offset,
-                             P + T[OC_MLP_BN1_BETA].offset, P + T[OC_MLP_BN1_MEAN].offset,
-                             P + T[OC_MLP_BN1_VAR].offset, B, a->h1, a->bn_momentum, a->bn_epsilon);
-  if (a->dropout > 0.0f) oc_dropout_forward(ws->d1, ws->d1, ws->mask1, n1);
-  oc_dense_forward(ws->a2, ws->d1, P + T[OC_MLP_DENSE2_W].offset, P + T[OC_MLP_DENSE2_B].offset, B, a->h1, a->h2);
-  oc_relu_forward(ws->a2, ws->a2, n2);
-  oc_batchnorm_forward_train(ws->d2, ws->mean2, ws->rstd2, ws->a2, P + T[OC_MLP_BN2_GAMMA].offset,
-                             P + T[OC_MLP_BN2_BETA].offset, P + T[OC_MLP_BN2_MEAN].offset,
-                             P + T[OC_MLP_BN2_VAR].offset, B, a->h2, a->bn_momentum, a->bn_epsilon);
-  if (a->dropout > 0.0f) oc_dropout_forward(ws->d2, ws->d2, ws->mask2, n2);
-  oc_dense_forward(ws->out, ws->d2, P + T[OC_MLP_DENSE3_W].offset, P + T[OC_MLP_DENSE3_B].offset, B, a->h2, a->n_out);
+  const float *in = x;
+  for (int k = 0; k < 2; k++) {
+    block_tensors t = block(k);
+    int C = block_input_width(a, k), OC = block_width(a, k);
+    oc_dense_forward(ws->a[k], in, oc_mlp_tensor_data(m, t.w), oc_mlp_tensor_data(m, t.b), B, C, OC);
+    oc_relu_forward(ws->a[k], ws->a[k], (size_t)B * OC);
+    oc_batchnorm_forward_train(ws->d[k], ws->mean[k], ws->rstd[k], ws->a[k], oc_mlp_tensor_data(m, t.gamma),
+                               oc_mlp_tensor_data(m, t.beta), oc_mlp_tensor_data(m, t.mean),
+                               oc_mlp_tensor_data(m, t.var), B, OC, a->bn_momentum, a->bn_epsilon);
+    if (a->dropout > 0.0f) oc_dropout_forward(ws->d[k], ws->d[k], ws->mask[k], (size_t)B * OC);
+    in = ws->d[k];
+  }
+  oc_dense_forward(ws->out, in, oc_mlp_tensor_data(m, OC_MLP_DENSE3_W), oc_mlp_tensor_data(m, OC_MLP_DENSE3_B), B,
+                   a->h2, a->n_out);
 }
 
 void oc_mlp_backward(oc_mlp *m, oc_mlp_workspace *ws, const float *x, int B) {
   const oc_mlp_arch *a = &m->arch;
-  const size_t n1 = (size_t)B * a->h1, n2 = (size_t)B * a->h2;
-  const float *P = m->memory;
   float *G = ws->grads;
-  const oc_mlp_tensor *T = m->tensors;
-  /* dh2 / dh1 carry the gradient down through dropout, batchnorm and relu, in place where the
-   * layer allows it; BN backward needs a separate output, for which the other buffer is free. */
-  oc_dense_backward(ws->dh2, G + T[OC_MLP_DENSE3_W].offset, G + T[OC_MLP_DENSE3_B].offset, ws->dout, ws->d2,
-                    P + T[OC_MLP_DENSE3_W].offset, B, a->h2, a->n_out);
-  if (a->dropout > 0.0f) oc_dropout_backward(ws->dh2, ws->dh2, ws->mask2, n2);
-  oc_batchnorm_backward(ws->d2, G + T[OC_MLP_BN2_GAMMA].offset, G + T[OC_MLP_BN2_BETA].offset, ws->dh2, ws->a2,
-                        ws->mean2, ws->rstd2, P + T[OC_MLP_BN2_GAMMA].offset, B, a->h2);
-  oc_relu_backward(ws->d2, ws->d2, ws->a2, n2);
-  oc_dense_backward(ws->dh1, G + T[OC_MLP_DENSE2_W].offset, G + T[OC_MLP_DENSE2_B].offset, ws->d2, ws->d1,
-                    P + T[OC_MLP_DENSE2_W].offset, B, a->h1, a->h2);
-  if (a->dropout > 0.0f) oc_dropout_backward(ws->dh1, ws->dh1, ws->mask1, n1);
-  oc_batchnorm_backward(ws->d1, G + T[OC_MLP_BN1_GAMMA].offset, G + T[OC_MLP_BN1_BETA].offset, ws->dh1, ws->a1,
-                        ws->mean1, ws->rstd1, P + T[OC_MLP_BN1_GAMMA].offset, B, a->h1);
-  oc_relu_backward(ws->d1, ws->d1, ws->a1, n1);
-  oc_dense_backward(NULL, G + T[OC_MLP_DENSE1_W].offset, G + T[OC_MLP_DENSE1_B].offset, ws->d1, x,
-                    P + T[OC_MLP_DENSE1_W].offset, B, a->n_in, a->h1);
+  /* dh[k] receives the gradient at block k's output and carries it back through dropout (in place);
+   * BatchNorm backward writes into d[k] (free once the next dense layer's backward has used it),
+   * ReLU backward works in place there, and the dense layer hands dh[k-1] to the block below. */
+  oc_dense_backward(ws->dh[1], G + m->tensors[OC_MLP_DENSE3_W].offset, G + m->tensors[OC_MLP_DENSE3_B].offset,
+                    ws->dout, ws->d[1], oc_mlp_tensor_data(m, OC_MLP_DENSE3_W), B, a->h2, a->n_out);
+  for (int k = 1; k >= 0; k--) {
+    block_tensors t = block(k);
+    int C = block_input_width(a, k), OC = block_width(a, k);
+    size_t n = (size_t)B * OC;
+    if (a->dropout > 0.0f) oc_dropout_backward(ws->dh[k], ws->dh[k], ws->mask[k], n);
+    oc_batchnorm_backward(ws->d[k], G + m->tensors[t.gamma].offset, G + m->tensors[t.beta].offset, ws->dh[k], ws->a[k],
+                          ws->mean[k], ws->rstd[k], oc_mlp_tensor_data(m, t.gamma), B, OC);
+    oc_relu_backward(ws->d[k], ws->d[k], ws->a[k], n);
+    oc_dense_backward(k > 0 ? ws->dh[k - 1] : NULL, G + m->tensors[t.w].offset, G + m->tensors[t.b].offset, ws->d[k],
+                      k > 0 ? ws->d[k - 1] : x, oc_mlp_tensor_data(m, t.w), B, C, OC);
+  }
 }
 
 void oc_mlp_predict(const oc_mlp *m, oc_mlp_workspace *ws, const float *x, size_t n, float *out) {
   const oc_mlp_arch *a = &m->arch;
   for (size_t start = 0; start < n; start += (size_t)ws->capacity) {
     int B = (int)(n - start < (size_t)ws->capacity ? n - start : (size_t)ws->capacity);
-    const float *xb = x + start * (size_t)a->n_in;
-    oc_dense_forward(ws->a1, xb, data_const(m, OC_MLP_DENSE1_W), data_const(m, OC_MLP_DENSE1_B), B, a->n_in, a->h1);
-    oc_relu_forward(ws->a1, ws->a1, (size_t)B * a->h1);
-    oc_batchnorm_forward_infer(ws->d1, ws->a1, data_const(m, OC_MLP_BN1_GAMMA), data_const(m, OC_MLP_BN1_BETA),
-                               data_const(m, OC_MLP_BN1_MEAN), data_const(m, OC_MLP_BN1_VAR), B, a->h1, a->bn_epsilon);
-    oc_dense_forward(ws->a2, ws->d1, data_const(m, OC_MLP_DENSE2_W), data_const(m, OC_MLP_DENSE2_B), B, a->h1, a->h2);
-    oc_relu_forward(ws->a2, ws->a2, (size_t)B * a->h2);
-    oc_batchnorm_forward_infer(ws->d2, ws->a2, data_const(m, OC_MLP_BN2_GAMMA), data_const(m, OC_MLP_BN2_BETA),
-                               data_const(m, OC_MLP_BN2_MEAN), data_const(m, OC_MLP_BN2_VAR), B, a->h2, a->bn_epsilon);
-    oc_dense_forward(out + start * (size_t)a->n_out, ws->d2, data_const(m, OC_MLP_DENSE3_W),
+    const float *in = x + start * (size_t)a->n_in;
+    for (int k = 0; k < 2; k++) {
+      block_tensors t = block(k);
+      int C = block_input_width(a, k), OC = block_width(a, k);
+      oc_dense_forward(ws->a[k], in, data_const(m, t.w), data_const(m, t.b), B, C, OC);
+      oc_relu_forward(ws->a[k], ws->a[k], (size_t)B * OC);
+      oc_batchnorm_forward_infer(ws->d[k], ws->a[k], data_const(m, t.gamma), data_const(m, t.beta),
+                                 data_const(m, t.mean), data_const(m, t.var), B, OC, a->bn_epsilon);
+      in = ws->d[k];
+    }
+    oc_dense_forward(out + start * (size_t)a->n_out, in, data_const(m, OC_MLP_DENSE3_W),
                      data_const(m, OC_MLP_DENSE3_B), B, a->h2, a->n_out);
   }
 }

@@ -60,21 +60,24 @@ void oc_mlp_randomize(oc_mlp *m, oc_rng *rng);
 static inline float *oc_mlp_tensor_data(oc_mlp *m, int t) { return m->memory + m->tensors[t].offset; }
 void oc_mlp_free(oc_mlp *m);
 
-/* Everything one pass over up to `capacity` rows needs: activations, dropout masks, gradients. */
+/* Everything one pass over up to `capacity` rows needs: activations, dropout masks, gradients.
+ * Index k = 0, 1 is the hidden block Dense -> ReLU -> BatchNorm -> Dropout of width h1, h2. */
 typedef struct oc_mlp_workspace {
   int capacity;
-  float *a1, *d1, *a2, *d2, *out;       /* activations [B,h1] [B,h1] [B,h2] [B,h2] [B,H] */
-  float *mask1, *mask2;                  /* dropout masks [B,h1] [B,h2] */
-  float *mean1, *rstd1, *mean2, *rstd2;  /* batch statistics saved for backward */
-  float *dout, *dh1, *dh2;               /* gradient scratch [B,H] [B,h1] [B,h2] */
-  float *grads;                          /* [n_params], laid out like the trained prefix of memory */
+  float *a[2];               /* dense + relu output [B,hk] (BatchNorm's input, kept for backward) */
+  float *d[2];               /* block output after BatchNorm and dropout [B,hk] */
+  float *mask[2];            /* dropout masks [B,hk] */
+  float *mean[2], *rstd[2];  /* batch statistics saved for backward [hk] */
+  float *dh[2];              /* gradient scratch [B,hk] */
+  float *out, *dout;         /* network output and dloss/dout [B,H] */
+  float *grads;              /* [n_params], laid out like the trained prefix of memory */
 } oc_mlp_workspace;
 
 void oc_mlp_workspace_init(oc_mlp_workspace *ws, const oc_mlp *m, int capacity);
 void oc_mlp_workspace_free(oc_mlp_workspace *ws);
 
 /* Training-mode forward of x[B, n_in] (B <= capacity) into ws->out: batch statistics (and running
- * statistics updated), dropout with the masks already in ws->mask1/mask2 (see oc_mlp_draw_masks). */
+ * statistics updated), dropout with the masks already in ws->mask (see oc_mlp_draw_masks). */
 void oc_mlp_forward_train(oc_mlp *m, oc_mlp_workspace *ws, const float *x, int B);
 void oc_mlp_draw_masks(const oc_mlp *m, oc_mlp_workspace *ws, int B, oc_rng *rng);
 /* Backward of the last oc_mlp_forward_train given dloss/dout in ws->dout[B, H]: fills ws->grads. */

@@ -74,8 +74,8 @@ static void run_case(json_t *c) {
   float *y = malloc((size_t)B * arch.n_out * sizeof(float));
   read_floats(json_object_get(c, "x"), x, (size_t)B * arch.n_in, "x");
   read_floats(json_object_get(c, "y"), y, (size_t)B * arch.n_out, "y");
-  read_floats(json_object_get(c, "mask1"), ws.mask1, (size_t)B * arch.h1, "mask1");
-  read_floats(json_object_get(c, "mask2"), ws.mask2, (size_t)B * arch.h2, "mask2");
+  read_floats(json_object_get(c, "mask1"), ws.mask[0], (size_t)B * arch.h1, "mask1");
+  read_floats(json_object_get(c, "mask2"), ws.mask[1], (size_t)B * arch.h2, "mask2");
   oc_loss_kind loss_kind;
   assert_int_equal(oc_loss_parse(json_string_value(json_object_get(c, "loss")), &loss_kind), 0);
 
