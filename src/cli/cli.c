@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/date.h"
 #include "core/log.h"
+#include "store/datadir.h"
 #include "oc_version.h"
 
 static void print_overview(FILE *out) {
@@ -92,6 +94,26 @@ int oc_cli_parse_double(const char *text, double *out) {
   double v = strtod(text, &end);
   if (errno || *end || !isfinite(v)) return -1;
   *out = v;
+  return 0;
+}
+
+int oc_cli_open_store(const oc_cli *cli, struct oc_store **store) {
+  oc_error err;
+  if (oc_datadir_open(cli->data_dir, store, &err) != 0) {
+    oc_err("%s", err.message);
+    return -1;
+  }
+  return 0;
+}
+
+int oc_cli_parse_date(const oc_command *cmd, const char *option, const char *text, oc_date *out, int *exit_code) {
+  const char *reason;
+  oc_date d;
+  if (oc_date_parse(text, strlen(text), &d, &reason) != 0) {
+    *exit_code = oc_cli_usage_error(cmd, "%s '%s': %s", option, text, reason);
+    return -1;
+  }
+  *out = d;
   return 0;
 }
 

@@ -8,6 +8,8 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "core/date.h"
+
 enum { OC_EXIT_OK = 0, OC_EXIT_RUNTIME = 1, OC_EXIT_USAGE = 2 };
 
 typedef struct oc_cli {
@@ -48,6 +50,12 @@ int oc_cli_runtime_error(const char *fmt, ...) __attribute__((format(printf, 1, 
 /* Parses the whole of text as a number; -1 on failure. */
 int oc_cli_parse_int(const char *text, long min, long max, long *out);
 int oc_cli_parse_double(const char *text, double *out);
+
+/* Opens the store of cli->data_dir (oc_datadir_open); on failure prints the reason and returns -1. */
+struct oc_store;
+int oc_cli_open_store(const oc_cli *cli, struct oc_store **store);
+/* Parses a --from/--to/--start-date style ISO date; prints a usage error and returns -1 when bad. */
+int oc_cli_parse_date(const oc_command *cmd, const char *option, const char *text, oc_date *out, int *exit_code);
 
 extern const oc_command *const oc_commands[];
 int oc_cli_main(int argc, char **argv);

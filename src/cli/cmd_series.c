@@ -1,0 +1,133 @@
+/* cmd_series.c: `oilcast series list` and `oilcast series show`: reading stored prices back. The CSV
+ * output (`date,value`, shortest round-trip numbers) re-imports to the identical store state. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/log.h"
+#include "ingest/csv.h"
+#include "store/store.h"
+
+static int run(oc_cli *cli, int argc, char **argv);
+
+const oc_command oc_cmd_series = {
+    "series", "list stored series, or show one's observations (table, CSV or JSON)",
+    "Usage: oilcast series list [--format table|csv|json]\n"
+    "       oilcast series show SERIES [--from D] [--to D] [--last N] [--format table|csv|json]\n\n"
+    "  --from D, --to D   inclusive date range (YYYY-MM-DD)\n"
+    "  --last N           only the last N observations (after --from/--to)\n"
+    "  --format F         table (default), csv (`date,value`, re-importable) or json\n",
+    run};
+
+enum { OPT_FROM = 1, OPT_TO, OPT_LAST, OPT_FORMAT };
+typedef enum { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON } format;
+
+static void print_list(const oc_series_info *list, size_t n, format fmt) {
+  char first[OC_DATE_STRLEN], last[OC_DATE_STRLEN];
+  if (fmt == FORMAT_TABLE) printf("%-20s %-10s %-12s %10s  %-10s  %-10s\n", "series", "unit", "source", "rows", "first", "last");
+  if (fmt == FORMAT_CSV) printf("series,unit,source,rows,first,last\n");
+  if (fmt == FORMAT_JSON) printf("[");
+  for (size_t i = 0; i < n; i++) {
+    const oc_series_info *s = &list[i];
+    const char *f = s->count ? oc_date_format(s->first, first) : "";
+    const char *l = s->count ? oc_date_format(s->last, last) : "";
+    if (fmt == FORMAT_TABLE)
+      printf("%-20s %-10s %-12s %10lld  %-10s  %-10s\n", s->name, s->unit, s->source, (long long)s->count, f, l);
+    else if (fmt == FORMAT_CSV)
+      printf("%s,%s,%s,%lld,%s,%s\n", s->name, s->unit, s->source, (long long)s->count, f, l);
+    else
+      printf("%s{\"name\":\"%s\",\"unit\":\"%s\",\"source\":\"%s\",\"rows\":%lld,\"first\":%s%s%s,\"last\":%s%s%s}",
+             i ? "," : "", s->name, s->unit, s->source, (long long)s->count, s->count ? "\"" : "", s->count ? f : "null",
+             s->count ? "\"" : "", s->count ? "\"" : "", s->count ? l : "null", s->count ? "\"" : "");
+  }
+  if (fmt == FORMAT_JSON) printf("]\n");
+}
+
+static void print_series(const oc_series *s, size_t from, format fmt) {
+  char date[OC_DATE_STRLEN], value[OC_NUMBER_STRLEN];
+  if (fmt == FORMAT_TABLE) printf("%-10s  %12s\n", "date", s->name);
+  if (fmt == FORMAT_CSV) printf("date,value\n");
+  if (fmt == FORMAT_JSON) printf("[");
+  for (size_t i = from; i < s->n; i++) {
+    oc_date_format(s->dates[i], date);
+    oc_format_number(s->values[i], value);
+    if (fmt == FORMAT_TABLE) printf("%-10s  %12s\n", date, value);
+    else if (fmt == FORMAT_CSV) printf("%s,%s\n", date, value);
+    else printf("%s{\"date\":\"%s\",\"value\":%s}", i > from ? "," : "", date, value);
+  }
+  if (fmt == FORMAT_JSON) printf("]\n");
+}
+
+static int run(oc_cli *cli, int argc, char **argv) {
+  static const struct option options[] = {{"from", required_argument, NULL, OPT_FROM},
+                                          {"to", required_argument, NULL, OPT_TO},
+                                          {"last", required_argument, NULL, OPT_LAST},
+                                          {"format", required_argument, NULL, OPT_FORMAT},
+                                          OC_CLI_COMMON_OPTIONS,
+                                          {0}};
+  const oc_command *cmd = &oc_cmd_series;
+  oc_date from = OC_DATE_INVALID, to = OC_DATE_INVALID;
+  long last = -1;
+  format fmt = FORMAT_TABLE;
+  int opt, code;
+  while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+    switch (opt) {
+    case OPT_FROM:
+      if (oc_cli_parse_date(cmd, "--from", optarg, &from, &code) != 0) return code;
+      break;
+    case OPT_TO:
+      if (oc_cli_parse_date(cmd, "--to", optarg, &to, &code) != 0) return code;
+      break;
+    case OPT_LAST:
+      if (oc_cli_parse_int(optarg, 0, __LONG_MAX__, &last) != 0)
+        return oc_cli_usage_error(cmd, "--last must be a whole number >= 0, not '%s'", optarg);
+      break;
+    case OPT_FORMAT:
+      if (strcmp(optarg, "table") == 0) fmt = FORMAT_TABLE;
+      else if (strcmp(optarg, "csv") == 0) fmt = FORMAT_CSV;
+      else if (strcmp(optarg, "json") == 0) fmt = FORMAT_JSON;
+      else return oc_cli_usage_error(cmd, "--format must be table, csv or json, not '%s'", optarg);
+      break;
+    default: {
+      int handled = oc_cli_common_option(cli, cmd, opt, optarg, &code);
+      if (handled < 0) return code;
+      if (handled == 0) return oc_cli_usage_error(cmd, "unknown option");
+    }
+    }
+  }
+  const char *action = optind < argc ? argv[optind] : NULL;
+  bool list = action && strcmp(action, "list") == 0, show = action && strcmp(action, "show") == 0;
+  if (!list && !show) return oc_cli_usage_error(cmd, "expected 'series list' or 'series show SERIES'");
+  if (list && optind + 1 < argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+  if (show && optind + 2 != argc) return oc_cli_usage_error(cmd, "'series show' takes exactly one SERIES");
+  if (list && (from != OC_DATE_INVALID || to != OC_DATE_INVALID || last >= 0))
+    return oc_cli_usage_error(cmd, "--from/--to/--last apply to 'series show'");
+  if (from != OC_DATE_INVALID && to != OC_DATE_INVALID && from > to) return oc_cli_usage_error(cmd, "--from is after --to");
+
+  oc_store *store;
+  if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
+  oc_error err;
+  int rc = OC_EXIT_OK;
+  if (list) {
+    oc_series_info *infos;
+    size_t n;
+    if (oc_store_series_list(store, &infos, &n, &err) != 0) {
+      rc = oc_cli_runtime_error("%s", err.message);
+    } else {
+      print_list(infos, n, fmt);
+      oc_series_info_list_free(infos, n);
+    }
+  } else {
+    oc_series s;
+    if (oc_store_series_load(store, argv[optind + 1], from, to, &s, &err) != 0) {
+      rc = oc_cli_runtime_error("%s", err.message);
+    } else {
+      print_series(&s, last >= 0 && (size_t)last < s.n ? s.n - (size_t)last : 0, fmt);
+      oc_series_free(&s);
+    }
+  }
+  oc_store_close(store);
+  if (fflush(stdout) != 0 && rc == OC_EXIT_OK) rc = oc_cli_runtime_error("cannot write the output");
+  return rc;
+}

@@ -1,0 +1,224 @@
+/* csv.c: see csv.h. Hot path of every import: keep it branch-light and allocation-free. */
+#include "ingest/csv.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void oc_csv_init(oc_csv_reader *r, const char *data, size_t len, char delim) {
+  memset(r, 0, sizeof *r);
+  r->pos = data;
+  r->end = data + len;
+  r->line = 1;
+  r->delim = delim;
+  if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) r->pos += 3;
+}
+
+void oc_csv_free(oc_csv_reader *r) {
+  free(r->fields);
+  free(r->unescaped_at);
+  oc_buf_free(&r->unescaped);
+  memset(r, 0, sizeof *r);
+}
+
+size_t oc_csv_offset(const oc_csv_reader *r, const char *start) { return (size_t)(r->pos - start); }
+
+static void push_field(oc_csv_reader *r, const char *data, size_t len, size_t unescaped_at) {
+  if (r->nfields == r->fields_cap) {
+    oc_xgrow((void **)&r->fields, &r->fields_cap, r->nfields + 1, sizeof *r->fields);
+    r->unescaped_at = oc_xrealloc(r->unescaped_at, r->fields_cap * sizeof *r->unescaped_at);
+  }
+  r->fields[r->nfields] = (oc_csv_field){data, len};
+  r->unescaped_at[r->nfields] = unescaped_at;
+  r->nfields++;
+}
+
+/* Skips the rest of the current line (after a malformed record). */
+static void skip_line(oc_csv_reader *r) {
+  const char *nl = memchr(r->pos, '\n', (size_t)(r->end - r->pos));
+  r->pos = nl ? nl + 1 : r->end;
+  if (nl) r->line++;
+}
+
+int oc_csv_next(oc_csv_reader *r, size_t *line, const char **reason) {
+  const char *p = r->pos, *end = r->end;
+  /* Blank lines (LF or CRLF) between records and at the end are not records. */
+  for (;;) {
+    if (p >= end) {
+      r->pos = p;
+      *line = r->line;
+      return OC_CSV_END;
+    }
+    if (*p == '\n') {
+      p++, r->line++;
+    } else if (*p == '\r' && p + 1 < end && p[1] == '\n') {
+      p += 2, r->line++;
+    } else {
+      break;
+    }
+  }
+  *line = r->line;
+  r->nfields = 0;
+  r->unescaped.len = 0;
+  const char delim = r->delim;
+  for (;;) {
+    if (p < end && *p == '"') {
+      /* Quoted field: runs to the next quote not doubled; may span lines. */
+      const char *start = ++p;
+      size_t esc_at = SIZE_MAX;
+      for (;;) {
+        const char *q = memchr(p, '"', (size_t)(end - p));
+        if (!q) {
+          for (const char *c = p; c < end; c++) r->line += *c == '\n';
+          r->pos = end;
+          *reason = "unterminated quoted field (no closing '\"' before the end of the file)";
+          return OC_CSV_BAD;
+        }
+        for (const char *c = p; c < q; c++) r->line += *c == '\n';
+        if (q + 1 < end && q[1] == '"') {
+          if (esc_at == SIZE_MAX) esc_at = r->unescaped.len;
+          oc_buf_append(&r->unescaped, p, (size_t)(q + 1 - p)); /* keeps one of the two quotes */
+          p = q + 2;
+          continue;
+        }
+        if (esc_at != SIZE_MAX) {
+          oc_buf_append(&r->unescaped, p, (size_t)(q - p));
+          push_field(r, NULL, r->unescaped.len - esc_at, esc_at);
+        } else {
+          push_field(r, start, (size_t)(q - start), SIZE_MAX);
+        }
+        p = q + 1;
+        break;
+      }
+      if (p < end && *p != delim && *p != '\n' && !(*p == '\r' && p + 1 < end && p[1] == '\n') &&
+          !(*p == '\r' && p + 1 == end)) {
+        r->pos = p;
+        skip_line(r);
+        *reason = "unexpected character after a closing quote";
+        return OC_CSV_BAD;
+      }
+    } else {
+      const char *start = p;
+      while (p < end && *p != delim && *p != '\n') {
+        if (*p == '"') {
+          r->pos = p;
+          skip_line(r);
+          *reason = "quote inside an unquoted field (quote the whole field and double the quote)";
+          return OC_CSV_BAD;
+        }
+        p++;
+      }
+      size_t len = (size_t)(p - start);
+      if (len && start[len - 1] == '\r' && (p == end || *p == '\n')) len--;
+      push_field(r, start, len, SIZE_MAX);
+    }
+    if (p < end && *p == delim) {
+      p++;
+      continue;
+    }
+    if (p < end && *p == '\r') p++;
+    if (p < end && *p == '\n') {
+      p++;
+      r->line++;
+    }
+    break;
+  }
+  r->pos = p;
+  for (size_t i = 0; i < r->nfields; i++)
+    if (r->unescaped_at[i] != SIZE_MAX) r->fields[i].data = r->unescaped.data + r->unescaped_at[i];
+  return OC_CSV_RECORD;
+}
+
+char *oc_format_number(double value, char *buf) {
+  for (int precision = 15; precision <= 17; precision++) {
+    snprintf(buf, OC_NUMBER_STRLEN, "%.*g", precision, value);
+    if (strtod(buf, NULL) == value) break;
+  }
+  return buf;
+}
+
+bool oc_csv_field_is(const oc_csv_field *f, const char *name) {
+  const char *s = f->data;
+  size_t len = f->len;
+  while (len && isspace((unsigned char)*s)) s++, len--;
+  while (len && isspace((unsigned char)s[len - 1])) len--;
+  return strlen(name) == len && strncasecmp(s, name, len) == 0;
+}
+
+int oc_parse_number(const char *text, size_t len, double *out, const char **reason) {
+  static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  const char *p = text, *end = text + len;
+  if (len == 0) {
+    *reason = "empty value";
+    return -1;
+  }
+  bool negative = false;
+  if (*p == '+' || *p == '-') negative = *p++ == '-';
+  uint64_t mantissa = 0;
+  int significant = 0, exp10 = 0, ndigits = 0;
+  for (; p < end && *p >= '0' && *p <= '9'; p++, ndigits++) {
+    if (mantissa || *p != '0') {
+      if (significant < 19) mantissa = mantissa * 10 + (uint64_t)(*p - '0');
+      else exp10++;
+      significant++;
+    }
+  }
+  if (p < end && *p == '.') {
+    for (p++; p < end && *p >= '0' && *p <= '9'; p++, ndigits++) {
+      if (mantissa || *p != '0') {
+        if (significant < 19) {
+          mantissa = mantissa * 10 + (uint64_t)(*p - '0');
+          exp10--;
+        }
+        significant++;
+      } else {
+        exp10--;
+      }
+    }
+  }
+  if (ndigits == 0) {
+    *reason = "not a number";
+    return -1;
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    p++;
+    bool exp_negative = false;
+    if (p < end && (*p == '+' || *p == '-')) exp_negative = *p++ == '-';
+    if (p >= end || *p < '0' || *p > '9') {
+      *reason = "not a number (bad exponent)";
+      return -1;
+    }
+    int e = 0;
+    for (; p < end && *p >= '0' && *p <= '9'; p++)
+      if (e < 100000) e = e * 10 + (*p - '0');
+    exp10 += exp_negative ? -e : e;
+  }
+  if (p != end) {
+    *reason = "not a number";
+    return -1;
+  }
+  double value;
+  if (significant <= 15 && exp10 >= -22 && exp10 <= 22) {
+    /* Both operands are exact doubles, so one IEEE operation rounds correctly (Clinger's fast path). */
+    value = exp10 < 0 ? (double)mantissa / pow10[-exp10] : (double)mantissa * pow10[exp10];
+  } else {
+    char copy[128];
+    if (len >= sizeof copy) {
+      *reason = "number has too many characters";
+      return -1;
+    }
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    value = fabs(strtod(copy, NULL));
+  }
+  if (!isfinite(value)) {
+    *reason = "number out of range";
+    return -1;
+  }
+  *out = negative ? -value : value;
+  return 0;
+}

@@ -1,0 +1,130 @@
+/* simulate.c: see simulate.h. The parameters are chosen so that charts look like an oil market (long
+ * calm stretches, volatile episodes, occasional crashes and spikes) and models face near-random-walk
+ * prices; nothing here claims to be calibrated to real WTI. */
+#include "ingest/simulate.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+
+static uint64_t splitmix64(uint64_t *x) {
+  uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+void oc_rng_seed(oc_rng *rng, uint64_t seed) {
+  for (int i = 0; i < 4; i++) rng->s[i] = splitmix64(&seed);
+}
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t oc_rng_next(oc_rng *rng) {
+  uint64_t *s = rng->s;
+  uint64_t result = rotl(s[1] * 5, 7) * 9;
+  uint64_t t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl(s[3], 45);
+  return result;
+}
+
+double oc_rng_uniform(oc_rng *rng) { return (double)(oc_rng_next(rng) >> 11) * 0x1.0p-53; }
+
+double oc_rng_normal(oc_rng *rng) {
+  double u1 = 1.0 - oc_rng_uniform(rng); /* (0, 1]: log is finite */
+  double u2 = oc_rng_uniform(rng);
+  return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+/* Daily volatility of log price per regime, and the chance of staying in the regime each day. */
+static const double regime_sigma[3] = {0.011, 0.019, 0.042};
+static const double regime_stay[3] = {0.992, 0.990, 0.975};
+
+void oc_simulate_series(uint64_t seed, size_t index, oc_date start, size_t n, oc_date *dates, double *values) {
+  oc_rng rng;
+  oc_rng_seed(&rng, seed ^ (0xD1B54A32D192ED03ull * (index + 1)));
+  const double lo = log(20.0), hi = log(150.0);
+  double level = log(35.0 + 55.0 * oc_rng_uniform(&rng)); /* long-run level, wanders slowly */
+  double x = level + 0.15 * oc_rng_normal(&rng);
+  double vol_scale = 0.8 + 0.4 * oc_rng_uniform(&rng);
+  const double kappa = 0.004 + 0.004 * oc_rng_uniform(&rng); /* reversion speed per day */
+  int regime = 1;
+  oc_date d = oc_date_is_business_day(start) ? start : oc_date_add_business_days(start, 1);
+  for (size_t t = 0; t < n; t++) {
+    dates[t] = d;
+    double price = round(exp(x) * 100.0) / 100.0;
+    values[t] = price < 0.01 ? 0.01 : price;
+    d = oc_date_add_business_days(d, 1);
+    /* Regime switch: leave with probability 1 - stay, to one of the other two regimes. */
+    if (oc_rng_uniform(&rng) > regime_stay[regime]) regime = (regime + 1 + (oc_rng_uniform(&rng) < 0.5)) % 3;
+    level += 0.004 * oc_rng_normal(&rng);
+    if (level < lo + 0.4) level += 0.002; /* keep the long-run level inside ~25..120 */
+    if (level > hi - 0.3) level -= 0.002;
+    double jump = oc_rng_uniform(&rng) < 0.003 ? 0.07 * oc_rng_normal(&rng) - 0.02 : 0.0;
+    x += kappa * (level - x) + vol_scale * regime_sigma[regime] * oc_rng_normal(&rng) + jump;
+    if (x < lo) x = lo + (lo - x) * 0.5; /* soft floor and ceiling: reflect back inside the range */
+    if (x > hi) x = hi - (x - hi) * 0.5;
+  }
+}
+
+/* Appends a price with exactly two decimals (values are already rounded to cents). */
+static void put_cents(oc_buf *b, double value) {
+  long long cents = llround(value * 100.0);
+  oc_buf_printf(b, "%lld.%02lld", cents / 100, cents % 100);
+}
+
+int oc_simulate_market_csv(const oc_simulate_options *opt, const char *path, oc_error *err) {
+  if (opt->nseries == 0 || opt->days == 0) return oc_error_set(err, "simulate: need at least one series and one day");
+  oc_buf tmp = {0};
+  oc_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+  FILE *f = fopen(tmp.data, "wb");
+  if (!f) {
+    oc_error_errno(err, "cannot create %s", tmp.data);
+    oc_buf_free(&tmp);
+    return -1;
+  }
+  bool long_format = opt->nseries > 1;
+  fputs(long_format ? "date,series,value\n" : "date,value\n", f);
+  oc_date *dates = oc_xmalloc(opt->days * sizeof *dates);
+  double *values = oc_xmalloc(opt->days * sizeof *values);
+  oc_buf line = {0};
+  for (size_t s = 0; s < opt->nseries; s++) {
+    oc_simulate_series(opt->seed, s, opt->start, opt->days, dates, values);
+    for (size_t t = 0; t < opt->days; t++) {
+      char date[OC_DATE_STRLEN];
+      oc_buf_puts(&line, oc_date_format(dates[t], date));
+      oc_buf_putc(&line, ',');
+      if (long_format) {
+        oc_buf_puts(&line, opt->names[s]);
+        oc_buf_putc(&line, ',');
+      }
+      put_cents(&line, values[t]);
+      oc_buf_putc(&line, '\n');
+      if (line.len > (1 << 20)) {
+        fwrite(line.data, 1, line.len, f);
+        oc_buf_clear(&line);
+      }
+    }
+  }
+  fwrite(line.data ? line.data : "", 1, line.len, f);
+  oc_buf_free(&line);
+  free(dates);
+  free(values);
+  int rc = 0;
+  if (ferror(f) | (fflush(f) != 0) | (fsync(fileno(f)) != 0)) rc = oc_error_errno(err, "cannot write %s", tmp.data);
+  if (fclose(f) != 0 && rc == 0) rc = oc_error_errno(err, "cannot write %s", tmp.data);
+  if (rc == 0 && rename(tmp.data, path) != 0) rc = oc_error_errno(err, "cannot rename %s to %s", tmp.data, path);
+  if (rc != 0) unlink(tmp.data);
+  oc_buf_free(&tmp);
+  return rc;
+}

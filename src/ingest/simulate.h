@@ -1,0 +1,43 @@
+/* simulate.h: a SIMULATED oil market, for the demo and the benchmarks (never mistake it for data).
+ * Log price with mean reversion towards a slowly wandering long-run level, volatility regimes that
+ * switch as a Markov chain (calm / normal / turbulent), and rare jumps; one value per business day,
+ * rounded to cents, levels roughly 20..150 USD. Deterministic: the same seed, series index and length
+ * give bit-identical output (own PRNG, xoshiro256** seeded by splitmix64; rand() is never used). */
+#ifndef OC_SIMULATE_H
+#define OC_SIMULATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/date.h"
+#include "core/error.h"
+
+typedef struct oc_rng {
+  uint64_t s[4];
+} oc_rng;
+
+void oc_rng_seed(oc_rng *rng, uint64_t seed);
+uint64_t oc_rng_next(oc_rng *rng);
+/* Uniform in [0, 1). */
+double oc_rng_uniform(oc_rng *rng);
+/* Standard normal (Box-Muller). */
+double oc_rng_normal(oc_rng *rng);
+
+/* Fills dates[0..n) with consecutive business days from start (or the next business day) and
+ * values[0..n) with the simulated prices of series number `index` for this seed. Different indexes
+ * are independent markets with their own levels and volatility. */
+void oc_simulate_series(uint64_t seed, size_t index, oc_date start, size_t n, oc_date *dates, double *values);
+
+typedef struct oc_simulate_options {
+  uint64_t seed;
+  size_t days;   /* business days per series */
+  oc_date start; /* first date (moved to the next business day if needed) */
+  const char *const *names; /* nseries names */
+  size_t nseries;
+} oc_simulate_options;
+
+/* Writes an importable CSV: `date,value` for one series, or long format `date,series,value` (each
+ * series' rows together) for several. Written to a temporary file and renamed into place. */
+int oc_simulate_market_csv(const oc_simulate_options *opt, const char *path, oc_error *err);
+
+#endif

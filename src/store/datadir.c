@@ -1,0 +1,145 @@
+/* datadir.c: see datadir.h. */
+#include "store/datadir.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/fsutil.h"
+
+const char *const oc_datadir_folders[] = {
+    "raw/market_data", "raw/iot_data",     "raw/historical_data", "processed/training", "processed/inference",
+    "models/artifacts", "models/endpoints", "forecasts",           NULL,
+};
+
+static char *trim(char *s) {
+  while (isspace((unsigned char)*s)) s++;
+  size_t n = strlen(s);
+  while (n && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
+  return s;
+}
+
+int oc_conf_read(const char *path, oc_conf *conf, oc_error *err) {
+  memset(conf, 0, sizeof *conf);
+  char *text;
+  size_t len;
+  if (oc_read_file(path, &text, &len, err) != 0) return -1;
+  size_t cap = 0, line_no = 0;
+  char *save = NULL;
+  /* strtok_r would merge empty lines and lose the numbering; walk lines by hand. */
+  for (char *line = text; line && *line; line = save) {
+    line_no++;
+    char *nl = strchr(line, '\n');
+    save = nl ? nl + 1 : NULL;
+    if (nl) *nl = '\0';
+    char *hash = strchr(line, '#');
+    if (hash) *hash = '\0';
+    char *t = trim(line);
+    if (!*t) continue;
+    char *eq = strchr(t, '=');
+    if (!eq) {
+      oc_error_set(err, "%s:%zu: expected 'key = value'", path, line_no);
+      free(text);
+      oc_conf_free(conf);
+      return -1;
+    }
+    *eq = '\0';
+    char *key = trim(t), *value = trim(eq + 1);
+    if (!*key) {
+      oc_error_set(err, "%s:%zu: empty key before '='", path, line_no);
+      free(text);
+      oc_conf_free(conf);
+      return -1;
+    }
+    oc_xgrow((void **)&conf->keys, &cap, conf->n + 1, sizeof *conf->keys);
+    conf->values = oc_xrealloc(conf->values, cap * sizeof *conf->values);
+    conf->keys[conf->n] = oc_xstrdup(key);
+    conf->values[conf->n] = oc_xstrdup(value);
+    conf->n++;
+  }
+  free(text);
+  return 0;
+}
+
+const char *oc_conf_get(const oc_conf *conf, const char *key) {
+  const char *found = NULL; /* the last assignment wins, as in shell config files */
+  for (size_t i = 0; i < conf->n; i++)
+    if (strcmp(conf->keys[i], key) == 0) found = conf->values[i];
+  return found;
+}
+
+void oc_conf_free(oc_conf *conf) {
+  for (size_t i = 0; i < conf->n; i++) {
+    free(conf->keys[i]);
+    free(conf->values[i]);
+  }
+  free(conf->keys);
+  free(conf->values);
+  memset(conf, 0, sizeof *conf);
+}
+
+static int not_a_datadir(const char *dir, oc_error *err) {
+  return oc_error_set(err, "%s is not an oilcast data directory (no %s); run: oilcast init --data-dir %s", dir,
+                      OC_DATADIR_CONF, dir);
+}
+
+int oc_datadir_store_uri(const char *dir, char **uri, oc_error *err) {
+  char *conf_path = oc_path_join(dir, OC_DATADIR_CONF);
+  if (!oc_path_exists(conf_path)) {
+    free(conf_path);
+    return not_a_datadir(dir, err);
+  }
+  oc_conf conf;
+  int rc = oc_conf_read(conf_path, &conf, err);
+  free(conf_path);
+  if (rc != 0) return -1;
+  const char *store = oc_conf_get(&conf, "store");
+  if (!store) store = OC_DATADIR_DEFAULT_STORE;
+  if (strncmp(store, "sqlite:", 7) == 0 && store[7] != '/' && store[7] != '\0') {
+    oc_buf b = {0};
+    char *path = oc_path_join(dir, store + 7);
+    oc_buf_printf(&b, "sqlite:%s", path);
+    free(path);
+    *uri = oc_buf_steal(&b);
+  } else {
+    *uri = oc_xstrdup(store);
+  }
+  oc_conf_free(&conf);
+  return 0;
+}
+
+int oc_datadir_init(const char *dir, bool *created_conf, oc_error *err) {
+  if (oc_mkdir_p(dir, err) != 0) return -1;
+  for (const char *const *f = oc_datadir_folders; *f; f++) {
+    char *path = oc_path_join(dir, *f);
+    int rc = oc_mkdir_p(path, err);
+    free(path);
+    if (rc != 0) return -1;
+  }
+  char *conf_path = oc_path_join(dir, OC_DATADIR_CONF);
+  *created_conf = !oc_path_exists(conf_path);
+  int rc = 0;
+  if (*created_conf) {
+    static const char text[] =
+        "# oilcast data directory configuration: key = value, one per line.\n"
+        "# store: where series, observations and the registry live (relative paths are inside this directory).\n"
+        "store = " OC_DATADIR_DEFAULT_STORE "\n";
+    rc = oc_write_file_atomic(conf_path, text, sizeof text - 1, err);
+  }
+  free(conf_path);
+  if (rc != 0) return -1;
+  oc_store *store;
+  if (oc_datadir_open(dir, &store, err) != 0) return -1;
+  oc_store_close(store);
+  return 0;
+}
+
+int oc_datadir_open(const char *dir, oc_store **store, oc_error *err) {
+  if (!oc_is_dir(dir)) return not_a_datadir(dir, err);
+  char *uri;
+  if (oc_datadir_store_uri(dir, &uri, err) != 0) return -1;
+  *store = oc_store_open(uri, err);
+  free(uri);
+  return *store ? 0 : -1;
+}

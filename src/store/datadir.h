@@ -1,0 +1,41 @@
+/* datadir.h: the oilcast data directory (the reference guide's bucket layout on a filesystem) and its
+ * config file. Every command that touches data opens it through oc_datadir_open(), so an
+ * uninitialised directory is refused the same way everywhere. Knows paths and oilcast.conf; must not
+ * know what the stages put in their folders. */
+#ifndef OC_DATADIR_H
+#define OC_DATADIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/error.h"
+#include "store/store.h"
+
+#define OC_DATADIR_CONF "oilcast.conf"
+#define OC_DATADIR_DEFAULT_STORE "sqlite:oilcast.db"
+
+/* Folders created by init, relative to the data directory. */
+extern const char *const oc_datadir_folders[];
+
+/* oilcast.conf: "key = value" lines, '#' comments, blank lines ignored. */
+typedef struct oc_conf {
+  size_t n;
+  char **keys;
+  char **values;
+} oc_conf;
+
+int oc_conf_read(const char *path, oc_conf *conf, oc_error *err);
+/* Value for key, or NULL. */
+const char *oc_conf_get(const oc_conf *conf, const char *key);
+void oc_conf_free(oc_conf *conf);
+
+/* Creates the layout, oilcast.conf (only when absent: an existing config is never rewritten) and the
+ * migrated store. Idempotent. *created_conf tells whether oilcast.conf was new. */
+int oc_datadir_init(const char *dir, bool *created_conf, oc_error *err);
+/* Checks dir is an initialised data directory and opens its store (migrating it if needed). Fails with
+ * "DIR is not an oilcast data directory (no oilcast.conf); run: oilcast init --data-dir DIR". */
+int oc_datadir_open(const char *dir, oc_store **store, oc_error *err);
+/* The store URI that dir's config names, with a relative sqlite path resolved against dir (malloc'd). */
+int oc_datadir_store_uri(const char *dir, char **uri, oc_error *err);
+
+#endif
