@@ -12,40 +12,6 @@
 
 #include "core/buf.h"
 
-static uint64_t splitmix64(uint64_t *x) {
-  uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-void oc_rng_seed(oc_rng *rng, uint64_t seed) {
-  for (int i = 0; i < 4; i++) rng->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-uint64_t oc_rng_next(oc_rng *rng) {
-  uint64_t *s = rng->s;
-  uint64_t result = rotl(s[1] * 5, 7) * 9;
-  uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 45);
-  return result;
-}
-
-double oc_rng_uniform(oc_rng *rng) { return (double)(oc_rng_next(rng) >> 11) * 0x1.0p-53; }
-
-double oc_rng_normal(oc_rng *rng) {
-  double u1 = 1.0 - oc_rng_uniform(rng); /* (0, 1]: log is finite */
-  double u2 = oc_rng_uniform(rng);
-  return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
-}
-
 /* Daily volatility of log price per regime, and the chance of staying in the regime each day. */
 static const double regime_sigma[3] = {0.011, 0.019, 0.042};
 static const double regime_stay[3] = {0.992, 0.990, 0.975};

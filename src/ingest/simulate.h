@@ -2,7 +2,7 @@
  * Log price with mean reversion towards a slowly wandering long-run level, volatility regimes that
  * switch as a Markov chain (calm / normal / turbulent), and rare jumps; one value per business day,
  * rounded to cents, levels roughly 20..150 USD. Deterministic: the same seed, series index and length
- * give bit-identical output (own PRNG, xoshiro256** seeded by splitmix64; rand() is never used). */
+ * give bit-identical output (core/rng.h; rand() is never used). */
 #ifndef OC_SIMULATE_H
 #define OC_SIMULATE_H
 
@@ -11,17 +11,7 @@
 
 #include "core/date.h"
 #include "core/error.h"
-
-typedef struct oc_rng {
-  uint64_t s[4];
-} oc_rng;
-
-void oc_rng_seed(oc_rng *rng, uint64_t seed);
-uint64_t oc_rng_next(oc_rng *rng);
-/* Uniform in [0, 1). */
-double oc_rng_uniform(oc_rng *rng);
-/* Standard normal (Box-Muller). */
-double oc_rng_normal(oc_rng *rng);
+#include "core/rng.h"
 
 /* Fills dates[0..n) with consecutive business days from start (or the next business day) and
  * values[0..n) with the simulated prices of series number `index` for this seed. Different indexes
