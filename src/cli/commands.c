@@ -10,7 +10,8 @@
   X(status)                \
   X(ingest)                \
   X(series)                \
-  X(simulate)
+  X(simulate)              \
+  X(dashboard)
 
 #define DECLARE(name) extern const oc_command oc_cmd_##name;
 #define ENTRY(name) &oc_cmd_##name,

@@ -1,0 +1,417 @@
+/* dashboard_static.c: `oilcast dashboard`'s library side: validating the history and forecast JSON
+ * files, inlining web/index.html's stylesheet and scripts plus plotly.js and the data into one HTML
+ * page, and a minimal loopback server for that page. The page itself (web/app.js) decides what to
+ * draw; this file must not know about charts, and must not touch the store or the REST server. */
+#include "serve/dashboard_static.h"
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/fsutil.h"
+
+/* ---------- reading and validating the inputs ---------- */
+
+static int load_json(const char *path, json_t **out, oc_error *err) {
+  char *text;
+  size_t len;
+  if (oc_read_file(path, &text, &len, err) < 0) return -1;
+  json_error_t jerr;
+  *out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+  free(text);
+  if (!*out) {
+    return oc_error_set(err, "%s:%d:%d (byte %d): invalid JSON: %s", path, jerr.line, jerr.column, jerr.position,
+                        jerr.text);
+  }
+  return 0;
+}
+
+/* A finite number from member name of item (1-based index for messages); *present says whether it
+ * was there at all (null counts as absent). */
+static int optional_number(const char *path, size_t item, json_t *obj, const char *name, double *value,
+                           bool *present, oc_error *err) {
+  json_t *v = json_object_get(obj, name);
+  *present = v && !json_is_null(v);
+  if (!*present) return 0;
+  if (!json_is_number(v)) return oc_error_set(err, "%s: item %zu: \"%s\" must be a number", path, item, name);
+  *value = json_number_value(v);
+  if (!isfinite(*value)) return oc_error_set(err, "%s: item %zu: \"%s\" is not finite", path, item, name);
+  return 0;
+}
+
+/* The price of a point: "price" or "value", exactly one of them. */
+static int point_price(const char *path, size_t item, json_t *obj, double *price, oc_error *err) {
+  double from_price = 0, from_value = 0;
+  bool has_price, has_value;
+  if (optional_number(path, item, obj, "price", &from_price, &has_price, err) < 0) return -1;
+  if (optional_number(path, item, obj, "value", &from_value, &has_value, err) < 0) return -1;
+  if (has_price == has_value) {
+    return oc_error_set(err, "%s: item %zu: needs a \"price\" (or \"value\") number%s", path, item,
+                        has_price ? ", not both" : "");
+  }
+  *price = has_price ? from_price : from_value;
+  return 0;
+}
+
+/* The "date" of item, strictly after *previous (OC_DATE_INVALID for the first item). */
+static int point_date(const char *path, size_t item, json_t *obj, oc_date *previous, oc_date *date, oc_error *err) {
+  json_t *v = json_object_get(obj, "date");
+  if (!json_is_string(v)) return oc_error_set(err, "%s: item %zu: needs a \"date\" string (YYYY-MM-DD)", path, item);
+  const char *reason = NULL;
+  if (oc_date_parse(json_string_value(v), json_string_length(v), date, &reason) < 0) {
+    return oc_error_set(err, "%s: item %zu: \"date\" '%s': %s", path, item, json_string_value(v), reason);
+  }
+  if (*previous != OC_DATE_INVALID && *date <= *previous) {
+    char prev[OC_DATE_STRLEN];
+    return oc_error_set(err, "%s: item %zu: date %s is not after the previous item's %s (dates must ascend)", path,
+                        item, json_string_value(v), oc_date_format(*previous, prev));
+  }
+  *previous = *date;
+  return 0;
+}
+
+static json_t *date_value(oc_date date) {
+  char text[OC_DATE_STRLEN];
+  return json_string(oc_date_format(date, text));
+}
+
+static int history_items(const char *path, json_t *items, oc_date start_date, json_t *observations, oc_error *err) {
+  if (!json_is_array(items) || json_array_size(items) == 0) {
+    return oc_error_set(err, "%s: the history must be a non-empty array of numbers or of {\"date\",\"price\"} objects",
+                        path);
+  }
+  bool bare = json_is_number(json_array_get(items, 0));
+  if (bare && start_date == OC_DATE_INVALID) {
+    return oc_error_set(err, "%s: a bare array of prices needs --start-date (the date of the first price)", path);
+  }
+  oc_date cursor = bare ? oc_date_add_business_days(start_date, oc_date_is_business_day(start_date) ? 0 : 1) : 0;
+  oc_date previous = OC_DATE_INVALID;
+  size_t index;
+  json_t *item;
+  json_array_foreach(items, index, item) {
+    size_t n = index + 1;
+    oc_date date;
+    double price;
+    if (bare) {
+      if (!json_is_number(item)) return oc_error_set(err, "%s: item %zu: not a number (item 1 is one)", path, n);
+      price = json_number_value(item);
+      if (!isfinite(price)) return oc_error_set(err, "%s: item %zu: price is not finite", path, n);
+      date = cursor;
+      cursor = oc_date_add_business_days(cursor, 1);
+    } else {
+      if (!json_is_object(item)) return oc_error_set(err, "%s: item %zu: not an object (item 1 is one)", path, n);
+      if (point_date(path, n, item, &previous, &date, err) < 0 || point_price(path, n, item, &price, err) < 0) return -1;
+    }
+    json_array_append_new(observations, json_pack("{s:o,s:f}", "date", date_value(date), "value", price));
+  }
+  return 0;
+}
+
+int oc_dashboard_load_history(const char *path, oc_date start_date, json_t **out, oc_error *err) {
+  json_t *root;
+  if (load_json(path, &root, err) < 0) return -1;
+  json_t *items = root;
+  json_t *result = json_object();
+  if (json_is_object(root)) {
+    items = json_object_get(root, "observations");
+    json_t *series = json_object_get(root, "series");
+    if (json_is_string(series)) json_object_set(result, "series", series);
+  }
+  json_t *observations = json_array();
+  json_object_set_new(result, "observations", observations);
+  int rc = history_items(path, items, start_date, observations, err);
+  json_decref(root);
+  if (rc < 0) {
+    json_decref(result);
+    return -1;
+  }
+  *out = result;
+  return 0;
+}
+
+/* Copies lowerNN/upperNN into point when present; both or neither; lower <= upper. */
+static int interval(const char *path, size_t item, json_t *obj, int level, json_t *point, double bounds[2],
+                    bool *present, oc_error *err) {
+  char lower_name[16], upper_name[16];
+  snprintf(lower_name, sizeof lower_name, "lower%d", level);
+  snprintf(upper_name, sizeof upper_name, "upper%d", level);
+  bool has_lower, has_upper;
+  if (optional_number(path, item, obj, lower_name, &bounds[0], &has_lower, err) < 0) return -1;
+  if (optional_number(path, item, obj, upper_name, &bounds[1], &has_upper, err) < 0) return -1;
+  if (has_lower != has_upper) {
+    return oc_error_set(err, "%s: item %zu: \"%s\" and \"%s\" come together (one is missing)", path, item,
+                        lower_name, upper_name);
+  }
+  *present = has_lower;
+  if (!*present) return 0;
+  if (bounds[0] > bounds[1]) {
+    return oc_error_set(err, "%s: item %zu: %s %g is above %s %g", path, item, lower_name, bounds[0], upper_name,
+                        bounds[1]);
+  }
+  json_object_set_new(point, lower_name, json_real(bounds[0]));
+  json_object_set_new(point, upper_name, json_real(bounds[1]));
+  return 0;
+}
+
+static int forecast_point(const char *path, size_t n, json_t *item, oc_date *previous, json_t *points, oc_error *err) {
+  if (!json_is_object(item)) return oc_error_set(err, "%s: item %zu: not an object", path, n);
+  oc_date date;
+  double price;
+  if (point_date(path, n, item, previous, &date, err) < 0 || point_price(path, n, item, &price, err) < 0) return -1;
+  json_t *point = json_pack("{s:o,s:f}", "date", date_value(date), "price", price);
+  json_array_append_new(points, point);
+  double b80[2], b95[2];
+  bool has80, has95;
+  if (interval(path, n, item, 80, point, b80, &has80, err) < 0) return -1;
+  if (interval(path, n, item, 95, point, b95, &has95, err) < 0) return -1;
+  if (has80 && has95 && (b95[0] > b80[0] || b95[1] < b80[1])) {
+    return oc_error_set(err, "%s: item %zu: the 95%% interval [%g, %g] does not contain the 80%% one [%g, %g]", path,
+                        n, b95[0], b95[1], b80[0], b80[1]);
+  }
+  return 0;
+}
+
+int oc_dashboard_load_forecast(const char *path, json_t **out, oc_error *err) {
+  json_t *root;
+  if (load_json(path, &root, err) < 0) return -1;
+  json_t *result = json_object();
+  json_t *items = root;
+  if (json_is_object(root)) {
+    const char *key;
+    json_t *value;
+    json_object_foreach(root, key, value) {
+      if (strcmp(key, "points") != 0 && (json_is_string(value) || json_is_number(value))) {
+        json_object_set(result, key, value);
+      }
+    }
+    items = json_object_get(root, "points");
+  }
+  json_t *points = json_array();
+  json_object_set_new(result, "points", points);
+  int rc = 0;
+  if (!json_is_array(items) || json_array_size(items) == 0) {
+    rc = oc_error_set(err, "%s: the forecast must be a non-empty array of {\"date\",\"price\",...} points, or an "
+                           "object with such a \"points\" array", path);
+  }
+  oc_date previous = OC_DATE_INVALID;
+  for (size_t i = 0; rc == 0 && i < json_array_size(items); i++) {
+    rc = forecast_point(path, i + 1, json_array_get(items, i), &previous, points, err);
+  }
+  json_decref(root);
+  if (rc < 0) {
+    json_decref(result);
+    return -1;
+  }
+  *out = result;
+  return 0;
+}
+
+/* ---------- assets ---------- */
+
+static char *env_or_source_path(const char *env, const char *relative) {
+  const char *value = getenv(env);
+  if (value && *value) return oc_xstrdup(value);
+  return oc_path_join(OILCAST_SOURCE_DIR, relative);
+}
+
+char *oc_dashboard_default_web_dir(void) { return env_or_source_path("OILCAST_WEB_DIR", "web"); }
+
+char *oc_dashboard_default_plotly_path(void) {
+  return env_or_source_path("OILCAST_PLOTLY_JS", "node_modules/plotly.js-dist-min/plotly.min.js");
+}
+
+/* ---------- rendering ---------- */
+
+/* Appends script text so that nothing in it can end the <script> element or switch the HTML parser
+ * into its "escaped" script states: "<!--", "<script" and "</script" get their '<' written as \x3C,
+ * which means the same inside JavaScript strings and regular expressions (the only places they occur). */
+static void append_script_text(oc_buf *out, const char *text, size_t len) {
+  static const char *const hazards[] = {"<!--", "<script", "</script"};
+  size_t start = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (text[i] != '<') continue;
+    for (size_t h = 0; h < sizeof hazards / sizeof *hazards; h++) {
+      size_t hl = strlen(hazards[h]);
+      if (len - i >= hl && strncasecmp(text + i, hazards[h], hl) == 0) {
+        oc_buf_append(out, text + start, i - start);
+        oc_buf_puts(out, "\\x3C");
+        start = i + 1;
+        break;
+      }
+    }
+  }
+  oc_buf_append(out, text + start, len - start);
+}
+
+/* The file behind a URL the page links: /vendor/plotly.min.js or /static/NAME (a plain file name). */
+static char *asset_path(const oc_dashboard_page *page, const char *url, size_t url_len, oc_error *err) {
+  static const char vendor[] = "/vendor/plotly.min.js", stat[] = "/static/";
+  if (url_len == sizeof vendor - 1 && memcmp(url, vendor, url_len) == 0) return oc_xstrdup(page->plotly_path);
+  if (url_len > sizeof stat - 1 && memcmp(url, stat, sizeof stat - 1) == 0) {
+    const char *name = url + sizeof stat - 1;
+    size_t name_len = url_len - (sizeof stat - 1);
+    if (!memchr(name, '/', name_len) && name[0] != '.') {
+      char *file = oc_xmalloc(name_len + 1);
+      memcpy(file, name, name_len);
+      file[name_len] = '\0';
+      char *path = oc_path_join(page->web_dir, file);
+      free(file);
+      return path;
+    }
+  }
+  oc_error_set(err, "%s/index.html links '%.*s', which a static export cannot inline (only /static/NAME and %s)",
+               page->web_dir, (int)url_len, url, vendor);
+  return NULL;
+}
+
+static int append_asset(const oc_dashboard_page *page, const char *url, size_t url_len, bool script, oc_buf *out,
+                        oc_error *err) {
+  char *path = asset_path(page, url, url_len, err);
+  if (!path) return -1;
+  char *text;
+  size_t len;
+  int rc = oc_read_file(path, &text, &len, err);
+  if (rc == 0) {
+    if (script) {
+      oc_buf_puts(out, "<script>");
+      append_script_text(out, text, len);
+      oc_buf_puts(out, "</script>");
+    } else if (strcasestr(text, "</style")) {
+      rc = oc_error_set(err, "%s: contains '</style', which would end the inlined stylesheet", path);
+    } else {
+      oc_buf_puts(out, "<style>\n");
+      oc_buf_append(out, text, len);
+      oc_buf_puts(out, "</style>");
+    }
+    free(text);
+  } else {
+    oc_error_prefix(err, "inlining %.*s: ", (int)url_len, url);
+  }
+  free(path);
+  return rc;
+}
+
+static void append_data_script(const oc_dashboard_page *page, json_t *history, json_t *forecast, oc_buf *out) {
+  json_t *series = json_object_get(history, "series");
+  if (!json_is_string(series) && forecast) series = json_object_get(forecast, "series");
+  const char *name = page->series ? page->series : json_is_string(series) ? json_string_value(series) : "Historical";
+  json_t *data = json_pack("{s:s,s:s,s:O,s:O}", "series", name, "unit", "USD/bbl", "observations",
+                           json_object_get(history, "observations"), "forecast", forecast ? forecast : json_null());
+  char *text = json_dumps(data, JSON_COMPACT | JSON_ESCAPE_SLASH | JSON_REAL_PRECISION(15));
+  json_decref(data);
+  oc_buf_puts(out, "<script>window.OILCAST_STATIC = ");
+  append_script_text(out, text, strlen(text));
+  oc_buf_puts(out, ";</script>\n");
+  free(text);
+}
+
+/* Copies index.html to out, replacing each <link rel="stylesheet" href="URL"> and
+ * <script src="URL"></script> with the inlined file, and putting the data just before </head>. */
+int oc_dashboard_render(const oc_dashboard_page *page, json_t *history, json_t *forecast, oc_buf *out,
+                        oc_error *err) {
+  static const char link_open[] = "<link rel=\"stylesheet\" href=\"", link_close[] = "\">";
+  static const char script_open[] = "<script src=\"", script_close[] = "\"></script>";
+  static const char head_close[] = "</head>";
+  char *index_path = oc_path_join(page->web_dir, "index.html");
+  char *html;
+  size_t len;
+  int rc = oc_read_file(index_path, &html, &len, err);
+  free(index_path);
+  if (rc < 0) return -1;
+  const char *pos = html;
+  bool data_written = false;
+  while (rc == 0) {
+    const char *link = strstr(pos, link_open), *script = strstr(pos, script_open), *head = strstr(pos, head_close);
+    const char *next = link;
+    if (script && (!next || script < next)) next = script;
+    if (head && !data_written && (!next || head < next)) next = head;
+    if (!next) break;
+    oc_buf_append(out, pos, (size_t)(next - pos));
+    if (next == head && !data_written) {
+      append_data_script(page, history, forecast, out);
+      oc_buf_puts(out, head_close);
+      data_written = true;
+      pos = next + sizeof head_close - 1;
+      continue;
+    }
+    bool is_script = next == script;
+    const char *url = next + (is_script ? sizeof script_open : sizeof link_open) - 1;
+    const char *close = strstr(url, is_script ? script_close : link_close);
+    if (!close) {
+      rc = oc_error_set(err, "%s/index.html: unterminated %s at byte %td", page->web_dir, is_script ? "<script>" : "<link>",
+                        next - html);
+      break;
+    }
+    rc = append_asset(page, url, (size_t)(close - url), is_script, out, err);
+    pos = close + (is_script ? sizeof script_close : sizeof link_close) - 1;
+  }
+  if (rc == 0 && !data_written) rc = oc_error_set(err, "%s/index.html has no </head> to put the data before", page->web_dir);
+  if (rc == 0) oc_buf_puts(out, pos);
+  free(html);
+  return rc;
+}
+
+/* ---------- serving the page on loopback ---------- */
+
+struct oc_dashboard_server {
+  struct MHD_Daemon *daemon;
+  const char *html;
+  size_t len;
+};
+
+static enum MHD_Result queue_text(struct MHD_Connection *connection, unsigned status, const char *type,
+                                  const char *body, size_t len) {
+  struct MHD_Response *response = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_PERSISTENT);
+  MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+  MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  if (status == MHD_HTTP_METHOD_NOT_ALLOWED) MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+  enum MHD_Result result = MHD_queue_response(connection, status, response);
+  MHD_destroy_response(response);
+  return result;
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *connection, const char *url, const char *method,
+                              const char *version, const char *upload_data, size_t *upload_data_size,
+                              void **request_state) {
+  static const char not_found[] = "not found: this server only serves the dashboard at /\n";
+  static const char not_allowed[] = "method not allowed: GET or HEAD\n";
+  const oc_dashboard_server *server = cls;
+  if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+    return queue_text(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", not_allowed,
+                      sizeof not_allowed - 1);
+  }
+  if (strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0) {
+    return queue_text(connection, MHD_HTTP_OK, "text/html; charset=utf-8", server->html, server->len);
+  }
+  return queue_text(connection, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", not_found, sizeof not_found - 1);
+}
+
+int oc_dashboard_server_start(const char *html, size_t len, uint16_t port, oc_dashboard_server **out,
+                              uint16_t *bound_port, oc_error *err) {
+  oc_dashboard_server *server = oc_xcalloc(1, sizeof *server);
+  server->html = html;
+  server->len = len;
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  server->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, port, NULL, NULL, answer, server,
+                                    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT,
+                                    (unsigned)30, MHD_OPTION_END);
+  if (!server->daemon) {
+    free(server);
+    return oc_error_set(err, "cannot listen on 127.0.0.1:%u (port in use?)", (unsigned)port);
+  }
+  const union MHD_DaemonInfo *info = MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  *bound_port = info && info->port ? info->port : port;
+  *out = server;
+  return 0;
+}
+
+void oc_dashboard_server_stop(oc_dashboard_server *server) {
+  if (!server) return;
+  MHD_stop_daemon(server->daemon);
+  free(server);
+}

@@ -1,0 +1,59 @@
+/* dashboard_static.h: the static dashboard export behind `oilcast dashboard` (the reference guide's
+ * create_dashboard.py): reads a price history and a forecast from JSON files, validates them, and
+ * renders ONE self-contained HTML page (web/index.html with its CSS, scripts, plotly.js and the data
+ * inlined) that opens offline; optionally serves that page on loopback. It must not touch the store
+ * or the REST server (the other src/serve/ files belong to `oilcast serve`). */
+#ifndef OC_DASHBOARD_STATIC_H
+#define OC_DASHBOARD_STATIC_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/date.h"
+#include "core/error.h"
+
+/* Reads a price history. Accepted shapes:
+ *   [71.2, 70.9, ...]                          needs start_date (OC_DATE_INVALID -> error); the dates
+ *                                              are consecutive business days from the first business
+ *                                              day on or after start_date
+ *   [{"date":"2024-01-02","price":71.2}, ...]  ("value" instead of "price" too)
+ *   {"series":"WTI","observations":[{"date":..,"value":..}, ...]}   (GET /v1/series/{name})
+ * Dates strictly ascending, prices finite (negative allowed: WTI settled at -36.98 on 2020-04-20).
+ * *out = {"series":NAME (when given), "observations":[{"date","value"}, ...]} (new reference). */
+int oc_dashboard_load_history(const char *path, oc_date start_date, json_t **out, oc_error *err);
+
+/* Reads a forecast. Accepted shapes: an array of points, or an object with "points" (the
+ * /v1/forecasts/latest shape; its other fields such as series, model, model_version, origin,
+ * created_at, endpoint, variant are kept). A point is {"date","price"} plus optional
+ * lower80/upper80 and lower95/upper95 (each pair both or neither, lower <= upper, the 95% interval
+ * containing the 80% one). Dates strictly ascending.
+ * *out = {"points":[...], other fields...} (new reference). */
+int oc_dashboard_load_forecast(const char *path, json_t **out, oc_error *err);
+
+/* Where the page sources and plotly come from: $OILCAST_WEB_DIR and $OILCAST_PLOTLY_JS when set,
+ * else the source tree's web/ and node_modules/plotly.js-dist-min/plotly.min.js. malloc'd. */
+char *oc_dashboard_default_web_dir(void);
+char *oc_dashboard_default_plotly_path(void);
+
+typedef struct oc_dashboard_page {
+  const char *web_dir;      /* holds index.html and what it links as /static/NAME */
+  const char *plotly_path;  /* plotly.min.js, linked by the page as /vendor/plotly.min.js */
+  const char *series;       /* display name; NULL: the inputs' "series", else "Historical" */
+} oc_dashboard_page;
+
+/* Renders the self-contained page into out (appended). history and forecast as returned by the
+ * loaders; forecast may be NULL. Every script, stylesheet and datum is inlined: the page makes no
+ * network request. Same inputs, same bytes (no timestamp is embedded). */
+int oc_dashboard_render(const oc_dashboard_page *page, json_t *history, json_t *forecast, oc_buf *out,
+                        oc_error *err);
+
+/* A loopback-only HTTP server answering GET / (and /index.html) with one page. */
+typedef struct oc_dashboard_server oc_dashboard_server;
+/* port 0 picks a free port; *bound_port receives the one in use. html must outlive the server. */
+int oc_dashboard_server_start(const char *html, size_t len, uint16_t port, oc_dashboard_server **out,
+                              uint16_t *bound_port, oc_error *err);
+void oc_dashboard_server_stop(oc_dashboard_server *server);
+
+#endif

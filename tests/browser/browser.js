@@ -1,0 +1,67 @@
+/* browser.js: what every browser test shares: launching Debian's chromium through playwright-core
+ * (headless, no sandbox, no background networking, a fresh profile), collecting console errors and
+ * page errors, reading the dashboard's chart data, and saving screenshots as test artifacts.
+ * Test code only. */
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const CHROMIUM = process.env.OILCAST_CHROMIUM || '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+
+async function launch() {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'oilcast-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 800 },
+  });
+  const close = async () => {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  };
+  return { context, close };
+}
+
+/* Records console errors and uncaught page errors; `allow(fn)` lets a test excuse messages it
+ * provokes on purpose (a killed server makes chromium log connection failures). */
+function watchErrors(page) {
+  const errors = [];
+  let excuse = null;
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const text = `${msg.text()} (${msg.location().url || 'page'})`;
+    if (!excuse || !excuse(text)) errors.push(`console: ${text}`);
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  return { errors, allow: (fn) => { excuse = fn; } };
+}
+
+/* The market chart's traces as {meta, name, x, y} (the dashboard tags each trace with meta). */
+async function marketTraces(page) {
+  return page.evaluate(() => (document.getElementById('market-chart').data || []).map((t) => ({
+    meta: t.meta, name: t.name, x: Array.from(t.x), y: Array.from(t.y),
+  })));
+}
+
+function artifactDir() {
+  const base = process.env.OILCAST_BUILD_DIR || path.join(__dirname, '..', 'artifacts');
+  const dir = path.join(base, 'artifacts', 'browser');
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+async function screenshot(page, name) {
+  const file = path.join(artifactDir(), `${name}.png`);
+  await page.screenshot({ path: file, fullPage: false });
+  console.log(`screenshot: ${file}`);
+  return file;
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(`check failed: ${message}`);
+  console.log(`ok: ${message}`);
+}
+
+module.exports = { launch, watchErrors, marketTraces, screenshot, check };

@@ -1,0 +1,13 @@
+# lib.sh: sourced by the dashboard's end-to-end tests in tests/e2e (kept here so CTest does not
+# register it). Skips (exit 77) when node, node_modules or chromium is missing, unless CI=true (then fails).
+src=${OILCAST_SOURCE_DIR:?}
+bin=${OILCAST_BIN:?}
+data=${OILCAST_TEST_DATA:-$src/../shared/data}
+skip() { if [[ "${CI:-}" == true ]]; then echo "FAIL (CI): $*" >&2; exit 1; fi; echo "skip: $*"; exit 77; }
+need_browser() {
+  command -v node >/dev/null || skip "node is not installed"
+  [[ -d "$src/node_modules/playwright-core" && -f "$src/node_modules/plotly.js-dist-min/plotly.min.js" ]] ||
+    skip "node_modules missing (run scripts/deps.sh)"
+  [[ -x "${OILCAST_CHROMIUM:-/usr/bin/chromium}" ]] || skip "chromium is not installed (apt-get install chromium)"
+}
+need_data() { [[ -f "$data/wti-daily.csv" ]] || skip "no shared data at $data"; }

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# `oilcast dashboard`: the static export of the real WTI history plus a forecast opens from the file
+# in chromium with every point drawn and no console errors; without --out the same bytes are served
+# on loopback until SIGINT; bad inputs fail with their location.
+set -euo pipefail
+source "$OILCAST_SOURCE_DIR/tests/browser/lib.sh"
+need_data
+need_browser
+work=$(mktemp -d)
+server=
+cleanup() { [[ -n "$server" ]] && kill "$server" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+# The whole WTI series as [{"date","price"}] and a 10-business-day forecast in the
+# /v1/forecasts/latest shape (bands widening with the square root of the horizon).
+node -e '
+  const fs = require("fs");
+  const rows = fs.readFileSync(process.argv[1], "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
+  fs.writeFileSync(process.argv[2], JSON.stringify(rows.map(([date, p]) => ({ date, price: Number(p) }))));
+  const last = Number(rows[rows.length - 1][1]);
+  const points = [];
+  for (let d = new Date("2025-01-01T00:00:00Z"); points.length < 10; d.setUTCDate(d.getUTCDate() + 1)) {
+    if (d.getUTCDay() === 0 || d.getUTCDay() === 6) continue;
+    const s = 1.9 * Math.sqrt(points.length + 1);
+    points.push({ date: d.toISOString().slice(0, 10), price: last, lower80: last - 1.28 * s, upper80: last + 1.28 * s,
+                  lower95: last - 1.96 * s, upper95: last + 1.96 * s });
+  }
+  fs.writeFileSync(process.argv[3], JSON.stringify({ series: "WTI", model: "mlp", model_version: "v1", origin: rows[rows.length - 1][0], points }));
+' "$data/wti-daily.csv" "$work/h.json" "$work/f.json"
+rows=$(($(wc -l <"$data/wti-daily.csv") - 1))
+
+"$bin" dashboard --historical-data "$work/h.json" --forecast-data "$work/f.json" --out "$work/dashboard.html"
+node "$src/tests/browser/static.test.js" "$work/dashboard.html" "$rows" 10
+
+# Served: the URL comes first on stdout; the page is byte-identical to the file; SIGINT exits 0.
+"$bin" dashboard --historical-data "$work/h.json" --forecast-data "$work/f.json" --port 0 >"$work/url" 2>"$work/serve.log" &
+server=$!
+for _ in $(seq 1 200); do [[ -s "$work/url" ]] && break; sleep 0.05; done
+url=$(head -1 "$work/url")
+[[ "$url" =~ ^http://127\.0\.0\.1:[0-9]+/$ ]] || { echo "no URL printed: '$url'"; cat "$work/serve.log"; exit 1; }
+curl -sf "$url" -o "$work/served.html"
+cmp "$work/served.html" "$work/dashboard.html"
+[[ $(curl -s -o /dev/null -w '%{http_code}' "${url}missing") == 404 ]]
+kill -INT "$server"
+wait "$server"
+server=
+echo "ok: served at $url, identical to the file, stopped by SIGINT with status 0"
+
+# Errors name the file and the place.
+printf '[{"date":"2024-01-02","price":1},\n {"date":"2024-01-03" "price":2}]' >"$work/bad.json"
+if "$bin" dashboard --historical-data "$work/bad.json" --out "$work/x.html" 2>"$work/err"; then exit 1; fi
+grep -q "bad.json:2:" "$work/err" || { cat "$work/err"; exit 1; }
+set +e
+"$bin" dashboard --out "$work/x.html" 2>/dev/null
+[[ $? == 2 ]] || { echo "missing --historical-data should be a usage error"; exit 1; }
+set -e
+[[ ! -e "$work/x.html" ]]
+echo "ok: bad inputs rejected with their location"

@@ -1,0 +1,676 @@
+/* app.js: the oilcast dashboard page. Reads the REST API described in docs/openapi.yaml (series,
+ * latest forecast, latest backtest, models, endpoints) and follows GET /v1/stream (Server-Sent Events)
+ * so new observations and forecasts appear without a reload. In a static export (`oilcast dashboard`)
+ * the data comes from window.OILCAST_STATIC instead and nothing is fetched.
+ * It only ever issues GET requests: no write or admin action is reachable from this page, whatever
+ * the key the user enters. Errors go to the on-page banner, never to the console. */
+(function () {
+  'use strict';
+
+  const KEY_STORAGE = 'oilcast.readKey';
+  const UNIT = 'USD/bbl';
+  const COLORS = {
+    history: '#1f4e79',
+    forecast: '#c2410c',
+    band80: 'rgba(194, 65, 12, 0.30)',
+    band95: 'rgba(194, 65, 12, 0.14)',
+    sma20: '#1a7f37',
+    sma60: '#8250df',
+    bollinger: '#6e7781',
+    bollingerFill: 'rgba(110, 119, 129, 0.10)',
+    rsi: '#0f766e',
+    macd: '#1f4e79',
+    signal: '#c2410c',
+    histUp: 'rgba(26, 127, 55, 0.55)',
+    histDown: 'rgba(180, 35, 24, 0.55)',
+    naive: '#57606a',
+  };
+  const MODEL_PALETTE = ['#1f4e79', '#c2410c', '#1a7f37', '#8250df', '#0f766e', '#9a6700', '#b42318'];
+  const RECONNECT_DELAYS_MS = [500, 1000, 2000, 3000];
+  const STREAM_SILENCE_MS = 40000; /* the server sends a keepalive every 15 s */
+  const FEED_LENGTH = 100;
+  const PLOT_CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ['lasso2d', 'select2d'] };
+
+  const STATIC = window.OILCAST_STATIC || null;
+  const ta = window.OcIndicators;
+  const $ = (id) => document.getElementById(id);
+
+  const state = {
+    series: null, /* selected series name */
+    seriesList: [],
+    observations: [], /* [{date, value}] ascending */
+    forecast: null, /* /v1/forecasts/latest object or null */
+    xRange: null, /* user's zoom on the market chart, null = default window */
+    overlays: { sma20: true, sma60: false, bollinger: false },
+    events: [],
+    stream: { controller: null, lastEventId: null, attempts: 0, connectedOnce: false, timer: null },
+    chartReady: false,
+  };
+
+  /* ---------- formatting ---------- */
+
+  const fmtPrice = (v) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(2));
+  const fmtUsd = (v) => `${fmtPrice(v)} ${UNIT}`;
+  const fmtPct = (v) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : '–');
+  const fmtNum = (v, digits) => (Number.isFinite(v) ? v.toFixed(digits) : '–');
+  const fmtTimestamp = (iso) => (iso ? iso.replace('T', ' ').replace(/\.\d+/, '').replace('Z', ' UTC') : '–');
+
+  /* Dates stay "YYYY-MM-DD" strings (trading days, no time zone); arithmetic goes through UTC. */
+  function addDays(date, days) {
+    const d = new Date(`${date}T00:00:00Z`);
+    d.setUTCDate(d.getUTCDate() + days);
+    return d.toISOString().slice(0, 10);
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === 'class') node.className = v;
+      else node.setAttribute(k, v);
+    }
+    for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    return node;
+  }
+
+  function fillTable(table, headers, rows) {
+    table.replaceChildren(
+      el('thead', null, el('tr', null, ...headers.map((h) => el('th', { scope: 'col' }, h)))),
+      el('tbody', null, ...rows.map((r) => el('tr', null, ...r.map((c) => el('td', null, c))))),
+    );
+  }
+
+  function showBanner(message) {
+    const banner = $('banner');
+    banner.textContent = message;
+    banner.hidden = !message;
+  }
+
+  /* ---------- API access ---------- */
+
+  class AuthError extends Error {}
+
+  function authHeaders(extra) {
+    const headers = Object.assign({ Accept: 'application/json' }, extra || {});
+    const key = localStorage.getItem(KEY_STORAGE);
+    if (key) headers.Authorization = `Bearer ${key}`;
+    return headers;
+  }
+
+  /* GET path as JSON; null on 404 (nothing there yet); AuthError on 401/403. */
+  async function api(path) {
+    const res = await fetch(path, { headers: authHeaders(), cache: 'no-store' });
+    if (res.status === 401 || res.status === 403) {
+      throw new AuthError(res.status === 401 ? 'This server needs a read API key.' : 'The stored key may not read this data.');
+    }
+    if (res.status === 404) return null;
+    if (!res.ok) {
+      let detail = res.statusText;
+      try {
+        detail = (await res.json()).error.message;
+      } catch (ignored) {
+        /* the status line is all there is */
+      }
+      throw new Error(`GET ${path}: HTTP ${res.status}: ${detail}`);
+    }
+    return res.json();
+  }
+
+  function askForKey(reason) {
+    $('key-reason').textContent = reason;
+    $('key-input').value = '';
+    if (!$('key-dialog').open) $('key-dialog').showModal();
+  }
+
+  /* ---------- Market panel ---------- */
+
+  function historyWindow() {
+    const obs = state.observations;
+    if (!obs.length) return null;
+    const last = obs[obs.length - 1].date;
+    const points = state.forecast ? state.forecast.points : [];
+    const end = points.length ? points[points.length - 1].date : last;
+    return [addDays(last, -183), addDays(end, 3)];
+  }
+
+  /* The observation the forecast continues from: the last one before its first day (a history that
+   * runs past the forecast origin shows the actuals next to the forecast). */
+  function forecastAnchor(fc) {
+    const first = fc.points[0].date;
+    for (let i = state.observations.length - 1; i >= 0; i--) {
+      if (state.observations[i].date < first) return state.observations[i];
+    }
+    return null;
+  }
+
+  function marketTraces() {
+    const obs = state.observations;
+    const dates = obs.map((o) => o.date);
+    const values = obs.map((o) => o.value);
+    const traces = [];
+    const line = (name, y, color, extra) =>
+      Object.assign({ type: 'scatter', mode: 'lines', name, x: dates, y, line: { color, width: 1.4 }, xaxis: 'x' }, extra);
+
+    if (state.overlays.bollinger) {
+      const bb = ta.bollinger(values, 20, 2);
+      const hover = { hovertemplate: `%{y:.2f} ${UNIT}<extra>%{fullData.name}</extra>` };
+      const edge = { meta: 'bollinger', legendgroup: 'bollinger', legendrank: 7, line: { color: COLORS.bollinger, width: 1, dash: 'dot' } };
+      traces.push(line('Bollinger upper', bb.upper, COLORS.bollinger, Object.assign({ showlegend: false }, edge, hover)));
+      traces.push(line('Bollinger (20, 2σ)', bb.lower, COLORS.bollinger, Object.assign({ fill: 'tonexty', fillcolor: COLORS.bollingerFill }, edge, hover)));
+    }
+    traces.push(line(`${state.series} (${UNIT})`, values, COLORS.history, {
+      meta: 'history',
+      legendrank: 1,
+      line: { color: COLORS.history, width: 1.6 },
+      hovertemplate: `%{x|%Y-%m-%d}: %{y:.2f} ${UNIT}<extra>${state.series}</extra>`,
+    }));
+    if (state.overlays.sma20) traces.push(line('SMA 20', ta.sma(values, 20), COLORS.sma20, { meta: 'sma20', legendrank: 5, hovertemplate: `%{y:.2f} ${UNIT}<extra>SMA 20</extra>` }));
+    if (state.overlays.sma60) traces.push(line('SMA 60', ta.sma(values, 60), COLORS.sma60, { meta: 'sma60', legendrank: 6, hovertemplate: `%{y:.2f} ${UNIT}<extra>SMA 60</extra>` }));
+
+    const fc = state.forecast;
+    const anchor = fc && fc.points.length ? forecastAnchor(fc) : null;
+    if (anchor) {
+      /* The fan opens at the last observation before the forecast so it continues the line:
+       * element 0 is that anchor, elements 1..n are the forecast days. */
+      const fx = [anchor.date, ...fc.points.map((p) => p.date)];
+      const band = (key) => [anchor.value, ...fc.points.map((p) => (Number.isFinite(p[key]) ? p[key] : p.price))];
+      const bandTrace = (name, key, fill, extra) => Object.assign({
+        type: 'scatter', mode: 'lines', name, x: fx, y: band(key), xaxis: 'x', meta: 'forecast-band',
+        line: { width: 0, color: fill }, fill: 'none', hoverinfo: 'skip', showlegend: false,
+      }, extra);
+      traces.push(bandTrace('95% upper', 'upper95', COLORS.band95));
+      traces.push(bandTrace('95% interval', 'lower95', COLORS.band95, { fill: 'tonexty', fillcolor: COLORS.band95, showlegend: true, legendrank: 4 }));
+      traces.push(bandTrace('80% upper', 'upper80', COLORS.band80));
+      traces.push(bandTrace('80% interval', 'lower80', COLORS.band80, { fill: 'tonexty', fillcolor: COLORS.band80, showlegend: true, legendrank: 3 }));
+      const text = fx.map((d, i) => (i === 0 ? 'last observation' : `80% ${fmtPrice(fc.points[i - 1].lower80)}–${fmtPrice(fc.points[i - 1].upper80)}, 95% ${fmtPrice(fc.points[i - 1].lower95)}–${fmtPrice(fc.points[i - 1].upper95)}`));
+      traces.push({
+        type: 'scatter', mode: 'lines+markers', name: `Forecast${fc.model_version ? ` (${fc.model_version})` : ''}`,
+        x: fx, y: band('price'), xaxis: 'x', meta: 'forecast', text, legendrank: 2,
+        line: { color: COLORS.forecast, width: 2, dash: 'dash' }, marker: { size: 4, color: COLORS.forecast },
+        hovertemplate: `%{x|%Y-%m-%d}: %{y:.2f} ${UNIT}<br>%{text}<extra>forecast</extra>`,
+      });
+    }
+
+    const rsi = ta.rsi(values, 14);
+    traces.push(line('RSI 14', rsi, COLORS.rsi, { meta: 'rsi', yaxis: 'y2', showlegend: false, hovertemplate: '%{y:.1f}<extra>RSI 14</extra>' }));
+    const macd = ta.macd(values, 12, 26, 9);
+    /* The histogram as two filled areas (above and below zero) rather than ~10,000 SVG bars. */
+    for (const [name, sign, color] of [['MACD hist +', 1, COLORS.histUp], ['MACD hist −', -1, COLORS.histDown]]) {
+      const part = macd.hist.map((v) => (v === null ? null : sign > 0 ? Math.max(v, 0) : Math.min(v, 0)));
+      traces.push(line(name, part, color, {
+        meta: 'macd-hist', yaxis: 'y3', showlegend: false, fill: 'tozeroy', fillcolor: color, line: { width: 0, color },
+        hoverinfo: 'skip',
+      }));
+    }
+    traces.push(line('MACD 12/26', macd.macd, COLORS.macd, { meta: 'macd', yaxis: 'y3', showlegend: false, customdata: macd.hist, hovertemplate: '%{y:.3f} (hist %{customdata:.3f})<extra>MACD</extra>' }));
+    traces.push(line('Signal 9', macd.signal, COLORS.signal, { meta: 'macd-signal', yaxis: 'y3', showlegend: false, line: { color: COLORS.signal, width: 1.2 }, hovertemplate: '%{y:.3f}<extra>signal</extra>' }));
+    return traces;
+  }
+
+  /* Plotly does not rescale y to the visible x window; do it so a zoom into 2024 is not flattened by
+   * the 1986..2024 extremes. */
+  function yRanges(traces, range) {
+    const [x0, x1] = range;
+    const bounds = { y: [Infinity, -Infinity], y3: [Infinity, -Infinity] };
+    for (const t of traces) {
+      const axis = t.yaxis || 'y';
+      if (!bounds[axis]) continue;
+      for (let i = 0; i < t.x.length; i++) {
+        const v = t.y[i];
+        if (v === null || t.x[i] < x0 || t.x[i] > x1) continue;
+        if (v < bounds[axis][0]) bounds[axis][0] = v;
+        if (v > bounds[axis][1]) bounds[axis][1] = v;
+      }
+    }
+    const out = {};
+    for (const [axis, [lo, hi]] of Object.entries(bounds)) {
+      if (!Number.isFinite(lo)) continue;
+      const pad = Math.max((hi - lo) * 0.06, 0.5 * (axis === 'y' ? 1 : 0.01));
+      out[axis === 'y' ? 'yaxis.range' : 'yaxis3.range'] = [lo - pad, hi + pad];
+    }
+    return out;
+  }
+
+  function marketLayout(traces) {
+    const range = state.xRange || historyWindow();
+    const y = yRanges(traces, range);
+    return {
+      uirevision: state.series,
+      margin: { l: 60, r: 20, t: 40, b: 40 },
+      hovermode: 'x unified',
+      legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom', xanchor: 'left', font: { size: 11 } },
+      font: { family: 'system-ui, sans-serif', size: 12, color: '#1b1f24' },
+      paper_bgcolor: '#ffffff',
+      plot_bgcolor: '#ffffff',
+      xaxis: {
+        type: 'date', range, anchor: 'y3', showgrid: true, gridcolor: '#eaeef2', hoverformat: '%Y-%m-%d',
+        rangeselector: {
+          x: 1, xanchor: 'right', y: 1.0, yanchor: 'bottom', bgcolor: '#f6f8fa', activecolor: '#d0d7de', font: { size: 11 },
+          buttons: [
+            { count: 1, label: '1M', step: 'month', stepmode: 'backward' },
+            { count: 6, label: '6M', step: 'month', stepmode: 'backward' },
+            { count: 1, label: '1Y', step: 'year', stepmode: 'backward' },
+            { count: 5, label: '5Y', step: 'year', stepmode: 'backward' },
+            { label: 'All', step: 'all' },
+          ],
+        },
+      },
+      yaxis: { domain: [0.44, 1], title: { text: `Price (${UNIT})` }, range: y['yaxis.range'], gridcolor: '#eaeef2', zeroline: false },
+      yaxis2: { domain: [0.23, 0.39], title: { text: 'RSI 14' }, range: [0, 100], tickvals: [30, 50, 70], gridcolor: '#eaeef2', zeroline: false },
+      yaxis3: { domain: [0, 0.19], title: { text: 'MACD' }, range: y['yaxis3.range'], gridcolor: '#eaeef2', zerolinecolor: '#afb8c1' },
+      shapes: [30, 70].map((level) => ({
+        type: 'line', xref: 'paper', x0: 0, x1: 1, yref: 'y2', y0: level, y1: level, line: { color: '#afb8c1', width: 1, dash: 'dot' },
+      })),
+    };
+  }
+
+  function renderMarket() {
+    const div = $('market-chart');
+    if (!state.observations.length) {
+      Plotly.purge(div);
+      state.chartReady = false;
+      div.replaceChildren(el('p', { class: 'caption' }, `No observations for ${state.series} yet.`));
+      renderCards();
+      renderForecastTable();
+      return;
+    }
+    if (!state.chartReady) div.replaceChildren();
+    const traces = marketTraces();
+    Plotly.react(div, traces, marketLayout(traces), PLOT_CONFIG);
+    if (!state.chartReady) {
+      div.on('plotly_relayout', onMarketRelayout);
+      state.chartReady = true;
+    }
+    div.dataset.renders = String(Number(div.dataset.renders || 0) + 1);
+    renderCards();
+    renderForecastTable();
+  }
+
+  function onMarketRelayout(ev) {
+    let range = null;
+    if (ev['xaxis.autorange']) {
+      const div = $('market-chart');
+      range = div.layout.xaxis.range.map(String);
+    } else if (ev['xaxis.range[0]'] !== undefined) {
+      range = [String(ev['xaxis.range[0]']), String(ev['xaxis.range[1]'])];
+    } else if (Array.isArray(ev['xaxis.range'])) {
+      range = ev['xaxis.range'].map(String);
+    }
+    if (!range) return;
+    state.xRange = range;
+    const div = $('market-chart');
+    const y = yRanges(div.data, range);
+    if (Object.keys(y).length) Plotly.relayout(div, y);
+  }
+
+  function renderCards() {
+    const cards = $('market-cards');
+    const obs = state.observations;
+    const items = [];
+    if (obs.length) {
+      const last = obs[obs.length - 1];
+      const prev = obs.length > 1 ? obs[obs.length - 2] : null;
+      const change = prev ? last.value - prev.value : null;
+      items.push([`Last ${state.series} price`, fmtUsd(last.value), `on ${last.date}`]);
+      if (prev) items.push(['Change on the day', `${change >= 0 ? '+' : ''}${fmtPrice(change)} ${UNIT}`, `${fmtPct(change / Math.abs(prev.value))} vs ${prev.date}`]);
+      items.push(['History', `${obs.length.toLocaleString('en-US')} trading days`, `${obs[0].date} to ${last.date}`]);
+    }
+    const fc = state.forecast;
+    if (fc && fc.points.length) {
+      const end = fc.points[fc.points.length - 1];
+      items.push([`Forecast for ${end.date}`, fmtUsd(end.price), `80%: ${fmtPrice(end.lower80)}–${fmtPrice(end.upper80)}, 95%: ${fmtPrice(end.lower95)}–${fmtPrice(end.upper95)}`]);
+    } else {
+      items.push(['Forecast', 'none yet', 'no forecast stored for this series']);
+    }
+    cards.replaceChildren(...items.map(([label, value, note]) =>
+      el('div', { class: 'card' }, el('div', { class: 'card-label' }, label), el('div', { class: 'card-value' }, value), el('div', { class: 'card-note' }, note))));
+  }
+
+  function renderForecastTable() {
+    const fc = state.forecast;
+    const table = $('forecast-table');
+    if (!fc || !fc.points.length) {
+      $('forecast-caption').textContent = 'No forecast has been made for this series yet.';
+      table.replaceChildren();
+      return;
+    }
+    const who = [fc.model && `model ${fc.model}`, fc.model_version && `version ${fc.model_version}`,
+      fc.endpoint && `endpoint ${fc.endpoint}`, fc.variant && `variant ${fc.variant}`].filter(Boolean).join(', ');
+    $('forecast-caption').textContent = `${fc.points.length} business days from ${fc.origin || state.observations.at(-1)?.date || '–'}` +
+      `${who ? ` by ${who}` : ''}${fc.created_at ? `, made ${fmtTimestamp(fc.created_at)}` : ''}. Prices in ${UNIT}.`;
+    fillTable(table, ['Date', `Forecast (${UNIT})`, '80% low', '80% high', '95% low', '95% high'],
+      fc.points.map((p) => [p.date, fmtPrice(p.price), fmtPrice(p.lower80), fmtPrice(p.upper80), fmtPrice(p.lower95), fmtPrice(p.upper95)]));
+  }
+
+  /* ---------- Models panel ---------- */
+
+  function renderBacktest(bt) {
+    const relmae = $('relmae-chart');
+    const coverage = $('coverage-chart');
+    if (!bt || !bt.rows || !bt.rows.length) {
+      $('backtest-caption').textContent = `No backtest stored for ${state.series} yet (run oilcast backtest).`;
+      Plotly.purge(relmae);
+      Plotly.purge(coverage);
+      $('backtest-table').replaceChildren();
+      return;
+    }
+    const models = [...new Set(bt.rows.map((r) => r.model))];
+    const horizons = [...new Set(bt.rows.map((r) => r.horizon))].sort((a, b) => a - b);
+    const origins = Math.max(...bt.rows.map((r) => r.origins || 0));
+    $('backtest-caption').textContent = `Backtest of ${bt.series} from ${bt.start} to ${bt.end}, horizons 1–${Math.max(...horizons)} business days, ` +
+      `up to ${origins} forecast origins, made ${fmtTimestamp(bt.created_at)}. relMAE = MAE / naive MAE (below 1.0 beats the naive forecast).`;
+    const colorOf = (m) => (m === 'naive' ? COLORS.naive : MODEL_PALETTE[models.indexOf(m) % MODEL_PALETTE.length]);
+    const byModel = (m, key) => horizons.map((h) => {
+      const row = bt.rows.find((r) => r.model === m && r.horizon === h);
+      return row && Number.isFinite(row[key]) ? row[key] : null;
+    });
+    const common = {
+      margin: { l: 55, r: 15, t: 40, b: 45 }, font: { family: 'system-ui, sans-serif', size: 12, color: '#1b1f24' },
+      legend: { orientation: 'h', y: -0.22 }, xaxis: { title: { text: 'Horizon (business days ahead)' }, dtick: 1 },
+    };
+    Plotly.react(relmae, models.filter((m) => m !== 'naive').map((m) => ({
+      type: 'bar', name: m, x: horizons, y: byModel(m, 'rel_mae'), marker: { color: colorOf(m) },
+      hovertemplate: `${m}, h=%{x}: relMAE %{y:.3f}<extra></extra>`,
+    })), Object.assign({}, common, {
+      title: { text: 'relMAE per horizon (naive = 1.0)', font: { size: 14 } },
+      yaxis: { title: { text: 'relMAE' }, rangemode: 'tozero' },
+      shapes: [{ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: 1, y1: 1, line: { color: COLORS.naive, width: 2, dash: 'dash' } }],
+      annotations: [{ xref: 'paper', x: 1, y: 1, yanchor: 'bottom', xanchor: 'right', text: 'naive', showarrow: false, font: { color: COLORS.naive } }],
+    }), PLOT_CONFIG);
+
+    const coverageTraces = [];
+    for (const m of models) {
+      for (const [key, dash, level] of [['coverage80', 'solid', '80%'], ['coverage95', 'dot', '95%']]) {
+        const y = byModel(m, key);
+        if (y.every((v) => v === null)) continue;
+        coverageTraces.push({
+          type: 'scatter', mode: 'lines+markers', name: `${m} ${level}`, x: horizons, y,
+          line: { color: colorOf(m), dash }, hovertemplate: `${m}, h=%{x}: ${level} interval covered %{y:.1%}<extra></extra>`,
+        });
+      }
+    }
+    Plotly.react(coverage, coverageTraces, Object.assign({}, common, {
+      title: { text: 'Interval coverage vs nominal', font: { size: 14 } },
+      yaxis: { title: { text: 'Share of actuals inside' }, tickformat: '.0%', range: [0.5, 1.02] },
+      shapes: [0.8, 0.95].map((v) => ({ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: v, y1: v, line: { color: COLORS.naive, width: 1.5, dash: 'dash' } })),
+      annotations: [0.8, 0.95].map((v) => ({ xref: 'paper', x: 0, y: v, xanchor: 'left', yanchor: 'bottom', text: `nominal ${v * 100}%`, showarrow: false, font: { size: 11, color: COLORS.naive } })),
+    }), PLOT_CONFIG);
+
+    const mean = (m, key) => {
+      const v = byModel(m, key).filter((x) => x !== null);
+      return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
+    };
+    fillTable($('backtest-table'), ['Model', 'relMAE (mean over horizons)', `MAE (${UNIT})`, `RMSE (${UNIT})`, 'Direction hit', '80% coverage', '95% coverage', `80% width (${UNIT})`],
+      models.map((m) => [m, fmtNum(mean(m, 'rel_mae'), 3), fmtNum(mean(m, 'mae'), 2), fmtNum(mean(m, 'rmse'), 2), fmtPct(mean(m, 'direction_hit')),
+        fmtPct(mean(m, 'coverage80')), fmtPct(mean(m, 'coverage95')), fmtNum(mean(m, 'width80'), 2)]));
+  }
+
+  function renderServing(models, endpoints) {
+    const kinds = new Map((models ? models.models : []).map((m) => [m.version, m.kind]));
+    const rows = [];
+    for (const ep of endpoints ? endpoints.endpoints : []) {
+      const total = ep.variants.reduce((a, v) => a + (v.weight || 0), 0) || 1;
+      for (const v of ep.variants) {
+        rows.push([ep.name, v.name, v.model_version, kinds.get(v.model_version) || '–', `${((100 * (v.weight || 0)) / total).toFixed(1)}%`]);
+      }
+    }
+    fillTable($('endpoints-table'), ['Endpoint', 'Variant', 'Model version', 'Kind', 'Traffic weight'],
+      rows.length ? rows : [['no endpoints configured', '', '', '', '']]);
+    const list = models ? models.models : [];
+    fillTable($('models-table'), ['Version', 'Kind', 'Status', 'Created'],
+      list.length ? list.map((m) => [m.version, m.kind || '–', m.status || '–', fmtTimestamp(m.created_at)]) : [['no models registered', '', '', '']]);
+  }
+
+  async function loadModels() {
+    const [bt, models, endpoints] = await Promise.all([
+      api(`/v1/backtests/latest?series=${encodeURIComponent(state.series)}`), api('/v1/models'), api('/v1/endpoints'),
+    ]);
+    renderBacktest(bt);
+    renderServing(models, endpoints);
+  }
+
+  /* ---------- data loading ---------- */
+
+  function normalizeForecast(fc) {
+    if (!fc || !Array.isArray(fc.points)) return null;
+    return fc;
+  }
+
+  async function loadSeries() {
+    const name = encodeURIComponent(state.series);
+    const [series, forecast] = await Promise.all([api(`/v1/series/${name}`), api(`/v1/forecasts/latest?series=${name}`)]);
+    state.observations = series ? series.observations.slice() : [];
+    state.forecast = normalizeForecast(forecast);
+    renderMarket();
+  }
+
+  function upsertObservation(date, value) {
+    const obs = state.observations;
+    let i = obs.length;
+    while (i > 0 && obs[i - 1].date > date) i--;
+    if (i > 0 && obs[i - 1].date === date) obs[i - 1] = { date, value };
+    else obs.splice(i, 0, { date, value });
+  }
+
+  async function guarded(task) {
+    try {
+      await task();
+      showBanner('');
+    } catch (e) {
+      if (e instanceof AuthError) askForKey(e.message);
+      else showBanner(e.message);
+    }
+  }
+
+  async function boot() {
+    await guarded(async () => {
+      const list = await api('/v1/series');
+      state.seriesList = list ? list.series : [];
+      const select = $('series-select');
+      const stored = localStorage.getItem('oilcast.series');
+      const names = state.seriesList.map((s) => s.name);
+      state.series = names.includes(stored) ? stored : names.includes('WTI') ? 'WTI' : names[0] || null;
+      select.replaceChildren(...state.seriesList.map((s) =>
+        el('option', { value: s.name }, `${s.name} (${s.unit || UNIT}, ${s.first || '?'} to ${s.last || '?'})`)));
+      select.value = state.series || '';
+      if (!state.series) {
+        showBanner('The store holds no series yet: import one with oilcast import.');
+        return;
+      }
+      await loadSeries();
+      await loadModels();
+      startStream();
+    });
+  }
+
+  /* ---------- live updates (SSE over fetch, so the read key can go in a header) ---------- */
+
+  function setConnection(stateName, text) {
+    const badge = $('connection');
+    badge.dataset.state = stateName;
+    badge.textContent = text;
+  }
+
+  function pushEvent(kind, text, id) {
+    const now = new Date();
+    state.events.unshift({ kind, text, id, time: now.toISOString().slice(11, 19) });
+    state.events.length = Math.min(state.events.length, FEED_LENGTH);
+    const feed = $('event-feed');
+    feed.prepend(el('li', { 'data-kind': kind },
+      el('span', { class: 'event-time' }, `${state.events[0].time} UTC`),
+      el('span', { class: `event-kind ${kind}` }, kind), text, id ? ` (event ${id})` : ''));
+    while (feed.children.length > FEED_LENGTH) feed.lastChild.remove();
+    renderLiveStatus();
+  }
+
+  function renderLiveStatus() {
+    const s = state.stream;
+    $('live-status').textContent = `Stream GET /v1/stream: ${$('connection').textContent}. ` +
+      `Last event id: ${s.lastEventId || 'none yet'}. Showing the latest ${Math.min(state.events.length, FEED_LENGTH)} events (newest first, times in UTC).`;
+  }
+
+  let pendingRender = 0;
+  function scheduleRender() {
+    if (!pendingRender) pendingRender = requestAnimationFrame(() => { pendingRender = 0; renderMarket(); });
+  }
+
+  function handleEvent(type, data, id) {
+    let payload;
+    try {
+      payload = JSON.parse(data);
+    } catch (e) {
+      pushEvent('connection', `unreadable ${type} event: ${e.message}`, id);
+      return;
+    }
+    if (type === 'observation') {
+      pushEvent('observation', `${payload.series} ${payload.date}: ${fmtUsd(payload.value)}`, id);
+      if (payload.series === state.series) {
+        upsertObservation(payload.date, payload.value);
+        scheduleRender();
+      }
+    } else if (type === 'forecast') {
+      const n = payload.points ? payload.points.length : 0;
+      const last = n ? payload.points[n - 1] : null;
+      pushEvent('forecast', `${payload.series} from ${payload.origin || '?'}, ${n} days${last ? `, ${last.date}: ${fmtUsd(last.price)}` : ''}` +
+        `${payload.model_version ? ` (model ${payload.model_version})` : ''}`, id);
+      if (payload.series === state.series) {
+        state.forecast = normalizeForecast(payload);
+        scheduleRender();
+      }
+    } else if (type === 'backtest') {
+      pushEvent('backtest', `${payload.series} backtest made ${fmtTimestamp(payload.created_at)}`, id);
+      if (payload.series === state.series) guarded(loadModels);
+    }
+  }
+
+  /* Parses an SSE byte stream incrementally (WHATWG "event stream interpretation"). */
+  function createSseParser(onEvent) {
+    let buffer = '';
+    let type = '';
+    let data = [];
+    return (chunk) => {
+      buffer += chunk;
+      let nl;
+      while ((nl = buffer.search(/\r\n|\r|\n/)) >= 0) {
+        const lineEnd = buffer[nl] === '\r' && buffer[nl + 1] === '\n' ? nl + 2 : nl + 1;
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(lineEnd);
+        if (line === '') {
+          if (data.length) onEvent(type || 'message', data.join('\n'));
+          type = '';
+          data = [];
+          continue;
+        }
+        if (line.startsWith(':')) continue;
+        const colon = line.indexOf(':');
+        const field = colon < 0 ? line : line.slice(0, colon);
+        let value = colon < 0 ? '' : line.slice(colon + 1);
+        if (value.startsWith(' ')) value = value.slice(1);
+        if (field === 'event') type = value;
+        else if (field === 'data') data.push(value);
+        else if (field === 'id' && !value.includes('\0')) state.stream.lastEventId = value;
+      }
+    };
+  }
+
+  async function startStream() {
+    const s = state.stream;
+    if (s.controller) s.controller.abort();
+    const controller = new AbortController();
+    s.controller = controller;
+    let silence = null;
+    const armSilence = () => {
+      clearTimeout(silence);
+      silence = setTimeout(() => controller.abort(), STREAM_SILENCE_MS);
+    };
+    try {
+      const extra = { Accept: 'text/event-stream' };
+      if (s.lastEventId) extra['Last-Event-ID'] = s.lastEventId;
+      const res = await fetch('/v1/stream', { headers: authHeaders(extra), cache: 'no-store', signal: controller.signal });
+      if (res.status === 401 || res.status === 403) {
+        setConnection('disconnected', 'live updates need a read key');
+        askForKey('The live stream needs a read API key.');
+        return;
+      }
+      if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+      const resync = s.connectedOnce;
+      s.connectedOnce = true;
+      s.attempts = 0;
+      setConnection('connected', 'live');
+      pushEvent('connection', resync ? 'reconnected; reloading data missed while away' : 'connected to the live stream');
+      if (resync) await guarded(async () => { await loadSeries(); await loadModels(); });
+      armSilence();
+      const parse = createSseParser((type, data) => handleEvent(type, data, s.lastEventId));
+      const reader = res.body.getReader();
+      const decoder = new TextDecoder();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        armSilence();
+        parse(decoder.decode(value, { stream: true }));
+      }
+    } catch (e) {
+      if (s.controller !== controller) return; /* replaced by a newer stream on purpose */
+    } finally {
+      clearTimeout(silence);
+    }
+    if (s.controller !== controller) return;
+    const delay = RECONNECT_DELAYS_MS[Math.min(s.attempts, RECONNECT_DELAYS_MS.length - 1)];
+    s.attempts++;
+    setConnection('disconnected', `disconnected: retrying in ${(delay / 1000).toFixed(1)} s`);
+    if (s.attempts === 1) pushEvent('connection', 'connection to the server lost');
+    renderLiveStatus();
+    clearTimeout(s.timer);
+    s.timer = setTimeout(startStream, delay);
+  }
+
+  /* ---------- wiring ---------- */
+
+  function showPanel(name) {
+    for (const tab of document.querySelectorAll('.tabs button')) {
+      const selected = tab.dataset.panel === name;
+      tab.setAttribute('aria-selected', String(selected));
+      $(`panel-${tab.dataset.panel}`).hidden = !selected;
+    }
+    /* Plotly sizes charts when drawn; charts drawn while hidden need a resize once visible. */
+    for (const div of document.querySelectorAll(`#panel-${name} .js-plotly-plot`)) Plotly.Plots.resize(div);
+  }
+
+  function wire() {
+    for (const tab of document.querySelectorAll('.tabs button')) tab.addEventListener('click', () => showPanel(tab.dataset.panel));
+    for (const key of Object.keys(state.overlays)) {
+      const box = $(`overlay-${key}`);
+      box.checked = state.overlays[key];
+      box.addEventListener('change', () => { state.overlays[key] = box.checked; renderMarket(); });
+    }
+    $('series-select').addEventListener('change', (ev) => {
+      state.series = ev.target.value;
+      state.xRange = null;
+      localStorage.setItem('oilcast.series', state.series);
+      guarded(async () => { await loadSeries(); await loadModels(); });
+    });
+    $('key-button').addEventListener('click', () => askForKey('Enter a read API key for this server.'));
+    $('key-forget').addEventListener('click', () => { localStorage.removeItem(KEY_STORAGE); $('key-dialog').close(); });
+    $('key-form').addEventListener('submit', () => {
+      const key = $('key-input').value.trim();
+      if (key) localStorage.setItem(KEY_STORAGE, key);
+      setTimeout(boot, 0);
+    });
+  }
+
+  function bootStatic() {
+    for (const id of ['tab-models', 'tab-live', 'key-button']) $(id).hidden = true;
+    state.series = STATIC.series || 'Historical';
+    const select = $('series-select');
+    select.replaceChildren(el('option', { value: state.series }, `${state.series} (${STATIC.unit || UNIT})`));
+    select.disabled = true;
+    state.observations = STATIC.observations;
+    state.forecast = normalizeForecast(STATIC.forecast);
+    const last = state.observations.length ? state.observations[state.observations.length - 1].date : 'no data';
+    setConnection('static', `static export, data to ${last}`);
+    renderMarket();
+  }
+
+  wire();
+  if (STATIC) bootStatic();
+  else boot();
+})();
