@@ -11,24 +11,9 @@ static uint64_t splitmix64(uint64_t *x) {
   return z ^ (z >> 31);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
 void oc_rng_seed(oc_rng *rng, uint64_t seed) {
   uint64_t x = seed;
   for (int i = 0; i < 4; i++) rng->s[i] = splitmix64(&x);
-}
-
-uint64_t oc_rng_next(oc_rng *rng) {
-  uint64_t *s = rng->s;
-  uint64_t result = rotl(s[1] * 5, 7) * 9;
-  uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 45);
-  return result;
 }
 
 float oc_rng_uniform_float(oc_rng *rng) { return (float)(oc_rng_next(rng) >> 40) * 0x1.0p-24f; }

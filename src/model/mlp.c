@@ -136,11 +136,11 @@ void oc_mlp_forward_train(oc_mlp *m, oc_mlp_workspace *ws, const float *x, int B
     block_tensors t = block(k);
     int C = block_input_width(a, k), OC = block_width(a, k);
     oc_dense_forward(ws->a[k], in, oc_mlp_tensor_data(m, t.w), oc_mlp_tensor_data(m, t.b), B, C, OC);
-    oc_relu_forward(ws->a[k], ws->a[k], (size_t)B * OC);
+    oc_relu_forward(ws->a[k], (size_t)B * OC);
     oc_batchnorm_forward_train(ws->d[k], ws->mean[k], ws->rstd[k], ws->a[k], oc_mlp_tensor_data(m, t.gamma),
                                oc_mlp_tensor_data(m, t.beta), oc_mlp_tensor_data(m, t.mean),
                                oc_mlp_tensor_data(m, t.var), B, OC, a->bn_momentum, a->bn_epsilon);
-    if (a->dropout > 0.0f) oc_dropout_forward(ws->d[k], ws->d[k], ws->mask[k], (size_t)B * OC);
+    if (a->dropout > 0.0f) oc_dropout_forward(ws->d[k], ws->mask[k], (size_t)B * OC);
     in = ws->d[k];
   }
   oc_dense_forward(ws->out, in, oc_mlp_tensor_data(m, OC_MLP_DENSE3_W), oc_mlp_tensor_data(m, OC_MLP_DENSE3_B), B,
@@ -159,10 +159,10 @@ void oc_mlp_backward(oc_mlp *m, oc_mlp_workspace *ws, const float *x, int B) {
     block_tensors t = block(k);
     int C = block_input_width(a, k), OC = block_width(a, k);
     size_t n = (size_t)B * OC;
-    if (a->dropout > 0.0f) oc_dropout_backward(ws->dh[k], ws->dh[k], ws->mask[k], n);
+    if (a->dropout > 0.0f) oc_dropout_backward(ws->dh[k], ws->mask[k], n);
     oc_batchnorm_backward(ws->d[k], G + m->tensors[t.gamma].offset, G + m->tensors[t.beta].offset, ws->dh[k], ws->a[k],
                           ws->mean[k], ws->rstd[k], oc_mlp_tensor_data(m, t.gamma), B, OC);
-    oc_relu_backward(ws->d[k], ws->d[k], ws->a[k], n);
+    oc_relu_backward(ws->d[k], ws->a[k], n);
     oc_dense_backward(k > 0 ? ws->dh[k - 1] : NULL, G + m->tensors[t.w].offset, G + m->tensors[t.b].offset, ws->d[k],
                       k > 0 ? ws->d[k - 1] : x, oc_mlp_tensor_data(m, t.w), B, C, OC);
   }
@@ -170,6 +170,7 @@ void oc_mlp_backward(oc_mlp *m, oc_mlp_workspace *ws, const float *x, int B) {
 
 void oc_mlp_predict(const oc_mlp *m, oc_mlp_workspace *ws, const float *x, size_t n, float *out) {
   const oc_mlp_arch *a = &m->arch;
+  unsigned fp_saved = oc_fp_flush_denormals_begin();
   for (size_t start = 0; start < n; start += (size_t)ws->capacity) {
     int B = (int)(n - start < (size_t)ws->capacity ? n - start : (size_t)ws->capacity);
     const float *in = x + start * (size_t)a->n_in;
@@ -177,7 +178,7 @@ void oc_mlp_predict(const oc_mlp *m, oc_mlp_workspace *ws, const float *x, size_
       block_tensors t = block(k);
       int C = block_input_width(a, k), OC = block_width(a, k);
       oc_dense_forward(ws->a[k], in, data_const(m, t.w), data_const(m, t.b), B, C, OC);
-      oc_relu_forward(ws->a[k], ws->a[k], (size_t)B * OC);
+      oc_relu_forward(ws->a[k], (size_t)B * OC);
       oc_batchnorm_forward_infer(ws->d[k], ws->a[k], data_const(m, t.gamma), data_const(m, t.beta),
                                  data_const(m, t.mean), data_const(m, t.var), B, OC, a->bn_epsilon);
       in = ws->d[k];
@@ -185,4 +186,5 @@ void oc_mlp_predict(const oc_mlp *m, oc_mlp_workspace *ws, const float *x, size_
     oc_dense_forward(out + start * (size_t)a->n_out, in, data_const(m, OC_MLP_DENSE3_W),
                      data_const(m, OC_MLP_DENSE3_B), B, a->h2, a->n_out);
   }
+  oc_fp_flush_denormals_end(fp_saved);
 }

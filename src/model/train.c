@@ -145,6 +145,7 @@ int oc_mlp_fit(const oc_mlp_arch *arch, const oc_train_params *p, const oc_datas
   if (train->n == 0) return oc_error_set(err, "no training rows");
   if (check_dataset("training", train, arch, err) != 0 || check_dataset("validation", val, arch, err) != 0) return -1;
   oc_blas_use_one_thread();
+  unsigned fp_saved = oc_fp_flush_denormals_begin();
   double t0 = oc_monotonic_seconds();
 
   oc_rng rng;
@@ -211,6 +212,7 @@ int oc_mlp_fit(const oc_mlp_arch *arch, const oc_train_params *p, const oc_datas
     oc_fit_result_free(result);
   }
   fit_state_free(&s);
+  oc_fp_flush_denormals_end(fp_saved);
   return rc;
 }
 
