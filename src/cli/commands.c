@@ -11,7 +11,9 @@
   X(ingest)                \
   X(series)                \
   X(simulate)              \
-  X(dashboard)
+  X(dashboard)             \
+  X(serve)                 \
+  X(apikey)
 
 #define DECLARE(name) extern const oc_command oc_cmd_##name;
 #define ENTRY(name) &oc_cmd_##name,

@@ -1,0 +1,40 @@
+/* context.h: the running server's shared state, as handlers in src/serve/ see it. Internal to
+ * src/serve/: nothing outside this folder includes it. Every field is either immutable after start,
+ * atomic, or guarded by the lock named beside it. */
+#ifndef OC_SERVE_CONTEXT_H
+#define OC_SERVE_CONTEXT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "serve/apikey.h"
+#include "serve/metrics.h"
+#include "serve/ratelimit.h"
+#include "serve/server.h"
+
+struct MHD_Daemon;
+
+struct oc_server {
+  oc_serve_config cfg;
+  char *data_dir, *web_dir, *vendor_dir; /* owned copies of the config's strings */
+  struct MHD_Daemon *daemon;
+  unsigned short port;
+  const oc_route *routes;
+  size_t route_count;
+  oc_metrics *metrics;
+  oc_rate_limiter limiter;
+  oc_apikey_table keys;
+  char id_prefix[9]; /* random per process, so generated request ids differ across restarts */
+  _Atomic uint64_t request_seq;
+  _Atomic long in_flight;
+  _Atomic bool draining;
+  /* Store connections not in use (a connection serves one thread at a time). */
+  pthread_mutex_t store_lock;
+  struct oc_store **idle_stores; /* guarded by store_lock */
+  size_t idle_count, idle_cap;   /* guarded by store_lock */
+  char *store_uri;
+  struct oc_event_hub *events;
+};
+
+#endif

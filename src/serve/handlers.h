@@ -1,0 +1,40 @@
+/* handlers.h: every route handler of `oilcast serve` (one per route in routes.c) and the server
+ * services they share: a pool of store connections (one connection per thread at a time, as the store
+ * requires) and readiness checks. Internal to src/serve/. */
+#ifndef OC_SERVE_HANDLERS_H
+#define OC_SERVE_HANDLERS_H
+
+#include <jansson.h>
+
+#include "core/error.h"
+#include "serve/http.h"
+#include "store/store.h"
+
+/* Server services (state.c). */
+int oc_serve_state_open(oc_server *s, oc_error *err);
+void oc_serve_state_close(oc_server *s);
+void oc_serve_streams_close(oc_server *s);
+/* A store connection for this request; NULL with resp filled (503) on failure. Release it after. */
+oc_store *oc_serve_store_acquire(oc_server *s, oc_response *resp);
+void oc_serve_store_release(oc_server *s, oc_store *store);
+/* Counts a failed store op in the metrics and fills resp with 500 naming the operation. */
+void oc_serve_store_failed(oc_server *s, oc_response *resp, const char *operation, const oc_error *err);
+int oc_serve_store_check(oc_server *s, oc_error *err);
+/* Publishes a live event (SSE) with data as compact JSON; takes the reference. */
+void oc_serve_publish(oc_server *s, const char *type, json_t *data);
+
+/* handlers_ops.c */
+void oc_handle_healthz(const oc_request *req, oc_response *resp);
+void oc_handle_readyz(const oc_request *req, oc_response *resp);
+void oc_handle_metrics(const oc_request *req, oc_response *resp);
+void oc_handle_index(const oc_request *req, oc_response *resp);
+void oc_handle_static(const oc_request *req, oc_response *resp);
+void oc_handle_vendor_plotly(const oc_request *req, oc_response *resp);
+void oc_handle_stream(const oc_request *req, oc_response *resp);
+
+/* handlers_series.c */
+void oc_handle_series_list(const oc_request *req, oc_response *resp);
+void oc_handle_series_show(const oc_request *req, oc_response *resp);
+void oc_handle_series_append(const oc_request *req, oc_response *resp);
+
+#endif

@@ -1,0 +1,112 @@
+/* handlers_ops.c: the operational routes (health, readiness, Prometheus metrics), the live event
+ * stream, and the dashboard's static files (web/ at / and /static/, plotly from its npm package at
+ * /vendor/). Static paths are checked segment by segment so nothing outside the configured
+ * directories can be named. */
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/fsutil.h"
+#include "serve/context.h"
+#include "serve/events.h"
+#include "serve/handlers.h"
+
+void oc_handle_healthz(const oc_request *req, oc_response *resp) {
+  oc_respond_json(resp, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+void oc_handle_readyz(const oc_request *req, oc_response *resp) {
+  oc_error err;
+  json_t *problems = json_array();
+  if (oc_serve_store_check(req->server, &err) != 0) json_array_append_new(problems, json_string(err.message));
+  if (json_array_size(problems)) {
+    oc_respond_json(resp, 503, json_pack("{s:s,s:o}", "status", "not ready", "problems", problems));
+    return;
+  }
+  json_decref(problems);
+  oc_respond_json(resp, 200, json_pack("{s:s}", "status", "ready"));
+}
+
+void oc_handle_metrics(const oc_request *req, oc_response *resp) {
+  oc_metrics_render(req->server->metrics, &resp->body);
+  resp->status = 200;
+  resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+void oc_handle_stream(const oc_request *req, oc_response *resp) {
+  const char *last = oc_request_header(req, "Last-Event-ID");
+  char *end = NULL;
+  unsigned long long id = last ? strtoull(last, &end, 10) : 0;
+  int has_last = last && *last && end && *end == '\0';
+  resp->prepared = oc_event_stream_response(req->server->events, req->conn, id, has_last);
+  resp->status = 200;
+}
+
+static const char *content_type_for(const char *path) {
+  static const struct {
+    const char *ext, *type;
+  } types[] = {{".html", "text/html; charset=utf-8"},
+               {".js", "text/javascript; charset=utf-8"},
+               {".mjs", "text/javascript; charset=utf-8"},
+               {".css", "text/css; charset=utf-8"},
+               {".json", "application/json"},
+               {".svg", "image/svg+xml"},
+               {".png", "image/png"},
+               {".ico", "image/x-icon"},
+               {".txt", "text/plain; charset=utf-8"},
+               {".map", "application/json"}};
+  const char *dot = strrchr(path, '.');
+  if (dot && !strchr(dot, '/')) {
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+      if (strcmp(dot, types[i].ext) == 0) return types[i].type;
+    }
+  }
+  return "application/octet-stream";
+}
+
+/* A relative path whose every segment is a plain, visible name (no "", ".", "..", ".hidden"). */
+static bool safe_relative_path(const char *path) {
+  const char *seg = path;
+  for (;;) {
+    const char *end = strchr(seg, '/');
+    size_t len = end ? (size_t)(end - seg) : strlen(seg);
+    if (len == 0 || seg[0] == '.' || memchr(seg, '\\', len)) return false;
+    if (!end) return true;
+    seg = end + 1;
+  }
+}
+
+static void serve_file(oc_response *resp, const char *dir, const char *relative) {
+  if (!safe_relative_path(relative)) {
+    oc_respond_error(resp, 404, "not_found", "no such file: %s", relative);
+    return;
+  }
+  char *path = oc_path_join(dir, relative);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fd >= 0) close(fd);
+    oc_respond_error(resp, 404, "not_found", "no such file: %s", relative);
+    free(path);
+    return;
+  }
+  resp->prepared = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+  MHD_add_response_header(resp->prepared, MHD_HTTP_HEADER_CONTENT_TYPE, content_type_for(path));
+  MHD_add_response_header(resp->prepared, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+  resp->status = 200;
+  free(path);
+}
+
+void oc_handle_index(const oc_request *req, oc_response *resp) { serve_file(resp, req->server->web_dir, "index.html"); }
+
+void oc_handle_static(const oc_request *req, oc_response *resp) {
+  serve_file(resp, req->server->web_dir, oc_route_param(&req->params, "path"));
+}
+
+void oc_handle_vendor_plotly(const oc_request *req, oc_response *resp) {
+  serve_file(resp, req->server->vendor_dir, "plotly.min.js");
+}

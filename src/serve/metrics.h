@@ -1,0 +1,46 @@
+/* metrics.h: the server's Prometheus metrics (the CloudWatch of the reference guide): requests by route
+ * and status, latency histograms per route, labelled counters (forecasts by endpoint/variant/model
+ * version, auth failures, rate-limit rejections, store errors), gauges (model load time), and process
+ * memory and uptime, rendered in the Prometheus text exposition format 0.0.4. Recording is lock-free for
+ * requests (atomics) and takes a short mutex for labelled families. Knows nothing about HTTP. */
+#ifndef OC_SERVE_METRICS_H
+#define OC_SERVE_METRICS_H
+
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "serve/router.h"
+
+typedef struct oc_metrics oc_metrics;
+
+typedef enum {
+  OC_METRIC_FORECASTS,        /* oilcast_forecasts_total{endpoint,variant,model_version} */
+  OC_METRIC_AUTH_FAILURES,    /* oilcast_auth_failures_total{reason} */
+  OC_METRIC_RATE_LIMITED,     /* oilcast_rate_limited_total{key} */
+  OC_METRIC_STORE_ERRORS,     /* oilcast_store_errors_total{operation} */
+  OC_METRIC_MODEL_LOAD,       /* oilcast_model_load_seconds{model_version} (gauge) */
+  OC_METRIC_FAMILY_COUNT
+} oc_metric_family_id;
+
+/* routes stays owned by the caller and must outlive the metrics. */
+oc_metrics *oc_metrics_new(const oc_route *routes, size_t route_count);
+void oc_metrics_free(oc_metrics *m);
+
+/* route_index == route_count means "no route matched". */
+void oc_metrics_observe_request(oc_metrics *m, size_t route_index, int status, double seconds);
+/* labels: alternating name, value pairs (label_count pairs), in the family's documented order. */
+void oc_metrics_add(oc_metrics *m, oc_metric_family_id family, double delta, size_t label_count,
+                    const char *const *labels);
+void oc_metrics_set(oc_metrics *m, oc_metric_family_id family, double value, size_t label_count,
+                    const char *const *labels);
+
+/* Appends the whole exposition to out. */
+void oc_metrics_render(oc_metrics *m, oc_buf *out);
+
+/* Writes s as a Prometheus label value (escaping \, " and newline) to out. */
+void oc_metrics_escape_label(oc_buf *out, const char *s);
+
+/* Resident set size of this process in bytes (from /proc/self/statm), 0 if unknown. */
+size_t oc_process_rss_bytes(void);
+
+#endif

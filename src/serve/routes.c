@@ -1,0 +1,24 @@
+/* routes.c: the route table of `oilcast serve`: method, path pattern, handler and who may call it.
+ * docs/openapi.yaml must describe exactly these routes (tests/unit/test_openapi.c checks both ways). */
+#include "serve/handlers.h"
+
+#define SPEC(handler, access) (&(const oc_route_spec){handler, access, false})
+#define SPEC_QUERY_KEY(handler, access) (&(const oc_route_spec){handler, access, true})
+
+static const oc_route routes[] = {
+    {"GET", "/healthz", SPEC(oc_handle_healthz, OC_ACCESS_OPERATIONS)},
+    {"GET", "/readyz", SPEC(oc_handle_readyz, OC_ACCESS_OPERATIONS)},
+    {"GET", "/metrics", SPEC(oc_handle_metrics, OC_ACCESS_OPERATIONS)},
+    {"GET", "/", SPEC(oc_handle_index, OC_ACCESS_OPEN)},
+    {"GET", "/static/{path*}", SPEC(oc_handle_static, OC_ACCESS_OPEN)},
+    {"GET", "/vendor/plotly.min.js", SPEC(oc_handle_vendor_plotly, OC_ACCESS_OPEN)},
+    {"GET", "/v1/series", SPEC(oc_handle_series_list, OC_ACCESS_PUBLIC_READ)},
+    {"GET", "/v1/series/{name}", SPEC(oc_handle_series_show, OC_ACCESS_PUBLIC_READ)},
+    {"POST", "/v1/series/{name}/observations", SPEC(oc_handle_series_append, OC_ACCESS_WRITE)},
+    {"GET", "/v1/stream", SPEC_QUERY_KEY(oc_handle_stream, OC_ACCESS_PUBLIC_READ)},
+};
+
+const oc_route *oc_serve_routes(size_t *count) {
+  *count = sizeof routes / sizeof routes[0];
+  return routes;
+}

@@ -1,0 +1,505 @@
+/* server.c: the libmicrohttpd glue: daemon start/stop, per-request context (request id, body
+ * accumulation under the size limit), routing, access control (API keys, scopes, rate limits),
+ * response headers, metrics and the access log. Route handlers live in handlers_*.c and never see
+ * libmicrohttpd's callback protocol. */
+#include "serve/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/sha256.h"
+#include "serve/context.h"
+#include "serve/handlers.h"
+
+void oc_serve_config_defaults(oc_serve_config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->listen = "127.0.0.1:8080";
+  cfg->threads = 2;
+  cfg->max_body_bytes = 1 << 20;
+  cfg->connection_timeout = 30;
+  cfg->max_connections = 1024;
+  cfg->web_dir = OILCAST_SOURCE_DIR "/web";
+  cfg->vendor_dir = OILCAST_SOURCE_DIR "/node_modules/plotly.js-dist-min";
+  cfg->operations_access = "loopback";
+  cfg->access_log_fd = 2;
+  cfg->key_reload_interval = 1.0;
+}
+
+/* ---- per-request context ---- */
+
+typedef struct request_ctx {
+  double start;
+  char request_id[72];
+  oc_buf body;
+  bool body_too_large;
+  bool responded;
+} request_ctx;
+
+static bool valid_request_id(const char *id) {
+  size_t n = strlen(id);
+  if (n == 0 || n > 64) return false;
+  for (const char *p = id; *p; p++) {
+    char c = *p;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+          c == '.')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+static void assign_request_id(oc_server *s, struct MHD_Connection *conn, request_ctx *ctx) {
+  const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+  if (given && valid_request_id(given)) {
+    snprintf(ctx->request_id, sizeof ctx->request_id, "%s", given);
+    return;
+  }
+  uint64_t seq = atomic_fetch_add_explicit(&s->request_seq, 1, memory_order_relaxed) + 1;
+  snprintf(ctx->request_id, sizeof ctx->request_id, "%s-%012llx", s->id_prefix, (unsigned long long)seq);
+}
+
+/* ---- helpers for handlers (http.h) ---- */
+
+const char *oc_request_query(const oc_request *req, const char *name) {
+  return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *oc_request_header(const oc_request *req, const char *name) {
+  return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void oc_response_header(oc_response *resp, const char *name, const char *fmt, ...) {
+  if (resp->header_count == OC_RESPONSE_MAX_HEADERS) return;
+  size_t i = resp->header_count++;
+  snprintf(resp->headers[i].name, sizeof resp->headers[i].name, "%s", name);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(resp->headers[i].value, sizeof resp->headers[i].value, fmt, ap);
+  va_end(ap);
+}
+
+void oc_respond_json(oc_response *resp, int status, json_t *json) {
+  resp->status = status;
+  resp->content_type = "application/json";
+  oc_buf_clear(&resp->body);
+  char *text = json_dumps(json, JSON_COMPACT | JSON_REAL_PRECISION(10));
+  json_decref(json);
+  oc_buf_puts(&resp->body, text ? text : "null");
+  oc_buf_putc(&resp->body, '\n');
+  free(text);
+}
+
+void oc_respond_error(oc_response *resp, int status, const char *code, const char *fmt, ...) {
+  char message[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(message, sizeof message, fmt, ap);
+  va_end(ap);
+  oc_respond_json(resp, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
+}
+
+json_t *oc_request_json_object(const oc_request *req, oc_response *resp) {
+  if (req->body_len == 0) {
+    oc_respond_error(resp, 400, "invalid_json", "the request body is empty; expected a JSON object");
+    return NULL;
+  }
+  json_error_t jerr;
+  json_t *json = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+  if (!json) {
+    oc_respond_error(resp, 400, "invalid_json", "request body, line %d, column %d (byte %d): %s", jerr.line,
+                     jerr.column, jerr.position, jerr.text);
+    return NULL;
+  }
+  if (!json_is_object(json)) {
+    json_decref(json);
+    oc_respond_error(resp, 400, "invalid_json", "request body: expected a JSON object at line 1, column 1 (byte 0)");
+    return NULL;
+  }
+  return json;
+}
+
+/* ---- access control ---- */
+
+static bool client_is_loopback(struct MHD_Connection *conn) {
+  const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (!info || !info->client_addr) return false;
+  const struct sockaddr *sa = info->client_addr;
+  if (sa->sa_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+    return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+  }
+  if (sa->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+    if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127;
+  }
+  return false;
+}
+
+static void count_auth_failure(oc_server *s, const char *reason) {
+  const char *labels[] = {"reason", reason};
+  oc_metrics_add(s->metrics, OC_METRIC_AUTH_FAILURES, 1, 1, labels);
+}
+
+static oc_scope required_scope(const oc_server *s, struct MHD_Connection *conn, oc_access access) {
+  switch (access) {
+  case OC_ACCESS_OPEN: return OC_SCOPE_NONE;
+  case OC_ACCESS_OPERATIONS:
+    if (strcmp(s->cfg.operations_access, "any") == 0) return OC_SCOPE_NONE;
+    if (strcmp(s->cfg.operations_access, "loopback") == 0 && client_is_loopback(conn)) return OC_SCOPE_NONE;
+    return OC_SCOPE_READ;
+  case OC_ACCESS_PUBLIC_READ: return s->cfg.public_read ? OC_SCOPE_NONE : OC_SCOPE_READ;
+  case OC_ACCESS_READ: return OC_SCOPE_READ;
+  case OC_ACCESS_WRITE: return OC_SCOPE_WRITE;
+  case OC_ACCESS_ADMIN: return OC_SCOPE_ADMIN;
+  }
+  return OC_SCOPE_ADMIN;
+}
+
+/* Authenticates and rate-limits. Returns true when the handler may run; otherwise resp holds the
+ * refusal. caller is filled when a valid key was presented. */
+static bool admit(oc_server *s, struct MHD_Connection *conn, const oc_route_spec *spec, oc_caller *caller,
+                  bool *have_caller, oc_response *resp) {
+  oc_scope need = required_scope(s, conn, spec->access);
+  *have_caller = false;
+  if (need == OC_SCOPE_NONE) return true;
+  const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+  const char *query_key = spec->key_in_query ? MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "access_token") : NULL;
+  char bearer[OC_APIKEY_LEN + 16];
+  if (!auth && query_key) {
+    snprintf(bearer, sizeof bearer, "Bearer %s", query_key);
+    auth = bearer;
+  }
+  if (!auth) {
+    count_auth_failure(s, "missing");
+    oc_response_header(resp, "WWW-Authenticate", "Bearer");
+    oc_respond_error(resp, 401, "unauthorized", "this route needs an API key: send 'Authorization: Bearer KEY'");
+    return false;
+  }
+  if (strncasecmp(auth, "Bearer ", 7) != 0) {
+    count_auth_failure(s, "malformed");
+    oc_response_header(resp, "WWW-Authenticate", "Bearer");
+    oc_respond_error(resp, 401, "unauthorized", "the Authorization header must be 'Bearer KEY'");
+    return false;
+  }
+  const char *key = auth + 7;
+  while (*key == ' ') key++;
+  oc_rate rate = {0};
+  oc_auth_result r = oc_apikey_verify(&s->keys, key, caller, &rate);
+  if (r != OC_AUTH_OK) {
+    const char *reason = r == OC_AUTH_MALFORMED ? "malformed" : r == OC_AUTH_REVOKED ? "revoked" : "unknown";
+    count_auth_failure(s, reason);
+    oc_response_header(resp, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    oc_respond_error(resp, 401, "unauthorized", "the API key is %s",
+                     r == OC_AUTH_MALFORMED ? "malformed" : r == OC_AUTH_REVOKED ? "revoked" : "not known");
+    return false;
+  }
+  *have_caller = true;
+  if (caller->scope < need) {
+    count_auth_failure(s, "scope");
+    oc_respond_error(resp, 403, "forbidden", "key '%s' has scope %s; this route needs %s", caller->name,
+                     oc_scope_name(caller->scope), oc_scope_name(need));
+    return false;
+  }
+  oc_rate_decision d = oc_rate_limiter_take(&s->limiter, caller->key_id, &rate, oc_monotonic_seconds());
+  if (d.limit >= 0) {
+    oc_response_header(resp, "X-RateLimit-Limit", "%ld", d.limit);
+    oc_response_header(resp, "X-RateLimit-Remaining", "%ld", d.remaining);
+    oc_response_header(resp, "X-RateLimit-Reset", "%ld", d.reset);
+  }
+  if (!d.allowed) {
+    const char *labels[] = {"key", caller->name};
+    oc_metrics_add(s->metrics, OC_METRIC_RATE_LIMITED, 1, 1, labels);
+    oc_response_header(resp, "Retry-After", "%ld", d.retry_after);
+    oc_respond_error(resp, 429, "rate_limited", "key '%s' is over its rate limit; retry in %ld s", caller->name,
+                     d.retry_after);
+    return false;
+  }
+  return true;
+}
+
+/* ---- access log ---- */
+
+static void json_escape_into(oc_buf *out, const char *s) {
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') {
+      oc_buf_putc(out, '\\');
+      oc_buf_putc(out, (char)c);
+    } else if (c < 0x20) {
+      oc_buf_printf(out, "\\u%04x", c);
+    } else {
+      oc_buf_putc(out, (char)c);
+    }
+  }
+}
+
+static void write_access_log(oc_server *s, struct MHD_Connection *conn, const request_ctx *ctx, const char *method,
+                             const char *url, const char *route, int status, size_t bytes, double seconds,
+                             const oc_caller *caller, const char *variant) {
+  if (s->cfg.access_log_fd < 0) return;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char remote[INET6_ADDRSTRLEN] = "";
+  const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (info && info->client_addr) {
+    const struct sockaddr *sa = info->client_addr;
+    if (sa->sa_family == AF_INET) inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, remote, sizeof remote);
+    else if (sa->sa_family == AF_INET6)
+      inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, remote, sizeof remote);
+  }
+  oc_buf line = {0};
+  oc_buf_printf(&line,
+                "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"request_id\":\"%s\",\"remote\":\"%s\","
+                "\"method\":\"",
+                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+                ctx->request_id, remote);
+  json_escape_into(&line, method);
+  oc_buf_puts(&line, "\",\"path\":\"");
+  json_escape_into(&line, url);
+  oc_buf_puts(&line, "\",\"route\":\"");
+  json_escape_into(&line, route);
+  oc_buf_printf(&line, "\",\"status\":%d,\"bytes\":%zu,\"duration_ms\":%.3f", status, bytes, seconds * 1e3);
+  if (caller) {
+    oc_buf_puts(&line, ",\"key\":\"");
+    json_escape_into(&line, caller->name);
+    oc_buf_putc(&line, '"');
+  }
+  if (variant && *variant) {
+    oc_buf_puts(&line, ",\"variant\":\"");
+    json_escape_into(&line, variant);
+    oc_buf_putc(&line, '"');
+  }
+  oc_buf_puts(&line, "}\n");
+  ssize_t ignored = write(s->cfg.access_log_fd, line.data, line.len);
+  (void)ignored;
+  oc_buf_free(&line);
+}
+
+/* ---- response ---- */
+
+static enum MHD_Result send_response(oc_server *s, struct MHD_Connection *conn, request_ctx *ctx, const char *method,
+                                     const char *url, size_t route_index, oc_response *resp, const oc_caller *caller) {
+  struct MHD_Response *r = resp->prepared;
+  size_t bytes = 0;
+  if (!r) {
+    bytes = resp->body.len;
+    if (bytes) r = MHD_create_response_from_buffer(bytes, oc_buf_steal(&resp->body), MHD_RESPMEM_MUST_FREE);
+    else r = MHD_create_response_from_buffer(0, (char *)"", MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type ? resp->content_type : "application/json");
+  }
+  oc_buf_free(&resp->body);
+  MHD_add_response_header(r, "X-Request-Id", ctx->request_id);
+  for (size_t i = 0; i < resp->header_count; i++) MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+  if (atomic_load(&s->draining)) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+  enum MHD_Result ok = MHD_queue_response(conn, (unsigned)resp->status, r);
+  MHD_destroy_response(r);
+  ctx->responded = true;
+  double seconds = oc_monotonic_seconds() - ctx->start;
+  oc_metrics_observe_request(s->metrics, route_index, resp->status, seconds);
+  const char *route = route_index < s->route_count ? s->routes[route_index].pattern : "unmatched";
+  write_access_log(s, conn, ctx, method, url, route, resp->status, bytes, seconds, caller, resp->variant);
+  return ok;
+}
+
+static enum MHD_Result dispatch(oc_server *s, struct MHD_Connection *conn, request_ctx *ctx, const char *url,
+                                const char *method) {
+  oc_response resp = {.status = 200};
+  oc_request req = {.server = s, .conn = conn, .method = method, .path = url, .request_id = ctx->request_id};
+  size_t index = s->route_count;
+  char allow[64];
+  oc_caller caller;
+  bool have_caller = false;
+  if (ctx->body_too_large) {
+    oc_respond_error(&resp, 413, "payload_too_large", "the request body is larger than the limit of %zu bytes",
+                     s->cfg.max_body_bytes);
+    return send_response(s, conn, ctx, method, url, index, &resp, NULL);
+  }
+  switch (oc_route_match(s->routes, s->route_count, method, url, &index, &req.params, allow, sizeof allow)) {
+  case OC_ROUTE_NOT_FOUND:
+    index = s->route_count;
+    oc_respond_error(&resp, 404, "not_found", "no route for %s %s", method, url);
+    break;
+  case OC_ROUTE_METHOD_MISMATCH:
+    index = s->route_count;
+    oc_response_header(&resp, "Allow", "%s", allow);
+    oc_respond_error(&resp, 405, "method_not_allowed", "%s is not allowed on %s (allowed: %s)", method, url, allow);
+    break;
+  case OC_ROUTE_FOUND: {
+    const oc_route_spec *spec = s->routes[index].data;
+    if (admit(s, conn, spec, &caller, &have_caller, &resp)) {
+      req.caller = have_caller ? &caller : NULL;
+      req.body = ctx->body.data ? ctx->body.data : "";
+      req.body_len = ctx->body.len;
+      spec->handler(&req, &resp);
+    }
+    break;
+  }
+  }
+  return send_response(s, conn, ctx, method, url, index, &resp, have_caller ? &caller : NULL);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls) {
+  oc_server *s = cls;
+  request_ctx *ctx = *con_cls;
+  if (!ctx) {
+    ctx = oc_xcalloc(1, sizeof *ctx);
+    ctx->start = oc_monotonic_seconds();
+    assign_request_id(s, conn, ctx);
+    atomic_fetch_add(&s->in_flight, 1);
+    *con_cls = ctx;
+    const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (length && strtoull(length, NULL, 10) > s->cfg.max_body_bytes) {
+      ctx->body_too_large = true;
+      return dispatch(s, conn, ctx, url, method);
+    }
+    return MHD_YES;
+  }
+  if (*upload_data_size) {
+    if (!ctx->body_too_large) {
+      if (ctx->body.len + *upload_data_size > s->cfg.max_body_bytes) {
+        ctx->body_too_large = true;
+        oc_buf_free(&ctx->body);
+      } else {
+        oc_buf_append(&ctx->body, upload_data, *upload_data_size);
+      }
+    }
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  if (ctx->responded) return MHD_YES;
+  return dispatch(s, conn, ctx, url, method);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
+  oc_server *s = cls;
+  request_ctx *ctx = *con_cls;
+  if (!ctx) return;
+  oc_buf_free(&ctx->body);
+  free(ctx);
+  *con_cls = NULL;
+  atomic_fetch_sub(&s->in_flight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
+  char msg[1024];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  size_t n = strlen(msg);
+  while (n && msg[n - 1] == '\n') msg[--n] = '\0';
+  oc_debug("http: %s", msg);
+}
+
+/* ---- start/stop ---- */
+
+static int parse_listen(const char *listen, struct sockaddr_in *addr, oc_error *err) {
+  const char *colon = strrchr(listen, ':');
+  if (!colon) return oc_error_set(err, "--listen '%s': expected HOST:PORT, as 127.0.0.1:8080", listen);
+  char host[64];
+  size_t hlen = (size_t)(colon - listen);
+  if (hlen == 0 || hlen >= sizeof host) return oc_error_set(err, "--listen '%s': bad host", listen);
+  memcpy(host, listen, hlen);
+  host[hlen] = '\0';
+  char *end;
+  long port = strtol(colon + 1, &end, 10);
+  if (!colon[1] || *end || port < 0 || port > 65535) {
+    return oc_error_set(err, "--listen '%s': the port must be 0..65535", listen);
+  }
+  memset(addr, 0, sizeof *addr);
+  addr->sin_family = AF_INET;
+  addr->sin_port = htons((uint16_t)port);
+  if (strcmp(host, "localhost") == 0) snprintf(host, sizeof host, "127.0.0.1");
+  if (inet_pton(AF_INET, host, &addr->sin_addr) != 1) {
+    return oc_error_set(err, "--listen '%s': '%s' is not an IPv4 address", listen, host);
+  }
+  return 0;
+}
+
+static void free_server(oc_server *s) {
+  oc_metrics_free(s->metrics);
+  oc_rate_limiter_free(&s->limiter);
+  free(s->data_dir);
+  free(s->web_dir);
+  free(s->vendor_dir);
+  free(s);
+}
+
+int oc_server_start(const oc_serve_config *cfg, oc_server **out, oc_error *err) {
+  struct sockaddr_in addr;
+  if (parse_listen(cfg->listen, &addr, err) != 0) return -1;
+  if (strcmp(cfg->operations_access, "loopback") != 0 && strcmp(cfg->operations_access, "any") != 0 &&
+      strcmp(cfg->operations_access, "key") != 0) {
+    return oc_error_set(err, "operations access '%s': expected loopback, any or key", cfg->operations_access);
+  }
+  oc_server *s = oc_xcalloc(1, sizeof *s);
+  s->cfg = *cfg;
+  s->data_dir = oc_xstrdup(cfg->data_dir);
+  s->web_dir = oc_xstrdup(cfg->web_dir);
+  s->vendor_dir = oc_xstrdup(cfg->vendor_dir);
+  s->cfg.data_dir = s->data_dir;
+  s->cfg.web_dir = s->web_dir;
+  s->cfg.vendor_dir = s->vendor_dir;
+  s->cfg.listen = NULL;
+  s->routes = oc_serve_routes(&s->route_count);
+  s->metrics = oc_metrics_new(s->routes, s->route_count);
+  oc_rate_limiter_init(&s->limiter);
+  uint8_t random[4] = {0};
+  if (getrandom(random, sizeof random, 0) != (ssize_t)sizeof random) memset(random, 0x5a, sizeof random);
+  oc_hex_encode(random, sizeof random, s->id_prefix);
+  if (oc_serve_state_open(s, err) != 0) {
+    free_server(s);
+    return -1;
+  }
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
+                   MHD_USE_ERROR_LOG;
+  s->daemon = MHD_start_daemon(
+      flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+      MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads ? cfg->threads : 1), MHD_OPTION_CONNECTION_TIMEOUT,
+      cfg->connection_timeout, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_NOTIFY_COMPLETED,
+      on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+      MHD_OPTION_END);
+  if (!s->daemon) {
+    int e = errno;
+    oc_serve_state_close(s);
+    free_server(s);
+    errno = e;
+    return oc_error_errno(err, "starting the HTTP server on %s", cfg->listen);
+  }
+  const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  s->port = info ? info->port : ntohs(addr.sin_port);
+  *out = s;
+  return 0;
+}
+
+unsigned short oc_server_port(const oc_server *s) { return s->port; }
+
+void oc_server_stop(oc_server *s, double drain_seconds) {
+  if (!s) return;
+  atomic_store(&s->draining, true);
+  MHD_socket listen_fd = MHD_quiesce_daemon(s->daemon);
+  if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
+  oc_serve_streams_close(s);
+  double deadline = oc_monotonic_seconds() + drain_seconds;
+  while (atomic_load(&s->in_flight) > 0 && oc_monotonic_seconds() < deadline) {
+    struct timespec pause = {0, 5 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+  }
+  long left = atomic_load(&s->in_flight);
+  if (left > 0) oc_warn("serve: %ld requests still in flight after %.0f s; closing them", left, drain_seconds);
+  MHD_stop_daemon(s->daemon);
+  oc_serve_state_close(s);
+  free_server(s);
+}

@@ -1,0 +1,37 @@
+/* server.h: `oilcast serve` as a library: start an HTTP server (libmicrohttpd, internal thread pool over
+ * epoll) on a data directory, learn its port, and stop it gracefully (stop accepting, let in-flight
+ * requests finish, then close). Signal handling belongs to the caller (the CLI). */
+#ifndef OC_SERVE_SERVER_H
+#define OC_SERVE_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/error.h"
+#include "serve/http.h"
+
+typedef struct oc_serve_config {
+  const char *data_dir;
+  const char *listen;          /* "127.0.0.1:8080"; port 0 picks a free port */
+  unsigned threads;            /* thread-pool size */
+  size_t max_body_bytes;       /* larger request bodies get 413 */
+  unsigned connection_timeout; /* seconds of inactivity before a connection is closed */
+  unsigned max_connections;
+  const char *web_dir;    /* dashboard sources served at / and /static/ */
+  const char *vendor_dir; /* plotly.js-dist-min package directory, served at /vendor/ */
+  bool public_read;       /* read routes need no key */
+  const char *operations_access; /* "loopback" (default), "any" or "key": who may call health/ready/metrics without a key */
+  int access_log_fd;      /* one JSON line per request; -1 disables */
+  double key_reload_interval; /* seconds between re-reads of the key table (revocations) */
+} oc_serve_config;
+
+/* Fills defaults for every field (data_dir excepted). */
+void oc_serve_config_defaults(oc_serve_config *cfg);
+
+int oc_server_start(const oc_serve_config *cfg, oc_server **out, oc_error *err);
+unsigned short oc_server_port(const oc_server *s);
+/* Graceful stop: stops accepting, waits up to drain_seconds for in-flight requests, closes streams,
+ * then frees everything. */
+void oc_server_stop(oc_server *s, double drain_seconds);
+
+#endif
