@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/buf.h"
 
@@ -88,10 +87,4 @@ oc_rate_decision oc_rate_limiter_take(oc_rate_limiter *l, const char *key_id, co
   oc_rate_decision d = oc_token_bucket_take(&slot->bucket, rate, now);
   pthread_mutex_unlock(&l->lock);
   return d;
-}
-
-double oc_monotonic_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }

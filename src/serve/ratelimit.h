@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/progress.h" /* oc_monotonic_seconds */
 
 typedef struct oc_rate {
   double per_second; /* refill rate; 0 = unlimited */
@@ -47,8 +48,5 @@ typedef struct oc_rate_limiter {
 void oc_rate_limiter_init(oc_rate_limiter *l);
 void oc_rate_limiter_free(oc_rate_limiter *l);
 oc_rate_decision oc_rate_limiter_take(oc_rate_limiter *l, const char *key_id, const oc_rate *rate, double now);
-
-/* Monotonic clock in seconds. */
-double oc_monotonic_seconds(void);
 
 #endif

@@ -66,6 +66,16 @@ typedef struct oc_ingest_run {
   int64_t started_at, finished_at;
 } oc_ingest_run;
 
+/* An API key as stored (src/serve/apikey.h): only its SHA-256, never the key. revoked_at 0 = active. */
+typedef struct oc_api_key_row {
+  char id[16];
+  char name[128];
+  char scope[8]; /* "read", "write", "admin" */
+  char hash[65]; /* hex SHA-256 of the whole key */
+  double rate_per_second, burst; /* 0 = unlimited */
+  int64_t created_at, revoked_at; /* Unix seconds */
+} oc_api_key_row;
+
 typedef struct oc_store_ops {
   const char *backend; /* "sqlite" */
   void (*close)(oc_store *store);
@@ -99,6 +109,13 @@ typedef struct oc_store_ops {
 
   /* Appends to the ingest-run log and sets run->id. */
   int (*ingest_run_record)(oc_store *store, oc_ingest_run *run, oc_error *err);
+
+  /* API keys. Names are unique forever (a revoked name is not reused). */
+  int (*api_key_insert)(oc_store *store, const oc_api_key_row *row, oc_error *err);
+  /* Every key, oldest first; free *rows with free(). */
+  int (*api_key_list)(oc_store *store, oc_api_key_row **rows, size_t *n, oc_error *err);
+  /* Revokes the active key with this id or name; *found = false when no key has it. */
+  int (*api_key_revoke)(oc_store *store, const char *id_or_name, int64_t at, bool *found, oc_error *err);
 } oc_store_ops;
 
 struct oc_store {
@@ -155,6 +172,17 @@ static inline int oc_store_observations_count(oc_store *s, int64_t *count, oc_er
 }
 static inline int oc_store_ingest_run_record(oc_store *s, oc_ingest_run *run, oc_error *err) {
   return s->ops->ingest_run_record(s, run, err);
+}
+
+static inline int oc_store_api_key_insert(oc_store *s, const oc_api_key_row *row, oc_error *err) {
+  return s->ops->api_key_insert(s, row, err);
+}
+static inline int oc_store_api_key_list(oc_store *s, oc_api_key_row **rows, size_t *n, oc_error *err) {
+  return s->ops->api_key_list(s, rows, n, err);
+}
+static inline int oc_store_api_key_revoke(oc_store *s, const char *id_or_name, int64_t at, bool *found,
+                                          oc_error *err) {
+  return s->ops->api_key_revoke(s, id_or_name, at, found, err);
 }
 
 #endif

@@ -54,6 +54,17 @@ static const sqlite_migration migrations[] = {
      "  started_at INTEGER NOT NULL,\n"
      "  finished_at INTEGER NOT NULL\n"
      ");\n"},
+    {3, "api keys (hashes only)",
+     "CREATE TABLE api_keys (\n"
+     "  id TEXT PRIMARY KEY,\n"
+     "  name TEXT NOT NULL UNIQUE,\n"
+     "  scope TEXT NOT NULL CHECK (scope IN ('read', 'write', 'admin')),\n"
+     "  hash TEXT NOT NULL CHECK (length(hash) = 64),\n"
+     "  rate_per_second REAL NOT NULL DEFAULT 0,\n"
+     "  burst REAL NOT NULL DEFAULT 0,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  revoked_at INTEGER NOT NULL DEFAULT 0\n"
+     ");\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -479,6 +490,9 @@ static const oc_store_ops sqlite_ops = {
     .series_load = sqlite_series_load,
     .observations_count = sqlite_observations_count,
     .ingest_run_record = sqlite_ingest_run_record,
+    .api_key_insert = oc_sqlite_api_key_insert,
+    .api_key_list = oc_sqlite_api_key_list,
+    .api_key_revoke = oc_sqlite_api_key_revoke,
 };
 
 oc_store *oc_store_sqlite_open(const char *path, oc_error *err) {

@@ -45,4 +45,9 @@ oc_date oc_sqlite_column_date(sqlite3_stmt *stmt, int index);
 /* A copy of a text column ("" for NULL). */
 char *oc_sqlite_column_strdup(sqlite3_stmt *stmt, int index);
 
+/* API-key ops (store_sqlite_apikeys.c). */
+int oc_sqlite_api_key_insert(oc_store *store, const oc_api_key_row *row, oc_error *err);
+int oc_sqlite_api_key_list(oc_store *store, oc_api_key_row **rows, size_t *n, oc_error *err);
+int oc_sqlite_api_key_revoke(oc_store *store, const char *id_or_name, int64_t at, bool *found, oc_error *err);
+
 #endif

@@ -1,0 +1,139 @@
+/* Unit tests for the API-key ops of the store (store.h) and the key functions built on them
+ * (serve/apikey.h): only hashes are stored, names are unique, revocation, verification in the
+ * in-memory table, and a failed insert that leaves nothing behind. */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/fsutil.h"
+#include "core/sha256.h"
+#include "serve/apikey.h"
+#include "store/store.h"
+
+typedef struct fixture {
+  char *dir;
+  oc_store *store;
+} fixture;
+
+static int setup(void **state) {
+  fixture *f = oc_xcalloc(1, sizeof *f);
+  f->dir = oc_test_tmpdir("apikeys");
+  oc_buf uri = {0};
+  char *db = oc_path_join(f->dir, "oilcast.db");
+  oc_buf_printf(&uri, "sqlite:%s", db);
+  free(db);
+  oc_error err;
+  f->store = oc_store_open(uri.data, &err);
+  oc_buf_free(&uri);
+  if (!f->store) fail_msg("open: %s", err.message);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  oc_store_close(f->store);
+  oc_test_rmtree(f->dir);
+  free(f->dir);
+  free(f);
+  return 0;
+}
+
+static int load_from_store(void *ctx, oc_apikey_record **records, size_t *count, oc_error *err) {
+  oc_api_key_row *rows = NULL;
+  size_t n = 0;
+  if (oc_store_api_key_list(ctx, &rows, &n, err) != 0) return -1;
+  *records = oc_xcalloc(n ? n : 1, sizeof **records);
+  for (size_t i = 0; i < n; i++) {
+    memcpy((*records)[i].id, rows[i].id, sizeof (*records)[i].id);
+    snprintf((*records)[i].name, sizeof (*records)[i].name, "%s", rows[i].name);
+    memcpy((*records)[i].hash_hex, rows[i].hash, sizeof (*records)[i].hash_hex);
+    assert_int_equal(oc_scope_parse(rows[i].scope, &(*records)[i].scope, NULL), 0);
+    (*records)[i].revoked = rows[i].revoked_at != 0;
+  }
+  *count = n;
+  free(rows);
+  return 0;
+}
+
+static void test_create_stores_only_the_hash(void **state) {
+  fixture *f = *state;
+  char key[OC_APIKEY_LEN + 1];
+  oc_error err;
+  oc_rate rate = {.per_second = 50, .burst = 100};
+  assert_int_equal(oc_apikey_create(f->store, "reader", OC_SCOPE_READ, &rate, key, &err), 0);
+  assert_int_equal(strlen(key), OC_APIKEY_LEN);
+  assert_memory_equal(key, "ock_", 4);
+  oc_api_key_row *rows = NULL;
+  size_t n = 0;
+  assert_int_equal(oc_store_api_key_list(f->store, &rows, &n, &err), 0);
+  assert_int_equal(n, 1);
+  char expected[OC_SHA256_HEX_LEN];
+  oc_sha256_hex(key, strlen(key), expected);
+  assert_string_equal(rows[0].hash, expected);
+  assert_null(strstr(rows[0].hash, key + 17)); /* the secret part is nowhere in the row */
+  assert_memory_equal(rows[0].id, key + 4, OC_APIKEY_ID_LEN);
+  assert_string_equal(rows[0].scope, "read");
+  assert_true(rows[0].rate_per_second == 50 && rows[0].burst == 100);
+  assert_int_equal(rows[0].revoked_at, 0);
+  free(rows);
+}
+
+static void test_duplicate_name_rejected_and_nothing_written(void **state) {
+  fixture *f = *state;
+  char key[OC_APIKEY_LEN + 1];
+  oc_error err;
+  assert_int_equal(oc_apikey_create(f->store, "ops", OC_SCOPE_ADMIN, NULL, key, &err), 0);
+  assert_int_equal(oc_apikey_create(f->store, "ops", OC_SCOPE_READ, NULL, key, &err), -1);
+  assert_non_null(strstr(err.message, "already exists"));
+  assert_int_equal(oc_apikey_create(f->store, "", OC_SCOPE_READ, NULL, key, &err), -1);
+  oc_api_key_row *rows = NULL;
+  size_t n = 0;
+  assert_int_equal(oc_store_api_key_list(f->store, &rows, &n, &err), 0);
+  assert_int_equal(n, 1);
+  free(rows);
+}
+
+static void test_verify_and_revoke(void **state) {
+  fixture *f = *state;
+  char admin[OC_APIKEY_LEN + 1], reader[OC_APIKEY_LEN + 1];
+  oc_error err;
+  bool created = false;
+  assert_int_equal(oc_apikey_bootstrap(f->store, admin, &created, &err), 0);
+  assert_true(created);
+  assert_int_equal(oc_apikey_bootstrap(f->store, admin + 0, &created, &err), 0);
+  assert_false(created); /* idempotent: a store with keys gets no new admin key */
+  assert_int_equal(oc_apikey_create(f->store, "reader", OC_SCOPE_READ, NULL, reader, &err), 0);
+
+  oc_apikey_table table;
+  oc_apikey_table_init(&table, load_from_store, f->store, 0);
+  oc_caller caller;
+  oc_rate rate;
+  assert_int_equal(oc_apikey_verify(&table, reader, &caller, &rate), OC_AUTH_OK);
+  assert_string_equal(caller.name, "reader");
+  assert_int_equal(caller.scope, OC_SCOPE_READ);
+  char tampered[OC_APIKEY_LEN + 1];
+  memcpy(tampered, reader, sizeof tampered);
+  tampered[OC_APIKEY_LEN - 1] = tampered[OC_APIKEY_LEN - 1] == 'a' ? 'b' : 'a';
+  assert_int_equal(oc_apikey_verify(&table, tampered, &caller, &rate), OC_AUTH_UNKNOWN);
+  assert_int_equal(oc_apikey_verify(&table, "ock_short", &caller, &rate), OC_AUTH_MALFORMED);
+
+  bool found = false;
+  assert_int_equal(oc_store_api_key_revoke(f->store, "reader", 12345, &found, &err), 0);
+  assert_true(found);
+  assert_int_equal(oc_apikey_verify(&table, reader, &caller, &rate), OC_AUTH_REVOKED);
+  assert_int_equal(oc_store_api_key_revoke(f->store, "nobody", 12345, &found, &err), 0);
+  assert_false(found);
+  oc_apikey_table_free(&table);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_create_stores_only_the_hash, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_duplicate_name_rejected_and_nothing_written, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_verify_and_revoke, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
