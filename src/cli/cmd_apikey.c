@@ -7,9 +7,8 @@
 #include <time.h>
 
 #include "cli/cli.h"
-#include "core/buf.h"
-#include "core/fsutil.h"
 #include "serve/apikey.h"
+#include "store/datadir.h"
 #include "store/store.h"
 
 static int run_apikey(oc_cli *cli, int argc, char **argv);
@@ -28,19 +27,8 @@ const oc_command oc_cmd_apikey = {
 enum { OPT_NAME = 1, OPT_SCOPE, OPT_RATE, OPT_BURST, OPT_FORMAT };
 
 static oc_store *open_store(const oc_cli *cli, oc_error *err) {
-  char *db = oc_path_join(cli->data_dir, "oilcast.db");
-  if (!oc_path_exists(db)) {
-    oc_error_set(err, "%s is not an oilcast data directory: run 'oilcast init --data-dir %s' first", cli->data_dir,
-                 cli->data_dir);
-    free(db);
-    return NULL;
-  }
-  oc_buf uri = {0};
-  oc_buf_printf(&uri, "sqlite:%s", db);
-  free(db);
-  oc_store *store = oc_store_open(uri.data, err);
-  oc_buf_free(&uri);
-  return store;
+  oc_store *store = NULL;
+  return oc_datadir_open(cli->data_dir, &store, err) == 0 ? store : NULL;
 }
 
 static int apikey_create(oc_cli *cli, const char *name, const char *scope_text, const char *rate_text,

@@ -4,6 +4,7 @@
 
 #include "cli/cli.h"
 #include "core/log.h"
+#include "serve/apikey.h"
 #include "store/datadir.h"
 
 static int run(oc_cli *cli, int argc, char **argv);
@@ -29,5 +30,9 @@ static int run(oc_cli *cli, int argc, char **argv) {
   bool created;
   if (oc_datadir_init(cli->data_dir, &created, &err) != 0) return oc_cli_runtime_error("%s", err.message);
   oc_info("%s data directory %s", created ? "initialised" : "already initialised:", cli->data_dir);
+  char admin_key[OC_APIKEY_LEN + 1];
+  bool key_created;
+  if (oc_apikey_bootstrap_datadir(cli->data_dir, admin_key, &key_created, &err) != 0) return oc_cli_runtime_error("%s", err.message);
+  if (key_created) printf("%s\n", admin_key); /* the first admin API key: shown once, only its hash is kept */
   return OC_EXIT_OK;
 }

@@ -11,6 +11,7 @@
 
 #include "core/log.h"
 #include "core/sha256.h"
+#include "store/datadir.h"
 #include "store/store.h"
 
 const char *oc_scope_name(oc_scope scope) {
@@ -86,6 +87,14 @@ int oc_apikey_bootstrap(struct oc_store *store, char *key, bool *created, oc_err
   if (oc_apikey_create(store, "admin", OC_SCOPE_ADMIN, NULL, key, err) != 0) return -1;
   *created = true;
   return 0;
+}
+
+int oc_apikey_bootstrap_datadir(const char *data_dir, char *key, bool *created, oc_error *err) {
+  oc_store *store = NULL;
+  if (oc_datadir_open(data_dir, &store, err) != 0) return -1;
+  int rc = oc_apikey_bootstrap(store, key, created, err);
+  oc_store_close(store);
+  return rc;
 }
 
 void oc_apikey_table_init(oc_apikey_table *t, oc_apikey_loader loader, void *ctx, double reload_interval) {

@@ -44,6 +44,9 @@ int oc_apikey_create(struct oc_store *store, const char *name, oc_scope scope, c
  * store has no keys at all and sets *created; otherwise does nothing. */
 int oc_apikey_bootstrap(struct oc_store *store, char *key, bool *created, oc_error *err);
 
+/* The same for the store of an initialised data directory. */
+int oc_apikey_bootstrap_datadir(const char *data_dir, char *key, bool *created, oc_error *err);
+
 /* Loads every stored key record; *records is malloc'd. */
 typedef int (*oc_apikey_loader)(void *ctx, oc_apikey_record **records, size_t *count, oc_error *err);
 

@@ -322,11 +322,6 @@ static enum MHD_Result dispatch(oc_server *s, struct MHD_Connection *conn, reque
   char allow[64];
   oc_caller caller;
   bool have_caller = false;
-  if (ctx->body_too_large) {
-    oc_respond_error(&resp, 413, "payload_too_large", "the request body is larger than the limit of %zu bytes",
-                     s->cfg.max_body_bytes);
-    return send_response(s, conn, ctx, method, url, index, &resp, NULL);
-  }
   switch (oc_route_match(s->routes, s->route_count, method, url, &index, &req.params, allow, sizeof allow)) {
   case OC_ROUTE_NOT_FOUND:
     index = s->route_count;
@@ -339,7 +334,10 @@ static enum MHD_Result dispatch(oc_server *s, struct MHD_Connection *conn, reque
     break;
   case OC_ROUTE_FOUND: {
     const oc_route_spec *spec = s->routes[index].data;
-    if (admit(s, conn, spec, &caller, &have_caller, &resp)) {
+    if (ctx->body_too_large) {
+      oc_respond_error(&resp, 413, "payload_too_large", "the request body is larger than the limit of %zu bytes",
+                       s->cfg.max_body_bytes);
+    } else if (admit(s, conn, spec, &caller, &have_caller, &resp)) {
       req.caller = have_caller ? &caller : NULL;
       req.body = ctx->body.data ? ctx->body.data : "";
       req.body_len = ctx->body.len;

@@ -5,11 +5,11 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "core/fsutil.h"
 #include "core/log.h"
 #include "serve/context.h"
 #include "serve/events.h"
 #include "serve/handlers.h"
+#include "store/datadir.h"
 
 static int load_keys(void *ctx, oc_apikey_record **records, size_t *count, oc_error *err) {
   oc_server *s = ctx;
@@ -40,21 +40,9 @@ static int load_keys(void *ctx, oc_apikey_record **records, size_t *count, oc_er
 
 int oc_serve_state_open(oc_server *s, oc_error *err) {
   pthread_mutex_init(&s->store_lock, NULL);
-  char *db = oc_path_join(s->data_dir, "oilcast.db");
-  if (!oc_path_exists(db)) {
-    oc_error_set(err, "%s is not an oilcast data directory (no oilcast.db): run 'oilcast init --data-dir %s' first",
-                 s->data_dir, s->data_dir);
-    free(db);
-    pthread_mutex_destroy(&s->store_lock);
-    return -1;
-  }
-  oc_buf uri = {0};
-  oc_buf_printf(&uri, "sqlite:%s", db);
-  free(db);
-  s->store_uri = oc_buf_steal(&uri);
-  oc_store *first = oc_store_open(s->store_uri, err);
-  if (!first) {
-    free(s->store_uri);
+  oc_store *first = NULL;
+  if (oc_datadir_open(s->data_dir, &first, err) != 0 || oc_datadir_store_uri(s->data_dir, &s->store_uri, err) != 0) {
+    oc_store_close(first);
     pthread_mutex_destroy(&s->store_lock);
     return -1;
   }

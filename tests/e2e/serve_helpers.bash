@@ -43,11 +43,11 @@ serve_cleanup() {
 http() {
   local method=$1 path=$2
   shift 2
-  curl -sS -o - -w '\n%{http_code}' -X "$method" "$@" "$SERVE_URL$path" | {
-    local body="" line prev=""
-    while IFS= read -r line; do body+="$prev"; prev="$line"; done
-    printf '%s %s\n' "$prev" "$body"
-  }
+  local body code
+  body=$(mktemp "${TMPDIR:-/tmp}/oc-serve-body.XXXXXX")
+  code=$(curl -sS -o "$body" -w '%{http_code}' -X "$method" "$@" "$SERVE_URL$path" || true)
+  printf '%s %s\n' "$code" "$(tr -d '\n' <"$body")"
+  rm -f "$body"
 }
 
 # expect_status WANT METHOD PATH [curl args...]: runs the request and checks the status; prints the body.
