@@ -55,6 +55,26 @@ static bool query_date(const oc_request *req, oc_response *resp, const char *nam
   return true;
 }
 
+/* A store connection and the named series' info; NULL (resp filled: 404, 500 or 503) otherwise. */
+static oc_store *acquire_with_series(const oc_request *req, oc_response *resp, const char *name,
+                                     oc_series_info *info) {
+  oc_store *store = oc_serve_store_acquire(req->server, resp);
+  if (!store) return NULL;
+  bool found = false;
+  oc_error err;
+  if (oc_store_series_get(store, name, info, &found, &err) != 0) {
+    oc_serve_store_release(req->server, store);
+    oc_serve_store_failed(req->server, resp, "series_get", &err);
+    return NULL;
+  }
+  if (!found) {
+    oc_serve_store_release(req->server, store);
+    oc_respond_error(resp, 404, "not_found", "no series named '%s'", name);
+    return NULL;
+  }
+  return store;
+}
+
 void oc_handle_series_show(const oc_request *req, oc_response *resp) {
   const char *name = oc_route_param(&req->params, "name");
   oc_date from, to;
@@ -64,21 +84,10 @@ void oc_handle_series_show(const oc_request *req, oc_response *resp) {
                      oc_request_query(req, "to"));
     return;
   }
-  oc_store *store = oc_serve_store_acquire(req->server, resp);
-  if (!store) return;
   oc_series_info info;
-  bool found = false;
+  oc_store *store = acquire_with_series(req, resp, name, &info);
+  if (!store) return;
   oc_error err;
-  if (oc_store_series_get(store, name, &info, &found, &err) != 0) {
-    oc_serve_store_release(req->server, store);
-    oc_serve_store_failed(req->server, resp, "series_get", &err);
-    return;
-  }
-  if (!found) {
-    oc_serve_store_release(req->server, store);
-    oc_respond_error(resp, 404, "not_found", "no series named '%s'", name);
-    return;
-  }
   oc_series series = {0};
   int rc = oc_store_series_load(store, name, from, to, &series, &err);
   oc_serve_store_release(req->server, store);
@@ -207,29 +216,14 @@ void oc_handle_series_append(const oc_request *req, oc_response *resp) {
     json_decref(body);
     return;
   }
-  oc_store *store = oc_serve_store_acquire(req->server, resp);
+  oc_series_info info;
+  oc_store *store = acquire_with_series(req, resp, name, &info);
   if (!store) {
     free(obs);
     json_decref(body);
     return;
   }
-  oc_series_info info;
-  bool found = false;
   oc_error err;
-  if (oc_store_series_get(store, name, &info, &found, &err) != 0) {
-    oc_serve_store_release(req->server, store);
-    oc_serve_store_failed(req->server, resp, "series_get", &err);
-    free(obs);
-    json_decref(body);
-    return;
-  }
-  if (!found) {
-    oc_serve_store_release(req->server, store);
-    oc_respond_error(resp, 404, "not_found", "no series named '%s' (create it with an import first)", name);
-    free(obs);
-    json_decref(body);
-    return;
-  }
   for (size_t i = 0; i < n; i++) obs[i].series_id = info.id;
   oc_upsert_counts counts = {0};
   int64_t now = (int64_t)time(NULL);
