@@ -84,8 +84,7 @@ static void prepared_free(prepared *p) {
   free(p->close);
   for (size_t e = 0; e < p->nexog; e++) free(p->exog ? p->exog[e] : NULL);
   free(p->exog);
-  for (size_t f = 0; f < p->nfeat; f++) free(p->feat[f]);
-  free(p->feat);
+  oc_features_free_columns(p->feat, p->nfeat);
   oc_features_free_names(p->names, p->nfeat);
   memset(p, 0, sizeof *p);
 }
@@ -272,8 +271,7 @@ static int prepare(const oc_series *target, const oc_series *exogs, size_t nexog
   }
   p->nfeat = oc_features_count(nexog);
   p->names = oc_features_names(exog_names, nexog);
-  p->feat = oc_xcalloc(p->nfeat, sizeof *p->feat);
-  for (size_t f = 0; f < p->nfeat; f++) p->feat[f] = oc_xmalloc((p->n + 1) * sizeof **p->feat);
+  p->feat = oc_features_alloc_columns(p->nfeat, p->n);
   oc_feature_input in = {p->n, p->dates, p->close, nexog, exog_names, (const double *const *)p->exog};
   oc_features_compute(&in, p->feat, o->threads);
   free(exog_names);

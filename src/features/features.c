@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "core/buf.h"
 #include "features/indicators.h"
@@ -88,6 +89,30 @@ void oc_features_free_names(char **names, size_t count) {
   free(names);
 }
 
+double **oc_features_alloc_columns(size_t count, size_t n) {
+  const size_t huge = (size_t)2 << 20;
+  double **cols = oc_xcalloc(count + 1, sizeof *cols);
+  size_t bytes = (n + 1) * sizeof(double);
+  for (size_t c = 0; c < count; c++) {
+    if (bytes < 2 * huge) {
+      cols[c] = oc_xmalloc(bytes);
+      continue;
+    }
+    size_t rounded = (bytes + huge - 1) / huge * huge;
+    void *p = NULL;
+    if (posix_memalign(&p, huge, rounded) != 0) p = oc_xmalloc(bytes);
+    else madvise(p, rounded, MADV_HUGEPAGE); /* advice only: without THP the pages are simply small */
+    cols[c] = p;
+  }
+  return cols;
+}
+
+void oc_features_free_columns(double **cols, size_t count) {
+  if (!cols) return;
+  for (size_t c = 0; c < count; c++) free(cols[c]);
+  free(cols);
+}
+
 /* ---- feature groups (jobs) ---- */
 
 typedef struct job_ctx {
@@ -112,16 +137,20 @@ static void job_calendar(const job_ctx *c, size_t arg) {
     }
   }
   double *const *out = c->out;
+  /* Dates ascend, so the calendar month is recomputed only when a date leaves the current one. */
   int year = 0, month = 0, day = 0, leap = 0;
-  oc_date year_start = 0;
+  oc_date month_start = 1, next_month = 0, year_start = 0;
+  int weekday_at_epoch = oc_date_weekday(0); /* 1970-01-01 */
   for (size_t i = 0; i < c->in->n; i++) {
     oc_date d = c->in->dates[i];
-    oc_date_to_ymd(d, &year, &month, &day);
-    if (i == 0 || d < year_start || d - year_start >= 365 + leap) {
+    if (d < month_start || d >= next_month) {
+      oc_date_to_ymd(d, &year, &month, &day);
+      month_start = d - (day - 1);
+      next_month = month_start + oc_date_days_in_month(year, month);
       year_start = oc_date_from_ymd(year, 1, 1);
       leap = oc_date_days_in_year(year) == 366;
     }
-    int wd = oc_date_weekday(d), doy = (int)(d - year_start) + 1;
+    int wd = (int)(((int64_t)d % 7 + 7 + weekday_at_epoch - 1) % 7) + 1, doy = (int)(d - year_start) + 1;
     out[F_DOW_SIN][i] = dow_sin[wd];
     out[F_DOW_COS][i] = dow_cos[wd];
     out[F_DOY_SIN][i] = doy_sin[leap][doy];

@@ -35,83 +35,77 @@ void oc_relative_to(const double *price, const double *ref, size_t n, double *ou
 void oc_rolling_mean_std(const double *in, size_t n, size_t window, double *mean, double *std) {
   double total = 0.0, total_sq = 0.0;
   size_t missing = 0;
+  const double inv_window = 1.0 / (double)window, inv_dof = window > 1 ? 1.0 / (double)(window - 1) : NAN;
   for (size_t i = 0; i < n; i++) {
+    /* Selects instead of branches: the missing-value test is unpredictable only at its edges. */
     double x = in[i];
-    if (isfinite(x)) {
-      total += x;
-      total_sq += x * x;
-    } else {
-      missing++;
-    }
+    int ok = isfinite(x);
+    x = ok ? x : 0.0;
+    missing += !ok;
+    total += x;
+    total_sq += x * x;
     if (i >= window) {
       double old = in[i - window];
-      if (isfinite(old)) {
-        total -= old;
-        total_sq -= old * old;
-      } else {
-        missing--;
-      }
+      int old_ok = isfinite(old);
+      old = old_ok ? old : 0.0;
+      missing -= !old_ok;
+      total -= old;
+      total_sq -= old * old;
     }
     int full = i + 1 >= window && missing == 0;
-    if (mean) mean[i] = full ? total / (double)window : NAN;
+    if (mean) mean[i] = full ? total * inv_window : NAN;
     if (std) {
-      if (full && window > 1) {
-        double variance = (total_sq - total * total / (double)window) / (double)(window - 1);
-        std[i] = variance > 0 ? sqrt(variance) : 0.0;
-      } else {
-        std[i] = NAN;
-      }
+      double variance = (total_sq - total * total * inv_window) * inv_dof;
+      std[i] = full ? (variance > 0 ? sqrt(variance) : 0.0) : NAN;
     }
   }
 }
 
-/* A monotonic deque of row indices in a ring of power-of-two capacity >= window + 1. */
-typedef struct index_deque {
-  size_t *slot;
-  size_t mask, head, tail; /* head: oldest; tail: one past newest (both unbounded, masked on use) */
-} index_deque;
-
-static void deque_init(index_deque *d, size_t window) {
-  size_t cap = 1;
-  while (cap < window + 1) cap <<= 1;
-  d->slot = oc_xmalloc(cap * sizeof *d->slot);
-  d->mask = cap - 1;
-  d->head = d->tail = 0;
+/* Rolling extreme by van Herk / Gil-Werman: split the rows into blocks of `window` rows. The window
+ * ending at row i (offset k in its block) is the previous block's suffix from offset k+1 joined with
+ * this block's prefix up to i, or the whole prefix when k = window-1. Only rows <= i are read for
+ * out[i]; the work is a few branch-free passes with a window-sized buffer. Missing inputs count as
+ * +inf (min) or -inf (max); the windows holding them are blanked by the caller. */
+static inline __attribute__((always_inline)) double pick(double a, double b, int is_max) {
+  return is_max ? (a > b ? a : b) : (a < b ? a : b);
 }
 
-/* Pushes row i after removing every newer-but-dominated row (keep_smaller: a min deque) and every row
- * that left the window; returns the row holding the window's extreme. */
-static size_t deque_push(index_deque *d, const double *in, size_t i, size_t window, int keep_smaller) {
-  double x = in[i];
-  while (d->tail != d->head) {
-    double back = in[d->slot[(d->tail - 1) & d->mask]];
-    if (keep_smaller ? back < x : back > x) break;
-    d->tail--;
+static inline __attribute__((always_inline)) void rolling_extreme(const double *in, size_t n, size_t window,
+                                                                   int is_max, double *prev_suffix, double *out) {
+  const double neutral = is_max ? -INFINITY : INFINITY;
+  for (size_t block = 0; block < n; block += window) {
+    size_t end = block + window < n ? block + window : n;
+    double run = neutral;
+    for (size_t i = block; i < end; i++) {
+      double x = isfinite(in[i]) ? in[i] : neutral;
+      run = pick(run, x, is_max);
+      size_t k = i - block;
+      if (i + 1 < window)
+        out[i] = NAN;
+      else
+        out[i] = k + 1 == window ? run : pick(prev_suffix[k + 1], run, is_max);
+    }
+    run = neutral;
+    for (size_t i = end; i-- > block;) {
+      double x = isfinite(in[i]) ? in[i] : neutral;
+      run = pick(run, x, is_max);
+      prev_suffix[i - block] = run;
+    }
   }
-  d->slot[d->tail++ & d->mask] = i;
-  while (d->slot[d->head & d->mask] + window <= i) d->head++;
-  return d->slot[d->head & d->mask];
 }
 
 void oc_rolling_min_max(const double *in, size_t n, size_t window, double *min, double *max) {
-  index_deque lo, hi;
-  deque_init(&lo, window);
-  deque_init(&hi, window);
+  double *suffix = oc_xmalloc((window + 1) * sizeof *suffix);
+  if (min) rolling_extreme(in, n, window, 0, suffix, min);
+  if (max) rolling_extreme(in, n, window, 1, suffix, max);
+  free(suffix);
   size_t missing = 0;
   for (size_t i = 0; i < n; i++) {
-    if (!isfinite(in[i])) missing++;
-    if (i >= window && !isfinite(in[i - window])) missing--;
-    int full = i + 1 >= window && missing == 0;
-    if (isfinite(in[i])) {
-      size_t lo_at = deque_push(&lo, in, i, window, 1);
-      size_t hi_at = deque_push(&hi, in, i, window, 0);
-      if (min) min[i] = full ? in[lo_at] : NAN;
-      if (max) max[i] = full ? in[hi_at] : NAN;
-    } else {
+    missing += !isfinite(in[i]);
+    if (i >= window) missing -= !isfinite(in[i - window]);
+    if (missing) {
       if (min) min[i] = NAN;
       if (max) max[i] = NAN;
     }
   }
-  free(lo.slot);
-  free(hi.slot);
 }

@@ -1,7 +1,7 @@
 /* rolling.h: return, lag and rolling-window features as pure functions over double arrays. Each
  * writes n outputs for n inputs; out[t] depends only on in[0..t] (causal) and is NaN when the history
  * is insufficient or the window holds a missing (non-finite) input, never 0. One O(n) pass each: running
- * totals for mean/std (no per-window rescans) and monotonic deques for min/max. Must not know about
+ * totals for mean/std (no per-window rescans) and van Herk/Gil-Werman blocks for min/max. Must not know about
  * dates, frames or files. */
 #ifndef OC_ROLLING_H
 #define OC_ROLLING_H

@@ -342,6 +342,37 @@ static void test_required_history_is_exact(void **state) {
   free(exog);
 }
 
+/* Calendar features against the date module, over business days spanning leap years, and over
+ * every calendar day (weekends included) of a few years. */
+static void test_calendar_features(void **state) {
+  (void)state;
+  size_t n = 4000;
+  oc_date *dates = malloc(n * sizeof *dates);
+  double *close = malloc(n * sizeof *close);
+  for (size_t i = 0; i < n; i++) {
+    dates[i] = i < 2000 ? oc_date_add_business_days(oc_date_from_ymd(1995, 12, 27), (int)i)
+                        : oc_date_from_ymd(2023, 12, 1) + (oc_date)(i - 2000);
+    close[i] = 50;
+  }
+  size_t count = oc_features_count(0);
+  double **cols = alloc_columns(count, n);
+  oc_feature_input in = {n, dates, close, 0, NULL, NULL};
+  oc_features_compute(&in, cols, 1);
+  for (size_t i = 0; i < n; i++) {
+    int y, m, d, wd = oc_date_weekday(dates[i]), doy = oc_date_day_of_year(dates[i]);
+    oc_date_to_ymd(dates[i], &y, &m, &d);
+    double days = oc_date_days_in_year(y);
+    assert_near(cols[0][i], sin(2 * M_PI * (wd - 1) / 7.0));
+    assert_near(cols[1][i], cos(2 * M_PI * (wd - 1) / 7.0));
+    assert_near(cols[2][i], sin(2 * M_PI * (doy - 1) / days));
+    assert_near(cols[3][i], cos(2 * M_PI * (doy - 1) / days));
+    assert_true(cols[4][i] == m);
+  }
+  free_columns(cols, count);
+  free(dates);
+  free(close);
+}
+
 static void test_threads_bit_identical(void **state) {
   (void)state;
   size_t n = 5000;
@@ -377,6 +408,7 @@ int main(void) {
       cmocka_unit_test(test_rolling_min_max_hand),       cmocka_unit_test(test_rolling_min_max_matches_rescan),
       cmocka_unit_test(test_returns_lags_hand),          cmocka_unit_test(test_indicators_hand),
       cmocka_unit_test(test_required_history_is_exact),  cmocka_unit_test(test_threads_bit_identical),
+      cmocka_unit_test(test_calendar_features),
       cmocka_unit_test(test_talib_standard),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
