@@ -13,6 +13,7 @@
 #include "core/fsutil.h"
 #include "features/etl.h"
 #include "features/features.h"
+#include "features/frame_csv.h"
 
 static oc_date D(const char *s) {
   oc_date d;
@@ -422,12 +423,44 @@ static void test_exog_forward_fill_limit(void **state) {
   free_pair(&s, &e);
 }
 
+static void test_csv_output(void **state) {
+  (void)state;
+  oc_frame f;
+  oc_frame_init(&f, 2);
+  f.dates[0] = D("2020-04-17");
+  f.dates[1] = D("2020-04-21");
+  double *close = oc_frame_add_column(&f, "close"), *t1 = oc_frame_add_column(&f, "target_h1");
+  close[0] = 18.31;
+  close[1] = 8.91;
+  t1[0] = -0.5;
+  oc_frame_set_meta(&f, "oilcast.series", "WTI");
+  char *dir = oc_test_tmpdir("etl_csv"), *path = oc_path_join(dir, "t.csv"), *meta = oc_path_join(dir, "t.csv.meta.json");
+  oc_error err;
+  if (oc_frame_write_csv(path, &f, &err) != 0) fail_msg("%s", err.message);
+  char *text;
+  size_t len;
+  assert_int_equal(oc_read_file(path, &text, &len, &err), 0);
+  assert_string_equal(text, "date,close,target_h1\n2020-04-17,18.31,-0.5\n2020-04-21,8.91,\n");
+  free(text);
+  assert_int_equal(oc_read_file(meta, &text, &len, &err), 0);
+  json_t *j = json_loads(text, 0, NULL);
+  assert_string_equal(json_string_value(json_object_get(j, "oilcast.series")), "WTI");
+  json_decref(j);
+  free(text);
+  oc_test_rmtree(dir);
+  free(dir);
+  free(path);
+  free(meta);
+  oc_frame_free(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_nonpositive_policies), cmocka_unit_test(test_no_lookahead),
       cmocka_unit_test(test_features_causal),
       cmocka_unit_test(test_ten_day_gap),          cmocka_unit_test(test_single_row_and_short),
       cmocka_unit_test(test_all_missing_exog),     cmocka_unit_test(test_exog_forward_fill_limit),
+      cmocka_unit_test(test_csv_output),
       cmocka_unit_test(test_real_wti_contract),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
