@@ -82,7 +82,10 @@ char *oc_date_format(oc_date date, char *buf) {
   if (y < 0 || y > 9999) {
     snprintf(buf, OC_DATE_STRLEN, "invalid");
   } else {
-    snprintf(buf, OC_DATE_STRLEN, "%04d-%02d-%02d", y, m, d);
+    /* By hand: this runs once per stored row on imports of millions of rows, where printf shows up. */
+    buf[0] = (char)('0' + y / 1000), buf[1] = (char)('0' + y / 100 % 10), buf[2] = (char)('0' + y / 10 % 10);
+    buf[3] = (char)('0' + y % 10), buf[4] = '-', buf[5] = (char)('0' + m / 10), buf[6] = (char)('0' + m % 10);
+    buf[7] = '-', buf[8] = (char)('0' + d / 10), buf[9] = (char)('0' + d % 10), buf[10] = '\0';
   }
   return buf;
 }

@@ -1,0 +1,82 @@
+# ingest_wti.sh: the historical import end to end with the real binary and the real EIA WTI file:
+# init, import (9,821 rows), re-import (0 changes), last 3 rows equal the file's, a corrupted copy is
+# refused naming its line and writes nothing, CSV output round-trips, a killed import leaves the
+# store as it was, exit codes and usage.
+source "$(dirname "$0")/lib.sh"
+oc_require_test_data
+WTI="$DATA/wti-daily.csv"
+
+assert_exit 1 oc status
+assert_contains "$(oc status 2>&1 || true)" "run: oilcast init --data-dir"
+oc init --quiet
+oc init --quiet # idempotent
+for d in raw/market_data raw/iot_data raw/historical_data processed/training processed/inference models/artifacts \
+  models/endpoints forecasts; do
+  [[ -d "$OILCAST_DATA_DIR/$d" ]] || fail "init did not create $d"
+done
+
+out=$(oc ingest --source historical --csv-path "$WTI" 2>"$OC_TMP/err")
+assert_contains "$out" "9821 rows read"
+assert_contains "$out" "9821 inserted, 0 updated"
+assert_contains "$(cat "$OC_TMP/err")" "negative value flagged: WTI 2020-04-20 -36.98"
+sha=$(sha256sum "$WTI" | cut -d' ' -f1)
+ls "$OILCAST_DATA_DIR"/raw/historical_data/*/"$sha.csv" >/dev/null || fail "no lineage copy"
+cmp "$WTI" "$OILCAST_DATA_DIR"/raw/historical_data/*/"$sha.csv"
+
+out=$(oc ingest --csv-path "$WTI" 2>/dev/null)
+assert_contains "$out" "0 inserted, 0 updated"
+
+assert_eq "$(oc series show WTI --last 3 --format csv | tail -n 3)" "$(tail -n 3 "$WTI" | tr -d '\r')" "last 3 rows"
+assert_eq "$(oc series show WTI --last 3 --format csv | head -n 1)" "date,value"
+assert_contains "$(oc series list)" "9821"
+
+# A corrupted copy: a bad date on line 5000 is named, exit 1, nothing written.
+sed '5000s/^[0-9-]*,/2019-02-30,/' "$WTI" >"$OC_TMP/wti-bad.csv"
+sed -i '6000s/^\([0-9-]*\),.*/\1,12.3.4/' "$OC_TMP/wti-bad.csv"
+code=0
+oc ingest --csv-path "$OC_TMP/wti-bad.csv" >"$OC_TMP/out" 2>"$OC_TMP/err" || code=$?
+assert_eq "$code" 1 "corrupted import exit status"
+assert_contains "$(cat "$OC_TMP/err")" "wti-bad.csv:5000: bad date '2019-02-30'"
+assert_contains "$(cat "$OC_TMP/err")" "wti-bad.csv:6000: bad value '12.3.4'"
+assert_contains "$(cat "$OC_TMP/err")" "nothing written"
+assert_contains "$(oc status)" "observations    9821"
+
+# Round trip: CSV output re-imports to the identical state, here and in a fresh directory.
+oc series show WTI --format csv >"$OC_TMP/wti-out.csv"
+assert_contains "$(oc ingest --csv-path "$OC_TMP/wti-out.csv" 2>/dev/null)" "0 inserted, 0 updated, 9821 unchanged"
+oc init --quiet --data-dir "$OC_TMP/fresh"
+oc ingest --quiet --data-dir "$OC_TMP/fresh" --csv-path "$OC_TMP/wti-out.csv" >/dev/null 2>&1
+cmp <(oc series show WTI --format csv --data-dir "$OC_TMP/fresh") "$OC_TMP/wti-out.csv"
+cmp <(oc series show WTI --format json --data-dir "$OC_TMP/fresh") <(oc series show WTI --format json)
+
+# Killed mid-import: the store is exactly as before.
+before=$(oc series show WTI --format csv | sha256sum)
+oc simulate market --quiet --days 30000 --series KILL --count 10 --start-date 1800-01-01 --out "$OC_TMP/big.csv"
+"$OILCAST_BIN" ingest --quiet --source simulated --csv-path "$OC_TMP/big.csv" >/dev/null 2>&1 &
+pid=$!
+oc_kill_later "$pid"
+# The import holds the write lock from its first row to its commit: wait until it has it.
+for _ in $(seq 1 3000); do
+  kill -0 "$pid" 2>/dev/null || break
+  sqlite3 -cmd ".timeout 0" "$OILCAST_DATA_DIR/oilcast.db" "BEGIN IMMEDIATE; ROLLBACK;" >/dev/null 2>&1 || break
+  sleep 0.01
+done
+sleep 0.2
+kill -0 "$pid" 2>/dev/null || fail "the import finished before it could be interrupted"
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+assert_contains "$(oc status)" "observations    9821"
+assert_eq "$(oc series show WTI --format csv | sha256sum)" "$before" "WTI after the killed import"
+assert_exit 1 oc series show KILL-0001
+
+# CLI conventions.
+assert_exit 0 oc --version
+assert_exit 0 oc ingest --help
+assert_exit 2 oc ingest
+assert_exit 2 oc ingest --csv-path x --on-error maybe
+assert_exit 2 oc series show WTI --from 2024-02-30
+assert_exit 2 oc nonsense
+assert_exit 1 oc ingest --csv-path "$OC_TMP/does-not-exist.csv"
+oc ingest --log-format json --csv-path "$WTI" 2>"$OC_TMP/err" >/dev/null || fail "json-logged import: $(cat "$OC_TMP/err")"
+head -n 1 "$OC_TMP/err" | grep -q '^{"time":' || fail "--log-format json"
+echo "ok"

@@ -1,0 +1,68 @@
+# lib.sh: shared helpers for the end-to-end tests (source it; it is not a test itself).
+#   oc ARGS...                run the oilcast binary under test ($OILCAST_BIN)
+#   $OC_TMP                   a scratch directory removed at exit; OILCAST_DATA_DIR points inside it
+#   oc_require_test_data      sets $DATA to the shared EIA data, or skips (exit 77; fails when CI=true)
+#   assert_eq A B MSG | assert_contains TEXT NEEDLE MSG | assert_exit CODE CMD... | fail MSG
+#   free_port                 prints a free TCP port on 127.0.0.1
+#   oc_kill_later PID         kills PID (if still running) when the test exits. Start background
+#                             processes as "$OILCAST_BIN" ... & (not oc ... &) so that $! is oilcast itself
+set -euo pipefail
+
+OILCAST_BIN=${OILCAST_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/oilcast}
+OC_TMP=$(mktemp -d "${TMPDIR:-/tmp}/oilcast-e2e-XXXXXX")
+export OILCAST_DATA_DIR="$OC_TMP/data"
+OC_KILL_PIDS=()
+
+oc_cleanup() {
+  local pid
+  for pid in "${OC_KILL_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${OC_KILL_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$OC_TMP"
+}
+trap oc_cleanup EXIT
+
+oc() { "$OILCAST_BIN" "$@"; }
+
+oc_kill_later() { OC_KILL_PIDS+=("$1"); }
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+oc_require_test_data() {
+  DATA=${OILCAST_TEST_DATA:-${OILCAST_SOURCE_DIR:-.}/../shared/data}
+  if [[ ! -r "$DATA/wti-daily.csv" ]]; then
+    if [[ "${CI:-}" == true ]]; then fail "test data not found at $DATA (OILCAST_TEST_DATA) and CI=true"; fi
+    echo "test data not found at $DATA (set OILCAST_TEST_DATA): skipped" >&2
+    exit 77
+  fi
+}
+
+assert_eq() {
+  [[ "$1" == "$2" ]] || fail "${3:-values differ}: expected [$2], got [$1]"
+}
+
+assert_contains() {
+  [[ "$1" == *"$2"* ]] || fail "${3:-missing text}: [$2] not found in [$1]"
+}
+
+# assert_exit CODE CMD...: runs CMD, requires its exit status to be CODE.
+assert_exit() {
+  local want=$1 got=0
+  shift
+  "$@" || got=$?
+  [[ $got == "$want" ]] || fail "exit status $got, expected $want: $*"
+}
+
+free_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  fail "no free port found"
+}

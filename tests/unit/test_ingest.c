@@ -1,0 +1,406 @@
+/* Unit tests for src/ingest: the CSV tokenizer (quoting, CRLF, BOM, blank lines, every malformed
+ * record), strict number parsing and shortest formatting, the import of every format (EIA, FRED,
+ * named columns, long format, JSON objects and bare arrays) and every row error, abort/skip,
+ * idempotency and updates, lineage, the data directory, and the simulator's determinism. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/fsutil.h"
+#include "ingest/csv.h"
+#include "ingest/import.h"
+#include "ingest/simulate.h"
+#include "store/datadir.h"
+
+static oc_date D(const char *text) {
+  oc_date d;
+  assert_int_equal(oc_date_parse(text, strlen(text), &d, NULL), 0);
+  return d;
+}
+
+/* Tokenizes text and renders records as "a|b|c" lines, bad records as "!LINE:reason". */
+static char *tokenize(const char *text, size_t len) {
+  oc_csv_reader r;
+  oc_csv_init(&r, text, len, ',');
+  oc_buf out = {0};
+  size_t line;
+  const char *reason;
+  int st;
+  while ((st = oc_csv_next(&r, &line, &reason)) != OC_CSV_END) {
+    if (st == OC_CSV_BAD) {
+      oc_buf_printf(&out, "!%zu:%s\n", line, reason);
+      continue;
+    }
+    oc_buf_printf(&out, "%zu:", line);
+    for (size_t i = 0; i < r.nfields; i++) oc_buf_printf(&out, "%s%.*s", i ? "|" : "", (int)r.fields[i].len, r.fields[i].data);
+    oc_buf_putc(&out, '\n');
+  }
+  oc_csv_free(&r);
+  return oc_buf_steal(&out);
+}
+
+static void expect_tokens(const char *text, const char *expected) {
+  char *got = tokenize(text, strlen(text));
+  assert_string_equal(got, expected);
+  free(got);
+}
+
+static void test_csv_tokenizer(void **state) {
+  (void)state;
+  expect_tokens("a,b\n1,2\n", "1:a|b\n2:1|2\n");
+  expect_tokens("\xEF\xBB\xBF" "a,b\r\n1,2\r\n\r\n\n", "1:a|b\n2:1|2\n");   /* BOM, CRLF, blank tail */
+  expect_tokens("a,b\n1,2", "1:a|b\n2:1|2\n");                               /* no final newline */
+  expect_tokens("a,b\n\n1,2\n", "1:a|b\n3:1|2\n");                           /* blank line in between */
+  expect_tokens("\"x,y\",\"say \"\"hi\"\"\"\n", "1:x,y|say \"hi\"\n");      /* quoting and doubled quotes */
+  expect_tokens("\"multi\nline\",2\n3,4\n", "1:multi\nline|2\n3:3|4\n");   /* quoted newline; lines counted */
+  expect_tokens("a,,\n", "1:a||\n");                                        /* empty fields */
+  expect_tokens("\"\",x\r\n", "1:|x\n");
+  expect_tokens("a,b\n1,\"2\"x\n3,4\n", "1:a|b\n!2:unexpected character after a closing quote\n3:3|4\n");
+  expect_tokens("a,b\n1,2\"\n3,4\n",
+                "1:a|b\n!2:quote inside an unquoted field (quote the whole field and double the quote)\n3:3|4\n");
+  expect_tokens("a,b\n1,\"2\n3,4\n",
+                "1:a|b\n!2:unterminated quoted field (no closing '\"' before the end of the file)\n");
+  expect_tokens("", "");
+}
+
+static void test_parse_number(void **state) {
+  (void)state;
+  struct {
+    const char *text;
+    double value;
+  } good[] = {{"71.23", 71.23},   {"-36.98", -36.98}, {"+5", 5},        {"0", 0},       {".5", 0.5},
+              {"5.", 5},          {"1e3", 1000},      {"2.5E-2", 0.025}, {"007.10", 7.1},
+              {"123456789012345678901234", 123456789012345678901234.0},  {"0.1000000000000000055511151231257827", 0.1}};
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    double v;
+    const char *reason = NULL;
+    assert_int_equal(oc_parse_number(good[i].text, strlen(good[i].text), &v, &reason), 0);
+    assert_true(v == good[i].value);
+    assert_true(v == strtod(good[i].text, NULL)); /* correctly rounded, like strtod */
+  }
+  const char *bad[] = {"", " 1", "1 ", "1,5", "abc", "nan", "inf", "0x10", "1e", "1e+", "--1", ".", "1e400", "-", "1.2.3"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    double v;
+    const char *reason = NULL;
+    assert_int_equal(oc_parse_number(bad[i], strlen(bad[i]), &v, &reason), -1);
+    assert_non_null(reason);
+  }
+  char buf[OC_NUMBER_STRLEN];
+  assert_string_equal(oc_format_number(71.23, buf), "71.23");
+  assert_string_equal(oc_format_number(-36.98, buf), "-36.98");
+  assert_string_equal(oc_format_number(0.1 + 0.2, buf), "0.30000000000000004");
+  double third = 1.0 / 3.0, back;
+  const char *reason;
+  oc_format_number(third, buf);
+  assert_int_equal(oc_parse_number(buf, strlen(buf), &back, &reason), 0);
+  assert_true(back == third);
+}
+
+/* ---- imports ------------------------------------------------------------------------------------- */
+
+typedef struct fixture {
+  char *dir;
+  oc_store *store;
+} fixture;
+
+static int setup(void **state) {
+  fixture *f = oc_xcalloc(1, sizeof *f);
+  f->dir = oc_test_tmpdir("ingest");
+  oc_error err;
+  bool created;
+  assert_int_equal(oc_datadir_init(f->dir, &created, &err), 0);
+  assert_true(created);
+  assert_int_equal(oc_datadir_open(f->dir, &f->store, &err), 0);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  oc_store_close(f->store);
+  oc_test_rmtree(f->dir);
+  free(f->dir);
+  free(f);
+  return 0;
+}
+
+/* Writes text to a file named name and imports it with opt (path filled in). Returns the rc. */
+static int import_text(fixture *f, const char *name, const char *text, oc_import_options *opt, oc_import_report *rep,
+                       oc_error *err) {
+  char *path = oc_test_write_file(f->dir, name, text);
+  opt->path = path;
+  int rc = oc_import_file(f->store, opt, rep, err);
+  opt->path = NULL;
+  free(path);
+  return rc;
+}
+
+static oc_series load(fixture *f, const char *name) {
+  oc_series s;
+  oc_error err;
+  if (oc_store_series_load(f->store, name, OC_DATE_INVALID, OC_DATE_INVALID, &s, &err) != 0) fail_msg("%s", err.message);
+  return s;
+}
+
+static void test_import_formats(void **state) {
+  fixture *f = *state;
+  oc_import_options opt;
+  oc_import_report rep;
+  oc_error err;
+
+  oc_import_options_init(&opt);
+  assert_int_equal(import_text(f, "eia.csv", "Date,Price\n2024-01-03,72.7\n2024-01-02,70.38\n", &opt, &rep, &err), 0);
+  assert_string_equal(rep.format, "eia");
+  assert_int_equal(rep.rows_inserted, 2);
+  oc_import_report_free(&rep);
+  oc_series s = load(f, "WTI");
+  assert_int_equal(s.n, 2);
+  assert_int_equal(s.dates[0], D("2024-01-02")); /* unsorted input is fine */
+  assert_true(s.values[0] == 70.38);
+  oc_series_free(&s);
+
+  opt.series = "FRED";
+  assert_int_equal(import_text(f, "fred.csv", "DATE,DCOILWTICO\r\n2024-01-01,.\r\n2024-01-02,70.38\r\n2024-01-03,\r\n",
+                               &opt, &rep, &err), 0);
+  assert_string_equal(rep.format, "fred");
+  assert_int_equal(rep.rows_inserted, 1);
+  assert_int_equal(rep.rows_missing, 2);
+  oc_import_report_free(&rep);
+  assert_int_equal(import_text(f, "fred2.csv", "observation_date,DCOILWTICO\n2024-01-04,71.1\n", &opt, &rep, &err), 0);
+  assert_string_equal(rep.format, "fred");
+  oc_import_report_free(&rep);
+  s = load(f, "FRED");
+  assert_int_equal(s.n, 2);
+  oc_series_free(&s);
+
+  opt.series = "NAMED";
+  opt.date_col = "when";
+  opt.value_col = "settle";
+  assert_int_equal(import_text(f, "named.csv", "\xEF\xBB\xBFid,when,settle,volume\n1,2024-01-02,\"70.5\",9\n\n\n", &opt,
+                               &rep, &err), 0);
+  assert_string_equal(rep.format, "csv");
+  assert_int_equal(rep.rows_inserted, 1);
+  oc_import_report_free(&rep);
+  assert_int_equal(import_text(f, "named2.csv", "id,date,settle\n1,2024-01-02,70.5\n", &opt, &rep, &err), -1);
+  assert_non_null(strstr(err.message, "no column named 'when'"));
+  oc_import_report_free(&rep);
+  opt.date_col = opt.value_col = NULL;
+  assert_int_equal(import_text(f, "ambiguous.csv", "date,a,b\n2024-01-02,1,2\n", &opt, &rep, &err), -1);
+  assert_non_null(strstr(err.message, "--value-col"));
+  oc_import_report_free(&rep);
+
+  oc_import_options_init(&opt);
+  assert_int_equal(import_text(f, "long.csv", "date,series,value\n2024-01-02,AA,1\n2024-01-02,BB,2\n2024-01-03,AA,3\n",
+                               &opt, &rep, &err), 0);
+  assert_string_equal(rep.format, "csv-long");
+  assert_int_equal(rep.nseries, 2);
+  oc_import_report_free(&rep);
+  s = load(f, "AA");
+  assert_int_equal(s.n, 2);
+  oc_series_free(&s);
+
+  opt.series = "JSON";
+  assert_int_equal(import_text(f, "prices.json",
+                               "[{\"date\": \"2024-01-02\", \"price\": 70.5},\n {\"date\": \"2024-01-03\", \"price\": \"71\"},\n"
+                               " {\"date\": \"2024-01-04\", \"value\": null}]",
+                               &opt, &rep, &err), 0);
+  assert_string_equal(rep.format, "json-objects");
+  assert_int_equal(rep.rows_inserted, 2);
+  assert_int_equal(rep.rows_missing, 1);
+  oc_import_report_free(&rep);
+  opt.series = "BARE";
+  assert_int_equal(import_text(f, "bare.json", "[70.5, 71, 72]", &opt, &rep, &err), -1);
+  assert_non_null(strstr(err.message, "--start-date"));
+  oc_import_report_free(&rep);
+  opt.start_date = D("2024-01-06"); /* a Saturday: the first price is Monday's */
+  assert_int_equal(import_text(f, "bare.json", "[70.5, 71, 72]", &opt, &rep, &err), 0);
+  assert_string_equal(rep.format, "json-numbers");
+  oc_import_report_free(&rep);
+  s = load(f, "BARE");
+  assert_int_equal(s.n, 3);
+  assert_int_equal(s.dates[0], D("2024-01-08"));
+  assert_int_equal(s.dates[2], D("2024-01-10"));
+  oc_series_free(&s);
+  assert_int_equal(import_text(f, "broken.json", "[1,\n2,,]", &opt, &rep, &err), -1);
+  assert_non_null(strstr(err.message, "broken.json:2:"));
+  oc_import_report_free(&rep);
+}
+
+static void test_import_row_errors_abort_and_skip(void **state) {
+  fixture *f = *state;
+  oc_import_options opt;
+  oc_import_report rep;
+  oc_error err;
+  oc_import_options_init(&opt);
+  const char *text = "Date,Price\n"
+                     "2024-01-02,70.5\n"    /* 2 ok */
+                     "2024-02-30,71\n"      /* 3 no such day */
+                     "01/04/2024,71\n"      /* 4 not ISO */
+                     "2024-01-05,abc\n"     /* 5 not a number */
+                     "2024-01-08,inf\n"     /* 6 not finite */
+                     "2024-01-09,\n"        /* 7 empty value (not FRED) */
+                     "2024-01-02,70.6\n"    /* 8 duplicate date */
+                     "2024-01-10,1,2\n"     /* 9 field count */
+                     "2024-01-11,\"7\"2\n"  /* 10 malformed quoting */
+                     "2024-01-12,-1.5\n";   /* 11 ok, negative */
+  int64_t before;
+  assert_int_equal(oc_store_observations_count(f->store, &before, &err), 0);
+  assert_int_equal(import_text(f, "bad.csv", text, &opt, &rep, &err), -1);
+  assert_false(rep.written);
+  assert_int_equal(rep.rows_read, 10);
+  assert_int_equal(rep.rows_rejected, 8);
+  assert_int_equal(rep.nproblems, 8);
+  size_t lines[] = {3, 4, 5, 6, 7, 8, 9, 10};
+  const char *words[] = {"day does not exist", "YYYY-MM-DD", "not a number", "not a number", "empty value",
+                         "duplicate date 2024-01-02", "expected 2 fields", "closing quote"};
+  for (size_t i = 0; i < 8; i++) {
+    assert_int_equal(rep.problems[i].line, lines[i]);
+    if (!strstr(rep.problems[i].reason, words[i])) fail_msg("line %zu: '%s' lacks '%s'", lines[i], rep.problems[i].reason, words[i]);
+  }
+  assert_non_null(strstr(err.message, "nothing written"));
+  oc_import_report_free(&rep);
+  int64_t after;
+  assert_int_equal(oc_store_observations_count(f->store, &after, &err), 0);
+  assert_int_equal(after, before);
+
+  opt.on_error = OC_ON_ERROR_SKIP;
+  assert_int_equal(import_text(f, "bad.csv", text, &opt, &rep, &err), 0);
+  assert_true(rep.written);
+  assert_int_equal(rep.rows_inserted, 2);
+  assert_int_equal(rep.rows_rejected, 8);
+  assert_int_equal(rep.negative_values, 1);
+  assert_int_equal(rep.nnegatives, 1);
+  assert_int_equal(rep.negatives[0].line, 11);
+  assert_true(rep.negatives[0].value == -1.5);
+  oc_import_report_free(&rep);
+
+  /* More bad rows than are listed: the rest are counted. */
+  oc_buf many = {0};
+  oc_buf_puts(&many, "Date,Price\n");
+  for (int i = 0; i < 30; i++) oc_buf_puts(&many, "bad,1\n");
+  opt.on_error = OC_ON_ERROR_ABORT;
+  assert_int_equal(import_text(f, "many.csv", many.data, &opt, &rep, &err), -1);
+  assert_int_equal(rep.rows_rejected, 30);
+  assert_int_equal(rep.nproblems, OC_IMPORT_LISTED);
+  oc_import_report_free(&rep);
+  oc_buf_free(&many);
+  assert_int_equal(import_text(f, "empty.csv", "", &opt, &rep, &err), -1);
+  assert_non_null(strstr(err.message, "empty file"));
+  oc_import_report_free(&rep);
+}
+
+static void test_import_idempotent_updates_and_lineage(void **state) {
+  fixture *f = *state;
+  oc_import_options opt;
+  oc_import_report rep;
+  oc_error err;
+  oc_import_options_init(&opt);
+  char *raw = oc_path_join(f->dir, "raw/historical_data");
+  opt.raw_dir = raw;
+  const char *v1 = "Date,Price\n2024-01-02,70.5\n2024-01-03,71\n";
+  assert_int_equal(import_text(f, "wti.csv", v1, &opt, &rep, &err), 0);
+  assert_int_equal(rep.rows_inserted, 2);
+  char expected_sha[OC_SHA256_HEX_LEN];
+  oc_sha256_hex(v1, strlen(v1), expected_sha);
+  assert_string_equal(rep.sha256, expected_sha);
+  assert_non_null(strstr(rep.raw_path, expected_sha));
+  assert_non_null(strstr(rep.raw_path, ".csv"));
+  char *kept;
+  size_t len;
+  assert_int_equal(oc_read_file(rep.raw_path, &kept, &len, &err), 0);
+  assert_string_equal(kept, v1);
+  free(kept);
+  int64_t first_run = rep.run_id;
+  oc_import_report_free(&rep);
+
+  assert_int_equal(import_text(f, "wti.csv", v1, &opt, &rep, &err), 0);
+  assert_int_equal(rep.rows_inserted, 0);
+  assert_int_equal(rep.rows_updated, 0);
+  assert_int_equal(rep.rows_unchanged, 2);
+  assert_int_equal(rep.run_id, first_run + 1);
+  oc_import_report_free(&rep);
+
+  assert_int_equal(import_text(f, "wti.csv", "Date,Price\n2024-01-02,70.5\n2024-01-03,71.25\n2024-01-04,72\n", &opt, &rep,
+                               &err), 0);
+  assert_int_equal(rep.rows_inserted, 1);
+  assert_int_equal(rep.rows_updated, 1);
+  assert_int_equal(rep.rows_unchanged, 1);
+  oc_import_report_free(&rep);
+  oc_series s = load(f, "WTI");
+  assert_true(s.values[1] == 71.25);
+  oc_series_free(&s);
+  free(raw);
+}
+
+static void test_datadir(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  bool created = true;
+  assert_int_equal(oc_datadir_init(f->dir, &created, &err), 0); /* idempotent */
+  assert_false(created);
+  for (const char *const *d = oc_datadir_folders; *d; d++) {
+    char *p = oc_path_join(f->dir, *d);
+    assert_true(oc_is_dir(p));
+    free(p);
+  }
+  char *other = oc_path_join(f->dir, "not-initialised");
+  oc_store *s;
+  assert_int_equal(oc_datadir_open(other, &s, &err), -1);
+  assert_non_null(strstr(err.message, "not an oilcast data directory"));
+  assert_non_null(strstr(err.message, "oilcast init --data-dir"));
+  free(other);
+  char *conf_path = oc_test_write_file(f->dir, "x.conf", "# comment\n\nstore = sqlite:other.db\nname=a = b\n");
+  oc_conf conf;
+  assert_int_equal(oc_conf_read(conf_path, &conf, &err), 0);
+  assert_string_equal(oc_conf_get(&conf, "store"), "sqlite:other.db");
+  assert_string_equal(oc_conf_get(&conf, "name"), "a = b");
+  assert_null(oc_conf_get(&conf, "missing"));
+  oc_conf_free(&conf);
+  free(conf_path);
+  conf_path = oc_test_write_file(f->dir, "bad.conf", "store = x\njunk\n");
+  assert_int_equal(oc_conf_read(conf_path, &conf, &err), -1);
+  assert_non_null(strstr(err.message, "bad.conf:2"));
+  free(conf_path);
+}
+
+static void test_simulator(void **state) {
+  (void)state;
+  enum { N = 25000 };
+  oc_date *d1 = oc_xmalloc(N * sizeof *d1), *d2 = oc_xmalloc(N * sizeof *d2);
+  double *v1 = oc_xmalloc(N * sizeof *v1), *v2 = oc_xmalloc(N * sizeof *v2);
+  oc_simulate_series(7, 0, D("2000-01-01"), N, d1, v1);
+  oc_simulate_series(7, 0, D("2000-01-01"), N, d2, v2);
+  assert_memory_equal(d1, d2, N * sizeof *d1);
+  assert_memory_equal(v1, v2, N * sizeof *v1);
+  assert_int_equal(d1[0], D("2000-01-03")); /* first business day */
+  double lo = INFINITY, hi = -INFINITY, sum_sq = 0;
+  for (size_t i = 0; i < N; i++) {
+    assert_true(oc_date_is_business_day(d1[i]));
+    if (i) assert_true(d1[i] > d1[i - 1]);
+    lo = fmin(lo, v1[i]);
+    hi = fmax(hi, v1[i]);
+    if (i) sum_sq += pow(log(v1[i] / v1[i - 1]), 2);
+  }
+  assert_true(lo >= 10 && hi <= 200);
+  double daily_vol = sqrt(sum_sq / (N - 1));
+  assert_true(daily_vol > 0.01 && daily_vol < 0.04); /* oil-like: 1..4% a day */
+  oc_simulate_series(7, 1, D("2000-01-01"), N, d2, v2);
+  assert_true(memcmp(v1, v2, N * sizeof *v1) != 0); /* another index, another market */
+  free(d1), free(d2), free(v1), free(v2);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_csv_tokenizer),
+      cmocka_unit_test(test_parse_number),
+      cmocka_unit_test_setup_teardown(test_import_formats, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_import_row_errors_abort_and_skip, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_import_idempotent_updates_and_lineage, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_datadir, setup, teardown),
+      cmocka_unit_test(test_simulator),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
