@@ -76,6 +76,35 @@ typedef struct oc_api_key_row {
   int64_t created_at, revoked_at; /* Unix seconds */
 } oc_api_key_row;
 
+/* A registered model version: its files are DIR/models/artifacts/vN/ (src/model/registry.h). */
+typedef struct oc_model_version {
+  int64_t version;   /* N of vN, > 0 */
+  char *kind;        /* "mlp" */
+  char *series;      /* "WTI" */
+  char *path;        /* artifacts directory relative to the data directory, "models/artifacts/v3" */
+  char *card_sha256; /* sha256 of model.json as registered */
+  char *status;      /* "registered", or "deployed" while some endpoint serves it (kept by endpoint_set) */
+  double val_loss, val_mae, naive_mae; /* validation loss; MAE in price units of the model and of no-change */
+  int64_t created_at;                  /* Unix seconds */
+} oc_model_version;
+
+/* A named endpoint serves versions with traffic weights (one version at weight 1 after a deploy). */
+typedef struct oc_endpoint_variant {
+  int64_t version;
+  double weight; /* > 0 */
+} oc_endpoint_variant;
+
+typedef struct oc_endpoint {
+  char *name;
+  int64_t created_at, updated_at;
+  size_t nvariants;
+  oc_endpoint_variant *variants; /* ascending version */
+} oc_endpoint;
+
+void oc_model_version_free(oc_model_version *v);
+void oc_model_version_list_free(oc_model_version *list, size_t n);
+void oc_endpoint_free(oc_endpoint *ep);
+
 typedef struct oc_store_ops {
   const char *backend; /* "sqlite" */
   void (*close)(oc_store *store);
@@ -116,6 +145,18 @@ typedef struct oc_store_ops {
   int (*api_key_list)(oc_store *store, oc_api_key_row **rows, size_t *n, oc_error *err);
   /* Revokes the active key with this id or name; *found = false when no key has it. */
   int (*api_key_revoke)(oc_store *store, const char *id_or_name, int64_t at, bool *found, oc_error *err);
+
+  /* Model registry. Registers a new version (status "registered"); an existing number is an error. */
+  int (*model_version_register)(oc_store *store, const oc_model_version *v, oc_error *err);
+  /* *found = false when there is no such version. */
+  int (*model_version_get)(oc_store *store, int64_t version, oc_model_version *v, bool *found, oc_error *err);
+  /* Every version, ascending; free with oc_model_version_list_free. */
+  int (*model_version_list)(oc_store *store, oc_model_version **list, size_t *n, oc_error *err);
+  /* Creates the endpoint or replaces its variants (n >= 1, registered versions, weights > 0), and sets
+   * every version's status to "deployed" exactly when some endpoint serves it. */
+  int (*endpoint_set)(oc_store *store, const char *name, const oc_endpoint_variant *variants, size_t n,
+                      int64_t now, oc_error *err);
+  int (*endpoint_get)(oc_store *store, const char *name, oc_endpoint *ep, bool *found, oc_error *err);
 } oc_store_ops;
 
 struct oc_store {
@@ -183,6 +224,24 @@ static inline int oc_store_api_key_list(oc_store *s, oc_api_key_row **rows, size
 static inline int oc_store_api_key_revoke(oc_store *s, const char *id_or_name, int64_t at, bool *found,
                                           oc_error *err) {
   return s->ops->api_key_revoke(s, id_or_name, at, found, err);
+}
+
+static inline int oc_store_model_version_register(oc_store *s, const oc_model_version *v, oc_error *err) {
+  return s->ops->model_version_register(s, v, err);
+}
+static inline int oc_store_model_version_get(oc_store *s, int64_t version, oc_model_version *v, bool *found,
+                                             oc_error *err) {
+  return s->ops->model_version_get(s, version, v, found, err);
+}
+static inline int oc_store_model_version_list(oc_store *s, oc_model_version **list, size_t *n, oc_error *err) {
+  return s->ops->model_version_list(s, list, n, err);
+}
+static inline int oc_store_endpoint_set(oc_store *s, const char *name, const oc_endpoint_variant *variants, size_t n,
+                                        int64_t now, oc_error *err) {
+  return s->ops->endpoint_set(s, name, variants, n, now, err);
+}
+static inline int oc_store_endpoint_get(oc_store *s, const char *name, oc_endpoint *ep, bool *found, oc_error *err) {
+  return s->ops->endpoint_get(s, name, ep, found, err);
 }
 
 #endif

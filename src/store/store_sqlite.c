@@ -65,6 +65,30 @@ static const sqlite_migration migrations[] = {
      "  created_at INTEGER NOT NULL,\n"
      "  revoked_at INTEGER NOT NULL DEFAULT 0\n"
      ");\n"},
+    {4, "model registry: versions and endpoints",
+     "CREATE TABLE model_versions (\n"
+     "  version INTEGER PRIMARY KEY CHECK (version > 0),\n"
+     "  kind TEXT NOT NULL,\n"
+     "  series TEXT NOT NULL,\n"
+     "  path TEXT NOT NULL,\n"
+     "  card_sha256 TEXT NOT NULL CHECK (length(card_sha256) = 64),\n"
+     "  status TEXT NOT NULL CHECK (status IN ('registered', 'deployed')),\n"
+     "  val_loss REAL NOT NULL,\n"
+     "  val_mae REAL NOT NULL,\n"
+     "  naive_mae REAL NOT NULL,\n"
+     "  created_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE TABLE endpoints (\n"
+     "  name TEXT PRIMARY KEY,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE TABLE endpoint_variants (\n"
+     "  endpoint TEXT NOT NULL REFERENCES endpoints(name) ON DELETE CASCADE,\n"
+     "  version INTEGER NOT NULL REFERENCES model_versions(version),\n"
+     "  weight REAL NOT NULL CHECK (weight > 0),\n"
+     "  PRIMARY KEY (endpoint, version)\n"
+     ") WITHOUT ROWID;\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -493,6 +517,11 @@ static const oc_store_ops sqlite_ops = {
     .api_key_insert = oc_sqlite_api_key_insert,
     .api_key_list = oc_sqlite_api_key_list,
     .api_key_revoke = oc_sqlite_api_key_revoke,
+    .model_version_register = oc_sqlite_model_version_register,
+    .model_version_get = oc_sqlite_model_version_get,
+    .model_version_list = oc_sqlite_model_version_list,
+    .endpoint_set = oc_sqlite_endpoint_set,
+    .endpoint_get = oc_sqlite_endpoint_get,
 };
 
 oc_store *oc_store_sqlite_open(const char *path, oc_error *err) {

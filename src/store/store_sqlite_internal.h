@@ -50,4 +50,12 @@ int oc_sqlite_api_key_insert(oc_store *store, const oc_api_key_row *row, oc_erro
 int oc_sqlite_api_key_list(oc_store *store, oc_api_key_row **rows, size_t *n, oc_error *err);
 int oc_sqlite_api_key_revoke(oc_store *store, const char *id_or_name, int64_t at, bool *found, oc_error *err);
 
+/* Model registry ops (store_sqlite_models.c). */
+int oc_sqlite_model_version_register(oc_store *store, const oc_model_version *v, oc_error *err);
+int oc_sqlite_model_version_get(oc_store *store, int64_t version, oc_model_version *v, bool *found, oc_error *err);
+int oc_sqlite_model_version_list(oc_store *store, oc_model_version **list, size_t *n, oc_error *err);
+int oc_sqlite_endpoint_set(oc_store *store, const char *name, const oc_endpoint_variant *variants, size_t n,
+                           int64_t now, oc_error *err);
+int oc_sqlite_endpoint_get(oc_store *store, const char *name, oc_endpoint *ep, bool *found, oc_error *err);
+
 #endif

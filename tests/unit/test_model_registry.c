@@ -1,0 +1,201 @@
+/* Model registry and training table: the ETL frame contract becomes train/validation matrices (rows
+ * with gaps skipped, split at oilcast.train_end, contract violations named); versions are published as
+ * v1, v2, ... with store rows, an endpoint deploy flips statuses and writes its file, loading checks the
+ * registered card checksum; errors name the version or endpoint. Price-unit MAE on a hand example. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/fsutil.h"
+#include "core/rng.h"
+#include "model/registry.h"
+#include "model/training_table.h"
+#include "store/datadir.h"
+
+/* A frame per the ETL contract: 12 rows, features f1,f2, targets h1,h2; row 3 has a gap. */
+static void make_frame(oc_frame *f) {
+  oc_frame_init(f, 12);
+  for (size_t r = 0; r < 12; r++) f->dates[r] = oc_date_from_ymd(2024, 1, 1) + (oc_date)r;
+  double *close = oc_frame_add_column(f, "close");
+  double *f1 = oc_frame_add_column(f, "f1"), *f2 = oc_frame_add_column(f, "f2");
+  double *t1 = oc_frame_add_column(f, "target_h1"), *t2 = oc_frame_add_column(f, "target_h2");
+  for (size_t r = 0; r < 12; r++) {
+    close[r] = 70 + (double)r;
+    f1[r] = (double)r / 10;
+    f2[r] = r == 3 ? NAN : -(double)r;
+    t1[r] = r >= 11 ? NAN : 0.01 * (double)r;
+    t2[r] = r >= 10 ? NAN : 0.02;
+  }
+  oc_frame_set_meta(f, "oilcast.features", "[\"f1\",\"f2\"]");
+  oc_frame_set_meta(f, "oilcast.targets", "[\"target_h1\",\"target_h2\"]");
+  oc_frame_set_meta(f, "oilcast.train_end", "2024-01-07");
+  oc_frame_set_meta(f, "oilcast.series", "WTI");
+  oc_frame_set_meta(f, "oilcast.normalization", "{\"method\":\"zscore\",\"params\":[]}");
+  oc_frame_set_meta(f, "oilcast.policies", "{}");
+  oc_frame_set_meta(f, "oilcast.source_checksum", "00");
+}
+
+static void test_training_table(void **state) {
+  (void)state;
+  oc_frame f;
+  make_frame(&f);
+  oc_training_table t;
+  oc_error err;
+  if (oc_training_table_from_frame(&f, &t, &err) != 0) fail_msg("%s", err.message);
+  /* Rows 0..6 are dated <= 2024-01-07; row 3 has a gap; rows 10 and 11 lack targets. */
+  assert_int_equal(t.n_train, 6);
+  assert_int_equal(t.n_val, 3);
+  assert_int_equal(t.skipped, 3);
+  assert_int_equal(t.n_in, 2);
+  assert_int_equal(t.n_out, 2);
+  assert_true(t.x_train[3 * 2] == 0.4f); /* row 4 is the 4th training row */
+  assert_true(t.y_val[0] == 0.07f && t.close_val[2] == 79.0);
+  assert_string_equal(t.series, "WTI");
+  oc_training_table_free(&t);
+
+  oc_frame_set_meta(&f, "oilcast.features", "[\"f1\",\"f9\"]");
+  assert_int_equal(oc_training_table_from_frame(&f, &t, &err), -1);
+  assert_non_null(strstr(err.message, "'f9'"));
+  oc_frame_set_meta(&f, "oilcast.features", "[\"f1\"]");
+  oc_frame_set_meta(&f, "oilcast.train_end", "2023-12-31");
+  assert_int_equal(oc_training_table_from_frame(&f, &t, &err), -1);
+  assert_non_null(strstr(err.message, "no complete row"));
+  oc_frame_set_meta(&f, "oilcast.train_end", "soon");
+  assert_int_equal(oc_training_table_from_frame(&f, &t, &err), -1);
+  assert_non_null(strstr(err.message, "train_end"));
+  oc_frame_free(&f);
+
+  /* close 100: prediction log(1.1) vs target log(1.2): |110 - 120| = 10; naive |100 - 120| = 20. */
+  float pred = logf(1.1f), target = logf(1.2f);
+  double close = 100, mae, naive;
+  oc_price_mae(&pred, &target, &close, 1, 1, &mae, &naive);
+  assert_true(fabs(mae - 10) < 1e-4 && fabs(naive - 20) < 1e-4);
+}
+
+static void make_card(oc_model_card *c, const oc_mlp *m) {
+  memset(c, 0, sizeof *c);
+  c->series = oc_xstrdup("WTI");
+  c->n_features = (size_t)m->arch.n_in;
+  c->features = oc_xcalloc(c->n_features, sizeof(char *));
+  for (size_t i = 0; i < c->n_features; i++) c->features[i] = oc_xstrdup("f");
+  c->n_targets = (size_t)m->arch.n_out;
+  c->targets = oc_xcalloc(c->n_targets, sizeof(char *));
+  for (size_t i = 0; i < c->n_targets; i++) c->targets[i] = oc_xstrdup("t");
+  c->normalization_json = oc_xstrdup("{}");
+  c->policies_json = oc_xstrdup("{}");
+  c->data_path = oc_xstrdup("x.parquet");
+  c->source_checksum = oc_xstrdup("00");
+  c->data_sha256 = oc_xstrdup("11");
+  c->train_end = 0;
+  c->params = oc_train_params_default();
+  c->created = oc_xstrdup("2026-01-01T00:00:00Z");
+  c->oilcast_version = oc_xstrdup("test");
+  c->metrics.val_mae_price = 1.25;
+}
+
+static void test_publish_deploy_load(void **state) {
+  (void)state;
+  char *dir = oc_test_tmpdir("registry");
+  oc_error err;
+  bool created;
+  oc_store *store;
+  assert_int_equal(oc_datadir_init(dir, &created, &err), 0);
+  assert_int_equal(oc_datadir_open(dir, &store, &err), 0);
+  oc_mlp_arch arch = oc_mlp_arch_default(4, 2);
+  arch.h1 = 6;
+  arch.h2 = 3;
+  oc_mlp m;
+  oc_mlp_init(&m, &arch);
+  oc_rng rng;
+  oc_rng_seed(&rng, 1);
+  oc_mlp_randomize(&m, &rng);
+  int64_t v1, v2, served;
+  oc_model_card c;
+  make_card(&c, &m);
+  if (oc_registry_publish(dir, store, &m, &c, &v1, &err) != 0) fail_msg("%s", err.message);
+  assert_int_equal(v1, 1);
+  assert_string_equal(c.version, "v1");
+  /* A stray folder named v2 (not registered) is skipped, not overwritten. */
+  char *stray = oc_path_join(dir, "models/artifacts/v2");
+  assert_int_equal(oc_mkdir_p(stray, &err), 0);
+  char *stray_file = oc_test_write_file(stray, "keep", "x");
+  assert_int_equal(oc_registry_publish(dir, store, &m, &c, &v2, &err), 0);
+  assert_int_equal(v2, 3);
+  assert_true(oc_path_exists(stray_file));
+
+  assert_int_equal(oc_registry_endpoint_version(store, "ep", &served, &err), -1);
+  assert_non_null(strstr(err.message, "no endpoint named 'ep'"));
+  assert_int_equal(oc_registry_deploy(dir, store, "ep", v1, &err), 0);
+  assert_int_equal(oc_registry_endpoint_version(store, "ep", &served, &err), 0);
+  assert_int_equal(served, 1);
+  assert_int_equal(oc_registry_deploy(dir, store, "ep", v2, &err), 0);
+  assert_int_equal(oc_registry_endpoint_version(store, "ep", &served, &err), 0);
+  assert_int_equal(served, 3);
+  oc_model_version *rows;
+  size_t n;
+  assert_int_equal(oc_store_model_version_list(store, &rows, &n, &err), 0);
+  assert_int_equal(n, 2);
+  assert_string_equal(rows[0].status, "registered");
+  assert_string_equal(rows[1].status, "deployed");
+  assert_string_equal(rows[1].path, "models/artifacts/v3");
+  assert_true(rows[1].val_mae == 1.25);
+  oc_model_version_list_free(rows, n);
+  char *ep_file = oc_path_join(dir, "models/endpoints/ep.json"), *text;
+  size_t len;
+  assert_int_equal(oc_read_file(ep_file, &text, &len, &err), 0);
+  assert_non_null(strstr(text, "\"v3\""));
+  free(text);
+  /* Deploying an unknown version or a bad name changes nothing. */
+  assert_int_equal(oc_registry_deploy(dir, store, "ep", 42, &err), -1);
+  assert_non_null(strstr(err.message, "v42 is not registered"));
+  assert_int_equal(oc_registry_deploy(dir, store, "bad name", 1, &err), -1);
+  assert_int_equal(oc_registry_endpoint_version(store, "ep", &served, &err), 0);
+  assert_int_equal(served, 3);
+
+  oc_mlp back;
+  oc_model_card cb;
+  if (oc_registry_load(dir, store, 3, &back, &cb, &err) != 0) fail_msg("%s", err.message);
+  assert_memory_equal(back.memory, m.memory, m.n_floats * sizeof(float));
+  assert_string_equal(cb.version, "v3");
+  oc_mlp_free(&back);
+  oc_model_card_free(&cb);
+  assert_int_equal(oc_registry_load(dir, store, 2, &back, &cb, &err), -1);
+  assert_non_null(strstr(err.message, "v2 is not registered"));
+  /* An edited card is caught by the registered checksum. */
+  char *card_path = oc_path_join(dir, "models/artifacts/v1/model.json");
+  assert_int_equal(oc_read_file(card_path, &text, &len, &err), 0);
+  text[len - 2] = ' ';
+  assert_int_equal(oc_write_file_atomic(card_path, text, len, &err), 0);
+  free(text);
+  assert_int_equal(oc_registry_load(dir, store, 1, &back, &cb, &err), -1);
+  assert_non_null(strstr(err.message, "model card was modified"));
+
+  int64_t parsed;
+  assert_int_equal(oc_model_version_parse("v12", &parsed), 0);
+  assert_int_equal(parsed, 12);
+  assert_int_equal(oc_model_version_parse("7", &parsed), 0);
+  assert_int_equal(oc_model_version_parse("v0", &parsed), -1);
+  assert_int_equal(oc_model_version_parse("v-1", &parsed), -1);
+  assert_int_equal(oc_model_version_parse("vx", &parsed), -1);
+
+  free(card_path);
+  free(ep_file);
+  free(stray_file);
+  free(stray);
+  oc_model_card_free(&c);
+  oc_mlp_free(&m);
+  oc_store_close(store);
+  oc_test_rmtree(dir);
+  free(dir);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_training_table),
+      cmocka_unit_test(test_publish_deploy_load),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
