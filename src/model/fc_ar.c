@@ -1,0 +1,196 @@
+/* fc_ar.c: AR(p) on daily log returns, r(t) = c + phi_1 r(t-1) + ... + phi_p r(t-p) + e(t), by ordinary
+ * least squares (LAPACKE_dgels, QR). The order p in 0..max_p is the one with the lowest
+ * AIC = T log(SSE/T) + 2 k over the common sample (the first max_p returns held back so every order
+ * is judged on the same rows); the chosen order is then re-estimated on all rows it can use. Price
+ * forecasts exponentiate the cumulated return forecasts (the median price); analytic bounds use the
+ * psi weights: var_h = sigma^2 sum_{j<h} (psi_0 + ... + psi_j)^2. Fits on the returns inside the
+ * positive suffix of the history (log undefined at or below zero). Must not read past hist->n. */
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "model/fc_stats.h"
+#include "model/forecaster.h"
+
+#define AR_MAX_ORDER 30
+
+typedef struct ar_state {
+  long max_p, max_window;
+  bool intercept;
+  long p;
+  double c, phi[AR_MAX_ORDER];
+  double sigma2;
+  double aic;
+  double recent[AR_MAX_ORDER]; /* recent[0] = latest log return */
+  double last_log;
+} ar_state;
+
+static void *ar_create(oc_model_params *params, oc_error *err) {
+  ar_state *s = oc_xcalloc(1, sizeof *s);
+  s->max_p = 10;
+  long intercept = 1;
+  if (oc_model_param_long(params, "max_p", 0, AR_MAX_ORDER, &s->max_p, err) < 0 ||
+      oc_model_param_long(params, "window", 0, 100000000, &s->max_window, err) < 0 ||
+      oc_model_param_long(params, "intercept", 0, 1, &intercept, err) < 0) {
+    free(s);
+    return NULL;
+  }
+  s->intercept = intercept;
+  return s;
+}
+
+/* Least squares of r[first..m) on an intercept and p lags; returns SSE (coefficients into c/phi when
+ * non-NULL). rows = m - first must exceed the column count. */
+static int ar_least_squares(const double *r, size_t m, size_t first, size_t p, bool intercept, double *c, double *phi,
+                            double *sse, oc_error *err) {
+  size_t rows = m - first, cols = p + (intercept ? 1 : 0);
+  if (cols == 0) {
+    double s = 0;
+    for (size_t t = first; t < m; t++) s += r[t] * r[t];
+    *sse = s;
+    if (c) *c = 0;
+    return 0;
+  }
+  double *a = oc_xmalloc(rows * cols * sizeof *a), *b = oc_xmalloc(rows * sizeof *b);
+  for (size_t i = 0; i < rows; i++) {
+    size_t t = first + i, k = 0;
+    if (intercept) a[i * cols + k++] = 1;
+    for (size_t j = 1; j <= p; j++) a[i * cols + k++] = r[t - j];
+    b[i] = r[t];
+  }
+  lapack_int info = LAPACKE_dgels(LAPACK_ROW_MAJOR, 'N', (lapack_int)rows, (lapack_int)cols, 1, a, (lapack_int)cols, b, 1);
+  if (info != 0) {
+    free(a);
+    free(b);
+    return oc_error_set(err, "AR(%zu) least squares failed (LAPACK dgels info %d: rank-deficient lags?)", p, (int)info);
+  }
+  double s = 0;
+  for (size_t i = cols; i < rows; i++) s += b[i] * b[i];
+  *sse = s;
+  if (c) {
+    size_t k = 0;
+    *c = intercept ? b[k++] : 0;
+    for (size_t j = 0; j < p; j++) phi[j] = b[k++];
+  }
+  free(a);
+  free(b);
+  return 0;
+}
+
+static int ar_fit(void *state, const oc_series *hist, oc_error *err) {
+  ar_state *s = state;
+  size_t start = oc_positive_suffix_start(hist);
+  if (s->max_window > 0 && hist->n - start > (size_t)s->max_window) start = hist->n - (size_t)s->max_window;
+  if (hist->n - start < 12)
+    return oc_error_set(err, "ar needs at least 12 positive prices after the last non-positive one, has %zu", hist->n - start);
+  size_t m = hist->n - start - 1;
+  double *r = oc_xmalloc(m * sizeof *r);
+  for (size_t t = 0; t < m; t++) r[t] = log(hist->values[start + t + 1] / hist->values[start + t]);
+  size_t max_p = (size_t)s->max_p;
+  if (max_p > (m - 10) / 2) max_p = (m - 10) / 2;
+  size_t best_p = 0;
+  double best_aic = INFINITY;
+  for (size_t p = 0; p <= max_p; p++) {
+    double sse;
+    if (ar_least_squares(r, m, max_p, p, s->intercept, NULL, NULL, &sse, err) < 0) goto fail;
+    double rows = (double)(m - max_p);
+    double aic = rows * log(sse / rows) + 2.0 * (double)(p + (s->intercept ? 1 : 0));
+    if (aic < best_aic) {
+      best_aic = aic;
+      best_p = p;
+    }
+  }
+  double sse;
+  if (ar_least_squares(r, m, best_p, best_p, s->intercept, &s->c, s->phi, &sse, err) < 0) goto fail;
+  s->p = (long)best_p;
+  s->aic = best_aic;
+  s->sigma2 = sse / (double)(m - best_p);
+  memset(s->recent, 0, sizeof s->recent);
+  for (size_t j = 0; j < best_p; j++) s->recent[j] = r[m - 1 - j];
+  s->last_log = log(hist->values[hist->n - 1]);
+  free(r);
+  return 0;
+fail:
+  free(r);
+  return -1;
+}
+
+static int ar_update(void *state, const oc_series *hist, oc_error *err) {
+  ar_state *s = state;
+  double y = hist->values[hist->n - 1];
+  if (!(y > 0))
+    return oc_error_set(err, "ar works on log returns and cannot filter the non-positive price %g (observation %zu); refit after it", y,
+                        hist->n - 1);
+  double ly = log(y);
+  if (s->p > 0) memmove(s->recent + 1, s->recent, (size_t)(s->p - 1) * sizeof s->recent[0]);
+  s->recent[0] = ly - s->last_log;
+  s->last_log = ly;
+  return 0;
+}
+
+static int ar_predict(const void *state, size_t horizon, oc_forecast *out, oc_error *err) {
+  const ar_state *s = state;
+  size_t p = (size_t)s->p;
+  double lags[AR_MAX_ORDER + OC_FORECAST_MAX_HORIZON]; /* lags[p-1+k] = return k steps after the origin */
+  double psi[OC_FORECAST_MAX_HORIZON];
+  for (size_t j = 0; j < p; j++) lags[p - 1 - j] = s->recent[j];
+  double cum = s->last_log, psi_cum = 0, var_sum = 0;
+  for (size_t h = 1; h <= horizon; h++) {
+    double rhat = s->c;
+    for (size_t i = 1; i <= p; i++) rhat += s->phi[i - 1] * lags[p - 1 + h - i];
+    lags[p - 1 + h] = rhat;
+    cum += rhat;
+    /* psi weights of the return process: psi_0 = 1, psi_j = sum_i phi_i psi_{j-i} */
+    size_t j = h - 1;
+    psi[j] = j == 0 ? 1 : 0;
+    for (size_t i = 1; i <= p && i <= j; i++) psi[j] += s->phi[i - 1] * psi[j - i];
+    psi_cum += psi[j];
+    var_sum += psi_cum * psi_cum;
+    double sd = sqrt(s->sigma2 * var_sum);
+    out->mean[h - 1] = exp(cum);
+    out->lo80[h - 1] = exp(cum - OC_Z80 * sd);
+    out->hi80[h - 1] = exp(cum + OC_Z80 * sd);
+    out->lo95[h - 1] = exp(cum - OC_Z95 * sd);
+    out->hi95[h - 1] = exp(cum + OC_Z95 * sd);
+  }
+  return 0;
+}
+
+static json_t *ar_save(const void *state) {
+  const ar_state *s = state;
+  json_t *phi = json_array(), *recent = json_array();
+  for (long i = 0; i < s->p; i++) {
+    json_array_append_new(phi, json_real(s->phi[i]));
+    json_array_append_new(recent, json_real(s->recent[i]));
+  }
+  return json_pack("{s:I,s:f,s:o,s:f,s:f,s:o,s:f}", "p", (json_int_t)s->p, "c", s->c, "phi", phi, "sigma2", s->sigma2,
+                   "aic", s->aic, "recent", recent, "last_log", s->last_log);
+}
+
+static int ar_load(void *state, const json_t *saved, oc_error *err) {
+  ar_state *s = state;
+  json_error_t jerr;
+  json_int_t p;
+  json_t *phi, *recent;
+  if (json_unpack_ex((json_t *)saved, &jerr, JSON_STRICT, "{s:I,s:F,s:o,s:F,s:F,s:o,s:F}", "p", &p, "c", &s->c, "phi", &phi,
+                     "sigma2", &s->sigma2, "aic", &s->aic, "recent", &recent, "last_log", &s->last_log) < 0)
+    return oc_error_set(err, "ar state: %s", jerr.text);
+  if (p < 0 || p > AR_MAX_ORDER || !json_is_array(phi) || !json_is_array(recent) || json_array_size(phi) != (size_t)p ||
+      json_array_size(recent) != (size_t)p)
+    return oc_error_set(err, "ar state: order %lld does not match its phi/recent arrays", (long long)p);
+  s->p = (long)p;
+  for (size_t i = 0; i < (size_t)p; i++) {
+    json_t *a = json_array_get(phi, i), *b = json_array_get(recent, i);
+    if (!json_is_number(a) || !json_is_number(b)) return oc_error_set(err, "ar state: phi[%zu]/recent[%zu] not numbers", i, i);
+    s->phi[i] = json_number_value(a);
+    s->recent[i] = json_number_value(b);
+  }
+  return 0;
+}
+
+static void ar_destroy(void *state) { free(state); }
+
+const oc_model_type oc_model_ar = {"ar", "AR(p) on log returns by least squares, p by AIC (max_p=10, intercept=1)",
+                                   ar_create, ar_fit, ar_update, ar_predict, ar_save, ar_load, ar_destroy};

@@ -1,0 +1,192 @@
+/* fc_ets.c: exponential smoothing on log prices: simple (ETS(A,N,N)) and Holt's damped trend
+ * (ETS(A,Ad,N)), Hyndman et al. (2008) state-space form with additive errors:
+ *   yhat = l + phi b;  e = y - yhat;  l' = l + phi b + alpha e;  b' = phi b + beta e
+ * Smoothing parameters by maximum likelihood (concentrated: sigma^2 = SSE/n, loglik =
+ * -n/2 (log(2 pi sigma^2) + 1), as statsmodels' ETSModel) with a bounded Nelder–Mead over
+ * statsmodels' traditional bounds: 1e-4 <= alpha, beta/alpha <= 1-1e-4, 0.8 <= phi <= 0.98.
+ * Initial states are known, not estimated: l = first log price of the fit window, b = 0.
+ * trend=auto picks the lower AIC of the two. Analytic intervals: var_h = sigma^2 (1 + sum_{j<h} c_j^2),
+ * c_j = alpha + beta phi (1 - phi^j) / (1 - phi), exponentiated (so the point forecast is the median
+ * price). Fits on the positive suffix of the history (log undefined at or below zero).
+ * Must not read past hist->n. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "model/fc_stats.h"
+#include "model/forecaster.h"
+
+typedef enum { TREND_NONE, TREND_DAMPED, TREND_AUTO } trend_choice;
+
+typedef struct ets_state {
+  trend_choice choice;
+  long max_window;  /* most recent observations used for fitting (0 = the whole positive suffix) */
+  bool damped;      /* the model fitted */
+  double alpha, beta, phi;
+  double level, trend; /* filtered state after the last observation (log space) */
+  double sigma2;
+  double loglik, aic;
+  size_t nobs;
+} ets_state;
+
+typedef struct ets_data {
+  const double *y; /* log prices */
+  size_t n;
+  bool damped;
+} ets_data;
+
+/* Runs the filter from l = y[0], b = 0 over y; returns SSE and leaves the final state in *l, *b. */
+static double ets_filter(const double *y, size_t n, bool damped, double alpha, double beta, double phi, double *l,
+                         double *b) {
+  double level = y[0], trend = 0, sse = 0;
+  for (size_t t = 0; t < n; t++) {
+    double pt = damped ? phi * trend : 0;
+    double e = y[t] - (level + pt);
+    sse += e * e;
+    level = level + pt + alpha * e;
+    trend = damped ? pt + beta * e : 0;
+  }
+  *l = level;
+  *b = trend;
+  return sse;
+}
+
+/* x = (alpha, beta/alpha, phi) or (alpha): n log(SSE/n), the negative concentrated loglik up to
+ * constants. */
+static double ets_objective(const double *x, void *ctx) {
+  const ets_data *d = ctx;
+  double l, b;
+  double sse = d->damped ? ets_filter(d->y, d->n, true, x[0], x[0] * x[1], x[2], &l, &b)
+                         : ets_filter(d->y, d->n, false, x[0], 0, 1, &l, &b);
+  return (double)d->n * log(sse / (double)d->n);
+}
+
+static void ets_fit_one(const double *y, size_t n, bool damped, ets_state *out) {
+  static const double lo[3] = {1e-4, 1e-4, 0.8}, hi[3] = {1 - 1e-4, 1 - 1e-4, 0.98};
+  static const double starts[2][3] = {{0.9, 0.1, 0.95}, {0.3, 0.3, 0.9}};
+  ets_data d = {y, n, damped};
+  size_t dim = damped ? 3 : 1;
+  double best[3] = {0}, best_f = INFINITY;
+  for (int s = 0; s < 2; s++) {
+    double x[3];
+    memcpy(x, starts[s], sizeof x);
+    double f = oc_nelder_mead_bounded(ets_objective, &d, dim, x, lo, hi, 1500, 1e-12);
+    if (f < best_f) {
+      best_f = f;
+      memcpy(best, x, sizeof best);
+    }
+  }
+  out->damped = damped;
+  out->alpha = best[0];
+  out->beta = damped ? best[0] * best[1] : 0;
+  out->phi = damped ? best[2] : 1;
+  double sse = ets_filter(y, n, damped, out->alpha, out->beta, out->phi, &out->level, &out->trend);
+  out->nobs = n;
+  out->sigma2 = sse / (double)n;
+  out->loglik = -0.5 * (double)n * (log(2 * M_PI * out->sigma2) + 1);
+  out->aic = -2 * out->loglik + 2 * (double)(dim + 1);
+}
+
+static void *ets_create(oc_model_params *p, oc_error *err) {
+  ets_state *s = oc_xcalloc(1, sizeof *s);
+  s->choice = TREND_AUTO;
+  const char *trend = oc_model_param_str(p, "trend");
+  if (trend) {
+    if (strcmp(trend, "none") == 0) s->choice = TREND_NONE;
+    else if (strcmp(trend, "damped") == 0) s->choice = TREND_DAMPED;
+    else if (strcmp(trend, "auto") != 0) {
+      oc_error_set(err, "parameter trend=%s: expected none, damped or auto", trend);
+      free(s);
+      return NULL;
+    }
+  }
+  if (oc_model_param_long(p, "window", 0, 100000000, &s->max_window, err) < 0) {
+    free(s);
+    return NULL;
+  }
+  return s;
+}
+
+static int ets_fit(void *state, const oc_series *hist, oc_error *err) {
+  ets_state *s = state;
+  size_t start = oc_positive_suffix_start(hist);
+  if (s->max_window > 0 && hist->n - start > (size_t)s->max_window) start = hist->n - (size_t)s->max_window;
+  size_t n = hist->n - start;
+  if (n < 10)
+    return oc_error_set(err, "ets needs at least 10 positive prices after the last non-positive one, has %zu", n);
+  double *y = oc_xmalloc(n * sizeof *y);
+  for (size_t i = 0; i < n; i++) y[i] = log(hist->values[start + i]);
+  ets_state fitted = *s;
+  if (s->choice != TREND_DAMPED) ets_fit_one(y, n, false, &fitted);
+  if (s->choice != TREND_NONE) {
+    ets_state damped = *s;
+    ets_fit_one(y, n, true, &damped);
+    if (s->choice == TREND_DAMPED || damped.aic < fitted.aic) fitted = damped;
+  }
+  free(y);
+  *s = fitted;
+  return 0;
+}
+
+static int ets_update(void *state, const oc_series *hist, oc_error *err) {
+  ets_state *s = state;
+  double y = hist->values[hist->n - 1];
+  if (!(y > 0))
+    return oc_error_set(err, "ets works on log prices and cannot filter the non-positive price %g (observation %zu); refit after it", y,
+                        hist->n - 1);
+  double pt = s->damped ? s->phi * s->trend : 0;
+  double e = log(y) - (s->level + pt);
+  s->level = s->level + pt + s->alpha * e;
+  s->trend = s->damped ? pt + s->beta * e : 0;
+  return 0;
+}
+
+static int ets_predict(const void *state, size_t horizon, oc_forecast *out, oc_error *err) {
+  const ets_state *s = state;
+  double phi_sum = 0, phi_pow = 1, var_sum = 0;
+  for (size_t h = 1; h <= horizon; h++) {
+    phi_pow *= s->phi;
+    phi_sum += phi_pow;
+    double mu = s->level + (s->damped ? phi_sum * s->trend : 0);
+    if (h > 1) {
+      size_t j = h - 1;
+      double c = s->alpha + (s->damped ? s->beta * s->phi * (1 - pow(s->phi, (double)j)) / (1 - s->phi) : 0);
+      var_sum += c * c;
+    }
+    double sd = sqrt(s->sigma2 * (1 + var_sum));
+    out->mean[h - 1] = exp(mu);
+    out->lo80[h - 1] = exp(mu - OC_Z80 * sd);
+    out->hi80[h - 1] = exp(mu + OC_Z80 * sd);
+    out->lo95[h - 1] = exp(mu - OC_Z95 * sd);
+    out->hi95[h - 1] = exp(mu + OC_Z95 * sd);
+  }
+  return 0;
+}
+
+static json_t *ets_save(const void *state) {
+  const ets_state *s = state;
+  return json_pack("{s:b,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:I}", "damped", s->damped, "alpha", s->alpha, "beta", s->beta,
+                   "phi", s->phi, "level", s->level, "trend", s->trend, "sigma2", s->sigma2, "loglik", s->loglik, "aic",
+                   s->aic, "nobs", (json_int_t)s->nobs);
+}
+
+static int ets_load(void *state, const json_t *saved, oc_error *err) {
+  ets_state *s = state;
+  json_error_t jerr;
+  int damped;
+  json_int_t nobs;
+  if (json_unpack_ex((json_t *)saved, &jerr, JSON_STRICT, "{s:b,s:F,s:F,s:F,s:F,s:F,s:F,s:F,s:F,s:I}", "damped", &damped,
+                     "alpha", &s->alpha, "beta", &s->beta, "phi", &s->phi, "level", &s->level, "trend", &s->trend, "sigma2",
+                     &s->sigma2, "loglik", &s->loglik, "aic", &s->aic, "nobs", &nobs) < 0)
+    return oc_error_set(err, "ets state: %s", jerr.text);
+  s->damped = damped;
+  s->nobs = (size_t)nobs;
+  return 0;
+}
+
+static void ets_destroy(void *state) { free(state); }
+
+const oc_model_type oc_model_ets = {"ets",
+                                    "exponential smoothing on log price: simple or damped trend by AIC (trend=none|damped|auto)",
+                                    ets_create, ets_fit, ets_update, ets_predict, ets_save, ets_load, ets_destroy};

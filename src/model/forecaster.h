@@ -1,0 +1,118 @@
+/* forecaster.h: the one interface every price-forecasting model implements, so that backtest, tuning,
+ * serving and the model registry never branch on the model kind. A model is a type (a struct of
+ * function pointers, one per kind) plus an opaque state; oc_forecaster pairs them with the interval
+ * calibration every model shares (split-conformal on its own recent out-of-sample errors).
+ *
+ * Protocol (no look-ahead by construction): the caller hands the model a history truncated at the
+ * forecast origin (hist->n observations; the model must not read past hist->n).
+ *   oc_forecaster_fit(f, hist)      estimate parameters on hist (and warm up the calibration)
+ *   oc_forecaster_update(f, hist)   hist extends the last one: filter the new observations with the
+ *                                   parameters fixed (no refit), as a state-space model is filtered
+ *   oc_forecaster_predict(f, H, fc) point forecasts for the next H observations with 80%/95% bounds
+ *   oc_forecaster_save / _load      a self-describing JSON text (kind, parameters, state, calibration)
+ * Horizons count observations (trading days), not calendar days.
+ * Must not read files or the store, print, or keep pointers into the caller's history. */
+#ifndef OC_FORECASTER_H
+#define OC_FORECASTER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/error.h"
+#include "core/frame.h"
+
+#define OC_FORECAST_MAX_HORIZON 64
+
+/* One forecast from one origin: arrays of `horizon` prices, index h-1 = h observations ahead. */
+typedef struct oc_forecast {
+  size_t horizon;
+  double mean[OC_FORECAST_MAX_HORIZON];
+  double lo80[OC_FORECAST_MAX_HORIZON], hi80[OC_FORECAST_MAX_HORIZON];
+  double lo95[OC_FORECAST_MAX_HORIZON], hi95[OC_FORECAST_MAX_HORIZON];
+} oc_forecast;
+
+/* Model parameters as text key/value pairs, parsed from a spec "kind[:key=value[:key=value...]]"
+ * (e.g. "mean:k=10", "ets:trend=damped", "ensemble:members=naive+ets+ar:weights=equal"). */
+#define OC_MODEL_MAX_PARAMS 16
+typedef struct oc_model_params {
+  size_t n;
+  char key[OC_MODEL_MAX_PARAMS][32];
+  char value[OC_MODEL_MAX_PARAMS][128];
+  bool used[OC_MODEL_MAX_PARAMS];
+} oc_model_params;
+
+/* What a model kind provides. The state is opaque to everybody but the kind's own file. Every
+ * function that can fail returns 0/-1 and fills err. predict fills mean and the model's own
+ * (analytic) bounds; the calibration layer may replace the bounds. */
+typedef struct oc_model_type {
+  const char *kind;    /* "naive", "ets", ... */
+  const char *summary; /* one line for help texts */
+  /* Reads the parameters it knows (marking them used); returns the new state or NULL with err. */
+  void *(*create)(oc_model_params *params, oc_error *err);
+  int (*fit)(void *state, const oc_series *hist, oc_error *err);
+  int (*update)(void *state, const oc_series *hist, oc_error *err);
+  int (*predict)(const void *state, size_t horizon, oc_forecast *out, oc_error *err);
+  /* Parameters and filtered state as a JSON object (new reference); load restores it into a state
+   * made by create with the same parameters. */
+  json_t *(*save)(const void *state);
+  int (*load)(void *state, const json_t *saved, oc_error *err);
+  void (*destroy)(void *state);
+} oc_model_type;
+
+typedef enum { OC_INTERVALS_CONFORMAL = 0, OC_INTERVALS_ANALYTIC = 1 } oc_interval_method;
+
+/* Split-conformal calibration settings (the defaults are documented in docs/evaluation.md). */
+typedef struct oc_conformal_config {
+  oc_interval_method method;
+  size_t window;      /* residuals kept per horizon (most recent origins); default 250 */
+  size_t min_residuals; /* below this, the model's analytic bounds are used; default 30 */
+  bool vol_scaled;    /* scale residuals by the EWMA volatility of price changes at their origin */
+  double vol_lambda;  /* EWMA decay for that volatility; default 0.94 */
+} oc_conformal_config;
+
+typedef struct oc_forecaster oc_forecaster;
+
+/* Creates a forecaster from a spec (see oc_model_params). Common parameters for every kind:
+ * intervals=conformal|analytic, conformal_window=N, conformal_scale=vol|none. Unknown kinds or
+ * parameters are errors that list what is accepted. */
+oc_forecaster *oc_forecaster_create(const char *spec, oc_error *err);
+void oc_forecaster_free(oc_forecaster *f);
+const char *oc_forecaster_kind(const oc_forecaster *f);
+/* The spec the forecaster was created from (its name in reports). */
+const char *oc_forecaster_name(const oc_forecaster *f);
+
+int oc_forecaster_fit(oc_forecaster *f, const oc_series *hist, oc_error *err);
+int oc_forecaster_update(oc_forecaster *f, const oc_series *hist, oc_error *err);
+int oc_forecaster_predict(oc_forecaster *f, size_t horizon, oc_forecast *out, oc_error *err);
+
+/* JSON text {"format":"oilcast-forecaster","version":1,"spec":...,"kind":...,"model":{...},
+ * "calibration":{...}}; the caller frees it. */
+char *oc_forecaster_save(const oc_forecaster *f);
+oc_forecaster *oc_forecaster_load(const char *json_text, oc_error *err);
+
+/* The registered kinds, NULL-terminated. */
+extern const oc_model_type *const oc_model_types[];
+const oc_model_type *oc_model_type_find(const char *kind);
+
+/* Parsing helpers for the kinds' create functions: each reads one parameter (marking it used) and
+ * leaves *out unchanged when absent. */
+int oc_model_params_parse(const char *spec, char *kind, size_t kind_size, oc_model_params *out, oc_error *err);
+int oc_model_param_long(oc_model_params *p, const char *key, long min, long max, long *out, oc_error *err);
+int oc_model_param_double(oc_model_params *p, const char *key, double min, double max, double *out,
+                          oc_error *err);
+const char *oc_model_param_str(oc_model_params *p, const char *key);
+
+/* Fits `model` on hist truncated to `fit_n` observations, then updates it one observation at a time
+ * up to hist->n, calling visit after the fit and after every update with the forecast made at that
+ * origin (origin = index of the last observation seen). Used to obtain genuine out-of-sample
+ * forecasts inside a training history (conformal warm-up, ensemble weights). */
+typedef int (*oc_replay_visit)(void *ctx, size_t origin, const oc_forecast *fc, oc_error *err);
+int oc_forecaster_replay(oc_forecaster *model, const oc_series *hist, size_t fit_n, size_t horizon,
+                         oc_replay_visit visit, void *ctx, oc_error *err);
+
+/* The longest suffix of hist with strictly positive values: its start index (== hist->n when the last
+ * value is not positive). Log-space models fit on that suffix only; see docs/evaluation.md. */
+size_t oc_positive_suffix_start(const oc_series *hist);
+
+#endif
