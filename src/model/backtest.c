@@ -5,6 +5,7 @@
  * gets a view of the series truncated at the origin. */
 #include "model/backtest.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -199,6 +200,9 @@ int oc_backtest_run(const oc_series *s, const char *const *specs, size_t n_specs
   pthread_mutex_init(&q.lock, NULL);
   size_t threads = cfg->threads ? cfg->threads : default_threads();
   if (threads > n_models * q.n_blocks) threads = n_models * q.n_blocks;
+  /* The parallelism is across tasks: BLAS/LAPACK threads inside each fit would only oversubscribe. */
+  int blas_threads = openblas_get_num_threads();
+  if (threads > 1) openblas_set_num_threads(1);
   pthread_t *tids = oc_xmalloc(threads * sizeof *tids);
   size_t started = 0;
   for (size_t t = 1; t < threads; t++)
@@ -207,6 +211,7 @@ int oc_backtest_run(const oc_series *s, const char *const *specs, size_t n_specs
   worker(&q);
   for (size_t t = 1; t <= started; t++) pthread_join(tids[t], NULL);
   free(tids);
+  openblas_set_num_threads(blas_threads);
   pthread_mutex_destroy(&q.lock);
   if (atomic_load(&q.failed)) {
     if (err) *err = q.error;

@@ -4,7 +4,9 @@
  * is judged on the same rows); the chosen order is then re-estimated on all rows it can use. Price
  * forecasts exponentiate the cumulated return forecasts (the median price); analytic bounds use the
  * psi weights: var_h = sigma^2 sum_{j<h} (psi_0 + ... + psi_j)^2. Fits on the returns inside the
- * positive suffix of the history (log undefined at or below zero). Must not read past hist->n. */
+ * last `window` observations (default 0 = all; chosen on validation origins); non-positive prices are dropped (see
+ * oc_positive_log_prices), so a return spans the gap. intercept=0 by default (no drift term: chosen on 2021-07..2022-12 validation origins, see
+ * docs/evaluation.md). Must not read past hist->n. */
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
@@ -30,7 +32,8 @@ typedef struct ar_state {
 static void *ar_create(oc_model_params *params, oc_error *err) {
   ar_state *s = oc_xcalloc(1, sizeof *s);
   s->max_p = 10;
-  long intercept = 1;
+  s->max_window = 0;
+  long intercept = 0;
   if (oc_model_param_long(params, "max_p", 0, AR_MAX_ORDER, &s->max_p, err) < 0 ||
       oc_model_param_long(params, "window", 0, 100000000, &s->max_window, err) < 0 ||
       oc_model_param_long(params, "intercept", 0, 1, &intercept, err) < 0) {
@@ -41,8 +44,8 @@ static void *ar_create(oc_model_params *params, oc_error *err) {
   return s;
 }
 
-/* Least squares of r[first..m) on an intercept and p lags; returns SSE (coefficients into c/phi when
- * non-NULL). rows = m - first must exceed the column count. */
+/* Least squares of r[first..m) on an intercept (optional) and p lags: coefficients into c and phi,
+ * the residual sum of squares into sse. rows = m - first must exceed the column count. */
 static int ar_least_squares(const double *r, size_t m, size_t first, size_t p, bool intercept, double *c, double *phi,
                             double *sse, oc_error *err) {
   size_t rows = m - first, cols = p + (intercept ? 1 : 0);
@@ -50,17 +53,18 @@ static int ar_least_squares(const double *r, size_t m, size_t first, size_t p, b
     double s = 0;
     for (size_t t = first; t < m; t++) s += r[t] * r[t];
     *sse = s;
-    if (c) *c = 0;
+    *c = 0;
     return 0;
   }
   double *a = oc_xmalloc(rows * cols * sizeof *a), *b = oc_xmalloc(rows * sizeof *b);
   for (size_t i = 0; i < rows; i++) {
     size_t t = first + i, k = 0;
-    if (intercept) a[i * cols + k++] = 1;
-    for (size_t j = 1; j <= p; j++) a[i * cols + k++] = r[t - j];
+    if (intercept) a[k++ * rows + i] = 1;
+    for (size_t j = 1; j <= p; j++) a[k++ * rows + i] = r[t - j];
     b[i] = r[t];
   }
-  lapack_int info = LAPACKE_dgels(LAPACK_ROW_MAJOR, 'N', (lapack_int)rows, (lapack_int)cols, 1, a, (lapack_int)cols, b, 1);
+  lapack_int info = LAPACKE_dgels(LAPACK_COL_MAJOR, 'N', (lapack_int)rows, (lapack_int)cols, 1, a, (lapack_int)rows, b,
+                                  (lapack_int)rows);
   if (info != 0) {
     free(a);
     free(b);
@@ -69,47 +73,72 @@ static int ar_least_squares(const double *r, size_t m, size_t first, size_t p, b
   double s = 0;
   for (size_t i = cols; i < rows; i++) s += b[i] * b[i];
   *sse = s;
-  if (c) {
-    size_t k = 0;
-    *c = intercept ? b[k++] : 0;
-    for (size_t j = 0; j < p; j++) phi[j] = b[k++];
-  }
+  size_t k = 0;
+  *c = intercept ? b[k++] : 0;
+  for (size_t j = 0; j < p; j++) phi[j] = b[k++];
   free(a);
   free(b);
   return 0;
 }
 
-static int ar_fit(void *state, const oc_series *hist, oc_error *err) {
-  ar_state *s = state;
-  size_t start = oc_positive_suffix_start(hist);
-  if (s->max_window > 0 && hist->n - start > (size_t)s->max_window) start = hist->n - (size_t)s->max_window;
-  if (hist->n - start < 12)
-    return oc_error_set(err, "ar needs at least 12 positive prices after the last non-positive one, has %zu", hist->n - start);
-  size_t m = hist->n - start - 1;
-  double *r = oc_xmalloc(m * sizeof *r);
-  for (size_t t = 0; t < m; t++) r[t] = log(hist->values[start + t + 1] / hist->values[start + t]);
-  size_t max_p = (size_t)s->max_p;
-  if (max_p > (m - 10) / 2) max_p = (m - 10) / 2;
-  size_t best_p = 0;
-  double best_aic = INFINITY;
+/* AIC of every order 0..max_p on the common sample (rows max_p..m) from one QR factorisation of
+ * [intercept, lag 1..max_p, r]: with nested regressors, the SSE of the first k columns is the sum of
+ * squares of the last column of R below row k. */
+static int ar_select_order(const double *r, size_t m, size_t max_p, bool intercept, size_t *best_p, double *best_aic,
+                           oc_error *err) {
+  size_t rows = m - max_p, k0 = intercept ? 1 : 0, cols = k0 + max_p + 1;
+  double *a = oc_xmalloc(rows * cols * sizeof *a), tau[AR_MAX_ORDER + 2];
+  /* column-major, as LAPACK itself: no transposed copy */
+  for (size_t i = 0; i < rows; i++) {
+    size_t t = max_p + i;
+    if (intercept) a[i] = 1;
+    for (size_t j = 1; j <= max_p; j++) a[(k0 + j - 1) * rows + i] = r[t - j];
+    a[(cols - 1) * rows + i] = r[t];
+  }
+  lapack_int info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)rows, (lapack_int)cols, a, (lapack_int)rows, tau);
+  if (info != 0) {
+    free(a);
+    return oc_error_set(err, "AR order selection: QR factorisation failed (LAPACK dgeqrf info %d)", (int)info);
+  }
+  *best_aic = INFINITY;
+  *best_p = 0;
   for (size_t p = 0; p <= max_p; p++) {
-    double sse;
-    if (ar_least_squares(r, m, max_p, p, s->intercept, NULL, NULL, &sse, err) < 0) goto fail;
-    double rows = (double)(m - max_p);
-    double aic = rows * log(sse / rows) + 2.0 * (double)(p + (s->intercept ? 1 : 0));
-    if (aic < best_aic) {
-      best_aic = aic;
-      best_p = p;
+    double sse = 0;
+    for (size_t j = k0 + p; j < cols; j++) sse += a[(cols - 1) * rows + j] * a[(cols - 1) * rows + j];
+    double aic = (double)rows * log(sse / (double)rows) + 2.0 * (double)(k0 + p);
+    if (aic < *best_aic) {
+      *best_aic = aic;
+      *best_p = p;
     }
   }
-  double sse;
+  free(a);
+  return 0;
+}
+
+static int ar_fit(void *state, const oc_series *hist, oc_error *err) {
+  ar_state *s = state;
+  double *r = oc_xmalloc(hist->n * sizeof *r);
+  size_t logs = oc_positive_log_prices(hist, (size_t)s->max_window, r);
+  if (logs < 12) {
+    free(r);
+    return oc_error_set(err, "ar needs at least 12 positive prices in its window, has %zu", logs);
+  }
+  double last_log = r[logs - 1];
+  size_t m = logs - 1;
+  for (size_t t = 0; t < m; t++) r[t] = r[t + 1] - r[t];
+  size_t max_p = (size_t)s->max_p;
+  if (max_p > (m - 10) / 2) max_p = (m - 10) / 2;
+  size_t best_p;
+  double best_aic;
+  if (ar_select_order(r, m, max_p, s->intercept, &best_p, &best_aic, err) < 0) goto fail;
+  double sse = 0;
   if (ar_least_squares(r, m, best_p, best_p, s->intercept, &s->c, s->phi, &sse, err) < 0) goto fail;
   s->p = (long)best_p;
   s->aic = best_aic;
   s->sigma2 = sse / (double)(m - best_p);
   memset(s->recent, 0, sizeof s->recent);
   for (size_t j = 0; j < best_p; j++) s->recent[j] = r[m - 1 - j];
-  s->last_log = log(hist->values[hist->n - 1]);
+  s->last_log = last_log;
   free(r);
   return 0;
 fail:
@@ -120,9 +149,7 @@ fail:
 static int ar_update(void *state, const oc_series *hist, oc_error *err) {
   ar_state *s = state;
   double y = hist->values[hist->n - 1];
-  if (!(y > 0))
-    return oc_error_set(err, "ar works on log returns and cannot filter the non-positive price %g (observation %zu); refit after it", y,
-                        hist->n - 1);
+  if (!(y > 0)) return 0;
   double ly = log(y);
   if (s->p > 0) memmove(s->recent + 1, s->recent, (size_t)(s->p - 1) * sizeof s->recent[0]);
   s->recent[0] = ly - s->last_log;
@@ -192,5 +219,5 @@ static int ar_load(void *state, const json_t *saved, oc_error *err) {
 
 static void ar_destroy(void *state) { free(state); }
 
-const oc_model_type oc_model_ar = {"ar", "AR(p) on log returns by least squares, p by AIC (max_p=10, intercept=1)",
+const oc_model_type oc_model_ar = {"ar", "AR(p) on log returns by least squares, p by AIC (max_p=10, intercept=0|1)",
                                    ar_create, ar_fit, ar_update, ar_predict, ar_save, ar_load, ar_destroy};

@@ -5,9 +5,11 @@
  * -n/2 (log(2 pi sigma^2) + 1), as statsmodels' ETSModel) with a bounded Nelder–Mead over
  * statsmodels' traditional bounds: 1e-4 <= alpha, beta/alpha <= 1-1e-4, 0.8 <= phi <= 0.98.
  * Initial states are known, not estimated: l = first log price of the fit window, b = 0.
- * trend=auto picks the lower AIC of the two. Analytic intervals: var_h = sigma^2 (1 + sum_{j<h} c_j^2),
+ * trend=none (default, chosen on 2021-07..2022-12 validation origins: docs/evaluation.md), damped, or
+ * auto (the lower AIC of the two). Analytic intervals: var_h = sigma^2 (1 + sum_{j<h} c_j^2),
  * c_j = alpha + beta phi (1 - phi^j) / (1 - phi), exponentiated (so the point forecast is the median
- * price). Fits on the positive suffix of the history (log undefined at or below zero).
+ * price). Fits on the last `window` observations (default 0 = all; chosen on validation origins); non-positive prices are dropped
+ * (see oc_positive_log_prices).
  * Must not read past hist->n. */
 #include <math.h>
 #include <stdlib.h>
@@ -21,7 +23,7 @@ typedef enum { TREND_NONE, TREND_DAMPED, TREND_AUTO } trend_choice;
 
 typedef struct ets_state {
   trend_choice choice;
-  long max_window;  /* most recent observations used for fitting (0 = the whole positive suffix) */
+  long max_window;  /* most recent observations used for fitting (0 = all) */
   bool damped;      /* the model fitted */
   double alpha, beta, phi;
   double level, trend; /* filtered state after the last observation (log space) */
@@ -36,16 +38,24 @@ typedef struct ets_data {
   bool damped;
 } ets_data;
 
-/* Runs the filter from l = y[0], b = 0 over y; returns SSE and leaves the final state in *l, *b. */
+/* Runs the filter from l = y[0], b = 0 over y; returns SSE and leaves the final state in *l, *b.
+ * (Separate loops: this is the likelihood's inner loop.) */
 static double ets_filter(const double *y, size_t n, bool damped, double alpha, double beta, double phi, double *l,
                          double *b) {
   double level = y[0], trend = 0, sse = 0;
-  for (size_t t = 0; t < n; t++) {
-    double pt = damped ? phi * trend : 0;
-    double e = y[t] - (level + pt);
-    sse += e * e;
-    level = level + pt + alpha * e;
-    trend = damped ? pt + beta * e : 0;
+  if (damped) {
+    for (size_t t = 0; t < n; t++) {
+      double pt = phi * trend, e = y[t] - (level + pt);
+      sse += e * e;
+      level += pt + alpha * e;
+      trend = pt + beta * e;
+    }
+  } else {
+    for (size_t t = 0; t < n; t++) {
+      double e = y[t] - level;
+      sse += e * e;
+      level += alpha * e;
+    }
   }
   *l = level;
   *b = trend;
@@ -62,13 +72,23 @@ static double ets_objective(const double *x, void *ctx) {
   return (double)d->n * log(sse / (double)d->n);
 }
 
+/* Maximum likelihood for one trend choice. A state fitted before with the same choice (the same
+ * forecaster refitted on a longer history) starts from its previous optimum only; a fresh one tries
+ * two fixed starts. */
 static void ets_fit_one(const double *y, size_t n, bool damped, ets_state *out) {
   static const double lo[3] = {1e-4, 1e-4, 0.8}, hi[3] = {1 - 1e-4, 1 - 1e-4, 0.98};
-  static const double starts[2][3] = {{0.9, 0.1, 0.95}, {0.3, 0.3, 0.9}};
+  double starts[2][3] = {{0.9, 0.1, 0.95}, {0.3, 0.3, 0.9}};
+  int n_starts = 2;
+  if (out->nobs > 0 && out->damped == damped) {
+    starts[0][0] = out->alpha;
+    starts[0][1] = damped ? out->beta / out->alpha : 0.1;
+    starts[0][2] = damped ? out->phi : 0.95;
+    n_starts = 1;
+  }
   ets_data d = {y, n, damped};
   size_t dim = damped ? 3 : 1;
   double best[3] = {0}, best_f = INFINITY;
-  for (int s = 0; s < 2; s++) {
+  for (int s = 0; s < n_starts; s++) {
     double x[3];
     memcpy(x, starts[s], sizeof x);
     double f = oc_nelder_mead_bounded(ets_objective, &d, dim, x, lo, hi, 1500, 1e-12);
@@ -90,12 +110,14 @@ static void ets_fit_one(const double *y, size_t n, bool damped, ets_state *out) 
 
 static void *ets_create(oc_model_params *p, oc_error *err) {
   ets_state *s = oc_xcalloc(1, sizeof *s);
-  s->choice = TREND_AUTO;
+  s->choice = TREND_NONE;
+  s->max_window = 0;
   const char *trend = oc_model_param_str(p, "trend");
   if (trend) {
     if (strcmp(trend, "none") == 0) s->choice = TREND_NONE;
     else if (strcmp(trend, "damped") == 0) s->choice = TREND_DAMPED;
-    else if (strcmp(trend, "auto") != 0) {
+    else if (strcmp(trend, "auto") == 0) s->choice = TREND_AUTO;
+    else {
       oc_error_set(err, "parameter trend=%s: expected none, damped or auto", trend);
       free(s);
       return NULL;
@@ -110,13 +132,12 @@ static void *ets_create(oc_model_params *p, oc_error *err) {
 
 static int ets_fit(void *state, const oc_series *hist, oc_error *err) {
   ets_state *s = state;
-  size_t start = oc_positive_suffix_start(hist);
-  if (s->max_window > 0 && hist->n - start > (size_t)s->max_window) start = hist->n - (size_t)s->max_window;
-  size_t n = hist->n - start;
-  if (n < 10)
-    return oc_error_set(err, "ets needs at least 10 positive prices after the last non-positive one, has %zu", n);
-  double *y = oc_xmalloc(n * sizeof *y);
-  for (size_t i = 0; i < n; i++) y[i] = log(hist->values[start + i]);
+  double *y = oc_xmalloc(hist->n * sizeof *y);
+  size_t n = oc_positive_log_prices(hist, (size_t)s->max_window, y);
+  if (n < 10) {
+    free(y);
+    return oc_error_set(err, "ets needs at least 10 positive prices in its window, has %zu", n);
+  }
   ets_state fitted = *s;
   if (s->choice != TREND_DAMPED) ets_fit_one(y, n, false, &fitted);
   if (s->choice != TREND_NONE) {
@@ -132,9 +153,7 @@ static int ets_fit(void *state, const oc_series *hist, oc_error *err) {
 static int ets_update(void *state, const oc_series *hist, oc_error *err) {
   ets_state *s = state;
   double y = hist->values[hist->n - 1];
-  if (!(y > 0))
-    return oc_error_set(err, "ets works on log prices and cannot filter the non-positive price %g (observation %zu); refit after it", y,
-                        hist->n - 1);
+  if (!(y > 0)) return 0;
   double pt = s->damped ? s->phi * s->trend : 0;
   double e = log(y) - (s->level + pt);
   s->level = s->level + pt + s->alpha * e;
@@ -188,5 +207,5 @@ static int ets_load(void *state, const json_t *saved, oc_error *err) {
 static void ets_destroy(void *state) { free(state); }
 
 const oc_model_type oc_model_ets = {"ets",
-                                    "exponential smoothing on log price: simple or damped trend by AIC (trend=none|damped|auto)",
+                                    "exponential smoothing on log price (trend=none|damped|auto; none = simple)",
                                     ets_create, ets_fit, ets_update, ets_predict, ets_save, ets_load, ets_destroy};

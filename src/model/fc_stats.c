@@ -170,9 +170,10 @@ double oc_nelder_mead_bounded(oc_objective fn, void *ctx, size_t dim, double *x,
     if (r > 1 - 1e-6) r = 1 - 1e-6;
     u[i] = log(r / (1 - r));
   }
-  /* A restart from the first run's best point guards against a collapsed simplex. */
+  /* A restart from the first run's best point guards against a collapsed simplex (which cannot
+   * happen in one dimension). */
   double best = nm_run(&p, u, max_evals, tol);
-  if (p.evals < max_evals) best = nm_run(&p, u, max_evals, tol);
+  if (dim > 1 && p.evals < max_evals) best = nm_run(&p, u, max_evals, tol);
   to_box(&p, u, x);
   return best;
 }

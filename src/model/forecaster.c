@@ -181,10 +181,11 @@ void oc_forecaster_free(oc_forecaster *f) {
 const char *oc_forecaster_kind(const oc_forecaster *f) { return f->type->kind; }
 const char *oc_forecaster_name(const oc_forecaster *f) { return f->spec; }
 
-size_t oc_positive_suffix_start(const oc_series *hist) {
-  size_t i = hist->n;
-  while (i > 0 && hist->values[i - 1] > 0) i--;
-  return i;
+size_t oc_positive_log_prices(const oc_series *hist, size_t window, double *out) {
+  size_t start = window > 0 && hist->n > window ? hist->n - window : 0, m = 0;
+  for (size_t i = start; i < hist->n; i++)
+    if (hist->values[i] > 0) out[m++] = log(hist->values[i]);
+  return m;
 }
 
 /* ---- calibration --------------------------------------------------------------------------- */

@@ -111,8 +111,10 @@ typedef int (*oc_replay_visit)(void *ctx, size_t origin, const oc_forecast *fc, 
 int oc_forecaster_replay(oc_forecaster *model, const oc_series *hist, size_t fit_n, size_t horizon,
                          oc_replay_visit visit, void *ctx, oc_error *err);
 
-/* The longest suffix of hist with strictly positive values: its start index (== hist->n when the last
- * value is not positive). Log-space models fit on that suffix only; see docs/evaluation.md. */
-size_t oc_positive_suffix_start(const oc_series *hist);
+/* Log-space models (ets, ar) drop non-positive prices (WTI settled at -36.98 on 2020-04-20; its
+ * logarithm does not exist): fitting and filtering skip them as if the day were missing. Writes the
+ * logs of the positive prices among the last `window` observations of hist (0 = all) into out (room
+ * for hist->n values), in date order, and returns how many. */
+size_t oc_positive_log_prices(const oc_series *hist, size_t window, double *out);
 
 #endif
