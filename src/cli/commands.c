@@ -13,7 +13,8 @@
   X(simulate)              \
   X(dashboard)             \
   X(serve)                 \
-  X(apikey)
+  X(apikey)                \
+  X(backtest)
 
 #define DECLARE(name) extern const oc_command oc_cmd_##name;
 #define ENTRY(name) &oc_cmd_##name,

@@ -105,6 +105,19 @@ void oc_model_version_free(oc_model_version *v);
 void oc_model_version_list_free(oc_model_version *list, size_t n);
 void oc_endpoint_free(oc_endpoint *ep);
 
+/* One stored backtest run (`oilcast backtest`): what it covered and its result document, the JSON that
+ * GET /v1/backtests/latest returns (see model/backtest.h). Strings owned by the struct when filled by
+ * the store (free with oc_backtest_record_free); only read when passed to backtest_save. */
+typedef struct oc_backtest_record {
+  int64_t id; /* set by backtest_save */
+  char *series;
+  oc_date start, end;
+  int64_t horizon, refit_every, origins;
+  char *models;      /* model specs, comma-separated */
+  int64_t created_at; /* Unix seconds */
+  char *result_json;
+} oc_backtest_record;
+
 typedef struct oc_store_ops {
   const char *backend; /* "sqlite" */
   void (*close)(oc_store *store);
@@ -157,6 +170,11 @@ typedef struct oc_store_ops {
   int (*endpoint_set)(oc_store *store, const char *name, const oc_endpoint_variant *variants, size_t n,
                       int64_t now, oc_error *err);
   int (*endpoint_get)(oc_store *store, const char *name, oc_endpoint *ep, bool *found, oc_error *err);
+
+  /* Stores a backtest run and sets rec->id. */
+  int (*backtest_save)(oc_store *store, oc_backtest_record *rec, oc_error *err);
+  /* The most recent run for the series (highest created_at, then id); *found = false when none. */
+  int (*backtest_latest)(oc_store *store, const char *series, oc_backtest_record *out, bool *found, oc_error *err);
 } oc_store_ops;
 
 struct oc_store {
@@ -180,6 +198,7 @@ int oc_series_name_check(const char *name, size_t len, const char **reason);
 
 void oc_series_info_free(oc_series_info *info);
 void oc_series_info_list_free(oc_series_info *list, size_t n);
+void oc_backtest_record_free(oc_backtest_record *rec);
 
 /* Wrappers: what callers use. */
 static inline int oc_store_begin(oc_store *s, oc_error *err) { return s->ops->begin(s, err); }
@@ -224,6 +243,13 @@ static inline int oc_store_api_key_list(oc_store *s, oc_api_key_row **rows, size
 static inline int oc_store_api_key_revoke(oc_store *s, const char *id_or_name, int64_t at, bool *found,
                                           oc_error *err) {
   return s->ops->api_key_revoke(s, id_or_name, at, found, err);
+}
+static inline int oc_store_backtest_save(oc_store *s, oc_backtest_record *rec, oc_error *err) {
+  return s->ops->backtest_save(s, rec, err);
+}
+static inline int oc_store_backtest_latest(oc_store *s, const char *series, oc_backtest_record *out, bool *found,
+                                           oc_error *err) {
+  return s->ops->backtest_latest(s, series, out, found, err);
 }
 
 static inline int oc_store_model_version_register(oc_store *s, const oc_model_version *v, oc_error *err) {

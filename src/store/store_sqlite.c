@@ -89,6 +89,20 @@ static const sqlite_migration migrations[] = {
      "  weight REAL NOT NULL CHECK (weight > 0),\n"
      "  PRIMARY KEY (endpoint, version)\n"
      ") WITHOUT ROWID;\n"},
+    {5, "backtest runs (oilcast backtest results for the dashboard)",
+     "CREATE TABLE backtests (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  series TEXT NOT NULL,\n"
+     "  start_date TEXT NOT NULL CHECK (length(start_date) = 10),\n"
+     "  end_date TEXT NOT NULL CHECK (length(end_date) = 10),\n"
+     "  horizon INTEGER NOT NULL,\n"
+     "  refit_every INTEGER NOT NULL,\n"
+     "  origins INTEGER NOT NULL,\n"
+     "  models TEXT NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  result_json TEXT NOT NULL CHECK (json_valid(result_json))\n"
+     ");\n"
+     "CREATE INDEX backtests_by_series ON backtests(series, created_at);\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -522,6 +536,8 @@ static const oc_store_ops sqlite_ops = {
     .model_version_list = oc_sqlite_model_version_list,
     .endpoint_set = oc_sqlite_endpoint_set,
     .endpoint_get = oc_sqlite_endpoint_get,
+    .backtest_save = oc_sqlite_backtest_save,
+    .backtest_latest = oc_sqlite_backtest_latest,
 };
 
 oc_store *oc_store_sqlite_open(const char *path, oc_error *err) {

@@ -49,6 +49,9 @@ char *oc_sqlite_column_strdup(sqlite3_stmt *stmt, int index);
 int oc_sqlite_api_key_insert(oc_store *store, const oc_api_key_row *row, oc_error *err);
 int oc_sqlite_api_key_list(oc_store *store, oc_api_key_row **rows, size_t *n, oc_error *err);
 int oc_sqlite_api_key_revoke(oc_store *store, const char *id_or_name, int64_t at, bool *found, oc_error *err);
+/* Backtest runs (store_sqlite_backtests.c). */
+int oc_sqlite_backtest_save(oc_store *store, oc_backtest_record *rec, oc_error *err);
+int oc_sqlite_backtest_latest(oc_store *store, const char *series, oc_backtest_record *out, bool *found, oc_error *err);
 
 /* Model registry ops (store_sqlite_models.c). */
 int oc_sqlite_model_version_register(oc_store *store, const oc_model_version *v, oc_error *err);

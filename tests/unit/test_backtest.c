@@ -1,0 +1,220 @@
+/* Unit tests for the walk-forward backtest (model/backtest.h): naive must win on a random walk and
+ * `ar` must beat it on an AR(1) in returns; no look-ahead (changing the future leaves every forecast
+ * made at or before the change bit-identical); results independent of the thread count; the
+ * Diebold–Mariano p-value against scipy; the output formats; and the stored-run ops of the store. */
+#include "testutil.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/fsutil.h"
+#include "core/rng.h"
+#include "model/backtest.h"
+#include "store/store.h"
+
+static const char *const all_models[] = {"naive", "drift", "mean", "ets", "ar", "ensemble:validation=60"};
+#define N_ALL (sizeof all_models / sizeof all_models[0])
+
+/* Prices on consecutive business days from 2018-01-01: log returns r(t) = phi r(t-1) + sd e(t). */
+static oc_series simulate(size_t n, double phi, double sd, uint64_t seed) {
+  oc_rng rng;
+  oc_rng_seed(&rng, seed);
+  oc_series s;
+  oc_series_init(&s, "SIM", n);
+  oc_date d = oc_date_from_ymd(2018, 1, 1);
+  double r = 0, lp = log(60);
+  for (size_t i = 0; i < n; i++) {
+    r = phi * r + sd * oc_rng_normal(&rng);
+    lp += r;
+    s.dates[i] = d;
+    s.values[i] = exp(lp);
+    d = oc_date_add_business_days(d, 1);
+  }
+  return s;
+}
+
+static void run_or_fail(const oc_series *s, const char *const *specs, size_t n, oc_backtest_config *cfg, oc_backtest_result *r) {
+  oc_error err = {{0}};
+  if (oc_backtest_run(s, specs, n, cfg, r, &err) != 0) fail_msg("%s", err.message);
+}
+
+static void test_random_walk_naive_wins(void **state) {
+  oc_series s = simulate(700, 0, 0.02, 21);
+  oc_backtest_config cfg = {.start = s.dates[450], .end = s.dates[699], .horizon = 5, .refit_every = 25, .threads = 2};
+  oc_backtest_result r;
+  run_or_fail(&s, all_models, N_ALL, &cfg, &r);
+  assert_int_equal(r.n_origins, 245); /* the last 5 observations have no 5-step future */
+  for (size_t m = 0; m < r.n_models; m++) {
+    oc_backtest_summary sm = oc_backtest_summarize(&r, m);
+    /* nothing beats the no-change forecast on a random walk by more than noise, and no model is
+     * significantly better at any horizon */
+    if (sm.rel_mae < 0.99) fail_msg("%s beats naive on a random walk: relMAE %.4f", r.models[m], sm.rel_mae);
+    for (size_t h = 0; h < r.horizon; h++) {
+      const oc_backtest_row *row = &r.rows[m * r.horizon + h];
+      if (row->rel_mae < 1 && row->dm_pvalue < 0.05) fail_msg("%s h=%zu significantly better than naive", row->model, h + 1);
+    }
+  }
+  assert_true(oc_backtest_summarize(&r, 2).rel_mae > 1.05); /* the 5-day mean lags */
+  assert_true(r.rows[0].rel_mae == 1.0 && r.rows[0].dm_pvalue == 1.0);
+  oc_backtest_result_free(&r);
+  oc_series_free(&s);
+}
+
+static void test_ar1_beats_naive(void **state) {
+  oc_series s = simulate(700, 0.5, 0.02, 8);
+  const char *specs[] = {"naive", "ar"};
+  oc_backtest_config cfg = {.start = s.dates[400], .end = s.dates[699], .horizon = 3, .refit_every = 30, .threads = 2};
+  oc_backtest_result r;
+  run_or_fail(&s, specs, 2, &cfg, &r);
+  const oc_backtest_row *ar1 = &r.rows[1 * r.horizon + 0];
+  assert_true(ar1->rel_mae < 0.92);
+  assert_true(ar1->dm_pvalue < 0.01);
+  assert_true(ar1->direction_hit > 0.6);
+  assert_true(oc_backtest_summarize(&r, 1).rel_mae < 0.95);
+  oc_backtest_result_free(&r);
+  oc_series_free(&s);
+}
+
+static void test_no_look_ahead(void **state) {
+  oc_series a = simulate(520, 0.2, 0.02, 4), b = simulate(520, 0.2, 0.02, 4);
+  size_t change = 430; /* values after this index differ */
+  for (size_t i = change + 1; i < b.n; i++) b.values[i] *= 1.5 + 0.01 * (double)(i % 3);
+  oc_backtest_config cfg = {.start = a.dates[380], .end = a.dates[510], .horizon = 4, .refit_every = 9, .threads = 2};
+  oc_backtest_result ra, rb;
+  run_or_fail(&a, all_models, N_ALL, &cfg, &ra);
+  run_or_fail(&b, all_models, N_ALL, &cfg, &rb);
+  assert_int_equal(ra.n_origins, rb.n_origins);
+  size_t checked = 0, differ = 0;
+  for (size_t m = 0; m < ra.n_models; m++)
+    for (size_t o = 0; o < ra.n_origins; o++) {
+      const oc_forecast *fa = &ra.forecasts[m * ra.n_origins + o], *fb = &rb.forecasts[m * rb.n_origins + o];
+      if (ra.origin_index[o] <= change) {
+        if (memcmp(fa, fb, sizeof *fa) != 0) fail_msg("%s: forecast at origin %zu changed with the future", ra.models[m], o);
+        checked++;
+      } else if (memcmp(fa, fb, sizeof *fa) != 0) {
+        differ++;
+      }
+    }
+  assert_int_equal(checked, N_ALL * (change - 380 + 1));
+  assert_true(differ > 0); /* the test can see a change when there is one */
+  oc_backtest_result_free(&ra);
+  oc_backtest_result_free(&rb);
+  oc_series_free(&a);
+  oc_series_free(&b);
+}
+
+static void test_threads_do_not_change_results(void **state) {
+  oc_series s = simulate(450, 0.1, 0.02, 9);
+  oc_backtest_config cfg = {.start = s.dates[350], .end = s.dates[449], .horizon = 3, .refit_every = 10, .threads = 1};
+  oc_backtest_result r1, r3;
+  run_or_fail(&s, all_models, N_ALL, &cfg, &r1);
+  cfg.threads = 3;
+  run_or_fail(&s, all_models, N_ALL, &cfg, &r3);
+  assert_memory_equal(r1.forecasts, r3.forecasts, r1.n_models * r1.n_origins * sizeof *r1.forecasts);
+  assert_memory_equal(r1.rows, r3.rows, r1.n_models * r1.horizon * sizeof *r1.rows);
+  oc_backtest_result_free(&r1);
+  oc_backtest_result_free(&r3);
+  oc_series_free(&s);
+}
+
+static void test_diebold_mariano(void **state) {
+  /* reference: the same formula in numpy with scipy.stats.t (two-sided), see docs/evaluation.md */
+  const double d[] = {1, -1, 2, 0, 1, 3, -2, 1, 0, 1, 2, -1};
+  assert_true(oc_test_close(oc_diebold_mariano_p(d, 12, 1), 0.1890805351596201, 1e-9));
+  assert_true(oc_test_close(oc_diebold_mariano_p(d, 12, 3), 0.05887854325128304, 1e-9));
+  const double zero[] = {0, 0, 0, 0};
+  assert_true(oc_diebold_mariano_p(zero, 4, 2) == 1.0);
+}
+
+static void test_formats_and_errors(void **state) {
+  oc_series s = simulate(300, 0, 0.02, 2);
+  const char *specs[] = {"ar", "mean:k=3"};
+  oc_backtest_config cfg = {.start = s.dates[250], .end = s.dates[290], .horizon = 2, .refit_every = 20, .threads = 1};
+  oc_backtest_result r;
+  run_or_fail(&s, specs, 2, &cfg, &r);
+  assert_int_equal(r.n_models, 2); /* the naive baseline runs but is not reported */
+  oc_buf out = {0};
+  oc_error err = {{0}};
+  assert_int_equal(oc_backtest_format(&r, "csv", NULL, &out, &err), 0);
+  assert_true(strncmp(out.data,
+                      "model,horizon,origins,mae,rmse,mape,mase,rel_mae,direction_hit,coverage80,coverage95,width80,"
+                      "winkler80,dm_pvalue\nar,1,41,",
+                      strlen(OC_BACKTEST_CSV_HEADER) + 9) == 0);
+  size_t lines = 0;
+  for (size_t i = 0; i < out.len; i++) lines += out.data[i] == '\n';
+  assert_int_equal(lines, 1 + 2 * 2);
+  oc_buf_clear(&out);
+  assert_int_equal(oc_backtest_format(&r, "json", "2026-01-01T00:00:00Z", &out, &err), 0);
+  json_t *j = json_loads(out.data, 0, NULL);
+  assert_non_null(j);
+  assert_int_equal(json_array_size(json_object_get(j, "rows")), 4);
+  assert_string_equal(json_string_value(json_object_get(j, "created_at")), "2026-01-01T00:00:00Z");
+  assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "rows"), 3), "model")), "mean:k=3");
+  json_decref(j);
+  oc_buf_clear(&out);
+  assert_int_equal(oc_backtest_format(&r, "table", NULL, &out, &err), 0);
+  assert_non_null(strstr(out.data, "relMAE"));
+  assert_int_equal(oc_backtest_format(&r, "xml", NULL, &out, &err), -1);
+  oc_buf_free(&out);
+  oc_backtest_result_free(&r);
+
+  const char *bad[] = {"naive", "arima"};
+  assert_int_equal(oc_backtest_run(&s, bad, 2, &cfg, &r, &err), -1);
+  assert_non_null(strstr(err.message, "arima"));
+  cfg.start = cfg.end = oc_date_from_ymd(2030, 1, 1);
+  assert_int_equal(oc_backtest_run(&s, specs, 2, &cfg, &r, &err), -1);
+  assert_non_null(strstr(err.message, "0 origins"));
+  oc_series_free(&s);
+}
+
+static void test_store_backtest_runs(void **state) {
+  char *dir = oc_test_tmpdir("backtest-store");
+  char *db = oc_path_join(dir, "oilcast.db");
+  oc_buf uri = {0};
+  oc_buf_printf(&uri, "sqlite:%s", db);
+  oc_error err = {{0}};
+  oc_store *store = oc_store_open(uri.data, &err);
+  if (!store) fail_msg("%s", err.message);
+  oc_backtest_record rec = {.series = "WTI", .start = oc_date_from_ymd(2023, 1, 1), .end = oc_date_from_ymd(2024, 12, 31),
+                            .horizon = 7, .refit_every = 20, .origins = 491, .models = "naive,ar", .created_at = 100,
+                            .result_json = "{\"rows\":[1]}"};
+  assert_int_equal(oc_store_backtest_save(store, &rec, &err), 0);
+  int64_t first = rec.id;
+  rec.created_at = 200;
+  rec.result_json = "{\"rows\":[2]}";
+  assert_int_equal(oc_store_backtest_save(store, &rec, &err), 0);
+  assert_true(rec.id > first);
+  /* an invalid document is refused and leaves nothing behind */
+  rec.created_at = 300;
+  rec.result_json = "{broken";
+  assert_int_equal(oc_store_backtest_save(store, &rec, &err), -1);
+  oc_backtest_record got;
+  bool found;
+  assert_int_equal(oc_store_backtest_latest(store, "WTI", &got, &found, &err), 0);
+  assert_true(found);
+  assert_string_equal(got.result_json, "{\"rows\":[2]}");
+  assert_string_equal(got.models, "naive,ar");
+  assert_int_equal(got.origins, 491);
+  assert_int_equal(got.start, oc_date_from_ymd(2023, 1, 1));
+  oc_backtest_record_free(&got);
+  assert_int_equal(oc_store_backtest_latest(store, "BRENT", &got, &found, &err), 0);
+  assert_false(found);
+  oc_store_close(store);
+  oc_test_rmtree(dir);
+  free(dir);
+  free(db);
+  oc_buf_free(&uri);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_random_walk_naive_wins), cmocka_unit_test(test_ar1_beats_naive),
+      cmocka_unit_test(test_no_look_ahead),          cmocka_unit_test(test_threads_do_not_change_results),
+      cmocka_unit_test(test_diebold_mariano),        cmocka_unit_test(test_formats_and_errors),
+      cmocka_unit_test(test_store_backtest_runs),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
