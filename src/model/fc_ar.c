@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "model/fc_stats.h"
 #include "model/forecaster.h"
 
 #define AR_MAX_ORDER 30
@@ -175,12 +174,7 @@ static int ar_predict(const void *state, size_t horizon, oc_forecast *out, oc_er
     for (size_t i = 1; i <= p && i <= j; i++) psi[j] += s->phi[i - 1] * psi[j - i];
     psi_cum += psi[j];
     var_sum += psi_cum * psi_cum;
-    double sd = sqrt(s->sigma2 * var_sum);
-    out->mean[h - 1] = exp(cum);
-    out->lo80[h - 1] = exp(cum - OC_Z80 * sd);
-    out->hi80[h - 1] = exp(cum + OC_Z80 * sd);
-    out->lo95[h - 1] = exp(cum - OC_Z95 * sd);
-    out->hi95[h - 1] = exp(cum + OC_Z95 * sd);
+    oc_forecast_set_lognormal(out, h, cum, sqrt(s->sigma2 * var_sum));
   }
   return 0;
 }

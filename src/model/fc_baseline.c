@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "model/fc_stats.h"
 #include "model/forecaster.h"
 
 typedef struct baseline_state {
@@ -89,18 +88,10 @@ static int mean_fit(void *state, const oc_series *hist, oc_error *err) {
   return 0;
 }
 
-static void fill_bounds(oc_forecast *out, size_t h, double sd) {
-  out->lo80[h - 1] = out->mean[h - 1] - OC_Z80 * sd;
-  out->hi80[h - 1] = out->mean[h - 1] + OC_Z80 * sd;
-  out->lo95[h - 1] = out->mean[h - 1] - OC_Z95 * sd;
-  out->hi95[h - 1] = out->mean[h - 1] + OC_Z95 * sd;
-}
-
 static int naive_predict(const void *state, size_t horizon, oc_forecast *out, oc_error *err) {
   const baseline_state *s = state;
   for (size_t h = 1; h <= horizon; h++) {
-    out->mean[h - 1] = s->level;
-    fill_bounds(out, h, s->sigma * sqrt((double)h));
+    oc_forecast_set_gaussian(out, h, s->level, s->sigma * sqrt((double)h));
   }
   return 0;
 }
@@ -108,8 +99,7 @@ static int naive_predict(const void *state, size_t horizon, oc_forecast *out, oc
 static int drift_predict(const void *state, size_t horizon, oc_forecast *out, oc_error *err) {
   const baseline_state *s = state;
   for (size_t h = 1; h <= horizon; h++) {
-    out->mean[h - 1] = s->level + (double)h * s->slope;
-    fill_bounds(out, h, s->sigma * sqrt((double)h * (1 + (double)h / s->n_used)));
+    oc_forecast_set_gaussian(out, h, s->level + (double)h * s->slope, s->sigma * sqrt((double)h * (1 + (double)h / s->n_used)));
   }
   return 0;
 }
@@ -117,8 +107,7 @@ static int drift_predict(const void *state, size_t horizon, oc_forecast *out, oc
 static int mean_predict(const void *state, size_t horizon, oc_forecast *out, oc_error *err) {
   const baseline_state *s = state;
   for (size_t h = 1; h <= horizon; h++) {
-    out->mean[h - 1] = s->level;
-    fill_bounds(out, h, s->sigma * sqrt(1 + 1 / s->n_used));
+    oc_forecast_set_gaussian(out, h, s->level, s->sigma * sqrt(1 + 1 / s->n_used));
   }
   return 0;
 }

@@ -173,12 +173,7 @@ static int ets_predict(const void *state, size_t horizon, oc_forecast *out, oc_e
       double c = s->alpha + (s->damped ? s->beta * s->phi * (1 - pow(s->phi, (double)j)) / (1 - s->phi) : 0);
       var_sum += c * c;
     }
-    double sd = sqrt(s->sigma2 * (1 + var_sum));
-    out->mean[h - 1] = exp(mu);
-    out->lo80[h - 1] = exp(mu - OC_Z80 * sd);
-    out->hi80[h - 1] = exp(mu + OC_Z80 * sd);
-    out->lo95[h - 1] = exp(mu - OC_Z95 * sd);
-    out->hi95[h - 1] = exp(mu + OC_Z95 * sd);
+    oc_forecast_set_lognormal(out, h, mu, sqrt(s->sigma2 * (1 + var_sum)));
   }
   return 0;
 }

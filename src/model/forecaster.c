@@ -52,6 +52,22 @@ const oc_model_type *oc_model_type_find(const char *kind) {
   return NULL;
 }
 
+void oc_forecast_set_gaussian(oc_forecast *out, size_t h, double mean, double sd) {
+  out->mean[h - 1] = mean;
+  out->lo80[h - 1] = mean - OC_Z80 * sd;
+  out->hi80[h - 1] = mean + OC_Z80 * sd;
+  out->lo95[h - 1] = mean - OC_Z95 * sd;
+  out->hi95[h - 1] = mean + OC_Z95 * sd;
+}
+
+void oc_forecast_set_lognormal(oc_forecast *out, size_t h, double mu, double sd) {
+  out->mean[h - 1] = exp(mu);
+  out->lo80[h - 1] = exp(mu - OC_Z80 * sd);
+  out->hi80[h - 1] = exp(mu + OC_Z80 * sd);
+  out->lo95[h - 1] = exp(mu - OC_Z95 * sd);
+  out->hi95[h - 1] = exp(mu + OC_Z95 * sd);
+}
+
 /* ---- parameters ---------------------------------------------------------------------------- */
 
 int oc_model_params_parse(const char *spec, char *kind, size_t kind_size, oc_model_params *out, oc_error *err) {

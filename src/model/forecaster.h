@@ -32,6 +32,11 @@ typedef struct oc_forecast {
   double lo95[OC_FORECAST_MAX_HORIZON], hi95[OC_FORECAST_MAX_HORIZON];
 } oc_forecast;
 
+/* Fill horizon h (1-based) with a point forecast and Gaussian bounds: in price space
+ * (mean ± z sd) or in log space (exp(mu ± z sd), the point forecast exp(mu) being the median). */
+void oc_forecast_set_gaussian(oc_forecast *out, size_t h, double mean, double sd);
+void oc_forecast_set_lognormal(oc_forecast *out, size_t h, double mu, double sd);
+
 /* Model parameters as text key/value pairs, parsed from a spec "kind[:key=value[:key=value...]]"
  * (e.g. "mean:k=10", "ets:trend=damped", "ensemble:members=naive+ets+ar:weights=equal"). */
 #define OC_MODEL_MAX_PARAMS 16
