@@ -237,7 +237,7 @@
       uirevision: state.series,
       margin: { l: 60, r: 20, t: 40, b: 40 },
       hovermode: 'x unified',
-      legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom', xanchor: 'left', font: { size: 11 } },
+      legend: { orientation: 'h', traceorder: 'normal', x: 0, y: 1.02, yanchor: 'bottom', xanchor: 'left', font: { size: 11 } },
       font: { family: 'system-ui, sans-serif', size: 12, color: '#1b1f24' },
       paper_bgcolor: '#ffffff',
       plot_bgcolor: '#ffffff',
@@ -497,7 +497,7 @@
     const feed = $('event-feed');
     feed.prepend(el('li', { 'data-kind': kind },
       el('span', { class: 'event-time' }, `${state.events[0].time} UTC`),
-      el('span', { class: `event-kind ${kind}` }, kind), text, id ? ` (event ${id})` : ''));
+      el('span', { class: `event-kind kind-${kind}` }, kind), text, id ? ` (event ${id})` : ''));
     while (feed.children.length > FEED_LENGTH) feed.lastChild.remove();
     renderLiveStatus();
   }
