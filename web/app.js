@@ -43,8 +43,12 @@
     xRange: null, /* user's zoom on the market chart, null = default window */
     overlays: { sma20: true, sma60: false, bollinger: false },
     events: [],
-    stream: { controller: null, lastEventId: null, attempts: 0, connectedOnce: false, timer: null },
+    /* serverWasDown: the last attempt could not even connect. The server's event ids count from 1 in
+     * each process, so after the server was gone an old Last-Event-ID would make it skip new events:
+     * the page then subscribes from now and reloads over REST instead. */
+    stream: { controller: null, lastEventId: null, attempts: 0, connectedOnce: false, serverWasDown: false, timer: null },
     chartReady: false,
+    modelsStale: true,
   };
 
   /* ---------- formatting ---------- */
@@ -420,7 +424,10 @@
       list.length ? list.map((m) => [m.version, m.kind || '–', m.status || '–', fmtTimestamp(m.created_at)]) : [['no models registered', '', '', '']]);
   }
 
+  /* The Models panel loads when first shown (and again when shown after something changed), so the
+   * Market page needs only the series and the forecast. */
   async function loadModels() {
+    state.modelsStale = false;
     const [bt, models, endpoints] = await Promise.all([
       api(`/v1/backtests/latest?series=${encodeURIComponent(state.series)}`), api('/v1/models'), api('/v1/endpoints'),
     ]);
@@ -477,7 +484,7 @@
         return;
       }
       await loadSeries();
-      await loadModels();
+      refreshModels();
       startStream();
     });
   }
@@ -538,7 +545,7 @@
       }
     } else if (type === 'backtest') {
       pushEvent('backtest', `${payload.series} backtest made ${fmtTimestamp(payload.created_at)}`, id);
-      if (payload.series === state.series) guarded(loadModels);
+      if (payload.series === state.series) refreshModels();
     }
   }
 
@@ -584,8 +591,15 @@
     };
     try {
       const extra = { Accept: 'text/event-stream' };
-      if (s.lastEventId) extra['Last-Event-ID'] = s.lastEventId;
-      const res = await fetch('/v1/stream', { headers: authHeaders(extra), cache: 'no-store', signal: controller.signal });
+      const resume = s.lastEventId && !s.serverWasDown;
+      if (resume) extra['Last-Event-ID'] = s.lastEventId;
+      let res;
+      try {
+        res = await fetch('/v1/stream', { headers: authHeaders(extra), cache: 'no-store', signal: controller.signal });
+      } catch (e) {
+        s.serverWasDown = true;
+        throw e;
+      }
       if (res.status === 401 || res.status === 403) {
         setConnection('disconnected', 'live updates need a read key');
         askForKey('The live stream needs a read API key.');
@@ -595,9 +609,15 @@
       const resync = s.connectedOnce;
       s.connectedOnce = true;
       s.attempts = 0;
+      s.serverWasDown = false;
       setConnection('connected', 'live');
-      pushEvent('connection', resync ? 'reconnected; reloading data missed while away' : 'connected to the live stream');
-      if (resync) await guarded(async () => { await loadSeries(); await loadModels(); });
+      pushEvent('connection', !resync ? 'connected to the live stream'
+        : resume ? `reconnected, resuming after event ${s.lastEventId}; reloading data`
+          : 'reconnected after the server was unreachable; reloading data');
+      if (resync) {
+        await guarded(loadSeries);
+        refreshModels();
+      }
       armSilence();
       const parse = createSseParser((type, data) => handleEvent(type, data, s.lastEventId));
       const reader = res.body.getReader();
@@ -625,6 +645,11 @@
 
   /* ---------- wiring ---------- */
 
+  function refreshModels() {
+    state.modelsStale = true;
+    if (!$('panel-models').hidden) guarded(loadModels);
+  }
+
   function showPanel(name) {
     for (const tab of document.querySelectorAll('.tabs button')) {
       const selected = tab.dataset.panel === name;
@@ -633,6 +658,7 @@
     }
     /* Plotly sizes charts when drawn; charts drawn while hidden need a resize once visible. */
     for (const div of document.querySelectorAll(`#panel-${name} .js-plotly-plot`)) Plotly.Plots.resize(div);
+    if (name === 'models' && state.modelsStale && !STATIC) guarded(loadModels);
   }
 
   function wire() {
@@ -646,7 +672,8 @@
       state.series = ev.target.value;
       state.xRange = null;
       localStorage.setItem('oilcast.series', state.series);
-      guarded(async () => { await loadSeries(); await loadModels(); });
+      guarded(loadSeries);
+      refreshModels();
     });
     $('key-button').addEventListener('click', () => askForKey('Enter a read API key for this server.'));
     $('key-forget').addEventListener('click', () => { localStorage.removeItem(KEY_STORAGE); $('key-dialog').close(); });
