@@ -26,7 +26,8 @@ const oc_command oc_cmd_ingest = {
     "business day). RFC 4180 quoting, CRLF, BOM and blank lines are fine.\n"
     "Every row is validated (strict dates, finite numbers, no duplicate dates); negative prices are\n"
     "legal but flagged. The whole file is one transaction: re-importing it changes nothing, a changed\n"
-    "value is an update. The file is kept under DIR/raw/historical_data/YYYY-MM-DD/<sha256>.<ext>.\n\n"
+    "value is an update. The file is kept under DIR/raw/historical_data/YYYY-MM-DD/<sha256>.<ext>\n"
+    "(DIR/raw/market_data/... for --source simulated).\n\n"
     "  --source S         historical (default) or simulated (labels the data as simulated)\n"
     "  --csv-path FILE    the file to import (CSV or JSON; --path is the same)\n"
     "  --series NAME      series of a single-series file (default WTI)\n"
@@ -111,7 +112,9 @@ static int run(oc_cli *cli, int argc, char **argv) {
 
   oc_store *store;
   if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
-  char *raw_dir = oc_path_join(cli->data_dir, "raw/historical_data");
+  /* Simulated input is market data that never existed: keep its lineage apart from real history. */
+  char *raw_dir = oc_path_join(cli->data_dir, strcmp(io.source_kind, "simulated") == 0 ? "raw/market_data"
+                                                                                        : "raw/historical_data");
   io.raw_dir = raw_dir;
   oc_import_report report;
   oc_error err;

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "core/buf.h"
 #include "core/fsutil.h"
+#include "core/log.h"
 #include "core/progress.h"
 #include "ingest/csv.h"
 
@@ -434,23 +436,41 @@ static bool looks_like_json(const char *path, const char *data, size_t len) {
   return i < len && data[i] == '[';
 }
 
-/* Keeps the imported bytes as raw_dir/YYYY-MM-DD/<sha256>.<ext> (content-addressed: a second import of
- * the same file reuses the copy). */
-static int keep_lineage(importer *im, const char *data, size_t len) {
+/* The lineage job runs on its own thread while the rows are parsed and written: SHA-256 of the bytes,
+ * then (with a raw_dir) the unchanged copy raw_dir/YYYY-MM-DD/<sha256>.<ext>, content-addressed so a
+ * second import of the same file reuses it. The import commits only after it succeeded. */
+typedef struct lineage_job {
+  const char *data;
+  size_t len;
+  const char *raw_dir, *path;
+  char sha256[OC_SHA256_HEX_LEN];
+  char *raw_path;
+  bool created; /* this import wrote raw_path (and removes it when the import is rejected) */
+  int rc;
+  oc_error err;
+} lineage_job;
+
+static void *lineage_run(void *arg) {
+  lineage_job *job = arg;
+  oc_sha256_hex(job->data, job->len, job->sha256);
+  if (!job->raw_dir) return NULL;
   char day[OC_DATE_STRLEN];
   oc_date_format(oc_date_today_utc(), day);
-  char *dir = oc_path_join(im->opt->raw_dir, day);
-  int rc = oc_mkdir_p(dir, im->err);
-  if (rc == 0) {
-    const char *ext = oc_path_extension(im->path);
+  char *dir = oc_path_join(job->raw_dir, day);
+  job->rc = oc_mkdir_p(dir, &job->err);
+  if (job->rc == 0) {
+    const char *ext = oc_path_extension(job->path);
     oc_buf name = {0};
-    oc_buf_printf(&name, "%s.%s", im->rep->sha256, *ext ? ext : "dat");
-    im->rep->raw_path = oc_path_join(dir, name.data);
+    oc_buf_printf(&name, "%s.%s", job->sha256, *ext ? ext : "dat");
+    job->raw_path = oc_path_join(dir, name.data);
     oc_buf_free(&name);
-    if (!oc_path_exists(im->rep->raw_path)) rc = oc_write_file_atomic(im->rep->raw_path, data, len, im->err);
+    if (!oc_path_exists(job->raw_path)) {
+      job->rc = oc_write_file_atomic(job->raw_path, job->data, job->len, &job->err);
+      job->created = job->rc == 0;
+    }
   }
   free(dir);
-  return rc;
+  return NULL;
 }
 
 static int map_file(const char *path, const char **data, size_t *len, oc_error *err) {
@@ -507,31 +527,51 @@ int oc_import_file(oc_store *store, const oc_import_options *opt, oc_import_repo
   size_t len = 0;
   if (map_file(opt->path, &data, &len, err) != 0) return -1;
   int64_t started = (int64_t)time(NULL);
-  oc_sha256_hex(data, len, report->sha256);
+  double t0 = oc_monotonic_seconds();
+  lineage_job job = {.data = data, .len = len, .raw_dir = opt->raw_dir, .path = opt->path};
+  pthread_t lineage_thread;
+  bool threaded = pthread_create(&lineage_thread, NULL, lineage_run, &job) == 0;
+  if (!threaded) lineage_run(&job);
   importer im = {.store = store, .opt = opt, .rep = report, .path = opt->path, .now = started, .writing = true,
                  .err = err};
   im.batch = oc_xmalloc(BATCH * sizeof *im.batch);
   int rc = -1;
-  if (oc_store_begin(store, err) == 0) {
-    int parsed = looks_like_json(opt->path, data, len) ? import_json(&im, data, len) : import_csv(&im, data, len);
-    report->nseries = im.nslots;
-    oc_error ignored;
-    if (parsed != 0) {
-      oc_store_rollback(store, &ignored);
-    } else if (report->rows_rejected > 0 && opt->on_error == OC_ON_ERROR_ABORT) {
-      oc_store_rollback(store, &ignored);
-      report->rows_inserted = report->rows_updated = report->rows_unchanged = 0;
-      record_run(&im, "rejected", started);
-      oc_error_set(err, "%s: %lld of %lld rows rejected; nothing written (--on-error skip writes the good rows)",
-                   opt->path, (long long)report->rows_rejected, (long long)report->rows_read);
-    } else if ((opt->raw_dir && keep_lineage(&im, data, len) != 0) || (record_run(&im, "ok", started), !report->run_id) ||
-               oc_store_commit(store, err) != 0) {
-      oc_store_rollback(store, &ignored);
-    } else {
-      report->written = true;
-      rc = 0;
+  bool began = oc_store_begin(store, err) == 0;
+  int parsed = -1;
+  if (began)
+    parsed = looks_like_json(opt->path, data, len) ? import_json(&im, data, len) : import_csv(&im, data, len);
+  double t1 = oc_monotonic_seconds();
+  if (threaded) pthread_join(lineage_thread, NULL);
+  memcpy(report->sha256, job.sha256, sizeof report->sha256);
+  report->raw_path = job.raw_path ? job.raw_path : oc_xstrdup("");
+  report->nseries = im.nslots;
+  oc_error ignored;
+  if (!began) {
+    /* nothing to undo */
+  } else if (parsed != 0) {
+    oc_store_rollback(store, &ignored);
+  } else if (report->rows_rejected > 0 && opt->on_error == OC_ON_ERROR_ABORT) {
+    oc_store_rollback(store, &ignored);
+    report->rows_inserted = report->rows_updated = report->rows_unchanged = 0;
+    if (job.created) { /* keep no lineage of what was not imported */
+      unlink(job.raw_path);
+      job.created = false;
+      report->raw_path[0] = '\0';
     }
+    record_run(&im, "rejected", started);
+    oc_error_set(err, "%s: %lld of %lld rows rejected; nothing written (--on-error skip writes the good rows)",
+                 opt->path, (long long)report->rows_rejected, (long long)report->rows_read);
+  } else if (job.rc != 0) {
+    *err = job.err;
+    oc_store_rollback(store, &ignored);
+  } else if (record_run(&im, "ok", started), !report->run_id || oc_store_commit(store, err) != 0) {
+    oc_store_rollback(store, &ignored);
+  } else {
+    report->written = true;
+    rc = 0;
   }
+  if (rc != 0 && job.created) unlink(job.raw_path);
+  oc_debug("import %s: rows %.2f s, lineage and commit %.2f s", opt->path, t1 - t0, oc_monotonic_seconds() - t1);
   for (size_t i = 0; i < im.nslots; i++) {
     free(im.slots[i].name);
     free(im.slots[i].seen);

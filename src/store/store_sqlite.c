@@ -2,6 +2,7 @@
  * forward-only schema migrations, transactions, and the series/observations/ingest-run ops. The
  * only place (with store_sqlite_*.c) that holds SQL text or SQLite types; it must not print, and it
  * must not know about files other than its database. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -387,48 +388,84 @@ static int sqlite_series_list(oc_store *store, oc_series_info **list, size_t *n,
 
 /* ---- observations ------------------------------------------------------------------------------ */
 
+/* Rows per multi-row INSERT: one statement step for 64 rows cuts the per-row VDBE and call overhead
+ * that dominates large imports. Row i binds ?(3i+1..3i+3); source and ingested_at are bound once. */
+#define UPSERT_CHUNK 64
+#define UPSERT_SOURCE_PARAM (3 * UPSERT_CHUNK + 1)
+static char insert_chunk_sql[UPSERT_CHUNK * 40 + 256];
+
+static void build_insert_chunk_sql(void) {
+  oc_buf b = {0};
+  oc_buf_puts(&b, "INSERT INTO observations(series_id, date, value, source, ingested_at) VALUES ");
+  for (int i = 0; i < UPSERT_CHUNK; i++)
+    oc_buf_printf(&b, "%s(?%d, ?%d, ?%d, ?%d, ?%d)", i ? ", " : "", 3 * i + 1, 3 * i + 2, 3 * i + 3,
+                  UPSERT_SOURCE_PARAM, UPSERT_SOURCE_PARAM + 1);
+  oc_buf_puts(&b, " ON CONFLICT(series_id, date) DO NOTHING");
+  snprintf(insert_chunk_sql, sizeof insert_chunk_sql, "%s", b.data);
+  oc_buf_free(&b);
+}
+
+/* Inserts k rows with ins (k-row statement), then, when some already existed, runs the per-row update
+ * (which changes only rows whose value differs: rows just inserted are untouched). */
+static int upsert_rows(oc_sqlite_store *s, sqlite3_stmt *ins, int source_param, sqlite3_stmt *upd,
+                       const oc_observation *obs, size_t k, const char *source, int64_t ingested_at,
+                       oc_upsert_counts *counts, oc_error *err) {
+  char dates[UPSERT_CHUNK][OC_DATE_STRLEN];
+  for (size_t i = 0; i < k; i++) {
+    oc_date_format(obs[i].date, dates[i]);
+    sqlite3_bind_int64(ins, (int)(3 * i + 1), obs[i].series_id);
+    sqlite3_bind_text(ins, (int)(3 * i + 2), dates[i], 10, SQLITE_STATIC);
+    sqlite3_bind_double(ins, (int)(3 * i + 3), obs[i].value);
+  }
+  sqlite3_bind_text(ins, source_param, source, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(ins, source_param + 1, ingested_at);
+  int rc = sqlite3_step(ins);
+  sqlite3_reset(ins);
+  if (rc != SQLITE_DONE) return oc_sqlite_fail(s, err, "inserting observations");
+  int64_t inserted = sqlite3_changes(s->db), updated = 0;
+  if ((size_t)inserted < k) {
+    for (size_t i = 0; i < k; i++) {
+      sqlite3_bind_int64(upd, 1, obs[i].series_id);
+      sqlite3_bind_text(upd, 2, dates[i], 10, SQLITE_STATIC);
+      sqlite3_bind_double(upd, 3, obs[i].value);
+      sqlite3_bind_text(upd, 4, source, -1, SQLITE_STATIC);
+      sqlite3_bind_int64(upd, 5, ingested_at);
+      rc = sqlite3_step(upd);
+      sqlite3_reset(upd);
+      if (rc != SQLITE_DONE) return oc_sqlite_fail(s, err, "updating an observation");
+      updated += sqlite3_changes(s->db);
+    }
+  }
+  counts->inserted += inserted;
+  counts->updated += updated;
+  counts->unchanged += (int64_t)k - inserted - updated;
+  return 0;
+}
+
 static int sqlite_observations_upsert(oc_store *store, const oc_observation *obs, size_t n, const char *source,
                                       int64_t ingested_at, oc_upsert_counts *counts, oc_error *err) {
   oc_sqlite_store *s = oc_sqlite_of(store);
-  /* Insert first (the common case on a first import: one statement per row); a conflict means the
-   * date exists, and the update only touches the row when the value differs. */
-  static const char insert[] =
+  /* Insert first (the common case on a first import); a conflict means the date exists, and the update
+   * only touches the row when the value differs. */
+  static const char insert_one[] =
       "INSERT INTO observations(series_id, date, value, source, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5) "
       "ON CONFLICT(series_id, date) DO NOTHING";
   static const char update[] =
       "UPDATE observations SET value = ?3, source = ?4, ingested_at = ?5 "
       "WHERE series_id = ?1 AND date = ?2 AND value IS NOT ?3";
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, build_insert_chunk_sql);
   if (oc_sqlite_op_begin(s, err) != 0) return -1;
-  sqlite3_stmt *ins = oc_sqlite_stmt(s, insert, err);
-  sqlite3_stmt *upd = ins ? oc_sqlite_stmt(s, update, err) : NULL;
-  if (!upd) return oc_sqlite_op_end(s, false, err);
   oc_upsert_counts local = {0};
-  size_t source_len = strlen(source);
-  for (size_t i = 0; i < n; i++) {
-    char date[OC_DATE_STRLEN];
-    oc_date_format(obs[i].date, date);
-    sqlite3_stmt *st = ins;
-    for (int pass = 0; pass < 2; pass++, st = upd) {
-      sqlite3_bind_int64(st, 1, obs[i].series_id);
-      sqlite3_bind_text(st, 2, date, 10, SQLITE_STATIC);
-      sqlite3_bind_double(st, 3, obs[i].value);
-      sqlite3_bind_text(st, 4, source, (int)source_len, SQLITE_STATIC);
-      sqlite3_bind_int64(st, 5, ingested_at);
-      int rc = sqlite3_step(st);
-      sqlite3_reset(st);
-      if (rc != SQLITE_DONE) {
-        oc_sqlite_fail(s, err, pass == 0 ? "inserting an observation" : "updating an observation");
-        return oc_sqlite_op_end(s, false, err);
-      }
-      if (sqlite3_changes(s->db) == 1) {
-        if (pass == 0) local.inserted++;
-        else local.updated++;
-        break;
-      }
-      if (pass == 1) local.unchanged++;
-    }
-  }
-  if (oc_sqlite_op_end(s, true, err) != 0) return -1;
+  sqlite3_stmt *upd = oc_sqlite_stmt(s, update, err);
+  sqlite3_stmt *chunk = upd && n >= UPSERT_CHUNK ? oc_sqlite_stmt(s, insert_chunk_sql, err) : NULL;
+  sqlite3_stmt *one = upd && (n >= UPSERT_CHUNK ? chunk != NULL : true) ? oc_sqlite_stmt(s, insert_one, err) : NULL;
+  bool ok = one != NULL;
+  size_t i = 0;
+  for (; ok && i + UPSERT_CHUNK <= n; i += UPSERT_CHUNK)
+    ok = upsert_rows(s, chunk, UPSERT_SOURCE_PARAM, upd, obs + i, UPSERT_CHUNK, source, ingested_at, &local, err) == 0;
+  for (; ok && i < n; i++) ok = upsert_rows(s, one, 4, upd, obs + i, 1, source, ingested_at, &local, err) == 0;
+  if (oc_sqlite_op_end(s, ok, err) != 0) return -1;
   counts->inserted += local.inserted;
   counts->updated += local.updated;
   counts->unchanged += local.unchanged;
@@ -540,7 +577,17 @@ static const oc_store_ops sqlite_ops = {
     .backtest_latest = oc_sqlite_backtest_latest,
 };
 
+/* Process-wide SQLite settings, once, before the first connection: no memory statistics (their global
+ * mutex is taken on every allocation, visible on large imports). Fails harmlessly when the host
+ * program initialised SQLite itself. */
+static void configure_sqlite(void) {
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  sqlite3_initialize();
+}
+
 oc_store *oc_store_sqlite_open(const char *path, oc_error *err) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, configure_sqlite);
   oc_sqlite_store *s = oc_xcalloc(1, sizeof *s);
   s->base.ops = &sqlite_ops;
   s->path = oc_xstrdup(path);

@@ -195,6 +195,48 @@ static void test_upsert_counts_and_load(void **state) {
   oc_store_close(s);
 }
 
+/* Large batches take the multi-row insert path: counts stay exact with inserts, updates and
+ * unchanged rows mixed inside one chunk. */
+static void test_upsert_large_batches(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  int64_t a, b;
+  assert_int_equal(oc_store_series_ensure(s, "A", "", "", &a, &err), 0);
+  assert_int_equal(oc_store_series_ensure(s, "B", "", "", &b, &err), 0);
+  enum { N = 200 };
+  oc_observation obs[N + 5];
+  for (int i = 0; i < N; i++) obs[i] = (oc_observation){i % 2 ? a : b, D("2000-01-03") + i / 2, 50.0 + i * 0.25};
+  oc_upsert_counts c = {0};
+  assert_int_equal(oc_store_observations_upsert(s, obs, N, "t", 1, &c, &err), 0);
+  assert_int_equal(c.inserted, N);
+  assert_int_equal(c.updated + c.unchanged, 0);
+  for (int i = 0; i < N; i += 20) obs[i].value += 1; /* 10 revisions spread over the chunks */
+  for (int i = 0; i < 5; i++) obs[N + i] = (oc_observation){a, D("2010-01-01") + i, 1.0 + i}; /* 5 new */
+  c = (oc_upsert_counts){0};
+  assert_int_equal(oc_store_observations_upsert(s, obs, N + 5, "t", 2, &c, &err), 0);
+  assert_int_equal(c.inserted, 5);
+  assert_int_equal(c.updated, 10);
+  assert_int_equal(c.unchanged, N - 10);
+  int64_t total;
+  assert_int_equal(oc_store_observations_count(s, &total, &err), 0);
+  assert_int_equal(total, N + 5);
+  oc_series series;
+  assert_int_equal(oc_store_series_load(s, "B", OC_DATE_INVALID, OC_DATE_INVALID, &series, &err), 0);
+  assert_int_equal(series.n, N / 2);
+  assert_true(series.values[0] == 51.0);  /* obs[0] revised */
+  assert_true(series.values[1] == 50.5);  /* obs[2] unchanged */
+  oc_series_free(&series);
+  /* A bad row inside a chunk fails the whole batch and writes nothing of it. */
+  obs[70].series_id = b + 1000;
+  c = (oc_upsert_counts){0};
+  for (int i = 0; i < N; i++) obs[i].date += 5000;
+  assert_int_equal(oc_store_observations_upsert(s, obs, N, "t", 3, &c, &err), -1);
+  assert_int_equal(oc_store_observations_count(s, &total, &err), 0);
+  assert_int_equal(total, N + 5);
+  oc_store_close(s);
+}
+
 static void test_transactions_and_atomic_ops(void **state) {
   fixture *f = *state;
   oc_error err;
@@ -332,6 +374,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_open_rejects_unknown_uris, setup, teardown),
       cmocka_unit_test_setup_teardown(test_series_ensure_and_list, setup, teardown),
       cmocka_unit_test_setup_teardown(test_upsert_counts_and_load, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_upsert_large_batches, setup, teardown),
       cmocka_unit_test_setup_teardown(test_transactions_and_atomic_ops, setup, teardown),
       cmocka_unit_test_setup_teardown(test_ingest_run_record, setup, teardown),
       cmocka_unit_test_setup_teardown(test_migrates_old_schema_keeping_data, setup, teardown),
