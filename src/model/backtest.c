@@ -5,7 +5,6 @@
  * gets a view of the series truncated at the origin. */
 #include "model/backtest.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "model/fc_stats.h"
+#include "model/train.h"
 
 typedef struct task_queue {
   const oc_series *series;
@@ -200,9 +200,9 @@ int oc_backtest_run(const oc_series *s, const char *const *specs, size_t n_specs
   pthread_mutex_init(&q.lock, NULL);
   size_t threads = cfg->threads ? cfg->threads : default_threads();
   if (threads > n_models * q.n_blocks) threads = n_models * q.n_blocks;
-  /* The parallelism is across tasks: BLAS/LAPACK threads inside each fit would only oversubscribe. */
-  int blas_threads = openblas_get_num_threads();
-  if (threads > 1) openblas_set_num_threads(1);
+  /* The parallelism is across tasks; BLAS threads inside a fit would only oversubscribe (and could
+   * change rounding with the thread count). */
+  oc_blas_use_one_thread();
   pthread_t *tids = oc_xmalloc(threads * sizeof *tids);
   size_t started = 0;
   for (size_t t = 1; t < threads; t++)
@@ -211,7 +211,6 @@ int oc_backtest_run(const oc_series *s, const char *const *specs, size_t n_specs
   worker(&q);
   for (size_t t = 1; t <= started; t++) pthread_join(tids[t], NULL);
   free(tids);
-  openblas_set_num_threads(blas_threads);
   pthread_mutex_destroy(&q.lock);
   if (atomic_load(&q.failed)) {
     if (err) *err = q.error;

@@ -1,12 +1,13 @@
 /* fc_ar.c: AR(p) on daily log returns, r(t) = c + phi_1 r(t-1) + ... + phi_p r(t-p) + e(t), by ordinary
- * least squares (LAPACKE_dgels, QR). The order p in 0..max_p is the one with the lowest
- * AIC = T log(SSE/T) + 2 k over the common sample (the first max_p returns held back so every order
- * is judged on the same rows); the chosen order is then re-estimated on all rows it can use. Price
- * forecasts exponentiate the cumulated return forecasts (the median price); analytic bounds use the
- * psi weights: var_h = sigma^2 sum_{j<h} (psi_0 + ... + psi_j)^2. Fits on the returns inside the
- * last `window` observations (default 0 = all; chosen on validation origins); non-positive prices are dropped (see
- * oc_positive_log_prices), so a return spans the gap. intercept=0 by default (no drift term: chosen on 2021-07..2022-12 validation origins, see
- * docs/evaluation.md). Must not read past hist->n. */
+ * least squares through one Householder QR (LAPACKE dgeqrf). The order p in 0..max_p is the one with
+ * the lowest AIC = T log(SSE/T) + 2 k over the common sample (the first max_p returns held back so
+ * every order is judged on the same rows), and its coefficients come from the same factorisation.
+ * Price forecasts exponentiate the cumulated return forecasts (the median price); analytic bounds use
+ * the psi weights: var_h = sigma^2 sum_{j<h} (psi_0 + ... + psi_j)^2. Fits on the returns inside the
+ * last `window` observations (default 0 = all); non-positive prices are dropped (see
+ * oc_positive_log_prices), so a return spans the gap. intercept=0 by default (no drift term). Both
+ * defaults were chosen on 2021-07..2022-12 validation origins (docs/evaluation.md).
+ * Must not read past hist->n. */
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
@@ -43,73 +44,66 @@ static void *ar_create(oc_model_params *params, oc_error *err) {
   return s;
 }
 
-/* Least squares of r[first..m) on an intercept (optional) and p lags: coefficients into c and phi,
- * the residual sum of squares into sse. rows = m - first must exceed the column count. */
-static int ar_least_squares(const double *r, size_t m, size_t first, size_t p, bool intercept, double *c, double *phi,
-                            double *sse, oc_error *err) {
-  size_t rows = m - first, cols = p + (intercept ? 1 : 0);
-  if (cols == 0) {
-    double s = 0;
-    for (size_t t = first; t < m; t++) s += r[t] * r[t];
-    *sse = s;
-    *c = 0;
-    return 0;
-  }
-  double *a = oc_xmalloc(rows * cols * sizeof *a), *b = oc_xmalloc(rows * sizeof *b);
-  for (size_t i = 0; i < rows; i++) {
-    size_t t = first + i, k = 0;
-    if (intercept) a[k++ * rows + i] = 1;
-    for (size_t j = 1; j <= p; j++) a[k++ * rows + i] = r[t - j];
-    b[i] = r[t];
-  }
-  lapack_int info = LAPACKE_dgels(LAPACK_COL_MAJOR, 'N', (lapack_int)rows, (lapack_int)cols, 1, a, (lapack_int)rows, b,
-                                  (lapack_int)rows);
-  if (info != 0) {
-    free(a);
-    free(b);
-    return oc_error_set(err, "AR(%zu) least squares failed (LAPACK dgels info %d: rank-deficient lags?)", p, (int)info);
-  }
-  double s = 0;
-  for (size_t i = cols; i < rows; i++) s += b[i] * b[i];
-  *sse = s;
-  size_t k = 0;
-  *c = intercept ? b[k++] : 0;
-  for (size_t j = 0; j < p; j++) phi[j] = b[k++];
-  free(a);
-  free(b);
-  return 0;
-}
-
-/* AIC of every order 0..max_p on the common sample (rows max_p..m) from one QR factorisation of
+/* Every order 0..max_p on the common sample (rows max_p..m) from one QR factorisation of
  * [intercept, lag 1..max_p, r]: with nested regressors, the SSE of the first k columns is the sum of
- * squares of the last column of R below row k. */
-static int ar_select_order(const double *r, size_t m, size_t max_p, bool intercept, size_t *best_p, double *best_aic,
-                           oc_error *err) {
-  size_t rows = m - max_p, k0 = intercept ? 1 : 0, cols = k0 + max_p + 1;
+ * squares of the last column of R from row k down, and their coefficients solve the leading k x k
+ * triangle of R against that column. Picks the order with the lowest AIC and fills s->p, c, phi,
+ * sigma2 and aic. */
+static int ar_estimate(ar_state *s, const double *r, size_t m, size_t max_p, oc_error *err) {
+  size_t rows = m - max_p, k0 = s->intercept ? 1 : 0, cols = k0 + max_p + 1;
   double *a = oc_xmalloc(rows * cols * sizeof *a), tau[AR_MAX_ORDER + 2];
   /* column-major, as LAPACK itself: no transposed copy */
   for (size_t i = 0; i < rows; i++) {
     size_t t = max_p + i;
-    if (intercept) a[i] = 1;
+    if (k0) a[i] = 1;
     for (size_t j = 1; j <= max_p; j++) a[(k0 + j - 1) * rows + i] = r[t - j];
     a[(cols - 1) * rows + i] = r[t];
   }
-  lapack_int info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)rows, (lapack_int)cols, a, (lapack_int)rows, tau);
+  /* the _work variant: inputs are finite by construction (logs of positive prices), so LAPACKE's
+   * NaN scan of the whole matrix is skipped */
+  double query;
+  lapack_int info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)rows, (lapack_int)cols, a, (lapack_int)rows, tau, &query, -1);
+  double *work = NULL;
+  if (info == 0) {
+    lapack_int lwork = (lapack_int)query;
+    work = oc_xmalloc((size_t)(lwork > 0 ? lwork : 1) * sizeof *work);
+    info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)rows, (lapack_int)cols, a, (lapack_int)rows, tau, work, lwork);
+  }
+  free(work);
   if (info != 0) {
     free(a);
-    return oc_error_set(err, "AR order selection: QR factorisation failed (LAPACK dgeqrf info %d)", (int)info);
+    return oc_error_set(err, "AR estimation: QR factorisation failed (LAPACK dgeqrf info %d)", (int)info);
   }
-  *best_aic = INFINITY;
-  *best_p = 0;
+  const double *qty = a + (cols - 1) * rows; /* Q'r: column `cols-1` of R */
+  size_t best_p = 0;
+  double best_aic = INFINITY, best_sse = 0;
   for (size_t p = 0; p <= max_p; p++) {
     double sse = 0;
-    for (size_t j = k0 + p; j < cols; j++) sse += a[(cols - 1) * rows + j] * a[(cols - 1) * rows + j];
+    for (size_t j = k0 + p; j < cols; j++) sse += qty[j] * qty[j];
     double aic = (double)rows * log(sse / (double)rows) + 2.0 * (double)(k0 + p);
-    if (aic < *best_aic) {
-      *best_aic = aic;
-      *best_p = p;
+    if (aic < best_aic) {
+      best_aic = aic;
+      best_p = p;
+      best_sse = sse;
     }
   }
+  size_t k = k0 + best_p;
+  double beta[AR_MAX_ORDER + 1] = {0};
+  for (size_t i = k; i-- > 0;) {
+    double v = qty[i];
+    for (size_t j = i + 1; j < k; j++) v -= a[j * rows + i] * beta[j];
+    double diag = a[i * rows + i];
+    if (diag == 0) {
+      free(a);
+      return oc_error_set(err, "AR(%zu): the lagged returns are collinear (zero pivot in R)", best_p);
+    }
+    beta[i] = v / diag;
+  }
+  s->p = (long)best_p;
+  s->c = k0 ? beta[0] : 0;
+  for (size_t j = 0; j < best_p; j++) s->phi[j] = beta[k0 + j];
+  s->sigma2 = best_sse / (double)rows;
+  s->aic = best_aic;
   free(a);
   return 0;
 }
@@ -127,16 +121,9 @@ static int ar_fit(void *state, const oc_series *hist, oc_error *err) {
   for (size_t t = 0; t < m; t++) r[t] = r[t + 1] - r[t];
   size_t max_p = (size_t)s->max_p;
   if (max_p > (m - 10) / 2) max_p = (m - 10) / 2;
-  size_t best_p;
-  double best_aic;
-  if (ar_select_order(r, m, max_p, s->intercept, &best_p, &best_aic, err) < 0) goto fail;
-  double sse = 0;
-  if (ar_least_squares(r, m, best_p, best_p, s->intercept, &s->c, s->phi, &sse, err) < 0) goto fail;
-  s->p = (long)best_p;
-  s->aic = best_aic;
-  s->sigma2 = sse / (double)(m - best_p);
+  if (ar_estimate(s, r, m, max_p, err) < 0) goto fail;
   memset(s->recent, 0, sizeof s->recent);
-  for (size_t j = 0; j < best_p; j++) s->recent[j] = r[m - 1 - j];
+  for (size_t j = 0; j < (size_t)s->p; j++) s->recent[j] = r[m - 1 - j];
   s->last_log = last_log;
   free(r);
   return 0;

@@ -72,9 +72,16 @@ static double ets_objective(const double *x, void *ctx) {
   return (double)d->n * log(sse / (double)d->n);
 }
 
-/* Maximum likelihood for one trend choice. A state fitted before with the same choice (the same
- * forecaster refitted on a longer history) starts from its previous optimum only; a fresh one tries
- * two fixed starts. */
+/* Maximum likelihood for one trend choice. Simple smoothing (one parameter): Brent's method over the
+ * bounds. Damped trend: Nelder–Mead; a state fitted before with the same choice (the same forecaster
+ * refitted on a longer history) starts from its previous optimum only, a fresh one tries two fixed
+ * starts. */
+static double ses_objective(double alpha, void *ctx) {
+  ets_data *d = ctx;
+  double x[1] = {alpha};
+  return ets_objective(x, d);
+}
+
 static void ets_fit_one(const double *y, size_t n, bool damped, ets_state *out) {
   static const double lo[3] = {1e-4, 1e-4, 0.8}, hi[3] = {1 - 1e-4, 1 - 1e-4, 0.98};
   double starts[2][3] = {{0.9, 0.1, 0.95}, {0.3, 0.3, 0.9}};
@@ -88,6 +95,8 @@ static void ets_fit_one(const double *y, size_t n, bool damped, ets_state *out) 
   ets_data d = {y, n, damped};
   size_t dim = damped ? 3 : 1;
   double best[3] = {0}, best_f = INFINITY;
+  if (!damped) n_starts = 0; /* one dimension: Brent's method over the whole interval instead */
+  if (!damped) oc_minimize_bounded_1d(ses_objective, &d, lo[0], hi[0], 1e-9, &best[0]);
   for (int s = 0; s < n_starts; s++) {
     double x[3];
     memcpy(x, starts[s], sizeof x);

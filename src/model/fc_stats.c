@@ -1,6 +1,7 @@
 /* fc_stats.c: order statistics, the incomplete beta / Student-t tail, and a bounded Nelder–Mead.
  * See fc_stats.h. Written from the textbook definitions (Lentz's continued fraction for the
- * incomplete beta; Nelder & Mead 1965 with the usual 1, 2, 1/2, 1/2 coefficients). */
+ * incomplete beta; Nelder & Mead 1965 with the usual 1, 2, 1/2, 1/2 coefficients; Brent 1973 for
+ * bounded scalar minimisation). */
 #include "model/fc_stats.h"
 
 #include <float.h>
@@ -176,4 +177,58 @@ double oc_nelder_mead_bounded(oc_objective fn, void *ctx, size_t dim, double *x,
   if (dim > 1 && p.evals < max_evals) best = nm_run(&p, u, max_evals, tol);
   to_box(&p, u, x);
   return best;
+}
+
+/* ---- Brent's bounded scalar minimisation (Brent 1973, "localmin") ---------------------------- */
+
+double oc_minimize_bounded_1d(oc_objective_1d fn, void *ctx, double lo, double hi, double xtol, double *x) {
+  const double golden = 0.3819660112501051; /* (3 - sqrt 5) / 2 */
+  double a = lo, b = hi;
+  double v = a + golden * (b - a), w = v, xm = v;
+  double fv = fn(v, ctx), fw = fv, fx = fv;
+  double d = 0, e = 0;
+  for (int iter = 0; iter < 200; iter++) {
+    double mid = 0.5 * (a + b), tol1 = 1e-10 * fabs(xm) + xtol / 3, tol2 = 2 * tol1;
+    if (fabs(xm - mid) <= tol2 - 0.5 * (b - a)) break;
+    bool golden_step = true;
+    if (fabs(e) > tol1) {
+      /* parabola through x, v, w */
+      double r = (xm - w) * (fx - fv), q = (xm - v) * (fx - fw), p = (xm - v) * q - (xm - w) * r;
+      q = 2 * (q - r);
+      if (q > 0) p = -p;
+      q = fabs(q);
+      double prev = e;
+      e = d;
+      if (fabs(p) < fabs(0.5 * q * prev) && p > q * (a - xm) && p < q * (b - xm)) {
+        d = p / q;
+        double u = xm + d;
+        if (u - a < tol2 || b - u < tol2) d = xm < mid ? tol1 : -tol1;
+        golden_step = false;
+      }
+    }
+    if (golden_step) {
+      e = (xm < mid ? b : a) - xm;
+      d = golden * e;
+    }
+    double u = fabs(d) >= tol1 ? xm + d : xm + (d > 0 ? tol1 : -tol1);
+    double fu = fn(u, ctx);
+    if (fu <= fx) {
+      if (u < xm) b = xm;
+      else a = xm;
+      v = w, fv = fw;
+      w = xm, fw = fx;
+      xm = u, fx = fu;
+    } else {
+      if (u < xm) a = u;
+      else b = u;
+      if (fu <= fw || w == xm) {
+        v = w, fv = fw;
+        w = u, fw = fu;
+      } else if (fu <= fv || v == xm || v == w) {
+        v = u, fv = fu;
+      }
+    }
+  }
+  *x = xm;
+  return fx;
 }

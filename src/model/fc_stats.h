@@ -24,4 +24,9 @@ typedef double (*oc_objective)(const double *x, void *ctx);
 double oc_nelder_mead_bounded(oc_objective fn, void *ctx, size_t dim, double *x, const double *lo, const double *hi,
                               int max_evals, double tol);
 
+/* Minimises fn over [lo, hi] in one dimension (Brent's method: golden section with parabolic steps)
+ * to within xtol; returns the minimum and the minimiser in *x. Deterministic. */
+typedef double (*oc_objective_1d)(double x, void *ctx);
+double oc_minimize_bounded_1d(oc_objective_1d fn, void *ctx, double lo, double hi, double xtol, double *x);
+
 #endif

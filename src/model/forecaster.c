@@ -327,12 +327,11 @@ int oc_forecaster_update(oc_forecaster *f, const oc_series *hist, oc_error *err)
   return 0;
 }
 
-/* The conformal quantile of m scores at coverage level: the ceil((m+1)*level)-th smallest. */
-static double conformal_quantile(const double *ring, size_t m, double level, double *scratch) {
-  memcpy(scratch, ring, m * sizeof *ring);
+/* The rank (1-based) of the conformal quantile of m scores at a coverage level: the
+ * ceil((m+1)*level)-th smallest, capped at m. */
+static size_t conformal_rank(size_t m, double level) {
   size_t k = (size_t)ceil((double)(m + 1) * level);
-  if (k > m) k = m;
-  return oc_select_kth(scratch, m, k - 1);
+  return k > m ? m : k;
 }
 
 int oc_forecaster_predict(oc_forecaster *f, size_t horizon, oc_forecast *out, oc_error *err) {
@@ -348,8 +347,12 @@ int oc_forecaster_predict(oc_forecaster *f, size_t horizon, oc_forecast *out, oc
     size_t m = f->res_count[h - 1];
     if (m < f->conformal.min_residuals) continue;
     const double *ring = f->residuals + (h - 1) * f->conformal.window;
-    double q80 = conformal_quantile(ring, m, 0.80, scratch) * scale;
-    double q95 = conformal_quantile(ring, m, 0.95, scratch) * scale;
+    /* the 95% order statistic first: selecting it leaves the smaller scores in front, where the
+     * 80% one is found without looking at the rest */
+    size_t k95 = conformal_rank(m, 0.95), k80 = conformal_rank(m, 0.80);
+    memcpy(scratch, ring, m * sizeof *ring);
+    double q95 = oc_select_kth(scratch, m, k95 - 1) * scale;
+    double q80 = (k80 < k95 ? oc_select_kth(scratch, k95 - 1, k80 - 1) : q95 / scale) * scale;
     double mu = out->mean[h - 1];
     out->lo80[h - 1] = mu - q80;
     out->hi80[h - 1] = mu + q80;
