@@ -330,19 +330,22 @@ int oc_backtest_format(const oc_backtest_result *r, const char *format, const ch
   oc_buf_printf(out, "Backtest %s: %zu origins %s..%s, horizons 1..%zu, refit every %zu origins, expanding window\n\n",
                 r->series, r->n_origins, oc_date_format(r->origin_dates[0], a),
                 oc_date_format(r->origin_dates[r->n_origins - 1], b), r->horizon, r->refit_every);
-  oc_buf_printf(out, "%-22s %2s %9s %9s %7s %7s %7s %6s %6s %6s %8s %9s %7s\n", "model", "h", "MAE", "RMSE", "MAPE%", "MASE",
+  int w = 22; /* the model column fits the longest spec */
+  for (size_t m = 0; m < r->n_models; m++)
+    if ((int)strlen(r->models[m]) > w) w = (int)strlen(r->models[m]);
+  oc_buf_printf(out, "%-*s %2s %9s %9s %7s %7s %7s %6s %6s %6s %8s %9s %7s\n", w, "model", "h", "MAE", "RMSE", "MAPE%", "MASE",
                 "relMAE", "dir", "cov80", "cov95", "width80", "winkler80", "DM p");
   for (size_t i = 0; i < r->n_models * r->horizon; i++) {
     const oc_backtest_row *x = &r->rows[i];
-    oc_buf_printf(out, "%-22s %2zu %9.4f %9.4f %7.3f %7.4f %7.4f %6.3f %6.3f %6.3f %8.3f %9.3f %7.4f\n", x->model, x->horizon,
+    oc_buf_printf(out, "%-*s %2zu %9.4f %9.4f %7.3f %7.4f %7.4f %6.3f %6.3f %6.3f %8.3f %9.3f %7.4f\n", w, x->model, x->horizon,
                   x->mae, x->rmse, x->mape, x->mase, x->rel_mae, x->direction_hit, x->coverage80, x->coverage95, x->width80,
                   x->winkler80, x->dm_pvalue);
   }
   oc_buf_printf(out, "\nSummary over horizons 1..%zu (relMAE = sum of MAE / sum of naive MAE)\n", r->horizon);
-  oc_buf_printf(out, "%-22s %7s %6s %6s %8s\n", "model", "relMAE", "cov80", "cov95", "width80");
+  oc_buf_printf(out, "%-*s %7s %6s %6s %8s\n", w, "model", "relMAE", "cov80", "cov95", "width80");
   for (size_t m = 0; m < r->n_models; m++) {
     oc_backtest_summary sm = oc_backtest_summarize(r, m);
-    oc_buf_printf(out, "%-22s %7.4f %6.3f %6.3f %8.3f\n", r->models[m], sm.rel_mae, sm.coverage80, sm.coverage95, sm.width80);
+    oc_buf_printf(out, "%-*s %7.4f %6.3f %6.3f %8.3f\n", w, r->models[m], sm.rel_mae, sm.coverage80, sm.coverage95, sm.width80);
   }
   return 0;
 }

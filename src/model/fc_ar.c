@@ -5,7 +5,7 @@
  * Price forecasts exponentiate the cumulated return forecasts (the median price); analytic bounds use
  * the psi weights: var_h = sigma^2 sum_{j<h} (psi_0 + ... + psi_j)^2. Fits on the returns inside the
  * last `window` observations (default 0 = all); non-positive prices are dropped (see
- * oc_positive_log_prices), so a return spans the gap. intercept=0 by default (no drift term). Both
+ * oc_positive_log_prices), so a return spans the gap. intercept=1 by default (a drift term). Both
  * defaults were chosen on 2021-07..2022-12 validation origins (docs/evaluation.md).
  * Must not read past hist->n. */
 #include <lapacke.h>
@@ -33,7 +33,7 @@ static void *ar_create(oc_model_params *params, oc_error *err) {
   ar_state *s = oc_xcalloc(1, sizeof *s);
   s->max_p = 10;
   s->max_window = 0;
-  long intercept = 0;
+  long intercept = 1;
   if (oc_model_param_long(params, "max_p", 0, AR_MAX_ORDER, &s->max_p, err) < 0 ||
       oc_model_param_long(params, "window", 0, 100000000, &s->max_window, err) < 0 ||
       oc_model_param_long(params, "intercept", 0, 1, &intercept, err) < 0) {
