@@ -137,7 +137,7 @@ static void test_ar_known_answer(void **state) {
     den += r[t - 1] * r[t - 1];
   }
   double phi = num / den;
-  oc_forecaster *f = fit_spec("ar:max_p=1:intervals=analytic", &s);
+  oc_forecaster *f = fit_spec("ar:max_p=1:intercept=0:intervals=analytic", &s);
   json_t *root = saved_model(f);
   json_t *model = json_object_get(root, "model");
   assert_int_equal(json_integer_value(json_object_get(model, "p")), 1);
