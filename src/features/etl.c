@@ -685,15 +685,37 @@ static int parse_policies(json_t *pol, oc_feature_transform *t, oc_error *err) {
   return 0;
 }
 
+/* Without oilcast.policies: default policies, and the exogenous series the spread features name
+ * ("spread_X", "spread_X_chg"), in order of first mention. */
+static int exogs_from_feature_names(json_t *features, oc_feature_transform *t, oc_error *err) {
+  oc_etl_options_default(&t->options);
+  if (!json_is_array(features)) return oc_error_set(err, "oilcast.features: not a JSON array");
+  t->exog_names = oc_xcalloc(json_array_size(features) + 1, sizeof *t->exog_names);
+  for (size_t i = 0; i < json_array_size(features); i++) {
+    const char *name = json_string_value(json_array_get(features, i));
+    if (!name || strncmp(name, "spread_", 7) != 0) continue;
+    size_t len = strlen(name + 7);
+    if (len > 4 && strcmp(name + 7 + len - 4, "_chg") == 0) len -= 4;
+    char *exog = strndup(name + 7, len);
+    size_t e = 0;
+    while (e < t->nexog && strcmp(t->exog_names[e], exog) != 0) e++;
+    if (e == t->nexog)
+      t->exog_names[t->nexog++] = exog;
+    else
+      free(exog);
+  }
+  return 0;
+}
+
 int oc_feature_transform_parse(const char *features_json, const char *normalization_json,
                                const char *policies_json, oc_feature_transform *t, oc_error *err) {
   memset(t, 0, sizeof *t);
   json_t *features = parse_json(features_json, "oilcast.features", err);
   json_t *norm = features ? parse_json(normalization_json, "oilcast.normalization", err) : NULL;
-  json_t *pol = norm ? parse_json(policies_json, "oilcast.policies", err) : NULL;
+  json_t *pol = norm && policies_json ? parse_json(policies_json, "oilcast.policies", err) : NULL;
   int rc = -1;
-  if (!pol) goto done;
-  if (parse_policies(pol, t, err) != 0) goto done;
+  if (!norm || (policies_json && !pol)) goto done;
+  if (pol ? parse_policies(pol, t, err) != 0 : exogs_from_feature_names(features, t, err) != 0) goto done;
   json_t *params = json_object_get(norm, "params");
   if (!json_is_array(features) || !json_is_array(params) || json_array_size(params) != json_array_size(features)) {
     oc_error_set(err, "oilcast.normalization: params must list one entry per feature of oilcast.features");

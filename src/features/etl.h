@@ -110,7 +110,8 @@ typedef struct oc_feature_transform {
   oc_etl_options options;
 } oc_feature_transform;
 
-/* From the metadata strings oilcast.features, oilcast.normalization and oilcast.policies. */
+/* From the metadata strings oilcast.features, oilcast.normalization and oilcast.policies.
+ * policies_json may be NULL: default policies, and the exogenous series the spread features name. */
 int oc_feature_transform_parse(const char *features_json, const char *normalization_json,
                                const char *policies_json, oc_feature_transform *out, oc_error *err);
 int oc_feature_transform_from_frame(const oc_frame *f, oc_feature_transform *out, oc_error *err);

@@ -162,6 +162,18 @@ static void test_real_wti_contract(void **state) {
   if (oc_feature_transform_latest(&t, &wti, &brent, 1, row, &as_of, &err) != 0) fail_msg("%s", err.message);
   assert_int_equal(as_of, f.dates[f.nrows - 1]);
   for (size_t i = 0; i < t.n; i++) assert_true(row[i] == col(&f, t.names[i])[f.nrows - 1]);
+  /* without the policies: defaults (the table used them) and the exog named by the spread features */
+  oc_feature_transform t2;
+  if (oc_feature_transform_parse(oc_frame_get_meta(&f, "oilcast.features"), oc_frame_get_meta(&f, "oilcast.normalization"),
+                                 NULL, &t2, &err) != 0)
+    fail_msg("%s", err.message);
+  assert_int_equal(t2.nexog, 1);
+  assert_string_equal(t2.exog_names[0], "BRENT");
+  double *row2 = calloc(t2.n, sizeof *row2);
+  assert_int_equal(oc_feature_transform_latest(&t2, &wti, &brent, 1, row2, &as_of, &err), 0);
+  assert_memory_equal(row, row2, t.n * sizeof *row);
+  free(row2);
+  oc_feature_transform_free(&t2);
   /* too short a history: a clear error with the number needed */
   size_t need = oc_features_required_history();
   oc_series shortw = wti;
