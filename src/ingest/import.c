@@ -355,6 +355,7 @@ static int json_value(const json_t *v, double *out, bool *missing, const char **
 }
 
 static int import_json(importer *im, const char *data, size_t len) {
+  if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) data += 3, len -= 3; /* BOM: not JSON, but common */
   json_error_t jerr;
   json_t *root = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
   if (!root) return oc_error_set(im->err, "%s:%d:%d: malformed JSON: %s", im->path, jerr.line, jerr.column, jerr.text);

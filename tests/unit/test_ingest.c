@@ -216,7 +216,7 @@ static void test_import_formats(void **state) {
   assert_non_null(strstr(err.message, "--start-date"));
   oc_import_report_free(&rep);
   opt.start_date = D("2024-01-06"); /* a Saturday: the first price is Monday's */
-  assert_int_equal(import_text(f, "bare.json", "[70.5, 71, 72]", &opt, &rep, &err), 0);
+  assert_int_equal(import_text(f, "bare.json", "\xEF\xBB\xBF[70.5, 71, 72]\r\n", &opt, &rep, &err), 0);
   assert_string_equal(rep.format, "json-numbers");
   oc_import_report_free(&rep);
   s = load(f, "BARE");
@@ -224,6 +224,23 @@ static void test_import_formats(void **state) {
   assert_int_equal(s.dates[0], D("2024-01-08"));
   assert_int_equal(s.dates[2], D("2024-01-10"));
   oc_series_free(&s);
+  opt.series = "JSONBAD";
+  assert_int_equal(import_text(f, "bad.json",
+                               "[\n{\"date\": \"2024-01-02\", \"price\": 1},\n"
+                               "{\"date\": \"2024-02-31\", \"price\": 2},\n"
+                               "{\"date\": \"2024-01-05\"},\n"
+                               "{\"date\": \"2024-01-08\", \"price\": [3]}, 7\n]",
+                               &opt, &rep, &err), -1);
+  assert_int_equal(rep.rows_rejected, 4);
+  assert_int_equal(rep.problems[0].line, 3);
+  assert_non_null(strstr(rep.problems[0].reason, "bad date '2024-02-31'"));
+  assert_int_equal(rep.problems[1].line, 4);
+  assert_non_null(strstr(rep.problems[1].reason, "missing \"price\""));
+  assert_int_equal(rep.problems[2].line, 5);
+  assert_non_null(strstr(rep.problems[2].reason, "not a number"));
+  assert_int_equal(rep.problems[3].line, 5);
+  assert_non_null(strstr(rep.problems[3].reason, "expected an object"));
+  oc_import_report_free(&rep);
   assert_int_equal(import_text(f, "broken.json", "[1,\n2,,]", &opt, &rep, &err), -1);
   assert_non_null(strstr(err.message, "broken.json:2:"));
   oc_import_report_free(&rep);
