@@ -35,6 +35,15 @@ struct oc_server {
   size_t idle_count, idle_cap;   /* guarded by store_lock */
   char *store_uri;
   struct oc_event_hub *events;
+  struct oc_endpoints *endpoints;
+  /* Stored histories shared by forecasts (reloaded when stale or written through the API). */
+  pthread_mutex_t history_lock;
+  struct oc_history **histories; /* guarded by history_lock */
+  size_t history_count, history_cap;
+  /* Keys of the stored-history forecasts saved most recently, so identical forecasts are stored once. */
+  pthread_mutex_t saved_lock;
+  char saved_keys[64][256]; /* guarded by saved_lock */
+  size_t saved_next;
 };
 
 #endif

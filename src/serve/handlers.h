@@ -5,6 +5,7 @@
 #define OC_SERVE_HANDLERS_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 
 #include "core/error.h"
 #include "serve/http.h"
@@ -23,6 +24,19 @@ int oc_serve_store_check(oc_server *s, oc_error *err);
 /* Publishes a live event (SSE) with data as compact JSON; takes the reference. */
 void oc_serve_publish(oc_server *s, const char *type, json_t *data);
 
+/* A stored series shared read-only by concurrent forecasts (state.c). */
+typedef struct oc_history {
+  _Atomic long refs;
+  oc_series series;
+  double loaded_at; /* monotonic seconds; -1 once a write made it stale */
+} oc_history;
+/* The series' stored history (reloaded when older than a second or written since); NULL with resp
+ * filled (404 unknown series, 5xx store trouble). Release with oc_serve_history_release. */
+oc_history *oc_serve_history_acquire(oc_server *s, const char *series, oc_response *resp);
+void oc_serve_history_release(oc_history *h);
+/* Marks a series' cached history stale (after a write). */
+void oc_serve_history_invalidate(oc_server *s, const char *series);
+
 /* handlers_ops.c */
 void oc_handle_healthz(const oc_request *req, oc_response *resp);
 void oc_handle_readyz(const oc_request *req, oc_response *resp);
@@ -36,5 +50,13 @@ void oc_handle_stream(const oc_request *req, oc_response *resp);
 void oc_handle_series_list(const oc_request *req, oc_response *resp);
 void oc_handle_series_show(const oc_request *req, oc_response *resp);
 void oc_handle_series_append(const oc_request *req, oc_response *resp);
+
+/* handlers_models.c */
+void oc_handle_invoke(const oc_request *req, oc_response *resp);
+void oc_handle_endpoints_list(const oc_request *req, oc_response *resp);
+void oc_handle_endpoint_put(const oc_request *req, oc_response *resp);
+void oc_handle_endpoint_rollback(const oc_request *req, oc_response *resp);
+void oc_handle_models_list(const oc_request *req, oc_response *resp);
+void oc_handle_forecast_latest(const oc_request *req, oc_response *resp);
 
 #endif

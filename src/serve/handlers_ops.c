@@ -12,6 +12,7 @@
 
 #include "core/fsutil.h"
 #include "serve/context.h"
+#include "serve/endpoints.h"
 #include "serve/events.h"
 #include "serve/handlers.h"
 
@@ -23,6 +24,7 @@ void oc_handle_readyz(const oc_request *req, oc_response *resp) {
   oc_error err;
   json_t *problems = json_array();
   if (oc_serve_store_check(req->server, &err) != 0) json_array_append_new(problems, json_string(err.message));
+  oc_endpoints_problems(req->server->endpoints, problems);
   if (json_array_size(problems)) {
     oc_respond_json(resp, 503, json_pack("{s:s,s:o}", "status", "not ready", "problems", problems));
     return;

@@ -251,6 +251,7 @@ void oc_handle_series_append(const oc_request *req, oc_response *resp) {
   if (rc != 0) {
     oc_serve_store_failed(req->server, resp, "observations_upsert", &err);
   } else {
+    oc_serve_history_invalidate(req->server, info.name);
     char date[OC_DATE_STRLEN];
     for (size_t i = 0; i < n; i++) {
       oc_serve_publish(req->server, "observation",

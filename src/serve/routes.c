@@ -15,6 +15,12 @@ static const oc_route routes[] = {
     {"GET", "/v1/series", SPEC(oc_handle_series_list, OC_ACCESS_PUBLIC_READ)},
     {"GET", "/v1/series/{name}", SPEC(oc_handle_series_show, OC_ACCESS_PUBLIC_READ)},
     {"POST", "/v1/series/{name}/observations", SPEC(oc_handle_series_append, OC_ACCESS_WRITE)},
+    {"POST", "/v1/endpoints/{name}/invocations", SPEC(oc_handle_invoke, OC_ACCESS_READ)},
+    {"GET", "/v1/endpoints", SPEC(oc_handle_endpoints_list, OC_ACCESS_PUBLIC_READ)},
+    {"PUT", "/v1/endpoints/{name}", SPEC(oc_handle_endpoint_put, OC_ACCESS_ADMIN)},
+    {"POST", "/v1/endpoints/{name}/rollback", SPEC(oc_handle_endpoint_rollback, OC_ACCESS_ADMIN)},
+    {"GET", "/v1/models", SPEC(oc_handle_models_list, OC_ACCESS_PUBLIC_READ)},
+    {"GET", "/v1/forecasts/latest", SPEC(oc_handle_forecast_latest, OC_ACCESS_PUBLIC_READ)},
     {"GET", "/v1/stream", SPEC_QUERY_KEY(oc_handle_stream, OC_ACCESS_PUBLIC_READ)},
 };
 

@@ -230,7 +230,7 @@ static bool admit(oc_server *s, struct MHD_Connection *conn, const oc_route_spec
 
 /* ---- access log ---- */
 
-static void json_escape_into(oc_buf *out, const char *s) {
+void oc_json_escape_into(oc_buf *out, const char *s) {
   for (; *s; s++) {
     unsigned char c = (unsigned char)*s;
     if (c == '"' || c == '\\') {
@@ -266,20 +266,20 @@ static void write_access_log(oc_server *s, struct MHD_Connection *conn, const re
                 "\"method\":\"",
                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
                 ctx->request_id, remote);
-  json_escape_into(&line, method);
+  oc_json_escape_into(&line, method);
   oc_buf_puts(&line, "\",\"path\":\"");
-  json_escape_into(&line, url);
+  oc_json_escape_into(&line, url);
   oc_buf_puts(&line, "\",\"route\":\"");
-  json_escape_into(&line, route);
+  oc_json_escape_into(&line, route);
   oc_buf_printf(&line, "\",\"status\":%d,\"bytes\":%zu,\"duration_ms\":%.3f", status, bytes, seconds * 1e3);
   if (caller) {
     oc_buf_puts(&line, ",\"key\":\"");
-    json_escape_into(&line, caller->name);
+    oc_json_escape_into(&line, caller->name);
     oc_buf_putc(&line, '"');
   }
   if (variant && *variant) {
     oc_buf_puts(&line, ",\"variant\":\"");
-    json_escape_into(&line, variant);
+    oc_json_escape_into(&line, variant);
     oc_buf_putc(&line, '"');
   }
   oc_buf_puts(&line, "}\n");

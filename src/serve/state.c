@@ -3,12 +3,15 @@
  * HTTP daemon starts and closed after it stops, so handlers never see a half-built server. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/buf.h"
 #include "core/log.h"
 #include "serve/context.h"
+#include "serve/endpoints.h"
 #include "serve/events.h"
 #include "serve/handlers.h"
+#include "model/registry.h"
 #include "store/datadir.h"
 
 static int load_keys(void *ctx, oc_apikey_record **records, size_t *count, oc_error *err) {
@@ -38,6 +41,39 @@ static int load_keys(void *ctx, oc_apikey_record **records, size_t *count, oc_er
   return 0;
 }
 
+static int load_history(void *ctx, const char *series, oc_series *out, oc_error *err) {
+  oc_server *s = ctx;
+  oc_response scratch = {0};
+  oc_store *store = oc_serve_store_acquire(s, &scratch);
+  oc_buf_free(&scratch.body);
+  if (!store) return oc_error_set(err, "no store connection to load the %s history", series);
+  int rc = oc_store_series_load(store, series, OC_DATE_INVALID, OC_DATE_INVALID, out, err);
+  oc_serve_store_release(s, store);
+  return rc;
+}
+
+/* Mirrors an endpoint configuration into the registry's rows when every variant is a registered
+ * version ("v3"); configurations that serve forecaster specs ("naive") live in the endpoint file only. */
+static int sync_endpoint(void *ctx, const oc_endpoint_spec *spec, oc_error *err) {
+  oc_server *s = ctx;
+  oc_endpoint_variant variants[OC_ENDPOINT_MAX_VARIANTS];
+  for (size_t i = 0; i < spec->n_variants; i++) {
+    if (oc_model_version_parse(spec->variants[i].model_version, &variants[i].version) != 0) return 0;
+    variants[i].weight = spec->variants[i].weight;
+    if (variants[i].weight <= 0) return 0;
+    for (size_t k = 0; k < i; k++) {
+      if (variants[k].version == variants[i].version) return 0;
+    }
+  }
+  oc_response scratch = {0};
+  oc_store *store = oc_serve_store_acquire(s, &scratch);
+  oc_buf_free(&scratch.body);
+  if (!store) return oc_error_set(err, "no store connection to record endpoint %s", spec->name);
+  int rc = oc_store_endpoint_set(store, spec->name, variants, spec->n_variants, (int64_t)time(NULL), err);
+  oc_serve_store_release(s, store);
+  return rc;
+}
+
 int oc_serve_state_open(oc_server *s, oc_error *err) {
   pthread_mutex_init(&s->store_lock, NULL);
   oc_store *first = NULL;
@@ -53,6 +89,10 @@ int oc_serve_state_open(oc_server *s, oc_error *err) {
     return -1;
   }
   s->events = oc_event_hub_new(15.0);
+  pthread_mutex_init(&s->history_lock, NULL);
+  pthread_mutex_init(&s->saved_lock, NULL);
+  s->endpoints = oc_endpoints_new(s->data_dir, load_history, sync_endpoint, s);
+  oc_endpoints_load_all(s->endpoints);
   return 0;
 }
 
@@ -61,6 +101,13 @@ void oc_serve_streams_close(oc_server *s) {
 }
 
 void oc_serve_state_close(oc_server *s) {
+  if (s->events) {
+    oc_endpoints_free(s->endpoints);
+    for (size_t i = 0; i < s->history_count; i++) oc_serve_history_release(s->histories[i]);
+    free(s->histories);
+    pthread_mutex_destroy(&s->history_lock);
+    pthread_mutex_destroy(&s->saved_lock);
+  }
   oc_event_hub_free(s->events);
   s->events = NULL;
   oc_apikey_table_free(&s->keys);
@@ -116,4 +163,62 @@ void oc_serve_publish(oc_server *s, const char *type, json_t *data) {
   if (!text) return;
   oc_event_publish(s->events, type, text);
   free(text);
+}
+
+void oc_serve_history_release(oc_history *h) {
+  if (!h || atomic_fetch_sub(&h->refs, 1) != 1) return;
+  oc_series_free(&h->series);
+  free(h);
+}
+
+oc_history *oc_serve_history_acquire(oc_server *s, const char *series, oc_response *resp) {
+  double now = oc_monotonic_seconds();
+  pthread_mutex_lock(&s->history_lock);
+  for (size_t i = 0; i < s->history_count; i++) {
+    oc_history *h = s->histories[i];
+    if (strcmp(h->series.name, series) == 0 && h->loaded_at >= 0 && now - h->loaded_at < 1.0) {
+      atomic_fetch_add(&h->refs, 1);
+      pthread_mutex_unlock(&s->history_lock);
+      return h;
+    }
+  }
+  pthread_mutex_unlock(&s->history_lock);
+  oc_store *store = oc_serve_store_acquire(s, resp);
+  if (!store) return NULL;
+  oc_history *fresh = oc_xcalloc(1, sizeof *fresh);
+  atomic_init(&fresh->refs, 2); /* the cache's and the caller's */
+  fresh->loaded_at = now;
+  oc_series_info info;
+  bool found = false;
+  oc_error err;
+  int rc = oc_store_series_get(store, series, &info, &found, &err);
+  if (rc == 0 && found) rc = oc_store_series_load(store, series, OC_DATE_INVALID, OC_DATE_INVALID, &fresh->series, &err);
+  oc_serve_store_release(s, store);
+  if (rc == 0 && found) oc_series_info_free(&info);
+  if (rc != 0 || !found) {
+    free(fresh);
+    if (rc != 0) oc_serve_store_failed(s, resp, "series_load", &err);
+    else oc_respond_error(resp, 404, "not_found", "no series named '%s'", series);
+    return NULL;
+  }
+  pthread_mutex_lock(&s->history_lock);
+  size_t i = 0;
+  while (i < s->history_count && strcmp(s->histories[i]->series.name, series) != 0) i++;
+  if (i == s->history_count) {
+    oc_xgrow((void **)&s->histories, &s->history_cap, s->history_count + 1, sizeof *s->histories);
+    s->history_count++;
+  } else {
+    oc_serve_history_release(s->histories[i]);
+  }
+  s->histories[i] = fresh;
+  pthread_mutex_unlock(&s->history_lock);
+  return fresh;
+}
+
+void oc_serve_history_invalidate(oc_server *s, const char *series) {
+  pthread_mutex_lock(&s->history_lock);
+  for (size_t i = 0; i < s->history_count; i++) {
+    if (strcmp(s->histories[i]->series.name, series) == 0) s->histories[i]->loaded_at = -1;
+  }
+  pthread_mutex_unlock(&s->history_lock);
 }

@@ -104,6 +104,22 @@ typedef struct oc_endpoint {
 void oc_model_version_free(oc_model_version *v);
 void oc_model_version_list_free(oc_model_version *list, size_t n);
 void oc_endpoint_free(oc_endpoint *ep);
+/* A forecast made by the server (one row per request that produced a new forecast), with its points:
+ * one per business day ahead. history: "stored" (from the store's series) or "given" (by the caller). */
+#define OC_STORED_FORECAST_MAX_POINTS 64
+typedef struct oc_forecast_point {
+  oc_date date;
+  double price, lower80, upper80, lower95, upper95;
+} oc_forecast_point;
+typedef struct oc_forecast_record {
+  int64_t id; /* set by forecast_save */
+  char series[OC_SERIES_NAME_MAX + 1];
+  oc_date origin; /* the last observation the forecast saw */
+  char endpoint[128], variant[64], model_version[64], model_kind[32], history[8], request_id[72];
+  int64_t created_at; /* Unix seconds */
+  size_t n_points;
+  oc_forecast_point points[OC_STORED_FORECAST_MAX_POINTS];
+} oc_forecast_record;
 
 /* One stored backtest run (`oilcast backtest`): what it covered and its result document, the JSON that
  * GET /v1/backtests/latest returns (see model/backtest.h). Strings owned by the struct when filled by
@@ -175,6 +191,10 @@ typedef struct oc_store_ops {
   int (*backtest_save)(oc_store *store, oc_backtest_record *rec, oc_error *err);
   /* The most recent run for the series (highest created_at, then id); *found = false when none. */
   int (*backtest_latest)(oc_store *store, const char *series, oc_backtest_record *out, bool *found, oc_error *err);
+  /* Forecasts made: save sets rec->id; latest is the newest "stored"-history forecast of the series
+   * (*found = false when there is none). */
+  int (*forecast_save)(oc_store *store, oc_forecast_record *rec, oc_error *err);
+  int (*forecast_latest)(oc_store *store, const char *series, oc_forecast_record *out, bool *found, oc_error *err);
 } oc_store_ops;
 
 struct oc_store {
@@ -268,6 +288,13 @@ static inline int oc_store_endpoint_set(oc_store *s, const char *name, const oc_
 }
 static inline int oc_store_endpoint_get(oc_store *s, const char *name, oc_endpoint *ep, bool *found, oc_error *err) {
   return s->ops->endpoint_get(s, name, ep, found, err);
+}
+static inline int oc_store_forecast_save(oc_store *s, oc_forecast_record *rec, oc_error *err) {
+  return s->ops->forecast_save(s, rec, err);
+}
+static inline int oc_store_forecast_latest(oc_store *s, const char *series, oc_forecast_record *out, bool *found,
+                                           oc_error *err) {
+  return s->ops->forecast_latest(s, series, out, found, err);
 }
 
 #endif

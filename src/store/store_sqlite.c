@@ -104,6 +104,32 @@ static const sqlite_migration migrations[] = {
      "  result_json TEXT NOT NULL CHECK (json_valid(result_json))\n"
      ");\n"
      "CREATE INDEX backtests_by_series ON backtests(series, created_at);\n"},
+    {6, "forecasts made by the server, with their points",
+     "CREATE TABLE forecasts (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  series TEXT NOT NULL,\n"
+     "  origin TEXT NOT NULL CHECK (length(origin) = 10),\n"
+     "  horizon INTEGER NOT NULL,\n"
+     "  endpoint TEXT NOT NULL DEFAULT '',\n"
+     "  variant TEXT NOT NULL DEFAULT '',\n"
+     "  model_version TEXT NOT NULL,\n"
+     "  model_kind TEXT NOT NULL DEFAULT '',\n"
+     "  history TEXT NOT NULL CHECK (history IN ('stored', 'given')),\n"
+     "  request_id TEXT NOT NULL DEFAULT '',\n"
+     "  created_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX forecasts_by_series ON forecasts(series, history, created_at);\n"
+     "CREATE TABLE forecast_points (\n"
+     "  forecast_id INTEGER NOT NULL REFERENCES forecasts(id) ON DELETE CASCADE,\n"
+     "  step INTEGER NOT NULL,\n"
+     "  date TEXT NOT NULL CHECK (length(date) = 10),\n"
+     "  price REAL NOT NULL,\n"
+     "  lower80 REAL NOT NULL,\n"
+     "  upper80 REAL NOT NULL,\n"
+     "  lower95 REAL NOT NULL,\n"
+     "  upper95 REAL NOT NULL,\n"
+     "  PRIMARY KEY (forecast_id, step)\n"
+     ") WITHOUT ROWID;\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -575,6 +601,8 @@ static const oc_store_ops sqlite_ops = {
     .endpoint_get = oc_sqlite_endpoint_get,
     .backtest_save = oc_sqlite_backtest_save,
     .backtest_latest = oc_sqlite_backtest_latest,
+    .forecast_save = oc_sqlite_forecast_save,
+    .forecast_latest = oc_sqlite_forecast_latest,
 };
 
 /* Process-wide SQLite settings, once, before the first connection: no memory statistics (their global

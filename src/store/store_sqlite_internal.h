@@ -61,4 +61,9 @@ int oc_sqlite_endpoint_set(oc_store *store, const char *name, const oc_endpoint_
                            int64_t now, oc_error *err);
 int oc_sqlite_endpoint_get(oc_store *store, const char *name, oc_endpoint *ep, bool *found, oc_error *err);
 
+/* Forecast ops (store_sqlite_forecasts.c). */
+int oc_sqlite_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *err);
+int oc_sqlite_forecast_latest(oc_store *store, const char *series, oc_forecast_record *out, bool *found,
+                              oc_error *err);
+
 #endif

@@ -6,27 +6,25 @@
 # shutdown with a request in flight.
 set -euo pipefail
 source "$(dirname "$0")/serve_helpers.bash"
-command -v curl >/dev/null || { echo "curl missing: skipped"; exit 77; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/oc-e2e-serve.XXXXXX")
-trap 'serve_cleanup; rm -rf "$work"' EXIT
+work=$OC_TMP
 dir=$work/data
 
 # --- keys: init prints the first admin key once; create prints only the key on stdout ---
 admin=$("$OILCAST_BIN" init --data-dir "$dir" 2>/dev/null)
-[[ "$admin" =~ ^ock_[0-9a-f]{12}_[0-9a-f]{64}$ ]] || serve_fail "init did not print an admin key: '$admin'"
+[[ "$admin" =~ ^ock_[0-9a-f]{12}_[0-9a-f]{64}$ ]] || fail "init did not print an admin key: '$admin'"
 again=$("$OILCAST_BIN" init --data-dir "$dir" 2>/dev/null)
-[[ -z "$again" ]] || serve_fail "a second init printed another key"
+[[ -z "$again" ]] || fail "a second init printed another key"
 reader=$("$OILCAST_BIN" apikey create --data-dir "$dir" --name reader --scope read)
 writer=$("$OILCAST_BIN" apikey create --data-dir "$dir" --name writer --scope write)
 limited=$("$OILCAST_BIN" apikey create --data-dir "$dir" --name limited --scope read --rate 1/h --burst 5)
 doomed=$("$OILCAST_BIN" apikey create --data-dir "$dir" --name doomed --scope read)
-[[ $(wc -l <<<"$reader") -eq 1 && "$reader" =~ ^ock_ ]] || serve_fail "apikey create printed more than the key"
+[[ $(wc -l <<<"$reader") -eq 1 && "$reader" =~ ^ock_ ]] || fail "apikey create printed more than the key"
 if "$OILCAST_BIN" apikey create --data-dir "$dir" --name reader --scope read >/dev/null 2>&1; then
-  serve_fail "a duplicate key name was accepted"
+  fail "a duplicate key name was accepted"
 fi
-if grep -rq "${reader#ock_????????????_}" "$dir"; then serve_fail "a key's secret is stored in clear"; fi
-"$OILCAST_BIN" apikey list --data-dir "$dir" | grep -q '^.*limited .*read' || serve_fail "apikey list lacks 'limited'"
+if grep -rq "${reader#ock_????????????_}" "$dir"; then fail "a key's secret is stored in clear"; fi
+"$OILCAST_BIN" apikey list --data-dir "$dir" | grep -q '^.*limited .*read' || fail "apikey list lacks 'limited'"
 
 # --- data: a small WTI history ---
 printf 'Date,Price\n2024-12-23,69.24\n2024-12-24,70.10\n2024-12-26,69.62\n2024-12-27,70.60\n2024-12-30,70.99\n2024-12-31,71.72\n' \
@@ -39,21 +37,21 @@ W=(-H "Authorization: Bearer $writer")
 A=(-H "Authorization: Bearer $admin")
 
 # --- health, readiness, metrics: open on loopback ---
-[[ $(expect_status 200 GET /healthz) == '{"status":"ok"}' ]] || serve_fail "healthz body"
-expect_status 200 GET /readyz | grep -q '"ready"' || serve_fail "readyz body"
+[[ $(expect_status 200 GET /healthz) == '{"status":"ok"}' ]] || fail "healthz body"
+expect_status 200 GET /readyz | grep -q '"ready"' || fail "readyz body"
 
 # --- series reads ---
 body=$(expect_status 200 GET /v1/series "${R[@]}")
 [[ $(json_get "$body" 'd["series"][0]["name"], d["series"][0]["count"], d["series"][0]["last"]') == "('WTI', 6, '2024-12-31')" ]] ||
-  serve_fail "series list: $body"
+  fail "series list: $body"
 body=$(expect_status 200 GET '/v1/series/WTI?from=2024-12-26&to=2024-12-30' "${R[@]}")
 [[ $(json_get "$body" '[(o["date"], o["value"]) for o in d["observations"]]') == "[('2024-12-26', 69.62), ('2024-12-27', 70.6), ('2024-12-30', 70.99)]" ]] ||
-  serve_fail "series range: $body"
-expect_status 404 GET /v1/series/NOPE "${R[@]}" | grep -q '"not_found"' || serve_fail "unknown series"
-expect_status 400 GET '/v1/series/WTI?from=2024-02-30' "${R[@]}" | grep -q 'from' || serve_fail "bad from date"
+  fail "series range: $body"
+expect_status 404 GET /v1/series/NOPE "${R[@]}" | grep -q '"not_found"' || fail "unknown series"
+expect_status 400 GET '/v1/series/WTI?from=2024-02-30' "${R[@]}" | grep -q 'from' || fail "bad from date"
 
 # --- auth: 401 missing/unknown/revoked, 403 scope ---
-expect_status 401 GET /v1/series | grep -q '"unauthorized"' || serve_fail "missing key"
+expect_status 401 GET /v1/series | grep -q '"unauthorized"' || fail "missing key"
 expect_status 401 GET /v1/series -H "Authorization: Bearer ock_000000000000_$(printf '0%.0s' {1..64})" >/dev/null
 expect_status 401 GET /v1/series -H "Authorization: Basic abc" >/dev/null
 expect_status 200 GET /v1/series -H "Authorization: Bearer $doomed" >/dev/null
@@ -62,40 +60,40 @@ for ((i = 0; i < 100; i++)); do  # the server re-reads keys at most once a secon
   [[ $(http GET /v1/series -H "Authorization: Bearer $doomed") == 401* ]] && break
   sleep 0.05
 done
-((i < 100)) || serve_fail "a revoked key still works"
+((i < 100)) || fail "a revoked key still works"
 obs='{"observations":[{"date":"2025-01-02","value":73.13},{"date":"2025-01-03","value":73.95}]}'
-expect_status 403 POST /v1/series/WTI/observations "${R[@]}" -d "$obs" | grep -q 'scope read' || serve_fail "read key wrote"
+expect_status 403 POST /v1/series/WTI/observations "${R[@]}" -d "$obs" | grep -q 'scope read' || fail "read key wrote"
 
 # --- writes: all-or-nothing ---
 body=$(expect_status 200 POST /v1/series/WTI/observations "${W[@]}" -d "$obs")
-[[ $(json_get "$body" 'd["inserted"], d["updated"]') == "(2, 0)" ]] || serve_fail "insert counts: $body"
+[[ $(json_get "$body" 'd["inserted"], d["updated"]') == "(2, 0)" ]] || fail "insert counts: $body"
 body=$(expect_status 200 POST /v1/series/WTI/observations "${A[@]}" -d '{"observations":[{"date":"2025-01-03","value":74.0}]}')
-[[ $(json_get "$body" 'd["inserted"], d["updated"]') == "(0, 1)" ]] || serve_fail "update counts: $body"
+[[ $(json_get "$body" 'd["inserted"], d["updated"]') == "(0, 1)" ]] || fail "update counts: $body"
 bad='{"observations":[{"date":"2025-01-06","value":74.1},{"date":"2025-02-30","value":1},{"date":"2025-01-07","value":"x"},{"date":"2025-01-06","value":2}]}'
 body=$(expect_status 422 POST /v1/series/WTI/observations "${W[@]}" -d "$bad")
-grep -q 'observations\[1\].date' <<<"$body" && grep -q 'observations\[2\].value' <<<"$body" || serve_fail "422 details: $body"
+grep -q 'observations\[1\].date' <<<"$body" && grep -q 'observations\[2\].value' <<<"$body" || fail "422 details: $body"
 body=$(expect_status 422 POST /v1/series/WTI/observations "${W[@]}" -d '{"observations":[{"date":"2025-01-06","value":1},{"date":"2025-01-06","value":2}]}')
-grep -q 'both have date 2025-01-06' <<<"$body" || serve_fail "duplicate dates: $body"
+grep -q 'both have date 2025-01-06' <<<"$body" || fail "duplicate dates: $body"
 body=$(expect_status 200 GET '/v1/series/WTI?from=2025-01-01' "${R[@]}")
-[[ $(json_get "$body" 'len(d["observations"])') == 2 ]] || serve_fail "a rejected request stored rows: $body"
+[[ $(json_get "$body" 'len(d["observations"])') == 2 ]] || fail "a rejected request stored rows: $body"
 expect_status 404 POST /v1/series/NOPE/observations "${W[@]}" -d "$obs" >/dev/null
 
 # --- malformed and oversized bodies ---
 body=$(expect_status 400 POST /v1/series/WTI/observations "${W[@]}" -d $'{"observations":\n [1, 2,, 3]}')
-grep -q 'line 2, column 8' <<<"$body" || serve_fail "JSON error location: $body"
-expect_status 400 POST /v1/series/WTI/observations "${W[@]}" -d '{"a":1,"a":2}' | grep -q 'duplicate' || serve_fail "duplicate keys"
-expect_status 400 POST /v1/series/WTI/observations "${W[@]}" -d '[1]' | grep -q 'JSON object' || serve_fail "non-object body"
+grep -q 'line 2, column 8' <<<"$body" || fail "JSON error location: $body"
+expect_status 400 POST /v1/series/WTI/observations "${W[@]}" -d '{"a":1,"a":2}' | grep -q 'duplicate' || fail "duplicate keys"
+expect_status 400 POST /v1/series/WTI/observations "${W[@]}" -d '[1]' | grep -q 'JSON object' || fail "non-object body"
 expect_status 400 POST /v1/series/WTI/observations "${W[@]}" -d '{"observations":[]} x' >/dev/null
 expect_status 400 POST /v1/series/WTI/observations "${W[@]}" >/dev/null
 big=$(head -c 5000 /dev/zero | tr '\0' ' ')
-expect_status 413 POST /v1/series/WTI/observations "${W[@]}" -d "{$big}" | grep -q payload_too_large || serve_fail "413"
+expect_status 413 POST /v1/series/WTI/observations "${W[@]}" -d "{$big}" | grep -q payload_too_large || fail "413"
 printf '{%s}' "$big" >"$work/big.json"
 expect_status 413 POST /v1/series/WTI/observations "${W[@]}" -H 'Transfer-Encoding: chunked' --data-binary @"$work/big.json" >/dev/null
 
 # --- routing errors ---
-expect_status 404 GET /v2/nothing | grep -q '"not_found"' || serve_fail "404"
+expect_status 404 GET /v2/nothing | grep -q '"not_found"' || fail "404"
 [[ $(curl -s -o /dev/null -D - -X DELETE "$SERVE_URL/v1/series" | tr -d '\r' | grep -i '^allow:') == "Allow: GET" ]] ||
-  serve_fail "405 without Allow"
+  fail "405 without Allow"
 expect_status 405 DELETE /v1/series >/dev/null
 
 # --- rate limit: exactly the burst passes, the next is refused with the headers ---
@@ -104,19 +102,19 @@ for ((i = 1; i <= 5; i++)); do
   expect_status 200 GET /v1/series -H "Authorization: Bearer $limited" >/dev/null
 done
 headers=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $limited" "$SERVE_URL/v1/series" | tr -d '\r')
-grep -q '^HTTP/1.1 429' <<<"$headers" || serve_fail "request 6 of a burst of 5 was not refused: $headers"
+grep -q '^HTTP/1.1 429' <<<"$headers" || fail "request 6 of a burst of 5 was not refused: $headers"
 grep -q '^Retry-After: [1-9]' <<<"$headers" && grep -q '^X-RateLimit-Limit: 5$' <<<"$headers" &&
   grep -q '^X-RateLimit-Remaining: 0$' <<<"$headers" && grep -q '^X-RateLimit-Reset: [1-9]' <<<"$headers" ||
-  serve_fail "429 headers: $headers"
+  fail "429 headers: $headers"
 
 # --- request ids: generated, or taken from the client; in the access log ---
 id=$(curl -s -D - -o /dev/null "$SERVE_URL/healthz" | tr -d '\r' | sed -n 's/^X-Request-Id: //p')
-[[ -n "$id" ]] || serve_fail "no X-Request-Id"
+[[ -n "$id" ]] || fail "no X-Request-Id"
 [[ $(curl -s -D - -o /dev/null -H 'X-Request-Id: trace-42' "$SERVE_URL/healthz" | tr -d '\r' | sed -n 's/^X-Request-Id: //p') == trace-42 ]] ||
-  serve_fail "client request id not echoed"
-grep -q "\"request_id\":\"$id\"" "$SERVE_LOG" || serve_fail "request id missing from the access log"
+  fail "client request id not echoed"
+grep -q "\"request_id\":\"$id\"" "$SERVE_LOG" || fail "request id missing from the access log"
 grep '"request_id":"trace-42"' "$SERVE_LOG" | /usr/bin/python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin]' ||
-  serve_fail "access log is not JSON lines"
+  fail "access log is not JSON lines"
 
 # --- metrics: requests by route/status, auth failures, rate limiting ---
 metrics=$(expect_status 200 GET /metrics)
@@ -125,14 +123,14 @@ for want in 'oilcast_http_requests_total{method="GET",route="/v1/series",status=
   'oilcast_auth_failures_total{reason="missing"}' 'oilcast_auth_failures_total{reason="scope"} 1' \
   'oilcast_rate_limited_total{key="limited"} 1' 'oilcast_http_request_duration_seconds_bucket' \
   'process_resident_memory_bytes' 'oilcast_uptime_seconds'; do
-  grep -qF "$want" <<<"$metrics" || serve_fail "metrics lack $want"
+  grep -qF "$want" <<<"$metrics" || fail "metrics lack $want"
 done
 
 # --- a slow client (half a request line) neither pins the only thread nor stays open forever ---
 exec 3<>"/dev/tcp/127.0.0.1/${SERVE_URL##*:}"
 printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n' >&3
 expect_status 200 GET /healthz >/dev/null
-if ! timeout 10 cat <&3 >/dev/null; then serve_fail "an idle half-open connection was not closed"; fi
+if ! timeout 10 cat <&3 >/dev/null; then fail "an idle half-open connection was not closed"; fi
 exec 3<&-
 
 # --- graceful shutdown: a slow upload in flight completes, then exit 0 ---
@@ -142,8 +140,8 @@ curl -sS -o "$work/slow.out" -w '%{http_code}' --limit-rate 2K "${W[@]}" --data-
 slow=$!
 sleep 0.5
 serve_stop
-wait $slow || serve_fail "the in-flight request failed during shutdown"
-[[ $(cat "$work/slow.code") == 200 ]] || serve_fail "in-flight request: $(cat "$work/slow.code") $(cat "$work/slow.out")"
-grep -q '"inserted":3' "$work/slow.out" || serve_fail "in-flight body: $(cat "$work/slow.out")"
-if curl -s -m 2 "$SERVE_URL/healthz" >/dev/null; then serve_fail "still accepting after shutdown"; fi
+wait $slow || fail "the in-flight request failed during shutdown"
+[[ $(cat "$work/slow.code") == 200 ]] || fail "in-flight request: $(cat "$work/slow.code") $(cat "$work/slow.out")"
+grep -q '"inserted":3' "$work/slow.out" || fail "in-flight body: $(cat "$work/slow.out")"
+if curl -s -m 2 "$SERVE_URL/healthz" >/dev/null; then fail "still accepting after shutdown"; fi
 echo "serve_core: ok"

@@ -1,0 +1,84 @@
+/* endpoints.h: named forecast endpoints (the reference guide's SageMaker endpoints) with weighted A/B
+ * variants. Each endpoint's configuration is an immutable, reference-counted snapshot (variants with
+ * their loaded models); a change builds a new snapshot (loading models outside any lock), persists it,
+ * and swaps one pointer, RCU-style: requests that took the old snapshot finish on it, new ones see the
+ * new one. Persisted as DIR/models/endpoints/<name>.json with the previous configurations (for
+ * rollback; the same file the model registry's deploy writes), and mirrored into the registry's store
+ * rows when every variant is a registered version. Knows nothing about HTTP. */
+#ifndef OC_SERVE_ENDPOINTS_H
+#define OC_SERVE_ENDPOINTS_H
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/error.h"
+#include "serve/models.h"
+
+#define OC_ENDPOINT_MAX_VARIANTS 8
+#define OC_ENDPOINT_MAX_PREVIOUS 20
+
+typedef struct oc_variant_spec {
+  char name[64];
+  char model_version[64];
+  double weight;
+} oc_variant_spec;
+
+typedef struct oc_endpoint_spec {
+  char name[128];
+  char series[65];
+  size_t n_variants;
+  oc_variant_spec variants[OC_ENDPOINT_MAX_VARIANTS];
+} oc_endpoint_spec;
+
+/* One immutable configuration of an endpoint, as requests use it. */
+typedef struct oc_endpoint_snapshot {
+  _Atomic long refs;
+  oc_endpoint_spec spec;
+  oc_served_model *models[OC_ENDPOINT_MAX_VARIANTS]; /* one reference per variant */
+  char updated_at[32];
+  size_t previous_count;
+} oc_endpoint_snapshot;
+
+typedef struct oc_endpoints oc_endpoints;
+
+/* Loads the history of a series (for fitting models); implemented by the caller (the store). */
+typedef int (*oc_history_loader)(void *ctx, const char *series, oc_series *out, oc_error *err);
+
+/* Records a configuration in the model registry (store rows) before its file is written; may fail,
+ * which cancels the change. */
+typedef int (*oc_endpoint_sync)(void *ctx, const oc_endpoint_spec *spec, oc_error *err);
+
+oc_endpoints *oc_endpoints_new(const char *data_dir, oc_history_loader loader, oc_endpoint_sync sync, void *ctx);
+void oc_endpoints_free(oc_endpoints *e);
+/* Loads every DIR/models/endpoints/NAME.json. Endpoints that fail stay listed as problems (readiness). */
+void oc_endpoints_load_all(oc_endpoints *e);
+/* Appends a description of every endpoint that failed to load to problems. */
+void oc_endpoints_problems(oc_endpoints *e, json_t *problems);
+
+/* Parses and validates {"series":"WTI","variants":[{"name","model_version","weight"}]}; also reads the
+ * registry's deploy files ({"variants":[{"model":"v3","version":3,"weight":1}]}, naming variants "vN"). */
+int oc_endpoint_spec_parse(json_t *json, const char *name, oc_endpoint_spec *out, oc_error *err);
+
+/* Replaces (or creates, *created = true) the endpoint's configuration; the old one becomes the newest
+ * previous configuration. */
+int oc_endpoints_put(oc_endpoints *e, const oc_endpoint_spec *spec, bool *created, oc_error *err);
+/* Restores the newest previous configuration. *found = false when the endpoint is unknown; an
+ * endpoint with no previous configuration is an error. */
+int oc_endpoints_rollback(oc_endpoints *e, const char *name, bool *found, oc_error *err);
+
+/* The endpoint's current snapshot with a reference held (NULL when unknown); release it after use. */
+oc_endpoint_snapshot *oc_endpoints_acquire(oc_endpoints *e, const char *name);
+void oc_endpoint_snapshot_release(oc_endpoint_snapshot *snap);
+
+/* JSON {"endpoints":[{"name","series","variants":[...],"updated_at","previous_configs"}]} and the
+ * models in use {"models":[{"version","kind","status","load_seconds","endpoints":[...]}]}. */
+json_t *oc_endpoints_describe(oc_endpoints *e);
+json_t *oc_endpoints_models(oc_endpoints *e);
+
+/* The variant for a request: forced by name (-1 when no such variant), or by weight from a
+ * deterministic hash of request_id. */
+int oc_endpoint_pick_variant(const oc_endpoint_snapshot *snap, const char *request_id, const char *forced);
+
+#endif

@@ -1,0 +1,307 @@
+/* handlers_models.c: forecasts over HTTP (the reference guide's endpoint invocation) and the routes that
+ * manage what endpoints serve: list, create/replace variants, roll back, list models, the latest stored
+ * forecast. An invocation holds one endpoint snapshot from start to finish, so a concurrent promotion
+ * or rollback never changes the model under it. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/date.h"
+#include "serve/context.h"
+#include "serve/endpoints.h"
+#include "serve/handlers.h"
+
+#define DEFAULT_FORECAST_DAYS 7
+
+static void iso_time(int64_t t, char *buf, size_t cap) {
+  time_t tt = (time_t)t;
+  struct tm tm;
+  gmtime_r(&tt, &tm);
+  strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The forecast object of API.md ("series", "origin", "model_version", ..., "points"), without the
+ * closing brace so callers can add fields. */
+static void forecast_json_open(oc_buf *b, const oc_forecast_record *rec) {
+  char date[OC_DATE_STRLEN], created[32];
+  iso_time(rec->created_at, created, sizeof created);
+  oc_buf_puts(b, "{\"series\":\"");
+  oc_json_escape_into(b, rec->series);
+  oc_buf_printf(b, "\",\"origin\":\"%s\",\"model_version\":\"", oc_date_format(rec->origin, date));
+  oc_json_escape_into(b, rec->model_version);
+  oc_buf_puts(b, "\",\"model\":\"");
+  oc_json_escape_into(b, rec->model_kind);
+  oc_buf_puts(b, "\",\"endpoint\":\"");
+  oc_json_escape_into(b, rec->endpoint);
+  oc_buf_puts(b, "\",\"variant\":\"");
+  oc_json_escape_into(b, rec->variant);
+  oc_buf_printf(b, "\",\"created_at\":\"%s\",\"history\":\"%s\",\"forecast_days\":%zu,\"points\":[", created,
+                rec->history, rec->n_points);
+  for (size_t i = 0; i < rec->n_points; i++) {
+    const oc_forecast_point *p = &rec->points[i];
+    oc_buf_printf(b,
+                  "%s{\"date\":\"%s\",\"price\":%.10g,\"lower80\":%.10g,\"upper80\":%.10g,\"lower95\":%.10g,"
+                  "\"upper95\":%.10g}",
+                  i ? "," : "", oc_date_format(p->date, date), p->price, p->lower80, p->upper80, p->lower95,
+                  p->upper95);
+  }
+  oc_buf_puts(b, "]");
+}
+
+/* Parses historical_prices (numbers, or {date, price} objects ascending) plus current_price into a
+ * series. Returns false with resp filled (422) on a bad history. */
+static bool given_history(json_t *body, const char *series, oc_series *out, oc_response *resp) {
+  json_t *prices = json_object_get(body, "historical_prices"), *current = json_object_get(body, "current_price");
+  if (current && !json_is_number(current)) {
+    oc_respond_error(resp, 422, "invalid_request", "current_price must be a number");
+    return false;
+  }
+  size_t n = json_array_size(prices), total = n + (current ? 1 : 0);
+  if (!json_is_array(prices) || total == 0) {
+    oc_respond_error(resp, 422, "invalid_request", "historical_prices must be a non-empty array of numbers or of {\"date\",\"price\"}");
+    return false;
+  }
+  oc_series_init(out, series, total);
+  bool dated = n && json_is_object(json_array_get(prices, 0));
+  oc_date origin = oc_date_today_utc();
+  while (!oc_date_is_business_day(origin)) origin--;
+  for (size_t i = 0; i < n; i++) {
+    json_t *item = json_array_get(prices, i);
+    json_t *price = dated ? json_object_get(item, "price") : item;
+    if (!json_is_number(price) || !isfinite(json_number_value(price))) {
+      oc_respond_error(resp, 422, "invalid_request", "historical_prices[%zu]: expected %s", i,
+                       dated ? "{\"date\":\"YYYY-MM-DD\",\"price\":N}" : "a finite number");
+      oc_series_free(out);
+      return false;
+    }
+    out->values[i] = json_number_value(price);
+    if (dated) {
+      json_t *date = json_object_get(item, "date");
+      const char *reason = "missing";
+      if (!json_is_string(date) ||
+          oc_date_parse(json_string_value(date), json_string_length(date), &out->dates[i], &reason) != 0) {
+        oc_respond_error(resp, 422, "invalid_request", "historical_prices[%zu].date: %s", i, reason);
+        oc_series_free(out);
+        return false;
+      }
+      if (i && out->dates[i] <= out->dates[i - 1]) {
+        oc_respond_error(resp, 422, "invalid_request", "historical_prices[%zu].date: dates must be ascending", i);
+        oc_series_free(out);
+        return false;
+      }
+    } else {
+      out->dates[i] = oc_date_add_business_days(origin, -(int)(total - 1 - i));
+    }
+  }
+  if (current) {
+    out->values[n] = json_number_value(current);
+    out->dates[n] = dated ? oc_date_add_business_days(out->dates[n - 1], 1) : origin;
+  }
+  return true;
+}
+
+/* Stores a stored-history forecast unless the same one was stored recently; publishes it live. */
+static void store_forecast(oc_server *s, oc_forecast_record *rec, const oc_buf *json) {
+  char key[256];
+  snprintf(key, sizeof key, "%s|%s|%s|%s|%d|%zu|%s", rec->endpoint, rec->variant, rec->model_version, rec->series,
+           (int)rec->origin, rec->n_points, rec->history);
+  if (strcmp(rec->history, "stored") == 0) {
+    pthread_mutex_lock(&s->saved_lock);
+    for (size_t i = 0; i < sizeof s->saved_keys / sizeof s->saved_keys[0]; i++) {
+      if (strcmp(s->saved_keys[i], key) == 0) {
+        pthread_mutex_unlock(&s->saved_lock);
+        return;
+      }
+    }
+    snprintf(s->saved_keys[s->saved_next], sizeof s->saved_keys[0], "%s", key);
+    s->saved_next = (s->saved_next + 1) % (sizeof s->saved_keys / sizeof s->saved_keys[0]);
+    pthread_mutex_unlock(&s->saved_lock);
+  }
+  oc_response scratch = {0};
+  oc_store *store = oc_serve_store_acquire(s, &scratch);
+  oc_buf_free(&scratch.body);
+  if (!store) return;
+  oc_error err;
+  int rc = oc_store_forecast_save(store, rec, &err);
+  oc_serve_store_release(s, store);
+  if (rc != 0) {
+    oc_serve_store_failed(s, &scratch, "forecast_save", &err);
+    oc_buf_free(&scratch.body);
+    return;
+  }
+  if (strcmp(rec->history, "stored") == 0) {
+    json_error_t jerr;
+    json_t *event = json_loadb(json->data, json->len, 0, &jerr);
+    if (event) oc_serve_publish(s, "forecast", event);
+  }
+}
+
+void oc_handle_invoke(const oc_request *req, oc_response *resp) {
+  oc_server *s = req->server;
+  const char *name = oc_route_param(&req->params, "name");
+  json_t *body = oc_request_json_object(req, resp);
+  if (!body) return;
+  json_t *days_json = json_object_get(body, "forecast_days");
+  json_int_t days = days_json ? (json_is_integer(days_json) ? json_integer_value(days_json) : -1) : DEFAULT_FORECAST_DAYS;
+  if (days < 1 || days > OC_FORECAST_MAX_HORIZON) {
+    json_decref(body);
+    oc_respond_error(resp, 422, "invalid_request", "forecast_days must be an integer in 1..%d", OC_FORECAST_MAX_HORIZON);
+    return;
+  }
+  oc_endpoint_snapshot *snap = oc_endpoints_acquire(s->endpoints, name);
+  if (!snap) {
+    json_decref(body);
+    oc_respond_error(resp, 404, "not_found", "no endpoint named '%s'", name);
+    return;
+  }
+  const char *forced = oc_request_header(req, "X-Oilcast-Variant");
+  int v = oc_endpoint_pick_variant(snap, req->request_id, forced);
+  if (v < 0) {
+    oc_respond_error(resp, 400, "unknown_variant", "endpoint %s has no variant '%s'", name, forced);
+    json_decref(body);
+    oc_endpoint_snapshot_release(snap);
+    return;
+  }
+  oc_served_model *model = snap->models[v];
+  bool given = json_object_get(body, "historical_prices") || json_object_get(body, "current_price");
+  oc_series own = {0};
+  oc_history *stored = NULL;
+  const oc_series *history = NULL;
+  if (given) {
+    if (given_history(body, snap->spec.series, &own, resp)) history = &own;
+  } else {
+    stored = oc_serve_history_acquire(s, snap->spec.series, resp);
+    if (stored) history = &stored->series;
+  }
+  json_decref(body);
+  oc_forecast fc;
+  oc_error err;
+  if (history && oc_served_model_forecast(model, history, !given, (size_t)days, &fc, &err) != 0) {
+    oc_respond_error(resp, 422, "forecast_failed", "endpoint %s, variant %s, model %s: %s", name,
+                     snap->spec.variants[v].name, oc_served_model_version(model), err.message);
+    history = NULL;
+  }
+  if (history) {
+    oc_forecast_record rec = {.origin = history->dates[history->n - 1], .created_at = (int64_t)time(NULL),
+                              .n_points = (size_t)days};
+    snprintf(rec.series, sizeof rec.series, "%s", snap->spec.series);
+    snprintf(rec.endpoint, sizeof rec.endpoint, "%s", name);
+    snprintf(rec.variant, sizeof rec.variant, "%s", snap->spec.variants[v].name);
+    snprintf(rec.model_version, sizeof rec.model_version, "%s", oc_served_model_version(model));
+    snprintf(rec.model_kind, sizeof rec.model_kind, "%s", oc_served_model_kind(model));
+    snprintf(rec.history, sizeof rec.history, "%s", given ? "given" : "stored");
+    snprintf(rec.request_id, sizeof rec.request_id, "%s", req->request_id);
+    for (size_t h = 0; h < rec.n_points; h++) {
+      rec.points[h] = (oc_forecast_point){oc_date_add_business_days(rec.origin, (int)h + 1), fc.mean[h], fc.lo80[h],
+                                          fc.hi80[h], fc.lo95[h], fc.hi95[h]};
+    }
+    forecast_json_open(&resp->body, &rec);
+    oc_buf_puts(&resp->body, "}");
+    store_forecast(s, &rec, &resp->body);
+    oc_buf_puts(&resp->body, "\n");
+    resp->status = 200;
+    resp->content_type = "application/json";
+    oc_response_header(resp, "X-Oilcast-Variant", "%s", rec.variant);
+    oc_response_header(resp, "X-Oilcast-Model-Version", "%s", rec.model_version);
+    snprintf(resp->variant, sizeof resp->variant, "%s", rec.variant);
+    const char *labels[] = {"endpoint", name, "variant", rec.variant, "model_version", rec.model_version};
+    oc_metrics_add(s->metrics, OC_METRIC_FORECASTS, 1, 3, labels);
+  }
+  if (given) oc_series_free(&own);
+  oc_serve_history_release(stored);
+  oc_endpoint_snapshot_release(snap);
+}
+
+void oc_handle_endpoints_list(const oc_request *req, oc_response *resp) {
+  oc_respond_json(resp, 200, oc_endpoints_describe(req->server->endpoints));
+}
+
+void oc_handle_models_list(const oc_request *req, oc_response *resp) {
+  oc_respond_json(resp, 200, oc_endpoints_models(req->server->endpoints));
+}
+
+/* The endpoint as GET /v1/endpoints lists it. */
+static void respond_endpoint(const oc_request *req, oc_response *resp, int status, const char *name) {
+  json_t *all = oc_endpoints_describe(req->server->endpoints);
+  size_t i;
+  json_t *item;
+  json_array_foreach(json_object_get(all, "endpoints"), i, item) {
+    if (strcmp(json_string_value(json_object_get(item, "name")), name) == 0) {
+      oc_respond_json(resp, status, json_incref(item));
+      break;
+    }
+  }
+  json_decref(all);
+}
+
+static void record_model_loads(oc_server *s, const char *name) {
+  oc_endpoint_snapshot *snap = oc_endpoints_acquire(s->endpoints, name);
+  if (!snap) return;
+  for (size_t i = 0; i < snap->spec.n_variants; i++) {
+    const char *labels[] = {"model_version", oc_served_model_version(snap->models[i])};
+    oc_metrics_set(s->metrics, OC_METRIC_MODEL_LOAD, oc_served_model_load_seconds(snap->models[i]), 1, labels);
+  }
+  oc_endpoint_snapshot_release(snap);
+}
+
+void oc_handle_endpoint_put(const oc_request *req, oc_response *resp) {
+  const char *name = oc_route_param(&req->params, "name");
+  json_t *body = oc_request_json_object(req, resp);
+  if (!body) return;
+  oc_endpoint_spec spec;
+  oc_error err;
+  int rc = oc_endpoint_spec_parse(body, name, &spec, &err);
+  json_decref(body);
+  if (rc != 0) {
+    oc_respond_error(resp, 422, "invalid_endpoint", "%s", err.message);
+    return;
+  }
+  bool created = false;
+  if (oc_endpoints_put(req->server->endpoints, &spec, &created, &err) != 0) {
+    oc_respond_error(resp, 422, "invalid_endpoint", "%s", err.message);
+    return;
+  }
+  record_model_loads(req->server, name);
+  respond_endpoint(req, resp, created ? 201 : 200, name);
+}
+
+void oc_handle_endpoint_rollback(const oc_request *req, oc_response *resp) {
+  const char *name = oc_route_param(&req->params, "name");
+  bool found = false;
+  oc_error err;
+  if (oc_endpoints_rollback(req->server->endpoints, name, &found, &err) != 0) {
+    oc_respond_error(resp, 409, "no_previous_configuration", "%s", err.message);
+    return;
+  }
+  if (!found) {
+    oc_respond_error(resp, 404, "not_found", "no endpoint named '%s'", name);
+    return;
+  }
+  record_model_loads(req->server, name);
+  respond_endpoint(req, resp, 200, name);
+}
+
+void oc_handle_forecast_latest(const oc_request *req, oc_response *resp) {
+  const char *series = oc_request_query(req, "series");
+  if (!series || !*series) series = "WTI";
+  oc_store *store = oc_serve_store_acquire(req->server, resp);
+  if (!store) return;
+  oc_forecast_record *rec = oc_xmalloc(sizeof *rec);
+  bool found = false;
+  oc_error err;
+  int rc = oc_store_forecast_latest(store, series, rec, &found, &err);
+  oc_serve_store_release(req->server, store);
+  if (rc != 0) {
+    oc_serve_store_failed(req->server, resp, "forecast_latest", &err);
+  } else if (!found) {
+    oc_respond_error(resp, 404, "not_found", "no forecast of %s has been made yet", series);
+  } else {
+    forecast_json_open(&resp->body, rec);
+    oc_buf_puts(&resp->body, "}\n");
+    resp->status = 200;
+    resp->content_type = "application/json";
+  }
+  free(rec);
+}

@@ -1,0 +1,39 @@
+/* models.h: model versions as the server holds them: loaded once, shared by every endpoint variant
+ * that names them, reference-counted so an endpoint's configuration can be swapped while requests
+ * still use the old one (a request keeps its references until it has answered: no request ever mixes
+ * two versions, none fails because of a swap). A model version names either a trained version in the
+ * registry's artifacts (models/artifacts/<version>/forecaster.json, as the forecaster interface
+ * saves it) or a forecaster spec ("naive", "drift", "ets:trend=damped"), which is fitted on the stored
+ * history of its series when loaded. Forecasting from the stored history is cached per history state;
+ * the forecaster itself is not thread-safe, so each model serialises its own calls. */
+#ifndef OC_SERVE_MODELS_H
+#define OC_SERVE_MODELS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/error.h"
+#include "core/frame.h"
+#include "model/forecaster.h"
+
+typedef struct oc_served_model oc_served_model;
+
+/* Loads version for series, fitting it on history (the series as stored, ascending). */
+oc_served_model *oc_served_model_load(const char *data_dir, const char *version, const oc_series *history,
+                                      oc_error *err);
+void oc_served_model_retain(oc_served_model *m);
+void oc_served_model_release(oc_served_model *m);
+
+const char *oc_served_model_version(const oc_served_model *m);
+const char *oc_served_model_kind(const oc_served_model *m);
+double oc_served_model_load_seconds(const oc_served_model *m);
+
+/* Forecast of `horizon` observations after the last of history. When history is the stored series
+ * (stored = true) the model is refreshed incrementally (update when history extends what it saw, refit
+ * otherwise) and the answer cached until the history changes; given histories are fitted on a fresh
+ * copy of the model and leave it untouched. */
+int oc_served_model_forecast(oc_served_model *m, const oc_series *history, bool stored, size_t horizon,
+                             oc_forecast *out, oc_error *err);
+
+#endif

@@ -1,0 +1,109 @@
+/* store_sqlite_forecasts.c: the SQLite side of the stored-forecast ops (tables forecasts and
+ * forecast_points, migration "forecasts made"). One row per forecast, one per forecast point, so the
+ * monitoring work can score points against actuals in plain SQL. */
+#include <stdio.h>
+#include <string.h>
+
+#include "store/store_sqlite_internal.h"
+
+int oc_sqlite_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *err) {
+  oc_sqlite_store *s = oc_sqlite_of(store);
+  static const char head[] =
+      "INSERT INTO forecasts(series, origin, horizon, endpoint, variant, model_version, model_kind, history,"
+      " request_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+  static const char point[] = "INSERT INTO forecast_points(forecast_id, step, date, price, lower80, upper80,"
+                              " lower95, upper95) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+  if (rec->n_points == 0 || rec->n_points > OC_STORED_FORECAST_MAX_POINTS) {
+    return oc_error_set(err, "store %s: a forecast needs 1..%d points, not %zu", s->path, OC_STORED_FORECAST_MAX_POINTS,
+                        rec->n_points);
+  }
+  if (oc_sqlite_op_begin(s, err) != 0) return -1;
+  bool ok = false;
+  sqlite3_stmt *st = oc_sqlite_stmt(s, head, err);
+  if (st) {
+    sqlite3_bind_text(st, 1, rec->series, -1, SQLITE_STATIC);
+    oc_sqlite_bind_date(st, 2, rec->origin);
+    sqlite3_bind_int64(st, 3, (int64_t)rec->n_points);
+    const char *texts[] = {rec->endpoint, rec->variant, rec->model_version, rec->model_kind, rec->history,
+                           rec->request_id};
+    for (int i = 0; i < 6; i++) sqlite3_bind_text(st, 4 + i, texts[i], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 10, rec->created_at);
+    ok = sqlite3_step(st) == SQLITE_DONE;
+    if (!ok) oc_sqlite_fail(s, err, "storing a forecast");
+    rec->id = sqlite3_last_insert_rowid(s->db);
+    sqlite3_reset(st);
+  }
+  for (size_t i = 0; ok && i < rec->n_points; i++) {
+    st = oc_sqlite_stmt(s, point, err);
+    if (!st) {
+      ok = false;
+      break;
+    }
+    const oc_forecast_point *p = &rec->points[i];
+    sqlite3_bind_int64(st, 1, rec->id);
+    sqlite3_bind_int64(st, 2, (int64_t)i + 1);
+    oc_sqlite_bind_date(st, 3, p->date);
+    const double values[] = {p->price, p->lower80, p->upper80, p->lower95, p->upper95};
+    for (int k = 0; k < 5; k++) sqlite3_bind_double(st, 4 + k, values[k]);
+    ok = sqlite3_step(st) == SQLITE_DONE;
+    if (!ok) oc_sqlite_fail(s, err, "storing a forecast point");
+    sqlite3_reset(st);
+  }
+  return oc_sqlite_op_end(s, ok, err);
+}
+
+static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col) {
+  const char *text = (const char *)sqlite3_column_text(st, col);
+  snprintf(dst, cap, "%s", text ? text : "");
+}
+
+int oc_sqlite_forecast_latest(oc_store *store, const char *series, oc_forecast_record *out, bool *found,
+                              oc_error *err) {
+  oc_sqlite_store *s = oc_sqlite_of(store);
+  static const char head[] =
+      "SELECT id, series, origin, endpoint, variant, model_version, model_kind, history, request_id, created_at"
+      " FROM forecasts WHERE series = ?1 AND history = 'stored' ORDER BY created_at DESC, id DESC LIMIT 1";
+  static const char points[] = "SELECT date, price, lower80, upper80, lower95, upper95 FROM forecast_points"
+                               " WHERE forecast_id = ?1 ORDER BY step";
+  *found = false;
+  memset(out, 0, sizeof *out);
+  sqlite3_stmt *st = oc_sqlite_stmt(s, head, err);
+  if (!st) return -1;
+  sqlite3_bind_text(st, 1, series, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) {
+    sqlite3_reset(st);
+    return 0;
+  }
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(st);
+    return oc_sqlite_fail(s, err, "reading the latest forecast");
+  }
+  out->id = sqlite3_column_int64(st, 0);
+  copy_text(out->series, sizeof out->series, st, 1);
+  out->origin = oc_sqlite_column_date(st, 2);
+  copy_text(out->endpoint, sizeof out->endpoint, st, 3);
+  copy_text(out->variant, sizeof out->variant, st, 4);
+  copy_text(out->model_version, sizeof out->model_version, st, 5);
+  copy_text(out->model_kind, sizeof out->model_kind, st, 6);
+  copy_text(out->history, sizeof out->history, st, 7);
+  copy_text(out->request_id, sizeof out->request_id, st, 8);
+  out->created_at = sqlite3_column_int64(st, 9);
+  sqlite3_reset(st);
+  st = oc_sqlite_stmt(s, points, err);
+  if (!st) return -1;
+  sqlite3_bind_int64(st, 1, out->id);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW && out->n_points < OC_STORED_FORECAST_MAX_POINTS) {
+    oc_forecast_point *p = &out->points[out->n_points++];
+    p->date = oc_sqlite_column_date(st, 0);
+    p->price = sqlite3_column_double(st, 1);
+    p->lower80 = sqlite3_column_double(st, 2);
+    p->upper80 = sqlite3_column_double(st, 3);
+    p->lower95 = sqlite3_column_double(st, 4);
+    p->upper95 = sqlite3_column_double(st, 5);
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return oc_sqlite_fail(s, err, "reading forecast points");
+  *found = true;
+  return 0;
+}
