@@ -218,8 +218,53 @@ void oc_handle_endpoints_list(const oc_request *req, oc_response *resp) {
   oc_respond_json(resp, 200, oc_endpoints_describe(req->server->endpoints));
 }
 
+/* Registered versions (the registry's rows) merged with what endpoints serve: a registered version
+ * gains "endpoints" and "load_seconds" when loaded; forecaster specs in use are listed after them. */
 void oc_handle_models_list(const oc_request *req, oc_response *resp) {
-  oc_respond_json(resp, 200, oc_endpoints_models(req->server->endpoints));
+  oc_store *store = oc_serve_store_acquire(req->server, resp);
+  if (!store) return;
+  oc_model_version *versions = NULL;
+  size_t n = 0;
+  oc_error err;
+  int rc = oc_store_model_version_list(store, &versions, &n, &err);
+  oc_serve_store_release(req->server, store);
+  if (rc != 0) {
+    oc_serve_store_failed(req->server, resp, "model_version_list", &err);
+    return;
+  }
+  json_t *models = json_array();
+  for (size_t i = 0; i < n; i++) {
+    char version[32], created[32];
+    snprintf(version, sizeof version, "v%lld", (long long)versions[i].version);
+    iso_time(versions[i].created_at, created, sizeof created);
+    json_array_append_new(models, json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:f,s:f,s:f},s:[]}", "version", version, "kind",
+                                            versions[i].kind, "series", versions[i].series, "status",
+                                            versions[i].status, "created_at", created, "metrics", "val_loss",
+                                            versions[i].val_loss, "val_mae", versions[i].val_mae, "naive_mae",
+                                            versions[i].naive_mae, "endpoints"));
+  }
+  oc_model_version_list_free(versions, n);
+  json_t *serving = oc_endpoints_models(req->server->endpoints);
+  size_t k;
+  json_t *loaded;
+  json_array_foreach(json_object_get(serving, "models"), k, loaded) {
+    const char *version = json_string_value(json_object_get(loaded, "version"));
+    json_t *match = NULL, *item;
+    size_t j;
+    json_array_foreach(models, j, item) {
+      if (strcmp(json_string_value(json_object_get(item, "version")), version) == 0) match = item;
+    }
+    if (match) {
+      json_object_set(match, "endpoints", json_object_get(loaded, "endpoints"));
+      json_object_set(match, "load_seconds", json_object_get(loaded, "load_seconds"));
+    } else {
+      json_object_set_new(loaded, "created_at", json_null());
+      json_object_set_new(loaded, "metrics", json_object());
+      json_array_append(models, loaded);
+    }
+  }
+  json_decref(serving);
+  oc_respond_json(resp, 200, json_pack("{s:o}", "models", models));
 }
 
 /* The endpoint as GET /v1/endpoints lists it. */
