@@ -44,6 +44,11 @@ struct oc_server {
   pthread_mutex_t saved_lock;
   char saved_keys[64][256]; /* guarded by saved_lock */
   size_t saved_next;
+  /* Watches the store for work done by other processes (new backtests) to publish it live. */
+  pthread_t watcher;
+  pthread_mutex_t watch_lock;
+  pthread_cond_t watch_wake;
+  bool watch_stop; /* guarded by watch_lock */
 };
 
 #endif

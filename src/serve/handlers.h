@@ -58,5 +58,6 @@ void oc_handle_endpoint_put(const oc_request *req, oc_response *resp);
 void oc_handle_endpoint_rollback(const oc_request *req, oc_response *resp);
 void oc_handle_models_list(const oc_request *req, oc_response *resp);
 void oc_handle_forecast_latest(const oc_request *req, oc_response *resp);
+void oc_handle_backtest_latest(const oc_request *req, oc_response *resp);
 
 #endif

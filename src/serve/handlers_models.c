@@ -350,3 +350,29 @@ void oc_handle_forecast_latest(const oc_request *req, oc_response *resp) {
   }
   free(rec);
 }
+
+void oc_handle_backtest_latest(const oc_request *req, oc_response *resp) {
+  const char *series = oc_request_query(req, "series");
+  if (!series || !*series) series = "WTI";
+  oc_store *store = oc_serve_store_acquire(req->server, resp);
+  if (!store) return;
+  oc_backtest_record rec;
+  bool found = false;
+  oc_error err;
+  int rc = oc_store_backtest_latest(store, series, &rec, &found, &err);
+  oc_serve_store_release(req->server, store);
+  if (rc != 0) {
+    oc_serve_store_failed(req->server, resp, "backtest_latest", &err);
+    return;
+  }
+  if (!found) {
+    oc_respond_error(resp, 404, "not_found", "no backtest of %s has been run yet (oilcast backtest --series %s)", series,
+                     series);
+    return;
+  }
+  oc_buf_puts(&resp->body, rec.result_json); /* stored as the API document (model/backtest.h) */
+  oc_buf_putc(&resp->body, '\n');
+  resp->status = 200;
+  resp->content_type = "application/json";
+  oc_backtest_record_free(&rec);
+}

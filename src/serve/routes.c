@@ -21,6 +21,7 @@ static const oc_route routes[] = {
     {"POST", "/v1/endpoints/{name}/rollback", SPEC(oc_handle_endpoint_rollback, OC_ACCESS_ADMIN)},
     {"GET", "/v1/models", SPEC(oc_handle_models_list, OC_ACCESS_PUBLIC_READ)},
     {"GET", "/v1/forecasts/latest", SPEC(oc_handle_forecast_latest, OC_ACCESS_PUBLIC_READ)},
+    {"GET", "/v1/backtests/latest", SPEC(oc_handle_backtest_latest, OC_ACCESS_PUBLIC_READ)},
     {"GET", "/v1/stream", SPEC_QUERY_KEY(oc_handle_stream, OC_ACCESS_PUBLIC_READ)},
 };
 

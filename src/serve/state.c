@@ -74,6 +74,72 @@ static int sync_endpoint(void *ctx, const oc_endpoint_spec *spec, oc_error *err)
   return rc;
 }
 
+/* The newest backtest seen per series: a change is published as a "backtest" event. */
+typedef struct backtest_seen {
+  char series[OC_SERIES_NAME_MAX + 1];
+  int64_t created_at;
+} backtest_seen;
+
+static void check_backtests(oc_server *s, backtest_seen **seen, size_t *n_seen, size_t *cap, bool publish) {
+  oc_response scratch = {0};
+  oc_store *store = oc_serve_store_acquire(s, &scratch);
+  oc_buf_free(&scratch.body);
+  if (!store) return;
+  oc_series_info *list = NULL;
+  size_t n = 0;
+  oc_error err;
+  if (oc_store_series_list(store, &list, &n, &err) == 0) {
+    for (size_t i = 0; i < n; i++) {
+      oc_backtest_record rec;
+      bool found = false;
+      if (oc_store_backtest_latest(store, list[i].name, &rec, &found, &err) != 0 || !found) continue;
+      size_t k = 0;
+      while (k < *n_seen && strcmp((*seen)[k].series, list[i].name) != 0) k++;
+      if (k == *n_seen) {
+        oc_xgrow((void **)seen, cap, *n_seen + 1, sizeof **seen);
+        snprintf((*seen)[k].series, sizeof (*seen)[k].series, "%s", list[i].name);
+        (*seen)[k].created_at = 0;
+        (*n_seen)++;
+      }
+      if (rec.created_at != (*seen)[k].created_at) {
+        (*seen)[k].created_at = rec.created_at;
+        if (publish) {
+          json_error_t jerr;
+          json_t *doc = json_loads(rec.result_json, 0, &jerr);
+          json_t *created = doc ? json_object_get(doc, "created_at") : NULL;
+          oc_serve_publish(s, "backtest", json_pack("{s:s,s:O}", "series", list[i].name, "created_at",
+                                                    created ? created : json_null()));
+          json_decref(doc);
+        }
+      }
+      oc_backtest_record_free(&rec);
+    }
+    oc_series_info_list_free(list, n);
+  }
+  oc_serve_store_release(s, store);
+}
+
+static void *watch_store(void *arg) {
+  oc_server *s = arg;
+  backtest_seen *seen = NULL;
+  size_t n_seen = 0, cap = 0;
+  check_backtests(s, &seen, &n_seen, &cap, false);
+  pthread_mutex_lock(&s->watch_lock);
+  while (!s->watch_stop) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 2;
+    pthread_cond_timedwait(&s->watch_wake, &s->watch_lock, &until);
+    if (s->watch_stop) break;
+    pthread_mutex_unlock(&s->watch_lock);
+    check_backtests(s, &seen, &n_seen, &cap, true);
+    pthread_mutex_lock(&s->watch_lock);
+  }
+  pthread_mutex_unlock(&s->watch_lock);
+  free(seen);
+  return NULL;
+}
+
 int oc_serve_state_open(oc_server *s, oc_error *err) {
   pthread_mutex_init(&s->store_lock, NULL);
   oc_store *first = NULL;
@@ -93,6 +159,9 @@ int oc_serve_state_open(oc_server *s, oc_error *err) {
   pthread_mutex_init(&s->saved_lock, NULL);
   s->endpoints = oc_endpoints_new(s->data_dir, load_history, sync_endpoint, s);
   oc_endpoints_load_all(s->endpoints);
+  pthread_mutex_init(&s->watch_lock, NULL);
+  pthread_cond_init(&s->watch_wake, NULL);
+  pthread_create(&s->watcher, NULL, watch_store, s);
   return 0;
 }
 
@@ -102,6 +171,13 @@ void oc_serve_streams_close(oc_server *s) {
 
 void oc_serve_state_close(oc_server *s) {
   if (s->events) {
+    pthread_mutex_lock(&s->watch_lock);
+    s->watch_stop = true;
+    pthread_cond_signal(&s->watch_wake);
+    pthread_mutex_unlock(&s->watch_lock);
+    pthread_join(s->watcher, NULL);
+    pthread_cond_destroy(&s->watch_wake);
+    pthread_mutex_destroy(&s->watch_lock);
     oc_endpoints_free(s->endpoints);
     for (size_t i = 0; i < s->history_count; i++) oc_serve_history_release(s->histories[i]);
     free(s->histories);

@@ -3,7 +3,8 @@
 # invoke it with stored and given history, check the A/B split over 10,000 requests (deterministic per
 # request id, within tolerance of the weights), force a variant by header, promote and roll back while
 # four keep-alive clients hammer the endpoint (zero failed requests, no response mixing versions),
-# stored forecasts (/v1/forecasts/latest), models, endpoints, per-variant metrics, the live stream.
+# stored forecasts (/v1/forecasts/latest), backtests, models, endpoints, per-variant metrics, the live
+# stream (forecast and backtest events), and reloading endpoints at restart.
 set -euo pipefail
 source "$(dirname "$0")/serve_helpers.bash"
 
@@ -140,6 +141,16 @@ assert ("primary", "ets") in seen and ("primary", "drift") in seen, seen
 final = admin_call("GET", "/v1/endpoints")["endpoints"][0]
 assert [v["name"] for v in final["variants"]] == ["control", "challenger"], final
 PY
+
+# --- backtests: 404 before the first run, then the stored document and a live event ---
+expect_status 404 GET '/v1/backtests/latest?series=WTI' "${R[@]}" >/dev/null
+"$OILCAST_BIN" backtest --data-dir "$dir" --series WTI --models naive,drift --start 2000-09-01 --end 2000-12-31 \
+  --horizon 3 >/dev/null 2>&1
+body=$(expect_status 200 GET '/v1/backtests/latest?series=WTI' "${R[@]}")
+[[ $(json_get "$body" 'd["series"], sorted({r["model"] for r in d["rows"]})') == "('WTI', ['drift', 'naive'])" ]] ||
+  fail "backtest document: $body"
+for ((i = 0; i < 200; i++)); do grep -q '^event: backtest' "$work/stream.txt" && break; sleep 0.05; done
+grep -q '^event: backtest' "$work/stream.txt" || fail "no backtest event on /v1/stream"
 
 # --- per-variant metrics and model load times ---
 metrics=$(expect_status 200 GET /metrics)
