@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/date.h"
 #include "serve/apikey.h"
 #include "store/datadir.h"
 #include "store/store.h"
@@ -60,13 +61,6 @@ static int apikey_create(oc_cli *cli, const char *name, const char *scope_text, 
   return OC_EXIT_OK;
 }
 
-static void format_time(int64_t t, char *buf, size_t cap) {
-  time_t tt = (time_t)t;
-  struct tm tm;
-  gmtime_r(&tt, &tm);
-  strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static int apikey_list(oc_cli *cli, const char *format) {
   bool json = format && strcmp(format, "json") == 0;
   if (format && !json && strcmp(format, "table") != 0)
@@ -83,8 +77,8 @@ static int apikey_list(oc_cli *cli, const char *format) {
   else printf("[");
   for (size_t i = 0; i < n; i++) {
     char created[32], revoked[32] = "", rate[32] = "unlimited";
-    format_time(rows[i].created_at, created, sizeof created);
-    if (rows[i].revoked_at) format_time(rows[i].revoked_at, revoked, sizeof revoked);
+    oc_timestamp_format(rows[i].created_at, created);
+    if (rows[i].revoked_at) oc_timestamp_format(rows[i].revoked_at, revoked);
     if (rows[i].rate_per_second > 0) snprintf(rate, sizeof rate, "%g/s b%g", rows[i].rate_per_second, rows[i].burst);
     if (json) {
       printf("%s{\"id\":\"%s\",\"name\":\"%s\",\"scope\":\"%s\",\"rate_per_second\":%g,\"burst\":%g,"

@@ -129,6 +129,16 @@ int oc_date_business_days_between(oc_date from, oc_date to) {
   return count;
 }
 
+char *oc_timestamp_format(int64_t unix_seconds, char *buf) {
+  int64_t days = unix_seconds >= 0 ? unix_seconds / 86400 : -((-unix_seconds + 86399) / 86400);
+  int64_t secs = unix_seconds - days * 86400;
+  int y, m, d;
+  oc_date_to_ymd((oc_date)days, &y, &m, &d);
+  snprintf(buf, OC_TIMESTAMP_STRLEN, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, (int)(secs / 3600),
+           (int)(secs / 60 % 60), (int)(secs % 60));
+  return buf;
+}
+
 oc_date oc_date_today_utc(void) {
   time_t now = time(NULL);
   return (oc_date)(now / 86400);

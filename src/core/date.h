@@ -41,4 +41,9 @@ int oc_date_business_days_between(oc_date from, oc_date to);
 /* Today's date in UTC. */
 oc_date oc_date_today_utc(void);
 
+/* A moment (Unix seconds) as ISO 8601 UTC, "2026-11-26T16:40:00Z", into buf (OC_TIMESTAMP_STRLEN bytes).
+ * Returns buf. */
+#define OC_TIMESTAMP_STRLEN 21
+char *oc_timestamp_format(int64_t unix_seconds, char *buf);
+
 #endif

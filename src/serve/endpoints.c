@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "core/date.h"
 #include "core/fsutil.h"
 #include "core/log.h"
 
@@ -271,17 +272,10 @@ static void publish(oc_endpoints *e, const char *name, oc_endpoint_snapshot *sna
   oc_endpoint_snapshot_release(old);
 }
 
-static void now_iso(char *buf, size_t cap) {
-  time_t t = time(NULL);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int oc_endpoints_put(oc_endpoints *e, const oc_endpoint_spec *spec, bool *created, oc_error *err) {
   pthread_mutex_lock(&e->write_lock);
-  char updated_at[32];
-  now_iso(updated_at, sizeof updated_at);
+  char updated_at[OC_TIMESTAMP_STRLEN];
+  oc_timestamp_format((int64_t)time(NULL), updated_at);
   oc_endpoint_snapshot *snap = build_snapshot(e, spec, updated_at, err);
   if (!snap) {
     pthread_mutex_unlock(&e->write_lock);
@@ -318,8 +312,8 @@ int oc_endpoints_rollback(oc_endpoints *e, const char *name, bool *found, oc_err
   } else if (json_array_size(previous) == 0) {
     oc_error_set(err, "endpoint %s has no previous configuration to roll back to", name);
   } else if (oc_endpoint_spec_parse(json_array_get(previous, 0), name, &spec, err) == 0) {
-    char updated_at[32];
-    now_iso(updated_at, sizeof updated_at);
+    char updated_at[OC_TIMESTAMP_STRLEN];
+    oc_timestamp_format((int64_t)time(NULL), updated_at);
     oc_endpoint_snapshot *snap = build_snapshot(e, &spec, updated_at, err);
     json_array_remove(previous, 0);
     if (snap && persist(e, &spec, updated_at, previous, err) == 0) {

@@ -15,18 +15,11 @@
 
 #define DEFAULT_FORECAST_DAYS 7
 
-static void iso_time(int64_t t, char *buf, size_t cap) {
-  time_t tt = (time_t)t;
-  struct tm tm;
-  gmtime_r(&tt, &tm);
-  strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* The forecast object of API.md ("series", "origin", "model_version", ..., "points"), without the
  * closing brace so callers can add fields. */
 static void forecast_json_open(oc_buf *b, const oc_forecast_record *rec) {
-  char date[OC_DATE_STRLEN], created[32];
-  iso_time(rec->created_at, created, sizeof created);
+  char date[OC_DATE_STRLEN], created[OC_TIMESTAMP_STRLEN];
+  oc_timestamp_format(rec->created_at, created);
   oc_buf_puts(b, "{\"series\":\"");
   oc_json_escape_into(b, rec->series);
   oc_buf_printf(b, "\",\"origin\":\"%s\",\"model_version\":\"", oc_date_format(rec->origin, date));
@@ -234,9 +227,9 @@ void oc_handle_models_list(const oc_request *req, oc_response *resp) {
   }
   json_t *models = json_array();
   for (size_t i = 0; i < n; i++) {
-    char version[32], created[32];
+    char version[32], created[OC_TIMESTAMP_STRLEN];
     snprintf(version, sizeof version, "v%lld", (long long)versions[i].version);
-    iso_time(versions[i].created_at, created, sizeof created);
+    oc_timestamp_format(versions[i].created_at, created);
     json_array_append_new(models, json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:f,s:f,s:f},s:[]}", "version", version, "kind",
                                             versions[i].kind, "series", versions[i].series, "status",
                                             versions[i].status, "created_at", created, "metrics", "val_loss",

@@ -50,6 +50,15 @@ static void test_date_parse_strict(void **state) {
   assert_int_equal(D("2024-02-29"), oc_date_from_ymd(2024, 2, 29));
 }
 
+static void test_timestamp_format(void **state) {
+  (void)state;
+  char buf[OC_TIMESTAMP_STRLEN];
+  assert_string_equal(oc_timestamp_format(0, buf), "1970-01-01T00:00:00Z");
+  assert_string_equal(oc_timestamp_format(1795710000, buf), "2026-11-26T16:20:00Z");
+  assert_string_equal(oc_timestamp_format(-1, buf), "1969-12-31T23:59:59Z");
+  assert_string_equal(oc_timestamp_format(951782399, buf), "2000-02-28T23:59:59Z");
+}
+
 static void test_date_weekday_and_business_days(void **state) {
   (void)state;
   assert_int_equal(oc_date_weekday(D("1970-01-01")), 4);
@@ -145,6 +154,7 @@ int main(void) {
       cmocka_unit_test(test_date_roundtrip_every_day),
       cmocka_unit_test(test_date_parse_strict),
       cmocka_unit_test(test_date_weekday_and_business_days),
+      cmocka_unit_test(test_timestamp_format),
       cmocka_unit_test(test_sha256_vectors),
       cmocka_unit_test(test_buf_and_atomic_write),
   };
