@@ -33,7 +33,7 @@ static void forecast_json_open(oc_buf *b, const oc_forecast_record *rec) {
   oc_buf_printf(b, "\",\"created_at\":\"%s\",\"history\":\"%s\",\"forecast_days\":%zu,\"points\":[", created,
                 rec->history, rec->n_points);
   for (size_t i = 0; i < rec->n_points; i++) {
-    const oc_forecast_point *p = &rec->points[i];
+    const oc_stored_forecast_point *p = &rec->points[i];
     oc_buf_printf(b,
                   "%s{\"date\":\"%s\",\"price\":%.10g,\"lower80\":%.10g,\"upper80\":%.10g,\"lower95\":%.10g,"
                   "\"upper95\":%.10g}",
@@ -187,7 +187,7 @@ void oc_handle_invoke(const oc_request *req, oc_response *resp) {
     snprintf(rec.history, sizeof rec.history, "%s", given ? "given" : "stored");
     snprintf(rec.request_id, sizeof rec.request_id, "%s", req->request_id);
     for (size_t h = 0; h < rec.n_points; h++) {
-      rec.points[h] = (oc_forecast_point){oc_date_add_business_days(rec.origin, (int)h + 1), fc.mean[h], fc.lo80[h],
+      rec.points[h] = (oc_stored_forecast_point){oc_date_add_business_days(rec.origin, (int)h + 1), fc.mean[h], fc.lo80[h],
                                           fc.hi80[h], fc.lo95[h], fc.hi95[h]};
     }
     forecast_json_open(&resp->body, &rec);

@@ -107,10 +107,10 @@ void oc_endpoint_free(oc_endpoint *ep);
 /* A forecast made by the server (one row per request that produced a new forecast), with its points:
  * one per business day ahead. history: "stored" (from the store's series) or "given" (by the caller). */
 #define OC_STORED_FORECAST_MAX_POINTS 64
-typedef struct oc_forecast_point {
+typedef struct oc_stored_forecast_point {
   oc_date date;
   double price, lower80, upper80, lower95, upper95;
-} oc_forecast_point;
+} oc_stored_forecast_point;
 typedef struct oc_forecast_record {
   int64_t id; /* set by forecast_save */
   char series[OC_SERIES_NAME_MAX + 1];
@@ -118,7 +118,7 @@ typedef struct oc_forecast_record {
   char endpoint[128], variant[64], model_version[64], model_kind[32], history[8], request_id[72];
   int64_t created_at; /* Unix seconds */
   size_t n_points;
-  oc_forecast_point points[OC_STORED_FORECAST_MAX_POINTS];
+  oc_stored_forecast_point points[OC_STORED_FORECAST_MAX_POINTS];
 } oc_forecast_record;
 
 /* One stored backtest run (`oilcast backtest`): what it covered and its result document, the JSON that

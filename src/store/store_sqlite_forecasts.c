@@ -39,7 +39,7 @@ int oc_sqlite_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *
       ok = false;
       break;
     }
-    const oc_forecast_point *p = &rec->points[i];
+    const oc_stored_forecast_point *p = &rec->points[i];
     sqlite3_bind_int64(st, 1, rec->id);
     sqlite3_bind_int64(st, 2, (int64_t)i + 1);
     oc_sqlite_bind_date(st, 3, p->date);
@@ -94,7 +94,7 @@ int oc_sqlite_forecast_latest(oc_store *store, const char *series, oc_forecast_r
   if (!st) return -1;
   sqlite3_bind_int64(st, 1, out->id);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW && out->n_points < OC_STORED_FORECAST_MAX_POINTS) {
-    oc_forecast_point *p = &out->points[out->n_points++];
+    oc_stored_forecast_point *p = &out->points[out->n_points++];
     p->date = oc_sqlite_column_date(st, 0);
     p->price = sqlite3_column_double(st, 1);
     p->lower80 = sqlite3_column_double(st, 2);
