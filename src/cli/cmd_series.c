@@ -1,5 +1,6 @@
 /* cmd_series.c: `oilcast series list` and `oilcast series show`: reading stored prices back. The CSV
  * output (`date,value`, shortest round-trip numbers) re-imports to the identical store state. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,25 +24,53 @@ const oc_command oc_cmd_series = {
 enum { OPT_FROM = 1, OPT_TO, OPT_LAST, OPT_FORMAT };
 typedef enum { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON } format;
 
+/* A CSV field, quoted (RFC 4180) when it holds a comma, quote or line break. */
+static void print_csv_text(const char *text) {
+  if (!strpbrk(text, ",\"\r\n")) {
+    fputs(text, stdout);
+    return;
+  }
+  putchar('"');
+  for (const char *p = text; *p; p++) {
+    if (*p == '"') putchar('"');
+    putchar(*p);
+  }
+  putchar('"');
+}
+
 static void print_list(const oc_series_info *list, size_t n, format fmt) {
   char first[OC_DATE_STRLEN], last[OC_DATE_STRLEN];
+  if (fmt == FORMAT_JSON) { /* through jansson: units and sources are free text that needs escaping */
+    json_t *array = json_array();
+    for (size_t i = 0; i < n; i++) {
+      const oc_series_info *s = &list[i];
+      json_array_append_new(array, json_pack("{s:s, s:s, s:s, s:I, s:o, s:o}", "name", s->name, "unit", s->unit,
+                                             "source", s->source, "rows", (json_int_t)s->count, "first",
+                                             s->count ? json_string(oc_date_format(s->first, first)) : json_null(),
+                                             "last", s->count ? json_string(oc_date_format(s->last, last)) : json_null()));
+    }
+    char *text = json_dumps(array, JSON_COMPACT);
+    printf("%s\n", text);
+    free(text);
+    json_decref(array);
+    return;
+  }
   if (fmt == FORMAT_TABLE) printf("%-20s %-10s %-12s %10s  %-10s  %-10s\n", "series", "unit", "source", "rows", "first", "last");
   if (fmt == FORMAT_CSV) printf("series,unit,source,rows,first,last\n");
-  if (fmt == FORMAT_JSON) printf("[");
   for (size_t i = 0; i < n; i++) {
     const oc_series_info *s = &list[i];
     const char *f = s->count ? oc_date_format(s->first, first) : "";
     const char *l = s->count ? oc_date_format(s->last, last) : "";
-    if (fmt == FORMAT_TABLE)
+    if (fmt == FORMAT_TABLE) {
       printf("%-20s %-10s %-12s %10lld  %-10s  %-10s\n", s->name, s->unit, s->source, (long long)s->count, f, l);
-    else if (fmt == FORMAT_CSV)
-      printf("%s,%s,%s,%lld,%s,%s\n", s->name, s->unit, s->source, (long long)s->count, f, l);
-    else
-      printf("%s{\"name\":\"%s\",\"unit\":\"%s\",\"source\":\"%s\",\"rows\":%lld,\"first\":%s%s%s,\"last\":%s%s%s}",
-             i ? "," : "", s->name, s->unit, s->source, (long long)s->count, s->count ? "\"" : "", s->count ? f : "null",
-             s->count ? "\"" : "", s->count ? "\"" : "", s->count ? l : "null", s->count ? "\"" : "");
+    } else {
+      printf("%s,", s->name);
+      print_csv_text(s->unit);
+      putchar(',');
+      print_csv_text(s->source);
+      printf(",%lld,%s,%s\n", (long long)s->count, f, l);
+    }
   }
-  if (fmt == FORMAT_JSON) printf("]\n");
 }
 
 static void print_series(const oc_series *s, size_t from, format fmt) {

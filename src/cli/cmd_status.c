@@ -33,7 +33,9 @@ static int run(oc_cli *cli, int argc, char **argv) {
     return oc_cli_runtime_error("%s", err.message);
   }
   printf("data directory  %s\n", cli->data_dir);
+  printf("config          %s/%s\n", cli->data_dir, OC_DATADIR_CONF);
   printf("store           %s (%s backend)\n", store->uri, store->ops->backend);
+  for (const char *const *f = oc_datadir_folders; *f; f++) printf("%-15s %s/%s\n", "folder", cli->data_dir, *f);
   printf("schema version  %d (this oilcast: %d)\n", version, oc_store_latest_schema_version(store->ops->backend));
   printf("series          %zu\n", n);
   printf("observations    %lld\n", (long long)total);
