@@ -280,16 +280,14 @@ static int import_csv(importer *im, const char *data, size_t len) {
     const oc_csv_field *df = &r.fields[date_col], *vf = &r.fields[value_col];
     oc_date date;
     double value;
-    if (oc_date_parse(df->data, df->len, &date, &reason) != 0) {
-      reject(im, line, "bad date '%.*s': %s", (int)(df->len > 40 ? 40 : df->len), df->data, reason);
+    char why[160];
+    oc_row_status row = oc_row_validate(df->data, df->len, vf->data, vf->len, im->fred, &date, &value, why, sizeof why);
+    if (row == OC_ROW_BAD) {
+      reject(im, line, "%s", why);
       continue;
     }
-    if (im->fred && (vf->len == 0 || (vf->len == 1 && vf->data[0] == '.'))) {
+    if (row == OC_ROW_MISSING) {
       im->rep->rows_missing++;
-      continue;
-    }
-    if (oc_parse_number(vf->data, vf->len, &value, &reason) != 0) {
-      reject(im, line, "bad value '%.*s': %s", (int)(vf->len > 40 ? 40 : vf->len), vf->data, reason);
       continue;
     }
     series_slot *s = single;

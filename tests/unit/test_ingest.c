@@ -99,6 +99,41 @@ static void test_parse_number(void **state) {
   assert_true(back == third);
 }
 
+static void test_row_validator(void **state) {
+  (void)state;
+  struct {
+    const char *date, *value;
+    bool fred;
+    oc_row_status want;
+    const char *reason;
+  } cases[] = {
+      {"2020-04-20", "-36.98", false, OC_ROW_OK, NULL},
+      {"2024-01-02", ".", true, OC_ROW_MISSING, NULL},
+      {"2024-01-02", "", true, OC_ROW_MISSING, NULL},
+      {"2024-01-02", ".", false, OC_ROW_BAD, "bad value '.': not a number"},
+      {"2024-01-02", "", false, OC_ROW_BAD, "bad value '': empty value"},
+      {"2024-02-30", "1", false, OC_ROW_BAD, "bad date '2024-02-30': day does not exist in that month"},
+      {"2024-1-2", "1", false, OC_ROW_BAD, "bad date '2024-1-2': expected a date as YYYY-MM-DD"},
+      {"2024-01-02", "1e999", false, OC_ROW_BAD, "bad value '1e999': number out of range"},
+      {"2024-01-02", "NaN", true, OC_ROW_BAD, "bad value 'NaN': not a number"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    oc_date d;
+    double v;
+    char reason[160] = "";
+    oc_row_status st = oc_row_validate(cases[i].date, strlen(cases[i].date), cases[i].value, strlen(cases[i].value),
+                                       cases[i].fred, &d, &v, reason, sizeof reason);
+    assert_int_equal(st, cases[i].want);
+    if (cases[i].reason) assert_string_equal(reason, cases[i].reason);
+  }
+  oc_date d;
+  double v;
+  char reason[160];
+  assert_int_equal(oc_row_validate("2020-04-20", 10, "-36.98", 6, false, &d, &v, reason, sizeof reason), OC_ROW_OK);
+  assert_int_equal(d, D("2020-04-20"));
+  assert_true(v == -36.98);
+}
+
 /* ---- imports ------------------------------------------------------------------------------------- */
 
 typedef struct fixture {
@@ -413,6 +448,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_csv_tokenizer),
       cmocka_unit_test(test_parse_number),
+      cmocka_unit_test(test_row_validator),
       cmocka_unit_test_setup_teardown(test_import_formats, setup, teardown),
       cmocka_unit_test_setup_teardown(test_import_row_errors_abort_and_skip, setup, teardown),
       cmocka_unit_test_setup_teardown(test_import_idempotent_updates_and_lineage, setup, teardown),
