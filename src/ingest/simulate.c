@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/progress.h"
 
 /* Daily volatility of log price per regime, and the chance of staying in the regime each day. */
 static const double regime_sigma[3] = {0.011, 0.019, 0.042};
@@ -64,7 +65,10 @@ int oc_simulate_market_csv(const oc_simulate_options *opt, const char *path, oc_
   oc_date *dates = oc_xmalloc(opt->days * sizeof *dates);
   double *values = oc_xmalloc(opt->days * sizeof *values);
   oc_buf line = {0};
+  oc_progress progress;
+  oc_progress_start(&progress, "simulating", opt->nseries);
   for (size_t s = 0; s < opt->nseries; s++) {
+    oc_progress_update(&progress, s, opt->names[s]);
     oc_simulate_series(opt->seed, s, opt->start, opt->days, dates, values);
     for (size_t t = 0; t < opt->days; t++) {
       char date[OC_DATE_STRLEN];
@@ -82,6 +86,7 @@ int oc_simulate_market_csv(const oc_simulate_options *opt, const char *path, oc_
       }
     }
   }
+  oc_progress_finish(&progress);
   fwrite(line.data ? line.data : "", 1, line.len, f);
   oc_buf_free(&line);
   free(dates);
