@@ -25,7 +25,7 @@
     histDown: 'rgba(180, 35, 24, 0.55)',
     naive: '#57606a',
   };
-  const MODEL_PALETTE = ['#1f4e79', '#c2410c', '#1a7f37', '#8250df', '#0f766e', '#9a6700', '#b42318'];
+  const MODEL_PALETTE = ['#1f4e79', '#c2410c', '#1a7f37', '#8250df', '#d63384', '#9a6700', '#0969da'];
   const RECONNECT_DELAYS_MS = [500, 1000, 2000, 3000];
   const STREAM_SILENCE_MS = 40000; /* the server sends a keepalive every 15 s */
   const FEED_LENGTH = 100;
