@@ -339,7 +339,7 @@
     }
     const who = [fc.model && `model ${fc.model}`, fc.model_version && `version ${fc.model_version}`,
       fc.endpoint && `endpoint ${fc.endpoint}`, fc.variant && `variant ${fc.variant}`].filter(Boolean).join(', ');
-    $('forecast-caption').textContent = `${fc.points.length} business days from ${fc.origin || state.observations.at(-1)?.date || '–'}` +
+    $('forecast-caption').textContent = `${fc.points.length} business days from ${fc.origin || fc.as_of || forecastAnchor(fc)?.date || '–'}` +
       `${who ? ` by ${who}` : ''}${fc.created_at ? `, made ${fmtTimestamp(fc.created_at)}` : ''}. Prices in ${UNIT}.`;
     fillTable(table, ['Date', `Forecast (${UNIT})`, '80% low', '80% high', '95% low', '95% high'],
       fc.points.map((p) => [p.date, fmtPrice(p.price), fmtPrice(p.lower80), fmtPrice(p.upper80), fmtPrice(p.lower95), fmtPrice(p.upper95)]));

@@ -185,18 +185,17 @@ int oc_dashboard_load_forecast(const char *path, json_t **out, oc_error *err) {
     const char *key;
     json_t *value;
     json_object_foreach(root, key, value) {
-      if (strcmp(key, "points") != 0 && (json_is_string(value) || json_is_number(value))) {
-        json_object_set(result, key, value);
-      }
+      if (json_is_string(value) || json_is_number(value)) json_object_set(result, key, value);
     }
     items = json_object_get(root, "points");
+    if (!items) items = json_object_get(root, "forecast");
   }
   json_t *points = json_array();
   json_object_set_new(result, "points", points);
   int rc = 0;
   if (!json_is_array(items) || json_array_size(items) == 0) {
     rc = oc_error_set(err, "%s: the forecast must be a non-empty array of {\"date\",\"price\",...} points, or an "
-                           "object with such a \"points\" array", path);
+                           "object with such a \"points\" (or \"forecast\") array", path);
   }
   oc_date previous = OC_DATE_INVALID;
   for (size_t i = 0; rc == 0 && i < json_array_size(items); i++) {

@@ -25,8 +25,9 @@
 int oc_dashboard_load_history(const char *path, oc_date start_date, json_t **out, oc_error *err);
 
 /* Reads a forecast. Accepted shapes: an array of points, or an object with "points" (the
- * /v1/forecasts/latest shape; its other fields such as series, model, model_version, origin,
- * created_at, endpoint, variant are kept). A point is {"date","price"} plus optional
+ * /v1/forecasts/latest shape) or "forecast" (`oilcast forecast --format json`) holding them; the
+ * object's other string and number fields (series, model, model_version, origin, as_of, created_at,
+ * endpoint, variant, ...) are kept. A point is {"date","price"} plus optional
  * lower80/upper80 and lower95/upper95 (each pair both or neither, lower <= upper, the 95% interval
  * containing the 80% one). Dates strictly ascending.
  * *out = {"points":[...], other fields...} (new reference). */

@@ -128,6 +128,17 @@ static void test_forecast_shapes(void **state) {
   json_decref(fc);
   free(path);
 
+  /* `oilcast forecast --format json`: points under "forecast", extra per-point fields ignored. */
+  path = oc_test_write_file(f->dir, "f.json",
+                            "{\"series\":\"WTI\",\"model\":\"mlp\",\"as_of\":\"2024-12-31\",\"last_price\":72.44,\"forecast\":["
+                            "{\"date\":\"2025-01-02\",\"horizon\":1,\"price\":72.1,\"log_return\":-0.004}]}");
+  assert_int_equal(oc_dashboard_load_forecast(path, &fc, &err), 0);
+  assert_string_equal(json_string_value(json_object_get(fc, "as_of")), "2024-12-31");
+  assert_int_equal(json_array_size(json_object_get(fc, "points")), 1);
+  assert_null(json_object_get(json_array_get(json_object_get(fc, "points"), 0), "log_return"));
+  json_decref(fc);
+  free(path);
+
   path = oc_test_write_file(f->dir, "f.json", "[{\"date\":\"2025-01-02\",\"price\":72}]");
   assert_int_equal(oc_dashboard_load_forecast(path, &fc, &err), 0);
   assert_int_equal(json_array_size(json_object_get(fc, "points")), 1);
