@@ -176,16 +176,19 @@
       /* The fan opens at the last observation before the forecast so it continues the line:
        * element 0 is that anchor, elements 1..n are the forecast days. */
       const fx = [anchor.date, ...fc.points.map((p) => p.date)];
-      const band = (key) => [anchor.value, ...fc.points.map((p) => (Number.isFinite(p[key]) ? p[key] : p.price))];
+      const band = (key) => [anchor.value, ...fc.points.map((p) => p[key])];
       const bandTrace = (name, key, fill, extra) => Object.assign({
         type: 'scatter', mode: 'lines', name, x: fx, y: band(key), xaxis: 'x', meta: 'forecast-band',
         line: { width: 0, color: fill }, fill: 'none', hoverinfo: 'skip', showlegend: false,
       }, extra);
-      traces.push(bandTrace('95% upper', 'upper95', COLORS.band95));
-      traces.push(bandTrace('95% interval', 'lower95', COLORS.band95, { fill: 'tonexty', fillcolor: COLORS.band95, showlegend: true, legendrank: 4 }));
-      traces.push(bandTrace('80% upper', 'upper80', COLORS.band80));
-      traces.push(bandTrace('80% interval', 'lower80', COLORS.band80, { fill: 'tonexty', fillcolor: COLORS.band80, showlegend: true, legendrank: 3 }));
-      const text = fx.map((d, i) => (i === 0 ? 'last observation' : `80% ${fmtPrice(fc.points[i - 1].lower80)}–${fmtPrice(fc.points[i - 1].upper80)}, 95% ${fmtPrice(fc.points[i - 1].lower95)}–${fmtPrice(fc.points[i - 1].upper95)}`));
+      const hasBand = (level) => fc.points.every((p) => Number.isFinite(p[`lower${level}`]) && Number.isFinite(p[`upper${level}`]));
+      for (const [level, color, rank] of [[95, COLORS.band95, 4], [80, COLORS.band80, 3]]) {
+        if (!hasBand(level)) continue;
+        traces.push(bandTrace(`${level}% upper`, `upper${level}`, color));
+        traces.push(bandTrace(`${level}% interval`, `lower${level}`, color, { fill: 'tonexty', fillcolor: color, showlegend: true, legendrank: rank }));
+      }
+      const bounds = (p, level) => (hasBand(level) ? `, ${level}% ${fmtPrice(p[`lower${level}`])}–${fmtPrice(p[`upper${level}`])}` : '');
+      const text = fx.map((d, i) => (i === 0 ? 'last observation' : `forecast${bounds(fc.points[i - 1], 80)}${bounds(fc.points[i - 1], 95)}`));
       traces.push({
         type: 'scatter', mode: 'lines+markers', name: `Forecast${fc.model_version ? ` (${fc.model_version})` : ''}`,
         x: fx, y: band('price'), xaxis: 'x', meta: 'forecast', text, legendrank: 2,
@@ -321,7 +324,10 @@
     const fc = state.forecast;
     if (fc && fc.points.length) {
       const end = fc.points[fc.points.length - 1];
-      items.push([`Forecast for ${end.date}`, fmtUsd(end.price), `80%: ${fmtPrice(end.lower80)}–${fmtPrice(end.upper80)}, 95%: ${fmtPrice(end.lower95)}–${fmtPrice(end.upper95)}`]);
+      const intervals = Number.isFinite(end.lower80) || Number.isFinite(end.lower95)
+        ? `80%: ${fmtPrice(end.lower80)}–${fmtPrice(end.upper80)}, 95%: ${fmtPrice(end.lower95)}–${fmtPrice(end.upper95)}`
+        : 'no prediction intervals given';
+      items.push([`Forecast for ${end.date}`, fmtUsd(end.price), intervals]);
     } else {
       items.push(['Forecast', 'none yet', 'no forecast stored for this series']);
     }
