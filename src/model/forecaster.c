@@ -12,10 +12,10 @@
 #include "model/fc_stats.h"
 
 extern const oc_model_type oc_model_naive, oc_model_drift, oc_model_mean, oc_model_ets, oc_model_ar,
-    oc_model_ensemble;
+    oc_model_ensemble, oc_model_mlp;
 
 const oc_model_type *const oc_model_types[] = {
-    &oc_model_naive, &oc_model_drift, &oc_model_mean, &oc_model_ets, &oc_model_ar, &oc_model_ensemble, NULL,
+    &oc_model_naive, &oc_model_drift, &oc_model_mean, &oc_model_ets, &oc_model_ar, &oc_model_ensemble, &oc_model_mlp, NULL,
 };
 
 #define CONFORMAL_DEFAULT_WINDOW 250

@@ -235,7 +235,8 @@ static oc_series random_walk(size_t n, uint64_t seed) {
 
 static void test_save_load_round_trip(void **state) {
   oc_series s = random_walk(420, 11);
-  const char *specs[] = {"naive", "drift:window=50", "mean:k=4", "ets", "ets:trend=damped", "ar", "ensemble:validation=40"};
+  const char *specs[] = {"naive", "drift:window=50", "mean:k=4", "ets", "ets:trend=damped", "ar", "ensemble:validation=40",
+                         "mlp:epochs=2:h1=8:h2=4:horizon=5:intervals=analytic"};
   for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
     oc_series head = s;
     head.n = 400;

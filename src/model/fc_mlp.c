@@ -1,0 +1,259 @@
+/* fc_mlp.c: the reference network (model/mlp.h, trained by model/train.h) as a forecaster, so the
+ * backtest judges it by the same protocol as the baselines. fit: ETL on the history up to the origin
+ * (features/etl.h: targets log(P[t+h]/P[t]) exist only where t+h is inside the history, normalization
+ * fitted on training rows only), the training table's split for early stopping, one seeded fit.
+ * update: the normalized feature row at the new last date (computed from a recent tail of the history,
+ * long enough for every feature's warm-up) through the network. Forecasts: last positive price times
+ * exp(predicted log return) for h <= the network's horizon, held flat beyond it. Analytic bounds use
+ * the validation rows' residual spread per horizon (log space). Coordinates with the training engine
+ * only through its public headers; must not read past hist->n. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "features/etl.h"
+#include "features/features.h"
+#include "model/forecaster.h"
+#include "model/mlp.h"
+#include "model/train.h"
+#include "model/training_table.h"
+
+/* Observations beyond the features' own warm-up handed to the feature code at update: the longest
+ * exponential memory (EMA26, decay 25/27) has faded to ~1e-17 after 500 steps. */
+#define MLP_FEATURE_EXTRA_HISTORY 500
+
+typedef struct mlp_state {
+  /* parameters */
+  long horizon;
+  oc_train_params train;
+  long h1, h2;
+  double dropout;
+  /* fitted */
+  bool fitted;
+  oc_mlp net;
+  char *features_json, *normalization_json, *policies_json;
+  oc_feature_transform transform;
+  double resid_sd[OC_FORECAST_MAX_HORIZON]; /* validation residual sd of the log return, per horizon */
+  /* filtered */
+  double last_price;                        /* last positive price */
+  double pred[OC_FORECAST_MAX_HORIZON];     /* predicted log returns from the last origin */
+} mlp_state;
+
+static void mlp_clear_fit(mlp_state *s) {
+  if (!s->fitted) return;
+  oc_mlp_free(&s->net);
+  oc_feature_transform_free(&s->transform);
+  free(s->features_json);
+  free(s->normalization_json);
+  free(s->policies_json);
+  s->features_json = s->normalization_json = s->policies_json = NULL;
+  s->fitted = false;
+}
+
+static void mlp_destroy(void *state) {
+  mlp_state *s = state;
+  mlp_clear_fit(s);
+  free(s);
+}
+
+static void *mlp_create(oc_model_params *p, oc_error *err) {
+  mlp_state *s = oc_xcalloc(1, sizeof *s);
+  s->horizon = 7;
+  s->train = oc_train_params_default();
+  s->h1 = 64;
+  s->h2 = 32;
+  s->dropout = 0.2;
+  long epochs = s->train.epochs, batch = s->train.batch_size, seed = (long)s->train.seed, patience = s->train.early_stopping_patience;
+  double lr = s->train.learning_rate, wd = s->train.weight_decay;
+  if (oc_model_param_long(p, "horizon", 1, OC_FORECAST_MAX_HORIZON, &s->horizon, err) < 0 ||
+      oc_model_param_long(p, "epochs", 1, 100000, &epochs, err) < 0 ||
+      oc_model_param_long(p, "batch", 1, 65536, &batch, err) < 0 || oc_model_param_long(p, "seed", 0, 1L << 62, &seed, err) < 0 ||
+      oc_model_param_long(p, "patience", 0, 100000, &patience, err) < 0 ||
+      oc_model_param_long(p, "h1", 1, 4096, &s->h1, err) < 0 || oc_model_param_long(p, "h2", 1, 4096, &s->h2, err) < 0 ||
+      oc_model_param_double(p, "dropout", 0, 0.95, &s->dropout, err) < 0 ||
+      oc_model_param_double(p, "lr", 1e-6, 1, &lr, err) < 0 || oc_model_param_double(p, "weight_decay", 0, 1, &wd, err) < 0) {
+    free(s);
+    return NULL;
+  }
+  s->train.epochs = (int)epochs;
+  s->train.batch_size = (int)batch;
+  s->train.seed = (uint64_t)seed;
+  s->train.early_stopping_patience = (int)patience;
+  s->train.learning_rate = (float)lr;
+  s->train.weight_decay = (float)wd;
+  return s;
+}
+
+static oc_mlp_arch mlp_arch(const mlp_state *s, int n_in) {
+  oc_mlp_arch a = oc_mlp_arch_default(n_in, (int)s->horizon);
+  a.h1 = (int)s->h1;
+  a.h2 = (int)s->h2;
+  a.dropout = (float)s->dropout;
+  return a;
+}
+
+/* The network's log-return forecasts from the last date of hist. */
+static int mlp_filter(mlp_state *s, const oc_series *hist, oc_error *err) {
+  oc_series tail = *hist;
+  size_t keep = oc_features_required_history() + MLP_FEATURE_EXTRA_HISTORY;
+  if (hist->n > keep) {
+    tail.dates = hist->dates + (hist->n - keep);
+    tail.values = hist->values + (hist->n - keep);
+    tail.n = keep;
+  }
+  double *row = oc_xmalloc(s->transform.n * sizeof *row);
+  oc_date as_of;
+  int rc = oc_feature_transform_latest(&s->transform, &tail, NULL, 0, row, &as_of, err);
+  if (rc == 0) {
+    float *x = oc_xmalloc(s->transform.n * sizeof *x), out[OC_FORECAST_MAX_HORIZON];
+    for (size_t i = 0; i < s->transform.n; i++) x[i] = (float)row[i];
+    oc_mlp_workspace ws;
+    oc_mlp_workspace_init(&ws, &s->net, 1);
+    oc_mlp_predict(&s->net, &ws, x, 1, out);
+    oc_mlp_workspace_free(&ws);
+    for (long h = 0; h < s->horizon; h++) s->pred[h] = out[h];
+    free(x);
+    for (size_t i = hist->n; i-- > 0;)
+      if (hist->values[i] > 0) {
+        s->last_price = hist->values[i];
+        break;
+      }
+  }
+  free(row);
+  return rc;
+}
+
+static int mlp_fit(void *state, const oc_series *hist, oc_error *err) {
+  mlp_state *s = state;
+  mlp_clear_fit(s);
+  oc_etl_options opts;
+  oc_etl_options_default(&opts);
+  opts.horizon = (int)s->horizon;
+  oc_frame frame = {0};
+  oc_training_table table = {0};
+  oc_fit_result result = {0};
+  if (oc_etl_build(hist, NULL, 0, &opts, &frame, NULL, err) != 0) return oc_error_prefix(err, "mlp features: ");
+  int rc = oc_training_table_from_frame(&frame, &table, err);
+  if (rc == 0 && (table.n_train == 0 || table.n_val == 0))
+    rc = oc_error_set(err, "mlp: %zu training and %zu validation rows: the history is too short", table.n_train, table.n_val);
+  if (rc == 0) {
+    oc_mlp_arch arch = mlp_arch(s, (int)table.n_in);
+    oc_dataset train = oc_training_table_train(&table), val = oc_training_table_val(&table);
+    rc = oc_mlp_fit(&arch, &s->train, &train, &val, NULL, NULL, &s->net, &result, err);
+  }
+  if (rc == 0) {
+    s->fitted = true;
+    s->features_json = oc_xstrdup(oc_frame_get_meta(&frame, "oilcast.features"));
+    s->normalization_json = oc_xstrdup(oc_frame_get_meta(&frame, "oilcast.normalization"));
+    s->policies_json = oc_xstrdup(oc_frame_get_meta(&frame, "oilcast.policies"));
+    rc = oc_feature_transform_parse(s->features_json, s->normalization_json, s->policies_json, &s->transform, err);
+    if (rc != 0) {
+      /* keep the free path simple: a transform that failed to parse is not freed twice */
+      memset(&s->transform, 0, sizeof s->transform);
+    }
+  }
+  if (rc == 0) {
+    /* residual spread of the validation rows, per horizon */
+    float *out = oc_xmalloc(table.n_val * (size_t)s->horizon * sizeof *out);
+    oc_mlp_workspace ws;
+    oc_mlp_workspace_init(&ws, &s->net, 256);
+    oc_mlp_predict(&s->net, &ws, table.x_val, table.n_val, out);
+    oc_mlp_workspace_free(&ws);
+    for (long h = 0; h < s->horizon; h++) {
+      double sq = 0;
+      for (size_t i = 0; i < table.n_val; i++) {
+        double e = (double)table.y_val[i * (size_t)s->horizon + (size_t)h] - (double)out[i * (size_t)s->horizon + (size_t)h];
+        sq += e * e;
+      }
+      s->resid_sd[h] = sqrt(sq / (double)table.n_val);
+    }
+    free(out);
+    rc = mlp_filter(s, hist, err);
+  }
+  oc_fit_result_free(&result);
+  oc_training_table_free(&table);
+  oc_frame_free(&frame);
+  if (rc != 0) mlp_clear_fit(s);
+  return rc;
+}
+
+static int mlp_update(void *state, const oc_series *hist, oc_error *err) { return mlp_filter(state, hist, err); }
+
+static int mlp_predict(const void *state, size_t horizon, oc_forecast *out, oc_error *err) {
+  const mlp_state *s = state;
+  double mu0 = log(s->last_price);
+  for (size_t h = 1; h <= horizon; h++) {
+    size_t k = h <= (size_t)s->horizon ? h - 1 : (size_t)s->horizon - 1;
+    oc_forecast_set_lognormal(out, h, mu0 + s->pred[k], s->resid_sd[k]);
+  }
+  return 0;
+}
+
+static json_t *mlp_save(const void *state) {
+  const mlp_state *s = state;
+  json_t *memory = json_array(), *resid = json_array(), *pred = json_array();
+  for (size_t i = 0; i < s->net.n_floats; i++) json_array_append_new(memory, json_real(s->net.memory[i]));
+  for (long h = 0; h < s->horizon; h++) {
+    json_array_append_new(resid, json_real(s->resid_sd[h]));
+    json_array_append_new(pred, json_real(s->pred[h]));
+  }
+  return json_pack("{s:i,s:i,s:i,s:i,s:o,s:s,s:s,s:s,s:o,s:o,s:f}", "n_in", s->net.arch.n_in, "h1", s->net.arch.h1, "h2",
+                   s->net.arch.h2, "n_out", s->net.arch.n_out, "tensors", memory, "features", s->features_json,
+                   "normalization", s->normalization_json, "policies", s->policies_json, "resid_sd", resid, "pred", pred,
+                   "last_price", s->last_price);
+}
+
+static int read_doubles(const json_t *a, double *x, size_t n, const char *what, oc_error *err) {
+  if (!json_is_array(a) || json_array_size(a) != n) return oc_error_set(err, "mlp state: %s must hold %zu numbers", what, n);
+  for (size_t i = 0; i < n; i++) {
+    if (!json_is_number(json_array_get(a, i))) return oc_error_set(err, "mlp state: %s[%zu] is not a number", what, i);
+    x[i] = json_number_value(json_array_get(a, i));
+  }
+  return 0;
+}
+
+static int mlp_load(void *state, const json_t *saved, oc_error *err) {
+  mlp_state *s = state;
+  json_error_t jerr;
+  int n_in, h1, h2, n_out;
+  json_t *tensors, *resid, *pred;
+  const char *features, *normalization, *policies;
+  if (json_unpack_ex((json_t *)saved, &jerr, JSON_STRICT, "{s:i,s:i,s:i,s:i,s:o,s:s,s:s,s:s,s:o,s:o,s:F}", "n_in", &n_in,
+                     "h1", &h1, "h2", &h2, "n_out", &n_out, "tensors", &tensors, "features", &features, "normalization",
+                     &normalization, "policies", &policies, "resid_sd", &resid, "pred", &pred, "last_price",
+                     &s->last_price) < 0)
+    return oc_error_set(err, "mlp state: %s", jerr.text);
+  if (n_out != s->horizon || h1 != s->h1 || h2 != s->h2)
+    return oc_error_set(err, "mlp state: network %dx%d with %d outputs does not match the spec (%ldx%ld, horizon %ld)", h1, h2,
+                        n_out, s->h1, s->h2, s->horizon);
+  oc_mlp_arch arch = mlp_arch(s, n_in);
+  char msg[256];
+  if (oc_mlp_arch_check(&arch, msg, sizeof msg) != 0) return oc_error_set(err, "mlp state: %s", msg);
+  mlp_clear_fit(s);
+  oc_mlp_init(&s->net, &arch);
+  s->fitted = true;
+  s->features_json = oc_xstrdup(features);
+  s->normalization_json = oc_xstrdup(normalization);
+  s->policies_json = oc_xstrdup(policies);
+  if (oc_feature_transform_parse(features, normalization, policies, &s->transform, err) != 0) {
+    memset(&s->transform, 0, sizeof s->transform);
+    return -1;
+  }
+  if (s->transform.n != (size_t)n_in) return oc_error_set(err, "mlp state: %zu features for a %d-input network", s->transform.n, n_in);
+  if (!json_is_array(tensors) || json_array_size(tensors) != s->net.n_floats)
+    return oc_error_set(err, "mlp state: tensors must hold %zu numbers", s->net.n_floats);
+  for (size_t i = 0; i < s->net.n_floats; i++) {
+    json_t *v = json_array_get(tensors, i);
+    if (!json_is_number(v)) return oc_error_set(err, "mlp state: tensors[%zu] is not a number", i);
+    s->net.memory[i] = (float)json_number_value(v);
+  }
+  if (read_doubles(resid, s->resid_sd, (size_t)s->horizon, "resid_sd", err) < 0 ||
+      read_doubles(pred, s->pred, (size_t)s->horizon, "pred", err) < 0)
+    return -1;
+  return 0;
+}
+
+const oc_model_type oc_model_mlp = {
+    "mlp", "the reference network on the ETL features (horizon=7, epochs=100, h1=64, h2=32, dropout=0.2, lr, batch, seed)",
+    mlp_create, mlp_fit, mlp_update, mlp_predict, mlp_save, mlp_load, mlp_destroy};
