@@ -344,6 +344,31 @@ static void test_import_row_errors_abort_and_skip(void **state) {
   oc_import_report_free(&rep);
 }
 
+/* The duplicate check's date bitmap grows both ways: far-apart, unsorted dates are all seen. */
+static void test_import_duplicates_far_apart(void **state) {
+  fixture *f = *state;
+  oc_import_options opt;
+  oc_import_report rep;
+  oc_error err;
+  oc_import_options_init(&opt);
+  opt.on_error = OC_ON_ERROR_SKIP;
+  assert_int_equal(import_text(f, "far.csv",
+                               "Date,Price\n2024-01-02,1\n1801-06-01,2\n2399-12-31,3\n1801-06-01,4\n0001-01-01,5\n"
+                               "9999-12-31,6\n2399-12-31,7\n2024-01-02,8\n2024-01-03,9\n",
+                               &opt, &rep, &err), 0);
+  assert_int_equal(rep.rows_inserted, 6);
+  assert_int_equal(rep.rows_rejected, 3);
+  assert_int_equal(rep.problems[0].line, 5);
+  assert_int_equal(rep.problems[1].line, 8);
+  assert_int_equal(rep.problems[2].line, 9);
+  oc_import_report_free(&rep);
+  oc_series s = load(f, "WTI");
+  assert_int_equal(s.n, 6);
+  assert_int_equal(s.dates[0], D("0001-01-01"));
+  assert_int_equal(s.dates[5], D("9999-12-31"));
+  oc_series_free(&s);
+}
+
 static void test_import_idempotent_updates_and_lineage(void **state) {
   fixture *f = *state;
   oc_import_options opt;
@@ -451,6 +476,7 @@ int main(void) {
       cmocka_unit_test(test_row_validator),
       cmocka_unit_test_setup_teardown(test_import_formats, setup, teardown),
       cmocka_unit_test_setup_teardown(test_import_row_errors_abort_and_skip, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_import_duplicates_far_apart, setup, teardown),
       cmocka_unit_test_setup_teardown(test_import_idempotent_updates_and_lineage, setup, teardown),
       cmocka_unit_test_setup_teardown(test_datadir, setup, teardown),
       cmocka_unit_test(test_simulator),
