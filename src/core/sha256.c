@@ -105,11 +105,21 @@ static bool cpu_has_shani(void) {
 }
 #endif
 
+/* -1 = not probed yet; probing is idempotent, so concurrent first uses agree. */
+static _Atomic int use_shani = -1;
+
+void oc_sha256_use_cpu_extensions(bool enabled) {
+#if defined(__x86_64__)
+  use_shani = enabled ? cpu_has_shani() : 0;
+#else
+  (void)enabled;
+#endif
+}
+
 static void compress_blocks(uint32_t state[8], const uint8_t *data, size_t blocks) {
 #if defined(__x86_64__)
-  static int shani = -1; /* racy first use is harmless: every thread computes the same answer */
-  if (shani < 0) shani = cpu_has_shani();
-  if (shani) {
+  if (use_shani < 0) use_shani = cpu_has_shani();
+  if (use_shani) {
     blocks_shani(state, data, blocks);
     return;
   }

@@ -90,8 +90,7 @@ static void test_date_weekday_and_business_days(void **state) {
   }
 }
 
-static void test_sha256_vectors(void **state) {
-  (void)state;
+static void check_sha256_vectors(void) {
   char hex[OC_SHA256_HEX_LEN];
   oc_sha256_hex("", 0, hex);
   assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
@@ -117,6 +116,15 @@ static void test_sha256_vectors(void **state) {
   assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
   assert_true(oc_consttime_equal("abc", "abc", 3));
   assert_false(oc_consttime_equal("abc", "abd", 3));
+}
+
+/* Both compression paths (portable C and, where the CPU has them, the x86 SHA extensions). */
+static void test_sha256_vectors_portable_and_accelerated(void **state) {
+  (void)state;
+  oc_sha256_use_cpu_extensions(false);
+  check_sha256_vectors();
+  oc_sha256_use_cpu_extensions(true);
+  check_sha256_vectors();
 }
 
 static void test_buf_and_atomic_write(void **state) {
@@ -155,7 +163,7 @@ int main(void) {
       cmocka_unit_test(test_date_parse_strict),
       cmocka_unit_test(test_date_weekday_and_business_days),
       cmocka_unit_test(test_timestamp_format),
-      cmocka_unit_test(test_sha256_vectors),
+      cmocka_unit_test(test_sha256_vectors_portable_and_accelerated),
       cmocka_unit_test(test_buf_and_atomic_write),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
