@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/fsutil.h"
 #include "core/rng.h"
+#include "model/auto_select.h"
 #include "model/backtest.h"
 #include "store/store.h"
 
@@ -174,6 +175,33 @@ static void test_formats_and_errors(void **state) {
   oc_series_free(&s);
 }
 
+static void test_auto_select(void **state) {
+  oc_series s = simulate(600, 0.5, 0.02, 13);
+  const char *candidates[] = {"naive", "mean", "ar"};
+  oc_auto_config c;
+  oc_auto_config_default(&c);
+  c.origins = 150;
+  c.horizon = 3;
+  c.refit_every = 50;
+  c.threads = 2;
+  oc_auto_choice choice;
+  oc_error err = {{0}};
+  if (oc_auto_select(&s, candidates, 3, &c, &choice, &err) != 0) fail_msg("%s", err.message);
+  assert_int_equal(choice.best, 2); /* AR(1) returns: ar wins */
+  assert_int_equal(choice.result.n_origins, 150);
+  /* the validation origins are the last ones with 3 observations after them */
+  assert_int_equal(choice.result.origin_index[149], s.n - 1 - 3);
+  json_t *j = oc_auto_choice_to_json(&choice);
+  assert_string_equal(json_string_value(json_object_get(j, "chosen")), "ar");
+  assert_int_equal(json_array_size(json_object_get(j, "candidates")), 3);
+  json_decref(j);
+  oc_auto_choice_free(&choice);
+  c.origins = 1000;
+  assert_int_equal(oc_auto_select(&s, candidates, 3, &c, &choice, &err), -1);
+  assert_non_null(strstr(err.message, "validation origins"));
+  oc_series_free(&s);
+}
+
 static void test_store_backtest_runs(void **state) {
   char *dir = oc_test_tmpdir("backtest-store");
   char *db = oc_path_join(dir, "oilcast.db");
@@ -218,7 +246,7 @@ int main(void) {
       cmocka_unit_test(test_random_walk_naive_wins), cmocka_unit_test(test_ar1_beats_naive),
       cmocka_unit_test(test_no_look_ahead),          cmocka_unit_test(test_threads_do_not_change_results),
       cmocka_unit_test(test_diebold_mariano),        cmocka_unit_test(test_formats_and_errors),
-      cmocka_unit_test(test_store_backtest_runs),
+      cmocka_unit_test(test_auto_select),            cmocka_unit_test(test_store_backtest_runs),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
