@@ -1,13 +1,13 @@
 /* handlers_series.c: series and observations over HTTP: list series, read a date range, and append or
  * revise observations. Writes are validated like a file import (strict dates, finite numbers, no
  * duplicate dates) and are all-or-nothing: one bad row rejects the request and nothing is stored. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/date.h"
 #include "core/sha256.h"
+#include "ingest/csv.h"
 #include "serve/context.h"
 #include "serve/handlers.h"
 
@@ -150,17 +150,18 @@ static bool validate_observations(json_t *list, oc_response *resp, oc_observatio
       continue;
     }
     json_t *date = json_object_get(row, "date"), *value = json_object_get(row, "value");
-    const char *reason = NULL;
     if (!json_is_string(date)) {
       PROBLEM("observations[%zu].date: missing or not a string", i);
-    } else if (oc_date_parse(json_string_value(date), json_string_length(date), &rows[i].date, &reason) != 0) {
-      PROBLEM("observations[%zu].date '%s': %s", i, json_string_value(date), reason);
-    }
-    if (!json_is_number(value)) {
+    } else if (!json_is_number(value)) {
       PROBLEM("observations[%zu].value: missing or not a number", i);
     } else {
-      rows[i].value = json_number_value(value);
-      if (!isfinite(rows[i].value)) PROBLEM("observations[%zu].value: not a finite number", i);
+      /* The import's own row validator, on the number's shortest exact text. */
+      char number[OC_NUMBER_STRLEN], reason[200];
+      oc_format_number(json_number_value(value), number);
+      if (oc_row_validate(json_string_value(date), json_string_length(date), number, strlen(number), false,
+                          &rows[i].date, &rows[i].value, reason, sizeof reason) != OC_ROW_OK) {
+        PROBLEM("observations[%zu]: %s", i, reason);
+      }
     }
     const char *key;
     json_t *ignored;

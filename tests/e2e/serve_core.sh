@@ -71,7 +71,7 @@ body=$(expect_status 200 POST /v1/series/WTI/observations "${A[@]}" -d '{"observ
 [[ $(json_get "$body" 'd["inserted"], d["updated"]') == "(0, 1)" ]] || fail "update counts: $body"
 bad='{"observations":[{"date":"2025-01-06","value":74.1},{"date":"2025-02-30","value":1},{"date":"2025-01-07","value":"x"},{"date":"2025-01-06","value":2}]}'
 body=$(expect_status 422 POST /v1/series/WTI/observations "${W[@]}" -d "$bad")
-grep -q 'observations\[1\].date' <<<"$body" && grep -q 'observations\[2\].value' <<<"$body" || fail "422 details: $body"
+grep -q 'observations\[1\]: bad date' <<<"$body" && grep -q 'observations\[2\].value' <<<"$body" || fail "422 details: $body"
 body=$(expect_status 422 POST /v1/series/WTI/observations "${W[@]}" -d '{"observations":[{"date":"2025-01-06","value":1},{"date":"2025-01-06","value":2}]}')
 grep -q 'both have date 2025-01-06' <<<"$body" || fail "duplicate dates: $body"
 body=$(expect_status 200 GET '/v1/series/WTI?from=2025-01-01' "${R[@]}")
