@@ -10,6 +10,7 @@
 #include "core/buf.h"
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/progress.h"
 #include "model/backtest.h"
 #include "store/store.h"
 
@@ -47,6 +48,13 @@ static size_t split_models(char *list, const char **out, size_t max) {
   char *save = NULL;
   for (char *m = strtok_r(list, ",", &save); m && n < max; m = strtok_r(NULL, ",", &save)) out[n++] = m;
   return n;
+}
+
+/* The task count is known only once the origins are: the bar learns it from the first report. */
+static void show_progress(void *ctx, size_t done, size_t total) {
+  oc_progress *p = ctx;
+  p->total = total;
+  oc_progress_update(p, done, "model x refit blocks");
 }
 
 static int save_run(oc_store *store, const oc_backtest_result *r, const char *models, const char *created_at, time_t now,
@@ -151,7 +159,13 @@ static int run(oc_cli *cli, int argc, char **argv) {
     if (cfg.start == OC_DATE_INVALID) cfg.start = s.dates[last >= 499 ? last - 499 : 0];
   }
   oc_info("backtest %s: %zu models, horizon %zu, refit every %zu", series, n_specs, cfg.horizon, cfg.refit_every);
-  if (oc_backtest_run(&s, specs, n_specs, &cfg, &result, &err) != 0) {
+  oc_progress progress;
+  oc_progress_start(&progress, "backtest", 0);
+  cfg.on_progress = show_progress;
+  cfg.progress_ctx = &progress;
+  int run_rc = oc_backtest_run(&s, specs, n_specs, &cfg, &result, &err);
+  oc_progress_finish(&progress);
+  if (run_rc != 0) {
     rc = oc_cli_runtime_error("%s", err.message);
     goto done;
   }

@@ -21,6 +21,8 @@ typedef struct task_queue {
   const char *const *specs; /* n_models, the last may be the hidden naive baseline */
   size_t n_models, n_blocks, refit_every, horizon;
   const oc_backtest_result *res;
+  const oc_backtest_config *cfg;
+  size_t done; /* tasks finished, under lock */
   oc_forecast *forecasts; /* n_models * n_origins */
   atomic_size_t next;
   atomic_bool failed;
@@ -58,7 +60,12 @@ static void *worker(void *arg) {
     if (t >= total || atomic_load(&q->failed)) break;
     oc_error err = {{0}};
     /* block-major order: every model's first blocks start early, slow kinds do not queue last */
-    if (run_block(q, t % q->n_models, t / q->n_models, &err) < 0) {
+    if (run_block(q, t % q->n_models, t / q->n_models, &err) == 0) {
+      pthread_mutex_lock(&q->lock);
+      q->done++;
+      if (q->cfg->on_progress) q->cfg->on_progress(q->cfg->progress_ctx, q->done, total);
+      pthread_mutex_unlock(&q->lock);
+    } else {
       pthread_mutex_lock(&q->lock);
       if (!atomic_load(&q->failed) || t < q->failed_task) {
         q->failed_task = t;
@@ -192,7 +199,7 @@ int oc_backtest_run(const oc_series *s, const char *const *specs, size_t n_specs
   out->mase_scale = scale / (double)first;
 
   task_queue q = {.series = s, .specs = all, .n_models = n_models, .refit_every = cfg->refit_every,
-                  .horizon = cfg->horizon, .res = out};
+                  .horizon = cfg->horizon, .res = out, .cfg = cfg};
   q.n_blocks = (out->n_origins + cfg->refit_every - 1) / cfg->refit_every;
   q.forecasts = oc_xcalloc(n_models * out->n_origins, sizeof *q.forecasts);
   atomic_init(&q.next, 0);

@@ -22,6 +22,10 @@ typedef struct oc_backtest_config {
   size_t horizon;     /* 1..OC_FORECAST_MAX_HORIZON */
   size_t refit_every; /* >= 1 */
   size_t threads;     /* 0 = one per online CPU */
+  /* Called after every finished (model, block) task with the count done so far, never concurrently;
+   * may be NULL (for a progress bar). */
+  void (*on_progress)(void *ctx, size_t done, size_t total);
+  void *progress_ctx;
 } oc_backtest_config;
 
 typedef struct oc_backtest_row {
