@@ -84,7 +84,7 @@ int oc_read_file(const char *path, char **data, size_t *len, oc_error *err) {
   return 0;
 }
 
-static int fsync_parent_dir(const char *path) {
+int oc_fsync_parent_dir(const char *path) {
   char *copy = oc_xstrdup(path);
   int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   free(copy);
@@ -129,7 +129,7 @@ int oc_write_file_atomic(const char *path, const void *data, size_t len, oc_erro
     oc_error_errno(err, "cannot rename %s to %s", tmp.data, path);
     goto fail;
   }
-  fsync_parent_dir(path);
+  oc_fsync_parent_dir(path);
   oc_buf_free(&tmp);
   return 0;
 fail:
