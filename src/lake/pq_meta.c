@@ -262,15 +262,13 @@ static int decode_statistics(oc_thrift_reader *r, oc_pq_statistics *s) {
   return 0;
 }
 
-/* TimeUnit union: 1 MILLIS, 2 MICROS, 3 NANOS. */
-static int decode_time_unit(oc_thrift_reader *r, int *unit) {
+/* A union of empty structs (TimeUnit, ColumnOrder): *kind = the id of its (last) field. */
+static int decode_union_kind(oc_thrift_reader *r, int *kind) {
   int16_t id;
   uint8_t t;
-  int rc;
   FOR_FIELDS(r, id, t) {
-    *unit = id;
-    rc = oc_tr_skip(r, t);
-    if (rc != 0) return -1;
+    *kind = id;
+    if (oc_tr_skip(r, t) != 0) return -1;
   }
   return 0;
 }
@@ -285,7 +283,7 @@ static int decode_timestamp_type(oc_thrift_reader *r, oc_pq_logical *logical) {
     if (id == 1) {
       rc = oc_tr_bool(r, t, "TimestampType.isAdjustedToUTC", &utc);
     } else if (id == 2 && t == OC_TT_STRUCT) {
-      rc = decode_time_unit(r, &unit);
+      rc = decode_union_kind(r, &unit); /* TimeUnit: 1 MILLIS, 2 MICROS, 3 NANOS */
     } else {
       rc = oc_tr_skip(r, t);
     }
@@ -620,14 +618,9 @@ static int decode_column_orders(oc_thrift_reader *r, uint8_t type, oc_pq_file_in
   if (et != OC_TT_STRUCT) return oc_tr_fail(r, "FileMetaData.column_orders is not a list of structs");
   bool all_type_order = true;
   for (size_t i = 0; i < n; i++) {
-    int16_t id;
-    uint8_t t;
     int kind = 0;
-    FOR_FIELDS(r, id, t) {
-      kind = id;
-      if (oc_tr_skip(r, t) != 0) return -1;
-    }
-    all_type_order = all_type_order && kind == 1;
+    if (decode_union_kind(r, &kind) != 0) return -1;
+    all_type_order = all_type_order && kind == 1; /* TYPE_ORDER */
   }
   info->type_defined_order = all_type_order && n == info->ncols;
   return 0;

@@ -5,7 +5,6 @@
  * unless nulls must be squeezed out. Everything goes to a temporary sibling renamed into place by
  * oc_pq_writer_close, so readers never see a partial file. Must not print or exit. */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,17 +80,12 @@ int oc_pq_writer_open(oc_pq_writer **out, const char *path, const oc_pq_column_s
   oc_pq_codec codec = opt ? opt->codec : OC_PQ_UNCOMPRESSED;
   if (codec != OC_PQ_UNCOMPRESSED && codec != OC_PQ_ZSTD)
     return oc_error_set(err, "writing %s: unsupported codec %d", path, (int)codec);
-  oc_buf tmp = {0};
-  oc_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-  int fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    oc_error_errno(err, "cannot create %s", tmp.data);
-    oc_buf_free(&tmp);
-    return -1;
-  }
+  char *tmp_path;
+  int fd = oc_create_temp_sibling(path, &tmp_path, err);
+  if (fd < 0) return -1;
   oc_pq_writer *w = oc_xcalloc(1, sizeof *w);
   w->path = oc_xstrdup(path);
-  w->tmp_path = oc_buf_steal(&tmp);
+  w->tmp_path = tmp_path;
   w->fd = fd;
   w->codec = codec;
   w->zstd_level = opt && opt->zstd_level ? opt->zstd_level : 1;
