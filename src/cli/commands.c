@@ -14,7 +14,8 @@
   X(dashboard)             \
   X(serve)                 \
   X(apikey)                \
-  X(backtest)
+  X(backtest)              \
+  X(lake)
 
 #define DECLARE(name) extern const oc_command oc_cmd_##name;
 #define ENTRY(name) &oc_cmd_##name,

@@ -84,7 +84,7 @@ int oc_read_file(const char *path, char **data, size_t *len, oc_error *err) {
   return 0;
 }
 
-static int fsync_parent_dir(const char *path) {
+int oc_fsync_parent_dir(const char *path) {
   char *copy = oc_xstrdup(path);
   int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   free(copy);
@@ -94,7 +94,7 @@ static int fsync_parent_dir(const char *path) {
   return rc;
 }
 
-int oc_write_file_atomic(const char *path, const void *data, size_t len, oc_error *err) {
+int oc_create_temp_sibling(const char *path, char **tmp_path, oc_error *err) {
   oc_buf tmp = {0};
   oc_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
   int fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -103,6 +103,14 @@ int oc_write_file_atomic(const char *path, const void *data, size_t len, oc_erro
     oc_buf_free(&tmp);
     return -1;
   }
+  *tmp_path = oc_buf_steal(&tmp);
+  return fd;
+}
+
+int oc_write_file_atomic(const char *path, const void *data, size_t len, oc_error *err) {
+  oc_buf tmp = {0};
+  int fd = oc_create_temp_sibling(path, &tmp.data, err);
+  if (fd < 0) return -1;
   const char *p = data;
   size_t left = len;
   while (left > 0) {
@@ -129,7 +137,7 @@ int oc_write_file_atomic(const char *path, const void *data, size_t len, oc_erro
     oc_error_errno(err, "cannot rename %s to %s", tmp.data, path);
     goto fail;
   }
-  fsync_parent_dir(path);
+  oc_fsync_parent_dir(path);
   oc_buf_free(&tmp);
   return 0;
 fail:

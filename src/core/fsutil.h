@@ -16,6 +16,12 @@ bool oc_is_dir(const char *path);
 /* Reads a whole file; *data is NUL-terminated (not counted in *len) and freed by the caller. */
 int oc_read_file(const char *path, char **data, size_t *len, oc_error *err);
 int oc_write_file_atomic(const char *path, const void *data, size_t len, oc_error *err);
+/* Creates (truncating) "<path>.tmp.<pid>" for writing; returns its fd and its name in *tmp_path
+ * (malloc'd), or -1. Streaming writers finish with fsync, rename onto path and oc_fsync_parent_dir. */
+int oc_create_temp_sibling(const char *path, char **tmp_path, oc_error *err);
+/* fsyncs the directory holding path, so a rename into it survives a crash (writers that stream into
+ * their own temporary file call it after the rename). */
+int oc_fsync_parent_dir(const char *path);
 /* Copies src to dst atomically (dst appears complete or not at all). */
 int oc_copy_file_atomic(const char *src, const char *dst, oc_error *err);
 /* Joins a and b with exactly one '/', into a malloc'd string. */

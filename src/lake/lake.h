@@ -1,0 +1,44 @@
+/* lake.h: the data lake's table files: an oc_frame as a Parquet file other tools read (DuckDB,
+ * pandas/pyarrow, Spark), and back. The file layout is fixed:
+ *   "date"   INT32 with the DATE logical type, required (days since 1970-01-01, oc_date);
+ *   then every frame column, in frame order, as an optional DOUBLE (NaN is written as null);
+ *   frame metadata as Parquet key/value metadata.
+ * Files are written atomically (temporary sibling, fsync, rename). Also: Hive-style partitions
+ * (DIR/key=value/part-0.parquet). For other shapes use the general Parquet API in parquet.h.
+ * Must not know what the columns mean (features, targets): that is the ETL's business. */
+#ifndef OC_LAKE_LAKE_H
+#define OC_LAKE_LAKE_H
+
+#include <stddef.h>
+
+#include "core/error.h"
+#include "core/frame.h"
+
+typedef enum {
+  OC_LAKE_CODEC_DEFAULT = 0, /* ZSTD */
+  OC_LAKE_ZSTD,
+  OC_LAKE_UNCOMPRESSED,
+} oc_lake_codec;
+
+#define OC_LAKE_DEFAULT_ROWS_PER_GROUP ((size_t)1 << 20)
+
+typedef struct oc_lake_write_options {
+  oc_lake_codec codec;
+  size_t rows_per_row_group; /* 0 = OC_LAKE_DEFAULT_ROWS_PER_GROUP */
+} oc_lake_write_options;
+
+/* Writes frame to path (opt NULL = defaults). Fails if a frame column is named "date". */
+int oc_lake_write_frame(const char *path, const oc_frame *frame, const oc_lake_write_options *opt, oc_error *err);
+
+/* Reads a Parquet file with a "date" column (INT32 DATE, no nulls) and numeric other columns
+ * (DOUBLE, INT32 or INT64; nulls become NaN) into out (initialised here; free with oc_frame_free).
+ * Key/value metadata becomes frame metadata. On failure out is left empty. */
+int oc_lake_read_frame(const char *path, oc_frame *out, oc_error *err);
+
+/* Writes frame as DIR/key=value/part-0.parquet, creating directories. key and value are escaped the
+ * Hive way (bytes other than letters, digits, '.', '_' and '-' become %XX). When path_out is not NULL
+ * it receives the file's path (malloc'd). */
+int oc_lake_write_partition(const char *dir, const char *key, const char *value, const oc_frame *frame,
+                            const oc_lake_write_options *opt, char **path_out, oc_error *err);
+
+#endif

@@ -1,0 +1,132 @@
+/* pq_types.c: names and sizes of the Parquet types this library handles, and the human-readable
+ * rendering of statistics values (used by `oilcast lake inspect`). No I/O. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/date.h"
+#include "lake/pq_internal.h"
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the Parquet code copies PLAIN values as host memory, which needs a little-endian machine"
+#endif
+
+const char *oc_pq_type_name(oc_pq_type type) {
+  switch (type) {
+  case OC_PQ_INT32: return "INT32";
+  case OC_PQ_INT64: return "INT64";
+  case OC_PQ_DOUBLE: return "DOUBLE";
+  case OC_PQ_BYTE_ARRAY: return "BYTE_ARRAY";
+  }
+  return "?";
+}
+
+const char *oc_pq_logical_name(oc_pq_logical logical) {
+  switch (logical) {
+  case OC_PQ_LOGICAL_NONE: return "none";
+  case OC_PQ_LOGICAL_DATE: return "DATE";
+  case OC_PQ_LOGICAL_TIMESTAMP_MICROS: return "TIMESTAMP(MICROS,UTC)";
+  case OC_PQ_LOGICAL_STRING: return "STRING";
+  case OC_PQ_LOGICAL_OTHER: return "other";
+  }
+  return "?";
+}
+
+const char *oc_pq_codec_name(int32_t codec) {
+  static const char *const names[] = {"UNCOMPRESSED", "SNAPPY", "GZIP", "LZO", "BROTLI", "LZ4", "ZSTD", "LZ4_RAW"};
+  return codec >= 0 && codec < (int32_t)(sizeof names / sizeof names[0]) ? names[codec] : "unknown";
+}
+
+size_t oc_pq_value_size(oc_pq_type type) {
+  switch (type) {
+  case OC_PQ_INT32: return 4;
+  case OC_PQ_INT64: return 8;
+  case OC_PQ_DOUBLE: return 8;
+  case OC_PQ_BYTE_ARRAY: return sizeof(oc_pq_bytes);
+  }
+  return 0;
+}
+
+char *oc_pq_format_double(double d, char *buf) {
+  if (isnan(d)) return strcpy(buf, "NaN");
+  if (isinf(d)) return strcpy(buf, d > 0 ? "Infinity" : "-Infinity");
+  for (int digits = 15; digits <= 17; digits++) {
+    snprintf(buf, 32, "%.*g", digits, d);
+    if (strtod(buf, NULL) == d) break;
+  }
+  return buf;
+}
+
+/* Microseconds since the epoch as YYYY-MM-DDTHH:MM:SS.ffffffZ. */
+static void format_timestamp(int64_t us, char *buf, size_t size) {
+  const int64_t per_day = INT64_C(86400000000);
+  int64_t days = us / per_day, rem = us % per_day;
+  if (rem < 0) {
+    rem += per_day;
+    days--;
+  }
+  char date[OC_DATE_STRLEN];
+  if (days < -719162 || days > 2932896) { /* outside years 0001..9999 */
+    snprintf(buf, size, "%" PRId64 "us", us);
+    return;
+  }
+  oc_date_format((oc_date)days, date);
+  int64_t secs = rem / 1000000;
+  snprintf(buf, size, "%sT%02d:%02d:%02d.%06dZ", date, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
+           (int)(rem % 1000000));
+}
+
+char *oc_pq_format_stat(const oc_pq_column_info *col, const oc_pq_stat_value *v, char *buf, size_t size) {
+  if (!v->present) {
+    snprintf(buf, size, "-");
+    return buf;
+  }
+  size_t want = col->type == OC_PQ_INT32 ? 4 : col->type == OC_PQ_BYTE_ARRAY ? v->len : 8;
+  if (v->len != want) {
+    snprintf(buf, size, "<%zu bytes>", v->len);
+    return buf;
+  }
+  int32_t i32;
+  int64_t i64;
+  double d;
+  switch (col->type) {
+  case OC_PQ_INT32:
+    memcpy(&i32, v->data, 4);
+    if (col->logical == OC_PQ_LOGICAL_DATE && i32 >= -719162 && i32 <= 2932896) {
+      oc_date_format(i32, buf);
+    } else {
+      snprintf(buf, size, "%" PRId32, i32);
+    }
+    break;
+  case OC_PQ_INT64:
+    memcpy(&i64, v->data, 8);
+    if (col->logical == OC_PQ_LOGICAL_TIMESTAMP_MICROS) {
+      format_timestamp(i64, buf, size);
+    } else {
+      snprintf(buf, size, "%" PRId64, i64);
+    }
+    break;
+  case OC_PQ_DOUBLE:
+    memcpy(&d, v->data, 8);
+    oc_pq_format_double(d, buf);
+    break;
+  case OC_PQ_BYTE_ARRAY: {
+    size_t o = 0;
+    buf[o++] = '"';
+    for (size_t i = 0; i < v->len && o + 8 < size; i++) {
+      uint8_t c = v->data[i];
+      if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+        buf[o++] = (char)c;
+      } else {
+        o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+      }
+    }
+    buf[o++] = '"';
+    buf[o] = '\0';
+    break;
+  }
+  }
+  return buf;
+}
