@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/log.h"
 #include "model/fc_stats.h"
 
 extern const oc_model_type oc_model_naive, oc_model_drift, oc_model_mean, oc_model_ets, oc_model_ar,
@@ -305,9 +306,15 @@ int oc_forecaster_fit(oc_forecaster *f, const oc_series *hist, oc_error *err) {
     size_t span = f->conformal.window + f->cal_horizon;
     size_t fit_n = n > span + CONFORMAL_MIN_FIT ? n - span : n / 2;
     if (fit_n >= CONFORMAL_MIN_FIT / 2 && fit_n < n) {
-      if (fit_state(f, hist, fit_n, err) < 0 || calibration_record(f, err) < 0) goto fail;
-      for (size_t i = fit_n; i < n; i++)
-        if (step_state(f, hist, i, err) < 0) goto fail;
+      /* A history too short for the kind before the calibration span is not an error of the fit
+       * itself: the forecaster then keeps the kind's analytic bounds. */
+      oc_error warm_err = {{0}};
+      bool warmed = fit_state(f, hist, fit_n, &warm_err) == 0 && calibration_record(f, &warm_err) == 0;
+      for (size_t i = fit_n; warmed && i < n; i++) warmed = step_state(f, hist, i, &warm_err) == 0;
+      if (!warmed) {
+        oc_debug("%s: no conformal calibration (%s); analytic bounds", f->spec, warm_err.message);
+        calibration_reset(f);
+      }
     }
   }
   if (fit_state(f, hist, n, err) < 0) goto fail;

@@ -317,6 +317,20 @@ static void test_nonpositive_prices(void **state) {
   oc_series_free(&s);
 }
 
+static void test_calibration_falls_back_to_analytic(void **state) {
+  /* positive prices only in the last 40 of 100 observations: the calibration warm-up (fitted on the
+   * first 50) cannot fit ets, the full fit can; the forecaster then keeps ets' analytic bounds */
+  double v[100];
+  for (int i = 0; i < 100; i++) v[i] = i < 60 ? -1.0 : 30 + 0.2 * (i % 5);
+  oc_series s = make_series(v, 100);
+  oc_forecaster *conformal = fit_spec("ets", &s), *analytic = fit_spec("ets:intervals=analytic", &s);
+  oc_forecast a = predict(conformal, 3), b = predict(analytic, 3);
+  assert_memory_equal(&a, &b, sizeof a);
+  oc_forecaster_free(conformal);
+  oc_forecaster_free(analytic);
+  oc_series_free(&s);
+}
+
 static void test_ensemble_weights(void **state) {
   oc_series s = random_walk(300, 5);
   oc_forecaster *eq = fit_spec("ensemble:members=naive+mean:weights=equal:intervals=analytic", &s);
@@ -360,7 +374,7 @@ int main(void) {
       cmocka_unit_test(test_mean_known_answer),  cmocka_unit_test(test_ar_known_answer),
       cmocka_unit_test(test_ets_matches_statsmodels), cmocka_unit_test(test_save_load_round_trip),
       cmocka_unit_test(test_spec_errors),        cmocka_unit_test(test_nonpositive_prices),
-      cmocka_unit_test(test_ensemble_weights),   cmocka_unit_test(test_conformal_coverage),
+      cmocka_unit_test(test_calibration_falls_back_to_analytic), cmocka_unit_test(test_ensemble_weights),   cmocka_unit_test(test_conformal_coverage),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
