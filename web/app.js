@@ -488,7 +488,7 @@
       const names = state.seriesList.map((s) => s.name);
       state.series = names.includes(stored) ? stored : names.includes('WTI') ? 'WTI' : names[0] || null;
       select.replaceChildren(...state.seriesList.map((s) =>
-        el('option', { value: s.name }, `${s.name} (${s.unit || UNIT}, ${s.first || '?'} to ${s.last || '?'})`)));
+        el('option', { value: s.name }, `${s.name} (${s.unit || UNIT})`)));
       select.value = state.series || '';
       if (!state.series) {
         showBanner('The store holds no series yet: import one with oilcast import.');

@@ -54,6 +54,8 @@ function artifactDir() {
 
 async function screenshot(page, name) {
   const file = path.join(artifactDir(), `${name}.png`);
+  await page.mouse.move(1, 1); /* no hover labels or plotly toolbar (it fades out) in the picture */
+  await page.waitForTimeout(600);
   await page.screenshot({ path: file, fullPage: false });
   console.log(`screenshot: ${file}`);
   return file;

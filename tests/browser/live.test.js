@@ -1,18 +1,21 @@
 /* live.test.js: the dashboard against a real `oilcast serve` (started, killed and restarted by this
  * script through START_SCRIPT PORT, which must exec the server on 127.0.0.1:PORT (0 at first, then the
- * port it got, so the page can reconnect) and print its "listening on URL" line): the page loads with the read key, the history trace has as many points as
- * the store has rows, the forecast fan has forecast_days points, an observation POSTed through the API
- * appears on the chart within 2 s, killing the server shows the disconnected indicator and restarting
- * it recovers (data reloaded, new events arrive again), and the console stays clean (connection errors
- * are excused only while the server is down on purpose).
- * Usage: node live.test.js START_SCRIPT READ_KEY WRITE_KEY SERIES FORECAST_DAYS (0: no forecast stored) */
+ * port it got, so the page can reconnect) and print its "listening on URL" line). The store holds the
+ * real WTI history and a backtest. Checks: without a key the page asks for one; the history trace has
+ * as many points as the store has rows; the forecast fan has forecast_days points; a new forecast and
+ * an observation POSTed through the API appear within 2 s without a reload; the Models panel shows the
+ * backtest and the endpoint's variants with their weights; killing the server shows the disconnected
+ * indicator and restarting it recovers (data reloaded, new events arrive again); the console stays
+ * clean (401s are excused before the key is entered, connection errors while the server is down).
+ * Usage: node live.test.js START_SCRIPT READ_KEY WRITE_KEY ADMIN_KEY SERIES FORECAST_DAYS */
 'use strict';
 const { spawn } = require('child_process');
 const { launch, watchErrors, marketTraces, screenshot, check } = require('./browser.js');
 
-const [startScript, readKey, writeKey, series, forecastDaysArg] = process.argv.slice(2);
+const [startScript, readKey, writeKey, adminKey, series, forecastDaysArg] = process.argv.slice(2);
 const forecastDays = Number(forecastDaysArg);
 const APPEAR_MS = 2000;
+const ENDPOINT = 'dashboard-test';
 
 function startServer(port) {
   return new Promise((resolve, reject) => {
@@ -48,17 +51,34 @@ function nextBusinessDay(date) {
   return d.toISOString().slice(0, 10);
 }
 
+/* Waits until the market chart satisfies the predicate (source of a function body over `traces`, the
+ * chart's data, and `arg`) and returns the ms elapsed since t0. */
+async function waitChart(page, t0, predicate, arg) {
+  await page.waitForFunction(([source, a]) => {
+    const traces = document.getElementById('market-chart').data || [];
+    return new Function('traces', 'arg', source)(traces, a);
+  }, [predicate, arg], { timeout: 15000, polling: 50 });
+  return Date.now() - t0;
+}
+const HISTORY = "const history = traces.find((t) => t.meta === 'history');";
+const HISTORY_ENDS_WITH = `${HISTORY} return !!history && history.x[history.x.length - 1] === arg[0] && history.y[history.y.length - 1] === arg[1];`;
+const HISTORY_LENGTH = `${HISTORY} return !!history && history.x.length === arg;`;
+const FAN_DAYS = "const fan = traces.find((t) => t.meta === 'forecast'); return !!fan && fan.x.length === arg + 1;";
+
 /* POSTs one observation after the last stored one and returns how long the page took to draw it. */
 async function postAndWait(page, url, value) {
   const stored = await api(url, `/v1/series/${series}`, readKey);
   const date = nextBusinessDay(stored.observations[stored.observations.length - 1].date);
   const t0 = Date.now();
   await api(url, `/v1/series/${series}/observations`, writeKey, { method: 'POST', body: JSON.stringify({ observations: [{ date, value }] }) });
-  await page.waitForFunction(([d, v]) => {
-    const t = (document.getElementById('market-chart').data || []).find((x) => x.meta === 'history');
-    return t && t.x[t.x.length - 1] === d && t.y[t.y.length - 1] === v;
-  }, [date, value], { timeout: 15000, polling: 50 });
-  return { date, ms: Date.now() - t0 };
+  return { date, ms: await waitChart(page, t0, HISTORY_ENDS_WITH, [date, value]) };
+}
+
+function invoke(url, variant, days) {
+  return api(url, `/v1/endpoints/${ENDPOINT}/invocations`, readKey, {
+    method: 'POST', headers: { Authorization: `Bearer ${readKey}`, 'Content-Type': 'application/json', 'X-Oilcast-Variant': variant },
+    body: JSON.stringify({ forecast_days: days }),
+  });
 }
 
 (async () => {
@@ -66,41 +86,58 @@ async function postAndWait(page, url, value) {
   const { context, close } = await launch();
   let failed = false;
   try {
+    await api(server.url, `/v1/endpoints/${ENDPOINT}`, adminKey, {
+      method: 'PUT',
+      body: JSON.stringify({ series, variants: [{ name: 'control', model_version: 'ar', weight: 0.8 }, { name: 'challenger', model_version: 'ets', weight: 0.2 }] }),
+    });
+    await invoke(server.url, 'control', forecastDays);
+
     const page = await context.newPage();
     const watch = watchErrors(page);
-    /* "404 when none" is the API's answer for a series without a forecast; chromium logs it. */
-    const noForecast = (text) => forecastDays === 0 && /status of 404 .*\/v1\/forecasts\/latest/.test(text);
     /* First visit: no key yet, so the data requests get 401 (chromium logs those) and the page asks. */
-    watch.allow((text) => /status of 401/.test(text) || noForecast(text));
+    watch.allow((text) => /status of 401/.test(text));
     await page.goto(`${server.url}/`);
     await page.waitForSelector('#key-dialog[open]', { timeout: 30000 });
     check(true, 'without a key the page asks for one');
     await page.fill('#key-input', readKey);
     await page.click('#key-save');
-    watch.allow(noForecast);
     await page.waitForFunction(() => Number(document.getElementById('market-chart').dataset.renders || 0) > 0, null, { timeout: 30000 });
     await page.waitForSelector('#connection[data-state="connected"]', { timeout: 15000 });
+    watch.allow(null);
     check(true, `page loaded from ${server.url}/ with the read key and the stream is connected`);
     check(await page.evaluate(() => localStorage.getItem('oilcast.readKey')) === readKey, 'the key is kept in localStorage');
 
     const stored = await api(server.url, `/v1/series/${series}`, readKey);
-    let traces = await marketTraces(page);
+    const traces = await marketTraces(page);
     const history = traces.find((t) => t.meta === 'history');
     check(history.x.length === stored.observations.length, `history trace has ${stored.observations.length} points, one per stored row (has ${history.x.length})`);
     const fan = traces.find((t) => t.meta === 'forecast');
-    if (forecastDays > 0) {
-      check(fan && fan.x.length === forecastDays + 1, `forecast fan has ${forecastDays} days + the anchor (has ${fan ? fan.x.length : 'no fan'})`);
-    } else {
-      check(!fan, 'no forecast stored, no fan drawn');
-    }
+    check(fan && fan.x.length === forecastDays + 1, `forecast fan has ${forecastDays} days + the anchor (has ${fan ? fan.x.length : 'no fan'})`);
+    check(fan.x[0] === stored.observations[stored.observations.length - 1].date, `the fan opens at the last stored day ${fan.x[0]}`);
+
+    const longer = forecastDays + 3;
+    await invoke(server.url, 'challenger', longer);
+    const ms = await waitChart(page, Date.now(), FAN_DAYS, longer);
+    check(ms <= APPEAR_MS, `a new ${longer}-day forecast (variant challenger) replaced the fan ${ms} ms after the invocation returned (limit ${APPEAR_MS})`);
+    check(/challenger/.test(await page.textContent('#forecast-caption')), 'the forecast caption names the variant');
     await screenshot(page, 'live-market');
 
     const first = await postAndWait(page, server.url, 80.25);
     check(first.ms <= APPEAR_MS, `POSTed observation ${first.date} drawn after ${first.ms} ms (limit ${APPEAR_MS})`);
-    check(/observation/.test(await page.textContent('#event-feed')), 'the live feed lists the observation');
+    check(/observation/.test(await page.textContent('#event-feed')) && /forecast/.test(await page.textContent('#event-feed')), 'the live feed lists the forecast and the observation');
+
+    const backtest = await api(server.url, `/v1/backtests/latest?series=${series}`, readKey);
+    const challengers = new Set(backtest.rows.map((r) => r.model).filter((m) => m !== 'naive'));
+    await page.click('#tab-models');
+    await page.waitForFunction((n) => (document.getElementById('relmae-chart').data || []).length === n, challengers.size, { timeout: 15000 });
+    check(true, `Models panel: relMAE chart has one line per model against naive (${[...challengers].join(', ')})`);
+    const endpoints = await page.textContent('#endpoints-table');
+    check(/control.*ar.*80\.0%/.test(endpoints) && /challenger.*ets.*20\.0%/.test(endpoints), 'Models panel: the endpoint serves ar at 80% and ets at 20%');
+    await screenshot(page, 'live-models');
+    await page.click('#tab-market');
 
     /* Kill the server: chromium logs the refused connections while it is down; that is the point. */
-    watch.allow((text) => /net::ERR_|Failed to fetch/.test(text) || noForecast(text));
+    watch.allow((text) => /net::ERR_|Failed to fetch/.test(text));
     await stopServer(server, 'SIGKILL');
     await page.waitForSelector('#connection[data-state="disconnected"]', { timeout: 10000 });
     check(true, `indicator shows "${await page.textContent('#connection')}" after the server was killed`);
@@ -110,11 +147,8 @@ async function postAndWait(page, url, value) {
 
     server = await startServer(new URL(server.url).port);
     await page.waitForSelector('#connection[data-state="connected"]', { timeout: 20000 });
-    watch.allow(noForecast);
-    await page.waitForFunction((n) => {
-      const t = (document.getElementById('market-chart').data || []).find((x) => x.meta === 'history');
-      return t && t.x.length === n;
-    }, stored.observations.length + 1, { timeout: 10000 });
+    watch.allow(null);
+    await waitChart(page, Date.now(), HISTORY_LENGTH, stored.observations.length + 1);
     check(true, 'after the restart the indicator is back to live and the chart holds the stored rows');
     const second = await postAndWait(page, server.url, 81.5);
     check(second.ms <= APPEAR_MS, `after the restart, observation ${second.date} drawn after ${second.ms} ms`);

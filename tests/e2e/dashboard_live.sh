@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The dashboard in chromium against a real `oilcast serve` holding the real WTI history: chart
-# contents match the store, a POSTed observation appears within 2 s, a killed server shows the
-# disconnected indicator and a restarted one is picked up again, no console errors
-# (tests/browser/live.test.js does the browser part and starts/kills/restarts the server).
+# The dashboard in chromium against a real `oilcast serve` holding the real WTI history and a backtest:
+# chart contents match the store, new forecasts and POSTed observations appear within 2 s, the Models
+# panel shows the backtest and the endpoint's variants, a killed server shows the disconnected
+# indicator and a restarted one is picked up again, no console errors (tests/browser/live.test.js
+# does the browser part and starts/kills/restarts the server).
 set -euo pipefail
 source "$OILCAST_SOURCE_DIR/tests/browser/lib.sh"
 need_data
@@ -11,13 +12,14 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 dir=$work/data
 
-"$bin" init --data-dir "$dir" >/dev/null 2>&1
+admin=$("$bin" init --data-dir "$dir" 2>/dev/null)
 reader=$("$bin" apikey create --data-dir "$dir" --name dashboard --scope read)
 writer=$("$bin" apikey create --data-dir "$dir" --name feeder --scope write)
 "$bin" ingest --data-dir "$dir" --source historical --csv-path "$data/wti-daily.csv" --series WTI >/dev/null 2>&1
+"$bin" backtest --data-dir "$dir" --series WTI --models naive,drift,ets,ar --threads 2 >/dev/null 2>&1
 
 cat >"$work/start-server.sh" <<START
 exec "$bin" serve --data-dir "$dir" --listen "127.0.0.1:\$1" --threads 2 --access-log off \
   --web-dir "$src/web" --vendor-dir "$src/node_modules/plotly.js-dist-min"
 START
-node "$src/tests/browser/live.test.js" "$work/start-server.sh" "$reader" "$writer" WTI 0
+node "$src/tests/browser/live.test.js" "$work/start-server.sh" "$reader" "$writer" "$admin" WTI 7
