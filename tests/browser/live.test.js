@@ -14,7 +14,8 @@ const { launch, watchErrors, marketTraces, screenshot, check } = require('./brow
 
 const [startScript, readKey, writeKey, adminKey, series, forecastDaysArg] = process.argv.slice(2);
 const forecastDays = Number(forecastDaysArg);
-const APPEAR_MS = 2000;
+/* The issue's 2 s; against the sanitized (ASan) server, which is several times slower, 6 s. */
+const APPEAR_MS = process.env.OILCAST_SANITIZED === '1' ? 6000 : 2000;
 const ENDPOINT = 'dashboard-test';
 
 function startServer(port) {

@@ -22,4 +22,7 @@ cat >"$work/start-server.sh" <<START
 exec "$bin" serve --data-dir "$dir" --listen "127.0.0.1:\$1" --threads 2 --access-log off \
   --web-dir "$src/web" --vendor-dir "$src/node_modules/plotly.js-dist-min"
 START
-node "$src/tests/browser/live.test.js" "$work/start-server.sh" "$reader" "$writer" "$admin" WTI 7
+# The transcript also goes next to the screenshots, for a failure seen only in a busy CI run.
+log_dir=${OILCAST_BUILD_DIR:-$work}/artifacts/browser
+mkdir -p "$log_dir"
+node "$src/tests/browser/live.test.js" "$work/start-server.sh" "$reader" "$writer" "$admin" WTI 7 2>&1 | tee "$log_dir/live.log"
