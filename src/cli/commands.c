@@ -15,7 +15,9 @@
   X(serve)                 \
   X(apikey)                \
   X(backtest)              \
-  X(lake)
+  X(lake)                  \
+  X(models)                \
+  X(forecast)
 
 #define DECLARE(name) extern const oc_command oc_cmd_##name;
 #define ENTRY(name) &oc_cmd_##name,

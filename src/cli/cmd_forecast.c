@@ -1,0 +1,218 @@
+/* cmd_forecast.c: `oilcast forecast`: prices for the next business days from a registered model
+ * (by endpoint or version), using the stored history or a JSON history given on the command line.
+ * The forecasting itself is model/forecast.h; this file resolves the model, gathers the history and
+ * prints. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/buf.h"
+#include "model/forecast.h"
+#include "model/registry.h"
+#include "store/store.h"
+
+static int run(oc_cli *cli, int argc, char **argv);
+
+const oc_command oc_cmd_forecast = {
+    "forecast", "forecast prices for the next business days with a registered model",
+    "Usage: oilcast forecast [--endpoint-name NAME | --model vN] [--series WTI] [--current-price P]\n"
+    "                        [--historical-prices FILE.json] [--forecast-days N] [--format table|csv|json]\n\n"
+    "  --endpoint-name NAME     the model an endpoint serves (default " OC_DEFAULT_ENDPOINT ")\n"
+    "  --model vN               a registered version instead of an endpoint\n"
+    "  --series NAME            stored series to forecast (default: the model's series)\n"
+    "  --historical-prices F    forecast from this history instead of the store: a JSON array of prices\n"
+    "                           (dated as consecutive business days ending today) or of\n"
+    "                           {\"date\": \"YYYY-MM-DD\", \"price\": P} objects, ascending\n"
+    "  --current-price P        the latest price, appended one business day after the history\n"
+    "                           (undated history: P is today's price)\n"
+    "  --forecast-days N        business days ahead, 1..H where H is the model's horizon (default H);\n"
+    "                           the network predicts each horizon directly, so more than H is refused\n"
+    "  --format F               table (default), csv (date,price,model) or json\n\n"
+    "The history must be long enough for every feature; when it is not, the error says how many\n"
+    "observations are needed.\n",
+    run};
+
+enum { OPT_ENDPOINT = 1, OPT_MODEL, OPT_SERIES, OPT_CURRENT, OPT_HISTORY, OPT_DAYS, OPT_FORMAT };
+
+/* Reads FILE.json into *s (named name). current_price (NAN when absent) is appended as described in
+ * the usage text. */
+static int read_history(const char *path, const char *name, double current_price, oc_series *s, oc_error *err) {
+  json_error_t jerr;
+  json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+  if (!root) return oc_error_set(err, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+  if (!json_is_array(root) || json_array_size(root) == 0) {
+    json_decref(root);
+    return oc_error_set(err, "%s: expected a non-empty JSON array of prices or of {date, price} objects", path);
+  }
+  size_t n = json_array_size(root), total = n + (isnan(current_price) ? 0 : 1);
+  bool dated = json_is_object(json_array_get(root, 0));
+  oc_series_init(s, name, total);
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    json_t *item = json_array_get(root, i);
+    if (dated) {
+      const char *date;
+      double price;
+      if (json_unpack_ex(item, &jerr, 0, "{s:s, s:F}", "date", &date, "price", &price) != 0) {
+        rc = oc_error_set(err, "%s: element %zu: %s", path, i, jerr.text);
+      } else if (oc_date_parse(date, strlen(date), &s->dates[i], NULL) != 0) {
+        rc = oc_error_set(err, "%s: element %zu: date '%s' is not YYYY-MM-DD", path, i, date);
+      } else if (i > 0 && s->dates[i] <= s->dates[i - 1]) {
+        rc = oc_error_set(err, "%s: element %zu: date %s is not after the previous one", path, i, date);
+      } else {
+        s->values[i] = price;
+      }
+    } else if (!json_is_number(item)) {
+      rc = oc_error_set(err, "%s: element %zu is not a number (an array holds all prices or all {date, price})", path, i);
+    } else {
+      s->values[i] = json_number_value(item);
+    }
+    if (rc == 0 && !isfinite(s->values[i])) rc = oc_error_set(err, "%s: element %zu is not a finite price", path, i);
+  }
+  json_decref(root);
+  if (rc == 0 && !isnan(current_price)) s->values[n] = current_price;
+  if (rc == 0 && dated && !isnan(current_price)) s->dates[n] = oc_date_add_business_days(s->dates[n - 1], 1);
+  if (rc == 0 && !dated) {
+    oc_date last = oc_date_today_utc();
+    while (!oc_date_is_business_day(last)) last--;
+    for (size_t i = 0; i < total; i++) s->dates[i] = oc_date_add_business_days(last, -(int)(total - 1 - i));
+  }
+  if (rc != 0) oc_series_free(s);
+  return rc;
+}
+
+/* Appends current_price one business day after the stored history's end. */
+static void append_price(oc_series *s, double price) {
+  s->dates = oc_xrealloc(s->dates, (s->n + 1) * sizeof *s->dates);
+  s->values = oc_xrealloc(s->values, (s->n + 1) * sizeof *s->values);
+  s->dates[s->n] = s->n ? oc_date_add_business_days(s->dates[s->n - 1], 1) : oc_date_today_utc();
+  s->values[s->n++] = price;
+}
+
+static void print_forecast(const oc_forecast *f, const char *series, const char *model, const char *fmt) {
+  char d[OC_DATE_STRLEN], as_of[OC_DATE_STRLEN];
+  oc_date_format(f->as_of, as_of);
+  if (strcmp(fmt, "table") == 0) {
+    printf("%s forecast by model %s from %s (last price %.2f)\n", series, model, as_of, f->last_price);
+    printf("%-10s  %10s  %s\n", "date", "price", "model");
+    for (size_t i = 0; i < f->n; i++) printf("%-10s  %10.2f  %s\n", oc_date_format(f->points[i].date, d), f->points[i].price, model);
+  } else if (strcmp(fmt, "csv") == 0) {
+    printf("date,price,model\n");
+    for (size_t i = 0; i < f->n; i++) printf("%s,%.6f,%s\n", oc_date_format(f->points[i].date, d), f->points[i].price, model);
+  } else {
+    printf("{\"series\":\"%s\",\"model\":\"%s\",\"as_of\":\"%s\",\"last_price\":%.17g,\"forecast\":[", series, model,
+           as_of, f->last_price);
+    for (size_t i = 0; i < f->n; i++)
+      printf("%s{\"date\":\"%s\",\"horizon\":%d,\"price\":%.17g,\"log_return\":%.9g}", i ? "," : "",
+             oc_date_format(f->points[i].date, d), f->points[i].horizon, f->points[i].price, f->points[i].log_return);
+    printf("]}\n");
+  }
+}
+
+static int run(oc_cli *cli, int argc, char **argv) {
+  static const struct option options[] = {
+      {"endpoint-name", required_argument, NULL, OPT_ENDPOINT}, {"model", required_argument, NULL, OPT_MODEL},
+      {"series", required_argument, NULL, OPT_SERIES},          {"current-price", required_argument, NULL, OPT_CURRENT},
+      {"historical-prices", required_argument, NULL, OPT_HISTORY}, {"forecast-days", required_argument, NULL, OPT_DAYS},
+      {"format", required_argument, NULL, OPT_FORMAT},          OC_CLI_COMMON_OPTIONS,
+      {0}};
+  const oc_command *cmd = &oc_cmd_forecast;
+  const char *endpoint = NULL, *series = NULL, *history_path = NULL, *fmt = "table";
+  int64_t version = 0;
+  double current = NAN;
+  long days = 0;
+  int opt, code;
+  while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+    switch (opt) {
+    case OPT_ENDPOINT: endpoint = optarg; break;
+    case OPT_MODEL:
+      if (oc_model_version_parse(optarg, &version) != 0)
+        return oc_cli_usage_error(cmd, "--model '%s' is not a model version (v1, v2, ...)", optarg);
+      break;
+    case OPT_SERIES: series = optarg; break;
+    case OPT_CURRENT:
+      if (oc_cli_parse_double(optarg, &current) != 0 || !(current > 0))
+        return oc_cli_usage_error(cmd, "--current-price must be a positive number, not '%s'", optarg);
+      break;
+    case OPT_HISTORY: history_path = optarg; break;
+    case OPT_DAYS:
+      if (oc_cli_parse_int(optarg, 1, 366, &days) != 0)
+        return oc_cli_usage_error(cmd, "--forecast-days must be a whole number from 1, not '%s'", optarg);
+      break;
+    case OPT_FORMAT:
+      if (strcmp(optarg, "table") != 0 && strcmp(optarg, "csv") != 0 && strcmp(optarg, "json") != 0)
+        return oc_cli_usage_error(cmd, "--format must be table, csv or json, not '%s'", optarg);
+      fmt = optarg;
+      break;
+    default: {
+      int handled = oc_cli_common_option(cli, cmd, opt, optarg, &code);
+      if (handled < 0) return code;
+      if (handled == 0) return oc_cli_usage_error(cmd, "unknown option");
+    }
+    }
+  }
+  if (optind < argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+  if (endpoint && version) return oc_cli_usage_error(cmd, "give --endpoint-name or --model, not both");
+
+  oc_store *store;
+  if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
+  oc_error err;
+  oc_mlp m = {0};
+  oc_model_card card = {0};
+  oc_series history = {0}, *exogs = NULL;
+  char **exog_names = NULL;
+  size_t nexog = 0;
+  int rc = OC_EXIT_OK;
+  if (!version && oc_registry_endpoint_version(store, endpoint ? endpoint : OC_DEFAULT_ENDPOINT, &version, &err) != 0) {
+    rc = oc_cli_runtime_error("%s", err.message);
+  } else if (oc_registry_load(cli->data_dir, store, version, &m, &card, &err) != 0 ||
+             oc_forecast_required_exogs(&card, &exog_names, &nexog, &err) != 0) {
+    rc = oc_cli_runtime_error("%s", err.message);
+  }
+  if (rc == OC_EXIT_OK && days > m.arch.n_out) {
+    rc = oc_cli_usage_error(cmd, "--forecast-days %ld: model %s predicts 1 to %d business days ahead (its horizon H = %d)",
+                            days, card.version, m.arch.n_out, m.arch.n_out);
+  }
+  if (!series) series = card.series;
+  if (rc == OC_EXIT_OK && history_path) {
+    if (nexog > 0)
+      rc = oc_cli_runtime_error("model %s also needs the exogenous series %s%s, which --historical-prices cannot "
+                                "supply; forecast from the stored history instead", card.version, exog_names[0],
+                                nexog > 1 ? " and others" : "");
+    else if (read_history(history_path, series, current, &history, &err) != 0)
+      rc = oc_cli_runtime_error("%s", err.message);
+  } else if (rc == OC_EXIT_OK) {
+    if (oc_store_series_load(store, series, OC_DATE_INVALID, OC_DATE_INVALID, &history, &err) != 0) {
+      rc = oc_cli_runtime_error("%s", err.message);
+    } else {
+      if (!isnan(current)) append_price(&history, current);
+      exogs = oc_xcalloc(nexog ? nexog : 1, sizeof *exogs);
+      for (size_t i = 0; rc == OC_EXIT_OK && i < nexog; i++)
+        if (oc_store_series_load(store, exog_names[i], OC_DATE_INVALID, OC_DATE_INVALID, &exogs[i], &err) != 0)
+          rc = oc_cli_runtime_error("model %s needs series %s: %s", card.version, exog_names[i], err.message);
+    }
+  }
+  oc_forecast f = {0};
+  if (rc == OC_EXIT_OK) {
+    if (oc_mlp_forecast(&m, &card, &history, exogs, nexog, days ? (int)days : m.arch.n_out, &f, &err) != 0) {
+      rc = oc_cli_runtime_error("%s", err.message);
+    } else {
+      print_forecast(&f, series, card.version, fmt);
+    }
+  }
+  oc_forecast_free(&f);
+  for (size_t i = 0; i < nexog; i++) {
+    free(exog_names[i]);
+    if (exogs && exogs[i].name) oc_series_free(&exogs[i]);
+  }
+  free(exog_names);
+  free(exogs);
+  if (history.name) oc_series_free(&history);
+  oc_mlp_free(&m);
+  if (card.version) oc_model_card_free(&card);
+  oc_store_close(store);
+  return rc;
+}

@@ -1,0 +1,45 @@
+/* forecast.h: a price forecast from a trained reference network: the normalized feature row at the
+ * last date of a price history (features/etl.h recomputes it exactly as ETL did, from the card's
+ * normalization and policies), one network pass, and prices P_last * exp(predicted log return h) for
+ * the business days h = 1..days after that date.
+ * Policy for the number of days: the network predicts its H horizons directly, so days must be in
+ * 1..H; more days would need recursive forecasting on predicted prices, which this model was not
+ * trained for, so it is refused (the caller names H in its message). Must not print or touch files. */
+#ifndef OC_MODEL_FORECAST_H
+#define OC_MODEL_FORECAST_H
+
+#include <stddef.h>
+
+#include "core/date.h"
+#include "core/error.h"
+#include "core/frame.h"
+#include "model/mlp.h"
+#include "model/model_file.h"
+
+typedef struct oc_forecast_point {
+  int horizon;       /* business days ahead, 1-based */
+  oc_date date;
+  double price;
+  double log_return; /* predicted log(P[t+h] / P[t]) */
+} oc_forecast_point;
+
+typedef struct oc_forecast {
+  oc_date as_of;     /* last date of the history the features saw */
+  double last_price; /* the price at as_of */
+  size_t n;
+  oc_forecast_point *points;
+} oc_forecast;
+
+void oc_forecast_free(oc_forecast *f);
+
+/* The exogenous series (names, in order) the card's features need; *names is NULL when n = 0. Free
+ * the array and its strings. */
+int oc_forecast_required_exogs(const oc_model_card *card, char ***names, size_t *n, oc_error *err);
+
+/* Forecasts days (1..H) business days after the end of history. exogs are the series named by
+ * oc_forecast_required_exogs, in that order. A history too short for the features is an error that
+ * says how many observations are needed. */
+int oc_mlp_forecast(const oc_mlp *m, const oc_model_card *card, const oc_series *history, const oc_series *exogs,
+                    size_t nexog, int days, oc_forecast *out, oc_error *err);
+
+#endif

@@ -1,0 +1,74 @@
+/* trainer.c: see trainer.h. */
+#include "model/trainer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "oc_version.h"
+
+static char **copy_names(char **names, size_t n) {
+  char **out = oc_xcalloc(n, sizeof *out);
+  for (size_t i = 0; i < n; i++) out[i] = oc_xstrdup(names[i]);
+  return out;
+}
+
+static char *or_default(const char *s, const char *fallback) { return oc_xstrdup(s ? s : fallback); }
+
+int oc_train_on_table(const oc_training_table *t, const oc_mlp_arch *arch_in, const oc_train_params *params,
+                      const char *data_path, oc_epoch_callback on_epoch, void *ctx, oc_mlp *model,
+                      oc_model_card *card, oc_fit_result *result, oc_error *err) {
+  memset(card, 0, sizeof *card);
+  oc_mlp_arch arch = *arch_in;
+  arch.n_in = (int)t->n_in;
+  arch.n_out = (int)t->n_out;
+  oc_dataset train = oc_training_table_train(t), val = oc_training_table_val(t);
+  char end[OC_DATE_STRLEN];
+  if (t->n_val == 0)
+    return oc_error_set(err, "the training table has no complete row after its train_end %s: validation rows are "
+                        "needed for early stopping and for the report", oc_date_format(t->train_end, end));
+  if (oc_mlp_fit(&arch, params, &train, &val, on_epoch, ctx, model, result, err) != 0) return -1;
+
+  oc_model_metrics *mt = &card->metrics;
+  mt->epochs_run = result->epochs_run;
+  mt->best_epoch = result->best_epoch;
+  mt->train_loss = result->train_loss[result->best_epoch - 1];
+  mt->val_loss = result->best_val_loss;
+  mt->train_seconds = result->seconds;
+  {
+    float *pred = oc_xmalloc(t->n_val * t->n_out * sizeof(float));
+    oc_mlp_workspace ws;
+    oc_mlp_workspace_init(&ws, model, 256);
+    oc_mlp_predict(model, &ws, t->x_val, t->n_val, pred);
+    oc_mlp_workspace_free(&ws);
+    oc_price_mae(pred, t->y_val, t->close_val, t->n_val, t->n_out, &mt->val_mae_price, &mt->naive_mae_price);
+    free(pred);
+  }
+  card->version = oc_xstrdup("");
+  card->series = or_default(t->series, "");
+  card->n_features = t->n_in;
+  card->features = copy_names(t->features, t->n_in);
+  card->n_targets = t->n_out;
+  card->targets = copy_names(t->targets, t->n_out);
+  card->normalization_json = or_default(t->normalization_json, "null");
+  card->policies_json = or_default(t->policies_json, "null");
+  card->data_path = oc_xstrdup(data_path);
+  card->source_checksum = or_default(t->source_checksum, "");
+  char sha[65];
+  oc_training_data_sha256(&train, &val, t->n_in, t->n_out, sha);
+  card->data_sha256 = oc_xstrdup(sha);
+  card->train_end = t->train_end;
+  card->train_rows = t->n_train;
+  card->val_rows = t->n_val;
+  card->params = *params;
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  card->created = oc_xstrdup(stamp);
+  card->oilcast_version = oc_xstrdup(OILCAST_VERSION);
+  return 0;
+}
