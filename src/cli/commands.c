@@ -17,7 +17,8 @@
   X(backtest)              \
   X(lake)                  \
   X(models)                \
-  X(forecast)
+  X(forecast)              \
+  X(train)
 
 #define DECLARE(name) extern const oc_command oc_cmd_##name;
 #define ENTRY(name) &oc_cmd_##name,
