@@ -135,6 +135,12 @@ function invoke(url, variant, days) {
     const endpoints = await page.textContent('#endpoints-table');
     check(/control.*ar.*80\.0%/.test(endpoints) && /challenger.*ets.*20\.0%/.test(endpoints), 'Models panel: the endpoint serves ar at 80% and ets at 20%');
     await screenshot(page, 'live-models');
+    await page.click('#tab-live');
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(overflow <= 0, `Live panel: no horizontal scrolling at 390 px (overflow ${overflow} px)`);
+    await screenshot(page, 'live-feed-390x844');
+    await page.setViewportSize({ width: 1280, height: 800 });
     await page.click('#tab-market');
 
     /* Kill the server: chromium logs the refused connections while it is down; that is the point. */
