@@ -6,7 +6,8 @@
  * an observation POSTed through the API appear within 2 s without a reload; the Models panel shows the
  * backtest and the endpoint's variants with their weights; killing the server shows the disconnected
  * indicator and restarting it recovers (data reloaded, new events arrive again); the console stays
- * clean (401s are excused before the key is entered, connection errors while the server is down).
+ * clean (401s are excused before the key is entered, connection errors while the server is down);
+ * with --public-read a visitor without a key sees the data and is not asked for one.
  * Usage: node live.test.js START_SCRIPT READ_KEY WRITE_KEY ADMIN_KEY SERIES FORECAST_DAYS */
 'use strict';
 const { spawn } = require('child_process');
@@ -18,9 +19,9 @@ const forecastDays = Number(forecastDaysArg);
 const APPEAR_MS = process.env.OILCAST_SANITIZED === '1' ? 6000 : 2000;
 const ENDPOINT = 'dashboard-test';
 
-function startServer(port) {
+function startServer(port, ...options) {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [startScript, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('bash', [startScript, String(port), ...options], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk) => {
       out += chunk;
@@ -161,6 +162,19 @@ function invoke(url, variant, days) {
     check(second.ms <= APPEAR_MS, `after the restart, observation ${second.date} drawn after ${second.ms} ms`);
 
     check(watch.errors.length === 0, `no console errors${watch.errors.length ? `: ${watch.errors.join('; ')}` : ''}`);
+
+    /* With --public-read a visitor without a key (a new port is a new origin: nothing stored) sees
+     * the data and is never asked for one. */
+    await stopServer(server, 'SIGTERM');
+    server = await startServer(0, '--public-read');
+    const visitor = await context.newPage();
+    const visitorWatch = watchErrors(visitor);
+    await visitor.goto(`${server.url}/`);
+    await visitor.waitForSelector('#connection[data-state="connected"]', { timeout: 30000 });
+    const shown = (await marketTraces(visitor)).find((t) => t.meta === 'history');
+    check(!(await visitor.isVisible('#key-dialog')) && shown.x.length === stored.observations.length + 2,
+      `--public-read: no key asked, all ${shown.x.length} stored points shown`);
+    check(visitorWatch.errors.length === 0, `no console errors on the public page${visitorWatch.errors.length ? `: ${visitorWatch.errors.join('; ')}` : ''}`);
   } catch (e) {
     console.error(e.message);
     for (const p of context.pages()) console.error(`live feed:\n${await p.textContent('#event-feed').catch(() => '?')}`);

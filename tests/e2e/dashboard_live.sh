@@ -20,7 +20,7 @@ writer=$("$bin" apikey create --data-dir "$dir" --name feeder --scope write)
 
 cat >"$work/start-server.sh" <<START
 exec "$bin" serve --data-dir "$dir" --listen "127.0.0.1:\$1" --threads 2 --access-log off \
-  --web-dir "$src/web" --vendor-dir "$src/node_modules/plotly.js-dist-min"
+  --web-dir "$src/web" --vendor-dir "$src/node_modules/plotly.js-dist-min" "\${@:2}"
 START
 # The transcript also goes next to the screenshots, for a failure seen only in a busy CI run.
 log_dir=${OILCAST_BUILD_DIR:-$work}/artifacts/browser
