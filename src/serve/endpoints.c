@@ -25,7 +25,7 @@ typedef struct slot {
 
 struct oc_endpoints {
   char *data_dir;
-  oc_history_loader loader;
+  oc_series_loader loader;
   oc_endpoint_sync sync;
   void *loader_ctx;
   pthread_mutex_t lock, write_lock;
@@ -33,7 +33,7 @@ struct oc_endpoints {
   size_t n, cap;
 };
 
-oc_endpoints *oc_endpoints_new(const char *data_dir, oc_history_loader loader, oc_endpoint_sync sync, void *ctx) {
+oc_endpoints *oc_endpoints_new(const char *data_dir, oc_series_loader loader, oc_endpoint_sync sync, void *ctx) {
   oc_endpoints *e = oc_xcalloc(1, sizeof *e);
   e->data_dir = oc_xstrdup(data_dir);
   e->loader = loader;
@@ -175,8 +175,6 @@ static oc_endpoint_snapshot *build_snapshot(oc_endpoints *e, const oc_endpoint_s
   atomic_init(&snap->refs, 1);
   snap->spec = *spec;
   snprintf(snap->updated_at, sizeof snap->updated_at, "%s", updated_at);
-  oc_series history = {0};
-  bool have_history = false;
   for (size_t i = 0; i < spec->n_variants; i++) {
     const char *version = spec->variants[i].model_version;
     for (size_t k = 0; k < i && !snap->models[i]; k++) {
@@ -191,14 +189,7 @@ static oc_endpoint_snapshot *build_snapshot(oc_endpoints *e, const oc_endpoint_s
       pthread_mutex_unlock(&e->lock);
     }
     if (snap->models[i]) continue;
-    if (!have_history) {
-      if (e->loader(e->loader_ctx, spec->series, &history, err) != 0) {
-        oc_error_prefix(err, "endpoint %s: ", spec->name);
-        break;
-      }
-      have_history = true;
-    }
-    snap->models[i] = oc_served_model_load(e->data_dir, version, &history, err);
+    snap->models[i] = oc_served_model_load(e->data_dir, version, spec->series, e->loader, e->loader_ctx, err);
     if (!snap->models[i]) {
       oc_error_prefix(err, "endpoint %s, variant %s: ", spec->name, spec->variants[i].name);
       break;
@@ -206,7 +197,6 @@ static oc_endpoint_snapshot *build_snapshot(oc_endpoints *e, const oc_endpoint_s
     oc_info("serve: endpoint %s variant %s: model %s (%s) loaded in %.3f s", spec->name, spec->variants[i].name,
             version, oc_served_model_kind(snap->models[i]), oc_served_model_load_seconds(snap->models[i]));
   }
-  if (have_history) oc_series_free(&history);
   for (size_t i = 0; i < spec->n_variants; i++) {
     if (!snap->models[i]) {
       for (size_t k = 0; k < spec->n_variants; k++) oc_served_model_release(snap->models[k]);

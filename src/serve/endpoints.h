@@ -43,14 +43,11 @@ typedef struct oc_endpoint_snapshot {
 
 typedef struct oc_endpoints oc_endpoints;
 
-/* Loads the history of a series (for fitting models); implemented by the caller (the store). */
-typedef int (*oc_history_loader)(void *ctx, const char *series, oc_series *out, oc_error *err);
-
 /* Records a configuration in the model registry (store rows) before its file is written; may fail,
  * which cancels the change. */
 typedef int (*oc_endpoint_sync)(void *ctx, const oc_endpoint_spec *spec, oc_error *err);
 
-oc_endpoints *oc_endpoints_new(const char *data_dir, oc_history_loader loader, oc_endpoint_sync sync, void *ctx);
+oc_endpoints *oc_endpoints_new(const char *data_dir, oc_series_loader loader, oc_endpoint_sync sync, void *ctx);
 void oc_endpoints_free(oc_endpoints *e);
 /* Loads every DIR/models/endpoints/NAME.json. Endpoints that fail stay listed as problems (readiness). */
 void oc_endpoints_load_all(oc_endpoints *e);

@@ -14,6 +14,7 @@
 #include "serve/handlers.h"
 
 #define DEFAULT_FORECAST_DAYS 7
+#define OC_ENDPOINT_MAX_EXOGS 8
 
 /* The forecast object of API.md ("series", "origin", "model_version", ..., "points"), without the
  * closing brace so callers can add fields. */
@@ -169,16 +170,31 @@ void oc_handle_invoke(const oc_request *req, oc_response *resp) {
     if (stored) history = &stored->series;
   }
   json_decref(body);
+  /* The other series the model's features need come from the store in both cases. */
+  const char *const *exog_names;
+  size_t nexog = oc_served_model_exogs(model, &exog_names);
+  oc_history *exog_histories[OC_ENDPOINT_MAX_EXOGS] = {0};
+  oc_series exogs[OC_ENDPOINT_MAX_EXOGS];
+  if (nexog > OC_ENDPOINT_MAX_EXOGS) {
+    oc_respond_error(resp, 500, "model_error", "model %s needs %zu other series; at most %d are supported",
+                     oc_served_model_version(model), nexog, OC_ENDPOINT_MAX_EXOGS);
+    history = NULL;
+  }
+  for (size_t i = 0; history && i < nexog; i++) {
+    exog_histories[i] = oc_serve_history_acquire(s, exog_names[i], resp);
+    if (exog_histories[i]) exogs[i] = exog_histories[i]->series;
+    else history = NULL;
+  }
   oc_forecast fc;
+  oc_date origin = OC_DATE_INVALID;
   oc_error err;
-  if (history && oc_served_model_forecast(model, history, !given, (size_t)days, &fc, &err) != 0) {
+  if (history && oc_served_model_forecast(model, history, exogs, !given, (size_t)days, &fc, &origin, &err) != 0) {
     oc_respond_error(resp, 422, "forecast_failed", "endpoint %s, variant %s, model %s: %s", name,
                      snap->spec.variants[v].name, oc_served_model_version(model), err.message);
     history = NULL;
   }
   if (history) {
-    oc_forecast_record rec = {.origin = history->dates[history->n - 1], .created_at = (int64_t)time(NULL),
-                              .n_points = (size_t)days};
+    oc_forecast_record rec = {.origin = origin, .created_at = (int64_t)time(NULL), .n_points = (size_t)days};
     snprintf(rec.series, sizeof rec.series, "%s", snap->spec.series);
     snprintf(rec.endpoint, sizeof rec.endpoint, "%s", name);
     snprintf(rec.variant, sizeof rec.variant, "%s", snap->spec.variants[v].name);
@@ -203,6 +219,7 @@ void oc_handle_invoke(const oc_request *req, oc_response *resp) {
     oc_metrics_add(s->metrics, OC_METRIC_FORECASTS, 1, 3, labels);
   }
   if (given) oc_series_free(&own);
+  for (size_t i = 0; i < nexog && i < OC_ENDPOINT_MAX_EXOGS; i++) oc_serve_history_release(exog_histories[i]);
   oc_serve_history_release(stored);
   oc_endpoint_snapshot_release(snap);
 }

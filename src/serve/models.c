@@ -1,4 +1,4 @@
-/* models.c: loading model versions (registry artifact or forecaster spec), reference counting, and
+/* models.c: loading model versions (registered network or forecaster spec), reference counting, and
  * forecasting with the per-model lock and the stored-history cache. */
 #include "serve/models.h"
 
@@ -9,29 +9,77 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "core/fsutil.h"
 #include "core/progress.h"
+#include "model/registry.h"
+#include "serve/models_mlp.h"
 
 struct oc_served_model {
   _Atomic long refs;
   char version[64], kind[32];
   double load_seconds;
-  char *saved; /* the artifact's JSON text; NULL when version is a spec */
+  oc_mlp_served *mlp; /* a registered network, or: */
   pthread_mutex_t lock; /* guards everything below */
-  oc_forecaster *forecaster; /* follows the stored history */
+  oc_forecaster *forecaster; /* a spec, following the stored history */
   size_t seen_n;
   oc_date seen_last;
   double seen_last_value;
   bool *cached; /* [OC_FORECAST_MAX_HORIZON + 1]: cache[h] valid for the history seen */
   oc_forecast *cache;
+  oc_date *cache_origin;
 };
 
-static oc_forecaster *fresh_copy(const oc_served_model *m, oc_error *err) {
-  return m->saved ? oc_forecaster_load(m->saved, err) : oc_forecaster_create(m->version, err);
+static void forget_history(oc_served_model *m) {
+  m->seen_n = 0;
+  memset(m->cached, 0, (OC_FORECAST_MAX_HORIZON + 1) * sizeof *m->cached);
 }
 
-oc_served_model *oc_served_model_load(const char *data_dir, const char *version, const oc_series *history,
-                                      oc_error *err) {
+/* Loads the histories a network needs and calibrates its bounds on them. */
+static int load_network(oc_served_model *m, const char *data_dir, int64_t version, const char *series,
+                        oc_series_loader load, void *ctx, oc_error *err) {
+  m->mlp = oc_mlp_served_load(data_dir, version, err);
+  if (!m->mlp) return -1;
+  snprintf(m->kind, sizeof m->kind, "mlp");
+  if (strcmp(oc_mlp_served_series(m->mlp), series) != 0) {
+    return oc_error_set(err, "model %s forecasts %s, not %s", m->version, oc_mlp_served_series(m->mlp), series);
+  }
+  const char *const *names;
+  size_t nexog = oc_mlp_served_exogs(m->mlp, &names);
+  oc_series history = {0};
+  oc_series *exogs = oc_xcalloc(nexog + 1, sizeof *exogs);
+  int rc = load(ctx, series, &history, err);
+  for (size_t i = 0; rc == 0 && i < nexog; i++) rc = load(ctx, names[i], &exogs[i], err);
+  if (rc == 0) rc = oc_mlp_served_calibrate(m->mlp, &history, exogs, err);
+  for (size_t i = 0; i < nexog; i++) {
+    if (exogs[i].name) oc_series_free(&exogs[i]);
+  }
+  free(exogs);
+  if (history.name) oc_series_free(&history);
+  return rc;
+}
+
+static int load_spec(oc_served_model *m, const char *data_dir, const char *series, oc_series_loader load, void *ctx,
+                     oc_error *err) {
+  m->forecaster = oc_forecaster_create(m->version, err);
+  if (!m->forecaster) {
+    return oc_error_prefix(err, "model version '%s' is neither registered in %s nor a forecaster spec: ", m->version,
+                           data_dir);
+  }
+  snprintf(m->kind, sizeof m->kind, "%s", oc_forecaster_kind(m->forecaster));
+  oc_series history = {0};
+  int rc = load(ctx, series, &history, err);
+  if (rc == 0 && history.n == 0) rc = oc_error_set(err, "series %s has no observations", series);
+  if (rc == 0) rc = oc_forecaster_fit(m->forecaster, &history, err);
+  if (rc == 0) {
+    m->seen_n = history.n;
+    m->seen_last = history.dates[history.n - 1];
+    m->seen_last_value = history.values[history.n - 1];
+  }
+  if (history.name) oc_series_free(&history);
+  return rc;
+}
+
+oc_served_model *oc_served_model_load(const char *data_dir, const char *version, const char *series,
+                                      oc_series_loader load, void *ctx, oc_error *err) {
   double start = oc_monotonic_seconds();
   if (!*version || strlen(version) >= sizeof ((oc_served_model *)0)->version) {
     oc_error_set(err, "model version '%s': expected 1..63 characters", version);
@@ -41,38 +89,17 @@ oc_served_model *oc_served_model_load(const char *data_dir, const char *version,
   snprintf(m->version, sizeof m->version, "%s", version);
   pthread_mutex_init(&m->lock, NULL);
   atomic_init(&m->refs, 1);
-  oc_buf path = {0};
-  oc_buf_printf(&path, "%s/models/artifacts/%s/forecaster.json", data_dir, version);
-  bool artifact = !strchr(version, '/') && version[0] != '.' && oc_path_exists(path.data);
-  if (artifact) {
-    size_t len;
-    if (oc_read_file(path.data, &m->saved, &len, err) == 0) m->forecaster = oc_forecaster_load(m->saved, err);
-    if (!m->forecaster) oc_error_prefix(err, "loading model %s from %s: ", version, path.data);
-  } else {
-    m->forecaster = oc_forecaster_create(version, err);
-    if (!m->forecaster) {
-      oc_error_prefix(err, "model version '%s' is neither in %s/models/artifacts/ nor a forecaster spec: ", version,
-                      data_dir);
-    }
-  }
-  oc_buf_free(&path);
-  if (!m->forecaster) {
-    oc_served_model_release(m);
-    return NULL;
-  }
-  snprintf(m->kind, sizeof m->kind, "%s", oc_forecaster_kind(m->forecaster));
   m->cached = oc_xcalloc(OC_FORECAST_MAX_HORIZON + 1, sizeof *m->cached);
   m->cache = oc_xcalloc(OC_FORECAST_MAX_HORIZON + 1, sizeof *m->cache);
-  if (history && history->n) {
-    int rc = artifact ? oc_forecaster_update(m->forecaster, history, err) : oc_forecaster_fit(m->forecaster, history, err);
-    if (rc != 0) {
-      oc_error_prefix(err, "fitting model %s on the stored %s history: ", version, history->name);
-      oc_served_model_release(m);
-      return NULL;
-    }
-    m->seen_n = history->n;
-    m->seen_last = history->dates[history->n - 1];
-    m->seen_last_value = history->values[history->n - 1];
+  m->cache_origin = oc_xcalloc(OC_FORECAST_MAX_HORIZON + 1, sizeof *m->cache_origin);
+  int64_t registered;
+  int rc = oc_model_version_parse(version, &registered) == 0
+               ? load_network(m, data_dir, registered, series, load, ctx, err)
+               : load_spec(m, data_dir, series, load, ctx, err);
+  if (rc != 0) {
+    oc_error_prefix(err, "loading model %s: ", version);
+    oc_served_model_release(m);
+    return NULL;
   }
   m->load_seconds = oc_monotonic_seconds() - start;
   return m;
@@ -83,9 +110,10 @@ void oc_served_model_retain(oc_served_model *m) { atomic_fetch_add(&m->refs, 1);
 void oc_served_model_release(oc_served_model *m) {
   if (!m || atomic_fetch_sub(&m->refs, 1) != 1) return;
   oc_forecaster_free(m->forecaster);
-  free(m->saved);
+  oc_mlp_served_free(m->mlp);
   free(m->cached);
   free(m->cache);
+  free(m->cache_origin);
   pthread_mutex_destroy(&m->lock);
   free(m);
 }
@@ -94,47 +122,90 @@ const char *oc_served_model_version(const oc_served_model *m) { return m->versio
 const char *oc_served_model_kind(const oc_served_model *m) { return m->kind; }
 double oc_served_model_load_seconds(const oc_served_model *m) { return m->load_seconds; }
 
-/* Brings the model up to the stored history. Caller holds m->lock. */
-static int follow_history(oc_served_model *m, const oc_series *history, oc_error *err) {
-  size_t n = history->n;
-  if (n == m->seen_n && n && history->dates[n - 1] == m->seen_last && history->values[n - 1] == m->seen_last_value) {
-    return 0;
-  }
-  bool extends = m->seen_n && n > m->seen_n && history->dates[m->seen_n - 1] == m->seen_last &&
-                 history->values[m->seen_n - 1] == m->seen_last_value;
-  int rc = extends ? oc_forecaster_update(m->forecaster, history, err) : oc_forecaster_fit(m->forecaster, history, err);
-  memset(m->cached, 0, (OC_FORECAST_MAX_HORIZON + 1) * sizeof *m->cached);
-  if (rc != 0) {
-    m->seen_n = 0;
-    return -1;
-  }
-  m->seen_n = n;
-  m->seen_last = history->dates[n - 1];
-  m->seen_last_value = history->values[n - 1];
+size_t oc_served_model_exogs(const oc_served_model *m, const char *const **names) {
+  if (m->mlp) return oc_mlp_served_exogs(m->mlp, names);
+  *names = NULL;
   return 0;
 }
 
-int oc_served_model_forecast(oc_served_model *m, const oc_series *history, bool stored, size_t horizon,
-                             oc_forecast *out, oc_error *err) {
+/* Is history what the model saw last? Caller holds m->lock. */
+static bool same_history(const oc_served_model *m, const oc_series *history) {
+  size_t n = history->n;
+  return m->seen_n && n == m->seen_n && history->dates[n - 1] == m->seen_last &&
+         history->values[n - 1] == m->seen_last_value;
+}
+
+static void remember_history(oc_served_model *m, const oc_series *history) {
+  m->seen_n = history->n;
+  m->seen_last = history->dates[history->n - 1];
+  m->seen_last_value = history->values[history->n - 1];
+}
+
+/* One forecast, uncached. For a spec, f is the forecaster to use (already following history). */
+static int compute(oc_served_model *m, oc_forecaster *f, const oc_series *history, const oc_series *exogs,
+                   size_t horizon, oc_forecast *out, oc_date *origin, oc_error *err) {
+  if (!m->mlp) {
+    *origin = history->dates[history->n - 1];
+    return oc_forecaster_predict(f, horizon, out, err);
+  }
+  if (horizon > (size_t)oc_mlp_served_horizon(m->mlp)) {
+    return oc_error_set(err, "model %s forecasts 1 to %d business days ahead (its horizons); %zu requested", m->version,
+                        oc_mlp_served_horizon(m->mlp), horizon);
+  }
+  oc_mlp_served_point points[OC_FORECAST_MAX_HORIZON];
+  int32_t as_of;
+  if (oc_mlp_served_forecast(m->mlp, history, exogs, horizon, points, &as_of, err) != 0) return -1;
+  out->horizon = horizon;
+  for (size_t h = 0; h < horizon; h++) {
+    out->mean[h] = points[h].price;
+    out->lo80[h] = points[h].lower80;
+    out->hi80[h] = points[h].upper80;
+    out->lo95[h] = points[h].lower95;
+    out->hi95[h] = points[h].upper95;
+  }
+  *origin = as_of;
+  return 0;
+}
+
+int oc_served_model_forecast(oc_served_model *m, const oc_series *history, const oc_series *exogs, bool stored,
+                             size_t horizon, oc_forecast *out, oc_date *origin, oc_error *err) {
   if (horizon < 1 || horizon > OC_FORECAST_MAX_HORIZON) {
     return oc_error_set(err, "forecast horizon %zu is outside 1..%d", horizon, OC_FORECAST_MAX_HORIZON);
   }
   if (history->n == 0) return oc_error_set(err, "the history is empty");
-  if (!stored) {
-    oc_forecaster *copy = fresh_copy(m, err);
+  if (!stored && !m->mlp) {
+    /* A given history: a fresh forecaster of the same spec fitted on it; the served one is untouched. */
+    oc_forecaster *copy = oc_forecaster_create(m->version, err);
     if (!copy) return -1;
     int rc = oc_forecaster_fit(copy, history, err);
-    if (rc == 0) rc = oc_forecaster_predict(copy, horizon, out, err);
+    if (rc == 0) rc = compute(m, copy, history, exogs, horizon, out, origin, err);
     oc_forecaster_free(copy);
     return rc;
   }
   pthread_mutex_lock(&m->lock);
-  int rc = follow_history(m, history, err);
+  int rc = 0;
+  if (!stored) {
+    rc = compute(m, NULL, history, exogs, horizon, out, origin, err);
+    pthread_mutex_unlock(&m->lock);
+    return rc;
+  }
+  if (!same_history(m, history)) {
+    if (m->forecaster) {
+      bool extends = m->seen_n && history->n > m->seen_n && history->dates[m->seen_n - 1] == m->seen_last &&
+                     history->values[m->seen_n - 1] == m->seen_last_value;
+      rc = extends ? oc_forecaster_update(m->forecaster, history, err) : oc_forecaster_fit(m->forecaster, history, err);
+    }
+    forget_history(m);
+    if (rc == 0) remember_history(m, history);
+  }
   if (rc == 0 && !m->cached[horizon]) {
-    rc = oc_forecaster_predict(m->forecaster, horizon, &m->cache[horizon], err);
+    rc = compute(m, m->forecaster, history, exogs, horizon, &m->cache[horizon], &m->cache_origin[horizon], err);
     m->cached[horizon] = rc == 0;
   }
-  if (rc == 0) *out = m->cache[horizon];
+  if (rc == 0) {
+    *out = m->cache[horizon];
+    *origin = m->cache_origin[horizon];
+  }
   pthread_mutex_unlock(&m->lock);
   return rc;
 }

@@ -2,8 +2,8 @@
  * that names them, reference-counted so an endpoint's configuration can be swapped while requests
  * still use the old one (a request keeps its references until it has answered: no request ever mixes
  * two versions, none fails because of a swap). A model version names either a trained version in the
- * registry's artifacts (models/artifacts/<version>/forecaster.json, as the forecaster interface
- * saves it) or a forecaster spec ("naive", "drift", "ets:trend=damped"), which is fitted on the stored
+ * registry ("v3": the reference network, models_mlp.h, with conformal bounds calibrated at load) or
+ * a forecaster spec ("naive", "drift", "ets:trend=damped", model/forecaster.h), fitted on the stored
  * history of its series when loaded. Forecasting from the stored history is cached per history state;
  * the forecaster itself is not thread-safe, so each model serialises its own calls. */
 #ifndef OC_SERVE_MODELS_H
@@ -19,21 +19,26 @@
 
 typedef struct oc_served_model oc_served_model;
 
-/* Loads version for series, fitting it on history (the series as stored, ascending). */
-oc_served_model *oc_served_model_load(const char *data_dir, const char *version, const oc_series *history,
-                                      oc_error *err);
+/* Loads a stored series by name (the store, for the server). */
+typedef int (*oc_series_loader)(void *ctx, const char *series, oc_series *out, oc_error *err);
+
+/* Loads version to forecast series, fitting or calibrating it on the stored histories load provides. */
+oc_served_model *oc_served_model_load(const char *data_dir, const char *version, const char *series,
+                                      oc_series_loader load, void *ctx, oc_error *err);
 void oc_served_model_retain(oc_served_model *m);
 void oc_served_model_release(oc_served_model *m);
 
 const char *oc_served_model_version(const oc_served_model *m);
 const char *oc_served_model_kind(const oc_served_model *m);
 double oc_served_model_load_seconds(const oc_served_model *m);
+/* The other series the model's features need (their stored histories go to forecast as exogs). */
+size_t oc_served_model_exogs(const oc_served_model *m, const char *const **names);
 
 /* Forecast of `horizon` observations after the last of history. When history is the stored series
  * (stored = true) the model is refreshed incrementally (update when history extends what it saw, refit
  * otherwise) and the answer cached until the history changes; given histories are fitted on a fresh
  * copy of the model and leave it untouched. */
-int oc_served_model_forecast(oc_served_model *m, const oc_series *history, bool stored, size_t horizon,
-                             oc_forecast *out, oc_error *err);
+int oc_served_model_forecast(oc_served_model *m, const oc_series *history, const oc_series *exogs, bool stored,
+                             size_t horizon, oc_forecast *out, oc_date *origin, oc_error *err);
 
 #endif
