@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "model/forecast.h"
 #include "model/registry.h"
+#include "serve/client.h"
 #include "store/store.h"
 
 static int run(oc_cli *cli, int argc, char **argv);
@@ -30,12 +31,14 @@ const oc_command oc_cmd_forecast = {
     "                           (undated history: P is today's price)\n"
     "  --forecast-days N        business days ahead, 1..H where H is the model's horizon (default H);\n"
     "                           the network predicts each horizon directly, so more than H is refused\n"
-    "  --format F               table (default), csv (date,price,model) or json\n\n"
+    "  --format F               table (default), csv (date,price,model) or json\n"
+    "  --url URL                ask a running `oilcast serve` (its endpoint) instead of forecasting here;\n"
+    "                           same output. The key: --api-key KEY or $OILCAST_API_KEY (read scope)\n\n"
     "The history must be long enough for every feature; when it is not, the error says how many\n"
     "observations are needed.\n",
     run};
 
-enum { OPT_ENDPOINT = 1, OPT_MODEL, OPT_SERIES, OPT_CURRENT, OPT_HISTORY, OPT_DAYS, OPT_FORMAT };
+enum { OPT_ENDPOINT = 1, OPT_MODEL, OPT_SERIES, OPT_CURRENT, OPT_HISTORY, OPT_DAYS, OPT_FORMAT, OPT_URL, OPT_API_KEY };
 
 /* Reads FILE.json into *s (named name). current_price (NAN when absent) is appended as described in
  * the usage text. */
@@ -112,15 +115,40 @@ static void print_forecast(const oc_forecast *f, const char *series, const char 
   }
 }
 
+/* --url: the same forecast from a running server's endpoint (serve/client.h), printed the same way. */
+static int forecast_remote(const oc_command *cmd, const char *url, const char *api_key, const char *endpoint,
+                           int64_t version, const char *series, const char *history_path, double current, int days,
+                           const char *fmt) {
+  if (version) return oc_cli_usage_error(cmd, "--url asks an endpoint: use --endpoint-name, not --model");
+  if (!history_path && !isnan(current))
+    return oc_cli_usage_error(cmd, "with --url, --current-price goes with --historical-prices");
+  oc_error err;
+  oc_series history = {0};
+  if (history_path && read_history(history_path, series ? series : "WTI", current, &history, &err) != 0)
+    return oc_cli_runtime_error("%s", err.message);
+  oc_remote_request req = {.url = url, .api_key = api_key, .endpoint = endpoint ? endpoint : OC_DEFAULT_ENDPOINT,
+                           .days = days, .history = history_path ? &history : NULL};
+  oc_forecast f = {0};
+  oc_remote_answer answer;
+  int rc = oc_remote_forecast(&req, &f, &answer, &err);
+  if (history.name) oc_series_free(&history);
+  if (rc != 0) return oc_cli_runtime_error("%s", err.message);
+  print_forecast(&f, answer.series, answer.model_version, fmt);
+  oc_forecast_free(&f);
+  return OC_EXIT_OK;
+}
+
 static int run(oc_cli *cli, int argc, char **argv) {
   static const struct option options[] = {
       {"endpoint-name", required_argument, NULL, OPT_ENDPOINT}, {"model", required_argument, NULL, OPT_MODEL},
       {"series", required_argument, NULL, OPT_SERIES},          {"current-price", required_argument, NULL, OPT_CURRENT},
       {"historical-prices", required_argument, NULL, OPT_HISTORY}, {"forecast-days", required_argument, NULL, OPT_DAYS},
-      {"format", required_argument, NULL, OPT_FORMAT},          OC_CLI_COMMON_OPTIONS,
+      {"format", required_argument, NULL, OPT_FORMAT},          {"url", required_argument, NULL, OPT_URL},
+      {"api-key", required_argument, NULL, OPT_API_KEY},        OC_CLI_COMMON_OPTIONS,
       {0}};
   const oc_command *cmd = &oc_cmd_forecast;
-  const char *endpoint = NULL, *series = NULL, *history_path = NULL, *fmt = "table";
+  const char *endpoint = NULL, *series = NULL, *history_path = NULL, *fmt = "table", *url = NULL;
+  const char *api_key = getenv("OILCAST_API_KEY");
   int64_t version = 0;
   double current = NAN;
   long days = 0;
@@ -147,6 +175,8 @@ static int run(oc_cli *cli, int argc, char **argv) {
         return oc_cli_usage_error(cmd, "--format must be table, csv or json, not '%s'", optarg);
       fmt = optarg;
       break;
+    case OPT_URL: url = optarg; break;
+    case OPT_API_KEY: api_key = optarg; break;
     default: {
       int handled = oc_cli_common_option(cli, cmd, opt, optarg, &code);
       if (handled < 0) return code;
@@ -156,6 +186,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
   }
   if (optind < argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
   if (endpoint && version) return oc_cli_usage_error(cmd, "give --endpoint-name or --model, not both");
+  if (url) return forecast_remote(cmd, url, api_key, endpoint, version, series, history_path, current, (int)days, fmt);
 
   oc_store *store;
   if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;

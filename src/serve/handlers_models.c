@@ -36,8 +36,8 @@ static void forecast_json_open(oc_buf *b, const oc_forecast_record *rec) {
   for (size_t i = 0; i < rec->n_points; i++) {
     const oc_stored_forecast_point *p = &rec->points[i];
     oc_buf_printf(b,
-                  "%s{\"date\":\"%s\",\"price\":%.10g,\"lower80\":%.10g,\"upper80\":%.10g,\"lower95\":%.10g,"
-                  "\"upper95\":%.10g}",
+                  "%s{\"date\":\"%s\",\"price\":%.17g,\"lower80\":%.17g,\"upper80\":%.17g,\"lower95\":%.17g,"
+                  "\"upper95\":%.17g}",
                   i ? "," : "", oc_date_format(p->date, date), p->price, p->lower80, p->upper80, p->lower95,
                   p->upper95);
   }
@@ -209,7 +209,12 @@ void oc_handle_invoke(const oc_request *req, oc_response *resp) {
     forecast_json_open(&resp->body, &rec);
     oc_buf_puts(&resp->body, "}");
     store_forecast(s, &rec, &resp->body);
-    oc_buf_puts(&resp->body, "\n");
+    resp->body.len--; /* reopen the object: the caller also gets the price the forecast starts from */
+    double last_price = NAN;
+    for (size_t i = history->n; i-- > 0 && isnan(last_price);) {
+      if (history->dates[i] == origin) last_price = history->values[i];
+    }
+    oc_buf_printf(&resp->body, ",\"last_price\":%.17g}\n", last_price);
     resp->status = 200;
     resp->content_type = "application/json";
     oc_response_header(resp, "X-Oilcast-Variant", "%s", rec.variant);

@@ -1,0 +1,28 @@
+/* client.h: the client side of `oilcast serve`: one forecast from a running server's endpoint
+ * (POST /v1/endpoints/{name}/invocations over libcurl), returned in the same shape as a local forecast
+ * (model/forecast.h) so `oilcast forecast --url` prints exactly what the local path prints. Never
+ * prints; errors carry the server's error envelope. */
+#ifndef OC_SERVE_CLIENT_H
+#define OC_SERVE_CLIENT_H
+
+#include "core/error.h"
+#include "core/frame.h"
+#include "model/forecast.h"
+
+typedef struct oc_remote_request {
+  const char *url;      /* "http://127.0.0.1:8080" */
+  const char *api_key;  /* read scope; NULL sends none */
+  const char *endpoint; /* endpoint name */
+  int days;             /* 0: the server's default */
+  const oc_series *history; /* NULL: the server's stored history; else sent as {date, price} objects */
+} oc_remote_request;
+
+typedef struct oc_remote_answer {
+  char series[65];
+  char model_version[64]; /* the version that answered */
+} oc_remote_answer;
+
+/* Fills *out (free with oc_forecast_free) and *answer. */
+int oc_remote_forecast(const oc_remote_request *req, oc_forecast *out, oc_remote_answer *answer, oc_error *err);
+
+#endif
