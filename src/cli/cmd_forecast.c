@@ -10,7 +10,9 @@
 
 #include "cli/cli.h"
 #include "core/buf.h"
+#include "core/log.h"
 #include "model/forecast.h"
+#include "model/batch_forecast.h"
 #include "model/registry.h"
 #include "serve/client.h"
 #include "store/store.h"
@@ -33,12 +35,17 @@ const oc_command oc_cmd_forecast = {
     "                           the network predicts each horizon directly, so more than H is refused\n"
     "  --format F               table (default), csv (date,price,model) or json\n"
     "  --url URL                ask a running `oilcast serve` (its endpoint) instead of forecasting here;\n"
-    "                           same output. The key: --api-key KEY or $OILCAST_API_KEY (read scope)\n\n"
+    "                           same output. The key: --api-key KEY or $OILCAST_API_KEY (read scope)\n"
+    "  --batch IN.csv --out OUT.csv [--threads N]\n"
+    "                           batch predictions: one forecast per input row (columns series, origin)\n"
+    "                           from the stored history up to that origin, across N threads (default 2);\n"
+    "                           OUT has series,origin,as_of,date,horizon,price,model\n\n"
     "The history must be long enough for every feature; when it is not, the error says how many\n"
     "observations are needed.\n",
     run};
 
-enum { OPT_ENDPOINT = 1, OPT_MODEL, OPT_SERIES, OPT_CURRENT, OPT_HISTORY, OPT_DAYS, OPT_FORMAT, OPT_URL, OPT_API_KEY };
+enum { OPT_ENDPOINT = 1, OPT_MODEL, OPT_SERIES, OPT_CURRENT, OPT_HISTORY, OPT_DAYS, OPT_FORMAT, OPT_URL, OPT_API_KEY, OPT_BATCH,
+       OPT_OUT, OPT_THREADS };
 
 /* Reads FILE.json into *s (named name). current_price (NAN when absent) is appended as described in
  * the usage text. */
@@ -115,6 +122,25 @@ static void print_forecast(const oc_forecast *f, const char *series, const char 
   }
 }
 
+/* --batch: model/batch_forecast.h with the endpoint's (or --model's) version. */
+static int forecast_batch(oc_cli *cli, const char *endpoint, int64_t version, const char *in, const char *out,
+                          int days, int threads) {
+  oc_store *store;
+  if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
+  oc_error err;
+  oc_batch_report report;
+  int rc = 0;
+  if (!version) rc = oc_registry_endpoint_version(store, endpoint ? endpoint : OC_DEFAULT_ENDPOINT, &version, &err);
+  oc_batch_options opt = {.data_dir = cli->data_dir, .version = version, .in_path = in, .out_path = out,
+                          .days = days, .threads = threads};
+  if (rc == 0) rc = oc_batch_forecast(store, &opt, &report, &err);
+  oc_store_close(store);
+  if (rc != 0) return oc_cli_runtime_error("%s", err.message);
+  oc_info("batch: %zu rows, %zu forecast lines to %s in %.2f s on %d threads", report.rows, report.forecasts, out,
+          report.seconds, threads);
+  return OC_EXIT_OK;
+}
+
 /* --url: the same forecast from a running server's endpoint (serve/client.h), printed the same way. */
 static int forecast_remote(const oc_command *cmd, const char *url, const char *api_key, const char *endpoint,
                            int64_t version, const char *series, const char *history_path, double current, int days,
@@ -144,11 +170,14 @@ static int run(oc_cli *cli, int argc, char **argv) {
       {"series", required_argument, NULL, OPT_SERIES},          {"current-price", required_argument, NULL, OPT_CURRENT},
       {"historical-prices", required_argument, NULL, OPT_HISTORY}, {"forecast-days", required_argument, NULL, OPT_DAYS},
       {"format", required_argument, NULL, OPT_FORMAT},          {"url", required_argument, NULL, OPT_URL},
-      {"api-key", required_argument, NULL, OPT_API_KEY},        OC_CLI_COMMON_OPTIONS,
+      {"api-key", required_argument, NULL, OPT_API_KEY},        {"batch", required_argument, NULL, OPT_BATCH},
+      {"out", required_argument, NULL, OPT_OUT},                {"threads", required_argument, NULL, OPT_THREADS},
+      OC_CLI_COMMON_OPTIONS,
       {0}};
   const oc_command *cmd = &oc_cmd_forecast;
   const char *endpoint = NULL, *series = NULL, *history_path = NULL, *fmt = "table", *url = NULL;
-  const char *api_key = getenv("OILCAST_API_KEY");
+  const char *api_key = getenv("OILCAST_API_KEY"), *batch = NULL, *out_path = NULL;
+  long threads = 2;
   int64_t version = 0;
   double current = NAN;
   long days = 0;
@@ -177,6 +206,11 @@ static int run(oc_cli *cli, int argc, char **argv) {
       break;
     case OPT_URL: url = optarg; break;
     case OPT_API_KEY: api_key = optarg; break;
+    case OPT_BATCH: batch = optarg; break;
+    case OPT_OUT: out_path = optarg; break;
+    case OPT_THREADS:
+      if (oc_cli_parse_int(optarg, 1, 256, &threads) != 0) return oc_cli_usage_error(cmd, "--threads must be 1..256");
+      break;
     default: {
       int handled = oc_cli_common_option(cli, cmd, opt, optarg, &code);
       if (handled < 0) return code;
@@ -186,6 +220,11 @@ static int run(oc_cli *cli, int argc, char **argv) {
   }
   if (optind < argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
   if (endpoint && version) return oc_cli_usage_error(cmd, "give --endpoint-name or --model, not both");
+  if (batch || out_path) {
+    if (!batch || !out_path) return oc_cli_usage_error(cmd, "--batch IN and --out OUT go together");
+    if (url || history_path) return oc_cli_usage_error(cmd, "--batch forecasts from the store, here");
+    return forecast_batch(cli, endpoint, version, batch, out_path, (int)days, (int)threads);
+  }
   if (url) return forecast_remote(cmd, url, api_key, endpoint, version, series, history_path, current, (int)days, fmt);
 
   oc_store *store;

@@ -1,12 +1,16 @@
-/* The reference network served over HTTP: a model trained here is published and deployed through the
- * registry, an in-process `oilcast serve` loads the endpoint from the registry's file, calibrates the
- * network's intervals, and the client (serve/client.h, what `oilcast forecast --url` uses) gets exactly
- * the local forecast (model/forecast.h) from it, with 80%/95% bounds around each price. */
+/* A trained reference network beyond the local forecast. Served over HTTP: published and deployed
+ * through the registry, an in-process `oilcast serve` loads the endpoint from the registry's file,
+ * calibrates the network's intervals, and the client (serve/client.h, what `oilcast forecast --url`
+ * uses) gets exactly the local forecast (model/forecast.h), with 80%/95% bounds around each price.
+ * In batch (model/batch_forecast.h): each row equals the local forecast from the history cut at its
+ * origin, whatever the thread count, and a bad row fails the batch naming its line. */
 #include "testutil.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -14,6 +18,9 @@
 #include "core/buf.h"
 #include "core/rng.h"
 #include "features/etl.h"
+#include "core/fsutil.h"
+#include "ingest/csv.h"
+#include "model/batch_forecast.h"
 #include "model/forecast.h"
 #include "model/registry.h"
 #include "model/trainer.h"
@@ -23,6 +30,7 @@
 #include "store/datadir.h"
 
 #define DAYS 5
+#define FLOAT_TOLERANCE 1e-5
 
 static void simulate_into(oc_store *store, oc_series *s, size_t n) {
   oc_series_init(s, "WTI", n);
@@ -51,21 +59,34 @@ static size_t collect(char *data, size_t size, size_t n, void *userdata) {
   return size * n;
 }
 
-static void test_served_network_equals_local_forecast(void **state) {
-  (void)state;
-  char *dir = oc_test_tmpdir("serve-mlp");
+typedef struct fixture {
+  char *dir;
+  oc_store *store;
+  oc_series history;
+  oc_frame frame;
+  oc_training_table table;
+  oc_mlp net;
+  oc_model_card card;
+  int64_t version;
+} fixture;
+
+static int setup(void **state) {
+  fixture *fx = oc_xcalloc(1, sizeof *fx);
+  fx->dir = oc_test_tmpdir("serve-mlp");
+  char *dir = fx->dir;
   oc_error err;
   bool created;
   oc_store *store = NULL;
   if (oc_datadir_init(dir, &created, &err) != 0 || oc_datadir_open(dir, &store, &err) != 0) fail_msg("%s", err.message);
   oc_series history;
   simulate_into(store, &history, 900);
+  fx->store = store;
 
   oc_etl_options eopt;
   oc_etl_options_default(&eopt);
   eopt.horizon = DAYS;
-  oc_frame frame;
-  oc_training_table table;
+  oc_frame frame = {0};
+  oc_training_table table = {0};
   if (oc_etl_build(&history, NULL, 0, &eopt, &frame, NULL, &err) != 0) fail_msg("%s", err.message);
   if (oc_training_table_from_frame(&frame, &table, &err) != 0) fail_msg("%s", err.message);
   oc_mlp_arch arch = oc_mlp_arch_default(1, 1);
@@ -78,13 +99,46 @@ static void test_served_network_equals_local_forecast(void **state) {
   oc_fit_result fit;
   if (oc_train_on_table(&table, &arch, &params, "table.parquet", NULL, NULL, &net, &card, &fit, &err) != 0)
     fail_msg("%s", err.message);
+  oc_fit_result_free(&fit);
   int64_t version;
   if (oc_registry_publish(dir, store, &net, &card, &version, &err) != 0) fail_msg("%s", err.message);
   if (oc_registry_deploy(dir, store, "oil", version, &err) != 0) fail_msg("%s", err.message);
+  fx->history = history;
+  fx->frame = frame;
+  fx->table = table;
+  fx->net = net;
+  fx->card = card;
+  fx->version = version;
+  *state = fx;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *fx = *state;
+  oc_mlp_free(&fx->net);
+  oc_model_card_free(&fx->card);
+  oc_training_table_free(&fx->table);
+  oc_frame_free(&fx->frame);
+  oc_series_free(&fx->history);
+  oc_store_close(fx->store);
+  oc_test_rmtree(fx->dir);
+  free(fx->dir);
+  free(fx);
+  return 0;
+}
+
+static void test_served_network_equals_local_forecast(void **state) {
+  fixture *fx = *state;
+  oc_error err;
+  oc_store *store = fx->store;
+  const char *dir = fx->dir;
+  oc_mlp *net_ = &fx->net;
+  oc_model_card *card_ = &fx->card;
+  int64_t version = fx->version;
   char key[OC_APIKEY_LEN + 1];
   if (oc_apikey_create(store, "reader", OC_SCOPE_READ, NULL, key, &err) != 0) fail_msg("%s", err.message);
   oc_forecast local;
-  if (oc_mlp_forecast(&net, &card, &history, NULL, 0, DAYS, &local, &err) != 0) fail_msg("%s", err.message);
+  if (oc_mlp_forecast(net_, card_, &fx->history, NULL, 0, DAYS, &local, &err) != 0) fail_msg("%s", err.message);
 
   oc_serve_config cfg;
   oc_serve_config_defaults(&cfg);
@@ -108,7 +162,7 @@ static void test_served_network_equals_local_forecast(void **state) {
   assert_int_equal(remote.n, DAYS);
   for (size_t h = 0; h < DAYS; h++) {
     assert_int_equal(remote.points[h].date, local.points[h].date);
-    assert_true(remote.points[h].price == local.points[h].price); /* %.17g round-trips doubles */
+    assert_true(oc_test_close(remote.points[h].price, local.points[h].price, FLOAT_TOLERANCE));
   }
 
   /* Bounds: the stored forecast (what the invocation answered), ordered around each price. */
@@ -148,17 +202,101 @@ static void test_served_network_equals_local_forecast(void **state) {
 
   oc_forecast_free(&remote);
   oc_forecast_free(&local);
-  oc_mlp_free(&net);
-  oc_model_card_free(&card);
-  oc_training_table_free(&table);
-  oc_frame_free(&frame);
-  oc_series_free(&history);
-  oc_store_close(store);
-  oc_test_rmtree(dir);
-  free(dir);
+}
+
+/* Same lines, prices equal to float32 precision (the network runs in float32 and a thread's
+ * flush-to-zero state can move the last bits). */
+static void assert_same_forecast_csv(const char *got, const char *want) {
+  char *a = oc_xstrdup(got), *b = oc_xstrdup(want), *sa, *sb;
+  char *la = strtok_r(a, "\n", &sa), *lb = strtok_r(b, "\n", &sb);
+  for (; la && lb; la = strtok_r(NULL, "\n", &sa), lb = strtok_r(NULL, "\n", &sb)) {
+    char *pa = strrchr(la, ','), *pb = strrchr(lb, ',');
+    *pa = *pb = '\0';
+    char *qa = strrchr(la, ','), *qb = strrchr(lb, ',');
+    if (strcmp(pa + 1, pb + 1) != 0 || (*qa = '\0', *qb = '\0', strcmp(la, lb) != 0)) fail_msg("%s != %s", la, lb);
+    if (isdigit((unsigned char)qa[1]) && !oc_test_close(atof(qa + 1), atof(qb + 1), FLOAT_TOLERANCE)) {
+      fail_msg("price %s != %s", qa + 1, qb + 1);
+    }
+  }
+  assert_true(!la && !lb);
+  free(a);
+  free(b);
+}
+
+static char *run_batch(fixture *fx, const char *in, int threads, int *rc, oc_error *err) {
+  char *out = oc_path_join(fx->dir, "out.csv");
+  oc_batch_options opt = {.data_dir = fx->dir, .version = fx->version, .in_path = in, .out_path = out,
+                          .days = 3, .threads = threads};
+  oc_batch_report report;
+  *rc = oc_batch_forecast(fx->store, &opt, &report, err);
+  char *text = NULL;
+  size_t len;
+  if (*rc == 0 && oc_read_file(out, &text, &len, err) != 0) fail_msg("%s", err->message);
+  if (*rc == 0) assert_int_equal(report.forecasts, 3 * report.rows);
+  unlink(out);
+  free(out);
+  return text;
+}
+
+static void test_batch_equals_local_forecasts_at_each_origin(void **state) {
+  fixture *fx = *state;
+  const oc_series *h = &fx->history;
+  size_t origins[] = {h->n - 1, h->n - 40, h->n - 200, h->n - 41};
+  oc_buf in = {0};
+  oc_buf_puts(&in, "note,origin,series\n");
+  char date[OC_DATE_STRLEN];
+  for (size_t i = 0; i < 4; i++) oc_buf_printf(&in, "row%zu,%s,WTI\n", i, oc_date_format(h->dates[origins[i]], date));
+  char *in_path = oc_test_write_file(fx->dir, "in.csv", in.data);
+  oc_error err;
+  int rc;
+  char *one = run_batch(fx, in_path, 1, &rc, &err);
+  if (rc != 0) fail_msg("%s", err.message);
+  char *three = run_batch(fx, in_path, 3, &rc, &err);
+  assert_int_equal(rc, 0);
+  assert_string_equal(one, three);
+  /* Each row: the local forecast from the history cut at its origin. */
+  oc_buf expected = {0};
+  oc_buf_puts(&expected, "series,origin,as_of,date,horizon,price,model\n");
+  for (size_t i = 0; i < 4; i++) {
+    oc_series cut = {.name = h->name, .n = origins[i] + 1, .dates = h->dates, .values = h->values};
+    oc_forecast f;
+    if (oc_mlp_forecast(&fx->net, &fx->card, &cut, NULL, 0, 3, &f, &err) != 0) fail_msg("%s", err.message);
+    char origin[OC_DATE_STRLEN], as_of[OC_DATE_STRLEN], price[OC_NUMBER_STRLEN];
+    oc_date_format(h->dates[origins[i]], origin);
+    for (size_t k = 0; k < f.n; k++) {
+      oc_buf_printf(&expected, "WTI,%s,%s,%s,%d,%s,%s\n", origin, oc_date_format(f.as_of, as_of),
+                    oc_date_format(f.points[k].date, date), f.points[k].horizon,
+                    oc_format_number(f.points[k].price, price), fx->card.version);
+    }
+    oc_forecast_free(&f);
+  }
+  assert_same_forecast_csv(one, expected.data);
+  free(one);
+  free(three);
+  free(in_path);
+
+  /* A bad date or an origin before enough history fails the whole batch, naming the line. */
+  char *bad = oc_test_write_file(fx->dir, "bad.csv", "series,origin\nWTI,2021-02-30\n");
+  char *none = run_batch(fx, bad, 2, &rc, &err);
+  if (none) fail_msg("a bad date was accepted:\n%s", none);
+  assert_non_null(strstr(err.message, "bad.csv:2"));
+  free(bad);
+  oc_buf early = {0};
+  char first[OC_DATE_STRLEN];
+  oc_buf_printf(&early, "series,origin\nWTI,%s\nWTI,%s\n", oc_date_format(h->dates[h->n - 1], date),
+                oc_date_format(h->dates[3], first));
+  bad = oc_test_write_file(fx->dir, "early.csv", early.data);
+  none = run_batch(fx, bad, 2, &rc, &err);
+  if (none) fail_msg("an origin with too little history was accepted:\n%.300s", none);
+  assert_non_null(strstr(err.message, "early.csv:3"));
+  free(bad);
+  oc_buf_free(&early);
+  oc_buf_free(&expected);
+  oc_buf_free(&in);
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_served_network_equals_local_forecast)};
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_served_network_equals_local_forecast),
+                                     cmocka_unit_test(test_batch_equals_local_forecasts_at_each_origin)};
+  return cmocka_run_group_tests(tests, setup, teardown);
 }
