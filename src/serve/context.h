@@ -44,6 +44,11 @@ struct oc_server {
   pthread_mutex_t saved_lock;
   char saved_keys[64][256]; /* guarded by saved_lock */
   size_t saved_next;
+  /* Formatted forecast points, reused while a model keeps answering the same numbers (formatting 35
+   * doubles exactly costs more than the rest of a cached forecast request). */
+  pthread_mutex_t points_lock;
+  struct oc_points_cache *points_cache; /* guarded by points_lock */
+  size_t points_cache_next;             /* guarded by points_lock */
   /* Watches the store for work done by other processes (new backtests) to publish it live. */
   pthread_t watcher;
   pthread_mutex_t watch_lock;

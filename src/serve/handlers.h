@@ -52,6 +52,8 @@ void oc_handle_series_show(const oc_request *req, oc_response *resp);
 void oc_handle_series_append(const oc_request *req, oc_response *resp);
 
 /* handlers_models.c */
+void oc_serve_points_cache_init(oc_server *s);
+void oc_serve_points_cache_free(oc_server *s);
 void oc_handle_invoke(const oc_request *req, oc_response *resp);
 void oc_handle_endpoints_list(const oc_request *req, oc_response *resp);
 void oc_handle_endpoint_put(const oc_request *req, oc_response *resp);

@@ -3,6 +3,7 @@
  * forecast. An invocation holds one endpoint snapshot from start to finish, so a concurrent promotion
  * or rollback never changes the model under it. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +17,9 @@
 #define DEFAULT_FORECAST_DAYS 7
 #define OC_ENDPOINT_MAX_EXOGS 8
 
-/* The forecast object of API.md ("series", "origin", "model_version", ..., "points"), without the
- * closing brace so callers can add fields. */
-static void forecast_json_open(oc_buf *b, const oc_forecast_record *rec) {
+/* The forecast object of API.md up to and including "points":[ (callers add the points, "]", and
+ * any further fields before the closing brace). */
+static void forecast_json_head(oc_buf *b, const oc_forecast_record *rec) {
   char date[OC_DATE_STRLEN], created[OC_TIMESTAMP_STRLEN];
   oc_timestamp_format(rec->created_at, created);
   oc_buf_puts(b, "{\"series\":\"");
@@ -33,6 +34,10 @@ static void forecast_json_open(oc_buf *b, const oc_forecast_record *rec) {
   oc_json_escape_into(b, rec->variant);
   oc_buf_printf(b, "\",\"created_at\":\"%s\",\"history\":\"%s\",\"forecast_days\":%zu,\"points\":[", created,
                 rec->history, rec->n_points);
+}
+
+static void forecast_json_points(oc_buf *b, const oc_forecast_record *rec) {
+  char date[OC_DATE_STRLEN];
   for (size_t i = 0; i < rec->n_points; i++) {
     const oc_stored_forecast_point *p = &rec->points[i];
     oc_buf_printf(b,
@@ -41,8 +46,60 @@ static void forecast_json_open(oc_buf *b, const oc_forecast_record *rec) {
                   i ? "," : "", oc_date_format(p->date, date), p->price, p->lower80, p->upper80, p->lower95,
                   p->upper95);
   }
+}
+
+/* The whole forecast object without its closing brace. */
+static void forecast_json_open(oc_buf *b, const oc_forecast_record *rec) {
+  forecast_json_head(b, rec);
+  forecast_json_points(b, rec);
   oc_buf_puts(b, "]");
 }
+
+#define POINTS_CACHE_SIZE 16
+
+/* One formatted points array, valid for exactly these points (dates and values compared bytewise). */
+struct oc_points_cache {
+  size_t n_points;
+  oc_stored_forecast_point points[OC_STORED_FORECAST_MAX_POINTS];
+  char *json;
+  size_t len;
+};
+
+/* Appends rec's points, formatted once per distinct set of points (see context.h). */
+static void forecast_json_points_cached(oc_server *s, oc_buf *b, const oc_forecast_record *rec) {
+  size_t bytes = rec->n_points * sizeof rec->points[0];
+  pthread_mutex_lock(&s->points_lock);
+  for (size_t i = 0; i < POINTS_CACHE_SIZE; i++) {
+    struct oc_points_cache *c = &s->points_cache[i];
+    if (c->json && c->n_points == rec->n_points && memcmp(c->points, rec->points, bytes) == 0) {
+      oc_buf_append(b, c->json, c->len);
+      pthread_mutex_unlock(&s->points_lock);
+      return;
+    }
+  }
+  pthread_mutex_unlock(&s->points_lock);
+  oc_buf fresh = {0};
+  forecast_json_points(&fresh, rec);
+  oc_buf_append(b, fresh.data, fresh.len);
+  pthread_mutex_lock(&s->points_lock);
+  struct oc_points_cache *victim = &s->points_cache[s->points_cache_next++ % POINTS_CACHE_SIZE];
+  free(victim->json);
+  victim->n_points = rec->n_points;
+  memcpy(victim->points, rec->points, bytes);
+  victim->len = fresh.len;
+  victim->json = oc_buf_steal(&fresh);
+  pthread_mutex_unlock(&s->points_lock);
+}
+
+/* Frees the points cache (state.c calls it when the server closes). */
+void oc_serve_points_cache_free(oc_server *s) {
+  for (size_t i = 0; s->points_cache && i < POINTS_CACHE_SIZE; i++) free(s->points_cache[i].json);
+  free(s->points_cache);
+  s->points_cache = NULL;
+}
+
+/* Allocates the points cache (state.c, at open). */
+void oc_serve_points_cache_init(oc_server *s) { s->points_cache = oc_xcalloc(POINTS_CACHE_SIZE, sizeof *s->points_cache); }
 
 /* Parses historical_prices (numbers, or {date, price} objects ascending) plus current_price into a
  * series. Returns false with resp filled (422) on a bad history. */
@@ -97,7 +154,7 @@ static bool given_history(json_t *body, const char *series, oc_series *out, oc_r
 }
 
 /* Stores a stored-history forecast unless the same one was stored recently; publishes it live. */
-static void store_forecast(oc_server *s, oc_forecast_record *rec, const oc_buf *json) {
+static void store_forecast(oc_server *s, oc_forecast_record *rec) {
   char key[256];
   snprintf(key, sizeof key, "%s|%s|%s|%s|%d|%zu|%s", rec->endpoint, rec->variant, rec->model_version, rec->series,
            (int)rec->origin, rec->n_points, rec->history);
@@ -126,8 +183,12 @@ static void store_forecast(oc_server *s, oc_forecast_record *rec, const oc_buf *
     return;
   }
   if (strcmp(rec->history, "stored") == 0) {
+    oc_buf json = {0};
+    forecast_json_open(&json, rec);
+    oc_buf_puts(&json, "}");
     json_error_t jerr;
-    json_t *event = json_loadb(json->data, json->len, 0, &jerr);
+    json_t *event = json_loadb(json.data, json.len, 0, &jerr);
+    oc_buf_free(&json);
     if (event) oc_serve_publish(s, "forecast", event);
   }
 }
@@ -194,7 +255,11 @@ void oc_handle_invoke(const oc_request *req, oc_response *resp) {
     history = NULL;
   }
   if (history) {
-    oc_forecast_record rec = {.origin = origin, .created_at = (int64_t)time(NULL), .n_points = (size_t)days};
+    oc_forecast_record rec; /* every point below is set: zero only the fields before them */
+    memset(&rec, 0, offsetof(oc_forecast_record, points));
+    rec.origin = origin;
+    rec.created_at = (int64_t)time(NULL);
+    rec.n_points = (size_t)days;
     snprintf(rec.series, sizeof rec.series, "%s", snap->spec.series);
     snprintf(rec.endpoint, sizeof rec.endpoint, "%s", name);
     snprintf(rec.variant, sizeof rec.variant, "%s", snap->spec.variants[v].name);
@@ -206,15 +271,14 @@ void oc_handle_invoke(const oc_request *req, oc_response *resp) {
       rec.points[h] = (oc_stored_forecast_point){oc_date_add_business_days(rec.origin, (int)h + 1), fc.mean[h], fc.lo80[h],
                                           fc.hi80[h], fc.lo95[h], fc.hi95[h]};
     }
-    forecast_json_open(&resp->body, &rec);
-    oc_buf_puts(&resp->body, "}");
-    store_forecast(s, &rec, &resp->body);
-    resp->body.len--; /* reopen the object: the caller also gets the price the forecast starts from */
+    store_forecast(s, &rec);
+    forecast_json_head(&resp->body, &rec);
+    forecast_json_points_cached(s, &resp->body, &rec);
     double last_price = NAN;
     for (size_t i = history->n; i-- > 0 && isnan(last_price);) {
       if (history->dates[i] == origin) last_price = history->values[i];
     }
-    oc_buf_printf(&resp->body, ",\"last_price\":%.17g}\n", last_price);
+    oc_buf_printf(&resp->body, "],\"last_price\":%.17g}\n", last_price);
     resp->status = 200;
     resp->content_type = "application/json";
     oc_response_header(resp, "X-Oilcast-Variant", "%s", rec.variant);

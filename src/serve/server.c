@@ -316,8 +316,24 @@ static enum MHD_Result send_response(oc_server *s, struct MHD_Connection *conn, 
 
 static enum MHD_Result dispatch(oc_server *s, struct MHD_Connection *conn, request_ctx *ctx, const char *url,
                                 const char *method) {
-  oc_response resp = {.status = 200};
-  oc_request req = {.server = s, .conn = conn, .method = method, .path = url, .request_id = ctx->request_id};
+  /* Set field by field: zero-filling the header and parameter buffers costs more than the request. */
+  oc_response resp;
+  resp.status = 200;
+  resp.body = (oc_buf){0};
+  resp.content_type = NULL;
+  resp.prepared = NULL;
+  resp.header_count = 0;
+  resp.variant[0] = '\0';
+  oc_request req;
+  req.server = s;
+  req.conn = conn;
+  req.method = method;
+  req.path = url;
+  req.request_id = ctx->request_id;
+  req.params.count = 0;
+  req.body = NULL;
+  req.body_len = 0;
+  req.caller = NULL;
   size_t index = s->route_count;
   char allow[64];
   oc_caller caller;

@@ -157,6 +157,8 @@ int oc_serve_state_open(oc_server *s, oc_error *err) {
   s->events = oc_event_hub_new(15.0);
   pthread_mutex_init(&s->history_lock, NULL);
   pthread_mutex_init(&s->saved_lock, NULL);
+  pthread_mutex_init(&s->points_lock, NULL);
+  oc_serve_points_cache_init(s);
   s->endpoints = oc_endpoints_new(s->data_dir, load_history, sync_endpoint, s);
   oc_endpoints_load_all(s->endpoints);
   pthread_mutex_init(&s->watch_lock, NULL);
@@ -183,6 +185,8 @@ void oc_serve_state_close(oc_server *s) {
     free(s->histories);
     pthread_mutex_destroy(&s->history_lock);
     pthread_mutex_destroy(&s->saved_lock);
+    oc_serve_points_cache_free(s);
+    pthread_mutex_destroy(&s->points_lock);
   }
   oc_event_hub_free(s->events);
   s->events = NULL;
