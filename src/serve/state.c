@@ -161,6 +161,14 @@ int oc_serve_state_open(oc_server *s, oc_error *err) {
   oc_serve_points_cache_init(s);
   s->endpoints = oc_endpoints_new(s->data_dir, load_history, sync_endpoint, s);
   oc_endpoints_load_all(s->endpoints);
+  json_t *loaded = oc_endpoints_models(s->endpoints);
+  size_t i;
+  json_t *model;
+  json_array_foreach(json_object_get(loaded, "models"), i, model) {
+    const char *labels[] = {"model_version", json_string_value(json_object_get(model, "version"))};
+    oc_metrics_set(s->metrics, OC_METRIC_MODEL_LOAD, json_real_value(json_object_get(model, "load_seconds")), 1, labels);
+  }
+  json_decref(loaded);
   pthread_mutex_init(&s->watch_lock, NULL);
   pthread_cond_init(&s->watch_wake, NULL);
   pthread_create(&s->watcher, NULL, watch_store, s);

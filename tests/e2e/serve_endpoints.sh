@@ -169,5 +169,6 @@ serve_start "$dir" --threads 1 --access-log off
 body=$(expect_status 200 GET /v1/endpoints "${R[@]}")
 [[ $(json_get "$body" 'd["endpoints"][0]["variants"][1]["model_version"], d["endpoints"][0]["previous_configs"]') == "('drift', 0)" ]] ||
   fail "endpoint after restart: $body"
+expect_status 200 GET /metrics | grep -q 'oilcast_model_load_seconds{model_version="drift"}' || fail "load time after restart"
 serve_stop
 echo "serve_endpoints: ok"
