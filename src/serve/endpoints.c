@@ -85,7 +85,8 @@ int oc_endpoint_spec_parse(json_t *json, const char *name, oc_endpoint_spec *out
   if (!json_is_object(json)) return oc_error_set(err, "endpoint %s: expected a JSON object", name);
   json_t *series = json_object_get(json, "series");
   if (series && !json_is_string(series)) return oc_error_set(err, "endpoint %s: 'series' must be a string", name);
-  snprintf(out->series, sizeof out->series, "%s", series ? json_string_value(series) : "WTI");
+  /* Without a series (the registry's deploy files) the endpoint forecasts what its model was trained on. */
+  snprintf(out->series, sizeof out->series, "%s", series ? json_string_value(series) : "");
   json_t *variants = json_object_get(json, "variants");
   json_t *single = json_object_get(json, "model_version");
   if (!variants && json_is_string(single)) { /* {"model_version":"v3"}: one variant at 100% */
@@ -174,6 +175,13 @@ static oc_endpoint_snapshot *build_snapshot(oc_endpoints *e, const oc_endpoint_s
   oc_endpoint_snapshot *snap = oc_xcalloc(1, sizeof *snap);
   atomic_init(&snap->refs, 1);
   snap->spec = *spec;
+  if (!snap->spec.series[0] &&
+      oc_served_model_default_series(e->data_dir, spec->variants[0].model_version, snap->spec.series,
+                                     sizeof snap->spec.series, err) != 0) {
+    free(snap);
+    return NULL;
+  }
+  spec = &snap->spec;
   snprintf(snap->updated_at, sizeof snap->updated_at, "%s", updated_at);
   for (size_t i = 0; i < spec->n_variants; i++) {
     const char *version = spec->variants[i].model_version;

@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/progress.h"
 #include "model/registry.h"
+#include "store/datadir.h"
 #include "serve/models_mlp.h"
 
 struct oc_served_model {
@@ -76,6 +77,24 @@ static int load_spec(oc_served_model *m, const char *data_dir, const char *serie
   }
   if (history.name) oc_series_free(&history);
   return rc;
+}
+
+int oc_served_model_default_series(const char *data_dir, const char *version, char *series, size_t cap,
+                                   oc_error *err) {
+  int64_t registered;
+  snprintf(series, cap, "WTI");
+  if (oc_model_version_parse(version, &registered) != 0) return 0;
+  oc_store *store = NULL;
+  if (oc_datadir_open(data_dir, &store, err) != 0) return -1;
+  oc_model_version row;
+  bool found = false;
+  int rc = oc_store_model_version_get(store, registered, &row, &found, err);
+  oc_store_close(store);
+  if (rc != 0) return -1;
+  if (!found) return oc_error_set(err, "model %s is not registered", version);
+  snprintf(series, cap, "%s", row.series);
+  oc_model_version_free(&row);
+  return 0;
 }
 
 oc_served_model *oc_served_model_load(const char *data_dir, const char *version, const char *series,

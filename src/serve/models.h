@@ -22,6 +22,11 @@ typedef struct oc_served_model oc_served_model;
 /* Loads a stored series by name (the store, for the server). */
 typedef int (*oc_series_loader)(void *ctx, const char *series, oc_series *out, oc_error *err);
 
+/* The series a version forecasts when an endpoint names none: a registered version's own series,
+ * else WTI. */
+int oc_served_model_default_series(const char *data_dir, const char *version, char *series, size_t cap,
+                                   oc_error *err);
+
 /* Loads version to forecast series, fitting or calibrating it on the stored histories load provides. */
 oc_served_model *oc_served_model_load(const char *data_dir, const char *version, const char *series,
                                       oc_series_loader load, void *ctx, oc_error *err);

@@ -33,7 +33,7 @@
 #define FLOAT_TOLERANCE 1e-5
 
 static void simulate_into(oc_store *store, oc_series *s, size_t n) {
-  oc_series_init(s, "WTI", n);
+  oc_series_init(s, "WTI-SIM", n);
   oc_rng rng;
   oc_rng_seed(&rng, 11);
   oc_date d = oc_date_from_ymd(2020, 1, 6);
@@ -41,7 +41,7 @@ static void simulate_into(oc_store *store, oc_series *s, size_t n) {
   oc_observation *obs = oc_xcalloc(n, sizeof *obs);
   int64_t id;
   oc_error err;
-  if (oc_store_series_ensure(store, "WTI", "USD/bbl", "simulated", &id, &err) != 0) fail_msg("%s", err.message);
+  if (oc_store_series_ensure(store, "WTI-SIM", "USD/bbl", "simulated", &id, &err) != 0) fail_msg("%s", err.message);
   for (size_t i = 0; i < n; i++) {
     s->dates[i] = d;
     s->values[i] = exp(logp);
@@ -156,7 +156,7 @@ static void test_served_network_equals_local_forecast(void **state) {
   char expected_version[32];
   snprintf(expected_version, sizeof expected_version, "v%lld", (long long)version);
   assert_string_equal(answer.model_version, expected_version);
-  assert_string_equal(answer.series, "WTI");
+  assert_string_equal(answer.series, "WTI-SIM"); /* the deploy file names no series: the model's */
   assert_int_equal(remote.as_of, local.as_of);
   assert_true(remote.last_price == local.last_price);
   assert_int_equal(remote.n, DAYS);
@@ -169,7 +169,7 @@ static void test_served_network_equals_local_forecast(void **state) {
   CURL *curl = curl_easy_init();
   oc_buf body = {0}, auth = {0};
   char latest[128];
-  snprintf(latest, sizeof latest, "%s/v1/forecasts/latest?series=WTI", url);
+  snprintf(latest, sizeof latest, "%s/v1/forecasts/latest?series=WTI-SIM", url);
   oc_buf_printf(&auth, "Authorization: Bearer %s", key);
   struct curl_slist *headers = curl_slist_append(NULL, auth.data);
   curl_easy_setopt(curl, CURLOPT_URL, latest);
@@ -245,7 +245,7 @@ static void test_batch_equals_local_forecasts_at_each_origin(void **state) {
   oc_buf in = {0};
   oc_buf_puts(&in, "note,origin,series\n");
   char date[OC_DATE_STRLEN];
-  for (size_t i = 0; i < 4; i++) oc_buf_printf(&in, "row%zu,%s,WTI\n", i, oc_date_format(h->dates[origins[i]], date));
+  for (size_t i = 0; i < 4; i++) oc_buf_printf(&in, "row%zu,%s,WTI-SIM\n", i, oc_date_format(h->dates[origins[i]], date));
   char *in_path = oc_test_write_file(fx->dir, "in.csv", in.data);
   oc_error err;
   int rc;
@@ -264,7 +264,7 @@ static void test_batch_equals_local_forecasts_at_each_origin(void **state) {
     char origin[OC_DATE_STRLEN], as_of[OC_DATE_STRLEN], price[OC_NUMBER_STRLEN];
     oc_date_format(h->dates[origins[i]], origin);
     for (size_t k = 0; k < f.n; k++) {
-      oc_buf_printf(&expected, "WTI,%s,%s,%s,%d,%s,%s\n", origin, oc_date_format(f.as_of, as_of),
+      oc_buf_printf(&expected, "WTI-SIM,%s,%s,%s,%d,%s,%s\n", origin, oc_date_format(f.as_of, as_of),
                     oc_date_format(f.points[k].date, date), f.points[k].horizon,
                     oc_format_number(f.points[k].price, price), fx->card.version);
     }
@@ -276,14 +276,14 @@ static void test_batch_equals_local_forecasts_at_each_origin(void **state) {
   free(in_path);
 
   /* A bad date or an origin before enough history fails the whole batch, naming the line. */
-  char *bad = oc_test_write_file(fx->dir, "bad.csv", "series,origin\nWTI,2021-02-30\n");
+  char *bad = oc_test_write_file(fx->dir, "bad.csv", "series,origin\nWTI-SIM,2021-02-30\n");
   char *none = run_batch(fx, bad, 2, &rc, &err);
   if (none) fail_msg("a bad date was accepted:\n%s", none);
   assert_non_null(strstr(err.message, "bad.csv:2"));
   free(bad);
   oc_buf early = {0};
   char first[OC_DATE_STRLEN];
-  oc_buf_printf(&early, "series,origin\nWTI,%s\nWTI,%s\n", oc_date_format(h->dates[h->n - 1], date),
+  oc_buf_printf(&early, "series,origin\nWTI-SIM,%s\nWTI-SIM,%s\n", oc_date_format(h->dates[h->n - 1], date),
                 oc_date_format(h->dates[3], first));
   bad = oc_test_write_file(fx->dir, "early.csv", early.data);
   none = run_batch(fx, bad, 2, &rc, &err);
