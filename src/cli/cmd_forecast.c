@@ -36,7 +36,7 @@ const oc_command oc_cmd_forecast = {
     "  --format F               table (default), csv (date,price,model) or json\n"
     "  --url URL                ask a running `oilcast serve` (its endpoint) instead of forecasting here;\n"
     "                           same output. The key: --api-key KEY or $OILCAST_API_KEY (read scope)\n"
-    "  --batch IN.csv --out OUT.csv [--threads N]\n"
+    "  --batch IN.csv|IN.parquet --out OUT.csv|OUT.parquet [--threads N]\n"
     "                           batch predictions: one forecast per input row (columns series, origin)\n"
     "                           from the stored history up to that origin, across N threads (default 2);\n"
     "                           OUT has series,origin,as_of,date,horizon,price,model\n\n"

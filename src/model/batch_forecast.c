@@ -3,6 +3,7 @@
 #include "model/batch_forecast.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "core/fsutil.h"
 #include "core/progress.h"
 #include "ingest/csv.h"
+#include "lake/parquet.h"
 #include "model/forecast.h"
 #include "model/registry.h"
 
@@ -64,8 +66,70 @@ static void *worker(void *arg) {
   return NULL;
 }
 
-/* Reads the input rows; distinct series names go to *names. */
-static int read_rows(const char *path, batch_row **rows, size_t *nrows, char ***names, size_t *nnames, oc_error *err) {
+/* The input: rows, and the distinct series names they use. */
+typedef struct batch_input {
+  const char *path;
+  batch_row *rows;
+  size_t nrows, rows_cap;
+  char **names;
+  size_t nnames, names_cap;
+} batch_input;
+
+static int add_row(batch_input *in, const char *name, size_t len, oc_date origin, size_t line, oc_error *err) {
+  const char *why;
+  if (oc_series_name_check(name, len, &why) != 0) {
+    return oc_error_set(err, "%s:%zu: series '%.*s': %s", in->path, line, (int)len, name, why);
+  }
+  size_t k = 0;
+  while (k < in->nnames && !(strlen(in->names[k]) == len && memcmp(in->names[k], name, len) == 0)) k++;
+  if (k == in->nnames) {
+    oc_xgrow((void **)&in->names, &in->names_cap, in->nnames + 1, sizeof *in->names);
+    in->names[in->nnames++] = strndup(name, len);
+  }
+  oc_xgrow((void **)&in->rows, &in->rows_cap, in->nrows + 1, sizeof *in->rows);
+  batch_row *row = &in->rows[in->nrows++];
+  memset(row, 0, sizeof *row);
+  row->series = k;
+  row->origin = origin;
+  row->line = line;
+  return 0;
+}
+
+/* Parquet input: a BYTE_ARRAY column "series" and an INT32 DATE column "origin"; "line" is the row
+ * number (1-based). */
+static int read_rows_parquet(batch_input *in, oc_error *err) {
+  oc_pq_reader r;
+  if (oc_pq_reader_open(&r, in->path, err) != 0) return -1;
+  long series_col = oc_pq_find_column(&r, "series"), origin_col = oc_pq_find_column(&r, "origin");
+  int rc = 0;
+  if (series_col < 0 || origin_col < 0 || r.info.cols[series_col].type != OC_PQ_BYTE_ARRAY ||
+      r.info.cols[origin_col].type != OC_PQ_INT32 || r.info.cols[origin_col].logical != OC_PQ_LOGICAL_DATE) {
+    rc = oc_error_set(err, "%s: expected columns series (string) and origin (DATE)", in->path);
+  }
+  size_t line = 0;
+  for (size_t g = 0; rc == 0 && g < r.info.nrow_groups; g++) {
+    oc_pq_column names = {0}, origins = {0};
+    rc = oc_pq_read_column(&r, g, (size_t)series_col, &names, err);
+    if (rc == 0) rc = oc_pq_read_column(&r, g, (size_t)origin_col, &origins, err);
+    for (size_t i = 0; rc == 0 && i < names.n; i++) {
+      line++;
+      if ((names.valid && !names.valid[i]) || (origins.valid && !origins.valid[i])) {
+        rc = oc_error_set(err, "%s: row %zu: series or origin is null", in->path, line);
+        break;
+      }
+      const oc_pq_bytes *name = &((const oc_pq_bytes *)names.values)[i];
+      rc = add_row(in, (const char *)name->data, name->len, ((const int32_t *)origins.values)[i], line, err);
+    }
+    oc_pq_column_free(&names);
+    oc_pq_column_free(&origins);
+  }
+  oc_pq_reader_close(&r);
+  return rc;
+}
+
+/* CSV input: columns series and origin (any order; others ignored). */
+static int read_rows_csv(batch_input *in, oc_error *err) {
+  const char *path = in->path;
   char *data;
   size_t len;
   if (oc_read_file(path, &data, &len, err) != 0) return -1;
@@ -84,7 +148,6 @@ static int read_rows(const char *path, batch_row **rows, size_t *nrows, char ***
     }
     if (series_col < 0 || origin_col < 0) rc = oc_error_set(err, "%s:%zu: the header needs columns series and origin", path, line);
   }
-  size_t cap = 0, names_cap = 0;
   int status;
   while (rc == 0 && (status = oc_csv_next(&r, &line, &reason)) != OC_CSV_END) {
     if (status == OC_CSV_BAD) {
@@ -96,36 +159,23 @@ static int read_rows(const char *path, batch_row **rows, size_t *nrows, char ***
       break;
     }
     const oc_csv_field *name = &r.fields[series_col], *origin = &r.fields[origin_col];
+    oc_date date;
     const char *why;
-    if (oc_series_name_check(name->data, name->len, &why) != 0) {
-      rc = oc_error_set(err, "%s:%zu: series '%.*s': %s", path, line, (int)name->len, name->data, why);
-      break;
-    }
-    oc_xgrow((void **)rows, &cap, *nrows + 1, sizeof **rows);
-    batch_row *row = &(*rows)[*nrows];
-    memset(row, 0, sizeof *row);
-    row->line = line;
-    if (oc_date_parse(origin->data, origin->len, &row->origin, &why) != 0) {
+    if (oc_date_parse(origin->data, origin->len, &date, &why) != 0) {
       rc = oc_error_set(err, "%s:%zu: origin '%.*s': %s", path, line, (int)origin->len, origin->data, why);
       break;
     }
-    size_t k = 0;
-    while (k < *nnames && !(strlen((*names)[k]) == name->len && memcmp((*names)[k], name->data, name->len) == 0)) k++;
-    if (k == *nnames) {
-      oc_xgrow((void **)names, &names_cap, *nnames + 1, sizeof **names);
-      (*names)[(*nnames)++] = strndup(name->data, name->len);
-    }
-    row->series = k;
-    (*nrows)++;
+    rc = add_row(in, name->data, name->len, date, line, err);
   }
   oc_csv_free(&r);
   free(data);
-  if (rc == 0 && *nrows == 0) rc = oc_error_set(err, "%s: no rows to forecast", path);
   return rc;
 }
 
-static int write_output(const oc_batch_options *opt, const batch_job *job, char **names, const char *model,
-                        size_t *written, oc_error *err) {
+static bool is_parquet(const char *path) { return strcmp(oc_path_extension(path), "parquet") == 0; }
+
+static int write_csv(const oc_batch_options *opt, const batch_job *job, char **names, const char *model,
+                     size_t *written, oc_error *err) {
   oc_buf out = {0};
   oc_buf_puts(&out, "series,origin,as_of,date,horizon,price,model\n");
   char origin[OC_DATE_STRLEN], as_of[OC_DATE_STRLEN], date[OC_DATE_STRLEN], price[OC_NUMBER_STRLEN];
@@ -145,15 +195,72 @@ static int write_output(const oc_batch_options *opt, const batch_job *job, char 
   return rc;
 }
 
+/* The same columns as the CSV, typed: strings, DATEs, INT32 horizon, DOUBLE price; one row group. */
+static int write_parquet(const oc_batch_options *opt, const batch_job *job, char **names, const char *model,
+                         size_t *written, oc_error *err) {
+  size_t n = 0;
+  for (size_t i = 0; i < job->nrows; i++) n += job->rows[i].result.n;
+  oc_pq_bytes *series = oc_xcalloc(n + 1, sizeof *series), *models = oc_xcalloc(n + 1, sizeof *models);
+  int32_t *origin = oc_xcalloc(n + 1, sizeof *origin), *as_of = oc_xcalloc(n + 1, sizeof *as_of),
+          *date = oc_xcalloc(n + 1, sizeof *date), *horizon = oc_xcalloc(n + 1, sizeof *horizon);
+  double *price = oc_xcalloc(n + 1, sizeof *price);
+  size_t k = 0;
+  for (size_t i = 0; i < job->nrows; i++) {
+    const batch_row *row = &job->rows[i];
+    for (size_t h = 0; h < row->result.n; h++, k++) {
+      series[k] = (oc_pq_bytes){(const uint8_t *)names[row->series], (uint32_t)strlen(names[row->series])};
+      models[k] = (oc_pq_bytes){(const uint8_t *)model, (uint32_t)strlen(model)};
+      origin[k] = row->origin;
+      as_of[k] = row->result.as_of;
+      date[k] = row->result.points[h].date;
+      horizon[k] = row->result.points[h].horizon;
+      price[k] = row->result.points[h].price;
+    }
+  }
+  static const oc_pq_column_spec specs[] = {
+      {"series", OC_PQ_BYTE_ARRAY, OC_PQ_LOGICAL_STRING, false}, {"origin", OC_PQ_INT32, OC_PQ_LOGICAL_DATE, false},
+      {"as_of", OC_PQ_INT32, OC_PQ_LOGICAL_DATE, false},         {"date", OC_PQ_INT32, OC_PQ_LOGICAL_DATE, false},
+      {"horizon", OC_PQ_INT32, OC_PQ_LOGICAL_NONE, false},       {"price", OC_PQ_DOUBLE, OC_PQ_LOGICAL_NONE, false},
+      {"model", OC_PQ_BYTE_ARRAY, OC_PQ_LOGICAL_STRING, false}};
+  const oc_pq_column_data data[] = {{series, NULL}, {origin, NULL}, {as_of, NULL}, {date, NULL},
+                                    {horizon, NULL}, {price, NULL},  {models, NULL}};
+  oc_pq_writer *w;
+  oc_pq_write_options wopt = {.codec = OC_PQ_ZSTD};
+  int rc = oc_pq_writer_open(&w, opt->out_path, specs, sizeof specs / sizeof specs[0], &wopt, err);
+  if (rc == 0) {
+    oc_pq_writer_add_meta(w, "oilcast.batch_model", model);
+    if (oc_pq_writer_write_row_group(w, n, data, err) != 0) {
+      oc_pq_writer_abort(w);
+      rc = -1;
+    } else {
+      rc = oc_pq_writer_close(w, err);
+    }
+  }
+  if (rc == 0) *written = n;
+  free(series);
+  free(models);
+  free(origin);
+  free(as_of);
+  free(date);
+  free(horizon);
+  free(price);
+  return rc;
+}
+
 int oc_batch_forecast(oc_store *store, const oc_batch_options *opt, oc_batch_report *report, oc_error *err) {
   double start = oc_monotonic_seconds();
   memset(report, 0, sizeof *report);
   batch_job job = {.days = opt->days};
-  char **names = NULL, **exog_names = NULL;
-  size_t nnames = 0;
+  batch_input in = {.path = opt->in_path};
+  char **exog_names = NULL;
   oc_mlp net = {0};
   oc_model_card card = {0};
-  int rc = read_rows(opt->in_path, &job.rows, &job.nrows, &names, &nnames, err);
+  int rc = is_parquet(opt->in_path) ? read_rows_parquet(&in, err) : read_rows_csv(&in, err);
+  if (rc == 0 && in.nrows == 0) rc = oc_error_set(err, "%s: no rows to forecast", opt->in_path);
+  char **names = in.names;
+  size_t nnames = in.nnames;
+  job.rows = in.rows;
+  job.nrows = in.nrows;
   if (rc == 0) rc = oc_registry_load(opt->data_dir, store, opt->version, &net, &card, err);
   if (rc == 0) rc = oc_forecast_required_exogs(&card, &exog_names, &job.nexog, err);
   if (rc == 0 && job.days == 0) job.days = net.arch.n_out;
@@ -177,7 +284,9 @@ int oc_batch_forecast(oc_store *store, const oc_batch_options *opt, oc_batch_rep
       if (job.rows[i].error[0]) rc = oc_error_set(err, "%s:%zu: %s", opt->in_path, job.rows[i].line, job.rows[i].error);
     }
   }
-  if (rc == 0) rc = write_output(opt, &job, names, card.version, &report->forecasts, err);
+  if (rc == 0) {
+    rc = (is_parquet(opt->out_path) ? write_parquet : write_csv)(opt, &job, names, card.version, &report->forecasts, err);
+  }
   report->rows = job.nrows;
   for (size_t i = 0; i < job.nrows; i++) oc_forecast_free(&job.rows[i].result);
   free(job.rows);

@@ -1,8 +1,9 @@
 /* batch_forecast.h: batch predictions (the reference guide's batch transform): one forecast per input
  * row (series, origin date) by one registered network, each from the stored history up to and
  * including its origin (never later data), computed across threads, written in input order. Input: CSV
- * with columns `series` and `origin` (any order, other columns ignored). Output: CSV
- * `series,origin,as_of,date,horizon,price,model` (as_of = the last observation the forecast used).
+ * with columns `series` and `origin` (any order, other columns ignored), or Parquet (.parquet) with a
+ * string column series and a DATE column origin. Output: CSV `series,origin,as_of,date,horizon,price,
+ * model` (as_of = the last observation the forecast used), or the same columns typed in Parquet.
  * All-or-nothing like an import: any bad row fails the batch naming FILE:LINE, and nothing is written. */
 #ifndef OC_MODEL_BATCH_FORECAST_H
 #define OC_MODEL_BATCH_FORECAST_H

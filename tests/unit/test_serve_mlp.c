@@ -3,7 +3,8 @@
  * calibrates the network's intervals, and the client (serve/client.h, what `oilcast forecast --url`
  * uses) gets exactly the local forecast (model/forecast.h), with 80%/95% bounds around each price.
  * In batch (model/batch_forecast.h): each row equals the local forecast from the history cut at its
- * origin, whatever the thread count, and a bad row fails the batch naming its line. */
+ * origin, whatever the thread count, CSV and Parquet give the same numbers, and a bad row fails the
+ * batch naming its line. */
 #include "testutil.h"
 
 #include <ctype.h>
@@ -20,6 +21,7 @@
 #include "features/etl.h"
 #include "core/fsutil.h"
 #include "ingest/csv.h"
+#include "lake/parquet.h"
 #include "model/batch_forecast.h"
 #include "model/forecast.h"
 #include "model/registry.h"
@@ -223,8 +225,8 @@ static void assert_same_forecast_csv(const char *got, const char *want) {
   free(b);
 }
 
-static char *run_batch(fixture *fx, const char *in, int threads, int *rc, oc_error *err) {
-  char *out = oc_path_join(fx->dir, "out.csv");
+static char *run_batch_to(fixture *fx, const char *in, const char *out_name, int threads, int *rc, oc_error *err) {
+  char *out = oc_path_join(fx->dir, out_name);
   oc_batch_options opt = {.data_dir = fx->dir, .version = fx->version, .in_path = in, .out_path = out,
                           .days = 3, .threads = threads};
   oc_batch_report report;
@@ -233,9 +235,56 @@ static char *run_batch(fixture *fx, const char *in, int threads, int *rc, oc_err
   size_t len;
   if (*rc == 0 && oc_read_file(out, &text, &len, err) != 0) fail_msg("%s", err->message);
   if (*rc == 0) assert_int_equal(report.forecasts, 3 * report.rows);
-  unlink(out);
+  if (strcmp(out_name, "out.csv") == 0) unlink(out);
   free(out);
   return text;
+}
+
+static char *run_batch(fixture *fx, const char *in, int threads, int *rc, oc_error *err) {
+  return run_batch_to(fx, in, "out.csv", threads, rc, err);
+}
+
+/* The Parquet route: rows in a Parquet file, forecasts out as typed Parquet columns. */
+static void check_parquet_batch(fixture *fx, const size_t *origins, size_t n, const char *csv) {
+  char *in = oc_path_join(fx->dir, "in.parquet");
+  oc_pq_bytes names[8];
+  int32_t dates[8];
+  for (size_t i = 0; i < n; i++) {
+    names[i] = (oc_pq_bytes){(const uint8_t *)"WTI-SIM", 7};
+    dates[i] = fx->history.dates[origins[i]];
+  }
+  const oc_pq_column_spec specs[] = {{"series", OC_PQ_BYTE_ARRAY, OC_PQ_LOGICAL_STRING, false},
+                                     {"origin", OC_PQ_INT32, OC_PQ_LOGICAL_DATE, false}};
+  const oc_pq_column_data data[] = {{names, NULL}, {dates, NULL}};
+  oc_pq_writer *w;
+  oc_error err;
+  if (oc_pq_writer_open(&w, in, specs, 2, NULL, &err) != 0 || oc_pq_writer_write_row_group(w, n, data, &err) != 0 ||
+      oc_pq_writer_close(w, &err) != 0) {
+    fail_msg("%s", err.message);
+  }
+  int rc;
+  free(run_batch_to(fx, in, "out.parquet", 2, &rc, &err));
+  if (rc != 0) fail_msg("%s", err.message);
+  char *out = oc_path_join(fx->dir, "out.parquet");
+  oc_pq_reader r;
+  if (oc_pq_reader_open(&r, out, &err) != 0) fail_msg("%s", err.message);
+  oc_pq_column price = {0}, horizon = {0};
+  assert_int_equal(oc_pq_read_column(&r, 0, (size_t)oc_pq_find_column(&r, "price"), &price, &err), 0);
+  assert_int_equal(oc_pq_read_column(&r, 0, (size_t)oc_pq_find_column(&r, "horizon"), &horizon, &err), 0);
+  assert_int_equal(price.n, 3 * n);
+  /* Same numbers as the CSV route (whose prices are the shortest exact decimal). */
+  const char *line = strchr(csv, '\n') + 1;
+  for (size_t i = 0; i < price.n; i++, line = strchr(line, '\n') + 1) {
+    const char *comma = line;
+    for (int f = 0; f < 5; f++) comma = strchr(comma, ',') + 1;
+    assert_true(strtod(comma, NULL) == ((double *)price.values)[i]);
+    assert_int_equal(((int32_t *)horizon.values)[i], (int)(i % 3) + 1);
+  }
+  oc_pq_column_free(&price);
+  oc_pq_column_free(&horizon);
+  oc_pq_reader_close(&r);
+  free(out);
+  free(in);
 }
 
 static void test_batch_equals_local_forecasts_at_each_origin(void **state) {
@@ -271,6 +320,7 @@ static void test_batch_equals_local_forecasts_at_each_origin(void **state) {
     oc_forecast_free(&f);
   }
   assert_same_forecast_csv(one, expected.data);
+  check_parquet_batch(fx, origins, 4, one);
   free(one);
   free(three);
   free(in_path);
