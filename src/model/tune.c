@@ -173,6 +173,15 @@ void oc_tune_result_free(oc_tune_result *r) {
   memset(r, 0, sizeof *r);
 }
 
+void oc_tune_apply(const oc_tune_trial *trial, oc_mlp_arch *arch, oc_train_params *params) {
+  arch->h1 = trial->arch.h1;
+  arch->h2 = trial->arch.h2;
+  arch->dropout = trial->arch.dropout;
+  params->learning_rate = trial->params.learning_rate;
+  params->weight_decay = trial->params.weight_decay;
+  params->batch_size = trial->params.batch_size;
+}
+
 void oc_tune_format(const oc_tune_result *r, oc_buf *out) {
   oc_buf_printf(out, "%4s %5s %8s %9s %5s %5s %7s %9s %6s %6s\n", "rank", "trial", "score", "lr", "h1", "h2", "dropout",
                 "w_decay", "batch", "epochs");

@@ -49,6 +49,9 @@ typedef struct oc_tune_result {
 
 int oc_tune_run(const oc_training_table *t, const oc_tune_config *c, oc_tune_result *out, oc_error *err);
 void oc_tune_result_free(oc_tune_result *r);
+/* Copies a trial's searched settings (hidden sizes, dropout, learning rate, weight decay, batch size)
+ * onto arch and params, leaving every other field as it was (for training the winner). */
+void oc_tune_apply(const oc_tune_trial *trial, oc_mlp_arch *arch, oc_train_params *params);
 /* The trials as an aligned table, best first. */
 void oc_tune_format(const oc_tune_result *r, oc_buf *out);
 

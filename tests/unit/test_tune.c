@@ -67,6 +67,14 @@ static void test_random_search(void **state) {
     assert_true(x->arch.h2 <= x->arch.h1);
     assert_int_equal(x->epochs, 6);
   }
+  oc_mlp_arch arch = oc_mlp_arch_default(4, 2);
+  oc_train_params params = oc_train_params_default();
+  params.epochs = 77;
+  oc_tune_apply(&a.trials[0], &arch, &params);
+  assert_int_equal(arch.h1, a.trials[0].arch.h1);
+  assert_true(params.learning_rate == a.trials[0].params.learning_rate);
+  assert_int_equal(params.batch_size, a.trials[0].params.batch_size);
+  assert_int_equal(params.epochs, 77); /* not searched: left alone */
   oc_buf out = {0};
   oc_tune_format(&a, &out);
   assert_non_null(strstr(out.data, "score"));
