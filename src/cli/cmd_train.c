@@ -12,6 +12,7 @@
 #include "lake/lake.h"
 #include "model/registry.h"
 #include "model/trainer.h"
+#include "model/tune.h"
 #include "store/store.h"
 
 static int run(oc_cli *cli, int argc, char **argv);
@@ -21,6 +22,7 @@ const oc_command oc_cmd_train = {
     "Usage: oilcast train [--data-path processed/training_data.parquet] [--epochs 100] [--batch-size 32]\n"
     "                     [--learning-rate 1e-3] [--hidden 64,32] [--dropout 0.2] [--weight-decay 0]\n"
     "                     [--loss mse|huber] [--patience 10] [--seed 42] [--deploy]\n"
+    "                     [--tune [--trials 50] [--tune-method random|halving] [--threads N]]\n"
     "                     [--endpoint-name " OC_DEFAULT_ENDPOINT "]\n\n"
     "Network: Dense(h1, relu) > BatchNorm > Dropout(p) > Dense(h2, relu) > BatchNorm > Dropout(p) > Dense(H),\n"
     "one output per horizon of the table. Adam (Keras defaults), He initialisation, mini-batches in a\n"
@@ -36,12 +38,17 @@ const oc_command oc_cmd_train = {
     "                      the learning rate halves after N/2 epochs without improvement\n"
     "  --seed S            initialisation, shuffles and dropout (default 42)\n"
     "  --deploy            serve the new version at 100% on the endpoint (created if needed)\n"
-    "  --endpoint-name E   endpoint for --deploy (default " OC_DEFAULT_ENDPOINT ")\n\n"
+    "  --endpoint-name E   endpoint for --deploy (default " OC_DEFAULT_ENDPOINT ")\n"
+    "  --tune              search learning rate, hidden sizes, dropout, weight decay and batch size first\n"
+    "                      (objective: validation MAE over walk-forward folds of the training rows; see\n"
+    "                      docs/evaluation.md), print the trials and train the best\n"
+    "  --trials N          tuning trials (default 50); --tune-method random (default) or halving;\n"
+    "  --threads N         parallel tuning fits (default 2); the result does not depend on it\n\n"
     "Writes DATA_DIR/models/artifacts/vN/{model.safetensors,model.json} and registers vN in the store.\n",
     run};
 
 enum { OPT_DATA = 1, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_HIDDEN, OPT_DROPOUT, OPT_WD, OPT_LOSS, OPT_PATIENCE,
-       OPT_SEED, OPT_DEPLOY, OPT_ENDPOINT };
+       OPT_SEED, OPT_DEPLOY, OPT_ENDPOINT, OPT_TUNE, OPT_TRIALS, OPT_TUNE_METHOD, OPT_THREADS };
 
 typedef struct progress_ctx {
   oc_progress bar;
@@ -95,12 +102,16 @@ static int run(oc_cli *cli, int argc, char **argv) {
       {"weight-decay", required_argument, NULL, OPT_WD},   {"loss", required_argument, NULL, OPT_LOSS},
       {"patience", required_argument, NULL, OPT_PATIENCE}, {"seed", required_argument, NULL, OPT_SEED},
       {"deploy", no_argument, NULL, OPT_DEPLOY},           {"endpoint-name", required_argument, NULL, OPT_ENDPOINT},
+      {"tune", no_argument, NULL, OPT_TUNE},               {"trials", required_argument, NULL, OPT_TRIALS},
+      {"tune-method", required_argument, NULL, OPT_TUNE_METHOD}, {"threads", required_argument, NULL, OPT_THREADS},
       OC_CLI_COMMON_OPTIONS,                               {0}};
   const oc_command *cmd = &oc_cmd_train;
   const char *data_arg = "processed/training_data.parquet", *endpoint = OC_DEFAULT_ENDPOINT;
   oc_train_params p = oc_train_params_default();
   oc_mlp_arch arch = oc_mlp_arch_default(1, 1);
-  bool deploy = false;
+  bool deploy = false, tune = false;
+  oc_tune_config tuning;
+  oc_tune_config_default(&tuning);
   long v;
   double d;
   int opt, code;
@@ -147,6 +158,19 @@ static int run(oc_cli *cli, int argc, char **argv) {
       p.seed = (uint64_t)v;
       break;
     case OPT_DEPLOY: deploy = true; break;
+    case OPT_TUNE: tune = true; break;
+    case OPT_TRIALS:
+      if (oc_cli_parse_int(optarg, 1, 10000, &v) != 0) return oc_cli_usage_error(cmd, "--trials must be 1..10000");
+      tuning.trials = (int)v;
+      break;
+    case OPT_TUNE_METHOD:
+      if (oc_tune_method_parse(optarg, &tuning.method) != 0)
+        return oc_cli_usage_error(cmd, "--tune-method must be random or halving, not '%s'", optarg);
+      break;
+    case OPT_THREADS:
+      if (oc_cli_parse_int(optarg, 1, 1024, &v) != 0) return oc_cli_usage_error(cmd, "--threads must be 1..1024");
+      tuning.threads = (int)v;
+      break;
     case OPT_ENDPOINT: endpoint = optarg; break;
     default: {
       int handled = oc_cli_common_option(cli, cmd, opt, optarg, &code);
@@ -168,9 +192,15 @@ static int run(oc_cli *cli, int argc, char **argv) {
   oc_model_card card = {0};
   oc_fit_result res = {0};
   int rc = OC_EXIT_OK;
+  oc_buf tuned = {0};
+  tuning.base = p;
+  tuning.seed = p.seed;
   if (oc_lake_read_frame(data_path, &frame, &err) != 0 || oc_training_table_from_frame(&frame, &table, &err) != 0) {
     rc = oc_cli_runtime_error("%s: %s", data_path, err.message);
+  } else if (tune && oc_tune_choose(&table, &tuning, &arch, &p, &tuned, &err) != 0) {
+    rc = oc_cli_runtime_error("%s", err.message);
   } else {
+    if (tune) fputs(tuned.data, stdout);
     progress_ctx prog;
     oc_progress_start(&prog.bar, "train", (uint64_t)p.epochs);
     int fit = oc_train_on_table(&table, &arch, &p, data_arg, on_epoch, &prog, &model, &card, &res, &err);
@@ -182,6 +212,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
     else
       report(&table, &card, &res, &p, cli->data_dir, deploy ? endpoint : NULL);
   }
+  oc_buf_free(&tuned);
   oc_fit_result_free(&res);
   oc_model_card_free(&card);
   oc_mlp_free(&model);

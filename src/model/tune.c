@@ -192,3 +192,18 @@ void oc_tune_format(const oc_tune_result *r, oc_buf *out) {
                   (double)x->params.weight_decay, x->params.batch_size, x->epochs);
   }
 }
+
+int oc_tune_choose(const oc_training_table *t, const oc_tune_config *c, oc_mlp_arch *arch, oc_train_params *params,
+                   oc_buf *report, oc_error *err) {
+  oc_tune_result r;
+  if (oc_tune_run(t, c, &r, err) != 0) return oc_error_prefix(err, "tuning: ");
+  oc_buf_printf(report, "tuning: %zu trials (%s search, %d walk-forward folds of the training rows) in %.1f s\n", r.n,
+                c->method == OC_TUNE_HALVING ? "successive halving" : "random", c->folds, r.seconds);
+  oc_tune_format(&r, report);
+  oc_tune_apply(&r.trials[0], arch, params);
+  oc_buf_printf(report, "training trial %d: hidden %d,%d dropout %.3f learning rate %.3g weight decay %.3g batch %d\n",
+                r.trials[0].id, arch->h1, arch->h2, (double)arch->dropout, (double)params->learning_rate,
+                (double)params->weight_decay, params->batch_size);
+  oc_tune_result_free(&r);
+  return 0;
+}

@@ -52,6 +52,10 @@ void oc_tune_result_free(oc_tune_result *r);
 /* Copies a trial's searched settings (hidden sizes, dropout, learning rate, weight decay, batch size)
  * onto arch and params, leaving every other field as it was (for training the winner). */
 void oc_tune_apply(const oc_tune_trial *trial, oc_mlp_arch *arch, oc_train_params *params);
+/* `oilcast train --tune`: runs the search with c (whose base is the user's other settings), applies
+ * the winner onto arch and params, and appends the trial table and the choice to report. */
+int oc_tune_choose(const oc_training_table *t, const oc_tune_config *c, oc_mlp_arch *arch, oc_train_params *params,
+                   oc_buf *report, oc_error *err);
 /* The trials as an aligned table, best first. */
 void oc_tune_format(const oc_tune_result *r, oc_buf *out);
 

@@ -100,6 +100,25 @@ static void test_halving(void **state) {
   free_table(&t);
 }
 
+static void test_choose(void **state) {
+  oc_training_table t = make_table();
+  oc_tune_config c = small_config(OC_TUNE_RANDOM, 2);
+  oc_mlp_arch arch = oc_mlp_arch_default(4, 2);
+  oc_train_params params = c.base;
+  oc_buf report = {0};
+  oc_error err = {{0}};
+  if (oc_tune_choose(&t, &c, &arch, &params, &report, &err) != 0) fail_msg("%s", err.message);
+  assert_non_null(strstr(report.data, "5 trials (random search"));
+  assert_non_null(strstr(report.data, "training trial"));
+  oc_tune_result r;
+  assert_int_equal(oc_tune_run(&t, &c, &r, &err), 0);
+  assert_int_equal(arch.h1, r.trials[0].arch.h1); /* the winner's settings were applied */
+  assert_true(params.learning_rate == r.trials[0].params.learning_rate);
+  oc_tune_result_free(&r);
+  oc_buf_free(&report);
+  free_table(&t);
+}
+
 static void test_bad_settings(void **state) {
   oc_training_table t = make_table();
   oc_tune_config c = small_config(OC_TUNE_RANDOM, 1);
@@ -123,6 +142,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_random_search),
       cmocka_unit_test(test_halving),
+      cmocka_unit_test(test_choose),
       cmocka_unit_test(test_bad_settings),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
