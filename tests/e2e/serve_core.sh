@@ -90,6 +90,19 @@ expect_status 413 POST /v1/series/WTI/observations "${W[@]}" -d "{$big}" | grep 
 printf '{%s}' "$big" >"$work/big.json"
 expect_status 413 POST /v1/series/WTI/observations "${W[@]}" -H 'Transfer-Encoding: chunked' --data-binary @"$work/big.json" >/dev/null
 
+# --- the dashboard's files: open, and nothing outside web/ can be named ---
+src=${OILCAST_SOURCE_DIR:-$(dirname "$0")/../..}
+if [[ -f "$src/web/index.html" ]]; then
+  [[ $(curl -s -o /dev/null -w '%{http_code} %{content_type}' "$SERVE_URL/") == "200 text/html; charset=utf-8" ]] || fail "GET /"
+  cmp -s <(curl -s "$SERVE_URL/static/app.js") "$src/web/app.js" || fail "GET /static/app.js"
+fi
+for path in /static/../CMakeLists.txt /static/%2e%2e/CMakeLists.txt /static/.hidden /static//etc/passwd /static/nope.js; do
+  [[ $(curl -s --path-as-is -o /dev/null -w '%{http_code}' "$SERVE_URL$path") == 404 ]] || fail "$path was served"
+done
+if [[ -f "$src/node_modules/plotly.js-dist-min/plotly.min.js" ]]; then
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "$SERVE_URL/vendor/plotly.min.js") == 200 ]] || fail "GET /vendor/plotly.min.js"
+fi
+
 # --- routing errors ---
 expect_status 404 GET /v2/nothing | grep -q '"not_found"' || fail "404"
 [[ $(curl -s -o /dev/null -D - -X DELETE "$SERVE_URL/v1/series" | tr -d '\r' | grep -i '^allow:') == "Allow: GET" ]] ||
