@@ -157,4 +157,9 @@ wait $slow || fail "the in-flight request failed during shutdown"
 [[ $(cat "$work/slow.code") == 200 ]] || fail "in-flight request: $(cat "$work/slow.code") $(cat "$work/slow.out")"
 grep -q '"inserted":3' "$work/slow.out" || fail "in-flight body: $(cat "$work/slow.out")"
 if curl -s -m 2 "$SERVE_URL/healthz" >/dev/null; then fail "still accepting after shutdown"; fi
+# --- operations routes can require a key instead of trusting loopback ---
+serve_start "$dir" --operations-access key --access-log off
+expect_status 401 GET /metrics >/dev/null
+expect_status 200 GET /healthz "${R[@]}" >/dev/null
+serve_stop
 echo "serve_core: ok"
