@@ -38,6 +38,7 @@ struct oc_event_hub {
   pthread_cond_t wake;
   pthread_t timer;
   event ring[RING_SIZE];
+  uint64_t first_id; /* ids of this process are first_id+1 .. last_id */
   uint64_t last_id;
   double keepalive;
   bool closed, timer_stop;
@@ -88,6 +89,12 @@ oc_event_hub *oc_event_hub_new(double keepalive_seconds) {
   pthread_cond_init(&hub->wake, &attr);
   pthread_condattr_destroy(&attr);
   hub->keepalive = keepalive_seconds;
+  /* Ids start at the wall-clock microsecond of start-up so they keep growing across restarts: a
+   * client reconnecting with a Last-Event-ID from the previous process is then recognisably behind
+   * this one and gets everything this process has, instead of having its first events skipped. */
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  hub->first_id = hub->last_id = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
   pthread_create(&hub->timer, NULL, keepalive_timer, hub);
   return hub;
 }
@@ -127,7 +134,7 @@ uint64_t oc_event_publish(oc_event_hub *hub, const char *type, const char *data)
 
 /* Formats every event the stream has not seen into st->pending. Caller holds hub->lock. */
 static void collect_locked(oc_event_hub *hub, stream *st) {
-  uint64_t oldest = hub->last_id >= RING_SIZE ? hub->last_id - RING_SIZE + 1 : 1;
+  uint64_t oldest = hub->last_id - hub->first_id >= RING_SIZE ? hub->last_id - RING_SIZE + 1 : hub->first_id + 1;
   if (st->next_id < oldest) st->next_id = oldest; /* fell behind the ring: skip what was dropped */
   for (; st->next_id <= hub->last_id; st->next_id++) {
     const event *e = &hub->ring[st->next_id % RING_SIZE];
@@ -185,7 +192,13 @@ struct MHD_Response *oc_event_stream_response(oc_event_hub *hub, struct MHD_Conn
   st->conn = conn;
   st->last_write = oc_monotonic_seconds();
   pthread_mutex_lock(&hub->lock);
-  st->next_id = has_last_event_id ? last_event_id + 1 : hub->last_id + 1;
+  /* A Last-Event-ID from an earlier process (below first_id) replays all this process has (collect_locked
+   * clamps to the ring); one beyond last_id cannot be ours, so the stream starts from now. */
+  if (!has_last_event_id || last_event_id > hub->last_id) {
+    st->next_id = hub->last_id + 1;
+  } else {
+    st->next_id = last_event_id + 1;
+  }
   /* An opening comment flushes the headers to the client at once. */
   oc_buf_puts(&st->pending, ": connected\nretry: 2000\n\n");
   st->next = hub->streams;

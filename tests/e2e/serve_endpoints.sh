@@ -170,5 +170,18 @@ body=$(expect_status 200 GET /v1/endpoints "${R[@]}")
 [[ $(json_get "$body" 'd["endpoints"][0]["variants"][1]["model_version"], d["endpoints"][0]["previous_configs"]') == "('drift', 0)" ]] ||
   fail "endpoint after restart: $body"
 expect_status 200 GET /metrics | grep -q 'oilcast_model_load_seconds{model_version="drift"}' || fail "load time after restart"
+# A client resuming with the previous process's Last-Event-ID gets the new process's first events, with
+# ids that kept growing across the restart.
+old_id=$(grep '^id: ' "$work/stream.txt" | tail -n 1 | cut -d' ' -f2)
+[[ -n $old_id ]] || fail "no event ids before the restart"
+curl -sN "${R[@]}" -H "Last-Event-ID: $old_id" "$SERVE_URL/v1/stream" >"$work/stream2.txt" &
+stream_pid=$!
+sleep 0.3
+expect_status 200 POST /v1/endpoints/oil/invocations "${R[@]}" -d '{"forecast_days":2}' >/dev/null
+for ((i = 0; i < 100; i++)); do grep -q '^event: forecast' "$work/stream2.txt" && break; sleep 0.05; done
+kill "$stream_pid" 2>/dev/null || true
+grep -q '^event: forecast' "$work/stream2.txt" || fail "resumed stream missed the first event after the restart"
+new_id=$(grep '^id: ' "$work/stream2.txt" | head -n 1 | cut -d' ' -f2)
+((new_id > old_id)) || fail "event ids went backwards across the restart: $old_id then $new_id"
 serve_stop
 echo "serve_endpoints: ok"
