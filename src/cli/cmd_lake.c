@@ -9,22 +9,30 @@
 
 #include "cli/cli.h"
 #include "core/buf.h"
+#include "core/log.h"
+#include "lake/lake.h"
 #include "lake/parquet.h"
 
 static int run_lake(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_lake = {
     "lake",
-    "inspect or print Parquet files (schema, statistics, rows)",
+    "inspect, print or create Parquet files (schema, statistics, rows)",
     "Usage: oilcast lake inspect FILE\n"
-    "       oilcast lake cat FILE [--format csv|json] [--limit N]\n\n"
+    "       oilcast lake cat FILE [--format csv|json] [--limit N]\n"
+    "       oilcast lake from-csv IN.csv OUT.parquet [--codec zstd|none] [--rows-per-group N]\n\n"
     "inspect  schema, row groups, codecs, column statistics and key/value metadata of a Parquet file\n"
     "cat      the rows: CSV with a header line (nulls are empty fields) or a JSON array of objects\n"
     "         (nulls are null); doubles print in their shortest exact form, DATE as YYYY-MM-DD,\n"
-    "         TIMESTAMP as YYYY-MM-DDTHH:MM:SS.ffffffZ\n\n"
+    "         TIMESTAMP as YYYY-MM-DDTHH:MM:SS.ffffffZ\n"
+    "from-csv a date-keyed table as a Parquet file: the first CSV column (ISO dates) becomes the\n"
+    "         required DATE column 'date', every other column an optional DOUBLE (empty = null);\n"
+    "         written atomically\n\n"
     "Options:\n"
-    "  --format F   csv (default) or json (cat)\n"
-    "  --limit N    print at most N rows (cat)\n",
+    "  --format F          csv (default) or json (cat)\n"
+    "  --limit N           print at most N rows (cat)\n"
+    "  --codec C           zstd (default) or none (from-csv)\n"
+    "  --rows-per-group N  rows per row group (from-csv; default 1048576)\n",
     run_lake,
 };
 
@@ -76,7 +84,14 @@ static int inspect(const char *path) {
   return OC_EXIT_OK;
 }
 
+/* JSON strings always quoted; CSV fields only when they hold a comma, quote or line break. */
 static void print_escaped(const uint8_t *s, size_t n, bool json) {
+  bool quote = json;
+  for (size_t i = 0; i < n && !quote; i++) quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+  if (!quote) {
+    fwrite(s, 1, n, stdout);
+    return;
+  }
   putchar('"');
   for (size_t i = 0; i < n; i++) {
     uint8_t c = s[i];
@@ -166,11 +181,28 @@ static int cat(const char *path, bool json, long limit) {
   return rc;
 }
 
+static int from_csv(const char *in, const char *out, const oc_lake_write_options *opt) {
+  oc_frame f;
+  oc_error err;
+  if (oc_lake_read_frame_csv(in, &f, &err) != 0) return oc_cli_runtime_error("%s", err.message);
+  int rc = oc_lake_write_frame(out, &f, opt, &err);
+  size_t rows = f.nrows, cols = f.ncols;
+  oc_frame_free(&f);
+  if (rc != 0) return oc_cli_runtime_error("%s", err.message);
+  oc_info("wrote %s: %zu rows, date + %zu columns", out, rows, cols);
+  return OC_EXIT_OK;
+}
+
 static int run_lake(oc_cli *cli, int argc, char **argv) {
-  static const struct option options[] = {
-      {"format", required_argument, NULL, 'f'}, {"limit", required_argument, NULL, 'n'}, OC_CLI_COMMON_OPTIONS, {0}};
+  static const struct option options[] = {{"format", required_argument, NULL, 'f'},
+                                          {"limit", required_argument, NULL, 'n'},
+                                          {"codec", required_argument, NULL, 'c'},
+                                          {"rows-per-group", required_argument, NULL, 'g'},
+                                          OC_CLI_COMMON_OPTIONS,
+                                          {0}};
   bool json = false;
-  long limit = -1;
+  long limit = -1, per_group;
+  oc_lake_write_options wopt = {0};
   int opt, exit_code;
   while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
     switch (opt) {
@@ -183,6 +215,16 @@ static int run_lake(oc_cli *cli, int argc, char **argv) {
       if (oc_cli_parse_int(optarg, 0, LONG_MAX, &limit) != 0)
         return oc_cli_usage_error(&oc_cmd_lake, "--limit needs a count >= 0, not '%s'", optarg);
       break;
+    case 'c':
+      if (strcmp(optarg, "zstd") != 0 && strcmp(optarg, "none") != 0)
+        return oc_cli_usage_error(&oc_cmd_lake, "--codec must be zstd or none, not '%s'", optarg);
+      wopt.codec = strcmp(optarg, "none") == 0 ? OC_LAKE_UNCOMPRESSED : OC_LAKE_ZSTD;
+      break;
+    case 'g':
+      if (oc_cli_parse_int(optarg, 1, LONG_MAX, &per_group) != 0)
+        return oc_cli_usage_error(&oc_cmd_lake, "--rows-per-group needs a count >= 1, not '%s'", optarg);
+      wopt.rows_per_row_group = (size_t)per_group;
+      break;
     default: {
       int handled = oc_cli_common_option(cli, &oc_cmd_lake, opt, optarg, &exit_code);
       if (handled < 0) return exit_code;
@@ -190,9 +232,10 @@ static int run_lake(oc_cli *cli, int argc, char **argv) {
     }
     }
   }
-  if (argc - optind != 2) return oc_cli_usage_error(&oc_cmd_lake, "expected 'inspect FILE' or 'cat FILE'");
-  const char *sub = argv[optind], *path = argv[optind + 1];
-  if (strcmp(sub, "inspect") == 0) return inspect(path);
-  if (strcmp(sub, "cat") == 0) return cat(path, json, limit);
-  return oc_cli_usage_error(&oc_cmd_lake, "unknown subcommand '%s' (inspect or cat)", sub);
+  const char *sub = optind < argc ? argv[optind] : "";
+  int nargs = argc - optind - 1;
+  if (strcmp(sub, "inspect") == 0 && nargs == 1) return inspect(argv[optind + 1]);
+  if (strcmp(sub, "cat") == 0 && nargs == 1) return cat(argv[optind + 1], json, limit);
+  if (strcmp(sub, "from-csv") == 0 && nargs == 2) return from_csv(argv[optind + 1], argv[optind + 2], &wopt);
+  return oc_cli_usage_error(&oc_cmd_lake, "expected 'inspect FILE', 'cat FILE' or 'from-csv IN.csv OUT.parquet'");
 }

@@ -35,6 +35,11 @@ int oc_lake_write_frame(const char *path, const oc_frame *frame, const oc_lake_w
  * Key/value metadata becomes frame metadata. On failure out is left empty. */
 int oc_lake_read_frame(const char *path, oc_frame *out, oc_error *err);
 
+/* Reads a frame from CSV as `oilcast lake cat` and `oilcast etl --format csv` write it: a header line,
+ * the first column ISO dates (whatever its name; it becomes the date column), every other column
+ * numbers, empty cells missing (NaN). Errors name FILE:LINE and the column. */
+int oc_lake_read_frame_csv(const char *path, oc_frame *out, oc_error *err);
+
 /* Writes frame as DIR/key=value/part-0.parquet, creating directories. key and value are escaped the
  * Hive way (bytes other than letters, digits, '.', '_' and '-' become %XX). When path_out is not NULL
  * it receives the file's path (malloc'd). */

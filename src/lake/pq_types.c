@@ -3,10 +3,10 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/date.h"
+#include "ingest/csv.h"
 #include "lake/pq_internal.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -52,11 +52,7 @@ size_t oc_pq_value_size(oc_pq_type type) {
 char *oc_pq_format_double(double d, char *buf) {
   if (isnan(d)) return strcpy(buf, "NaN");
   if (isinf(d)) return strcpy(buf, d > 0 ? "Infinity" : "-Infinity");
-  for (int digits = 15; digits <= 17; digits++) {
-    snprintf(buf, 32, "%.*g", digits, d);
-    if (strtod(buf, NULL) == d) break;
-  }
-  return buf;
+  return oc_format_number(d, buf);
 }
 
 /* Microseconds since the epoch as YYYY-MM-DDTHH:MM:SS.ffffffZ. */

@@ -1,7 +1,7 @@
 /* Unit tests for src/lake: Parquet round trips of every supported type, logical type, codec and null
  * pattern; statistics as the spec wants them (null counts, NaN and signed-zero rules, no legacy
  * min/max for strings); definition-level coding; frames with metadata, row groups and no rows;
- * Hive partitions; and the reader's defences: every truncation and thousands of seeded bit flips of
+ * Hive partitions; CSV into frames; and the reader's defences: every truncation and thousands of seeded bit flips of
  * small files, plus forged counts (2^40 rows, an RLE bomb) that must be refused without allocating. */
 #include "testutil.h"
 
@@ -399,6 +399,31 @@ static void test_partition_layout(void **state) {
   free(dir);
 }
 
+static void test_frame_from_csv(void **state) {
+  (void)state;
+  char *dir = oc_test_tmpdir("lake");
+  char *ok = oc_test_write_file(dir, "ok.csv", "Date,price,spread\n2020-04-17,18.27,\n2020-04-20,-36.98,-0\n");
+  oc_frame f;
+  oc_error err;
+  assert_int_equal(oc_lake_read_frame_csv(ok, &f, &err), 0);
+  assert_int_equal(f.nrows, 2);
+  assert_int_equal(f.ncols, 2);
+  assert_string_equal(f.names[1], "spread");
+  assert_true(isnan(f.cols[1][0]) && signbit(f.cols[1][1]) && f.cols[0][1] == -36.98);
+  oc_frame_free(&f);
+  char *bad = oc_test_write_file(dir, "bad.csv", "date,x\n2020-01-01,1\n2020-01-02,1,5\n");
+  assert_int_equal(oc_lake_read_frame_csv(bad, &f, &err), -1);
+  assert_non_null(strstr(err.message, "bad.csv:3: 3 fields"));
+  char *num = oc_test_write_file(dir, "num.csv", "date,x\n2020-01-01,1e\n");
+  assert_int_equal(oc_lake_read_frame_csv(num, &f, &err), -1);
+  assert_non_null(strstr(err.message, "num.csv:2: column 'x': bad number '1e'"));
+  free(ok);
+  free(bad);
+  free(num);
+  oc_test_rmtree(dir);
+  free(dir);
+}
+
 /* ---- Hostile input ---- */
 
 /* Opens and fully decodes a file held in memory; returns 0 or -1 with a non-empty message. */
@@ -538,6 +563,7 @@ int main(void) {
       cmocka_unit_test(test_frame_roundtrip),
       cmocka_unit_test(test_frame_needs_date_column),
       cmocka_unit_test(test_partition_layout),
+      cmocka_unit_test(test_frame_from_csv),
       cmocka_unit_test(test_truncated_and_bit_flipped_files),
       cmocka_unit_test(test_forged_counts_are_refused),
   };
