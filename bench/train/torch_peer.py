@@ -3,7 +3,9 @@
 Dense(64, relu) > BatchNorm(momentum 0.99 in Keras terms = 0.01 in PyTorch's, eps 1e-3) > Dropout(0.2) >
 Dense(32, relu) > BatchNorm > Dropout(0.2) > Dense(H); He-uniform weights, zero biases; Adam(lr 1e-3,
 eps 1e-7); MSE; batch 32, shuffled each epoch; 100 epochs; 2 threads.
-Usage: torch_peer.py MATRICES_FILE [EPOCHS]   (the file bench_train --export writes)"""
+Usage: torch_peer.py MATRICES_FILE [EPOCHS] [THREADS]   (the file bench_train --export writes; THREADS
+defaults to 2, the reference setting; 1 shows what PyTorch costs without OpenMP spinning on a machine
+whose cores are all busy)"""
 import struct
 import sys
 import time
@@ -14,7 +16,8 @@ from torch import nn
 
 path = sys.argv[1]
 epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 100
-torch.set_num_threads(2)
+threads = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+torch.set_num_threads(threads)
 torch.manual_seed(42)
 with open(path, "rb") as f:
     n_train, n_val, n_in, n_out = struct.unpack("<4q", f.read(32))
@@ -50,4 +53,4 @@ for epoch in range(epochs):
         val_loss = loss_fn(model(x_val), y_val).item()
 seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
 print(f"pytorch: seconds={seconds:.3f} cpu_seconds={cpu:.3f} epochs={epochs} final_val_loss={val_loss:.6g} "
-      f"threads=2 torch={torch.__version__}")
+      f"threads={threads} torch={torch.__version__}")
