@@ -10,6 +10,7 @@
   X(status)                \
   X(ingest)                \
   X(series)                \
+  X(etl)                   \
   X(simulate)              \
   X(dashboard)             \
   X(serve)                 \
