@@ -43,6 +43,9 @@ typedef struct series_slot {
   oc_date lo; /* date of bit 0; a multiple of 64 */
   size_t nwords;
   uint64_t *seen;
+  int64_t rows;       /* rows written for it (recorded with the run) */
+  oc_date last_date;  /* the latest of those dates, and its value */
+  double last_value;
 } series_slot;
 
 typedef struct importer {
@@ -185,6 +188,10 @@ static int accept(importer *im, size_t line, series_slot *s, oc_date date, doubl
     }
   }
   if (!im->writing) return 0;
+  if (s->rows++ == 0 || date > s->last_date) {
+    s->last_date = date;
+    s->last_value = value;
+  }
   im->batch[im->nbatch++] = (oc_observation){s->id, date, value};
   return im->nbatch == BATCH ? flush(im) : 0;
 }
@@ -514,9 +521,19 @@ static void record_run(importer *im, const char *status, int64_t started) {
                        .negative_values = rep->negative_values,
                        .started_at = started,
                        .finished_at = (int64_t)time(NULL)};
+  oc_ingest_run_series *series = oc_xcalloc(im->nslots ? im->nslots : 1, sizeof *series);
+  for (size_t i = 0; i < im->nslots; i++) {
+    const series_slot *s = &im->slots[i];
+    if (s->rows == 0) continue;
+    oc_ingest_run_series *rs = &series[run.nseries++];
+    *rs = (oc_ingest_run_series){.rows = s->rows, .last_date = s->last_date, .last_value = s->last_value};
+    snprintf(rs->name, sizeof rs->name, "%s", s->name);
+  }
+  run.series = series;
   oc_error ignored;
   if (oc_store_ingest_run_record(im->store, &run, strcmp(status, "ok") == 0 ? im->err : &ignored) == 0)
     rep->run_id = run.id;
+  free(series);
 }
 
 int oc_import_file(oc_store *store, const oc_import_options *opt, oc_import_report *report, oc_error *err) {

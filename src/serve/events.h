@@ -18,7 +18,7 @@ oc_event_hub *oc_event_hub_new(double keepalive_seconds);
 void oc_event_hub_close(oc_event_hub *hub);
 void oc_event_hub_free(oc_event_hub *hub);
 
-/* type: "observation", "forecast", "backtest"; data: one line of JSON. Returns the event id. */
+/* type: "observation", "forecast", "backtest", "ingest"; data: one line of JSON. Returns the event id. */
 uint64_t oc_event_publish(oc_event_hub *hub, const char *type, const char *data);
 
 /* A streaming response for conn, starting after last_event_id (0: only events published from now). */

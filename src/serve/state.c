@@ -119,11 +119,60 @@ static void check_backtests(oc_server *s, backtest_seen **seen, size_t *n_seen, 
   oc_serve_store_release(s, store);
 }
 
+/* Bounds of one poll and one "ingest" event: a 10-million-row import is still one small event. */
+#define INGEST_RUNS_PER_POLL 64
+#define INGEST_EVENT_SERIES 16
+
+/* Imports recorded after *last_run (by `oilcast ingest` in another process) become "ingest" events:
+ * successful runs that wrote rows. API posts ("api" runs) already published their observations.
+ * With publish false only the cursor moves (what was there before the server started is not news). */
+static void check_ingests(oc_server *s, int64_t *last_run, bool publish) {
+  oc_response scratch = {0};
+  oc_store *store = oc_serve_store_acquire(s, &scratch);
+  oc_buf_free(&scratch.body);
+  if (!store) return;
+  oc_ingest_run_info *runs = NULL;
+  size_t n = 0;
+  int64_t newest = 0;
+  oc_error err;
+  if (oc_store_ingest_runs_after(store, *last_run, publish ? INGEST_RUNS_PER_POLL : 0, INGEST_EVENT_SERIES, &runs,
+                                 &n, &newest, &err) != 0) {
+    oc_serve_store_release(s, store);
+    oc_warn("serve: watching ingest runs: %s", err.message);
+    return;
+  }
+  oc_serve_store_release(s, store);
+  if (!publish) *last_run = newest;
+  for (size_t i = 0; i < n; i++) {
+    const oc_ingest_run_info *run = &runs[i];
+    *last_run = run->id;
+    if (strcmp(run->status, "ok") != 0 || strcmp(run->source_kind, "api") == 0) continue;
+    if (run->rows_inserted + run->rows_updated == 0) continue;
+    json_t *names = json_array(), *last = json_object();
+    for (size_t k = 0; k < run->listed; k++) {
+      const oc_ingest_run_series *rs = &run->series[k];
+      char date[OC_DATE_STRLEN];
+      json_array_append_new(names, json_string(rs->name));
+      json_object_set_new(last, rs->name,
+                          json_pack("{s:s,s:f}", "date", oc_date_format(rs->last_date, date), "value", rs->last_value));
+      oc_serve_history_invalidate(s, rs->name);
+    }
+    oc_serve_publish(s, "ingest",
+                     json_pack("{s:I,s:s,s:o,s:I,s:I,s:I,s:o}", "run_id", (json_int_t)run->id, "source",
+                               run->source_kind, "series", names, "series_total", (json_int_t)run->nseries,
+                               "inserted", (json_int_t)run->rows_inserted, "updated", (json_int_t)run->rows_updated,
+                               "last", last));
+  }
+  oc_ingest_run_info_list_free(runs, n);
+}
+
 static void *watch_store(void *arg) {
   oc_server *s = arg;
   backtest_seen *seen = NULL;
   size_t n_seen = 0, cap = 0;
+  int64_t last_run = 0;
   check_backtests(s, &seen, &n_seen, &cap, false);
+  check_ingests(s, &last_run, false);
   pthread_mutex_lock(&s->watch_lock);
   while (!s->watch_stop) {
     struct timespec until;
@@ -133,6 +182,7 @@ static void *watch_store(void *arg) {
     if (s->watch_stop) break;
     pthread_mutex_unlock(&s->watch_lock);
     check_backtests(s, &seen, &n_seen, &cap, true);
+    check_ingests(s, &last_run, true);
     pthread_mutex_lock(&s->watch_lock);
   }
   pthread_mutex_unlock(&s->watch_lock);

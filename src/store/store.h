@@ -53,6 +53,14 @@ typedef struct oc_upsert_counts {
   int64_t inserted, updated, unchanged;
 } oc_upsert_counts;
 
+/* A series one import touched: its rows in the file and the latest date among them with its value. */
+typedef struct oc_ingest_run_series {
+  char name[OC_SERIES_NAME_MAX + 1];
+  int64_t rows;
+  oc_date last_date;
+  double last_value;
+} oc_ingest_run_series;
+
 /* One import, as recorded in the ingest-run log (lineage). Times are Unix seconds (UTC). */
 typedef struct oc_ingest_run {
   int64_t id;              /* set by oc_store_ingest_run_record */
@@ -64,7 +72,19 @@ typedef struct oc_ingest_run {
   int64_t rows_read, rows_inserted, rows_updated, rows_unchanged, rows_rejected, rows_missing;
   int64_t negative_values;
   int64_t started_at, finished_at;
+  size_t nseries; /* the series the run touched (recorded with it; may be 0) */
+  const oc_ingest_run_series *series;
 } oc_ingest_run;
+
+/* A recorded import as listed by ingest_runs_after. series: the first listed of nseries (by name). */
+typedef struct oc_ingest_run_info {
+  int64_t id;
+  char source_kind[32];
+  char status[16];
+  int64_t rows_inserted, rows_updated, finished_at;
+  size_t nseries, listed;
+  oc_ingest_run_series *series;
+} oc_ingest_run_info;
 
 /* An API key as stored (src/serve/apikey.h): only its SHA-256, never the key. revoked_at 0 = active. */
 typedef struct oc_api_key_row {
@@ -165,8 +185,12 @@ typedef struct oc_store_ops {
   /* Total number of stored observations (all series). */
   int (*observations_count)(oc_store *store, int64_t *count, oc_error *err);
 
-  /* Appends to the ingest-run log and sets run->id. */
+  /* Appends to the ingest-run log (with run->series) and sets run->id. */
   int (*ingest_run_record)(oc_store *store, oc_ingest_run *run, oc_error *err);
+  /* The runs with id > after_id, ascending, at most max_runs, each with at most max_series of its
+   * series; *newest_id = the highest run id recorded (0 when none). Free with oc_ingest_run_info_list_free. */
+  int (*ingest_runs_after)(oc_store *store, int64_t after_id, size_t max_runs, size_t max_series,
+                           oc_ingest_run_info **runs, size_t *n, int64_t *newest_id, oc_error *err);
 
   /* API keys. Names are unique forever (a revoked name is not reused). */
   int (*api_key_insert)(oc_store *store, const oc_api_key_row *row, oc_error *err);
@@ -219,6 +243,7 @@ int oc_series_name_check(const char *name, size_t len, const char **reason);
 void oc_series_info_free(oc_series_info *info);
 void oc_series_info_list_free(oc_series_info *list, size_t n);
 void oc_backtest_record_free(oc_backtest_record *rec);
+void oc_ingest_run_info_list_free(oc_ingest_run_info *runs, size_t n);
 
 /* Wrappers: what callers use. */
 static inline int oc_store_begin(oc_store *s, oc_error *err) { return s->ops->begin(s, err); }
@@ -252,6 +277,11 @@ static inline int oc_store_observations_count(oc_store *s, int64_t *count, oc_er
 }
 static inline int oc_store_ingest_run_record(oc_store *s, oc_ingest_run *run, oc_error *err) {
   return s->ops->ingest_run_record(s, run, err);
+}
+static inline int oc_store_ingest_runs_after(oc_store *s, int64_t after_id, size_t max_runs, size_t max_series,
+                                             oc_ingest_run_info **runs, size_t *n, int64_t *newest_id,
+                                             oc_error *err) {
+  return s->ops->ingest_runs_after(s, after_id, max_runs, max_series, runs, n, newest_id, err);
 }
 
 static inline int oc_store_api_key_insert(oc_store *s, const oc_api_key_row *row, oc_error *err) {

@@ -130,6 +130,15 @@ static const sqlite_migration migrations[] = {
      "  upper95 REAL NOT NULL,\n"
      "  PRIMARY KEY (forecast_id, step)\n"
      ") WITHOUT ROWID;\n"},
+    {7, "the series each ingest run touched (live ingest events)",
+     "CREATE TABLE ingest_run_series (\n"
+     "  run_id INTEGER NOT NULL REFERENCES ingest_runs(id) ON DELETE CASCADE,\n"
+     "  series TEXT NOT NULL,\n"
+     "  rows INTEGER NOT NULL,\n"
+     "  last_date TEXT NOT NULL CHECK (length(last_date) = 10),\n"
+     "  last_value REAL NOT NULL,\n"
+     "  PRIMARY KEY (run_id, series)\n"
+     ") WITHOUT ROWID;\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -574,6 +583,7 @@ static int sqlite_ingest_run_record(oc_store *store, oc_ingest_run *run, oc_erro
     }
     sqlite3_reset(st);
   }
+  if (ok) ok = oc_sqlite_ingest_run_series_record(s, run, err) == 0;
   return oc_sqlite_op_end(s, ok, err);
 }
 
@@ -591,6 +601,7 @@ static const oc_store_ops sqlite_ops = {
     .series_load = sqlite_series_load,
     .observations_count = sqlite_observations_count,
     .ingest_run_record = sqlite_ingest_run_record,
+    .ingest_runs_after = oc_sqlite_ingest_runs_after,
     .api_key_insert = oc_sqlite_api_key_insert,
     .api_key_list = oc_sqlite_api_key_list,
     .api_key_revoke = oc_sqlite_api_key_revoke,

@@ -53,6 +53,11 @@ int oc_sqlite_api_key_revoke(oc_store *store, const char *id_or_name, int64_t at
 int oc_sqlite_backtest_save(oc_store *store, oc_backtest_record *rec, oc_error *err);
 int oc_sqlite_backtest_latest(oc_store *store, const char *series, oc_backtest_record *out, bool *found, oc_error *err);
 
+/* The series of ingest runs (store_sqlite_ingest_runs.c): recording them with their run, listing runs. */
+int oc_sqlite_ingest_run_series_record(oc_sqlite_store *s, const oc_ingest_run *run, oc_error *err);
+int oc_sqlite_ingest_runs_after(oc_store *store, int64_t after_id, size_t max_runs, size_t max_series,
+                                oc_ingest_run_info **runs, size_t *n, int64_t *newest_id, oc_error *err);
+
 /* Model registry ops (store_sqlite_models.c). */
 int oc_sqlite_model_version_register(oc_store *store, const oc_model_version *v, oc_error *err);
 int oc_sqlite_model_version_get(oc_store *store, int64_t version, oc_model_version *v, bool *found, oc_error *err);

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# End-to-end: imports from the command line (`oilcast ingest` into the data directory of a running
+# `oilcast serve`) are pushed on GET /v1/stream as one "ingest" event per run that wrote rows, with the
+# run's counts, the series it touched and each one's latest imported day; a re-import that changes
+# nothing and a rejected import publish nothing; API posts keep their "observation" events only.
+set -euo pipefail
+source "$(dirname "$0")/serve_helpers.bash"
+
+work=$OC_TMP
+dir=$work/data
+admin=$("$OILCAST_BIN" init --data-dir "$dir" 2>/dev/null)
+printf 'Date,Price\n2025-01-02,71.5\n2025-01-03,72.25\n' >"$work/first.csv"
+"$OILCAST_BIN" ingest --data-dir "$dir" --source historical --csv-path "$work/first.csv" --series WTI >/dev/null 2>&1
+serve_start "$dir" --threads 2 --access-log off
+A=(-H "Authorization: Bearer $admin")
+
+curl -sN "${A[@]}" "$SERVE_URL/v1/stream" >"$work/stream.txt" &
+oc_kill_later $!
+for ((i = 0; i < 100; i++)); do grep -q 'connected' "$work/stream.txt" && break; sleep 0.05; done
+
+# wait_events N: until the stream holds N "ingest" events (the watcher polls every 2 s).
+wait_events() {
+  local i
+  for ((i = 0; i < 160; i++)); do
+    [[ $(grep -c '^event: ingest' "$work/stream.txt" || true) -ge $1 ]] && return 0
+    sleep 0.05
+  done
+  fail "expected $1 ingest event(s) on /v1/stream, got: $(head -c 600 "$work/stream.txt")"
+}
+
+# one new day and one corrected day: inserted 1, updated 1 (the import before the server is not news)
+printf 'Date,Price\n2025-01-03,72.5\n2025-01-06,73.125\n' >"$work/second.csv"
+"$OILCAST_BIN" ingest --data-dir "$dir" --source historical --csv-path "$work/second.csv" --series WTI >/dev/null 2>&1
+wait_events 1
+data=$(grep -A2 '^event: ingest' "$work/stream.txt" | sed -n 's/^data: //p' | head -n 1)
+[[ $(json_get "$data" 'd["series"], d["inserted"], d["updated"], d["last"]["WTI"]') == \
+  "(['WTI'], 1, 1, {'date': '2025-01-06', 'value': 73.125})" ]] || fail "ingest event data: $data"
+[[ $(json_get "$data" 'd["run_id"] > 1 and d["series_total"] == 1 and d["source"] == "historical"') == True ]] ||
+  fail "ingest event run: $data"
+# reads see the new day at once
+body=$(expect_status 200 GET '/v1/series/WTI?from=2025-01-06' "${A[@]}")
+[[ $(json_get "$body" 'd["observations"]') == "[{'date': '2025-01-06', 'value': 73.125}]" ]] || fail "read: $body"
+
+# nothing new, a rejected file, an API post: no ingest event; then a two-series import is one event
+"$OILCAST_BIN" ingest --data-dir "$dir" --source historical --csv-path "$work/second.csv" --series WTI >/dev/null 2>&1
+printf 'Date,Price\n2025-01-07,oops\n' >"$work/bad.csv"
+"$OILCAST_BIN" ingest --data-dir "$dir" --source historical --csv-path "$work/bad.csv" --series WTI >/dev/null 2>&1 &&
+  fail "a bad file was accepted"
+expect_status 200 POST /v1/series/WTI/observations "${A[@]}" -d '{"observations":[{"date":"2025-01-08","value":74}]}' >/dev/null
+printf 'date,series,value\n2025-01-09,WTI,75\n2025-01-09,BRENT,78.5\n2025-01-10,BRENT,79\n' >"$work/long.csv"
+"$OILCAST_BIN" ingest --data-dir "$dir" --source simulated --csv-path "$work/long.csv" --series-col series >/dev/null 2>&1
+wait_events 2
+sleep 0.2
+[[ $(grep -c '^event: ingest' "$work/stream.txt") -eq 2 ]] || fail "unexpected ingest events: $(cat "$work/stream.txt")"
+grep -q '^event: observation' "$work/stream.txt" || fail "the API post lost its observation event"
+data=$(grep -A2 '^event: ingest' "$work/stream.txt" | sed -n 's/^data: //p' | tail -n 1)
+[[ $(json_get "$data" 'd["series"], d["inserted"], d["updated"], d["last"]["BRENT"]["date"]') == \
+  "(['BRENT', 'WTI'], 3, 0, '2025-01-10')" ]] || fail "two-series ingest event: $data"
+serve_stop
