@@ -461,6 +461,23 @@
     renderMarket();
   }
 
+  /* Reloads the shown series and its forecast after an import; imports arriving while a reload runs
+   * cause one more reload, not one each. */
+  let reloading = null, reloadAgain = false;
+  function reloadSeries() {
+    if (reloading) {
+      reloadAgain = true;
+      return;
+    }
+    reloading = guarded(loadSeries).then(() => {
+      reloading = null;
+      if (reloadAgain) {
+        reloadAgain = false;
+        reloadSeries();
+      }
+    });
+  }
+
   function upsertObservation(date, value) {
     const obs = state.observations;
     let i = obs.length;
@@ -554,6 +571,22 @@
         state.forecast = normalizeForecast(payload);
         scheduleRender();
       }
+    } else if (type === 'ingest') {
+      const names = Array.isArray(payload.series) ? payload.series : [];
+      const more = (payload.series_total || names.length) - names.length;
+      const latest = names.map((n) => {
+        const last = payload.last && payload.last[n];
+        return last ? `${n} ${last.date}: ${fmtUsd(last.value)}` : n;
+      });
+      pushEvent('ingest', `import run ${payload.run_id}: ${payload.inserted} new, ${payload.updated} updated rows; ` +
+        `${latest.join(', ')}${more > 0 ? ` and ${more} more series` : ''}`, id);
+      for (const n of names) {
+        if (!state.seriesList.some((s) => s.name === n)) {
+          state.seriesList.push({ name: n });
+          $('series-select').append(el('option', { value: n }, `${n} (${UNIT})`));
+        }
+      }
+      if (names.includes(state.series) || more > 0) reloadSeries();
     } else if (type === 'backtest') {
       pushEvent('backtest', `${payload.series} backtest made ${fmtTimestamp(payload.created_at)}`, id);
       if (payload.series === state.series) refreshModels();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The dashboard in chromium against a real `oilcast serve` holding the real WTI history and a backtest:
-# chart contents match the store, new forecasts and POSTed observations appear within 2 s, the Models
+# chart contents match the store, new forecasts and POSTed observations appear within 2 s (a day
+# imported with `oilcast ingest` within the watcher's 2 s more), the Models
 # panel shows the backtest and the endpoint's variants, a killed server shows the disconnected
 # indicator and a restarted one is picked up again, no console errors (tests/browser/live.test.js
 # does the browser part and starts/kills/restarts the server).
@@ -22,7 +23,10 @@ cat >"$work/start-server.sh" <<START
 exec "$bin" serve --data-dir "$dir" --listen "127.0.0.1:\$1" --threads 2 --access-log off \
   --web-dir "$src/web" --vendor-dir "$src/node_modules/plotly.js-dist-min" "\${@:2}"
 START
+cat >"$work/ingest.sh" <<INGEST
+exec "$bin" ingest --data-dir "$dir" --source historical --csv-path "\$1" --series WTI >/dev/null
+INGEST
 # The transcript also goes next to the screenshots, for a failure seen only in a busy CI run.
 log_dir=${OILCAST_BUILD_DIR:-$work}/artifacts/browser
 mkdir -p "$log_dir"
-node "$src/tests/browser/live.test.js" "$work/start-server.sh" "$reader" "$writer" "$admin" WTI 7 2>&1 | tee "$log_dir/live.log"
+node "$src/tests/browser/live.test.js" "$work/start-server.sh" "$reader" "$writer" "$admin" WTI 7 "$work/ingest.sh" 2>&1 | tee "$log_dir/live.log"
