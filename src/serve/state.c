@@ -14,11 +14,18 @@
 #include "model/registry.h"
 #include "store/datadir.h"
 
-static int load_keys(void *ctx, oc_apikey_record **records, size_t *count, oc_error *err) {
-  oc_server *s = ctx;
+/* A pooled store connection for work outside any request (no response to fill): NULL when the store
+ * cannot be opened (the failure is counted in the metrics). */
+static oc_store *store_acquire_unattended(oc_server *s) {
   oc_response scratch = {0};
   oc_store *store = oc_serve_store_acquire(s, &scratch);
   oc_buf_free(&scratch.body);
+  return store;
+}
+
+static int load_keys(void *ctx, oc_apikey_record **records, size_t *count, oc_error *err) {
+  oc_server *s = ctx;
+  oc_store *store = store_acquire_unattended(s);
   if (!store) return oc_error_set(err, "no store connection for the API key table");
   oc_api_key_row *rows = NULL;
   size_t n = 0;
@@ -43,9 +50,7 @@ static int load_keys(void *ctx, oc_apikey_record **records, size_t *count, oc_er
 
 static int load_history(void *ctx, const char *series, oc_series *out, oc_error *err) {
   oc_server *s = ctx;
-  oc_response scratch = {0};
-  oc_store *store = oc_serve_store_acquire(s, &scratch);
-  oc_buf_free(&scratch.body);
+  oc_store *store = store_acquire_unattended(s);
   if (!store) return oc_error_set(err, "no store connection to load the %s history", series);
   int rc = oc_store_series_load(store, series, OC_DATE_INVALID, OC_DATE_INVALID, out, err);
   oc_serve_store_release(s, store);
@@ -65,9 +70,7 @@ static int sync_endpoint(void *ctx, const oc_endpoint_spec *spec, oc_error *err)
       if (variants[k].version == variants[i].version) return 0;
     }
   }
-  oc_response scratch = {0};
-  oc_store *store = oc_serve_store_acquire(s, &scratch);
-  oc_buf_free(&scratch.body);
+  oc_store *store = store_acquire_unattended(s);
   if (!store) return oc_error_set(err, "no store connection to record endpoint %s", spec->name);
   int rc = oc_store_endpoint_set(store, spec->name, variants, spec->n_variants, (int64_t)time(NULL), err);
   oc_serve_store_release(s, store);
@@ -81,9 +84,7 @@ typedef struct backtest_seen {
 } backtest_seen;
 
 static void check_backtests(oc_server *s, backtest_seen **seen, size_t *n_seen, size_t *cap, bool publish) {
-  oc_response scratch = {0};
-  oc_store *store = oc_serve_store_acquire(s, &scratch);
-  oc_buf_free(&scratch.body);
+  oc_store *store = store_acquire_unattended(s);
   if (!store) return;
   oc_series_info *list = NULL;
   size_t n = 0;
@@ -127,9 +128,7 @@ static void check_backtests(oc_server *s, backtest_seen **seen, size_t *n_seen, 
  * successful runs that wrote rows. API posts ("api" runs) already published their observations.
  * With publish false only the cursor moves (what was there before the server started is not news). */
 static void check_ingests(oc_server *s, int64_t *last_run, bool publish) {
-  oc_response scratch = {0};
-  oc_store *store = oc_serve_store_acquire(s, &scratch);
-  oc_buf_free(&scratch.body);
+  oc_store *store = store_acquire_unattended(s);
   if (!store) return;
   oc_ingest_run_info *runs = NULL;
   size_t n = 0;
@@ -285,9 +284,7 @@ void oc_serve_store_failed(oc_server *s, oc_response *resp, const char *operatio
 }
 
 int oc_serve_store_check(oc_server *s, oc_error *err) {
-  oc_response scratch = {0};
-  oc_store *store = oc_serve_store_acquire(s, &scratch);
-  oc_buf_free(&scratch.body);
+  oc_store *store = store_acquire_unattended(s);
   if (!store) return oc_error_set(err, "the store %s cannot be opened", s->store_uri);
   int version = 0;
   int rc = oc_store_schema_version(store, &version, err);
