@@ -126,8 +126,10 @@ static void check_backtests(oc_server *s, backtest_seen **seen, size_t *n_seen, 
 
 /* Imports recorded after *last_run (by `oilcast ingest` in another process) become "ingest" events:
  * successful runs that wrote rows. API posts ("api" runs) already published their observations.
- * With publish false only the cursor moves (what was there before the server started is not news). */
-static void check_ingests(oc_server *s, int64_t *last_run, bool publish) {
+ * *last_run < 0: not primed yet; the first successful look only moves the cursor to the newest run
+ * (what was there before the server started is not news), even when the store opened late. */
+static void check_ingests(oc_server *s, int64_t *last_run) {
+  bool publish = *last_run >= 0;
   oc_store *store = store_acquire_unattended(s);
   if (!store) return;
   oc_ingest_run_info *runs = NULL;
@@ -169,9 +171,9 @@ static void *watch_store(void *arg) {
   oc_server *s = arg;
   backtest_seen *seen = NULL;
   size_t n_seen = 0, cap = 0;
-  int64_t last_run = 0;
+  int64_t last_run = -1;
   check_backtests(s, &seen, &n_seen, &cap, false);
-  check_ingests(s, &last_run, false);
+  check_ingests(s, &last_run);
   pthread_mutex_lock(&s->watch_lock);
   while (!s->watch_stop) {
     struct timespec until;
@@ -181,7 +183,7 @@ static void *watch_store(void *arg) {
     if (s->watch_stop) break;
     pthread_mutex_unlock(&s->watch_lock);
     check_backtests(s, &seen, &n_seen, &cap, true);
-    check_ingests(s, &last_run, true);
+    check_ingests(s, &last_run);
     pthread_mutex_lock(&s->watch_lock);
   }
   pthread_mutex_unlock(&s->watch_lock);
