@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "cli/forecast_served.h"
 #include "model/forecast.h"
 #include "model/batch_forecast.h"
 #include "model/registry.h"
@@ -164,6 +165,32 @@ static int forecast_remote(const oc_command *cmd, const char *url, const char *a
   return OC_EXIT_OK;
 }
 
+/* A registered forecaster version (cli/forecast_served.h), printed as the network's forecasts are. */
+static int forecast_forecaster(oc_cli *cli, oc_store *store, int64_t version, const char *series,
+                               const char *history_path, double current, int days, const char *fmt) {
+  oc_error err;
+  oc_series history = {0};
+  oc_served_points pts;
+  int rc = 0;
+  if (history_path) rc = read_history(history_path, series ? series : "WTI", current, &history, &err);
+  else if (!isnan(current))
+    rc = oc_error_set(&err, "--current-price with a stored history goes with a network version; give --historical-prices");
+  if (rc == 0) rc = oc_forecast_served(cli->data_dir, store, version, series, history_path ? &history : NULL,
+                                       (size_t)days, &pts, &err);
+  if (history.name) oc_series_free(&history);
+  if (rc != 0) return oc_cli_runtime_error("%s", err.message);
+  oc_forecast f = {.as_of = pts.as_of, .last_price = pts.last_price, .n = pts.n,
+                   .points = oc_xcalloc(pts.n, sizeof *f.points)};
+  for (size_t i = 0; i < pts.n; i++)
+    f.points[i] = (oc_forecast_point){.horizon = (int)i + 1, .date = pts.dates[i], .price = pts.prices[i],
+                                      .log_return = log(pts.prices[i] / pts.last_price)};
+  char name[32];
+  snprintf(name, sizeof name, "v%lld", (long long)version);
+  print_forecast(&f, pts.series, name, fmt);
+  oc_forecast_free(&f);
+  return OC_EXIT_OK;
+}
+
 static int run(oc_cli *cli, int argc, char **argv) {
   static const struct option options[] = {
       {"endpoint-name", required_argument, NULL, OPT_ENDPOINT}, {"model", required_argument, NULL, OPT_MODEL},
@@ -236,8 +263,15 @@ static int run(oc_cli *cli, int argc, char **argv) {
   char **exog_names = NULL;
   size_t nexog = 0;
   int rc = OC_EXIT_OK;
+  bool is_forecaster = false;
   if (!version && oc_registry_endpoint_version(store, endpoint ? endpoint : OC_DEFAULT_ENDPOINT, &version, &err) != 0) {
     rc = oc_cli_runtime_error("%s", err.message);
+  } else if (oc_registry_is_forecaster(cli->data_dir, store, version, &is_forecaster, &err) != 0) {
+    rc = oc_cli_runtime_error("%s", err.message);
+  } else if (is_forecaster) {
+    rc = forecast_forecaster(cli, store, version, series, history_path, current, (int)days, fmt);
+    oc_store_close(store);
+    return rc;
   } else if (oc_registry_load(cli->data_dir, store, version, &m, &card, &err) != 0 ||
              oc_forecast_required_exogs(&card, &exog_names, &nexog, &err) != 0) {
     rc = oc_cli_runtime_error("%s", err.message);

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "core/fsutil.h"
+#include "model/forecaster.h"
 #include "model/registry.h"
 #include "store/store.h"
 
@@ -36,33 +37,78 @@ static void iso_time(int64_t t, char *buf, size_t cap) {
 static void print_list(const oc_model_version *v, size_t n, const char *fmt) {
   char when[32];
   if (strcmp(fmt, "table") == 0)
-    printf("%-7s %-10s %-8s %12s %10s %10s  %s\n", "version", "status", "series", "val_loss", "val_mae", "naive_mae",
-           "created");
+    printf("%-7s %-10s %-8s %-9s %12s %10s %10s  %s\n", "version", "status", "series", "kind", "val_loss", "val_mae",
+           "naive_mae", "created");
   else if (strcmp(fmt, "csv") == 0)
-    printf("version,status,series,val_loss,val_mae,naive_mae,created,path\n");
+    printf("version,status,series,val_loss,val_mae,naive_mae,created,path,kind\n");
   else
     printf("[");
   for (size_t i = 0; i < n; i++) {
     iso_time(v[i].created_at, when, sizeof when);
     if (strcmp(fmt, "table") == 0)
-      printf("v%-6lld %-10s %-8s %12.6g %10.4f %10.4f  %s\n", (long long)v[i].version, v[i].status, v[i].series,
-             v[i].val_loss, v[i].val_mae, v[i].naive_mae, when);
+      printf("v%-6lld %-10s %-8s %-9s %12.6g %10.4f %10.4f  %s\n", (long long)v[i].version, v[i].status, v[i].series,
+             v[i].kind, v[i].val_loss, v[i].val_mae, v[i].naive_mae, when);
     else if (strcmp(fmt, "csv") == 0)
-      printf("v%lld,%s,%s,%.9g,%.9g,%.9g,%s,%s\n", (long long)v[i].version, v[i].status, v[i].series, v[i].val_loss,
-             v[i].val_mae, v[i].naive_mae, when, v[i].path);
+      printf("v%lld,%s,%s,%.9g,%.9g,%.9g,%s,%s,%s\n", (long long)v[i].version, v[i].status, v[i].series, v[i].val_loss,
+             v[i].val_mae, v[i].naive_mae, when, v[i].path, v[i].kind);
     else
       printf("%s{\"version\":\"v%lld\",\"status\":\"%s\",\"series\":\"%s\",\"val_loss\":%.9g,\"val_mae\":%.9g,"
-             "\"naive_mae\":%.9g,\"created\":\"%s\",\"path\":\"%s\"}",
+             "\"naive_mae\":%.9g,\"created\":\"%s\",\"path\":\"%s\",\"kind\":\"%s\"}",
              i ? "," : "", (long long)v[i].version, v[i].status, v[i].series, v[i].val_loss, v[i].val_mae,
-             v[i].naive_mae, when, v[i].path);
+             v[i].naive_mae, when, v[i].path, v[i].kind);
   }
   if (strcmp(fmt, "json") == 0) printf("]\n");
 }
 
+/* A forecaster version: its card as JSON, or a summary with the comparison that chose it. */
+static int show_forecaster(const oc_cli *cli, oc_store *store, int64_t version, const char *fmt) {
+  oc_forecaster *f;
+  json_t *card;
+  oc_error err;
+  if (oc_registry_load_forecaster(cli->data_dir, store, version, &f, &card, &err) != 0)
+    return oc_cli_runtime_error("%s", err.message);
+  if (strcmp(fmt, "json") == 0) {
+    char *text = json_dumps(card, JSON_INDENT(2) | JSON_SORT_KEYS);
+    puts(text);
+    free(text);
+  } else {
+    json_t *training = json_object_get(card, "training"), *metrics = json_object_get(card, "metrics");
+    json_t *selection = json_object_get(card, "selection");
+    printf("version        %s\n", json_string_value(json_object_get(card, "version")));
+    printf("kind           %s (spec %s)\n", oc_forecaster_kind(f), oc_forecaster_name(f));
+    printf("series         %s, %lld observations %s to %s\n", json_string_value(json_object_get(card, "series")),
+           (long long)json_integer_value(json_object_get(training, "observations")),
+           json_string_value(json_object_get(training, "first")), json_string_value(json_object_get(training, "last")));
+    if (json_is_object(metrics))
+      printf("validation     relMAE %.4f, MAE %.4f USD/bbl (no-change forecast: %.4f)\n",
+             json_number_value(json_object_get(metrics, "validation_rel_mae")),
+             json_number_value(json_object_get(metrics, "validation_mae")),
+             json_number_value(json_object_get(metrics, "naive_validation_mae")));
+    if (json_is_object(selection)) {
+      printf("chosen by      %s\n", json_string_value(json_object_get(selection, "criterion")));
+      size_t i;
+      json_t *c;
+      json_array_foreach(json_object_get(selection, "candidates"), i, c)
+        printf("  %-10s relMAE %.4f  MAE %.4f  coverage80 %.3f\n", json_string_value(json_object_get(c, "model")),
+               json_number_value(json_object_get(c, "rel_mae")), json_number_value(json_object_get(c, "mae")),
+               json_number_value(json_object_get(c, "coverage80")));
+    }
+    printf("created        %s by oilcast %s\n", json_string_value(json_object_get(card, "created")),
+           json_string_value(json_object_get(card, "oilcast_version")));
+  }
+  json_decref(card);
+  oc_forecaster_free(f);
+  return OC_EXIT_OK;
+}
+
 static int show(const oc_cli *cli, oc_store *store, int64_t version, const char *fmt) {
+  oc_error err;
+  bool is_forecaster;
+  if (oc_registry_is_forecaster(cli->data_dir, store, version, &is_forecaster, &err) != 0)
+    return oc_cli_runtime_error("%s", err.message);
+  if (is_forecaster) return show_forecaster(cli, store, version, fmt);
   oc_mlp m;
   oc_model_card card;
-  oc_error err;
   if (oc_registry_load(cli->data_dir, store, version, &m, &card, &err) != 0) return oc_cli_runtime_error("%s", err.message);
   oc_model_version row;
   bool found;

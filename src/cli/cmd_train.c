@@ -10,6 +10,8 @@
 #include "core/fsutil.h"
 #include "core/progress.h"
 #include "lake/lake.h"
+#include "model/auto_select.h"
+#include "model/forecaster.h"
 #include "model/registry.h"
 #include "model/trainer.h"
 #include "model/tune.h"
@@ -23,7 +25,15 @@ const oc_command oc_cmd_train = {
     "                     [--learning-rate 1e-3] [--hidden 64,32] [--dropout 0.2] [--weight-decay 0]\n"
     "                     [--loss mse|huber] [--patience 10] [--seed 42] [--deploy]\n"
     "                     [--tune [--trials 50] [--tune-method random|halving] [--threads N]]\n"
-    "                     [--endpoint-name " OC_DEFAULT_ENDPOINT "]\n\n"
+    "                     [--endpoint-name " OC_DEFAULT_ENDPOINT "]\n"
+    "       oilcast train --model auto|naive|drift|mean|ets|ar|ensemble|SPEC [--series WTI]\n"
+    "                     [--validation-origins 250] [--threads N] [--deploy] [--endpoint-name E]\n\n"
+    "--model mlp (the default) trains the network below on the ETL table. Any other model is fitted on the\n"
+    "stored series (--series, default WTI) and registered as forecaster.json + model.json. --model auto\n"
+    "runs every model (naive, drift, mean, ets, ar, mlp, ensemble) through the walk-forward backtest on the\n"
+    "same validation origins (the last --validation-origins that still have 7 observations after them,\n"
+    "refit every 20), prints the comparison, and registers the one with the lowest validation relMAE; its\n"
+    "card keeps the whole comparison (docs/evaluation.md).\n\n"
     "Network: Dense(h1, relu) > BatchNorm > Dropout(p) > Dense(h2, relu) > BatchNorm > Dropout(p) > Dense(H),\n"
     "one output per horizon of the table. Adam (Keras defaults), He initialisation, mini-batches in a\n"
     "seeded shuffle; the same data, options and seed give a bit-identical model.\n\n"
@@ -48,7 +58,68 @@ const oc_command oc_cmd_train = {
     run};
 
 enum { OPT_DATA = 1, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_HIDDEN, OPT_DROPOUT, OPT_WD, OPT_LOSS, OPT_PATIENCE,
-       OPT_SEED, OPT_DEPLOY, OPT_ENDPOINT, OPT_TUNE, OPT_TRIALS, OPT_TUNE_METHOD, OPT_THREADS };
+       OPT_SEED, OPT_DEPLOY, OPT_ENDPOINT, OPT_TUNE, OPT_TRIALS, OPT_TUNE_METHOD, OPT_THREADS, OPT_MODEL, OPT_SERIES,
+       OPT_ORIGINS };
+
+/* --model auto's candidates, in tie-breaking order. */
+static const char *const auto_candidates[] = {"naive", "drift", "mean", "ets", "ar", "mlp", "ensemble"};
+
+static void print_comparison(const json_t *selection) {
+  printf("%-10s %14s %10s %12s\n", "model", "val relMAE", "val MAE", "coverage80");
+  size_t i;
+  json_t *c;
+  const char *chosen = json_string_value(json_object_get(selection, "chosen"));
+  json_array_foreach(json_object_get(selection, "candidates"), i, c) {
+    const char *name = json_string_value(json_object_get(c, "model"));
+    printf("%-10s %14.4f %10.4f %12.3f%s\n", name, json_number_value(json_object_get(c, "rel_mae")),
+           json_number_value(json_object_get(c, "mae")), json_number_value(json_object_get(c, "coverage80")),
+           strcmp(name, chosen) == 0 ? "  <- chosen" : "");
+  }
+}
+
+/* --model other than mlp: choose (auto) or take the model, fit it on the stored series, register it. */
+static int train_forecaster(oc_cli *cli, const char *model, const char *series, const oc_auto_config *ac,
+                            bool deploy, const char *endpoint) {
+  oc_store *store;
+  if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
+  oc_error err;
+  oc_series hist = {0};
+  oc_auto_choice choice = {0};
+  json_t *selection = NULL;
+  oc_forecaster *f = NULL;
+  int64_t version;
+  const char *spec = model;
+  int rc = oc_store_series_load(store, series, OC_DATE_INVALID, OC_DATE_INVALID, &hist, &err);
+  if (rc == 0 && strcmp(model, "auto") == 0) {
+    rc = oc_auto_select(&hist, auto_candidates, sizeof auto_candidates / sizeof *auto_candidates, ac, &choice, &err);
+    if (rc == 0) {
+      selection = oc_auto_choice_to_json(&choice);
+      spec = auto_candidates[choice.best];
+      char from[OC_DATE_STRLEN], to[OC_DATE_STRLEN];
+      printf("validation: %zu origins of %s, %s to %s, horizons 1..%zu, refit every %zu\n", choice.result.n_origins,
+             series, oc_date_format(choice.result.start, from), oc_date_format(choice.result.end, to), ac->horizon,
+             ac->refit_every);
+      print_comparison(selection);
+    }
+  }
+  if (rc == 0 && !(f = oc_forecaster_create(spec, &err))) rc = -1;
+  if (rc == 0) rc = oc_forecaster_fit(f, &hist, &err);
+  if (rc == 0) rc = oc_registry_publish_forecaster(cli->data_dir, store, f, &hist, selection, &version, &err);
+  if (rc == 0 && deploy) rc = oc_registry_deploy(cli->data_dir, store, endpoint, version, &err);
+  if (rc == 0) {
+    char first[OC_DATE_STRLEN], last[OC_DATE_STRLEN];
+    printf("trained v%lld: %s on %s, %zu observations %s to %s\n", (long long)version, spec, series, hist.n,
+           oc_date_format(hist.dates[0], first), oc_date_format(hist.dates[hist.n - 1], last));
+    printf("model files       %s/models/artifacts/v%lld/{forecaster.json,model.json}\n", cli->data_dir, (long long)version);
+    if (deploy) printf("deployed          endpoint %s -> v%lld (100%%)\n", endpoint, (long long)version);
+  }
+  oc_forecaster_free(f);
+  json_decref(selection);
+  oc_auto_choice_free(&choice);
+  if (hist.name) oc_series_free(&hist);
+  oc_store_close(store);
+  return rc == 0 ? OC_EXIT_OK : oc_cli_runtime_error("%s", err.message);
+}
 
 typedef struct progress_ctx {
   oc_progress bar;
@@ -104,9 +175,14 @@ static int run(oc_cli *cli, int argc, char **argv) {
       {"deploy", no_argument, NULL, OPT_DEPLOY},           {"endpoint-name", required_argument, NULL, OPT_ENDPOINT},
       {"tune", no_argument, NULL, OPT_TUNE},               {"trials", required_argument, NULL, OPT_TRIALS},
       {"tune-method", required_argument, NULL, OPT_TUNE_METHOD}, {"threads", required_argument, NULL, OPT_THREADS},
+      {"model", required_argument, NULL, OPT_MODEL},       {"series", required_argument, NULL, OPT_SERIES},
+      {"validation-origins", required_argument, NULL, OPT_ORIGINS},
       OC_CLI_COMMON_OPTIONS,                               {0}};
   const oc_command *cmd = &oc_cmd_train;
   const char *data_arg = "processed/training_data.parquet", *endpoint = OC_DEFAULT_ENDPOINT;
+  const char *model_arg = "mlp", *series = "WTI";
+  oc_auto_config ac;
+  oc_auto_config_default(&ac);
   oc_train_params p = oc_train_params_default();
   oc_mlp_arch arch = oc_mlp_arch_default(1, 1);
   bool deploy = false, tune = false;
@@ -170,6 +246,13 @@ static int run(oc_cli *cli, int argc, char **argv) {
     case OPT_THREADS:
       if (oc_cli_parse_int(optarg, 1, 1024, &v) != 0) return oc_cli_usage_error(cmd, "--threads must be 1..1024");
       tuning.threads = (int)v;
+      ac.threads = (size_t)v;
+      break;
+    case OPT_MODEL: model_arg = optarg; break;
+    case OPT_SERIES: series = optarg; break;
+    case OPT_ORIGINS:
+      if (oc_cli_parse_int(optarg, 2, 100000, &v) != 0) return oc_cli_usage_error(cmd, "--validation-origins must be 2..100000");
+      ac.origins = (size_t)v;
       break;
     case OPT_ENDPOINT: endpoint = optarg; break;
     default: {
@@ -180,6 +263,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
     }
   }
   if (optind < argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+  if (strcmp(model_arg, "mlp") != 0) return train_forecaster(cli, model_arg, series, &ac, deploy, endpoint);
   oc_error err;
   if (oc_train_params_check(&p, &err) != 0) return oc_cli_usage_error(cmd, "%s", err.message);
 

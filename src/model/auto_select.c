@@ -35,8 +35,10 @@ json_t *oc_auto_choice_to_json(const oc_auto_choice *choice) {
   json_t *cands = json_array();
   for (size_t m = 0; m < r->n_models; m++) {
     oc_backtest_summary s = oc_backtest_summarize(r, m);
-    json_array_append_new(cands, json_pack("{s:s,s:f,s:f,s:f}", "model", r->models[m], "rel_mae", s.rel_mae, "coverage80",
-                                           s.coverage80, "width80", s.width80));
+    double mae = 0;
+    for (size_t h = 0; h < r->horizon; h++) mae += r->rows[m * r->horizon + h].mae / (double)r->horizon;
+    json_array_append_new(cands, json_pack("{s:s,s:f,s:f,s:f,s:f}", "model", r->models[m], "rel_mae", s.rel_mae, "mae",
+                                           mae, "coverage80", s.coverage80, "width80", s.width80));
   }
   return json_pack("{s:s,s:s,s:o,s:o}", "chosen", r->models[choice->best], "criterion",
                    "lowest validation relMAE over all horizons (walk-forward, same origins for every candidate)",

@@ -31,7 +31,7 @@ int oc_auto_select(const oc_series *hist, const char *const *candidates, size_t 
                    oc_auto_choice *out, oc_error *err);
 void oc_auto_choice_free(oc_auto_choice *choice);
 /* {"chosen": spec, "criterion": "validation relMAE, all horizons", "candidates": [{"model", "rel_mae",
- * "coverage80", "width80"}...], "validation": <the backtest document>} (new reference). */
+ * "mae" (USD/bbl, mean over horizons), "coverage80", "width80"}...], "validation": <the backtest document>} (new reference). */
 json_t *oc_auto_choice_to_json(const oc_auto_choice *choice);
 
 #endif

@@ -2,6 +2,7 @@
 #include "model/registry.h"
 
 #include <errno.h>
+#include <math.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,8 @@
 
 #include "core/fsutil.h"
 #include "core/sha256.h"
+#include "model/forecaster.h"
+#include "oc_version.h"
 
 #define ARTIFACTS_DIR "models/artifacts"
 #define ENDPOINTS_DIR "models/endpoints"
@@ -35,10 +38,10 @@ static int file_sha256(const char *path, char hex[65], oc_error *err) {
   return 0;
 }
 
-/* Removes a version folder written by this process (its two files, then the folder). */
+/* Removes a version folder written by this process (its files, then the folder). */
 static void remove_version_dir(const char *dir) {
-  const char *files[] = {OC_MODEL_TENSORS_FILE, OC_MODEL_CARD_FILE};
-  for (int i = 0; i < 2; i++) {
+  const char *files[] = {OC_MODEL_TENSORS_FILE, OC_MODEL_CARD_FILE, OC_FORECASTER_FILE};
+  for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
     char *p = oc_path_join(dir, files[i]);
     unlink(p);
     free(p);
@@ -46,8 +49,13 @@ static void remove_version_dir(const char *dir) {
   rmdir(dir);
 }
 
-int oc_registry_publish(const char *data_dir, oc_store *store, const oc_mlp *m, oc_model_card *card,
-                        int64_t *version, oc_error *err) {
+/* Writes a version's files into the (new) folder dir for version name rel ("v3"). */
+typedef int (*version_writer)(void *ctx, const char *dir, const char *rel, oc_error *err);
+
+/* Claims the next free version number: writes into a temporary folder, renames it into place, and
+ * registers the row (row->version, path and card_sha256 are filled here). */
+static int publish_version(const char *data_dir, oc_store *store, version_writer write, void *ctx,
+                           oc_model_version *row, int64_t *version, oc_error *err) {
   oc_model_version *rows;
   size_t nrows;
   if (oc_store_model_version_list(store, &rows, &nrows, err) != 0) return -1;
@@ -66,9 +74,7 @@ int oc_registry_publish(const char *data_dir, oc_store *store, const oc_mlp *m, 
     snprintf(tmpname, sizeof tmpname, ".tmp-v%lld-%ld", (long long)next, (long)getpid());
     char *tmp = oc_path_join(artifacts, tmpname);
     final_dir = oc_path_join(artifacts, rel);
-    free(card->version);
-    card->version = oc_xstrdup(rel);
-    rc = oc_model_save(tmp, m, card, err);
+    rc = write(ctx, tmp, rel, err);
     if (rc == 0 && rename(tmp, final_dir) == 0) {
       free(tmp);
       break;
@@ -91,16 +97,101 @@ int oc_registry_publish(const char *data_dir, oc_store *store, const oc_mlp *m, 
     free(card_path);
     char path_rel[96];
     snprintf(path_rel, sizeof path_rel, ARTIFACTS_DIR "/%s", rel);
-    oc_model_version row = {.version = next, .kind = "mlp", .series = card->series, .path = path_rel,
-                            .card_sha256 = card_sha, .val_loss = card->metrics.val_loss,
-                            .val_mae = card->metrics.val_mae_price, .naive_mae = card->metrics.naive_mae_price,
-                            .created_at = (int64_t)time(NULL)};
-    if (rc == 0 && oc_store_model_version_register(store, &row, err) != 0) rc = -1;
+    row->version = next;
+    row->path = path_rel;
+    row->card_sha256 = card_sha;
+    if (rc == 0 && oc_store_model_version_register(store, row, err) != 0) rc = -1;
+    row->path = row->card_sha256 = NULL;
     if (rc != 0) remove_version_dir(final_dir); /* unregistered files would block the number forever */
     else *version = next;
   }
   free(final_dir);
   free(artifacts);
+  return rc;
+}
+
+typedef struct network_writer {
+  const oc_mlp *m;
+  oc_model_card *card;
+} network_writer;
+
+static int write_network(void *ctx, const char *dir, const char *rel, oc_error *err) {
+  network_writer *w = ctx;
+  free(w->card->version);
+  w->card->version = oc_xstrdup(rel);
+  return oc_model_save(dir, w->m, w->card, err);
+}
+
+int oc_registry_publish(const char *data_dir, oc_store *store, const oc_mlp *m, oc_model_card *card,
+                        int64_t *version, oc_error *err) {
+  network_writer w = {m, card};
+  oc_model_version row = {.kind = "mlp", .series = card->series, .val_loss = card->metrics.val_loss,
+                          .val_mae = card->metrics.val_mae_price, .naive_mae = card->metrics.naive_mae_price,
+                          .created_at = (int64_t)time(NULL)};
+  return publish_version(data_dir, store, write_network, &w, &row, version, err);
+}
+
+typedef struct forecaster_writer {
+  const char *state; /* oc_forecaster_save's text */
+  json_t *card;      /* completed with version and checksum here */
+} forecaster_writer;
+
+static int write_forecaster(void *ctx, const char *dir, const char *rel, oc_error *err) {
+  forecaster_writer *w = ctx;
+  char sha[65];
+  oc_sha256_hex(w->state, strlen(w->state), sha);
+  json_object_set_new(w->card, "version", json_string(rel));
+  json_object_set_new(w->card, "forecaster_sha256", json_string(sha));
+  char *text = json_dumps(w->card, JSON_INDENT(2) | JSON_SORT_KEYS);
+  char *state_path = oc_path_join(dir, OC_FORECASTER_FILE), *card_path = oc_path_join(dir, OC_MODEL_CARD_FILE);
+  int rc = oc_mkdir_p(dir, err);
+  if (rc == 0) rc = oc_write_file_atomic(state_path, w->state, strlen(w->state), err);
+  if (rc == 0) rc = oc_write_file_atomic(card_path, text, strlen(text), err);
+  free(state_path);
+  free(card_path);
+  free(text);
+  return rc;
+}
+
+int oc_registry_publish_forecaster(const char *data_dir, oc_store *store, const oc_forecaster *f,
+                                   const oc_series *hist, const json_t *selection, int64_t *version, oc_error *err) {
+  if (hist->n == 0) return oc_error_set(err, "registering %s: the training history is empty", oc_forecaster_name(f));
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  char stamp[32], first[OC_DATE_STRLEN], last[OC_DATE_STRLEN];
+  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  oc_date_format(hist->dates[0], first);
+  oc_date_format(hist->dates[hist->n - 1], last);
+  /* Validation figures of the registered model, from the comparison when there is one. */
+  double rel_mae = NAN, mae = NAN, naive_mae = NAN;
+  json_t *cands = json_object_get(selection, "candidates");
+  size_t i;
+  json_t *c;
+  json_array_foreach(cands, i, c) {
+    const char *name = json_string_value(json_object_get(c, "model"));
+    if (name && strcmp(name, oc_forecaster_name(f)) == 0) {
+      rel_mae = json_number_value(json_object_get(c, "rel_mae"));
+      mae = json_number_value(json_object_get(c, "mae"));
+    }
+    if (name && strcmp(name, "naive") == 0) naive_mae = json_number_value(json_object_get(c, "mae"));
+  }
+  json_t *metrics = isnan(rel_mae) ? json_null()
+                                   : json_pack("{s:f,s:f,s:f}", "validation_rel_mae", rel_mae, "validation_mae", mae,
+                                               "naive_validation_mae", isnan(naive_mae) ? mae / rel_mae : naive_mae);
+  json_t *card = json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s,s:I,s:f},s:O,s:o,s:s,s:s}", "format", OC_FORECASTER_CARD_FORMAT,
+                           "kind", oc_forecaster_kind(f), "spec", oc_forecaster_name(f), "series", hist->name,
+                           "training", "first", first, "last", last, "observations", (json_int_t)hist->n,
+                           "last_value", hist->values[hist->n - 1], "selection", selection ? selection : json_null(),
+                           "metrics", metrics, "created", stamp, "oilcast_version", OILCAST_VERSION);
+  char *state = oc_forecaster_save(f);
+  forecaster_writer w = {state, card};
+  oc_model_version row = {.kind = (char *)oc_forecaster_kind(f), .series = hist->name,
+                          .val_loss = isnan(rel_mae) ? 0 : rel_mae, .val_mae = isnan(mae) ? 0 : mae,
+                          .naive_mae = isnan(naive_mae) ? 0 : naive_mae, .created_at = (int64_t)now};
+  int rc = publish_version(data_dir, store, write_forecaster, &w, &row, version, err);
+  json_decref(card);
+  free(state);
   return rc;
 }
 
@@ -181,6 +272,88 @@ int oc_registry_load(const char *data_dir, oc_store *store, int64_t version, oc_
   }
   free(card_path);
   free(dir);
+  oc_model_version_free(&row);
+  return rc;
+}
+
+/* The registered row of version and the path of one of its files. */
+static int version_file(const char *data_dir, oc_store *store, int64_t version, const char *file,
+                        oc_model_version *row, char **path, oc_error *err) {
+  bool found;
+  if (oc_store_model_version_get(store, version, row, &found, err) != 0) return -1;
+  if (!found) return oc_error_set(err, "model version v%lld is not registered (see: oilcast models list)", (long long)version);
+  char *dir = oc_path_join(data_dir, row->path);
+  *path = oc_path_join(dir, file);
+  free(dir);
+  return 0;
+}
+
+int oc_registry_is_forecaster(const char *data_dir, oc_store *store, int64_t version, bool *is_forecaster,
+                              oc_error *err) {
+  oc_model_version row;
+  char *path;
+  if (version_file(data_dir, store, version, OC_FORECASTER_FILE, &row, &path, err) != 0) return -1;
+  *is_forecaster = oc_path_exists(path);
+  free(path);
+  oc_model_version_free(&row);
+  return 0;
+}
+
+/* Reads path and checks its sha256 against expect; returns the text or NULL with err. */
+static char *read_checked(const char *path, const char *expect, const char *what, oc_error *err) {
+  char *data;
+  size_t len;
+  if (oc_read_file(path, &data, &len, err) != 0) return NULL;
+  char hex[65];
+  oc_sha256_hex(data, len, hex);
+  if (strcmp(hex, expect) != 0) {
+    oc_error_set(err, "%s: sha256 %s differs from the registered %s: the %s was modified", path, hex, expect, what);
+    free(data);
+    return NULL;
+  }
+  return data;
+}
+
+int oc_registry_load_forecaster(const char *data_dir, oc_store *store, int64_t version, oc_forecaster **f,
+                                json_t **card, oc_error *err) {
+  *f = NULL;
+  *card = NULL;
+  oc_model_version row;
+  char *card_path;
+  if (version_file(data_dir, store, version, OC_MODEL_CARD_FILE, &row, &card_path, err) != 0) return -1;
+  char *state_path = oc_path_join(data_dir, row.path), *dir = state_path;
+  state_path = oc_path_join(dir, OC_FORECASTER_FILE);
+  free(dir);
+  char *card_text = read_checked(card_path, row.card_sha256, "model card", err), *state = NULL;
+  json_error_t jerr;
+  json_t *c = card_text ? json_loads(card_text, 0, &jerr) : NULL;
+  int rc = card_text ? 0 : -1;
+  if (rc == 0 && !c) rc = oc_error_set(err, "%s:%d: %s", card_path, jerr.line, jerr.text);
+  const char *sha = json_string_value(json_object_get(c, "forecaster_sha256"));
+  const char *kind = json_string_value(json_object_get(c, "kind"));
+  const char *card_version = json_string_value(json_object_get(c, "version"));
+  char expect[32];
+  snprintf(expect, sizeof expect, "v%lld", (long long)version);
+  if (rc == 0 && (!sha || !kind || !card_version))
+    rc = oc_error_set(err, "%s: field %s missing (not a forecaster card)", card_path,
+                      !sha ? "forecaster_sha256" : !kind ? "kind" : "version");
+  if (rc == 0 && strcmp(card_version, expect) != 0)
+    rc = oc_error_set(err, "%s: the card says %s, the registry %s", card_path, card_version, expect);
+  if (rc == 0 && strcmp(kind, row.kind) != 0)
+    rc = oc_error_set(err, "%s: kind %s, the registry says %s", card_path, kind, row.kind);
+  if (rc == 0 && !(state = read_checked(state_path, sha, "forecaster", err))) rc = -1;
+  if (rc == 0 && !(*f = oc_forecaster_load(state, err))) rc = oc_error_prefix(err, "%s: ", state_path);
+  if (rc == 0 && strcmp(oc_forecaster_kind(*f), kind) != 0) {
+    rc = oc_error_set(err, "%s: holds a %s model, the card says %s", state_path, oc_forecaster_kind(*f), kind);
+    oc_forecaster_free(*f);
+    *f = NULL;
+  }
+  if (rc == 0) *card = c;
+  else json_decref(c);
+  free(state);
+  free(card_text);
+  free(state_path);
+  free(card_path);
   oc_model_version_free(&row);
   return rc;
 }

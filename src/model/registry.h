@@ -7,12 +7,25 @@
 #ifndef OC_MODEL_REGISTRY_H
 #define OC_MODEL_REGISTRY_H
 
+#include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/frame.h"
 #include "model/mlp.h"
 #include "model/model_file.h"
 #include "store/store.h"
+
+/* A version of any other kind than the network (and an auto-chosen network) holds the forecaster's
+ * saved state (oc_forecaster_save) and a card model.json of format OC_FORECASTER_CARD_FORMAT:
+ * {"format","version","kind","spec","series","training":{"first","last","observations","last_value"},
+ *  "selection": oc_auto_choice_to_json's comparison or null, "metrics": {"validation_rel_mae",
+ *  "validation_mae","naive_validation_mae"} or null, "created","oilcast_version","forecaster_sha256"}. */
+typedef struct oc_forecaster oc_forecaster; /* model/forecaster.h (not included: model/forecast.h clashes) */
+
+#define OC_FORECASTER_FILE "forecaster.json"
+#define OC_FORECASTER_CARD_FORMAT "oilcast-forecaster-card/1"
 
 #define OC_DEFAULT_ENDPOINT "oil-market-forecast-endpoint"
 
@@ -34,5 +47,20 @@ int oc_registry_endpoint_version(oc_store *store, const char *name, int64_t *ver
  * model_file.h checks. */
 int oc_registry_load(const char *data_dir, oc_store *store, int64_t version, oc_mlp *m, oc_model_card *card,
                      oc_error *err);
+
+/* Saves f, fitted on hist (its training window), as the next free version and registers it with f's
+ * kind; selection (may be NULL) is the comparison that chose it, copied into the card. */
+int oc_registry_publish_forecaster(const char *data_dir, oc_store *store, const oc_forecaster *f,
+                                   const oc_series *hist, const json_t *selection, int64_t *version, oc_error *err);
+
+/* Does registered version hold a forecaster (else a network for oc_registry_load)? */
+int oc_registry_is_forecaster(const char *data_dir, oc_store *store, int64_t version, bool *is_forecaster,
+                              oc_error *err);
+
+/* Loads a forecaster version: model.json against the registered sha256, forecaster.json against the
+ * card's, the card's version and kind against the registry's and the saved state's. *card is the
+ * card (new reference). */
+int oc_registry_load_forecaster(const char *data_dir, oc_store *store, int64_t version, oc_forecaster **f,
+                                json_t **card, oc_error *err);
 
 #endif

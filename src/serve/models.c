@@ -1,4 +1,4 @@
-/* models.c: loading model versions (registered network or forecaster spec), reference counting, and
+/* models.c: loading model versions (registered network, registered forecaster or forecaster spec), reference counting, and
  * forecasting with the per-model lock and the stored-history cache. */
 #include "serve/models.h"
 
@@ -20,7 +20,8 @@ struct oc_served_model {
   double load_seconds;
   oc_mlp_served *mlp; /* a registered network, or: */
   pthread_mutex_t lock; /* guards everything below */
-  oc_forecaster *forecaster; /* a spec, following the stored history */
+  oc_forecaster *forecaster; /* a spec or a registered forecaster, following the stored history */
+  char *spec;                /* what a fresh copy is created from, for a given history */
   size_t seen_n;
   oc_date seen_last;
   double seen_last_value;
@@ -58,6 +59,43 @@ static int load_network(oc_served_model *m, const char *data_dir, int64_t versio
   return rc;
 }
 
+/* A registered forecaster version: its saved state, which has seen the card's training window (so the
+ * stored history is followed by update when it extends that window, refitted otherwise). */
+static int load_registered_forecaster(oc_served_model *m, oc_store *store, const char *data_dir, int64_t version,
+                                      const char *series, oc_error *err) {
+  json_t *card;
+  if (oc_registry_load_forecaster(data_dir, store, version, &m->forecaster, &card, err) != 0) return -1;
+  const char *card_series = json_string_value(json_object_get(card, "series"));
+  json_t *training = json_object_get(card, "training");
+  const char *last = json_string_value(json_object_get(training, "last"));
+  int rc = 0;
+  if (!card_series || strcmp(card_series, series) != 0)
+    rc = oc_error_set(err, "model %s forecasts %s, not %s", m->version, card_series ? card_series : "?", series);
+  else if (!last || oc_date_parse(last, strlen(last), &m->seen_last, NULL) != 0)
+    rc = oc_error_set(err, "model %s: its card has no training.last date", m->version);
+  if (rc == 0) {
+    m->seen_n = (size_t)json_integer_value(json_object_get(training, "observations"));
+    m->seen_last_value = json_number_value(json_object_get(training, "last_value"));
+    m->spec = oc_xstrdup(oc_forecaster_name(m->forecaster));
+    snprintf(m->kind, sizeof m->kind, "%s", oc_forecaster_kind(m->forecaster));
+  }
+  json_decref(card);
+  return rc;
+}
+
+/* A registered version: a network or a forecaster. */
+static int load_registered(oc_served_model *m, const char *data_dir, int64_t version, const char *series,
+                           oc_series_loader load, void *ctx, oc_error *err) {
+  oc_store *store = NULL;
+  bool is_forecaster = false;
+  if (oc_datadir_open(data_dir, &store, err) != 0) return -1;
+  int rc = oc_registry_is_forecaster(data_dir, store, version, &is_forecaster, err);
+  if (rc == 0 && is_forecaster) rc = load_registered_forecaster(m, store, data_dir, version, series, err);
+  oc_store_close(store);
+  if (rc == 0 && !is_forecaster) rc = load_network(m, data_dir, version, series, load, ctx, err);
+  return rc;
+}
+
 static int load_spec(oc_served_model *m, const char *data_dir, const char *series, oc_series_loader load, void *ctx,
                      oc_error *err) {
   m->forecaster = oc_forecaster_create(m->version, err);
@@ -65,6 +103,7 @@ static int load_spec(oc_served_model *m, const char *data_dir, const char *serie
     return oc_error_prefix(err, "model version '%s' is neither registered in %s nor a forecaster spec: ", m->version,
                            data_dir);
   }
+  m->spec = oc_xstrdup(m->version);
   snprintf(m->kind, sizeof m->kind, "%s", oc_forecaster_kind(m->forecaster));
   oc_series history = {0};
   int rc = load(ctx, series, &history, err);
@@ -113,7 +152,7 @@ oc_served_model *oc_served_model_load(const char *data_dir, const char *version,
   m->cache_origin = oc_xcalloc(OC_FORECAST_MAX_HORIZON + 1, sizeof *m->cache_origin);
   int64_t registered;
   int rc = oc_model_version_parse(version, &registered) == 0
-               ? load_network(m, data_dir, registered, series, load, ctx, err)
+               ? load_registered(m, data_dir, registered, series, load, ctx, err)
                : load_spec(m, data_dir, series, load, ctx, err);
   if (rc != 0) {
     oc_error_prefix(err, "loading model %s: ", version);
@@ -129,6 +168,7 @@ void oc_served_model_retain(oc_served_model *m) { atomic_fetch_add(&m->refs, 1);
 void oc_served_model_release(oc_served_model *m) {
   if (!m || atomic_fetch_sub(&m->refs, 1) != 1) return;
   oc_forecaster_free(m->forecaster);
+  free(m->spec);
   oc_mlp_served_free(m->mlp);
   free(m->cached);
   free(m->cache);
@@ -194,7 +234,7 @@ int oc_served_model_forecast(oc_served_model *m, const oc_series *history, const
   if (history->n == 0) return oc_error_set(err, "the history is empty");
   if (!stored && !m->mlp) {
     /* A given history: a fresh forecaster of the same spec fitted on it; the served one is untouched. */
-    oc_forecaster *copy = oc_forecaster_create(m->version, err);
+    oc_forecaster *copy = oc_forecaster_create(m->spec, err);
     if (!copy) return -1;
     int rc = oc_forecaster_fit(copy, history, err);
     if (rc == 0) rc = compute(m, copy, history, exogs, horizon, out, origin, err);
