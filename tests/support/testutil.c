@@ -10,6 +10,7 @@
 
 #include "core/buf.h"
 #include "core/fsutil.h"
+#include "core/rng.h"
 
 static const char *data_dir(void) {
   const char *dir = getenv("OILCAST_TEST_DATA");
@@ -67,4 +68,21 @@ int oc_test_close(double a, double b, double tol) {
   if (isnan(a) || isnan(b)) return isnan(a) && isnan(b);
   double scale = fmax(1.0, fmax(fabs(a), fabs(b)));
   return fabs(a - b) <= tol * scale;
+}
+
+oc_series oc_test_ar1_series(size_t n, double phi, double sd, uint64_t seed) {
+  oc_rng rng;
+  oc_rng_seed(&rng, seed);
+  oc_series s;
+  oc_series_init(&s, "SIM", n);
+  oc_date d = oc_date_from_ymd(2018, 1, 1);
+  double r = 0, lp = log(60);
+  for (size_t i = 0; i < n; i++) {
+    r = phi * r + sd * oc_rng_normal(&rng);
+    lp += r;
+    s.dates[i] = d;
+    s.values[i] = exp(lp);
+    d = oc_date_add_business_days(d, 1);
+  }
+  return s;
 }

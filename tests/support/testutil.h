@@ -10,6 +10,8 @@
 /* cmocka needs the headers above first. */
 #include <cmocka.h>
 
+#include "core/frame.h"
+
 /* Directory holding the shared EIA data ($OILCAST_TEST_DATA, default ../shared/data). When it is
  * absent the whole test program exits 77 (ctest reports "skipped"), or fails when CI=true. */
 const char *oc_test_data_dir_or_skip(void);
@@ -22,5 +24,8 @@ void oc_test_rmtree(const char *path);
 char *oc_test_write_file(const char *dir, const char *name, const char *text);
 /* |a-b| <= tol * max(1, |a|, |b|). */
 int oc_test_close(double a, double b, double tol);
+/* Series "SIM" of n prices on consecutive business days from 2018-01-01 whose log returns follow
+ * r(t) = phi r(t-1) + sd e(t) (e standard normal from the seeded oc_rng), starting at 60. */
+oc_series oc_test_ar1_series(size_t n, double phi, double sd, uint64_t seed);
 
 #endif

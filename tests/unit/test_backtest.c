@@ -23,31 +23,13 @@ static const char *const every_kind[] = {"naive", "drift", "mean", "ets", "ar", 
                                          "mlp:epochs=2:h1=8:h2=4:intervals=analytic"};
 #define N_KINDS (sizeof every_kind / sizeof every_kind[0])
 
-/* Prices on consecutive business days from 2018-01-01: log returns r(t) = phi r(t-1) + sd e(t). */
-static oc_series simulate(size_t n, double phi, double sd, uint64_t seed) {
-  oc_rng rng;
-  oc_rng_seed(&rng, seed);
-  oc_series s;
-  oc_series_init(&s, "SIM", n);
-  oc_date d = oc_date_from_ymd(2018, 1, 1);
-  double r = 0, lp = log(60);
-  for (size_t i = 0; i < n; i++) {
-    r = phi * r + sd * oc_rng_normal(&rng);
-    lp += r;
-    s.dates[i] = d;
-    s.values[i] = exp(lp);
-    d = oc_date_add_business_days(d, 1);
-  }
-  return s;
-}
-
 static void run_or_fail(const oc_series *s, const char *const *specs, size_t n, oc_backtest_config *cfg, oc_backtest_result *r) {
   oc_error err = {{0}};
   if (oc_backtest_run(s, specs, n, cfg, r, &err) != 0) fail_msg("%s", err.message);
 }
 
 static void test_random_walk_naive_wins(void **state) {
-  oc_series s = simulate(700, 0, 0.02, 21);
+  oc_series s = oc_test_ar1_series(700, 0, 0.02, 21);
   oc_backtest_config cfg = {.start = s.dates[450], .end = s.dates[699], .horizon = 5, .refit_every = 25, .threads = 2};
   oc_backtest_result r;
   run_or_fail(&s, all_models, N_ALL, &cfg, &r);
@@ -69,7 +51,7 @@ static void test_random_walk_naive_wins(void **state) {
 }
 
 static void test_ar1_beats_naive(void **state) {
-  oc_series s = simulate(700, 0.5, 0.02, 8);
+  oc_series s = oc_test_ar1_series(700, 0.5, 0.02, 8);
   const char *specs[] = {"naive", "ar"};
   oc_backtest_config cfg = {.start = s.dates[400], .end = s.dates[699], .horizon = 3, .refit_every = 30, .threads = 2};
   oc_backtest_result r;
@@ -84,7 +66,7 @@ static void test_ar1_beats_naive(void **state) {
 }
 
 static void test_no_look_ahead(void **state) {
-  oc_series a = simulate(520, 0.2, 0.02, 4), b = simulate(520, 0.2, 0.02, 4);
+  oc_series a = oc_test_ar1_series(520, 0.2, 0.02, 4), b = oc_test_ar1_series(520, 0.2, 0.02, 4);
   size_t change = 430; /* values after this index differ */
   for (size_t i = change + 1; i < b.n; i++) b.values[i] *= 1.5 + 0.01 * (double)(i % 3);
   oc_backtest_config cfg = {.start = a.dates[380], .end = a.dates[510], .horizon = 4, .refit_every = 9, .threads = 2};
@@ -112,7 +94,7 @@ static void test_no_look_ahead(void **state) {
 }
 
 static void test_threads_do_not_change_results(void **state) {
-  oc_series s = simulate(450, 0.1, 0.02, 9);
+  oc_series s = oc_test_ar1_series(450, 0.1, 0.02, 9);
   oc_backtest_config cfg = {.start = s.dates[350], .end = s.dates[449], .horizon = 3, .refit_every = 10, .threads = 1};
   oc_backtest_result r1, r3;
   run_or_fail(&s, every_kind, N_KINDS, &cfg, &r1);
@@ -135,7 +117,7 @@ static void test_diebold_mariano(void **state) {
 }
 
 static void test_formats_and_errors(void **state) {
-  oc_series s = simulate(300, 0, 0.02, 2);
+  oc_series s = oc_test_ar1_series(300, 0, 0.02, 2);
   const char *specs[] = {"ar", "mean:k=3"};
   oc_backtest_config cfg = {.start = s.dates[250], .end = s.dates[290], .horizon = 2, .refit_every = 20, .threads = 1};
   oc_backtest_result r;
@@ -176,7 +158,7 @@ static void test_formats_and_errors(void **state) {
 }
 
 static void test_auto_select(void **state) {
-  oc_series s = simulate(600, 0.5, 0.02, 13);
+  oc_series s = oc_test_ar1_series(600, 0.5, 0.02, 13);
   const char *candidates[] = {"naive", "mean", "ar"};
   oc_auto_config c;
   oc_auto_config_default(&c);

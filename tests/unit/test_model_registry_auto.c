@@ -12,30 +12,12 @@
 #include <string.h>
 
 #include "core/fsutil.h"
-#include "core/rng.h"
 #include "model/auto_select.h"
 #include "model/forecaster.h"
 #include "model/registry.h"
 #include "serve/models.h"
 #include "store/datadir.h"
 #include "testutil.h"
-
-static oc_series ar1_prices(size_t n, double phi, double sd, uint64_t seed) {
-  oc_rng rng;
-  oc_rng_seed(&rng, seed);
-  oc_series s;
-  oc_series_init(&s, "SIM", n);
-  oc_date d = oc_date_from_ymd(2018, 1, 1);
-  double r = 0, lp = log(60);
-  for (size_t i = 0; i < n; i++) {
-    r = phi * r + sd * oc_rng_normal(&rng);
-    lp += r;
-    s.dates[i] = d;
-    s.values[i] = exp(lp);
-    d = oc_date_add_business_days(d, 1);
-  }
-  return s;
-}
 
 static int load_same(void *ctx, const char *series, oc_series *out, oc_error *err) {
   const oc_series *s = ctx;
@@ -62,7 +44,7 @@ static void test_auto_registers_statistical_winner(void **state) {
   oc_store *store;
   assert_int_equal(oc_datadir_init(dir, &created, &err), 0);
   assert_int_equal(oc_datadir_open(dir, &store, &err), 0);
-  oc_series s = ar1_prices(500, 0.5, 0.02, 13);
+  oc_series s = oc_test_ar1_series(500, 0.5, 0.02, 13);
   const char *candidates[] = {"naive", "mean", "ets", "ar"};
   oc_auto_config c;
   oc_auto_config_default(&c);
