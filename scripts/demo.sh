@@ -111,7 +111,7 @@ api "$url/v1/forecasts/latest?series=WTI-SIM" > "$tmp/forecast.json"
 
 cat <<EOF
 
-  Dashboard  $url/   (choose WTI-SIM in the series selector; SIMULATED data)
+  Dashboard  $url/   (opens on WTI-SIM, the forecast series; SIMULATED data)
   Read key   $read_key   (the page asks for it once and keeps it in this browser)
   API        curl -H "Authorization: Bearer $read_key" -X POST \\
                $url/v1/endpoints/$endpoint/invocations -d '{"forecast_days":$horizon}'

@@ -503,12 +503,19 @@
       const select = $('series-select');
       const stored = localStorage.getItem('oilcast.series');
       const names = state.seriesList.map((s) => s.name);
-      state.series = names.includes(stored) ? stored : names.includes('WTI') ? 'WTI' : names[0] || null;
+      // Without a remembered choice, open on what is being forecast: the first endpoint's series.
+      let served = null;
+      if (!names.includes(stored)) {
+        const endpoints = await api('/v1/endpoints');
+        const first = endpoints && endpoints.endpoints.find((e) => names.includes(e.series));
+        served = first ? first.series : null;
+      }
+      state.series = names.includes(stored) ? stored : served || (names.includes('WTI') ? 'WTI' : names[0] || null);
       select.replaceChildren(...state.seriesList.map((s) =>
         el('option', { value: s.name }, `${s.name} (${s.unit || UNIT})`)));
       select.value = state.series || '';
       if (!state.series) {
-        showBanner('The store holds no series yet: import one with oilcast import.');
+        showBanner('The store holds no series yet: import one with oilcast ingest.');
         return;
       }
       await loadSeries();

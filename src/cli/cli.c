@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,15 @@ int oc_cli_parse_date(const oc_command *cmd, const char *option, const char *tex
   }
   *out = d;
   return 0;
+}
+
+void oc_cli_block_stop_signals(sigset_t *set) {
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  sigemptyset(set);
+  sigaddset(set, SIGINT);
+  sigaddset(set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, set, NULL);
 }
 
 int oc_cli_main(int argc, char **argv) {

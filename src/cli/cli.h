@@ -6,6 +6,7 @@
 #define OC_CLI_H
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 
 #include "core/date.h"
@@ -56,6 +57,12 @@ struct oc_store;
 int oc_cli_open_store(const oc_cli *cli, struct oc_store **store);
 /* Parses a --from/--to/--start-date style ISO date; prints a usage error and returns -1 when bad. */
 int oc_cli_parse_date(const oc_command *cmd, const char *option, const char *text, oc_date *out, int *exit_code);
+
+/* For commands that run until Ctrl-C (serve, dashboard): restores the default action of SIGINT and
+ * SIGTERM (a background job of a non-interactive shell starts with SIGINT ignored, and an ignored
+ * signal is discarded before sigwait could take it), blocks both in this thread and every thread it
+ * starts afterwards, and fills *set for the caller's sigwait. Call before starting server threads. */
+void oc_cli_block_stop_signals(sigset_t *set);
 
 extern const oc_command *const oc_commands[];
 int oc_cli_main(int argc, char **argv);

@@ -43,10 +43,7 @@ static const oc_command *const cmd = &oc_cmd_dashboard;
  * that only sigwait here sees them. */
 static int serve_until_signal(const char *html, size_t len, long port) {
   sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, NULL);
+  oc_cli_block_stop_signals(&stop);
   oc_error err = {0};
   oc_dashboard_server *server;
   uint16_t bound;

@@ -111,10 +111,7 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
   /* Block the shutdown signals in every thread (the server's threads inherit this mask) and take them
    * synchronously below. */
   sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+  oc_cli_block_stop_signals(&stop_signals);
   signal(SIGPIPE, SIG_IGN);
 
   oc_server *server = NULL;
