@@ -60,6 +60,18 @@ static void print_list(const oc_model_version *v, size_t n, const char *fmt) {
   if (strcmp(fmt, "json") == 0) printf("]\n");
 }
 
+/* The `train --model auto` comparison kept in a card (nothing when there is none). */
+static void print_selection(const json_t *selection) {
+  if (!json_is_object(selection)) return;
+  printf("chosen by      %s\n", json_string_value(json_object_get(selection, "criterion")));
+  size_t i;
+  json_t *c;
+  json_array_foreach(json_object_get(selection, "candidates"), i, c)
+    printf("  %-10s relMAE %.4f  MAE %.4f  coverage80 %.3f\n", json_string_value(json_object_get(c, "model")),
+           json_number_value(json_object_get(c, "rel_mae")), json_number_value(json_object_get(c, "mae")),
+           json_number_value(json_object_get(c, "coverage80")));
+}
+
 /* A forecaster version: its card as JSON, or a summary with the comparison that chose it. */
 static int show_forecaster(const oc_cli *cli, oc_store *store, int64_t version, const char *fmt) {
   oc_forecaster *f;
@@ -84,15 +96,7 @@ static int show_forecaster(const oc_cli *cli, oc_store *store, int64_t version, 
              json_number_value(json_object_get(metrics, "validation_rel_mae")),
              json_number_value(json_object_get(metrics, "validation_mae")),
              json_number_value(json_object_get(metrics, "naive_validation_mae")));
-    if (json_is_object(selection)) {
-      printf("chosen by      %s\n", json_string_value(json_object_get(selection, "criterion")));
-      size_t i;
-      json_t *c;
-      json_array_foreach(json_object_get(selection, "candidates"), i, c)
-        printf("  %-10s relMAE %.4f  MAE %.4f  coverage80 %.3f\n", json_string_value(json_object_get(c, "model")),
-               json_number_value(json_object_get(c, "rel_mae")), json_number_value(json_object_get(c, "mae")),
-               json_number_value(json_object_get(c, "coverage80")));
-    }
+    print_selection(selection);
     printf("created        %s by oilcast %s\n", json_string_value(json_object_get(card, "created")),
            json_string_value(json_object_get(card, "oilcast_version")));
   }
@@ -138,6 +142,11 @@ static int show(const oc_cli *cli, oc_store *store, int64_t version, const char 
            card.metrics.train_seconds);
     printf("validation     loss %.6g, MAE %.4f USD/bbl (no-change forecast: %.4f)\n", card.metrics.val_loss,
            card.metrics.val_mae_price, card.metrics.naive_mae_price);
+    if (card.selection_json) {
+      json_t *selection = json_loads(card.selection_json, 0, NULL);
+      print_selection(selection);
+      json_decref(selection);
+    }
     printf("created        %s by oilcast %s\n", card.created, card.oilcast_version);
   }
   if (found) oc_model_version_free(&row);

@@ -77,9 +77,11 @@ static void print_comparison(const json_t *selection) {
   }
 }
 
-/* --model other than mlp: choose (auto) or take the model, fit it on the stored series, register it. */
+/* --model other than mlp: choose (auto) or take the model, fit it on the stored series, register it.
+ * When auto chooses the network, nothing is registered here: *network_selection receives the
+ * comparison and the caller trains the network on the ETL table as `--model mlp` does. */
 static int train_forecaster(oc_cli *cli, const char *model, const char *series, const oc_auto_config *ac,
-                            bool deploy, const char *endpoint) {
+                            bool deploy, const char *endpoint, json_t **network_selection) {
   oc_store *store;
   if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
   oc_error err;
@@ -102,11 +104,15 @@ static int train_forecaster(oc_cli *cli, const char *model, const char *series, 
       print_comparison(selection);
     }
   }
-  if (rc == 0 && !(f = oc_forecaster_create(spec, &err))) rc = -1;
-  if (rc == 0) rc = oc_forecaster_fit(f, &hist, &err);
-  if (rc == 0) rc = oc_registry_publish_forecaster(cli->data_dir, store, f, &hist, selection, &version, &err);
-  if (rc == 0 && deploy) rc = oc_registry_deploy(cli->data_dir, store, endpoint, version, &err);
-  if (rc == 0) {
+  if (rc == 0 && selection && strcmp(spec, "mlp") == 0) {
+    *network_selection = json_incref(selection);
+    spec = NULL;
+  }
+  if (rc == 0 && spec && !(f = oc_forecaster_create(spec, &err))) rc = -1;
+  if (rc == 0 && f) rc = oc_forecaster_fit(f, &hist, &err);
+  if (rc == 0 && f) rc = oc_registry_publish_forecaster(cli->data_dir, store, f, &hist, selection, &version, &err);
+  if (rc == 0 && f && deploy) rc = oc_registry_deploy(cli->data_dir, store, endpoint, version, &err);
+  if (rc == 0 && f) {
     char first[OC_DATE_STRLEN], last[OC_DATE_STRLEN];
     printf("trained v%lld: %s on %s, %zu observations %s to %s\n", (long long)version, spec, series, hist.n,
            oc_date_format(hist.dates[0], first), oc_date_format(hist.dates[hist.n - 1], last));
@@ -263,9 +269,13 @@ static int run(oc_cli *cli, int argc, char **argv) {
     }
   }
   if (optind < argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-  if (strcmp(model_arg, "mlp") != 0) return train_forecaster(cli, model_arg, series, &ac, deploy, endpoint);
   oc_error err;
   if (oc_train_params_check(&p, &err) != 0) return oc_cli_usage_error(cmd, "%s", err.message);
+  json_t *selection = NULL;
+  if (strcmp(model_arg, "mlp") != 0) {
+    code = train_forecaster(cli, model_arg, series, &ac, deploy, endpoint, &selection);
+    if (code != OC_EXIT_OK || !selection) return code;
+  }
 
   oc_store *store;
   if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
@@ -289,6 +299,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
     oc_progress_start(&prog.bar, "train", (uint64_t)p.epochs);
     int fit = oc_train_on_table(&table, &arch, &p, data_arg, on_epoch, &prog, &model, &card, &res, &err);
     oc_progress_finish(&prog.bar);
+    if (fit == 0 && selection) card.selection_json = json_dumps(selection, JSON_COMPACT | JSON_REAL_PRECISION(17));
     int64_t version;
     if (fit != 0 || oc_registry_publish(cli->data_dir, store, &model, &card, &version, &err) != 0 ||
         (deploy && oc_registry_deploy(cli->data_dir, store, endpoint, version, &err) != 0))
@@ -296,6 +307,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
     else
       report(&table, &card, &res, &p, cli->data_dir, deploy ? endpoint : NULL);
   }
+  json_decref(selection);
   oc_buf_free(&tuned);
   oc_fit_result_free(&res);
   oc_model_card_free(&card);

@@ -19,7 +19,8 @@ void oc_model_card_free(oc_model_card *c) {
   for (size_t i = 0; i < c->n_features; i++) free(c->features[i]);
   for (size_t i = 0; i < c->n_targets; i++) free(c->targets[i]);
   char *strings[] = {c->version,         c->series,          c->normalization_json, c->policies_json, c->data_path,
-                     c->source_checksum, c->data_sha256,     c->created,            c->oilcast_version};
+                     c->source_checksum, c->data_sha256,     c->created,            c->oilcast_version,
+                     c->selection_json};
   for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) free(strings[i]);
   free(c->features);
   free(c->targets);
@@ -205,6 +206,7 @@ char *oc_model_card_to_json(const oc_model_card *c, const oc_mlp_arch *a) {
       "val_loss", mt->val_loss, "val_mae_usd", mt->val_mae_price, "naive_mae_usd", mt->naive_mae_price,
       "train_seconds", mt->train_seconds,
       "tensors", "file", OC_MODEL_TENSORS_FILE, "sha256", c->tensors_sha256);
+  if (root && c->selection_json) json_object_set_new(root, "selection", embedded(c->selection_json));
   char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(9)) : NULL;
   json_decref(root);
   if (!text) abort(); /* only a NULL string in the card gets here: a programming error */
@@ -314,6 +316,8 @@ int oc_model_card_from_json(const char *text, const char *name, oc_model_card *c
     c->data_sha256 = oc_xstrdup(mat_sha);
     c->normalization_json = dup_json(norm);
     c->policies_json = dup_json(policies);
+    json_t *selection = json_object_get(root, "selection");
+    if (selection && !json_is_null(selection)) c->selection_json = dup_json(selection);
     c->train_rows = (size_t)train_rows;
     c->val_rows = (size_t)val_rows;
   } else {

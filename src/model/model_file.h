@@ -53,6 +53,7 @@ typedef struct oc_model_card {
   oc_model_metrics metrics;
   char *created;            /* ISO 8601 UTC, "2026-11-26T16:40:00Z" */
   char *oilcast_version;
+  char *selection_json;     /* `train --model auto`'s comparison (auto_select.h), or NULL */
   char tensors_sha256[65];  /* set by oc_model_save */
 } oc_model_card;
 

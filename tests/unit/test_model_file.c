@@ -84,6 +84,16 @@ static void test_round_trip_and_layout(void **state) {
   json_t *norm = json_loads(cb.normalization_json, 0, NULL);
   assert_string_equal(json_string_value(json_object_get(norm, "method")), "zscore");
   json_decref(norm);
+  /* `train --model auto`'s comparison: absent unless given, kept as JSON when given */
+  assert_null(cb.selection_json);
+  c.selection_json = oc_xstrdup("{\"chosen\":\"mlp\",\"candidates\":[]}");
+  char *card_text = oc_model_card_to_json(&c, &m.arch);
+  oc_model_card cs;
+  oc_mlp_arch as;
+  if (oc_model_card_from_json(card_text, "card", &cs, &as, &err) != 0) fail_msg("%s", err.message);
+  assert_non_null(strstr(cs.selection_json, "\"chosen\":\"mlp\""));
+  oc_model_card_free(&cs);
+  free(card_text);
 
   /* Layout: header length, JSON header, offsets, little-endian data. */
   char *path = oc_path_join(dir, OC_MODEL_TENSORS_FILE), *data;
