@@ -20,7 +20,7 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_train = {
-    "train", "train the reference network on the ETL table and register it as a new model version",
+    "train", "train the reference network (or choose among every model: --model auto) and register a new version",
     "Usage: oilcast train [--data-path processed/training_data.parquet] [--epochs 100] [--batch-size 32]\n"
     "                     [--learning-rate 1e-3] [--hidden 64,32] [--dropout 0.2] [--weight-decay 0]\n"
     "                     [--loss mse|huber] [--patience 10] [--seed 42] [--deploy]\n"
