@@ -11,6 +11,8 @@
 #include "core/buf.h"
 #include "core/fsutil.h"
 #include "core/rng.h"
+#include "features/etl.h"
+#include "model/trainer.h"
 
 static const char *data_dir(void) {
   const char *dir = getenv("OILCAST_TEST_DATA");
@@ -85,4 +87,39 @@ oc_series oc_test_ar1_series(size_t n, double phi, double sd, uint64_t seed) {
     d = oc_date_add_business_days(d, 1);
   }
   return s;
+}
+
+oc_series oc_test_random_walk_series(const char *name, size_t n, double drift, uint64_t seed) {
+  oc_series s;
+  oc_series_init(&s, name, n);
+  oc_rng rng;
+  oc_rng_seed(&rng, seed);
+  oc_date d = oc_date_from_ymd(2020, 1, 6);
+  double logp = log(60.0);
+  for (size_t i = 0; i < n; i++) {
+    s.dates[i] = d;
+    s.values[i] = exp(logp);
+    logp += drift + 0.015 * oc_rng_normal(&rng);
+    d = oc_date_add_business_days(d, 1);
+  }
+  return s;
+}
+
+void oc_test_train_small_mlp(const oc_series *history, int horizon, int epochs, oc_frame *frame,
+                             oc_training_table *table, oc_mlp *net, oc_model_card *card) {
+  oc_etl_options eopt;
+  oc_etl_options_default(&eopt);
+  eopt.horizon = horizon;
+  oc_error err;
+  if (oc_etl_build(history, NULL, 0, &eopt, frame, NULL, &err) != 0) fail_msg("%s", err.message);
+  if (oc_training_table_from_frame(frame, table, &err) != 0) fail_msg("%s", err.message);
+  oc_mlp_arch arch = oc_mlp_arch_default(1, 1);
+  arch.h1 = 16;
+  arch.h2 = 8;
+  oc_train_params params = oc_train_params_default();
+  params.epochs = epochs;
+  oc_fit_result fit;
+  if (oc_train_on_table(table, &arch, &params, "table.parquet", NULL, NULL, net, card, &fit, &err) != 0)
+    fail_msg("%s", err.message);
+  oc_fit_result_free(&fit);
 }

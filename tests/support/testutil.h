@@ -11,6 +11,9 @@
 #include <cmocka.h>
 
 #include "core/frame.h"
+#include "model/mlp.h"
+#include "model/model_file.h"
+#include "model/training_table.h"
 
 /* Directory holding the shared EIA data ($OILCAST_TEST_DATA, default ../shared/data). When it is
  * absent the whole test program exits 77 (ctest reports "skipped"), or fails when CI=true. */
@@ -27,5 +30,15 @@ int oc_test_close(double a, double b, double tol);
 /* Series "SIM" of n prices on consecutive business days from 2018-01-01 whose log returns follow
  * r(t) = phi r(t-1) + sd e(t) (e standard normal from the seeded oc_rng), starting at 60. */
 oc_series oc_test_ar1_series(size_t n, double phi, double sd, uint64_t seed);
+
+/* A business-day random walk in log price from 60 USD on 2020-01-06: daily log drift, 1.5% daily
+ * volatility, deterministic for a seed. Free with oc_series_free. */
+oc_series oc_test_random_walk_series(const char *name, size_t n, double drift, uint64_t seed);
+
+/* The ETL table of history (horizon steps) and a small reference network (16/8 hidden units) trained
+ * on it for epochs epochs: what the forecast and serving tests share. The caller frees frame, table,
+ * net and card. */
+void oc_test_train_small_mlp(const oc_series *history, int horizon, int epochs, oc_frame *frame,
+                             oc_training_table *table, oc_mlp *net, oc_model_card *card);
 
 #endif

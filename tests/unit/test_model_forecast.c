@@ -10,48 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/rng.h"
-#include "features/etl.h"
 #include "features/features.h"
 #include "model/forecast.h"
-#include "model/trainer.h"
-
-static void simulate(oc_series *s, size_t n) {
-  oc_series_init(s, "SIM", n);
-  oc_rng rng;
-  oc_rng_seed(&rng, 77);
-  oc_date d = oc_date_from_ymd(2020, 1, 6);
-  double logp = log(60.0);
-  for (size_t i = 0; i < n; i++) {
-    s->dates[i] = d;
-    s->values[i] = exp(logp);
-    logp += 0.0003 + 0.015 * oc_rng_normal(&rng);
-    d = oc_date_add_business_days(d, 1);
-  }
-}
 
 static void test_train_then_forecast(void **state) {
   (void)state;
-  oc_series s;
-  simulate(&s, 900);
-  oc_etl_options eopt;
-  oc_etl_options_default(&eopt);
-  eopt.horizon = 5;
+  oc_series s = oc_test_random_walk_series("SIM", 900, 0.0003, 77);
   oc_frame frame;
   oc_training_table t;
-  oc_error err;
-  if (oc_etl_build(&s, NULL, 0, &eopt, &frame, NULL, &err) != 0) fail_msg("%s", err.message);
-  if (oc_training_table_from_frame(&frame, &t, &err) != 0) fail_msg("%s", err.message);
-  oc_mlp_arch arch = oc_mlp_arch_default(1, 1);
-  arch.h1 = 16;
-  arch.h2 = 8;
-  oc_train_params p = oc_train_params_default();
-  p.epochs = 8;
   oc_mlp m;
   oc_model_card card;
-  oc_fit_result res;
-  if (oc_train_on_table(&t, &arch, &p, "table.parquet", NULL, NULL, &m, &card, &res, &err) != 0)
-    fail_msg("%s", err.message);
+  oc_error err;
+  oc_test_train_small_mlp(&s, 5, 8, &frame, &t, &m, &card);
   assert_int_equal(m.arch.n_out, 5);
   assert_int_equal(card.n_features, t.n_in);
   assert_true(card.metrics.val_mae_price > 0 && card.metrics.naive_mae_price > 0);
@@ -94,7 +64,6 @@ static void test_train_then_forecast(void **state) {
   if (!strstr(err.message, need)) fail_msg("'%s' not in: %s", need, err.message);
 
   free(x);
-  oc_fit_result_free(&res);
   oc_model_card_free(&card);
   oc_mlp_free(&m);
   oc_training_table_free(&t);

@@ -17,15 +17,12 @@
 #include <jansson.h>
 
 #include "core/buf.h"
-#include "core/rng.h"
-#include "features/etl.h"
 #include "core/fsutil.h"
 #include "ingest/csv.h"
 #include "lake/parquet.h"
 #include "model/batch_forecast.h"
 #include "model/forecast.h"
 #include "model/registry.h"
-#include "model/trainer.h"
 #include "serve/apikey.h"
 #include "serve/client.h"
 #include "serve/server.h"
@@ -34,23 +31,14 @@
 #define DAYS 5
 #define FLOAT_TOLERANCE 1e-5
 
+/* The simulated history, stored as WTI-SIM in store and returned in *s. */
 static void simulate_into(oc_store *store, oc_series *s, size_t n) {
-  oc_series_init(s, "WTI-SIM", n);
-  oc_rng rng;
-  oc_rng_seed(&rng, 11);
-  oc_date d = oc_date_from_ymd(2020, 1, 6);
-  double logp = log(60.0);
+  *s = oc_test_random_walk_series("WTI-SIM", n, 0.0002, 11);
   oc_observation *obs = oc_xcalloc(n, sizeof *obs);
   int64_t id;
   oc_error err;
   if (oc_store_series_ensure(store, "WTI-SIM", "USD/bbl", "simulated", &id, &err) != 0) fail_msg("%s", err.message);
-  for (size_t i = 0; i < n; i++) {
-    s->dates[i] = d;
-    s->values[i] = exp(logp);
-    obs[i] = (oc_observation){id, d, s->values[i]};
-    logp += 0.0002 + 0.015 * oc_rng_normal(&rng);
-    d = oc_date_add_business_days(d, 1);
-  }
+  for (size_t i = 0; i < n; i++) obs[i] = (oc_observation){id, s->dates[i], s->values[i]};
   oc_upsert_counts counts = {0};
   if (oc_store_observations_upsert(store, obs, n, "simulated", 0, &counts, &err) != 0) fail_msg("%s", err.message);
   free(obs);
@@ -84,24 +72,11 @@ static int setup(void **state) {
   simulate_into(store, &history, 900);
   fx->store = store;
 
-  oc_etl_options eopt;
-  oc_etl_options_default(&eopt);
-  eopt.horizon = DAYS;
   oc_frame frame = {0};
   oc_training_table table = {0};
-  if (oc_etl_build(&history, NULL, 0, &eopt, &frame, NULL, &err) != 0) fail_msg("%s", err.message);
-  if (oc_training_table_from_frame(&frame, &table, &err) != 0) fail_msg("%s", err.message);
-  oc_mlp_arch arch = oc_mlp_arch_default(1, 1);
-  arch.h1 = 16;
-  arch.h2 = 8;
-  oc_train_params params = oc_train_params_default();
-  params.epochs = 6;
   oc_mlp net;
   oc_model_card card;
-  oc_fit_result fit;
-  if (oc_train_on_table(&table, &arch, &params, "table.parquet", NULL, NULL, &net, &card, &fit, &err) != 0)
-    fail_msg("%s", err.message);
-  oc_fit_result_free(&fit);
+  oc_test_train_small_mlp(&history, DAYS, 6, &frame, &table, &net, &card);
   int64_t version;
   if (oc_registry_publish(dir, store, &net, &card, &version, &err) != 0) fail_msg("%s", err.message);
   if (oc_registry_deploy(dir, store, "oil", version, &err) != 0) fail_msg("%s", err.message);
