@@ -13,8 +13,8 @@
 #include "core/log.h"
 #include "cli/forecast_served.h"
 #include "model/forecast.h"
-#include "model/batch_forecast.h"
 #include "model/registry.h"
+#include "serve/batch_forecast.h"
 #include "serve/client.h"
 #include "store/store.h"
 
@@ -38,9 +38,10 @@ const oc_command oc_cmd_forecast = {
     "  --url URL                ask a running `oilcast serve` (its endpoint) instead of forecasting here;\n"
     "                           same output. The key: --api-key KEY or $OILCAST_API_KEY (read scope)\n"
     "  --batch IN.csv|IN.parquet --out OUT.csv|OUT.parquet [--threads N]\n"
-    "                           batch predictions: one forecast per input row (columns series, origin)\n"
-    "                           from the stored history up to that origin, across N threads (default 2);\n"
-    "                           OUT has series,origin,as_of,date,horizon,price,model\n\n"
+    "                           batch predictions by a version of any kind: one forecast per input row\n"
+    "                           (columns series, origin) from the stored history up to that origin (a\n"
+    "                           forecaster is fitted on it), across N threads (default 2); OUT has\n"
+    "                           series,origin,as_of,date,horizon,price,lower80,upper80,lower95,upper95,model\n\n"
     "The history must be long enough for every feature; when it is not, the error says how many\n"
     "observations are needed.\n",
     run};
@@ -123,7 +124,7 @@ static void print_forecast(const oc_forecast *f, const char *series, const char 
   }
 }
 
-/* --batch: model/batch_forecast.h with the endpoint's (or --model's) version. */
+/* --batch: serve/batch_forecast.h with the endpoint's (or --model's) version, of any kind. */
 static int forecast_batch(oc_cli *cli, const char *endpoint, int64_t version, const char *in, const char *out,
                           int days, int threads) {
   oc_store *store;

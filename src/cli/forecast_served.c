@@ -13,7 +13,6 @@ static int load_stored(void *ctx, const char *series, oc_series *out, oc_error *
 int oc_forecast_served(const char *data_dir, oc_store *store, int64_t version, const char *series,
                        const oc_series *history, size_t days, oc_served_points *out, oc_error *err) {
   memset(out, 0, sizeof *out);
-  if (!days) days = 7;
   if (days > OC_SERVED_MAX_DAYS) return oc_error_set(err, "--forecast-days %zu: at most %d", days, OC_SERVED_MAX_DAYS);
   char name[64];
   snprintf(name, sizeof name, "v%lld", (long long)version);
@@ -21,6 +20,7 @@ int oc_forecast_served(const char *data_dir, oc_store *store, int64_t version, c
   else if (oc_served_model_default_series(data_dir, name, out->series, sizeof out->series, err) != 0) return -1;
   oc_served_model *m = oc_served_model_load(data_dir, name, out->series, load_stored, store, err);
   if (!m) return -1;
+  if (!days) days = oc_served_model_default_horizon(m);
   oc_series stored = {0};
   int rc = history ? 0 : load_stored(store, out->series, &stored, err);
   const oc_series *h = history ? history : &stored;

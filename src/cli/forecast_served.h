@@ -25,9 +25,9 @@ typedef struct oc_served_points {
   double prices[OC_SERVED_MAX_DAYS];
 } oc_served_points;
 
-/* Forecasts `days` business days (default 7 when 0) with registered version. history NULL: the stored
- * series (the version's own unless series is given), followed from the state the version was saved
- * in; else that history, on a fresh fit of the same spec. */
+/* Forecasts `days` business days (0: the version's default, serve/models.h) with registered version.
+ * history NULL: the stored series (the version's own unless series is given), followed from the state
+ * the version was saved in; else that history, on a fresh fit of the same spec. */
 int oc_forecast_served(const char *data_dir, oc_store *store, int64_t version, const char *series,
                        const oc_series *history, size_t days, oc_served_points *out, oc_error *err);
 

@@ -181,6 +181,10 @@ const char *oc_served_model_version(const oc_served_model *m) { return m->versio
 const char *oc_served_model_kind(const oc_served_model *m) { return m->kind; }
 double oc_served_model_load_seconds(const oc_served_model *m) { return m->load_seconds; }
 
+size_t oc_served_model_default_horizon(const oc_served_model *m) {
+  return m->mlp ? (size_t)oc_mlp_served_horizon(m->mlp) : OC_SERVED_DEFAULT_HORIZON;
+}
+
 size_t oc_served_model_exogs(const oc_served_model *m, const char *const **names) {
   if (m->mlp) return oc_mlp_served_exogs(m->mlp, names);
   *names = NULL;
@@ -241,13 +245,10 @@ int oc_served_model_forecast(oc_served_model *m, const oc_series *history, const
     oc_forecaster_free(copy);
     return rc;
   }
+  /* A given history and a network: the network and its calibrated bounds are only read. */
+  if (!stored) return compute(m, NULL, history, exogs, horizon, out, origin, err);
   pthread_mutex_lock(&m->lock);
   int rc = 0;
-  if (!stored) {
-    rc = compute(m, NULL, history, exogs, horizon, out, origin, err);
-    pthread_mutex_unlock(&m->lock);
-    return rc;
-  }
   if (!same_history(m, history)) {
     if (m->forecaster) {
       bool extends = m->seen_n && history->n > m->seen_n && history->dates[m->seen_n - 1] == m->seen_last &&

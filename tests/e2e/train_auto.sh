@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # e2e train_auto: `oilcast train --model auto --deploy` on a short simulated series (every model on the
 # same validation origins, the comparison printed and kept in the card), then `oilcast forecast
-# --endpoint-name` and `--model vN` answered by the registered forecaster, `models list|show` with the
-# kind and the comparison, a fixed `--model ets`, and a tampered forecaster.json refused.
+# --endpoint-name` and `--model vN` answered by the registered forecaster, `forecast --batch` by it,
+# `models list|show` with the kind and the comparison, a fixed `--model ets`, and a tampered
+# forecaster.json refused.
 set -euo pipefail
 bin=${OILCAST_BIN:?}
 tmp=$(mktemp -d)
@@ -37,6 +38,24 @@ grep -q "^kind           $chosen" "$tmp/show.txt" || fail "models show: $(cat "$
 grep -q ",v1\$" "$tmp/f.csv" || fail "forecast not by v1"
 "$bin" forecast --data-dir "$d" --model v1 --format csv > "$tmp/f2.csv"
 cmp "$tmp/f.csv" "$tmp/f2.csv" || fail "--model v1 and the endpoint disagree"
+
+# Batch predictions by the forecaster version: at the last stored date, the version's own forecast;
+# an earlier origin is fitted on the history up to it.
+last=$(tail -1 "$tmp/sim.csv" | cut -d, -f1)
+earlier=$(tail -101 "$tmp/sim.csv" | head -1 | cut -d, -f1)
+printf 'series,origin\nSIM,%s\nSIM,%s\n' "$last" "$earlier" > "$tmp/batch-in.csv"
+"$bin" forecast --data-dir "$d" --quiet --endpoint-name auto-ep --batch "$tmp/batch-in.csv" --out "$tmp/batch.csv"
+/usr/bin/python3 - "$tmp/batch.csv" "$tmp/f.csv" "$last" "$earlier" <<'PY' || fail "batch output: $(cat "$tmp/batch.csv")"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+own = list(csv.DictReader(open(sys.argv[2])))
+assert len(rows) == 14 and {r["model"] for r in rows} == {"v1"}, rows
+assert [r["origin"] for r in rows] == [sys.argv[3]] * 7 + [sys.argv[4]] * 7, rows
+for r, o in zip(rows[:7], own):
+    assert r["date"] == o["date"] and abs(float(r["price"]) - float(o["price"])) < 1e-6, (r, o)
+for r in rows:
+    assert float(r["lower95"]) <= float(r["lower80"]) <= float(r["price"]) <= float(r["upper80"]) <= float(r["upper95"]), r
+PY
 
 "$bin" train --data-dir "$d" --quiet --model ets --series SIM > "$tmp/ets.txt"
 grep -q "^trained v2: ets on SIM" "$tmp/ets.txt" || fail "--model ets: $(cat "$tmp/ets.txt")"

@@ -2,8 +2,8 @@
 # e2e train_forecast: the reference guide's pipeline on the real WTI data: import, `oilcast etl`,
 # `oilcast train --deploy` (twice with one seed: bit-identical tensors), `oilcast models list|show`,
 # the safetensors file read by an independent Python json+struct reader (tests/fixtures/
-# read_safetensors.py) against model.json, `oilcast forecast` from the store and from a JSON history,
-# and the errors for a too-short history, too many days and a tampered model.
+# read_safetensors.py) against model.json, `oilcast forecast` from the store, from a JSON history and
+# in batch, and the errors for a too-short history, too many days and a tampered model.
 set -euo pipefail
 bin=${OILCAST_BIN:?}
 data=${OILCAST_TEST_DATA:-}
@@ -65,6 +65,20 @@ set +e
 rc=$?
 set -e
 [[ $rc -eq 2 ]] && grep -q "horizon H = 7" "$tmp/err.txt" || fail "8 days with H = 7: rc $rc, $(cat "$tmp/err.txt")"
+
+# Batch predictions by the network: at 2024-12-31 the forecast above, with calibrated bounds.
+printf 'series,origin\nWTI,2024-12-31\nWTI,2023-06-30\n' > "$tmp/batch-in.csv"
+"$bin" forecast --data-dir "$d" --quiet --batch "$tmp/batch-in.csv" --out "$tmp/batch.csv"
+/usr/bin/python3 - "$tmp/batch.csv" "$tmp/f.csv" <<'PY' || fail "batch output: $(cat "$tmp/batch.csv")"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+own = list(csv.DictReader(open(sys.argv[2])))
+assert len(rows) == 14 and {r["model"] for r in rows} == {"v1"}, rows
+for r, o in zip(rows[:7], own):
+    assert r["date"] == o["date"] and abs(float(r["price"]) - float(o["price"])) < 1e-5 * float(o["price"]), (r, o)
+for r in rows:
+    assert float(r["lower95"]) < float(r["lower80"]) < float(r["price"]) < float(r["upper80"]) < float(r["upper95"]), r
+PY
 
 # Tampering: one flipped byte in the tensors is refused.
 printf '\x01' | dd of="$d/models/artifacts/v1/model.safetensors" bs=1 seek=200 conv=notrunc status=none

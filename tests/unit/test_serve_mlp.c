@@ -2,9 +2,9 @@
  * through the registry, an in-process `oilcast serve` loads the endpoint from the registry's file,
  * calibrates the network's intervals, and the client (serve/client.h, what `oilcast forecast --url`
  * uses) gets exactly the local forecast (model/forecast.h), with 80%/95% bounds around each price.
- * In batch (model/batch_forecast.h): each row equals the local forecast from the history cut at its
- * origin, whatever the thread count, CSV and Parquet give the same numbers, and a bad row fails the
- * batch naming its line. */
+ * In batch (serve/batch_forecast.h): each row equals the local forecast from the history cut at its
+ * origin, within its calibrated bounds, whatever the thread count, CSV and Parquet give the same
+ * numbers, and a bad row fails the batch naming its line. */
 #include "testutil.h"
 
 #include <ctype.h>
@@ -20,10 +20,10 @@
 #include "core/fsutil.h"
 #include "ingest/csv.h"
 #include "lake/parquet.h"
-#include "model/batch_forecast.h"
 #include "model/forecast.h"
 #include "model/registry.h"
 #include "serve/apikey.h"
+#include "serve/batch_forecast.h"
 #include "serve/client.h"
 #include "serve/server.h"
 #include "store/datadir.h"
@@ -181,19 +181,27 @@ static void test_served_network_equals_local_forecast(void **state) {
   oc_forecast_free(&local);
 }
 
-/* Same lines, prices equal to float32 precision (the network runs in float32 and a thread's
- * flush-to-zero state can move the last bits). */
+/* got (the batch output) has want's lines (series,origin,as_of,date,horizon,price,model) with bounds
+ * lower80,upper80,lower95,upper95 between price and model, ordered around the price; prices equal to
+ * float32 precision (the network runs in float32 and a thread's flush-to-zero state can move the last
+ * bits). */
 static void assert_same_forecast_csv(const char *got, const char *want) {
   char *a = oc_xstrdup(got), *b = oc_xstrdup(want), *sa, *sb;
   char *la = strtok_r(a, "\n", &sa), *lb = strtok_r(b, "\n", &sb);
-  for (; la && lb; la = strtok_r(NULL, "\n", &sa), lb = strtok_r(NULL, "\n", &sb)) {
-    char *pa = strrchr(la, ','), *pb = strrchr(lb, ',');
-    *pa = *pb = '\0';
-    char *qa = strrchr(la, ','), *qb = strrchr(lb, ',');
-    if (strcmp(pa + 1, pb + 1) != 0 || (*qa = '\0', *qb = '\0', strcmp(la, lb) != 0)) fail_msg("%s != %s", la, lb);
-    if (isdigit((unsigned char)qa[1]) && !oc_test_close(atof(qa + 1), atof(qb + 1), FLOAT_TOLERANCE)) {
-      fail_msg("price %s != %s", qa + 1, qb + 1);
-    }
+  assert_string_equal(la, "series,origin,as_of,date,horizon,price,lower80,upper80,lower95,upper95,model");
+  for (la = strtok_r(NULL, "\n", &sa), lb = strtok_r(NULL, "\n", &sb); la && lb;
+       la = strtok_r(NULL, "\n", &sa), lb = strtok_r(NULL, "\n", &sb)) {
+    char *fa[11], *fb[7], *s;
+    size_t na = 0, nb = 0;
+    for (char *f = strtok_r(la, ",", &s); f && na < 11; f = strtok_r(NULL, ",", &s)) fa[na++] = f;
+    for (char *f = strtok_r(lb, ",", &s); f && nb < 7; f = strtok_r(NULL, ",", &s)) fb[nb++] = f;
+    assert_int_equal(na, 11);
+    assert_int_equal(nb, 7);
+    for (size_t k = 0; k < 5; k++) assert_string_equal(fa[k], fb[k]);
+    assert_string_equal(fa[10], fb[6]);
+    double price = atof(fa[5]), lo80 = atof(fa[6]), hi80 = atof(fa[7]), lo95 = atof(fa[8]), hi95 = atof(fa[9]);
+    if (!oc_test_close(price, atof(fb[5]), FLOAT_TOLERANCE)) fail_msg("price %s != %s", fa[5], fb[5]);
+    assert_true(lo95 < lo80 && lo80 < price && price < hi80 && hi80 < hi95);
   }
   assert_true(!la && !lb);
   free(a);

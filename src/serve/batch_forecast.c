@@ -1,6 +1,7 @@
 /* batch_forecast.c: input parsing (the importers' CSV tokenizer and date rules), history views cut at
- * each origin, a pool of threads sharing one read-only network, and the atomic output write. */
-#include "model/batch_forecast.h"
+ * each origin, a pool of threads sharing one loaded version (serve/models.h), and the atomic output
+ * write. Never branches on the version's kind: the loader does. */
+#include "serve/batch_forecast.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -14,26 +15,29 @@
 #include "core/progress.h"
 #include "ingest/csv.h"
 #include "lake/parquet.h"
-#include "model/forecast.h"
-#include "model/registry.h"
+#include "serve/models.h"
+
+/* The numbers of one forecast day, in output column order. */
+enum { PRICE, LOWER80, UPPER80, LOWER95, UPPER95, VALUES_PER_DAY };
+static const char *const value_names[VALUES_PER_DAY] = {"price", "lower80", "upper80", "lower95", "upper95"};
 
 typedef struct batch_row {
   size_t series; /* index into the loaded histories */
   oc_date origin;
   size_t line;
-  oc_forecast result;
+  oc_date as_of;
+  double *values; /* [days][VALUES_PER_DAY] once forecast */
   char error[200];
 } batch_row;
 
 typedef struct batch_job {
-  const oc_mlp *net;
-  const oc_model_card *card;
+  oc_served_model *model;
   oc_series *histories; /* one per distinct series */
   oc_series *exogs;
   size_t nexog;
   batch_row *rows;
   size_t nrows;
-  int days;
+  size_t days;
   _Atomic size_t next;
 } batch_job;
 
@@ -58,8 +62,19 @@ static void *worker(void *arg) {
     oc_series history = view_until(&job->histories[row->series], row->origin);
     for (size_t k = 0; k < job->nexog; k++) views[k] = view_until(&job->exogs[k], row->origin);
     oc_error err;
-    if (oc_mlp_forecast(job->net, job->card, &history, views, job->nexog, job->days, &row->result, &err) != 0) {
+    oc_forecast fc;
+    if (oc_served_model_forecast(job->model, &history, views, false, job->days, &fc, &row->as_of, &err) != 0) {
       snprintf(row->error, sizeof row->error, "%s", err.message);
+      continue;
+    }
+    row->values = oc_xcalloc(job->days * VALUES_PER_DAY, sizeof *row->values);
+    for (size_t h = 0; h < job->days; h++) {
+      double *v = &row->values[h * VALUES_PER_DAY];
+      v[PRICE] = fc.mean[h];
+      v[LOWER80] = fc.lo80[h];
+      v[UPPER80] = fc.hi80[h];
+      v[LOWER95] = fc.lo95[h];
+      v[UPPER95] = fc.hi95[h];
     }
   }
   free(views);
@@ -177,16 +192,20 @@ static bool is_parquet(const char *path) { return strcmp(oc_path_extension(path)
 static int write_csv(const oc_batch_options *opt, const batch_job *job, char **names, const char *model,
                      size_t *written, oc_error *err) {
   oc_buf out = {0};
-  oc_buf_puts(&out, "series,origin,as_of,date,horizon,price,model\n");
-  char origin[OC_DATE_STRLEN], as_of[OC_DATE_STRLEN], date[OC_DATE_STRLEN], price[OC_NUMBER_STRLEN];
+  oc_buf_puts(&out, "series,origin,as_of,date,horizon");
+  for (int k = 0; k < VALUES_PER_DAY; k++) oc_buf_printf(&out, ",%s", value_names[k]);
+  oc_buf_puts(&out, ",model\n");
+  char origin[OC_DATE_STRLEN], as_of[OC_DATE_STRLEN], date[OC_DATE_STRLEN], number[OC_NUMBER_STRLEN];
   for (size_t i = 0; i < job->nrows; i++) {
     const batch_row *row = &job->rows[i];
     oc_date_format(row->origin, origin);
-    oc_date_format(row->result.as_of, as_of);
-    for (size_t h = 0; h < row->result.n; h++) {
-      const oc_forecast_point *p = &row->result.points[h];
-      oc_buf_printf(&out, "%s,%s,%s,%s,%d,%s,%s\n", names[row->series], origin, as_of, oc_date_format(p->date, date),
-                    p->horizon, oc_format_number(p->price, price), model);
+    oc_date_format(row->as_of, as_of);
+    for (size_t h = 0; h < job->days; h++) {
+      oc_buf_printf(&out, "%s,%s,%s,%s,%zu", names[row->series], origin, as_of,
+                    oc_date_format(oc_date_add_business_days(row->as_of, (int)h + 1), date), h + 1);
+      for (int k = 0; k < VALUES_PER_DAY; k++)
+        oc_buf_printf(&out, ",%s", oc_format_number(row->values[h * VALUES_PER_DAY + (size_t)k], number));
+      oc_buf_printf(&out, ",%s\n", model);
       (*written)++;
     }
   }
@@ -195,38 +214,43 @@ static int write_csv(const oc_batch_options *opt, const batch_job *job, char **n
   return rc;
 }
 
-/* The same columns as the CSV, typed: strings, DATEs, INT32 horizon, DOUBLE price; one row group. */
+/* The same columns as the CSV, typed: strings, DATEs, INT32 horizon, DOUBLE values; one row group. */
 static int write_parquet(const oc_batch_options *opt, const batch_job *job, char **names, const char *model,
                          size_t *written, oc_error *err) {
-  size_t n = 0;
-  for (size_t i = 0; i < job->nrows; i++) n += job->rows[i].result.n;
+  size_t n = job->nrows * job->days;
   oc_pq_bytes *series = oc_xcalloc(n + 1, sizeof *series), *models = oc_xcalloc(n + 1, sizeof *models);
   int32_t *origin = oc_xcalloc(n + 1, sizeof *origin), *as_of = oc_xcalloc(n + 1, sizeof *as_of),
           *date = oc_xcalloc(n + 1, sizeof *date), *horizon = oc_xcalloc(n + 1, sizeof *horizon);
-  double *price = oc_xcalloc(n + 1, sizeof *price);
+  double *values[VALUES_PER_DAY];
+  for (int v = 0; v < VALUES_PER_DAY; v++) values[v] = oc_xcalloc(n + 1, sizeof *values[v]);
   size_t k = 0;
   for (size_t i = 0; i < job->nrows; i++) {
     const batch_row *row = &job->rows[i];
-    for (size_t h = 0; h < row->result.n; h++, k++) {
+    for (size_t h = 0; h < job->days; h++, k++) {
       series[k] = (oc_pq_bytes){(const uint8_t *)names[row->series], (uint32_t)strlen(names[row->series])};
       models[k] = (oc_pq_bytes){(const uint8_t *)model, (uint32_t)strlen(model)};
       origin[k] = row->origin;
-      as_of[k] = row->result.as_of;
-      date[k] = row->result.points[h].date;
-      horizon[k] = row->result.points[h].horizon;
-      price[k] = row->result.points[h].price;
+      as_of[k] = row->as_of;
+      date[k] = oc_date_add_business_days(row->as_of, (int)h + 1);
+      horizon[k] = (int32_t)h + 1;
+      for (int v = 0; v < VALUES_PER_DAY; v++) values[v][k] = row->values[h * VALUES_PER_DAY + (size_t)v];
     }
   }
-  static const oc_pq_column_spec specs[] = {
+  enum { FIXED = 5, COLUMNS = FIXED + VALUES_PER_DAY + 1 };
+  oc_pq_column_spec specs[COLUMNS] = {
       {"series", OC_PQ_BYTE_ARRAY, OC_PQ_LOGICAL_STRING, false}, {"origin", OC_PQ_INT32, OC_PQ_LOGICAL_DATE, false},
       {"as_of", OC_PQ_INT32, OC_PQ_LOGICAL_DATE, false},         {"date", OC_PQ_INT32, OC_PQ_LOGICAL_DATE, false},
-      {"horizon", OC_PQ_INT32, OC_PQ_LOGICAL_NONE, false},       {"price", OC_PQ_DOUBLE, OC_PQ_LOGICAL_NONE, false},
-      {"model", OC_PQ_BYTE_ARRAY, OC_PQ_LOGICAL_STRING, false}};
-  const oc_pq_column_data data[] = {{series, NULL}, {origin, NULL}, {as_of, NULL}, {date, NULL},
-                                    {horizon, NULL}, {price, NULL},  {models, NULL}};
+      {"horizon", OC_PQ_INT32, OC_PQ_LOGICAL_NONE, false}};
+  oc_pq_column_data data[COLUMNS] = {{series, NULL}, {origin, NULL}, {as_of, NULL}, {date, NULL}, {horizon, NULL}};
+  for (int v = 0; v < VALUES_PER_DAY; v++) {
+    specs[FIXED + v] = (oc_pq_column_spec){value_names[v], OC_PQ_DOUBLE, OC_PQ_LOGICAL_NONE, false};
+    data[FIXED + v] = (oc_pq_column_data){values[v], NULL};
+  }
+  specs[COLUMNS - 1] = (oc_pq_column_spec){"model", OC_PQ_BYTE_ARRAY, OC_PQ_LOGICAL_STRING, false};
+  data[COLUMNS - 1] = (oc_pq_column_data){models, NULL};
   oc_pq_writer *w;
   oc_pq_write_options wopt = {.codec = OC_PQ_ZSTD};
-  int rc = oc_pq_writer_open(&w, opt->out_path, specs, sizeof specs / sizeof specs[0], &wopt, err);
+  int rc = oc_pq_writer_open(&w, opt->out_path, specs, COLUMNS, &wopt, err);
   if (rc == 0) {
     oc_pq_writer_add_meta(w, "oilcast.batch_model", model);
     if (oc_pq_writer_write_row_group(w, n, data, err) != 0) {
@@ -243,38 +267,44 @@ static int write_parquet(const oc_batch_options *opt, const batch_job *job, char
   free(as_of);
   free(date);
   free(horizon);
-  free(price);
+  for (int v = 0; v < VALUES_PER_DAY; v++) free(values[v]);
   return rc;
+}
+
+static int load_stored(void *ctx, const char *series, oc_series *out, oc_error *err) {
+  return oc_store_series_load(ctx, series, OC_DATE_INVALID, OC_DATE_INVALID, out, err);
+}
+
+/* The version, loaded for its own series as the server loads an endpoint's variant. */
+static oc_served_model *load_version(oc_store *store, const oc_batch_options *opt, oc_error *err) {
+  char name[32], series[OC_SERIES_NAME_MAX + 1];
+  snprintf(name, sizeof name, "v%lld", (long long)opt->version);
+  if (oc_served_model_default_series(opt->data_dir, name, series, sizeof series, err) != 0) return NULL;
+  return oc_served_model_load(opt->data_dir, name, series, load_stored, store, err);
 }
 
 int oc_batch_forecast(oc_store *store, const oc_batch_options *opt, oc_batch_report *report, oc_error *err) {
   double start = oc_monotonic_seconds();
   memset(report, 0, sizeof *report);
-  batch_job job = {.days = opt->days};
+  batch_job job = {0};
   batch_input in = {.path = opt->in_path};
-  char **exog_names = NULL;
-  oc_mlp net = {0};
-  oc_model_card card = {0};
+  const char *const *exog_names = NULL;
   int rc = is_parquet(opt->in_path) ? read_rows_parquet(&in, err) : read_rows_csv(&in, err);
   if (rc == 0 && in.nrows == 0) rc = oc_error_set(err, "%s: no rows to forecast", opt->in_path);
   char **names = in.names;
   size_t nnames = in.nnames;
   job.rows = in.rows;
   job.nrows = in.nrows;
-  if (rc == 0) rc = oc_registry_load(opt->data_dir, store, opt->version, &net, &card, err);
-  if (rc == 0) rc = oc_forecast_required_exogs(&card, &exog_names, &job.nexog, err);
-  if (rc == 0 && job.days == 0) job.days = net.arch.n_out;
+  if (rc == 0 && !(job.model = load_version(store, opt, err))) rc = -1;
+  if (rc == 0) {
+    job.nexog = oc_served_model_exogs(job.model, &exog_names);
+    job.days = opt->days > 0 ? (size_t)opt->days : oc_served_model_default_horizon(job.model);
+  }
   job.histories = oc_xcalloc(nnames + 1, sizeof *job.histories);
   job.exogs = oc_xcalloc(job.nexog + 1, sizeof *job.exogs);
-  for (size_t i = 0; rc == 0 && i < nnames; i++) {
-    rc = oc_store_series_load(store, names[i], OC_DATE_INVALID, OC_DATE_INVALID, &job.histories[i], err);
-  }
-  for (size_t i = 0; rc == 0 && i < job.nexog; i++) {
-    rc = oc_store_series_load(store, exog_names[i], OC_DATE_INVALID, OC_DATE_INVALID, &job.exogs[i], err);
-  }
+  for (size_t i = 0; rc == 0 && i < nnames; i++) rc = load_stored(store, names[i], &job.histories[i], err);
+  for (size_t i = 0; rc == 0 && i < job.nexog; i++) rc = load_stored(store, exog_names[i], &job.exogs[i], err);
   if (rc == 0) {
-    job.net = &net;
-    job.card = &card;
     int threads = opt->threads > 0 ? opt->threads : 1;
     pthread_t *pool = oc_xcalloc((size_t)threads, sizeof *pool);
     for (int t = 0; t < threads; t++) pthread_create(&pool[t], NULL, worker, &job);
@@ -285,10 +315,11 @@ int oc_batch_forecast(oc_store *store, const oc_batch_options *opt, oc_batch_rep
     }
   }
   if (rc == 0) {
-    rc = (is_parquet(opt->out_path) ? write_parquet : write_csv)(opt, &job, names, card.version, &report->forecasts, err);
+    rc = (is_parquet(opt->out_path) ? write_parquet : write_csv)(opt, &job, names, oc_served_model_version(job.model),
+                                                                 &report->forecasts, err);
   }
   report->rows = job.nrows;
-  for (size_t i = 0; i < job.nrows; i++) oc_forecast_free(&job.rows[i].result);
+  for (size_t i = 0; i < job.nrows; i++) free(job.rows[i].values);
   free(job.rows);
   for (size_t i = 0; i < nnames; i++) {
     if (job.histories[i].name) oc_series_free(&job.histories[i]);
@@ -296,14 +327,11 @@ int oc_batch_forecast(oc_store *store, const oc_batch_options *opt, oc_batch_rep
   }
   for (size_t i = 0; i < job.nexog; i++) {
     if (job.exogs[i].name) oc_series_free(&job.exogs[i]);
-    free(exog_names[i]);
   }
   free(job.histories);
   free(job.exogs);
   free(names);
-  free(exog_names);
-  oc_mlp_free(&net);
-  if (card.version) oc_model_card_free(&card);
+  oc_served_model_release(job.model);
   report->seconds = oc_monotonic_seconds() - start;
   return rc;
 }
