@@ -89,6 +89,17 @@ oc_series oc_test_ar1_series(size_t n, double phi, double sd, uint64_t seed) {
   return s;
 }
 
+void oc_test_store_series(oc_store *store, const oc_series *s) {
+  oc_observation *obs = oc_xcalloc(s->n, sizeof *obs);
+  int64_t id;
+  oc_error err;
+  if (oc_store_series_ensure(store, s->name, "USD/bbl", "simulated", &id, &err) != 0) fail_msg("%s", err.message);
+  for (size_t i = 0; i < s->n; i++) obs[i] = (oc_observation){id, s->dates[i], s->values[i]};
+  oc_upsert_counts counts = {0};
+  if (oc_store_observations_upsert(store, obs, s->n, "simulated", 0, &counts, &err) != 0) fail_msg("%s", err.message);
+  free(obs);
+}
+
 oc_series oc_test_random_walk_series(const char *name, size_t n, double drift, uint64_t seed) {
   oc_series s;
   oc_series_init(&s, name, n);

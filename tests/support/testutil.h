@@ -14,6 +14,7 @@
 #include "model/mlp.h"
 #include "model/model_file.h"
 #include "model/training_table.h"
+#include "store/store.h"
 
 /* Directory holding the shared EIA data ($OILCAST_TEST_DATA, default ../shared/data). When it is
  * absent the whole test program exits 77 (ctest reports "skipped"), or fails when CI=true. */
@@ -34,6 +35,9 @@ oc_series oc_test_ar1_series(size_t n, double phi, double sd, uint64_t seed);
 /* A business-day random walk in log price from 60 USD on 2020-01-06: daily log drift, 1.5% daily
  * volatility, deterministic for a seed. Free with oc_series_free. */
 oc_series oc_test_random_walk_series(const char *name, size_t n, double drift, uint64_t seed);
+
+/* Stores s in store under its name (unit USD/bbl, source "simulated"); fails the test on an error. */
+void oc_test_store_series(oc_store *store, const oc_series *s);
 
 /* The ETL table of history (horizon steps) and a small reference network (16/8 hidden units) trained
  * on it for epochs epochs: what the forecast and serving tests share. The caller frees frame, table,

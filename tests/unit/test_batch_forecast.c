@@ -27,17 +27,6 @@ typedef struct fixture {
   int64_t ar, ets;
 } fixture;
 
-static void store_series(oc_store *store, const oc_series *s) {
-  oc_observation *obs = oc_xcalloc(s->n, sizeof *obs);
-  int64_t id;
-  oc_error err;
-  if (oc_store_series_ensure(store, s->name, "USD/bbl", "simulated", &id, &err) != 0) fail_msg("%s", err.message);
-  for (size_t i = 0; i < s->n; i++) obs[i] = (oc_observation){id, s->dates[i], s->values[i]};
-  oc_upsert_counts counts = {0};
-  if (oc_store_observations_upsert(store, obs, s->n, "simulated", 0, &counts, &err) != 0) fail_msg("%s", err.message);
-  free(obs);
-}
-
 static int64_t register_version(fixture *fx, const char *spec) {
   oc_error err;
   oc_forecaster *f = oc_forecaster_create(spec, &err);
@@ -57,8 +46,8 @@ static int setup(void **state) {
     fail_msg("%s", err.message);
   fx->sim = oc_test_ar1_series(400, 0.5, 0.02, 21);
   fx->other = oc_test_random_walk_series("OTHER", 300, 0.0002, 5);
-  store_series(fx->store, &fx->sim);
-  store_series(fx->store, &fx->other);
+  oc_test_store_series(fx->store, &fx->sim);
+  oc_test_store_series(fx->store, &fx->other);
   fx->ar = register_version(fx, "ar");
   fx->ets = register_version(fx, "ets");
   *state = fx;

@@ -34,14 +34,7 @@
 /* The simulated history, stored as WTI-SIM in store and returned in *s. */
 static void simulate_into(oc_store *store, oc_series *s, size_t n) {
   *s = oc_test_random_walk_series("WTI-SIM", n, 0.0002, 11);
-  oc_observation *obs = oc_xcalloc(n, sizeof *obs);
-  int64_t id;
-  oc_error err;
-  if (oc_store_series_ensure(store, "WTI-SIM", "USD/bbl", "simulated", &id, &err) != 0) fail_msg("%s", err.message);
-  for (size_t i = 0; i < n; i++) obs[i] = (oc_observation){id, s->dates[i], s->values[i]};
-  oc_upsert_counts counts = {0};
-  if (oc_store_observations_upsert(store, obs, n, "simulated", 0, &counts, &err) != 0) fail_msg("%s", err.message);
-  free(obs);
+  oc_test_store_series(store, s);
 }
 
 static size_t collect(char *data, size_t size, size_t n, void *userdata) {
