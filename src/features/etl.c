@@ -13,6 +13,7 @@
 #include "core/sha256.h"
 #include "features/features.h"
 #include "features/rolling.h"
+#include "features/trailing_mad.h"
 #include "oc_version.h"
 
 void oc_etl_options_default(oc_etl_options *o) {
@@ -153,75 +154,32 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* k-th smallest of v[0..n) (reorders v). */
-static double select_kth(double *v, size_t n, size_t k) {
-  size_t lo = 0, hi = n - 1;
-  while (lo < hi) {
-    double pivot = v[lo + (hi - lo) / 2];
-    size_t i = lo, j = hi;
-    while (i <= j) {
-      while (v[i] < pivot) i++;
-      while (v[j] > pivot) j--;
-      if (i <= j) {
-        double tmp = v[i];
-        v[i] = v[j];
-        v[j] = tmp;
-        i++;
-        if (j == 0) break;
-        j--;
-      }
-    }
-    if (k <= j)
-      hi = j;
-    else if (k >= i)
-      lo = i;
-    else
-      return v[k];
-  }
-  return v[k];
-}
-
-static double median_of(double *v, size_t n) {
-  double upper = select_kth(v, n, n / 2);
-  if (n % 2) return upper;
-  double lower = select_kth(v, n, n / 2 - 1);
-  return (lower + upper) / 2;
-}
-
 /* Flags rows whose log return has a robust z-score 0.6745 * (r - median) / MAD above the threshold,
- * median and MAD taken over the trailing window of earlier returns (causal); with the drop policy the
- * flagged rows are removed. At least 20 earlier returns are needed before anything is flagged. */
+ * median and MAD taken over the trailing window of earlier returns (causal, features/trailing_mad.h);
+ * with the drop policy the flagged rows are removed. At least 20 earlier returns are needed before
+ * anything is flagged. */
 static void handle_outliers(const oc_etl_options *o, prepared *p, oc_etl_report *r) {
   enum { MIN_HISTORY = 20 };
-  size_t n = p->n, window = (size_t)o->outlier_window;
+  size_t n = p->n;
   if (n < 2) return;
-  double *ret = oc_xmalloc(n * sizeof *ret), *scratch = oc_xmalloc((window + 1) * sizeof *scratch);
-  unsigned char *flag = oc_xcalloc(n, 1);
+  double *ret = oc_xmalloc(n * sizeof *ret), *med = oc_xmalloc(n * sizeof *med), *mad = oc_xmalloc(n * sizeof *mad);
   oc_log_returns(p->close, n, ret);
-  for (size_t t = 1; t < n; t++) {
-    size_t m = 0;
-    for (size_t k = t > window ? t - window : 1; k < t; k++)
-      if (isfinite(ret[k])) scratch[m++] = ret[k];
-    if (m < MIN_HISTORY || !isfinite(ret[t])) continue;
-    double med = median_of(scratch, m);
-    for (size_t k = 0; k < m; k++) scratch[k] = fabs(scratch[k] - med);
-    double mad = median_of(scratch, m);
-    if (mad > 0 && 0.6745 * fabs(ret[t] - med) / mad > o->outlier_z) flag[t] = 1;
-  }
+  oc_trailing_median_mad(ret, n, (size_t)o->outlier_window, MIN_HISTORY, med, mad);
   size_t kept = 0;
   for (size_t t = 0; t < n; t++) {
-    if (flag[t] && r) {
+    bool flag = isfinite(ret[t]) && mad[t] > 0 && 0.6745 * fabs(ret[t] - med[t]) / mad[t] > o->outlier_z;
+    if (flag && r) {
       r->outlier_dates = oc_xrealloc(r->outlier_dates, (r->noutliers + 1) * sizeof(oc_date));
       r->outlier_dates[r->noutliers++] = p->dates[t];
     }
-    if (flag[t] && o->outliers == OC_OUTLIER_DROP) continue;
+    if (flag && o->outliers == OC_OUTLIER_DROP) continue;
     p->dates[kept] = p->dates[t];
     p->close[kept++] = p->close[t];
   }
   p->n = kept;
   free(ret);
-  free(scratch);
-  free(flag);
+  free(med);
+  free(mad);
 }
 
 /* Exogenous values on the target's dates: the same day's value, else the latest earlier one at most
