@@ -157,11 +157,12 @@ static int cmp_double(const void *a, const void *b) {
 /* Flags rows whose log return has a robust z-score 0.6745 * (r - median) / MAD above the threshold,
  * median and MAD taken over the trailing window of earlier returns (causal, features/trailing_mad.h);
  * with the drop policy the flagged rows are removed. At least 20 earlier returns are needed before
- * anything is flagged. */
+ * anything is flagged. Without a report, flags the policy would not act on are not computed (the
+ * mlp forecaster's fits and inference rows run this with the default flag policy and no report). */
 static void handle_outliers(const oc_etl_options *o, prepared *p, oc_etl_report *r) {
   enum { MIN_HISTORY = 20 };
   size_t n = p->n;
-  if (n < 2) return;
+  if (n < 2 || (!r && o->outliers == OC_OUTLIER_FLAG)) return;
   double *ret = oc_xmalloc(n * sizeof *ret), *med = oc_xmalloc(n * sizeof *med), *mad = oc_xmalloc(n * sizeof *mad);
   oc_log_returns(p->close, n, ret);
   oc_trailing_median_mad(ret, n, (size_t)o->outlier_window, MIN_HISTORY, med, mad);

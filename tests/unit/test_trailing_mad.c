@@ -3,7 +3,7 @@
  * long pseudo-random series with NaNs, infinities, signed zeros, ties and runs, for windows shorter than
  * the 20 returns the ETL requires, the window sizes its options allow and windows longer than the
  * series; it is causal; and the ETL's outlier report and drop policy pick exactly the rows the
- * reference flags. */
+ * reference flags, while the flag policy leaves the table as it is built without a report. */
 #include "testutil.h"
 
 #include <math.h>
@@ -189,6 +189,16 @@ static void check_etl_outliers(const oc_series *s, int window, double z, oc_outl
     assert_int_equal(f.dates[row++], s->dates[t]);
   }
   assert_int_equal(f.nrows, row);
+  if (policy == OC_OUTLIER_FLAG) {
+    /* flags change nothing in the table: built without a report (the pass is skipped), it is the same */
+    oc_frame unreported;
+    if (oc_etl_build(s, NULL, 0, &o, &unreported, NULL, &err) != 0) fail_msg("%s", err.message);
+    assert_int_equal(unreported.nrows, f.nrows);
+    assert_int_equal(unreported.ncols, f.ncols);
+    assert_memory_equal(unreported.dates, f.dates, f.nrows * sizeof *f.dates);
+    for (size_t c = 0; c < f.ncols; c++) assert_memory_equal(unreported.cols[c], f.cols[c], f.nrows * sizeof(double));
+    oc_frame_free(&unreported);
+  }
   oc_frame_free(&f);
   oc_etl_report_free(&r);
   free(flag);
