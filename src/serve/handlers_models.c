@@ -14,7 +14,6 @@
 #include "serve/endpoints.h"
 #include "serve/handlers.h"
 
-#define DEFAULT_FORECAST_DAYS 7
 #define OC_ENDPOINT_MAX_EXOGS 8
 
 /* The forecast object of API.md up to and including "points":[ (callers add the points, "]", and
@@ -199,8 +198,9 @@ void oc_handle_invoke(const oc_request *req, oc_response *resp) {
   json_t *body = oc_request_json_object(req, resp);
   if (!body) return;
   json_t *days_json = json_object_get(body, "forecast_days");
-  json_int_t days = days_json ? (json_is_integer(days_json) ? json_integer_value(days_json) : -1) : DEFAULT_FORECAST_DAYS;
-  if (days < 1 || days > OC_FORECAST_MAX_HORIZON) {
+  /* 0 until the variant is picked: its model's default horizon */
+  json_int_t days = days_json ? (json_is_integer(days_json) ? json_integer_value(days_json) : -1) : 0;
+  if ((days_json && days < 1) || days > OC_FORECAST_MAX_HORIZON) {
     json_decref(body);
     oc_respond_error(resp, 422, "invalid_request", "forecast_days must be an integer in 1..%d", OC_FORECAST_MAX_HORIZON);
     return;
@@ -220,6 +220,7 @@ void oc_handle_invoke(const oc_request *req, oc_response *resp) {
     return;
   }
   oc_served_model *model = snap->models[v];
+  if (!days) days = (json_int_t)oc_served_model_default_horizon(model);
   bool given = json_object_get(body, "historical_prices") || json_object_get(body, "current_price");
   oc_series own = {0};
   oc_history *stored = NULL;

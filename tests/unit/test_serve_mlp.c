@@ -1,7 +1,8 @@
 /* A trained reference network beyond the local forecast. Served over HTTP: published and deployed
  * through the registry, an in-process `oilcast serve` loads the endpoint from the registry's file,
  * calibrates the network's intervals, and the client (serve/client.h, what `oilcast forecast --url`
- * uses) gets exactly the local forecast (model/forecast.h), with 80%/95% bounds around each price.
+ * uses) gets exactly the local forecast (model/forecast.h), with 80%/95% bounds around each price,
+ * and all of the network's horizons when the request names no forecast_days.
  * In batch (serve/batch_forecast.h): each row equals the local forecast from the history cut at its
  * origin, within its calibrated bounds, whatever the thread count, CSV and Parquet give the same
  * numbers, and a bad row fails the batch naming its line. */
@@ -162,6 +163,15 @@ static void test_served_network_equals_local_forecast(void **state) {
   json_decref(doc);
   oc_buf_free(&body);
   oc_buf_free(&auth);
+
+  /* No forecast_days: the network's own horizons (DAYS), not the server's default 7 it cannot give. */
+  oc_remote_request all_horizons = req;
+  all_horizons.days = 0;
+  oc_forecast every;
+  if (oc_remote_forecast(&all_horizons, &every, &answer, &err) != 0) fail_msg("%s", err.message);
+  assert_int_equal(every.n, DAYS);
+  for (size_t h = 0; h < DAYS; h++) assert_true(every.points[h].price == remote.points[h].price);
+  oc_forecast_free(&every);
 
   oc_remote_request wrong = req;
   wrong.endpoint = "nope";
