@@ -1,11 +1,12 @@
 /* bench_serve: trains the reference network (Dense 64 -> BN -> Dropout 0.2 -> Dense 32 -> BN -> Dropout
- * -> Dense 7) on a data directory's stored series through the library (ETL, trainer, registry) and
- * deploys it to an endpoint, for bench/serve/run when no `oilcast train` command is available.
+ * -> Dense 7) on a data directory's stored series through the library (ETL, trainer, interval
+ * calibration, registry) and deploys it to an endpoint, for bench/serve/run when no `oilcast train` command is available.
  * Usage: bench_serve DATA_DIR SERIES ENDPOINT EPOCHS. Prints the deployed version on stdout. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "features/etl.h"
+#include "model/mlp_calibration.h"
 #include "model/registry.h"
 #include "model/trainer.h"
 #include "store/datadir.h"
@@ -35,6 +36,7 @@ int main(int argc, char **argv) {
   if (rc == 0) rc = oc_etl_build(&history, NULL, 0, &eopt, &frame, NULL, &err);
   if (rc == 0) rc = oc_training_table_from_frame(&frame, &table, &err);
   if (rc == 0) rc = oc_train_on_table(&table, &arch, &params, "processed/training_data.parquet", NULL, NULL, &net, &card, &fit, &err);
+  if (rc == 0) rc = oc_mlp_calibrate_on_store(store, &net, &card, &err);
   if (rc == 0) rc = oc_registry_publish(dir, store, &net, &card, &version, &err);
   if (rc == 0) rc = oc_registry_deploy(dir, store, endpoint, version, &err);
   if (rc != 0) fprintf(stderr, "bench_serve: %s\n", err.message);

@@ -1,6 +1,6 @@
 /* cmd_train.c: `oilcast train`: the reference guide's train_model.py. Reads the ETL training table
- * (Parquet, via the lake), fits the reference network (model/trainer.h), publishes the result as the
- * next model version and, with --deploy, points an endpoint at it; prints a progress bar per epoch
+ * (Parquet, via the lake), fits the reference network (model/trainer.h), calibrates its intervals on the
+ * stored history (model/mlp_calibration.h), publishes the result as the next model version and, with --deploy, points an endpoint at it; prints a progress bar per epoch
  * (terminals only) and a final report comparing the validation MAE with the no-change forecast's. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,10 +8,12 @@
 
 #include "cli/cli.h"
 #include "core/fsutil.h"
+#include "core/log.h"
 #include "core/progress.h"
 #include "lake/lake.h"
 #include "model/auto_select.h"
 #include "model/forecaster.h"
+#include "model/mlp_calibration.h"
 #include "model/registry.h"
 #include "model/trainer.h"
 #include "model/tune.h"
@@ -54,7 +56,8 @@ const oc_command oc_cmd_train = {
     "                      docs/evaluation.md), print the trials and train the best\n"
     "  --trials N          tuning trials (default 50); --tune-method random (default) or halving;\n"
     "  --threads N         parallel tuning fits (default 2); the result does not depend on it\n\n"
-    "Writes DATA_DIR/models/artifacts/vN/{model.safetensors,model.json} and registers vN in the store.\n",
+    "Writes DATA_DIR/models/artifacts/vN/{model.safetensors,model.json} and registers vN in the store; model.json\n"
+    "keeps the 80%/95% interval calibration, computed on the stored series' most recent 250 origins.\n",
     run};
 
 enum { OPT_DATA = 1, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_HIDDEN, OPT_DROPOUT, OPT_WD, OPT_LOSS, OPT_PATIENCE,
@@ -300,6 +303,10 @@ static int run(oc_cli *cli, int argc, char **argv) {
     int fit = oc_train_on_table(&table, &arch, &p, data_arg, on_epoch, &prog, &model, &card, &res, &err);
     oc_progress_finish(&prog.bar);
     if (fit == 0 && selection) card.selection_json = json_dumps(selection, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    oc_error cal_err;
+    if (fit == 0 && oc_mlp_calibrate_on_store(store, &model, &card, &cal_err) != 0)
+      oc_warn("the intervals are not calibrated (%s): the server will calibrate them when it loads the version",
+              cal_err.message);
     int64_t version;
     if (fit != 0 || oc_registry_publish(cli->data_dir, store, &model, &card, &version, &err) != 0 ||
         (deploy && oc_registry_deploy(cli->data_dir, store, endpoint, version, &err) != 0))

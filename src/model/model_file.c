@@ -15,6 +15,12 @@
 /* Anything bigger is not one of our headers (a 14-tensor header is about 1 KiB). */
 #define OC_SAFETENSORS_MAX_HEADER (1u << 20)
 
+void oc_mlp_calibration_free(oc_mlp_calibration *cal) {
+  free(cal->q80);
+  free(cal->q95);
+  memset(cal, 0, sizeof *cal);
+}
+
 void oc_model_card_free(oc_model_card *c) {
   for (size_t i = 0; i < c->n_features; i++) free(c->features[i]);
   for (size_t i = 0; i < c->n_targets; i++) free(c->targets[i]);
@@ -24,6 +30,7 @@ void oc_model_card_free(oc_model_card *c) {
   for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) free(strings[i]);
   free(c->features);
   free(c->targets);
+  oc_mlp_calibration_free(&c->calibration);
   memset(c, 0, sizeof *c);
 }
 
@@ -173,6 +180,20 @@ static double short_float(float f) {
   return (double)f;
 }
 
+static json_t *doubles_array(const double *v, size_t n) {
+  json_t *a = json_array();
+  for (size_t i = 0; i < n; i++) json_array_append_new(a, json_real(v[i]));
+  return a;
+}
+
+static json_t *calibration_to_json(const oc_mlp_calibration *cal, size_t horizons) {
+  char first[OC_DATE_STRLEN], last[OC_DATE_STRLEN];
+  return json_pack("{s:s, s:s, s:I, s:s, s:s, s:b, s:o, s:o}", "method", "split-conformal", "space", "log_return",
+                   "origins", (json_int_t)cal->origins, "first_origin", oc_date_format(cal->first_origin, first),
+                   "last_origin", oc_date_format(cal->last_origin, last), "out_of_sample", (int)cal->out_of_sample,
+                   "q80", doubles_array(cal->q80, horizons), "q95", doubles_array(cal->q95, horizons));
+}
+
 char *oc_model_card_to_json(const oc_model_card *c, const oc_mlp_arch *a) {
   char train_end[OC_DATE_STRLEN];
   const oc_train_params *p = &c->params;
@@ -207,7 +228,8 @@ char *oc_model_card_to_json(const oc_model_card *c, const oc_mlp_arch *a) {
       "train_seconds", mt->train_seconds,
       "tensors", "file", OC_MODEL_TENSORS_FILE, "sha256", c->tensors_sha256);
   if (root && c->selection_json) json_object_set_new(root, "selection", embedded(c->selection_json));
-  char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(9)) : NULL;
+  if (root && c->calibration.q80) json_object_set_new(root, "calibration", calibration_to_json(&c->calibration, c->n_targets));
+  char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(OC_MODEL_CARD_DIGITS)) : NULL;
   json_decref(root);
   if (!text) abort(); /* only a NULL string in the card gets here: a programming error */
   size_t n = strlen(text);
@@ -226,6 +248,17 @@ static char *dup_json(json_t *j) {
   return out;
 }
 
+char *oc_model_card_json_as_kept(const char *text) {
+  json_t *given = embedded(text);
+  char *kept = json_dumps(given, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(OC_MODEL_CARD_DIGITS));
+  json_decref(given);
+  json_t *back = embedded(kept);
+  free(kept);
+  char *out = dup_json(back);
+  json_decref(back);
+  return out;
+}
+
 static int take_strings(json_t *arr, const char *field, const char *name, char ***out, size_t *n, oc_error *err) {
   if (!json_is_array(arr)) return oc_error_set(err, "%s: %s is not an array", name, field);
   *n = json_array_size(arr);
@@ -236,6 +269,42 @@ static int take_strings(json_t *arr, const char *field, const char *name, char *
     (*out)[i] = oc_xstrdup(s);
   }
   return 0;
+}
+
+/* n non-negative finite numbers from the array a (field names it in messages). */
+static int take_widths(json_t *a, size_t n, const char *field, const char *name, double **out, oc_error *err) {
+  if (!json_is_array(a) || json_array_size(a) != n)
+    return oc_error_set(err, "%s: calibration.%s must hold one number per horizon (%zu)", name, field, n);
+  *out = oc_xcalloc(n ? n : 1, sizeof **out);
+  for (size_t i = 0; i < n; i++) {
+    json_t *v = json_array_get(a, i);
+    (*out)[i] = json_number_value(v);
+    if (!json_is_number(v) || !isfinite((*out)[i]) || (*out)[i] < 0)
+      return oc_error_set(err, "%s: calibration.%s[%zu] is not a finite number >= 0", name, field, i);
+  }
+  return 0;
+}
+
+static int calibration_from_json(json_t *j, size_t horizons, const char *name, oc_mlp_calibration *cal,
+                                 oc_error *err) {
+  json_error_t jerr;
+  json_int_t origins;
+  const char *first, *last;
+  int out_of_sample;
+  json_t *q80, *q95;
+  if (json_unpack_ex(j, &jerr, 0, "{s:I, s:s, s:s, s:b, s:o, s:o}", "origins", &origins, "first_origin", &first,
+                     "last_origin", &last, "out_of_sample", &out_of_sample, "q80", &q80, "q95", &q95) != 0)
+    return oc_error_set(err, "%s: calibration: %s (at %s)", name, jerr.text, jerr.source);
+  if (origins < 1) return oc_error_set(err, "%s: calibration.origins %lld must be >= 1", name, (long long)origins);
+  if (oc_date_parse(first, strlen(first), &cal->first_origin, NULL) != 0 ||
+      oc_date_parse(last, strlen(last), &cal->last_origin, NULL) != 0)
+    return oc_error_set(err, "%s: calibration.first_origin/last_origin must be YYYY-MM-DD dates", name);
+  cal->origins = (size_t)origins;
+  cal->out_of_sample = out_of_sample;
+  return take_widths(q80, horizons, "q80", name, &cal->q80, err) != 0 ||
+                 take_widths(q95, horizons, "q95", name, &cal->q95, err) != 0
+             ? -1
+             : 0;
 }
 
 int oc_model_card_from_json(const char *text, const char *name, oc_model_card *c, oc_mlp_arch *a, oc_error *err) {
@@ -304,6 +373,9 @@ int oc_model_card_from_json(const char *text, const char *name, oc_model_card *c
   } else if (c->n_features != (size_t)a->n_in || c->n_targets != (size_t)a->n_out) {
     rc = oc_error_set(err, "%s: %zu features and %zu targets do not match the architecture's %d inputs and %d outputs",
                       name, c->n_features, c->n_targets, a->n_in, a->n_out);
+  } else if (json_object_get(root, "calibration") &&
+             calibration_from_json(json_object_get(root, "calibration"), c->n_targets, name, &c->calibration, err) != 0) {
+    rc = -1;
   }
   if (rc == 0) {
     memcpy(c->tensors_sha256, tensors_sha, 65);

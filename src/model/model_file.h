@@ -5,7 +5,9 @@
  *                      any 20-line json+struct reader; BatchNorm running statistics included;
  *   model.json         the model card: architecture, features and targets, the normalization and ETL
  *                      policies inference must reapply, training data checksums, hyperparameters,
- *                      metrics, creation time, oilcast version, and the sha256 of model.safetensors.
+ *                      metrics, creation time, oilcast version, the sha256 of model.safetensors and
+ *                      the interval calibration (mlp_calibration.h; absent from versions trained
+ *                      before it was stored there).
  * Both are written atomically; a version directory is written once and never changed. Loading checks
  * everything (header bounds, dtypes, shapes against the card, contiguous offsets, finite values, the
  * sha256) and rejects truncated, tampered or mismatched files with a message naming file and field.
@@ -13,6 +15,7 @@
 #ifndef OC_MODEL_FILE_H
 #define OC_MODEL_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/buf.h"
@@ -24,6 +27,8 @@
 #define OC_MODEL_TENSORS_FILE "model.safetensors"
 #define OC_MODEL_CARD_FILE "model.json"
 #define OC_MODEL_CARD_FORMAT "oilcast-model/1"
+/* Significant digits of the card's real numbers (what model.json keeps of a double). */
+#define OC_MODEL_CARD_DIGITS 9
 
 typedef struct oc_model_metrics {
   int epochs_run, best_epoch;
@@ -32,6 +37,17 @@ typedef struct oc_model_metrics {
   double naive_mae_price;        /* the no-change forecast on the same rows and horizons */
   double train_seconds;
 } oc_model_metrics;
+
+/* The network's split-conformal interval half-widths per horizon, in log-return space: a forecast
+ * price P * exp(pred) gets the bounds P * exp(pred -+ q). Computed by mlp_calibration.h. */
+typedef struct oc_mlp_calibration {
+  size_t origins;                    /* forecasts whose errors were ranked */
+  oc_date first_origin, last_origin;
+  bool out_of_sample;                /* every origin after the card's train_end */
+  double *q80, *q95;                 /* [n_targets]; both NULL: not calibrated */
+} oc_mlp_calibration;
+
+void oc_mlp_calibration_free(oc_mlp_calibration *cal);
 
 /* The model card. Strings are owned (free with oc_model_card_free). The *_json fields hold JSON text
  * exactly as the training frame's metadata carried it (inference hands them back to features/etl.h). */
@@ -54,6 +70,7 @@ typedef struct oc_model_card {
   char *created;            /* ISO 8601 UTC, "2026-11-26T16:40:00Z" */
   char *oilcast_version;
   char *selection_json;     /* `train --model auto`'s comparison (auto_select.h), or NULL */
+  oc_mlp_calibration calibration; /* model.json 'calibration', optional */
   char tensors_sha256[65];  /* set by oc_model_save */
 } oc_model_card;
 
@@ -70,6 +87,11 @@ int oc_safetensors_decode(const char *data, size_t len, const oc_mlp_arch *arch,
 int oc_model_save(const char *dir, const oc_mlp *m, oc_model_card *card, oc_error *err);
 /* Reads and validates dir/model.json and dir/model.safetensors. */
 int oc_model_load(const char *dir, oc_mlp *m, oc_model_card *card, oc_error *err);
+
+/* JSON text (a table's normalization, its policies) as a card read from model.json holds it: real
+ * numbers kept to OC_MODEL_CARD_DIGITS. The trainer's card holds this, so the freshly trained model
+ * computes exactly what its registered version will (features, and so the interval calibration). */
+char *oc_model_card_json_as_kept(const char *text);
 
 /* The card as JSON text (what model.json holds, indented) and back. */
 char *oc_model_card_to_json(const oc_model_card *card, const oc_mlp_arch *arch);

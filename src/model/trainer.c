@@ -52,8 +52,8 @@ int oc_train_on_table(const oc_training_table *t, const oc_mlp_arch *arch_in, co
   card->features = copy_names(t->features, t->n_in);
   card->n_targets = t->n_out;
   card->targets = copy_names(t->targets, t->n_out);
-  card->normalization_json = or_default(t->normalization_json, "null");
-  card->policies_json = or_default(t->policies_json, "null");
+  card->normalization_json = oc_model_card_json_as_kept(t->normalization_json);
+  card->policies_json = oc_model_card_json_as_kept(t->policies_json);
   card->data_path = oc_xstrdup(data_path);
   card->source_checksum = or_default(t->source_checksum, "");
   char sha[65];

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/log.h"
 #include "core/progress.h"
 #include "model/registry.h"
 #include "store/datadir.h"
@@ -35,7 +36,8 @@ static void forget_history(oc_served_model *m) {
   memset(m->cached, 0, (OC_FORECAST_MAX_HORIZON + 1) * sizeof *m->cached);
 }
 
-/* Loads the histories a network needs and calibrates its bounds on them. */
+/* A network with the bounds stored in its card; a version trained before they were stored gets them
+ * calibrated here, on the histories its features need. */
 static int load_network(oc_served_model *m, const char *data_dir, int64_t version, const char *series,
                         oc_series_loader load, void *ctx, oc_error *err) {
   m->mlp = oc_mlp_served_load(data_dir, version, err);
@@ -44,6 +46,9 @@ static int load_network(oc_served_model *m, const char *data_dir, int64_t versio
   if (strcmp(oc_mlp_served_series(m->mlp), series) != 0) {
     return oc_error_set(err, "model %s forecasts %s, not %s", m->version, oc_mlp_served_series(m->mlp), series);
   }
+  if (oc_mlp_served_calibrated(m->mlp)) return 0;
+  oc_info("model %s has no stored interval calibration (trained by an older oilcast): calibrating it on the stored "
+          "history now", m->version);
   const char *const *names;
   size_t nexog = oc_mlp_served_exogs(m->mlp, &names);
   oc_series history = {0};

@@ -2,7 +2,7 @@
  * that names them, reference-counted so an endpoint's configuration can be swapped while requests
  * still use the old one (a request keeps its references until it has answered: no request ever mixes
  * two versions, none fails because of a swap). A model version names either a trained version in the
- * registry ("v3": the reference network, models_mlp.h, with conformal bounds calibrated at load, or a
+ * registry ("v3": the reference network, models_mlp.h, with the conformal bounds stored in its card, or a
  * registered forecaster of any kind, restored from its saved state and following the stored history) or
  * a forecaster spec ("naive", "drift", "ets:trend=damped", model/forecaster.h), fitted on the stored
  * history of its series when loaded. Forecasting from the stored history is cached per history state;

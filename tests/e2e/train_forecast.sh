@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # e2e train_forecast: the reference guide's pipeline on the real WTI data: import, `oilcast etl`,
-# `oilcast train --deploy` (twice with one seed: bit-identical tensors), `oilcast models list|show`,
-# the safetensors file read by an independent Python json+struct reader (tests/fixtures/
-# read_safetensors.py) against model.json, `oilcast forecast` from the store, from a JSON history and
-# in batch, and the errors for a too-short history, too many days and a tampered model.
+# `oilcast train --deploy` (twice with one seed: bit-identical tensors and interval calibration),
+# `oilcast models list|show`, the safetensors file read by an independent Python json+struct reader
+# (tests/fixtures/read_safetensors.py) against model.json, `oilcast forecast` from the store, from a
+# JSON history and in batch, and the errors for a too-short history, too many days and a tampered model.
 set -euo pipefail
 bin=${OILCAST_BIN:?}
 data=${OILCAST_TEST_DATA:-}
@@ -31,6 +31,10 @@ grep -q "deployed .*oil-market-forecast-endpoint -> v1" "$tmp/train1.txt" || fai
 grep -q "trained v2" "$tmp/train2.txt" || fail "second version is not v2"
 cmp "$d/models/artifacts/v1/model.safetensors" "$d/models/artifacts/v2/model.safetensors" ||
   fail "same data, options and seed gave different tensors"
+# the interval calibration is stored with the version, identical for identical trainings
+calibration() { sed -n '/^  "calibration": {/,/^  }/p' "$d/models/artifacts/$1/model.json"; }
+[[ -n "$(calibration v1)" ]] || fail "model.json has no calibration: $(cat "$d/models/artifacts/v1/model.json")"
+[[ "$(calibration v1)" == "$(calibration v2)" ]] || fail "same data, options and seed gave different calibrations"
 
 "$bin" models list --data-dir "$d" --format csv > "$tmp/list.csv"
 grep -q '^v1,deployed,WTI,' "$tmp/list.csv" || fail "v1 not deployed in: $(cat "$tmp/list.csv")"

@@ -92,7 +92,36 @@ static void test_round_trip_and_layout(void **state) {
   oc_mlp_arch as;
   if (oc_model_card_from_json(card_text, "card", &cs, &as, &err) != 0) fail_msg("%s", err.message);
   assert_non_null(strstr(cs.selection_json, "\"chosen\":\"mlp\""));
+  assert_null(cs.calibration.q80); /* a card without 'calibration': a version trained before it was stored */
   oc_model_card_free(&cs);
+  free(card_text);
+  /* The interval calibration: absent above, read back bit-identically when given (widths are kept to
+   * the card's digits by the calibration), and the same card gives the same text. */
+  const double q80[] = {0.0236023027, 0.033853828}, q95[] = {0.0378667282, 0.0530161532};
+  c.calibration = (oc_mlp_calibration){.origins = 251, .first_origin = oc_date_from_ymd(2023, 1, 2),
+                                       .last_origin = oc_date_from_ymd(2023, 12, 29), .out_of_sample = true,
+                                       .q80 = oc_xmalloc(sizeof q80), .q95 = oc_xmalloc(sizeof q95)};
+  memcpy(c.calibration.q80, q80, sizeof q80);
+  memcpy(c.calibration.q95, q95, sizeof q95);
+  card_text = oc_model_card_to_json(&c, &m.arch);
+  if (oc_model_card_from_json(card_text, "card", &cs, &as, &err) != 0) fail_msg("%s", err.message);
+  assert_int_equal(cs.calibration.origins, 251);
+  assert_int_equal(cs.calibration.first_origin, c.calibration.first_origin);
+  assert_int_equal(cs.calibration.last_origin, c.calibration.last_origin);
+  assert_true(cs.calibration.out_of_sample);
+  assert_memory_equal(cs.calibration.q80, q80, sizeof q80);
+  assert_memory_equal(cs.calibration.q95, q95, sizeof q95);
+  char *again = oc_model_card_to_json(&cs, &as);
+  assert_string_equal(again, card_text);
+  free(again);
+  oc_model_card_free(&cs);
+  /* a width per horizon, finite and >= 0 */
+  char *short_q = oc_xstrdup(card_text), *at = strstr(short_q, "0.033853828");
+  assert_non_null(at);
+  memcpy(at, "-0.03385382", 11);
+  assert_int_equal(oc_model_card_from_json(short_q, "card", &cs, &as, &err), -1);
+  assert_non_null(strstr(err.message, "calibration.q80[1] is not a finite number >= 0"));
+  free(short_q);
   free(card_text);
 
   /* Layout: header length, JSON header, offsets, little-endian data. */
