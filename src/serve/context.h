@@ -49,11 +49,9 @@ struct oc_server {
   pthread_mutex_t points_lock;
   struct oc_points_cache *points_cache; /* guarded by points_lock */
   size_t points_cache_next;             /* guarded by points_lock */
-  /* Watches the store for work done by other processes (new backtests) to publish it live. */
+  /* Watches the store for work done by other processes (imports, backtests) to publish it live. */
   pthread_t watcher;
-  pthread_mutex_t watch_lock;
-  pthread_cond_t watch_wake;
-  bool watch_stop; /* guarded by watch_lock */
+  struct oc_fswatch *store_watch; /* the store's files; interrupted to stop the watcher */
 };
 
 #endif

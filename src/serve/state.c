@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "core/fswatch.h"
 #include "core/log.h"
 #include "serve/context.h"
 #include "serve/endpoints.h"
@@ -167,28 +168,51 @@ static void check_ingests(oc_server *s, int64_t *last_run) {
   oc_ingest_run_info_list_free(runs, n);
 }
 
+/* Without inotify the store is polled this often. */
+#define WATCH_POLL_SECONDS 2.0
+/* With it: at most one look per burst of writes every WATCH_MIN_GAP, one more WATCH_SETTLE after a
+ * change (a commit becomes visible to readers only when its writer updates the WAL index, just after the
+ * write that woke the watcher), and one every WATCH_IDLE_SECONDS for writers inotify cannot see (another
+ * host on a network filesystem). */
+#define WATCH_MIN_GAP 0.05
+#define WATCH_SETTLE 0.25
+#define WATCH_IDLE_SECONDS 30.0
+
 static void *watch_store(void *arg) {
   oc_server *s = arg;
   backtest_seen *seen = NULL;
   size_t n_seen = 0, cap = 0;
   int64_t last_run = -1;
+  /* The watch is already open: a commit from here on is either seen by these first looks or reported. */
   check_backtests(s, &seen, &n_seen, &cap, false);
   check_ingests(s, &last_run);
-  pthread_mutex_lock(&s->watch_lock);
-  while (!s->watch_stop) {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 2;
-    pthread_cond_timedwait(&s->watch_wake, &s->watch_lock, &until);
-    if (s->watch_stop) break;
-    pthread_mutex_unlock(&s->watch_lock);
+  const double idle = oc_fswatch_active(s->store_watch) ? WATCH_IDLE_SECONDS : WATCH_POLL_SECONDS;
+  double timeout = idle;
+  for (;;) {
+    oc_fswatch_event e = oc_fswatch_wait(s->store_watch, timeout, WATCH_MIN_GAP);
+    if (e == OC_FSWATCH_INTERRUPTED) break;
     check_backtests(s, &seen, &n_seen, &cap, true);
     check_ingests(s, &last_run);
-    pthread_mutex_lock(&s->watch_lock);
+    timeout = e == OC_FSWATCH_CHANGED ? WATCH_SETTLE : idle;
   }
-  pthread_mutex_unlock(&s->watch_lock);
   free(seen);
   return NULL;
+}
+
+/* The watch on the store's files; inactive (polling) where inotify cannot be used. */
+static oc_fswatch *watch_store_files(const char *uri) {
+  char **paths = NULL;
+  size_t n = 0;
+  oc_error why;
+  oc_fswatch *w = oc_store_commit_files(uri, &paths, &n, &why) == 0
+                      ? oc_fswatch_open((const char *const *)paths, n, &why)
+                      : oc_fswatch_open(NULL, 0, NULL);
+  if (oc_fswatch_active(w)) oc_debug("serve: watching %s and %zu more file(s) with inotify", paths[0], n - 1);
+  else oc_info("serve: imports and backtests by other processes are noticed within %.0f s (%s)", WATCH_POLL_SECONDS,
+               why.message);
+  for (size_t i = 0; i < n; i++) free(paths[i]);
+  free(paths);
+  return w;
 }
 
 int oc_serve_state_open(oc_server *s, oc_error *err) {
@@ -220,8 +244,7 @@ int oc_serve_state_open(oc_server *s, oc_error *err) {
     oc_metrics_set(s->metrics, OC_METRIC_MODEL_LOAD, json_real_value(json_object_get(model, "load_seconds")), 1, labels);
   }
   json_decref(loaded);
-  pthread_mutex_init(&s->watch_lock, NULL);
-  pthread_cond_init(&s->watch_wake, NULL);
+  s->store_watch = watch_store_files(s->store_uri);
   pthread_create(&s->watcher, NULL, watch_store, s);
   return 0;
 }
@@ -232,13 +255,9 @@ void oc_serve_streams_close(oc_server *s) {
 
 void oc_serve_state_close(oc_server *s) {
   if (s->events) {
-    pthread_mutex_lock(&s->watch_lock);
-    s->watch_stop = true;
-    pthread_cond_signal(&s->watch_wake);
-    pthread_mutex_unlock(&s->watch_lock);
+    oc_fswatch_interrupt(s->store_watch);
     pthread_join(s->watcher, NULL);
-    pthread_cond_destroy(&s->watch_wake);
-    pthread_mutex_destroy(&s->watch_lock);
+    oc_fswatch_close(s->store_watch);
     oc_endpoints_free(s->endpoints);
     for (size_t i = 0; i < s->history_count; i++) oc_serve_history_release(s->histories[i]);
     free(s->histories);

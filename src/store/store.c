@@ -13,7 +13,8 @@ static bool has_suffix(const char *s, const char *suffix) {
   return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-oc_store *oc_store_open(const char *uri, oc_error *err) {
+/* The SQLite database file uri names, or NULL with *err set. */
+static const char *sqlite_path(const char *uri, oc_error *err) {
   const char *path = NULL;
   if (strncmp(uri, "sqlite:", 7) == 0) {
     path = uri + 7;
@@ -31,6 +32,19 @@ oc_store *oc_store_open(const char *uri, oc_error *err) {
     oc_error_set(err, "store '%s' names no database file", uri);
     return NULL;
   }
+  return path;
+}
+
+int oc_store_commit_files(const char *uri, char ***paths, size_t *n, oc_error *err) {
+  const char *path = sqlite_path(uri, err);
+  if (!path) return -1;
+  oc_store_sqlite_commit_files(path, paths, n);
+  return 0;
+}
+
+oc_store *oc_store_open(const char *uri, oc_error *err) {
+  const char *path = sqlite_path(uri, err);
+  if (!path) return NULL;
   oc_store *store = oc_store_sqlite_open(path, err);
   if (store) store->uri = oc_xstrdup(uri);
   return store;

@@ -233,6 +233,10 @@ struct oc_store {
 oc_store *oc_store_open(const char *uri, oc_error *err);
 /* Closes the connection (rolling back an open transaction) and frees store. NULL is fine. */
 void oc_store_close(oc_store *store);
+/* The files a commit to the store at uri writes (SQLite: the database and its write-ahead log), for
+ * noticing other processes' commits with core/fswatch.h; *n = 0 when uri names no such files. Free
+ * each path and the array. */
+int oc_store_commit_files(const char *uri, char ***paths, size_t *n, oc_error *err);
 
 /* The schema version this build migrates to (what a fresh store reports). */
 int oc_store_latest_schema_version(const char *backend);

@@ -144,6 +144,15 @@ static const sqlite_migration migrations[] = {
 
 int oc_store_sqlite_latest_version(void) { return migrations[N_MIGRATIONS - 1].version; }
 
+void oc_store_sqlite_commit_files(const char *path, char ***paths, size_t *n) {
+  oc_buf wal = {0};
+  oc_buf_printf(&wal, "%s-wal", path);
+  *paths = oc_xcalloc(2, sizeof **paths);
+  (*paths)[0] = oc_xstrdup(path);
+  (*paths)[1] = wal.data;
+  *n = 2;
+}
+
 /* ---- helpers shared by store_sqlite*.c ---------------------------------------------------- */
 
 int oc_sqlite_fail(oc_sqlite_store *s, oc_error *err, const char *what) {

@@ -8,5 +8,8 @@
 /* Opens (creating if needed) the SQLite database at path and migrates it to the latest schema. */
 oc_store *oc_store_sqlite_open(const char *path, oc_error *err);
 int oc_store_sqlite_latest_version(void);
+/* The database at path and its write-ahead log (WAL mode: a commit appends to the log; a checkpoint
+ * writes the database). */
+void oc_store_sqlite_commit_files(const char *path, char ***paths, size_t *n);
 
 #endif

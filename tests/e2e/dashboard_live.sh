@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The dashboard in chromium against a real `oilcast serve` holding the real WTI history and a backtest:
-# chart contents match the store, new forecasts and POSTed observations appear within 2 s (a day
-# imported with `oilcast ingest` within the watcher's 2 s more), the Models
-# panel shows the backtest and the endpoint's variants, a killed server shows the disconnected
-# indicator and a restarted one is picked up again, no console errors (tests/browser/live.test.js
+# chart contents match the store, new forecasts, POSTed observations and a day imported with
+# `oilcast ingest` appear within 2 s (of the invocation, post or import returning), the Models panel
+# shows the backtest and the endpoint's variants, a killed server shows the disconnected indicator and
+# a restarted one is picked up again, no console errors (tests/browser/live.test.js
 # does the browser part and starts/kills/restarts the server).
 set -euo pipefail
 source "$OILCAST_SOURCE_DIR/tests/browser/lib.sh"
