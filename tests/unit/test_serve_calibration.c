@@ -68,14 +68,7 @@ static int setup(void **state) {
   if (oc_datadir_init(fx->dir, &created, &err) != 0 || oc_datadir_open(fx->dir, &fx->store, &err) != 0)
     fail_msg("%s", err.message);
   oc_series history = oc_test_random_walk_series("WTI-SIM", 900, 0.0002, 11);
-  int64_t id;
-  if (oc_store_series_ensure(fx->store, "WTI-SIM", "USD/bbl", "simulated", &id, &err) != 0) fail_msg("%s", err.message);
-  oc_observation *obs = oc_xcalloc(history.n, sizeof *obs);
-  for (size_t i = 0; i < history.n; i++) obs[i] = (oc_observation){id, history.dates[i], history.values[i]};
-  oc_upsert_counts counts = {0};
-  if (oc_store_observations_upsert(fx->store, obs, history.n, "simulated", 0, &counts, &err) != 0)
-    fail_msg("%s", err.message);
-  free(obs);
+  oc_test_store_series(fx->store, &history);
   oc_frame frame = {0};
   oc_training_table table = {0};
   oc_test_train_small_mlp(&history, DAYS, 6, &frame, &table, &fx->net, &fx->card);
