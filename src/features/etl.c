@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/sha256.h"
+#include "core/sort.h"
 #include "features/features.h"
 #include "features/rolling.h"
 #include "features/trailing_mad.h"
@@ -149,11 +150,6 @@ static int clean_nonpositive(const oc_series *t, const oc_etl_options *o, prepar
   return 0;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 /* Flags rows whose log return has a robust z-score 0.6745 * (r - median) / MAD above the threshold,
  * median and MAD taken over the trailing window of earlier returns (causal, features/trailing_mad.h);
  * with the drop policy the flagged rows are removed. At least 20 earlier returns are needed before
@@ -239,12 +235,13 @@ static int prepare(const oc_series *target, const oc_series *exogs, size_t nexog
 
 /* ---- selection and normalization (training rows only) ---- */
 
-/* Finite training values of col, sorted, into buf; returns how many. */
-static size_t sorted_training_values(const double *col, const unsigned char *train, size_t n, double *buf) {
+/* Finite training values of col, sorted, into buf (tmp: n doubles of scratch); returns how many. */
+static size_t sorted_training_values(const double *col, const unsigned char *train, size_t n, double *buf,
+                                     double *tmp) {
   size_t m = 0;
   for (size_t i = 0; i < n; i++)
     if (train[i] && isfinite(col[i])) buf[m++] = col[i];
-  qsort(buf, m, sizeof *buf, cmp_double);
+  oc_sort_doubles(buf, m, tmp);
   return m;
 }
 
@@ -325,10 +322,10 @@ static void select_features(const prepared *p, const unsigned char *train, const
   s->kept = oc_xcalloc(p->nfeat, sizeof *s->kept);
   s->center = oc_xcalloc(p->nfeat, sizeof *s->center);
   s->scale = oc_xcalloc(p->nfeat, sizeof *s->scale);
-  double *buf = oc_xmalloc((p->n + 1) * sizeof *buf);
+  double *buf = oc_xmalloc((p->n + 1) * sizeof *buf), *tmp = oc_xmalloc((p->n + 1) * sizeof *tmp);
   oc_buf reason = {0};
   for (size_t f = 0; f < p->nfeat; f++) {
-    size_t m = sorted_training_values(p->feat[f], train, p->n, buf);
+    size_t m = sorted_training_values(p->feat[f], train, p->n, buf, tmp);
     double share = m ? largest_tie_share(buf, m) : 0, center = 0, scale = 0;
     if (m) fit_scaler(buf, m, o->normalization, &center, &scale);
     if (m == 0) {
@@ -358,6 +355,7 @@ static void select_features(const prepared *p, const unsigned char *train, const
   }
   oc_buf_free(&reason);
   free(buf);
+  free(tmp);
 }
 
 static void selection_free(selection *s) {
