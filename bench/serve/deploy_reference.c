@@ -1,9 +1,13 @@
 /* bench_serve: trains the reference network (Dense 64 -> BN -> Dropout 0.2 -> Dense 32 -> BN -> Dropout
  * -> Dense 7) on a data directory's stored series through the library (ETL, trainer, interval
- * calibration, registry) and deploys it to an endpoint, for bench/serve/run when no `oilcast train` command is available.
- * Usage: bench_serve DATA_DIR SERIES ENDPOINT EPOCHS. Prints the deployed version on stdout. */
+ * calibration, registry) and deploys it to an endpoint: for bench/serve/run when no `oilcast train`
+ * command is available, and for bench/serve_start/run, which also registers it as older oilcasts did,
+ * without the calibration (`uncalibrated`).
+ * Usage: bench_serve DATA_DIR SERIES ENDPOINT EPOCHS [uncalibrated]. Prints the deployed version. */
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "features/etl.h"
 #include "model/mlp_calibration.h"
@@ -12,8 +16,9 @@
 #include "store/datadir.h"
 
 int main(int argc, char **argv) {
-  if (argc != 5) {
-    fprintf(stderr, "usage: %s DATA_DIR SERIES ENDPOINT EPOCHS\n", argv[0]);
+  bool calibrate = argc == 5;
+  if (argc != 5 && (argc != 6 || strcmp(argv[5], "uncalibrated") != 0)) {
+    fprintf(stderr, "usage: %s DATA_DIR SERIES ENDPOINT EPOCHS [uncalibrated]\n", argv[0]);
     return 2;
   }
   const char *dir = argv[1], *name = argv[2], *endpoint = argv[3];
@@ -36,7 +41,7 @@ int main(int argc, char **argv) {
   if (rc == 0) rc = oc_etl_build(&history, NULL, 0, &eopt, &frame, NULL, &err);
   if (rc == 0) rc = oc_training_table_from_frame(&frame, &table, &err);
   if (rc == 0) rc = oc_train_on_table(&table, &arch, &params, "processed/training_data.parquet", NULL, NULL, &net, &card, &fit, &err);
-  if (rc == 0) rc = oc_mlp_calibrate_on_store(store, &net, &card, &err);
+  if (rc == 0 && calibrate) rc = oc_mlp_calibrate_on_store(store, &net, &card, &err);
   if (rc == 0) rc = oc_registry_publish(dir, store, &net, &card, &version, &err);
   if (rc == 0) rc = oc_registry_deploy(dir, store, endpoint, version, &err);
   if (rc != 0) fprintf(stderr, "bench_serve: %s\n", err.message);
