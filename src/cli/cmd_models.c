@@ -142,6 +142,15 @@ static int show(const oc_cli *cli, oc_store *store, int64_t version, const char 
            card.metrics.train_seconds);
     printf("validation     loss %.6g, MAE %.4f USD/bbl (no-change forecast: %.4f)\n", card.metrics.val_loss,
            card.metrics.val_mae_price, card.metrics.naive_mae_price);
+    const oc_mlp_calibration *cal = &card.calibration;
+    if (cal->q80) {
+      char first[OC_DATE_STRLEN], last[OC_DATE_STRLEN];
+      printf("intervals      split-conformal on %zu %s origins %s to %s; 80%% +-%.2f%% at h1, +-%.2f%% at h%d\n",
+             cal->origins, cal->out_of_sample ? "out-of-sample" : "in-sample", oc_date_format(cal->first_origin, first),
+             oc_date_format(cal->last_origin, last), 100 * cal->q80[0], 100 * cal->q80[m.arch.n_out - 1], m.arch.n_out);
+    } else {
+      printf("intervals      not stored (trained by an older oilcast): calibrated when loaded\n");
+    }
     if (card.selection_json) {
       json_t *selection = json_loads(card.selection_json, 0, NULL);
       print_selection(selection);

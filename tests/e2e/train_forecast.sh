@@ -41,6 +41,8 @@ grep -q '^v1,deployed,WTI,' "$tmp/list.csv" || fail "v1 not deployed in: $(cat "
 grep -q '^v2,registered,WTI,' "$tmp/list.csv" || fail "v2 not registered in: $(cat "$tmp/list.csv")"
 "$bin" models show v2 --data-dir "$d" > "$tmp/show.txt"
 grep -q "^version        v2 (registered)" "$tmp/show.txt" || fail "models show v2: $(cat "$tmp/show.txt")"
+grep -q "^intervals      split-conformal on [0-9]* out-of-sample origins" "$tmp/show.txt" ||
+  fail "models show v2 intervals: $(cat "$tmp/show.txt")"
 "$bin" models show v2 --data-dir "$d" --format json > "$tmp/show.json"
 grep -q '"format": "oilcast-model/1"' "$tmp/show.json" || fail "models show --format json"
 if [[ -x /usr/bin/python3 ]]; then
