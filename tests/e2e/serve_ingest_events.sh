@@ -3,7 +3,8 @@
 # `oilcast serve`) are pushed on GET /v1/stream as one "ingest" event per run that wrote rows, with the
 # run's counts, the series it touched and each one's latest imported day, well within the old 2 s poll
 # of the import's return; a re-import that changes nothing and a rejected import publish nothing; API
-# posts keep their "observation" events only.
+# posts keep their "observation" events only; after a restart, Last-Event-ID resumption gets the next
+# import's event once, with a larger id.
 set -euo pipefail
 source "$(dirname "$0")/serve_helpers.bash"
 
@@ -26,12 +27,13 @@ for ((i = 0; i < 100; i++)); do grep -q 'connected' "$work/stream.txt" && break;
 limit_ms=750
 grep -q 'noticed within 2 s' "$SERVE_LOG" && limit_ms=2500
 
-# wait_events N: called as an import returns; until the stream holds N "ingest" events, within limit_ms.
+# wait_events N [STREAM_FILE]: called as an import returns; until the stream holds N "ingest" events,
+# within limit_ms.
 wait_events() {
-  local i start ms
+  local i start ms stream=${2:-$work/stream.txt}
   start=$(date +%s%N)
   for ((i = 0; i < 250; i++)); do
-    if [[ $(grep -c '^event: ingest' "$work/stream.txt" || true) -ge $1 ]]; then
+    if [[ $(grep -c '^event: ingest' "$stream" || true) -ge $1 ]]; then
       ms=$((($(date +%s%N) - start) / 1000000))
       echo "ingest event $1 on the stream $ms ms after the import returned"
       ((ms <= limit_ms)) || fail "ingest event $1 came $ms ms after the import returned (limit $limit_ms ms)"
@@ -39,7 +41,7 @@ wait_events() {
     fi
     sleep 0.02
   done
-  fail "expected $1 ingest event(s) on /v1/stream, got: $(head -c 600 "$work/stream.txt")"
+  fail "expected $1 ingest event(s) on /v1/stream, got: $(head -c 600 "$stream")"
 }
 
 # one new day and one corrected day: inserted 1, updated 1 (the import before the server is not news)
@@ -79,4 +81,21 @@ for day in 13 14; do
 done
 data=$(grep -A2 '^event: ingest' "$work/stream.txt" | sed -n 's/^data: //p' | tail -n 1)
 [[ $(json_get "$data" 'd["inserted"], d["last"]["WTI"]["date"]') == "(1, '2025-01-14')" ]] || fail "last ingest event: $data"
+
+# Restarted, the server replays nothing old; a client resuming with the last id it saw gets the next
+# import's event, once, with a larger id.
+old_id=$(grep '^id: ' "$work/stream.txt" | tail -n 1 | cut -d' ' -f2)
+serve_stop
+serve_start "$dir" --threads 2 --access-log off
+curl -sN "${A[@]}" -H "Last-Event-ID: $old_id" "$SERVE_URL/v1/stream" >"$work/resumed.txt" &
+oc_kill_later $!
+for ((i = 0; i < 100; i++)); do grep -q 'connected' "$work/resumed.txt" && break; sleep 0.05; done
+printf 'Date,Price\n2025-01-15,75.5\n' >"$work/day15.csv"
+"$OILCAST_BIN" ingest --data-dir "$dir" --source historical --csv-path "$work/day15.csv" --series WTI >/dev/null 2>&1
+wait_events 1 "$work/resumed.txt"
+sleep 0.3
+[[ $(grep -c '^event: ingest' "$work/resumed.txt") -eq 1 ]] || fail "resumed stream: $(cat "$work/resumed.txt")"
+new_id=$(grep '^id: ' "$work/resumed.txt" | head -n 1 | cut -d' ' -f2)
+((new_id > old_id)) || fail "event ids went backwards across the restart: $old_id then $new_id"
+grep -q '"2025-01-15"' "$work/resumed.txt" || fail "resumed stream lacks the new day: $(cat "$work/resumed.txt")"
 serve_stop
