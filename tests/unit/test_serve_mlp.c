@@ -254,19 +254,23 @@ static void check_parquet_batch(fixture *fx, const size_t *origins, size_t n, co
   char *out = oc_path_join(fx->dir, "out.parquet");
   oc_pq_reader r;
   if (oc_pq_reader_open(&r, out, &err) != 0) fail_msg("%s", err.message);
-  oc_pq_column price = {0}, horizon = {0};
+  oc_pq_column price = {0}, upper95 = {0}, horizon = {0};
   assert_int_equal(oc_pq_read_column(&r, 0, (size_t)oc_pq_find_column(&r, "price"), &price, &err), 0);
+  assert_int_equal(oc_pq_read_column(&r, 0, (size_t)oc_pq_find_column(&r, "upper95"), &upper95, &err), 0);
   assert_int_equal(oc_pq_read_column(&r, 0, (size_t)oc_pq_find_column(&r, "horizon"), &horizon, &err), 0);
   assert_int_equal(price.n, 3 * n);
-  /* Same numbers as the CSV route (whose prices are the shortest exact decimal). */
+  /* Same numbers as the CSV route (whose values are the shortest exact decimal). */
   const char *line = strchr(csv, '\n') + 1;
   for (size_t i = 0; i < price.n; i++, line = strchr(line, '\n') + 1) {
     const char *comma = line;
     for (int f = 0; f < 5; f++) comma = strchr(comma, ',') + 1;
     assert_true(strtod(comma, NULL) == ((double *)price.values)[i]);
+    for (int f = 5; f < 9; f++) comma = strchr(comma, ',') + 1;
+    assert_true(strtod(comma, NULL) == ((double *)upper95.values)[i]);
     assert_int_equal(((int32_t *)horizon.values)[i], (int)(i % 3) + 1);
   }
   oc_pq_column_free(&price);
+  oc_pq_column_free(&upper95);
   oc_pq_column_free(&horizon);
   oc_pq_reader_close(&r);
   free(out);
