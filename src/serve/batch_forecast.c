@@ -63,6 +63,12 @@ static void *worker(void *arg) {
     for (size_t k = 0; k < job->nexog; k++) views[k] = view_until(&job->exogs[k], row->origin);
     oc_error err;
     oc_forecast fc;
+    if (history.n == 0) {
+      char date[OC_DATE_STRLEN];
+      snprintf(row->error, sizeof row->error, "%s has no observation on or before %s", history.name,
+               oc_date_format(row->origin, date));
+      continue;
+    }
     if (oc_served_model_forecast(job->model, &history, views, false, job->days, &fc, &row->as_of, &err) != 0) {
       snprintf(row->error, sizeof row->error, "%s", err.message);
       continue;

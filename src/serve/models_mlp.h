@@ -2,7 +2,8 @@
  * the network, its card, and the split-conformal bounds of model/mlp_calibration.h, per horizon, in
  * log-return space: price * exp(pred +- q). The bounds come stored in the card; a version trained
  * before they were stored is calibrated once when loaded. Kept apart from models.c because
- * model/forecast.h and model/forecaster.h each define their own forecast type. Not thread-safe. */
+ * model/forecast.h and model/forecaster.h each define their own forecast type. Loading is not
+ * thread-safe; forecasts only read the loaded version and may run on several threads at once. */
 #ifndef OC_SERVE_MODELS_MLP_H
 #define OC_SERVE_MODELS_MLP_H
 
