@@ -1,14 +1,24 @@
-/* features.c: see features.h. The feature list is one table (name, first row with a value); the
- * computations are grouped into independent jobs that each own their output columns, so running
- * them on any number of threads gives bit-identical results. */
+/* features.c: see features.h. The feature list is one table (name, first row with a value). The
+ * computation is split into lanes that each own their output columns, so running them on any number
+ * of threads gives bit-identical results. A lane walks the rows in blocks small enough to stay in
+ * the core's cache: every feature of the block is computed from the cached inputs into a tile, then
+ * the tile is streamed to the output columns. Each input is read from memory once and each output
+ * written once, where a pass per feature would read a 10-million-row input dozens of times; the
+ * indicator and rolling states carry from block to block (indicators.h, rolling.h), which is what
+ * keeps the values identical to whole-array calls. Must not clean, align, normalize or select. */
 #include "features/features.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "core/buf.h"
 #include "features/indicators.h"
@@ -26,7 +36,7 @@ enum {
 /* Per exogenous series: the spread (exog - target) and its day-over-day change. */
 #define EXOG_FEATURES 2
 
-static const int rolling_windows[] = {5, 10, 20, 60};
+static const size_t rolling_windows[] = {5, 10, 20, 60};
 static const char *const rolling_stats[] = {"mean", "std", "min", "max"};
 
 typedef struct base_feature {
@@ -71,7 +81,7 @@ char **oc_features_names(const char *const *exog_names, size_t nexog) {
       continue;
     }
     int rel = i - F_ROLL5;
-    oc_buf_printf(&b, "ret_%s_%d", rolling_stats[rel % 4], rolling_windows[rel / 4]);
+    oc_buf_printf(&b, "ret_%s_%zu", rolling_stats[rel % 4], rolling_windows[rel / 4]);
     names[i] = oc_buf_steal(&b);
   }
   for (size_t e = 0; e < nexog; e++) {
@@ -113,165 +123,243 @@ void oc_features_free_columns(double **cols, size_t count) {
   free(cols);
 }
 
-/* ---- feature groups (jobs) ---- */
+/* ---- computing in blocks ---- */
 
-typedef struct job_ctx {
-  const oc_feature_input *in;
-  double *const *out;
-} job_ctx;
+/* Rows per block: a lane's tile (up to 22 columns of BLOCK_ROWS doubles, 176 KiB) and its inputs stay
+ * in a core's L2 cache. A multiple of 8, so blocks start on cache lines of aligned columns. */
+#define BLOCK_ROWS 1024
+/* Log returns kept from earlier blocks: at least the longest rolling window and lag (rolling.h). */
+#define RETURN_HISTORY 64
 
-static void job_calendar(const job_ctx *c, size_t arg) {
-  const double two_pi = 2.0 * M_PI;
-  double dow_sin[8], dow_cos[8];
-  for (int wd = 1; wd <= 7; wd++) {
-    dow_sin[wd] = sin(two_pi * (wd - 1) / 7.0);
-    dow_cos[wd] = cos(two_pi * (wd - 1) / 7.0);
+/* Computes rows [first_row, first_row + count) of a lane's columns into col[c][0..count). */
+typedef void (*block_fn)(void *state, const oc_feature_input *in, size_t first_row, size_t count,
+                         double *const *col);
+
+/* Copies a finished tile column to its output. Streaming (non-temporal) stores where the output is
+ * 16-byte aligned: the output is written once and not read back, so bypassing the cache avoids
+ * reading every output line from memory before overwriting it, and keeps the tile cached. */
+static void flush_column(double *dst, const double *src, size_t count) {
+#if defined(__SSE2__)
+  if (((uintptr_t)dst & 15) == 0) {
+    size_t i = 0;
+    for (; i + 2 <= count; i += 2) _mm_stream_pd(dst + i, _mm_loadu_pd(src + i));
+    if (i < count) dst[i] = src[i];
+    return;
   }
-  /* Day-of-year angles depend on the year's length; cache them per year length. */
-  double doy_sin[2][367], doy_cos[2][367];
+#endif
+  memcpy(dst, src, count * sizeof *dst);
+}
+
+/* Runs block_fn over every block of rows for the columns [from[r], to[r]) of each range r. */
+static void run_in_blocks(const oc_feature_input *in, double *const *out, size_t total_columns, const size_t *from,
+                          const size_t *to, size_t ranges, block_fn fn, void *state) {
+  size_t owned = 0;
+  for (size_t r = 0; r < ranges; r++) owned += to[r] - from[r];
+  if (owned == 0) return;
+  double *tile = oc_xmalloc(owned * BLOCK_ROWS * sizeof *tile);
+  double **col = oc_xcalloc(total_columns, sizeof *col);
+  size_t slot = 0;
+  for (size_t r = 0; r < ranges; r++)
+    for (size_t c = from[r]; c < to[r]; c++) col[c] = tile + BLOCK_ROWS * slot++;
+  for (size_t first = 0; first < in->n; first += BLOCK_ROWS) {
+    size_t count = in->n - first < BLOCK_ROWS ? in->n - first : BLOCK_ROWS;
+    fn(state, in, first, count, col);
+    for (size_t r = 0; r < ranges; r++)
+      for (size_t c = from[r]; c < to[r]; c++) flush_column(out[c] + first, col[c], count);
+  }
+#if defined(__SSE2__)
+  _mm_sfence(); /* streaming stores are weakly ordered: complete them before the lane reports done */
+#endif
+  free(col);
+  free(tile);
+}
+
+/* ---- lane: calendar and exogenous spreads ---- */
+
+typedef struct calendar_state {
+  double dow_sin[8], dow_cos[8];
+  double doy_sin[2][367], doy_cos[2][367]; /* day-of-year angles per year length (leap or not) */
+  int year, month, leap;
+  oc_date month_start, next_month, year_start;
+} calendar_state;
+
+static void calendar_init(calendar_state *s) {
+  const double two_pi = 2.0 * M_PI;
+  for (int wd = 1; wd <= 7; wd++) {
+    s->dow_sin[wd] = sin(two_pi * (wd - 1) / 7.0);
+    s->dow_cos[wd] = cos(two_pi * (wd - 1) / 7.0);
+  }
   for (int leap = 0; leap < 2; leap++) {
     int days = 365 + leap;
     for (int d = 1; d <= days; d++) {
-      doy_sin[leap][d] = sin(two_pi * (d - 1) / days);
-      doy_cos[leap][d] = cos(two_pi * (d - 1) / days);
+      s->doy_sin[leap][d] = sin(two_pi * (d - 1) / days);
+      s->doy_cos[leap][d] = cos(two_pi * (d - 1) / days);
     }
   }
-  double *const *out = c->out;
-  /* Dates ascend, so the calendar month is recomputed only when a date leaves the current one. */
-  int year = 0, month = 0, day = 0, leap = 0;
-  oc_date month_start = 1, next_month = 0, year_start = 0;
-  int weekday_at_epoch = oc_date_weekday(0); /* 1970-01-01 */
-  for (size_t i = 0; i < c->in->n; i++) {
-    oc_date d = c->in->dates[i];
-    if (d < month_start || d >= next_month) {
-      oc_date_to_ymd(d, &year, &month, &day);
-      month_start = d - (day - 1);
-      next_month = month_start + oc_date_days_in_month(year, month);
-      year_start = oc_date_from_ymd(year, 1, 1);
-      leap = oc_date_days_in_year(year) == 366;
+  s->month_start = 1; /* empty month: the first date recomputes it */
+  s->next_month = 0;
+}
+
+static void calendar_block(void *state, const oc_feature_input *in, size_t first_row, size_t count,
+                           double *const *col) {
+  calendar_state *s = state;
+  const int weekday_at_epoch = oc_date_weekday(0); /* 1970-01-01 */
+  const oc_date *dates = in->dates + first_row;
+  for (size_t i = 0; i < count; i++) {
+    oc_date d = dates[i];
+    /* Dates ascend, so the calendar month is recomputed only when a date leaves the current one. */
+    if (d < s->month_start || d >= s->next_month) {
+      int day;
+      oc_date_to_ymd(d, &s->year, &s->month, &day);
+      s->month_start = d - (day - 1);
+      s->next_month = s->month_start + oc_date_days_in_month(s->year, s->month);
+      s->year_start = oc_date_from_ymd(s->year, 1, 1);
+      s->leap = oc_date_days_in_year(s->year) == 366;
     }
-    int wd = (int)(((int64_t)d % 7 + 7 + weekday_at_epoch - 1) % 7) + 1, doy = (int)(d - year_start) + 1;
-    out[F_DOW_SIN][i] = dow_sin[wd];
-    out[F_DOW_COS][i] = dow_cos[wd];
-    out[F_DOY_SIN][i] = doy_sin[leap][doy];
-    out[F_DOY_COS][i] = doy_cos[leap][doy];
-    out[F_MONTH][i] = month;
+    int wd = (int)(((int64_t)d % 7 + 7 + weekday_at_epoch - 1) % 7) + 1, doy = (int)(d - s->year_start) + 1;
+    col[F_DOW_SIN][i] = s->dow_sin[wd];
+    col[F_DOW_COS][i] = s->dow_cos[wd];
+    col[F_DOY_SIN][i] = s->doy_sin[s->leap][doy];
+    col[F_DOY_COS][i] = s->doy_cos[s->leap][doy];
+    col[F_MONTH][i] = s->month;
   }
-  (void)arg;
+  /* Per exogenous series: spread = exog - target, and its change from the previous row. */
+  const double *close = in->close + first_row;
+  for (size_t e = 0; e < in->nexog; e++) {
+    const double *exog = in->exog[e] + first_row;
+    double *spread = col[F_BASE_COUNT + EXOG_FEATURES * e], *change = col[F_BASE_COUNT + EXOG_FEATURES * e + 1];
+    oc_subtract(exog, close, count, spread);
+    for (size_t i = 0; i < count; i++)
+      change[i] = i > 0 ? spread[i] - spread[i - 1]
+                        : (first_row > 0 ? spread[0] - (exog[-1] - close[-1]) : NAN);
+  }
 }
 
-static void job_lag(const job_ctx *c, size_t lag) {
-  oc_lag(c->out[F_LOGRET], c->in->n, lag, c->out[F_LOGRET + lag]);
+static void lane_calendar_exog(const oc_feature_input *in, double *const *out) {
+  calendar_state s = {0};
+  calendar_init(&s);
+  const size_t from[] = {F_DOW_SIN, F_BASE_COUNT}, to[] = {F_LOGRET, oc_features_count(in->nexog)};
+  run_in_blocks(in, out, oc_features_count(in->nexog), from, to, 2, calendar_block, &s);
 }
 
-static void job_rolling(const job_ctx *c, size_t w) {
-  size_t first = F_ROLL5 + 4 * w, window = (size_t)rolling_windows[w];
-  const double *ret = c->out[F_LOGRET];
-  oc_rolling_mean_std(ret, c->in->n, window, c->out[first], c->out[first + 1]);
-  oc_rolling_min_max(ret, c->in->n, window, c->out[first + 2], c->out[first + 3]);
+/* ---- lane: log returns, lags, rolling statistics ---- */
+
+typedef struct returns_state {
+  double ret[RETURN_HISTORY + BLOCK_ROWS]; /* the block's log returns after the earlier ones */
+  oc_rolling_set windows;
+} returns_state;
+
+static void returns_block(void *state, const oc_feature_input *in, size_t first_row, size_t count,
+                          double *const *col) {
+  returns_state *s = state;
+  double *ret = s->ret + RETURN_HISTORY;
+  oc_log_returns_step(in->close + first_row, first_row, count, ret);
+  memcpy(col[F_LOGRET], ret, count * sizeof *ret);
+  for (size_t lag = 1; lag <= 5; lag++) oc_lag_step(ret, first_row, count, lag, col[F_LOGRET + lag]);
+  oc_rolling_set_step(&s->windows, ret, count, col + F_ROLL5); /* mean, std, min, max per window */
+  memmove(s->ret, s->ret + count, RETURN_HISTORY * sizeof *s->ret);
 }
 
-static void job_rsi(const job_ctx *c, size_t arg) {
-  oc_ta_rsi(c->in->close, c->in->n, 14, c->out[F_RSI14]);
-  (void)arg;
+static void lane_returns(const oc_feature_input *in, double *const *out) {
+  returns_state *s = oc_xmalloc(sizeof *s);
+  for (size_t i = 0; i < RETURN_HISTORY; i++) s->ret[i] = NAN; /* never read: rows before 0 */
+  oc_rolling_set_init(&s->windows, rolling_windows, sizeof rolling_windows / sizeof rolling_windows[0]);
+  const size_t from[] = {F_LOGRET}, to[] = {F_RSI14};
+  run_in_blocks(in, out, oc_features_count(in->nexog), from, to, 1, returns_block, s);
+  oc_rolling_set_free(&s->windows);
+  free(s);
 }
 
-static void job_macd(const job_ctx *c, size_t arg) {
-  oc_ta_macd(c->in->close, c->in->n, 12, 26, 9, c->out[F_MACD], c->out[F_MACD_SIGNAL], c->out[F_MACD_HIST]);
-  (void)arg;
-}
+/* ---- lane: technical indicators on the price ---- */
 
-static void job_bbands(const job_ctx *c, size_t arg) {
-  const double *close = c->in->close;
-  double *up = c->out[F_BB_UPPER], *mid = c->out[F_BB_MIDDLE], *lo = c->out[F_BB_LOWER];
-  oc_ta_bbands(close, c->in->n, 20, 2.0, 2.0, up, mid, lo);
-  for (size_t i = 0; i < c->in->n; i++) {
+/* Moving-average windows: Bollinger's SMA(20), which is also the sma20 feature and the reference of
+ * price_rel_sma20, then the SMAs of the other price-relative features. */
+static const int sma_periods[] = {20, 5, 10, 60};
+static const int sma_rel_columns[] = {F_REL_SMA20, F_REL_SMA5, F_REL_SMA10, F_REL_SMA60};
+#define SMAS (sizeof sma_periods / sizeof sma_periods[0])
+
+typedef struct price_state {
+  oc_ta_moments sma[SMAS];
+  oc_ta_ema_state ema12, ema26;
+  oc_ta_macd_state macd;
+  oc_ta_wilder rsi, atr;
+} price_state;
+
+static void price_block(void *state, const oc_feature_input *in, size_t first_row, size_t count,
+                        double *const *col) {
+  price_state *s = state;
+  const double *close = in->close + first_row;
+  double *up = col[F_BB_UPPER], *mid = col[F_BB_MIDDLE], *lo = col[F_BB_LOWER];
+  /* Each relative column holds its SMA first (rel[i] needs only sma[i]); the upper band holds the
+   * Bollinger variance until the bands are formed. */
+  double *const means[SMAS] = {mid, col[F_REL_SMA5], col[F_REL_SMA10], col[F_REL_SMA60]};
+  double *const variances[SMAS] = {up, NULL, NULL, NULL};
+  oc_ta_moments_step(s->sma, SMAS, close, count, means, variances);
+  oc_ta_bbands_from_variance(mid, up, lo, col[F_STDDEV20], count, 2.0, 2.0);
+  memcpy(col[F_SMA20], mid, count * sizeof *mid);
+  for (size_t k = 0; k < SMAS; k++) oc_relative_to(close, means[k], count, col[sma_rel_columns[k]]);
+  for (size_t i = 0; i < count; i++) {
     double width = up[i] - lo[i];
     /* Flat bands (zero deviation): the price sits on the middle band, %B = 0.5 by definition. */
-    c->out[F_BB_PCTB][i] = width > 0 ? (close[i] - lo[i]) / width : (width == 0 ? 0.5 : NAN);
-    c->out[F_BB_BANDWIDTH][i] = mid[i] != 0 ? width / mid[i] : NAN;
+    col[F_BB_PCTB][i] = width > 0 ? (close[i] - lo[i]) / width : (width == 0 ? 0.5 : NAN);
+    col[F_BB_BANDWIDTH][i] = mid[i] != 0 ? width / mid[i] : NAN;
   }
-  (void)arg;
-}
-
-static void job_momentum(const job_ctx *c, size_t arg) {
-  oc_ta_roc(c->in->close, c->in->n, 10, c->out[F_ROC10]);
-  oc_ta_mom(c->in->close, c->in->n, 10, c->out[F_MOM10]);
-  (void)arg;
-}
-
-static void job_volatility(const job_ctx *c, size_t arg) {
-  oc_ta_stddev(c->in->close, c->in->n, 20, 1.0, c->out[F_STDDEV20]);
-  oc_ta_atr_close(c->in->close, c->in->n, 14, c->out[F_ATR14]);
-  (void)arg;
-}
-
-static void job_ema(const job_ctx *c, size_t arg) {
-  oc_ta_ema(c->in->close, c->in->n, 12, c->out[F_EMA12]);
-  oc_ta_ema(c->in->close, c->in->n, 26, c->out[F_EMA26]);
-  (void)arg;
-}
-
-/* arg: index into sma_periods. SMA(20) is also a feature column; the others are scratch space. */
-static const int sma_periods[] = {5, 10, 20, 60};
-static void job_price_rel(const job_ctx *c, size_t arg) {
-  size_t n = c->in->n;
-  double *rel = c->out[F_REL_SMA5 + arg];
-  if (sma_periods[arg] == 20) {
-    oc_ta_sma(c->in->close, n, 20, c->out[F_SMA20]);
-    oc_relative_to(c->in->close, c->out[F_SMA20], n, rel);
-    return;
+  /* The recursive indicators in one loop: their dependency chains overlap (indicators.h). */
+  oc_ta_ema_state ema12 = s->ema12, ema26 = s->ema26;
+  oc_ta_macd_state macd = s->macd;
+  oc_ta_wilder rsi = s->rsi, atr = s->atr;
+  for (size_t i = 0; i < count; i++) {
+    double x = close[i], change = first_row + i > 0 ? x - close[(ptrdiff_t)i - 1] : 0.0;
+    col[F_EMA12][i] = oc_ta_ema_push(&ema12, x);
+    col[F_EMA26][i] = oc_ta_ema_push(&ema26, x);
+    oc_ta_macd_push(&macd, x, &col[F_MACD][i], &col[F_MACD_SIGNAL][i], &col[F_MACD_HIST][i]);
+    col[F_RSI14][i] = oc_ta_rsi_push(&rsi, change);
+    col[F_ATR14][i] = oc_ta_atr_close_push(&atr, change);
   }
-  /* The relative column doubles as the SMA's buffer: rel[i] only needs sma[i]. */
-  oc_ta_sma(c->in->close, n, sma_periods[arg], rel);
-  oc_relative_to(c->in->close, rel, n, rel);
+  s->ema12 = ema12;
+  s->ema26 = ema26;
+  s->macd = macd;
+  s->rsi = rsi;
+  s->atr = atr;
+  oc_ta_roc_step(close, first_row, count, 10, col[F_ROC10]);
+  oc_ta_mom_step(close, first_row, count, 10, col[F_MOM10]);
 }
 
-static void job_exog(const job_ctx *c, size_t e) {
-  double *spread = c->out[F_BASE_COUNT + EXOG_FEATURES * e];
-  oc_subtract(c->in->exog[e], c->in->close, c->in->n, spread);
-  oc_diff(spread, c->in->n, c->out[F_BASE_COUNT + EXOG_FEATURES * e + 1]);
+static void lane_price(const oc_feature_input *in, double *const *out) {
+  price_state s;
+  for (size_t k = 0; k < SMAS; k++) oc_ta_moments_init(&s.sma[k], sma_periods[k]);
+  oc_ta_ema_init(&s.ema12, 12, (size_t)oc_ta_ema_lookback(12));
+  oc_ta_ema_init(&s.ema26, 26, (size_t)oc_ta_ema_lookback(26));
+  oc_ta_macd_init(&s.macd, 12, 26, 9);
+  oc_ta_wilder_init(&s.rsi, 14);
+  oc_ta_wilder_init(&s.atr, 14);
+  const size_t from[] = {F_RSI14}, to[] = {F_BASE_COUNT};
+  run_in_blocks(in, out, oc_features_count(in->nexog), from, to, 1, price_block, &s);
 }
 
-typedef struct job {
-  void (*run)(const job_ctx *c, size_t arg);
-  size_t arg;
-} job;
+/* ---- lanes on threads ---- */
 
-/* Longest jobs first so a thread pool finishes together. */
-static const job fixed_jobs[] = {
-    {job_rolling, 3}, {job_rolling, 2}, {job_rolling, 1}, {job_rolling, 0}, {job_calendar, 0},
-    {job_bbands, 0},  {job_macd, 0},    {job_rsi, 0},     {job_volatility, 0}, {job_ema, 0},
-    {job_momentum, 0}, {job_price_rel, 0}, {job_price_rel, 1}, {job_price_rel, 2}, {job_price_rel, 3},
-    {job_lag, 1},     {job_lag, 2},     {job_lag, 3},     {job_lag, 4},     {job_lag, 5},
-};
-#define FIXED_JOBS (sizeof fixed_jobs / sizeof fixed_jobs[0])
+typedef void (*lane_fn)(const oc_feature_input *in, double *const *out);
+/* Longest first, so two threads finish together. */
+static const lane_fn lanes[] = {lane_price, lane_returns, lane_calendar_exog};
+#define LANES (sizeof lanes / sizeof lanes[0])
 
 typedef struct pool {
-  job_ctx ctx;
-  size_t njobs;
+  const oc_feature_input *in;
+  double *const *out;
   atomic_size_t next;
 } pool;
 
-static void run_job(const job_ctx *c, size_t j) {
-  if (j < FIXED_JOBS)
-    fixed_jobs[j].run(c, fixed_jobs[j].arg);
-  else
-    job_exog(c, j - FIXED_JOBS);
-}
-
 static void *pool_worker(void *arg) {
   pool *p = arg;
-  for (size_t j; (j = atomic_fetch_add(&p->next, 1)) < p->njobs;) run_job(&p->ctx, j);
+  for (size_t l; (l = atomic_fetch_add(&p->next, 1)) < LANES;) lanes[l](p->in, p->out);
   return NULL;
 }
 
 void oc_features_compute(const oc_feature_input *in, double *const *out, int threads) {
-  /* Log returns feed the lag and rolling jobs, so they come first. */
-  oc_log_returns(in->close, in->n, out[F_LOGRET]);
-  pool p = {.ctx = {in, out}, .njobs = FIXED_JOBS + in->nexog};
+  pool p = {.in = in, .out = out};
   atomic_init(&p.next, 0);
-  if (threads > (int)p.njobs) threads = (int)p.njobs;
+  if (threads > (int)LANES) threads = (int)LANES;
   pthread_t *workers = NULL;
   int started = 0;
   if (threads > 1) {

@@ -1,29 +1,24 @@
 /* indicators.c: see indicators.h. The loops mirror TA-Lib's order of floating-point operations on
  * purpose (running totals, where the trailing value is subtracted, how the Wilder averages are
- * rescaled): a mathematically equivalent but reordered formula drifts from TA-Lib in the last digits. */
+ * rescaled): a mathematically equivalent but reordered formula drifts from TA-Lib in the last digits.
+ * Every whole-array function is its streaming step over all n rows, so there is one implementation
+ * of each indicator; rows are told apart by their absolute index (state->row), never by their
+ * position in a block. Look-back reads use signed offsets from the block start and happen only for
+ * rows that have that much history. */
 #include "features/indicators.h"
 
-#include <math.h>
+#include "features/rolling.h"
 
-/* TA-Lib's TA_IS_ZERO / TA_IS_ZERO_OR_NEG thresholds. */
-#define TA_EPSILON 0.00000001
-static int ta_is_zero(double v) { return -TA_EPSILON < v && v < TA_EPSILON; }
-static int ta_is_zero_or_neg(double v) { return v < TA_EPSILON; }
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
 
 static double per_to_k(int period) { return 2.0 / (double)(period + 1); }
 
-static void fill_nan(double *out, size_t from, size_t to) {
-  for (size_t i = from; i < to; i++) out[i] = NAN;
-}
-
-/* Fills the lookback rows with NaN; returns 0 when the whole output is lookback. */
-static int start_after_lookback(double *out, size_t n, size_t lookback) {
-  if (n <= lookback) {
-    fill_nan(out, 0, n);
-    return 0;
-  }
-  fill_nan(out, 0, lookback);
-  return 1;
+/* in[i - back] for a block-relative row i: negative offsets reach into the rows before the block. */
+static inline double back(const double *in, size_t i, size_t back_rows) {
+  return in[(ptrdiff_t)i - (ptrdiff_t)back_rows];
 }
 
 int oc_ta_sma_lookback(int period) { return period - 1; }
@@ -37,168 +32,199 @@ int oc_ta_macd_lookback(int fast, int slow, int signal) {
   return oc_ta_ema_lookback(longest) + oc_ta_ema_lookback(signal);
 }
 
-void oc_ta_sma(const double *in, size_t n, int period, double *out) {
-  size_t lookback = (size_t)oc_ta_sma_lookback(period);
-  if (!start_after_lookback(out, n, lookback)) return;
-  double total = 0.0;
-  size_t i = 0, trailing = 0;
-  for (; i < lookback; i++) total += in[i];
-  for (; i < n; i++) {
-    total += in[i];
-    double window_total = total;
-    total -= in[trailing++];
-    out[i] = window_total / period;
+/* ---- moments: SMA, STDDEV, BBANDS ---- */
+
+void oc_ta_moments_init(oc_ta_moments *m, int period) { *m = (oc_ta_moments){.period = period}; }
+
+/* TA-Lib adds the new value, takes the window's figures, then subtracts the trailing value. Up to
+ * FUSED windows advance in one loop over the rows so that their running totals' dependency chains
+ * overlap; k is a constant in each instantiation, which lets the compiler unroll the windows and keep
+ * the totals in registers. */
+enum { FUSED = 4 };
+static inline __attribute__((always_inline)) void moments_fused(oc_ta_moments *m, size_t k, const double *in,
+                                                                 size_t count, double *const *mean,
+                                                                 double *const *variance) {
+  double total[FUSED], total_sq[FUSED], period[FUSED];
+  size_t lookback[FUSED];
+  for (size_t j = 0; j < k; j++) {
+    lookback[j] = (size_t)oc_ta_sma_lookback(m[j].period);
+    period[j] = m[j].period;
+    total[j] = m[j].total;
+    total_sq[j] = m[j].total_sq;
+  }
+  size_t row = m[0].row;
+  for (size_t i = 0; i < count; i++, row++) {
+    double x = in[i];
+#pragma GCC unroll 4
+    for (size_t j = 0; j < k; j++) {
+      total[j] += x;
+      total_sq[j] += x * x;
+      if (row < lookback[j]) {
+        mean[j][i] = NAN;
+        if (variance && variance[j]) variance[j][i] = NAN;
+        continue;
+      }
+      double window_mean = total[j] / period[j];
+      mean[j][i] = window_mean;
+      if (variance && variance[j]) variance[j][i] = total_sq[j] / period[j] - window_mean * window_mean;
+      double old = back(in, i, lookback[j]);
+      total[j] -= old;
+      total_sq[j] -= old * old;
+    }
+  }
+  for (size_t j = 0; j < k; j++) {
+    m[j].total = total[j];
+    m[j].total_sq = total_sq[j];
+    m[j].row = row;
   }
 }
 
-/* TA-Lib's INT_EMA: the EMA's first value is at row `first`, seeded with the SMA of the period rows
- * ending there; every later row applies ((x - prev) * k) + prev. Rows before `first` are untouched. */
-static void ema_seeded_at(const double *in, size_t n, int period, double k, size_t first, double *out) {
-  double total = 0.0;
-  for (size_t i = first + 1 - (size_t)period; i <= first; i++) total += in[i];
-  double prev = total / period;
-  out[first] = prev;
-  for (size_t i = first + 1; i < n; i++) {
-    prev = ((in[i] - prev) * k) + prev;
-    out[i] = prev;
+void oc_ta_moments_step(oc_ta_moments *m, size_t nwindows, const double *in, size_t count, double *const *mean,
+                        double *const *variance) {
+  for (size_t first = 0; first < nwindows; first += FUSED) {
+    double *const *group_variance = variance ? variance + first : NULL;
+    switch (nwindows - first) {
+    case 1: moments_fused(m + first, 1, in, count, mean + first, group_variance); break;
+    case 2: moments_fused(m + first, 2, in, count, mean + first, group_variance); break;
+    case 3: moments_fused(m + first, 3, in, count, mean + first, group_variance); break;
+    default: moments_fused(m + first, FUSED, in, count, mean + first, group_variance); break;
+    }
   }
 }
 
-void oc_ta_ema(const double *in, size_t n, int period, double *out) {
-  size_t lookback = (size_t)oc_ta_ema_lookback(period);
-  if (!start_after_lookback(out, n, lookback)) return;
-  ema_seeded_at(in, n, period, per_to_k(period), lookback, out);
-}
-
-/* Adds one price change to the running gain or loss total, as TA-Lib does. */
-static void add_change(double diff, double *gain, double *loss) {
-  if (diff < 0)
-    *loss -= diff;
-  else
-    *gain += diff;
-}
-
-static double rsi_value(double gain, double loss) {
-  double sum = gain + loss;
-  return ta_is_zero(sum) ? 0.0 : 100.0 * (gain / sum);
-}
-
-void oc_ta_rsi(const double *in, size_t n, int period, double *out) {
-  size_t lookback = (size_t)oc_ta_rsi_lookback(period);
-  if (!start_after_lookback(out, n, lookback)) return;
-  double gain = 0.0, loss = 0.0;
-  for (size_t i = 1; i <= lookback; i++) add_change(in[i] - in[i - 1], &gain, &loss);
-  loss /= period;
-  gain /= period;
-  out[lookback] = rsi_value(gain, loss);
-  for (size_t i = lookback + 1; i < n; i++) {
-    loss *= (period - 1);
-    gain *= (period - 1);
-    add_change(in[i] - in[i - 1], &gain, &loss);
-    loss /= period;
-    gain /= period;
-    out[i] = rsi_value(gain, loss);
-  }
-}
-
-void oc_ta_macd(const double *in, size_t n, int fast, int slow, int signal, double *macd, double *macd_signal,
-                double *macd_hist) {
-  if (slow < fast) {
-    int swap = slow;
-    slow = fast;
-    fast = swap;
-  }
-  size_t lookback = (size_t)oc_ta_macd_lookback(fast, slow, signal);
-  if (!start_after_lookback(macd, n, lookback)) {
-    fill_nan(macd_signal, 0, n);
-    fill_nan(macd_hist, 0, n);
-    return;
-  }
-  /* Both EMAs start at the slow EMA's first row: TA-Lib seeds the fast EMA there too. The slow EMA
-   * is parked in macd_signal until the line is formed. */
-  size_t first = (size_t)oc_ta_ema_lookback(slow);
-  ema_seeded_at(in, n, slow, per_to_k(slow), first, macd_signal);
-  ema_seeded_at(in, n, fast, per_to_k(fast), first, macd);
-  for (size_t i = first; i < n; i++) macd[i] = macd[i] - macd_signal[i];
-  ema_seeded_at(macd, n, signal, per_to_k(signal), lookback, macd_signal);
-  fill_nan(macd, 0, lookback);
-  fill_nan(macd_signal, 0, lookback);
-  fill_nan(macd_hist, 0, lookback);
-  for (size_t i = lookback; i < n; i++) macd_hist[i] = macd[i] - macd_signal[i];
-}
-
-void oc_ta_stddev(const double *in, size_t n, int period, double nbdev, double *out) {
-  size_t lookback = (size_t)oc_ta_sma_lookback(period);
-  if (!start_after_lookback(out, n, lookback)) return;
-  double total = 0.0, total_sq = 0.0;
-  size_t i = 0, trailing = 0;
-  for (; i < lookback; i++) {
-    total += in[i];
-    total_sq += in[i] * in[i];
-  }
-  for (; i < n; i++) {
-    total += in[i];
-    total_sq += in[i] * in[i];
-    double mean = total / period, mean_sq = total_sq / period;
-    double old = in[trailing++];
-    total -= old;
-    total_sq -= old * old;
-    double variance = mean_sq - mean * mean;
-    out[i] = ta_is_zero_or_neg(variance) ? 0.0 : (nbdev != 1.0 ? sqrt(variance) * nbdev : sqrt(variance));
-  }
-}
-
-void oc_ta_bbands(const double *in, size_t n, int period, double nbdev_up, double nbdev_dn, double *upper,
-                  double *middle, double *lower) {
-  oc_ta_sma(in, n, period, middle);
-  size_t lookback = (size_t)oc_ta_sma_lookback(period);
-  if (!start_after_lookback(upper, n, lookback)) {
-    fill_nan(lower, 0, n);
-    return;
-  }
-  fill_nan(lower, 0, lookback);
-  /* TA-Lib's stddev_using_precalc_ma: a running sum of squares minus the SMA squared. */
-  double total_sq = 0.0;
-  size_t i = 0, trailing = 0;
-  for (; i < lookback; i++) total_sq += in[i] * in[i];
-  for (; i < n; i++) {
-    total_sq += in[i] * in[i];
-    double variance = total_sq / period;
-    double old = in[trailing++];
-    total_sq -= old * old;
-    variance -= middle[i] * middle[i];
-    double sd = ta_is_zero_or_neg(variance) ? 0.0 : sqrt(variance);
+void oc_ta_bbands_from_variance(const double *middle, double *upper, double *lower, double *stddev, size_t count,
+                                double nbdev_up, double nbdev_dn) {
+  oc_sqrt_or_zero(upper, count, OC_TA_EPSILON); /* TA-Lib: a variance under its zero threshold is 0 */
+  if (stddev) memcpy(stddev, upper, count * sizeof *stddev);
+  for (size_t i = 0; i < count; i++) { /* NaN deviation (no window yet) stays NaN */
+    double sd = upper[i];
     upper[i] = middle[i] + sd * nbdev_up;
     lower[i] = middle[i] - sd * nbdev_dn;
   }
 }
 
-void oc_ta_roc(const double *in, size_t n, int period, double *out) {
-  size_t lookback = (size_t)oc_ta_roc_lookback(period);
-  if (!start_after_lookback(out, n, lookback)) return;
-  for (size_t i = lookback; i < n; i++) {
-    double base = in[i - lookback];
+void oc_ta_sma(const double *in, size_t n, int period, double *out) {
+  oc_ta_moments m;
+  oc_ta_moments_init(&m, period);
+  oc_ta_moments_step(&m, 1, in, n, &out, NULL);
+}
+
+void oc_ta_stddev(const double *in, size_t n, int period, double nbdev, double *out) {
+  oc_ta_moments m;
+  oc_ta_moments_init(&m, period);
+  for (size_t block = 0; block < n; block += 256) { /* the means are not wanted: a small scratch block */
+    double mean[256];
+    size_t count = n - block < 256 ? n - block : 256;
+    double *mean_out = mean, *variance_out = out + block;
+    oc_ta_moments_step(&m, 1, in + block, count, &mean_out, &variance_out);
+  }
+  oc_sqrt_or_zero(out, n, OC_TA_EPSILON);
+  for (size_t i = 0; i < n; i++) out[i] *= nbdev;
+}
+
+void oc_ta_bbands(const double *in, size_t n, int period, double nbdev_up, double nbdev_dn, double *upper,
+                  double *middle, double *lower) {
+  oc_ta_moments m;
+  oc_ta_moments_init(&m, period);
+  oc_ta_moments_step(&m, 1, in, n, &middle, &upper); /* the variance waits in upper */
+  oc_ta_bbands_from_variance(middle, upper, lower, NULL, n, nbdev_up, nbdev_dn);
+}
+
+/* ---- EMA and MACD ---- */
+
+void oc_ta_ema_init(oc_ta_ema_state *e, int period, size_t seed_row) {
+  *e = (oc_ta_ema_state){.period = period, .k = per_to_k(period), .seed_row = seed_row, .value = NAN};
+}
+
+void oc_ta_ema_step(oc_ta_ema_state *e, const double *in, size_t count, double *out) {
+  oc_ta_ema_state local = *e; /* in a register, not re-read after every store to out */
+  for (size_t i = 0; i < count; i++) out[i] = oc_ta_ema_push(&local, in[i]);
+  *e = local;
+}
+
+void oc_ta_ema(const double *in, size_t n, int period, double *out) {
+  oc_ta_ema_state e;
+  oc_ta_ema_init(&e, period, (size_t)oc_ta_ema_lookback(period));
+  oc_ta_ema_step(&e, in, n, out);
+}
+
+void oc_ta_macd_init(oc_ta_macd_state *m, int fast, int slow, int signal) {
+  if (slow < fast) {
+    int swap = slow;
+    slow = fast;
+    fast = swap;
+  }
+  /* Both EMAs start at the slow EMA's first row: TA-Lib seeds the fast EMA there too. The signal EMA
+   * is seeded with the mean of the line's first `signal` values. */
+  size_t line_row = (size_t)oc_ta_ema_lookback(slow), lookback = (size_t)oc_ta_macd_lookback(fast, slow, signal);
+  *m = (oc_ta_macd_state){.line_row = line_row, .lookback = lookback};
+  oc_ta_ema_init(&m->fast, fast, line_row);
+  oc_ta_ema_init(&m->slow, slow, line_row);
+  oc_ta_ema_init(&m->signal, signal, lookback);
+}
+
+void oc_ta_macd_step(oc_ta_macd_state *m, const double *in, size_t count, double *macd, double *macd_signal,
+                     double *macd_hist) {
+  oc_ta_macd_state local = *m;
+  for (size_t i = 0; i < count; i++) oc_ta_macd_push(&local, in[i], &macd[i], &macd_signal[i], &macd_hist[i]);
+  *m = local;
+}
+
+void oc_ta_macd(const double *in, size_t n, int fast, int slow, int signal, double *macd, double *macd_signal,
+                double *macd_hist) {
+  oc_ta_macd_state m;
+  oc_ta_macd_init(&m, fast, slow, signal);
+  oc_ta_macd_step(&m, in, n, macd, macd_signal, macd_hist);
+}
+
+/* ---- Wilder smoothing: RSI and ATR ---- */
+
+void oc_ta_wilder_init(oc_ta_wilder *w, int period) { *w = (oc_ta_wilder){.period = period}; }
+
+void oc_ta_rsi_step(oc_ta_wilder *w, const double *in, size_t count, double *out) {
+  oc_ta_wilder local = *w;
+  for (size_t i = 0; i < count; i++) out[i] = oc_ta_rsi_push(&local, local.row > 0 ? in[i] - back(in, i, 1) : 0.0);
+  *w = local;
+}
+
+void oc_ta_atr_close_step(oc_ta_wilder *w, const double *close, size_t count, double *out) {
+  oc_ta_wilder local = *w;
+  for (size_t i = 0; i < count; i++)
+    out[i] = oc_ta_atr_close_push(&local, local.row > 0 ? close[i] - back(close, i, 1) : 0.0);
+  *w = local;
+}
+
+void oc_ta_rsi(const double *in, size_t n, int period, double *out) {
+  oc_ta_wilder w;
+  oc_ta_wilder_init(&w, period);
+  oc_ta_rsi_step(&w, in, n, out);
+}
+
+void oc_ta_atr_close(const double *close, size_t n, int period, double *out) {
+  oc_ta_wilder w;
+  oc_ta_wilder_init(&w, period);
+  oc_ta_atr_close_step(&w, close, n, out);
+}
+
+/* ---- ROC and MOM ---- */
+
+void oc_ta_roc_step(const double *in, size_t first_row, size_t count, int period, double *out) {
+  const size_t lookback = (size_t)oc_ta_roc_lookback(period);
+  for (size_t i = 0; i < count; i++) {
+    if (first_row + i < lookback) {
+      out[i] = NAN;
+      continue;
+    }
+    double base = back(in, i, lookback);
     out[i] = base != 0.0 ? ((in[i] / base) - 1.0) * 100.0 : 0.0;
   }
 }
 
-void oc_ta_mom(const double *in, size_t n, int period, double *out) {
-  size_t lookback = (size_t)oc_ta_roc_lookback(period);
-  if (!start_after_lookback(out, n, lookback)) return;
-  for (size_t i = lookback; i < n; i++) out[i] = in[i] - in[i - lookback];
+void oc_ta_mom_step(const double *in, size_t first_row, size_t count, int period, double *out) {
+  const size_t lookback = (size_t)oc_ta_roc_lookback(period);
+  for (size_t i = 0; i < count; i++) out[i] = first_row + i < lookback ? NAN : in[i] - back(in, i, lookback);
 }
 
-void oc_ta_atr_close(const double *close, size_t n, int period, double *out) {
-  size_t lookback = (size_t)oc_ta_atr_lookback(period);
-  if (!start_after_lookback(out, n, lookback)) return;
-  double total = 0.0;
-  for (size_t i = 1; i <= lookback; i++) total += fabs(close[i - 1] - close[i]);
-  double atr = total / period;
-  out[lookback] = atr;
-  for (size_t i = lookback + 1; i < n; i++) {
-    atr *= period - 1;
-    atr += fabs(close[i - 1] - close[i]);
-    atr /= period;
-    out[i] = atr;
-  }
-}
+void oc_ta_roc(const double *in, size_t n, int period, double *out) { oc_ta_roc_step(in, 0, n, period, out); }
+
+void oc_ta_mom(const double *in, size_t n, int period, double *out) { oc_ta_mom_step(in, 0, n, period, out); }

@@ -1,21 +1,25 @@
-/* Unit tests for src/features: every TA-Lib indicator against the TA-Lib-computed standard
- * ($OILCAST_TEST_DATA/talib/wti-indicators.csv, produced by the TA-Lib 0.4 C library from
- * wti-daily.csv, see that directory's README.md) on the whole file, values and missing cells; small
- * hand-computed cases for the rolling statistics, lags and indicators that always run; the feature
- * set's required history and its independence from the thread count. */
+/* Unit tests for src/features that need no shared data: small hand-computed cases for the rolling
+ * statistics, lags and indicators; every streaming step against its whole-array call under random
+ * block splits (bit-identical); the feature set's columns against the per-indicator functions over
+ * several blocks, its required history, its calendar, its independence from the thread count and
+ * from how the output columns are aligned. The TA-Lib standard on real data is test_features_talib.c. */
 #include "testutil.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
-#include "core/fsutil.h"
 #include "features/features.h"
 #include "features/indicators.h"
 #include "features/rolling.h"
 
 static void assert_nan(double v) { assert_true(isnan(v)); }
+static void assert_same(const double *got, const double *want, size_t n, const char *what) {
+  for (size_t i = 0; i < n; i++)
+    if (memcmp(&got[i], &want[i], sizeof got[i]) != 0) fail_msg("%s row %zu: %.17g, want %.17g", what, i, got[i], want[i]);
+}
 static void assert_near(double got, double want) {
   if (!oc_test_close(got, want, 1e-12)) fail_msg("got %.17g, want %.17g", got, want);
 }
@@ -77,17 +81,19 @@ static void test_rolling_min_max_hand(void **state) {
   }
 }
 
-/* Rolling min/max against a brute-force rescan on a long pseudo-random series. */
+/* Rolling min/max against a brute-force rescan on a long pseudo-random series with missing values
+ * in its first part: windows at and around powers of two (the doubling table's levels) and one
+ * longer than a min/max sub-block. */
 static void test_rolling_min_max_matches_rescan(void **state) {
   (void)state;
-  enum { N = 3000 };
+  enum { N = 4000 };
   double *in = malloc(N * sizeof *in), *mn = malloc(N * sizeof *mn), *mx = malloc(N * sizeof *mx);
   unsigned x = 12345;
   for (int i = 0; i < N; i++) {
     x = x * 1103515245u + 12345u;
-    in[i] = (x >> 16) % 97 == 0 ? NAN : (double)((x >> 8) % 1000);
+    in[i] = i < 1500 && (x >> 16) % 97 == 0 ? NAN : (double)((x >> 8) % 1000);
   }
-  const size_t windows[] = {1, 2, 5, 20, 60};
+  const size_t windows[] = {1, 2, 3, 5, 7, 20, 33, 60, 64, 65, 1500};
   for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++) {
     size_t win = windows[w];
     oc_rolling_min_max(in, N, win, mn, mx);
@@ -183,104 +189,125 @@ static void test_indicators_hand(void **state) {
   assert_near(lo[3], 5);
 }
 
-/* ---- the TA-Lib standard ---- */
+/* ---- streaming steps against whole-array calls ---- */
 
-enum { C_DATE, C_CLOSE, C_SMA20, C_EMA12, C_EMA26, C_RSI14, C_MACD, C_MACD_SIGNAL, C_MACD_HIST, C_BB_UPPER,
-       C_BB_MIDDLE, C_BB_LOWER, C_ROC10, C_MOM10, C_STDDEV20, C_COUNT };
-
-typedef struct fixture {
-  size_t n;
-  double *col[C_COUNT]; /* NaN for empty cells; C_DATE unused */
-} fixture;
-
-static void load_fixture(fixture *fx) {
-  oc_test_data_dir_or_skip();
-  char *path = oc_test_data_path("talib/wti-indicators.csv"), *text;
-  size_t len;
-  oc_error err;
-  if (oc_read_file(path, &text, &len, &err) != 0) fail_msg("%s", err.message);
-  memset(fx, 0, sizeof *fx);
-  size_t cap = 0;
-  char *line = strchr(text, '\n') + 1; /* skip the header */
-  while (*line) {
-    char *end = strchr(line, '\n');
-    if (end) *end = '\0';
-    if (*line) {
-      if (fx->n == cap) {
-        cap = cap ? 2 * cap : 16384;
-        for (int c = 0; c < C_COUNT; c++) fx->col[c] = realloc(fx->col[c], cap * sizeof(double));
-      }
-      char *p = line;
-      for (int c = 0; c < C_COUNT; c++) {
-        char *comma = strchr(p, ',');
-        if (comma) *comma = '\0';
-        fx->col[c][fx->n] = (c == C_DATE || !*p) ? NAN : strtod(p, NULL);
-        p = comma ? comma + 1 : p + strlen(p);
-      }
-      fx->n++;
-    }
-    if (!end) break;
-    line = end + 1;
-  }
-  free(text);
-  free(path);
+/* Deterministic block lengths of 1..max rows, so every block boundary position gets exercised. */
+static size_t next_block(unsigned *seed, size_t max) {
+  *seed = *seed * 1103515245u + 12345u;
+  return 1 + (*seed >> 8) % max;
 }
 
-static void free_fixture(fixture *fx) {
-  for (int c = 0; c < C_COUNT; c++) free(fx->col[c]);
-}
+static double *alloc_doubles(size_t n) { return malloc(n * sizeof(double)); }
 
-/* The fixture prints 12 significant digits, so agreement is to its rounding (5e-12 relative) plus
- * the 1e-9 the standard allows; missing cells must coincide exactly. */
-static void compare_column(const fixture *fx, int c, const double *got, const char *name) {
-  size_t compared = 0;
-  for (size_t i = 0; i < fx->n; i++) {
-    double want = fx->col[c][i];
-    if (isnan(want) != isnan(got[i]))
-      fail_msg("%s row %zu: TA-Lib %s, oilcast %.17g", name, i, isnan(want) ? "has no value" : "has a value", got[i]);
-    if (isnan(want)) continue;
-    double scale = fabs(want) > 1e-6 ? fabs(want) : 1e-6;
-    if (fabs(got[i] - want) > 1e-9 * scale)
-      fail_msg("%s row %zu: TA-Lib %.12g, oilcast %.17g", name, i, want, got[i]);
-    compared++;
-  }
-  assert_true(compared + 40 > fx->n);
-}
-
-static void test_talib_standard(void **state) {
+static void test_streaming_matches_whole_array(void **state) {
   (void)state;
-  fixture fx;
-  load_fixture(&fx);
-  assert_int_equal(fx.n, 9821);
-  size_t n = fx.n;
-  const double *close = fx.col[C_CLOSE];
-  double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b), *c = malloc(n * sizeof *c);
-  oc_ta_sma(close, n, 20, a);
-  compare_column(&fx, C_SMA20, a, "sma20");
-  oc_ta_ema(close, n, 12, a);
-  compare_column(&fx, C_EMA12, a, "ema12");
-  oc_ta_ema(close, n, 26, a);
-  compare_column(&fx, C_EMA26, a, "ema26");
-  oc_ta_rsi(close, n, 14, a);
-  compare_column(&fx, C_RSI14, a, "rsi14");
-  oc_ta_macd(close, n, 12, 26, 9, a, b, c);
-  compare_column(&fx, C_MACD, a, "macd");
-  compare_column(&fx, C_MACD_SIGNAL, b, "macd_signal");
-  compare_column(&fx, C_MACD_HIST, c, "macd_hist");
-  oc_ta_bbands(close, n, 20, 2.0, 2.0, a, b, c);
-  compare_column(&fx, C_BB_UPPER, a, "bb_upper");
-  compare_column(&fx, C_BB_MIDDLE, b, "bb_middle");
-  compare_column(&fx, C_BB_LOWER, c, "bb_lower");
-  oc_ta_roc(close, n, 10, a);
-  compare_column(&fx, C_ROC10, a, "roc10");
-  oc_ta_mom(close, n, 10, a);
-  compare_column(&fx, C_MOM10, a, "mom10");
-  oc_ta_stddev(close, n, 20, 1.0, a);
-  compare_column(&fx, C_STDDEV20, a, "stddev20");
-  free(a);
-  free(b);
-  free(c);
-  free_fixture(&fx);
+  enum { N = 4000 };
+  double *close = alloc_doubles(N), *ret = alloc_doubles(N), *got[8], *want[8];
+  for (int k = 0; k < 8; k++) {
+    got[k] = alloc_doubles(N);
+    want[k] = alloc_doubles(N);
+  }
+  double p = 60;
+  unsigned x = 99;
+  for (size_t i = 0; i < N; i++) {
+    x = x * 1103515245u + 12345u;
+    p *= exp(((double)((x >> 8) % 2001) - 1000.0) / 40000.0);
+    close[i] = p;
+  }
+  oc_log_returns(close, N, ret);
+  for (size_t i = 37; i < N; i += 211) ret[i] = NAN; /* missing returns blank their windows */
+
+  /* Four SMA windows fused, the first with its variance, against SMA, BBANDS and STDDEV. */
+  const int periods[] = {20, 5, 10, 60};
+  oc_ta_moments m[4];
+  for (int k = 0; k < 4; k++) oc_ta_moments_init(&m[k], periods[k]);
+  unsigned seed = 1;
+  for (size_t first = 0, len; first < N; first += len) {
+    len = next_block(&seed, 300);
+    len = len < N - first ? len : N - first;
+    double *const means[4] = {got[0] + first, got[1] + first, got[2] + first, got[3] + first};
+    double *const variances[4] = {got[4] + first, NULL, NULL, NULL};
+    oc_ta_moments_step(m, 4, close + first, len, means, variances);
+  }
+  for (int k = 0; k < 4; k++) {
+    oc_ta_sma(close, N, periods[k], want[k]);
+    assert_same(got[k], want[k], N, "fused sma");
+  }
+  oc_ta_bbands_from_variance(got[0], got[4], got[5], got[6], N, 2.0, 2.0);
+  oc_ta_bbands(close, N, 20, 2.0, 2.0, want[4], want[0], want[5]);
+  oc_ta_stddev(close, N, 20, 1.0, want[6]);
+  assert_same(got[4], want[4], N, "bb upper");
+  assert_same(got[5], want[5], N, "bb lower");
+  assert_same(got[6], want[6], N, "stddev");
+
+  /* The recursive indicators and the look-back ones, in random blocks. */
+  oc_ta_ema_state ema;
+  oc_ta_macd_state macd;
+  oc_ta_wilder rsi, atr;
+  oc_ta_ema_init(&ema, 12, (size_t)oc_ta_ema_lookback(12));
+  oc_ta_macd_init(&macd, 12, 26, 9);
+  oc_ta_wilder_init(&rsi, 14);
+  oc_ta_wilder_init(&atr, 14);
+  for (size_t first = 0, len; first < N; first += len) {
+    len = next_block(&seed, 300);
+    len = len < N - first ? len : N - first;
+    const double *in = close + first;
+    oc_ta_ema_step(&ema, in, len, got[0] + first);
+    oc_ta_macd_step(&macd, in, len, got[1] + first, got[2] + first, got[3] + first);
+    oc_ta_rsi_step(&rsi, in, len, got[4] + first);
+    oc_ta_atr_close_step(&atr, in, len, got[5] + first);
+    oc_ta_roc_step(in, first, len, 10, got[6] + first);
+    oc_ta_mom_step(in, first, len, 10, got[7] + first);
+  }
+  oc_ta_ema(close, N, 12, want[0]);
+  oc_ta_macd(close, N, 12, 26, 9, want[1], want[2], want[3]);
+  oc_ta_rsi(close, N, 14, want[4]);
+  oc_ta_atr_close(close, N, 14, want[5]);
+  oc_ta_roc(close, N, 10, want[6]);
+  oc_ta_mom(close, N, 10, want[7]);
+  const char *what[] = {"ema", "macd", "macd signal", "macd hist", "rsi", "atr", "roc", "mom"};
+  for (int k = 0; k < 8; k++) assert_same(got[k], want[k], N, what[k]);
+
+  /* Six rolling windows in one set (a fused group of four and one of two), against each window on
+   * its own; the set's blocks are split again inside (min/max sub-blocks). */
+  const size_t windows[] = {5, 10, 20, 60, 1, 2};
+  for (size_t w = 0; w < 6; w++) {
+    oc_rolling_set set;
+    oc_rolling_set_init(&set, windows, 6);
+    for (size_t first = 0, len; first < N; first += len) {
+      len = next_block(&seed, 1500);
+      len = len < N - first ? len : N - first;
+      double *out[24];
+      for (size_t c = 0; c < 24; c++) out[c] = (c / 4 == w ? got[c % 4] : want[4 + c % 4]) + first;
+      oc_rolling_set_step(&set, ret + first, len, out);
+    }
+    oc_rolling_set_free(&set);
+    oc_rolling_mean_std(ret, N, windows[w], want[0], want[1]);
+    oc_rolling_min_max(ret, N, windows[w], want[2], want[3]);
+    for (int k = 0; k < 4; k++) assert_same(got[k], want[k], N, "rolling set");
+  }
+
+  /* Row-wise steps. */
+  for (size_t first = 0, len; first < N; first += len) {
+    len = next_block(&seed, 300);
+    len = len < N - first ? len : N - first;
+    oc_log_returns_step(close + first, first, len, got[0] + first);
+    oc_lag_step(ret + first, first, len, 3, got[1] + first);
+    oc_diff_step(close + first, first, len, got[2] + first);
+  }
+  oc_log_returns(close, N, want[0]);
+  oc_lag(ret, N, 3, want[1]);
+  oc_diff(close, N, want[2]);
+  assert_same(got[0], want[0], N, "log returns");
+  assert_same(got[1], want[1], N, "lag");
+  assert_same(got[2], want[2], N, "diff");
+
+  for (int k = 0; k < 8; k++) {
+    free(got[k]);
+    free(want[k]);
+  }
+  free(close);
+  free(ret);
 }
 
 /* ---- the feature set ---- */
@@ -373,16 +400,20 @@ static void test_calendar_features(void **state) {
   free(close);
 }
 
-static void test_threads_bit_identical(void **state) {
+/* Any thread count, and output columns at any 8-byte alignment (streamed where 16-byte aligned,
+ * copied otherwise), give the same bits; the length ends mid-block. */
+static void test_threads_and_alignment_bit_identical(void **state) {
   (void)state;
-  size_t n = 5000;
+  size_t n = 5001;
   oc_date *dates;
   double *close, *exog;
   make_series(n, &dates, &close, &exog);
   const char *exog_names[] = {"BRENT", "OTHER"};
   const double *exogs[] = {exog, close};
   size_t count = oc_features_count(2);
-  double **one = alloc_columns(count, n), **four = alloc_columns(count, n);
+  double **one = oc_features_alloc_columns(count, n), **storage = alloc_columns(count, n + 1);
+  double **four = malloc(count * sizeof *four);
+  for (size_t c = 0; c < count; c++) four[c] = storage[c] + 1; /* 8 bytes off a 16-byte boundary */
   oc_feature_input in = {n, dates, close, 2, exog_names, exogs};
   oc_features_compute(&in, one, 1);
   oc_features_compute(&in, four, 4);
@@ -395,8 +426,111 @@ static void test_threads_bit_identical(void **state) {
   for (size_t c = 0; c < count; c++) /* every name is unique */
     for (size_t k = c + 1; k < count; k++) assert_string_not_equal(names[c], names[k]);
   oc_features_free_names(names, count);
-  free_columns(one, count);
-  free_columns(four, count);
+  oc_features_free_columns(one, count);
+  free_columns(storage, count);
+  free(four);
+  free(dates);
+  free(close);
+  free(exog);
+}
+
+static const double *column(double **cols, char **names, size_t count, const char *name) {
+  for (size_t c = 0; c < count; c++)
+    if (strcmp(names[c], name) == 0) return cols[c];
+  fail_msg("no feature column %s", name);
+  return NULL;
+}
+
+/* Every column of the feature set, computed in blocks by lanes and streamed to its output, equals
+ * the whole-array function it is defined by, bit for bit, over several blocks. */
+static void test_feature_columns_match_functions(void **state) {
+  (void)state;
+  size_t n = 3000;
+  oc_date *dates;
+  double *close, *exog;
+  make_series(n, &dates, &close, &exog);
+  const char *exog_names[] = {"BRENT"};
+  const double *exogs[] = {exog};
+  size_t count = oc_features_count(1);
+  double **cols = alloc_columns(count, n), *want = alloc_doubles(n), *w2 = alloc_doubles(n), *w3 = alloc_doubles(n);
+  double *ret = alloc_doubles(n), *spread = alloc_doubles(n);
+  char **names = oc_features_names(exog_names, 1);
+  oc_feature_input in = {n, dates, close, 1, exog_names, exogs};
+  oc_features_compute(&in, cols, 2);
+#define SAME(name) assert_same(column(cols, names, count, name), want, n, name)
+  oc_log_returns(close, n, ret);
+  assert_same(column(cols, names, count, "logret"), ret, n, "logret");
+  for (size_t lag = 1; lag <= 5; lag++) {
+    char name[32];
+    snprintf(name, sizeof name, "logret_lag%zu", lag);
+    oc_lag(ret, n, lag, want);
+    SAME(name);
+  }
+  const size_t windows[] = {5, 10, 20, 60};
+  for (size_t w = 0; w < 4; w++) {
+    char mean[32], sd[32], mn[32], mx[32];
+    snprintf(mean, sizeof mean, "ret_mean_%zu", windows[w]);
+    snprintf(sd, sizeof sd, "ret_std_%zu", windows[w]);
+    snprintf(mn, sizeof mn, "ret_min_%zu", windows[w]);
+    snprintf(mx, sizeof mx, "ret_max_%zu", windows[w]);
+    oc_rolling_mean_std(ret, n, windows[w], want, w2);
+    SAME(mean);
+    assert_same(column(cols, names, count, sd), w2, n, sd);
+    oc_rolling_min_max(ret, n, windows[w], want, w2);
+    SAME(mn);
+    assert_same(column(cols, names, count, mx), w2, n, mx);
+  }
+  oc_ta_rsi(close, n, 14, want);
+  SAME("rsi14");
+  oc_ta_macd(close, n, 12, 26, 9, want, w2, w3);
+  SAME("macd");
+  assert_same(column(cols, names, count, "macd_signal"), w2, n, "macd_signal");
+  assert_same(column(cols, names, count, "macd_hist"), w3, n, "macd_hist");
+  oc_ta_roc(close, n, 10, want);
+  SAME("roc10");
+  oc_ta_mom(close, n, 10, want);
+  SAME("mom10");
+  oc_ta_stddev(close, n, 20, 1.0, want);
+  SAME("stddev20");
+  oc_ta_atr_close(close, n, 14, want);
+  SAME("atr14");
+  oc_ta_ema(close, n, 12, want);
+  SAME("ema12");
+  oc_ta_ema(close, n, 26, want);
+  SAME("ema26");
+  const int periods[] = {5, 10, 20, 60};
+  for (int k = 0; k < 4; k++) {
+    char name[32];
+    snprintf(name, sizeof name, "price_rel_sma%d", periods[k]);
+    oc_ta_sma(close, n, periods[k], w2);
+    oc_relative_to(close, w2, n, want);
+    SAME(name);
+  }
+  oc_ta_sma(close, n, 20, want);
+  SAME("sma20");
+  oc_ta_bbands(close, n, 20, 2.0, 2.0, w2, want, w3);
+  SAME("bb_middle");
+  assert_same(column(cols, names, count, "bb_upper"), w2, n, "bb_upper");
+  assert_same(column(cols, names, count, "bb_lower"), w3, n, "bb_lower");
+  for (size_t i = 0; i < n; i++) {
+    double width = w2[i] - w3[i];
+    want[i] = width > 0 ? (close[i] - w3[i]) / width : (width == 0 ? 0.5 : NAN);
+  }
+  SAME("bb_pctb");
+  for (size_t i = 0; i < n; i++) want[i] = (w2[i] - w3[i]) / column(cols, names, count, "bb_middle")[i];
+  SAME("bb_bandwidth");
+  oc_subtract(exog, close, n, spread);
+  assert_same(column(cols, names, count, "spread_BRENT"), spread, n, "spread_BRENT");
+  oc_diff(spread, n, want);
+  SAME("spread_BRENT_chg");
+#undef SAME
+  oc_features_free_names(names, count);
+  free_columns(cols, count);
+  free(want);
+  free(w2);
+  free(w3);
+  free(ret);
+  free(spread);
   free(dates);
   free(close);
   free(exog);
@@ -407,9 +541,9 @@ int main(void) {
       cmocka_unit_test(test_rolling_mean_std_hand),      cmocka_unit_test(test_rolling_missing_blanks_its_windows),
       cmocka_unit_test(test_rolling_min_max_hand),       cmocka_unit_test(test_rolling_min_max_matches_rescan),
       cmocka_unit_test(test_returns_lags_hand),          cmocka_unit_test(test_indicators_hand),
-      cmocka_unit_test(test_required_history_is_exact),  cmocka_unit_test(test_threads_bit_identical),
-      cmocka_unit_test(test_calendar_features),
-      cmocka_unit_test(test_talib_standard),
+      cmocka_unit_test(test_required_history_is_exact),  cmocka_unit_test(test_threads_and_alignment_bit_identical),
+      cmocka_unit_test(test_calendar_features),          cmocka_unit_test(test_streaming_matches_whole_array),
+      cmocka_unit_test(test_feature_columns_match_functions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
