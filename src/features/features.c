@@ -298,13 +298,17 @@ static void price_block(void *state, const oc_feature_input *in, size_t first_ro
   oc_ta_bbands_from_variance(mid, up, lo, col[F_STDDEV20], count, 2.0, 2.0);
   memcpy(col[F_SMA20], mid, count * sizeof *mid);
   for (size_t k = 0; k < SMAS; k++) oc_relative_to(close, means[k], count, col[sma_rel_columns[k]]);
-  for (size_t i = 0; i < count; i++) {
-    double width = up[i] - lo[i];
+  double *pctb = col[F_BB_PCTB], *bandwidth = col[F_BB_BANDWIDTH];
+  for (size_t i = 0; i < count; i++) { /* quotients first, then selects: the loop vectorizes */
+    double width = up[i] - lo[i], position = (close[i] - lo[i]) / width, relative_width = width / mid[i];
     /* Flat bands (zero deviation): the price sits on the middle band, %B = 0.5 by definition. */
-    col[F_BB_PCTB][i] = width > 0 ? (close[i] - lo[i]) / width : (width == 0 ? 0.5 : NAN);
-    col[F_BB_BANDWIDTH][i] = mid[i] != 0 ? width / mid[i] : NAN;
+    pctb[i] = width > 0 ? position : (width == 0 ? 0.5 : NAN);
+    bandwidth[i] = mid[i] != 0 ? relative_width : NAN;
   }
-  /* The recursive indicators in one loop: their dependency chains overlap (indicators.h). */
+  /* The recursive indicators in one loop: their dependency chains overlap (indicators.h). The RSI
+   * column holds the average gain and the ROC column the average loss until the RSI values are
+   * formed in a vectorized pass. */
+  double *rsi_gain = col[F_RSI14], *rsi_loss = col[F_ROC10];
   oc_ta_ema_state ema12 = s->ema12, ema26 = s->ema26;
   oc_ta_macd_state macd = s->macd;
   oc_ta_wilder rsi = s->rsi, atr = s->atr;
@@ -313,7 +317,7 @@ static void price_block(void *state, const oc_feature_input *in, size_t first_ro
     col[F_EMA12][i] = oc_ta_ema_push(&ema12, x);
     col[F_EMA26][i] = oc_ta_ema_push(&ema26, x);
     oc_ta_macd_push(&macd, x, &col[F_MACD][i], &col[F_MACD_SIGNAL][i], &col[F_MACD_HIST][i]);
-    col[F_RSI14][i] = oc_ta_rsi_push(&rsi, change);
+    oc_ta_rsi_push(&rsi, change, &rsi_gain[i], &rsi_loss[i]);
     col[F_ATR14][i] = oc_ta_atr_close_push(&atr, change);
   }
   s->ema12 = ema12;
@@ -321,6 +325,7 @@ static void price_block(void *state, const oc_feature_input *in, size_t first_ro
   s->macd = macd;
   s->rsi = rsi;
   s->atr = atr;
+  for (size_t i = 0; i < count; i++) rsi_gain[i] = oc_ta_rsi_value(rsi_gain[i], rsi_loss[i]);
   oc_ta_roc_step(close, first_row, count, 10, col[F_ROC10]);
   oc_ta_mom_step(close, first_row, count, 10, col[F_MOM10]);
 }

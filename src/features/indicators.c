@@ -39,16 +39,16 @@ void oc_ta_moments_init(oc_ta_moments *m, int period) { *m = (oc_ta_moments){.pe
 /* TA-Lib adds the new value, takes the window's figures, then subtracts the trailing value. Up to
  * FUSED windows advance in one loop over the rows so that their running totals' dependency chains
  * overlap; k is a constant in each instantiation, which lets the compiler unroll the windows and keep
- * the totals in registers. */
+ * the totals in registers. The loop stores each row's window totals; the divisions by the period come
+ * after, in a pass per window that vectorizes (the same operations on the same values). */
 enum { FUSED = 4 };
 static inline __attribute__((always_inline)) void moments_fused(oc_ta_moments *m, size_t k, const double *in,
                                                                  size_t count, double *const *mean,
                                                                  double *const *variance) {
-  double total[FUSED], total_sq[FUSED], period[FUSED];
+  double total[FUSED], total_sq[FUSED];
   size_t lookback[FUSED];
   for (size_t j = 0; j < k; j++) {
     lookback[j] = (size_t)oc_ta_sma_lookback(m[j].period);
-    period[j] = m[j].period;
     total[j] = m[j].total;
     total_sq[j] = m[j].total_sq;
   }
@@ -64,9 +64,8 @@ static inline __attribute__((always_inline)) void moments_fused(oc_ta_moments *m
         if (variance && variance[j]) variance[j][i] = NAN;
         continue;
       }
-      double window_mean = total[j] / period[j];
-      mean[j][i] = window_mean;
-      if (variance && variance[j]) variance[j][i] = total_sq[j] / period[j] - window_mean * window_mean;
+      mean[j][i] = total[j];
+      if (variance && variance[j]) variance[j][i] = total_sq[j];
       double old = back(in, i, lookback[j]);
       total[j] -= old;
       total_sq[j] -= old * old;
@@ -76,6 +75,12 @@ static inline __attribute__((always_inline)) void moments_fused(oc_ta_moments *m
     m[j].total = total[j];
     m[j].total_sq = total_sq[j];
     m[j].row = row;
+    const double period = m[j].period;
+    double *window_mean = mean[j], *window_variance = variance ? variance[j] : NULL;
+    for (size_t i = 0; i < count; i++) window_mean[i] /= period; /* NaN rows stay NaN */
+    if (window_variance)
+      for (size_t i = 0; i < count; i++)
+        window_variance[i] = window_variance[i] / period - window_mean[i] * window_mean[i];
   }
 }
 
@@ -183,7 +188,11 @@ void oc_ta_wilder_init(oc_ta_wilder *w, int period) { *w = (oc_ta_wilder){.perio
 
 void oc_ta_rsi_step(oc_ta_wilder *w, const double *in, size_t count, double *out) {
   oc_ta_wilder local = *w;
-  for (size_t i = 0; i < count; i++) out[i] = oc_ta_rsi_push(&local, local.row > 0 ? in[i] - back(in, i, 1) : 0.0);
+  for (size_t i = 0; i < count; i++) {
+    double gain, loss;
+    oc_ta_rsi_push(&local, local.row > 0 ? in[i] - back(in, i, 1) : 0.0, &gain, &loss);
+    out[i] = oc_ta_rsi_value(gain, loss);
+  }
   *w = local;
 }
 

@@ -145,24 +145,33 @@ void oc_ta_wilder_init(oc_ta_wilder *w, int period);
 void oc_ta_rsi_step(oc_ta_wilder *w, const double *in, size_t count, double *out);
 void oc_ta_atr_close_step(oc_ta_wilder *w, const double *close, size_t count, double *out);
 
-/* RSI for one row given change = in[t] - in[t-1] (ignored at row 0). Rows 1..period sum the gains
- * and losses; row period divides them into the first averages; every later row rescales by
- * (period-1), adds the change and divides again. TA-Lib adds the change to one total or the other;
- * adding 0.0 to the other instead is the same to the bit and avoids an unpredictable branch. */
-static inline double oc_ta_rsi_push(oc_ta_wilder *w, double change) {
+/* RSI's Wilder averages after one row given change = in[t] - in[t-1] (ignored at row 0), NaN before
+ * row period. Rows 1..period sum the gains and losses; row period divides them into the first
+ * averages; every later row rescales by (period-1), adds the change and divides again. TA-Lib adds
+ * the change to one total or the other; adding 0.0 to the other instead is the same to the bit and
+ * avoids an unpredictable branch. */
+static inline void oc_ta_rsi_push(oc_ta_wilder *w, double change, double *avg_gain, double *avg_loss) {
   size_t row = w->row++, lookback = (size_t)w->period;
-  if (row == 0) return NAN;
+  *avg_gain = *avg_loss = NAN;
+  if (row == 0) return;
   if (row > lookback) {
     w->loss *= (w->period - 1);
     w->gain *= (w->period - 1);
   }
   w->gain += change < 0 ? 0.0 : change;
   w->loss -= change < 0 ? change : 0.0;
-  if (row < lookback) return NAN;
+  if (row < lookback) return;
   w->loss /= w->period;
   w->gain /= w->period;
-  double sum = w->gain + w->loss;
-  return (-OC_TA_EPSILON < sum && sum < OC_TA_EPSILON) ? 0.0 : 100.0 * (w->gain / sum);
+  *avg_gain = w->gain;
+  *avg_loss = w->loss;
+}
+
+/* The RSI from its averages: 0 when there was neither gain nor loss; NaN averages give NaN. Kept
+ * apart from the push so that a caller can compute a block's values in one vectorized pass. */
+static inline double oc_ta_rsi_value(double avg_gain, double avg_loss) {
+  double sum = avg_gain + avg_loss, value = 100.0 * (avg_gain / sum); /* no branch: vectorizes */
+  return ((-OC_TA_EPSILON < sum) & (sum < OC_TA_EPSILON)) ? 0.0 : value;
 }
 
 /* ATR on a close-only series for one row given change = close[t] - close[t-1]: the true range is
