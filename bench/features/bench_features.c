@@ -27,12 +27,9 @@ static int dump(const char *dir, const char *name, const void *data, size_t byte
   return rc;
 }
 
-/* Cold: allocates the columns (and frees them afterwards) inside the timing; warm: reuses cols. */
-static double run_once(const oc_feature_input *in, double ***cols, size_t count, int threads, int cold) {
-  double t0 = oc_monotonic_seconds();
-  if (cold) *cols = oc_features_alloc_columns(count, in->n);
-  oc_features_compute(in, *cols, threads);
-  return oc_monotonic_seconds() - t0;
+static void compute_features(const oc_feature_input *in, double **cols, size_t count, int threads) {
+  (void)count;
+  oc_features_compute(in, cols, threads);
 }
 
 /* The memory floor: threads write every column once, each thread its own share of the columns. */
@@ -47,18 +44,41 @@ static void *write_share(void *arg) {
   return NULL;
 }
 
-static double write_floor_once(double ***cols, size_t count, size_t n, int threads, int cold) {
-  double t0 = oc_monotonic_seconds();
-  if (cold) *cols = oc_features_alloc_columns(count, n);
+static void write_columns(const oc_feature_input *in, double **cols, size_t count, int threads) {
   pthread_t workers[64];
   floor_share shares[64];
   int t = 0;
   for (; t < threads && t < 64; t++) {
-    shares[t] = (floor_share){*cols, count * (size_t)t / (size_t)threads, count * (size_t)(t + 1) / (size_t)threads, n};
+    shares[t] = (floor_share){cols, count * (size_t)t / (size_t)threads, count * (size_t)(t + 1) / (size_t)threads, in->n};
     if (pthread_create(&workers[t], NULL, write_share, &shares[t]) != 0) break;
   }
   for (int k = 0; k < t; k++) pthread_join(workers[k], NULL);
-  return oc_monotonic_seconds() - t0;
+}
+
+/* Best of repeats runs of work on 1 and on threads threads, each timed cold (allocating the columns
+ * inside the timing, as pandas does, and freeing them after) and warm (into the columns just used). */
+static void time_best(const char *label, void (*work)(const oc_feature_input *, double **, size_t, int),
+                      const oc_feature_input *in, size_t count, int threads, int repeats) {
+  const int thread_counts[] = {1, threads};
+  for (int t = 0; t < (threads > 1 ? 2 : 1); t++) {
+    double best_cold = 1e300, best_warm = 1e300;
+    for (int r = 0; r < repeats; r++) {
+      double t0 = oc_monotonic_seconds();
+      double **cols = oc_features_alloc_columns(count, in->n);
+      work(in, cols, count, thread_counts[t]);
+      double t1 = oc_monotonic_seconds();
+      work(in, cols, count, thread_counts[t]);
+      double t2 = oc_monotonic_seconds();
+      oc_features_free_columns(cols, count);
+      best_cold = t1 - t0 < best_cold ? t1 - t0 : best_cold;
+      best_warm = t2 - t1 < best_warm ? t2 - t1 : best_warm;
+    }
+    printf("%s features=%zu rows=%zu threads=%d cold_seconds=%.3f cold_rows_per_s=%.0f warm_seconds=%.3f "
+           "warm_rows_per_s=%.0f\n",
+           label, count, in->n, thread_counts[t], best_cold, (double)in->n / best_cold, best_warm,
+           (double)in->n / best_warm);
+    fflush(stdout);
+  }
 }
 
 int main(int argc, char **argv) {
@@ -88,36 +108,8 @@ int main(int argc, char **argv) {
   const double *exogs[] = {exog};
   oc_feature_input in = {n, dates, close, 1, exog_names, exogs};
   size_t count = oc_features_count(1);
-  double **cols = NULL;
-  const int thread_counts[] = {1, threads};
-  for (int t = 0; t < (threads > 1 ? 2 : 1); t++) {
-    double best_cold = 1e300, best_warm = 1e300;
-    for (int r = 0; r < repeats; r++) {
-      double cold = run_once(&in, &cols, count, thread_counts[t], 1);
-      double warm = run_once(&in, &cols, count, thread_counts[t], 0);
-      best_cold = cold < best_cold ? cold : best_cold;
-      best_warm = warm < best_warm ? warm : best_warm;
-      oc_features_free_columns(cols, count);
-    }
-    printf("oilcast features=%zu rows=%zu threads=%d cold_seconds=%.3f cold_rows_per_s=%.0f warm_seconds=%.3f "
-           "warm_rows_per_s=%.0f\n",
-           count, n, thread_counts[t], best_cold, (double)n / best_cold, best_warm, (double)n / best_warm);
-    fflush(stdout);
-  }
-  for (int t = 0; t < (threads > 1 ? 2 : 1); t++) {
-    double best_cold = 1e300, best_warm = 1e300;
-    for (int r = 0; r < repeats; r++) {
-      double cold = write_floor_once(&cols, count, n, thread_counts[t], 1);
-      double warm = write_floor_once(&cols, count, n, thread_counts[t], 0);
-      best_cold = cold < best_cold ? cold : best_cold;
-      best_warm = warm < best_warm ? warm : best_warm;
-      oc_features_free_columns(cols, count);
-    }
-    printf("floor (writing the %zu output columns only) rows=%zu threads=%d cold_seconds=%.3f cold_rows_per_s=%.0f "
-           "warm_seconds=%.3f warm_rows_per_s=%.0f\n",
-           count, n, thread_counts[t], best_cold, (double)n / best_cold, best_warm, (double)n / best_warm);
-    fflush(stdout);
-  }
+  time_best("oilcast", compute_features, &in, count, threads, repeats);
+  time_best("floor (writing the output columns only)", write_columns, &in, count, threads, repeats);
   free(dates);
   free(exog_dates);
   free(close);
