@@ -23,6 +23,7 @@
 #include "core/buf.h"
 #include "features/indicators.h"
 #include "features/rolling.h"
+#include "features/vectorize.h"
 
 enum {
   F_DOW_SIN, F_DOW_COS, F_DOY_SIN, F_DOY_COS, F_MONTH,
@@ -150,9 +151,11 @@ static void flush_column(double *dst, const double *src, size_t count) {
   memcpy(dst, src, count * sizeof *dst);
 }
 
-/* Runs block_fn over every block of rows for the columns [from[r], to[r]) of each range r. */
-static void run_in_blocks(const oc_feature_input *in, double *const *out, size_t total_columns, const size_t *from,
-                          const size_t *to, size_t ranges, block_fn fn, void *state) {
+/* Runs block_fn over the blocks of rows [first_row, end_row) (first_row a multiple of BLOCK_ROWS)
+ * for the columns [from[r], to[r]) of each range r. */
+OC_VECTOR_CLONES static void run_in_blocks(const oc_feature_input *in, double *const *out, size_t total_columns,
+                                           const size_t *from, const size_t *to, size_t ranges, size_t first_row,
+                                           size_t end_row, block_fn fn, void *state) {
   size_t owned = 0;
   for (size_t r = 0; r < ranges; r++) owned += to[r] - from[r];
   if (owned == 0) return;
@@ -161,8 +164,8 @@ static void run_in_blocks(const oc_feature_input *in, double *const *out, size_t
   size_t slot = 0;
   for (size_t r = 0; r < ranges; r++)
     for (size_t c = from[r]; c < to[r]; c++) col[c] = tile + BLOCK_ROWS * slot++;
-  for (size_t first = 0; first < in->n; first += BLOCK_ROWS) {
-    size_t count = in->n - first < BLOCK_ROWS ? in->n - first : BLOCK_ROWS;
+  for (size_t first = first_row; first < end_row; first += BLOCK_ROWS) {
+    size_t count = end_row - first < BLOCK_ROWS ? end_row - first : BLOCK_ROWS;
     fn(state, in, first, count, col);
     for (size_t r = 0; r < ranges; r++)
       for (size_t c = from[r]; c < to[r]; c++) flush_column(out[c] + first, col[c], count);
@@ -176,52 +179,62 @@ static void run_in_blocks(const oc_feature_input *in, double *const *out, size_t
 
 /* ---- lane: calendar and exogenous spreads ---- */
 
+/* Angles are looked up, never computed per row: the weekday of a date in the current month is the
+ * month's first weekday plus the days since, an index into a table long enough for any month. */
+enum { WEEK_SPAN = 7 + 31 };
 typedef struct calendar_state {
-  double dow_sin[8], dow_cos[8];
-  double doy_sin[2][367], doy_cos[2][367]; /* day-of-year angles per year length (leap or not) */
-  int year, month, leap;
-  oc_date month_start, next_month, year_start;
+  double dow_sin[WEEK_SPAN], dow_cos[WEEK_SPAN];   /* k: the weekday (k mod 7) + 1 */
+  double doy_sin[2][366], doy_cos[2][366];         /* day of year - 1, per year length (leap or not) */
+  double month;
+  oc_date month_start, next_month;
+  size_t month_weekday;                            /* weekday of month_start - 1 (0 = Monday) */
+  const double *month_doy_sin, *month_doy_cos;     /* the entries of month_start */
 } calendar_state;
 
 static void calendar_init(calendar_state *s) {
   const double two_pi = 2.0 * M_PI;
-  for (int wd = 1; wd <= 7; wd++) {
-    s->dow_sin[wd] = sin(two_pi * (wd - 1) / 7.0);
-    s->dow_cos[wd] = cos(two_pi * (wd - 1) / 7.0);
+  for (int k = 0; k < WEEK_SPAN; k++) {
+    s->dow_sin[k] = sin(two_pi * (k % 7) / 7.0);
+    s->dow_cos[k] = cos(two_pi * (k % 7) / 7.0);
   }
   for (int leap = 0; leap < 2; leap++) {
     int days = 365 + leap;
     for (int d = 1; d <= days; d++) {
-      s->doy_sin[leap][d] = sin(two_pi * (d - 1) / days);
-      s->doy_cos[leap][d] = cos(two_pi * (d - 1) / days);
+      s->doy_sin[leap][d - 1] = sin(two_pi * (d - 1) / days);
+      s->doy_cos[leap][d - 1] = cos(two_pi * (d - 1) / days);
     }
   }
   s->month_start = 1; /* empty month: the first date recomputes it */
   s->next_month = 0;
 }
 
-static void calendar_block(void *state, const oc_feature_input *in, size_t first_row, size_t count,
-                           double *const *col) {
+OC_VECTOR_CLONES static void calendar_block(void *state, const oc_feature_input *in, size_t first_row, size_t count,
+                                            double *const *col) {
   calendar_state *s = state;
-  const int weekday_at_epoch = oc_date_weekday(0); /* 1970-01-01 */
   const oc_date *dates = in->dates + first_row;
+  double *dow_sin = col[F_DOW_SIN], *dow_cos = col[F_DOW_COS], *doy_sin = col[F_DOY_SIN], *doy_cos = col[F_DOY_COS];
+  double *month = col[F_MONTH];
   for (size_t i = 0; i < count; i++) {
     oc_date d = dates[i];
     /* Dates ascend, so the calendar month is recomputed only when a date leaves the current one. */
     if (d < s->month_start || d >= s->next_month) {
-      int day;
-      oc_date_to_ymd(d, &s->year, &s->month, &day);
+      int year, month_of_year, day;
+      oc_date_to_ymd(d, &year, &month_of_year, &day);
+      s->month = month_of_year;
       s->month_start = d - (day - 1);
-      s->next_month = s->month_start + oc_date_days_in_month(s->year, s->month);
-      s->year_start = oc_date_from_ymd(s->year, 1, 1);
-      s->leap = oc_date_days_in_year(s->year) == 366;
+      s->next_month = s->month_start + oc_date_days_in_month(year, month_of_year);
+      s->month_weekday = (size_t)oc_date_weekday(s->month_start) - 1;
+      int leap = oc_date_days_in_year(year) == 366;
+      size_t first_day = (size_t)(s->month_start - oc_date_from_ymd(year, 1, 1));
+      s->month_doy_sin = s->doy_sin[leap] + first_day;
+      s->month_doy_cos = s->doy_cos[leap] + first_day;
     }
-    int wd = (int)(((int64_t)d % 7 + 7 + weekday_at_epoch - 1) % 7) + 1, doy = (int)(d - s->year_start) + 1;
-    col[F_DOW_SIN][i] = s->dow_sin[wd];
-    col[F_DOW_COS][i] = s->dow_cos[wd];
-    col[F_DOY_SIN][i] = s->doy_sin[s->leap][doy];
-    col[F_DOY_COS][i] = s->doy_cos[s->leap][doy];
-    col[F_MONTH][i] = s->month;
+    size_t day = (size_t)(d - s->month_start);
+    dow_sin[i] = s->dow_sin[s->month_weekday + day];
+    dow_cos[i] = s->dow_cos[s->month_weekday + day];
+    doy_sin[i] = s->month_doy_sin[day];
+    doy_cos[i] = s->month_doy_cos[day];
+    month[i] = s->month;
   }
   /* Per exogenous series: spread = exog - target, and its change from the previous row. */
   const double *close = in->close + first_row;
@@ -235,11 +248,18 @@ static void calendar_block(void *state, const oc_feature_input *in, size_t first
   }
 }
 
-static void lane_calendar_exog(const oc_feature_input *in, double *const *out) {
+/* Every row of this lane depends on its own inputs only (the month cache refills at the first date),
+ * so the lane runs as CALENDAR_PARTS parts of the rows that threads pick up as they free: they even
+ * out the two long lanes. */
+#define CALENDAR_PARTS 4
+static void lane_calendar_exog(const oc_feature_input *in, double *const *out, size_t part) {
   calendar_state s = {0};
   calendar_init(&s);
+  size_t blocks = (in->n + BLOCK_ROWS - 1) / BLOCK_ROWS;
+  size_t first_row = blocks * part / CALENDAR_PARTS * BLOCK_ROWS, end_row = blocks * (part + 1) / CALENDAR_PARTS * BLOCK_ROWS;
+  if (end_row > in->n) end_row = in->n;
   const size_t from[] = {F_DOW_SIN, F_BASE_COUNT}, to[] = {F_LOGRET, oc_features_count(in->nexog)};
-  run_in_blocks(in, out, oc_features_count(in->nexog), from, to, 2, calendar_block, &s);
+  run_in_blocks(in, out, oc_features_count(in->nexog), from, to, 2, first_row, end_row, calendar_block, &s);
 }
 
 /* ---- lane: log returns, lags, rolling statistics ---- */
@@ -249,7 +269,7 @@ typedef struct returns_state {
   oc_rolling_set windows;
 } returns_state;
 
-static void returns_block(void *state, const oc_feature_input *in, size_t first_row, size_t count,
+OC_VECTOR_CLONES static void returns_block(void *state, const oc_feature_input *in, size_t first_row, size_t count,
                           double *const *col) {
   returns_state *s = state;
   double *ret = s->ret + RETURN_HISTORY;
@@ -260,12 +280,13 @@ static void returns_block(void *state, const oc_feature_input *in, size_t first_
   memmove(s->ret, s->ret + count, RETURN_HISTORY * sizeof *s->ret);
 }
 
-static void lane_returns(const oc_feature_input *in, double *const *out) {
+static void lane_returns(const oc_feature_input *in, double *const *out, size_t part) {
+  (void)part;
   returns_state *s = oc_xmalloc(sizeof *s);
   for (size_t i = 0; i < RETURN_HISTORY; i++) s->ret[i] = NAN; /* never read: rows before 0 */
   oc_rolling_set_init(&s->windows, rolling_windows, sizeof rolling_windows / sizeof rolling_windows[0]);
   const size_t from[] = {F_LOGRET}, to[] = {F_RSI14};
-  run_in_blocks(in, out, oc_features_count(in->nexog), from, to, 1, returns_block, s);
+  run_in_blocks(in, out, oc_features_count(in->nexog), from, to, 1, 0, in->n, returns_block, s);
   oc_rolling_set_free(&s->windows);
   free(s);
 }
@@ -285,7 +306,7 @@ typedef struct price_state {
   oc_ta_wilder rsi, atr;
 } price_state;
 
-static void price_block(void *state, const oc_feature_input *in, size_t first_row, size_t count,
+OC_VECTOR_CLONES static void price_block(void *state, const oc_feature_input *in, size_t first_row, size_t count,
                         double *const *col) {
   price_state *s = state;
   const double *close = in->close + first_row;
@@ -295,16 +316,6 @@ static void price_block(void *state, const oc_feature_input *in, size_t first_ro
   double *const means[SMAS] = {mid, col[F_REL_SMA5], col[F_REL_SMA10], col[F_REL_SMA60]};
   double *const variances[SMAS] = {up, NULL, NULL, NULL};
   oc_ta_moments_step(s->sma, SMAS, close, count, means, variances);
-  oc_ta_bbands_from_variance(mid, up, lo, col[F_STDDEV20], count, 2.0, 2.0);
-  memcpy(col[F_SMA20], mid, count * sizeof *mid);
-  for (size_t k = 0; k < SMAS; k++) oc_relative_to(close, means[k], count, col[sma_rel_columns[k]]);
-  double *pctb = col[F_BB_PCTB], *bandwidth = col[F_BB_BANDWIDTH];
-  for (size_t i = 0; i < count; i++) { /* quotients first, then selects: the loop vectorizes */
-    double width = up[i] - lo[i], position = (close[i] - lo[i]) / width, relative_width = width / mid[i];
-    /* Flat bands (zero deviation): the price sits on the middle band, %B = 0.5 by definition. */
-    pctb[i] = width > 0 ? position : (width == 0 ? 0.5 : NAN);
-    bandwidth[i] = mid[i] != 0 ? relative_width : NAN;
-  }
   /* The recursive indicators in one loop: their dependency chains overlap (indicators.h). The RSI
    * column holds the average gain and the ROC column the average loss until the RSI values are
    * formed in a vectorized pass. */
@@ -325,12 +336,23 @@ static void price_block(void *state, const oc_feature_input *in, size_t first_ro
   s->macd = macd;
   s->rsi = rsi;
   s->atr = atr;
+  oc_ta_bbands_from_variance(mid, up, lo, col[F_STDDEV20], count, 2.0, 2.0);
+  memcpy(col[F_SMA20], mid, count * sizeof *mid);
+  for (size_t k = 0; k < SMAS; k++) oc_relative_to(close, means[k], count, col[sma_rel_columns[k]]);
+  double *pctb = col[F_BB_PCTB], *bandwidth = col[F_BB_BANDWIDTH];
+  for (size_t i = 0; i < count; i++) { /* quotients first, then selects: the loop vectorizes */
+    double width = up[i] - lo[i], position = (close[i] - lo[i]) / width, relative_width = width / mid[i];
+    /* Flat bands (zero deviation): the price sits on the middle band, %B = 0.5 by definition. */
+    pctb[i] = width > 0 ? position : (width == 0 ? 0.5 : NAN);
+    bandwidth[i] = mid[i] != 0 ? relative_width : NAN;
+  }
   for (size_t i = 0; i < count; i++) rsi_gain[i] = oc_ta_rsi_value(rsi_gain[i], rsi_loss[i]);
   oc_ta_roc_step(close, first_row, count, 10, col[F_ROC10]);
   oc_ta_mom_step(close, first_row, count, 10, col[F_MOM10]);
 }
 
-static void lane_price(const oc_feature_input *in, double *const *out) {
+static void lane_price(const oc_feature_input *in, double *const *out, size_t part) {
+  (void)part;
   price_state s;
   for (size_t k = 0; k < SMAS; k++) oc_ta_moments_init(&s.sma[k], sma_periods[k]);
   oc_ta_ema_init(&s.ema12, 12, (size_t)oc_ta_ema_lookback(12));
@@ -339,14 +361,18 @@ static void lane_price(const oc_feature_input *in, double *const *out) {
   oc_ta_wilder_init(&s.rsi, 14);
   oc_ta_wilder_init(&s.atr, 14);
   const size_t from[] = {F_RSI14}, to[] = {F_BASE_COUNT};
-  run_in_blocks(in, out, oc_features_count(in->nexog), from, to, 1, price_block, &s);
+  run_in_blocks(in, out, oc_features_count(in->nexog), from, to, 1, 0, in->n, price_block, &s);
 }
 
 /* ---- lanes on threads ---- */
 
-typedef void (*lane_fn)(const oc_feature_input *in, double *const *out);
-/* Longest first, so two threads finish together. */
-static const lane_fn lanes[] = {lane_price, lane_returns, lane_calendar_exog};
+typedef struct lane {
+  void (*run)(const oc_feature_input *in, double *const *out, size_t part);
+  size_t part;
+} lane;
+/* Longest first, the short parts last, so two threads finish together. */
+static const lane lanes[] = {{lane_price, 0},         {lane_returns, 0},       {lane_calendar_exog, 0},
+                             {lane_calendar_exog, 1}, {lane_calendar_exog, 2}, {lane_calendar_exog, 3}};
 #define LANES (sizeof lanes / sizeof lanes[0])
 
 typedef struct pool {
@@ -357,7 +383,7 @@ typedef struct pool {
 
 static void *pool_worker(void *arg) {
   pool *p = arg;
-  for (size_t l; (l = atomic_fetch_add(&p->next, 1)) < LANES;) lanes[l](p->in, p->out);
+  for (size_t l; (l = atomic_fetch_add(&p->next, 1)) < LANES;) lanes[l].run(p->in, p->out, lanes[l].part);
   return NULL;
 }
 

@@ -8,6 +8,7 @@
 #include "features/indicators.h"
 
 #include "features/rolling.h"
+#include "features/vectorize.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -84,7 +85,7 @@ static inline __attribute__((always_inline)) void moments_fused(oc_ta_moments *m
   }
 }
 
-void oc_ta_moments_step(oc_ta_moments *m, size_t nwindows, const double *in, size_t count, double *const *mean,
+OC_VECTOR_CLONES void oc_ta_moments_step(oc_ta_moments *m, size_t nwindows, const double *in, size_t count, double *const *mean,
                         double *const *variance) {
   for (size_t first = 0; first < nwindows; first += FUSED) {
     double *const *group_variance = variance ? variance + first : NULL;
@@ -97,7 +98,7 @@ void oc_ta_moments_step(oc_ta_moments *m, size_t nwindows, const double *in, siz
   }
 }
 
-void oc_ta_bbands_from_variance(const double *middle, double *upper, double *lower, double *stddev, size_t count,
+OC_VECTOR_CLONES void oc_ta_bbands_from_variance(const double *middle, double *upper, double *lower, double *stddev, size_t count,
                                 double nbdev_up, double nbdev_dn) {
   oc_sqrt_or_zero(upper, count, OC_TA_EPSILON); /* TA-Lib: a variance under its zero threshold is 0 */
   if (stddev) memcpy(stddev, upper, count * sizeof *stddev);
@@ -217,7 +218,7 @@ void oc_ta_atr_close(const double *close, size_t n, int period, double *out) {
 
 /* ---- ROC and MOM ---- */
 
-void oc_ta_roc_step(const double *in, size_t first_row, size_t count, int period, double *out) {
+OC_VECTOR_CLONES void oc_ta_roc_step(const double *in, size_t first_row, size_t count, int period, double *out) {
   const size_t lookback = (size_t)oc_ta_roc_lookback(period);
   for (size_t i = 0; i < count; i++) {
     if (first_row + i < lookback) {
@@ -229,7 +230,7 @@ void oc_ta_roc_step(const double *in, size_t first_row, size_t count, int period
   }
 }
 
-void oc_ta_mom_step(const double *in, size_t first_row, size_t count, int period, double *out) {
+OC_VECTOR_CLONES void oc_ta_mom_step(const double *in, size_t first_row, size_t count, int period, double *out) {
   const size_t lookback = (size_t)oc_ta_roc_lookback(period);
   for (size_t i = 0; i < count; i++) out[i] = first_row + i < lookback ? NAN : in[i] - back(in, i, lookback);
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "core/buf.h"
+#include "features/vectorize.h"
 
 /* in[i - back] for a block-relative row i: negative offsets reach into the rows before the block. */
 static inline double back(const double *in, size_t i, size_t back_rows) {
@@ -28,7 +29,7 @@ void oc_log_returns_step(const double *price, size_t first_row, size_t count, do
   }
 }
 
-void oc_lag_step(const double *in, size_t first_row, size_t count, size_t lag, double *out) {
+OC_VECTOR_CLONES void oc_lag_step(const double *in, size_t first_row, size_t count, size_t lag, double *out) {
   for (size_t i = 0; i < count; i++) out[i] = first_row + i >= lag ? back(in, i, lag) : NAN;
 }
 
@@ -42,11 +43,11 @@ void oc_lag(const double *in, size_t n, size_t lag, double *out) { oc_lag_step(i
 
 void oc_diff(const double *in, size_t n, double *out) { oc_diff_step(in, 0, n, out); }
 
-void oc_subtract(const double *a, const double *b, size_t n, double *out) {
+OC_VECTOR_CLONES void oc_subtract(const double *a, const double *b, size_t n, double *out) {
   for (size_t i = 0; i < n; i++) out[i] = a[i] - b[i];
 }
 
-void oc_relative_to(const double *price, const double *ref, size_t n, double *out) {
+OC_VECTOR_CLONES void oc_relative_to(const double *price, const double *ref, size_t n, double *out) {
   for (size_t i = 0; i < n; i++) out[i] = ref[i] != 0.0 ? price[i] / ref[i] - 1.0 : NAN;
 }
 
@@ -116,7 +117,7 @@ static inline __attribute__((always_inline)) void moments_fused(oc_rolling_set *
   }
 }
 
-static void window_moments(oc_rolling_set *s, const double *in, size_t count, double *const *out) {
+OC_VECTOR_CLONES static void window_moments(oc_rolling_set *s, const double *in, size_t count, double *const *out) {
   for (size_t first = 0; first < s->nwindows; first += FUSED) {
     switch (s->nwindows - first) {
     case 1: moments_fused(s, first, 1, in, count, out); break;
@@ -127,7 +128,7 @@ static void window_moments(oc_rolling_set *s, const double *in, size_t count, do
   }
 }
 
-void oc_sqrt_or_zero(double *v, size_t n, double below) {
+OC_VECTOR_CLONES void oc_sqrt_or_zero(double *v, size_t n, double below) {
   for (size_t i = 0; i < n; i++) v[i] = v[i] < below ? 0.0 : sqrt(v[i]);
 }
 
@@ -171,7 +172,7 @@ static inline __attribute__((always_inline)) void window_extremes(oc_rolling_set
   }
 }
 
-void oc_rolling_set_step(oc_rolling_set *s, const double *in, size_t count, double *const *out) {
+OC_VECTOR_CLONES void oc_rolling_set_step(oc_rolling_set *s, const double *in, size_t count, double *const *out) {
   window_moments(s, in, count, out);
   for (size_t j = 0; j < s->nwindows; j++)
     oc_sqrt_or_zero(out[4 * j + 1], count, DBL_TRUE_MIN); /* rounding can leave a variance at or under 0 */
