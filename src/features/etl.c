@@ -183,7 +183,14 @@ static void handle_outliers(const oc_etl_options *o, prepared *p, oc_etl_report 
  * ffill_days business days old, else NaN. Never a value dated after the target row. */
 static void align_exog(const oc_series *e, const oc_date *dates, size_t n, int ffill_days, double *out,
                        oc_etl_exog_report *er) {
-  size_t j = 0; /* exog rows before j are dated <= the current target date */
+  /* exog rows before j are dated <= the current target date; a forecast's history is a short tail
+   * of a long exog series, so the start is found by bisection */
+  size_t j = 0, hi = n ? e->n : 0;
+  while (j < hi) {
+    size_t mid = j + (hi - j) / 2;
+    if (e->dates[mid] <= dates[0]) j = mid + 1;
+    else hi = mid;
+  }
   for (size_t i = 0; i < n; i++) {
     while (j < e->n && e->dates[j] <= dates[i]) j++;
     out[i] = NAN;
@@ -707,6 +714,17 @@ int oc_feature_transform_from_frame(const oc_frame *f, oc_feature_transform *t, 
   return oc_feature_transform_parse(oc_frame_get_meta(f, "oilcast.features"),
                                     oc_frame_get_meta(f, "oilcast.normalization"),
                                     oc_frame_get_meta(f, "oilcast.policies"), t, err);
+}
+
+oc_series oc_feature_inference_tail(const oc_series *history) {
+  oc_series tail = *history;
+  size_t keep = oc_features_required_history() + OC_FEATURE_INFERENCE_EXTRA_HISTORY;
+  if (history->n > keep) {
+    tail.dates = history->dates + (history->n - keep);
+    tail.values = history->values + (history->n - keep);
+    tail.n = keep;
+  }
+  return tail;
 }
 
 int oc_feature_transform_latest(const oc_feature_transform *t, const oc_series *target, const oc_series *exogs,

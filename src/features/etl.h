@@ -117,6 +117,24 @@ int oc_feature_transform_parse(const char *features_json, const char *normalizat
 int oc_feature_transform_from_frame(const oc_frame *f, oc_feature_transform *out, oc_error *err);
 void oc_feature_transform_free(oc_feature_transform *t);
 
+/* Observations beyond oc_features_required_history() that a forecast feeds the features. Why 500:
+ * the recursive indicators (EMA, MACD, RSI, ATR) depend on the whole history through their seed but
+ * forget it geometrically (the slowest, EMA26, keeps (25/27)^500 ~ 2e-17 of it after 500 steps, RSI
+ * and ATR (13/14)^500 ~ 1e-16). Measured on the real WTI series (9,821 rows, Brent as exog), at 926
+ * origins, between the tail's normalized feature row and the full-history ETL table's row
+ * (tests/unit/test_forecast_tail.c): rsi14 and atr14 differ by at most 1.1e-15 standard deviations
+ * (rounding); the largest difference, 7.3e-11 (bb_pctb; stddev20 and bb_bandwidth ~1.6e-11), comes
+ * from the TA-Lib running totals (sums and sums of squares since row 0) whose rounding grows with
+ * the history, so the tail's value is the less rounded one. The network reads floats (spacing 1.2e-7
+ * at 1): its forecasts from the tail and from the whole history agree to 1.3e-7 in log return.
+ * A WTI forecast from the tail computes 561 feature rows instead of ~9,800. */
+#define OC_FEATURE_INFERENCE_EXTRA_HISTORY 500
+
+/* The last oc_features_required_history() + OC_FEATURE_INFERENCE_EXTRA_HISTORY observations of
+ * history (all of it when shorter), as a view into it (no copy): what a forecast computes its feature
+ * row from (model/forecast.h, the mlp forecaster). */
+oc_series oc_feature_inference_tail(const oc_series *history);
+
 /* The normalized feature row (t->n values) at the last date of the cleaned history, which is returned
  * in *as_of. exogs must be the series named by t->exog_names, in that order. A history too short for
  * the features is an error that says how many observations are needed

@@ -2,8 +2,8 @@
  * backtest judges it by the same protocol as the baselines. fit: ETL on the history up to the origin
  * (features/etl.h: targets log(P[t+h]/P[t]) exist only where t+h is inside the history, normalization
  * fitted on training rows only), the training table's split for early stopping, one seeded fit.
- * update: the normalized feature row at the new last date (computed from a recent tail of the history,
- * long enough for every feature's warm-up) through the network. Forecasts: last positive price times
+ * update: the normalized feature row at the new last date (computed from the history's inference tail,
+ * features/etl.h, as the served network's forecasts are) through the network. Forecasts: last positive price times
  * exp(predicted log return) for h <= the network's horizon, held flat beyond it. Analytic bounds use
  * the validation rows' residual spread per horizon (log space). Coordinates with the training engine
  * only through its public headers; must not read past hist->n. */
@@ -13,15 +13,10 @@
 
 #include "core/buf.h"
 #include "features/etl.h"
-#include "features/features.h"
 #include "model/forecaster.h"
 #include "model/mlp.h"
 #include "model/train.h"
 #include "model/training_table.h"
-
-/* Observations beyond the features' own warm-up handed to the feature code at update: the longest
- * exponential memory (EMA26, decay 25/27) has faded to ~1e-17 after 500 steps. */
-#define MLP_FEATURE_EXTRA_HISTORY 500
 
 typedef struct mlp_state {
   /* parameters */
@@ -95,13 +90,7 @@ static oc_mlp_arch mlp_arch(const mlp_state *s, int n_in) {
 
 /* The network's log-return forecasts from the last date of hist. */
 static int mlp_filter(mlp_state *s, const oc_series *hist, oc_error *err) {
-  oc_series tail = *hist;
-  size_t keep = oc_features_required_history() + MLP_FEATURE_EXTRA_HISTORY;
-  if (hist->n > keep) {
-    tail.dates = hist->dates + (hist->n - keep);
-    tail.values = hist->values + (hist->n - keep);
-    tail.n = keep;
-  }
+  oc_series tail = oc_feature_inference_tail(hist);
   double *row = oc_xmalloc(s->transform.n * sizeof *row);
   oc_date as_of;
   int rc = oc_feature_transform_latest(&s->transform, &tail, NULL, 0, row, &as_of, err);

@@ -55,7 +55,8 @@ int oc_mlp_forecast(const oc_mlp *m, const oc_model_card *card, const oc_series 
   const size_t n_features = t.n;
   double *row = oc_xmalloc(n_features * sizeof(double));
   oc_date as_of;
-  int rc = oc_feature_transform_latest(&t, history, exogs, nexog, row, &as_of, err);
+  const oc_series tail = oc_feature_inference_tail(history);
+  int rc = oc_feature_transform_latest(&t, &tail, exogs, nexog, row, &as_of, err);
   oc_feature_transform_free(&t);
   if (rc != 0) {
     free(row);

@@ -1,7 +1,8 @@
 /* forecast.h: a price forecast from a trained reference network: the normalized feature row at the
- * last date of a price history (features/etl.h recomputes it exactly as ETL did, from the card's
- * normalization and policies), one network pass, and prices P_last * exp(predicted log return h) for
- * the business days h = 1..days after that date.
+ * last date of a price history (features/etl.h recomputes it as ETL did, from the card's normalization
+ * and policies, on the history's inference tail: its last 561 observations, older ones move the
+ * features far below the network's precision), one network pass, and prices P_last * exp(predicted
+ * log return h) for the business days h = 1..days after that date.
  * Policy for the number of days: the network predicts its H horizons directly, so days must be in
  * 1..H; more days would need recursive forecasting on predicted prices, which this model was not
  * trained for, so it is refused (the caller names H in its message). Must not print or touch files. */
