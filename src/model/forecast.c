@@ -14,7 +14,7 @@ void oc_forecast_free(oc_forecast *f) {
   memset(f, 0, sizeof *f);
 }
 
-static int card_transform(const oc_model_card *card, oc_feature_transform *t, oc_error *err) {
+int oc_forecast_transform(const oc_model_card *card, oc_feature_transform *t, oc_error *err) {
   json_t *arr = json_array();
   for (size_t i = 0; i < card->n_features; i++) json_array_append_new(arr, json_string(card->features[i]));
   char *features = json_dumps(arr, JSON_COMPACT);
@@ -32,7 +32,7 @@ static int card_transform(const oc_model_card *card, oc_feature_transform *t, oc
 
 int oc_forecast_required_exogs(const oc_model_card *card, char ***names, size_t *n, oc_error *err) {
   oc_feature_transform t;
-  if (card_transform(card, &t, err) != 0) return -1;
+  if (oc_forecast_transform(card, &t, err) != 0) return -1;
   *n = t.nexog;
   *names = NULL;
   if (t.nexog) {
@@ -46,19 +46,26 @@ int oc_forecast_required_exogs(const oc_model_card *card, char ***names, size_t 
 int oc_mlp_forecast(const oc_mlp *m, const oc_model_card *card, const oc_series *history, const oc_series *exogs,
                     size_t nexog, int days, oc_forecast *out, oc_error *err) {
   memset(out, 0, sizeof *out);
+  oc_feature_transform t;
+  if (oc_forecast_transform(card, &t, err) != 0) return -1;
+  int rc = oc_mlp_forecast_with(m, card, &t, history, exogs, nexog, days, out, err);
+  oc_feature_transform_free(&t);
+  return rc;
+}
+
+int oc_mlp_forecast_with(const oc_mlp *m, const oc_model_card *card, const oc_feature_transform *t,
+                         const oc_series *history, const oc_series *exogs, size_t nexog, int days, oc_forecast *out,
+                         oc_error *err) {
+  memset(out, 0, sizeof *out);
   const int H = m->arch.n_out;
   if (days < 1 || days > H)
     return oc_error_set(err, "model %s forecasts 1 to %d business days ahead (its horizons); %d requested",
                         card->version, H, days);
-  oc_feature_transform t;
-  if (card_transform(card, &t, err) != 0) return -1;
-  const size_t n_features = t.n;
+  const size_t n_features = t->n;
   double *row = oc_xmalloc(n_features * sizeof(double));
   oc_date as_of;
   const oc_series tail = oc_feature_inference_tail(history);
-  int rc = oc_feature_transform_latest(&t, &tail, exogs, nexog, row, &as_of, err);
-  oc_feature_transform_free(&t);
-  if (rc != 0) {
+  if (oc_feature_transform_latest(t, &tail, exogs, nexog, row, &as_of, err) != 0) {
     free(row);
     return -1;
   }

@@ -14,6 +14,7 @@
 #include "core/date.h"
 #include "core/error.h"
 #include "core/frame.h"
+#include "features/etl.h"
 #include "model/mlp.h"
 #include "model/model_file.h"
 
@@ -33,6 +34,10 @@ typedef struct oc_forecast {
 
 void oc_forecast_free(oc_forecast *f);
 
+/* The card's feature transform (features/etl.h), checked against its feature count: forecasts of one
+ * version parse it once (oc_mlp_forecast_with). Free with oc_feature_transform_free. */
+int oc_forecast_transform(const oc_model_card *card, oc_feature_transform *t, oc_error *err);
+
 /* The exogenous series (names, in order) the card's features need; *names is NULL when n = 0. Free
  * the array and its strings. */
 int oc_forecast_required_exogs(const oc_model_card *card, char ***names, size_t *n, oc_error *err);
@@ -42,5 +47,9 @@ int oc_forecast_required_exogs(const oc_model_card *card, char ***names, size_t 
  * says how many observations are needed. */
 int oc_mlp_forecast(const oc_mlp *m, const oc_model_card *card, const oc_series *history, const oc_series *exogs,
                     size_t nexog, int days, oc_forecast *out, oc_error *err);
+/* The same with the card's transform t parsed once (oc_forecast_transform): the same result. */
+int oc_mlp_forecast_with(const oc_mlp *m, const oc_model_card *card, const oc_feature_transform *t,
+                         const oc_series *history, const oc_series *exogs, size_t nexog, int days, oc_forecast *out,
+                         oc_error *err);
 
 #endif

@@ -47,6 +47,8 @@ int oc_mlp_calibrate(const oc_mlp *m, const oc_model_card *card, const oc_series
   while (after_training < n && history->dates[after_training] <= card->train_end) after_training++;
   /* Out-of-sample origins when there are enough of them; otherwise the most recent ones, in-sample. */
   if (after_training + CALIBRATION_MIN <= last_origin && after_training > first_origin) first_origin = after_training;
+  oc_feature_transform transform;
+  if (oc_forecast_transform(card, &transform, err) != 0) return -1;
   const size_t span = last_origin - first_origin + 1;
   double *residuals = oc_xcalloc((size_t)H * span, sizeof *residuals);
   size_t count = 0;
@@ -58,7 +60,7 @@ int oc_mlp_calibrate(const oc_mlp *m, const oc_model_card *card, const oc_series
     for (size_t k = 0; k < nexog; k++) views[k] = view_until(&exogs[k], history->dates[t]);
     oc_forecast f;
     oc_error ignored;
-    if (oc_mlp_forecast(m, card, &target, views, nexog, H, &f, &ignored) != 0) continue;
+    if (oc_mlp_forecast_with(m, card, &transform, &target, views, nexog, H, &f, &ignored) != 0) continue;
     bool usable = f.as_of == history->dates[t];
     for (int h = 1; usable && h <= H; h++) usable = history->values[t + (size_t)h] > 0;
     if (usable) {
@@ -73,6 +75,7 @@ int oc_mlp_calibrate(const oc_mlp *m, const oc_model_card *card, const oc_series
     oc_forecast_free(&f);
   }
   free(views);
+  oc_feature_transform_free(&transform);
   if (count < CALIBRATION_MIN) {
     free(residuals);
     return oc_error_set(err, "model %s: only %zu usable origins to calibrate its intervals (need %d)", label,

@@ -4,7 +4,8 @@
  * full-history ETL table's row to 1e-9 standard deviations at every 10th origin (the largest
  * difference is printed: that is the figure etl.h quotes); a small trained network's forecast from
  * the whole history up to an origin and from its tail agree to 1e-6 in log return; the served
- * network (serve/models_mlp.h, what `oilcast serve` and `oilcast forecast --model vN` run) answers
+ * network (serve/models_mlp.h, what `oilcast serve` and `oilcast forecast --model vN` run; it parses
+ * its card's transform once, model/forecast.h: oc_mlp_forecast_with) answers
  * bit for bit what the tail gives. */
 #include "testutil.h"
 
