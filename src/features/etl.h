@@ -127,7 +127,9 @@ void oc_feature_transform_free(oc_feature_transform *t);
  * from the TA-Lib running totals (sums and sums of squares since row 0) whose rounding grows with
  * the history, so the tail's value is the less rounded one. The network reads floats (spacing 1.2e-7
  * at 1): its forecasts from the tail and from the whole history agree to 1.3e-7 in log return.
- * A WTI forecast from the tail computes 561 feature rows instead of ~9,800. */
+ * A WTI forecast from the tail computes 561 feature rows instead of ~9,800. The cleaning policies see
+ * the tail only: a non-positive price older than it no longer fails a forecast under the 'fail'
+ * policy, and the outlier 'drop' policy's first flags in the tail have shorter trailing windows. */
 #define OC_FEATURE_INFERENCE_EXTRA_HISTORY 500
 
 /* The last oc_features_required_history() + OC_FEATURE_INFERENCE_EXTRA_HISTORY observations of
