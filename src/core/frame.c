@@ -81,3 +81,15 @@ void oc_series_free(oc_series *s) {
   free(s->values);
   memset(s, 0, sizeof *s);
 }
+
+oc_series oc_series_view_until(const oc_series *s, oc_date last) {
+  size_t lo = 0, hi = s->n; /* bisection: the dates ascend */
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (s->dates[mid] <= last)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return (oc_series){.name = s->name, .n = lo, .dates = s->dates, .values = s->values};
+}

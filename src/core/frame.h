@@ -43,5 +43,7 @@ void oc_frame_free(oc_frame *f);
 
 void oc_series_init(oc_series *s, const char *name, size_t n);
 void oc_series_free(oc_series *s);
+/* The observations of s dated <= last, as a view into s (shares its arrays: never free it). */
+oc_series oc_series_view_until(const oc_series *s, oc_date last);
 
 #endif

@@ -12,18 +12,6 @@
 #define CALIBRATION_ORIGINS 250
 #define CALIBRATION_MIN 20
 
-/* The observations of s dated <= last, as a view into s (no copy); the forecast reads only its
- * inference tail (model/forecast.h). */
-static oc_series view_until(const oc_series *s, oc_date last) {
-  size_t lo = 0, hi = s->n;
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    if (s->dates[mid] <= last) lo = mid + 1;
-    else hi = mid;
-  }
-  return (oc_series){.name = s->name, .n = lo, .dates = s->dates, .values = s->values};
-}
-
 static int compare_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -56,8 +44,8 @@ int oc_mlp_calibrate(const oc_mlp *m, const oc_model_card *card, const oc_series
   oc_series *views = oc_xcalloc(nexog ? nexog : 1, sizeof *views);
   for (size_t t = first_origin; t <= last_origin; t++) {
     if (!(history->values[t] > 0)) continue;
-    oc_series target = view_until(history, history->dates[t]);
-    for (size_t k = 0; k < nexog; k++) views[k] = view_until(&exogs[k], history->dates[t]);
+    oc_series target = oc_series_view_until(history, history->dates[t]);
+    for (size_t k = 0; k < nexog; k++) views[k] = oc_series_view_until(&exogs[k], history->dates[t]);
     oc_forecast f;
     oc_error ignored;
     if (oc_mlp_forecast_with(m, card, &transform, &target, views, nexog, H, &f, &ignored) != 0) continue;

@@ -41,17 +41,6 @@ typedef struct batch_job {
   _Atomic size_t next;
 } batch_job;
 
-/* The observations of s dated <= last (a view, no copy). */
-static oc_series view_until(const oc_series *s, oc_date last) {
-  size_t lo = 0, hi = s->n;
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    if (s->dates[mid] <= last) lo = mid + 1;
-    else hi = mid;
-  }
-  return (oc_series){.name = s->name, .n = lo, .dates = s->dates, .values = s->values};
-}
-
 static void *worker(void *arg) {
   batch_job *job = arg;
   oc_series *views = oc_xcalloc(job->nexog + 1, sizeof *views);
@@ -59,8 +48,8 @@ static void *worker(void *arg) {
     size_t i = atomic_fetch_add(&job->next, 1);
     if (i >= job->nrows) break;
     batch_row *row = &job->rows[i];
-    oc_series history = view_until(&job->histories[row->series], row->origin);
-    for (size_t k = 0; k < job->nexog; k++) views[k] = view_until(&job->exogs[k], row->origin);
+    oc_series history = oc_series_view_until(&job->histories[row->series], row->origin);
+    for (size_t k = 0; k < job->nexog; k++) views[k] = oc_series_view_until(&job->exogs[k], row->origin);
     oc_error err;
     oc_forecast fc;
     if (history.n == 0) {
