@@ -158,12 +158,14 @@ OC_VECTOR_CLONES static void run_in_blocks(const oc_feature_input *in, double *c
                                            size_t end_row, block_fn fn, void *state) {
   size_t owned = 0;
   for (size_t r = 0; r < ranges; r++) owned += to[r] - from[r];
-  if (owned == 0) return;
-  double *tile = oc_xmalloc(owned * BLOCK_ROWS * sizeof *tile);
+  if (owned == 0 || first_row >= end_row) return;
+  /* A short range (an inference tail, a small table) gets a tile of its own length, not a block's. */
+  size_t stride = end_row - first_row < BLOCK_ROWS ? end_row - first_row : BLOCK_ROWS;
+  double *tile = oc_xmalloc(owned * stride * sizeof *tile);
   double **col = oc_xcalloc(total_columns, sizeof *col);
   size_t slot = 0;
   for (size_t r = 0; r < ranges; r++)
-    for (size_t c = from[r]; c < to[r]; c++) col[c] = tile + BLOCK_ROWS * slot++;
+    for (size_t c = from[r]; c < to[r]; c++) col[c] = tile + stride * slot++;
   for (size_t first = first_row; first < end_row; first += BLOCK_ROWS) {
     size_t count = end_row - first < BLOCK_ROWS ? end_row - first : BLOCK_ROWS;
     fn(state, in, first, count, col);
@@ -180,33 +182,37 @@ OC_VECTOR_CLONES static void run_in_blocks(const oc_feature_input *in, double *c
 /* ---- lane: calendar and exogenous spreads ---- */
 
 /* Angles are looked up, never computed per row: the weekday of a date in the current month is the
- * month's first weekday plus the days since, an index into a table long enough for any month. */
+ * month's first weekday plus the days since, an index into a table long enough for any month. The
+ * tables are built once per process (a forecast computes the features of a short tail each time). */
 enum { WEEK_SPAN = 7 + 31 };
-typedef struct calendar_state {
-  double dow_sin[WEEK_SPAN], dow_cos[WEEK_SPAN];   /* k: the weekday (k mod 7) + 1 */
-  double doy_sin[2][366], doy_cos[2][366];         /* day of year - 1, per year length (leap or not) */
-  double month;
-  oc_date month_start, next_month;
-  size_t month_weekday;                            /* weekday of month_start - 1 (0 = Monday) */
-  const double *month_doy_sin, *month_doy_cos;     /* the entries of month_start */
-} calendar_state;
+static struct {
+  double dow_sin[WEEK_SPAN], dow_cos[WEEK_SPAN]; /* k: the weekday (k mod 7) + 1 */
+  double doy_sin[2][366], doy_cos[2][366];       /* day of year - 1, per year length (leap or not) */
+} angles;
+static pthread_once_t angles_once = PTHREAD_ONCE_INIT;
 
-static void calendar_init(calendar_state *s) {
+static void build_angles(void) {
   const double two_pi = 2.0 * M_PI;
   for (int k = 0; k < WEEK_SPAN; k++) {
-    s->dow_sin[k] = sin(two_pi * (k % 7) / 7.0);
-    s->dow_cos[k] = cos(two_pi * (k % 7) / 7.0);
+    angles.dow_sin[k] = sin(two_pi * (k % 7) / 7.0);
+    angles.dow_cos[k] = cos(two_pi * (k % 7) / 7.0);
   }
   for (int leap = 0; leap < 2; leap++) {
     int days = 365 + leap;
     for (int d = 1; d <= days; d++) {
-      s->doy_sin[leap][d - 1] = sin(two_pi * (d - 1) / days);
-      s->doy_cos[leap][d - 1] = cos(two_pi * (d - 1) / days);
+      angles.doy_sin[leap][d - 1] = sin(two_pi * (d - 1) / days);
+      angles.doy_cos[leap][d - 1] = cos(two_pi * (d - 1) / days);
     }
   }
-  s->month_start = 1; /* empty month: the first date recomputes it */
-  s->next_month = 0;
 }
+
+/* The current month, recomputed when a date leaves it. */
+typedef struct calendar_state {
+  double month;
+  oc_date month_start, next_month;
+  size_t month_weekday;                        /* weekday of month_start - 1 (0 = Monday) */
+  const double *month_doy_sin, *month_doy_cos; /* the entries of month_start */
+} calendar_state;
 
 OC_VECTOR_CLONES static void calendar_block(void *state, const oc_feature_input *in, size_t first_row, size_t count,
                                             double *const *col) {
@@ -226,12 +232,12 @@ OC_VECTOR_CLONES static void calendar_block(void *state, const oc_feature_input 
       s->month_weekday = (size_t)oc_date_weekday(s->month_start) - 1;
       int leap = oc_date_days_in_year(year) == 366;
       size_t first_day = (size_t)(s->month_start - oc_date_from_ymd(year, 1, 1));
-      s->month_doy_sin = s->doy_sin[leap] + first_day;
-      s->month_doy_cos = s->doy_cos[leap] + first_day;
+      s->month_doy_sin = angles.doy_sin[leap] + first_day;
+      s->month_doy_cos = angles.doy_cos[leap] + first_day;
     }
     size_t day = (size_t)(d - s->month_start);
-    dow_sin[i] = s->dow_sin[s->month_weekday + day];
-    dow_cos[i] = s->dow_cos[s->month_weekday + day];
+    dow_sin[i] = angles.dow_sin[s->month_weekday + day];
+    dow_cos[i] = angles.dow_cos[s->month_weekday + day];
     doy_sin[i] = s->month_doy_sin[day];
     doy_cos[i] = s->month_doy_cos[day];
     month[i] = s->month;
@@ -253,8 +259,8 @@ OC_VECTOR_CLONES static void calendar_block(void *state, const oc_feature_input 
  * out the two long lanes. */
 #define CALENDAR_PARTS 4
 static void lane_calendar_exog(const oc_feature_input *in, double *const *out, size_t part) {
-  calendar_state s = {0};
-  calendar_init(&s);
+  pthread_once(&angles_once, build_angles);
+  calendar_state s = {.month_start = 1, .next_month = 0}; /* an empty month: the first date fills it */
   size_t blocks = (in->n + BLOCK_ROWS - 1) / BLOCK_ROWS;
   size_t first_row = blocks * part / CALENDAR_PARTS * BLOCK_ROWS, end_row = blocks * (part + 1) / CALENDAR_PARTS * BLOCK_ROWS;
   if (end_row > in->n) end_row = in->n;
