@@ -1,7 +1,7 @@
-/* cmd_forecast.c: `oilcast forecast`: prices for the next business days from a registered model
- * (by endpoint or version), using the stored history or a JSON history given on the command line.
- * The forecasting itself is model/forecast.h; this file resolves the model, gathers the history and
- * prints. */
+/* cmd_forecast.c: `oilcast forecast`: prices and their 80%/95% intervals for the next business days
+ * from a registered version of any kind (by endpoint or version), from the stored history or a JSON
+ * history given on the command line, here or by a running server (--url); or batch predictions. Parses
+ * options and the history file, calls pipeline/forecast.h (or serve/batch_forecast.h) and prints. */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,13 +9,10 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "core/buf.h"
 #include "core/log.h"
-#include "cli/forecast_served.h"
-#include "model/forecast.h"
 #include "model/registry.h"
+#include "pipeline/forecast.h"
 #include "serve/batch_forecast.h"
-#include "serve/client.h"
 #include "store/store.h"
 
 static int run(oc_cli *cli, int argc, char **argv);
@@ -35,7 +32,8 @@ const oc_command oc_cmd_forecast = {
     "  --forecast-days N        business days ahead: for a network 1..H, its horizon (default H; it\n"
     "                           predicts each horizon directly, so more than H is refused); for any\n"
     "                           other kind 1..64 (default 7)\n"
-    "  --format F               table (default), csv (date,price,model) or json\n"
+    "  --format F               table (default), csv (date,price,lower80,upper80,lower95,upper95,model)\n"
+    "                           or json\n"
     "  --url URL                ask a running `oilcast serve` (its endpoint) instead of forecasting here;\n"
     "                           same output. The key: --api-key KEY or $OILCAST_API_KEY (read scope)\n"
     "  --batch IN.csv|IN.parquet --out OUT.csv|OUT.parquet [--threads N]\n"
@@ -43,8 +41,8 @@ const oc_command oc_cmd_forecast = {
     "                           (columns series, origin) from the stored history up to that origin (a\n"
     "                           forecaster is fitted on it), across N threads (default 2); OUT has\n"
     "                           series,origin,as_of,date,horizon,price,lower80,upper80,lower95,upper95,model\n\n"
-    "The history must be long enough for every feature; when it is not, the error says how many\n"
-    "observations are needed.\n",
+    "Each forecast made here is stored (the dashboard and `oilcast serve` read it). The history must be\n"
+    "long enough for every feature; when it is not, the error says how many observations are needed.\n",
     run};
 
 enum { OPT_ENDPOINT = 1, OPT_MODEL, OPT_SERIES, OPT_CURRENT, OPT_HISTORY, OPT_DAYS, OPT_FORMAT, OPT_URL, OPT_API_KEY, OPT_BATCH,
@@ -97,30 +95,30 @@ static int read_history(const char *path, const char *name, double current_price
   return rc;
 }
 
-/* Appends current_price one business day after the stored history's end. */
-static void append_price(oc_series *s, double price) {
-  s->dates = oc_xrealloc(s->dates, (s->n + 1) * sizeof *s->dates);
-  s->values = oc_xrealloc(s->values, (s->n + 1) * sizeof *s->values);
-  s->dates[s->n] = s->n ? oc_date_add_business_days(s->dates[s->n - 1], 1) : oc_date_today_utc();
-  s->values[s->n++] = price;
-}
-
-static void print_forecast(const oc_forecast *f, const char *series, const char *model, const char *fmt) {
-  char d[OC_DATE_STRLEN], as_of[OC_DATE_STRLEN];
-  oc_date_format(f->as_of, as_of);
+static void print_forecast(const oc_forecast_result *r, const char *fmt) {
+  const oc_price_forecast *f = &r->forecast;
+  char d[OC_DATE_STRLEN], origin[OC_DATE_STRLEN];
+  oc_date_format(f->origin, origin);
   if (strcmp(fmt, "table") == 0) {
-    printf("%s forecast by model %s from %s (last price %.2f)\n", series, model, as_of, f->last_price);
-    printf("%-10s  %10s  %s\n", "date", "price", "model");
-    for (size_t i = 0; i < f->n; i++) printf("%-10s  %10.2f  %s\n", oc_date_format(f->points[i].date, d), f->points[i].price, model);
+    printf("%s forecast by model %s (%s) from %s (last price %.2f)\n", r->series, r->model_version, r->model_kind,
+           origin, f->origin_price);
+    printf("%-10s  %10s  %21s  %21s  %s\n", "date", "price", "80% interval", "95% interval", "model");
+    for (size_t i = 0; i < f->horizon; i++)
+      printf("%-10s  %10.2f  %10.2f..%-10.2f %10.2f..%-10.2f %s\n", oc_date_format(r->dates[i], d), f->mean[i], f->lo80[i],
+             f->hi80[i], f->lo95[i], f->hi95[i], r->model_version);
   } else if (strcmp(fmt, "csv") == 0) {
-    printf("date,price,model\n");
-    for (size_t i = 0; i < f->n; i++) printf("%s,%.6f,%s\n", oc_date_format(f->points[i].date, d), f->points[i].price, model);
+    printf("date,price,lower80,upper80,lower95,upper95,model\n");
+    for (size_t i = 0; i < f->horizon; i++)
+      printf("%s,%.6f,%.6f,%.6f,%.6f,%.6f,%s\n", oc_date_format(r->dates[i], d), f->mean[i], f->lo80[i], f->hi80[i],
+             f->lo95[i], f->hi95[i], r->model_version);
   } else {
-    printf("{\"series\":\"%s\",\"model\":\"%s\",\"as_of\":\"%s\",\"last_price\":%.17g,\"forecast\":[", series, model,
-           as_of, f->last_price);
-    for (size_t i = 0; i < f->n; i++)
-      printf("%s{\"date\":\"%s\",\"horizon\":%d,\"price\":%.17g,\"log_return\":%.9g}", i ? "," : "",
-             oc_date_format(f->points[i].date, d), f->points[i].horizon, f->points[i].price, f->points[i].log_return);
+    printf("{\"series\":\"%s\",\"model\":\"%s\",\"kind\":\"%s\",\"as_of\":\"%s\",\"last_price\":%.17g,\"forecast\":[",
+           r->series, r->model_version, r->model_kind, origin, f->origin_price);
+    for (size_t i = 0; i < f->horizon; i++)
+      printf("%s{\"date\":\"%s\",\"horizon\":%zu,\"price\":%.17g,\"log_return\":%.9g,\"lower80\":%.17g,"
+             "\"upper80\":%.17g,\"lower95\":%.17g,\"upper95\":%.17g}",
+             i ? "," : "", oc_date_format(r->dates[i], d), i + 1, f->mean[i], log(f->mean[i] / f->origin_price), f->lo80[i],
+             f->hi80[i], f->lo95[i], f->hi95[i]);
     printf("]}\n");
   }
 }
@@ -141,55 +139,6 @@ static int forecast_batch(oc_cli *cli, const char *endpoint, int64_t version, co
   if (rc != 0) return oc_cli_runtime_error("%s", err.message);
   oc_info("batch: %zu rows, %zu forecast lines to %s in %.2f s on %d threads", report.rows, report.forecasts, out,
           report.seconds, threads);
-  return OC_EXIT_OK;
-}
-
-/* --url: the same forecast from a running server's endpoint (serve/client.h), printed the same way. */
-static int forecast_remote(const oc_command *cmd, const char *url, const char *api_key, const char *endpoint,
-                           int64_t version, const char *series, const char *history_path, double current, int days,
-                           const char *fmt) {
-  if (version) return oc_cli_usage_error(cmd, "--url asks an endpoint: use --endpoint-name, not --model");
-  if (!history_path && !isnan(current))
-    return oc_cli_usage_error(cmd, "with --url, --current-price goes with --historical-prices");
-  oc_error err;
-  oc_series history = {0};
-  if (history_path && read_history(history_path, series ? series : "WTI", current, &history, &err) != 0)
-    return oc_cli_runtime_error("%s", err.message);
-  oc_remote_request req = {.url = url, .api_key = api_key, .endpoint = endpoint ? endpoint : OC_DEFAULT_ENDPOINT,
-                           .days = days, .history = history_path ? &history : NULL};
-  oc_forecast f = {0};
-  oc_remote_answer answer;
-  int rc = oc_remote_forecast(&req, &f, &answer, &err);
-  if (history.name) oc_series_free(&history);
-  if (rc != 0) return oc_cli_runtime_error("%s", err.message);
-  print_forecast(&f, answer.series, answer.model_version, fmt);
-  oc_forecast_free(&f);
-  return OC_EXIT_OK;
-}
-
-/* A registered forecaster version (cli/forecast_served.h), printed as the network's forecasts are. */
-static int forecast_forecaster(oc_cli *cli, oc_store *store, int64_t version, const char *series,
-                               const char *history_path, double current, int days, const char *fmt) {
-  oc_error err;
-  oc_series history = {0};
-  oc_served_points pts;
-  int rc = 0;
-  if (history_path) rc = read_history(history_path, series ? series : "WTI", current, &history, &err);
-  else if (!isnan(current))
-    rc = oc_error_set(&err, "--current-price with a stored history goes with a network version; give --historical-prices");
-  if (rc == 0) rc = oc_forecast_served(cli->data_dir, store, version, series, history_path ? &history : NULL,
-                                       (size_t)days, &pts, &err);
-  if (history.name) oc_series_free(&history);
-  if (rc != 0) return oc_cli_runtime_error("%s", err.message);
-  oc_forecast f = {.as_of = pts.as_of, .last_price = pts.last_price, .n = pts.n,
-                   .points = oc_xcalloc(pts.n, sizeof *f.points)};
-  for (size_t i = 0; i < pts.n; i++)
-    f.points[i] = (oc_forecast_point){.horizon = (int)i + 1, .date = pts.dates[i], .price = pts.prices[i],
-                                      .log_return = log(pts.prices[i] / pts.last_price)};
-  char name[32];
-  snprintf(name, sizeof name, "v%lld", (long long)version);
-  print_forecast(&f, pts.series, name, fmt);
-  oc_forecast_free(&f);
   return OC_EXIT_OK;
 }
 
@@ -254,71 +203,32 @@ static int run(oc_cli *cli, int argc, char **argv) {
     if (url || history_path) return oc_cli_usage_error(cmd, "--batch forecasts from the store, here");
     return forecast_batch(cli, endpoint, version, batch, out_path, (int)days, (int)threads);
   }
-  if (url) return forecast_remote(cmd, url, api_key, endpoint, version, series, history_path, current, (int)days, fmt);
-
-  oc_store *store;
-  if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
+  if (url && version) return oc_cli_usage_error(cmd, "--url asks an endpoint: use --endpoint-name, not --model");
+  if (url && !history_path && !isnan(current))
+    return oc_cli_usage_error(cmd, "with --url, --current-price goes with --historical-prices");
+  oc_forecast_options fo = oc_forecast_options_default();
+  fo.endpoint = endpoint;
+  fo.version = version;
+  fo.series = series;
+  fo.days = (size_t)days;
+  fo.url = url;
+  fo.api_key = api_key;
+  fo.current_price = history_path ? NAN : current;
   oc_error err;
-  oc_mlp m = {0};
-  oc_model_card card = {0};
-  oc_series history = {0}, *exogs = NULL;
-  char **exog_names = NULL;
-  size_t nexog = 0;
+  oc_series history = {0};
+  oc_store *store = NULL;
   int rc = OC_EXIT_OK;
-  bool is_forecaster = false;
-  if (!version && oc_registry_endpoint_version(store, endpoint ? endpoint : OC_DEFAULT_ENDPOINT, &version, &err) != 0) {
+  if (history_path && read_history(history_path, series ? series : "WTI", current, &history, &err) != 0)
     rc = oc_cli_runtime_error("%s", err.message);
-  } else if (oc_registry_is_forecaster(cli->data_dir, store, version, &is_forecaster, &err) != 0) {
-    rc = oc_cli_runtime_error("%s", err.message);
-  } else if (is_forecaster) {
-    rc = forecast_forecaster(cli, store, version, series, history_path, current, (int)days, fmt);
-    oc_store_close(store);
-    return rc;
-  } else if (oc_registry_load(cli->data_dir, store, version, &m, &card, &err) != 0 ||
-             oc_forecast_required_exogs(&card, &exog_names, &nexog, &err) != 0) {
-    rc = oc_cli_runtime_error("%s", err.message);
-  }
-  if (rc == OC_EXIT_OK && days > m.arch.n_out) {
-    rc = oc_cli_usage_error(cmd, "--forecast-days %ld: model %s predicts 1 to %d business days ahead (its horizon H = %d)",
-                            days, card.version, m.arch.n_out, m.arch.n_out);
-  }
-  if (!series) series = card.series;
-  if (rc == OC_EXIT_OK && history_path) {
-    if (nexog > 0)
-      rc = oc_cli_runtime_error("model %s also needs the exogenous series %s%s, which --historical-prices cannot "
-                                "supply; forecast from the stored history instead", card.version, exog_names[0],
-                                nexog > 1 ? " and others" : "");
-    else if (read_history(history_path, series, current, &history, &err) != 0)
-      rc = oc_cli_runtime_error("%s", err.message);
-  } else if (rc == OC_EXIT_OK) {
-    if (oc_store_series_load(store, series, OC_DATE_INVALID, OC_DATE_INVALID, &history, &err) != 0) {
-      rc = oc_cli_runtime_error("%s", err.message);
-    } else {
-      if (!isnan(current)) append_price(&history, current);
-      exogs = oc_xcalloc(nexog ? nexog : 1, sizeof *exogs);
-      for (size_t i = 0; rc == OC_EXIT_OK && i < nexog; i++)
-        if (oc_store_series_load(store, exog_names[i], OC_DATE_INVALID, OC_DATE_INVALID, &exogs[i], &err) != 0)
-          rc = oc_cli_runtime_error("model %s needs series %s: %s", card.version, exog_names[i], err.message);
-    }
-  }
-  oc_forecast f = {0};
-  if (rc == OC_EXIT_OK) {
-    if (oc_mlp_forecast(&m, &card, &history, exogs, nexog, days ? (int)days : m.arch.n_out, &f, &err) != 0) {
-      rc = oc_cli_runtime_error("%s", err.message);
-    } else {
-      print_forecast(&f, series, card.version, fmt);
-    }
-  }
-  oc_forecast_free(&f);
-  for (size_t i = 0; i < nexog; i++) {
-    free(exog_names[i]);
-    if (exogs && exogs[i].name) oc_series_free(&exogs[i]);
-  }
-  free(exog_names);
-  free(exogs);
+  else if (!url && oc_cli_open_store(cli, &store) != 0)
+    rc = OC_EXIT_RUNTIME;
+  fo.history = history_path ? &history : NULL;
+  oc_forecast_result result;
+  if (rc == OC_EXIT_OK && oc_pipeline_forecast(cli->data_dir, store, &fo, &result, &err) != 0)
+    rc = result.days_refused ? oc_cli_usage_error(cmd, "--forecast-days %ld: %s", days, err.message)
+                             : oc_cli_runtime_error("%s", err.message);
+  if (rc == OC_EXIT_OK) print_forecast(&result, fmt);
   if (history.name) oc_series_free(&history);
-  oc_mlp_free(&m);
-  if (card.version) oc_model_card_free(&card);
   oc_store_close(store);
   return rc;
 }

@@ -112,7 +112,7 @@ static int train_forecaster(oc_cli *cli, const char *model, const char *series, 
     spec = NULL;
   }
   if (rc == 0 && spec && !(f = oc_forecaster_create(spec, &err))) rc = -1;
-  if (rc == 0 && f) rc = oc_forecaster_fit(f, &hist, &err);
+  if (rc == 0 && f) rc = oc_forecaster_fit(f, &hist, NULL, &err);
   if (rc == 0 && f) rc = oc_registry_publish_forecaster(cli->data_dir, store, f, &hist, selection, &version, &err);
   if (rc == 0 && f && deploy) rc = oc_registry_deploy(cli->data_dir, store, endpoint, version, &err);
   if (rc == 0 && f) {

@@ -23,7 +23,7 @@ typedef struct task_queue {
   const oc_backtest_result *res;
   const oc_backtest_config *cfg;
   size_t done; /* tasks finished, under lock */
-  oc_forecast *forecasts; /* n_models * n_origins */
+  oc_price_forecast *forecasts; /* n_models * n_origins */
   atomic_size_t next;
   atomic_bool failed;
   pthread_mutex_t lock;
@@ -41,7 +41,7 @@ static int run_block(task_queue *q, size_t model, size_t block, oc_error *err) {
   int rc = 0;
   for (size_t o = first; o < last && rc == 0; o++) {
     view.n = r->origin_index[o] + 1;
-    rc = o == first ? oc_forecaster_fit(f, &view, err) : oc_forecaster_update(f, &view, err);
+    rc = o == first ? oc_forecaster_fit(f, &view, NULL, err) : oc_forecaster_update(f, &view, NULL, err);
     if (rc == 0) rc = oc_forecaster_predict(f, q->horizon, &q->forecasts[model * r->n_origins + o], err);
     if (rc < 0) {
       char date[OC_DATE_STRLEN];
@@ -110,7 +110,7 @@ static void compute_rows(oc_backtest_result *r, const oc_series *s, size_t m, si
     double sae = 0, sse = 0, sape = 0, hits = 0, in80 = 0, in95 = 0, width = 0, winkler = 0, naive_sae = 0;
     for (size_t o = 0; o < n; o++) {
       size_t i = r->origin_index[o];
-      const oc_forecast *fc = &r->forecasts[m * n + o], *nv = &r->forecasts[naive_m * n + o];
+      const oc_price_forecast *fc = &r->forecasts[m * n + o], *nv = &r->forecasts[naive_m * n + o];
       double y = s->values[i + h], y0 = s->values[i], f = fc->mean[h - 1];
       double e = y - f, ae = fabs(e), ne = fabs(y - nv->mean[h - 1]);
       sae += ae;

@@ -43,7 +43,7 @@ typedef struct oc_backtest_result {
   oc_date *origin_dates; /* n_origins */
   size_t n_models;
   char **models;          /* specs as given */
-  oc_forecast *forecasts; /* n_models * n_origins, model-major */
+  oc_price_forecast *forecasts; /* n_models * n_origins, model-major */
   oc_backtest_row *rows;  /* n_models * horizon, model-major */
   double mase_scale;      /* mean |y(t) - y(t-1)| over the history before the first origin */
 } oc_backtest_result;

@@ -108,7 +108,7 @@ static int ar_estimate(ar_state *s, const double *r, size_t m, size_t max_p, oc_
   return 0;
 }
 
-static int ar_fit(void *state, const oc_series *hist, oc_error *err) {
+static int ar_fit(void *state, const oc_series *hist, const oc_series *exogs, oc_error *err) {
   ar_state *s = state;
   double *r = oc_xmalloc(hist->n * sizeof *r);
   size_t logs = oc_positive_log_prices(hist, (size_t)s->max_window, r);
@@ -132,7 +132,7 @@ fail:
   return -1;
 }
 
-static int ar_update(void *state, const oc_series *hist, oc_error *err) {
+static int ar_update(void *state, const oc_series *hist, const oc_series *exogs, oc_error *err) {
   ar_state *s = state;
   double y = hist->values[hist->n - 1];
   if (!(y > 0)) return 0;
@@ -143,7 +143,7 @@ static int ar_update(void *state, const oc_series *hist, oc_error *err) {
   return 0;
 }
 
-static int ar_predict(const void *state, size_t horizon, oc_forecast *out, oc_error *err) {
+static int ar_predict(const void *state, size_t horizon, oc_price_forecast *out, oc_error *err) {
   const ar_state *s = state;
   size_t p = (size_t)s->p;
   double lags[AR_MAX_ORDER + OC_FORECAST_MAX_HORIZON]; /* lags[p-1+k] = return k steps after the origin */
@@ -161,7 +161,7 @@ static int ar_predict(const void *state, size_t horizon, oc_forecast *out, oc_er
     for (size_t i = 1; i <= p && i <= j; i++) psi[j] += s->phi[i - 1] * psi[j - i];
     psi_cum += psi[j];
     var_sum += psi_cum * psi_cum;
-    oc_forecast_set_lognormal(out, h, cum, sqrt(s->sigma2 * var_sum));
+    oc_price_forecast_set_lognormal(out, h, cum, sqrt(s->sigma2 * var_sum));
   }
   return 0;
 }
@@ -200,5 +200,14 @@ static int ar_load(void *state, const json_t *saved, oc_error *err) {
 
 static void ar_destroy(void *state) { free(state); }
 
-const oc_model_type oc_model_ar = {"ar", "AR(p) on log returns by least squares, p by AIC (max_p=10, intercept=0|1)",
-                                   ar_create, ar_fit, ar_update, ar_predict, ar_save, ar_load, ar_destroy};
+const oc_model_type oc_model_ar = {
+    .kind = "ar",
+    .summary = "AR(p) on log returns by least squares, p by AIC (max_p=10, intercept=0|1)",
+    .create = ar_create,
+    .fit = ar_fit,
+    .update = ar_update,
+    .predict = ar_predict,
+    .save = ar_save,
+    .load = ar_load,
+    .destroy = ar_destroy,
+};

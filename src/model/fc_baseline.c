@@ -55,7 +55,7 @@ static void *naive_create(oc_model_params *p, oc_error *err) { return baseline_c
 static void *drift_create(oc_model_params *p, oc_error *err) { return baseline_create(p, "window", 0, 0, err); }
 static void *mean_create(oc_model_params *p, oc_error *err) { return baseline_create(p, "k", 5, 1, err); }
 
-static int naive_fit(void *state, const oc_series *hist, oc_error *err) {
+static int naive_fit(void *state, const oc_series *hist, const oc_series *exogs, oc_error *err) {
   baseline_state *s = state;
   s->last = s->level = hist->values[hist->n - 1];
   s->slope = 0;
@@ -63,7 +63,7 @@ static int naive_fit(void *state, const oc_series *hist, oc_error *err) {
   return 0;
 }
 
-static int drift_fit(void *state, const oc_series *hist, oc_error *err) {
+static int drift_fit(void *state, const oc_series *hist, const oc_series *exogs, oc_error *err) {
   baseline_state *s = state;
   size_t n = hist->n, w = s->window == 0 || (size_t)s->window > n - 1 ? n - 1 : (size_t)s->window;
   s->last = s->level = hist->values[n - 1];
@@ -73,7 +73,7 @@ static int drift_fit(void *state, const oc_series *hist, oc_error *err) {
   return 0;
 }
 
-static int mean_fit(void *state, const oc_series *hist, oc_error *err) {
+static int mean_fit(void *state, const oc_series *hist, const oc_series *exogs, oc_error *err) {
   baseline_state *s = state;
   size_t n = hist->n, k = (size_t)s->window > n ? n : (size_t)s->window;
   double sum = 0, sq = 0;
@@ -88,26 +88,26 @@ static int mean_fit(void *state, const oc_series *hist, oc_error *err) {
   return 0;
 }
 
-static int naive_predict(const void *state, size_t horizon, oc_forecast *out, oc_error *err) {
+static int naive_predict(const void *state, size_t horizon, oc_price_forecast *out, oc_error *err) {
   const baseline_state *s = state;
   for (size_t h = 1; h <= horizon; h++) {
-    oc_forecast_set_gaussian(out, h, s->level, s->sigma * sqrt((double)h));
+    oc_price_forecast_set_gaussian(out, h, s->level, s->sigma * sqrt((double)h));
   }
   return 0;
 }
 
-static int drift_predict(const void *state, size_t horizon, oc_forecast *out, oc_error *err) {
+static int drift_predict(const void *state, size_t horizon, oc_price_forecast *out, oc_error *err) {
   const baseline_state *s = state;
   for (size_t h = 1; h <= horizon; h++) {
-    oc_forecast_set_gaussian(out, h, s->level + (double)h * s->slope, s->sigma * sqrt((double)h * (1 + (double)h / s->n_used)));
+    oc_price_forecast_set_gaussian(out, h, s->level + (double)h * s->slope, s->sigma * sqrt((double)h * (1 + (double)h / s->n_used)));
   }
   return 0;
 }
 
-static int mean_predict(const void *state, size_t horizon, oc_forecast *out, oc_error *err) {
+static int mean_predict(const void *state, size_t horizon, oc_price_forecast *out, oc_error *err) {
   const baseline_state *s = state;
   for (size_t h = 1; h <= horizon; h++) {
-    oc_forecast_set_gaussian(out, h, s->level, s->sigma * sqrt(1 + 1 / s->n_used));
+    oc_price_forecast_set_gaussian(out, h, s->level, s->sigma * sqrt(1 + 1 / s->n_used));
   }
   return 0;
 }
@@ -129,10 +129,36 @@ static int baseline_load(void *state, const json_t *saved, oc_error *err) {
 
 static void baseline_destroy(void *state) { free(state); }
 
-const oc_model_type oc_model_naive = {"naive", "no change: tomorrow's price is today's", naive_create, naive_fit, naive_fit,
-                                      naive_predict, baseline_save, baseline_load, baseline_destroy};
-const oc_model_type oc_model_drift = {"drift", "last price plus the average change per day (window=N days, 0 = all)",
-                                      drift_create, drift_fit, drift_fit, drift_predict, baseline_save, baseline_load,
-                                      baseline_destroy};
-const oc_model_type oc_model_mean = {"mean", "mean of the last k prices (k=5)", mean_create, mean_fit, mean_fit,
-                                     mean_predict, baseline_save, baseline_load, baseline_destroy};
+const oc_model_type oc_model_naive = {
+    .kind = "naive",
+    .summary = "no change: tomorrow's price is today's",
+    .create = naive_create,
+    .fit = naive_fit,
+    .update = naive_fit,
+    .predict = naive_predict,
+    .save = baseline_save,
+    .load = baseline_load,
+    .destroy = baseline_destroy,
+};
+const oc_model_type oc_model_drift = {
+    .kind = "drift",
+    .summary = "last price plus the average change per day (window=N days, 0 = all)",
+    .create = drift_create,
+    .fit = drift_fit,
+    .update = drift_fit,
+    .predict = drift_predict,
+    .save = baseline_save,
+    .load = baseline_load,
+    .destroy = baseline_destroy,
+};
+const oc_model_type oc_model_mean = {
+    .kind = "mean",
+    .summary = "mean of the last k prices (k=5)",
+    .create = mean_create,
+    .fit = mean_fit,
+    .update = mean_fit,
+    .predict = mean_predict,
+    .save = baseline_save,
+    .load = baseline_load,
+    .destroy = baseline_destroy,
+};

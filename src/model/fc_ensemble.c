@@ -78,7 +78,7 @@ typedef struct validation_errors {
   size_t count[ENSEMBLE_WEIGHT_HORIZON];
 } validation_errors;
 
-static int score_forecast(void *ctx, size_t origin, const oc_forecast *fc, oc_error *err) {
+static int score_forecast(void *ctx, size_t origin, const oc_price_forecast *fc, oc_error *err) {
   validation_errors *v = ctx;
   for (size_t h = 1; h <= ENSEMBLE_WEIGHT_HORIZON && origin + h < v->hist->n; h++) {
     double e = v->hist->values[origin + h] - fc->mean[h - 1];
@@ -88,7 +88,7 @@ static int score_forecast(void *ctx, size_t origin, const oc_forecast *fc, oc_er
   return 0;
 }
 
-static int ensemble_fit(void *state, const oc_series *hist, oc_error *err) {
+static int ensemble_fit(void *state, const oc_series *hist, const oc_series *exogs, oc_error *err) {
   ensemble_state *s = state;
   size_t span = (size_t)s->validation + ENSEMBLE_WEIGHT_HORIZON;
   if (!s->equal && hist->n > span + 60) {
@@ -107,22 +107,22 @@ static int ensemble_fit(void *state, const oc_series *hist, oc_error *err) {
     }
   }
   for (size_t i = 0; i < s->k; i++)
-    if (oc_forecaster_fit(s->members[i], hist, err) < 0) return -1;
+    if (oc_forecaster_fit(s->members[i], hist, exogs, err) < 0) return -1;
   return 0;
 }
 
-static int ensemble_update(void *state, const oc_series *hist, oc_error *err) {
+static int ensemble_update(void *state, const oc_series *hist, const oc_series *exogs, oc_error *err) {
   ensemble_state *s = state;
   for (size_t i = 0; i < s->k; i++)
-    if (oc_forecaster_update(s->members[i], hist, err) < 0) return -1;
+    if (oc_forecaster_update(s->members[i], hist, exogs, err) < 0) return -1;
   return 0;
 }
 
-static int ensemble_predict(const void *state, size_t horizon, oc_forecast *out, oc_error *err) {
+static int ensemble_predict(const void *state, size_t horizon, oc_price_forecast *out, oc_error *err) {
   const ensemble_state *s = state;
   memset(out, 0, sizeof *out);
   for (size_t i = 0; i < s->k; i++) {
-    oc_forecast fc;
+    oc_price_forecast fc;
     if (oc_forecaster_predict(s->members[i], horizon, &fc, err) < 0) return -1;
     for (size_t h = 0; h < horizon; h++) {
       double w = s->weight[h < ENSEMBLE_WEIGHT_HORIZON ? h : ENSEMBLE_WEIGHT_HORIZON - 1][i];
@@ -179,5 +179,13 @@ static int ensemble_load(void *state, const json_t *saved, oc_error *err) {
 }
 
 const oc_model_type oc_model_ensemble = {
-    "ensemble", "weighted members (members=naive+drift+ets+ar, weights=learned|equal, validation=250 origins)",
-    ensemble_create, ensemble_fit, ensemble_update, ensemble_predict, ensemble_save, ensemble_load, ensemble_destroy};
+    .kind = "ensemble",
+    .summary = "weighted members (members=naive+drift+ets+ar, weights=learned|equal, validation=250 origins)",
+    .create = ensemble_create,
+    .fit = ensemble_fit,
+    .update = ensemble_update,
+    .predict = ensemble_predict,
+    .save = ensemble_save,
+    .load = ensemble_load,
+    .destroy = ensemble_destroy,
+};

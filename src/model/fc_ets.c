@@ -139,7 +139,7 @@ static void *ets_create(oc_model_params *p, oc_error *err) {
   return s;
 }
 
-static int ets_fit(void *state, const oc_series *hist, oc_error *err) {
+static int ets_fit(void *state, const oc_series *hist, const oc_series *exogs, oc_error *err) {
   ets_state *s = state;
   double *y = oc_xmalloc(hist->n * sizeof *y);
   size_t n = oc_positive_log_prices(hist, (size_t)s->max_window, y);
@@ -159,7 +159,7 @@ static int ets_fit(void *state, const oc_series *hist, oc_error *err) {
   return 0;
 }
 
-static int ets_update(void *state, const oc_series *hist, oc_error *err) {
+static int ets_update(void *state, const oc_series *hist, const oc_series *exogs, oc_error *err) {
   ets_state *s = state;
   double y = hist->values[hist->n - 1];
   if (!(y > 0)) return 0;
@@ -170,7 +170,7 @@ static int ets_update(void *state, const oc_series *hist, oc_error *err) {
   return 0;
 }
 
-static int ets_predict(const void *state, size_t horizon, oc_forecast *out, oc_error *err) {
+static int ets_predict(const void *state, size_t horizon, oc_price_forecast *out, oc_error *err) {
   const ets_state *s = state;
   double phi_sum = 0, phi_pow = 1, var_sum = 0;
   for (size_t h = 1; h <= horizon; h++) {
@@ -182,7 +182,7 @@ static int ets_predict(const void *state, size_t horizon, oc_forecast *out, oc_e
       double c = s->alpha + (s->damped ? s->beta * s->phi * (1 - pow(s->phi, (double)j)) / (1 - s->phi) : 0);
       var_sum += c * c;
     }
-    oc_forecast_set_lognormal(out, h, mu, sqrt(s->sigma2 * (1 + var_sum)));
+    oc_price_forecast_set_lognormal(out, h, mu, sqrt(s->sigma2 * (1 + var_sum)));
   }
   return 0;
 }
@@ -210,6 +210,14 @@ static int ets_load(void *state, const json_t *saved, oc_error *err) {
 
 static void ets_destroy(void *state) { free(state); }
 
-const oc_model_type oc_model_ets = {"ets",
-                                    "exponential smoothing on log price (trend=none|damped|auto; none = simple)",
-                                    ets_create, ets_fit, ets_update, ets_predict, ets_save, ets_load, ets_destroy};
+const oc_model_type oc_model_ets = {
+    .kind = "ets",
+    .summary = "exponential smoothing on log price (trend=none|damped|auto; none = simple)",
+    .create = ets_create,
+    .fit = ets_fit,
+    .update = ets_update,
+    .predict = ets_predict,
+    .save = ets_save,
+    .load = ets_load,
+    .destroy = ets_destroy,
+};

@@ -1,20 +1,32 @@
-/* fc_mlp.c: the reference network (model/mlp.h, trained by model/train.h) as a forecaster, so the
- * backtest judges it by the same protocol as the baselines. fit: ETL on the history up to the origin
- * (features/etl.h: targets log(P[t+h]/P[t]) exist only where t+h is inside the history, normalization
- * fitted on training rows only), the training table's split for early stopping, one seeded fit.
- * update: the normalized feature row at the new last date (computed from the history's inference tail,
- * features/etl.h, as the served network's forecasts are) through the network. Forecasts: last positive price times
- * exp(predicted log return) for h <= the network's horizon, held flat beyond it. Analytic bounds use
- * the validation rows' residual spread per horizon (log space). Coordinates with the training engine
- * only through its public headers; must not read past hist->n. */
+/* fc_mlp.c: the reference network (model/mlp.h, trained by model/train.h) as a forecaster, in two
+ * forms that share the network pass and differ in where the parameters come from:
+ * - kind "mlp" (in the model table), trained here so the backtest judges it by the same protocol as the
+ *   baselines. fit: ETL on the history up to the origin (features/etl.h: targets log(P[t+h]/P[t]) exist
+ *   only where t+h is inside the history, normalization fitted on training rows only), the training
+ *   table's split for early stopping, one seeded fit. update: the normalized feature row at the new last
+ *   date (computed from the history's inference tail, features/etl.h) through the network. Forecasts:
+ *   last positive price times exp(predicted log return) for h <= the network's horizon, held flat
+ *   beyond it; analytic bounds from the validation rows' residual spread per horizon (log space).
+ * - a registered version (`oilcast train`'s model.safetensors + model.json, fc_mlp.h): its parameters are
+ *   fixed, so fit only conditions on the history (calibrating the intervals first when the card holds
+ *   none: versions trained before they were stored). Forecasts: the price at the feature row's date
+ *   times exp(predicted log return h) for h = 1..H only, with the card's split-conformal bounds
+ *   P * exp(pred -+ q) (model/mlp_calibration.h); it reads the card's exogenous series, and forecasts
+ *   from a given history without touching its state.
+ * Coordinates with the training engine only through its public headers; must not read past hist->n. */
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
 #include "features/etl.h"
+#include "core/log.h"
+#include "model/fc_mlp.h"
 #include "model/forecaster.h"
 #include "model/mlp.h"
+#include "model/mlp_calibration.h"
+#include "model/mlp_forecast.h"
 #include "model/train.h"
 #include "model/training_table.h"
 
@@ -113,7 +125,7 @@ static int mlp_filter(mlp_state *s, const oc_series *hist, oc_error *err) {
   return rc;
 }
 
-static int mlp_fit(void *state, const oc_series *hist, oc_error *err) {
+static int mlp_fit(void *state, const oc_series *hist, const oc_series *exogs, oc_error *err) {
   mlp_state *s = state;
   mlp_clear_fit(s);
   oc_etl_options opts;
@@ -167,14 +179,16 @@ static int mlp_fit(void *state, const oc_series *hist, oc_error *err) {
   return rc;
 }
 
-static int mlp_update(void *state, const oc_series *hist, oc_error *err) { return mlp_filter(state, hist, err); }
+static int mlp_update(void *state, const oc_series *hist, const oc_series *exogs, oc_error *err) {
+  return mlp_filter(state, hist, err);
+}
 
-static int mlp_predict(const void *state, size_t horizon, oc_forecast *out, oc_error *err) {
+static int mlp_predict(const void *state, size_t horizon, oc_price_forecast *out, oc_error *err) {
   const mlp_state *s = state;
   double mu0 = log(s->last_price);
   for (size_t h = 1; h <= horizon; h++) {
     size_t k = h <= (size_t)s->horizon ? h - 1 : (size_t)s->horizon - 1;
-    oc_forecast_set_lognormal(out, h, mu0 + s->pred[k], s->resid_sd[k]);
+    oc_price_forecast_set_lognormal(out, h, mu0 + s->pred[k], s->resid_sd[k]);
   }
   return 0;
 }
@@ -244,5 +258,136 @@ static int mlp_load(void *state, const json_t *saved, oc_error *err) {
 }
 
 const oc_model_type oc_model_mlp = {
-    "mlp", "the reference network on the ETL features (horizon=7, epochs=100, h1=64, h2=32, dropout=0.2, lr, batch, seed)",
-    mlp_create, mlp_fit, mlp_update, mlp_predict, mlp_save, mlp_load, mlp_destroy};
+    .kind = "mlp",
+    .summary = "the reference network on the ETL features (horizon=7, epochs=100, h1=64, h2=32, dropout=0.2, lr, batch, seed)",
+    .create = mlp_create,
+    .fit = mlp_fit,
+    .update = mlp_update,
+    .predict = mlp_predict,
+    .save = mlp_save,
+    .load = mlp_load,
+    .destroy = mlp_destroy,
+};
+
+/* ---- a registered version --------------------------------------------------------------------- */
+
+typedef struct registered_state {
+  oc_mlp net;
+  oc_model_card card;             /* card.calibration: the bounds, once calibrated */
+  oc_feature_transform transform; /* parsed once: forecasts only read it */
+  /* conditioned on the last history */
+  oc_date as_of;
+  double price;                               /* at as_of */
+  double pred[OC_FORECAST_MAX_HORIZON];       /* predicted log returns from as_of */
+} registered_state;
+
+static void registered_destroy(void *state) {
+  registered_state *s = state;
+  oc_feature_transform_free(&s->transform);
+  oc_mlp_free(&s->net);
+  oc_model_card_free(&s->card);
+  free(s);
+}
+
+/* The network's log returns from the latest complete feature row of hist (up to H of them). */
+static int registered_apply(const registered_state *s, const oc_series *hist, const oc_series *exogs, oc_date *as_of,
+                            double *price, double *pred, oc_error *err) {
+  oc_mlp_prediction p;
+  if (oc_mlp_forecast_with(&s->net, &s->card, &s->transform, hist, exogs, s->transform.nexog, s->net.arch.n_out, &p,
+                           err) != 0)
+    return -1;
+  *as_of = p.as_of;
+  *price = p.last_price;
+  for (size_t h = 0; h < p.n; h++) pred[h] = p.points[h].log_return;
+  oc_mlp_prediction_free(&p);
+  return 0;
+}
+
+static int registered_update(void *state, const oc_series *hist, const oc_series *exogs, oc_error *err) {
+  registered_state *s = state;
+  return registered_apply(s, hist, exogs, &s->as_of, &s->price, s->pred, err);
+}
+
+static int registered_fit(void *state, const oc_series *hist, const oc_series *exogs, oc_error *err) {
+  registered_state *s = state;
+  if (!s->card.calibration.q80) {
+    oc_info("model %s has no stored interval calibration (trained by an older oilcast): calibrating it on the "
+            "history it forecasts from", s->card.version);
+    if (oc_mlp_calibrate(&s->net, &s->card, hist, exogs, s->transform.nexog, &s->card.calibration, err) != 0) return -1;
+  }
+  return registered_update(state, hist, exogs, err);
+}
+
+/* Price bounds P * exp(pred -+ q) around the point P * exp(pred), h = 1..horizon (<= H). */
+static int registered_bounds(const registered_state *s, oc_date as_of, double price, const double *pred, size_t horizon,
+                             oc_price_forecast *out, oc_error *err) {
+  const double *q80 = s->card.calibration.q80, *q95 = s->card.calibration.q95;
+  if (!q80) return oc_error_set(err, "model %s: its intervals are not calibrated yet (fit it on a history first)", s->card.version);
+  assert(horizon <= (size_t)s->net.arch.n_out);
+  out->origin = as_of;
+  out->origin_price = price;
+  for (size_t h = 0; h < horizon; h++) {
+    double r = pred[h];
+    out->mean[h] = price * exp(r);
+    out->lo80[h] = price * exp(r - q80[h]);
+    out->hi80[h] = price * exp(r + q80[h]);
+    out->lo95[h] = price * exp(r - q95[h]);
+    out->hi95[h] = price * exp(r + q95[h]);
+  }
+  return 0;
+}
+
+static int registered_predict(const void *state, size_t horizon, oc_price_forecast *out, oc_error *err) {
+  const registered_state *s = state;
+  return registered_bounds(s, s->as_of, s->price, s->pred, horizon, out, err);
+}
+
+static int registered_forecast_from(const void *state, const oc_series *hist, const oc_series *exogs, size_t horizon,
+                                    oc_price_forecast *out, oc_error *err) {
+  const registered_state *s = state;
+  oc_date as_of;
+  double price, pred[OC_FORECAST_MAX_HORIZON];
+  if (registered_apply(s, hist, exogs, &as_of, &price, pred, err) != 0) return -1;
+  return registered_bounds(s, as_of, price, pred, horizon, out, err);
+}
+
+static size_t registered_exogs(const void *state, const char *const **names) {
+  const registered_state *s = state;
+  *names = (const char *const *)s->transform.exog_names;
+  return s->transform.nexog;
+}
+
+static size_t registered_max_horizon(const void *state) {
+  const registered_state *s = state;
+  return (size_t)s->net.arch.n_out;
+}
+
+/* Not in the model table: a registered version is made from its files (oc_mlp_forecaster_from_version),
+ * never from a spec, and its files are its saved form (save and load are the registry's). */
+static const oc_model_type registered_network = {
+    .kind = "mlp",
+    .summary = "a network registered by `oilcast train`",
+    .fit = registered_fit,
+    .update = registered_update,
+    .predict = registered_predict,
+    .destroy = registered_destroy,
+    .exogs = registered_exogs,
+    .max_horizon = registered_max_horizon,
+    .forecast_from = registered_forecast_from,
+};
+
+oc_forecaster *oc_mlp_forecaster_from_version(oc_mlp *net, oc_model_card *card, oc_error *err) {
+  registered_state *s = oc_xcalloc(1, sizeof *s);
+  s->net = *net;
+  s->card = *card;
+  memset(net, 0, sizeof *net);
+  memset(card, 0, sizeof *card);
+  if (oc_forecast_transform(&s->card, &s->transform, err) != 0) {
+    oc_mlp_free(&s->net);
+    oc_model_card_free(&s->card);
+    free(s);
+    return NULL;
+  }
+  /* its own calibration gives the bounds: the common conformal layer stays out */
+  return oc_forecaster_wrap(&registered_network, s, "mlp:intervals=analytic", err);
+}

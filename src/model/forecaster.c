@@ -4,6 +4,7 @@
  * about a particular kind: kinds live in fc_*.c and are reached only through oc_model_type. */
 #include "model/forecaster.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ struct oc_forecaster {
   oc_conformal_config conformal;
   size_t cal_horizon;     /* horizons calibrated: 1..cal_horizon */
   size_t n_seen;          /* observations the state has seen */
+  oc_date last_date;      /* hist->dates[n_seen-1]; OC_DATE_INVALID in a state saved before it was kept */
   double last_value;      /* hist->values[n_seen-1] */
   double ewma_var;        /* EWMA of squared price changes up to n_seen-1 */
   /* residual rings, one per horizon: |y - yhat| / scale, most recent `window` */
@@ -53,7 +55,7 @@ const oc_model_type *oc_model_type_find(const char *kind) {
   return NULL;
 }
 
-void oc_forecast_set_gaussian(oc_forecast *out, size_t h, double mean, double sd) {
+void oc_price_forecast_set_gaussian(oc_price_forecast *out, size_t h, double mean, double sd) {
   out->mean[h - 1] = mean;
   out->lo80[h - 1] = mean - OC_Z80 * sd;
   out->hi80[h - 1] = mean + OC_Z80 * sd;
@@ -61,7 +63,7 @@ void oc_forecast_set_gaussian(oc_forecast *out, size_t h, double mean, double sd
   out->hi95[h - 1] = mean + OC_Z95 * sd;
 }
 
-void oc_forecast_set_lognormal(oc_forecast *out, size_t h, double mu, double sd) {
+void oc_price_forecast_set_lognormal(oc_price_forecast *out, size_t h, double mu, double sd) {
   out->mean[h - 1] = exp(mu);
   out->lo80[h - 1] = exp(mu - OC_Z80 * sd);
   out->hi80[h - 1] = exp(mu + OC_Z80 * sd);
@@ -156,6 +158,30 @@ static int read_conformal_params(oc_model_params *p, oc_conformal_config *c, siz
 
 /* ---- creation ------------------------------------------------------------------------------ */
 
+/* The forecaster of type with the common parameters of params and, when state is NULL, a state the
+ * kind creates from the rest of them (else that state, whose parameters the kind already holds). */
+static oc_forecaster *forecaster_new(const oc_model_type *type, void *state, const char *spec, oc_model_params *params,
+                                     oc_error *err) {
+  oc_forecaster *f = oc_xcalloc(1, sizeof *f);
+  f->type = type;
+  f->spec = oc_xstrdup(spec);
+  f->state = state;
+  f->last_date = OC_DATE_INVALID;
+  if (read_conformal_params(params, &f->conformal, &f->cal_horizon, err) < 0) goto fail;
+  if (!f->state && !(f->state = type->create(params, err))) goto fail;
+  for (size_t i = 0; i < params->n; i++)
+    if (!params->used[i] && state == NULL) {
+      oc_error_set(err, "model '%s': unknown parameter '%s'", type->kind, params->key[i]);
+      goto fail;
+    }
+  f->residuals = oc_xcalloc(f->cal_horizon * f->conformal.window, sizeof *f->residuals);
+  return f;
+fail:
+  oc_error_prefix(err, "model spec '%s': ", spec);
+  oc_forecaster_free(f);
+  return NULL;
+}
+
 oc_forecaster *oc_forecaster_create(const char *spec, oc_error *err) {
   char kind[32];
   oc_model_params params;
@@ -168,23 +194,18 @@ oc_forecaster *oc_forecaster_create(const char *spec, oc_error *err) {
     oc_buf_free(&names);
     return NULL;
   }
-  oc_forecaster *f = oc_xcalloc(1, sizeof *f);
-  f->type = type;
-  f->spec = oc_xstrdup(spec);
-  if (read_conformal_params(&params, &f->conformal, &f->cal_horizon, err) < 0) goto fail;
-  f->state = type->create(&params, err);
-  if (!f->state) goto fail;
-  for (size_t i = 0; i < params.n; i++)
-    if (!params.used[i]) {
-      oc_error_set(err, "model '%s': unknown parameter '%s'", kind, params.key[i]);
-      goto fail;
-    }
-  f->residuals = oc_xcalloc(f->cal_horizon * f->conformal.window, sizeof *f->residuals);
-  return f;
-fail:
-  oc_error_prefix(err, "model spec '%s': ", spec);
-  oc_forecaster_free(f);
-  return NULL;
+  return forecaster_new(type, NULL, spec, &params, err);
+}
+
+oc_forecaster *oc_forecaster_wrap(const oc_model_type *type, void *state, const char *spec, oc_error *err) {
+  char kind[32];
+  oc_model_params params;
+  if (oc_model_params_parse(spec, kind, sizeof kind, &params, err) < 0 ||
+      (strcmp(kind, type->kind) != 0 && oc_error_set(err, "model spec '%s' is not of kind %s", spec, type->kind))) {
+    type->destroy(state);
+    return NULL;
+  }
+  return forecaster_new(type, state, spec, &params, err);
 }
 
 void oc_forecaster_free(oc_forecaster *f) {
@@ -197,6 +218,17 @@ void oc_forecaster_free(oc_forecaster *f) {
 
 const char *oc_forecaster_kind(const oc_forecaster *f) { return f->type->kind; }
 const char *oc_forecaster_name(const oc_forecaster *f) { return f->spec; }
+
+size_t oc_forecaster_exogs(const oc_forecaster *f, const char *const **names) {
+  *names = NULL;
+  return f->type->exogs ? f->type->exogs(f->state, names) : 0;
+}
+
+size_t oc_forecaster_max_horizon(const oc_forecaster *f) {
+  size_t h = f->type->max_horizon ? f->type->max_horizon(f->state) : 0;
+  assert(h <= OC_FORECAST_MAX_HORIZON);
+  return h ? h : OC_FORECAST_MAX_HORIZON;
+}
 
 size_t oc_positive_log_prices(const oc_series *hist, size_t window, double *out) {
   size_t start = window > 0 && hist->n > window ? hist->n - window : 0, m = 0;
@@ -254,7 +286,7 @@ static void calibration_observe(oc_forecaster *f, size_t index, double y) {
 
 /* Records the model's forecast at the current origin (n_seen - 1) for later scoring. */
 static int calibration_record(oc_forecaster *f, oc_error *err) {
-  oc_forecast fc;
+  oc_price_forecast fc;
   if (f->type->predict(f->state, f->cal_horizon, &fc, err) < 0) return -1;
   size_t origin = f->n_seen - 1, slot = origin % f->cal_horizon;
   f->pending[slot].origin = origin;
@@ -273,30 +305,32 @@ static void advance_observation(oc_forecaster *f, const oc_series *hist, size_t 
   }
   calibration_observe(f, i, y);
   f->n_seen = i + 1;
+  f->last_date = hist->dates[i];
   f->last_value = y;
 }
 
 static bool conformal_on(const oc_forecaster *f) { return f->conformal.method == OC_INTERVALS_CONFORMAL; }
 
-static int fit_state(oc_forecaster *f, const oc_series *hist, size_t n, oc_error *err) {
+static int fit_state(oc_forecaster *f, const oc_series *hist, const oc_series *exogs, size_t n, oc_error *err) {
   oc_series view = *hist;
   view.n = n;
-  if (f->type->fit(f->state, &view, err) < 0) return -1;
+  if (f->type->fit(f->state, &view, exogs, err) < 0) return -1;
   f->n_seen = n;
+  f->last_date = hist->dates[n - 1];
   f->last_value = hist->values[n - 1];
   f->ewma_var = volatility_at(hist, n, f->conformal.vol_lambda);
   return 0;
 }
 
-static int step_state(oc_forecaster *f, const oc_series *hist, size_t i, oc_error *err) {
+static int step_state(oc_forecaster *f, const oc_series *hist, const oc_series *exogs, size_t i, oc_error *err) {
   oc_series view = *hist;
   view.n = i + 1;
-  if (f->type->update(f->state, &view, err) < 0) return -1;
+  if (f->type->update(f->state, &view, exogs, err) < 0) return -1;
   advance_observation(f, hist, i);
   return conformal_on(f) ? calibration_record(f, err) : 0;
 }
 
-int oc_forecaster_fit(oc_forecaster *f, const oc_series *hist, oc_error *err) {
+int oc_forecaster_fit(oc_forecaster *f, const oc_series *hist, const oc_series *exogs, oc_error *err) {
   size_t n = hist->n;
   if (n < 2) return oc_error_set(err, "%s: cannot fit on %zu observations (need at least 2)", f->spec, n);
   calibration_reset(f);
@@ -309,29 +343,59 @@ int oc_forecaster_fit(oc_forecaster *f, const oc_series *hist, oc_error *err) {
       /* A history too short for the kind before the calibration span is not an error of the fit
        * itself: the forecaster then keeps the kind's analytic bounds. */
       oc_error warm_err = {{0}};
-      bool warmed = fit_state(f, hist, fit_n, &warm_err) == 0 && calibration_record(f, &warm_err) == 0;
-      for (size_t i = fit_n; warmed && i < n; i++) warmed = step_state(f, hist, i, &warm_err) == 0;
+      bool warmed = fit_state(f, hist, exogs, fit_n, &warm_err) == 0 && calibration_record(f, &warm_err) == 0;
+      for (size_t i = fit_n; warmed && i < n; i++) warmed = step_state(f, hist, exogs, i, &warm_err) == 0;
       if (!warmed) {
         oc_debug("%s: no conformal calibration (%s); analytic bounds", f->spec, warm_err.message);
         calibration_reset(f);
       }
     }
   }
-  if (fit_state(f, hist, n, err) < 0) goto fail;
+  if (fit_state(f, hist, exogs, n, err) < 0) goto fail;
   if (conformal_on(f) && calibration_record(f, err) < 0) goto fail;
   return 0;
 fail:
   return oc_error_prefix(err, "fitting %s on %zu observations: ", f->spec, n);
 }
 
-int oc_forecaster_update(oc_forecaster *f, const oc_series *hist, oc_error *err) {
+/* Does hist extend what f has seen (the same observation where f's last one was)? */
+static bool extends_seen(const oc_forecaster *f, const oc_series *hist) {
+  return f->n_seen > 0 && hist->n >= f->n_seen && hist->values[f->n_seen - 1] == f->last_value &&
+         (f->last_date == OC_DATE_INVALID || hist->dates[f->n_seen - 1] == f->last_date);
+}
+
+int oc_forecaster_update(oc_forecaster *f, const oc_series *hist, const oc_series *exogs, oc_error *err) {
   if (f->n_seen == 0) return oc_error_set(err, "%s: update before fit", f->spec);
-  if (hist->n < f->n_seen || hist->values[f->n_seen - 1] != f->last_value)
+  if (!extends_seen(f, hist))
     return oc_error_set(err, "%s: update history (%zu observations) does not extend the %zu already seen", f->spec,
                         hist->n, f->n_seen);
   for (size_t i = f->n_seen; i < hist->n; i++)
-    if (step_state(f, hist, i, err) < 0) return oc_error_prefix(err, "updating %s at observation %zu: ", f->spec, i);
+    if (step_state(f, hist, exogs, i, err) < 0)
+      return oc_error_prefix(err, "updating %s at observation %zu: ", f->spec, i);
   return 0;
+}
+
+int oc_forecaster_advance(oc_forecaster *f, const oc_series *hist, const oc_series *exogs, oc_error *err) {
+  return extends_seen(f, hist) ? oc_forecaster_update(f, hist, exogs, err) : oc_forecaster_fit(f, hist, exogs, err);
+}
+
+int oc_forecaster_forecast_from(const oc_forecaster *f, const oc_series *hist, const oc_series *exogs, size_t horizon,
+                                oc_price_forecast *out, oc_error *err) {
+  if (hist->n == 0) return oc_error_set(err, "%s: the history is empty", f->spec);
+  if (horizon < 1 || horizon > oc_forecaster_max_horizon(f))
+    return oc_error_set(err, "%s: horizon %zu outside 1..%zu", f->spec, horizon, oc_forecaster_max_horizon(f));
+  if (f->type->forecast_from) {
+    out->origin = hist->dates[hist->n - 1];
+    out->origin_price = hist->values[hist->n - 1];
+    out->horizon = horizon;
+    return f->type->forecast_from(f->state, hist, exogs, horizon, out, err);
+  }
+  oc_forecaster *fresh = oc_forecaster_create(f->spec, err);
+  if (!fresh) return -1;
+  int rc = oc_forecaster_fit(fresh, hist, exogs, err);
+  if (rc == 0) rc = oc_forecaster_predict(fresh, horizon, out, err);
+  oc_forecaster_free(fresh);
+  return rc;
 }
 
 /* The rank (1-based) of the conformal quantile of m scores at a coverage level: the
@@ -341,10 +405,12 @@ static size_t conformal_rank(size_t m, double level) {
   return k > m ? m : k;
 }
 
-int oc_forecaster_predict(oc_forecaster *f, size_t horizon, oc_forecast *out, oc_error *err) {
+int oc_forecaster_predict(oc_forecaster *f, size_t horizon, oc_price_forecast *out, oc_error *err) {
   if (f->n_seen == 0) return oc_error_set(err, "%s: predict before fit", f->spec);
   if (horizon < 1 || horizon > OC_FORECAST_MAX_HORIZON)
     return oc_error_set(err, "%s: horizon %zu outside 1..%d", f->spec, horizon, OC_FORECAST_MAX_HORIZON);
+  out->origin = f->last_date;
+  out->origin_price = f->last_value;
   if (f->type->predict(f->state, horizon, out, err) < 0) return oc_error_prefix(err, "%s: ", f->spec);
   out->horizon = horizon;
   if (!conformal_on(f)) return 0;
@@ -373,13 +439,13 @@ int oc_forecaster_predict(oc_forecaster *f, size_t horizon, oc_forecast *out, oc
 int oc_forecaster_replay(oc_forecaster *model, const oc_series *hist, size_t fit_n, size_t horizon,
                          oc_replay_visit visit, void *ctx, oc_error *err) {
   oc_series view = *hist;
-  oc_forecast fc;
+  oc_price_forecast fc;
   view.n = fit_n;
-  if (oc_forecaster_fit(model, &view, err) < 0) return -1;
+  if (oc_forecaster_fit(model, &view, NULL, err) < 0) return -1;
   for (size_t n = fit_n;; n++) {
     if (n > fit_n) {
       view.n = n;
-      if (oc_forecaster_update(model, &view, err) < 0) return -1;
+      if (oc_forecaster_update(model, &view, NULL, err) < 0) return -1;
     }
     if (oc_forecaster_predict(model, horizon, &fc, err) < 0) return -1;
     if (visit(ctx, n - 1, &fc, err) < 0) return -1;
@@ -406,9 +472,14 @@ static int json_to_doubles(const json_t *a, double *x, size_t n, const char *wha
 }
 
 char *oc_forecaster_save(const oc_forecaster *f) {
+  if (!f->type->save) return NULL;
   json_t *cal = json_object();
   json_object_set_new(cal, "n_seen", json_integer((json_int_t)f->n_seen));
   json_object_set_new(cal, "last_value", json_real(f->last_value));
+  if (f->last_date != OC_DATE_INVALID) {
+    char date[OC_DATE_STRLEN];
+    json_object_set_new(cal, "last_date", json_string(oc_date_format(f->last_date, date)));
+  }
   json_object_set_new(cal, "ewma_var", json_real(f->ewma_var));
   json_t *rings = json_array();
   for (size_t h = 0; h < f->cal_horizon; h++) {
@@ -452,6 +523,9 @@ static int load_calibration(oc_forecaster *f, const json_t *cal, oc_error *err) 
     return oc_error_set(err, "calibration: missing or malformed n_seen/last_value/ewma_var/residuals/pending");
   f->n_seen = (size_t)json_integer_value(n_seen);
   f->last_value = json_number_value(json_object_get(cal, "last_value"));
+  const char *last_date = json_string_value(json_object_get(cal, "last_date"));
+  if (last_date && oc_date_parse(last_date, strlen(last_date), &f->last_date, NULL) != 0)
+    return oc_error_set(err, "calibration: last_date '%s' is not YYYY-MM-DD", last_date);
   f->ewma_var = json_number_value(json_object_get(cal, "ewma_var"));
   for (size_t h = 0; h < f->cal_horizon; h++) {
     json_t *ring = json_array_get(rings, h);

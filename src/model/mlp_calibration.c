@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "model/forecast.h"
+#include "model/mlp_forecast.h"
 
 #define CALIBRATION_ORIGINS 250
 #define CALIBRATION_MIN 20
@@ -46,7 +46,7 @@ int oc_mlp_calibrate(const oc_mlp *m, const oc_model_card *card, const oc_series
     if (!(history->values[t] > 0)) continue;
     oc_series target = oc_series_view_until(history, history->dates[t]);
     for (size_t k = 0; k < nexog; k++) views[k] = oc_series_view_until(&exogs[k], history->dates[t]);
-    oc_forecast f;
+    oc_mlp_prediction f;
     oc_error ignored;
     if (oc_mlp_forecast_with(m, card, &transform, &target, views, nexog, H, &f, &ignored) != 0) continue;
     bool usable = f.as_of == history->dates[t];
@@ -60,7 +60,7 @@ int oc_mlp_calibrate(const oc_mlp *m, const oc_model_card *card, const oc_series
       last_used = history->dates[t];
       count++;
     }
-    oc_forecast_free(&f);
+    oc_mlp_prediction_free(&f);
   }
   free(views);
   oc_feature_transform_free(&transform);

@@ -10,8 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/fsutil.h"
 #include "core/sha256.h"
+#include "model/fc_mlp.h"
 #include "model/forecaster.h"
 #include "oc_version.h"
 
@@ -185,6 +187,11 @@ int oc_registry_publish_forecaster(const char *data_dir, oc_store *store, const 
                            "last_value", hist->values[hist->n - 1], "selection", selection ? selection : json_null(),
                            "metrics", metrics, "created", stamp, "oilcast_version", OILCAST_VERSION);
   char *state = oc_forecaster_save(f);
+  if (!state) {
+    json_decref(card);
+    return oc_error_set(err, "registering %s: a version kept in its own files is registered once, by its training",
+                        oc_forecaster_name(f));
+  }
   forecaster_writer w = {state, card};
   oc_model_version row = {.kind = (char *)oc_forecaster_kind(f), .series = hist->name,
                           .val_loss = isnan(rel_mae) ? 0 : rel_mae, .val_mae = isnan(mae) ? 0 : mae,
@@ -288,17 +295,6 @@ static int version_file(const char *data_dir, oc_store *store, int64_t version, 
   return 0;
 }
 
-int oc_registry_is_forecaster(const char *data_dir, oc_store *store, int64_t version, bool *is_forecaster,
-                              oc_error *err) {
-  oc_model_version row;
-  char *path;
-  if (version_file(data_dir, store, version, OC_FORECASTER_FILE, &row, &path, err) != 0) return -1;
-  *is_forecaster = oc_path_exists(path);
-  free(path);
-  oc_model_version_free(&row);
-  return 0;
-}
-
 /* Reads path and checks its sha256 against expect; returns the text or NULL with err. */
 static char *read_checked(const char *path, const char *expect, const char *what, oc_error *err) {
   char *data;
@@ -314,46 +310,191 @@ static char *read_checked(const char *path, const char *expect, const char *what
   return data;
 }
 
-int oc_registry_load_forecaster(const char *data_dir, oc_store *store, int64_t version, oc_forecaster **f,
-                                json_t **card, oc_error *err) {
-  *f = NULL;
-  *card = NULL;
-  oc_model_version row;
-  char *card_path;
-  if (version_file(data_dir, store, version, OC_MODEL_CARD_FILE, &row, &card_path, err) != 0) return -1;
-  char *state_path = oc_path_join(data_dir, row.path), *dir = state_path;
-  state_path = oc_path_join(dir, OC_FORECASTER_FILE);
-  free(dir);
-  char *card_text = read_checked(card_path, row.card_sha256, "model card", err), *state = NULL;
-  json_error_t jerr;
-  json_t *c = card_text ? json_loads(card_text, 0, &jerr) : NULL;
-  int rc = card_text ? 0 : -1;
-  if (rc == 0 && !c) rc = oc_error_set(err, "%s:%d: %s", card_path, jerr.line, jerr.text);
-  const char *sha = json_string_value(json_object_get(c, "forecaster_sha256"));
-  const char *kind = json_string_value(json_object_get(c, "kind"));
-  const char *card_version = json_string_value(json_object_get(c, "version"));
-  char expect[32];
-  snprintf(expect, sizeof expect, "v%lld", (long long)version);
-  if (rc == 0 && (!sha || !kind || !card_version))
-    rc = oc_error_set(err, "%s: field %s missing (not a forecaster card)", card_path,
-                      !sha ? "forecaster_sha256" : !kind ? "kind" : "version");
-  if (rc == 0 && strcmp(card_version, expect) != 0)
-    rc = oc_error_set(err, "%s: the card says %s, the registry %s", card_path, card_version, expect);
-  if (rc == 0 && strcmp(kind, row.kind) != 0)
-    rc = oc_error_set(err, "%s: kind %s, the registry says %s", card_path, kind, row.kind);
-  if (rc == 0 && !(state = read_checked(state_path, sha, "forecaster", err))) rc = -1;
+/* A forecaster version's state: forecaster.json, checked against the card's sha256 and kind. */
+static int open_forecaster_files(const char *data_dir, oc_store *store, const oc_model_version *row, const json_t *card,
+                                 const char *card_path, oc_forecaster **f, oc_error *err) {
+  const char *sha = json_string_value(json_object_get(card, "forecaster_sha256"));
+  const char *kind = json_string_value(json_object_get(card, "kind"));
+  if (!sha || !kind)
+    return oc_error_set(err, "%s: field %s missing (not a forecaster card)", card_path, !sha ? "forecaster_sha256" : "kind");
+  if (strcmp(kind, row->kind) != 0) return oc_error_set(err, "%s: kind %s, the registry says %s", card_path, kind, row->kind);
+  char *dir = oc_path_join(data_dir, row->path), *state_path = oc_path_join(dir, OC_FORECASTER_FILE);
+  char *state = read_checked(state_path, sha, "forecaster", err);
+  int rc = state ? 0 : -1;
   if (rc == 0 && !(*f = oc_forecaster_load(state, err))) rc = oc_error_prefix(err, "%s: ", state_path);
   if (rc == 0 && strcmp(oc_forecaster_kind(*f), kind) != 0) {
     rc = oc_error_set(err, "%s: holds a %s model, the card says %s", state_path, oc_forecaster_kind(*f), kind);
     oc_forecaster_free(*f);
     *f = NULL;
   }
-  if (rc == 0) *card = c;
-  else json_decref(c);
   free(state);
-  free(card_text);
   free(state_path);
-  free(card_path);
-  oc_model_version_free(&row);
+  free(dir);
+  return rc;
+}
+
+/* A network version: model.safetensors with its card (oc_registry_load), as a forecaster (fc_mlp.h). */
+static int open_network_files(const char *data_dir, oc_store *store, const oc_model_version *row, const json_t *card,
+                              const char *card_path, oc_forecaster **f, oc_error *err) {
+  oc_mlp net = {0};
+  oc_model_card network_card = {0};
+  if (oc_registry_load(data_dir, store, row->version, &net, &network_card, err) != 0) return -1;
+  *f = oc_mlp_forecaster_from_version(&net, &network_card, err);
+  return *f ? 0 : -1;
+}
+
+
+/* ---- describing a version ------------------------------------------------------------------------ */
+
+/* The `train --model auto` comparison kept in a card (nothing when there is none). */
+static void describe_selection(oc_buf *out, const json_t *selection) {
+  if (!json_is_object(selection)) return;
+  oc_buf_printf(out, "chosen by      %s\n", json_string_value(json_object_get(selection, "criterion")));
+  size_t i;
+  json_t *c;
+  json_array_foreach(json_object_get(selection, "candidates"), i, c)
+    oc_buf_printf(out, "  %-10s relMAE %.4f  MAE %.4f  coverage80 %.3f\n", json_string_value(json_object_get(c, "model")),
+                  json_number_value(json_object_get(c, "rel_mae")), json_number_value(json_object_get(c, "mae")),
+                  json_number_value(json_object_get(c, "coverage80")));
+}
+
+static int describe_forecaster(const char *data_dir, oc_store *store, const oc_model_version *row, const json_t *card,
+                               oc_buf *out, oc_error *err) {
+  oc_forecaster *f;
+  json_t *loaded;
+  if (oc_registry_load_forecaster(data_dir, store, row->version, &f, &loaded, err) != 0) return -1;
+  json_t *training = json_object_get(card, "training"), *metrics = json_object_get(card, "metrics");
+  oc_buf_printf(out, "version        %s (%s)\n", json_string_value(json_object_get(card, "version")), row->status);
+  oc_buf_printf(out, "kind           %s (spec %s)\n", oc_forecaster_kind(f), oc_forecaster_name(f));
+  oc_buf_printf(out, "series         %s, %lld observations %s to %s\n", json_string_value(json_object_get(card, "series")),
+                (long long)json_integer_value(json_object_get(training, "observations")),
+                json_string_value(json_object_get(training, "first")), json_string_value(json_object_get(training, "last")));
+  if (json_is_object(metrics))
+    oc_buf_printf(out, "validation     relMAE %.4f, MAE %.4f USD/bbl (no-change forecast: %.4f)\n",
+                  json_number_value(json_object_get(metrics, "validation_rel_mae")),
+                  json_number_value(json_object_get(metrics, "validation_mae")),
+                  json_number_value(json_object_get(metrics, "naive_validation_mae")));
+  describe_selection(out, json_object_get(card, "selection"));
+  oc_buf_printf(out, "created        %s by oilcast %s\n", json_string_value(json_object_get(card, "created")),
+                json_string_value(json_object_get(card, "oilcast_version")));
+  json_decref(loaded);
+  oc_forecaster_free(f);
+  return 0;
+}
+
+static int describe_network(const char *data_dir, oc_store *store, const oc_model_version *row, const json_t *unused,
+                            oc_buf *out, oc_error *err) {
+  oc_mlp m;
+  oc_model_card card;
+  if (oc_registry_load(data_dir, store, row->version, &m, &card, err) != 0) return -1;
+  char end[OC_DATE_STRLEN];
+  oc_buf_printf(out, "version        %s (%s)\n", card.version, row->status);
+  oc_buf_printf(out, "path           %s\n", row->path);
+  oc_buf_printf(out, "series         %s, %d horizons (business days)\n", card.series, m.arch.n_out);
+  oc_buf_printf(out, "network        Dense(%d, relu) > BatchNorm > Dropout(%g) > Dense(%d, relu) > BatchNorm > Dropout(%g) > "
+                "Dense(%d)\n", m.arch.h1, m.arch.dropout, m.arch.h2, m.arch.dropout, m.arch.n_out);
+  oc_buf_printf(out, "features       %zu:", card.n_features);
+  for (size_t i = 0; i < card.n_features; i++) oc_buf_printf(out, " %s", card.features[i]);
+  oc_buf_printf(out, "\ntraining data  %s (%zu train rows to %s, %zu validation rows)\n", card.data_path, card.train_rows,
+                oc_date_format(card.train_end, end), card.val_rows);
+  oc_buf_printf(out, "source sha256  %s\n", card.source_checksum);
+  oc_buf_printf(out, "hyperparams    epochs %d, batch %d, lr %g, weight decay %g, loss %s, seed %llu\n", card.params.epochs,
+                card.params.batch_size, card.params.learning_rate, card.params.weight_decay, oc_loss_name(card.params.loss),
+                (unsigned long long)card.params.seed);
+  oc_buf_printf(out, "training       %d epochs run, best epoch %d, %.2f s\n", card.metrics.epochs_run, card.metrics.best_epoch,
+                card.metrics.train_seconds);
+  oc_buf_printf(out, "validation     loss %.6g, MAE %.4f USD/bbl (no-change forecast: %.4f)\n", card.metrics.val_loss,
+                card.metrics.val_mae_price, card.metrics.naive_mae_price);
+  const oc_mlp_calibration *cal = &card.calibration;
+  if (cal->q80) {
+    char first[OC_DATE_STRLEN], last[OC_DATE_STRLEN];
+    oc_buf_printf(out, "intervals      split-conformal on %zu %s origins %s to %s; 80%% +-%.2f%% at h1, +-%.2f%% at h%d\n",
+                  cal->origins, cal->out_of_sample ? "out-of-sample" : "in-sample", oc_date_format(cal->first_origin, first),
+                  oc_date_format(cal->last_origin, last), 100 * cal->q80[0], 100 * cal->q80[m.arch.n_out - 1], m.arch.n_out);
+  } else {
+    oc_buf_printf(out, "intervals      not stored (trained by an older oilcast): calibrated when loaded\n");
+  }
+  if (card.selection_json) {
+    json_t *selection = json_loads(card.selection_json, 0, NULL);
+    describe_selection(out, selection);
+    json_decref(selection);
+  }
+  oc_buf_printf(out, "created        %s by oilcast %s\n", card.created, card.oilcast_version);
+  oc_mlp_free(&m);
+  oc_model_card_free(&card);
+  return 0;
+}
+
+/* How a version's files are laid out, told by its card's format: the one place a version's files
+ * become a forecaster. */
+static const struct version_layout {
+  const char *card_format;
+  int (*open)(const char *data_dir, oc_store *store, const oc_model_version *row, const json_t *card,
+              const char *card_path, oc_forecaster **f, oc_error *err);
+  /* What `oilcast models show` prints: the version, its kind and what its card says of it. */
+  int (*describe)(const char *data_dir, oc_store *store, const oc_model_version *row, const json_t *card, oc_buf *out,
+                  oc_error *err);
+} version_layouts[] = {
+    {OC_FORECASTER_CARD_FORMAT, open_forecaster_files, describe_forecaster},
+    {OC_MODEL_CARD_FORMAT, open_network_files, describe_network},
+};
+
+/* The registered row of version, its card as stored (checked against the registry) and its layout. */
+typedef struct version_card {
+  oc_model_version row;
+  char *path, *text;
+  json_t *json;
+  const struct version_layout *layout;
+} version_card;
+
+static void version_card_free(version_card *vc) {
+  json_decref(vc->json);
+  free(vc->text);
+  free(vc->path);
+  oc_model_version_free(&vc->row);
+}
+
+static int version_card_read(const char *data_dir, oc_store *store, int64_t version, version_card *vc, oc_error *err) {
+  memset(vc, 0, sizeof *vc);
+  if (version_file(data_dir, store, version, OC_MODEL_CARD_FILE, &vc->row, &vc->path, err) != 0) return -1;
+  vc->text = read_checked(vc->path, vc->row.card_sha256, "model card", err);
+  json_error_t jerr;
+  int rc = vc->text ? 0 : -1;
+  if (rc == 0 && !(vc->json = json_loads(vc->text, 0, &jerr))) rc = oc_error_set(err, "%s:%d: %s", vc->path, jerr.line, jerr.text);
+  const char *format = json_string_value(json_object_get(vc->json, "format"));
+  const char *card_version = json_string_value(json_object_get(vc->json, "version"));
+  char expect[32];
+  snprintf(expect, sizeof expect, "v%lld", (long long)version);
+  if (rc == 0 && (!format || !card_version))
+    rc = oc_error_set(err, "%s: field %s missing (not a model card)", vc->path, !format ? "format" : "version");
+  if (rc == 0 && strcmp(card_version, expect) != 0)
+    rc = oc_error_set(err, "%s: the card says %s, the registry %s", vc->path, card_version, expect);
+  for (size_t i = 0; rc == 0 && i < sizeof version_layouts / sizeof *version_layouts; i++)
+    if (strcmp(format, version_layouts[i].card_format) == 0) vc->layout = &version_layouts[i];
+  if (rc == 0 && !vc->layout) rc = oc_error_set(err, "%s: unknown card format '%s'", vc->path, format);
+  if (rc != 0) version_card_free(vc);
+  return rc;
+}
+
+int oc_registry_load_forecaster(const char *data_dir, oc_store *store, int64_t version, oc_forecaster **f,
+                                json_t **card, oc_error *err) {
+  *f = NULL;
+  *card = NULL;
+  version_card vc;
+  if (version_card_read(data_dir, store, version, &vc, err) != 0) return -1;
+  int rc = vc.layout->open(data_dir, store, &vc.row, vc.json, vc.path, f, err);
+  if (rc == 0) *card = json_incref(vc.json);
+  version_card_free(&vc);
+  return rc;
+}
+
+int oc_registry_describe(const char *data_dir, oc_store *store, int64_t version, bool as_json, oc_buf *out,
+                         oc_error *err) {
+  version_card vc;
+  if (version_card_read(data_dir, store, version, &vc, err) != 0) return -1;
+  int rc = 0;
+  if (as_json) oc_buf_printf(out, "%s%s", vc.text, vc.text[0] && vc.text[strlen(vc.text) - 1] == '\n' ? "" : "\n");
+  else rc = vc.layout->describe(data_dir, store, &vc.row, vc.json, out, err);
+  version_card_free(&vc);
   return rc;
 }

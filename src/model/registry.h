@@ -11,8 +11,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/error.h"
 #include "core/frame.h"
+#include "model/forecaster.h"
 #include "model/mlp.h"
 #include "model/model_file.h"
 #include "store/store.h"
@@ -21,9 +23,9 @@
  * saved state (oc_forecaster_save) and a card model.json of format OC_FORECASTER_CARD_FORMAT:
  * {"format","version","kind","spec","series","training":{"first","last","observations","last_value"},
  *  "selection": oc_auto_choice_to_json's comparison or null, "metrics": {"validation_rel_mae",
- *  "validation_mae","naive_validation_mae"} or null, "created","oilcast_version","forecaster_sha256"}. */
-typedef struct oc_forecaster oc_forecaster; /* model/forecaster.h (not included: model/forecast.h clashes) */
-
+ *  "validation_mae","naive_validation_mae"} or null, "created","oilcast_version","forecaster_sha256"}.
+ * A network version holds model.safetensors and a card of format OC_MODEL_CARD_FORMAT (model_file.h).
+ * Either way, oc_registry_load_forecaster hands it out as one oc_forecaster. */
 #define OC_FORECASTER_FILE "forecaster.json"
 #define OC_FORECASTER_CARD_FORMAT "oilcast-forecaster-card/1"
 
@@ -43,8 +45,8 @@ int oc_registry_deploy(const char *data_dir, oc_store *store, const char *name, 
 /* The version an endpoint answers with locally: its heaviest variant (ties: the newest). */
 int oc_registry_endpoint_version(oc_store *store, const char *name, int64_t *version, oc_error *err);
 
-/* Loads a registered version, checking model.json against the registered sha256 and everything
- * model_file.h checks. */
+/* Loads a registered network version's files, checking model.json against the registered sha256 and
+ * everything model_file.h checks. */
 int oc_registry_load(const char *data_dir, oc_store *store, int64_t version, oc_mlp *m, oc_model_card *card,
                      oc_error *err);
 
@@ -53,14 +55,17 @@ int oc_registry_load(const char *data_dir, oc_store *store, int64_t version, oc_
 int oc_registry_publish_forecaster(const char *data_dir, oc_store *store, const oc_forecaster *f,
                                    const oc_series *hist, const json_t *selection, int64_t *version, oc_error *err);
 
-/* Does registered version hold a forecaster (else a network for oc_registry_load)? */
-int oc_registry_is_forecaster(const char *data_dir, oc_store *store, int64_t version, bool *is_forecaster,
-                              oc_error *err);
-
-/* Loads a forecaster version: model.json against the registered sha256, forecaster.json against the
- * card's, the card's version and kind against the registry's and the saved state's. *card is the
- * card (new reference). */
+/* Loads any registered version as a forecaster: model.json against the registered sha256 and its
+ * version against the registry's; then, as the card's format says, forecaster.json against the card's
+ * sha256 and kind (a forecaster version) or the network's files as oc_registry_load checks them. *card
+ * is the card (new reference). */
 int oc_registry_load_forecaster(const char *data_dir, oc_store *store, int64_t version, oc_forecaster **f,
                                 json_t **card, oc_error *err);
+
+/* Appends to out what `oilcast models show` prints of a version: its card as stored (as_json), or a
+ * summary (version and status, kind, series, training, validation, intervals, the comparison that chose
+ * it, creation). */
+int oc_registry_describe(const char *data_dir, oc_store *store, int64_t version, bool as_json, oc_buf *out,
+                         oc_error *err);
 
 #endif

@@ -51,17 +51,18 @@ static void *worker(void *arg) {
     oc_series history = oc_series_view_until(&job->histories[row->series], row->origin);
     for (size_t k = 0; k < job->nexog; k++) views[k] = oc_series_view_until(&job->exogs[k], row->origin);
     oc_error err;
-    oc_forecast fc;
+    oc_price_forecast fc;
     if (history.n == 0) {
       char date[OC_DATE_STRLEN];
       snprintf(row->error, sizeof row->error, "%s has no observation on or before %s", history.name,
                oc_date_format(row->origin, date));
       continue;
     }
-    if (oc_served_model_forecast(job->model, &history, views, false, job->days, &fc, &row->as_of, &err) != 0) {
+    if (oc_served_model_forecast(job->model, &history, views, false, job->days, &fc, &err) != 0) {
       snprintf(row->error, sizeof row->error, "%s", err.message);
       continue;
     }
+    row->as_of = fc.origin;
     row->values = oc_xcalloc(job->days * VALUES_PER_DAY, sizeof *row->values);
     for (size_t h = 0; h < job->days; h++) {
       double *v = &row->values[h * VALUES_PER_DAY];

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/date.h"
+#include "pipeline/forecast.h"
 #include "serve/context.h"
 #include "serve/endpoints.h"
 #include "serve/handlers.h"
@@ -247,39 +248,23 @@ void oc_handle_invoke(const oc_request *req, oc_response *resp) {
     if (exog_histories[i]) exogs[i] = exog_histories[i]->series;
     else history = NULL;
   }
-  oc_forecast fc;
-  oc_date origin = OC_DATE_INVALID;
+  oc_price_forecast fc;
   oc_error err;
-  if (history && oc_served_model_forecast(model, history, exogs, !given, (size_t)days, &fc, &origin, &err) != 0) {
+  if (history && oc_served_model_forecast(model, history, exogs, !given, (size_t)days, &fc, &err) != 0) {
     oc_respond_error(resp, 422, "forecast_failed", "endpoint %s, variant %s, model %s: %s", name,
                      snap->spec.variants[v].name, oc_served_model_version(model), err.message);
     history = NULL;
   }
   if (history) {
-    oc_forecast_record rec; /* every point below is set: zero only the fields before them */
-    memset(&rec, 0, offsetof(oc_forecast_record, points));
-    rec.origin = origin;
-    rec.created_at = (int64_t)time(NULL);
-    rec.n_points = (size_t)days;
-    snprintf(rec.series, sizeof rec.series, "%s", snap->spec.series);
+    oc_forecast_record rec;
+    oc_forecast_record_fill(&rec, &fc, snap->spec.series, oc_served_model_version(model), oc_served_model_kind(model),
+                            given ? "given" : "stored", req->request_id);
     snprintf(rec.endpoint, sizeof rec.endpoint, "%s", name);
     snprintf(rec.variant, sizeof rec.variant, "%s", snap->spec.variants[v].name);
-    snprintf(rec.model_version, sizeof rec.model_version, "%s", oc_served_model_version(model));
-    snprintf(rec.model_kind, sizeof rec.model_kind, "%s", oc_served_model_kind(model));
-    snprintf(rec.history, sizeof rec.history, "%s", given ? "given" : "stored");
-    snprintf(rec.request_id, sizeof rec.request_id, "%s", req->request_id);
-    for (size_t h = 0; h < rec.n_points; h++) {
-      rec.points[h] = (oc_stored_forecast_point){oc_date_add_business_days(rec.origin, (int)h + 1), fc.mean[h], fc.lo80[h],
-                                          fc.hi80[h], fc.lo95[h], fc.hi95[h]};
-    }
     store_forecast(s, &rec);
     forecast_json_head(&resp->body, &rec);
     forecast_json_points_cached(s, &resp->body, &rec);
-    double last_price = NAN;
-    for (size_t i = history->n; i-- > 0 && isnan(last_price);) {
-      if (history->dates[i] == origin) last_price = history->values[i];
-    }
-    oc_buf_printf(&resp->body, "],\"last_price\":%.17g}\n", last_price);
+    oc_buf_printf(&resp->body, "],\"last_price\":%.17g}\n", fc.origin_price);
     resp->status = 200;
     resp->content_type = "application/json";
     oc_response_header(resp, "X-Oilcast-Variant", "%s", rec.variant);

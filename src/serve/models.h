@@ -1,13 +1,13 @@
 /* models.h: model versions as the server holds them: loaded once, shared by every endpoint variant
  * that names them, reference-counted so an endpoint's configuration can be swapped while requests
  * still use the old one (a request keeps its references until it has answered: no request ever mixes
- * two versions, none fails because of a swap). A model version names either a trained version in the
- * registry ("v3": the reference network, models_mlp.h, with the conformal bounds stored in its card, or a
- * registered forecaster of any kind, restored from its saved state and following the stored history) or
- * a forecaster spec ("naive", "drift", "ets:trend=damped", model/forecaster.h), fitted on the stored
- * history of its series when loaded. Forecasting from the stored history is cached per history state;
- * the forecaster itself is not thread-safe, so each model serialises those calls. Forecasts from a given
- * history run in parallel (a fresh forecaster each, or the network, which they only read). */
+ * two versions, none fails because of a swap). A model version names either a registered version of
+ * any kind ("v3", model/registry.h hands it out as a forecaster) or a forecaster spec ("naive",
+ * "ets:trend=damped", model/forecaster.h); either way it is brought to the stored history of its series
+ * when loaded (fitted, or updated from the state it was saved in). Forecasting from the stored history
+ * is cached per history state; the forecaster itself is not thread-safe, so each model serialises
+ * those calls. Forecasts from a given history run in parallel and leave the model untouched
+ * (oc_forecaster_forecast_from). Never branches on the model's kind. */
 #ifndef OC_SERVE_MODELS_H
 #define OC_SERVE_MODELS_H
 
@@ -38,18 +38,20 @@ void oc_served_model_release(oc_served_model *m);
 const char *oc_served_model_version(const oc_served_model *m);
 const char *oc_served_model_kind(const oc_served_model *m);
 double oc_served_model_load_seconds(const oc_served_model *m);
-/* Observations ahead forecast when the caller names no horizon: a network's H (it predicts each of
- * its horizons directly), else OC_SERVED_DEFAULT_HORIZON. */
+/* The farthest horizon the model forecasts (a network's H: it predicts each of its horizons directly). */
+size_t oc_served_model_max_horizon(const oc_served_model *m);
+/* Observations ahead forecast when the caller names no horizon: the model's farthest when it is limited
+ * (a network's H), else OC_SERVED_DEFAULT_HORIZON. */
 #define OC_SERVED_DEFAULT_HORIZON 7
 size_t oc_served_model_default_horizon(const oc_served_model *m);
 /* The other series the model's features need (their stored histories go to forecast as exogs). */
 size_t oc_served_model_exogs(const oc_served_model *m, const char *const **names);
 
-/* Forecast of `horizon` observations after the last of history. When history is the stored series
- * (stored = true) the model is refreshed incrementally (update when history extends what it saw, refit
- * otherwise) and the answer cached until the history changes. A given history leaves the model
- * untouched: a forecaster's spec is fitted on it afresh, a network is applied to it as it is. */
+/* Forecast of `horizon` observations after the last of history (out->origin: the observation it
+ * forecast from). When history is the stored series (stored = true) the model follows it (update when
+ * history extends what it saw, refit otherwise) and the answer is cached until the history changes. A
+ * given history leaves the model untouched. */
 int oc_served_model_forecast(oc_served_model *m, const oc_series *history, const oc_series *exogs, bool stored,
-                             size_t horizon, oc_forecast *out, oc_date *origin, oc_error *err);
+                             size_t horizon, oc_price_forecast *out, oc_error *err);
 
 #endif

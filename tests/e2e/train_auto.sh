@@ -33,7 +33,10 @@ grep -q "\"chosen\": \"$chosen\"" "$tmp/show.json" || fail "card lacks the compa
 grep -q "^kind           $chosen" "$tmp/show.txt" || fail "models show: $(cat "$tmp/show.txt")"
 
 "$bin" forecast --data-dir "$d" --endpoint-name auto-ep --format csv > "$tmp/f.csv"
-[[ $(head -1 "$tmp/f.csv") == "date,price,model" ]] || fail "forecast header"
+[[ $(head -1 "$tmp/f.csv") == "date,price,lower80,upper80,lower95,upper95,model" ]] || fail "forecast header"
+# 80% and 95% intervals around every price, for a network version as for every other kind
+awk -F, 'NR > 1 && !($5 <= $3 && $3 <= $2 && $2 <= $4 && $4 <= $6 && $5 < $6) {bad = 1} END {exit bad}' "$tmp/f.csv" ||
+  fail "forecast intervals: $(cat "$tmp/f.csv")"
 [[ $(wc -l < "$tmp/f.csv") -eq 8 ]] || fail "expected 7 forecast rows: $(cat "$tmp/f.csv")"
 grep -q ",v1\$" "$tmp/f.csv" || fail "forecast not by v1"
 "$bin" forecast --data-dir "$d" --model v1 --format csv > "$tmp/f2.csv"

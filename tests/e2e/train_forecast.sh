@@ -50,7 +50,10 @@ if [[ -x /usr/bin/python3 ]]; then
 fi
 
 "$bin" forecast --data-dir "$d" --format csv > "$tmp/f.csv"
-[[ $(head -1 "$tmp/f.csv") == "date,price,model" ]] || fail "forecast header"
+[[ $(head -1 "$tmp/f.csv") == "date,price,lower80,upper80,lower95,upper95,model" ]] || fail "forecast header"
+# 80% and 95% intervals around every price, for a network version as for every other kind
+awk -F, 'NR > 1 && !($5 <= $3 && $3 <= $2 && $2 <= $4 && $4 <= $6 && $5 < $6) {bad = 1} END {exit bad}' "$tmp/f.csv" ||
+  fail "forecast intervals: $(cat "$tmp/f.csv")"
 [[ $(wc -l < "$tmp/f.csv") -eq 8 ]] || fail "expected 7 forecast rows: $(cat "$tmp/f.csv")"
 first=$(sed -n 2p "$tmp/f.csv")
 [[ $first == 2025-01-01,*,v1 ]] || fail "first forecast day after 2024-12-31 should be 2025-01-01: $first"

@@ -77,7 +77,7 @@ static void test_no_look_ahead(void **state) {
   size_t checked = 0, differ = 0;
   for (size_t m = 0; m < ra.n_models; m++)
     for (size_t o = 0; o < ra.n_origins; o++) {
-      const oc_forecast *fa = &ra.forecasts[m * ra.n_origins + o], *fb = &rb.forecasts[m * rb.n_origins + o];
+      const oc_price_forecast *fa = &ra.forecasts[m * ra.n_origins + o], *fb = &rb.forecasts[m * rb.n_origins + o];
       if (ra.origin_index[o] <= change) {
         if (memcmp(fa, fb, sizeof *fa) != 0) fail_msg("%s: forecast at origin %zu changed with the future", ra.models[m], o);
         checked++;

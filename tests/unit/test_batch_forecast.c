@@ -30,7 +30,7 @@ typedef struct fixture {
 static int64_t register_version(fixture *fx, const char *spec) {
   oc_error err;
   oc_forecaster *f = oc_forecaster_create(spec, &err);
-  if (!f || oc_forecaster_fit(f, &fx->sim, &err) != 0) fail_msg("%s", err.message);
+  if (!f || oc_forecaster_fit(f, &fx->sim, NULL, &err) != 0) fail_msg("%s", err.message);
   int64_t version;
   if (oc_registry_publish_forecaster(fx->dir, fx->store, f, &fx->sim, NULL, &version, &err) != 0) fail_msg("%s", err.message);
   oc_forecaster_free(f);
@@ -99,8 +99,8 @@ static char *expected_csv(const char *spec, int64_t version, const origin_row *r
     oc_series cut = {.name = s->name, .n = rows[i].last + 1, .dates = s->dates, .values = s->values};
     oc_error err;
     oc_forecaster *f = oc_forecaster_create(spec, &err);
-    oc_forecast fc;
-    if (!f || oc_forecaster_fit(f, &cut, &err) != 0 || oc_forecaster_predict(f, days, &fc, &err) != 0)
+    oc_price_forecast fc;
+    if (!f || oc_forecaster_fit(f, &cut, NULL, &err) != 0 || oc_forecaster_predict(f, days, &fc, &err) != 0)
       fail_msg("%s", err.message);
     oc_forecaster_free(f);
     char origin[OC_DATE_STRLEN], date[OC_DATE_STRLEN], v[5][OC_NUMBER_STRLEN];

@@ -3,10 +3,10 @@
  * WTI series (with Brent for the spread features): the tail's normalized feature row equals the
  * full-history ETL table's row to 1e-9 standard deviations at every 10th origin (the largest
  * difference is printed: that is the figure etl.h quotes); a small trained network's forecast from
- * the whole history up to an origin and from its tail agree to 1e-6 in log return; the served
- * network (serve/models_mlp.h, what `oilcast serve` and `oilcast forecast --model vN` run; it parses
- * its card's transform once, model/forecast.h: oc_mlp_forecast_with) answers
- * bit for bit what the tail gives. */
+ * the whole history up to an origin and from its tail agree to 1e-6 in log return; the registered
+ * network as a forecaster (model/registry.h, what `oilcast serve` and `oilcast forecast --model vN` run;
+ * it parses its card's transform once, model/mlp_forecast.h: oc_mlp_forecast_with) answers bit for bit
+ * what the tail gives. */
 #include "testutil.h"
 
 #include <math.h>
@@ -19,9 +19,8 @@
 #include "features/etl.h"
 #include "features/features.h"
 #include "ingest/import.h"
-#include "model/forecast.h"
+#include "model/mlp_forecast.h"
 #include "model/registry.h"
-#include "serve/models_mlp.h"
 #include "store/datadir.h"
 
 /* In standard deviations of the feature on the training rows (what the network reads, as a float:
@@ -165,10 +164,10 @@ static void test_network_forecast_from_tail(void **state) {
     oc_series history = prefix(&fx->wti, end);
     float full[HORIZON];
     full_history_forecast(&net, &t, &history, full);
-    oc_forecast f;
+    oc_mlp_prediction f;
     if (oc_mlp_forecast(&net, &card, &history, NULL, 0, HORIZON, &f, &err) != 0) fail_msg("%s", err.message);
     for (int h = 0; h < HORIZON; h++) largest = fmax(largest, fabs(f.points[h].log_return - (double)full[h]));
-    oc_forecast_free(&f);
+    oc_mlp_prediction_free(&f);
   }
   print_message("largest |tail - full history| of a forecast log return over %d WTI origins: %.3g\n",
                 FORECAST_ORIGINS, largest);
@@ -177,24 +176,25 @@ static void test_network_forecast_from_tail(void **state) {
   /* the served network answers what the tail gives, bit for bit */
   int64_t version;
   if (oc_registry_publish(fx->dir, fx->store, &net, &card, &version, &err) != 0) fail_msg("%s", err.message);
-  oc_mlp_served *served = oc_mlp_served_load(fx->dir, version, &err);
-  if (!served) fail_msg("%s", err.message);
-  if (!oc_mlp_served_calibrated(served) && oc_mlp_served_calibrate(served, &fx->wti, NULL, &err) != 0)
+  oc_forecaster *served;
+  json_t *served_card;
+  if (oc_registry_load_forecaster(fx->dir, fx->store, version, &served, &served_card, &err) != 0 ||
+      oc_forecaster_fit(served, &fx->wti, NULL, &err) != 0)
     fail_msg("%s", err.message);
-  oc_mlp_served_point points[HORIZON];
-  int32_t origin;
-  if (oc_mlp_served_forecast(served, &fx->wti, NULL, HORIZON, points, &origin, &err) != 0) fail_msg("%s", err.message);
+  oc_price_forecast points;
+  if (oc_forecaster_predict(served, HORIZON, &points, &err) != 0) fail_msg("%s", err.message);
   oc_series tail = oc_feature_inference_tail(&fx->wti);
-  oc_forecast local;
+  oc_mlp_prediction local;
   if (oc_mlp_forecast(&net, &card, &tail, NULL, 0, HORIZON, &local, &err) != 0) fail_msg("%s", err.message);
-  assert_int_equal(origin, local.as_of);
-  assert_int_equal(origin, fx->wti.dates[fx->wti.n - 1]);
+  assert_int_equal(points.origin, local.as_of);
+  assert_int_equal(points.origin, fx->wti.dates[fx->wti.n - 1]);
   for (int h = 0; h < HORIZON; h++) {
-    assert_true(points[h].price == local.points[h].price);
-    assert_true(points[h].lower80 < points[h].price && points[h].price < points[h].upper80);
+    assert_true(points.mean[h] == local.points[h].price);
+    assert_true(points.lo80[h] < points.mean[h] && points.mean[h] < points.hi80[h]);
   }
-  oc_forecast_free(&local);
-  oc_mlp_served_free(served);
+  oc_mlp_prediction_free(&local);
+  json_decref(served_card);
+  oc_forecaster_free(served);
 
   oc_feature_transform_free(&t);
   oc_mlp_free(&net);

@@ -33,13 +33,13 @@ static oc_forecaster *fit_spec(const char *spec, const oc_series *s) {
   oc_error err = {{0}};
   oc_forecaster *f = oc_forecaster_create(spec, &err);
   if (!f) fail_msg("%s", err.message);
-  if (oc_forecaster_fit(f, s, &err) != 0) fail_msg("%s", err.message);
+  if (oc_forecaster_fit(f, s, NULL, &err) != 0) fail_msg("%s", err.message);
   return f;
 }
 
-static oc_forecast predict(oc_forecaster *f, size_t h) {
+static oc_price_forecast predict(oc_forecaster *f, size_t h) {
   oc_error err = {{0}};
-  oc_forecast fc;
+  oc_price_forecast fc;
   if (oc_forecaster_predict(f, h, &fc, &err) != 0) fail_msg("%s", err.message);
   return fc;
 }
@@ -57,7 +57,7 @@ static const double small[] = {10, 11, 13, 12};
 static void test_naive_known_answer(void **state) {
   oc_series s = make_series(small, 4);
   oc_forecaster *f = fit_spec("naive:intervals=analytic", &s);
-  oc_forecast fc = predict(f, 3);
+  oc_price_forecast fc = predict(f, 3);
   /* changes 1, 2, -1: mean 2/3, sample variance (1/9 + 16/9 + 25/9) / 2 = 7/3 */
   double sd = sqrt(7.0 / 3.0);
   for (size_t h = 1; h <= 3; h++) {
@@ -73,7 +73,7 @@ static void test_naive_known_answer(void **state) {
 static void test_drift_known_answer(void **state) {
   oc_series s = make_series(small, 4);
   oc_forecaster *f = fit_spec("drift:intervals=analytic", &s);
-  oc_forecast fc = predict(f, 3);
+  oc_price_forecast fc = predict(f, 3);
   /* slope over the whole history (12 - 10) / 3 */
   assert_true(oc_test_close(fc.mean[0], 12 + 2.0 / 3, 1e-12));
   assert_true(oc_test_close(fc.mean[2], 14, 1e-12));
@@ -91,7 +91,7 @@ static void test_drift_known_answer(void **state) {
 static void test_mean_known_answer(void **state) {
   oc_series s = make_series(small, 4);
   oc_forecaster *f = fit_spec("mean:k=3", &s);
-  oc_forecast fc = predict(f, 2);
+  oc_price_forecast fc = predict(f, 2);
   assert_true(oc_test_close(fc.mean[0], 12, 1e-12));
   assert_true(oc_test_close(fc.mean[1], 12, 1e-12));
   oc_forecaster_free(f);
@@ -103,7 +103,7 @@ static void test_mean_known_answer(void **state) {
   double more[] = {10, 11, 13, 12, 16};
   oc_series s2 = make_series(more, 5);
   oc_error err = {{0}};
-  assert_int_equal(oc_forecaster_update(f, &s2, &err), 0);
+  assert_int_equal(oc_forecaster_update(f, &s2, NULL, &err), 0);
   fc = predict(f, 1);
   assert_true(oc_test_close(fc.mean[0], 14, 1e-12));
   oc_forecaster_free(f);
@@ -143,7 +143,7 @@ static void test_ar_known_answer(void **state) {
   assert_int_equal(json_integer_value(json_object_get(model, "p")), 1);
   assert_true(oc_test_close(json_number_value(json_array_get(json_object_get(model, "phi"), 0)), phi, 1e-10));
   json_decref(root);
-  oc_forecast fc = predict(f, 2);
+  oc_price_forecast fc = predict(f, 2);
   double last = s.values[s.n - 1], r1 = phi * r[m - 1], r2 = phi * r1;
   assert_true(oc_test_close(fc.mean[0], last * exp(r1), 1e-10));
   assert_true(oc_test_close(fc.mean[1], last * exp(r1 + r2), 1e-10));
@@ -202,7 +202,7 @@ static void test_ets_matches_statsmodels(void **state) {
       double ours = json_number_value(json_object_get(m, names[k])), ref = json_number_value(json_object_get(c, names[k]));
       if (fabs(ours - ref) > 0.02) fail_msg("%s %s: ours %.6f, statsmodels %.6f", json_string_value(json_object_get(c, "name")), names[k], ours, ref);
     }
-    oc_forecast fc = predict(f, 7);
+    oc_price_forecast fc = predict(f, 7);
     const char *cols[] = {"log_forecast", "log_lo80", "log_hi80", "log_lo95", "log_hi95"};
     const double *ours[] = {fc.mean, fc.lo80, fc.hi80, fc.lo95, fc.hi95};
     for (int k = 0; k < 5; k++)
@@ -246,10 +246,10 @@ static void test_save_load_round_trip(void **state) {
     oc_forecaster *g = oc_forecaster_load(text, &err);
     if (!g) fail_msg("%s: %s", specs[k], err.message);
     free(text);
-    oc_forecast a = predict(f, 7), b = predict(g, 7);
+    oc_price_forecast a = predict(f, 7), b = predict(g, 7);
     assert_memory_equal(&a, &b, sizeof a);
-    assert_int_equal(oc_forecaster_update(f, &s, &err), 0);
-    assert_int_equal(oc_forecaster_update(g, &s, &err), 0);
+    assert_int_equal(oc_forecaster_update(f, &s, NULL, &err), 0);
+    assert_int_equal(oc_forecaster_update(g, &s, NULL, &err), 0);
     a = predict(f, 7);
     b = predict(g, 7);
     assert_memory_equal(&a, &b, sizeof a);
@@ -282,7 +282,7 @@ static void test_spec_errors(void **state) {
   assert_non_null(strstr(err.message, "at least two"));
   assert_null(oc_forecaster_create("naive:intervals=wide", &err));
   oc_forecaster *f = oc_forecaster_create("naive", &err);
-  oc_forecast fc;
+  oc_price_forecast fc;
   assert_int_equal(oc_forecaster_predict(f, 3, &fc, &err), -1);
   assert_non_null(strstr(err.message, "before fit"));
   oc_forecaster_free(f);
@@ -301,8 +301,8 @@ static void test_nonpositive_prices(void **state) {
     oc_forecaster *f = fit_spec(specs[k], &head);
     oc_error err = {{0}};
     head.n = 61;
-    assert_int_equal(oc_forecaster_update(f, &head, &err), 0);
-    oc_forecast fc = predict(f, 3);
+    assert_int_equal(oc_forecaster_update(f, &head, NULL, &err), 0);
+    oc_price_forecast fc = predict(f, 3);
     /* log models forecast from the last positive price; the ensemble's naive member repeats -36.98 */
     for (int h = 0; h < 3; h++) {
       assert_true(isfinite(fc.mean[h]) && fc.lo95[h] <= fc.hi95[h]);
@@ -324,7 +324,7 @@ static void test_calibration_falls_back_to_analytic(void **state) {
   for (int i = 0; i < 100; i++) v[i] = i < 60 ? -1.0 : 30 + 0.2 * (i % 5);
   oc_series s = make_series(v, 100);
   oc_forecaster *conformal = fit_spec("ets", &s), *analytic = fit_spec("ets:intervals=analytic", &s);
-  oc_forecast a = predict(conformal, 3), b = predict(analytic, 3);
+  oc_price_forecast a = predict(conformal, 3), b = predict(analytic, 3);
   assert_memory_equal(&a, &b, sizeof a);
   oc_forecaster_free(conformal);
   oc_forecaster_free(analytic);
@@ -335,7 +335,7 @@ static void test_ensemble_weights(void **state) {
   oc_series s = random_walk(300, 5);
   oc_forecaster *eq = fit_spec("ensemble:members=naive+mean:weights=equal:intervals=analytic", &s);
   oc_forecaster *a = fit_spec("naive:intervals=analytic", &s), *b = fit_spec("mean:intervals=analytic", &s);
-  oc_forecast fe = predict(eq, 3), fa = predict(a, 3), fb = predict(b, 3);
+  oc_price_forecast fe = predict(eq, 3), fa = predict(a, 3), fb = predict(b, 3);
   for (int h = 0; h < 3; h++) assert_true(oc_test_close(fe.mean[h], 0.5 * fa.mean[h] + 0.5 * fb.mean[h], 1e-12));
   oc_forecaster *learned = fit_spec("ensemble:members=naive+mean:validation=100", &s);
   json_t *root = saved_model(learned);

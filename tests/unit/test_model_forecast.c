@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "features/features.h"
-#include "model/forecast.h"
+#include "model/mlp_forecast.h"
 
 static void test_train_then_forecast(void **state) {
   (void)state;
@@ -39,7 +39,7 @@ static void test_train_then_forecast(void **state) {
   oc_mlp_workspace_init(&ws, &m, 1);
   oc_mlp_predict(&m, &ws, x, 1, pred);
   oc_mlp_workspace_free(&ws);
-  oc_forecast f;
+  oc_mlp_prediction f;
   if (oc_mlp_forecast(&m, &card, &s, NULL, 0, 5, &f, &err) != 0) fail_msg("%s", err.message);
   assert_int_equal(f.as_of, frame.dates[last]);
   assert_true(f.last_price == frame.cols[close_col][last]);
@@ -50,7 +50,7 @@ static void test_train_then_forecast(void **state) {
     if (!oc_test_close(f.points[h].log_return, pred[h], 1e-6)) fail_msg("h%d: forecast %.9g, table row %.9g", h + 1, f.points[h].log_return, (double)pred[h]);
     assert_true(oc_test_close(f.points[h].price, f.last_price * exp(pred[h]), 1e-9));
   }
-  oc_forecast_free(&f);
+  oc_mlp_prediction_free(&f);
 
   assert_int_equal(oc_mlp_forecast(&m, &card, &s, NULL, 0, 6, &f, &err), -1);
   assert_non_null(strstr(err.message, "1 to 5 business days"));

@@ -100,14 +100,13 @@ static int teardown(void **state) {
   return 0;
 }
 
-static void stored_forecast(fixture *fx, oc_served_model *m, oc_forecast *f) {
+static void stored_forecast(fixture *fx, oc_served_model *m, oc_price_forecast *f) {
   oc_series history;
   oc_error err;
-  oc_date origin;
   if (oc_store_series_load(fx->store, "WTI-SIM", OC_DATE_INVALID, OC_DATE_INVALID, &history, &err) != 0 ||
-      oc_served_model_forecast(m, &history, NULL, true, DAYS, f, &origin, &err) != 0)
+      oc_served_model_forecast(m, &history, NULL, true, DAYS, f, &err) != 0)
     fail_msg("%s", err.message);
-  assert_int_equal(origin, history.dates[history.n - 1]);
+  assert_int_equal(f->origin, history.dates[history.n - 1]);
   oc_series_free(&history);
 }
 
@@ -129,7 +128,7 @@ static void test_stored_calibration_gives_the_load_time_intervals(void **state) 
 
   /* Served: the stored calibration's bounds are those of the load-time calibration of the same network
    * (the version without one), to the bit; loading the stored one computes nothing. */
-  oc_forecast a, b;
+  oc_price_forecast a, b;
   stored_forecast(fx, fx->old, &a);
   stored_forecast(fx, fx->stored, &b);
   assert_int_equal(a.horizon, DAYS);
@@ -159,7 +158,7 @@ static void test_version_without_calibration_is_calibrated_at_load(void **state)
   snprintf(expected, sizeof expected, "model v%lld has no stored interval calibration", (long long)fx->old_version);
   if (!strstr(fx->old_log, expected)) fail_msg("no info line '%s' in the log: %s", expected, fx->old_log);
   assert_int_equal(strchr(fx->old_log, '\n') - fx->old_log + 1, (long)strlen(fx->old_log));
-  oc_forecast f;
+  oc_price_forecast f;
   stored_forecast(fx, fx->old, &f);
   for (size_t h = 0; h < DAYS; h++)
     assert_true(f.lo95[h] < f.lo80[h] && f.lo80[h] < f.mean[h] && f.mean[h] < f.hi80[h] && f.hi80[h] < f.hi95[h]);

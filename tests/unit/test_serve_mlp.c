@@ -1,7 +1,7 @@
 /* A trained reference network beyond the local forecast. Served over HTTP: published and deployed
  * through the registry, an in-process `oilcast serve` loads the endpoint from the registry's file,
- * calibrates the network's intervals, and the client (serve/client.h, what `oilcast forecast --url`
- * uses) gets exactly the local forecast (model/forecast.h), with 80%/95% bounds around each price,
+ * calibrates the network's intervals, and the client (pipeline/forecast_remote.h, what `oilcast forecast
+ * --url` uses) gets exactly the local forecast (model/mlp_forecast.h), with 80%/95% bounds around each price,
  * and all of the network's horizons when the request names no forecast_days.
  * In batch (serve/batch_forecast.h): each row equals the local forecast from the history cut at its
  * origin, within its calibrated bounds, whatever the thread count, CSV and Parquet give the same
@@ -21,11 +21,11 @@
 #include "core/fsutil.h"
 #include "ingest/csv.h"
 #include "lake/parquet.h"
-#include "model/forecast.h"
+#include "model/mlp_forecast.h"
 #include "model/registry.h"
 #include "serve/apikey.h"
 #include "serve/batch_forecast.h"
-#include "serve/client.h"
+#include "pipeline/forecast_remote.h"
 #include "serve/server.h"
 #include "store/datadir.h"
 
@@ -108,7 +108,7 @@ static void test_served_network_equals_local_forecast(void **state) {
   int64_t version = fx->version;
   char key[OC_APIKEY_LEN + 1];
   if (oc_apikey_create(store, "reader", OC_SCOPE_READ, NULL, key, &err) != 0) fail_msg("%s", err.message);
-  oc_forecast local;
+  oc_mlp_prediction local;
   if (oc_mlp_forecast(net_, card_, &fx->history, NULL, 0, DAYS, &local, &err) != 0) fail_msg("%s", err.message);
 
   oc_serve_config cfg;
@@ -121,19 +121,20 @@ static void test_served_network_equals_local_forecast(void **state) {
   char url[64];
   snprintf(url, sizeof url, "http://127.0.0.1:%u", oc_server_port(server));
   oc_remote_request req = {.url = url, .api_key = key, .endpoint = "oil", .days = DAYS};
-  oc_forecast remote;
+  oc_price_forecast remote;
   oc_remote_answer answer;
   if (oc_remote_forecast(&req, &remote, &answer, &err) != 0) fail_msg("%s", err.message);
   char expected_version[32];
   snprintf(expected_version, sizeof expected_version, "v%lld", (long long)version);
   assert_string_equal(answer.model_version, expected_version);
   assert_string_equal(answer.series, "WTI-SIM"); /* the deploy file names no series: the model's */
-  assert_int_equal(remote.as_of, local.as_of);
-  assert_true(remote.last_price == local.last_price);
-  assert_int_equal(remote.n, DAYS);
+  assert_int_equal(remote.origin, local.as_of);
+  assert_true(remote.origin_price == local.last_price);
+  assert_int_equal(remote.horizon, DAYS);
   for (size_t h = 0; h < DAYS; h++) {
-    assert_int_equal(remote.points[h].date, local.points[h].date);
-    assert_true(oc_test_close(remote.points[h].price, local.points[h].price, FLOAT_TOLERANCE));
+    assert_int_equal(oc_date_add_business_days(remote.origin, (int)h + 1), local.points[h].date);
+    assert_true(oc_test_close(remote.mean[h], local.points[h].price, FLOAT_TOLERANCE));
+    assert_true(remote.lo95[h] < remote.lo80[h] && remote.lo80[h] < remote.mean[h] && remote.mean[h] < remote.hi80[h]);
   }
 
   /* Bounds: the stored forecast (what the invocation answered), ordered around each price. */
@@ -167,21 +168,19 @@ static void test_served_network_equals_local_forecast(void **state) {
   /* No forecast_days: the network's own horizons (DAYS), not the server's default 7 it cannot give. */
   oc_remote_request all_horizons = req;
   all_horizons.days = 0;
-  oc_forecast every;
+  oc_price_forecast every;
   if (oc_remote_forecast(&all_horizons, &every, &answer, &err) != 0) fail_msg("%s", err.message);
-  assert_int_equal(every.n, DAYS);
-  for (size_t h = 0; h < DAYS; h++) assert_true(every.points[h].price == remote.points[h].price);
-  oc_forecast_free(&every);
+  assert_int_equal(every.horizon, DAYS);
+  for (size_t h = 0; h < DAYS; h++) assert_true(every.mean[h] == remote.mean[h]);
 
   oc_remote_request wrong = req;
   wrong.endpoint = "nope";
-  oc_forecast ignored;
+  oc_price_forecast ignored;
   assert_int_equal(oc_remote_forecast(&wrong, &ignored, &answer, &err), -1);
   assert_non_null(strstr(err.message, "404"));
   oc_server_stop(server, 5);
 
-  oc_forecast_free(&remote);
-  oc_forecast_free(&local);
+  oc_mlp_prediction_free(&local);
 }
 
 /* got (the batch output) has want's lines (series,origin,as_of,date,horizon,price,model) with bounds
@@ -298,7 +297,7 @@ static void test_batch_equals_local_forecasts_at_each_origin(void **state) {
   oc_buf_puts(&expected, "series,origin,as_of,date,horizon,price,model\n");
   for (size_t i = 0; i < 4; i++) {
     oc_series cut = {.name = h->name, .n = origins[i] + 1, .dates = h->dates, .values = h->values};
-    oc_forecast f;
+    oc_mlp_prediction f;
     if (oc_mlp_forecast(&fx->net, &fx->card, &cut, NULL, 0, 3, &f, &err) != 0) fail_msg("%s", err.message);
     char origin[OC_DATE_STRLEN], as_of[OC_DATE_STRLEN], price[OC_NUMBER_STRLEN];
     oc_date_format(h->dates[origins[i]], origin);
@@ -307,7 +306,7 @@ static void test_batch_equals_local_forecasts_at_each_origin(void **state) {
                     oc_date_format(f.points[k].date, date), f.points[k].horizon,
                     oc_format_number(f.points[k].price, price), fx->card.version);
     }
-    oc_forecast_free(&f);
+    oc_mlp_prediction_free(&f);
   }
   assert_same_forecast_csv(one, expected.data);
   check_parquet_batch(fx, origins, 4, one);

@@ -1,5 +1,5 @@
-/* forecast.c: see forecast.h. */
-#include "model/forecast.h"
+/* mlp_forecast.c: see mlp_forecast.h. */
+#include "model/mlp_forecast.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -9,9 +9,9 @@
 #include "core/buf.h"
 #include "features/etl.h"
 
-void oc_forecast_free(oc_forecast *f) {
-  free(f->points);
-  memset(f, 0, sizeof *f);
+void oc_mlp_prediction_free(oc_mlp_prediction *p) {
+  free(p->points);
+  memset(p, 0, sizeof *p);
 }
 
 int oc_forecast_transform(const oc_model_card *card, oc_feature_transform *t, oc_error *err) {
@@ -44,7 +44,7 @@ int oc_forecast_required_exogs(const oc_model_card *card, char ***names, size_t 
 }
 
 int oc_mlp_forecast(const oc_mlp *m, const oc_model_card *card, const oc_series *history, const oc_series *exogs,
-                    size_t nexog, int days, oc_forecast *out, oc_error *err) {
+                    size_t nexog, int days, oc_mlp_prediction *out, oc_error *err) {
   memset(out, 0, sizeof *out);
   oc_feature_transform t;
   if (oc_forecast_transform(card, &t, err) != 0) return -1;
@@ -54,7 +54,7 @@ int oc_mlp_forecast(const oc_mlp *m, const oc_model_card *card, const oc_series 
 }
 
 int oc_mlp_forecast_with(const oc_mlp *m, const oc_model_card *card, const oc_feature_transform *t,
-                         const oc_series *history, const oc_series *exogs, size_t nexog, int days, oc_forecast *out,
+                         const oc_series *history, const oc_series *exogs, size_t nexog, int days, oc_mlp_prediction *out,
                          oc_error *err) {
   memset(out, 0, sizeof *out);
   const int H = m->arch.n_out;
@@ -91,7 +91,7 @@ int oc_mlp_forecast_with(const oc_mlp *m, const oc_model_card *card, const oc_fe
   out->n = (size_t)days;
   out->points = oc_xcalloc((size_t)days, sizeof *out->points);
   for (int h = 1; h <= days; h++)
-    out->points[h - 1] = (oc_forecast_point){.horizon = h, .date = oc_date_add_business_days(as_of, h),
+    out->points[h - 1] = (oc_mlp_prediction_point){.horizon = h, .date = oc_date_add_business_days(as_of, h),
                                              .price = last * exp((double)pred[h - 1]), .log_return = pred[h - 1]};
   free(row);
   free(x);

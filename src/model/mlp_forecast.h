@@ -1,4 +1,4 @@
-/* forecast.h: a price forecast from a trained reference network: the normalized feature row at the
+/* mlp_forecast.h: a trained reference network applied to a price history: the normalized feature row at
  * last date of a price history (features/etl.h recomputes it as ETL did, from the card's normalization
  * and policies, on the history's inference tail: its last 561 observations, older ones move the
  * features far below the network's precision), one network pass, and prices P_last * exp(predicted
@@ -6,8 +6,8 @@
  * Policy for the number of days: the network predicts its H horizons directly, so days must be in
  * 1..H; more days would need recursive forecasting on predicted prices, which this model was not
  * trained for, so it is refused (the caller names H in its message). Must not print or touch files. */
-#ifndef OC_MODEL_FORECAST_H
-#define OC_MODEL_FORECAST_H
+#ifndef OC_MODEL_MLP_FORECAST_H
+#define OC_MODEL_MLP_FORECAST_H
 
 #include <stddef.h>
 
@@ -18,21 +18,21 @@
 #include "model/mlp.h"
 #include "model/model_file.h"
 
-typedef struct oc_forecast_point {
+typedef struct oc_mlp_prediction_point {
   int horizon;       /* business days ahead, 1-based */
   oc_date date;
   double price;
   double log_return; /* predicted log(P[t+h] / P[t]) */
-} oc_forecast_point;
+} oc_mlp_prediction_point;
 
-typedef struct oc_forecast {
+typedef struct oc_mlp_prediction {
   oc_date as_of;     /* last date of the history the features saw */
   double last_price; /* the price at as_of */
   size_t n;
-  oc_forecast_point *points;
-} oc_forecast;
+  oc_mlp_prediction_point *points;
+} oc_mlp_prediction;
 
-void oc_forecast_free(oc_forecast *f);
+void oc_mlp_prediction_free(oc_mlp_prediction *p);
 
 /* The card's feature transform (features/etl.h), checked against its feature count: forecasts of one
  * version parse it once (oc_mlp_forecast_with). Free with oc_feature_transform_free. */
@@ -46,10 +46,10 @@ int oc_forecast_required_exogs(const oc_model_card *card, char ***names, size_t 
  * oc_forecast_required_exogs, in that order. A history too short for the features is an error that
  * says how many observations are needed. */
 int oc_mlp_forecast(const oc_mlp *m, const oc_model_card *card, const oc_series *history, const oc_series *exogs,
-                    size_t nexog, int days, oc_forecast *out, oc_error *err);
+                    size_t nexog, int days, oc_mlp_prediction *out, oc_error *err);
 /* The same with the card's transform t parsed once (oc_forecast_transform): the same result. */
 int oc_mlp_forecast_with(const oc_mlp *m, const oc_model_card *card, const oc_feature_transform *t,
-                         const oc_series *history, const oc_series *exogs, size_t nexog, int days, oc_forecast *out,
+                         const oc_series *history, const oc_series *exogs, size_t nexog, int days, oc_mlp_prediction *out,
                          oc_error *err);
 
 #endif

@@ -1,13 +1,13 @@
-/* client.h: the client side of `oilcast serve`: one forecast from a running server's endpoint
- * (POST /v1/endpoints/{name}/invocations over libcurl), returned in the same shape as a local forecast
- * (model/forecast.h) so `oilcast forecast --url` prints exactly what the local path prints. Never
+/* forecast_remote.h: the client side of `oilcast serve`: one forecast from a running server's endpoint
+ * (POST /v1/endpoints/{name}/invocations, core/http_client.h), returned as the same oc_price_forecast a
+ * local forecast gives, so `oilcast forecast --url` prints exactly what the local path prints. Never
  * prints; errors carry the server's error envelope. */
-#ifndef OC_SERVE_CLIENT_H
-#define OC_SERVE_CLIENT_H
+#ifndef OC_PIPELINE_FORECAST_REMOTE_H
+#define OC_PIPELINE_FORECAST_REMOTE_H
 
 #include "core/error.h"
 #include "core/frame.h"
-#include "model/forecast.h"
+#include "model/forecaster.h"
 
 typedef struct oc_remote_request {
   const char *url;      /* "http://127.0.0.1:8080" */
@@ -20,9 +20,9 @@ typedef struct oc_remote_request {
 typedef struct oc_remote_answer {
   char series[65];
   char model_version[64]; /* the version that answered */
+  char model_kind[32];
 } oc_remote_answer;
 
-/* Fills *out (free with oc_forecast_free) and *answer. */
-int oc_remote_forecast(const oc_remote_request *req, oc_forecast *out, oc_remote_answer *answer, oc_error *err);
+int oc_remote_forecast(const oc_remote_request *req, oc_price_forecast *out, oc_remote_answer *answer, oc_error *err);
 
 #endif

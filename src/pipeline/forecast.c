@@ -1,0 +1,145 @@
+/* forecast.c: see forecast.h. Resolves the version, gathers the histories (the series and the other
+ * series the model reads, from the store), forecasts through serve/models.h and records the result. */
+#include "pipeline/forecast.h"
+
+#include <assert.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "model/registry.h"
+#include "pipeline/forecast_remote.h"
+#include "serve/models.h"
+
+oc_forecast_options oc_forecast_options_default(void) {
+  return (oc_forecast_options){.current_price = NAN, .save = true};
+}
+
+void oc_forecast_record_fill(oc_forecast_record *rec, const oc_price_forecast *fc, const char *series,
+                             const char *model_version, const char *model_kind, const char *history,
+                             const char *request_id) {
+  assert(fc->horizon <= OC_STORED_FORECAST_MAX_POINTS);
+  memset(rec, 0, offsetof(oc_forecast_record, points)); /* every point below is set */
+  rec->origin = fc->origin;
+  rec->created_at = (int64_t)time(NULL);
+  rec->n_points = fc->horizon;
+  snprintf(rec->series, sizeof rec->series, "%s", series);
+  snprintf(rec->model_version, sizeof rec->model_version, "%s", model_version);
+  snprintf(rec->model_kind, sizeof rec->model_kind, "%s", model_kind);
+  snprintf(rec->history, sizeof rec->history, "%s", history);
+  snprintf(rec->request_id, sizeof rec->request_id, "%s", request_id);
+  for (size_t h = 0; h < fc->horizon; h++)
+    rec->points[h] = (oc_stored_forecast_point){oc_date_add_business_days(fc->origin, (int)h + 1), fc->mean[h],
+                                                fc->lo80[h], fc->hi80[h], fc->lo95[h], fc->hi95[h]};
+}
+
+static int load_stored(void *ctx, const char *series, oc_series *out, oc_error *err) {
+  return oc_store_series_load(ctx, series, OC_DATE_INVALID, OC_DATE_INVALID, out, err);
+}
+
+/* The history to forecast from: the given one, or the stored one with the current price appended. */
+static int gather_history(oc_store *store, const oc_forecast_options *opt, const char *series, oc_series *out,
+                          oc_error *err) {
+  if (opt->history) {
+    oc_series_init(out, series, opt->history->n);
+    memcpy(out->dates, opt->history->dates, out->n * sizeof *out->dates);
+    memcpy(out->values, opt->history->values, out->n * sizeof *out->values);
+    return 0;
+  }
+  if (load_stored(store, series, out, err) != 0) return -1;
+  if (!isnan(opt->current_price)) {
+    out->dates = oc_xrealloc(out->dates, (out->n + 1) * sizeof *out->dates);
+    out->values = oc_xrealloc(out->values, (out->n + 1) * sizeof *out->values);
+    out->dates[out->n] = out->n ? oc_date_add_business_days(out->dates[out->n - 1], 1) : oc_date_today_utc();
+    out->values[out->n++] = opt->current_price;
+  }
+  return 0;
+}
+
+/* The stored histories of the other series the model reads (exogs: room for nexog). */
+static int gather_exogs(oc_store *store, const oc_served_model *m, const char *const *names, size_t nexog,
+                        oc_series *exogs, oc_error *err) {
+  for (size_t i = 0; i < nexog; i++)
+    if (load_stored(store, names[i], &exogs[i], err) != 0)
+      return oc_error_prefix(err, "model %s needs series %s: ", oc_served_model_version(m), names[i]);
+  return 0;
+}
+
+static int forecast_here(const char *data_dir, oc_store *store, const oc_forecast_options *opt, oc_forecast_result *out,
+                         oc_error *err) {
+  int64_t version = opt->version;
+  if (!version && oc_registry_endpoint_version(store, opt->endpoint ? opt->endpoint : OC_DEFAULT_ENDPOINT, &version, err) != 0)
+    return -1;
+  snprintf(out->model_version, sizeof out->model_version, "v%lld", (long long)version);
+  if (opt->series) snprintf(out->series, sizeof out->series, "%s", opt->series);
+  else if (oc_served_model_default_series(data_dir, out->model_version, out->series, sizeof out->series, err) != 0)
+    return -1;
+  oc_served_model *m = oc_served_model_load(data_dir, out->model_version, out->series, load_stored, store, err);
+  if (!m) return -1;
+  snprintf(out->model_kind, sizeof out->model_kind, "%s", oc_served_model_kind(m));
+  size_t days = opt->days ? opt->days : oc_served_model_default_horizon(m), max = oc_served_model_max_horizon(m);
+  const char *const *names;
+  size_t nexog = oc_served_model_exogs(m, &names);
+  oc_series history = {0}, *exogs = oc_xcalloc(nexog + 1, sizeof *exogs);
+  bool stored = !opt->history && isnan(opt->current_price);
+  int rc = 0;
+  if (days > max) {
+    out->days_refused = true;
+    rc = oc_error_set(err, "model %s predicts 1 to %zu business days ahead (its horizon H = %zu)", out->model_version, max,
+                      max);
+  }
+  if (rc == 0 && opt->history && nexog > 0)
+    rc = oc_error_set(err, "model %s also needs the exogenous series %s%s, which a given history cannot supply; "
+                      "forecast from the stored history instead", out->model_version, names[0], nexog > 1 ? " and others" : "");
+  if (rc == 0) rc = gather_history(store, opt, out->series, &history, err);
+  if (rc == 0) rc = gather_exogs(store, m, names, nexog, exogs, err);
+  if (rc == 0) rc = oc_served_model_forecast(m, &history, exogs, stored, days, &out->forecast, err);
+  if (rc == 0 && opt->save) {
+    oc_forecast_record rec;
+    oc_forecast_record_fill(&rec, &out->forecast, out->series, out->model_version, out->model_kind,
+                            stored ? "stored" : "given", "cli");
+    rc = oc_store_forecast_save(store, &rec, err);
+    out->stored_id = rec.id;
+  }
+  for (size_t i = 0; i < nexog; i++)
+    if (exogs[i].name) oc_series_free(&exogs[i]);
+  free(exogs);
+  if (history.name) oc_series_free(&history);
+  oc_served_model_release(m);
+  return rc;
+}
+
+static int forecast_remote(const oc_forecast_options *opt, oc_forecast_result *out, oc_error *err) {
+  if (opt->version) return oc_error_set(err, "a server is asked through an endpoint, not a version");
+  oc_series history = {0};
+  if (opt->history && gather_history(NULL, opt, opt->series ? opt->series : "WTI", &history, err) != 0) return -1;
+  oc_remote_request req = {.url = opt->url, .api_key = opt->api_key,
+                           .endpoint = opt->endpoint ? opt->endpoint : OC_DEFAULT_ENDPOINT, .days = (int)opt->days,
+                           .history = opt->history ? &history : NULL};
+  oc_remote_answer answer;
+  int rc = oc_remote_forecast(&req, &out->forecast, &answer, err);
+  if (history.name) oc_series_free(&history);
+  if (rc != 0) return -1;
+  snprintf(out->series, sizeof out->series, "%s", answer.series);
+  snprintf(out->model_version, sizeof out->model_version, "%s", answer.model_version);
+  snprintf(out->model_kind, sizeof out->model_kind, "%s", answer.model_kind);
+  return 0;
+}
+
+int oc_pipeline_forecast(const char *data_dir, oc_store *store, const oc_forecast_options *opt, oc_forecast_result *out,
+                         oc_error *err) {
+  memset(out, 0, sizeof *out);
+  if (opt->history && !isnan(opt->current_price))
+    return oc_error_set(err, "a given history carries its own current price (its last observation)");
+  if (opt->days > OC_FORECAST_MAX_HORIZON) {
+    out->days_refused = true;
+    return oc_error_set(err, "%zu days ahead: at most %d", opt->days, OC_FORECAST_MAX_HORIZON);
+  }
+  int rc = opt->url ? forecast_remote(opt, out, err) : forecast_here(data_dir, store, opt, out, err);
+  for (size_t h = 0; rc == 0 && h < out->forecast.horizon; h++)
+    out->dates[h] = oc_date_add_business_days(out->forecast.origin, (int)h + 1);
+  return rc;
+}

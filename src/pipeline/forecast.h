@@ -1,0 +1,54 @@
+/* forecast.h: the forecast step as one call: a registered version of any kind (named, or the one an
+ * endpoint serves) forecasts a series from its stored history, or from a given one, and the forecast is
+ * stored (the store's forecasts, what the dashboard and the monitor read). Or the same question asked
+ * of a running server (opt.url). The model is loaded as the server loads it (serve/models.h), so the
+ * CLI, the scheduler and the server answer alike. Never prints. */
+#ifndef OC_PIPELINE_FORECAST_H
+#define OC_PIPELINE_FORECAST_H
+
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/frame.h"
+#include "model/forecaster.h"
+#include "store/store.h"
+
+typedef struct oc_forecast_options {
+  const char *endpoint;     /* the endpoint whose version answers (NULL: OC_DEFAULT_ENDPOINT) ... */
+  int64_t version;          /* ... unless a version is named (> 0) */
+  const char *series;       /* NULL: the version's own series */
+  const oc_series *history; /* NULL: the stored history; else this one (its name is ignored) */
+  double current_price;     /* NAN: none; else appended one business day after the stored history (a
+                             * given history ends with its own) */
+  size_t days;              /* observations ahead; 0: the model's default */
+  bool save;                /* store the forecast (not for a remote one: the server stores its own) */
+  const char *url;          /* a running server to ask instead (its endpoint; version must be 0) */
+  const char *api_key;      /* for url: read scope */
+} oc_forecast_options;
+
+/* The options oc_pipeline_forecast takes when nothing is said: the default endpoint, stored history,
+ * the model's horizon, save on. */
+oc_forecast_options oc_forecast_options_default(void);
+
+typedef struct oc_forecast_result {
+  char series[OC_SERIES_NAME_MAX + 1];
+  char model_version[64], model_kind[32];
+  oc_price_forecast forecast;            /* forecast.horizon points after forecast.origin */
+  oc_date dates[OC_FORECAST_MAX_HORIZON]; /* the business day of each point */
+  int64_t stored_id;                     /* the stored forecast's id; 0 when not saved */
+  bool days_refused;                     /* failed because opt.days is beyond the model's horizon */
+} oc_forecast_result;
+
+int oc_pipeline_forecast(const char *data_dir, oc_store *store, const oc_forecast_options *opt, oc_forecast_result *out,
+                         oc_error *err);
+
+/* A forecast as the store records it, endpoint and variant empty (the caller names them when it has
+ * them); created now. */
+void oc_forecast_record_fill(oc_forecast_record *rec, const oc_price_forecast *fc, const char *series,
+                             const char *model_version, const char *model_kind, const char *history,
+                             const char *request_id);
+
+#endif
