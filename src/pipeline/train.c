@@ -1,0 +1,135 @@
+/* train.c: see train.h. Orchestration only: the choice is model/auto_select.h, the fits are
+ * model/forecaster.h and model/trainer.h, tuning model/tune.h, intervals model/mlp_calibration.h,
+ * publishing and deploying model/registry.h. */
+#include "pipeline/train.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/fsutil.h"
+#include "lake/lake.h"
+#include "model/forecaster.h"
+#include "model/mlp_calibration.h"
+#include "model/registry.h"
+#include "model/trainer.h"
+#include "model/training_table.h"
+
+/* `auto`'s candidates, in tie-breaking order. */
+static const char *const auto_candidates[] = {"naive", "drift", "mean", "ets", "ar", "mlp", "ensemble"};
+
+oc_train_options oc_train_options_default(void) {
+  oc_train_options o = {.model = "mlp", .series = "WTI", .data_path = "processed/training_data.parquet",
+                        .arch = oc_mlp_arch_default(1, 1), .params = oc_train_params_default(),
+                        .endpoint = OC_DEFAULT_ENDPOINT};
+  oc_tune_config_default(&o.tuning);
+  oc_auto_config_default(&o.choice);
+  return o;
+}
+
+void oc_train_result_free(oc_train_result *r) {
+  json_decref(r->selection);
+  oc_buf_free(&r->tuning);
+  if (r->network) {
+    oc_model_card_free(&r->card);
+    oc_fit_result_free(&r->fit);
+  }
+  memset(r, 0, sizeof *r);
+}
+
+/* `auto`: the comparison on the stored series; *spec becomes the chosen candidate. */
+static int choose(const oc_train_options *opt, const oc_series *hist, const char **spec, oc_train_result *out,
+                  oc_error *err) {
+  oc_auto_choice choice = {0};
+  const size_t n = sizeof auto_candidates / sizeof *auto_candidates;
+  int rc = oc_auto_select(hist, auto_candidates, n, &opt->choice, &choice, err);
+  if (rc == 0) {
+    out->selection = oc_auto_choice_to_json(&choice);
+    out->validation_origins = choice.result.n_origins;
+    out->validation_start = choice.result.start;
+    out->validation_end = choice.result.end;
+    *spec = auto_candidates[choice.best];
+  }
+  oc_auto_choice_free(&choice);
+  return rc;
+}
+
+/* A forecaster of spec fitted on the stored series, published. */
+static int train_forecaster(const char *data_dir, oc_store *store, const char *spec, const oc_series *hist,
+                            oc_train_result *out, oc_error *err) {
+  oc_forecaster *f = oc_forecaster_create(spec, err);
+  int rc = f ? 0 : -1;
+  if (rc == 0) rc = oc_forecaster_fit(f, hist, NULL, err);
+  if (rc == 0) rc = oc_registry_publish_forecaster(data_dir, store, f, hist, out->selection, &out->version, err);
+  if (rc == 0) {
+    snprintf(out->kind, sizeof out->kind, "%s", oc_forecaster_kind(f));
+    out->observations = hist->n;
+    out->first = hist->dates[0];
+    out->last = hist->dates[hist->n - 1];
+  }
+  oc_forecaster_free(f);
+  return rc;
+}
+
+/* The network on the ETL table (tuned first when asked), calibrated on the stored history, published. */
+static int train_network(const char *data_dir, oc_store *store, const oc_train_options *opt, oc_train_result *out,
+                         oc_error *err) {
+  char *path = opt->data_path[0] == '/' ? oc_xstrdup(opt->data_path) : oc_path_join(data_dir, opt->data_path);
+  oc_frame frame = {0};
+  oc_training_table table = {0};
+  oc_mlp model = {0};
+  oc_mlp_arch arch = opt->arch;
+  oc_train_params params = opt->params;
+  oc_tune_config tuning = opt->tuning;
+  tuning.base = params;
+  tuning.seed = params.seed;
+  int rc = oc_lake_read_frame(path, &frame, err);
+  if (rc == 0) rc = oc_training_table_from_frame(&frame, &table, err);
+  if (rc != 0) oc_error_prefix(err, "%s: ", path);
+  if (rc == 0 && opt->tune) rc = oc_tune_choose(&table, &tuning, &arch, &params, &out->tuning, err);
+  out->network = true;
+  snprintf(out->kind, sizeof out->kind, "mlp");
+  if (rc == 0)
+    rc = oc_train_on_table(&table, &arch, &params, opt->data_path, opt->on_epoch, opt->on_epoch_ctx, &model, &out->card,
+                           &out->fit, err);
+  if (rc == 0) {
+    out->train_rows = table.n_train;
+    out->val_rows = table.n_val;
+    out->features = table.n_in;
+    out->horizons = table.n_out;
+    out->skipped_rows = table.skipped;
+    out->train_end = table.train_end;
+    if (out->selection) out->card.selection_json = json_dumps(out->selection, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    /* Without a calibration the version still works: the server calibrates it when it loads it. */
+    oc_error cal_err;
+    out->calibrated = oc_mlp_calibrate_on_store(store, &model, &out->card, &cal_err) == 0;
+    if (!out->calibrated) snprintf(out->calibration_error, sizeof out->calibration_error, "%s", cal_err.message);
+    rc = oc_registry_publish(data_dir, store, &model, &out->card, &out->version, err);
+  }
+  oc_mlp_free(&model);
+  oc_training_table_free(&table);
+  oc_frame_free(&frame);
+  free(path);
+  return rc;
+}
+
+int oc_pipeline_train(const char *data_dir, oc_store *store, const oc_train_options *opt, oc_train_result *out,
+                      oc_error *err) {
+  memset(out, 0, sizeof *out);
+  if (oc_train_params_check(&opt->params, err) != 0) return -1;
+  const char *spec = opt->model;
+  oc_series hist = {0};
+  int rc = 0;
+  if (strcmp(spec, "mlp") != 0) {
+    rc = oc_store_series_load(store, opt->series, OC_DATE_INVALID, OC_DATE_INVALID, &hist, err);
+    if (rc == 0 && strcmp(spec, "auto") == 0) rc = choose(opt, &hist, &spec, out, err);
+  }
+  if (rc == 0) {
+    snprintf(out->spec, sizeof out->spec, "%s", spec);
+    rc = strcmp(spec, "mlp") == 0 ? train_network(data_dir, store, opt, out, err)
+                                  : train_forecaster(data_dir, store, spec, &hist, out, err);
+  }
+  if (rc == 0 && opt->deploy) rc = oc_registry_deploy(data_dir, store, opt->endpoint, out->version, err);
+  if (hist.name) oc_series_free(&hist);
+  return rc;
+}

@@ -1,0 +1,68 @@
+/* train.h: the train step as one call: choose (`auto`) or take a model kind, fit it, calibrate its
+ * intervals, publish it as the next registered version and, when asked, deploy it on an endpoint.
+ * The reference network trains on the ETL training table (Parquet, `oilcast etl`), optionally after a
+ * hyperparameter search (model/tune.h), and gets its split-conformal intervals from the stored history
+ * (model/mlp_calibration.h); every other kind is fitted on the stored series (model/forecaster.h).
+ * When `auto` chooses the network, the network is trained as `mlp` is, with the comparison kept in its
+ * card. Never prints: what happened comes back in oc_train_result (progress through on_epoch). */
+#ifndef OC_PIPELINE_TRAIN_H
+#define OC_PIPELINE_TRAIN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/date.h"
+#include "core/error.h"
+#include "model/auto_select.h"
+#include "model/mlp.h"
+#include "model/model_file.h"
+#include "model/train.h"
+#include "model/tune.h"
+#include "store/store.h"
+
+typedef struct oc_train_options {
+  const char *model;     /* "mlp" (default), "auto", or any forecaster spec ("ar", "ets:trend=damped") */
+  const char *series;    /* the stored series a forecaster is fitted on, and `auto` compares on (default WTI) */
+  const char *data_path; /* the network's training table; relative paths are inside the data directory */
+  oc_mlp_arch arch;      /* the network's widths and dropout (n_in, n_out come from the table) */
+  oc_train_params params;
+  bool tune;             /* search the network's hyperparameters first (tuning) */
+  oc_tune_config tuning;
+  oc_auto_config choice; /* `auto`: validation origins, horizon, threads */
+  bool deploy;           /* serve the new version at 100% on endpoint */
+  const char *endpoint;
+  /* called after every epoch of the network's training; may be NULL */
+  void (*on_epoch)(void *ctx, int epoch, int epochs, float train_loss, float val_loss, float lr);
+  void *on_epoch_ctx;
+} oc_train_options;
+
+oc_train_options oc_train_options_default(void);
+
+typedef struct oc_train_result {
+  int64_t version;
+  char kind[32], spec[160];
+  json_t *selection;  /* `auto`'s comparison (candidates, chosen, criterion), or NULL; then: */
+  size_t validation_origins;       /* the origins it compared on, from validation_start to _end */
+  oc_date validation_start, validation_end;
+  oc_buf tuning;      /* the tuning trials as text, empty without tune */
+  bool network;       /* the fields below describe a trained network */
+  /* a network: its table, card and fit */
+  size_t train_rows, val_rows, features, horizons, skipped_rows;
+  oc_date train_end;
+  oc_model_card card;
+  oc_fit_result fit;
+  bool calibrated;    /* false: the intervals are calibrated when the version is loaded (calibration_error says why) */
+  char calibration_error[256];
+  /* a forecaster: the history it was fitted on */
+  size_t observations;
+  oc_date first, last;
+} oc_train_result;
+
+void oc_train_result_free(oc_train_result *r);
+
+int oc_pipeline_train(const char *data_dir, oc_store *store, const oc_train_options *opt, oc_train_result *out,
+                      oc_error *err);
+
+#endif
