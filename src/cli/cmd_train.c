@@ -101,31 +101,6 @@ static int parse_hidden(const char *text, int *h1, int *h2) {
   return 0;
 }
 
-static void report(const oc_train_result *r, const oc_train_options *opt, const char *data_dir) {
-  if (!r->network) {
-    char first[OC_DATE_STRLEN], last[OC_DATE_STRLEN];
-    printf("trained v%lld: %s on %s, %zu observations %s to %s\n", (long long)r->version, r->spec, opt->series,
-           r->observations, oc_date_format(r->first, first), oc_date_format(r->last, last));
-    printf("model files       %s/models/artifacts/v%lld/{forecaster.json,model.json}\n", data_dir, (long long)r->version);
-  } else {
-    const oc_model_card *card = &r->card;
-    char end[OC_DATE_STRLEN];
-    printf("trained %s on %s: %zu training rows (to %s), %zu validation rows, %zu features, %zu horizons\n",
-           card->version, card->data_path, r->train_rows, oc_date_format(r->train_end, end), r->val_rows, r->features,
-           r->horizons);
-    if (r->skipped_rows)
-      printf("skipped rows      %zu (a feature, target or price missing: warm-up and the last horizons)\n", r->skipped_rows);
-    printf("epochs run        %d of %d (best epoch %d), %.2f s\n", r->fit.epochs_run, card->params.epochs,
-           r->fit.best_epoch, r->fit.seconds);
-    printf("validation loss   %.6g (%s)\n", card->metrics.val_loss, oc_loss_name(card->params.loss));
-    printf("validation MAE    %.4f USD/bbl over all horizons; no-change forecast on the same rows: %.4f USD/bbl "
-           "(ratio %.4f)\n", card->metrics.val_mae_price, card->metrics.naive_mae_price,
-           card->metrics.val_mae_price / card->metrics.naive_mae_price);
-    printf("model files       %s/models/artifacts/%s/{model.safetensors,model.json}\n", data_dir, card->version);
-  }
-  if (opt->deploy) printf("deployed          endpoint %s -> v%lld (100%%)\n", opt->endpoint, (long long)r->version);
-}
-
 /* Reads the options into *o; returns -1 when parsing is done (OK), else the exit code of a usage error. */
 static int parse_options(oc_cli *cli, int argc, char **argv, oc_train_options *o) {
   static const struct option options[] = {
@@ -236,10 +211,11 @@ static int run(oc_cli *cli, int argc, char **argv) {
   if (bar.started) oc_progress_finish(&bar.bar);
   if (result.selection) print_comparison(&result, opt.series, &opt.choice);
   if (result.tuning.len) fputs(result.tuning.data, stdout);
-  if (rc == 0 && result.network && !result.calibrated)
+  if (rc == 0 && result.calibration_error[0])
     oc_warn("the intervals are not calibrated (%s): the server will calibrate them when it loads the version",
             result.calibration_error);
-  if (rc == 0) report(&result, &opt, cli->data_dir);
+  if (rc == 0) fputs(result.summary.data, stdout);
+  if (rc == 0 && opt.deploy) printf("deployed          endpoint %s -> v%lld (100%%)\n", opt.endpoint, (long long)result.version);
   oc_train_result_free(&result);
   oc_store_close(store);
   return rc == 0 ? OC_EXIT_OK : oc_cli_runtime_error("%s", err.message);

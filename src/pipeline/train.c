@@ -30,10 +30,7 @@ oc_train_options oc_train_options_default(void) {
 void oc_train_result_free(oc_train_result *r) {
   json_decref(r->selection);
   oc_buf_free(&r->tuning);
-  if (r->network) {
-    oc_model_card_free(&r->card);
-    oc_fit_result_free(&r->fit);
-  }
+  oc_buf_free(&r->summary);
   memset(r, 0, sizeof *r);
 }
 
@@ -63,12 +60,31 @@ static int train_forecaster(const char *data_dir, oc_store *store, const char *s
   if (rc == 0) rc = oc_registry_publish_forecaster(data_dir, store, f, hist, out->selection, &out->version, err);
   if (rc == 0) {
     snprintf(out->kind, sizeof out->kind, "%s", oc_forecaster_kind(f));
-    out->observations = hist->n;
-    out->first = hist->dates[0];
-    out->last = hist->dates[hist->n - 1];
+    char first[OC_DATE_STRLEN], last[OC_DATE_STRLEN];
+    oc_buf_printf(&out->summary, "trained v%lld: %s on %s, %zu observations %s to %s\n", (long long)out->version, spec,
+                  hist->name, hist->n, oc_date_format(hist->dates[0], first), oc_date_format(hist->dates[hist->n - 1], last));
+    oc_buf_printf(&out->summary, "model files       %s/models/artifacts/v%lld/{forecaster.json,model.json}\n", data_dir,
+                  (long long)out->version);
   }
   oc_forecaster_free(f);
   return rc;
+}
+
+static void describe_network_training(oc_buf *out, const oc_training_table *t, const oc_model_card *card,
+                                      const oc_fit_result *fit, const char *data_dir) {
+  char end[OC_DATE_STRLEN];
+  oc_buf_printf(out, "trained %s on %s: %zu training rows (to %s), %zu validation rows, %zu features, %zu horizons\n",
+                card->version, card->data_path, t->n_train, oc_date_format(t->train_end, end), t->n_val, t->n_in, t->n_out);
+  if (t->skipped)
+    oc_buf_printf(out, "skipped rows      %zu (a feature, target or price missing: warm-up and the last horizons)\n",
+                  t->skipped);
+  oc_buf_printf(out, "epochs run        %d of %d (best epoch %d), %.2f s\n", fit->epochs_run, card->params.epochs,
+                fit->best_epoch, fit->seconds);
+  oc_buf_printf(out, "validation loss   %.6g (%s)\n", card->metrics.val_loss, oc_loss_name(card->params.loss));
+  oc_buf_printf(out, "validation MAE    %.4f USD/bbl over all horizons; no-change forecast on the same rows: %.4f USD/bbl "
+                "(ratio %.4f)\n", card->metrics.val_mae_price, card->metrics.naive_mae_price,
+                card->metrics.val_mae_price / card->metrics.naive_mae_price);
+  oc_buf_printf(out, "model files       %s/models/artifacts/%s/{model.safetensors,model.json}\n", data_dir, card->version);
 }
 
 /* The network on the ETL table (tuned first when asked), calibrated on the stored history, published. */
@@ -78,6 +94,8 @@ static int train_network(const char *data_dir, oc_store *store, const oc_train_o
   oc_frame frame = {0};
   oc_training_table table = {0};
   oc_mlp model = {0};
+  oc_model_card card = {0};
+  oc_fit_result fit = {0};
   oc_mlp_arch arch = opt->arch;
   oc_train_params params = opt->params;
   oc_tune_config tuning = opt->tuning;
@@ -87,25 +105,21 @@ static int train_network(const char *data_dir, oc_store *store, const oc_train_o
   if (rc == 0) rc = oc_training_table_from_frame(&frame, &table, err);
   if (rc != 0) oc_error_prefix(err, "%s: ", path);
   if (rc == 0 && opt->tune) rc = oc_tune_choose(&table, &tuning, &arch, &params, &out->tuning, err);
-  out->network = true;
   snprintf(out->kind, sizeof out->kind, "mlp");
   if (rc == 0)
-    rc = oc_train_on_table(&table, &arch, &params, opt->data_path, opt->on_epoch, opt->on_epoch_ctx, &model, &out->card,
-                           &out->fit, err);
+    rc = oc_train_on_table(&table, &arch, &params, opt->data_path, opt->on_epoch, opt->on_epoch_ctx, &model, &card, &fit,
+                           err);
   if (rc == 0) {
-    out->train_rows = table.n_train;
-    out->val_rows = table.n_val;
-    out->features = table.n_in;
-    out->horizons = table.n_out;
-    out->skipped_rows = table.skipped;
-    out->train_end = table.train_end;
-    if (out->selection) out->card.selection_json = json_dumps(out->selection, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    if (out->selection) card.selection_json = json_dumps(out->selection, JSON_COMPACT | JSON_REAL_PRECISION(17));
     /* Without a calibration the version still works: the server calibrates it when it loads it. */
     oc_error cal_err;
-    out->calibrated = oc_mlp_calibrate_on_store(store, &model, &out->card, &cal_err) == 0;
-    if (!out->calibrated) snprintf(out->calibration_error, sizeof out->calibration_error, "%s", cal_err.message);
-    rc = oc_registry_publish(data_dir, store, &model, &out->card, &out->version, err);
+    if (oc_mlp_calibrate_on_store(store, &model, &card, &cal_err) != 0)
+      snprintf(out->calibration_error, sizeof out->calibration_error, "%s", cal_err.message);
+    rc = oc_registry_publish(data_dir, store, &model, &card, &out->version, err);
   }
+  if (rc == 0) describe_network_training(&out->summary, &table, &card, &fit, data_dir);
+  oc_fit_result_free(&fit);
+  oc_model_card_free(&card);
   oc_mlp_free(&model);
   oc_training_table_free(&table);
   oc_frame_free(&frame);

@@ -47,17 +47,9 @@ typedef struct oc_train_result {
   size_t validation_origins;       /* the origins it compared on, from validation_start to _end */
   oc_date validation_start, validation_end;
   oc_buf tuning;      /* the tuning trials as text, empty without tune */
-  bool network;       /* the fields below describe a trained network */
-  /* a network: its table, card and fit */
-  size_t train_rows, val_rows, features, horizons, skipped_rows;
-  oc_date train_end;
-  oc_model_card card;
-  oc_fit_result fit;
-  bool calibrated;    /* false: the intervals are calibrated when the version is loaded (calibration_error says why) */
-  char calibration_error[256];
-  /* a forecaster: the history it was fitted on */
-  size_t observations;
-  oc_date first, last;
+  oc_buf summary;     /* what was trained, on what, how well it validated and where its files are: lines */
+  char calibration_error[256]; /* why the intervals could not be calibrated now (they are when the version
+                                * is loaded); empty when they were, or need none */
 } oc_train_result;
 
 void oc_train_result_free(oc_train_result *r);
