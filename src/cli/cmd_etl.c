@@ -1,18 +1,13 @@
-/* cmd_etl.c: `oilcast etl`: loads the target and exogenous series from the store, runs
- * oc_etl_build (features/etl.h) and writes the training table (Parquet via the lake, or CSV) plus the
- * Hive-style partition processed/training/series=NAME/part-0.parquet. Option parsing and the report
- * only: the pipeline logic lives in the library. */
+/* cmd_etl.c: `oilcast etl`: parses the options, runs the ETL pipeline step (pipeline/etl.h: the
+ * stored series -> the training table, Parquet or CSV, and its Hive-style partition
+ * processed/training/series=NAME/part-0.parquet) and prints what it wrote and its report. Option
+ * parsing and printing only: the pipeline logic lives in the library. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "core/buf.h"
-#include "core/fsutil.h"
-#include "core/log.h"
-#include "features/etl.h"
-#include "features/frame_csv.h"
-#include "lake/lake.h"
+#include "pipeline/etl.h"
 #include "store/store.h"
 
 static int run(oc_cli *cli, int argc, char **argv);
@@ -52,14 +47,8 @@ enum { OPT_SERIES = 1, OPT_EXOG, OPT_HORIZON, OPT_OUT, OPT_FORMAT, OPT_TRAIN_END
        OPT_CLIP_FLOOR, OPT_OUTLIERS, OPT_OUTLIER_Z, OPT_OUTLIER_WINDOW, OPT_GAP_DAYS, OPT_FFILL_DAYS, OPT_NORM,
        OPT_CORR, OPT_NEAR_CONSTANT, OPT_THREADS };
 
-typedef struct etl_args {
-  const char *series, *exog, *out;
-  bool csv;
-  oc_etl_options opt;
-} etl_args;
-
 /* Parses one command-specific option into a; returns 0, or an exit code after a usage error. */
-static int parse_option(const oc_command *cmd, int opt, const char *arg, etl_args *a) {
+static int parse_option(const oc_command *cmd, int opt, const char *arg, oc_pipeline_etl_options *a) {
   long lv;
   double dv;
   int code = 0;
@@ -70,19 +59,19 @@ static int parse_option(const oc_command *cmd, int opt, const char *arg, etl_arg
   case OPT_FORMAT:
     if (strcmp(arg, "parquet") != 0 && strcmp(arg, "csv") != 0)
       return oc_cli_usage_error(cmd, "--format must be parquet or csv, not '%s'", arg);
-    a->csv = strcmp(arg, "csv") == 0;
+    a->format = strcmp(arg, "csv") == 0 ? OC_PIPELINE_ETL_CSV : OC_PIPELINE_ETL_PARQUET;
     return 0;
-  case OPT_TRAIN_END: return oc_cli_parse_date(cmd, "--train-end", arg, &a->opt.train_end, &code) ? code : 0;
+  case OPT_TRAIN_END: return oc_cli_parse_date(cmd, "--train-end", arg, &a->etl.train_end, &code) ? code : 0;
   case OPT_NONPOS:
-    return oc_nonpos_policy_parse(arg, &a->opt.nonpositive)
+    return oc_nonpos_policy_parse(arg, &a->etl.nonpositive)
                ? oc_cli_usage_error(cmd, "--non-positive must be drop, clip or fail, not '%s'", arg)
                : 0;
   case OPT_OUTLIERS:
-    return oc_outlier_policy_parse(arg, &a->opt.outliers)
+    return oc_outlier_policy_parse(arg, &a->etl.outliers)
                ? oc_cli_usage_error(cmd, "--outliers must be flag or drop, not '%s'", arg)
                : 0;
   case OPT_NORM:
-    return oc_norm_method_parse(arg, &a->opt.normalization)
+    return oc_norm_method_parse(arg, &a->etl.normalization)
                ? oc_cli_usage_error(cmd, "--normalization must be zscore or robust, not '%s'", arg)
                : 0;
   case OPT_HORIZON:
@@ -92,133 +81,80 @@ static int parse_option(const oc_command *cmd, int opt, const char *arg, etl_arg
   case OPT_THREADS:
     if (oc_cli_parse_int(arg, 0, 100000, &lv) != 0)
       return oc_cli_usage_error(cmd, "expected a whole number 0..100000, not '%s'", arg);
-    *(opt == OPT_HORIZON          ? &a->opt.horizon
-      : opt == OPT_OUTLIER_WINDOW ? &a->opt.outlier_window
-      : opt == OPT_GAP_DAYS       ? &a->opt.gap_days
-      : opt == OPT_FFILL_DAYS     ? &a->opt.ffill_days
-                                  : &a->opt.threads) = (int)lv;
+    *(opt == OPT_HORIZON          ? &a->etl.horizon
+      : opt == OPT_OUTLIER_WINDOW ? &a->etl.outlier_window
+      : opt == OPT_GAP_DAYS       ? &a->etl.gap_days
+      : opt == OPT_FFILL_DAYS     ? &a->etl.ffill_days
+                                  : &a->etl.threads) = (int)lv;
     return 0;
   default:
     if (oc_cli_parse_double(arg, &dv) != 0) return oc_cli_usage_error(cmd, "expected a number, not '%s'", arg);
-    *(opt == OPT_VAL_FRAC     ? &a->opt.val_frac
-      : opt == OPT_CLIP_FLOOR ? &a->opt.clip_floor
-      : opt == OPT_OUTLIER_Z  ? &a->opt.outlier_z
-      : opt == OPT_CORR       ? &a->opt.corr_threshold
-                              : &a->opt.near_constant_share) = dv;
+    *(opt == OPT_VAL_FRAC     ? &a->etl.val_frac
+      : opt == OPT_CLIP_FLOOR ? &a->etl.clip_floor
+      : opt == OPT_OUTLIER_Z  ? &a->etl.outlier_z
+      : opt == OPT_CORR       ? &a->etl.corr_threshold
+                              : &a->etl.near_constant_share) = dv;
     return 0;
   }
 }
 
-/* Loads the comma-separated exogenous series; returns how many, or -1. */
-static long load_exogs(oc_store *store, const char *list, oc_series **out, oc_error *err) {
-  *out = NULL;
-  if (!list || !*list) return 0;
-  char *copy = oc_xstrdup(list), *save = NULL;
-  long n = 0;
-  for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
-    *out = oc_xrealloc(*out, (size_t)(n + 1) * sizeof **out);
-    if (oc_store_series_load(store, name, OC_DATE_INVALID, OC_DATE_INVALID, &(*out)[n], err) != 0) {
-      oc_error_prefix(err, "exogenous series %s: ", name);
-      for (long i = 0; i < n; i++) oc_series_free(&(*out)[i]);
-      free(*out);
-      *out = NULL;
-      n = -1;
-      break;
-    }
-    n++;
-  }
-  free(copy);
-  return n;
-}
+static const struct option options[] = {
+    {"series", required_argument, NULL, OPT_SERIES},
+    {"exog", required_argument, NULL, OPT_EXOG},
+    {"horizon", required_argument, NULL, OPT_HORIZON},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"train-end", required_argument, NULL, OPT_TRAIN_END},
+    {"val-frac", required_argument, NULL, OPT_VAL_FRAC},
+    {"non-positive", required_argument, NULL, OPT_NONPOS},
+    {"clip-floor", required_argument, NULL, OPT_CLIP_FLOOR},
+    {"outliers", required_argument, NULL, OPT_OUTLIERS},
+    {"outlier-z", required_argument, NULL, OPT_OUTLIER_Z},
+    {"outlier-window", required_argument, NULL, OPT_OUTLIER_WINDOW},
+    {"gap-days", required_argument, NULL, OPT_GAP_DAYS},
+    {"ffill-days", required_argument, NULL, OPT_FFILL_DAYS},
+    {"normalization", required_argument, NULL, OPT_NORM},
+    {"corr-threshold", required_argument, NULL, OPT_CORR},
+    {"near-constant", required_argument, NULL, OPT_NEAR_CONSTANT},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    OC_CLI_COMMON_OPTIONS,
+    {0}};
 
-static char *resolve(const char *data_dir, const char *path) {
-  return path[0] == '/' ? oc_xstrdup(path) : oc_path_join(data_dir, path);
-}
-
-static int write_outputs(const oc_cli *cli, const etl_args *a, const oc_frame *frame, oc_error *err) {
-  char *out = resolve(cli->data_dir, a->out ? a->out
-                                            : (a->csv ? "processed/training_data.csv"
-                                                      : "processed/training_data.parquet"));
-  char *slash = strrchr(out, '/');
-  int rc = 0;
-  if (slash) {
-    *slash = '\0';
-    rc = oc_mkdir_p(out, err);
-    *slash = '/';
-  }
-  if (rc == 0) rc = a->csv ? oc_frame_write_csv(out, frame, err) : oc_lake_write_frame(out, frame, NULL, err);
-  char *partition_dir = oc_path_join(cli->data_dir, "processed/training"), *partition = NULL;
-  if (rc == 0) rc = oc_lake_write_partition(partition_dir, "series", a->series, frame, NULL, &partition, err);
-  if (rc == 0) {
-    printf("wrote %s (%zu rows, %zu columns + date)%s\n", out, frame->nrows, frame->ncols,
-           a->csv ? " and its .meta.json" : "");
-    printf("wrote %s\n", partition);
-  }
-  free(partition);
-  free(partition_dir);
-  free(out);
-  return rc;
+static void print_result(const oc_pipeline_etl_options *opt, const oc_pipeline_etl_result *r) {
+  printf("wrote %s (%zu rows, %zu columns + date)%s\n", r->table_path, r->rows, r->columns,
+         opt->format == OC_PIPELINE_ETL_CSV ? " and its .meta.json" : "");
+  printf("wrote %s\n", r->partition_path);
+  oc_buf text = {0};
+  oc_etl_report_format(&r->report, &text);
+  fputs(text.data, stdout);
+  oc_buf_free(&text);
 }
 
 static int run(oc_cli *cli, int argc, char **argv) {
-  static const struct option options[] = {
-      {"series", required_argument, NULL, OPT_SERIES},
-      {"exog", required_argument, NULL, OPT_EXOG},
-      {"horizon", required_argument, NULL, OPT_HORIZON},
-      {"out", required_argument, NULL, OPT_OUT},
-      {"format", required_argument, NULL, OPT_FORMAT},
-      {"train-end", required_argument, NULL, OPT_TRAIN_END},
-      {"val-frac", required_argument, NULL, OPT_VAL_FRAC},
-      {"non-positive", required_argument, NULL, OPT_NONPOS},
-      {"clip-floor", required_argument, NULL, OPT_CLIP_FLOOR},
-      {"outliers", required_argument, NULL, OPT_OUTLIERS},
-      {"outlier-z", required_argument, NULL, OPT_OUTLIER_Z},
-      {"outlier-window", required_argument, NULL, OPT_OUTLIER_WINDOW},
-      {"gap-days", required_argument, NULL, OPT_GAP_DAYS},
-      {"ffill-days", required_argument, NULL, OPT_FFILL_DAYS},
-      {"normalization", required_argument, NULL, OPT_NORM},
-      {"corr-threshold", required_argument, NULL, OPT_CORR},
-      {"near-constant", required_argument, NULL, OPT_NEAR_CONSTANT},
-      {"threads", required_argument, NULL, OPT_THREADS},
-      OC_CLI_COMMON_OPTIONS,
-      {0}};
   const oc_command *cmd = &oc_cmd_etl;
-  etl_args a = {.series = "WTI"};
-  oc_etl_options_default(&a.opt);
-  int opt, code;
-  while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-    int handled = oc_cli_common_option(cli, cmd, opt, optarg, &code);
+  oc_pipeline_etl_options opt;
+  oc_pipeline_etl_options_default(&opt);
+  int o, code;
+  while ((o = getopt_long(argc, argv, "", options, NULL)) != -1) {
+    int handled = oc_cli_common_option(cli, cmd, o, optarg, &code);
     if (handled < 0) return code;
     if (handled > 0) continue;
-    if (opt == '?') return oc_cli_usage_error(cmd, "unknown option");
-    if ((code = parse_option(cmd, opt, optarg, &a)) != 0) return code;
+    if (o == '?') return oc_cli_usage_error(cmd, "unknown option");
+    if ((code = parse_option(cmd, o, optarg, &opt)) != 0) return code;
   }
   if (optind < argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 
   oc_store *store;
   if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
   oc_error err;
-  oc_series target = {0}, *exogs = NULL;
-  oc_frame frame = {0};
-  oc_etl_report report = {0};
-  long nexog = -1;
+  oc_pipeline_etl_result result;
   int rc = OC_EXIT_OK;
-  if (oc_store_series_load(store, a.series, OC_DATE_INVALID, OC_DATE_INVALID, &target, &err) != 0 ||
-      (nexog = load_exogs(store, a.exog, &exogs, &err)) < 0 ||
-      oc_etl_build(&target, exogs, (size_t)nexog, &a.opt, &frame, &report, &err) != 0 ||
-      write_outputs(cli, &a, &frame, &err) != 0) {
+  if (oc_pipeline_etl(cli->data_dir, store, &opt, &result, &err) != 0) {
     rc = oc_cli_runtime_error("etl: %s", err.message);
   } else {
-    oc_buf text = {0};
-    oc_etl_report_format(&report, &text);
-    fputs(text.data, stdout);
-    oc_buf_free(&text);
+    print_result(&opt, &result);
+    oc_pipeline_etl_result_free(&result);
   }
-  oc_etl_report_free(&report);
-  oc_frame_free(&frame);
-  for (long i = 0; i < nexog; i++) oc_series_free(&exogs[i]);
-  free(exogs);
-  if (target.name) oc_series_free(&target);
   oc_store_close(store);
   return rc;
 }

@@ -1,0 +1,92 @@
+/* backtest.c: the backtest pipeline step (backtest.h): store -> origin window -> oc_backtest_run ->
+ * the saved result document. Must not print; the metrics belong to model/backtest.c. */
+#include "pipeline/backtest.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "pipeline/pipeline.h"
+
+void oc_pipeline_backtest_options_default(oc_pipeline_backtest_options *o) {
+  *o = (oc_pipeline_backtest_options){.series = "WTI", .models = OC_PIPELINE_BACKTEST_DEFAULT_MODELS,
+                                      .start = OC_DATE_INVALID, .end = OC_DATE_INVALID, .horizon = 7,
+                                      .refit_every = 20, .save = true};
+}
+
+int oc_pipeline_backtest_check(const oc_pipeline_backtest_options *o, oc_error *err) {
+  assert(o->series && o->models);
+  oc_pipeline_list models;
+  oc_pipeline_list_split(o->models, &models);
+  size_t n_models = models.n;
+  oc_pipeline_list_free(&models);
+  if (n_models == 0) return oc_error_set(err, "the model list '%s' names no model", o->models);
+  if (o->start != OC_DATE_INVALID && o->end != OC_DATE_INVALID && o->start > o->end) {
+    char start[OC_DATE_STRLEN], end[OC_DATE_STRLEN];
+    oc_date_format(o->start, start);
+    oc_date_format(o->end, end);
+    return oc_error_set(err, "the start date %s is after the end date %s", start, end);
+  }
+  return 0;
+}
+
+/* The run's configuration; unset origin dates become those of the last default-many origins that
+ * have `horizon` observations after them (left unset when there is none: the run says why). */
+static oc_backtest_config window(const oc_series *s, const oc_pipeline_backtest_options *o) {
+  oc_backtest_config cfg = {.start = o->start, .end = o->end, .horizon = o->horizon, .refit_every = o->refit_every,
+                            .threads = o->threads, .on_progress = o->on_progress, .progress_ctx = o->progress_ctx};
+  if (s->n > cfg.horizon + 1) {
+    size_t last = s->n - 1 - cfg.horizon;
+    size_t first = last >= OC_PIPELINE_BACKTEST_DEFAULT_ORIGINS - 1 ? last - (OC_PIPELINE_BACKTEST_DEFAULT_ORIGINS - 1) : 0;
+    if (cfg.end == OC_DATE_INVALID) cfg.end = s->dates[last];
+    if (cfg.start == OC_DATE_INVALID) cfg.start = s->dates[first];
+  }
+  return cfg;
+}
+
+/* Saves the result document (oc_backtest_to_json) with the run's summary columns. */
+static int save(oc_store *store, const oc_pipeline_backtest_options *o, oc_pipeline_backtest_result *out,
+                oc_error *err) {
+  const oc_backtest_result *r = &out->run;
+  json_t *doc = oc_backtest_to_json(r, out->created_at_iso);
+  char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+  json_decref(doc);
+  oc_backtest_record rec = {.series = r->series, .start = r->start, .end = r->end, .horizon = (int64_t)r->horizon,
+                            .refit_every = (int64_t)r->refit_every, .origins = (int64_t)r->n_origins,
+                            .models = (char *)o->models, .created_at = out->created_at, .result_json = text};
+  int rc = oc_store_backtest_save(store, &rec, err);
+  free(text);
+  if (rc == 0) out->saved_id = rec.id;
+  return rc;
+}
+
+int oc_pipeline_backtest(const char *data_dir, oc_store *store, const oc_pipeline_backtest_options *opt,
+                         oc_pipeline_backtest_result *out, oc_error *err) {
+  assert(store && opt && out);
+  memset(out, 0, sizeof *out);
+  if (oc_pipeline_backtest_check(opt, err) != 0) return -1;
+  oc_series s = {0};
+  if (oc_store_series_load(store, opt->series, OC_DATE_INVALID, OC_DATE_INVALID, &s, err) != 0) return -1;
+  oc_pipeline_list models;
+  oc_pipeline_list_split(opt->models, &models);
+  oc_backtest_config cfg = window(&s, opt);
+  oc_info("backtest %s: %zu models, horizon %zu, refit every %zu", opt->series, models.n, cfg.horizon,
+          cfg.refit_every);
+  int rc = oc_backtest_run(&s, models.items, models.n, &cfg, &out->run, err);
+  oc_pipeline_list_free(&models);
+  oc_series_free(&s);
+  if (rc == 0) {
+    out->created_at = (int64_t)time(NULL);
+    oc_timestamp_format(out->created_at, out->created_at_iso);
+    if (opt->save) rc = save(store, opt, out, err);
+  }
+  if (rc != 0) oc_pipeline_backtest_result_free(out);
+  return rc;
+}
+
+void oc_pipeline_backtest_result_free(oc_pipeline_backtest_result *r) {
+  oc_backtest_result_free(&r->run);
+  memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,105 @@
+/* etl.c: the ETL pipeline step (etl.h): store -> oc_etl_build -> the table and its partition.
+ * Must not print; the file formats belong to the lake and features/frame_csv.h. */
+#include "pipeline/etl.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/fsutil.h"
+#include "features/frame_csv.h"
+#include "lake/lake.h"
+#include "pipeline/pipeline.h"
+
+void oc_pipeline_etl_options_default(oc_pipeline_etl_options *o) {
+  *o = (oc_pipeline_etl_options){.series = "WTI", .format = OC_PIPELINE_ETL_PARQUET};
+  oc_etl_options_default(&o->etl);
+}
+
+static int check_options(const oc_pipeline_etl_options *o, oc_error *err) {
+  assert(o->series);
+  if (o->format != OC_PIPELINE_ETL_PARQUET && o->format != OC_PIPELINE_ETL_CSV)
+    return oc_error_set(err, "unknown table format %d (Parquet or CSV)", (int)o->format);
+  if (o->out && !*o->out) return oc_error_set(err, "the table's output path is empty");
+  return 0;
+}
+
+/* The target and exogenous series, loaded from the store. */
+typedef struct inputs {
+  oc_series target;
+  oc_series *exogs;
+  size_t nexog;
+} inputs;
+
+static void inputs_free(inputs *in) {
+  oc_series_free(&in->target);
+  for (size_t i = 0; i < in->nexog; i++) oc_series_free(&in->exogs[i]);
+  free(in->exogs);
+}
+
+static int load_inputs(oc_store *store, const oc_pipeline_etl_options *o, inputs *in, oc_error *err) {
+  memset(in, 0, sizeof *in);
+  if (oc_store_series_load(store, o->series, OC_DATE_INVALID, OC_DATE_INVALID, &in->target, err) != 0) return -1;
+  oc_pipeline_list names;
+  oc_pipeline_list_split(o->exog, &names);
+  in->exogs = oc_xcalloc(names.n + 1, sizeof *in->exogs);
+  int rc = 0;
+  for (size_t i = 0; i < names.n && rc == 0; i++) {
+    if (oc_store_series_load(store, names.items[i], OC_DATE_INVALID, OC_DATE_INVALID, &in->exogs[i], err) != 0)
+      rc = oc_error_prefix(err, "exogenous series %s: ", names.items[i]);
+    else
+      in->nexog++;
+  }
+  oc_pipeline_list_free(&names);
+  return rc;
+}
+
+/* Writes the table to out->table_path (creating its directory) and the partition. */
+static int write_outputs(const char *data_dir, const oc_pipeline_etl_options *o, const oc_frame *frame,
+                         oc_pipeline_etl_result *out, oc_error *err) {
+  const char *table = o->out ? o->out
+                     : o->format == OC_PIPELINE_ETL_CSV ? "processed/training_data.csv"
+                                                        : "processed/training_data.parquet";
+  out->table_path = oc_pipeline_path(data_dir, table);
+  char *slash = strrchr(out->table_path, '/');
+  int rc = 0;
+  if (slash) {
+    *slash = '\0';
+    rc = oc_mkdir_p(out->table_path, err);
+    *slash = '/';
+  }
+  if (rc == 0)
+    rc = o->format == OC_PIPELINE_ETL_CSV ? oc_frame_write_csv(out->table_path, frame, err)
+                                          : oc_lake_write_frame(out->table_path, frame, NULL, err);
+  char *partition_dir = oc_path_join(data_dir, "processed/training");
+  if (rc == 0)
+    rc = oc_lake_write_partition(partition_dir, "series", o->series, frame, NULL, &out->partition_path, err);
+  free(partition_dir);
+  return rc;
+}
+
+int oc_pipeline_etl(const char *data_dir, oc_store *store, const oc_pipeline_etl_options *opt,
+                    oc_pipeline_etl_result *out, oc_error *err) {
+  assert(data_dir && store && opt && out);
+  memset(out, 0, sizeof *out);
+  if (check_options(opt, err) != 0) return -1;
+  inputs in;
+  oc_frame frame = {0};
+  int rc = load_inputs(store, opt, &in, err);
+  if (rc == 0) rc = oc_etl_build(&in.target, in.exogs, in.nexog, &opt->etl, &frame, &out->report, err);
+  if (rc == 0) rc = write_outputs(data_dir, opt, &frame, out, err);
+  out->rows = frame.nrows;
+  out->columns = frame.ncols;
+  oc_frame_free(&frame);
+  inputs_free(&in);
+  if (rc != 0) oc_pipeline_etl_result_free(out);
+  return rc;
+}
+
+void oc_pipeline_etl_result_free(oc_pipeline_etl_result *r) {
+  free(r->table_path);
+  free(r->partition_path);
+  oc_etl_report_free(&r->report);
+  memset(r, 0, sizeof *r);
+}
