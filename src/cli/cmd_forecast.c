@@ -102,9 +102,10 @@ static void print_forecast(const oc_forecast_result *r, const char *fmt) {
   if (strcmp(fmt, "table") == 0) {
     printf("%s forecast by model %s (%s) from %s (last price %.2f)\n", r->series, r->model_version, r->model_kind,
            origin, f->origin_price);
-    printf("%-10s  %10s  %21s  %21s  %s\n", "date", "price", "80% interval", "95% interval", "model");
+    printf("%-10s  %10s  %10s  %10s  %10s  %10s  %s\n", "date", "price", "lower80", "upper80", "lower95", "upper95",
+           "model");
     for (size_t i = 0; i < f->horizon; i++)
-      printf("%-10s  %10.2f  %10.2f..%-10.2f %10.2f..%-10.2f %s\n", oc_date_format(r->dates[i], d), f->mean[i], f->lo80[i],
+      printf("%-10s  %10.2f  %10.2f  %10.2f  %10.2f  %10.2f  %s\n", oc_date_format(r->dates[i], d), f->mean[i], f->lo80[i],
              f->hi80[i], f->lo95[i], f->hi95[i], r->model_version);
   } else if (strcmp(fmt, "csv") == 0) {
     printf("date,price,lower80,upper80,lower95,upper95,model\n");
@@ -142,7 +143,16 @@ static int forecast_batch(oc_cli *cli, const char *endpoint, int64_t version, co
   return OC_EXIT_OK;
 }
 
-static int run(oc_cli *cli, int argc, char **argv) {
+/* What the command line asks for: the pipeline's options and what only the command handles. */
+typedef struct forecast_args {
+  oc_forecast_options fo;
+  const char *history_path, *fmt, *batch, *out_path;
+  double current;
+  long threads;
+} forecast_args;
+
+/* Reads the options into *a; returns -1 when they are consistent, else the exit code of a usage error. */
+static int parse_options(oc_cli *cli, int argc, char **argv, forecast_args *a) {
   static const struct option options[] = {
       {"endpoint-name", required_argument, NULL, OPT_ENDPOINT}, {"model", required_argument, NULL, OPT_MODEL},
       {"series", required_argument, NULL, OPT_SERIES},          {"current-price", required_argument, NULL, OPT_CURRENT},
@@ -153,41 +163,38 @@ static int run(oc_cli *cli, int argc, char **argv) {
       OC_CLI_COMMON_OPTIONS,
       {0}};
   const oc_command *cmd = &oc_cmd_forecast;
-  const char *endpoint = NULL, *series = NULL, *history_path = NULL, *fmt = "table", *url = NULL;
-  const char *api_key = getenv("OILCAST_API_KEY"), *batch = NULL, *out_path = NULL;
-  long threads = 2;
-  int64_t version = 0;
-  double current = NAN;
-  long days = 0;
+  oc_forecast_options *fo = &a->fo;
+  long days;
   int opt, code;
   while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
     switch (opt) {
-    case OPT_ENDPOINT: endpoint = optarg; break;
+    case OPT_ENDPOINT: fo->endpoint = optarg; break;
     case OPT_MODEL:
-      if (oc_model_version_parse(optarg, &version) != 0)
+      if (oc_model_version_parse(optarg, &fo->version) != 0)
         return oc_cli_usage_error(cmd, "--model '%s' is not a model version (v1, v2, ...)", optarg);
       break;
-    case OPT_SERIES: series = optarg; break;
+    case OPT_SERIES: fo->series = optarg; break;
     case OPT_CURRENT:
-      if (oc_cli_parse_double(optarg, &current) != 0 || !(current > 0))
+      if (oc_cli_parse_double(optarg, &a->current) != 0 || !(a->current > 0))
         return oc_cli_usage_error(cmd, "--current-price must be a positive number, not '%s'", optarg);
       break;
-    case OPT_HISTORY: history_path = optarg; break;
+    case OPT_HISTORY: a->history_path = optarg; break;
     case OPT_DAYS:
       if (oc_cli_parse_int(optarg, 1, 366, &days) != 0)
         return oc_cli_usage_error(cmd, "--forecast-days must be a whole number from 1, not '%s'", optarg);
+      fo->days = (size_t)days;
       break;
     case OPT_FORMAT:
       if (strcmp(optarg, "table") != 0 && strcmp(optarg, "csv") != 0 && strcmp(optarg, "json") != 0)
         return oc_cli_usage_error(cmd, "--format must be table, csv or json, not '%s'", optarg);
-      fmt = optarg;
+      a->fmt = optarg;
       break;
-    case OPT_URL: url = optarg; break;
-    case OPT_API_KEY: api_key = optarg; break;
-    case OPT_BATCH: batch = optarg; break;
-    case OPT_OUT: out_path = optarg; break;
+    case OPT_URL: fo->url = optarg; break;
+    case OPT_API_KEY: fo->api_key = optarg; break;
+    case OPT_BATCH: a->batch = optarg; break;
+    case OPT_OUT: a->out_path = optarg; break;
     case OPT_THREADS:
-      if (oc_cli_parse_int(optarg, 1, 256, &threads) != 0) return oc_cli_usage_error(cmd, "--threads must be 1..256");
+      if (oc_cli_parse_int(optarg, 1, 256, &a->threads) != 0) return oc_cli_usage_error(cmd, "--threads must be 1..256");
       break;
     default: {
       int handled = oc_cli_common_option(cli, cmd, opt, optarg, &code);
@@ -197,37 +204,39 @@ static int run(oc_cli *cli, int argc, char **argv) {
     }
   }
   if (optind < argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-  if (endpoint && version) return oc_cli_usage_error(cmd, "give --endpoint-name or --model, not both");
-  if (batch || out_path) {
-    if (!batch || !out_path) return oc_cli_usage_error(cmd, "--batch IN and --out OUT go together");
-    if (url || history_path) return oc_cli_usage_error(cmd, "--batch forecasts from the store, here");
-    return forecast_batch(cli, endpoint, version, batch, out_path, (int)days, (int)threads);
-  }
-  if (url && version) return oc_cli_usage_error(cmd, "--url asks an endpoint: use --endpoint-name, not --model");
-  if (url && !history_path && !isnan(current))
+  if (fo->endpoint && fo->version) return oc_cli_usage_error(cmd, "give --endpoint-name or --model, not both");
+  if ((a->batch || a->out_path) && (!a->batch || !a->out_path))
+    return oc_cli_usage_error(cmd, "--batch IN and --out OUT go together");
+  if (a->batch && (fo->url || a->history_path)) return oc_cli_usage_error(cmd, "--batch forecasts from the store, here");
+  if (fo->url && fo->version) return oc_cli_usage_error(cmd, "--url asks an endpoint: use --endpoint-name, not --model");
+  if (fo->url && !a->history_path && !isnan(a->current))
     return oc_cli_usage_error(cmd, "with --url, --current-price goes with --historical-prices");
-  oc_forecast_options fo = oc_forecast_options_default();
-  fo.endpoint = endpoint;
-  fo.version = version;
-  fo.series = series;
-  fo.days = (size_t)days;
-  fo.url = url;
-  fo.api_key = api_key;
-  fo.current_price = history_path ? NAN : current;
+  /* a history file takes the current price in (read_history); the stored history gets it appended */
+  fo->current_price = a->history_path ? NAN : a->current;
+  return -1;
+}
+
+static int run(oc_cli *cli, int argc, char **argv) {
+  forecast_args a = {.fo = oc_forecast_options_default(), .fmt = "table", .current = NAN, .threads = 2};
+  a.fo.api_key = getenv("OILCAST_API_KEY");
+  int rc = parse_options(cli, argc, argv, &a);
+  if (rc >= 0) return rc;
+  if (a.batch)
+    return forecast_batch(cli, a.fo.endpoint, a.fo.version, a.batch, a.out_path, (int)a.fo.days, (int)a.threads);
   oc_error err;
   oc_series history = {0};
   oc_store *store = NULL;
-  int rc = OC_EXIT_OK;
-  if (history_path && read_history(history_path, series ? series : "WTI", current, &history, &err) != 0)
+  rc = OC_EXIT_OK;
+  if (a.history_path && read_history(a.history_path, a.fo.series ? a.fo.series : "WTI", a.current, &history, &err) != 0)
     rc = oc_cli_runtime_error("%s", err.message);
-  else if (!url && oc_cli_open_store(cli, &store) != 0)
+  else if (!a.fo.url && oc_cli_open_store(cli, &store) != 0)
     rc = OC_EXIT_RUNTIME;
-  fo.history = history_path ? &history : NULL;
+  a.fo.history = a.history_path ? &history : NULL;
   oc_forecast_result result;
-  if (rc == OC_EXIT_OK && oc_pipeline_forecast(cli->data_dir, store, &fo, &result, &err) != 0)
-    rc = result.days_refused ? oc_cli_usage_error(cmd, "--forecast-days %ld: %s", days, err.message)
+  if (rc == OC_EXIT_OK && oc_pipeline_forecast(cli->data_dir, store, &a.fo, &result, &err) != 0)
+    rc = result.days_refused ? oc_cli_usage_error(&oc_cmd_forecast, "--forecast-days %zu: %s", a.fo.days, err.message)
                              : oc_cli_runtime_error("%s", err.message);
-  if (rc == OC_EXIT_OK) print_forecast(&result, fmt);
+  if (rc == OC_EXIT_OK) print_forecast(&result, a.fmt);
   if (history.name) oc_series_free(&history);
   oc_store_close(store);
   return rc;

@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/fsutil.h"
 #include "lake/lake.h"
 #include "model/forecaster.h"
 #include "model/mlp_calibration.h"
 #include "model/registry.h"
 #include "model/trainer.h"
 #include "model/training_table.h"
+#include "pipeline/pipeline.h"
 
 /* `auto`'s candidates, in tie-breaking order. */
 static const char *const auto_candidates[] = {"naive", "drift", "mean", "ets", "ar", "mlp", "ensemble"};
@@ -90,7 +90,7 @@ static void describe_network_training(oc_buf *out, const oc_training_table *t, c
 /* The network on the ETL table (tuned first when asked), calibrated on the stored history, published. */
 static int train_network(const char *data_dir, oc_store *store, const oc_train_options *opt, oc_train_result *out,
                          oc_error *err) {
-  char *path = opt->data_path[0] == '/' ? oc_xstrdup(opt->data_path) : oc_path_join(data_dir, opt->data_path);
+  char *path = oc_pipeline_path(data_dir, opt->data_path);
   oc_frame frame = {0};
   oc_training_table table = {0};
   oc_mlp model = {0};
@@ -131,6 +131,9 @@ int oc_pipeline_train(const char *data_dir, oc_store *store, const oc_train_opti
                       oc_error *err) {
   memset(out, 0, sizeof *out);
   if (oc_train_params_check(&opt->params, err) != 0) return -1;
+  const char *why;
+  if (opt->deploy && oc_series_name_check(opt->endpoint, strlen(opt->endpoint), &why) != 0)
+    return oc_error_set(err, "endpoint name '%s': %s", opt->endpoint, why);
   const char *spec = opt->model;
   oc_series hist = {0};
   int rc = 0;
