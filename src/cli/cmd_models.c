@@ -15,13 +15,15 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_models = {
-    "models", "list registered model versions, or show one version's model card",
+    "models", "list registered model versions, show one version's model card, or list the model kinds",
     "Usage: oilcast models list [--format table|csv|json]\n"
-    "       oilcast models show vN [--format table|json]\n\n"
+    "       oilcast models show vN [--format table|json]\n"
+    "       oilcast models kinds\n\n"
     "  list   every version: status (deployed while an endpoint serves it), series, validation loss,\n"
     "         validation MAE (USD/bbl) against the no-change forecast's, creation time\n"
     "  show   the version's model.json (architecture, features, data checksums, hyperparameters,\n"
     "         metrics), after checking it and its tensors against the registry\n"
+    "  kinds  the model kinds a spec (--model, --models) may name, each with its parameters' defaults\n"
     "  --format F   table (default), csv or json\n",
     run};
 
@@ -88,7 +90,12 @@ static int run(oc_cli *cli, int argc, char **argv) {
   }
   const char *action = optind < argc ? argv[optind] : NULL;
   bool list = action && strcmp(action, "list") == 0, show_one = action && strcmp(action, "show") == 0;
-  if (!list && !show_one) return oc_cli_usage_error(cmd, "expected 'models list' or 'models show vN'");
+  if (action && strcmp(action, "kinds") == 0) {
+    if (optind + 1 != argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+    for (const oc_model_type *const *t = oc_model_types; *t; t++) printf("%-10s %s\n", (*t)->kind, (*t)->summary);
+    return OC_EXIT_OK;
+  }
+  if (!list && !show_one) return oc_cli_usage_error(cmd, "expected 'models list', 'models show vN' or 'models kinds'");
   if (list && optind + 1 != argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
   int64_t version = 0;
   if (show_one) {

@@ -13,12 +13,14 @@
 #include "core/log.h"
 #include "model/fc_stats.h"
 
-extern const oc_model_type oc_model_naive, oc_model_drift, oc_model_mean, oc_model_ets, oc_model_ar,
-    oc_model_ensemble, oc_model_mlp;
+/* The kinds, each defined as `const oc_model_type oc_model_<kind>` in its fc_<kind>.c: adding one is
+ * that file and one line here. */
+#define OC_MODEL_KINDS(X) X(naive) X(drift) X(mean) X(ets) X(ar) X(ensemble) X(mlp)
 
-const oc_model_type *const oc_model_types[] = {
-    &oc_model_naive, &oc_model_drift, &oc_model_mean, &oc_model_ets, &oc_model_ar, &oc_model_ensemble, &oc_model_mlp, NULL,
-};
+#define DECLARE_KIND(kind) extern const oc_model_type oc_model_##kind;
+OC_MODEL_KINDS(DECLARE_KIND)
+#define LIST_KIND(kind) &oc_model_##kind,
+const oc_model_type *const oc_model_types[] = {OC_MODEL_KINDS(LIST_KIND) NULL};
 
 #define CONFORMAL_DEFAULT_WINDOW 250
 #define CONFORMAL_DEFAULT_HORIZON 20
