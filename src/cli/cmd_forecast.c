@@ -1,7 +1,7 @@
 /* cmd_forecast.c: `oilcast forecast`: prices and their 80%/95% intervals for the next business days
  * from a registered version of any kind (by endpoint or version), from the stored history or a JSON
  * history given on the command line, here or by a running server (--url); or batch predictions. Parses
- * options and the history file, calls pipeline/forecast.h (or serve/batch_forecast.h) and prints. */
+ * options and the history file, calls pipeline/forecast.h (or pipeline/batch_forecast.h) and prints. */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 #include "core/log.h"
 #include "model/registry.h"
 #include "pipeline/forecast.h"
-#include "serve/batch_forecast.h"
+#include "pipeline/batch_forecast.h"
 #include "store/store.h"
 
 static int run(oc_cli *cli, int argc, char **argv);
@@ -124,7 +124,7 @@ static void print_forecast(const oc_forecast_result *r, const char *fmt) {
   }
 }
 
-/* --batch: serve/batch_forecast.h with the endpoint's (or --model's) version, of any kind. */
+/* --batch: pipeline/batch_forecast.h with the endpoint's (or --model's) version, of any kind. */
 static int forecast_batch(oc_cli *cli, const char *endpoint, int64_t version, const char *in, const char *out,
                           int days, int threads) {
   oc_store *store;

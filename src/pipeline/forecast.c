@@ -1,5 +1,5 @@
 /* forecast.c: see forecast.h. Resolves the version, gathers the histories (the series and the other
- * series the model reads, from the store), forecasts through serve/models.h and records the result. */
+ * series the model reads, from the store), forecasts through pipeline/served_model.h and records the result. */
 #include "pipeline/forecast.h"
 
 #include <assert.h>
@@ -12,7 +12,7 @@
 #include "core/buf.h"
 #include "model/registry.h"
 #include "pipeline/forecast_remote.h"
-#include "serve/models.h"
+#include "pipeline/served_model.h"
 
 oc_forecast_options oc_forecast_options_default(void) {
   return (oc_forecast_options){.current_price = NAN, .save = true};

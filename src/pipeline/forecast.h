@@ -1,7 +1,7 @@
 /* forecast.h: the forecast step as one call: a registered version of any kind (named, or the one an
  * endpoint serves) forecasts a series from its stored history, or from a given one, and the forecast is
  * stored (the store's forecasts, what the dashboard and the monitor read). Or the same question asked
- * of a running server (opt.url). The model is loaded as the server loads it (serve/models.h), so the
+ * of a running server (opt.url). The model is loaded as the server loads it (pipeline/served_model.h), so the
  * CLI, the scheduler and the server answer alike. Never prints. */
 #ifndef OC_PIPELINE_FORECAST_H
 #define OC_PIPELINE_FORECAST_H

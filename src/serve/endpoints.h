@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 #include "core/error.h"
-#include "serve/models.h"
+#include "pipeline/served_model.h"
 
 #define OC_ENDPOINT_MAX_VARIANTS 8
 #define OC_ENDPOINT_MAX_PREVIOUS 20

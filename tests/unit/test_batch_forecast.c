@@ -1,4 +1,4 @@
-/* test_batch_forecast: batch predictions (serve/batch_forecast.h) by registered forecaster versions
+/* test_batch_forecast: batch predictions (pipeline/batch_forecast.h) by registered forecaster versions
  * (ar, ets): each row is exactly the version's spec fitted afresh on the stored history cut at its
  * origin (points and 80%/95% bounds, bit for bit), also for a series the version was not trained on;
  * the default horizon is the served default; the output does not depend on the thread count; and an
@@ -16,8 +16,8 @@
 #include "ingest/csv.h"
 #include "model/forecaster.h"
 #include "model/registry.h"
-#include "serve/batch_forecast.h"
-#include "serve/models.h"
+#include "pipeline/batch_forecast.h"
+#include "pipeline/served_model.h"
 #include "store/datadir.h"
 
 typedef struct fixture {

@@ -15,7 +15,7 @@
 #include "model/auto_select.h"
 #include "model/forecaster.h"
 #include "model/registry.h"
-#include "serve/models.h"
+#include "pipeline/served_model.h"
 #include "store/datadir.h"
 #include "testutil.h"
 

@@ -16,7 +16,7 @@
 #include "core/log.h"
 #include "model/mlp_calibration.h"
 #include "model/registry.h"
-#include "serve/models.h"
+#include "pipeline/served_model.h"
 #include "store/datadir.h"
 
 #define DAYS 5

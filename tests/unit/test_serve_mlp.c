@@ -3,7 +3,7 @@
  * calibrates the network's intervals, and the client (pipeline/forecast_remote.h, what `oilcast forecast
  * --url` uses) gets exactly the local forecast (model/mlp_forecast.h), with 80%/95% bounds around each price,
  * and all of the network's horizons when the request names no forecast_days.
- * In batch (serve/batch_forecast.h): each row equals the local forecast from the history cut at its
+ * In batch (pipeline/batch_forecast.h): each row equals the local forecast from the history cut at its
  * origin, within its calibrated bounds, whatever the thread count, CSV and Parquet give the same
  * numbers, and a bad row fails the batch naming its line. */
 #include "testutil.h"
@@ -24,7 +24,7 @@
 #include "model/mlp_forecast.h"
 #include "model/registry.h"
 #include "serve/apikey.h"
-#include "serve/batch_forecast.h"
+#include "pipeline/batch_forecast.h"
 #include "pipeline/forecast_remote.h"
 #include "serve/server.h"
 #include "store/datadir.h"

@@ -1,7 +1,7 @@
-/* models.c: loading model versions (any registered version, or a forecaster spec) as one forecaster,
+/* served_model.c: loading model versions (any registered version, or a forecaster spec) as one forecaster,
  * reference counting, and forecasting with the per-model lock and the stored-history cache. Never
  * branches on the model's kind: model/registry.h hands out every version as an oc_forecaster. */
-#include "serve/models.h"
+#include "pipeline/served_model.h"
 
 #include <assert.h>
 #include <pthread.h>

@@ -1,4 +1,4 @@
-/* models.h: model versions as the server holds them: loaded once, shared by every endpoint variant
+/* served_model.h: model versions as the server (and every forecast step) holds them: loaded once, shared by every endpoint variant
  * that names them, reference-counted so an endpoint's configuration can be swapped while requests
  * still use the old one (a request keeps its references until it has answered: no request ever mixes
  * two versions, none fails because of a swap). A model version names either a registered version of
@@ -8,8 +8,8 @@
  * is cached per history state; the forecaster itself is not thread-safe, so each model serialises
  * those calls. Forecasts from a given history run in parallel and leave the model untouched
  * (oc_forecaster_forecast_from). Never branches on the model's kind. */
-#ifndef OC_SERVE_MODELS_H
-#define OC_SERVE_MODELS_H
+#ifndef OC_PIPELINE_SERVED_MODEL_H
+#define OC_PIPELINE_SERVED_MODEL_H
 
 #include <stdatomic.h>
 #include <stdbool.h>

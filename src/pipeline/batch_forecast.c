@@ -1,7 +1,7 @@
 /* batch_forecast.c: input parsing (the importers' CSV tokenizer and date rules), history views cut at
- * each origin, a pool of threads sharing one loaded version (serve/models.h), and the atomic output
+ * each origin, a pool of threads sharing one loaded version (pipeline/served_model.h), and the atomic output
  * write. Never branches on the version's kind: the loader does. */
-#include "serve/batch_forecast.h"
+#include "pipeline/batch_forecast.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -15,7 +15,7 @@
 #include "core/progress.h"
 #include "ingest/csv.h"
 #include "lake/parquet.h"
-#include "serve/models.h"
+#include "pipeline/served_model.h"
 
 /* The numbers of one forecast day, in output column order. */
 enum { PRICE, LOWER80, UPPER80, LOWER95, UPPER95, VALUES_PER_DAY };
