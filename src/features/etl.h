@@ -134,7 +134,7 @@ void oc_feature_transform_free(oc_feature_transform *t);
 
 /* The last oc_features_required_history() + OC_FEATURE_INFERENCE_EXTRA_HISTORY observations of
  * history (all of it when shorter), as a view into it (no copy): what a forecast computes its feature
- * row from (model/forecast.h, the mlp forecaster). */
+ * row from (model/mlp_forecast.h, the mlp forecaster). */
 oc_series oc_feature_inference_tail(const oc_series *history);
 
 /* The normalized feature row (t->n values) at the last date of the cleaned history, which is returned
