@@ -23,7 +23,7 @@
 #include "lake/parquet.h"
 #include "model/forecast.h"
 #include "model/registry.h"
-#include "serve/apikey.h"
+#include "keys/apikey.h"
 #include "serve/batch_forecast.h"
 #include "serve/client.h"
 #include "serve/server.h"
