@@ -1,8 +1,10 @@
 /* Unit tests for the API-key ops of the store (store.h) and the key functions built on them
  * (keys/apikey.h): only hashes are stored, names are unique, revocation, verification in the
- * in-memory table, and a failed insert that leaves nothing behind. */
+ * in-memory table (a key created after the table was read works on its first use; unknown ids cost
+ * a bounded number of store reads), and a failed insert that leaves nothing behind. */
 #include "testutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,11 +120,55 @@ static void test_verify_and_revoke(void **state) {
   oc_apikey_table_free(&table);
 }
 
+/* Counts the table's reads of the store. */
+static int store_reads;
+static oc_store *lend_counting(void *ctx, oc_error *err) {
+  store_reads++;
+  return lend_store(ctx, err);
+}
+
+static void test_new_key_works_on_first_request_and_unknown_keys_are_bounded(void **state) {
+  fixture *f = *state;
+  char early[OC_APIKEY_LEN + 1], late[OC_APIKEY_LEN + 1];
+  oc_error err;
+  assert_int_equal(oc_apikey_create(f->store, "early", OC_SCOPE_READ, NULL, early, &err), 0);
+  oc_apikey_table table;
+  oc_apikey_table_init(&table, &(oc_apikey_source){lend_counting, keep_store, f->store}, 3600);
+  assert_int_equal(oc_apikey_table_reload(&table, &err), 0);
+  oc_apikey_record who;
+  store_reads = 0;
+  assert_int_equal(oc_apikey_verify(&table, early, &who), OC_AUTH_OK);
+  assert_int_equal(store_reads, 0); /* a known key costs no store read */
+
+  /* Created after the table was read, and no reload since: still accepted on its first use. */
+  assert_int_equal(oc_apikey_create(f->store, "late", OC_SCOPE_WRITE, NULL, late, &err), 0);
+  assert_int_equal(oc_apikey_verify(&table, late, &who), OC_AUTH_OK);
+  assert_string_equal(who.name, "late");
+  assert_int_equal(who.scope, OC_SCOPE_WRITE);
+  assert_int_equal(store_reads, 1);
+
+  /* An unknown id is looked up once until the next reload, and a flood of made-up ids is bounded. */
+  char unknown[OC_APIKEY_LEN + 1];
+  memcpy(unknown, late, sizeof unknown);
+  memcpy(unknown + 4, "000000000000", OC_APIKEY_ID_LEN);
+  store_reads = 0;
+  for (int i = 0; i < 5; i++) assert_int_equal(oc_apikey_verify(&table, unknown, &who), OC_AUTH_UNKNOWN);
+  assert_int_equal(store_reads, 1);
+  for (int i = 0; i < 1000; i++) {
+    snprintf(unknown + 4, OC_APIKEY_ID_LEN + 1, "%012x", i + 1);
+    unknown[4 + OC_APIKEY_ID_LEN] = '_';
+    assert_int_equal(oc_apikey_verify(&table, unknown, &who), OC_AUTH_UNKNOWN);
+  }
+  assert_true(store_reads <= 2 * OC_APIKEY_LOOKUPS_PER_SECOND + 1); /* the loop may span two windows */
+  oc_apikey_table_free(&table);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_create_stores_only_the_hash, setup, teardown),
       cmocka_unit_test_setup_teardown(test_duplicate_name_rejected_and_nothing_written, setup, teardown),
       cmocka_unit_test_setup_teardown(test_verify_and_revoke, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_new_key_works_on_first_request_and_unknown_keys_are_bounded, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
