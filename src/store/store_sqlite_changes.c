@@ -16,10 +16,12 @@
 
 /* Without inotify a wait looks this often; with it, after the watch fired, it looks every
  * SETTLE_STEP for SETTLE seconds: a commit becomes visible to readers when its writer updates the WAL
- * index (shared memory, no inotify event), just after the WAL write that woke the wait. */
+ * index (shared memory, no inotify event), just after the WAL write that woke the wait. The watch
+ * reports a burst of writes (a long import) at most once per BURST_GAP. */
 #define POLL_SECONDS 0.2
 #define SETTLE_SECONDS 0.25
-#define SETTLE_STEP 0.01
+#define SETTLE_STEP 0.02
+#define BURST_GAP 0.05
 
 int oc_sqlite_change_record(oc_sqlite_store *s, oc_change_kind kind, const char *subject, oc_error *err) {
   static const char sql[] = "INSERT INTO changes(kind, subject, at) VALUES (?1, ?2, ?3)";
@@ -173,7 +175,7 @@ int oc_sqlite_changes_wait(oc_store *store, int64_t after_id, double timeout, in
     double left = deadline - now;
     if (left <= 0) return 0;
     double step = !oc_fswatch_active(w) ? POLL_SECONDS : now < settle_until ? SETTLE_STEP : left;
-    oc_fswatch_event e = oc_fswatch_wait(w, step < left ? step : left, 0);
+    oc_fswatch_event e = oc_fswatch_wait(w, step < left ? step : left, BURST_GAP);
     if (e == OC_FSWATCH_CHANGED) settle_until = oc_monotonic_seconds() + SETTLE_SECONDS;
   }
 }
