@@ -161,6 +161,7 @@ static void *follow_store(void *arg) {
   oc_server *s = arg;
   oc_store *store = s->feed_store;
   int64_t last = s->feed_start;
+  const struct timespec retry_step = {0, (long)(FOLLOW_RETRY_SECONDS / 20 * 1e9)};
   while (!atomic_load(&s->follower_stopping)) {
     int64_t latest = last;
     oc_change *changes = NULL;
@@ -169,7 +170,7 @@ static void *follow_store(void *arg) {
     if (oc_store_changes_wait(store, last, FOLLOW_IDLE_SECONDS, &latest, &err) != 0 ||
         (latest > last && oc_store_changes_after(store, last, FOLLOW_BATCH, &changes, &n, &err) != 0)) {
       oc_warn("serve: following the store: %s (trying again in %.0f s)", err.message, FOLLOW_RETRY_SECONDS);
-      oc_store_changes_wait(store, INT64_MAX, FOLLOW_RETRY_SECONDS, &latest, &err); /* an interruptible sleep */
+      for (int i = 0; i < 20 && !atomic_load(&s->follower_stopping); i++) nanosleep(&retry_step, NULL);
       continue;
     }
     if (atomic_load(&s->follower_stopping)) {
