@@ -1,6 +1,6 @@
 /* cmd_apikey.c: `oilcast apikey create|list|revoke`: manages the API keys the server accepts. `create`
  * prints the new key once on stdout and nothing else there, so scripts can capture it; only its hash
- * is stored (src/serve/apikey.h). */
+ * is stored (src/keys/apikey.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +8,8 @@
 
 #include "cli/cli.h"
 #include "core/date.h"
-#include "serve/apikey.h"
+#include "keys/apikey.h"
+#include "serve/ratelimit.h"
 #include "store/datadir.h"
 #include "store/store.h"
 
@@ -40,7 +41,7 @@ static int apikey_create(oc_cli *cli, const char *name, const char *scope_text, 
   if (!scope_text) return oc_cli_usage_error(&oc_cmd_apikey, "create needs --scope read|write|admin");
   if (oc_scope_parse(scope_text, &scope, &err) != 0) return oc_cli_usage_error(&oc_cmd_apikey, "%s", err.message);
   if (burst_text && !rate_text) return oc_cli_usage_error(&oc_cmd_apikey, "--burst needs --rate");
-  oc_rate rate = {0};
+  oc_apikey_limit rate = {0};
   if (rate_text) {
     if (oc_rate_parse(rate_text, &rate.per_second, &err) != 0) return oc_cli_usage_error(&oc_cmd_apikey, "%s", err.message);
     rate.burst = rate.per_second < 1 ? 1 : rate.per_second;

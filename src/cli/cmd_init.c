@@ -4,7 +4,7 @@
 
 #include "cli/cli.h"
 #include "core/log.h"
-#include "serve/apikey.h"
+#include "keys/apikey.h"
 #include "store/datadir.h"
 
 static int run(oc_cli *cli, int argc, char **argv);

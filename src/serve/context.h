@@ -8,7 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "serve/apikey.h"
+#include "keys/apikey.h"
 #include "serve/metrics.h"
 #include "serve/ratelimit.h"
 #include "serve/server.h"
@@ -49,9 +49,13 @@ struct oc_server {
   pthread_mutex_t points_lock;
   struct oc_points_cache *points_cache; /* guarded by points_lock */
   size_t points_cache_next;             /* guarded by points_lock */
-  /* Watches the store for work done by other processes (imports, backtests) to publish it live. */
-  pthread_t watcher;
-  struct oc_fswatch *store_watch; /* the store's files; interrupted to stop the watcher */
+  /* Follows the store's change feed: what other processes (and this one) commit reaches the key
+   * table, the endpoint snapshots, the history cache and the live events. The follower thread owns
+   * feed_store (its own connection, interrupted to stop it) and starts after change feed_start. */
+  pthread_t follower;
+  struct oc_store *feed_store;
+  int64_t feed_start;
+  _Atomic bool follower_stopping;
 };
 
 #endif

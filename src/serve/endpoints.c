@@ -221,21 +221,32 @@ static char *endpoint_path(const oc_endpoints *e, const char *name) {
   return oc_buf_steal(&path);
 }
 
+typedef struct endpoint_file {
+  const oc_endpoints *e;
+  const char *name, *text;
+} endpoint_file;
+
+static int write_endpoint_file(void *arg, oc_error *err) {
+  const endpoint_file *f = arg;
+  char *dir = oc_path_join(f->e->data_dir, "models/endpoints");
+  char *path = endpoint_path(f->e, f->name);
+  int rc = oc_mkdir_p(dir, err);
+  if (rc == 0) rc = oc_write_file_atomic(path, f->text, strlen(f->text), err);
+  free(dir);
+  free(path);
+  return rc;
+}
+
 static int persist(oc_endpoints *e, const oc_endpoint_spec *spec, const char *updated_at, json_t *previous,
                    oc_error *err) {
-  if (e->sync && e->sync(e->loader_ctx, spec, err) != 0) return -1;
   json_t *doc = config_json(spec, updated_at);
   json_object_set_new(doc, "name", json_string(spec->name));
   json_object_set_new(doc, "endpoint", json_string(spec->name));
   json_object_set(doc, "previous", previous);
   char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
   json_decref(doc);
-  char *dir = oc_path_join(e->data_dir, "models/endpoints");
-  char *path = endpoint_path(e, spec->name);
-  int rc = oc_mkdir_p(dir, err);
-  if (rc == 0) rc = oc_write_file_atomic(path, text, strlen(text), err);
-  free(dir);
-  free(path);
+  endpoint_file file = {e, spec->name, text};
+  int rc = e->sync ? e->sync(e->loader_ctx, spec, write_endpoint_file, &file, err) : write_endpoint_file(&file, err);
   free(text);
   return rc;
 }
@@ -327,53 +338,116 @@ int oc_endpoints_rollback(oc_endpoints *e, const char *name, bool *found, oc_err
   return rc;
 }
 
+/* Every current snapshot, retained (caller releases each and frees the array). */
+static oc_endpoint_snapshot **acquire_all(oc_endpoints *e, size_t *count) {
+  pthread_mutex_lock(&e->lock);
+  oc_endpoint_snapshot **all = oc_xcalloc(e->n + 1, sizeof *all);
+  size_t n = 0;
+  for (size_t i = 0; i < e->n; i++) {
+    if (e->slots[i].current) {
+      atomic_fetch_add(&e->slots[i].current->refs, 1);
+      all[n++] = e->slots[i].current;
+    }
+  }
+  pthread_mutex_unlock(&e->lock);
+  *count = n;
+  return all;
+}
+
+/* Whether the slot already serves exactly this configuration (the file a change names may be the one
+ * this process just wrote). Caller holds lock. */
+static bool serves_locked(const slot *sl, json_t *doc) {
+  if (!sl || !sl->current) return false;
+  json_t *mine = config_json(&sl->current->spec, sl->current->updated_at);
+  json_t *series = json_object_get(doc, "series");
+  json_t *theirs = json_pack("{s:s,s:O,s:O}", "series", json_is_string(series) ? json_string_value(series) : "",
+                             "variants", json_object_get(doc, "variants"), "updated_at", json_object_get(doc, "updated_at"));
+  bool same = theirs && json_equal(mine, theirs) && json_equal(sl->previous, json_object_get(doc, "previous"));
+  json_decref(mine);
+  json_decref(theirs);
+  return same;
+}
+
+/* Loads DIR/models/endpoints/<name>.json into its slot. following: a reload after a change another
+ * process made, which keeps a working snapshot when the file fails and skips a configuration already
+ * served; otherwise (start-up) a failure is recorded as the endpoint's problem. */
+static void load_file(oc_endpoints *e, const char *name, bool following) {
+  char *path = endpoint_path(e, name);
+  oc_error err;
+  json_error_t jerr;
+  json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+  oc_endpoint_spec spec;
+  oc_endpoint_snapshot *snap = NULL;
+  bool current = false;
+  if (!doc) {
+    oc_error_set(&err, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+  } else if (oc_endpoint_spec_parse(doc, name, &spec, &err) == 0) {
+    pthread_mutex_lock(&e->lock);
+    current = following && serves_locked(find_slot(e, name), doc);
+    pthread_mutex_unlock(&e->lock);
+    json_t *updated = json_object_get(doc, "updated_at");
+    if (!current) snap = build_snapshot(e, &spec, json_is_string(updated) ? json_string_value(updated) : "", &err);
+  }
+  json_t *previous = json_object_get(doc, "previous");
+  if (snap || !following) publish(e, name, snap, json_is_array(previous) ? json_incref(previous) : json_array(), NULL);
+  if (snap && following) oc_info("serve: endpoint %s reloaded after a change in the store", name);
+  if (!snap && !current) {
+    oc_err("serve: endpoint %s not %s: %s", name, following ? "reloaded (still serving the previous configuration)"
+                                                            : "loaded", err.message);
+    pthread_mutex_lock(&e->lock);
+    slot *sl = find_slot(e, name);
+    if (sl && !sl->current) snprintf(sl->problem, sizeof sl->problem, "%s", err.message);
+    pthread_mutex_unlock(&e->lock);
+  }
+  json_decref(doc);
+  free(path);
+}
+
 void oc_endpoints_load_all(oc_endpoints *e) {
   char *dir = oc_path_join(e->data_dir, "models/endpoints");
   DIR *d = opendir(dir);
-  if (!d) {
-    free(dir);
-    return;
-  }
+  free(dir);
+  if (!d) return;
   struct dirent *entry;
   char **names = NULL;
   size_t n = 0, cap = 0;
   while ((entry = readdir(d))) {
     size_t len = strlen(entry->d_name);
-    if (len > 5 && strcmp(entry->d_name + len - 5, ".json") == 0 && entry->d_name[0] != '.') {
+    if (len > 5 && len - 5 < sizeof ((slot *)0)->name && strcmp(entry->d_name + len - 5, ".json") == 0 &&
+        entry->d_name[0] != '.') {
       oc_xgrow((void **)&names, &cap, n + 1, sizeof *names);
-      names[n++] = oc_xstrdup(entry->d_name);
+      names[n] = oc_xstrdup(entry->d_name);
+      names[n++][len - 5] = '\0';
     }
   }
   closedir(d);
   for (size_t i = 0; i < n; i++) {
-    char name[128];
-    snprintf(name, sizeof name, "%.*s", (int)(strlen(names[i]) - 5), names[i]);
-    char *path = oc_path_join(dir, names[i]);
-    oc_error err;
-    json_error_t jerr;
-    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    oc_endpoint_spec spec;
-    oc_endpoint_snapshot *snap = NULL;
-    if (!doc) {
-      oc_error_set(&err, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
-    } else if (oc_endpoint_spec_parse(doc, name, &spec, &err) == 0) {
-      json_t *updated = json_object_get(doc, "updated_at");
-      snap = build_snapshot(e, &spec, json_is_string(updated) ? json_string_value(updated) : "", &err);
-    }
-    json_t *previous = json_object_get(doc, "previous");
-    publish(e, name, snap, json_is_array(previous) ? json_incref(previous) : json_array(), NULL);
-    if (!snap) {
-      oc_err("serve: endpoint %s not loaded: %s", name, err.message);
-      pthread_mutex_lock(&e->lock);
-      snprintf(find_slot(e, name)->problem, sizeof ((slot *)0)->problem, "%s", err.message);
-      pthread_mutex_unlock(&e->lock);
-    }
-    json_decref(doc);
-    free(path);
+    load_file(e, names[i], false);
     free(names[i]);
   }
   free(names);
-  free(dir);
+}
+
+void oc_endpoints_reload(oc_endpoints *e, const char *name) {
+  if (!valid_name(name)) return; /* not an endpoint this server could have a file for */
+  pthread_mutex_lock(&e->write_lock);
+  load_file(e, name, true);
+  pthread_mutex_unlock(&e->write_lock);
+}
+
+void oc_endpoints_reload_serving(oc_endpoints *e, const char *model_version) {
+  size_t n;
+  oc_endpoint_snapshot **all = acquire_all(e, &n);
+  for (size_t i = 0; i < n; i++) {
+    for (size_t v = 0; v < all[i]->spec.n_variants; v++) {
+      if (strcmp(all[i]->spec.variants[v].model_version, model_version) == 0) {
+        oc_endpoints_reload(e, all[i]->spec.name);
+        break;
+      }
+    }
+    oc_endpoint_snapshot_release(all[i]);
+  }
+  free(all);
 }
 
 void oc_endpoints_problems(oc_endpoints *e, json_t *problems) {
@@ -391,22 +465,6 @@ oc_endpoint_snapshot *oc_endpoints_acquire(oc_endpoints *e, const char *name) {
   if (snap) atomic_fetch_add(&snap->refs, 1);
   pthread_mutex_unlock(&e->lock);
   return snap;
-}
-
-/* Every current snapshot, retained (caller releases each and frees the array). */
-static oc_endpoint_snapshot **acquire_all(oc_endpoints *e, size_t *count) {
-  pthread_mutex_lock(&e->lock);
-  oc_endpoint_snapshot **all = oc_xcalloc(e->n + 1, sizeof *all);
-  size_t n = 0;
-  for (size_t i = 0; i < e->n; i++) {
-    if (e->slots[i].current) {
-      atomic_fetch_add(&e->slots[i].current->refs, 1);
-      all[n++] = e->slots[i].current;
-    }
-  }
-  pthread_mutex_unlock(&e->lock);
-  *count = n;
-  return all;
 }
 
 json_t *oc_endpoints_describe(oc_endpoints *e) {

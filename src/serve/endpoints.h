@@ -4,7 +4,8 @@
  * and swaps one pointer, RCU-style: requests that took the old snapshot finish on it, new ones see the
  * new one. Persisted as DIR/models/endpoints/<name>.json with the previous configurations (for
  * rollback; the same file the model registry's deploy writes), and mirrored into the registry's store
- * rows when every variant is a registered version. Knows nothing about HTTP. */
+ * rows when every variant is a registered version; a change another process made is followed with
+ * oc_endpoints_reload. Knows nothing about HTTP. */
 #ifndef OC_SERVE_ENDPOINTS_H
 #define OC_SERVE_ENDPOINTS_H
 
@@ -43,14 +44,22 @@ typedef struct oc_endpoint_snapshot {
 
 typedef struct oc_endpoints oc_endpoints;
 
-/* Records a configuration in the model registry (store rows) before its file is written; may fail,
- * which cancels the change. */
-typedef int (*oc_endpoint_sync)(void *ctx, const oc_endpoint_spec *spec, oc_error *err);
+/* Records a configuration in the store (the registry's rows, and a change other servers follow) and
+ * calls write_file(file) inside the same transaction, so whoever sees the change reads the new file; a
+ * failure of either cancels the change. */
+typedef int (*oc_endpoint_sync)(void *ctx, const oc_endpoint_spec *spec, int (*write_file)(void *file, oc_error *err),
+                                void *file, oc_error *err);
 
 oc_endpoints *oc_endpoints_new(const char *data_dir, oc_series_loader loader, oc_endpoint_sync sync, void *ctx);
 void oc_endpoints_free(oc_endpoints *e);
 /* Loads every DIR/models/endpoints/NAME.json. Endpoints that fail stay listed as problems (readiness). */
 void oc_endpoints_load_all(oc_endpoints *e);
+/* Re-reads DIR/models/endpoints/NAME.json after another process changed the endpoint (a deploy, a
+ * PUT or rollback on another server) and swaps in its snapshot; a configuration already served is
+ * left alone, and a file that fails to load leaves the previous snapshot serving (logged). */
+void oc_endpoints_reload(oc_endpoints *e, const char *name);
+/* Reloads every endpoint that serves model_version ("v3"). */
+void oc_endpoints_reload_serving(oc_endpoints *e, const char *model_version);
 /* Appends a description of every endpoint that failed to load to problems. */
 void oc_endpoints_problems(oc_endpoints *e, json_t *problems);
 

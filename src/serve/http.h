@@ -11,13 +11,12 @@
 #include <stddef.h>
 
 #include "core/buf.h"
+#include "keys/apikey.h"
 #include "serve/router.h"
 
 struct MHD_Connection;
 struct MHD_Response;
 typedef struct oc_server oc_server;
-
-typedef enum { OC_SCOPE_NONE = 0, OC_SCOPE_READ = 1, OC_SCOPE_WRITE = 2, OC_SCOPE_ADMIN = 3 } oc_scope;
 
 /* Who may call a route. */
 typedef enum {

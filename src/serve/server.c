@@ -32,7 +32,7 @@ void oc_serve_config_defaults(oc_serve_config *cfg) {
   cfg->vendor_dir = OILCAST_SOURCE_DIR "/node_modules/plotly.js-dist-min";
   cfg->operations_access = "loopback";
   cfg->access_log_fd = 2;
-  cfg->key_reload_interval = 1.0;
+  cfg->key_reload_interval = 60.0;
 }
 
 /* ---- per-request context ---- */
@@ -194,8 +194,8 @@ static bool admit(oc_server *s, struct MHD_Connection *conn, const oc_route_spec
   }
   const char *key = auth + 7;
   while (*key == ' ') key++;
-  oc_rate rate = {0};
-  oc_auth_result r = oc_apikey_verify(&s->keys, key, caller, &rate);
+  oc_apikey_record who;
+  oc_auth_result r = oc_apikey_verify(&s->keys, key, &who);
   if (r != OC_AUTH_OK) {
     const char *reason = r == OC_AUTH_MALFORMED ? "malformed" : r == OC_AUTH_REVOKED ? "revoked" : "unknown";
     count_auth_failure(s, reason);
@@ -204,6 +204,10 @@ static bool admit(oc_server *s, struct MHD_Connection *conn, const oc_route_spec
                      r == OC_AUTH_MALFORMED ? "malformed" : r == OC_AUTH_REVOKED ? "revoked" : "not known");
     return false;
   }
+  snprintf(caller->key_id, sizeof caller->key_id, "%s", who.id);
+  snprintf(caller->name, sizeof caller->name, "%s", who.name);
+  caller->scope = who.scope;
+  const oc_rate rate = {who.limit.per_second, who.limit.burst};
   *have_caller = true;
   if (caller->scope < need) {
     count_auth_failure(s, "scope");

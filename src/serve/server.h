@@ -22,7 +22,8 @@ typedef struct oc_serve_config {
   bool public_read;       /* read routes need no key */
   const char *operations_access; /* "loopback" (default), "any" or "key": who may call health/ready/metrics without a key */
   int access_log_fd;      /* one JSON line per request; -1 disables */
-  double key_reload_interval; /* seconds between re-reads of the key table (revocations) */
+  double key_reload_interval; /* longest a key table serves unread: a safety net for key writes that record no
+                                 change (keys created or revoked through the store reach a server at once) */
 } oc_serve_config;
 
 /* Fills defaults for every field (data_dir excepted). */

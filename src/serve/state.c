@@ -1,12 +1,12 @@
 /* state.c: the services a running server shares across handlers: the store connection pool, the API
- * key table (reloaded from the store), the live event hub, and readiness checks. Opened before the
+ * key table, the live event hub, readiness checks, and the follower of the store's change feed that
+ * keeps them (and the endpoint snapshots) up to date with what any process commits. Opened before the
  * HTTP daemon starts and closed after it stops, so handlers never see a half-built server. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/buf.h"
-#include "core/fswatch.h"
 #include "core/log.h"
 #include "serve/context.h"
 #include "serve/endpoints.h"
@@ -24,30 +24,13 @@ static oc_store *store_acquire_unattended(oc_server *s) {
   return store;
 }
 
-static int load_keys(void *ctx, oc_apikey_record **records, size_t *count, oc_error *err) {
-  oc_server *s = ctx;
-  oc_store *store = store_acquire_unattended(s);
-  if (!store) return oc_error_set(err, "no store connection for the API key table");
-  oc_api_key_row *rows = NULL;
-  size_t n = 0;
-  int rc = oc_store_api_key_list(store, &rows, &n, err);
-  oc_serve_store_release(s, store);
-  if (rc != 0) return -1;
-  *records = oc_xcalloc(n ? n : 1, sizeof **records);
-  for (size_t i = 0; i < n; i++) {
-    oc_apikey_record *r = &(*records)[i];
-    snprintf(r->id, sizeof r->id, "%s", rows[i].id);
-    snprintf(r->name, sizeof r->name, "%s", rows[i].name);
-    snprintf(r->hash_hex, sizeof r->hash_hex, "%s", rows[i].hash);
-    if (oc_scope_parse(rows[i].scope, &r->scope, NULL) != 0) r->scope = OC_SCOPE_NONE;
-    r->rate.per_second = rows[i].rate_per_second;
-    r->rate.burst = rows[i].burst;
-    r->revoked = rows[i].revoked_at != 0;
-  }
-  *count = n;
-  free(rows);
-  return 0;
+static oc_store *lend_store(void *ctx, oc_error *err) {
+  oc_store *store = store_acquire_unattended(ctx);
+  if (!store) oc_error_set(err, "no store connection for the API key table");
+  return store;
 }
+
+static void return_store(void *ctx, oc_store *store) { oc_serve_store_release(ctx, store); }
 
 static int load_history(void *ctx, const char *series, oc_series *out, oc_error *err) {
   oc_server *s = ctx;
@@ -58,98 +41,70 @@ static int load_history(void *ctx, const char *series, oc_series *out, oc_error 
   return rc;
 }
 
-/* Mirrors an endpoint configuration into the registry's rows when every variant is a registered
- * version ("v3"); configurations that serve forecaster specs ("naive") live in the endpoint file only. */
-static int sync_endpoint(void *ctx, const oc_endpoint_spec *spec, oc_error *err) {
+/* Records an endpoint configuration in the store and writes its file in one transaction: as registry
+ * rows when every variant is a registered version ("v3"), otherwise (forecaster specs such as "naive",
+ * which live in the endpoint file only) as a bare change, so other servers reload it either way. */
+static int sync_endpoint(void *ctx, const oc_endpoint_spec *spec, int (*write_file)(void *file, oc_error *err),
+                         void *file, oc_error *err) {
   oc_server *s = ctx;
   oc_endpoint_variant variants[OC_ENDPOINT_MAX_VARIANTS];
-  for (size_t i = 0; i < spec->n_variants; i++) {
-    if (oc_model_version_parse(spec->variants[i].model_version, &variants[i].version) != 0) return 0;
+  bool registered = true;
+  for (size_t i = 0; registered && i < spec->n_variants; i++) {
+    registered = oc_model_version_parse(spec->variants[i].model_version, &variants[i].version) == 0 &&
+                 spec->variants[i].weight > 0;
     variants[i].weight = spec->variants[i].weight;
-    if (variants[i].weight <= 0) return 0;
-    for (size_t k = 0; k < i; k++) {
-      if (variants[k].version == variants[i].version) return 0;
-    }
+    for (size_t k = 0; registered && k < i; k++) registered = variants[k].version != variants[i].version;
   }
   oc_store *store = store_acquire_unattended(s);
   if (!store) return oc_error_set(err, "no store connection to record endpoint %s", spec->name);
-  int rc = oc_store_endpoint_set(store, spec->name, variants, spec->n_variants, (int64_t)time(NULL), err);
+  int rc = oc_store_begin(store, err);
+  if (rc == 0) {
+    rc = registered ? oc_store_endpoint_set(store, spec->name, variants, spec->n_variants, (int64_t)time(NULL), err)
+                    : oc_store_change_note(store, OC_CHANGE_ENDPOINT, spec->name, err);
+    if (rc == 0) rc = write_file(file, err);
+    if (rc == 0) rc = oc_store_commit(store, err);
+    oc_error ignored;
+    if (rc != 0) oc_store_rollback(store, &ignored);
+  }
   oc_serve_store_release(s, store);
   return rc;
 }
 
-/* The newest backtest seen per series: a change is published as a "backtest" event. */
-typedef struct backtest_seen {
-  char series[OC_SERIES_NAME_MAX + 1];
-  int64_t created_at;
-} backtest_seen;
-
-static void check_backtests(oc_server *s, backtest_seen **seen, size_t *n_seen, size_t *cap, bool publish) {
-  oc_store *store = store_acquire_unattended(s);
-  if (!store) return;
-  oc_series_info *list = NULL;
-  size_t n = 0;
+/* A "backtest" event for the newest stored backtest of the series. */
+static void publish_backtest(oc_server *s, oc_store *store, const char *series) {
+  oc_backtest_record rec;
+  bool found = false;
   oc_error err;
-  if (oc_store_series_list(store, &list, &n, &err) == 0) {
-    for (size_t i = 0; i < n; i++) {
-      oc_backtest_record rec;
-      bool found = false;
-      if (oc_store_backtest_latest(store, list[i].name, &rec, &found, &err) != 0 || !found) continue;
-      size_t k = 0;
-      while (k < *n_seen && strcmp((*seen)[k].series, list[i].name) != 0) k++;
-      if (k == *n_seen) {
-        oc_xgrow((void **)seen, cap, *n_seen + 1, sizeof **seen);
-        snprintf((*seen)[k].series, sizeof (*seen)[k].series, "%s", list[i].name);
-        (*seen)[k].created_at = 0;
-        (*n_seen)++;
-      }
-      if (rec.created_at != (*seen)[k].created_at) {
-        (*seen)[k].created_at = rec.created_at;
-        if (publish) {
-          json_error_t jerr;
-          json_t *doc = json_loads(rec.result_json, 0, &jerr);
-          json_t *created = doc ? json_object_get(doc, "created_at") : NULL;
-          oc_serve_publish(s, "backtest", json_pack("{s:s,s:O}", "series", list[i].name, "created_at",
-                                                    created ? created : json_null()));
-          json_decref(doc);
-        }
-      }
-      oc_backtest_record_free(&rec);
-    }
-    oc_series_info_list_free(list, n);
+  if (oc_store_backtest_latest(store, series, &rec, &found, &err) != 0) {
+    oc_warn("serve: following backtests: %s", err.message);
+    return;
   }
-  oc_serve_store_release(s, store);
+  if (!found) return;
+  json_error_t jerr;
+  json_t *doc = json_loads(rec.result_json, 0, &jerr);
+  json_t *created = doc ? json_object_get(doc, "created_at") : NULL;
+  oc_serve_publish(s, "backtest", json_pack("{s:s,s:O}", "series", series, "created_at", created ? created : json_null()));
+  json_decref(doc);
+  oc_backtest_record_free(&rec);
 }
 
-/* Bounds of one poll and one "ingest" event: a 10-million-row import is still one small event. */
-#define INGEST_RUNS_PER_POLL 64
+/* At most this many series named by one "ingest" event: a 10-million-row import is still one small event. */
 #define INGEST_EVENT_SERIES 16
 
-/* Imports recorded after *last_run (by `oilcast ingest` in another process) become "ingest" events:
- * successful runs that wrote rows. API posts ("api" runs) already published their observations.
- * *last_run < 0: not primed yet; the first successful look only moves the cursor to the newest run
- * (what was there before the server started is not news), even when the store opened late. */
-static void check_ingests(oc_server *s, int64_t *last_run) {
-  bool publish = *last_run >= 0;
-  oc_store *store = store_acquire_unattended(s);
-  if (!store) return;
+/* An import recorded by another process (`oilcast ingest`) becomes an "ingest" event when it succeeded
+ * and wrote rows. API posts ("api" runs) already published their observations. */
+static void publish_ingest(oc_server *s, oc_store *store, int64_t run_id) {
   oc_ingest_run_info *runs = NULL;
   size_t n = 0;
   int64_t newest = 0;
   oc_error err;
-  if (oc_store_ingest_runs_after(store, *last_run, publish ? INGEST_RUNS_PER_POLL : 0, INGEST_EVENT_SERIES, &runs,
-                                 &n, &newest, &err) != 0) {
-    oc_serve_store_release(s, store);
-    oc_warn("serve: watching ingest runs: %s", err.message);
+  if (oc_store_ingest_runs_after(store, run_id - 1, 1, INGEST_EVENT_SERIES, &runs, &n, &newest, &err) != 0) {
+    oc_warn("serve: following ingest runs: %s", err.message);
     return;
   }
-  oc_serve_store_release(s, store);
-  if (!publish) *last_run = newest;
-  for (size_t i = 0; i < n; i++) {
-    const oc_ingest_run_info *run = &runs[i];
-    *last_run = run->id;
-    if (strcmp(run->status, "ok") != 0 || strcmp(run->source_kind, "api") == 0) continue;
-    if (run->rows_inserted + run->rows_updated == 0) continue;
+  const oc_ingest_run_info *run = n == 1 && runs[0].id == run_id ? &runs[0] : NULL;
+  if (run && strcmp(run->status, "ok") == 0 && strcmp(run->source_kind, "api") != 0 &&
+      run->rows_inserted + run->rows_updated > 0) {
     json_t *names = json_array(), *last = json_object();
     for (size_t k = 0; k < run->listed; k++) {
       const oc_ingest_run_series *rs = &run->series[k];
@@ -157,7 +112,6 @@ static void check_ingests(oc_server *s, int64_t *last_run) {
       json_array_append_new(names, json_string(rs->name));
       json_object_set_new(last, rs->name,
                           json_pack("{s:s,s:f}", "date", oc_date_format(rs->last_date, date), "value", rs->last_value));
-      oc_serve_history_invalidate(s, rs->name);
     }
     oc_serve_publish(s, "ingest",
                      json_pack("{s:I,s:s,s:o,s:I,s:I,s:I,s:o}", "run_id", (json_int_t)run->id, "source",
@@ -168,51 +122,66 @@ static void check_ingests(oc_server *s, int64_t *last_run) {
   oc_ingest_run_info_list_free(runs, n);
 }
 
-/* Without inotify the store is polled this often. */
-#define WATCH_POLL_SECONDS 2.0
-/* With it: at most one look per burst of writes every WATCH_MIN_GAP, one more WATCH_SETTLE after a
- * change (a commit becomes visible to readers only when its writer updates the WAL index, just after the
- * write that woke the watcher), and one every WATCH_IDLE_SECONDS for writers inotify cannot see (another
- * host on a network filesystem). */
-#define WATCH_MIN_GAP 0.05
-#define WATCH_SETTLE 0.25
-#define WATCH_IDLE_SECONDS 30.0
-
-static void *watch_store(void *arg) {
-  oc_server *s = arg;
-  backtest_seen *seen = NULL;
-  size_t n_seen = 0, cap = 0;
-  int64_t last_run = -1;
-  /* The watch is already open: a commit from here on is either seen by these first looks or reported. */
-  check_backtests(s, &seen, &n_seen, &cap, false);
-  check_ingests(s, &last_run);
-  const double idle = oc_fswatch_active(s->store_watch) ? WATCH_IDLE_SECONDS : WATCH_POLL_SECONDS;
-  double timeout = idle;
-  for (;;) {
-    oc_fswatch_event e = oc_fswatch_wait(s->store_watch, timeout, WATCH_MIN_GAP);
-    if (e == OC_FSWATCH_INTERRUPTED) break;
-    check_backtests(s, &seen, &n_seen, &cap, true);
-    check_ingests(s, &last_run);
-    timeout = e == OC_FSWATCH_CHANGED ? WATCH_SETTLE : idle;
+/* Whether changes[0..i) already holds a change of the same kind and subject (handled once per batch). */
+static bool seen_before(const oc_change *changes, size_t i) {
+  for (size_t k = 0; k < i; k++) {
+    if (changes[k].kind == changes[i].kind && strcmp(changes[k].subject, changes[i].subject) == 0) return true;
   }
-  free(seen);
-  return NULL;
+  return false;
 }
 
-/* The watch on the store's files; inactive (polling) where inotify cannot be used. */
-static oc_fswatch *watch_store_files(const char *uri) {
-  char **paths = NULL;
-  size_t n = 0;
-  oc_error why;
-  oc_fswatch *w = oc_store_commit_files(uri, &paths, &n, &why) == 0
-                      ? oc_fswatch_open((const char *const *)paths, n, &why)
-                      : oc_fswatch_open(NULL, 0, NULL);
-  if (oc_fswatch_active(w)) oc_debug("serve: watching %s and %zu more file(s) with inotify", paths[0], n - 1);
-  else oc_info("serve: imports and backtests by other processes are noticed within %.0f s (%s)", WATCH_POLL_SECONDS,
-               why.message);
-  for (size_t i = 0; i < n; i++) free(paths[i]);
-  free(paths);
-  return w;
+/* What one batch of changes means to the running server. */
+static void apply_changes(oc_server *s, oc_store *store, const oc_change *changes, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const oc_change *c = &changes[i];
+    if (c->kind != OC_CHANGE_INGEST_RUN && seen_before(changes, i)) continue;
+    oc_error err;
+    switch (c->kind) {
+    case OC_CHANGE_API_KEY:
+      if (oc_apikey_table_reload(&s->keys, &err) != 0) oc_warn("serve: reloading API keys: %s", err.message);
+      break;
+    case OC_CHANGE_ENDPOINT: oc_endpoints_reload(s->endpoints, c->subject); break;
+    case OC_CHANGE_MODEL: oc_endpoints_reload_serving(s->endpoints, c->subject); break;
+    case OC_CHANGE_OBSERVATIONS: oc_serve_history_invalidate(s, c->subject); break;
+    case OC_CHANGE_BACKTEST: publish_backtest(s, store, c->subject); break;
+    case OC_CHANGE_INGEST_RUN: publish_ingest(s, store, strtoll(c->subject, NULL, 10)); break;
+    case OC_CHANGE_FORECAST: break; /* this server publishes its own forecasts as it makes them */
+    }
+  }
+}
+
+/* Changes handled per look; more wait for the next look, which comes at once. */
+#define FOLLOW_BATCH 256
+/* A wait with no change ends after this long (and is simply waited again). */
+#define FOLLOW_IDLE_SECONDS 30.0
+/* After a failing look, the follower tries again this much later. */
+#define FOLLOW_RETRY_SECONDS 1.0
+
+static void *follow_store(void *arg) {
+  oc_server *s = arg;
+  oc_store *store = s->feed_store;
+  int64_t last = s->feed_start;
+  const struct timespec retry_step = {0, (long)(FOLLOW_RETRY_SECONDS / 20 * 1e9)};
+  while (!atomic_load(&s->follower_stopping)) {
+    int64_t latest = last;
+    oc_change *changes = NULL;
+    size_t n = 0;
+    oc_error err;
+    if (oc_store_changes_wait(store, last, FOLLOW_IDLE_SECONDS, &latest, &err) != 0 ||
+        (latest > last && oc_store_changes_after(store, last, FOLLOW_BATCH, &changes, &n, &err) != 0)) {
+      oc_warn("serve: following the store: %s (trying again in %.0f s)", err.message, FOLLOW_RETRY_SECONDS);
+      for (int i = 0; i < 20 && !atomic_load(&s->follower_stopping); i++) nanosleep(&retry_step, NULL);
+      continue;
+    }
+    if (atomic_load(&s->follower_stopping)) {
+      free(changes);
+      break;
+    }
+    apply_changes(s, store, changes, n);
+    if (n) last = changes[n - 1].id;
+    free(changes);
+  }
+  return NULL;
 }
 
 int oc_serve_state_open(oc_server *s, oc_error *err) {
@@ -223,8 +192,16 @@ int oc_serve_state_open(oc_server *s, oc_error *err) {
     pthread_mutex_destroy(&s->store_lock);
     return -1;
   }
-  oc_serve_store_release(s, first);
-  oc_apikey_table_init(&s->keys, load_keys, s, s->cfg.key_reload_interval);
+  /* The follower's own connection, and where it starts: what is committed from here on is followed. */
+  s->feed_store = first;
+  if (oc_store_changes_latest(s->feed_store, &s->feed_start, err) != 0) {
+    oc_store_close(s->feed_store);
+    s->feed_store = NULL;
+    free(s->store_uri);
+    pthread_mutex_destroy(&s->store_lock);
+    return -1;
+  }
+  oc_apikey_table_init(&s->keys, &(oc_apikey_source){lend_store, return_store, s}, s->cfg.key_reload_interval);
   if (oc_apikey_table_reload(&s->keys, err) != 0) {
     oc_serve_state_close(s);
     return -1;
@@ -244,8 +221,8 @@ int oc_serve_state_open(oc_server *s, oc_error *err) {
     oc_metrics_set(s->metrics, OC_METRIC_MODEL_LOAD, json_real_value(json_object_get(model, "load_seconds")), 1, labels);
   }
   json_decref(loaded);
-  s->store_watch = watch_store_files(s->store_uri);
-  pthread_create(&s->watcher, NULL, watch_store, s);
+  atomic_init(&s->follower_stopping, false);
+  pthread_create(&s->follower, NULL, follow_store, s);
   return 0;
 }
 
@@ -255,9 +232,9 @@ void oc_serve_streams_close(oc_server *s) {
 
 void oc_serve_state_close(oc_server *s) {
   if (s->events) {
-    oc_fswatch_interrupt(s->store_watch);
-    pthread_join(s->watcher, NULL);
-    oc_fswatch_close(s->store_watch);
+    atomic_store(&s->follower_stopping, true);
+    oc_store_changes_interrupt(s->feed_store);
+    pthread_join(s->follower, NULL);
     oc_endpoints_free(s->endpoints);
     for (size_t i = 0; i < s->history_count; i++) oc_serve_history_release(s->histories[i]);
     free(s->histories);
@@ -269,6 +246,8 @@ void oc_serve_state_close(oc_server *s) {
   oc_event_hub_free(s->events);
   s->events = NULL;
   oc_apikey_table_free(&s->keys);
+  oc_store_close(s->feed_store);
+  s->feed_store = NULL;
   for (size_t i = 0; i < s->idle_count; i++) oc_store_close(s->idle_stores[i]);
   free(s->idle_stores);
   free(s->store_uri);

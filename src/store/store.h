@@ -1,9 +1,10 @@
 /* store.h: the one interface to persistence. Callers hold an `oc_store *` and call the inline
  * oc_store_xxx() wrappers below; a backend fills a `struct oc_store_ops` table of function pointers
  * and embeds `struct oc_store` as the first member of its own connection struct (the way Redis'
- * connection.h does it). oc_store_open() picks the backend from a URI:
+ * connection.h does it). oc_store_open() picks the backend from the URI's scheme in the table of
+ * backends in store.c (oc_store_backends()):
  *   sqlite:/path/oilcast.db    (store_sqlite*.c; the only backend today)
- *   postgresql://...           (room for a later backend: callers need no change)
+ *   postgresql://...           (room for a later backend: one table entry, callers need no change)
  * Nothing outside src/store/store_sqlite*.c may mention SQLite types or SQL text.
  *
  * Rules every op follows:
@@ -11,7 +12,17 @@
  * - is atomic on its own (a failed op leaves nothing behind), and joins the caller's transaction
  *   when one is open (oc_store_begin .. oc_store_commit / oc_store_rollback);
  * - one oc_store is one connection: use it from one thread at a time (open one per thread; the
- *   SQLite backend runs in WAL mode so readers never block the writer).
+ *   SQLite backend runs in WAL mode so readers never block the writer). The one exception is
+ *   changes_interrupt, which any thread may call to wake a changes_wait.
+ *
+ * The change feed. Every op that writes records what it changed (oc_change: a kind, a subject, an
+ * id that only grows) in the same transaction as the write, once per op and subject, never per row:
+ * a rolled-back write leaves no change, and a reader that was down resumes from the last id it
+ * handled (changes_after). changes_wait blocks until a change after an id is committed, by any
+ * connection or process. The SQLite backend records changes in a `changes` table and waits with its
+ * own inotify watch on the database and its WAL (core/fswatch.h), polling where inotify is
+ * unavailable; a PostgreSQL backend would insert the same rows and wait with LISTEN/NOTIFY (a NOTIFY
+ * in the writing transaction is delivered at its commit, and never for a rollback).
  * How to add a table and an op: docs/ARCHITECTURE.md, "Adding to the store". */
 #ifndef OC_STORE_H
 #define OC_STORE_H
@@ -86,7 +97,7 @@ typedef struct oc_ingest_run_info {
   oc_ingest_run_series *series;
 } oc_ingest_run_info;
 
-/* An API key as stored (src/serve/apikey.h): only its SHA-256, never the key. revoked_at 0 = active. */
+/* An API key as stored (src/keys/apikey.h): only its SHA-256, never the key. revoked_at 0 = active. */
 typedef struct oc_api_key_row {
   char id[16];
   char name[128];
@@ -154,6 +165,34 @@ typedef struct oc_backtest_record {
   char *result_json;
 } oc_backtest_record;
 
+/* What a change concerns, and its subject: observations of a series (its name; one change per series
+ * per transaction that inserted or updated rows in a batch containing it), an ingest run (its id), a
+ * backtest (its series), a model version ("vN"), an endpoint (its name), an API key (its id, or the id
+ * or name a revocation named), a stored forecast (its series). */
+typedef enum oc_change_kind {
+  OC_CHANGE_OBSERVATIONS = 1,
+  OC_CHANGE_INGEST_RUN,
+  OC_CHANGE_BACKTEST,
+  OC_CHANGE_MODEL,
+  OC_CHANGE_ENDPOINT,
+  OC_CHANGE_API_KEY,
+  OC_CHANGE_FORECAST,
+} oc_change_kind;
+#define OC_CHANGE_KIND_COUNT 7
+#define OC_CHANGE_SUBJECT_MAX 128
+
+typedef struct oc_change {
+  int64_t id; /* > 0, increasing in commit order */
+  oc_change_kind kind;
+  char subject[OC_CHANGE_SUBJECT_MAX];
+  int64_t at; /* Unix seconds */
+} oc_change;
+
+/* "observations", "ingest_run", "backtest", "model", "endpoint", "api_key", "forecast". */
+const char *oc_change_kind_name(oc_change_kind kind);
+/* -1 for a name that is not a kind. */
+int oc_change_kind_parse(const char *name, oc_change_kind *kind);
+
 typedef struct oc_store_ops {
   const char *backend; /* "sqlite" */
   void (*close)(oc_store *store);
@@ -219,6 +258,19 @@ typedef struct oc_store_ops {
    * (*found = false when there is none). */
   int (*forecast_save)(oc_store *store, oc_forecast_record *rec, oc_error *err);
   int (*forecast_latest)(oc_store *store, const char *series, oc_forecast_record *out, bool *found, oc_error *err);
+
+  /* The change feed (see the top of this file). changes_after: the changes with id > after_id,
+   * ascending, at most max (free *changes with free()). changes_latest: the highest id (0 when none).
+   * changes_wait: returns once a change with id > after_id is committed (by any connection or process),
+   * after timeout seconds, or at once after changes_interrupt; *latest = the highest id then seen
+   * (> after_id exactly when there is news). changes_interrupt (any thread): makes every wait on this
+   * connection, current and future, return at once. change_note: records a change to state kept beside
+   * the store (an endpoint file that serves no registered version) for other processes to see. */
+  int (*changes_after)(oc_store *store, int64_t after_id, size_t max, oc_change **changes, size_t *n, oc_error *err);
+  int (*changes_latest)(oc_store *store, int64_t *id, oc_error *err);
+  int (*changes_wait)(oc_store *store, int64_t after_id, double timeout, int64_t *latest, oc_error *err);
+  void (*changes_interrupt)(oc_store *store);
+  int (*change_note)(oc_store *store, oc_change_kind kind, const char *subject, oc_error *err);
 } oc_store_ops;
 
 struct oc_store {
@@ -226,19 +278,30 @@ struct oc_store {
   char *uri; /* as opened */
 };
 
+/* A backend, as the table of URI schemes in store.c lists it. open gets what follows "scheme:" in the
+ * URI. scratch_uri: a URI for a new, empty store of this backend under the directory dir (malloc'd), or
+ * NULL when the backend has no file to put there (a server: tests then take the URI from the
+ * environment). */
+typedef struct oc_store_backend {
+  const char *scheme; /* "sqlite" */
+  oc_store *(*open)(const char *location, oc_error *err);
+  int (*latest_schema_version)(void);
+  char *(*scratch_uri)(const char *dir);
+} oc_store_backend;
+
+/* Every backend of this build (the table of URI schemes). */
+const oc_store_backend *oc_store_backends(size_t *n);
+
 /* Opens the store named by uri, creating it if needed and applying pending schema migrations in one
- * transaction. Accepts "sqlite:PATH" (PATH relative to the working directory) or a bare path ending in
- * .db. Returns NULL with *err set on failure (unknown scheme, unreadable file, schema from a newer
- * oilcast, failed migration). */
+ * transaction. Accepts "SCHEME:LOCATION" for a scheme of oc_store_backends() ("sqlite:PATH", PATH
+ * relative to the working directory) or a bare path ending in .db (SQLite). Returns NULL with *err set
+ * on failure (unknown scheme, unreadable file, schema from a newer oilcast, failed migration). */
 oc_store *oc_store_open(const char *uri, oc_error *err);
 /* Closes the connection (rolling back an open transaction) and frees store. NULL is fine. */
 void oc_store_close(oc_store *store);
-/* The files a commit to the store at uri writes (SQLite: the database and its write-ahead log), for
- * noticing other processes' commits with core/fswatch.h; *n = 0 when uri names no such files. Free
- * each path and the array. */
-int oc_store_commit_files(const char *uri, char ***paths, size_t *n, oc_error *err);
 
-/* The schema version this build migrates to (what a fresh store reports). */
+/* The schema version this build migrates to for the backend (what a fresh store reports); -1 when the
+ * build has no such backend. */
 int oc_store_latest_schema_version(const char *backend);
 
 /* Series names: 1..OC_SERIES_NAME_MAX bytes of [A-Za-z0-9_.-]. -1 and a reason otherwise. */
@@ -329,6 +392,21 @@ static inline int oc_store_forecast_save(oc_store *s, oc_forecast_record *rec, o
 static inline int oc_store_forecast_latest(oc_store *s, const char *series, oc_forecast_record *out, bool *found,
                                            oc_error *err) {
   return s->ops->forecast_latest(s, series, out, found, err);
+}
+static inline int oc_store_changes_after(oc_store *s, int64_t after_id, size_t max, oc_change **changes, size_t *n,
+                                         oc_error *err) {
+  return s->ops->changes_after(s, after_id, max, changes, n, err);
+}
+static inline int oc_store_changes_latest(oc_store *s, int64_t *id, oc_error *err) {
+  return s->ops->changes_latest(s, id, err);
+}
+static inline int oc_store_changes_wait(oc_store *s, int64_t after_id, double timeout, int64_t *latest,
+                                        oc_error *err) {
+  return s->ops->changes_wait(s, after_id, timeout, latest, err);
+}
+static inline void oc_store_changes_interrupt(oc_store *s) { s->ops->changes_interrupt(s); }
+static inline int oc_store_change_note(oc_store *s, oc_change_kind kind, const char *subject, oc_error *err) {
+  return s->ops->change_note(s, kind, subject, err);
 }
 
 #endif

@@ -1,5 +1,6 @@
 /* store_sqlite.c: the SQLite backend of store.h: connection setup (WAL, foreign keys, busy timeout),
- * forward-only schema migrations, transactions, and the series/observations/ingest-run ops. The
+ * forward-only schema migrations, transactions, and the series/observations/ingest-run ops (each
+ * write also records its change: store_sqlite_changes.c). The
  * only place (with store_sqlite_*.c) that holds SQL text or SQLite types; it must not print, and it
  * must not know about files other than its database. */
 #include <pthread.h>
@@ -139,18 +140,22 @@ static const sqlite_migration migrations[] = {
      "  last_value REAL NOT NULL,\n"
      "  PRIMARY KEY (run_id, series)\n"
      ") WITHOUT ROWID;\n"},
+    {8, "the change feed (what each write changed, for servers following the store)",
+     "CREATE TABLE changes (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  kind TEXT NOT NULL,\n"
+     "  subject TEXT NOT NULL,\n"
+     "  at INTEGER NOT NULL\n"
+     ");\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
 int oc_store_sqlite_latest_version(void) { return migrations[N_MIGRATIONS - 1].version; }
 
-void oc_store_sqlite_commit_files(const char *path, char ***paths, size_t *n) {
-  oc_buf wal = {0};
-  oc_buf_printf(&wal, "%s-wal", path);
-  *paths = oc_xcalloc(2, sizeof **paths);
-  (*paths)[0] = oc_xstrdup(path);
-  (*paths)[1] = wal.data;
-  *n = 2;
+char *oc_store_sqlite_scratch_uri(const char *dir) {
+  oc_buf uri = {0};
+  oc_buf_printf(&uri, "sqlite:%s/oilcast.db", dir);
+  return oc_buf_steal(&uri);
 }
 
 /* ---- helpers shared by store_sqlite*.c ---------------------------------------------------- */
@@ -197,8 +202,10 @@ int oc_sqlite_op_end(oc_sqlite_store *s, bool ok, oc_error *err) {
     if (ok) return oc_sqlite_exec(s, "RELEASE oc_op", err);
     oc_error ignored;
     oc_sqlite_exec(s, "ROLLBACK TO oc_op; RELEASE oc_op", &ignored);
+    oc_sqlite_changes_forget(s); /* the changes it recorded are gone: record them again if needed */
     return -1;
   }
+  oc_sqlite_changes_forget(s);
   if (ok) {
     if (oc_sqlite_exec(s, "COMMIT", err) == 0) return 0;
   }
@@ -236,6 +243,8 @@ static void sqlite_close(oc_store *store) {
   free(s->stmts);
   if (s->db && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
   sqlite3_close_v2(s->db);
+  oc_sqlite_changes_close(s);
+  pthread_mutex_destroy(&s->watch_lock);
   free(s->path);
   free(s);
 }
@@ -245,12 +254,14 @@ static int sqlite_begin(oc_store *store, oc_error *err) {
   if (s->in_transaction) return oc_error_set(err, "store %s: a transaction is already open", s->path);
   if (oc_sqlite_exec(s, "BEGIN IMMEDIATE", err) != 0) return -1;
   s->in_transaction = true;
+  oc_sqlite_changes_forget(s);
   return 0;
 }
 
 static int sqlite_commit(oc_store *store, oc_error *err) {
   oc_sqlite_store *s = oc_sqlite_of(store);
   if (!s->in_transaction) return oc_error_set(err, "store %s: commit without an open transaction", s->path);
+  oc_sqlite_changes_forget(s);
   if (oc_sqlite_exec(s, "COMMIT", err) != 0) {
     oc_error ignored;
     if (!sqlite3_get_autocommit(s->db)) oc_sqlite_exec(s, "ROLLBACK", &ignored);
@@ -265,6 +276,7 @@ static int sqlite_rollback(oc_store *store, oc_error *err) {
   oc_sqlite_store *s = oc_sqlite_of(store);
   if (!s->in_transaction) return oc_error_set(err, "store %s: rollback without an open transaction", s->path);
   s->in_transaction = false;
+  oc_sqlite_changes_forget(s);
   if (sqlite3_get_autocommit(s->db)) return 0; /* SQLite already rolled back (e.g. after SQLITE_FULL) */
   return oc_sqlite_exec(s, "ROLLBACK", err);
 }
@@ -509,6 +521,8 @@ static int sqlite_observations_upsert(oc_store *store, const oc_observation *obs
   for (; ok && i + UPSERT_CHUNK <= n; i += UPSERT_CHUNK)
     ok = upsert_rows(s, chunk, UPSERT_SOURCE_PARAM, upd, obs + i, UPSERT_CHUNK, source, ingested_at, &local, err) == 0;
   for (; ok && i < n; i++) ok = upsert_rows(s, one, 4, upd, obs + i, 1, source, ingested_at, &local, err) == 0;
+  /* One change per series and transaction, only when the batch wrote something. */
+  if (ok && local.inserted + local.updated > 0) ok = oc_sqlite_changes_note_series(s, obs, n, err) == 0;
   if (oc_sqlite_op_end(s, ok, err) != 0) return -1;
   counts->inserted += local.inserted;
   counts->updated += local.updated;
@@ -593,6 +607,11 @@ static int sqlite_ingest_run_record(oc_store *store, oc_ingest_run *run, oc_erro
     sqlite3_reset(st);
   }
   if (ok) ok = oc_sqlite_ingest_run_series_record(s, run, err) == 0;
+  if (ok) {
+    char subject[24];
+    snprintf(subject, sizeof subject, "%lld", (long long)run->id);
+    ok = oc_sqlite_change_record(s, OC_CHANGE_INGEST_RUN, subject, err) == 0;
+  }
   return oc_sqlite_op_end(s, ok, err);
 }
 
@@ -623,6 +642,11 @@ static const oc_store_ops sqlite_ops = {
     .backtest_latest = oc_sqlite_backtest_latest,
     .forecast_save = oc_sqlite_forecast_save,
     .forecast_latest = oc_sqlite_forecast_latest,
+    .changes_after = oc_sqlite_changes_after,
+    .changes_latest = oc_sqlite_changes_latest,
+    .changes_wait = oc_sqlite_changes_wait,
+    .changes_interrupt = oc_sqlite_changes_interrupt,
+    .change_note = oc_sqlite_change_note,
 };
 
 /* Process-wide SQLite settings, once, before the first connection: no memory statistics (their global
@@ -633,12 +657,20 @@ static void configure_sqlite(void) {
   sqlite3_initialize();
 }
 
-oc_store *oc_store_sqlite_open(const char *path, oc_error *err) {
+oc_store *oc_store_sqlite_open(const char *location, oc_error *err) {
+  /* sqlite:///abs/path and sqlite://rel are both common spellings; keep the path part. */
+  const char *path = strncmp(location, "//", 2) == 0 ? location + 2 : location;
+  if (!*path) {
+    oc_error_set(err, "store 'sqlite:%s' names no database file", location);
+    return NULL;
+  }
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, configure_sqlite);
   oc_sqlite_store *s = oc_xcalloc(1, sizeof *s);
   s->base.ops = &sqlite_ops;
   s->path = oc_xstrdup(path);
+  pthread_mutex_init(&s->watch_lock, NULL);
+  atomic_init(&s->interrupted, false);
   /* NOMUTEX: one connection is used by one thread at a time (store.h), so SQLite's per-call mutex
    * is pure overhead on the import path. */
   if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=

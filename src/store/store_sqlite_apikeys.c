@@ -42,6 +42,7 @@ int oc_sqlite_api_key_insert(oc_store *store, const oc_api_key_row *row, oc_erro
     else oc_sqlite_fail(s, err, "storing an API key");
     sqlite3_reset(st);
   }
+  if (ok) ok = oc_sqlite_change_record(s, OC_CHANGE_API_KEY, row->id, err) == 0;
   return oc_sqlite_op_end(s, ok, err);
 }
 
@@ -90,6 +91,7 @@ int oc_sqlite_api_key_revoke(oc_store *store, const char *id_or_name, int64_t at
     ok = sqlite3_step(st) == SQLITE_DONE;
     if (!ok) oc_sqlite_fail(s, err, "revoking an API key");
     sqlite3_reset(st);
+    if (ok && sqlite3_changes(s->db) > 0) ok = oc_sqlite_change_record(s, OC_CHANGE_API_KEY, id_or_name, err) == 0;
   }
   if (ok) {
     st = oc_sqlite_stmt(s, known, err);

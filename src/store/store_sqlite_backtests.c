@@ -1,4 +1,4 @@
-/* store_sqlite_backtests.c: the SQLite side of stored backtest runs (table `backtests`, migration 3):
+/* store_sqlite_backtests.c: the SQLite side of stored backtest runs (table `backtests`, migration 5):
  * save one run, fetch the latest for a series. The result document is kept verbatim as JSON text so
  * the REST API can return it unchanged. Must not interpret the document. */
 #include <stdlib.h>
@@ -41,6 +41,7 @@ int oc_sqlite_backtest_save(oc_store *store, oc_backtest_record *rec, oc_error *
     }
     sqlite3_reset(st);
   }
+  if (ok) ok = oc_sqlite_change_record(s, OC_CHANGE_BACKTEST, rec->series ? rec->series : "", err) == 0;
   return oc_sqlite_op_end(s, ok, err);
 }
 

@@ -49,6 +49,7 @@ int oc_sqlite_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *
     if (!ok) oc_sqlite_fail(s, err, "storing a forecast point");
     sqlite3_reset(st);
   }
+  if (ok) ok = oc_sqlite_change_record(s, OC_CHANGE_FORECAST, rec->series, err) == 0;
   return oc_sqlite_op_end(s, ok, err);
 }
 

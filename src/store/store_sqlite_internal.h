@@ -5,7 +5,9 @@
 #ifndef OC_STORE_SQLITE_INTERNAL_H
 #define OC_STORE_SQLITE_INTERNAL_H
 
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "store/store.h"
@@ -22,6 +24,15 @@ typedef struct oc_sqlite_store {
   bool in_transaction; /* an explicit oc_store_begin is open */
   oc_sqlite_cached_stmt *stmts;
   size_t nstmts, stmts_cap;
+  /* Series whose observations the open write transaction already recorded as changed: a set of ids
+   * (open addressing, 0 = empty slot, capacity a power of two), emptied when the transaction ends. */
+  int64_t *noted_series;
+  size_t noted_count, noted_cap;
+  /* changes_wait's watch on the database and its WAL, opened by the first wait; changes_interrupt may
+   * come from another thread, hence the lock. */
+  pthread_mutex_t watch_lock;
+  struct oc_fswatch *watch; /* guarded by watch_lock */
+  atomic_bool interrupted;
 } oc_sqlite_store;
 
 static inline oc_sqlite_store *oc_sqlite_of(oc_store *store) { return (oc_sqlite_store *)store; }
@@ -44,6 +55,20 @@ int oc_sqlite_bind_date(sqlite3_stmt *stmt, int index, oc_date date);
 oc_date oc_sqlite_column_date(sqlite3_stmt *stmt, int index);
 /* A copy of a text column ("" for NULL). */
 char *oc_sqlite_column_strdup(sqlite3_stmt *stmt, int index);
+
+/* The change feed (store_sqlite_changes.c). change_record appends one change inside the current op;
+ * changes_note_series records the series of obs (once per series and transaction); changes_forget
+ * empties that per-transaction memory (at every transaction end, and when a savepoint is rolled back). */
+int oc_sqlite_change_record(oc_sqlite_store *s, oc_change_kind kind, const char *subject, oc_error *err);
+int oc_sqlite_changes_note_series(oc_sqlite_store *s, const oc_observation *obs, size_t n, oc_error *err);
+void oc_sqlite_changes_forget(oc_sqlite_store *s);
+void oc_sqlite_changes_close(oc_sqlite_store *s);
+int oc_sqlite_changes_after(oc_store *store, int64_t after_id, size_t max, oc_change **changes, size_t *n,
+                            oc_error *err);
+int oc_sqlite_changes_latest(oc_store *store, int64_t *id, oc_error *err);
+int oc_sqlite_changes_wait(oc_store *store, int64_t after_id, double timeout, int64_t *latest, oc_error *err);
+void oc_sqlite_changes_interrupt(oc_store *store);
+int oc_sqlite_change_note(oc_store *store, oc_change_kind kind, const char *subject, oc_error *err);
 
 /* API-key ops (store_sqlite_apikeys.c). */
 int oc_sqlite_api_key_insert(oc_store *store, const oc_api_key_row *row, oc_error *err);

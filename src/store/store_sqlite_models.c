@@ -50,6 +50,11 @@ int oc_sqlite_model_version_register(oc_store *store, const oc_model_version *v,
     }
     sqlite3_reset(st);
   }
+  if (ok) {
+    char subject[32];
+    snprintf(subject, sizeof subject, "v%lld", (long long)v->version);
+    ok = oc_sqlite_change_record(s, OC_CHANGE_MODEL, subject, err) == 0;
+  }
   return oc_sqlite_op_end(s, ok, err);
 }
 
@@ -129,6 +134,7 @@ int oc_sqlite_endpoint_set(oc_store *store, const char *name, const oc_endpoint_
       oc_error_set(err, "endpoint %s: model version v%lld is listed twice", name, (long long)variants[i].version);
   }
   if (ok) ok = run_step(s, status, name, 0, 0, 0, "updating model version statuses", err);
+  if (ok) ok = oc_sqlite_change_record(s, OC_CHANGE_ENDPOINT, name, err) == 0;
   return oc_sqlite_op_end(s, ok, err);
 }
 

@@ -1,8 +1,8 @@
 /* Watching files for other writers (core/fswatch.h): a write to a watched file is reported, one to
  * another file of the same directory is not, what was reported is consumed, bursts are coalesced, an
  * interrupt ends every wait, and where inotify cannot watch (a missing directory, no files) the watch is
- * inactive and only times out, so its user polls. On a real store, a commit through oc_store (WAL mode)
- * touches the files oc_store_commit_files names. */
+ * inactive and only times out, so its user polls. (The store's use of it, waiting for commits of other
+ * processes, is tested through the change feed in test_store.c.) */
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -11,7 +11,6 @@
 #include "core/fsutil.h"
 #include "core/fswatch.h"
 #include "core/progress.h"
-#include "store/store.h"
 
 /* Generous: a reported change returns at once; only a bug waits this long. */
 #define NEVER 10.0
@@ -67,48 +66,8 @@ static void test_inactive_where_inotify_cannot_watch(void **state) {
   oc_fswatch_close(w);
 }
 
-static void test_store_commits_touch_its_commit_files(void **state) {
-  (void)state;
-  char *dir = oc_test_tmpdir("fswatch-store");
-  char *db = oc_path_join(dir, "oilcast.db");
-  oc_buf uri = {0};
-  oc_buf_printf(&uri, "sqlite:%s", db);
-  oc_error err;
-  char **paths;
-  size_t n;
-  assert_int_equal(oc_store_commit_files(uri.data, &paths, &n, &err), 0);
-  assert_int_equal(n, 2);
-  assert_string_equal(paths[0], db);
-  assert_non_null(strstr(paths[1], "oilcast.db-wal"));
-  oc_store *store = oc_store_open(uri.data, &err), *other = oc_store_open(uri.data, &err);
-  if (!store || !other) fail_msg("%s", err.message);
-  oc_fswatch *w = oc_fswatch_open((const char *const *)paths, n, &err);
-  assert_true(oc_fswatch_active(w));
-  int64_t id;
-  if (oc_store_series_ensure(other, "WTI", "USD/bbl", "test", &id, &err) != 0) fail_msg("%s", err.message);
-  assert_int_equal(oc_fswatch_wait(w, NEVER, 0), OC_FSWATCH_CHANGED);
-  /* reading changes nothing */
-  oc_series_info info;
-  bool found;
-  if (oc_store_series_get(store, "WTI", &info, &found, &err) != 0) fail_msg("%s", err.message);
-  assert_true(found);
-  oc_series_info_free(&info);
-  assert_int_equal(oc_fswatch_wait(w, 0.1, 0), OC_FSWATCH_TIMEOUT);
-  oc_fswatch_close(w);
-  oc_store_close(other);
-  oc_store_close(store);
-  for (size_t i = 0; i < n; i++) free(paths[i]);
-  free(paths);
-  assert_int_equal(oc_store_commit_files("postgresql://host/db", &paths, &n, &err), -1);
-  oc_buf_free(&uri);
-  free(db);
-  oc_test_rmtree(dir);
-  free(dir);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_reports_writes_to_watched_files_only),
-                                     cmocka_unit_test(test_inactive_where_inotify_cannot_watch),
-                                     cmocka_unit_test(test_store_commits_touch_its_commit_files)};
+                                     cmocka_unit_test(test_inactive_where_inotify_cannot_watch)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,7 +23,7 @@
 #include "lake/parquet.h"
 #include "model/mlp_forecast.h"
 #include "model/registry.h"
-#include "serve/apikey.h"
+#include "keys/apikey.h"
 #include "pipeline/batch_forecast.h"
 #include "pipeline/forecast_remote.h"
 #include "serve/server.h"

@@ -1,32 +1,55 @@
-/* Unit tests for src/store through the public interface (store.h): opening and migrating, series,
- * idempotent upserts with insert/update/unchanged counts, explicit transactions and atomic ops,
- * the ingest-run log with the series each run touched (as an import records them) and its listing.
- * Old and broken schemas are built with raw SQLite here, which only tests may do. */
+/* Unit tests for src/store through the public interface (store.h): opening, series, idempotent upserts
+ * with insert/update/unchanged counts, explicit transactions and atomic ops, the ingest-run log with the
+ * series each run touched (as an import records them) and its listing, and the change feed (ids that
+ * grow, nothing recorded by a rollback, a wait woken by another process's commit, a wait that times
+ * out). The same suite runs for every backend of the table of URI schemes (oc_store_backends()): on a
+ * scratch store under a temporary directory, or for a backend with no file (a server) on
+ * $OILCAST_TEST_STORE_<SCHEME>, a URI template whose "%s" becomes a fresh name per test (the backend's
+ * tests are skipped when it is unset). The SQLite backend's own tests (migrations, built with raw
+ * SQLite, which only tests may do) follow. */
 #include "testutil.h"
 
+#include <ctype.h>
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/fsutil.h"
+#include "core/progress.h"
 #include "ingest/import.h"
 #include "store/store.h"
 
 typedef struct fixture {
   char *dir;
-  char *db;
+  char *db; /* the SQLite database file; NULL for other backends */
   char *uri;
 } fixture;
+
+/* The backend the running group tests, and its URI template when it has no scratch file. */
+static const oc_store_backend *backend_under_test;
+static const char *uri_template;
+static unsigned fresh_names;
 
 static int setup(void **state) {
   fixture *f = oc_xcalloc(1, sizeof *f);
   f->dir = oc_test_tmpdir("store");
-  f->db = oc_path_join(f->dir, "oilcast.db");
-  oc_buf uri = {0};
-  oc_buf_printf(&uri, "sqlite:%s", f->db);
-  f->uri = oc_buf_steal(&uri);
+  if (backend_under_test->scratch_uri) {
+    f->uri = backend_under_test->scratch_uri(f->dir);
+  } else {
+    oc_buf name = {0}, uri = {0};
+    oc_buf_printf(&name, "oilcast_test_%ld_%u", (long)getpid(), fresh_names++);
+    const char *hole = strstr(uri_template, "%s");
+    oc_buf_printf(&uri, "%.*s%s%s", (int)(hole - uri_template), uri_template, name.data, hole + 2);
+    oc_buf_free(&name);
+    f->uri = oc_buf_steal(&uri);
+  }
+  if (strcmp(backend_under_test->scheme, "sqlite") == 0) f->db = oc_path_join(f->dir, "oilcast.db");
   *state = f;
   return 0;
 }
@@ -81,13 +104,14 @@ static void test_open_fresh_and_reopen(void **state) {
   oc_store *s = open_ok(f);
   int version = -1;
   assert_int_equal(oc_store_schema_version(s, &version, &err), 0);
-  assert_int_equal(version, oc_store_latest_schema_version("sqlite"));
-  assert_string_equal(s->ops->backend, "sqlite");
+  assert_int_equal(version, oc_store_latest_schema_version(backend_under_test->scheme));
+  assert_string_equal(s->ops->backend, backend_under_test->scheme);
   oc_store_close(s);
   s = open_ok(f); /* reopening migrates nothing and keeps the version */
   assert_int_equal(oc_store_schema_version(s, &version, &err), 0);
-  assert_int_equal(version, oc_store_latest_schema_version("sqlite"));
+  assert_int_equal(version, oc_store_latest_schema_version(backend_under_test->scheme));
   oc_store_close(s);
+  if (!f->db) return;
   assert_int_equal(raw_int(f->db, "SELECT count(*) FROM schema_migrations"), version);
   assert_int_equal(raw_int(f->db, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
 }
@@ -165,7 +189,7 @@ static void test_upsert_counts_and_load(void **state) {
   assert_int_equal(c.inserted, 0);
   assert_int_equal(c.updated, 0);
   assert_int_equal(c.unchanged, 3);
-  assert_int_equal(raw_int(f->db, "SELECT count(*) FROM observations WHERE ingested_at = 2"), 0);
+  if (f->db) assert_int_equal(raw_int(f->db, "SELECT count(*) FROM observations WHERE ingested_at = 2"), 0);
   /* A revision is an update; a new date an insert. */
   oc_observation revised[] = {{id, D("2020-04-21"), 8.86}, {id, D("2020-04-22"), 13.64}};
   c = (oc_upsert_counts){0};
@@ -298,7 +322,7 @@ static void test_ingest_run_record(void **state) {
   assert_int_equal(oc_store_ingest_run_record(s, &run, &err), 0);
   assert_int_equal(run.id, first + 1);
   oc_store_close(s);
-  assert_int_equal(raw_int(f->db, "SELECT sum(rows_inserted) FROM ingest_runs WHERE status = 'ok'"), 18);
+  if (f->db) assert_int_equal(raw_int(f->db, "SELECT sum(rows_inserted) FROM ingest_runs WHERE status = 'ok'"), 18);
 }
 
 /* Version 1 as it shipped: series + observations, no ingest_runs. */
@@ -488,22 +512,268 @@ static void test_import_records_its_series(void **state) {
   oc_store_close(s);
 }
 
+/* ---- the change feed ---------------------------------------------------------------------------- */
+
+static int64_t latest_change(oc_store *s) {
+  oc_error err;
+  int64_t id = -1;
+  if (oc_store_changes_latest(s, &id, &err) != 0) fail_msg("%s", err.message);
+  return id;
+}
+
+/* The changes after after_id as "kind:subject" lines, checking that ids grow. */
+static char *changes_text(oc_store *s, int64_t after_id) {
+  oc_change *changes = NULL;
+  size_t n = 0;
+  oc_error err;
+  if (oc_store_changes_after(s, after_id, 1000, &changes, &n, &err) != 0) fail_msg("%s", err.message);
+  oc_buf text = {0};
+  oc_buf_puts(&text, "");
+  for (size_t i = 0; i < n; i++) {
+    assert_true(changes[i].id > (i ? changes[i - 1].id : after_id));
+    assert_true(changes[i].at > 0);
+    oc_buf_printf(&text, "%s:%s\n", oc_change_kind_name(changes[i].kind), changes[i].subject);
+  }
+  free(changes);
+  return oc_buf_steal(&text);
+}
+
+static void expect_changes(oc_store *s, int64_t after_id, const char *want) {
+  char *got = changes_text(s, after_id);
+  assert_string_equal(got, want);
+  free(got);
+}
+
+static void test_changes_name_each_write_once(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  assert_int_equal(latest_change(s), 0);
+  int64_t wti, brent;
+  assert_int_equal(oc_store_series_ensure(s, "WTI", "", "", &wti, &err), 0);
+  assert_int_equal(oc_store_series_ensure(s, "BRENT", "", "", &brent, &err), 0);
+  expect_changes(s, 0, ""); /* a series without observations is no news */
+
+  /* One transaction, several batches: one change per series, in the order first written. */
+  oc_observation first[] = {{wti, D("2024-01-02"), 70}, {brent, D("2024-01-02"), 75}, {wti, D("2024-01-03"), 71}};
+  oc_observation second[] = {{wti, D("2024-01-04"), 72}};
+  oc_upsert_counts c = {0};
+  assert_int_equal(oc_store_begin(s, &err), 0);
+  assert_int_equal(oc_store_observations_upsert(s, first, 3, "t", 1, &c, &err), 0);
+  assert_int_equal(oc_store_observations_upsert(s, second, 1, "t", 1, &c, &err), 0);
+  oc_ingest_run run = {.source_kind = "historical", .path = "p", .sha256 = "s", .status = "ok"};
+  assert_int_equal(oc_store_ingest_run_record(s, &run, &err), 0);
+  assert_int_equal(oc_store_commit(s, &err), 0);
+  char want[256];
+  snprintf(want, sizeof want, "observations:WTI\nobservations:BRENT\ningest_run:%lld\n", (long long)run.id);
+  expect_changes(s, 0, want);
+  int64_t mark = latest_change(s);
+  assert_int_equal(mark, 3);
+
+  /* The next transaction names WTI again; an upsert that changes nothing names nothing. */
+  assert_int_equal(oc_store_observations_upsert(s, second, 1, "t", 2, &c, &err), 0);
+  expect_changes(s, mark, "");
+  second[0].value = 73;
+  assert_int_equal(oc_store_observations_upsert(s, second, 1, "t", 2, &c, &err), 0);
+  expect_changes(s, mark, "observations:WTI\n");
+  mark = latest_change(s);
+
+  /* Every other kind of write. */
+  oc_api_key_row key = {.id = "abcdef012345", .name = "k", .scope = "read",
+                        .hash = "0000000000000000000000000000000000000000000000000000000000000000"};
+  assert_int_equal(oc_store_api_key_insert(s, &key, &err), 0);
+  bool found;
+  assert_int_equal(oc_store_api_key_revoke(s, "k", 5, &found, &err), 0);
+  assert_int_equal(oc_store_api_key_revoke(s, "k", 6, &found, &err), 0); /* already revoked: no change */
+  oc_model_version v = {.version = 1, .kind = "naive", .series = "WTI", .path = "models/artifacts/v1",
+                        .card_sha256 = "1111111111111111111111111111111111111111111111111111111111111111"};
+  assert_int_equal(oc_store_model_version_register(s, &v, &err), 0);
+  assert_int_equal(oc_store_endpoint_set(s, "oil", &(oc_endpoint_variant){1, 1.0}, 1, 7, &err), 0);
+  oc_backtest_record bt = {.series = "WTI", .start = D("2024-01-02"), .end = D("2024-01-04"), .horizon = 1,
+                           .models = "naive", .created_at = 8, .result_json = "{}"};
+  assert_int_equal(oc_store_backtest_save(s, &bt, &err), 0);
+  oc_forecast_record fc = {.series = "WTI", .origin = D("2024-01-04"), .history = "stored", .n_points = 1};
+  assert_int_equal(oc_store_forecast_save(s, &fc, &err), 0);
+  assert_int_equal(oc_store_change_note(s, OC_CHANGE_ENDPOINT, "spec-only", &err), 0);
+  expect_changes(s, mark,
+                 "api_key:abcdef012345\napi_key:k\nmodel:v1\nendpoint:oil\nbacktest:WTI\nforecast:WTI\n"
+                 "endpoint:spec-only\n");
+
+  /* Reading is bounded and resumes from any id. */
+  oc_change *page = NULL;
+  size_t n = 0;
+  assert_int_equal(oc_store_changes_after(s, 0, 2, &page, &n, &err), 0);
+  assert_int_equal(n, 2);
+  assert_int_equal(page[0].kind, OC_CHANGE_OBSERVATIONS);
+  assert_string_equal(page[1].subject, "BRENT");
+  free(page);
+  assert_int_equal(oc_store_changes_after(s, latest_change(s), 10, &page, &n, &err), 0);
+  assert_int_equal(n, 0);
+  free(page);
+  oc_store_close(s);
+}
+
+static void test_changes_rolled_back_are_not_recorded(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  int64_t wti;
+  assert_int_equal(oc_store_series_ensure(s, "WTI", "", "", &wti, &err), 0);
+  oc_observation obs[] = {{wti, D("2024-01-02"), 70}};
+  oc_upsert_counts c = {0};
+  /* A rolled-back import (its observations and its run) leaves no change... */
+  assert_int_equal(oc_store_begin(s, &err), 0);
+  assert_int_equal(oc_store_observations_upsert(s, obs, 1, "t", 1, &c, &err), 0);
+  oc_ingest_run run = {.source_kind = "historical", .path = "p", .sha256 = "s", .status = "ok"};
+  assert_int_equal(oc_store_ingest_run_record(s, &run, &err), 0);
+  assert_int_equal(oc_store_rollback(s, &err), 0);
+  assert_int_equal(latest_change(s), 0);
+  /* ...and the same write committed afterwards is recorded (the rollback forgot what it had named). */
+  assert_int_equal(oc_store_begin(s, &err), 0);
+  assert_int_equal(oc_store_observations_upsert(s, obs, 1, "t", 1, &c, &err), 0);
+  assert_int_equal(oc_store_commit(s, &err), 0);
+  expect_changes(s, 0, "observations:WTI\n");
+  /* A failing op leaves no change either, alone or inside a transaction. */
+  oc_observation bad[] = {{wti, D("2024-01-03"), 70}, {wti + 100, D("2024-01-03"), 71}};
+  int64_t mark = latest_change(s);
+  assert_int_equal(oc_store_observations_upsert(s, bad, 2, "t", 1, &c, &err), -1);
+  assert_int_equal(oc_store_begin(s, &err), 0);
+  assert_int_equal(oc_store_observations_upsert(s, bad, 2, "t", 1, &c, &err), -1);
+  assert_int_equal(oc_store_commit(s, &err), 0);
+  assert_int_equal(oc_store_model_version_register(s, &(oc_model_version){.version = -1}, &err), -1);
+  assert_int_equal(latest_change(s), mark);
+  oc_store_close(s);
+}
+
+static void test_changes_wait_times_out(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f), *reader = open_ok(f);
+  int64_t latest = -1, id;
+  double start = oc_monotonic_seconds();
+  assert_int_equal(oc_store_series_ensure(reader, "WTI", "", "", &id, &err), 0); /* a write with no change */
+  assert_int_equal(oc_store_changes_wait(s, 0, 0.3, &latest, &err), 0);
+  double waited = oc_monotonic_seconds() - start;
+  assert_int_equal(latest, 0);
+  assert_true(waited >= 0.29 && waited < 3.0);
+  oc_store_close(reader);
+  oc_store_close(s);
+}
+
+/* Another process commits one change after delay seconds, through its own connection. */
+static pid_t commit_later(const char *uri, double delay) {
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid > 0) return pid;
+  usleep((useconds_t)(delay * 1e6));
+  oc_error err;
+  oc_store *s = oc_store_open(uri, &err);
+  int rc = s && oc_store_change_note(s, OC_CHANGE_API_KEY, "from-another-process", &err) == 0 ? 0 : 1;
+  if (rc) fprintf(stderr, "child: %s\n", err.message);
+  oc_store_close(s);
+  _exit(rc);
+}
+
+static void test_changes_wait_wakes_on_another_process_commit(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  int64_t latest = -1;
+  double start = oc_monotonic_seconds();
+  pid_t child = commit_later(f->uri, 0.2);
+  assert_int_equal(oc_store_changes_wait(s, 0, 20.0, &latest, &err), 0);
+  double waited = oc_monotonic_seconds() - start;
+  int status;
+  assert_int_equal(waitpid(child, &status, 0), child);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  assert_int_equal(latest, 1);
+  expect_changes(s, 0, "api_key:from-another-process\n");
+  print_message("      %s: a commit 0.2 s after the wait began woke it after %.3f s\n", backend_under_test->scheme,
+                waited);
+  assert_true(waited < 1.0);
+  /* News already there: the wait returns at once. */
+  assert_int_equal(oc_store_changes_wait(s, 0, 20.0, &latest, &err), 0);
+  assert_int_equal(latest, 1);
+  oc_store_close(s);
+}
+
+static void *interrupt_later(void *store) {
+  usleep(200000);
+  oc_store_changes_interrupt(store);
+  return NULL;
+}
+
+static void test_changes_wait_interrupted_from_another_thread(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  pthread_t thread;
+  pthread_create(&thread, NULL, interrupt_later, s);
+  int64_t latest = -1;
+  double start = oc_monotonic_seconds();
+  assert_int_equal(oc_store_changes_wait(s, 0, 20.0, &latest, &err), 0);
+  assert_true(oc_monotonic_seconds() - start < 5.0);
+  assert_int_equal(latest, 0);
+  pthread_join(thread, NULL);
+  start = oc_monotonic_seconds(); /* and every later wait on the connection returns at once */
+  assert_int_equal(oc_store_changes_wait(s, 0, 20.0, &latest, &err), 0);
+  assert_true(oc_monotonic_seconds() - start < 1.0);
+  oc_store_close(s);
+}
+
+/* The suite every backend runs. */
+static const struct CMUnitTest backend_suite[] = {
+    cmocka_unit_test_setup_teardown(test_open_fresh_and_reopen, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_series_ensure_and_list, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_upsert_counts_and_load, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_upsert_large_batches, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_transactions_and_atomic_ops, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_ingest_run_record, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_ingest_runs_after, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_ingest_run_series_failure_leaves_nothing, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_import_records_its_series, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_changes_name_each_write_once, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_changes_rolled_back_are_not_recorded, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_changes_wait_times_out, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_changes_wait_wakes_on_another_process_commit, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_changes_wait_interrupted_from_another_thread, setup, teardown),
+};
+
+/* The SQLite backend's own: schema migrations on raw files. */
+static const struct CMUnitTest sqlite_suite[] = {
+    cmocka_unit_test_setup_teardown(test_migrates_old_schema_keeping_data, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_failed_migration_rolls_back, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_rejects_newer_schema, setup, teardown),
+};
+
+static const struct CMUnitTest backend_free_suite[] = {
+    cmocka_unit_test(test_open_rejects_unknown_uris),
+    cmocka_unit_test(test_series_name_rules),
+};
+
 int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_open_fresh_and_reopen, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_open_rejects_unknown_uris, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_series_ensure_and_list, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_upsert_counts_and_load, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_upsert_large_batches, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_transactions_and_atomic_ops, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_ingest_run_record, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_ingest_runs_after, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_ingest_run_series_failure_leaves_nothing, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_import_records_its_series, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_migrates_old_schema_keeping_data, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_failed_migration_rolls_back, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_rejects_newer_schema, setup, teardown),
-      cmocka_unit_test(test_series_name_rules),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  int failed = cmocka_run_group_tests_name("store", backend_free_suite, NULL, NULL);
+  size_t n;
+  const oc_store_backend *backends = oc_store_backends(&n);
+  for (size_t i = 0; i < n; i++) {
+    backend_under_test = &backends[i];
+    char env[64], group[64];
+    snprintf(env, sizeof env, "OILCAST_TEST_STORE_");
+    for (const char *c = backends[i].scheme; *c && strlen(env) + 1 < sizeof env; c++)
+      env[strlen(env) + 1] = '\0', env[strlen(env)] = (char)toupper((unsigned char)*c);
+    uri_template = getenv(env);
+    if (!backends[i].scratch_uri && (!uri_template || !strstr(uri_template, "%s"))) {
+      printf("store backend %s: skipped (set %s to a URI template with %%s for a fresh store name)\n",
+             backends[i].scheme, env);
+      continue;
+    }
+    snprintf(group, sizeof group, "store backend %s", backends[i].scheme);
+    failed += _cmocka_run_group_tests(group, backend_suite, sizeof backend_suite / sizeof backend_suite[0], NULL, NULL);
+  }
+  for (size_t i = 0; i < n; i++) {
+    backend_under_test = &backends[i];
+    if (strcmp(backends[i].scheme, "sqlite") == 0)
+      failed += cmocka_run_group_tests_name("store sqlite", sqlite_suite, NULL, NULL);
+  }
+  return failed;
 }

@@ -1,15 +1,17 @@
 /* Unit tests for the API-key ops of the store (store.h) and the key functions built on them
- * (serve/apikey.h): only hashes are stored, names are unique, revocation, verification in the
- * in-memory table, and a failed insert that leaves nothing behind. */
+ * (keys/apikey.h): only hashes are stored, names are unique, revocation, verification in the
+ * in-memory table (a key created after the table was read works on its first use; unknown ids cost
+ * a bounded number of store reads), and a failed insert that leaves nothing behind. */
 #include "testutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
 #include "core/fsutil.h"
 #include "core/sha256.h"
-#include "serve/apikey.h"
+#include "keys/apikey.h"
 #include "store/store.h"
 
 typedef struct fixture {
@@ -41,28 +43,18 @@ static int teardown(void **state) {
   return 0;
 }
 
-static int load_from_store(void *ctx, oc_apikey_record **records, size_t *count, oc_error *err) {
-  oc_api_key_row *rows = NULL;
-  size_t n = 0;
-  if (oc_store_api_key_list(ctx, &rows, &n, err) != 0) return -1;
-  *records = oc_xcalloc(n ? n : 1, sizeof **records);
-  for (size_t i = 0; i < n; i++) {
-    memcpy((*records)[i].id, rows[i].id, sizeof (*records)[i].id);
-    snprintf((*records)[i].name, sizeof (*records)[i].name, "%s", rows[i].name);
-    memcpy((*records)[i].hash_hex, rows[i].hash, sizeof (*records)[i].hash_hex);
-    assert_int_equal(oc_scope_parse(rows[i].scope, &(*records)[i].scope, NULL), 0);
-    (*records)[i].revoked = rows[i].revoked_at != 0;
-  }
-  *count = n;
-  free(rows);
-  return 0;
+/* The table reads the fixture's one connection. */
+static oc_store *lend_store(void *ctx, oc_error *err) {
+  (void)err;
+  return ctx;
 }
+static void keep_store(void *ctx, oc_store *store) { (void)ctx, (void)store; }
 
 static void test_create_stores_only_the_hash(void **state) {
   fixture *f = *state;
   char key[OC_APIKEY_LEN + 1];
   oc_error err;
-  oc_rate rate = {.per_second = 50, .burst = 100};
+  oc_apikey_limit rate = {.per_second = 50, .burst = 100};
   assert_int_equal(oc_apikey_create(f->store, "reader", OC_SCOPE_READ, &rate, key, &err), 0);
   assert_int_equal(strlen(key), OC_APIKEY_LEN);
   assert_memory_equal(key, "ock_", 4);
@@ -108,24 +100,66 @@ static void test_verify_and_revoke(void **state) {
   assert_int_equal(oc_apikey_create(f->store, "reader", OC_SCOPE_READ, NULL, reader, &err), 0);
 
   oc_apikey_table table;
-  oc_apikey_table_init(&table, load_from_store, f->store, 0);
-  oc_caller caller;
-  oc_rate rate;
-  assert_int_equal(oc_apikey_verify(&table, reader, &caller, &rate), OC_AUTH_OK);
+  oc_apikey_table_init(&table, &(oc_apikey_source){lend_store, keep_store, f->store}, 0);
+  oc_apikey_record caller;
+  assert_int_equal(oc_apikey_verify(&table, reader, &caller), OC_AUTH_OK);
   assert_string_equal(caller.name, "reader");
   assert_int_equal(caller.scope, OC_SCOPE_READ);
   char tampered[OC_APIKEY_LEN + 1];
   memcpy(tampered, reader, sizeof tampered);
   tampered[OC_APIKEY_LEN - 1] = tampered[OC_APIKEY_LEN - 1] == 'a' ? 'b' : 'a';
-  assert_int_equal(oc_apikey_verify(&table, tampered, &caller, &rate), OC_AUTH_UNKNOWN);
-  assert_int_equal(oc_apikey_verify(&table, "ock_short", &caller, &rate), OC_AUTH_MALFORMED);
+  assert_int_equal(oc_apikey_verify(&table, tampered, &caller), OC_AUTH_UNKNOWN);
+  assert_int_equal(oc_apikey_verify(&table, "ock_short", &caller), OC_AUTH_MALFORMED);
 
   bool found = false;
   assert_int_equal(oc_store_api_key_revoke(f->store, "reader", 12345, &found, &err), 0);
   assert_true(found);
-  assert_int_equal(oc_apikey_verify(&table, reader, &caller, &rate), OC_AUTH_REVOKED);
+  assert_int_equal(oc_apikey_verify(&table, reader, &caller), OC_AUTH_REVOKED);
   assert_int_equal(oc_store_api_key_revoke(f->store, "nobody", 12345, &found, &err), 0);
   assert_false(found);
+  oc_apikey_table_free(&table);
+}
+
+/* Counts the table's reads of the store. */
+static int store_reads;
+static oc_store *lend_counting(void *ctx, oc_error *err) {
+  store_reads++;
+  return lend_store(ctx, err);
+}
+
+static void test_new_key_works_on_first_request_and_unknown_keys_are_bounded(void **state) {
+  fixture *f = *state;
+  char early[OC_APIKEY_LEN + 1], late[OC_APIKEY_LEN + 1];
+  oc_error err;
+  assert_int_equal(oc_apikey_create(f->store, "early", OC_SCOPE_READ, NULL, early, &err), 0);
+  oc_apikey_table table;
+  oc_apikey_table_init(&table, &(oc_apikey_source){lend_counting, keep_store, f->store}, 3600);
+  assert_int_equal(oc_apikey_table_reload(&table, &err), 0);
+  oc_apikey_record who;
+  store_reads = 0;
+  assert_int_equal(oc_apikey_verify(&table, early, &who), OC_AUTH_OK);
+  assert_int_equal(store_reads, 0); /* a known key costs no store read */
+
+  /* Created after the table was read, and no reload since: still accepted on its first use. */
+  assert_int_equal(oc_apikey_create(f->store, "late", OC_SCOPE_WRITE, NULL, late, &err), 0);
+  assert_int_equal(oc_apikey_verify(&table, late, &who), OC_AUTH_OK);
+  assert_string_equal(who.name, "late");
+  assert_int_equal(who.scope, OC_SCOPE_WRITE);
+  assert_int_equal(store_reads, 1);
+
+  /* An unknown id is looked up once until the next reload, and a flood of made-up ids is bounded. */
+  char unknown[OC_APIKEY_LEN + 1];
+  memcpy(unknown, late, sizeof unknown);
+  memcpy(unknown + 4, "000000000000", OC_APIKEY_ID_LEN);
+  store_reads = 0;
+  for (int i = 0; i < 5; i++) assert_int_equal(oc_apikey_verify(&table, unknown, &who), OC_AUTH_UNKNOWN);
+  assert_int_equal(store_reads, 1);
+  for (int i = 0; i < 1000; i++) {
+    snprintf(unknown + 4, OC_APIKEY_ID_LEN + 1, "%012x", i + 1);
+    unknown[4 + OC_APIKEY_ID_LEN] = '_';
+    assert_int_equal(oc_apikey_verify(&table, unknown, &who), OC_AUTH_UNKNOWN);
+  }
+  assert_true(store_reads <= 2 * OC_APIKEY_LOOKUPS_PER_SECOND + 1); /* the loop may span two windows */
   oc_apikey_table_free(&table);
 }
 
@@ -134,6 +168,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_create_stores_only_the_hash, setup, teardown),
       cmocka_unit_test_setup_teardown(test_duplicate_name_rejected_and_nothing_written, setup, teardown),
       cmocka_unit_test_setup_teardown(test_verify_and_revoke, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_new_key_works_on_first_request_and_unknown_keys_are_bounded, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

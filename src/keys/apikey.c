@@ -1,7 +1,8 @@
-/* apikey.c: key generation from the kernel's CSPRNG, the key format, and verification against the
- * in-memory table by digest in constant time. */
-#include "serve/apikey.h"
+/* apikey.c: key generation from the kernel's CSPRNG, the key format, the key table read from the store,
+ * and verification against it by digest in constant time. */
+#include "keys/apikey.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,9 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "core/buf.h"
 #include "core/log.h"
+#include "core/progress.h"
 #include "core/sha256.h"
 #include "store/datadir.h"
 #include "store/store.h"
@@ -51,8 +54,8 @@ int oc_apikey_generate(char *key, oc_apikey_record *rec, oc_error *err) {
   return 0;
 }
 
-int oc_apikey_create(struct oc_store *store, const char *name, oc_scope scope, const oc_rate *rate, char *key,
-                     oc_error *err) {
+int oc_apikey_create(struct oc_store *store, const char *name, oc_scope scope, const oc_apikey_limit *limit,
+                     char *key, oc_error *err) {
   size_t len = strlen(name);
   if (len == 0 || len >= sizeof ((oc_api_key_row *)0)->name) {
     return oc_error_set(err, "API key name must be 1..127 bytes");
@@ -64,7 +67,7 @@ int oc_apikey_create(struct oc_store *store, const char *name, oc_scope scope, c
   }
   oc_apikey_record rec;
   if (oc_apikey_generate(key, &rec, err) != 0) return -1;
-  oc_api_key_row row = {.rate_per_second = rate ? rate->per_second : 0, .burst = rate ? rate->burst : 0,
+  oc_api_key_row row = {.rate_per_second = limit ? limit->per_second : 0, .burst = limit ? limit->burst : 0,
                         .created_at = (int64_t)time(NULL)};
   snprintf(row.id, sizeof row.id, "%s", rec.id);
   snprintf(row.name, sizeof row.name, "%s", name);
@@ -97,13 +100,13 @@ int oc_apikey_bootstrap_datadir(const char *data_dir, char *key, bool *created, 
   return rc;
 }
 
-void oc_apikey_table_init(oc_apikey_table *t, oc_apikey_loader loader, void *ctx, double reload_interval) {
+void oc_apikey_table_init(oc_apikey_table *t, const oc_apikey_source *source, double max_age) {
   memset(t, 0, sizeof *t);
   pthread_mutex_init(&t->lock, NULL);
-  t->loader = loader;
-  t->loader_ctx = ctx;
-  t->reload_interval = reload_interval;
+  t->source = *source;
+  t->max_age = max_age;
   t->loaded_at = -1e300;
+  t->window_start = -1e300;
 }
 
 void oc_apikey_table_free(oc_apikey_table *t) {
@@ -111,14 +114,40 @@ void oc_apikey_table_free(oc_apikey_table *t) {
   pthread_mutex_destroy(&t->lock);
 }
 
+/* Every stored key as a record (*records malloc'd). */
+static int read_records(struct oc_store *store, oc_apikey_record **records, size_t *count, oc_error *err) {
+  oc_api_key_row *rows = NULL;
+  size_t n = 0;
+  if (oc_store_api_key_list(store, &rows, &n, err) != 0) return -1;
+  *records = oc_xcalloc(n ? n : 1, sizeof **records);
+  for (size_t i = 0; i < n; i++) {
+    oc_apikey_record *r = &(*records)[i];
+    snprintf(r->id, sizeof r->id, "%s", rows[i].id);
+    snprintf(r->name, sizeof r->name, "%s", rows[i].name);
+    snprintf(r->hash_hex, sizeof r->hash_hex, "%s", rows[i].hash);
+    if (oc_scope_parse(rows[i].scope, &r->scope, NULL) != 0) r->scope = OC_SCOPE_NONE;
+    r->limit = (oc_apikey_limit){rows[i].rate_per_second, rows[i].burst};
+    r->revoked = rows[i].revoked_at != 0;
+  }
+  *count = n;
+  free(rows);
+  return 0;
+}
+
+/* Caller holds t->lock. */
 static int reload_locked(oc_apikey_table *t, oc_error *err) {
+  struct oc_store *store = t->source.acquire(t->source.ctx, err);
+  if (!store) return -1;
   oc_apikey_record *records = NULL;
   size_t count = 0;
-  if (t->loader(t->loader_ctx, &records, &count, err) != 0) return -1;
+  int rc = read_records(store, &records, &count, err);
+  t->source.release(t->source.ctx, store);
+  if (rc != 0) return -1;
   free(t->records);
   t->records = records;
   t->count = count;
   t->loaded_at = oc_monotonic_seconds();
+  memset(t->misses, 0, sizeof t->misses); /* a fresh table answers for every id again */
   return 0;
 }
 
@@ -144,21 +173,52 @@ static bool well_formed(const char *key) {
   return true;
 }
 
-oc_auth_result oc_apikey_verify(oc_apikey_table *t, const char *key, oc_caller *caller, oc_rate *rate) {
+/* The record with the key's id, or NULL. Caller holds t->lock. */
+static const oc_apikey_record *find_locked(const oc_apikey_table *t, const char *key) {
+  for (size_t i = 0; i < t->count; i++) {
+    if (memcmp(t->records[i].id, key + 4, OC_APIKEY_ID_LEN) == 0) return &t->records[i];
+  }
+  return NULL;
+}
+
+/* Whether an id missing from the table may be looked up in the store now: not already looked up since
+ * the last reload, and within this second's budget. Counts the lookup. Caller holds t->lock. */
+static bool may_look_up_locked(oc_apikey_table *t, const char *id, double now) {
+  for (size_t i = 0; i < OC_APIKEY_MISSES_REMEMBERED; i++) {
+    if (memcmp(t->misses[i], id, OC_APIKEY_ID_LEN) == 0) return false;
+  }
+  if (now - t->window_start >= 1.0) {
+    t->window_start = now;
+    t->window_lookups = 0;
+  }
+  if (t->window_lookups >= OC_APIKEY_LOOKUPS_PER_SECOND) return false;
+  t->window_lookups++;
+  return true;
+}
+
+static void remember_miss_locked(oc_apikey_table *t, const char *id) {
+  assert(t->miss_next < OC_APIKEY_MISSES_REMEMBERED);
+  memcpy(t->misses[t->miss_next], id, OC_APIKEY_ID_LEN);
+  t->misses[t->miss_next][OC_APIKEY_ID_LEN] = '\0';
+  t->miss_next = (t->miss_next + 1) % OC_APIKEY_MISSES_REMEMBERED;
+}
+
+oc_auth_result oc_apikey_verify(oc_apikey_table *t, const char *key, oc_apikey_record *who) {
   if (!well_formed(key)) return OC_AUTH_MALFORMED;
   char presented[65];
   oc_sha256_hex(key, strlen(key), presented);
+  const char *id = key + 4;
   pthread_mutex_lock(&t->lock);
-  if (oc_monotonic_seconds() - t->loaded_at > t->reload_interval) {
-    oc_error err;
-    if (reload_locked(t, &err) != 0) oc_warn("reloading API keys: %s (keeping the previous table)", err.message);
-  }
-  const oc_apikey_record *found = NULL;
-  for (size_t i = 0; i < t->count; i++) {
-    if (memcmp(t->records[i].id, key + 4, OC_APIKEY_ID_LEN) == 0) {
-      found = &t->records[i];
-      break;
-    }
+  double now = oc_monotonic_seconds();
+  oc_error err;
+  if (now - t->loaded_at > t->max_age && reload_locked(t, &err) != 0)
+    oc_warn("reloading API keys: %s (keeping the previous table)", err.message);
+  const oc_apikey_record *found = find_locked(t, key);
+  if (!found && may_look_up_locked(t, id, now)) {
+    /* Perhaps created since the last reload (its change not handled yet): look before refusing. */
+    if (reload_locked(t, &err) != 0) oc_warn("looking up an API key: %s", err.message);
+    found = find_locked(t, key);
+    if (!found) remember_miss_locked(t, id);
   }
   /* Compare digests whether or not the id exists, so timing does not reveal which ids are real. */
   static const char nothing[65] = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -168,10 +228,8 @@ oc_auth_result oc_apikey_verify(oc_apikey_table *t, const char *key, oc_caller *
     result = OC_AUTH_REVOKED;
   } else if (match) {
     result = OC_AUTH_OK;
-    snprintf(caller->key_id, sizeof caller->key_id, "%s", found->id);
-    snprintf(caller->name, sizeof caller->name, "%s", found->name);
-    caller->scope = found->scope;
-    *rate = found->rate;
+    *who = *found;
+    memset(who->hash_hex, 0, sizeof who->hash_hex);
   }
   pthread_mutex_unlock(&t->lock);
   return result;
