@@ -137,31 +137,7 @@ static void test_row_validator(void **state) {
 
 /* ---- imports ------------------------------------------------------------------------------------- */
 
-typedef struct fixture {
-  char *dir;
-  oc_store *store;
-} fixture;
-
-static int setup(void **state) {
-  fixture *f = oc_xcalloc(1, sizeof *f);
-  f->dir = oc_test_tmpdir("ingest");
-  oc_error err;
-  bool created;
-  assert_int_equal(oc_datadir_init(f->dir, &created, &err), 0);
-  assert_true(created);
-  assert_int_equal(oc_datadir_open(f->dir, &f->store, &err), 0);
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  fixture *f = *state;
-  oc_store_close(f->store);
-  oc_test_rmtree(f->dir);
-  free(f->dir);
-  free(f);
-  return 0;
-}
+typedef oc_test_datadir_fixture fixture;
 
 /* Writes text to a file named name and imports it with opt (path filled in). Returns the rc. */
 static int import_text(fixture *f, const char *name, const char *text, oc_import_options *opt, oc_import_report *rep,
@@ -475,11 +451,11 @@ int main(void) {
       cmocka_unit_test(test_csv_tokenizer),
       cmocka_unit_test(test_parse_number),
       cmocka_unit_test(test_row_validator),
-      cmocka_unit_test_setup_teardown(test_import_formats, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_import_row_errors_abort_and_skip, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_import_duplicates_far_apart, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_import_idempotent_updates_and_lineage, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_datadir, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_import_formats, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_import_row_errors_abort_and_skip, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_import_duplicates_far_apart, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_import_idempotent_updates_and_lineage, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_datadir, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test(test_simulator),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

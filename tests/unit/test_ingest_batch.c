@@ -29,30 +29,7 @@ static oc_date oc_test_date(const char *text) {
   return d;
 }
 
-typedef struct fixture {
-  char *dir;
-  oc_store *store;
-} fixture;
-
-static int setup(void **state) {
-  fixture *f = oc_xcalloc(1, sizeof *f);
-  f->dir = oc_test_tmpdir("ingest-batch");
-  oc_error err;
-  bool created;
-  assert_int_equal(oc_datadir_init(f->dir, &created, &err), 0);
-  assert_int_equal(oc_datadir_open(f->dir, &f->store, &err), 0);
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  fixture *f = *state;
-  oc_store_close(f->store);
-  oc_test_rmtree(f->dir);
-  free(f->dir);
-  free(f);
-  return 0;
-}
+typedef oc_test_datadir_fixture fixture;
 
 /* ---- a source of rows held in memory ---------------------------------------------------------- */
 
@@ -282,12 +259,9 @@ static long post_observations(const char *url, const char *key, const char *body
 
 static void test_file_and_http_count_alike(void **state) {
   fixture *f = *state; /* the file import's store */
-  char *http_dir = oc_test_tmpdir("ingest-http");
-  oc_error err;
-  bool created;
   oc_store *http_store;
-  assert_int_equal(oc_datadir_init(http_dir, &created, &err), 0);
-  assert_int_equal(oc_datadir_open(http_dir, &http_store, &err), 0);
+  char *http_dir = oc_test_datadir("ingest-http", &http_store);
+  oc_error err;
   int64_t id;
   assert_int_equal(oc_store_series_ensure(http_store, "WTI", "USD/bbl", "historical", &id, &err), 0);
   char key[OC_APIKEY_LEN + 1];
@@ -444,12 +418,12 @@ static void test_pipeline_ingest_sources(void **state) {
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_validation_names_each_bad_row, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_conflict_policy_counts, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_failed_batch_leaves_nothing, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_run_record_with_its_series, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_file_and_http_count_alike, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_pipeline_ingest_sources, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_validation_names_each_bad_row, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_conflict_policy_counts, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_failed_batch_leaves_nothing, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_run_record_with_its_series, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_file_and_http_count_alike, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_pipeline_ingest_sources, oc_test_datadir_setup, oc_test_datadir_teardown),
   };
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
   curl_global_cleanup();
