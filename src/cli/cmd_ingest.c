@@ -97,19 +97,31 @@ static int parse_option(oc_cli *cli, int opt, oc_ingest_options *io, bool *serie
   }
 }
 
+/* The checks that need every option; 0, or the usage error's exit code. */
+static int check_options(const oc_ingest_options *io, bool series_given) {
+  const oc_command *cmd = &oc_cmd_ingest;
+  if (!io->path) return oc_cli_usage_error(cmd, "--csv-path FILE is required");
+  if (series_given && io->series_col) return oc_cli_usage_error(cmd, "--series and --series-col exclude each other");
+  const char *reason;
+  if (oc_series_name_check(io->series, strlen(io->series), &reason) != 0)
+    return oc_cli_usage_error(cmd, "--series '%s': %s", io->series, reason);
+  return 0;
+}
+
+static const struct option options[] = {{"source", required_argument, NULL, OPT_SOURCE},
+                                        {"csv-path", required_argument, NULL, OPT_PATH},
+                                        {"path", required_argument, NULL, OPT_PATH},
+                                        {"series", required_argument, NULL, OPT_SERIES},
+                                        {"date-col", required_argument, NULL, OPT_DATE_COL},
+                                        {"value-col", required_argument, NULL, OPT_VALUE_COL},
+                                        {"series-col", required_argument, NULL, OPT_SERIES_COL},
+                                        {"start-date", required_argument, NULL, OPT_START},
+                                        {"on-error", required_argument, NULL, OPT_ON_ERROR},
+                                        {"unit", required_argument, NULL, OPT_UNIT},
+                                        OC_CLI_COMMON_OPTIONS,
+                                        {0}};
+
 static int run(oc_cli *cli, int argc, char **argv) {
-  static const struct option options[] = {{"source", required_argument, NULL, OPT_SOURCE},
-                                          {"csv-path", required_argument, NULL, OPT_PATH},
-                                          {"path", required_argument, NULL, OPT_PATH},
-                                          {"series", required_argument, NULL, OPT_SERIES},
-                                          {"date-col", required_argument, NULL, OPT_DATE_COL},
-                                          {"value-col", required_argument, NULL, OPT_VALUE_COL},
-                                          {"series-col", required_argument, NULL, OPT_SERIES_COL},
-                                          {"start-date", required_argument, NULL, OPT_START},
-                                          {"on-error", required_argument, NULL, OPT_ON_ERROR},
-                                          {"unit", required_argument, NULL, OPT_UNIT},
-                                          OC_CLI_COMMON_OPTIONS,
-                                          {0}};
   const oc_command *cmd = &oc_cmd_ingest;
   oc_ingest_options io = oc_ingest_options_default();
   bool series_given = false;
@@ -117,11 +129,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
   while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1)
     if (parse_option(cli, opt, &io, &series_given, &code) != 0) return code;
   if (optind < argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-  if (!io.path) return oc_cli_usage_error(cmd, "--csv-path FILE is required");
-  if (series_given && io.series_col) return oc_cli_usage_error(cmd, "--series and --series-col exclude each other");
-  const char *reason;
-  if (oc_series_name_check(io.series, strlen(io.series), &reason) != 0)
-    return oc_cli_usage_error(cmd, "--series '%s': %s", io.series, reason);
+  if ((code = check_options(&io, series_given)) != 0) return code;
 
   oc_store *store;
   if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;

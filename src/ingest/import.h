@@ -2,10 +2,10 @@
  * detects the format of a CSV or JSON price file and parses its rows into an ingest batch
  * (ingest/batch.h), which validates them, writes them in ONE transaction, records the run and keeps
  * the file unchanged under raw/ (lineage). This file only reads and parses; it must not check, write
- * or record anything itself. Formats: EIA/datahub
- * `Date,Price`; FRED `DATE|observation_date,<ID>` with '.' or empty = missing; any CSV with named
- * columns (long format with a series column too); JSON `[{"date":..,"price":..}]` or a bare array of
- * numbers dated by business day from a start date. Library code: prints nothing. */
+ * or record anything itself. Formats: EIA/datahub `Date,Price`; FRED `DATE|observation_date,<ID>`
+ * with '.' or empty = missing; any CSV with named columns (long format with a series column too);
+ * JSON `[{"date":..,"price":..}]` or a bare array of numbers dated by business day from a start
+ * date. Library code: prints nothing. */
 #ifndef OC_IMPORT_H
 #define OC_IMPORT_H
 
