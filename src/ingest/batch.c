@@ -331,8 +331,8 @@ int oc_ingest_batch(oc_store *store, const oc_ingest_batch_options *opt, oc_inge
   b.chunk = oc_xmalloc(WRITE_CHUNK * sizeof *b.chunk);
   int rc = -1;
   bool began = oc_store_begin(store, err) == 0;
-  int read = began ? opt->read(opt->source, &b, err) : -1;
-  if (read == 0) read = flush(&b);
+  int parsed = began ? opt->read(opt->source, &b, err) : -1;
+  if (parsed == 0) parsed = flush(&b);
   double t1 = oc_monotonic_seconds();
   if (threaded) pthread_join(lineage_thread, NULL);
   memcpy(report->sha256, job.sha256, sizeof report->sha256);
@@ -341,7 +341,7 @@ int oc_ingest_batch(oc_store *store, const oc_ingest_batch_options *opt, oc_inge
   oc_error ignored;
   if (!began) {
     /* nothing to undo */
-  } else if (read != 0) {
+  } else if (parsed != 0) {
     oc_store_rollback(store, &ignored);
   } else if (report->rows_rejected > 0 && opt->on_error == OC_ON_ERROR_ABORT) {
     oc_store_rollback(store, &ignored);
