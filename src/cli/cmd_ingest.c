@@ -40,7 +40,7 @@ const oc_command oc_cmd_ingest = {
 enum { OPT_SOURCE = 1, OPT_PATH, OPT_SERIES, OPT_DATE_COL, OPT_VALUE_COL, OPT_SERIES_COL, OPT_START, OPT_ON_ERROR,
        OPT_UNIT };
 
-static void print_problems(const oc_ingest_options *opt, const oc_ingest_report *r) {
+static void print_problems(const oc_pipeline_ingest_options *opt, const oc_ingest_report *r) {
   if (r->rows_rejected) {
     for (size_t i = 0; i < r->nproblems; i++) oc_err("%s:%zu: %s", opt->path, r->problems[i].where, r->problems[i].reason);
     if ((int64_t)r->nproblems < r->rows_rejected)
@@ -54,7 +54,7 @@ static void print_problems(const oc_ingest_options *opt, const oc_ingest_report 
   }
 }
 
-static void print_summary(const oc_ingest_options *opt, const oc_ingest_result *result) {
+static void print_summary(const oc_pipeline_ingest_options *opt, const oc_pipeline_ingest_result *result) {
   const oc_ingest_report *r = &result->report;
   printf("%s: %lld rows read (%s, %zu series): %lld inserted, %lld updated, %lld unchanged, %lld rejected, "
          "%lld missing, %lld negative\n",
@@ -66,12 +66,12 @@ static void print_summary(const oc_ingest_options *opt, const oc_ingest_result *
 }
 
 /* Parses one option of this command into io; 0, or -1 with *code set. */
-static int parse_option(oc_cli *cli, int opt, oc_ingest_options *io, bool *series_given, int *code) {
+static int parse_option(oc_cli *cli, int opt, oc_pipeline_ingest_options *io, bool *series_given, int *code) {
   const oc_command *cmd = &oc_cmd_ingest;
   switch (opt) {
   case OPT_SOURCE: {
     char known[128];
-    if (!oc_ingest_source_known(optarg, known, sizeof known))
+    if (!oc_pipeline_ingest_source_known(optarg, known, sizeof known))
       return *code = oc_cli_usage_error(cmd, "--source must be %s, not '%s'", known, optarg), -1;
     io->source = optarg;
     return 0;
@@ -98,7 +98,7 @@ static int parse_option(oc_cli *cli, int opt, oc_ingest_options *io, bool *serie
 }
 
 /* The checks that need every option; 0, or the usage error's exit code. */
-static int check_options(const oc_ingest_options *io, bool series_given) {
+static int check_options(const oc_pipeline_ingest_options *io, bool series_given) {
   const oc_command *cmd = &oc_cmd_ingest;
   if (!io->path) return oc_cli_usage_error(cmd, "--csv-path FILE is required");
   if (series_given && io->series_col) return oc_cli_usage_error(cmd, "--series and --series-col exclude each other");
@@ -123,7 +123,7 @@ static const struct option options[] = {{"source", required_argument, NULL, OPT_
 
 static int run(oc_cli *cli, int argc, char **argv) {
   const oc_command *cmd = &oc_cmd_ingest;
-  oc_ingest_options io = oc_ingest_options_default();
+  oc_pipeline_ingest_options io = oc_pipeline_ingest_options_default();
   bool series_given = false;
   int opt, code;
   while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1)
@@ -133,13 +133,13 @@ static int run(oc_cli *cli, int argc, char **argv) {
 
   oc_store *store;
   if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
-  oc_ingest_result result;
+  oc_pipeline_ingest_result result;
   oc_error err;
   int rc = oc_pipeline_ingest(cli->data_dir, store, &io, &result, &err);
   print_problems(&io, &result.report);
   if (rc != 0) oc_err("%s", err.message);
   else print_summary(&io, &result);
-  oc_ingest_result_free(&result);
+  oc_pipeline_ingest_result_free(&result);
   oc_store_close(store);
   return rc == 0 ? OC_EXIT_OK : OC_EXIT_RUNTIME;
 }

@@ -1,6 +1,7 @@
 /* csv.h: a fast RFC 4180 tokenizer over an in-memory (usually mmap'd) buffer, and the strict number
- * parser and printer every stage shares (importers, the lake, the features, the CLI). The tokenizer hands out fields that point into the buffer (quoted
- * fields with doubled quotes are unescaped into a per-record scratch buffer): no allocation per row.
+ * parser and printer every stage shares (importers, the lake, the features, the CLI). The tokenizer
+ * hands out fields that point into the buffer (quoted fields with doubled quotes are unescaped into a
+ * per-record scratch buffer): no allocation per row.
  * Accepts a UTF-8 BOM, CRLF or LF line ends, quoted fields spanning lines, and skips blank lines.
  * It knows nothing about dates, prices or the store (the price-row validator is ingest/row.h). */
 #ifndef OC_CORE_CSV_H

@@ -89,7 +89,8 @@ static int read_csv(void *source, oc_ingest_sink *sink, oc_error *err) {
   }
   const oc_csv_field *dh = &r.fields[date_col];
   /* FRED: '.' and empty values mean missing. */
-  bool fred = ncols == 2 && ((dh->len == 4 && memcmp(dh->data, "DATE", 4) == 0) || oc_csv_field_is(dh, "observation_date"));
+  bool fred = ncols == 2 &&
+              ((dh->len == 4 && memcmp(dh->data, "DATE", 4) == 0) || oc_csv_field_is(dh, "observation_date"));
   if (value_col < 0 && !opt->value_col && ncols == 2 + (series_col >= 0)) {
     for (size_t i = 0; i < ncols; i++)
       if ((long)i != date_col && (long)i != series_col) value_col = (long)i;

@@ -15,12 +15,12 @@
 typedef struct ingest_source {
   const char *name;     /* the --source value; also the source kind stamped on runs, series and rows */
   const char *raw_zone; /* lineage folder under DIR/raw/ (created by `oilcast init`) */
-  int (*run)(oc_store *store, const struct ingest_source *source, const oc_ingest_options *opt, const char *raw_dir,
-             oc_ingest_report *report, oc_error *err);
+  int (*run)(oc_store *store, const struct ingest_source *source, const oc_pipeline_ingest_options *opt,
+             const char *raw_dir, oc_ingest_report *report, oc_error *err);
 } ingest_source;
 
-static int run_file(oc_store *store, const ingest_source *source, const oc_ingest_options *opt, const char *raw_dir,
-                    oc_ingest_report *report, oc_error *err) {
+static int run_file(oc_store *store, const ingest_source *source, const oc_pipeline_ingest_options *opt,
+                    const char *raw_dir, oc_ingest_report *report, oc_error *err) {
   if (!opt->path) return oc_error_set(err, "the %s source needs a file to read", source->name);
   oc_import_options io;
   oc_import_options_init(&io);
@@ -49,7 +49,7 @@ static const ingest_source *find_source(const char *name) {
   return NULL;
 }
 
-bool oc_ingest_source_known(const char *name, char *known, size_t known_cap) {
+bool oc_pipeline_ingest_source_known(const char *name, char *known, size_t known_cap) {
   if (find_source(name)) return true;
   if (known && known_cap) {
     size_t used = 0;
@@ -64,22 +64,22 @@ bool oc_ingest_source_known(const char *name, char *known, size_t known_cap) {
   return false;
 }
 
-oc_ingest_options oc_ingest_options_default(void) {
-  return (oc_ingest_options){.source = "historical",
+oc_pipeline_ingest_options oc_pipeline_ingest_options_default(void) {
+  return (oc_pipeline_ingest_options){.source = "historical",
                              .series = "WTI",
                              .unit = "USD/bbl",
                              .start_date = OC_DATE_INVALID,
                              .on_error = OC_ON_ERROR_ABORT};
 }
 
-int oc_pipeline_ingest(const char *data_dir, oc_store *store, const oc_ingest_options *opt, oc_ingest_result *out,
-                       oc_error *err) {
+int oc_pipeline_ingest(const char *data_dir, oc_store *store, const oc_pipeline_ingest_options *opt,
+                       oc_pipeline_ingest_result *out, oc_error *err) {
   memset(out, 0, sizeof *out);
   out->report.format = "unknown";
   const ingest_source *source = find_source(opt->source);
   if (!source) {
     char known[128];
-    oc_ingest_source_known(opt->source, known, sizeof known);
+    oc_pipeline_ingest_source_known(opt->source, known, sizeof known);
     return oc_error_set(err, "unknown ingest source '%s' (known: %s)", opt->source, known);
   }
   char *zone = oc_path_join("raw", source->raw_zone);
@@ -92,4 +92,4 @@ int oc_pipeline_ingest(const char *data_dir, oc_store *store, const oc_ingest_op
   return rc;
 }
 
-void oc_ingest_result_free(oc_ingest_result *result) { oc_ingest_report_free(&result->report); }
+void oc_pipeline_ingest_result_free(oc_pipeline_ingest_result *result) { oc_ingest_report_free(&result->report); }

@@ -17,7 +17,7 @@
 #include "ingest/batch.h"
 #include "store/store.h"
 
-typedef struct oc_ingest_options {
+typedef struct oc_pipeline_ingest_options {
   const char *source;   /* a name in the source table (default "historical") */
   const char *path;     /* the input file of a file source */
   const char *series;   /* the series of a single-series input (default "WTI") */
@@ -25,24 +25,24 @@ typedef struct oc_ingest_options {
   const char *date_col, *value_col, *series_col; /* file sources; NULL: detected from the header */
   oc_date start_date;   /* first date of a bare JSON number array; OC_DATE_INVALID otherwise */
   oc_on_error on_error; /* default OC_ON_ERROR_ABORT */
-} oc_ingest_options;
+} oc_pipeline_ingest_options;
 
-oc_ingest_options oc_ingest_options_default(void);
+oc_pipeline_ingest_options oc_pipeline_ingest_options_default(void);
 
-typedef struct oc_ingest_result {
+typedef struct oc_pipeline_ingest_result {
   oc_ingest_report report; /* also filled when the step fails: the bad rows, for the caller to list */
   double seconds;          /* wall-clock time of the step */
-} oc_ingest_result;
+} oc_pipeline_ingest_result;
 
 /* True when name is in the source table. Otherwise, with known != NULL, writes the table's names
  * into known as "a, b or c" (for the caller's usage message). */
-bool oc_ingest_source_known(const char *name, char *known, size_t known_cap);
+bool oc_pipeline_ingest_source_known(const char *name, char *known, size_t known_cap);
 
 /* Ingests from opt->source into store, keeping lineage under data_dir/raw/<zone>/. 0 when the batch
  * committed; -1 with err otherwise (an unknown source, or see oc_ingest_batch). Free the result with
- * oc_ingest_result_free either way. */
-int oc_pipeline_ingest(const char *data_dir, oc_store *store, const oc_ingest_options *opt, oc_ingest_result *out,
-                       oc_error *err);
-void oc_ingest_result_free(oc_ingest_result *result);
+ * oc_pipeline_ingest_result_free either way. */
+int oc_pipeline_ingest(const char *data_dir, oc_store *store, const oc_pipeline_ingest_options *opt,
+                       oc_pipeline_ingest_result *out, oc_error *err);
+void oc_pipeline_ingest_result_free(oc_pipeline_ingest_result *result);
 
 #endif

@@ -153,7 +153,8 @@ static int read_body(void *source, oc_ingest_sink *sink, oc_error *err) {
       oc_ingest_reject(sink, i, "date", "missing or not a string");
     } else if (!json_is_number(value)) {
       oc_ingest_reject(sink, i, "value", "missing or not a number");
-    } else if (oc_row_parse_date(json_string_value(date), json_string_length(date), &parsed, reason, sizeof reason) != 0) {
+    } else if (oc_row_parse_date(json_string_value(date), json_string_length(date), &parsed, reason,
+                                 sizeof reason) != 0) {
       oc_ingest_reject(sink, i, NULL, "%s", reason);
     } else if (unknown) {
       oc_ingest_reject(sink, i, NULL, "unknown field '%s'", unknown);

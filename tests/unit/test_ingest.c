@@ -446,16 +446,19 @@ static void test_simulator(void **state) {
   free(d1), free(d2), free(v1), free(v2);
 }
 
+/* Each test on a fresh data directory. */
+#define ON_DATADIR(test) cmocka_unit_test_setup_teardown(test, oc_test_datadir_setup, oc_test_datadir_teardown)
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_csv_tokenizer),
       cmocka_unit_test(test_parse_number),
       cmocka_unit_test(test_row_validator),
-      cmocka_unit_test_setup_teardown(test_import_formats, oc_test_datadir_setup, oc_test_datadir_teardown),
-      cmocka_unit_test_setup_teardown(test_import_row_errors_abort_and_skip, oc_test_datadir_setup, oc_test_datadir_teardown),
-      cmocka_unit_test_setup_teardown(test_import_duplicates_far_apart, oc_test_datadir_setup, oc_test_datadir_teardown),
-      cmocka_unit_test_setup_teardown(test_import_idempotent_updates_and_lineage, oc_test_datadir_setup, oc_test_datadir_teardown),
-      cmocka_unit_test_setup_teardown(test_datadir, oc_test_datadir_setup, oc_test_datadir_teardown),
+      ON_DATADIR(test_import_formats),
+      ON_DATADIR(test_import_row_errors_abort_and_skip),
+      ON_DATADIR(test_import_duplicates_far_apart),
+      ON_DATADIR(test_import_idempotent_updates_and_lineage),
+      ON_DATADIR(test_datadir),
       cmocka_unit_test(test_simulator),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

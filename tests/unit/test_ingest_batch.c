@@ -112,7 +112,8 @@ static void test_validation_names_each_bad_row(void **state) {
     if (field[i]) assert_string_equal(rep.problems[i].field, field[i]);
     else assert_null(rep.problems[i].field);
     assert_true(rep.problems[i].duplicate == (i == 4));
-    if (!strstr(rep.problems[i].reason, words[i])) fail_msg("row %zu: '%s' lacks '%s'", where[i], rep.problems[i].reason, words[i]);
+    if (!strstr(rep.problems[i].reason, words[i]))
+      fail_msg("row %zu: '%s' lacks '%s'", where[i], rep.problems[i].reason, words[i]);
   }
   assert_int_equal(rep.negative_values, 1);
   assert_int_equal(rep.negatives[0].where, 8);
@@ -337,15 +338,15 @@ static void test_file_and_http_count_alike(void **state) {
 
   /* A bad body: 422 naming each element its own way, nothing stored. */
   json_t *answer;
-  assert_int_equal(post_observations(url, key,
-                                     "{\"observations\":[{\"date\":\"2024-01-08\",\"value\":1},{\"date\":\"2024-01-08\","
-                                     "\"value\":2},{\"date\":\"2024-01-09\"},{\"date\":\"2024-01-10\",\"value\":1,\"x\":1}]}",
-                                     &answer), 422);
+  const char *bad = "{\"observations\":[{\"date\":\"2024-01-08\",\"value\":1},{\"date\":\"2024-01-08\",\"value\":2},"
+                    "{\"date\":\"2024-01-09\"},{\"date\":\"2024-01-10\",\"value\":1,\"x\":1}]}";
+  assert_int_equal(post_observations(url, key, bad, &answer), 422);
   json_t *details = json_object_get(json_object_get(answer, "error"), "details");
   assert_int_equal(json_array_size(details), 3);
-  assert_string_equal(json_string_value(json_array_get(details, 0)), "observations[0] and [1] both have date 2024-01-08");
-  assert_string_equal(json_string_value(json_array_get(details, 1)), "observations[2].value: missing or not a number");
-  assert_string_equal(json_string_value(json_array_get(details, 2)), "observations[3]: unknown field 'x'");
+  const char *const expected[] = {"observations[0] and [1] both have date 2024-01-08",
+                                  "observations[2].value: missing or not a number",
+                                  "observations[3]: unknown field 'x'"};
+  for (size_t i = 0; i < 3; i++) assert_string_equal(json_string_value(json_array_get(details, i)), expected[i]);
   json_decref(answer);
   int64_t count;
   assert_int_equal(oc_store_observations_count(http_store, &count, &err), 0);
@@ -362,16 +363,16 @@ static void test_file_and_http_count_alike(void **state) {
 static void test_pipeline_ingest_sources(void **state) {
   fixture *f = *state;
   char known[64];
-  assert_true(oc_ingest_source_known("historical", NULL, 0));
-  assert_false(oc_ingest_source_known("market", known, sizeof known));
+  assert_true(oc_pipeline_ingest_source_known("historical", NULL, 0));
+  assert_false(oc_pipeline_ingest_source_known("market", known, sizeof known));
   assert_string_equal(known, "historical or simulated");
 
   char *path = oc_test_write_file(f->dir, "sim.csv", "date,value\n2024-01-02,50\n2024-01-03,51\n");
-  oc_ingest_options opt = oc_ingest_options_default();
+  oc_pipeline_ingest_options opt = oc_pipeline_ingest_options_default();
   opt.path = path;
   opt.source = "simulated";
   opt.series = "WTI-SIM";
-  oc_ingest_result result;
+  oc_pipeline_ingest_result result;
   oc_error err;
   assert_int_equal(oc_pipeline_ingest(f->dir, f->store, &opt, &result, &err), 0);
   assert_int_equal(result.report.rows_inserted, 2);
@@ -380,7 +381,7 @@ static void test_pipeline_ingest_sources(void **state) {
   char *zone = oc_path_join(f->dir, "raw/market_data/");
   assert_true(strncmp(result.report.raw_path, zone, strlen(zone)) == 0);
   free(zone);
-  oc_ingest_result_free(&result);
+  oc_pipeline_ingest_result_free(&result);
   bool found;
   oc_series_info info;
   assert_int_equal(oc_store_series_get(f->store, "WTI-SIM", &info, &found, &err), 0);
@@ -388,42 +389,45 @@ static void test_pipeline_ingest_sources(void **state) {
   assert_string_equal(info.source, "simulated");
   oc_series_info_free(&info);
 
-  opt = oc_ingest_options_default();
+  opt = oc_pipeline_ingest_options_default();
   opt.path = path;
   opt.series = "WTI";
   assert_int_equal(oc_pipeline_ingest(f->dir, f->store, &opt, &result, &err), 0);
   zone = oc_path_join(f->dir, "raw/historical_data/");
   assert_true(strncmp(result.report.raw_path, zone, strlen(zone)) == 0);
   free(zone);
-  oc_ingest_result_free(&result);
+  oc_pipeline_ingest_result_free(&result);
 
   opt.source = "market";
   assert_int_equal(oc_pipeline_ingest(f->dir, f->store, &opt, &result, &err), -1);
   assert_string_equal(err.message, "unknown ingest source 'market' (known: historical or simulated)");
-  oc_ingest_result_free(&result);
+  oc_pipeline_ingest_result_free(&result);
 
   /* Bad rows come back in the result for the caller to list, with their lines. */
   char *bad = oc_test_write_file(f->dir, "bad.csv", "Date,Price\n2024-01-04,1\n2024-01-05,x\n");
-  opt = oc_ingest_options_default();
+  opt = oc_pipeline_ingest_options_default();
   opt.path = bad;
   assert_int_equal(oc_pipeline_ingest(f->dir, f->store, &opt, &result, &err), -1);
   assert_int_equal(result.report.nproblems, 1);
   assert_int_equal(result.report.problems[0].where, 3);
   assert_non_null(strstr(err.message, "nothing written"));
-  oc_ingest_result_free(&result);
+  oc_pipeline_ingest_result_free(&result);
   free(bad);
   free(path);
 }
 
+/* Each test on a fresh data directory. */
+#define ON_DATADIR(test) cmocka_unit_test_setup_teardown(test, oc_test_datadir_setup, oc_test_datadir_teardown)
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_validation_names_each_bad_row, oc_test_datadir_setup, oc_test_datadir_teardown),
-      cmocka_unit_test_setup_teardown(test_conflict_policy_counts, oc_test_datadir_setup, oc_test_datadir_teardown),
-      cmocka_unit_test_setup_teardown(test_failed_batch_leaves_nothing, oc_test_datadir_setup, oc_test_datadir_teardown),
-      cmocka_unit_test_setup_teardown(test_run_record_with_its_series, oc_test_datadir_setup, oc_test_datadir_teardown),
-      cmocka_unit_test_setup_teardown(test_file_and_http_count_alike, oc_test_datadir_setup, oc_test_datadir_teardown),
-      cmocka_unit_test_setup_teardown(test_pipeline_ingest_sources, oc_test_datadir_setup, oc_test_datadir_teardown),
+      ON_DATADIR(test_validation_names_each_bad_row),
+      ON_DATADIR(test_conflict_policy_counts),
+      ON_DATADIR(test_failed_batch_leaves_nothing),
+      ON_DATADIR(test_run_record_with_its_series),
+      ON_DATADIR(test_file_and_http_count_alike),
+      ON_DATADIR(test_pipeline_ingest_sources),
   };
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
   curl_global_cleanup();
