@@ -1,17 +1,14 @@
 /* cmd_ingest.c: `oilcast ingest --source historical|simulated --csv-path FILE`: option parsing and
- * the report; the import itself is oc_import_file() (ingest/import.h). Summary on stdout, bad rows as
- * FILE:LINE: reason on stderr. Later sources (market APIs, sensors) add their own --source values. */
+ * the report; the step itself is oc_pipeline_ingest() (pipeline/ingest.h), whose source table decides
+ * which --source values exist. Summary on stdout, bad rows as FILE:LINE: reason on stderr. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "core/fsutil.h"
+#include "core/csv.h"
 #include "core/log.h"
-#include "core/progress.h"
-#include "ingest/csv.h"
-#include "ingest/import.h"
-#include "store/datadir.h"
+#include "pipeline/ingest.h"
 
 static int run(oc_cli *cli, int argc, char **argv);
 
@@ -43,98 +40,106 @@ const oc_command oc_cmd_ingest = {
 enum { OPT_SOURCE = 1, OPT_PATH, OPT_SERIES, OPT_DATE_COL, OPT_VALUE_COL, OPT_SERIES_COL, OPT_START, OPT_ON_ERROR,
        OPT_UNIT };
 
-static void print_report(const oc_import_options *opt, const oc_import_report *r) {
+static void print_problems(const oc_pipeline_ingest_options *opt, const oc_ingest_report *r) {
   if (r->rows_rejected) {
-    for (size_t i = 0; i < r->nproblems; i++) oc_err("%s:%zu: %s", opt->path, r->problems[i].line, r->problems[i].reason);
+    for (size_t i = 0; i < r->nproblems; i++) oc_err("%s:%zu: %s", opt->path, r->problems[i].where, r->problems[i].reason);
     if ((int64_t)r->nproblems < r->rows_rejected)
       oc_err("%s: ... and %lld more bad rows (%lld in all)", opt->path, (long long)(r->rows_rejected - (int64_t)r->nproblems),
              (long long)r->rows_rejected);
   }
   for (size_t i = 0; i < r->nnegatives; i++) {
     char date[OC_DATE_STRLEN], value[OC_NUMBER_STRLEN];
-    oc_warn("%s:%zu: negative value flagged: %s %s %s", opt->path, r->negatives[i].line, r->negatives[i].series,
+    oc_warn("%s:%zu: negative value flagged: %s %s %s", opt->path, r->negatives[i].where, r->negatives[i].series,
             oc_date_format(r->negatives[i].date, date), oc_format_number(r->negatives[i].value, value));
   }
 }
 
-static int run(oc_cli *cli, int argc, char **argv) {
-  static const struct option options[] = {{"source", required_argument, NULL, OPT_SOURCE},
-                                          {"csv-path", required_argument, NULL, OPT_PATH},
-                                          {"path", required_argument, NULL, OPT_PATH},
-                                          {"series", required_argument, NULL, OPT_SERIES},
-                                          {"date-col", required_argument, NULL, OPT_DATE_COL},
-                                          {"value-col", required_argument, NULL, OPT_VALUE_COL},
-                                          {"series-col", required_argument, NULL, OPT_SERIES_COL},
-                                          {"start-date", required_argument, NULL, OPT_START},
-                                          {"on-error", required_argument, NULL, OPT_ON_ERROR},
-                                          {"unit", required_argument, NULL, OPT_UNIT},
-                                          OC_CLI_COMMON_OPTIONS,
-                                          {0}};
+static void print_summary(const oc_pipeline_ingest_options *opt, const oc_pipeline_ingest_result *result) {
+  const oc_ingest_report *r = &result->report;
+  printf("%s: %lld rows read (%s, %zu series): %lld inserted, %lld updated, %lld unchanged, %lld rejected, "
+         "%lld missing, %lld negative\n",
+         opt->path, (long long)r->rows_read, r->format, r->nseries, (long long)r->rows_inserted,
+         (long long)r->rows_updated, (long long)r->rows_unchanged, (long long)r->rows_rejected,
+         (long long)r->rows_missing, (long long)r->negative_values);
+  oc_info("import run %lld committed in %.2f s (%.0f rows/s); original kept as %s", (long long)r->run_id,
+          result->seconds, result->seconds > 0 ? (double)r->rows_read / result->seconds : 0.0, r->raw_path);
+}
+
+/* Parses one option of this command into io; 0, or -1 with *code set. */
+static int parse_option(oc_cli *cli, int opt, oc_pipeline_ingest_options *io, bool *series_given, int *code) {
   const oc_command *cmd = &oc_cmd_ingest;
-  oc_import_options io;
-  oc_import_options_init(&io);
+  switch (opt) {
+  case OPT_SOURCE: {
+    char known[128];
+    if (!oc_pipeline_ingest_source_known(optarg, known, sizeof known))
+      return *code = oc_cli_usage_error(cmd, "--source must be %s, not '%s'", known, optarg), -1;
+    io->source = optarg;
+    return 0;
+  }
+  case OPT_PATH: io->path = optarg; return 0;
+  case OPT_SERIES: io->series = optarg, *series_given = true; return 0;
+  case OPT_DATE_COL: io->date_col = optarg; return 0;
+  case OPT_VALUE_COL: io->value_col = optarg; return 0;
+  case OPT_SERIES_COL: io->series_col = optarg; return 0;
+  case OPT_UNIT: io->unit = optarg; return 0;
+  case OPT_START: return oc_cli_parse_date(cmd, "--start-date", optarg, &io->start_date, code) != 0 ? -1 : 0;
+  case OPT_ON_ERROR:
+    if (strcmp(optarg, "abort") == 0) io->on_error = OC_ON_ERROR_ABORT;
+    else if (strcmp(optarg, "skip") == 0) io->on_error = OC_ON_ERROR_SKIP;
+    else return *code = oc_cli_usage_error(cmd, "--on-error must be abort or skip, not '%s'", optarg), -1;
+    return 0;
+  default: {
+    int handled = oc_cli_common_option(cli, cmd, opt, optarg, code);
+    if (handled < 0) return -1;
+    if (handled == 0) return *code = oc_cli_usage_error(cmd, "unknown option"), -1;
+    return 0;
+  }
+  }
+}
+
+/* The checks that need every option; 0, or the usage error's exit code. */
+static int check_options(const oc_pipeline_ingest_options *io, bool series_given) {
+  const oc_command *cmd = &oc_cmd_ingest;
+  if (!io->path) return oc_cli_usage_error(cmd, "--csv-path FILE is required");
+  if (series_given && io->series_col) return oc_cli_usage_error(cmd, "--series and --series-col exclude each other");
+  const char *reason;
+  if (oc_series_name_check(io->series, strlen(io->series), &reason) != 0)
+    return oc_cli_usage_error(cmd, "--series '%s': %s", io->series, reason);
+  return 0;
+}
+
+static const struct option options[] = {{"source", required_argument, NULL, OPT_SOURCE},
+                                        {"csv-path", required_argument, NULL, OPT_PATH},
+                                        {"path", required_argument, NULL, OPT_PATH},
+                                        {"series", required_argument, NULL, OPT_SERIES},
+                                        {"date-col", required_argument, NULL, OPT_DATE_COL},
+                                        {"value-col", required_argument, NULL, OPT_VALUE_COL},
+                                        {"series-col", required_argument, NULL, OPT_SERIES_COL},
+                                        {"start-date", required_argument, NULL, OPT_START},
+                                        {"on-error", required_argument, NULL, OPT_ON_ERROR},
+                                        {"unit", required_argument, NULL, OPT_UNIT},
+                                        OC_CLI_COMMON_OPTIONS,
+                                        {0}};
+
+static int run(oc_cli *cli, int argc, char **argv) {
+  const oc_command *cmd = &oc_cmd_ingest;
+  oc_pipeline_ingest_options io = oc_pipeline_ingest_options_default();
   bool series_given = false;
   int opt, code;
-  while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-    switch (opt) {
-    case OPT_SOURCE:
-      if (strcmp(optarg, "historical") != 0 && strcmp(optarg, "simulated") != 0)
-        return oc_cli_usage_error(cmd, "--source must be historical or simulated, not '%s'", optarg);
-      io.source_kind = optarg;
-      break;
-    case OPT_PATH: io.path = optarg; break;
-    case OPT_SERIES: io.series = optarg, series_given = true; break;
-    case OPT_DATE_COL: io.date_col = optarg; break;
-    case OPT_VALUE_COL: io.value_col = optarg; break;
-    case OPT_SERIES_COL: io.series_col = optarg; break;
-    case OPT_UNIT: io.unit = optarg; break;
-    case OPT_START:
-      if (oc_cli_parse_date(cmd, "--start-date", optarg, &io.start_date, &code) != 0) return code;
-      break;
-    case OPT_ON_ERROR:
-      if (strcmp(optarg, "abort") == 0) io.on_error = OC_ON_ERROR_ABORT;
-      else if (strcmp(optarg, "skip") == 0) io.on_error = OC_ON_ERROR_SKIP;
-      else return oc_cli_usage_error(cmd, "--on-error must be abort or skip, not '%s'", optarg);
-      break;
-    default: {
-      int handled = oc_cli_common_option(cli, cmd, opt, optarg, &code);
-      if (handled < 0) return code;
-      if (handled == 0) return oc_cli_usage_error(cmd, "unknown option");
-    }
-    }
-  }
+  while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1)
+    if (parse_option(cli, opt, &io, &series_given, &code) != 0) return code;
   if (optind < argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-  if (!io.path) return oc_cli_usage_error(cmd, "--csv-path FILE is required");
-  if (series_given && io.series_col) return oc_cli_usage_error(cmd, "--series and --series-col exclude each other");
-  const char *reason;
-  if (oc_series_name_check(io.series, strlen(io.series), &reason) != 0)
-    return oc_cli_usage_error(cmd, "--series '%s': %s", io.series, reason);
+  if ((code = check_options(&io, series_given)) != 0) return code;
 
   oc_store *store;
   if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
-  /* Simulated input is market data that never existed: keep its lineage apart from real history. */
-  char *raw_dir = oc_path_join(cli->data_dir, strcmp(io.source_kind, "simulated") == 0 ? "raw/market_data"
-                                                                                        : "raw/historical_data");
-  io.raw_dir = raw_dir;
-  oc_import_report report;
+  oc_pipeline_ingest_result result;
   oc_error err;
-  double t0 = oc_monotonic_seconds();
-  int rc = oc_import_file(store, &io, &report, &err);
-  double elapsed = oc_monotonic_seconds() - t0;
-  print_report(&io, &report);
-  if (rc != 0) {
-    oc_err("%s", err.message);
-  } else {
-    printf("%s: %lld rows read (%s, %zu series): %lld inserted, %lld updated, %lld unchanged, %lld rejected, "
-           "%lld missing, %lld negative\n",
-           io.path, (long long)report.rows_read, report.format, report.nseries, (long long)report.rows_inserted,
-           (long long)report.rows_updated, (long long)report.rows_unchanged, (long long)report.rows_rejected,
-           (long long)report.rows_missing, (long long)report.negative_values);
-    oc_info("import run %lld committed in %.2f s (%.0f rows/s); original kept as %s", (long long)report.run_id,
-            elapsed, elapsed > 0 ? (double)report.rows_read / elapsed : 0.0, report.raw_path);
-  }
-  oc_import_report_free(&report);
-  free(raw_dir);
+  int rc = oc_pipeline_ingest(cli->data_dir, store, &io, &result, &err);
+  print_problems(&io, &result.report);
+  if (rc != 0) oc_err("%s", err.message);
+  else print_summary(&io, &result);
+  oc_pipeline_ingest_result_free(&result);
   oc_store_close(store);
   return rc == 0 ? OC_EXIT_OK : OC_EXIT_RUNTIME;
 }

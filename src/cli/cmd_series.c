@@ -7,7 +7,7 @@
 
 #include "cli/cli.h"
 #include "core/log.h"
-#include "ingest/csv.h"
+#include "core/csv.h"
 #include "store/store.h"
 
 static int run(oc_cli *cli, int argc, char **argv);

@@ -8,7 +8,7 @@
 
 #include "core/buf.h"
 #include "core/fsutil.h"
-#include "ingest/csv.h"
+#include "core/csv.h"
 
 static int write_metadata(const char *csv_path, const oc_frame *f, oc_error *err) {
   json_t *meta = json_object();

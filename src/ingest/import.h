@@ -1,9 +1,11 @@
-/* import.h: the historical import (`oilcast ingest --source historical`): reads a CSV or JSON price
- * file, validates every row, and upserts the good ones into the store in ONE transaction, recording
- * the run and keeping an unchanged copy of the file under raw/ (lineage). Formats: EIA/datahub
- * `Date,Price`; FRED `DATE|observation_date,<ID>` with '.' or empty = missing; any CSV with named
- * columns (long format with a series column too); JSON `[{"date":..,"price":..}]` or a bare array of
- * numbers dated by business day from a start date. Library code: prints nothing. */
+/* import.h: the file source of the ingest path (`oilcast ingest --source historical|simulated`):
+ * detects the format of a CSV or JSON price file and parses its rows into an ingest batch
+ * (ingest/batch.h), which validates them, writes them in ONE transaction, records the run and keeps
+ * the file unchanged under raw/ (lineage). This file only reads and parses; it must not check, write
+ * or record anything itself. Formats: EIA/datahub `Date,Price`; FRED `DATE|observation_date,<ID>`
+ * with '.' or empty = missing; any CSV with named columns (long format with a series column too);
+ * JSON `[{"date":..,"price":..}]` or a bare array of numbers dated by business day from a start
+ * date. Library code: prints nothing. */
 #ifndef OC_IMPORT_H
 #define OC_IMPORT_H
 
@@ -13,10 +15,8 @@
 
 #include "core/date.h"
 #include "core/error.h"
-#include "core/sha256.h"
+#include "ingest/batch.h"
 #include "store/store.h"
-
-typedef enum { OC_ON_ERROR_ABORT = 0, OC_ON_ERROR_SKIP = 1 } oc_on_error;
 
 typedef struct oc_import_options {
   const char *path;
@@ -31,40 +31,15 @@ typedef struct oc_import_options {
 
 void oc_import_options_init(oc_import_options *opt);
 
-#define OC_IMPORT_LISTED 20 /* bad rows listed one by one; the rest are counted */
-#define OC_IMPORT_NEGATIVES_LISTED 5
+/* The file import's report is the batch's (format: "eia", "fred", "csv", "csv-long", "json-objects",
+ * "json-numbers"; `where` of a problem or a negative value is the file's line). */
+typedef oc_ingest_report oc_import_report;
+static inline void oc_import_report_free(oc_import_report *report) { oc_ingest_report_free(report); }
 
-typedef struct oc_import_problem {
-  size_t line;
-  char reason[200];
-} oc_import_problem;
-
-typedef struct oc_import_negative {
-  size_t line;
-  oc_date date;
-  double value;
-  char series[OC_SERIES_NAME_MAX + 1];
-} oc_import_negative;
-
-typedef struct oc_import_report {
-  const char *format; /* "eia", "fred", "csv", "csv-long", "json-objects", "json-numbers" */
-  char sha256[OC_SHA256_HEX_LEN];
-  char *raw_path;     /* lineage copy ("" when none) */
-  int64_t rows_read, rows_inserted, rows_updated, rows_unchanged, rows_rejected, rows_missing;
-  int64_t negative_values;
-  size_t nseries;
-  oc_import_problem problems[OC_IMPORT_LISTED];
-  size_t nproblems; /* listed (<= OC_IMPORT_LISTED); rows_rejected is the total */
-  oc_import_negative negatives[OC_IMPORT_NEGATIVES_LISTED];
-  size_t nnegatives; /* listed */
-  int64_t run_id;
-  bool written; /* the transaction committed */
-} oc_import_report;
-
-/* Imports opt->path. Returns 0 when the import committed (with --on-error skip, bad rows are in the
- * report). Returns -1 when nothing was written: a runtime error, or bad rows under
- * OC_ON_ERROR_ABORT (the report lists them; a "rejected" run is still logged). */
+/* Imports opt->path through oc_ingest_batch (the file is the source; its bytes are the lineage copy).
+ * Returns 0 when the import committed (with --on-error skip, bad rows are in the report). Returns -1
+ * when nothing was written: a runtime error, or bad rows under OC_ON_ERROR_ABORT (the report lists
+ * them; a "rejected" run is still logged). */
 int oc_import_file(oc_store *store, const oc_import_options *opt, oc_import_report *report, oc_error *err);
-void oc_import_report_free(oc_import_report *report);
 
 #endif

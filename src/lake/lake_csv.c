@@ -1,13 +1,13 @@
 /* lake_csv.c: CSV into an oc_frame (see oc_lake_read_frame_csv in lake.h), so that `oilcast lake
  * from-csv` can turn any date-keyed numeric table into a Parquet file. Tokenising and number parsing
- * are the importer's (src/ingest/csv.h); this file only shapes rows into columns. */
+ * are the shared ones (src/core/csv.h); this file only shapes rows into columns. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
 #include "core/fsutil.h"
-#include "ingest/csv.h"
+#include "core/csv.h"
 #include "lake/lake.h"
 
 typedef struct csv_table {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/date.h"
-#include "ingest/csv.h"
+#include "core/csv.h"
 #include "lake/pq_internal.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__

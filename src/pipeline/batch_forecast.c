@@ -13,7 +13,7 @@
 #include "core/buf.h"
 #include "core/fsutil.h"
 #include "core/progress.h"
-#include "ingest/csv.h"
+#include "core/csv.h"
 #include "lake/parquet.h"
 #include "pipeline/served_model.h"
 

@@ -1,17 +1,15 @@
 /* handlers_series.c: series and observations over HTTP: list series, read a date range, and append or
- * revise observations. Writes are validated like a file import (strict dates, finite numbers, no
- * duplicate dates) and are all-or-nothing: one bad row rejects the request and nothing is stored. */
+ * revise observations. A POST body is a source of the one ingest path (ingest/batch.h): this file
+ * only reads the JSON rows and words the answer; validation, duplicate checks, the transaction and the
+ * run record are the batch's. Writes are all-or-nothing: one bad row rejects the request. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/date.h"
-#include "core/sha256.h"
-#include "ingest/csv.h"
+#include "ingest/batch.h"
+#include "ingest/row.h"
 #include "serve/context.h"
 #include "serve/handlers.h"
-
-#define MAX_LISTED_PROBLEMS 20
 
 static json_t *date_or_null(oc_date d) {
   if (d == OC_DATE_INVALID) return json_null();
@@ -117,86 +115,80 @@ void oc_handle_series_show(const oc_request *req, oc_response *resp) {
   oc_series_info_free(&info);
 }
 
-typedef struct dated_index {
-  oc_date date;
-  size_t index;
-} dated_index;
+/* A POST body as an ingest source: its "observations" array, and each element's date and value once
+ * parsed (date OC_DATE_INVALID when the element was not), for the answer and the events. */
+typedef struct body_source {
+  const json_t *list;
+  const char *series;
+  oc_date *dates;
+  double *values;
+} body_source;
 
-static int compare_dated_index(const void *a, const void *b) {
-  const dated_index *x = a, *y = b;
-  if (x->date != y->date) return x->date < y->date ? -1 : 1;
-  return x->index < y->index ? -1 : x->index > y->index;
+/* The name of the first field of row other than "date" and "value", or NULL. */
+static const char *unknown_field(json_t *row) {
+  const char *key;
+  json_t *ignored;
+  json_object_foreach(row, key, ignored) {
+    if (strcmp(key, "date") != 0 && strcmp(key, "value") != 0) return key;
+  }
+  return NULL;
 }
 
-/* Validates every row; on any problem fills resp (422, listing up to MAX_LISTED_PROBLEMS) and returns
- * false. On success *obs holds the rows (series_id left 0). */
-static bool validate_observations(json_t *list, oc_response *resp, oc_observation **obs, size_t *count) {
-  size_t n = json_array_size(list);
-  oc_observation *rows = oc_xcalloc(n ? n : 1, sizeof *rows);
-  json_t *problems = json_array();
-  size_t problem_count = 0;
-#define PROBLEM(...)                                                                                               \
-  do {                                                                                                             \
-    if (problem_count++ < MAX_LISTED_PROBLEMS) {                                                                   \
-      char msg_[256];                                                                                              \
-      snprintf(msg_, sizeof msg_, __VA_ARGS__);                                                                    \
-      json_array_append_new(problems, json_string(msg_));                                                          \
-    }                                                                                                              \
-  } while (0)
-  for (size_t i = 0; i < n; i++) {
-    json_t *row = json_array_get(list, i);
+static int read_body(void *source, oc_ingest_sink *sink, oc_error *err) {
+  (void)err; /* oc_ingest_add has put a store error there already */
+  body_source *body = source;
+  size_t series_len = strlen(body->series);
+  for (size_t i = 0; i < json_array_size(body->list); i++) {
+    json_t *row = json_array_get(body->list, i);
+    body->dates[i] = OC_DATE_INVALID;
     if (!json_is_object(row)) {
-      PROBLEM("observations[%zu]: expected an object {\"date\":..., \"value\":...}", i);
+      oc_ingest_reject(sink, i, NULL, "expected an object {\"date\":..., \"value\":...}");
       continue;
     }
     json_t *date = json_object_get(row, "date"), *value = json_object_get(row, "value");
+    const char *unknown = unknown_field(row);
+    char reason[160];
+    oc_date parsed;
     if (!json_is_string(date)) {
-      PROBLEM("observations[%zu].date: missing or not a string", i);
+      oc_ingest_reject(sink, i, "date", "missing or not a string");
     } else if (!json_is_number(value)) {
-      PROBLEM("observations[%zu].value: missing or not a number", i);
+      oc_ingest_reject(sink, i, "value", "missing or not a number");
+    } else if (oc_row_parse_date(json_string_value(date), json_string_length(date), &parsed, reason,
+                                 sizeof reason) != 0) {
+      oc_ingest_reject(sink, i, NULL, "%s", reason);
+    } else if (unknown) {
+      oc_ingest_reject(sink, i, NULL, "unknown field '%s'", unknown);
     } else {
-      /* The import's own row validator, on the number's shortest exact text. */
-      char number[OC_NUMBER_STRLEN], reason[200];
-      oc_format_number(json_number_value(value), number);
-      if (oc_row_validate(json_string_value(date), json_string_length(date), number, strlen(number), false,
-                          &rows[i].date, &rows[i].value, reason, sizeof reason) != OC_ROW_OK) {
-        PROBLEM("observations[%zu]: %s", i, reason);
-      }
-    }
-    const char *key;
-    json_t *ignored;
-    json_object_foreach(row, key, ignored) {
-      if (strcmp(key, "date") != 0 && strcmp(key, "value") != 0) PROBLEM("observations[%zu]: unknown field '%s'", i, key);
+      body->dates[i] = parsed;
+      body->values[i] = json_number_value(value);
+      if (oc_ingest_add(sink, i, body->series, series_len, parsed, body->values[i]) != 0) return -1;
     }
   }
-  if (problem_count == 0 && n > 1) {
-    /* Duplicate dates within one request are ambiguous: reject them like a file import does. */
-    dated_index *order = oc_xmalloc(n * sizeof *order);
-    for (size_t i = 0; i < n; i++) order[i] = (dated_index){rows[i].date, i};
-    qsort(order, n, sizeof *order, compare_dated_index);
-    for (size_t i = 1; i < n; i++) {
-      if (order[i].date == order[i - 1].date) {
-        char text[OC_DATE_STRLEN];
-        PROBLEM("observations[%zu] and [%zu] both have date %s", order[i - 1].index, order[i].index,
-                oc_date_format(order[i].date, text));
-      }
+  return 0;
+}
+
+/* The 422 answer: each listed problem as "observations[i]...: reason". */
+static json_t *invalid_observations(const body_source *body, const oc_ingest_report *r) {
+  json_t *details = json_array();
+  for (size_t k = 0; k < r->nproblems; k++) {
+    const oc_ingest_problem *p = &r->problems[k];
+    char msg[320], text[OC_DATE_STRLEN];
+    if (p->duplicate) {
+      size_t first = 0;
+      while (first < p->where && body->dates[first] != body->dates[p->where]) first++;
+      snprintf(msg, sizeof msg, "observations[%zu] and [%zu] both have date %s", first, p->where,
+               oc_date_format(body->dates[p->where], text));
+    } else if (p->field) {
+      snprintf(msg, sizeof msg, "observations[%zu].%s: %s", p->where, p->field, p->reason);
+    } else {
+      snprintf(msg, sizeof msg, "observations[%zu]: %s", p->where, p->reason);
     }
-    free(order);
+    json_array_append_new(details, json_string(msg));
   }
-#undef PROBLEM
-  if (problem_count) {
-    free(rows);
-    oc_respond_json(resp, 422,
-                    json_pack("{s:{s:s,s:s,s:o}}", "error", "code", "invalid_observations", "message",
-                              problem_count == 1 ? "1 observation is invalid; nothing was stored"
-                                                 : "some observations are invalid; nothing was stored",
-                              "details", problems));
-    return false;
-  }
-  json_decref(problems);
-  *obs = rows;
-  *count = n;
-  return true;
+  return json_pack("{s:{s:s,s:s,s:o}}", "error", "code", "invalid_observations", "message",
+                   r->rows_rejected == 1 ? "1 observation is invalid; nothing was stored"
+                                         : "some observations are invalid; nothing was stored",
+                   "details", details);
 }
 
 void oc_handle_series_append(const oc_request *req, oc_response *resp) {
@@ -210,59 +202,43 @@ void oc_handle_series_append(const oc_request *req, oc_response *resp) {
                      "the body must be {\"observations\":[{\"date\":\"YYYY-MM-DD\",\"value\":N},...]} with at least one row");
     return;
   }
-  oc_observation *obs = NULL;
-  size_t n = 0;
-  bool valid = validate_observations(list, resp, &obs, &n);
-  if (!valid) {
-    json_decref(body);
-    return;
-  }
   oc_series_info info;
   oc_store *store = acquire_with_series(req, resp, name, &info);
   if (!store) {
-    free(obs);
     json_decref(body);
     return;
   }
+  size_t n = json_array_size(list);
+  body_source rows = {.list = list, .series = info.name, .dates = oc_xmalloc(n * sizeof *rows.dates),
+                      .values = oc_xmalloc(n * sizeof *rows.values)};
+  char origin[160];
+  snprintf(origin, sizeof origin, "POST /v1/series/%s/observations", name);
+  oc_ingest_batch_options batch = {.read = read_body, .source = &rows, .source_kind = "api", .origin = origin,
+                                   .unit = info.unit, .on_error = OC_ON_ERROR_ABORT, .raw = req->body,
+                                   .raw_len = req->body_len};
+  oc_ingest_report report;
   oc_error err;
-  for (size_t i = 0; i < n; i++) obs[i].series_id = info.id;
-  oc_upsert_counts counts = {0};
-  int64_t now = (int64_t)time(NULL);
-  char sha[OC_SHA256_HEX_LEN];
-  oc_sha256_hex(req->body, req->body_len, sha);
-  char path[160];
-  snprintf(path, sizeof path, "POST /v1/series/%s/observations", name);
-  oc_ingest_run run = {.source_kind = "api", .path = path, .raw_path = "", .sha256 = sha, .status = "ok",
-                       .rows_read = (int64_t)n, .started_at = now, .finished_at = now};
-  int rc = oc_store_begin(store, &err);
-  if (rc == 0) rc = oc_store_observations_upsert(store, obs, n, "api", now, &counts, &err);
-  if (rc == 0) {
-    run.rows_inserted = counts.inserted;
-    run.rows_updated = counts.updated;
-    run.rows_unchanged = counts.unchanged;
-    rc = oc_store_ingest_run_record(store, &run, &err);
-  }
-  if (rc == 0) {
-    rc = oc_store_commit(store, &err);
-  } else {
-    oc_error ignored;
-    oc_store_rollback(store, &ignored);
-  }
+  int rc = oc_ingest_batch(store, &batch, &report, &err);
   oc_serve_store_release(req->server, store);
-  if (rc != 0) {
+  if (report.rows_rejected > 0) {
+    oc_respond_json(resp, 422, invalid_observations(&rows, &report));
+  } else if (rc != 0) {
     oc_serve_store_failed(req->server, resp, "observations_upsert", &err);
   } else {
     oc_serve_history_invalidate(req->server, info.name);
     char date[OC_DATE_STRLEN];
     for (size_t i = 0; i < n; i++) {
       oc_serve_publish(req->server, "observation",
-                       json_pack("{s:s,s:s,s:f}", "series", info.name, "date", oc_date_format(obs[i].date, date),
-                                 "value", obs[i].value));
+                       json_pack("{s:s,s:s,s:f}", "series", info.name, "date", oc_date_format(rows.dates[i], date),
+                                 "value", rows.values[i]));
     }
-    oc_respond_json(resp, 200, json_pack("{s:I,s:I,s:I}", "inserted", (json_int_t)counts.inserted, "updated",
-                                         (json_int_t)counts.updated, "unchanged", (json_int_t)counts.unchanged));
+    oc_respond_json(resp, 200, json_pack("{s:I,s:I,s:I}", "inserted", (json_int_t)report.rows_inserted, "updated",
+                                         (json_int_t)report.rows_updated, "unchanged",
+                                         (json_int_t)report.rows_unchanged));
   }
+  oc_ingest_report_free(&report);
   oc_series_info_free(&info);
-  free(obs);
+  free(rows.dates);
+  free(rows.values);
   json_decref(body);
 }

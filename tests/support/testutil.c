@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/fsutil.h"
 #include "core/rng.h"
+#include "store/datadir.h"
 #include "features/etl.h"
 #include "model/trainer.h"
 
@@ -53,6 +54,32 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 }
 
 void oc_test_rmtree(const char *path) { nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
+
+char *oc_test_datadir(const char *tag, oc_store **store) {
+  char *dir = oc_test_tmpdir(tag);
+  oc_error err;
+  bool created;
+  if (oc_datadir_init(dir, &created, &err) != 0) fail_msg("%s", err.message);
+  if (!created) fail_msg("oc_datadir_init found %s already initialized", dir);
+  if (oc_datadir_open(dir, store, &err) != 0) fail_msg("%s", err.message);
+  return dir;
+}
+
+int oc_test_datadir_setup(void **state) {
+  oc_test_datadir_fixture *f = oc_xcalloc(1, sizeof *f);
+  f->dir = oc_test_datadir("unit", &f->store);
+  *state = f;
+  return 0;
+}
+
+int oc_test_datadir_teardown(void **state) {
+  oc_test_datadir_fixture *f = *state;
+  oc_store_close(f->store);
+  oc_test_rmtree(f->dir);
+  free(f->dir);
+  free(f);
+  return 0;
+}
 
 char *oc_test_write_file(const char *dir, const char *name, const char *text) {
   char *path = oc_path_join(dir, name);

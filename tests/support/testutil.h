@@ -24,6 +24,17 @@ char *oc_test_data_path(const char *name);
 /* A fresh empty directory under $TMPDIR (malloc'd); removed by oc_test_rmtree. */
 char *oc_test_tmpdir(const char *tag);
 void oc_test_rmtree(const char *path);
+/* A fresh data directory (oc_datadir_init under oc_test_tmpdir(tag), which must report it created),
+ * opened into *store; returns its path (malloc'd). Fails the test on an error. */
+char *oc_test_datadir(const char *tag, oc_store **store);
+/* cmocka setup/teardown of a test on its own fresh data directory: *state is an
+ * oc_test_datadir_fixture (the directory and its open store), removed again by the teardown. */
+typedef struct oc_test_datadir_fixture {
+  char *dir;
+  oc_store *store;
+} oc_test_datadir_fixture;
+int oc_test_datadir_setup(void **state);
+int oc_test_datadir_teardown(void **state);
 /* Writes text to dir/name and returns the full path (malloc'd). */
 char *oc_test_write_file(const char *dir, const char *name, const char *text);
 /* |a-b| <= tol * max(1, |a|, |b|). */

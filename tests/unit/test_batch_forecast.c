@@ -13,7 +13,7 @@
 
 #include "core/buf.h"
 #include "core/fsutil.h"
-#include "ingest/csv.h"
+#include "core/csv.h"
 #include "model/forecaster.h"
 #include "model/registry.h"
 #include "pipeline/batch_forecast.h"

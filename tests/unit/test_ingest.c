@@ -10,8 +10,9 @@
 
 #include "core/buf.h"
 #include "core/fsutil.h"
-#include "ingest/csv.h"
+#include "core/csv.h"
 #include "ingest/import.h"
+#include "ingest/row.h"
 #include "ingest/simulate.h"
 #include "store/datadir.h"
 
@@ -136,31 +137,7 @@ static void test_row_validator(void **state) {
 
 /* ---- imports ------------------------------------------------------------------------------------- */
 
-typedef struct fixture {
-  char *dir;
-  oc_store *store;
-} fixture;
-
-static int setup(void **state) {
-  fixture *f = oc_xcalloc(1, sizeof *f);
-  f->dir = oc_test_tmpdir("ingest");
-  oc_error err;
-  bool created;
-  assert_int_equal(oc_datadir_init(f->dir, &created, &err), 0);
-  assert_true(created);
-  assert_int_equal(oc_datadir_open(f->dir, &f->store, &err), 0);
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  fixture *f = *state;
-  oc_store_close(f->store);
-  oc_test_rmtree(f->dir);
-  free(f->dir);
-  free(f);
-  return 0;
-}
+typedef oc_test_datadir_fixture fixture;
 
 /* Writes text to a file named name and imports it with opt (path filled in). Returns the rc. */
 static int import_text(fixture *f, const char *name, const char *text, oc_import_options *opt, oc_import_report *rep,
@@ -267,13 +244,13 @@ static void test_import_formats(void **state) {
                                "{\"date\": \"2024-01-08\", \"price\": [3]}, 7\n]",
                                &opt, &rep, &err), -1);
   assert_int_equal(rep.rows_rejected, 4);
-  assert_int_equal(rep.problems[0].line, 3);
+  assert_int_equal(rep.problems[0].where, 3);
   assert_non_null(strstr(rep.problems[0].reason, "bad date '2024-02-31'"));
-  assert_int_equal(rep.problems[1].line, 4);
+  assert_int_equal(rep.problems[1].where, 4);
   assert_non_null(strstr(rep.problems[1].reason, "missing \"price\""));
-  assert_int_equal(rep.problems[2].line, 5);
+  assert_int_equal(rep.problems[2].where, 5);
   assert_non_null(strstr(rep.problems[2].reason, "not a number"));
-  assert_int_equal(rep.problems[3].line, 5);
+  assert_int_equal(rep.problems[3].where, 5);
   assert_non_null(strstr(rep.problems[3].reason, "expected an object"));
   oc_import_report_free(&rep);
   assert_int_equal(import_text(f, "broken.json", "[1,\n2,,]", &opt, &rep, &err), -1);
@@ -309,7 +286,7 @@ static void test_import_row_errors_abort_and_skip(void **state) {
   const char *words[] = {"day does not exist", "YYYY-MM-DD", "not a number", "not a number", "empty value",
                          "duplicate date 2024-01-02", "expected 2 fields", "closing quote"};
   for (size_t i = 0; i < 8; i++) {
-    assert_int_equal(rep.problems[i].line, lines[i]);
+    assert_int_equal(rep.problems[i].where, lines[i]);
     if (!strstr(rep.problems[i].reason, words[i])) fail_msg("line %zu: '%s' lacks '%s'", lines[i], rep.problems[i].reason, words[i]);
   }
   assert_non_null(strstr(err.message, "nothing written"));
@@ -325,7 +302,7 @@ static void test_import_row_errors_abort_and_skip(void **state) {
   assert_int_equal(rep.rows_rejected, 8);
   assert_int_equal(rep.negative_values, 1);
   assert_int_equal(rep.nnegatives, 1);
-  assert_int_equal(rep.negatives[0].line, 11);
+  assert_int_equal(rep.negatives[0].where, 11);
   assert_true(rep.negatives[0].value == -1.5);
   oc_import_report_free(&rep);
 
@@ -336,7 +313,7 @@ static void test_import_row_errors_abort_and_skip(void **state) {
   opt.on_error = OC_ON_ERROR_ABORT;
   assert_int_equal(import_text(f, "many.csv", many.data, &opt, &rep, &err), -1);
   assert_int_equal(rep.rows_rejected, 30);
-  assert_int_equal(rep.nproblems, OC_IMPORT_LISTED);
+  assert_int_equal(rep.nproblems, OC_INGEST_LISTED);
   oc_import_report_free(&rep);
   oc_buf_free(&many);
   assert_int_equal(import_text(f, "empty.csv", "", &opt, &rep, &err), -1);
@@ -358,9 +335,9 @@ static void test_import_duplicates_far_apart(void **state) {
                                &opt, &rep, &err), 0);
   assert_int_equal(rep.rows_inserted, 6);
   assert_int_equal(rep.rows_rejected, 3);
-  assert_int_equal(rep.problems[0].line, 5);
-  assert_int_equal(rep.problems[1].line, 8);
-  assert_int_equal(rep.problems[2].line, 9);
+  assert_int_equal(rep.problems[0].where, 5);
+  assert_int_equal(rep.problems[1].where, 8);
+  assert_int_equal(rep.problems[2].where, 9);
   oc_import_report_free(&rep);
   oc_series s = load(f, "WTI");
   assert_int_equal(s.n, 6);
@@ -469,16 +446,19 @@ static void test_simulator(void **state) {
   free(d1), free(d2), free(v1), free(v2);
 }
 
+/* Each test on a fresh data directory. */
+#define ON_DATADIR(test) cmocka_unit_test_setup_teardown(test, oc_test_datadir_setup, oc_test_datadir_teardown)
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_csv_tokenizer),
       cmocka_unit_test(test_parse_number),
       cmocka_unit_test(test_row_validator),
-      cmocka_unit_test_setup_teardown(test_import_formats, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_import_row_errors_abort_and_skip, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_import_duplicates_far_apart, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_import_idempotent_updates_and_lineage, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_datadir, setup, teardown),
+      ON_DATADIR(test_import_formats),
+      ON_DATADIR(test_import_row_errors_abort_and_skip),
+      ON_DATADIR(test_import_duplicates_far_apart),
+      ON_DATADIR(test_import_idempotent_updates_and_lineage),
+      ON_DATADIR(test_datadir),
       cmocka_unit_test(test_simulator),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

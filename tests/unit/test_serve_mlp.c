@@ -19,7 +19,7 @@
 
 #include "core/buf.h"
 #include "core/fsutil.h"
-#include "ingest/csv.h"
+#include "core/csv.h"
 #include "lake/parquet.h"
 #include "model/mlp_forecast.h"
 #include "model/registry.h"

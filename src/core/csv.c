@@ -1,5 +1,5 @@
 /* csv.c: see csv.h. Hot path of every import: keep it branch-light and allocation-free. */
-#include "ingest/csv.h"
+#include "core/csv.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -130,21 +130,6 @@ int oc_csv_next(oc_csv_reader *r, size_t *line, const char **reason) {
   for (size_t i = 0; i < r->nfields; i++)
     if (r->unescaped_at[i] != SIZE_MAX) r->fields[i].data = r->unescaped.data + r->unescaped_at[i];
   return OC_CSV_RECORD;
-}
-
-oc_row_status oc_row_validate(const char *date_text, size_t date_len, const char *value_text, size_t value_len,
-                              bool missing_markers, oc_date *date, double *value, char *reason, size_t reason_cap) {
-  const char *why;
-  if (oc_date_parse(date_text, date_len, date, &why) != 0) {
-    snprintf(reason, reason_cap, "bad date '%.*s': %s", (int)(date_len > 40 ? 40 : date_len), date_text, why);
-    return OC_ROW_BAD;
-  }
-  if (missing_markers && (value_len == 0 || (value_len == 1 && value_text[0] == '.'))) return OC_ROW_MISSING;
-  if (oc_parse_number(value_text, value_len, value, &why) != 0) {
-    snprintf(reason, reason_cap, "bad value '%.*s': %s", (int)(value_len > 40 ? 40 : value_len), value_text, why);
-    return OC_ROW_BAD;
-  }
-  return OC_ROW_OK;
 }
 
 char *oc_format_number(double value, char *buf) {

@@ -1,16 +1,16 @@
-/* csv.h: a fast RFC 4180 tokenizer over an in-memory (usually mmap'd) buffer, and the strict field
- * parsers the importers share. The tokenizer hands out fields that point into the buffer (quoted
- * fields with doubled quotes are unescaped into a per-record scratch buffer): no allocation per row.
+/* csv.h: a fast RFC 4180 tokenizer over an in-memory (usually mmap'd) buffer, and the strict number
+ * parser and printer every stage shares (importers, the lake, the features, the CLI). The tokenizer
+ * hands out fields that point into the buffer (quoted fields with doubled quotes are unescaped into a
+ * per-record scratch buffer): no allocation per row.
  * Accepts a UTF-8 BOM, CRLF or LF line ends, quoted fields spanning lines, and skips blank lines.
- * It knows nothing about dates, prices or the store. */
-#ifndef OC_CSV_H
-#define OC_CSV_H
+ * It knows nothing about dates, prices or the store (the price-row validator is ingest/row.h). */
+#ifndef OC_CORE_CSV_H
+#define OC_CORE_CSV_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "core/buf.h"
-#include "core/date.h"
 
 typedef struct oc_csv_field {
   const char *data; /* not NUL-terminated */
@@ -42,13 +42,6 @@ size_t oc_csv_offset(const oc_csv_reader *r, const char *start);
 /* Strict decimal number: [+-]digits[.digits][(e|E)[+-]digits] (or .digits), finite, nothing else
  * (no blanks, no thousands separators, no inf/nan/hex). Correctly rounded. -1 and a reason otherwise. */
 int oc_parse_number(const char *text, size_t len, double *out, const char **reason);
-/* One price row's validation (the row validator every text importer uses): a strict ISO date and a
- * strict finite number. With missing_markers (FRED files), a value of "." or "" is a missing
- * observation, not an error. OC_ROW_BAD fills reason ("bad date '2024-02-30': day does not exist..."). */
-typedef enum { OC_ROW_OK = 0, OC_ROW_MISSING = 1, OC_ROW_BAD = -1 } oc_row_status;
-oc_row_status oc_row_validate(const char *date_text, size_t date_len, const char *value_text, size_t value_len,
-                              bool missing_markers, oc_date *date, double *value, char *reason, size_t reason_cap);
-
 /* The shortest decimal text that parses back (oc_parse_number) to exactly value ("71.23", not
  * "71.230000000000004"), into buf (at least OC_NUMBER_STRLEN bytes). Returns buf. */
 #define OC_NUMBER_STRLEN 32

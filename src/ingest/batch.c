@@ -1,0 +1,376 @@
+/* batch.c: see batch.h. The row path (series lookup, checks, duplicate bitmap, write buffer)
+ * allocates nothing per row; the store sees chunks of observations inside the one transaction, and
+ * the lineage job (SHA-256 and the raw copy) runs on its own thread while the rows go in. */
+#include "ingest/batch.h"
+
+#include <assert.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "core/progress.h"
+
+#define WRITE_CHUNK 8192                /* observations per oc_store_observations_upsert call */
+#define LINEAGE_THREAD_MIN (1u << 20)   /* smaller inputs are hashed and copied inline */
+
+void oc_ingest_report_free(oc_ingest_report *report) {
+  free(report->raw_path);
+  report->raw_path = NULL;
+}
+
+/* A series seen in the batch: its store id and a bitmap of the dates seen so far (duplicate check). */
+typedef struct series_slot {
+  char *name;
+  size_t name_len;
+  int64_t id;
+  oc_date lo; /* date of bit 0; a multiple of 64 */
+  size_t nwords;
+  uint64_t *seen;
+  int64_t rows;      /* rows written for it (recorded with the run) */
+  oc_date last_date; /* the latest of those dates, and its value */
+  double last_value;
+} series_slot;
+
+struct oc_ingest_sink {
+  oc_store *store;
+  const oc_ingest_batch_options *opt;
+  oc_ingest_report *rep;
+  series_slot *slots;
+  size_t nslots, slots_cap;
+  size_t *table; /* open addressing: slot index + 1, 0 = empty; capacity a power of two */
+  size_t table_cap;
+  size_t last_slot; /* slot of the previous row + 1 (0 = none): rows of one series usually come together */
+  oc_observation *chunk;
+  size_t nchunk;
+  int64_t now;
+  oc_date date_min, date_max;
+  bool writing; /* false once an abort-mode batch has seen a bad row */
+  oc_error *err;
+};
+
+static uint64_t hash_name(const char *s, size_t len) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+  return h;
+}
+
+static bool slot_named(const series_slot *s, const char *name, size_t len) {
+  return s->name_len == len && memcmp(s->name, name, len) == 0;
+}
+
+static void table_insert(oc_ingest_sink *b, size_t slot) {
+  assert(b->table_cap && (b->table_cap & (b->table_cap - 1)) == 0);
+  size_t i = hash_name(b->slots[slot].name, b->slots[slot].name_len) & (b->table_cap - 1);
+  while (b->table[i]) i = (i + 1) & (b->table_cap - 1);
+  b->table[i] = slot + 1;
+}
+
+static void record_problem(oc_ingest_sink *b, size_t where, const char *field, bool duplicate, const char *fmt,
+                           va_list ap) {
+  oc_ingest_report *rep = b->rep;
+  rep->rows_rejected++;
+  if (b->opt->on_error == OC_ON_ERROR_ABORT) {
+    b->writing = false;
+    b->nchunk = 0;
+  }
+  if (rep->nproblems < OC_INGEST_LISTED) {
+    oc_ingest_problem *p = &rep->problems[rep->nproblems++];
+    *p = (oc_ingest_problem){.where = where, .field = field, .duplicate = duplicate};
+    vsnprintf(p->reason, sizeof p->reason, fmt, ap);
+  }
+}
+
+/* A bad row found by the batch itself (the source's rejects go through oc_ingest_reject). */
+static void problem(oc_ingest_sink *b, size_t where, const char *field, bool duplicate, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void problem(oc_ingest_sink *b, size_t where, const char *field, bool duplicate, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  record_problem(b, where, field, duplicate, fmt, ap);
+  va_end(ap);
+}
+
+/* The slot of a series (creating the series in the store when new) in *out. A bad name is a problem
+ * of the row (*out = NULL, 0 returned); -1 on a store error. */
+static int slot_for(oc_ingest_sink *b, size_t where, const char *name, size_t len, series_slot **out) {
+  *out = NULL;
+  if (b->last_slot && slot_named(&b->slots[b->last_slot - 1], name, len)) {
+    *out = &b->slots[b->last_slot - 1];
+    return 0;
+  }
+  if (b->table_cap) {
+    size_t i = hash_name(name, len) & (b->table_cap - 1);
+    while (b->table[i]) {
+      series_slot *s = &b->slots[b->table[i] - 1];
+      if (slot_named(s, name, len)) {
+        b->last_slot = b->table[i];
+        *out = s;
+        return 0;
+      }
+      i = (i + 1) & (b->table_cap - 1);
+    }
+  }
+  const char *reason;
+  if (oc_series_name_check(name, len, &reason) != 0) {
+    problem(b, where, NULL, false, "bad series '%.*s': %s", (int)(len > 40 ? 40 : len), name, reason);
+    return 0;
+  }
+  char *copy = oc_xmalloc(len + 1);
+  memcpy(copy, name, len);
+  copy[len] = '\0';
+  int64_t id;
+  if (oc_store_series_ensure(b->store, copy, b->opt->unit, b->opt->source_kind, &id, b->err) != 0) {
+    free(copy);
+    return -1;
+  }
+  oc_xgrow((void **)&b->slots, &b->slots_cap, b->nslots + 1, sizeof *b->slots);
+  b->slots[b->nslots] = (series_slot){.name = copy, .name_len = len, .id = id};
+  b->nslots++;
+  if (b->nslots * 2 > b->table_cap) {
+    free(b->table);
+    b->table_cap = b->table_cap ? b->table_cap * 2 : 64;
+    b->table = oc_xcalloc(b->table_cap, sizeof *b->table);
+    for (size_t i = 0; i < b->nslots; i++) table_insert(b, i);
+  } else {
+    table_insert(b, b->nslots - 1);
+  }
+  b->last_slot = b->nslots;
+  *out = &b->slots[b->nslots - 1];
+  return 0;
+}
+
+static oc_date floor64(oc_date d) { return d - (((d % 64) + 64) % 64); }
+
+/* Marks date as seen for the series; returns true when it already was. */
+static bool seen_before(series_slot *s, oc_date date) {
+  if (s->nwords == 0) {
+    s->nwords = 256; /* ~45 years of days */
+    s->lo = floor64(date) - 64 * 128;
+    s->seen = oc_xcalloc(s->nwords, sizeof *s->seen);
+  }
+  if (date < s->lo) {
+    size_t extra = (size_t)((s->lo - floor64(date)) / 64) + s->nwords;
+    s->seen = oc_xrealloc(s->seen, (s->nwords + extra) * sizeof *s->seen);
+    memmove(s->seen + extra, s->seen, s->nwords * sizeof *s->seen);
+    memset(s->seen, 0, extra * sizeof *s->seen);
+    s->nwords += extra;
+    s->lo -= (oc_date)(64 * extra);
+  }
+  size_t bit = (size_t)(date - s->lo);
+  if (bit / 64 >= s->nwords) {
+    size_t n = s->nwords * 2;
+    while (bit / 64 >= n) n *= 2;
+    s->seen = oc_xrealloc(s->seen, n * sizeof *s->seen);
+    memset(s->seen + s->nwords, 0, (n - s->nwords) * sizeof *s->seen);
+    s->nwords = n;
+  }
+  uint64_t mask = 1ull << (bit % 64);
+  bool was = s->seen[bit / 64] & mask;
+  s->seen[bit / 64] |= mask;
+  return was;
+}
+
+static int flush(oc_ingest_sink *b) {
+  if (b->nchunk == 0) return 0;
+  oc_upsert_counts c = {0};
+  int rc = oc_store_observations_upsert(b->store, b->chunk, b->nchunk, b->opt->source_kind, b->now, &c, b->err);
+  b->nchunk = 0;
+  if (rc != 0) return -1;
+  b->rep->rows_inserted += c.inserted;
+  b->rep->rows_updated += c.updated;
+  b->rep->rows_unchanged += c.unchanged;
+  return 0;
+}
+
+void oc_ingest_reject(oc_ingest_sink *sink, size_t where, const char *field, const char *fmt, ...) {
+  sink->rep->rows_read++;
+  va_list ap;
+  va_start(ap, fmt);
+  record_problem(sink, where, field, false, fmt, ap);
+  va_end(ap);
+}
+
+void oc_ingest_missing(oc_ingest_sink *sink) {
+  sink->rep->rows_read++;
+  sink->rep->rows_missing++;
+}
+
+void oc_ingest_set_format(oc_ingest_sink *sink, const char *format) { sink->rep->format = format; }
+
+int oc_ingest_add(oc_ingest_sink *b, size_t where, const char *series, size_t series_len, oc_date date,
+                  double value) {
+  oc_ingest_report *rep = b->rep;
+  rep->rows_read++;
+  series_slot *s;
+  if (slot_for(b, where, series, series_len, &s) != 0) return -1;
+  if (!s) return 0;
+  char text[OC_DATE_STRLEN];
+  if (date < b->date_min || date > b->date_max) {
+    problem(b, where, "date", false, "date out of range (0001-01-01..9999-12-31)");
+    return 0;
+  }
+  if (!isfinite(value)) {
+    problem(b, where, "value", false, "bad value: not a finite number");
+    return 0;
+  }
+  if (seen_before(s, date)) {
+    problem(b, where, NULL, true, "duplicate date %s for series %s (an earlier row has it)",
+            oc_date_format(date, text), s->name);
+    return 0;
+  }
+  if (value < 0) {
+    rep->negative_values++;
+    if (rep->nnegatives < OC_INGEST_NEGATIVES_LISTED) {
+      oc_ingest_negative *n = &rep->negatives[rep->nnegatives++];
+      *n = (oc_ingest_negative){.where = where, .date = date, .value = value};
+      snprintf(n->series, sizeof n->series, "%s", s->name);
+    }
+  }
+  if (!b->writing) return 0;
+  if (s->rows++ == 0 || date > s->last_date) {
+    s->last_date = date;
+    s->last_value = value;
+  }
+  assert(b->nchunk < WRITE_CHUNK);
+  b->chunk[b->nchunk++] = (oc_observation){s->id, date, value};
+  return b->nchunk == WRITE_CHUNK ? flush(b) : 0;
+}
+
+/* ---- lineage ----------------------------------------------------------------------------------- */
+
+/* SHA-256 of the input, then (with a raw_dir) the unchanged copy raw_dir/YYYY-MM-DD/<sha256>.<ext>,
+ * content-addressed so a second batch of the same bytes reuses it. The batch commits only after it
+ * succeeded. */
+typedef struct lineage_job {
+  const char *data;
+  size_t len;
+  const char *raw_dir, *ext;
+  char sha256[OC_SHA256_HEX_LEN];
+  char *raw_path;
+  bool created; /* this batch wrote raw_path (and removes it when nothing commits) */
+  int rc;
+  oc_error err;
+} lineage_job;
+
+static void *lineage_run(void *arg) {
+  lineage_job *job = arg;
+  oc_sha256_hex(job->data, job->len, job->sha256);
+  if (!job->raw_dir) return NULL;
+  char day[OC_DATE_STRLEN];
+  oc_date_format(oc_date_today_utc(), day);
+  char *dir = oc_path_join(job->raw_dir, day);
+  job->rc = oc_mkdir_p(dir, &job->err);
+  if (job->rc == 0) {
+    oc_buf name = {0};
+    oc_buf_printf(&name, "%s.%s", job->sha256, job->ext && *job->ext ? job->ext : "dat");
+    job->raw_path = oc_path_join(dir, name.data);
+    oc_buf_free(&name);
+    if (!oc_path_exists(job->raw_path)) {
+      job->rc = oc_write_file_atomic(job->raw_path, job->data, job->len, &job->err);
+      job->created = job->rc == 0;
+    }
+  }
+  free(dir);
+  return NULL;
+}
+
+/* ---- the batch --------------------------------------------------------------------------------- */
+
+static void record_run(oc_ingest_sink *b, const char *status, int64_t started) {
+  oc_ingest_report *rep = b->rep;
+  oc_ingest_run run = {.source_kind = b->opt->source_kind,
+                       .path = b->opt->origin,
+                       .raw_path = rep->raw_path,
+                       .sha256 = rep->sha256,
+                       .status = status,
+                       .rows_read = rep->rows_read,
+                       .rows_inserted = rep->rows_inserted,
+                       .rows_updated = rep->rows_updated,
+                       .rows_unchanged = rep->rows_unchanged,
+                       .rows_rejected = rep->rows_rejected,
+                       .rows_missing = rep->rows_missing,
+                       .negative_values = rep->negative_values,
+                       .started_at = started,
+                       .finished_at = (int64_t)time(NULL)};
+  oc_ingest_run_series *series = oc_xcalloc(b->nslots ? b->nslots : 1, sizeof *series);
+  for (size_t i = 0; i < b->nslots; i++) {
+    const series_slot *s = &b->slots[i];
+    if (s->rows == 0) continue;
+    oc_ingest_run_series *rs = &series[run.nseries++];
+    *rs = (oc_ingest_run_series){.rows = s->rows, .last_date = s->last_date, .last_value = s->last_value};
+    snprintf(rs->name, sizeof rs->name, "%s", s->name);
+  }
+  run.series = series;
+  oc_error ignored;
+  if (oc_store_ingest_run_record(b->store, &run, strcmp(status, "ok") == 0 ? b->err : &ignored) == 0)
+    rep->run_id = run.id;
+  free(series);
+}
+
+int oc_ingest_batch(oc_store *store, const oc_ingest_batch_options *opt, oc_ingest_report *report, oc_error *err) {
+  assert(opt->read && opt->source_kind && opt->origin && opt->unit);
+  memset(report, 0, sizeof *report);
+  report->format = "unknown";
+  int64_t started = (int64_t)time(NULL);
+  double t0 = oc_monotonic_seconds();
+  lineage_job job = {.data = opt->raw ? opt->raw : "", .len = opt->raw ? opt->raw_len : 0, .raw_dir = opt->raw_dir,
+                     .ext = opt->raw_ext};
+  pthread_t lineage_thread;
+  bool threaded = job.len >= LINEAGE_THREAD_MIN && pthread_create(&lineage_thread, NULL, lineage_run, &job) == 0;
+  if (!threaded) lineage_run(&job);
+  oc_ingest_sink b = {.store = store, .opt = opt, .rep = report, .now = started, .writing = true, .err = err,
+                      .date_min = oc_date_from_ymd(1, 1, 1), .date_max = oc_date_from_ymd(9999, 12, 31)};
+  b.chunk = oc_xmalloc(WRITE_CHUNK * sizeof *b.chunk);
+  int rc = -1;
+  bool began = oc_store_begin(store, err) == 0;
+  int parsed = began ? opt->read(opt->source, &b, err) : -1;
+  if (parsed == 0) parsed = flush(&b);
+  double t1 = oc_monotonic_seconds();
+  if (threaded) pthread_join(lineage_thread, NULL);
+  memcpy(report->sha256, job.sha256, sizeof report->sha256);
+  report->raw_path = job.raw_path ? job.raw_path : oc_xstrdup("");
+  report->nseries = b.nslots;
+  oc_error ignored;
+  if (!began) {
+    /* nothing to undo */
+  } else if (parsed != 0) {
+    oc_store_rollback(store, &ignored);
+  } else if (report->rows_rejected > 0 && opt->on_error == OC_ON_ERROR_ABORT) {
+    oc_store_rollback(store, &ignored);
+    report->rows_inserted = report->rows_updated = report->rows_unchanged = 0;
+    if (job.created) { /* keep no lineage of what was not ingested */
+      unlink(job.raw_path);
+      job.created = false;
+      report->raw_path[0] = '\0';
+    }
+    record_run(&b, "rejected", started);
+    oc_error_set(err, "%s: %lld of %lld rows rejected; nothing written (--on-error skip writes the good rows)",
+                 opt->origin, (long long)report->rows_rejected, (long long)report->rows_read);
+  } else if (job.rc != 0) {
+    *err = job.err;
+    oc_store_rollback(store, &ignored);
+  } else if (record_run(&b, "ok", started), !report->run_id || oc_store_commit(store, err) != 0) {
+    oc_store_rollback(store, &ignored);
+  } else {
+    report->written = true;
+    rc = 0;
+  }
+  if (rc != 0 && job.created) unlink(job.raw_path);
+  oc_debug("ingest %s: rows %.2f s, lineage and commit %.2f s", opt->origin, t1 - t0, oc_monotonic_seconds() - t1);
+  for (size_t i = 0; i < b.nslots; i++) {
+    free(b.slots[i].name);
+    free(b.slots[i].seen);
+  }
+  free(b.slots);
+  free(b.table);
+  free(b.chunk);
+  return rc;
+}

@@ -1,0 +1,48 @@
+/* pipeline/ingest.h: the pipeline step "ingest from a source" as one call, for the CLI (`oilcast
+ * ingest`), and next the scheduler and the server. A source is one entry of a table keyed by its name
+ * (`--source NAME`): what it reads, and the lineage zone under DIR/raw/ its raw input is kept in.
+ * Every source ends in the one ingest path, oc_ingest_batch (ingest/batch.h). Today's sources:
+ *   historical   a CSV or JSON price file (ingest/import.h), kept under raw/historical_data/
+ *   simulated    the same, a file written by `oilcast simulate market`, labelled simulated and kept
+ *                under raw/market_data/ (simulated market data never mixes with real history)
+ * Never prints. */
+#ifndef OC_PIPELINE_INGEST_H
+#define OC_PIPELINE_INGEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/date.h"
+#include "core/error.h"
+#include "ingest/batch.h"
+#include "store/store.h"
+
+typedef struct oc_pipeline_ingest_options {
+  const char *source;   /* a name in the source table (default "historical") */
+  const char *path;     /* the input file of a file source */
+  const char *series;   /* the series of a single-series input (default "WTI") */
+  const char *unit;     /* unit of newly created series (default "USD/bbl") */
+  const char *date_col, *value_col, *series_col; /* file sources; NULL: detected from the header */
+  oc_date start_date;   /* first date of a bare JSON number array; OC_DATE_INVALID otherwise */
+  oc_on_error on_error; /* default OC_ON_ERROR_ABORT */
+} oc_pipeline_ingest_options;
+
+oc_pipeline_ingest_options oc_pipeline_ingest_options_default(void);
+
+typedef struct oc_pipeline_ingest_result {
+  oc_ingest_report report; /* also filled when the step fails: the bad rows, for the caller to list */
+  double seconds;          /* wall-clock time of the step */
+} oc_pipeline_ingest_result;
+
+/* True when name is in the source table. Otherwise, with known != NULL, writes the table's names
+ * into known as "a, b or c" (for the caller's usage message). */
+bool oc_pipeline_ingest_source_known(const char *name, char *known, size_t known_cap);
+
+/* Ingests from opt->source into store, keeping lineage under data_dir/raw/<zone>/. 0 when the batch
+ * committed; -1 with err otherwise (an unknown source, or see oc_ingest_batch). Free the result with
+ * oc_pipeline_ingest_result_free either way. */
+int oc_pipeline_ingest(const char *data_dir, oc_store *store, const oc_pipeline_ingest_options *opt,
+                       oc_pipeline_ingest_result *out, oc_error *err);
+void oc_pipeline_ingest_result_free(oc_pipeline_ingest_result *result);
+
+#endif
