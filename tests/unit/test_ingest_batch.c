@@ -17,7 +17,7 @@
 #include "ingest/batch.h"
 #include "ingest/import.h"
 #include "pipeline/ingest.h"
-#include "serve/apikey.h"
+#include "keys/apikey.h"
 #include "serve/server.h"
 #include "store/datadir.h"
 
