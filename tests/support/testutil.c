@@ -14,6 +14,7 @@
 #include "store/datadir.h"
 #include "features/etl.h"
 #include "model/trainer.h"
+#include "serve/server.h"
 
 static const char *data_dir(void) {
   const char *dir = getenv("OILCAST_TEST_DATA");
@@ -160,4 +161,17 @@ void oc_test_train_small_mlp(const oc_series *history, int horizon, int epochs, 
   if (oc_train_on_table(table, &arch, &params, "table.parquet", NULL, NULL, net, card, &fit, &err) != 0)
     fail_msg("%s", err.message);
   oc_fit_result_free(&fit);
+}
+
+oc_server *oc_test_server_start(const char *data_dir, char url[64]) {
+  oc_serve_config cfg;
+  oc_serve_config_defaults(&cfg);
+  cfg.data_dir = data_dir;
+  cfg.listen = "127.0.0.1:0";
+  cfg.access_log_fd = -1;
+  oc_server *server;
+  oc_error err;
+  if (oc_server_start(&cfg, &server, &err) != 0) fail_msg("%s", err.message);
+  snprintf(url, 64, "http://127.0.0.1:%u", oc_server_port(server));
+  return server;
 }

@@ -267,15 +267,8 @@ static void test_file_and_http_count_alike(void **state) {
   assert_int_equal(oc_store_series_ensure(http_store, "WTI", "USD/bbl", "historical", &id, &err), 0);
   char key[OC_APIKEY_LEN + 1];
   assert_int_equal(oc_apikey_create(http_store, "writer", OC_SCOPE_WRITE, NULL, key, &err), 0);
-  oc_serve_config cfg;
-  oc_serve_config_defaults(&cfg);
-  cfg.data_dir = http_dir;
-  cfg.listen = "127.0.0.1:0";
-  cfg.access_log_fd = -1;
-  oc_server *server;
-  if (oc_server_start(&cfg, &server, &err) != 0) fail_msg("%s", err.message);
   char url[64];
-  snprintf(url, sizeof url, "http://127.0.0.1:%u", oc_server_port(server));
+  oc_server *server = oc_test_server_start(http_dir, url);
 
   struct {
     const char *csv, *json;

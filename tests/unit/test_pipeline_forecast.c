@@ -17,7 +17,6 @@
 #include "pipeline/etl.h"
 #include "pipeline/forecast.h"
 #include "pipeline/train.h"
-#include "store/datadir.h"
 
 enum { DAYS = 900 };
 
@@ -29,11 +28,7 @@ typedef struct fixture {
 
 static int setup(void **state) {
   fixture *fx = oc_xcalloc(1, sizeof *fx);
-  fx->dir = oc_test_tmpdir("pipeline-forecast");
-  oc_error err;
-  bool created;
-  if (oc_datadir_init(fx->dir, &created, &err) != 0 || oc_datadir_open(fx->dir, &fx->store, &err) != 0)
-    fail_msg("%s", err.message);
+  fx->dir = oc_test_datadir("pipeline-forecast", &fx->store);
   oc_series_init(&fx->sim, "SIM", DAYS);
   oc_simulate_series(5, 0, oc_date_from_ymd(2020, 1, 6), DAYS, fx->sim.dates, fx->sim.values);
   oc_test_store_series(fx->store, &fx->sim);

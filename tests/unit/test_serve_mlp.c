@@ -111,15 +111,8 @@ static void test_served_network_equals_local_forecast(void **state) {
   oc_mlp_prediction local;
   if (oc_mlp_forecast(net_, card_, &fx->history, NULL, 0, DAYS, &local, &err) != 0) fail_msg("%s", err.message);
 
-  oc_serve_config cfg;
-  oc_serve_config_defaults(&cfg);
-  cfg.data_dir = dir;
-  cfg.listen = "127.0.0.1:0";
-  cfg.access_log_fd = -1;
-  oc_server *server;
-  if (oc_server_start(&cfg, &server, &err) != 0) fail_msg("%s", err.message);
   char url[64];
-  snprintf(url, sizeof url, "http://127.0.0.1:%u", oc_server_port(server));
+  oc_server *server = oc_test_server_start(dir, url);
   oc_remote_request req = {.url = url, .api_key = key, .endpoint = "oil", .days = DAYS};
   oc_price_forecast remote;
   oc_remote_answer answer;
