@@ -19,7 +19,12 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Not under ThreadSanitizer: see features/vectorize.h (an instrumented ifunc resolver crashes at load). */
+#if defined(__SANITIZE_THREAD__)
+#define OC_VECTOR_CLONES
+#else
 #define OC_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 
 void oc_dense_forward(float *restrict out, const float *restrict inp, const float *restrict weight,
                       const float *restrict bias, int B, int C, int OC) {
