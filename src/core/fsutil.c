@@ -147,15 +147,6 @@ fail:
   return -1;
 }
 
-int oc_copy_file_atomic(const char *src, const char *dst, oc_error *err) {
-  char *data;
-  size_t len;
-  if (oc_read_file(src, &data, &len, err) != 0) return -1;
-  int rc = oc_write_file_atomic(dst, data, len, err);
-  free(data);
-  return rc;
-}
-
 char *oc_path_join(const char *a, const char *b) {
   oc_buf out = {0};
   oc_buf_puts(&out, a);

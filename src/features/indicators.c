@@ -22,13 +22,13 @@ static inline double back(const double *in, size_t i, size_t back_rows) {
   return in[(ptrdiff_t)i - (ptrdiff_t)back_rows];
 }
 
-int oc_ta_sma_lookback(int period) { return period - 1; }
 int oc_ta_ema_lookback(int period) { return period - 1; }
-int oc_ta_rsi_lookback(int period) { return period; }
-int oc_ta_roc_lookback(int period) { return period; }
-int oc_ta_atr_lookback(int period) { return period; }
 
-int oc_ta_macd_lookback(int fast, int slow, int signal) {
+/* Rows without a value at the start of the other outputs (RSI and ATR look back their period, which
+ * their Wilder state holds). */
+static int sma_lookback(int period) { return period - 1; }
+static int roc_lookback(int period) { return period; }
+static int macd_lookback(int fast, int slow, int signal) {
   int longest = slow > fast ? slow : fast;
   return oc_ta_ema_lookback(longest) + oc_ta_ema_lookback(signal);
 }
@@ -49,7 +49,7 @@ static inline __attribute__((always_inline)) void moments_fused(oc_ta_moments *m
   double total[FUSED], total_sq[FUSED];
   size_t lookback[FUSED];
   for (size_t j = 0; j < k; j++) {
-    lookback[j] = (size_t)oc_ta_sma_lookback(m[j].period);
+    lookback[j] = (size_t)sma_lookback(m[j].period);
     total[j] = m[j].total;
     total_sq[j] = m[j].total_sq;
   }
@@ -162,7 +162,7 @@ void oc_ta_macd_init(oc_ta_macd_state *m, int fast, int slow, int signal) {
   }
   /* Both EMAs start at the slow EMA's first row: TA-Lib seeds the fast EMA there too. The signal EMA
    * is seeded with the mean of the line's first `signal` values. */
-  size_t line_row = (size_t)oc_ta_ema_lookback(slow), lookback = (size_t)oc_ta_macd_lookback(fast, slow, signal);
+  size_t line_row = (size_t)oc_ta_ema_lookback(slow), lookback = (size_t)macd_lookback(fast, slow, signal);
   *m = (oc_ta_macd_state){.line_row = line_row, .lookback = lookback};
   oc_ta_ema_init(&m->fast, fast, line_row);
   oc_ta_ema_init(&m->slow, slow, line_row);
@@ -219,7 +219,7 @@ void oc_ta_atr_close(const double *close, size_t n, int period, double *out) {
 /* ---- ROC and MOM ---- */
 
 OC_VECTOR_CLONES void oc_ta_roc_step(const double *in, size_t first_row, size_t count, int period, double *out) {
-  const size_t lookback = (size_t)oc_ta_roc_lookback(period);
+  const size_t lookback = (size_t)roc_lookback(period);
   for (size_t i = 0; i < count; i++) {
     if (first_row + i < lookback) {
       out[i] = NAN;
@@ -231,7 +231,7 @@ OC_VECTOR_CLONES void oc_ta_roc_step(const double *in, size_t first_row, size_t 
 }
 
 OC_VECTOR_CLONES void oc_ta_mom_step(const double *in, size_t first_row, size_t count, int period, double *out) {
-  const size_t lookback = (size_t)oc_ta_roc_lookback(period);
+  const size_t lookback = (size_t)roc_lookback(period);
   for (size_t i = 0; i < count; i++) out[i] = first_row + i < lookback ? NAN : in[i] - back(in, i, lookback);
 }
 
