@@ -76,9 +76,9 @@ int oc_read_file(const char *path, char **data, size_t *len, oc_error *err) {
     }
     if (r == 0) break;
     b.len += (size_t)r;
+    b.data[b.len] = '\0'; /* the buffer stays a string (buf.h), as the next reserve checks */
   }
   close(fd);
-  b.data[b.len] = '\0';
   *len = b.len;
   *data = oc_buf_steal(&b);
   return 0;

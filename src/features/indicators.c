@@ -10,6 +10,7 @@
 #include "features/rolling.h"
 #include "features/vectorize.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
@@ -27,7 +28,10 @@ int oc_ta_ema_lookback(int period) { return period - 1; }
 /* Rows without a value at the start of the other outputs (RSI and ATR look back their period, which
  * their Wilder state holds). */
 static int sma_lookback(int period) { return period - 1; }
-static int roc_lookback(int period) { return period; }
+static int roc_lookback(int period) {
+  assert(period >= 1);
+  return period;
+}
 static int macd_lookback(int fast, int slow, int signal) {
   int longest = slow > fast ? slow : fast;
   return oc_ta_ema_lookback(longest) + oc_ta_ema_lookback(signal);
@@ -35,7 +39,10 @@ static int macd_lookback(int fast, int slow, int signal) {
 
 /* ---- moments: SMA, STDDEV, BBANDS ---- */
 
-void oc_ta_moments_init(oc_ta_moments *m, int period) { *m = (oc_ta_moments){.period = period}; }
+void oc_ta_moments_init(oc_ta_moments *m, int period) {
+  assert(period >= 1);
+  *m = (oc_ta_moments){.period = period};
+}
 
 /* TA-Lib adds the new value, takes the window's figures, then subtracts the trailing value. Up to
  * FUSED windows advance in one loop over the rows so that their running totals' dependency chains
@@ -139,6 +146,7 @@ void oc_ta_bbands(const double *in, size_t n, int period, double nbdev_up, doubl
 /* ---- EMA and MACD ---- */
 
 void oc_ta_ema_init(oc_ta_ema_state *e, int period, size_t seed_row) {
+  assert(period >= 1 && seed_row + 1 >= (size_t)period); /* the seed is the SMA of period rows */
   *e = (oc_ta_ema_state){.period = period, .k = per_to_k(period), .seed_row = seed_row, .value = NAN};
 }
 
@@ -185,7 +193,10 @@ void oc_ta_macd(const double *in, size_t n, int fast, int slow, int signal, doub
 
 /* ---- Wilder smoothing: RSI and ATR ---- */
 
-void oc_ta_wilder_init(oc_ta_wilder *w, int period) { *w = (oc_ta_wilder){.period = period}; }
+void oc_ta_wilder_init(oc_ta_wilder *w, int period) {
+  assert(period >= 1);
+  *w = (oc_ta_wilder){.period = period};
+}
 
 void oc_ta_rsi_step(oc_ta_wilder *w, const double *in, size_t count, double *out) {
   oc_ta_wilder local = *w;

@@ -1,6 +1,7 @@
 /* mlp.c: see mlp.h. The forward and backward passes are straight compositions of layers.h. */
 #include "model/mlp.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,9 @@ int oc_mlp_arch_check(const oc_mlp_arch *a, char *msg, size_t msglen) {
 static const float *data_const(const oc_mlp *m, int t) { return m->memory + m->tensors[t].offset; }
 
 void oc_mlp_init(oc_mlp *m, const oc_mlp_arch *arch) {
+  char why[160];
+  assert(oc_mlp_arch_check(arch, why, sizeof why) == 0); /* "for a valid arch" (mlp.h) */
+  (void)why;
   memset(m, 0, sizeof *m);
   m->arch = *arch;
   const int n_in = arch->n_in, h1 = arch->h1, h2 = arch->h2, H = arch->n_out;
@@ -125,11 +129,13 @@ static int block_width(const oc_mlp_arch *a, int k) { return k == 0 ? a->h1 : a-
 static int block_input_width(const oc_mlp_arch *a, int k) { return k == 0 ? a->n_in : a->h1; }
 
 void oc_mlp_draw_masks(const oc_mlp *m, oc_mlp_workspace *ws, int B, oc_rng *rng) {
+  assert(B >= 1 && B <= ws->capacity);
   if (m->arch.dropout <= 0.0f) return;
   for (int k = 0; k < 2; k++) oc_dropout_mask(ws->mask[k], (size_t)B * block_width(&m->arch, k), m->arch.dropout, rng);
 }
 
 void oc_mlp_forward_train(oc_mlp *m, oc_mlp_workspace *ws, const float *x, int B) {
+  assert(B >= 1 && B <= ws->capacity);
   const oc_mlp_arch *a = &m->arch;
   const float *in = x;
   for (int k = 0; k < 2; k++) {
@@ -148,6 +154,7 @@ void oc_mlp_forward_train(oc_mlp *m, oc_mlp_workspace *ws, const float *x, int B
 }
 
 void oc_mlp_backward(oc_mlp *m, oc_mlp_workspace *ws, const float *x, int B) {
+  assert(B >= 1 && B <= ws->capacity);
   const oc_mlp_arch *a = &m->arch;
   float *G = ws->grads;
   /* dh[k] receives the gradient at block k's output and carries it back through dropout (in place);
