@@ -12,12 +12,10 @@ source "$(dirname "$0")/serve_helpers.bash"
 
 work=$OC_TMP
 dir=$work/data
-admin=$("$OILCAST_BIN" init --data-dir "$dir" 2>/dev/null)
+admin=$(serve_data_simulated "$dir" 11 "$work/wti.csv")
 reader=$("$OILCAST_BIN" apikey create --data-dir "$dir" --name reader --scope read)
 writer=$("$OILCAST_BIN" apikey create --data-dir "$dir" --name writer --scope write)
 limited=$("$OILCAST_BIN" apikey create --data-dir "$dir" --name limited --scope read --rate 20/s --burst 5)
-"$OILCAST_BIN" simulate market --days 300 --seed 11 --series WTI --out "$work/wti.csv" >/dev/null 2>&1
-"$OILCAST_BIN" ingest --data-dir "$dir" --source historical --csv-path "$work/wti.csv" --series WTI >/dev/null 2>&1
 serve_start "$dir" --threads 4
 A=(-H "Authorization: Bearer $admin")
 expect_status 201 PUT /v1/endpoints/oil "${A[@]}" \
