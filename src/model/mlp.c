@@ -2,6 +2,8 @@
 #include "model/mlp.h"
 
 #include <assert.h>
+#include <cblas.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +87,12 @@ void oc_mlp_free(oc_mlp *m) {
   memset(m, 0, sizeof *m);
 }
 
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+static void blas_one_thread(void) { openblas_set_num_threads(1); }
+void oc_blas_use_one_thread(void) { pthread_once(&blas_once, blas_one_thread); }
+
 void oc_mlp_workspace_init(oc_mlp_workspace *ws, const oc_mlp *m, int capacity) {
+  oc_blas_use_one_thread();
   const size_t B = (size_t)capacity, H = (size_t)m->arch.n_out;
   const size_t width[2] = {(size_t)m->arch.h1, (size_t)m->arch.h2};
   memset(ws, 0, sizeof *ws);
