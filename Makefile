@@ -1,12 +1,14 @@
 # Top-level entry points. CMake does the building; this file only names the few things a user runs.
 #   make        build (build/)
-#   make test   install missing deps, build normal + ASan/UBSan, run every test in both
+#   make test   install missing deps, build normal + ASan/UBSan + TSan, run every test in all three
+#   make test-tsan  build build-tsan (ThreadSanitizer) and run every test under it
 #   make demo   install missing deps, build, run the whole pipeline on simulated data, serve it
 #   make bench  build and run every benchmark under bench/
-.PHONY: all build build-asan deps test test-normal test-asan demo bench clean
+.PHONY: all build build-asan build-tsan deps test test-normal test-asan test-tsan demo bench clean
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
@@ -21,11 +23,18 @@ $(BUILD)/CMakeCache.txt:
 $(ASAN_BUILD)/CMakeCache.txt:
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DOILCAST_SANITIZE=ON $(CMAKE_FLAGS)
 
+# Debug keeps the assertions; ThreadSanitizer excludes ASan, hence a build of its own.
+$(TSAN_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DOILCAST_TSAN=ON $(CMAKE_FLAGS)
+
 build: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
 build-asan: $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+build-tsan: $(TSAN_BUILD)/CMakeCache.txt
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
 
 test-normal: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -33,9 +42,23 @@ test-normal: build
 test-asan: build-asan
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The whole suite runs under TSan: the server, the feature, training, backtest and import thread pools
+# are reached from most tests, so no list of "threaded tests" could stay true. GCC 12's TSan runtime
+# needs its fixed shadow layout; on kernels whose mmap randomisation breaks it (vm.mmap_rnd_bits > 28:
+# "FATAL: ThreadSanitizer: unexpected memory mapping", or a crash at start), the tests run with
+# address-space randomisation off for them alone (setarch -R, inherited by every process they start).
+test-tsan: build-tsan
+	@if $(TSAN_BUILD)/oilcast version >/dev/null 2>&1; then \
+	  cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS); \
+	else \
+	  echo "ThreadSanitizer cannot start under this kernel's ASLR: running the tests under setarch -R"; \
+	  cd $(TSAN_BUILD) && setarch "$$(uname -m)" -R ctest --output-on-failure -j $(JOBS); \
+	fi
+
 test: deps
 	@$(MAKE) --no-print-directory test-normal
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory test-tsan
 
 demo: deps build
 	@bash scripts/demo.sh $(BUILD)/oilcast
@@ -44,4 +67,4 @@ bench: build
 	@bash bench/run-all $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

@@ -1,6 +1,7 @@
 /* buf.c: growable buffer and checked allocation. */
 #include "core/buf.h"
 
+#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,11 +49,14 @@ char *oc_xstrdup(const char *s) {
 }
 
 void oc_buf_reserve(oc_buf *b, size_t extra) {
+  /* buf.h: data is NULL (empty, no capacity) or holds len bytes and a NUL within cap. */
+  assert(b->data ? b->len < b->cap && b->data[b->len] == '\0' : b->len == 0 && b->cap == 0);
   size_t need = b->len + extra + 1;
   if (need <= b->cap) return;
   size_t cap = b->cap ? b->cap : 64;
   while (cap < need) cap *= 2;
   b->data = oc_xrealloc(b->data, cap);
+  b->data[b->len] = '\0'; /* a first allocation becomes the empty string */
   b->cap = cap;
 }
 

@@ -2,6 +2,7 @@
  * by Howard Hinnant), strict ISO parsing and business-day stepping. Must not touch time zones. */
 #include "core/date.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -21,6 +22,7 @@ bool oc_date_ymd_valid(int year, int month, int day) {
 }
 
 oc_date oc_date_from_ymd(int year, int month, int day) {
+  assert(oc_date_ymd_valid(year, month, day));
   int y = year - (month <= 2);
   int era = (y >= 0 ? y : y - 399) / 400;
   int yoe = y - era * 400;

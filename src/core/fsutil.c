@@ -76,9 +76,9 @@ int oc_read_file(const char *path, char **data, size_t *len, oc_error *err) {
     }
     if (r == 0) break;
     b.len += (size_t)r;
+    b.data[b.len] = '\0'; /* the buffer stays a string (buf.h), as the next reserve checks */
   }
   close(fd);
-  b.data[b.len] = '\0';
   *len = b.len;
   *data = oc_buf_steal(&b);
   return 0;
@@ -145,15 +145,6 @@ fail:
   unlink(tmp.data);
   oc_buf_free(&tmp);
   return -1;
-}
-
-int oc_copy_file_atomic(const char *src, const char *dst, oc_error *err) {
-  char *data;
-  size_t len;
-  if (oc_read_file(src, &data, &len, err) != 0) return -1;
-  int rc = oc_write_file_atomic(dst, data, len, err);
-  free(data);
-  return rc;
 }
 
 char *oc_path_join(const char *a, const char *b) {

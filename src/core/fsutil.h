@@ -22,8 +22,6 @@ int oc_create_temp_sibling(const char *path, char **tmp_path, oc_error *err);
 /* fsyncs the directory holding path, so a rename into it survives a crash (writers that stream into
  * their own temporary file call it after the rename). */
 int oc_fsync_parent_dir(const char *path);
-/* Copies src to dst atomically (dst appears complete or not at all). */
-int oc_copy_file_atomic(const char *src, const char *dst, oc_error *err);
 /* Joins a and b with exactly one '/', into a malloc'd string. */
 char *oc_path_join(const char *a, const char *b);
 /* Extension of the last path component without the dot ("" when none). Points into path. */

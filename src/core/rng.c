@@ -2,6 +2,7 @@
  * algorithms, written here from their description). */
 #include "core/rng.h"
 
+#include <assert.h>
 #include <math.h>
 
 static uint64_t splitmix64(uint64_t *x) {
@@ -21,6 +22,7 @@ float oc_rng_uniform_float(oc_rng *rng) { return (float)(oc_rng_next(rng) >> 40)
 double oc_rng_uniform(oc_rng *rng) { return (double)(oc_rng_next(rng) >> 11) * 0x1.0p-53; }
 
 uint64_t oc_rng_below(oc_rng *rng, uint64_t n) {
+  assert(n > 0);
   /* Reject the top partial copy of [0, n) so every residue is equally likely. */
   uint64_t limit = UINT64_MAX - UINT64_MAX % n;
   uint64_t x;

@@ -1,6 +1,8 @@
 /* sort.c: see sort.h. */
 #include "core/sort.h"
 
+#include <assert.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -19,6 +21,7 @@ void oc_sort_doubles(double *v, size_t n, double *tmp) {
   if (n < 2) return;
   size_t count[BYTES][BUCKETS] = {{0}};
   for (size_t i = 0; i < n; i++) {
+    assert(isfinite(v[i])); /* a NaN has no place in the order (sort.h: finite values only) */
     uint64_t key = sort_key(v[i]);
     for (int b = 0; b < BYTES; b++) count[b][(key >> (8 * b)) & (BUCKETS - 1)]++;
   }

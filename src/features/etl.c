@@ -4,6 +4,7 @@
  * fitting of normalization and selection, which only reads rows dated <= train_end. */
 #include "features/etl.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -253,6 +254,7 @@ static size_t sorted_training_values(const double *col, const unsigned char *tra
 }
 
 static double quantile_sorted(const double *v, size_t m, double q) {
+  assert(m >= 1 && q >= 0.0 && q <= 1.0);
   double pos = q * (double)(m - 1);
   size_t lo = (size_t)floor(pos);
   double frac = pos - (double)lo;
@@ -261,6 +263,7 @@ static double quantile_sorted(const double *v, size_t m, double q) {
 
 /* Center and scale of the sorted training values under the method. */
 static void fit_scaler(const double *v, size_t m, oc_norm_method method, double *center, double *scale) {
+  assert(m >= 1); /* a column without a finite training value has no scaler (the caller checks) */
   if (method == OC_NORM_ROBUST) {
     *center = quantile_sorted(v, m, 0.5);
     *scale = quantile_sorted(v, m, 0.75) - quantile_sorted(v, m, 0.25);

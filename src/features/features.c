@@ -8,6 +8,7 @@
  * keeps the values identical to whole-array calls. Must not clean, align, normalize or select. */
 #include "features/features.h"
 
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -129,6 +130,7 @@ void oc_features_free_columns(double **cols, size_t count) {
 /* Rows per block: a lane's tile (up to 22 columns of BLOCK_ROWS doubles, 176 KiB) and its inputs stay
  * in a core's L2 cache. A multiple of 8, so blocks start on cache lines of aligned columns. */
 #define BLOCK_ROWS 1024
+static_assert(BLOCK_ROWS % 8 == 0, "blocks start on cache lines");
 /* Log returns kept from earlier blocks: at least the longest rolling window and lag (rolling.h). */
 #define RETURN_HISTORY 64
 
@@ -156,6 +158,7 @@ static void flush_column(double *dst, const double *src, size_t count) {
 OC_VECTOR_CLONES static void run_in_blocks(const oc_feature_input *in, double *const *out, size_t total_columns,
                                            const size_t *from, const size_t *to, size_t ranges, size_t first_row,
                                            size_t end_row, block_fn fn, void *state) {
+  assert(first_row % BLOCK_ROWS == 0);
   size_t owned = 0;
   for (size_t r = 0; r < ranges; r++) owned += to[r] - from[r];
   if (owned == 0 || first_row >= end_row) return;
@@ -290,6 +293,8 @@ static void lane_returns(const oc_feature_input *in, double *const *out, size_t 
   (void)part;
   returns_state *s = oc_xmalloc(sizeof *s);
   for (size_t i = 0; i < RETURN_HISTORY; i++) s->ret[i] = NAN; /* never read: rows before 0 */
+  for (size_t w = 0; w < sizeof rolling_windows / sizeof rolling_windows[0]; w++)
+    assert(rolling_windows[w] - 1 <= RETURN_HISTORY); /* a window looks back window-1 earlier returns */
   oc_rolling_set_init(&s->windows, rolling_windows, sizeof rolling_windows / sizeof rolling_windows[0]);
   const size_t from[] = {F_LOGRET}, to[] = {F_RSI14};
   run_in_blocks(in, out, oc_features_count(in->nexog), from, to, 1, 0, in->n, returns_block, s);

@@ -10,6 +10,7 @@
 #include "features/rolling.h"
 #include "features/vectorize.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
@@ -22,20 +23,26 @@ static inline double back(const double *in, size_t i, size_t back_rows) {
   return in[(ptrdiff_t)i - (ptrdiff_t)back_rows];
 }
 
-int oc_ta_sma_lookback(int period) { return period - 1; }
 int oc_ta_ema_lookback(int period) { return period - 1; }
-int oc_ta_rsi_lookback(int period) { return period; }
-int oc_ta_roc_lookback(int period) { return period; }
-int oc_ta_atr_lookback(int period) { return period; }
 
-int oc_ta_macd_lookback(int fast, int slow, int signal) {
+/* Rows without a value at the start of the other outputs (RSI and ATR look back their period, which
+ * their Wilder state holds). */
+static int sma_lookback(int period) { return period - 1; }
+static int roc_lookback(int period) {
+  assert(period >= 1);
+  return period;
+}
+static int macd_lookback(int fast, int slow, int signal) {
   int longest = slow > fast ? slow : fast;
   return oc_ta_ema_lookback(longest) + oc_ta_ema_lookback(signal);
 }
 
 /* ---- moments: SMA, STDDEV, BBANDS ---- */
 
-void oc_ta_moments_init(oc_ta_moments *m, int period) { *m = (oc_ta_moments){.period = period}; }
+void oc_ta_moments_init(oc_ta_moments *m, int period) {
+  assert(period >= 1);
+  *m = (oc_ta_moments){.period = period};
+}
 
 /* TA-Lib adds the new value, takes the window's figures, then subtracts the trailing value. Up to
  * FUSED windows advance in one loop over the rows so that their running totals' dependency chains
@@ -49,7 +56,7 @@ static inline __attribute__((always_inline)) void moments_fused(oc_ta_moments *m
   double total[FUSED], total_sq[FUSED];
   size_t lookback[FUSED];
   for (size_t j = 0; j < k; j++) {
-    lookback[j] = (size_t)oc_ta_sma_lookback(m[j].period);
+    lookback[j] = (size_t)sma_lookback(m[j].period);
     total[j] = m[j].total;
     total_sq[j] = m[j].total_sq;
   }
@@ -139,6 +146,7 @@ void oc_ta_bbands(const double *in, size_t n, int period, double nbdev_up, doubl
 /* ---- EMA and MACD ---- */
 
 void oc_ta_ema_init(oc_ta_ema_state *e, int period, size_t seed_row) {
+  assert(period >= 1 && seed_row + 1 >= (size_t)period); /* the seed is the SMA of period rows */
   *e = (oc_ta_ema_state){.period = period, .k = per_to_k(period), .seed_row = seed_row, .value = NAN};
 }
 
@@ -162,7 +170,7 @@ void oc_ta_macd_init(oc_ta_macd_state *m, int fast, int slow, int signal) {
   }
   /* Both EMAs start at the slow EMA's first row: TA-Lib seeds the fast EMA there too. The signal EMA
    * is seeded with the mean of the line's first `signal` values. */
-  size_t line_row = (size_t)oc_ta_ema_lookback(slow), lookback = (size_t)oc_ta_macd_lookback(fast, slow, signal);
+  size_t line_row = (size_t)oc_ta_ema_lookback(slow), lookback = (size_t)macd_lookback(fast, slow, signal);
   *m = (oc_ta_macd_state){.line_row = line_row, .lookback = lookback};
   oc_ta_ema_init(&m->fast, fast, line_row);
   oc_ta_ema_init(&m->slow, slow, line_row);
@@ -185,7 +193,10 @@ void oc_ta_macd(const double *in, size_t n, int fast, int slow, int signal, doub
 
 /* ---- Wilder smoothing: RSI and ATR ---- */
 
-void oc_ta_wilder_init(oc_ta_wilder *w, int period) { *w = (oc_ta_wilder){.period = period}; }
+void oc_ta_wilder_init(oc_ta_wilder *w, int period) {
+  assert(period >= 1);
+  *w = (oc_ta_wilder){.period = period};
+}
 
 void oc_ta_rsi_step(oc_ta_wilder *w, const double *in, size_t count, double *out) {
   oc_ta_wilder local = *w;
@@ -219,7 +230,7 @@ void oc_ta_atr_close(const double *close, size_t n, int period, double *out) {
 /* ---- ROC and MOM ---- */
 
 OC_VECTOR_CLONES void oc_ta_roc_step(const double *in, size_t first_row, size_t count, int period, double *out) {
-  const size_t lookback = (size_t)oc_ta_roc_lookback(period);
+  const size_t lookback = (size_t)roc_lookback(period);
   for (size_t i = 0; i < count; i++) {
     if (first_row + i < lookback) {
       out[i] = NAN;
@@ -231,7 +242,7 @@ OC_VECTOR_CLONES void oc_ta_roc_step(const double *in, size_t first_row, size_t 
 }
 
 OC_VECTOR_CLONES void oc_ta_mom_step(const double *in, size_t first_row, size_t count, int period, double *out) {
-  const size_t lookback = (size_t)oc_ta_roc_lookback(period);
+  const size_t lookback = (size_t)roc_lookback(period);
   for (size_t i = 0; i < count; i++) out[i] = first_row + i < lookback ? NAN : in[i] - back(in, i, lookback);
 }
 

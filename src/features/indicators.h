@@ -48,13 +48,8 @@ void oc_ta_mom(const double *in, size_t n, int period, double *out);
  * Wilder smoothing. */
 void oc_ta_atr_close(const double *close, size_t n, int period, double *out);
 
-/* Rows without a value at the start of each output (TA-Lib's *_Lookback functions). */
-int oc_ta_sma_lookback(int period);
+/* Rows without a value at the start of an EMA (TA-Lib's TA_EMA_Lookback): where its seed row is. */
 int oc_ta_ema_lookback(int period);
-int oc_ta_rsi_lookback(int period);
-int oc_ta_macd_lookback(int fast, int slow, int signal);
-int oc_ta_roc_lookback(int period);
-int oc_ta_atr_lookback(int period);
 
 /* ---- streaming form ---- */
 

@@ -58,6 +58,7 @@ void oc_rolling_set_init(oc_rolling_set *s, const size_t *windows, size_t nwindo
   assert(nwindows >= 1 && nwindows <= OC_ROLLING_MAX_WINDOWS);
   *s = (oc_rolling_set){.nwindows = nwindows};
   for (size_t j = 0; j < nwindows; j++) {
+    assert(windows[j] >= 1);
     s->window[j] = windows[j];
     if (windows[j] > s->longest) s->longest = windows[j];
   }

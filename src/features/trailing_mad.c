@@ -3,6 +3,7 @@
  * selection over a copy of the window returns, bit for bit. */
 #include "features/trailing_mad.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,7 @@ static double kth_distance(const double *s, size_t m, size_t split, double med, 
 
 void oc_trailing_median_mad(const double *x, size_t n, size_t window, size_t min_count, double *median,
                             double *mad) {
+  assert(window >= 1 && min_count >= 1);
   size_t cap = window < n ? window : n;
   double *sorted = oc_xmalloc((cap + 1) * sizeof *sorted);
   size_t m = 0;

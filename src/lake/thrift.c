@@ -4,6 +4,7 @@
  * into a varint; booleans live in the field type nibble (one byte each inside lists). */
 #include "lake/thrift.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ static void put_varint(oc_buf *b, uint64_t v) {
 static uint64_t zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 
 static void put_field_header(oc_thrift_writer *w, int16_t id, uint8_t type) {
+  assert(w->depth >= 1); /* a field belongs to an open struct */
   int16_t *last = &w->last_id[w->depth - 1];
   int delta = id - *last;
   if (delta > 0 && delta <= 15) {
@@ -75,6 +77,7 @@ void oc_tw_struct_begin(oc_thrift_writer *w, int16_t id) {
 }
 
 void oc_tw_struct_end(oc_thrift_writer *w) {
+  assert(w->depth >= 1);
   oc_buf_putc(w->out, OC_TT_STOP);
   w->depth--;
 }
@@ -169,6 +172,7 @@ int oc_tr_struct_begin(oc_thrift_reader *r) {
 }
 
 int oc_tr_field(oc_thrift_reader *r, int16_t *id, uint8_t *type) {
+  assert(r->depth >= 1); /* the caller entered a struct (oc_tr_struct_begin) and has not seen its STOP */
   uint8_t b = 0;
   if (get_byte(r, &b) != 0) return -1;
   if (b == OC_TT_STOP) {

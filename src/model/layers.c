@@ -1,5 +1,6 @@
 /* layers.c: see layers.h. Matrix products go through OpenBLAS cblas_sgemm; the caller is responsible
- * for OpenBLAS running single-threaded (oc_mlp_fit does it) so sums are always taken in one order.
+ * for OpenBLAS running single-threaded (oc_blas_use_one_thread, which every network workspace calls)
+ * so sums are always taken in one order; the dense layers assert it.
  *
  * Speed: the element-wise loops run thousands of times per epoch on a few thousand floats each, so
  * they must vectorise. RelWithDebInfo's -O2 uses GCC's "very cheap" vector cost model, which leaves
@@ -11,6 +12,7 @@
 #pragma GCC optimize("O3", "no-math-errno")
 #include "model/layers.h"
 
+#include <assert.h>
 #include <cblas.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -19,10 +21,16 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Not under ThreadSanitizer: see features/vectorize.h (an instrumented ifunc resolver crashes at load). */
+#if defined(__SANITIZE_THREAD__)
+#define OC_VECTOR_CLONES
+#else
 #define OC_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 
 void oc_dense_forward(float *restrict out, const float *restrict inp, const float *restrict weight,
                       const float *restrict bias, int B, int C, int OC) {
+  assert(openblas_get_num_threads() == 1);
   for (int b = 0; b < B; b++) memcpy(out + (size_t)b * OC, bias, (size_t)OC * sizeof *out);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, OC, C, 1.0f, inp, C, weight, C, 1.0f, out, OC);
 }
@@ -31,6 +39,7 @@ OC_VECTOR_CLONES
 void oc_dense_backward(float *restrict dinp, float *restrict dweight, float *restrict dbias,
                        const float *restrict dout, const float *restrict inp, const float *restrict weight, int B,
                        int C, int OC) {
+  assert(openblas_get_num_threads() == 1);
   if (dinp) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, C, OC, 1.0f, dout, OC, weight, C, 0.0f, dinp, C);
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, B, 1.0f, dout, OC, inp, C, 0.0f, dweight, C);
   memset(dbias, 0, (size_t)OC * sizeof *dbias);
@@ -137,6 +146,7 @@ void oc_batchnorm_backward(float *restrict dinp, float *restrict dgamma, float *
 
 OC_VECTOR_CLONES
 void oc_dropout_mask(float *mask, size_t N, float p, oc_rng *rng) {
+  assert(p >= 0.0f && p < 1.0f); /* kept units scale by 1/(1-p) */
   /* Each 64-bit draw decides four units: unit i drops when its 16-bit quarter is below p * 2^16 (p is
    * thus rounded to a multiple of 2^-16, far finer than any meaningful dropout rate). The words are
    * drawn a block at a time, then compared in a branch-free loop that vectorises: drops are random,
@@ -177,6 +187,7 @@ float oc_mse_loss(float *dpred, const float *pred, const float *target, size_t N
 }
 
 float oc_huber_loss(float *dpred, const float *pred, const float *target, size_t N, float delta) {
+  assert(delta > 0.0f);
   double sum = 0.0;
   float inv_n = 1.0f / (float)N;
   for (size_t i = 0; i < N; i++) {
@@ -189,12 +200,14 @@ float oc_huber_loss(float *dpred, const float *pred, const float *target, size_t
 }
 
 void oc_he_uniform_init(float *weight, size_t N, int fan_in, oc_rng *rng) {
+  assert(fan_in >= 1);
   float limit = sqrtf(6.0f / (float)fan_in);
   for (size_t i = 0; i < N; i++) weight[i] = (2.0f * oc_rng_uniform_float(rng) - 1.0f) * limit;
 }
 
 void oc_adam_update(float *restrict param, const float *restrict grad, float *restrict m, float *restrict v, size_t N,
                     float lr, float beta1, float beta2, float eps, float weight_decay, long t) {
+  assert(t >= 1); /* the bias corrections divide by 1 - beta1^t */
   const float alpha = (float)((double)lr * sqrt(1.0 - pow(beta2, (double)t)) / (1.0 - pow(beta1, (double)t)));
   const float decay = lr * weight_decay, c1 = 1.0f - beta1, c2 = 1.0f - beta2;
   if (decay != 0.0f)

@@ -1,6 +1,9 @@
 /* mlp.c: see mlp.h. The forward and backward passes are straight compositions of layers.h. */
 #include "model/mlp.h"
 
+#include <assert.h>
+#include <cblas.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +33,9 @@ int oc_mlp_arch_check(const oc_mlp_arch *a, char *msg, size_t msglen) {
 static const float *data_const(const oc_mlp *m, int t) { return m->memory + m->tensors[t].offset; }
 
 void oc_mlp_init(oc_mlp *m, const oc_mlp_arch *arch) {
+  char why[160];
+  assert(oc_mlp_arch_check(arch, why, sizeof why) == 0); /* "for a valid arch" (mlp.h) */
+  (void)why;
   memset(m, 0, sizeof *m);
   m->arch = *arch;
   const int n_in = arch->n_in, h1 = arch->h1, h2 = arch->h2, H = arch->n_out;
@@ -81,7 +87,12 @@ void oc_mlp_free(oc_mlp *m) {
   memset(m, 0, sizeof *m);
 }
 
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+static void blas_one_thread(void) { openblas_set_num_threads(1); }
+void oc_blas_use_one_thread(void) { pthread_once(&blas_once, blas_one_thread); }
+
 void oc_mlp_workspace_init(oc_mlp_workspace *ws, const oc_mlp *m, int capacity) {
+  oc_blas_use_one_thread();
   const size_t B = (size_t)capacity, H = (size_t)m->arch.n_out;
   const size_t width[2] = {(size_t)m->arch.h1, (size_t)m->arch.h2};
   memset(ws, 0, sizeof *ws);
@@ -125,11 +136,13 @@ static int block_width(const oc_mlp_arch *a, int k) { return k == 0 ? a->h1 : a-
 static int block_input_width(const oc_mlp_arch *a, int k) { return k == 0 ? a->n_in : a->h1; }
 
 void oc_mlp_draw_masks(const oc_mlp *m, oc_mlp_workspace *ws, int B, oc_rng *rng) {
+  assert(B >= 1 && B <= ws->capacity);
   if (m->arch.dropout <= 0.0f) return;
   for (int k = 0; k < 2; k++) oc_dropout_mask(ws->mask[k], (size_t)B * block_width(&m->arch, k), m->arch.dropout, rng);
 }
 
 void oc_mlp_forward_train(oc_mlp *m, oc_mlp_workspace *ws, const float *x, int B) {
+  assert(B >= 1 && B <= ws->capacity);
   const oc_mlp_arch *a = &m->arch;
   const float *in = x;
   for (int k = 0; k < 2; k++) {
@@ -148,6 +161,7 @@ void oc_mlp_forward_train(oc_mlp *m, oc_mlp_workspace *ws, const float *x, int B
 }
 
 void oc_mlp_backward(oc_mlp *m, oc_mlp_workspace *ws, const float *x, int B) {
+  assert(B >= 1 && B <= ws->capacity);
   const oc_mlp_arch *a = &m->arch;
   float *G = ws->grads;
   /* dh[k] receives the gradient at block k's output and carries it back through dropout (in place);

@@ -60,6 +60,10 @@ void oc_mlp_randomize(oc_mlp *m, oc_rng *rng);
 static inline float *oc_mlp_tensor_data(oc_mlp *m, int t) { return m->memory + m->tensors[t].offset; }
 void oc_mlp_free(oc_mlp *m);
 
+/* Holds OpenBLAS to one thread, once per process, so that every matrix product takes its sums in one
+ * order and results never depend on the machine's core count (layers.c asserts it). */
+void oc_blas_use_one_thread(void);
+
 /* Everything one pass over up to `capacity` rows needs: activations, dropout masks, gradients.
  * Index k = 0, 1 is the hidden block Dense -> ReLU -> BatchNorm -> Dropout of width h1, h2. */
 typedef struct oc_mlp_workspace {
@@ -73,6 +77,7 @@ typedef struct oc_mlp_workspace {
   float *grads;              /* [n_params], laid out like the trained prefix of memory */
 } oc_mlp_workspace;
 
+/* Also holds OpenBLAS to one thread (oc_blas_use_one_thread): every pass needs a workspace. */
 void oc_mlp_workspace_init(oc_mlp_workspace *ws, const oc_mlp *m, int capacity);
 void oc_mlp_workspace_free(oc_mlp_workspace *ws);
 

@@ -1,7 +1,6 @@
 /* train.c: see train.h. */
 #include "model/train.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -62,10 +61,6 @@ void oc_fit_result_free(oc_fit_result *r) {
   free(r->val_loss);
   memset(r, 0, sizeof *r);
 }
-
-static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
-static void blas_one_thread(void) { openblas_set_num_threads(1); }
-void oc_blas_use_one_thread(void) { pthread_once(&blas_once, blas_one_thread); }
 
 static int check_dataset(const char *what, const oc_dataset *d, const oc_mlp_arch *a, oc_error *err) {
   if (d->n > 0 && (!d->x || !d->y)) return oc_error_set(err, "%s set has %zu rows but no data", what, d->n);

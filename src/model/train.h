@@ -67,8 +67,6 @@ typedef void (*oc_epoch_callback)(void *ctx, int epoch, int epochs, float train_
 int oc_mlp_fit(const oc_mlp_arch *arch, const oc_train_params *params, const oc_dataset *train, const oc_dataset *val,
                oc_epoch_callback on_epoch, void *ctx, oc_mlp *model, oc_fit_result *result, oc_error *err);
 
-/* Holds OpenBLAS to one thread, once per process (fits and predictions call it themselves). */
-void oc_blas_use_one_thread(void);
 
 /* One independent fit for oc_mlp_fit_parallel: inputs first, outputs after. */
 typedef struct oc_fit_job {

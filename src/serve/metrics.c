@@ -2,7 +2,7 @@
  * recording never locks), labelled families behind a mutex, and the text exposition. */
 #include "serve/metrics.h"
 
-#include <pthread.h>
+#include <assert.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "core/lock.h"
 
 #define STATUS_MIN 100
 #define STATUS_SPAN 500 /* 100..599 */
@@ -41,8 +43,8 @@ struct oc_metrics {
   const oc_route *routes;
   size_t route_count;
   route_stats *stats; /* route_count + 1 */
-  pthread_mutex_t lock;
-  metric_family families[OC_METRIC_FAMILY_COUNT];
+  oc_lock lock;
+  metric_family families[OC_METRIC_FAMILY_COUNT]; /* entries guarded by lock */
   struct timespec started;
 };
 
@@ -51,7 +53,7 @@ oc_metrics *oc_metrics_new(const oc_route *routes, size_t route_count) {
   m->routes = routes;
   m->route_count = route_count;
   m->stats = oc_xcalloc(route_count + 1, sizeof *m->stats);
-  pthread_mutex_init(&m->lock, NULL);
+  oc_lock_init(&m->lock);
   m->families[OC_METRIC_FORECASTS] = (metric_family){.name = "oilcast_forecasts_total", .help = "Forecasts served by endpoint, variant and model version.", .type = "counter"};
   m->families[OC_METRIC_AUTH_FAILURES] =
       (metric_family){.name = "oilcast_auth_failures_total", .help = "Requests refused by authentication or scope.", .type = "counter"};
@@ -70,13 +72,13 @@ void oc_metrics_free(oc_metrics *m) {
     for (size_t i = 0; i < m->families[f].count; i++) free(m->families[f].entries[i].labels);
     free(m->families[f].entries);
   }
-  pthread_mutex_destroy(&m->lock);
+  oc_lock_destroy(&m->lock);
   free(m->stats);
   free(m);
 }
 
 void oc_metrics_observe_request(oc_metrics *m, size_t route_index, int status, double seconds) {
-  if (route_index > m->route_count) route_index = m->route_count;
+  assert(route_index <= m->route_count);
   route_stats *s = &m->stats[route_index];
   if (status >= STATUS_MIN && status < STATUS_MIN + STATUS_SPAN) {
     atomic_fetch_add_explicit(&s->by_status[status - STATUS_MIN], 1, memory_order_relaxed);
@@ -101,32 +103,33 @@ void oc_metrics_escape_label(oc_buf *out, const char *s) {
   }
 }
 
+/* The entry of family f with these preformatted labels, created at 0 when new (then taking key's
+ * bytes). Caller holds m->lock. */
+static family_entry *entry_locked(oc_metrics *m, metric_family *f, oc_buf *key) {
+  assert(oc_lock_held(&m->lock));
+  for (size_t i = 0; i < f->count; i++)
+    if (strcmp(f->entries[i].labels, key->data) == 0) return &f->entries[i];
+  oc_xgrow((void **)&f->entries, &f->cap, f->count + 1, sizeof *f->entries);
+  family_entry *e = &f->entries[f->count++];
+  *e = (family_entry){.labels = oc_buf_steal(key), .value = 0};
+  return e;
+}
+
 static void update_family(oc_metrics *m, oc_metric_family_id id, double value, bool add, size_t label_count,
                           const char *const *labels) {
+  assert(id < OC_METRIC_FAMILY_COUNT);
   oc_buf key = {0};
   oc_buf_puts(&key, "");
   for (size_t i = 0; i < label_count; i++) {
+    assert(labels[2 * i] != NULL); /* a name for every pair; a NULL value is written as "" */
     oc_buf_printf(&key, "%s%s=\"", i ? "," : "", labels[2 * i]);
     oc_metrics_escape_label(&key, labels[2 * i + 1] ? labels[2 * i + 1] : "");
     oc_buf_putc(&key, '"');
   }
-  pthread_mutex_lock(&m->lock);
-  metric_family *f = &m->families[id];
-  family_entry *e = NULL;
-  for (size_t i = 0; i < f->count; i++) {
-    if (strcmp(f->entries[i].labels, key.data) == 0) {
-      e = &f->entries[i];
-      break;
-    }
-  }
-  if (!e) {
-    oc_xgrow((void **)&f->entries, &f->cap, f->count + 1, sizeof *f->entries);
-    e = &f->entries[f->count++];
-    e->labels = oc_buf_steal(&key);
-    e->value = 0;
-  }
+  oc_lock_acquire(&m->lock);
+  family_entry *e = entry_locked(m, &m->families[id], &key);
   e->value = add ? e->value + value : value;
-  pthread_mutex_unlock(&m->lock);
+  oc_lock_release(&m->lock);
   oc_buf_free(&key);
 }
 
@@ -198,7 +201,7 @@ static void render_requests(oc_metrics *m, oc_buf *out) {
 
 void oc_metrics_render(oc_metrics *m, oc_buf *out) {
   render_requests(m, out);
-  pthread_mutex_lock(&m->lock);
+  oc_lock_acquire(&m->lock);
   for (size_t id = 0; id < OC_METRIC_FAMILY_COUNT; id++) {
     metric_family *f = &m->families[id];
     oc_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name, f->type);
@@ -206,7 +209,7 @@ void oc_metrics_render(oc_metrics *m, oc_buf *out) {
       oc_buf_printf(out, "%s{%s} %.17g\n", f->name, f->entries[i].labels, f->entries[i].value);
     }
   }
-  pthread_mutex_unlock(&m->lock);
+  oc_lock_release(&m->lock);
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
   double start = (double)m->started.tv_sec + (double)m->started.tv_nsec * 1e-9;

@@ -2,6 +2,7 @@
  * first request; a key whose rate changes (re-created) simply keeps its bucket level. */
 #include "serve/ratelimit.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -54,37 +55,38 @@ oc_rate_decision oc_token_bucket_take(oc_token_bucket *b, const oc_rate *rate, d
 }
 
 struct oc_rate_slot {
-  char key_id[64];
+  char key_id[OC_RATE_KEY_ID_SIZE];
   oc_token_bucket bucket;
 };
 
 void oc_rate_limiter_init(oc_rate_limiter *l) {
   memset(l, 0, sizeof *l);
-  pthread_mutex_init(&l->lock, NULL);
+  oc_lock_init(&l->lock);
 }
 
 void oc_rate_limiter_free(oc_rate_limiter *l) {
   free(l->slots);
-  pthread_mutex_destroy(&l->lock);
+  oc_lock_destroy(&l->lock);
+}
+
+/* key_id's bucket, created full at now when new. Caller holds l->lock. */
+static oc_token_bucket *bucket_locked(oc_rate_limiter *l, const char *key_id, const oc_rate *rate, double now) {
+  assert(oc_lock_held(&l->lock));
+  for (size_t i = 0; i < l->count; i++)
+    if (strcmp(l->slots[i].key_id, key_id) == 0) return &l->slots[i].bucket;
+  oc_xgrow((void **)&l->slots, &l->cap, l->count + 1, sizeof *l->slots);
+  struct oc_rate_slot *slot = &l->slots[l->count++];
+  snprintf(slot->key_id, sizeof slot->key_id, "%s", key_id);
+  oc_token_bucket_init(&slot->bucket, rate, now);
+  return &slot->bucket;
 }
 
 oc_rate_decision oc_rate_limiter_take(oc_rate_limiter *l, const char *key_id, const oc_rate *rate, double now) {
+  /* A longer id would be cut short and share its bucket with every key of the same prefix. */
+  assert(strlen(key_id) < OC_RATE_KEY_ID_SIZE);
   if (rate->per_second <= 0) return (oc_rate_decision){.allowed = true, .limit = -1};
-  pthread_mutex_lock(&l->lock);
-  struct oc_rate_slot *slot = NULL;
-  for (size_t i = 0; i < l->count; i++) {
-    if (strcmp(l->slots[i].key_id, key_id) == 0) {
-      slot = &l->slots[i];
-      break;
-    }
-  }
-  if (!slot) {
-    oc_xgrow((void **)&l->slots, &l->cap, l->count + 1, sizeof *l->slots);
-    slot = &l->slots[l->count++];
-    snprintf(slot->key_id, sizeof slot->key_id, "%s", key_id);
-    oc_token_bucket_init(&slot->bucket, rate, now);
-  }
-  oc_rate_decision d = oc_token_bucket_take(&slot->bucket, rate, now);
-  pthread_mutex_unlock(&l->lock);
+  oc_lock_acquire(&l->lock);
+  oc_rate_decision d = oc_token_bucket_take(bucket_locked(l, key_id, rate, now), rate, now);
+  oc_lock_release(&l->lock);
   return d;
 }

@@ -5,12 +5,12 @@
 #ifndef OC_SERVE_RATELIMIT_H
 #define OC_SERVE_RATELIMIT_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/lock.h"
 #include "core/progress.h" /* oc_monotonic_seconds */
 
 typedef struct oc_rate {
@@ -38,11 +38,12 @@ void oc_token_bucket_init(oc_token_bucket *b, const oc_rate *rate, double now);
 /* Refills for the time elapsed since the last call, then takes one token if there is one. */
 oc_rate_decision oc_token_bucket_take(oc_token_bucket *b, const oc_rate *rate, double now);
 
-/* A thread-safe table of buckets keyed by API key id. */
+/* A thread-safe table of buckets keyed by API key id (shorter than OC_RATE_KEY_ID_SIZE bytes). */
+#define OC_RATE_KEY_ID_SIZE 64
 typedef struct oc_rate_limiter {
-  pthread_mutex_t lock;
-  struct oc_rate_slot *slots;
-  size_t count, cap;
+  oc_lock lock;
+  struct oc_rate_slot *slots; /* guarded by lock */
+  size_t count, cap;          /* guarded by lock */
 } oc_rate_limiter;
 
 void oc_rate_limiter_init(oc_rate_limiter *l);

@@ -10,10 +10,8 @@ source "$(dirname "$0")/serve_helpers.bash"
 
 work=$OC_TMP
 dir=$work/data
-admin=$("$OILCAST_BIN" init --data-dir "$dir" 2>/dev/null)
+admin=$(serve_data_simulated "$dir" 7 "$work/wti.csv")
 reader=$("$OILCAST_BIN" apikey create --data-dir "$dir" --name reader --scope read)
-"$OILCAST_BIN" simulate market --days 300 --seed 7 --series WTI --out "$work/wti.csv" >/dev/null 2>&1
-"$OILCAST_BIN" ingest --data-dir "$dir" --source historical --csv-path "$work/wti.csv" --series WTI >/dev/null 2>&1
 serve_start "$dir" --threads 2 --access-log off
 A=(-H "Authorization: Bearer $admin")
 R=(-H "Authorization: Bearer $reader")

@@ -26,6 +26,14 @@ serve_start() {
   fail "oilcast serve did not print its URL"
 }
 
+# serve_data_simulated DIR SEED CSV: initialises the data directory DIR with 300 days of simulated WTI
+# (seed SEED, written to CSV and imported); prints its admin key.
+serve_data_simulated() {
+  "$OILCAST_BIN" init --data-dir "$1" 2>/dev/null
+  "$OILCAST_BIN" simulate market --days 300 --seed "$2" --series WTI --out "$3" >/dev/null 2>&1
+  "$OILCAST_BIN" ingest --data-dir "$1" --source historical --csv-path "$3" --series WTI >/dev/null 2>&1
+}
+
 # serve_stop: SIGTERM and wait; fails unless the server exits 0.
 serve_stop() {
   [[ -n "${SERVE_PID:-}" ]] || return 0

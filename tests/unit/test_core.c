@@ -1,13 +1,15 @@
 /* Unit tests for src/core: civil dates (parsing, arithmetic, business days), SHA-256 against the NIST
- * vectors, the growable buffer and atomic file writes. */
+ * vectors, the growable buffer and atomic file writes, the lock that knows its holder. */
 #include "testutil.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
 #include "core/date.h"
 #include "core/fsutil.h"
+#include "core/lock.h"
 #include "core/sha256.h"
 
 static oc_date D(const char *s) {
@@ -157,6 +159,26 @@ static void test_buf_and_atomic_write(void **state) {
   oc_buf_free(&b);
 }
 
+static void *held_elsewhere(void *lock) { return oc_lock_held(lock) ? lock : NULL; }
+
+/* oc_lock_held is true on the holding thread only, and only while it holds the lock. */
+static void test_lock_knows_its_holder(void **state) {
+  (void)state;
+  oc_lock lock;
+  oc_lock_init(&lock);
+  assert_false(oc_lock_held(&lock));
+  oc_lock_acquire(&lock);
+  assert_true(oc_lock_held(&lock));
+  pthread_t other;
+  void *seen = &lock;
+  assert_int_equal(pthread_create(&other, NULL, held_elsewhere, &lock), 0);
+  assert_int_equal(pthread_join(other, &seen), 0);
+  assert_null(seen);
+  oc_lock_release(&lock);
+  assert_false(oc_lock_held(&lock));
+  oc_lock_destroy(&lock);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_date_roundtrip_every_day),
@@ -165,6 +187,7 @@ int main(void) {
       cmocka_unit_test(test_timestamp_format),
       cmocka_unit_test(test_sha256_vectors_portable_and_accelerated),
       cmocka_unit_test(test_buf_and_atomic_write),
+      cmocka_unit_test(test_lock_knows_its_holder),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
