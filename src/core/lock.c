@@ -25,6 +25,14 @@ void oc_lock_release(oc_lock *l) {
   pthread_mutex_unlock(&l->mutex);
 }
 
+int oc_lock_wait_until(oc_lock *l, pthread_cond_t *cond, const struct timespec *until) {
+  assert(oc_lock_held(l));
+  atomic_store_explicit(&l->owner, 0, memory_order_relaxed);
+  int rc = pthread_cond_timedwait(cond, &l->mutex, until);
+  atomic_store_explicit(&l->owner, pthread_self(), memory_order_relaxed);
+  return rc;
+}
+
 bool oc_lock_held(const oc_lock *l) {
   return pthread_equal(atomic_load_explicit(&l->owner, memory_order_relaxed), pthread_self()) != 0;
 }

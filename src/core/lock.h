@@ -21,6 +21,8 @@ void oc_lock_init(oc_lock *l);
 void oc_lock_destroy(oc_lock *l);
 void oc_lock_acquire(oc_lock *l);
 void oc_lock_release(oc_lock *l);
+/* pthread_cond_timedwait on l (held by the caller), which it holds again on return: 0 or ETIMEDOUT. */
+int oc_lock_wait_until(oc_lock *l, pthread_cond_t *cond, const struct timespec *until);
 /* Does the calling thread hold l? For assertions. */
 bool oc_lock_held(const oc_lock *l);
 

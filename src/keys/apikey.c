@@ -34,7 +34,7 @@ int oc_scope_parse(const char *text, oc_scope *out, oc_error *err) {
   return 0;
 }
 
-int oc_apikey_generate(char *key, oc_apikey_record *rec, oc_error *err) {
+static int generate_key(char *key, oc_apikey_record *rec, oc_error *err) {
   uint8_t random[6 + 32];
   size_t got = 0;
   while (got < sizeof random) {
@@ -66,7 +66,7 @@ int oc_apikey_create(struct oc_store *store, const char *name, oc_scope scope, c
     }
   }
   oc_apikey_record rec;
-  if (oc_apikey_generate(key, &rec, err) != 0) return -1;
+  if (generate_key(key, &rec, err) != 0) return -1;
   oc_api_key_row row = {.rate_per_second = limit ? limit->per_second : 0, .burst = limit ? limit->burst : 0,
                         .created_at = (int64_t)time(NULL)};
   snprintf(row.id, sizeof row.id, "%s", rec.id);
@@ -102,7 +102,7 @@ int oc_apikey_bootstrap_datadir(const char *data_dir, char *key, bool *created, 
 
 void oc_apikey_table_init(oc_apikey_table *t, const oc_apikey_source *source, double max_age) {
   memset(t, 0, sizeof *t);
-  pthread_mutex_init(&t->lock, NULL);
+  oc_lock_init(&t->lock);
   t->source = *source;
   t->max_age = max_age;
   t->loaded_at = -1e300;
@@ -111,7 +111,7 @@ void oc_apikey_table_init(oc_apikey_table *t, const oc_apikey_source *source, do
 
 void oc_apikey_table_free(oc_apikey_table *t) {
   free(t->records);
-  pthread_mutex_destroy(&t->lock);
+  oc_lock_destroy(&t->lock);
 }
 
 /* Every stored key as a record (*records malloc'd). */
@@ -136,6 +136,7 @@ static int read_records(struct oc_store *store, oc_apikey_record **records, size
 
 /* Caller holds t->lock. */
 static int reload_locked(oc_apikey_table *t, oc_error *err) {
+  assert(oc_lock_held(&t->lock));
   struct oc_store *store = t->source.acquire(t->source.ctx, err);
   if (!store) return -1;
   oc_apikey_record *records = NULL;
@@ -152,9 +153,9 @@ static int reload_locked(oc_apikey_table *t, oc_error *err) {
 }
 
 int oc_apikey_table_reload(oc_apikey_table *t, oc_error *err) {
-  pthread_mutex_lock(&t->lock);
+  oc_lock_acquire(&t->lock);
   int rc = reload_locked(t, err);
-  pthread_mutex_unlock(&t->lock);
+  oc_lock_release(&t->lock);
   return rc;
 }
 
@@ -175,6 +176,7 @@ static bool well_formed(const char *key) {
 
 /* The record with the key's id, or NULL. Caller holds t->lock. */
 static const oc_apikey_record *find_locked(const oc_apikey_table *t, const char *key) {
+  assert(oc_lock_held(&t->lock));
   for (size_t i = 0; i < t->count; i++) {
     if (memcmp(t->records[i].id, key + 4, OC_APIKEY_ID_LEN) == 0) return &t->records[i];
   }
@@ -184,6 +186,7 @@ static const oc_apikey_record *find_locked(const oc_apikey_table *t, const char 
 /* Whether an id missing from the table may be looked up in the store now: not already looked up since
  * the last reload, and within this second's budget. Counts the lookup. Caller holds t->lock. */
 static bool may_look_up_locked(oc_apikey_table *t, const char *id, double now) {
+  assert(oc_lock_held(&t->lock));
   for (size_t i = 0; i < OC_APIKEY_MISSES_REMEMBERED; i++) {
     if (memcmp(t->misses[i], id, OC_APIKEY_ID_LEN) == 0) return false;
   }
@@ -208,7 +211,7 @@ oc_auth_result oc_apikey_verify(oc_apikey_table *t, const char *key, oc_apikey_r
   char presented[65];
   oc_sha256_hex(key, strlen(key), presented);
   const char *id = key + 4;
-  pthread_mutex_lock(&t->lock);
+  oc_lock_acquire(&t->lock);
   double now = oc_monotonic_seconds();
   oc_error err;
   if (now - t->loaded_at > t->max_age && reload_locked(t, &err) != 0)
@@ -231,6 +234,6 @@ oc_auth_result oc_apikey_verify(oc_apikey_table *t, const char *key, oc_apikey_r
     *who = *found;
     memset(who->hash_hex, 0, sizeof who->hash_hex);
   }
-  pthread_mutex_unlock(&t->lock);
+  oc_lock_release(&t->lock);
   return result;
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/lock.h"
 
 #define OC_APIKEY_ID_LEN 12
 #define OC_APIKEY_LEN (4 + OC_APIKEY_ID_LEN + 1 + 64) /* "ock_" id "_" 64 hex */
@@ -40,9 +41,6 @@ typedef struct oc_apikey_record {
 
 const char *oc_scope_name(oc_scope scope);
 int oc_scope_parse(const char *text, oc_scope *out, oc_error *err);
-
-/* Makes a fresh random key (key: OC_APIKEY_LEN + 1 bytes) and its record fields (id, hash). */
-int oc_apikey_generate(char *key, oc_apikey_record *rec, oc_error *err);
 
 struct oc_store;
 
@@ -69,7 +67,7 @@ typedef struct oc_apikey_source {
 #define OC_APIKEY_MISSES_REMEMBERED 64
 
 typedef struct oc_apikey_table {
-  pthread_mutex_t lock;
+  oc_lock lock;
   oc_apikey_record *records; /* guarded by lock */
   size_t count;              /* guarded by lock */
   double loaded_at;          /* monotonic seconds; guarded by lock */

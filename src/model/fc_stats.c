@@ -60,7 +60,7 @@ static double beta_fraction(double a, double b, double x) {
   return h;
 }
 
-double oc_incomplete_beta(double a, double b, double x) {
+static double incomplete_beta(double a, double b, double x) {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
   double log_front = lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x);
@@ -70,7 +70,7 @@ double oc_incomplete_beta(double a, double b, double x) {
 
 double oc_student_t_two_sided_p(double t, double df) {
   if (!isfinite(t)) return isnan(t) ? NAN : 0.0;
-  return oc_incomplete_beta(df / 2, 0.5, df / (df + t * t));
+  return incomplete_beta(df / 2, 0.5, df / (df + t * t));
 }
 
 /* ---- bounded Nelder–Mead ------------------------------------------------------------------- */

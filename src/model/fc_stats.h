@@ -12,8 +12,6 @@
 /* The k-th smallest (0-based) of x[0..n); reorders x. */
 double oc_select_kth(double *x, size_t n, size_t k);
 
-/* Regularised incomplete beta I_x(a, b). */
-double oc_incomplete_beta(double a, double b, double x);
 /* Two-sided p-value of a Student-t statistic with df degrees of freedom: P(|T| >= |t|). */
 double oc_student_t_two_sided_p(double t, double df);
 

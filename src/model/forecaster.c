@@ -51,7 +51,7 @@ struct oc_forecaster {
   bool pending_valid[OC_FORECAST_MAX_HORIZON];
 };
 
-const oc_model_type *oc_model_type_find(const char *kind) {
+static const oc_model_type *type_named(const char *kind) {
   for (const oc_model_type *const *t = oc_model_types; *t; t++)
     if (strcmp((*t)->kind, kind) == 0) return *t;
   return NULL;
@@ -75,7 +75,7 @@ void oc_price_forecast_set_lognormal(oc_price_forecast *out, size_t h, double mu
 
 /* ---- parameters ---------------------------------------------------------------------------- */
 
-int oc_model_params_parse(const char *spec, char *kind, size_t kind_size, oc_model_params *out, oc_error *err) {
+static int parse_spec(const char *spec, char *kind, size_t kind_size, oc_model_params *out, oc_error *err) {
   memset(out, 0, sizeof *out);
   const char *colon = strchr(spec, ':');
   size_t klen = colon ? (size_t)(colon - spec) : strlen(spec);
@@ -187,8 +187,8 @@ fail:
 oc_forecaster *oc_forecaster_create(const char *spec, oc_error *err) {
   char kind[32];
   oc_model_params params;
-  if (oc_model_params_parse(spec, kind, sizeof kind, &params, err) < 0) return NULL;
-  const oc_model_type *type = oc_model_type_find(kind);
+  if (parse_spec(spec, kind, sizeof kind, &params, err) < 0) return NULL;
+  const oc_model_type *type = type_named(kind);
   if (!type) {
     oc_buf names = {0};
     for (const oc_model_type *const *t = oc_model_types; *t; t++) oc_buf_printf(&names, "%s%s", names.len ? ", " : "", (*t)->kind);
@@ -202,7 +202,7 @@ oc_forecaster *oc_forecaster_create(const char *spec, oc_error *err) {
 oc_forecaster *oc_forecaster_wrap(const oc_model_type *type, void *state, const char *spec, oc_error *err) {
   char kind[32];
   oc_model_params params;
-  if (oc_model_params_parse(spec, kind, sizeof kind, &params, err) < 0 ||
+  if (parse_spec(spec, kind, sizeof kind, &params, err) < 0 ||
       (strcmp(kind, type->kind) != 0 && oc_error_set(err, "model spec '%s' is not of kind %s", spec, type->kind))) {
     type->destroy(state);
     return NULL;

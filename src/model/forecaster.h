@@ -138,11 +138,9 @@ oc_forecaster *oc_forecaster_load(const char *json_text, oc_error *err);
 
 /* The registered kinds, NULL-terminated. */
 extern const oc_model_type *const oc_model_types[];
-const oc_model_type *oc_model_type_find(const char *kind);
 
 /* Parsing helpers for the kinds' create functions: each reads one parameter (marking it used) and
  * leaves *out unchanged when absent. */
-int oc_model_params_parse(const char *spec, char *kind, size_t kind_size, oc_model_params *out, oc_error *err);
 int oc_model_param_long(oc_model_params *p, const char *key, long min, long max, long *out, oc_error *err);
 int oc_model_param_double(oc_model_params *p, const char *key, double min, double max, double *out,
                           oc_error *err);

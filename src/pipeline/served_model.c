@@ -4,12 +4,12 @@
 #include "pipeline/served_model.h"
 
 #include <assert.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/lock.h"
 #include "core/progress.h"
 #include "model/registry.h"
 #include "store/datadir.h"
@@ -18,7 +18,7 @@ struct oc_served_model {
   _Atomic long refs;
   char version[64], kind[32];
   double load_seconds;
-  pthread_mutex_t lock;      /* guards everything below */
+  oc_lock lock;              /* guards everything below */
   oc_forecaster *forecaster; /* following the stored history (given histories only read it) */
   size_t seen_n;             /* the stored history it follows: length, last date and value */
   oc_date seen_last;
@@ -29,15 +29,15 @@ struct oc_served_model {
 
 /* Is history what the model saw last? Caller holds m->lock. */
 static bool same_history(const oc_served_model *m, const oc_series *history) {
+  assert(oc_lock_held(&m->lock));
   size_t n = history->n;
   return m->seen_n && n == m->seen_n && history->dates[n - 1] == m->seen_last &&
          history->values[n - 1] == m->seen_last_value;
 }
 
-/* The forecaster follows history now: its cached forecasts are forgotten. Caller holds m->lock (or is
- * loading m, which nobody else sees yet). */
+/* The forecaster follows history now: its cached forecasts are forgotten. Caller holds m->lock. */
 static int follow_history(oc_served_model *m, const oc_series *history, const oc_series *exogs, oc_error *err) {
-  assert(history->n > 0);
+  assert(oc_lock_held(&m->lock) && history->n > 0);
   memset(m->cached, 0, sizeof m->cached);
   m->seen_n = 0;
   if (oc_forecaster_advance(m->forecaster, history, exogs, err) != 0) return -1;
@@ -80,7 +80,11 @@ static int follow_stored(oc_served_model *m, const char *series, oc_series_loade
   if (rc == 0 && history.n == 0) rc = oc_error_set(err, "series %s has no observations", series);
   for (size_t i = 0; rc == 0 && i < nexog; i++)
     if (load(ctx, names[i], &exogs[i], err) != 0) rc = oc_error_prefix(err, "model %s needs series %s: ", m->version, names[i]);
-  if (rc == 0) rc = follow_history(m, &history, exogs, err);
+  if (rc == 0) {
+    oc_lock_acquire(&m->lock);
+    rc = follow_history(m, &history, exogs, err);
+    oc_lock_release(&m->lock);
+  }
   for (size_t i = 0; i < nexog; i++)
     if (exogs[i].name) oc_series_free(&exogs[i]);
   free(exogs);
@@ -115,7 +119,7 @@ oc_served_model *oc_served_model_load(const char *data_dir, const char *version,
   }
   oc_served_model *m = oc_xcalloc(1, sizeof *m);
   snprintf(m->version, sizeof m->version, "%s", version);
-  pthread_mutex_init(&m->lock, NULL);
+  oc_lock_init(&m->lock);
   atomic_init(&m->refs, 1);
   int64_t registered;
   int rc = oc_model_version_parse(version, &registered) == 0 ? load_registered(m, data_dir, registered, series, err)
@@ -138,7 +142,7 @@ void oc_served_model_retain(oc_served_model *m) { atomic_fetch_add(&m->refs, 1);
 void oc_served_model_release(oc_served_model *m) {
   if (!m || atomic_fetch_sub(&m->refs, 1) != 1) return;
   oc_forecaster_free(m->forecaster);
-  pthread_mutex_destroy(&m->lock);
+  oc_lock_destroy(&m->lock);
   free(m);
 }
 
@@ -166,13 +170,13 @@ int oc_served_model_forecast(oc_served_model *m, const oc_series *history, const
   if (history->n == 0) return oc_error_set(err, "the history is empty");
   /* A given history leaves the served forecaster untouched. */
   if (!stored) return oc_forecaster_forecast_from(m->forecaster, history, exogs, horizon, out, err);
-  pthread_mutex_lock(&m->lock);
+  oc_lock_acquire(&m->lock);
   int rc = same_history(m, history) ? 0 : follow_history(m, history, exogs, err);
   if (rc == 0 && !m->cached[horizon]) {
     rc = oc_forecaster_predict(m->forecaster, horizon, &m->cache[horizon], err);
     m->cached[horizon] = rc == 0;
   }
   if (rc == 0) *out = m->cache[horizon];
-  pthread_mutex_unlock(&m->lock);
+  oc_lock_release(&m->lock);
   return rc;
 }

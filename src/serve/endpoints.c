@@ -4,6 +4,7 @@
  * `write_lock` serialises changes (PUT, rollback) end to end. */
 #include "serve/endpoints.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "core/buf.h"
 #include "core/date.h"
 #include "core/fsutil.h"
+#include "core/lock.h"
 #include "core/log.h"
 
 typedef struct slot {
@@ -28,7 +30,7 @@ struct oc_endpoints {
   oc_series_loader loader;
   oc_endpoint_sync sync;
   void *loader_ctx;
-  pthread_mutex_t lock, write_lock;
+  oc_lock lock, write_lock;
   slot *slots;
   size_t n, cap;
 };
@@ -39,8 +41,8 @@ oc_endpoints *oc_endpoints_new(const char *data_dir, oc_series_loader loader, oc
   e->loader = loader;
   e->sync = sync;
   e->loader_ctx = ctx;
-  pthread_mutex_init(&e->lock, NULL);
-  pthread_mutex_init(&e->write_lock, NULL);
+  oc_lock_init(&e->lock);
+  oc_lock_init(&e->write_lock);
   return e;
 }
 
@@ -57,8 +59,8 @@ void oc_endpoints_free(oc_endpoints *e) {
     json_decref(e->slots[i].previous);
   }
   free(e->slots);
-  pthread_mutex_destroy(&e->lock);
-  pthread_mutex_destroy(&e->write_lock);
+  oc_lock_destroy(&e->lock);
+  oc_lock_destroy(&e->write_lock);
   free(e->data_dir);
   free(e);
 }
@@ -156,6 +158,7 @@ static json_t *config_json(const oc_endpoint_spec *spec, const char *updated_at)
 
 /* A model already serving (version, series) somewhere, retained; NULL when none. Caller holds lock. */
 static oc_served_model *find_loaded(oc_endpoints *e, const char *version, const char *series) {
+  assert(oc_lock_held(&e->lock));
   for (size_t i = 0; i < e->n; i++) {
     oc_endpoint_snapshot *snap = e->slots[i].current;
     if (!snap || strcmp(snap->spec.series, series) != 0) continue;
@@ -192,9 +195,9 @@ static oc_endpoint_snapshot *build_snapshot(oc_endpoints *e, const oc_endpoint_s
       }
     }
     if (!snap->models[i]) {
-      pthread_mutex_lock(&e->lock);
+      oc_lock_acquire(&e->lock);
       snap->models[i] = find_loaded(e, version, spec->series);
-      pthread_mutex_unlock(&e->lock);
+      oc_lock_release(&e->lock);
     }
     if (snap->models[i]) continue;
     snap->models[i] = oc_served_model_load(e->data_dir, version, spec->series, e->loader, e->loader_ctx, err);
@@ -260,7 +263,7 @@ static slot *find_slot(oc_endpoints *e, const char *name) {
 
 /* Swaps the slot's snapshot (creating the slot when needed) and releases the old one. */
 static void publish(oc_endpoints *e, const char *name, oc_endpoint_snapshot *snap, json_t *previous, bool *created) {
-  pthread_mutex_lock(&e->lock);
+  oc_lock_acquire(&e->lock);
   slot *s = find_slot(e, name);
   if (created) *created = s == NULL;
   if (!s) {
@@ -277,43 +280,43 @@ static void publish(oc_endpoints *e, const char *name, oc_endpoint_snapshot *sna
     s->previous = previous;
   }
   if (snap) snap->previous_count = json_array_size(previous);
-  pthread_mutex_unlock(&e->lock);
+  oc_lock_release(&e->lock);
   oc_endpoint_snapshot_release(old);
 }
 
 int oc_endpoints_put(oc_endpoints *e, const oc_endpoint_spec *spec, bool *created, oc_error *err) {
-  pthread_mutex_lock(&e->write_lock);
+  oc_lock_acquire(&e->write_lock);
   char updated_at[OC_TIMESTAMP_STRLEN];
   oc_timestamp_format((int64_t)time(NULL), updated_at);
   oc_endpoint_snapshot *snap = build_snapshot(e, spec, updated_at, err);
   if (!snap) {
-    pthread_mutex_unlock(&e->write_lock);
+    oc_lock_release(&e->write_lock);
     return -1;
   }
-  pthread_mutex_lock(&e->lock);
+  oc_lock_acquire(&e->lock);
   slot *s = find_slot(e, spec->name);
   json_t *previous = s && s->previous ? json_copy(s->previous) : json_array();
   if (s && s->current) json_array_insert_new(previous, 0, config_json(&s->current->spec, s->current->updated_at));
-  pthread_mutex_unlock(&e->lock);
+  oc_lock_release(&e->lock);
   while (json_array_size(previous) > OC_ENDPOINT_MAX_PREVIOUS) json_array_remove(previous, OC_ENDPOINT_MAX_PREVIOUS);
   if (persist(e, spec, updated_at, previous, err) != 0) {
     json_decref(previous);
     oc_endpoint_snapshot_release(snap);
-    pthread_mutex_unlock(&e->write_lock);
+    oc_lock_release(&e->write_lock);
     return -1;
   }
   publish(e, spec->name, snap, previous, created);
-  pthread_mutex_unlock(&e->write_lock);
+  oc_lock_release(&e->write_lock);
   return 0;
 }
 
 int oc_endpoints_rollback(oc_endpoints *e, const char *name, bool *found, oc_error *err) {
-  pthread_mutex_lock(&e->write_lock);
-  pthread_mutex_lock(&e->lock);
+  oc_lock_acquire(&e->write_lock);
+  oc_lock_acquire(&e->lock);
   slot *s = find_slot(e, name);
   *found = s != NULL;
   json_t *previous = s && s->previous ? json_copy(s->previous) : NULL;
-  pthread_mutex_unlock(&e->lock);
+  oc_lock_release(&e->lock);
   int rc = -1;
   oc_endpoint_spec spec;
   if (!s) {
@@ -334,13 +337,13 @@ int oc_endpoints_rollback(oc_endpoints *e, const char *name, bool *found, oc_err
     }
   }
   json_decref(previous);
-  pthread_mutex_unlock(&e->write_lock);
+  oc_lock_release(&e->write_lock);
   return rc;
 }
 
 /* Every current snapshot, retained (caller releases each and frees the array). */
 static oc_endpoint_snapshot **acquire_all(oc_endpoints *e, size_t *count) {
-  pthread_mutex_lock(&e->lock);
+  oc_lock_acquire(&e->lock);
   oc_endpoint_snapshot **all = oc_xcalloc(e->n + 1, sizeof *all);
   size_t n = 0;
   for (size_t i = 0; i < e->n; i++) {
@@ -349,14 +352,15 @@ static oc_endpoint_snapshot **acquire_all(oc_endpoints *e, size_t *count) {
       all[n++] = e->slots[i].current;
     }
   }
-  pthread_mutex_unlock(&e->lock);
+  oc_lock_release(&e->lock);
   *count = n;
   return all;
 }
 
 /* Whether the slot already serves exactly this configuration (the file a change names may be the one
  * this process just wrote). Caller holds lock. */
-static bool serves_locked(const slot *sl, json_t *doc) {
+static bool serves_locked(const oc_endpoints *e, const slot *sl, json_t *doc) {
+  assert(oc_lock_held(&e->lock));
   if (!sl || !sl->current) return false;
   json_t *mine = config_json(&sl->current->spec, sl->current->updated_at);
   json_t *series = json_object_get(doc, "series");
@@ -382,9 +386,9 @@ static void load_file(oc_endpoints *e, const char *name, bool following) {
   if (!doc) {
     oc_error_set(&err, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
   } else if (oc_endpoint_spec_parse(doc, name, &spec, &err) == 0) {
-    pthread_mutex_lock(&e->lock);
-    current = following && serves_locked(find_slot(e, name), doc);
-    pthread_mutex_unlock(&e->lock);
+    oc_lock_acquire(&e->lock);
+    current = following && serves_locked(e, find_slot(e, name), doc);
+    oc_lock_release(&e->lock);
     json_t *updated = json_object_get(doc, "updated_at");
     if (!current) snap = build_snapshot(e, &spec, json_is_string(updated) ? json_string_value(updated) : "", &err);
   }
@@ -394,10 +398,10 @@ static void load_file(oc_endpoints *e, const char *name, bool following) {
   if (!snap && !current) {
     oc_err("serve: endpoint %s not %s: %s", name, following ? "reloaded (still serving the previous configuration)"
                                                             : "loaded", err.message);
-    pthread_mutex_lock(&e->lock);
+    oc_lock_acquire(&e->lock);
     slot *sl = find_slot(e, name);
     if (sl && !sl->current) snprintf(sl->problem, sizeof sl->problem, "%s", err.message);
-    pthread_mutex_unlock(&e->lock);
+    oc_lock_release(&e->lock);
   }
   json_decref(doc);
   free(path);
@@ -430,9 +434,9 @@ void oc_endpoints_load_all(oc_endpoints *e) {
 
 void oc_endpoints_reload(oc_endpoints *e, const char *name) {
   if (!valid_name(name)) return; /* not an endpoint this server could have a file for */
-  pthread_mutex_lock(&e->write_lock);
+  oc_lock_acquire(&e->write_lock);
   load_file(e, name, true);
-  pthread_mutex_unlock(&e->write_lock);
+  oc_lock_release(&e->write_lock);
 }
 
 void oc_endpoints_reload_serving(oc_endpoints *e, const char *model_version) {
@@ -451,19 +455,19 @@ void oc_endpoints_reload_serving(oc_endpoints *e, const char *model_version) {
 }
 
 void oc_endpoints_problems(oc_endpoints *e, json_t *problems) {
-  pthread_mutex_lock(&e->lock);
+  oc_lock_acquire(&e->lock);
   for (size_t i = 0; i < e->n; i++) {
     if (!e->slots[i].current) json_array_append_new(problems, json_string(e->slots[i].problem));
   }
-  pthread_mutex_unlock(&e->lock);
+  oc_lock_release(&e->lock);
 }
 
 oc_endpoint_snapshot *oc_endpoints_acquire(oc_endpoints *e, const char *name) {
-  pthread_mutex_lock(&e->lock);
+  oc_lock_acquire(&e->lock);
   slot *s = find_slot(e, name);
   oc_endpoint_snapshot *snap = s ? s->current : NULL;
   if (snap) atomic_fetch_add(&snap->refs, 1);
-  pthread_mutex_unlock(&e->lock);
+  oc_lock_release(&e->lock);
   return snap;
 }
 

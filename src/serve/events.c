@@ -3,6 +3,7 @@
  * taken before libmicrohttpd's own locks (suspend/resume), never the other way round. */
 #include "serve/events.h"
 
+#include <assert.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "core/lock.h"
 #include "serve/ratelimit.h"
 
 #define RING_SIZE 1024
@@ -34,7 +36,7 @@ typedef struct stream {
 } stream;
 
 struct oc_event_hub {
-  pthread_mutex_t lock;
+  oc_lock lock;
   pthread_cond_t wake;
   pthread_t timer;
   event ring[RING_SIZE];
@@ -47,6 +49,7 @@ struct oc_event_hub {
 
 /* Resumes every suspended stream. Caller holds hub->lock. */
 static void resume_all_locked(oc_event_hub *hub) {
+  assert(oc_lock_held(&hub->lock));
   for (stream *st = hub->streams; st; st = st->next) {
     if (st->suspended) {
       st->suspended = false;
@@ -57,7 +60,7 @@ static void resume_all_locked(oc_event_hub *hub) {
 
 static void *keepalive_timer(void *arg) {
   oc_event_hub *hub = arg;
-  pthread_mutex_lock(&hub->lock);
+  oc_lock_acquire(&hub->lock);
   while (!hub->timer_stop) {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
@@ -68,7 +71,7 @@ static void *keepalive_timer(void *arg) {
       until.tv_sec++;
       until.tv_nsec -= 1000000000L;
     }
-    pthread_cond_timedwait(&hub->wake, &hub->lock, &until);
+    oc_lock_wait_until(&hub->lock, &hub->wake, &until);
     double now = oc_monotonic_seconds();
     for (stream *st = hub->streams; st; st = st->next) {
       if (st->suspended && now - st->last_write >= hub->keepalive) {
@@ -77,13 +80,13 @@ static void *keepalive_timer(void *arg) {
       }
     }
   }
-  pthread_mutex_unlock(&hub->lock);
+  oc_lock_release(&hub->lock);
   return NULL;
 }
 
 oc_event_hub *oc_event_hub_new(double keepalive_seconds) {
   oc_event_hub *hub = oc_xcalloc(1, sizeof *hub);
-  pthread_mutex_init(&hub->lock, NULL);
+  oc_lock_init(&hub->lock);
   pthread_condattr_t attr;
   pthread_condattr_init(&attr);
   pthread_cond_init(&hub->wake, &attr);
@@ -100,27 +103,27 @@ oc_event_hub *oc_event_hub_new(double keepalive_seconds) {
 }
 
 void oc_event_hub_close(oc_event_hub *hub) {
-  pthread_mutex_lock(&hub->lock);
+  oc_lock_acquire(&hub->lock);
   hub->closed = true;
   resume_all_locked(hub);
-  pthread_mutex_unlock(&hub->lock);
+  oc_lock_release(&hub->lock);
 }
 
 void oc_event_hub_free(oc_event_hub *hub) {
   if (!hub) return;
-  pthread_mutex_lock(&hub->lock);
+  oc_lock_acquire(&hub->lock);
   hub->timer_stop = true;
   pthread_cond_signal(&hub->wake);
-  pthread_mutex_unlock(&hub->lock);
+  oc_lock_release(&hub->lock);
   pthread_join(hub->timer, NULL);
   for (size_t i = 0; i < RING_SIZE; i++) free(hub->ring[i].data);
   pthread_cond_destroy(&hub->wake);
-  pthread_mutex_destroy(&hub->lock);
+  oc_lock_destroy(&hub->lock);
   free(hub);
 }
 
 uint64_t oc_event_publish(oc_event_hub *hub, const char *type, const char *data) {
-  pthread_mutex_lock(&hub->lock);
+  oc_lock_acquire(&hub->lock);
   uint64_t id = ++hub->last_id;
   event *e = &hub->ring[id % RING_SIZE];
   free(e->data);
@@ -128,12 +131,13 @@ uint64_t oc_event_publish(oc_event_hub *hub, const char *type, const char *data)
   snprintf(e->type, sizeof e->type, "%s", type);
   e->data = oc_xstrdup(data);
   resume_all_locked(hub);
-  pthread_mutex_unlock(&hub->lock);
+  oc_lock_release(&hub->lock);
   return id;
 }
 
 /* Formats every event the stream has not seen into st->pending. Caller holds hub->lock. */
 static void collect_locked(oc_event_hub *hub, stream *st) {
+  assert(oc_lock_held(&hub->lock));
   uint64_t oldest = hub->last_id - hub->first_id >= RING_SIZE ? hub->last_id - RING_SIZE + 1 : hub->first_id + 1;
   if (st->next_id < oldest) st->next_id = oldest; /* fell behind the ring: skip what was dropped */
   for (; st->next_id <= hub->last_id; st->next_id++) {
@@ -145,12 +149,12 @@ static void collect_locked(oc_event_hub *hub, stream *st) {
 static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max) {
   stream *st = cls;
   oc_event_hub *hub = st->hub;
-  pthread_mutex_lock(&hub->lock);
+  oc_lock_acquire(&hub->lock);
   if (st->pending_off == st->pending.len) {
     oc_buf_clear(&st->pending);
     st->pending_off = 0;
     if (hub->closed) {
-      pthread_mutex_unlock(&hub->lock);
+      oc_lock_release(&hub->lock);
       return MHD_CONTENT_READER_END_OF_STREAM;
     }
     collect_locked(hub, st);
@@ -160,7 +164,7 @@ static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max) {
     if (st->pending.len == 0) {
       st->suspended = true;
       MHD_suspend_connection(st->conn);
-      pthread_mutex_unlock(&hub->lock);
+      oc_lock_release(&hub->lock);
       return 0;
     }
   }
@@ -169,18 +173,18 @@ static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max) {
   memcpy(buf, st->pending.data + st->pending_off, n);
   st->pending_off += n;
   st->last_write = oc_monotonic_seconds();
-  pthread_mutex_unlock(&hub->lock);
+  oc_lock_release(&hub->lock);
   return (ssize_t)n;
 }
 
 static void free_stream(void *cls) {
   stream *st = cls;
   oc_event_hub *hub = st->hub;
-  pthread_mutex_lock(&hub->lock);
+  oc_lock_acquire(&hub->lock);
   if (st->prev) st->prev->next = st->next;
   else hub->streams = st->next;
   if (st->next) st->next->prev = st->prev;
-  pthread_mutex_unlock(&hub->lock);
+  oc_lock_release(&hub->lock);
   oc_buf_free(&st->pending);
   free(st);
 }
@@ -191,7 +195,7 @@ struct MHD_Response *oc_event_stream_response(oc_event_hub *hub, struct MHD_Conn
   st->hub = hub;
   st->conn = conn;
   st->last_write = oc_monotonic_seconds();
-  pthread_mutex_lock(&hub->lock);
+  oc_lock_acquire(&hub->lock);
   /* A Last-Event-ID from an earlier process (below first_id) replays all this process has (collect_locked
    * clamps to the ring); one beyond last_id cannot be ours, so the stream starts from now. */
   if (!has_last_event_id || last_event_id > hub->last_id) {
@@ -204,7 +208,7 @@ struct MHD_Response *oc_event_stream_response(oc_event_hub *hub, struct MHD_Conn
   st->next = hub->streams;
   if (st->next) st->next->prev = st;
   hub->streams = st;
-  pthread_mutex_unlock(&hub->lock);
+  oc_lock_release(&hub->lock);
   struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, read_stream, st, free_stream);
   MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
   MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");

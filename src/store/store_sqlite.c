@@ -164,7 +164,7 @@ int oc_sqlite_fail(oc_sqlite_store *s, oc_error *err, const char *what) {
   return oc_error_set(err, "store %s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
-int oc_sqlite_exec(oc_sqlite_store *s, const char *sql, oc_error *err) {
+static int sqlite_exec(oc_sqlite_store *s, const char *sql, oc_error *err) {
   char *msg = NULL;
   if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
     oc_error_set(err, "store %s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
@@ -194,24 +194,24 @@ sqlite3_stmt *oc_sqlite_stmt(oc_sqlite_store *s, const char *sql, oc_error *err)
 }
 
 int oc_sqlite_op_begin(oc_sqlite_store *s, oc_error *err) {
-  return oc_sqlite_exec(s, s->in_transaction ? "SAVEPOINT oc_op" : "BEGIN IMMEDIATE", err);
+  return sqlite_exec(s, s->in_transaction ? "SAVEPOINT oc_op" : "BEGIN IMMEDIATE", err);
 }
 
 int oc_sqlite_op_end(oc_sqlite_store *s, bool ok, oc_error *err) {
   if (s->in_transaction) {
-    if (ok) return oc_sqlite_exec(s, "RELEASE oc_op", err);
+    if (ok) return sqlite_exec(s, "RELEASE oc_op", err);
     oc_error ignored;
-    oc_sqlite_exec(s, "ROLLBACK TO oc_op; RELEASE oc_op", &ignored);
+    sqlite_exec(s, "ROLLBACK TO oc_op; RELEASE oc_op", &ignored);
     oc_sqlite_changes_forget(s); /* the changes it recorded are gone: record them again if needed */
     return -1;
   }
   oc_sqlite_changes_forget(s);
   if (ok) {
-    if (oc_sqlite_exec(s, "COMMIT", err) == 0) return 0;
+    if (sqlite_exec(s, "COMMIT", err) == 0) return 0;
   }
   if (!sqlite3_get_autocommit(s->db)) {
     oc_error ignored;
-    oc_sqlite_exec(s, "ROLLBACK", &ignored);
+    sqlite_exec(s, "ROLLBACK", &ignored);
   }
   return -1;
 }
@@ -252,7 +252,7 @@ static void sqlite_close(oc_store *store) {
 static int sqlite_begin(oc_store *store, oc_error *err) {
   oc_sqlite_store *s = oc_sqlite_of(store);
   if (s->in_transaction) return oc_error_set(err, "store %s: a transaction is already open", s->path);
-  if (oc_sqlite_exec(s, "BEGIN IMMEDIATE", err) != 0) return -1;
+  if (sqlite_exec(s, "BEGIN IMMEDIATE", err) != 0) return -1;
   s->in_transaction = true;
   oc_sqlite_changes_forget(s);
   return 0;
@@ -262,9 +262,9 @@ static int sqlite_commit(oc_store *store, oc_error *err) {
   oc_sqlite_store *s = oc_sqlite_of(store);
   if (!s->in_transaction) return oc_error_set(err, "store %s: commit without an open transaction", s->path);
   oc_sqlite_changes_forget(s);
-  if (oc_sqlite_exec(s, "COMMIT", err) != 0) {
+  if (sqlite_exec(s, "COMMIT", err) != 0) {
     oc_error ignored;
-    if (!sqlite3_get_autocommit(s->db)) oc_sqlite_exec(s, "ROLLBACK", &ignored);
+    if (!sqlite3_get_autocommit(s->db)) sqlite_exec(s, "ROLLBACK", &ignored);
     s->in_transaction = false;
     return -1;
   }
@@ -278,7 +278,7 @@ static int sqlite_rollback(oc_store *store, oc_error *err) {
   s->in_transaction = false;
   oc_sqlite_changes_forget(s);
   if (sqlite3_get_autocommit(s->db)) return 0; /* SQLite already rolled back (e.g. after SQLITE_FULL) */
-  return oc_sqlite_exec(s, "ROLLBACK", err);
+  return sqlite_exec(s, "ROLLBACK", err);
 }
 
 static int read_schema_version(oc_sqlite_store *s, int *version, oc_error *err) {
@@ -312,8 +312,8 @@ static int migrate(oc_sqlite_store *s, oc_error *err) {
   /* The common case (up to date) must not wait for the write lock a running import holds. */
   if (peek_schema_version(s, &version, err) != 0) return -1;
   if (version == oc_store_sqlite_latest_version()) return 0;
-  if (oc_sqlite_exec(s, "BEGIN IMMEDIATE", err) != 0) return -1;
-  if (oc_sqlite_exec(s,
+  if (sqlite_exec(s, "BEGIN IMMEDIATE", err) != 0) return -1;
+  if (sqlite_exec(s,
                      "CREATE TABLE IF NOT EXISTS schema_migrations (\n"
                      "  version INTEGER PRIMARY KEY,\n"
                      "  summary TEXT NOT NULL,\n"
@@ -332,7 +332,7 @@ static int migrate(oc_sqlite_store *s, oc_error *err) {
   for (size_t i = 0; i < N_MIGRATIONS; i++) {
     const sqlite_migration *m = &migrations[i];
     if (m->version <= version) continue;
-    if (oc_sqlite_exec(s, m->sql, err) != 0) {
+    if (sqlite_exec(s, m->sql, err) != 0) {
       oc_error_prefix(err, "migration %d (%s) failed, schema left at version %d: ", m->version, m->summary,
                       version);
       goto fail;
@@ -349,7 +349,7 @@ static int migrate(oc_sqlite_store *s, oc_error *err) {
     }
     sqlite3_reset(st);
   }
-  return oc_sqlite_exec(s, "COMMIT", err) == 0 ? 0 : (sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL), -1);
+  return sqlite_exec(s, "COMMIT", err) == 0 ? 0 : (sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL), -1);
 fail:
   sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
   return -1;
@@ -694,7 +694,7 @@ oc_store *oc_store_sqlite_open(const char *location, oc_error *err) {
   sqlite3_finalize(st);
   /* A 64 MiB page cache (allocated only as used) keeps a large import's B-tree pages in memory instead
    * of spilling them to the WAL and rewriting them. */
-  if (!wal || oc_sqlite_exec(s, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536", err) != 0 ||
+  if (!wal || sqlite_exec(s, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536", err) != 0 ||
       migrate(s, err) != 0) {
     sqlite_close(&s->base);
     return NULL;

@@ -39,8 +39,6 @@ static inline oc_sqlite_store *oc_sqlite_of(oc_store *store) { return (oc_sqlite
 
 /* Sets *err to "store PATH: what: <SQLite's message>" and returns -1. */
 int oc_sqlite_fail(oc_sqlite_store *s, oc_error *err, const char *what);
-/* Runs SQL text without results (may hold several statements). */
-int oc_sqlite_exec(oc_sqlite_store *s, const char *sql, oc_error *err);
 /* The prepared statement for sql (a string literal: cached by address), reset and with bindings
  * cleared, ready to bind. NULL with *err set when it does not compile. */
 sqlite3_stmt *oc_sqlite_stmt(oc_sqlite_store *s, const char *sql, oc_error *err);
