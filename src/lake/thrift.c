@@ -232,8 +232,8 @@ int oc_tr_binary(oc_thrift_reader *r, uint8_t type, const char *name, const uint
 }
 
 int oc_tr_string(oc_thrift_reader *r, uint8_t type, const char *name, char **out) {
-  const uint8_t *data;
-  size_t len;
+  const uint8_t *data = NULL;
+  size_t len = 0;
   if (oc_tr_binary(r, type, name, &data, &len) != 0) return -1;
   char *s = oc_xmalloc(len + 1);
   memcpy(s, data, len);
@@ -287,7 +287,7 @@ static int skip_value(oc_thrift_reader *r, uint8_t type, bool in_container) {
   case OC_TT_LIST:
   case OC_TT_SET: {
     uint8_t et;
-    size_t n;
+    size_t n = 0;
     if (get_list_header(r, "list", &et, &n) != 0) return -1;
     for (size_t i = 0; i < n; i++)
       if (skip_value(r, et, true) != 0) return -1;

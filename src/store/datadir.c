@@ -129,7 +129,7 @@ int oc_datadir_init(const char *dir, bool *created_conf, oc_error *err) {
   }
   free(conf_path);
   if (rc != 0) return -1;
-  oc_store *store;
+  oc_store *store = NULL;
   if (oc_datadir_open(dir, &store, err) != 0) return -1;
   oc_store_close(store);
   return 0;
