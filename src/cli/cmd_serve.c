@@ -30,8 +30,10 @@ const oc_command oc_cmd_serve = {
     "                           stream need no key (writes always do)\n"
     "  --operations-access A    who may call /healthz, /readyz, /metrics without a key:\n"
     "                           loopback (default), any, or key\n"
-    "  --web-dir DIR            dashboard files (default: the source tree's web/)\n"
-    "  --vendor-dir DIR         plotly.js-dist-min package directory (default: node_modules/)\n"
+    "  --web-dir DIR            dashboard files (default: PREFIX/share/oilcast/web when installed,\n"
+    "                           else the source tree's web/)\n"
+    "  --vendor-dir DIR         directory holding plotly.min.js (default: PREFIX/share/oilcast/web when\n"
+    "                           installed, else the source tree's node_modules/plotly.js-dist-min/)\n"
     "  --access-log FILE        one JSON line per request to FILE, '-' for stderr (default), or 'off'\n",
     run_serve};
 

@@ -11,7 +11,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libgen.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/fsutil.h"
 
@@ -212,16 +215,92 @@ int oc_dashboard_load_forecast(const char *path, json_t **out, oc_error *err) {
 
 /* ---------- assets ---------- */
 
-static char *env_or_source_path(const char *env, const char *relative) {
-  const char *value = getenv(env);
-  if (value && *value) return oc_xstrdup(value);
-  return oc_path_join(OILCAST_SOURCE_DIR, relative);
+/* PREFIX/share/oilcast when this binary is PREFIX/bin/oilcast of an installed tree, else NULL. */
+static char *installed_share_dir(void) {
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return NULL;
+  exe[n] = '\0';
+  char *bin_dir = dirname(exe); /* PREFIX/bin */
+  char *prefix = oc_xstrdup(bin_dir);
+  char *share = oc_path_join(dirname(prefix), "share/oilcast");
+  free(prefix);
+  if (oc_is_dir(share)) return share;
+  free(share);
+  return NULL;
 }
 
-char *oc_dashboard_default_web_dir(void) { return env_or_source_path("OILCAST_WEB_DIR", "web"); }
+/* $env when set, else installed_relative under PREFIX/share/oilcast for an installed binary, else
+ * source_relative under the source tree. */
+static char *asset_path_for(const char *env, const char *installed_relative, const char *source_relative) {
+  const char *value = env ? getenv(env) : NULL;
+  if (value && *value) return oc_xstrdup(value);
+  char *share = installed_share_dir();
+  if (share) {
+    char *path = oc_path_join(share, installed_relative);
+    free(share);
+    return path;
+  }
+  return oc_path_join(OILCAST_SOURCE_DIR, source_relative);
+}
+
+char *oc_dashboard_default_web_dir(void) { return asset_path_for("OILCAST_WEB_DIR", "web", "web"); }
+
+char *oc_dashboard_default_vendor_dir(void) {
+  return asset_path_for(NULL, "web", "node_modules/plotly.js-dist-min");
+}
 
 char *oc_dashboard_default_plotly_path(void) {
-  return env_or_source_path("OILCAST_PLOTLY_JS", "node_modules/plotly.js-dist-min/plotly.min.js");
+  const char *value = getenv("OILCAST_PLOTLY_JS");
+  if (value && *value) return oc_xstrdup(value);
+  char *vendor_dir = oc_dashboard_default_vendor_dir();
+  char *path = oc_path_join(vendor_dir, "plotly.min.js");
+  free(vendor_dir);
+  return path;
+}
+
+static bool readable_file(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, R_OK) == 0;
+}
+
+char *oc_dashboard_missing_assets(const char *web_dir, const char *vendor_dir) {
+  static const struct {
+    const char *name, *remedy;
+  } assets[] = {
+      {"index.html", "the dashboard's page (web/ in the source tree): reinstall oilcast or pass --web-dir"},
+      {"plotly.min.js", "plotly.js from npm: run `npm ci` (scripts/deps.sh) in the source tree and rebuild and "
+                        "reinstall, or pass --vendor-dir DIR holding plotly.min.js"},
+  };
+  const char *dirs[] = {web_dir, vendor_dir};
+  for (size_t i = 0; i < sizeof assets / sizeof *assets; i++) {
+    char *path = oc_path_join(dirs[i], assets[i].name);
+    if (!readable_file(path)) {
+      oc_buf line = {0};
+      oc_buf_printf(&line, "dashboard unavailable: %s is missing; it is %s", path, assets[i].remedy);
+      free(path);
+      return oc_buf_steal(&line);
+    }
+    free(path);
+  }
+  return NULL;
+}
+
+char *oc_dashboard_missing_page(const char *message) {
+  oc_buf page = {0};
+  oc_buf_puts(&page, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>oilcast: dashboard "
+                     "unavailable</title></head>\n<body><h1>oilcast: dashboard unavailable</h1>\n<p id=\"missing\">");
+  for (const char *c = message; *c; c++) {
+    switch (*c) {
+    case '<': oc_buf_puts(&page, "&lt;"); break;
+    case '>': oc_buf_puts(&page, "&gt;"); break;
+    case '&': oc_buf_puts(&page, "&amp;"); break;
+    case '"': oc_buf_puts(&page, "&quot;"); break;
+    default: oc_buf_append(&page, c, 1);
+    }
+  }
+  oc_buf_puts(&page, "</p>\n<p>The REST API under /v1/ works without it.</p>\n</body></html>\n");
+  return oc_buf_steal(&page);
 }
 
 /* ---------- rendering ---------- */

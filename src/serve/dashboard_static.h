@@ -33,10 +33,21 @@ int oc_dashboard_load_history(const char *path, oc_date start_date, json_t **out
  * *out = {"points":[...], other fields...} (new reference). */
 int oc_dashboard_load_forecast(const char *path, json_t **out, oc_error *err);
 
-/* Where the page sources and plotly come from: $OILCAST_WEB_DIR and $OILCAST_PLOTLY_JS when set,
- * else the source tree's web/ and node_modules/plotly.js-dist-min/plotly.min.js. malloc'd. */
+/* Where the page sources and plotly come from (each malloc'd):
+ *   web dir:     $OILCAST_WEB_DIR when set;
+ *   plotly:      $OILCAST_PLOTLY_JS when set (the file), else plotly.min.js in the vendor dir;
+ *   otherwise, for an installed binary (PREFIX/bin/oilcast with PREFIX/share/oilcast/ beside it),
+ *   PREFIX/share/oilcast/web for both, and never the source tree; for a binary that is not installed
+ *   (a build tree), the source tree's web/ and node_modules/plotly.js-dist-min/. */
 char *oc_dashboard_default_web_dir(void);
+char *oc_dashboard_default_vendor_dir(void);
 char *oc_dashboard_default_plotly_path(void);
+
+/* NULL when web_dir/index.html and vendor_dir/plotly.min.js are both readable files; else one line
+ * (malloc'd, no newline) naming the first missing file and how to get it. */
+char *oc_dashboard_missing_assets(const char *web_dir, const char *vendor_dir);
+/* A small self-contained HTML page (malloc'd) that shows message (escaped) instead of the dashboard. */
+char *oc_dashboard_missing_page(const char *message);
 
 typedef struct oc_dashboard_page {
   const char *web_dir;      /* holds index.html and what it links as /static/NAME */

@@ -12,6 +12,7 @@
 
 #include "core/fsutil.h"
 #include "serve/context.h"
+#include "serve/dashboard_static.h"
 #include "serve/endpoints.h"
 #include "serve/events.h"
 #include "serve/handlers.h"
@@ -103,7 +104,21 @@ static void serve_file(oc_response *resp, const char *dir, const char *relative)
   free(path);
 }
 
-void oc_handle_index(const oc_request *req, oc_response *resp) { serve_file(resp, req->server->web_dir, "index.html"); }
+/* Without the dashboard's files, / says which one is missing and how to get it (a page that loads
+ * without them, not one that waits for plotly forever). */
+void oc_handle_index(const oc_request *req, oc_response *resp) {
+  char *missing = oc_dashboard_missing_assets(req->server->web_dir, req->server->vendor_dir);
+  if (!missing) {
+    serve_file(resp, req->server->web_dir, "index.html");
+    return;
+  }
+  char *page = oc_dashboard_missing_page(missing);
+  free(missing);
+  resp->prepared = MHD_create_response_from_buffer(strlen(page), page, MHD_RESPMEM_MUST_FREE);
+  MHD_add_response_header(resp->prepared, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+  MHD_add_response_header(resp->prepared, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+  resp->status = 503;
+}
 
 void oc_handle_static(const oc_request *req, oc_response *resp) {
   serve_file(resp, req->server->web_dir, oc_route_param(&req->params, "path"));

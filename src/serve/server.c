@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/sha256.h"
 #include "serve/context.h"
+#include "serve/dashboard_static.h"
 #include "serve/handlers.h"
 
 void oc_serve_config_defaults(oc_serve_config *cfg) {
@@ -28,8 +29,8 @@ void oc_serve_config_defaults(oc_serve_config *cfg) {
   cfg->max_body_bytes = 1 << 20;
   cfg->connection_timeout = 30;
   cfg->max_connections = 1024;
-  cfg->web_dir = OILCAST_SOURCE_DIR "/web";
-  cfg->vendor_dir = OILCAST_SOURCE_DIR "/node_modules/plotly.js-dist-min";
+  cfg->web_dir = NULL;    /* oc_dashboard_default_web_dir() */
+  cfg->vendor_dir = NULL; /* oc_dashboard_default_vendor_dir() */
   cfg->operations_access = "loopback";
   cfg->access_log_fd = 2;
   cfg->key_reload_interval = 60.0;
@@ -465,8 +466,11 @@ int oc_server_start(const oc_serve_config *cfg, oc_server **out, oc_error *err) 
   oc_server *s = oc_xcalloc(1, sizeof *s);
   s->cfg = *cfg;
   s->data_dir = oc_xstrdup(cfg->data_dir);
-  s->web_dir = oc_xstrdup(cfg->web_dir);
-  s->vendor_dir = oc_xstrdup(cfg->vendor_dir);
+  s->web_dir = cfg->web_dir ? oc_xstrdup(cfg->web_dir) : oc_dashboard_default_web_dir();
+  s->vendor_dir = cfg->vendor_dir ? oc_xstrdup(cfg->vendor_dir) : oc_dashboard_default_vendor_dir();
+  char *missing = oc_dashboard_missing_assets(s->web_dir, s->vendor_dir);
+  if (missing) oc_warn("serve: %s", missing);
+  free(missing);
   s->cfg.data_dir = s->data_dir;
   s->cfg.web_dir = s->web_dir;
   s->cfg.vendor_dir = s->vendor_dir;

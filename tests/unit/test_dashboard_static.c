@@ -1,6 +1,7 @@
 /* Unit tests for serve/dashboard_static.c: every accepted history and forecast shape, the errors for
  * bad inputs (with file, line/column/byte or item number), and the rendered page: everything inlined,
- * nothing that could end a <script> early, the data where the page expects it. */
+ * nothing that could end a <script> early, the data where the page expects it; where the dashboard's
+ * files are looked for, and what is said when one is missing. */
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -255,6 +257,72 @@ static void test_server_answers_on_loopback(void **state) {
   oc_dashboard_server_stop(server);
 }
 
+static void test_missing_assets_named_with_remedy(void **state) {
+  fixture *f = *state;
+  char *missing = oc_dashboard_missing_assets(f->dir, f->dir);
+  char *index_path = oc_path_join(f->dir, "index.html");
+  assert_non_null(missing);
+  assert_non_null(strstr(missing, index_path));
+  assert_null(strchr(missing, '\n'));
+  free(missing);
+  free(index_path);
+
+  free(oc_test_write_file(f->dir, "index.html", "<html></html>"));
+  missing = oc_dashboard_missing_assets(f->dir, f->dir);
+  char *plotly_path = oc_path_join(f->dir, "plotly.min.js");
+  assert_non_null(missing);
+  assert_non_null(strstr(missing, plotly_path));
+  assert_non_null(strstr(missing, "npm ci"));
+  assert_non_null(strstr(missing, "--vendor-dir"));
+  free(missing);
+
+  /* A directory under the file's name is not the file. */
+  assert_int_equal(mkdir(plotly_path, 0700), 0);
+  missing = oc_dashboard_missing_assets(f->dir, f->dir);
+  assert_non_null(missing);
+  free(missing);
+  assert_int_equal(rmdir(plotly_path), 0);
+
+  free(oc_test_write_file(f->dir, "plotly.min.js", "window.Plotly = {};"));
+  assert_null(oc_dashboard_missing_assets(f->dir, f->dir));
+  free(plotly_path);
+}
+
+static void test_missing_page_says_so_escaped(void **state) {
+  (void)state;
+  char *page = oc_dashboard_missing_page("dashboard unavailable: /x/<b>&\"y\" is missing");
+  assert_non_null(strstr(page, "dashboard unavailable: /x/&lt;b&gt;&amp;&quot;y&quot; is missing"));
+  assert_null(strstr(page, "<b>"));
+  assert_null(strstr(page, "<script"));
+  free(page);
+}
+
+/* A binary that is not installed (this test, in the build tree) reads the source tree; the
+ * environment overrides both. The installed lookup is tested by tests/e2e/install.sh. */
+static void test_default_asset_paths(void **state) {
+  (void)state;
+  unsetenv("OILCAST_WEB_DIR");
+  unsetenv("OILCAST_PLOTLY_JS");
+  char *web = oc_dashboard_default_web_dir(), *vendor = oc_dashboard_default_vendor_dir();
+  char *plotly = oc_dashboard_default_plotly_path();
+  assert_string_equal(web, OILCAST_SOURCE_DIR "/web");
+  assert_string_equal(vendor, OILCAST_SOURCE_DIR "/node_modules/plotly.js-dist-min");
+  assert_string_equal(plotly, OILCAST_SOURCE_DIR "/node_modules/plotly.js-dist-min/plotly.min.js");
+  free(web);
+  free(vendor);
+  free(plotly);
+  setenv("OILCAST_WEB_DIR", "/elsewhere/web", 1);
+  setenv("OILCAST_PLOTLY_JS", "/elsewhere/plotly.js", 1);
+  web = oc_dashboard_default_web_dir();
+  plotly = oc_dashboard_default_plotly_path();
+  assert_string_equal(web, "/elsewhere/web");
+  assert_string_equal(plotly, "/elsewhere/plotly.js");
+  free(web);
+  free(plotly);
+  unsetenv("OILCAST_WEB_DIR");
+  unsetenv("OILCAST_PLOTLY_JS");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_history_shapes, setup, teardown),
@@ -264,6 +332,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_render_inlines_everything, setup, teardown),
       cmocka_unit_test_setup_teardown(test_render_rejects_unknown_links, setup, teardown),
       cmocka_unit_test(test_server_answers_on_loopback),
+      cmocka_unit_test_setup_teardown(test_missing_assets_named_with_remedy, setup, teardown),
+      cmocka_unit_test(test_missing_page_says_so_escaped),
+      cmocka_unit_test(test_default_asset_paths),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
