@@ -1,7 +1,9 @@
 /* dashboard_static.c: `oilcast dashboard`'s library side: validating the history and forecast JSON
  * files, inlining web/index.html's stylesheet and scripts plus plotly.js and the data into one HTML
- * page, and a minimal loopback server for that page. The page itself (web/app.js) decides what to
- * draw; this file must not know about charts, and must not touch the store or the REST server. */
+ * page, and a minimal loopback server for that page; also where the dashboard's files are (installed
+ * prefix or source tree) and what to say when one is missing, which `oilcast serve` asks too. The
+ * page itself (web/app.js) decides what to draw; this file must not know about charts, and must not
+ * touch the store or the REST server. */
 #include "serve/dashboard_static.h"
 
 #include <arpa/inet.h>

@@ -1,8 +1,9 @@
 /* dashboard_static.h: the static dashboard export behind `oilcast dashboard` (the reference guide's
  * create_dashboard.py): reads a price history and a forecast from JSON files, validates them, and
  * renders ONE self-contained HTML page (web/index.html with its CSS, scripts, plotly.js and the data
- * inlined) that opens offline; optionally serves that page on loopback. It must not touch the store
- * or the REST server (the other src/serve/ files belong to `oilcast serve`). */
+ * inlined) that opens offline; optionally serves that page on loopback. Also locates the dashboard's
+ * files for both commands. It must not touch the store or the REST server (the other src/serve/
+ * files belong to `oilcast serve`). */
 #ifndef OC_DASHBOARD_STATIC_H
 #define OC_DASHBOARD_STATIC_H
 
