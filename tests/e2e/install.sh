@@ -4,7 +4,8 @@
 # package's), oilcast(1) listing every command of --help, bash completion of commands and options,
 # and a systemd unit that systemd-analyze accepts (and rates well hardened). The installed binary,
 # run with a clean environment from another directory, serves the dashboard from its own prefix:
-# a marker added to the installed page shows in Chromium, the chart draws with no console error.
+# a marker added to the installed page shows in Chromium, the chart draws with no console error, and
+# `oilcast dashboard --out` inlines the installed files.
 # With plotly.min.js removed from the prefix, serve says so in one line at start-up naming the
 # installed path (so the source tree's copy, which exists, is not used) and / answers with a page
 # that says the same.
@@ -133,6 +134,12 @@ JS
 NODE_PATH="$src/node_modules" node "$work/page.test.js" "$src/tests/browser/browser.js" "$url" ||
   fail "the installed dashboard did not load in chromium"
 stop_installed
+# `oilcast dashboard` (the static export) inlines the same installed files.
+run_installed series show WTI --data-dir data --format json >"$elsewhere/history.json"
+run_installed dashboard --historical-data history.json --out page.html 2>/dev/null
+grep -q 'name="oilcast-copy"' "$elsewhere/page.html" || fail "oilcast dashboard did not use the installed page"
+[[ $(stat -c %s "$elsewhere/page.html") -gt $(stat -c %s "$src/node_modules/plotly.js-dist-min/plotly.min.js") ]] ||
+  fail "oilcast dashboard's page is smaller than plotly.min.js: plotly is not inlined"
 
 # ---- without plotly.min.js: one clear line at start-up, and a page that says the same ----
 rm "$prefix/share/oilcast/web/plotly.min.js"
@@ -147,4 +154,9 @@ status=$(curl -s -o "$work/index.html" -w '%{http_code}' "$url/")
 grep -qF "$missing_line" "$work/index.html" || fail "/ does not name the missing file: $(cat "$work/index.html")"
 grep -q "npm ci" "$work/index.html" || fail "/ does not say how to get plotly"
 stop_installed
+if run_installed dashboard --historical-data history.json --out page2.html 2>"$work/dashboard.err"; then
+  fail "oilcast dashboard succeeded without plotly.min.js"
+fi
+grep -qF "$prefix/share/oilcast/web/plotly.min.js" "$work/dashboard.err" ||
+  fail "oilcast dashboard's error does not name the installed plotly.min.js: $(cat "$work/dashboard.err")"
 echo "ok: installed under a temporary prefix; the installed binary served its own dashboard"
