@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/calendar.h"
 #include "core/sha256.h"
 #include "core/sort.h"
 #include "features/features.h"
@@ -118,7 +119,7 @@ static void report_push_nonpositive(oc_etl_report *r, oc_date d, double v) {
 static void report_gaps(const oc_series *t, int gap_days, oc_etl_report *r) {
   if (!r) return;
   for (size_t i = 1; i < t->n; i++) {
-    int missing = oc_date_business_days_between(t->dates[i - 1], t->dates[i]) - 1;
+    int missing = oc_calendar_trading_days_between(t->dates[i - 1], t->dates[i]) - 1;
     if (missing <= gap_days) continue;
     r->gaps = oc_xrealloc(r->gaps, (r->ngaps + 1) * sizeof *r->gaps);
     r->gaps[r->ngaps++] = (oc_etl_gap){t->dates[i - 1], t->dates[i], missing};
@@ -198,7 +199,7 @@ static void align_exog(const oc_series *e, const oc_date *dates, size_t n, int f
     if (j > 0 && e->dates[j - 1] == dates[i]) {
       out[i] = e->values[j - 1];
       if (er) er->exact++;
-    } else if (j > 0 && oc_date_business_days_between(e->dates[j - 1], dates[i]) <= ffill_days) {
+    } else if (j > 0 && oc_calendar_trading_days_between(e->dates[j - 1], dates[i]) <= ffill_days) {
       out[i] = e->values[j - 1];
       if (er) er->filled++;
     } else if (er) {

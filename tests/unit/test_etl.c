@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/calendar.h"
 #include "core/fsutil.h"
 #include "features/etl.h"
 #include "features/features.h"
@@ -51,7 +52,7 @@ static void synth(oc_series *s, const char *name, size_t n, unsigned seed, doubl
     p *= exp(((double)((seed >> 8) % 2001) - 1000.0) / 40000.0);
     s->dates[i] = d;
     s->values[i] = p;
-    d = oc_date_add_business_days(d, 1);
+    d = oc_calendar_next_trading_day(d);
   }
 }
 
@@ -338,7 +339,7 @@ static void test_ten_day_gap(void **state) {
   oc_series s;
   synth(&s, "WTI", 400, 5, 40);
   /* shift rows 200.. later by 10 business days: a 10-business-day hole */
-  for (size_t i = 200; i < s.n; i++) s.dates[i] = oc_date_add_business_days(s.dates[i], 10);
+  for (size_t i = 200; i < s.n; i++) s.dates[i] = oc_calendar_add_trading_days(s.dates[i], 10);
   oc_etl_options o;
   oc_etl_options_default(&o);
   oc_frame f;

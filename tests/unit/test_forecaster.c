@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/calendar.h"
 #include "core/fsutil.h"
 #include "core/rng.h"
 #include "model/backtest.h"
@@ -23,7 +24,7 @@ static oc_series make_series(const double *values, size_t n) {
   oc_date d = oc_date_from_ymd(2020, 1, 1);
   for (size_t i = 0; i < n; i++) {
     s.dates[i] = d;
-    d = oc_date_add_business_days(d, 1);
+    d = oc_calendar_next_trading_day(d);
     s.values[i] = values[i];
   }
   return s;
