@@ -182,7 +182,7 @@ static void handle_outliers(const oc_etl_options *o, prepared *p, oc_etl_report 
 }
 
 /* Exogenous values on the target's dates: the same day's value, else the latest earlier one at most
- * ffill_days business days old, else NaN. Never a value dated after the target row. */
+ * ffill_days trading days old, else NaN. Never a value dated after the target row. */
 static void align_exog(const oc_series *e, const oc_date *dates, size_t n, int ffill_days, double *out,
                        oc_etl_exog_report *er) {
   /* exog rows before j are dated <= the current target date; a forecast's history is a short tail
@@ -594,7 +594,7 @@ void oc_etl_report_format(const oc_etl_report *r, oc_buf *out) {
     oc_buf_printf(out, "  %s %g\n", oc_date_format(r->nonpositive_dates[i], a), r->nonpositive_values[i]);
   oc_buf_printf(out, "gaps: %zu\n", r->ngaps);
   for (size_t i = 0; i < r->ngaps; i++)
-    oc_buf_printf(out, "  %d business days missing between %s and %s\n", r->gaps[i].missing_business_days,
+    oc_buf_printf(out, "  %d trading days missing between %s and %s\n", r->gaps[i].missing_trading_days,
                   oc_date_format(r->gaps[i].last_before, a), oc_date_format(r->gaps[i].first_after, b));
   oc_buf_printf(out, "outliers (robust z of log returns): %zu", r->noutliers);
   for (size_t i = 0; i < r->noutliers && i < 10; i++)

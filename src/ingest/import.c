@@ -243,7 +243,7 @@ static int read_json(void *source, oc_ingest_sink *sink, oc_error *err) {
     goto done;
   }
   size_t series_len = strlen(opt->series);
-  /* Prices of a bare array fall on consecutive business days from the start date (or the next one). */
+  /* Prices of a bare array fall on consecutive trading days from the start date (or the next one). */
   oc_date date = opt->start_date;
   if (numbers) date = oc_calendar_trading_day_on_or_after(date);
   for (size_t i = 0; i < n; i++, date = numbers ? oc_calendar_next_trading_day(date) : date) {

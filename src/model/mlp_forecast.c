@@ -60,7 +60,7 @@ int oc_mlp_forecast_with(const oc_mlp *m, const oc_model_card *card, const oc_fe
   memset(out, 0, sizeof *out);
   const int H = m->arch.n_out;
   if (days < 1 || days > H)
-    return oc_error_set(err, "model %s forecasts 1 to %d business days ahead (its horizons); %d requested",
+    return oc_error_set(err, "model %s forecasts 1 to %d trading days ahead (its horizons); %d requested",
                         card->version, H, days);
   const size_t n_features = t->n;
   double *row = oc_xmalloc(n_features * sizeof(double));

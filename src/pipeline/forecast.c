@@ -89,7 +89,7 @@ static int forecast_here(const char *data_dir, oc_store *store, const oc_forecas
   int rc = 0;
   if (days > max) {
     out->days_refused = true;
-    rc = oc_error_set(err, "model %s predicts 1 to %zu business days ahead (its horizon H = %zu)", out->model_version, max,
+    rc = oc_error_set(err, "model %s predicts 1 to %zu trading days ahead (its horizon H = %zu)", out->model_version, max,
                       max);
   }
   if (rc == 0 && opt->history && nexog > 0)

@@ -370,7 +370,7 @@ static void test_required_history_is_exact(void **state) {
   free(exog);
 }
 
-/* Calendar features against the date module, over business days spanning leap years, and over
+/* Calendar features against the date module, over trading days spanning leap years, and over
  * every calendar day (weekends included) of a few years. */
 static void test_calendar_features(void **state) {
   (void)state;

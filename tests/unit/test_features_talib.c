@@ -113,7 +113,7 @@ static void test_talib_standard(void **state) {
   free_fixture(&fx);
 }
 
-/* The feature set's indicator columns on the fixture's close prices (business days from 1986). */
+/* The feature set's indicator columns on the fixture's close prices (trading days from 1986). */
 static void test_feature_set_matches_talib(void **state) {
   (void)state;
   fixture fx;

@@ -17,7 +17,7 @@
 #include "model/fc_stats.h"
 #include "model/forecaster.h"
 
-/* A series of n values on consecutive business days from 2020-01-01. */
+/* A series of n values on consecutive trading days from 2020-01-01. */
 static oc_series make_series(const double *values, size_t n) {
   oc_series s;
   oc_series_init(&s, "TEST", n);

@@ -430,7 +430,7 @@ static void test_simulator(void **state) {
   oc_simulate_series(7, 0, D("2000-01-01"), N, d2, v2);
   assert_memory_equal(d1, d2, N * sizeof *d1);
   assert_memory_equal(v1, v2, N * sizeof *v1);
-  assert_int_equal(d1[0], D("2000-01-03")); /* first business day */
+  assert_int_equal(d1[0], D("2000-01-03")); /* first trading day */
   double lo = INFINITY, hi = -INFINITY, sum_sq = 0;
   for (size_t i = 0; i < N; i++) {
     assert_true(oc_calendar_is_trading_day(d1[i]));

@@ -56,7 +56,7 @@ static void test_train_then_forecast(void **state) {
   oc_mlp_prediction_free(&f);
 
   assert_int_equal(oc_mlp_forecast(&m, &card, &s, NULL, 0, 6, &f, &err), -1);
-  assert_non_null(strstr(err.message, "1 to 5 business days"));
+  assert_non_null(strstr(err.message, "1 to 5 trading days"));
   oc_series shorter = s;
   shorter.n = oc_features_required_history() - 1;
   shorter.dates = s.dates;

@@ -107,7 +107,7 @@ static void test_train_a_forecaster_and_forecast_with_it(void **state) {
   assert_string_equal(rec.history, "stored");
   assert_true(rec.points[6].price == a.forecast.mean[6] && rec.points[6].upper95 == a.forecast.hi95[6]);
 
-  /* a current price: one business day after the stored history */
+  /* a current price: one trading day after the stored history */
   fopt.current_price = 61.25;
   fopt.days = 3;
   oc_forecast_result b;
