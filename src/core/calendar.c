@@ -43,7 +43,7 @@ static oc_date observed(int year, int month, int day) {
   return wd == 6 ? d - 1 : wd == 7 ? d + 1 : d;
 }
 
-enum { MAX_CLOSURES = 12 };
+enum { MAX_CLOSURES = 12, SHORT_STEP = 8 };
 
 /* The closures of one year (each a weekday of that year), in no particular order. Returns the count. */
 static int closures_of_year(int year, closure out[MAX_CLOSURES]) {
@@ -91,6 +91,7 @@ static bool rules_is_trading_day(oc_date date) {
 static struct {
   uint64_t open[YEARS][WORDS];
   int32_t before[YEARS + 1];
+  oc_date jan1[YEARS];        /* the year's first day */
   oc_date first_day, end_day; /* FIRST_YEAR-01-01 and (LAST_YEAR + 1)-01-01 */
 } table;
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
@@ -102,6 +103,7 @@ static void build_table(void) {
   for (int i = 0; i < YEARS; i++) {
     int year = FIRST_YEAR + i;
     oc_date jan1 = oc_date_from_ymd(year, 1, 1);
+    table.jan1[i] = jan1;
     table.before[i] = count;
     for (int k = 0; k < oc_date_days_in_year(year); k++)
       if (oc_date_weekday(jan1 + k) <= 5) table.open[i][k / 64] |= 1ull << (k % 64);
@@ -124,9 +126,8 @@ static bool in_table(oc_date date) {
 
 /* The table's year index and 0-based day of year of an in-table date. */
 static void locate(oc_date date, int *index, int *day) {
-  int y = year_of(date);
-  *index = y - FIRST_YEAR;
-  *day = date - oc_date_from_ymd(y, 1, 1);
+  *index = year_of(date) - FIRST_YEAR;
+  *day = date - table.jan1[*index];
 }
 
 bool oc_calendar_is_trading_day(oc_date date) {
@@ -162,12 +163,13 @@ static oc_date select_rank(int32_t r) {
   for (; left > __builtin_popcountll(table.open[lo][w]); w++) left -= __builtin_popcountll(table.open[lo][w]);
   uint64_t bits = table.open[lo][w];
   while (--left > 0) bits &= bits - 1; /* drop the lowest set bits before the wanted one */
-  return oc_date_from_ymd(FIRST_YEAR + lo, 1, 1) + w * 64 + __builtin_ctzll(bits);
+  return table.jan1[lo] + w * 64 + __builtin_ctzll(bits);
 }
 
 oc_date oc_calendar_add_trading_days(oc_date date, int n) {
   if (n == 0) return date;
-  if (in_table(date)) {
+  /* A few days (the common step of 1) are quicker day by day than by rank and select. */
+  if (in_table(date) && (n > SHORT_STEP || n < -SHORT_STEP)) {
     /* n > 0: the day ranked n after date; n < 0: ranks counted back from the day before date. */
     int64_t r = n > 0 ? (int64_t)rank(date) + n : (date > table.first_day ? rank(date - 1) : 0) + (int64_t)n + 1;
     if (r >= 1 && r <= table.before[YEARS]) return select_rank((int32_t)r);
