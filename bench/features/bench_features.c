@@ -1,5 +1,5 @@
 /* bench_features: the full oilcast feature set (features.h: calendar, returns and lags, rolling
- * statistics, TA-Lib indicators, one exogenous spread) over N simulated business days (the market
+ * statistics, TA-Lib indicators, one exogenous spread) over N simulated trading days (the market
  * simulator, target = series 0, exog = series 1). Prints rows/s for 1 thread and for T threads, each
  * the best of R runs, timed "cold" (allocating and first-touching the output columns, as pandas does)
  * and "warm" (into already-touched columns). For scale it also times the memory floor: only writing

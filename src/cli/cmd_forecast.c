@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/calendar.h"
 #include "core/log.h"
 #include "model/registry.h"
 #include "pipeline/forecast.h"
@@ -85,11 +86,10 @@ static int read_history(const char *path, const char *name, double current_price
   }
   json_decref(root);
   if (rc == 0 && !isnan(current_price)) s->values[n] = current_price;
-  if (rc == 0 && dated && !isnan(current_price)) s->dates[n] = oc_date_add_business_days(s->dates[n - 1], 1);
+  if (rc == 0 && dated && !isnan(current_price)) s->dates[n] = oc_calendar_next_trading_day(s->dates[n - 1]);
   if (rc == 0 && !dated) {
-    oc_date last = oc_date_today_utc();
-    while (!oc_date_is_business_day(last)) last--;
-    for (size_t i = 0; i < total; i++) s->dates[i] = oc_date_add_business_days(last, -(int)(total - 1 - i));
+    oc_date last = oc_calendar_trading_day_on_or_before(oc_date_today_utc());
+    for (size_t i = 0; i < total; i++) s->dates[i] = oc_calendar_add_trading_days(last, -(int)(total - 1 - i));
   }
   if (rc != 0) oc_series_free(s);
   return rc;

@@ -1,5 +1,5 @@
 /* date.c: civil-date arithmetic (days-from-civil / civil-from-days, the era-based algorithms published
- * by Howard Hinnant), strict ISO parsing and business-day stepping. Must not touch time zones. */
+ * by Howard Hinnant) and strict ISO parsing. Must not touch time zones. */
 #include "core/date.h"
 
 #include <assert.h>
@@ -103,32 +103,6 @@ int oc_date_day_of_year(oc_date date) {
   int y, m, d;
   oc_date_to_ymd(date, &y, &m, &d);
   return date - oc_date_from_ymd(y, 1, 1) + 1;
-}
-
-bool oc_date_is_business_day(oc_date date) { return oc_date_weekday(date) <= 5; }
-
-oc_date oc_date_add_business_days(oc_date date, int n) {
-  if (n == 0) return date;
-  int step = n > 0 ? 1 : -1;
-  int remaining = n > 0 ? n : -n;
-  /* A weekend start counts from the adjacent business day behind it (Friday going forward, Monday
-   * going back); from a business day, 5 business days are exactly 7 calendar days. */
-  while (!oc_date_is_business_day(date)) date -= step;
-  date += (remaining / 5) * 7 * step;
-  remaining %= 5;
-  while (remaining > 0) {
-    date += step;
-    if (oc_date_is_business_day(date)) remaining--;
-  }
-  return date;
-}
-
-int oc_date_business_days_between(oc_date from, oc_date to) {
-  if (to < from) return -oc_date_business_days_between(to, from);
-  int span = to - from;
-  int count = (span / 7) * 5;
-  for (oc_date d = from + (span / 7) * 7 + 1; d <= to; d++) count += oc_date_is_business_day(d);
-  return count;
 }
 
 char *oc_timestamp_format(int64_t unix_seconds, char *buf) {

@@ -1,6 +1,7 @@
 /* date.h: civil (calendar) dates as a day count, with no time zone anywhere. Prices are quoted per
- * trading day, so a date is never a timestamp: converting through time_t/mktime and the local zone
- * is how off-by-one-day bugs are born, and this module must never do it.
+ * trading day (which days trade is core/calendar.h), so a date is never a timestamp: converting
+ * through time_t/mktime and the local zone is how off-by-one-day bugs are born, and this module must
+ * never do it.
  * oc_date = days since 1970-01-01 in the proleptic Gregorian calendar (negative before 1970). */
 #ifndef OC_DATE_H
 #define OC_DATE_H
@@ -31,13 +32,6 @@ int oc_date_weekday(oc_date date);
 int oc_date_day_of_year(oc_date date);
 int oc_date_days_in_year(int year);
 int oc_date_days_in_month(int year, int month);
-/* Monday..Friday. Exchange holidays are data, not calendar: they show up as missing rows. */
-bool oc_date_is_business_day(oc_date date);
-/* n business days after (n > 0) or before (n < 0) date; from a weekend, counting starts at the
- * weekend day itself (so +1 from Saturday is Monday). n == 0 returns date unchanged. */
-oc_date oc_date_add_business_days(oc_date date, int n);
-/* Number of business days d with from < d <= to (negative when to < from). */
-int oc_date_business_days_between(oc_date from, oc_date to);
 /* Today's date in UTC. */
 oc_date oc_date_today_utc(void);
 

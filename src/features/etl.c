@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/calendar.h"
 #include "core/sha256.h"
 #include "core/sort.h"
 #include "features/features.h"
@@ -118,7 +119,7 @@ static void report_push_nonpositive(oc_etl_report *r, oc_date d, double v) {
 static void report_gaps(const oc_series *t, int gap_days, oc_etl_report *r) {
   if (!r) return;
   for (size_t i = 1; i < t->n; i++) {
-    int missing = oc_date_business_days_between(t->dates[i - 1], t->dates[i]) - 1;
+    int missing = oc_calendar_trading_days_between(t->dates[i - 1], t->dates[i]) - 1;
     if (missing <= gap_days) continue;
     r->gaps = oc_xrealloc(r->gaps, (r->ngaps + 1) * sizeof *r->gaps);
     r->gaps[r->ngaps++] = (oc_etl_gap){t->dates[i - 1], t->dates[i], missing};
@@ -181,7 +182,7 @@ static void handle_outliers(const oc_etl_options *o, prepared *p, oc_etl_report 
 }
 
 /* Exogenous values on the target's dates: the same day's value, else the latest earlier one at most
- * ffill_days business days old, else NaN. Never a value dated after the target row. */
+ * ffill_days trading days old, else NaN. Never a value dated after the target row. */
 static void align_exog(const oc_series *e, const oc_date *dates, size_t n, int ffill_days, double *out,
                        oc_etl_exog_report *er) {
   /* exog rows before j are dated <= the current target date; a forecast's history is a short tail
@@ -198,7 +199,7 @@ static void align_exog(const oc_series *e, const oc_date *dates, size_t n, int f
     if (j > 0 && e->dates[j - 1] == dates[i]) {
       out[i] = e->values[j - 1];
       if (er) er->exact++;
-    } else if (j > 0 && oc_date_business_days_between(e->dates[j - 1], dates[i]) <= ffill_days) {
+    } else if (j > 0 && oc_calendar_trading_days_between(e->dates[j - 1], dates[i]) <= ffill_days) {
       out[i] = e->values[j - 1];
       if (er) er->filled++;
     } else if (er) {
@@ -593,7 +594,7 @@ void oc_etl_report_format(const oc_etl_report *r, oc_buf *out) {
     oc_buf_printf(out, "  %s %g\n", oc_date_format(r->nonpositive_dates[i], a), r->nonpositive_values[i]);
   oc_buf_printf(out, "gaps: %zu\n", r->ngaps);
   for (size_t i = 0; i < r->ngaps; i++)
-    oc_buf_printf(out, "  %d business days missing between %s and %s\n", r->gaps[i].missing_business_days,
+    oc_buf_printf(out, "  %d trading days missing between %s and %s\n", r->gaps[i].missing_trading_days,
                   oc_date_format(r->gaps[i].last_before, a), oc_date_format(r->gaps[i].first_after, b));
   oc_buf_printf(out, "outliers (robust z of log returns): %zu", r->noutliers);
   for (size_t i = 0; i < r->noutliers && i < 10; i++)

@@ -39,8 +39,8 @@ typedef struct oc_etl_options {
   oc_outlier_policy outliers;   /* default flag */
   double outlier_z;             /* robust z-score threshold; default 5 */
   int outlier_window;           /* trailing returns the median/MAD use; default 250 */
-  int gap_days;                 /* report runs of more missing business days than this; default 3 */
-  int ffill_days;               /* exogenous forward-fill limit in business days; default 3 */
+  int gap_days;                 /* report runs of more missing trading days than this; default 3 */
+  int ffill_days;               /* exogenous forward-fill limit in trading days; default 3 */
   oc_norm_method normalization; /* default zscore */
   double corr_threshold;        /* drop one of each pair with |corr| above this; default 0.98 */
   double near_constant_share;   /* drop a feature whose most frequent value covers at least this
@@ -60,7 +60,7 @@ const char *oc_norm_method_name(oc_norm_method m);
 
 typedef struct oc_etl_gap {
   oc_date last_before, first_after; /* observations around the gap */
-  int missing_business_days;
+  int missing_trading_days;
 } oc_etl_gap;
 
 typedef struct oc_etl_exog_report {

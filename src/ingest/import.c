@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/calendar.h"
 #include "core/csv.h"
 #include "core/fsutil.h"
 #include "core/progress.h"
@@ -242,10 +243,10 @@ static int read_json(void *source, oc_ingest_sink *sink, oc_error *err) {
     goto done;
   }
   size_t series_len = strlen(opt->series);
-  /* Prices of a bare array fall on consecutive business days from the start date (or the next one). */
+  /* Prices of a bare array fall on consecutive trading days from the start date (or the next one). */
   oc_date date = opt->start_date;
-  if (numbers && !oc_date_is_business_day(date)) date = oc_date_add_business_days(date, 1);
-  for (size_t i = 0; i < n; i++, date = numbers ? oc_date_add_business_days(date, 1) : date) {
+  if (numbers) date = oc_calendar_trading_day_on_or_after(date);
+  for (size_t i = 0; i < n; i++, date = numbers ? oc_calendar_next_trading_day(date) : date) {
     const json_t *el = json_array_get(root, i);
     size_t line = lines[i];
     if (numbers && json_is_object(el)) {

@@ -4,7 +4,7 @@
  * the file unchanged under raw/ (lineage). This file only reads and parses; it must not check, write
  * or record anything itself. Formats: EIA/datahub `Date,Price`; FRED `DATE|observation_date,<ID>`
  * with '.' or empty = missing; any CSV with named columns (long format with a series column too);
- * JSON `[{"date":..,"price":..}]` or a bare array of numbers dated by business day from a start
+ * JSON `[{"date":..,"price":..}]` or a bare array of numbers dated by trading day from a start
  * date. Library code: prints nothing. */
 #ifndef OC_IMPORT_H
 #define OC_IMPORT_H

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/calendar.h"
 #include "core/progress.h"
 
 /* Daily volatility of log price per regime, and the chance of staying in the regime each day. */
@@ -26,12 +27,12 @@ void oc_simulate_series(uint64_t seed, size_t index, oc_date start, size_t n, oc
   double vol_scale = 0.8 + 0.4 * oc_rng_uniform(&rng);
   const double kappa = 0.004 + 0.004 * oc_rng_uniform(&rng); /* reversion speed per day */
   int regime = 1;
-  oc_date d = oc_date_is_business_day(start) ? start : oc_date_add_business_days(start, 1);
+  oc_date d = oc_calendar_trading_day_on_or_after(start);
   for (size_t t = 0; t < n; t++) {
     dates[t] = d;
     double price = round(exp(x) * 100.0) / 100.0;
     values[t] = price < 0.01 ? 0.01 : price;
-    d = oc_date_add_business_days(d, 1);
+    d = oc_calendar_next_trading_day(d);
     /* Regime switch: leave with probability 1 - stay, to one of the other two regimes. */
     if (oc_rng_uniform(&rng) > regime_stay[regime]) regime = (regime + 1 + (oc_rng_uniform(&rng) < 0.5)) % 3;
     level += 0.004 * oc_rng_normal(&rng);

@@ -1,6 +1,6 @@
 /* simulate.h: a SIMULATED oil market, for the demo and the benchmarks (never mistake it for data).
  * Log price with mean reversion towards a slowly wandering long-run level, volatility regimes that
- * switch as a Markov chain (calm / normal / turbulent), and rare jumps; one value per business day,
+ * switch as a Markov chain (calm / normal / turbulent), and rare jumps; one value per trading day,
  * rounded to cents, levels roughly 20..150 USD. Deterministic: the same seed, series index and length
  * give bit-identical output (core/rng.h; rand() is never used). */
 #ifndef OC_SIMULATE_H
@@ -13,15 +13,15 @@
 #include "core/error.h"
 #include "core/rng.h"
 
-/* Fills dates[0..n) with consecutive business days from start (or the next business day) and
+/* Fills dates[0..n) with consecutive trading days from start (or the next trading day) and
  * values[0..n) with the simulated prices of series number `index` for this seed. Different indexes
  * are independent markets with their own levels and volatility. */
 void oc_simulate_series(uint64_t seed, size_t index, oc_date start, size_t n, oc_date *dates, double *values);
 
 typedef struct oc_simulate_options {
   uint64_t seed;
-  size_t days;   /* business days per series */
-  oc_date start; /* first date (moved to the next business day if needed) */
+  size_t days;   /* trading days per series */
+  oc_date start; /* first date (moved to the next trading day if needed) */
   const char *const *names; /* nseries names */
   size_t nseries;
 } oc_simulate_options;

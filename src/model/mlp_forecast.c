@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/calendar.h"
 #include "features/etl.h"
 
 void oc_mlp_prediction_free(oc_mlp_prediction *p) {
@@ -59,7 +60,7 @@ int oc_mlp_forecast_with(const oc_mlp *m, const oc_model_card *card, const oc_fe
   memset(out, 0, sizeof *out);
   const int H = m->arch.n_out;
   if (days < 1 || days > H)
-    return oc_error_set(err, "model %s forecasts 1 to %d business days ahead (its horizons); %d requested",
+    return oc_error_set(err, "model %s forecasts 1 to %d trading days ahead (its horizons); %d requested",
                         card->version, H, days);
   const size_t n_features = t->n;
   double *row = oc_xmalloc(n_features * sizeof(double));
@@ -91,7 +92,7 @@ int oc_mlp_forecast_with(const oc_mlp *m, const oc_model_card *card, const oc_fe
   out->n = (size_t)days;
   out->points = oc_xcalloc((size_t)days, sizeof *out->points);
   for (int h = 1; h <= days; h++)
-    out->points[h - 1] = (oc_mlp_prediction_point){.horizon = h, .date = oc_date_add_business_days(as_of, h),
+    out->points[h - 1] = (oc_mlp_prediction_point){.horizon = h, .date = oc_calendar_add_trading_days(as_of, h),
                                              .price = last * exp((double)pred[h - 1]), .log_return = pred[h - 1]};
   free(row);
   free(x);

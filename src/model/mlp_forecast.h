@@ -2,7 +2,7 @@
  * last date of a price history (features/etl.h recomputes it as ETL did, from the card's normalization
  * and policies, on the history's inference tail: its last 561 observations, older ones move the
  * features far below the network's precision), one network pass, and prices P_last * exp(predicted
- * log return h) for the business days h = 1..days after that date.
+ * log return h) for the trading days h = 1..days after that date.
  * Policy for the number of days: the network predicts its H horizons directly, so days must be in
  * 1..H; more days would need recursive forecasting on predicted prices, which this model was not
  * trained for, so it is refused (the caller names H in its message). Must not print or touch files. */
@@ -19,7 +19,7 @@
 #include "model/model_file.h"
 
 typedef struct oc_mlp_prediction_point {
-  int horizon;       /* business days ahead, 1-based */
+  int horizon;       /* trading days ahead, 1-based */
   oc_date date;
   double price;
   double log_return; /* predicted log(P[t+h] / P[t]) */
@@ -42,7 +42,7 @@ int oc_forecast_transform(const oc_model_card *card, oc_feature_transform *t, oc
  * the array and its strings. */
 int oc_forecast_required_exogs(const oc_model_card *card, char ***names, size_t *n, oc_error *err);
 
-/* Forecasts days (1..H) business days after the end of history. exogs are the series named by
+/* Forecasts days (1..H) trading days after the end of history. exogs are the series named by
  * oc_forecast_required_exogs, in that order. A history too short for the features is an error that
  * says how many observations are needed. */
 int oc_mlp_forecast(const oc_mlp *m, const oc_model_card *card, const oc_series *history, const oc_series *exogs,

@@ -390,7 +390,7 @@ static int describe_network(const char *data_dir, oc_store *store, const oc_mode
   char end[OC_DATE_STRLEN];
   oc_buf_printf(out, "version        %s (%s)\n", card.version, row->status);
   oc_buf_printf(out, "path           %s\n", row->path);
-  oc_buf_printf(out, "series         %s, %d horizons (business days)\n", card.series, m.arch.n_out);
+  oc_buf_printf(out, "series         %s, %d horizons (trading days)\n", card.series, m.arch.n_out);
   oc_buf_printf(out, "network        Dense(%d, relu) > BatchNorm > Dropout(%g) > Dense(%d, relu) > BatchNorm > Dropout(%g) > "
                 "Dense(%d)\n", m.arch.h1, m.arch.dropout, m.arch.h2, m.arch.dropout, m.arch.n_out);
   oc_buf_printf(out, "features       %zu:", card.n_features);

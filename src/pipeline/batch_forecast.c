@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/calendar.h"
 #include "core/fsutil.h"
 #include "core/progress.h"
 #include "core/csv.h"
@@ -198,7 +199,7 @@ static int write_csv(const oc_batch_options *opt, const batch_job *job, char **n
     oc_date_format(row->as_of, as_of);
     for (size_t h = 0; h < job->days; h++) {
       oc_buf_printf(&out, "%s,%s,%s,%s,%zu", names[row->series], origin, as_of,
-                    oc_date_format(oc_date_add_business_days(row->as_of, (int)h + 1), date), h + 1);
+                    oc_date_format(oc_calendar_add_trading_days(row->as_of, (int)h + 1), date), h + 1);
       for (int k = 0; k < VALUES_PER_DAY; k++)
         oc_buf_printf(&out, ",%s", oc_format_number(row->values[h * VALUES_PER_DAY + (size_t)k], number));
       oc_buf_printf(&out, ",%s\n", model);
@@ -227,7 +228,7 @@ static int write_parquet(const oc_batch_options *opt, const batch_job *job, char
       models[k] = (oc_pq_bytes){(const uint8_t *)model, (uint32_t)strlen(model)};
       origin[k] = row->origin;
       as_of[k] = row->as_of;
-      date[k] = oc_date_add_business_days(row->as_of, (int)h + 1);
+      date[k] = oc_calendar_add_trading_days(row->as_of, (int)h + 1);
       horizon[k] = (int32_t)h + 1;
       for (int v = 0; v < VALUES_PER_DAY; v++) values[v][k] = row->values[h * VALUES_PER_DAY + (size_t)v];
     }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "core/calendar.h"
 #include "model/registry.h"
 #include "pipeline/forecast_remote.h"
 #include "pipeline/served_model.h"
@@ -32,7 +33,7 @@ void oc_forecast_record_fill(oc_forecast_record *rec, const oc_price_forecast *f
   snprintf(rec->history, sizeof rec->history, "%s", history);
   snprintf(rec->request_id, sizeof rec->request_id, "%s", request_id);
   for (size_t h = 0; h < fc->horizon; h++)
-    rec->points[h] = (oc_stored_forecast_point){oc_date_add_business_days(fc->origin, (int)h + 1), fc->mean[h],
+    rec->points[h] = (oc_stored_forecast_point){oc_calendar_add_trading_days(fc->origin, (int)h + 1), fc->mean[h],
                                                 fc->lo80[h], fc->hi80[h], fc->lo95[h], fc->hi95[h]};
 }
 
@@ -53,7 +54,7 @@ static int gather_history(oc_store *store, const oc_forecast_options *opt, const
   if (!isnan(opt->current_price)) {
     out->dates = oc_xrealloc(out->dates, (out->n + 1) * sizeof *out->dates);
     out->values = oc_xrealloc(out->values, (out->n + 1) * sizeof *out->values);
-    out->dates[out->n] = out->n ? oc_date_add_business_days(out->dates[out->n - 1], 1) : oc_date_today_utc();
+    out->dates[out->n] = out->n ? oc_calendar_next_trading_day(out->dates[out->n - 1]) : oc_date_today_utc();
     out->values[out->n++] = opt->current_price;
   }
   return 0;
@@ -88,7 +89,7 @@ static int forecast_here(const char *data_dir, oc_store *store, const oc_forecas
   int rc = 0;
   if (days > max) {
     out->days_refused = true;
-    rc = oc_error_set(err, "model %s predicts 1 to %zu business days ahead (its horizon H = %zu)", out->model_version, max,
+    rc = oc_error_set(err, "model %s predicts 1 to %zu trading days ahead (its horizon H = %zu)", out->model_version, max,
                       max);
   }
   if (rc == 0 && opt->history && nexog > 0)
@@ -140,6 +141,6 @@ int oc_pipeline_forecast(const char *data_dir, oc_store *store, const oc_forecas
   }
   int rc = opt->url ? forecast_remote(opt, out, err) : forecast_here(data_dir, store, opt, out, err);
   for (size_t h = 0; rc == 0 && h < out->forecast.horizon; h++)
-    out->dates[h] = oc_date_add_business_days(out->forecast.origin, (int)h + 1);
+    out->dates[h] = oc_calendar_add_trading_days(out->forecast.origin, (int)h + 1);
   return rc;
 }

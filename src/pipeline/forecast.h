@@ -21,7 +21,7 @@ typedef struct oc_forecast_options {
   int64_t version;          /* ... unless a version is named (> 0) */
   const char *series;       /* NULL: the version's own series */
   const oc_series *history; /* NULL: the stored history; else this one (its name is ignored) */
-  double current_price;     /* NAN: none; else appended one business day after the stored history (a
+  double current_price;     /* NAN: none; else appended one trading day after the stored history (a
                              * given history ends with its own) */
   size_t days;              /* observations ahead; 0: the model's default */
   bool save;                /* store the forecast (not for a remote one: the server stores its own) */
@@ -37,7 +37,7 @@ typedef struct oc_forecast_result {
   char series[OC_SERIES_NAME_MAX + 1];
   char model_version[64], model_kind[32];
   oc_price_forecast forecast;            /* forecast.horizon points after forecast.origin */
-  oc_date dates[OC_FORECAST_MAX_HORIZON]; /* the business day of each point */
+  oc_date dates[OC_FORECAST_MAX_HORIZON]; /* the trading day of each point */
   int64_t stored_id;                     /* the stored forecast's id; 0 when not saved */
   bool days_refused;                     /* failed because opt.days is beyond the model's horizon */
 } oc_forecast_result;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/calendar.h"
 #include "core/http_client.h"
 
 static char *request_body(const oc_remote_request *req) {
@@ -52,7 +53,7 @@ static int parse_answer(const char *text, size_t len, oc_price_forecast *out, oc
     if (json_unpack_ex(json_array_get(points, i), &jerr, 0, "{s:s,s:F,s:F,s:F,s:F,s:F}", "date", &date, "price",
                        &out->mean[i], "lower80", &out->lo80[i], "upper80", &out->hi80[i], "lower95", &out->lo95[i],
                        "upper95", &out->hi95[i]) != 0 ||
-        oc_date_parse(date, strlen(date), &day, NULL) != 0 || day != oc_date_add_business_days(out->origin, (int)i + 1))
+        oc_date_parse(date, strlen(date), &day, NULL) != 0 || day != oc_calendar_add_trading_days(out->origin, (int)i + 1))
       rc = oc_error_set(err, "unexpected point %zu in the server's answer", i);
   }
   snprintf(answer->model_version, sizeof answer->model_version, "%s", version);

@@ -165,7 +165,7 @@ int oc_served_model_forecast(oc_served_model *m, const oc_series *history, const
                              size_t horizon, oc_price_forecast *out, oc_error *err) {
   size_t max = oc_served_model_max_horizon(m);
   if (horizon < 1 || horizon > max)
-    return oc_error_set(err, "model %s forecasts 1 to %zu business days ahead (its horizons); %zu requested", m->version,
+    return oc_error_set(err, "model %s forecasts 1 to %zu trading days ahead (its horizons); %zu requested", m->version,
                         max, horizon);
   if (history->n == 0) return oc_error_set(err, "the history is empty");
   /* A given history leaves the served forecaster untouched. */

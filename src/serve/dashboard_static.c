@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/calendar.h"
 #include "core/fsutil.h"
 
 /* ---------- reading and validating the inputs ---------- */
@@ -94,7 +95,7 @@ static int history_items(const char *path, json_t *items, oc_date start_date, js
   if (bare && start_date == OC_DATE_INVALID) {
     return oc_error_set(err, "%s: a bare array of prices needs --start-date (the date of the first price)", path);
   }
-  oc_date cursor = bare ? oc_date_add_business_days(start_date, oc_date_is_business_day(start_date) ? 0 : 1) : 0;
+  oc_date cursor = bare ? oc_calendar_trading_day_on_or_after(start_date) : 0;
   oc_date previous = OC_DATE_INVALID;
   size_t index;
   json_t *item;
@@ -107,7 +108,7 @@ static int history_items(const char *path, json_t *items, oc_date start_date, js
       price = json_number_value(item);
       if (!isfinite(price)) return oc_error_set(err, "%s: item %zu: price is not finite", path, n);
       date = cursor;
-      cursor = oc_date_add_business_days(cursor, 1);
+      cursor = oc_calendar_next_trading_day(cursor);
     } else {
       if (!json_is_object(item)) return oc_error_set(err, "%s: item %zu: not an object (item 1 is one)", path, n);
       if (point_date(path, n, item, &previous, &date, err) < 0 || point_price(path, n, item, &price, err) < 0) return -1;

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/date.h"
+#include "core/calendar.h"
 #include "pipeline/forecast.h"
 #include "serve/context.h"
 #include "serve/endpoints.h"
@@ -116,8 +117,7 @@ static bool given_history(json_t *body, const char *series, oc_series *out, oc_r
   }
   oc_series_init(out, series, total);
   bool dated = n && json_is_object(json_array_get(prices, 0));
-  oc_date origin = oc_date_today_utc();
-  while (!oc_date_is_business_day(origin)) origin--;
+  oc_date origin = oc_calendar_trading_day_on_or_before(oc_date_today_utc());
   for (size_t i = 0; i < n; i++) {
     json_t *item = json_array_get(prices, i);
     json_t *price = dated ? json_object_get(item, "price") : item;
@@ -143,12 +143,12 @@ static bool given_history(json_t *body, const char *series, oc_series *out, oc_r
         return false;
       }
     } else {
-      out->dates[i] = oc_date_add_business_days(origin, -(int)(total - 1 - i));
+      out->dates[i] = oc_calendar_add_trading_days(origin, -(int)(total - 1 - i));
     }
   }
   if (current) {
     out->values[n] = json_number_value(current);
-    out->dates[n] = dated ? oc_date_add_business_days(out->dates[n - 1], 1) : origin;
+    out->dates[n] = dated ? oc_calendar_next_trading_day(out->dates[n - 1]) : origin;
   }
   return true;
 }

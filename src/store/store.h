@@ -136,7 +136,7 @@ void oc_model_version_free(oc_model_version *v);
 void oc_model_version_list_free(oc_model_version *list, size_t n);
 void oc_endpoint_free(oc_endpoint *ep);
 /* A forecast made by the server (one row per request that produced a new forecast), with its points:
- * one per business day ahead. history: "stored" (from the store's series) or "given" (by the caller). */
+ * one per trading day ahead. history: "stored" (from the store's series) or "given" (by the caller). */
 #define OC_STORED_FORECAST_MAX_POINTS 64
 typedef struct oc_stored_forecast_point {
   oc_date date;

@@ -56,7 +56,7 @@ awk -F, 'NR > 1 && !($5 <= $3 && $3 <= $2 && $2 <= $4 && $4 <= $6 && $5 < $6) {b
   fail "forecast intervals: $(cat "$tmp/f.csv")"
 [[ $(wc -l < "$tmp/f.csv") -eq 8 ]] || fail "expected 7 forecast rows: $(cat "$tmp/f.csv")"
 first=$(sed -n 2p "$tmp/f.csv")
-[[ $first == 2025-01-01,*,v1 ]] || fail "first forecast day after 2024-12-31 should be 2025-01-01: $first"
+[[ $first == 2025-01-02,*,v1 ]] || fail "first forecast day after 2024-12-31 should be 2025-01-02 (01-01 a holiday): $first"
 "$bin" forecast --data-dir "$d" --model v2 --forecast-days 3 --format json > "$tmp/f.json"
 grep -q '"model":"v2"' "$tmp/f.json" || fail "--model v2: $(cat "$tmp/f.json")"
 
@@ -65,7 +65,7 @@ grep -q '"model":"v2"' "$tmp/f.json" || fail "--model v2: $(cat "$tmp/f.json")"
   awk -F, 'BEGIN {printf "["} {printf "%s{\"date\":\"%s\",\"price\":%s}", (NR > 1 ? "," : ""), $1, $2} END {print "]"}' > "$tmp/h.json"
 "$bin" forecast --data-dir "$d" --historical-prices "$tmp/h.json" --current-price 70.50 --forecast-days 2 > "$tmp/h.txt"
 grep -q "last price 70.50" "$tmp/h.txt" || fail "current price not used: $(cat "$tmp/h.txt")"
-grep -q "^2025-01-02 " "$tmp/h.txt" || fail "current price is 2025-01-01, first forecast 2025-01-02: $(cat "$tmp/h.txt")"
+grep -q "^2025-01-03 " "$tmp/h.txt" || fail "current price is 2025-01-02, first forecast 2025-01-03: $(cat "$tmp/h.txt")"
 echo '[70, 71, 72]' > "$tmp/short.json"
 if "$bin" forecast --data-dir "$d" --historical-prices "$tmp/short.json" 2> "$tmp/err.txt"; then fail "short history accepted"; fi
 grep -q "history too short.*need at least" "$tmp/err.txt" || fail "short history message: $(cat "$tmp/err.txt")"

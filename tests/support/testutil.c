@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "core/buf.h"
+#include "core/calendar.h"
 #include "core/fsutil.h"
 #include "core/rng.h"
 #include "store/datadir.h"
@@ -112,7 +113,7 @@ oc_series oc_test_ar1_series(size_t n, double phi, double sd, uint64_t seed) {
     lp += r;
     s.dates[i] = d;
     s.values[i] = exp(lp);
-    d = oc_date_add_business_days(d, 1);
+    d = oc_calendar_next_trading_day(d);
   }
   return s;
 }
@@ -139,7 +140,7 @@ oc_series oc_test_random_walk_series(const char *name, size_t n, double drift, u
     s.dates[i] = d;
     s.values[i] = exp(logp);
     logp += drift + 0.015 * oc_rng_normal(&rng);
-    d = oc_date_add_business_days(d, 1);
+    d = oc_calendar_next_trading_day(d);
   }
   return s;
 }

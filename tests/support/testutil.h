@@ -39,11 +39,11 @@ int oc_test_datadir_teardown(void **state);
 char *oc_test_write_file(const char *dir, const char *name, const char *text);
 /* |a-b| <= tol * max(1, |a|, |b|). */
 int oc_test_close(double a, double b, double tol);
-/* Series "SIM" of n prices on consecutive business days from 2018-01-01 whose log returns follow
+/* Series "SIM" of n prices on consecutive trading days from 2018-01-01 whose log returns follow
  * r(t) = phi r(t-1) + sd e(t) (e standard normal from the seeded oc_rng), starting at 60. */
 oc_series oc_test_ar1_series(size_t n, double phi, double sd, uint64_t seed);
 
-/* A business-day random walk in log price from 60 USD on 2020-01-06: daily log drift, 1.5% daily
+/* A trading-day random walk in log price from 60 USD on 2020-01-06: daily log drift, 1.5% daily
  * volatility, deterministic for a seed. Free with oc_series_free. */
 oc_series oc_test_random_walk_series(const char *name, size_t n, double drift, uint64_t seed);
 

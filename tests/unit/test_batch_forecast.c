@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/calendar.h"
 #include "core/fsutil.h"
 #include "core/csv.h"
 #include "model/forecaster.h"
@@ -107,7 +108,7 @@ static char *expected_csv(const char *spec, int64_t version, const origin_row *r
     oc_date_format(s->dates[rows[i].last], origin);
     for (size_t h = 0; h < days; h++) {
       oc_buf_printf(&b, "%s,%s,%s,%s,%zu,%s,%s,%s,%s,%s,v%lld\n", s->name, origin, origin,
-                    oc_date_format(oc_date_add_business_days(s->dates[rows[i].last], (int)h + 1), date), h + 1,
+                    oc_date_format(oc_calendar_add_trading_days(s->dates[rows[i].last], (int)h + 1), date), h + 1,
                     oc_format_number(fc.mean[h], v[0]), oc_format_number(fc.lo80[h], v[1]),
                     oc_format_number(fc.hi80[h], v[2]), oc_format_number(fc.lo95[h], v[3]),
                     oc_format_number(fc.hi95[h], v[4]), (long long)version);

@@ -86,9 +86,10 @@ static void test_history_shapes(void **state) {
   assert_string_equal(json_string_value(json_object_get(h, "series")), "WTI");
   json_decref(h);
 
-  /* A bare array starting on a Saturday: the first price is Monday's, then business days. */
+  /* A bare array starting on a Saturday: the first price is Monday's, then trading days (2025-01-01 is New
+   * Year's Day). */
   obs = history(f, "[70, 71, 72]", D("2024-12-28"), &h);
-  const char *expected[] = {"2024-12-30", "2024-12-31", "2025-01-01"};
+  const char *expected[] = {"2024-12-30", "2024-12-31", "2025-01-02"};
   for (size_t i = 0; i < 3; i++) {
     assert_string_equal(json_string_value(json_object_get(json_array_get(obs, i), "date")), expected[i]);
   }

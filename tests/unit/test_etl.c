@@ -1,6 +1,6 @@
 /* Unit tests for src/features/etl: the frame contract on the real WTI (+ Brent) series, the three
  * non-positive price policies on 2020-04-20, no look-ahead (every value after t changed => features and
- * normalization parameters at or before t bit-identical), a 10-business-day gap, a single-row series,
+ * normalization parameters at or before t bit-identical), a 10-trading-day gap, a single-row series,
  * an all-missing exogenous series, the forward-fill limit, and the inference row matching the table. */
 #include "testutil.h"
 
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/calendar.h"
 #include "core/fsutil.h"
 #include "features/etl.h"
 #include "features/features.h"
@@ -41,7 +42,7 @@ static void load_csv(const char *file, const char *name, oc_series *s) {
   free(path);
 }
 
-/* A random-walk series of n business days from 2015-01-05 (deterministic for seed). */
+/* A random-walk series of n trading days from 2015-01-05 (deterministic for seed). */
 static void synth(oc_series *s, const char *name, size_t n, unsigned seed, double start) {
   oc_series_init(s, name, n);
   oc_date d = D("2015-01-05");
@@ -51,11 +52,11 @@ static void synth(oc_series *s, const char *name, size_t n, unsigned seed, doubl
     p *= exp(((double)((seed >> 8) % 2001) - 1000.0) / 40000.0);
     s->dates[i] = d;
     s->values[i] = p;
-    d = oc_date_add_business_days(d, 1);
+    d = oc_calendar_next_trading_day(d);
   }
 }
 
-/* A target and a correlated-looking exogenous series over the same n business days. */
+/* A target and a correlated-looking exogenous series over the same n trading days. */
 static void synth_pair(size_t n, oc_series *target, oc_series *exog) {
   synth(target, "WTI", n, 11, 60);
   synth(exog, "BRENT", n, 23, 63);
@@ -337,8 +338,8 @@ static void test_ten_day_gap(void **state) {
   (void)state;
   oc_series s;
   synth(&s, "WTI", 400, 5, 40);
-  /* shift rows 200.. later by 10 business days: a 10-business-day hole */
-  for (size_t i = 200; i < s.n; i++) s.dates[i] = oc_date_add_business_days(s.dates[i], 10);
+  /* shift rows 200.. later by 10 trading days: a 10-trading-day hole */
+  for (size_t i = 200; i < s.n; i++) s.dates[i] = oc_calendar_add_trading_days(s.dates[i], 10);
   oc_etl_options o;
   oc_etl_options_default(&o);
   oc_frame f;
@@ -346,7 +347,7 @@ static void test_ten_day_gap(void **state) {
   oc_error err;
   assert_int_equal(oc_etl_build(&s, NULL, 0, &o, &f, &r, &err), 0);
   assert_int_equal(r.ngaps, 1);
-  assert_int_equal(r.gaps[0].missing_business_days, 10);
+  assert_int_equal(r.gaps[0].missing_trading_days, 10);
   assert_int_equal(r.gaps[0].last_before, s.dates[199]);
   assert_int_equal(r.gaps[0].first_after, s.dates[200]);
   /* rows are kept and the features run across the gap as adjacent observations */

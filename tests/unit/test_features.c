@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/calendar.h"
 #include "features/features.h"
 #include "features/indicators.h"
 #include "features/rolling.h"
@@ -325,7 +326,7 @@ static void make_series(size_t n, oc_date **dates, double **close, double **exog
     (*dates)[i] = d;
     (*close)[i] = p;
     (*exog)[i] = i % 17 == 3 ? NAN : p + 2.0 + (double)(i % 5) / 10.0;
-    d = oc_date_add_business_days(d, 1);
+    d = oc_calendar_next_trading_day(d);
   }
 }
 
@@ -369,7 +370,7 @@ static void test_required_history_is_exact(void **state) {
   free(exog);
 }
 
-/* Calendar features against the date module, over business days spanning leap years, and over
+/* Calendar features against the date module, over trading days spanning leap years, and over
  * every calendar day (weekends included) of a few years. */
 static void test_calendar_features(void **state) {
   (void)state;
@@ -377,7 +378,7 @@ static void test_calendar_features(void **state) {
   oc_date *dates = malloc(n * sizeof *dates);
   double *close = malloc(n * sizeof *close);
   for (size_t i = 0; i < n; i++) {
-    dates[i] = i < 2000 ? oc_date_add_business_days(oc_date_from_ymd(1995, 12, 27), (int)i)
+    dates[i] = i < 2000 ? oc_calendar_add_trading_days(oc_date_from_ymd(1995, 12, 27), (int)i)
                         : oc_date_from_ymd(2023, 12, 1) + (oc_date)(i - 2000);
     close[i] = 50;
   }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/calendar.h"
 #include "core/fsutil.h"
 #include "features/features.h"
 #include "features/indicators.h"
@@ -112,14 +113,14 @@ static void test_talib_standard(void **state) {
   free_fixture(&fx);
 }
 
-/* The feature set's indicator columns on the fixture's close prices (business days from 1986). */
+/* The feature set's indicator columns on the fixture's close prices (trading days from 1986). */
 static void test_feature_set_matches_talib(void **state) {
   (void)state;
   fixture fx;
   load_fixture(&fx);
   size_t n = fx.n;
   oc_date *dates = malloc(n * sizeof *dates);
-  for (size_t i = 0; i < n; i++) dates[i] = oc_date_add_business_days(oc_date_from_ymd(1986, 1, 2), (int)i);
+  for (size_t i = 0; i < n; i++) dates[i] = oc_calendar_add_trading_days(oc_date_from_ymd(1986, 1, 2), (int)i);
   oc_feature_input in = {n, dates, fx.col[C_CLOSE], 0, NULL, NULL};
   size_t count = oc_features_count(0);
   double **cols = oc_features_alloc_columns(count, n);

@@ -10,20 +10,21 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/calendar.h"
 #include "core/fsutil.h"
 #include "core/rng.h"
 #include "model/backtest.h"
 #include "model/fc_stats.h"
 #include "model/forecaster.h"
 
-/* A series of n values on consecutive business days from 2020-01-01. */
+/* A series of n values on consecutive trading days from 2020-01-01. */
 static oc_series make_series(const double *values, size_t n) {
   oc_series s;
   oc_series_init(&s, "TEST", n);
   oc_date d = oc_date_from_ymd(2020, 1, 1);
   for (size_t i = 0; i < n; i++) {
     s.dates[i] = d;
-    d = oc_date_add_business_days(d, 1);
+    d = oc_calendar_next_trading_day(d);
     s.values[i] = values[i];
   }
   return s;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/calendar.h"
 #include "core/fsutil.h"
 #include "core/csv.h"
 #include "ingest/import.h"
@@ -429,10 +430,10 @@ static void test_simulator(void **state) {
   oc_simulate_series(7, 0, D("2000-01-01"), N, d2, v2);
   assert_memory_equal(d1, d2, N * sizeof *d1);
   assert_memory_equal(v1, v2, N * sizeof *v1);
-  assert_int_equal(d1[0], D("2000-01-03")); /* first business day */
+  assert_int_equal(d1[0], D("2000-01-03")); /* first trading day */
   double lo = INFINITY, hi = -INFINITY, sum_sq = 0;
   for (size_t i = 0; i < N; i++) {
-    assert_true(oc_date_is_business_day(d1[i]));
+    assert_true(oc_calendar_is_trading_day(d1[i]));
     if (i) assert_true(d1[i] > d1[i - 1]);
     lo = fmin(lo, v1[i]);
     hi = fmax(hi, v1[i]);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/calendar.h"
 #include "features/features.h"
 #include "model/mlp_forecast.h"
 
@@ -45,15 +46,17 @@ static void test_train_then_forecast(void **state) {
   assert_true(f.last_price == frame.cols[close_col][last]);
   assert_int_equal(f.n, 5);
   for (int h = 0; h < 5; h++) {
-    assert_int_equal(f.points[h].date, oc_date_add_business_days(f.as_of, h + 1));
-    assert_true(oc_date_is_business_day(f.points[h].date));
+    assert_int_equal(f.points[h].date, oc_calendar_add_trading_days(f.as_of, h + 1));
+    assert_true(oc_calendar_is_trading_day(f.points[h].date));
     if (!oc_test_close(f.points[h].log_return, pred[h], 1e-6)) fail_msg("h%d: forecast %.9g, table row %.9g", h + 1, f.points[h].log_return, (double)pred[h]);
-    assert_true(oc_test_close(f.points[h].price, f.last_price * exp(pred[h]), 1e-9));
+    /* The price is the last price moved by the point's log return (exactly); that log return is the
+     * table row's prediction to 1e-6 (the forecast recomputes the row's features from the series). */
+    assert_true(oc_test_close(f.points[h].price, f.last_price * exp(f.points[h].log_return), 1e-9));
   }
   oc_mlp_prediction_free(&f);
 
   assert_int_equal(oc_mlp_forecast(&m, &card, &s, NULL, 0, 6, &f, &err), -1);
-  assert_non_null(strstr(err.message, "1 to 5 business days"));
+  assert_non_null(strstr(err.message, "1 to 5 trading days"));
   oc_series shorter = s;
   shorter.n = oc_features_required_history() - 1;
   shorter.dates = s.dates;

@@ -29,7 +29,7 @@ typedef struct fixture {
   oc_store *store;
 } fixture;
 
-/* Stores DAYS simulated business days as series `name` (market `index` of seed 7); when
+/* Stores DAYS simulated trading days as series `name` (market `index` of seed 7); when
  * negative_at > 0 that day's price becomes -1 (what the non-positive policies are about). */
 static void store_simulated(oc_store *store, const char *name, size_t index, size_t negative_at) {
   oc_series s;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/calendar.h"
 #include "ingest/simulate.h"
 #include "model/registry.h"
 #include "pipeline/etl.h"
@@ -86,7 +87,7 @@ static void test_train_a_forecaster_and_forecast_with_it(void **state) {
   assert_int_equal(a.forecast.horizon, 7);
   assert_int_equal(a.forecast.origin, fx->sim.dates[DAYS - 1]);
   assert_true(a.forecast.origin_price == fx->sim.values[DAYS - 1]);
-  assert_int_equal(a.dates[0], oc_date_add_business_days(a.forecast.origin, 1));
+  assert_int_equal(a.dates[0], oc_calendar_next_trading_day(a.forecast.origin));
   assert_ordered(&a.forecast);
   oc_forecaster *f;
   json_t *card;
@@ -106,12 +107,12 @@ static void test_train_a_forecaster_and_forecast_with_it(void **state) {
   assert_string_equal(rec.history, "stored");
   assert_true(rec.points[6].price == a.forecast.mean[6] && rec.points[6].upper95 == a.forecast.hi95[6]);
 
-  /* a current price: one business day after the stored history */
+  /* a current price: one trading day after the stored history */
   fopt.current_price = 61.25;
   fopt.days = 3;
   oc_forecast_result b;
   if (oc_pipeline_forecast(fx->dir, fx->store, &fopt, &b, &err) != 0) fail_msg("%s", err.message);
-  assert_int_equal(b.forecast.origin, oc_date_add_business_days(fx->sim.dates[DAYS - 1], 1));
+  assert_int_equal(b.forecast.origin, oc_calendar_next_trading_day(fx->sim.dates[DAYS - 1]));
   assert_true(b.forecast.origin_price == 61.25);
   assert_int_equal(b.forecast.horizon, 3);
 

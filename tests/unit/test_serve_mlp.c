@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "core/buf.h"
+#include "core/calendar.h"
 #include "core/fsutil.h"
 #include "core/csv.h"
 #include "lake/parquet.h"
@@ -125,7 +126,7 @@ static void test_served_network_equals_local_forecast(void **state) {
   assert_true(remote.origin_price == local.last_price);
   assert_int_equal(remote.horizon, DAYS);
   for (size_t h = 0; h < DAYS; h++) {
-    assert_int_equal(oc_date_add_business_days(remote.origin, (int)h + 1), local.points[h].date);
+    assert_int_equal(oc_calendar_add_trading_days(remote.origin, (int)h + 1), local.points[h].date);
     assert_true(oc_test_close(remote.mean[h], local.points[h].price, FLOAT_TOLERANCE));
     assert_true(remote.lo95[h] < remote.lo80[h] && remote.lo80[h] < remote.mean[h] && remote.mean[h] < remote.hi80[h]);
   }
