@@ -47,7 +47,7 @@ step "1. Data directory: $data (the first run prints the admin key once)"
 "$bin" init
 "$bin" status
 
-step "2. Simulate a market (WTI-SIM and BRENT-SIM: SIMULATED prices, not real data), $days business days"
+step "2. Simulate a market (WTI-SIM and BRENT-SIM: SIMULATED prices, not real data), $days trading days"
 "$bin" simulate market --days "$days" --seed 42 --start-date 2015-01-01 --series WTI-SIM,BRENT-SIM \
   --out "$tmp/simulated-market.csv"
 

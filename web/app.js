@@ -345,7 +345,7 @@
     }
     const who = [fc.model && `model ${fc.model}`, fc.model_version && `version ${fc.model_version}`,
       fc.endpoint && `endpoint ${fc.endpoint}`, fc.variant && `variant ${fc.variant}`].filter(Boolean).join(', ');
-    $('forecast-caption').textContent = `${fc.points.length} business days from ${fc.origin || fc.as_of || forecastAnchor(fc)?.date || '–'}` +
+    $('forecast-caption').textContent = `${fc.points.length} trading days from ${fc.origin || fc.as_of || forecastAnchor(fc)?.date || '–'}` +
       `${who ? ` by ${who}` : ''}${fc.created_at ? `, made ${fmtTimestamp(fc.created_at)}` : ''}. Prices in ${UNIT}.`;
     fillTable(table, ['Date', `Forecast (${UNIT})`, '80% low', '80% high', '95% low', '95% high'],
       fc.points.map((p) => [p.date, fmtPrice(p.price), fmtPrice(p.lower80), fmtPrice(p.upper80), fmtPrice(p.lower95), fmtPrice(p.upper95)]));
@@ -366,7 +366,7 @@
     const models = [...new Set(bt.rows.map((r) => r.model))];
     const horizons = [...new Set(bt.rows.map((r) => r.horizon))].sort((a, b) => a - b);
     const origins = Math.max(...bt.rows.map((r) => r.origins || 0));
-    $('backtest-caption').textContent = `Backtest of ${bt.series} from ${bt.start} to ${bt.end}, horizons 1–${Math.max(...horizons)} business days, ` +
+    $('backtest-caption').textContent = `Backtest of ${bt.series} from ${bt.start} to ${bt.end}, horizons 1–${Math.max(...horizons)} trading days, ` +
       `up to ${origins} forecast origins, made ${fmtTimestamp(bt.created_at)}. relMAE = MAE / naive MAE (below 1.0 beats the naive forecast).`;
     const colorOf = (m) => (m === 'naive' ? COLORS.naive : MODEL_PALETTE[models.indexOf(m) % MODEL_PALETTE.length]);
     const byModel = (m, key) => horizons.map((h) => {
@@ -375,7 +375,7 @@
     });
     const common = {
       margin: { l: 55, r: 15, t: 40, b: 45 }, font: { family: 'system-ui, sans-serif', size: 12, color: '#1b1f24' },
-      legend: { orientation: 'h', y: -0.25, yanchor: 'top' }, xaxis: { title: { text: 'Horizon (business days ahead)', standoff: 4 }, dtick: 1 },
+      legend: { orientation: 'h', y: -0.25, yanchor: 'top' }, xaxis: { title: { text: 'Horizon (trading days ahead)', standoff: 4 }, dtick: 1 },
     };
     /* Lines, not bars from zero: the models differ from naive by a few percent, which is the story. */
     const challengers = models.filter((m) => m !== 'naive');

@@ -6,7 +6,7 @@
  * The reader reads files of that shape written by any tool (it rejects dictionary pages, v2 pages,
  * nested schemas and other codecs with a clear error) and treats every file as hostile: every offset,
  * length and count is checked before use and errors name the byte offset.
- * Must not know about frames, dates-as-business-days or any pipeline concept: see lake.h for that. */
+ * Must not know about frames, dates-as-trading-days or any pipeline concept: see lake.h for that. */
 #ifndef OC_LAKE_PARQUET_H
 #define OC_LAKE_PARQUET_H
 

@@ -17,8 +17,8 @@
 
 /* Reads a price history. Accepted shapes:
  *   [71.2, 70.9, ...]                          needs start_date (OC_DATE_INVALID -> error); the dates
- *                                              are consecutive business days from the first business
- *                                              day on or after start_date
+ *                                              are consecutive trading days (core/calendar.h) from the
+ *                                              first trading day on or after start_date
  *   [{"date":"2024-01-02","price":71.2}, ...]  ("value" instead of "price" too)
  *   {"series":"WTI","observations":[{"date":..,"value":..}, ...]}   (GET /v1/series/{name})
  * Dates strictly ascending, prices finite (negative allowed: WTI settled at -36.98 on 2020-04-20).

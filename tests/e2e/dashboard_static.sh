@@ -11,7 +11,7 @@ server=
 cleanup() { [[ -n "$server" ]] && kill "$server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-# The whole WTI series as [{"date","price"}] and a 10-business-day forecast in the
+# The whole WTI series as [{"date","price"}] and a 10-trading-day forecast in the
 # /v1/forecasts/latest shape (bands widening with the square root of the horizon).
 node -e '
   const fs = require("fs");
@@ -19,8 +19,9 @@ node -e '
   fs.writeFileSync(process.argv[2], JSON.stringify(rows.map(([date, p]) => ({ date, price: Number(p) }))));
   const last = Number(rows[rows.length - 1][1]);
   const points = [];
-  for (let d = new Date("2025-01-01T00:00:00Z"); points.length < 10; d.setUTCDate(d.getUTCDate() + 1)) {
-    if (d.getUTCDay() === 0 || d.getUTCDay() === 6) continue;
+  const closed = new Set(["2025-01-01", "2025-01-09"]); /* New Year, the national day of mourning */
+  for (let d = new Date("2025-01-02T00:00:00Z"); points.length < 10; d.setUTCDate(d.getUTCDate() + 1)) {
+    if (d.getUTCDay() === 0 || d.getUTCDay() === 6 || closed.has(d.toISOString().slice(0, 10))) continue;
     const s = 1.9 * Math.sqrt(points.length + 1);
     points.push({ date: d.toISOString().slice(0, 10), price: last, lower80: last - 1.28 * s, upper80: last + 1.28 * s,
                   lower95: last - 1.96 * s, upper95: last + 1.96 * s });
