@@ -418,6 +418,7 @@ int oc_forecaster_predict(oc_forecaster *f, size_t horizon, oc_price_forecast *o
   if (!conformal_on(f)) return 0;
   double scale = current_scale(f);
   double *scratch = oc_xmalloc(f->conformal.window * sizeof *scratch);
+  double widest80 = 0, widest95 = 0; /* the half-widths of the horizons before */
   for (size_t h = 1; h <= horizon && h <= f->cal_horizon; h++) {
     size_t m = f->res_count[h - 1];
     if (m < f->conformal.min_residuals) continue;
@@ -428,6 +429,9 @@ int oc_forecaster_predict(oc_forecaster *f, size_t horizon, oc_price_forecast *o
     memcpy(scratch, ring, m * sizeof *ring);
     double q95 = oc_select_kth(scratch, m, k95 - 1) * scale;
     double q80 = (k80 < k95 ? oc_select_kth(scratch, k95 - 1, k80 - 1) : q95 / scale) * scale;
+    /* never narrower than a horizon before: widening an interval keeps at least its coverage */
+    q80 = widest80 = q80 > widest80 ? q80 : widest80;
+    q95 = widest95 = q95 > widest95 ? q95 : widest95;
     double mu = out->mean[h - 1];
     out->lo80[h - 1] = mu - q80;
     out->hi80[h - 1] = mu + q80;

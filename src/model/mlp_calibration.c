@@ -80,6 +80,9 @@ int oc_mlp_calibrate(const oc_mlp *m, const oc_model_card *card, const oc_series
     size_t k80 = (size_t)ceil((double)(count + 1) * 0.8), k95 = (size_t)ceil((double)(count + 1) * 0.95);
     out->q80[h] = card_precision(r[(k80 > count ? count : k80) - 1]);
     out->q95[h] = card_precision(r[(k95 > count ? count : k95) - 1]);
+    /* never narrower than the horizon before: a wider interval keeps at least its coverage */
+    if (h > 0 && out->q80[h] < out->q80[h - 1]) out->q80[h] = out->q80[h - 1];
+    if (h > 0 && out->q95[h] < out->q95[h - 1]) out->q95[h] = out->q95[h - 1];
   }
   free(residuals);
   return 0;

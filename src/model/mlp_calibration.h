@@ -3,7 +3,9 @@
  * still have H observations after them (the origins after the card's train_end when there are at least
  * CALIBRATION_MIN of them, else the most recent ones, in-sample), each seeing at most the last
  * CALIBRATION_WINDOW observations; per horizon h the half-width q is the ceil((n + 1) p)-th smallest
- * absolute error of the predicted log return (p = 0.8, 0.95), kept to the card's precision so a stored
+ * absolute error of the predicted log return (p = 0.8, 0.95), raised to the previous horizon's q where
+ * it is smaller (a band never narrows as the horizon grows; widening an interval keeps at least its
+ * coverage), kept to the card's precision so a stored
  * calibration reads back bit-identically. Computed when a version is trained (`oilcast train` stores it in
  * model.json) and, for versions trained before that, by the server when it loads them. Deterministic:
  * the same network and histories give the same bits. Must not print or touch files. */
