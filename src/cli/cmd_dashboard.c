@@ -96,7 +96,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
       break;
     case OPT_WEB_DIR: web_dir = optarg; break;
     case OPT_PLOTLY: plotly = optarg; break;
-    case '?': return oc_cli_usage_error(cmd, "unknown option");
+    case '?': return oc_cli_unknown_option(cmd);
     default:
       if (oc_cli_common_option(cli, cmd, opt, optarg, &exit_code) < 0) return exit_code;
     }

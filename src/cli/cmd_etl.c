@@ -139,7 +139,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
     int handled = oc_cli_common_option(cli, cmd, o, optarg, &code);
     if (handled < 0) return code;
     if (handled > 0) continue;
-    if (o == '?') return oc_cli_usage_error(cmd, "unknown option");
+    if (o == '?') return oc_cli_unknown_option(cmd);
     if ((code = parse_option(cmd, o, optarg, &opt)) != 0) return code;
   }
   if (optind < argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
@@ -148,9 +148,9 @@ static int run(oc_cli *cli, int argc, char **argv) {
   if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
   oc_error err;
   oc_pipeline_etl_result result;
-  int rc = OC_EXIT_OK;
-  if (oc_pipeline_etl(cli->data_dir, store, &opt, &result, &err) != 0) {
-    rc = oc_cli_runtime_error("etl: %s", err.message);
+  int rc = oc_pipeline_etl(cli->data_dir, store, &opt, &result, &err);
+  if (rc != 0) {
+    rc = oc_cli_step_error(cmd, rc, &err);
   } else {
     print_result(&opt, &result);
     oc_pipeline_etl_result_free(&result);

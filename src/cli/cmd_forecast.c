@@ -199,7 +199,7 @@ static int parse_options(oc_cli *cli, int argc, char **argv, forecast_args *a) {
     default: {
       int handled = oc_cli_common_option(cli, cmd, opt, optarg, &code);
       if (handled < 0) return code;
-      if (handled == 0) return oc_cli_usage_error(cmd, "unknown option");
+      if (handled == 0) return oc_cli_unknown_option(cmd);
     }
     }
   }
@@ -233,9 +233,8 @@ static int run(oc_cli *cli, int argc, char **argv) {
     rc = OC_EXIT_RUNTIME;
   a.fo.history = a.history_path ? &history : NULL;
   oc_forecast_result result;
-  if (rc == OC_EXIT_OK && oc_pipeline_forecast(cli->data_dir, store, &a.fo, &result, &err) != 0)
-    rc = result.days_refused ? oc_cli_usage_error(&oc_cmd_forecast, "--forecast-days %zu: %s", a.fo.days, err.message)
-                             : oc_cli_runtime_error("%s", err.message);
+  int step_rc = rc == OC_EXIT_OK ? oc_pipeline_forecast(cli->data_dir, store, &a.fo, &result, &err) : 0;
+  if (step_rc != 0) rc = oc_cli_step_error(&oc_cmd_forecast, step_rc, &err);
   if (rc == OC_EXIT_OK) print_forecast(&result, a.fmt);
   if (history.name) oc_series_free(&history);
   oc_store_close(store);

@@ -86,7 +86,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
     }
     int handled = oc_cli_common_option(cli, cmd, opt, optarg, &code);
     if (handled < 0) return code;
-    if (handled == 0) return oc_cli_usage_error(cmd, "unknown option");
+    if (handled == 0) return oc_cli_unknown_option(cmd);
   }
   const char *action = optind < argc ? argv[optind] : NULL;
   bool list = action && strcmp(action, "list") == 0, show_one = action && strcmp(action, "show") == 0;

@@ -66,7 +66,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
     default: {
       int handled = oc_cli_common_option(cli, cmd, opt, optarg, &code);
       if (handled < 0) return code;
-      if (handled == 0) return oc_cli_usage_error(cmd, "unknown option");
+      if (handled == 0) return oc_cli_unknown_option(cmd);
     }
     }
   }

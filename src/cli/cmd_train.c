@@ -186,7 +186,7 @@ static int parse_options(oc_cli *cli, int argc, char **argv, oc_train_options *o
     default: {
       int handled = oc_cli_common_option(cli, cmd, opt, optarg, &code);
       if (handled < 0) return code;
-      if (handled == 0) return oc_cli_usage_error(cmd, "unknown option");
+      if (handled == 0) return oc_cli_unknown_option(cmd);
     }
     }
   }
@@ -218,5 +218,5 @@ static int run(oc_cli *cli, int argc, char **argv) {
   if (rc == 0 && opt.deploy) printf("deployed          endpoint %s -> v%lld (100%%)\n", opt.endpoint, (long long)result.version);
   oc_train_result_free(&result);
   oc_store_close(store);
-  return rc == 0 ? OC_EXIT_OK : oc_cli_runtime_error("%s", err.message);
+  return rc == 0 ? OC_EXIT_OK : oc_cli_step_error(&oc_cmd_train, rc, &err);
 }

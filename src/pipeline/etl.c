@@ -20,9 +20,9 @@ void oc_pipeline_etl_options_default(oc_pipeline_etl_options *o) {
 static int check_options(const oc_pipeline_etl_options *o, oc_error *err) {
   assert(o->series);
   if (o->format != OC_PIPELINE_ETL_PARQUET && o->format != OC_PIPELINE_ETL_CSV)
-    return oc_error_set(err, "unknown table format %d (Parquet or CSV)", (int)o->format);
-  if (o->out && !*o->out) return oc_error_set(err, "the table's output path is empty");
-  return 0;
+    return oc_pipeline_bad_option(err, "unknown table format %d (Parquet or CSV)", (int)o->format);
+  if (o->out && !*o->out) return oc_pipeline_bad_option(err, "the table's output path is empty");
+  return oc_etl_options_check(&o->etl, err) != 0 ? OC_PIPELINE_BAD_OPTION : 0;
 }
 
 /* The target and exogenous series, loaded from the store. */
@@ -83,7 +83,8 @@ int oc_pipeline_etl(const char *data_dir, oc_store *store, const oc_pipeline_etl
                     oc_pipeline_etl_result *out, oc_error *err) {
   assert(data_dir && store && opt && out);
   memset(out, 0, sizeof *out);
-  if (check_options(opt, err) != 0) return -1;
+  int bad = check_options(opt, err);
+  if (bad != 0) return bad;
   inputs in;
   oc_frame frame = {0};
   int rc = load_inputs(store, opt, &in, err);

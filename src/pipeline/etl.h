@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "features/etl.h"
+#include "pipeline/pipeline.h"
 #include "store/store.h"
 
 typedef enum { OC_PIPELINE_ETL_PARQUET, OC_PIPELINE_ETL_CSV } oc_pipeline_etl_format;

@@ -127,13 +127,23 @@ static int train_network(const char *data_dir, oc_store *store, const oc_train_o
   return rc;
 }
 
+/* The options' own faults, found before anything is read or written: 0 or OC_PIPELINE_BAD_OPTION. */
+static int check_options(const oc_train_options *opt, oc_error *err) {
+  if (oc_train_params_check(&opt->params, err) != 0) return OC_PIPELINE_BAD_OPTION;
+  const char *why;
+  if (opt->deploy && oc_series_name_check(opt->endpoint, strlen(opt->endpoint), &why) != 0)
+    return oc_pipeline_bad_option(err, "endpoint name '%s': %s", opt->endpoint, why);
+  if (strcmp(opt->model, "mlp") == 0 || strcmp(opt->model, "auto") == 0) return 0;
+  oc_forecaster *f = oc_forecaster_create(opt->model, err);
+  oc_forecaster_free(f);
+  return f ? 0 : OC_PIPELINE_BAD_OPTION;
+}
+
 int oc_pipeline_train(const char *data_dir, oc_store *store, const oc_train_options *opt, oc_train_result *out,
                       oc_error *err) {
   memset(out, 0, sizeof *out);
-  if (oc_train_params_check(&opt->params, err) != 0) return -1;
-  const char *why;
-  if (opt->deploy && oc_series_name_check(opt->endpoint, strlen(opt->endpoint), &why) != 0)
-    return oc_error_set(err, "endpoint name '%s': %s", opt->endpoint, why);
+  int bad = check_options(opt, err);
+  if (bad != 0) return bad;
   const char *spec = opt->model;
   oc_series hist = {0};
   int rc = 0;

@@ -20,6 +20,7 @@
 #include "model/model_file.h"
 #include "model/train.h"
 #include "model/tune.h"
+#include "pipeline/pipeline.h"
 #include "store/store.h"
 
 typedef struct oc_train_options {

@@ -3,7 +3,7 @@
  * oc_pipeline_etl writes), deploys it, and says what it did; forecast answers through the endpoint or a
  * named version of either kind with ordered 80%/95% intervals, bit for bit what the registered
  * forecaster gives on the same history, stores what it answered, appends a current price, forecasts
- * from a given history as a fresh fit does, refuses days beyond a network's horizon (days_refused),
+ * from a given history as a fresh fit does, refuses days beyond a network's horizon (OC_PIPELINE_BAD_OPTION),
  * and bad names fail with a clear message, storing and registering nothing. */
 #include "testutil.h"
 
@@ -170,8 +170,7 @@ static void test_network_forecasts_with_intervals_and_refuses_days_beyond_its_ho
   int64_t before = count_forecasts(fx);
   fopt.days = 5;
   oc_forecast_result b;
-  assert_int_equal(oc_pipeline_forecast(fx->dir, fx->store, &fopt, &b, &err), -1);
-  assert_true(b.days_refused);
+  assert_int_equal(oc_pipeline_forecast(fx->dir, fx->store, &fopt, &b, &err), OC_PIPELINE_BAD_OPTION);
   assert_non_null(strstr(err.message, "horizon H = 4"));
   assert_int_equal(count_forecasts(fx), before);
 }
@@ -185,7 +184,6 @@ static void test_bad_names_fail_and_leave_nothing(void **state) {
   oc_forecast_result r;
   assert_int_equal(oc_pipeline_forecast(fx->dir, fx->store, &fopt, &r, &err), -1);
   assert_non_null(strstr(err.message, "no endpoint named 'nowhere'"));
-  assert_false(r.days_refused);
   fopt = oc_forecast_options_default();
   fopt.version = 99;
   assert_int_equal(oc_pipeline_forecast(fx->dir, fx->store, &fopt, &r, &err), -1);
@@ -200,7 +198,7 @@ static void test_bad_names_fail_and_leave_nothing(void **state) {
   topt.series = "SIM";
   oc_train_result t;
   topt.model = "arima";
-  assert_int_equal(oc_pipeline_train(fx->dir, fx->store, &topt, &t, &err), -1);
+  assert_int_equal(oc_pipeline_train(fx->dir, fx->store, &topt, &t, &err), OC_PIPELINE_BAD_OPTION);
   assert_non_null(strstr(err.message, "unknown model 'arima'"));
   oc_train_result_free(&t);
   topt.model = "ar";
@@ -210,7 +208,7 @@ static void test_bad_names_fail_and_leave_nothing(void **state) {
   topt.series = "SIM";
   topt.deploy = true;
   topt.endpoint = "bad name!";
-  assert_int_equal(oc_pipeline_train(fx->dir, fx->store, &topt, &t, &err), -1);
+  assert_int_equal(oc_pipeline_train(fx->dir, fx->store, &topt, &t, &err), OC_PIPELINE_BAD_OPTION);
   assert_non_null(strstr(err.message, "endpoint name"));
   oc_train_result_free(&t);
   if (oc_store_model_version_list(fx->store, &versions, &n_after, &err) != 0) fail_msg("%s", err.message);
