@@ -412,8 +412,17 @@ static void test_datadir(void **state) {
   assert_string_equal(oc_conf_get(&conf, "store"), "sqlite:other.db");
   assert_string_equal(oc_conf_get(&conf, "name"), "a = b");
   assert_null(oc_conf_get(&conf, "missing"));
+  static const char *const known[] = {"store", "name", NULL};
+  assert_int_equal(oc_conf_check_keys(&conf, conf_path, known, &err), 0);
   oc_conf_free(&conf);
   free(conf_path);
+  /* a misspelt key in a data directory's oilcast.conf: the file, its line, the key and the known keys */
+  char *typo_dir = oc_path_join(f->dir, "typo");
+  assert_int_equal(oc_datadir_init(typo_dir, &created, &err), 0);
+  free(oc_test_write_file(typo_dir, OC_DATADIR_CONF, "# mine\nstroe = sqlite:other.db\n"));
+  assert_int_equal(oc_datadir_open(typo_dir, &s, &err), -1);
+  assert_non_null(strstr(err.message, OC_DATADIR_CONF ":2: unknown key 'stroe' (known: store)"));
+  free(typo_dir);
   conf_path = oc_test_write_file(f->dir, "bad.conf", "store = x\njunk\n");
   assert_int_equal(oc_conf_read(conf_path, &conf, &err), -1);
   assert_non_null(strstr(err.message, "bad.conf:2"));
