@@ -20,8 +20,9 @@ const oc_command oc_cmd_etl = {
     "Builds the model-ready table from stored prices: clean (gaps reported, outliers flagged, one\n"
     "policy for non-positive prices), align exogenous series on the target's trading days, compute\n"
     "the features (docs/features.md), targets log(P[t+h]/P[t]) for h = 1..horizon, then select and\n"
-    "normalize features fitted on training rows only. Also writes the Hive-style partition\n"
-    "processed/training/series=SERIES/part-0.parquet. A relative --out is inside the data directory.\n\n"
+    "normalize features fitted on training rows only. Without --out, also writes the Hive-style\n"
+    "partition processed/training/series=SERIES/part-0.parquet; with --out, only that file is written\n"
+    "(the data directory's tables are left as they are). A relative --out is inside the data directory.\n\n"
     "  --series NAME        target series (default WTI)\n"
     "  --exog A,B           exogenous series (spread features), comma-separated (default none)\n"
     "  --horizon H          targets target_h1..target_hH (default 7)\n"
@@ -123,7 +124,7 @@ static const struct option options[] = {
 static void print_result(const oc_pipeline_etl_options *opt, const oc_pipeline_etl_result *r) {
   printf("wrote %s (%zu rows, %zu columns + date)%s\n", r->table_path, r->rows, r->columns,
          opt->format == OC_PIPELINE_ETL_CSV ? " and its .meta.json" : "");
-  printf("wrote %s\n", r->partition_path);
+  if (r->partition_path) printf("wrote %s\n", r->partition_path);
   oc_buf text = {0};
   oc_etl_report_format(&r->report, &text);
   fputs(text.data, stdout);

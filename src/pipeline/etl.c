@@ -55,7 +55,9 @@ static int load_inputs(oc_store *store, const oc_pipeline_etl_options *o, inputs
   return rc;
 }
 
-/* Writes the table to out->table_path (creating its directory) and the partition. */
+/* Writes the table to out->table_path (creating its directory) and, for the default table only, the
+ * partition: a table asked for elsewhere (o->out) is all that is written, so that an experiment with
+ * other options never changes what the next default run and the lake's readers see. */
 static int write_outputs(const char *data_dir, const oc_pipeline_etl_options *o, const oc_frame *frame,
                          oc_pipeline_etl_result *out, oc_error *err) {
   const char *table = o->out ? o->out
@@ -73,7 +75,7 @@ static int write_outputs(const char *data_dir, const oc_pipeline_etl_options *o,
     rc = o->format == OC_PIPELINE_ETL_CSV ? oc_frame_write_csv(out->table_path, frame, err)
                                           : oc_lake_write_frame(out->table_path, frame, NULL, err);
   char *partition_dir = oc_path_join(data_dir, "processed/training");
-  if (rc == 0)
+  if (rc == 0 && !o->out)
     rc = oc_lake_write_partition(partition_dir, "series", o->series, frame, NULL, &out->partition_path, err);
   free(partition_dir);
   return rc;
