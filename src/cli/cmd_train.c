@@ -216,6 +216,8 @@ static int run(oc_cli *cli, int argc, char **argv) {
             result.calibration_error);
   if (rc == 0) fputs(result.summary.data, stdout);
   if (rc == 0 && opt.deploy) printf("deployed          endpoint %s -> v%lld (100%%)\n", opt.endpoint, (long long)result.version);
+  if (rc == 0 && result.forecast_error[0])
+    oc_warn("deployed, but no forecast is stored yet (%s): run oilcast forecast", result.forecast_error);
   oc_train_result_free(&result);
   oc_store_close(store);
   return rc == 0 ? OC_EXIT_OK : oc_cli_step_error(&oc_cmd_train, rc, &err);

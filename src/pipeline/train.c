@@ -13,6 +13,7 @@
 #include "model/registry.h"
 #include "model/trainer.h"
 #include "model/training_table.h"
+#include "pipeline/forecast.h"
 #include "pipeline/pipeline.h"
 
 /* `auto`'s candidates, in tie-breaking order. */
@@ -127,6 +128,25 @@ static int train_network(const char *data_dir, oc_store *store, const oc_train_o
   return rc;
 }
 
+/* The deployed version's forecast from the last stored observation, stored as every forecast is, so
+ * the dashboard has one as soon as a model serves. The version stays deployed when it cannot
+ * forecast now: out->forecast_error says why. */
+static void forecast_deployed(const char *data_dir, oc_store *store, const oc_train_options *opt, oc_train_result *out) {
+  oc_forecast_options fo = oc_forecast_options_default();
+  fo.endpoint = opt->endpoint;
+  oc_forecast_result fr;
+  oc_error err;
+  if (oc_pipeline_forecast(data_dir, store, &fo, &fr, &err) != 0) {
+    snprintf(out->forecast_error, sizeof out->forecast_error, "%s", err.message);
+    return;
+  }
+  out->forecast_id = fr.stored_id;
+  char origin[OC_DATE_STRLEN], last[OC_DATE_STRLEN];
+  oc_buf_printf(&out->summary, "forecast          %s from %s (%zu days, to %s), stored (id %lld)\n", fr.series,
+                oc_date_format(fr.forecast.origin, origin), fr.forecast.horizon,
+                oc_date_format(fr.dates[fr.forecast.horizon - 1], last), (long long)fr.stored_id);
+}
+
 /* The options' own faults, found before anything is read or written: 0 or OC_PIPELINE_BAD_OPTION. */
 static int check_options(const oc_train_options *opt, oc_error *err) {
   if (oc_train_params_check(&opt->params, err) != 0) return OC_PIPELINE_BAD_OPTION;
@@ -157,6 +177,7 @@ int oc_pipeline_train(const char *data_dir, oc_store *store, const oc_train_opti
                                   : train_forecaster(data_dir, store, spec, &hist, out, err);
   }
   if (rc == 0 && opt->deploy) rc = oc_registry_deploy(data_dir, store, opt->endpoint, out->version, err);
+  if (rc == 0 && opt->deploy) forecast_deployed(data_dir, store, opt, out);
   if (hist.name) oc_series_free(&hist);
   return rc;
 }

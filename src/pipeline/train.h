@@ -4,7 +4,8 @@
  * hyperparameter search (model/tune.h), and gets its split-conformal intervals from the stored history
  * (model/mlp_calibration.h); every other kind is fitted on the stored series (model/forecaster.h).
  * When `auto` chooses the network, the network is trained as `mlp` is, with the comparison kept in its
- * card. Never prints: what happened comes back in oc_train_result (progress through on_epoch). */
+ * card. A deployed version's first forecast is made and stored at once (pipeline/forecast.h).
+ * Never prints: what happened comes back in oc_train_result (progress through on_epoch). */
 #ifndef OC_PIPELINE_TRAIN_H
 #define OC_PIPELINE_TRAIN_H
 
@@ -51,6 +52,9 @@ typedef struct oc_train_result {
   oc_buf summary;     /* what was trained, on what, how well it validated and where its files are: lines */
   char calibration_error[256]; /* why the intervals could not be calibrated now (they are when the version
                                 * is loaded); empty when they were, or need none */
+  int64_t forecast_id;         /* deploy: the stored forecast of the deployed version from the last
+                                * observation (pipeline/forecast.h); 0 when it could not be made: */
+  char forecast_error[256];    /* why, the version deployed all the same; empty otherwise */
 } oc_train_result;
 
 void oc_train_result_free(oc_train_result *r);

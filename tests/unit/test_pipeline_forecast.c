@@ -4,7 +4,8 @@
  * named version of either kind with ordered 80%/95% intervals, bit for bit what the registered
  * forecaster gives on the same history, stores what it answered, appends a current price, forecasts
  * from a given history as a fresh fit does, refuses days beyond a network's horizon (OC_PIPELINE_BAD_OPTION),
- * and bad names fail with a clear message, storing and registering nothing. */
+ * and bad names fail with a clear message, storing and registering nothing. Deploying stores the
+ * deployed version's forecast from the last observation. */
 #include "testutil.h"
 
 #include <jansson.h>
@@ -73,6 +74,16 @@ static void test_train_a_forecaster_and_forecast_with_it(void **state) {
   assert_string_equal(trained.kind, "ar");
   assert_non_null(strstr(trained.summary.data, "trained v1: ar on SIM, 900 observations"));
   assert_string_equal(trained.calibration_error, "");
+  /* deployed: its forecast from the last observation is stored at once (the dashboard's first fan) */
+  assert_string_equal(trained.forecast_error, "");
+  assert_true(trained.forecast_id > 0);
+  assert_int_equal(count_forecasts(fx), trained.forecast_id);
+  oc_forecast_record stored;
+  bool found;
+  if (oc_store_forecast_latest(fx->store, "SIM", &stored, &found, &err) != 0) fail_msg("%s", err.message);
+  assert_string_equal(stored.model_version, "v1");
+  assert_int_equal(stored.origin, fx->sim.dates[DAYS - 1]);
+  assert_non_null(strstr(trained.summary.data, "stored (id"));
   oc_train_result_free(&trained);
 
   /* through the endpoint: the registered forecaster on the stored history, stored */
@@ -99,7 +110,6 @@ static void test_train_a_forecaster_and_forecast_with_it(void **state) {
   json_decref(card);
   oc_forecaster_free(f);
   oc_forecast_record rec;
-  bool found;
   if (oc_store_forecast_latest(fx->store, "SIM", &rec, &found, &err) != 0) fail_msg("%s", err.message);
   assert_true(found && rec.id == a.stored_id && rec.n_points == 7 && rec.origin == a.forecast.origin);
   assert_string_equal(rec.model_version, "v1");
