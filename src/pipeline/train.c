@@ -35,21 +35,43 @@ void oc_train_result_free(oc_train_result *r) {
   memset(r, 0, sizeof *r);
 }
 
-/* `auto`: the comparison on the stored series; *spec becomes the chosen candidate. */
-static int choose(const oc_train_options *opt, const oc_series *hist, const char **spec, oc_train_result *out,
-                  oc_error *err) {
+/* The walk-forward comparison of candidates on the stored series' validation origins (model/auto_select.h),
+ * kept in out (selection, origins); *best is the index of the lowest validation relMAE. */
+static int compare(const oc_train_options *opt, const oc_series *hist, const char *const *candidates, size_t n,
+                   oc_train_result *out, size_t *best, oc_error *err) {
   oc_auto_choice choice = {0};
-  const size_t n = sizeof auto_candidates / sizeof *auto_candidates;
-  int rc = oc_auto_select(hist, auto_candidates, n, &opt->choice, &choice, err);
+  int rc = oc_auto_select(hist, candidates, n, &opt->choice, &choice, err);
   if (rc == 0) {
     out->selection = oc_auto_choice_to_json(&choice);
     out->validation_origins = choice.result.n_origins;
     out->validation_start = choice.result.start;
     out->validation_end = choice.result.end;
-    *spec = auto_candidates[choice.best];
+    *best = choice.best;
   }
   oc_auto_choice_free(&choice);
   return rc;
+}
+
+/* `auto`: the comparison on the stored series; *spec becomes the chosen candidate. */
+static int choose(const oc_train_options *opt, const oc_series *hist, const char **spec, oc_train_result *out,
+                  oc_error *err) {
+  size_t best;
+  int rc = compare(opt, hist, auto_candidates, sizeof auto_candidates / sizeof *auto_candidates, out, &best, err);
+  if (rc == 0) *spec = auto_candidates[best];
+  return rc;
+}
+
+/* A named forecaster, validated as `auto`'s candidates are, against no-change on the same origins, so
+ * that its card and the registry hold the relMAE every kind has. A series too short to validate on
+ * is still trained on (the version then has no validation figure). */
+static void validate_named(const oc_train_options *opt, const oc_series *hist, const char *spec, oc_train_result *out) {
+  const char *const candidates[] = {spec, "naive"};
+  size_t best;
+  oc_error why;
+  if (compare(opt, hist, candidates, strcmp(spec, "naive") == 0 ? 1 : 2, out, &best, &why) != 0) return;
+  json_object_set_new(out->selection, "chosen", json_string(spec));
+  json_object_set_new(out->selection, "criterion", json_string("named by --model; validated against no-change (naive) "
+                                                               "on the same walk-forward origins"));
 }
 
 /* A forecaster of spec fitted on the stored series, published. */
@@ -170,6 +192,7 @@ int oc_pipeline_train(const char *data_dir, oc_store *store, const oc_train_opti
   if (strcmp(spec, "mlp") != 0) {
     rc = oc_store_series_load(store, opt->series, OC_DATE_INVALID, OC_DATE_INVALID, &hist, err);
     if (rc == 0 && strcmp(spec, "auto") == 0) rc = choose(opt, &hist, &spec, out, err);
+    else if (rc == 0) validate_named(opt, &hist, spec, out);
   }
   if (rc == 0) {
     snprintf(out->spec, sizeof out->spec, "%s", spec);

@@ -2,7 +2,8 @@
  * intervals, publish it as the next registered version and, when asked, deploy it on an endpoint.
  * The reference network trains on the ETL training table (Parquet, `oilcast etl`), optionally after a
  * hyperparameter search (model/tune.h), and gets its split-conformal intervals from the stored history
- * (model/mlp_calibration.h); every other kind is fitted on the stored series (model/forecaster.h).
+ * (model/mlp_calibration.h); every other kind is fitted on the stored series (model/forecaster.h),
+ * after a walk-forward validation against no-change on the same origins (the relMAE every kind has).
  * When `auto` chooses the network, the network is trained as `mlp` is, with the comparison kept in its
  * card. A deployed version's first forecast is made and stored at once (pipeline/forecast.h).
  * Never prints: what happened comes back in oc_train_result (progress through on_epoch). */
@@ -45,7 +46,8 @@ oc_train_options oc_train_options_default(void);
 typedef struct oc_train_result {
   int64_t version;
   char kind[32], spec[160];
-  json_t *selection;  /* `auto`'s comparison (candidates, chosen, criterion), or NULL; then: */
+  json_t *selection;  /* `auto`'s comparison, or a named forecaster's against no-change (candidates,
+                       * chosen, criterion), or NULL; then: */
   size_t validation_origins;       /* the origins it compared on, from validation_start to _end */
   oc_date validation_start, validation_end;
   oc_buf tuning;      /* the tuning trials as text, empty without tune */

@@ -84,6 +84,16 @@ static void test_train_a_forecaster_and_forecast_with_it(void **state) {
   assert_string_equal(stored.model_version, "v1");
   assert_int_equal(stored.origin, fx->sim.dates[DAYS - 1]);
   assert_non_null(strstr(trained.summary.data, "stored (id"));
+  /* a named kind is validated against no-change on the same origins: the registry's relMAE */
+  assert_non_null(trained.selection);
+  assert_string_equal(json_string_value(json_object_get(trained.selection, "chosen")), "ar");
+  oc_model_version *rows;
+  size_t n_rows;
+  if (oc_store_model_version_list(fx->store, &rows, &n_rows, &err) != 0) fail_msg("%s", err.message);
+  assert_int_equal(n_rows, 1);
+  assert_true(rows[0].naive_mae > 0 && rows[0].val_mae > 0);
+  assert_true(oc_test_close(rows[0].val_loss, rows[0].val_mae / rows[0].naive_mae, 1e-9));
+  oc_model_version_list_free(rows, n_rows);
   oc_train_result_free(&trained);
 
   /* through the endpoint: the registered forecaster on the stored history, stored */
