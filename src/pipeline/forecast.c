@@ -87,8 +87,8 @@ static int forecast_here(const char *data_dir, oc_store *store, const oc_forecas
   bool stored = !opt->history && isnan(opt->current_price);
   int rc = 0;
   if (days > max) {
-    rc = oc_pipeline_bad_option(err, "model %s predicts 1 to %zu business days ahead (its horizon H = %zu)", out->model_version, max,
-                      max);
+    rc = oc_pipeline_bad_option(err, "model %s predicts 1 to %zu business days ahead (its horizon H = %zu)",
+                                out->model_version, max, max);
   }
   if (rc == 0 && opt->history && nexog > 0)
     rc = oc_error_set(err, "model %s also needs the exogenous series %s%s, which a given history cannot supply; "
