@@ -2,6 +2,7 @@
  * uses for common options and errors. */
 #include "cli/cli.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -12,6 +13,7 @@
 
 #include "core/date.h"
 #include "core/log.h"
+#include "pipeline/pipeline.h"
 #include "store/datadir.h"
 #include "oc_version.h"
 
@@ -46,6 +48,20 @@ int oc_cli_runtime_error(const char *fmt, ...) {
   va_end(ap);
   oc_err("%s", msg);
   return OC_EXIT_RUNTIME;
+}
+
+/* The arguments the running command parses (argv from its name on), for oc_cli_unknown_option. */
+static char **command_args;
+
+int oc_cli_unknown_option(const oc_command *cmd) {
+  assert(command_args && optind > 0);
+  return oc_cli_usage_error(cmd, "unknown option or missing value: '%s'", command_args[optind - 1]);
+}
+
+int oc_cli_step_error(const oc_command *cmd, int step_rc, const oc_error *err) {
+  assert(step_rc != 0);
+  return step_rc == OC_PIPELINE_BAD_OPTION ? oc_cli_usage_error(cmd, "%s", err->message)
+                                           : oc_cli_runtime_error("%s", err->message);
 }
 
 int oc_cli_common_option(oc_cli *cli, const oc_command *cmd, int opt, const char *arg, int *exit_code) {
@@ -147,6 +163,8 @@ int oc_cli_main(int argc, char **argv) {
   for (const oc_command *const *c = oc_commands; *c; c++) {
     if (strcmp((*c)->name, name) == 0) {
       optind = 0; /* full getopt reinitialisation for the command's own parse */
+      opterr = 0; /* the command reports a bad option itself, once (oc_cli_unknown_option) */
+      command_args = argv + 1;
       return (*c)->run(&cli, argc - 1, argv + 1);
     }
   }

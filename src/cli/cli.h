@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "core/date.h"
+#include "core/error.h"
 
 enum { OC_EXIT_OK = 0, OC_EXIT_RUNTIME = 1, OC_EXIT_USAGE = 2 };
 
@@ -45,8 +46,14 @@ int oc_cli_common_option(oc_cli *cli, const oc_command *cmd, int opt, const char
 
 /* Prints "oilcast CMD: message" and a hint to run --help on stderr; returns OC_EXIT_USAGE. */
 int oc_cli_usage_error(const oc_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* For getopt_long's '?' (getopt itself prints nothing): the usage error naming the argument that is
+ * not an option of cmd or lacks its value. */
+int oc_cli_unknown_option(const oc_command *cmd);
 /* Prints "oilcast: error: message" on stderr; returns OC_EXIT_RUNTIME. */
 int oc_cli_runtime_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Reports a failed pipeline step (pipeline.h): a usage error when its options were at fault
+ * (OC_PIPELINE_BAD_OPTION), else a runtime error; returns the exit code. */
+int oc_cli_step_error(const oc_command *cmd, int step_rc, const oc_error *err);
 
 /* Parses the whole of text as a number; -1 on failure. */
 int oc_cli_parse_int(const char *text, long min, long max, long *out);

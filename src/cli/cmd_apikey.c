@@ -1,13 +1,16 @@
 /* cmd_apikey.c: `oilcast apikey create|list|revoke`: manages the API keys the server accepts. `create`
  * prints the new key once on stdout and nothing else there, so scripts can capture it; only its hash
  * is stored (src/keys/apikey.h). */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/records.h"
 #include "core/date.h"
+#include "core/log.h"
 #include "keys/apikey.h"
 #include "serve/ratelimit.h"
 #include "store/datadir.h"
@@ -18,7 +21,7 @@ static int run_apikey(oc_cli *cli, int argc, char **argv);
 const oc_command oc_cmd_apikey = {
     "apikey", "create, list and revoke API keys for `oilcast serve`",
     "Usage: oilcast apikey create --name NAME --scope read|write|admin [--rate 50/s --burst 100]\n"
-    "       oilcast apikey list [--format table|json]\n"
+    "       oilcast apikey list [--format table|csv|json]\n"
     "       oilcast apikey revoke ID|NAME\n"
     "create prints the new key on stdout, once: it cannot be shown again (only its SHA-256 is stored).\n"
     "Scopes nest: admin can do what write can, write what read can. --rate (N/s, N/m or N/h) and --burst\n"
@@ -62,10 +65,10 @@ static int apikey_create(oc_cli *cli, const char *name, const char *scope_text, 
   return OC_EXIT_OK;
 }
 
-static int apikey_list(oc_cli *cli, const char *format) {
-  bool json = format && strcmp(format, "json") == 0;
-  if (format && !json && strcmp(format, "table") != 0)
-    return oc_cli_usage_error(&oc_cmd_apikey, "--format must be table or json");
+static int apikey_list(oc_cli *cli, const char *format_text) {
+  oc_cli_format fmt = OC_CLI_TABLE;
+  if (format_text && oc_cli_format_parse(format_text, &fmt) != 0)
+    return oc_cli_usage_error(&oc_cmd_apikey, "--format must be table, csv or json, not '%s'", format_text);
   oc_error err;
   oc_store *store = open_store(cli, &err);
   if (!store) return oc_cli_runtime_error("%s", err.message);
@@ -74,24 +77,24 @@ static int apikey_list(oc_cli *cli, const char *format) {
   int rc = oc_store_api_key_list(store, &rows, &n, &err);
   oc_store_close(store);
   if (rc != 0) return oc_cli_runtime_error("%s", err.message);
-  if (!json) printf("%-12s  %-24s  %-5s  %-12s  %-20s  %s\n", "ID", "NAME", "SCOPE", "RATE", "CREATED", "STATUS");
-  else printf("[");
+  json_t *records = json_array();
+  if (fmt == OC_CLI_TABLE) printf("%-12s  %-24s  %-5s  %-12s  %-20s  %s\n", "id", "name", "scope", "rate", "created", "status");
   for (size_t i = 0; i < n; i++) {
     char created[32], revoked[32] = "", rate[32] = "unlimited";
     oc_timestamp_format(rows[i].created_at, created);
     if (rows[i].revoked_at) oc_timestamp_format(rows[i].revoked_at, revoked);
     if (rows[i].rate_per_second > 0) snprintf(rate, sizeof rate, "%g/s b%g", rows[i].rate_per_second, rows[i].burst);
-    if (json) {
-      printf("%s{\"id\":\"%s\",\"name\":\"%s\",\"scope\":\"%s\",\"rate_per_second\":%g,\"burst\":%g,"
-             "\"created_at\":\"%s\",\"revoked_at\":%s%s%s}",
-             i ? "," : "", rows[i].id, rows[i].name, rows[i].scope, rows[i].rate_per_second, rows[i].burst, created,
-             rows[i].revoked_at ? "\"" : "", rows[i].revoked_at ? revoked : "null", rows[i].revoked_at ? "\"" : "");
-    } else {
+    if (fmt == OC_CLI_TABLE)
       printf("%-12s  %-24s  %-5s  %-12s  %-20s  %s%s\n", rows[i].id, rows[i].name, rows[i].scope, rate, created,
              rows[i].revoked_at ? "revoked " : "active", revoked);
-    }
+    else
+      json_array_append_new(records, json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:o}", "id", rows[i].id, "name",
+                                               rows[i].name, "scope", rows[i].scope, "rate_per_second",
+                                               rows[i].rate_per_second, "burst", rows[i].burst, "created_at", created,
+                                               "revoked_at", rows[i].revoked_at ? json_string(revoked) : json_null()));
   }
-  if (json) printf("]\n");
+  if (fmt != OC_CLI_TABLE) oc_cli_print_records(records, fmt);
+  json_decref(records);
   free(rows);
   return OC_EXIT_OK;
 }
@@ -105,7 +108,7 @@ static int apikey_revoke(oc_cli *cli, const char *which) {
   oc_store_close(store);
   if (rc != 0) return oc_cli_runtime_error("%s", err.message);
   if (!found) return oc_cli_runtime_error("no API key with id or name '%s'", which);
-  fprintf(stderr, "revoked API key '%s'\n", which);
+  oc_info("revoked API key '%s'", which);
   return OC_EXIT_OK;
 }
 
@@ -126,7 +129,7 @@ static int run_apikey(oc_cli *cli, int argc, char **argv) {
     case OPT_RATE: rate = optarg; break;
     case OPT_BURST: burst = optarg; break;
     case OPT_FORMAT: format = optarg; break;
-    case '?': return oc_cli_usage_error(&oc_cmd_apikey, "unknown option");
+    case '?': return oc_cli_unknown_option(&oc_cmd_apikey);
     default:
       if (oc_cli_common_option(cli, &oc_cmd_apikey, opt, optarg, &code) < 0) return code;
     }

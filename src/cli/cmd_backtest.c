@@ -76,7 +76,7 @@ static int parse_option(const oc_command *cmd, int opt, const char *arg, backtes
     return 0;
   case OPT_OUT: a->out_path = arg; return 0;
   case OPT_NO_SAVE: a->opt.save = false; return 0;
-  default: return oc_cli_usage_error(cmd, "unknown option");
+  default: return oc_cli_unknown_option(cmd);
   }
 }
 
@@ -128,7 +128,8 @@ static int run(oc_cli *cli, int argc, char **argv) {
     if (handled == 0 && (code = parse_option(cmd, opt, optarg, &a)) != 0) return code;
   }
   if (optind < argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-  if (oc_pipeline_backtest_check(&a.opt, &err) != 0) return oc_cli_usage_error(cmd, "%s", err.message);
+  int check_rc = oc_pipeline_backtest_check(&a.opt, &err);
+  if (check_rc != 0) return oc_cli_step_error(cmd, check_rc, &err);
 
   oc_store *store;
   if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
@@ -140,7 +141,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
   int run_rc = oc_pipeline_backtest(cli->data_dir, store, &a.opt, &result, &err);
   oc_progress_finish(&progress);
   oc_store_close(store);
-  if (run_rc != 0) return oc_cli_runtime_error("%s", err.message);
+  if (run_rc != 0) return oc_cli_step_error(cmd, run_rc, &err);
   int rc = print_result(&a, &result);
   oc_pipeline_backtest_result_free(&result);
   return rc;

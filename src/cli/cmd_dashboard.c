@@ -29,7 +29,7 @@ const oc_command oc_cmd_dashboard = {
              "  --forecast-data FILE    [{\"date\",\"price\",\"lower80\",\"upper80\",\"lower95\",\"upper95\"}, ...]\n"
              "                          or an object holding them as \"points\" (GET /v1/forecasts/latest)\n"
              "                          or \"forecast\" (oilcast forecast --format json); bands optional\n"
-             "  --start-date DATE       date of the first price of a bare array (business days follow)\n"
+             "  --start-date DATE       date of the first price of a bare array (trading days follow)\n"
              "  --series NAME           name shown on the page (default: from the file, else Historical)\n"
              "  --out FILE              write the page there instead of serving it\n"
              "  --port N                port to serve on (default 8050; 0 = any free port)\n"
@@ -96,7 +96,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
       break;
     case OPT_WEB_DIR: web_dir = optarg; break;
     case OPT_PLOTLY: plotly = optarg; break;
-    case '?': return oc_cli_usage_error(cmd, "unknown option");
+    case '?': return oc_cli_unknown_option(cmd);
     default:
       if (oc_cli_common_option(cli, cmd, opt, optarg, &exit_code) < 0) return exit_code;
     }

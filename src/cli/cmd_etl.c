@@ -20,8 +20,9 @@ const oc_command oc_cmd_etl = {
     "Builds the model-ready table from stored prices: clean (gaps reported, outliers flagged, one\n"
     "policy for non-positive prices), align exogenous series on the target's trading days, compute\n"
     "the features (docs/features.md), targets log(P[t+h]/P[t]) for h = 1..horizon, then select and\n"
-    "normalize features fitted on training rows only. Also writes the Hive-style partition\n"
-    "processed/training/series=SERIES/part-0.parquet. A relative --out is inside the data directory.\n\n"
+    "normalize features fitted on training rows only. Without --out, also writes the Hive-style\n"
+    "partition processed/training/series=SERIES/part-0.parquet; with --out, only that file is written\n"
+    "(the data directory's tables are left as they are). A relative --out is inside the data directory.\n\n"
     "  --series NAME        target series (default WTI)\n"
     "  --exog A,B           exogenous series (spread features), comma-separated (default none)\n"
     "  --horizon H          targets target_h1..target_hH (default 7)\n"
@@ -35,8 +36,8 @@ const oc_command oc_cmd_etl = {
     "  --outliers P         flag (default, report only) | drop: robust z-score of log returns\n"
     "  --outlier-z Z        robust z-score threshold (default 5)\n"
     "  --outlier-window N   trailing returns for the median/MAD (default 250)\n"
-    "  --gap-days N         report runs of more than N missing business days (default 3)\n"
-    "  --ffill-days N       exogenous forward-fill limit in business days (default 3)\n"
+    "  --gap-days N         report runs of more than N missing trading days (default 3)\n"
+    "  --ffill-days N       exogenous forward-fill limit in trading days (default 3)\n"
     "  --normalization M    zscore (default) | robust (median/IQR)\n"
     "  --corr-threshold X   drop one of each feature pair with |corr| > X (default 0.98)\n"
     "  --near-constant X    drop a feature whose commonest value covers >= X of training rows (0.99)\n"
@@ -123,7 +124,7 @@ static const struct option options[] = {
 static void print_result(const oc_pipeline_etl_options *opt, const oc_pipeline_etl_result *r) {
   printf("wrote %s (%zu rows, %zu columns + date)%s\n", r->table_path, r->rows, r->columns,
          opt->format == OC_PIPELINE_ETL_CSV ? " and its .meta.json" : "");
-  printf("wrote %s\n", r->partition_path);
+  if (r->partition_path) printf("wrote %s\n", r->partition_path);
   oc_buf text = {0};
   oc_etl_report_format(&r->report, &text);
   fputs(text.data, stdout);
@@ -139,7 +140,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
     int handled = oc_cli_common_option(cli, cmd, o, optarg, &code);
     if (handled < 0) return code;
     if (handled > 0) continue;
-    if (o == '?') return oc_cli_usage_error(cmd, "unknown option");
+    if (o == '?') return oc_cli_unknown_option(cmd);
     if ((code = parse_option(cmd, o, optarg, &opt)) != 0) return code;
   }
   if (optind < argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
@@ -148,9 +149,9 @@ static int run(oc_cli *cli, int argc, char **argv) {
   if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
   oc_error err;
   oc_pipeline_etl_result result;
-  int rc = OC_EXIT_OK;
-  if (oc_pipeline_etl(cli->data_dir, store, &opt, &result, &err) != 0) {
-    rc = oc_cli_runtime_error("etl: %s", err.message);
+  int rc = oc_pipeline_etl(cli->data_dir, store, &opt, &result, &err);
+  if (rc != 0) {
+    rc = oc_cli_step_error(cmd, rc, &err);
   } else {
     print_result(&opt, &result);
     oc_pipeline_etl_result_free(&result);

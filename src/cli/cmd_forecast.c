@@ -1,4 +1,4 @@
-/* cmd_forecast.c: `oilcast forecast`: prices and their 80%/95% intervals for the next business days
+/* cmd_forecast.c: `oilcast forecast`: prices and their 80%/95% intervals for the next trading days
  * from a registered version of any kind (by endpoint or version), from the stored history or a JSON
  * history given on the command line, here or by a running server (--url); or batch predictions. Parses
  * options and the history file, calls pipeline/forecast.h (or pipeline/batch_forecast.h) and prints. */
@@ -19,18 +19,18 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_forecast = {
-    "forecast", "forecast prices for the next business days with a registered model",
+    "forecast", "forecast prices for the next trading days with a registered model",
     "Usage: oilcast forecast [--endpoint-name NAME | --model vN] [--series WTI] [--current-price P]\n"
     "                        [--historical-prices FILE.json] [--forecast-days N] [--format table|csv|json]\n\n"
     "  --endpoint-name NAME     the model an endpoint serves (default " OC_DEFAULT_ENDPOINT ")\n"
     "  --model vN               a registered version instead of an endpoint\n"
     "  --series NAME            stored series to forecast (default: the model's series)\n"
     "  --historical-prices F    forecast from this history instead of the store: a JSON array of prices\n"
-    "                           (dated as consecutive business days ending today) or of\n"
+    "                           (dated as consecutive trading days ending today) or of\n"
     "                           {\"date\": \"YYYY-MM-DD\", \"price\": P} objects, ascending\n"
-    "  --current-price P        the latest price, appended one business day after the history\n"
+    "  --current-price P        the latest price, appended one trading day after the history\n"
     "                           (undated history: P is today's price)\n"
-    "  --forecast-days N        business days ahead: for a network 1..H, its horizon (default H; it\n"
+    "  --forecast-days N        trading days ahead: for a network 1..H, its horizon (default H; it\n"
     "                           predicts each horizon directly, so more than H is refused); for any\n"
     "                           other kind 1..64 (default 7)\n"
     "  --format F               table (default), csv (date,price,lower80,upper80,lower95,upper95,model)\n"
@@ -199,7 +199,7 @@ static int parse_options(oc_cli *cli, int argc, char **argv, forecast_args *a) {
     default: {
       int handled = oc_cli_common_option(cli, cmd, opt, optarg, &code);
       if (handled < 0) return code;
-      if (handled == 0) return oc_cli_usage_error(cmd, "unknown option");
+      if (handled == 0) return oc_cli_unknown_option(cmd);
     }
     }
   }
@@ -233,9 +233,8 @@ static int run(oc_cli *cli, int argc, char **argv) {
     rc = OC_EXIT_RUNTIME;
   a.fo.history = a.history_path ? &history : NULL;
   oc_forecast_result result;
-  if (rc == OC_EXIT_OK && oc_pipeline_forecast(cli->data_dir, store, &a.fo, &result, &err) != 0)
-    rc = result.days_refused ? oc_cli_usage_error(&oc_cmd_forecast, "--forecast-days %zu: %s", a.fo.days, err.message)
-                             : oc_cli_runtime_error("%s", err.message);
+  int step_rc = rc == OC_EXIT_OK ? oc_pipeline_forecast(cli->data_dir, store, &a.fo, &result, &err) : 0;
+  if (step_rc != 0) rc = oc_cli_step_error(&oc_cmd_forecast, step_rc, &err);
   if (rc == OC_EXIT_OK) print_forecast(&result, a.fmt);
   if (history.name) oc_series_free(&history);
   oc_store_close(store);

@@ -20,7 +20,7 @@ const oc_command oc_cmd_ingest = {
     "Formats (detected): EIA/datahub `Date,Price`; FRED `DATE,<ID>` or `observation_date,<ID>` ('.'\n"
     "or empty = missing); any CSV with named columns (long format with a `series` column too); JSON\n"
     "[{\"date\":\"YYYY-MM-DD\",\"price\":P}, ...] or a bare array of prices with --start-date (one per\n"
-    "business day). RFC 4180 quoting, CRLF, BOM and blank lines are fine.\n"
+    "trading day). RFC 4180 quoting, CRLF, BOM and blank lines are fine.\n"
     "Every row is validated (strict dates, finite numbers, no duplicate dates); negative prices are\n"
     "legal but flagged. The whole file is one transaction: re-importing it changes nothing, a changed\n"
     "value is an update. The file is kept under DIR/raw/historical_data/YYYY-MM-DD/<sha256>.<ext>\n"
@@ -91,7 +91,7 @@ static int parse_option(oc_cli *cli, int opt, oc_pipeline_ingest_options *io, bo
   default: {
     int handled = oc_cli_common_option(cli, cmd, opt, optarg, code);
     if (handled < 0) return -1;
-    if (handled == 0) return *code = oc_cli_usage_error(cmd, "unknown option"), -1;
+    if (handled == 0) return *code = oc_cli_unknown_option(cmd), -1;
     return 0;
   }
   }
@@ -137,9 +137,8 @@ static int run(oc_cli *cli, int argc, char **argv) {
   oc_error err;
   int rc = oc_pipeline_ingest(cli->data_dir, store, &io, &result, &err);
   print_problems(&io, &result.report);
-  if (rc != 0) oc_err("%s", err.message);
-  else print_summary(&io, &result);
+  if (rc == 0) print_summary(&io, &result);
   oc_pipeline_ingest_result_free(&result);
   oc_store_close(store);
-  return rc == 0 ? OC_EXIT_OK : OC_EXIT_RUNTIME;
+  return rc == 0 ? OC_EXIT_OK : oc_cli_step_error(cmd, rc, &err);
 }

@@ -23,7 +23,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
   while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
     int handled = oc_cli_common_option(cli, &oc_cmd_init, opt, optarg, &code);
     if (handled < 0) return code;
-    if (handled == 0) return oc_cli_usage_error(&oc_cmd_init, "unknown option");
+    if (handled == 0) return oc_cli_unknown_option(&oc_cmd_init);
   }
   if (optind < argc) return oc_cli_usage_error(&oc_cmd_init, "unexpected argument '%s'", argv[optind]);
   oc_error err;
@@ -33,6 +33,11 @@ static int run(oc_cli *cli, int argc, char **argv) {
   char admin_key[OC_APIKEY_LEN + 1];
   bool key_created;
   if (oc_apikey_bootstrap_datadir(cli->data_dir, admin_key, &key_created, &err) != 0) return oc_cli_runtime_error("%s", err.message);
-  if (key_created) printf("%s\n", admin_key); /* the first admin API key: shown once, only its hash is kept */
+  /* The first admin API key, shown once (only its hash is kept): the label on stderr, the key alone on
+   * stdout, so `admin=$(oilcast init)` captures it. */
+  if (key_created) {
+    oc_info("admin API key (shown once: only its SHA-256 is kept; `oilcast apikey create` makes more):");
+    printf("%s\n", admin_key);
+  }
   return OC_EXIT_OK;
 }

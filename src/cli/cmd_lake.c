@@ -228,7 +228,7 @@ static int run_lake(oc_cli *cli, int argc, char **argv) {
     default: {
       int handled = oc_cli_common_option(cli, &oc_cmd_lake, opt, optarg, &exit_code);
       if (handled < 0) return exit_code;
-      if (handled == 0) return oc_cli_usage_error(&oc_cmd_lake, "unknown option");
+      if (handled == 0) return oc_cli_unknown_option(&oc_cmd_lake);
     }
     }
   }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/records.h"
 #include "core/log.h"
 #include "core/csv.h"
 #include "store/store.h"
@@ -22,25 +23,10 @@ const oc_command oc_cmd_series = {
     run};
 
 enum { OPT_FROM = 1, OPT_TO, OPT_LAST, OPT_FORMAT };
-typedef enum { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON } format;
 
-/* A CSV field, quoted (RFC 4180) when it holds a comma, quote or line break. */
-static void print_csv_text(const char *text) {
-  if (!strpbrk(text, ",\"\r\n")) {
-    fputs(text, stdout);
-    return;
-  }
-  putchar('"');
-  for (const char *p = text; *p; p++) {
-    if (*p == '"') putchar('"');
-    putchar(*p);
-  }
-  putchar('"');
-}
-
-static void print_list(const oc_series_info *list, size_t n, format fmt) {
+static void print_list(const oc_series_info *list, size_t n, oc_cli_format fmt) {
   char first[OC_DATE_STRLEN], last[OC_DATE_STRLEN];
-  if (fmt == FORMAT_JSON) { /* through jansson: units and sources are free text that needs escaping */
+  if (fmt == OC_CLI_JSON) { /* through jansson: units and sources are free text that needs escaping */
     json_t *array = json_array();
     for (size_t i = 0; i < n; i++) {
       const oc_series_info *s = &list[i];
@@ -55,37 +41,37 @@ static void print_list(const oc_series_info *list, size_t n, format fmt) {
     json_decref(array);
     return;
   }
-  if (fmt == FORMAT_TABLE) printf("%-20s %-10s %-12s %10s  %-10s  %-10s\n", "series", "unit", "source", "rows", "first", "last");
-  if (fmt == FORMAT_CSV) printf("series,unit,source,rows,first,last\n");
+  if (fmt == OC_CLI_TABLE) printf("%-20s %-10s %-12s %10s  %-10s  %-10s\n", "series", "unit", "source", "rows", "first", "last");
+  if (fmt == OC_CLI_CSV) printf("series,unit,source,rows,first,last\n");
   for (size_t i = 0; i < n; i++) {
     const oc_series_info *s = &list[i];
     const char *f = s->count ? oc_date_format(s->first, first) : "";
     const char *l = s->count ? oc_date_format(s->last, last) : "";
-    if (fmt == FORMAT_TABLE) {
+    if (fmt == OC_CLI_TABLE) {
       printf("%-20s %-10s %-12s %10lld  %-10s  %-10s\n", s->name, s->unit, s->source, (long long)s->count, f, l);
     } else {
       printf("%s,", s->name);
-      print_csv_text(s->unit);
+      oc_cli_print_csv_field(s->unit);
       putchar(',');
-      print_csv_text(s->source);
+      oc_cli_print_csv_field(s->source);
       printf(",%lld,%s,%s\n", (long long)s->count, f, l);
     }
   }
 }
 
-static void print_series(const oc_series *s, size_t from, format fmt) {
+static void print_series(const oc_series *s, size_t from, oc_cli_format fmt) {
   char date[OC_DATE_STRLEN], value[OC_NUMBER_STRLEN];
-  if (fmt == FORMAT_TABLE) printf("%-10s  %12s\n", "date", s->name);
-  if (fmt == FORMAT_CSV) printf("date,value\n");
-  if (fmt == FORMAT_JSON) printf("[");
+  if (fmt == OC_CLI_TABLE) printf("%-10s  %12s\n", "date", s->name);
+  if (fmt == OC_CLI_CSV) printf("date,value\n");
+  if (fmt == OC_CLI_JSON) printf("[");
   for (size_t i = from; i < s->n; i++) {
     oc_date_format(s->dates[i], date);
     oc_format_number(s->values[i], value);
-    if (fmt == FORMAT_TABLE) printf("%-10s  %12s\n", date, value);
-    else if (fmt == FORMAT_CSV) printf("%s,%s\n", date, value);
+    if (fmt == OC_CLI_TABLE) printf("%-10s  %12s\n", date, value);
+    else if (fmt == OC_CLI_CSV) printf("%s,%s\n", date, value);
     else printf("%s{\"date\":\"%s\",\"value\":%s}", i > from ? "," : "", date, value);
   }
-  if (fmt == FORMAT_JSON) printf("]\n");
+  if (fmt == OC_CLI_JSON) printf("]\n");
 }
 
 static int run(oc_cli *cli, int argc, char **argv) {
@@ -98,7 +84,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
   const oc_command *cmd = &oc_cmd_series;
   oc_date from = OC_DATE_INVALID, to = OC_DATE_INVALID;
   long last = -1;
-  format fmt = FORMAT_TABLE;
+  oc_cli_format fmt = OC_CLI_TABLE;
   int opt, code;
   while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
     switch (opt) {
@@ -113,15 +99,13 @@ static int run(oc_cli *cli, int argc, char **argv) {
         return oc_cli_usage_error(cmd, "--last must be a whole number >= 0, not '%s'", optarg);
       break;
     case OPT_FORMAT:
-      if (strcmp(optarg, "table") == 0) fmt = FORMAT_TABLE;
-      else if (strcmp(optarg, "csv") == 0) fmt = FORMAT_CSV;
-      else if (strcmp(optarg, "json") == 0) fmt = FORMAT_JSON;
-      else return oc_cli_usage_error(cmd, "--format must be table, csv or json, not '%s'", optarg);
+      if (oc_cli_format_parse(optarg, &fmt) != 0)
+        return oc_cli_usage_error(cmd, "--format must be table, csv or json, not '%s'", optarg);
       break;
     default: {
       int handled = oc_cli_common_option(cli, cmd, opt, optarg, &code);
       if (handled < 0) return code;
-      if (handled == 0) return oc_cli_usage_error(cmd, "unknown option");
+      if (handled == 0) return oc_cli_unknown_option(cmd);
     }
     }
   }

@@ -1,6 +1,7 @@
 /* cmd_serve.c: `oilcast serve`: parses options, starts the server library (src/serve/), prints the
  * URL, and waits for SIGTERM/SIGINT to shut down gracefully. No request handling here. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -92,12 +93,16 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
     case OPT_WEB_DIR: cfg.web_dir = optarg; break;
     case OPT_VENDOR_DIR: cfg.vendor_dir = optarg; break;
     case OPT_ACCESS_LOG: access_log = optarg; break;
-    case '?': return oc_cli_usage_error(&oc_cmd_serve, "unknown option");
+    case '?': return oc_cli_unknown_option(&oc_cmd_serve);
     default:
       if (oc_cli_common_option(cli, &oc_cmd_serve, opt, optarg, &code) < 0) return code;
     }
   }
   if (optind < argc) return oc_cli_usage_error(&oc_cmd_serve, "unexpected argument '%s'", argv[optind]);
+  struct sockaddr_in listen_addr;
+  oc_error listen_err;
+  if (oc_serve_parse_listen(cfg.listen, &listen_addr, &listen_err) != 0)
+    return oc_cli_usage_error(&oc_cmd_serve, "%s", listen_err.message);
   cfg.data_dir = cli->data_dir;
   int log_fd = -1;
   if (strcmp(access_log, "off") == 0) {

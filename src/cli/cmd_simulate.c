@@ -16,11 +16,11 @@ const oc_command oc_cmd_simulate = {
     "simulate", "write a simulated oil market (for demos and benchmarks) as CSV",
     "Usage: oilcast simulate market --days N --out FILE.csv [--seed S] [--start-date D]\n"
     "                               [--series NAME[,NAME...] | --series PREFIX --count K]\n\n"
-    "Writes SIMULATED prices, one per business day: log price with mean reversion to a wandering\n"
+    "Writes SIMULATED prices, one per trading day: log price with mean reversion to a wandering\n"
     "long-run level, Markov-switching volatility regimes and rare jumps, levels roughly 20..150 USD.\n"
     "The same seed gives the same file. One series: `date,value`; several: `date,series,value`.\n"
     "Import with: oilcast ingest --source simulated --csv-path FILE.csv [--series NAME]\n\n"
-    "  --days N          business days per series (required)\n"
+    "  --days N          trading days per series (required)\n"
     "  --out FILE        output CSV (required)\n"
     "  --seed S          PRNG seed (default 42)\n"
     "  --start-date D    first date, YYYY-MM-DD (default 2000-01-03)\n"
@@ -66,7 +66,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
     default: {
       int handled = oc_cli_common_option(cli, cmd, opt, optarg, &code);
       if (handled < 0) return code;
-      if (handled == 0) return oc_cli_usage_error(cmd, "unknown option");
+      if (handled == 0) return oc_cli_unknown_option(cmd);
     }
     }
   }
@@ -107,7 +107,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
     if (oc_simulate_market_csv(&so, out, &err) != 0) {
       rc = oc_cli_runtime_error("%s", err.message);
     } else {
-      oc_info("wrote %s: %zu simulated series x %ld business days (seed %ld)", out, n, days, seed);
+      oc_info("wrote %s: %zu simulated series x %ld trading days (seed %ld)", out, n, days, seed);
     }
   }
   free(names);

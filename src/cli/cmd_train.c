@@ -42,7 +42,8 @@ const oc_command oc_cmd_train = {
     "                      epoch's weights (default 10; 0 = run every epoch, still keeping the best);\n"
     "                      the learning rate halves after N/2 epochs without improvement\n"
     "  --seed S            initialisation, shuffles and dropout (default 42)\n"
-    "  --deploy            serve the new version at 100% on the endpoint (created if needed)\n"
+    "  --deploy            serve the new version at 100% on the endpoint (created if needed) and store\n"
+    "                      its forecast from the last observation\n"
     "  --endpoint-name E   endpoint for --deploy (default " OC_DEFAULT_ENDPOINT ")\n"
     "  --tune              search learning rate, hidden sizes, dropout, weight decay and batch size first\n"
     "                      (objective: validation MAE over walk-forward folds of the training rows; see\n"
@@ -186,7 +187,7 @@ static int parse_options(oc_cli *cli, int argc, char **argv, oc_train_options *o
     default: {
       int handled = oc_cli_common_option(cli, cmd, opt, optarg, &code);
       if (handled < 0) return code;
-      if (handled == 0) return oc_cli_usage_error(cmd, "unknown option");
+      if (handled == 0) return oc_cli_unknown_option(cmd);
     }
     }
   }
@@ -216,7 +217,9 @@ static int run(oc_cli *cli, int argc, char **argv) {
             result.calibration_error);
   if (rc == 0) fputs(result.summary.data, stdout);
   if (rc == 0 && opt.deploy) printf("deployed          endpoint %s -> v%lld (100%%)\n", opt.endpoint, (long long)result.version);
+  if (rc == 0 && result.forecast_error[0])
+    oc_warn("deployed, but no forecast is stored yet (%s): run oilcast forecast", result.forecast_error);
   oc_train_result_free(&result);
   oc_store_close(store);
-  return rc == 0 ? OC_EXIT_OK : oc_cli_runtime_error("%s", err.message);
+  return rc == 0 ? OC_EXIT_OK : oc_cli_step_error(&oc_cmd_train, rc, &err);
 }

@@ -508,7 +508,7 @@ static void fill_metadata(const prepared *p, const selection *s, const oc_etl_op
   oc_frame_set_meta(out, "oilcast.version", OILCAST_VERSION);
 }
 
-static int check_options(const oc_etl_options *o, oc_error *err) {
+int oc_etl_options_check(const oc_etl_options *o, oc_error *err) {
   if (o->horizon < 1 || o->horizon > 365) return oc_error_set(err, "horizon %d is outside 1..365", o->horizon);
   if (!(o->val_frac >= 0 && o->val_frac < 1)) return oc_error_set(err, "val-frac %g is outside [0, 1)", o->val_frac);
   if (!(o->clip_floor > 0)) return oc_error_set(err, "clip floor %g must be positive", o->clip_floor);
@@ -525,7 +525,7 @@ int oc_etl_build(const oc_series *target, const oc_series *exogs, size_t nexog, 
                  oc_frame *out, oc_etl_report *r, oc_error *err) {
   memset(out, 0, sizeof *out);
   if (r) memset(r, 0, sizeof *r);
-  if (check_options(o, err) != 0) return -1;
+  if (oc_etl_options_check(o, err) != 0) return -1;
   prepared p;
   if (prepare(target, exogs, nexog, o, &p, r, err) != 0) {
     prepared_free(&p);

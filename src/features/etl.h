@@ -49,6 +49,8 @@ typedef struct oc_etl_options {
 } oc_etl_options;
 
 void oc_etl_options_default(oc_etl_options *o);
+/* 0 when every option is in its range; else -1 and err names the first that is not. */
+int oc_etl_options_check(const oc_etl_options *o, oc_error *err);
 /* Policy names <-> values ("drop"|"clip"|"fail", "flag"|"drop", "zscore"|"robust"); parse returns -1
  * for an unknown name. */
 int oc_nonpos_policy_parse(const char *name, oc_nonpos_policy *out);

@@ -19,6 +19,7 @@
 #include "core/fsutil.h"
 #include "core/progress.h"
 #include "ingest/row.h"
+#include "ingest/simulate.h"
 
 void oc_import_options_init(oc_import_options *opt) {
   memset(opt, 0, sizeof *opt);
@@ -32,8 +33,9 @@ void oc_import_options_init(oc_import_options *opt) {
 /* The file being read: what the parsers need besides the sink. */
 typedef struct file_source {
   const oc_import_options *opt;
-  const char *data;
+  const char *data; /* the rows: the file after the simulator's mark line, if it has one */
   size_t len;
+  size_t first_line; /* the file's line data starts on */
 } file_source;
 
 /* ---- CSV --------------------------------------------------------------------------------------- */
@@ -65,6 +67,7 @@ static int read_csv(void *source, oc_ingest_sink *sink, oc_error *err) {
   const oc_import_options *opt = file->opt;
   oc_csv_reader r;
   oc_csv_init(&r, file->data, file->len, ',');
+  r.line = file->first_line;
   size_t line;
   const char *reason;
   int status = oc_csv_next(&r, &line, &reason);
@@ -309,22 +312,37 @@ static int map_file(const char *path, const char **data, size_t *len, oc_error *
   return 0;
 }
 
+/* Whether the file starts with the simulator's mark (simulate.h); if so, file's rows start after it. */
+static bool skip_simulated_mark(file_source *file) {
+  const size_t mark_len = strlen(OC_SIMULATE_MARK);
+  if (file->len < mark_len || memcmp(file->data, OC_SIMULATE_MARK, mark_len) != 0) return false;
+  const char *nl = memchr(file->data, '\n', file->len);
+  size_t skip = nl ? (size_t)(nl + 1 - file->data) : file->len;
+  file->data += skip;
+  file->len -= skip;
+  file->first_line = 2;
+  return true;
+}
+
 int oc_import_file(oc_store *store, const oc_import_options *opt, oc_import_report *report, oc_error *err) {
   memset(report, 0, sizeof *report);
   report->format = "unknown";
-  file_source file = {.opt = opt};
-  if (map_file(opt->path, &file.data, &file.len, err) != 0) return -1;
+  const char *mapped = NULL;
+  size_t mapped_len = 0;
+  if (map_file(opt->path, &mapped, &mapped_len, err) != 0) return -1;
+  file_source file = {.opt = opt, .data = mapped, .len = mapped_len, .first_line = 1};
+  bool simulated = skip_simulated_mark(&file);
   oc_ingest_batch_options batch = {.read = looks_like_json(opt->path, file.data, file.len) ? read_json : read_csv,
                                    .source = &file,
-                                   .source_kind = opt->source_kind,
+                                   .source_kind = simulated ? "simulated" : opt->source_kind,
                                    .origin = opt->path,
                                    .unit = opt->unit,
                                    .on_error = opt->on_error,
-                                   .raw = file.data,
-                                   .raw_len = file.len,
+                                   .raw = mapped,
+                                   .raw_len = mapped_len,
                                    .raw_dir = opt->raw_dir,
                                    .raw_ext = oc_path_extension(opt->path)};
   int rc = oc_ingest_batch(store, &batch, report, err);
-  if (file.len) munmap((void *)file.data, file.len);
+  if (mapped_len) munmap((void *)mapped, mapped_len);
   return rc;
 }

@@ -20,7 +20,8 @@
 
 typedef struct oc_import_options {
   const char *path;
-  const char *source_kind; /* "historical" (default) or "simulated": stamped on the run, new series, rows */
+  const char *source_kind; /* "historical" (default) or "simulated": stamped on the run, new series, rows;
+                           * a file the simulator marked (OC_SIMULATE_MARK) is "simulated" whatever this says */
   const char *series;      /* the series of a single-series file (default "WTI") */
   const char *unit;        /* unit of newly created series (default "USD/bbl") */
   const char *date_col, *value_col, *series_col; /* NULL: detected from the header */

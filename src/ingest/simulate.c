@@ -62,6 +62,7 @@ int oc_simulate_market_csv(const oc_simulate_options *opt, const char *path, oc_
     return -1;
   }
   bool long_format = opt->nseries > 1;
+  fprintf(f, OC_SIMULATE_MARK " (seed %llu): not market data\n", (unsigned long long)opt->seed);
   fputs(long_format ? "date,series,value\n" : "date,value\n", f);
   oc_date *dates = oc_xmalloc(opt->days * sizeof *dates);
   double *values = oc_xmalloc(opt->days * sizeof *values);

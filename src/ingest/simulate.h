@@ -26,8 +26,13 @@ typedef struct oc_simulate_options {
   size_t nseries;
 } oc_simulate_options;
 
-/* Writes an importable CSV: `date,value` for one series, or long format `date,series,value` (each
- * series' rows together) for several. Written to a temporary file and renamed into place. */
+/* The first line of every file oc_simulate_market_csv writes begins with this mark; the importer
+ * (ingest/import.h) records such a file as simulated whatever source it is imported as. */
+#define OC_SIMULATE_MARK "# SIMULATED by oilcast simulate market"
+
+/* Writes an importable CSV: the mark line (OC_SIMULATE_MARK, the seed), then `date,value` for one
+ * series, or long format `date,series,value` (each series' rows together) for several. Written to a
+ * temporary file and renamed into place. */
 int oc_simulate_market_csv(const oc_simulate_options *opt, const char *path, oc_error *err);
 
 #endif

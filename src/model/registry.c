@@ -127,8 +127,12 @@ static int write_network(void *ctx, const char *dir, const char *rel, oc_error *
 int oc_registry_publish(const char *data_dir, oc_store *store, const oc_mlp *m, oc_model_card *card,
                         int64_t *version, oc_error *err) {
   network_writer w = {m, card};
-  oc_model_version row = {.kind = "mlp", .series = card->series, .val_loss = card->metrics.val_loss,
-                          .val_mae = card->metrics.val_mae_price, .naive_mae = card->metrics.naive_mae_price,
+  /* The registry's validation figure is relMAE against no-change on the network's validation rows, as
+   * the forecasters' is on their validation origins (the MSE it trained on stays in the card). */
+  const oc_model_metrics *mt = &card->metrics;
+  oc_model_version row = {.kind = "mlp", .series = card->series,
+                          .val_loss = mt->naive_mae_price > 0 ? mt->val_mae_price / mt->naive_mae_price : 0,
+                          .val_mae = mt->val_mae_price, .naive_mae = mt->naive_mae_price,
                           .created_at = (int64_t)time(NULL)};
   return publish_version(data_dir, store, write_network, &w, &row, version, err);
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "model/forecaster.h"
 #include "pipeline/pipeline.h"
 
 void oc_pipeline_backtest_options_default(oc_pipeline_backtest_options *o) {
@@ -20,14 +21,22 @@ int oc_pipeline_backtest_check(const oc_pipeline_backtest_options *o, oc_error *
   assert(o->series && o->models);
   oc_pipeline_list models;
   oc_pipeline_list_split(o->models, &models);
-  size_t n_models = models.n;
+  int rc = models.n == 0 ? oc_pipeline_bad_option(err, "the model list '%s' names no model", o->models) : 0;
+  for (size_t i = 0; rc == 0 && i < models.n; i++) {
+    oc_forecaster *f = oc_forecaster_create(models.items[i], err);
+    if (!f) rc = OC_PIPELINE_BAD_OPTION;
+    oc_forecaster_free(f);
+  }
   oc_pipeline_list_free(&models);
-  if (n_models == 0) return oc_error_set(err, "the model list '%s' names no model", o->models);
+  if (rc != 0) return rc;
+  if (o->horizon < 1 || o->horizon > OC_FORECAST_MAX_HORIZON)
+    return oc_pipeline_bad_option(err, "backtest: horizon %zu outside 1..%d", o->horizon, OC_FORECAST_MAX_HORIZON);
+  if (o->refit_every < 1) return oc_pipeline_bad_option(err, "backtest: refit-every must be at least 1");
   if (o->start != OC_DATE_INVALID && o->end != OC_DATE_INVALID && o->start > o->end) {
     char start[OC_DATE_STRLEN], end[OC_DATE_STRLEN];
     oc_date_format(o->start, start);
     oc_date_format(o->end, end);
-    return oc_error_set(err, "the start date %s is after the end date %s", start, end);
+    return oc_pipeline_bad_option(err, "the start date %s is after the end date %s", start, end);
   }
   return 0;
 }
@@ -66,7 +75,8 @@ int oc_pipeline_backtest(const char *data_dir, oc_store *store, const oc_pipelin
                          oc_pipeline_backtest_result *out, oc_error *err) {
   assert(store && opt && out);
   memset(out, 0, sizeof *out);
-  if (oc_pipeline_backtest_check(opt, err) != 0) return -1;
+  int bad = oc_pipeline_backtest_check(opt, err);
+  if (bad != 0) return bad;
   oc_series s = {0};
   if (oc_store_series_load(store, opt->series, OC_DATE_INVALID, OC_DATE_INVALID, &s, err) != 0) return -1;
   oc_pipeline_list models;

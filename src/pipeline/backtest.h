@@ -14,6 +14,7 @@
 #include "core/date.h"
 #include "core/error.h"
 #include "model/backtest.h"
+#include "pipeline/pipeline.h"
 #include "store/store.h"
 
 #define OC_PIPELINE_BACKTEST_DEFAULT_MODELS "naive,drift,mean,ets,ar,ensemble"
@@ -36,8 +37,9 @@ typedef struct oc_pipeline_backtest_options {
 } oc_pipeline_backtest_options;
 
 void oc_pipeline_backtest_options_default(oc_pipeline_backtest_options *o);
-/* The checks oc_pipeline_backtest makes before it touches the store (at least one model, start <=
- * end), for callers that want them earlier; the run checks the rest. */
+/* The checks oc_pipeline_backtest makes before it touches the store (at least one model, every spec
+ * known, horizon and refit-every in range, start <= end), for callers that want them earlier; 0 or
+ * OC_PIPELINE_BAD_OPTION (pipeline.h). The run checks the rest against the data. */
 int oc_pipeline_backtest_check(const oc_pipeline_backtest_options *o, oc_error *err);
 
 typedef struct oc_pipeline_backtest_result {

@@ -20,9 +20,9 @@ void oc_pipeline_etl_options_default(oc_pipeline_etl_options *o) {
 static int check_options(const oc_pipeline_etl_options *o, oc_error *err) {
   assert(o->series);
   if (o->format != OC_PIPELINE_ETL_PARQUET && o->format != OC_PIPELINE_ETL_CSV)
-    return oc_error_set(err, "unknown table format %d (Parquet or CSV)", (int)o->format);
-  if (o->out && !*o->out) return oc_error_set(err, "the table's output path is empty");
-  return 0;
+    return oc_pipeline_bad_option(err, "unknown table format %d (Parquet or CSV)", (int)o->format);
+  if (o->out && !*o->out) return oc_pipeline_bad_option(err, "the table's output path is empty");
+  return oc_etl_options_check(&o->etl, err) != 0 ? OC_PIPELINE_BAD_OPTION : 0;
 }
 
 /* The target and exogenous series, loaded from the store. */
@@ -55,7 +55,9 @@ static int load_inputs(oc_store *store, const oc_pipeline_etl_options *o, inputs
   return rc;
 }
 
-/* Writes the table to out->table_path (creating its directory) and the partition. */
+/* Writes the table to out->table_path (creating its directory) and, for the default table only, the
+ * partition: a table asked for elsewhere (o->out) is all that is written, so that an experiment with
+ * other options never changes what the next default run and the lake's readers see. */
 static int write_outputs(const char *data_dir, const oc_pipeline_etl_options *o, const oc_frame *frame,
                          oc_pipeline_etl_result *out, oc_error *err) {
   const char *table = o->out ? o->out
@@ -73,7 +75,7 @@ static int write_outputs(const char *data_dir, const oc_pipeline_etl_options *o,
     rc = o->format == OC_PIPELINE_ETL_CSV ? oc_frame_write_csv(out->table_path, frame, err)
                                           : oc_lake_write_frame(out->table_path, frame, NULL, err);
   char *partition_dir = oc_path_join(data_dir, "processed/training");
-  if (rc == 0)
+  if (rc == 0 && !o->out)
     rc = oc_lake_write_partition(partition_dir, "series", o->series, frame, NULL, &out->partition_path, err);
   free(partition_dir);
   return rc;
@@ -83,7 +85,8 @@ int oc_pipeline_etl(const char *data_dir, oc_store *store, const oc_pipeline_etl
                     oc_pipeline_etl_result *out, oc_error *err) {
   assert(data_dir && store && opt && out);
   memset(out, 0, sizeof *out);
-  if (check_options(opt, err) != 0) return -1;
+  int bad = check_options(opt, err);
+  if (bad != 0) return bad;
   inputs in;
   oc_frame frame = {0};
   int rc = load_inputs(store, opt, &in, err);

@@ -88,9 +88,8 @@ static int forecast_here(const char *data_dir, oc_store *store, const oc_forecas
   bool stored = !opt->history && isnan(opt->current_price);
   int rc = 0;
   if (days > max) {
-    out->days_refused = true;
-    rc = oc_error_set(err, "model %s predicts 1 to %zu trading days ahead (its horizon H = %zu)", out->model_version, max,
-                      max);
+    rc = oc_pipeline_bad_option(err, "model %s predicts 1 to %zu trading days ahead (its horizon H = %zu)",
+                                out->model_version, max, max);
   }
   if (rc == 0 && opt->history && nexog > 0)
     rc = oc_error_set(err, "model %s also needs the exogenous series %s%s, which a given history cannot supply; "
@@ -134,11 +133,9 @@ int oc_pipeline_forecast(const char *data_dir, oc_store *store, const oc_forecas
                          oc_error *err) {
   memset(out, 0, sizeof *out);
   if (opt->history && !isnan(opt->current_price))
-    return oc_error_set(err, "a given history carries its own current price (its last observation)");
-  if (opt->days > OC_FORECAST_MAX_HORIZON) {
-    out->days_refused = true;
-    return oc_error_set(err, "%zu days ahead: at most %d", opt->days, OC_FORECAST_MAX_HORIZON);
-  }
+    return oc_pipeline_bad_option(err, "a given history carries its own current price (its last observation)");
+  if (opt->days > OC_FORECAST_MAX_HORIZON)
+    return oc_pipeline_bad_option(err, "%zu days ahead: at most %d", opt->days, OC_FORECAST_MAX_HORIZON);
   int rc = opt->url ? forecast_remote(opt, out, err) : forecast_here(data_dir, store, opt, out, err);
   for (size_t h = 0; rc == 0 && h < out->forecast.horizon; h++)
     out->dates[h] = oc_calendar_add_trading_days(out->forecast.origin, (int)h + 1);

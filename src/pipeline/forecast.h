@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/frame.h"
 #include "model/forecaster.h"
+#include "pipeline/pipeline.h"
 #include "store/store.h"
 
 typedef struct oc_forecast_options {
@@ -39,9 +40,9 @@ typedef struct oc_forecast_result {
   oc_price_forecast forecast;            /* forecast.horizon points after forecast.origin */
   oc_date dates[OC_FORECAST_MAX_HORIZON]; /* the trading day of each point */
   int64_t stored_id;                     /* the stored forecast's id; 0 when not saved */
-  bool days_refused;                     /* failed because opt.days is beyond the model's horizon */
 } oc_forecast_result;
 
+/* OC_PIPELINE_BAD_OPTION (pipeline.h) when opt.days is beyond the model's horizon. */
 int oc_pipeline_forecast(const char *data_dir, oc_store *store, const oc_forecast_options *opt, oc_forecast_result *out,
                          oc_error *err);
 

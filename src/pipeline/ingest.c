@@ -80,7 +80,7 @@ int oc_pipeline_ingest(const char *data_dir, oc_store *store, const oc_pipeline_
   if (!source) {
     char known[128];
     oc_pipeline_ingest_source_known(opt->source, known, sizeof known);
-    return oc_error_set(err, "unknown ingest source '%s' (known: %s)", opt->source, known);
+    return oc_pipeline_bad_option(err, "unknown ingest source '%s' (known: %s)", opt->source, known);
   }
   char *zone = oc_path_join("raw", source->raw_zone);
   char *raw_dir = oc_path_join(data_dir, zone);

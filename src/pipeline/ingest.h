@@ -15,6 +15,7 @@
 #include "core/date.h"
 #include "core/error.h"
 #include "ingest/batch.h"
+#include "pipeline/pipeline.h"
 #include "store/store.h"
 
 typedef struct oc_pipeline_ingest_options {

@@ -1,6 +1,8 @@
 /* pipeline.c: the helpers every pipeline step shares (pipeline.h). Must not print. */
 #include "pipeline/pipeline.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,4 +28,14 @@ void oc_pipeline_list_free(oc_pipeline_list *l) {
 
 char *oc_pipeline_path(const char *data_dir, const char *path) {
   return path[0] == '/' ? oc_xstrdup(path) : oc_path_join(data_dir, path);
+}
+
+int oc_pipeline_bad_option(oc_error *err, const char *fmt, ...) {
+  if (err) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+  }
+  return OC_PIPELINE_BAD_OPTION;
 }

@@ -3,14 +3,24 @@
  *                          oc_<step>_result *out, oc_error *err);
  * with plain options (a _default() initializer where defaults exist) and a result the caller shows
  * (named oc_pipeline_<step>_options/_result where a lower layer already owns oc_<step>_*, as
- * features/etl.h and model/backtest.h do). It returns 0/-1 with the message in err, checks its
- * options before it writes anything, and never prints (progress, if any, through a callback in the
- * options). The CLI, the scheduler and the server call these same functions. Here: the helpers the
- * steps share. Must not know about the CLI or HTTP. */
+ * features/etl.h and model/backtest.h do). It returns 0, or on failure the message in err and one
+ * of two codes: OC_PIPELINE_BAD_OPTION when the caller's options are at fault (the CLI's usage error,
+ * exit 2), -1 for everything else (the data, the disk: exit 1); `!= 0` tests for failure. It checks
+ * its options before it writes anything, and never prints (progress, if any, through a callback in
+ * the options). The CLI, the scheduler and the server call these same
+ * functions. Here: the helpers the steps share. Must not know about the CLI or HTTP. */
 #ifndef OC_PIPELINE_H
 #define OC_PIPELINE_H
 
 #include <stddef.h>
+
+#include "core/error.h"
+
+/* What a step returns when its options, not the data, are why it failed (see above). */
+enum { OC_PIPELINE_BAD_OPTION = -2 };
+
+/* Sets err (printf-style, as oc_error_set) and returns OC_PIPELINE_BAD_OPTION. */
+int oc_pipeline_bad_option(oc_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A comma-separated list ("BRENT,WCS", "naive,ets:trend=damped") split into its non-empty entries. */
 typedef struct oc_pipeline_list {

@@ -13,6 +13,7 @@
 #include "model/registry.h"
 #include "model/trainer.h"
 #include "model/training_table.h"
+#include "pipeline/forecast.h"
 #include "pipeline/pipeline.h"
 
 /* `auto`'s candidates, in tie-breaking order. */
@@ -34,21 +35,43 @@ void oc_train_result_free(oc_train_result *r) {
   memset(r, 0, sizeof *r);
 }
 
-/* `auto`: the comparison on the stored series; *spec becomes the chosen candidate. */
-static int choose(const oc_train_options *opt, const oc_series *hist, const char **spec, oc_train_result *out,
-                  oc_error *err) {
+/* The walk-forward comparison of candidates on the stored series' validation origins (model/auto_select.h),
+ * kept in out (selection, origins); *best is the index of the lowest validation relMAE. */
+static int compare(const oc_train_options *opt, const oc_series *hist, const char *const *candidates, size_t n,
+                   oc_train_result *out, size_t *best, oc_error *err) {
   oc_auto_choice choice = {0};
-  const size_t n = sizeof auto_candidates / sizeof *auto_candidates;
-  int rc = oc_auto_select(hist, auto_candidates, n, &opt->choice, &choice, err);
+  int rc = oc_auto_select(hist, candidates, n, &opt->choice, &choice, err);
   if (rc == 0) {
     out->selection = oc_auto_choice_to_json(&choice);
     out->validation_origins = choice.result.n_origins;
     out->validation_start = choice.result.start;
     out->validation_end = choice.result.end;
-    *spec = auto_candidates[choice.best];
+    *best = choice.best;
   }
   oc_auto_choice_free(&choice);
   return rc;
+}
+
+/* `auto`: the comparison on the stored series; *spec becomes the chosen candidate. */
+static int choose(const oc_train_options *opt, const oc_series *hist, const char **spec, oc_train_result *out,
+                  oc_error *err) {
+  size_t best;
+  int rc = compare(opt, hist, auto_candidates, sizeof auto_candidates / sizeof *auto_candidates, out, &best, err);
+  if (rc == 0) *spec = auto_candidates[best];
+  return rc;
+}
+
+/* A named forecaster, validated as `auto`'s candidates are, against no-change on the same origins, so
+ * that its card and the registry hold the relMAE every kind has. A series too short to validate on
+ * is still trained on (the version then has no validation figure). */
+static void validate_named(const oc_train_options *opt, const oc_series *hist, const char *spec, oc_train_result *out) {
+  const char *const candidates[] = {spec, "naive"};
+  size_t best;
+  oc_error why;
+  if (compare(opt, hist, candidates, strcmp(spec, "naive") == 0 ? 1 : 2, out, &best, &why) != 0) return;
+  json_object_set_new(out->selection, "chosen", json_string(spec));
+  json_object_set_new(out->selection, "criterion", json_string("named by --model; validated against no-change (naive) "
+                                                               "on the same walk-forward origins"));
 }
 
 /* A forecaster of spec fitted on the stored series, published. */
@@ -127,19 +150,49 @@ static int train_network(const char *data_dir, oc_store *store, const oc_train_o
   return rc;
 }
 
+/* The deployed version's forecast from the last stored observation, stored as every forecast is, so
+ * the dashboard has one as soon as a model serves. The version stays deployed when it cannot
+ * forecast now: out->forecast_error says why. */
+static void forecast_deployed(const char *data_dir, oc_store *store, const oc_train_options *opt, oc_train_result *out) {
+  oc_forecast_options fo = oc_forecast_options_default();
+  fo.endpoint = opt->endpoint;
+  oc_forecast_result fr;
+  oc_error err;
+  if (oc_pipeline_forecast(data_dir, store, &fo, &fr, &err) != 0) {
+    snprintf(out->forecast_error, sizeof out->forecast_error, "%s", err.message);
+    return;
+  }
+  out->forecast_id = fr.stored_id;
+  char origin[OC_DATE_STRLEN], last[OC_DATE_STRLEN];
+  oc_buf_printf(&out->summary, "forecast          %s from %s (%zu days, to %s), stored (id %lld)\n", fr.series,
+                oc_date_format(fr.forecast.origin, origin), fr.forecast.horizon,
+                oc_date_format(fr.dates[fr.forecast.horizon - 1], last), (long long)fr.stored_id);
+}
+
+/* The options' own faults, found before anything is read or written: 0 or OC_PIPELINE_BAD_OPTION. */
+static int check_options(const oc_train_options *opt, oc_error *err) {
+  if (oc_train_params_check(&opt->params, err) != 0) return OC_PIPELINE_BAD_OPTION;
+  const char *why;
+  if (opt->deploy && oc_series_name_check(opt->endpoint, strlen(opt->endpoint), &why) != 0)
+    return oc_pipeline_bad_option(err, "endpoint name '%s': %s", opt->endpoint, why);
+  if (strcmp(opt->model, "mlp") == 0 || strcmp(opt->model, "auto") == 0) return 0;
+  oc_forecaster *f = oc_forecaster_create(opt->model, err);
+  oc_forecaster_free(f);
+  return f ? 0 : OC_PIPELINE_BAD_OPTION;
+}
+
 int oc_pipeline_train(const char *data_dir, oc_store *store, const oc_train_options *opt, oc_train_result *out,
                       oc_error *err) {
   memset(out, 0, sizeof *out);
-  if (oc_train_params_check(&opt->params, err) != 0) return -1;
-  const char *why;
-  if (opt->deploy && oc_series_name_check(opt->endpoint, strlen(opt->endpoint), &why) != 0)
-    return oc_error_set(err, "endpoint name '%s': %s", opt->endpoint, why);
+  int bad = check_options(opt, err);
+  if (bad != 0) return bad;
   const char *spec = opt->model;
   oc_series hist = {0};
   int rc = 0;
   if (strcmp(spec, "mlp") != 0) {
     rc = oc_store_series_load(store, opt->series, OC_DATE_INVALID, OC_DATE_INVALID, &hist, err);
     if (rc == 0 && strcmp(spec, "auto") == 0) rc = choose(opt, &hist, &spec, out, err);
+    else if (rc == 0) validate_named(opt, &hist, spec, out);
   }
   if (rc == 0) {
     snprintf(out->spec, sizeof out->spec, "%s", spec);
@@ -147,6 +200,7 @@ int oc_pipeline_train(const char *data_dir, oc_store *store, const oc_train_opti
                                   : train_forecaster(data_dir, store, spec, &hist, out, err);
   }
   if (rc == 0 && opt->deploy) rc = oc_registry_deploy(data_dir, store, opt->endpoint, out->version, err);
+  if (rc == 0 && opt->deploy) forecast_deployed(data_dir, store, opt, out);
   if (hist.name) oc_series_free(&hist);
   return rc;
 }

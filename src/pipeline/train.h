@@ -2,9 +2,11 @@
  * intervals, publish it as the next registered version and, when asked, deploy it on an endpoint.
  * The reference network trains on the ETL training table (Parquet, `oilcast etl`), optionally after a
  * hyperparameter search (model/tune.h), and gets its split-conformal intervals from the stored history
- * (model/mlp_calibration.h); every other kind is fitted on the stored series (model/forecaster.h).
+ * (model/mlp_calibration.h); every other kind is fitted on the stored series (model/forecaster.h),
+ * after a walk-forward validation against no-change on the same origins (the relMAE every kind has).
  * When `auto` chooses the network, the network is trained as `mlp` is, with the comparison kept in its
- * card. Never prints: what happened comes back in oc_train_result (progress through on_epoch). */
+ * card. A deployed version's first forecast is made and stored at once (pipeline/forecast.h).
+ * Never prints: what happened comes back in oc_train_result (progress through on_epoch). */
 #ifndef OC_PIPELINE_TRAIN_H
 #define OC_PIPELINE_TRAIN_H
 
@@ -20,6 +22,7 @@
 #include "model/model_file.h"
 #include "model/train.h"
 #include "model/tune.h"
+#include "pipeline/pipeline.h"
 #include "store/store.h"
 
 typedef struct oc_train_options {
@@ -43,13 +46,17 @@ oc_train_options oc_train_options_default(void);
 typedef struct oc_train_result {
   int64_t version;
   char kind[32], spec[160];
-  json_t *selection;  /* `auto`'s comparison (candidates, chosen, criterion), or NULL; then: */
+  json_t *selection;  /* `auto`'s comparison, or a named forecaster's against no-change (candidates,
+                       * chosen, criterion), or NULL; then: */
   size_t validation_origins;       /* the origins it compared on, from validation_start to _end */
   oc_date validation_start, validation_end;
   oc_buf tuning;      /* the tuning trials as text, empty without tune */
   oc_buf summary;     /* what was trained, on what, how well it validated and where its files are: lines */
   char calibration_error[256]; /* why the intervals could not be calibrated now (they are when the version
                                 * is loaded); empty when they were, or need none */
+  int64_t forecast_id;         /* deploy: the stored forecast of the deployed version from the last
+                                * observation (pipeline/forecast.h); 0 when it could not be made: */
+  char forecast_error[256];    /* why, the version deployed all the same; empty otherwise */
 } oc_train_result;
 
 void oc_train_result_free(oc_train_result *r);

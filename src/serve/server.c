@@ -424,7 +424,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
 
 /* ---- start/stop ---- */
 
-static int parse_listen(const char *listen, struct sockaddr_in *addr, oc_error *err) {
+int oc_serve_parse_listen(const char *listen, struct sockaddr_in *addr, oc_error *err) {
   const char *colon = strrchr(listen, ':');
   if (!colon) return oc_error_set(err, "--listen '%s': expected HOST:PORT, as 127.0.0.1:8080", listen);
   char host[64];
@@ -458,7 +458,7 @@ static void free_server(oc_server *s) {
 
 int oc_server_start(const oc_serve_config *cfg, oc_server **out, oc_error *err) {
   struct sockaddr_in addr;
-  if (parse_listen(cfg->listen, &addr, err) != 0) return -1;
+  if (oc_serve_parse_listen(cfg->listen, &addr, err) != 0) return -1;
   if (strcmp(cfg->operations_access, "loopback") != 0 && strcmp(cfg->operations_access, "any") != 0 &&
       strcmp(cfg->operations_access, "key") != 0) {
     return oc_error_set(err, "operations access '%s': expected loopback, any or key", cfg->operations_access);

@@ -29,6 +29,9 @@ typedef struct oc_serve_config {
 /* Fills defaults for every field (data_dir excepted). */
 void oc_serve_config_defaults(oc_serve_config *cfg);
 
+/* Parses a --listen HOST:PORT (IPv4 or localhost, port 0..65535) into *addr; -1 with the reason. */
+struct sockaddr_in;
+int oc_serve_parse_listen(const char *listen, struct sockaddr_in *addr, oc_error *err);
 int oc_server_start(const oc_serve_config *cfg, oc_server **out, oc_error *err);
 unsigned short oc_server_port(const oc_server *s);
 /* Graceful stop: stops accepting, waits up to drain_seconds for in-flight requests, closes streams,

@@ -54,6 +54,8 @@ int oc_conf_read(const char *path, oc_conf *conf, oc_error *err) {
     }
     oc_xgrow((void **)&conf->keys, &cap, conf->n + 1, sizeof *conf->keys);
     conf->values = oc_xrealloc(conf->values, cap * sizeof *conf->values);
+    conf->lines = oc_xrealloc(conf->lines, cap * sizeof *conf->lines);
+    conf->lines[conf->n] = line_no;
     conf->keys[conf->n] = oc_xstrdup(key);
     conf->values[conf->n] = oc_xstrdup(value);
     conf->n++;
@@ -76,8 +78,26 @@ void oc_conf_free(oc_conf *conf) {
   }
   free(conf->keys);
   free(conf->values);
+  free(conf->lines);
   memset(conf, 0, sizeof *conf);
 }
+
+int oc_conf_check_keys(const oc_conf *conf, const char *path, const char *const *known, oc_error *err) {
+  for (size_t i = 0; i < conf->n; i++) {
+    const char *const *k = known;
+    while (*k && strcmp(*k, conf->keys[i]) != 0) k++;
+    if (*k) continue;
+    oc_buf names = {0};
+    for (k = known; *k; k++) oc_buf_printf(&names, "%s%s", k == known ? "" : ", ", *k);
+    oc_error_set(err, "%s:%zu: unknown key '%s' (known: %s)", path, conf->lines[i], conf->keys[i], names.data);
+    oc_buf_free(&names);
+    return -1;
+  }
+  return 0;
+}
+
+/* The keys oilcast.conf may hold. */
+static const char *const datadir_conf_keys[] = {"store", NULL};
 
 static int not_a_datadir(const char *dir, oc_error *err) {
   return oc_error_set(err, "%s is not an oilcast data directory (no %s); run: oilcast init --data-dir %s", dir,
@@ -92,6 +112,10 @@ int oc_datadir_store_uri(const char *dir, char **uri, oc_error *err) {
   }
   oc_conf conf;
   int rc = oc_conf_read(conf_path, &conf, err);
+  if (rc == 0 && oc_conf_check_keys(&conf, conf_path, datadir_conf_keys, err) != 0) {
+    oc_conf_free(&conf);
+    rc = -1;
+  }
   free(conf_path);
   if (rc != 0) return -1;
   const char *store = oc_conf_get(&conf, "store");

@@ -22,9 +22,13 @@ typedef struct oc_conf {
   size_t n;
   char **keys;
   char **values;
+  size_t *lines; /* the line each key is on, from 1 */
 } oc_conf;
 
 int oc_conf_read(const char *path, oc_conf *conf, oc_error *err);
+/* 0 when every key of conf (read from path) is one of known (NULL-terminated); else -1 and err names
+ * the file, the line, the key and the known keys. */
+int oc_conf_check_keys(const oc_conf *conf, const char *path, const char *const *known, oc_error *err);
 /* Value for key, or NULL. */
 const char *oc_conf_get(const oc_conf *conf, const char *key);
 void oc_conf_free(oc_conf *conf);

@@ -115,7 +115,9 @@ typedef struct oc_model_version {
   char *path;        /* artifacts directory relative to the data directory, "models/artifacts/v3" */
   char *card_sha256; /* sha256 of model.json as registered */
   char *status;      /* "registered", or "deployed" while some endpoint serves it (kept by endpoint_set) */
-  double val_loss, val_mae, naive_mae; /* validation loss; MAE in price units of the model and of no-change */
+  /* Validation, comparable across kinds: val_loss is relMAE against no-change (val_mae / naive_mae, the
+   * MAEs in price units on the same validation rows or origins); all 0 when the version was not validated */
+  double val_loss, val_mae, naive_mae;
   int64_t created_at;                  /* Unix seconds */
 } oc_model_version;
 

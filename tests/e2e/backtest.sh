@@ -31,7 +31,7 @@ runs="$(sqlite3 "$dd/oilcast.db" 'select count(*) from backtests where series = 
 
 set +e
 "$bin" backtest --data-dir "$dd" --models arima >/dev/null 2>"$tmp/err"; rc=$?
-[[ $rc -eq 1 ]] && grep -q "unknown model 'arima'" "$tmp/err" || fail "unknown model: rc $rc, $(cat "$tmp/err")"
+[[ $rc -eq 2 ]] && grep -q "unknown model 'arima'" "$tmp/err" || fail "unknown model: rc $rc, $(cat "$tmp/err")"
 "$bin" backtest --data-dir "$dd" --horizon 0 >/dev/null 2>&1; rc=$?
 [[ $rc -eq 2 ]] || fail "--horizon 0 should be a usage error, rc $rc"
 "$bin" backtest --data-dir "$dd" --series NOPE >/dev/null 2>"$tmp/err"; rc=$?

@@ -11,7 +11,7 @@ READ_KEY=$("$OILCAST_BIN" apikey create --data-dir "$dir" --name reader --scope 
 WRITE_KEY=$("$OILCAST_BIN" apikey create --data-dir "$dir" --name writer --scope write)
 printf 'Date,Price\n' >"$OC_TMP/wti.csv"
 "$OILCAST_BIN" simulate market --days 400 --seed 3 --start-date 2023-06-01 --series WTI --out "$OC_TMP/sim.csv" >/dev/null 2>&1
-tail -n +2 "$OC_TMP/sim.csv" | awk -F, '$1 <= "2024-12-31"' >>"$OC_TMP/wti.csv"
+grep -v "^#" "$OC_TMP/sim.csv" | tail -n +2 | awk -F, '$1 <= "2024-12-31"' >>"$OC_TMP/wti.csv"
 "$OILCAST_BIN" ingest --data-dir "$dir" --source historical --csv-path "$OC_TMP/wti.csv" --series WTI >/dev/null 2>&1
 "$OILCAST_BIN" backtest --data-dir "$dir" --series WTI --models naive,drift --start 2024-06-01 --end 2024-12-31 \
   --horizon 3 >/dev/null 2>&1

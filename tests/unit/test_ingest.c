@@ -413,12 +413,54 @@ static void test_datadir(void **state) {
   assert_string_equal(oc_conf_get(&conf, "store"), "sqlite:other.db");
   assert_string_equal(oc_conf_get(&conf, "name"), "a = b");
   assert_null(oc_conf_get(&conf, "missing"));
+  static const char *const known[] = {"store", "name", NULL};
+  assert_int_equal(oc_conf_check_keys(&conf, conf_path, known, &err), 0);
   oc_conf_free(&conf);
   free(conf_path);
+  /* a misspelt key in a data directory's oilcast.conf: the file, its line, the key and the known keys */
+  char *typo_dir = oc_path_join(f->dir, "typo");
+  assert_int_equal(oc_datadir_init(typo_dir, &created, &err), 0);
+  free(oc_test_write_file(typo_dir, OC_DATADIR_CONF, "# mine\nstroe = sqlite:other.db\n"));
+  assert_int_equal(oc_datadir_open(typo_dir, &s, &err), -1);
+  assert_non_null(strstr(err.message, OC_DATADIR_CONF ":2: unknown key 'stroe' (known: store)"));
+  free(typo_dir);
   conf_path = oc_test_write_file(f->dir, "bad.conf", "store = x\njunk\n");
   assert_int_equal(oc_conf_read(conf_path, &conf, &err), -1);
   assert_non_null(strstr(err.message, "bad.conf:2"));
   free(conf_path);
+}
+
+/* The simulator marks its files and the importer records them as simulated whatever source imports
+ * them; the mark line counts in the lines a problem names. */
+static void test_simulated_file_recorded_as_simulated(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  char *path = oc_path_join(f->dir, "sim.csv");
+  const char *const names[] = {"SIMWTI"};
+  oc_simulate_options sim = {.seed = 7, .days = 30, .start = D("2024-01-01"), .names = names, .nseries = 1};
+  if (oc_simulate_market_csv(&sim, path, &err) != 0) fail_msg("%s", err.message);
+  oc_import_options opt;
+  oc_import_options_init(&opt); /* source_kind "historical" */
+  opt.path = path;
+  opt.series = "SIMWTI";
+  oc_import_report rep;
+  if (oc_import_file(f->store, &opt, &rep, &err) != 0) fail_msg("%s", err.message);
+  assert_int_equal(rep.rows_inserted, 30);
+  oc_import_report_free(&rep);
+  oc_series_info *list;
+  size_t n;
+  if (oc_store_series_list(f->store, &list, &n, &err) != 0) fail_msg("%s", err.message);
+  assert_int_equal(n, 1);
+  assert_string_equal(list[0].source, "simulated");
+  oc_series_info_list_free(list, n);
+  free(path);
+  /* a bad row after the mark is named by its line in the file */
+  opt.series = "OTHER";
+  assert_int_equal(import_text(f, "marked.csv", OC_SIMULATE_MARK " (seed 1)\ndate,value\n2024-01-02,70\nnope,71\n", &opt,
+                               &rep, &err), -1);
+  assert_int_equal(rep.nproblems, 1);
+  assert_int_equal(rep.problems[0].where, 4);
+  oc_import_report_free(&rep);
 }
 
 static void test_simulator(void **state) {
@@ -460,6 +502,7 @@ int main(void) {
       ON_DATADIR(test_import_duplicates_far_apart),
       ON_DATADIR(test_import_idempotent_updates_and_lineage),
       ON_DATADIR(test_datadir),
+      ON_DATADIR(test_simulated_file_recorded_as_simulated),
       cmocka_unit_test(test_simulator),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -392,7 +392,7 @@ static void test_pipeline_ingest_sources(void **state) {
   oc_pipeline_ingest_result_free(&result);
 
   opt.source = "market";
-  assert_int_equal(oc_pipeline_ingest(f->dir, f->store, &opt, &result, &err), -1);
+  assert_int_equal(oc_pipeline_ingest(f->dir, f->store, &opt, &result, &err), OC_PIPELINE_BAD_OPTION);
   assert_string_equal(err.message, "unknown ingest source 'market' (known: historical or simulated)");
   oc_pipeline_ingest_result_free(&result);
 

@@ -94,6 +94,8 @@ static void make_card(oc_model_card *c, const oc_mlp *m) {
   c->created = oc_xstrdup("2026-01-01T00:00:00Z");
   c->oilcast_version = oc_xstrdup("test");
   c->metrics.val_mae_price = 1.25;
+  c->metrics.naive_mae_price = 1.6;
+  c->metrics.val_loss = 0.02; /* the training loss (MSE of scaled log returns): not comparable across kinds */
 }
 
 static void test_publish_deploy_load(void **state) {
@@ -142,6 +144,9 @@ static void test_publish_deploy_load(void **state) {
   assert_string_equal(rows[1].status, "deployed");
   assert_string_equal(rows[1].path, "models/artifacts/v3");
   assert_true(rows[1].val_mae == 1.25);
+  /* the registry's validation figure is relMAE against no-change on the same rows, as for every kind */
+  assert_true(rows[1].val_loss == 1.25 / 1.6);
+  assert_true(rows[1].naive_mae == 1.6);
   oc_model_version_list_free(rows, n);
   char *ep_file = oc_path_join(dir, "models/endpoints/ep.json"), *text;
   size_t len;

@@ -174,16 +174,17 @@ static void test_bad_options_store_nothing(void **state) {
     oc_date start, end;
     size_t horizon, refit_every;
     const char *expect;
+    int rc; /* the option's fault (OC_PIPELINE_BAD_OPTION) or the data's (-1) */
   } cases[] = {
-      {"WTI", ",", OC_DATE_INVALID, OC_DATE_INVALID, 7, 20, "names no model"},
-      {"WTI", "", OC_DATE_INVALID, OC_DATE_INVALID, 7, 20, "names no model"},
-      {"WTI", "naive", d300, d200, 7, 20, "is after the end date"},
-      {"WTI", "naive,arima", OC_DATE_INVALID, OC_DATE_INVALID, 7, 20, "unknown model 'arima'"},
-      {"NOPE", "naive", OC_DATE_INVALID, OC_DATE_INVALID, 7, 20, "NOPE"},
-      {"WTI", "naive", OC_DATE_INVALID, OC_DATE_INVALID, 0, 20, "horizon 0"},
-      {"WTI", "naive", OC_DATE_INVALID, OC_DATE_INVALID, 7, 0, "refit-every"},
-      {"WTI", "naive", oc_date_from_ymd(1990, 1, 1), oc_date_from_ymd(1990, 2, 1), 7, 20, "0 origins"},
-      {"TINY", "naive", OC_DATE_INVALID, OC_DATE_INVALID, 7, 20, "TINY"},
+      {"WTI", ",", OC_DATE_INVALID, OC_DATE_INVALID, 7, 20, "names no model", OC_PIPELINE_BAD_OPTION},
+      {"WTI", "", OC_DATE_INVALID, OC_DATE_INVALID, 7, 20, "names no model", OC_PIPELINE_BAD_OPTION},
+      {"WTI", "naive", d300, d200, 7, 20, "is after the end date", OC_PIPELINE_BAD_OPTION},
+      {"WTI", "naive,arima", OC_DATE_INVALID, OC_DATE_INVALID, 7, 20, "unknown model 'arima'", OC_PIPELINE_BAD_OPTION},
+      {"NOPE", "naive", OC_DATE_INVALID, OC_DATE_INVALID, 7, 20, "NOPE", -1},
+      {"WTI", "naive", OC_DATE_INVALID, OC_DATE_INVALID, 0, 20, "horizon 0", OC_PIPELINE_BAD_OPTION},
+      {"WTI", "naive", OC_DATE_INVALID, OC_DATE_INVALID, 7, 0, "refit-every", OC_PIPELINE_BAD_OPTION},
+      {"WTI", "naive", oc_date_from_ymd(1990, 1, 1), oc_date_from_ymd(1990, 2, 1), 7, 20, "0 origins", -1},
+      {"TINY", "naive", OC_DATE_INVALID, OC_DATE_INVALID, 7, 20, "TINY", -1},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     oc_pipeline_backtest_options opt;
@@ -196,7 +197,7 @@ static void test_bad_options_store_nothing(void **state) {
     opt.refit_every = cases[i].refit_every;
     oc_pipeline_backtest_result r;
     oc_error err = {{0}};
-    assert_int_equal(oc_pipeline_backtest(fx->dir, fx->store, &opt, &r, &err), -1);
+    assert_int_equal(oc_pipeline_backtest(fx->dir, fx->store, &opt, &r, &err), cases[i].rc);
     if (!strstr(err.message, cases[i].expect)) fail_msg("case %zu: '%s' lacks '%s'", i, err.message, cases[i].expect);
     assert_int_equal(r.run.n_origins, 0);
     assert_null(r.run.rows);
@@ -209,8 +210,11 @@ static void test_bad_options_store_nothing(void **state) {
   assert_int_equal(oc_pipeline_backtest_check(&opt, NULL), 0);
   opt.models = ",,";
   oc_error err;
-  assert_int_equal(oc_pipeline_backtest_check(&opt, &err), -1);
+  assert_int_equal(oc_pipeline_backtest_check(&opt, &err), OC_PIPELINE_BAD_OPTION);
   assert_non_null(strstr(err.message, "names no model"));
+  opt.models = "naive,foo";
+  assert_int_equal(oc_pipeline_backtest_check(&opt, &err), OC_PIPELINE_BAD_OPTION);
+  assert_non_null(strstr(err.message, "unknown model 'foo'"));
 }
 
 int main(void) {

@@ -133,31 +133,47 @@ static void test_parquet_outputs_equal_the_library(void **state) {
   free(expected);
 }
 
+/* --out writes that table and nothing else: the data directory's partition, what the next default run
+ * and the lake's readers see, stays as the last default run left it, whatever options --out had. */
 static void test_csv_and_relative_out(void **state) {
   fixture *fx = *state;
   oc_pipeline_etl_options opt;
   oc_pipeline_etl_options_default(&opt);
   opt.format = OC_PIPELINE_ETL_CSV;
-  opt.out = "tables/wti.csv";
   oc_pipeline_etl_result r;
   oc_error err;
+  if (oc_pipeline_etl(fx->dir, fx->store, &opt, &r, &err) != 0) fail_msg("%s", err.message);
+  /* the partition is Parquet whatever the table's format, and holds the same rows */
+  oc_frame back;
+  if (oc_lake_read_frame(r.partition_path, &back, &err) != 0) fail_msg("%s", err.message);
+  assert_int_equal(back.nrows, r.rows);
+  oc_frame_free(&back);
+  char *partition = oc_xstrdup(r.partition_path), *before, *after;
+  size_t before_len, after_len;
+  if (oc_read_file(partition, &before, &before_len, &err) != 0) fail_msg("%s", err.message);
+  oc_pipeline_etl_result_free(&r);
+
+  opt.out = "tables/wti.csv";
+  opt.etl.horizon = 3;
   if (oc_pipeline_etl(fx->dir, fx->store, &opt, &r, &err) != 0) fail_msg("%s", err.message);
   char *csv = in_dir(fx, "tables/wti.csv");
   char *meta = in_dir(fx, "tables/wti.csv.meta.json");
   assert_string_equal(r.table_path, csv);
+  assert_null(r.partition_path);
   assert_true(oc_path_exists(meta));
-  oc_frame back;
   if (oc_lake_read_frame_csv(csv, &back, &err) != 0) fail_msg("%s", err.message);
   assert_int_equal(back.nrows, r.rows);
   assert_int_equal(back.ncols, r.columns);
   oc_frame_free(&back);
-  /* the partition is Parquet whatever the table's format, and holds the same rows */
-  if (oc_lake_read_frame(r.partition_path, &back, &err) != 0) fail_msg("%s", err.message);
-  assert_int_equal(back.nrows, r.rows);
-  oc_frame_free(&back);
+  if (oc_read_file(partition, &after, &after_len, &err) != 0) fail_msg("%s", err.message);
+  assert_int_equal(after_len, before_len);
+  assert_memory_equal(after, before, before_len);
   oc_pipeline_etl_result_free(&r);
   free(csv);
   free(meta);
+  free(partition);
+  free(before);
+  free(after);
 }
 
 /* Every failure: -1, the message names the culprit, the result is empty, and no file is written. */
@@ -171,13 +187,14 @@ static void test_bad_options_write_nothing(void **state) {
     oc_nonpos_policy nonpositive;
     int format;
     const char *expect;
+    int rc; /* the option's fault (OC_PIPELINE_BAD_OPTION) or the data's (-1) */
   } cases[] = {
-      {"NOSUCH", NULL, NULL, 7, OC_NONPOS_DROP, OC_PIPELINE_ETL_PARQUET, "NOSUCH"},
-      {"WTI", "BRENT,NOPE", NULL, 7, OC_NONPOS_DROP, OC_PIPELINE_ETL_PARQUET, "exogenous series NOPE"},
-      {"WTI", NULL, "custom.parquet", 0, OC_NONPOS_DROP, OC_PIPELINE_ETL_PARQUET, "horizon 0"},
-      {"NEG", NULL, "custom.parquet", 7, OC_NONPOS_FAIL, OC_PIPELINE_ETL_PARQUET, "not positive"},
-      {"WTI", NULL, "", 7, OC_NONPOS_DROP, OC_PIPELINE_ETL_PARQUET, "output path is empty"},
-      {"WTI", NULL, "custom.parquet", 7, OC_NONPOS_DROP, 9, "unknown table format 9"},
+      {"NOSUCH", NULL, NULL, 7, OC_NONPOS_DROP, OC_PIPELINE_ETL_PARQUET, "NOSUCH", -1},
+      {"WTI", "BRENT,NOPE", NULL, 7, OC_NONPOS_DROP, OC_PIPELINE_ETL_PARQUET, "exogenous series NOPE", -1},
+      {"WTI", NULL, "custom.parquet", 0, OC_NONPOS_DROP, OC_PIPELINE_ETL_PARQUET, "horizon 0", OC_PIPELINE_BAD_OPTION},
+      {"NEG", NULL, "custom.parquet", 7, OC_NONPOS_FAIL, OC_PIPELINE_ETL_PARQUET, "not positive", -1},
+      {"WTI", NULL, "", 7, OC_NONPOS_DROP, OC_PIPELINE_ETL_PARQUET, "output path is empty", OC_PIPELINE_BAD_OPTION},
+      {"WTI", NULL, "custom.parquet", 7, OC_NONPOS_DROP, 9, "unknown table format 9", OC_PIPELINE_BAD_OPTION},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     oc_pipeline_etl_options opt;
@@ -190,7 +207,7 @@ static void test_bad_options_write_nothing(void **state) {
     opt.format = (oc_pipeline_etl_format)cases[i].format;
     oc_pipeline_etl_result r;
     oc_error err = {{0}};
-    assert_int_equal(oc_pipeline_etl(fx->dir, fx->store, &opt, &r, &err), -1);
+    assert_int_equal(oc_pipeline_etl(fx->dir, fx->store, &opt, &r, &err), cases[i].rc);
     if (!strstr(err.message, cases[i].expect)) fail_msg("case %zu: '%s' lacks '%s'", i, err.message, cases[i].expect);
     assert_null(r.table_path);
     assert_null(r.partition_path);

@@ -3,8 +3,9 @@
  * oc_pipeline_etl writes), deploys it, and says what it did; forecast answers through the endpoint or a
  * named version of either kind with ordered 80%/95% intervals, bit for bit what the registered
  * forecaster gives on the same history, stores what it answered, appends a current price, forecasts
- * from a given history as a fresh fit does, refuses days beyond a network's horizon (days_refused),
- * and bad names fail with a clear message, storing and registering nothing. */
+ * from a given history as a fresh fit does, refuses days beyond a network's horizon (OC_PIPELINE_BAD_OPTION),
+ * and bad names fail with a clear message, storing and registering nothing. Deploying stores the
+ * deployed version's forecast from the last observation. */
 #include "testutil.h"
 
 #include <jansson.h>
@@ -74,6 +75,26 @@ static void test_train_a_forecaster_and_forecast_with_it(void **state) {
   assert_string_equal(trained.kind, "ar");
   assert_non_null(strstr(trained.summary.data, "trained v1: ar on SIM, 900 observations"));
   assert_string_equal(trained.calibration_error, "");
+  /* deployed: its forecast from the last observation is stored at once (the dashboard's first fan) */
+  assert_string_equal(trained.forecast_error, "");
+  assert_true(trained.forecast_id > 0);
+  assert_int_equal(count_forecasts(fx), trained.forecast_id);
+  oc_forecast_record stored;
+  bool found;
+  if (oc_store_forecast_latest(fx->store, "SIM", &stored, &found, &err) != 0) fail_msg("%s", err.message);
+  assert_string_equal(stored.model_version, "v1");
+  assert_int_equal(stored.origin, fx->sim.dates[DAYS - 1]);
+  assert_non_null(strstr(trained.summary.data, "stored (id"));
+  /* a named kind is validated against no-change on the same origins: the registry's relMAE */
+  assert_non_null(trained.selection);
+  assert_string_equal(json_string_value(json_object_get(trained.selection, "chosen")), "ar");
+  oc_model_version *rows;
+  size_t n_rows;
+  if (oc_store_model_version_list(fx->store, &rows, &n_rows, &err) != 0) fail_msg("%s", err.message);
+  assert_int_equal(n_rows, 1);
+  assert_true(rows[0].naive_mae > 0 && rows[0].val_mae > 0);
+  assert_true(oc_test_close(rows[0].val_loss, rows[0].val_mae / rows[0].naive_mae, 1e-9));
+  oc_model_version_list_free(rows, n_rows);
   oc_train_result_free(&trained);
 
   /* through the endpoint: the registered forecaster on the stored history, stored */
@@ -100,7 +121,6 @@ static void test_train_a_forecaster_and_forecast_with_it(void **state) {
   json_decref(card);
   oc_forecaster_free(f);
   oc_forecast_record rec;
-  bool found;
   if (oc_store_forecast_latest(fx->store, "SIM", &rec, &found, &err) != 0) fail_msg("%s", err.message);
   assert_true(found && rec.id == a.stored_id && rec.n_points == 7 && rec.origin == a.forecast.origin);
   assert_string_equal(rec.model_version, "v1");
@@ -171,8 +191,7 @@ static void test_network_forecasts_with_intervals_and_refuses_days_beyond_its_ho
   int64_t before = count_forecasts(fx);
   fopt.days = 5;
   oc_forecast_result b;
-  assert_int_equal(oc_pipeline_forecast(fx->dir, fx->store, &fopt, &b, &err), -1);
-  assert_true(b.days_refused);
+  assert_int_equal(oc_pipeline_forecast(fx->dir, fx->store, &fopt, &b, &err), OC_PIPELINE_BAD_OPTION);
   assert_non_null(strstr(err.message, "horizon H = 4"));
   assert_int_equal(count_forecasts(fx), before);
 }
@@ -186,7 +205,6 @@ static void test_bad_names_fail_and_leave_nothing(void **state) {
   oc_forecast_result r;
   assert_int_equal(oc_pipeline_forecast(fx->dir, fx->store, &fopt, &r, &err), -1);
   assert_non_null(strstr(err.message, "no endpoint named 'nowhere'"));
-  assert_false(r.days_refused);
   fopt = oc_forecast_options_default();
   fopt.version = 99;
   assert_int_equal(oc_pipeline_forecast(fx->dir, fx->store, &fopt, &r, &err), -1);
@@ -201,7 +219,7 @@ static void test_bad_names_fail_and_leave_nothing(void **state) {
   topt.series = "SIM";
   oc_train_result t;
   topt.model = "arima";
-  assert_int_equal(oc_pipeline_train(fx->dir, fx->store, &topt, &t, &err), -1);
+  assert_int_equal(oc_pipeline_train(fx->dir, fx->store, &topt, &t, &err), OC_PIPELINE_BAD_OPTION);
   assert_non_null(strstr(err.message, "unknown model 'arima'"));
   oc_train_result_free(&t);
   topt.model = "ar";
@@ -211,7 +229,7 @@ static void test_bad_names_fail_and_leave_nothing(void **state) {
   topt.series = "SIM";
   topt.deploy = true;
   topt.endpoint = "bad name!";
-  assert_int_equal(oc_pipeline_train(fx->dir, fx->store, &topt, &t, &err), -1);
+  assert_int_equal(oc_pipeline_train(fx->dir, fx->store, &topt, &t, &err), OC_PIPELINE_BAD_OPTION);
   assert_non_null(strstr(err.message, "endpoint name"));
   oc_train_result_free(&t);
   if (oc_store_model_version_list(fx->store, &versions, &n_after, &err) != 0) fail_msg("%s", err.message);
