@@ -74,7 +74,16 @@ static void print_series(const oc_series *s, size_t from, oc_cli_format fmt) {
   if (fmt == OC_CLI_JSON) printf("]\n");
 }
 
-static int run(oc_cli *cli, int argc, char **argv) {
+/* What the command line asks for. */
+typedef struct series_args {
+  oc_date from, to;
+  long last; /* -1: all */
+  oc_cli_format fmt;
+  const char *name; /* `show`'s series; NULL for `list` */
+} series_args;
+
+/* Reads the options into *a; returns -1 when they are consistent, else the exit code of a usage error. */
+static int parse_options(oc_cli *cli, int argc, char **argv, series_args *a) {
   static const struct option options[] = {{"from", required_argument, NULL, OPT_FROM},
                                           {"to", required_argument, NULL, OPT_TO},
                                           {"last", required_argument, NULL, OPT_LAST},
@@ -82,24 +91,21 @@ static int run(oc_cli *cli, int argc, char **argv) {
                                           OC_CLI_COMMON_OPTIONS,
                                           {0}};
   const oc_command *cmd = &oc_cmd_series;
-  oc_date from = OC_DATE_INVALID, to = OC_DATE_INVALID;
-  long last = -1;
-  oc_cli_format fmt = OC_CLI_TABLE;
   int opt, code;
   while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
     switch (opt) {
     case OPT_FROM:
-      if (oc_cli_parse_date(cmd, "--from", optarg, &from, &code) != 0) return code;
+      if (oc_cli_parse_date(cmd, "--from", optarg, &a->from, &code) != 0) return code;
       break;
     case OPT_TO:
-      if (oc_cli_parse_date(cmd, "--to", optarg, &to, &code) != 0) return code;
+      if (oc_cli_parse_date(cmd, "--to", optarg, &a->to, &code) != 0) return code;
       break;
     case OPT_LAST:
-      if (oc_cli_parse_int(optarg, 0, __LONG_MAX__, &last) != 0)
+      if (oc_cli_parse_int(optarg, 0, __LONG_MAX__, &a->last) != 0)
         return oc_cli_usage_error(cmd, "--last must be a whole number >= 0, not '%s'", optarg);
       break;
     case OPT_FORMAT:
-      if (oc_cli_format_parse(optarg, &fmt) != 0)
+      if (oc_cli_format_parse(optarg, &a->fmt) != 0)
         return oc_cli_usage_error(cmd, "--format must be table, csv or json, not '%s'", optarg);
       break;
     default: {
@@ -114,29 +120,37 @@ static int run(oc_cli *cli, int argc, char **argv) {
   if (!list && !show) return oc_cli_usage_error(cmd, "expected 'series list' or 'series show SERIES'");
   if (list && optind + 1 < argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
   if (show && optind + 2 != argc) return oc_cli_usage_error(cmd, "'series show' takes exactly one SERIES");
-  if (list && (from != OC_DATE_INVALID || to != OC_DATE_INVALID || last >= 0))
+  if (list && (a->from != OC_DATE_INVALID || a->to != OC_DATE_INVALID || a->last >= 0))
     return oc_cli_usage_error(cmd, "--from/--to/--last apply to 'series show'");
-  if (from != OC_DATE_INVALID && to != OC_DATE_INVALID && from > to) return oc_cli_usage_error(cmd, "--from is after --to");
+  if (a->from != OC_DATE_INVALID && a->to != OC_DATE_INVALID && a->from > a->to)
+    return oc_cli_usage_error(cmd, "--from is after --to");
+  a->name = show ? argv[optind + 1] : NULL;
+  return -1;
+}
 
+static int run(oc_cli *cli, int argc, char **argv) {
+  series_args a = {.from = OC_DATE_INVALID, .to = OC_DATE_INVALID, .last = -1, .fmt = OC_CLI_TABLE};
+  int rc = parse_options(cli, argc, argv, &a);
+  if (rc >= 0) return rc;
   oc_store *store;
   if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
   oc_error err;
-  int rc = OC_EXIT_OK;
-  if (list) {
+  rc = OC_EXIT_OK;
+  if (!a.name) {
     oc_series_info *infos;
     size_t n;
     if (oc_store_series_list(store, &infos, &n, &err) != 0) {
       rc = oc_cli_runtime_error("%s", err.message);
     } else {
-      print_list(infos, n, fmt);
+      print_list(infos, n, a.fmt);
       oc_series_info_list_free(infos, n);
     }
   } else {
     oc_series s;
-    if (oc_store_series_load(store, argv[optind + 1], from, to, &s, &err) != 0) {
+    if (oc_store_series_load(store, a.name, a.from, a.to, &s, &err) != 0) {
       rc = oc_cli_runtime_error("%s", err.message);
     } else {
-      print_series(&s, last >= 0 && (size_t)last < s.n ? s.n - (size_t)last : 0, fmt);
+      print_series(&s, a.last >= 0 && (size_t)a.last < s.n ? s.n - (size_t)a.last : 0, a.fmt);
       oc_series_free(&s);
     }
   }
