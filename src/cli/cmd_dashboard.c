@@ -60,7 +60,16 @@ static int serve_until_signal(const char *html, size_t len, long port) {
   return OC_EXIT_OK;
 }
 
-static int run(oc_cli *cli, int argc, char **argv) {
+/* What the command line asks for. */
+typedef struct dashboard_args {
+  const char *history_path, *forecast_path, *out_path, *web_dir, *plotly;
+  oc_dashboard_page page;
+  oc_date start_date;
+  long port;
+} dashboard_args;
+
+/* Reads the options into *a; returns -1 when they are consistent, else the exit code of a usage error. */
+static int parse_options(oc_cli *cli, int argc, char **argv, dashboard_args *a) {
   static const struct option options[] = {
       {"historical-data", required_argument, NULL, OPT_HISTORY},
       {"forecast-data", required_argument, NULL, OPT_FORECAST},
@@ -73,59 +82,61 @@ static int run(oc_cli *cli, int argc, char **argv) {
       OC_CLI_COMMON_OPTIONS,
       {NULL, 0, NULL, 0},
   };
-  const char *history_path = NULL, *forecast_path = NULL, *out_path = NULL, *web_dir = NULL, *plotly = NULL;
-  oc_dashboard_page page = {0};
-  oc_date start_date = OC_DATE_INVALID;
-  long port = 8050;
   int opt, exit_code;
   while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
     switch (opt) {
-    case OPT_HISTORY: history_path = optarg; break;
-    case OPT_FORECAST: forecast_path = optarg; break;
+    case OPT_HISTORY: a->history_path = optarg; break;
+    case OPT_FORECAST: a->forecast_path = optarg; break;
     case OPT_START_DATE: {
       const char *reason = NULL;
-      if (oc_date_parse(optarg, strlen(optarg), &start_date, &reason) < 0) {
+      if (oc_date_parse(optarg, strlen(optarg), &a->start_date, &reason) < 0) {
         return oc_cli_usage_error(cmd, "--start-date '%s': %s", optarg, reason);
       }
       break;
     }
-    case OPT_SERIES: page.series = optarg; break;
-    case OPT_OUT: out_path = optarg; break;
+    case OPT_SERIES: a->page.series = optarg; break;
+    case OPT_OUT: a->out_path = optarg; break;
     case OPT_PORT:
-      if (oc_cli_parse_int(optarg, 0, 65535, &port) < 0) return oc_cli_usage_error(cmd, "--port must be 0..65535");
+      if (oc_cli_parse_int(optarg, 0, 65535, &a->port) < 0) return oc_cli_usage_error(cmd, "--port must be 0..65535");
       break;
-    case OPT_WEB_DIR: web_dir = optarg; break;
-    case OPT_PLOTLY: plotly = optarg; break;
+    case OPT_WEB_DIR: a->web_dir = optarg; break;
+    case OPT_PLOTLY: a->plotly = optarg; break;
     case '?': return oc_cli_unknown_option(cmd);
     default:
       if (oc_cli_common_option(cli, cmd, opt, optarg, &exit_code) < 0) return exit_code;
     }
   }
   if (optind < argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-  if (!history_path) return oc_cli_usage_error(cmd, "--historical-data is required");
+  if (!a->history_path) return oc_cli_usage_error(cmd, "--historical-data is required");
+  return -1;
+}
 
+static int run(oc_cli *cli, int argc, char **argv) {
+  dashboard_args a = {.start_date = OC_DATE_INVALID, .port = 8050};
+  int rc = parse_options(cli, argc, argv, &a);
+  if (rc >= 0) return rc;
   oc_error err = {0};
   json_t *history = NULL, *forecast = NULL;
   oc_buf html = {0};
-  char *default_web = web_dir ? NULL : oc_dashboard_default_web_dir();
-  char *default_plotly = plotly ? NULL : oc_dashboard_default_plotly_path();
-  page.web_dir = web_dir ? web_dir : default_web;
-  page.plotly_path = plotly ? plotly : default_plotly;
-  int rc = OC_EXIT_OK;
-  if (oc_dashboard_load_history(history_path, start_date, &history, &err) < 0 ||
-      (forecast_path && oc_dashboard_load_forecast(forecast_path, &forecast, &err) < 0) ||
-      oc_dashboard_render(&page, history, forecast, &html, &err) < 0) {
+  char *default_web = a.web_dir ? NULL : oc_dashboard_default_web_dir();
+  char *default_plotly = a.plotly ? NULL : oc_dashboard_default_plotly_path();
+  a.page.web_dir = a.web_dir ? a.web_dir : default_web;
+  a.page.plotly_path = a.plotly ? a.plotly : default_plotly;
+  rc = OC_EXIT_OK;
+  if (oc_dashboard_load_history(a.history_path, a.start_date, &history, &err) < 0 ||
+      (a.forecast_path && oc_dashboard_load_forecast(a.forecast_path, &forecast, &err) < 0) ||
+      oc_dashboard_render(&a.page, history, forecast, &html, &err) < 0) {
     rc = oc_cli_runtime_error("%s", err.message);
-  } else if (out_path) {
-    if (oc_write_file_atomic(out_path, html.data, html.len, &err) < 0) {
+  } else if (a.out_path) {
+    if (oc_write_file_atomic(a.out_path, html.data, html.len, &err) < 0) {
       rc = oc_cli_runtime_error("%s", err.message);
     } else {
-      oc_info("dashboard: wrote %s (%zu bytes, %zu observations, %zu forecast days)", out_path, html.len,
+      oc_info("dashboard: wrote %s (%zu bytes, %zu observations, %zu forecast days)", a.out_path, html.len,
               json_array_size(json_object_get(history, "observations")),
               forecast ? json_array_size(json_object_get(forecast, "points")) : (size_t)0);
     }
   } else {
-    rc = serve_until_signal(html.data, html.len, port);
+    rc = serve_until_signal(html.data, html.len, a.port);
   }
   oc_buf_free(&html);
   json_decref(history);

@@ -8,6 +8,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "ingest/simulate.h"
+#include "pipeline/pipeline.h"
 #include "store/store.h"
 
 static int run(oc_cli *cli, int argc, char **argv);
@@ -30,7 +31,15 @@ const oc_command oc_cmd_simulate = {
 
 enum { OPT_DAYS = 1, OPT_OUT, OPT_SEED, OPT_START, OPT_SERIES, OPT_COUNT };
 
-static int run(oc_cli *cli, int argc, char **argv) {
+/* What the command line asks for. */
+typedef struct simulate_args {
+  long days, seed, count;
+  const char *out, *series;
+  oc_date start;
+} simulate_args;
+
+/* Reads the options into *a; returns -1 when they are consistent, else the exit code of a usage error. */
+static int parse_options(oc_cli *cli, int argc, char **argv, simulate_args *a) {
   static const struct option options[] = {{"days", required_argument, NULL, OPT_DAYS},
                                           {"out", required_argument, NULL, OPT_OUT},
                                           {"seed", required_argument, NULL, OPT_SEED},
@@ -40,27 +49,24 @@ static int run(oc_cli *cli, int argc, char **argv) {
                                           OC_CLI_COMMON_OPTIONS,
                                           {0}};
   const oc_command *cmd = &oc_cmd_simulate;
-  long days = 0, seed = 42, count = 0;
-  const char *out = NULL, *series = "WTI-SIM";
-  oc_date start = oc_date_from_ymd(2000, 1, 3);
   int opt, code;
   while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
     switch (opt) {
     case OPT_DAYS:
-      if (oc_cli_parse_int(optarg, 1, 100000000, &days) != 0)
+      if (oc_cli_parse_int(optarg, 1, 100000000, &a->days) != 0)
         return oc_cli_usage_error(cmd, "--days must be a whole number >= 1, not '%s'", optarg);
       break;
-    case OPT_OUT: out = optarg; break;
+    case OPT_OUT: a->out = optarg; break;
     case OPT_SEED:
-      if (oc_cli_parse_int(optarg, 0, __LONG_MAX__, &seed) != 0)
+      if (oc_cli_parse_int(optarg, 0, __LONG_MAX__, &a->seed) != 0)
         return oc_cli_usage_error(cmd, "--seed must be a whole number >= 0, not '%s'", optarg);
       break;
     case OPT_START:
-      if (oc_cli_parse_date(cmd, "--start-date", optarg, &start, &code) != 0) return code;
+      if (oc_cli_parse_date(cmd, "--start-date", optarg, &a->start, &code) != 0) return code;
       break;
-    case OPT_SERIES: series = optarg; break;
+    case OPT_SERIES: a->series = optarg; break;
     case OPT_COUNT:
-      if (oc_cli_parse_int(optarg, 1, 100000, &count) != 0)
+      if (oc_cli_parse_int(optarg, 1, 100000, &a->count) != 0)
         return oc_cli_usage_error(cmd, "--count must be 1..100000, not '%s'", optarg);
       break;
     default: {
@@ -73,45 +79,46 @@ static int run(oc_cli *cli, int argc, char **argv) {
   if (optind >= argc || strcmp(argv[optind], "market") != 0)
     return oc_cli_usage_error(cmd, "expected 'simulate market'");
   if (optind + 1 < argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
-  if (!days) return oc_cli_usage_error(cmd, "--days is required");
-  if (!out) return oc_cli_usage_error(cmd, "--out is required");
+  if (!a->days) return oc_cli_usage_error(cmd, "--days is required");
+  if (!a->out) return oc_cli_usage_error(cmd, "--out is required");
+  return -1;
+}
 
-  char *list = oc_xstrdup(series);
-  char **names = NULL;
-  size_t n = 0, cap = 0;
+/* The series to simulate: --series as a comma-separated list, or with --count N the names
+ * SERIES-0001..SERIES-N. */
+static void series_names(const simulate_args *a, oc_pipeline_list *names) {
+  if (!a->count) {
+    oc_pipeline_list_split(a->series, names);
+    return;
+  }
   oc_buf generated = {0};
-  if (count) {
-    for (long i = 1; i <= count; i++) oc_buf_printf(&generated, "%s-%04ld%c", list, i, '\0');
-    for (const char *p = generated.data; n < (size_t)count; p += strlen(p) + 1) {
-      oc_xgrow((void **)&names, &cap, n + 1, sizeof *names);
-      names[n++] = (char *)p;
-    }
-  } else {
-    char *save = NULL;
-    for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-      oc_xgrow((void **)&names, &cap, n + 1, sizeof *names);
-      names[n++] = tok;
-    }
-  }
-  int rc = OC_EXIT_OK;
-  for (size_t i = 0; i < n && rc == OC_EXIT_OK; i++) {
+  for (long i = 1; i <= a->count; i++) oc_buf_printf(&generated, "%s-%04ld%c", a->series, i, '\0');
+  *names = (oc_pipeline_list){.n = (size_t)a->count, .items = oc_xcalloc((size_t)a->count, sizeof *names->items),
+                              .storage = generated.data};
+  const char *p = generated.data;
+  for (size_t i = 0; i < names->n; i++, p += strlen(p) + 1) names->items[i] = p;
+}
+
+static int run(oc_cli *cli, int argc, char **argv) {
+  simulate_args a = {.seed = 42, .series = "WTI-SIM", .start = oc_date_from_ymd(2000, 1, 3)};
+  int rc = parse_options(cli, argc, argv, &a);
+  if (rc >= 0) return rc;
+  oc_pipeline_list names;
+  series_names(&a, &names);
+  rc = OC_EXIT_OK;
+  for (size_t i = 0; i < names.n && rc == OC_EXIT_OK; i++) {
     const char *reason;
-    if (oc_series_name_check(names[i], strlen(names[i]), &reason) != 0)
-      rc = oc_cli_usage_error(cmd, "--series '%s': %s", names[i], reason);
+    if (oc_series_name_check(names.items[i], strlen(names.items[i]), &reason) != 0)
+      rc = oc_cli_usage_error(&oc_cmd_simulate, "--series '%s': %s", names.items[i], reason);
   }
-  if (n == 0) rc = oc_cli_usage_error(cmd, "--series names no series");
+  if (names.n == 0) rc = oc_cli_usage_error(&oc_cmd_simulate, "--series names no series");
   if (rc == OC_EXIT_OK) {
-    oc_simulate_options so = {.seed = (uint64_t)seed, .days = (size_t)days, .start = start,
-                              .names = (const char *const *)names, .nseries = n};
+    oc_simulate_options so = {.seed = (uint64_t)a.seed, .days = (size_t)a.days, .start = a.start,
+                              .names = names.items, .nseries = names.n};
     oc_error err;
-    if (oc_simulate_market_csv(&so, out, &err) != 0) {
-      rc = oc_cli_runtime_error("%s", err.message);
-    } else {
-      oc_info("wrote %s: %zu simulated series x %ld trading days (seed %ld)", out, n, days, seed);
-    }
+    if (oc_simulate_market_csv(&so, a.out, &err) != 0) rc = oc_cli_runtime_error("%s", err.message);
+    else oc_info("wrote %s: %zu simulated series x %ld trading days (seed %ld)", a.out, names.n, a.days, a.seed);
   }
-  free(names);
-  free(list);
-  oc_buf_free(&generated);
+  oc_pipeline_list_free(&names);
   return rc;
 }
