@@ -16,6 +16,7 @@
 #include "core/progress.h"
 #include "core/csv.h"
 #include "lake/parquet.h"
+#include "pipeline/pipeline.h"
 #include "pipeline/served_model.h"
 
 /* The numbers of one forecast day, in output column order. */
@@ -268,16 +269,22 @@ static int write_parquet(const oc_batch_options *opt, const batch_job *job, char
   return rc;
 }
 
-static int load_stored(void *ctx, const char *series, oc_series *out, oc_error *err) {
-  return oc_store_series_load(ctx, series, OC_DATE_INVALID, OC_DATE_INVALID, out, err);
-}
-
 /* The version, loaded for its own series as the server loads an endpoint's variant. */
-static oc_served_model *load_version(oc_store *store, const oc_batch_options *opt, oc_error *err) {
+static oc_served_model *load_version(oc_series_memo *memo, const oc_batch_options *opt, oc_error *err) {
   char name[32], series[OC_SERIES_NAME_MAX + 1];
   snprintf(name, sizeof name, "v%lld", (long long)opt->version);
   if (oc_served_model_default_series(opt->data_dir, name, series, sizeof series, err) != 0) return NULL;
-  return oc_served_model_load(opt->data_dir, name, series, load_stored, store, err);
+  return oc_served_model_load(opt->data_dir, name, series, oc_series_memo_loader, memo, err);
+}
+
+/* Views of the stored series named (room for n), read through memo. */
+static int stored_views(oc_series_memo *memo, const char *const *names, size_t n, oc_series *views, oc_error *err) {
+  for (size_t i = 0; i < n; i++) {
+    const oc_series *s = oc_series_memo_get(memo, names[i], err);
+    if (!s) return -1;
+    views[i] = *s;
+  }
+  return 0;
 }
 
 int oc_batch_forecast(oc_store *store, const oc_batch_options *opt, oc_batch_report *report, oc_error *err) {
@@ -292,15 +299,16 @@ int oc_batch_forecast(oc_store *store, const oc_batch_options *opt, oc_batch_rep
   size_t nnames = in.nnames;
   job.rows = in.rows;
   job.nrows = in.nrows;
-  if (rc == 0 && !(job.model = load_version(store, opt, err))) rc = -1;
+  oc_series_memo memo = {.store = store}; /* the model's load and the rows read each series once */
+  if (rc == 0 && !(job.model = load_version(&memo, opt, err))) rc = -1;
   if (rc == 0) {
     job.nexog = oc_served_model_exogs(job.model, &exog_names);
     job.days = opt->days > 0 ? (size_t)opt->days : oc_served_model_default_horizon(job.model);
   }
   job.histories = oc_xcalloc(nnames + 1, sizeof *job.histories);
   job.exogs = oc_xcalloc(job.nexog + 1, sizeof *job.exogs);
-  for (size_t i = 0; rc == 0 && i < nnames; i++) rc = load_stored(store, names[i], &job.histories[i], err);
-  for (size_t i = 0; rc == 0 && i < job.nexog; i++) rc = load_stored(store, exog_names[i], &job.exogs[i], err);
+  if (rc == 0) rc = stored_views(&memo, (const char *const *)names, nnames, job.histories, err);
+  if (rc == 0) rc = stored_views(&memo, exog_names, job.nexog, job.exogs, err);
   if (rc == 0) {
     int threads = opt->threads > 0 ? opt->threads : 1;
     pthread_t *pool = oc_xcalloc((size_t)threads, sizeof *pool);
@@ -318,17 +326,12 @@ int oc_batch_forecast(oc_store *store, const oc_batch_options *opt, oc_batch_rep
   report->rows = job.nrows;
   for (size_t i = 0; i < job.nrows; i++) free(job.rows[i].values);
   free(job.rows);
-  for (size_t i = 0; i < nnames; i++) {
-    if (job.histories[i].name) oc_series_free(&job.histories[i]);
-    free(names[i]);
-  }
-  for (size_t i = 0; i < job.nexog; i++) {
-    if (job.exogs[i].name) oc_series_free(&job.exogs[i]);
-  }
+  for (size_t i = 0; i < nnames; i++) free(names[i]);
   free(job.histories);
   free(job.exogs);
   free(names);
   oc_served_model_release(job.model);
+  oc_series_memo_free(&memo);
   report->seconds = oc_monotonic_seconds() - start;
   return rc;
 }

@@ -13,6 +13,7 @@
 #include "core/calendar.h"
 #include "model/registry.h"
 #include "pipeline/forecast_remote.h"
+#include "pipeline/pipeline.h"
 #include "pipeline/served_model.h"
 
 oc_forecast_options oc_forecast_options_default(void) {
@@ -37,35 +38,39 @@ void oc_forecast_record_fill(oc_forecast_record *rec, const oc_price_forecast *f
                                                 fc->lo80[h], fc->hi80[h], fc->lo95[h], fc->hi95[h]};
 }
 
-static int load_stored(void *ctx, const char *series, oc_series *out, oc_error *err) {
-  return oc_store_series_load(ctx, series, OC_DATE_INVALID, OC_DATE_INVALID, out, err);
-}
-
-/* The history to forecast from: the given one, or the stored one with the current price appended. */
-static int gather_history(oc_store *store, const oc_forecast_options *opt, const char *series, oc_series *out,
-                          oc_error *err) {
+/* The history to forecast from: the given one (under the series' name), or the stored one, as a view;
+ * with a current price, a copy of the stored one with it appended (*owned: the caller frees *out). */
+static int gather_history(oc_series_memo *memo, const oc_forecast_options *opt, char *series, oc_series *out,
+                          bool *owned, oc_error *err) {
+  *owned = false;
   if (opt->history) {
-    oc_series_init(out, series, opt->history->n);
-    memcpy(out->dates, opt->history->dates, out->n * sizeof *out->dates);
-    memcpy(out->values, opt->history->values, out->n * sizeof *out->values);
+    *out = *opt->history;
+    out->name = series;
     return 0;
   }
-  if (load_stored(store, series, out, err) != 0) return -1;
-  if (!isnan(opt->current_price)) {
-    out->dates = oc_xrealloc(out->dates, (out->n + 1) * sizeof *out->dates);
-    out->values = oc_xrealloc(out->values, (out->n + 1) * sizeof *out->values);
-    out->dates[out->n] = out->n ? oc_calendar_next_trading_day(out->dates[out->n - 1]) : oc_date_today_utc();
-    out->values[out->n++] = opt->current_price;
+  const oc_series *stored = oc_series_memo_get(memo, series, err);
+  if (!stored) return -1;
+  if (isnan(opt->current_price)) {
+    *out = *stored;
+    return 0;
   }
+  oc_series_init(out, series, stored->n + 1);
+  memcpy(out->dates, stored->dates, stored->n * sizeof *stored->dates);
+  memcpy(out->values, stored->values, stored->n * sizeof *stored->values);
+  out->dates[stored->n] = stored->n ? oc_calendar_next_trading_day(stored->dates[stored->n - 1]) : oc_date_today_utc();
+  out->values[stored->n] = opt->current_price;
+  *owned = true;
   return 0;
 }
 
-/* The stored histories of the other series the model reads (exogs: room for nexog). */
-static int gather_exogs(oc_store *store, const oc_served_model *m, const char *const *names, size_t nexog,
+/* Views of the stored histories of the other series the model reads (exogs: room for nexog). */
+static int gather_exogs(oc_series_memo *memo, const oc_served_model *m, const char *const *names, size_t nexog,
                         oc_series *exogs, oc_error *err) {
-  for (size_t i = 0; i < nexog; i++)
-    if (load_stored(store, names[i], &exogs[i], err) != 0)
-      return oc_error_prefix(err, "model %s needs series %s: ", oc_served_model_version(m), names[i]);
+  for (size_t i = 0; i < nexog; i++) {
+    const oc_series *stored = oc_series_memo_get(memo, names[i], err);
+    if (!stored) return oc_error_prefix(err, "model %s needs series %s: ", oc_served_model_version(m), names[i]);
+    exogs[i] = *stored;
+  }
   return 0;
 }
 
@@ -78,14 +83,19 @@ static int forecast_here(const char *data_dir, oc_store *store, const oc_forecas
   if (opt->series) snprintf(out->series, sizeof out->series, "%s", opt->series);
   else if (oc_served_model_default_series(data_dir, out->model_version, out->series, sizeof out->series, err) != 0)
     return -1;
-  oc_served_model *m = oc_served_model_load(data_dir, out->model_version, out->series, load_stored, store, err);
-  if (!m) return -1;
+  /* the model's load and the forecast read each stored series once */
+  oc_series_memo memo = {.store = store};
+  oc_served_model *m = oc_served_model_load(data_dir, out->model_version, out->series, oc_series_memo_loader, &memo, err);
+  if (!m) {
+    oc_series_memo_free(&memo);
+    return -1;
+  }
   snprintf(out->model_kind, sizeof out->model_kind, "%s", oc_served_model_kind(m));
   size_t days = opt->days ? opt->days : oc_served_model_default_horizon(m), max = oc_served_model_max_horizon(m);
   const char *const *names;
   size_t nexog = oc_served_model_exogs(m, &names);
   oc_series history = {0}, *exogs = oc_xcalloc(nexog + 1, sizeof *exogs);
-  bool stored = !opt->history && isnan(opt->current_price);
+  bool stored = !opt->history && isnan(opt->current_price), owned = false;
   int rc = 0;
   if (days > max) {
     rc = oc_pipeline_bad_option(err, "model %s predicts 1 to %zu trading days ahead (its horizon H = %zu)",
@@ -94,8 +104,8 @@ static int forecast_here(const char *data_dir, oc_store *store, const oc_forecas
   if (rc == 0 && opt->history && nexog > 0)
     rc = oc_error_set(err, "model %s also needs the exogenous series %s%s, which a given history cannot supply; "
                       "forecast from the stored history instead", out->model_version, names[0], nexog > 1 ? " and others" : "");
-  if (rc == 0) rc = gather_history(store, opt, out->series, &history, err);
-  if (rc == 0) rc = gather_exogs(store, m, names, nexog, exogs, err);
+  if (rc == 0) rc = gather_history(&memo, opt, out->series, &history, &owned, err);
+  if (rc == 0) rc = gather_exogs(&memo, m, names, nexog, exogs, err);
   if (rc == 0) rc = oc_served_model_forecast(m, &history, exogs, stored, days, &out->forecast, err);
   if (rc == 0 && opt->save) {
     oc_forecast_record rec;
@@ -104,25 +114,20 @@ static int forecast_here(const char *data_dir, oc_store *store, const oc_forecas
     rc = oc_store_forecast_save(store, &rec, err);
     out->stored_id = rec.id;
   }
-  for (size_t i = 0; i < nexog; i++)
-    if (exogs[i].name) oc_series_free(&exogs[i]);
   free(exogs);
-  if (history.name) oc_series_free(&history);
+  if (owned) oc_series_free(&history);
   oc_served_model_release(m);
+  oc_series_memo_free(&memo);
   return rc;
 }
 
 static int forecast_remote(const oc_forecast_options *opt, oc_forecast_result *out, oc_error *err) {
   if (opt->version) return oc_error_set(err, "a server is asked through an endpoint, not a version");
-  oc_series history = {0};
-  if (opt->history && gather_history(NULL, opt, opt->series ? opt->series : "WTI", &history, err) != 0) return -1;
   oc_remote_request req = {.url = opt->url, .api_key = opt->api_key,
                            .endpoint = opt->endpoint ? opt->endpoint : OC_DEFAULT_ENDPOINT, .days = (int)opt->days,
-                           .history = opt->history ? &history : NULL};
+                           .history = opt->history};
   oc_remote_answer answer;
-  int rc = oc_remote_forecast(&req, &out->forecast, &answer, err);
-  if (history.name) oc_series_free(&history);
-  if (rc != 0) return -1;
+  if (oc_remote_forecast(&req, &out->forecast, &answer, err) != 0) return -1;
   snprintf(out->series, sizeof out->series, "%s", answer.series);
   snprintf(out->model_version, sizeof out->model_version, "%s", answer.model_version);
   snprintf(out->model_kind, sizeof out->model_kind, "%s", answer.model_kind);

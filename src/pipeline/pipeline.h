@@ -15,6 +15,8 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "core/frame.h"
+#include "store/store.h"
 
 /* What a step returns when its options, not the data, are why it failed (see above). */
 enum { OC_PIPELINE_BAD_OPTION = -2 };
@@ -32,6 +34,23 @@ typedef struct oc_pipeline_list {
 /* Splits text (NULL = empty list); free with oc_pipeline_list_free. */
 void oc_pipeline_list_split(const char *text, oc_pipeline_list *out);
 void oc_pipeline_list_free(oc_pipeline_list *l);
+
+/* Stored series a step reads, each loaded from the store once: the served model's loader
+ * (oc_series_memo_loader, an oc_series_loader over ctx = the memo) and the step itself
+ * (oc_series_memo_get) share one read of each series. */
+typedef struct oc_series_memo {
+  oc_store *store;
+  size_t n;
+  oc_series *series; /* [n], as loaded */
+} oc_series_memo;
+
+/* The stored series name (its whole history), loaded on first use; NULL with err when it cannot be. The
+ * pointer is valid until the next call (copy the struct to keep it); its dates and values until
+ * oc_series_memo_free. */
+const oc_series *oc_series_memo_get(oc_series_memo *m, const char *name, oc_error *err);
+/* oc_series_loader: a copy of oc_series_memo_get's series into *out (the caller frees it). */
+int oc_series_memo_loader(void *memo, const char *name, oc_series *out, oc_error *err);
+void oc_series_memo_free(oc_series_memo *m);
 
 /* path as the steps read it: absolute as given, relative inside data_dir (malloc'd). */
 char *oc_pipeline_path(const char *data_dir, const char *path);

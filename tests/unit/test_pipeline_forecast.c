@@ -18,6 +18,7 @@
 #include "model/registry.h"
 #include "pipeline/etl.h"
 #include "pipeline/forecast.h"
+#include "pipeline/pipeline.h"
 #include "pipeline/train.h"
 
 enum { DAYS = 900 };
@@ -237,8 +238,31 @@ static void test_bad_names_fail_and_leave_nothing(void **state) {
   assert_int_equal(n_after, n_before); /* the endpoint name is checked before anything is fitted */
 }
 
+/* A step reads each stored series once: the second get is the first read, the loader copies it. */
+static void test_series_memo_reads_once(void **state) {
+  fixture *fx = *state;
+  oc_error err;
+  oc_series_memo memo = {.store = fx->store};
+  const oc_series *a = oc_series_memo_get(&memo, "SIM", &err);
+  assert_non_null(a);
+  const oc_date *dates = a->dates;
+  assert_int_equal(a->n, DAYS);
+  assert_memory_equal(a->values, fx->sim.values, DAYS * sizeof *a->values);
+  oc_series copy;
+  assert_int_equal(oc_series_memo_loader(&memo, "SIM", &copy, &err), 0);
+  assert_int_equal(memo.n, 1);
+  assert_true(oc_series_memo_get(&memo, "SIM", &err)->dates == dates);
+  assert_true(copy.dates != dates && copy.n == DAYS);
+  assert_memory_equal(copy.dates, dates, DAYS * sizeof *dates);
+  oc_series_free(&copy);
+  assert_null(oc_series_memo_get(&memo, "NOPE", &err));
+  assert_non_null(strstr(err.message, "NOPE"));
+  oc_series_memo_free(&memo);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_series_memo_reads_once),
       cmocka_unit_test(test_train_a_forecaster_and_forecast_with_it),
       cmocka_unit_test(test_network_forecasts_with_intervals_and_refuses_days_beyond_its_horizon),
       cmocka_unit_test(test_bad_names_fail_and_leave_nothing),
