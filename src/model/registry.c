@@ -258,35 +258,6 @@ int oc_registry_endpoint_version(oc_store *store, const char *name, int64_t *ver
   return 0;
 }
 
-int oc_registry_load(const char *data_dir, oc_store *store, int64_t version, oc_mlp *m, oc_model_card *card,
-                     oc_error *err) {
-  oc_model_version row;
-  bool found;
-  if (oc_store_model_version_get(store, version, &row, &found, err) != 0) return -1;
-  if (!found) return oc_error_set(err, "model version v%lld is not registered (see: oilcast models list)", (long long)version);
-  char *dir = oc_path_join(data_dir, row.path);
-  char *card_path = oc_path_join(dir, OC_MODEL_CARD_FILE);
-  char hex[65];
-  int rc = file_sha256(card_path, hex, err);
-  if (rc == 0 && strcmp(hex, row.card_sha256) != 0)
-    rc = oc_error_set(err, "%s: sha256 %s differs from the registered %s: the model card was modified", card_path, hex,
-                      row.card_sha256);
-  if (rc == 0) rc = oc_model_load(dir, m, card, err);
-  if (rc == 0) {
-    char expect[32];
-    snprintf(expect, sizeof expect, "v%lld", (long long)version);
-    if (strcmp(card->version, expect) != 0) {
-      rc = oc_error_set(err, "%s: the card says %s, the registry %s", card_path, card->version, expect);
-      oc_mlp_free(m);
-      oc_model_card_free(card);
-    }
-  }
-  free(card_path);
-  free(dir);
-  oc_model_version_free(&row);
-  return rc;
-}
-
 /* The registered row of version and the path of one of its files. */
 static int version_file(const char *data_dir, oc_store *store, int64_t version, const char *file,
                         oc_model_version *row, char **path, oc_error *err) {
@@ -337,12 +308,22 @@ static int open_forecaster_files(const char *data_dir, oc_store *store, const oc
   return rc;
 }
 
-/* A network version: model.safetensors with its card (oc_registry_load), as a forecaster (fc_mlp.h). */
+/* A network version's files (model_file.h checks them), its card already checked against the registry
+ * (version_card_read). */
+static int load_network_files(const char *data_dir, const oc_model_version *row, oc_mlp *m, oc_model_card *card,
+                              oc_error *err) {
+  char *dir = oc_path_join(data_dir, row->path);
+  int rc = oc_model_load(dir, m, card, err);
+  free(dir);
+  return rc;
+}
+
+/* A network version: model.safetensors with its card, as a forecaster (fc_mlp.h). */
 static int open_network_files(const char *data_dir, oc_store *store, const oc_model_version *row, const json_t *card,
                               const char *card_path, oc_forecaster **f, oc_error *err) {
   oc_mlp net = {0};
   oc_model_card network_card = {0};
-  if (oc_registry_load(data_dir, store, row->version, &net, &network_card, err) != 0) return -1;
+  if (load_network_files(data_dir, row, &net, &network_card, err) != 0) return -1;
   *f = oc_mlp_forecaster_from_version(&net, &network_card, err);
   return *f ? 0 : -1;
 }
@@ -390,7 +371,7 @@ static int describe_network(const char *data_dir, oc_store *store, const oc_mode
                             oc_buf *out, oc_error *err) {
   oc_mlp m;
   oc_model_card card;
-  if (oc_registry_load(data_dir, store, row->version, &m, &card, err) != 0) return -1;
+  if (load_network_files(data_dir, row, &m, &card, err) != 0) return -1;
   char end[OC_DATE_STRLEN];
   oc_buf_printf(out, "version        %s (%s)\n", card.version, row->status);
   oc_buf_printf(out, "path           %s\n", row->path);
@@ -499,6 +480,18 @@ int oc_registry_describe(const char *data_dir, oc_store *store, int64_t version,
   int rc = 0;
   if (as_json) oc_buf_printf(out, "%s%s", vc.text, vc.text[0] && vc.text[strlen(vc.text) - 1] == '\n' ? "" : "\n");
   else rc = vc.layout->describe(data_dir, store, &vc.row, vc.json, out, err);
+  version_card_free(&vc);
+  return rc;
+}
+
+int oc_registry_load(const char *data_dir, oc_store *store, int64_t version, oc_mlp *m, oc_model_card *card,
+                     oc_error *err) {
+  version_card vc;
+  if (version_card_read(data_dir, store, version, &vc, err) != 0) return -1;
+  int rc = vc.layout->open == open_network_files
+               ? load_network_files(data_dir, &vc.row, m, card, err)
+               : oc_error_set(err, "%s: model v%lld is not a network (its card is %s)", vc.path, (long long)version,
+                              vc.layout->card_format);
   version_card_free(&vc);
   return rc;
 }
