@@ -382,7 +382,7 @@ oc_forecaster *oc_mlp_forecaster_from_version(oc_mlp *net, oc_model_card *card, 
   s->card = *card;
   memset(net, 0, sizeof *net);
   memset(card, 0, sizeof *card);
-  if (oc_forecast_transform(&s->card, &s->transform, err) != 0) {
+  if (oc_mlp_card_transform(&s->card, &s->transform, err) != 0) {
     oc_mlp_free(&s->net);
     oc_model_card_free(&s->card);
     free(s);

@@ -36,7 +36,7 @@ int oc_mlp_calibrate(const oc_mlp *m, const oc_model_card *card, const oc_series
   /* Out-of-sample origins when there are enough of them; otherwise the most recent ones, in-sample. */
   if (after_training + CALIBRATION_MIN <= last_origin && after_training > first_origin) first_origin = after_training;
   oc_feature_transform transform;
-  if (oc_forecast_transform(card, &transform, err) != 0) return -1;
+  if (oc_mlp_card_transform(card, &transform, err) != 0) return -1;
   const size_t span = last_origin - first_origin + 1;
   double *residuals = oc_xcalloc((size_t)H * span, sizeof *residuals);
   size_t count = 0;
@@ -91,7 +91,7 @@ int oc_mlp_calibrate(const oc_mlp *m, const oc_model_card *card, const oc_series
 int oc_mlp_calibrate_on_store(oc_store *store, const oc_mlp *m, oc_model_card *card, oc_error *err) {
   char **names = NULL;
   size_t nexog = 0;
-  if (oc_forecast_required_exogs(card, &names, &nexog, err) != 0) return -1;
+  if (oc_mlp_card_exogs(card, &names, &nexog, err) != 0) return -1;
   oc_series history = {0};
   oc_series *exogs = oc_xcalloc(nexog + 1, sizeof *exogs);
   int rc = oc_store_series_load(store, card->series, OC_DATE_INVALID, OC_DATE_INVALID, &history, err);

@@ -20,7 +20,7 @@
 #include "model/model_file.h"
 #include "store/store.h"
 
-/* Calibrates m (with card) on history and exogs (the series oc_forecast_required_exogs names, in that
+/* Calibrates m (with card) on history and exogs (the series oc_mlp_card_exogs names, in that
  * order) into *out (replacing what it held). */
 int oc_mlp_calibrate(const oc_mlp *m, const oc_model_card *card, const oc_series *history, const oc_series *exogs,
                      size_t nexog, oc_mlp_calibration *out, oc_error *err);

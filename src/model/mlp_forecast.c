@@ -15,7 +15,7 @@ void oc_mlp_prediction_free(oc_mlp_prediction *p) {
   memset(p, 0, sizeof *p);
 }
 
-int oc_forecast_transform(const oc_model_card *card, oc_feature_transform *t, oc_error *err) {
+int oc_mlp_card_transform(const oc_model_card *card, oc_feature_transform *t, oc_error *err) {
   json_t *arr = json_array();
   for (size_t i = 0; i < card->n_features; i++) json_array_append_new(arr, json_string(card->features[i]));
   char *features = json_dumps(arr, JSON_COMPACT);
@@ -31,9 +31,9 @@ int oc_forecast_transform(const oc_model_card *card, oc_feature_transform *t, oc
   return 0;
 }
 
-int oc_forecast_required_exogs(const oc_model_card *card, char ***names, size_t *n, oc_error *err) {
+int oc_mlp_card_exogs(const oc_model_card *card, char ***names, size_t *n, oc_error *err) {
   oc_feature_transform t;
-  if (oc_forecast_transform(card, &t, err) != 0) return -1;
+  if (oc_mlp_card_transform(card, &t, err) != 0) return -1;
   *n = t.nexog;
   *names = NULL;
   if (t.nexog) {
@@ -48,7 +48,7 @@ int oc_mlp_forecast(const oc_mlp *m, const oc_model_card *card, const oc_series 
                     size_t nexog, int days, oc_mlp_prediction *out, oc_error *err) {
   memset(out, 0, sizeof *out);
   oc_feature_transform t;
-  if (oc_forecast_transform(card, &t, err) != 0) return -1;
+  if (oc_mlp_card_transform(card, &t, err) != 0) return -1;
   int rc = oc_mlp_forecast_with(m, card, &t, history, exogs, nexog, days, out, err);
   oc_feature_transform_free(&t);
   return rc;

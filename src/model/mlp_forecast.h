@@ -36,18 +36,18 @@ void oc_mlp_prediction_free(oc_mlp_prediction *p);
 
 /* The card's feature transform (features/etl.h), checked against its feature count: forecasts of one
  * version parse it once (oc_mlp_forecast_with). Free with oc_feature_transform_free. */
-int oc_forecast_transform(const oc_model_card *card, oc_feature_transform *t, oc_error *err);
+int oc_mlp_card_transform(const oc_model_card *card, oc_feature_transform *t, oc_error *err);
 
 /* The exogenous series (names, in order) the card's features need; *names is NULL when n = 0. Free
  * the array and its strings. */
-int oc_forecast_required_exogs(const oc_model_card *card, char ***names, size_t *n, oc_error *err);
+int oc_mlp_card_exogs(const oc_model_card *card, char ***names, size_t *n, oc_error *err);
 
 /* Forecasts days (1..H) trading days after the end of history. exogs are the series named by
- * oc_forecast_required_exogs, in that order. A history too short for the features is an error that
+ * oc_mlp_card_exogs, in that order. A history too short for the features is an error that
  * says how many observations are needed. */
 int oc_mlp_forecast(const oc_mlp *m, const oc_model_card *card, const oc_series *history, const oc_series *exogs,
                     size_t nexog, int days, oc_mlp_prediction *out, oc_error *err);
-/* The same with the card's transform t parsed once (oc_forecast_transform): the same result. */
+/* The same with the card's transform t parsed once (oc_mlp_card_transform): the same result. */
 int oc_mlp_forecast_with(const oc_mlp *m, const oc_model_card *card, const oc_feature_transform *t,
                          const oc_series *history, const oc_series *exogs, size_t nexog, int days, oc_mlp_prediction *out,
                          oc_error *err);
