@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -511,8 +512,11 @@ unsigned short oc_server_port(const oc_server *s) { return s->port; }
 void oc_server_stop(oc_server *s, double drain_seconds) {
   if (!s) return;
   atomic_store(&s->draining, true);
+  /* No new connections from here: shut down, they are refused at once. The descriptor itself is closed
+   * after MHD_stop_daemon: with MHD's own threads a worker may still be taking it out of its epoll set
+   * (libmicrohttpd's manual; a race ThreadSanitizer reported). */
   MHD_socket listen_fd = MHD_quiesce_daemon(s->daemon);
-  if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
+  if (listen_fd != MHD_INVALID_SOCKET) shutdown(listen_fd, SHUT_RDWR);
   oc_serve_streams_close(s);
   double deadline = oc_monotonic_seconds() + drain_seconds;
   while (atomic_load(&s->in_flight) > 0 && oc_monotonic_seconds() < deadline) {
@@ -522,6 +526,7 @@ void oc_server_stop(oc_server *s, double drain_seconds) {
   long left = atomic_load(&s->in_flight);
   if (left > 0) oc_warn("serve: %ld requests still in flight after %.0f s; closing them", left, drain_seconds);
   MHD_stop_daemon(s->daemon);
+  if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
   oc_serve_state_close(s);
   free_server(s);
 }
