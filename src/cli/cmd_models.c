@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/records.h"
 #include "core/fsutil.h"
+#include "core/json.h"
 #include "model/forecaster.h"
 #include "model/registry.h"
 #include "store/store.h"
@@ -64,9 +65,9 @@ static void print_list(const oc_model_version *v, size_t n, oc_cli_format fmt) {
       json_array_append_new(records,
                             json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s}", "version", version, "status",
                                       v[i].status, "series", v[i].series, "val_rel_mae",
-                                      validated(&v[i]) ? json_real(rel_mae(&v[i])) : json_null(), "val_mae",
-                                      validated(&v[i]) ? json_real(v[i].val_mae) : json_null(), "naive_mae",
-                                      validated(&v[i]) ? json_real(v[i].naive_mae) : json_null(), "created", when,
+                                      validated(&v[i]) ? oc_json_number(rel_mae(&v[i])) : json_null(), "val_mae",
+                                      validated(&v[i]) ? oc_json_number(v[i].val_mae) : json_null(), "naive_mae",
+                                      validated(&v[i]) ? oc_json_number(v[i].naive_mae) : json_null(), "created", when,
                                       "path", v[i].path, "kind", v[i].kind));
   }
   if (fmt != OC_CLI_TABLE) oc_cli_print_records(records, fmt);

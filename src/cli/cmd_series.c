@@ -35,9 +35,7 @@ static void print_list(const oc_series_info *list, size_t n, oc_cli_format fmt) 
                                              s->count ? json_string(oc_date_format(s->first, first)) : json_null(),
                                              "last", s->count ? json_string(oc_date_format(s->last, last)) : json_null()));
     }
-    char *text = json_dumps(array, JSON_COMPACT);
-    printf("%s\n", text);
-    free(text);
+    oc_cli_print_records(array, OC_CLI_JSON);
     json_decref(array);
     return;
   }

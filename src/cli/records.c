@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/csv.h"
+#include "core/json.h"
 
 int oc_cli_format_parse(const char *text, oc_cli_format *out) {
   static const char *const names[] = {"table", "csv", "json"};
@@ -48,9 +49,7 @@ static void print_csv_value(const json_t *v) {
 void oc_cli_print_records(const json_t *records, oc_cli_format fmt) {
   assert(json_is_array(records) && fmt != OC_CLI_TABLE);
   if (fmt == OC_CLI_JSON) {
-    char *text = json_dumps(records, JSON_COMPACT);
-    printf("%s\n", text);
-    free(text);
+    oc_json_print(stdout, records, OC_JSON_COMPACT);
     return;
   }
   const json_t *first = json_array_get(records, 0);

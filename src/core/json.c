@@ -12,7 +12,14 @@ json_t *oc_json_number(double x) { return isfinite(x) ? json_real(x) : json_null
 
 void oc_json_put_number(oc_buf *out, double x) {
   char text[OC_NUMBER_STRLEN];
-  oc_buf_puts(out, isfinite(x) ? oc_format_number(x, text) : "null");
+  if (!isfinite(x)) {
+    oc_buf_puts(out, "null");
+    return;
+  }
+  oc_buf_puts(out, oc_format_number(x, text));
+  /* a whole number keeps a ".0" so that readers which tell integers from reals (jansson, Python) read
+   * back a real, as written */
+  if (!strpbrk(text, ".e")) oc_buf_puts(out, ".0");
 }
 
 static void put_string(oc_buf *out, const char *s, size_t len, unsigned flags) {

@@ -1,7 +1,7 @@
 /* json.h: the one JSON writer of oilcast. Every JSON document oilcast produces (HTTP responses, the
  * event stream, `--format json` on the command line, files beside the store) goes through it, so they
  * all agree: numbers are the shortest decimal that reads back to the same double (70.87, not
- * 70.870000000000005), objects keep their insertion order, strings are escaped the same way.
+ * 70.870000000000005; a whole number as 70.0, so it reads back as a real), objects keep their insertion order, strings are escaped the same way.
  * It never writes a non-finite number: jansson refuses NaN and infinity when a value is made, and
  * oc_json_number/oc_json_put_number turn them into null, so no JSON parser can choke on our output.
  * It must not parse: reading JSON is jansson's job. */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/calendar.h"
+#include "core/json.h"
 #include "core/sha256.h"
 #include "core/sort.h"
 #include "features/features.h"
@@ -384,7 +385,7 @@ static void selection_free(selection *s) {
 /* ---- metadata ---- */
 
 static char *json_take(json_t *j) {
-  char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
+  char *text = oc_json_dumps(j, OC_JSON_COMPACT);
   json_decref(j);
   char *copy = oc_xstrdup(text);
   free(text);

@@ -9,11 +9,12 @@
 #include "core/buf.h"
 #include "core/fsutil.h"
 #include "core/csv.h"
+#include "core/json.h"
 
 static int write_metadata(const char *csv_path, const oc_frame *f, oc_error *err) {
   json_t *meta = json_object();
   for (size_t m = 0; m < f->nmeta; m++) json_object_set_new(meta, f->meta_keys[m], json_string(f->meta_values[m]));
-  char *text = json_dumps(meta, JSON_INDENT(2));
+  char *text = oc_json_dumps(meta, OC_JSON_INDENT);
   json_decref(meta);
   oc_buf path = {0};
   oc_buf_printf(&path, "%s.meta.json", csv_path);

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/csv.h"
+#include "core/json.h"
 #include "model/fc_stats.h"
 #include "model/train.h"
 
@@ -267,8 +269,6 @@ oc_backtest_summary oc_backtest_summarize(const oc_backtest_result *r, size_t mo
 
 /* ---- output -------------------------------------------------------------------------------- */
 
-static json_t *number_or_null(double x) { return isfinite(x) ? json_real(x) : json_null(); }
-
 json_t *oc_backtest_to_json(const oc_backtest_result *r, const char *created_at) {
   char a[OC_DATE_STRLEN], b[OC_DATE_STRLEN], fo[OC_DATE_STRLEN], lo[OC_DATE_STRLEN];
   json_t *rows = json_array(), *summary = json_array();
@@ -279,23 +279,23 @@ json_t *oc_backtest_to_json(const oc_backtest_result *r, const char *created_at)
       json_object_set_new(o, "model", json_string(x->model));
       json_object_set_new(o, "horizon", json_integer((json_int_t)x->horizon));
       json_object_set_new(o, "origins", json_integer((json_int_t)x->origins));
-      json_object_set_new(o, "mae", number_or_null(x->mae));
-      json_object_set_new(o, "rmse", number_or_null(x->rmse));
-      json_object_set_new(o, "mape", number_or_null(x->mape));
-      json_object_set_new(o, "mase", number_or_null(x->mase));
-      json_object_set_new(o, "rel_mae", number_or_null(x->rel_mae));
-      json_object_set_new(o, "direction_hit", number_or_null(x->direction_hit));
-      json_object_set_new(o, "coverage80", number_or_null(x->coverage80));
-      json_object_set_new(o, "coverage95", number_or_null(x->coverage95));
-      json_object_set_new(o, "width80", number_or_null(x->width80));
-      json_object_set_new(o, "winkler80", number_or_null(x->winkler80));
-      json_object_set_new(o, "dm_pvalue", number_or_null(x->dm_pvalue));
+      json_object_set_new(o, "mae", oc_json_number(x->mae));
+      json_object_set_new(o, "rmse", oc_json_number(x->rmse));
+      json_object_set_new(o, "mape", oc_json_number(x->mape));
+      json_object_set_new(o, "mase", oc_json_number(x->mase));
+      json_object_set_new(o, "rel_mae", oc_json_number(x->rel_mae));
+      json_object_set_new(o, "direction_hit", oc_json_number(x->direction_hit));
+      json_object_set_new(o, "coverage80", oc_json_number(x->coverage80));
+      json_object_set_new(o, "coverage95", oc_json_number(x->coverage95));
+      json_object_set_new(o, "width80", oc_json_number(x->width80));
+      json_object_set_new(o, "winkler80", oc_json_number(x->winkler80));
+      json_object_set_new(o, "dm_pvalue", oc_json_number(x->dm_pvalue));
       json_array_append_new(rows, o);
     }
     oc_backtest_summary sm = oc_backtest_summarize(r, m);
-    json_array_append_new(summary, json_pack("{s:s,s:o,s:o,s:o,s:o}", "model", r->models[m], "rel_mae", number_or_null(sm.rel_mae),
-                                             "coverage80", number_or_null(sm.coverage80), "coverage95",
-                                             number_or_null(sm.coverage95), "width80", number_or_null(sm.width80)));
+    json_array_append_new(summary, json_pack("{s:s,s:o,s:o,s:o,s:o}", "model", r->models[m], "rel_mae", oc_json_number(sm.rel_mae),
+                                             "coverage80", oc_json_number(sm.coverage80), "coverage95",
+                                             oc_json_number(sm.coverage95), "width80", oc_json_number(sm.width80)));
   }
   return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:s,s:o,s:o}", "series", r->series, "start", oc_date_format(r->start, a),
                    "end", oc_date_format(r->end, b), "horizon", (json_int_t)r->horizon, "refit_every",
@@ -305,18 +305,17 @@ json_t *oc_backtest_to_json(const oc_backtest_result *r, const char *created_at)
 }
 
 static void csv_number(oc_buf *out, double x) {
-  if (isfinite(x)) oc_buf_printf(out, ",%.10g", x);
-  else oc_buf_puts(out, ",");
+  char text[OC_NUMBER_STRLEN];
+  oc_buf_putc(out, ',');
+  if (isfinite(x)) oc_buf_puts(out, oc_format_number(x, text));
 }
 
 int oc_backtest_format(const oc_backtest_result *r, const char *format, const char *created_at, oc_buf *out, oc_error *err) {
   if (strcmp(format, "json") == 0) {
     json_t *j = oc_backtest_to_json(r, created_at);
-    char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    oc_json_write(out, j, OC_JSON_INDENT);
     json_decref(j);
-    oc_buf_puts(out, text);
     oc_buf_putc(out, '\n');
-    free(text);
     return 0;
   }
   if (strcmp(format, "csv") == 0) {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/json.h"
 #include "core/log.h"
 #include "model/forecaster.h"
 #include "pipeline/pipeline.h"
@@ -60,7 +61,7 @@ static int save(oc_store *store, const oc_pipeline_backtest_options *o, oc_pipel
                 oc_error *err) {
   const oc_backtest_result *r = &out->run;
   json_t *doc = oc_backtest_to_json(r, out->created_at_iso);
-  char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+  char *text = oc_json_dumps(doc, OC_JSON_COMPACT);
   json_decref(doc);
   oc_backtest_record rec = {.series = r->series, .start = r->start, .end = r->end, .horizon = (int64_t)r->horizon,
                             .refit_every = (int64_t)r->refit_every, .origins = (int64_t)r->n_origins,

@@ -10,6 +10,7 @@
 #include "core/buf.h"
 #include "core/calendar.h"
 #include "core/http_client.h"
+#include "core/json.h"
 
 static char *request_body(const oc_remote_request *req) {
   json_t *body = json_object();
@@ -23,7 +24,7 @@ static char *request_body(const oc_remote_request *req) {
     }
     json_object_set_new(body, "historical_prices", prices);
   }
-  char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(17));
+  char *text = oc_json_dumps(body, OC_JSON_COMPACT);
   json_decref(body);
   return text;
 }

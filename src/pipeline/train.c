@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json.h"
 #include "lake/lake.h"
 #include "model/forecaster.h"
 #include "model/mlp_calibration.h"
@@ -133,7 +134,7 @@ static int train_network(const char *data_dir, oc_store *store, const oc_train_o
     rc = oc_train_on_table(&table, &arch, &params, opt->data_path, opt->on_epoch, opt->on_epoch_ctx, &model, &card, &fit,
                            err);
   if (rc == 0) {
-    if (out->selection) card.selection_json = json_dumps(out->selection, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    if (out->selection) card.selection_json = oc_json_dumps(out->selection, OC_JSON_COMPACT);
     /* Without a calibration the version still works: the server calibrates it when it loads it. */
     oc_error cal_err;
     if (oc_mlp_calibrate_on_store(store, &model, &card, &cal_err) != 0)
