@@ -9,7 +9,7 @@ packages=(
   build-essential cmake pkg-config git
   libsqlite3-dev sqlite3 libjansson-dev libzstd-dev libopenblas-dev liblapacke-dev libcmocka-dev
   libcurl4-openssl-dev libmicrohttpd-dev libmosquitto-dev mosquitto mosquitto-clients
-  libpq-dev postgresql chromium curl
+  libpq-dev postgresql chromium curl strace
 )
 if [[ "${1:-}" == bench ]]; then
   packages+=(python3-torch python3-pandas python3-statsmodels wrk nginx-light)

@@ -156,16 +156,23 @@ static void hive_escape(oc_buf *out, const char *s) {
   }
 }
 
-int oc_lake_write_partition(const char *dir, const char *key, const char *value, const oc_frame *frame,
-                            const oc_lake_write_options *opt, char **path_out, oc_error *err) {
-  if (!*key || !*value) return oc_error_set(err, "partition key and value must not be empty (key '%s')", key);
+char *oc_lake_partition_path(const char *dir, const char *key, const char *value) {
   oc_buf part = {0};
   hive_escape(&part, key);
   oc_buf_putc(&part, '=');
   hive_escape(&part, value);
-  char *part_dir = oc_path_join(dir, part.data);
+  oc_buf_puts(&part, "/part-0.parquet");
+  char *path = oc_path_join(dir, part.data);
   oc_buf_free(&part);
-  char *path = oc_path_join(part_dir, "part-0.parquet");
+  return path;
+}
+
+int oc_lake_write_partition(const char *dir, const char *key, const char *value, const oc_frame *frame,
+                            const oc_lake_write_options *opt, char **path_out, oc_error *err) {
+  if (!*key || !*value) return oc_error_set(err, "partition key and value must not be empty (key '%s')", key);
+  char *path = oc_lake_partition_path(dir, key, value);
+  char *part_dir = oc_xstrdup(path);
+  *strrchr(part_dir, '/') = '\0';
   int rc = oc_mkdir_p(part_dir, err);
   if (rc == 0) rc = oc_lake_write_frame(path, frame, opt, err);
   free(part_dir);

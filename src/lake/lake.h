@@ -40,10 +40,15 @@ int oc_lake_read_frame(const char *path, oc_frame *out, oc_error *err);
  * numbers, empty cells missing (NaN). Errors name FILE:LINE and the column. */
 int oc_lake_read_frame_csv(const char *path, oc_frame *out, oc_error *err);
 
-/* Writes frame as DIR/key=value/part-0.parquet, creating directories. key and value are escaped the
- * Hive way (bytes other than letters, digits, '.', '_' and '-' become %XX). When path_out is not NULL
- * it receives the file's path (malloc'd). */
+/* DIR/key=value/part-0.parquet (malloc'd): the Hive-style partition file DuckDB and Spark read as a
+ * column key; key and value escaped the Hive way (bytes other than letters, digits, '.', '_' and '-'
+ * become %XX). */
+char *oc_lake_partition_path(const char *dir, const char *key, const char *value);
+
+/* Writes frame as oc_lake_partition_path(dir, key, value), creating directories. When path_out is not
+ * NULL it receives the file's path (malloc'd). */
 int oc_lake_write_partition(const char *dir, const char *key, const char *value, const oc_frame *frame,
                             const oc_lake_write_options *opt, char **path_out, oc_error *err);
+
 
 #endif

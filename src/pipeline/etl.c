@@ -5,9 +5,11 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/fsutil.h"
+#include "core/publish.h"
 #include "features/frame_csv.h"
 #include "lake/lake.h"
 #include "pipeline/pipeline.h"
@@ -55,30 +57,55 @@ static int load_inputs(oc_store *store, const oc_pipeline_etl_options *o, inputs
   return rc;
 }
 
-/* Writes the table to out->table_path (creating its directory) and, for the default table only, the
- * partition: a table asked for elsewhere (o->out) is all that is written, so that an experiment with
- * other options never changes what the next default run and the lake's readers see. */
+static int write_table(const char *path, const oc_pipeline_etl_options *o, const oc_frame *frame, oc_error *err) {
+  return o->format == OC_PIPELINE_ETL_CSV ? oc_frame_write_csv(path, frame, err) : oc_lake_write_frame(path, frame, NULL, err);
+}
+
+static int make_parent_dir(const char *path, oc_error *err) {
+  char *dir = oc_xstrdup(path);
+  char *slash = strrchr(dir, '/');
+  if (slash) *slash = '\0';
+  int rc = slash ? oc_mkdir_p(dir, err) : 0;
+  free(dir);
+  return rc;
+}
+
+/* The default run's two files, the table and its lake partition, published as one (core/publish.h):
+ * a kill at any instant leaves both old or both new, never a table that disagrees with the partition. */
+static int write_default_pair(const char *data_dir, const oc_pipeline_etl_options *o, const oc_frame *frame,
+                              oc_pipeline_etl_result *out, oc_error *err) {
+  const char *table = o->format == OC_PIPELINE_ETL_CSV ? "training_data.csv" : "training_data.parquet";
+  char *processed = oc_path_join(data_dir, "processed");
+  char *partitions = oc_path_join(processed, "training");
+  out->table_path = oc_path_join(processed, table);
+  out->partition_path = oc_lake_partition_path(partitions, "series", o->series);
+  const char *finals[] = {table, out->partition_path + strlen(processed) + 1};
+  char *staged_table = oc_publish_staging_path(out->table_path);
+  char *staged_partition = oc_publish_staging_path(out->partition_path);
+  int rc = make_parent_dir(out->partition_path, err);
+  if (rc == 0) rc = write_table(staged_table, o, frame, err);
+  if (rc == 0) rc = oc_lake_write_frame(staged_partition, frame, NULL, err);
+  if (rc == 0) {
+    rc = oc_publish(processed, finals, 2, err);
+  } else {
+    unlink(staged_table);
+    unlink(staged_partition);
+  }
+  free(staged_table);
+  free(staged_partition);
+  free(partitions);
+  free(processed);
+  return rc;
+}
+
+/* Writes the table asked for elsewhere (o->out), and only it, so that an experiment with other options
+ * never changes what the next default run and the lake's readers see; or the default pair. */
 static int write_outputs(const char *data_dir, const oc_pipeline_etl_options *o, const oc_frame *frame,
                          oc_pipeline_etl_result *out, oc_error *err) {
-  const char *table = o->out ? o->out
-                     : o->format == OC_PIPELINE_ETL_CSV ? "processed/training_data.csv"
-                                                        : "processed/training_data.parquet";
-  out->table_path = oc_pipeline_path(data_dir, table);
-  char *slash = strrchr(out->table_path, '/');
-  int rc = 0;
-  if (slash) {
-    *slash = '\0';
-    rc = oc_mkdir_p(out->table_path, err);
-    *slash = '/';
-  }
-  if (rc == 0)
-    rc = o->format == OC_PIPELINE_ETL_CSV ? oc_frame_write_csv(out->table_path, frame, err)
-                                          : oc_lake_write_frame(out->table_path, frame, NULL, err);
-  char *partition_dir = oc_path_join(data_dir, "processed/training");
-  if (rc == 0 && !o->out)
-    rc = oc_lake_write_partition(partition_dir, "series", o->series, frame, NULL, &out->partition_path, err);
-  free(partition_dir);
-  return rc;
+  if (!o->out) return write_default_pair(data_dir, o, frame, out, err);
+  out->table_path = oc_pipeline_path(data_dir, o->out);
+  int rc = make_parent_dir(out->table_path, err);
+  return rc == 0 ? write_table(out->table_path, o, frame, err) : rc;
 }
 
 int oc_pipeline_etl(const char *data_dir, oc_store *store, const oc_pipeline_etl_options *opt,

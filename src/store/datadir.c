@@ -7,6 +7,8 @@
 
 #include "core/buf.h"
 #include "core/fsutil.h"
+#include "core/log.h"
+#include "core/publish.h"
 
 const char *const oc_datadir_folders[] = {
     "raw/market_data", "raw/iot_data",     "raw/historical_data", "processed/training", "processed/inference",
@@ -159,8 +161,28 @@ int oc_datadir_init(const char *dir, bool *created_conf, oc_error *err) {
   return 0;
 }
 
+/* The top-level folders whose files are written beside the store: where a killed command may have
+ * left a half-done publish or temporary files. */
+static const char *const side_file_roots[] = {"raw", "processed", "models", "forecasts", NULL};
+
+/* Finishes what killed commands left half-done and removes their temporary files, before anyone reads
+ * the folders. A folder whose publish cannot be finished keeps its staged files for the next try. */
+static void tidy_side_files(const char *dir) {
+  for (const char *const *root = side_file_roots; *root; root++) {
+    char *path = oc_path_join(dir, *root);
+    oc_error err;
+    int rc = oc_publish_recover(path, &err);
+    if (rc < 0) oc_warn("%s", err.message);
+    if (rc == 1) oc_warn("%s: an interrupted publish is pending, but the folder is read-only", path);
+    size_t removed = rc == 0 ? oc_remove_stale_temp_files(path) : 0;
+    if (removed) oc_info("%s: removed %zu temporary file(s) left by killed commands", path, removed);
+    free(path);
+  }
+}
+
 int oc_datadir_open(const char *dir, oc_store **store, oc_error *err) {
   if (!oc_is_dir(dir)) return not_a_datadir(dir, err);
+  tidy_side_files(dir);
   char *uri;
   if (oc_datadir_store_uri(dir, &uri, err) != 0) return -1;
   *store = oc_store_open(uri, err);
