@@ -58,7 +58,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s FILE.csv START END HORIZON REFIT_EVERY MODELS THREADS [REPEATS]\n", argv[0]);
     return 2;
   }
-  oc_error err = {{0}};
+  oc_error err = {0};
   oc_series s;
   if (read_price_csv(argv[1], &s, &err) < 0) {
     fprintf(stderr, "%s\n", err.message);

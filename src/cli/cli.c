@@ -114,12 +114,24 @@ int oc_cli_parse_double(const char *text, double *out) {
   return 0;
 }
 
+/* A command that needs the store's write lock while another command holds it waits for it, saying so
+ * every few seconds, instead of failing: two imports, or an import during a training, run one after
+ * the other. */
+static void report_store_wait(void *ctx, double waited) {
+  const oc_cli *cli = ctx;
+  oc_warn("waiting %.0f s so far for the store of %s: another command is writing to it; this one goes on "
+          "when that one has finished (Ctrl-C gives up)",
+          waited, cli->data_dir);
+}
+
 int oc_cli_open_store(const oc_cli *cli, struct oc_store **store) {
   oc_error err;
   if (oc_datadir_open(cli->data_dir, store, &err) != 0) {
     oc_err("%s", err.message);
     return -1;
   }
+  oc_store_set_wait(*store, &(oc_store_wait){.max_seconds = -1, .report_every = OC_CLI_STORE_WAIT_REPORT_SECONDS,
+                                             .waiting = report_store_wait, .ctx = (void *)cli});
   return 0;
 }
 

@@ -59,7 +59,10 @@ int oc_cli_step_error(const oc_command *cmd, int step_rc, const oc_error *err);
 int oc_cli_parse_int(const char *text, long min, long max, long *out);
 int oc_cli_parse_double(const char *text, double *out);
 
-/* Opens the store of cli->data_dir (oc_datadir_open); on failure prints the reason and returns -1. */
+/* Opens the store of cli->data_dir (oc_datadir_open); on failure prints the reason and returns -1.
+ * A write that finds another command writing waits as long as it takes, with a note on stderr every
+ * OC_CLI_STORE_WAIT_REPORT_SECONDS. */
+#define OC_CLI_STORE_WAIT_REPORT_SECONDS 2.0
 struct oc_store;
 int oc_cli_open_store(const oc_cli *cli, struct oc_store **store);
 /* Parses a --from/--to/--start-date style ISO date; prints a usage error and returns -1 when bad. */

@@ -31,11 +31,6 @@ const oc_command oc_cmd_apikey = {
 
 enum { OPT_NAME = 1, OPT_SCOPE, OPT_RATE, OPT_BURST, OPT_FORMAT };
 
-static oc_store *open_store(const oc_cli *cli, oc_error *err) {
-  oc_store *store = NULL;
-  return oc_datadir_open(cli->data_dir, &store, err) == 0 ? store : NULL;
-}
-
 static int apikey_create(oc_cli *cli, const char *name, const char *scope_text, const char *rate_text,
                          const char *burst_text) {
   oc_error err;
@@ -55,8 +50,8 @@ static int apikey_create(oc_cli *cli, const char *name, const char *scope_text, 
       rate.burst = (double)burst;
     }
   }
-  oc_store *store = open_store(cli, &err);
-  if (!store) return oc_cli_runtime_error("%s", err.message);
+  oc_store *store;
+  if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
   char key[OC_APIKEY_LEN + 1];
   int rc = oc_apikey_create(store, name, scope, rate_text ? &rate : NULL, key, &err);
   oc_store_close(store);
@@ -70,8 +65,8 @@ static int apikey_list(oc_cli *cli, const char *format_text) {
   if (format_text && oc_cli_format_parse(format_text, &fmt) != 0)
     return oc_cli_usage_error(&oc_cmd_apikey, "--format must be table, csv or json, not '%s'", format_text);
   oc_error err;
-  oc_store *store = open_store(cli, &err);
-  if (!store) return oc_cli_runtime_error("%s", err.message);
+  oc_store *store;
+  if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
   oc_api_key_row *rows = NULL;
   size_t n = 0;
   int rc = oc_store_api_key_list(store, &rows, &n, &err);
@@ -101,8 +96,8 @@ static int apikey_list(oc_cli *cli, const char *format_text) {
 
 static int apikey_revoke(oc_cli *cli, const char *which) {
   oc_error err;
-  oc_store *store = open_store(cli, &err);
-  if (!store) return oc_cli_runtime_error("%s", err.message);
+  oc_store *store;
+  if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
   bool found = false;
   int rc = oc_store_api_key_revoke(store, which, (int64_t)time(NULL), &found, &err);
   oc_store_close(store);

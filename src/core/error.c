@@ -12,6 +12,17 @@ int oc_error_set(oc_error *err, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(err->message, sizeof err->message, fmt, ap);
   va_end(ap);
+  err->kind = OC_ERROR_FAILED;
+  return -1;
+}
+
+int oc_error_busy(oc_error *err, const char *fmt, ...) {
+  if (!err) return -1;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err->message, sizeof err->message, fmt, ap);
+  va_end(ap);
+  err->kind = OC_ERROR_BUSY;
   return -1;
 }
 
@@ -37,9 +48,12 @@ int oc_error_errno(oc_error *err, const char *fmt, ...) {
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
   snprintf(err->message, sizeof err->message, "%s: %s", what, strerror(saved));
+  err->kind = OC_ERROR_FAILED;
   return -1;
 }
 
 void oc_error_clear(oc_error *err) {
-  if (err) err->message[0] = '\0';
+  if (!err) return;
+  err->message[0] = '\0';
+  err->kind = OC_ERROR_FAILED;
 }

@@ -6,8 +6,16 @@
 
 #include <stddef.h>
 
+/* What kind of failure: callers that react differently (a server answering 503 with Retry-After to a
+ * busy store instead of 500) test the kind, never the message's text. */
+typedef enum oc_error_kind {
+  OC_ERROR_FAILED = 0, /* anything else */
+  OC_ERROR_BUSY = 1,   /* a resource another process holds (the store's write lock): worth a retry later */
+} oc_error_kind;
+
 typedef struct oc_error {
   char message[1024];
+  oc_error_kind kind; /* OC_ERROR_FAILED unless the setter says otherwise; prefixing keeps it */
 } oc_error;
 
 /* Sets the message (printf-style). Safe to call with err == NULL. Always returns -1 so callers can
@@ -19,6 +27,9 @@ int oc_error_prefix(oc_error *err, const char *fmt, ...) __attribute__((format(p
 
 /* Sets the message from errno, as "<what>: <strerror(errno)>". Returns -1. */
 int oc_error_errno(oc_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* oc_error_set, of kind OC_ERROR_BUSY. */
+int oc_error_busy(oc_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 void oc_error_clear(oc_error *err);
 

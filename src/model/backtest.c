@@ -60,7 +60,7 @@ static void *worker(void *arg) {
   for (;;) {
     size_t t = atomic_fetch_add(&q->next, 1);
     if (t >= total || atomic_load(&q->failed)) break;
-    oc_error err = {{0}};
+    oc_error err = {0};
     /* block-major order: every model's first blocks start early, slow kinds do not queue last */
     if (run_block(q, t % q->n_models, t / q->n_models, &err) == 0) {
       pthread_mutex_lock(&q->lock);

@@ -344,7 +344,7 @@ int oc_forecaster_fit(oc_forecaster *f, const oc_series *hist, const oc_series *
     if (fit_n >= CONFORMAL_MIN_FIT / 2 && fit_n < n) {
       /* A history too short for the kind before the calibration span is not an error of the fit
        * itself: the forecaster then keeps the kind's analytic bounds. */
-      oc_error warm_err = {{0}};
+      oc_error warm_err = {0};
       bool warmed = fit_state(f, hist, exogs, fit_n, &warm_err) == 0 && calibration_record(f, &warm_err) == 0;
       for (size_t i = fit_n; warmed && i < n; i++) warmed = step_state(f, hist, exogs, i, &warm_err) == 0;
       if (!warmed) {

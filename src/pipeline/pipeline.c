@@ -36,6 +36,7 @@ int oc_pipeline_bad_option(oc_error *err, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
+    err->kind = OC_ERROR_FAILED;
   }
   return OC_PIPELINE_BAD_OPTION;
 }

@@ -195,9 +195,24 @@ const char *oc_change_kind_name(oc_change_kind kind);
 /* -1 for a name that is not a kind. */
 int oc_change_kind_parse(const char *name, oc_change_kind *kind);
 
+/* What a connection does when it needs the write lock that another connection or process holds (a
+ * long import, a training run registering its model): wait up to max_seconds, calling waiting() every
+ * report_every seconds meanwhile so the caller can say why it is quiet, then fail with an error of
+ * kind OC_ERROR_BUSY that says so (never a bare "database is locked"). Readers never wait for a
+ * writer. A new connection waits OC_STORE_WAIT_DEFAULT_SECONDS without reports. */
+typedef struct oc_store_wait {
+  double max_seconds;  /* 0: fail at once; < 0: wait as long as it takes */
+  double report_every; /* > 0 */
+  void (*waiting)(void *ctx, double waited_seconds); /* may be NULL */
+  void *ctx;
+} oc_store_wait;
+#define OC_STORE_WAIT_DEFAULT_SECONDS 10.0
+
 typedef struct oc_store_ops {
   const char *backend; /* "sqlite" */
   void (*close)(oc_store *store);
+  /* Replaces the connection's wait policy (copied). */
+  void (*set_wait)(oc_store *store, const oc_store_wait *wait);
 
   /* Explicit transaction; ops called in between commit or roll back together. No nesting. */
   int (*begin)(oc_store *store, oc_error *err);
@@ -315,6 +330,7 @@ void oc_backtest_record_free(oc_backtest_record *rec);
 void oc_ingest_run_info_list_free(oc_ingest_run_info *runs, size_t n);
 
 /* Wrappers: what callers use. */
+static inline void oc_store_set_wait(oc_store *s, const oc_store_wait *wait) { s->ops->set_wait(s, wait); }
 static inline int oc_store_begin(oc_store *s, oc_error *err) { return s->ops->begin(s, err); }
 static inline int oc_store_commit(oc_store *s, oc_error *err) { return s->ops->commit(s, err); }
 static inline int oc_store_rollback(oc_store *s, oc_error *err) { return s->ops->rollback(s, err); }

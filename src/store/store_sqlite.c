@@ -3,6 +3,7 @@
  * write also records its change: store_sqlite_changes.c). The
  * only place (with store_sqlite_*.c) that holds SQL text or SQLite types; it must not print, and it
  * must not know about files other than its database. */
+#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "core/progress.h"
 #include "store/store_sqlite.h"
 #include "store/store_sqlite_internal.h"
 
@@ -160,18 +162,59 @@ char *oc_store_sqlite_scratch_uri(const char *dir) {
 
 /* ---- helpers shared by store_sqlite*.c ---------------------------------------------------- */
 
+/* The write lock stayed taken past the wait policy: say so, in words a user can act on. */
+static bool busy_failure(oc_sqlite_store *s, oc_error *err, const char *what) {
+  if ((sqlite3_extended_errcode(s->db) & 0xff) != SQLITE_BUSY) return false;
+  oc_error_busy(err,
+                "store %s: %s: another connection or process is writing to the store (an import, an ETL or a "
+                "training run?); gave up after waiting %.1f s",
+                s->path, what, s->busy_waited);
+  return true;
+}
+
 int oc_sqlite_fail(oc_sqlite_store *s, oc_error *err, const char *what) {
-  return oc_error_set(err, "store %s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+  if (!busy_failure(s, err, what)) oc_error_set(err, "store %s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+  return -1;
 }
 
 static int sqlite_exec(oc_sqlite_store *s, const char *sql, oc_error *err) {
   char *msg = NULL;
   if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-    oc_error_set(err, "store %s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+    if (!busy_failure(s, err, sql)) oc_error_set(err, "store %s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
     sqlite3_free(msg);
     return -1;
   }
   return 0;
+}
+
+/* SQLite's busy handler (attempt counts from 0 per wait): sleeps in growing steps while another
+ * connection holds the write lock, reports through the policy's waiting(), and gives up (0) when
+ * the policy's time is up. */
+static int on_busy(void *arg, int attempt) {
+  oc_sqlite_store *s = arg;
+  double now = oc_monotonic_seconds();
+  if (attempt == 0) {
+    s->busy_since = now;
+    s->busy_reported = 0;
+  }
+  double waited = s->busy_waited = now - s->busy_since;
+  const oc_store_wait *w = &s->wait;
+  if (w->max_seconds >= 0 && waited >= w->max_seconds) return 0;
+  if (w->waiting && waited - s->busy_reported >= w->report_every) {
+    s->busy_reported = waited;
+    w->waiting(w->ctx, waited);
+  }
+  static const double steps[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1};
+  double step = steps[attempt < 7 ? attempt : 6];
+  if (w->max_seconds >= 0 && step > w->max_seconds - waited) step = w->max_seconds - waited;
+  struct timespec pause = {(time_t)step, (long)((step - (double)(time_t)step) * 1e9)};
+  nanosleep(&pause, NULL);
+  return 1;
+}
+
+static void sqlite_set_wait(oc_store *store, const oc_store_wait *wait) {
+  assert(wait->report_every > 0);
+  oc_sqlite_of(store)->wait = *wait;
 }
 
 sqlite3_stmt *oc_sqlite_stmt(oc_sqlite_store *s, const char *sql, oc_error *err) {
@@ -618,6 +661,7 @@ static int sqlite_ingest_run_record(oc_store *store, oc_ingest_run *run, oc_erro
 static const oc_store_ops sqlite_ops = {
     .backend = "sqlite",
     .close = sqlite_close,
+    .set_wait = sqlite_set_wait,
     .begin = sqlite_begin,
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
@@ -680,7 +724,8 @@ oc_store *oc_store_sqlite_open(const char *location, oc_error *err) {
     return NULL;
   }
   sqlite3_extended_result_codes(s->db, 1);
-  sqlite3_busy_timeout(s->db, 10000);
+  s->wait = (oc_store_wait){.max_seconds = OC_STORE_WAIT_DEFAULT_SECONDS, .report_every = 5};
+  sqlite3_busy_handler(s->db, on_busy, s);
   /* WAL: readers (serve, dashboard) never block the writer (ingest). FULL sync: a committed import
    * survives power loss. */
   /* 16 KiB pages (a new database only; ignored later): a quarter of the page writes and B-tree

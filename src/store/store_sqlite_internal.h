@@ -33,11 +33,16 @@ typedef struct oc_sqlite_store {
   pthread_mutex_t watch_lock;
   struct oc_fswatch *watch; /* guarded by watch_lock */
   atomic_bool interrupted;
+  oc_store_wait wait;  /* the write-lock wait policy (set_wait) */
+  double busy_since;   /* monotonic time the current wait began (valid while SQLite retries) */
+  double busy_reported; /* waited seconds at the last waiting() call */
+  double busy_waited;  /* how long the last wait lasted, for the error message */
 } oc_sqlite_store;
 
 static inline oc_sqlite_store *oc_sqlite_of(oc_store *store) { return (oc_sqlite_store *)store; }
 
-/* Sets *err to "store PATH: what: <SQLite's message>" and returns -1. */
+/* Sets *err to "store PATH: what: <SQLite's message>" and returns -1; when the write lock stayed
+ * taken past the wait policy, to a message of kind OC_ERROR_BUSY saying so. */
 int oc_sqlite_fail(oc_sqlite_store *s, oc_error *err, const char *what);
 /* The prepared statement for sql (a string literal: cached by address), reset and with bindings
  * cleared, ready to bind. NULL with *err set when it does not compile. */

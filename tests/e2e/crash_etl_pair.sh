@@ -6,8 +6,7 @@
 # mixed pair on disk until that next command runs.
 source "$(dirname "$0")/lib.sh"
 command -v strace >/dev/null || { echo "strace not installed (scripts/deps.sh installs it): skipped" >&2; exit 77; }
-tmp="$(mktemp -d)"
-OC_CLEANUP_DIRS+=("$tmp")
+tmp="$OC_TMP"
 dd="$tmp/data"
 oc init --data-dir "$dd" >/dev/null
 oc simulate market --days 1500 --seed 11 --series WTI --out "$tmp/sim.csv" >/dev/null

@@ -24,7 +24,7 @@ static const char *const every_kind[] = {"naive", "drift", "mean", "ets", "ar", 
 #define N_KINDS (sizeof every_kind / sizeof every_kind[0])
 
 static void run_or_fail(const oc_series *s, const char *const *specs, size_t n, oc_backtest_config *cfg, oc_backtest_result *r) {
-  oc_error err = {{0}};
+  oc_error err = {0};
   if (oc_backtest_run(s, specs, n, cfg, r, &err) != 0) fail_msg("%s", err.message);
 }
 
@@ -133,7 +133,7 @@ static void test_formats_and_errors(void **state) {
   run_or_fail(&s, specs, 2, &cfg, &r);
   assert_int_equal(r.n_models, 2); /* the naive baseline runs but is not reported */
   oc_buf out = {0};
-  oc_error err = {{0}};
+  oc_error err = {0};
   assert_int_equal(oc_backtest_format(&r, "csv", NULL, &out, &err), 0);
   assert_true(strncmp(out.data,
                       "model,horizon,origins,mae,rmse,mape,mase,rel_mae,direction_hit,coverage80,coverage95,width80,"
@@ -176,7 +176,7 @@ static void test_auto_select(void **state) {
   c.refit_every = 50;
   c.threads = 2;
   oc_auto_choice choice;
-  oc_error err = {{0}};
+  oc_error err = {0};
   if (oc_auto_select(&s, candidates, 3, &c, &choice, &err) != 0) fail_msg("%s", err.message);
   assert_int_equal(choice.best, 2); /* AR(1) returns: ar wins */
   assert_int_equal(choice.result.n_origins, 150);
@@ -198,7 +198,7 @@ static void test_store_backtest_runs(void **state) {
   char *db = oc_path_join(dir, "oilcast.db");
   oc_buf uri = {0};
   oc_buf_printf(&uri, "sqlite:%s", db);
-  oc_error err = {{0}};
+  oc_error err = {0};
   oc_store *store = oc_store_open(uri.data, &err);
   if (!store) fail_msg("%s", err.message);
   oc_backtest_record rec = {.series = "WTI", .start = oc_date_from_ymd(2023, 1, 1), .end = oc_date_from_ymd(2024, 12, 31),

@@ -25,7 +25,7 @@ static void test_wti_reference_window(void **state) {
   char *db = oc_path_join(dir, "oilcast.db");
   oc_buf uri = {0};
   oc_buf_printf(&uri, "sqlite:%s", db);
-  oc_error err = {{0}};
+  oc_error err = {0};
   oc_store *store = oc_store_open(uri.data, &err);
   if (!store) fail_msg("%s", err.message);
   oc_import_options opt;

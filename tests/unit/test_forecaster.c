@@ -31,7 +31,7 @@ static oc_series make_series(const double *values, size_t n) {
 }
 
 static oc_forecaster *fit_spec(const char *spec, const oc_series *s) {
-  oc_error err = {{0}};
+  oc_error err = {0};
   oc_forecaster *f = oc_forecaster_create(spec, &err);
   if (!f) fail_msg("%s", err.message);
   if (oc_forecaster_fit(f, s, NULL, &err) != 0) fail_msg("%s", err.message);
@@ -39,7 +39,7 @@ static oc_forecaster *fit_spec(const char *spec, const oc_series *s) {
 }
 
 static oc_price_forecast predict(oc_forecaster *f, size_t h) {
-  oc_error err = {{0}};
+  oc_error err = {0};
   oc_price_forecast fc;
   if (oc_forecaster_predict(f, h, &fc, &err) != 0) fail_msg("%s", err.message);
   return fc;
@@ -103,7 +103,7 @@ static void test_mean_known_answer(void **state) {
   /* update: the mean follows the new observation without refitting */
   double more[] = {10, 11, 13, 12, 16};
   oc_series s2 = make_series(more, 5);
-  oc_error err = {{0}};
+  oc_error err = {0};
   assert_int_equal(oc_forecaster_update(f, &s2, NULL, &err), 0);
   fc = predict(f, 1);
   assert_true(oc_test_close(fc.mean[0], 14, 1e-12));
@@ -243,7 +243,7 @@ static void test_save_load_round_trip(void **state) {
     head.n = 400;
     oc_forecaster *f = fit_spec(specs[k], &head);
     char *text = oc_forecaster_save(f);
-    oc_error err = {{0}};
+    oc_error err = {0};
     oc_forecaster *g = oc_forecaster_load(text, &err);
     if (!g) fail_msg("%s: %s", specs[k], err.message);
     free(text);
@@ -258,7 +258,7 @@ static void test_save_load_round_trip(void **state) {
     oc_forecaster_free(f);
     oc_forecaster_free(g);
   }
-  oc_error err = {{0}};
+  oc_error err = {0};
   assert_null(oc_forecaster_load("{\"format\":\"oilcast-forecaster\",\"version\":1,\"spec\":\"ar\",\"kind\":\"ar\"}", &err));
   assert_non_null(strstr(err.message, "ar state"));
   assert_null(oc_forecaster_load("{\"format\":\"oilcast-forecaster\",\"version\":1,\"spec\":\"naive\",\"kind\":\"ets\"}", &err));
@@ -269,7 +269,7 @@ static void test_save_load_round_trip(void **state) {
 }
 
 static void test_spec_errors(void **state) {
-  oc_error err = {{0}};
+  oc_error err = {0};
   assert_null(oc_forecaster_create("arima", &err));
   assert_non_null(strstr(err.message, "unknown model 'arima'"));
   assert_non_null(strstr(err.message, "naive"));
@@ -300,7 +300,7 @@ static void test_nonpositive_prices(void **state) {
     oc_series head = s;
     head.n = 60;
     oc_forecaster *f = fit_spec(specs[k], &head);
-    oc_error err = {{0}};
+    oc_error err = {0};
     head.n = 61;
     assert_int_equal(oc_forecaster_update(f, &head, NULL, &err), 0);
     oc_price_forecast fc = predict(f, 3);
@@ -358,7 +358,7 @@ static void test_conformal_coverage(void **state) {
   const char *specs[] = {"naive", "ets"};
   oc_backtest_config cfg = {.start = s.dates[700], .end = s.dates[1390], .horizon = 3, .refit_every = 50, .threads = 2};
   oc_backtest_result r;
-  oc_error err = {{0}};
+  oc_error err = {0};
   if (oc_backtest_run(&s, specs, 2, &cfg, &r, &err) != 0) fail_msg("%s", err.message);
   for (size_t i = 0; i < r.n_models * r.horizon; i++) {
     const oc_backtest_row *row = &r.rows[i];

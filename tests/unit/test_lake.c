@@ -429,7 +429,7 @@ static void test_frame_from_csv(void **state) {
 /* Opens and fully decodes a file held in memory; returns 0 or -1 with a non-empty message. */
 static int read_everything(const uint8_t *data, size_t len) {
   oc_pq_reader r;
-  oc_error err = {{0}};
+  oc_error err = {0};
   if (oc_pq_reader_open_memory(&r, data, len, "fuzz.parquet", &err) != 0) {
     assert_true(err.message[0] != '\0');
     return -1;

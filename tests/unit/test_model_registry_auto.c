@@ -39,7 +39,7 @@ static void assert_same_forecast(const oc_price_forecast *a, const oc_price_fore
 static void test_auto_registers_statistical_winner(void **state) {
   (void)state;
   char *dir = oc_test_tmpdir("registry_auto");
-  oc_error err = {{0}};
+  oc_error err = {0};
   bool created;
   oc_store *store;
   assert_int_equal(oc_datadir_init(dir, &created, &err), 0);

@@ -196,7 +196,7 @@ static void test_bad_options_store_nothing(void **state) {
     opt.horizon = cases[i].horizon;
     opt.refit_every = cases[i].refit_every;
     oc_pipeline_backtest_result r;
-    oc_error err = {{0}};
+    oc_error err = {0};
     assert_int_equal(oc_pipeline_backtest(fx->dir, fx->store, &opt, &r, &err), cases[i].rc);
     if (!strstr(err.message, cases[i].expect)) fail_msg("case %zu: '%s' lacks '%s'", i, err.message, cases[i].expect);
     assert_int_equal(r.run.n_origins, 0);

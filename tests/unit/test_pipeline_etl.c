@@ -206,7 +206,7 @@ static void test_bad_options_write_nothing(void **state) {
     opt.etl.nonpositive = cases[i].nonpositive;
     opt.format = (oc_pipeline_etl_format)cases[i].format;
     oc_pipeline_etl_result r;
-    oc_error err = {{0}};
+    oc_error err = {0};
     assert_int_equal(oc_pipeline_etl(fx->dir, fx->store, &opt, &r, &err), cases[i].rc);
     if (!strstr(err.message, cases[i].expect)) fail_msg("case %zu: '%s' lacks '%s'", i, err.message, cases[i].expect);
     assert_null(r.table_path);

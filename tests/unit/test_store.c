@@ -65,7 +65,7 @@ static int teardown(void **state) {
 }
 
 static oc_store *open_ok(const fixture *f) {
-  oc_error err = {{0}};
+  oc_error err = {0};
   oc_store *s = oc_store_open(f->uri, &err);
   if (!s) fail_msg("open failed: %s", err.message);
   return s;
@@ -118,7 +118,7 @@ static void test_open_fresh_and_reopen(void **state) {
 
 static void test_open_rejects_unknown_uris(void **state) {
   (void)state;
-  oc_error err = {{0}};
+  oc_error err = {0};
   assert_null(oc_store_open("postgresql://localhost/oilcast", &err));
   assert_non_null(strstr(err.message, "postgresql://localhost/oilcast"));
   assert_null(oc_store_open("mysql:x", &err));
@@ -362,7 +362,7 @@ static void test_failed_migration_rolls_back(void **state) {
   raw_exec(f->db, schema_v1);
   /* Something in the way of migration 2: it must fail whole, leaving version 1 and the data. */
   raw_exec(f->db, "CREATE TABLE ingest_runs (x INTEGER)");
-  oc_error err = {{0}};
+  oc_error err = {0};
   assert_null(oc_store_open(f->uri, &err));
   assert_non_null(strstr(err.message, "migration 2"));
   assert_non_null(strstr(err.message, "version 1"));
@@ -375,7 +375,7 @@ static void test_rejects_newer_schema(void **state) {
   oc_store *s = open_ok(f);
   oc_store_close(s);
   raw_exec(f->db, "INSERT INTO schema_migrations VALUES (9999, 'from the future', 0)");
-  oc_error err = {{0}};
+  oc_error err = {0};
   assert_null(oc_store_open(f->uri, &err));
   assert_non_null(strstr(err.message, "9999"));
   assert_non_null(strstr(err.message, "newer"));
@@ -721,6 +721,63 @@ static void test_changes_wait_interrupted_from_another_thread(void **state) {
   oc_store_close(s);
 }
 
+static void count_wait_report(void *ctx, double waited) {
+  (void)waited;
+  ++*(int *)ctx;
+}
+
+static void *release_lock_later(void *store) {
+  usleep(300000);
+  oc_error err;
+  assert_int_equal(oc_store_commit(store, &err), 0);
+  return NULL;
+}
+
+/* One connection holds the write lock: another reads at once, and a writer follows its wait policy:
+ * fails at once (kind busy, a message a user can act on), fails after its time with reports on the
+ * way, or waits for as long as it takes and then writes. */
+static void test_writer_waits_by_policy_and_readers_never_wait(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *holder = open_ok(f), *other = open_ok(f);
+  int64_t id;
+  assert_int_equal(oc_store_series_ensure(holder, "WTI", "USD/bbl", "historical", &id, &err), 0);
+  assert_int_equal(oc_store_begin(holder, &err), 0);
+  assert_int_equal(oc_store_series_ensure(holder, "BRENT", "USD/bbl", "historical", &id, &err), 0);
+
+  oc_store_set_wait(other, &(oc_store_wait){.max_seconds = 0, .report_every = 1});
+  double start = oc_monotonic_seconds();
+  oc_series_info *list = NULL;
+  size_t n = 0;
+  assert_int_equal(oc_store_series_list(other, &list, &n, &err), 0); /* the reader: no wait, last commit */
+  assert_int_equal(n, 1);
+  oc_series_info_list_free(list, n);
+  assert_int_equal(oc_store_series_ensure(other, "DUBAI", "USD/bbl", "historical", &id, &err), -1);
+  assert_true(oc_monotonic_seconds() - start < 0.5);
+  assert_int_equal(err.kind, OC_ERROR_BUSY);
+  assert_non_null(strstr(err.message, "another connection or process is writing"));
+
+  int reports = 0;
+  oc_store_set_wait(other, &(oc_store_wait){.max_seconds = 0.3, .report_every = 0.05, .waiting = count_wait_report,
+                                            .ctx = &reports});
+  start = oc_monotonic_seconds();
+  assert_int_equal(oc_store_series_ensure(other, "DUBAI", "USD/bbl", "historical", &id, &err), -1);
+  assert_true(oc_monotonic_seconds() - start >= 0.29);
+  assert_int_equal(err.kind, OC_ERROR_BUSY);
+  assert_true(reports >= 2);
+
+  oc_store_set_wait(other, &(oc_store_wait){.max_seconds = -1, .report_every = 0.05});
+  pthread_t thread;
+  pthread_create(&thread, NULL, release_lock_later, holder);
+  assert_int_equal(oc_store_series_ensure(other, "DUBAI", "USD/bbl", "historical", &id, &err), 0);
+  pthread_join(thread, NULL);
+  assert_int_equal(oc_store_series_list(other, &list, &n, &err), 0);
+  assert_int_equal(n, 3);
+  oc_series_info_list_free(list, n);
+  oc_store_close(other);
+  oc_store_close(holder);
+}
+
 /* The suite every backend runs. */
 static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_open_fresh_and_reopen, setup, teardown),
@@ -737,6 +794,7 @@ static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_changes_wait_times_out, setup, teardown),
     cmocka_unit_test_setup_teardown(test_changes_wait_wakes_on_another_process_commit, setup, teardown),
     cmocka_unit_test_setup_teardown(test_changes_wait_interrupted_from_another_thread, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_writer_waits_by_policy_and_readers_never_wait, setup, teardown),
 };
 
 /* The SQLite backend's own: schema migrations on raw files. */

@@ -51,7 +51,7 @@ static void test_random_search(void **state) {
   oc_training_table t = make_table();
   oc_tune_config c1 = small_config(OC_TUNE_RANDOM, 1), c2 = small_config(OC_TUNE_RANDOM, 2);
   oc_tune_result a, b;
-  oc_error err = {{0}};
+  oc_error err = {0};
   if (oc_tune_run(&t, &c1, &a, &err) != 0) fail_msg("%s", err.message);
   if (oc_tune_run(&t, &c2, &b, &err) != 0) fail_msg("%s", err.message);
   assert_int_equal(a.n, 5);
@@ -90,7 +90,7 @@ static void test_halving(void **state) {
   c.trials = 9;
   c.base.epochs = 9;
   oc_tune_result r;
-  oc_error err = {{0}};
+  oc_error err = {0};
   if (oc_tune_run(&t, &c, &r, &err) != 0) fail_msg("%s", err.message);
   /* 9 trials on 1 epoch, the best 3 on 3, the best 1 on 9: the winner has the full budget */
   assert_int_equal(r.trials[0].epochs, 9);
@@ -106,7 +106,7 @@ static void test_choose(void **state) {
   oc_mlp_arch arch = oc_mlp_arch_default(4, 2);
   oc_train_params params = c.base;
   oc_buf report = {0};
-  oc_error err = {{0}};
+  oc_error err = {0};
   if (oc_tune_choose(&t, &c, &arch, &params, &report, &err) != 0) fail_msg("%s", err.message);
   assert_non_null(strstr(report.data, "5 trials (random search"));
   assert_non_null(strstr(report.data, "training trial"));
@@ -123,7 +123,7 @@ static void test_bad_settings(void **state) {
   oc_training_table t = make_table();
   oc_tune_config c = small_config(OC_TUNE_RANDOM, 1);
   oc_tune_result r;
-  oc_error err = {{0}};
+  oc_error err = {0};
   c.trials = 0;
   assert_int_equal(oc_tune_run(&t, &c, &r, &err), -1);
   assert_non_null(strstr(err.message, "trials"));
