@@ -19,7 +19,9 @@
   X(lake)                  \
   X(models)                \
   X(forecast)              \
-  X(train)
+  X(train)                 \
+  X(jobs)                  \
+  X(run)
 
 #define DECLARE(name) extern const oc_command oc_cmd_##name;
 #define ENTRY(name) &oc_cmd_##name,

@@ -170,7 +170,8 @@ typedef struct oc_backtest_record {
 /* What a change concerns, and its subject: observations of a series (its name; one change per series
  * per transaction that inserted or updated rows in a batch containing it), an ingest run (its id), a
  * backtest (its series), a model version ("vN"), an endpoint (its name), an API key (its id, or the id
- * or name a revocation named), a stored forecast (its series). */
+ * or name a revocation named), a stored forecast (its series), a scheduled job's run or state (the
+ * job's name). */
 typedef enum oc_change_kind {
   OC_CHANGE_OBSERVATIONS = 1,
   OC_CHANGE_INGEST_RUN,
@@ -179,8 +180,9 @@ typedef enum oc_change_kind {
   OC_CHANGE_ENDPOINT,
   OC_CHANGE_API_KEY,
   OC_CHANGE_FORECAST,
+  OC_CHANGE_JOB,
 } oc_change_kind;
-#define OC_CHANGE_KIND_COUNT 7
+#define OC_CHANGE_KIND_COUNT 8
 #define OC_CHANGE_SUBJECT_MAX 128
 
 typedef struct oc_change {
@@ -190,10 +192,31 @@ typedef struct oc_change {
   int64_t at; /* Unix seconds */
 } oc_change;
 
-/* "observations", "ingest_run", "backtest", "model", "endpoint", "api_key", "forecast". */
+/* "observations", "ingest_run", "backtest", "model", "endpoint", "api_key", "forecast", "job". */
 const char *oc_change_kind_name(oc_change_kind kind);
 /* -1 for a name that is not a kind. */
 int oc_change_kind_parse(const char *name, oc_change_kind *kind);
+
+/* One run of a scheduled job (src/schedule/): what started it, how it ended, what each step did. */
+#define OC_JOB_NAME_MAX 64
+typedef struct oc_job_run {
+  int64_t id; /* set by job_run_start */
+  char job[OC_JOB_NAME_MAX + 1];
+  int64_t slot;       /* the scheduled time (Unix seconds) the run is for; a manual run: its start */
+  char trigger[16];   /* "schedule", "catch-up" (a slot missed while nothing ran) or "manual" */
+  char status[16];    /* "running", "ok", "failed", "abandoned" (its process died) */
+  int64_t started_at, finished_at; /* Unix seconds; finished_at 0 while running */
+  char runner[96];    /* "host:pid" of the process running it */
+  char *error;        /* why it failed ("" otherwise); owned, may be NULL when saving */
+  char *steps_json;   /* a JSON array, one object per step (see schedule/scheduler.h); owned, may be NULL */
+} oc_job_run;
+
+/* What the scheduler keeps about a job between runs: paused or not, and when it was first seen (no
+ * slot before it is ever caught up: a new job does not run for the past). */
+typedef struct oc_job_state {
+  bool paused;
+  int64_t first_seen; /* Unix seconds */
+} oc_job_state;
 
 /* What a connection does when it needs the write lock that another connection or process holds (a
  * long import, a training run registering its model): wait up to max_seconds, calling waiting() every
@@ -276,6 +299,22 @@ typedef struct oc_store_ops {
   int (*forecast_save)(oc_store *store, oc_forecast_record *rec, oc_error *err);
   int (*forecast_latest)(oc_store *store, const char *series, oc_forecast_record *out, bool *found, oc_error *err);
 
+  /* Scheduled job runs. job_run_start records run (status "running", run->id set) when it may run:
+   * *claimed = false, and nothing recorded, when a scheduled or catch-up run for the same job and
+   * slot exists already (by any process) or another run of the job is still "running"; so runs of
+   * a job never overlap and a slot never runs twice. job_run_finish stores run's status, finish
+   * time, error and steps. job_runs_list: newest first, of one job (or every job when job is NULL)
+   * and one status (any when NULL), at most limit (free with oc_job_run_list_free). job_last_slot:
+   * the latest slot of a scheduled or catch-up run of the job, 0 when none. job_state_get records
+   * the job as first seen at now when it is new; job_pause sets paused (creating the state). */
+  int (*job_run_start)(oc_store *store, oc_job_run *run, bool *claimed, oc_error *err);
+  int (*job_run_finish)(oc_store *store, const oc_job_run *run, oc_error *err);
+  int (*job_runs_list)(oc_store *store, const char *job, const char *status, size_t limit, oc_job_run **runs,
+                       size_t *n, oc_error *err);
+  int (*job_last_slot)(oc_store *store, const char *job, int64_t *slot, oc_error *err);
+  int (*job_state_get)(oc_store *store, const char *job, int64_t now, oc_job_state *out, oc_error *err);
+  int (*job_pause)(oc_store *store, const char *job, bool paused, int64_t now, oc_error *err);
+
   /* The change feed (see the top of this file). changes_after: the changes with id > after_id,
    * ascending, at most max (free *changes with free()). changes_latest: the highest id (0 when none).
    * changes_wait: returns once a change with id > after_id is committed (by any connection or process),
@@ -327,6 +366,7 @@ int oc_series_name_check(const char *name, size_t len, const char **reason);
 void oc_series_info_free(oc_series_info *info);
 void oc_series_info_list_free(oc_series_info *list, size_t n);
 void oc_backtest_record_free(oc_backtest_record *rec);
+void oc_job_run_list_free(oc_job_run *runs, size_t n);
 void oc_ingest_run_info_list_free(oc_ingest_run_info *runs, size_t n);
 
 /* Wrappers: what callers use. */
@@ -406,6 +446,25 @@ static inline int oc_store_endpoint_get(oc_store *s, const char *name, oc_endpoi
 }
 static inline int oc_store_forecast_save(oc_store *s, oc_forecast_record *rec, oc_error *err) {
   return s->ops->forecast_save(s, rec, err);
+}
+static inline int oc_store_job_run_start(oc_store *s, oc_job_run *run, bool *claimed, oc_error *err) {
+  return s->ops->job_run_start(s, run, claimed, err);
+}
+static inline int oc_store_job_run_finish(oc_store *s, const oc_job_run *run, oc_error *err) {
+  return s->ops->job_run_finish(s, run, err);
+}
+static inline int oc_store_job_runs_list(oc_store *s, const char *job, const char *status, size_t limit,
+                                         oc_job_run **runs, size_t *n, oc_error *err) {
+  return s->ops->job_runs_list(s, job, status, limit, runs, n, err);
+}
+static inline int oc_store_job_last_slot(oc_store *s, const char *job, int64_t *slot, oc_error *err) {
+  return s->ops->job_last_slot(s, job, slot, err);
+}
+static inline int oc_store_job_state_get(oc_store *s, const char *job, int64_t now, oc_job_state *out, oc_error *err) {
+  return s->ops->job_state_get(s, job, now, out, err);
+}
+static inline int oc_store_job_pause(oc_store *s, const char *job, bool paused, int64_t now, oc_error *err) {
+  return s->ops->job_pause(s, job, paused, now, err);
 }
 static inline int oc_store_forecast_latest(oc_store *s, const char *series, oc_forecast_record *out, bool *found,
                                            oc_error *err) {

@@ -149,6 +149,28 @@ static const sqlite_migration migrations[] = {
      "  subject TEXT NOT NULL,\n"
      "  at INTEGER NOT NULL\n"
      ");\n"},
+    {9, "scheduled job runs and job state (the scheduler)",
+     "CREATE TABLE job_runs (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  job TEXT NOT NULL,\n"
+     "  slot INTEGER NOT NULL,\n"
+     "  trigger TEXT NOT NULL CHECK (trigger IN ('schedule', 'catch-up', 'manual')),\n"
+     "  status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed', 'abandoned')),\n"
+     "  started_at INTEGER NOT NULL,\n"
+     "  finished_at INTEGER NOT NULL DEFAULT 0,\n"
+     "  runner TEXT NOT NULL DEFAULT '',\n"
+     "  error TEXT NOT NULL DEFAULT '',\n"
+     "  steps_json TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(steps_json))\n"
+     ");\n"
+     "CREATE UNIQUE INDEX job_runs_one_per_slot ON job_runs(job, slot) WHERE trigger != 'manual';\n"
+     "CREATE UNIQUE INDEX job_runs_one_running ON job_runs(job) WHERE status = 'running';\n"
+     "CREATE INDEX job_runs_by_job ON job_runs(job, id);\n"
+     "CREATE TABLE job_state (\n"
+     "  job TEXT PRIMARY KEY,\n"
+     "  paused INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),\n"
+     "  first_seen INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ") WITHOUT ROWID;\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -686,6 +708,12 @@ static const oc_store_ops sqlite_ops = {
     .backtest_latest = oc_sqlite_backtest_latest,
     .forecast_save = oc_sqlite_forecast_save,
     .forecast_latest = oc_sqlite_forecast_latest,
+    .job_run_start = oc_sqlite_job_run_start,
+    .job_run_finish = oc_sqlite_job_run_finish,
+    .job_runs_list = oc_sqlite_job_runs_list,
+    .job_last_slot = oc_sqlite_job_last_slot,
+    .job_state_get = oc_sqlite_job_state_get,
+    .job_pause = oc_sqlite_job_pause,
     .changes_after = oc_sqlite_changes_after,
     .changes_latest = oc_sqlite_changes_latest,
     .changes_wait = oc_sqlite_changes_wait,

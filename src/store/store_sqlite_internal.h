@@ -96,6 +96,14 @@ int oc_sqlite_endpoint_get(oc_store *store, const char *name, oc_endpoint *ep, b
 
 /* Forecast ops (store_sqlite_forecasts.c). */
 int oc_sqlite_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *err);
+/* store_sqlite_jobs.c */
+int oc_sqlite_job_run_start(oc_store *store, oc_job_run *run, bool *claimed, oc_error *err);
+int oc_sqlite_job_run_finish(oc_store *store, const oc_job_run *run, oc_error *err);
+int oc_sqlite_job_runs_list(oc_store *store, const char *job, const char *status, size_t limit, oc_job_run **runs,
+                            size_t *n, oc_error *err);
+int oc_sqlite_job_last_slot(oc_store *store, const char *job, int64_t *slot, oc_error *err);
+int oc_sqlite_job_state_get(oc_store *store, const char *job, int64_t now, oc_job_state *out, oc_error *err);
+int oc_sqlite_job_pause(oc_store *store, const char *job, bool paused, int64_t now, oc_error *err);
 int oc_sqlite_forecast_latest(oc_store *store, const char *series, oc_forecast_record *out, bool *found,
                               oc_error *err);
 

@@ -1,0 +1,147 @@
+/* scheduler.c: see scheduler.h. */
+#include "schedule/scheduler.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/json.h"
+
+char *oc_scheduler_runner_id(char *buf) {
+  char host[64] = "localhost";
+  gethostname(host, sizeof host - 1);
+  host[sizeof host - 1] = '\0';
+  snprintf(buf, sizeof ((oc_job_run *)0)->runner, "%s:%ld", host, (long)getpid());
+  return buf;
+}
+
+int64_t oc_scheduler_next_slot(const oc_job *job, int64_t now) { return oc_schedule_next(&job->schedule, now); }
+
+/* Marks the job's "running" runs whose process is gone (on this host) as abandoned. */
+static int abandon_dead_runs(oc_store *store, const char *job, const oc_scheduler_env *env, oc_error *err) {
+  oc_job_run *runs;
+  size_t n;
+  if (oc_store_job_runs_list(store, job, "running", 16, &runs, &n, err) != 0) return -1;
+  char me[sizeof runs->runner];
+  oc_scheduler_runner_id(me);
+  size_t host_len = (size_t)(strrchr(me, ':') - me);
+  int rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    oc_job_run *r = &runs[i];
+    const char *colon = strrchr(r->runner, ':');
+    bool same_host = colon && (size_t)(colon - r->runner) == host_len && strncmp(r->runner, me, host_len) == 0;
+    long pid = colon ? strtol(colon + 1, NULL, 10) : 0;
+    bool gone = pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+    if (!same_host || !gone) continue;
+    snprintf(r->status, sizeof r->status, "abandoned");
+    r->finished_at = env->now(env->ctx);
+    free(r->error);
+    r->error = oc_xstrdup("the process running it ended before it finished");
+    rc = oc_store_job_run_finish(store, r, err);
+  }
+  oc_job_run_list_free(runs, n);
+  return rc;
+}
+
+static json_t *step_record(const oc_job_step *step, const oc_step_outcome *o) {
+  return json_pack("{s:s, s:i, s:o, s:s}", "step", step->text, "exit_code", o->exit_code, "seconds",
+                   oc_json_number(o->seconds), "output", o->output);
+}
+
+/* The last line of a step's output: the part of a failure message that usually says why. */
+static void last_line(const char *output, char *line, size_t cap) {
+  size_t len = strlen(output);
+  while (len && (output[len - 1] == '\n' || output[len - 1] == '\r')) len--;
+  size_t start = len;
+  while (start && output[start - 1] != '\n') start--;
+  snprintf(line, cap, "%.*s", (int)(len - start), output + start);
+}
+
+static char *failure_reason(size_t index, const oc_job_step *step, const oc_step_outcome *o, int64_t timeout) {
+  oc_buf why = {0};
+  char line[400];
+  last_line(o->output, line, sizeof line);
+  if (o->exit_code == 124)
+    oc_buf_printf(&why, "step %zu (%s) ran past the job's step-timeout of %lld s", index + 1, step->text, (long long)timeout);
+  else if (o->exit_code == 125)
+    oc_buf_printf(&why, "step %zu (%s) could not be started", index + 1, step->text);
+  else if (o->exit_code > 128)
+    oc_buf_printf(&why, "step %zu (%s) was killed by signal %d", index + 1, step->text, o->exit_code - 128);
+  else
+    oc_buf_printf(&why, "step %zu (%s) exited with %d", index + 1, step->text, o->exit_code);
+  if (*line) oc_buf_printf(&why, ": %s", line);
+  return oc_buf_steal(&why);
+}
+
+int oc_scheduler_run_job(oc_store *store, const oc_job *job, const char *trigger, int64_t slot,
+                         const oc_scheduler_env *env, bool *ran, oc_job_run *out, oc_error *err) {
+  *ran = false;
+  if (abandon_dead_runs(store, job->name, env, err) != 0) return -1;
+  oc_job_run run = {.slot = slot, .started_at = env->now(env->ctx)};
+  snprintf(run.job, sizeof run.job, "%s", job->name);
+  snprintf(run.trigger, sizeof run.trigger, "%s", trigger);
+  snprintf(run.runner, sizeof run.runner, "%s", env->runner);
+  bool claimed;
+  if (oc_store_job_run_start(store, &run, &claimed, err) != 0) return -1;
+  if (!claimed) return 0;
+  *ran = true;
+  json_t *steps = json_array();
+  oc_step_outcome *outcome = oc_xmalloc(sizeof *outcome);
+  for (size_t i = 0; i < job->nsteps && !run.error; i++) {
+    memset(outcome, 0, sizeof *outcome);
+    env->run_step(env->ctx, job, &job->steps[i], outcome);
+    json_array_append_new(steps, step_record(&job->steps[i], outcome));
+    if (outcome->exit_code != 0) run.error = failure_reason(i, &job->steps[i], outcome, job->step_timeout);
+  }
+  free(outcome);
+  snprintf(run.status, sizeof run.status, "%s", run.error ? "failed" : "ok");
+  run.finished_at = env->now(env->ctx);
+  run.steps_json = oc_json_dumps(steps, OC_JSON_COMPACT);
+  json_decref(steps);
+  int rc = oc_store_job_run_finish(store, &run, err);
+  if (rc == 0 && env->finished) env->finished(env->ctx, &run);
+  if (out) {
+    *out = run;
+  } else {
+    free(run.error);
+    free(run.steps_json);
+  }
+  return rc;
+}
+
+/* Whether job is due at now, and for which slot and trigger. */
+static int due(oc_store *store, const oc_job *job, int64_t now, int64_t *slot, const char **trigger, oc_error *err) {
+  oc_job_state state;
+  int64_t last;
+  *slot = 0;
+  if (oc_store_job_state_get(store, job->name, now, &state, err) != 0) return -1;
+  if (state.paused) return 0;
+  int64_t latest = oc_schedule_latest(&job->schedule, now);
+  if (latest < state.first_seen) return 0; /* a new job does not run for the past */
+  if (oc_store_job_last_slot(store, job->name, &last, err) != 0) return -1;
+  if (latest <= last) return 0;
+  *slot = latest;
+  *trigger = now - latest > OC_SCHEDULER_ON_TIME_SECONDS ? "catch-up" : "schedule";
+  return 0;
+}
+
+int oc_scheduler_tick(oc_store *store, const oc_jobs *jobs, const oc_scheduler_env *env, int64_t *next, oc_error *err) {
+  *next = INT64_MAX;
+  for (size_t i = 0; i < jobs->n; i++) {
+    const oc_job *job = &jobs->jobs[i];
+    int64_t slot;
+    const char *trigger;
+    bool ran;
+    if (due(store, job, env->now(env->ctx), &slot, &trigger, err) != 0) return -1;
+    if (slot && oc_scheduler_run_job(store, job, trigger, slot, env, &ran, NULL, err) != 0) return -1;
+  }
+  int64_t now = env->now(env->ctx);
+  for (size_t i = 0; i < jobs->n; i++) {
+    int64_t t = oc_scheduler_next_slot(&jobs->jobs[i], now);
+    if (t < *next) *next = t;
+  }
+  return 0;
+}
