@@ -20,6 +20,7 @@
   X(models)                \
   X(forecast)              \
   X(train)                 \
+  X(monitor)               \
   X(jobs)                  \
   X(run)
 

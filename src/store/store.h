@@ -197,6 +197,19 @@ const char *oc_change_kind_name(oc_change_kind kind);
 /* -1 for a name that is not a kind. */
 int oc_change_kind_parse(const char *name, oc_change_kind *kind);
 
+/* How the forecasts of one (series, endpoint, variant, model version, horizon) did against the prices
+ * that followed, over its latest `window` scored origins (one forecast per origin: the newest made
+ * for it). naive_mae is the no-change forecast's error on the same origins; coverage is the share of
+ * actual prices inside the 80% / 95% bands; bias is the mean of forecast - actual. */
+typedef struct oc_forecast_performance {
+  char series[OC_SERIES_NAME_MAX + 1];
+  char endpoint[128], variant[64], model_version[64];
+  int64_t horizon;
+  int64_t origins; /* scored origins in the window */
+  oc_date first_origin, last_origin;
+  double mae, naive_mae, coverage80, coverage95, bias;
+} oc_forecast_performance;
+
 /* One run of a scheduled job (src/schedule/): what started it, how it ended, what each step did. */
 #define OC_JOB_NAME_MAX 64
 typedef struct oc_job_run {
@@ -298,6 +311,16 @@ typedef struct oc_store_ops {
    * (*found = false when there is none). */
   int (*forecast_save)(oc_store *store, oc_forecast_record *rec, oc_error *err);
   int (*forecast_latest)(oc_store *store, const char *series, oc_forecast_record *out, bool *found, oc_error *err);
+
+  /* Scoring (the monitor). forecast_score compares every point of a stored-history forecast whose
+   * date now has an observation with that price (and the no-change forecast: the price at its origin),
+   * once: a point already scored is left alone, so calling it after every import scores only what
+   * became scorable; *scored = the points scored now. forecast_performance: one row per series,
+   * endpoint, variant, model version and horizon (endpoint NULL: every endpoint), over the latest
+   * window scored origins (free *rows with free()). */
+  int (*forecast_score)(oc_store *store, int64_t now, int64_t *scored, oc_error *err);
+  int (*forecast_performance)(oc_store *store, const char *endpoint, size_t window, oc_forecast_performance **rows,
+                              size_t *n, oc_error *err);
 
   /* Scheduled job runs. job_run_start records run (status "running", run->id set) when it may run:
    * *claimed = false, and nothing recorded, when a scheduled or catch-up run for the same job and
@@ -446,6 +469,13 @@ static inline int oc_store_endpoint_get(oc_store *s, const char *name, oc_endpoi
 }
 static inline int oc_store_forecast_save(oc_store *s, oc_forecast_record *rec, oc_error *err) {
   return s->ops->forecast_save(s, rec, err);
+}
+static inline int oc_store_forecast_score(oc_store *s, int64_t now, int64_t *scored, oc_error *err) {
+  return s->ops->forecast_score(s, now, scored, err);
+}
+static inline int oc_store_forecast_performance(oc_store *s, const char *endpoint, size_t window,
+                                                oc_forecast_performance **rows, size_t *n, oc_error *err) {
+  return s->ops->forecast_performance(s, endpoint, window, rows, n, err);
 }
 static inline int oc_store_job_run_start(oc_store *s, oc_job_run *run, bool *claimed, oc_error *err) {
   return s->ops->job_run_start(s, run, claimed, err);

@@ -171,6 +171,17 @@ static const sqlite_migration migrations[] = {
      "  first_seen INTEGER NOT NULL,\n"
      "  updated_at INTEGER NOT NULL\n"
      ") WITHOUT ROWID;\n"},
+    {10, "forecast scores (each stored forecast point against the price that followed)",
+     "CREATE TABLE forecast_scores (\n"
+     "  forecast_id INTEGER NOT NULL,\n"
+     "  step INTEGER NOT NULL,\n"
+     "  actual REAL NOT NULL,\n"
+     "  naive REAL NOT NULL,\n"
+     "  scored_at INTEGER NOT NULL,\n"
+     "  PRIMARY KEY (forecast_id, step),\n"
+     "  FOREIGN KEY (forecast_id, step) REFERENCES forecast_points(forecast_id, step) ON DELETE CASCADE\n"
+     ") WITHOUT ROWID;\n"
+     "CREATE INDEX forecast_points_by_date ON forecast_points(date);\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -708,6 +719,8 @@ static const oc_store_ops sqlite_ops = {
     .backtest_latest = oc_sqlite_backtest_latest,
     .forecast_save = oc_sqlite_forecast_save,
     .forecast_latest = oc_sqlite_forecast_latest,
+    .forecast_score = oc_sqlite_forecast_score,
+    .forecast_performance = oc_sqlite_forecast_performance,
     .job_run_start = oc_sqlite_job_run_start,
     .job_run_finish = oc_sqlite_job_run_finish,
     .job_runs_list = oc_sqlite_job_runs_list,

@@ -96,6 +96,10 @@ int oc_sqlite_endpoint_get(oc_store *store, const char *name, oc_endpoint *ep, b
 
 /* Forecast ops (store_sqlite_forecasts.c). */
 int oc_sqlite_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *err);
+/* store_sqlite_scores.c */
+int oc_sqlite_forecast_score(oc_store *store, int64_t now, int64_t *scored, oc_error *err);
+int oc_sqlite_forecast_performance(oc_store *store, const char *endpoint, size_t window, oc_forecast_performance **rows,
+                                   size_t *n, oc_error *err);
 /* store_sqlite_jobs.c */
 int oc_sqlite_job_run_start(oc_store *store, oc_job_run *run, bool *claimed, oc_error *err);
 int oc_sqlite_job_run_finish(oc_store *store, const oc_job_run *run, oc_error *err);

@@ -1,0 +1,108 @@
+/* cmd_monitor.c: `oilcast monitor`: scores the stored forecasts whose target dates now have prices
+ * (monitor/score.h) and prints how each endpoint, variant, model version and horizon has done over
+ * rolling windows of scored origins. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "cli/records.h"
+#include "core/log.h"
+#include "monitor/score.h"
+#include "pipeline/pipeline.h"
+
+static int run(oc_cli *cli, int argc, char **argv);
+
+const oc_command oc_cmd_monitor = {
+    "monitor", "score stored forecasts against the prices that followed; live relMAE and coverage",
+    "Usage: oilcast monitor [--endpoint NAME] [--windows 20,60] [--format table|csv|json]\n"
+    "Scores every stored forecast point whose date now has a price (each point once: run it after\n"
+    "every import, or as a scheduled job step), then prints, per series, endpoint, variant, model\n"
+    "version and horizon, over the latest N scored origins of each window: relMAE (the forecast's MAE\n"
+    "over the no-change forecast's on the same origins: below 1 beats naive), MAE, the share of prices\n"
+    "inside the 80% and 95% bands (well calibrated: 0.80 and 0.95) and the bias (forecast - actual).\n"
+    "  --endpoint NAME   only this endpoint's forecasts\n"
+    "  --windows A,B     rolling windows in scored origins (default 20,60; at most 4)\n"
+    "  --format F        table (default), csv or json\n",
+    run};
+
+enum { OPT_ENDPOINT = 1, OPT_WINDOWS, OPT_FORMAT };
+
+static int parse_windows(const char *text, oc_monitor_options *o) {
+  oc_pipeline_list list;
+  oc_pipeline_list_split(text, &list);
+  int rc = list.n >= 1 && list.n <= OC_MONITOR_MAX_WINDOWS ? 0 : -1;
+  o->nwindows = list.n;
+  for (size_t i = 0; i < list.n && rc == 0; i++) {
+    long w;
+    rc = oc_cli_parse_int(list.items[i], 1, 100000, &w);
+    o->windows[i] = (size_t)w;
+  }
+  oc_pipeline_list_free(&list);
+  return rc;
+}
+
+static void print_table(const oc_monitor_result *r) {
+  if (r->n == 0) {
+    printf("no scored forecasts yet (forecasts are scored once the prices of their dates are stored)\n");
+    return;
+  }
+  printf("%-8s %-12s %-10s %-8s %3s %6s %7s %7s %9s %9s %6s %6s %8s\n", "series", "endpoint", "variant", "model", "h",
+         "window", "origins", "relMAE", "MAE", "naiveMAE", "cov80", "cov95", "bias");
+  for (size_t i = 0; i < r->n; i++) {
+    const oc_monitor_row *row = &r->rows[i];
+    const oc_forecast_performance *p = &row->perf;
+    printf("%-8s %-12s %-10s %-8s %3lld %6zu %7lld %7.4f %9.4f %9.4f %6.2f %6.2f %8.4f\n", p->series,
+           *p->endpoint ? p->endpoint : "-", *p->variant ? p->variant : "-", p->model_version, (long long)p->horizon,
+           row->window, (long long)p->origins, row->rel_mae, p->mae, p->naive_mae, p->coverage80, p->coverage95, p->bias);
+  }
+}
+
+static int run(oc_cli *cli, int argc, char **argv) {
+  static const struct option options[] = {{"endpoint", required_argument, NULL, OPT_ENDPOINT},
+                                          {"windows", required_argument, NULL, OPT_WINDOWS},
+                                          {"format", required_argument, NULL, OPT_FORMAT},
+                                          OC_CLI_COMMON_OPTIONS,
+                                          {0}};
+  oc_monitor_options o = oc_monitor_options_default();
+  oc_cli_format fmt = OC_CLI_TABLE;
+  int opt, code;
+  while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+    if (opt == OPT_ENDPOINT) {
+      o.endpoint = optarg;
+    } else if (opt == OPT_WINDOWS) {
+      if (parse_windows(optarg, &o) != 0)
+        return oc_cli_usage_error(&oc_cmd_monitor, "--windows takes 1 to %d whole numbers in 1..100000, not '%s'",
+                                  OC_MONITOR_MAX_WINDOWS, optarg);
+    } else if (opt == OPT_FORMAT) {
+      if (oc_cli_format_parse(optarg, &fmt) != 0)
+        return oc_cli_usage_error(&oc_cmd_monitor, "--format must be table, csv or json, not '%s'", optarg);
+    } else {
+      int handled = oc_cli_common_option(cli, &oc_cmd_monitor, opt, optarg, &code);
+      if (handled < 0) return code;
+      if (handled == 0) return oc_cli_unknown_option(&oc_cmd_monitor);
+    }
+  }
+  if (optind < argc) return oc_cli_usage_error(&oc_cmd_monitor, "unexpected argument '%s'", argv[optind]);
+  oc_store *store;
+  if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
+  oc_monitor_result r;
+  oc_error err;
+  int rc = oc_monitor_score(store, &o, (int64_t)time(NULL), &r, &err);
+  oc_store_close(store);
+  if (rc != 0) return oc_cli_runtime_error("%s", err.message);
+  oc_info("scored %lld new forecast point(s)", (long long)r.scored);
+  if (fmt == OC_CLI_TABLE) {
+    print_table(&r);
+  } else {
+    json_t *records = json_array();
+    for (size_t i = 0; i < r.n; i++) json_array_append_new(records, oc_monitor_row_json(&r.rows[i]));
+    oc_cli_print_records(records, fmt);
+    json_decref(records);
+  }
+  oc_monitor_result_free(&r);
+  return OC_EXIT_OK;
+}

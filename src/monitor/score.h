@@ -1,0 +1,46 @@
+/* score.h: the monitor's first duty: every stored forecast scored against the prices that followed,
+ * and how each endpoint, variant, model version and horizon has done lately. Scoring is incremental
+ * and idempotent (the store scores a point once, when its date's price is known); the figures are
+ * given for several rolling windows of scored origins (e.g. the last 20 and the last 60), each with
+ * relMAE against the no-change forecast on the same origins, the 80%/95% coverage and the bias.
+ * The CLI (`oilcast monitor`), the API and the scheduler call this; it prints nothing. */
+#ifndef OC_MONITOR_SCORE_H
+#define OC_MONITOR_SCORE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "store/store.h"
+
+#define OC_MONITOR_MAX_WINDOWS 4
+#define OC_MONITOR_DEFAULT_WINDOWS {20, 60}
+
+typedef struct oc_monitor_options {
+  const char *endpoint; /* NULL: every endpoint (and forecasts made without one, endpoint "") */
+  size_t windows[OC_MONITOR_MAX_WINDOWS]; /* scored origins per rolling window, each >= 1 */
+  size_t nwindows;                        /* 1..OC_MONITOR_MAX_WINDOWS */
+} oc_monitor_options;
+
+oc_monitor_options oc_monitor_options_default(void);
+
+typedef struct oc_monitor_row {
+  oc_forecast_performance perf;
+  size_t window;
+  double rel_mae; /* mae / naive_mae; NaN when the naive error is 0 */
+} oc_monitor_row;
+
+typedef struct oc_monitor_result {
+  int64_t scored; /* points scored by this call */
+  oc_monitor_row *rows;
+  size_t n;
+} oc_monitor_result;
+
+/* Scores what became scorable at now (Unix seconds), then reads the figures for every window. */
+int oc_monitor_score(oc_store *store, const oc_monitor_options *opt, int64_t now, oc_monitor_result *out, oc_error *err);
+/* One row as a JSON object (the shape the CLI's json and the API share). */
+json_t *oc_monitor_row_json(const oc_monitor_row *row);
+void oc_monitor_result_free(oc_monitor_result *result);
+
+#endif
