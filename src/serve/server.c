@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/json.h"
 #include "core/log.h"
 #include "core/sha256.h"
 #include "serve/context.h"
@@ -94,11 +95,9 @@ void oc_respond_json(oc_response *resp, int status, json_t *json) {
   resp->status = status;
   resp->content_type = "application/json";
   oc_buf_clear(&resp->body);
-  char *text = json_dumps(json, JSON_COMPACT | JSON_REAL_PRECISION(10));
+  oc_json_write(&resp->body, json, OC_JSON_COMPACT);
   json_decref(json);
-  oc_buf_puts(&resp->body, text ? text : "null");
   oc_buf_putc(&resp->body, '\n');
-  free(text);
 }
 
 void oc_respond_error(oc_response *resp, int status, const char *code, const char *fmt, ...) {
@@ -236,20 +235,6 @@ static bool admit(oc_server *s, struct MHD_Connection *conn, const oc_route_spec
 
 /* ---- access log ---- */
 
-void oc_json_escape_into(oc_buf *out, const char *s) {
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') {
-      oc_buf_putc(out, '\\');
-      oc_buf_putc(out, (char)c);
-    } else if (c < 0x20) {
-      oc_buf_printf(out, "\\u%04x", c);
-    } else {
-      oc_buf_putc(out, (char)c);
-    }
-  }
-}
-
 static void write_access_log(oc_server *s, struct MHD_Connection *conn, const request_ctx *ctx, const char *method,
                              const char *url, const char *route, int status, size_t bytes, double seconds,
                              const oc_caller *caller, const char *variant) {
@@ -269,24 +254,22 @@ static void write_access_log(oc_server *s, struct MHD_Connection *conn, const re
   oc_buf line = {0};
   oc_buf_printf(&line,
                 "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"request_id\":\"%s\",\"remote\":\"%s\","
-                "\"method\":\"",
+                "\"method\":",
                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
                 ctx->request_id, remote);
-  oc_json_escape_into(&line, method);
-  oc_buf_puts(&line, "\",\"path\":\"");
-  oc_json_escape_into(&line, url);
-  oc_buf_puts(&line, "\",\"route\":\"");
-  oc_json_escape_into(&line, route);
-  oc_buf_printf(&line, "\",\"status\":%d,\"bytes\":%zu,\"duration_ms\":%.3f", status, bytes, seconds * 1e3);
+  oc_json_put_string(&line, method);
+  oc_buf_puts(&line, ",\"path\":");
+  oc_json_put_string(&line, url);
+  oc_buf_puts(&line, ",\"route\":");
+  oc_json_put_string(&line, route);
+  oc_buf_printf(&line, ",\"status\":%d,\"bytes\":%zu,\"duration_ms\":%.3f", status, bytes, seconds * 1e3);
   if (caller) {
-    oc_buf_puts(&line, ",\"key\":\"");
-    oc_json_escape_into(&line, caller->name);
-    oc_buf_putc(&line, '"');
+    oc_buf_puts(&line, ",\"key\":");
+    oc_json_put_string(&line, caller->name);
   }
   if (variant && *variant) {
-    oc_buf_puts(&line, ",\"variant\":\"");
-    oc_json_escape_into(&line, variant);
-    oc_buf_putc(&line, '"');
+    oc_buf_puts(&line, ",\"variant\":");
+    oc_json_put_string(&line, variant);
   }
   oc_buf_puts(&line, "}\n");
   ssize_t ignored = write(s->cfg.access_log_fd, line.data, line.len);

@@ -147,6 +147,8 @@ static const sqlite_migration migrations[] = {
      "  subject TEXT NOT NULL,\n"
      "  at INTEGER NOT NULL\n"
      ");\n"},
+    {9, "the price each forecast started from (null for forecasts stored before)",
+     "ALTER TABLE forecasts ADD COLUMN origin_price REAL;\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 

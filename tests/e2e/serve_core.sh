@@ -47,6 +47,8 @@ body=$(expect_status 200 GET /v1/series "${R[@]}")
 body=$(expect_status 200 GET '/v1/series/WTI?from=2024-12-26&to=2024-12-30' "${R[@]}")
 [[ $(json_get "$body" '[(o["date"], o["value"]) for o in d["observations"]]') == "[('2024-12-26', 69.62), ('2024-12-27', 70.6), ('2024-12-30', 70.99)]" ]] ||
   fail "series range: $body"
+# Numbers are the shortest decimal that reads back the same (69.62, never 69.620000000000005).
+assert_contains "$body" '{"date":"2024-12-26","value":69.62},{"date":"2024-12-27","value":70.6},' "shortest numbers"
 expect_status 404 GET /v1/series/NOPE "${R[@]}" | grep -q '"not_found"' || fail "unknown series"
 expect_status 400 GET '/v1/series/WTI?from=2024-02-30' "${R[@]}" | grep -q 'from' || fail "bad from date"
 
@@ -161,5 +163,9 @@ if curl -s -m 2 "$SERVE_URL/healthz" >/dev/null; then fail "still accepting afte
 serve_start "$dir" --operations-access key --access-log off
 expect_status 401 GET /metrics >/dev/null
 expect_status 200 GET /healthz "${R[@]}" >/dev/null
+# 70.87 reads back as 70.87 (printf's %.17g wrote 70.870000000000005).
+expect_status 200 POST /v1/series/WTI/observations "${W[@]}" -d '{"observations":[{"date":"2025-01-13","value":70.87}]}' >/dev/null
+assert_eq "$(expect_status 200 GET '/v1/series/WTI?from=2025-01-13' "${R[@]}")" \
+  '{"series":"WTI","unit":"USD/bbl","observations":[{"date":"2025-01-13","value":70.87}]}' "GET /v1/series/WTI"
 serve_stop
 echo "serve_core: ok"

@@ -33,6 +33,7 @@ expect_status 409 POST /v1/endpoints/oil/rollback "${A[@]}" >/dev/null
 
 # --- invocations: stored and given history, validation ---
 body=$(expect_status 200 POST /v1/endpoints/oil/invocations "${R[@]}" -H 'X-Oilcast-Variant: challenger' -d '{"forecast_days":5}')
+invoked=$body
 /usr/bin/python3 - "$body" "$work/wti.csv" <<'PY' || fail "forecast shape: $body"
 import json, sys
 d = json.loads(sys.argv[1]); last = open(sys.argv[2]).read().split()[-1].split(",")
@@ -60,6 +61,13 @@ expect_status 400 POST /v1/endpoints/oil/invocations "${R[@]}" -d '{"forecast_da
 # --- stored forecasts, models, endpoints ---
 body=$(expect_status 200 GET '/v1/forecasts/latest?series=WTI' "${R[@]}")
 [[ $(json_get "$body" 'd["history"], d["endpoint"], len(d["points"])') == "('stored', 'oil', 5)" ]] || fail "latest: $body"
+# The invocation and the stored forecast are one object, byte for byte: same members, same numbers
+# (the origin price included).
+[[ "$body" == "$invoked" ]] || fail "latest differs from the invocation:
+$invoked
+$body"
+[[ $(json_get "$body" 'd["last_price"] == float(open("'"$work/wti.csv"'").read().split()[-1].split(",")[1])') == True ]] ||
+  fail "last_price is not the origin's price: $body"
 expect_status 404 GET '/v1/forecasts/latest?series=BRENT' "${R[@]}" >/dev/null
 body=$(expect_status 200 GET /v1/models "${R[@]}")
 [[ $(json_get "$body" 'sorted(m["version"] for m in d["models"])') == "['drift', 'naive']" ]] || fail "models: $body"
