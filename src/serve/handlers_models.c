@@ -297,18 +297,21 @@ void oc_handle_models_list(const oc_request *req, oc_response *resp) {
   oc_respond_json(resp, 200, json_pack("{s:o}", "models", models));
 }
 
-/* The endpoint as GET /v1/endpoints lists it. */
+/* The endpoint as GET /v1/endpoints lists it; 404 when there is none of that name. */
 static void respond_endpoint(const oc_request *req, oc_response *resp, int status, const char *name) {
   json_t *all = oc_endpoints_describe(req->server->endpoints);
   size_t i;
-  json_t *item;
+  json_t *item, *found = NULL;
   json_array_foreach(json_object_get(all, "endpoints"), i, item) {
-    if (strcmp(json_string_value(json_object_get(item, "name")), name) == 0) {
-      oc_respond_json(resp, status, json_incref(item));
-      break;
-    }
+    if (strcmp(json_string_value(json_object_get(item, "name")), name) == 0) found = item;
   }
+  if (found) oc_respond_json(resp, status, json_incref(found));
+  else oc_respond_error(resp, 404, "not_found", "no endpoint named '%s'", name);
   json_decref(all);
+}
+
+void oc_handle_endpoint_get(const oc_request *req, oc_response *resp) {
+  respond_endpoint(req, resp, 200, oc_route_param(&req->params, "name"));
 }
 
 static void record_model_loads(oc_server *s, const char *name) {
@@ -339,6 +342,8 @@ void oc_handle_endpoint_put(const oc_request *req, oc_response *resp) {
     return;
   }
   record_model_loads(req->server, name);
+  /* 201 and where it lives only when the endpoint is new; a replaced one is 200 (its URL was known). */
+  if (created) oc_response_header(resp, "Location", "/v1/endpoints/%s", name); /* names need no escaping */
   respond_endpoint(req, resp, created ? 201 : 200, name);
 }
 

@@ -26,8 +26,14 @@ expect_status 403 PUT /v1/endpoints/oil "${R[@]}" -d '{"variants":[{"name":"a","
 expect_status 422 PUT /v1/endpoints/oil "${A[@]}" -d '{"variants":[{"name":"a","model_version":"nosuchkind"}]}' >/dev/null
 expect_status 422 PUT /v1/endpoints/oil "${A[@]}" -d '{"variants":[{"name":"a","model_version":"naive","weight":0}]}' >/dev/null
 expect_status 422 PUT /v1/endpoints/oil "${A[@]}" -d '{"variants":[{"name":"a","model_version":"naive"},{"name":"a","model_version":"drift"}]}' >/dev/null
-body=$(expect_status 201 PUT /v1/endpoints/oil "${A[@]}" \
-  -d '{"series":"WTI","variants":[{"name":"control","model_version":"naive","weight":0.8},{"name":"challenger","model_version":"drift","weight":0.2}]}')
+expect_status 404 GET /v1/endpoints/oil "${R[@]}" >/dev/null
+oil='{"series":"WTI","variants":[{"name":"control","model_version":"naive","weight":0.8},{"name":"challenger","model_version":"drift","weight":0.2}]}'
+created=$(curl -sS -D - -o "$work/put.json" -X PUT "${A[@]}" -d "$oil" "$SERVE_URL/v1/endpoints/oil" | tr -d '\r')
+body=$(cat "$work/put.json")
+grep -q '^HTTP/1.1 201' <<<"$created" || fail "PUT of a new endpoint is not 201: $created"
+# 201 says where the new endpoint lives, and GET there answers the same document.
+[[ $(sed -n 's/^Location: //p' <<<"$created") == /v1/endpoints/oil ]] || fail "201 without Location: $created"
+[[ $(expect_status 200 GET /v1/endpoints/oil "${R[@]}") == "$body" ]] || fail "GET Location differs from the 201 body"
 [[ $(json_get "$body" 'd["name"], len(d["variants"])') == "('oil', 2)" ]] || fail "PUT response: $body"
 expect_status 409 POST /v1/endpoints/oil/rollback "${A[@]}" >/dev/null
 
