@@ -174,6 +174,9 @@ expect_status 200 GET /readyz >/dev/null
 for ((i = 0; i < 100; i++)); do grep -q '^event: forecast' "$work/stream.txt" && break; sleep 0.05; done
 grep -q '^event: forecast' "$work/stream.txt" || fail "no forecast event on /v1/stream: $(head -c 300 "$work/stream.txt")"
 grep -A2 '^event: forecast' "$work/stream.txt" | grep -q '^data: {"series":"WTI"' || fail "forecast event data"
+# The first forecast event is the first stored-history invocation's answer, the same object.
+[[ $(grep -A2 '^event: forecast' "$work/stream.txt" | sed -n 's/^data: //p' | head -n 1) == "$invoked" ]] ||
+  fail "the forecast event differs from the invocation's answer"
 kill "$stream_pid" 2>/dev/null || true
 serve_stop
 serve_start "$dir" --threads 1 --access-log off
