@@ -93,12 +93,42 @@ void oc_response_header(oc_response *resp, const char *name, const char *fmt, ..
 }
 
 void oc_respond_json(oc_response *resp, int status, json_t *json) {
-  resp->status = status;
   resp->content_type = "application/json";
   oc_buf_clear(&resp->body);
+  if (!json) { /* a json_pack that failed: say so rather than send nothing */
+    resp->status = 500;
+    oc_buf_puts(&resp->body, "{\"error\":{\"code\":\"internal_error\",\"message\":\"the answer could not be built\"}}\n");
+    return;
+  }
+  resp->status = status;
   oc_json_write(&resp->body, json, OC_JSON_COMPACT);
   json_decref(json);
   oc_buf_putc(&resp->body, '\n');
+}
+
+/* The length of the valid UTF-8 sequence at p, 0 when there is none (the NUL ends any sequence). */
+static size_t utf8_sequence_length(const unsigned char *p) {
+  unsigned char c = p[0];
+  size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  for (size_t i = 1; i < n; i++) {
+    if ((p[i] & 0xc0) != 0x80) return 0;
+  }
+  if (n == 3 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0))) return 0; /* overlong, surrogate */
+  if (n == 4 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))) return 0; /* overlong, > U+10FFFF */
+  return n;
+}
+
+/* Replaces each byte of s that is not valid UTF-8 with '?': a message quotes what the client sent (a
+ * path, a parameter), and JSON text (and jansson) takes only UTF-8. */
+static void utf8_sanitize(char *s) {
+  for (unsigned char *p = (unsigned char *)s; *p;) {
+    size_t n = utf8_sequence_length(p);
+    if (n) {
+      p += n;
+    } else {
+      *p++ = '?';
+    }
+  }
 }
 
 void oc_respond_error(oc_response *resp, int status, const char *code, const char *fmt, ...) {
@@ -107,6 +137,7 @@ void oc_respond_error(oc_response *resp, int status, const char *code, const cha
   va_start(ap, fmt);
   vsnprintf(message, sizeof message, fmt, ap);
   va_end(ap);
+  utf8_sanitize(message);
   oc_respond_json(resp, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
 }
 

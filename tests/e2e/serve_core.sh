@@ -145,6 +145,9 @@ cmp -s <(curl -fsS "$SERVE_URL/openapi.yaml") "$src/docs/openapi.yaml" || fail "
 
 # --- routing errors ---
 expect_status 404 GET /v2/nothing | grep -q '"not_found"' || fail "404"
+# A path that is not UTF-8 is quoted in the message as valid JSON text (this crashed the server).
+[[ $(expect_status 404 GET '/v2/%FF%C3x') == '{"error":{"code":"not_found","message":"no route for GET /v2/??x"}}' ]] ||
+  fail "404 for a path that is not UTF-8"
 [[ $(curl -s -o /dev/null -D - -X DELETE "$SERVE_URL/v1/series" | tr -d '\r' | grep -i '^allow:') == "Allow: GET, HEAD" ]] ||
   fail "405 without Allow"
 expect_status 405 DELETE /v1/series >/dev/null
