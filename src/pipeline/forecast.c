@@ -11,6 +11,7 @@
 
 #include "core/buf.h"
 #include "core/calendar.h"
+#include "core/json.h"
 #include "model/registry.h"
 #include "pipeline/forecast_remote.h"
 #include "pipeline/pipeline.h"
@@ -33,9 +34,52 @@ void oc_forecast_record_fill(oc_forecast_record *rec, const oc_price_forecast *f
   snprintf(rec->model_kind, sizeof rec->model_kind, "%s", model_kind);
   snprintf(rec->history, sizeof rec->history, "%s", history);
   snprintf(rec->request_id, sizeof rec->request_id, "%s", request_id);
+  rec->origin_price = fc->origin_price;
   for (size_t h = 0; h < fc->horizon; h++)
     rec->points[h] = (oc_stored_forecast_point){oc_calendar_add_trading_days(fc->origin, (int)h + 1), fc->mean[h],
                                                 fc->lo80[h], fc->hi80[h], fc->lo95[h], fc->hi95[h]};
+}
+
+void oc_forecast_points_json(oc_buf *out, const oc_forecast_record *rec) {
+  char date[OC_DATE_STRLEN];
+  oc_buf_putc(out, '[');
+  for (size_t i = 0; i < rec->n_points; i++) {
+    const oc_stored_forecast_point *p = &rec->points[i];
+    oc_buf_puts(out, i ? ",{\"date\":\"" : "{\"date\":\"");
+    oc_buf_puts(out, oc_date_format(p->date, date));
+    const char *names[] = {"\",\"price\":", ",\"lower80\":", ",\"upper80\":", ",\"lower95\":", ",\"upper95\":"};
+    const double values[] = {p->price, p->lower80, p->upper80, p->lower95, p->upper95};
+    for (size_t k = 0; k < sizeof values / sizeof values[0]; k++) {
+      oc_buf_puts(out, names[k]);
+      oc_json_put_number(out, values[k]);
+    }
+    oc_buf_putc(out, '}');
+  }
+  oc_buf_putc(out, ']');
+}
+
+void oc_forecast_object_json(oc_buf *out, const oc_forecast_record *rec, const char *points_json, size_t points_len) {
+  char date[OC_DATE_STRLEN], created[OC_TIMESTAMP_STRLEN];
+  const struct {
+    const char *name, *value;
+  } texts[] = {{"{\"series\":", rec->series},
+               {",\"origin\":", oc_date_format(rec->origin, date)},
+               {",\"model_version\":", rec->model_version},
+               {",\"model\":", rec->model_kind},
+               {",\"endpoint\":", rec->endpoint},
+               {",\"variant\":", rec->variant},
+               {",\"created_at\":", oc_timestamp_format(rec->created_at, created)},
+               {",\"history\":", rec->history}};
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+    oc_buf_puts(out, texts[i].name);
+    oc_json_put_string(out, texts[i].value);
+  }
+  oc_buf_printf(out, ",\"forecast_days\":%zu,\"last_price\":", rec->n_points);
+  oc_json_put_number(out, rec->origin_price);
+  oc_buf_puts(out, ",\"points\":");
+  if (points_json) oc_buf_append(out, points_json, points_len);
+  else oc_forecast_points_json(out, rec);
+  oc_buf_putc(out, '}');
 }
 
 /* The history to forecast from: the given one (under the series' name), or the stored one, as a view;

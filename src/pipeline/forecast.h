@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/error.h"
 #include "core/frame.h"
 #include "model/forecaster.h"
@@ -51,5 +52,14 @@ int oc_pipeline_forecast(const char *data_dir, oc_store *store, const oc_forecas
 void oc_forecast_record_fill(oc_forecast_record *rec, const oc_price_forecast *fc, const char *series,
                              const char *model_version, const char *model_kind, const char *history,
                              const char *request_id);
+
+/* The forecast object (docs/openapi.yaml's Forecast), appended to out as one JSON object: the one shape
+ * of an invocation's answer, GET /v1/forecasts/latest and the "forecast" event. last_price is null when
+ * rec->origin_price is unknown (NAN: forecasts stored before the store kept it). points_json: rec's
+ * points array as oc_forecast_points_json writes it, for a caller that keeps it formatted; NULL: it is
+ * formatted here. */
+void oc_forecast_object_json(oc_buf *out, const oc_forecast_record *rec, const char *points_json, size_t points_len);
+/* rec's points as the forecast object's "points" array. */
+void oc_forecast_points_json(oc_buf *out, const oc_forecast_record *rec);
 
 #endif

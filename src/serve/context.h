@@ -23,6 +23,10 @@ struct oc_server {
   const oc_route *routes;
   size_t route_count;
   oc_metrics *metrics;
+  /* $OILCAST_EXCHANGE_LOG, opened for appending at start (-1: not set): one JSON line per response
+   * {"method","route","status","content_type","body"}, which the API tests validate against
+   * docs/openapi.yaml (tests/api/validate_responses.mjs). */
+  int exchange_log_fd;
   oc_rate_limiter limiter;
   oc_apikey_table keys;
   char id_prefix[9]; /* random per process, so generated request ids differ across restarts */

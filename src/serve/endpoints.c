@@ -15,6 +15,7 @@
 #include "core/buf.h"
 #include "core/date.h"
 #include "core/fsutil.h"
+#include "core/json.h"
 #include "core/lock.h"
 #include "core/log.h"
 
@@ -246,7 +247,7 @@ static int persist(oc_endpoints *e, const oc_endpoint_spec *spec, const char *up
   json_object_set_new(doc, "name", json_string(spec->name));
   json_object_set_new(doc, "endpoint", json_string(spec->name));
   json_object_set(doc, "previous", previous);
-  char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+  char *text = oc_json_dumps(doc, OC_JSON_INDENT | OC_JSON_SORT_KEYS);
   json_decref(doc);
   endpoint_file file = {e, spec->name, text};
   int rc = e->sync ? e->sync(e->loader_ctx, spec, write_endpoint_file, &file, err) : write_endpoint_file(&file, err);

@@ -44,6 +44,7 @@ void oc_handle_metrics(const oc_request *req, oc_response *resp);
 void oc_handle_index(const oc_request *req, oc_response *resp);
 void oc_handle_static(const oc_request *req, oc_response *resp);
 void oc_handle_vendor_plotly(const oc_request *req, oc_response *resp);
+void oc_handle_openapi(const oc_request *req, oc_response *resp);
 void oc_handle_stream(const oc_request *req, oc_response *resp);
 
 /* handlers_series.c */
@@ -56,6 +57,7 @@ void oc_serve_points_cache_init(oc_server *s);
 void oc_serve_points_cache_free(oc_server *s);
 void oc_handle_invoke(const oc_request *req, oc_response *resp);
 void oc_handle_endpoints_list(const oc_request *req, oc_response *resp);
+void oc_handle_endpoint_get(const oc_request *req, oc_response *resp);
 void oc_handle_endpoint_put(const oc_request *req, oc_response *resp);
 void oc_handle_endpoint_rollback(const oc_request *req, oc_response *resp);
 void oc_handle_models_list(const oc_request *req, oc_response *resp);

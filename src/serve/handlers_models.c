@@ -9,52 +9,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/date.h"
 #include "core/calendar.h"
+#include "core/date.h"
+#include "core/json.h"
 #include "pipeline/forecast.h"
 #include "serve/context.h"
 #include "serve/endpoints.h"
+#include "serve/events.h"
 #include "serve/handlers.h"
 
 #define OC_ENDPOINT_MAX_EXOGS 8
-
-/* The forecast object of API.md up to and including "points":[ (callers add the points, "]", and
- * any further fields before the closing brace). */
-static void forecast_json_head(oc_buf *b, const oc_forecast_record *rec) {
-  char date[OC_DATE_STRLEN], created[OC_TIMESTAMP_STRLEN];
-  oc_timestamp_format(rec->created_at, created);
-  oc_buf_puts(b, "{\"series\":\"");
-  oc_json_escape_into(b, rec->series);
-  oc_buf_printf(b, "\",\"origin\":\"%s\",\"model_version\":\"", oc_date_format(rec->origin, date));
-  oc_json_escape_into(b, rec->model_version);
-  oc_buf_puts(b, "\",\"model\":\"");
-  oc_json_escape_into(b, rec->model_kind);
-  oc_buf_puts(b, "\",\"endpoint\":\"");
-  oc_json_escape_into(b, rec->endpoint);
-  oc_buf_puts(b, "\",\"variant\":\"");
-  oc_json_escape_into(b, rec->variant);
-  oc_buf_printf(b, "\",\"created_at\":\"%s\",\"history\":\"%s\",\"forecast_days\":%zu,\"points\":[", created,
-                rec->history, rec->n_points);
-}
-
-static void forecast_json_points(oc_buf *b, const oc_forecast_record *rec) {
-  char date[OC_DATE_STRLEN];
-  for (size_t i = 0; i < rec->n_points; i++) {
-    const oc_stored_forecast_point *p = &rec->points[i];
-    oc_buf_printf(b,
-                  "%s{\"date\":\"%s\",\"price\":%.17g,\"lower80\":%.17g,\"upper80\":%.17g,\"lower95\":%.17g,"
-                  "\"upper95\":%.17g}",
-                  i ? "," : "", oc_date_format(p->date, date), p->price, p->lower80, p->upper80, p->lower95,
-                  p->upper95);
-  }
-}
-
-/* The whole forecast object without its closing brace. */
-static void forecast_json_open(oc_buf *b, const oc_forecast_record *rec) {
-  forecast_json_head(b, rec);
-  forecast_json_points(b, rec);
-  oc_buf_puts(b, "]");
-}
 
 #define POINTS_CACHE_SIZE 16
 
@@ -66,22 +30,23 @@ struct oc_points_cache {
   size_t len;
 };
 
-/* Appends rec's points, formatted once per distinct set of points (see context.h). */
-static void forecast_json_points_cached(oc_server *s, oc_buf *b, const oc_forecast_record *rec) {
+/* rec's points array (oc_forecast_points_json) into out, formatted once per distinct set of points (see
+ * context.h). */
+static void forecast_points_cached(oc_server *s, oc_buf *out, const oc_forecast_record *rec) {
   size_t bytes = rec->n_points * sizeof rec->points[0];
   pthread_mutex_lock(&s->points_lock);
   for (size_t i = 0; i < POINTS_CACHE_SIZE; i++) {
     struct oc_points_cache *c = &s->points_cache[i];
     if (c->json && c->n_points == rec->n_points && memcmp(c->points, rec->points, bytes) == 0) {
-      oc_buf_append(b, c->json, c->len);
+      oc_buf_append(out, c->json, c->len);
       pthread_mutex_unlock(&s->points_lock);
       return;
     }
   }
   pthread_mutex_unlock(&s->points_lock);
   oc_buf fresh = {0};
-  forecast_json_points(&fresh, rec);
-  oc_buf_append(b, fresh.data, fresh.len);
+  oc_forecast_points_json(&fresh, rec);
+  oc_buf_append(out, fresh.data, fresh.len);
   pthread_mutex_lock(&s->points_lock);
   struct oc_points_cache *victim = &s->points_cache[s->points_cache_next++ % POINTS_CACHE_SIZE];
   free(victim->json);
@@ -183,13 +148,10 @@ static void store_forecast(oc_server *s, oc_forecast_record *rec) {
     return;
   }
   if (strcmp(rec->history, "stored") == 0) {
-    oc_buf json = {0};
-    forecast_json_open(&json, rec);
-    oc_buf_puts(&json, "}");
-    json_error_t jerr;
-    json_t *event = json_loadb(json.data, json.len, 0, &jerr);
-    oc_buf_free(&json);
-    if (event) oc_serve_publish(s, "forecast", event);
+    oc_buf event = {0};
+    oc_forecast_object_json(&event, rec, NULL, 0);
+    oc_event_publish(s->events, "forecast", event.data);
+    oc_buf_free(&event);
   }
 }
 
@@ -262,9 +224,11 @@ void oc_handle_invoke(const oc_request *req, oc_response *resp) {
     snprintf(rec.endpoint, sizeof rec.endpoint, "%s", name);
     snprintf(rec.variant, sizeof rec.variant, "%s", snap->spec.variants[v].name);
     store_forecast(s, &rec);
-    forecast_json_head(&resp->body, &rec);
-    forecast_json_points_cached(s, &resp->body, &rec);
-    oc_buf_printf(&resp->body, "],\"last_price\":%.17g}\n", fc.origin_price);
+    oc_buf points = {0};
+    forecast_points_cached(s, &points, &rec);
+    oc_forecast_object_json(&resp->body, &rec, points.data, points.len);
+    oc_buf_putc(&resp->body, '\n');
+    oc_buf_free(&points);
     resp->status = 200;
     resp->content_type = "application/json";
     oc_response_header(resp, "X-Oilcast-Variant", "%s", rec.variant);
@@ -302,11 +266,12 @@ void oc_handle_models_list(const oc_request *req, oc_response *resp) {
     char version[32], created[OC_TIMESTAMP_STRLEN];
     snprintf(version, sizeof version, "v%lld", (long long)versions[i].version);
     oc_timestamp_format(versions[i].created_at, created);
-    json_array_append_new(models, json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:f,s:f,s:f},s:[]}", "version", version, "kind",
+    json_array_append_new(models, json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:o,s:o,s:o},s:[]}", "version", version, "kind",
                                             versions[i].kind, "series", versions[i].series, "status",
                                             versions[i].status, "created_at", created, "metrics", "val_loss",
-                                            versions[i].val_loss, "val_mae", versions[i].val_mae, "naive_mae",
-                                            versions[i].naive_mae, "endpoints"));
+                                            oc_json_number(versions[i].val_loss), "val_mae",
+                                            oc_json_number(versions[i].val_mae), "naive_mae",
+                                            oc_json_number(versions[i].naive_mae), "endpoints"));
   }
   oc_model_version_list_free(versions, n);
   json_t *serving = oc_endpoints_models(req->server->endpoints);
@@ -332,18 +297,21 @@ void oc_handle_models_list(const oc_request *req, oc_response *resp) {
   oc_respond_json(resp, 200, json_pack("{s:o}", "models", models));
 }
 
-/* The endpoint as GET /v1/endpoints lists it. */
+/* The endpoint as GET /v1/endpoints lists it; 404 when there is none of that name. */
 static void respond_endpoint(const oc_request *req, oc_response *resp, int status, const char *name) {
   json_t *all = oc_endpoints_describe(req->server->endpoints);
   size_t i;
-  json_t *item;
+  json_t *item, *found = NULL;
   json_array_foreach(json_object_get(all, "endpoints"), i, item) {
-    if (strcmp(json_string_value(json_object_get(item, "name")), name) == 0) {
-      oc_respond_json(resp, status, json_incref(item));
-      break;
-    }
+    if (strcmp(json_string_value(json_object_get(item, "name")), name) == 0) found = item;
   }
+  if (found) oc_respond_json(resp, status, json_incref(found));
+  else oc_respond_error(resp, 404, "not_found", "no endpoint named '%s'", name);
   json_decref(all);
+}
+
+void oc_handle_endpoint_get(const oc_request *req, oc_response *resp) {
+  respond_endpoint(req, resp, 200, oc_route_param(&req->params, "name"));
 }
 
 static void record_model_loads(oc_server *s, const char *name) {
@@ -374,6 +342,8 @@ void oc_handle_endpoint_put(const oc_request *req, oc_response *resp) {
     return;
   }
   record_model_loads(req->server, name);
+  /* 201 and where it lives only when the endpoint is new; a replaced one is 200 (its URL was known). */
+  if (created) oc_response_header(resp, "Location", "/v1/endpoints/%s", name); /* names need no escaping */
   respond_endpoint(req, resp, created ? 201 : 200, name);
 }
 
@@ -408,8 +378,8 @@ void oc_handle_forecast_latest(const oc_request *req, oc_response *resp) {
   } else if (!found) {
     oc_respond_error(resp, 404, "not_found", "no forecast of %s has been made yet", series);
   } else {
-    forecast_json_open(&resp->body, rec);
-    oc_buf_puts(&resp->body, "}\n");
+    oc_forecast_object_json(&resp->body, rec, NULL, 0);
+    oc_buf_putc(&resp->body, '\n');
     resp->status = 200;
     resp->content_type = "application/json";
   }
@@ -435,9 +405,11 @@ void oc_handle_backtest_latest(const oc_request *req, oc_response *resp) {
                      series);
     return;
   }
-  oc_buf_puts(&resp->body, rec.result_json); /* stored as the API document (model/backtest.h) */
-  oc_buf_putc(&resp->body, '\n');
-  resp->status = 200;
-  resp->content_type = "application/json";
+  /* Stored as the API document (model/backtest.h); rewritten by the one JSON writer, so its numbers
+   * read as every other answer's do. */
+  json_error_t jerr;
+  json_t *doc = json_loads(rec.result_json, 0, &jerr);
+  if (doc) oc_respond_json(resp, 200, doc);
+  else oc_respond_error(resp, 500, "store_error", "the stored backtest %lld is not JSON: %s", (long long)rec.id, jerr.text);
   oc_backtest_record_free(&rec);
 }

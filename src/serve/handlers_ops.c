@@ -1,6 +1,6 @@
 /* handlers_ops.c: the operational routes (health, readiness, Prometheus metrics), the live event
- * stream, and the dashboard's static files (web/ at / and /static/, plotly from its npm package at
- * /vendor/). Static paths are checked segment by segment so nothing outside the configured
+ * stream, the dashboard's static files (web/ at / and /static/, plotly from its npm package at
+ * /vendor/) and the API's specification (/openapi.yaml). Static paths are checked segment by segment so nothing outside the configured
  * directories can be named. */
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -45,6 +45,12 @@ void oc_handle_stream(const oc_request *req, oc_response *resp) {
   char *end = NULL;
   unsigned long long id = last ? strtoull(last, &end, 10) : 0;
   int has_last = last && *last && end && *end == '\0';
+  if (strcmp(req->method, MHD_HTTP_METHOD_HEAD) == 0) { /* the headers a stream would have, and no stream */
+    resp->status = 200;
+    resp->content_type = "text/event-stream";
+    oc_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    return;
+  }
   resp->prepared = oc_event_stream_response(req->server->events, req->conn, id, has_last);
   resp->status = 200;
 }
@@ -61,6 +67,7 @@ static const char *content_type_for(const char *path) {
                {".png", "image/png"},
                {".ico", "image/x-icon"},
                {".txt", "text/plain; charset=utf-8"},
+               {".yaml", "application/yaml"},
                {".map", "application/json"}};
   const char *dot = strrchr(path, '.');
   if (dot && !strchr(dot, '/')) {
@@ -126,4 +133,15 @@ void oc_handle_static(const oc_request *req, oc_response *resp) {
 
 void oc_handle_vendor_plotly(const oc_request *req, oc_response *resp) {
   serve_file(resp, req->server->vendor_dir, "plotly.min.js");
+}
+
+/* The specification sits beside the dashboard in an installed tree (PREFIX/share/oilcast/openapi.yaml,
+ * next to its web/), else in the source tree's docs/. */
+void oc_handle_openapi(const oc_request *req, oc_response *resp) {
+  char *share = oc_path_join(req->server->web_dir, "..");
+  char *installed = oc_path_join(share, "openapi.yaml");
+  bool beside_web = access(installed, R_OK) == 0;
+  free(installed);
+  serve_file(resp, beside_web ? share : OILCAST_SOURCE_DIR "/docs", "openapi.yaml");
+  free(share);
 }

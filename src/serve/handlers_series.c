@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/date.h"
+#include "core/json.h"
 #include "ingest/batch.h"
 #include "ingest/row.h"
 #include "serve/context.h"
@@ -94,19 +95,21 @@ void oc_handle_series_show(const oc_request *req, oc_response *resp) {
     oc_serve_store_failed(req->server, resp, "series_load", &err);
     return;
   }
-  /* Built by hand: a long history through jansson objects costs more than the request itself. */
+  /* Written piece by piece: a long history through jansson objects costs more than the request itself. */
   oc_buf *b = &resp->body;
   oc_buf_reserve(b, 64 + series.n * 40);
-  json_t *head = json_pack("{s:s,s:s}", "series", info.name, "unit", info.unit);
-  char *head_text = json_dumps(head, JSON_COMPACT);
-  json_decref(head);
-  oc_buf_append(b, head_text, strlen(head_text) - 1); /* without the closing brace */
-  free(head_text);
+  oc_buf_puts(b, "{\"series\":");
+  oc_json_put_string(b, info.name);
+  oc_buf_puts(b, ",\"unit\":");
+  oc_json_put_string(b, info.unit);
   oc_buf_puts(b, ",\"observations\":[");
   char date[OC_DATE_STRLEN];
   for (size_t i = 0; i < series.n; i++) {
-    oc_buf_printf(b, "%s{\"date\":\"%s\",\"value\":%.17g}", i ? "," : "", oc_date_format(series.dates[i], date),
-                  series.values[i]);
+    oc_buf_puts(b, i ? ",{\"date\":\"" : "{\"date\":\"");
+    oc_buf_puts(b, oc_date_format(series.dates[i], date));
+    oc_buf_puts(b, "\",\"value\":");
+    oc_json_put_number(b, series.values[i]);
+    oc_buf_putc(b, '}');
   }
   oc_buf_puts(b, "]}\n");
   resp->status = 200;
@@ -229,8 +232,8 @@ void oc_handle_series_append(const oc_request *req, oc_response *resp) {
     char date[OC_DATE_STRLEN];
     for (size_t i = 0; i < n; i++) {
       oc_serve_publish(req->server, "observation",
-                       json_pack("{s:s,s:s,s:f}", "series", info.name, "date", oc_date_format(rows.dates[i], date),
-                                 "value", rows.values[i]));
+                       json_pack("{s:s,s:s,s:o}", "series", info.name, "date", oc_date_format(rows.dates[i], date),
+                                 "value", oc_json_number(rows.values[i])));
     }
     oc_respond_json(resp, 200, json_pack("{s:I,s:I,s:I}", "inserted", (json_int_t)report.rows_inserted, "updated",
                                          (json_int_t)report.rows_updated, "unchanged",

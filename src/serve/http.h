@@ -83,9 +83,6 @@ void oc_respond_json(oc_response *resp, int status, json_t *json);
 void oc_respond_error(oc_response *resp, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Appends s to out as the inside of a JSON string (escaping quotes, backslashes, control bytes). */
-void oc_json_escape_into(oc_buf *out, const char *s);
-
 /* Parses the request body as one JSON object, strictly (no trailing data, no duplicate keys). On failure
  * fills resp with 400 naming line, column and byte offset, and returns NULL. */
 json_t *oc_request_json_object(const oc_request *req, oc_response *resp);

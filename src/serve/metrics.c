@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/csv.h"
 #include "core/lock.h"
 
 #define STATUS_MIN 100
@@ -206,7 +207,8 @@ void oc_metrics_render(oc_metrics *m, oc_buf *out) {
     metric_family *f = &m->families[id];
     oc_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name, f->type);
     for (size_t i = 0; i < f->count; i++) {
-      oc_buf_printf(out, "%s{%s} %.17g\n", f->name, f->entries[i].labels, f->entries[i].value);
+      char value[OC_NUMBER_STRLEN]; /* counters and gauges are finite: no NaN/Inf spelling needed */
+      oc_buf_printf(out, "%s{%s} %s\n", f->name, f->entries[i].labels, oc_format_number(f->entries[i].value, value));
     }
   }
   oc_lock_release(&m->lock);

@@ -1,4 +1,5 @@
 /* routes.c: the route table of `oilcast serve`: method, path pattern, handler and who may call it.
+ * Every GET route answers HEAD too (server.c).
  * docs/openapi.yaml must describe exactly these routes (tests/unit/test_openapi.c checks both ways). */
 #include "serve/handlers.h"
 
@@ -12,11 +13,13 @@ static const oc_route routes[] = {
     {"GET", "/", SPEC(oc_handle_index, OC_ACCESS_OPEN)},
     {"GET", "/static/{path*}", SPEC(oc_handle_static, OC_ACCESS_OPEN)},
     {"GET", "/vendor/plotly.min.js", SPEC(oc_handle_vendor_plotly, OC_ACCESS_OPEN)},
+    {"GET", "/openapi.yaml", SPEC(oc_handle_openapi, OC_ACCESS_OPEN)},
     {"GET", "/v1/series", SPEC(oc_handle_series_list, OC_ACCESS_PUBLIC_READ)},
     {"GET", "/v1/series/{name}", SPEC(oc_handle_series_show, OC_ACCESS_PUBLIC_READ)},
     {"POST", "/v1/series/{name}/observations", SPEC(oc_handle_series_append, OC_ACCESS_WRITE)},
     {"POST", "/v1/endpoints/{name}/invocations", SPEC(oc_handle_invoke, OC_ACCESS_READ)},
     {"GET", "/v1/endpoints", SPEC(oc_handle_endpoints_list, OC_ACCESS_PUBLIC_READ)},
+    {"GET", "/v1/endpoints/{name}", SPEC(oc_handle_endpoint_get, OC_ACCESS_PUBLIC_READ)},
     {"PUT", "/v1/endpoints/{name}", SPEC(oc_handle_endpoint_put, OC_ACCESS_ADMIN)},
     {"POST", "/v1/endpoints/{name}/rollback", SPEC(oc_handle_endpoint_rollback, OC_ACCESS_ADMIN)},
     {"GET", "/v1/models", SPEC(oc_handle_models_list, OC_ACCESS_PUBLIC_READ)},

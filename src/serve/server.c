@@ -1,11 +1,12 @@
 /* server.c: the libmicrohttpd glue: daemon start/stop, per-request context (request id, body
- * accumulation under the size limit), routing, access control (API keys, scopes, rate limits),
- * response headers, metrics and the access log. Route handlers live in handlers_*.c and never see
+ * accumulation under the size limit), routing (HEAD answered by the GET route), access control (API
+ * keys, scopes, rate limits), response headers, metrics, the access log and the exchange log. Route handlers live in handlers_*.c and never see
  * libmicrohttpd's callback protocol. */
 #include "serve/server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/json.h"
 #include "core/log.h"
 #include "core/sha256.h"
 #include "serve/context.h"
@@ -91,14 +93,42 @@ void oc_response_header(oc_response *resp, const char *name, const char *fmt, ..
 }
 
 void oc_respond_json(oc_response *resp, int status, json_t *json) {
-  resp->status = status;
   resp->content_type = "application/json";
   oc_buf_clear(&resp->body);
-  char *text = json_dumps(json, JSON_COMPACT | JSON_REAL_PRECISION(10));
+  if (!json) { /* a json_pack that failed: say so rather than send nothing */
+    resp->status = 500;
+    oc_buf_puts(&resp->body, "{\"error\":{\"code\":\"internal_error\",\"message\":\"the answer could not be built\"}}\n");
+    return;
+  }
+  resp->status = status;
+  oc_json_write(&resp->body, json, OC_JSON_COMPACT);
   json_decref(json);
-  oc_buf_puts(&resp->body, text ? text : "null");
   oc_buf_putc(&resp->body, '\n');
-  free(text);
+}
+
+/* The length of the valid UTF-8 sequence at p, 0 when there is none (the NUL ends any sequence). */
+static size_t utf8_sequence_length(const unsigned char *p) {
+  unsigned char c = p[0];
+  size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  for (size_t i = 1; i < n; i++) {
+    if ((p[i] & 0xc0) != 0x80) return 0;
+  }
+  if (n == 3 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0))) return 0; /* overlong, surrogate */
+  if (n == 4 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))) return 0; /* overlong, > U+10FFFF */
+  return n;
+}
+
+/* Replaces each byte of s that is not valid UTF-8 with '?': a message quotes what the client sent (a
+ * path, a parameter), and JSON text (and jansson) takes only UTF-8. */
+static void utf8_sanitize(char *s) {
+  for (unsigned char *p = (unsigned char *)s; *p;) {
+    size_t n = utf8_sequence_length(p);
+    if (n) {
+      p += n;
+    } else {
+      *p++ = '?';
+    }
+  }
 }
 
 void oc_respond_error(oc_response *resp, int status, const char *code, const char *fmt, ...) {
@@ -107,6 +137,7 @@ void oc_respond_error(oc_response *resp, int status, const char *code, const cha
   va_start(ap, fmt);
   vsnprintf(message, sizeof message, fmt, ap);
   va_end(ap);
+  utf8_sanitize(message);
   oc_respond_json(resp, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
 }
 
@@ -236,20 +267,6 @@ static bool admit(oc_server *s, struct MHD_Connection *conn, const oc_route_spec
 
 /* ---- access log ---- */
 
-void oc_json_escape_into(oc_buf *out, const char *s) {
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') {
-      oc_buf_putc(out, '\\');
-      oc_buf_putc(out, (char)c);
-    } else if (c < 0x20) {
-      oc_buf_printf(out, "\\u%04x", c);
-    } else {
-      oc_buf_putc(out, (char)c);
-    }
-  }
-}
-
 static void write_access_log(oc_server *s, struct MHD_Connection *conn, const request_ctx *ctx, const char *method,
                              const char *url, const char *route, int status, size_t bytes, double seconds,
                              const oc_caller *caller, const char *variant) {
@@ -269,24 +286,22 @@ static void write_access_log(oc_server *s, struct MHD_Connection *conn, const re
   oc_buf line = {0};
   oc_buf_printf(&line,
                 "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"request_id\":\"%s\",\"remote\":\"%s\","
-                "\"method\":\"",
+                "\"method\":",
                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
                 ctx->request_id, remote);
-  oc_json_escape_into(&line, method);
-  oc_buf_puts(&line, "\",\"path\":\"");
-  oc_json_escape_into(&line, url);
-  oc_buf_puts(&line, "\",\"route\":\"");
-  oc_json_escape_into(&line, route);
-  oc_buf_printf(&line, "\",\"status\":%d,\"bytes\":%zu,\"duration_ms\":%.3f", status, bytes, seconds * 1e3);
+  oc_json_put_string(&line, method);
+  oc_buf_puts(&line, ",\"path\":");
+  oc_json_put_string(&line, url);
+  oc_buf_puts(&line, ",\"route\":");
+  oc_json_put_string(&line, route);
+  oc_buf_printf(&line, ",\"status\":%d,\"bytes\":%zu,\"duration_ms\":%.3f", status, bytes, seconds * 1e3);
   if (caller) {
-    oc_buf_puts(&line, ",\"key\":\"");
-    oc_json_escape_into(&line, caller->name);
-    oc_buf_putc(&line, '"');
+    oc_buf_puts(&line, ",\"key\":");
+    oc_json_put_string(&line, caller->name);
   }
   if (variant && *variant) {
-    oc_buf_puts(&line, ",\"variant\":\"");
-    oc_json_escape_into(&line, variant);
-    oc_buf_putc(&line, '"');
+    oc_buf_puts(&line, ",\"variant\":");
+    oc_json_put_string(&line, variant);
   }
   oc_buf_puts(&line, "}\n");
   ssize_t ignored = write(s->cfg.access_log_fd, line.data, line.len);
@@ -296,10 +311,38 @@ static void write_access_log(oc_server *s, struct MHD_Connection *conn, const re
 
 /* ---- response ---- */
 
+/* One line of the exchange log (context.h): what the contract tests validate against docs/openapi.yaml.
+ * body is NULL for a prepared response (a file or a stream), whose bytes are not in memory. */
+static void write_exchange(oc_server *s, const char *method, const char *route, int status, const char *content_type,
+                           const char *body) {
+  oc_buf line = {0};
+  oc_buf_puts(&line, "{\"method\":");
+  oc_json_put_string(&line, method);
+  oc_buf_puts(&line, ",\"route\":");
+  oc_json_put_string(&line, route);
+  oc_buf_printf(&line, ",\"status\":%d,\"content_type\":", status);
+  if (content_type) oc_json_put_string(&line, content_type);
+  else oc_buf_puts(&line, "null");
+  oc_buf_puts(&line, ",\"body\":");
+  if (body) oc_json_put_string(&line, body);
+  else oc_buf_puts(&line, "null");
+  oc_buf_puts(&line, "}\n");
+  /* One write per line on an O_APPEND descriptor: lines from concurrent requests do not interleave. */
+  ssize_t ignored = write(s->exchange_log_fd, line.data, line.len);
+  (void)ignored;
+  oc_buf_free(&line);
+}
+
 static enum MHD_Result send_response(oc_server *s, struct MHD_Connection *conn, request_ctx *ctx, const char *method,
                                      const char *url, size_t route_index, oc_response *resp, const oc_caller *caller) {
   struct MHD_Response *r = resp->prepared;
   size_t bytes = 0;
+  const char *route = route_index < s->route_count ? s->routes[route_index].pattern : "unmatched";
+  if (s->exchange_log_fd >= 0) {
+    const char *type = r ? MHD_get_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE)
+                         : resp->content_type ? resp->content_type : "application/json";
+    write_exchange(s, method, route, resp->status, type, r ? NULL : resp->body.data ? resp->body.data : "");
+  }
   if (!r) {
     bytes = resp->body.len;
     if (bytes) r = MHD_create_response_from_buffer(bytes, oc_buf_steal(&resp->body), MHD_RESPMEM_MUST_FREE);
@@ -315,7 +358,6 @@ static enum MHD_Result send_response(oc_server *s, struct MHD_Connection *conn, 
   ctx->responded = true;
   double seconds = oc_monotonic_seconds() - ctx->start;
   oc_metrics_observe_request(s->metrics, route_index, resp->status, seconds);
-  const char *route = route_index < s->route_count ? s->routes[route_index].pattern : "unmatched";
   write_access_log(s, conn, ctx, method, url, route, resp->status, bytes, seconds, caller, resp->variant);
   return ok;
 }
@@ -344,13 +386,17 @@ static enum MHD_Result dispatch(oc_server *s, struct MHD_Connection *conn, reque
   char allow[64];
   oc_caller caller;
   bool have_caller = false;
-  switch (oc_route_match(s->routes, s->route_count, method, url, &index, &req.params, allow, sizeof allow)) {
+  /* HEAD is GET without the body: the GET route answers, and libmicrohttpd sends its status and headers
+   * (Content-Length included) but not the body. */
+  const char *route_method = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0 ? MHD_HTTP_METHOD_GET : method;
+  switch (oc_route_match(s->routes, s->route_count, route_method, url, &index, &req.params, allow, sizeof allow)) {
   case OC_ROUTE_NOT_FOUND:
     index = s->route_count;
     oc_respond_error(&resp, 404, "not_found", "no route for %s %s", method, url);
     break;
   case OC_ROUTE_METHOD_MISMATCH:
     index = s->route_count;
+    if (strstr(allow, "GET") && strlen(allow) + sizeof ", HEAD" <= sizeof allow) strcat(allow, ", HEAD");
     oc_response_header(&resp, "Allow", "%s", allow);
     oc_respond_error(&resp, 405, "method_not_allowed", "%s is not allowed on %s (allowed: %s)", method, url, allow);
     break;
@@ -449,6 +495,7 @@ int oc_serve_parse_listen(const char *listen, struct sockaddr_in *addr, oc_error
 }
 
 static void free_server(oc_server *s) {
+  if (s->exchange_log_fd >= 0) close(s->exchange_log_fd);
   oc_metrics_free(s->metrics);
   oc_rate_limiter_free(&s->limiter);
   free(s->data_dir);
@@ -477,6 +524,13 @@ int oc_server_start(const oc_serve_config *cfg, oc_server **out, oc_error *err) 
   s->cfg.vendor_dir = s->vendor_dir;
   s->cfg.listen = NULL;
   s->routes = oc_serve_routes(&s->route_count);
+  const char *exchange_log = getenv("OILCAST_EXCHANGE_LOG");
+  s->exchange_log_fd = exchange_log && *exchange_log
+                           ? open(exchange_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)
+                           : -1;
+  if (exchange_log && *exchange_log && s->exchange_log_fd < 0) {
+    oc_warn("serve: OILCAST_EXCHANGE_LOG %s: %s; exchanges are not recorded", exchange_log, strerror(errno));
+  }
   s->metrics = oc_metrics_new(s->routes, s->route_count);
   oc_rate_limiter_init(&s->limiter);
   uint8_t random[4] = {0};

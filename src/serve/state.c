@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "serve/context.h"
 #include "serve/endpoints.h"
@@ -111,7 +112,7 @@ static void publish_ingest(oc_server *s, oc_store *store, int64_t run_id) {
       char date[OC_DATE_STRLEN];
       json_array_append_new(names, json_string(rs->name));
       json_object_set_new(last, rs->name,
-                          json_pack("{s:s,s:f}", "date", oc_date_format(rs->last_date, date), "value", rs->last_value));
+                          json_pack("{s:s,s:o}", "date", oc_date_format(rs->last_date, date), "value", oc_json_number(rs->last_value)));
     }
     oc_serve_publish(s, "ingest",
                      json_pack("{s:I,s:s,s:o,s:I,s:I,s:I,s:o}", "run_id", (json_int_t)run->id, "source",
@@ -294,9 +295,8 @@ int oc_serve_store_check(oc_server *s, oc_error *err) {
 }
 
 void oc_serve_publish(oc_server *s, const char *type, json_t *data) {
-  char *text = json_dumps(data, JSON_COMPACT | JSON_REAL_PRECISION(10));
+  char *text = oc_json_dumps(data, OC_JSON_COMPACT);
   json_decref(data);
-  if (!text) return;
   oc_event_publish(s->events, type, text);
   free(text);
 }

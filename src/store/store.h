@@ -150,6 +150,7 @@ typedef struct oc_forecast_record {
   oc_date origin; /* the last observation the forecast saw */
   char endpoint[128], variant[64], model_version[64], model_kind[32], history[8], request_id[72];
   int64_t created_at; /* Unix seconds */
+  double origin_price; /* the price at the origin; NAN when unknown (forecasts stored before migration 11) */
   size_t n_points;
   oc_stored_forecast_point points[OC_STORED_FORECAST_MAX_POINTS];
 } oc_forecast_record;

@@ -182,6 +182,8 @@ static const sqlite_migration migrations[] = {
      "  FOREIGN KEY (forecast_id, step) REFERENCES forecast_points(forecast_id, step) ON DELETE CASCADE\n"
      ") WITHOUT ROWID;\n"
      "CREATE INDEX forecast_points_by_date ON forecast_points(date);\n"},
+    {11, "the price each forecast started from (null for forecasts stored before)",
+     "ALTER TABLE forecasts ADD COLUMN origin_price REAL;\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 

@@ -1,6 +1,7 @@
 /* store_sqlite_forecasts.c: the SQLite side of the stored-forecast ops (tables forecasts and
- * forecast_points, migration "forecasts made"). One row per forecast, one per forecast point, so the
+ * forecast_points, migrations 6 and 9). One row per forecast, one per forecast point, so the
  * monitoring work can score points against actuals in plain SQL. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,7 +11,7 @@ int oc_sqlite_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *
   oc_sqlite_store *s = oc_sqlite_of(store);
   static const char head[] =
       "INSERT INTO forecasts(series, origin, horizon, endpoint, variant, model_version, model_kind, history,"
-      " request_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+      " request_id, created_at, origin_price) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
   static const char point[] = "INSERT INTO forecast_points(forecast_id, step, date, price, lower80, upper80,"
                               " lower95, upper95) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
   if (rec->n_points == 0 || rec->n_points > OC_STORED_FORECAST_MAX_POINTS) {
@@ -28,6 +29,8 @@ int oc_sqlite_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *
                            rec->request_id};
     for (int i = 0; i < 6; i++) sqlite3_bind_text(st, 4 + i, texts[i], -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 10, rec->created_at);
+    if (isfinite(rec->origin_price)) sqlite3_bind_double(st, 11, rec->origin_price);
+    else sqlite3_bind_null(st, 11);
     ok = sqlite3_step(st) == SQLITE_DONE;
     if (!ok) oc_sqlite_fail(s, err, "storing a forecast");
     rec->id = sqlite3_last_insert_rowid(s->db);
@@ -62,7 +65,8 @@ int oc_sqlite_forecast_latest(oc_store *store, const char *series, oc_forecast_r
                               oc_error *err) {
   oc_sqlite_store *s = oc_sqlite_of(store);
   static const char head[] =
-      "SELECT id, series, origin, endpoint, variant, model_version, model_kind, history, request_id, created_at"
+      "SELECT id, series, origin, endpoint, variant, model_version, model_kind, history, request_id, created_at,"
+      " origin_price"
       " FROM forecasts WHERE series = ?1 AND history = 'stored' ORDER BY created_at DESC, id DESC LIMIT 1";
   static const char points[] = "SELECT date, price, lower80, upper80, lower95, upper95 FROM forecast_points"
                                " WHERE forecast_id = ?1 ORDER BY step";
@@ -90,6 +94,7 @@ int oc_sqlite_forecast_latest(oc_store *store, const char *series, oc_forecast_r
   copy_text(out->history, sizeof out->history, st, 7);
   copy_text(out->request_id, sizeof out->request_id, st, 8);
   out->created_at = sqlite3_column_int64(st, 9);
+  out->origin_price = sqlite3_column_type(st, 10) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 10);
   sqlite3_reset(st);
   st = oc_sqlite_stmt(s, points, err);
   if (!st) return -1;

@@ -47,6 +47,8 @@ body=$(expect_status 200 GET /v1/series "${R[@]}")
 body=$(expect_status 200 GET '/v1/series/WTI?from=2024-12-26&to=2024-12-30' "${R[@]}")
 [[ $(json_get "$body" '[(o["date"], o["value"]) for o in d["observations"]]') == "[('2024-12-26', 69.62), ('2024-12-27', 70.6), ('2024-12-30', 70.99)]" ]] ||
   fail "series range: $body"
+# Numbers are the shortest decimal that reads back the same (69.62, never 69.620000000000005).
+assert_contains "$body" '{"date":"2024-12-26","value":69.62},{"date":"2024-12-27","value":70.6},' "shortest numbers"
 expect_status 404 GET /v1/series/NOPE "${R[@]}" | grep -q '"not_found"' || fail "unknown series"
 expect_status 400 GET '/v1/series/WTI?from=2024-02-30' "${R[@]}" | grep -q 'from' || fail "bad from date"
 
@@ -103,9 +105,50 @@ if [[ -f "$src/node_modules/plotly.js-dist-min/plotly.min.js" ]]; then
   [[ $(curl -s -o /dev/null -w '%{http_code}' "$SERVE_URL/vendor/plotly.min.js") == 200 ]] || fail "GET /vendor/plotly.min.js"
 fi
 
+# --- HEAD answers wherever GET does: same status and headers, Content-Length of the GET body, no body ---
+head_like_get() {
+  local path=$1
+  shift
+  local get head body
+  get=$(curl -s -D - -o "$work/get.body" "$@" "$SERVE_URL$path" | tr -d '\r' | grep -viE '^(date|x-request-id|content-length|x-ratelimit-remaining):')
+  head=$(curl -s -I "$@" "$SERVE_URL$path" | tr -d '\r')
+  [[ $(sed -n 's/^Content-Length: //ip' <<<"$head") == $(stat -c %s "$work/get.body") ]] ||
+    fail "HEAD $path: Content-Length is not the GET body's $(stat -c %s "$work/get.body"): $head"
+  head=$(grep -viE '^(date|x-request-id|content-length|x-ratelimit-remaining):' <<<"$head")
+  [[ "$head" == "$get" ]] || fail "HEAD $path differs from GET:
+$head
+--- GET:
+$get"
+}
+head_like_get /healthz
+# On the wire: the headers, then nothing (HTTP/1.0: the server closes after the response).
+exec 3<>"/dev/tcp/127.0.0.1/${SERVE_URL##*:}"
+printf 'HEAD /healthz HTTP/1.0\r\n\r\n' >&3
+raw=$(timeout 5 cat <&3 | od -An -c | tr -d ' \n')
+exec 3<&-
+[[ "$raw" == *'\r\n\r\n' ]] || fail "HEAD /healthz sent a body: $raw"
+head_like_get /v1/series "${R[@]}"
+head_like_get '/v1/series/WTI?from=2024-12-26' "${R[@]}"
+head_like_get /v1/series/NOPE "${R[@]}"
+head_like_get /openapi.yaml
+if [[ -f "$src/web/index.html" ]]; then
+  head_like_get /
+  head_like_get /static/app.js
+fi
+[[ -f "$src/node_modules/plotly.js-dist-min/plotly.min.js" ]] && head_like_get /vendor/plotly.min.js
+[[ $(curl -s -I -m 5 -o /dev/null -w '%{http_code} %{content_type}' "${R[@]}" "$SERVE_URL/v1/stream") == "200 text/event-stream" ]] ||
+  fail "HEAD /v1/stream"
+[[ $(curl -s -I -o /dev/null -w '%{http_code}' "$SERVE_URL/v1/series") == 401 ]] || fail "HEAD without a key"
+# The specification is served as it is in the tree (an installed binary: PREFIX/share/oilcast/openapi.yaml).
+cmp -s <(curl -fsS "$SERVE_URL/openapi.yaml") "$src/docs/openapi.yaml" || fail "GET /openapi.yaml is not docs/openapi.yaml"
+[[ $(curl -s -o /dev/null -w '%{content_type}' "$SERVE_URL/openapi.yaml") == application/yaml ]] || fail "openapi.yaml type"
+
 # --- routing errors ---
 expect_status 404 GET /v2/nothing | grep -q '"not_found"' || fail "404"
-[[ $(curl -s -o /dev/null -D - -X DELETE "$SERVE_URL/v1/series" | tr -d '\r' | grep -i '^allow:') == "Allow: GET" ]] ||
+# A path that is not UTF-8 is quoted in the message as valid JSON text (this crashed the server).
+[[ $(expect_status 404 GET '/v2/%FF%C3x') == '{"error":{"code":"not_found","message":"no route for GET /v2/??x"}}' ]] ||
+  fail "404 for a path that is not UTF-8"
+[[ $(curl -s -o /dev/null -D - -X DELETE "$SERVE_URL/v1/series" | tr -d '\r' | grep -i '^allow:') == "Allow: GET, HEAD" ]] ||
   fail "405 without Allow"
 expect_status 405 DELETE /v1/series >/dev/null
 
@@ -161,5 +204,9 @@ if curl -s -m 2 "$SERVE_URL/healthz" >/dev/null; then fail "still accepting afte
 serve_start "$dir" --operations-access key --access-log off
 expect_status 401 GET /metrics >/dev/null
 expect_status 200 GET /healthz "${R[@]}" >/dev/null
+# 70.87 reads back as 70.87 (printf's %.17g wrote 70.870000000000005).
+expect_status 200 POST /v1/series/WTI/observations "${W[@]}" -d '{"observations":[{"date":"2025-01-13","value":70.87}]}' >/dev/null
+assert_eq "$(expect_status 200 GET '/v1/series/WTI?from=2025-01-13' "${R[@]}")" \
+  '{"series":"WTI","unit":"USD/bbl","observations":[{"date":"2025-01-13","value":70.87}]}' "GET /v1/series/WTI"
 serve_stop
 echo "serve_core: ok"

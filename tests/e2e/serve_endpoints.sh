@@ -26,13 +26,20 @@ expect_status 403 PUT /v1/endpoints/oil "${R[@]}" -d '{"variants":[{"name":"a","
 expect_status 422 PUT /v1/endpoints/oil "${A[@]}" -d '{"variants":[{"name":"a","model_version":"nosuchkind"}]}' >/dev/null
 expect_status 422 PUT /v1/endpoints/oil "${A[@]}" -d '{"variants":[{"name":"a","model_version":"naive","weight":0}]}' >/dev/null
 expect_status 422 PUT /v1/endpoints/oil "${A[@]}" -d '{"variants":[{"name":"a","model_version":"naive"},{"name":"a","model_version":"drift"}]}' >/dev/null
-body=$(expect_status 201 PUT /v1/endpoints/oil "${A[@]}" \
-  -d '{"series":"WTI","variants":[{"name":"control","model_version":"naive","weight":0.8},{"name":"challenger","model_version":"drift","weight":0.2}]}')
+expect_status 404 GET /v1/endpoints/oil "${R[@]}" >/dev/null
+oil='{"series":"WTI","variants":[{"name":"control","model_version":"naive","weight":0.8},{"name":"challenger","model_version":"drift","weight":0.2}]}'
+created=$(curl -sS -D - -o "$work/put.json" -X PUT "${A[@]}" -d "$oil" "$SERVE_URL/v1/endpoints/oil" | tr -d '\r')
+body=$(cat "$work/put.json")
+grep -q '^HTTP/1.1 201' <<<"$created" || fail "PUT of a new endpoint is not 201: $created"
+# 201 says where the new endpoint lives, and GET there answers the same document.
+[[ $(sed -n 's/^Location: //p' <<<"$created") == /v1/endpoints/oil ]] || fail "201 without Location: $created"
+[[ $(expect_status 200 GET /v1/endpoints/oil "${R[@]}") == "$body" ]] || fail "GET Location differs from the 201 body"
 [[ $(json_get "$body" 'd["name"], len(d["variants"])') == "('oil', 2)" ]] || fail "PUT response: $body"
 expect_status 409 POST /v1/endpoints/oil/rollback "${A[@]}" >/dev/null
 
 # --- invocations: stored and given history, validation ---
 body=$(expect_status 200 POST /v1/endpoints/oil/invocations "${R[@]}" -H 'X-Oilcast-Variant: challenger' -d '{"forecast_days":5}')
+invoked=$body
 /usr/bin/python3 - "$body" "$work/wti.csv" <<'PY' || fail "forecast shape: $body"
 import json, sys
 d = json.loads(sys.argv[1]); last = open(sys.argv[2]).read().split()[-1].split(",")
@@ -60,6 +67,13 @@ expect_status 400 POST /v1/endpoints/oil/invocations "${R[@]}" -d '{"forecast_da
 # --- stored forecasts, models, endpoints ---
 body=$(expect_status 200 GET '/v1/forecasts/latest?series=WTI' "${R[@]}")
 [[ $(json_get "$body" 'd["history"], d["endpoint"], len(d["points"])') == "('stored', 'oil', 5)" ]] || fail "latest: $body"
+# The invocation and the stored forecast are one object, byte for byte: same members, same numbers
+# (the origin price included).
+[[ "$body" == "$invoked" ]] || fail "latest differs from the invocation:
+$invoked
+$body"
+[[ $(json_get "$body" 'd["last_price"] == float(open("'"$work/wti.csv"'").read().split()[-1].split(",")[1])') == True ]] ||
+  fail "last_price is not the origin's price: $body"
 expect_status 404 GET '/v1/forecasts/latest?series=BRENT' "${R[@]}" >/dev/null
 body=$(expect_status 200 GET /v1/models "${R[@]}")
 [[ $(json_get "$body" 'sorted(m["version"] for m in d["models"])') == "['drift', 'naive']" ]] || fail "models: $body"
@@ -160,6 +174,9 @@ expect_status 200 GET /readyz >/dev/null
 for ((i = 0; i < 100; i++)); do grep -q '^event: forecast' "$work/stream.txt" && break; sleep 0.05; done
 grep -q '^event: forecast' "$work/stream.txt" || fail "no forecast event on /v1/stream: $(head -c 300 "$work/stream.txt")"
 grep -A2 '^event: forecast' "$work/stream.txt" | grep -q '^data: {"series":"WTI"' || fail "forecast event data"
+# The first forecast event is the first stored-history invocation's answer, the same object.
+[[ $(grep -A2 '^event: forecast' "$work/stream.txt" | sed -n 's/^data: //p' | head -n 1) == "$invoked" ]] ||
+  fail "the forecast event differs from the invocation's answer"
 kill "$stream_pid" 2>/dev/null || true
 serve_stop
 serve_start "$dir" --threads 1 --access-log off

@@ -68,6 +68,10 @@ check "latest forecast" "$latest" "$stored"
 # An endpoint pointed at the registered version through the API.
 put=$(expect_status 201 PUT /v1/endpoints/by-put "${A[@]}" -d '{"variants":[{"name":"only","model_version":"v1"}]}')
 [[ $(json_get "$put" 'd["series"]') == SIM ]] || fail "PUT on v1 should serve its series: $put"
+# Replacing an existing endpoint is 200 and names no new location.
+again=$(curl -sS -D - -o /dev/null -X PUT "${A[@]}" -d '{"variants":[{"name":"only","model_version":"v1"}]}' \
+  "$SERVE_URL/v1/endpoints/by-put" | tr -d '\r')
+grep -q '^HTTP/1.1 200' <<<"$again" && ! grep -qi '^Location:' <<<"$again" || fail "PUT replacing by-put: $again"
 again=$(invoke by-put '{"forecast_days":5}')
 grep -qi '^X-Oilcast-Model-Version: v1' "$OC_TMP/headers.txt" || fail "by-put header"
 [[ $(json_get "$again" '[p["price"] for p in d["points"]]') == "$(json_get "$stored" '[p["price"] for p in d["points"]]')" ]] ||

@@ -2,16 +2,45 @@
 # not a test: ctest registers only *.sh). Starts a real server on a random loopback port (the server
 # picks it: no race for a free port) and stops it by pid. Sets SERVE_PID, SERVE_URL, SERVE_LOG (stderr,
 # including the access log).
+# Every server started here records its responses (OILCAST_EXCHANGE_LOG=$SERVE_EXCHANGES) and a test
+# that passes otherwise fails at exit unless each response matches docs/openapi.yaml
+# (tests/api/validate_responses.mjs: documented operation and status, content type, JSON schema).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 command -v curl >/dev/null || { echo "curl missing: skipped"; exit 77; }
+SERVE_EXCHANGES=$OC_TMP/exchanges.jsonl
+
+# serve_validate_exchanges: validates what the servers of this test answered so far.
+serve_validate_exchanges() {
+  [[ -n "${SERVE_STARTED:-}" ]] || return 0
+  [[ -s "$SERVE_EXCHANGES" ]] || fail "the server recorded no exchanges in \$OILCAST_EXCHANGE_LOG ($SERVE_EXCHANGES)"
+  local src=${OILCAST_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+  if ! command -v node >/dev/null || [[ ! -d "$src/node_modules/ajv" ]]; then
+    [[ "${CI:-}" == true ]] && fail "node or node_modules/ajv missing (npm ci): responses not validated"
+    echo "node or node_modules/ajv missing (npm ci): responses not validated against docs/openapi.yaml" >&2
+    return 0
+  fi
+  node "$src/tests/api/validate_responses.mjs" "$src/docs/openapi.yaml" "$SERVE_EXCHANGES" >"$OC_TMP/validated.txt" ||
+    fail "responses that do not match docs/openapi.yaml (above)"
+  tail -n 1 "$OC_TMP/validated.txt"
+}
+
+serve_exit() {
+  local rc=$?
+  if ((rc == 0)); then (serve_validate_exchanges) || rc=1; fi
+  oc_cleanup
+  exit $rc
+}
+trap serve_exit EXIT
 
 # serve_start DATA_DIR [serve options...]: returns once the server printed its URL.
 serve_start() {
   local dir=$1
   shift
+  SERVE_STARTED=1
   SERVE_OUT=$(mktemp "$OC_TMP/serve-out.XXXXXX")
   SERVE_LOG=$(mktemp "$OC_TMP/serve-log.XXXXXX")
-  "$OILCAST_BIN" serve --data-dir "$dir" --listen 127.0.0.1:0 "$@" >"$SERVE_OUT" 2>"$SERVE_LOG" &
+  OILCAST_EXCHANGE_LOG=$SERVE_EXCHANGES "$OILCAST_BIN" serve --data-dir "$dir" --listen 127.0.0.1:0 "$@" \
+    >"$SERVE_OUT" 2>"$SERVE_LOG" &
   SERVE_PID=$!
   oc_kill_later "$SERVE_PID"
   local i

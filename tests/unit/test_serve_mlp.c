@@ -99,6 +99,26 @@ static int teardown(void **state) {
   return 0;
 }
 
+/* Checks the responses the server recorded in log against docs/openapi.yaml, as the e2e serve tests do
+ * (tests/api/validate_responses.mjs). Without node and the npm packages it says so, and fails in CI. */
+static void validate_exchanges(const char *log) {
+  char *ajv = oc_path_join(OILCAST_SOURCE_DIR, "node_modules/ajv");
+  bool have_ajv = oc_is_dir(ajv);
+  free(ajv);
+  if (!have_ajv || system("node --version >/dev/null 2>&1") != 0) {
+    const char *ci = getenv("CI");
+    if (ci && strcmp(ci, "true") == 0) fail_msg("node or node_modules/ajv missing (npm ci)");
+    fprintf(stderr, "node or node_modules/ajv missing: responses not validated against docs/openapi.yaml\n");
+    return;
+  }
+  oc_buf cmd = {0};
+  oc_buf_printf(&cmd, "node '%s/tests/api/validate_responses.mjs' '%s/docs/openapi.yaml' '%s' >/dev/null",
+                OILCAST_SOURCE_DIR, OILCAST_SOURCE_DIR, log);
+  int rc = system(cmd.data);
+  oc_buf_free(&cmd);
+  if (rc != 0) fail_msg("the server's responses do not match docs/openapi.yaml (%s)", log);
+}
+
 static void test_served_network_equals_local_forecast(void **state) {
   fixture *fx = *state;
   oc_error err;
@@ -113,7 +133,10 @@ static void test_served_network_equals_local_forecast(void **state) {
   if (oc_mlp_forecast(net_, card_, &fx->history, NULL, 0, DAYS, &local, &err) != 0) fail_msg("%s", err.message);
 
   char url[64];
+  char *exchanges = oc_path_join(dir, "exchanges.jsonl");
+  setenv("OILCAST_EXCHANGE_LOG", exchanges, 1);
   oc_server *server = oc_test_server_start(dir, url);
+  unsetenv("OILCAST_EXCHANGE_LOG");
   oc_remote_request req = {.url = url, .api_key = key, .endpoint = "oil", .days = DAYS};
   oc_price_forecast remote;
   oc_remote_answer answer;
@@ -173,6 +196,8 @@ static void test_served_network_equals_local_forecast(void **state) {
   assert_int_equal(oc_remote_forecast(&wrong, &ignored, &answer, &err), -1);
   assert_non_null(strstr(err.message, "404"));
   oc_server_stop(server, 5);
+  validate_exchanges(exchanges);
+  free(exchanges);
 
   oc_mlp_prediction_free(&local);
 }

@@ -357,6 +357,37 @@ static void test_migrates_old_schema_keeping_data(void **state) {
   oc_store_close(s);
 }
 
+/* The forecast record keeps the price it started from; forecasts stored before migration 11 read back
+ * with an unknown (NAN) one. */
+static void test_forecast_origin_price(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  oc_forecast_record rec = {.series = "WTI", .origin = D("2024-01-04"), .history = "stored", .model_version = "naive",
+                            .created_at = 10, .origin_price = 70.87, .n_points = 1};
+  rec.points[0] = (oc_stored_forecast_point){D("2024-01-05"), 70.87, 69, 72, 68, 73};
+  assert_int_equal(oc_store_forecast_save(s, &rec, &err), 0);
+  oc_forecast_record got;
+  bool found = false;
+  assert_int_equal(oc_store_forecast_latest(s, "WTI", &got, &found, &err), 0);
+  assert_true(found);
+  assert_true(got.origin_price == 70.87);
+  oc_store_close(s);
+  /* Back to schema 10 with one forecast as it stored them, then reopened: migrated, price unknown. */
+  raw_exec(f->db, "ALTER TABLE forecasts DROP COLUMN origin_price; DELETE FROM schema_migrations WHERE version >= 11;"
+                  "UPDATE forecasts SET created_at = 5");
+  raw_exec(f->db, "INSERT INTO forecasts(series, origin, horizon, model_version, history, created_at)"
+                  " VALUES ('WTI', '2024-01-05', 1, 'drift', 'stored', 20);"
+                  "INSERT INTO forecast_points VALUES (last_insert_rowid(), 1, '2024-01-08', 71, 70, 72, 69, 73)");
+  s = open_ok(f);
+  assert_int_equal(oc_store_forecast_latest(s, "WTI", &got, &found, &err), 0);
+  assert_true(found);
+  assert_string_equal(got.model_version, "drift");
+  assert_true(isnan(got.origin_price));
+  assert_int_equal(got.n_points, 1);
+  oc_store_close(s);
+}
+
 static void test_failed_migration_rolls_back(void **state) {
   fixture *f = *state;
   raw_exec(f->db, schema_v1);
@@ -800,6 +831,7 @@ static const struct CMUnitTest backend_suite[] = {
 /* The SQLite backend's own: schema migrations on raw files. */
 static const struct CMUnitTest sqlite_suite[] = {
     cmocka_unit_test_setup_teardown(test_migrates_old_schema_keeping_data, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_forecast_origin_price, setup, teardown),
     cmocka_unit_test_setup_teardown(test_failed_migration_rolls_back, setup, teardown),
     cmocka_unit_test_setup_teardown(test_rejects_newer_schema, setup, teardown),
 };
