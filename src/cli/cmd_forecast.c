@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "core/calendar.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "model/registry.h"
 #include "pipeline/forecast.h"
@@ -112,15 +113,20 @@ static void print_forecast(const oc_forecast_result *r, const char *fmt) {
     for (size_t i = 0; i < f->horizon; i++)
       printf("%s,%.6f,%.6f,%.6f,%.6f,%.6f,%s\n", oc_date_format(r->dates[i], d), f->mean[i], f->lo80[i], f->hi80[i],
              f->lo95[i], f->hi95[i], r->model_version);
-  } else {
-    printf("{\"series\":\"%s\",\"model\":\"%s\",\"kind\":\"%s\",\"as_of\":\"%s\",\"last_price\":%.17g,\"forecast\":[",
-           r->series, r->model_version, r->model_kind, origin, f->origin_price);
+  } else { /* the document `oilcast dashboard --forecast-data` reads (docs/dashboard.md) */
+    json_t *points = json_array();
     for (size_t i = 0; i < f->horizon; i++)
-      printf("%s{\"date\":\"%s\",\"horizon\":%zu,\"price\":%.17g,\"log_return\":%.9g,\"lower80\":%.17g,"
-             "\"upper80\":%.17g,\"lower95\":%.17g,\"upper95\":%.17g}",
-             i ? "," : "", oc_date_format(r->dates[i], d), i + 1, f->mean[i], log(f->mean[i] / f->origin_price), f->lo80[i],
-             f->hi80[i], f->lo95[i], f->hi95[i]);
-    printf("]}\n");
+      json_array_append_new(points, json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "date",
+                                              oc_date_format(r->dates[i], d), "horizon", (json_int_t)(i + 1), "price",
+                                              oc_json_number(f->mean[i]), "log_return",
+                                              oc_json_number(log(f->mean[i] / f->origin_price)), "lower80",
+                                              oc_json_number(f->lo80[i]), "upper80", oc_json_number(f->hi80[i]),
+                                              "lower95", oc_json_number(f->lo95[i]), "upper95", oc_json_number(f->hi95[i])));
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "series", r->series, "model", r->model_version, "kind",
+                            r->model_kind, "as_of", origin, "last_price", oc_json_number(f->origin_price), "forecast",
+                            points);
+    oc_json_print(stdout, doc, OC_JSON_COMPACT);
+    json_decref(doc);
   }
 }
 
