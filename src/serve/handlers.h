@@ -15,10 +15,17 @@
 int oc_serve_state_open(oc_server *s, oc_error *err);
 void oc_serve_state_close(oc_server *s);
 void oc_serve_streams_close(oc_server *s);
-/* A store connection for this request; NULL with resp filled (503) on failure. Release it after. */
+/* A store connection for this request; NULL with resp filled (503) on failure. Release it after.
+ * A write through it waits at most OC_SERVE_STORE_WAIT_SECONDS for another writer (absorbing the
+ * ordinary contention of concurrent requests): behind a long import it fails at once instead, so no
+ * worker is held for the length of the import. */
+#define OC_SERVE_STORE_WAIT_SECONDS 0.2
+/* What a client is told to wait (Retry-After) when the store is busy with another writer. */
+#define OC_SERVE_STORE_BUSY_RETRY_SECONDS 2
 oc_store *oc_serve_store_acquire(oc_server *s, oc_response *resp);
 void oc_serve_store_release(oc_server *s, oc_store *store);
-/* Counts a failed store op in the metrics and fills resp with 500 naming the operation. */
+/* Counts a failed store op in the metrics and fills resp naming the operation: 503 store_busy with
+ * Retry-After when another writer holds the store (err->kind OC_ERROR_BUSY), else 500. */
 void oc_serve_store_failed(oc_server *s, oc_response *resp, const char *operation, const oc_error *err);
 int oc_serve_store_check(oc_server *s, oc_error *err);
 /* Publishes a live event (SSE) with data as compact JSON; takes the reference. */

@@ -263,6 +263,7 @@ oc_store *oc_serve_store_acquire(oc_server *s, oc_response *resp) {
   if (store) return store;
   oc_error err;
   store = oc_store_open(s->store_uri, &err);
+  if (store) oc_store_set_wait(store, &(oc_store_wait){.max_seconds = OC_SERVE_STORE_WAIT_SECONDS, .report_every = 1});
   if (!store) {
     const char *labels[] = {"operation", "open"};
     oc_metrics_add(s->metrics, OC_METRIC_STORE_ERRORS, 1, 1, labels);
@@ -281,6 +282,13 @@ void oc_serve_store_release(oc_server *s, oc_store *store) {
 void oc_serve_store_failed(oc_server *s, oc_response *resp, const char *operation, const oc_error *err) {
   const char *labels[] = {"operation", operation};
   oc_metrics_add(s->metrics, OC_METRIC_STORE_ERRORS, 1, 1, labels);
+  if (err->kind == OC_ERROR_BUSY) {
+    oc_warn("serve: store %s: %s", operation, err->message);
+    oc_respond_error(resp, 503, "store_busy", "%s: %s; try again in %d s", operation, err->message,
+                     OC_SERVE_STORE_BUSY_RETRY_SECONDS);
+    oc_response_header(resp, "Retry-After", "%d", OC_SERVE_STORE_BUSY_RETRY_SECONDS);
+    return;
+  }
   oc_err("serve: store %s failed: %s", operation, err->message);
   oc_respond_error(resp, 500, "store_error", "%s: %s", operation, err->message);
 }

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# End-to-end: a server whose store is held by another writer (sqlite3 holding BEGIN IMMEDIATE for 4 s,
+# as a long CLI import does) keeps answering. Reads are served at once; a POST of observations is
+# answered 503 store_busy with Retry-After within a second instead of holding a worker until the lock
+# is free (or failing after 10 s with "database is locked"); once the writer is done the same POST lands.
+set -euo pipefail
+source "$(dirname "$0")/serve_helpers.bash"
+
+dir=$OC_TMP/data
+admin=$("$OILCAST_BIN" init --data-dir "$dir" 2>/dev/null)
+printf 'Date,Price\n2025-01-02,71.5\n2025-01-03,72.25\n' >"$OC_TMP/first.csv"
+oc ingest --data-dir "$dir" --source historical --csv-path "$OC_TMP/first.csv" --series WTI >/dev/null 2>&1
+serve_start "$dir" --threads 2 --access-log off
+A=(-H "Authorization: Bearer $admin")
+body='{"observations":[{"date":"2025-01-06","value":73.5}]}'
+
+(echo "BEGIN IMMEDIATE; INSERT INTO series(name, unit, source, created_at) VALUES ('HOLDER', 'x', 'test', 0);"
+  sleep 4
+  echo "ROLLBACK;") | sqlite3 "$dir/oilcast.db" &
+holder=$!
+oc_kill_later "$holder"
+sleep 0.5
+
+start=$(date +%s%N)
+status=$(curl -s -o "$OC_TMP/read.json" -w '%{http_code}' "${A[@]}" "$SERVE_URL/v1/series/WTI")
+assert_eq "$status" 200 "a read while another process writes"
+status=$(curl -s -D "$OC_TMP/h.txt" -o "$OC_TMP/busy.json" -w '%{http_code}' "${A[@]}" -X POST \
+  "$SERVE_URL/v1/series/WTI/observations" -d "$body")
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+assert_eq "$status" 503 "a write while another process writes: $(cat "$OC_TMP/busy.json")"
+grep -q '"code":"store_busy"' "$OC_TMP/busy.json" || fail "code: $(cat "$OC_TMP/busy.json")"
+grep -qi '^Retry-After: 2' "$OC_TMP/h.txt" || fail "no Retry-After: $(cat "$OC_TMP/h.txt")"
+((elapsed_ms < 2000)) || fail "the busy answer took $elapsed_ms ms"
+wait "$holder"
+status=$(curl -s -o "$OC_TMP/ok.json" -w '%{http_code}' "${A[@]}" -X POST "$SERVE_URL/v1/series/WTI/observations" -d "$body")
+assert_eq "$status" 200 "the write once the other writer is done: $(cat "$OC_TMP/ok.json")"
+echo "busy store: reads served, writes answered 503 + Retry-After in ${elapsed_ms} ms, then accepted"
