@@ -14,13 +14,13 @@ need_browser
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 dir=$work/data
-wti_prices "$work"
+oc_wti_prices "$bin" "$data" "$work"
 simulated_prices "$work" WTI-SIM
 
 admin=$("$bin" init --data-dir "$dir" 2>/dev/null)
 reader=$("$bin" apikey create --data-dir "$dir" --name dashboard --scope read)
 writer=$("$bin" apikey create --data-dir "$dir" --name feeder --scope write)
-"$bin" ingest --data-dir "$dir" --source historical --csv-path "$prices" --series WTI >/dev/null 2>&1
+"$bin" ingest --data-dir "$dir" --source historical --csv-path "$PRICES" --series WTI >/dev/null 2>&1
 "$bin" ingest --data-dir "$dir" --source historical --csv-path "$simulated" --series WTI-SIM >/dev/null 2>&1
 "$bin" backtest --data-dir "$dir" --series WTI --models naive,drift,ets,ar --threads 2 >/dev/null 2>&1
 

@@ -11,7 +11,7 @@ work=$(mktemp -d)
 server=
 cleanup() { [[ -n "$server" ]] && kill "$server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-wti_prices "$work"
+oc_wti_prices "$bin" "$data" "$work"
 
 # The whole WTI series as [{"date","price"}] and a 10-trading-day forecast in the
 # /v1/forecasts/latest shape (bands widening with the square root of the horizon).
@@ -29,8 +29,8 @@ node -e '
                   lower95: last - 1.96 * s, upper95: last + 1.96 * s });
   }
   fs.writeFileSync(process.argv[3], JSON.stringify({ series: "WTI", model: "mlp", model_version: "v1", origin: rows[rows.length - 1][0], points }));
-' "$prices" "$work/h.json" "$work/f.json"
-rows=$(($(grep -c . "$prices") - 1))
+' "$PRICES" "$work/h.json" "$work/f.json"
+rows=$(($(grep -c . "$PRICES") - 1))
 
 "$bin" dashboard --historical-data "$work/h.json" --forecast-data "$work/f.json" --source historical --out "$work/dashboard.html"
 node "$src/tests/browser/static.test.js" "$work/dashboard.html" "$rows" 10 historical
