@@ -70,7 +70,7 @@
       return { simulated: true, tag: 'SIMULATED', credit: 'SIMULATED prices from oilcast simulate market, not market data' };
     }
     if (source === 'historical') {
-      return { simulated: false, tag: 'EIA', credit: 'U.S. Energy Information Administration (historical daily spot prices)' };
+      return { simulated: false, tag: 'EIA', credit: 'U.S. Energy Information Administration' };
     }
     if (source === 'api') return { simulated: false, tag: 'API', credit: 'posted to this server\'s REST API (source "api")' };
     if (source) return { simulated: false, tag: source, credit: `"${source}" (as stored with the series)` };
@@ -148,14 +148,19 @@
 
   /* ---------- Market panel ---------- */
 
+  /* The default view: the last three months and the forecast, so a week's fan is wide enough to read
+   * (the range buttons and zoom show more). */
   function historyWindow() {
     const obs = state.observations;
     if (!obs.length) return null;
     const last = obs[obs.length - 1].date;
     const points = state.forecast ? state.forecast.points : [];
     const end = points.length ? points[points.length - 1].date : last;
-    return [addDays(last, -183), addDays(end, 3)];
+    return [addDays(last, -92), addDays(end, 2)];
   }
+
+  /* The version and kind that made a forecast, for the legend: "v1, mlp" (a kind alone for a spec). */
+  const forecastBy = (fc) => [...new Set([fc.model_version, fc.model].filter(Boolean))].join(', ');
 
   /* The observation the forecast continues from: the last one before its first day (a history that
    * runs past the forecast origin shows the actuals next to the forecast). */
@@ -211,9 +216,9 @@
       const bounds = (p, level) => (hasBand(level) ? `, ${level}% ${fmtPrice(p[`lower${level}`])}–${fmtPrice(p[`upper${level}`])}` : '');
       const text = fx.map((d, i) => (i === 0 ? 'last observation' : `forecast${bounds(fc.points[i - 1], 80)}${bounds(fc.points[i - 1], 95)}`));
       traces.push({
-        type: 'scatter', mode: 'lines+markers', name: `Forecast${fc.model_version ? ` (${fc.model_version})` : ''}`,
+        type: 'scatter', mode: 'lines+markers', name: `Forecast${forecastBy(fc) ? ` (${forecastBy(fc)})` : ''}`,
         x: fx, y: band('price'), xaxis: 'x', meta: 'forecast', text, legendrank: 2,
-        line: { color: COLORS.forecast, width: 2, dash: 'dash' }, marker: { size: 4, color: COLORS.forecast },
+        line: { color: COLORS.forecast, width: 2 }, marker: { size: 5, color: COLORS.forecast },
         hovertemplate: `%{x|%Y-%m-%d}: %{y:.2f} ${UNIT}<br>%{text}<extra>forecast</extra>`,
       });
     }
@@ -363,7 +368,7 @@
     if (fc && fc.points.length) {
       const end = fc.points[fc.points.length - 1];
       const intervals = Number.isFinite(end.lower80) || Number.isFinite(end.lower95)
-        ? `80%: ${fmtPrice(end.lower80)}–${fmtPrice(end.upper80)}, 95%: ${fmtPrice(end.lower95)}–${fmtPrice(end.upper95)}`
+        ? `80%: ${fmtPrice(end.lower80)}–${fmtPrice(end.upper80)}\n95%: ${fmtPrice(end.lower95)}–${fmtPrice(end.upper95)}`
         : 'no prediction intervals given';
       items.push([`Forecast for ${end.date}${simulatedMark(state.source)}`, fmtUsd(end.price), intervals]);
     } else {
