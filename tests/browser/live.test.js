@@ -55,7 +55,9 @@ async function api(url, path, key, init) {
   return body;
 }
 
-function nextBusinessDay(date) {
+/* The next Monday-to-Friday date: a day after the last stored one is all these appends need (the
+ * store takes any date; the page draws what is stored). */
+function nextWeekday(date) {
   const d = new Date(`${date}T00:00:00Z`);
   do d.setUTCDate(d.getUTCDate() + 1); while (d.getUTCDay() === 0 || d.getUTCDay() === 6);
   return d.toISOString().slice(0, 10);
@@ -78,7 +80,7 @@ const FAN_DAYS = "const fan = traces.find((t) => t.meta === 'forecast'); return 
 /* POSTs one observation after the last stored one and returns how long the page took to draw it. */
 async function postAndWait(page, url, value) {
   const stored = await api(url, `/v1/series/${series}`, readKey);
-  const date = nextBusinessDay(stored.observations[stored.observations.length - 1].date);
+  const date = nextWeekday(stored.observations[stored.observations.length - 1].date);
   const t0 = Date.now();
   await api(url, `/v1/series/${series}/observations`, writeKey, { method: 'POST', body: JSON.stringify({ observations: [{ date, value }] }) });
   return { date, ms: await waitChart(page, t0, HISTORY_ENDS_WITH, [date, value]) };
@@ -88,7 +90,7 @@ async function postAndWait(page, url, value) {
  * draw it after the import finished. */
 async function importAndWait(page, url, value) {
   const stored = await api(url, `/v1/series/${series}`, readKey);
-  const date = nextBusinessDay(stored.observations[stored.observations.length - 1].date);
+  const date = nextWeekday(stored.observations[stored.observations.length - 1].date);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oilcast-live-'));
   const csv = path.join(dir, 'day.csv');
   fs.writeFileSync(csv, `Date,Price\n${date},${value}\n`);
