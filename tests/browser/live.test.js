@@ -152,7 +152,9 @@ function invoke(url, variant, days) {
     await checkSourceLabels(page, series, 'historical');
     const showSeries = async (name) => {
       await page.selectOption('#series-select', name);
-      await page.waitForFunction((n) => ((document.getElementById('market-chart').layout || {}).title || {}).text.startsWith(n), name, { timeout: 15000 });
+      /* drawn: the history trace is the series' own (a title may start with another series' name) */
+      await page.waitForFunction((n) => (document.getElementById('market-chart').data || []).some((t) => t.meta === 'history' && t.name === `${n} (USD/bbl)`),
+        name, { timeout: 15000 });
     };
     /* The simulated series has no forecast: GET /v1/forecasts/latest answers 404, which chromium logs. */
     watch.allow((text) => /status of 404/.test(text) && text.includes(`forecasts/latest?series=${simulatedSeries}`));
