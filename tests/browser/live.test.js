@@ -144,26 +144,6 @@ function invoke(url, variant, days) {
     check(fan && fan.x.length === forecastDays + 1, `forecast fan has ${forecastDays} days + the anchor (has ${fan ? fan.x.length : 'no fan'})`);
     check(fan.x[0] === stored.observations[stored.observations.length - 1].date, `the fan opens at the last stored day ${fan.x[0]}`);
 
-    /* Each series is credited with the source stored with it; the picker switches the labels too. */
-    const listed = (await api(server.url, '/v1/series', readKey)).series;
-    const sourceOf = (name) => (listed.find((s) => s.name === name) || {}).source;
-    check(sourceOf(series) === 'historical' && sourceOf(simulatedSeries) === 'simulated',
-      `the store has ${series} as ${sourceOf(series)}, ${simulatedSeries} as ${sourceOf(simulatedSeries)} (imported with --source historical)`);
-    await checkSourceLabels(page, series, 'historical');
-    const showSeries = async (name) => {
-      await page.selectOption('#series-select', name);
-      /* drawn: the history trace is the series' own (a title may start with another series' name) */
-      await page.waitForFunction((n) => (document.getElementById('market-chart').data || []).some((t) => t.meta === 'history' && t.name === `${n} (USD/bbl)`),
-        name, { timeout: 15000 });
-    };
-    /* The simulated series has no forecast: GET /v1/forecasts/latest answers 404, which chromium logs. */
-    watch.allow((text) => /status of 404/.test(text) && text.includes(`forecasts/latest?series=${simulatedSeries}`));
-    await showSeries(simulatedSeries);
-    await checkSourceLabels(page, simulatedSeries, 'simulated');
-    await screenshot(page, 'live-simulated');
-    await showSeries(series);
-    watch.allow(null);
-
     const longer = forecastDays + 3;
     await invoke(server.url, 'challenger', longer);
     const ms = await waitChart(page, Date.now(), FAN_DAYS, longer);
@@ -190,6 +170,26 @@ function invoke(url, variant, days) {
     await screenshot(page, 'live-feed-390x844');
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.click('#tab-market');
+
+    /* Each series is credited with the source stored with it; the picker switches the labels too. */
+    const listed = (await api(server.url, '/v1/series', readKey)).series;
+    const sourceOf = (name) => (listed.find((s) => s.name === name) || {}).source;
+    check(sourceOf(series) === 'historical' && sourceOf(simulatedSeries) === 'simulated',
+      `the store has ${series} as ${sourceOf(series)}, ${simulatedSeries} as ${sourceOf(simulatedSeries)} (imported with --source historical)`);
+    await checkSourceLabels(page, series, 'historical');
+    const showSeries = async (name) => {
+      await page.selectOption('#series-select', name);
+      /* drawn: the history trace is the series' own (a title may start with another series' name) */
+      await page.waitForFunction((n) => (document.getElementById('market-chart').data || []).some((t) => t.meta === 'history' && t.name === `${n} (USD/bbl)`),
+        name, { timeout: 15000 });
+    };
+    /* The simulated series has no forecast: GET /v1/forecasts/latest answers 404, which chromium logs. */
+    watch.allow((text) => /status of 404/.test(text) && text.includes(`forecasts/latest?series=${simulatedSeries}`));
+    await showSeries(simulatedSeries);
+    await checkSourceLabels(page, simulatedSeries, 'simulated');
+    await screenshot(page, 'live-simulated');
+    await showSeries(series);
+    watch.allow(null);
 
     /* Kill the server: chromium logs the refused connections while it is down; that is the point. */
     watch.allow((text) => /net::ERR_|Failed to fetch/.test(text));
