@@ -49,7 +49,8 @@ const { launch, watchErrors, marketTraces, screenshot, check, checkSourceLabels 
     await screenshot(page, `static-${source}-1280x800`);
 
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.waitForTimeout(300);
+    /* plotly resizes its charts to the new width a moment later (debounced; longer on a loaded machine) */
+    await page.waitForFunction(() => document.documentElement.scrollWidth <= window.innerWidth, null, { timeout: 10000 }).catch(() => {});
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     check(overflow <= 0, `no horizontal scrolling at 390 px (overflow ${overflow} px)`);
     await screenshot(page, `static-${source}-390x844`);
