@@ -514,11 +514,11 @@
     const listed = state.seriesList.find((s) => s.name === state.series);
     state.source = listed ? listed.source : null;
     state.observations = series ? series.observations.slice() : [];
-    /* A forecast event for this series that arrived while the requests were in flight is newer than
-     * what they fetched: keep it rather than draw the older fan over it. */
+    /* A forecast event for this series that arrived while the requests were in flight is at least as
+     * new as what they fetched (created_at counts seconds): keep it rather than draw an older fan over it. */
     const fetched = normalizeForecast(forecast);
     const live = state.forecast && state.forecast.series === state.series ? state.forecast : null;
-    state.forecast = live && (!fetched || live.created_at > fetched.created_at) ? live : fetched;
+    state.forecast = live && (!fetched || live.created_at >= fetched.created_at) ? live : fetched;
     renderMarket();
   }
 
