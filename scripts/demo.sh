@@ -107,7 +107,7 @@ step "11. A static copy of the dashboard: $data/dashboard.html (opens offline)"
 api "$url/v1/series/WTI-SIM" > "$tmp/history.json"
 api "$url/v1/forecasts/latest?series=WTI-SIM" > "$tmp/forecast.json"
 "$bin" dashboard --historical-data "$tmp/history.json" --forecast-data "$tmp/forecast.json" \
-  --series WTI-SIM --out "$data/dashboard.html"
+  --series WTI-SIM --source simulated --out "$data/dashboard.html"
 
 cat <<EOF
 

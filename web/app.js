@@ -37,6 +37,7 @@
 
   const state = {
     series: null, /* selected series name */
+    source: null, /* the selected series' source as stored (GET /v1/series), e.g. historical, simulated */
     seriesList: [],
     observations: [], /* [{date, value}] ascending */
     forecast: null, /* /v1/forecasts/latest object or null */
@@ -58,6 +59,26 @@
   const fmtPct = (v) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : '–');
   const fmtNum = (v, digits) => (Number.isFinite(v) ? v.toFixed(digits) : '–');
   const fmtTimestamp = (iso) => (iso ? iso.replace('T', ' ').replace(/\.\d+/, '').replace('Z', ' UTC') : '–');
+
+  /* Where a series' prices come from, from the source stored with it (the series' `source`, set by the
+   * import that created it): what the chart title, cards, picker and footer say. `historical` is what
+   * `oilcast ingest --source historical` stores, this project's real-data source: the EIA daily spot
+   * files. A simulated series is labelled SIMULATED everywhere it is named; a source this page does not
+   * know is shown as stored, and none at all as "not stated", never as someone's data. */
+  function provenance(source) {
+    if (source === 'simulated') {
+      return { simulated: true, tag: 'SIMULATED', credit: 'SIMULATED prices from oilcast simulate market, not market data' };
+    }
+    if (source === 'historical') {
+      return { simulated: false, tag: 'EIA', credit: 'U.S. Energy Information Administration' };
+    }
+    if (source === 'api') return { simulated: false, tag: 'API', credit: 'posted to this server\'s REST API (source "api")' };
+    if (source) return { simulated: false, tag: source, credit: `"${source}" (as stored with the series)` };
+    return { simulated: false, tag: 'source not stated', credit: 'not stated with the data' };
+  }
+  /* " · SIMULATED" after a simulated series' name, nothing otherwise. */
+  const simulatedMark = (source) => (provenance(source).simulated ? ' · SIMULATED' : '');
+  const seriesOption = (s) => el('option', { value: s.name }, `${s.name} (${s.unit || UNIT})${simulatedMark(s.source)}`);
 
   /* Dates stay "YYYY-MM-DD" strings (trading days, no time zone); arithmetic goes through UTC. */
   function addDays(date, days) {
@@ -127,14 +148,19 @@
 
   /* ---------- Market panel ---------- */
 
+  /* The default view: the last three months and the forecast, so a week's fan is wide enough to read
+   * (the range buttons and zoom show more). */
   function historyWindow() {
     const obs = state.observations;
     if (!obs.length) return null;
     const last = obs[obs.length - 1].date;
     const points = state.forecast ? state.forecast.points : [];
     const end = points.length ? points[points.length - 1].date : last;
-    return [addDays(last, -183), addDays(end, 3)];
+    return [addDays(last, -92), addDays(end, 2)];
   }
+
+  /* The version and kind that made a forecast, for the legend: "v1, mlp" (a kind alone for a spec). */
+  const forecastBy = (fc) => [...new Set([fc.model_version, fc.model].filter(Boolean))].join(', ');
 
   /* The observation the forecast continues from: the last one before its first day (a history that
    * runs past the forecast origin shows the actuals next to the forecast). */
@@ -190,9 +216,9 @@
       const bounds = (p, level) => (hasBand(level) ? `, ${level}% ${fmtPrice(p[`lower${level}`])}–${fmtPrice(p[`upper${level}`])}` : '');
       const text = fx.map((d, i) => (i === 0 ? 'last observation' : `forecast${bounds(fc.points[i - 1], 80)}${bounds(fc.points[i - 1], 95)}`));
       traces.push({
-        type: 'scatter', mode: 'lines+markers', name: `Forecast${fc.model_version ? ` (${fc.model_version})` : ''}`,
+        type: 'scatter', mode: 'lines+markers', name: `Forecast${forecastBy(fc) ? ` (${forecastBy(fc)})` : ''}`,
         x: fx, y: band('price'), xaxis: 'x', meta: 'forecast', text, legendrank: 2,
-        line: { color: COLORS.forecast, width: 2, dash: 'dash' }, marker: { size: 4, color: COLORS.forecast },
+        line: { color: COLORS.forecast, width: 2 }, marker: { size: 5, color: COLORS.forecast },
         hovertemplate: `%{x|%Y-%m-%d}: %{y:.2f} ${UNIT}<br>%{text}<extra>forecast</extra>`,
       });
     }
@@ -237,12 +263,27 @@
     return out;
   }
 
+  /* The chart's title names the series and its source, so an exported image carries both. */
+  function marketTitle() {
+    const origin = provenance(state.source);
+    return origin.simulated ? `${state.series}: SIMULATED daily prices (${UNIT}), not market data`
+      : `${state.series} daily spot price (${UNIT}) · Source: ${origin.credit}`;
+  }
+
+  function renderSourceCredit() {
+    const origin = provenance(state.source);
+    const credit = $('source-credit');
+    credit.textContent = `Source of ${state.series}: ${origin.credit}.`;
+    credit.dataset.simulated = String(origin.simulated);
+  }
+
   function marketLayout(traces) {
     const range = state.xRange || historyWindow();
     const y = yRanges(traces, range);
     return {
       uirevision: state.series,
-      margin: { l: 60, r: 20, t: 40, b: 40 },
+      title: { text: marketTitle(), x: 0, xanchor: 'left', xref: 'paper', y: 0.985, yanchor: 'top', font: { size: 15 } },
+      margin: { l: 60, r: 20, t: 70, b: 40 },
       hovermode: 'x unified',
       legend: { orientation: 'h', traceorder: 'normal', x: 0, y: 1.02, yanchor: 'bottom', xanchor: 'left', font: { size: 11 } },
       font: { family: 'system-ui, sans-serif', size: 12, color: '#1b1f24' },
@@ -276,6 +317,7 @@
       Plotly.purge(div);
       state.chartReady = false;
       div.replaceChildren(el('p', { class: 'caption' }, `No observations for ${state.series} yet.`));
+      renderSourceCredit();
       renderCards();
       renderForecastTable();
       return;
@@ -288,6 +330,7 @@
       state.chartReady = true;
     }
     div.dataset.renders = String(Number(div.dataset.renders || 0) + 1);
+    renderSourceCredit();
     renderCards();
     renderForecastTable();
   }
@@ -317,7 +360,7 @@
       const last = obs[obs.length - 1];
       const prev = obs.length > 1 ? obs[obs.length - 2] : null;
       const change = prev ? last.value - prev.value : null;
-      items.push([`Last ${state.series} price`, fmtUsd(last.value), `on ${last.date}`]);
+      items.push([`Last ${state.series} price${simulatedMark(state.source)}`, fmtUsd(last.value), `on ${last.date}`]);
       if (prev) items.push(['Change on the day', `${change >= 0 ? '+' : ''}${fmtPrice(change)} ${UNIT}`, `${fmtPct(change / Math.abs(prev.value))} vs ${prev.date}`]);
       items.push(['History', `${obs.length.toLocaleString('en-US')} trading days`, `${obs[0].date} to ${last.date}`]);
     }
@@ -325,12 +368,15 @@
     if (fc && fc.points.length) {
       const end = fc.points[fc.points.length - 1];
       const intervals = Number.isFinite(end.lower80) || Number.isFinite(end.lower95)
-        ? `80%: ${fmtPrice(end.lower80)}–${fmtPrice(end.upper80)}, 95%: ${fmtPrice(end.lower95)}–${fmtPrice(end.upper95)}`
+        ? `80%: ${fmtPrice(end.lower80)}–${fmtPrice(end.upper80)}\n95%: ${fmtPrice(end.lower95)}–${fmtPrice(end.upper95)}`
         : 'no prediction intervals given';
-      items.push([`Forecast for ${end.date}`, fmtUsd(end.price), intervals]);
+      items.push([`Forecast for ${end.date}${simulatedMark(state.source)}`, fmtUsd(end.price), intervals]);
     } else {
       items.push(['Forecast', 'none yet', 'no forecast stored for this series']);
     }
+    const origin = provenance(state.source);
+    items.push(['Source', origin.tag, origin.credit]);
+    cards.dataset.simulated = String(origin.simulated);
     cards.replaceChildren(...items.map(([label, value, note]) =>
       el('div', { class: 'card' }, el('div', { class: 'card-label' }, label), el('div', { class: 'card-value' }, value), el('div', { class: 'card-note' }, note))));
   }
@@ -453,11 +499,26 @@
     return fc;
   }
 
+  /* The stored series with their units and sources (GET /v1/series) into the picker, keeping the selection. */
+  async function loadSeriesList() {
+    const list = await api('/v1/series');
+    state.seriesList = list ? list.series : [];
+    const select = $('series-select');
+    select.replaceChildren(...state.seriesList.map(seriesOption));
+    select.value = state.series || '';
+  }
+
   async function loadSeries() {
     const name = encodeURIComponent(state.series);
     const [series, forecast] = await Promise.all([api(`/v1/series/${name}`), api(`/v1/forecasts/latest?series=${name}`)]);
+    const listed = state.seriesList.find((s) => s.name === state.series);
+    state.source = listed ? listed.source : null;
     state.observations = series ? series.observations.slice() : [];
-    state.forecast = normalizeForecast(forecast);
+    /* A forecast event for this series that arrived while the requests were in flight is at least as
+     * new as what they fetched (created_at counts seconds): keep it rather than draw an older fan over it. */
+    const fetched = normalizeForecast(forecast);
+    const live = state.forecast && state.forecast.series === state.series ? state.forecast : null;
+    state.forecast = live && (!fetched || live.created_at >= fetched.created_at) ? live : fetched;
     renderMarket();
   }
 
@@ -498,9 +559,7 @@
 
   async function boot() {
     await guarded(async () => {
-      const list = await api('/v1/series');
-      state.seriesList = list ? list.series : [];
-      const select = $('series-select');
+      await loadSeriesList();
       const stored = localStorage.getItem('oilcast.series');
       const names = state.seriesList.map((s) => s.name);
       // Without a remembered choice, open on what is being forecast: the first endpoint's series.
@@ -511,9 +570,7 @@
         served = first ? first.series : null;
       }
       state.series = names.includes(stored) ? stored : served || (names.includes('WTI') ? 'WTI' : names[0] || null);
-      select.replaceChildren(...state.seriesList.map((s) =>
-        el('option', { value: s.name }, `${s.name} (${s.unit || UNIT})`)));
-      select.value = state.series || '';
+      $('series-select').value = state.series || '';
       if (!state.series) {
         showBanner('The store holds no series yet: import one with oilcast ingest.');
         return;
@@ -587,12 +644,8 @@
       });
       pushEvent('ingest', `import run ${payload.run_id}: ${payload.inserted} new, ${payload.updated} updated rows; ` +
         `${latest.join(', ')}${more > 0 ? ` and ${more} more series` : ''}`, id);
-      for (const n of names) {
-        if (!state.seriesList.some((s) => s.name === n)) {
-          state.seriesList.push({ name: n });
-          $('series-select').append(el('option', { value: n }, `${n} (${UNIT})`));
-        }
-      }
+      /* A series new to the store joins the picker with its stored unit and source. */
+      if (more > 0 || names.some((n) => !state.seriesList.some((s) => s.name === n))) guarded(loadSeriesList);
       if (names.includes(state.series) || more > 0) reloadSeries();
     } else if (type === 'backtest') {
       pushEvent('backtest', `${payload.series} backtest made ${fmtTimestamp(payload.created_at)}`, id);
@@ -738,8 +791,9 @@
   function bootStatic() {
     for (const id of ['tab-models', 'tab-live', 'key-button']) $(id).hidden = true;
     state.series = STATIC.series || 'Historical';
+    state.source = STATIC.source || null;
     const select = $('series-select');
-    select.replaceChildren(el('option', { value: state.series }, `${state.series} (${STATIC.unit || UNIT})`));
+    select.replaceChildren(seriesOption({ name: state.series, unit: STATIC.unit, source: state.source }));
     select.disabled = true;
     state.observations = STATIC.observations;
     state.forecast = normalizeForecast(STATIC.forecast);

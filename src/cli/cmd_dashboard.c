@@ -11,7 +11,7 @@
 #include "core/log.h"
 #include "serve/dashboard_static.h"
 
-enum { OPT_HISTORY = 1, OPT_FORECAST, OPT_START_DATE, OPT_SERIES, OPT_OUT, OPT_PORT, OPT_WEB_DIR, OPT_PLOTLY };
+enum { OPT_HISTORY = 1, OPT_FORECAST, OPT_START_DATE, OPT_SERIES, OPT_SOURCE, OPT_OUT, OPT_PORT, OPT_WEB_DIR, OPT_PLOTLY };
 
 static int run(oc_cli *cli, int argc, char **argv);
 
@@ -31,6 +31,8 @@ const oc_command oc_cmd_dashboard = {
              "                          or \"forecast\" (oilcast forecast --format json); bands optional\n"
              "  --start-date DATE       date of the first price of a bare array (trading days follow)\n"
              "  --series NAME           name shown on the page (default: from the file, else Historical)\n"
+             "  --source SOURCE         the series' source as stored (historical, simulated, ...), credited on\n"
+             "                          the page (default: from the file, else shown as not stated)\n"
              "  --out FILE              write the page there instead of serving it\n"
              "  --port N                port to serve on (default 8050; 0 = any free port)\n"
              "  --web-dir DIR           page sources (default $OILCAST_WEB_DIR, else the source tree's web/)\n"
@@ -75,6 +77,7 @@ static int parse_options(oc_cli *cli, int argc, char **argv, dashboard_args *a) 
       {"forecast-data", required_argument, NULL, OPT_FORECAST},
       {"start-date", required_argument, NULL, OPT_START_DATE},
       {"series", required_argument, NULL, OPT_SERIES},
+      {"source", required_argument, NULL, OPT_SOURCE},
       {"out", required_argument, NULL, OPT_OUT},
       {"port", required_argument, NULL, OPT_PORT},
       {"web-dir", required_argument, NULL, OPT_WEB_DIR},
@@ -95,6 +98,7 @@ static int parse_options(oc_cli *cli, int argc, char **argv, dashboard_args *a) 
       break;
     }
     case OPT_SERIES: a->page.series = optarg; break;
+    case OPT_SOURCE: a->page.source = optarg; break;
     case OPT_OUT: a->out_path = optarg; break;
     case OPT_PORT:
       if (oc_cli_parse_int(optarg, 0, 65535, &a->port) < 0) return oc_cli_usage_error(cmd, "--port must be 0..65535");

@@ -125,8 +125,11 @@ int oc_dashboard_load_history(const char *path, oc_date start_date, json_t **out
   json_t *result = json_object();
   if (json_is_object(root)) {
     items = json_object_get(root, "observations");
-    json_t *series = json_object_get(root, "series");
-    if (json_is_string(series)) json_object_set(result, "series", series);
+    static const char *const kept[] = {"series", "source"};
+    for (size_t k = 0; k < sizeof kept / sizeof *kept; k++) {
+      json_t *text = json_object_get(root, kept[k]);
+      if (json_is_string(text)) json_object_set(result, kept[k], text);
+    }
   }
   json_t *observations = json_array();
   json_object_set_new(result, "observations", observations);
@@ -377,12 +380,21 @@ static int append_asset(const oc_dashboard_page *page, const char *url, size_t u
   return rc;
 }
 
+/* A string member of the history, else of the forecast (NULL when neither has it). */
+static const char *input_string(json_t *history, json_t *forecast, const char *key) {
+  json_t *value = json_object_get(history, key);
+  if (!json_is_string(value) && forecast) value = json_object_get(forecast, key);
+  return json_is_string(value) ? json_string_value(value) : NULL;
+}
+
 static void append_data_script(const oc_dashboard_page *page, json_t *history, json_t *forecast, oc_buf *out) {
-  json_t *series = json_object_get(history, "series");
-  if (!json_is_string(series) && forecast) series = json_object_get(forecast, "series");
-  const char *name = page->series ? page->series : json_is_string(series) ? json_string_value(series) : "Historical";
-  json_t *data = json_pack("{s:s,s:s,s:O,s:O}", "series", name, "unit", "USD/bbl", "observations",
-                           json_object_get(history, "observations"), "forecast", forecast ? forecast : json_null());
+  const char *name = page->series ? page->series : input_string(history, forecast, "series");
+  const char *source = page->source ? page->source : input_string(history, forecast, "source");
+  json_t *data = json_pack("{s:s,s:s,s:O,s:O}", "series", name ? name : "Historical", "unit", "USD/bbl",
+                           "observations", json_object_get(history, "observations"), "forecast",
+                           forecast ? forecast : json_null());
+  /* No source stated is said so on the page; it is never guessed. */
+  if (source) json_object_set_new(data, "source", json_string(source));
   char *text = json_dumps(data, JSON_COMPACT | JSON_ESCAPE_SLASH | JSON_REAL_PRECISION(15));
   json_decref(data);
   oc_buf_puts(out, "<script>window.OILCAST_STATIC = ");

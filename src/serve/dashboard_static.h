@@ -20,9 +20,11 @@
  *                                              are consecutive trading days (core/calendar.h) from the
  *                                              first trading day on or after start_date
  *   [{"date":"2024-01-02","price":71.2}, ...]  ("value" instead of "price" too)
- *   {"series":"WTI","observations":[{"date":..,"value":..}, ...]}   (GET /v1/series/{name})
+ *   {"series":"WTI","source":"historical","observations":[{"date":..,"value":..}, ...]}
+ *                                              (GET /v1/series/{name}; series and source optional)
  * Dates strictly ascending, prices finite (negative allowed: WTI settled at -36.98 on 2020-04-20).
- * *out = {"series":NAME (when given), "observations":[{"date","value"}, ...]} (new reference). */
+ * *out = {"series":NAME, "source":SOURCE (each when given), "observations":[{"date","value"}, ...]}
+ * (new reference). */
 int oc_dashboard_load_history(const char *path, oc_date start_date, json_t **out, oc_error *err);
 
 /* Reads a forecast. Accepted shapes: an array of points, or an object with "points" (the
@@ -54,6 +56,8 @@ typedef struct oc_dashboard_page {
   const char *web_dir;      /* holds index.html and what it links as /static/NAME */
   const char *plotly_path;  /* plotly.min.js, linked by the page as /vendor/plotly.min.js */
   const char *series;       /* display name; NULL: the inputs' "series", else "Historical" */
+  const char *source;       /* the series' stored source ("historical", "simulated", ...), which the page
+                             * credits; NULL: the inputs' "source", else the page says it is not stated */
 } oc_dashboard_page;
 
 /* Renders the self-contained page into out (appended). history and forecast as returned by the

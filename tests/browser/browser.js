@@ -66,4 +66,29 @@ function check(condition, message) {
   console.log(`ok: ${message}`);
 }
 
-module.exports = { launch, watchErrors, marketTraces, screenshot, check };
+const EIA = 'U.S. Energy Information Administration';
+
+/* The shown series is credited with its stored source (kind "historical" or "simulated") in the
+ * market chart's title, the cards, the series picker and the footer; a simulated one says SIMULATED
+ * in each and the page nowhere credits the EIA; a historical one credits the EIA and none of those
+ * says SIMULATED (the picker's list may name other, simulated series). */
+async function checkSourceLabels(page, series, kind) {
+  const shown = await page.evaluate(() => ({
+    title: (document.getElementById('market-chart').layout.title || {}).text || '',
+    cards: document.getElementById('market-cards').textContent,
+    picker: document.getElementById('series-select').selectedOptions[0].textContent,
+    footer: document.querySelector('footer').textContent,
+    body: document.body.innerText, /* rendered text: not the inlined scripts */
+  }));
+  const where = `${series} (${kind})`;
+  if (kind === 'simulated') {
+    for (const part of ['title', 'cards', 'picker', 'footer']) check(/SIMULATED/.test(shown[part]), `${where}: the ${part} says SIMULATED: "${shown[part].trim().replace(/\s+/g, ' ').slice(0, 160)}"`);
+    check(!shown.body.includes(EIA) && !shown.title.includes(EIA), `${where}: the page nowhere credits the EIA`);
+  } else {
+    for (const part of ['title', 'cards', 'footer']) check(shown[part].includes(EIA), `${where}: the ${part} credits the ${EIA}`);
+    const said = ['title', 'cards', 'picker', 'footer'].filter((part) => /SIMULATED/.test(shown[part]));
+    check(!said.length, `${where}: neither title, cards, picker nor footer says SIMULATED${said.length ? ` (${said.join(', ')} do)` : ''}`);
+  }
+}
+
+module.exports = { launch, watchErrors, marketTraces, screenshot, check, checkSourceLabels };

@@ -1,13 +1,14 @@
 /* static.test.js: a static export (`oilcast dashboard --out`) opened from the file in chromium:
  * the history trace has one point per input row, the forecast fan one per forecast day (plus the
  * anchor at the last observation), overlays toggle, no console errors, and it works on a narrow
- * screen. Usage: node static.test.js PAGE.html HISTORY_ROWS FORECAST_DAYS */
+ * screen, and the series is credited with its SOURCE (historical or simulated) in the chart title, the
+ * cards and the footer. Usage: node static.test.js PAGE.html HISTORY_ROWS FORECAST_DAYS SOURCE */
 'use strict';
 const path = require('path');
-const { launch, watchErrors, marketTraces, screenshot, check } = require('./browser.js');
+const { launch, watchErrors, marketTraces, screenshot, check, checkSourceLabels } = require('./browser.js');
 
 (async () => {
-  const [file, historyRows, forecastDays] = [path.resolve(process.argv[2]), Number(process.argv[3]), Number(process.argv[4])];
+  const [file, historyRows, forecastDays, source] = [path.resolve(process.argv[2]), Number(process.argv[3]), Number(process.argv[4]), process.argv[5]];
   const { context, close } = await launch();
   let failed = false;
   try {
@@ -21,10 +22,14 @@ const { launch, watchErrors, marketTraces, screenshot, check } = require('./brow
     const history = traces.find((t) => t.meta === 'history');
     check(history && history.x.length === historyRows, `history trace has ${historyRows} points (has ${history && history.x.length})`);
     const fan = traces.filter((t) => t.meta === 'forecast' || t.meta === 'forecast-band');
-    check(fan.length === 5, `forecast line + 4 band edges drawn (${fan.length})`);
-    check(fan.every((t) => t.x.length === forecastDays + 1), `every fan trace has ${forecastDays} forecast days + the anchor`);
-    const forecast = fan.find((t) => t.meta === 'forecast');
-    check(forecast.x[0] === history.x[history.x.length - 1], `the fan opens at the last observation ${forecast.x[0]}`);
+    if (forecastDays) {
+      check(fan.length === 5, `forecast line + 4 band edges drawn (${fan.length})`);
+      check(fan.every((t) => t.x.length === forecastDays + 1), `every fan trace has ${forecastDays} forecast days + the anchor`);
+      const forecast = fan.find((t) => t.meta === 'forecast');
+      check(forecast.x[0] === history.x[history.x.length - 1], `the fan opens at the last observation ${forecast.x[0]}`);
+    } else {
+      check(fan.length === 0 && /none yet/.test(await page.textContent('#market-cards')), 'no forecast: no fan, the card says none yet');
+    }
     check(traces.some((t) => t.meta === 'rsi') && traces.some((t) => t.meta === 'macd'), 'RSI and MACD panel drawn');
     check(await page.isHidden('#tab-live') && await page.isHidden('#tab-models'), 'static export hides the live and models tabs');
     const badge = await page.textContent('#connection');
@@ -32,6 +37,7 @@ const { launch, watchErrors, marketTraces, screenshot, check } = require('./brow
     const rows = await page.$$eval('#forecast-table tbody tr', (r) => r.length);
     check(rows === forecastDays, `forecast table has ${forecastDays} rows`);
     check(/USD\/bbl/.test(await page.textContent('#market-cards')), 'cards carry the unit USD/bbl');
+    await checkSourceLabels(page, await page.inputValue('#series-select'), source);
 
     await page.check('#overlay-bollinger');
     await page.check('#overlay-sma60');
@@ -40,13 +46,14 @@ const { launch, watchErrors, marketTraces, screenshot, check } = require('./brow
     await page.uncheck('#overlay-sma20');
     traces = await marketTraces(page);
     check(!traces.some((t) => t.meta === 'sma20'), 'SMA 20 toggles off');
-    await screenshot(page, 'static-1280x800');
+    await screenshot(page, `static-${source}-1280x800`);
 
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.waitForTimeout(300);
+    /* plotly resizes its charts to the new width a moment later (debounced; longer on a loaded machine) */
+    await page.waitForFunction(() => document.documentElement.scrollWidth <= window.innerWidth, null, { timeout: 10000 }).catch(() => {});
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     check(overflow <= 0, `no horizontal scrolling at 390 px (overflow ${overflow} px)`);
-    await screenshot(page, 'static-390x844');
+    await screenshot(page, `static-${source}-390x844`);
 
     check(requests.length === 0, `no network requests (${requests.join(', ') || 'none'})`);
     check(errors.length === 0, `no console errors${errors.length ? `: ${errors.join('; ')}` : ''}`);

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# The dashboard in chromium against a real `oilcast serve` holding the real WTI history and a backtest:
+# The dashboard in chromium against a real `oilcast serve` holding the WTI history (the real file, or
+# without the shared data a simulated stand-in imported as historical), a simulated series (a file of
+# `oilcast simulate market` imported with --source historical: recorded simulated all the same) and a
+# backtest: each series is credited with its stored source (the EIA; SIMULATED),
 # chart contents match the store, new forecasts, POSTed observations and a day imported with
 # `oilcast ingest` appear within 2 s (of the invocation, post or import returning), the Models panel
 # shows the backtest and the endpoint's variants, a killed server shows the disconnected indicator and
@@ -7,16 +10,18 @@
 # does the browser part and starts/kills/restarts the server).
 set -euo pipefail
 source "$OILCAST_SOURCE_DIR/tests/browser/lib.sh"
-need_data
 need_browser
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 dir=$work/data
+oc_wti_prices "$bin" "$data" "$work"
+simulated_prices "$work" WTI-SIM
 
 admin=$("$bin" init --data-dir "$dir" 2>/dev/null)
 reader=$("$bin" apikey create --data-dir "$dir" --name dashboard --scope read)
 writer=$("$bin" apikey create --data-dir "$dir" --name feeder --scope write)
-"$bin" ingest --data-dir "$dir" --source historical --csv-path "$data/wti-daily.csv" --series WTI >/dev/null 2>&1
+"$bin" ingest --data-dir "$dir" --source historical --csv-path "$PRICES" --series WTI >/dev/null 2>&1
+"$bin" ingest --data-dir "$dir" --source historical --csv-path "$simulated" --series WTI-SIM >/dev/null 2>&1
 "$bin" backtest --data-dir "$dir" --series WTI --models naive,drift,ets,ar --threads 2 >/dev/null 2>&1
 
 cat >"$work/start-server.sh" <<START
@@ -29,4 +34,5 @@ INGEST
 # The transcript also goes next to the screenshots, for a failure seen only in a busy CI run.
 log_dir=${OILCAST_BUILD_DIR:-$work}/artifacts/browser
 mkdir -p "$log_dir"
-node "$src/tests/browser/live.test.js" "$work/start-server.sh" "$reader" "$writer" "$admin" WTI 7 "$work/ingest.sh" 2>&1 | tee "$log_dir/live.log"
+node "$src/tests/browser/live.test.js" "$work/start-server.sh" "$reader" "$writer" "$admin" WTI 7 "$work/ingest.sh" WTI-SIM 2>&1 |
+  tee "$log_dir/live.log"

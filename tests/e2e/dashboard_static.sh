@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# `oilcast dashboard`: the static export of the real WTI history plus a forecast opens from the file
-# in chromium with every point drawn and no console errors; without --out the same bytes are served
-# on loopback until SIGINT; bad inputs fail with their location.
+# `oilcast dashboard`: the static export of the WTI history (the real file, or without the shared
+# data a simulated stand-in) plus a forecast opens from the file in chromium with every point drawn,
+# credited to its source (--source historical: the EIA) and no console errors; the export of a
+# simulated series (its source in the history file) says SIMULATED; without --out the same bytes are
+# served on loopback until SIGINT; bad inputs fail with their location.
 set -euo pipefail
 source "$OILCAST_SOURCE_DIR/tests/browser/lib.sh"
-need_data
 need_browser
 work=$(mktemp -d)
 server=
 cleanup() { [[ -n "$server" ]] && kill "$server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
+oc_wti_prices "$bin" "$data" "$work"
 
 # The whole WTI series as [{"date","price"}] and a 10-trading-day forecast in the
 # /v1/forecasts/latest shape (bands widening with the square root of the horizon).
@@ -27,14 +29,25 @@ node -e '
                   lower95: last - 1.96 * s, upper95: last + 1.96 * s });
   }
   fs.writeFileSync(process.argv[3], JSON.stringify({ series: "WTI", model: "mlp", model_version: "v1", origin: rows[rows.length - 1][0], points }));
-' "$data/wti-daily.csv" "$work/h.json" "$work/f.json"
-rows=$(($(wc -l <"$data/wti-daily.csv") - 1))
+' "$PRICES" "$work/h.json" "$work/f.json"
+rows=$(($(grep -c . "$PRICES") - 1))
 
-"$bin" dashboard --historical-data "$work/h.json" --forecast-data "$work/f.json" --out "$work/dashboard.html"
-node "$src/tests/browser/static.test.js" "$work/dashboard.html" "$rows" 10
+"$bin" dashboard --historical-data "$work/h.json" --forecast-data "$work/f.json" --source historical --out "$work/dashboard.html"
+node "$src/tests/browser/static.test.js" "$work/dashboard.html" "$rows" 10 historical
+
+# A simulated series, its source stated in the history file (the GET /v1/series/NAME shape).
+simulated_prices "$work" WTI-SIM
+node -e '
+  const fs = require("fs");
+  const rows = fs.readFileSync(process.argv[1], "utf8").trim().split("\n").slice(2).map((l) => l.split(","));
+  fs.writeFileSync(process.argv[2], JSON.stringify({ series: "WTI-SIM", source: "simulated",
+    observations: rows.map(([date, v]) => ({ date, value: Number(v) })) }));
+' "$simulated" "$work/sim.json"
+"$bin" dashboard --historical-data "$work/sim.json" --out "$work/simulated.html"
+node "$src/tests/browser/static.test.js" "$work/simulated.html" "$(($(grep -c . "$simulated") - 2))" 0 simulated
 
 # Served: the URL comes first on stdout; the page is byte-identical to the file; SIGINT exits 0.
-"$bin" dashboard --historical-data "$work/h.json" --forecast-data "$work/f.json" --port 0 >"$work/url" 2>"$work/serve.log" &
+"$bin" dashboard --historical-data "$work/h.json" --forecast-data "$work/f.json" --source historical --port 0 >"$work/url" 2>"$work/serve.log" &
 server=$!
 for _ in $(seq 1 200); do [[ -s "$work/url" ]] && break; sleep 0.05; done
 url=$(head -1 "$work/url")

@@ -33,6 +33,7 @@ assert_contains "$out" "WTI-SIM by oil-market-forecast-endpoint (variant v1, mod
 assert_contains "$out" "Dashboard  $url/" "dashboard URL"
 assert_contains "$out" "the server answered; stopping it" "NO_SERVE mode"
 grep -q 'plotly' "$OILCAST_DEMO_DIR/dashboard.html" || fail "static dashboard not written"
+grep -q '"source":"simulated"' "$OILCAST_DEMO_DIR/dashboard.html" || fail "static dashboard does not say its series is simulated"
 curl -fsS -m 2 "$url/healthz" >/dev/null 2>&1 && fail "the server still answers after NO_SERVE mode"
 
 # The re-run, serving in the foreground (background here so the test can talk to it).

@@ -2,6 +2,8 @@
 #   oc ARGS...                run the oilcast binary under test ($OILCAST_BIN)
 #   $OC_TMP                   a scratch directory removed at exit; OILCAST_DATA_DIR points inside it
 #   oc_require_test_data      sets $DATA to the shared EIA data, or skips (exit 77; fails when CI=true)
+#   oc_wti_prices "$OILCAST_BIN" DATA_DIR SCRATCH   $PRICES: the real WTI file, or without it a simulated
+#                             stand-in (tests/support/prices.sh), for a test that needs any price series
 #   assert_eq A B MSG | assert_contains TEXT NEEDLE MSG | assert_exit CODE CMD... | fail MSG
 #   free_port                 prints a free TCP port on 127.0.0.1
 #   oc_kill_later PID         kills PID (if still running) when the test exits. Start background
@@ -22,6 +24,8 @@ oc_cleanup() {
 trap oc_cleanup EXIT
 
 oc() { "$OILCAST_BIN" "$@"; }
+
+source "$(dirname "${BASH_SOURCE[0]}")/../support/prices.sh"
 
 oc_kill_later() { OC_KILL_PIDS+=("$1"); }
 

@@ -22,12 +22,18 @@ static const char *data_dir(void) {
   return dir && *dir ? dir : "../shared/data";
 }
 
-const char *oc_test_data_dir_or_skip(void) {
+const char *oc_test_data_dir_if_present(void) {
   const char *dir = data_dir();
   char *probe = oc_path_join(dir, "wti-daily.csv");
   int present = access(probe, R_OK) == 0;
   free(probe);
-  if (present) return dir;
+  return present ? dir : NULL;
+}
+
+const char *oc_test_data_dir_or_skip(void) {
+  const char *dir = oc_test_data_dir_if_present();
+  if (dir) return dir;
+  dir = data_dir();
   const char *ci = getenv("CI");
   if (ci && strcmp(ci, "true") == 0) {
     fprintf(stderr, "test data not found at %s (OILCAST_TEST_DATA) and CI=true: failing\n", dir);

@@ -19,6 +19,9 @@
 /* Directory holding the shared EIA data ($OILCAST_TEST_DATA, default ../shared/data). When it is
  * absent the whole test program exits 77 (ctest reports "skipped"), or fails when CI=true. */
 const char *oc_test_data_dir_or_skip(void);
+/* That directory when it holds wti-daily.csv, else NULL: for a test that runs on the simulator
+ * without it (ingest/simulate.h) because it checks nothing specific to the real prices. */
+const char *oc_test_data_dir_if_present(void);
 /* Full path of a file in that directory (malloc'd). */
 char *oc_test_data_path(const char *name);
 /* A fresh empty directory under $TMPDIR (malloc'd); removed by oc_test_rmtree. */

@@ -172,11 +172,13 @@ static void write_web(fixture *f, const char *app_js) {
   free(oc_test_write_file(f->dir, "plotly.min.js", "var Plotly={};var re=\"<!--x--></SCRIPT>\";"));
 }
 
-static char *render(fixture *f, const char *history_text, const char *series, oc_error *err, int *rc) {
+/* Renders history_text with the page's series and source (NULL: from the input). */
+static char *render(fixture *f, const char *history_text, const char *series, const char *source, oc_error *err,
+                    int *rc) {
   json_t *h;
   history(f, history_text, OC_DATE_INVALID, &h);
   char *plotly = oc_path_join(f->dir, "plotly.min.js");
-  oc_dashboard_page page = {.web_dir = f->dir, .plotly_path = plotly, .series = series};
+  oc_dashboard_page page = {.web_dir = f->dir, .plotly_path = plotly, .series = series, .source = source};
   oc_buf out = {0};
   *rc = oc_dashboard_render(&page, h, NULL, &out, err);
   json_decref(h);
@@ -190,7 +192,7 @@ static void test_render_inlines_everything(void **state) {
   oc_error err = {0};
   int rc;
   char *html = render(f, "{\"series\":\"</script><script>alert(1)</script>\",\"observations\":"
-                         "[{\"date\":\"2024-12-31\",\"price\":72.44}]}", NULL, &err, &rc);
+                         "[{\"date\":\"2024-12-31\",\"price\":72.44}]}", NULL, NULL, &err, &rc);
   assert_int_equal(rc, 0);
   assert_null(strstr(html, "src=\""));
   assert_null(strstr(html, "href=\""));
@@ -207,12 +209,35 @@ static void test_render_inlines_everything(void **state) {
   free(html);
 
   /* Same inputs, same bytes. */
-  char *again = render(f, "[{\"date\":\"2024-12-31\",\"price\":72.44}]", "WTI", &err, &rc);
-  char *third = render(f, "[{\"date\":\"2024-12-31\",\"price\":72.44}]", "WTI", &err, &rc);
+  char *again = render(f, "[{\"date\":\"2024-12-31\",\"price\":72.44}]", "WTI", NULL, &err, &rc);
+  char *third = render(f, "[{\"date\":\"2024-12-31\",\"price\":72.44}]", "WTI", NULL, &err, &rc);
   assert_string_equal(again, third);
   assert_non_null(strstr(again, "\"series\":\"WTI\""));
   free(again);
   free(third);
+}
+
+/* The page credits the source stored with the series: the history's "source" (GET /v1/series/NAME),
+ * or the page's (--source) over it; none is left unstated, never guessed. */
+static void test_render_states_the_source(void **state) {
+  fixture *f = *state;
+  write_web(f, "1;");
+  oc_error err = {0};
+  int rc;
+  const char *simulated = "{\"series\":\"WTI-SIM\",\"source\":\"simulated\",\"observations\":"
+                          "[{\"date\":\"2024-12-31\",\"value\":51.04}]}";
+  char *html = render(f, simulated, NULL, NULL, &err, &rc);
+  assert_int_equal(rc, 0);
+  assert_non_null(strstr(html, "\"source\":\"simulated\""));
+  free(html);
+  html = render(f, simulated, NULL, "historical", &err, &rc);
+  assert_non_null(strstr(html, "\"source\":\"historical\""));
+  assert_null(strstr(html, "\"simulated\""));
+  free(html);
+  html = render(f, "[{\"date\":\"2024-12-31\",\"price\":72.44}]", "WTI", NULL, &err, &rc);
+  assert_int_equal(rc, 0);
+  assert_null(strstr(html, "\"source\""));
+  free(html);
 }
 
 static void test_render_rejects_unknown_links(void **state) {
@@ -221,12 +246,12 @@ static void test_render_rejects_unknown_links(void **state) {
   free(oc_test_write_file(f->dir, "index.html", "<head></head><script src=\"https://cdn.example/x.js\"></script>"));
   oc_error err = {0};
   int rc;
-  free(render(f, "[{\"date\":\"2024-12-31\",\"price\":1}]", NULL, &err, &rc));
+  free(render(f, "[{\"date\":\"2024-12-31\",\"price\":1}]", NULL, NULL, &err, &rc));
   assert_int_equal(rc, -1);
   assert_non_null(strstr(err.message, "https://cdn.example/x.js"));
 
   free(oc_test_write_file(f->dir, "index.html", "<head></head><script src=\"/static/missing.js\"></script>"));
-  free(render(f, "[{\"date\":\"2024-12-31\",\"price\":1}]", NULL, &err, &rc));
+  free(render(f, "[{\"date\":\"2024-12-31\",\"price\":1}]", NULL, NULL, &err, &rc));
   assert_int_equal(rc, -1);
   assert_non_null(strstr(err.message, "missing.js"));
 }
@@ -331,6 +356,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_forecast_shapes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_forecast_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_render_inlines_everything, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_render_states_the_source, setup, teardown),
       cmocka_unit_test_setup_teardown(test_render_rejects_unknown_links, setup, teardown),
       cmocka_unit_test(test_server_answers_on_loopback),
       cmocka_unit_test_setup_teardown(test_missing_assets_named_with_remedy, setup, teardown),
