@@ -19,7 +19,7 @@ void oc_serve_streams_close(oc_server *s);
  * A write through it waits at most OC_SERVE_STORE_WAIT_SECONDS for another writer (absorbing the
  * ordinary contention of concurrent requests): behind a long import it fails at once instead, so no
  * worker is held for the length of the import. */
-#define OC_SERVE_STORE_WAIT_SECONDS 0.2
+#define OC_SERVE_STORE_WAIT_SECONDS 1.0
 /* What a client is told to wait (Retry-After) when the store is busy with another writer. */
 #define OC_SERVE_STORE_BUSY_RETRY_SECONDS 2
 oc_store *oc_serve_store_acquire(oc_server *s, oc_response *resp);

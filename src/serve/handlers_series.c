@@ -102,6 +102,8 @@ void oc_handle_series_show(const oc_request *req, oc_response *resp) {
   oc_json_put_string(b, info.name);
   oc_buf_puts(b, ",\"unit\":");
   oc_json_put_string(b, info.unit);
+  oc_buf_puts(b, ",\"source\":");
+  oc_json_put_string(b, info.source);
   oc_buf_puts(b, ",\"observations\":[");
   char date[OC_DATE_STRLEN];
   for (size_t i = 0; i < series.n; i++) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end: a server whose store is held by another writer (sqlite3 holding BEGIN IMMEDIATE for 4 s,
 # as a long CLI import does) keeps answering. Reads are served at once; a POST of observations is
-# answered 503 store_busy with Retry-After within a second instead of holding a worker until the lock
+# answered 503 store_busy with Retry-After after a 1 s wait instead of holding a worker until the lock
 # is free (or failing after 10 s with "database is locked"); once the writer is done the same POST lands.
 set -euo pipefail
 source "$(dirname "$0")/serve_helpers.bash"
@@ -30,7 +30,7 @@ elapsed_ms=$((($(date +%s%N) - start) / 1000000))
 assert_eq "$status" 503 "a write while another process writes: $(cat "$OC_TMP/busy.json")"
 grep -q '"code":"store_busy"' "$OC_TMP/busy.json" || fail "code: $(cat "$OC_TMP/busy.json")"
 grep -qi '^Retry-After: 2' "$OC_TMP/h.txt" || fail "no Retry-After: $(cat "$OC_TMP/h.txt")"
-((elapsed_ms < 2000)) || fail "the busy answer took $elapsed_ms ms"
+((elapsed_ms < 3000)) || fail "the busy answer took $elapsed_ms ms"
 wait "$holder"
 status=$(curl -s -o "$OC_TMP/ok.json" -w '%{http_code}' "${A[@]}" -X POST "$SERVE_URL/v1/series/WTI/observations" -d "$body")
 assert_eq "$status" 200 "the write once the other writer is done: $(cat "$OC_TMP/ok.json")"
