@@ -55,34 +55,10 @@ static const oc_job *find_job(const oc_jobs *jobs, const char *name, const oc_cl
   return job;
 }
 
-static json_t *time_or_null(int64_t t) {
-  char text[OC_TIMESTAMP_STRLEN];
-  return t > 0 && t < INT64_MAX ? json_string(oc_timestamp_format(t, text)) : json_null();
-}
-
 static int jobs_list(oc_store *store, const oc_jobs *jobs, oc_cli_format fmt) {
-  json_t *records = json_array();
-  int64_t now = (int64_t)time(NULL);
   oc_error err;
-  for (size_t i = 0; i < jobs->n; i++) {
-    const oc_job *job = &jobs->jobs[i];
-    oc_job_run *last = NULL;
-    size_t n = 0;
-    oc_job_state state;
-    if (oc_store_job_runs_list(store, job->name, NULL, 1, &last, &n, &err) != 0 ||
-        oc_store_job_state_get(store, job->name, now, &state, &err) != 0) {
-      json_decref(records);
-      return oc_cli_runtime_error("%s", err.message);
-    }
-    char schedule[OC_SCHEDULE_STRLEN];
-    json_array_append_new(records, json_pack("{s:s, s:s, s:I, s:s, s:o, s:o, s:o}", "job", job->name, "schedule",
-                                             oc_schedule_format(&job->schedule, schedule), "steps",
-                                             (json_int_t)job->nsteps, "state", state.paused ? "paused" : "active",
-                                             "last_status", n ? json_string(last->status) : json_null(), "last_started",
-                                             time_or_null(n ? last->started_at : 0), "next",
-                                             time_or_null(state.paused ? 0 : oc_scheduler_next_slot(job, now))));
-    oc_job_run_list_free(last, n);
-  }
+  json_t *records = oc_scheduler_describe(store, jobs, (int64_t)time(NULL), &err);
+  if (!records) return oc_cli_runtime_error("%s", err.message);
   if (fmt != OC_CLI_TABLE) {
     oc_cli_print_records(records, fmt);
   } else if (jobs->n == 0) {
@@ -104,17 +80,6 @@ static int jobs_list(oc_store *store, const oc_jobs *jobs, oc_cli_format fmt) {
   return OC_EXIT_OK;
 }
 
-static json_t *run_record(const oc_job_run *r) {
-  char slot[OC_TIMESTAMP_STRLEN];
-  json_error_t error;
-  json_t *steps = json_loads(r->steps_json ? r->steps_json : "[]", 0, &error);
-  return json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:o}", "id", (json_int_t)r->id, "job", r->job, "trigger",
-                   r->trigger, "slot", oc_timestamp_format(r->slot, slot), "status", r->status, "started",
-                   time_or_null(r->started_at), "finished", time_or_null(r->finished_at), "seconds",
-                   r->finished_at ? json_integer(r->finished_at - r->started_at) : json_null(), "error",
-                   r->error ? r->error : "", "steps", steps ? steps : json_array());
-}
-
 static int jobs_history(oc_store *store, const char *name, long last, oc_cli_format fmt) {
   oc_job_run *runs;
   size_t n;
@@ -123,7 +88,7 @@ static int jobs_history(oc_store *store, const char *name, long last, oc_cli_for
     return oc_cli_runtime_error("%s", err.message);
   json_t *records = json_array();
   for (size_t i = 0; i < n; i++) {
-    json_t *r = run_record(&runs[i]);
+    json_t *r = oc_job_run_json(&runs[i]);
     if (fmt == OC_CLI_CSV) json_object_del(r, "steps"); /* nested: JSON only */
     json_array_append_new(records, r);
   }

@@ -13,13 +13,17 @@ oc_monitor_options oc_monitor_options_default(void) {
   return (oc_monitor_options){.windows = OC_MONITOR_DEFAULT_WINDOWS, .nwindows = 2};
 }
 
-int oc_monitor_score(oc_store *store, const oc_monitor_options *opt, int64_t now, oc_monitor_result *out, oc_error *err) {
-  memset(out, 0, sizeof *out);
+static int check_windows(const oc_monitor_options *opt, oc_error *err) {
   if (opt->nwindows < 1 || opt->nwindows > OC_MONITOR_MAX_WINDOWS)
     return oc_error_set(err, "between 1 and %d windows, not %zu", OC_MONITOR_MAX_WINDOWS, opt->nwindows);
   for (size_t w = 0; w < opt->nwindows; w++)
     if (opt->windows[w] < 1) return oc_error_set(err, "a window holds at least 1 origin");
-  if (oc_store_forecast_score(store, now, &out->scored, err) != 0) return -1;
+  return 0;
+}
+
+int oc_monitor_performance(oc_store *store, const oc_monitor_options *opt, oc_monitor_result *out, oc_error *err) {
+  memset(out, 0, sizeof *out);
+  if (check_windows(opt, err) != 0) return -1;
   size_t cap = 0;
   for (size_t w = 0; w < opt->nwindows; w++) {
     oc_forecast_performance *perf;
@@ -34,6 +38,16 @@ int oc_monitor_score(oc_store *store, const oc_monitor_options *opt, int64_t now
                                              .rel_mae = perf[i].naive_mae > 0 ? perf[i].mae / perf[i].naive_mae : NAN};
     free(perf);
   }
+  return 0;
+}
+
+int oc_monitor_score(oc_store *store, const oc_monitor_options *opt, int64_t now, oc_monitor_result *out, oc_error *err) {
+  int64_t scored;
+  memset(out, 0, sizeof *out);
+  if (check_windows(opt, err) != 0 || oc_store_forecast_score(store, now, &scored, err) != 0 ||
+      oc_monitor_performance(store, opt, out, err) != 0)
+    return -1;
+  out->scored = scored;
   return 0;
 }
 

@@ -39,6 +39,8 @@ typedef struct oc_monitor_result {
 
 /* Scores what became scorable at now (Unix seconds), then reads the figures for every window. */
 int oc_monitor_score(oc_store *store, const oc_monitor_options *opt, int64_t now, oc_monitor_result *out, oc_error *err);
+/* The figures only, as scored so far (out->scored = 0): for readers that must not write. */
+int oc_monitor_performance(oc_store *store, const oc_monitor_options *opt, oc_monitor_result *out, oc_error *err);
 /* One row as a JSON object (the shape the CLI's json and the API share). */
 json_t *oc_monitor_row_json(const oc_monitor_row *row);
 void oc_monitor_result_free(oc_monitor_result *result);

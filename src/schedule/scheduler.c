@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/date.h"
 #include "core/json.h"
 
 char *oc_scheduler_runner_id(char *buf) {
@@ -144,4 +145,44 @@ int oc_scheduler_tick(oc_store *store, const oc_jobs *jobs, const oc_scheduler_e
     if (t < *next) *next = t;
   }
   return 0;
+}
+
+static json_t *time_or_null(int64_t t) {
+  char text[OC_TIMESTAMP_STRLEN];
+  return t > 0 && t < INT64_MAX ? json_string(oc_timestamp_format(t, text)) : json_null();
+}
+
+json_t *oc_scheduler_describe(oc_store *store, const oc_jobs *jobs, int64_t now, oc_error *err) {
+  json_t *records = json_array();
+  for (size_t i = 0; i < jobs->n; i++) {
+    const oc_job *job = &jobs->jobs[i];
+    oc_job_run *last = NULL;
+    size_t n = 0;
+    oc_job_state state;
+    if (oc_store_job_runs_list(store, job->name, NULL, 1, &last, &n, err) != 0 ||
+        oc_store_job_state_get(store, job->name, now, &state, err) != 0) {
+      json_decref(records);
+      return NULL;
+    }
+    char schedule[OC_SCHEDULE_STRLEN];
+    json_array_append_new(records, json_pack("{s:s, s:s, s:I, s:s, s:o, s:o, s:o}", "job", job->name, "schedule",
+                                             oc_schedule_format(&job->schedule, schedule), "steps",
+                                             (json_int_t)job->nsteps, "state", state.paused ? "paused" : "active",
+                                             "last_status", n ? json_string(last->status) : json_null(), "last_started",
+                                             time_or_null(n ? last->started_at : 0), "next",
+                                             time_or_null(state.paused ? 0 : oc_scheduler_next_slot(job, now))));
+    oc_job_run_list_free(last, n);
+  }
+  return records;
+}
+
+json_t *oc_job_run_json(const oc_job_run *r) {
+  char slot[OC_TIMESTAMP_STRLEN];
+  json_error_t error;
+  json_t *steps = json_loads(r->steps_json ? r->steps_json : "[]", 0, &error);
+  return json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:o}", "id", (json_int_t)r->id, "job", r->job, "trigger",
+                   r->trigger, "slot", oc_timestamp_format(r->slot, slot), "status", r->status, "started",
+                   time_or_null(r->started_at), "finished", time_or_null(r->finished_at), "seconds",
+                   r->finished_at ? json_integer(r->finished_at - r->started_at) : json_null(), "error",
+                   r->error ? r->error : "", "steps", steps ? steps : json_array());
 }

@@ -16,6 +16,7 @@
 #ifndef OC_SCHEDULE_SCHEDULER_H
 #define OC_SCHEDULE_SCHEDULER_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -59,5 +60,12 @@ int oc_scheduler_tick(oc_store *store, const oc_jobs *jobs, const oc_scheduler_e
 
 /* The next slot of job after now, for display (when it is paused too). */
 int64_t oc_scheduler_next_slot(const oc_job *job, int64_t now);
+
+/* What `oilcast jobs list` and GET /v1/jobs show: one record per job (job, schedule, steps, state
+ * active/paused, last_status, last_started, next: times ISO 8601 UTC or null), a new JSON array; NULL
+ * with err on a store error. */
+json_t *oc_scheduler_describe(oc_store *store, const oc_jobs *jobs, int64_t now, oc_error *err);
+/* One recorded run as JSON (id, job, trigger, slot, status, started, finished, seconds, error, steps). */
+json_t *oc_job_run_json(const oc_job_run *run);
 
 #endif

@@ -71,4 +71,8 @@ void oc_handle_models_list(const oc_request *req, oc_response *resp);
 void oc_handle_forecast_latest(const oc_request *req, oc_response *resp);
 void oc_handle_backtest_latest(const oc_request *req, oc_response *resp);
 
+/* handlers_monitor.c */
+void oc_handle_endpoint_performance(const oc_request *req, oc_response *resp);
+void oc_handle_jobs_list(const oc_request *req, oc_response *resp);
+
 #endif

@@ -20,11 +20,13 @@ static const oc_route routes[] = {
     {"POST", "/v1/endpoints/{name}/invocations", SPEC(oc_handle_invoke, OC_ACCESS_READ)},
     {"GET", "/v1/endpoints", SPEC(oc_handle_endpoints_list, OC_ACCESS_PUBLIC_READ)},
     {"GET", "/v1/endpoints/{name}", SPEC(oc_handle_endpoint_get, OC_ACCESS_PUBLIC_READ)},
+    {"GET", "/v1/endpoints/{name}/performance", SPEC(oc_handle_endpoint_performance, OC_ACCESS_PUBLIC_READ)},
     {"PUT", "/v1/endpoints/{name}", SPEC(oc_handle_endpoint_put, OC_ACCESS_ADMIN)},
     {"POST", "/v1/endpoints/{name}/rollback", SPEC(oc_handle_endpoint_rollback, OC_ACCESS_ADMIN)},
     {"GET", "/v1/models", SPEC(oc_handle_models_list, OC_ACCESS_PUBLIC_READ)},
     {"GET", "/v1/forecasts/latest", SPEC(oc_handle_forecast_latest, OC_ACCESS_PUBLIC_READ)},
     {"GET", "/v1/backtests/latest", SPEC(oc_handle_backtest_latest, OC_ACCESS_PUBLIC_READ)},
+    {"GET", "/v1/jobs", SPEC(oc_handle_jobs_list, OC_ACCESS_READ)},
     {"GET", "/v1/stream", SPEC_QUERY_KEY(oc_handle_stream, OC_ACCESS_PUBLIC_READ)},
 };
 
