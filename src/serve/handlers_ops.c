@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/fsutil.h"
+#include "monitor/score.h"
 #include "serve/context.h"
 #include "serve/dashboard_static.h"
 #include "serve/endpoints.h"
@@ -34,7 +35,41 @@ void oc_handle_readyz(const oc_request *req, oc_response *resp) {
   oc_respond_json(resp, 200, json_pack("{s:s}", "status", "ready"));
 }
 
+/* The live scores as gauges, read from the store at each scrape (a scrape every few seconds costs one
+ * query; the figures change only when `oilcast monitor` scores). A store problem leaves them as they
+ * were: the rest of the metrics still answer. */
+static void refresh_live_scores(oc_server *s) {
+  oc_response scratch = {0};
+  oc_store *store = oc_serve_store_acquire(s, &scratch);
+  oc_buf_free(&scratch.body);
+  if (!store) return;
+  oc_monitor_options o = oc_monitor_options_default();
+  oc_monitor_result r;
+  oc_error err;
+  int rc = oc_monitor_performance(store, &o, &r, &err);
+  oc_serve_store_release(s, store);
+  if (rc != 0) {
+    const char *labels[] = {"operation", "forecast_performance"};
+    oc_metrics_add(s->metrics, OC_METRIC_STORE_ERRORS, 1, 1, labels);
+    return;
+  }
+  for (size_t i = 0; i < r.n; i++) {
+    const oc_forecast_performance *p = &r.rows[i].perf;
+    char horizon[24], window[24];
+    snprintf(horizon, sizeof horizon, "%lld", (long long)p->horizon);
+    snprintf(window, sizeof window, "%zu", r.rows[i].window);
+    const char *labels[] = {"series", p->series, "endpoint", p->endpoint, "variant", p->variant,
+                            "model_version", p->model_version, "horizon", horizon, "window", window};
+    oc_metrics_set(s->metrics, OC_METRIC_LIVE_REL_MAE, r.rows[i].rel_mae, 6, labels);
+    oc_metrics_set(s->metrics, OC_METRIC_LIVE_COVERAGE80, p->coverage80, 6, labels);
+    oc_metrics_set(s->metrics, OC_METRIC_LIVE_COVERAGE95, p->coverage95, 6, labels);
+    oc_metrics_set(s->metrics, OC_METRIC_LIVE_ORIGINS, (double)p->origins, 6, labels);
+  }
+  oc_monitor_result_free(&r);
+}
+
 void oc_handle_metrics(const oc_request *req, oc_response *resp) {
+  refresh_live_scores(req->server);
   oc_metrics_render(req->server->metrics, &resp->body);
   resp->status = 200;
   resp->content_type = "text/plain; version=0.0.4; charset=utf-8";

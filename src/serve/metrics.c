@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,14 @@ oc_metrics *oc_metrics_new(const oc_route *routes, size_t route_count) {
   m->families[OC_METRIC_STORE_ERRORS] = (metric_family){.name = "oilcast_store_errors_total", .help = "Store operations that failed.", .type = "counter"};
   m->families[OC_METRIC_MODEL_LOAD] =
       (metric_family){.name = "oilcast_model_load_seconds", .help = "Time taken to load each served model version.", .type = "gauge"};
+  m->families[OC_METRIC_LIVE_REL_MAE] = (metric_family){
+      .name = "oilcast_forecast_rel_mae", .help = "Live MAE of stored forecasts over the no-change forecast's, latest scored origins.", .type = "gauge"};
+  m->families[OC_METRIC_LIVE_COVERAGE80] = (metric_family){
+      .name = "oilcast_forecast_coverage80", .help = "Share of live prices inside the 80% band, latest scored origins.", .type = "gauge"};
+  m->families[OC_METRIC_LIVE_COVERAGE95] = (metric_family){
+      .name = "oilcast_forecast_coverage95", .help = "Share of live prices inside the 95% band, latest scored origins.", .type = "gauge"};
+  m->families[OC_METRIC_LIVE_ORIGINS] = (metric_family){
+      .name = "oilcast_forecast_scored_origins", .help = "Scored origins behind the live figures (at most the window).", .type = "gauge"};
   clock_gettime(CLOCK_REALTIME, &m->started);
   return m;
 }
@@ -207,8 +216,11 @@ void oc_metrics_render(oc_metrics *m, oc_buf *out) {
     metric_family *f = &m->families[id];
     oc_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name, f->type);
     for (size_t i = 0; i < f->count; i++) {
-      char value[OC_NUMBER_STRLEN]; /* counters and gauges are finite: no NaN/Inf spelling needed */
-      oc_buf_printf(out, "%s{%s} %s\n", f->name, f->entries[i].labels, oc_format_number(f->entries[i].value, value));
+      /* a live relMAE over a zero naive error is NaN: written the way Prometheus spells it */
+      double v = f->entries[i].value;
+      char value[OC_NUMBER_STRLEN];
+      oc_buf_printf(out, "%s{%s} %s\n", f->name, f->entries[i].labels,
+                    isnan(v) ? "NaN" : isinf(v) ? (v > 0 ? "+Inf" : "-Inf") : oc_format_number(v, value));
     }
   }
   oc_lock_release(&m->lock);

@@ -19,6 +19,12 @@ typedef enum {
   OC_METRIC_RATE_LIMITED,     /* oilcast_rate_limited_total{key} */
   OC_METRIC_STORE_ERRORS,     /* oilcast_store_errors_total{operation} */
   OC_METRIC_MODEL_LOAD,       /* oilcast_model_load_seconds{model_version} (gauge) */
+  /* live scores of stored forecasts (monitor/score.h), gauges read from the store at each scrape,
+   * labelled {series,endpoint,variant,model_version,horizon,window} */
+  OC_METRIC_LIVE_REL_MAE,     /* oilcast_forecast_rel_mae */
+  OC_METRIC_LIVE_COVERAGE80,  /* oilcast_forecast_coverage80 */
+  OC_METRIC_LIVE_COVERAGE95,  /* oilcast_forecast_coverage95 */
+  OC_METRIC_LIVE_ORIGINS,     /* oilcast_forecast_scored_origins */
   OC_METRIC_FAMILY_COUNT
 } oc_metric_family_id;
 

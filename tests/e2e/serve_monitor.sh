@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end: the operations loop over HTTP. An endpoint's forecast (train --deploy stores one, and an
 # invocation another) is scored by `oilcast monitor` once the following prices are imported, and
-# GET /v1/endpoints/{name}/performance returns the same rows as `oilcast monitor --format json`; GET
+# GET /v1/endpoints/{name}/performance returns the same rows as `oilcast monitor --format json` and
+# /metrics the same figures as gauges; GET
 # /v1/jobs lists the jobs of DIR/jobs.conf with their recent runs. Every response is validated against
 # docs/openapi.yaml (serve_helpers.bash).
 set -euo pipefail
@@ -25,6 +26,9 @@ oc monitor --data-dir "$dir" --endpoint wti --format json >"$OC_TMP/monitor.json
 grep -q '"horizon":5,"window":20,"origins":1' "$OC_TMP/monitor.json" || fail "monitor: $(cat "$OC_TMP/monitor.json")"
 perf=$(expect_status 200 GET "/v1/endpoints/wti/performance?windows=20,60" "${A[@]}")
 assert_eq "$perf" "{\"endpoint\":\"wti\",\"performance\":$(cat "$OC_TMP/monitor.json")}" "API rows = CLI rows"
+metrics=$(expect_status 200 GET /metrics)
+assert_contains "$metrics" 'oilcast_forecast_rel_mae{series="WTI",endpoint="wti",variant="v1",model_version="v1",horizon="5",window="20"}'
+assert_contains "$metrics" 'oilcast_forecast_scored_origins{series="WTI",endpoint="wti",variant="v1",model_version="v1",horizon="5",window="60"} 1'
 expect_status 404 GET /v1/endpoints/nope/performance "${A[@]}" >/dev/null
 expect_status 400 GET "/v1/endpoints/wti/performance?windows=0" "${A[@]}" >/dev/null
 
