@@ -463,6 +463,15 @@ void oc_endpoints_problems(oc_endpoints *e, json_t *problems) {
   oc_lock_release(&e->lock);
 }
 
+bool oc_endpoints_broken(oc_endpoints *e, const char *name, char *problem, size_t cap) {
+  oc_lock_acquire(&e->lock);
+  slot *s = find_slot(e, name);
+  bool broken = s && !s->current;
+  if (broken) snprintf(problem, cap, "%s", s->problem);
+  oc_lock_release(&e->lock);
+  return broken;
+}
+
 oc_endpoint_snapshot *oc_endpoints_acquire(oc_endpoints *e, const char *name) {
   oc_lock_acquire(&e->lock);
   slot *s = find_slot(e, name);

@@ -62,6 +62,8 @@ void oc_endpoints_reload(oc_endpoints *e, const char *name);
 void oc_endpoints_reload_serving(oc_endpoints *e, const char *model_version);
 /* Appends a description of every endpoint that failed to load to problems. */
 void oc_endpoints_problems(oc_endpoints *e, json_t *problems);
+/* True when name is an endpoint whose models could not be loaded; its reason into problem. */
+bool oc_endpoints_broken(oc_endpoints *e, const char *name, char *problem, size_t cap);
 
 /* Parses and validates {"series":"WTI","variants":[{"name","model_version","weight"}]}; also reads the
  * registry's deploy files ({"variants":[{"model":"v3","version":3,"weight":1}]}, naming variants "vN"). */

@@ -171,7 +171,11 @@ void oc_handle_invoke(const oc_request *req, oc_response *resp) {
   oc_endpoint_snapshot *snap = oc_endpoints_acquire(s->endpoints, name);
   if (!snap) {
     json_decref(body);
-    oc_respond_error(resp, 404, "not_found", "no endpoint named '%s'", name);
+    char problem[600];
+    if (oc_endpoints_broken(s->endpoints, name, problem, sizeof problem)) /* what /readyz reports too */
+      oc_respond_error(resp, 503, "endpoint_unavailable", "%s", problem);
+    else
+      oc_respond_error(resp, 404, "not_found", "no endpoint named '%s'", name);
     return;
   }
   const char *forced = oc_request_header(req, "X-Oilcast-Variant");
