@@ -392,6 +392,10 @@ static oc_pq_logical logical_from_converted(schema_element *e) {
   case OC_PQ_CONVERTED_DATE: return OC_PQ_LOGICAL_DATE;
   case OC_PQ_CONVERTED_TIMESTAMP_MILLIS: e->timestamp_utc = true; return OC_PQ_LOGICAL_TIMESTAMP_MILLIS;
   case OC_PQ_CONVERTED_TIMESTAMP_MICROS: e->timestamp_utc = true; return OC_PQ_LOGICAL_TIMESTAMP_MICROS;
+  case OC_PQ_CONVERTED_INT_8:
+  case OC_PQ_CONVERTED_INT_16:
+  case OC_PQ_CONVERTED_INT_32:
+  case OC_PQ_CONVERTED_INT_64: return OC_PQ_LOGICAL_NONE; /* signed integers: plain numbers */
   default: return OC_PQ_LOGICAL_OTHER;
   }
 }
