@@ -107,4 +107,25 @@ const small = new pq.WriterPropertiesBuilder()
   .setMaxRowGroupSize(8)
   .build();
 writeFileSync(out('pandas_row_groups.parquet'), pq.writeParquet(ipc(), small));
+
+// The encodings neither file above uses, one column each (arrow-rs, data page v2, no dictionary): date
+// strings as DELTA_BYTE_ARRAY, prices as BYTE_STREAM_SPLIT, flag (i even) as RLE booleans, thousandths
+// of the price as DELTA_BINARY_PACKED; same 20 rows, nulls as in Price (flag has none).
+const text = rows.map((r) => new Date(r.ms).toISOString().slice(0, 10));
+const encoded = new arrow.Table({
+  date_text: arrow.vectorFromArray(text, new arrow.Utf8()),
+  price: price,
+  flag: arrow.vectorFromArray(rows.map((_, i) => i % 2 === 0), new arrow.Bool()),
+  milli: arrow.vectorFromArray(rows.map((r) => (r.p === null ? null : BigInt(Math.round(r.p * 1000)))), new arrow.Int64()),
+});
+const encodings = new pq.WriterPropertiesBuilder()
+  .setCompression(pq.Compression.SNAPPY)
+  .setDictionaryEnabled(false)
+  .setWriterVersion(pq.WriterVersion.V2)
+  .setColumnEncoding('date_text', pq.Encoding.DELTA_BYTE_ARRAY)
+  .setColumnEncoding('price', pq.Encoding.BYTE_STREAM_SPLIT)
+  .setColumnEncoding('milli', pq.Encoding.DELTA_BINARY_PACKED)
+  .build();
+writeFileSync(out('arrow_encodings.parquet'),
+  pq.writeParquet(pq.Table.fromIPCStream(arrow.tableToIPC(encoded, 'stream')), encodings));
 console.log(`wrote the fixtures in ${dir}`);

@@ -1,5 +1,5 @@
 /* Unit tests for Parquet in the file source (src/ingest/import_parquet.c over src/lake's reader): every
- * fixture in tests/fixtures/parquet (written by DuckDB and by arrow-rs with pyarrow's defaults, see
+ * fixture in tests/fixtures/parquet (written by DuckDB and by arrow-rs, with pyarrow's defaults among others; see
  * scripts/make_parquet_fixtures.mjs) imported through oc_import_file with exact dates and values and
  * counted nulls; every date and value type, data pages v1 and v2, dictionary pages, several row
  * groups, the long format; INT96 dates (a forged file: no tool here writes them); the errors: intraday
@@ -142,6 +142,11 @@ static void test_every_date_and_value_type(void **state) {
       expect_rows(f, files[fi], "date", values[v].col, series, values[v].nulls, values[v].value);
     }
   }
+  /* arrow-rs: DELTA_BYTE_ARRAY dates, BYTE_STREAM_SPLIT doubles, RLE booleans, DELTA_BINARY_PACKED INT64. */
+  const char *encodings = FIXTURES "arrow_encodings.parquet";
+  expect_rows(f, encodings, "date_text", "price", "E0", true, row_price);
+  expect_rows(f, encodings, "date_text", "flag", "E1", false, row_even);
+  expect_rows(f, encodings, "date_text", "milli", "E2", true, row_thousandths);
 }
 
 static void test_long_format_in_row_groups(void **state) {
