@@ -329,7 +329,8 @@ int oc_import_file(oc_store *store, const oc_import_options *opt, oc_import_repo
   if (map_file(opt->path, &mapped, &mapped_len, err) != 0) return -1;
   oc_import_source file = {.opt = opt, .data = mapped, .len = mapped_len, .first_line = 1};
   bool simulated = skip_simulated_mark(&file);
-  bool parquet = file.len >= 4 && memcmp(file.data, "PAR1", 4) == 0;
+  bool parquet = (file.len >= 4 && memcmp(file.data, "PAR1", 4) == 0) ||
+                 strcasecmp(oc_path_extension(opt->path), "parquet") == 0; /* the reader says what is wrong */
   oc_ingest_batch_options batch = {.read = parquet                                       ? oc_import_read_parquet
                                            : looks_like_json(opt->path, file.data, file.len) ? read_json
                                                                                              : read_csv,

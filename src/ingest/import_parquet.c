@@ -2,7 +2,7 @@
  * (long format) series columns, chosen by name as for a CSV, row group by row group into the sink.
  * Dates: DATE; TIMESTAMP(MILLIS|MICROS|NANOS) and legacy INT96, as the calendar date of the stored
  * clock (UTC for instants), provided every row of the file shares the first row's time of day (daily
- * data stamped at 00:00, at a 16:00 close or at 05:00 UTC all read; intraday rows are refused, since
+ * data stamped at 00:00 or at a 16:00 close reads; intraday rows are refused, since
  * two of them would be one day); 'YYYY-MM-DD' strings. Values: DOUBLE; FLOAT as the shortest decimal
  * that is that float (70.1, not 70.09999847); integers; DECIMAL scaled exactly (the double nearest the
  * decimal); BOOLEAN as 0/1; numeric strings. A null value or a NaN is a missing observation, a null
