@@ -278,7 +278,8 @@ static int delta_byte_array(const oc_pq_value_sink *s, const uint8_t *data, size
                         (unsigned long long)origin, k, (long long)prefixes[k], value.len);
       break;
     }
-    value.len = (size_t)prefixes[k];
+    value.len = (size_t)prefixes[k]; /* keep the previous value's prefix (and the buffer's terminator) */
+    if (value.data) value.data[value.len] = '\0';
     oc_buf_append(&value, bytes + at, (size_t)suffixes[k]);
     if (col->physical == OC_PQ_PHYSICAL_FIXED_LEN_BYTE_ARRAY && value.len != (size_t)col->type_length) {
       rc = oc_error_set(err, "file offset %llu: value %zu has %zu bytes, the column's fixed length is %d",
