@@ -34,20 +34,30 @@ typedef struct parquet_rows {
   size_t time_of_day_row;
 } parquet_rows;
 
+/* A string column (BYTE_ARRAY, UTF-8 or unannotated). */
+static bool is_text(const oc_pq_column_info *col) {
+  return col->physical == OC_PQ_BYTE_ARRAY && (col->logical == OC_PQ_LOGICAL_STRING || col->logical == OC_PQ_LOGICAL_NONE);
+}
+
+/* A column whose type cannot hold what it was chosen for: what it is, what would do, which option. */
+static int wrong_type(const char *path, const oc_pq_column_info *col, const char *not_a, const char *reads,
+                      const char *option, oc_error *err) {
+  return oc_error_set(err, "%s: column '%s' is %s (logical type %s), not %s: ingest reads %s columns (name another "
+                           "with %s)",
+                      path, col->name, oc_pq_physical_name(col->physical), oc_pq_logical_name(col->logical), not_a,
+                      reads, option);
+}
+
 static int date_kind_of(const char *path, const oc_pq_column_info *col, parquet_rows *rows, oc_error *err) {
   if (col->type == OC_PQ_INT32 && col->logical == OC_PQ_LOGICAL_DATE) {
     rows->dates = DATE_DAYS;
   } else if (col->type == OC_PQ_INT64 && oc_pq_timestamp_units_per_second(col->logical) > 0) {
     rows->dates = DATE_TIMESTAMP;
     rows->units_per_second = oc_pq_timestamp_units_per_second(col->logical);
-  } else if (col->type == OC_PQ_BYTE_ARRAY &&
-             (col->logical == OC_PQ_LOGICAL_STRING || col->logical == OC_PQ_LOGICAL_NONE)) {
+  } else if (is_text(col)) {
     rows->dates = DATE_TEXT;
   } else {
-    return oc_error_set(err,
-                        "%s: column '%s' is %s (logical type %s), not a date: ingest reads DATE, TIMESTAMP, INT96 "
-                        "or 'YYYY-MM-DD' string columns (name another with --date-col)",
-                        path, col->name, oc_pq_physical_name(col->physical), oc_pq_logical_name(col->logical));
+    return wrong_type(path, col, "a date", "DATE, TIMESTAMP, INT96 or 'YYYY-MM-DD' string", "--date-col", err);
   }
   return 0;
 }
@@ -59,14 +69,11 @@ static int value_kind_of(const char *path, const oc_pq_column_info *col, parquet
     rows->values = col->physical == OC_PQ_PHYSICAL_FLOAT ? VALUE_FLOAT : VALUE_DOUBLE;
   } else if (col->logical == OC_PQ_LOGICAL_NONE && (col->type == OC_PQ_INT32 || col->type == OC_PQ_INT64)) {
     rows->values = VALUE_INTEGER; /* INT32, INT64 and BOOLEAN (0/1) */
-  } else if (col->type == OC_PQ_BYTE_ARRAY && col->physical == OC_PQ_BYTE_ARRAY &&
-             (col->logical == OC_PQ_LOGICAL_STRING || col->logical == OC_PQ_LOGICAL_NONE)) {
+  } else if (is_text(col)) {
     rows->values = VALUE_TEXT;
   } else {
-    return oc_error_set(err,
-                        "%s: column '%s' is %s (logical type %s), not a number: ingest reads DOUBLE, FLOAT, "
-                        "integer, DECIMAL, BOOLEAN or numeric string columns (name another with --value-col)",
-                        path, col->name, oc_pq_physical_name(col->physical), oc_pq_logical_name(col->logical));
+    return wrong_type(path, col, "a number", "DOUBLE, FLOAT, integer, DECIMAL, BOOLEAN or numeric string",
+                      "--value-col", err);
   }
   return 0;
 }
@@ -268,9 +275,8 @@ int oc_import_read_parquet(void *source, oc_ingest_sink *sink, oc_error *err) {
     rc = date_kind_of(opt->path, rows.date_col, &rows, err);
   }
   if (rc == 0) rc = value_kind_of(opt->path, rows.value_col, &rows, err);
-  if (rc == 0 && rows.series_col && rows.series_col->type != OC_PQ_BYTE_ARRAY)
-    rc = oc_error_set(err, "%s: series column '%s' is %s, not a string", opt->path, rows.series_col->name,
-                      oc_pq_physical_name(rows.series_col->physical));
+  if (rc == 0 && rows.series_col && !is_text(rows.series_col))
+    rc = wrong_type(opt->path, rows.series_col, "a string", "string", "--series-col", err);
   if (rc == 0) oc_ingest_set_format(sink, rows.series_col ? "parquet-long" : "parquet");
   size_t row = 0;
   for (size_t g = 0; rc == 0 && g < r.info.nrow_groups; g++) rc = read_group(&r, g, &chosen, &rows, sink, &row, err);

@@ -3,6 +3,7 @@
  * value ranges, a flat schema of supported types, row counts that add up, one chunk per column with
  * the schema's type and path. Repeated fields replace earlier ones without leaking; unknown fields are
  * skipped. Must not touch files: offsets against the file size are the reader's job. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,32 @@ static int missing(oc_thrift_reader *r, const char *strct, const char *field) {
   return oc_tr_fail(r, "%s is missing required field %s", strct, field);
 }
 
+/* One field of a struct of i32 and bool fields, decoded into i32 or flag. */
+typedef struct field_slot {
+  int16_t id;
+  const char *name;
+  int32_t *i32;
+  bool *flag;
+} field_slot;
+
+/* Decodes a struct of such fields (others are skipped); bit i of *seen says fields[i] was there. */
+static int decode_fields(oc_thrift_reader *r, const field_slot *fields, size_t n, unsigned *seen) {
+  int16_t id;
+  uint8_t t;
+  assert(n <= 8 * sizeof *seen);
+  *seen = 0;
+  FOR_FIELDS(r, id, t) {
+    size_t i = 0;
+    while (i < n && fields[i].id != id) i++;
+    int rc = i == n           ? oc_tr_skip(r, t)
+             : fields[i].i32 ? oc_tr_i32(r, t, fields[i].name, fields[i].i32)
+                             : oc_tr_bool(r, t, fields[i].name, fields[i].flag);
+    if (rc != 0) return -1;
+    if (i < n) *seen |= 1u << i;
+  }
+  return 0;
+}
+
 static int decode_stat_value(oc_thrift_reader *r, uint8_t type, const char *name, oc_pq_stat_value *v) {
   const uint8_t *data;
   size_t len;
@@ -308,31 +335,20 @@ static int decode_timestamp_type(oc_thrift_reader *r, schema_element *e) {
 }
 
 static int decode_decimal_type(oc_thrift_reader *r, schema_element *e) {
-  int16_t id;
-  uint8_t t;
-  int rc;
-  FOR_FIELDS(r, id, t) {
-    if (id == 1) {
-      rc = oc_tr_i32(r, t, "DecimalType.scale", &e->scale);
-    } else if (id == 2) {
-      rc = oc_tr_i32(r, t, "DecimalType.precision", &e->precision);
-    } else {
-      rc = oc_tr_skip(r, t);
-    }
-    if (rc != 0) return -1;
-  }
+  const field_slot fields[] = {{1, "DecimalType.scale", &e->scale, NULL},
+                               {2, "DecimalType.precision", &e->precision, NULL}};
+  unsigned seen;
+  if (decode_fields(r, fields, 2, &seen) != 0) return -1;
   e->logical = OC_PQ_LOGICAL_DECIMAL;
   return 0;
 }
 
 /* IntType: a signed integer is a plain number; an unsigned one is not read as one. */
 static int decode_int_type(oc_thrift_reader *r, schema_element *e) {
-  int16_t id;
-  uint8_t t;
   bool is_signed = true;
-  FOR_FIELDS(r, id, t) {
-    if ((id == 2 ? oc_tr_bool(r, t, "IntType.isSigned", &is_signed) : oc_tr_skip(r, t)) != 0) return -1;
-  }
+  const field_slot fields[] = {{2, "IntType.isSigned", NULL, &is_signed}};
+  unsigned seen;
+  if (decode_fields(r, fields, 1, &seen) != 0) return -1;
   e->logical = is_signed ? OC_PQ_LOGICAL_NONE : OC_PQ_LOGICAL_OTHER;
   return 0;
 }
@@ -747,45 +763,29 @@ int oc_pq_decode_file_meta(const uint8_t *data, size_t len, uint64_t origin, oc_
 }
 
 static int decode_data_page_header(oc_thrift_reader *r, oc_pq_page_header *h) {
-  int16_t id;
-  uint8_t t;
-  int rc;
-  unsigned seen = 0;
-  FOR_FIELDS(r, id, t) {
-    switch (id) {
-    case 1: rc = oc_tr_i32(r, t, "DataPageHeader.num_values", &h->num_values), seen |= 1; break;
-    case 2: rc = oc_tr_i32(r, t, "DataPageHeader.encoding", &h->encoding), seen |= 2; break;
-    case 3: rc = oc_tr_i32(r, t, "DataPageHeader.definition_level_encoding", &h->def_encoding), seen |= 4; break;
-    case 4: rc = oc_tr_i32(r, t, "DataPageHeader.repetition_level_encoding", &h->rep_encoding), seen |= 8; break;
-    default: rc = oc_tr_skip(r, t); break;
-    }
-    if (rc != 0) return -1;
-  }
+  const field_slot fields[] = {{1, "DataPageHeader.num_values", &h->num_values, NULL},
+                               {2, "DataPageHeader.encoding", &h->encoding, NULL},
+                               {3, "DataPageHeader.definition_level_encoding", &h->def_encoding, NULL},
+                               {4, "DataPageHeader.repetition_level_encoding", &h->rep_encoding, NULL}};
+  unsigned seen;
+  if (decode_fields(r, fields, 4, &seen) != 0) return -1;
   if (seen != 15) return missing(r, "DataPageHeader", "num_values/encoding/level encodings");
   h->has_data_header = true;
   return 0;
 }
 
 static int decode_data_page_header_v2(oc_thrift_reader *r, oc_pq_page_header *h) {
-  int16_t id;
-  uint8_t t;
-  int rc;
-  unsigned seen = 0;
-  h->values_compressed = true;
-  FOR_FIELDS(r, id, t) {
-    switch (id) {
-    case 1: rc = oc_tr_i32(r, t, "DataPageHeaderV2.num_values", &h->num_values), seen |= 1; break;
-    case 2: rc = oc_tr_i32(r, t, "DataPageHeaderV2.num_nulls", &h->num_nulls), seen |= 2; break;
-    case 3: rc = oc_tr_i32(r, t, "DataPageHeaderV2.num_rows", &h->num_rows), seen |= 4; break;
-    case 4: rc = oc_tr_i32(r, t, "DataPageHeaderV2.encoding", &h->encoding), seen |= 8; break;
-    case 5: rc = oc_tr_i32(r, t, "DataPageHeaderV2.definition_levels_byte_length", &h->def_levels_len), seen |= 16; break;
-    case 6: rc = oc_tr_i32(r, t, "DataPageHeaderV2.repetition_levels_byte_length", &h->rep_levels_len), seen |= 32; break;
-    case 7: rc = oc_tr_bool(r, t, "DataPageHeaderV2.is_compressed", &h->values_compressed); break;
-    default: rc = oc_tr_skip(r, t); break;
-    }
-    if (rc != 0) return -1;
-  }
-  if (seen != 63) return missing(r, "DataPageHeaderV2", "num_values/num_nulls/num_rows/encoding/level lengths");
+  const field_slot fields[] = {{1, "DataPageHeaderV2.num_values", &h->num_values, NULL},
+                               {2, "DataPageHeaderV2.num_nulls", &h->num_nulls, NULL},
+                               {3, "DataPageHeaderV2.num_rows", &h->num_rows, NULL},
+                               {4, "DataPageHeaderV2.encoding", &h->encoding, NULL},
+                               {5, "DataPageHeaderV2.definition_levels_byte_length", &h->def_levels_len, NULL},
+                               {6, "DataPageHeaderV2.repetition_levels_byte_length", &h->rep_levels_len, NULL},
+                               {7, "DataPageHeaderV2.is_compressed", NULL, &h->values_compressed}};
+  unsigned seen;
+  h->values_compressed = true; /* the default when the field is absent */
+  if (decode_fields(r, fields, 7, &seen) != 0) return -1;
+  if ((seen & 63) != 63) return missing(r, "DataPageHeaderV2", "num_values/num_nulls/num_rows/encoding/level lengths");
   if (h->num_nulls < 0 || h->num_rows < 0 || h->def_levels_len < 0 || h->rep_levels_len < 0)
     return oc_tr_fail(r, "DataPageHeaderV2 has a negative count or length");
   h->has_data_header = true;
@@ -793,18 +793,10 @@ static int decode_data_page_header_v2(oc_thrift_reader *r, oc_pq_page_header *h)
 }
 
 static int decode_dictionary_page_header(oc_thrift_reader *r, oc_pq_page_header *h) {
-  int16_t id;
-  uint8_t t;
-  int rc;
-  unsigned seen = 0;
-  FOR_FIELDS(r, id, t) {
-    switch (id) {
-    case 1: rc = oc_tr_i32(r, t, "DictionaryPageHeader.num_values", &h->dictionary_values), seen |= 1; break;
-    case 2: rc = oc_tr_i32(r, t, "DictionaryPageHeader.encoding", &h->dictionary_encoding), seen |= 2; break;
-    default: rc = oc_tr_skip(r, t); break;
-    }
-    if (rc != 0) return -1;
-  }
+  const field_slot fields[] = {{1, "DictionaryPageHeader.num_values", &h->dictionary_values, NULL},
+                               {2, "DictionaryPageHeader.encoding", &h->dictionary_encoding, NULL}};
+  unsigned seen;
+  if (decode_fields(r, fields, 2, &seen) != 0) return -1;
   if (seen != 3) return missing(r, "DictionaryPageHeader", "num_values/encoding");
   if (h->dictionary_values < 0) return oc_tr_fail(r, "DictionaryPageHeader.num_values is negative");
   h->has_dictionary_header = true;

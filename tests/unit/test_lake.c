@@ -466,6 +466,28 @@ static uint8_t *small_file(const char *dir, oc_pq_codec codec, size_t *len) {
   return (uint8_t *)data;
 }
 
+/* Every prefix cut at the given step fails; iterations copies with 1..3 flipped bits read or fail
+ * cleanly (either outcome is fine; crashing or overreading is not). */
+static void damage(const uint8_t *file, size_t len, size_t step, int iterations) {
+  for (size_t cut = 0; cut < len; cut += step) {
+    uint8_t *prefix = oc_xmalloc(cut + 1); /* exact-size copy so ASan sees any overread */
+    memcpy(prefix, file, cut);
+    assert_int_equal(read_everything(prefix, cut), -1);
+    free(prefix);
+  }
+  uint8_t *copy = oc_xmalloc(len);
+  for (int iter = 0; iter < iterations; iter++) {
+    memcpy(copy, file, len);
+    int flips = 1 + (int)(next_rand() % 3);
+    for (int f = 0; f < flips; f++) {
+      size_t bit = next_rand() % (len * 8);
+      copy[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    }
+    read_everything(copy, len);
+  }
+  free(copy);
+}
+
 static void test_truncated_and_bit_flipped_files(void **state) {
   (void)state;
   char *dir = oc_test_tmpdir("lake");
@@ -473,23 +495,7 @@ static void test_truncated_and_bit_flipped_files(void **state) {
     size_t len;
     uint8_t *file = small_file(dir, k ? OC_PQ_ZSTD : OC_PQ_UNCOMPRESSED, &len);
     assert_int_equal(read_everything(file, len), 0);
-    for (size_t cut = 0; cut < len; cut++) {
-      uint8_t *prefix = oc_xmalloc(cut + 1); /* exact-size copy so ASan sees any overread */
-      memcpy(prefix, file, cut);
-      assert_int_equal(read_everything(prefix, cut), -1);
-      free(prefix);
-    }
-    uint8_t *copy = oc_xmalloc(len);
-    for (int iter = 0; iter < 3000; iter++) {
-      memcpy(copy, file, len);
-      int flips = 1 + (int)(next_rand() % 3);
-      for (int f = 0; f < flips; f++) {
-        size_t bit = next_rand() % (len * 8);
-        copy[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-      }
-      read_everything(copy, len); /* either outcome is fine; crashing or overreading is not */
-    }
-    free(copy);
+    damage(file, len, 1, 3000);
     free(file);
   }
   oc_test_rmtree(dir);
@@ -511,22 +517,7 @@ static void test_other_writers_files_hostile(void **state) {
     snprintf(path, sizeof path, "%s/tests/fixtures/parquet/%s", OILCAST_SOURCE_DIR, names[i]);
     assert_int_equal(oc_read_file(path, &data, &len, &err), 0);
     if (read_everything((const uint8_t *)data, len) != 0) fail_msg("%s does not read", names[i]);
-    for (size_t cut = 0; cut < len; cut += 1 + len / 500) {
-      uint8_t *prefix = oc_xmalloc(cut + 1);
-      memcpy(prefix, data, cut);
-      assert_int_equal(read_everything(prefix, cut), -1);
-      free(prefix);
-    }
-    uint8_t *copy = oc_xmalloc(len);
-    for (int iter = 0; iter < 1500; iter++) {
-      memcpy(copy, data, len);
-      for (int flips = 1 + (int)(next_rand() % 3); flips > 0; flips--) {
-        size_t bit = next_rand() % (len * 8);
-        copy[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-      }
-      read_everything(copy, len);
-    }
-    free(copy);
+    damage((const uint8_t *)data, len, 1 + len / 500, 1500);
     free(data);
   }
 }
