@@ -185,7 +185,7 @@ long oc_pq_find_column(const oc_pq_reader *r, const char *name);
 typedef struct oc_pq_column {
   oc_pq_type type;
   size_t n;
-  void *values;      /* n values of the physical type (oc_pq_bytes for BYTE_ARRAY); null slots zeroed */
+  void *values;      /* n values of the column's representation, type (oc_pq_bytes for BYTE_ARRAY); null slots zeroed */
   uint8_t *valid;    /* n bytes (1 = present) for optional columns; NULL for required ones */
   size_t null_count;
   uint8_t *heap;     /* storage the oc_pq_bytes point into */

@@ -3,7 +3,9 @@
  * run and value against its page. Allocations follow verified sizes only: a chunk is read into memory
  * (bounded by the file size), and decoded arrays are allocated only after the page headers that are
  * physically present add up to the row count, within an expansion limit relative to the chunk's bytes
- * (so a tiny file claiming 2^40 values is refused instead of allocated). Must not print or exit. */
+ * (so a tiny file claiming 2^40 values is refused instead of allocated). Here: the file, the chunks,
+ * the pages (v1, v2, dictionary), their decompression (Snappy, ZSTD) and levels; the values sections
+ * are pq_decode.c's. Must not print or exit. */
 #include <errno.h>
 #include <fcntl.h>
 #include <snappy-c.h>
