@@ -85,20 +85,19 @@ void oc_pq_timestamp_split(int64_t t, int64_t units_per_second, int64_t *days, i
   }
 }
 
-/* A timestamp of the column's unit as YYYY-MM-DDTHH:MM:SS.fff(fff(fff))[Z]. */
-static void format_timestamp(const oc_pq_column_info *col, int64_t t, char *buf, size_t size) {
-  int64_t per_second = oc_pq_timestamp_units_per_second(col->logical), days, rem;
-  oc_pq_timestamp_split(t, per_second, &days, &rem);
+/* Microseconds since the epoch as YYYY-MM-DDTHH:MM:SS.ffffff, with a Z when adjusted to UTC. */
+static void format_timestamp(const oc_pq_column_info *col, int64_t us, char *buf, size_t size) {
+  int64_t days, rem;
+  oc_pq_timestamp_split(us, 1000000, &days, &rem);
   char date[OC_DATE_STRLEN];
   if (days < -719162 || days > 2932896) { /* outside years 0001..9999 */
-    snprintf(buf, size, "%" PRId64 "%s", t, per_second == 1000 ? "ms" : per_second == 1000000 ? "us" : "ns");
+    snprintf(buf, size, "%" PRId64 "us", us);
     return;
   }
   oc_date_format((oc_date)days, date);
-  int64_t secs = rem / per_second;
-  int digits = per_second == 1000 ? 3 : per_second == 1000000 ? 6 : 9;
-  snprintf(buf, size, "%sT%02d:%02d:%02d.%0*" PRId64 "%s", date, (int)(secs / 3600), (int)(secs / 60 % 60),
-           (int)(secs % 60), digits, rem % per_second, col->timestamp_utc ? "Z" : "");
+  int64_t secs = rem / 1000000;
+  snprintf(buf, size, "%sT%02d:%02d:%02d.%06d%s", date, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
+           (int)(rem % 1000000), col->timestamp_utc ? "Z" : "");
 }
 
 char *oc_pq_format_stat(const oc_pq_column_info *col, const oc_pq_stat_value *v, char *buf, size_t size) {
@@ -127,7 +126,7 @@ char *oc_pq_format_stat(const oc_pq_column_info *col, const oc_pq_stat_value *v,
     break;
   case OC_PQ_INT64:
     memcpy(&i64, v->data, 8);
-    if (oc_pq_timestamp_units_per_second(col->logical) > 0) {
+    if (col->logical == OC_PQ_LOGICAL_TIMESTAMP_MICROS) { /* `lake cat` quotes these in JSON; others stay numbers */
       format_timestamp(col, i64, buf, size);
     } else {
       snprintf(buf, size, "%" PRId64, i64);
