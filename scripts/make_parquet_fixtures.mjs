@@ -74,6 +74,13 @@ await copy(`SELECT * FROM (VALUES (DATE '2024-01-02', 70.5), (NULL, 71.0), (DATE
 await copy(`SELECT * FROM (VALUES ('2024-01-02', 70.5), ('2024-01-03', 71.0), ('2024-02-30', 71.5)) t(date, price)`,
   'duckdb_bad_text_date.parquet');
 
+// Decimals whose double is not (double)unscaled / 10^scale: 12345678.123456789 as DECIMAL(18,9) (that
+// division gives 12345678.123456787), and -0.000000001 and 70.123456789012345678 as DECIMAL(38,18).
+await copy(`SELECT * FROM (VALUES
+    (DATE '2024-01-02', 12345678.123456789::DECIMAL(18,9), 70.123456789012345678::DECIMAL(38,18)),
+    (DATE '2024-01-03', -0.000000001::DECIMAL(18,9), -0.000000001::DECIMAL(38,18))) t(date, d18, d38)`,
+  'duckdb_decimal.parquet');
+
 conn.closeSync?.();
 
 // pandas defaults (see the header): Date = the 20 dates as datetime64[ns], Price = p with NaN for the nulls.

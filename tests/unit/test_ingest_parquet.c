@@ -149,6 +149,30 @@ static void test_every_date_and_value_type(void **state) {
   expect_rows(f, encodings, "date_text", "milli", "E2", true, row_thousandths);
 }
 
+/* DECIMAL values become the double nearest the decimal, not (double)unscaled / 10^scale. */
+static void test_decimals_exactly(void **state) {
+  fixture *f = *state;
+  const struct {
+    const char *col, *first, *second;
+  } cases[] = {{"d18", "12345678.123456789", "-0.000000001"}, {"d38", "70.123456789012345678", "-0.000000001"}};
+  for (size_t i = 0; i < 2; i++) {
+    oc_import_options opt;
+    oc_import_options_init(&opt);
+    opt.value_col = cases[i].col;
+    opt.series = cases[i].col;
+    oc_import_report rep;
+    oc_error err;
+    if (import(f, FIXTURES "duckdb_decimal.parquet", &opt, &rep, &err) != 0) fail_msg("%s", err.message);
+    oc_import_report_free(&rep);
+    oc_series s = load(f, cases[i].col);
+    assert_int_equal(s.n, 2);
+    assert_true(s.values[0] == strtod(cases[i].first, NULL));
+    assert_true(s.values[1] == strtod(cases[i].second, NULL));
+    oc_series_free(&s);
+  }
+  assert_true(strtod("12345678.123456789", NULL) != 12345678123456789.0 / 1e9); /* the case is a real one */
+}
+
 static void test_long_format_in_row_groups(void **state) {
   fixture *f = *state;
   oc_import_options opt;
@@ -353,6 +377,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_fixture_layouts, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_every_date_and_value_type, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_decimals_exactly, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_long_format_in_row_groups, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_bad_rows_are_located, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_columns_that_do_not_fit, oc_test_datadir_setup, oc_test_datadir_teardown),
