@@ -2,7 +2,8 @@
  * pattern; statistics as the spec wants them (null counts, NaN and signed-zero rules, no legacy
  * min/max for strings); definition-level coding; frames with metadata, row groups and no rows;
  * Hive partitions; CSV into frames; and the reader's defences: every truncation and thousands of seeded bit flips of
- * small files, plus forged counts (2^40 rows, an RLE bomb) that must be refused without allocating. */
+ * small files and of every file other tools wrote (tests/fixtures/parquet), plus forged counts (2^40
+ * rows, an RLE bomb) that must be refused without allocating. */
 #include "testutil.h"
 
 #include <math.h>
