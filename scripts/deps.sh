@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake pkg-config git
-  libsqlite3-dev sqlite3 libjansson-dev libzstd-dev libopenblas-dev liblapacke-dev libcmocka-dev
+  libsqlite3-dev sqlite3 libjansson-dev libzstd-dev libsnappy-dev libopenblas-dev liblapacke-dev libcmocka-dev
   libcurl4-openssl-dev libmicrohttpd-dev libmosquitto-dev mosquitto mosquitto-clients
   libpq-dev postgresql chromium curl strace
 )

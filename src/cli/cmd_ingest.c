@@ -13,20 +13,25 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_ingest = {
-    "ingest", "import prices from a CSV or JSON file into the store (validated, idempotent)",
+    "ingest", "import prices from a CSV, JSON or Parquet file into the store (validated, idempotent)",
     "Usage: oilcast ingest --source historical --csv-path FILE [--series WTI]\n"
     "                      [--date-col C --value-col C | --series-col C] [--start-date D]\n"
     "                      [--on-error abort|skip] [--unit U]\n\n"
     "Formats (detected): EIA/datahub `Date,Price`; FRED `DATE,<ID>` or `observation_date,<ID>` ('.'\n"
     "or empty = missing); any CSV with named columns (long format with a `series` column too); JSON\n"
     "[{\"date\":\"YYYY-MM-DD\",\"price\":P}, ...] or a bare array of prices with --start-date (one per\n"
-    "trading day). RFC 4180 quoting, CRLF, BOM and blank lines are fine.\n"
+    "trading day). RFC 4180 quoting, CRLF, BOM and blank lines are fine. Parquet (PAR1 magic or a\n"
+    ".parquet name) as DuckDB, pandas/pyarrow or Spark write it (Snappy, ZSTD or none; dictionary\n"
+    "and v2 pages; several row groups), its columns chosen by name as for a CSV: dates from DATE,\n"
+    "TIMESTAMP (ms/us/ns, UTC or not, one time of day per file), INT96 or 'YYYY-MM-DD' strings;\n"
+    "values from DOUBLE, FLOAT, integers, DECIMAL (scaled exactly), BOOLEAN or numeric strings. A\n"
+    "null (or NaN) value is counted as missing, never stored; bad rows are FILE:ROW (rows from 1).\n"
     "Every row is validated (strict dates, finite numbers, no duplicate dates); negative prices are\n"
     "legal but flagged. The whole file is one transaction: re-importing it changes nothing, a changed\n"
     "value is an update. The file is kept under DIR/raw/historical_data/YYYY-MM-DD/<sha256>.<ext>\n"
     "(DIR/raw/market_data/... for --source simulated).\n\n"
     "  --source S         historical (default) or simulated (labels the data as simulated)\n"
-    "  --csv-path FILE    the file to import (CSV or JSON; --path is the same)\n"
+    "  --csv-path FILE    the file to import (CSV, JSON or Parquet; --path is the same)\n"
     "  --series NAME      series of a single-series file (default WTI)\n"
     "  --date-col C       date column name (default: Date/DATE/observation_date)\n"
     "  --value-col C      value column name (default: Price/Value/Close or the other column)\n"

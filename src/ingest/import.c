@@ -1,5 +1,6 @@
-/* import.c: see import.h. A file source: map the file, detect its format, hand every row to the
- * batch. The row path (tokenize, parse, oc_ingest_add) allocates nothing per row. */
+/* import.c: see import.h. A file source: map the file, detect its format (Parquet by its magic, JSON,
+ * else CSV), hand every row to the batch. The CSV and JSON readers are here, Parquet's is in
+ * import_parquet.c. The row path (tokenize, parse, oc_ingest_add) allocates nothing per row. */
 #include "ingest/import.h"
 
 #include <ctype.h>
@@ -18,6 +19,7 @@
 #include "core/csv.h"
 #include "core/fsutil.h"
 #include "core/progress.h"
+#include "ingest/import_internal.h"
 #include "ingest/row.h"
 #include "ingest/simulate.h"
 
@@ -30,40 +32,55 @@ void oc_import_options_init(oc_import_options *opt) {
   opt->on_error = OC_ON_ERROR_ABORT;
 }
 
-/* The file being read: what the parsers need besides the sink. */
-typedef struct file_source {
-  const oc_import_options *opt;
-  const char *data; /* the rows: the file after the simulator's mark line, if it has one */
-  size_t len;
-  size_t first_line; /* the file's line data starts on */
-} file_source;
+/* ---- columns by name ---------------------------------------------------------------------------- */
 
-/* ---- CSV --------------------------------------------------------------------------------------- */
-
-static long find_column(const oc_csv_reader *r, const char *const *names) {
-  for (const char *const *n = names; *n; n++)
-    for (size_t i = 0; i < r->nfields; i++)
-      if (oc_csv_field_is(&r->fields[i], *n)) return (long)i;
+static long find_column(const oc_csv_field *fields, size_t n, const char *const *names) {
+  for (const char *const *name = names; *name; name++)
+    for (size_t i = 0; i < n; i++)
+      if (oc_csv_field_is(&fields[i], *name)) return (long)i;
   return -1;
 }
 
-static int no_column(const char *path, const oc_csv_reader *r, const char *what, const char *name, oc_error *err) {
+static int no_column(const char *where, const oc_csv_field *fields, size_t n, const char *what, const char *name,
+                     oc_error *err) {
   oc_buf cols = {0};
-  for (size_t i = 0; i < r->nfields; i++)
-    oc_buf_printf(&cols, "%s'%.*s'", i ? ", " : "", (int)r->fields[i].len, r->fields[i].data);
+  for (size_t i = 0; i < n; i++) oc_buf_printf(&cols, "%s'%.*s'", i ? ", " : "", (int)fields[i].len, fields[i].data);
   if (name) {
-    oc_error_set(err, "%s:1: no column named '%s' (columns: %s)", path, name, cols.data);
+    oc_error_set(err, "%s: no column named '%s' (columns: %s)", where, name, cols.data ? cols.data : "none");
   } else {
-    oc_error_set(err, "%s:1: cannot tell which column holds the %s (columns: %s); name it with --%s-col", path, what,
-                 cols.data, what);
+    oc_error_set(err, "%s: cannot tell which column holds the %s (columns: %s); name it with --%s-col", where, what,
+                 cols.data ? cols.data : "none", what);
   }
   oc_buf_free(&cols);
   return -1;
 }
 
+int oc_import_choose_columns(const char *where, const oc_csv_field *names, size_t n, const oc_import_options *opt,
+                             oc_import_columns *out, oc_error *err) {
+  static const char *const date_names[] = {"date", "observation_date", "day", NULL};
+  static const char *const value_names[] = {"price", "value", "close", NULL};
+  static const char *const series_names[] = {"series", NULL};
+  const char *const date_named[] = {opt->date_col, NULL};
+  const char *const value_named[] = {opt->value_col, NULL};
+  const char *const series_named[] = {opt->series_col, NULL};
+  out->date = find_column(names, n, opt->date_col ? date_named : date_names);
+  out->series = find_column(names, n, opt->series_col ? series_named : series_names);
+  out->value = find_column(names, n, opt->value_col ? value_named : value_names);
+  if (out->date < 0) return no_column(where, names, n, "date", opt->date_col, err);
+  if (out->value < 0 && !opt->value_col && n == 2 + (out->series >= 0)) {
+    for (size_t i = 0; i < n; i++)
+      if ((long)i != out->date && (long)i != out->series) out->value = (long)i;
+  }
+  if (out->value < 0) return no_column(where, names, n, "value", opt->value_col, err);
+  if (opt->series_col && out->series < 0) return no_column(where, names, n, "series", opt->series_col, err);
+  return 0;
+}
+
+/* ---- CSV --------------------------------------------------------------------------------------- */
+
 /* The header decides the columns and the format; every later record is one row for the sink. */
 static int read_csv(void *source, oc_ingest_sink *sink, oc_error *err) {
-  const file_source *file = source;
+  const oc_import_source *file = source;
   const oc_import_options *opt = file->opt;
   oc_csv_reader r;
   oc_csv_init(&r, file->data, file->len, ',');
@@ -77,36 +94,16 @@ static int read_csv(void *source, oc_ingest_sink *sink, oc_error *err) {
     return -1;
   }
   size_t ncols = r.nfields;
-  static const char *const date_names[] = {"date", "observation_date", "day", NULL};
-  static const char *const value_names[] = {"price", "value", "close", NULL};
-  static const char *const series_names[] = {"series", NULL};
-  const char *const date_named[] = {opt->date_col, NULL};
-  const char *const value_named[] = {opt->value_col, NULL};
-  const char *const series_named[] = {opt->series_col, NULL};
-  long date_col = find_column(&r, opt->date_col ? date_named : date_names);
-  long series_col = find_column(&r, opt->series_col ? series_named : series_names);
-  long value_col = find_column(&r, opt->value_col ? value_named : value_names);
   int rc = -1;
-  if (date_col < 0) {
-    no_column(opt->path, &r, "date", opt->date_col, err);
-    goto done;
-  }
+  char where[512];
+  snprintf(where, sizeof where, "%s:%zu", opt->path, line);
+  oc_import_columns chosen;
+  if (oc_import_choose_columns(where, r.fields, ncols, opt, &chosen, err) != 0) goto done;
+  long date_col = chosen.date, value_col = chosen.value, series_col = chosen.series;
   const oc_csv_field *dh = &r.fields[date_col];
   /* FRED: '.' and empty values mean missing. */
   bool fred = ncols == 2 &&
               ((dh->len == 4 && memcmp(dh->data, "DATE", 4) == 0) || oc_csv_field_is(dh, "observation_date"));
-  if (value_col < 0 && !opt->value_col && ncols == 2 + (series_col >= 0)) {
-    for (size_t i = 0; i < ncols; i++)
-      if ((long)i != date_col && (long)i != series_col) value_col = (long)i;
-  }
-  if (value_col < 0) {
-    no_column(opt->path, &r, "value", opt->value_col, err);
-    goto done;
-  }
-  if (opt->series_col && series_col < 0) {
-    no_column(opt->path, &r, "series", opt->series_col, err);
-    goto done;
-  }
   oc_ingest_set_format(sink, series_col >= 0 ? "csv-long"
                              : fred          ? "fred"
                              : ncols == 2 && date_col == 0 && value_col == 1 && oc_csv_field_is(&r.fields[0], "Date") &&
@@ -223,7 +220,7 @@ static bool json_object_row(oc_ingest_sink *sink, size_t line, const json_t *el,
 }
 
 static int read_json(void *source, oc_ingest_sink *sink, oc_error *err) {
-  const file_source *file = source;
+  const oc_import_source *file = source;
   const oc_import_options *opt = file->opt;
   const char *data = file->data;
   size_t len = file->len;
@@ -313,7 +310,7 @@ static int map_file(const char *path, const char **data, size_t *len, oc_error *
 }
 
 /* Whether the file starts with the simulator's mark (simulate.h); if so, file's rows start after it. */
-static bool skip_simulated_mark(file_source *file) {
+static bool skip_simulated_mark(oc_import_source *file) {
   const size_t mark_len = strlen(OC_SIMULATE_MARK);
   if (file->len < mark_len || memcmp(file->data, OC_SIMULATE_MARK, mark_len) != 0) return false;
   const char *nl = memchr(file->data, '\n', file->len);
@@ -330,9 +327,13 @@ int oc_import_file(oc_store *store, const oc_import_options *opt, oc_import_repo
   const char *mapped = NULL;
   size_t mapped_len = 0;
   if (map_file(opt->path, &mapped, &mapped_len, err) != 0) return -1;
-  file_source file = {.opt = opt, .data = mapped, .len = mapped_len, .first_line = 1};
+  oc_import_source file = {.opt = opt, .data = mapped, .len = mapped_len, .first_line = 1};
   bool simulated = skip_simulated_mark(&file);
-  oc_ingest_batch_options batch = {.read = looks_like_json(opt->path, file.data, file.len) ? read_json : read_csv,
+  bool parquet = (file.len >= 4 && memcmp(file.data, "PAR1", 4) == 0) ||
+                 strcasecmp(oc_path_extension(opt->path), "parquet") == 0; /* the reader says what is wrong */
+  oc_ingest_batch_options batch = {.read = parquet                                       ? oc_import_read_parquet
+                                           : looks_like_json(opt->path, file.data, file.len) ? read_json
+                                                                                             : read_csv,
                                    .source = &file,
                                    .source_kind = simulated ? "simulated" : opt->source_kind,
                                    .origin = opt->path,

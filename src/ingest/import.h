@@ -5,7 +5,8 @@
  * or record anything itself. Formats: EIA/datahub `Date,Price`; FRED `DATE|observation_date,<ID>`
  * with '.' or empty = missing; any CSV with named columns (long format with a series column too);
  * JSON `[{"date":..,"price":..}]` or a bare array of numbers dated by trading day from a start
- * date. Library code: prints nothing. */
+ * date; Parquet (by its PAR1 magic or a .parquet name) with columns chosen as for a CSV, as other
+ * tools write it (import_parquet.c says which types it reads). Library code: prints nothing. */
 #ifndef OC_IMPORT_H
 #define OC_IMPORT_H
 
@@ -33,7 +34,8 @@ typedef struct oc_import_options {
 void oc_import_options_init(oc_import_options *opt);
 
 /* The file import's report is the batch's (format: "eia", "fred", "csv", "csv-long", "json-objects",
- * "json-numbers"; `where` of a problem or a negative value is the file's line). */
+ * "json-numbers", "parquet", "parquet-long"; `where` of a problem or a negative value is the file's
+ * line, or a Parquet file's row counted from 1). */
 typedef oc_ingest_report oc_import_report;
 static inline void oc_import_report_free(oc_import_report *report) { oc_ingest_report_free(report); }
 

@@ -1,11 +1,15 @@
 /* parquet.h: a small, spec-following Apache Parquet writer and reader for flat tables.
- * Supported: physical types INT32, INT64, DOUBLE, BYTE_ARRAY; logical types DATE (INT32),
+ * The writer writes physical types INT32, INT64, DOUBLE, BYTE_ARRAY; logical types DATE (INT32),
  * TIMESTAMP(MICROS, UTC) (INT64) and STRING (BYTE_ARRAY); required and optional columns (definition
  * levels in the RLE/bit-packed hybrid); data page v1 with PLAIN values; UNCOMPRESSED and ZSTD codecs;
  * column-chunk statistics; any number of row groups; key/value metadata.
- * The reader reads files of that shape written by any tool (it rejects dictionary pages, v2 pages,
- * nested schemas and other codecs with a clear error) and treats every file as hostile: every offset,
- * length and count is checked before use and errors name the byte offset.
+ * The reader reads flat files as other tools (DuckDB, Arrow/pyarrow, Spark) write them: every physical
+ * type (BOOLEAN, INT32, INT64, INT96, FLOAT, DOUBLE, BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY, each handed over
+ * in one of the four oc_pq_type representations below); data pages v1 and v2 and dictionary pages;
+ * encodings PLAIN, PLAIN_DICTIONARY/RLE_DICTIONARY, RLE (booleans), DELTA_BINARY_PACKED,
+ * DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY and BYTE_STREAM_SPLIT; codecs UNCOMPRESSED, SNAPPY and
+ * ZSTD. It rejects nested schemas and other codecs with a clear error and treats every file as
+ * hostile: every offset, length and count is checked before use and errors name the byte offset.
  * Must not know about frames, dates-as-trading-days or any pipeline concept: see lake.h for that. */
 #ifndef OC_LAKE_PARQUET_H
 #define OC_LAKE_PARQUET_H
@@ -16,13 +20,27 @@
 
 #include "core/error.h"
 
+/* Physical types the writer writes, and the representations the reader hands values over in: it
+ * widens BOOLEAN to INT32 (0/1) and FLOAT to DOUBLE (exactly), turns INT96 timestamps into INT64
+ * nanoseconds (logical TIMESTAMP_NANOS) and FIXED_LEN_BYTE_ARRAY into BYTE_ARRAY values;
+ * oc_pq_column_info.physical keeps the file's own type. */
 typedef enum { OC_PQ_INT32 = 1, OC_PQ_INT64 = 2, OC_PQ_DOUBLE = 5, OC_PQ_BYTE_ARRAY = 6 } oc_pq_type;
+/* The file's physical types (parquet.thrift's Type). */
+enum {
+  OC_PQ_PHYSICAL_BOOLEAN = 0,
+  OC_PQ_PHYSICAL_INT96 = 3,
+  OC_PQ_PHYSICAL_FLOAT = 4,
+  OC_PQ_PHYSICAL_FIXED_LEN_BYTE_ARRAY = 7,
+};
 typedef enum {
   OC_PQ_LOGICAL_NONE = 0,
   OC_PQ_LOGICAL_DATE,             /* INT32 days since 1970-01-01 */
-  OC_PQ_LOGICAL_TIMESTAMP_MICROS, /* INT64 microseconds since 1970-01-01T00:00:00Z (adjusted to UTC) */
+  OC_PQ_LOGICAL_TIMESTAMP_MICROS, /* INT64 microseconds since 1970-01-01T00:00:00 (the writer: adjusted to UTC) */
   OC_PQ_LOGICAL_STRING,           /* BYTE_ARRAY, UTF-8 */
   OC_PQ_LOGICAL_OTHER,            /* (reader) an annotation this library does not interpret */
+  OC_PQ_LOGICAL_TIMESTAMP_MILLIS, /* (reader) INT64 milliseconds since 1970-01-01T00:00:00 */
+  OC_PQ_LOGICAL_TIMESTAMP_NANOS,  /* (reader) INT64 nanoseconds since 1970-01-01T00:00:00 (and INT96) */
+  OC_PQ_LOGICAL_DECIMAL,          /* (reader) unscaled integer (INT32, INT64, big-endian BYTE_ARRAY) / 10^scale */
 } oc_pq_logical;
 typedef enum { OC_PQ_UNCOMPRESSED = 0, OC_PQ_ZSTD = 6 } oc_pq_codec;
 
@@ -34,6 +52,13 @@ typedef struct oc_pq_bytes {
 
 const char *oc_pq_type_name(oc_pq_type type);
 const char *oc_pq_logical_name(oc_pq_logical logical);
+/* The name of a physical type of the file ("FIXED_LEN_BYTE_ARRAY"; "unknown"). */
+const char *oc_pq_physical_name(int32_t physical);
+/* Units per second of a TIMESTAMP_* logical type (1000, 10^6, 10^9); 0 for any other type. */
+int64_t oc_pq_timestamp_units_per_second(oc_pq_logical logical);
+/* A timestamp t of that unit as whole days since 1970-01-01 and the time of day in the same unit
+ * (0 <= *time_of_day < one day), flooring towards the past. */
+void oc_pq_timestamp_split(int64_t t, int64_t units_per_second, int64_t *days, int64_t *time_of_day);
 const char *oc_pq_codec_name(int32_t codec);
 /* Bytes per value in memory: 4, 8, 8, or sizeof(oc_pq_bytes). */
 size_t oc_pq_value_size(oc_pq_type type);
@@ -112,9 +137,13 @@ typedef struct oc_pq_row_group_info {
 
 typedef struct oc_pq_column_info {
   char *name;
-  oc_pq_type type;
+  oc_pq_type type;           /* how the reader hands the values over (see oc_pq_type) */
+  int32_t physical;          /* the file's physical type: an oc_pq_type or OC_PQ_PHYSICAL_* */
+  int32_t type_length;       /* bytes per FIXED_LEN_BYTE_ARRAY value (1..); 0 otherwise */
   bool optional;
   oc_pq_logical logical;     /* from LogicalType, else from ConvertedType */
+  bool timestamp_utc;        /* TIMESTAMP_*: isAdjustedToUTC (true for the legacy converted types) */
+  int32_t decimal_scale, decimal_precision; /* DECIMAL: 0 <= scale <= precision <= 38 */
   bool has_converted_type;
   int32_t converted_type;
 } oc_pq_column_info;
@@ -156,7 +185,7 @@ long oc_pq_find_column(const oc_pq_reader *r, const char *name);
 typedef struct oc_pq_column {
   oc_pq_type type;
   size_t n;
-  void *values;      /* n values of the physical type (oc_pq_bytes for BYTE_ARRAY); null slots zeroed */
+  void *values;      /* n values of the column's representation, type (oc_pq_bytes for BYTE_ARRAY); null slots zeroed */
   uint8_t *valid;    /* n bytes (1 = present) for optional columns; NULL for required ones */
   size_t null_count;
   uint8_t *heap;     /* storage the oc_pq_bytes point into */

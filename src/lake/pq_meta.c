@@ -3,6 +3,7 @@
  * value ranges, a flat schema of supported types, row counts that add up, one chunk per column with
  * the schema's type and path. Repeated fields replace earlier ones without leaking; unknown fields are
  * skipped. Must not touch files: offsets against the file size are the reader's job. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,32 @@ static int missing(oc_thrift_reader *r, const char *strct, const char *field) {
   return oc_tr_fail(r, "%s is missing required field %s", strct, field);
 }
 
+/* One field of a struct of i32 and bool fields, decoded into i32 or flag. */
+typedef struct field_slot {
+  int16_t id;
+  const char *name;
+  int32_t *i32;
+  bool *flag;
+} field_slot;
+
+/* Decodes a struct of such fields (others are skipped); bit i of *seen says fields[i] was there. */
+static int decode_fields(oc_thrift_reader *r, const field_slot *fields, size_t n, unsigned *seen) {
+  int16_t id;
+  uint8_t t;
+  assert(n <= 8 * sizeof *seen);
+  *seen = 0;
+  FOR_FIELDS(r, id, t) {
+    size_t i = 0;
+    while (i < n && fields[i].id != id) i++;
+    int rc = i == n           ? oc_tr_skip(r, t)
+             : fields[i].i32 ? oc_tr_i32(r, t, fields[i].name, fields[i].i32)
+                             : oc_tr_bool(r, t, fields[i].name, fields[i].flag);
+    if (rc != 0) return -1;
+    if (i < n) *seen |= 1u << i;
+  }
+  return 0;
+}
+
 static int decode_stat_value(oc_thrift_reader *r, uint8_t type, const char *name, oc_pq_stat_value *v) {
   const uint8_t *data;
   size_t len;
@@ -273,15 +300,26 @@ static int decode_union_kind(oc_thrift_reader *r, int *kind) {
   return 0;
 }
 
-static int decode_timestamp_type(oc_thrift_reader *r, oc_pq_logical *logical) {
+typedef struct schema_element {
+  bool has_type, has_repetition, has_num_children, has_logical;
+  int32_t type, type_length, repetition, num_children;
+  oc_pq_logical logical;
+  bool timestamp_utc;
+  int32_t scale, precision; /* SchemaElement's (converted DECIMAL) or DecimalType's */
+  bool has_converted_type;
+  int32_t converted_type;
+  char *name;
+} schema_element;
+
+static int decode_timestamp_type(oc_thrift_reader *r, schema_element *e) {
   int16_t id;
   uint8_t t;
   int rc;
-  bool utc = false;
   int unit = 0;
+  e->timestamp_utc = false;
   FOR_FIELDS(r, id, t) {
     if (id == 1) {
-      rc = oc_tr_bool(r, t, "TimestampType.isAdjustedToUTC", &utc);
+      rc = oc_tr_bool(r, t, "TimestampType.isAdjustedToUTC", &e->timestamp_utc);
     } else if (id == 2 && t == OC_TT_STRUCT) {
       rc = decode_union_kind(r, &unit); /* TimeUnit: 1 MILLIS, 2 MICROS, 3 NANOS */
     } else {
@@ -289,34 +327,51 @@ static int decode_timestamp_type(oc_thrift_reader *r, oc_pq_logical *logical) {
     }
     if (rc != 0) return -1;
   }
-  *logical = utc && unit == 2 ? OC_PQ_LOGICAL_TIMESTAMP_MICROS : OC_PQ_LOGICAL_OTHER;
+  e->logical = unit == 1   ? OC_PQ_LOGICAL_TIMESTAMP_MILLIS
+               : unit == 2 ? OC_PQ_LOGICAL_TIMESTAMP_MICROS
+               : unit == 3 ? OC_PQ_LOGICAL_TIMESTAMP_NANOS
+                           : OC_PQ_LOGICAL_OTHER;
   return 0;
 }
 
-static int decode_logical_type(oc_thrift_reader *r, oc_pq_logical *logical) {
+static int decode_decimal_type(oc_thrift_reader *r, schema_element *e) {
+  const field_slot fields[] = {{1, "DecimalType.scale", &e->scale, NULL},
+                               {2, "DecimalType.precision", &e->precision, NULL}};
+  unsigned seen;
+  if (decode_fields(r, fields, 2, &seen) != 0) return -1;
+  e->logical = OC_PQ_LOGICAL_DECIMAL;
+  return 0;
+}
+
+/* IntType: a signed integer is a plain number; an unsigned one is not read as one. */
+static int decode_int_type(oc_thrift_reader *r, schema_element *e) {
+  bool is_signed = true;
+  const field_slot fields[] = {{2, "IntType.isSigned", NULL, &is_signed}};
+  unsigned seen;
+  if (decode_fields(r, fields, 1, &seen) != 0) return -1;
+  e->logical = is_signed ? OC_PQ_LOGICAL_NONE : OC_PQ_LOGICAL_OTHER;
+  return 0;
+}
+
+static int decode_logical_type(oc_thrift_reader *r, schema_element *e) {
   int16_t id;
   uint8_t t;
   int rc;
   FOR_FIELDS(r, id, t) {
     if (id == 8 && t == OC_TT_STRUCT) {
-      rc = decode_timestamp_type(r, logical);
+      rc = decode_timestamp_type(r, e);
+    } else if (id == 5 && t == OC_TT_STRUCT) {
+      rc = decode_decimal_type(r, e);
+    } else if (id == 10 && t == OC_TT_STRUCT) {
+      rc = decode_int_type(r, e);
     } else {
-      *logical = id == 1 ? OC_PQ_LOGICAL_STRING : id == 6 ? OC_PQ_LOGICAL_DATE : OC_PQ_LOGICAL_OTHER;
+      e->logical = id == 1 ? OC_PQ_LOGICAL_STRING : id == 6 ? OC_PQ_LOGICAL_DATE : OC_PQ_LOGICAL_OTHER;
       rc = oc_tr_skip(r, t);
     }
     if (rc != 0) return -1;
   }
   return 0;
 }
-
-typedef struct schema_element {
-  bool has_type, has_repetition, has_num_children, has_logical;
-  int32_t type, repetition, num_children;
-  oc_pq_logical logical;
-  bool has_converted_type;
-  int32_t converted_type;
-  char *name;
-} schema_element;
 
 static int decode_schema_element(oc_thrift_reader *r, schema_element *e) {
   int16_t id;
@@ -326,13 +381,16 @@ static int decode_schema_element(oc_thrift_reader *r, schema_element *e) {
   FOR_FIELDS(r, id, t) {
     switch (id) {
     case 1: rc = oc_tr_i32(r, t, "SchemaElement.type", &e->type), e->has_type = true; break;
+    case 2: rc = oc_tr_i32(r, t, "SchemaElement.type_length", &e->type_length); break;
     case 3: rc = oc_tr_i32(r, t, "SchemaElement.repetition_type", &e->repetition), e->has_repetition = true; break;
     case 4: rc = replace_string(r, t, "SchemaElement.name", &e->name); break;
     case 5: rc = oc_tr_i32(r, t, "SchemaElement.num_children", &e->num_children), e->has_num_children = true; break;
     case 6: rc = oc_tr_i32(r, t, "SchemaElement.converted_type", &e->converted_type), e->has_converted_type = true; break;
+    case 7: rc = oc_tr_i32(r, t, "SchemaElement.scale", &e->scale); break;
+    case 8: rc = oc_tr_i32(r, t, "SchemaElement.precision", &e->precision); break;
     case 10:
       if (t != OC_TT_STRUCT) return oc_tr_fail(r, "SchemaElement.logicalType is not a struct");
-      rc = decode_logical_type(r, &e->logical), e->has_logical = true;
+      rc = decode_logical_type(r, e), e->has_logical = true;
       break;
     default: rc = oc_tr_skip(r, t); break;
     }
@@ -342,22 +400,60 @@ static int decode_schema_element(oc_thrift_reader *r, schema_element *e) {
   return 0;
 }
 
-static oc_pq_logical logical_from_converted(int32_t converted) {
-  switch (converted) {
+/* The legacy ConvertedType; the timestamps it names are adjusted to UTC. */
+static oc_pq_logical logical_from_converted(schema_element *e) {
+  switch (e->converted_type) {
   case OC_PQ_CONVERTED_UTF8: return OC_PQ_LOGICAL_STRING;
+  case OC_PQ_CONVERTED_DECIMAL: return OC_PQ_LOGICAL_DECIMAL;
   case OC_PQ_CONVERTED_DATE: return OC_PQ_LOGICAL_DATE;
-  case OC_PQ_CONVERTED_TIMESTAMP_MICROS: return OC_PQ_LOGICAL_TIMESTAMP_MICROS;
+  case OC_PQ_CONVERTED_TIMESTAMP_MILLIS: e->timestamp_utc = true; return OC_PQ_LOGICAL_TIMESTAMP_MILLIS;
+  case OC_PQ_CONVERTED_TIMESTAMP_MICROS: e->timestamp_utc = true; return OC_PQ_LOGICAL_TIMESTAMP_MICROS;
+  case OC_PQ_CONVERTED_INT_8:
+  case OC_PQ_CONVERTED_INT_16:
+  case OC_PQ_CONVERTED_INT_32:
+  case OC_PQ_CONVERTED_INT_64: return OC_PQ_LOGICAL_NONE; /* signed integers: plain numbers */
   default: return OC_PQ_LOGICAL_OTHER;
   }
 }
 
-static bool logical_fits(oc_pq_logical logical, int32_t type) {
+static bool logical_fits(oc_pq_logical logical, int32_t physical) {
   switch (logical) {
-  case OC_PQ_LOGICAL_DATE: return type == OC_PQ_INT32;
-  case OC_PQ_LOGICAL_TIMESTAMP_MICROS: return type == OC_PQ_INT64;
-  case OC_PQ_LOGICAL_STRING: return type == OC_PQ_BYTE_ARRAY;
+  case OC_PQ_LOGICAL_DATE: return physical == OC_PQ_INT32;
+  case OC_PQ_LOGICAL_TIMESTAMP_MILLIS:
+  case OC_PQ_LOGICAL_TIMESTAMP_MICROS: return physical == OC_PQ_INT64;
+  case OC_PQ_LOGICAL_TIMESTAMP_NANOS: return physical == OC_PQ_INT64 || physical == OC_PQ_PHYSICAL_INT96;
+  case OC_PQ_LOGICAL_STRING: return physical == OC_PQ_BYTE_ARRAY;
+  case OC_PQ_LOGICAL_DECIMAL:
+    return physical == OC_PQ_INT32 || physical == OC_PQ_INT64 || physical == OC_PQ_BYTE_ARRAY ||
+           physical == OC_PQ_PHYSICAL_FIXED_LEN_BYTE_ARRAY;
   default: return true;
   }
+}
+
+/* How the reader hands over values of a physical type (parquet.h), or -1 for an unknown type. */
+static int representation_of(int32_t physical) {
+  switch (physical) {
+  case OC_PQ_PHYSICAL_BOOLEAN:
+  case OC_PQ_INT32: return OC_PQ_INT32;
+  case OC_PQ_INT64:
+  case OC_PQ_PHYSICAL_INT96: return OC_PQ_INT64;
+  case OC_PQ_PHYSICAL_FLOAT:
+  case OC_PQ_DOUBLE: return OC_PQ_DOUBLE;
+  case OC_PQ_BYTE_ARRAY:
+  case OC_PQ_PHYSICAL_FIXED_LEN_BYTE_ARRAY: return OC_PQ_BYTE_ARRAY;
+  default: return -1;
+  }
+}
+
+/* The shape checks of one leaf column: NULL when it is readable, else what is wrong. */
+static const char *leaf_problem(const schema_element *e) {
+  if (e->has_num_children || !e->has_type) return "is a group (nested schemas are not supported)";
+  if (representation_of(e->type) < 0) return "has an unknown physical type";
+  if (e->type == OC_PQ_PHYSICAL_FIXED_LEN_BYTE_ARRAY && e->type_length <= 0)
+    return "is a FIXED_LEN_BYTE_ARRAY without a positive type_length";
+  if (!e->has_repetition || (e->repetition != OC_PQ_REQUIRED && e->repetition != OC_PQ_OPTIONAL))
+    return "is neither required nor optional (repeated fields are not supported)";
+  return NULL;
 }
 
 static int decode_schema(oc_thrift_reader *r, uint8_t type, oc_pq_file_info *info) {
@@ -388,28 +484,30 @@ static int decode_schema(oc_thrift_reader *r, uint8_t type, oc_pq_file_info *inf
     }
     oc_pq_column_info *col = &info->cols[info->ncols++];
     col->name = e.name;
-    const char *problem = NULL;
-    if (e.has_num_children || !e.has_type) {
-      problem = "is a group (nested schemas are not supported)";
-    } else if (e.type != OC_PQ_INT32 && e.type != OC_PQ_INT64 && e.type != OC_PQ_DOUBLE && e.type != OC_PQ_BYTE_ARRAY) {
-      problem = "has a physical type this reader does not support (only INT32, INT64, DOUBLE, BYTE_ARRAY)";
-    } else if (!e.has_repetition || (e.repetition != OC_PQ_REQUIRED && e.repetition != OC_PQ_OPTIONAL)) {
-      problem = "is neither required nor optional (repeated fields are not supported)";
-    }
+    const char *problem = leaf_problem(&e);
     if (problem)
       return oc_error_set(r->err, "%s: column '%s' (schema element at file offset %llu) %s", r->what, col->name,
                           (unsigned long long)at, problem);
-    col->type = (oc_pq_type)e.type;
+    col->physical = e.type;
+    col->type = (oc_pq_type)representation_of(e.type);
+    col->type_length = e.type == OC_PQ_PHYSICAL_FIXED_LEN_BYTE_ARRAY ? e.type_length : 0;
     col->optional = e.repetition == OC_PQ_OPTIONAL;
     col->has_converted_type = e.has_converted_type;
     col->converted_type = e.converted_type;
-    col->logical = e.has_logical ? e.logical
-                   : e.has_converted_type ? logical_from_converted(e.converted_type)
-                                          : OC_PQ_LOGICAL_NONE;
-    if (!logical_fits(col->logical, col->type))
+    col->logical = e.has_logical ? e.logical : e.has_converted_type ? logical_from_converted(&e) : OC_PQ_LOGICAL_NONE;
+    if (e.type == OC_PQ_PHYSICAL_INT96) col->logical = OC_PQ_LOGICAL_TIMESTAMP_NANOS; /* legacy timestamps */
+    col->timestamp_utc = e.timestamp_utc;
+    col->decimal_scale = e.scale;
+    col->decimal_precision = e.precision;
+    if (!logical_fits(col->logical, col->physical))
       return oc_error_set(r->err, "%s: column '%s' (file offset %llu): logical type %s cannot annotate %s", r->what,
                           col->name, (unsigned long long)at, oc_pq_logical_name(col->logical),
-                          oc_pq_type_name(col->type));
+                          oc_pq_physical_name(col->physical));
+    if (col->logical == OC_PQ_LOGICAL_DECIMAL &&
+        (e.precision < 1 || e.precision > 38 || e.scale < 0 || e.scale > e.precision))
+      return oc_error_set(r->err, "%s: column '%s' (file offset %llu): DECIMAL(%d,%d) is out of range (precision "
+                          "1..38, scale 0..precision)", r->what, col->name, (unsigned long long)at, e.precision,
+                          e.scale);
   }
   for (size_t a = 0; a < info->ncols; a++)
     for (size_t b = a + 1; b < info->ncols; b++)
@@ -493,9 +591,9 @@ static int decode_column_meta(oc_thrift_reader *r, const oc_pq_column_info *col,
   if (seen != CMD_ALL)
     return oc_error_set(r->err, "%s: ColumnMetaData of column '%s' at file offset %llu lacks required fields", where,
                         col->name, (unsigned long long)start);
-  if (type != (int32_t)col->type)
+  if (type != col->physical)
     return oc_error_set(r->err, "%s: column chunk at file offset %llu has type %d, the schema says %s for '%s'",
-                        where, (unsigned long long)start, type, oc_pq_type_name(col->type), col->name);
+                        where, (unsigned long long)start, type, oc_pq_physical_name(col->physical), col->name);
   if (ch->num_values < 0 || ch->total_uncompressed_size < 0 || ch->total_compressed_size < 0 ||
       ch->data_page_offset < 0 || (ch->has_dictionary_page_offset && ch->dictionary_page_offset < 0))
     return oc_error_set(r->err, "%s: column chunk of '%s' at file offset %llu has a negative size or offset", where,
@@ -665,22 +763,43 @@ int oc_pq_decode_file_meta(const uint8_t *data, size_t len, uint64_t origin, oc_
 }
 
 static int decode_data_page_header(oc_thrift_reader *r, oc_pq_page_header *h) {
-  int16_t id;
-  uint8_t t;
-  int rc;
-  unsigned seen = 0;
-  FOR_FIELDS(r, id, t) {
-    switch (id) {
-    case 1: rc = oc_tr_i32(r, t, "DataPageHeader.num_values", &h->num_values), seen |= 1; break;
-    case 2: rc = oc_tr_i32(r, t, "DataPageHeader.encoding", &h->encoding), seen |= 2; break;
-    case 3: rc = oc_tr_i32(r, t, "DataPageHeader.definition_level_encoding", &h->def_encoding), seen |= 4; break;
-    case 4: rc = oc_tr_i32(r, t, "DataPageHeader.repetition_level_encoding", &h->rep_encoding), seen |= 8; break;
-    default: rc = oc_tr_skip(r, t); break;
-    }
-    if (rc != 0) return -1;
-  }
+  const field_slot fields[] = {{1, "DataPageHeader.num_values", &h->num_values, NULL},
+                               {2, "DataPageHeader.encoding", &h->encoding, NULL},
+                               {3, "DataPageHeader.definition_level_encoding", &h->def_encoding, NULL},
+                               {4, "DataPageHeader.repetition_level_encoding", &h->rep_encoding, NULL}};
+  unsigned seen;
+  if (decode_fields(r, fields, 4, &seen) != 0) return -1;
   if (seen != 15) return missing(r, "DataPageHeader", "num_values/encoding/level encodings");
   h->has_data_header = true;
+  return 0;
+}
+
+static int decode_data_page_header_v2(oc_thrift_reader *r, oc_pq_page_header *h) {
+  const field_slot fields[] = {{1, "DataPageHeaderV2.num_values", &h->num_values, NULL},
+                               {2, "DataPageHeaderV2.num_nulls", &h->num_nulls, NULL},
+                               {3, "DataPageHeaderV2.num_rows", &h->num_rows, NULL},
+                               {4, "DataPageHeaderV2.encoding", &h->encoding, NULL},
+                               {5, "DataPageHeaderV2.definition_levels_byte_length", &h->def_levels_len, NULL},
+                               {6, "DataPageHeaderV2.repetition_levels_byte_length", &h->rep_levels_len, NULL},
+                               {7, "DataPageHeaderV2.is_compressed", NULL, &h->values_compressed}};
+  unsigned seen;
+  h->values_compressed = true; /* the default when the field is absent */
+  if (decode_fields(r, fields, 7, &seen) != 0) return -1;
+  if ((seen & 63) != 63) return missing(r, "DataPageHeaderV2", "num_values/num_nulls/num_rows/encoding/level lengths");
+  if (h->num_nulls < 0 || h->num_rows < 0 || h->def_levels_len < 0 || h->rep_levels_len < 0)
+    return oc_tr_fail(r, "DataPageHeaderV2 has a negative count or length");
+  h->has_data_header = true;
+  return 0;
+}
+
+static int decode_dictionary_page_header(oc_thrift_reader *r, oc_pq_page_header *h) {
+  const field_slot fields[] = {{1, "DictionaryPageHeader.num_values", &h->dictionary_values, NULL},
+                               {2, "DictionaryPageHeader.encoding", &h->dictionary_encoding, NULL}};
+  unsigned seen;
+  if (decode_fields(r, fields, 2, &seen) != 0) return -1;
+  if (seen != 3) return missing(r, "DictionaryPageHeader", "num_values/encoding");
+  if (h->dictionary_values < 0) return oc_tr_fail(r, "DictionaryPageHeader.num_values is negative");
+  h->has_dictionary_header = true;
   return 0;
 }
 
@@ -701,6 +820,14 @@ int oc_pq_decode_page_header(const uint8_t *data, size_t len, uint64_t origin, o
     case 5:
       if (t != OC_TT_STRUCT) return oc_tr_fail(r, "PageHeader.data_page_header is not a struct");
       rc = decode_data_page_header(r, h);
+      break;
+    case 7:
+      if (t != OC_TT_STRUCT) return oc_tr_fail(r, "PageHeader.dictionary_page_header is not a struct");
+      rc = decode_dictionary_page_header(r, h);
+      break;
+    case 8:
+      if (t != OC_TT_STRUCT) return oc_tr_fail(r, "PageHeader.data_page_header_v2 is not a struct");
+      rc = decode_data_page_header_v2(r, h);
       break;
     default: rc = oc_tr_skip(r, t); break;
     }

@@ -3,9 +3,12 @@
  * run and value against its page. Allocations follow verified sizes only: a chunk is read into memory
  * (bounded by the file size), and decoded arrays are allocated only after the page headers that are
  * physically present add up to the row count, within an expansion limit relative to the chunk's bytes
- * (so a tiny file claiming 2^40 values is refused instead of allocated). Must not print or exit. */
+ * (so a tiny file claiming 2^40 values is refused instead of allocated). Here: the file, the chunks,
+ * the pages (v1, v2, dictionary), their decompression (Snappy, ZSTD) and levels; the values sections
+ * are pq_decode.c's. Must not print or exit. */
 #include <errno.h>
 #include <fcntl.h>
+#include <snappy-c.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +161,7 @@ typedef struct chunk_ctx {
   const oc_pq_column_info *col;
   size_t row_group;
   uint64_t start; /* file offset of the chunk */
+  int32_t codec;
   oc_error *err;
 } chunk_ctx;
 
@@ -172,11 +176,38 @@ static int chunk_fail(const chunk_ctx *cx, uint64_t offset, const char *fmt, ...
                       cx->col->name, (unsigned long long)offset, msg);
 }
 
+/* Names the file, row group and column in front of a lower layer's "file offset N: ..." message. */
+static int chunk_prefix(const chunk_ctx *cx) {
+  return oc_error_prefix(cx->err, "%s: row group %zu, column '%s', ", cx->r->name, cx->row_group, cx->col->name);
+}
+
+/* The shape checks of one page header; NULL when the reader can decode the page, else why not. */
+static const char *page_problem(const chunk_ctx *cx, const oc_pq_page_header *h, size_t data_pages) {
+  if (h->type == OC_PQ_PAGE_DICTIONARY) {
+    if (!h->has_dictionary_header) return "dictionary page without a DictionaryPageHeader";
+    if (data_pages > 0) return "a dictionary page after a data page";
+    if (h->dictionary_encoding != OC_PQ_ENC_PLAIN && h->dictionary_encoding != OC_PQ_ENC_PLAIN_DICTIONARY)
+      return "dictionary page values are not PLAIN";
+    return NULL;
+  }
+  if ((h->type != OC_PQ_PAGE_DATA && h->type != OC_PQ_PAGE_DATA_V2) || !h->has_data_header)
+    return "page type is not supported (data pages v1 and v2, dictionary and index pages only)";
+  if (h->type == OC_PQ_PAGE_DATA && cx->col->optional && h->def_encoding != OC_PQ_ENC_RLE)
+    return "definition level encoding is not supported (RLE only)";
+  if (h->type == OC_PQ_PAGE_DATA_V2) {
+    if (h->rep_levels_len != 0) return "repetition levels in a flat column";
+    if (!cx->col->optional && h->def_levels_len != 0) return "definition levels in a required column";
+    if ((int64_t)h->def_levels_len > h->compressed_size || h->def_levels_len > h->uncompressed_size)
+      return "definition levels longer than the page";
+  }
+  return NULL;
+}
+
 /* Walks the page headers of a chunk; fills pages (caller frees) and checks their counts. */
 static int walk_pages(const chunk_ctx *cx, const uint8_t *chunk, size_t len, int64_t rows, page_ref **pages_out,
                       size_t *npages_out) {
   page_ref *pages = NULL;
-  size_t n = 0, cap = 0;
+  size_t n = 0, cap = 0, data_pages = 0;
   int64_t values = 0;
   size_t pos = 0;
   while (pos < len) {
@@ -194,23 +225,15 @@ static int walk_pages(const chunk_ctx *cx, const uint8_t *chunk, size_t len, int
     p.data_pos = pos + hl;
     pos = p.data_pos + (size_t)p.h.compressed_size;
     if (p.h.type == OC_PQ_PAGE_INDEX) continue;
-    if (p.h.type == OC_PQ_PAGE_DICTIONARY) {
-      chunk_fail(cx, at, "dictionary page: dictionary encoding is not supported by this reader (PLAIN only)");
+    const char *problem = page_problem(cx, &p.h, data_pages);
+    if (problem) {
+      chunk_fail(cx, at, "%s (page type %d)", problem, p.h.type);
       goto fail;
     }
-    if (p.h.type != OC_PQ_PAGE_DATA || !p.h.has_data_header) {
-      chunk_fail(cx, at, "page type %d is not supported (only data pages v1)", p.h.type);
-      goto fail;
+    if (p.h.type != OC_PQ_PAGE_DICTIONARY) {
+      values += p.h.num_values;
+      data_pages++;
     }
-    if (p.h.encoding != OC_PQ_ENC_PLAIN) {
-      chunk_fail(cx, at, "value encoding %d is not supported (PLAIN only)", p.h.encoding);
-      goto fail;
-    }
-    if (cx->col->optional && p.h.def_encoding != OC_PQ_ENC_RLE) {
-      chunk_fail(cx, at, "definition level encoding %d is not supported (RLE only)", p.h.def_encoding);
-      goto fail;
-    }
-    values += p.h.num_values;
     oc_xgrow((void **)&pages, &cap, n + 1, sizeof *pages);
     pages[n++] = p;
   }
@@ -233,99 +256,125 @@ typedef struct column_sink {
   uint64_t *offsets; /* BYTE_ARRAY: heap offset of each value */
   uint32_t *lengths;
   oc_buf heap;
+  size_t heap_limit;
+  oc_pq_dictionary dict;
+  bool has_dict;
 } column_sink;
 
-static int decode_page(const chunk_ctx *cx, const page_ref *p, const uint8_t *data, size_t len, column_sink *sink) {
-  uint64_t at = cx->start + p->data_pos; /* for compressed pages, the page's offset (positions are within it) */
-  size_t nv = (size_t)p->h.num_values, pos = 0, present = nv;
+/* Where pages are decompressed, reused page after page. */
+typedef struct page_buffer {
+  uint8_t *data;
+  size_t cap;
+  ZSTD_DCtx *zstd;
+} page_buffer;
+
+/* Decompresses stored bytes into buf (grown to size) unless the codec is UNCOMPRESSED, in which case
+ * *out points at the stored bytes. */
+static int decompress(const chunk_ctx *cx, const uint8_t *stored, size_t stored_len, size_t size, uint64_t at,
+                      page_buffer *buf, const uint8_t **out) {
+  if (cx->codec == OC_PQ_UNCOMPRESSED) {
+    if (size != stored_len)
+      return chunk_fail(cx, at, "uncompressed page says %zu bytes uncompressed but %zu stored", size, stored_len);
+    *out = stored;
+    return 0;
+  }
+  if (size > (uint64_t)stored_len * MAX_EXPANSION + EXPANSION_ALLOWANCE)
+    return chunk_fail(cx, at, "page claims to expand from %zu to %zu bytes, beyond the reader's limit", stored_len,
+                      size);
+  oc_xgrow((void **)&buf->data, &buf->cap, size ? size : 1, 1);
+  *out = buf->data;
+  if (cx->codec == OC_PQ_CODEC_SNAPPY) {
+    size_t claimed, got = size;
+    if (snappy_uncompressed_length((const char *)stored, stored_len, &claimed) != SNAPPY_OK)
+      return chunk_fail(cx, at, "Snappy page is corrupt (no valid length header)");
+    if (claimed != size)
+      return chunk_fail(cx, at, "Snappy page holds %zu bytes, its header says %zu", claimed, size);
+    if (snappy_uncompress((const char *)stored, stored_len, (char *)buf->data, &got) != SNAPPY_OK || got != size)
+      return chunk_fail(cx, at, "Snappy page does not decompress to its declared %zu bytes", size);
+    return 0;
+  }
+  if (!buf->zstd && !(buf->zstd = ZSTD_createDCtx())) return chunk_fail(cx, at, "cannot create a ZSTD context");
+  size_t got = ZSTD_decompressDCtx(buf->zstd, buf->data, size, stored, stored_len);
+  if (ZSTD_isError(got))
+    return chunk_fail(cx, at, "ZSTD page does not decompress to its declared %zu bytes: %s", size,
+                      ZSTD_getErrorName(got));
+  if (got != size) return chunk_fail(cx, at, "ZSTD page decompressed to %zu bytes, its header says %zu", got, size);
+  return 0;
+}
+
+/* The rows of a page: its definition levels (levels_len bytes, NULL for a required column), then its
+ * values section (values_len bytes, decompressed). at is the file offset of the page's data (for
+ * compressed pages, positions in messages are within the page). */
+static int decode_page(const chunk_ctx *cx, const page_ref *p, const uint8_t *levels, size_t levels_len,
+                       const uint8_t *values, size_t values_len, uint64_t at, column_sink *sink) {
+  size_t nv = (size_t)p->h.num_values, present = nv;
   oc_pq_column *out = sink->out;
-  if (cx->col->optional) {
-    uint32_t levels_len;
-    if (len < 4) return chunk_fail(cx, at, "page too short for the definition levels length");
-    memcpy(&levels_len, data, 4);
-    if (levels_len > len - 4)
-      return chunk_fail(cx, at, "definition levels claim %u bytes, the page has %zu", levels_len, len - 4);
-    if (oc_pq_levels_decode(data + 4, levels_len, nv, out->valid + sink->row, &present, at + 4, cx->err) != 0)
-      return oc_error_prefix(cx->err, "%s: row group %zu, column '%s': ", cx->r->name, cx->row_group, cx->col->name);
-    pos = 4 + levels_len;
+  if (levels && oc_pq_levels_decode(levels, levels_len, nv, out->valid + sink->row, &present, at, cx->err) != 0)
+    return oc_error_prefix(cx->err, "%s: row group %zu, column '%s': ", cx->r->name, cx->row_group, cx->col->name);
+  size_t *slot = NULL;
+  if (present < nv) {
+    slot = oc_xmalloc(present ? present * sizeof *slot : 1);
+    for (size_t i = 0, k = 0; i < nv; i++)
+      if (out->valid[sink->row + i]) slot[k++] = sink->row + i;
   }
-  const uint8_t *src = data + pos;
-  size_t left = len - pos;
-  if (out->type == OC_PQ_BYTE_ARRAY) {
-    for (size_t i = 0; i < nv; i++) {
-      size_t row = sink->row + i;
-      if (out->valid && !out->valid[row]) continue;
-      uint32_t n;
-      if (left < 4 || (memcpy(&n, src, 4), n > left - 4))
-        return chunk_fail(cx, at + (uint64_t)(src - data), "BYTE_ARRAY value of row %zu runs past the page end", row);
-      sink->offsets[row] = sink->heap.len;
-      sink->lengths[row] = n;
-      oc_buf_append(&sink->heap, src + 4, n);
-      src += 4 + (size_t)n;
-      left -= 4 + (size_t)n;
-    }
-    if (left != 0) return chunk_fail(cx, at, "%zu unexpected bytes after the page's values", left);
-  } else {
-    size_t width = oc_pq_value_size(out->type);
-    if (left != present * width)
-      return chunk_fail(cx, at, "%zu %s values need %zu bytes but the page holds %zu", present,
-                        oc_pq_type_name(out->type), present * width, left);
-    uint8_t *dst = (uint8_t *)out->values + sink->row * width;
-    if (present == nv) {
-      memcpy(dst, src, left);
-    } else {
-      const uint8_t *valid = out->valid + sink->row;
-      for (size_t i = 0; i < nv; i++) {
-        if (!valid[i]) continue;
-        memcpy(dst + i * width, src, width);
-        src += width;
-      }
-    }
-  }
+  oc_pq_value_sink vs = {.col = cx->col, .values = out->values, .offsets = sink->offsets, .lengths = sink->lengths,
+                         .heap = &sink->heap, .heap_limit = sink->heap_limit, .base = sink->row, .slot = slot};
+  int rc = oc_pq_decode_values(&vs, p->h.encoding, sink->has_dict ? &sink->dict : NULL, values, values_len, present,
+                               at, cx->err);
+  free(slot);
+  if (rc != 0) return chunk_prefix(cx);
   out->null_count += nv - present;
   sink->row += nv;
   return 0;
 }
 
-static int decode_pages(const chunk_ctx *cx, const uint8_t *chunk, const page_ref *pages, size_t npages, int32_t codec,
+static int decode_pages(const chunk_ctx *cx, const uint8_t *chunk, const page_ref *pages, size_t npages,
                         column_sink *sink) {
-  ZSTD_DCtx *dctx = NULL;
-  uint8_t *scratch = NULL;
-  size_t scratch_cap = 0;
+  page_buffer buf = {0};
   int rc = 0;
   for (size_t i = 0; i < npages && rc == 0; i++) {
     const page_ref *p = &pages[i];
-    const uint8_t *payload = chunk + p->data_pos;
+    const uint8_t *payload = chunk + p->data_pos, *data;
     size_t stored = (size_t)p->h.compressed_size, size = (size_t)p->h.uncompressed_size;
     uint64_t at = cx->start + p->data_pos;
-    if (codec == OC_PQ_UNCOMPRESSED) {
-      if (size != stored) {
-        rc = chunk_fail(cx, at, "uncompressed page says %zu bytes uncompressed but %zu stored", size, stored);
-        break;
+    if (p->h.type == OC_PQ_PAGE_DICTIONARY) {
+      rc = decompress(cx, payload, stored, size, at, &buf, &data);
+      if (rc == 0 && oc_pq_dictionary_decode(&sink->dict, cx->col, data, size, (size_t)p->h.dictionary_values, at,
+                                             cx->err) != 0)
+        rc = chunk_prefix(cx);
+      sink->has_dict = rc == 0;
+    } else if (p->h.type == OC_PQ_PAGE_DATA) { /* levels and values compressed together */
+      rc = decompress(cx, payload, stored, size, at, &buf, &data);
+      uint32_t levels_len = 0;
+      size_t values_at = 0; /* the levels' length prefix and the levels come first */
+      if (rc == 0 && cx->col->optional) {
+        if (size < 4) {
+          rc = chunk_fail(cx, at, "page too short for the definition levels length");
+        } else if (memcpy(&levels_len, data, 4), levels_len > size - 4) {
+          rc = chunk_fail(cx, at, "definition levels claim %u bytes, the page has %zu", levels_len, size - 4);
+        } else {
+          values_at = 4 + (size_t)levels_len;
+        }
       }
-      rc = decode_page(cx, p, payload, size, sink);
-      continue;
-    }
-    if (size > (uint64_t)stored * MAX_EXPANSION + EXPANSION_ALLOWANCE) {
-      rc = chunk_fail(cx, at, "page claims to expand from %zu to %zu bytes, beyond the reader's limit", stored, size);
-      break;
-    }
-    if (!dctx && !(dctx = ZSTD_createDCtx())) {
-      rc = chunk_fail(cx, at, "cannot create a ZSTD context");
-      break;
-    }
-    oc_xgrow((void **)&scratch, &scratch_cap, size ? size : 1, 1);
-    size_t got = ZSTD_decompressDCtx(dctx, scratch, size, payload, stored);
-    if (ZSTD_isError(got)) {
-      rc = chunk_fail(cx, at, "ZSTD page does not decompress to its declared %zu bytes: %s", size, ZSTD_getErrorName(got));
-    } else if (got != size) {
-      rc = chunk_fail(cx, at, "ZSTD page decompressed to %zu bytes, its header says %zu", got, size);
-    } else {
-      rc = decode_page(cx, p, scratch, size, sink);
+      if (rc == 0)
+        rc = decode_page(cx, p, cx->col->optional ? data + 4 : NULL, levels_len, data + values_at, size - values_at,
+                         at + values_at, sink);
+    } else { /* v2: levels stored uncompressed in front of the (maybe compressed) values */
+      size_t levels_len = (size_t)p->h.def_levels_len;
+      if (p->h.values_compressed) {
+        rc = decompress(cx, payload + levels_len, stored - levels_len, size - levels_len, at + levels_len, &buf, &data);
+      } else if (size != stored) {
+        rc = chunk_fail(cx, at, "uncompressed v2 page says %zu bytes uncompressed but %zu stored", size, stored);
+      } else {
+        data = payload + levels_len;
+      }
+      if (rc == 0)
+        rc = decode_page(cx, p, cx->col->optional ? payload : NULL, levels_len, data, size - levels_len,
+                         at + levels_len, sink);
     }
   }
-  ZSTD_freeDCtx(dctx);
-  free(scratch);
+  ZSTD_freeDCtx(buf.zstd);
+  free(buf.data);
   return rc;
 }
 
@@ -337,11 +386,12 @@ int oc_pq_read_column(oc_pq_reader *r, size_t row_group, size_t col, oc_pq_colum
   const oc_pq_column_info *ci = &r->info.cols[col];
   const oc_pq_row_group_info *rg = &r->info.row_groups[row_group];
   const oc_pq_chunk_info *ch = &rg->chunks[col];
-  chunk_ctx cx = {r, ci, row_group, (uint64_t)ch->data_page_offset, err};
+  chunk_ctx cx = {r, ci, row_group, (uint64_t)ch->data_page_offset, ch->codec, err};
   if (ch->has_dictionary_page_offset && ch->dictionary_page_offset > 0 && ch->dictionary_page_offset < ch->data_page_offset)
     cx.start = (uint64_t)ch->dictionary_page_offset;
-  if (ch->codec != OC_PQ_UNCOMPRESSED && ch->codec != OC_PQ_ZSTD)
-    return chunk_fail(&cx, cx.start, "codec %s is not supported (UNCOMPRESSED and ZSTD only)", oc_pq_codec_name(ch->codec));
+  if (ch->codec != OC_PQ_UNCOMPRESSED && ch->codec != OC_PQ_CODEC_SNAPPY && ch->codec != OC_PQ_ZSTD)
+    return chunk_fail(&cx, cx.start, "codec %s is not supported (UNCOMPRESSED, SNAPPY and ZSTD only)",
+                      oc_pq_codec_name(ch->codec));
   size_t len = (size_t)ch->total_compressed_size;
   uint8_t *chunk = oc_xmalloc(len);
   page_ref *pages = NULL;
@@ -360,8 +410,11 @@ int oc_pq_read_column(oc_pq_reader *r, size_t row_group, size_t col, oc_pq_colum
     if (ci->type == OC_PQ_BYTE_ARRAY) {
       sink.offsets = oc_xcalloc(n, sizeof *sink.offsets);
       sink.lengths = oc_xcalloc(n, sizeof *sink.lengths);
+      sink.heap_limit = (size_t)((double)len * MAX_EXPANSION + EXPANSION_ALLOWANCE > (double)SIZE_MAX / 2
+                                     ? SIZE_MAX / 2
+                                     : (double)len * MAX_EXPANSION + EXPANSION_ALLOWANCE);
     }
-    rc = decode_pages(&cx, chunk, pages, npages, ch->codec, &sink);
+    rc = decode_pages(&cx, chunk, pages, npages, &sink);
   }
   if (rc == 0 && ci->type == OC_PQ_BYTE_ARRAY) {
     out->heap = (uint8_t *)oc_buf_steal(&sink.heap);
@@ -370,6 +423,7 @@ int oc_pq_read_column(oc_pq_reader *r, size_t row_group, size_t col, oc_pq_colum
       if (!out->valid || out->valid[i]) v[i] = (oc_pq_bytes){out->heap + sink.offsets[i], sink.lengths[i]};
   }
   oc_buf_free(&sink.heap);
+  oc_pq_dictionary_free(&sink.dict);
   free(sink.offsets);
   free(sink.lengths);
   free(pages);

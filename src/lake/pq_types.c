@@ -1,5 +1,6 @@
 /* pq_types.c: names and sizes of the Parquet types this library handles, and the human-readable
  * rendering of statistics values (used by `oilcast lake inspect`). No I/O. */
+#include <assert.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -23,6 +24,12 @@ const char *oc_pq_type_name(oc_pq_type type) {
   return "?";
 }
 
+const char *oc_pq_physical_name(int32_t physical) {
+  static const char *const names[] = {"BOOLEAN", "INT32", "INT64",      "INT96",
+                                      "FLOAT",   "DOUBLE", "BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY"};
+  return physical >= 0 && physical < (int32_t)(sizeof names / sizeof names[0]) ? names[physical] : "unknown";
+}
+
 const char *oc_pq_logical_name(oc_pq_logical logical) {
   switch (logical) {
   case OC_PQ_LOGICAL_NONE: return "none";
@@ -30,6 +37,9 @@ const char *oc_pq_logical_name(oc_pq_logical logical) {
   case OC_PQ_LOGICAL_TIMESTAMP_MICROS: return "TIMESTAMP(MICROS,UTC)";
   case OC_PQ_LOGICAL_STRING: return "STRING";
   case OC_PQ_LOGICAL_OTHER: return "other";
+  case OC_PQ_LOGICAL_TIMESTAMP_MILLIS: return "TIMESTAMP(MILLIS)";
+  case OC_PQ_LOGICAL_TIMESTAMP_NANOS: return "TIMESTAMP(NANOS)";
+  case OC_PQ_LOGICAL_DECIMAL: return "DECIMAL";
   }
   return "?";
 }
@@ -55,14 +65,30 @@ char *oc_pq_format_double(double d, char *buf) {
   return oc_format_number(d, buf);
 }
 
-/* Microseconds since the epoch as YYYY-MM-DDTHH:MM:SS.ffffffZ. */
-static void format_timestamp(int64_t us, char *buf, size_t size) {
-  const int64_t per_day = INT64_C(86400000000);
-  int64_t days = us / per_day, rem = us % per_day;
-  if (rem < 0) {
-    rem += per_day;
-    days--;
+int64_t oc_pq_timestamp_units_per_second(oc_pq_logical logical) {
+  switch (logical) {
+  case OC_PQ_LOGICAL_TIMESTAMP_MILLIS: return 1000;
+  case OC_PQ_LOGICAL_TIMESTAMP_MICROS: return 1000000;
+  case OC_PQ_LOGICAL_TIMESTAMP_NANOS: return 1000000000;
+  default: return 0;
   }
+}
+
+void oc_pq_timestamp_split(int64_t t, int64_t units_per_second, int64_t *days, int64_t *time_of_day) {
+  assert(units_per_second > 0);
+  const int64_t per_day = 86400 * units_per_second;
+  *days = t / per_day;
+  *time_of_day = t % per_day;
+  if (*time_of_day < 0) {
+    *time_of_day += per_day;
+    (*days)--;
+  }
+}
+
+/* Microseconds since the epoch as YYYY-MM-DDTHH:MM:SS.ffffff, with a Z when adjusted to UTC. */
+static void format_timestamp(const oc_pq_column_info *col, int64_t us, char *buf, size_t size) {
+  int64_t days, rem;
+  oc_pq_timestamp_split(us, 1000000, &days, &rem);
   char date[OC_DATE_STRLEN];
   if (days < -719162 || days > 2932896) { /* outside years 0001..9999 */
     snprintf(buf, size, "%" PRId64 "us", us);
@@ -70,8 +96,8 @@ static void format_timestamp(int64_t us, char *buf, size_t size) {
   }
   oc_date_format((oc_date)days, date);
   int64_t secs = rem / 1000000;
-  snprintf(buf, size, "%sT%02d:%02d:%02d.%06dZ", date, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
-           (int)(rem % 1000000));
+  snprintf(buf, size, "%sT%02d:%02d:%02d.%06d%s", date, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
+           (int)(rem % 1000000), col->timestamp_utc ? "Z" : "");
 }
 
 char *oc_pq_format_stat(const oc_pq_column_info *col, const oc_pq_stat_value *v, char *buf, size_t size) {
@@ -79,6 +105,8 @@ char *oc_pq_format_stat(const oc_pq_column_info *col, const oc_pq_stat_value *v,
     snprintf(buf, size, "-");
     return buf;
   }
+  /* Rendered in the column's representation: statistics of a type the reader widens (a FLOAT's 4
+   * bytes, a BOOLEAN's 1) show as their size. */
   size_t want = col->type == OC_PQ_INT32 ? 4 : col->type == OC_PQ_BYTE_ARRAY ? v->len : 8;
   if (v->len != want) {
     snprintf(buf, size, "<%zu bytes>", v->len);
@@ -98,8 +126,8 @@ char *oc_pq_format_stat(const oc_pq_column_info *col, const oc_pq_stat_value *v,
     break;
   case OC_PQ_INT64:
     memcpy(&i64, v->data, 8);
-    if (col->logical == OC_PQ_LOGICAL_TIMESTAMP_MICROS) {
-      format_timestamp(i64, buf, size);
+    if (col->logical == OC_PQ_LOGICAL_TIMESTAMP_MICROS) { /* `lake cat` quotes these in JSON; others stay numbers */
+      format_timestamp(col, i64, buf, size);
     } else {
       snprintf(buf, size, "%" PRId64, i64);
     }

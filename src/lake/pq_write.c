@@ -96,6 +96,7 @@ int oc_pq_writer_open(oc_pq_writer **out, const char *path, const oc_pq_column_s
   for (size_t c = 0; c < ncols; c++) {
     w->info.cols[c].name = oc_xstrdup(cols[c].name);
     w->info.cols[c].type = cols[c].type;
+    w->info.cols[c].physical = cols[c].type;
     w->info.cols[c].logical = cols[c].logical;
     w->info.cols[c].optional = cols[c].optional;
   }

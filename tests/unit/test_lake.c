@@ -2,10 +2,12 @@
  * pattern; statistics as the spec wants them (null counts, NaN and signed-zero rules, no legacy
  * min/max for strings); definition-level coding; frames with metadata, row groups and no rows;
  * Hive partitions; CSV into frames; and the reader's defences: every truncation and thousands of seeded bit flips of
- * small files, plus forged counts (2^40 rows, an RLE bomb) that must be refused without allocating. */
+ * small files and of every file other tools wrote (tests/fixtures/parquet), plus forged counts (2^40
+ * rows, an RLE bomb) that must be refused without allocating. */
 #include "testutil.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -465,6 +467,28 @@ static uint8_t *small_file(const char *dir, oc_pq_codec codec, size_t *len) {
   return (uint8_t *)data;
 }
 
+/* Every prefix cut at the given step fails; iterations copies with 1..3 flipped bits read or fail
+ * cleanly (either outcome is fine; crashing or overreading is not). */
+static void damage(const uint8_t *file, size_t len, size_t step, int iterations) {
+  for (size_t cut = 0; cut < len; cut += step) {
+    uint8_t *prefix = oc_xmalloc(cut + 1); /* exact-size copy so ASan sees any overread */
+    memcpy(prefix, file, cut);
+    assert_int_equal(read_everything(prefix, cut), -1);
+    free(prefix);
+  }
+  uint8_t *copy = oc_xmalloc(len);
+  for (int iter = 0; iter < iterations; iter++) {
+    memcpy(copy, file, len);
+    int flips = 1 + (int)(next_rand() % 3);
+    for (int f = 0; f < flips; f++) {
+      size_t bit = next_rand() % (len * 8);
+      copy[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    }
+    read_everything(copy, len);
+  }
+  free(copy);
+}
+
 static void test_truncated_and_bit_flipped_files(void **state) {
   (void)state;
   char *dir = oc_test_tmpdir("lake");
@@ -472,27 +496,31 @@ static void test_truncated_and_bit_flipped_files(void **state) {
     size_t len;
     uint8_t *file = small_file(dir, k ? OC_PQ_ZSTD : OC_PQ_UNCOMPRESSED, &len);
     assert_int_equal(read_everything(file, len), 0);
-    for (size_t cut = 0; cut < len; cut++) {
-      uint8_t *prefix = oc_xmalloc(cut + 1); /* exact-size copy so ASan sees any overread */
-      memcpy(prefix, file, cut);
-      assert_int_equal(read_everything(prefix, cut), -1);
-      free(prefix);
-    }
-    uint8_t *copy = oc_xmalloc(len);
-    for (int iter = 0; iter < 3000; iter++) {
-      memcpy(copy, file, len);
-      int flips = 1 + (int)(next_rand() % 3);
-      for (int f = 0; f < flips; f++) {
-        size_t bit = next_rand() % (len * 8);
-        copy[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-      }
-      read_everything(copy, len); /* either outcome is fine; crashing or overreading is not */
-    }
-    free(copy);
+    damage(file, len, 1, 3000);
     free(file);
   }
   oc_test_rmtree(dir);
   free(dir);
+}
+
+/* The files other tools wrote (tests/fixtures/parquet: Snappy and ZSTD pages, dictionary pages, data
+ * page v2, the DELTA and BYTE_STREAM_SPLIT encodings, every physical type): each reads whole, and cut
+ * short or with bits flipped it fails cleanly (ASan watches the reads). */
+static void test_other_writers_files_hostile(void **state) {
+  (void)state;
+  const char *names[] = {"duckdb_snappy.parquet", "duckdb_zstd.parquet", "duckdb_types.parquet",
+                         "duckdb_types_v2.parquet", "duckdb_long.parquet", "pandas_default.parquet",
+                         "pandas_row_groups.parquet", "arrow_encodings.parquet"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    char path[512], *data;
+    size_t len;
+    oc_error err;
+    snprintf(path, sizeof path, "%s/tests/fixtures/parquet/%s", OILCAST_SOURCE_DIR, names[i]);
+    assert_int_equal(oc_read_file(path, &data, &len, &err), 0);
+    if (read_everything((const uint8_t *)data, len) != 0) fail_msg("%s does not read", names[i]);
+    damage((const uint8_t *)data, len, 1 + len / 500, 1500);
+    free(data);
+  }
 }
 
 /* Assembles "PAR1" + chunk + footer(info) + length + "PAR1" with the chunk at offset 4. */
@@ -566,6 +594,7 @@ int main(void) {
       cmocka_unit_test(test_frame_from_csv),
       cmocka_unit_test(test_truncated_and_bit_flipped_files),
       cmocka_unit_test(test_forged_counts_are_refused),
+      cmocka_unit_test(test_other_writers_files_hostile),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

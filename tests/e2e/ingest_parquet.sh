@@ -1,0 +1,45 @@
+# ingest_parquet.sh: `oilcast ingest` on Parquet files other tools wrote (tests/fixtures/parquet, made by
+# scripts/make_parquet_fixtures.mjs): pandas' defaults (Snappy, dictionary pages, TIMESTAMP(NANOS), NaN
+# as null) read exactly with the nulls counted as missing and the file kept as lineage; a DuckDB DECIMAL
+# with nanosecond dates; DuckDB's long format in several row groups; intraday timestamps refused naming
+# the row, group and column with nothing written; a truncated file refused naming the offset.
+source "$(dirname "$0")/lib.sh"
+FIX=$(cd "$(dirname "$0")/../fixtures/parquet" && pwd)
+oc init --quiet
+
+out=$(oc ingest --csv-path "$FIX/pandas_default.parquet" 2>"$OC_TMP/err")
+assert_contains "$out" "20 rows read (parquet, 1 series): 18 inserted, 0 updated, 0 unchanged, 0 rejected, 2 missing"
+sha=$(sha256sum "$FIX/pandas_default.parquet" | cut -d' ' -f1)
+cmp "$FIX/pandas_default.parquet" "$OILCAST_DATA_DIR"/raw/historical_data/*/"$sha.parquet" || fail "no lineage copy"
+shown=$(oc series show WTI --format csv)
+assert_eq "$(head -n 4 <<<"$shown")" "date,value
+2024-01-02,70.01
+2024-01-03,70.26
+2024-01-04,70.51" "first rows"
+assert_eq "$(grep -c '^2024-' <<<"$shown")" 18 "rows stored (the two nulls are not)"
+assert_contains "$shown" "2024-01-08,71.01
+2024-01-10,71.51" # 2024-01-09 was null
+out=$(oc ingest --csv-path "$FIX/pandas_default.parquet" 2>/dev/null)
+assert_contains "$out" "0 inserted, 0 updated, 18 unchanged"
+
+out=$(oc ingest --csv-path "$FIX/duckdb_types_v2.parquet" --date-col ts_ns --value-col dec38 --series DEC 2>/dev/null)
+assert_contains "$out" "18 inserted"
+assert_eq "$(oc series show DEC --last 1 --format csv | tail -n 1)" "2024-01-29,74.76"
+
+out=$(oc ingest --csv-path "$FIX/duckdb_long.parquet" 2>/dev/null)
+assert_contains "$out" "4200 rows read (parquet-long, 2 series): 4200 inserted"
+assert_eq "$(oc series show BRENT --last 1 --format csv | tail -n 1)" "2005-09-30,2099.75"
+
+before=$(oc series list --format csv)
+assert_exit 1 oc ingest --csv-path "$FIX/duckdb_intraday.parquet" --date-col ts
+err=$(oc ingest --csv-path "$FIX/duckdb_intraday.parquet" --date-col ts 2>&1 || true)
+assert_contains "$err" "duckdb_intraday.parquet:2: row group 0, column 'ts': timestamp 2024-01-02T16:00:00 has another time of day than row 1 (09:30:00)"
+assert_eq "$(oc series list --format csv)" "$before" "a refused file writes nothing"
+
+head -c 1000 "$FIX/pandas_default.parquet" >"$OC_TMP/cut.parquet"
+err=$(oc ingest --csv-path "$OC_TMP/cut.parquet" 2>&1 || true)
+assert_contains "$err" "cut.parquet: no PAR1 magic at file offset 996"
+assert_exit 1 oc ingest --csv-path "$OC_TMP/cut.parquet"
+assert_exit 1 oc ingest --csv-path "$FIX/duckdb_types.parquet" --date-col flag --value-col dbl
+assert_eq "$(oc series list --format csv)" "$before" "refused files write nothing"
+echo "ingest_parquet: ok"
