@@ -232,8 +232,9 @@ typedef struct oc_job_state {
   int64_t first_seen; /* Unix seconds */
 } oc_job_state;
 
-/* What a connection does when it needs the write lock that another connection or process holds (a
- * long import, a training run registering its model): wait up to max_seconds, calling waiting() every
+/* What a connection does when it needs the write lock that another process holds (a long import, a
+ * training run registering its model; the writers of one process queue behind each other in the
+ * process, without a limit, since their writes are short): wait up to max_seconds, calling waiting() every
  * report_every seconds meanwhile so the caller can say why it is quiet, then fail with an error of
  * kind OC_ERROR_BUSY that says so (never a bare "database is locked"). Readers never wait for a
  * writer. A new connection waits OC_STORE_WAIT_DEFAULT_SECONDS without reports. */

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "core/lock.h"
 #include "core/progress.h"
 #include "store/store_sqlite.h"
 #include "store/store_sqlite_internal.h"
@@ -271,8 +272,77 @@ sqlite3_stmt *oc_sqlite_stmt(oc_sqlite_store *s, const char *sql, oc_error *err)
   return st;
 }
 
+/* The connections of one process to one database take turns at writing here, in the process, before
+ * SQLite's write lock: a server's workers queue behind each other (their writes are short) and the
+ * wait policy (store.h) only ever meets a writer of another process, such as a long import. A thread
+ * that already holds the turn through another connection does not queue behind itself: that
+ * connection's wait is SQLite's, by the policy. */
+typedef struct oc_sqlite_shared {
+  char *path; /* realpath of the database */
+  size_t refs;
+  oc_lock write_turn;
+  struct oc_sqlite_shared *next;
+} oc_sqlite_shared;
+
+static pthread_mutex_t shared_list_lock = PTHREAD_MUTEX_INITIALIZER;
+static oc_sqlite_shared *shared_list;
+
+static oc_sqlite_shared *shared_get(const char *db_path) {
+  char *real = realpath(db_path, NULL);
+  const char *key = real ? real : db_path;
+  pthread_mutex_lock(&shared_list_lock);
+  oc_sqlite_shared *d = shared_list;
+  while (d && strcmp(d->path, key) != 0) d = d->next;
+  if (!d) {
+    d = oc_xcalloc(1, sizeof *d);
+    d->path = oc_xstrdup(key);
+    oc_lock_init(&d->write_turn);
+    d->next = shared_list;
+    shared_list = d;
+  }
+  d->refs++;
+  pthread_mutex_unlock(&shared_list_lock);
+  free(real);
+  return d;
+}
+
+static void shared_put(oc_sqlite_shared *d) {
+  pthread_mutex_lock(&shared_list_lock);
+  if (--d->refs == 0) {
+    oc_sqlite_shared **p = &shared_list;
+    while (*p != d) p = &(*p)->next;
+    *p = d->next;
+    oc_lock_destroy(&d->write_turn);
+    free(d->path);
+    free(d);
+  }
+  pthread_mutex_unlock(&shared_list_lock);
+}
+
+/* BEGIN IMMEDIATE after this connection's turn (see oc_sqlite_shared). */
+static int begin_write(oc_sqlite_store *s, oc_error *err) {
+  assert(!s->holds_write_turn);
+  if (!oc_lock_held(&s->shared->write_turn)) {
+    oc_lock_acquire(&s->shared->write_turn);
+    s->holds_write_turn = true;
+  }
+  int rc = sqlite_exec(s, "BEGIN IMMEDIATE", err);
+  if (rc != 0 && s->holds_write_turn) {
+    s->holds_write_turn = false;
+    oc_lock_release(&s->shared->write_turn);
+  }
+  return rc;
+}
+
+/* After the write transaction ended (committed or rolled back): the next connection's turn. */
+static void end_write(oc_sqlite_store *s) {
+  if (!s->holds_write_turn) return;
+  s->holds_write_turn = false;
+  oc_lock_release(&s->shared->write_turn);
+}
+
 int oc_sqlite_op_begin(oc_sqlite_store *s, oc_error *err) {
-  return sqlite_exec(s, s->in_transaction ? "SAVEPOINT oc_op" : "BEGIN IMMEDIATE", err);
+  return s->in_transaction ? sqlite_exec(s, "SAVEPOINT oc_op", err) : begin_write(s, err);
 }
 
 int oc_sqlite_op_end(oc_sqlite_store *s, bool ok, oc_error *err) {
@@ -284,13 +354,15 @@ int oc_sqlite_op_end(oc_sqlite_store *s, bool ok, oc_error *err) {
     return -1;
   }
   oc_sqlite_changes_forget(s);
-  if (ok) {
-    if (sqlite_exec(s, "COMMIT", err) == 0) return 0;
+  if (ok && sqlite_exec(s, "COMMIT", err) == 0) {
+    end_write(s);
+    return 0;
   }
   if (!sqlite3_get_autocommit(s->db)) {
     oc_error ignored;
     sqlite_exec(s, "ROLLBACK", &ignored);
   }
+  end_write(s);
   return -1;
 }
 
@@ -320,6 +392,10 @@ static void sqlite_close(oc_store *store) {
   for (size_t i = 0; i < s->nstmts; i++) sqlite3_finalize(s->stmts[i].stmt);
   free(s->stmts);
   if (s->db && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  if (s->shared) {
+    end_write(s);
+    shared_put(s->shared);
+  }
   sqlite3_close_v2(s->db);
   oc_sqlite_changes_close(s);
   pthread_mutex_destroy(&s->watch_lock);
@@ -330,7 +406,7 @@ static void sqlite_close(oc_store *store) {
 static int sqlite_begin(oc_store *store, oc_error *err) {
   oc_sqlite_store *s = oc_sqlite_of(store);
   if (s->in_transaction) return oc_error_set(err, "store %s: a transaction is already open", s->path);
-  if (sqlite_exec(s, "BEGIN IMMEDIATE", err) != 0) return -1;
+  if (begin_write(s, err) != 0) return -1;
   s->in_transaction = true;
   oc_sqlite_changes_forget(s);
   return 0;
@@ -340,14 +416,14 @@ static int sqlite_commit(oc_store *store, oc_error *err) {
   oc_sqlite_store *s = oc_sqlite_of(store);
   if (!s->in_transaction) return oc_error_set(err, "store %s: commit without an open transaction", s->path);
   oc_sqlite_changes_forget(s);
-  if (sqlite_exec(s, "COMMIT", err) != 0) {
+  int rc = sqlite_exec(s, "COMMIT", err);
+  if (rc != 0) {
     oc_error ignored;
     if (!sqlite3_get_autocommit(s->db)) sqlite_exec(s, "ROLLBACK", &ignored);
-    s->in_transaction = false;
-    return -1;
   }
   s->in_transaction = false;
-  return 0;
+  end_write(s);
+  return rc;
 }
 
 static int sqlite_rollback(oc_store *store, oc_error *err) {
@@ -355,8 +431,10 @@ static int sqlite_rollback(oc_store *store, oc_error *err) {
   if (!s->in_transaction) return oc_error_set(err, "store %s: rollback without an open transaction", s->path);
   s->in_transaction = false;
   oc_sqlite_changes_forget(s);
-  if (sqlite3_get_autocommit(s->db)) return 0; /* SQLite already rolled back (e.g. after SQLITE_FULL) */
-  return sqlite_exec(s, "ROLLBACK", err);
+  int rc = sqlite3_get_autocommit(s->db) ? 0 /* SQLite already rolled back (e.g. after SQLITE_FULL) */
+                                         : sqlite_exec(s, "ROLLBACK", err);
+  end_write(s);
+  return rc;
 }
 
 static int read_schema_version(oc_sqlite_store *s, int *version, oc_error *err) {
@@ -769,6 +847,7 @@ oc_store *oc_store_sqlite_open(const char *location, oc_error *err) {
   sqlite3_extended_result_codes(s->db, 1);
   s->wait = (oc_store_wait){.max_seconds = OC_STORE_WAIT_DEFAULT_SECONDS, .report_every = 5};
   sqlite3_busy_handler(s->db, on_busy, s);
+  s->shared = shared_get(path);
   /* WAL: readers (serve, dashboard) never block the writer (ingest). FULL sync: a committed import
    * survives power loss. */
   /* 16 KiB pages (a new database only; ignored later): a quarter of the page writes and B-tree

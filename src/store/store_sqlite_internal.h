@@ -34,6 +34,8 @@ typedef struct oc_sqlite_store {
   struct oc_fswatch *watch; /* guarded by watch_lock */
   atomic_bool interrupted;
   oc_store_wait wait;  /* the write-lock wait policy (set_wait) */
+  struct oc_sqlite_shared *shared; /* what the process's connections to this database share */
+  bool holds_write_turn;           /* this connection holds shared->write_turn */
   double busy_since;   /* monotonic time the current wait began (valid while SQLite retries) */
   double busy_reported; /* waited seconds at the last waiting() call */
   double busy_waited;  /* how long the last wait lasted, for the error message */

@@ -68,7 +68,8 @@ static void expect_rows(fixture *f, const char *file, const char *date_col, cons
   opt.series = series;
   oc_import_report rep;
   oc_error err;
-  if (import(f, file, &opt, &rep, &err) != 0) fail_msg("%s (%s/%s): %s", file, date_col, value_col, err.message);
+  const char *date_name = date_col ? date_col : "(detected)", *value_name = value_col ? value_col : "(detected)";
+  if (import(f, file, &opt, &rep, &err) != 0) fail_msg("%s (%s/%s): %s", file, date_name, value_name, err.message);
   assert_string_equal(rep.format, "parquet");
   assert_int_equal(rep.rows_read, ROWS);
   assert_int_equal(rep.rows_missing, has_nulls ? 2 : 0);
@@ -81,7 +82,7 @@ static void expect_rows(fixture *f, const char *file, const char *date_col, cons
     if (has_nulls && row_is_null(i)) continue;
     assert_true(k < s.n);
     if (s.dates[k] != row_date(i) || s.values[k] != value(i))
-      fail_msg("%s %s/%s row %d: got %d %.17g, expected %d %.17g", file, date_col, value_col, i, s.dates[k],
+      fail_msg("%s %s/%s row %d: got %d %.17g, expected %d %.17g", file, date_name, value_name, i, s.dates[k],
                s.values[k], row_date(i), value(i));
     k++;
   }

@@ -764,7 +764,8 @@ static void *release_lock_later(void *store) {
   return NULL;
 }
 
-/* One connection holds the write lock: another reads at once, and a writer follows its wait policy:
+/* One connection holds the write lock: another (here: of the same thread, so it cannot queue behind it
+ * in the process) reads at once, and a writer follows its wait policy:
  * fails at once (kind busy, a message a user can act on), fails after its time with reports on the
  * way, or waits for as long as it takes and then writes. */
 static void test_writer_waits_by_policy_and_readers_never_wait(void **state) {
@@ -809,6 +810,45 @@ static void test_writer_waits_by_policy_and_readers_never_wait(void **state) {
   oc_store_close(holder);
 }
 
+typedef struct writer_thread {
+  oc_store *store;
+  int rc;
+  oc_error err;
+} writer_thread;
+
+static void *write_one_series(void *arg) {
+  writer_thread *w = arg;
+  int64_t id;
+  w->rc = oc_store_series_ensure(w->store, "QUEUED", "USD/bbl", "historical", &id, &w->err);
+  return NULL;
+}
+
+/* Writers of one process queue behind each other, whatever their wait policy: a server's workers never
+ * answer "busy" to each other, only to another process's writer. */
+static void test_writers_of_one_process_queue(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *holder = open_ok(f);
+  writer_thread w = {.store = open_ok(f)};
+  oc_store_set_wait(w.store, &(oc_store_wait){.max_seconds = 0, .report_every = 1});
+  assert_int_equal(oc_store_begin(holder, &err), 0);
+  int64_t id;
+  assert_int_equal(oc_store_series_ensure(holder, "FIRST", "USD/bbl", "historical", &id, &err), 0);
+  pthread_t thread;
+  pthread_create(&thread, NULL, write_one_series, &w);
+  usleep(300000);
+  assert_int_equal(oc_store_commit(holder, &err), 0);
+  pthread_join(thread, NULL);
+  if (w.rc != 0) fail_msg("the queued writer failed: %s", w.err.message);
+  oc_series_info *list = NULL;
+  size_t n = 0;
+  assert_int_equal(oc_store_series_list(holder, &list, &n, &err), 0);
+  assert_int_equal(n, 2);
+  oc_series_info_list_free(list, n);
+  oc_store_close(w.store);
+  oc_store_close(holder);
+}
+
 /* The suite every backend runs. */
 static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_open_fresh_and_reopen, setup, teardown),
@@ -826,6 +866,7 @@ static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_changes_wait_wakes_on_another_process_commit, setup, teardown),
     cmocka_unit_test_setup_teardown(test_changes_wait_interrupted_from_another_thread, setup, teardown),
     cmocka_unit_test_setup_teardown(test_writer_waits_by_policy_and_readers_never_wait, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_writers_of_one_process_queue, setup, teardown),
 };
 
 /* The SQLite backend's own: schema migrations on raw files. */
