@@ -190,6 +190,8 @@ static int check_options(const oc_pipeline_ingest_options *io, bool series_given
   if (!market && !io->path) return oc_cli_usage_error(cmd, "--csv-path FILE is required");
   if (market && io->path) return oc_cli_usage_error(cmd, "--source market reads an API, not --csv-path");
   if (market && !io->provider && !io->replay) return oc_cli_usage_error(cmd, "--source market needs --provider or --replay");
+  if (io->replay && (io->provider || series_given))
+    return oc_cli_usage_error(cmd, "--replay takes the provider and the series from its manifest");
   if (!market && (io->provider || io->replay))
     return oc_cli_usage_error(cmd, "--provider and --replay belong to --source market");
   if (series_given && io->series_col) return oc_cli_usage_error(cmd, "--series and --series-col exclude each other");

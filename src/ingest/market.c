@@ -420,7 +420,12 @@ static int replay_all(market_fetch *f, const char *manifest, char **text, size_t
       rc = oc_error_prefix(err, "%s: since: ", manifest);
     /* <provider folder>/<day>/<sha>.manifest.json: the files are named relative to the provider folder */
     char *dir = oc_xstrdup(manifest);
-    for (int up = 0; up < 2 && strrchr(dir, '/'); up++) *strrchr(dir, '/') = '\0';
+    int up = 0;
+    for (; up < 2 && strrchr(dir, '/'); up++) *strrchr(dir, '/') = '\0';
+    if (up < 2) { /* a path relative to the provider folder ("DAY/M") or to the day's folder ("M") */
+      free(dir);
+      dir = oc_xstrdup(up == 1 ? "." : "..");
+    }
     f->provider_dir = dir;
   }
   size_t i;
