@@ -14,6 +14,7 @@
 #include "core/fsutil.h"
 #include "core/http_client.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "core/progress.h"
 #include "core/rng.h"
 #include "core/sha256.h"
@@ -561,8 +562,12 @@ static int gather(oc_store *store, market_fetch *f, char **lineage, size_t *line
   f->query = (oc_market_query){.base_url = opt->base_url ? opt->base_url : opt->provider->base_url,
                                .symbol = f->report->symbol, .api_key = opt->api_key, .since = opt->since};
   f->provider_dir = oc_path_join(opt->raw_dir, opt->provider->name);
+  double t0 = oc_monotonic_seconds();
   if (choose_since(store, f, true, err) != 0 || fetch_all(f, err) != 0) return fail_masked(err, opt->api_key);
+  double t1 = oc_monotonic_seconds();
   if (write_answers(f, err) != 0) return -1;
+  oc_debug("%s: %zu answers fetched and read in %.3f s, kept in the raw zone in %.3f s", opt->provider->name,
+           f->nanswers, t1 - t0, oc_monotonic_seconds() - t1);
   *lineage = manifest_text(f);
   *lineage_len = strlen(*lineage);
   return 0;
