@@ -242,7 +242,7 @@ static int fetch_page(market_fetch *f, size_t offset, double deadline, oc_rng *r
       char value[64];
       const oc_http_response kept = {.headers = a->headers};
       double after = oc_market_retry_after(oc_http_header(&kept, "Retry-After", value, sizeof value), time(NULL));
-      if (a->status == 429 && after >= 0) wait = after;
+      if (again && after >= 0) wait = after; /* a 429's or a 503's own word on when to come back */
     }
     if (!again) break;
     if (attempt >= retry->max_attempts) {
