@@ -104,10 +104,13 @@ static int parse_market_option(int opt, oc_pipeline_ingest_options *io, int *cod
   case OPT_BACKOFF:
   case OPT_TIMEOUT:
   case OPT_TIME_LIMIT:
-    if (oc_cli_parse_double(optarg, &seconds) != 0 || !(seconds >= 0 && seconds <= 86400))
-      return *code = oc_cli_usage_error(cmd, "a number of seconds in 0..86400 is needed, not '%s'", optarg), -1;
+    if (oc_cli_parse_double(optarg, &seconds) != 0 || !(seconds >= 0 && seconds <= 86400) ||
+        (opt == OPT_TIMEOUT && seconds < 0.001))
+      return *code = oc_cli_usage_error(cmd, "%s needs a number of seconds in %s..86400, not '%s'",
+                                        opt == OPT_BACKOFF ? "--backoff" : opt == OPT_TIMEOUT ? "--timeout" : "--time-limit",
+                                        opt == OPT_TIMEOUT ? "0.001" : "0", optarg), -1;
     if (opt == OPT_BACKOFF) io->retry.backoff_base = seconds;
-    else if (opt == OPT_TIMEOUT) io->retry.timeout_ms = seconds > 0.001 ? (long)(seconds * 1000) : 1;
+    else if (opt == OPT_TIMEOUT) io->retry.timeout_ms = (long)(seconds * 1000);
     else io->retry.total_seconds = seconds;
     return 0;
   default: return 1;

@@ -125,6 +125,9 @@ OILCAST_EIA_API_KEY=$OC_KEY oc ingest --data-dir "$OC_TMP/fail-no-key" --source 
   --base-url "$MOCK_URL/ok" >/dev/null 2>&1 || fail "the key in OILCAST_EIA_API_KEY was not used"
 assert_exit 2 oc ingest --source market --provider nyse --api-key "$OC_KEY"
 assert_exit 2 oc ingest --source market --api-key "$OC_KEY"
+assert_exit 2 oc ingest --source market --provider eia --timeout 0
+assert_exit 2 oc ingest --source market --replay "$OC_TMP/x.json" --provider eia
+assert_exit 2 oc ingest --source historical --provider eia --csv-path "$OC_TMP/prices.csv"
 
 # --- replay from the raw zone alone, into a fresh data directory ----------------------------------
 R="$OC_TMP/replayed"
