@@ -4,6 +4,7 @@
 #ifndef OC_CORE_HTTP_CLIENT_H
 #define OC_CORE_HTTP_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/buf.h"
@@ -15,7 +16,30 @@ typedef struct oc_http_request {
   const char *const *headers;  /* "Name: value" lines, NULL-terminated; may be NULL */
   const char *body;            /* sent as is; NULL for none */
   long timeout_seconds;        /* the whole exchange; 0: 30 s */
+  long timeout_ms;             /* the whole exchange in milliseconds; overrides timeout_seconds when > 0 */
+  const char *url_shown;       /* the URL as error messages name it (a secret redacted); NULL: url */
 } oc_http_request;
+
+/* The whole answer of oc_http_exchange. */
+typedef struct oc_http_response {
+  long status;      /* 0 when no answer came */
+  oc_buf body;      /* exactly the bytes received (appended) */
+  oc_buf headers;   /* the final answer's header lines as received ("Name: value\r\n" each, the status
+                     * line included): a redirect's headers are dropped */
+  bool transient;   /* no answer because of a failure worth retrying: timeout, refused or reset
+                     * connection, name lookup, a body cut short */
+  double seconds;   /* wall-clock time of the exchange */
+} oc_http_response;
+
+/* Sends req and fills *resp (zero it first; free with oc_http_response_free). A transport failure is an
+ * error naming the URL (url_shown) and libcurl's reason, with resp->transient set when retrying may
+ * help; any HTTP status is not an error. */
+int oc_http_exchange(const oc_http_request *req, oc_http_response *resp, oc_error *err);
+void oc_http_response_free(oc_http_response *resp);
+
+/* The value of the first header named name (case-insensitive) among resp->headers, without its
+ * surrounding blanks, copied into out (at most cap - 1 bytes); NULL when absent. */
+const char *oc_http_header(const oc_http_response *resp, const char *name, char *out, size_t cap);
 
 /* Sends req; *status receives the HTTP status and body the answer (appended). A transport failure
  * (refused, timed out, bad URL) is an error naming the URL; any HTTP status is not. */

@@ -2,6 +2,7 @@
  * does with its input lives in src/ingest/, never here. */
 #include "pipeline/ingest.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,18 +10,22 @@
 #include "core/fsutil.h"
 #include "core/progress.h"
 #include "ingest/import.h"
+#include "store/datadir.h"
 
 /* One way to ingest. run() reads opt's input and ends in oc_ingest_batch; raw_dir is the source's
  * lineage root (DIR/raw/<zone>). */
 typedef struct ingest_source {
   const char *name;     /* the --source value; also the source kind stamped on runs, series and rows */
   const char *raw_zone; /* lineage folder under DIR/raw/ (created by `oilcast init`) */
-  int (*run)(oc_store *store, const struct ingest_source *source, const oc_pipeline_ingest_options *opt,
-             const char *raw_dir, oc_ingest_report *report, oc_error *err);
+  int (*run)(const char *data_dir, oc_store *store, const struct ingest_source *source,
+             const oc_pipeline_ingest_options *opt, const char *raw_dir, oc_pipeline_ingest_result *out,
+             oc_error *err);
 } ingest_source;
 
-static int run_file(oc_store *store, const ingest_source *source, const oc_pipeline_ingest_options *opt,
-                    const char *raw_dir, oc_ingest_report *report, oc_error *err) {
+static int run_file(const char *data_dir, oc_store *store, const ingest_source *source,
+                    const oc_pipeline_ingest_options *opt, const char *raw_dir, oc_pipeline_ingest_result *out,
+                    oc_error *err) {
+  (void)data_dir;
   if (!opt->path) return oc_error_set(err, "the %s source needs a file to read", source->name);
   oc_import_options io;
   oc_import_options_init(&io);
@@ -34,12 +39,71 @@ static int run_file(oc_store *store, const ingest_source *source, const oc_pipel
   io.start_date = opt->start_date;
   io.on_error = opt->on_error;
   io.raw_dir = raw_dir;
-  return oc_import_file(store, &io, report, err);
+  return oc_import_file(store, &io, &out->report, err);
+}
+
+/* The API key: given, else OILCAST_<PROVIDER>_API_KEY, else <provider>_api_key in oilcast.conf; copied
+ * into key (NULL when there is none anywhere). */
+static int market_api_key(const char *data_dir, const oc_pipeline_ingest_options *opt, const oc_market_provider *p,
+                          char *key, size_t cap, oc_error *err) {
+  key[0] = '\0';
+  if (opt->api_key) return snprintf(key, cap, "%s", opt->api_key), 0;
+  char env[64], name[64];
+  snprintf(env, sizeof env, "OILCAST_%s_API_KEY", p->name);
+  for (char *c = env; *c; c++) *c = (char)toupper((unsigned char)*c);
+  if (getenv(env) && *getenv(env)) return snprintf(key, cap, "%s", getenv(env)), 0;
+  char *path = oc_path_join(data_dir, OC_DATADIR_CONF);
+  oc_conf conf;
+  int rc = oc_conf_read(path, &conf, err);
+  free(path);
+  if (rc != 0) return -1;
+  snprintf(name, sizeof name, "%s_api_key", p->name);
+  const char *value = oc_conf_get(&conf, name);
+  if (value) snprintf(key, cap, "%s", value);
+  oc_conf_free(&conf);
+  if (!key[0])
+    return oc_error_set(err, "%s: no API key: give --api-key, set %s or add `%s = KEY` to %s", p->name, env, name,
+                        OC_DATADIR_CONF);
+  return 0;
+}
+
+/* The market source: fetch (or replay) as one batch, then record where the series comes from. */
+static int run_market(const char *data_dir, oc_store *store, const ingest_source *source,
+                      const oc_pipeline_ingest_options *opt, const char *raw_dir, oc_pipeline_ingest_result *out,
+                      oc_error *err) {
+  (void)source;
+  oc_market_options mo = oc_market_options_default();
+  char key[512];
+  if (!opt->replay) {
+    mo.provider = opt->provider ? oc_market_provider_find(opt->provider) : NULL;
+    if (!mo.provider)
+      return oc_pipeline_bad_option(err, "the market source needs a provider: %s", oc_market_provider_names);
+    if (market_api_key(data_dir, opt, mo.provider, key, sizeof key, err) != 0) return -1;
+    mo.api_key = key;
+  }
+  mo.series = opt->series;
+  mo.symbol = opt->symbol;
+  mo.base_url = opt->base_url;
+  mo.unit = opt->unit;
+  mo.since = opt->since;
+  mo.overlap = opt->overlap;
+  mo.retry = opt->retry;
+  mo.on_error = opt->on_error;
+  mo.raw_dir = raw_dir;
+  mo.replay = opt->replay;
+  int rc = oc_market_ingest(store, &mo, &out->report, &out->market, err);
+  const oc_ingest_report *r = &out->report;
+  if (rc == 0 && r->rows_inserted + r->rows_updated + r->rows_unchanged > 0 &&
+      oc_store_series_provider_set(store, out->market.series, out->market.provider->name, out->market.symbol, err) != 0)
+    return oc_error_prefix(err, "run %lld committed, but its series' provider was not recorded: ",
+                           (long long)r->run_id);
+  return rc;
 }
 
 static const ingest_source sources[] = {
     {"historical", "historical_data", run_file},
     {"simulated", "market_data", run_file},
+    {"market", "market_data", run_market},
 };
 #define NSOURCES (sizeof sources / sizeof sources[0])
 
@@ -65,11 +129,15 @@ bool oc_pipeline_ingest_source_known(const char *name, char *known, size_t known
 }
 
 oc_pipeline_ingest_options oc_pipeline_ingest_options_default(void) {
+  oc_market_options market = oc_market_options_default();
   return (oc_pipeline_ingest_options){.source = "historical",
-                             .series = "WTI",
-                             .unit = "USD/bbl",
-                             .start_date = OC_DATE_INVALID,
-                             .on_error = OC_ON_ERROR_ABORT};
+                                      .series = "WTI",
+                                      .unit = "USD/bbl",
+                                      .start_date = OC_DATE_INVALID,
+                                      .on_error = OC_ON_ERROR_ABORT,
+                                      .since = market.since,
+                                      .overlap = market.overlap,
+                                      .retry = market.retry};
 }
 
 int oc_pipeline_ingest(const char *data_dir, oc_store *store, const oc_pipeline_ingest_options *opt,
@@ -85,7 +153,7 @@ int oc_pipeline_ingest(const char *data_dir, oc_store *store, const oc_pipeline_
   char *zone = oc_path_join("raw", source->raw_zone);
   char *raw_dir = oc_path_join(data_dir, zone);
   double t0 = oc_monotonic_seconds();
-  int rc = source->run(store, source, opt, raw_dir, &out->report, err);
+  int rc = source->run(data_dir, store, source, opt, raw_dir, out, err);
   out->seconds = oc_monotonic_seconds() - t0;
   free(raw_dir);
   free(zone);

@@ -5,6 +5,9 @@
  *   historical   a CSV or JSON price file (ingest/import.h), kept under raw/historical_data/
  *   simulated    the same, a file written by `oilcast simulate market`, labelled simulated and kept
  *                under raw/market_data/ (simulated market data never mixes with real history)
+ *   market       a market API (ingest/market.h: EIA, FRED, Alpha Vantage), fetched incrementally,
+ *                every answer kept under raw/market_data/<provider>/; or replayed from such a manifest.
+ *                The series then records its provider and provider id.
  * Never prints. */
 #ifndef OC_PIPELINE_INGEST_H
 #define OC_PIPELINE_INGEST_H
@@ -15,6 +18,7 @@
 #include "core/date.h"
 #include "core/error.h"
 #include "ingest/batch.h"
+#include "ingest/market.h"
 #include "pipeline/pipeline.h"
 #include "store/store.h"
 
@@ -26,12 +30,22 @@ typedef struct oc_pipeline_ingest_options {
   const char *date_col, *value_col, *series_col; /* file sources; NULL: detected from the header */
   oc_date start_date;   /* first date of a bare JSON number array; OC_DATE_INVALID otherwise */
   oc_on_error on_error; /* default OC_ON_ERROR_ABORT */
+  /* the market source */
+  const char *provider; /* "eia", "fred" or "alphavantage" (not needed with replay) */
+  const char *symbol;   /* the provider's id of the series; NULL: its id of WTI or Brent */
+  const char *api_key;  /* NULL: env OILCAST_<PROVIDER>_API_KEY, then <provider>_api_key in oilcast.conf */
+  const char *base_url; /* NULL: the provider's real API */
+  oc_date since;        /* OC_DATE_INVALID: from the last stored date minus `overlap` trading days */
+  int overlap;          /* default 10 */
+  const char *replay;   /* a manifest under raw/market_data/: ingest it again without the network */
+  oc_market_retry retry;
 } oc_pipeline_ingest_options;
 
 oc_pipeline_ingest_options oc_pipeline_ingest_options_default(void);
 
 typedef struct oc_pipeline_ingest_result {
   oc_ingest_report report; /* also filled when the step fails: the bad rows, for the caller to list */
+  oc_market_report market; /* the market source: provider, pages, requests, revisions */
   double seconds;          /* wall-clock time of the step */
 } oc_pipeline_ingest_result;
 

@@ -98,8 +98,9 @@ int oc_conf_check_keys(const oc_conf *conf, const char *path, const char *const 
   return 0;
 }
 
-/* The keys oilcast.conf may hold. */
-static const char *const datadir_conf_keys[] = {"store", NULL};
+/* The keys oilcast.conf may hold: the store, and the market APIs' keys (docs/market.md; read by the
+ * market source when neither --api-key nor OILCAST_<PROVIDER>_API_KEY gives one). */
+static const char *const datadir_conf_keys[] = {"store", "eia_api_key", "fred_api_key", "alphavantage_api_key", NULL};
 
 static int not_a_datadir(const char *dir, oc_error *err) {
   return oc_error_set(err, "%s is not an oilcast data directory (no %s); run: oilcast init --data-dir %s", dir,

@@ -47,6 +47,8 @@ typedef struct oc_series_info {
   char *name;
   char *unit;   /* e.g. "USD/bbl"; may be "" */
   char *source; /* e.g. "historical", "simulated"; may be "" */
+  char provider[16];    /* the market API it is fetched from ("eia", "fred", "alphavantage"); "" for none */
+  char provider_id[64]; /* its id there ("RWTC", "DCOILWTICO", "WTI"); "" for none */
   int64_t count;
   oc_date first, last;
 } oc_series_info;
@@ -267,6 +269,10 @@ typedef struct oc_store_ops {
   int (*series_get)(oc_store *store, const char *name, oc_series_info *info, bool *found, oc_error *err);
   /* Every series ordered by name; free with oc_series_info_list_free. */
   int (*series_list)(oc_store *store, oc_series_info **list, size_t *n, oc_error *err);
+  /* Records where an existing series is fetched from (provider and provider_id fit oc_series_info's
+   * fields); an unknown series is an error naming it. A change is recorded only when they differ. */
+  int (*series_provider_set)(oc_store *store, const char *name, const char *provider, const char *provider_id,
+                             oc_error *err);
 
   /* Inserts new (series, date) pairs, updates changed values, leaves identical ones alone; source and
    * ingested_at (Unix seconds) are stamped on inserted and updated rows. Adds to *counts. */
@@ -412,6 +418,10 @@ static inline int oc_store_series_get(oc_store *s, const char *name, oc_series_i
 }
 static inline int oc_store_series_list(oc_store *s, oc_series_info **list, size_t *n, oc_error *err) {
   return s->ops->series_list(s, list, n, err);
+}
+static inline int oc_store_series_provider_set(oc_store *s, const char *name, const char *provider,
+                                               const char *provider_id, oc_error *err) {
+  return s->ops->series_provider_set(s, name, provider, provider_id, err);
 }
 static inline int oc_store_observations_upsert(oc_store *s, const oc_observation *obs, size_t n,
                                                const char *source, int64_t ingested_at,

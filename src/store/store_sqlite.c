@@ -185,6 +185,9 @@ static const sqlite_migration migrations[] = {
      "CREATE INDEX forecast_points_by_date ON forecast_points(date);\n"},
     {11, "the price each forecast started from (null for forecasts stored before)",
      "ALTER TABLE forecasts ADD COLUMN origin_price REAL;\n"},
+    {12, "the market provider of a series and its id there (EIA RWTC, FRED DCOILWTICO)",
+     "ALTER TABLE series ADD COLUMN provider TEXT NOT NULL DEFAULT '';\n"
+     "ALTER TABLE series ADD COLUMN provider_id TEXT NOT NULL DEFAULT '';\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -547,7 +550,7 @@ static int sqlite_series_ensure(oc_store *store, const char *name, const char *u
 }
 
 #define SERIES_INFO_COLUMNS                                                                            \
-  "SELECT s.id, s.name, s.unit, s.source,"                                                             \
+  "SELECT s.id, s.name, s.unit, s.source, s.provider, s.provider_id,"                                  \
   " (SELECT count(*) FROM observations o WHERE o.series_id = s.id),"                                   \
   " (SELECT min(date) FROM observations o WHERE o.series_id = s.id),"                                  \
   " (SELECT max(date) FROM observations o WHERE o.series_id = s.id) FROM series s"
@@ -557,9 +560,44 @@ static void read_series_info(sqlite3_stmt *st, oc_series_info *info) {
   info->name = oc_sqlite_column_strdup(st, 1);
   info->unit = oc_sqlite_column_strdup(st, 2);
   info->source = oc_sqlite_column_strdup(st, 3);
-  info->count = sqlite3_column_int64(st, 4);
-  info->first = oc_sqlite_column_date(st, 5);
-  info->last = oc_sqlite_column_date(st, 6);
+  snprintf(info->provider, sizeof info->provider, "%s", (const char *)sqlite3_column_text(st, 4));
+  snprintf(info->provider_id, sizeof info->provider_id, "%s", (const char *)sqlite3_column_text(st, 5));
+  info->count = sqlite3_column_int64(st, 6);
+  info->first = oc_sqlite_column_date(st, 7);
+  info->last = oc_sqlite_column_date(st, 8);
+}
+
+/* Writes only a changed provenance, so a daily fetch records no change of its own. */
+static int sqlite_series_provider_set(oc_store *store, const char *name, const char *provider,
+                                      const char *provider_id, oc_error *err) {
+  oc_sqlite_store *s = oc_sqlite_of(store);
+  if (strlen(provider) >= sizeof ((oc_series_info *)0)->provider ||
+      strlen(provider_id) >= sizeof ((oc_series_info *)0)->provider_id)
+    return oc_error_set(err, "series '%s': provider '%s' or its id '%s' is too long", name, provider, provider_id);
+  static const char sql[] = "UPDATE series SET provider = ?2, provider_id = ?3 "
+                            "WHERE name = ?1 AND (provider IS NOT ?2 OR provider_id IS NOT ?3)";
+  static const char exists[] = "SELECT 1 FROM series WHERE name = ?1";
+  if (oc_sqlite_op_begin(s, err) != 0) return -1;
+  bool ok = false;
+  sqlite3_stmt *st = oc_sqlite_stmt(s, exists, err);
+  if (st) {
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE) oc_error_set(err, "no series named '%s' in the store (see: oilcast series list)", name);
+    else if (rc != SQLITE_ROW) oc_sqlite_fail(s, err, "looking up a series");
+    else ok = (st = oc_sqlite_stmt(s, sql, err)) != NULL;
+  }
+  if (ok) {
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, provider, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, provider_id, -1, SQLITE_STATIC);
+    ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_reset(st);
+    if (!ok) oc_sqlite_fail(s, err, "recording a series' provider");
+    else if (sqlite3_changes(s->db) > 0) ok = oc_sqlite_change_record(s, OC_CHANGE_OBSERVATIONS, name, err) == 0;
+  }
+  return oc_sqlite_op_end(s, ok, err);
 }
 
 static int sqlite_series_get(oc_store *store, const char *name, oc_series_info *info, bool *found, oc_error *err) {
@@ -782,6 +820,7 @@ static const oc_store_ops sqlite_ops = {
     .series_ensure = sqlite_series_ensure,
     .series_get = sqlite_series_get,
     .series_list = sqlite_series_list,
+    .series_provider_set = sqlite_series_provider_set,
     .observations_upsert = sqlite_observations_upsert,
     .series_load = sqlite_series_load,
     .observations_count = sqlite_observations_count,

@@ -357,8 +357,9 @@ static void test_pipeline_ingest_sources(void **state) {
   fixture *f = *state;
   char known[64];
   assert_true(oc_pipeline_ingest_source_known("historical", NULL, 0));
-  assert_false(oc_pipeline_ingest_source_known("market", known, sizeof known));
-  assert_string_equal(known, "historical or simulated");
+  assert_true(oc_pipeline_ingest_source_known("market", NULL, 0));
+  assert_false(oc_pipeline_ingest_source_known("mqtt", known, sizeof known));
+  assert_string_equal(known, "historical, simulated or market");
 
   char *path = oc_test_write_file(f->dir, "sim.csv", "date,value\n2024-01-02,50\n2024-01-03,51\n");
   oc_pipeline_ingest_options opt = oc_pipeline_ingest_options_default();
@@ -391,9 +392,9 @@ static void test_pipeline_ingest_sources(void **state) {
   free(zone);
   oc_pipeline_ingest_result_free(&result);
 
-  opt.source = "market";
+  opt.source = "mqtt";
   assert_int_equal(oc_pipeline_ingest(f->dir, f->store, &opt, &result, &err), OC_PIPELINE_BAD_OPTION);
-  assert_string_equal(err.message, "unknown ingest source 'market' (known: historical or simulated)");
+  assert_string_equal(err.message, "unknown ingest source 'mqtt' (known: historical, simulated or market)");
   oc_pipeline_ingest_result_free(&result);
 
   /* Bad rows come back in the result for the caller to list, with their lines. */

@@ -1,0 +1,326 @@
+/* The market source (ingest/market.h) through the library, offline: each provider's URL exactly as
+ * documented and its answers read (EIA's total as a string or a number, values as strings or numbers,
+ * both error shapes; FRED's "." and error_message; Alpha Vantage's HTTP 200 throttle answers), malformed
+ * JSON refused, the backoff and Retry-After arithmetic, the key masked; then the pipeline step on a
+ * replayed raw zone (rows, "." counted as missing, -36.98 kept, the provider recorded, a re-run
+ * inserting 0, a tampered answer refused with nothing written) and the store's provider op. The
+ * network path (retries, timeouts, throttling, kill -9) is tests/e2e/ingest_market.sh's. */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/fsutil.h"
+#include "core/http_client.h"
+#include "core/sha256.h"
+#include "ingest/market.h"
+#include "pipeline/ingest.h"
+
+static oc_date day(const char *text) {
+  oc_date d;
+  assert_int_equal(oc_date_parse(text, strlen(text), &d, NULL), 0);
+  return d;
+}
+
+static int parse(const oc_market_provider *p, const char *body, oc_market_page *page, oc_error *err) {
+  return p->parse(body, strlen(body), page, err);
+}
+
+static const char *row_value(const oc_market_page *page, size_t i) {
+  const json_t *v = json_object_get(json_array_get(page->rows, i), "value");
+  return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* ---- provider answers -------------------------------------------------------------------------- */
+
+static void test_eia_answers(void **state) {
+  (void)state;
+  oc_market_page page;
+  oc_error err;
+  const char *v2 = "{\"response\":{\"total\":\"9821\",\"dateFormat\":\"YYYY-MM-DD\",\"data\":["
+                   "{\"period\":\"2020-04-20\",\"series\":\"RWTC\",\"value\":\"-36.98\",\"units\":\"$/BBL\"}],"
+                   "\"warnings\":[{\"warning\":\"w\",\"description\":\"d\"}]},\"apiVersion\":\"2.1.8\"}";
+  assert_int_equal(parse(&oc_market_eia, v2, &page, &err), 0);
+  assert_int_equal(page.total, 9821);
+  assert_string_equal(page.date_key, "period");
+  assert_string_equal(row_value(&page, 0), "-36.98");
+  oc_market_page_free(&page);
+
+  const char *older = "{\"response\":{\"total\":2,\"data\":[{\"period\":\"2024-01-02\",\"value\":70.38},"
+                      "{\"period\":\"2024-01-03\",\"value\":72.7}]}}";
+  assert_int_equal(parse(&oc_market_eia, older, &page, &err), 0);
+  assert_int_equal(page.total, 2);
+  assert_true(json_is_number(json_object_get(json_array_get(page.rows, 1), "value")));
+  oc_market_page_free(&page);
+
+  assert_int_equal(parse(&oc_market_eia, "{\"error\":\"Invalid frequency provided.\",\"code\":400}", &page, &err), 1);
+  assert_string_equal(err.message, "Invalid frequency provided.");
+  assert_int_equal(parse(&oc_market_eia, "{\"error\":{\"code\":\"API_KEY_MISSING\",\"message\":\"No api_key was supplied.\"}}",
+                         &page, &err),
+                   1);
+  assert_string_equal(err.message, "No api_key was supplied.");
+  assert_int_equal(parse(&oc_market_eia, "{\"response\":{\"total\":\"-3\",\"data\":[]}}", &page, &err), -1);
+  assert_non_null(strstr(err.message, "response.total"));
+  assert_int_equal(parse(&oc_market_eia, "{\"response\":{\"total\":\"3\"}}", &page, &err), -1);
+  assert_non_null(strstr(err.message, "no array of observations"));
+  assert_int_equal(parse(&oc_market_eia, "{\"response\":{\"total\":\"2\",\"data\":[{\"period\":,]}", &page, &err), -1);
+  assert_non_null(strstr(err.message, "malformed JSON at line 1 column"));
+  assert_int_equal(parse(&oc_market_eia, "[1,2]", &page, &err), -1);
+  assert_string_equal(err.message, "the answer is not a JSON object");
+}
+
+static void test_fred_answers(void **state) {
+  (void)state;
+  oc_market_page page;
+  oc_error err;
+  const char *ok = "{\"realtime_start\":\"2026-12-03\",\"count\":2,\"offset\":0,\"limit\":100000,\"observations\":["
+                   "{\"realtime_start\":\"2026-12-03\",\"date\":\"2024-12-24\",\"value\":\"70.10\"},"
+                   "{\"realtime_start\":\"2026-12-03\",\"date\":\"2024-12-25\",\"value\":\".\"}]}";
+  assert_int_equal(parse(&oc_market_fred, ok, &page, &err), 0);
+  assert_int_equal(page.total, 2);
+  assert_string_equal(page.date_key, "date");
+  assert_string_equal(row_value(&page, 1), ".");
+  oc_market_page_free(&page);
+  assert_int_equal(parse(&oc_market_fred, "{\"error_code\":400,\"error_message\":\"Bad Request.  The series does not exist.\"}",
+                         &page, &err),
+                   1);
+  assert_string_equal(err.message, "Bad Request.  The series does not exist.");
+}
+
+static void test_alphavantage_answers(void **state) {
+  (void)state;
+  oc_market_page page;
+  oc_error err;
+  const char *ok = "{\"name\":\"Crude Oil Prices WTI\",\"interval\":\"daily\",\"unit\":\"dollars per barrel\",\"data\":["
+                   "{\"date\":\"2024-12-31\",\"value\":\"71.87\"},{\"date\":\"2024-12-25\",\"value\":\".\"}]}";
+  assert_int_equal(parse(&oc_market_alphavantage, ok, &page, &err), 0);
+  assert_int_equal(page.total, 0); /* one page */
+  assert_int_equal(json_array_size(page.rows), 2);
+  oc_market_page_free(&page);
+  /* throttled: HTTP 200 and no data, which must not pass for an empty success */
+  assert_int_equal(parse(&oc_market_alphavantage, "{\"Information\":\"Our standard API rate limit is 25 requests per day.\"}",
+                         &page, &err),
+                   1);
+  assert_string_equal(err.message, "Our standard API rate limit is 25 requests per day.");
+  assert_int_equal(parse(&oc_market_alphavantage, "{\"Note\":\"Thank you for using Alpha Vantage!\"}", &page, &err), 1);
+  assert_string_equal(err.message, "Thank you for using Alpha Vantage!");
+  assert_int_equal(parse(&oc_market_alphavantage, "{\"Error Message\":\"Invalid API call.\"}", &page, &err), 1);
+  assert_int_equal(parse(&oc_market_alphavantage, "{}", &page, &err), -1);
+}
+
+/* ---- requests ---------------------------------------------------------------------------------- */
+
+static void test_page_urls(void **state) {
+  (void)state;
+  oc_market_query q = {.base_url = "https://api.eia.gov", .symbol = "RWTC", .api_key = "k/ey", .since = day("2024-12-16")};
+  oc_buf url = {0};
+  oc_market_eia.page_url(&q, 5000, &url);
+  assert_string_equal(url.data, "https://api.eia.gov/v2/petroleum/pri/spt/data/?api_key=k%2Fey&frequency=daily"
+                                "&data[0]=value&facets[series][]=RWTC&start=2024-12-16&sort[0][column]=period"
+                                "&sort[0][direction]=asc&offset=5000&length=5000");
+  oc_buf_clear(&url);
+  q = (oc_market_query){.base_url = "https://api.stlouisfed.org", .symbol = "DCOILBRENTEU", .api_key = "K",
+                        .since = OC_DATE_INVALID};
+  oc_market_fred.page_url(&q, 0, &url);
+  assert_string_equal(url.data, "https://api.stlouisfed.org/fred/series/observations?series_id=DCOILBRENTEU&api_key=K"
+                                "&file_type=json&offset=0&limit=100000");
+  oc_buf_clear(&url);
+  q = (oc_market_query){.base_url = "https://www.alphavantage.co", .symbol = "BRENT", .api_key = "K"};
+  oc_market_alphavantage.page_url(&q, 0, &url);
+  assert_string_equal(url.data, "https://www.alphavantage.co/query?function=BRENT&interval=daily&datatype=json&apikey=K");
+  oc_buf_free(&url);
+  assert_ptr_equal(oc_market_provider_find("fred"), &oc_market_fred);
+  assert_null(oc_market_provider_find("bloomberg"));
+}
+
+static void test_backoff_and_retry_after(void **state) {
+  (void)state;
+  oc_market_retry r = {.backoff_base = 1, .backoff_max = 10};
+  assert_true(oc_test_close(oc_market_backoff(&r, 1, 0.0), 0.5, 1e-12)); /* half fixed, half jitter */
+  assert_true(oc_test_close(oc_market_backoff(&r, 1, 0.5), 0.75, 1e-12));
+  assert_true(oc_test_close(oc_market_backoff(&r, 3, 0.0), 2.0, 1e-12)); /* 1, 2, 4 */
+  assert_true(oc_test_close(oc_market_backoff(&r, 30, 0.0), 5.0, 1e-12)); /* capped at 10 */
+  assert_true(oc_market_backoff(&r, 4, 0.999) < 8.0);
+  time_t now = 1445412480; /* Wed, 21 Oct 2015 07:28:00 GMT */
+  assert_true(oc_test_close(oc_market_retry_after("7", now), 7, 0));
+  assert_true(oc_test_close(oc_market_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now), 30, 0));
+  assert_true(oc_test_close(oc_market_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now), 0, 0));
+  assert_true(oc_market_retry_after("soon", now) < 0);
+  assert_true(oc_market_retry_after("-1", now) < 0);
+  assert_true(oc_market_retry_after(NULL, now) < 0);
+}
+
+static void test_mask_and_headers(void **state) {
+  (void)state;
+  char text[] = "the api_key abcdef123 is not valid (abcdef123)";
+  oc_market_mask_key(text, strlen(text), "abcdef123");
+  assert_string_equal(text, "the api_key XXXXXXXXX is not valid (XXXXXXXXX)");
+  char shorter[] = "a k b";
+  oc_market_mask_key(shorter, strlen(shorter), "k"); /* too short to mask safely */
+  assert_string_equal(shorter, "a k b");
+
+  oc_http_response resp = {0};
+  oc_buf_puts(&resp.headers, "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nretry-after:  12 \r\n\r\n");
+  char value[16];
+  assert_string_equal(oc_http_header(&resp, "Retry-After", value, sizeof value), "12");
+  assert_string_equal(oc_http_header(&resp, "content-type", value, sizeof value), "application/jso"); /* cut to fit */
+  assert_null(oc_http_header(&resp, "Retry", value, sizeof value));
+  oc_http_response_free(&resp);
+}
+
+/* ---- the step on a replayed raw zone ------------------------------------------------------------ */
+
+static const char page1[] = "{\"response\":{\"total\":\"4\",\"data\":["
+                            "{\"period\":\"2020-04-17\",\"series\":\"RWTC\",\"value\":\"18.31\",\"units\":\"$/BBL\"},"
+                            "{\"period\":\"2020-04-20\",\"series\":\"RWTC\",\"value\":\"-36.98\",\"units\":\"$/BBL\"}]}}";
+static const char page2[] = "{\"response\":{\"total\":\"4\",\"data\":["
+                            "{\"period\":\"2020-04-21\",\"series\":\"RWTC\",\"value\":\".\",\"units\":\"$/BBL\"},"
+                            "{\"period\":\"2020-04-22\",\"series\":\"RWTC\",\"value\":8.91,\"units\":\"$/BBL\"}]}}";
+static const char retried[] = "{\"error\":\"mock: internal server error\",\"code\":500}";
+
+/* Writes the raw zone an EIA fetch of page1 (after a 500), page2 would have left; returns the manifest. */
+static char *write_raw_zone(const char *dir) {
+  const char *bodies[] = {retried, page1, page2};
+  const int status[] = {500, 200, 200}, used[] = {0, 1, 1}, offset[] = {0, 0, 2};
+  char *provider_dir = oc_path_join(dir, "raw/market_data/eia");
+  char *day_dir = oc_path_join(provider_dir, "2026-01-05");
+  oc_error err;
+  assert_int_equal(oc_mkdir_p(day_dir, &err), 0);
+  oc_buf m = {0};
+  oc_buf_puts(&m, "{\"provider\":\"eia\",\"series\":\"WTI\",\"symbol\":\"RWTC\",\"since\":null,\"unit\":\"USD/bbl\",\"answers\":[");
+  for (int i = 0; i < 3; i++) {
+    char sha[OC_SHA256_HEX_LEN], name[80];
+    oc_sha256_hex(bodies[i], strlen(bodies[i]), sha);
+    snprintf(name, sizeof name, "%s.json", sha);
+    free(oc_test_write_file(day_dir, name, bodies[i]));
+    oc_buf_printf(&m, "%s{\"url\":\"https://api.eia.gov/v2/...api_key=REDACTED\",\"offset\":%d,\"status\":%d,"
+                      "\"headers\":[],\"sha256\":\"%s\",\"file\":\"2026-01-05/%s\",\"used\":%s}",
+                  i ? "," : "", offset[i], status[i], sha, name, used[i] ? "true" : "false");
+  }
+  oc_buf_puts(&m, "]}");
+  char *manifest = oc_test_write_file(day_dir, "manifest.json", m.data);
+  oc_buf_free(&m);
+  free(day_dir);
+  free(provider_dir);
+  return manifest;
+}
+
+static int replay(oc_test_datadir_fixture *f, const char *manifest, oc_pipeline_ingest_result *out, oc_error *err) {
+  oc_pipeline_ingest_options opt = oc_pipeline_ingest_options_default();
+  opt.source = "market";
+  opt.replay = manifest;
+  return oc_pipeline_ingest(f->dir, f->store, &opt, out, err);
+}
+
+static void test_replay_step(void **state) {
+  oc_test_datadir_fixture *f = *state;
+  char *manifest = write_raw_zone(f->dir);
+  oc_pipeline_ingest_result out;
+  oc_error err;
+  assert_int_equal(replay(f, manifest, &out, &err), 0);
+  assert_int_equal(out.report.rows_read, 4);
+  assert_int_equal(out.report.rows_inserted, 3);
+  assert_int_equal(out.report.rows_missing, 1); /* "." counted, never stored as 0 */
+  assert_int_equal(out.report.negative_values, 1);
+  assert_string_equal(out.report.format, "eia");
+  assert_int_equal(out.market.pages, 2);
+  assert_string_equal(out.market.symbol, "RWTC");
+  oc_pipeline_ingest_result_free(&out);
+
+  oc_series s;
+  assert_int_equal(oc_store_series_load(f->store, "WTI", OC_DATE_INVALID, OC_DATE_INVALID, &s, &err), 0);
+  assert_int_equal(s.n, 3);
+  assert_int_equal(s.dates[1], day("2020-04-20"));
+  assert_true(s.values[1] == -36.98);
+  assert_true(s.values[2] == 8.91);
+  oc_series_free(&s);
+  oc_series_info info;
+  bool found;
+  assert_int_equal(oc_store_series_get(f->store, "WTI", &info, &found, &err), 0);
+  assert_string_equal(info.provider, "eia");
+  assert_string_equal(info.provider_id, "RWTC");
+  assert_string_equal(info.source, "market");
+  oc_series_info_free(&info);
+
+  assert_int_equal(replay(f, manifest, &out, &err), 0); /* again: nothing new */
+  assert_int_equal(out.report.rows_inserted, 0);
+  assert_int_equal(out.report.rows_unchanged, 3);
+  oc_pipeline_ingest_result_free(&out);
+
+  /* a stored answer changed after the fact: refused, nothing written */
+  int64_t count_before, count_after;
+  assert_int_equal(oc_store_observations_count(f->store, &count_before, &err), 0);
+  char sha[OC_SHA256_HEX_LEN], name[120];
+  oc_sha256_hex(page2, strlen(page2), sha);
+  snprintf(name, sizeof name, "raw/market_data/eia/2026-01-05/%s.json", sha);
+  free(oc_test_write_file(f->dir, name, "{\"response\":{\"total\":\"4\",\"data\":[]}}"));
+  assert_int_equal(replay(f, manifest, &out, &err), -1);
+  assert_non_null(strstr(err.message, "does not match its SHA-256"));
+  assert_false(out.report.written);
+  oc_pipeline_ingest_result_free(&out);
+  assert_int_equal(oc_store_observations_count(f->store, &count_after, &err), 0);
+  assert_int_equal(count_after, count_before);
+  free(manifest);
+}
+
+static void test_market_options_checked(void **state) {
+  oc_test_datadir_fixture *f = *state;
+  oc_pipeline_ingest_options opt = oc_pipeline_ingest_options_default();
+  opt.source = "market";
+  oc_pipeline_ingest_result out;
+  oc_error err;
+  assert_int_equal(oc_pipeline_ingest(f->dir, f->store, &opt, &out, &err), OC_PIPELINE_BAD_OPTION);
+  assert_non_null(strstr(err.message, "needs a provider: eia, fred or alphavantage"));
+  oc_pipeline_ingest_result_free(&out);
+  opt.provider = "fred";
+  opt.series = "GAS";
+  opt.api_key = "abcdefgh";
+  opt.base_url = "http://127.0.0.1:9"; /* never reached */
+  assert_int_equal(oc_pipeline_ingest(f->dir, f->store, &opt, &out, &err), -1);
+  assert_string_equal(err.message, "fred: no provider id for series 'GAS' (give --symbol; known without it: WTI, Brent)");
+  oc_pipeline_ingest_result_free(&out);
+}
+
+/* ---- the store's provider op -------------------------------------------------------------------- */
+
+static void test_series_provider_set(void **state) {
+  oc_test_datadir_fixture *f = *state;
+  oc_error err;
+  assert_int_equal(oc_store_series_provider_set(f->store, "WTI", "eia", "RWTC", &err), -1);
+  assert_non_null(strstr(err.message, "no series named 'WTI'"));
+  int64_t id, before, after;
+  assert_int_equal(oc_store_series_ensure(f->store, "WTI", "USD/bbl", "market", &id, &err), 0);
+  assert_int_equal(oc_store_changes_latest(f->store, &before, &err), 0);
+  assert_int_equal(oc_store_series_provider_set(f->store, "WTI", "fred", "DCOILWTICO", &err), 0);
+  assert_int_equal(oc_store_changes_latest(f->store, &after, &err), 0);
+  assert_int_equal(after, before + 1);
+  assert_int_equal(oc_store_series_provider_set(f->store, "WTI", "fred", "DCOILWTICO", &err), 0); /* unchanged */
+  assert_int_equal(oc_store_changes_latest(f->store, &before, &err), 0);
+  assert_int_equal(before, after);
+  char long_id[100];
+  memset(long_id, 'X', sizeof long_id - 1);
+  long_id[sizeof long_id - 1] = '\0';
+  assert_int_equal(oc_store_series_provider_set(f->store, "WTI", "fred", long_id, &err), -1);
+  oc_series_info *list;
+  size_t n;
+  assert_int_equal(oc_store_series_list(f->store, &list, &n, &err), 0);
+  assert_int_equal(n, 1);
+  assert_string_equal(list[0].provider, "fred");
+  assert_string_equal(list[0].provider_id, "DCOILWTICO");
+  oc_series_info_list_free(list, n);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_eia_answers),
+      cmocka_unit_test(test_fred_answers),
+      cmocka_unit_test(test_alphavantage_answers),
+      cmocka_unit_test(test_page_urls),
+      cmocka_unit_test(test_backoff_and_retry_after),
+      cmocka_unit_test(test_mask_and_headers),
+      cmocka_unit_test_setup_teardown(test_replay_step, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_market_options_checked, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_series_provider_set, oc_test_datadir_setup, oc_test_datadir_teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
