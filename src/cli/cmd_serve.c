@@ -71,6 +71,15 @@ static void raise_open_file_limit(unsigned max_connections) {
   }
 }
 
+/* Parses a number of connections (1..1000000) for option, into *out. */
+static int parse_count(const char *option, const char *text, unsigned *out) {
+  long number;
+  if (oc_cli_parse_int(text, 1, 1000000, &number) != 0)
+    return oc_cli_usage_error(&oc_cmd_serve, "%s must be 1..1000000, not '%s'", option, text);
+  *out = (unsigned)number;
+  return 0;
+}
+
 /* Parses a positive number of seconds for option, into *out. */
 static int parse_seconds(const char *option, const char *text, double *out) {
   if (oc_cli_parse_double(text, out) != 0 || !(*out > 0) || *out > 3600)
@@ -122,14 +131,10 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
       cfg.connection_timeout = (unsigned)number;
       break;
     case OPT_MAX_CONNECTIONS:
-      if (oc_cli_parse_int(optarg, 1, 1000000, &number) != 0)
-        return oc_cli_usage_error(&oc_cmd_serve, "--max-connections must be 1..1000000, not '%s'", optarg);
-      cfg.max_connections = (unsigned)number;
+      if (parse_count("--max-connections", optarg, &cfg.max_connections) != 0) return OC_EXIT_USAGE;
       break;
     case OPT_PER_CLIENT:
-      if (oc_cli_parse_int(optarg, 1, 1000000, &number) != 0)
-        return oc_cli_usage_error(&oc_cmd_serve, "--max-connections-per-client must be 1..1000000, not '%s'", optarg);
-      cfg.max_connections_per_client = (unsigned)number;
+      if (parse_count("--max-connections-per-client", optarg, &cfg.max_connections_per_client) != 0) return OC_EXIT_USAGE;
       break;
     case OPT_HEADER_TIMEOUT:
       if (parse_seconds("--header-timeout", optarg, &cfg.header_timeout) != 0) return OC_EXIT_USAGE;
