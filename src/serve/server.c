@@ -607,7 +607,9 @@ int oc_server_start(const oc_serve_config *cfg, oc_server **out, oc_error *err) 
   s->routes = oc_serve_routes(&s->route_count);
   s->metrics = oc_metrics_new(s->routes, s->route_count);
   oc_rate_limiter_init(&s->limiter);
-  /* A connection younger than this is never evicted: its header is most likely on its way. */
+  /* evict_after: a connection that has waited less than 0.1 s is never evicted (its header is most likely
+   * on its way), yet an attacker must open connections faster than max_connections / 0.1 s to keep every
+   * waiting one that young. */
   const oc_admission_limits limits = {cfg->max_connections, oc_admission_default_reserve(cfg->max_connections),
                                       cfg->header_timeout, cfg->body_timeout, fmin(0.1, cfg->header_timeout / 4)};
   oc_admission_init(&s->admission, &limits, NULL, NULL);
