@@ -455,11 +455,11 @@ static bool refused_at_arrival(const oc_server *s, struct MHD_Connection *conn, 
   MHD_get_connection_values(conn, MHD_HEADER_KIND, note_body_header, &body);
   *has_body = body.transfer_encoding || (body.length && strtoull(body.length, NULL, 10) > 0);
   if (c->nul_in_request) {
-    oc_respond_error(resp, 400, "bad_request", "the request URL holds an encoded NUL byte (%%00)");
+    oc_respond_error(resp, 400, "invalid_request", "the request URL holds an encoded NUL byte (%%00)");
   } else if (body.conflicting_lengths) {
-    oc_respond_error(resp, 400, "bad_request", "the request has Content-Length headers that disagree");
+    oc_respond_error(resp, 400, "invalid_request", "the request has Content-Length headers that disagree");
   } else if (body.length && body.transfer_encoding) {
-    oc_respond_error(resp, 400, "bad_request", "the request has both Content-Length and Transfer-Encoding");
+    oc_respond_error(resp, 400, "invalid_request", "the request has both Content-Length and Transfer-Encoding");
   } else if (c->reserved && !may_use_reserve(s, conn, url, method)) {
     oc_response_header(resp, "Retry-After", "1");
     oc_respond_error(resp, 503, "overloaded",
