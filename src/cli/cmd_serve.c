@@ -1,5 +1,6 @@
-/* cmd_serve.c: `oilcast serve`: parses options, starts the server library (src/serve/), prints the
- * URL, and waits for SIGTERM/SIGINT to shut down gracefully. No request handling here. */
+/* cmd_serve.c: `oilcast serve`: parses options, raises the open-file limit for the connection limit,
+ * starts the server library (src/serve/), prints the URL, reloads keys and endpoints on SIGHUP and waits
+ * for SIGTERM/SIGINT to shut down gracefully. No request handling here. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <fcntl.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -20,12 +22,24 @@ const oc_command oc_cmd_serve = {
     "Usage: oilcast serve [--listen 127.0.0.1:8080] [--threads N] [OPTIONS]\n"
     "Serves the REST API (docs/api.md, docs/openapi.yaml), Prometheus metrics and the dashboard.\n"
     "Prints the URL on stdout once listening; SIGTERM or SIGINT stops accepting, lets in-flight requests\n"
-    "finish and exits 0.\n\n"
+    "finish and exits 0. SIGHUP re-reads the API keys and every endpoint from the data directory without\n"
+    "dropping a request (options given here need a restart). docs/operations.md has the details.\n\n"
+    "Connections: at most --max-connections are served normally, and --max-connections-per-client from\n"
+    "one IP address. A connection must send a complete request header within --header-timeout of its\n"
+    "opening or of its previous response, and the body within --body-timeout of the header: these are\n"
+    "totals, a trickled line does not extend them. At the limit, a new connection evicts the one that has\n"
+    "waited longest for its header or body; if none has waited a moment, a reserve of an eighth more\n"
+    "connections (at least 8) answers health checks and requests with a key, others get 503.\n\n"
     "Options:\n"
     "  --listen HOST:PORT       address to listen on (default 127.0.0.1:8080; port 0 picks a free one)\n"
     "  --threads N              worker threads (default 2)\n"
     "  --max-body BYTES         largest request body accepted (default 1048576; larger gets 413)\n"
-    "  --timeout SECONDS        idle connection timeout (default 30)\n"
+    "  --timeout SECONDS        idle connection timeout while a response is sent (default 30)\n"
+    "  --max-connections N      connections served normally (default 1024; the open-file limit is raised\n"
+    "                           to fit, up to its hard limit)\n"
+    "  --max-connections-per-client N  connections one IP address may hold (default 128)\n"
+    "  --header-timeout SECONDS total time for a request header, also the keep-alive idle limit (default 10)\n"
+    "  --body-timeout SECONDS   total time for a request body after its header (default 30)\n"
     "  --drain-timeout SECONDS  how long shutdown waits for in-flight requests (default 10)\n"
     "  --public-read            GET routes for series, forecasts, backtests, models, endpoints and the\n"
     "                           stream need no key (writes always do)\n"
@@ -39,7 +53,39 @@ const oc_command oc_cmd_serve = {
     run_serve};
 
 enum { OPT_LISTEN = 1, OPT_THREADS, OPT_MAX_BODY, OPT_TIMEOUT, OPT_DRAIN, OPT_PUBLIC_READ, OPT_OPS_ACCESS,
-       OPT_WEB_DIR, OPT_VENDOR_DIR, OPT_ACCESS_LOG };
+       OPT_WEB_DIR, OPT_VENDOR_DIR, OPT_ACCESS_LOG, OPT_MAX_CONNECTIONS, OPT_PER_CLIENT, OPT_HEADER_TIMEOUT,
+       OPT_BODY_TIMEOUT };
+
+/* Every connection is a descriptor: raises the soft open-file limit towards the hard one so that the
+ * connection limit, its reserve and the store's files fit, and warns when they cannot. */
+static void raise_open_file_limit(unsigned max_connections) {
+  rlim_t wanted = (rlim_t)max_connections + max_connections / 4 + 256;
+  struct rlimit lim;
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= wanted) return;
+  lim.rlim_cur = lim.rlim_max == RLIM_INFINITY || lim.rlim_max >= wanted ? wanted : lim.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &lim);
+  if (lim.rlim_cur < wanted) {
+    oc_warn("serve: the open-file limit (%llu) is below what --max-connections %u needs (%llu): raise it "
+            "(ulimit -n, LimitNOFILE=) or lower the limit",
+            (unsigned long long)lim.rlim_cur, max_connections, (unsigned long long)wanted);
+  }
+}
+
+/* Parses a number of connections (1..1000000) for option, into *out. */
+static int parse_count(const char *option, const char *text, unsigned *out) {
+  long number;
+  if (oc_cli_parse_int(text, 1, 1000000, &number) != 0)
+    return oc_cli_usage_error(&oc_cmd_serve, "%s must be 1..1000000, not '%s'", option, text);
+  *out = (unsigned)number;
+  return 0;
+}
+
+/* Parses a positive number of seconds for option, into *out. */
+static int parse_seconds(const char *option, const char *text, double *out) {
+  if (oc_cli_parse_double(text, out) != 0 || !(*out > 0) || *out > 3600)
+    return oc_cli_usage_error(&oc_cmd_serve, "%s must be a number of seconds in (0, 3600], not '%s'", option, text);
+  return 0;
+}
 
 static int run_serve(oc_cli *cli, int argc, char **argv) {
   static const struct option options[] = {{"listen", required_argument, NULL, OPT_LISTEN},
@@ -52,6 +98,10 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
                                           {"web-dir", required_argument, NULL, OPT_WEB_DIR},
                                           {"vendor-dir", required_argument, NULL, OPT_VENDOR_DIR},
                                           {"access-log", required_argument, NULL, OPT_ACCESS_LOG},
+                                          {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+                                          {"max-connections-per-client", required_argument, NULL, OPT_PER_CLIENT},
+                                          {"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
+                                          {"body-timeout", required_argument, NULL, OPT_BODY_TIMEOUT},
                                           OC_CLI_COMMON_OPTIONS,
                                           {0}};
   oc_serve_config cfg;
@@ -79,6 +129,18 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
       if (oc_cli_parse_int(optarg, 1, 3600, &number) != 0)
         return oc_cli_usage_error(&oc_cmd_serve, "--timeout must be 1..3600 seconds, not '%s'", optarg);
       cfg.connection_timeout = (unsigned)number;
+      break;
+    case OPT_MAX_CONNECTIONS:
+      if (parse_count("--max-connections", optarg, &cfg.max_connections) != 0) return OC_EXIT_USAGE;
+      break;
+    case OPT_PER_CLIENT:
+      if (parse_count("--max-connections-per-client", optarg, &cfg.max_connections_per_client) != 0) return OC_EXIT_USAGE;
+      break;
+    case OPT_HEADER_TIMEOUT:
+      if (parse_seconds("--header-timeout", optarg, &cfg.header_timeout) != 0) return OC_EXIT_USAGE;
+      break;
+    case OPT_BODY_TIMEOUT:
+      if (parse_seconds("--body-timeout", optarg, &cfg.body_timeout) != 0) return OC_EXIT_USAGE;
       break;
     case OPT_DRAIN:
       if (oc_cli_parse_double(optarg, &drain) != 0 || drain < 0)
@@ -119,7 +181,10 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
    * synchronously below. */
   sigset_t stop_signals;
   oc_cli_block_stop_signals(&stop_signals);
+  sigaddset(&stop_signals, SIGHUP); /* taken by the same sigwait: a reload, not a stop */
+  pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
   signal(SIGPIPE, SIG_IGN);
+  raise_open_file_limit(cfg.max_connections);
 
   oc_server *server = NULL;
   oc_error err;
@@ -132,7 +197,10 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
   printf("oilcast serve: listening on http://%s:%u/\n", host, oc_server_port(server));
   fflush(stdout);
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) {
+    if (oc_server_reload(server, &err) == 0) oc_info("serve: SIGHUP received: API keys and endpoints reloaded");
+    else oc_warn("serve: SIGHUP received: reloading failed, the previous keys keep serving: %s", err.message);
+  }
   oc_info("serve: %s received: no new connections; finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   oc_server_stop(server, drain);
   oc_info("serve: stopped");

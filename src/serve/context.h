@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "keys/apikey.h"
+#include "serve/admission.h"
 #include "serve/metrics.h"
 #include "serve/ratelimit.h"
 #include "serve/server.h"
@@ -28,6 +29,7 @@ struct oc_server {
    * docs/openapi.yaml (tests/api/validate_responses.mjs). */
   int exchange_log_fd;
   oc_rate_limiter limiter;
+  oc_admission admission; /* which connections are kept (admission.h) */
   oc_apikey_table keys;
   char id_prefix[9]; /* random per process, so generated request ids differ across restarts */
   _Atomic uint64_t request_seq;

@@ -5,24 +5,30 @@
 #include "serve/server.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/fsutil.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/sha256.h"
 #include "serve/context.h"
 #include "serve/dashboard_static.h"
+#include "serve/endpoints.h"
 #include "serve/handlers.h"
 
 void oc_serve_config_defaults(oc_serve_config *cfg) {
@@ -32,6 +38,9 @@ void oc_serve_config_defaults(oc_serve_config *cfg) {
   cfg->max_body_bytes = 1 << 20;
   cfg->connection_timeout = 30;
   cfg->max_connections = 1024;
+  cfg->max_connections_per_client = 128;
+  cfg->header_timeout = 10;
+  cfg->body_timeout = 30;
   cfg->web_dir = NULL;    /* oc_dashboard_default_web_dir() */
   cfg->vendor_dir = NULL; /* oc_dashboard_default_vendor_dir() */
   cfg->operations_access = "loopback";
@@ -417,6 +426,97 @@ static enum MHD_Result dispatch(oc_server *s, struct MHD_Connection *conn, reque
   return send_response(s, conn, ctx, method, url, index, &resp, have_caller ? &caller : NULL);
 }
 
+/* ---- connection admission (admission.h) and checks at a request's arrival ---- */
+
+static oc_conn *conn_record(struct MHD_Connection *conn) {
+  const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return info ? info->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+  oc_server *s = cls;
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    oc_conn *c = oc_xcalloc(1, sizeof *c);
+    *socket_context = c;
+    oc_admission_open(&s->admission, c, info ? info->connect_fd : -1, oc_monotonic_seconds());
+    return;
+  }
+  oc_conn *c = *socket_context;
+  if (!c) return;
+  oc_admission_close(&s->admission, c);
+  free(c);
+  *socket_context = NULL;
+}
+
+/* libmicrohttpd decodes %00 like any escape, then reads the path as a C string cut at the NUL
+ * (/static/index.html%00.js served index.html): the connection notes it and the request gets 400. */
+static size_t unescape_noting_nul(void *cls, struct MHD_Connection *conn, char *text) {
+  (void)cls;
+  size_t len = MHD_http_unescape(text);
+  oc_conn *c = conn_record(conn);
+  if (c && strlen(text) != len) c->nul_in_request = true;
+  return len;
+}
+
+/* What a request's header says about its body. libmicrohttpd 0.9.75 uses the first Content-Length and
+ * ignores the others, so a second, different one smuggles the rest of the body in as another request. */
+typedef struct body_headers {
+  const char *length; /* the first Content-Length */
+  bool conflicting_lengths, transfer_encoding;
+} body_headers;
+
+static enum MHD_Result note_body_header(void *cls, enum MHD_ValueKind kind, const char *name, const char *value) {
+  body_headers *h = cls;
+  (void)kind;
+  if (strcasecmp(name, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+    if (!h->length) h->length = value;
+    else if (strcmp(h->length, value) != 0) h->conflicting_lengths = true;
+  } else if (strcasecmp(name, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+    h->transfer_encoding = true;
+  }
+  return MHD_YES;
+}
+
+/* A connection in the reserve serves health checks (and the other operations routes) and requests that
+ * carry a key; the key itself is checked as usual afterwards. */
+static bool may_use_reserve(const oc_server *s, struct MHD_Connection *conn, const char *url, const char *method) {
+  if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION) ||
+      MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "access_token")) {
+    return true;
+  }
+  size_t index;
+  oc_route_params params;
+  if (oc_route_match(s->routes, s->route_count, method, url, &index, &params, NULL, 0) != OC_ROUTE_FOUND) return false;
+  const oc_route_spec *spec = s->routes[index].data;
+  return spec->access == OC_ACCESS_OPERATIONS;
+}
+
+/* Checks a request whose header has just arrived, before any of its body is read: true when resp holds
+ * its refusal. *has_body tells whether a body follows. */
+static bool refused_at_arrival(const oc_server *s, struct MHD_Connection *conn, const oc_conn *c, const char *url,
+                               const char *method, oc_response *resp, bool *has_body) {
+  body_headers body = {0};
+  MHD_get_connection_values(conn, MHD_HEADER_KIND, note_body_header, &body);
+  *has_body = body.transfer_encoding || (body.length && strtoull(body.length, NULL, 10) > 0);
+  if (c->nul_in_request) {
+    oc_respond_error(resp, 400, "invalid_request", "the request URL holds an encoded NUL byte (%%00)");
+  } else if (body.conflicting_lengths) {
+    oc_respond_error(resp, 400, "invalid_request", "the request has Content-Length headers that disagree");
+  } else if (body.length && body.transfer_encoding) {
+    oc_respond_error(resp, 400, "invalid_request", "the request has both Content-Length and Transfer-Encoding");
+  } else if (c->reserved && !may_use_reserve(s, conn, url, method)) {
+    oc_response_header(resp, "Retry-After", "1");
+    oc_respond_error(resp, 503, "overloaded",
+                     "the server is at its connection limit: only health checks and requests with a key are "
+                     "answered; retry shortly");
+  } else {
+    return false;
+  }
+  return true;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls) {
@@ -428,6 +528,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     assign_request_id(s, conn, ctx);
     atomic_fetch_add(&s->in_flight, 1);
     *con_cls = ctx;
+    oc_conn *c = conn_record(conn);
+    assert(c); /* on_connection made it */
+    oc_response refusal = {.status = 200};
+    bool has_body;
+    if (refused_at_arrival(s, conn, c, url, method, &refusal, &has_body)) {
+      oc_response_header(&refusal, MHD_HTTP_HEADER_CONNECTION, "close"); /* nothing after it is read */
+      return send_response(s, conn, ctx, method, url, s->route_count, &refusal, NULL);
+    }
+    oc_admission_headers_done(&s->admission, c, has_body, oc_monotonic_seconds());
     const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (length && strtoull(length, NULL, 10) > s->cfg.max_body_bytes) {
       ctx->body_too_large = true;
@@ -448,11 +557,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return MHD_YES;
   }
   if (ctx->responded) return MHD_YES;
+  oc_admission_body_done(&s->admission, conn_record(conn));
   return dispatch(s, conn, ctx, url, method);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
   oc_server *s = cls;
+  oc_conn *c = conn_record(conn);
+  if (c) oc_admission_request_done(&s->admission, c, oc_monotonic_seconds());
   request_ctx *ctx = *con_cls;
   if (!ctx) return;
   oc_buf_free(&ctx->body);
@@ -495,6 +607,8 @@ int oc_serve_parse_listen(const char *listen, struct sockaddr_in *addr, oc_error
 }
 
 static void free_server(oc_server *s) {
+  oc_admission_reaper_stop(&s->admission);
+  oc_admission_free(&s->admission);
   if (s->exchange_log_fd >= 0) close(s->exchange_log_fd);
   oc_metrics_free(s->metrics);
   oc_rate_limiter_free(&s->limiter);
@@ -504,12 +618,26 @@ static void free_server(oc_server *s) {
   free(s);
 }
 
+/* libmicrohttpd's own limit, checked before on_connection sees a connection: the limit, the reserve, and
+ * room for connections already shut down (evicted, refused) that it has not closed yet. */
+static unsigned mhd_connection_limit(const oc_admission_limits *limits) {
+  return (unsigned)(limits->max_connections + limits->reserve + limits->max_connections / 4 + 16);
+}
+
 int oc_server_start(const oc_serve_config *cfg, oc_server **out, oc_error *err) {
   struct sockaddr_in addr;
   if (oc_serve_parse_listen(cfg->listen, &addr, err) != 0) return -1;
   if (strcmp(cfg->operations_access, "loopback") != 0 && strcmp(cfg->operations_access, "any") != 0 &&
       strcmp(cfg->operations_access, "key") != 0) {
     return oc_error_set(err, "operations access '%s': expected loopback, any or key", cfg->operations_access);
+  }
+  if (cfg->max_connections == 0 || cfg->max_connections_per_client == 0) {
+    return oc_error_set(err, "the connection limits must be at least 1 (total %u, per client %u)", cfg->max_connections,
+                        cfg->max_connections_per_client);
+  }
+  if (!(cfg->header_timeout > 0) || !(cfg->body_timeout > 0)) {
+    return oc_error_set(err, "the header and body timeouts must be positive (%g s, %g s)", cfg->header_timeout,
+                        cfg->body_timeout);
   }
   oc_server *s = oc_xcalloc(1, sizeof *s);
   s->cfg = *cfg;
@@ -533,6 +661,20 @@ int oc_server_start(const oc_serve_config *cfg, oc_server **out, oc_error *err) 
   }
   s->metrics = oc_metrics_new(s->routes, s->route_count);
   oc_rate_limiter_init(&s->limiter);
+  /* evict_after: a connection that has waited less than 10 ms is never evicted. A plain HTTP client sends
+   * its header right behind its handshake, so a legitimate connection leaves the waiting lists within
+   * milliseconds (and eviction takes the oldest first: max_connections newer ones come before it); an
+   * attacker would have to open connections faster than max_connections / 10 ms to keep every waiting
+   * one younger (with 0.1 s, 10,000 idle connections reconnecting at once on loopback did). */
+  const oc_admission_limits limits = {cfg->max_connections, oc_admission_default_reserve(cfg->max_connections),
+                                      cfg->header_timeout, cfg->body_timeout, fmin(0.01, cfg->header_timeout / 4)};
+  oc_admission_init(&s->admission, &limits, NULL, NULL);
+  if (oc_admission_reaper_start(&s->admission) != 0) {
+    int e = errno;
+    free_server(s);
+    errno = e;
+    return oc_error_errno(err, "starting the connection deadline thread");
+  }
   uint8_t random[4] = {0};
   if (getrandom(random, sizeof random, 0) != (ssize_t)sizeof random) memset(random, 0x5a, sizeof random);
   oc_hex_encode(random, sizeof random, s->id_prefix);
@@ -545,7 +687,9 @@ int oc_server_start(const oc_serve_config *cfg, oc_server **out, oc_error *err) 
   s->daemon = MHD_start_daemon(
       flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads ? cfg->threads : 1), MHD_OPTION_CONNECTION_TIMEOUT,
-      cfg->connection_timeout, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_NOTIFY_COMPLETED,
+      cfg->connection_timeout, MHD_OPTION_CONNECTION_LIMIT, mhd_connection_limit(&limits),
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_client, MHD_OPTION_NOTIFY_CONNECTION,
+      on_connection, s, MHD_OPTION_UNESCAPE_CALLBACK, unescape_noting_nul, s, MHD_OPTION_NOTIFY_COMPLETED,
       on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
       MHD_OPTION_END);
   if (!s->daemon) {
@@ -562,6 +706,23 @@ int oc_server_start(const oc_serve_config *cfg, oc_server **out, oc_error *err) 
 }
 
 unsigned short oc_server_port(const oc_server *s) { return s->port; }
+
+int oc_server_reload(oc_server *s, oc_error *err) {
+  if (oc_apikey_table_reload(&s->keys, err) != 0) return -1;
+  char *pattern = oc_path_join(s->data_dir, "models/endpoints/*.json");
+  glob_t files;
+  if (glob(pattern, 0, NULL, &files) == 0) {
+    for (size_t i = 0; i < files.gl_pathc; i++) {
+      char *name = oc_xstrdup(strrchr(files.gl_pathv[i], '/') + 1);
+      name[strlen(name) - 5] = '\0'; /* ".json" */
+      oc_endpoints_reload(s->endpoints, name);
+      free(name);
+    }
+    globfree(&files);
+  }
+  free(pattern);
+  return 0;
+}
 
 void oc_server_stop(oc_server *s, double drain_seconds) {
   if (!s) return;
@@ -581,6 +742,10 @@ void oc_server_stop(oc_server *s, double drain_seconds) {
   if (left > 0) oc_warn("serve: %ld requests still in flight after %.0f s; closing them", left, drain_seconds);
   MHD_stop_daemon(s->daemon);
   if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
+  oc_admission_stats conns = oc_admission_stats_now(&s->admission);
+  oc_info("serve: connections refused %llu, evicted %llu, past the header deadline %llu, past the body deadline %llu",
+          (unsigned long long)conns.refused, (unsigned long long)conns.evicted,
+          (unsigned long long)conns.header_timeouts, (unsigned long long)conns.body_timeouts);
   oc_serve_state_close(s);
   free_server(s);
 }

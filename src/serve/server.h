@@ -16,7 +16,13 @@ typedef struct oc_serve_config {
   unsigned threads;            /* thread-pool size */
   size_t max_body_bytes;       /* larger request bodies get 413 */
   unsigned connection_timeout; /* seconds of inactivity before a connection is closed */
-  unsigned max_connections;
+  unsigned max_connections;    /* served normally; at the limit a new connection evicts the one that has
+                                  waited longest for its header or body, and a reserve of an eighth more
+                                  (oc_admission_default_reserve) answers only health checks and
+                                  authenticated requests */
+  unsigned max_connections_per_client; /* connections one IP address may hold */
+  double header_timeout;       /* seconds from accept (or the previous response) to a complete header */
+  double body_timeout;         /* seconds from a complete header to a complete body */
   const char *web_dir;    /* dashboard sources served at / and /static/ */
   const char *vendor_dir; /* plotly.js-dist-min package directory, served at /vendor/ */
   bool public_read;       /* read routes need no key */
@@ -34,6 +40,9 @@ struct sockaddr_in;
 int oc_serve_parse_listen(const char *listen, struct sockaddr_in *addr, oc_error *err);
 int oc_server_start(const oc_serve_config *cfg, oc_server **out, oc_error *err);
 unsigned short oc_server_port(const oc_server *s);
+/* What SIGHUP asks for: re-reads the API keys and every endpoint from the data directory, as if each
+ * had changed. Requests keep being served meanwhile. 0, or -1 with the reason. */
+int oc_server_reload(oc_server *s, oc_error *err);
 /* Graceful stop: stops accepting, waits up to drain_seconds for in-flight requests, closes streams,
  * then frees everything. */
 void oc_server_stop(oc_server *s, double drain_seconds);

@@ -69,7 +69,9 @@ for (const path of logPaths) {
     seen.set(label, (seen.get(label) ?? 0) + 1);
     let response;
     if (x.route === 'unmatched') {
-      if (x.status !== 404 && x.status !== 405) return problem('an unmatched request must be 404 or 405');
+      /* no route: 404 or 405; refused on arrival, before routing (a NUL in the path, conflicting
+       * Content-Length: 400) or beyond the connection limit (503 overloaded) */
+      if (![400, 404, 405, 503].includes(x.status)) return problem('an unmatched request must be 400, 404, 405 or 503');
       response = { content: { 'application/json': { schema: errorSchema } } };
     } else {
       const operation = spec.paths?.[x.route.replace('*}', '}')]?.[method];
