@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "core/log.h"
+#include "schedule/service.h"
 #include "serve/server.h"
 
 static int run_serve(oc_cli *cli, int argc, char **argv);
@@ -30,6 +32,8 @@ const oc_command oc_cmd_serve = {
     "totals, a trickled line does not extend them. At the limit, a new connection evicts the one that has\n"
     "waited longest for its header or body; if none has waited a moment, a reserve of an eighth more\n"
     "connections (at least 8) answers health checks and requests with a key, others get 503.\n\n"
+    "Jobs: the server also runs the scheduled jobs of DIR/jobs.conf, as `oilcast run` does (docs/jobs.md),\n"
+    "unless --scheduler off (for all but one of several servers on one store, or a separate `oilcast run`).\n\n"
     "Options:\n"
     "  --listen HOST:PORT       address to listen on (default 127.0.0.1:8080; port 0 picks a free one)\n"
     "  --threads N              worker threads (default 2)\n"
@@ -49,12 +53,13 @@ const oc_command oc_cmd_serve = {
     "                           else the source tree's web/)\n"
     "  --vendor-dir DIR         directory holding plotly.min.js (default: PREFIX/share/oilcast/web when\n"
     "                           installed, else the source tree's node_modules/plotly.js-dist-min/)\n"
-    "  --access-log FILE        one JSON line per request to FILE, '-' for stderr (default), or 'off'\n",
+    "  --access-log FILE        one JSON line per request to FILE, '-' for stderr (default), or 'off'\n"
+    "  --scheduler on|off       run the jobs of DIR/jobs.conf (default on)\n",
     run_serve};
 
 enum { OPT_LISTEN = 1, OPT_THREADS, OPT_MAX_BODY, OPT_TIMEOUT, OPT_DRAIN, OPT_PUBLIC_READ, OPT_OPS_ACCESS,
        OPT_WEB_DIR, OPT_VENDOR_DIR, OPT_ACCESS_LOG, OPT_MAX_CONNECTIONS, OPT_PER_CLIENT, OPT_HEADER_TIMEOUT,
-       OPT_BODY_TIMEOUT };
+       OPT_BODY_TIMEOUT, OPT_SCHEDULER };
 
 /* Every connection is a descriptor: raises the soft open-file limit towards the hard one so that the
  * connection limit, its reserve and the store's files fit, and warns when they cannot. */
@@ -102,6 +107,7 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
                                           {"max-connections-per-client", required_argument, NULL, OPT_PER_CLIENT},
                                           {"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
                                           {"body-timeout", required_argument, NULL, OPT_BODY_TIMEOUT},
+                                          {"scheduler", required_argument, NULL, OPT_SCHEDULER},
                                           OC_CLI_COMMON_OPTIONS,
                                           {0}};
   oc_serve_config cfg;
@@ -109,6 +115,7 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
   const char *web_env = getenv("OILCAST_WEB_DIR");
   if (web_env && *web_env) cfg.web_dir = web_env;
   const char *access_log = "-";
+  bool scheduler = true;
   double drain = 10;
   int opt, code;
   long number;
@@ -155,6 +162,11 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
     case OPT_WEB_DIR: cfg.web_dir = optarg; break;
     case OPT_VENDOR_DIR: cfg.vendor_dir = optarg; break;
     case OPT_ACCESS_LOG: access_log = optarg; break;
+    case OPT_SCHEDULER:
+      if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+        return oc_cli_usage_error(&oc_cmd_serve, "--scheduler must be on or off, not '%s'", optarg);
+      scheduler = strcmp(optarg, "on") == 0;
+      break;
     case '?': return oc_cli_unknown_option(&oc_cmd_serve);
     default:
       if (oc_cli_common_option(cli, &oc_cmd_serve, opt, optarg, &code) < 0) return code;
@@ -192,6 +204,11 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
     if (log_fd >= 0) close(log_fd);
     return oc_cli_runtime_error("%s", err.message);
   }
+  /* The jobs run beside the API; a scheduler that cannot start is reported, the API still serves. */
+  oc_scheduler_service *jobs = NULL;
+  char *exe = scheduler ? oc_scheduler_own_executable(&err) : NULL;
+  if (scheduler && (!exe || oc_scheduler_service_start(cli->data_dir, exe, &jobs, &err) != 0))
+    oc_warn("serve: the scheduler is not running: %s", err.message);
   char host[64];
   snprintf(host, sizeof host, "%.*s", (int)(strrchr(cfg.listen, ':') - cfg.listen), cfg.listen);
   printf("oilcast serve: listening on http://%s:%u/\n", host, oc_server_port(server));
@@ -202,6 +219,8 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
     else oc_warn("serve: SIGHUP received: reloading failed, the previous keys keep serving: %s", err.message);
   }
   oc_info("serve: %s received: no new connections; finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  oc_scheduler_service_stop(jobs); /* a run in progress finishes first */
+  free(exe);
   oc_server_stop(server, drain);
   oc_info("serve: stopped");
   if (log_fd >= 0) close(log_fd);
