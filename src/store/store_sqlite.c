@@ -388,6 +388,11 @@ char *oc_sqlite_column_strdup(sqlite3_stmt *stmt, int index) {
   return oc_xstrdup(text ? text : "");
 }
 
+void oc_sqlite_column_copy(char *out, size_t cap, sqlite3_stmt *stmt, int index) {
+  const char *text = (const char *)sqlite3_column_text(stmt, index);
+  snprintf(out, cap, "%s", text ? text : "");
+}
+
 /* ---- connection and transactions ------------------------------------------------------------ */
 
 static void sqlite_close(oc_store *store) {

@@ -56,11 +56,6 @@ int oc_sqlite_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *
   return oc_sqlite_op_end(s, ok, err);
 }
 
-static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col) {
-  const char *text = (const char *)sqlite3_column_text(st, col);
-  snprintf(dst, cap, "%s", text ? text : "");
-}
-
 int oc_sqlite_forecast_latest(oc_store *store, const char *series, oc_forecast_record *out, bool *found,
                               oc_error *err) {
   oc_sqlite_store *s = oc_sqlite_of(store);
@@ -85,14 +80,14 @@ int oc_sqlite_forecast_latest(oc_store *store, const char *series, oc_forecast_r
     return oc_sqlite_fail(s, err, "reading the latest forecast");
   }
   out->id = sqlite3_column_int64(st, 0);
-  copy_text(out->series, sizeof out->series, st, 1);
+  oc_sqlite_column_copy(out->series, sizeof out->series, st, 1);
   out->origin = oc_sqlite_column_date(st, 2);
-  copy_text(out->endpoint, sizeof out->endpoint, st, 3);
-  copy_text(out->variant, sizeof out->variant, st, 4);
-  copy_text(out->model_version, sizeof out->model_version, st, 5);
-  copy_text(out->model_kind, sizeof out->model_kind, st, 6);
-  copy_text(out->history, sizeof out->history, st, 7);
-  copy_text(out->request_id, sizeof out->request_id, st, 8);
+  oc_sqlite_column_copy(out->endpoint, sizeof out->endpoint, st, 3);
+  oc_sqlite_column_copy(out->variant, sizeof out->variant, st, 4);
+  oc_sqlite_column_copy(out->model_version, sizeof out->model_version, st, 5);
+  oc_sqlite_column_copy(out->model_kind, sizeof out->model_kind, st, 6);
+  oc_sqlite_column_copy(out->history, sizeof out->history, st, 7);
+  oc_sqlite_column_copy(out->request_id, sizeof out->request_id, st, 8);
   out->created_at = sqlite3_column_int64(st, 9);
   out->origin_price = sqlite3_column_type(st, 10) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 10);
   sqlite3_reset(st);

@@ -33,11 +33,6 @@ int oc_sqlite_ingest_run_series_record(oc_sqlite_store *s, const oc_ingest_run *
   return 0;
 }
 
-static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col) {
-  const char *text = (const char *)sqlite3_column_text(st, col);
-  snprintf(dst, size, "%s", text ? text : "");
-}
-
 /* Fills run->nseries and its first max_series series (by name). */
 static int load_run_series(oc_sqlite_store *s, oc_ingest_run_info *run, size_t max_series, oc_error *err) {
   static const char count_sql[] = "SELECT count(*) FROM ingest_run_series WHERE run_id = ?1";
@@ -61,7 +56,7 @@ static int load_run_series(oc_sqlite_store *s, oc_ingest_run_info *run, size_t m
   sqlite3_bind_int64(st, 2, (sqlite3_int64)want);
   while (run->listed < want && sqlite3_step(st) == SQLITE_ROW) {
     oc_ingest_run_series *rs = &run->series[run->listed++];
-    copy_text(rs->name, sizeof rs->name, st, 0);
+    oc_sqlite_column_copy(rs->name, sizeof rs->name, st, 0);
     rs->rows = sqlite3_column_int64(st, 1);
     rs->last_date = oc_sqlite_column_date(st, 2);
     rs->last_value = sqlite3_column_double(st, 3);
@@ -100,8 +95,8 @@ int oc_sqlite_ingest_runs_after(oc_store *store, int64_t after_id, size_t max_ru
     oc_ingest_run_info *r = &list[count++];
     memset(r, 0, sizeof *r);
     r->id = sqlite3_column_int64(st, 0);
-    copy_text(r->source_kind, sizeof r->source_kind, st, 1);
-    copy_text(r->status, sizeof r->status, st, 2);
+    oc_sqlite_column_copy(r->source_kind, sizeof r->source_kind, st, 1);
+    oc_sqlite_column_copy(r->status, sizeof r->status, st, 2);
     r->rows_inserted = sqlite3_column_int64(st, 3);
     r->rows_updated = sqlite3_column_int64(st, 4);
     r->finished_at = sqlite3_column_int64(st, 5);

@@ -60,6 +60,8 @@ int oc_sqlite_bind_date(sqlite3_stmt *stmt, int index, oc_date date);
 oc_date oc_sqlite_column_date(sqlite3_stmt *stmt, int index);
 /* A copy of a text column ("" for NULL). */
 char *oc_sqlite_column_strdup(sqlite3_stmt *stmt, int index);
+/* A text column into out (cap bytes, truncated, "" for NULL). */
+void oc_sqlite_column_copy(char *out, size_t cap, sqlite3_stmt *stmt, int index);
 
 /* The change feed (store_sqlite_changes.c). change_record appends one change inside the current op;
  * changes_note_series records the series of obs (once per series and transaction); changes_forget

@@ -68,11 +68,6 @@ int oc_sqlite_job_run_finish(oc_store *store, const oc_job_run *run, oc_error *e
   return oc_sqlite_op_end(s, ok, err);
 }
 
-static void copy_text(char *out, size_t cap, sqlite3_stmt *st, int column) {
-  const unsigned char *text = sqlite3_column_text(st, column);
-  snprintf(out, cap, "%s", text ? (const char *)text : "");
-}
-
 int oc_sqlite_job_runs_list(oc_store *store, const char *job, const char *status, size_t limit, oc_job_run **runs,
                             size_t *n, oc_error *err) {
   oc_sqlite_store *s = oc_sqlite_of(store);
@@ -94,13 +89,13 @@ int oc_sqlite_job_runs_list(oc_store *store, const char *job, const char *status
     oc_job_run *r = &out[count++];
     memset(r, 0, sizeof *r);
     r->id = sqlite3_column_int64(st, 0);
-    copy_text(r->job, sizeof r->job, st, 1);
+    oc_sqlite_column_copy(r->job, sizeof r->job, st, 1);
     r->slot = sqlite3_column_int64(st, 2);
-    copy_text(r->trigger, sizeof r->trigger, st, 3);
-    copy_text(r->status, sizeof r->status, st, 4);
+    oc_sqlite_column_copy(r->trigger, sizeof r->trigger, st, 3);
+    oc_sqlite_column_copy(r->status, sizeof r->status, st, 4);
     r->started_at = sqlite3_column_int64(st, 5);
     r->finished_at = sqlite3_column_int64(st, 6);
-    copy_text(r->runner, sizeof r->runner, st, 7);
+    oc_sqlite_column_copy(r->runner, sizeof r->runner, st, 7);
     r->error = oc_sqlite_column_strdup(st, 8);
     r->steps_json = oc_sqlite_column_strdup(st, 9);
   }

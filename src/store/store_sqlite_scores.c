@@ -36,11 +36,6 @@ int oc_sqlite_forecast_score(oc_store *store, int64_t now, int64_t *scored, oc_e
   return oc_sqlite_op_end(s, ok, err);
 }
 
-static void copy_text(char *out, size_t cap, sqlite3_stmt *st, int column) {
-  const unsigned char *text = sqlite3_column_text(st, column);
-  snprintf(out, cap, "%s", text ? (const char *)text : "");
-}
-
 int oc_sqlite_forecast_performance(oc_store *store, const char *endpoint, size_t window, oc_forecast_performance **rows,
                                    size_t *n, oc_error *err) {
   oc_sqlite_store *s = oc_sqlite_of(store);
@@ -75,10 +70,10 @@ int oc_sqlite_forecast_performance(oc_store *store, const char *endpoint, size_t
     oc_xgrow((void **)&out, &cap, count + 1, sizeof *out);
     oc_forecast_performance *r = &out[count++];
     memset(r, 0, sizeof *r);
-    copy_text(r->series, sizeof r->series, st, 0);
-    copy_text(r->endpoint, sizeof r->endpoint, st, 1);
-    copy_text(r->variant, sizeof r->variant, st, 2);
-    copy_text(r->model_version, sizeof r->model_version, st, 3);
+    oc_sqlite_column_copy(r->series, sizeof r->series, st, 0);
+    oc_sqlite_column_copy(r->endpoint, sizeof r->endpoint, st, 1);
+    oc_sqlite_column_copy(r->variant, sizeof r->variant, st, 2);
+    oc_sqlite_column_copy(r->model_version, sizeof r->model_version, st, 3);
     r->horizon = sqlite3_column_int64(st, 4);
     r->origins = sqlite3_column_int64(st, 5);
     r->first_origin = oc_sqlite_column_date(st, 6);
