@@ -1,6 +1,6 @@
 /* http_body.c (fuzz target "http_body"): the JSON request bodies of `oilcast serve`, each through the
  * code a request runs. The first input byte picks the body (mod 3), the rest is the body:
- *   0  POST /v1/series/FUZZ/observations: the real handler (its rows go through ingest/batch.h's
+ *   0  POST /v1/series/OBS/observations: the real handler (its rows go through ingest/batch.h's
  *      oc_ingest_batch into the store);
  *   1  PUT /v1/endpoints/{name}: the strict body parser (serve/http.h) and oc_endpoint_spec_parse
  *      (serve/endpoints.h), not the put itself (loading models per input would be all of the time);
@@ -13,7 +13,9 @@
  *   - an accepted observations body stored every row (inserted + updated + unchanged = rows);
  *   - an accepted endpoint spec has 1..8 variants with valid, distinct names, non-empty model
  *     versions and finite weights >= 0 adding up to more than 0; a rejected one says why.
- * The server and its store are shared by the inputs of a run (observations accumulate). */
+ * The server and its store are shared by the inputs of a run. Observations go to their own series, OBS,
+ * so that what an input answers does not depend on earlier inputs: the endpoint forecasts FUZZ, whose
+ * stored history never changes (only OBS's inserted/updated/unchanged split depends on the past). */
 #include <jansson.h>
 #include <math.h>
 #include <string.h>
@@ -48,9 +50,12 @@ static void call(const char *method, const char *path, const void *body, size_t 
 static void scratch_open(void) {
   oc_store *store;
   scratch_dir = oc_test_datadir("fuzz-http", &store);
-  oc_series history = oc_test_random_walk_series("FUZZ", 60, 0.0, 1);
-  oc_test_store_series(store, &history);
-  oc_series_free(&history);
+  const char *names[] = {"FUZZ", "OBS"};
+  for (size_t i = 0; i < 2; i++) {
+    oc_series history = oc_test_random_walk_series(names[i], 60, 0.0, 1 + i);
+    oc_test_store_series(store, &history);
+    oc_series_free(&history);
+  }
   oc_store_close(store);
   char url[64];
   server = oc_test_server_start(scratch_dir, url);
@@ -79,7 +84,7 @@ static json_t *checked_answer(const oc_response *resp) {
 
 static void observations(const uint8_t *body, size_t len) {
   oc_response resp;
-  call("POST", "/v1/series/FUZZ/observations", body, len, &resp);
+  call("POST", "/v1/series/OBS/observations", body, len, &resp);
   json_t *answer = checked_answer(&resp);
   if (resp.status == 200) {
     json_t *sent = json_loadb((const char *)body, len, 0, NULL);
