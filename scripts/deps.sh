@@ -10,11 +10,12 @@ packages=(
   libsqlite3-dev sqlite3 libjansson-dev libzstd-dev libopenblas-dev liblapacke-dev libcmocka-dev
   libcurl4-openssl-dev libmicrohttpd-dev libmosquitto-dev mosquitto mosquitto-clients
   libpq-dev postgresql chromium curl
-  clang-14 libfuzzer-14-dev # make fuzz (tests/fuzz/, docs/fuzzing.md)
 )
 if [[ "${1:-}" == bench ]]; then
   packages+=(python3-torch python3-pandas python3-statsmodels wrk nginx-light)
 fi
+# make fuzz: libFuzzer (tests/fuzz/, docs/fuzzing.md)
+packages+=(clang-14 libfuzzer-14-dev)
 
 missing=()
 for pkg in "${packages[@]}"; do
