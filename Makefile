@@ -7,7 +7,8 @@
 #   make test-tsan  build build-tsan (ThreadSanitizer) and run every test under it
 #   make demo   install missing deps, build, run the whole pipeline on simulated data, serve it
 #   make bench  build and run every benchmark under bench/
-.PHONY: all build build-asan build-tsan deps install test test-normal test-asan test-tsan demo bench clean
+#   make fuzz   build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (docs/fuzzing.md)
+.PHONY: all build build-asan build-tsan deps install test test-normal test-asan test-tsan demo bench clean fuzz
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -86,5 +87,30 @@ demo: deps build
 bench: build
 	@bash bench/run-all $(BUILD)
 
+# Fuzzing (docs/fuzzing.md): build-fuzz is a clang build with -fsanitize=fuzzer,address,undefined
+# (Debug keeps the assertions, -O2 for speed). Each target runs for FUZZ_SECONDS with FUZZ_JOBS
+# processes at once, from its committed corpus; what it learns stays in build-fuzz/corpus/<target>
+# (tests/fuzz/corpus/ is only read), crashes go to build-fuzz/crashes/. Scratch stores live on tmpfs.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= $(JOBS)
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/*.c)))
+FUZZ_CONFIG   = -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=-O2 -DOILCAST_FUZZ=ON
+FUZZ_TMPDIR  ?= $(if $(wildcard /dev/shm),/dev/shm,$(or $(TMPDIR),/tmp))
+
+fuzz:
+	CC=clang-14 cmake -S . -B $(FUZZ_BUILD) $(FUZZ_CONFIG) $(CMAKE_FLAGS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/crashes $(FUZZ_BUILD)/logs/$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s with $(FUZZ_JOBS) jobs"; \
+	  ( cd $(FUZZ_BUILD)/logs/$$t && TMPDIR=$(FUZZ_TMPDIR) ../../fuzz_$$t ../../corpus/$$t $(CURDIR)/tests/fuzz/corpus/$$t \
+	      -max_total_time=$(FUZZ_SECONDS) -jobs=$(FUZZ_JOBS) -workers=$(FUZZ_JOBS) -timeout=10 -rss_limit_mb=2048 \
+	      -artifact_prefix=$(CURDIR)/$(FUZZ_BUILD)/crashes/$$t- -print_final_stats=1 >/dev/null 2>&1 ) || { \
+	    echo "fuzz: $$t FAILED; its log:"; tail -n 60 $(FUZZ_BUILD)/logs/$$t/fuzz-*.log; \
+	    echo "reproducer(s): $$(ls $(FUZZ_BUILD)/crashes/$$t-* 2>/dev/null)"; exit 1; }; \
+	  grep -h -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' $(FUZZ_BUILD)/logs/$$t/fuzz-*.log | sed "s/^/  /"; \
+	done
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

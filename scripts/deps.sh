@@ -14,6 +14,8 @@ packages=(
 if [[ "${1:-}" == bench ]]; then
   packages+=(python3-torch python3-pandas python3-statsmodels wrk nginx-light)
 fi
+# make fuzz: libFuzzer (tests/fuzz/, docs/fuzzing.md)
+packages+=(clang-14 libfuzzer-14-dev)
 
 missing=()
 for pkg in "${packages[@]}"; do

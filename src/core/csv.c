@@ -62,7 +62,7 @@ int oc_csv_next(oc_csv_reader *r, size_t *line, const char **reason) {
   }
   *line = r->line;
   r->nfields = 0;
-  r->unescaped.len = 0;
+  oc_buf_clear(&r->unescaped); /* not len = 0 alone: an oc_buf keeps data[len] == '\0' */
   const char delim = r->delim;
   for (;;) {
     if (p < end && *p == '"') {
