@@ -21,8 +21,9 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Not under ThreadSanitizer: see features/vectorize.h (an instrumented ifunc resolver crashes at load). */
-#if defined(__SANITIZE_THREAD__)
+/* Not under ThreadSanitizer: see features/vectorize.h (an instrumented ifunc resolver crashes at load).
+ * Not with clang: clang 14 makes no ifunc for callers in other files (undefined references at link). */
+#if defined(__SANITIZE_THREAD__) || defined(__clang__)
 #define OC_VECTOR_CLONES
 #else
 #define OC_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
