@@ -27,11 +27,12 @@ static void print_overview(FILE *out) {
 }
 
 int oc_cli_usage_error(const oc_command *cmd, const char *fmt, ...) {
-  char msg[1024];
+  char raw[1024], msg[1024];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  vsnprintf(raw, sizeof raw, fmt, ap);
   va_end(ap);
+  oc_printable(msg, sizeof msg, raw);
   if (cmd) {
     fprintf(stderr, "oilcast %s: %s\nTry 'oilcast %s --help'.\n", cmd->name, msg, cmd->name);
   } else {

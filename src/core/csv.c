@@ -2,6 +2,7 @@
 #include "core/csv.h"
 
 #include <ctype.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -217,6 +218,10 @@ int oc_parse_number(const char *text, size_t len, double *out, const char **reas
   }
   if (!isfinite(value)) {
     *reason = "number out of range";
+    return -1;
+  }
+  if (mantissa != 0 && value < DBL_MIN) { /* 1e-400 would be stored as 0, 1e-310 without its digits */
+    *reason = "number too small to store (its magnitude is below 2.2e-308)";
     return -1;
   }
   *out = negative ? -value : value;

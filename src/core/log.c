@@ -48,13 +48,44 @@ static size_t json_escape(char *out, size_t cap, const char *s) {
   return n;
 }
 
+/* Length of the well-formed UTF-8 sequence at s (2..4), or 0 when s does not start one. */
+static size_t utf8_sequence(const unsigned char *s) {
+  size_t n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : 0;
+  if (n == 0 || s[0] > 0xf4) return 0;
+  for (size_t i = 1; i < n; i++)
+    if ((s[i] & 0xc0) != 0x80) return 0;
+  if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f))) return 0; /* overlong, surrogates */
+  if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))) return 0; /* overlong, > U+10FFFF */
+  return n;
+}
+
+char *oc_printable(char *out, size_t cap, const char *s) {
+  size_t n = 0;
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p && n + 5 < cap) {
+    size_t seq = *p >= 0x80 ? utf8_sequence(p) : 1;
+    if (seq > 1) {
+      memcpy(out + n, p, seq);
+      n += seq;
+      p += seq;
+    } else if (seq == 0 || (*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f) {
+      n += (size_t)snprintf(out + n, cap - n, "\\x%02x", *p++);
+    } else {
+      out[n++] = (char)*p++;
+    }
+  }
+  out[n] = '\0';
+  return out;
+}
+
 void oc_log(oc_log_level level, const char *fmt, ...) {
   if ((int)level < log_level) return;
-  char msg[2048];
+  char raw[2048], msg[2048];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  vsnprintf(raw, sizeof raw, fmt, ap);
   va_end(ap);
+  oc_printable(msg, sizeof msg, raw);
 
   char line[4400];
   int len;

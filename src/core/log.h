@@ -4,6 +4,7 @@
 #define OC_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef enum { OC_LOG_DEBUG = 0, OC_LOG_INFO = 1, OC_LOG_WARN = 2, OC_LOG_ERROR = 3, OC_LOG_OFF = 4 } oc_log_level;
 
@@ -13,6 +14,10 @@ void oc_log_set_json(bool json);
 bool oc_log_is_json(void);
 
 void oc_log(oc_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* s made safe for a terminal, into out (cap bytes, truncated): control bytes other than newline and
+ * tab, and bytes that are not well-formed UTF-8, become \xNN, so a message quoting bad input can neither
+ * drive the terminal nor break a JSON log line. oc_log does this to every message. Returns out. */
+char *oc_printable(char *out, size_t cap, const char *s);
 #define oc_debug(...) oc_log(OC_LOG_DEBUG, __VA_ARGS__)
 #define oc_info(...) oc_log(OC_LOG_INFO, __VA_ARGS__)
 #define oc_warn(...) oc_log(OC_LOG_WARN, __VA_ARGS__)

@@ -226,7 +226,9 @@ static int read_json(void *source, oc_ingest_sink *sink, oc_error *err) {
   size_t len = file->len;
   if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) data += 3, len -= 3; /* BOM: not JSON, but common */
   json_error_t jerr;
-  json_t *root = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+  /* a repeated key ({"price":70,"price":71}) is refused, as the API refuses it, rather than one of
+   * the two values being kept silently */
+  json_t *root = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
   if (!root) return oc_error_set(err, "%s:%d:%d: malformed JSON: %s", opt->path, jerr.line, jerr.column, jerr.text);
   int rc = -1;
   size_t *lines = NULL;

@@ -10,6 +10,7 @@
 #include "core/date.h"
 #include "core/fsutil.h"
 #include "core/lock.h"
+#include "core/log.h"
 #include "core/sha256.h"
 
 static oc_date D(const char *s) {
@@ -140,6 +141,20 @@ static void test_buf_and_atomic_write(void **state) {
 static void *held_elsewhere(void *lock) { return oc_lock_held(lock) ? lock : NULL; }
 
 /* oc_lock_held is true on the holding thread only, and only while it holds the lock. */
+/* Messages quoting bad input are safe on a terminal and in a JSON log: controls and bytes that are not
+ * well-formed UTF-8 become \xNN; newline, tab and real UTF-8 (2..4 bytes) pass; truncation is clean. */
+static void test_printable(void **state) {
+  (void)state;
+  char out[64];
+  assert_string_equal(oc_printable(out, sizeof out, "ok \xc3\xa9 \xe2\x82\xac \xf0\x9f\x9b\xa2\ttab\nline"),
+                      "ok \xc3\xa9 \xe2\x82\xac \xf0\x9f\x9b\xa2\ttab\nline");
+  assert_string_equal(oc_printable(out, sizeof out, "bell\x07 esc\x1b[31m del\x7f"), "bell\\x07 esc\\x1b[31m del\\x7f");
+  assert_string_equal(oc_printable(out, sizeof out, "bad \xff \xc0\xaf \xed\xa0\x80 cut\xe2\x82"),
+                      "bad \\xff \\xc0\\xaf \\xed\\xa0\\x80 cut\\xe2\\x82");
+  char small[8];
+  assert_string_equal(oc_printable(small, sizeof small, "\x01\x02\x03"), "\\x01");
+}
+
 static void test_lock_knows_its_holder(void **state) {
   (void)state;
   oc_lock lock;
@@ -166,6 +181,7 @@ int main(void) {
       cmocka_unit_test(test_sha256_vectors_portable_and_accelerated),
       cmocka_unit_test(test_buf_and_atomic_write),
       cmocka_unit_test(test_lock_knows_its_holder),
+      cmocka_unit_test(test_printable),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,13 +85,20 @@ static void test_parse_number(void **state) {
     assert_true(v == good[i].value);
     assert_true(v == strtod(good[i].text, NULL)); /* correctly rounded, like strtod */
   }
-  const char *bad[] = {"", " 1", "1 ", "1,5", "abc", "nan", "inf", "0x10", "1e", "1e+", "--1", ".", "1e400", "-", "1.2.3"};
+  const char *bad[] = {"", " 1", "1 ", "1,5", "abc", "nan", "inf", "0x10", "1e", "1e+", "--1", ".", "1e400", "-", "1.2.3",
+                       "1e-400", "-2.5e-320"}; /* the last two would be stored as 0 or without their digits */
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     double v;
     const char *reason = NULL;
     assert_int_equal(oc_parse_number(bad[i], strlen(bad[i]), &v, &reason), -1);
     assert_non_null(reason);
   }
+  double tiny;
+  const char *why = NULL;
+  assert_int_equal(oc_parse_number("1e-400", 6, &tiny, &why), -1);
+  assert_string_equal(why, "number too small to store (its magnitude is below 2.2e-308)");
+  assert_int_equal(oc_parse_number("0e-400", 6, &tiny, &why), 0); /* zero is zero */
+  assert_true(tiny == 0);
   char buf[OC_NUMBER_STRLEN];
   assert_string_equal(oc_format_number(71.23, buf), "71.23");
   assert_string_equal(oc_format_number(-36.98, buf), "-36.98");
@@ -325,6 +332,23 @@ static void test_import_row_errors_abort_and_skip(void **state) {
 }
 
 /* The duplicate check's date bitmap grows both ways: far-apart, unsorted dates are all seen. */
+/* A JSON object naming a key twice is refused (the API refuses it too), with its position. */
+static void test_import_json_repeated_key(void **state) {
+  fixture *f = *state;
+  oc_import_options opt;
+  oc_import_report rep;
+  oc_error err;
+  oc_import_options_init(&opt);
+  int64_t before, after;
+  assert_int_equal(oc_store_observations_count(f->store, &before, &err), 0);
+  assert_int_equal(import_text(f, "dup.json", "[{\"date\":\"2024-01-02\",\"price\":70,\"price\":71}]", &opt, &rep, &err), -1);
+  assert_non_null(strstr(err.message, "dup.json:1:"));
+  assert_non_null(strstr(err.message, "duplicate object key"));
+  oc_import_report_free(&rep);
+  assert_int_equal(oc_store_observations_count(f->store, &after, &err), 0);
+  assert_int_equal(after, before);
+}
+
 static void test_import_duplicates_far_apart(void **state) {
   fixture *f = *state;
   oc_import_options opt;
@@ -502,6 +526,7 @@ int main(void) {
       ON_DATADIR(test_import_formats),
       ON_DATADIR(test_import_row_errors_abort_and_skip),
       ON_DATADIR(test_import_duplicates_far_apart),
+      ON_DATADIR(test_import_json_repeated_key),
       ON_DATADIR(test_import_idempotent_updates_and_lineage),
       ON_DATADIR(test_datadir),
       ON_DATADIR(test_simulated_file_recorded_as_simulated),
