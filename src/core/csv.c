@@ -65,7 +65,15 @@ int oc_csv_next(oc_csv_reader *r, size_t *line, const char **reason) {
   r->nfields = 0;
   oc_buf_clear(&r->unescaped); /* not len = 0 alone: an oc_buf keeps data[len] == '\0' */
   const char delim = r->delim;
+  const char *record_start = p;
   for (;;) {
+    if (r->nfields == OC_CSV_MAX_FIELDS || (size_t)(p - record_start) > OC_CSV_MAX_RECORD_BYTES) {
+      r->pos = p;
+      skip_line(r);
+      *reason = r->nfields == OC_CSV_MAX_FIELDS ? "more than 4096 fields in one record"
+                                                : "record longer than 1 MiB";
+      return OC_CSV_BAD;
+    }
     if (p < end && *p == '"') {
       /* Quoted field: runs to the next quote not doubled; may span lines. */
       const char *start = ++p;
@@ -128,6 +136,10 @@ int oc_csv_next(oc_csv_reader *r, size_t *line, const char **reason) {
     break;
   }
   r->pos = p;
+  if ((size_t)(p - record_start) > OC_CSV_MAX_RECORD_BYTES) {
+    *reason = "record longer than 1 MiB";
+    return OC_CSV_BAD;
+  }
   for (size_t i = 0; i < r->nfields; i++)
     if (r->unescaped_at[i] != SIZE_MAX) r->fields[i].data = r->unescaped.data + r->unescaped_at[i];
   return OC_CSV_RECORD;

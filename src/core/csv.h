@@ -30,10 +30,16 @@ typedef struct oc_csv_reader {
 
 enum { OC_CSV_END = 0, OC_CSV_RECORD = 1, OC_CSV_BAD = -1 };
 
+/* Bounds on one record, so that a hostile line (100 MB of commas) is a bad record, not gigabytes of
+ * field table: a price file has a handful of fields and short lines. */
+#define OC_CSV_MAX_FIELDS 4096
+#define OC_CSV_MAX_RECORD_BYTES (1u << 20)
+
 void oc_csv_init(oc_csv_reader *r, const char *data, size_t len, char delim);
 void oc_csv_free(oc_csv_reader *r);
 /* Reads the next non-blank record. OC_CSV_RECORD: r->fields[0..nfields) are valid until the next call;
- * OC_CSV_BAD: the record is malformed (*reason says why), skipped to the end of its line; OC_CSV_END.
+ * OC_CSV_BAD: the record is malformed or beyond the bounds above (*reason says why), skipped to the
+ * end of its line; OC_CSV_END.
  * *line is the line the record starts on. */
 int oc_csv_next(oc_csv_reader *r, size_t *line, const char **reason);
 /* Bytes consumed so far (for progress). */

@@ -68,6 +68,18 @@ static void test_csv_tokenizer(void **state) {
   expect_tokens("a,b\n1,\"2\n3,4\n",
                 "1:a|b\n!2:unterminated quoted field (no closing '\"' before the end of the file)\n");
   expect_tokens("", "");
+  /* Bounds: a line of 5000 commas, and a 1.1 MiB field, are bad records; the next record is read. */
+  oc_buf text = {0};
+  oc_buf_puts(&text, "a,b\n1,");
+  for (int i = 0; i < 5000; i++) oc_buf_putc(&text, ',');
+  oc_buf_puts(&text, "\n3,4\n");
+  expect_tokens(text.data, "1:a|b\n!2:more than 4096 fields in one record\n3:3|4\n");
+  oc_buf_clear(&text);
+  oc_buf_puts(&text, "a,b\n1,\"");
+  for (int i = 0; i < (11 << 17); i++) oc_buf_putc(&text, 'x');
+  oc_buf_puts(&text, "\"\n3,4\n");
+  expect_tokens(text.data, "1:a|b\n!2:record longer than 1 MiB\n3:3|4\n");
+  oc_buf_free(&text);
 }
 
 static void test_parse_number(void **state) {
