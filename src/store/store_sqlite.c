@@ -11,7 +11,6 @@
 #include <time.h>
 
 #include "core/buf.h"
-#include "core/lock.h"
 #include "core/progress.h"
 #include "store/store_sqlite.h"
 #include "store/store_sqlite_internal.h"
@@ -279,11 +278,15 @@ sqlite3_stmt *oc_sqlite_stmt(oc_sqlite_store *s, const char *sql, oc_error *err)
  * SQLite's write lock: a server's workers queue behind each other (their writes are short) and the
  * wait policy (store.h) only ever meets a writer of another process, such as a long import. A thread
  * that already holds the turn through another connection does not queue behind itself: that
- * connection's wait is SQLite's, by the policy. */
+ * connection's wait is SQLite's, by the policy. The turn is not a mutex: a connection may begin in
+ * one thread and commit in another (store.h only asks for one thread at a time). */
 typedef struct oc_sqlite_shared {
   char *path; /* realpath of the database */
   size_t refs;
-  oc_lock write_turn;
+  pthread_mutex_t lock; /* guards the turn */
+  pthread_cond_t turn_free;
+  bool turn_taken;
+  pthread_t taker; /* the thread that took the turn, while taken */
   struct oc_sqlite_shared *next;
 } oc_sqlite_shared;
 
@@ -299,7 +302,8 @@ static oc_sqlite_shared *shared_get(const char *db_path) {
   if (!d) {
     d = oc_xcalloc(1, sizeof *d);
     d->path = oc_xstrdup(key);
-    oc_lock_init(&d->write_turn);
+    pthread_mutex_init(&d->lock, NULL);
+    pthread_cond_init(&d->turn_free, NULL);
     d->next = shared_list;
     shared_list = d;
   }
@@ -315,24 +319,44 @@ static void shared_put(oc_sqlite_shared *d) {
     oc_sqlite_shared **p = &shared_list;
     while (*p != d) p = &(*p)->next;
     *p = d->next;
-    oc_lock_destroy(&d->write_turn);
+    pthread_cond_destroy(&d->turn_free);
+    pthread_mutex_destroy(&d->lock);
     free(d->path);
     free(d);
   }
   pthread_mutex_unlock(&shared_list_lock);
 }
 
+/* Takes the turn unless this thread holds it already (through another connection): true if taken. */
+static bool take_turn(oc_sqlite_shared *d) {
+  pthread_t me = pthread_self();
+  pthread_mutex_lock(&d->lock);
+  bool mine = d->turn_taken && pthread_equal(d->taker, me);
+  while (!mine && d->turn_taken) pthread_cond_wait(&d->turn_free, &d->lock);
+  if (!mine) {
+    d->turn_taken = true;
+    d->taker = me;
+  }
+  pthread_mutex_unlock(&d->lock);
+  return !mine;
+}
+
+static void give_turn(oc_sqlite_shared *d) {
+  pthread_mutex_lock(&d->lock);
+  assert(d->turn_taken);
+  d->turn_taken = false;
+  pthread_cond_signal(&d->turn_free);
+  pthread_mutex_unlock(&d->lock);
+}
+
 /* BEGIN IMMEDIATE after this connection's turn (see oc_sqlite_shared). */
 static int begin_write(oc_sqlite_store *s, oc_error *err) {
   assert(!s->holds_write_turn);
-  if (!oc_lock_held(&s->shared->write_turn)) {
-    oc_lock_acquire(&s->shared->write_turn);
-    s->holds_write_turn = true;
-  }
+  s->holds_write_turn = take_turn(s->shared);
   int rc = sqlite_exec(s, "BEGIN IMMEDIATE", err);
   if (rc != 0 && s->holds_write_turn) {
     s->holds_write_turn = false;
-    oc_lock_release(&s->shared->write_turn);
+    give_turn(s->shared);
   }
   return rc;
 }
@@ -341,7 +365,7 @@ static int begin_write(oc_sqlite_store *s, oc_error *err) {
 static void end_write(oc_sqlite_store *s) {
   if (!s->holds_write_turn) return;
   s->holds_write_turn = false;
-  oc_lock_release(&s->shared->write_turn);
+  give_turn(s->shared);
 }
 
 int oc_sqlite_op_begin(oc_sqlite_store *s, oc_error *err) {

@@ -35,7 +35,7 @@ typedef struct oc_sqlite_store {
   atomic_bool interrupted;
   oc_store_wait wait;  /* the write-lock wait policy (set_wait) */
   struct oc_sqlite_shared *shared; /* what the process's connections to this database share */
-  bool holds_write_turn;           /* this connection holds shared->write_turn */
+  bool holds_write_turn;           /* this connection took the process's write turn (store_sqlite.c) */
   double busy_since;   /* monotonic time the current wait began (valid while SQLite retries) */
   double busy_reported; /* waited seconds at the last waiting() call */
   double busy_waited;  /* how long the last wait lasted, for the error message */
