@@ -20,6 +20,7 @@
 
 #include "core/calendar.h"
 #include "core/fsutil.h"
+#include "core/json.h"
 
 /* ---------- reading and validating the inputs ---------- */
 
@@ -162,8 +163,8 @@ static int interval(const char *path, size_t item, json_t *obj, int level, json_
     return oc_error_set(err, "%s: item %zu: %s %g is above %s %g", path, item, lower_name, bounds[0], upper_name,
                         bounds[1]);
   }
-  json_object_set_new(point, lower_name, json_real(bounds[0]));
-  json_object_set_new(point, upper_name, json_real(bounds[1]));
+  json_object_set_new(point, lower_name, oc_json_number(bounds[0]));
+  json_object_set_new(point, upper_name, oc_json_number(bounds[1]));
   return 0;
 }
 
@@ -395,7 +396,7 @@ static void append_data_script(const oc_dashboard_page *page, json_t *history, j
                            forecast ? forecast : json_null());
   /* No source stated is said so on the page; it is never guessed. */
   if (source) json_object_set_new(data, "source", json_string(source));
-  char *text = json_dumps(data, JSON_COMPACT | JSON_ESCAPE_SLASH | JSON_REAL_PRECISION(15));
+  char *text = oc_json_dumps(data, OC_JSON_COMPACT | OC_JSON_ESCAPE_SLASH);
   json_decref(data);
   oc_buf_puts(out, "<script>window.OILCAST_STATIC = ");
   append_script_text(out, text, strlen(text));
