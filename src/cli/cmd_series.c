@@ -30,8 +30,9 @@ static void print_list(const oc_series_info *list, size_t n, oc_cli_format fmt) 
     json_t *array = json_array();
     for (size_t i = 0; i < n; i++) {
       const oc_series_info *s = &list[i];
-      json_array_append_new(array, json_pack("{s:s, s:s, s:s, s:I, s:o, s:o}", "name", s->name, "unit", s->unit,
-                                             "source", s->source, "rows", (json_int_t)s->count, "first",
+      json_array_append_new(array, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o}", "name", s->name, "unit",
+                                             s->unit, "source", s->source, "provider", s->provider, "provider_id",
+                                             s->provider_id, "rows", (json_int_t)s->count, "first",
                                              s->count ? json_string(oc_date_format(s->first, first)) : json_null(),
                                              "last", s->count ? json_string(oc_date_format(s->last, last)) : json_null()));
     }

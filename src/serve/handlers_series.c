@@ -32,9 +32,10 @@ void oc_handle_series_list(const oc_request *req, oc_response *resp) {
   oc_serve_store_release(req->server, store);
   json_t *array = json_array();
   for (size_t i = 0; i < n; i++) {
-    json_array_append_new(array, json_pack("{s:s,s:s,s:s,s:I,s:o,s:o}", "name", list[i].name, "unit", list[i].unit,
-                                           "source", list[i].source, "count", (json_int_t)list[i].count, "first",
-                                           date_or_null(list[i].first), "last", date_or_null(list[i].last)));
+    json_array_append_new(array, json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:o,s:o}", "name", list[i].name, "unit",
+                                           list[i].unit, "source", list[i].source, "provider", list[i].provider,
+                                           "provider_id", list[i].provider_id, "count", (json_int_t)list[i].count,
+                                           "first", date_or_null(list[i].first), "last", date_or_null(list[i].last)));
   }
   oc_series_info_list_free(list, n);
   oc_respond_json(resp, 200, json_pack("{s:o}", "series", array));
@@ -104,6 +105,10 @@ void oc_handle_series_show(const oc_request *req, oc_response *resp) {
   oc_json_put_string(b, info.unit);
   oc_buf_puts(b, ",\"source\":");
   oc_json_put_string(b, info.source);
+  oc_buf_puts(b, ",\"provider\":");
+  oc_json_put_string(b, info.provider);
+  oc_buf_puts(b, ",\"provider_id\":");
+  oc_json_put_string(b, info.provider_id);
   oc_buf_puts(b, ",\"observations\":[");
   char date[OC_DATE_STRLEN];
   for (size_t i = 0; i < series.n; i++) {

@@ -21,6 +21,7 @@ assert_contains "$(cat "$OC_TMP/err")" "2 pages in 2 requests, from the first da
 assert_contains "$(cat "$OC_TMP/err")" "negative value flagged: WTI 2020-04-20 -36.98"
 diff <(oc series show WTI --format csv | tail -n +2) <(tail -n +2 "$OC_TMP/prices.csv" | sed -E 's/\.?0+$//') ||
   fail "the stored series differs from the served file"
+assert_contains "$(oc series list --format json)" '"name":"WTI","unit":"USD/bbl","source":"market","provider":"eia","provider_id":"RWTC"'
 assert_eq "$(sqlite3 "$D/oilcast.db" "SELECT provider || ' ' || provider_id || ' ' || source FROM series WHERE name = 'WTI'")" \
   "eia RWTC market" "the series records its provider"
 manifest=$(sqlite3 "$D/oilcast.db" 'SELECT raw_path FROM ingest_runs ORDER BY id DESC LIMIT 1')

@@ -207,6 +207,6 @@ expect_status 200 GET /healthz "${R[@]}" >/dev/null
 # 70.87 reads back as 70.87 (printf's %.17g wrote 70.870000000000005).
 expect_status 200 POST /v1/series/WTI/observations "${W[@]}" -d '{"observations":[{"date":"2025-01-13","value":70.87}]}' >/dev/null
 assert_eq "$(expect_status 200 GET '/v1/series/WTI?from=2025-01-13' "${R[@]}")" \
-  '{"series":"WTI","unit":"USD/bbl","source":"historical","observations":[{"date":"2025-01-13","value":70.87}]}' "GET /v1/series/WTI"
+  '{"series":"WTI","unit":"USD/bbl","source":"historical","provider":"","provider_id":"","observations":[{"date":"2025-01-13","value":70.87}]}' "GET /v1/series/WTI"
 serve_stop
 echo "serve_core: ok"
