@@ -6,6 +6,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { spawn } = require('child_process');
 const { chromium } = require('playwright-core');
 
 const CHROMIUM = process.env.OILCAST_CHROMIUM || '/usr/bin/chromium';
@@ -91,4 +92,35 @@ async function checkSourceLabels(page, series, kind) {
   }
 }
 
-module.exports = { launch, watchErrors, marketTraces, screenshot, check, checkSourceLabels };
+/* Starts `oilcast serve` through START_SCRIPT PORT [OPTIONS...], which must exec the server on
+ * 127.0.0.1:PORT and print its "listening on URL" line; resolves to {child, url}. */
+function startServer(startScript, port, ...options) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [startScript, String(port), ...options], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = /listening on (http:\/\/\S+?)\/?\s/.exec(out);
+      if (m) resolve({ child, url: m[1] });
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code} before listening: ${out}`)));
+  });
+}
+
+function stopServer(server, signal) {
+  return new Promise((resolve) => {
+    server.child.removeAllListeners('exit');
+    server.child.on('exit', () => resolve());
+    server.child.kill(signal);
+  });
+}
+
+/* One API request with KEY; the parsed JSON body, or an error naming the path and status. */
+async function api(url, path, key, init) {
+  const res = await fetch(`${url}${path}`, Object.assign({ headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' } }, init));
+  const body = await res.json();
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+module.exports = { launch, watchErrors, marketTraces, screenshot, check, checkSourceLabels, startServer, stopServer, api };

@@ -31,7 +31,7 @@ const { launch, watchErrors, marketTraces, screenshot, check, checkSourceLabels 
       check(fan.length === 0 && /none yet/.test(await page.textContent('#market-cards')), 'no forecast: no fan, the card says none yet');
     }
     check(traces.some((t) => t.meta === 'rsi') && traces.some((t) => t.meta === 'macd'), 'RSI and MACD panel drawn');
-    check(await page.isHidden('#tab-live') && await page.isHidden('#tab-models'), 'static export hides the live and models tabs');
+    check(await page.isHidden('#tab-live') && await page.isHidden('#tab-models') && await page.isHidden('#tab-jobs'), 'static export hides the live, models and jobs tabs');
     const badge = await page.textContent('#connection');
     check(/static export/.test(badge), `indicator says "${badge}"`);
     const rows = await page.$$eval('#forecast-table tbody tr', (r) => r.length);
