@@ -67,6 +67,37 @@ function check(condition, message) {
   console.log(`ok: ${message}`);
 }
 
+/* At a phone's 390x844 the page does not scroll sideways; saves NAME-390x844.png and returns the page
+ * to 1280x800. */
+async function checkNarrow(page, name) {
+  await page.setViewportSize({ width: 390, height: 844 });
+  /* plotly resizes its charts to the new width a moment later (debounced; longer on a loaded machine) */
+  await page.waitForFunction(() => document.documentElement.scrollWidth <= window.innerWidth, null, { timeout: 10000 }).catch(() => {});
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, `${name}: no horizontal scrolling at 390 px (overflow ${overflow} px)`);
+  await screenshot(page, `${name}-390x844`);
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+/* Runs BODY(context) with a fresh browser; a failed check or any error fails the test (exit 1) once the
+ * browser is closed and AFTER (stopping a server, say) has run. */
+async function runTest(body, after) {
+  const { context, close } = await launch();
+  let failed = false;
+  try {
+    await body(context);
+  } catch (e) {
+    console.error(e.message);
+    failed = true;
+  } finally {
+    await close();
+    if (after) await after();
+  }
+  process.exit(failed ? 1 : 0);
+}
+
+const checkNoErrors = (errors, where) => check(errors.length === 0, `no console errors${where || ''}${errors.length ? `: ${errors.join('; ')}` : ''}`);
+
 const EIA = 'U.S. Energy Information Administration';
 
 /* The shown series is credited with its stored source (kind "historical" or "simulated") in the
@@ -123,4 +154,6 @@ async function api(url, path, key, init) {
   return body;
 }
 
-module.exports = { launch, watchErrors, marketTraces, screenshot, check, checkSourceLabels, startServer, stopServer, api };
+module.exports = {
+  launch, watchErrors, marketTraces, screenshot, check, checkNarrow, checkNoErrors, runTest, checkSourceLabels, startServer, stopServer, api,
+};

@@ -18,7 +18,7 @@ const { execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { launch, watchErrors, marketTraces, screenshot, check, checkSourceLabels, startServer, stopServer, api } = require('./browser.js');
+const { launch, watchErrors, marketTraces, screenshot, check, checkNarrow, checkSourceLabels, startServer, stopServer, api } = require('./browser.js');
 
 const [startScript, readKey, writeKey, adminKey, series, forecastDaysArg, ingestScript, simulatedSeries] = process.argv.slice(2);
 const forecastDays = Number(forecastDaysArg);
@@ -137,11 +137,7 @@ function invoke(url, variant, days) {
     check(/control.*ar.*80\.0%/.test(endpoints) && /challenger.*ets.*20\.0%/.test(endpoints), 'Models panel: the endpoint serves ar at 80% and ets at 20%');
     await screenshot(page, 'live-models');
     await page.click('#tab-live');
-    await page.setViewportSize({ width: 390, height: 844 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    check(overflow <= 0, `Live panel: no horizontal scrolling at 390 px (overflow ${overflow} px)`);
-    await screenshot(page, 'live-feed-390x844');
-    await page.setViewportSize({ width: 1280, height: 800 });
+    await checkNarrow(page, 'live-feed');
     await page.click('#tab-market');
 
     /* Each series is credited with the source stored with it; the picker switches the labels too. */

@@ -12,7 +12,7 @@
  * Usage: node operations.test.js START_SCRIPT READ_KEY SERIES ENDPOINT RUN_JOB_SCRIPT */
 'use strict';
 const { execFileSync } = require('child_process');
-const { launch, watchErrors, screenshot, check, startServer, stopServer, api } = require('./browser.js');
+const { watchErrors, screenshot, check, checkNarrow, checkNoErrors, runTest, startServer, stopServer, api } = require('./browser.js');
 
 const [startScript, readKey, series, endpoint, runJobScript] = process.argv.slice(2);
 /* A live event's jobs refresh waits 1 s (JOBS_EVENT_DELAY_MS in web/app.js): this is well past it. */
@@ -29,15 +29,6 @@ const readTable = (page, id) => page.$eval(`#${id}`, (t) => ({
   rows: [...t.querySelectorAll('tbody tr')].map((r) => [...r.children].map((c) => c.textContent)),
 }));
 
-async function noOverflowAt390(page, name) {
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.waitForFunction(() => document.documentElement.scrollWidth <= window.innerWidth, null, { timeout: 10000 }).catch(() => {});
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  check(overflow <= 0, `${name}: no horizontal scrolling at 390 px (overflow ${overflow} px)`);
-  await screenshot(page, `operations-${name}-390x844`);
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
-
 /* Makes the page believe it is hidden (or shown again) and tells it, as a browser does on a tab switch. */
 const setHidden = (page, hidden) => page.evaluate((h) => {
   if (h) {
@@ -52,9 +43,7 @@ const setHidden = (page, hidden) => page.evaluate((h) => {
 
 (async () => {
   const server = await startServer(startScript, 0);
-  const { context, close } = await launch();
-  let failed = false;
-  try {
+  await runTest(async (context) => {
     await api(server.url, `/v1/endpoints/${endpoint}/invocations`, readKey, { method: 'POST', body: JSON.stringify({ forecast_days: 5 }) });
     const page = await context.newPage();
     const { errors } = watchErrors(page);
@@ -93,7 +82,7 @@ const setHidden = (page, hidden) => page.evaluate((h) => {
     check((await page.textContent('#jobs-failed')) === '1', 'the Jobs tab counts 1 failed job');
     check(/never run/.test(await page.textContent('.job-card[data-job="daily-score"]')), 'daily-score has never run');
     await screenshot(page, 'operations-jobs');
-    await noOverflowAt390(page, 'jobs');
+    await checkNarrow(page, 'operations-jobs');
 
     /* Hidden: a live event (the job's import) brings no jobs request; shown again, one at once. */
     await setHidden(page, true);
@@ -136,15 +125,8 @@ const setHidden = (page, hidden) => page.evaluate((h) => {
     }
     check((await page.textContent('#performance-caption')).includes(`${series} · SIMULATED`), 'the live performance caption says SIMULATED');
     await screenshot(page, 'operations-models');
-    await noOverflowAt390(page, 'models');
+    await checkNarrow(page, 'operations-models');
 
-    check(errors.length === 0, `no console errors${errors.length ? `: ${errors.join('; ')}` : ''}`);
-  } catch (e) {
-    console.error(e.message);
-    failed = true;
-  } finally {
-    await close();
-    await stopServer(server, 'SIGTERM');
-  }
-  process.exit(failed ? 1 : 0);
+    checkNoErrors(errors);
+  }, () => stopServer(server, 'SIGTERM'));
 })();

@@ -9,9 +9,7 @@
 set -euo pipefail
 source "$OILCAST_SOURCE_DIR/tests/browser/lib.sh"
 need_browser
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-dir=$work/data
+make_work
 series=WTI-SIM
 
 "$bin" init --data-dir "$dir" >/dev/null 2>&1
