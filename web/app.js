@@ -54,10 +54,11 @@
     stream: { controller: null, lastEventId: null, attempts: 0, connectedOnce: false, serverWasDown: false, timer: null },
     chartReady: false,
     modelsStale: true,
-    /* timer: the next poll of GET /v1/jobs; request: counts requests, so only the newest renders;
-     * newestRun: "id status" of the newest run seen, to notice runs that finished (a monitor step
-     * may have scored forecasts: the Models panel reloads). */
-    jobs: { timer: null, request: 0, newestRun: null },
+    /* timer: the next poll of GET /v1/jobs (soon: it is the one a live event brought forward);
+     * request: counts requests, so only the newest renders; newestRun: "id status" of the newest run
+     * seen, to notice runs that finished (a monitor step may have scored forecasts: the Models panel
+     * reloads). */
+    jobs: { timer: null, soon: false, request: 0, newestRun: null },
   };
 
   /* ---------- formatting ---------- */
@@ -633,6 +634,7 @@
     const jobs = state.jobs;
     clearTimeout(jobs.timer);
     jobs.timer = null;
+    jobs.soon = false;
     if (!localStorage.getItem(KEY_STORAGE)) {
       $('jobs-caption').classList.remove('caption-error');
       $('jobs-caption').replaceChildren('Jobs are shown to holders of a read API key only (',
@@ -654,11 +656,13 @@
     }
   }
 
-  /* A live event often comes from a job's step: look at the jobs shortly after (once per burst). */
+  /* A live event often comes from a job's step: look at the jobs shortly after, once per burst (a
+   * look already due soon is not pushed back, so a steady stream of events cannot starve it). */
   function refreshJobsSoon() {
     const jobs = state.jobs;
-    if (document.hidden || !jobs.timer) return;
+    if (document.hidden || !jobs.timer || jobs.soon) return;
     clearTimeout(jobs.timer);
+    jobs.soon = true;
     jobs.timer = setTimeout(loadJobs, JOBS_EVENT_DELAY_MS);
   }
 

@@ -8,7 +8,8 @@
  * failing step's output on demand, and the tab counts the failure; a hidden page does not poll even
  * when a live event arrives, and looks at once when shown again; the run then shows ok, and the Models
  * panel shows every scored row with its live relMAE and coverage beside the backtest's at the same
- * horizon; no horizontal scrolling at 390 px; no console errors.
+ * horizon; visible, a live event (the import of a job "extra-day") brings the jobs forward, well before
+ * the 30 s poll; no horizontal scrolling at 390 px; no console errors.
  * Usage: node operations.test.js START_SCRIPT READ_KEY SERIES ENDPOINT RUN_JOB_SCRIPT */
 'use strict';
 const { execFileSync } = require('child_process');
@@ -126,6 +127,15 @@ const setHidden = (page, hidden) => page.evaluate((h) => {
     check((await page.textContent('#performance-caption')).includes(`${series} · SIMULATED`), 'the live performance caption says SIMULATED');
     await screenshot(page, 'operations-models');
     await checkNarrow(page, 'operations-models');
+
+    /* Visible, a live event brings the jobs forward: a job's import shows its new run long before
+     * the 30 s poll. */
+    await page.click('#tab-jobs');
+    const t1 = Date.now();
+    execFileSync('bash', [runJobScript, 'extra-day'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    await page.waitForFunction(() => document.querySelectorAll('#runs-table tbody tr').length === 3, null, { timeout: 15000 });
+    const seen = Date.now() - t1;
+    check(seen < 10000, `visible, a live event brought the jobs forward: the new run listed ${seen} ms after the job started`);
 
     checkNoErrors(errors);
   }, () => stopServer(server, 'SIGTERM'));

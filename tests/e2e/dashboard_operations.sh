@@ -21,8 +21,13 @@ head -n 601 "$work/all.csv" >"$work/first.csv" # the mark line, the header and 5
 "$bin" backtest --data-dir "$dir" --series "$series" --models naive,ar --threads 2 >/dev/null
 "$bin" train --data-dir "$dir" --quiet --model ar --series "$series" --deploy --endpoint-name wti >/dev/null
 
-# daily-score is the daily chain (the prices that followed, then scoring), run by the test itself;
-# nightly-fetch fails (its file does not exist); weekly-retrain is paused.
+# One more simulated day after all of them, for a job whose import the page sees as a live event.
+last=$(tail -n 1 "$work/all.csv" | cut -d, -f1)
+{ head -n 2 "$work/all.csv"; echo "$(date -u -d "$last + 3 days" +%F),61.5"; } >"$work/extra.csv"
+
+# daily-score is the daily chain (the prices that followed, then scoring) and extra-day imports one
+# more day, both run by the test itself; nightly-fetch fails (its file does not exist); weekly-retrain
+# is paused.
 cat >"$dir/jobs.conf" <<JOBS
 [daily-score]
 every = trading-day at 22:00 UTC
@@ -32,6 +37,10 @@ step = monitor --endpoint wti
 [nightly-fetch]
 every = day at 03:00 UTC
 step = ingest --source historical --csv-path "$work/missing/wti-daily.csv" --series $series
+
+[extra-day]
+every = monday at 04:00 UTC
+step = ingest --source simulated --csv-path "$work/extra.csv" --series $series --quiet
 
 [weekly-retrain]
 every = friday at 23:00 UTC
