@@ -1,8 +1,9 @@
 /* app.js: the oilcast dashboard page. Reads the REST API described in docs/openapi.yaml (series,
  * latest forecast, latest backtest, models, endpoints and their live performance, scheduled jobs) and
  * follows GET /v1/stream (Server-Sent Events) so new observations and forecasts appear without a
- * reload; the jobs, which have no event of their own, are polled while the page is visible. In a static export (`oilcast dashboard`)
- * the data comes from window.OILCAST_STATIC instead and nothing is fetched.
+ * reload; the jobs, which have no event of their own, are polled while the page is visible. In a
+ * static export (`oilcast dashboard`) the data comes from window.OILCAST_STATIC instead and nothing
+ * is fetched.
  * It only ever issues GET requests: no write or admin action is reachable from this page, whatever
  * the key the user enters. Errors go to the on-page banner, never to the console. */
 (function () {
@@ -484,8 +485,11 @@
         fmtPct(mean(m, 'coverage80')), fmtPct(mean(m, 'coverage95')), fmtNum(mean(m, 'width80'), 2)]));
   }
 
+  /* Each registered version's model kind (GET /v1/models), e.g. v1 -> ar. */
+  const kindsOf = (models) => new Map((models ? models.models : []).map((m) => [m.version, m.kind]));
+
   function renderServing(models, endpoints) {
-    const kinds = new Map((models ? models.models : []).map((m) => [m.version, m.kind]));
+    const kinds = kindsOf(models);
     const rows = [];
     for (const ep of endpoints ? endpoints.endpoints : []) {
       const total = ep.variants.reduce((a, v) => a + (v.weight || 0), 0) || 1;
@@ -517,7 +521,7 @@
       table.replaceChildren();
       return;
     }
-    const kinds = new Map((models ? models.models : []).map((m) => [m.version, m.kind]));
+    const kinds = kindsOf(models);
     const tested = (kind, horizon) => (bt && bt.rows ? bt.rows.find((r) => r.model === kind && r.horizon === horizon) : null);
     const order = (a, b) => a.endpoint.localeCompare(b.endpoint) || a.variant.localeCompare(b.variant) ||
       a.model_version.localeCompare(b.model_version) || a.horizon - b.horizon || a.window - b.window;
