@@ -120,7 +120,9 @@ cat <<EOF
 
 EOF
 if [[ ${OILCAST_DEMO_NO_SERVE:-0} == 1 ]]; then
-  curl -fsS "$url/" | grep -q '<html' || { echo "demo: $url/ does not serve the dashboard page" >&2; exit 1; }
+  # grep reads the whole page: with -q it would stop at the first match and curl, still writing a
+  # page longer than one read, would fail with "Failed writing body" under pipefail.
+  curl -fsS "$url/" | grep '<html' >/dev/null || { echo "demo: $url/ does not serve the dashboard page" >&2; exit 1; }
   echo "demo: OILCAST_DEMO_NO_SERVE=1: the server answered; stopping it"
   stop_server
   exit 0

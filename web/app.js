@@ -1,7 +1,9 @@
 /* app.js: the oilcast dashboard page. Reads the REST API described in docs/openapi.yaml (series,
- * latest forecast, latest backtest, models, endpoints) and follows GET /v1/stream (Server-Sent Events)
- * so new observations and forecasts appear without a reload. In a static export (`oilcast dashboard`)
- * the data comes from window.OILCAST_STATIC instead and nothing is fetched.
+ * latest forecast, latest backtest, models, endpoints and their live performance, scheduled jobs) and
+ * follows GET /v1/stream (Server-Sent Events) so new observations and forecasts appear without a
+ * reload; the jobs, which have no event of their own, are polled while the page is visible. In a
+ * static export (`oilcast dashboard`) the data comes from window.OILCAST_STATIC instead and nothing
+ * is fetched.
  * It only ever issues GET requests: no write or admin action is reachable from this page, whatever
  * the key the user enters. Errors go to the on-page banner, never to the console. */
 (function () {
@@ -29,6 +31,9 @@
   const RECONNECT_DELAYS_MS = [500, 1000, 2000, 3000];
   const STREAM_SILENCE_MS = 40000; /* the server sends a keepalive every 15 s */
   const FEED_LENGTH = 100;
+  const JOBS_POLL_MS = 30000; /* GET /v1/jobs at least this often while the page is visible */
+  const JOBS_EVENT_DELAY_MS = 1000; /* a burst of live events (a job's steps) costs one jobs request */
+  const PERFORMANCE_WINDOWS = [20, 60]; /* scored origins per rolling window, as `oilcast monitor` */
   const PLOT_CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ['lasso2d', 'select2d'] };
 
   const STATIC = window.OILCAST_STATIC || null;
@@ -50,6 +55,11 @@
     stream: { controller: null, lastEventId: null, attempts: 0, connectedOnce: false, serverWasDown: false, timer: null },
     chartReady: false,
     modelsStale: true,
+    /* timer: the next poll of GET /v1/jobs (soon: it is the one a live event brought forward);
+     * request: counts requests, so only the newest renders; newestRun: "id status" of the newest run
+     * seen, to notice runs that finished (a monitor step may have scored forecasts: the Models panel
+     * reloads). */
+    jobs: { timer: null, soon: false, request: 0, newestRun: null },
   };
 
   /* ---------- formatting ---------- */
@@ -59,6 +69,16 @@
   const fmtPct = (v) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : '–');
   const fmtNum = (v, digits) => (Number.isFinite(v) ? v.toFixed(digits) : '–');
   const fmtTimestamp = (iso) => (iso ? iso.replace('T', ' ').replace(/\.\d+/, '').replace('Z', ' UTC') : '–');
+  const fmtSigned = (v, digits) => (Number.isFinite(v) ? `${v > 0 ? '+' : ''}${v.toFixed(digits)}` : '–');
+  /* A span of seconds as people say it: "4 s", "2 min 5 s", "3 h 20 min", "2 d 4 h". */
+  function fmtDuration(seconds) {
+    if (!Number.isFinite(seconds)) return '–';
+    const s = Math.max(0, Math.round(seconds));
+    if (s < 60) return `${s} s`;
+    if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
+    if (s < 86400) return `${Math.floor(s / 3600)} h${Math.floor((s % 3600) / 60) ? ` ${Math.floor((s % 3600) / 60)} min` : ''}`;
+    return `${Math.floor(s / 86400)} d${Math.floor((s % 86400) / 3600) ? ` ${Math.floor((s % 86400) / 3600)} h` : ''}`;
+  }
 
   /* Where a series' prices come from, from the source stored with it (the series' `source`, set by the
    * import that created it): what the chart title, cards, picker and footer say. `historical` is what
@@ -465,8 +485,11 @@
         fmtPct(mean(m, 'coverage80')), fmtPct(mean(m, 'coverage95')), fmtNum(mean(m, 'width80'), 2)]));
   }
 
+  /* Each registered version's model kind (GET /v1/models), e.g. v1 -> ar. */
+  const kindsOf = (models) => new Map((models ? models.models : []).map((m) => [m.version, m.kind]));
+
   function renderServing(models, endpoints) {
-    const kinds = new Map((models ? models.models : []).map((m) => [m.version, m.kind]));
+    const kinds = kindsOf(models);
     const rows = [];
     for (const ep of endpoints ? endpoints.endpoints : []) {
       const total = ep.variants.reduce((a, v) => a + (v.weight || 0), 0) || 1;
@@ -481,15 +504,170 @@
       list.length ? list.map((m) => [m.version, m.kind || '–', m.status || '–', fmtTimestamp(m.created_at)]) : [['no models registered', '', '', '']]);
   }
 
+  /* What the endpoints serving the series did in live use (GET /v1/endpoints/{name}/performance: their
+   * stored forecasts scored against the prices that followed), per variant, model version, horizon and
+   * window, beside what the latest backtest of the same model kind measured at the same horizon: does
+   * the model do live what its backtest promised? */
+  function renderPerformance(bt, models, serving, performance) {
+    const caption = $('performance-caption');
+    const table = $('performance-table');
+    const named = `${state.series}${simulatedMark(state.source)}`;
+    const rows = performance.flatMap((p) => (p ? p.performance : []));
+    if (!serving.length || !rows.length) {
+      caption.textContent = !serving.length
+        ? `No endpoint serves ${named}: live figures come from an endpoint's stored forecasts (oilcast train --deploy, then invocations or a forecast job step).`
+        : `Nothing scored yet for ${named} (endpoint ${serving.map((e) => e.name).join(', ')}): run \`oilcast monitor\` after imports, ` +
+          'or add it as a job step (step = monitor in DIR/jobs.conf).';
+      table.replaceChildren();
+      return;
+    }
+    const kinds = kindsOf(models);
+    const tested = (kind, horizon) => (bt && bt.rows ? bt.rows.find((r) => r.model === kind && r.horizon === horizon) : null);
+    const order = (a, b) => a.endpoint.localeCompare(b.endpoint) || a.variant.localeCompare(b.variant) ||
+      a.model_version.localeCompare(b.model_version) || a.horizon - b.horizon || a.window - b.window;
+    rows.sort(order);
+    const firsts = rows.map((r) => r.first_origin).filter(Boolean).sort();
+    const lasts = rows.map((r) => r.last_origin).filter(Boolean).sort();
+    caption.textContent = `${named}: forecasts of endpoint ${serving.map((e) => e.name).join(', ')} scored against the prices that followed ` +
+      `(oilcast monitor), origins ${firsts[0] || '–'} to ${lasts[lasts.length - 1] || '–'}, over the last ${PERFORMANCE_WINDOWS.join(' and ')} scored origins (n: how many there were), ` +
+      (bt && bt.rows ? `each live figure beside the backtest's for the same model kind and horizon (in brackets; backtest made ${fmtTimestamp(bt.created_at)}). ` : 'with no backtest of the series to compare (run oilcast backtest). ') +
+      'relMAE below 1.0 beats the naive forecast; coverage should be near 80% and 95%; bias is the mean of forecast minus actual.';
+    /* The live figure, then the backtest's in grey brackets: "0.907 (1.029)". */
+    const beside = (live, tested) => el('span', null, live, el('span', { class: 'backtest-figure' }, ` (${tested})`));
+    fillTable(table, ['Endpoint · variant', 'Model', 'Horizon', 'Window (n)', 'relMAE (backtest)',
+      '80% cov. (backtest)', '95% cov. (backtest)', `Bias (${UNIT})`, `MAE (${UNIT})`],
+    rows.map((r) => {
+      const kind = kinds.get(r.model_version);
+      const b = tested(kind, r.horizon) || {};
+      return [`${r.endpoint} · ${r.variant}`, kind ? `${r.model_version} (${kind})` : r.model_version, r.horizon, `last ${r.window} (${r.origins})`,
+        beside(fmtNum(r.rel_mae, 3), fmtNum(b.rel_mae, 3)), beside(fmtPct(r.coverage80), fmtPct(b.coverage80)),
+        beside(fmtPct(r.coverage95), fmtPct(b.coverage95)), fmtSigned(r.bias, 2), fmtNum(r.mae, 2)];
+    }));
+  }
+
   /* The Models panel loads when first shown (and again when shown after something changed), so the
    * Market page needs only the series and the forecast. */
   async function loadModels() {
     state.modelsStale = false;
+    const series = state.series;
     const [bt, models, endpoints] = await Promise.all([
-      api(`/v1/backtests/latest?series=${encodeURIComponent(state.series)}`), api('/v1/models'), api('/v1/endpoints'),
+      api(`/v1/backtests/latest?series=${encodeURIComponent(series)}`), api('/v1/models'), api('/v1/endpoints'),
     ]);
+    const serving = endpoints ? endpoints.endpoints.filter((e) => e.series === series) : [];
+    const performance = await Promise.all(serving.map((e) =>
+      api(`/v1/endpoints/${encodeURIComponent(e.name)}/performance?windows=${PERFORMANCE_WINDOWS.join(',')}`)));
+    if (series !== state.series) return; /* the picker moved on while these loaded: its own load draws */
     renderBacktest(bt);
     renderServing(models, endpoints);
+    renderPerformance(bt, models, serving, performance);
+  }
+
+  /* ---------- Jobs panel ---------- */
+
+  /* A run's status as a chip the eye finds: ok green, failed red, running amber. */
+  const statusChip = (status) => el('span', { class: `chip status-${status || 'none'}` }, status || 'never run');
+
+  /* When a time comes relative to now: "in 3 h 20 min", "5 min ago". */
+  function fromNow(iso) {
+    const seconds = (Date.parse(iso) - Date.now()) / 1000;
+    if (!Number.isFinite(seconds)) return '';
+    return seconds >= 0 ? `in ${fmtDuration(seconds)}` : `${fmtDuration(-seconds)} ago`;
+  }
+
+  /* One job: its schedule and state, its last run (a failed one with its error and, on demand, the
+   * output of the step that failed) and its next run. */
+  function jobCard(job, last) {
+    const status = last ? last.status : job.last_status;
+    const started = last ? last.started : job.last_started;
+    const lines = [
+      el('div', { class: 'job-head' }, el('span', { class: 'job-name' }, job.job), el('span', { class: `chip state-${job.state}` }, job.state)),
+      el('div', { class: 'card-note' }, `${job.schedule} · ${job.steps} step${job.steps === 1 ? '' : 's'}`),
+      el('div', { class: 'job-line' }, 'Last run: ', statusChip(status),
+        started ? ` ${fmtTimestamp(started)} (${fromNow(started)})` : '',
+        last && last.status !== 'running' ? `, took ${fmtDuration(last.seconds)}` : '', last ? `, ${last.trigger}` : ''),
+      el('div', { class: 'job-line job-next' }, 'Next run: ',
+        job.state === 'paused' ? 'none while paused (oilcast jobs resume)' : job.next ? `${fmtTimestamp(job.next)} (${fromNow(job.next)})` : '–'),
+    ];
+    if (last && last.error && last.status !== 'ok') {
+      lines.push(el('div', { class: 'job-error' }, last.error));
+      const steps = last.steps || [];
+      const failing = steps.filter((st) => st.exit_code !== 0).pop() || steps[steps.length - 1];
+      if (failing) {
+        lines.push(el('details', { class: 'job-output' },
+          el('summary', null, `Output of step ${steps.indexOf(failing) + 1} (${failing.step}), exit code ${failing.exit_code}`),
+          el('pre', null, failing.output || '(no output)')));
+      }
+    }
+    return el('div', { class: 'card job-card', 'data-job': job.job, 'data-status': status || 'none' }, ...lines);
+  }
+
+  function renderJobs(listing) {
+    const caption = $('jobs-caption');
+    const jobs = listing ? listing.jobs : [];
+    const runs = listing ? listing.runs : [];
+    const failed = jobs.filter((j) => j.last_status === 'failed').length;
+    const badge = $('jobs-failed');
+    badge.textContent = failed ? String(failed) : '';
+    badge.title = failed ? `${failed} job${failed === 1 ? '' : 's'} failed on the last run` : '';
+    badge.hidden = !failed;
+    caption.classList.remove('caption-error');
+    if (!listing || !jobs.length) {
+      caption.replaceChildren('No jobs defined. Define them in ', el('code', null, 'DIR/jobs.conf'),
+        ' (a [name] section with every = and step = lines; see ', el('code', null, 'oilcast jobs --help'), ' and docs/jobs.md), then run them with ',
+        el('code', null, 'oilcast run'), ' or now with ', el('code', null, 'oilcast jobs run NAME'), '.');
+    } else {
+      caption.textContent = `${jobs.length} job${jobs.length === 1 ? '' : 's'} from DIR/jobs.conf${failed ? `, ${failed} failed on the last run` : ''}. ` +
+        `Times in UTC; refreshed ${new Date().toISOString().slice(11, 19)} UTC (every ${JOBS_POLL_MS / 1000} s while this page is visible, and on live events).`;
+    }
+    $('jobs-cards').replaceChildren(...jobs.map((j) => jobCard(j, runs.find((r) => r.job === j.job))));
+    fillTable($('runs-table'), ['Run', 'Job', 'Trigger', 'Status', 'Started', 'Took', 'Slot'],
+      runs.length ? runs.map((r) => [String(r.id), r.job, r.trigger, statusChip(r.status), fmtTimestamp(r.started),
+        r.status === 'running' ? 'running' : fmtDuration(r.seconds), fmtTimestamp(r.slot)]) : [['no runs yet', '', '', '', '', '', '']]);
+    /* A run that started or finished since the last look may have scored forecasts (a monitor step). */
+    const newest = runs.length ? `${runs[0].id} ${runs[0].status}` : '';
+    if (state.jobs.newestRun !== null && newest !== state.jobs.newestRun) refreshModels();
+    state.jobs.newestRun = newest;
+  }
+
+  /* Loads GET /v1/jobs and arms the next poll; nothing while the page is hidden (visibilitychange
+   * resumes). GET /v1/jobs needs a read key even on a --public-read server (job errors and step output
+   * name files and hosts): without a stored key the panel says so and nothing is requested, rather than
+   * asking a public visitor for a key. A broken jobs.conf is the jobs panel's news, not the page's: it
+   * goes to its caption. */
+  async function loadJobs() {
+    const jobs = state.jobs;
+    clearTimeout(jobs.timer);
+    jobs.timer = null;
+    jobs.soon = false;
+    if (!localStorage.getItem(KEY_STORAGE)) {
+      $('jobs-caption').classList.remove('caption-error');
+      $('jobs-caption').replaceChildren('Jobs are shown to holders of a read API key only (',
+        el('code', null, 'oilcast apikey create --name you --scope read'), '): enter one with "API key" above.');
+      return;
+    }
+    if (document.hidden) return;
+    jobs.timer = setTimeout(loadJobs, JOBS_POLL_MS);
+    const request = ++jobs.request;
+    try {
+      const listing = await api('/v1/jobs');
+      if (request === jobs.request) renderJobs(listing);
+    } catch (e) {
+      if (e instanceof AuthError) askForKey(e.message);
+      else if (request === jobs.request) {
+        $('jobs-caption').classList.add('caption-error');
+        $('jobs-caption').textContent = e.message;
+      }
+    }
+  }
+
+  /* A live event often comes from a job's step: look at the jobs shortly after, once per burst (a
+   * look already due soon is not pushed back, so a steady stream of events cannot starve it). */
+  function refreshJobsSoon() {
+    const jobs = state.jobs;
+    if (document.hidden || !jobs.timer || jobs.soon) return;
+    clearTimeout(jobs.timer);
+    jobs.soon = true;
+    jobs.timer = setTimeout(loadJobs, JOBS_EVENT_DELAY_MS);
   }
 
   /* ---------- data loading ---------- */
@@ -577,6 +755,7 @@
       }
       await loadSeries();
       refreshModels();
+      loadJobs();
       startStream();
     });
   }
@@ -613,6 +792,7 @@
   }
 
   function handleEvent(type, data, id) {
+    refreshJobsSoon();
     let payload;
     try {
       payload = JSON.parse(data);
@@ -721,6 +901,7 @@
       if (resync) {
         await guarded(loadSeries);
         refreshModels();
+        loadJobs();
       }
       armSilence();
       const parse = createSseParser((type, data) => handleEvent(type, data, s.lastEventId));
@@ -779,6 +960,8 @@
       guarded(loadSeries);
       refreshModels();
     });
+    /* A hidden page stops polling the jobs; shown again, it looks at once and polls again. */
+    document.addEventListener('visibilitychange', () => { if (!STATIC && state.series) loadJobs(); });
     $('key-button').addEventListener('click', () => askForKey('Enter a read API key for this server.'));
     $('key-forget').addEventListener('click', () => { localStorage.removeItem(KEY_STORAGE); $('key-dialog').close(); });
     $('key-form').addEventListener('submit', () => {
@@ -789,7 +972,7 @@
   }
 
   function bootStatic() {
-    for (const id of ['tab-models', 'tab-live', 'key-button']) $(id).hidden = true;
+    for (const id of ['tab-models', 'tab-jobs', 'tab-live', 'key-button']) $(id).hidden = true;
     state.series = STATIC.series || 'Historical';
     state.source = STATIC.source || null;
     const select = $('series-select');

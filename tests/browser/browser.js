@@ -6,6 +6,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { spawn } = require('child_process');
 const { chromium } = require('playwright-core');
 
 const CHROMIUM = process.env.OILCAST_CHROMIUM || '/usr/bin/chromium';
@@ -66,6 +67,37 @@ function check(condition, message) {
   console.log(`ok: ${message}`);
 }
 
+/* At a phone's 390x844 the page does not scroll sideways; saves NAME-390x844.png and returns the page
+ * to 1280x800. */
+async function checkNarrow(page, name) {
+  await page.setViewportSize({ width: 390, height: 844 });
+  /* plotly resizes its charts to the new width a moment later (debounced; longer on a loaded machine) */
+  await page.waitForFunction(() => document.documentElement.scrollWidth <= window.innerWidth, null, { timeout: 10000 }).catch(() => {});
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, `${name}: no horizontal scrolling at 390 px (overflow ${overflow} px)`);
+  await screenshot(page, `${name}-390x844`);
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+/* Runs BODY(context) with a fresh browser; a failed check or any error fails the test (exit 1) once the
+ * browser is closed and AFTER (stopping a server, say) has run. */
+async function runTest(body, after) {
+  const { context, close } = await launch();
+  let failed = false;
+  try {
+    await body(context);
+  } catch (e) {
+    console.error(e.message);
+    failed = true;
+  } finally {
+    await close();
+    if (after) await after();
+  }
+  process.exit(failed ? 1 : 0);
+}
+
+const checkNoErrors = (errors, where) => check(errors.length === 0, `no console errors${where || ''}${errors.length ? `: ${errors.join('; ')}` : ''}`);
+
 const EIA = 'U.S. Energy Information Administration';
 
 /* The shown series is credited with its stored source (kind "historical" or "simulated") in the
@@ -91,4 +123,37 @@ async function checkSourceLabels(page, series, kind) {
   }
 }
 
-module.exports = { launch, watchErrors, marketTraces, screenshot, check, checkSourceLabels };
+/* Starts `oilcast serve` through START_SCRIPT PORT [OPTIONS...], which must exec the server on
+ * 127.0.0.1:PORT and print its "listening on URL" line; resolves to {child, url}. */
+function startServer(startScript, port, ...options) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [startScript, String(port), ...options], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = /listening on (http:\/\/\S+?)\/?\s/.exec(out);
+      if (m) resolve({ child, url: m[1] });
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code} before listening: ${out}`)));
+  });
+}
+
+function stopServer(server, signal) {
+  return new Promise((resolve) => {
+    server.child.removeAllListeners('exit');
+    server.child.on('exit', () => resolve());
+    server.child.kill(signal);
+  });
+}
+
+/* One API request with KEY; the parsed JSON body, or an error naming the path and status. */
+async function api(url, path, key, init) {
+  const res = await fetch(`${url}${path}`, Object.assign({ headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' } }, init));
+  const body = await res.json();
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+module.exports = {
+  launch, watchErrors, marketTraces, screenshot, check, checkNarrow, checkNoErrors, runTest, checkSourceLabels, startServer, stopServer, api,
+};

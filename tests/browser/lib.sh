@@ -3,6 +3,7 @@
 #   oc_wti_prices "$bin" "$data" DIR   $PRICES: the real WTI file or, without the shared data, a
 #                    simulated stand-in (tests/support/prices.sh): the dashboard tests check the page
 #   simulated_prices DIR NAME   sets $simulated to a file written by `oilcast simulate market` (marked)
+#   make_work        a fresh directory $work, removed on exit, and $dir=$work/data in it
 src=${OILCAST_SOURCE_DIR:?}
 bin=${OILCAST_BIN:?}
 data=${OILCAST_TEST_DATA:-$src/../shared/data}
@@ -18,4 +19,9 @@ need_data() { [[ -f "$data/wti-daily.csv" ]] || skip "no shared data at $data"; 
 simulated_prices() {
   simulated=$1/$2.csv
   "$bin" simulate market --quiet --days 2600 --seed 11 --start-date 2014-06-02 --series "$2" --out "$simulated"
+}
+make_work() {
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  dir=$work/data
 }

@@ -8,16 +8,17 @@
  * backtest and the endpoint's variants with their weights; killing the server shows the disconnected
  * indicator and restarting it recovers (data reloaded, new events arrive again); the console stays
  * clean (401s are excused before the key is entered, connection errors while the server is down);
- * with --public-read a visitor without a key sees the data and is not asked for one. SERIES (stored as
+ * with --public-read a visitor without a key sees the data and is not asked for one (the Jobs panel,
+ * whose route needs a key, says so). SERIES (stored as
  * historical) is credited to the EIA and SIMULATED_SERIES (stored as simulated) says SIMULATED, in the
  * chart title, the cards, the picker and the footer.
  * Usage: node live.test.js START_SCRIPT READ_KEY WRITE_KEY ADMIN_KEY SERIES FORECAST_DAYS INGEST_SCRIPT SIMULATED_SERIES */
 'use strict';
-const { spawn, execFileSync } = require('child_process');
+const { execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { launch, watchErrors, marketTraces, screenshot, check, checkSourceLabels } = require('./browser.js');
+const { launch, watchErrors, marketTraces, screenshot, check, checkNarrow, checkSourceLabels, startServer, stopServer, api } = require('./browser.js');
 
 const [startScript, readKey, writeKey, adminKey, series, forecastDaysArg, ingestScript, simulatedSeries] = process.argv.slice(2);
 const forecastDays = Number(forecastDaysArg);
@@ -26,34 +27,6 @@ const APPEAR_MS = process.env.OILCAST_SANITIZED === '1' ? 6000 : 2000;
 /* A command-line import is noticed by the server's store watcher through inotify, at once: the same limit. */
 const IMPORT_APPEAR_MS = APPEAR_MS;
 const ENDPOINT = 'dashboard-test';
-
-function startServer(port, ...options) {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [startScript, String(port), ...options], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = /listening on (http:\/\/\S+?)\/?\s/.exec(out);
-      if (m) resolve({ child, url: m[1] });
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code} before listening: ${out}`)));
-  });
-}
-
-function stopServer(server, signal) {
-  return new Promise((resolve) => {
-    server.child.removeAllListeners('exit');
-    server.child.on('exit', () => resolve());
-    server.child.kill(signal);
-  });
-}
-
-async function api(url, path, key, init) {
-  const res = await fetch(`${url}${path}`, Object.assign({ headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' } }, init));
-  const body = await res.json();
-  if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${JSON.stringify(body)}`);
-  return body;
-}
 
 /* The next Monday-to-Friday date: a day after the last stored one is all these appends need (the
  * store takes any date; the page draws what is stored). */
@@ -111,7 +84,7 @@ function invoke(url, variant, days) {
 }
 
 (async () => {
-  let server = await startServer(0);
+  let server = await startServer(startScript, 0);
   const { context, close } = await launch();
   let failed = false;
   try {
@@ -164,11 +137,7 @@ function invoke(url, variant, days) {
     check(/control.*ar.*80\.0%/.test(endpoints) && /challenger.*ets.*20\.0%/.test(endpoints), 'Models panel: the endpoint serves ar at 80% and ets at 20%');
     await screenshot(page, 'live-models');
     await page.click('#tab-live');
-    await page.setViewportSize({ width: 390, height: 844 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    check(overflow <= 0, `Live panel: no horizontal scrolling at 390 px (overflow ${overflow} px)`);
-    await screenshot(page, 'live-feed-390x844');
-    await page.setViewportSize({ width: 1280, height: 800 });
+    await checkNarrow(page, 'live-feed');
     await page.click('#tab-market');
 
     /* Each series is credited with the source stored with it; the picker switches the labels too. */
@@ -200,7 +169,7 @@ function invoke(url, variant, days) {
     /* Restart only once a reconnect attempt found nobody listening (a real outage, not a blip). */
     await page.waitForFunction(() => /retrying in [1-9]/.test(document.getElementById('connection').textContent), null, { timeout: 10000 });
 
-    server = await startServer(new URL(server.url).port);
+    server = await startServer(startScript, new URL(server.url).port);
     await page.waitForSelector('#connection[data-state="connected"]', { timeout: 20000 });
     watch.allow(null);
     await waitChart(page, Date.now(), HISTORY_LENGTH, stored.observations.length + 1);
@@ -216,7 +185,7 @@ function invoke(url, variant, days) {
     /* With --public-read a visitor without a key (a new port is a new origin: nothing stored) sees
      * the data and is never asked for one. */
     await stopServer(server, 'SIGTERM');
-    server = await startServer(0, '--public-read');
+    server = await startServer(startScript, 0, '--public-read');
     const visitor = await context.newPage();
     const visitorWatch = watchErrors(visitor);
     await visitor.goto(`${server.url}/`);
@@ -224,6 +193,8 @@ function invoke(url, variant, days) {
     const shown = (await marketTraces(visitor)).find((t) => t.meta === 'history');
     check(!(await visitor.isVisible('#key-dialog')) && shown.x.length === stored.observations.length + 3,
       `--public-read: no key asked, all ${shown.x.length} stored points shown`);
+    check(/read API key only/.test(await visitor.textContent('#jobs-caption')),
+      '--public-read: the Jobs panel (GET /v1/jobs needs a read key) says so instead of asking');
     check(visitorWatch.errors.length === 0, `no console errors on the public page${visitorWatch.errors.length ? `: ${visitorWatch.errors.join('; ')}` : ''}`);
   } catch (e) {
     console.error(e.message);

@@ -5,63 +5,49 @@
  * cards and the footer. Usage: node static.test.js PAGE.html HISTORY_ROWS FORECAST_DAYS SOURCE */
 'use strict';
 const path = require('path');
-const { launch, watchErrors, marketTraces, screenshot, check, checkSourceLabels } = require('./browser.js');
+const { watchErrors, marketTraces, screenshot, check, checkNarrow, checkNoErrors, runTest, checkSourceLabels } = require('./browser.js');
 
-(async () => {
-  const [file, historyRows, forecastDays, source] = [path.resolve(process.argv[2]), Number(process.argv[3]), Number(process.argv[4]), process.argv[5]];
-  const { context, close } = await launch();
-  let failed = false;
-  try {
-    const page = await context.newPage();
-    const { errors } = watchErrors(page);
-    const requests = [];
-    page.on('request', (r) => { if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) requests.push(r.url()); });
-    await page.goto(`file://${file}`);
-    await page.waitForFunction(() => Number(document.getElementById('market-chart').dataset.renders || 0) > 0, null, { timeout: 20000 });
-    let traces = await marketTraces(page);
-    const history = traces.find((t) => t.meta === 'history');
-    check(history && history.x.length === historyRows, `history trace has ${historyRows} points (has ${history && history.x.length})`);
-    const fan = traces.filter((t) => t.meta === 'forecast' || t.meta === 'forecast-band');
-    if (forecastDays) {
-      check(fan.length === 5, `forecast line + 4 band edges drawn (${fan.length})`);
-      check(fan.every((t) => t.x.length === forecastDays + 1), `every fan trace has ${forecastDays} forecast days + the anchor`);
-      const forecast = fan.find((t) => t.meta === 'forecast');
-      check(forecast.x[0] === history.x[history.x.length - 1], `the fan opens at the last observation ${forecast.x[0]}`);
-    } else {
-      check(fan.length === 0 && /none yet/.test(await page.textContent('#market-cards')), 'no forecast: no fan, the card says none yet');
-    }
-    check(traces.some((t) => t.meta === 'rsi') && traces.some((t) => t.meta === 'macd'), 'RSI and MACD panel drawn');
-    check(await page.isHidden('#tab-live') && await page.isHidden('#tab-models'), 'static export hides the live and models tabs');
-    const badge = await page.textContent('#connection');
-    check(/static export/.test(badge), `indicator says "${badge}"`);
-    const rows = await page.$$eval('#forecast-table tbody tr', (r) => r.length);
-    check(rows === forecastDays, `forecast table has ${forecastDays} rows`);
-    check(/USD\/bbl/.test(await page.textContent('#market-cards')), 'cards carry the unit USD/bbl');
-    await checkSourceLabels(page, await page.inputValue('#series-select'), source);
+const [file, historyRows, forecastDays, source] = [path.resolve(process.argv[2]), Number(process.argv[3]), Number(process.argv[4]), process.argv[5]];
 
-    await page.check('#overlay-bollinger');
-    await page.check('#overlay-sma60');
-    traces = await marketTraces(page);
-    check(traces.filter((t) => t.meta === 'bollinger').length === 2 && traces.some((t) => t.meta === 'sma60'), 'Bollinger and SMA 60 overlays toggle on');
-    await page.uncheck('#overlay-sma20');
-    traces = await marketTraces(page);
-    check(!traces.some((t) => t.meta === 'sma20'), 'SMA 20 toggles off');
-    await screenshot(page, `static-${source}-1280x800`);
-
-    await page.setViewportSize({ width: 390, height: 844 });
-    /* plotly resizes its charts to the new width a moment later (debounced; longer on a loaded machine) */
-    await page.waitForFunction(() => document.documentElement.scrollWidth <= window.innerWidth, null, { timeout: 10000 }).catch(() => {});
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    check(overflow <= 0, `no horizontal scrolling at 390 px (overflow ${overflow} px)`);
-    await screenshot(page, `static-${source}-390x844`);
-
-    check(requests.length === 0, `no network requests (${requests.join(', ') || 'none'})`);
-    check(errors.length === 0, `no console errors${errors.length ? `: ${errors.join('; ')}` : ''}`);
-  } catch (e) {
-    console.error(e.message);
-    failed = true;
-  } finally {
-    await close();
+runTest(async (context) => {
+  const page = await context.newPage();
+  const { errors } = watchErrors(page);
+  const requests = [];
+  page.on('request', (r) => { if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) requests.push(r.url()); });
+  await page.goto(`file://${file}`);
+  await page.waitForFunction(() => Number(document.getElementById('market-chart').dataset.renders || 0) > 0, null, { timeout: 20000 });
+  let traces = await marketTraces(page);
+  const history = traces.find((t) => t.meta === 'history');
+  check(history && history.x.length === historyRows, `history trace has ${historyRows} points (has ${history && history.x.length})`);
+  const fan = traces.filter((t) => t.meta === 'forecast' || t.meta === 'forecast-band');
+  if (forecastDays) {
+    check(fan.length === 5, `forecast line + 4 band edges drawn (${fan.length})`);
+    check(fan.every((t) => t.x.length === forecastDays + 1), `every fan trace has ${forecastDays} forecast days + the anchor`);
+    const forecast = fan.find((t) => t.meta === 'forecast');
+    check(forecast.x[0] === history.x[history.x.length - 1], `the fan opens at the last observation ${forecast.x[0]}`);
+  } else {
+    check(fan.length === 0 && /none yet/.test(await page.textContent('#market-cards')), 'no forecast: no fan, the card says none yet');
   }
-  process.exit(failed ? 1 : 0);
-})();
+  check(traces.some((t) => t.meta === 'rsi') && traces.some((t) => t.meta === 'macd'), 'RSI and MACD panel drawn');
+  check(await page.isHidden('#tab-live') && await page.isHidden('#tab-models') && await page.isHidden('#tab-jobs'), 'static export hides the live, models and jobs tabs');
+  const badge = await page.textContent('#connection');
+  check(/static export/.test(badge), `indicator says "${badge}"`);
+  const rows = await page.$$eval('#forecast-table tbody tr', (r) => r.length);
+  check(rows === forecastDays, `forecast table has ${forecastDays} rows`);
+  check(/USD\/bbl/.test(await page.textContent('#market-cards')), 'cards carry the unit USD/bbl');
+  await checkSourceLabels(page, await page.inputValue('#series-select'), source);
+
+  await page.check('#overlay-bollinger');
+  await page.check('#overlay-sma60');
+  traces = await marketTraces(page);
+  check(traces.filter((t) => t.meta === 'bollinger').length === 2 && traces.some((t) => t.meta === 'sma60'), 'Bollinger and SMA 60 overlays toggle on');
+  await page.uncheck('#overlay-sma20');
+  traces = await marketTraces(page);
+  check(!traces.some((t) => t.meta === 'sma20'), 'SMA 20 toggles off');
+  await screenshot(page, `static-${source}-1280x800`);
+
+  await checkNarrow(page, `static-${source}`);
+
+  check(requests.length === 0, `no network requests (${requests.join(', ') || 'none'})`);
+  checkNoErrors(errors);
+});

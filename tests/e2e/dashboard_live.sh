@@ -11,9 +11,7 @@
 set -euo pipefail
 source "$OILCAST_SOURCE_DIR/tests/browser/lib.sh"
 need_browser
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-dir=$work/data
+make_work
 oc_wti_prices "$bin" "$data" "$work"
 simulated_prices "$work" WTI-SIM
 
