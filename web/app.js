@@ -85,7 +85,18 @@
    * `oilcast ingest --source historical` stores, this project's real-data source: the EIA daily spot
    * files. A simulated series is labelled SIMULATED everywhere it is named; a source this page does not
    * know is shown as stored, and none at all as "not stated", never as someone's data. */
-  function provenance(source) {
+  /* A series fetched from a market API is credited to that provider, with its id there. */
+  const PROVIDERS = {
+    eia: { tag: 'EIA', credit: 'U.S. Energy Information Administration, EIA API' },
+    fred: { tag: 'FRED', credit: 'FRED, Federal Reserve Bank of St. Louis' },
+    alphavantage: { tag: 'Alpha Vantage', credit: 'Alpha Vantage' },
+  };
+  function provenance(source, provider, providerId) {
+    const known = provider && PROVIDERS[provider];
+    if (provider) {
+      const id = providerId ? ` (${providerId})` : '';
+      return { simulated: false, tag: `${known ? known.tag : provider}${id}`, credit: `${known ? known.credit : provider}${id}` };
+    }
     if (source === 'simulated') {
       return { simulated: true, tag: 'SIMULATED', credit: 'SIMULATED prices from oilcast simulate market, not market data' };
     }
@@ -285,13 +296,13 @@
 
   /* The chart's title names the series and its source, so an exported image carries both. */
   function marketTitle() {
-    const origin = provenance(state.source);
+    const origin = provenance(state.source, state.provider, state.providerId);
     return origin.simulated ? `${state.series}: SIMULATED daily prices (${UNIT}), not market data`
       : `${state.series} daily spot price (${UNIT}) · Source: ${origin.credit}`;
   }
 
   function renderSourceCredit() {
-    const origin = provenance(state.source);
+    const origin = provenance(state.source, state.provider, state.providerId);
     const credit = $('source-credit');
     credit.textContent = `Source of ${state.series}: ${origin.credit}.`;
     credit.dataset.simulated = String(origin.simulated);
@@ -394,7 +405,7 @@
     } else {
       items.push(['Forecast', 'none yet', 'no forecast stored for this series']);
     }
-    const origin = provenance(state.source);
+    const origin = provenance(state.source, state.provider, state.providerId);
     items.push(['Source', origin.tag, origin.credit]);
     cards.dataset.simulated = String(origin.simulated);
     cards.replaceChildren(...items.map(([label, value, note]) =>
@@ -691,6 +702,8 @@
     const [series, forecast] = await Promise.all([api(`/v1/series/${name}`), api(`/v1/forecasts/latest?series=${name}`)]);
     const listed = state.seriesList.find((s) => s.name === state.series);
     state.source = listed ? listed.source : null;
+    state.provider = series ? series.provider : null;
+    state.providerId = series ? series.provider_id : null;
     state.observations = series ? series.observations.slice() : [];
     /* A forecast event for this series that arrived while the requests were in flight is at least as
      * new as what they fetched (created_at counts seconds): keep it rather than draw an older fan over it. */

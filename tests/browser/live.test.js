@@ -146,6 +146,8 @@ function invoke(url, variant, days) {
     check(sourceOf(series) === 'historical' && sourceOf(simulatedSeries) === 'simulated',
       `the store has ${series} as ${sourceOf(series)}, ${simulatedSeries} as ${sourceOf(simulatedSeries)} (imported with --source historical)`);
     await checkSourceLabels(page, series, 'historical');
+    const footer = await page.evaluate(() => document.querySelector('footer').textContent);
+    check(footer.includes('EIA API (RWTC)'), `the footer credits the provider and its id: "${footer.trim().slice(0, 160)}"`);
     const showSeries = async (name) => {
       await page.selectOption('#series-select', name);
       /* drawn: the history trace is the series' own (a title may start with another series' name) */

@@ -21,6 +21,9 @@ writer=$("$bin" apikey create --data-dir "$dir" --name feeder --scope write)
 "$bin" ingest --data-dir "$dir" --source historical --csv-path "$PRICES" --series WTI >/dev/null 2>&1
 "$bin" ingest --data-dir "$dir" --source historical --csv-path "$simulated" --series WTI-SIM >/dev/null 2>&1
 "$bin" backtest --data-dir "$dir" --series WTI --models naive,drift,ets,ar --threads 2 >/dev/null 2>&1
+# WTI as `ingest --source market --provider eia` records it (e2e_ingest_market fetches for real): the
+# page must credit the provider and its series id
+sqlite3 "$dir/oilcast.db" "UPDATE series SET provider = 'eia', provider_id = 'RWTC' WHERE name = 'WTI'"
 
 cat >"$work/start-server.sh" <<START
 exec "$bin" serve --data-dir "$dir" --listen "127.0.0.1:\$1" --threads 2 --access-log off \
