@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "core/buf.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "lake/lake.h"
 #include "lake/parquet.h"
@@ -124,9 +125,14 @@ static void print_value(const oc_pq_column_info *col, const oc_pq_column *c, siz
     break;
   case OC_PQ_DOUBLE: {
     double d = ((const double *)c->values)[i];
-    oc_pq_format_double(d, buf);
-    bool quote = json && (d != d || d - d != 0); /* NaN and infinities are not JSON numbers */
-    printf(quote ? "\"%s\"" : "%s", buf);
+    if (json) { /* as every JSON document oilcast writes: shortest round-trip, null when not finite */
+      oc_buf number = {0};
+      oc_json_put_number(&number, d);
+      fputs(number.data, stdout);
+      oc_buf_free(&number);
+    } else {
+      fputs(oc_pq_format_double(d, buf), stdout);
+    }
     return;
   }
   case OC_PQ_BYTE_ARRAY: {

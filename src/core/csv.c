@@ -2,7 +2,6 @@
 #include "core/csv.h"
 
 #include <ctype.h>
-#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -232,8 +231,8 @@ int oc_parse_number(const char *text, size_t len, double *out, const char **reas
     *reason = "number out of range";
     return -1;
   }
-  if (mantissa != 0 && value < DBL_MIN) { /* 1e-400 would be stored as 0, 1e-310 without its digits */
-    *reason = "number too small to store (its magnitude is below 2.2e-308)";
+  if (mantissa != 0 && value == 0) { /* 1e-400 would be stored as 0; subnormals (4.9e-324) are kept */
+    *reason = "number too small to store (it would be stored as 0)";
     return -1;
   }
   *out = negative ? -value : value;

@@ -47,8 +47,7 @@ size_t oc_csv_offset(const oc_csv_reader *r, const char *start);
 
 /* Strict decimal number: [+-]digits[.digits][(e|E)[+-]digits] (or .digits), finite, nothing else
  * (no blanks, no thousands separators, no inf/nan/hex), and not so small that it would be stored as 0
- * or without its digits (a non-zero magnitude below DBL_MIN). Correctly rounded. -1 and a reason
- * otherwise. */
+ * (1e-400; subnormal doubles are kept). Correctly rounded. -1 and a reason otherwise. */
 int oc_parse_number(const char *text, size_t len, double *out, const char **reason);
 /* The shortest decimal text that parses back (oc_parse_number) to exactly value ("71.23", not
  * "71.230000000000004"), into buf (at least OC_NUMBER_STRLEN bytes). Returns buf. */
