@@ -155,6 +155,10 @@ static int forecast_here(const char *data_dir, oc_store *store, const oc_forecas
     oc_forecast_record rec;
     oc_forecast_record_fill(&rec, &out->forecast, out->series, out->model_version, out->model_kind,
                             stored ? "stored" : "given", "cli");
+    if (!opt->version) { /* through an endpoint: scored as the endpoint's (its variant named by version) */
+      snprintf(rec.endpoint, sizeof rec.endpoint, "%s", opt->endpoint ? opt->endpoint : OC_DEFAULT_ENDPOINT);
+      snprintf(rec.variant, sizeof rec.variant, "%s", out->model_version);
+    }
     rc = oc_store_forecast_save(store, &rec, err);
     out->stored_id = rec.id;
   }
