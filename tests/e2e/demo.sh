@@ -52,7 +52,7 @@ assert_contains "$out" "endpoint oil-market-forecast-endpoint -> v2" "re-run dep
 key=$(sed -n 's/^  Read key   \([^ ]*\) .*/\1/p' "$OC_TMP/run2.txt")
 [[ $key == ock_* ]] || fail "no read key printed: $out"
 [[ $(curl -fsS "$url/healthz") == *ok* ]] || fail "healthz while serving"
-curl -fsS "$url/" | grep -q '<html' || fail "dashboard page not served at /"
+curl -fsS "$url/" | grep '<html' >/dev/null || fail "dashboard page not served at /"
 inv=$(curl -fsS -H "Authorization: Bearer $key" -X POST "$url/v1/endpoints/oil-market-forecast-endpoint/invocations" \
   -d '{"forecast_days":7}')
 assert_contains "$inv" '"model_version":"v2"' "invocation with the printed key"
