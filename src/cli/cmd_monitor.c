@@ -12,7 +12,6 @@
 #include "cli/records.h"
 #include "core/log.h"
 #include "monitor/score.h"
-#include "pipeline/pipeline.h"
 
 static int run(oc_cli *cli, int argc, char **argv);
 
@@ -30,20 +29,6 @@ const oc_command oc_cmd_monitor = {
     run};
 
 enum { OPT_ENDPOINT = 1, OPT_WINDOWS, OPT_FORMAT };
-
-static int parse_windows(const char *text, oc_monitor_options *o) {
-  oc_pipeline_list list;
-  oc_pipeline_list_split(text, &list);
-  int rc = list.n >= 1 && list.n <= OC_MONITOR_MAX_WINDOWS ? 0 : -1;
-  o->nwindows = list.n;
-  for (size_t i = 0; i < list.n && rc == 0; i++) {
-    long w;
-    rc = oc_cli_parse_int(list.items[i], 1, 100000, &w);
-    o->windows[i] = (size_t)w;
-  }
-  oc_pipeline_list_free(&list);
-  return rc;
-}
 
 static void print_table(const oc_monitor_result *r) {
   if (r->n == 0) {
@@ -74,9 +59,9 @@ static int run(oc_cli *cli, int argc, char **argv) {
     if (opt == OPT_ENDPOINT) {
       o.endpoint = optarg;
     } else if (opt == OPT_WINDOWS) {
-      if (parse_windows(optarg, &o) != 0)
-        return oc_cli_usage_error(&oc_cmd_monitor, "--windows takes 1 to %d whole numbers in 1..100000, not '%s'",
-                                  OC_MONITOR_MAX_WINDOWS, optarg);
+      if (oc_monitor_parse_windows(optarg, &o) != 0)
+        return oc_cli_usage_error(&oc_cmd_monitor, "--windows takes 1 to %d whole numbers in 1..%d, not '%s'",
+                                  OC_MONITOR_MAX_WINDOWS, OC_MONITOR_MAX_WINDOW, optarg);
     } else if (opt == OPT_FORMAT) {
       if (oc_cli_format_parse(optarg, &fmt) != 0)
         return oc_cli_usage_error(&oc_cmd_monitor, "--format must be table, csv or json, not '%s'", optarg);

@@ -32,7 +32,7 @@ static long temp_file_owner(const char *name) {
   return *end == '\0' && pid > 0 ? pid : 0;
 }
 
-static bool process_gone(long pid) { return kill((pid_t)pid, 0) != 0 && errno == ESRCH; }
+bool oc_process_gone(long pid) { return pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH; }
 
 /* Renames staged onto final for every line of the journal body; a staged file already gone was moved
  * by an earlier attempt. */
@@ -93,7 +93,7 @@ int oc_publish_recover(const char *dir, oc_error *err) {
     int used = 0;
     if (sscanf(text, "oilcast-publish %ld\n%n", &pid, &used) != 1 || used == 0 || pid <= 0) {
       rc = oc_error_set(err, "%s: not a publish journal (first line must be 'oilcast-publish PID')", journal_path);
-    } else if (process_gone(pid)) {
+    } else if (oc_process_gone(pid)) {
       if (access(dir, W_OK) != 0) rc = 1;
       else if ((rc = replay(dir, text + used, pid, err)) == 0 && unlink(journal_path) == 0)
         oc_fsync_parent_dir(journal_path);
@@ -116,7 +116,7 @@ size_t oc_remove_stale_temp_files(const char *dir) {
     if (lstat(path, &st) == 0) {
       long pid = S_ISREG(st.st_mode) ? temp_file_owner(entry->d_name) : 0;
       if (S_ISDIR(st.st_mode)) removed += oc_remove_stale_temp_files(path);
-      else if (pid && process_gone(pid) && unlink(path) == 0) removed++;
+      else if (pid && oc_process_gone(pid) && unlink(path) == 0) removed++;
     }
     free(path);
   }

@@ -7,6 +7,7 @@
 #ifndef OC_PUBLISH_H
 #define OC_PUBLISH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/error.h"
@@ -27,6 +28,10 @@ int oc_publish(const char *dir, const char *const *finals, size_t n, oc_error *e
  * Returns 0 when there was nothing to do or the publish was completed, 1 when the directory cannot be
  * written (a read-only copy: readers see the old files), -1 on a damaged journal. */
 int oc_publish_recover(const char *dir, oc_error *err);
+
+/* Whether no process with this id exists (on this host): what left a file or a record behind is dead,
+ * so what it left may be cleared or taken over. */
+bool oc_process_gone(long pid);
 
 /* Removes every "*.tmp.<pid>" file under dir (recursively) whose process no longer exists; returns
  * how many. Errors (a read-only directory, a file already gone) are skipped: this is housekeeping. */

@@ -166,20 +166,3 @@ char *oc_lake_partition_path(const char *dir, const char *key, const char *value
   oc_buf_free(&part);
   return path;
 }
-
-int oc_lake_write_partition(const char *dir, const char *key, const char *value, const oc_frame *frame,
-                            const oc_lake_write_options *opt, char **path_out, oc_error *err) {
-  if (!*key || !*value) return oc_error_set(err, "partition key and value must not be empty (key '%s')", key);
-  char *path = oc_lake_partition_path(dir, key, value);
-  char *part_dir = oc_xstrdup(path);
-  *strrchr(part_dir, '/') = '\0';
-  int rc = oc_mkdir_p(part_dir, err);
-  if (rc == 0) rc = oc_lake_write_frame(path, frame, opt, err);
-  free(part_dir);
-  if (rc == 0 && path_out) {
-    *path_out = path;
-  } else {
-    free(path);
-  }
-  return rc;
-}

@@ -45,10 +45,6 @@ int oc_lake_read_frame_csv(const char *path, oc_frame *out, oc_error *err);
  * become %XX). */
 char *oc_lake_partition_path(const char *dir, const char *key, const char *value);
 
-/* Writes frame as oc_lake_partition_path(dir, key, value), creating directories. When path_out is not
- * NULL it receives the file's path (malloc'd). */
-int oc_lake_write_partition(const char *dir, const char *key, const char *value, const oc_frame *frame,
-                            const oc_lake_write_options *opt, char **path_out, oc_error *err);
 
 
 #endif

@@ -21,6 +21,20 @@ static int check_windows(const oc_monitor_options *opt, oc_error *err) {
   return 0;
 }
 
+int oc_monitor_parse_windows(const char *text, oc_monitor_options *o) {
+  o->nwindows = 0;
+  for (const char *p = text;;) {
+    char *end;
+    long w = strtol(p, &end, 10);
+    if (end == p || *p == '-' || *p == '+' || w < 1 || w > OC_MONITOR_MAX_WINDOW || o->nwindows == OC_MONITOR_MAX_WINDOWS)
+      return -1;
+    o->windows[o->nwindows++] = (size_t)w;
+    if (!*end) return 0;
+    if (*end != ',') return -1;
+    p = end + 1;
+  }
+}
+
 int oc_monitor_performance(oc_store *store, const oc_monitor_options *opt, oc_monitor_result *out, oc_error *err) {
   memset(out, 0, sizeof *out);
   if (check_windows(opt, err) != 0) return -1;

@@ -1,14 +1,13 @@
 /* scheduler.c: see scheduler.h. */
 #include "schedule/scheduler.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/date.h"
+#include "core/publish.h"
 #include "core/json.h"
 
 char *oc_scheduler_runner_id(char *buf) {
@@ -35,8 +34,7 @@ static int abandon_dead_runs(oc_store *store, const char *job, const oc_schedule
     const char *colon = strrchr(r->runner, ':');
     bool same_host = colon && (size_t)(colon - r->runner) == host_len && strncmp(r->runner, me, host_len) == 0;
     long pid = colon ? strtol(colon + 1, NULL, 10) : 0;
-    bool gone = pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
-    if (!same_host || !gone) continue;
+    if (!same_host || !oc_process_gone(pid)) continue;
     snprintf(r->status, sizeof r->status, "abandoned");
     r->finished_at = env->now(env->ctx);
     free(r->error);

@@ -16,20 +16,6 @@
 
 #define RECENT_JOB_RUNS 20
 
-/* "20,60": 1..OC_MONITOR_MAX_WINDOWS whole numbers in 1..100000. */
-static int parse_windows(const char *text, oc_monitor_options *o) {
-  o->nwindows = 0;
-  for (const char *p = text;;) {
-    char *end;
-    long w = strtol(p, &end, 10);
-    if (end == p || w < 1 || w > 100000 || o->nwindows == OC_MONITOR_MAX_WINDOWS) return -1;
-    o->windows[o->nwindows++] = (size_t)w;
-    if (!*end) return 0;
-    if (*end != ',') return -1;
-    p = end + 1;
-  }
-}
-
 void oc_handle_endpoint_performance(const oc_request *req, oc_response *resp) {
   const char *name = oc_route_param(&req->params, "name");
   oc_endpoint_snapshot *snap = oc_endpoints_acquire(req->server->endpoints, name);
@@ -41,9 +27,9 @@ void oc_handle_endpoint_performance(const oc_request *req, oc_response *resp) {
   oc_monitor_options o = oc_monitor_options_default();
   o.endpoint = name;
   const char *windows = oc_request_query(req, "windows");
-  if (windows && parse_windows(windows, &o) != 0) {
-    oc_respond_error(resp, 400, "invalid_parameter", "windows must be 1 to %d whole numbers in 1..100000, not '%s'",
-                     OC_MONITOR_MAX_WINDOWS, windows);
+  if (windows && oc_monitor_parse_windows(windows, &o) != 0) {
+    oc_respond_error(resp, 400, "invalid_parameter", "windows must be 1 to %d whole numbers in 1..%d, not '%s'",
+                     OC_MONITOR_MAX_WINDOWS, OC_MONITOR_MAX_WINDOW, windows);
     return;
   }
   oc_store *store = oc_serve_store_acquire(req->server, resp);
