@@ -19,6 +19,11 @@ static const double regime_sigma[3] = {0.011, 0.019, 0.042};
 static const double regime_stay[3] = {0.992, 0.990, 0.975};
 
 void oc_simulate_series(uint64_t seed, size_t index, oc_date start, size_t n, oc_date *dates, double *values) {
+  oc_simulate_series_changed(seed, index, start, n, NULL, dates, values);
+}
+
+void oc_simulate_series_changed(uint64_t seed, size_t index, oc_date start, size_t n, const oc_regime_change *change,
+                                oc_date *dates, double *values) {
   oc_rng rng;
   oc_rng_seed(&rng, seed ^ (0xD1B54A32D192ED03ull * (index + 1)));
   const double lo = log(20.0), hi = log(150.0);
@@ -35,11 +40,12 @@ void oc_simulate_series(uint64_t seed, size_t index, oc_date start, size_t n, oc
     d = oc_calendar_next_trading_day(d);
     /* Regime switch: leave with probability 1 - stay, to one of the other two regimes. */
     if (oc_rng_uniform(&rng) > regime_stay[regime]) regime = (regime + 1 + (oc_rng_uniform(&rng) < 0.5)) % 3;
-    level += 0.004 * oc_rng_normal(&rng);
+    double drift = change ? (t + 1 < change->at ? change->drift_before : change->drift_after) : 0.0;
+    level += 0.004 * oc_rng_normal(&rng) + drift;
     if (level < lo + 0.4) level += 0.002; /* keep the long-run level inside ~25..120 */
     if (level > hi - 0.3) level -= 0.002;
     double jump = oc_rng_uniform(&rng) < 0.003 ? 0.07 * oc_rng_normal(&rng) - 0.02 : 0.0;
-    x += kappa * (level - x) + vol_scale * regime_sigma[regime] * oc_rng_normal(&rng) + jump;
+    x += kappa * (level - x) + vol_scale * regime_sigma[regime] * oc_rng_normal(&rng) + jump + drift;
     if (x < lo) x = lo + (lo - x) * 0.5; /* soft floor and ceiling: reflect back inside the range */
     if (x > hi) x = hi - (x - hi) * 0.5;
   }
@@ -71,7 +77,7 @@ int oc_simulate_market_csv(const oc_simulate_options *opt, const char *path, oc_
   oc_progress_start(&progress, "simulating", opt->nseries);
   for (size_t s = 0; s < opt->nseries; s++) {
     oc_progress_update(&progress, s, opt->names[s]);
-    oc_simulate_series(opt->seed, s, opt->start, opt->days, dates, values);
+    oc_simulate_series_changed(opt->seed, s, opt->start, opt->days, &opt->change, dates, values);
     for (size_t t = 0; t < opt->days; t++) {
       char date[OC_DATE_STRLEN];
       oc_buf_puts(&line, oc_date_format(dates[t], date));

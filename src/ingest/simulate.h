@@ -18,12 +18,25 @@
  * are independent markets with their own levels and volatility. */
 void oc_simulate_series(uint64_t seed, size_t index, oc_date start, size_t n, oc_date *dates, double *values);
 
+/* A regime change in the trend: the log price (and the long-run level it reverts to) moves by
+ * drift_before per trading day until day number `at`, and by drift_after from it on (e.g. +0.006 then
+ * -0.006: a rally that turns into a slide). All zero: no trend, the plain market. */
+typedef struct oc_regime_change {
+  size_t at;
+  double drift_before, drift_after;
+} oc_regime_change;
+
+/* oc_simulate_series with a regime change (NULL: none; then identical to oc_simulate_series). */
+void oc_simulate_series_changed(uint64_t seed, size_t index, oc_date start, size_t n, const oc_regime_change *change,
+                                oc_date *dates, double *values);
+
 typedef struct oc_simulate_options {
   uint64_t seed;
   size_t days;   /* trading days per series */
   oc_date start; /* first date (moved to the next trading day if needed) */
   const char *const *names; /* nseries names */
   size_t nseries;
+  oc_regime_change change; /* zero: none */
 } oc_simulate_options;
 
 /* The first line of every file oc_simulate_market_csv writes begins with this mark; the importer

@@ -1,6 +1,7 @@
 /* registry.c: see registry.h. */
 #include "model/registry.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <jansson.h>
@@ -206,7 +207,9 @@ int oc_registry_publish_forecaster(const char *data_dir, oc_store *store, const 
   return rc;
 }
 
-int oc_registry_deploy(const char *data_dir, oc_store *store, const char *name, int64_t version, oc_error *err) {
+int oc_registry_endpoint_write(const char *data_dir, oc_store *store, const char *name,
+                               const oc_endpoint_variant *variants, size_t n, oc_error *err) {
+  assert(n >= 1);
   const char *reason;
   if (oc_series_name_check(name, strlen(name), &reason) != 0)
     return oc_error_set(err, "endpoint name '%s': %s", name, reason);
@@ -217,28 +220,37 @@ int oc_registry_deploy(const char *data_dir, oc_store *store, const char *name, 
   time_t now = time(NULL);
   struct tm tm;
   gmtime_r(&now, &tm);
-  char stamp[32], model[32];
+  char stamp[32];
   strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  snprintf(model, sizeof model, "v%lld", (long long)version);
-  oc_endpoint_variant variant = {.version = version, .weight = 1.0};
-  int rc = oc_mkdir_p(dir, err);
-  if (rc == 0) rc = oc_store_begin(store, err);
-  if (rc == 0) {
-    json_t *j = json_pack("{s:s, s:[{s:s, s:I, s:f}], s:s}", "endpoint", name, "variants", "model", model, "version",
-                          (json_int_t)version, "weight", 1.0, "updated_at", stamp);
-    char *text = json_dumps(j, JSON_INDENT(2));
-    json_decref(j);
-    if (oc_store_endpoint_set(store, name, &variant, 1, (int64_t)now, err) != 0 ||
-        oc_write_file_atomic(path, text, strlen(text), err) != 0 || oc_store_commit(store, err) != 0) {
-      oc_error rollback_err;
-      oc_store_rollback(store, &rollback_err);
-      rc = -1;
-    }
-    free(text);
+  json_t *list = json_array();
+  for (size_t i = 0; i < n; i++) {
+    char model[32];
+    snprintf(model, sizeof model, "v%lld", (long long)variants[i].version);
+    json_array_append_new(list, json_pack("{s:s, s:I, s:f}", "model", model, "version",
+                                          (json_int_t)variants[i].version, "weight", variants[i].weight));
   }
+  json_t *j = json_pack("{s:s, s:o, s:s}", "endpoint", name, "variants", list, "updated_at", stamp);
+  char *text = json_dumps(j, JSON_INDENT(2));
+  json_decref(j);
+  int rc = oc_mkdir_p(dir, err);
+  if (rc == 0 && (oc_store_endpoint_set(store, name, variants, n, (int64_t)now, err) != 0 ||
+                  oc_write_file_atomic(path, text, strlen(text), err) != 0))
+    rc = -1;
+  free(text);
   free(path);
   free(dir);
   return rc;
+}
+
+int oc_registry_deploy(const char *data_dir, oc_store *store, const char *name, int64_t version, oc_error *err) {
+  oc_endpoint_variant variant = {.version = version, .weight = 1.0};
+  if (oc_store_begin(store, err) != 0) return -1;
+  if (oc_registry_endpoint_write(data_dir, store, name, &variant, 1, err) != 0 || oc_store_commit(store, err) != 0) {
+    oc_error rollback_err;
+    oc_store_rollback(store, &rollback_err);
+    return -1;
+  }
+  return 0;
 }
 
 int oc_registry_endpoint_version(oc_store *store, const char *name, int64_t *version, oc_error *err) {

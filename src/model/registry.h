@@ -42,6 +42,12 @@ int oc_registry_publish(const char *data_dir, oc_store *store, const oc_mlp *m, 
  * the endpoint file change together or not at all. Names follow the series-name rule. */
 int oc_registry_deploy(const char *data_dir, oc_store *store, const char *name, int64_t version, oc_error *err);
 
+/* Gives endpoint `name` these variants (n >= 1, registered versions, weights > 0): its store rows and
+ * its endpoint file, inside the caller's transaction (oc_store_begin .. commit), so a caller can change
+ * an endpoint together with its own records. */
+int oc_registry_endpoint_write(const char *data_dir, oc_store *store, const char *name,
+                               const oc_endpoint_variant *variants, size_t n, oc_error *err);
+
 /* The version an endpoint answers with locally: its heaviest variant (ties: the newest). */
 int oc_registry_endpoint_version(oc_store *store, const char *name, int64_t *version, oc_error *err);
 

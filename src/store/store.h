@@ -184,8 +184,9 @@ typedef enum oc_change_kind {
   OC_CHANGE_API_KEY,
   OC_CHANGE_FORECAST,
   OC_CHANGE_JOB,
+  OC_CHANGE_DECISION, /* a champion/challenger decision about an endpoint (its name) */
 } oc_change_kind;
-#define OC_CHANGE_KIND_COUNT 8
+#define OC_CHANGE_KIND_COUNT 9
 #define OC_CHANGE_SUBJECT_MAX 128
 
 typedef struct oc_change {
@@ -195,7 +196,7 @@ typedef struct oc_change {
   int64_t at; /* Unix seconds */
 } oc_change;
 
-/* "observations", "ingest_run", "backtest", "model", "endpoint", "api_key", "forecast", "job". */
+/* "observations", "ingest_run", "backtest", "model", "endpoint", "api_key", "forecast", "job", "decision". */
 const char *oc_change_kind_name(oc_change_kind kind);
 /* -1 for a name that is not a kind. */
 int oc_change_kind_parse(const char *name, oc_change_kind *kind);
@@ -240,6 +241,43 @@ typedef struct oc_job_state {
  * report_every seconds meanwhile so the caller can say why it is quiet, then fail with an error of
  * kind OC_ERROR_BUSY that says so (never a bare "database is locked"). Readers never wait for a
  * writer. A new connection waits OC_STORE_WAIT_DEFAULT_SECONDS without reports. */
+/* Champion/challenger promotion (monitor/promote.h). A decision: what the promotion loop did about an
+ * endpoint and why, with the figures it decided on (a JSON object as text). */
+typedef struct oc_promotion_decision {
+  int64_t id; /* set by decision_record */
+  char endpoint[128];
+  int64_t at;        /* Unix seconds, the loop's clock */
+  char action[16];   /* "trigger", "training", "deploy", "promote", "rollback", "refusal" */
+  char trigger[16];  /* what started it: "schedule", "degradation", "drift", "alert", "manual"; "" for none */
+  int64_t version;   /* the version decided about (a challenger, a promoted or restored version); 0 for none */
+  int64_t champion;  /* the endpoint's champion when deciding; 0 for none */
+  char reason[512];
+  char figures[1024]; /* JSON object */
+} oc_promotion_decision;
+
+/* What the promotion loop keeps per endpoint between runs. Dates are origins (the last observation a
+ * forecast saw); OC_DATE_INVALID for none. */
+typedef struct oc_challenger_state {
+  char endpoint[128];
+  int64_t challenger;       /* the version under evaluation, 0 for none */
+  char mode[16];            /* "shadow" (forecasts stored, never served) or "variant" (served at a small weight) */
+  oc_date challenger_since; /* origins after this one count for the challenger */
+  char pending_trigger[16]; /* a trigger received (an alert webhook) that the next run acts on; "" for none */
+  char pending_reason[256];
+  int64_t promoted;         /* the version last promoted, watched for degradation; 0 for none */
+  int64_t previous;         /* the champion it replaced: the rollback target */
+  oc_date promoted_since;   /* origins after this one count for the promoted version */
+  oc_date quiet_until;      /* degradation counts only origins after this (the last challenger decision) */
+  oc_date forecast_origin;  /* the latest origin the loop forecast from */
+} oc_challenger_state;
+
+/* One scored origin of a version: the absolute error of its newest forecast from that origin at one
+ * horizon and the no-change forecast's on the same origin. */
+typedef struct oc_scored_error {
+  oc_date origin;
+  double abs_error, naive_abs_error;
+} oc_scored_error;
+
 typedef struct oc_store_wait {
   double max_seconds;  /* 0: fail at once; < 0: wait as long as it takes */
   double report_every; /* > 0 */
@@ -358,6 +396,21 @@ typedef struct oc_store_ops {
   int (*changes_wait)(oc_store *store, int64_t after_id, double timeout, int64_t *latest, oc_error *err);
   void (*changes_interrupt)(oc_store *store);
   int (*change_note)(oc_store *store, oc_change_kind kind, const char *subject, oc_error *err);
+
+  /* Champion/challenger promotion (monitor/promote.h; migration 17). decision_record appends d (its
+   * change: OC_CHANGE_DECISION, the endpoint) and sets d->id; decisions_list: newest first, of one
+   * endpoint (every endpoint when NULL), at most limit (free *out with free()). challenger_get: the
+   * endpoint's state, or *found = false and a cleared state naming it; challenger_put replaces it.
+   * forecast_errors: per origin after `after` (OC_DATE_INVALID: any), the newest stored-history
+   * forecast of the endpoint by model_version ("vN"), scored at step horizon; the latest `limit`
+   * origins, ascending (free *rows with free()). */
+  int (*decision_record)(oc_store *store, oc_promotion_decision *d, oc_error *err);
+  int (*decisions_list)(oc_store *store, const char *endpoint, size_t limit, oc_promotion_decision **out, size_t *n,
+                        oc_error *err);
+  int (*challenger_get)(oc_store *store, const char *endpoint, oc_challenger_state *st, bool *found, oc_error *err);
+  int (*challenger_put)(oc_store *store, const oc_challenger_state *st, oc_error *err);
+  int (*forecast_errors)(oc_store *store, const char *endpoint, const char *model_version, int64_t horizon,
+                         oc_date after, size_t limit, oc_scored_error **rows, size_t *n, oc_error *err);
 } oc_store_ops;
 
 struct oc_store {
@@ -526,6 +579,27 @@ static inline int oc_store_changes_wait(oc_store *s, int64_t after_id, double ti
 static inline void oc_store_changes_interrupt(oc_store *s) { s->ops->changes_interrupt(s); }
 static inline int oc_store_change_note(oc_store *s, oc_change_kind kind, const char *subject, oc_error *err) {
   return s->ops->change_note(s, kind, subject, err);
+}
+
+/* Champion/challenger promotion. */
+static inline int oc_store_decision_record(oc_store *s, oc_promotion_decision *d, oc_error *err) {
+  return s->ops->decision_record(s, d, err);
+}
+static inline int oc_store_decisions_list(oc_store *s, const char *endpoint, size_t limit, oc_promotion_decision **out,
+                                          size_t *n, oc_error *err) {
+  return s->ops->decisions_list(s, endpoint, limit, out, n, err);
+}
+static inline int oc_store_challenger_get(oc_store *s, const char *endpoint, oc_challenger_state *st, bool *found,
+                                          oc_error *err) {
+  return s->ops->challenger_get(s, endpoint, st, found, err);
+}
+static inline int oc_store_challenger_put(oc_store *s, const oc_challenger_state *st, oc_error *err) {
+  return s->ops->challenger_put(s, st, err);
+}
+static inline int oc_store_forecast_errors(oc_store *s, const char *endpoint, const char *model_version,
+                                           int64_t horizon, oc_date after, size_t limit, oc_scored_error **rows,
+                                           size_t *n, oc_error *err) {
+  return s->ops->forecast_errors(s, endpoint, model_version, horizon, after, limit, rows, n, err);
 }
 
 #endif

@@ -187,6 +187,32 @@ static const sqlite_migration migrations[] = {
     {12, "the market provider of a series and its id there (EIA RWTC, FRED DCOILWTICO)",
      "ALTER TABLE series ADD COLUMN provider TEXT NOT NULL DEFAULT '';\n"
      "ALTER TABLE series ADD COLUMN provider_id TEXT NOT NULL DEFAULT '';\n"},
+    {17, "champion/challenger promotion: the decisions log and each endpoint's challenger state",
+     "CREATE TABLE IF NOT EXISTS promotion_decisions (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  endpoint TEXT NOT NULL,\n"
+     "  at INTEGER NOT NULL,\n"
+     "  action TEXT NOT NULL CHECK (action IN ('trigger', 'training', 'deploy', 'promote', 'rollback', 'refusal')),\n"
+     "  trigger TEXT NOT NULL,\n"
+     "  version INTEGER NOT NULL,\n"
+     "  champion INTEGER NOT NULL,\n"
+     "  reason TEXT NOT NULL,\n"
+     "  figures TEXT NOT NULL\n"
+     ");\n"
+     "CREATE INDEX IF NOT EXISTS promotion_decisions_by_endpoint ON promotion_decisions(endpoint, id);\n"
+     "CREATE TABLE IF NOT EXISTS endpoint_challengers (\n"
+     "  endpoint TEXT PRIMARY KEY,\n"
+     "  challenger INTEGER NOT NULL,\n"
+     "  mode TEXT NOT NULL,\n"
+     "  challenger_since TEXT,\n"
+     "  pending_trigger TEXT NOT NULL,\n"
+     "  pending_reason TEXT NOT NULL,\n"
+     "  promoted INTEGER NOT NULL,\n"
+     "  previous INTEGER NOT NULL,\n"
+     "  promoted_since TEXT,\n"
+     "  quiet_until TEXT,\n"
+     "  forecast_origin TEXT\n"
+     ");\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -880,6 +906,11 @@ static const oc_store_ops sqlite_ops = {
     .changes_wait = oc_sqlite_changes_wait,
     .changes_interrupt = oc_sqlite_changes_interrupt,
     .change_note = oc_sqlite_change_note,
+    .decision_record = oc_sqlite_decision_record,
+    .decisions_list = oc_sqlite_decisions_list,
+    .challenger_get = oc_sqlite_challenger_get,
+    .challenger_put = oc_sqlite_challenger_put,
+    .forecast_errors = oc_sqlite_forecast_errors,
 };
 
 /* Process-wide SQLite settings, once, before the first connection: no memory statistics (their global

@@ -114,5 +114,14 @@ int oc_sqlite_job_state_get(oc_store *store, const char *job, int64_t now, oc_jo
 int oc_sqlite_job_pause(oc_store *store, const char *job, bool paused, int64_t now, oc_error *err);
 int oc_sqlite_forecast_latest(oc_store *store, const char *series, oc_forecast_record *out, bool *found,
                               oc_error *err);
+/* store_sqlite_promote.c: champion/challenger promotion (migration 17) */
+int oc_sqlite_decision_record(oc_store *store, oc_promotion_decision *d, oc_error *err);
+int oc_sqlite_decisions_list(oc_store *store, const char *endpoint, size_t limit, oc_promotion_decision **out,
+                             size_t *n, oc_error *err);
+int oc_sqlite_challenger_get(oc_store *store, const char *endpoint, oc_challenger_state *st, bool *found,
+                             oc_error *err);
+int oc_sqlite_challenger_put(oc_store *store, const oc_challenger_state *st, oc_error *err);
+int oc_sqlite_forecast_errors(oc_store *store, const char *endpoint, const char *model_version, int64_t horizon,
+                              oc_date after, size_t limit, oc_scored_error **rows, size_t *n, oc_error *err);
 
 #endif
