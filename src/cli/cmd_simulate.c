@@ -1,5 +1,6 @@
 /* cmd_simulate.c: `oilcast simulate market`: writes a SIMULATED market as an importable CSV (see
  * ingest/simulate.h for the model). Needs no data directory. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,16 +27,19 @@ const oc_command oc_cmd_simulate = {
     "  --seed S          PRNG seed (default 42)\n"
     "  --start-date D    first date, YYYY-MM-DD (default 2000-01-03)\n"
     "  --series NAMES    comma-separated series names (default WTI-SIM)\n"
-    "  --count K         K series named PREFIX-0001.. (PREFIX from --series)\n",
+    "  --count K         K series named PREFIX-0001.. (PREFIX from --series)\n"
+    "  --regime-change DAY:BEFORE:AFTER   a trend of BEFORE per day in log price until trading day DAY,\n"
+    "                    AFTER from it on (e.g. 250:0.006:-0.006, a rally turning into a slide)\n",
     run};
 
-enum { OPT_DAYS = 1, OPT_OUT, OPT_SEED, OPT_START, OPT_SERIES, OPT_COUNT };
+enum { OPT_DAYS = 1, OPT_OUT, OPT_SEED, OPT_START, OPT_SERIES, OPT_COUNT, OPT_REGIME_CHANGE };
 
 /* What the command line asks for. */
 typedef struct simulate_args {
   long days, seed, count;
   const char *out, *series;
   oc_date start;
+  oc_regime_change change;
 } simulate_args;
 
 /* Reads the options into *a; returns -1 when they are consistent, else the exit code of a usage error. */
@@ -46,6 +50,7 @@ static int parse_options(oc_cli *cli, int argc, char **argv, simulate_args *a) {
                                           {"start-date", required_argument, NULL, OPT_START},
                                           {"series", required_argument, NULL, OPT_SERIES},
                                           {"count", required_argument, NULL, OPT_COUNT},
+                                          {"regime-change", required_argument, NULL, OPT_REGIME_CHANGE},
                                           OC_CLI_COMMON_OPTIONS,
                                           {0}};
   const oc_command *cmd = &oc_cmd_simulate;
@@ -69,6 +74,14 @@ static int parse_options(oc_cli *cli, int argc, char **argv, simulate_args *a) {
       if (oc_cli_parse_int(optarg, 1, 100000, &a->count) != 0)
         return oc_cli_usage_error(cmd, "--count must be 1..100000, not '%s'", optarg);
       break;
+    case OPT_REGIME_CHANGE: {
+      int used = 0;
+      if (sscanf(optarg, "%zu:%lf:%lf%n", &a->change.at, &a->change.drift_before, &a->change.drift_after, &used) != 3 ||
+          optarg[used] || !(fabs(a->change.drift_before) < 0.1) || !(fabs(a->change.drift_after) < 0.1))
+        return oc_cli_usage_error(cmd, "--regime-change takes DAY:BEFORE:AFTER with daily drifts under 0.1, not '%s'",
+                                  optarg);
+      break;
+    }
     default: {
       int handled = oc_cli_common_option(cli, cmd, opt, optarg, &code);
       if (handled < 0) return code;
@@ -114,7 +127,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
   if (names.n == 0) rc = oc_cli_usage_error(&oc_cmd_simulate, "--series names no series");
   if (rc == OC_EXIT_OK) {
     oc_simulate_options so = {.seed = (uint64_t)a.seed, .days = (size_t)a.days, .start = a.start,
-                              .names = names.items, .nseries = names.n};
+                              .names = names.items, .nseries = names.n, .change = a.change};
     oc_error err;
     if (oc_simulate_market_csv(&so, a.out, &err) != 0) rc = oc_cli_runtime_error("%s", err.message);
     else oc_info("wrote %s: %zu simulated series x %ld trading days (seed %ld)", a.out, names.n, a.days, a.seed);

@@ -21,6 +21,8 @@
   X(forecast)              \
   X(train)                 \
   X(monitor)               \
+  X(retrain)               \
+  X(decisions)             \
   X(jobs)                  \
   X(run)
 

@@ -546,8 +546,8 @@ int oc_monitor_alerts_receive(oc_store *store, const json_t *payload, int64_t no
   const char *version = json_string_value(json_object_get(payload, "version"));
   const json_t *alerts = json_object_get(payload, "alerts");
   if (!json_is_object(payload) || !version || strcmp(version, "4") != 0 || !json_is_array(alerts))
-    return oc_error_set(err, "not an Alertmanager v4 webhook payload (an object with \"version\": \"4\" and an "
-                             "\"alerts\" array)");
+    return oc_pipeline_bad_option(err, "not an Alertmanager v4 webhook payload (an object with \"version\": \"4\" "
+                                       "and an \"alerts\" array)");
   *accepted = json_array();
   *ignored = json_array();
   size_t i;

@@ -85,7 +85,8 @@ int oc_monitor_promote_version(const char *data_dir, oc_store *store, const oc_p
  * "labels","annotations","startsAt","fingerprint"}],...}). Every firing alert labelled action="retrain"
  * and endpoint=NAME (an existing endpoint) leaves a pending trigger for that endpoint's next run and is
  * recorded as a "trigger" decision; *accepted lists them ({"endpoint","alertname","fingerprint"}) and
- * *ignored the other alerts with why (both new references). -1 for a payload that is not v4. */
+ * *ignored the other alerts with why (both new references). OC_PIPELINE_BAD_OPTION for a payload that
+ * is not v4, -1 when the store fails. */
 int oc_monitor_alerts_receive(oc_store *store, const json_t *payload, int64_t now, json_t **accepted,
                               json_t **ignored, oc_error *err);
 

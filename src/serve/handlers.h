@@ -75,4 +75,8 @@ void oc_handle_backtest_latest(const oc_request *req, oc_response *resp);
 void oc_handle_endpoint_performance(const oc_request *req, oc_response *resp);
 void oc_handle_jobs_list(const oc_request *req, oc_response *resp);
 
+/* handlers_promote.c */
+void oc_handle_endpoint_decisions(const oc_request *req, oc_response *resp);
+void oc_handle_alerts_webhook(const oc_request *req, oc_response *resp);
+
 #endif

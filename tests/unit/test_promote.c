@@ -274,7 +274,7 @@ static void test_alert_webhook_and_variants(void **state) {
   oc_error err;
   json_t *accepted, *ignored;
   json_t *not_v4 = json_pack("{s:s, s:[]}", "version", "3", "alerts");
-  assert_int_equal(oc_monitor_alerts_receive(fx->store, not_v4, 10, &accepted, &ignored, &err), -1);
+  assert_int_equal(oc_monitor_alerts_receive(fx->store, not_v4, 10, &accepted, &ignored, &err), OC_PIPELINE_BAD_OPTION);
   json_decref(not_v4);
   json_t *payload = json_pack(
       "{s:s, s:s, s:s, s:[{s:s, s:{s:s, s:s, s:s}, s:{s:s}, s:s, s:s},"
