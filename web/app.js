@@ -34,6 +34,7 @@
   const JOBS_POLL_MS = 30000; /* GET /v1/jobs at least this often while the page is visible */
   const JOBS_EVENT_DELAY_MS = 1000; /* a burst of live events (a job's steps) costs one jobs request */
   const PERFORMANCE_WINDOWS = [20, 60]; /* scored origins per rolling window, as `oilcast monitor` */
+  const DECISIONS_SHOWN = 20; /* the newest retraining decisions per endpoint in the Models panel */
   const PLOT_CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ['lasso2d', 'select2d'] };
 
   const STATIC = window.OILCAST_STATIC || null;
@@ -556,6 +557,20 @@
     }));
   }
 
+  /* What the retraining loop decided for the endpoints serving the series (GET
+   * /v1/endpoints/{name}/decisions: `oilcast retrain` and alert webhooks), newest first. */
+  function renderDecisions(serving, decisions) {
+    const rows = decisions.flatMap((d) => (d ? d.decisions : [])).sort((a, b) => b.at.localeCompare(a.at) || b.id - a.id);
+    $('decisions-caption').textContent = rows.length
+      ? 'Triggers (degradation, alerts, schedule), trainings, challenger deployments, promotions (one-sided Diebold-Mariano test on the same ' +
+        'scored origins), rollbacks and refusals, each with its reason; newest first.'
+      : `No retraining decisions yet${serving.length ? ` for endpoint ${serving.map((e) => e.name).join(', ')}` : ''} ` +
+        '(run `oilcast retrain --endpoint NAME` after imports, e.g. as a job step).';
+    fillTable($('decisions-table'), ['When', 'Endpoint', 'Decision', 'Trigger', 'Version', 'Champion', 'Reason'],
+      rows.map((d) => [fmtTimestamp(d.at), d.endpoint, d.action, d.trigger || '–', d.version ? `v${d.version}` : '–',
+        d.champion ? `v${d.champion}` : '–', d.reason]));
+  }
+
   /* The Models panel loads when first shown (and again when shown after something changed), so the
    * Market page needs only the series and the forecast. */
   async function loadModels() {
@@ -565,12 +580,16 @@
       api(`/v1/backtests/latest?series=${encodeURIComponent(series)}`), api('/v1/models'), api('/v1/endpoints'),
     ]);
     const serving = endpoints ? endpoints.endpoints.filter((e) => e.series === series) : [];
-    const performance = await Promise.all(serving.map((e) =>
-      api(`/v1/endpoints/${encodeURIComponent(e.name)}/performance?windows=${PERFORMANCE_WINDOWS.join(',')}`)));
+    const [performance, decisions] = await Promise.all([
+      Promise.all(serving.map((e) =>
+        api(`/v1/endpoints/${encodeURIComponent(e.name)}/performance?windows=${PERFORMANCE_WINDOWS.join(',')}`))),
+      Promise.all(serving.map((e) => api(`/v1/endpoints/${encodeURIComponent(e.name)}/decisions?last=${DECISIONS_SHOWN}`))),
+    ]);
     if (series !== state.series) return; /* the picker moved on while these loaded: its own load draws */
     renderBacktest(bt);
     renderServing(models, endpoints);
     renderPerformance(bt, models, serving, performance);
+    renderDecisions(serving, decisions);
   }
 
   /* ---------- Jobs panel ---------- */
