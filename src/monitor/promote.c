@@ -168,17 +168,32 @@ static json_t *summary_json(const error_summary *s, size_t origins, double thres
                    oc_json_number(threshold));
 }
 
+/* Whether the champion's relMAE over its latest `origins` scored origins after `after` exceeds
+ * threshold (*over; false while it has fewer), with the figures in *s and *n. */
+static int champion_exceeds(run *r, oc_date after, size_t origins, double threshold, error_summary *s, size_t *n,
+                            bool *over, oc_error *err) {
+  oc_scored_error *rows;
+  *over = false;
+  if (scored_errors(r, r->champion, after, origins, &rows, n, err) != 0) return -1;
+  if (*n >= origins) {
+    *s = summarize(rows, *n);
+    *over = s->rel_mae > threshold;
+  }
+  free(rows);
+  return 0;
+}
+
 /* Step 2: a promoted version degraded beyond the rollback threshold gives way to the one it replaced. */
 static int check_rollback(run *r, bool *rolled_back, oc_error *err) {
   *rolled_back = false;
   if (!r->st.promoted || r->st.promoted != r->champion || !r->st.previous) return 0;
   const oc_promote_options *o = r->opt;
-  oc_scored_error *rows;
+  error_summary s;
   size_t n;
-  if (scored_errors(r, r->champion, r->st.promoted_since, o->rollback_origins, &rows, &n, err) != 0) return -1;
-  error_summary s = n >= o->rollback_origins ? summarize(rows, n) : (error_summary){0};
-  free(rows);
-  if (n < o->rollback_origins || !(s.rel_mae > o->rollback_rel_mae)) return 0;
+  bool over;
+  if (champion_exceeds(r, r->st.promoted_since, o->rollback_origins, o->rollback_rel_mae, &s, &n, &over, err) != 0)
+    return -1;
+  if (!over) return 0;
   int64_t restored = r->st.previous, retired = r->st.challenger;
   size_t before = r->out->n;
   json_t *figures = summary_json(&s, n, o->rollback_rel_mae);
@@ -393,12 +408,12 @@ static int check_triggers(run *r, oc_error *err) {
   }
   if (r->st.challenger) return 0;
   const oc_promote_options *o = r->opt;
-  oc_scored_error *rows;
+  error_summary s;
   size_t n;
-  if (scored_errors(r, r->champion, r->st.quiet_until, o->degrade_origins, &rows, &n, err) != 0) return -1;
-  error_summary s = n >= o->degrade_origins ? summarize(rows, n) : (error_summary){0};
-  free(rows);
-  if (n < o->degrade_origins || !(s.rel_mae > o->degrade_rel_mae)) return 0;
+  bool over;
+  if (champion_exceeds(r, r->st.quiet_until, o->degrade_origins, o->degrade_rel_mae, &s, &n, &over, err) != 0)
+    return -1;
+  if (!over) return 0;
   char reason[256];
   snprintf(reason, sizeof reason, "v%lld scored relMAE %.3f over its latest %zu origins (above %.3f)",
            (long long)r->champion, s.rel_mae, n, o->degrade_rel_mae);
@@ -486,11 +501,12 @@ int oc_monitor_promote_version(const char *data_dir, oc_store *store, const oc_p
   r.st.previous = champion;
   r.st.promoted = version;
   r.st.promoted_since = r.st.quiet_until = r.st.forecast_origin;
-  if (r.st.challenger == version) r.st.challenger = 0;
+  int64_t retired = r.st.challenger;
+  r.st.challenger = 0;
   bool ok = serve_only(&r, version, err) == 0 && oc_store_challenger_put(store, &r.st, err) == 0 &&
             decide(&r, "promote", "manual", version, json_pack("{s:b}", "forced", 1), err,
-                   "forced by an operator, without the promotion rule: %s; v%lld kept for rollback", reason,
-                   (long long)champion) == 0;
+                   "forced by an operator, without the promotion rule: %s; v%lld kept for rollback%s", reason,
+                   (long long)champion, retired && retired != version ? "; the challenger under evaluation retired" : "") == 0;
   if (finish_transaction(&r, ok, before, err) != 0) return -1;
   r.champion = version;
   return run_finish(&r, err);

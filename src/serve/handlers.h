@@ -72,6 +72,8 @@ void oc_handle_forecast_latest(const oc_request *req, oc_response *resp);
 void oc_handle_backtest_latest(const oc_request *req, oc_response *resp);
 
 /* handlers_monitor.c */
+/* Whether the endpoint `name` exists; when not, resp is the 404 naming it. */
+bool oc_serve_endpoint_known(const oc_request *req, oc_response *resp, const char *name);
 void oc_handle_endpoint_performance(const oc_request *req, oc_response *resp);
 void oc_handle_jobs_list(const oc_request *req, oc_response *resp);
 

@@ -16,14 +16,19 @@
 
 #define RECENT_JOB_RUNS 20
 
-void oc_handle_endpoint_performance(const oc_request *req, oc_response *resp) {
-  const char *name = oc_route_param(&req->params, "name");
+bool oc_serve_endpoint_known(const oc_request *req, oc_response *resp, const char *name) {
   oc_endpoint_snapshot *snap = oc_endpoints_acquire(req->server->endpoints, name);
   if (!snap) {
     oc_respond_error(resp, 404, "not_found", "no endpoint named '%s'", name);
-    return;
+    return false;
   }
   oc_endpoint_snapshot_release(snap);
+  return true;
+}
+
+void oc_handle_endpoint_performance(const oc_request *req, oc_response *resp) {
+  const char *name = oc_route_param(&req->params, "name");
+  if (!oc_serve_endpoint_known(req, resp, name)) return;
   oc_monitor_options o = oc_monitor_options_default();
   o.endpoint = name;
   const char *windows = oc_request_query(req, "windows");

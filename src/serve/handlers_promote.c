@@ -11,7 +11,6 @@
 #include "monitor/promote.h"
 #include "pipeline/pipeline.h"
 #include "serve/context.h"
-#include "serve/endpoints.h"
 #include "serve/handlers.h"
 
 #define DECISIONS_DEFAULT 50
@@ -19,12 +18,7 @@
 
 void oc_handle_endpoint_decisions(const oc_request *req, oc_response *resp) {
   const char *name = oc_route_param(&req->params, "name");
-  oc_endpoint_snapshot *snap = oc_endpoints_acquire(req->server->endpoints, name);
-  if (!snap) {
-    oc_respond_error(resp, 404, "not_found", "no endpoint named '%s'", name);
-    return;
-  }
-  oc_endpoint_snapshot_release(snap);
+  if (!oc_serve_endpoint_known(req, resp, name)) return;
   long last = DECISIONS_DEFAULT;
   const char *text = oc_request_query(req, "last");
   char *end = NULL;
