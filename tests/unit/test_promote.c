@@ -318,6 +318,7 @@ static void test_alert_webhook_and_variants(void **state) {
 
   /* a scheduled trigger while the challenger is under evaluation is refused */
   assert_int_equal(oc_monitor_retrain(fx->dir, fx->store, &o, "schedule", &r, &err), 0);
+  oc_promote_result_free(&r);
   run_loop(fx, &o, &r, actions, sizeof actions); /* nothing new: no decision */
   assert_int_equal(r.n, 0);
   oc_promote_result_free(&r);
