@@ -353,8 +353,9 @@ typedef struct oc_store_ops {
   int (*backtest_save)(oc_store *store, oc_backtest_record *rec, oc_error *err);
   /* The most recent run for the series (highest created_at, then id); *found = false when none. */
   int (*backtest_latest)(oc_store *store, const char *series, oc_backtest_record *out, bool *found, oc_error *err);
-  /* Forecasts made: save sets rec->id; latest is the newest "stored"-history forecast of the series
-   * (*found = false when there is none). */
+  /* Forecasts made: save sets rec->id; latest is the newest "stored"-history forecast of the series that
+   * was served (a challenger's shadow forecast, variant "shadow", is scored but never the latest;
+   * *found = false when there is none). */
   int (*forecast_save)(oc_store *store, oc_forecast_record *rec, oc_error *err);
   int (*forecast_latest)(oc_store *store, const char *series, oc_forecast_record *out, bool *found, oc_error *err);
 

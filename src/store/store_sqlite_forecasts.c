@@ -62,7 +62,7 @@ int oc_sqlite_forecast_latest(oc_store *store, const char *series, oc_forecast_r
   static const char head[] =
       "SELECT id, series, origin, endpoint, variant, model_version, model_kind, history, request_id, created_at,"
       " origin_price"
-      " FROM forecasts WHERE series = ?1 AND history = 'stored' ORDER BY created_at DESC, id DESC LIMIT 1";
+      " FROM forecasts WHERE series = ?1 AND history = 'stored' AND variant <> 'shadow' ORDER BY created_at DESC, id DESC LIMIT 1";
   static const char points[] = "SELECT date, price, lower80, upper80, lower95, upper95 FROM forecast_points"
                                " WHERE forecast_id = ?1 ORDER BY step";
   *found = false;
