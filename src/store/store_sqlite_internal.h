@@ -115,4 +115,10 @@ int oc_sqlite_job_pause(oc_store *store, const char *job, bool paused, int64_t n
 int oc_sqlite_forecast_latest(oc_store *store, const char *series, oc_forecast_record *out, bool *found,
                               oc_error *err);
 
+/* Alerts (store_sqlite_alerts.c). */
+int oc_sqlite_alert_save(oc_store *store, const oc_alert *alert, bool record_event, oc_error *err);
+int oc_sqlite_alerts_list(oc_store *store, const char *state, oc_alert **list, size_t *n, oc_error *err);
+int oc_sqlite_alert_history(oc_store *store, const char *fingerprint, size_t limit, oc_alert_event **events,
+                            size_t *n, oc_error *err);
+
 #endif
