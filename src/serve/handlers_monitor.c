@@ -1,13 +1,16 @@
 /* handlers_monitor.c: what the operations loop knows, over HTTP: how an endpoint's forecasts have
  * scored against the prices that followed (monitor/score.h; read-only: scoring is the `monitor` step's
- * job) and the scheduled jobs with their recent runs (schedule/scheduler.h), the same records
- * `oilcast monitor` and `oilcast jobs` print. */
+ * job), the scheduled jobs with their recent runs (schedule/scheduler.h), data health and the
+ * alerts (monitor/health.h, monitor/alerts.h; read-only: evaluating is the `alerts evaluate` step's
+ * job), the same records `oilcast monitor`, `oilcast jobs` and `oilcast alerts` print. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/fsutil.h"
+#include "monitor/alerts.h"
+#include "monitor/health.h"
 #include "monitor/score.h"
 #include "schedule/scheduler.h"
 #include "serve/context.h"
@@ -79,4 +82,93 @@ void oc_handle_jobs_list(const oc_request *req, oc_response *resp) {
   for (size_t i = 0; i < n; i++) json_array_append_new(recent, oc_job_run_json(&runs[i]));
   oc_job_run_list_free(runs, n);
   oc_respond_json(resp, 200, json_pack("{s:o, s:o}", "jobs", described, "runs", recent));
+}
+
+void oc_handle_alerts_list(const oc_request *req, oc_response *resp) {
+  const char *state = oc_request_query(req, "state");
+  if (state && strcmp(state, "pending") != 0 && strcmp(state, "firing") != 0 && strcmp(state, "resolved") != 0) {
+    oc_respond_error(resp, 400, "invalid_parameter", "state must be pending, firing or resolved, not '%s'", state);
+    return;
+  }
+  oc_store *store = oc_serve_store_acquire(req->server, resp);
+  if (!store) return;
+  oc_alert *alerts;
+  size_t n;
+  oc_error err;
+  int rc = oc_store_alerts_list(store, state, &alerts, &n, &err);
+  oc_serve_store_release(req->server, store);
+  if (rc != 0) {
+    oc_serve_store_failed(req->server, resp, "alerts", &err);
+    return;
+  }
+  json_t *list = json_array();
+  for (size_t i = 0; i < n; i++) json_array_append_new(list, oc_alert_json(&alerts[i]));
+  oc_alert_list_free(alerts, n);
+  oc_respond_json(resp, 200, json_pack("{s:o}", "alerts", list));
+}
+
+void oc_handle_monitor_health(const oc_request *req, oc_response *resp) {
+  oc_store *store = oc_serve_store_acquire(req->server, resp);
+  if (!store) return;
+  oc_series_staleness *stale = NULL;
+  oc_job_failures *jobs = NULL;
+  size_t nstale = 0, njobs = 0;
+  oc_error err;
+  int rc = oc_monitor_staleness(store, (int64_t)time(NULL), &stale, &nstale, &err);
+  if (rc == 0) rc = oc_monitor_job_failures(store, &jobs, &njobs, &err);
+  oc_serve_store_release(req->server, store);
+  if (rc != 0) {
+    free(stale);
+    oc_serve_store_failed(req->server, resp, "monitor_health", &err);
+    return;
+  }
+  json_t *series = json_array(), *failures = json_array();
+  for (size_t i = 0; i < nstale; i++) json_array_append_new(series, oc_series_staleness_json(&stale[i]));
+  for (size_t i = 0; i < njobs; i++)
+    json_array_append_new(failures, json_pack("{s:s, s:I}", "job", jobs[i].job, "consecutive_failures",
+                                              (json_int_t)jobs[i].consecutive));
+  free(stale);
+  free(jobs);
+  oc_respond_json(resp, 200, json_pack("{s:o, s:o}", "series", series, "jobs", failures));
+}
+
+/* The figures of monitor/health.h that /metrics does not already carry, and the alerts per state. A
+ * store problem leaves them as they were, as for the live scores. */
+void oc_serve_refresh_health_metrics(oc_server *s) {
+  oc_response scratch = {0};
+  oc_store *store = oc_serve_store_acquire(s, &scratch);
+  oc_buf_free(&scratch.body);
+  if (!store) return;
+  oc_figures figures;
+  oc_alert *alerts = NULL;
+  size_t nalerts = 0;
+  oc_error err;
+  int rc = oc_monitor_figures(store, (int64_t)time(NULL), &figures, &err);
+  if (rc == 0 && oc_store_alerts_list(store, NULL, &alerts, &nalerts, &err) != 0) {
+    oc_figures_free(&figures);
+    rc = -1;
+  }
+  oc_serve_store_release(s, store);
+  if (rc != 0) {
+    const char *labels[] = {"operation", "monitor_health"};
+    oc_metrics_add(s->metrics, OC_METRIC_STORE_ERRORS, 1, 1, labels);
+    return;
+  }
+  for (size_t i = 0; i < figures.n; i++) {
+    const oc_figure *f = &figures.items[i];
+    bool series = strcmp(f->metric, "oilcast_series_staleness_trading_days") == 0;
+    if (!series && strcmp(f->metric, "oilcast_job_consecutive_failures") != 0) continue;
+    const char *key = series ? "series" : "job";
+    const char *labels[] = {key, json_string_value(json_object_get(f->labels, key))};
+    oc_metrics_set(s->metrics, series ? OC_METRIC_SERIES_STALENESS : OC_METRIC_JOB_FAILURES, f->value, 1, labels);
+  }
+  oc_figures_free(&figures);
+  static const char *const states[] = {"pending", "firing", "resolved"};
+  for (size_t k = 0; k < 3; k++) {
+    size_t count = 0;
+    for (size_t i = 0; i < nalerts; i++) count += strcmp(alerts[i].state, states[k]) == 0;
+    const char *labels[] = {"state", states[k]};
+    oc_metrics_set(s->metrics, OC_METRIC_ALERTS, (double)count, 1, labels);
+  }
+  oc_alert_list_free(alerts, nalerts);
 }

@@ -27,6 +27,8 @@ static const oc_route routes[] = {
     {"GET", "/v1/forecasts/latest", SPEC(oc_handle_forecast_latest, OC_ACCESS_PUBLIC_READ)},
     {"GET", "/v1/backtests/latest", SPEC(oc_handle_backtest_latest, OC_ACCESS_PUBLIC_READ)},
     {"GET", "/v1/jobs", SPEC(oc_handle_jobs_list, OC_ACCESS_READ)},
+    {"GET", "/v1/alerts", SPEC(oc_handle_alerts_list, OC_ACCESS_READ)},
+    {"GET", "/v1/monitor/health", SPEC(oc_handle_monitor_health, OC_ACCESS_READ)},
     {"GET", "/v1/stream", SPEC_QUERY_KEY(oc_handle_stream, OC_ACCESS_PUBLIC_READ)},
 };
 
