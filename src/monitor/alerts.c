@@ -352,7 +352,7 @@ int oc_alerts_evaluate(const char *data_dir, oc_store *store, const oc_alerts_op
   free(path);
   if (rc != 0) return -1;
   oc_figures figures;
-  if (oc_monitor_figures(store, opt->now, &figures, err) != 0) {
+  if (oc_monitor_figures(data_dir, store, opt->now, &figures, err) != 0) {
     oc_alert_rules_free(&rules);
     return -1;
   }

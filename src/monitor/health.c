@@ -7,6 +7,7 @@
 
 #include "core/buf.h"
 #include "core/calendar.h"
+#include "monitor/drift.h"
 #include "monitor/score.h"
 
 #define JOB_RUNS_READ 500 /* the latest runs of every job, enough to count a failing streak */
@@ -109,18 +110,30 @@ static int add_scores(oc_store *store, oc_figures *out, size_t *cap, oc_error *e
   return 0;
 }
 
-int oc_monitor_figures(oc_store *store, int64_t now, oc_figures *out, oc_error *err) {
+static json_t *drift_labels(const oc_feature_drift *d) {
+  return json_pack("{s:s, s:s, s:s}", "series", d->series, "model_version", d->model_version, "feature", d->feature);
+}
+
+int oc_monitor_figures(const char *data_dir, oc_store *store, int64_t now, oc_figures *out, oc_error *err) {
   memset(out, 0, sizeof *out);
   size_t cap = 0;
   oc_series_staleness *stale = NULL;
   oc_job_failures *jobs = NULL;
-  size_t nstale = 0, njobs = 0;
+  oc_feature_drift *drift = NULL;
+  size_t nstale = 0, njobs = 0, ndrift = 0;
   if (add_scores(store, out, &cap, err) != 0 || oc_monitor_staleness(store, now, &stale, &nstale, err) != 0 ||
-      oc_monitor_job_failures(store, &jobs, &njobs, err) != 0) {
+      oc_monitor_job_failures(store, &jobs, &njobs, err) != 0 ||
+      oc_monitor_drift(data_dir, store, OC_DRIFT_RECENT_DEFAULT, &drift, &ndrift, err) != 0) {
     free(stale);
+    free(jobs);
     oc_figures_free(out);
     return -1;
   }
+  for (size_t i = 0; i < ndrift; i++) {
+    add_figure(out, &cap, "oilcast_feature_psi", drift_labels(&drift[i]), drift[i].psi);
+    add_figure(out, &cap, "oilcast_feature_ks", drift_labels(&drift[i]), drift[i].ks);
+  }
+  free(drift);
   for (size_t i = 0; i < nstale; i++)
     add_figure(out, &cap, "oilcast_series_staleness_trading_days", json_pack("{s:s}", "series", stale[i].series),
                (double)stale[i].behind);

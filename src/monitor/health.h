@@ -14,7 +14,8 @@
  *   oilcast_forecast_bias        {series, endpoint, variant, model_version, horizon, window}
  *   oilcast_series_staleness_trading_days                         {series}
  *   oilcast_job_consecutive_failures                               {job}
- * Reads the store only; prints nothing. */
+ *   oilcast_feature_psi, oilcast_feature_ks          {series, model_version, feature} (drift.h)
+ * Reads the store and the registry's cards only; prints nothing. */
 #ifndef OC_MONITOR_HEALTH_H
 #define OC_MONITOR_HEALTH_H
 
@@ -57,9 +58,9 @@ typedef struct oc_figures {
   size_t n;
 } oc_figures;
 
-/* Every figure at now: the live scores over the default windows (as scored so far), staleness and job
- * failures. */
-int oc_monitor_figures(oc_store *store, int64_t now, oc_figures *out, oc_error *err);
+/* Every figure at now: the live scores over the default windows (as scored so far), staleness, job
+ * failures, and the input drift of the deployed versions of data_dir's registry. */
+int oc_monitor_figures(const char *data_dir, oc_store *store, int64_t now, oc_figures *out, oc_error *err);
 void oc_figures_free(oc_figures *figures);
 
 #endif

@@ -3,6 +3,7 @@
  * job), the scheduled jobs with their recent runs (schedule/scheduler.h), data health and the
  * alerts (monitor/health.h, monitor/alerts.h; read-only: evaluating is the `alerts evaluate` step's
  * job), the same records `oilcast monitor`, `oilcast jobs` and `oilcast alerts` print. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "core/fsutil.h"
 #include "monitor/alerts.h"
+#include "monitor/drift.h"
 #include "monitor/health.h"
 #include "monitor/score.h"
 #include "schedule/scheduler.h"
@@ -112,24 +114,29 @@ void oc_handle_monitor_health(const oc_request *req, oc_response *resp) {
   if (!store) return;
   oc_series_staleness *stale = NULL;
   oc_job_failures *jobs = NULL;
-  size_t nstale = 0, njobs = 0;
+  oc_feature_drift *drift = NULL;
+  size_t nstale = 0, njobs = 0, ndrift = 0;
   oc_error err;
   int rc = oc_monitor_staleness(store, (int64_t)time(NULL), &stale, &nstale, &err);
   if (rc == 0) rc = oc_monitor_job_failures(store, &jobs, &njobs, &err);
+  if (rc == 0) rc = oc_monitor_drift(req->server->data_dir, store, OC_DRIFT_RECENT_DEFAULT, &drift, &ndrift, &err);
   oc_serve_store_release(req->server, store);
   if (rc != 0) {
     free(stale);
+    free(jobs);
     oc_serve_store_failed(req->server, resp, "monitor_health", &err);
     return;
   }
-  json_t *series = json_array(), *failures = json_array();
+  json_t *series = json_array(), *failures = json_array(), *drifts = json_array();
+  for (size_t i = 0; i < ndrift; i++) json_array_append_new(drifts, oc_feature_drift_json(&drift[i]));
+  free(drift);
   for (size_t i = 0; i < nstale; i++) json_array_append_new(series, oc_series_staleness_json(&stale[i]));
   for (size_t i = 0; i < njobs; i++)
     json_array_append_new(failures, json_pack("{s:s, s:I}", "job", jobs[i].job, "consecutive_failures",
                                               (json_int_t)jobs[i].consecutive));
   free(stale);
   free(jobs);
-  oc_respond_json(resp, 200, json_pack("{s:o, s:o}", "series", series, "jobs", failures));
+  oc_respond_json(resp, 200, json_pack("{s:o, s:o, s:o}", "series", series, "jobs", failures, "drift", drifts));
 }
 
 /* The figures of monitor/health.h that /metrics does not already carry, and the alerts per state. A
@@ -143,7 +150,7 @@ void oc_serve_refresh_health_metrics(oc_server *s) {
   oc_alert *alerts = NULL;
   size_t nalerts = 0;
   oc_error err;
-  int rc = oc_monitor_figures(store, (int64_t)time(NULL), &figures, &err);
+  int rc = oc_monitor_figures(s->data_dir, store, (int64_t)time(NULL), &figures, &err);
   if (rc == 0 && oc_store_alerts_list(store, NULL, &alerts, &nalerts, &err) != 0) {
     oc_figures_free(&figures);
     rc = -1;
@@ -154,13 +161,29 @@ void oc_serve_refresh_health_metrics(oc_server *s) {
     oc_metrics_add(s->metrics, OC_METRIC_STORE_ERRORS, 1, 1, labels);
     return;
   }
+  /* the figures refresh_live_scores (handlers_ops.c) does not set already */
+  static const struct {
+    const char *metric;
+    oc_metric_family_id family;
+  } families[] = {{"oilcast_series_staleness_trading_days", OC_METRIC_SERIES_STALENESS},
+                  {"oilcast_job_consecutive_failures", OC_METRIC_JOB_FAILURES},
+                  {"oilcast_feature_psi", OC_METRIC_FEATURE_PSI},
+                  {"oilcast_feature_ks", OC_METRIC_FEATURE_KS}};
   for (size_t i = 0; i < figures.n; i++) {
     const oc_figure *f = &figures.items[i];
-    bool series = strcmp(f->metric, "oilcast_series_staleness_trading_days") == 0;
-    if (!series && strcmp(f->metric, "oilcast_job_consecutive_failures") != 0) continue;
-    const char *key = series ? "series" : "job";
-    const char *labels[] = {key, json_string_value(json_object_get(f->labels, key))};
-    oc_metrics_set(s->metrics, series ? OC_METRIC_SERIES_STALENESS : OC_METRIC_JOB_FAILURES, f->value, 1, labels);
+    for (size_t k = 0; k < sizeof families / sizeof families[0]; k++) {
+      if (strcmp(f->metric, families[k].metric) != 0) continue;
+      const char *labels[6];
+      size_t nlabels = 0;
+      const char *key;
+      json_t *v;
+      json_object_foreach(f->labels, key, v) {
+        assert(nlabels < 3);
+        labels[2 * nlabels] = key;
+        labels[2 * nlabels++ + 1] = json_string_value(v);
+      }
+      oc_metrics_set(s->metrics, families[k].family, f->value, nlabels, labels);
+    }
   }
   oc_figures_free(&figures);
   static const char *const states[] = {"pending", "firing", "resolved"};

@@ -80,6 +80,10 @@ oc_metrics *oc_metrics_new(const oc_route *routes, size_t route_count) {
       .name = "oilcast_job_consecutive_failures", .help = "Latest finished runs of the job that failed in a row.", .type = "gauge"};
   m->families[OC_METRIC_ALERTS] = (metric_family){
       .name = "oilcast_alerts", .help = "Alerts of the built-in evaluator by state.", .type = "gauge"};
+  m->families[OC_METRIC_FEATURE_PSI] = (metric_family){
+      .name = "oilcast_feature_psi", .help = "Population stability index of a deployed version's input against its training reference.", .type = "gauge"};
+  m->families[OC_METRIC_FEATURE_KS] = (metric_family){
+      .name = "oilcast_feature_ks", .help = "Kolmogorov-Smirnov statistic of a deployed version's input against its training reference.", .type = "gauge"};
   clock_gettime(CLOCK_REALTIME, &m->started);
   return m;
 }

@@ -30,6 +30,8 @@ typedef enum {
   OC_METRIC_SERIES_STALENESS, /* oilcast_series_staleness_trading_days{series} */
   OC_METRIC_JOB_FAILURES,     /* oilcast_job_consecutive_failures{job} */
   OC_METRIC_ALERTS,           /* oilcast_alerts{state} */
+  OC_METRIC_FEATURE_PSI,      /* oilcast_feature_psi{series,model_version,feature} */
+  OC_METRIC_FEATURE_KS,       /* oilcast_feature_ks{series,model_version,feature} */
   OC_METRIC_FAMILY_COUNT
 } oc_metric_family_id;
 

@@ -13,12 +13,12 @@ if ! command -v promtool >/dev/null; then
   exit 77
 fi
 out=$(promtool check rules "$DEPLOY/oilcast-rules.yml")
-assert_contains "$out" "SUCCESS: 4 rules found" "promtool check rules"
+assert_contains "$out" "SUCCESS: 5 rules found" "promtool check rules"
 (cd "$DEPLOY" && promtool test rules oilcast-rules.test.yml) || fail "promtool test rules"
 
 oc init --data-dir "$OILCAST_DATA_DIR" >/dev/null
 cp "$DEPLOY/alerts.json" "$OILCAST_DATA_DIR/alerts.json"
-assert_contains "$(oc alerts check)" "4 rule(s), 1 webhook(s), all valid" "alerts check"
+assert_contains "$(oc alerts check)" "5 rule(s), 1 webhook(s), all valid" "alerts check"
 # the same alerts with the same thresholds in both files: "name op threshold for" per rule
 prom=$(grep -E '^ +- alert:|^ +expr:|^ +for:' "$DEPLOY/oilcast-rules.yml" | paste - - - |
   sed -E 's/ *- alert: ([A-Za-z]+)\t *expr: [a-z0-9_]+(\{[^}]*\})? ([<>]) ([0-9.]+)\t *for: ([0-9a-z]+)/\1 \3 \4 \5/')
