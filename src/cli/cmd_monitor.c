@@ -1,6 +1,7 @@
 /* cmd_monitor.c: `oilcast monitor`: scores the stored forecasts whose target dates now have prices
  * (monitor/score.h) and prints how each endpoint, variant, model version and horizon has done over
- * rolling windows of scored origins. */
+ * rolling windows of scored origins; `oilcast monitor health`: data health (monitor/health.h,
+ * monitor/drift.h): staleness per series, failing jobs, input drift per deployed version. */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +12,8 @@
 #include "cli/cli.h"
 #include "cli/records.h"
 #include "core/log.h"
+#include "monitor/drift.h"
+#include "monitor/health.h"
 #include "monitor/score.h"
 
 static int run(oc_cli *cli, int argc, char **argv);
@@ -18,6 +21,7 @@ static int run(oc_cli *cli, int argc, char **argv);
 const oc_command oc_cmd_monitor = {
     "monitor", "score stored forecasts against the prices that followed; live relMAE and coverage",
     "Usage: oilcast monitor [--endpoint NAME] [--windows 20,60] [--format table|csv|json]\n"
+    "       oilcast monitor health [--format table|json]\n"
     "Scores every stored forecast point whose date now has a price (each point once: run it after\n"
     "every import, or as a scheduled job step), then prints, per series, endpoint, variant, model\n"
     "version and horizon, over the latest N scored origins of each window: relMAE (the forecast's MAE\n"
@@ -25,7 +29,11 @@ const oc_command oc_cmd_monitor = {
     "inside the 80% and 95% bands (well calibrated: 0.80 and 0.95) and the bias (forecast - actual).\n"
     "  --endpoint NAME   only this endpoint's forecasts\n"
     "  --windows A,B     rolling windows in scored origins (default 20,60; at most 4)\n"
-    "  --format F        table (default), csv or json\n",
+    "  --format F        table (default), csv or json\n"
+    "`monitor health` prints, per series, the trading days whose price should be stored by now and is\n"
+    "not; per scheduled job, its latest runs that failed in a row; per deployed model version, the drift\n"
+    "of its input over the latest 60 trading days against its training reference: PSI (below 0.1 none,\n"
+    "0.1-0.25 moderate, above significant) and the KS statistic. It writes nothing. See docs/monitoring.md.\n",
     run};
 
 enum { OPT_ENDPOINT = 1, OPT_WINDOWS, OPT_FORMAT };
@@ -44,6 +52,64 @@ static void print_table(const oc_monitor_result *r) {
            *p->endpoint ? p->endpoint : "-", *p->variant ? p->variant : "-", p->model_version, (long long)p->horizon,
            row->window, (long long)p->origins, row->rel_mae, p->mae, p->naive_mae, p->coverage80, p->coverage95, p->bias);
   }
+}
+
+/* The three health listings as one JSON array of records, each with its "kind". */
+static json_t *health_records(const oc_series_staleness *stale, size_t nstale, const oc_job_failures *jobs,
+                              size_t njobs, const oc_feature_drift *drift, size_t ndrift) {
+  json_t *records = json_array();
+  for (size_t i = 0; i < nstale; i++) {
+    json_t *r = oc_series_staleness_json(&stale[i]);
+    json_object_set_new(r, "kind", json_string("staleness"));
+    json_array_append_new(records, r);
+  }
+  for (size_t i = 0; i < njobs; i++)
+    json_array_append_new(records, json_pack("{s:s, s:s, s:I}", "kind", "job_failures", "job", jobs[i].job,
+                                             "consecutive_failures", (json_int_t)jobs[i].consecutive));
+  for (size_t i = 0; i < ndrift; i++) {
+    json_t *r = oc_feature_drift_json(&drift[i]);
+    json_object_set_new(r, "kind", json_string("drift"));
+    json_array_append_new(records, r);
+  }
+  return records;
+}
+
+static int print_health(oc_cli *cli, oc_store *store, oc_cli_format fmt) {
+  oc_series_staleness *stale = NULL;
+  oc_job_failures *jobs = NULL;
+  oc_feature_drift *drift = NULL;
+  size_t nstale = 0, njobs = 0, ndrift = 0;
+  oc_error err;
+  int rc = oc_monitor_staleness(store, (int64_t)time(NULL), &stale, &nstale, &err);
+  if (rc == 0) rc = oc_monitor_job_failures(store, &jobs, &njobs, &err);
+  if (rc == 0) rc = oc_monitor_drift(cli->data_dir, store, OC_DRIFT_RECENT_DEFAULT, &drift, &ndrift, &err);
+  if (rc != 0) {
+    free(stale);
+    free(jobs);
+    return oc_cli_runtime_error("%s", err.message);
+  }
+  if (fmt == OC_CLI_TABLE) {
+    printf("%-20s %-10s %-10s %s\n", "series", "last", "expected", "trading days behind");
+    for (size_t i = 0; i < nstale; i++) {
+      char last[OC_DATE_STRLEN], expected[OC_DATE_STRLEN];
+      printf("%-20s %-10s %-10s %lld\n", stale[i].series, oc_date_format(stale[i].last, last),
+             oc_date_format(stale[i].expected, expected), (long long)stale[i].behind);
+    }
+    printf("\n%-20s %s\n", "job", "failed in a row");
+    for (size_t i = 0; i < njobs; i++) printf("%-20s %lld\n", jobs[i].job, (long long)jobs[i].consecutive);
+    printf("\n%-8s %-12s %-12s %9s %8s %-18s %8s\n", "model", "series", "feature", "reference", "recent", "PSI", "KS");
+    for (size_t i = 0; i < ndrift; i++)
+      printf("%-8s %-12s %-12s %9zu %8zu %6.4f %-11s %8.4f\n", drift[i].model_version, drift[i].series, drift[i].feature,
+             drift[i].reference_n, drift[i].recent_n, drift[i].psi, oc_drift_psi_band(drift[i].psi), drift[i].ks);
+  } else {
+    json_t *records = health_records(stale, nstale, jobs, njobs, drift, ndrift);
+    oc_cli_print_records(records, OC_CLI_JSON);
+    json_decref(records);
+  }
+  free(stale);
+  free(jobs);
+  free(drift);
+  return OC_EXIT_OK;
 }
 
 static int run(oc_cli *cli, int argc, char **argv) {
@@ -71,9 +137,17 @@ static int run(oc_cli *cli, int argc, char **argv) {
       if (handled == 0) return oc_cli_unknown_option(&oc_cmd_monitor);
     }
   }
-  if (optind < argc) return oc_cli_usage_error(&oc_cmd_monitor, "unexpected argument '%s'", argv[optind]);
+  bool health = optind < argc && strcmp(argv[optind], "health") == 0;
+  if (health && fmt == OC_CLI_CSV)
+    return oc_cli_usage_error(&oc_cmd_monitor, "monitor health prints a table or json (its three listings have different columns)");
+  if (optind + health < argc) return oc_cli_usage_error(&oc_cmd_monitor, "unexpected argument '%s'", argv[optind + health]);
   oc_store *store;
   if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
+  if (health) {
+    int health_rc = print_health(cli, store, fmt);
+    oc_store_close(store);
+    return health_rc;
+  }
   oc_monitor_result r;
   oc_error err;
   int rc = oc_monitor_score(store, &o, (int64_t)time(NULL), &r, &err);
