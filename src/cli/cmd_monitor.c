@@ -12,7 +12,8 @@
 #include "cli/cli.h"
 #include "cli/records.h"
 #include "core/log.h"
-#include "monitor/drift.h"
+#include "core/date.h"
+#include "core/json.h"
 #include "monitor/health.h"
 #include "monitor/score.h"
 
@@ -54,61 +55,33 @@ static void print_table(const oc_monitor_result *r) {
   }
 }
 
-/* The three health listings as one JSON array of records, each with its "kind". */
-static json_t *health_records(const oc_series_staleness *stale, size_t nstale, const oc_job_failures *jobs,
-                              size_t njobs, const oc_feature_drift *drift, size_t ndrift) {
-  json_t *records = json_array();
-  for (size_t i = 0; i < nstale; i++) {
-    json_t *r = oc_series_staleness_json(&stale[i]);
-    json_object_set_new(r, "kind", json_string("staleness"));
-    json_array_append_new(records, r);
-  }
-  for (size_t i = 0; i < njobs; i++)
-    json_array_append_new(records, json_pack("{s:s, s:s, s:I}", "kind", "job_failures", "job", jobs[i].job,
-                                             "consecutive_failures", (json_int_t)jobs[i].consecutive));
-  for (size_t i = 0; i < ndrift; i++) {
-    json_t *r = oc_feature_drift_json(&drift[i]);
-    json_object_set_new(r, "kind", json_string("drift"));
-    json_array_append_new(records, r);
-  }
-  return records;
-}
-
 static int print_health(oc_cli *cli, oc_store *store, oc_cli_format fmt) {
-  oc_series_staleness *stale = NULL;
-  oc_job_failures *jobs = NULL;
-  oc_feature_drift *drift = NULL;
-  size_t nstale = 0, njobs = 0, ndrift = 0;
+  oc_monitor_health h;
   oc_error err;
-  int rc = oc_monitor_staleness(store, (int64_t)time(NULL), &stale, &nstale, &err);
-  if (rc == 0) rc = oc_monitor_job_failures(store, &jobs, &njobs, &err);
-  if (rc == 0) rc = oc_monitor_drift(cli->data_dir, store, OC_DRIFT_RECENT_DEFAULT, &drift, &ndrift, &err);
-  if (rc != 0) {
-    free(stale);
-    free(jobs);
+  if (oc_monitor_health_read(cli->data_dir, store, (int64_t)time(NULL), &h, &err) != 0)
     return oc_cli_runtime_error("%s", err.message);
-  }
   if (fmt == OC_CLI_TABLE) {
     printf("%-20s %-10s %-10s %s\n", "series", "last", "expected", "trading days behind");
-    for (size_t i = 0; i < nstale; i++) {
+    for (size_t i = 0; i < h.nstale; i++) {
       char last[OC_DATE_STRLEN], expected[OC_DATE_STRLEN];
-      printf("%-20s %-10s %-10s %lld\n", stale[i].series, oc_date_format(stale[i].last, last),
-             oc_date_format(stale[i].expected, expected), (long long)stale[i].behind);
+      printf("%-20s %-10s %-10s %lld\n", h.stale[i].series, oc_date_format(h.stale[i].last, last),
+             oc_date_format(h.stale[i].expected, expected), (long long)h.stale[i].behind);
     }
     printf("\n%-20s %s\n", "job", "failed in a row");
-    for (size_t i = 0; i < njobs; i++) printf("%-20s %lld\n", jobs[i].job, (long long)jobs[i].consecutive);
+    for (size_t i = 0; i < h.njobs; i++) printf("%-20s %lld\n", h.jobs[i].job, (long long)h.jobs[i].consecutive);
     printf("\n%-8s %-12s %-12s %9s %8s %-18s %8s\n", "model", "series", "feature", "reference", "recent", "PSI", "KS");
-    for (size_t i = 0; i < ndrift; i++)
-      printf("%-8s %-12s %-12s %9zu %8zu %6.4f %-11s %8.4f\n", drift[i].model_version, drift[i].series, drift[i].feature,
-             drift[i].reference_n, drift[i].recent_n, drift[i].psi, oc_drift_psi_band(drift[i].psi), drift[i].ks);
-  } else {
-    json_t *records = health_records(stale, nstale, jobs, njobs, drift, ndrift);
-    oc_cli_print_records(records, OC_CLI_JSON);
-    json_decref(records);
+    for (size_t i = 0; i < h.ndrift; i++) {
+      const oc_feature_drift *d = &h.drift[i];
+      printf("%-8s %-12s %-12s %9zu %8zu %6.4f %-11s %8.4f\n", d->model_version, d->series, d->feature, d->reference_n,
+             d->recent_n, d->psi, oc_drift_psi_band(d->psi), d->ks);
+    }
+  } else { /* the API's object (GET /v1/monitor/health) */
+    json_t *j = oc_monitor_health_json(&h);
+    oc_json_print(stdout, j, OC_JSON_COMPACT);
+    putchar('\n');
+    json_decref(j);
   }
-  free(stale);
-  free(jobs);
-  free(drift);
+  oc_monitor_health_free(&h);
   return OC_EXIT_OK;
 }
 

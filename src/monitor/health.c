@@ -7,7 +7,6 @@
 
 #include "core/buf.h"
 #include "core/calendar.h"
-#include "monitor/drift.h"
 #include "monitor/score.h"
 
 #define JOB_RUNS_READ 500 /* the latest runs of every job, enough to count a failing streak */
@@ -114,34 +113,53 @@ static json_t *drift_labels(const oc_feature_drift *d) {
   return json_pack("{s:s, s:s, s:s}", "series", d->series, "model_version", d->model_version, "feature", d->feature);
 }
 
+int oc_monitor_health_read(const char *data_dir, oc_store *store, int64_t now, oc_monitor_health *out, oc_error *err) {
+  memset(out, 0, sizeof *out);
+  if (oc_monitor_staleness(store, now, &out->stale, &out->nstale, err) != 0 ||
+      oc_monitor_job_failures(store, &out->jobs, &out->njobs, err) != 0 ||
+      oc_monitor_drift(data_dir, store, OC_DRIFT_RECENT_DEFAULT, &out->drift, &out->ndrift, err) != 0) {
+    oc_monitor_health_free(out);
+    return -1;
+  }
+  return 0;
+}
+
+json_t *oc_monitor_health_json(const oc_monitor_health *h) {
+  json_t *series = json_array(), *jobs = json_array(), *drift = json_array();
+  for (size_t i = 0; i < h->nstale; i++) json_array_append_new(series, oc_series_staleness_json(&h->stale[i]));
+  for (size_t i = 0; i < h->njobs; i++)
+    json_array_append_new(jobs, json_pack("{s:s, s:I}", "job", h->jobs[i].job, "consecutive_failures",
+                                          (json_int_t)h->jobs[i].consecutive));
+  for (size_t i = 0; i < h->ndrift; i++) json_array_append_new(drift, oc_feature_drift_json(&h->drift[i]));
+  return json_pack("{s:o, s:o, s:o}", "series", series, "jobs", jobs, "drift", drift);
+}
+
+void oc_monitor_health_free(oc_monitor_health *h) {
+  free(h->stale);
+  free(h->jobs);
+  free(h->drift);
+  memset(h, 0, sizeof *h);
+}
+
 int oc_monitor_figures(const char *data_dir, oc_store *store, int64_t now, oc_figures *out, oc_error *err) {
   memset(out, 0, sizeof *out);
   size_t cap = 0;
-  oc_series_staleness *stale = NULL;
-  oc_job_failures *jobs = NULL;
-  oc_feature_drift *drift = NULL;
-  size_t nstale = 0, njobs = 0, ndrift = 0;
-  if (add_scores(store, out, &cap, err) != 0 || oc_monitor_staleness(store, now, &stale, &nstale, err) != 0 ||
-      oc_monitor_job_failures(store, &jobs, &njobs, err) != 0 ||
-      oc_monitor_drift(data_dir, store, OC_DRIFT_RECENT_DEFAULT, &drift, &ndrift, err) != 0) {
-    free(stale);
-    free(jobs);
+  oc_monitor_health h;
+  if (add_scores(store, out, &cap, err) != 0 || oc_monitor_health_read(data_dir, store, now, &h, err) != 0) {
     oc_figures_free(out);
     return -1;
   }
-  for (size_t i = 0; i < ndrift; i++) {
-    add_figure(out, &cap, "oilcast_feature_psi", drift_labels(&drift[i]), drift[i].psi);
-    add_figure(out, &cap, "oilcast_feature_ks", drift_labels(&drift[i]), drift[i].ks);
+  for (size_t i = 0; i < h.nstale; i++)
+    add_figure(out, &cap, "oilcast_series_staleness_trading_days", json_pack("{s:s}", "series", h.stale[i].series),
+               (double)h.stale[i].behind);
+  for (size_t i = 0; i < h.njobs; i++)
+    add_figure(out, &cap, "oilcast_job_consecutive_failures", json_pack("{s:s}", "job", h.jobs[i].job),
+               (double)h.jobs[i].consecutive);
+  for (size_t i = 0; i < h.ndrift; i++) {
+    add_figure(out, &cap, "oilcast_feature_psi", drift_labels(&h.drift[i]), h.drift[i].psi);
+    add_figure(out, &cap, "oilcast_feature_ks", drift_labels(&h.drift[i]), h.drift[i].ks);
   }
-  free(drift);
-  for (size_t i = 0; i < nstale; i++)
-    add_figure(out, &cap, "oilcast_series_staleness_trading_days", json_pack("{s:s}", "series", stale[i].series),
-               (double)stale[i].behind);
-  for (size_t i = 0; i < njobs; i++)
-    add_figure(out, &cap, "oilcast_job_consecutive_failures", json_pack("{s:s}", "job", jobs[i].job),
-               (double)jobs[i].consecutive);
-  free(stale);
-  free(jobs);
+  oc_monitor_health_free(&h);
   return 0;
 }
 

@@ -25,6 +25,7 @@
 
 #include "core/date.h"
 #include "core/error.h"
+#include "monitor/drift.h"
 #include "store/store.h"
 
 typedef struct oc_series_staleness {
@@ -45,6 +46,21 @@ typedef struct oc_job_failures {
 
 /* One row per job with a finished run, by job name (free *rows with free()). */
 int oc_monitor_job_failures(oc_store *store, oc_job_failures **rows, size_t *n, oc_error *err);
+
+/* All of data health at once: what `oilcast monitor health` and GET /v1/monitor/health show. */
+typedef struct oc_monitor_health {
+  oc_series_staleness *stale;
+  size_t nstale;
+  oc_job_failures *jobs;
+  size_t njobs;
+  oc_feature_drift *drift; /* over the latest OC_DRIFT_RECENT_DEFAULT trading days */
+  size_t ndrift;
+} oc_monitor_health;
+
+int oc_monitor_health_read(const char *data_dir, oc_store *store, int64_t now, oc_monitor_health *out, oc_error *err);
+/* {"series": [staleness...], "jobs": [{job, consecutive_failures}...], "drift": [drift.h rows...]} */
+json_t *oc_monitor_health_json(const oc_monitor_health *health);
+void oc_monitor_health_free(oc_monitor_health *health);
 
 /* One figure: a gauge name (above), its labels (a JSON object of strings, owned) and its value. */
 typedef struct oc_figure {

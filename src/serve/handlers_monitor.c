@@ -11,7 +11,6 @@
 
 #include "core/fsutil.h"
 #include "monitor/alerts.h"
-#include "monitor/drift.h"
 #include "monitor/health.h"
 #include "monitor/score.h"
 #include "schedule/scheduler.h"
@@ -112,31 +111,16 @@ void oc_handle_alerts_list(const oc_request *req, oc_response *resp) {
 void oc_handle_monitor_health(const oc_request *req, oc_response *resp) {
   oc_store *store = oc_serve_store_acquire(req->server, resp);
   if (!store) return;
-  oc_series_staleness *stale = NULL;
-  oc_job_failures *jobs = NULL;
-  oc_feature_drift *drift = NULL;
-  size_t nstale = 0, njobs = 0, ndrift = 0;
+  oc_monitor_health health;
   oc_error err;
-  int rc = oc_monitor_staleness(store, (int64_t)time(NULL), &stale, &nstale, &err);
-  if (rc == 0) rc = oc_monitor_job_failures(store, &jobs, &njobs, &err);
-  if (rc == 0) rc = oc_monitor_drift(req->server->data_dir, store, OC_DRIFT_RECENT_DEFAULT, &drift, &ndrift, &err);
+  int rc = oc_monitor_health_read(req->server->data_dir, store, (int64_t)time(NULL), &health, &err);
   oc_serve_store_release(req->server, store);
   if (rc != 0) {
-    free(stale);
-    free(jobs);
     oc_serve_store_failed(req->server, resp, "monitor_health", &err);
     return;
   }
-  json_t *series = json_array(), *failures = json_array(), *drifts = json_array();
-  for (size_t i = 0; i < ndrift; i++) json_array_append_new(drifts, oc_feature_drift_json(&drift[i]));
-  free(drift);
-  for (size_t i = 0; i < nstale; i++) json_array_append_new(series, oc_series_staleness_json(&stale[i]));
-  for (size_t i = 0; i < njobs; i++)
-    json_array_append_new(failures, json_pack("{s:s, s:I}", "job", jobs[i].job, "consecutive_failures",
-                                              (json_int_t)jobs[i].consecutive));
-  free(stale);
-  free(jobs);
-  oc_respond_json(resp, 200, json_pack("{s:o, s:o, s:o}", "series", series, "jobs", failures, "drift", drifts));
+  oc_respond_json(resp, 200, oc_monitor_health_json(&health));
+  oc_monitor_health_free(&health);
 }
 
 /* The figures of monitor/health.h that /metrics does not already carry, and the alerts per state. A
