@@ -111,6 +111,8 @@ static int parse_rule(json_t *r, size_t i, oc_alert_rule *out, oc_error *err) {
   if (string_object(json_object_get(r, "match"), &out->match, what, err) != 0) return -1;
   snprintf(what, sizeof what, "%s: \"labels\"", where);
   if (string_object(json_object_get(r, "labels"), &out->labels, what, err) != 0) return -1;
+  if (json_object_get(out->labels, "alertname") || json_object_get(out->labels, "severity"))
+    return oc_error_set(err, "%s: \"labels\" may not set alertname or severity (the rule's \"alert\" and \"severity\" do)", where);
   snprintf(what, sizeof what, "%s: \"annotations\"", where);
   if (string_object(json_object_get(r, "annotations"), &out->annotations, what, err) != 0) return -1;
   out->metric = strdup(metric);

@@ -87,6 +87,15 @@ static void receiver_start(receiver *r, int fail_first) {
   snprintf(r->url, sizeof r->url, "http://127.0.0.1:%u/hook", (unsigned)info->port);
 }
 
+/* The POSTs received so far; taken under the receiver's lock, so the bodies and statuses below that
+ * count are safe to read afterwards (the receiver's thread wrote them before, under the same lock). */
+static size_t posts(receiver *r) {
+  pthread_mutex_lock(&r->lock);
+  size_t n = r->n;
+  pthread_mutex_unlock(&r->lock);
+  return n;
+}
+
 static void receiver_stop(receiver *r) {
   MHD_stop_daemon(r->daemon);
   for (size_t i = 0; i < r->n; i++) free(r->bodies[i]);
@@ -257,7 +266,7 @@ static void test_pending_firing_resolved_webhook(void **state) {
     if (strcmp(states[i], expect[i]) != 0) fail_msg("day %zu: %s, expected %s", i, states[i], expect[i]);
   }
   for (int i = 0; i < DAYS; i++) free((char *)states[i]);
-  assert_int_equal(r.n, 2);
+  assert_int_equal(posts(&r), 2);
   json_t *firing = body_json(&r, 0), *resolved = body_json(&r, 1);
   check_payload(firing, "firing", evening(2), 0);
   check_payload(resolved, "resolved", evening(2), evening(7));
@@ -285,7 +294,7 @@ static void test_failing_receiver_is_retried(void **state) {
   receiver_start(&r, 2); /* 503, 503, then 200 */
   write_rules(fx->dir, r.url, 2);
   run_days(fx, NULL);
-  assert_int_equal(r.n, 4); /* the firing payload three times (the third taken), the resolved once */
+  assert_int_equal(posts(&r), 4); /* the firing payload three times (the third taken), the resolved once */
   assert_int_equal(r.status[0], 503);
   assert_int_equal(r.status[2], 200);
   assert_string_equal(r.bodies[0], r.bodies[2]);
@@ -321,12 +330,12 @@ static void test_undelivered_alert_is_sent_next_time(void **state) {
   assert_int_equal(res.undelivered, 0);
   assert_int_equal(res.notifications, 1);
   assert_int_equal(res.changed, 0);
-  assert_int_equal(r.n, 2);
+  assert_int_equal(posts(&r), 2);
   assert_string_equal(r.bodies[0], r.bodies[1]); /* the same firing payload, now taken */
   o.now = evening(2) + 600; /* nothing owed: nothing sent */
   assert_int_equal(oc_alerts_evaluate(fx->dir, fx->store, &o, &res, &err), 0);
   assert_int_equal(res.notifications, 0);
-  assert_int_equal(r.n, 2);
+  assert_int_equal(posts(&r), 2);
   receiver_stop(&r);
 }
 
@@ -366,6 +375,8 @@ static void test_bad_rules_are_refused(void **state) {
       {"{\"rules\": [{\"alert\": \"A\", \"metric\": \"m\", \"above\": 1}, {\"alert\": \"A\", \"metric\": \"m\", \"below\": 1}]}",
        "defined twice"},
       {"{\"webhooks\": [{\"name\": \"w\", \"url\": \"ftp://x\"}]}", "webhooks[0] (w)"},
+      {"{\"rules\": [{\"alert\": \"A\", \"metric\": \"m\", \"above\": 1, \"labels\": {\"alertname\": \"B\"}}]}",
+       "may not set alertname"},
       {"{\"rules\": [}", "alerts.json:1:"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
