@@ -138,11 +138,12 @@ static int parse_root(json_t *root, oc_alert_rules *out, oc_error *err) {
   out->rules = calloc(nrules ? nrules : 1, sizeof *out->rules);
   for (size_t i = 0; i < nhooks; i++, out->nwebhooks++)
     if (parse_webhook(json_array_get(json_object_get(root, "webhooks"), i), i, &out->webhooks[i], err) != 0) return -1;
-  for (size_t i = 0; i < nrules; i++, out->nrules++) {
+  for (size_t i = 0; i < nrules; i++) {
     if (parse_rule(json_array_get(json_object_get(root, "rules"), i), i, &out->rules[i], err) != 0) {
       rule_free(&out->rules[i]); /* what it set before the field that was wrong */
       return -1;
     }
+    out->nrules++; /* complete: oc_alert_rules_free frees it from here on */
     for (size_t j = 0; j < i; j++)
       if (strcmp(out->rules[j].alert, out->rules[i].alert) == 0)
         return oc_error_set(err, "rule %s is defined twice (rules[%zu] and rules[%zu])", out->rules[i].alert, j, i);
