@@ -14,6 +14,8 @@ packages=(
 if [[ "${1:-}" == bench ]]; then
   packages+=(python3-torch python3-pandas python3-statsmodels wrk nginx-light)
 fi
+# promtool for tests/e2e/prometheus_rules.sh (deploy/prometheus/oilcast-rules.yml)
+packages+=(prometheus)
 # make fuzz: libFuzzer (tests/fuzz/, docs/fuzzing.md)
 packages+=(clang-14 libfuzzer-14-dev)
 

@@ -1017,6 +1017,10 @@
     renderMarket();
   }
 
+  /* What panel files (alerts.js) draw with: the same elements, tables, requests and times. */
+  const hasKey = () => Boolean(localStorage.getItem(KEY_STORAGE));
+  window.OilcastPage = { el, fillTable, api, fmtTimestamp, STATIC, AuthError, hasKey };
+
   wire();
   if (STATIC) bootStatic();
   else boot();

@@ -24,7 +24,8 @@
   X(retrain)               \
   X(decisions)             \
   X(jobs)                  \
-  X(run)
+  X(run)                   \
+  X(alerts)
 
 #define DECLARE(name) extern const oc_command oc_cmd_##name;
 #define ENTRY(name) &oc_cmd_##name,

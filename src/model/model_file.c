@@ -26,7 +26,7 @@ void oc_model_card_free(oc_model_card *c) {
   for (size_t i = 0; i < c->n_targets; i++) free(c->targets[i]);
   char *strings[] = {c->version,         c->series,          c->normalization_json, c->policies_json, c->data_path,
                      c->source_checksum, c->data_sha256,     c->created,            c->oilcast_version,
-                     c->selection_json};
+                     c->selection_json,  c->feature_reference_json};
   for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) free(strings[i]);
   free(c->features);
   free(c->targets);
@@ -228,6 +228,8 @@ char *oc_model_card_to_json(const oc_model_card *c, const oc_mlp_arch *a) {
       "train_seconds", mt->train_seconds,
       "tensors", "file", OC_MODEL_TENSORS_FILE, "sha256", c->tensors_sha256);
   if (root && c->selection_json) json_object_set_new(root, "selection", embedded(c->selection_json));
+  if (root && c->feature_reference_json)
+    json_object_set_new(root, "feature_reference", embedded(c->feature_reference_json));
   if (root && c->calibration.q80) json_object_set_new(root, "calibration", calibration_to_json(&c->calibration, c->n_targets));
   char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(OC_MODEL_CARD_DIGITS)) : NULL;
   json_decref(root);
@@ -390,6 +392,8 @@ int oc_model_card_from_json(const char *text, const char *name, oc_model_card *c
     c->policies_json = dup_json(policies);
     json_t *selection = json_object_get(root, "selection");
     if (selection && !json_is_null(selection)) c->selection_json = dup_json(selection);
+    json_t *reference = json_object_get(root, "feature_reference");
+    if (json_is_object(reference)) c->feature_reference_json = dup_json(reference);
     c->train_rows = (size_t)train_rows;
     c->val_rows = (size_t)val_rows;
   } else {

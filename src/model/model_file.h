@@ -70,6 +70,7 @@ typedef struct oc_model_card {
   char *created;            /* ISO 8601 UTC, "2026-11-26T16:40:00Z" */
   char *oilcast_version;
   char *selection_json;     /* `train --model auto`'s comparison (auto_select.h), or NULL */
+  char *feature_reference_json; /* the input's training-time reference (feature_reference.h), or NULL */
   oc_mlp_calibration calibration; /* model.json 'calibration', optional */
   char tensors_sha256[65];  /* set by oc_model_save */
 } oc_model_card;

@@ -15,6 +15,7 @@
 #include "core/fsutil.h"
 #include "core/sha256.h"
 #include "model/fc_mlp.h"
+#include "model/feature_reference.h"
 #include "model/forecaster.h"
 #include "oc_version.h"
 
@@ -191,6 +192,8 @@ int oc_registry_publish_forecaster(const char *data_dir, oc_store *store, const 
                            "training", "first", first, "last", last, "observations", (json_int_t)hist->n,
                            "last_value", hist->values[hist->n - 1], "selection", selection ? selection : json_null(),
                            "metrics", metrics, "created", stamp, "oilcast_version", OILCAST_VERSION);
+  json_t *reference = oc_feature_reference_block(hist, hist->dates[hist->n - 1]);
+  if (reference) json_object_set_new(card, "feature_reference", reference);
   char *state = oc_forecaster_save(f);
   if (!state) {
     json_decref(card);

@@ -9,6 +9,7 @@
 
 #include "core/json.h"
 #include "lake/lake.h"
+#include "model/feature_reference.h"
 #include "model/forecaster.h"
 #include "model/mlp_calibration.h"
 #include "model/registry.h"
@@ -111,6 +112,18 @@ static void describe_network_training(oc_buf *out, const oc_training_table *t, c
   oc_buf_printf(out, "model files       %s/models/artifacts/%s/{model.safetensors,model.json}\n", data_dir, card->version);
 }
 
+/* The card's "feature_reference" (model/feature_reference.h) from the stored series up to the end of
+ * training; without the series (a table made elsewhere) the card simply has none. */
+static void add_feature_reference(oc_store *store, oc_model_card *card) {
+  oc_series hist = {0};
+  oc_error ignored;
+  if (oc_store_series_load(store, card->series, OC_DATE_INVALID, card->train_end, &hist, &ignored) != 0) return;
+  json_t *reference = oc_feature_reference_block(&hist, card->train_end);
+  if (reference) card->feature_reference_json = oc_json_dumps(reference, OC_JSON_COMPACT);
+  json_decref(reference);
+  oc_series_free(&hist);
+}
+
 /* The network on the ETL table (tuned first when asked), calibrated on the stored history, published. */
 static int train_network(const char *data_dir, oc_store *store, const oc_train_options *opt, oc_train_result *out,
                          oc_error *err) {
@@ -135,6 +148,7 @@ static int train_network(const char *data_dir, oc_store *store, const oc_train_o
                            err);
   if (rc == 0) {
     if (out->selection) card.selection_json = oc_json_dumps(out->selection, OC_JSON_COMPACT);
+    add_feature_reference(store, &card);
     /* Without a calibration the version still works: the server calibrates it when it loads it. */
     oc_error cal_err;
     if (oc_mlp_calibrate_on_store(store, &model, &card, &cal_err) != 0)

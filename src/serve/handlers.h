@@ -76,6 +76,10 @@ void oc_handle_backtest_latest(const oc_request *req, oc_response *resp);
 bool oc_serve_endpoint_known(const oc_request *req, oc_response *resp, const char *name);
 void oc_handle_endpoint_performance(const oc_request *req, oc_response *resp);
 void oc_handle_jobs_list(const oc_request *req, oc_response *resp);
+void oc_handle_alerts_list(const oc_request *req, oc_response *resp);
+void oc_handle_monitor_health(const oc_request *req, oc_response *resp);
+/* Staleness, job failures and alert counts as /metrics gauges (handlers_monitor.c). */
+void oc_serve_refresh_health_metrics(oc_server *s);
 
 /* handlers_promote.c */
 void oc_handle_endpoint_decisions(const oc_request *req, oc_response *resp);

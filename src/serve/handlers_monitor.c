@@ -1,13 +1,17 @@
 /* handlers_monitor.c: what the operations loop knows, over HTTP: how an endpoint's forecasts have
  * scored against the prices that followed (monitor/score.h; read-only: scoring is the `monitor` step's
- * job) and the scheduled jobs with their recent runs (schedule/scheduler.h), the same records
- * `oilcast monitor` and `oilcast jobs` print. */
+ * job), the scheduled jobs with their recent runs (schedule/scheduler.h), data health and the
+ * alerts (monitor/health.h, monitor/alerts.h; read-only: evaluating is the `alerts evaluate` step's
+ * job), the same records `oilcast monitor`, `oilcast jobs` and `oilcast alerts` print. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/fsutil.h"
+#include "monitor/alerts.h"
+#include "monitor/health.h"
 #include "monitor/score.h"
 #include "schedule/scheduler.h"
 #include "serve/context.h"
@@ -84,4 +88,99 @@ void oc_handle_jobs_list(const oc_request *req, oc_response *resp) {
   for (size_t i = 0; i < n; i++) json_array_append_new(recent, oc_job_run_json(&runs[i]));
   oc_job_run_list_free(runs, n);
   oc_respond_json(resp, 200, json_pack("{s:o, s:o}", "jobs", described, "runs", recent));
+}
+
+void oc_handle_alerts_list(const oc_request *req, oc_response *resp) {
+  const char *state = oc_request_query(req, "state");
+  if (state && strcmp(state, "pending") != 0 && strcmp(state, "firing") != 0 && strcmp(state, "resolved") != 0) {
+    oc_respond_error(resp, 400, "invalid_parameter", "state must be pending, firing or resolved, not '%s'", state);
+    return;
+  }
+  oc_store *store = oc_serve_store_acquire(req->server, resp);
+  if (!store) return;
+  oc_alert *alerts;
+  size_t n;
+  oc_error err;
+  int rc = oc_store_alerts_list(store, state, &alerts, &n, &err);
+  oc_serve_store_release(req->server, store);
+  if (rc != 0) {
+    oc_serve_store_failed(req->server, resp, "alerts", &err);
+    return;
+  }
+  json_t *list = json_array();
+  for (size_t i = 0; i < n; i++) json_array_append_new(list, oc_alert_json(&alerts[i]));
+  oc_alert_list_free(alerts, n);
+  oc_respond_json(resp, 200, json_pack("{s:o}", "alerts", list));
+}
+
+void oc_handle_monitor_health(const oc_request *req, oc_response *resp) {
+  oc_store *store = oc_serve_store_acquire(req->server, resp);
+  if (!store) return;
+  oc_monitor_health health;
+  oc_error err;
+  int rc = oc_monitor_health_read(req->server->data_dir, store, (int64_t)time(NULL), &health, &err);
+  oc_serve_store_release(req->server, store);
+  if (rc != 0) {
+    oc_serve_store_failed(req->server, resp, "monitor_health", &err);
+    return;
+  }
+  oc_respond_json(resp, 200, oc_monitor_health_json(&health));
+  oc_monitor_health_free(&health);
+}
+
+/* The figures of monitor/health.h that /metrics does not already carry, and the alerts per state. A
+ * store problem leaves them as they were, as for the live scores. */
+void oc_serve_refresh_health_metrics(oc_server *s) {
+  oc_response scratch = {0};
+  oc_store *store = oc_serve_store_acquire(s, &scratch);
+  oc_buf_free(&scratch.body);
+  if (!store) return;
+  oc_figures figures;
+  oc_alert *alerts = NULL;
+  size_t nalerts = 0;
+  oc_error err;
+  int rc = oc_monitor_figures(s->data_dir, store, (int64_t)time(NULL), &figures, &err);
+  if (rc == 0 && oc_store_alerts_list(store, NULL, &alerts, &nalerts, &err) != 0) {
+    oc_figures_free(&figures);
+    rc = -1;
+  }
+  oc_serve_store_release(s, store);
+  if (rc != 0) {
+    const char *labels[] = {"operation", "monitor_health"};
+    oc_metrics_add(s->metrics, OC_METRIC_STORE_ERRORS, 1, 1, labels);
+    return;
+  }
+  /* the figures refresh_live_scores (handlers_ops.c) does not set already */
+  static const struct {
+    const char *metric;
+    oc_metric_family_id family;
+  } families[] = {{"oilcast_series_staleness_trading_days", OC_METRIC_SERIES_STALENESS},
+                  {"oilcast_job_consecutive_failures", OC_METRIC_JOB_FAILURES},
+                  {"oilcast_feature_psi", OC_METRIC_FEATURE_PSI},
+                  {"oilcast_feature_ks", OC_METRIC_FEATURE_KS}};
+  for (size_t i = 0; i < figures.n; i++) {
+    const oc_figure *f = &figures.items[i];
+    for (size_t k = 0; k < sizeof families / sizeof families[0]; k++) {
+      if (strcmp(f->metric, families[k].metric) != 0) continue;
+      const char *labels[6];
+      size_t nlabels = 0;
+      const char *key;
+      json_t *v;
+      json_object_foreach(f->labels, key, v) {
+        assert(nlabels < 3);
+        labels[2 * nlabels] = key;
+        labels[2 * nlabels++ + 1] = json_string_value(v);
+      }
+      oc_metrics_set(s->metrics, families[k].family, f->value, nlabels, labels);
+    }
+  }
+  oc_figures_free(&figures);
+  static const char *const states[] = {"pending", "firing", "resolved"};
+  for (size_t k = 0; k < 3; k++) {
+    size_t count = 0;
+    for (size_t i = 0; i < nalerts; i++) count += strcmp(alerts[i].state, states[k]) == 0;
+    const char *labels[] = {"state", states[k]};
+    oc_metrics_set(s->metrics, OC_METRIC_ALERTS, (double)count, 1, labels);
+  }
+  oc_alert_list_free(alerts, nalerts);
 }

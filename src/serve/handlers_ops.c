@@ -64,12 +64,14 @@ static void refresh_live_scores(oc_server *s) {
     oc_metrics_set(s->metrics, OC_METRIC_LIVE_COVERAGE80, p->coverage80, 6, labels);
     oc_metrics_set(s->metrics, OC_METRIC_LIVE_COVERAGE95, p->coverage95, 6, labels);
     oc_metrics_set(s->metrics, OC_METRIC_LIVE_ORIGINS, (double)p->origins, 6, labels);
+    oc_metrics_set(s->metrics, OC_METRIC_LIVE_BIAS, p->bias, 6, labels);
   }
   oc_monitor_result_free(&r);
 }
 
 void oc_handle_metrics(const oc_request *req, oc_response *resp) {
   refresh_live_scores(req->server);
+  oc_serve_refresh_health_metrics(req->server);
   oc_metrics_render(req->server->metrics, &resp->body);
   resp->status = 200;
   resp->content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -72,6 +72,18 @@ oc_metrics *oc_metrics_new(const oc_route *routes, size_t route_count) {
       .name = "oilcast_forecast_coverage95", .help = "Share of live prices inside the 95% band, latest scored origins.", .type = "gauge"};
   m->families[OC_METRIC_LIVE_ORIGINS] = (metric_family){
       .name = "oilcast_forecast_scored_origins", .help = "Scored origins behind the live figures (at most the window).", .type = "gauge"};
+  m->families[OC_METRIC_LIVE_BIAS] = (metric_family){
+      .name = "oilcast_forecast_bias", .help = "Mean live forecast minus actual price, latest scored origins.", .type = "gauge"};
+  m->families[OC_METRIC_SERIES_STALENESS] = (metric_family){
+      .name = "oilcast_series_staleness_trading_days", .help = "Trading days whose price should be stored and is not.", .type = "gauge"};
+  m->families[OC_METRIC_JOB_FAILURES] = (metric_family){
+      .name = "oilcast_job_consecutive_failures", .help = "Latest finished runs of the job that failed in a row.", .type = "gauge"};
+  m->families[OC_METRIC_ALERTS] = (metric_family){
+      .name = "oilcast_alerts", .help = "Alerts of the built-in evaluator by state.", .type = "gauge"};
+  m->families[OC_METRIC_FEATURE_PSI] = (metric_family){
+      .name = "oilcast_feature_psi", .help = "Population stability index of a deployed version's input against its training reference.", .type = "gauge"};
+  m->families[OC_METRIC_FEATURE_KS] = (metric_family){
+      .name = "oilcast_feature_ks", .help = "Kolmogorov-Smirnov statistic of a deployed version's input against its training reference.", .type = "gauge"};
   clock_gettime(CLOCK_REALTIME, &m->started);
   return m;
 }

@@ -25,6 +25,13 @@ typedef enum {
   OC_METRIC_LIVE_COVERAGE80,  /* oilcast_forecast_coverage80 */
   OC_METRIC_LIVE_COVERAGE95,  /* oilcast_forecast_coverage95 */
   OC_METRIC_LIVE_ORIGINS,     /* oilcast_forecast_scored_origins */
+  /* data health and alerts (monitor/health.h, monitor/alerts.h), read from the store at each scrape */
+  OC_METRIC_LIVE_BIAS,        /* oilcast_forecast_bias (labels as the live scores) */
+  OC_METRIC_SERIES_STALENESS, /* oilcast_series_staleness_trading_days{series} */
+  OC_METRIC_JOB_FAILURES,     /* oilcast_job_consecutive_failures{job} */
+  OC_METRIC_ALERTS,           /* oilcast_alerts{state} */
+  OC_METRIC_FEATURE_PSI,      /* oilcast_feature_psi{series,model_version,feature} */
+  OC_METRIC_FEATURE_KS,       /* oilcast_feature_ks{series,model_version,feature} */
   OC_METRIC_FAMILY_COUNT
 } oc_metric_family_id;
 

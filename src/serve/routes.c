@@ -29,6 +29,8 @@ static const oc_route routes[] = {
     {"GET", "/v1/jobs", SPEC(oc_handle_jobs_list, OC_ACCESS_READ)},
     {"GET", "/v1/endpoints/{name}/decisions", SPEC(oc_handle_endpoint_decisions, OC_ACCESS_PUBLIC_READ)},
     {"POST", "/v1/admin/alerts", SPEC(oc_handle_alerts_webhook, OC_ACCESS_ADMIN)},
+    {"GET", "/v1/alerts", SPEC(oc_handle_alerts_list, OC_ACCESS_READ)},
+    {"GET", "/v1/monitor/health", SPEC(oc_handle_monitor_health, OC_ACCESS_READ)},
     {"GET", "/v1/stream", SPEC_QUERY_KEY(oc_handle_stream, OC_ACCESS_PUBLIC_READ)},
 };
 

@@ -174,7 +174,7 @@ typedef struct oc_backtest_record {
  * per transaction that inserted or updated rows in a batch containing it), an ingest run (its id), a
  * backtest (its series), a model version ("vN"), an endpoint (its name), an API key (its id, or the id
  * or name a revocation named), a stored forecast (its series), a scheduled job's run or state (the
- * job's name). */
+ * job's name), an alert's state (its rule's name). */
 typedef enum oc_change_kind {
   OC_CHANGE_OBSERVATIONS = 1,
   OC_CHANGE_INGEST_RUN,
@@ -185,8 +185,9 @@ typedef enum oc_change_kind {
   OC_CHANGE_FORECAST,
   OC_CHANGE_JOB,
   OC_CHANGE_DECISION, /* a champion/challenger decision about an endpoint (its name) */
+  OC_CHANGE_ALERT,
 } oc_change_kind;
-#define OC_CHANGE_KIND_COUNT 9
+#define OC_CHANGE_KIND_COUNT 10
 #define OC_CHANGE_SUBJECT_MAX 128
 
 typedef struct oc_change {
@@ -196,7 +197,8 @@ typedef struct oc_change {
   int64_t at; /* Unix seconds */
 } oc_change;
 
-/* "observations", "ingest_run", "backtest", "model", "endpoint", "api_key", "forecast", "job", "decision". */
+/* "observations", "ingest_run", "backtest", "model", "endpoint", "api_key", "forecast", "job", "decision",
+ * "alert". */
 const char *oc_change_kind_name(oc_change_kind kind);
 /* -1 for a name that is not a kind. */
 int oc_change_kind_parse(const char *name, oc_change_kind *kind);
@@ -234,6 +236,34 @@ typedef struct oc_job_state {
   bool paused;
   int64_t first_seen; /* Unix seconds */
 } oc_job_state;
+
+/* Alerts (src/monitor/alerts.h): one rule's condition on one set of labels, known by its fingerprint,
+ * with the state the evaluator keeps between runs. Times are Unix seconds, 0 when not (yet). */
+#define OC_ALERT_FINGERPRINT_LEN 16
+#define OC_ALERT_RULE_MAX 64
+typedef struct oc_alert {
+  char fingerprint[OC_ALERT_FINGERPRINT_LEN + 1]; /* hex */
+  char rule[OC_ALERT_RULE_MAX + 1];
+  char state[16];          /* "pending", "firing", "resolved" */
+  char *labels_json;       /* a JSON object of strings (alertname included); owned */
+  char *annotations_json;  /* a JSON object of strings; owned */
+  double value;            /* the figure at the last evaluation that saw it (NaN: none) */
+  int64_t active_since;    /* when the condition began to hold */
+  int64_t fired_at, resolved_at;
+  int64_t updated_at;
+  char notified[16];       /* the state last delivered to every webhook ("" none yet) */
+} oc_alert;
+
+/* One state change of an alert, as kept in its history. */
+typedef struct oc_alert_event {
+  int64_t id;
+  char fingerprint[OC_ALERT_FINGERPRINT_LEN + 1];
+  char rule[OC_ALERT_RULE_MAX + 1];
+  char state[16];
+  double value;
+  int64_t at;
+  char *labels_json; /* owned */
+} oc_alert_event;
 
 /* What a connection does when it needs the write lock that another process holds (a long import, a
  * training run registering its model; the writers of one process queue behind each other in the
@@ -412,6 +442,15 @@ typedef struct oc_store_ops {
   int (*challenger_put)(oc_store *store, const oc_challenger_state *st, oc_error *err);
   int (*forecast_errors)(oc_store *store, const char *endpoint, const char *model_version, int64_t horizon,
                          oc_date after, size_t limit, oc_scored_error **rows, size_t *n, oc_error *err);
+  /* Alerts (monitor/alerts.h). alert_save inserts or replaces the alert of alert->fingerprint and,
+   * when record_event, appends its state, value and updated_at to the history (one change of kind
+   * alert per call). alerts_list: every alert in one state (any when NULL), by rule then fingerprint.
+   * alert_history: the newest events first, of one fingerprint (any when NULL), at most limit. Free
+   * with oc_alert_list_free / oc_alert_event_list_free. */
+  int (*alert_save)(oc_store *store, const oc_alert *alert, bool record_event, oc_error *err);
+  int (*alerts_list)(oc_store *store, const char *state, oc_alert **list, size_t *n, oc_error *err);
+  int (*alert_history)(oc_store *store, const char *fingerprint, size_t limit, oc_alert_event **events, size_t *n,
+                       oc_error *err);
 } oc_store_ops;
 
 struct oc_store {
@@ -453,6 +492,8 @@ void oc_series_info_list_free(oc_series_info *list, size_t n);
 void oc_backtest_record_free(oc_backtest_record *rec);
 void oc_job_run_list_free(oc_job_run *runs, size_t n);
 void oc_ingest_run_info_list_free(oc_ingest_run_info *runs, size_t n);
+void oc_alert_list_free(oc_alert *list, size_t n);
+void oc_alert_event_list_free(oc_alert_event *events, size_t n);
 
 /* Wrappers: what callers use. */
 static inline void oc_store_set_wait(oc_store *s, const oc_store_wait *wait) { s->ops->set_wait(s, wait); }
@@ -601,6 +642,15 @@ static inline int oc_store_forecast_errors(oc_store *s, const char *endpoint, co
                                            int64_t horizon, oc_date after, size_t limit, oc_scored_error **rows,
                                            size_t *n, oc_error *err) {
   return s->ops->forecast_errors(s, endpoint, model_version, horizon, after, limit, rows, n, err);
+static inline int oc_store_alert_save(oc_store *s, const oc_alert *alert, bool record_event, oc_error *err) {
+  return s->ops->alert_save(s, alert, record_event, err);
+}
+static inline int oc_store_alerts_list(oc_store *s, const char *state, oc_alert **list, size_t *n, oc_error *err) {
+  return s->ops->alerts_list(s, state, list, n, err);
+}
+static inline int oc_store_alert_history(oc_store *s, const char *fingerprint, size_t limit,
+                                         oc_alert_event **events, size_t *n, oc_error *err) {
+  return s->ops->alert_history(s, fingerprint, limit, events, n, err);
 }
 
 #endif

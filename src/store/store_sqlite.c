@@ -187,6 +187,30 @@ static const sqlite_migration migrations[] = {
     {12, "the market provider of a series and its id there (EIA RWTC, FRED DCOILWTICO)",
      "ALTER TABLE series ADD COLUMN provider TEXT NOT NULL DEFAULT '';\n"
      "ALTER TABLE series ADD COLUMN provider_id TEXT NOT NULL DEFAULT '';\n"},
+    {16, "alerts: the evaluator's state per fingerprint and every state change (monitor/alerts.h)",
+     "CREATE TABLE alerts (\n"
+     "  fingerprint TEXT PRIMARY KEY CHECK (length(fingerprint) = 16),\n"
+     "  rule TEXT NOT NULL,\n"
+     "  state TEXT NOT NULL CHECK (state IN ('pending', 'firing', 'resolved')),\n"
+     "  labels_json TEXT NOT NULL CHECK (json_valid(labels_json)),\n"
+     "  annotations_json TEXT NOT NULL CHECK (json_valid(annotations_json)),\n"
+     "  value REAL,\n"
+     "  active_since INTEGER NOT NULL,\n"
+     "  fired_at INTEGER NOT NULL DEFAULT 0,\n"
+     "  resolved_at INTEGER NOT NULL DEFAULT 0,\n"
+     "  updated_at INTEGER NOT NULL,\n"
+     "  notified TEXT NOT NULL DEFAULT ''\n"
+     ") WITHOUT ROWID;\n"
+     "CREATE TABLE alert_events (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  fingerprint TEXT NOT NULL,\n"
+     "  rule TEXT NOT NULL,\n"
+     "  state TEXT NOT NULL,\n"
+     "  value REAL,\n"
+     "  at INTEGER NOT NULL,\n"
+     "  labels_json TEXT NOT NULL CHECK (json_valid(labels_json))\n"
+     ");\n"
+     "CREATE INDEX alert_events_by_fingerprint ON alert_events(fingerprint, id);\n"},
     {17, "champion/challenger promotion: the decisions log and each endpoint's challenger state",
      "CREATE TABLE IF NOT EXISTS promotion_decisions (\n"
      "  id INTEGER PRIMARY KEY,\n"
@@ -906,6 +930,9 @@ static const oc_store_ops sqlite_ops = {
     .changes_wait = oc_sqlite_changes_wait,
     .changes_interrupt = oc_sqlite_changes_interrupt,
     .change_note = oc_sqlite_change_note,
+    .alert_save = oc_sqlite_alert_save,
+    .alerts_list = oc_sqlite_alerts_list,
+    .alert_history = oc_sqlite_alert_history,
     .decision_record = oc_sqlite_decision_record,
     .decisions_list = oc_sqlite_decisions_list,
     .challenger_get = oc_sqlite_challenger_get,

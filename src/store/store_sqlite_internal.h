@@ -124,4 +124,10 @@ int oc_sqlite_challenger_put(oc_store *store, const oc_challenger_state *st, oc_
 int oc_sqlite_forecast_errors(oc_store *store, const char *endpoint, const char *model_version, int64_t horizon,
                               oc_date after, size_t limit, oc_scored_error **rows, size_t *n, oc_error *err);
 
+/* Alerts (store_sqlite_alerts.c). */
+int oc_sqlite_alert_save(oc_store *store, const oc_alert *alert, bool record_event, oc_error *err);
+int oc_sqlite_alerts_list(oc_store *store, const char *state, oc_alert **list, size_t *n, oc_error *err);
+int oc_sqlite_alert_history(oc_store *store, const char *fingerprint, size_t limit, oc_alert_event **events,
+                            size_t *n, oc_error *err);
+
 #endif

@@ -1,5 +1,6 @@
 // validate_responses.mjs SPEC EXCHANGES...: checks every response a test received from `oilcast serve`
-// against docs/openapi.yaml. Each EXCHANGES file holds the server's exchange log (OILCAST_EXCHANGE_LOG:
+// against docs/openapi.yaml (and every webhook request oilcast sent, a line with "webhook": its name,
+// against that webhook's requestBody). Each EXCHANGES file holds the server's exchange log (OILCAST_EXCHANGE_LOG:
 // one JSON line {"method","route","status","content_type","body"} per response). A response fails when
 // its route and method are no operation of the spec, its status is not documented for that operation,
 // its content type is not the documented one, or its JSON body does not validate against the schema
@@ -73,6 +74,10 @@ for (const path of logPaths) {
        * Content-Length: 400) or beyond the connection limit (503 overloaded) */
       if (![400, 404, 405, 503].includes(x.status)) return problem('an unmatched request must be 400, 404, 405 or 503');
       response = { content: { 'application/json': { schema: errorSchema } } };
+    } else if (x.webhook) {
+      /* a request oilcast sent (tests/api/webhook_sink.mjs): its body against the webhook's requestBody */
+      response = resolve(spec.webhooks?.[x.webhook]?.post?.requestBody);
+      if (!response) return problem(`no webhook '${x.webhook}' in the spec`);
     } else {
       const operation = spec.paths?.[x.route.replace('*}', '}')]?.[method];
       if (!operation) return problem('no such operation in the spec');

@@ -1,0 +1,155 @@
+/* drift.c: see drift.h. */
+#include "monitor/drift.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/fsutil.h"
+#include "core/json.h"
+#include "core/sort.h"
+#include "model/feature_reference.h"
+#include "model/model_file.h"
+
+double oc_drift_psi(const double *edges, const double *reference, size_t bins, const double *recent, size_t n) {
+  size_t counts[OC_FEATURE_REFERENCE_BINS] = {0};
+  if (bins > OC_FEATURE_REFERENCE_BINS || n == 0) return NAN;
+  for (size_t i = 0; i < n; i++) {
+    size_t b = 0;
+    while (b + 1 < bins && recent[i] > edges[b]) b++;
+    counts[b]++;
+  }
+  double psi = 0;
+  for (size_t b = 0; b < bins; b++) {
+    double p = fmax(reference[b], OC_DRIFT_PSI_FLOOR), q = fmax((double)counts[b] / (double)n, OC_DRIFT_PSI_FLOOR);
+    psi += (q - p) * log(q / p);
+  }
+  return psi;
+}
+
+double oc_drift_ks(const double *quantiles, size_t nq, const double *sorted, size_t n) {
+  if (nq == 0 || n == 0) return NAN;
+  size_t i = 0, j = 0;
+  double d = 0;
+  while (i < nq || j < n) { /* at each value x of either, after every value <= x */
+    double x = j >= n || (i < nq && quantiles[i] <= sorted[j]) ? quantiles[i] : sorted[j];
+    while (i < nq && quantiles[i] <= x) i++;
+    while (j < n && sorted[j] <= x) j++;
+    d = fmax(d, fabs((double)i / (double)nq - (double)j / (double)n));
+  }
+  return d;
+}
+
+const char *oc_drift_psi_band(double psi) { return psi < 0.1 ? "none" : psi < 0.25 ? "moderate" : "significant"; }
+
+json_t *oc_feature_drift_json(const oc_feature_drift *d) {
+  char first[OC_DATE_STRLEN], last[OC_DATE_STRLEN];
+  return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:o, s:s, s:o}", "model_version", d->model_version, "series",
+                   d->series, "feature", d->feature, "reference_n", (json_int_t)d->reference_n, "recent_n",
+                   (json_int_t)d->recent_n, "recent_first", oc_date_format(d->recent_first, first), "recent_last",
+                   oc_date_format(d->recent_last, last), "psi", oc_json_number(d->psi), "psi_band",
+                   oc_drift_psi_band(d->psi), "ks", oc_json_number(d->ks));
+}
+
+/* The numbers of a JSON array into out (at most cap); how many. */
+static size_t numbers(const json_t *array, double *out, size_t cap) {
+  size_t i, n = 0;
+  json_t *v;
+  json_array_foreach(array, i, v) {
+    if (n < cap && json_is_number(v)) out[n++] = json_number_value(v);
+  }
+  return n;
+}
+
+/* The latest `recent` log returns of the series into *values (sorted ascending), with their dates. */
+static int recent_returns(oc_store *store, const char *series, size_t recent, double **values, size_t *n,
+                          oc_date *first, oc_date *last, oc_error *err) {
+  oc_series hist = {0};
+  *values = NULL;
+  *n = 0;
+  if (oc_store_series_load(store, series, OC_DATE_INVALID, OC_DATE_INVALID, &hist, err) != 0) return -1;
+  if (hist.n < 2) {
+    oc_series_free(&hist);
+    return 0;
+  }
+  size_t from = hist.n > recent + 1 ? hist.n - recent - 1 : 0;
+  oc_series tail = {.name = hist.name, .n = hist.n - from, .dates = hist.dates + from, .values = hist.values + from};
+  double *r = malloc(tail.n * sizeof *r), *scratch = malloc(tail.n * sizeof *scratch);
+  *n = oc_series_log_returns(&tail, tail.dates[tail.n - 1], r);
+  oc_sort_doubles(r, *n, scratch);
+  free(scratch);
+  *first = tail.dates[1];
+  *last = tail.dates[tail.n - 1];
+  *values = r;
+  oc_series_free(&hist);
+  return 0;
+}
+
+/* The drift of one version's "log_return" reference, appended to *rows when there is one. */
+static int version_drift(const char *data_dir, oc_store *store, const oc_model_version *v, size_t recent,
+                         oc_feature_drift **rows, size_t *n, size_t *cap, oc_error *err) {
+  char *dir = oc_path_join(data_dir, v->path), *path = oc_path_join(dir, OC_MODEL_CARD_FILE);
+  free(dir);
+  json_error_t jerr;
+  json_t *card = json_load_file(path, 0, &jerr);
+  if (!card) {
+    oc_error_set(err, "%s: %s", path, jerr.text);
+    free(path);
+    return -1;
+  }
+  free(path);
+  json_t *ref = json_object_get(card, "feature_reference");
+  json_t *feature = json_object_get(json_object_get(ref, "features"), "log_return");
+  const char *series = json_string_value(json_object_get(ref, "series"));
+  int rc = 0;
+  double edges[OC_FEATURE_REFERENCE_BINS - 1], shares[OC_FEATURE_REFERENCE_BINS];
+  double quantiles[OC_FEATURE_REFERENCE_QUANTILES];
+  size_t nedges = numbers(json_object_get(feature, "edges"), edges, OC_FEATURE_REFERENCE_BINS - 1);
+  size_t nshares = numbers(json_object_get(feature, "proportions"), shares, OC_FEATURE_REFERENCE_BINS);
+  size_t nq = numbers(json_object_get(feature, "quantiles"), quantiles, OC_FEATURE_REFERENCE_QUANTILES);
+  if (series && nshares >= 2 && nedges + 1 == nshares && nq > 0) {
+    double *r;
+    size_t nr;
+    oc_date first = OC_DATE_INVALID, last = OC_DATE_INVALID;
+    rc = recent_returns(store, series, recent, &r, &nr, &first, &last, err);
+    if (rc == 0 && nr >= OC_DRIFT_RECENT_MIN) {
+      oc_xgrow((void **)rows, cap, *n + 1, sizeof **rows);
+      oc_feature_drift *d = &(*rows)[(*n)++];
+      memset(d, 0, sizeof *d);
+      snprintf(d->model_version, sizeof d->model_version, "v%lld", (long long)v->version);
+      snprintf(d->series, sizeof d->series, "%s", series);
+      snprintf(d->feature, sizeof d->feature, "log_return");
+      d->reference_n = (size_t)json_integer_value(json_object_get(feature, "n"));
+      d->recent_n = nr;
+      d->recent_first = first;
+      d->recent_last = last;
+      d->psi = oc_drift_psi(edges, shares, nshares, r, nr);
+      d->ks = oc_drift_ks(quantiles, nq, r, nr);
+    }
+    free(r);
+  }
+  json_decref(card);
+  return rc;
+}
+
+int oc_monitor_drift(const char *data_dir, oc_store *store, size_t recent, oc_feature_drift **rows, size_t *n,
+                     oc_error *err) {
+  oc_model_version *versions;
+  size_t nv, cap = 0;
+  *rows = NULL;
+  *n = 0;
+  if (oc_store_model_version_list(store, &versions, &nv, err) != 0) return -1;
+  int rc = 0;
+  for (size_t i = 0; i < nv && rc == 0; i++)
+    if (strcmp(versions[i].status, "deployed") == 0) rc = version_drift(data_dir, store, &versions[i], recent, rows, n, &cap, err);
+  oc_model_version_list_free(versions, nv);
+  if (rc != 0) {
+    free(*rows);
+    *rows = NULL;
+    *n = 0;
+  }
+  return rc;
+}

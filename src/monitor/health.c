@@ -1,0 +1,170 @@
+/* health.c: see health.h. */
+#include "monitor/health.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/calendar.h"
+#include "monitor/score.h"
+
+#define JOB_RUNS_READ 500 /* the latest runs of every job, enough to count a failing streak */
+
+int oc_monitor_staleness(oc_store *store, int64_t now, oc_series_staleness **rows, size_t *n, oc_error *err) {
+  oc_series_info *list;
+  size_t count;
+  *rows = NULL;
+  *n = 0;
+  if (oc_store_series_list(store, &list, &count, err) != 0) return -1;
+  oc_date expected = oc_calendar_previous_trading_day((oc_date)(now / 86400));
+  oc_series_staleness *out = calloc(count ? count : 1, sizeof *out);
+  size_t m = 0;
+  for (size_t i = 0; i < count; i++) {
+    if (list[i].count == 0) continue;
+    oc_series_staleness *r = &out[m++];
+    snprintf(r->series, sizeof r->series, "%s", list[i].name);
+    r->last = list[i].last;
+    r->expected = expected;
+    int behind = oc_calendar_trading_days_between(list[i].last, expected);
+    r->behind = behind > 0 ? behind : 0;
+  }
+  oc_series_info_list_free(list, count);
+  *rows = out;
+  *n = m;
+  return 0;
+}
+
+json_t *oc_series_staleness_json(const oc_series_staleness *row) {
+  char last[OC_DATE_STRLEN], expected[OC_DATE_STRLEN];
+  return json_pack("{s:s, s:s, s:s, s:I}", "series", row->series, "last_date", oc_date_format(row->last, last),
+                   "expected_date", oc_date_format(row->expected, expected), "trading_days_behind",
+                   (json_int_t)row->behind);
+}
+
+static int by_job(const void *a, const void *b) {
+  return strcmp(((const oc_job_failures *)a)->job, ((const oc_job_failures *)b)->job);
+}
+
+int oc_monitor_job_failures(oc_store *store, oc_job_failures **rows, size_t *n, oc_error *err) {
+  oc_job_run *runs;
+  size_t count;
+  *rows = NULL;
+  *n = 0;
+  if (oc_store_job_runs_list(store, NULL, NULL, JOB_RUNS_READ, &runs, &count, err) != 0) return -1;
+  oc_job_failures *out = NULL;
+  bool *streak_over = NULL; /* per row: a successful run ended its newest-first streak */
+  size_t m = 0, cap = 0, flags_cap = 0;
+  for (size_t i = 0; i < count; i++) { /* newest first */
+    if (strcmp(runs[i].status, "running") == 0) continue;
+    size_t j = 0;
+    while (j < m && strcmp(out[j].job, runs[i].job) != 0) j++;
+    if (j == m) {
+      oc_xgrow((void **)&out, &cap, m + 1, sizeof *out);
+      oc_xgrow((void **)&streak_over, &flags_cap, m + 1, sizeof *streak_over);
+      memset(&out[m], 0, sizeof out[m]);
+      snprintf(out[m].job, sizeof out[m].job, "%s", runs[i].job);
+      streak_over[m++] = false;
+    }
+    if (streak_over[j]) continue;
+    if (strcmp(runs[i].status, "ok") == 0) streak_over[j] = true;
+    else out[j].consecutive++;
+  }
+  free(streak_over);
+  oc_job_run_list_free(runs, count);
+  if (m) qsort(out, m, sizeof *out, by_job);
+  *rows = out;
+  *n = m;
+  return 0;
+}
+
+static void add_figure(oc_figures *f, size_t *cap, const char *metric, json_t *labels, double value) {
+  oc_xgrow((void **)&f->items, cap, f->n + 1, sizeof *f->items);
+  f->items[f->n++] = (oc_figure){metric, labels, value};
+}
+
+static int add_scores(oc_store *store, oc_figures *out, size_t *cap, oc_error *err) {
+  oc_monitor_options o = oc_monitor_options_default();
+  oc_monitor_result r;
+  if (oc_monitor_performance(store, &o, &r, err) != 0) return -1;
+  for (size_t i = 0; i < r.n; i++) {
+    const oc_forecast_performance *p = &r.rows[i].perf;
+    char horizon[24], window[24];
+    snprintf(horizon, sizeof horizon, "%lld", (long long)p->horizon);
+    snprintf(window, sizeof window, "%zu", r.rows[i].window);
+    const struct {
+      const char *metric;
+      double value;
+    } figures[] = {{"oilcast_forecast_rel_mae", r.rows[i].rel_mae},
+                   {"oilcast_forecast_coverage80", p->coverage80},
+                   {"oilcast_forecast_coverage95", p->coverage95},
+                   {"oilcast_forecast_bias", p->bias}};
+    for (size_t k = 0; k < sizeof figures / sizeof figures[0]; k++)
+      add_figure(out, cap, figures[k].metric,
+                 json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "series", p->series, "endpoint", p->endpoint, "variant",
+                           p->variant, "model_version", p->model_version, "horizon", horizon, "window", window),
+                 figures[k].value);
+  }
+  oc_monitor_result_free(&r);
+  return 0;
+}
+
+static json_t *drift_labels(const oc_feature_drift *d) {
+  return json_pack("{s:s, s:s, s:s}", "series", d->series, "model_version", d->model_version, "feature", d->feature);
+}
+
+int oc_monitor_health_read(const char *data_dir, oc_store *store, int64_t now, oc_monitor_health *out, oc_error *err) {
+  memset(out, 0, sizeof *out);
+  if (oc_monitor_staleness(store, now, &out->stale, &out->nstale, err) != 0 ||
+      oc_monitor_job_failures(store, &out->jobs, &out->njobs, err) != 0 ||
+      oc_monitor_drift(data_dir, store, OC_DRIFT_RECENT_DEFAULT, &out->drift, &out->ndrift, err) != 0) {
+    oc_monitor_health_free(out);
+    return -1;
+  }
+  return 0;
+}
+
+json_t *oc_monitor_health_json(const oc_monitor_health *h) {
+  json_t *series = json_array(), *jobs = json_array(), *drift = json_array();
+  for (size_t i = 0; i < h->nstale; i++) json_array_append_new(series, oc_series_staleness_json(&h->stale[i]));
+  for (size_t i = 0; i < h->njobs; i++)
+    json_array_append_new(jobs, json_pack("{s:s, s:I}", "job", h->jobs[i].job, "consecutive_failures",
+                                          (json_int_t)h->jobs[i].consecutive));
+  for (size_t i = 0; i < h->ndrift; i++) json_array_append_new(drift, oc_feature_drift_json(&h->drift[i]));
+  return json_pack("{s:o, s:o, s:o}", "series", series, "jobs", jobs, "drift", drift);
+}
+
+void oc_monitor_health_free(oc_monitor_health *h) {
+  free(h->stale);
+  free(h->jobs);
+  free(h->drift);
+  memset(h, 0, sizeof *h);
+}
+
+int oc_monitor_figures(const char *data_dir, oc_store *store, int64_t now, oc_figures *out, oc_error *err) {
+  memset(out, 0, sizeof *out);
+  size_t cap = 0;
+  oc_monitor_health h;
+  if (add_scores(store, out, &cap, err) != 0 || oc_monitor_health_read(data_dir, store, now, &h, err) != 0) {
+    oc_figures_free(out);
+    return -1;
+  }
+  for (size_t i = 0; i < h.nstale; i++)
+    add_figure(out, &cap, "oilcast_series_staleness_trading_days", json_pack("{s:s}", "series", h.stale[i].series),
+               (double)h.stale[i].behind);
+  for (size_t i = 0; i < h.njobs; i++)
+    add_figure(out, &cap, "oilcast_job_consecutive_failures", json_pack("{s:s}", "job", h.jobs[i].job),
+               (double)h.jobs[i].consecutive);
+  for (size_t i = 0; i < h.ndrift; i++) {
+    add_figure(out, &cap, "oilcast_feature_psi", drift_labels(&h.drift[i]), h.drift[i].psi);
+    add_figure(out, &cap, "oilcast_feature_ks", drift_labels(&h.drift[i]), h.drift[i].ks);
+  }
+  oc_monitor_health_free(&h);
+  return 0;
+}
+
+void oc_figures_free(oc_figures *figures) {
+  for (size_t i = 0; i < figures->n; i++) json_decref(figures->items[i].labels);
+  free(figures->items);
+  memset(figures, 0, sizeof *figures);
+}
