@@ -84,8 +84,8 @@ static float *run_openblas(const product *p) {
   return c;
 }
 
-static const int Ms[] = {1, 2, 3, 4, 5, 6, 7, 13, 33};
-static const int Ns[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 27, 64, 70, 130};
+static const int Ms[] = {1, 2, 3, 4, 5, 6, 7, 33};
+static const int Ns[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 27, 64, 70};
 static const int Ks[] = {1, 7, 8, 9, 27, 33, 64, 128};
 
 /* Calls check(p, ours) for every transpose mode and beta the layers use, over the shapes above. */
