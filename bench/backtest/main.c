@@ -1,5 +1,6 @@
 /* bench_backtest: times the walk-forward backtest of the given models on a Date,Price CSV (the shared
- * EIA file) and prints the timing and the metric summary. Driven by bench/backtest/run, which also
+ * EIA file) and prints the timing, the metric summary and a digest of every forecast (so a speed-up can
+ * show it changed no result). Driven by bench/backtest/run, which also
  * times statsmodels' ARIMA(1,1,1) on the same origins. Benchmark code: reads the CSV itself so it does
  * not depend on a data directory.
  * Usage: bench_backtest FILE.csv START END HORIZON REFIT_EVERY MODELS(comma-separated) THREADS [REPEATS] */
@@ -11,6 +12,7 @@
 #include "core/buf.h"
 #include "core/fsutil.h"
 #include "core/progress.h"
+#include "core/sha256.h"
 #include "model/backtest.h"
 
 static int read_price_csv(const char *path, oc_series *s, oc_error *err) {
@@ -43,6 +45,26 @@ static int read_price_csv(const char *path, oc_series *s, oc_error *err) {
   s->n = n;
   free(text);
   return 0;
+}
+
+/* SHA-256 of every forecast (origin price, point and bounds at each horizon, as raw doubles): equal
+ * digests mean a change left the backtest's results bit for bit as they were. */
+static void forecasts_digest(const oc_backtest_result *r, char hex[65]) {
+  oc_sha256 ctx;
+  oc_sha256_init(&ctx);
+  for (size_t i = 0; i < r->n_models * r->n_origins; i++) {
+    const oc_price_forecast *f = &r->forecasts[i];
+    size_t bytes = f->horizon * sizeof(double);
+    oc_sha256_update(&ctx, &f->origin_price, sizeof f->origin_price);
+    oc_sha256_update(&ctx, f->mean, bytes);
+    oc_sha256_update(&ctx, f->lo80, bytes);
+    oc_sha256_update(&ctx, f->hi80, bytes);
+    oc_sha256_update(&ctx, f->lo95, bytes);
+    oc_sha256_update(&ctx, f->hi95, bytes);
+  }
+  uint8_t digest[32];
+  oc_sha256_final(&ctx, digest);
+  oc_hex_encode(digest, 32, hex);
 }
 
 /* CPU seconds (user + system, all threads) used by the process so far. */
@@ -96,6 +118,9 @@ int main(int argc, char **argv) {
   fputs(out.data, stdout);
   printf("oilcast_seconds %.4f cpu_seconds %.4f origins %zu models %s threads %zu\n", best, best_cpu, r.n_origins, argv[6],
          cfg.threads);
+  char hex[65];
+  forecasts_digest(&r, hex);
+  printf("forecasts_sha256 %s\n", hex);
   oc_buf_free(&out);
   oc_backtest_result_free(&r);
   oc_series_free(&s);

@@ -1,6 +1,7 @@
-/* layers.c: see layers.h. Matrix products go through OpenBLAS cblas_sgemm; the caller is responsible
- * for OpenBLAS running single-threaded (oc_blas_use_one_thread, which every network workspace calls)
- * so sums are always taken in one order; the dense layers assert it.
+/* layers.c: see layers.h. Matrix products are oilcast's own (oc_sgemm below), with OpenBLAS
+ * cblas_sgemm only beyond the sizes it covers; the caller is responsible for OpenBLAS running
+ * single-threaded (oc_blas_use_one_thread, which every network workspace calls) so that fallback's sums
+ * are always taken in one order; the dense layers assert it.
  *
  * Speed: the element-wise loops run thousands of times per epoch on a few thousand floats each, so
  * they must vectorise. RelWithDebInfo's -O2 uses GCC's "very cheap" vector cost model, which leaves
@@ -18,6 +19,7 @@
 #include <emmintrin.h>
 #endif
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -29,20 +31,199 @@
 #define OC_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 
+/* ---- matrix products ----------------------------------------------------------------------------
+ * The network's products are small (a batch of 32 rows by 27..64 columns): OpenBLAS spends most of
+ * their time packing, and its kernel depends on the CPU it detects, so the same fit gave different
+ * bits on different machines. oc_sgemm computes every element of C as one product sum in a fixed
+ * order, the order of OpenBLAS 0.3's generic SSE3 ("Prescott") kernel, which the project's reference
+ * figures were measured with (docs/evaluation.md), so they stay bit for bit and are now the same on
+ * every CPU. With C row-major [M, N], that kernel (column-major, register blocks of 8 columns of C and
+ * 4 rows, then 4, 2, 1 columns and 2, 1 rows) sums:
+ *   - "sequential": acc = 0; acc += a[k] * b[k] for k = 0..K-1, for the rows in blocks of 4 and 2 with
+ *     columns in blocks of 8, and the rows in blocks of 4 with the block of 4 columns;
+ *   - "paired": two sums, even and odd k, over the first K rounded down to 8, the remaining k added to
+ *     the even sum, acc = even + odd, for every other element except
+ *   - the last row of an odd M in the last 1..3 columns, left to cblas_sgemm (a 1 x 3 corner at most).
+ * Then C = (beta ? C : 0) + acc. Checked against cblas_sgemm bit for bit where OpenBLAS runs that
+ * kernel (test_layers_gemm). Beyond K = 128 OpenBLAS splits the sum: such products go to cblas_sgemm.
+ * C is computed in slices of OC_SGEMM_SLICE columns: B's slice is copied (transposed where asked) into
+ * a zero-padded stack buffer (no allocation), so every sum runs in whole vectors of 16. */
+enum { OC_SGEMM_MAX_K = 128, OC_SGEMM_SLICE = 64, OC_SGEMM_STRIDE = OC_SGEMM_SLICE + 32 };
+
+/* Sixteen floats in one vector (one AVX-512 register, two AVX2 ones): the sums of a slice stay in
+ * registers over the whole k loop. Element-wise operations: each lane keeps its own order. */
+typedef float oc_v16 __attribute__((vector_size(64)));
+typedef float oc_v16_unaligned __attribute__((vector_size(64), aligned(4), may_alias));
+#define LOAD16(p) (*(const oc_v16_unaligned *)(p))
+
+/* acc[j] = sum over k of a[k * astride] * b[k * OC_SGEMM_STRIDE + j], j < n rounded up to 16 (b's rows
+ * are zero-padded that far), in the sequential order. */
+OC_VECTOR_CLONES
+static void sum_sequential(float *restrict acc, const float *restrict a, size_t astride, const float *restrict b, int K,
+                           int n) {
+  int j = 0;
+  for (; j + 16 < n; j += 32) {
+    oc_v16 s0 = {0}, s1 = {0};
+    for (int k = 0; k < K; k++) {
+      const float ak = a[(size_t)k * astride], *bk = b + (size_t)k * OC_SGEMM_STRIDE + j;
+      s0 = s0 + ak * LOAD16(bk);
+      s1 = s1 + ak * LOAD16(bk + 16);
+    }
+    memcpy(acc + j, &s0, sizeof s0);
+    memcpy(acc + j + 16, &s1, sizeof s1);
+  }
+  if (j < n) {
+    oc_v16 s0 = {0};
+    for (int k = 0; k < K; k++) s0 = s0 + a[(size_t)k * astride] * LOAD16(b + (size_t)k * OC_SGEMM_STRIDE + j);
+    memcpy(acc + j, &s0, sizeof s0);
+  }
+}
+
+/* sum_sequential for the four rows a + r * arow (r < 4) at once, row r into acc + r * OC_SGEMM_STRIDE:
+ * each loaded slice of b serves four rows, and eight independent sums hide the adder's latency. */
+OC_VECTOR_CLONES
+static void sum_sequential4(float *restrict acc, const float *restrict a, size_t arow, size_t astride,
+                            const float *restrict b, int K, int n) {
+  int j = 0;
+  for (; j + 16 < n; j += 32) {
+    oc_v16 s[4][2] = {{{0}}};
+    for (int k = 0; k < K; k++) {
+      const float *bk = b + (size_t)k * OC_SGEMM_STRIDE + j, *ak = a + (size_t)k * astride;
+      const oc_v16 b0 = LOAD16(bk), b1 = LOAD16(bk + 16);
+      for (int r = 0; r < 4; r++) {
+        s[r][0] = s[r][0] + ak[r * arow] * b0;
+        s[r][1] = s[r][1] + ak[r * arow] * b1;
+      }
+    }
+    for (int r = 0; r < 4; r++) memcpy(acc + (size_t)r * OC_SGEMM_STRIDE + j, s[r], sizeof s[r]);
+  }
+  if (j < n) {
+    oc_v16 s[4] = {{0}};
+    for (int k = 0; k < K; k++) {
+      const float *ak = a + (size_t)k * astride;
+      const oc_v16 b0 = LOAD16(b + (size_t)k * OC_SGEMM_STRIDE + j);
+      for (int r = 0; r < 4; r++) s[r] = s[r] + ak[r * arow] * b0;
+    }
+    for (int r = 0; r < 4; r++) memcpy(acc + (size_t)r * OC_SGEMM_STRIDE + j, &s[r], sizeof s[r]);
+  }
+}
+
+/* The same sums in the paired order. */
+OC_VECTOR_CLONES
+static void sum_paired(float *restrict acc, const float *restrict a, size_t astride, const float *restrict b, int K,
+                       int n) {
+  const int paired_k = K / 8 * 8;
+  for (int j = 0; j < n; j += 16) {
+    oc_v16 even = {0}, odd = {0};
+    int k = 0;
+    for (; k < paired_k; k += 2) {
+      const float *bk = b + (size_t)k * OC_SGEMM_STRIDE + j;
+      even = even + a[(size_t)k * astride] * LOAD16(bk);
+      odd = odd + a[(size_t)(k + 1) * astride] * LOAD16(bk + OC_SGEMM_STRIDE);
+    }
+    for (; k < K; k++) even = even + a[(size_t)k * astride] * LOAD16(b + (size_t)k * OC_SGEMM_STRIDE + j);
+    even = even + odd;
+    memcpy(acc + j, &even, sizeof even);
+  }
+}
+
+OC_VECTOR_CLONES
+static void add_row(float *restrict c, const float *restrict acc, int n, bool beta) {
+  for (int j = 0; j < n; j++) c[j] = (beta ? c[j] : 0.0f) + acc[j];
+}
+
+/* Columns [0, *seq_end) of row i use the sequential order, [*seq_end, *paired_end) the paired one,
+ * the rest (the odd-M corner) cblas_sgemm. */
+static void column_orders(int i, int M, int N, int *seq_end, int *paired_end) {
+  int rows4 = M / 4 * 4, cols8 = N / 8 * 8, cols4 = N - cols8 >= 4 ? cols8 + 4 : cols8;
+  if (i < rows4) {
+    *seq_end = cols4;
+    *paired_end = N;
+  } else if (M - rows4 >= 2 && i < rows4 + 2) {
+    *seq_end = cols8;
+    *paired_end = N;
+  } else {
+    *seq_end = 0;
+    *paired_end = cols4;
+  }
+}
+
+static int min_int(int a, int b) { return a < b ? a : b; }
+static int max_int(int a, int b) { return a > b ? a : b; }
+
+static void blas_sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float *A, int lda, const float *B,
+                       int ldb, bool beta, float *C, int ldc) {
+  assert(openblas_get_num_threads() == 1);
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, A,
+              lda, B, ldb, beta ? 1.0f : 0.0f, C, ldc);
+}
+
+void oc_sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+              bool beta, float *C, int ldc) {
+  assert(M > 0 && N > 0 && K > 0);
+  if (K > OC_SGEMM_MAX_K) {
+    blas_sgemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  float packed[OC_SGEMM_MAX_K * OC_SGEMM_STRIDE], acc[4 * OC_SGEMM_STRIDE];
+  size_t astride = trans_a ? (size_t)lda : 1, arow = trans_a ? 1 : (size_t)lda;
+  for (int j0 = 0; j0 < N; j0 += OC_SGEMM_SLICE) {
+    int j1 = min_int(N, j0 + OC_SGEMM_SLICE);
+    /* packed[k * OC_SGEMM_STRIDE + (j - j0)] = op(B)[k, j], zero beyond j1 */
+    for (int k = 0; k < K; k++) {
+      float *row = packed + (size_t)k * OC_SGEMM_STRIDE;
+      if (trans_b)
+        for (int j = j0; j < j1; j++) row[j - j0] = B[(size_t)j * (size_t)ldb + (size_t)k];
+      else
+        memcpy(row, B + (size_t)k * (size_t)ldb + j0, (size_t)(j1 - j0) * sizeof *row);
+      memset(row + (j1 - j0), 0, (size_t)(OC_SGEMM_STRIDE - (j1 - j0)) * sizeof *row);
+    }
+    /* rows in blocks of 4 share their column orders: their sequential sums run together */
+    int i = 0;
+    for (; i + 4 <= M; i += 4) {
+      int seq_end, paired_end;
+      column_orders(i, M, N, &seq_end, &paired_end);
+      int s1 = max_int(j0, min_int(j1, seq_end)), p1 = max_int(s1, min_int(j1, paired_end));
+      sum_sequential4(acc, A + (size_t)i * arow, arow, astride, packed, K, s1 - j0);
+      for (int r = 0; r < 4; r++) {
+        float *row_acc = acc + (size_t)r * OC_SGEMM_STRIDE;
+        sum_paired(row_acc + (s1 - j0), A + (size_t)(i + r) * arow, astride, packed + (s1 - j0), K, p1 - s1);
+        add_row(C + (size_t)(i + r) * (size_t)ldc + j0, row_acc, p1 - j0, beta);
+      }
+    }
+    for (; i < M; i++) {
+      const float *a = A + (size_t)i * arow;
+      int seq_end, paired_end;
+      column_orders(i, M, N, &seq_end, &paired_end);
+      int s1 = max_int(j0, min_int(j1, seq_end)), p1 = max_int(s1, min_int(j1, paired_end));
+      sum_sequential(acc, a, astride, packed, K, s1 - j0);
+      sum_paired(acc + (s1 - j0), a, astride, packed + (s1 - j0), K, p1 - s1);
+      add_row(C + (size_t)i * (size_t)ldc + j0, acc, p1 - j0, beta);
+    }
+  }
+  int seq_end, paired_end;
+  column_orders(M - 1, M, N, &seq_end, &paired_end);
+  if (paired_end < N) {
+    assert(M % 2 == 1 && N - paired_end <= 3);
+    const float *a = trans_a ? A + (M - 1) : A + (size_t)(M - 1) * (size_t)lda;
+    blas_sgemm(trans_a, trans_b, 1, N - paired_end, K, a, lda,
+               trans_b ? B + (size_t)paired_end * (size_t)ldb : B + paired_end, ldb, beta,
+               C + (size_t)(M - 1) * (size_t)ldc + paired_end, ldc);
+  }
+}
+
 void oc_dense_forward(float *restrict out, const float *restrict inp, const float *restrict weight,
                       const float *restrict bias, int B, int C, int OC) {
-  assert(openblas_get_num_threads() == 1);
   for (int b = 0; b < B; b++) memcpy(out + (size_t)b * OC, bias, (size_t)OC * sizeof *out);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, OC, C, 1.0f, inp, C, weight, C, 1.0f, out, OC);
+  oc_sgemm(false, true, B, OC, C, inp, C, weight, C, true, out, OC);
 }
 
 OC_VECTOR_CLONES
 void oc_dense_backward(float *restrict dinp, float *restrict dweight, float *restrict dbias,
                        const float *restrict dout, const float *restrict inp, const float *restrict weight, int B,
                        int C, int OC) {
-  assert(openblas_get_num_threads() == 1);
-  if (dinp) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, C, OC, 1.0f, dout, OC, weight, C, 0.0f, dinp, C);
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, B, 1.0f, dout, OC, inp, C, 0.0f, dweight, C);
+  if (dinp) oc_sgemm(false, false, B, C, OC, dout, OC, weight, C, false, dinp, C);
+  oc_sgemm(true, false, OC, C, B, dout, OC, inp, C, false, dweight, C);
   memset(dbias, 0, (size_t)OC * sizeof *dbias);
   for (int b = 0; b < B; b++) {
     const float *row = dout + (size_t)b * OC;

@@ -8,9 +8,16 @@
 #ifndef OC_MODEL_LAYERS_H
 #define OC_MODEL_LAYERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/rng.h"
+
+/* Row-major C[M,N] = (beta ? C : 0) + op(A)[M,K] . op(B)[K,N], op = transpose where asked (A then is
+ * stored [K,M], B [N,K]), every element summed in one fixed order (see layers.c), the same on every
+ * CPU. M, N, K > 0. */
+void oc_sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+              bool beta, float *C, int ldc);
 
 /* out[B,OC] = inp[B,C] . weight[OC,C]^T + bias[OC] */
 void oc_dense_forward(float *restrict out, const float *restrict inp, const float *restrict weight,
