@@ -642,6 +642,8 @@ static inline int oc_store_forecast_errors(oc_store *s, const char *endpoint, co
                                            int64_t horizon, oc_date after, size_t limit, oc_scored_error **rows,
                                            size_t *n, oc_error *err) {
   return s->ops->forecast_errors(s, endpoint, model_version, horizon, after, limit, rows, n, err);
+}
+/* Alerts. */
 static inline int oc_store_alert_save(oc_store *s, const oc_alert *alert, bool record_event, oc_error *err) {
   return s->ops->alert_save(s, alert, record_event, err);
 }
