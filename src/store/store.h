@@ -358,6 +358,13 @@ typedef struct oc_store_ops {
   int (*changes_wait)(oc_store *store, int64_t after_id, double timeout, int64_t *latest, oc_error *err);
   void (*changes_interrupt)(oc_store *store);
   int (*change_note)(oc_store *store, oc_change_kind kind, const char *subject, oc_error *err);
+
+  /* Backups (ops/backup.h). snapshot_to: a consistent copy of the whole store, as of one moment, into
+   * the new file path (which must not exist), while other connections keep writing (SQLite: VACUUM INTO
+   * in a read transaction); not inside an explicit transaction. integrity_check: 0 when the backend's
+   * own check of its files passes (SQLite: PRAGMA integrity_check), else -1 with its first complaint. */
+  int (*snapshot_to)(oc_store *store, const char *path, oc_error *err);
+  int (*integrity_check)(oc_store *store, oc_error *err);
 } oc_store_ops;
 
 struct oc_store {
@@ -527,5 +534,11 @@ static inline void oc_store_changes_interrupt(oc_store *s) { s->ops->changes_int
 static inline int oc_store_change_note(oc_store *s, oc_change_kind kind, const char *subject, oc_error *err) {
   return s->ops->change_note(s, kind, subject, err);
 }
+
+/* Backups */
+static inline int oc_store_snapshot_to(oc_store *s, const char *path, oc_error *err) {
+  return s->ops->snapshot_to(s, path, err);
+}
+static inline int oc_store_integrity_check(oc_store *s, oc_error *err) { return s->ops->integrity_check(s, err); }
 
 #endif

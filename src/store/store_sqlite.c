@@ -880,6 +880,8 @@ static const oc_store_ops sqlite_ops = {
     .changes_wait = oc_sqlite_changes_wait,
     .changes_interrupt = oc_sqlite_changes_interrupt,
     .change_note = oc_sqlite_change_note,
+    .snapshot_to = oc_sqlite_snapshot_to,
+    .integrity_check = oc_sqlite_integrity_check,
 };
 
 /* Process-wide SQLite settings, once, before the first connection: no memory statistics (their global

@@ -115,4 +115,8 @@ int oc_sqlite_job_pause(oc_store *store, const char *job, bool paused, int64_t n
 int oc_sqlite_forecast_latest(oc_store *store, const char *series, oc_forecast_record *out, bool *found,
                               oc_error *err);
 
+/* Backups (store_sqlite_backup.c). */
+int oc_sqlite_snapshot_to(oc_store *store, const char *path, oc_error *err);
+int oc_sqlite_integrity_check(oc_store *store, oc_error *err);
+
 #endif
