@@ -571,7 +571,13 @@ static int check_store(const char *staging, const char *store_name, oc_error *er
   return rc;
 }
 
-int oc_backup_restore(const char *file, const char *into, bool force, oc_backup_info *info, oc_error *err) {
+int oc_backup_restore(const char *file, const char *into_given, bool force, oc_backup_info *info, oc_error *err) {
+  char into[4096]; /* without trailing slashes: the staging folder must be its sibling, not inside it */
+  size_t n = strlen(into_given);
+  while (n > 1 && into_given[n - 1] == '/') n--;
+  if (n == 0 || n >= sizeof into) return oc_error_set(err, "restore: '%s' is not a folder name", into_given);
+  memcpy(into, into_given, n);
+  into[n] = '\0';
   bool exists = oc_path_exists(into);
   if (exists && !oc_is_dir(into)) return oc_error_set(err, "restore: %s exists and is not a folder", into);
   bool replace = exists && !dir_empty(into);
