@@ -24,6 +24,7 @@ typedef struct capture {
 } capture;
 
 #define PATH_MAX_LEN 128
+#define PREFIXES_MAX 16
 
 typedef struct scanner {
   const char *start, *p, *end;
@@ -33,6 +34,8 @@ typedef struct scanner {
   char path[PATH_MAX_LEN]; /* the dotted path of the ROLE_TRACKED object being read */
   size_t rows_cap;
   bool rows_seen, member_seen[OC_MARKET_SCAN_MEMBERS];
+  char prefixes_seen[PREFIXES_MAX][PATH_MAX_LEN]; /* objects on the way ("response"): one of each */
+  size_t nprefixes;
   const char *fail_at, *why;
   char why_buf[96];
 } scanner;
@@ -218,8 +221,14 @@ static int scan_tracked_member(scanner *s, int depth) {
     rc = scan_value(s, depth, s->page->has_rows ? ROLE_ROWS : ROLE_PLAIN, NULL);
   } else if (which >= 0) {
     rc = keep_member(s, depth, which);
+  } else if (which == -3) { /* jansson keeps the last of repeated members: refused, as for the rest */
+    for (size_t i = 0; i < s->nprefixes; i++)
+      if (strcmp(s->prefixes_seen[i], s->path) == 0) return fail(s, s->p, "a repeated member the answer is read by");
+    assert(s->nprefixes < PREFIXES_MAX); /* distinct proper prefixes of the spec's few short paths */
+    memcpy(s->prefixes_seen[s->nprefixes++], s->path, PATH_MAX_LEN);
+    rc = scan_value(s, depth, ROLE_TRACKED, NULL);
   } else {
-    rc = scan_value(s, depth, which == -3 ? ROLE_TRACKED : ROLE_PLAIN, NULL);
+    rc = scan_value(s, depth, ROLE_PLAIN, NULL);
   }
   s->path[path_len] = '\0';
   return rc;

@@ -136,6 +136,7 @@ static void test_scan_strict(void **state) {
       {"{\"a\":-}", "(byte 5): invalid number"},
       {"{\"a\":1.}", "(byte 5): invalid number"},
       {"{\"response\":{\"total\":1,\"total\":2,\"data\":[]}}", "(byte 31): a repeated member"},
+      {"{\"response\":{\"total\":1,\"data\":[]},\"response\":{}}", "(byte 45): a repeated member"},
       {"{\"a\":\"open", "(byte 5): unterminated string"},
       {"", "(byte 0): unexpected end of the answer"},
       {"{\"a\":1,\n \"b\" 2}", "line 2 column 6 (byte 13): ':' expected"},
