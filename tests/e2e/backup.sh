@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 dd="$OC_TMP/data"
 oc init --data-dir "$dd" >/dev/null
 oc simulate market --days 800 --seed 3 --series WTI --out "$OC_TMP/wti.csv" >/dev/null
-oc simulate market --days 2500 --seed 4 --series BIG --count 80 --out "$OC_TMP/big.csv" >/dev/null
+oc simulate market --days 2500 --seed 4 --series BIG --count 25 --out "$OC_TMP/big.csv" >/dev/null
 oc ingest --quiet --data-dir "$dd" --csv-path "$OC_TMP/wti.csv" --series WTI >/dev/null
 oc train --quiet --data-dir "$dd" --model naive --series WTI --deploy --endpoint-name wti >/dev/null
 oc forecast --quiet --data-dir "$dd" --endpoint-name wti --series WTI >/dev/null
