@@ -25,7 +25,8 @@
   X(decisions)             \
   X(jobs)                  \
   X(run)                   \
-  X(alerts)
+  X(alerts)                \
+  X(backup)
 
 #define DECLARE(name) extern const oc_command oc_cmd_##name;
 #define ENTRY(name) &oc_cmd_##name,

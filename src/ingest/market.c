@@ -36,34 +36,16 @@ const oc_market_provider *oc_market_provider_find(const char *name) {
 
 /* ---- helpers of the provider files ------------------------------------------------------------- */
 
-json_t *oc_market_json_load(const char *body, size_t len, oc_error *err) {
-  json_error_t jerr;
-  json_t *root = json_loadb(body, len, 0, &jerr);
-  if (!root) {
-    oc_error_set(err, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column, jerr.text);
-    return NULL;
-  }
-  if (!json_is_object(root)) {
-    json_decref(root);
-    oc_error_set(err, "the answer is not a JSON object");
-    return NULL;
-  }
-  return root;
+int oc_market_page_refused(oc_market_page *page, const char *said, oc_error *err) {
+  oc_error_set(err, "%s", said);
+  oc_market_page_free(page);
+  return 1;
 }
 
-int oc_market_page_set(oc_market_page *page, json_t *root, json_t *rows, const char *date_key, size_t total,
-                       oc_error *err) {
-  if (!json_is_array(rows)) {
-    json_decref(root);
-    return oc_error_set(err, "the answer has no array of observations");
-  }
-  *page = (oc_market_page){.root = root, .rows = rows, .date_key = date_key, .total = total};
-  return 0;
-}
-
-void oc_market_page_free(oc_market_page *page) {
-  json_decref(page->root);
-  page->root = page->rows = NULL;
+int oc_market_page_rows(oc_market_page *page, oc_error *err) {
+  if (page->has_rows) return 0;
+  oc_market_page_free(page);
+  return oc_error_set(err, "the answer has no array of observations");
 }
 
 int oc_market_json_count(const json_t *value, size_t *count) {
@@ -277,7 +259,7 @@ static int fetch_all(market_fetch *f, oc_error *err) {
     oc_market_page page;
     if (fetch_page(f, offset, deadline, &rng, &page, err) != 0) return -1;
     page_add(f, &page);
-    size_t got = json_array_size(page.rows);
+    size_t got = page.nrows;
     offset += got;
     if (f->provider->page_size == 0 || offset >= page.total) return 0;
     if (got == 0)
@@ -459,6 +441,31 @@ static void note_revision(market_fetch *f, oc_date date, double value) {
     r->revisions[r->nrevisions++] = (oc_market_revision){date, s->values[lo], value};
 }
 
+/* One row's date and value (what jansson used to give: a date string; a value string, "." or ""
+ * missing, a number, or null missing); reason names the field and the row's byte in its answer. */
+static oc_row_status row_read(const oc_market_page *page, const oc_market_row *row, oc_date *date, double *value,
+                              char *reason, size_t cap) {
+  const char *text = page->text.data;
+  oc_row_status st = OC_ROW_BAD;
+  if (row->repeated) {
+    snprintf(reason, cap, "%s given twice", row->repeated);
+  } else if (row->date_kind != OC_MARKET_STRING) {
+    snprintf(reason, cap, "no %s string", page->date_key);
+  } else if (row->value_kind == OC_MARKET_STRING || row->value_kind == OC_MARKET_NUMBER) {
+    st = oc_row_validate(text + row->date_at, row->date_len, text + row->value_at, row->value_len,
+                         row->value_kind == OC_MARKET_STRING, date, value, reason, cap);
+  } else if (row->value_kind == OC_MARKET_NULL) {
+    st = oc_row_parse_date(text + row->date_at, row->date_len, date, reason, cap) == 0 ? OC_ROW_MISSING : OC_ROW_BAD;
+  } else {
+    snprintf(reason, cap, "no value (a string, a number or null)");
+  }
+  if (st == OC_ROW_BAD) {
+    size_t used = strlen(reason);
+    snprintf(reason + used, cap - used, " (the row at byte %zu of its answer)", row->offset);
+  }
+  return st;
+}
+
 /* oc_ingest_read_fn: every row of every page, numbered across pages from 0; rows before `since` are
  * left out (Alpha Vantage answers with the whole history). */
 static int read_rows(void *source, oc_ingest_sink *sink, oc_error *err) {
@@ -466,41 +473,21 @@ static int read_rows(void *source, oc_ingest_sink *sink, oc_error *err) {
   (void)err; /* oc_ingest_add keeps a store error in the batch's err itself */
   oc_ingest_set_format(sink, f->provider->name);
   const char *series = f->series;
-  size_t where = 0;
+  size_t series_len = strlen(series), where = 0;
   for (size_t p = 0; p < f->npages; p++) {
     const oc_market_page *page = &f->pages[p];
-    size_t i;
-    const json_t *row;
-    json_array_foreach(page->rows, i, row) {
-      const json_t *date_j = json_object_get(row, page->date_key), *value_j = json_object_get(row, "value");
+    for (size_t i = 0; i < page->nrows; i++, where++) {
       oc_date date;
       double value = 0;
-      char reason[200];
-      oc_row_status st = OC_ROW_BAD;
-      if (!json_is_string(date_j)) {
-        snprintf(reason, sizeof reason, "no %s string", page->date_key);
-      } else if (json_is_string(value_j)) {
-        st = oc_row_validate(json_string_value(date_j), json_string_length(date_j), json_string_value(value_j),
-                             json_string_length(value_j), true, &date, &value, reason, sizeof reason);
-      } else if (json_is_number(value_j) || json_is_null(value_j)) {
-        st = oc_row_parse_date(json_string_value(date_j), json_string_length(date_j), &date, reason, sizeof reason) == 0
-                 ? (json_is_null(value_j) ? OC_ROW_MISSING : OC_ROW_OK)
-                 : OC_ROW_BAD;
-        value = json_number_value(value_j);
-      } else {
-        snprintf(reason, sizeof reason, "no value (a string, a number or null)");
-      }
-      if (st == OC_ROW_OK && f->query.since != OC_DATE_INVALID && date < f->query.since) {
-        where++;
-        continue;
-      }
+      char reason[256];
+      oc_row_status st = row_read(page, &page->rows[i], &date, &value, reason, sizeof reason);
+      if (st == OC_ROW_OK && f->query.since != OC_DATE_INVALID && date < f->query.since) continue;
       if (st == OC_ROW_BAD) oc_ingest_reject(sink, where, NULL, "%s", reason);
       else if (st == OC_ROW_MISSING) oc_ingest_missing(sink);
       else {
         note_revision(f, date, value);
-        if (oc_ingest_add(sink, where, series, strlen(series), date, value) != 0) return -1;
+        if (oc_ingest_add(sink, where, series, series_len, date, value) != 0) return -1;
       }
-      where++;
     }
   }
   return 0;

@@ -18,7 +18,6 @@
 #ifndef OC_INGEST_MARKET_H
 #define OC_INGEST_MARKET_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -27,6 +26,7 @@
 #include "core/date.h"
 #include "core/error.h"
 #include "ingest/batch.h"
+#include "ingest/market_scan.h"
 #include "store/store.h"
 
 /* What one request asks for. base_url has no trailing slash. */
@@ -36,15 +36,6 @@ typedef struct oc_market_query {
   const char *api_key; /* as sent; the driver builds every URL a second time with a mask to show it */
   oc_date since;       /* first date wanted; OC_DATE_INVALID: the whole history */
 } oc_market_query;
-
-/* One answer read: the observation objects of `rows` have a date under date_key and a "value" (a
- * string, "." or "" = missing, a number or null = missing). */
-typedef struct oc_market_page {
-  json_t *root;         /* owns rows */
-  json_t *rows;         /* a JSON array */
-  const char *date_key; /* "period" (EIA) or "date" */
-  size_t total;         /* rows the query matches over all pages; 0: the provider does not page */
-} oc_market_page;
 
 typedef struct oc_market_provider {
   const char *name;       /* "eia": --provider, the raw folder, the series' recorded provider */
@@ -65,12 +56,10 @@ extern const oc_market_provider oc_market_eia, oc_market_fred, oc_market_alphava
 const oc_market_provider *oc_market_provider_find(const char *name);
 extern const char oc_market_provider_names[];
 
-/* Parsing helpers of the provider files (market_<provider>.c): the body as JSON (anything else refused
- * with jansson's position); the page over rows, which must be an array (root is released on error). */
-json_t *oc_market_json_load(const char *body, size_t len, oc_error *err);
-int oc_market_page_set(oc_market_page *page, json_t *root, json_t *rows, const char *date_key, size_t total,
-                       oc_error *err);
-void oc_market_page_free(oc_market_page *page);
+/* Endings of a provider's parse (market_<provider>.c), after oc_market_scan: the provider's refusal
+ * (err = said, the page freed, 1); a page that must hold its rows array (0, or -1 with the page freed). */
+int oc_market_page_refused(oc_market_page *page, const char *said, oc_error *err);
+int oc_market_page_rows(oc_market_page *page, oc_error *err);
 /* total as the provider wrote it: a JSON number or a string of digits (EIA writes both). */
 int oc_market_json_count(const json_t *value, size_t *count);
 /* Appends "&name=value" ("name=value" right after the "?"), value percent-encoded, name as given. */

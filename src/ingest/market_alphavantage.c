@@ -15,19 +15,16 @@ static void alphavantage_page_url(const oc_market_query *q, size_t offset, oc_bu
   oc_market_url_param(url, "apikey", q->api_key);
 }
 
+static const oc_market_scan_spec alphavantage_answer = {
+    .rows = "data", .date_key = "date", .members = {"Information", "Note", "Error Message"}};
+
 static int alphavantage_parse(const char *body, size_t len, oc_market_page *page, oc_error *err) {
-  static const char *const refusals[] = {"Information", "Note", "Error Message"};
-  json_t *root = oc_market_json_load(body, len, err);
-  if (!root) return -1;
-  for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
-    const json_t *said = json_object_get(root, refusals[i]);
-    if (said) {
-      oc_error_set(err, "%s", json_is_string(said) ? json_string_value(said) : refusals[i]);
-      json_decref(root);
-      return 1;
-    }
+  if (oc_market_scan(body, len, &alphavantage_answer, page, err) != 0) return -1;
+  for (int i = 0; i < OC_MARKET_SCAN_MEMBERS && alphavantage_answer.members[i]; i++) {
+    const json_t *said = page->members[i];
+    if (said) return oc_market_page_refused(page, json_is_string(said) ? json_string_value(said) : alphavantage_answer.members[i], err);
   }
-  return oc_market_page_set(page, root, json_object_get(root, "data"), "date", 0, err);
+  return oc_market_page_rows(page, err);
 }
 
 const oc_market_provider oc_market_alphavantage = {.name = "alphavantage",

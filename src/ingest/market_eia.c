@@ -29,22 +29,18 @@ static const char *eia_error_text(const json_t *error) {
   return json_is_string(message) ? json_string_value(message) : "an error without a message";
 }
 
+enum { EIA_ERROR, EIA_TOTAL };
+static const oc_market_scan_spec eia_answer = {
+    .rows = "response.data", .date_key = "period", .members = {[EIA_ERROR] = "error", [EIA_TOTAL] = "response.total"}};
+
 static int eia_parse(const char *body, size_t len, oc_market_page *page, oc_error *err) {
-  json_t *root = oc_market_json_load(body, len, err);
-  if (!root) return -1;
-  const json_t *error = json_object_get(root, "error");
-  if (error) {
-    oc_error_set(err, "%s", eia_error_text(error));
-    json_decref(root);
-    return 1;
-  }
-  json_t *response = json_object_get(root, "response");
-  size_t total = 0;
-  if (!json_is_object(response) || oc_market_json_count(json_object_get(response, "total"), &total) != 0) {
-    json_decref(root);
+  if (oc_market_scan(body, len, &eia_answer, page, err) != 0) return -1;
+  if (page->members[EIA_ERROR]) return oc_market_page_refused(page, eia_error_text(page->members[EIA_ERROR]), err);
+  if (oc_market_json_count(page->members[EIA_TOTAL], &page->total) != 0) {
+    oc_market_page_free(page);
     return oc_error_set(err, "the answer has no response.total (a string or number of rows)");
   }
-  return oc_market_page_set(page, root, json_object_get(response, "data"), "period", total, err);
+  return oc_market_page_rows(page, err);
 }
 
 const oc_market_provider oc_market_eia = {.name = "eia",

@@ -17,21 +17,23 @@ static void fred_page_url(const oc_market_query *q, size_t offset, oc_buf *url) 
   oc_buf_printf(url, "&offset=%zu&limit=%zu", offset, oc_market_fred.page_size);
 }
 
+enum { FRED_MESSAGE, FRED_CODE, FRED_COUNT };
+static const oc_market_scan_spec fred_answer = {
+    .rows = "observations",
+    .date_key = "date",
+    .members = {[FRED_MESSAGE] = "error_message", [FRED_CODE] = "error_code", [FRED_COUNT] = "count"}};
+
 static int fred_parse(const char *body, size_t len, oc_market_page *page, oc_error *err) {
-  json_t *root = oc_market_json_load(body, len, err);
-  if (!root) return -1;
-  const json_t *message = json_object_get(root, "error_message");
-  if (message || json_object_get(root, "error_code")) {
-    oc_error_set(err, "%s", json_is_string(message) ? json_string_value(message) : "an error without a message");
-    json_decref(root);
-    return 1;
-  }
-  size_t total = 0;
-  if (oc_market_json_count(json_object_get(root, "count"), &total) != 0) {
-    json_decref(root);
+  if (oc_market_scan(body, len, &fred_answer, page, err) != 0) return -1;
+  const json_t *message = page->members[FRED_MESSAGE];
+  if (message || page->members[FRED_CODE])
+    return oc_market_page_refused(page, json_is_string(message) ? json_string_value(message) : "an error without a message",
+                                  err);
+  if (oc_market_json_count(page->members[FRED_COUNT], &page->total) != 0) {
+    oc_market_page_free(page);
     return oc_error_set(err, "the answer has no count (the number of observations)");
   }
-  return oc_market_page_set(page, root, json_object_get(root, "observations"), "date", total, err);
+  return oc_market_page_rows(page, err);
 }
 
 const oc_market_provider oc_market_fred = {.name = "fred",

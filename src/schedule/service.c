@@ -16,9 +16,9 @@
 #include "schedule/step_process.h"
 #include "store/datadir.h"
 
-static int64_t real_now(void *ctx) {
-  (void)ctx;
-  return (int64_t)time(NULL);
+static int64_t env_now(void *ctx) {
+  const oc_system_env_ctx *c = ctx;
+  return c->clock ? oc_clock_now(c->clock) : (int64_t)time(NULL);
 }
 
 static void run_child_step(void *ctx, const oc_job *job, const oc_job_step *step, oc_step_outcome *out) {
@@ -38,8 +38,9 @@ static void log_finished(void *ctx, const oc_job_run *run) {
 oc_scheduler_env oc_scheduler_system_env(oc_system_env_ctx *ctx, const char *exe, const char *data_dir) {
   ctx->exe = exe;
   ctx->data_dir = data_dir;
+  ctx->clock = NULL;
   oc_scheduler_runner_id(ctx->runner);
-  return (oc_scheduler_env){.now = real_now, .run_step = run_child_step, .finished = log_finished, .ctx = ctx,
+  return (oc_scheduler_env){.now = env_now, .run_step = run_child_step, .finished = log_finished, .ctx = ctx,
                             .runner = ctx->runner};
 }
 
@@ -59,6 +60,7 @@ struct oc_scheduler_service {
   oc_store *store;
   oc_jobs jobs;
   struct timespec jobs_mtime; /* of the file as last read; {0} when absent */
+  oc_clock clock;
   oc_system_env_ctx env_ctx;
   oc_scheduler_env env;
   oc_lock lock; /* guards stopping */
@@ -67,11 +69,19 @@ struct oc_scheduler_service {
   pthread_t thread;
 };
 
-/* Waits until t (Unix seconds) or a stop; false when stopping. */
+/* Waits until t (Unix seconds on the service's clock) or a stop; false when stopping. A simulated
+ * clock is read again every OC_CLOCK_SIMULATED_POLL_SECONDS of real time. */
 static bool sleep_until(oc_scheduler_service *s, int64_t t) {
-  struct timespec until = {(time_t)t, 0};
   oc_lock_acquire(&s->lock);
-  while (!s->stopping && time(NULL) < t) oc_lock_wait_until(&s->lock, &s->wake, &until);
+  while (!s->stopping && oc_clock_now(&s->clock) < t) {
+    struct timespec until = {(time_t)t, 0};
+    if (oc_clock_simulated(&s->clock)) {
+      clock_gettime(CLOCK_REALTIME, &until);
+      until.tv_nsec += (long)(OC_CLOCK_SIMULATED_POLL_SECONDS * 1e9);
+      if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+    }
+    oc_lock_wait_until(&s->lock, &s->wake, &until);
+  }
   bool go_on = !s->stopping;
   oc_lock_release(&s->lock);
   return go_on;
@@ -105,7 +115,7 @@ static void *service_main(void *arg) {
       oc_warn("scheduler: %s", err.message);
       next = INT64_MAX;
     }
-    int64_t poll = (int64_t)time(NULL) + OC_SCHEDULER_SERVICE_POLL_SECONDS;
+    int64_t poll = oc_clock_now(&s->clock) + OC_SCHEDULER_SERVICE_POLL_SECONDS;
     if (!sleep_until(s, next < poll ? next : poll)) break;
   }
   return NULL;
@@ -114,6 +124,7 @@ static void *service_main(void *arg) {
 static void service_free(oc_scheduler_service *s) {
   if (s->store) oc_store_close(s->store);
   oc_jobs_free(&s->jobs);
+  oc_clock_free(&s->clock);
   pthread_cond_destroy(&s->wake);
   oc_lock_destroy(&s->lock);
   free(s->data_dir);
@@ -133,6 +144,12 @@ int oc_scheduler_service_start(const char *data_dir, const char *exe, oc_schedul
   pthread_cond_init(&s->wake, &attr); /* CLOCK_REALTIME: slots are wall-clock times */
   pthread_condattr_destroy(&attr);
   s->env = oc_scheduler_system_env(&s->env_ctx, s->exe, s->data_dir);
+  s->env_ctx.clock = &s->clock;
+  if (oc_clock_init(&s->clock, getenv(OC_CLOCK_ENV), err) != 0) {
+    service_free(s);
+    return -1;
+  }
+  if (oc_clock_simulated(&s->clock)) oc_warn("scheduler: SIMULATED time from %s (%s, a test facility)", s->clock.file, OC_CLOCK_ENV);
   if (oc_datadir_open(data_dir, &s->store, err) != 0) {
     s->store = NULL;
     service_free(s);

@@ -451,6 +451,12 @@ typedef struct oc_store_ops {
   int (*alerts_list)(oc_store *store, const char *state, oc_alert **list, size_t *n, oc_error *err);
   int (*alert_history)(oc_store *store, const char *fingerprint, size_t limit, oc_alert_event **events, size_t *n,
                        oc_error *err);
+  /* Backups (ops/backup.h). snapshot_to: a consistent copy of the whole store, as of one moment, into
+   * the new file path (which must not exist), while other connections keep writing (SQLite: VACUUM INTO
+   * in a read transaction); not inside an explicit transaction. integrity_check: 0 when the backend's
+   * own check of its files passes (SQLite: PRAGMA integrity_check), else -1 with its first complaint. */
+  int (*snapshot_to)(oc_store *store, const char *path, oc_error *err);
+  int (*integrity_check)(oc_store *store, oc_error *err);
 } oc_store_ops;
 
 struct oc_store {
@@ -654,5 +660,10 @@ static inline int oc_store_alert_history(oc_store *s, const char *fingerprint, s
                                          oc_alert_event **events, size_t *n, oc_error *err) {
   return s->ops->alert_history(s, fingerprint, limit, events, n, err);
 }
+/* Backups */
+static inline int oc_store_snapshot_to(oc_store *s, const char *path, oc_error *err) {
+  return s->ops->snapshot_to(s, path, err);
+}
+static inline int oc_store_integrity_check(oc_store *s, oc_error *err) { return s->ops->integrity_check(s, err); }
 
 #endif

@@ -938,6 +938,8 @@ static const oc_store_ops sqlite_ops = {
     .challenger_get = oc_sqlite_challenger_get,
     .challenger_put = oc_sqlite_challenger_put,
     .forecast_errors = oc_sqlite_forecast_errors,
+    .snapshot_to = oc_sqlite_snapshot_to,
+    .integrity_check = oc_sqlite_integrity_check,
 };
 
 /* Process-wide SQLite settings, once, before the first connection: no memory statistics (their global

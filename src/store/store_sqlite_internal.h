@@ -130,4 +130,8 @@ int oc_sqlite_alerts_list(oc_store *store, const char *state, oc_alert **list, s
 int oc_sqlite_alert_history(oc_store *store, const char *fingerprint, size_t limit, oc_alert_event **events,
                             size_t *n, oc_error *err);
 
+/* Backups (store_sqlite_backup.c). */
+int oc_sqlite_snapshot_to(oc_store *store, const char *path, oc_error *err);
+int oc_sqlite_integrity_check(oc_store *store, oc_error *err);
+
 #endif

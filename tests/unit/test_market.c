@@ -26,9 +26,12 @@ static int parse(const oc_market_provider *p, const char *body, oc_market_page *
   return p->parse(body, strlen(body), page, err);
 }
 
-static const char *row_value(const oc_market_page *page, size_t i) {
-  const json_t *v = json_object_get(json_array_get(page->rows, i), "value");
-  return json_is_string(v) ? json_string_value(v) : NULL;
+/* Row i's value text as the answer spelled it (a string's content or a number), or NULL. */
+static char *row_value(const oc_market_page *page, size_t i, char *out, size_t cap) {
+  const oc_market_row *row = &page->rows[i];
+  if (row->value_kind != OC_MARKET_STRING && row->value_kind != OC_MARKET_NUMBER) return NULL;
+  snprintf(out, cap, "%.*s", (int)row->value_len, page->text.data + row->value_at);
+  return out;
 }
 
 /* ---- provider answers -------------------------------------------------------------------------- */
@@ -37,20 +40,22 @@ static void test_eia_answers(void **state) {
   (void)state;
   oc_market_page page;
   oc_error err;
+  char text[64];
   const char *v2 = "{\"response\":{\"total\":\"9821\",\"dateFormat\":\"YYYY-MM-DD\",\"data\":["
                    "{\"period\":\"2020-04-20\",\"series\":\"RWTC\",\"value\":\"-36.98\",\"units\":\"$/BBL\"}],"
                    "\"warnings\":[{\"warning\":\"w\",\"description\":\"d\"}]},\"apiVersion\":\"2.1.8\"}";
   assert_int_equal(parse(&oc_market_eia, v2, &page, &err), 0);
   assert_int_equal(page.total, 9821);
   assert_string_equal(page.date_key, "period");
-  assert_string_equal(row_value(&page, 0), "-36.98");
+  assert_string_equal(row_value(&page, 0, text, sizeof text), "-36.98");
   oc_market_page_free(&page);
 
   const char *older = "{\"response\":{\"total\":2,\"data\":[{\"period\":\"2024-01-02\",\"value\":70.38},"
                       "{\"period\":\"2024-01-03\",\"value\":72.7}]}}";
   assert_int_equal(parse(&oc_market_eia, older, &page, &err), 0);
   assert_int_equal(page.total, 2);
-  assert_true(json_is_number(json_object_get(json_array_get(page.rows, 1), "value")));
+  assert_int_equal(page.rows[1].value_kind, OC_MARKET_NUMBER);
+  assert_string_equal(row_value(&page, 1, text, sizeof text), "72.7");
   oc_market_page_free(&page);
 
   assert_int_equal(parse(&oc_market_eia, "{\"error\":\"Invalid frequency provided.\",\"code\":400}", &page, &err), 1);
@@ -73,13 +78,14 @@ static void test_fred_answers(void **state) {
   (void)state;
   oc_market_page page;
   oc_error err;
+  char text[64];
   const char *ok = "{\"realtime_start\":\"2026-12-03\",\"count\":2,\"offset\":0,\"limit\":100000,\"observations\":["
                    "{\"realtime_start\":\"2026-12-03\",\"date\":\"2024-12-24\",\"value\":\"70.10\"},"
                    "{\"realtime_start\":\"2026-12-03\",\"date\":\"2024-12-25\",\"value\":\".\"}]}";
   assert_int_equal(parse(&oc_market_fred, ok, &page, &err), 0);
   assert_int_equal(page.total, 2);
   assert_string_equal(page.date_key, "date");
-  assert_string_equal(row_value(&page, 1), ".");
+  assert_string_equal(row_value(&page, 1, text, sizeof text), ".");
   oc_market_page_free(&page);
   assert_int_equal(parse(&oc_market_fred, "{\"error_code\":400,\"error_message\":\"Bad Request.  The series does not exist.\"}",
                          &page, &err),
@@ -95,7 +101,7 @@ static void test_alphavantage_answers(void **state) {
                    "{\"date\":\"2024-12-31\",\"value\":\"71.87\"},{\"date\":\"2024-12-25\",\"value\":\".\"}]}";
   assert_int_equal(parse(&oc_market_alphavantage, ok, &page, &err), 0);
   assert_int_equal(page.total, 0); /* one page */
-  assert_int_equal(json_array_size(page.rows), 2);
+  assert_int_equal(page.nrows, 2);
   oc_market_page_free(&page);
   /* throttled: HTTP 200 and no data, which must not pass for an empty success */
   assert_int_equal(parse(&oc_market_alphavantage, "{\"Information\":\"Our standard API rate limit is 25 requests per day.\"}",
@@ -109,6 +115,52 @@ static void test_alphavantage_answers(void **state) {
 }
 
 /* ---- requests ---------------------------------------------------------------------------------- */
+
+/* The one-pass reader (market_scan.h): strict JSON with the byte of the first fault, escapes decoded,
+ * a row's repeated field and odd values kept for the row's own message. */
+static void test_scan_strict(void **state) {
+  (void)state;
+  oc_market_page page;
+  oc_error err;
+  char text[64];
+  static const struct {
+    const char *body, *why;
+  } bad[] = {
+      {"{\"response\":{\"total\":1,\"data\":[{\"period\":\"2024-01-02\",\"value\":01}]}}", "(byte 63): ',' or '}' expected"},
+      {"{\"response\":{\"total\":1,\"data\":[]}} x", "(byte 35): end of the answer expected"},
+      {"{\"a\":\"\\u0000\"}", "(byte 6): \\u0000 is not allowed"},
+      {"{\"a\":\"\\ud800x\"}", "(byte 6): invalid Unicode"},
+      {"{\"a\":\"\xc0\xaf\"}", "(byte 6): invalid UTF-8"},
+      {"{\"a\":\"tab\there\"}", "(byte 9): control character"},
+      {"{\"a\":tru}", "(byte 5): invalid literal"},
+      {"{\"a\":-}", "(byte 5): invalid number"},
+      {"{\"a\":1.}", "(byte 5): invalid number"},
+      {"{\"response\":{\"total\":1,\"total\":2,\"data\":[]}}", "(byte 31): a repeated member"},
+      {"{\"response\":{\"total\":1,\"data\":[]},\"response\":{}}", "(byte 45): a repeated member"},
+      {"{\"a\":\"open", "(byte 5): unterminated string"},
+      {"", "(byte 0): unexpected end of the answer"},
+      {"{\"a\":1,\n \"b\" 2}", "line 2 column 6 (byte 13): ':' expected"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_int_equal(oc_market_eia.parse(bad[i].body, strlen(bad[i].body), &page, &err), -1);
+    if (!strstr(err.message, bad[i].why)) fail_msg("%s: %s, not %s", bad[i].body, err.message, bad[i].why);
+  }
+  char deep[2 * OC_MARKET_SCAN_DEPTH + 16] = "{\"a\":";
+  for (int i = 0; i < OC_MARKET_SCAN_DEPTH; i++) strcat(deep, "[");
+  assert_int_equal(oc_market_eia.parse(deep, strlen(deep), &page, &err), -1);
+  assert_non_null(strstr(err.message, "nested too deep"));
+
+  const char *odd = "{\"response\":{\"total\":3,\"data\":[{\"period\":\"2024-01-0\\u0032\",\"value\":\"7\\u0030.5\"},"
+                    "{\"period\":\"2024-01-03\",\"value\":{\"x\":[1]},\"value\":\"1\"}, 7 ]}, \"extra\":[{\"data\":1}]}";
+  assert_int_equal(oc_market_eia.parse(odd, strlen(odd), &page, &err), 0);
+  assert_int_equal(page.nrows, 3);
+  assert_string_equal(row_value(&page, 0, text, sizeof text), "70.5");
+  assert_memory_equal(page.text.data + page.rows[0].date_at, "2024-01-02", 10);
+  assert_string_equal(page.rows[1].repeated, "value");
+  assert_int_equal(page.rows[1].offset, 80);
+  assert_int_equal(page.rows[2].date_kind, OC_MARKET_ABSENT);
+  oc_market_page_free(&page);
+}
 
 static void test_page_urls(void **state) {
   (void)state;
@@ -315,6 +367,7 @@ int main(void) {
       cmocka_unit_test(test_eia_answers),
       cmocka_unit_test(test_fred_answers),
       cmocka_unit_test(test_alphavantage_answers),
+      cmocka_unit_test(test_scan_strict),
       cmocka_unit_test(test_page_urls),
       cmocka_unit_test(test_backoff_and_retry_after),
       cmocka_unit_test(test_mask_and_headers),
