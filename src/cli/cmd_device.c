@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "devices/broker.h"
 #include "devices/devices.h"
+#include "ingest/sensors.h"
 #include "store/store.h"
 
 static int run_device(oc_cli *cli, int argc, char **argv);
@@ -20,6 +21,7 @@ static int run_device(oc_cli *cli, int argc, char **argv);
 const oc_command oc_cmd_device = {
     "device", "register, list and revoke field sensors that publish over MQTT",
     "Usage: oilcast device add ID --type TYPE [--site S] [--unit U] [--min X --max Y] [--interval SECONDS]\n"
+    "       oilcast device add --simulated N --credentials FILE [--interval SECONDS]\n"
     "       oilcast device list [--all] [--format table|csv|json]\n"
     "       oilcast device revoke ID\n"
     "add prints the device's broker password on stdout, once: only its hash is stored. The device logs in\n"
@@ -27,16 +29,22 @@ const oc_command oc_cmd_device = {
     "pipeline_pressure, pipeline_flow, tank_level, wellhead_temperature, refinery_throughput; unit, valid\n"
     "range (--min/--max) and expected reporting interval default to the type's. Ids are never reused.\n"
     "After add and revoke, the broker directory (--broker-dir, default DATA_DIR/broker, when `oilcast\n"
-    "broker config` wrote one there) gets new passwd and acl files and a running broker a SIGHUP.\n\n"
+    "broker config` wrote one there) gets new passwd and acl files and a running broker a SIGHUP.\n"
+    "add --simulated registers the devices of `oilcast simulate sensors --devices N` (sim-0001..) and\n"
+    "writes their passwords to FILE (id:password lines, mode 0600) instead of stdout.\n\n"
     "  --all              list revoked devices too\n"
     "  --broker-dir DIR   the broker directory to keep in step\n",
     run_device};
 
-enum { OPT_TYPE = 1, OPT_SITE, OPT_UNIT, OPT_MIN, OPT_MAX, OPT_INTERVAL, OPT_ALL, OPT_FORMAT, OPT_BROKER_DIR };
+enum {
+  OPT_TYPE = 1, OPT_SITE, OPT_UNIT, OPT_MIN, OPT_MAX, OPT_INTERVAL, OPT_ALL, OPT_FORMAT, OPT_BROKER_DIR,
+  OPT_SIMULATED, OPT_CREDENTIALS
+};
 
 typedef struct device_args {
   oc_device device;
-  const char *min, *max, *format, *broker_dir;
+  const char *min, *max, *format, *broker_dir, *credentials;
+  long simulated;
   bool all;
 } device_args;
 
@@ -69,6 +77,26 @@ static int device_add(oc_cli *cli, device_args *a) {
                                                                                   : oc_cli_runtime_error("%s", err.message);
   if (rc == OC_EXIT_OK) {
     printf("%s\n", secret);
+    fflush(stdout);
+    rc = sync_broker(cli, store, a->broker_dir);
+  }
+  oc_store_close(store);
+  return rc;
+}
+
+static int device_add_simulated(oc_cli *cli, const device_args *a) {
+  if (!a->credentials) return oc_cli_usage_error(&oc_cmd_device, "--simulated needs --credentials FILE");
+  if (*a->device.type || a->min || a->max || *a->device.unit || *a->device.site)
+    return oc_cli_usage_error(&oc_cmd_device, "--simulated devices take their type, unit, range and site from the simulator");
+  oc_store *store;
+  if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
+  oc_error err;
+  int rc = oc_sensor_sim_register(store, (size_t)a->simulated, a->device.interval_seconds, (int64_t)time(NULL),
+                                  a->credentials, &err) == 0
+               ? OC_EXIT_OK
+               : oc_cli_runtime_error("%s", err.message);
+  if (rc == OC_EXIT_OK) {
+    printf("registered sim-0001..sim-%04ld; their passwords are in %s\n", a->simulated, a->credentials);
     fflush(stdout);
     rc = sync_broker(cli, store, a->broker_dir);
   }
@@ -135,6 +163,8 @@ static int run_device(oc_cli *cli, int argc, char **argv) {
                                           {"all", no_argument, NULL, OPT_ALL},
                                           {"format", required_argument, NULL, OPT_FORMAT},
                                           {"broker-dir", required_argument, NULL, OPT_BROKER_DIR},
+                                          {"simulated", required_argument, NULL, OPT_SIMULATED},
+                                          {"credentials", required_argument, NULL, OPT_CREDENTIALS},
                                           OC_CLI_COMMON_OPTIONS,
                                           {0}};
   device_args a = {0};
@@ -156,6 +186,11 @@ static int run_device(oc_cli *cli, int argc, char **argv) {
     case OPT_ALL: a.all = true; break;
     case OPT_FORMAT: a.format = optarg; break;
     case OPT_BROKER_DIR: a.broker_dir = optarg; break;
+    case OPT_SIMULATED:
+      if (oc_cli_parse_int(optarg, 1, 9999, &a.simulated) != 0)
+        return oc_cli_usage_error(&oc_cmd_device, "--simulated must be 1..9999 devices, not '%s'", optarg);
+      break;
+    case OPT_CREDENTIALS: a.credentials = optarg; break;
     case '?': return oc_cli_unknown_option(&oc_cmd_device);
     default:
       if (oc_cli_common_option(cli, &oc_cmd_device, opt, optarg, &code) < 0) return code;
@@ -164,6 +199,8 @@ static int run_device(oc_cli *cli, int argc, char **argv) {
   if (optind >= argc) return oc_cli_usage_error(&oc_cmd_device, "expected add, list or revoke");
   const char *action = argv[optind];
   int rest = argc - optind - 1;
+  if (strcmp(action, "add") == 0 && rest == 0 && a.simulated) return device_add_simulated(cli, &a);
+  if (a.simulated || a.credentials) return oc_cli_usage_error(&oc_cmd_device, "--simulated N --credentials FILE go with 'add' and no ID");
   if (strcmp(action, "add") == 0 && rest == 1) {
     if (strlen(argv[optind + 1]) > OC_DEVICE_ID_MAX)
       return oc_cli_usage_error(&oc_cmd_device, "device id is longer than %d characters", OC_DEVICE_ID_MAX);

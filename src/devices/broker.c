@@ -34,27 +34,15 @@ static int write_in(const char *dir, const char *name, const oc_buf *text, oc_er
   return rc;
 }
 
-/* DIR/subscriber.secret: created once with a new password, mode 0600 from the start; an existing one
- * is kept (the running subscriber knows it). */
+/* DIR/subscriber.secret: created once with a new password; an existing one is kept (the running
+ * subscriber knows it). */
 static int ensure_subscriber_secret(const char *dir, oc_error *err) {
   char *path = oc_path_join(dir, "subscriber.secret");
+  char secret[OC_DEVICE_SECRET_LEN + 2];
   int rc = 0;
-  if (!oc_path_exists(path)) {
-    char secret[OC_DEVICE_SECRET_LEN + 2], *tmp = NULL;
-    int fd = -1;
-    rc = oc_device_secret_new(secret, err);
-    if (rc == 0) rc = (fd = oc_create_temp_sibling(path, &tmp, err)) < 0 ? -1 : 0;
-    if (rc == 0) {
-      strcat(secret, "\n");
-      size_t len = strlen(secret);
-      if (fchmod(fd, 0600) != 0 || write(fd, secret, len) != (ssize_t)len || fsync(fd) != 0 ||
-          rename(tmp, path) != 0)
-        rc = oc_error_errno(err, "writing %s", path);
-      else oc_fsync_parent_dir(path);
-    }
-    if (fd >= 0) close(fd);
-    if (rc != 0 && tmp) unlink(tmp);
-    free(tmp);
+  if (!oc_path_exists(path) && (rc = oc_device_secret_new(secret, err)) == 0) {
+    strcat(secret, "\n");
+    rc = oc_secret_file_write(path, secret, strlen(secret), err);
   }
   free(path);
   return rc;

@@ -6,11 +6,15 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "core/date.h"
+#include "core/fsutil.h"
 #include "core/sha256.h"
 #include "core/sha512.h"
 
@@ -83,7 +87,8 @@ int oc_device_secret_new(char *secret, oc_error *err) {
   return 0;
 }
 
-int oc_device_register(oc_store *store, oc_device *d, int64_t now, char *secret, oc_error *err) {
+/* Defaults from the type, creation time, a new secret and its hash. */
+static int prepare(oc_device *d, int64_t now, char *secret, oc_error *err) {
   if (strcmp(d->id, OC_BROKER_SUBSCRIBER_USER) == 0)
     return oc_error_set(err, "device id '%s' is reserved for the oilcast subscriber", d->id);
   const oc_device_type *type = oc_device_type_find(d->type);
@@ -94,25 +99,59 @@ int oc_device_register(oc_store *store, oc_device *d, int64_t now, char *secret,
   }
   d->created_at = now;
   d->revoked_at = 0;
-  if (oc_device_secret_new(secret, err) != 0 ||
-      oc_device_password_hash_new(secret, d->password_hash, sizeof d->password_hash, err) != 0)
-    return -1;
-  /* One transaction: the "is it new" look and the insert, so two registrations of an id cannot both win. */
-  if (oc_store_begin(store, err) != 0) return -1;
+  if (oc_device_secret_new(secret, err) != 0) return -1;
+  return oc_device_password_hash_new(secret, d->password_hash, sizeof d->password_hash, err);
+}
+
+/* Stores a prepared device that must be new (inside the caller's transaction). */
+static int insert_new(oc_store *store, const oc_device *d, oc_error *err) {
   oc_device existing;
   bool found = false;
-  int rc = oc_store_device_get(store, d->id, &existing, &found, err);
-  if (rc == 0 && found) {
-    rc = oc_error_set(err, "device '%s' %s (ids are never reused)", d->id,
-                      existing.revoked_at ? "was revoked" : "is registered already");
+  if (oc_store_device_get(store, d->id, &existing, &found, err) != 0) return -1;
+  if (found)
+    return oc_error_set(err, "device '%s' %s (ids are never reused)", d->id,
+                        existing.revoked_at ? "was revoked" : "is registered already");
+  return oc_store_device_put(store, d, err);
+}
+
+int oc_device_register_all(oc_store *store, oc_device *devices, size_t n, int64_t now, char *secrets,
+                           oc_device_secrets_fn before_commit, void *ctx, oc_error *err) {
+  const size_t stride = OC_DEVICE_SECRET_LEN + 1;
+  int rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++) rc = prepare(&devices[i], now, secrets + i * stride, err);
+  /* One transaction: the "is it new" looks and the inserts, so two registrations of an id cannot both win. */
+  if (rc == 0) rc = oc_store_begin(store, err);
+  if (rc != 0) {
+    memset(secrets, 0, n * stride);
+    return -1;
   }
-  if (rc == 0) rc = oc_store_device_put(store, d, err);
-  if (rc == 0) return oc_store_commit(store, err);
+  for (size_t i = 0; i < n && rc == 0; i++) rc = insert_new(store, &devices[i], err);
+  if (rc == 0 && before_commit) rc = before_commit(ctx, devices, n, secrets, err);
+  if (rc == 0 && oc_store_commit(store, err) == 0) return 0;
   oc_error keep = *err;
   oc_store_rollback(store, err);
   *err = keep;
-  memset(secret, 0, OC_DEVICE_SECRET_LEN + 1);
+  memset(secrets, 0, n * stride);
   return -1;
+}
+
+int oc_device_register(oc_store *store, oc_device *d, int64_t now, char *secret, oc_error *err) {
+  return oc_device_register_all(store, d, 1, now, secret, NULL, NULL, err);
+}
+
+int oc_secret_file_write(const char *path, const char *text, size_t len, oc_error *err) {
+  char *tmp = NULL;
+  int fd = oc_create_temp_sibling(path, &tmp, err);
+  if (fd < 0) return -1;
+  int rc = 0;
+  if (fchmod(fd, 0600) != 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0)
+    rc = oc_error_errno(err, "writing %s", tmp);
+  if (close(fd) != 0 && rc == 0) rc = oc_error_errno(err, "closing %s", tmp);
+  if (rc == 0 && rename(tmp, path) != 0) rc = oc_error_errno(err, "renaming %s to %s", tmp, path);
+  if (rc == 0) oc_fsync_parent_dir(path);
+  else unlink(tmp);
+  free(tmp);
+  return rc;
 }
 
 json_t *oc_device_to_json(const oc_device *d) {

@@ -35,6 +35,17 @@ int oc_device_secret_new(char *secret, oc_error *err);
  * now and writes secret (OC_DEVICE_SECRET_LEN + 1 bytes), the only copy of the password. An id that
  * is taken (active or revoked) or reserved is an error naming it; nothing is stored on any error. */
 int oc_device_register(oc_store *store, oc_device *d, int64_t now, char *secret, oc_error *err);
+/* The same for n devices in one transaction (all or none): secrets holds n * (OC_DEVICE_SECRET_LEN + 1)
+ * bytes, device i's at i * (OC_DEVICE_SECRET_LEN + 1). before_commit (may be NULL) runs inside the
+ * transaction once every device is stored, with the secrets (to hand them over, e.g. write them to a
+ * file); its failure (-1 with *err set) rolls the registration back. */
+typedef int (*oc_device_secrets_fn)(void *ctx, const oc_device *devices, size_t n, const char *secrets, oc_error *err);
+int oc_device_register_all(oc_store *store, oc_device *devices, size_t n, int64_t now, char *secrets,
+                           oc_device_secrets_fn before_commit, void *ctx, oc_error *err);
+
+/* Writes text to path atomically as a file only its owner may read (mode 0600 from its creation):
+ * for passwords in clear (the subscriber's, simulated devices' credentials). */
+int oc_secret_file_write(const char *path, const char *text, size_t len, oc_error *err);
 
 /* The device as a JSON object (id, site, type, unit, valid_min, valid_max, interval_seconds, created_at
  * and revoked_at as ISO timestamps or null; never the password hash), what the CLI and the API show. */
