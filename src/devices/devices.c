@@ -87,16 +87,19 @@ int oc_device_secret_new(char *secret, oc_error *err) {
   return 0;
 }
 
+void oc_device_apply_defaults(oc_device *d) {
+  const oc_device_type *type = oc_device_type_find(d->type);
+  if (!type) return;
+  if (!*d->unit) snprintf(d->unit, sizeof d->unit, "%s", type->unit);
+  if (d->valid_min == 0 && d->valid_max == 0) d->valid_min = type->valid_min, d->valid_max = type->valid_max;
+  if (d->interval_seconds == 0) d->interval_seconds = type->interval_seconds;
+}
+
 /* Defaults from the type, creation time, a new secret and its hash. */
 static int prepare(oc_device *d, int64_t now, char *secret, oc_error *err) {
   if (strcmp(d->id, OC_BROKER_SUBSCRIBER_USER) == 0)
     return oc_error_set(err, "device id '%s' is reserved for the oilcast subscriber", d->id);
-  const oc_device_type *type = oc_device_type_find(d->type);
-  if (type) {
-    if (!*d->unit) snprintf(d->unit, sizeof d->unit, "%s", type->unit);
-    if (d->valid_min == 0 && d->valid_max == 0) d->valid_min = type->valid_min, d->valid_max = type->valid_max;
-    if (d->interval_seconds == 0) d->interval_seconds = type->interval_seconds;
-  }
+  oc_device_apply_defaults(d);
   d->created_at = now;
   d->revoked_at = 0;
   if (oc_device_secret_new(secret, err) != 0) return -1;

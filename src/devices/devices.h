@@ -30,6 +30,10 @@ bool oc_device_password_verify(const char *password, const char *hash);
 /* secret (OC_DEVICE_SECRET_LEN + 1 bytes) = a new random password. */
 int oc_device_secret_new(char *secret, oc_error *err);
 
+/* Fills what d leaves unset ("" unit, both range ends 0, interval 0) with its type's defaults; a type
+ * that is not known is left for oc_device_check to refuse. */
+void oc_device_apply_defaults(oc_device *d);
+
 /* Registers a new device: d holds id, type and site; unit, valid range and interval default to the
  * type's (oc_device_types) where they are "" / both 0 / 0. Sets d->password_hash and d->created_at =
  * now and writes secret (OC_DEVICE_SECRET_LEN + 1 bytes), the only copy of the password. An id that

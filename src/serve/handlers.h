@@ -75,4 +75,9 @@ void oc_handle_backtest_latest(const oc_request *req, oc_response *resp);
 void oc_handle_endpoint_performance(const oc_request *req, oc_response *resp);
 void oc_handle_jobs_list(const oc_request *req, oc_response *resp);
 
+/* handlers_devices.c */
+void oc_handle_devices_list(const oc_request *req, oc_response *resp);
+void oc_handle_device_add(const oc_request *req, oc_response *resp);
+void oc_handle_device_revoke(const oc_request *req, oc_response *resp);
+
 #endif

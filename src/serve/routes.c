@@ -28,6 +28,9 @@ static const oc_route routes[] = {
     {"GET", "/v1/backtests/latest", SPEC(oc_handle_backtest_latest, OC_ACCESS_PUBLIC_READ)},
     {"GET", "/v1/jobs", SPEC(oc_handle_jobs_list, OC_ACCESS_READ)},
     {"GET", "/v1/stream", SPEC_QUERY_KEY(oc_handle_stream, OC_ACCESS_PUBLIC_READ)},
+    {"GET", "/v1/devices", SPEC(oc_handle_devices_list, OC_ACCESS_ADMIN)},
+    {"POST", "/v1/devices", SPEC(oc_handle_device_add, OC_ACCESS_ADMIN)},
+    {"DELETE", "/v1/devices/{id}", SPEC(oc_handle_device_revoke, OC_ACCESS_ADMIN)},
 };
 
 const oc_route *oc_serve_routes(size_t *count) {
