@@ -5,12 +5,7 @@
 # subscriber never sees it, while the same device's own readings before and after arrive); a revoked
 # device is refused once `oilcast device revoke` has rewritten passwd and reloaded the broker (SIGHUP),
 # while the other device keeps working; the subscriber user may read but not publish.
-source "$(dirname "$0")/lib.sh"
-command -v mosquitto >/dev/null && command -v mosquitto_pub >/dev/null || {
-  echo "mosquitto or mosquitto-clients not installed (scripts/deps.sh): skipped" >&2
-  exit 77
-}
-MOSQUITTO=$(command -v mosquitto)
+source "$(dirname "$0")/broker_helpers.bash"
 
 oc init >/dev/null 2>&1
 TANK=$(oc device add tank-1 --type tank_level --site cushing 2>/dev/null)
@@ -25,11 +20,7 @@ grep -q '^pattern write oil/sensors/%u/#$' "$BROKER/acl" || fail "acl lacks the 
 [[ $(stat -c %a "$BROKER/subscriber.secret") == 600 ]] || fail "subscriber.secret is not mode 0600"
 SUB=$(cat "$BROKER/subscriber.secret")
 
-"$MOSQUITTO" -c "$BROKER/mosquitto.conf" &
-BROKER_PID=$!
-oc_kill_later "$BROKER_PID"
-for _ in $(seq 1 50); do [[ -s "$BROKER/mosquitto.pid" ]] && break; sleep 0.1; done
-[[ $(cat "$BROKER/mosquitto.pid" 2>/dev/null) == "$BROKER_PID" ]] || fail "broker did not write its pid file"
+broker_start "$BROKER"
 
 pub() { # pub USER PASSWORD TOPIC MESSAGE: one QoS 1 message; the exit status of mosquitto_pub
   mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -u "$1" -P "$2" -t "$3" -m "$4" 2>/dev/null
@@ -42,7 +33,7 @@ wait_for() {
 
 mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -u oilcast-subscriber -P "$SUB" -t 'oil/sensors/#' -v >"$OC_TMP/sub.out" &
 oc_kill_later $!
-for _ in $(seq 1 50); do grep -q "as auto-.*oilcast-subscriber" "$BROKER/mosquitto.log" 2>/dev/null && break; sleep 0.1; done
+broker_wait_login oilcast-subscriber
 
 pub tank-1 "$TANK" oil/sensors/tank-1/level first || fail "a device could not publish under its own topic"
 assert_exit 5 pub tank-1 wrong-password oil/sensors/tank-1/level wrong-password    # refused: not authorised

@@ -3,26 +3,19 @@
 # and stopped by PID) configured by `oilcast broker config` for the devices `oilcast device add
 # --simulated` registered: every reading arrives at the subscriber (QoS 1), exactly the readings the file
 # mode writes for the same options; a device whose password is wrong is refused, naming the device.
-source "$(dirname "$0")/lib.sh"
-command -v mosquitto >/dev/null && command -v mosquitto_sub >/dev/null || {
-  echo "mosquitto or mosquitto-clients not installed (scripts/deps.sh): skipped" >&2
-  exit 77
-}
-MOSQUITTO=$(command -v mosquitto)
+source "$(dirname "$0")/broker_helpers.bash"
 oc init >/dev/null 2>&1
 out=$(oc device add --simulated 4 --credentials "$OC_TMP/sim.credentials" 2>/dev/null)
 assert_contains "$out" "sim-0001..sim-0004"
 PORT=$(free_port)
 oc broker config --port "$PORT" >/dev/null 2>&1
 BROKER="$OILCAST_DATA_DIR/broker"
-"$MOSQUITTO" -c "$BROKER/mosquitto.conf" &
-oc_kill_later $!
-for _ in $(seq 1 50); do [[ -s "$BROKER/mosquitto.pid" ]] && break; sleep 0.1; done
+broker_start "$BROKER"
 
 mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -u oilcast-subscriber -P "$(cat "$BROKER/subscriber.secret")" \
   -t 'oil/sensors/+/readings' >"$OC_TMP/received.jsonl" &
 oc_kill_later $!
-for _ in $(seq 1 50); do grep -q "u'oilcast-subscriber'" "$BROKER/mosquitto.log" 2>/dev/null && break; sleep 0.1; done
+broker_wait_login oilcast-subscriber
 
 ARGS=(--devices 4 --rate 400/s --readings 400 --seed 9 --start 2026-06-01T12:00:00Z)
 out=$(oc simulate sensors "${ARGS[@]}" --broker "mqtt://127.0.0.1:$PORT" --credentials "$OC_TMP/sim.credentials" 2>&1)
