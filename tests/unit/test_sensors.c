@@ -82,7 +82,7 @@ static int64_t parse_event_time(const char *text) {
 
 static void test_payloads_follow_the_schema(void **state) {
   (void)state;
-  enum { DEVICES = 5, COUNT = 20000 };
+  enum { DEVICES = 5, COUNT = 10000 };
   oc_sensor_sim_options opt = options(11, DEVICES, 100, COUNT);
   oc_error err;
   oc_sensor_sim *sim = oc_sensor_sim_new(&opt, &err);
@@ -153,9 +153,9 @@ static double correlation(const double *x, const double *y, size_t n) {
 
 static void test_tank_levels_lead_the_simulated_price(void **state) {
   (void)state;
-  /* 5 devices, one reading each per hour, 400 days: device 3 (tank_level) has 24 readings a day */
+  /* 5 devices, one reading each per 2 hours, 400 days: device 3 (tank_level) has 12 readings a day */
   enum { DAYS = 400 };
-  oc_sensor_sim_options opt = options(3, 5, 5.0 / 3600, 5 * 24 * DAYS);
+  oc_sensor_sim_options opt = options(3, 5, 5.0 / 7200, 5 * 12 * DAYS);
   oc_error err;
   oc_sensor_sim *sim = oc_sensor_sim_new(&opt, &err);
   double level_sum[DAYS + 1] = {0};
