@@ -13,7 +13,6 @@
 #include "core/buf.h"
 #include "core/fsutil.h"
 #include "core/progress.h"
-#include "devices/devices.h"
 
 /* One device's connection. */
 typedef struct device_client {

@@ -3,7 +3,6 @@
  * change the broker directory DATA_DIR/broker, when `oilcast broker config` wrote one there, gets new
  * passwd and acl files and its running broker a SIGHUP (src/devices/broker.h), as the CLI does. HTTP
  * only: the work is in src/devices/. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
