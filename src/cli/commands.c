@@ -15,6 +15,8 @@
   X(dashboard)             \
   X(serve)                 \
   X(apikey)                \
+  X(device)                \
+  X(broker)                \
   X(backtest)              \
   X(lake)                  \
   X(models)                \

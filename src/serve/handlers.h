@@ -85,4 +85,9 @@ void oc_serve_refresh_health_metrics(oc_server *s);
 void oc_handle_endpoint_decisions(const oc_request *req, oc_response *resp);
 void oc_handle_alerts_webhook(const oc_request *req, oc_response *resp);
 
+/* handlers_devices.c */
+void oc_handle_devices_list(const oc_request *req, oc_response *resp);
+void oc_handle_device_add(const oc_request *req, oc_response *resp);
+void oc_handle_device_revoke(const oc_request *req, oc_response *resp);
+
 #endif

@@ -32,6 +32,9 @@ static const oc_route routes[] = {
     {"GET", "/v1/alerts", SPEC(oc_handle_alerts_list, OC_ACCESS_READ)},
     {"GET", "/v1/monitor/health", SPEC(oc_handle_monitor_health, OC_ACCESS_READ)},
     {"GET", "/v1/stream", SPEC_QUERY_KEY(oc_handle_stream, OC_ACCESS_PUBLIC_READ)},
+    {"GET", "/v1/devices", SPEC(oc_handle_devices_list, OC_ACCESS_ADMIN)},
+    {"POST", "/v1/devices", SPEC(oc_handle_device_add, OC_ACCESS_ADMIN)},
+    {"DELETE", "/v1/devices/{id}", SPEC(oc_handle_device_revoke, OC_ACCESS_ADMIN)},
 };
 
 const oc_route *oc_serve_routes(size_t *count) {

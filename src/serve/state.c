@@ -150,6 +150,7 @@ static void apply_changes(oc_server *s, oc_store *store, const oc_change *change
     case OC_CHANGE_JOB: break;      /* job runs are read when asked for */
     case OC_CHANGE_DECISION: break; /* promotion decisions are read when asked for */
     case OC_CHANGE_ALERT: break;    /* so are alerts (GET /v1/alerts) */
+    case OC_CHANGE_DEVICE: break;   /* devices are read when asked for */
     }
   }
 }

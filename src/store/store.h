@@ -174,7 +174,8 @@ typedef struct oc_backtest_record {
  * per transaction that inserted or updated rows in a batch containing it), an ingest run (its id), a
  * backtest (its series), a model version ("vN"), an endpoint (its name), an API key (its id, or the id
  * or name a revocation named), a stored forecast (its series), a scheduled job's run or state (the
- * job's name), an alert's state (its rule's name). */
+ * job's name), a champion/challenger decision (its endpoint), an alert's state (its rule's name), a
+ * registered device (its id). */
 typedef enum oc_change_kind {
   OC_CHANGE_OBSERVATIONS = 1,
   OC_CHANGE_INGEST_RUN,
@@ -186,8 +187,9 @@ typedef enum oc_change_kind {
   OC_CHANGE_JOB,
   OC_CHANGE_DECISION, /* a champion/challenger decision about an endpoint (its name) */
   OC_CHANGE_ALERT,
+  OC_CHANGE_DEVICE,
 } oc_change_kind;
-#define OC_CHANGE_KIND_COUNT 10
+#define OC_CHANGE_KIND_COUNT 11
 #define OC_CHANGE_SUBJECT_MAX 128
 
 typedef struct oc_change {
@@ -198,7 +200,7 @@ typedef struct oc_change {
 } oc_change;
 
 /* "observations", "ingest_run", "backtest", "model", "endpoint", "api_key", "forecast", "job", "decision",
- * "alert". */
+ * "alert", "device". */
 const char *oc_change_kind_name(oc_change_kind kind);
 /* -1 for a name that is not a kind. */
 int oc_change_kind_parse(const char *name, oc_change_kind *kind);
@@ -264,6 +266,38 @@ typedef struct oc_alert_event {
   int64_t at;
   char *labels_json; /* owned */
 } oc_alert_event;
+/* A field sensor of the device registry (issue 15): who may publish readings over MQTT, under the topic
+ * oil/sensors/<id>/..., and what its readings must look like. The id is also its broker user name.
+ * Ids are never reused: a revoked device keeps its row (revoked_at > 0) and its id stays taken. */
+#define OC_DEVICE_ID_MAX 64
+typedef struct oc_device {
+  char id[OC_DEVICE_ID_MAX + 1]; /* [A-Za-z0-9_-]{1,64} (oc_device_check) */
+  char site[128];                /* where it is, free text ("cushing-tank-7"); may be "" */
+  char type[32];                 /* one of oc_device_types() */
+  char unit[32];                 /* of its readings ("bar", "m3/h", "m", "degC", "bbl/d") */
+  double valid_min, valid_max;   /* finite, valid_min < valid_max: a reading outside is invalid */
+  int64_t interval_seconds;      /* expected reporting interval, > 0 (silence past it is an anomaly) */
+  char password_hash[192];       /* its broker password as mosquitto_passwd stores it ("$7$101$salt$hash");
+                                    never the password itself */
+  int64_t created_at, revoked_at; /* Unix seconds; revoked_at 0 = active */
+} oc_device;
+
+/* A device type: its name and the defaults a device of the type gets (unit, valid range, interval). */
+typedef struct oc_device_type {
+  const char *name;
+  const char *unit;
+  double valid_min, valid_max;
+  int64_t interval_seconds;
+} oc_device_type;
+
+/* Every known type: pipeline_pressure, pipeline_flow, tank_level, wellhead_temperature,
+ * refinery_throughput, ... (src/store/store_devices.c). */
+const oc_device_type *oc_device_types(size_t *n);
+/* The type named name, or NULL. */
+const oc_device_type *oc_device_type_find(const char *name);
+/* 0 when d can be stored (id, type, unit, range, interval, password hash as documented above); else -1
+ * and *reason says which field is wrong and why (a static string). */
+int oc_device_check(const oc_device *d, const char **reason);
 
 /* What a connection does when it needs the write lock that another process holds (a long import, a
  * training run registering its model; the writers of one process queue behind each other in the
@@ -457,6 +491,16 @@ typedef struct oc_store_ops {
    * own check of its files passes (SQLite: PRAGMA integrity_check), else -1 with its first complaint. */
   int (*snapshot_to)(oc_store *store, const char *path, oc_error *err);
   int (*integrity_check)(oc_store *store, oc_error *err);
+  /* Device registry (field sensors over MQTT, issue 15). device_put: registers a new device, or replaces
+   * an active one's fields (keeping its created_at); a revoked id is refused (ids are never reused) and
+   * so is a device that fails oc_device_check. device_get: *found = false when no device has the id.
+   * device_list: by id, active ones only unless include_revoked (free *rows with free()). device_revoke:
+   * sets revoked_at = at on the active device with the id; *found = false when no device has it (a
+   * device revoked before is found and left alone). Each write records an OC_CHANGE_DEVICE change. */
+  int (*device_put)(oc_store *store, const oc_device *device, oc_error *err);
+  int (*device_get)(oc_store *store, const char *id, oc_device *out, bool *found, oc_error *err);
+  int (*device_list)(oc_store *store, bool include_revoked, oc_device **rows, size_t *n, oc_error *err);
+  int (*device_revoke)(oc_store *store, const char *id, int64_t at, bool *found, oc_error *err);
 } oc_store_ops;
 
 struct oc_store {
@@ -665,5 +709,19 @@ static inline int oc_store_snapshot_to(oc_store *s, const char *path, oc_error *
   return s->ops->snapshot_to(s, path, err);
 }
 static inline int oc_store_integrity_check(oc_store *s, oc_error *err) { return s->ops->integrity_check(s, err); }
+/* Device registry (issue 15). */
+static inline int oc_store_device_put(oc_store *s, const oc_device *device, oc_error *err) {
+  return s->ops->device_put(s, device, err);
+}
+static inline int oc_store_device_get(oc_store *s, const char *id, oc_device *out, bool *found, oc_error *err) {
+  return s->ops->device_get(s, id, out, found, err);
+}
+static inline int oc_store_device_list(oc_store *s, bool include_revoked, oc_device **rows, size_t *n,
+                                       oc_error *err) {
+  return s->ops->device_list(s, include_revoked, rows, n, err);
+}
+static inline int oc_store_device_revoke(oc_store *s, const char *id, int64_t at, bool *found, oc_error *err) {
+  return s->ops->device_revoke(s, id, at, found, err);
+}
 
 #endif

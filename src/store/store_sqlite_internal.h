@@ -134,4 +134,10 @@ int oc_sqlite_alert_history(oc_store *store, const char *fingerprint, size_t lim
 int oc_sqlite_snapshot_to(oc_store *store, const char *path, oc_error *err);
 int oc_sqlite_integrity_check(oc_store *store, oc_error *err);
 
+/* Device registry (store_sqlite_devices.c). */
+int oc_sqlite_device_put(oc_store *store, const oc_device *device, oc_error *err);
+int oc_sqlite_device_get(oc_store *store, const char *id, oc_device *out, bool *found, oc_error *err);
+int oc_sqlite_device_list(oc_store *store, bool include_revoked, oc_device **rows, size_t *n, oc_error *err);
+int oc_sqlite_device_revoke(oc_store *store, const char *id, int64_t at, bool *found, oc_error *err);
+
 #endif
