@@ -8,12 +8,14 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "store/store_pg.h"
 #include "store/store_sqlite.h"
 
 /* The table of URI schemes: one entry per backend. Adding a backend adds a line here (and its
  * store_<backend>*.c files); no caller changes. */
 static const oc_store_backend backends[] = {
     {"sqlite", oc_store_sqlite_open, oc_store_sqlite_latest_version, oc_store_sqlite_scratch_uri},
+    {"postgresql", oc_store_pg_open, oc_store_pg_latest_version, NULL},
 };
 #define N_BACKENDS (sizeof backends / sizeof backends[0])
 

@@ -23,6 +23,7 @@
 #include "core/fsutil.h"
 #include "core/progress.h"
 #include "ingest/import.h"
+#include "pg_server.h"
 #include "store/store.h"
 
 typedef struct fixture {
@@ -894,6 +895,12 @@ int main(void) {
     for (const char *c = backends[i].scheme; *c && strlen(env) + 1 < sizeof env; c++)
       env[strlen(env) + 1] = '\0', env[strlen(env)] = (char)toupper((unsigned char)*c);
     uri_template = getenv(env);
+    char *started = NULL; /* PostgreSQL: one server of our own for this run, when none is given */
+    if (!uri_template && strcmp(backends[i].scheme, "postgresql") == 0 && oc_test_pg_uri_prefix()) {
+      oc_buf t = {0};
+      oc_buf_printf(&t, "%s%%s", oc_test_pg_uri_prefix());
+      uri_template = started = oc_buf_steal(&t);
+    }
     if (!backends[i].scratch_uri && (!uri_template || !strstr(uri_template, "%s"))) {
       printf("store backend %s: skipped (set %s to a URI template with %%s for a fresh store name)\n",
              backends[i].scheme, env);
@@ -901,6 +908,7 @@ int main(void) {
     }
     snprintf(group, sizeof group, "store backend %s", backends[i].scheme);
     failed += _cmocka_run_group_tests(group, backend_suite, sizeof backend_suite / sizeof backend_suite[0], NULL, NULL);
+    free(started);
   }
   for (size_t i = 0; i < n; i++) {
     backend_under_test = &backends[i];
