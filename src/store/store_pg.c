@@ -612,13 +612,33 @@ fail:
   return -1;
 }
 
+/* A store may live in a schema of its own (several stores in one database: options=-csearch_path=NAME
+ * in the URI): the first schema of the search path is created when it does not exist yet. */
+static int ensure_schema(oc_pg_store *s, oc_error *err) {
+  PGresult *r = oc_pg_query(s, "SELECT current_schema() IS NULL, trim(both '\"' from split_part(current_setting('search_path'), ',', 1))",
+                            NULL, "reading the search path", err);
+  if (!r) return -1;
+  int rc = 0;
+  if (strcmp(oc_pg_get(r, 0, 0), "t") == 0) {
+    const char *name = oc_pg_get(r, 0, 1);
+    char *quoted = PQescapeIdentifier(s->conn, name, strlen(name));
+    oc_buf sql = {0};
+    oc_buf_printf(&sql, "CREATE SCHEMA IF NOT EXISTS %s", quoted ? quoted : "\"\"");
+    rc = oc_pg_run(s, sql.data, NULL, "creating the store's schema", NULL, err);
+    oc_buf_free(&sql);
+    PQfreemem(quoted);
+  }
+  PQclear(r);
+  return rc;
+}
+
 static int migrate(oc_pg_store *s, oc_error *err) {
   int version = 0;
   if (peek_schema_version(s, &version, err) != 0) return -1;
   if (version == oc_store_pg_latest_version()) return 0;
   if (oc_pg_run(s, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", NULL, "taking the migration lock", NULL, err) != 0)
     return -1;
-  int rc = migrate_locked(s, err);
+  int rc = ensure_schema(s, err) == 0 ? migrate_locked(s, err) : -1;
   PQclear(PQexec(s->conn, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")"));
   return rc;
 }

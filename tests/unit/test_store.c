@@ -898,7 +898,7 @@ int main(void) {
     char *started = NULL; /* PostgreSQL: one server of our own for this run, when none is given */
     if (!uri_template && strcmp(backends[i].scheme, "postgresql") == 0 && oc_test_pg_uri_prefix()) {
       oc_buf t = {0};
-      oc_buf_printf(&t, "%s%%s", oc_test_pg_uri_prefix());
+      oc_buf_printf(&t, "%soilcast_test?options=-csearch_path%%3D%%s", oc_test_pg_uri_prefix()); /* a schema each */
       uri_template = started = oc_buf_steal(&t);
     }
     if (!backends[i].scratch_uri && (!uri_template || !strstr(uri_template, "%s"))) {
