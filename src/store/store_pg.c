@@ -775,6 +775,8 @@ static const oc_store_ops pg_ops = {
     .changes_wait = oc_pg_changes_wait,
     .changes_interrupt = oc_pg_changes_interrupt,
     .change_note = oc_pg_change_note,
+    .table_read = oc_pg_table_read,
+    .table_write = oc_pg_table_write,
 };
 
 oc_store *oc_store_pg_open(const char *location, oc_error *err) {

@@ -880,6 +880,8 @@ static const oc_store_ops sqlite_ops = {
     .changes_wait = oc_sqlite_changes_wait,
     .changes_interrupt = oc_sqlite_changes_interrupt,
     .change_note = oc_sqlite_change_note,
+    .table_read = oc_sqlite_table_read,
+    .table_write = oc_sqlite_table_write,
 };
 
 /* Process-wide SQLite settings, once, before the first connection: no memory statistics (their global

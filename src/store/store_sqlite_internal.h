@@ -114,5 +114,10 @@ int oc_sqlite_job_state_get(oc_store *store, const char *job, int64_t now, oc_jo
 int oc_sqlite_job_pause(oc_store *store, const char *job, bool paused, int64_t now, oc_error *err);
 int oc_sqlite_forecast_latest(oc_store *store, const char *series, oc_forecast_record *out, bool *found,
                               oc_error *err);
+/* store_sqlite_copy.c: the store copy (oilcast migrate). */
+int oc_sqlite_table_read(oc_store *store, const oc_store_table *table,
+                         int (*row)(void *ctx, const char *const *values), void *ctx, oc_error *err);
+int oc_sqlite_table_write(oc_store *store, const oc_store_table *table, const char *const *values, size_t nrows,
+                          oc_error *err);
 
 #endif

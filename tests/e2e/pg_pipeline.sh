@@ -4,7 +4,8 @@
 # (its admin key in PostgreSQL), an import, `etl`, `train --deploy`, and `oilcast serve` answering the
 # endpoint's invocation from the stored history with what `oilcast forecast` computes; a key revoked
 # by another process is refused by the running server within 1 s (the LISTEN/NOTIFY change feed); and
-# the rows are in PostgreSQL, not in a SQLite file. Skipped only where PostgreSQL is not installed
+# the rows are in PostgreSQL, not in a SQLite file; `oilcast migrate` copies the store to SQLite and
+# back, verified row for row. Skipped only where PostgreSQL is not installed
 # (fails under CI=true).
 set -euo pipefail
 source "$(dirname "$0")/serve_helpers.bash"
@@ -71,3 +72,15 @@ while :; do
 done
 echo "pg_pipeline: a revocation by another process refused by the running server after $ms ms"
 serve_stop
+
+# oilcast migrate: PostgreSQL -> SQLite -> PostgreSQL, verified row for row; the SQLite copy is a
+# working store (the same forecast from it); a store holding data is not copied into
+out=$(oc migrate --from "${PG_URI}oilcast" --to "sqlite:$OC_TMP/copy.db")
+assert_contains "$out" "verified row for row" "migrate to SQLite"
+out=$(oc migrate --from "sqlite:$OC_TMP/copy.db" --to "${PG_URI}oilcast_back")
+assert_contains "$out" "verified row for row" "migrate back to PostgreSQL"
+echo "store = sqlite:$OC_TMP/copy.db" >"$dir/oilcast.conf"
+oc forecast --data-dir "$dir" --model v1 --forecast-days 5 --format json >"$OC_TMP/copy.json"
+cmp "$OC_TMP/local.json" "$OC_TMP/copy.json" || fail "the SQLite copy forecasts differently"
+assert_exit 1 oc migrate --from "sqlite:$OC_TMP/copy.db" --to "${PG_URI}oilcast" 2>/dev/null
+assert_exit 2 oc migrate --from "sqlite:$OC_TMP/copy.db" 2>/dev/null

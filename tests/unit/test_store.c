@@ -955,6 +955,59 @@ static void test_pg_large_upsert_through_copy(void **state) {
   oc_store_close(s);
 }
 
+/* `oilcast migrate`: SQLite -> PostgreSQL -> SQLite keeps every value exactly (doubles with no short
+ * form, text COPY must escape, NULLs), verified row for row; a store holding data is not copied into. */
+static void test_pg_copy_round_trip(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_buf first_uri = {0}, back_uri = {0};
+  oc_buf_printf(&first_uri, "sqlite:%s/first.db", f->dir);
+  oc_buf_printf(&back_uri, "sqlite:%s/back.db", f->dir);
+  oc_store *first = oc_store_open(first_uri.data, &err);
+  assert_non_null(first);
+  int64_t id;
+  assert_int_equal(oc_store_series_ensure(first, "WTI", "USD/bbl", "historical", &id, &err), 0);
+  oc_observation obs[] = {{id, D("2020-04-20"), -36.98}, {id, D("2020-04-21"), 0.1 + 0.2}, {id, D("2020-04-22"), 1e-300}};
+  oc_upsert_counts c = {0};
+  assert_int_equal(oc_store_observations_upsert(first, obs, 3, "tab\there\nnewline\\slash", 1, &c, &err), 0);
+  oc_forecast_record fc = {.series = "WTI", .origin = D("2020-04-22"), .history = "stored", .n_points = 1,
+                           .origin_price = NAN};
+  fc.points[0] = (oc_stored_forecast_point){D("2020-04-23"), 1.0 / 3, 0.25, 0.5, 0.125, 0.75};
+  assert_int_equal(oc_store_forecast_save(first, &fc, &err), 0);
+  assert_int_equal(oc_store_change_note(first, OC_CHANGE_ENDPOINT, "a\tb", &err), 0);
+
+  oc_store *pg = open_ok(f);
+  oc_store_copy_result result;
+  if (oc_store_copy(first, pg, &result, &err) != 0) fail_msg("copy to PostgreSQL: %s", err.message);
+  assert_int_equal(result.rows, 1 + 3 + 1 + 1 + 3);
+  oc_store *back = oc_store_open(back_uri.data, &err);
+  assert_non_null(back);
+  if (oc_store_copy(pg, back, &result, &err) != 0) fail_msg("copy back to SQLite: %s", err.message);
+  oc_series series;
+  assert_int_equal(oc_store_series_load(back, "WTI", OC_DATE_INVALID, OC_DATE_INVALID, &series, &err), 0);
+  assert_int_equal(series.n, 3);
+  for (size_t i = 0; i < 3; i++) assert_true(series.values[i] == obs[i].value); /* bit-identical */
+  oc_series_free(&series);
+  oc_forecast_record got;
+  bool found;
+  assert_int_equal(oc_store_forecast_latest(back, "WTI", &got, &found, &err), 0);
+  assert_true(found && isnan(got.origin_price) && got.points[0].price == 1.0 / 3);
+  expect_changes(back, 0, "observations:WTI\nforecast:WTI\nendpoint:a\tb\n");
+
+  /* Into a store that holds data: refused, and nothing written. */
+  int64_t before, after;
+  assert_int_equal(oc_store_observations_count(pg, &before, &err), 0);
+  assert_int_equal(oc_store_copy(first, pg, &result, &err), -1);
+  assert_non_null(strstr(err.message, "already holds data"));
+  assert_int_equal(oc_store_observations_count(pg, &after, &err), 0);
+  assert_int_equal(after, before);
+  oc_store_close(back);
+  oc_store_close(pg);
+  oc_store_close(first);
+  oc_buf_free(&first_uri);
+  oc_buf_free(&back_uri);
+}
+
 /* The suite every backend runs. */
 static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_open_fresh_and_reopen, setup, teardown),
@@ -988,6 +1041,7 @@ static const struct CMUnitTest postgresql_suite[] = {
     cmocka_unit_test_setup_teardown(test_pg_concurrent_opens_migrate_once, setup, teardown),
     cmocka_unit_test_setup_teardown(test_pg_reconnects_after_a_lost_connection, setup, teardown),
     cmocka_unit_test_setup_teardown(test_pg_large_upsert_through_copy, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_pg_copy_round_trip, setup, teardown),
 };
 
 static const struct CMUnitTest backend_free_suite[] = {
