@@ -8,7 +8,6 @@
  * store_pg_*.c) that holds SQL for PostgreSQL or libpq types; it must not print. */
 #include <assert.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "core/progress.h"
 #include "store/store_pg.h"
 #include "store/store_pg_internal.h"
+#include "store/store_turn.h"
 
 /* Advisory lock keys (any 64-bit numbers no other program on the database uses): "oilcast" + 'w'/'m'. */
 #define WRITE_LOCK_KEY "7956005065853870967"
@@ -353,81 +353,17 @@ void oc_pg_get_copy(char *out, size_t cap, const PGresult *r, int row, int col) 
   snprintf(out, cap, "%s", PQgetvalue(r, row, col));
 }
 
-/* ---- the process's write turn ------------------------------------------------------------------- */
-
-/* The connections of one process to one database take turns at writing here, before the store-wide
- * lock: a server's workers queue behind each other (their writes are short) and the wait policy only
- * ever meets a writer of another process. A thread that holds the turn through another connection
- * does not queue behind itself: that connection's wait is the lock's, by the policy. The turn is not
- * a mutex: a connection may begin in one thread and commit in another. */
-typedef struct oc_pg_shared {
-  char *conninfo;
-  size_t refs;
-  pthread_mutex_t lock; /* guards the turn */
-  pthread_cond_t turn_free;
-  bool turn_taken;
-  pthread_t taker; /* the thread that took the turn, while taken */
-  struct oc_pg_shared *next;
-} oc_pg_shared;
-
-static pthread_mutex_t shared_list_lock = PTHREAD_MUTEX_INITIALIZER;
-static oc_pg_shared *shared_list;
-
-static oc_pg_shared *shared_get(const char *conninfo) {
-  pthread_mutex_lock(&shared_list_lock);
-  oc_pg_shared *d = shared_list;
-  while (d && strcmp(d->conninfo, conninfo) != 0) d = d->next;
-  if (!d) {
-    d = oc_xcalloc(1, sizeof *d);
-    d->conninfo = oc_xstrdup(conninfo);
-    pthread_mutex_init(&d->lock, NULL);
-    pthread_cond_init(&d->turn_free, NULL);
-    d->next = shared_list;
-    shared_list = d;
-  }
-  d->refs++;
-  pthread_mutex_unlock(&shared_list_lock);
-  return d;
-}
-
-static void shared_put(oc_pg_shared *d) {
-  pthread_mutex_lock(&shared_list_lock);
-  if (--d->refs == 0) {
-    oc_pg_shared **p = &shared_list;
-    while (*p != d) p = &(*p)->next;
-    *p = d->next;
-    pthread_cond_destroy(&d->turn_free);
-    pthread_mutex_destroy(&d->lock);
-    free(d->conninfo);
-    free(d);
-  }
-  pthread_mutex_unlock(&shared_list_lock);
-}
+/* ---- the process's write turn (store/store_turn.h) ------------------------------------------------ */
 
 static void take_turn(oc_pg_store *s) {
   assert(!s->holds_write_turn);
-  oc_pg_shared *d = s->shared;
-  pthread_t me = pthread_self();
-  pthread_mutex_lock(&d->lock);
-  bool mine = d->turn_taken && pthread_equal(d->taker, me);
-  while (!mine && d->turn_taken) pthread_cond_wait(&d->turn_free, &d->lock);
-  if (!mine) {
-    d->turn_taken = true;
-    d->taker = me;
-  }
-  pthread_mutex_unlock(&d->lock);
-  s->holds_write_turn = !mine;
+  s->holds_write_turn = oc_store_turn_take(s->turn);
 }
 
 static void give_turn(oc_pg_store *s) {
   if (!s->holds_write_turn) return;
-  oc_pg_shared *d = s->shared;
-  pthread_mutex_lock(&d->lock);
-  assert(d->turn_taken);
-  d->turn_taken = false;
-  pthread_cond_signal(&d->turn_free);
-  pthread_mutex_unlock(&d->lock);
   s->holds_write_turn = false;
+  oc_store_turn_give(s->turn);
 }
 
 /* ---- transactions and the write lock ------------------------------------------------------------ */
@@ -659,9 +595,9 @@ static void pg_close(oc_store *store) {
   oc_pg_store *s = oc_pg_of(store);
   if (s->conn && PQstatus(s->conn) == CONNECTION_OK && PQtransactionStatus(s->conn) != PQTRANS_IDLE)
     PQclear(PQexec(s->conn, "ROLLBACK"));
-  if (s->shared) {
+  if (s->turn) {
     give_turn(s);
-    shared_put(s->shared);
+    oc_store_turn_put(s->turn);
   }
   PQfinish(s->conn);
   if (s->wake_pipe[0] >= 0) close(s->wake_pipe[0]);
@@ -793,7 +729,7 @@ oc_store *oc_store_pg_open(const char *location, oc_error *err) {
   s->wake_pipe[0] = s->wake_pipe[1] = -1;
   atomic_init(&s->interrupted, false);
   s->wait = (oc_store_wait){.max_seconds = OC_STORE_WAIT_DEFAULT_SECONDS, .report_every = 5};
-  s->shared = shared_get(s->conninfo);
+  s->turn = oc_store_turn_get(s->conninfo);
   if (pipe(s->wake_pipe) != 0) {
     oc_error_errno(err, "store %s: creating a pipe", s->display);
     pg_close(&s->base);

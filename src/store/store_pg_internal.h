@@ -20,7 +20,7 @@ typedef struct oc_pg_store {
   bool in_transaction; /* an explicit oc_store_begin is open */
   bool in_op;          /* an op opened its own transaction (no explicit one was open) */
   bool listening;      /* LISTEN issued on this session (changes_wait), renewed after a reconnect */
-  struct oc_pg_shared *shared; /* what the process's connections to this database share */
+  struct oc_store_turn *turn;  /* the process's write turn for this database (store_turn.h) */
   bool holds_write_turn;       /* this connection took the process's write turn */
   oc_store_wait wait;          /* the write-lock wait policy (set_wait) */
   atomic_bool interrupted;     /* changes_interrupt was called */

@@ -34,7 +34,7 @@ typedef struct oc_sqlite_store {
   struct oc_fswatch *watch; /* guarded by watch_lock */
   atomic_bool interrupted;
   oc_store_wait wait;  /* the write-lock wait policy (set_wait) */
-  struct oc_sqlite_shared *shared; /* what the process's connections to this database share */
+  struct oc_store_turn *turn;      /* the process's write turn for this database (store_turn.h) */
   bool holds_write_turn;           /* this connection took the process's write turn (store_sqlite.c) */
   double busy_since;   /* monotonic time the current wait began (valid while SQLite retries) */
   double busy_reported; /* waited seconds at the last waiting() call */
