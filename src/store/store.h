@@ -3,9 +3,10 @@
  * and embeds `struct oc_store` as the first member of its own connection struct (the way Redis'
  * connection.h does it). oc_store_open() picks the backend from the URI's scheme in the table of
  * backends in store.c (oc_store_backends()):
- *   sqlite:/path/oilcast.db    (store_sqlite*.c; the only backend today)
- *   postgresql://...           (room for a later backend: one table entry, callers need no change)
- * Nothing outside src/store/store_sqlite*.c may mention SQLite types or SQL text.
+ *   sqlite:/path/oilcast.db                (store_sqlite*.c, the embedded default)
+ *   postgresql://user@host:port/database   (store_pg*.c, docs/postgresql.md)
+ * Nothing outside src/store/store_sqlite*.c and src/store/store_pg*.c may mention a backend's types or
+ * SQL text.
  *
  * Rules every op follows:
  * - returns 0 on success, -1 with a complete message in *err on failure;
@@ -21,7 +22,7 @@
  * handled (changes_after). changes_wait blocks until a change after an id is committed, by any
  * connection or process. The SQLite backend records changes in a `changes` table and waits with its
  * own inotify watch on the database and its WAL (core/fswatch.h), polling where inotify is
- * unavailable; a PostgreSQL backend would insert the same rows and wait with LISTEN/NOTIFY (a NOTIFY
+ * unavailable; the PostgreSQL backend inserts the same rows and waits with LISTEN/NOTIFY (a NOTIFY
  * in the writing transaction is delivered at its commit, and never for a rollback).
  * How to add a table and an op: docs/ARCHITECTURE.md, "Adding to the store". */
 #ifndef OC_STORE_H
