@@ -7,6 +7,7 @@
  * the same wait policy and OC_ERROR_BUSY. Readers never wait (MVCC). The only place (with
  * store_pg_*.c) that holds SQL for PostgreSQL or libpq types; it must not print. */
 #include <assert.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -730,7 +731,9 @@ oc_store *oc_store_pg_open(const char *location, oc_error *err) {
   atomic_init(&s->interrupted, false);
   s->wait = (oc_store_wait){.max_seconds = OC_STORE_WAIT_DEFAULT_SECONDS, .report_every = 5};
   s->turn = oc_store_turn_get(s->conninfo);
-  if (pipe(s->wake_pipe) != 0) {
+  /* close-on-exec: a scheduler's step processes must not inherit it; non-blocking: an interrupt never
+   * waits for a reader */
+  if (pipe2(s->wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
     oc_error_errno(err, "store %s: creating a pipe", s->display);
     pg_close(&s->base);
     return NULL;
