@@ -1,7 +1,8 @@
 /* store_pg_series.c: the PostgreSQL side of series, observations and the ingest-run log (tables series,
  * observations, ingest_runs, ingest_run_series). An upsert streams its rows with COPY into a session
- * staging table, then updates the rows whose value differs and inserts the new ones in two set
- * statements: a 10-million-row import is one COPY and two statements, not 10 million round trips.
+ * staging table, then inserts the new ones and (only when some existed) updates those whose value
+ * differs, in set statements: a 10-million-row import is COPYs and set statements, not 10 million
+ * round trips.
  * Must not validate rows (the ingest batch does) or print. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,9 +133,6 @@ static int stage_observations(oc_pg_store *s, const oc_observation *obs, size_t 
   int rc = oc_pg_copy_in(s, "COPY oc_staged_observations(series_id, date, value) FROM STDIN", rows.data, rows.len,
                          "copying observations", err);
   oc_buf_free(&rows);
-  /* A large batch: statistics, so the merge joins by hash instead of probing the index per row. */
-  if (rc == 0 && n > 10000)
-    rc = oc_pg_run(s, "ANALYZE oc_staged_observations", NULL, "analysing the staged observations", NULL, err);
   return rc;
 }
 
@@ -146,18 +144,22 @@ int oc_pg_observations_upsert(oc_store *store, const oc_observation *obs, size_t
   oc_pg_int(&p, ingested_at);
   int64_t inserted = 0, updated = 0;
   if (oc_pg_op_begin(s, err) != 0) return -1;
-  /* Update first: a row inserted next has its value already, and is not counted twice. */
+  /* Insert first (the common case on a first import: then there is nothing else to do); a row that
+   * existed is updated only when its value differs (rows just inserted are equal, so not counted). */
   bool ok = stage_observations(s, obs, n, err) == 0 &&
-            oc_pg_run(s,
-                      "UPDATE observations o SET value = t.value, source = $1, ingested_at = $2"
-                      " FROM oc_staged_observations t"
-                      " WHERE o.series_id = t.series_id AND o.date = t.date AND o.value IS DISTINCT FROM t.value",
-                      &p, "updating observations", &updated, err) == 0 &&
             oc_pg_run(s,
                       "INSERT INTO observations(series_id, date, value, source, ingested_at)"
                       " SELECT series_id, date, value, $1, $2 FROM oc_staged_observations"
                       " ON CONFLICT (series_id, date) DO NOTHING",
                       &p, "inserting observations", &inserted, err) == 0;
+  /* Statistics first, so the update probes the key per staged row instead of scanning the table. */
+  if (ok && inserted < (int64_t)n)
+    ok = oc_pg_run(s, "ANALYZE oc_staged_observations", NULL, "analysing the staged observations", NULL, err) == 0 &&
+         oc_pg_run(s,
+                   "UPDATE observations o SET value = t.value, source = $1, ingested_at = $2"
+                   " FROM oc_staged_observations t"
+                   " WHERE o.series_id = t.series_id AND o.date = t.date AND o.value IS DISTINCT FROM t.value",
+                   &p, "updating observations", &updated, err) == 0;
   /* One change per series and transaction, only when the batch wrote something. */
   if (ok && inserted + updated > 0) ok = oc_pg_changes_note_series(s, obs, n, err) == 0;
   if (oc_pg_op_end(s, ok, err) != 0) return -1;
