@@ -28,7 +28,8 @@
   X(jobs)                  \
   X(run)                   \
   X(alerts)                \
-  X(backup)
+  X(backup)                \
+  X(migrate)
 
 #define DECLARE(name) extern const oc_command oc_cmd_##name;
 #define ENTRY(name) &oc_cmd_##name,

@@ -3,9 +3,10 @@
  * and embeds `struct oc_store` as the first member of its own connection struct (the way Redis'
  * connection.h does it). oc_store_open() picks the backend from the URI's scheme in the table of
  * backends in store.c (oc_store_backends()):
- *   sqlite:/path/oilcast.db    (store_sqlite*.c; the only backend today)
- *   postgresql://...           (room for a later backend: one table entry, callers need no change)
- * Nothing outside src/store/store_sqlite*.c may mention SQLite types or SQL text.
+ *   sqlite:/path/oilcast.db                (store_sqlite*.c, the embedded default)
+ *   postgresql://user@host:port/database   (store_pg*.c, docs/postgresql.md)
+ * Nothing outside src/store/store_sqlite*.c and src/store/store_pg*.c may mention a backend's types or
+ * SQL text.
  *
  * Rules every op follows:
  * - returns 0 on success, -1 with a complete message in *err on failure;
@@ -21,7 +22,7 @@
  * handled (changes_after). changes_wait blocks until a change after an id is committed, by any
  * connection or process. The SQLite backend records changes in a `changes` table and waits with its
  * own inotify watch on the database and its WAL (core/fswatch.h), polling where inotify is
- * unavailable; a PostgreSQL backend would insert the same rows and wait with LISTEN/NOTIFY (a NOTIFY
+ * unavailable; the PostgreSQL backend inserts the same rows and waits with LISTEN/NOTIFY (a NOTIFY
  * in the writing transaction is delivered at its commit, and never for a rollback).
  * How to add a table and an op: docs/ARCHITECTURE.md, "Adding to the store". */
 #ifndef OC_STORE_H
@@ -350,6 +351,8 @@ typedef struct oc_store_wait {
 } oc_store_wait;
 #define OC_STORE_WAIT_DEFAULT_SECONDS 10.0
 
+struct oc_store_table;
+
 typedef struct oc_store_ops {
   const char *backend; /* "sqlite" */
   void (*close)(oc_store *store);
@@ -501,12 +504,55 @@ typedef struct oc_store_ops {
   int (*device_get)(oc_store *store, const char *id, oc_device *out, bool *found, oc_error *err);
   int (*device_list)(oc_store *store, bool include_revoked, oc_device **rows, size_t *n, oc_error *err);
   int (*device_revoke)(oc_store *store, const char *id, int64_t at, bool *found, oc_error *err);
+  /* Store copy (`oilcast migrate`, oc_store_copy). table_read hands each row of table (one of
+   * oc_store_tables()) to row, in key order, every column as text: NULL for SQL NULL, integers in
+   * decimal, doubles in their shortest exact form (oc_store_format_double), dates ISO; a non-zero
+   * return from row stops the reading and is returned. table_write appends nrows rows (values row
+   * after row, NULL for SQL NULL) to table as they are, inside the caller's transaction, recording no
+   * change (the change log is itself copied as a table). */
+  int (*table_read)(oc_store *store, const struct oc_store_table *table,
+                    int (*row)(void *ctx, const char *const *values), void *ctx, oc_error *err);
+  int (*table_write)(oc_store *store, const struct oc_store_table *table, const char *const *values, size_t nrows,
+                     oc_error *err);
 } oc_store_ops;
 
 struct oc_store {
   const oc_store_ops *ops;
   char *uri; /* as opened */
 };
+
+/* A table of the store, as every backend names it (the copy between backends works table by table):
+ * its columns in order, and the columns of its key (rows are read in key order). */
+#define OC_STORE_TABLE_MAX_COLUMNS 16
+typedef struct oc_store_table {
+  const char *name;
+  size_t ncolumns;
+  const char *columns[OC_STORE_TABLE_MAX_COLUMNS];
+  size_t nkey; /* the first nkey columns are the key */
+} oc_store_table;
+
+/* Every table of the schema, parents before children (schema_migrations excepted: each store has its
+ * own). */
+const oc_store_table *oc_store_tables(size_t *n);
+/* A double as the shortest decimal text that reads back as the same double ("%.15g".."%.17g"). */
+void oc_store_format_double(double value, char out[32]);
+
+/* What oc_store_copy did: the rows of each table copied, then compared row for row. */
+typedef struct oc_store_copy_result {
+  size_t ntables;
+  struct {
+    const char *table;
+    int64_t rows;
+  } tables[24];
+  int64_t rows;
+  int schema_version;
+} oc_store_copy_result;
+
+/* Copies every table of from into to, which must be empty and at the same schema version, in one
+ * transaction of to (from held in a transaction of its own meanwhile, so that no writer changes it),
+ * then reads both again and compares them row for row: a difference is an error naming the table
+ * and the row. Any backend to any backend. */
+int oc_store_copy(oc_store *from, oc_store *to, oc_store_copy_result *out, oc_error *err);
 
 /* A backend, as the table of URI schemes in store.c lists it. open gets what follows "scheme:" in the
  * URI. scratch_uri: a URI for a new, empty store of this backend under the directory dir (malloc'd), or
@@ -671,6 +717,14 @@ static inline int oc_store_changes_wait(oc_store *s, int64_t after_id, double ti
 static inline void oc_store_changes_interrupt(oc_store *s) { s->ops->changes_interrupt(s); }
 static inline int oc_store_change_note(oc_store *s, oc_change_kind kind, const char *subject, oc_error *err) {
   return s->ops->change_note(s, kind, subject, err);
+}
+static inline int oc_store_table_read(oc_store *s, const oc_store_table *table,
+                                      int (*row)(void *ctx, const char *const *values), void *ctx, oc_error *err) {
+  return s->ops->table_read(s, table, row, ctx, err);
+}
+static inline int oc_store_table_write(oc_store *s, const oc_store_table *table, const char *const *values,
+                                       size_t nrows, oc_error *err) {
+  return s->ops->table_write(s, table, values, nrows, err);
 }
 
 /* Champion/challenger promotion. */

@@ -14,6 +14,7 @@
 #include "core/progress.h"
 #include "store/store_sqlite.h"
 #include "store/store_sqlite_internal.h"
+#include "store/store_turn.h"
 
 /* Forward-only migrations, applied in order, each in the open transaction and recorded in
  * schema_migrations. Never edit an entry that has shipped: append a new version instead. */
@@ -338,89 +339,14 @@ sqlite3_stmt *oc_sqlite_stmt(oc_sqlite_store *s, const char *sql, oc_error *err)
   return st;
 }
 
-/* The connections of one process to one database take turns at writing here, in the process, before
- * SQLite's write lock: a server's workers queue behind each other (their writes are short) and the
- * wait policy (store.h) only ever meets a writer of another process, such as a long import. A thread
- * that already holds the turn through another connection does not queue behind itself: that
- * connection's wait is SQLite's, by the policy. The turn is not a mutex: a connection may begin in
- * one thread and commit in another (store.h only asks for one thread at a time). */
-typedef struct oc_sqlite_shared {
-  char *path; /* realpath of the database */
-  size_t refs;
-  pthread_mutex_t lock; /* guards the turn */
-  pthread_cond_t turn_free;
-  bool turn_taken;
-  pthread_t taker; /* the thread that took the turn, while taken */
-  struct oc_sqlite_shared *next;
-} oc_sqlite_shared;
-
-static pthread_mutex_t shared_list_lock = PTHREAD_MUTEX_INITIALIZER;
-static oc_sqlite_shared *shared_list;
-
-static oc_sqlite_shared *shared_get(const char *db_path) {
-  char *real = realpath(db_path, NULL);
-  const char *key = real ? real : db_path;
-  pthread_mutex_lock(&shared_list_lock);
-  oc_sqlite_shared *d = shared_list;
-  while (d && strcmp(d->path, key) != 0) d = d->next;
-  if (!d) {
-    d = oc_xcalloc(1, sizeof *d);
-    d->path = oc_xstrdup(key);
-    pthread_mutex_init(&d->lock, NULL);
-    pthread_cond_init(&d->turn_free, NULL);
-    d->next = shared_list;
-    shared_list = d;
-  }
-  d->refs++;
-  pthread_mutex_unlock(&shared_list_lock);
-  free(real);
-  return d;
-}
-
-static void shared_put(oc_sqlite_shared *d) {
-  pthread_mutex_lock(&shared_list_lock);
-  if (--d->refs == 0) {
-    oc_sqlite_shared **p = &shared_list;
-    while (*p != d) p = &(*p)->next;
-    *p = d->next;
-    pthread_cond_destroy(&d->turn_free);
-    pthread_mutex_destroy(&d->lock);
-    free(d->path);
-    free(d);
-  }
-  pthread_mutex_unlock(&shared_list_lock);
-}
-
-/* Takes the turn unless this thread holds it already (through another connection): true if taken. */
-static bool take_turn(oc_sqlite_shared *d) {
-  pthread_t me = pthread_self();
-  pthread_mutex_lock(&d->lock);
-  bool mine = d->turn_taken && pthread_equal(d->taker, me);
-  while (!mine && d->turn_taken) pthread_cond_wait(&d->turn_free, &d->lock);
-  if (!mine) {
-    d->turn_taken = true;
-    d->taker = me;
-  }
-  pthread_mutex_unlock(&d->lock);
-  return !mine;
-}
-
-static void give_turn(oc_sqlite_shared *d) {
-  pthread_mutex_lock(&d->lock);
-  assert(d->turn_taken);
-  d->turn_taken = false;
-  pthread_cond_signal(&d->turn_free);
-  pthread_mutex_unlock(&d->lock);
-}
-
-/* BEGIN IMMEDIATE after this connection's turn (see oc_sqlite_shared). */
+/* BEGIN IMMEDIATE after this connection's turn (store/store_turn.h). */
 static int begin_write(oc_sqlite_store *s, oc_error *err) {
   assert(!s->holds_write_turn);
-  s->holds_write_turn = take_turn(s->shared);
+  s->holds_write_turn = oc_store_turn_take(s->turn);
   int rc = sqlite_exec(s, "BEGIN IMMEDIATE", err);
   if (rc != 0 && s->holds_write_turn) {
     s->holds_write_turn = false;
-    give_turn(s->shared);
+    oc_store_turn_give(s->turn);
   }
   return rc;
 }
@@ -429,7 +355,7 @@ static int begin_write(oc_sqlite_store *s, oc_error *err) {
 static void end_write(oc_sqlite_store *s) {
   if (!s->holds_write_turn) return;
   s->holds_write_turn = false;
-  give_turn(s->shared);
+  oc_store_turn_give(s->turn);
 }
 
 int oc_sqlite_op_begin(oc_sqlite_store *s, oc_error *err) {
@@ -488,9 +414,9 @@ static void sqlite_close(oc_store *store) {
   for (size_t i = 0; i < s->nstmts; i++) sqlite3_finalize(s->stmts[i].stmt);
   free(s->stmts);
   if (s->db && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-  if (s->shared) {
+  if (s->turn) {
     end_write(s);
-    shared_put(s->shared);
+    oc_store_turn_put(s->turn);
   }
   sqlite3_close_v2(s->db);
   oc_sqlite_changes_close(s);
@@ -958,6 +884,8 @@ static const oc_store_ops sqlite_ops = {
     .device_get = oc_sqlite_device_get,
     .device_list = oc_sqlite_device_list,
     .device_revoke = oc_sqlite_device_revoke,
+    .table_read = oc_sqlite_table_read,
+    .table_write = oc_sqlite_table_write,
 };
 
 /* Process-wide SQLite settings, once, before the first connection: no memory statistics (their global
@@ -993,7 +921,9 @@ oc_store *oc_store_sqlite_open(const char *location, oc_error *err) {
   sqlite3_extended_result_codes(s->db, 1);
   s->wait = (oc_store_wait){.max_seconds = OC_STORE_WAIT_DEFAULT_SECONDS, .report_every = 5};
   sqlite3_busy_handler(s->db, on_busy, s);
-  s->shared = shared_get(path);
+  char *real = realpath(path, NULL); /* one turn per database file, however it is named */
+  s->turn = oc_store_turn_get(real ? real : path);
+  free(real);
   /* WAL: readers (serve, dashboard) never block the writer (ingest). FULL sync: a committed import
    * survives power loss. */
   /* 16 KiB pages (a new database only; ignored later): a quarter of the page writes and B-tree

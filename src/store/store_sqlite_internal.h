@@ -34,7 +34,7 @@ typedef struct oc_sqlite_store {
   struct oc_fswatch *watch; /* guarded by watch_lock */
   atomic_bool interrupted;
   oc_store_wait wait;  /* the write-lock wait policy (set_wait) */
-  struct oc_sqlite_shared *shared; /* what the process's connections to this database share */
+  struct oc_store_turn *turn;      /* the process's write turn for this database (store_turn.h) */
   bool holds_write_turn;           /* this connection took the process's write turn (store_sqlite.c) */
   double busy_since;   /* monotonic time the current wait began (valid while SQLite retries) */
   double busy_reported; /* waited seconds at the last waiting() call */
@@ -139,5 +139,10 @@ int oc_sqlite_device_put(oc_store *store, const oc_device *device, oc_error *err
 int oc_sqlite_device_get(oc_store *store, const char *id, oc_device *out, bool *found, oc_error *err);
 int oc_sqlite_device_list(oc_store *store, bool include_revoked, oc_device **rows, size_t *n, oc_error *err);
 int oc_sqlite_device_revoke(oc_store *store, const char *id, int64_t at, bool *found, oc_error *err);
+/* store_sqlite_copy.c: the store copy (oilcast migrate). */
+int oc_sqlite_table_read(oc_store *store, const oc_store_table *table,
+                         int (*row)(void *ctx, const char *const *values), void *ctx, oc_error *err);
+int oc_sqlite_table_write(oc_store *store, const oc_store_table *table, const char *const *values, size_t nrows,
+                          oc_error *err);
 
 #endif

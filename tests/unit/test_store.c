@@ -10,6 +10,7 @@
 #include "testutil.h"
 
 #include <ctype.h>
+#include <libpq-fe.h>
 #include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -23,6 +24,7 @@
 #include "core/fsutil.h"
 #include "core/progress.h"
 #include "ingest/import.h"
+#include "pg_server.h"
 #include "store/store.h"
 
 typedef struct fixture {
@@ -119,8 +121,10 @@ static void test_open_fresh_and_reopen(void **state) {
 static void test_open_rejects_unknown_uris(void **state) {
   (void)state;
   oc_error err = {0};
-  assert_null(oc_store_open("postgresql://localhost/oilcast", &err));
-  assert_non_null(strstr(err.message, "postgresql://localhost/oilcast"));
+  /* a server that does not answer: the URI (without its password) and what failed */
+  assert_null(oc_store_open("postgresql://oilcast:secret@127.0.0.1:1/oilcast", &err));
+  assert_non_null(strstr(err.message, "postgresql://oilcast:***@127.0.0.1:1/oilcast: connecting"));
+  assert_null(strstr(err.message, "secret"));
   assert_null(oc_store_open("mysql:x", &err));
   assert_null(oc_store_open("sqlite:", &err));
   assert_non_null(strstr(err.message, "no database file"));
@@ -852,6 +856,160 @@ static void test_writers_of_one_process_queue(void **state) {
   oc_store_close(holder);
 }
 
+/* ---- the PostgreSQL backend's own: raw libpq here, as the SQLite tests use raw SQLite ------------- */
+
+static int64_t raw_pg_int(const char *uri, const char *sql) {
+  PGconn *c = PQconnectdb(uri);
+  if (PQstatus(c) != CONNECTION_OK) fail_msg("raw connect failed: %s", PQerrorMessage(c));
+  PGresult *r = PQexec(c, sql);
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) fail_msg("raw sql failed: %s", PQresultErrorMessage(r));
+  int64_t v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+  PQclear(r);
+  PQfinish(c);
+  return v;
+}
+
+/* Nodes starting together on a new database: every one opens it, and the migrations ran once. */
+static void test_pg_concurrent_opens_migrate_once(void **state) {
+  fixture *f = *state;
+  enum { NODES = 4 };
+  pid_t pids[NODES];
+  for (int i = 0; i < NODES; i++) {
+    pids[i] = fork();
+    assert_true(pids[i] >= 0);
+    if (pids[i] == 0) {
+      oc_error err;
+      oc_store *s = oc_store_open(f->uri, &err);
+      if (!s) fprintf(stderr, "child: %s\n", err.message);
+      oc_store_close(s);
+      _exit(s ? 0 : 1);
+    }
+  }
+  for (int i = 0; i < NODES; i++) {
+    int status;
+    assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  assert_int_equal(raw_pg_int(f->uri, "SELECT count(*) FROM schema_migrations"),
+                   oc_store_latest_schema_version("postgresql"));
+}
+
+/* Ends every other session of the store's database (what a server restart or a network cut does). */
+static void cut_connections(const char *uri) {
+  raw_pg_int(uri, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                  " WHERE pid <> pg_backend_pid() AND datname = current_database()");
+}
+
+/* A lost connection is re-established for the next op outside a transaction; inside one, the op fails
+ * saying so, and the connection works again once the transaction is ended. */
+static void test_pg_reconnects_after_a_lost_connection(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  int64_t id;
+  assert_int_equal(oc_store_series_ensure(s, "WTI", "", "", &id, &err), 0);
+  cut_connections(f->uri);
+  oc_series_info *list = NULL;
+  size_t n = 0;
+  if (oc_store_series_list(s, &list, &n, &err) != 0) fail_msg("after a lost connection: %s", err.message);
+  assert_int_equal(n, 1);
+  oc_series_info_list_free(list, n);
+  oc_observation obs[] = {{id, D("2024-01-02"), 70}};
+  oc_upsert_counts c = {0};
+  assert_int_equal(oc_store_begin(s, &err), 0);
+  cut_connections(f->uri);
+  assert_int_equal(oc_store_observations_upsert(s, obs, 1, "t", 1, &c, &err), -1);
+  assert_non_null(strstr(err.message, "lost inside a transaction"));
+  assert_int_equal(oc_store_rollback(s, &err), 0);
+  assert_int_equal(oc_store_observations_upsert(s, obs, 1, "t", 1, &c, &err), 0);
+  /* a follower's wait survives it too */
+  int64_t latest = -1;
+  cut_connections(f->uri);
+  assert_int_equal(oc_store_changes_wait(s, 0, 5.0, &latest, &err), 0);
+  assert_int_equal(latest, 1);
+  oc_store_close(s);
+}
+
+/* Rows go in through COPY: a batch of 10 000 keeps exact counts and values. */
+static void test_pg_large_upsert_through_copy(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  int64_t id;
+  assert_int_equal(oc_store_series_ensure(s, "BIG", "", "", &id, &err), 0);
+  enum { N = 10000 };
+  oc_observation *obs = oc_xcalloc(N, sizeof *obs);
+  for (int i = 0; i < N; i++) obs[i] = (oc_observation){id, D("1800-01-01") + i, 0.1 * i + 1.0 / 3};
+  oc_upsert_counts c = {0};
+  assert_int_equal(oc_store_observations_upsert(s, obs, N, "t", 1, &c, &err), 0);
+  assert_int_equal(c.inserted, N);
+  obs[N / 2].value = -1;
+  c = (oc_upsert_counts){0};
+  assert_int_equal(oc_store_observations_upsert(s, obs, N, "t", 2, &c, &err), 0);
+  assert_int_equal(c.updated, 1);
+  assert_int_equal(c.unchanged, N - 1);
+  oc_series series;
+  assert_int_equal(oc_store_series_load(s, "BIG", OC_DATE_INVALID, OC_DATE_INVALID, &series, &err), 0);
+  assert_int_equal(series.n, N);
+  for (int i = 0; i < N; i++) assert_true(series.values[i] == obs[i].value); /* bit-identical */
+  oc_series_free(&series);
+  free(obs);
+  oc_store_close(s);
+}
+
+/* `oilcast migrate`: SQLite -> PostgreSQL -> SQLite keeps every value exactly (doubles with no short
+ * form, text COPY must escape, NULLs), verified row for row; a store holding data is not copied into. */
+static void test_pg_copy_round_trip(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_buf first_uri = {0}, back_uri = {0};
+  oc_buf_printf(&first_uri, "sqlite:%s/first.db", f->dir);
+  oc_buf_printf(&back_uri, "sqlite:%s/back.db", f->dir);
+  oc_store *first = oc_store_open(first_uri.data, &err);
+  assert_non_null(first);
+  int64_t id;
+  assert_int_equal(oc_store_series_ensure(first, "WTI", "USD/bbl", "historical", &id, &err), 0);
+  oc_observation obs[] = {{id, D("2020-04-20"), -36.98}, {id, D("2020-04-21"), 0.1 + 0.2}, {id, D("2020-04-22"), 1e-300}};
+  oc_upsert_counts c = {0};
+  assert_int_equal(oc_store_observations_upsert(first, obs, 3, "tab\there\nnewline\\slash", 1, &c, &err), 0);
+  oc_forecast_record fc = {.series = "WTI", .origin = D("2020-04-22"), .history = "stored", .n_points = 1,
+                           .origin_price = NAN};
+  fc.points[0] = (oc_stored_forecast_point){D("2020-04-23"), 1.0 / 3, 0.25, 0.5, 0.125, 0.75};
+  assert_int_equal(oc_store_forecast_save(first, &fc, &err), 0);
+  assert_int_equal(oc_store_change_note(first, OC_CHANGE_ENDPOINT, "a\tb", &err), 0);
+
+  oc_store *pg = open_ok(f);
+  oc_store_copy_result result;
+  if (oc_store_copy(first, pg, &result, &err) != 0) fail_msg("copy to PostgreSQL: %s", err.message);
+  assert_int_equal(result.rows, 1 + 3 + 1 + 1 + 3);
+  oc_store *back = oc_store_open(back_uri.data, &err);
+  assert_non_null(back);
+  if (oc_store_copy(pg, back, &result, &err) != 0) fail_msg("copy back to SQLite: %s", err.message);
+  oc_series series;
+  assert_int_equal(oc_store_series_load(back, "WTI", OC_DATE_INVALID, OC_DATE_INVALID, &series, &err), 0);
+  assert_int_equal(series.n, 3);
+  for (size_t i = 0; i < 3; i++) assert_true(series.values[i] == obs[i].value); /* bit-identical */
+  oc_series_free(&series);
+  oc_forecast_record got;
+  bool found;
+  assert_int_equal(oc_store_forecast_latest(back, "WTI", &got, &found, &err), 0);
+  assert_true(found && isnan(got.origin_price) && got.points[0].price == 1.0 / 3);
+  expect_changes(back, 0, "observations:WTI\nforecast:WTI\nendpoint:a\tb\n");
+
+  /* Into a store that holds data: refused, and nothing written. */
+  int64_t before, after;
+  assert_int_equal(oc_store_observations_count(pg, &before, &err), 0);
+  assert_int_equal(oc_store_copy(first, pg, &result, &err), -1);
+  assert_non_null(strstr(err.message, "already holds data"));
+  assert_int_equal(oc_store_observations_count(pg, &after, &err), 0);
+  assert_int_equal(after, before);
+  oc_store_close(back);
+  oc_store_close(pg);
+  oc_store_close(first);
+  oc_buf_free(&first_uri);
+  oc_buf_free(&back_uri);
+}
+
 /* The suite every backend runs. */
 static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_open_fresh_and_reopen, setup, teardown),
@@ -880,6 +1038,14 @@ static const struct CMUnitTest sqlite_suite[] = {
     cmocka_unit_test_setup_teardown(test_rejects_newer_schema, setup, teardown),
 };
 
+/* The PostgreSQL backend's own. */
+static const struct CMUnitTest postgresql_suite[] = {
+    cmocka_unit_test_setup_teardown(test_pg_concurrent_opens_migrate_once, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_pg_reconnects_after_a_lost_connection, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_pg_large_upsert_through_copy, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_pg_copy_round_trip, setup, teardown),
+};
+
 static const struct CMUnitTest backend_free_suite[] = {
     cmocka_unit_test(test_open_rejects_unknown_uris),
     cmocka_unit_test(test_series_name_rules),
@@ -896,6 +1062,12 @@ int main(void) {
     for (const char *c = backends[i].scheme; *c && strlen(env) + 1 < sizeof env; c++)
       env[strlen(env) + 1] = '\0', env[strlen(env)] = (char)toupper((unsigned char)*c);
     uri_template = getenv(env);
+    char *started = NULL; /* PostgreSQL: one server of our own for this run, when none is given */
+    if (!uri_template && strcmp(backends[i].scheme, "postgresql") == 0 && oc_test_pg_uri_prefix()) {
+      oc_buf t = {0};
+      oc_buf_printf(&t, "%soilcast_test?options=-csearch_path%%3D%%s", oc_test_pg_uri_prefix()); /* a schema each */
+      uri_template = started = oc_buf_steal(&t);
+    }
     if (!backends[i].scratch_uri && (!uri_template || !strstr(uri_template, "%s"))) {
       printf("store backend %s: skipped (set %s to a URI template with %%s for a fresh store name)\n",
              backends[i].scheme, env);
@@ -903,6 +1075,9 @@ int main(void) {
     }
     snprintf(group, sizeof group, "store backend %s", backends[i].scheme);
     failed += _cmocka_run_group_tests(group, backend_suite, sizeof backend_suite / sizeof backend_suite[0], NULL, NULL);
+    if (strcmp(backends[i].scheme, "postgresql") == 0)
+      failed += cmocka_run_group_tests_name("store postgresql", postgresql_suite, NULL, NULL);
+    free(started);
   }
   for (size_t i = 0; i < n; i++) {
     backend_under_test = &backends[i];
