@@ -22,7 +22,8 @@
   X(train)                 \
   X(monitor)               \
   X(jobs)                  \
-  X(run)
+  X(run)                   \
+  X(stream)
 
 #define DECLARE(name) extern const oc_command oc_cmd_##name;
 #define ENTRY(name) &oc_cmd_##name,

@@ -187,6 +187,41 @@ static const sqlite_migration migrations[] = {
     {12, "the market provider of a series and its id there (EIA RWTC, FRED DCOILWTICO)",
      "ALTER TABLE series ADD COLUMN provider TEXT NOT NULL DEFAULT '';\n"
      "ALTER TABLE series ADD COLUMN provider_id TEXT NOT NULL DEFAULT '';\n"},
+    {15, "the sensor stream: readings, dead letters, watermarks, window aggregates",
+     "CREATE TABLE sensor_readings (\n"
+     "  device_id TEXT NOT NULL,\n"
+     "  seq INTEGER NOT NULL,\n"
+     "  measurement TEXT NOT NULL,\n"
+     "  unit TEXT NOT NULL,\n"
+     "  event_ms INTEGER NOT NULL,\n"
+     "  value REAL NOT NULL,\n"
+     "  late INTEGER NOT NULL DEFAULT 0,\n"
+     "  PRIMARY KEY (device_id, seq, measurement)\n"
+     ") WITHOUT ROWID;\n"
+     "CREATE INDEX sensor_readings_by_time ON sensor_readings(device_id, measurement, event_ms, seq);\n"
+     "CREATE TABLE sensor_dead_letters (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  received_ms INTEGER NOT NULL,\n"
+     "  topic TEXT NOT NULL,\n"
+     "  reason TEXT NOT NULL,\n"
+     "  raw BLOB NOT NULL\n"
+     ");\n"
+     "CREATE TABLE sensor_watermarks (\n"
+     "  device_id TEXT PRIMARY KEY,\n"
+     "  event_ms INTEGER NOT NULL\n"
+     ") WITHOUT ROWID;\n"
+     "CREATE TABLE sensor_windows (\n"
+     "  device_id TEXT NOT NULL,\n"
+     "  measurement TEXT NOT NULL,\n"
+     "  width_ms INTEGER NOT NULL,\n"
+     "  start_ms INTEGER NOT NULL,\n"
+     "  count INTEGER NOT NULL,\n"
+     "  mean REAL NOT NULL,\n"
+     "  min REAL NOT NULL,\n"
+     "  max REAL NOT NULL,\n"
+     "  last REAL NOT NULL,\n"
+     "  PRIMARY KEY (device_id, measurement, width_ms, start_ms)\n"
+     ") WITHOUT ROWID;\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -880,6 +915,14 @@ static const oc_store_ops sqlite_ops = {
     .changes_wait = oc_sqlite_changes_wait,
     .changes_interrupt = oc_sqlite_changes_interrupt,
     .change_note = oc_sqlite_change_note,
+    .sensor_reading_insert = oc_sqlite_sensor_reading_insert,
+    .sensor_watermark_get = oc_sqlite_sensor_watermark_get,
+    .sensor_watermark_set = oc_sqlite_sensor_watermark_set,
+    .sensor_window_recompute = oc_sqlite_sensor_window_recompute,
+    .dead_letter_insert = oc_sqlite_dead_letter_insert,
+    .dead_letters_list = oc_sqlite_dead_letters_list,
+    .sensor_windows_list = oc_sqlite_sensor_windows_list,
+    .sensor_stats = oc_sqlite_sensor_stats,
 };
 
 /* Process-wide SQLite settings, once, before the first connection: no memory statistics (their global

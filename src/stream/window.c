@@ -1,0 +1,118 @@
+/* window.c: tumbling windows with a watermark and a grace period (window.h has the rules). A batch is
+ * applied in arrival order: each reading is judged against its device's watermark as it stood before
+ * it, stored (once), and the watermark raised; then each window an on-time reading touched is
+ * recomputed once from the store. It must not open or end transactions (the caller's transaction
+ * makes a batch all-or-nothing) and must not know MQTT or JSON. */
+#include "stream/window.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+
+#define MS_PER_DAY (86400 * (int64_t)1000)
+
+oc_window_options oc_window_options_default(void) {
+  return (oc_window_options){.n_widths = 3, .widths_ms = {60 * 1000, 3600 * 1000, MS_PER_DAY}, .grace_ms = 120 * 1000};
+}
+
+int oc_window_parse_widths(const char *text, oc_window_options *opt, oc_error *err) {
+  size_t n = 0;
+  const char *p = text;
+  while (*p) {
+    char *end;
+    long long v = strtoll(p, &end, 10);
+    int64_t unit = *end == 's' ? 1000 : *end == 'm' ? 60000 : *end == 'h' ? 3600000 : *end == 'd' ? MS_PER_DAY : 0;
+    size_t len = strcspn(p, ",");
+    if (end == p || v <= 0 || v > 366 || !unit || end + 1 != p + len)
+      return oc_error_set(err, "window width '%.*s': not a count and a unit s, m, h or d (1m, 1h, 1d)", (int)len, p);
+    int64_t w = v * unit;
+    if (MS_PER_DAY % w != 0 && w % MS_PER_DAY != 0)
+      return oc_error_set(err, "window width '%.*s': must divide a day or be whole days", (int)len, p);
+    if (n == OC_WINDOW_MAX_WIDTHS) return oc_error_set(err, "more than %d window widths", OC_WINDOW_MAX_WIDTHS);
+    opt->widths_ms[n++] = w;
+    p += len;
+    if (*p == ',') p++;
+  }
+  if (n == 0) return oc_error_set(err, "no window width given");
+  opt->n_widths = n;
+  return 0;
+}
+
+int64_t oc_window_start(int64_t event_ms, int64_t width_ms) {
+  assert(width_ms > 0);
+  int64_t q = event_ms / width_ms;
+  if (event_ms % width_ms < 0) q--;
+  return q * width_ms;
+}
+
+bool oc_window_is_late(int64_t event_ms, int64_t watermark_ms, int64_t grace_ms) {
+  return event_ms + grace_ms < watermark_ms;
+}
+
+typedef struct window_key {
+  const oc_sensor_reading *r; /* device and measurement */
+  int64_t width_ms, start_ms;
+} window_key;
+
+static int key_cmp(const void *pa, const void *pb) {
+  const window_key *a = pa, *b = pb;
+  int c = strcmp(a->r->device_id, b->r->device_id);
+  if (!c) c = strcmp(a->r->measurement, b->r->measurement);
+  if (!c) c = (a->width_ms > b->width_ms) - (a->width_ms < b->width_ms);
+  if (!c) c = (a->start_ms > b->start_ms) - (a->start_ms < b->start_ms);
+  return c;
+}
+
+/* The device's watermark (INT64_MIN for a device never seen). */
+static int watermark(oc_store *store, const char *device_id, int64_t *wm, oc_error *err) {
+  bool found;
+  if (oc_store_sensor_watermark_get(store, device_id, wm, &found, err) != 0) return -1;
+  if (!found) *wm = INT64_MIN;
+  return 0;
+}
+
+int oc_window_apply(oc_store *store, const oc_window_options *opt, const oc_sensor_reading *readings, size_t n,
+                    oc_window_counts *counts, oc_error *err) {
+  assert(opt->n_widths >= 1 && opt->n_widths <= OC_WINDOW_MAX_WIDTHS && opt->grace_ms >= 0);
+  window_key *keys = NULL;
+  size_t nkeys = 0, cap = 0;
+  int rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    const oc_sensor_reading *r = &readings[i];
+    int64_t wm;
+    bool inserted = false;
+    if (watermark(store, r->device_id, &wm, err) != 0) {
+      rc = -1;
+      break;
+    }
+    bool late = wm != INT64_MIN && oc_window_is_late(r->event_ms, wm, opt->grace_ms);
+    if (oc_store_sensor_reading_insert(store, r, late, &inserted, err) != 0 ||
+        (inserted && oc_store_sensor_watermark_set(store, r->device_id, r->event_ms, err) != 0)) {
+      rc = -1;
+      break;
+    }
+    if (!inserted) {
+      counts->duplicates++;
+      continue;
+    }
+    counts->stored++;
+    if (late) {
+      counts->late++;
+      continue;
+    }
+    oc_xgrow((void **)&keys, &cap, nkeys + opt->n_widths, sizeof *keys);
+    for (size_t w = 0; w < opt->n_widths; w++)
+      keys[nkeys++] = (window_key){r, opt->widths_ms[w], oc_window_start(r->event_ms, opt->widths_ms[w])};
+  }
+  if (rc == 0 && nkeys) qsort(keys, nkeys, sizeof *keys, key_cmp);
+  for (size_t i = 0; rc == 0 && i < nkeys; i++) {
+    if (i > 0 && key_cmp(&keys[i - 1], &keys[i]) == 0) continue;
+    rc = oc_store_sensor_window_recompute(store, keys[i].r->device_id, keys[i].r->measurement, keys[i].width_ms,
+                                          keys[i].start_ms, err);
+    if (rc == 0) counts->windows_updated++;
+  }
+  free(keys);
+  return rc;
+}
