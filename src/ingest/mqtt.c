@@ -119,7 +119,10 @@ static void consume(session *s, size_t used) {
   s->in.len -= used;
 }
 
-/* Waits for one packet of type `type` (CONNACK, SUBACK) for up to 10 s. */
+static void batch_add(session *s, const oc_mqtt_packet *pkt);
+
+/* Waits for one packet of type `type` (CONNACK, SUBACK) for up to 10 s. A resumed session's queued
+ * PUBLISH packets may come first: they join the batch. */
 static int await_packet(session *s, int type, oc_mqtt_packet *pkt, oc_error *err) {
   double deadline = now_seconds() + 10;
   for (;;) {
@@ -127,9 +130,12 @@ static int await_packet(session *s, int type, oc_mqtt_packet *pkt, oc_error *err
     int r = next_packet(s, pkt, &used, err);
     if (r < 0) return -1;
     if (r == 1) {
+      bool wanted = pkt->type == type;
+      if (pkt->type == OC_MQTT_PUBLISH && type != OC_MQTT_CONNACK) batch_add(s, pkt);
+      else if (!wanted) return oc_error_set(err, "the broker sent packet type %d before type %d", pkt->type, type);
       consume(s, used); /* CONNACK and SUBACK keep no pointer into the bytes */
-      if (pkt->type != type) return oc_error_set(err, "the broker sent packet type %d before type %d", pkt->type, type);
-      return 0;
+      if (wanted) return 0;
+      continue;
     }
     if (now_seconds() > deadline) return oc_error_set(err, "no answer from the broker within 10 s");
     if (atomic_load(s->opt->stop)) return oc_error_set(err, "stopped");
