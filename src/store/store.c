@@ -68,6 +68,7 @@ static const char *const change_kind_names[OC_CHANGE_KIND_COUNT + 1] = {
     [OC_CHANGE_BACKTEST] = "backtest",         [OC_CHANGE_MODEL] = "model",
     [OC_CHANGE_ENDPOINT] = "endpoint",         [OC_CHANGE_API_KEY] = "api_key",
     [OC_CHANGE_FORECAST] = "forecast",         [OC_CHANGE_JOB] = "job",
+    [OC_CHANGE_DEVICE] = "device",
 };
 
 const char *oc_change_kind_name(oc_change_kind kind) {

@@ -174,7 +174,7 @@ typedef struct oc_backtest_record {
  * per transaction that inserted or updated rows in a batch containing it), an ingest run (its id), a
  * backtest (its series), a model version ("vN"), an endpoint (its name), an API key (its id, or the id
  * or name a revocation named), a stored forecast (its series), a scheduled job's run or state (the
- * job's name). */
+ * job's name), a registered device (its id). */
 typedef enum oc_change_kind {
   OC_CHANGE_OBSERVATIONS = 1,
   OC_CHANGE_INGEST_RUN,
@@ -184,8 +184,9 @@ typedef enum oc_change_kind {
   OC_CHANGE_API_KEY,
   OC_CHANGE_FORECAST,
   OC_CHANGE_JOB,
+  OC_CHANGE_DEVICE,
 } oc_change_kind;
-#define OC_CHANGE_KIND_COUNT 8
+#define OC_CHANGE_KIND_COUNT 9
 #define OC_CHANGE_SUBJECT_MAX 128
 
 typedef struct oc_change {
@@ -195,7 +196,7 @@ typedef struct oc_change {
   int64_t at; /* Unix seconds */
 } oc_change;
 
-/* "observations", "ingest_run", "backtest", "model", "endpoint", "api_key", "forecast", "job". */
+/* "observations", "ingest_run", "backtest", "model", "endpoint", "api_key", "forecast", "job", "device". */
 const char *oc_change_kind_name(oc_change_kind kind);
 /* -1 for a name that is not a kind. */
 int oc_change_kind_parse(const char *name, oc_change_kind *kind);
@@ -233,6 +234,39 @@ typedef struct oc_job_state {
   bool paused;
   int64_t first_seen; /* Unix seconds */
 } oc_job_state;
+
+/* A field sensor of the device registry (issue 15): who may publish readings over MQTT, under the topic
+ * oil/sensors/<id>/..., and what its readings must look like. The id is also its broker user name.
+ * Ids are never reused: a revoked device keeps its row (revoked_at > 0) and its id stays taken. */
+#define OC_DEVICE_ID_MAX 64
+typedef struct oc_device {
+  char id[OC_DEVICE_ID_MAX + 1]; /* [A-Za-z0-9_-]{1,64} (oc_device_check) */
+  char site[128];                /* where it is, free text ("cushing-tank-7"); may be "" */
+  char type[32];                 /* one of oc_device_types() */
+  char unit[32];                 /* of its readings ("bar", "m3/h", "m", "degC", "bbl/d") */
+  double valid_min, valid_max;   /* finite, valid_min < valid_max: a reading outside is invalid */
+  int64_t interval_seconds;      /* expected reporting interval, > 0 (silence past it is an anomaly) */
+  char password_hash[192];       /* its broker password as mosquitto_passwd stores it ("$7$101$salt$hash");
+                                    never the password itself */
+  int64_t created_at, revoked_at; /* Unix seconds; revoked_at 0 = active */
+} oc_device;
+
+/* A device type: its name and the defaults a device of the type gets (unit, valid range, interval). */
+typedef struct oc_device_type {
+  const char *name;
+  const char *unit;
+  double valid_min, valid_max;
+  int64_t interval_seconds;
+} oc_device_type;
+
+/* Every known type: pipeline_pressure, pipeline_flow, tank_level, wellhead_temperature,
+ * refinery_throughput, ... (src/store/store_devices.c). */
+const oc_device_type *oc_device_types(size_t *n);
+/* The type named name, or NULL. */
+const oc_device_type *oc_device_type_find(const char *name);
+/* 0 when d can be stored (id, type, unit, range, interval, password hash as documented above); else -1
+ * and *reason says which field is wrong and why (a static string). */
+int oc_device_check(const oc_device *d, const char **reason);
 
 /* What a connection does when it needs the write lock that another process holds (a long import, a
  * training run registering its model; the writers of one process queue behind each other in the
@@ -398,6 +432,17 @@ typedef struct oc_store_ops {
   int (*changes_wait)(oc_store *store, int64_t after_id, double timeout, int64_t *latest, oc_error *err);
   void (*changes_interrupt)(oc_store *store);
   int (*change_note)(oc_store *store, oc_change_kind kind, const char *subject, oc_error *err);
+
+  /* Device registry (field sensors over MQTT, issue 15). device_put: registers a new device, or replaces
+   * an active one's fields (keeping its created_at); a revoked id is refused (ids are never reused) and
+   * so is a device that fails oc_device_check. device_get: *found = false when no device has the id.
+   * device_list: by id, active ones only unless include_revoked (free *rows with free()). device_revoke:
+   * sets revoked_at = at on the active device with the id; *found = false when no device has it (a
+   * device revoked before is found and left alone). Each write records an OC_CHANGE_DEVICE change. */
+  int (*device_put)(oc_store *store, const oc_device *device, oc_error *err);
+  int (*device_get)(oc_store *store, const char *id, oc_device *out, bool *found, oc_error *err);
+  int (*device_list)(oc_store *store, bool include_revoked, oc_device **rows, size_t *n, oc_error *err);
+  int (*device_revoke)(oc_store *store, const char *id, int64_t at, bool *found, oc_error *err);
 
   /* The sensor stream (issue 15, mqttstream; store_sqlite_stream.c). sensor_reading_insert stores r
    * (late: it came after its windows' grace) unless (device, seq, measurement) is stored already
@@ -588,6 +633,21 @@ static inline int oc_store_changes_wait(oc_store *s, int64_t after_id, double ti
 static inline void oc_store_changes_interrupt(oc_store *s) { s->ops->changes_interrupt(s); }
 static inline int oc_store_change_note(oc_store *s, oc_change_kind kind, const char *subject, oc_error *err) {
   return s->ops->change_note(s, kind, subject, err);
+}
+
+/* Device registry (issue 15). */
+static inline int oc_store_device_put(oc_store *s, const oc_device *device, oc_error *err) {
+  return s->ops->device_put(s, device, err);
+}
+static inline int oc_store_device_get(oc_store *s, const char *id, oc_device *out, bool *found, oc_error *err) {
+  return s->ops->device_get(s, id, out, found, err);
+}
+static inline int oc_store_device_list(oc_store *s, bool include_revoked, oc_device **rows, size_t *n,
+                                       oc_error *err) {
+  return s->ops->device_list(s, include_revoked, rows, n, err);
+}
+static inline int oc_store_device_revoke(oc_store *s, const char *id, int64_t at, bool *found, oc_error *err) {
+  return s->ops->device_revoke(s, id, at, found, err);
 }
 
 /* The sensor stream (issue 15, mqttstream). */

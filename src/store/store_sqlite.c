@@ -187,6 +187,20 @@ static const sqlite_migration migrations[] = {
     {12, "the market provider of a series and its id there (EIA RWTC, FRED DCOILWTICO)",
      "ALTER TABLE series ADD COLUMN provider TEXT NOT NULL DEFAULT '';\n"
      "ALTER TABLE series ADD COLUMN provider_id TEXT NOT NULL DEFAULT '';\n"},
+    {14, "the device registry (field sensors over MQTT: type, unit, valid range, interval, broker password hash)",
+     "CREATE TABLE devices (\n"
+     "  id TEXT PRIMARY KEY,\n"
+     "  site TEXT NOT NULL,\n"
+     "  type TEXT NOT NULL,\n"
+     "  unit TEXT NOT NULL,\n"
+     "  valid_min REAL NOT NULL,\n"
+     "  valid_max REAL NOT NULL,\n"
+     "  interval_seconds INTEGER NOT NULL CHECK (interval_seconds > 0),\n"
+     "  password_hash TEXT NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  revoked_at INTEGER NOT NULL DEFAULT 0,\n"
+     "  CHECK (valid_min < valid_max)\n"
+     ") WITHOUT ROWID;\n"},
     {15, "the sensor stream: readings, dead letters, watermarks, window aggregates",
      "CREATE TABLE sensor_readings (\n"
      "  device_id TEXT NOT NULL,\n"
@@ -915,6 +929,10 @@ static const oc_store_ops sqlite_ops = {
     .changes_wait = oc_sqlite_changes_wait,
     .changes_interrupt = oc_sqlite_changes_interrupt,
     .change_note = oc_sqlite_change_note,
+    .device_put = oc_sqlite_device_put,
+    .device_get = oc_sqlite_device_get,
+    .device_list = oc_sqlite_device_list,
+    .device_revoke = oc_sqlite_device_revoke,
     .sensor_reading_insert = oc_sqlite_sensor_reading_insert,
     .sensor_watermark_get = oc_sqlite_sensor_watermark_get,
     .sensor_watermark_set = oc_sqlite_sensor_watermark_set,

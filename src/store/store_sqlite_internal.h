@@ -115,6 +115,11 @@ int oc_sqlite_job_pause(oc_store *store, const char *job, bool paused, int64_t n
 int oc_sqlite_forecast_latest(oc_store *store, const char *series, oc_forecast_record *out, bool *found,
                               oc_error *err);
 
+/* Device registry (store_sqlite_devices.c). */
+int oc_sqlite_device_put(oc_store *store, const oc_device *device, oc_error *err);
+int oc_sqlite_device_get(oc_store *store, const char *id, oc_device *out, bool *found, oc_error *err);
+int oc_sqlite_device_list(oc_store *store, bool include_revoked, oc_device **rows, size_t *n, oc_error *err);
+int oc_sqlite_device_revoke(oc_store *store, const char *id, int64_t at, bool *found, oc_error *err);
 /* store_sqlite_stream.c: the sensor stream (issue 15, mqttstream). */
 int oc_sqlite_sensor_reading_insert(oc_store *store, const oc_sensor_reading *r, bool late, bool *inserted,
                                     oc_error *err);
