@@ -122,16 +122,16 @@ int oc_sensor_payload_parse(const uint8_t *data, size_t len, int64_t now_ms, int
   return rc;
 }
 
-int oc_sensor_message_check(const oc_sensor_message *msg, const oc_sensor_limits *limits, char *reason,
-                            size_t reason_cap) {
+int oc_sensor_message_check(const oc_sensor_message *msg, const oc_device *device, char *reason, size_t reason_cap) {
+  if (device->revoked_at > 0) return why(reason, reason_cap, "device_id: '%s' is revoked", device->id);
   for (size_t i = 0; i < msg->n; i++) {
     const oc_sensor_reading *r = &msg->readings[i];
-    if (limits->unit[0] && strcmp(limits->unit, r->unit) != 0)
+    if (strcmp(device->unit, r->unit) != 0)
       return why(reason, reason_cap, "measurements.%s.unit: '%s', device %s reports in '%s'", r->measurement,
-                 r->unit, r->device_id, limits->unit);
-    if (!(r->value >= limits->min_value && r->value <= limits->max_value))
-      return why(reason, reason_cap, "measurements.%s.value: %.17g outside device %s's range [%g, %g]", r->measurement,
-                 r->value, r->device_id, limits->min_value, limits->max_value);
+                 r->unit, r->device_id, device->unit);
+    if (!(r->value >= device->valid_min && r->value <= device->valid_max))
+      return why(reason, reason_cap, "measurements.%s.value: %.17g outside device %s's range [%g, %g]",
+                 r->measurement, r->value, r->device_id, device->valid_min, device->valid_max);
   }
   return 0;
 }

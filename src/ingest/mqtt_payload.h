@@ -21,25 +21,15 @@ typedef struct oc_sensor_message {
   oc_sensor_reading readings[OC_SENSOR_MAX_MEASUREMENTS]; /* same device, seq and event time */
 } oc_sensor_message;
 
-/* What the registry says about a device (the device registry's store ops fill it). */
-typedef struct oc_sensor_limits {
-  char unit[OC_SENSOR_UNIT_MAX + 1]; /* "" = any unit */
-  double min_value, max_value;       /* valid range, inclusive */
-} oc_sensor_limits;
-
-/* Looks a device up: 1 and *out when registered (and not revoked), 0 when unknown, -1 with err. */
-typedef int (*oc_sensor_device_fn)(void *ctx, const char *device_id, oc_sensor_limits *out, oc_error *err);
-
 /* Parses data[0..len) into *msg. A message whose event time is more than max_future_ms after now_ms is
  * refused. 0, or -1 with the dead-letter reason in reason (cap bytes; says what and where, e.g.
  * "measurements.level.value: not a number"). */
 int oc_sensor_payload_parse(const uint8_t *data, size_t len, int64_t now_ms, int64_t max_future_ms,
                             oc_sensor_message *msg, char *reason, size_t reason_cap);
 
-/* Checks every reading of msg against the device's limits: the unit (when the registry has one) and
- * the range. 0, or -1 with the reason. */
-int oc_sensor_message_check(const oc_sensor_message *msg, const oc_sensor_limits *limits, char *reason,
-                            size_t reason_cap);
+/* Checks msg against its device's registry entry: the device is active, every reading is in the
+ * device's unit and inside its valid range. 0, or -1 with the reason. */
+int oc_sensor_message_check(const oc_sensor_message *msg, const oc_device *device, char *reason, size_t reason_cap);
 
 /* "2026-12-03T18:00:00Z" or with .f to .fff fractional seconds: 0 and *ms (Unix milliseconds), -1 otherwise. */
 int oc_sensor_parse_time(const char *text, int64_t *ms);

@@ -49,8 +49,7 @@ static const char *topic_device(const char *topic, size_t *len) {
  * with err when the registry could not be asked. */
 static int read_message(stream_run *run, const oc_mqtt_message *m, int64_t now_ms, oc_sensor_message *msg,
                         char *reason, size_t cap, oc_error *err) {
-  const oc_stream_options *o = run->opt;
-  if (oc_sensor_payload_parse(m->payload, m->payload_len, now_ms, o->max_future_ms, msg, reason, cap) != 0) return 0;
+  if (oc_sensor_payload_parse(m->payload, m->payload_len, now_ms, run->opt->max_future_ms, msg, reason, cap) != 0) return 0;
   const char *device = msg->readings[0].device_id;
   size_t len;
   const char *named = topic_device(m->topic, &len);
@@ -58,15 +57,14 @@ static int read_message(stream_run *run, const oc_mqtt_message *m, int64_t now_m
     snprintf(reason, cap, "device_id: '%s' published under another device's topic", device);
     return 0;
   }
-  if (!o->device_lookup) return 1;
-  oc_sensor_limits limits;
-  int found = o->device_lookup(o->device_ctx, device, &limits, err);
-  if (found < 0) return -1;
-  if (found == 0) {
+  oc_device registered;
+  bool found;
+  if (oc_store_device_get(run->store, device, &registered, &found, err) != 0) return -1;
+  if (!found) {
     snprintf(reason, cap, "device_id: '%s' is not a registered device", device);
     return 0;
   }
-  return oc_sensor_message_check(msg, &limits, reason, cap) == 0;
+  return oc_sensor_message_check(msg, &registered, reason, cap) == 0;
 }
 
 /* The session's batch handler: everything of the batch in one transaction. */

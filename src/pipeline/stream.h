@@ -1,7 +1,8 @@
 /* stream.h: the pipeline step "stream": subscribe to the sensors' MQTT topics (ingest/mqtt.h), read
  * each message's payload (ingest/mqtt_payload.h), store its readings and update their windows
  * (stream/window.h) in ONE store transaction per batch, and let the session acknowledge the batch
- * only after that commit. Messages that cannot be read are dead letters (stored with the reason and
+ * only after that commit. A message must come from a registered, active device (the store's device
+ * registry), under its own topic, in its unit and range. Messages that cannot be read are dead letters (stored with the reason and
  * the raw bytes, in the same transaction). Runs until *opt->stop. Never prints. */
 #ifndef OC_PIPELINE_STREAM_H
 #define OC_PIPELINE_STREAM_H
@@ -26,9 +27,6 @@ typedef struct oc_stream_options {
   int64_t max_future_ms; /* an event time later than now + this is a dead letter */
   size_t batch_max;
   int batch_ms;
-  /* The device registry: NULL = every well-formed device is accepted (no range check). */
-  oc_sensor_device_fn device_lookup;
-  void *device_ctx;
   atomic_bool *stop; /* required */
   /* Optional progress: each connection up or down, each committed batch with the totals so far. */
   void (*on_status)(void *ctx, bool up, const char *what);

@@ -3,6 +3,8 @@
 #   broker_stop               SIGTERM (mosquitto saves its persistence file), waits
 #   sensor_lines DEVICE N     N numbered JSON messages of DEVICE (seq 1..N, event time 1 s apart), one a line
 #   stored_count DB           readings stored in the store DB
+#   register_devices DB ID... registers tank_level devices (unit m, range 0..1000) straight in the store
+#                             (oilcast device add, on the mqttdev branch, does it with broker passwords)
 
 broker_start() {
   local dir=$1 port=$2
@@ -47,4 +49,13 @@ sensor_lines() {
 
 stored_count() {
   sqlite3 "$1" "SELECT count(*) FROM sensor_readings" 2>/dev/null || echo 0
+}
+
+register_devices() {
+  local db=$1 id
+  shift
+  for id in "$@"; do
+    sqlite3 "$db" "INSERT INTO devices(id, site, type, unit, valid_min, valid_max, interval_seconds, password_hash,
+                   created_at) VALUES ('$id', 'test', 'tank_level', 'm', 0, 1000, 1, '', 0)"
+  done
 }
