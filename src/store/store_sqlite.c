@@ -212,7 +212,7 @@ static const sqlite_migration migrations[] = {
      "  late INTEGER NOT NULL DEFAULT 0,\n"
      "  PRIMARY KEY (device_id, seq, measurement)\n"
      ") WITHOUT ROWID;\n"
-     "CREATE INDEX sensor_readings_by_time ON sensor_readings(device_id, measurement, event_ms, seq);\n"
+     "CREATE INDEX sensor_readings_by_time ON sensor_readings(device_id, measurement, event_ms, seq, late, value);\n"
      "CREATE TABLE sensor_dead_letters (\n"
      "  id INTEGER PRIMARY KEY,\n"
      "  received_ms INTEGER NOT NULL,\n"
