@@ -3,11 +3,12 @@
  * the wall-clock send time in ms) and then waits until they have all arrived:
  *   --db PATH   in the oilcast store at PATH (polled every 2 ms): prints messages/s from the first
  *               send to the last commit, and the publish-to-commit latency p50/p99 (the i-th message
- *               is committed when the store first holds i readings: one device's messages commit in
- *               order);
+ *               is committed when the store first holds i more readings than before: one device's
+ *               messages commit in order);
  *   --sub       at `mosquitto_sub -q 1 -C N` (started here, its output to /dev/null; it exits after N
  *               messages): messages/s of the plain subscriber, the baseline.
- * A benchmark tool, not a test; it reads the store only through store.h. */
+ * --rate R paces the sends at R messages/s (default: as fast as the broker takes them), for the latency
+ * of a stream that keeps up rather than of a backlog. A benchmark tool, not a test; it reads the store only through store.h. */
 #include <mosquitto.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -39,9 +40,20 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* What the store holds now: done[i] = now for every newly committed message. -1 on a store error. */
+static int poll_store(oc_store *store, int64_t before, double *done, long *committed, long count) {
+  oc_sensor_stats st;
+  oc_error err;
+  if (oc_store_sensor_stats(store, &st, &err) != 0) return fprintf(stderr, "%s\n", err.message), -1;
+  double t = now_s();
+  for (; *committed < st.readings - before && *committed < count; (*committed)++) done[*committed] = t;
+  return 0;
+}
+
 int main(int argc, char **argv) {
   int port = 0;
   long count = 0;
+  double rate = 0;
   pid_t sub = 0;
   bool want_sub = false;
   const char *db = NULL, *device = "bench-1";
@@ -52,6 +64,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--count")) count = atol(argv[i + 1]);
     else if (!strcmp(argv[i], "--db")) db = argv[i + 1];
+    else if (!strcmp(argv[i], "--rate")) rate = atof(argv[i + 1]);
     else if (!strcmp(argv[i], "--device")) device = argv[i + 1];
   }
   if (!port || count < 1 || (!db == !want_sub)) {
@@ -60,10 +73,12 @@ int main(int argc, char **argv) {
   }
   oc_store *store = NULL;
   oc_error err;
+  oc_sensor_stats before = {0}; /* readings stored before this run */
   if (db) {
     char uri[4096];
     snprintf(uri, sizeof uri, "sqlite:%s", db);
-    if (!(store = oc_store_open(uri, &err))) return fprintf(stderr, "%s\n", err.message), 1;
+    if (!(store = oc_store_open(uri, &err)) || oc_store_sensor_stats(store, &before, &err) != 0)
+      return fprintf(stderr, "%s\n", err.message), 1;
   }
   if (want_sub) {
     char port_text[16], count_text[32];
@@ -84,11 +99,17 @@ int main(int argc, char **argv) {
   mosquitto_publish_callback_set(m, on_publish);
   if (mosquitto_connect(m, "127.0.0.1", port, 60) != MOSQ_ERR_SUCCESS || mosquitto_loop_start(m) != MOSQ_ERR_SUCCESS)
     return fprintf(stderr, "bench_stream: cannot connect to 127.0.0.1:%d\n", port), 1;
-  double *sent = malloc((size_t)count * sizeof *sent), t0 = now_s();
+  double *sent = malloc((size_t)count * sizeof *sent), *done = malloc((size_t)count * sizeof *done), t0 = now_s();
+  double polled = t0, t_end = 0;
+  long committed = 0;
   char topic[128], payload[512];
   snprintf(topic, sizeof topic, "oil/sensors/%s/level", device);
   for (long i = 0; i < count; i++) {
     double t = now_s();
+    if (rate > 0 && t < t0 + (double)i / rate) {
+      usleep((useconds_t)((t0 + (double)i / rate - t) * 1e6));
+      t = now_s();
+    }
     time_t sec = (time_t)t;
     struct tm tm;
     gmtime_r(&sec, &tm);
@@ -99,15 +120,14 @@ int main(int argc, char **argv) {
                      (int)((t - (double)sec) * 1000), i + 1, i % 500);
     sent[i] = t;
     while (mosquitto_publish(m, NULL, topic, n, payload, 1, false) != MOSQ_ERR_SUCCESS) usleep(1000);
+    if (store && t - polled >= 0.002) { /* commits happen while sending: see them when they do */
+      if (poll_store(store, before.readings, done, &committed, count) != 0) return 1;
+      polled = t;
+    }
   }
-  double *done = malloc((size_t)count * sizeof *done), t_end = 0;
-  long committed = 0;
   while (committed < count) {
     if (store) {
-      oc_sensor_stats st;
-      if (oc_store_sensor_stats(store, &st, &err) != 0) return fprintf(stderr, "%s\n", err.message), 1;
-      double t = now_s();
-      for (; committed < st.readings && committed < count; committed++) done[committed] = t;
+      if (poll_store(store, before.readings, done, &committed, count) != 0) return 1;
     } else if (waitpid(sub, NULL, WNOHANG) == sub) {
       committed = count;
     }

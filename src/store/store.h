@@ -448,8 +448,9 @@ typedef struct oc_store_ops {
    * (late: it came after its windows' grace) unless (device, seq, measurement) is stored already
    * (*inserted = false: a redelivery). sensor_watermark_get: the device's highest event time seen
    * (*found = false for a new device); _set raises it (never lowers it). sensor_window_recompute
-   * writes the window from the on-time readings stored in it (in (event time, seq) order, so the
-   * aggregate does not depend on arrival order). dead_letter_insert stores one dead letter (sets id);
+   * writes the window from the on-time readings stored in it (in (event time, seq) order), or, when
+   * part_ms > 0, from its stored windows of width part_ms (which divides width_ms; in start order):
+   * either way the aggregate does not depend on arrival order. dead_letter_insert stores one dead letter (sets id);
    * dead_letters_list: newest first, at most limit. sensor_windows_list: a device's windows of one
    * measurement and width, ascending (device/measurement NULL = all). sensor_stats: the counts
    * /metrics shows. Free lists with free() (dead letters: oc_dead_letter_list_free). */
@@ -459,7 +460,7 @@ typedef struct oc_store_ops {
                               oc_error *err);
   int (*sensor_watermark_set)(oc_store *store, const char *device_id, int64_t event_ms, oc_error *err);
   int (*sensor_window_recompute)(oc_store *store, const char *device_id, const char *measurement,
-                                 int64_t width_ms, int64_t start_ms, oc_error *err);
+                                 int64_t width_ms, int64_t start_ms, int64_t part_ms, oc_error *err);
   int (*dead_letter_insert)(oc_store *store, oc_dead_letter *dl, oc_error *err);
   int (*dead_letters_list)(oc_store *store, size_t limit, oc_dead_letter **rows, size_t *n, oc_error *err);
   int (*sensor_windows_list)(oc_store *store, const char *device_id, const char *measurement, int64_t width_ms,
@@ -663,8 +664,9 @@ static inline int oc_store_sensor_watermark_set(oc_store *s, const char *device_
   return s->ops->sensor_watermark_set(s, device_id, event_ms, err);
 }
 static inline int oc_store_sensor_window_recompute(oc_store *s, const char *device_id, const char *measurement,
-                                                   int64_t width_ms, int64_t start_ms, oc_error *err) {
-  return s->ops->sensor_window_recompute(s, device_id, measurement, width_ms, start_ms, err);
+                                                   int64_t width_ms, int64_t start_ms, int64_t part_ms,
+                                                   oc_error *err) {
+  return s->ops->sensor_window_recompute(s, device_id, measurement, width_ms, start_ms, part_ms, err);
 }
 static inline int oc_store_dead_letter_insert(oc_store *s, oc_dead_letter *dl, oc_error *err) {
   return s->ops->dead_letter_insert(s, dl, err);

@@ -230,7 +230,7 @@ static const sqlite_migration migrations[] = {
      "  width_ms INTEGER NOT NULL,\n"
      "  start_ms INTEGER NOT NULL,\n"
      "  count INTEGER NOT NULL,\n"
-     "  mean REAL NOT NULL,\n"
+     "  sum REAL NOT NULL,\n"
      "  min REAL NOT NULL,\n"
      "  max REAL NOT NULL,\n"
      "  last REAL NOT NULL,\n"

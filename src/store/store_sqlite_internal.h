@@ -127,7 +127,7 @@ int oc_sqlite_sensor_watermark_get(oc_store *store, const char *device_id, int64
                                    oc_error *err);
 int oc_sqlite_sensor_watermark_set(oc_store *store, const char *device_id, int64_t event_ms, oc_error *err);
 int oc_sqlite_sensor_window_recompute(oc_store *store, const char *device_id, const char *measurement,
-                                      int64_t width_ms, int64_t start_ms, oc_error *err);
+                                      int64_t width_ms, int64_t start_ms, int64_t part_ms, oc_error *err);
 int oc_sqlite_dead_letter_insert(oc_store *store, oc_dead_letter *dl, oc_error *err);
 int oc_sqlite_dead_letters_list(oc_store *store, size_t limit, oc_dead_letter **rows, size_t *n, oc_error *err);
 int oc_sqlite_sensor_windows_list(oc_store *store, const char *device_id, const char *measurement,

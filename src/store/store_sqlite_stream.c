@@ -68,26 +68,35 @@ int oc_sqlite_sensor_watermark_set(oc_store *store, const char *device_id, int64
 }
 
 int oc_sqlite_sensor_window_recompute(oc_store *store, const char *device_id, const char *measurement,
-                                      int64_t width_ms, int64_t start_ms, oc_error *err) {
+                                      int64_t width_ms, int64_t start_ms, int64_t part_ms, oc_error *err) {
   oc_sqlite_store *s = oc_sqlite_of(store);
-  assert(width_ms > 0 && start_ms % width_ms == 0);
-  /* Called after an on-time reading of the window was stored, so the window has one (count > 0).
-   * The readings come in index order (event time, seq): the sum, hence the mean, is the same
+  assert(width_ms > 0 && start_ms % width_ms == 0 && part_ms >= 0 && (part_ms == 0 || width_ms % part_ms == 0));
+  /* Called after an on-time reading of the window was stored, so the window has one (count > 0). The
+   * rows come in index order ((event time, seq), or the parts' starts): the sum is the same
    * floating-point result however the messages arrived. */
-  static const char sql[] =
-      "INSERT OR REPLACE INTO sensor_windows(device_id, measurement, width_ms, start_ms, count, mean, min, max, last)"
-      " SELECT ?1, ?2, ?3, ?4, count(*), sum(value) / count(*), min(value), max(value),"
-      "  (SELECT value FROM sensor_readings WHERE device_id = ?1 AND measurement = ?2 AND late = 0"
-      "   AND event_ms >= ?4 AND event_ms < ?4 + ?3 ORDER BY event_ms DESC, seq DESC LIMIT 1)"
+  static const char from_readings[] =
+      "INSERT OR REPLACE INTO sensor_windows(device_id, measurement, width_ms, start_ms, count, sum, min, max, last)"
+      " SELECT ?1, ?2, ?3, ?4, count(*), sum(value), min(value), max(value),"
+      "  (SELECT value FROM sensor_readings INDEXED BY sensor_readings_by_time WHERE device_id = ?1"
+      "   AND measurement = ?2 AND late = 0 AND event_ms >= ?4 AND event_ms < ?4 + ?3"
+      "   ORDER BY event_ms DESC, seq DESC LIMIT 1)"
       " FROM (SELECT value FROM sensor_readings INDEXED BY sensor_readings_by_time"
       "  WHERE device_id = ?1 AND measurement = ?2 AND late = 0 AND event_ms >= ?4 AND event_ms < ?4 + ?3"
       "  ORDER BY event_ms, seq)";
-  sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);
+  static const char from_parts[] =
+      "INSERT OR REPLACE INTO sensor_windows(device_id, measurement, width_ms, start_ms, count, sum, min, max, last)"
+      " SELECT ?1, ?2, ?3, ?4, sum(count), sum(sum), min(min), max(max),"
+      "  (SELECT last FROM sensor_windows WHERE device_id = ?1 AND measurement = ?2 AND width_ms = ?5"
+      "   AND start_ms >= ?4 AND start_ms < ?4 + ?3 ORDER BY start_ms DESC LIMIT 1)"
+      " FROM (SELECT count, sum, min, max FROM sensor_windows WHERE device_id = ?1 AND measurement = ?2"
+      "  AND width_ms = ?5 AND start_ms >= ?4 AND start_ms < ?4 + ?3 ORDER BY start_ms)";
+  sqlite3_stmt *st = oc_sqlite_stmt(s, part_ms ? from_parts : from_readings, err);
   if (!st) return -1;
   sqlite3_bind_text(st, 1, device_id, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, measurement, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 3, width_ms);
   sqlite3_bind_int64(st, 4, start_ms);
+  if (part_ms) sqlite3_bind_int64(st, 5, part_ms);
   return step_done(s, st, "recomputing a sensor window", err);
 }
 
@@ -142,7 +151,7 @@ int oc_sqlite_sensor_windows_list(oc_store *store, const char *device_id, const 
                                   int64_t width_ms, oc_sensor_window **rows, size_t *n, oc_error *err) {
   oc_sqlite_store *s = oc_sqlite_of(store);
   static const char sql[] =
-      "SELECT device_id, measurement, width_ms, start_ms, count, mean, min, max, last FROM sensor_windows"
+      "SELECT device_id, measurement, width_ms, start_ms, count, sum / count, min, max, last FROM sensor_windows"
       " WHERE (?1 IS NULL OR device_id = ?1) AND (?2 IS NULL OR measurement = ?2) AND width_ms = ?3"
       " ORDER BY device_id, measurement, start_ms";
   sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);

@@ -1,7 +1,8 @@
 /* window.c: tumbling windows with a watermark and a grace period (window.h has the rules). A batch is
  * applied in arrival order: each reading is judged against its device's watermark as it stood before
  * it, stored (once), and the watermark raised; then each window an on-time reading touched is
- * recomputed once from the store. It must not open or end transactions (the caller's transaction
+ * recomputed once from the store: the smallest from its readings, each larger one from the windows
+ * of the width below (24 hours make a day), so a day's window costs 24 rows, not a day of readings. It must not open or end transactions (the caller's transaction
  * makes a batch all-or-nothing) and must not know MQTT or JSON. */
 #include "stream/window.h"
 
@@ -31,6 +32,8 @@ int oc_window_parse_widths(const char *text, oc_window_options *opt, oc_error *e
     if (MS_PER_DAY % w != 0 && w % MS_PER_DAY != 0)
       return oc_error_set(err, "window width '%.*s': must divide a day or be whole days", (int)len, p);
     if (n == OC_WINDOW_MAX_WIDTHS) return oc_error_set(err, "more than %d window widths", OC_WINDOW_MAX_WIDTHS);
+    if (n > 0 && (w <= opt->widths_ms[n - 1] || w % opt->widths_ms[n - 1] != 0))
+      return oc_error_set(err, "window width '%.*s': widths go up, each a multiple of the one before", (int)len, p);
     opt->widths_ms[n++] = w;
     p += len;
     if (*p == ',') p++;
@@ -54,6 +57,7 @@ bool oc_window_is_late(int64_t event_ms, int64_t watermark_ms, int64_t grace_ms)
 typedef struct window_key {
   const oc_sensor_reading *r; /* device and measurement */
   int64_t width_ms, start_ms;
+  int64_t part_ms; /* the width below (0 for the smallest: from the readings) */
 } window_key;
 
 static int key_cmp(const void *pa, const void *pb) {
@@ -76,6 +80,7 @@ static int watermark(oc_store *store, const char *device_id, int64_t *wm, oc_err
 int oc_window_apply(oc_store *store, const oc_window_options *opt, const oc_sensor_reading *readings, size_t n,
                     oc_window_counts *counts, oc_error *err) {
   assert(opt->n_widths >= 1 && opt->n_widths <= OC_WINDOW_MAX_WIDTHS && opt->grace_ms >= 0);
+  for (size_t w = 1; w < opt->n_widths; w++) assert(opt->widths_ms[w] % opt->widths_ms[w - 1] == 0);
   window_key *keys = NULL;
   size_t nkeys = 0, cap = 0;
   int rc = 0;
@@ -104,13 +109,15 @@ int oc_window_apply(oc_store *store, const oc_window_options *opt, const oc_sens
     }
     oc_xgrow((void **)&keys, &cap, nkeys + opt->n_widths, sizeof *keys);
     for (size_t w = 0; w < opt->n_widths; w++)
-      keys[nkeys++] = (window_key){r, opt->widths_ms[w], oc_window_start(r->event_ms, opt->widths_ms[w])};
+      keys[nkeys++] = (window_key){r, opt->widths_ms[w], oc_window_start(r->event_ms, opt->widths_ms[w]),
+                                   w ? opt->widths_ms[w - 1] : 0};
   }
+  /* Sorted, a device's measurement's smaller windows come before the larger ones made of them. */
   if (rc == 0 && nkeys) qsort(keys, nkeys, sizeof *keys, key_cmp);
   for (size_t i = 0; rc == 0 && i < nkeys; i++) {
     if (i > 0 && key_cmp(&keys[i - 1], &keys[i]) == 0) continue;
     rc = oc_store_sensor_window_recompute(store, keys[i].r->device_id, keys[i].r->measurement, keys[i].width_ms,
-                                          keys[i].start_ms, err);
+                                          keys[i].start_ms, keys[i].part_ms, err);
     if (rc == 0) counts->windows_updated++;
   }
   free(keys);

@@ -21,14 +21,17 @@
 
 typedef struct oc_window_options {
   size_t n_widths;
-  int64_t widths_ms[OC_WINDOW_MAX_WIDTHS]; /* each > 0, dividing a day or a multiple of one */
+  int64_t widths_ms[OC_WINDOW_MAX_WIDTHS]; /* ascending, each > 0 and dividing the next (and a day, or
+                                              a multiple of one): a window is aggregated from the
+                                              stored windows of the width below it */
   int64_t grace_ms;                        /* >= 0 */
 } oc_window_options;
 
 /* 1 min, 1 h, 1 day; grace 2 minutes. */
 oc_window_options oc_window_options_default(void);
 
-/* Parses "1m,1h,1d" (units s, m, h, d) into opt's widths; -1 with err naming the bad entry. */
+/* Parses "1m,1h,1d" (units s, m, h, d; ascending, each dividing the next) into opt's widths; -1 with
+ * err naming the bad entry. */
 int oc_window_parse_widths(const char *text, oc_window_options *opt, oc_error *err);
 
 /* The start of the window of width_ms holding event_ms (floor, also for times before 1970). */

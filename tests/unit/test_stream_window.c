@@ -169,6 +169,8 @@ static void test_widths_and_starts(void **state) {
   assert_int_equal(oc_window_parse_widths("7m", &opt, &err), -1); /* 1440 / 7 is not whole */
   assert_int_equal(oc_window_parse_widths("1x", &opt, &err), -1);
   assert_non_null(strstr(err.message, "'1x'"));
+  assert_int_equal(oc_window_parse_widths("1h,1m", &opt, &err), -1);
+  assert_int_equal(oc_window_parse_widths("2m,3m", &opt, &err), -1);
   assert_int_equal(oc_window_parse_widths("", &opt, &err), -1);
   assert_int_equal(oc_window_start(-1, 60000), -60000);
   assert_int_equal(oc_window_start(T0 + 59999, 60000), T0);
