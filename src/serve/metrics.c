@@ -72,6 +72,12 @@ oc_metrics *oc_metrics_new(const oc_route *routes, size_t route_count) {
       .name = "oilcast_forecast_coverage95", .help = "Share of live prices inside the 95% band, latest scored origins.", .type = "gauge"};
   m->families[OC_METRIC_LIVE_ORIGINS] = (metric_family){
       .name = "oilcast_forecast_scored_origins", .help = "Scored origins behind the live figures (at most the window).", .type = "gauge"};
+  m->families[OC_METRIC_SENSOR_READINGS] = (metric_family){
+      .name = "oilcast_sensor_readings_total", .help = "Sensor readings stored by the stream (each once).", .type = "counter"};
+  m->families[OC_METRIC_SENSOR_LATE] = (metric_family){
+      .name = "oilcast_sensor_late_readings_total", .help = "Sensor readings that came after their windows' grace.", .type = "counter"};
+  m->families[OC_METRIC_SENSOR_DEAD_LETTERS] = (metric_family){
+      .name = "oilcast_sensor_dead_letters_total", .help = "Sensor messages the stream could not read (stored with the reason).", .type = "counter"};
   clock_gettime(CLOCK_REALTIME, &m->started);
   return m;
 }

@@ -25,6 +25,10 @@ typedef enum {
   OC_METRIC_LIVE_COVERAGE80,  /* oilcast_forecast_coverage80 */
   OC_METRIC_LIVE_COVERAGE95,  /* oilcast_forecast_coverage95 */
   OC_METRIC_LIVE_ORIGINS,     /* oilcast_forecast_scored_origins */
+  /* the sensor stream's totals (pipeline/stream.h), read from the store at each scrape, no labels */
+  OC_METRIC_SENSOR_READINGS,     /* oilcast_sensor_readings_total */
+  OC_METRIC_SENSOR_LATE,         /* oilcast_sensor_late_readings_total */
+  OC_METRIC_SENSOR_DEAD_LETTERS, /* oilcast_sensor_dead_letters_total */
   OC_METRIC_FAMILY_COUNT
 } oc_metric_family_id;
 

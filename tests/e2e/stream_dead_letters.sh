@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # stream_dead_letters.sh: every kind of bad sensor message (issue 15) becomes a dead letter with its
 # reason and raw bytes, is acknowledged (not redelivered forever), never stops the stream, and is
-# listed by `oilcast stream dead-letters`; good messages around them are stored.
-source "$(dirname "$0")/lib.sh"
+# listed by `oilcast stream dead-letters` and counted in the server's /metrics; good messages around
+# them are stored.
+source "$(dirname "$0")/serve_helpers.bash"
 source "$(dirname "$0")/stream_helpers.bash"
 command -v mosquitto >/dev/null && command -v mosquitto_pub >/dev/null || { echo "mosquitto missing: skipped" >&2; exit 77; }
 
 PORT=$(free_port)
 mkdir -p "$OC_TMP/broker"
 broker_start "$OC_TMP/broker" "$PORT"
-oc init >/dev/null 2>&1
+admin=$(oc init 2>/dev/null)
 DB="$OILCAST_DATA_DIR/oilcast.db"
 register_devices "$DB" tank-1
 sqlite3 "$DB" "INSERT INTO devices(id, site, type, unit, valid_min, valid_max, interval_seconds, password_hash,
@@ -50,4 +51,8 @@ assert_contains "$listing" "in the future" "an event time in the future"
 assert_contains "$listing" "another device's topic" "a device under another device's topic"
 assert_contains "$listing" "'old-1' is revoked" "a revoked device"
 assert_contains "$(cat "$OC_TMP/stream.out")" "dead letters 8" "the stream's count"
+serve_start "$OILCAST_DATA_DIR" --threads 1
+metrics=$(curl -sf -H "Authorization: Bearer $admin" "$SERVE_URL/metrics")
+assert_contains "$metrics" "oilcast_sensor_dead_letters_total{} 8" "/metrics: dead letters"
+assert_contains "$metrics" "oilcast_sensor_readings_total{} 2" "/metrics: readings"
 echo "ok: 8 bad messages dead-lettered with their reasons, 2 good ones stored"
