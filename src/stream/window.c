@@ -7,10 +7,12 @@
 #include "stream/window.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/date.h"
 
 #define MS_PER_DAY (86400 * (int64_t)1000)
 
@@ -77,12 +79,53 @@ static int watermark(oc_store *store, const char *device_id, int64_t *wm, oc_err
   return 0;
 }
 
+/* The device's watermark before the batch, per device the batch touched. */
+typedef struct device_mark {
+  const char *device_id;
+  int64_t before_ms;
+} device_mark;
+
+/* Writes the daily windows of device that closed between its watermarks before and after (window end
+ * + grace in (before, after]) as the observations of its DEVICE.MEASUREMENT.* series. */
+static int close_days(oc_store *store, const oc_window_options *opt, const char *device, int64_t before, int64_t after,
+                      oc_window_counts *counts, oc_error *err) {
+  oc_sensor_window *w;
+  size_t n;
+  if (oc_store_sensor_windows_list(store, device, NULL, MS_PER_DAY, &w, &n, err) != 0) return -1;
+  int rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    int64_t closes = w[i].start_ms + MS_PER_DAY + opt->grace_ms;
+    if (closes <= before || closes > after) continue;
+    static const char *const aggs[] = {"count", "mean", "min", "max", "last"};
+    const double values[] = {(double)w[i].count, w[i].mean, w[i].min, w[i].max, w[i].last};
+    oc_date known = oc_date_from_ymd(1970, 1, 1) + (oc_date)((w[i].start_ms + MS_PER_DAY) / MS_PER_DAY);
+    for (size_t a = 0; a < 5 && rc == 0; a++) {
+      char name[OC_SERIES_NAME_MAX + 2];
+      const char *why;
+      int len = snprintf(name, sizeof name, "%s.%s.%s", device, w[i].measurement, aggs[a]);
+      if (len < 0 || oc_series_name_check(name, (size_t)len, &why) != 0) {
+        counts->days_unnamed++;
+        break;
+      }
+      oc_observation obs = {.date = known, .value = values[a]};
+      oc_upsert_counts uc = {0};
+      rc = oc_store_series_ensure(store, name, "", "sensor", &obs.series_id, err);
+      if (rc == 0) rc = oc_store_observations_upsert(store, &obs, 1, "sensor", (int64_t)(after / 1000), &uc, err);
+      if (rc == 0 && a == 4) counts->days_closed++;
+    }
+  }
+  free(w);
+  return rc;
+}
+
 int oc_window_apply(oc_store *store, const oc_window_options *opt, const oc_sensor_reading *readings, size_t n,
                     oc_window_counts *counts, oc_error *err) {
   assert(opt->n_widths >= 1 && opt->n_widths <= OC_WINDOW_MAX_WIDTHS && opt->grace_ms >= 0);
   for (size_t w = 1; w < opt->n_widths; w++) assert(opt->widths_ms[w] % opt->widths_ms[w - 1] == 0);
   window_key *keys = NULL;
   size_t nkeys = 0, cap = 0;
+  device_mark *marks = NULL;
+  size_t nmarks = 0, marks_cap = 0;
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
     const oc_sensor_reading *r = &readings[i];
@@ -91,6 +134,12 @@ int oc_window_apply(oc_store *store, const oc_window_options *opt, const oc_sens
     if (watermark(store, r->device_id, &wm, err) != 0) {
       rc = -1;
       break;
+    }
+    size_t m = 0;
+    while (m < nmarks && strcmp(marks[m].device_id, r->device_id) != 0) m++;
+    if (m == nmarks) {
+      oc_xgrow((void **)&marks, &marks_cap, nmarks + 1, sizeof *marks);
+      marks[nmarks++] = (device_mark){r->device_id, wm};
     }
     bool late = wm != INT64_MIN && oc_window_is_late(r->event_ms, wm, opt->grace_ms);
     if (oc_store_sensor_reading_insert(store, r, late, &inserted, err) != 0 ||
@@ -120,6 +169,15 @@ int oc_window_apply(oc_store *store, const oc_window_options *opt, const oc_sens
                                           keys[i].start_ms, keys[i].part_ms, err);
     if (rc == 0) counts->windows_updated++;
   }
+  bool daily = false;
+  for (size_t w = 0; w < opt->n_widths; w++) daily |= opt->widths_ms[w] == MS_PER_DAY;
+  for (size_t m = 0; daily && rc == 0 && m < nmarks; m++) {
+    int64_t after;
+    rc = watermark(store, marks[m].device_id, &after, err);
+    if (rc == 0 && after > marks[m].before_ms)
+      rc = close_days(store, opt, marks[m].device_id, marks[m].before_ms, after, counts, err);
+  }
+  free(marks);
   free(keys);
   return rc;
 }

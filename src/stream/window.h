@@ -6,6 +6,10 @@
  * (t, seq)) are recomputed from the stored on-time readings, so any arrival order within the grace
  * gives the aggregates of sorted input. Otherwise it is LATE: stored and counted, in no window.
  * A window is CLOSED once W >= its end + grace: no on-time reading can reach it any more.
+ * Daily windows become series ETL can use (`oilcast etl --exog DEVICE.MEASUREMENT.mean`): when a day's
+ * window closes, its count, mean, min, max and last are stored as observations of the series
+ * DEVICE.MEASUREMENT.{count,mean,min,max,last} dated the NEXT day, the first on which they are
+ * known (the UTC day D ends after the day's market close, so dating them D would look ahead).
  * Widths default to 1 minute, 1 hour and 1 day (UTC; the trading day's session is a UTC day here).
  * Pure functions and one batch call over the store's ops; must not know MQTT or JSON. */
 #ifndef OC_STREAM_WINDOW_H
@@ -41,6 +45,8 @@ bool oc_window_is_late(int64_t event_ms, int64_t watermark_ms, int64_t grace_ms)
 
 typedef struct oc_window_counts {
   int64_t stored, duplicates, late, windows_updated;
+  int64_t days_closed;  /* daily windows written as series observations */
+  int64_t days_unnamed; /* daily windows whose series name would pass 64 bytes: not written */
 } oc_window_counts;
 
 /* Stores readings (in arrival order) and updates their windows, inside the caller's transaction:

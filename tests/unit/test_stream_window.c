@@ -158,6 +158,43 @@ static void test_late_duplicate_and_rollback(void **state) {
   assert_false(found);
 }
 
+/* A day's window becomes observations of DEVICE.MEASUREMENT.* dated the next day, once it closes
+ * (watermark past its end + grace), not before: while it is open the series do not exist. */
+static void test_closed_days_become_series(void **state) {
+  oc_test_datadir_fixture *f = *state;
+  oc_window_options opt = oc_window_options_default();
+  const int64_t day = 86400000;
+  oc_error err;
+  oc_window_counts c = {0};
+  const oc_sensor_reading first[] = {reading("tank-1", 1, T0 + 3600000, 10.0), reading("tank-1", 2, T0 + 7200000, 20.0),
+                                     reading("tank-1", 3, T0 + day + 60000, 99.0)}; /* day 2, within the grace */
+  assert_int_equal(oc_store_begin(f->store, &err), 0);
+  assert_int_equal(oc_window_apply(f->store, &opt, first, 3, &c, &err), 0);
+  assert_int_equal(oc_store_commit(f->store, &err), 0);
+  assert_int_equal(c.days_closed, 0);
+  oc_series_info info;
+  bool found = true;
+  assert_int_equal(oc_store_series_get(f->store, "tank-1.level.mean", &info, &found, &err), 0);
+  assert_false(found);
+  const oc_sensor_reading later[] = {reading("tank-1", 4, T0 + day + 600000, 30.0)}; /* 10 min into day 2 */
+  assert_int_equal(oc_store_begin(f->store, &err), 0);
+  assert_int_equal(oc_window_apply(f->store, &opt, later, 1, &c, &err), 0);
+  assert_int_equal(oc_store_commit(f->store, &err), 0);
+  assert_int_equal(c.days_closed, 1);
+  const char *aggs[] = {"count", "mean", "min", "max", "last"};
+  const double want[] = {2, 15, 10, 20, 20};
+  for (size_t a = 0; a < 5; a++) {
+    char name[64];
+    snprintf(name, sizeof name, "tank-1.level.%s", aggs[a]);
+    oc_series s;
+    assert_int_equal(oc_store_series_load(f->store, name, OC_DATE_INVALID, OC_DATE_INVALID, &s, &err), 0);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.dates[0], oc_date_from_ymd(2026, 1, 2)); /* known on day 2, not day 1 */
+    assert_true(s.values[0] == want[a]);
+    oc_series_free(&s);
+  }
+}
+
 static void test_widths_and_starts(void **state) {
   (void)state;
   oc_window_options opt = oc_window_options_default();
@@ -201,6 +238,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_any_order_within_grace_equals_sorted),
       cmocka_unit_test_setup_teardown(test_late_duplicate_and_rollback, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_closed_days_become_series, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test(test_widths_and_starts),
       cmocka_unit_test_setup_teardown(test_dead_letters_round_trip, oc_test_datadir_setup, oc_test_datadir_teardown),
   };
