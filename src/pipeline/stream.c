@@ -105,6 +105,7 @@ static int handle_batch(void *ctx, const oc_mqtt_message *msgs, size_t n, oc_err
   t->duplicates += wc.duplicates;
   t->late += wc.late;
   t->windows_updated += wc.windows_updated;
+  t->days_closed += wc.days_closed;
   t->dead_letters += delta.dead_letters;
   t->batches++;
   if (run->opt->on_batch) run->opt->on_batch(run->opt->ctx, t);

@@ -17,7 +17,7 @@
 #include "stream/window.h"
 
 typedef struct oc_stream_result {
-  int64_t messages, readings, duplicates, late, dead_letters, windows_updated, batches, connects;
+  int64_t messages, readings, duplicates, late, dead_letters, windows_updated, days_closed, batches, connects;
 } oc_stream_result;
 
 typedef struct oc_stream_options {
