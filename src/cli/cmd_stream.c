@@ -109,7 +109,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
   int rc = oc_pipeline_stream(cli->data_dir, store, &o, &r, &err);
   oc_store_close(store);
   printf("messages %" PRId64 ", readings stored %" PRId64 ", duplicates %" PRId64 ", late %" PRId64
-         ", dead letters %" PRId64 ", windows updated %" PRId64 ", days closed %" PRId64 ", batches %" PRId64 ", connections %" PRId64 "\n",
-         r.messages, r.readings, r.duplicates, r.late, r.dead_letters, r.windows_updated, r.days_closed, r.batches, r.connects);
+         ", dead letters %" PRId64 ", windows updated %" PRId64 ", days closed %" PRId64 ", spikes %" PRId64 ", stuck %" PRId64 ", batches %" PRId64 ", connections %" PRId64 "\n",
+         r.messages, r.readings, r.duplicates, r.late, r.dead_letters, r.windows_updated, r.days_closed, r.spikes, r.stuck, r.batches, r.connects);
   return rc != 0 ? oc_cli_step_error(&oc_cmd_stream, rc, &err) : OC_EXIT_OK;
 }

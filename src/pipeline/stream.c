@@ -17,6 +17,7 @@ oc_stream_options oc_stream_options_default(void) {
   return (oc_stream_options){.client_id = m.client_id,
                              .filter = m.filter,
                              .windows = oc_window_options_default(),
+                             .anomalies = oc_anomaly_options_default(),
                              .max_future_ms = 5 * 60 * 1000,
                              .batch_max = m.batch_max,
                              .batch_ms = m.batch_ms};
@@ -92,7 +93,9 @@ static int handle_batch(void *ctx, const oc_mqtt_message *msgs, size_t n, oc_err
     }
   }
   oc_window_counts wc = {0};
+  oc_anomaly_counts ac = {0};
   if (rc == 0) rc = oc_window_apply(run->store, &run->opt->windows, run->readings, nreadings, &wc, err);
+  if (rc == 0) rc = oc_anomaly_detect(run->store, &run->opt->anomalies, run->readings, nreadings, now_ms, &ac, err);
   if (rc == 0) rc = oc_store_commit(run->store, err);
   if (rc != 0) {
     oc_error ignored;
@@ -106,6 +109,8 @@ static int handle_batch(void *ctx, const oc_mqtt_message *msgs, size_t n, oc_err
   t->late += wc.late;
   t->windows_updated += wc.windows_updated;
   t->days_closed += wc.days_closed;
+  t->spikes += ac.spikes;
+  t->stuck += ac.stuck;
   t->dead_letters += delta.dead_letters;
   t->batches++;
   if (run->opt->on_batch) run->opt->on_batch(run->opt->ctx, t);

@@ -2,7 +2,8 @@
  * each message's payload (ingest/mqtt_payload.h), store its readings and update their windows
  * (stream/window.h) in ONE store transaction per batch, and let the session acknowledge the batch
  * only after that commit. A message must come from a registered, active device (the store's device
- * registry), under its own topic, in its unit and range. Messages that cannot be read are dead letters (stored with the reason and
+ * registry), under its own topic, in its unit and range; its readings also go through the anomaly
+ * detectors (stream/anomaly.h) in the same transaction. Messages that cannot be read are dead letters (stored with the reason and
  * the raw bytes, in the same transaction). Runs until *opt->stop. Never prints. */
 #ifndef OC_PIPELINE_STREAM_H
 #define OC_PIPELINE_STREAM_H
@@ -14,16 +15,19 @@
 #include "ingest/mqtt.h"
 #include "ingest/mqtt_payload.h"
 #include "store/store.h"
+#include "stream/anomaly.h"
 #include "stream/window.h"
 
 typedef struct oc_stream_result {
-  int64_t messages, readings, duplicates, late, dead_letters, windows_updated, days_closed, batches, connects;
+  int64_t messages, readings, duplicates, late, dead_letters, windows_updated, days_closed, spikes, stuck, batches,
+      connects;
 } oc_stream_result;
 
 typedef struct oc_stream_options {
   const char *broker; /* mqtt://HOST[:PORT], required */
   const char *client_id, *username, *password, *filter; /* see ingest/mqtt.h */
   oc_window_options windows;
+  oc_anomaly_options anomalies;
   int64_t max_future_ms; /* an event time later than now + this is a dead letter */
   size_t batch_max;
   int batch_ms;

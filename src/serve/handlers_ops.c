@@ -86,6 +86,7 @@ static void refresh_sensor_totals(oc_server *s) {
   oc_metrics_set(s->metrics, OC_METRIC_SENSOR_READINGS, (double)st.readings, 0, NULL);
   oc_metrics_set(s->metrics, OC_METRIC_SENSOR_LATE, (double)st.late_readings, 0, NULL);
   oc_metrics_set(s->metrics, OC_METRIC_SENSOR_DEAD_LETTERS, (double)st.dead_letters, 0, NULL);
+  oc_metrics_set(s->metrics, OC_METRIC_SENSOR_ANOMALIES, (double)st.anomalies, 0, NULL);
 }
 
 void oc_handle_metrics(const oc_request *req, oc_response *resp) {

@@ -29,6 +29,7 @@ typedef enum {
   OC_METRIC_SENSOR_READINGS,     /* oilcast_sensor_readings_total */
   OC_METRIC_SENSOR_LATE,         /* oilcast_sensor_late_readings_total */
   OC_METRIC_SENSOR_DEAD_LETTERS, /* oilcast_sensor_dead_letters_total */
+  OC_METRIC_SENSOR_ANOMALIES,    /* oilcast_sensor_anomalies_total */
   OC_METRIC_FAMILY_COUNT
 } oc_metric_family_id;
 

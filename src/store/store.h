@@ -316,8 +316,18 @@ typedef struct oc_sensor_window {
   double mean, min, max, last; /* last: the value with the latest (event time, seq) */
 } oc_sensor_window;
 
+/* A reading the stream's detectors flagged (kind "spike", "stuck"), once per (device, measurement,
+ * kind, event time). */
+typedef struct oc_sensor_anomaly {
+  char device_id[OC_SENSOR_DEVICE_MAX + 1];
+  char measurement[OC_SENSOR_MEASUREMENT_MAX + 1];
+  char kind[16];
+  int64_t event_ms, seq, detected_ms;
+  double value, score; /* score: the robust z of a spike, the run length of a stuck value */
+} oc_sensor_anomaly;
+
 typedef struct oc_sensor_stats {
-  int64_t readings, late_readings, dead_letters, windows;
+  int64_t readings, late_readings, dead_letters, windows, anomalies;
 } oc_sensor_stats;
 
 void oc_dead_letter_list_free(oc_dead_letter *rows, size_t n);
@@ -466,6 +476,11 @@ typedef struct oc_store_ops {
   int (*sensor_windows_list)(oc_store *store, const char *device_id, const char *measurement, int64_t width_ms,
                              oc_sensor_window **rows, size_t *n, oc_error *err);
   int (*sensor_stats)(oc_store *store, oc_sensor_stats *out, oc_error *err);
+  /* The latest `limit` on-time readings of a device's measurement, ascending by (event time, seq)
+   * (free with free()); an anomaly stored unless stored already (*inserted). */
+  int (*sensor_readings_recent)(oc_store *store, const char *device_id, const char *measurement, size_t limit,
+                                oc_sensor_reading **rows, size_t *n, oc_error *err);
+  int (*sensor_anomaly_insert)(oc_store *store, const oc_sensor_anomaly *a, bool *inserted, oc_error *err);
 } oc_store_ops;
 
 struct oc_store {
@@ -681,6 +696,14 @@ static inline int oc_store_sensor_windows_list(oc_store *s, const char *device_i
 }
 static inline int oc_store_sensor_stats(oc_store *s, oc_sensor_stats *out, oc_error *err) {
   return s->ops->sensor_stats(s, out, err);
+}
+static inline int oc_store_sensor_readings_recent(oc_store *s, const char *device_id, const char *measurement,
+                                                  size_t limit, oc_sensor_reading **rows, size_t *n, oc_error *err) {
+  return s->ops->sensor_readings_recent(s, device_id, measurement, limit, rows, n, err);
+}
+static inline int oc_store_sensor_anomaly_insert(oc_store *s, const oc_sensor_anomaly *a, bool *inserted,
+                                                 oc_error *err) {
+  return s->ops->sensor_anomaly_insert(s, a, inserted, err);
 }
 
 #endif

@@ -235,6 +235,17 @@ static const sqlite_migration migrations[] = {
      "  max REAL NOT NULL,\n"
      "  last REAL NOT NULL,\n"
      "  PRIMARY KEY (device_id, measurement, width_ms, start_ms)\n"
+     ") WITHOUT ROWID;\n"
+     "CREATE TABLE sensor_anomalies (\n"
+     "  device_id TEXT NOT NULL,\n"
+     "  measurement TEXT NOT NULL,\n"
+     "  kind TEXT NOT NULL,\n"
+     "  event_ms INTEGER NOT NULL,\n"
+     "  seq INTEGER NOT NULL,\n"
+     "  value REAL NOT NULL,\n"
+     "  score REAL NOT NULL,\n"
+     "  detected_ms INTEGER NOT NULL,\n"
+     "  PRIMARY KEY (device_id, measurement, kind, event_ms)\n"
      ") WITHOUT ROWID;\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
@@ -941,6 +952,8 @@ static const oc_store_ops sqlite_ops = {
     .dead_letters_list = oc_sqlite_dead_letters_list,
     .sensor_windows_list = oc_sqlite_sensor_windows_list,
     .sensor_stats = oc_sqlite_sensor_stats,
+    .sensor_readings_recent = oc_sqlite_sensor_readings_recent,
+    .sensor_anomaly_insert = oc_sqlite_sensor_anomaly_insert,
 };
 
 /* Process-wide SQLite settings, once, before the first connection: no memory statistics (their global

@@ -133,5 +133,8 @@ int oc_sqlite_dead_letters_list(oc_store *store, size_t limit, oc_dead_letter **
 int oc_sqlite_sensor_windows_list(oc_store *store, const char *device_id, const char *measurement,
                                   int64_t width_ms, oc_sensor_window **rows, size_t *n, oc_error *err);
 int oc_sqlite_sensor_stats(oc_store *store, oc_sensor_stats *out, oc_error *err);
+int oc_sqlite_sensor_readings_recent(oc_store *store, const char *device_id, const char *measurement, size_t limit,
+                                     oc_sensor_reading **rows, size_t *n, oc_error *err);
+int oc_sqlite_sensor_anomaly_insert(oc_store *store, const oc_sensor_anomaly *a, bool *inserted, oc_error *err);
 
 #endif

@@ -1,9 +1,10 @@
 /* store_sqlite_stream.c: the SQLite side of the sensor stream's ops (migration 15: sensor_readings,
- * sensor_dead_letters, sensor_watermarks, sensor_windows). Readings are keyed by (device, seq,
+ * sensor_dead_letters, sensor_watermarks, sensor_windows, sensor_anomalies). Readings are keyed by (device, seq,
  * measurement), so a redelivered message is stored once; a window is recomputed from its readings in
  * (event time, seq) order, so its aggregate never depends on the order messages arrived in. It decides
  * nothing about lateness or windows (src/stream/ does) and must not print. */
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -188,13 +189,69 @@ int oc_sqlite_sensor_windows_list(oc_store *store, const char *device_id, const 
 int oc_sqlite_sensor_stats(oc_store *store, oc_sensor_stats *out, oc_error *err) {
   oc_sqlite_store *s = oc_sqlite_of(store);
   static const char sql[] = "SELECT (SELECT count(*) FROM sensor_readings), (SELECT count(*) FROM sensor_readings WHERE late),"
-                            " (SELECT count(*) FROM sensor_dead_letters), (SELECT count(*) FROM sensor_windows)";
+                            " (SELECT count(*) FROM sensor_dead_letters), (SELECT count(*) FROM sensor_windows),"
+                            " (SELECT count(*) FROM sensor_anomalies)";
   sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);
   if (!st) return -1;
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW)
     *out = (oc_sensor_stats){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
-                             sqlite3_column_int64(st, 3)};
+                             sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4)};
   sqlite3_reset(st);
   return rc == SQLITE_ROW ? 0 : oc_sqlite_fail(s, err, "counting the sensor stream");
+}
+
+int oc_sqlite_sensor_readings_recent(oc_store *store, const char *device_id, const char *measurement, size_t limit,
+                                     oc_sensor_reading **rows, size_t *n, oc_error *err) {
+  oc_sqlite_store *s = oc_sqlite_of(store);
+  static const char sql[] =
+      "SELECT seq, unit, event_ms, value FROM (SELECT seq, unit, event_ms, value FROM sensor_readings"
+      " INDEXED BY sensor_readings_by_time WHERE device_id = ?1 AND measurement = ?2 AND late = 0"
+      " ORDER BY event_ms DESC, seq DESC LIMIT ?3) ORDER BY event_ms, seq";
+  sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);
+  if (!st) return -1;
+  sqlite3_bind_text(st, 1, device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, measurement, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+  oc_sensor_reading *list = NULL;
+  size_t count = 0, cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    oc_xgrow((void **)&list, &cap, count + 1, sizeof *list);
+    oc_sensor_reading *r = &list[count++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->device_id, sizeof r->device_id, "%s", device_id);
+    snprintf(r->measurement, sizeof r->measurement, "%s", measurement);
+    r->seq = sqlite3_column_int64(st, 0);
+    oc_sqlite_column_copy(r->unit, sizeof r->unit, st, 1);
+    r->event_ms = sqlite3_column_int64(st, 2);
+    r->value = sqlite3_column_double(st, 3);
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) {
+    free(list);
+    return oc_sqlite_fail(s, err, "reading recent sensor readings");
+  }
+  *rows = list;
+  *n = count;
+  return 0;
+}
+
+int oc_sqlite_sensor_anomaly_insert(oc_store *store, const oc_sensor_anomaly *a, bool *inserted, oc_error *err) {
+  oc_sqlite_store *s = oc_sqlite_of(store);
+  static const char sql[] = "INSERT OR IGNORE INTO sensor_anomalies(device_id, measurement, kind, event_ms, seq, value,"
+                            " score, detected_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+  sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);
+  if (!st) return -1;
+  sqlite3_bind_text(st, 1, a->device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, a->measurement, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, a->kind, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 4, a->event_ms);
+  sqlite3_bind_int64(st, 5, a->seq);
+  sqlite3_bind_double(st, 6, a->value);
+  sqlite3_bind_double(st, 7, a->score);
+  sqlite3_bind_int64(st, 8, a->detected_ms);
+  if (step_done(s, st, "storing a sensor anomaly", err) != 0) return -1;
+  *inserted = sqlite3_changes(s->db) > 0;
+  return 0;
 }
