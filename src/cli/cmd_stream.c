@@ -76,17 +76,17 @@ static int run(oc_cli *cli, int argc, char **argv) {
   oc_error err;
   int opt, code;
   while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-    if (opt == OPT_BROKER) o.broker = optarg;
-    else if (opt == OPT_CLIENT_ID) o.client_id = optarg;
-    else if (opt == OPT_USERNAME) o.username = optarg;
-    else if (opt == OPT_TOPIC) o.filter = optarg;
+    if (opt == OPT_BROKER) o.session.broker = optarg;
+    else if (opt == OPT_CLIENT_ID) o.session.client_id = optarg;
+    else if (opt == OPT_USERNAME) o.session.username = optarg;
+    else if (opt == OPT_TOPIC) o.session.filter = optarg;
     else if (opt == OPT_WINDOWS && oc_window_parse_widths(optarg, &o.windows, &err) != 0)
       return oc_cli_usage_error(&oc_cmd_stream, "--windows: %s", err.message);
     else if (opt == OPT_GRACE || opt == OPT_BATCH || opt == OPT_LIMIT) {
       if (oc_cli_parse_int(optarg, opt == OPT_GRACE ? 0 : 1, opt == OPT_GRACE ? 86400 * 7 : 100000, &number) != 0)
         return oc_cli_usage_error(&oc_cmd_stream, "--%s takes a whole number, not '%s'", options[opt - 1].name, optarg);
       if (opt == OPT_GRACE) o.windows.grace_ms = number * 1000;
-      else if (opt == OPT_BATCH) o.batch_max = (size_t)number;
+      else if (opt == OPT_BATCH) o.session.batch_max = (size_t)number;
       else limit = number;
     } else if (opt != OPT_WINDOWS) {
       int handled = oc_cli_common_option(cli, &oc_cmd_stream, opt, optarg, &code);
@@ -97,7 +97,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
   if (optind < argc && strcmp(argv[optind], "dead-letters") == 0 && optind + 1 == argc)
     return list_dead_letters(cli, limit);
   if (optind < argc) return oc_cli_usage_error(&oc_cmd_stream, "unexpected argument '%s'", argv[optind]);
-  o.password = getenv("OILCAST_MQTT_PASSWORD");
+  o.session.password = getenv("OILCAST_MQTT_PASSWORD");
   struct sigaction sa = {.sa_handler = on_stop_signal}; /* no SA_RESTART: the session's poll wakes */
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);

@@ -13,14 +13,10 @@
 #include "pipeline/pipeline.h"
 
 oc_stream_options oc_stream_options_default(void) {
-  oc_mqtt_options m = oc_mqtt_options_default();
-  return (oc_stream_options){.client_id = m.client_id,
-                             .filter = m.filter,
+  return (oc_stream_options){.session = oc_mqtt_options_default(),
                              .windows = oc_window_options_default(),
                              .anomalies = oc_anomaly_options_default(),
-                             .max_future_ms = 5 * 60 * 1000,
-                             .batch_max = m.batch_max,
-                             .batch_ms = m.batch_ms};
+                             .max_future_ms = 5 * 60 * 1000};
 }
 
 typedef struct stream_run {
@@ -127,23 +123,17 @@ int oc_pipeline_stream(const char *data_dir, oc_store *store, const oc_stream_op
                        oc_error *err) {
   (void)data_dir;
   *out = (oc_stream_result){0};
-  if (!opt->broker || !*opt->broker) return oc_pipeline_bad_option(err, "no broker given (mqtt://HOST:PORT)");
+  const oc_mqtt_options *session = &opt->session;
+  if (!session->broker || !*session->broker) return oc_pipeline_bad_option(err, "no broker given (mqtt://HOST:PORT)");
   char host[256];
   int port;
-  if (oc_mqtt_parse_url(opt->broker, host, sizeof host, &port, err) != 0) return OC_PIPELINE_BAD_OPTION;
+  if (oc_mqtt_parse_url(session->broker, host, sizeof host, &port, err) != 0) return OC_PIPELINE_BAD_OPTION;
   if (!opt->stop) return oc_pipeline_bad_option(err, "the stream needs a stop flag");
-  if (opt->batch_max < 1 || opt->batch_ms < 0) return oc_pipeline_bad_option(err, "batch size must be >= 1");
+  if (session->batch_max < 1 || session->batch_ms < 0) return oc_pipeline_bad_option(err, "batch size must be >= 1");
   if (opt->windows.n_widths < 1 || opt->windows.grace_ms < 0)
     return oc_pipeline_bad_option(err, "the stream needs at least one window width and a grace >= 0");
   stream_run run = {.store = store, .opt = opt, .result = out};
-  oc_mqtt_options m = oc_mqtt_options_default();
-  m.broker = opt->broker;
-  m.client_id = opt->client_id;
-  m.username = opt->username;
-  m.password = opt->password;
-  m.filter = opt->filter;
-  m.batch_max = opt->batch_max;
-  m.batch_ms = opt->batch_ms;
+  oc_mqtt_options m = *session;
   m.stop = opt->stop;
   m.on_batch = handle_batch;
   m.on_status = relay_status;

@@ -24,13 +24,12 @@ typedef struct oc_stream_result {
 } oc_stream_result;
 
 typedef struct oc_stream_options {
-  const char *broker; /* mqtt://HOST[:PORT], required */
-  const char *client_id, *username, *password, *filter; /* see ingest/mqtt.h */
+  /* The session (ingest/mqtt.h): broker (required), client id, credentials, filter, batch size. Its
+   * stop, on_batch, on_status and ctx are the step's own (set from the fields below). */
+  oc_mqtt_options session;
   oc_window_options windows;
   oc_anomaly_options anomalies;
   int64_t max_future_ms; /* an event time later than now + this is a dead letter */
-  size_t batch_max;
-  int batch_ms;
   atomic_bool *stop; /* required */
   /* Optional progress: each connection up or down, each committed batch with the totals so far. */
   void (*on_status)(void *ctx, bool up, const char *what);
