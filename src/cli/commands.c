@@ -29,7 +29,8 @@
   X(run)                   \
   X(alerts)                \
   X(backup)                \
-  X(migrate)
+  X(migrate)               \
+  X(stream)
 
 #define DECLARE(name) extern const oc_command oc_cmd_##name;
 #define ENTRY(name) &oc_cmd_##name,

@@ -65,7 +65,7 @@ typedef struct sim_device {
 /* A reading waiting to be sent (late): it goes out once `release` readings were generated. */
 typedef struct held_reading {
   int64_t release, generated;
-  oc_sensor_reading reading;
+  oc_sensor_sim_reading reading;
 } held_reading;
 
 struct oc_sensor_sim {
@@ -152,7 +152,7 @@ static double coming_price_change(const oc_sensor_sim *sim, oc_date date) {
 }
 
 /* Generates reading number g (device g mod N) with its sending delay in slots (0: on time). */
-static void generate(oc_sensor_sim *sim, int64_t g, oc_sensor_reading *r, int64_t *delay) {
+static void generate(oc_sensor_sim *sim, int64_t g, oc_sensor_sim_reading *r, int64_t *delay) {
   size_t j = (size_t)(g % (int64_t)sim->opt.devices);
   sim_device *d = &sim->devices[j];
   const sensor_model *m = d->model;
@@ -222,7 +222,7 @@ static void held_push(oc_sensor_sim *sim, const held_reading *item) {
   sim->held[i] = *item;
 }
 
-static void held_pop(oc_sensor_sim *sim, oc_sensor_reading *out) {
+static void held_pop(oc_sensor_sim *sim, oc_sensor_sim_reading *out) {
   assert(sim->nheld > 0);
   *out = sim->held[0].reading;
   held_reading last = sim->held[--sim->nheld];
@@ -238,7 +238,7 @@ static void held_pop(oc_sensor_sim *sim, oc_sensor_reading *out) {
   if (sim->nheld > 0) sim->held[i] = last;
 }
 
-bool oc_sensor_sim_next(oc_sensor_sim *sim, oc_sensor_reading *out) {
+bool oc_sensor_sim_next(oc_sensor_sim *sim, oc_sensor_sim_reading *out) {
   for (;;) {
     bool all_generated = sim->generated >= sim->opt.count;
     if (sim->nheld > 0 && (all_generated || sim->held[0].release <= sim->generated)) {
@@ -253,11 +253,11 @@ bool oc_sensor_sim_next(oc_sensor_sim *sim, oc_sensor_reading *out) {
   }
 }
 
-void oc_sensor_topic(const oc_sensor_reading *r, char *topic, size_t cap) {
+void oc_sensor_topic(const oc_sensor_sim_reading *r, char *topic, size_t cap) {
   snprintf(topic, cap, "oil/sensors/%s/readings", r->device);
 }
 
-void oc_sensor_reading_json(const oc_sensor_reading *r, oc_buf *out) {
+void oc_sensor_reading_json(const oc_sensor_sim_reading *r, oc_buf *out) {
   static const struct {
     unsigned flag;
     const char *name;
@@ -294,7 +294,7 @@ int oc_sensor_sim_write_file(const oc_sensor_sim_options *opt, const char *path,
   int rc = f ? 0 : -1;
   if (fd >= 0 && !f) oc_error_errno(err, "writing %s", tmp);
   oc_buf line = {0};
-  oc_sensor_reading r;
+  oc_sensor_sim_reading r;
   *written = 0;
   while (rc == 0 && oc_sensor_sim_next(sim, &r)) {
     oc_buf_clear(&line);

@@ -33,7 +33,7 @@ enum {
 };
 #define OC_SENSOR_VERY_LATE_SECONDS 600
 
-typedef struct oc_sensor_reading {
+typedef struct oc_sensor_sim_reading {
   size_t device_index;                   /* 0..devices-1 */
   char device[OC_DEVICE_ID_MAX + 1];     /* "sim-0001" */
   const char *type, *measurement, *unit; /* "tank_level", "level", "m" (static strings) */
@@ -41,7 +41,7 @@ typedef struct oc_sensor_reading {
   int64_t event_ms;                      /* event time, Unix milliseconds */
   double value;                          /* rounded to 3 decimals */
   unsigned injected;                     /* OC_SENSOR_* flags */
-} oc_sensor_reading;
+} oc_sensor_sim_reading;
 
 typedef struct oc_sensor_sim_options {
   uint64_t seed;
@@ -59,13 +59,13 @@ typedef struct oc_sensor_sim oc_sensor_sim;
 /* NULL with *err set for options out of range. */
 oc_sensor_sim *oc_sensor_sim_new(const oc_sensor_sim_options *opt, oc_error *err);
 /* The next reading in sending order; false when all count were produced. */
-bool oc_sensor_sim_next(oc_sensor_sim *sim, oc_sensor_reading *out);
+bool oc_sensor_sim_next(oc_sensor_sim *sim, oc_sensor_sim_reading *out);
 void oc_sensor_sim_free(oc_sensor_sim *sim);
 
 /* The reading's MQTT topic, "oil/sensors/<device>/readings", into topic (cap bytes). */
-void oc_sensor_topic(const oc_sensor_reading *r, char *topic, size_t cap);
+void oc_sensor_topic(const oc_sensor_sim_reading *r, char *topic, size_t cap);
 /* Appends the reading's JSON payload (one line, no newline) to out. */
-void oc_sensor_reading_json(const oc_sensor_reading *r, oc_buf *out);
+void oc_sensor_reading_json(const oc_sensor_sim_reading *r, oc_buf *out);
 
 /* Registers the simulator's devices 0..devices-1 (oc_sensor_sim_device; interval_seconds > 0 replaces
  * the types' intervals) in one transaction and writes their passwords to credentials_path ("id:password"

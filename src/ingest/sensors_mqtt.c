@@ -129,7 +129,7 @@ static int send_all(const oc_sensor_publish_options *opt, device_client *clients
   oc_sensor_sim *sim = oc_sensor_sim_new(&opt->sim, err);
   if (!sim) return -1;
   oc_buf payload = {0};
-  oc_sensor_reading r;
+  oc_sensor_sim_reading r;
   char topic[128];
   double start = oc_monotonic_seconds(), last_service = start, last_progress = start;
   int rc = 0;

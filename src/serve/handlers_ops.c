@@ -69,9 +69,31 @@ static void refresh_live_scores(oc_server *s) {
   oc_monitor_result_free(&r);
 }
 
+/* The sensor stream's totals as the store holds them (every stream process's writes). */
+static void refresh_sensor_totals(oc_server *s) {
+  oc_response scratch = {0};
+  oc_store *store = oc_serve_store_acquire(s, &scratch);
+  oc_buf_free(&scratch.body);
+  if (!store) return;
+  oc_sensor_stats st;
+  oc_error err;
+  int rc = oc_store_sensor_stats(store, &st, &err);
+  oc_serve_store_release(s, store);
+  if (rc != 0) {
+    const char *labels[] = {"operation", "sensor_stats"};
+    oc_metrics_add(s->metrics, OC_METRIC_STORE_ERRORS, 1, 1, labels);
+    return;
+  }
+  oc_metrics_set(s->metrics, OC_METRIC_SENSOR_READINGS, (double)st.readings, 0, NULL);
+  oc_metrics_set(s->metrics, OC_METRIC_SENSOR_LATE, (double)st.late_readings, 0, NULL);
+  oc_metrics_set(s->metrics, OC_METRIC_SENSOR_DEAD_LETTERS, (double)st.dead_letters, 0, NULL);
+  oc_metrics_set(s->metrics, OC_METRIC_SENSOR_ANOMALIES, (double)st.anomalies, 0, NULL);
+}
+
 void oc_handle_metrics(const oc_request *req, oc_response *resp) {
   refresh_live_scores(req->server);
   oc_serve_refresh_health_metrics(req->server);
+  refresh_sensor_totals(req->server);
   oc_metrics_render(req->server->metrics, &resp->body);
   resp->status = 200;
   resp->content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -84,6 +84,14 @@ oc_metrics *oc_metrics_new(const oc_route *routes, size_t route_count) {
       .name = "oilcast_feature_psi", .help = "Population stability index of a deployed version's input against its training reference.", .type = "gauge"};
   m->families[OC_METRIC_FEATURE_KS] = (metric_family){
       .name = "oilcast_feature_ks", .help = "Kolmogorov-Smirnov statistic of a deployed version's input against its training reference.", .type = "gauge"};
+  m->families[OC_METRIC_SENSOR_READINGS] = (metric_family){
+      .name = "oilcast_sensor_readings_total", .help = "Sensor readings stored by the stream (each once).", .type = "counter"};
+  m->families[OC_METRIC_SENSOR_LATE] = (metric_family){
+      .name = "oilcast_sensor_late_readings_total", .help = "Sensor readings that came after their windows' grace.", .type = "counter"};
+  m->families[OC_METRIC_SENSOR_DEAD_LETTERS] = (metric_family){
+      .name = "oilcast_sensor_dead_letters_total", .help = "Sensor messages the stream could not read (stored with the reason).", .type = "counter"};
+  m->families[OC_METRIC_SENSOR_ANOMALIES] = (metric_family){
+      .name = "oilcast_sensor_anomalies_total", .help = "Sensor readings flagged as spikes or stuck values.", .type = "counter"};
   clock_gettime(CLOCK_REALTIME, &m->started);
   return m;
 }

@@ -32,6 +32,11 @@ typedef enum {
   OC_METRIC_ALERTS,           /* oilcast_alerts{state} */
   OC_METRIC_FEATURE_PSI,      /* oilcast_feature_psi{series,model_version,feature} */
   OC_METRIC_FEATURE_KS,       /* oilcast_feature_ks{series,model_version,feature} */
+  /* the sensor stream's totals (pipeline/stream.h), read from the store at each scrape, no labels */
+  OC_METRIC_SENSOR_READINGS,     /* oilcast_sensor_readings_total */
+  OC_METRIC_SENSOR_LATE,         /* oilcast_sensor_late_readings_total */
+  OC_METRIC_SENSOR_DEAD_LETTERS, /* oilcast_sensor_dead_letters_total */
+  OC_METRIC_SENSOR_ANOMALIES,    /* oilcast_sensor_anomalies_total */
   OC_METRIC_FAMILY_COUNT
 } oc_metric_family_id;
 

@@ -352,6 +352,55 @@ typedef struct oc_store_wait {
 #define OC_STORE_WAIT_DEFAULT_SECONDS 10.0
 
 struct oc_store_table;
+/* The sensor stream (issue 15, mqttstream): readings stored once per (device, seq, measurement), the
+ * dead letters (messages that could not be read, with the reason and the raw bytes), per-device
+ * watermarks and the tumbling-window aggregates recomputed from the readings. */
+#define OC_SENSOR_DEVICE_MAX 64
+#define OC_SENSOR_MEASUREMENT_MAX 32
+#define OC_SENSOR_UNIT_MAX 16
+
+typedef struct oc_sensor_reading {
+  char device_id[OC_SENSOR_DEVICE_MAX + 1];
+  char measurement[OC_SENSOR_MEASUREMENT_MAX + 1];
+  char unit[OC_SENSOR_UNIT_MAX + 1];
+  int64_t seq;      /* the device's message number, >= 0 */
+  int64_t event_ms; /* event time, Unix milliseconds */
+  double value;
+} oc_sensor_reading;
+
+typedef struct oc_dead_letter {
+  int64_t id;          /* set when stored/listed */
+  int64_t received_ms; /* Unix milliseconds */
+  char topic[256];
+  char reason[256];
+  uint8_t *raw; /* the payload as received (listing: malloc'd, free with oc_dead_letter_list_free) */
+  size_t raw_len;
+} oc_dead_letter;
+
+/* One window: [start_ms, start_ms + width_ms) of a device's measurement, over its on-time readings. */
+typedef struct oc_sensor_window {
+  char device_id[OC_SENSOR_DEVICE_MAX + 1];
+  char measurement[OC_SENSOR_MEASUREMENT_MAX + 1];
+  int64_t width_ms, start_ms;
+  int64_t count;
+  double mean, min, max, last; /* last: the value with the latest (event time, seq) */
+} oc_sensor_window;
+
+/* A reading the stream's detectors flagged (kind "spike", "stuck"), once per (device, measurement,
+ * kind, event time). */
+typedef struct oc_sensor_anomaly {
+  char device_id[OC_SENSOR_DEVICE_MAX + 1];
+  char measurement[OC_SENSOR_MEASUREMENT_MAX + 1];
+  char kind[16];
+  int64_t event_ms, seq, detected_ms;
+  double value, score; /* score: the robust z of a spike, the run length of a stuck value */
+} oc_sensor_anomaly;
+
+typedef struct oc_sensor_stats {
+  int64_t readings, late_readings, dead_letters, windows, anomalies;
+} oc_sensor_stats;
+
+void oc_dead_letter_list_free(oc_dead_letter *rows, size_t n);
 
 typedef struct oc_store_ops {
   const char *backend; /* "sqlite" */
@@ -514,6 +563,34 @@ typedef struct oc_store_ops {
                     int (*row)(void *ctx, const char *const *values), void *ctx, oc_error *err);
   int (*table_write)(oc_store *store, const struct oc_store_table *table, const char *const *values, size_t nrows,
                      oc_error *err);
+
+  /* The sensor stream (issue 15, mqttstream; store_sqlite_stream.c). sensor_reading_insert stores r
+   * (late: it came after its windows' grace) unless (device, seq, measurement) is stored already
+   * (*inserted = false: a redelivery). sensor_watermark_get: the device's highest event time seen
+   * (*found = false for a new device); _set raises it (never lowers it). sensor_window_recompute
+   * writes the window from the on-time readings stored in it (in (event time, seq) order), or, when
+   * part_ms > 0, from its stored windows of width part_ms (which divides width_ms; in start order):
+   * either way the aggregate does not depend on arrival order. dead_letter_insert stores one dead letter (sets id);
+   * dead_letters_list: newest first, at most limit. sensor_windows_list: a device's windows of one
+   * measurement and width, ascending (device/measurement NULL = all). sensor_stats: the counts
+   * /metrics shows. Free lists with free() (dead letters: oc_dead_letter_list_free). */
+  int (*sensor_reading_insert)(oc_store *store, const oc_sensor_reading *r, bool late, bool *inserted,
+                               oc_error *err);
+  int (*sensor_watermark_get)(oc_store *store, const char *device_id, int64_t *event_ms, bool *found,
+                              oc_error *err);
+  int (*sensor_watermark_set)(oc_store *store, const char *device_id, int64_t event_ms, oc_error *err);
+  int (*sensor_window_recompute)(oc_store *store, const char *device_id, const char *measurement,
+                                 int64_t width_ms, int64_t start_ms, int64_t part_ms, oc_error *err);
+  int (*dead_letter_insert)(oc_store *store, oc_dead_letter *dl, oc_error *err);
+  int (*dead_letters_list)(oc_store *store, size_t limit, oc_dead_letter **rows, size_t *n, oc_error *err);
+  int (*sensor_windows_list)(oc_store *store, const char *device_id, const char *measurement, int64_t width_ms,
+                             oc_sensor_window **rows, size_t *n, oc_error *err);
+  int (*sensor_stats)(oc_store *store, oc_sensor_stats *out, oc_error *err);
+  /* The latest `limit` on-time readings of a device's measurement, ascending by (event time, seq)
+   * (free with free()); an anomaly stored unless stored already (*inserted). */
+  int (*sensor_readings_recent)(oc_store *store, const char *device_id, const char *measurement, size_t limit,
+                                oc_sensor_reading **rows, size_t *n, oc_error *err);
+  int (*sensor_anomaly_insert)(oc_store *store, const oc_sensor_anomaly *a, bool *inserted, oc_error *err);
 } oc_store_ops;
 
 struct oc_store {
@@ -776,6 +853,46 @@ static inline int oc_store_device_list(oc_store *s, bool include_revoked, oc_dev
 }
 static inline int oc_store_device_revoke(oc_store *s, const char *id, int64_t at, bool *found, oc_error *err) {
   return s->ops->device_revoke(s, id, at, found, err);
+}
+
+/* The sensor stream (issue 15, mqttstream). */
+static inline int oc_store_sensor_reading_insert(oc_store *s, const oc_sensor_reading *r, bool late, bool *inserted,
+                                                 oc_error *err) {
+  return s->ops->sensor_reading_insert(s, r, late, inserted, err);
+}
+static inline int oc_store_sensor_watermark_get(oc_store *s, const char *device_id, int64_t *event_ms, bool *found,
+                                                oc_error *err) {
+  return s->ops->sensor_watermark_get(s, device_id, event_ms, found, err);
+}
+static inline int oc_store_sensor_watermark_set(oc_store *s, const char *device_id, int64_t event_ms, oc_error *err) {
+  return s->ops->sensor_watermark_set(s, device_id, event_ms, err);
+}
+static inline int oc_store_sensor_window_recompute(oc_store *s, const char *device_id, const char *measurement,
+                                                   int64_t width_ms, int64_t start_ms, int64_t part_ms,
+                                                   oc_error *err) {
+  return s->ops->sensor_window_recompute(s, device_id, measurement, width_ms, start_ms, part_ms, err);
+}
+static inline int oc_store_dead_letter_insert(oc_store *s, oc_dead_letter *dl, oc_error *err) {
+  return s->ops->dead_letter_insert(s, dl, err);
+}
+static inline int oc_store_dead_letters_list(oc_store *s, size_t limit, oc_dead_letter **rows, size_t *n,
+                                             oc_error *err) {
+  return s->ops->dead_letters_list(s, limit, rows, n, err);
+}
+static inline int oc_store_sensor_windows_list(oc_store *s, const char *device_id, const char *measurement,
+                                               int64_t width_ms, oc_sensor_window **rows, size_t *n, oc_error *err) {
+  return s->ops->sensor_windows_list(s, device_id, measurement, width_ms, rows, n, err);
+}
+static inline int oc_store_sensor_stats(oc_store *s, oc_sensor_stats *out, oc_error *err) {
+  return s->ops->sensor_stats(s, out, err);
+}
+static inline int oc_store_sensor_readings_recent(oc_store *s, const char *device_id, const char *measurement,
+                                                  size_t limit, oc_sensor_reading **rows, size_t *n, oc_error *err) {
+  return s->ops->sensor_readings_recent(s, device_id, measurement, limit, rows, n, err);
+}
+static inline int oc_store_sensor_anomaly_insert(oc_store *s, const oc_sensor_anomaly *a, bool *inserted,
+                                                 oc_error *err) {
+  return s->ops->sensor_anomaly_insert(s, a, inserted, err);
 }
 
 #endif

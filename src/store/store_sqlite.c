@@ -202,6 +202,52 @@ static const sqlite_migration migrations[] = {
      "  revoked_at INTEGER NOT NULL DEFAULT 0,\n"
      "  CHECK (valid_min < valid_max)\n"
      ") WITHOUT ROWID;\n"},
+    {15, "the sensor stream: readings, dead letters, watermarks, window aggregates",
+     "CREATE TABLE sensor_readings (\n"
+     "  device_id TEXT NOT NULL,\n"
+     "  seq INTEGER NOT NULL,\n"
+     "  measurement TEXT NOT NULL,\n"
+     "  unit TEXT NOT NULL,\n"
+     "  event_ms INTEGER NOT NULL,\n"
+     "  value REAL NOT NULL,\n"
+     "  late INTEGER NOT NULL DEFAULT 0,\n"
+     "  PRIMARY KEY (device_id, seq, measurement)\n"
+     ") WITHOUT ROWID;\n"
+     "CREATE INDEX sensor_readings_by_time ON sensor_readings(device_id, measurement, event_ms, seq, late, value);\n"
+     "CREATE TABLE sensor_dead_letters (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  received_ms INTEGER NOT NULL,\n"
+     "  topic TEXT NOT NULL,\n"
+     "  reason TEXT NOT NULL,\n"
+     "  raw BLOB NOT NULL\n"
+     ");\n"
+     "CREATE TABLE sensor_watermarks (\n"
+     "  device_id TEXT PRIMARY KEY,\n"
+     "  event_ms INTEGER NOT NULL\n"
+     ") WITHOUT ROWID;\n"
+     "CREATE TABLE sensor_windows (\n"
+     "  device_id TEXT NOT NULL,\n"
+     "  measurement TEXT NOT NULL,\n"
+     "  width_ms INTEGER NOT NULL,\n"
+     "  start_ms INTEGER NOT NULL,\n"
+     "  count INTEGER NOT NULL,\n"
+     "  sum REAL NOT NULL,\n"
+     "  min REAL NOT NULL,\n"
+     "  max REAL NOT NULL,\n"
+     "  last REAL NOT NULL,\n"
+     "  PRIMARY KEY (device_id, measurement, width_ms, start_ms)\n"
+     ") WITHOUT ROWID;\n"
+     "CREATE TABLE sensor_anomalies (\n"
+     "  device_id TEXT NOT NULL,\n"
+     "  measurement TEXT NOT NULL,\n"
+     "  kind TEXT NOT NULL,\n"
+     "  event_ms INTEGER NOT NULL,\n"
+     "  seq INTEGER NOT NULL,\n"
+     "  value REAL NOT NULL,\n"
+     "  score REAL NOT NULL,\n"
+     "  detected_ms INTEGER NOT NULL,\n"
+     "  PRIMARY KEY (device_id, measurement, kind, event_ms)\n"
+     ") WITHOUT ROWID;\n"},
     {16, "alerts: the evaluator's state per fingerprint and every state change (monitor/alerts.h)",
      "CREATE TABLE alerts (\n"
      "  fingerprint TEXT PRIMARY KEY CHECK (length(fingerprint) = 16),\n"
@@ -886,6 +932,16 @@ static const oc_store_ops sqlite_ops = {
     .device_revoke = oc_sqlite_device_revoke,
     .table_read = oc_sqlite_table_read,
     .table_write = oc_sqlite_table_write,
+    .sensor_reading_insert = oc_sqlite_sensor_reading_insert,
+    .sensor_watermark_get = oc_sqlite_sensor_watermark_get,
+    .sensor_watermark_set = oc_sqlite_sensor_watermark_set,
+    .sensor_window_recompute = oc_sqlite_sensor_window_recompute,
+    .dead_letter_insert = oc_sqlite_dead_letter_insert,
+    .dead_letters_list = oc_sqlite_dead_letters_list,
+    .sensor_windows_list = oc_sqlite_sensor_windows_list,
+    .sensor_stats = oc_sqlite_sensor_stats,
+    .sensor_readings_recent = oc_sqlite_sensor_readings_recent,
+    .sensor_anomaly_insert = oc_sqlite_sensor_anomaly_insert,
 };
 
 /* Process-wide SQLite settings, once, before the first connection: no memory statistics (their global

@@ -144,5 +144,21 @@ int oc_sqlite_table_read(oc_store *store, const oc_store_table *table,
                          int (*row)(void *ctx, const char *const *values), void *ctx, oc_error *err);
 int oc_sqlite_table_write(oc_store *store, const oc_store_table *table, const char *const *values, size_t nrows,
                           oc_error *err);
+/* store_sqlite_stream.c: the sensor stream (issue 15, mqttstream). */
+int oc_sqlite_sensor_reading_insert(oc_store *store, const oc_sensor_reading *r, bool late, bool *inserted,
+                                    oc_error *err);
+int oc_sqlite_sensor_watermark_get(oc_store *store, const char *device_id, int64_t *event_ms, bool *found,
+                                   oc_error *err);
+int oc_sqlite_sensor_watermark_set(oc_store *store, const char *device_id, int64_t event_ms, oc_error *err);
+int oc_sqlite_sensor_window_recompute(oc_store *store, const char *device_id, const char *measurement,
+                                      int64_t width_ms, int64_t start_ms, int64_t part_ms, oc_error *err);
+int oc_sqlite_dead_letter_insert(oc_store *store, oc_dead_letter *dl, oc_error *err);
+int oc_sqlite_dead_letters_list(oc_store *store, size_t limit, oc_dead_letter **rows, size_t *n, oc_error *err);
+int oc_sqlite_sensor_windows_list(oc_store *store, const char *device_id, const char *measurement,
+                                  int64_t width_ms, oc_sensor_window **rows, size_t *n, oc_error *err);
+int oc_sqlite_sensor_stats(oc_store *store, oc_sensor_stats *out, oc_error *err);
+int oc_sqlite_sensor_readings_recent(oc_store *store, const char *device_id, const char *measurement, size_t limit,
+                                     oc_sensor_reading **rows, size_t *n, oc_error *err);
+int oc_sqlite_sensor_anomaly_insert(oc_store *store, const oc_sensor_anomaly *a, bool *inserted, oc_error *err);
 
 #endif

@@ -34,7 +34,7 @@ static char *run_text(const oc_sensor_sim_options *opt) {
   oc_sensor_sim *sim = oc_sensor_sim_new(opt, &err);
   if (!sim) fail_msg("%s", err.message);
   oc_buf text = {0};
-  oc_sensor_reading r;
+  oc_sensor_sim_reading r;
   while (oc_sensor_sim_next(sim, &r)) {
     oc_sensor_reading_json(&r, &text);
     oc_buf_putc(&text, '\n');
@@ -58,7 +58,7 @@ static void test_deterministic_per_seed(void **state) {
   oc_sensor_sim_options five = options(7, 5, 5, 500), ten = options(7, 10, 10, 1000);
   oc_error err;
   oc_sensor_sim *s5 = oc_sensor_sim_new(&five, &err), *s10 = oc_sensor_sim_new(&ten, &err);
-  oc_sensor_reading r;
+  oc_sensor_sim_reading r;
   double v5[100], v10[100];
   size_t n5 = 0, n10 = 0;
   while (oc_sensor_sim_next(s5, &r))
@@ -86,7 +86,7 @@ static void test_payloads_follow_the_schema(void **state) {
   oc_sensor_sim_options opt = options(11, DEVICES, 100, COUNT);
   oc_error err;
   oc_sensor_sim *sim = oc_sensor_sim_new(&opt, &err);
-  oc_sensor_reading r;
+  oc_sensor_sim_reading r;
   oc_buf payload = {0};
   int64_t last_seq[DEVICES] = {0}, max_event_seen = 0;
   size_t injected[5] = {0}, late_arrivals = 0, total = 0;
@@ -160,7 +160,7 @@ static void test_tank_levels_lead_the_simulated_price(void **state) {
   oc_sensor_sim *sim = oc_sensor_sim_new(&opt, &err);
   double level_sum[DAYS + 1] = {0};
   int level_n[DAYS + 1] = {0};
-  oc_sensor_reading r;
+  oc_sensor_sim_reading r;
   while (oc_sensor_sim_next(sim, &r)) {
     if (strcmp(r.type, "tank_level") != 0 || r.injected) continue;
     int64_t day = (r.event_ms - opt.start_ms) / 86400000;

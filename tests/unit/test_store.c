@@ -381,6 +381,8 @@ static void test_forecast_origin_price(void **state) {
   raw_exec(f->db, "ALTER TABLE forecasts DROP COLUMN origin_price; ALTER TABLE series DROP COLUMN provider;"
                   "ALTER TABLE series DROP COLUMN provider_id; DROP TABLE alert_events; DROP TABLE alerts;"
                   "DROP TABLE devices; DROP TABLE promotion_decisions; DROP TABLE endpoint_challengers;"
+                  "DROP TABLE sensor_readings; DROP TABLE sensor_dead_letters; DROP TABLE sensor_watermarks;"
+                  "DROP TABLE sensor_windows; DROP TABLE sensor_anomalies;"
                   "DELETE FROM schema_migrations WHERE version >= 11;"
                   "UPDATE forecasts SET created_at = 5");
   raw_exec(f->db, "INSERT INTO forecasts(series, origin, horizon, model_version, history, created_at)"

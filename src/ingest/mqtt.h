@@ -1,0 +1,62 @@
+/* mqtt.h: the sensor subscriber's MQTT session: a plain TCP connection to the broker, MQTT 3.1.1
+ * (mqtt_packet.h), a persistent session (clean session off, a fixed client id) subscribed at QoS 1,
+ * and acknowledgement AFTER commit: received messages are handed to the caller in batches, and each
+ * batch's PUBACKs go out only when the caller's handler returned 0 (it committed them). A handler that
+ * fails, or a process that dies before the PUBACKs, leaves the messages unacknowledged, so the broker
+ * redelivers them: at-least-once, made exactly-once by the handler's (device, seq) key. When the broker
+ * goes away it reconnects with exponential backoff. It knows nothing of payloads or of the store. */
+#ifndef OC_MQTT_H
+#define OC_MQTT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+typedef struct oc_mqtt_message {
+  char *topic; /* NUL-terminated */
+  uint8_t *payload;
+  size_t payload_len;
+  uint16_t packet_id; /* 0 at QoS 0 */
+  bool dup;           /* the broker says it may have sent it before */
+} oc_mqtt_message;
+
+/* Handles a batch (n >= 1): 0 when every message of it is committed (or dead-lettered) and may be
+ * acknowledged; -1 with err otherwise (the session stops with that error: nothing is acknowledged). */
+typedef int (*oc_mqtt_batch_fn)(void *ctx, const oc_mqtt_message *msgs, size_t n, oc_error *err);
+/* Told about connections: up (true) after a SUBACK, down (false) with the reason. Optional. */
+typedef void (*oc_mqtt_status_fn)(void *ctx, bool up, const char *what);
+
+typedef struct oc_mqtt_options {
+  const char *broker;   /* mqtt://HOST[:PORT] (1883 by default) */
+  const char *client_id;
+  const char *username, *password; /* NULL: none */
+  const char *filter;   /* e.g. "$share/oilcast/oil/sensors/#" */
+  uint16_t keepalive_seconds;
+  size_t batch_max;     /* messages per batch, >= 1 */
+  int batch_ms;         /* longest a received message waits for its batch, >= 0 */
+  double backoff_max_seconds; /* reconnect delays double from 0.1 s up to this */
+  atomic_bool *stop;    /* set (any thread, a signal handler) to end the session; required */
+  oc_mqtt_batch_fn on_batch;
+  oc_mqtt_status_fn on_status;
+  void *ctx;
+} oc_mqtt_options;
+
+typedef struct oc_mqtt_counts {
+  int64_t messages, batches, connects;
+} oc_mqtt_counts;
+
+/* The defaults above (keepalive 30 s, batch of 500 or 50 ms, backoff up to 5 s). */
+oc_mqtt_options oc_mqtt_options_default(void);
+
+/* Splits mqtt://HOST[:PORT]; -1 with err for another scheme or a bad port. host gets cap bytes. */
+int oc_mqtt_parse_url(const char *url, char *host, size_t cap, int *port, oc_error *err);
+
+/* Runs the session until *opt->stop: 0, or -1 with err when the broker refuses the credentials or the
+ * subscription (a configuration error, not worth retrying) or the handler fails. Connection losses are
+ * retried. Adds to *counts. */
+int oc_mqtt_run(const oc_mqtt_options *opt, oc_mqtt_counts *counts, oc_error *err);
+
+#endif

@@ -1,0 +1,37 @@
+/* mqtt_payload.h: the JSON payload of one sensor message (docs/sensors.md) read into readings, and
+ * the checks against the device registry's limits. Schema (one message, one device, one sequence number,
+ * one or more measurements):
+ *   {"device_id": "tank-007", "event_time": "2026-12-03T18:00:00.250Z", "seq": 42,
+ *    "measurements": {"level": {"value": 12.5, "unit": "m"}, ...}}
+ * A message that fails is a dead letter with a reason; nothing here touches the store or the network,
+ * so the parser can be fuzzed (tests/fuzz/mqtt_payload.c). */
+#ifndef OC_MQTT_PAYLOAD_H
+#define OC_MQTT_PAYLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+/* The most measurements one message may carry. */
+#define OC_SENSOR_MAX_MEASUREMENTS 16
+
+typedef struct oc_sensor_message {
+  size_t n;
+  oc_sensor_reading readings[OC_SENSOR_MAX_MEASUREMENTS]; /* same device, seq and event time */
+} oc_sensor_message;
+
+/* Parses data[0..len) into *msg. A message whose event time is more than max_future_ms after now_ms is
+ * refused. 0, or -1 with the dead-letter reason in reason (cap bytes; says what and where, e.g.
+ * "measurements.level.value: not a number"). */
+int oc_sensor_payload_parse(const uint8_t *data, size_t len, int64_t now_ms, int64_t max_future_ms,
+                            oc_sensor_message *msg, char *reason, size_t reason_cap);
+
+/* Checks msg against its device's registry entry: the device is active, every reading is in the
+ * device's unit and inside its valid range. 0, or -1 with the reason. */
+int oc_sensor_message_check(const oc_sensor_message *msg, const oc_device *device, char *reason, size_t reason_cap);
+
+/* "2026-12-03T18:00:00Z" or with .f to .fff fractional seconds: 0 and *ms (Unix milliseconds), -1 otherwise. */
+int oc_sensor_parse_time(const char *text, int64_t *ms);
+
+#endif

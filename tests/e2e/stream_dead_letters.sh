@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# stream_dead_letters.sh: every kind of bad sensor message (issue 15) becomes a dead letter with its
+# reason and raw bytes, is acknowledged (not redelivered forever), never stops the stream, and is
+# listed by `oilcast stream dead-letters` and counted in the server's /metrics; good messages around
+# them are stored.
+source "$(dirname "$0")/serve_helpers.bash"
+source "$(dirname "$0")/stream_helpers.bash"
+command -v mosquitto >/dev/null && command -v mosquitto_pub >/dev/null || { echo "mosquitto missing: skipped" >&2; exit 77; }
+
+PORT=$(free_port)
+mkdir -p "$OC_TMP/broker"
+broker_start "$OC_TMP/broker" "$PORT"
+admin=$(oc init 2>/dev/null)
+DB="$OILCAST_DATA_DIR/oilcast.db"
+register_devices "$DB" tank-1
+sqlite3 "$DB" "INSERT INTO devices(id, site, type, unit, valid_min, valid_max, interval_seconds, password_hash,
+               created_at, revoked_at) VALUES ('old-1', 'test', 'tank_level', 'm', 0, 1000, 1, '', 0, 5)"
+"$OILCAST_BIN" stream --broker "mqtt://127.0.0.1:$PORT" > "$OC_TMP/stream.out" 2> "$OC_TMP/stream.err" &
+STREAM_PID=$!
+oc_kill_later "$STREAM_PID"
+for _ in $(seq 1 100); do grep -q subscribed "$OC_TMP/stream.err" 2>/dev/null && break; sleep 0.05; done
+
+pub() { mosquitto_pub -p "$PORT" -q 1 -t "oil/sensors/$1/level" -m "$2"; }
+good='{"device":"tank-1","event_time":"2026-01-01T00:00:01Z","seq":1,"measurements":{"level":{"value":5,"unit":"m"}}}'
+pub tank-1 "$good"
+pub tank-1 'not json at all'
+pub tank-1 '{"device":"tank-1","seq":2,"measurements":{"level":{"value":5,"unit":"m"}}}'
+pub tank-1 '{"device":"tank-1","event_time":"2026-01-01T00:00:01Z","seq":"3","measurements":{"level":{"value":5,"unit":"m"}}}'
+pub ghost-9 '{"device":"ghost-9","event_time":"2026-01-01T00:00:01Z","seq":4,"measurements":{"level":{"value":5,"unit":"m"}}}'
+pub tank-1 '{"device":"tank-1","event_time":"2026-01-01T00:00:01Z","seq":5,"measurements":{"level":{"value":5000,"unit":"m"}}}'
+pub tank-1 '{"device":"tank-1","event_time":"2999-01-01T00:00:01Z","seq":6,"measurements":{"level":{"value":5,"unit":"m"}}}'
+pub tank-2 '{"device":"tank-1","event_time":"2026-01-01T00:00:01Z","seq":7,"measurements":{"level":{"value":5,"unit":"m"}}}'
+pub old-1 '{"device":"old-1","event_time":"2026-01-01T00:00:01Z","seq":8,"measurements":{"level":{"value":5,"unit":"m"}}}'
+pub tank-1 '{"device":"tank-1","event_time":"2026-01-01T00:00:02Z","seq":9,"measurements":{"level":{"value":6,"unit":"m"}}}'
+for _ in $(seq 1 100); do
+  [[ $(stored_count "$DB") == 2 && $(sqlite3 "$DB" "SELECT count(*) FROM sensor_dead_letters") == 8 ]] && break
+  sleep 0.05
+done
+kill -TERM "$STREAM_PID"
+wait "$STREAM_PID" || fail "oilcast stream exited with $?: $(cat "$OC_TMP/stream.err")"
+assert_eq "$(stored_count "$DB")" 2 "good readings stored"
+listing=$(oc stream dead-letters --limit 100)
+assert_eq "$(wc -l <<< "$listing")" 8 "dead letters listed"
+assert_contains "$listing" "not JSON" "not JSON"
+assert_contains "$listing" "not json at all" "the raw bytes"
+assert_contains "$listing" "event_time: missing" "a missing field"
+assert_contains "$listing" "seq: not an integer" "a wrong type"
+assert_contains "$listing" "'ghost-9' is not a registered device" "an unknown device"
+assert_contains "$listing" "outside device tank-1's range" "a value out of range"
+assert_contains "$listing" "in the future" "an event time in the future"
+assert_contains "$listing" "another device's topic" "a device under another device's topic"
+assert_contains "$listing" "'old-1' is revoked" "a revoked device"
+assert_contains "$(cat "$OC_TMP/stream.out")" "dead letters 8" "the stream's count"
+serve_start "$OILCAST_DATA_DIR" --threads 1
+metrics=$(curl -sf -H "Authorization: Bearer $admin" "$SERVE_URL/metrics")
+assert_contains "$metrics" "oilcast_sensor_dead_letters_total{} 8" "/metrics: dead letters"
+assert_contains "$metrics" "oilcast_sensor_readings_total{} 2" "/metrics: readings"
+echo "ok: 8 bad messages dead-lettered with their reasons, 2 good ones stored"

@@ -1,0 +1,61 @@
+# stream_helpers.bash: what the sensor-stream tests and bench/stream share (source it after lib.sh).
+#   broker_start DIR PORT     starts mosquitto on 127.0.0.1:PORT with persistence in DIR; sets $BROKER_PID
+#   broker_stop               SIGTERM (mosquitto saves its persistence file), waits
+#   sensor_lines DEVICE N     N numbered JSON messages of DEVICE (seq 1..N, event time 1 s apart), one a line
+#   stored_count DB           readings stored in the store DB
+#   register_devices DB ID... registers tank_level devices (unit m, range 0..1000) straight in the store
+#                             (oilcast device add, on the mqttdev branch, does it with broker passwords)
+
+broker_start() {
+  local dir=$1 port=$2
+  if [[ ! -f "$dir/mosquitto.conf" ]]; then
+    # user: stay who we are (as root, mosquitto would become "mosquitto" and could not write DIR).
+    # No queue limit and no in-flight limit: the subscriber's outage must not make the broker drop
+    # queued QoS 1 messages, and a batch may hold more than mosquitto's default 20 in flight.
+    cat > "$dir/mosquitto.conf" <<CONF
+listener $port 127.0.0.1
+user $(id -un)
+allow_anonymous true
+persistence true
+persistence_location $dir/
+autosave_interval 1
+max_queued_messages 0
+max_inflight_messages 0
+CONF
+  fi
+  mosquitto -c "$dir/mosquitto.conf" >> "$dir/mosquitto.log" 2>&1 &
+  BROKER_PID=$!
+  oc_kill_later "$BROKER_PID"
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.05
+  done
+  fail "mosquitto did not start on port $port: $(cat "$dir/mosquitto.log")"
+}
+
+broker_stop() {
+  kill -TERM "$BROKER_PID"
+  wait "$BROKER_PID" 2>/dev/null || true
+}
+
+sensor_lines() {
+  awk -v dev="$1" -v n="$2" 'BEGIN {
+    for (i = 1; i <= n; i++) {
+      s = 1767225600 + i  # 2026-01-01T00:00:00Z + i s
+      printf "{\"device\":\"%s\",\"event_time\":\"2026-01-%02dT%02d:%02d:%02dZ\",\"seq\":%d,\"measurements\":{\"level\":{\"value\":%d.25,\"unit\":\"m\"}}}\n", dev, 1 + int((s - 1767225600) / 86400), int(s % 86400 / 3600), int(s % 3600 / 60), s % 60, i, i % 97
+    }
+  }'
+}
+
+stored_count() {
+  sqlite3 "$1" "SELECT count(*) FROM sensor_readings" 2>/dev/null || echo 0
+}
+
+register_devices() {
+  local db=$1 id
+  shift
+  for id in "$@"; do
+    sqlite3 "$db" "INSERT INTO devices(id, site, type, unit, valid_min, valid_max, interval_seconds, password_hash,
+                   created_at) VALUES ('$id', 'test', 'tank_level', 'm', 0, 1000, 1, '', 0)"
+  done
+}
