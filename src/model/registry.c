@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/date.h"
 #include "core/fsutil.h"
 #include "core/sha256.h"
 #include "model/fc_mlp.h"
@@ -18,7 +19,8 @@
 #include "oc_version.h"
 
 #define ARTIFACTS_DIR "models/artifacts"
-#define ENDPOINTS_DIR "models/endpoints"
+/* Where an older oilcast kept endpoint files (the store holds endpoint configurations now). */
+#define LEGACY_ENDPOINTS_DIR "models/endpoints"
 
 int oc_model_version_parse(const char *text, int64_t *version) {
   if (text[0] == 'v' || text[0] == 'V') text++;
@@ -206,39 +208,87 @@ int oc_registry_publish_forecaster(const char *data_dir, oc_store *store, const 
   return rc;
 }
 
-int oc_registry_deploy(const char *data_dir, oc_store *store, const char *name, int64_t version, oc_error *err) {
+/* The registered versions config serves, into variants (sized for every variant): all of its variants
+ * when each names a registered-looking version ("v3" or a deploy's "version": 3) once with weight > 0;
+ * none when any is a forecaster spec ("naive"), whose endpoint then has no registry rows. */
+static size_t registered_variants(const json_t *config, oc_endpoint_variant *variants) {
+  size_t i, n = 0;
+  json_t *v;
+  json_array_foreach(json_object_get(config, "variants"), i, v) {
+    json_t *weight = json_object_get(v, "weight"), *number = json_object_get(v, "version");
+    const char *label = json_string_value(json_object_get(v, "model_version"));
+    oc_endpoint_variant *out = &variants[n];
+    out->weight = weight ? json_number_value(weight) : 1.0;
+    if (label ? oc_model_version_parse(label, &out->version) != 0 : !json_is_integer(number)) return 0;
+    if (!label) out->version = json_integer_value(number);
+    if (!(out->weight > 0)) return 0;
+    for (size_t k = 0; k < n; k++)
+      if (variants[k].version == out->version) return 0;
+    n++;
+  }
+  return n;
+}
+
+int oc_registry_endpoint_save(oc_store *store, const char *name, const json_t *config, oc_error *err) {
   const char *reason;
   if (oc_series_name_check(name, strlen(name), &reason) != 0)
     return oc_error_set(err, "endpoint name '%s': %s", name, reason);
-  char *dir = oc_path_join(data_dir, ENDPOINTS_DIR);
-  char file[OC_SERIES_NAME_MAX + 8];
-  snprintf(file, sizeof file, "%s.json", name);
-  char *path = oc_path_join(dir, file);
-  time_t now = time(NULL);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  char stamp[32], model[32];
-  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  snprintf(model, sizeof model, "v%lld", (long long)version);
-  oc_endpoint_variant variant = {.version = version, .weight = 1.0};
-  int rc = oc_mkdir_p(dir, err);
-  if (rc == 0) rc = oc_store_begin(store, err);
-  if (rc == 0) {
-    json_t *j = json_pack("{s:s, s:[{s:s, s:I, s:f}], s:s}", "endpoint", name, "variants", "model", model, "version",
-                          (json_int_t)version, "weight", 1.0, "updated_at", stamp);
-    char *text = json_dumps(j, JSON_INDENT(2));
-    json_decref(j);
-    if (oc_store_endpoint_set(store, name, &variant, 1, (int64_t)now, err) != 0 ||
-        oc_write_file_atomic(path, text, strlen(text), err) != 0 || oc_store_commit(store, err) != 0) {
-      oc_error rollback_err;
-      oc_store_rollback(store, &rollback_err);
-      rc = -1;
-    }
-    free(text);
-  }
-  free(path);
-  free(dir);
+  if (!json_is_array(json_object_get(config, "variants")))
+    return oc_error_set(err, "endpoint %s: its configuration has no variants", name);
+  oc_endpoint_variant *variants = oc_xcalloc(json_array_size(json_object_get(config, "variants")) + 1, sizeof *variants);
+  size_t n = registered_variants(config, variants);
+  char *text = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
+  int rc = oc_store_endpoint_config_set(store, name, text, variants, n, (int64_t)time(NULL), err);
+  free(text);
+  free(variants);
   return rc;
+}
+
+int oc_registry_endpoint_config(oc_store *store, const char *name, json_t **config, bool *found, oc_error *err) {
+  *config = NULL;
+  char *text;
+  if (oc_store_endpoint_config_get(store, name, &text, found, err) != 0) return -1;
+  if (!*found) return 0;
+  if (text) {
+    json_error_t jerr;
+    *config = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    free(text);
+    return *config ? 0 : oc_error_set(err, "endpoint %s: its stored configuration: %s", name, jerr.text);
+  }
+  /* Last written by oc_store_endpoint_set: its variant rows are the record. */
+  oc_endpoint ep;
+  bool exists;
+  if (oc_store_endpoint_get(store, name, &ep, &exists, err) != 0) return -1;
+  json_t *variants = json_array();
+  for (size_t i = 0; exists && i < ep.nvariants; i++) {
+    char label[32];
+    snprintf(label, sizeof label, "v%lld", (long long)ep.variants[i].version);
+    json_array_append_new(variants, json_pack("{s:s,s:I,s:f}", "model", label, "version",
+                                              (json_int_t)ep.variants[i].version, "weight", ep.variants[i].weight));
+  }
+  char stamp[OC_TIMESTAMP_STRLEN];
+  *config = json_pack("{s:s,s:o,s:s}", "endpoint", name, "variants", variants, "updated_at",
+                      oc_timestamp_format(exists ? ep.updated_at : 0, stamp));
+  if (exists) oc_endpoint_free(&ep);
+  return 0;
+}
+
+int oc_registry_deploy(const char *data_dir, oc_store *store, const char *name, int64_t version, oc_error *err) {
+  char stamp[OC_TIMESTAMP_STRLEN], model[32];
+  oc_timestamp_format((int64_t)time(NULL), stamp);
+  snprintf(model, sizeof model, "v%lld", (long long)version);
+  json_t *config = json_pack("{s:s, s:[{s:s, s:I, s:f}], s:s}", "endpoint", name, "variants", "model", model, "version",
+                             (json_int_t)version, "weight", 1.0, "updated_at", stamp);
+  int rc = oc_registry_endpoint_save(store, name, config, err);
+  json_decref(config);
+  if (rc != 0) return -1;
+  /* An endpoint file of an older oilcast is no record any more: gone, it cannot be mistaken for one. */
+  char file[OC_SERIES_NAME_MAX + 32];
+  snprintf(file, sizeof file, LEGACY_ENDPOINTS_DIR "/%s.json", name);
+  char *legacy = oc_path_join(data_dir, file);
+  unlink(legacy);
+  free(legacy);
+  return 0;
 }
 
 int oc_registry_endpoint_version(oc_store *store, const char *name, int64_t *version, oc_error *err) {

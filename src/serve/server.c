@@ -8,7 +8,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <math.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -709,19 +708,7 @@ unsigned short oc_server_port(const oc_server *s) { return s->port; }
 
 int oc_server_reload(oc_server *s, oc_error *err) {
   if (oc_apikey_table_reload(&s->keys, err) != 0) return -1;
-  char *pattern = oc_path_join(s->data_dir, "models/endpoints/*.json");
-  glob_t files;
-  if (glob(pattern, 0, NULL, &files) == 0) {
-    for (size_t i = 0; i < files.gl_pathc; i++) {
-      char *name = oc_xstrdup(strrchr(files.gl_pathv[i], '/') + 1);
-      name[strlen(name) - 5] = '\0'; /* ".json" */
-      oc_endpoints_reload(s->endpoints, name);
-      free(name);
-    }
-    globfree(&files);
-  }
-  free(pattern);
-  return 0;
+  return oc_endpoints_reload_all(s->endpoints, err);
 }
 
 void oc_server_stop(oc_server *s, double drain_seconds) {

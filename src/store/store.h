@@ -358,6 +358,18 @@ typedef struct oc_store_ops {
   int (*changes_wait)(oc_store *store, int64_t after_id, double timeout, int64_t *latest, oc_error *err);
   void (*changes_interrupt)(oc_store *store);
   int (*change_note)(oc_store *store, oc_change_kind kind, const char *subject, oc_error *err);
+
+  /* ---- Endpoint configurations (issue 13): the store is the one record of what an endpoint serves. ----
+   * endpoint_config_set: stores the endpoint's whole configuration document (config: JSON text, as
+   * model/registry.h writes it) with the endpoint rows of endpoint_set for its registered versions
+   * (n >= 0: an endpoint serving only forecaster specs has none), the statuses and the endpoint change,
+   * as one op. endpoint_config_get: that document (*config malloc'd; NULL for an endpoint last written
+   * by endpoint_set, whose variants are then the record). endpoint_names: every endpoint, by name
+   * (free each and the array). endpoint_set clears the document, so the two never disagree. */
+  int (*endpoint_config_set)(oc_store *store, const char *name, const char *config, const oc_endpoint_variant *variants,
+                             size_t n, int64_t now, oc_error *err);
+  int (*endpoint_config_get)(oc_store *store, const char *name, char **config, bool *found, oc_error *err);
+  int (*endpoint_names)(oc_store *store, char ***names, size_t *n, oc_error *err);
 } oc_store_ops;
 
 struct oc_store {
@@ -526,6 +538,19 @@ static inline int oc_store_changes_wait(oc_store *s, int64_t after_id, double ti
 static inline void oc_store_changes_interrupt(oc_store *s) { s->ops->changes_interrupt(s); }
 static inline int oc_store_change_note(oc_store *s, oc_change_kind kind, const char *subject, oc_error *err) {
   return s->ops->change_note(s, kind, subject, err);
+}
+
+/* Endpoint configurations (issue 13). */
+static inline int oc_store_endpoint_config_set(oc_store *s, const char *name, const char *config,
+                                               const oc_endpoint_variant *variants, size_t n, int64_t now, oc_error *err) {
+  return s->ops->endpoint_config_set(s, name, config, variants, n, now, err);
+}
+static inline int oc_store_endpoint_config_get(oc_store *s, const char *name, char **config, bool *found,
+                                               oc_error *err) {
+  return s->ops->endpoint_config_get(s, name, config, found, err);
+}
+static inline int oc_store_endpoint_names(oc_store *s, char ***names, size_t *n, oc_error *err) {
+  return s->ops->endpoint_names(s, names, n, err);
 }
 
 #endif

@@ -187,6 +187,8 @@ static const sqlite_migration migrations[] = {
     {12, "the market provider of a series and its id there (EIA RWTC, FRED DCOILWTICO)",
      "ALTER TABLE series ADD COLUMN provider TEXT NOT NULL DEFAULT '';\n"
      "ALTER TABLE series ADD COLUMN provider_id TEXT NOT NULL DEFAULT '';\n"},
+    {13, "the whole configuration of each endpoint (the one record of what it serves; null: its variants)",
+     "ALTER TABLE endpoints ADD COLUMN config TEXT CHECK (config IS NULL OR json_valid(config));\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -880,6 +882,9 @@ static const oc_store_ops sqlite_ops = {
     .changes_wait = oc_sqlite_changes_wait,
     .changes_interrupt = oc_sqlite_changes_interrupt,
     .change_note = oc_sqlite_change_note,
+    .endpoint_config_set = oc_sqlite_endpoint_config_set,
+    .endpoint_config_get = oc_sqlite_endpoint_config_get,
+    .endpoint_names = oc_sqlite_endpoint_names,
 };
 
 /* Process-wide SQLite settings, once, before the first connection: no memory statistics (their global

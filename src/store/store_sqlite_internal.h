@@ -97,6 +97,15 @@ int oc_sqlite_model_version_list(oc_store *store, oc_model_version **list, size_
 int oc_sqlite_endpoint_set(oc_store *store, const char *name, const oc_endpoint_variant *variants, size_t n,
                            int64_t now, oc_error *err);
 int oc_sqlite_endpoint_get(oc_store *store, const char *name, oc_endpoint *ep, bool *found, oc_error *err);
+/* endpoint_set's writes inside an open op (n may be 0): the endpoint row, its variants, every version's
+ * status and the endpoint change. */
+bool oc_sqlite_endpoint_rows_set(oc_sqlite_store *s, const char *name, const oc_endpoint_variant *variants, size_t n,
+                                 int64_t now, oc_error *err);
+/* Endpoint configurations (store_sqlite_endpoint_config.c). */
+int oc_sqlite_endpoint_config_set(oc_store *store, const char *name, const char *config,
+                                  const oc_endpoint_variant *variants, size_t n, int64_t now, oc_error *err);
+int oc_sqlite_endpoint_config_get(oc_store *store, const char *name, char **config, bool *found, oc_error *err);
+int oc_sqlite_endpoint_names(oc_store *store, char ***names, size_t *n, oc_error *err);
 
 /* Forecast ops (store_sqlite_forecasts.c). */
 int oc_sqlite_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *err);
