@@ -23,6 +23,7 @@
 
 #include "core/fsutil.h"
 #include "core/json.h"
+#include "core/json_scan.h"
 #include "core/log.h"
 #include "core/sha256.h"
 #include "serve/context.h"
@@ -164,6 +165,14 @@ json_t *oc_request_json_object(const oc_request *req, oc_response *resp) {
   if (!json_is_object(json)) {
     json_decref(json);
     oc_respond_error(resp, 400, "invalid_json", "request body: expected a JSON object at line 1, column 1 (byte 0)");
+    return NULL;
+  }
+  char field[96], number[96];
+  size_t at_line;
+  if (oc_json_find_underflow(req->body, req->body_len, field, number, sizeof field, &at_line)) {
+    json_decref(json);
+    oc_respond_error(resp, 400, "invalid_json", "request body, line %zu: %s: %s is too small for a double (it would read as 0)",
+                     at_line, field, number);
     return NULL;
   }
   return json;
