@@ -335,24 +335,42 @@ static char *read_checked(const char *path, const char *expect, const char *what
   return data;
 }
 
-/* A forecaster version's state: forecaster.json, checked against the card's sha256 and kind. */
-static int open_forecaster_files(const char *data_dir, oc_store *store, const oc_model_version *row, const json_t *card,
-                                 const char *card_path, oc_forecaster **f, oc_error *err) {
+int oc_registry_forecaster_from_card(const json_t *card, const char *card_path, const char *registered_kind,
+                                     const char *state, size_t state_len, const char *state_path, oc_forecaster **f,
+                                     oc_error *err) {
+  *f = NULL;
   const char *sha = json_string_value(json_object_get(card, "forecaster_sha256"));
   const char *kind = json_string_value(json_object_get(card, "kind"));
   if (!sha || !kind)
     return oc_error_set(err, "%s: field %s missing (not a forecaster card)", card_path, !sha ? "forecaster_sha256" : "kind");
-  if (strcmp(kind, row->kind) != 0) return oc_error_set(err, "%s: kind %s, the registry says %s", card_path, kind, row->kind);
-  char *dir = oc_path_join(data_dir, row->path), *state_path = oc_path_join(dir, OC_FORECASTER_FILE);
-  char *state = read_checked(state_path, sha, "forecaster", err);
-  int rc = state ? 0 : -1;
-  if (rc == 0 && !(*f = oc_forecaster_load(state, err))) rc = oc_error_prefix(err, "%s: ", state_path);
-  if (rc == 0 && strcmp(oc_forecaster_kind(*f), kind) != 0) {
-    rc = oc_error_set(err, "%s: holds a %s model, the card says %s", state_path, oc_forecaster_kind(*f), kind);
+  if (strcmp(kind, registered_kind) != 0)
+    return oc_error_set(err, "%s: kind %s, the registry says %s", card_path, kind, registered_kind);
+  char hex[65];
+  oc_sha256_hex(state, state_len, hex);
+  if (strcmp(hex, sha) != 0)
+    return oc_error_set(err, "%s: sha256 %s differs from the card's %s: the forecaster was modified", state_path, hex, sha);
+  if (memchr(state, '\0', state_len)) return oc_error_set(err, "%s: a NUL byte in the forecaster's text", state_path);
+  if (!(*f = oc_forecaster_load(state, err))) return oc_error_prefix(err, "%s: ", state_path);
+  if (strcmp(oc_forecaster_kind(*f), kind) != 0) {
+    oc_error_set(err, "%s: holds a %s model, the card says %s", state_path, oc_forecaster_kind(*f), kind);
     oc_forecaster_free(*f);
     *f = NULL;
+    return -1;
   }
-  free(state);
+  return 0;
+}
+
+/* A forecaster version's state: forecaster.json, checked against its card. */
+static int open_forecaster_files(const char *data_dir, oc_store *store, const oc_model_version *row, const json_t *card,
+                                 const char *card_path, oc_forecaster **f, oc_error *err) {
+  char *dir = oc_path_join(data_dir, row->path), *state_path = oc_path_join(dir, OC_FORECASTER_FILE);
+  char *state;
+  size_t len;
+  int rc = oc_read_file(state_path, &state, &len, err);
+  if (rc == 0) {
+    rc = oc_registry_forecaster_from_card(card, card_path, row->kind, state, len, state_path, f, err);
+    free(state);
+  }
   free(state_path);
   free(dir);
   return rc;
@@ -489,24 +507,42 @@ static void version_card_free(version_card *vc) {
   oc_model_version_free(&vc->row);
 }
 
+static const struct version_layout *layout_of(const json_t *card) {
+  const char *format = json_string_value(json_object_get(card, "format"));
+  for (size_t i = 0; format && i < sizeof version_layouts / sizeof *version_layouts; i++)
+    if (strcmp(format, version_layouts[i].card_format) == 0) return &version_layouts[i];
+  return NULL;
+}
+
+int oc_registry_card_parse(const char *path, const char *text, size_t len, int64_t version, json_t **card,
+                           oc_error *err) {
+  json_error_t jerr;
+  if (!(*card = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)))
+    return oc_error_set(err, "%s:%d: %s", path, jerr.line, jerr.text);
+  const char *format = json_string_value(json_object_get(*card, "format"));
+  const char *card_version = json_string_value(json_object_get(*card, "version"));
+  char expect[32];
+  snprintf(expect, sizeof expect, "v%lld", (long long)version);
+  int rc = 0;
+  if (!format || !card_version)
+    rc = oc_error_set(err, "%s: field %s missing (not a model card)", path, !format ? "format" : "version");
+  else if (strcmp(card_version, expect) != 0)
+    rc = oc_error_set(err, "%s: the card says %s, the registry %s", path, card_version, expect);
+  else if (!layout_of(*card))
+    rc = oc_error_set(err, "%s: unknown card format '%s'", path, format);
+  if (rc != 0) {
+    json_decref(*card);
+    *card = NULL;
+  }
+  return rc;
+}
+
 static int version_card_read(const char *data_dir, oc_store *store, int64_t version, version_card *vc, oc_error *err) {
   memset(vc, 0, sizeof *vc);
   if (version_file(data_dir, store, version, OC_MODEL_CARD_FILE, &vc->row, &vc->path, err) != 0) return -1;
   vc->text = read_checked(vc->path, vc->row.card_sha256, "model card", err);
-  json_error_t jerr;
-  int rc = vc->text ? 0 : -1;
-  if (rc == 0 && !(vc->json = json_loads(vc->text, 0, &jerr))) rc = oc_error_set(err, "%s:%d: %s", vc->path, jerr.line, jerr.text);
-  const char *format = json_string_value(json_object_get(vc->json, "format"));
-  const char *card_version = json_string_value(json_object_get(vc->json, "version"));
-  char expect[32];
-  snprintf(expect, sizeof expect, "v%lld", (long long)version);
-  if (rc == 0 && (!format || !card_version))
-    rc = oc_error_set(err, "%s: field %s missing (not a model card)", vc->path, !format ? "format" : "version");
-  if (rc == 0 && strcmp(card_version, expect) != 0)
-    rc = oc_error_set(err, "%s: the card says %s, the registry %s", vc->path, card_version, expect);
-  for (size_t i = 0; rc == 0 && i < sizeof version_layouts / sizeof *version_layouts; i++)
-    if (strcmp(format, version_layouts[i].card_format) == 0) vc->layout = &version_layouts[i];
-  if (rc == 0 && !vc->layout) rc = oc_error_set(err, "%s: unknown card format '%s'", vc->path, format);
+  int rc = vc->text ? oc_registry_card_parse(vc->path, vc->text, strlen(vc->text), version, &vc->json, err) : -1;
+  if (rc == 0) vc->layout = layout_of(vc->json);
   if (rc != 0) version_card_free(vc);
   return rc;
 }

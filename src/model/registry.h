@@ -76,6 +76,18 @@ int oc_registry_publish_forecaster(const char *data_dir, oc_store *store, const 
 int oc_registry_load_forecaster(const char *data_dir, oc_store *store, int64_t version, oc_forecaster **f,
                                 json_t **card, oc_error *err);
 
+/* The checks a version's card passes before its other files are read, on its text (path names it in
+ * every error): JSON without repeated keys, "format" of a known layout, "version" equal to "vN".
+ * *card: the parsed card (new reference; NULL on failure). */
+int oc_registry_card_parse(const char *path, const char *text, size_t len, int64_t version, json_t **card,
+                           oc_error *err);
+
+/* A forecaster version's state (forecaster.json's text, state_path naming it) against its card (the
+ * card's kind is registered_kind, its forecaster_sha256 the text's), loaded as *f (NULL on failure). */
+int oc_registry_forecaster_from_card(const json_t *card, const char *card_path, const char *registered_kind,
+                                     const char *state, size_t state_len, const char *state_path, oc_forecaster **f,
+                                     oc_error *err);
+
 /* Appends to out what `oilcast models show` prints of a version: its card as stored (as_json), or a
  * summary (version and status, kind, series, training, validation, intervals, the comparison that chose
  * it, creation). */
