@@ -370,6 +370,13 @@ typedef struct oc_store_ops {
                              size_t n, int64_t now, oc_error *err);
   int (*endpoint_config_get)(oc_store *store, const char *name, char **config, bool *found, oc_error *err);
   int (*endpoint_names)(oc_store *store, char ***names, size_t *n, oc_error *err);
+
+  /* ---- Per-series price ranges (issue 13; ingest/price_range.h gives the default and enforces them). ----
+   * series_range_set: the values the existing series name accepts, min..max (finite, min < max), or
+   * (set false) none of its own again; records an observations change of the series.
+   * series_range_get: *set false when the series has no range of its own or does not exist. */
+  int (*series_range_set)(oc_store *store, const char *name, bool set, double min, double max, oc_error *err);
+  int (*series_range_get)(oc_store *store, const char *name, bool *set, double *min, double *max, oc_error *err);
 } oc_store_ops;
 
 struct oc_store {
@@ -551,6 +558,15 @@ static inline int oc_store_endpoint_config_get(oc_store *s, const char *name, ch
 }
 static inline int oc_store_endpoint_names(oc_store *s, char ***names, size_t *n, oc_error *err) {
   return s->ops->endpoint_names(s, names, n, err);
+}
+/* Per-series price ranges (issue 13). */
+static inline int oc_store_series_range_set(oc_store *s, const char *name, bool set, double min, double max,
+                                            oc_error *err) {
+  return s->ops->series_range_set(s, name, set, min, max, err);
+}
+static inline int oc_store_series_range_get(oc_store *s, const char *name, bool *set, double *min, double *max,
+                                            oc_error *err) {
+  return s->ops->series_range_get(s, name, set, min, max, err);
 }
 
 #endif

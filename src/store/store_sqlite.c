@@ -187,8 +187,11 @@ static const sqlite_migration migrations[] = {
     {12, "the market provider of a series and its id there (EIA RWTC, FRED DCOILWTICO)",
      "ALTER TABLE series ADD COLUMN provider TEXT NOT NULL DEFAULT '';\n"
      "ALTER TABLE series ADD COLUMN provider_id TEXT NOT NULL DEFAULT '';\n"},
-    {13, "the whole configuration of each endpoint (the one record of what it serves; null: its variants)",
-     "ALTER TABLE endpoints ADD COLUMN config TEXT CHECK (config IS NULL OR json_valid(config));\n"},
+    {13, "endpoint configurations (the one record of what each serves; null: its variants) and per-series"
+         " price ranges (null: the default)",
+     "ALTER TABLE endpoints ADD COLUMN config TEXT CHECK (config IS NULL OR json_valid(config));\n"
+     "ALTER TABLE series ADD COLUMN price_min REAL;\n"
+     "ALTER TABLE series ADD COLUMN price_max REAL;\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -885,6 +888,8 @@ static const oc_store_ops sqlite_ops = {
     .endpoint_config_set = oc_sqlite_endpoint_config_set,
     .endpoint_config_get = oc_sqlite_endpoint_config_get,
     .endpoint_names = oc_sqlite_endpoint_names,
+    .series_range_set = oc_sqlite_series_range_set,
+    .series_range_get = oc_sqlite_series_range_get,
 };
 
 /* Process-wide SQLite settings, once, before the first connection: no memory statistics (their global

@@ -106,6 +106,9 @@ int oc_sqlite_endpoint_config_set(oc_store *store, const char *name, const char 
                                   const oc_endpoint_variant *variants, size_t n, int64_t now, oc_error *err);
 int oc_sqlite_endpoint_config_get(oc_store *store, const char *name, char **config, bool *found, oc_error *err);
 int oc_sqlite_endpoint_names(oc_store *store, char ***names, size_t *n, oc_error *err);
+/* Per-series price ranges (store_sqlite_series_range.c). */
+int oc_sqlite_series_range_set(oc_store *store, const char *name, bool set, double min, double max, oc_error *err);
+int oc_sqlite_series_range_get(oc_store *store, const char *name, bool *set, double *min, double *max, oc_error *err);
 
 /* Forecast ops (store_sqlite_forecasts.c). */
 int oc_sqlite_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *err);

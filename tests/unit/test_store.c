@@ -376,6 +376,7 @@ static void test_forecast_origin_price(void **state) {
   /* Back to schema 10 with one forecast as it stored them, then reopened: migrated, price unknown. */
   raw_exec(f->db, "ALTER TABLE forecasts DROP COLUMN origin_price; ALTER TABLE series DROP COLUMN provider;"
                   "ALTER TABLE series DROP COLUMN provider_id; ALTER TABLE endpoints DROP COLUMN config;"
+                  "ALTER TABLE series DROP COLUMN price_min; ALTER TABLE series DROP COLUMN price_max;"
                   "DELETE FROM schema_migrations WHERE version >= 11;"
                   "UPDATE forecasts SET created_at = 5");
   raw_exec(f->db, "INSERT INTO forecasts(series, origin, horizon, model_version, history, created_at)"
