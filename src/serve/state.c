@@ -264,6 +264,10 @@ void oc_serve_store_failed(oc_server *s, oc_response *resp, const char *operatio
     oc_response_header(resp, "Retry-After", "%d", OC_SERVE_STORE_BUSY_RETRY_SECONDS);
     return;
   }
+  if (err->kind == OC_ERROR_READ_ONLY) { /* a server on a read-only data directory: reads only */
+    oc_respond_error(resp, 503, "store_read_only", "%s: %s", operation, err->message);
+    return;
+  }
   oc_err("serve: store %s failed: %s", operation, err->message);
   oc_respond_error(resp, 500, "store_error", "%s: %s", operation, err->message);
 }

@@ -22,6 +22,7 @@ typedef struct oc_sqlite_store {
   sqlite3 *db;
   char *path;
   bool in_transaction; /* an explicit oc_store_begin is open */
+  bool read_only;      /* opened immutable: its folder cannot be written (writes fail as OC_ERROR_READ_ONLY) */
   oc_sqlite_cached_stmt *stmts;
   size_t nstmts, stmts_cap;
   /* Series whose observations the open write transaction already recorded as changed: a set of ids
