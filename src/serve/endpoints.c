@@ -374,9 +374,7 @@ static void load_config(oc_endpoints *e, const char *name, bool following) {
   oc_endpoint_spec spec;
   oc_endpoint_snapshot *snap = NULL;
   bool current = false;
-  if (!doc) {
-    /* err says why */
-  } else if (oc_endpoint_spec_parse(doc, name, &spec, &err) == 0) {
+  if (doc && oc_endpoint_spec_parse(doc, name, &spec, &err) == 0) { /* else err says why */
     oc_lock_acquire(&e->lock);
     current = following && serves_locked(e, find_slot(e, name), doc);
     oc_lock_release(&e->lock);
