@@ -241,6 +241,8 @@ static int run(oc_cli *cli, int argc, char **argv) {
   oc_forecast_result result;
   int step_rc = rc == OC_EXIT_OK ? oc_pipeline_forecast(cli->data_dir, store, &a.fo, &result, &err) : 0;
   if (step_rc != 0) rc = oc_cli_step_error(&oc_cmd_forecast, step_rc, &err);
+  if (rc == OC_EXIT_OK && a.fo.save && !a.fo.url && result.stored_id == 0)
+    oc_warn("the forecast was not stored: the data directory is read-only");
   if (rc == OC_EXIT_OK) print_forecast(&result, a.fmt);
   if (history.name) oc_series_free(&history);
   oc_store_close(store);

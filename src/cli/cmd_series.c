@@ -1,6 +1,8 @@
 /* cmd_series.c: `oilcast series list` and `oilcast series show`: reading stored prices back. The CSV
- * output (`date,value`, shortest round-trip numbers) re-imports to the identical store state. */
+ * output (`date,value`, shortest round-trip numbers) re-imports to the identical store state.
+ * `oilcast series set-range`: the prices a series accepts (ingest/price_range.h). */
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include "cli/records.h"
 #include "core/log.h"
 #include "core/csv.h"
+#include "ingest/price_range.h"
 #include "store/store.h"
 
 static int run(oc_cli *cli, int argc, char **argv);
@@ -16,13 +19,17 @@ static int run(oc_cli *cli, int argc, char **argv);
 const oc_command oc_cmd_series = {
     "series", "list stored series, or show one's observations (table, CSV or JSON)",
     "Usage: oilcast series list [--format table|csv|json]\n"
-    "       oilcast series show SERIES [--from D] [--to D] [--last N] [--format table|csv|json]\n\n"
+    "       oilcast series show SERIES [--from D] [--to D] [--last N] [--format table|csv|json]\n"
+    "       oilcast series set-range SERIES (--min A --max B | --default)\n\n"
     "  --from D, --to D   inclusive date range (YYYY-MM-DD)\n"
     "  --last N           only the last N observations (after --from/--to)\n"
-    "  --format F         table (default), csv (`date,value`, re-importable) or json\n",
+    "  --format F         table (default), csv (`date,value`, re-importable) or json\n"
+    "  --min A, --max B   set-range: the prices SERIES accepts from now on, A..B inclusive, at every edge\n"
+    "                     (imports, API posts, histories given to an invocation); stored prices stay\n"
+    "  --default          set-range: back to the default range, -1000..100000\n",
     run};
 
-enum { OPT_FROM = 1, OPT_TO, OPT_LAST, OPT_FORMAT };
+enum { OPT_FROM = 1, OPT_TO, OPT_LAST, OPT_FORMAT, OPT_MIN, OPT_MAX, OPT_DEFAULT };
 
 static void print_list(const oc_series_info *list, size_t n, oc_cli_format fmt) {
   char first[OC_DATE_STRLEN], last[OC_DATE_STRLEN];
@@ -78,7 +85,9 @@ typedef struct series_args {
   oc_date from, to;
   long last; /* -1: all */
   oc_cli_format fmt;
-  const char *name; /* `show`'s series; NULL for `list` */
+  const char *name; /* `show`'s and `set-range`'s series; NULL for `list` */
+  bool set_range, range_default;
+  double min, max; /* set-range; NaN when not given */
 } series_args;
 
 /* Reads the options into *a; returns -1 when they are consistent, else the exit code of a usage error. */
@@ -87,6 +96,9 @@ static int parse_options(oc_cli *cli, int argc, char **argv, series_args *a) {
                                           {"to", required_argument, NULL, OPT_TO},
                                           {"last", required_argument, NULL, OPT_LAST},
                                           {"format", required_argument, NULL, OPT_FORMAT},
+                                          {"min", required_argument, NULL, OPT_MIN},
+                                          {"max", required_argument, NULL, OPT_MAX},
+                                          {"default", no_argument, NULL, OPT_DEFAULT},
                                           OC_CLI_COMMON_OPTIONS,
                                           {0}};
   const oc_command *cmd = &oc_cmd_series;
@@ -103,6 +115,14 @@ static int parse_options(oc_cli *cli, int argc, char **argv, series_args *a) {
       if (oc_cli_parse_int(optarg, 0, __LONG_MAX__, &a->last) != 0)
         return oc_cli_usage_error(cmd, "--last must be a whole number >= 0, not '%s'", optarg);
       break;
+    case OPT_MIN:
+    case OPT_MAX:
+      if (oc_cli_parse_double(optarg, opt == OPT_MIN ? &a->min : &a->max) != 0)
+        return oc_cli_usage_error(cmd, "%s must be a number, not '%s'", opt == OPT_MIN ? "--min" : "--max", optarg);
+      break;
+    case OPT_DEFAULT:
+      a->range_default = true;
+      break;
     case OPT_FORMAT:
       if (oc_cli_format_parse(optarg, &a->fmt) != 0)
         return oc_cli_usage_error(cmd, "--format must be table, csv or json, not '%s'", optarg);
@@ -116,26 +136,42 @@ static int parse_options(oc_cli *cli, int argc, char **argv, series_args *a) {
   }
   const char *action = optind < argc ? argv[optind] : NULL;
   bool list = action && strcmp(action, "list") == 0, show = action && strcmp(action, "show") == 0;
-  if (!list && !show) return oc_cli_usage_error(cmd, "expected 'series list' or 'series show SERIES'");
+  a->set_range = action && strcmp(action, "set-range") == 0;
+  bool bounds = !isnan(a->min) || !isnan(a->max);
+  if (!list && !show && !a->set_range)
+    return oc_cli_usage_error(cmd, "expected 'series list', 'series show SERIES' or 'series set-range SERIES'");
+  if ((bounds || a->range_default) && !a->set_range) return oc_cli_usage_error(cmd, "--min/--max/--default apply to 'series set-range'");
+  bool both = !isnan(a->min) && !isnan(a->max);
+  if (a->set_range && (optind + 2 != argc || !(a->range_default ? !bounds : both)))
+    return oc_cli_usage_error(cmd, "'series set-range' takes one SERIES and either --min A --max B or --default");
+  if (a->set_range && !(a->min < a->max) && !a->range_default)
+    return oc_cli_usage_error(cmd, "--min %g must be below --max %g", a->min, a->max);
   if (list && optind + 1 < argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
   if (show && optind + 2 != argc) return oc_cli_usage_error(cmd, "'series show' takes exactly one SERIES");
   if (list && (a->from != OC_DATE_INVALID || a->to != OC_DATE_INVALID || a->last >= 0))
     return oc_cli_usage_error(cmd, "--from/--to/--last apply to 'series show'");
   if (a->from != OC_DATE_INVALID && a->to != OC_DATE_INVALID && a->from > a->to)
     return oc_cli_usage_error(cmd, "--from is after --to");
-  a->name = show ? argv[optind + 1] : NULL;
+  a->name = show || a->set_range ? argv[optind + 1] : NULL;
   return -1;
 }
 
 static int run(oc_cli *cli, int argc, char **argv) {
-  series_args a = {.from = OC_DATE_INVALID, .to = OC_DATE_INVALID, .last = -1, .fmt = OC_CLI_TABLE};
+  series_args a = {.from = OC_DATE_INVALID, .to = OC_DATE_INVALID, .last = -1, .fmt = OC_CLI_TABLE, .min = NAN, .max = NAN};
   int rc = parse_options(cli, argc, argv, &a);
   if (rc >= 0) return rc;
   oc_store *store;
   if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
   oc_error err;
   rc = OC_EXIT_OK;
-  if (!a.name) {
+  if (a.set_range) {
+    oc_price_range range;
+    if (oc_store_series_range_set(store, a.name, !a.range_default, a.min, a.max, &err) != 0 ||
+        oc_price_range_get(store, a.name, &range, &err) != 0)
+      rc = oc_cli_runtime_error("%s", err.message);
+    else
+      printf("%s accepts prices %.15g..%.15g (%s)\n", a.name, range.min, range.max, range.own ? "its own range" : "the default");
+  } else if (!a.name) {
     oc_series_info *infos;
     size_t n;
     if (oc_store_series_list(store, &infos, &n, &err) != 0) {

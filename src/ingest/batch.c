@@ -17,6 +17,7 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/progress.h"
+#include "ingest/price_range.h"
 
 #define WRITE_CHUNK 8192                /* observations per oc_store_observations_upsert call */
 #define LINEAGE_THREAD_MIN (1u << 20)   /* smaller inputs are hashed and copied inline */
@@ -37,6 +38,7 @@ typedef struct series_slot {
   int64_t rows;      /* rows written for it (recorded with the run) */
   oc_date last_date; /* the latest of those dates, and its value */
   double last_value;
+  oc_price_range range; /* the values it accepts */
 } series_slot;
 
 struct oc_ingest_sink {
@@ -127,12 +129,14 @@ static int slot_for(oc_ingest_sink *b, size_t where, const char *name, size_t le
   memcpy(copy, name, len);
   copy[len] = '\0';
   int64_t id;
-  if (oc_store_series_ensure(b->store, copy, b->opt->unit, b->opt->source_kind, &id, b->err) != 0) {
+  oc_price_range range;
+  if (oc_store_series_ensure(b->store, copy, b->opt->unit, b->opt->source_kind, &id, b->err) != 0 ||
+      oc_price_range_get(b->store, copy, &range, b->err) != 0) {
     free(copy);
     return -1;
   }
   oc_xgrow((void **)&b->slots, &b->slots_cap, b->nslots + 1, sizeof *b->slots);
-  b->slots[b->nslots] = (series_slot){.name = copy, .name_len = len, .id = id};
+  b->slots[b->nslots] = (series_slot){.name = copy, .name_len = len, .id = id, .range = range};
   b->nslots++;
   if (b->nslots * 2 > b->table_cap) {
     free(b->table);
@@ -219,6 +223,11 @@ int oc_ingest_add(oc_ingest_sink *b, size_t where, const char *series, size_t se
   }
   if (!isfinite(value)) {
     problem(b, where, "value", false, "bad value: not a finite number");
+    return 0;
+  }
+  char reason[sizeof ((oc_ingest_problem *)0)->reason];
+  if (!oc_price_range_check(&s->range, s->name, value, reason, sizeof reason)) {
+    problem(b, where, "value", false, "%s", reason);
     return 0;
   }
   if (seen_before(s, date)) {

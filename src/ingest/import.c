@@ -18,6 +18,7 @@
 #include "core/calendar.h"
 #include "core/csv.h"
 #include "core/fsutil.h"
+#include "core/json_scan.h"
 #include "core/progress.h"
 #include "ingest/import_internal.h"
 #include "ingest/row.h"
@@ -232,6 +233,13 @@ static int read_json(void *source, oc_ingest_sink *sink, oc_error *err) {
   if (!root) return oc_error_set(err, "%s:%d:%d: malformed JSON: %s", opt->path, jerr.line, jerr.column, jerr.text);
   int rc = -1;
   size_t *lines = NULL;
+  char field[96], number[96];
+  size_t at_line;
+  if (oc_json_find_underflow(data, len, field, number, sizeof field, &at_line)) {
+    oc_error_set(err, "%s:%zu: %s%s%s is too small for a double (it would read as 0)", opt->path, at_line, field,
+                 field[0] ? ": " : "", number);
+    goto done;
+  }
   if (!json_is_array(root)) {
     oc_error_set(err, "%s:1: expected a JSON array of prices or of {\"date\",\"price\"} objects", opt->path);
     goto done;

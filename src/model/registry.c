@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/date.h"
 #include "core/fsutil.h"
 #include "core/sha256.h"
 #include "model/fc_mlp.h"
@@ -20,7 +21,8 @@
 #include "oc_version.h"
 
 #define ARTIFACTS_DIR "models/artifacts"
-#define ENDPOINTS_DIR "models/endpoints"
+/* Where an older oilcast kept endpoint files (the store holds endpoint configurations now). */
+#define LEGACY_ENDPOINTS_DIR "models/endpoints"
 
 int oc_model_version_parse(const char *text, int64_t *version) {
   if (text[0] == 'v' || text[0] == 'V') text++;
@@ -210,21 +212,76 @@ int oc_registry_publish_forecaster(const char *data_dir, oc_store *store, const 
   return rc;
 }
 
-int oc_registry_endpoint_write(const char *data_dir, oc_store *store, const char *name,
-                               const oc_endpoint_variant *variants, size_t n, oc_error *err) {
-  assert(n >= 1);
+/* The registered versions config serves, into variants (sized for every variant): all of its variants
+ * when each names a registered-looking version ("v3" or a deploy's "version": 3) once with weight > 0;
+ * none when any is a forecaster spec ("naive"), whose endpoint then has no registry rows. */
+static size_t registered_variants(const json_t *config, oc_endpoint_variant *variants) {
+  size_t i, n = 0;
+  json_t *v;
+  json_array_foreach(json_object_get(config, "variants"), i, v) {
+    json_t *weight = json_object_get(v, "weight"), *number = json_object_get(v, "version");
+    const char *label = json_string_value(json_object_get(v, "model_version"));
+    oc_endpoint_variant *out = &variants[n];
+    out->weight = weight ? json_number_value(weight) : 1.0;
+    if (label ? oc_model_version_parse(label, &out->version) != 0 : !json_is_integer(number)) return 0;
+    if (!label) out->version = json_integer_value(number);
+    if (!(out->weight > 0)) return 0;
+    for (size_t k = 0; k < n; k++)
+      if (variants[k].version == out->version) return 0;
+    n++;
+  }
+  return n;
+}
+
+int oc_registry_endpoint_save(oc_store *store, const char *name, const json_t *config, oc_error *err) {
   const char *reason;
   if (oc_series_name_check(name, strlen(name), &reason) != 0)
     return oc_error_set(err, "endpoint name '%s': %s", name, reason);
-  char *dir = oc_path_join(data_dir, ENDPOINTS_DIR);
-  char file[OC_SERIES_NAME_MAX + 8];
-  snprintf(file, sizeof file, "%s.json", name);
-  char *path = oc_path_join(dir, file);
-  time_t now = time(NULL);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  char stamp[32];
-  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (!json_is_array(json_object_get(config, "variants")))
+    return oc_error_set(err, "endpoint %s: its configuration has no variants", name);
+  oc_endpoint_variant *variants = oc_xcalloc(json_array_size(json_object_get(config, "variants")) + 1, sizeof *variants);
+  size_t n = registered_variants(config, variants);
+  char *text = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
+  int rc = oc_store_endpoint_config_set(store, name, text, variants, n, (int64_t)time(NULL), err);
+  free(text);
+  free(variants);
+  return rc;
+}
+
+int oc_registry_endpoint_config(oc_store *store, const char *name, json_t **config, bool *found, oc_error *err) {
+  *config = NULL;
+  char *text;
+  if (oc_store_endpoint_config_get(store, name, &text, found, err) != 0) return -1;
+  if (!*found) return 0;
+  if (text) {
+    json_error_t jerr;
+    *config = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    free(text);
+    return *config ? 0 : oc_error_set(err, "endpoint %s: its stored configuration: %s", name, jerr.text);
+  }
+  /* Last written by oc_store_endpoint_set: its variant rows are the record. */
+  oc_endpoint ep;
+  bool exists;
+  if (oc_store_endpoint_get(store, name, &ep, &exists, err) != 0) return -1;
+  json_t *variants = json_array();
+  for (size_t i = 0; exists && i < ep.nvariants; i++) {
+    char label[32];
+    snprintf(label, sizeof label, "v%lld", (long long)ep.variants[i].version);
+    json_array_append_new(variants, json_pack("{s:s,s:I,s:f}", "model", label, "version",
+                                              (json_int_t)ep.variants[i].version, "weight", ep.variants[i].weight));
+  }
+  char stamp[OC_TIMESTAMP_STRLEN];
+  *config = json_pack("{s:s,s:o,s:s}", "endpoint", name, "variants", variants, "updated_at",
+                      oc_timestamp_format(exists ? ep.updated_at : 0, stamp));
+  if (exists) oc_endpoint_free(&ep);
+  return 0;
+}
+
+int oc_registry_endpoint_write(oc_store *store, const char *name, const oc_endpoint_variant *variants, size_t n,
+                               oc_error *err) {
+  assert(n >= 1);
+  char stamp[OC_TIMESTAMP_STRLEN];
+  oc_timestamp_format((int64_t)time(NULL), stamp);
   json_t *list = json_array();
   for (size_t i = 0; i < n; i++) {
     char model[32];
@@ -232,27 +289,21 @@ int oc_registry_endpoint_write(const char *data_dir, oc_store *store, const char
     json_array_append_new(list, json_pack("{s:s, s:I, s:f}", "model", model, "version",
                                           (json_int_t)variants[i].version, "weight", variants[i].weight));
   }
-  json_t *j = json_pack("{s:s, s:o, s:s}", "endpoint", name, "variants", list, "updated_at", stamp);
-  char *text = json_dumps(j, JSON_INDENT(2));
-  json_decref(j);
-  int rc = oc_mkdir_p(dir, err);
-  if (rc == 0 && (oc_store_endpoint_set(store, name, variants, n, (int64_t)now, err) != 0 ||
-                  oc_write_file_atomic(path, text, strlen(text), err) != 0))
-    rc = -1;
-  free(text);
-  free(path);
-  free(dir);
+  json_t *config = json_pack("{s:s, s:o, s:s}", "endpoint", name, "variants", list, "updated_at", stamp);
+  int rc = oc_registry_endpoint_save(store, name, config, err);
+  json_decref(config);
   return rc;
 }
 
 int oc_registry_deploy(const char *data_dir, oc_store *store, const char *name, int64_t version, oc_error *err) {
   oc_endpoint_variant variant = {.version = version, .weight = 1.0};
-  if (oc_store_begin(store, err) != 0) return -1;
-  if (oc_registry_endpoint_write(data_dir, store, name, &variant, 1, err) != 0 || oc_store_commit(store, err) != 0) {
-    oc_error rollback_err;
-    oc_store_rollback(store, &rollback_err);
-    return -1;
-  }
+  if (oc_registry_endpoint_write(store, name, &variant, 1, err) != 0) return -1;
+  /* An endpoint file of an older oilcast is no record any more: gone, it cannot be mistaken for one. */
+  char file[OC_SERIES_NAME_MAX + 32];
+  snprintf(file, sizeof file, LEGACY_ENDPOINTS_DIR "/%s.json", name);
+  char *legacy = oc_path_join(data_dir, file);
+  unlink(legacy);
+  free(legacy);
   return 0;
 }
 
@@ -300,24 +351,42 @@ static char *read_checked(const char *path, const char *expect, const char *what
   return data;
 }
 
-/* A forecaster version's state: forecaster.json, checked against the card's sha256 and kind. */
-static int open_forecaster_files(const char *data_dir, oc_store *store, const oc_model_version *row, const json_t *card,
-                                 const char *card_path, oc_forecaster **f, oc_error *err) {
+int oc_registry_forecaster_from_card(const json_t *card, const char *card_path, const char *registered_kind,
+                                     const char *state, size_t state_len, const char *state_path, oc_forecaster **f,
+                                     oc_error *err) {
+  *f = NULL;
   const char *sha = json_string_value(json_object_get(card, "forecaster_sha256"));
   const char *kind = json_string_value(json_object_get(card, "kind"));
   if (!sha || !kind)
     return oc_error_set(err, "%s: field %s missing (not a forecaster card)", card_path, !sha ? "forecaster_sha256" : "kind");
-  if (strcmp(kind, row->kind) != 0) return oc_error_set(err, "%s: kind %s, the registry says %s", card_path, kind, row->kind);
-  char *dir = oc_path_join(data_dir, row->path), *state_path = oc_path_join(dir, OC_FORECASTER_FILE);
-  char *state = read_checked(state_path, sha, "forecaster", err);
-  int rc = state ? 0 : -1;
-  if (rc == 0 && !(*f = oc_forecaster_load(state, err))) rc = oc_error_prefix(err, "%s: ", state_path);
-  if (rc == 0 && strcmp(oc_forecaster_kind(*f), kind) != 0) {
-    rc = oc_error_set(err, "%s: holds a %s model, the card says %s", state_path, oc_forecaster_kind(*f), kind);
+  if (strcmp(kind, registered_kind) != 0)
+    return oc_error_set(err, "%s: kind %s, the registry says %s", card_path, kind, registered_kind);
+  char hex[65];
+  oc_sha256_hex(state, state_len, hex);
+  if (strcmp(hex, sha) != 0)
+    return oc_error_set(err, "%s: sha256 %s differs from the card's %s: the forecaster was modified", state_path, hex, sha);
+  if (memchr(state, '\0', state_len)) return oc_error_set(err, "%s: a NUL byte in the forecaster's text", state_path);
+  if (!(*f = oc_forecaster_load(state, err))) return oc_error_prefix(err, "%s: ", state_path);
+  if (strcmp(oc_forecaster_kind(*f), kind) != 0) {
+    oc_error_set(err, "%s: holds a %s model, the card says %s", state_path, oc_forecaster_kind(*f), kind);
     oc_forecaster_free(*f);
     *f = NULL;
+    return -1;
   }
-  free(state);
+  return 0;
+}
+
+/* A forecaster version's state: forecaster.json, checked against its card. */
+static int open_forecaster_files(const char *data_dir, oc_store *store, const oc_model_version *row, const json_t *card,
+                                 const char *card_path, oc_forecaster **f, oc_error *err) {
+  char *dir = oc_path_join(data_dir, row->path), *state_path = oc_path_join(dir, OC_FORECASTER_FILE);
+  char *state;
+  size_t len;
+  int rc = oc_read_file(state_path, &state, &len, err);
+  if (rc == 0) {
+    rc = oc_registry_forecaster_from_card(card, card_path, row->kind, state, len, state_path, f, err);
+    free(state);
+  }
   free(state_path);
   free(dir);
   return rc;
@@ -454,24 +523,42 @@ static void version_card_free(version_card *vc) {
   oc_model_version_free(&vc->row);
 }
 
+static const struct version_layout *layout_of(const json_t *card) {
+  const char *format = json_string_value(json_object_get(card, "format"));
+  for (size_t i = 0; format && i < sizeof version_layouts / sizeof *version_layouts; i++)
+    if (strcmp(format, version_layouts[i].card_format) == 0) return &version_layouts[i];
+  return NULL;
+}
+
+int oc_registry_card_parse(const char *path, const char *text, size_t len, int64_t version, json_t **card,
+                           oc_error *err) {
+  json_error_t jerr;
+  if (!(*card = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)))
+    return oc_error_set(err, "%s:%d: %s", path, jerr.line, jerr.text);
+  const char *format = json_string_value(json_object_get(*card, "format"));
+  const char *card_version = json_string_value(json_object_get(*card, "version"));
+  char expect[32];
+  snprintf(expect, sizeof expect, "v%lld", (long long)version);
+  int rc = 0;
+  if (!format || !card_version)
+    rc = oc_error_set(err, "%s: field %s missing (not a model card)", path, !format ? "format" : "version");
+  else if (strcmp(card_version, expect) != 0)
+    rc = oc_error_set(err, "%s: the card says %s, the registry %s", path, card_version, expect);
+  else if (!layout_of(*card))
+    rc = oc_error_set(err, "%s: unknown card format '%s'", path, format);
+  if (rc != 0) {
+    json_decref(*card);
+    *card = NULL;
+  }
+  return rc;
+}
+
 static int version_card_read(const char *data_dir, oc_store *store, int64_t version, version_card *vc, oc_error *err) {
   memset(vc, 0, sizeof *vc);
   if (version_file(data_dir, store, version, OC_MODEL_CARD_FILE, &vc->row, &vc->path, err) != 0) return -1;
   vc->text = read_checked(vc->path, vc->row.card_sha256, "model card", err);
-  json_error_t jerr;
-  int rc = vc->text ? 0 : -1;
-  if (rc == 0 && !(vc->json = json_loads(vc->text, 0, &jerr))) rc = oc_error_set(err, "%s:%d: %s", vc->path, jerr.line, jerr.text);
-  const char *format = json_string_value(json_object_get(vc->json, "format"));
-  const char *card_version = json_string_value(json_object_get(vc->json, "version"));
-  char expect[32];
-  snprintf(expect, sizeof expect, "v%lld", (long long)version);
-  if (rc == 0 && (!format || !card_version))
-    rc = oc_error_set(err, "%s: field %s missing (not a model card)", vc->path, !format ? "format" : "version");
-  if (rc == 0 && strcmp(card_version, expect) != 0)
-    rc = oc_error_set(err, "%s: the card says %s, the registry %s", vc->path, card_version, expect);
-  for (size_t i = 0; rc == 0 && i < sizeof version_layouts / sizeof *version_layouts; i++)
-    if (strcmp(format, version_layouts[i].card_format) == 0) vc->layout = &version_layouts[i];
-  if (rc == 0 && !vc->layout) rc = oc_error_set(err, "%s: unknown card format '%s'", vc->path, format);
+  int rc = vc->text ? oc_registry_card_parse(vc->path, vc->text, strlen(vc->text), version, &vc->json, err) : -1;
+  if (rc == 0) vc->layout = layout_of(vc->json);
   if (rc != 0) version_card_free(vc);
   return rc;
 }

@@ -133,7 +133,7 @@ static int finish_transaction(run *r, bool ok, size_t decisions_before, oc_error
 /* The endpoint serving only `version`. */
 static int serve_only(run *r, int64_t version, oc_error *err) {
   oc_endpoint_variant v = {.version = version, .weight = 1.0};
-  return oc_registry_endpoint_write(r->data_dir, r->store, r->opt->endpoint, &v, 1, err);
+  return oc_registry_endpoint_write(r->store, r->opt->endpoint, &v, 1, err);
 }
 
 /* The latest `limit` scored origins of version (newest forecast of each) after `after`, ascending. */
@@ -386,7 +386,7 @@ static int retrain(run *r, const char *trigger, bool record_trigger, json_t *fig
   oc_endpoint_variant both[2] = {{r->champion, 1 - o->challenger_weight}, {tr.version, o->challenger_weight}};
   bool ok = decide(r, "training", trigger, tr.version, trained, err, "v%lld trained (%s on %s, the champion's "
                    "configuration, data up to now)", (long long)tr.version, tr.spec, r->series) == 0 &&
-            (!variant || oc_registry_endpoint_write(r->data_dir, r->store, o->endpoint, both, 2, err) == 0) &&
+            (!variant || oc_registry_endpoint_write(r->store, o->endpoint, both, 2, err) == 0) &&
             oc_store_challenger_put(r->store, &r->st, err) == 0 &&
             (variant ? decide(r, "deploy", trigger, tr.version, deployed, err,
                               "v%lld deployed as a variant beside v%lld at weight %.3f", (long long)tr.version,

@@ -160,7 +160,8 @@ static int forecast_here(const char *data_dir, oc_store *store, const oc_forecas
       snprintf(rec.variant, sizeof rec.variant, "%s", out->model_version);
     }
     rc = oc_store_forecast_save(store, &rec, err);
-    out->stored_id = rec.id;
+    out->stored_id = rc == 0 ? rec.id : 0;
+    if (rc != 0 && err->kind == OC_ERROR_READ_ONLY) rc = 0; /* a read-only data directory: made, not stored */
   }
   free(exogs);
   if (owned) oc_series_free(&history);

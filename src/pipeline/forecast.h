@@ -26,7 +26,8 @@ typedef struct oc_forecast_options {
   double current_price;     /* NAN: none; else appended one trading day after the stored history (a
                              * given history ends with its own) */
   size_t days;              /* observations ahead; 0: the model's default */
-  bool save;                /* store the forecast (not for a remote one: the server stores its own) */
+  bool save;                /* store the forecast (not for a remote one: the server stores its own); a
+                             * read-only store leaves it unsaved (stored_id 0), not failed */
   const char *url;          /* a running server to ask instead (its endpoint; version must be 0) */
   const char *api_key;      /* for url: read scope */
 } oc_forecast_options;

@@ -1,11 +1,11 @@
 /* endpoints.c: the endpoint table, snapshot building (reusing already loaded models), persistence
- * with previous configurations, the pointer swap, and the deterministic A/B pick.
+ * with previous configurations (in the store, through the registry: the one record of what an endpoint
+ * serves; no file), the pointer swap, and the deterministic A/B pick.
  * Locks: `lock` is held only to read or swap a slot's pointer (never while loading or writing);
  * `write_lock` serialises changes (PUT, rollback) end to end. */
 #include "serve/endpoints.h"
 
 #include <assert.h>
-#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +14,9 @@
 
 #include "core/buf.h"
 #include "core/date.h"
-#include "core/fsutil.h"
-#include "core/json.h"
 #include "core/lock.h"
 #include "core/log.h"
+#include "model/registry.h"
 
 typedef struct slot {
   char name[128];
@@ -29,18 +28,21 @@ typedef struct slot {
 struct oc_endpoints {
   char *data_dir;
   oc_series_loader loader;
-  oc_endpoint_sync sync;
+  oc_endpoint_store_lend lend;
+  oc_endpoint_store_return give_back;
   void *loader_ctx;
   oc_lock lock, write_lock;
   slot *slots;
   size_t n, cap;
 };
 
-oc_endpoints *oc_endpoints_new(const char *data_dir, oc_series_loader loader, oc_endpoint_sync sync, void *ctx) {
+oc_endpoints *oc_endpoints_new(const char *data_dir, oc_series_loader loader, oc_endpoint_store_lend lend,
+                               oc_endpoint_store_return give_back, void *ctx) {
   oc_endpoints *e = oc_xcalloc(1, sizeof *e);
   e->data_dir = oc_xstrdup(data_dir);
   e->loader = loader;
-  e->sync = sync;
+  e->lend = lend;
+  e->give_back = give_back;
   e->loader_ctx = ctx;
   oc_lock_init(&e->lock);
   oc_lock_init(&e->write_lock);
@@ -219,39 +221,16 @@ static oc_endpoint_snapshot *build_snapshot(oc_endpoints *e, const oc_endpoint_s
   return snap;
 }
 
-static char *endpoint_path(const oc_endpoints *e, const char *name) {
-  oc_buf path = {0};
-  oc_buf_printf(&path, "%s/models/endpoints/%s.json", e->data_dir, name);
-  return oc_buf_steal(&path);
-}
-
-typedef struct endpoint_file {
-  const oc_endpoints *e;
-  const char *name, *text;
-} endpoint_file;
-
-static int write_endpoint_file(void *arg, oc_error *err) {
-  const endpoint_file *f = arg;
-  char *dir = oc_path_join(f->e->data_dir, "models/endpoints");
-  char *path = endpoint_path(f->e, f->name);
-  int rc = oc_mkdir_p(dir, err);
-  if (rc == 0) rc = oc_write_file_atomic(path, f->text, strlen(f->text), err);
-  free(dir);
-  free(path);
-  return rc;
-}
-
 static int persist(oc_endpoints *e, const oc_endpoint_spec *spec, const char *updated_at, json_t *previous,
                    oc_error *err) {
   json_t *doc = config_json(spec, updated_at);
   json_object_set_new(doc, "name", json_string(spec->name));
   json_object_set_new(doc, "endpoint", json_string(spec->name));
   json_object_set(doc, "previous", previous);
-  char *text = oc_json_dumps(doc, OC_JSON_INDENT | OC_JSON_SORT_KEYS);
+  oc_store *store = e->lend(e->loader_ctx, err);
+  int rc = store ? oc_registry_endpoint_save(store, spec->name, doc, err) : -1;
+  if (store) e->give_back(e->loader_ctx, store);
   json_decref(doc);
-  endpoint_file file = {e, spec->name, text};
-  int rc = e->sync ? e->sync(e->loader_ctx, spec, write_endpoint_file, &file, err) : write_endpoint_file(&file, err);
-  free(text);
   return rc;
 }
 
@@ -358,8 +337,8 @@ static oc_endpoint_snapshot **acquire_all(oc_endpoints *e, size_t *count) {
   return all;
 }
 
-/* Whether the slot already serves exactly this configuration (the file a change names may be the one
- * this process just wrote). Caller holds lock. */
+/* Whether the slot already serves exactly this configuration (the change may be the one this process
+ * just recorded). Caller holds lock. */
 static bool serves_locked(const oc_endpoints *e, const slot *sl, json_t *doc) {
   assert(oc_lock_held(&e->lock));
   if (!sl || !sl->current) return false;
@@ -373,20 +352,29 @@ static bool serves_locked(const oc_endpoints *e, const slot *sl, json_t *doc) {
   return same;
 }
 
-/* Loads DIR/models/endpoints/<name>.json into its slot. following: a reload after a change another
- * process made, which keeps a working snapshot when the file fails and skips a configuration already
- * served; otherwise (start-up) a failure is recorded as the endpoint's problem. */
-static void load_file(oc_endpoints *e, const char *name, bool following) {
-  char *path = endpoint_path(e, name);
+/* The endpoint's configuration as the store records it; NULL with err when it cannot be read or there
+ * is no such endpoint. */
+static json_t *stored_config(oc_endpoints *e, const char *name, oc_error *err) {
+  oc_store *store = e->lend(e->loader_ctx, err);
+  if (!store) return NULL;
+  json_t *doc = NULL;
+  bool found = false;
+  if (oc_registry_endpoint_config(store, name, &doc, &found, err) == 0 && !found)
+    oc_error_set(err, "no endpoint named '%s' in the store", name);
+  e->give_back(e->loader_ctx, store);
+  return doc;
+}
+
+/* Loads the endpoint's configuration from the store into its slot. following: a reload after a change
+ * another process made, which keeps a working snapshot when the configuration fails and skips one
+ * already served; otherwise (start-up) a failure is recorded as the endpoint's problem. */
+static void load_config(oc_endpoints *e, const char *name, bool following) {
   oc_error err;
-  json_error_t jerr;
-  json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+  json_t *doc = stored_config(e, name, &err);
   oc_endpoint_spec spec;
   oc_endpoint_snapshot *snap = NULL;
   bool current = false;
-  if (!doc) {
-    oc_error_set(&err, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
-  } else if (oc_endpoint_spec_parse(doc, name, &spec, &err) == 0) {
+  if (doc && oc_endpoint_spec_parse(doc, name, &spec, &err) == 0) { /* else err says why */
     oc_lock_acquire(&e->lock);
     current = following && serves_locked(e, find_slot(e, name), doc);
     oc_lock_release(&e->lock);
@@ -405,38 +393,32 @@ static void load_file(oc_endpoints *e, const char *name, bool following) {
     oc_lock_release(&e->lock);
   }
   json_decref(doc);
-  free(path);
 }
 
-void oc_endpoints_load_all(oc_endpoints *e) {
-  char *dir = oc_path_join(e->data_dir, "models/endpoints");
-  DIR *d = opendir(dir);
-  free(dir);
-  if (!d) return;
-  struct dirent *entry;
+/* Loads (following: reloads) every endpoint the store records; -1 with err when they cannot be listed. */
+static int load_every(oc_endpoints *e, bool following, oc_error *err) {
+  oc_store *store = e->lend(e->loader_ctx, err);
   char **names = NULL;
-  size_t n = 0, cap = 0;
-  while ((entry = readdir(d))) {
-    size_t len = strlen(entry->d_name);
-    if (len > 5 && len - 5 < sizeof ((slot *)0)->name && strcmp(entry->d_name + len - 5, ".json") == 0 &&
-        entry->d_name[0] != '.') {
-      oc_xgrow((void **)&names, &cap, n + 1, sizeof *names);
-      names[n] = oc_xstrdup(entry->d_name);
-      names[n++][len - 5] = '\0';
-    }
-  }
-  closedir(d);
+  size_t n = 0;
+  int rc = store ? oc_store_endpoint_names(store, &names, &n, err) : -1;
+  if (store) e->give_back(e->loader_ctx, store);
   for (size_t i = 0; i < n; i++) {
-    load_file(e, names[i], false);
+    if (!following) load_config(e, names[i], false);
+    else oc_endpoints_reload(e, names[i]);
     free(names[i]);
   }
   free(names);
+  return rc;
 }
 
+int oc_endpoints_load_all(oc_endpoints *e, oc_error *err) { return load_every(e, false, err); }
+
+int oc_endpoints_reload_all(oc_endpoints *e, oc_error *err) { return load_every(e, true, err); }
+
 void oc_endpoints_reload(oc_endpoints *e, const char *name) {
-  if (!valid_name(name)) return; /* not an endpoint this server could have a file for */
+  if (!valid_name(name)) return; /* not an endpoint this server could serve */
   oc_lock_acquire(&e->write_lock);
-  load_file(e, name, true);
+  load_config(e, name, true);
   oc_lock_release(&e->write_lock);
 }
 

@@ -2,10 +2,11 @@
  * variants. Each endpoint's configuration is an immutable, reference-counted snapshot (variants with
  * their loaded models); a change builds a new snapshot (loading models outside any lock), persists it,
  * and swaps one pointer, RCU-style: requests that took the old snapshot finish on it, new ones see the
- * new one. Persisted as DIR/models/endpoints/<name>.json with the previous configurations (for
- * rollback; the same file the model registry's deploy writes), and mirrored into the registry's store
- * rows when every variant is a registered version; a change another process made is followed with
- * oc_endpoints_reload. Knows nothing about HTTP. */
+ * new one. Persisted in the store with the previous configurations (for rollback), through the model
+ * registry (oc_registry_endpoint_save: the one record of what an endpoint serves, which `oilcast
+ * forecast` and the registry's deploy use too), with the registry's rows when every variant is a
+ * registered version; a change another process made is followed with oc_endpoints_reload. Knows
+ * nothing about HTTP. */
 #ifndef OC_SERVE_ENDPOINTS_H
 #define OC_SERVE_ENDPOINTS_H
 
@@ -16,6 +17,7 @@
 
 #include "core/error.h"
 #include "pipeline/served_model.h"
+#include "store/store.h"
 
 #define OC_ENDPOINT_MAX_VARIANTS 8
 #define OC_ENDPOINT_MAX_PREVIOUS 20
@@ -44,20 +46,23 @@ typedef struct oc_endpoint_snapshot {
 
 typedef struct oc_endpoints oc_endpoints;
 
-/* Records a configuration in the store (the registry's rows, and a change other servers follow) and
- * calls write_file(file) inside the same transaction, so whoever sees the change reads the new file; a
- * failure of either cancels the change. */
-typedef int (*oc_endpoint_sync)(void *ctx, const oc_endpoint_spec *spec, int (*write_file)(void *file, oc_error *err),
-                                void *file, oc_error *err);
+/* How the table reaches the store: a connection lent for one read or write (NULL with err when none
+ * can be had) and given back. */
+typedef oc_store *(*oc_endpoint_store_lend)(void *ctx, oc_error *err);
+typedef void (*oc_endpoint_store_return)(void *ctx, oc_store *store);
 
-oc_endpoints *oc_endpoints_new(const char *data_dir, oc_series_loader loader, oc_endpoint_sync sync, void *ctx);
+oc_endpoints *oc_endpoints_new(const char *data_dir, oc_series_loader loader, oc_endpoint_store_lend lend,
+                               oc_endpoint_store_return give_back, void *ctx);
 void oc_endpoints_free(oc_endpoints *e);
-/* Loads every DIR/models/endpoints/NAME.json. Endpoints that fail stay listed as problems (readiness). */
-void oc_endpoints_load_all(oc_endpoints *e);
-/* Re-reads DIR/models/endpoints/NAME.json after another process changed the endpoint (a deploy, a
+/* Loads every endpoint the store records. Endpoints that fail stay listed as problems (readiness);
+ * -1 with err when the store cannot list them. */
+int oc_endpoints_load_all(oc_endpoints *e, oc_error *err);
+/* Re-reads the endpoint's configuration from the store after another process changed it (a deploy, a
  * PUT or rollback on another server) and swaps in its snapshot; a configuration already served is
- * left alone, and a file that fails to load leaves the previous snapshot serving (logged). */
+ * left alone, and one that fails to load leaves the previous snapshot serving (logged). */
 void oc_endpoints_reload(oc_endpoints *e, const char *name);
+/* oc_endpoints_reload for every endpoint the store records (SIGHUP); -1 with err when it cannot list them. */
+int oc_endpoints_reload_all(oc_endpoints *e, oc_error *err);
 /* Reloads every endpoint that serves model_version ("v3"). */
 void oc_endpoints_reload_serving(oc_endpoints *e, const char *model_version);
 /* Appends a description of every endpoint that failed to load to problems. */

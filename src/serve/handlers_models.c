@@ -12,6 +12,7 @@
 #include "core/calendar.h"
 #include "core/date.h"
 #include "core/json.h"
+#include "ingest/price_range.h"
 #include "pipeline/forecast.h"
 #include "serve/context.h"
 #include "serve/endpoints.h"
@@ -68,8 +69,19 @@ void oc_serve_points_cache_free(oc_server *s) {
 void oc_serve_points_cache_init(oc_server *s) { s->points_cache = oc_xcalloc(POINTS_CACHE_SIZE, sizeof *s->points_cache); }
 
 /* Parses historical_prices (numbers, or {date, price} objects ascending) plus current_price into a
- * series. Returns false with resp filled (422) on a bad history. */
-static bool given_history(json_t *body, const char *series, oc_series *out, oc_response *resp) {
+ * series, each price within the series' range. Returns false with resp filled (422; a store failure
+ * when the range cannot be read) on a bad history. */
+static bool given_history(oc_server *s, json_t *body, const char *series, oc_series *out, oc_response *resp) {
+  oc_price_range range;
+  oc_error err;
+  oc_store *store = oc_serve_store_acquire(s, resp);
+  if (!store) return false;
+  int got = oc_price_range_get(store, series, &range, &err);
+  oc_serve_store_release(s, store);
+  if (got != 0) {
+    oc_serve_store_failed(s, resp, "reading a series' price range", &err);
+    return false;
+  }
   json_t *prices = json_object_get(body, "historical_prices"), *current = json_object_get(body, "current_price");
   if (current && !json_is_number(current)) {
     oc_respond_error(resp, 422, "invalid_request", "current_price must be a number");
@@ -93,6 +105,12 @@ static bool given_history(json_t *body, const char *series, oc_series *out, oc_r
       return false;
     }
     out->values[i] = json_number_value(price);
+    char outside[256];
+    if (!oc_price_range_check(&range, series, out->values[i], outside, sizeof outside)) {
+      oc_respond_error(resp, 422, "invalid_request", "historical_prices[%zu]%s: %s", i, dated ? ".price" : "", outside);
+      oc_series_free(out);
+      return false;
+    }
     if (dated) {
       json_t *date = json_object_get(item, "date");
       const char *reason = "missing";
@@ -110,6 +128,12 @@ static bool given_history(json_t *body, const char *series, oc_series *out, oc_r
     } else {
       out->dates[i] = oc_calendar_add_trading_days(origin, -(int)(total - 1 - i));
     }
+  }
+  char outside[256];
+  if (current && !oc_price_range_check(&range, series, json_number_value(current), outside, sizeof outside)) {
+    oc_respond_error(resp, 422, "invalid_request", "current_price: %s", outside);
+    oc_series_free(out);
+    return false;
   }
   if (current) {
     out->values[n] = json_number_value(current);
@@ -193,7 +217,7 @@ void oc_handle_invoke(const oc_request *req, oc_response *resp) {
   oc_history *stored = NULL;
   const oc_series *history = NULL;
   if (given) {
-    if (given_history(body, snap->spec.series, &own, resp)) history = &own;
+    if (given_history(s, body, snap->spec.series, &own, resp)) history = &own;
   } else {
     stored = oc_serve_history_acquire(s, snap->spec.series, resp);
     if (stored) history = &stored->series;

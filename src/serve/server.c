@@ -8,7 +8,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <math.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -24,6 +23,7 @@
 
 #include "core/fsutil.h"
 #include "core/json.h"
+#include "core/json_scan.h"
 #include "core/log.h"
 #include "core/sha256.h"
 #include "serve/context.h"
@@ -165,6 +165,14 @@ json_t *oc_request_json_object(const oc_request *req, oc_response *resp) {
   if (!json_is_object(json)) {
     json_decref(json);
     oc_respond_error(resp, 400, "invalid_json", "request body: expected a JSON object at line 1, column 1 (byte 0)");
+    return NULL;
+  }
+  char field[96], number[96];
+  size_t at_line;
+  if (oc_json_find_underflow(req->body, req->body_len, field, number, sizeof field, &at_line)) {
+    json_decref(json);
+    oc_respond_error(resp, 400, "invalid_json", "request body, line %zu: %s: %s is too small for a double (it would read as 0)",
+                     at_line, field, number);
     return NULL;
   }
   return json;
@@ -709,19 +717,7 @@ unsigned short oc_server_port(const oc_server *s) { return s->port; }
 
 int oc_server_reload(oc_server *s, oc_error *err) {
   if (oc_apikey_table_reload(&s->keys, err) != 0) return -1;
-  char *pattern = oc_path_join(s->data_dir, "models/endpoints/*.json");
-  glob_t files;
-  if (glob(pattern, 0, NULL, &files) == 0) {
-    for (size_t i = 0; i < files.gl_pathc; i++) {
-      char *name = oc_xstrdup(strrchr(files.gl_pathv[i], '/') + 1);
-      name[strlen(name) - 5] = '\0'; /* ".json" */
-      oc_endpoints_reload(s->endpoints, name);
-      free(name);
-    }
-    globfree(&files);
-  }
-  free(pattern);
-  return 0;
+  return oc_endpoints_reload_all(s->endpoints, err);
 }
 
 void oc_server_stop(oc_server *s, double drain_seconds) {

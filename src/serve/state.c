@@ -42,35 +42,6 @@ static int load_history(void *ctx, const char *series, oc_series *out, oc_error 
   return rc;
 }
 
-/* Records an endpoint configuration in the store and writes its file in one transaction: as registry
- * rows when every variant is a registered version ("v3"), otherwise (forecaster specs such as "naive",
- * which live in the endpoint file only) as a bare change, so other servers reload it either way. */
-static int sync_endpoint(void *ctx, const oc_endpoint_spec *spec, int (*write_file)(void *file, oc_error *err),
-                         void *file, oc_error *err) {
-  oc_server *s = ctx;
-  oc_endpoint_variant variants[OC_ENDPOINT_MAX_VARIANTS];
-  bool registered = true;
-  for (size_t i = 0; registered && i < spec->n_variants; i++) {
-    registered = oc_model_version_parse(spec->variants[i].model_version, &variants[i].version) == 0 &&
-                 spec->variants[i].weight > 0;
-    variants[i].weight = spec->variants[i].weight;
-    for (size_t k = 0; registered && k < i; k++) registered = variants[k].version != variants[i].version;
-  }
-  oc_store *store = store_acquire_unattended(s);
-  if (!store) return oc_error_set(err, "no store connection to record endpoint %s", spec->name);
-  int rc = oc_store_begin(store, err);
-  if (rc == 0) {
-    rc = registered ? oc_store_endpoint_set(store, spec->name, variants, spec->n_variants, (int64_t)time(NULL), err)
-                    : oc_store_change_note(store, OC_CHANGE_ENDPOINT, spec->name, err);
-    if (rc == 0) rc = write_file(file, err);
-    if (rc == 0) rc = oc_store_commit(store, err);
-    oc_error ignored;
-    if (rc != 0) oc_store_rollback(store, &ignored);
-  }
-  oc_serve_store_release(s, store);
-  return rc;
-}
-
 /* A "backtest" event for the newest stored backtest of the series. */
 static void publish_backtest(oc_server *s, oc_store *store, const char *series) {
   oc_backtest_record rec;
@@ -216,8 +187,8 @@ int oc_serve_state_open(oc_server *s, oc_error *err) {
   pthread_mutex_init(&s->saved_lock, NULL);
   pthread_mutex_init(&s->points_lock, NULL);
   oc_serve_points_cache_init(s);
-  s->endpoints = oc_endpoints_new(s->data_dir, load_history, sync_endpoint, s);
-  oc_endpoints_load_all(s->endpoints);
+  s->endpoints = oc_endpoints_new(s->data_dir, load_history, lend_store, return_store, s);
+  int listed = oc_endpoints_load_all(s->endpoints, err);
   json_t *loaded = oc_endpoints_models(s->endpoints);
   size_t i;
   json_t *model;
@@ -228,6 +199,10 @@ int oc_serve_state_open(oc_server *s, oc_error *err) {
   json_decref(loaded);
   atomic_init(&s->follower_stopping, false);
   pthread_create(&s->follower, NULL, follow_store, s);
+  if (listed != 0) { /* the store could not list its endpoints: closed as a whole, follower included */
+    oc_serve_state_close(s);
+    return -1;
+  }
   return 0;
 }
 
@@ -290,6 +265,10 @@ void oc_serve_store_failed(oc_server *s, oc_response *resp, const char *operatio
     oc_respond_error(resp, 503, "store_busy", "%s: %s; try again in %d s", operation, err->message,
                      OC_SERVE_STORE_BUSY_RETRY_SECONDS);
     oc_response_header(resp, "Retry-After", "%d", OC_SERVE_STORE_BUSY_RETRY_SECONDS);
+    return;
+  }
+  if (err->kind == OC_ERROR_READ_ONLY) { /* a server on a read-only data directory: reads only */
+    oc_respond_error(resp, 503, "store_read_only", "%s: %s", operation, err->message);
     return;
   }
   oc_err("serve: store %s failed: %s", operation, err->message);

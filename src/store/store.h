@@ -591,6 +591,24 @@ typedef struct oc_store_ops {
   int (*sensor_readings_recent)(oc_store *store, const char *device_id, const char *measurement, size_t limit,
                                 oc_sensor_reading **rows, size_t *n, oc_error *err);
   int (*sensor_anomaly_insert)(oc_store *store, const oc_sensor_anomaly *a, bool *inserted, oc_error *err);
+  /* ---- Endpoint configurations (issue 13): the store is the one record of what an endpoint serves. ----
+   * endpoint_config_set: stores the endpoint's whole configuration document (config: JSON text, as
+   * model/registry.h writes it) with the endpoint rows of endpoint_set for its registered versions
+   * (n >= 0: an endpoint serving only forecaster specs has none), the statuses and the endpoint change,
+   * as one op. endpoint_config_get: that document (*config malloc'd; NULL for an endpoint last written
+   * by endpoint_set, whose variants are then the record). endpoint_names: every endpoint, by name
+   * (free each and the array). endpoint_set clears the document, so the two never disagree. */
+  int (*endpoint_config_set)(oc_store *store, const char *name, const char *config, const oc_endpoint_variant *variants,
+                             size_t n, int64_t now, oc_error *err);
+  int (*endpoint_config_get)(oc_store *store, const char *name, char **config, bool *found, oc_error *err);
+  int (*endpoint_names)(oc_store *store, char ***names, size_t *n, oc_error *err);
+
+  /* ---- Per-series price ranges (issue 13; ingest/price_range.h gives the default and enforces them). ----
+   * series_range_set: the values the existing series name accepts, min..max (finite, min < max), or
+   * (set false) none of its own again; records an observations change of the series.
+   * series_range_get: *set false when the series has no range of its own or does not exist. */
+  int (*series_range_set)(oc_store *store, const char *name, bool set, double min, double max, oc_error *err);
+  int (*series_range_get)(oc_store *store, const char *name, bool *set, double *min, double *max, oc_error *err);
 } oc_store_ops;
 
 struct oc_store {
@@ -893,6 +911,28 @@ static inline int oc_store_sensor_readings_recent(oc_store *s, const char *devic
 static inline int oc_store_sensor_anomaly_insert(oc_store *s, const oc_sensor_anomaly *a, bool *inserted,
                                                  oc_error *err) {
   return s->ops->sensor_anomaly_insert(s, a, inserted, err);
+}
+
+/* Endpoint configurations (issue 13). */
+static inline int oc_store_endpoint_config_set(oc_store *s, const char *name, const char *config,
+                                               const oc_endpoint_variant *variants, size_t n, int64_t now, oc_error *err) {
+  return s->ops->endpoint_config_set(s, name, config, variants, n, now, err);
+}
+static inline int oc_store_endpoint_config_get(oc_store *s, const char *name, char **config, bool *found,
+                                               oc_error *err) {
+  return s->ops->endpoint_config_get(s, name, config, found, err);
+}
+static inline int oc_store_endpoint_names(oc_store *s, char ***names, size_t *n, oc_error *err) {
+  return s->ops->endpoint_names(s, names, n, err);
+}
+/* Per-series price ranges (issue 13). */
+static inline int oc_store_series_range_set(oc_store *s, const char *name, bool set, double min, double max,
+                                            oc_error *err) {
+  return s->ops->series_range_set(s, name, set, min, max, err);
+}
+static inline int oc_store_series_range_get(oc_store *s, const char *name, bool *set, double *min, double *max,
+                                            oc_error *err) {
+  return s->ops->series_range_get(s, name, set, min, max, err);
 }
 
 #endif

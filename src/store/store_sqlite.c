@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/progress.h"
@@ -188,6 +189,11 @@ static const sqlite_migration migrations[] = {
     {12, "the market provider of a series and its id there (EIA RWTC, FRED DCOILWTICO)",
      "ALTER TABLE series ADD COLUMN provider TEXT NOT NULL DEFAULT '';\n"
      "ALTER TABLE series ADD COLUMN provider_id TEXT NOT NULL DEFAULT '';\n"},
+    {13, "endpoint configurations (the one record of what each serves; null: its variants) and per-series"
+         " price ranges (null: the default)",
+     "ALTER TABLE endpoints ADD COLUMN config TEXT CHECK (config IS NULL OR json_valid(config));\n"
+     "ALTER TABLE series ADD COLUMN price_min REAL;\n"
+     "ALTER TABLE series ADD COLUMN price_max REAL;\n"},
     {14, "the device registry (field sensors over MQTT: type, unit, valid range, interval, broker password hash)",
      "CREATE TABLE devices (\n"
      "  id TEXT PRIMARY KEY,\n"
@@ -321,15 +327,35 @@ static bool busy_failure(oc_sqlite_store *s, oc_error *err, const char *what) {
   return true;
 }
 
+/* A store that cannot be written (read-only data directory) or a full disk: words a user can act on,
+ * not SQLite's. */
+static bool write_failure(oc_sqlite_store *s, oc_error *err, const char *what) {
+  int code = sqlite3_extended_errcode(s->db) & 0xff;
+  if (code == SQLITE_READONLY || (s->read_only && code == SQLITE_CANTOPEN)) {
+    oc_error_set(err, "store %s: %s: the store is read-only (its data directory cannot be written: reading works, "
+                 "writing needs a writable copy)", s->path, what);
+    err->kind = OC_ERROR_READ_ONLY;
+    return true;
+  }
+  if (code == SQLITE_FULL) {
+    oc_error_set(err, "store %s: %s: the disk is full (nothing was written; free some space and try again)", s->path,
+                 what);
+    return true;
+  }
+  return false;
+}
+
 int oc_sqlite_fail(oc_sqlite_store *s, oc_error *err, const char *what) {
-  if (!busy_failure(s, err, what)) oc_error_set(err, "store %s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+  if (!busy_failure(s, err, what) && !write_failure(s, err, what))
+    oc_error_set(err, "store %s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
   return -1;
 }
 
 static int sqlite_exec(oc_sqlite_store *s, const char *sql, oc_error *err) {
   char *msg = NULL;
   if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-    if (!busy_failure(s, err, sql)) oc_error_set(err, "store %s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+    if (!busy_failure(s, err, sql) && !write_failure(s, err, sql))
+      oc_error_set(err, "store %s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
     sqlite3_free(msg);
     return -1;
   }
@@ -942,11 +968,25 @@ static const oc_store_ops sqlite_ops = {
     .sensor_stats = oc_sqlite_sensor_stats,
     .sensor_readings_recent = oc_sqlite_sensor_readings_recent,
     .sensor_anomaly_insert = oc_sqlite_sensor_anomaly_insert,
+    .endpoint_config_set = oc_sqlite_endpoint_config_set,
+    .endpoint_config_get = oc_sqlite_endpoint_config_get,
+    .endpoint_names = oc_sqlite_endpoint_names,
+    .series_range_set = oc_sqlite_series_range_set,
+    .series_range_get = oc_sqlite_series_range_get,
 };
 
 /* Process-wide SQLite settings, once, before the first connection: no memory statistics (their global
  * mutex is taken on every allocation, visible on large imports). Fails harmlessly when the host
  * program initialised SQLite itself. */
+/* Whether this process may create files in the folder holding path (SQLite's -wal, -shm, journals). */
+static bool writable_folder_of(const char *path) {
+  const char *slash = strrchr(path, '/');
+  char *dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
+  bool writable = dir && access(dir, W_OK) == 0 && access(path, W_OK) == 0;
+  free(dir);
+  return writable;
+}
+
 static void configure_sqlite(void) {
   sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   sqlite3_initialize();
@@ -966,10 +1006,16 @@ oc_store *oc_store_sqlite_open(const char *location, oc_error *err) {
   s->path = oc_xstrdup(path);
   pthread_mutex_init(&s->watch_lock, NULL);
   atomic_init(&s->interrupted, false);
+  /* A database that exists in a folder this process cannot write (a read-only copy, a read-only mount)
+   * opens immutable: SQLite then needs no -shm or lock file beside it and reads it as it stands. */
+  s->read_only = access(path, F_OK) == 0 && !writable_folder_of(path);
+  char *uri = sqlite3_mprintf("file:%s?mode=ro&immutable=1", path);
   /* NOMUTEX: one connection is used by one thread at a time (store.h), so SQLite's per-call mutex
    * is pure overhead on the import path. */
-  if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
-      SQLITE_OK) {
+  int opened = s->read_only ? sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL)
+                            : sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  sqlite3_free(uri);
+  if (opened != SQLITE_OK) {
     oc_error_set(err, "cannot open store %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
     sqlite_close(&s->base);
     return NULL;
@@ -986,9 +1032,9 @@ oc_store *oc_store_sqlite_open(const char *location, oc_error *err) {
    * levels on large imports. */
   sqlite3_exec(s->db, "PRAGMA page_size=16384", NULL, NULL, NULL);
   sqlite3_stmt *st = NULL;
-  bool wal = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) == SQLITE_OK &&
-             sqlite3_step(st) == SQLITE_ROW &&
-             strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+  bool wal = s->read_only || (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) == SQLITE_OK &&
+                              sqlite3_step(st) == SQLITE_ROW &&
+                              strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0);
   if (!wal) oc_sqlite_fail(s, err, "switching to WAL mode");
   sqlite3_finalize(st);
   /* A 64 MiB page cache (allocated only as used) keeps a large import's B-tree pages in memory instead

@@ -22,6 +22,7 @@ typedef struct oc_sqlite_store {
   sqlite3 *db;
   char *path;
   bool in_transaction; /* an explicit oc_store_begin is open */
+  bool read_only;      /* opened immutable: its folder cannot be written (writes fail as OC_ERROR_READ_ONLY) */
   oc_sqlite_cached_stmt *stmts;
   size_t nstmts, stmts_cap;
   /* Series whose observations the open write transaction already recorded as changed: a set of ids
@@ -97,6 +98,18 @@ int oc_sqlite_model_version_list(oc_store *store, oc_model_version **list, size_
 int oc_sqlite_endpoint_set(oc_store *store, const char *name, const oc_endpoint_variant *variants, size_t n,
                            int64_t now, oc_error *err);
 int oc_sqlite_endpoint_get(oc_store *store, const char *name, oc_endpoint *ep, bool *found, oc_error *err);
+/* endpoint_set's writes inside an open op (n may be 0): the endpoint row, its variants, every version's
+ * status and the endpoint change. */
+bool oc_sqlite_endpoint_rows_set(oc_sqlite_store *s, const char *name, const oc_endpoint_variant *variants, size_t n,
+                                 int64_t now, oc_error *err);
+/* Endpoint configurations (store_sqlite_endpoint_config.c). */
+int oc_sqlite_endpoint_config_set(oc_store *store, const char *name, const char *config,
+                                  const oc_endpoint_variant *variants, size_t n, int64_t now, oc_error *err);
+int oc_sqlite_endpoint_config_get(oc_store *store, const char *name, char **config, bool *found, oc_error *err);
+int oc_sqlite_endpoint_names(oc_store *store, char ***names, size_t *n, oc_error *err);
+/* Per-series price ranges (store_sqlite_series_range.c). */
+int oc_sqlite_series_range_set(oc_store *store, const char *name, bool set, double min, double max, oc_error *err);
+int oc_sqlite_series_range_get(oc_store *store, const char *name, bool *set, double *min, double *max, oc_error *err);
 
 /* Forecast ops (store_sqlite_forecasts.c). */
 int oc_sqlite_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *err);

@@ -94,7 +94,7 @@ int oc_sqlite_model_version_list(oc_store *store, oc_model_version **list, size_
   return 0;
 }
 
-/* One statement of endpoint_set: binds the endpoint name (and optionally a version/weight) and runs it. */
+/* One statement of an endpoint write: binds the endpoint name (and optionally a version/weight) and runs it. */
 static bool run_step(oc_sqlite_store *s, const char *sql, const char *name, int64_t a, double b, int nbind,
                      const char *what, oc_error *err) {
   sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);
@@ -108,14 +108,8 @@ static bool run_step(oc_sqlite_store *s, const char *sql, const char *name, int6
   return ok;
 }
 
-int oc_sqlite_endpoint_set(oc_store *store, const char *name, const oc_endpoint_variant *variants, size_t n,
-                           int64_t now, oc_error *err) {
-  oc_sqlite_store *s = oc_sqlite_of(store);
-  if (n == 0) return oc_error_set(err, "endpoint %s: at least one model version is needed", name);
-  for (size_t i = 0; i < n; i++)
-    if (!(variants[i].weight > 0))
-      return oc_error_set(err, "endpoint %s: weight %g of v%lld must be > 0", name, variants[i].weight,
-                          (long long)variants[i].version);
+bool oc_sqlite_endpoint_rows_set(oc_sqlite_store *s, const char *name, const oc_endpoint_variant *variants, size_t n,
+                                 int64_t now, oc_error *err) {
   static const char upsert[] = "INSERT INTO endpoints(name, created_at, updated_at) VALUES (?1, ?2, ?2)"
                                " ON CONFLICT(name) DO UPDATE SET updated_at = excluded.updated_at";
   static const char clear[] = "DELETE FROM endpoint_variants WHERE endpoint = ?1";
@@ -123,7 +117,12 @@ int oc_sqlite_endpoint_set(oc_store *store, const char *name, const oc_endpoint_
   static const char status[] =
       "UPDATE model_versions SET status = CASE WHEN version IN (SELECT version FROM endpoint_variants)"
       " THEN 'deployed' ELSE 'registered' END";
-  if (oc_sqlite_op_begin(s, err) != 0) return -1;
+  for (size_t i = 0; i < n; i++)
+    if (!(variants[i].weight > 0)) {
+      oc_error_set(err, "endpoint %s: weight %g of v%lld must be > 0", name, variants[i].weight,
+                   (long long)variants[i].version);
+      return false;
+    }
   bool ok = run_step(s, upsert, name, now, 0, 2, "creating an endpoint", err) &&
             run_step(s, clear, name, 0, 0, 1, "replacing endpoint variants", err);
   for (size_t i = 0; ok && i < n; i++) {
@@ -135,6 +134,18 @@ int oc_sqlite_endpoint_set(oc_store *store, const char *name, const oc_endpoint_
   }
   if (ok) ok = run_step(s, status, name, 0, 0, 0, "updating model version statuses", err);
   if (ok) ok = oc_sqlite_change_record(s, OC_CHANGE_ENDPOINT, name, err) == 0;
+  return ok;
+}
+
+int oc_sqlite_endpoint_set(oc_store *store, const char *name, const oc_endpoint_variant *variants, size_t n,
+                           int64_t now, oc_error *err) {
+  oc_sqlite_store *s = oc_sqlite_of(store);
+  if (n == 0) return oc_error_set(err, "endpoint %s: at least one model version is needed", name);
+  /* The variants become the record: a configuration document stored before would now disagree. */
+  static const char forget_config[] = "UPDATE endpoints SET config = NULL WHERE name = ?1";
+  if (oc_sqlite_op_begin(s, err) != 0) return -1;
+  bool ok = oc_sqlite_endpoint_rows_set(s, name, variants, n, now, err) &&
+            run_step(s, forget_config, name, 0, 0, 1, "replacing an endpoint configuration", err);
   return oc_sqlite_op_end(s, ok, err);
 }
 

@@ -7,8 +7,7 @@
  *   - a card read back is a fixed point: written (oc_model_card_to_json) and read again, it writes the
  *     same text;
  *   - decoded tensors encode (oc_safetensors_encode) to bytes that decode to the same floats.
- * The registry's own card check (version_card_read, static in registry.c) needs a registered version
- * whose sha256 is the card's: it is not fuzzed here (docs/fuzzing.md). */
+ * The registry's own card check and forecaster versions are the target registry_card's. */
 #include <string.h>
 
 #include "core/buf.h"

@@ -1,6 +1,8 @@
 /* Model registry and training table: the ETL frame contract becomes train/validation matrices (rows
  * with gaps skipped, split at oilcast.train_end, contract violations named); versions are published as
- * v1, v2, ... with store rows, an endpoint deploy flips statuses and writes its file, loading checks the
+ * v1, v2, ... with store rows, an endpoint deploy flips statuses and records the endpoint's configuration
+ * in the store (the one record: no file), endpoint configurations and their rows are written as one op
+ * or not at all, loading checks the
  * registered card checksum; errors name the version or endpoint. Price-unit MAE on a hand example. */
 #include "testutil.h"
 
@@ -148,11 +150,16 @@ static void test_publish_deploy_load(void **state) {
   assert_true(rows[1].val_loss == 1.25 / 1.6);
   assert_true(rows[1].naive_mae == 1.6);
   oc_model_version_list_free(rows, n);
+  /* The store holds the endpoint's configuration (no file beside it: nothing that could disagree). */
+  json_t *config;
+  bool found;
+  assert_int_equal(oc_registry_endpoint_config(store, "ep", &config, &found, &err), 0);
+  assert_true(found);
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(config, "variants"), 0), "version")), 3);
+  json_decref(config);
   char *ep_file = oc_path_join(dir, "models/endpoints/ep.json"), *text;
   size_t len;
-  assert_int_equal(oc_read_file(ep_file, &text, &len, &err), 0);
-  assert_non_null(strstr(text, "\"v3\""));
-  free(text);
+  assert_false(oc_path_exists(ep_file));
   /* Deploying an unknown version or a bad name changes nothing. */
   assert_int_equal(oc_registry_deploy(dir, store, "ep", 42, &err), -1);
   assert_non_null(strstr(err.message, "v42 is not registered"));
@@ -197,10 +204,80 @@ static void test_publish_deploy_load(void **state) {
   free(dir);
 }
 
+/* The endpoint configuration in the store is the record: saved whole with its registry rows in one op
+ * (none for forecaster specs), a failing save changes nothing (no change in the feed either), and an
+ * endpoint last written by endpoint_set alone reads back from its rows. */
+static void test_endpoint_config_is_the_record(void **state) {
+  (void)state;
+  char *dir = oc_test_tmpdir("registry-config");
+  oc_error err;
+  bool created, found;
+  oc_store *store;
+  assert_int_equal(oc_datadir_init(dir, &created, &err), 0);
+  assert_int_equal(oc_datadir_open(dir, &store, &err), 0);
+  oc_model_version row = {.version = 1, .kind = "naive", .series = "WTI", .path = "models/artifacts/v1",
+                          .card_sha256 = "0000000000000000000000000000000000000000000000000000000000000000"};
+  assert_int_equal(oc_store_model_version_register(store, &row, &err), 0);
+  json_t *ab = json_loads("{\"series\":\"WTI\",\"variants\":[{\"name\":\"a\",\"model_version\":\"v1\",\"weight\":1}],"
+                          "\"previous\":[]}", 0, NULL);
+  if (oc_registry_endpoint_save(store, "ep", ab, &err) != 0) fail_msg("%s", err.message);
+  json_t *back;
+  assert_int_equal(oc_registry_endpoint_config(store, "ep", &back, &found, &err), 0);
+  assert_true(found);
+  assert_true(json_equal(back, ab));
+  json_decref(back);
+  int64_t served;
+  assert_int_equal(oc_registry_endpoint_version(store, "ep", &served, &err), 0);
+  assert_int_equal(served, 1);
+
+  /* A forecaster spec: recorded, without registry rows. */
+  json_t *spec = json_loads("{\"variants\":[{\"name\":\"n\",\"model_version\":\"naive\",\"weight\":1}]}", 0, NULL);
+  assert_int_equal(oc_registry_endpoint_save(store, "ep", spec, &err), 0);
+  assert_int_equal(oc_registry_endpoint_version(store, "ep", &served, &err), -1);
+  int64_t latest, after;
+  assert_int_equal(oc_store_changes_latest(store, &latest, &err), 0);
+  /* An unregistered version: nothing changes, not even the feed. */
+  json_t *bad = json_loads("{\"variants\":[{\"name\":\"x\",\"model_version\":\"v7\",\"weight\":1}]}", 0, NULL);
+  assert_int_equal(oc_registry_endpoint_save(store, "ep", bad, &err), -1);
+  assert_non_null(strstr(err.message, "v7 is not registered"));
+  assert_int_equal(oc_store_changes_latest(store, &after, &err), 0);
+  assert_int_equal(after, latest);
+  assert_int_equal(oc_registry_endpoint_config(store, "ep", &back, &found, &err), 0);
+  assert_true(json_equal(back, spec));
+  json_decref(back);
+
+  /* Rows written alone replace the document: they are the record then. */
+  oc_endpoint_variant v = {1, 2.0};
+  assert_int_equal(oc_store_endpoint_set(store, "ep", &v, 1, 10, &err), 0);
+  assert_int_equal(oc_registry_endpoint_config(store, "ep", &back, &found, &err), 0);
+  json_t *only = json_array_get(json_object_get(back, "variants"), 0);
+  assert_int_equal(json_integer_value(json_object_get(only, "version")), 1);
+  assert_true(json_real_value(json_object_get(only, "weight")) == 2.0);
+  json_decref(back);
+  assert_int_equal(oc_registry_endpoint_config(store, "none", &back, &found, &err), 0);
+  assert_false(found);
+  assert_null(back);
+  char **names;
+  size_t n;
+  assert_int_equal(oc_store_endpoint_names(store, &names, &n, &err), 0);
+  assert_int_equal(n, 1);
+  assert_string_equal(names[0], "ep");
+  free(names[0]);
+  free(names);
+
+  json_decref(ab);
+  json_decref(spec);
+  json_decref(bad);
+  oc_store_close(store);
+  oc_test_rmtree(dir);
+  free(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_training_table),
       cmocka_unit_test(test_publish_deploy_load),
+      cmocka_unit_test(test_endpoint_config_is_the_record),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

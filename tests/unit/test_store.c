@@ -379,7 +379,9 @@ static void test_forecast_origin_price(void **state) {
   oc_store_close(s);
   /* Back to schema 10 with one forecast as it stored them, then reopened: migrated, price unknown. */
   raw_exec(f->db, "ALTER TABLE forecasts DROP COLUMN origin_price; ALTER TABLE series DROP COLUMN provider;"
-                  "ALTER TABLE series DROP COLUMN provider_id; DROP TABLE alert_events; DROP TABLE alerts;"
+                  "ALTER TABLE series DROP COLUMN provider_id; ALTER TABLE endpoints DROP COLUMN config;"
+                  "ALTER TABLE series DROP COLUMN price_min; ALTER TABLE series DROP COLUMN price_max;"
+                  "DROP TABLE alert_events; DROP TABLE alerts;"
                   "DROP TABLE devices; DROP TABLE promotion_decisions; DROP TABLE endpoint_challengers;"
                   "DROP TABLE sensor_readings; DROP TABLE sensor_dead_letters; DROP TABLE sensor_watermarks;"
                   "DROP TABLE sensor_windows; DROP TABLE sensor_anomalies;"
