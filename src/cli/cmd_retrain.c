@@ -33,22 +33,27 @@ const oc_command oc_cmd_retrain = {
     "                      one-sided Diebold-Mariano p of the absolute-error difference is below P;\n"
     "                      refuse after K (20, 60, 0.05)\n"
     "  --rollback-relmae X  --rollback-origins M  roll a promoted version back when its relMAE over its\n"
-    "                      latest M origins since the promotion exceeds X (1.25, 10)\n",
+    "                      latest M origins since the promotion exceeds X (1.25, 10)\n"
+    "  --drift-psi X  --drift-recent M   retrain when the PSI of the champion's input over its latest M\n"
+    "                      values against its training reference exceeds X (0.25, 60; 0 turns it off)\n",
     run};
 
 /* In the order of run()'s options[] (usage errors name options[opt - 1]). */
 enum {
   OPT_ENDPOINT = 1, OPT_TRIGGER, OPT_PROMOTE, OPT_REASON, OPT_MODE, OPT_WEIGHT, OPT_HORIZON, OPT_DEGRADE_RELMAE,
-  OPT_DEGRADE_ORIGINS, OPT_MIN_ORIGINS, OPT_MAX_ORIGINS, OPT_P_VALUE, OPT_ROLLBACK_RELMAE, OPT_ROLLBACK_ORIGINS
+  OPT_DEGRADE_ORIGINS, OPT_MIN_ORIGINS, OPT_MAX_ORIGINS, OPT_P_VALUE, OPT_ROLLBACK_RELMAE, OPT_ROLLBACK_ORIGINS,
+  OPT_DRIFT_PSI, OPT_DRIFT_RECENT
 };
 
 /* The numeric options: where each goes (a count or a figure). */
 static int parse_number(int opt, const char *arg, oc_promote_options *o) {
   size_t *count = opt == OPT_HORIZON ? &o->horizon : opt == OPT_DEGRADE_ORIGINS ? &o->degrade_origins
                 : opt == OPT_MIN_ORIGINS ? &o->min_origins : opt == OPT_MAX_ORIGINS ? &o->max_origins
-                : opt == OPT_ROLLBACK_ORIGINS ? &o->rollback_origins : NULL;
+                : opt == OPT_ROLLBACK_ORIGINS ? &o->rollback_origins : opt == OPT_DRIFT_RECENT ? &o->drift_recent
+                : NULL;
   double *figure = opt == OPT_WEIGHT ? &o->challenger_weight : opt == OPT_DEGRADE_RELMAE ? &o->degrade_rel_mae
-                 : opt == OPT_P_VALUE ? &o->max_p : opt == OPT_ROLLBACK_RELMAE ? &o->rollback_rel_mae : NULL;
+                 : opt == OPT_P_VALUE ? &o->max_p : opt == OPT_ROLLBACK_RELMAE ? &o->rollback_rel_mae
+                 : opt == OPT_DRIFT_PSI ? &o->drift_psi : NULL;
   long v;
   if (count) {
     if (oc_cli_parse_int(arg, 1, 1000000, &v) != 0) return -1;
@@ -78,7 +83,9 @@ static int run(oc_cli *cli, int argc, char **argv) {
       {"degrade-origins", required_argument, NULL, OPT_DEGRADE_ORIGINS},
       {"min-origins", required_argument, NULL, OPT_MIN_ORIGINS}, {"max-origins", required_argument, NULL, OPT_MAX_ORIGINS},
       {"p-value", required_argument, NULL, OPT_P_VALUE}, {"rollback-relmae", required_argument, NULL, OPT_ROLLBACK_RELMAE},
-      {"rollback-origins", required_argument, NULL, OPT_ROLLBACK_ORIGINS}, OC_CLI_COMMON_OPTIONS, {0}};
+      {"rollback-origins", required_argument, NULL, OPT_ROLLBACK_ORIGINS},
+      {"drift-psi", required_argument, NULL, OPT_DRIFT_PSI}, {"drift-recent", required_argument, NULL, OPT_DRIFT_RECENT},
+      OC_CLI_COMMON_OPTIONS, {0}};
   oc_promote_options o = oc_promote_options_default();
   const char *trigger = NULL, *promote = NULL, *reason = NULL;
   int opt, code;
@@ -90,7 +97,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
     else if (opt == OPT_MODE && (strcmp(optarg, "shadow") == 0 || strcmp(optarg, "variant") == 0))
       o.mode = strcmp(optarg, "shadow") == 0 ? OC_CHALLENGER_SHADOW : OC_CHALLENGER_VARIANT;
     else if (opt == OPT_MODE) return oc_cli_usage_error(&oc_cmd_retrain, "--mode is shadow or variant, not '%s'", optarg);
-    else if (opt > OPT_MODE && opt <= OPT_ROLLBACK_ORIGINS) {
+    else if (opt > OPT_MODE && opt <= OPT_DRIFT_RECENT) {
       if (parse_number(opt, optarg, &o) != 0)
         return oc_cli_usage_error(&oc_cmd_retrain, "--%s takes a number, not '%s'", options[opt - 1].name, optarg);
     } else {

@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "model/backtest.h"
 #include "model/registry.h"
+#include "monitor/drift.h"
 #include "monitor/score.h"
 #include "pipeline/forecast.h"
 #include "pipeline/pipeline.h"
@@ -22,7 +23,8 @@
 oc_promote_options oc_promote_options_default(void) {
   return (oc_promote_options){.horizon = 1, .mode = OC_CHALLENGER_SHADOW, .challenger_weight = 0.1,
                               .degrade_rel_mae = 1.1, .degrade_origins = 10, .min_origins = 20, .max_origins = 60,
-                              .max_p = 0.05, .rollback_rel_mae = 1.25, .rollback_origins = 10};
+                              .max_p = 0.05, .rollback_rel_mae = 1.25, .rollback_origins = 10,
+                              .drift_psi = 0.25, .drift_recent = OC_DRIFT_RECENT_DEFAULT};
 }
 
 void oc_promote_result_free(oc_promote_result *r) {
@@ -35,6 +37,9 @@ static int check_options(const oc_promote_options *o, oc_error *err) {
   if (o->horizon < 1 || o->horizon > OC_STORED_FORECAST_MAX_POINTS)
     return oc_pipeline_bad_option(err, "the horizon compared is 1..%d, not %zu", OC_STORED_FORECAST_MAX_POINTS,
                                   o->horizon);
+  if (!(o->drift_psi >= 0) || (o->drift_psi > 0 && o->drift_recent < OC_DRIFT_RECENT_MIN))
+    return oc_pipeline_bad_option(err, "drift triggers need a PSI threshold >= 0 and at least %d recent values",
+                                  OC_DRIFT_RECENT_MIN);
   if (!(o->challenger_weight > 0 && o->challenger_weight <= 0.5))
     return oc_pipeline_bad_option(err, "a challenger's traffic weight is in (0, 0.5], not %g", o->challenger_weight);
   if (!(o->degrade_rel_mae > 0) || !(o->rollback_rel_mae > 0))
@@ -398,7 +403,26 @@ static int retrain(run *r, const char *trigger, bool record_trigger, json_t *fig
   return finish_transaction(r, ok, before, err);
 }
 
-/* Step 4: a pending alert, or the champion's degradation, triggers retraining. */
+/* The champion's input drift (monitor/drift.h) when its whole recent window lies after `after`
+ * (*found false otherwise, or when its card keeps no reference). */
+static int champion_drift(run *r, oc_date after, oc_feature_drift *out, bool *found, oc_error *err) {
+  oc_feature_drift *rows;
+  size_t n;
+  *found = false;
+  if (oc_monitor_drift(r->data_dir, r->store, r->opt->drift_recent, &rows, &n, err) != 0) return -1;
+  char label[32];
+  snprintf(label, sizeof label, "v%lld", (long long)r->champion);
+  for (size_t i = 0; i < n && !*found; i++) {
+    if (strcmp(rows[i].model_version, label) != 0 || (after != OC_DATE_INVALID && rows[i].recent_first <= after))
+      continue;
+    *out = rows[i];
+    *found = true;
+  }
+  free(rows);
+  return 0;
+}
+
+/* Step 4: a pending alert, the champion's degradation, or its input drift triggers retraining. */
 static int check_triggers(run *r, oc_error *err) {
   if (*r->st.pending_trigger) {
     char trigger[sizeof r->st.pending_trigger], reason[sizeof r->st.pending_reason];
@@ -413,11 +437,22 @@ static int check_triggers(run *r, oc_error *err) {
   bool over;
   if (champion_exceeds(r, r->st.quiet_until, o->degrade_origins, o->degrade_rel_mae, &s, &n, &over, err) != 0)
     return -1;
-  if (!over) return 0;
   char reason[256];
-  snprintf(reason, sizeof reason, "v%lld scored relMAE %.3f over its latest %zu origins (above %.3f)",
-           (long long)r->champion, s.rel_mae, n, o->degrade_rel_mae);
-  return retrain(r, "degradation", true, summary_json(&s, n, o->degrade_rel_mae), reason, err);
+  if (over) {
+    snprintf(reason, sizeof reason, "v%lld scored relMAE %.3f over its latest %zu origins (above %.3f)",
+             (long long)r->champion, s.rel_mae, n, o->degrade_rel_mae);
+    return retrain(r, "degradation", true, summary_json(&s, n, o->degrade_rel_mae), reason, err);
+  }
+  if (!(o->drift_psi > 0)) return 0;
+  oc_feature_drift d;
+  bool found;
+  if (champion_drift(r, r->st.quiet_until, &d, &found, err) != 0) return -1;
+  if (!found || !(d.psi > o->drift_psi)) return 0;
+  snprintf(reason, sizeof reason, "v%lld's input %s drifted: PSI %.3f over its latest %zu values (above %.3f), KS %.3f",
+           (long long)r->champion, d.feature, d.psi, d.recent_n, o->drift_psi, d.ks);
+  json_t *figures = oc_feature_drift_json(&d);
+  json_object_set_new(figures, "threshold", oc_json_number(o->drift_psi));
+  return retrain(r, "drift", true, figures, reason, err);
 }
 
 /* Step 5: champion and challenger forecast the new origin, stored under the endpoint. The challenger's

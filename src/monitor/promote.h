@@ -15,16 +15,18 @@
  *      the challenger is more accurate; model/backtest.h's statistic, its two-sided p halved on the
  *      side of mean d) gives p < max_p; after max_origins paired origins without that, it is refused
  *      and retired;
- *   4. triggers, while no challenger is under evaluation: a pending alert (oc_monitor_alerts_receive)
- *      or degradation (the champion's relMAE over its latest degrade_origins scored origins, counted
- *      after the last decision, above degrade_rel_mae) trains and deploys a challenger; a trigger
- *      while one is under evaluation is refused;
+ *   4. triggers, while no challenger is under evaluation: a pending alert (oc_monitor_alerts_receive),
+ *      degradation (the champion's relMAE over its latest degrade_origins scored origins, counted
+ *      after the last decision, above degrade_rel_mae) or input drift (the PSI of the champion's input
+ *      over its latest drift_recent values against its card's reference, monitor/drift.h, above
+ *      drift_psi, the window wholly after the last decision) trains and deploys a challenger; a
+ *      trigger while one is under evaluation is refused;
  *   5. forecasts: at a new origin (the series' latest observation) the champion forecasts through the
  *      endpoint and the challenger beside it, both stored under the endpoint (the challenger's variant
  *      "shadow" in shadow mode, "vN" as a variant), so the next runs can score them on the same origins.
  * Every decision (trigger, training, deploy, promote, rollback, refusal) is recorded in the store with
  * its reason and figures; a decision that changes the endpoint is recorded in the same transaction.
- * Drift triggers are not here yet (no drift figure exists to read). Never prints. */
+ * Never prints. */
 #ifndef OC_MONITOR_PROMOTE_H
 #define OC_MONITOR_PROMOTE_H
 
@@ -46,6 +48,9 @@ typedef struct oc_promote_options {
   double challenger_weight;    /* variant mode: its traffic share, in (0, 0.5] (default 0.1) */
   double degrade_rel_mae;      /* the champion's relMAE above which it is retrained (default 1.1) ... */
   size_t degrade_origins;      /* ... over this many latest scored origins, M (default 10) */
+  double drift_psi;            /* the champion's input PSI above which it is retrained (default 0.25, the
+                                * "significant" band; 0 turns drift triggers off) ... */
+  size_t drift_recent;         /* ... over this many latest values (default OC_DRIFT_RECENT_DEFAULT) */
   size_t min_origins;          /* N: paired origins before a challenger may be promoted (default 20) */
   size_t max_origins;          /* paired origins after which an unproven challenger is refused (default 60) */
   double max_p;                /* the one-sided Diebold-Mariano p-value it must beat (default 0.05) */

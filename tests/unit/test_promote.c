@@ -5,7 +5,8 @@
  * trains a challenger on the data up to then, which is shadow-scored on the same origins and promoted
  * by the one-sided Diebold-Mariano rule; a forced bad model is then rolled back. Also: the store ops
  * (decisions, state, per-origin errors), the alert webhook's pending trigger, variant deployment and
- * refusals, bad options that write nothing, and the regime change of the simulator. */
+ * refusals, bad options that write nothing, the input-drift trigger, and the regime change of the
+ * simulator. */
 #include "testutil.h"
 
 #include <jansson.h>
@@ -379,6 +380,38 @@ static void test_bad_options_write_nothing(void **state) {
   assert_int_equal(after, before);
 }
 
+/* Input drift triggers retraining: the champion is fitted on a calm market, then the market's daily
+ * moves grow fivefold; the PSI of its input (daily log returns) against its card's reference is far
+ * above the threshold at the next run, which retrains with trigger "drift" and the figures. */
+static void test_drift_trigger(void **state) {
+  oc_test_datadir_fixture *fx = *state;
+  static market m;
+  simulate(&m, 0, 0);
+  static double moves[TOTAL];
+  for (size_t i = 1; i < TOTAL; i++) moves[i] = log(m.values[i] / m.values[i - 1]);
+  for (size_t i = HISTORY; i < TOTAL; i++) /* from HISTORY on: the same moves, five times as large */
+    m.values[i] = m.values[i - 1] * exp(5 * moves[i]);
+  store_days(fx->store, &m, HISTORY);
+  int64_t champion = train(fx, SPEC, true);
+  store_days(fx->store, &m, 40);
+  oc_promote_options o = loop_options();
+  o.drift_recent = 30;
+  o.now = evening(&m);
+  oc_promote_result r;
+  char actions[256];
+  run_loop(fx, &o, &r, actions, sizeof actions);
+  assert_string_equal(actions, "trigger,training,deploy");
+  assert_string_equal(r.decisions[0].trigger, "drift");
+  assert_non_null(strstr(r.decisions[0].reason, "drifted: PSI"));
+  json_t *figures = json_loads(r.decisions[0].figures, 0, NULL);
+  assert_non_null(figures);
+  assert_true(json_real_value(json_object_get(figures, "psi")) > o.drift_psi);
+  assert_string_equal(json_string_value(json_object_get(figures, "model_version")), "v1");
+  json_decref(figures);
+  assert_true(r.challenger > champion);
+  oc_promote_result_free(&r);
+}
+
 static void test_simulated_regime_change(void **state) {
   (void)state;
   enum { N = 300 };
@@ -402,6 +435,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_regime_change_end_to_end, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_alert_webhook_and_variants, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_bad_options_write_nothing, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_drift_trigger, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test(test_simulated_regime_change),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
