@@ -75,8 +75,12 @@ static int parse_webhook(json_t *w, size_t i, oc_alert_webhook *out, oc_error *e
       duration_field(w, "backoff", 1000, &out->backoff_ms, where, err) != 0)
     return -1;
   if (out->timeout_ms == 0) return oc_error_set(err, "%s (%s): \"timeout\" must be more than 0", where, name);
+  json_t *credentials = json_object_get(w, "credentials_file");
+  if (credentials && (!json_is_string(credentials) || !*json_string_value(credentials)))
+    return oc_error_set(err, "%s (%s): \"credentials_file\" must be a file name", where, name);
   out->name = strdup(name);
   out->url = strdup(url);
+  out->credentials_file = credentials ? strdup(json_string_value(credentials)) : NULL;
   return 0;
 }
 
@@ -163,6 +167,15 @@ int oc_alert_rules_parse(const char *path, const char *text, oc_alert_rules *out
     oc_alert_rules_free(out);
     return oc_error_set(err, "%s: %s", path, inner.message);
   }
+  const char *slash = strrchr(path, '/');
+  for (size_t i = 0; slash && i < out->nwebhooks; i++) {
+    char *relative = out->webhooks[i].credentials_file;
+    if (!relative || relative[0] == '/') continue;
+    char *folder = strndup(path, (size_t)(slash - path));
+    out->webhooks[i].credentials_file = oc_path_join(folder, relative);
+    free(folder);
+    free(relative);
+  }
   return 0;
 }
 
@@ -184,6 +197,7 @@ void oc_alert_rules_free(oc_alert_rules *rules) {
   for (size_t i = 0; i < rules->nwebhooks; i++) {
     free(rules->webhooks[i].name);
     free(rules->webhooks[i].url);
+    free(rules->webhooks[i].credentials_file);
   }
   for (size_t i = 0; i < rules->nrules; i++) rule_free(&rules->rules[i]);
   free(rules->webhooks);

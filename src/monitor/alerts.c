@@ -244,7 +244,20 @@ static void sleep_ms(int64_t ms) {
 
 /* POSTs body to the webhook, retrying with doubling backoff while the failure may pass. */
 static int post(const oc_alert_webhook *w, const char *body, oc_error *err) {
-  static const char *const headers[] = {"Content-Type: application/json", NULL};
+  char authorization[600] = "";
+  const char *headers[] = {"Content-Type: application/json", NULL, NULL};
+  if (w->credentials_file) {
+    char *token;
+    size_t len;
+    if (oc_read_file(w->credentials_file, &token, &len, err) != 0)
+      return oc_error_prefix(err, "webhook %s: its credentials_file: ", w->name);
+    while (len && (token[len - 1] == '\n' || token[len - 1] == '\r' || token[len - 1] == ' ')) token[--len] = '\0';
+    int fits = len && len < 512 && !memchr(token, '\n', len);
+    if (fits) snprintf(authorization, sizeof authorization, "Authorization: Bearer %s", token);
+    free(token);
+    if (!fits) return oc_error_set(err, "webhook %s: %s must hold one token of 1..511 bytes", w->name, w->credentials_file);
+    headers[1] = authorization;
+  }
   int64_t backoff = w->backoff_ms;
   for (int attempt = 0;; attempt++) {
     oc_http_response resp = {0};

@@ -44,6 +44,9 @@ typedef struct oc_alert_webhook {
   int64_t timeout_ms;
   int retries;        /* after the first attempt, 0..10 */
   int64_t backoff_ms; /* before the first retry, doubled for each next one */
+  char *credentials_file; /* NULL, or a file whose text (trimmed) is sent as "Authorization: Bearer ...",
+                           * read at each delivery (a key rotated in the file is used at once); a
+                           * relative path is resolved against the rules file's folder */
 } oc_alert_webhook;
 
 typedef struct oc_alert_rule {
