@@ -16,8 +16,8 @@ static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_backtest = {
     "backtest", "walk-forward backtest of forecasting models against the no-change forecast",
-    "Usage: oilcast backtest [--series WTI] [--models " OC_PIPELINE_BACKTEST_DEFAULT_MODELS "] [--start D] [--end D]\n"
-    "                        [--horizon 7] [--refit-every 20] [--threads N] [--format table|csv|json]\n"
+    "Usage: oilcast backtest [--series WTI] [--models " OC_PIPELINE_BACKTEST_DEFAULT_MODELS "] [--exog S,...] [--start D]\n"
+    "                        [--end D] [--horizon 7] [--refit-every 20] [--threads N] [--format table|csv|json]\n"
     "                        [--out FILE] [--no-save]\n\n"
     "Every trading day in [start, end] with `horizon` observations after it is a forecast origin; each\n"
     "model sees only the history up to the origin, is refitted every --refit-every origins and updated\n"
@@ -28,6 +28,9 @@ const oc_command oc_cmd_backtest = {
     "  --models LIST      comma-separated model specs, kind[:key=value...] (default " OC_PIPELINE_BACKTEST_DEFAULT_MODELS ")\n"
     "                     kinds: `oilcast models kinds` (mlp, the network, costs about ten seconds of CPU\n"
     "                     on two years of origins); e.g. mean:k=10, ets:trend=damped, mlp:epochs=50\n"
+    "  --exog S,...       stored series given to every model that reads other series and names none\n"
+    "                     (arx, mlp: e.g. --models naive,ar,arx --exog Brent makes arx:exog=Brent); at an\n"
+    "                     origin dated t a model sees their values dated <= t only\n"
     "  --start D, --end D origin dates (default: the last 500 possible origins)\n"
     "  --horizon H        observations ahead, 1..64 (default 7)\n"
     "  --refit-every N    origins between refits (default 20)\n"
@@ -37,7 +40,7 @@ const oc_command oc_cmd_backtest = {
     "  --no-save          do not store the run\n",
     run};
 
-enum { OPT_SERIES = 1, OPT_MODELS, OPT_START, OPT_END, OPT_HORIZON, OPT_REFIT, OPT_THREADS, OPT_FORMAT, OPT_OUT, OPT_NO_SAVE };
+enum { OPT_SERIES = 1, OPT_MODELS, OPT_EXOG, OPT_START, OPT_END, OPT_HORIZON, OPT_REFIT, OPT_THREADS, OPT_FORMAT, OPT_OUT, OPT_NO_SAVE };
 
 /* What the command adds to the pipeline step's options: how to print the result. */
 typedef struct backtest_args {
@@ -52,6 +55,7 @@ static int parse_option(const oc_command *cmd, int opt, const char *arg, backtes
   switch (opt) {
   case OPT_SERIES: a->opt.series = arg; return 0;
   case OPT_MODELS: a->opt.models = arg; return 0;
+  case OPT_EXOG: a->opt.exog = arg; return 0;
   case OPT_START: return oc_cli_parse_date(cmd, "--start", arg, &a->opt.start, &code) ? code : 0;
   case OPT_END: return oc_cli_parse_date(cmd, "--end", arg, &a->opt.end, &code) ? code : 0;
   case OPT_HORIZON:
@@ -82,6 +86,7 @@ static int parse_option(const oc_command *cmd, int opt, const char *arg, backtes
 
 static const struct option options[] = {{"series", required_argument, NULL, OPT_SERIES},
                                         {"models", required_argument, NULL, OPT_MODELS},
+                                        {"exog", required_argument, NULL, OPT_EXOG},
                                         {"start", required_argument, NULL, OPT_START},
                                         {"end", required_argument, NULL, OPT_END},
                                         {"horizon", required_argument, NULL, OPT_HORIZON},

@@ -25,6 +25,9 @@ typedef struct oc_pipeline_backtest_options {
   const char *series; /* stored series; default "WTI" */
   const char *models; /* comma-separated model specs (oc_forecaster_create), saved as given;
                        * default OC_PIPELINE_BACKTEST_DEFAULT_MODELS */
+  const char *exog;   /* comma-separated stored series given to every model whose kind reads other series
+                       * (arx, mlp: oc_model_spec_with_exog) and naming none; NULL (default): none. Series a
+                       * spec names itself (arx:exog=Brent) are loaded too. */
   oc_date start, end; /* origin dates; OC_DATE_INVALID (default): the first / last of the last
                        * OC_PIPELINE_BACKTEST_DEFAULT_ORIGINS possible origins */
   size_t horizon;     /* 1..OC_FORECAST_MAX_HORIZON; default 7 */
@@ -48,6 +51,12 @@ typedef struct oc_pipeline_backtest_result {
   char created_at_iso[OC_TIMESTAMP_STRLEN]; /* the same in ISO 8601 UTC, as the saved document has it */
   int64_t saved_id;        /* the stored run's id; 0 when not saved */
 } oc_pipeline_backtest_result;
+
+/* Every stored series the models of specs read (oc_forecaster_exogs), each once, loaded through memo:
+ * *out a malloc'd array of *nexog views into memo's series (free the array, then the memo). The train
+ * step shares it. */
+int oc_pipeline_models_exogs(const char *const *specs, size_t n_specs, oc_series_memo *memo, oc_series **out, size_t *nexog,
+                             oc_error *err);
 
 /* Runs the step (see above); on failure out is left empty and err says what failed. */
 int oc_pipeline_backtest(const char *data_dir, oc_store *store, const oc_pipeline_backtest_options *opt,

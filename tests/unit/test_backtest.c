@@ -19,9 +19,26 @@
 static const char *const all_models[] = {"naive", "drift", "mean", "ets", "ar", "ensemble:validation=60"};
 #define N_ALL (sizeof all_models / sizeof all_models[0])
 /* every kind, the network kept tiny (and with its analytic bounds, so no calibration warm-up) */
-static const char *const every_kind[] = {"naive", "drift", "mean", "ets", "ar", "ensemble:validation=60",
-                                         "mlp:epochs=2:h1=8:h2=4:intervals=analytic"};
+static const char *const every_kind[] = {"naive", "drift", "mean", "ets", "ar", "arx:exog=X", "ensemble:validation=60",
+                                         "mlp:epochs=2:h1=8:h2=4:intervals=analytic",
+                                         "mlp:epochs=2:h1=8:h2=4:intervals=analytic:exog=X"};
 #define N_KINDS (sizeof every_kind / sizeof every_kind[0])
+
+/* The exogenous series "X" of every_kind: another AR(1) path on the same dates, with every 11th date
+ * missing (a holiday of its own market). */
+static oc_series exog_series(size_t n, uint64_t seed) {
+  oc_series x = oc_test_ar1_series(n, 0.1, 0.02, seed);
+  free(x.name);
+  x.name = oc_xstrdup("X");
+  size_t kept = 0;
+  for (size_t i = 0; i < x.n; i++)
+    if (i % 11 != 7) {
+      x.dates[kept] = x.dates[i];
+      x.values[kept++] = x.values[i];
+    }
+  x.n = kept;
+  return x;
+}
 
 static void run_or_fail(const oc_series *s, const char *const *specs, size_t n, oc_backtest_config *cfg, oc_backtest_result *r) {
   oc_error err = {0};
@@ -76,11 +93,16 @@ static void test_no_look_ahead(void **state) {
     if (!listed) fail_msg("model kind %s is not in every_kind: its look-ahead is untested", (*t)->kind);
   }
   oc_series a = oc_test_ar1_series(520, 0.2, 0.02, 4), b = oc_test_ar1_series(520, 0.2, 0.02, 4);
-  size_t change = 430; /* values after this index differ */
+  oc_series xa = exog_series(520, 5), xb = exog_series(520, 5);
+  size_t change = 430; /* values after this index differ, the exogenous series' too */
   for (size_t i = change + 1; i < b.n; i++) b.values[i] *= 1.5 + 0.01 * (double)(i % 3);
-  oc_backtest_config cfg = {.start = a.dates[380], .end = a.dates[510], .horizon = 4, .refit_every = 9, .threads = 2};
+  for (size_t i = 0; i < xb.n; i++)
+    if (xb.dates[i] > a.dates[change]) xb.values[i] *= 0.7 + 0.01 * (double)(i % 4);
+  oc_backtest_config cfg = {.start = a.dates[380], .end = a.dates[510], .horizon = 4, .refit_every = 9, .threads = 2,
+                            .exogs = &xa, .nexog = 1};
   oc_backtest_result ra, rb;
   run_or_fail(&a, every_kind, N_KINDS, &cfg, &ra);
+  cfg.exogs = &xb;
   run_or_fail(&b, every_kind, N_KINDS, &cfg, &rb);
   assert_int_equal(ra.n_origins, rb.n_origins);
   size_t checked = 0, differ = 0;
@@ -100,11 +122,14 @@ static void test_no_look_ahead(void **state) {
   oc_backtest_result_free(&rb);
   oc_series_free(&a);
   oc_series_free(&b);
+  oc_series_free(&xa);
+  oc_series_free(&xb);
 }
 
 static void test_threads_do_not_change_results(void **state) {
-  oc_series s = oc_test_ar1_series(450, 0.1, 0.02, 9);
-  oc_backtest_config cfg = {.start = s.dates[350], .end = s.dates[449], .horizon = 3, .refit_every = 10, .threads = 1};
+  oc_series s = oc_test_ar1_series(450, 0.1, 0.02, 9), x = exog_series(450, 10);
+  oc_backtest_config cfg = {.start = s.dates[350], .end = s.dates[449], .horizon = 3, .refit_every = 10, .threads = 1,
+                            .exogs = &x, .nexog = 1};
   oc_backtest_result r1, r3;
   run_or_fail(&s, every_kind, N_KINDS, &cfg, &r1);
   cfg.threads = 3;
@@ -114,6 +139,7 @@ static void test_threads_do_not_change_results(void **state) {
   oc_backtest_result_free(&r1);
   oc_backtest_result_free(&r3);
   oc_series_free(&s);
+  oc_series_free(&x);
 }
 
 static void test_diebold_mariano(void **state) {
