@@ -346,6 +346,15 @@ static void csv_number(oc_buf *out, double x) {
   if (isfinite(x)) oc_buf_puts(out, oc_format_number(x, text));
 }
 
+void oc_backtest_csv_row(oc_buf *out, const oc_backtest_row *x) {
+  /* model specs may contain ':' but never ',' or '"' (',' separates specs on the command line) */
+  oc_buf_printf(out, "%s,%zu,%zu", x->model, x->horizon, x->origins);
+  const double v[] = {x->mae, x->rmse, x->mape, x->mase, x->rel_mae, x->direction_hit, x->coverage80,
+                      x->coverage95, x->width80, x->winkler80, x->dm_pvalue};
+  for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) csv_number(out, v[k]);
+  oc_buf_putc(out, '\n');
+}
+
 int oc_backtest_format(const oc_backtest_result *r, const char *format, const char *created_at, oc_buf *out, oc_error *err) {
   if (strcmp(format, "json") == 0) {
     json_t *j = oc_backtest_to_json(r, created_at);
@@ -356,15 +365,7 @@ int oc_backtest_format(const oc_backtest_result *r, const char *format, const ch
   }
   if (strcmp(format, "csv") == 0) {
     oc_buf_puts(out, OC_BACKTEST_CSV_HEADER "\n");
-    for (size_t i = 0; i < r->n_models * r->horizon; i++) {
-      const oc_backtest_row *x = &r->rows[i];
-      /* model specs may contain ':' but never ',' or '"' (',' separates specs on the command line) */
-      oc_buf_printf(out, "%s,%zu,%zu", x->model, x->horizon, x->origins);
-      const double v[] = {x->mae, x->rmse, x->mape, x->mase, x->rel_mae, x->direction_hit, x->coverage80,
-                          x->coverage95, x->width80, x->winkler80, x->dm_pvalue};
-      for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) csv_number(out, v[k]);
-      oc_buf_putc(out, '\n');
-    }
+    for (size_t i = 0; i < r->n_models * r->horizon; i++) oc_backtest_csv_row(out, &r->rows[i]);
     return 0;
   }
   if (strcmp(format, "table") != 0) return oc_error_set(err, "unknown format '%s' (table, csv or json)", format);

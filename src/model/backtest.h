@@ -78,6 +78,9 @@ double oc_diebold_mariano_p(const double *d, size_t n, size_t h);
 int oc_backtest_format(const oc_backtest_result *r, const char *format, const char *created_at, oc_buf *out, oc_error *err);
 json_t *oc_backtest_to_json(const oc_backtest_result *r, const char *created_at);
 
+/* One row in the CSV columns of OC_BACKTEST_CSV_HEADER, with its newline. */
+void oc_backtest_csv_row(oc_buf *out, const oc_backtest_row *x);
+
 #define OC_BACKTEST_CSV_HEADER \
   "model,horizon,origins,mae,rmse,mape,mase,rel_mae,direction_hit,coverage80,coverage95,width80,winkler80,dm_pvalue"
 

@@ -15,7 +15,7 @@
 void oc_pipeline_backtest_options_default(oc_pipeline_backtest_options *o) {
   *o = (oc_pipeline_backtest_options){.series = "WTI", .models = OC_PIPELINE_BACKTEST_DEFAULT_MODELS,
                                       .start = OC_DATE_INVALID, .end = OC_DATE_INVALID, .horizon = 7,
-                                      .refit_every = 20, .save = true};
+                                      .refit_every = 20, .save = true, .from_year = 2015, .to_year = 2024};
 }
 
 /* The model specs of o, each with --exog applied (oc_model_spec_with_exog); free with specs_free. */
@@ -49,6 +49,10 @@ int oc_pipeline_backtest_check(const oc_pipeline_backtest_options *o, oc_error *
   if (o->horizon < 1 || o->horizon > OC_FORECAST_MAX_HORIZON)
     return oc_pipeline_bad_option(err, "backtest: horizon %zu outside 1..%d", o->horizon, OC_FORECAST_MAX_HORIZON);
   if (o->refit_every < 1) return oc_pipeline_bad_option(err, "backtest: refit-every must be at least 1");
+  if (o->by_year && (o->start != OC_DATE_INVALID || o->end != OC_DATE_INVALID))
+    return oc_pipeline_bad_option(err, "backtest by year: the years set the windows (--from-year, --to-year), not --start/--end");
+  if (o->by_year && (o->from_year < 1900 || o->to_year > 9999 || o->from_year > o->to_year))
+    return oc_pipeline_bad_option(err, "backtest by year: %d..%d is not a range of years", o->from_year, o->to_year);
   if (o->start != OC_DATE_INVALID && o->end != OC_DATE_INVALID && o->start > o->end) {
     char start[OC_DATE_STRLEN], end[OC_DATE_STRLEN];
     oc_date_format(o->start, start);
@@ -134,7 +138,10 @@ int oc_pipeline_backtest(const char *data_dir, oc_store *store, const oc_pipelin
   cfg.exogs = exogs;
   oc_info("backtest %s: %zu models, %zu other series, horizon %zu, refit every %zu", opt->series, n_specs, cfg.nexog,
           cfg.horizon, cfg.refit_every);
-  if (rc == 0) rc = oc_backtest_run(&s, (const char *const *)specs, n_specs, &cfg, &out->run, err);
+  if (rc == 0 && opt->by_year)
+    rc = oc_backtest_by_year(&s, (const char *const *)specs, n_specs, &cfg, opt->from_year, opt->to_year, &out->years, err);
+  else if (rc == 0)
+    rc = oc_backtest_run(&s, (const char *const *)specs, n_specs, &cfg, &out->run, err);
   free(exogs);
   oc_series_memo_free(&memo);
   specs_free(specs, n_specs);
@@ -142,7 +149,7 @@ int oc_pipeline_backtest(const char *data_dir, oc_store *store, const oc_pipelin
   if (rc == 0) {
     out->created_at = (int64_t)time(NULL);
     oc_timestamp_format(out->created_at, out->created_at_iso);
-    if (opt->save) rc = save(store, opt, out, err);
+    if (opt->save && !opt->by_year) rc = save(store, opt, out, err);
   }
   if (rc != 0) oc_pipeline_backtest_result_free(out);
   return rc;
@@ -150,5 +157,6 @@ int oc_pipeline_backtest(const char *data_dir, oc_store *store, const oc_pipelin
 
 void oc_pipeline_backtest_result_free(oc_pipeline_backtest_result *r) {
   oc_backtest_result_free(&r->run);
+  oc_backtest_years_free(&r->years);
   memset(r, 0, sizeof *r);
 }

@@ -14,6 +14,7 @@
 #include "core/rng.h"
 #include "model/auto_select.h"
 #include "model/backtest.h"
+#include "model/backtest_years.h"
 #include "store/store.h"
 
 static const char *const all_models[] = {"naive", "drift", "mean", "ets", "ar", "ensemble:validation=60"};
@@ -142,6 +143,54 @@ static void test_threads_do_not_change_results(void **state) {
   oc_series_free(&x);
 }
 
+/* --by-year: each year is the same protocol on that year's origins (equal to a run on its bounds), the
+ * summary counts its years against naive, CSV rows carry the year; a year without origins is named. */
+static void test_by_year(void **state) {
+  oc_series s = oc_test_ar1_series(1000, 0.3, 0.02, 12); /* 2018-01-01 .. early 2021 */
+  const char *specs[] = {"naive", "ar", "mean:k=3"};
+  oc_backtest_config base = {.horizon = 3, .refit_every = 40, .threads = 2};
+  oc_backtest_years y;
+  oc_error err = {0};
+  if (oc_backtest_by_year(&s, specs, 3, &base, 2019, 2020, &y, &err) != 0) fail_msg("%s", err.message);
+  assert_int_equal(y.n_years, 2);
+  for (size_t i = 0; i < y.n_years; i++) {
+    oc_backtest_config cfg = base;
+    cfg.start = oc_date_from_ymd(y.years[i], 1, 1);
+    cfg.end = oc_date_from_ymd(y.years[i], 12, 31);
+    oc_backtest_result one;
+    run_or_fail(&s, specs, 3, &cfg, &one);
+    assert_int_equal(one.n_origins, y.runs[i].n_origins);
+    assert_memory_equal(one.rows, y.runs[i].rows, 3 * 3 * sizeof *one.rows);
+    oc_backtest_result_free(&one);
+  }
+  oc_backtest_years_summary ar = oc_backtest_years_summarize(&y, 1), mean = oc_backtest_years_summarize(&y, 2);
+  size_t ar_wins = 0;
+  for (size_t i = 0; i < y.n_years; i++) ar_wins += oc_backtest_summarize(&y.runs[i], 1).rel_mae < 1;
+  assert_int_equal(ar.wins, ar_wins);
+  assert_int_equal(ar.wins + ar.losses, 2);
+  assert_int_equal(mean.losses, 2); /* the 3-day mean lags a trending path in both years */
+  double a = oc_backtest_summarize(&y.runs[0], 2).rel_mae, b = oc_backtest_summarize(&y.runs[1], 2).rel_mae;
+  assert_true(mean.worst == (a > b ? a : b) && mean.worst_year == (a > b ? 2019 : 2020));
+  assert_true(oc_test_close(mean.median, (a + b) / 2, 1e-15));
+  oc_buf csv = {0};
+  assert_int_equal(oc_backtest_years_format(&y, "csv", &csv, &err), 0);
+  assert_true(strncmp(csv.data, OC_BACKTEST_YEARS_CSV_HEADER "\n2019,naive,1,", strlen(OC_BACKTEST_YEARS_CSV_HEADER) + 14) == 0);
+  size_t lines = 0;
+  for (size_t i = 0; i < csv.len; i++) lines += csv.data[i] == '\n';
+  assert_int_equal(lines, 1 + 2 * 3 * 3);
+  oc_buf table = {0};
+  assert_int_equal(oc_backtest_years_format(&y, "table", &table, &err), 0);
+  assert_non_null(strstr(table.data, "mean:k=3"));
+  assert_non_null(strstr(table.data, "better than naive in 0 of 2 years, worse in 2"));
+  oc_buf_free(&csv);
+  oc_buf_free(&table);
+  oc_backtest_years_free(&y);
+  assert_int_equal(oc_backtest_by_year(&s, specs, 3, &base, 2019, 2022, &y, &err), -1);
+  assert_non_null(strstr(err.message, "year 2022: "));
+  assert_int_equal(y.n_years, 0);
+  oc_series_free(&s);
+}
+
 static void test_diebold_mariano(void **state) {
   /* reference: the same formula in numpy with scipy.stats.t (two-sided), see docs/evaluation.md */
   const double d[] = {1, -1, 2, 0, 1, 3, -2, 1, 0, 1, 2, -1};
@@ -262,6 +311,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_random_walk_naive_wins), cmocka_unit_test(test_ar1_beats_naive),
       cmocka_unit_test(test_no_look_ahead),          cmocka_unit_test(test_threads_do_not_change_results),
+      cmocka_unit_test(test_by_year),
       cmocka_unit_test(test_diebold_mariano),        cmocka_unit_test(test_formats_and_errors),
       cmocka_unit_test(test_auto_select),            cmocka_unit_test(test_store_backtest_runs),
   };

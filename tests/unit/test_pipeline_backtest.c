@@ -205,6 +205,34 @@ static void test_exog_given_to_the_kinds_that_read_it(void **state) {
   assert_non_null(strstr(err.message, "NOPE"));
 }
 
+/* --by-year: the library's report on the stored series, never stored; --start with it is refused. */
+static void test_by_year_not_stored(void **state) {
+  fixture *fx = *state;
+  oc_pipeline_backtest_options opt;
+  oc_pipeline_backtest_options_default(&opt);
+  opt.models = "naive,ar";
+  opt.by_year = true;
+  opt.from_year = 2022;
+  opt.to_year = 2022;
+  opt.horizon = 2;
+  oc_pipeline_backtest_result r;
+  oc_error err;
+  if (oc_pipeline_backtest(fx->dir, fx->store, &opt, &r, &err) != 0) fail_msg("%s", err.message);
+  assert_int_equal(r.years.n_years, 1);
+  assert_int_equal(r.years.years[0], 2022);
+  assert_true(r.years.runs[0].n_origins > 240);
+  assert_int_equal(r.saved_id, 0);
+  assert_false(any_stored(fx));
+  oc_pipeline_backtest_result_free(&r);
+  opt.start = fx->wti.dates[300];
+  assert_int_equal(oc_pipeline_backtest(fx->dir, fx->store, &opt, &r, &err), OC_PIPELINE_BAD_OPTION);
+  assert_non_null(strstr(err.message, "not --start/--end"));
+  opt.start = OC_DATE_INVALID;
+  opt.from_year = 2023;
+  assert_int_equal(oc_pipeline_backtest(fx->dir, fx->store, &opt, &r, &err), OC_PIPELINE_BAD_OPTION);
+  assert_non_null(strstr(err.message, "2023..2022 is not a range of years"));
+}
+
 /* Every failure: -1, the message names the culprit, the result is empty, and nothing is stored. */
 static void test_bad_options_store_nothing(void **state) {
   fixture *fx = *state;
@@ -263,6 +291,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_explicit_window_and_no_save, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_options_store_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_exog_given_to_the_kinds_that_read_it, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_by_year_not_stored, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
