@@ -64,13 +64,18 @@ static void print_comparison(const oc_train_result *r, const char *series, const
   char from[OC_DATE_STRLEN], to[OC_DATE_STRLEN];
   printf("validation: %zu origins of %s, %s to %s, horizons 1..%zu, refit every %zu\n", r->validation_origins, series,
          oc_date_format(r->validation_start, from), oc_date_format(r->validation_end, to), ac->horizon, ac->refit_every);
-  printf("%-10s %14s %10s %12s\n", "model", "val relMAE", "val MAE", "coverage80");
   size_t i;
   json_t *c;
+  int width = 10; /* the model column fits the longest spec (arx:exog=Brent) */
+  json_array_foreach(json_object_get(r->selection, "candidates"), i, c) {
+    int len = (int)strlen(json_string_value(json_object_get(c, "model")));
+    if (len > width) width = len;
+  }
+  printf("%-*s %14s %10s %12s\n", width, "model", "val relMAE", "val MAE", "coverage80");
   const char *chosen = json_string_value(json_object_get(r->selection, "chosen"));
   json_array_foreach(json_object_get(r->selection, "candidates"), i, c) {
     const char *name = json_string_value(json_object_get(c, "model"));
-    printf("%-10s %14.4f %10.4f %12.3f%s\n", name, json_number_value(json_object_get(c, "rel_mae")),
+    printf("%-*s %14.4f %10.4f %12.3f%s\n", width, name, json_number_value(json_object_get(c, "rel_mae")),
            json_number_value(json_object_get(c, "mae")), json_number_value(json_object_get(c, "coverage80")),
            strcmp(name, chosen) == 0 ? "  <- chosen" : "");
   }
