@@ -16,9 +16,11 @@ static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_backtest = {
     "backtest", "walk-forward backtest of forecasting models against the no-change forecast",
-    "Usage: oilcast backtest [--series WTI] [--models " OC_PIPELINE_BACKTEST_DEFAULT_MODELS "] [--start D] [--end D]\n"
-    "                        [--horizon 7] [--refit-every 20] [--threads N] [--format table|csv|json]\n"
-    "                        [--out FILE] [--no-save]\n\n"
+    "Usage: oilcast backtest [--series WTI] [--models " OC_PIPELINE_BACKTEST_DEFAULT_MODELS "] [--exog S,...] [--start D]\n"
+    "                        [--end D] [--horizon 7] [--refit-every 20] [--threads N] [--format table|csv|json]\n"
+    "                        [--out FILE] [--no-save]\n"
+    "       oilcast backtest --by-year [--from-year 2015] [--to-year 2024] [--models ...] [--exog S,...]\n"
+    "                        [--format table|csv] [--out FILE]\n\n"
     "Every trading day in [start, end] with `horizon` observations after it is a forecast origin; each\n"
     "model sees only the history up to the origin, is refitted every --refit-every origins and updated\n"
     "without refitting in between. Metrics per model and horizon (MAE, RMSE, MAPE, MASE, relMAE against\n"
@@ -28,16 +30,24 @@ const oc_command oc_cmd_backtest = {
     "  --models LIST      comma-separated model specs, kind[:key=value...] (default " OC_PIPELINE_BACKTEST_DEFAULT_MODELS ")\n"
     "                     kinds: `oilcast models kinds` (mlp, the network, costs about ten seconds of CPU\n"
     "                     on two years of origins); e.g. mean:k=10, ets:trend=damped, mlp:epochs=50\n"
+    "  --exog S,...       stored series given to every model that reads other series and names none\n"
+    "                     (arx, mlp: e.g. --models naive,ar,arx --exog Brent makes arx:exog=Brent); at an\n"
+    "                     origin dated t a model sees their values dated <= t only\n"
     "  --start D, --end D origin dates (default: the last 500 possible origins)\n"
     "  --horizon H        observations ahead, 1..64 (default 7)\n"
     "  --refit-every N    origins between refits (default 20)\n"
     "  --threads N        worker threads (default: one per CPU); results do not depend on it\n"
     "  --format F         table (default), csv or json\n"
     "  --out FILE         write the output to FILE (atomically) instead of stdout\n"
-    "  --no-save          do not store the run\n",
+    "  --no-save          do not store the run\n"
+    "  --by-year          the robustness report: the same backtest on each calendar year's origins (each\n"
+    "                     forecast from the data up to its origin), relMAE per model, year and horizon, DM\n"
+    "                     p-values, coverage, and the years each model beats or loses to naive; not stored\n"
+    "  --from-year Y, --to-year Y   the years (default 2015..2024)\n",
     run};
 
-enum { OPT_SERIES = 1, OPT_MODELS, OPT_START, OPT_END, OPT_HORIZON, OPT_REFIT, OPT_THREADS, OPT_FORMAT, OPT_OUT, OPT_NO_SAVE };
+enum { OPT_SERIES = 1, OPT_MODELS, OPT_EXOG, OPT_START, OPT_END, OPT_HORIZON, OPT_REFIT, OPT_THREADS, OPT_FORMAT, OPT_OUT, OPT_NO_SAVE,
+       OPT_BY_YEAR, OPT_FROM_YEAR, OPT_TO_YEAR };
 
 /* What the command adds to the pipeline step's options: how to print the result. */
 typedef struct backtest_args {
@@ -52,6 +62,7 @@ static int parse_option(const oc_command *cmd, int opt, const char *arg, backtes
   switch (opt) {
   case OPT_SERIES: a->opt.series = arg; return 0;
   case OPT_MODELS: a->opt.models = arg; return 0;
+  case OPT_EXOG: a->opt.exog = arg; return 0;
   case OPT_START: return oc_cli_parse_date(cmd, "--start", arg, &a->opt.start, &code) ? code : 0;
   case OPT_END: return oc_cli_parse_date(cmd, "--end", arg, &a->opt.end, &code) ? code : 0;
   case OPT_HORIZON:
@@ -76,12 +87,20 @@ static int parse_option(const oc_command *cmd, int opt, const char *arg, backtes
     return 0;
   case OPT_OUT: a->out_path = arg; return 0;
   case OPT_NO_SAVE: a->opt.save = false; return 0;
+  case OPT_BY_YEAR: a->opt.by_year = true; return 0;
+  case OPT_FROM_YEAR:
+  case OPT_TO_YEAR:
+    if (oc_cli_parse_int(arg, 1900, 9999, &v) != 0)
+      return oc_cli_usage_error(cmd, "%s must be a year, not '%s'", opt == OPT_FROM_YEAR ? "--from-year" : "--to-year", arg);
+    *(opt == OPT_FROM_YEAR ? &a->opt.from_year : &a->opt.to_year) = (int)v;
+    return 0;
   default: return oc_cli_unknown_option(cmd);
   }
 }
 
 static const struct option options[] = {{"series", required_argument, NULL, OPT_SERIES},
                                         {"models", required_argument, NULL, OPT_MODELS},
+                                        {"exog", required_argument, NULL, OPT_EXOG},
                                         {"start", required_argument, NULL, OPT_START},
                                         {"end", required_argument, NULL, OPT_END},
                                         {"horizon", required_argument, NULL, OPT_HORIZON},
@@ -90,6 +109,9 @@ static const struct option options[] = {{"series", required_argument, NULL, OPT_
                                         {"format", required_argument, NULL, OPT_FORMAT},
                                         {"out", required_argument, NULL, OPT_OUT},
                                         {"no-save", no_argument, NULL, OPT_NO_SAVE},
+                                        {"by-year", no_argument, NULL, OPT_BY_YEAR},
+                                        {"from-year", required_argument, NULL, OPT_FROM_YEAR},
+                                        {"to-year", required_argument, NULL, OPT_TO_YEAR},
                                         OC_CLI_COMMON_OPTIONS,
                                         {0}};
 
@@ -105,7 +127,8 @@ static int print_result(const backtest_args *a, const oc_pipeline_backtest_resul
   oc_error err;
   oc_buf out = {0};
   int rc = OC_EXIT_OK;
-  oc_backtest_format(&r->run, a->format, r->created_at_iso, &out, &err);
+  if (a->opt.by_year) oc_backtest_years_format(&r->years, a->format, &out, &err);
+  else oc_backtest_format(&r->run, a->format, r->created_at_iso, &out, &err);
   if (a->out_path) {
     if (oc_write_file_atomic(a->out_path, out.data, out.len, &err) != 0) rc = oc_cli_runtime_error("%s", err.message);
   } else {
@@ -128,6 +151,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
     if (handled == 0 && (code = parse_option(cmd, opt, optarg, &a)) != 0) return code;
   }
   if (optind < argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+  if (a.opt.by_year && strcmp(a.format, "json") == 0) return oc_cli_usage_error(cmd, "--by-year prints table or csv, not json");
   int check_rc = oc_pipeline_backtest_check(&a.opt, &err);
   if (check_rc != 0) return oc_cli_step_error(cmd, check_rc, &err);
 

@@ -21,14 +21,16 @@ const oc_command oc_cmd_train = {
     "                     [--loss mse|huber] [--patience 10] [--seed 42] [--deploy]\n"
     "                     [--tune [--trials 50] [--tune-method random|halving] [--threads N]]\n"
     "                     [--endpoint-name " OC_DEFAULT_ENDPOINT "]\n"
-    "       oilcast train --model auto|naive|drift|mean|ets|ar|ensemble|SPEC [--series WTI]\n"
-    "                     [--validation-origins 250] [--threads N] [--deploy] [--endpoint-name E]\n\n"
+    "       oilcast train --model auto|naive|drift|mean|ets|ar|arx|ensemble|SPEC [--series WTI]\n"
+    "                     [--exog S,...] [--validation-origins 250] [--threads N] [--deploy] [--endpoint-name E]\n\n"
     "--model mlp (the default) trains the network below on the ETL table. Any other model is fitted on the\n"
     "stored series (--series, default WTI) and registered as forecaster.json + model.json. --model auto\n"
     "runs every model (naive, drift, mean, ets, ar, mlp, ensemble) through the walk-forward backtest on the\n"
     "same validation origins (the last --validation-origins that still have 7 observations after them,\n"
     "refit every 20), prints the comparison, and registers the one with the lowest validation relMAE; its\n"
-    "card keeps the whole comparison (docs/evaluation.md).\n\n"
+    "card keeps the whole comparison (docs/evaluation.md). --exog S,... gives stored series to every model\n"
+    "that reads other series (arx, a spec'd mlp: --model arx --exog Brent is arx:exog=Brent) and adds arx to\n"
+    "auto's candidates; the served version reads them from the store at each origin.\n\n"
     "Network: Dense(h1, relu) > BatchNorm > Dropout(p) > Dense(h2, relu) > BatchNorm > Dropout(p) > Dense(H),\n"
     "one output per horizon of the table. Adam (Keras defaults), He initialisation, mini-batches in a\n"
     "seeded shuffle; the same data, options and seed give a bit-identical model.\n\n"
@@ -56,19 +58,24 @@ const oc_command oc_cmd_train = {
 
 enum { OPT_DATA = 1, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_HIDDEN, OPT_DROPOUT, OPT_WD, OPT_LOSS, OPT_PATIENCE,
        OPT_SEED, OPT_DEPLOY, OPT_ENDPOINT, OPT_TUNE, OPT_TRIALS, OPT_TUNE_METHOD, OPT_THREADS, OPT_MODEL, OPT_SERIES,
-       OPT_ORIGINS };
+       OPT_ORIGINS, OPT_EXOG };
 
 static void print_comparison(const oc_train_result *r, const char *series, const oc_auto_config *ac) {
   char from[OC_DATE_STRLEN], to[OC_DATE_STRLEN];
   printf("validation: %zu origins of %s, %s to %s, horizons 1..%zu, refit every %zu\n", r->validation_origins, series,
          oc_date_format(r->validation_start, from), oc_date_format(r->validation_end, to), ac->horizon, ac->refit_every);
-  printf("%-10s %14s %10s %12s\n", "model", "val relMAE", "val MAE", "coverage80");
   size_t i;
   json_t *c;
+  int width = 10; /* the model column fits the longest spec (arx:exog=Brent) */
+  json_array_foreach(json_object_get(r->selection, "candidates"), i, c) {
+    int len = (int)strlen(json_string_value(json_object_get(c, "model")));
+    if (len > width) width = len;
+  }
+  printf("%-*s %14s %10s %12s\n", width, "model", "val relMAE", "val MAE", "coverage80");
   const char *chosen = json_string_value(json_object_get(r->selection, "chosen"));
   json_array_foreach(json_object_get(r->selection, "candidates"), i, c) {
     const char *name = json_string_value(json_object_get(c, "model"));
-    printf("%-10s %14.4f %10.4f %12.3f%s\n", name, json_number_value(json_object_get(c, "rel_mae")),
+    printf("%-*s %14.4f %10.4f %12.3f%s\n", width, name, json_number_value(json_object_get(c, "rel_mae")),
            json_number_value(json_object_get(c, "mae")), json_number_value(json_object_get(c, "coverage80")),
            strcmp(name, chosen) == 0 ? "  <- chosen" : "");
   }
@@ -114,6 +121,7 @@ static int parse_options(oc_cli *cli, int argc, char **argv, oc_train_options *o
       {"tune", no_argument, NULL, OPT_TUNE},               {"trials", required_argument, NULL, OPT_TRIALS},
       {"tune-method", required_argument, NULL, OPT_TUNE_METHOD}, {"threads", required_argument, NULL, OPT_THREADS},
       {"model", required_argument, NULL, OPT_MODEL},       {"series", required_argument, NULL, OPT_SERIES},
+      {"exog", required_argument, NULL, OPT_EXOG},
       {"validation-origins", required_argument, NULL, OPT_ORIGINS},
       OC_CLI_COMMON_OPTIONS,                               {0}};
   const oc_command *cmd = &oc_cmd_train;
@@ -179,6 +187,7 @@ static int parse_options(oc_cli *cli, int argc, char **argv, oc_train_options *o
       break;
     case OPT_MODEL: o->model = optarg; break;
     case OPT_SERIES: o->series = optarg; break;
+    case OPT_EXOG: o->exog = optarg; break;
     case OPT_ORIGINS:
       if (oc_cli_parse_int(optarg, 2, 100000, &v) != 0) return oc_cli_usage_error(cmd, "--validation-origins must be 2..100000");
       o->choice.origins = (size_t)v;

@@ -15,7 +15,8 @@ int oc_auto_select(const oc_series *hist, const char *const *candidates, size_t 
                         hist->n, c->origins, c->horizon);
   size_t last = hist->n - 1 - c->horizon;
   oc_backtest_config cfg = {.start = hist->dates[last + 1 - c->origins], .end = hist->dates[last], .horizon = c->horizon,
-                            .refit_every = c->refit_every, .threads = c->threads};
+                            .refit_every = c->refit_every, .threads = c->threads,
+                            .exogs = c->exogs, .nexog = c->nexog};
   if (oc_backtest_run(hist, candidates, n, &cfg, &out->result, err) != 0) return oc_error_prefix(err, "choosing a model: ");
   double best = 0;
   for (size_t m = 0; m < n; m++) {

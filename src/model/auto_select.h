@@ -18,6 +18,8 @@ typedef struct oc_auto_config {
   size_t horizon;     /* default 7 */
   size_t refit_every; /* default 20 */
   size_t threads;     /* 0 = one per CPU */
+  const oc_series *exogs; /* the other series candidates may read (oc_backtest_config.exogs); may be NULL */
+  size_t nexog;
 } oc_auto_config;
 
 void oc_auto_config_default(oc_auto_config *c);

@@ -33,17 +33,53 @@ typedef struct task_queue {
   oc_error error;
 } task_queue;
 
+/* The series of cfg->exogs named by f (views into them, in f's order) in views[0..k); -1 with err when
+ * one is missing. */
+static int find_exogs(const task_queue *q, const oc_forecaster *f, const oc_series **found, size_t *k, oc_error *err) {
+  const char *const *names;
+  *k = oc_forecaster_exogs(f, &names);
+  if (*k > OC_BACKTEST_MAX_EXOGS)
+    return oc_error_set(err, "%s reads %zu other series, more than %d", oc_forecaster_name(f), *k, OC_BACKTEST_MAX_EXOGS);
+  for (size_t i = 0; i < *k; i++) {
+    found[i] = NULL;
+    for (size_t j = 0; j < q->cfg->nexog && !found[i]; j++)
+      if (q->cfg->exogs[j].name && strcmp(q->cfg->exogs[j].name, names[i]) == 0) found[i] = &q->cfg->exogs[j];
+    if (!found[i]) return oc_error_set(err, "%s reads the series %s, which the backtest was not given", oc_forecaster_name(f), names[i]);
+  }
+  return 0;
+}
+
+/* How many observations of x are dated <= d. */
+static size_t count_until(const oc_series *x, oc_date d) {
+  size_t lo = 0, hi = x->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (x->dates[mid] <= d) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 static int run_block(task_queue *q, size_t model, size_t block, oc_error *err) {
   const oc_backtest_result *r = q->res;
   size_t first = block * q->refit_every, last = first + q->refit_every;
   if (last > r->n_origins) last = r->n_origins;
   oc_forecaster *f = oc_forecaster_create(q->specs[model], err);
   if (!f) return -1;
+  const oc_series *exog_full[OC_BACKTEST_MAX_EXOGS];
+  oc_series exog_view[OC_BACKTEST_MAX_EXOGS];
+  size_t nexog = 0;
+  int rc = find_exogs(q, f, exog_full, &nexog, err);
   oc_series view = *q->series;
-  int rc = 0;
   for (size_t o = first; o < last && rc == 0; o++) {
     view.n = r->origin_index[o] + 1;
-    rc = o == first ? oc_forecaster_fit(f, &view, NULL, err) : oc_forecaster_update(f, &view, NULL, err);
+    /* the alignment rule of docs/evaluation.md: an exog value dated after the origin is not handed over */
+    for (size_t i = 0; i < nexog; i++) {
+      exog_view[i] = *exog_full[i];
+      exog_view[i].n = count_until(exog_full[i], r->origin_dates[o]);
+    }
+    const oc_series *exogs = nexog ? exog_view : NULL;
+    rc = o == first ? oc_forecaster_fit(f, &view, exogs, err) : oc_forecaster_update(f, &view, exogs, err);
     if (rc == 0) rc = oc_forecaster_predict(f, q->horizon, &q->forecasts[model * r->n_origins + o], err);
     if (rc < 0) {
       char date[OC_DATE_STRLEN];
@@ -310,6 +346,15 @@ static void csv_number(oc_buf *out, double x) {
   if (isfinite(x)) oc_buf_puts(out, oc_format_number(x, text));
 }
 
+void oc_backtest_csv_row(oc_buf *out, const oc_backtest_row *x) {
+  /* model specs may contain ':' but never ',' or '"' (',' separates specs on the command line) */
+  oc_buf_printf(out, "%s,%zu,%zu", x->model, x->horizon, x->origins);
+  const double v[] = {x->mae, x->rmse, x->mape, x->mase, x->rel_mae, x->direction_hit, x->coverage80,
+                      x->coverage95, x->width80, x->winkler80, x->dm_pvalue};
+  for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) csv_number(out, v[k]);
+  oc_buf_putc(out, '\n');
+}
+
 int oc_backtest_format(const oc_backtest_result *r, const char *format, const char *created_at, oc_buf *out, oc_error *err) {
   if (strcmp(format, "json") == 0) {
     json_t *j = oc_backtest_to_json(r, created_at);
@@ -320,15 +365,7 @@ int oc_backtest_format(const oc_backtest_result *r, const char *format, const ch
   }
   if (strcmp(format, "csv") == 0) {
     oc_buf_puts(out, OC_BACKTEST_CSV_HEADER "\n");
-    for (size_t i = 0; i < r->n_models * r->horizon; i++) {
-      const oc_backtest_row *x = &r->rows[i];
-      /* model specs may contain ':' but never ',' or '"' (',' separates specs on the command line) */
-      oc_buf_printf(out, "%s,%zu,%zu", x->model, x->horizon, x->origins);
-      const double v[] = {x->mae, x->rmse, x->mape, x->mase, x->rel_mae, x->direction_hit, x->coverage80,
-                          x->coverage95, x->width80, x->winkler80, x->dm_pvalue};
-      for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) csv_number(out, v[k]);
-      oc_buf_putc(out, '\n');
-    }
+    for (size_t i = 0; i < r->n_models * r->horizon; i++) oc_backtest_csv_row(out, &r->rows[i]);
     return 0;
   }
   if (strcmp(format, "table") != 0) return oc_error_set(err, "unknown format '%s' (table, csv or json)", format);

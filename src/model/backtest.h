@@ -3,7 +3,8 @@
  * window: at an origin the model sees the series up to and including that observation only. Each
  * model is refitted every `refit_every` origins (a block) and updated without refitting in between;
  * blocks are independent (fresh forecaster per block), so they run on any number of threads with
- * bit-identical results. Metrics per model and horizon, relative to the naive forecast on the same
+ * bit-identical results. Exogenous series (cfg->exogs) are cut at the origin's date the same way.
+ * Metrics per model and horizon, relative to the naive forecast on the same
  * origins (naive is always run, reported or not). Must not read the store or files, or print. */
 #ifndef OC_BACKTEST_H
 #define OC_BACKTEST_H
@@ -17,11 +18,18 @@
 #include "core/frame.h"
 #include "model/forecaster.h"
 
+#define OC_BACKTEST_MAX_EXOGS 8 /* exogenous series one model reads */
+
 typedef struct oc_backtest_config {
   oc_date start, end;
   size_t horizon;     /* 1..OC_FORECAST_MAX_HORIZON */
   size_t refit_every; /* >= 1 */
   size_t threads;     /* 0 = one per online CPU */
+  /* The other series models may read (oc_forecaster_exogs names them), whole: at an origin dated t a
+   * model is handed each truncated to its observations dated <= t. A model naming a series not here
+   * is an error. May be NULL (nexog 0). */
+  const oc_series *exogs;
+  size_t nexog;
   /* Called after every finished (model, block) task with the count done so far, never concurrently;
    * may be NULL (for a progress bar). */
   void (*on_progress)(void *ctx, size_t done, size_t total);
@@ -69,6 +77,9 @@ double oc_diebold_mariano_p(const double *d, size_t n, size_t h);
  * (the GET /v1/backtests/latest shape; created_at is copied verbatim). */
 int oc_backtest_format(const oc_backtest_result *r, const char *format, const char *created_at, oc_buf *out, oc_error *err);
 json_t *oc_backtest_to_json(const oc_backtest_result *r, const char *created_at);
+
+/* One row in the CSV columns of OC_BACKTEST_CSV_HEADER, with its newline. */
+void oc_backtest_csv_row(oc_buf *out, const oc_backtest_row *x);
 
 #define OC_BACKTEST_CSV_HEADER \
   "model,horizon,origins,mae,rmse,mape,mase,rel_mae,direction_hit,coverage80,coverage95,width80,winkler80,dm_pvalue"

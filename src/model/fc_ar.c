@@ -8,13 +8,13 @@
  * oc_positive_log_prices), so a return spans the gap. intercept=1 by default (a drift term). Both
  * defaults were chosen on 2021-07..2022-12 validation origins (docs/evaluation.md).
  * Must not read past hist->n. */
-#include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
 #include "model/forecaster.h"
+#include "model/nested_ols.h"
 
 #define AR_MAX_ORDER 30
 
@@ -44,14 +44,12 @@ static void *ar_create(oc_model_params *params, oc_error *err) {
   return s;
 }
 
-/* Every order 0..max_p on the common sample (rows max_p..m) from one QR factorisation of
- * [intercept, lag 1..max_p, r]: with nested regressors, the SSE of the first k columns is the sum of
- * squares of the last column of R from row k down, and their coefficients solve the leading k x k
- * triangle of R against that column. Picks the order with the lowest AIC and fills s->p, c, phi,
- * sigma2 and aic. */
+/* Every order 0..max_p on the common sample (rows max_p..m) from one factorisation of
+ * [intercept, lag 1..max_p, r] (model/nested_ols.h); fills s->p, c, phi, sigma2 and aic from the
+ * order with the lowest AIC. */
 static int ar_estimate(ar_state *s, const double *r, size_t m, size_t max_p, oc_error *err) {
   size_t rows = m - max_p, k0 = s->intercept ? 1 : 0, cols = k0 + max_p + 1;
-  double *a = oc_xmalloc(rows * cols * sizeof *a), tau[AR_MAX_ORDER + 2];
+  double *a = oc_xmalloc(rows * cols * sizeof *a);
   /* column-major, as LAPACK itself: no transposed copy */
   for (size_t i = 0; i < rows; i++) {
     size_t t = max_p + i;
@@ -59,52 +57,15 @@ static int ar_estimate(ar_state *s, const double *r, size_t m, size_t max_p, oc_
     for (size_t j = 1; j <= max_p; j++) a[(k0 + j - 1) * rows + i] = r[t - j];
     a[(cols - 1) * rows + i] = r[t];
   }
-  /* the _work variant: inputs are finite by construction (logs of positive prices), so LAPACKE's
-   * NaN scan of the whole matrix is skipped */
-  double query;
-  lapack_int info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)rows, (lapack_int)cols, a, (lapack_int)rows, tau, &query, -1);
-  double *work = NULL;
-  if (info == 0) {
-    lapack_int lwork = (lapack_int)query;
-    work = oc_xmalloc((size_t)(lwork > 0 ? lwork : 1) * sizeof *work);
-    info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)rows, (lapack_int)cols, a, (lapack_int)rows, tau, work, lwork);
-  }
-  free(work);
-  if (info != 0) {
-    free(a);
-    return oc_error_set(err, "AR estimation: QR factorisation failed (LAPACK dgeqrf info %d)", (int)info);
-  }
-  const double *qty = a + (cols - 1) * rows; /* Q'r: column `cols-1` of R */
-  size_t best_p = 0;
-  double best_aic = INFINITY, best_sse = 0;
-  for (size_t p = 0; p <= max_p; p++) {
-    double sse = 0;
-    for (size_t j = k0 + p; j < cols; j++) sse += qty[j] * qty[j];
-    double aic = (double)rows * log(sse / (double)rows) + 2.0 * (double)(k0 + p);
-    if (aic < best_aic) {
-      best_aic = aic;
-      best_p = p;
-      best_sse = sse;
-    }
-  }
-  size_t k = k0 + best_p;
-  double beta[AR_MAX_ORDER + 1] = {0};
-  for (size_t i = k; i-- > 0;) {
-    double v = qty[i];
-    for (size_t j = i + 1; j < k; j++) v -= a[j * rows + i] * beta[j];
-    double diag = a[i * rows + i];
-    if (diag == 0) {
-      free(a);
-      return oc_error_set(err, "AR(%zu): the lagged returns are collinear (zero pivot in R)", best_p);
-    }
-    beta[i] = v / diag;
-  }
-  s->p = (long)best_p;
-  s->c = k0 ? beta[0] : 0;
-  for (size_t j = 0; j < best_p; j++) s->phi[j] = beta[k0 + j];
-  s->sigma2 = best_sse / (double)rows;
-  s->aic = best_aic;
+  oc_nested_ols fit;
+  int rc = oc_nested_ols_fit(a, rows, k0, 1, max_p, &fit, err);
   free(a);
+  if (rc != 0) return oc_error_prefix(err, "AR estimation: ");
+  s->p = (long)fit.order;
+  s->c = k0 ? fit.beta[0] : 0;
+  for (size_t j = 0; j < fit.order; j++) s->phi[j] = fit.beta[k0 + j];
+  s->sigma2 = fit.sse / (double)rows;
+  s->aic = fit.aic;
   return 0;
 }
 

@@ -2,7 +2,8 @@
  * forms that share the network pass and differ in where the parameters come from:
  * - kind "mlp" (in the model table), trained here so the backtest judges it by the same protocol as the
  *   baselines. fit: ETL on the history up to the origin (features/etl.h: targets log(P[t+h]/P[t]) exist
- *   only where t+h is inside the history, normalization fitted on training rows only), the training
+ *   only where t+h is inside the history, normalization fitted on training rows only; with exog=A+B the
+ *   exogenous series' features too, aligned as ETL aligns them), the training
  *   table's split for early stopping, one seeded fit. update: the normalized feature row at the new last
  *   date (computed from the history's inference tail, features/etl.h) through the network. Forecasts:
  *   last positive price times exp(predicted log return) for h <= the network's horizon, held flat
@@ -30,8 +31,13 @@
 #include "model/train.h"
 #include "model/training_table.h"
 
+#define MLP_MAX_EXOGS 4
+
 typedef struct mlp_state {
   /* parameters */
+  char exog_list[128];                /* exog=A+B, '+' replaced by NULs */
+  const char *exog_names[MLP_MAX_EXOGS];
+  size_t nexog;
   long horizon;
   oc_train_params train;
   long h1, h2;
@@ -83,6 +89,24 @@ static void *mlp_create(oc_model_params *p, oc_error *err) {
     free(s);
     return NULL;
   }
+  const char *exog = oc_model_param_str(p, "exog");
+  if (exog && strlen(exog) >= sizeof s->exog_list) {
+    oc_error_set(err, "mlp: exog=%s is too long", exog);
+    free(s);
+    return NULL;
+  }
+  if (exog) snprintf(s->exog_list, sizeof s->exog_list, "%s", exog);
+  for (char *name = exog ? s->exog_list : NULL; name; s->nexog++) {
+    if (s->nexog == MLP_MAX_EXOGS || !*name) {
+      oc_error_set(err, "mlp: exog=%s must name 1..%d series joined by '+'", exog, MLP_MAX_EXOGS);
+      free(s);
+      return NULL;
+    }
+    s->exog_names[s->nexog] = name;
+    char *plus = strchr(name, '+');
+    if (plus) *plus = '\0';
+    name = plus ? plus + 1 : NULL;
+  }
   s->train.epochs = (int)epochs;
   s->train.batch_size = (int)batch;
   s->train.seed = (uint64_t)seed;
@@ -101,11 +125,12 @@ static oc_mlp_arch mlp_arch(const mlp_state *s, int n_in) {
 }
 
 /* The network's log-return forecasts from the last date of hist. */
-static int mlp_filter(mlp_state *s, const oc_series *hist, oc_error *err) {
+static int mlp_filter(mlp_state *s, const oc_series *hist, const oc_series *exogs, oc_error *err) {
+  if (s->nexog > 0 && !exogs) return oc_error_set(err, "mlp: the exogenous series %s were not given", s->exog_names[0]);
   oc_series tail = oc_feature_inference_tail(hist);
   double *row = oc_xmalloc(s->transform.n * sizeof *row);
   oc_date as_of;
-  int rc = oc_feature_transform_latest(&s->transform, &tail, NULL, 0, row, &as_of, err);
+  int rc = oc_feature_transform_latest(&s->transform, &tail, exogs, s->nexog, row, &as_of, err);
   if (rc == 0) {
     float *x = oc_xmalloc(s->transform.n * sizeof *x), out[OC_FORECAST_MAX_HORIZON];
     for (size_t i = 0; i < s->transform.n; i++) x[i] = (float)row[i];
@@ -134,7 +159,8 @@ static int mlp_fit(void *state, const oc_series *hist, const oc_series *exogs, o
   oc_frame frame = {0};
   oc_training_table table = {0};
   oc_fit_result result = {0};
-  if (oc_etl_build(hist, NULL, 0, &opts, &frame, NULL, err) != 0) return oc_error_prefix(err, "mlp features: ");
+  if (s->nexog > 0 && !exogs) return oc_error_set(err, "mlp: the exogenous series %s were not given", s->exog_names[0]);
+  if (oc_etl_build(hist, exogs, s->nexog, &opts, &frame, NULL, err) != 0) return oc_error_prefix(err, "mlp features: ");
   int rc = oc_training_table_from_frame(&frame, &table, err);
   if (rc == 0 && (table.n_train == 0 || table.n_val == 0))
     rc = oc_error_set(err, "mlp: %zu training and %zu validation rows: the history is too short", table.n_train, table.n_val);
@@ -170,7 +196,7 @@ static int mlp_fit(void *state, const oc_series *hist, const oc_series *exogs, o
       s->resid_sd[h] = sqrt(sq / (double)table.n_val);
     }
     free(out);
-    rc = mlp_filter(s, hist, err);
+    rc = mlp_filter(s, hist, exogs, err);
   }
   oc_fit_result_free(&result);
   oc_training_table_free(&table);
@@ -180,7 +206,13 @@ static int mlp_fit(void *state, const oc_series *hist, const oc_series *exogs, o
 }
 
 static int mlp_update(void *state, const oc_series *hist, const oc_series *exogs, oc_error *err) {
-  return mlp_filter(state, hist, err);
+  return mlp_filter(state, hist, exogs, err);
+}
+
+static size_t mlp_exogs(const void *state, const char *const **names) {
+  const mlp_state *s = state;
+  *names = s->nexog ? s->exog_names : NULL;
+  return s->nexog;
 }
 
 static int mlp_predict(const void *state, size_t horizon, oc_price_forecast *out, oc_error *err) {
@@ -259,7 +291,8 @@ static int mlp_load(void *state, const json_t *saved, oc_error *err) {
 
 const oc_model_type oc_model_mlp = {
     .kind = "mlp",
-    .summary = "the reference network on the ETL features (horizon=7, epochs=100, h1=64, h2=32, dropout=0.2, lr, batch, seed)",
+    .summary = "the reference network on the ETL features (horizon=7, epochs=100, h1=64, h2=32, dropout=0.2, lr, batch, seed, "
+               "exog=A+B)",
     .create = mlp_create,
     .fit = mlp_fit,
     .update = mlp_update,
@@ -267,6 +300,7 @@ const oc_model_type oc_model_mlp = {
     .save = mlp_save,
     .load = mlp_load,
     .destroy = mlp_destroy,
+    .exogs = mlp_exogs,
 };
 
 /* ---- a registered version --------------------------------------------------------------------- */

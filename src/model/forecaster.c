@@ -15,7 +15,7 @@
 
 /* The kinds, each defined as `const oc_model_type oc_model_<kind>` in its fc_<kind>.c: adding one is
  * that file and one line here. */
-#define OC_MODEL_KINDS(X) X(naive) X(drift) X(mean) X(ets) X(ar) X(ensemble) X(mlp)
+#define OC_MODEL_KINDS(X) X(naive) X(drift) X(mean) X(ets) X(ar) X(arx) X(ensemble) X(mlp)
 
 #define DECLARE_KIND(kind) extern const oc_model_type oc_model_##kind;
 OC_MODEL_KINDS(DECLARE_KIND)
@@ -197,6 +197,20 @@ oc_forecaster *oc_forecaster_create(const char *spec, oc_error *err) {
     return NULL;
   }
   return forecaster_new(type, NULL, spec, &params, err);
+}
+
+char *oc_model_spec_with_exog(const char *spec, const char *exog_list) {
+  char kind[32];
+  oc_model_params params;
+  oc_error ignored;
+  const oc_model_type *type = parse_spec(spec, kind, sizeof kind, &params, &ignored) == 0 ? type_named(kind) : NULL;
+  /* a spec that does not parse is copied: creating it says what is wrong */
+  if (!type || !type->exogs || !exog_list || !*exog_list || oc_model_param_str(&params, "exog")) return oc_xstrdup(spec);
+  oc_buf out = {0};
+  oc_buf_printf(&out, "%s:exog=%s", spec, exog_list);
+  for (char *c = out.data + strlen(spec); *c; c++)
+    if (*c == ',') *c = '+';
+  return out.data;
 }
 
 oc_forecaster *oc_forecaster_wrap(const oc_model_type *type, void *state, const char *spec, oc_error *err) {

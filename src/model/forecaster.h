@@ -136,6 +136,12 @@ int oc_forecaster_forecast_from(const oc_forecaster *f, const oc_series *hist, c
 char *oc_forecaster_save(const oc_forecaster *f);
 oc_forecaster *oc_forecaster_load(const char *json_text, oc_error *err);
 
+/* spec with ":exog=LIST" appended (exog_list: series names joined by ',' or '+'; LIST joins them by
+ * '+', as a spec's parameter cannot hold ',') when its kind reads exogenous
+ * series (it has an exogs function: arx, mlp) and spec names none; otherwise a copy of spec. What
+ * `--exog` does to every model of a backtest or a training run. The caller frees it. */
+char *oc_model_spec_with_exog(const char *spec, const char *exog_list);
+
 /* The registered kinds, NULL-terminated. */
 extern const oc_model_type *const oc_model_types[];
 

@@ -14,6 +14,7 @@
 #include "core/date.h"
 #include "core/error.h"
 #include "model/backtest.h"
+#include "model/backtest_years.h"
 #include "pipeline/pipeline.h"
 #include "store/store.h"
 
@@ -25,12 +26,19 @@ typedef struct oc_pipeline_backtest_options {
   const char *series; /* stored series; default "WTI" */
   const char *models; /* comma-separated model specs (oc_forecaster_create), saved as given;
                        * default OC_PIPELINE_BACKTEST_DEFAULT_MODELS */
+  const char *exog;   /* comma-separated stored series given to every model whose kind reads other series
+                       * (arx, mlp: oc_model_spec_with_exog) and naming none; NULL (default): none. Series a
+                       * spec names itself (arx:exog=Brent) are loaded too. */
   oc_date start, end; /* origin dates; OC_DATE_INVALID (default): the first / last of the last
                        * OC_PIPELINE_BACKTEST_DEFAULT_ORIGINS possible origins */
   size_t horizon;     /* 1..OC_FORECAST_MAX_HORIZON; default 7 */
   size_t refit_every; /* origins between refits, >= 1; default 20 */
   size_t threads;     /* 0 (default) = one per online CPU; results do not depend on it */
-  bool save;          /* store the run (default true) */
+  bool save;          /* store the run (default true; a by-year report is never stored) */
+  /* The robustness report (model/backtest_years.h) instead of one window: one backtest per calendar
+   * year from_year..to_year (defaults 2015..2024); start and end must then be unset. */
+  bool by_year;
+  int from_year, to_year;
   /* Called after every finished (model, refit block) task, never concurrently; may be NULL. */
   void (*on_progress)(void *ctx, size_t done, size_t total);
   void *progress_ctx;
@@ -43,11 +51,18 @@ void oc_pipeline_backtest_options_default(oc_pipeline_backtest_options *o);
 int oc_pipeline_backtest_check(const oc_pipeline_backtest_options *o, oc_error *err);
 
 typedef struct oc_pipeline_backtest_result {
-  oc_backtest_result run;  /* origins, forecasts, metrics per model and horizon */
+  oc_backtest_result run;  /* origins, forecasts, metrics per model and horizon (empty for by_year) */
+  oc_backtest_years years; /* by_year: the run of each year */
   int64_t created_at;      /* Unix seconds when the run finished */
   char created_at_iso[OC_TIMESTAMP_STRLEN]; /* the same in ISO 8601 UTC, as the saved document has it */
   int64_t saved_id;        /* the stored run's id; 0 when not saved */
 } oc_pipeline_backtest_result;
+
+/* Every stored series the models of specs read (oc_forecaster_exogs), each once, loaded through memo:
+ * *out a malloc'd array of *nexog views into memo's series (free the array, then the memo). The train
+ * step shares it. */
+int oc_pipeline_models_exogs(const char *const *specs, size_t n_specs, oc_series_memo *memo, oc_series **out, size_t *nexog,
+                             oc_error *err);
 
 /* Runs the step (see above); on failure out is left empty and err says what failed. */
 int oc_pipeline_backtest(const char *data_dir, oc_store *store, const oc_pipeline_backtest_options *opt,

@@ -3,6 +3,7 @@
  * publishing and deploying model/registry.h. */
 #include "pipeline/train.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +16,13 @@
 #include "model/registry.h"
 #include "model/trainer.h"
 #include "model/training_table.h"
+#include "pipeline/backtest.h"
 #include "pipeline/forecast.h"
 #include "pipeline/pipeline.h"
 
-/* `auto`'s candidates, in tie-breaking order. */
+/* `auto`'s candidates, in tie-breaking order; with --exog, arx (given them) joins after ar. */
 static const char *const auto_candidates[] = {"naive", "drift", "mean", "ets", "ar", "mlp", "ensemble"};
+#define AUTO_EXOG_CANDIDATE "arx"
 
 oc_train_options oc_train_options_default(void) {
   oc_train_options o = {.model = "mlp", .series = "WTI", .data_path = "processed/training_data.parquet",
@@ -39,10 +42,10 @@ void oc_train_result_free(oc_train_result *r) {
 
 /* The walk-forward comparison of candidates on the stored series' validation origins (model/auto_select.h),
  * kept in out (selection, origins); *best is the index of the lowest validation relMAE. */
-static int compare(const oc_train_options *opt, const oc_series *hist, const char *const *candidates, size_t n,
+static int compare(const oc_auto_config *config, const oc_series *hist, const char *const *candidates, size_t n,
                    oc_train_result *out, size_t *best, oc_error *err) {
   oc_auto_choice choice = {0};
-  int rc = oc_auto_select(hist, candidates, n, &opt->choice, &choice, err);
+  int rc = oc_auto_select(hist, candidates, n, config, &choice, err);
   if (rc == 0) {
     out->selection = oc_auto_choice_to_json(&choice);
     out->validation_origins = choice.result.n_origins;
@@ -54,34 +57,76 @@ static int compare(const oc_train_options *opt, const oc_series *hist, const cha
   return rc;
 }
 
-/* `auto`: the comparison on the stored series; *spec becomes the chosen candidate. */
-static int choose(const oc_train_options *opt, const oc_series *hist, const char **spec, oc_train_result *out,
+#define RUN_MAX_SPECS (sizeof auto_candidates / sizeof *auto_candidates + 1)
+
+/* What a run compares and fits on the stored series: its specs with --exog applied (made here, freed
+ * with run_free), the stored series they read and the comparison's configuration. */
+typedef struct forecaster_run {
+  size_t n;
+  char *specs[RUN_MAX_SPECS];
+  oc_series_memo memo;
+  oc_series *exogs; /* views into memo */
+  size_t nexog;
+  oc_auto_config choice;
+} forecaster_run;
+
+/* The run's specs: `auto`'s candidates (and arx after ar when there are exogenous series; the network,
+ * "mlp", reads its exogenous series from its ETL table, so it stays as named) or the named spec. */
+static int run_prepare(oc_store *store, const oc_train_options *opt, forecaster_run *run, oc_error *err) {
+  *run = (forecaster_run){.memo = {.store = store}, .choice = opt->choice};
+  if (strcmp(opt->model, "auto") != 0) {
+    run->specs[run->n++] = oc_model_spec_with_exog(opt->model, opt->exog);
+  } else {
+    for (size_t i = 0; i < sizeof auto_candidates / sizeof *auto_candidates; i++) {
+      const char *c = auto_candidates[i];
+      run->specs[run->n++] = strcmp(c, "mlp") == 0 ? oc_xstrdup(c) : oc_model_spec_with_exog(c, opt->exog);
+      if (opt->exog && strcmp(c, "ar") == 0) run->specs[run->n++] = oc_model_spec_with_exog(AUTO_EXOG_CANDIDATE, opt->exog);
+    }
+  }
+  assert(run->n <= RUN_MAX_SPECS);
+  int rc = oc_pipeline_models_exogs((const char *const *)run->specs, run->n, &run->memo, &run->exogs, &run->nexog, err);
+  run->choice.exogs = run->exogs;
+  run->choice.nexog = run->nexog;
+  return rc;
+}
+
+static void run_free(forecaster_run *run) {
+  for (size_t i = 0; i < run->n; i++) free(run->specs[i]);
+  free(run->exogs);
+  oc_series_memo_free(&run->memo);
+}
+
+/* `auto`: the comparison on the stored series; *spec becomes the chosen candidate (owned by run). */
+static int choose(const forecaster_run *run, const oc_series *hist, const char **spec, oc_train_result *out,
                   oc_error *err) {
   size_t best;
-  int rc = compare(opt, hist, auto_candidates, sizeof auto_candidates / sizeof *auto_candidates, out, &best, err);
-  if (rc == 0) *spec = auto_candidates[best];
+  int rc = compare(&run->choice, hist, (const char *const *)run->specs, run->n, out, &best, err);
+  if (rc == 0) *spec = run->specs[best];
   return rc;
 }
 
 /* A named forecaster, validated as `auto`'s candidates are, against no-change on the same origins, so
  * that its card and the registry hold the relMAE every kind has. A series too short to validate on
  * is still trained on (the version then has no validation figure). */
-static void validate_named(const oc_train_options *opt, const oc_series *hist, const char *spec, oc_train_result *out) {
+static void validate_named(const forecaster_run *run, const oc_series *hist, const char *spec, oc_train_result *out) {
   const char *const candidates[] = {spec, "naive"};
   size_t best;
   oc_error why;
-  if (compare(opt, hist, candidates, strcmp(spec, "naive") == 0 ? 1 : 2, out, &best, &why) != 0) return;
+  if (compare(&run->choice, hist, candidates, strcmp(spec, "naive") == 0 ? 1 : 2, out, &best, &why) != 0) return;
   json_object_set_new(out->selection, "chosen", json_string(spec));
   json_object_set_new(out->selection, "criterion", json_string("named by --model; validated against no-change (naive) "
                                                                "on the same walk-forward origins"));
 }
 
-/* A forecaster of spec fitted on the stored series, published. */
-static int train_forecaster(const char *data_dir, oc_store *store, const char *spec, const oc_series *hist,
-                            oc_train_result *out, oc_error *err) {
+/* A forecaster of spec fitted on the stored series (and the other series it reads), published. */
+static int train_forecaster(const char *data_dir, oc_store *store, forecaster_run *run, const char *spec,
+                            const oc_series *hist, oc_train_result *out, oc_error *err) {
   oc_forecaster *f = oc_forecaster_create(spec, err);
-  int rc = f ? 0 : -1;
-  if (rc == 0) rc = oc_forecaster_fit(f, hist, NULL, err);
+  oc_series *exogs = NULL; /* in the order spec names them */
+  size_t nexog = 0;
+  int rc = f ? oc_pipeline_models_exogs(&spec, 1, &run->memo, &exogs, &nexog, err) : -1;
+  if (rc == 0) rc = oc_forecaster_fit(f, hist, nexog ? exogs : NULL, err);
+  free(exogs);
   if (rc == 0) rc = oc_registry_publish_forecaster(data_dir, store, f, hist, out->selection, &out->version, err);
   if (rc == 0) {
     snprintf(out->kind, sizeof out->kind, "%s", oc_forecaster_kind(f));
@@ -191,8 +236,10 @@ static int check_options(const oc_train_options *opt, oc_error *err) {
   if (opt->deploy && oc_series_name_check(opt->endpoint, strlen(opt->endpoint), &why) != 0)
     return oc_pipeline_bad_option(err, "endpoint name '%s': %s", opt->endpoint, why);
   if (strcmp(opt->model, "mlp") == 0 || strcmp(opt->model, "auto") == 0) return 0;
-  oc_forecaster *f = oc_forecaster_create(opt->model, err);
+  char *spec = oc_model_spec_with_exog(opt->model, opt->exog);
+  oc_forecaster *f = oc_forecaster_create(spec, err);
   oc_forecaster_free(f);
+  free(spec);
   return f ? 0 : OC_PIPELINE_BAD_OPTION;
 }
 
@@ -203,17 +250,23 @@ int oc_pipeline_train(const char *data_dir, oc_store *store, const oc_train_opti
   if (bad != 0) return bad;
   const char *spec = opt->model;
   oc_series hist = {0};
+  forecaster_run run = {0};
   int rc = 0;
   if (strcmp(spec, "mlp") != 0) {
     rc = oc_store_series_load(store, opt->series, OC_DATE_INVALID, OC_DATE_INVALID, &hist, err);
-    if (rc == 0 && strcmp(spec, "auto") == 0) rc = choose(opt, &hist, &spec, out, err);
-    else if (rc == 0) validate_named(opt, &hist, spec, out);
+    if (rc == 0) rc = run_prepare(store, opt, &run, err);
+    if (rc == 0 && strcmp(spec, "auto") == 0) rc = choose(&run, &hist, &spec, out, err);
+    else if (rc == 0) {
+      spec = run.specs[0];
+      validate_named(&run, &hist, spec, out);
+    }
   }
   if (rc == 0) {
     snprintf(out->spec, sizeof out->spec, "%s", spec);
     rc = strcmp(spec, "mlp") == 0 ? train_network(data_dir, store, opt, out, err)
-                                  : train_forecaster(data_dir, store, spec, &hist, out, err);
+                                  : train_forecaster(data_dir, store, &run, spec, &hist, out, err);
   }
+  run_free(&run);
   if (rc == 0 && opt->deploy) rc = oc_registry_deploy(data_dir, store, opt->endpoint, out->version, err);
   if (rc == 0 && opt->deploy) forecast_deployed(data_dir, store, opt, out);
   if (hist.name) oc_series_free(&hist);

@@ -28,6 +28,9 @@
 typedef struct oc_train_options {
   const char *model;     /* "mlp" (default), "auto", or any forecaster spec ("ar", "ets:trend=damped") */
   const char *series;    /* the stored series a forecaster is fitted on, and `auto` compares on (default WTI) */
+  const char *exog;      /* comma-separated stored series given to a forecaster whose kind reads other series
+                          * (oc_model_spec_with_exog: arx, a spec'd mlp) and to `auto`'s candidates, which then
+                          * include arx; NULL (default): none. The network ("mlp") takes them from its ETL table. */
   const char *data_path; /* the network's training table; relative paths are inside the data directory */
   oc_mlp_arch arch;      /* the network's widths and dropout (n_in, n_out come from the table) */
   oc_train_params params;

@@ -14,14 +14,32 @@
 #include "core/rng.h"
 #include "model/auto_select.h"
 #include "model/backtest.h"
+#include "model/backtest_years.h"
 #include "store/store.h"
 
 static const char *const all_models[] = {"naive", "drift", "mean", "ets", "ar", "ensemble:validation=60"};
 #define N_ALL (sizeof all_models / sizeof all_models[0])
 /* every kind, the network kept tiny (and with its analytic bounds, so no calibration warm-up) */
-static const char *const every_kind[] = {"naive", "drift", "mean", "ets", "ar", "ensemble:validation=60",
-                                         "mlp:epochs=2:h1=8:h2=4:intervals=analytic"};
+static const char *const every_kind[] = {"naive", "drift", "mean", "ets", "ar", "arx:exog=X", "ensemble:validation=60",
+                                         "mlp:epochs=2:h1=8:h2=4:intervals=analytic",
+                                         "mlp:epochs=2:h1=8:h2=4:intervals=analytic:exog=X"};
 #define N_KINDS (sizeof every_kind / sizeof every_kind[0])
+
+/* The exogenous series "X" of every_kind: another AR(1) path on the same dates, with every 11th date
+ * missing (a holiday of its own market). */
+static oc_series exog_series(size_t n, uint64_t seed) {
+  oc_series x = oc_test_ar1_series(n, 0.1, 0.02, seed);
+  free(x.name);
+  x.name = oc_xstrdup("X");
+  size_t kept = 0;
+  for (size_t i = 0; i < x.n; i++)
+    if (i % 11 != 7) {
+      x.dates[kept] = x.dates[i];
+      x.values[kept++] = x.values[i];
+    }
+  x.n = kept;
+  return x;
+}
 
 static void run_or_fail(const oc_series *s, const char *const *specs, size_t n, oc_backtest_config *cfg, oc_backtest_result *r) {
   oc_error err = {0};
@@ -76,11 +94,16 @@ static void test_no_look_ahead(void **state) {
     if (!listed) fail_msg("model kind %s is not in every_kind: its look-ahead is untested", (*t)->kind);
   }
   oc_series a = oc_test_ar1_series(520, 0.2, 0.02, 4), b = oc_test_ar1_series(520, 0.2, 0.02, 4);
-  size_t change = 430; /* values after this index differ */
+  oc_series xa = exog_series(520, 5), xb = exog_series(520, 5);
+  size_t change = 430; /* values after this index differ, the exogenous series' too */
   for (size_t i = change + 1; i < b.n; i++) b.values[i] *= 1.5 + 0.01 * (double)(i % 3);
-  oc_backtest_config cfg = {.start = a.dates[380], .end = a.dates[510], .horizon = 4, .refit_every = 9, .threads = 2};
+  for (size_t i = 0; i < xb.n; i++)
+    if (xb.dates[i] > a.dates[change]) xb.values[i] *= 0.7 + 0.01 * (double)(i % 4);
+  oc_backtest_config cfg = {.start = a.dates[380], .end = a.dates[510], .horizon = 4, .refit_every = 9, .threads = 2,
+                            .exogs = &xa, .nexog = 1};
   oc_backtest_result ra, rb;
   run_or_fail(&a, every_kind, N_KINDS, &cfg, &ra);
+  cfg.exogs = &xb;
   run_or_fail(&b, every_kind, N_KINDS, &cfg, &rb);
   assert_int_equal(ra.n_origins, rb.n_origins);
   size_t checked = 0, differ = 0;
@@ -100,11 +123,14 @@ static void test_no_look_ahead(void **state) {
   oc_backtest_result_free(&rb);
   oc_series_free(&a);
   oc_series_free(&b);
+  oc_series_free(&xa);
+  oc_series_free(&xb);
 }
 
 static void test_threads_do_not_change_results(void **state) {
-  oc_series s = oc_test_ar1_series(450, 0.1, 0.02, 9);
-  oc_backtest_config cfg = {.start = s.dates[350], .end = s.dates[449], .horizon = 3, .refit_every = 10, .threads = 1};
+  oc_series s = oc_test_ar1_series(450, 0.1, 0.02, 9), x = exog_series(450, 10);
+  oc_backtest_config cfg = {.start = s.dates[350], .end = s.dates[449], .horizon = 3, .refit_every = 10, .threads = 1,
+                            .exogs = &x, .nexog = 1};
   oc_backtest_result r1, r3;
   run_or_fail(&s, every_kind, N_KINDS, &cfg, &r1);
   cfg.threads = 3;
@@ -113,6 +139,55 @@ static void test_threads_do_not_change_results(void **state) {
   assert_memory_equal(r1.rows, r3.rows, r1.n_models * r1.horizon * sizeof *r1.rows);
   oc_backtest_result_free(&r1);
   oc_backtest_result_free(&r3);
+  oc_series_free(&s);
+  oc_series_free(&x);
+}
+
+/* --by-year: each year is the same protocol on that year's origins (equal to a run on its bounds), the
+ * summary counts its years against naive, CSV rows carry the year; a year without origins is named. */
+static void test_by_year(void **state) {
+  oc_series s = oc_test_ar1_series(1000, 0.3, 0.02, 12); /* 2018-01-01 .. early 2021 */
+  const char *specs[] = {"naive", "ar", "mean:k=3"};
+  oc_backtest_config base = {.horizon = 3, .refit_every = 40, .threads = 2};
+  oc_backtest_years y;
+  oc_error err = {0};
+  if (oc_backtest_by_year(&s, specs, 3, &base, 2019, 2020, &y, &err) != 0) fail_msg("%s", err.message);
+  assert_int_equal(y.n_years, 2);
+  for (size_t i = 0; i < y.n_years; i++) {
+    oc_backtest_config cfg = base;
+    cfg.start = oc_date_from_ymd(y.years[i], 1, 1);
+    cfg.end = oc_date_from_ymd(y.years[i], 12, 31);
+    oc_backtest_result one;
+    run_or_fail(&s, specs, 3, &cfg, &one);
+    assert_int_equal(one.n_origins, y.runs[i].n_origins);
+    assert_memory_equal(one.rows, y.runs[i].rows, 3 * 3 * sizeof *one.rows);
+    oc_backtest_result_free(&one);
+  }
+  oc_backtest_years_summary ar = oc_backtest_years_summarize(&y, 1), mean = oc_backtest_years_summarize(&y, 2);
+  size_t ar_wins = 0;
+  for (size_t i = 0; i < y.n_years; i++) ar_wins += oc_backtest_summarize(&y.runs[i], 1).rel_mae < 1;
+  assert_int_equal(ar.wins, ar_wins);
+  assert_int_equal(ar.wins + ar.losses, 2);
+  assert_int_equal(mean.losses, 2); /* the 3-day mean lags a trending path in both years */
+  double a = oc_backtest_summarize(&y.runs[0], 2).rel_mae, b = oc_backtest_summarize(&y.runs[1], 2).rel_mae;
+  assert_true(mean.worst == (a > b ? a : b) && mean.worst_year == (a > b ? 2019 : 2020));
+  assert_true(oc_test_close(mean.median, (a + b) / 2, 1e-15));
+  oc_buf csv = {0};
+  assert_int_equal(oc_backtest_years_format(&y, "csv", &csv, &err), 0);
+  assert_true(strncmp(csv.data, OC_BACKTEST_YEARS_CSV_HEADER "\n2019,naive,1,", strlen(OC_BACKTEST_YEARS_CSV_HEADER) + 14) == 0);
+  size_t lines = 0;
+  for (size_t i = 0; i < csv.len; i++) lines += csv.data[i] == '\n';
+  assert_int_equal(lines, 1 + 2 * 3 * 3);
+  oc_buf table = {0};
+  assert_int_equal(oc_backtest_years_format(&y, "table", &table, &err), 0);
+  assert_non_null(strstr(table.data, "mean:k=3"));
+  assert_non_null(strstr(table.data, "better than naive in 0 of 2 years, worse in 2"));
+  oc_buf_free(&csv);
+  oc_buf_free(&table);
+  oc_backtest_years_free(&y);
+  assert_int_equal(oc_backtest_by_year(&s, specs, 3, &base, 2019, 2022, &y, &err), -1);
+  assert_non_null(strstr(err.message, "year 2022: "));
+  assert_int_equal(y.n_years, 0);
   oc_series_free(&s);
 }
 
@@ -236,6 +311,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_random_walk_naive_wins), cmocka_unit_test(test_ar1_beats_naive),
       cmocka_unit_test(test_no_look_ahead),          cmocka_unit_test(test_threads_do_not_change_results),
+      cmocka_unit_test(test_by_year),
       cmocka_unit_test(test_diebold_mariano),        cmocka_unit_test(test_formats_and_errors),
       cmocka_unit_test(test_auto_select),            cmocka_unit_test(test_store_backtest_runs),
   };

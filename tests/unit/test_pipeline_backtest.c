@@ -39,6 +39,11 @@ static int setup(void **state) {
   oc_simulate_series(11, 1, oc_date_from_ymd(2021, 1, 4), 4, tiny.dates, tiny.values);
   oc_test_store_series(fx->store, &tiny);
   oc_series_free(&tiny);
+  oc_series brent; /* an exogenous series, on the same dates */
+  oc_series_init(&brent, "BRENT", DAYS);
+  oc_simulate_series(12, 0, oc_date_from_ymd(2021, 1, 4), DAYS, brent.dates, brent.values);
+  oc_test_store_series(fx->store, &brent);
+  oc_series_free(&brent);
   *state = fx;
   return 0;
 }
@@ -165,6 +170,69 @@ static void test_explicit_window_and_no_save(void **state) {
   oc_pipeline_backtest_result_free(&r);
 }
 
+/* --exog: kinds that read other series get them (arx becomes arx:exog=BRENT), the others are left
+ * as given, and the run equals the library's with the stored BRENT as its exogenous series. */
+static void test_exog_given_to_the_kinds_that_read_it(void **state) {
+  fixture *fx = *state;
+  oc_pipeline_backtest_options opt;
+  oc_pipeline_backtest_options_default(&opt);
+  opt.models = "naive,ar,arx";
+  opt.exog = "BRENT";
+  opt.horizon = 3;
+  opt.start = fx->wti.dates[600];
+  opt.save = false;
+  oc_pipeline_backtest_result r;
+  oc_error err;
+  if (oc_pipeline_backtest(fx->dir, fx->store, &opt, &r, &err) != 0) fail_msg("%s", err.message);
+  assert_string_equal(r.run.models[1], "ar");
+  assert_string_equal(r.run.models[2], "arx:exog=BRENT");
+  oc_series brent;
+  if (oc_store_series_load(fx->store, "BRENT", OC_DATE_INVALID, OC_DATE_INVALID, &brent, &err) != 0) fail_msg("%s", err.message);
+  const char *specs[] = {"naive", "ar", "arx:exog=BRENT"};
+  oc_backtest_config cfg = {.start = r.run.start, .end = r.run.end, .horizon = 3, .refit_every = 20, .exogs = &brent, .nexog = 1};
+  oc_backtest_result lib;
+  if (oc_backtest_run(&fx->wti, specs, 3, &cfg, &lib, &err) != 0) fail_msg("%s", err.message);
+  assert_same_run(&r.run, &lib);
+  oc_backtest_result_free(&lib);
+  oc_series_free(&brent);
+  oc_pipeline_backtest_result_free(&r);
+  /* without --exog, arx names no series: refused before anything runs; a series that is not stored */
+  opt.exog = NULL;
+  assert_int_equal(oc_pipeline_backtest(fx->dir, fx->store, &opt, &r, &err), OC_PIPELINE_BAD_OPTION);
+  assert_non_null(strstr(err.message, "arx needs exog=SERIES"));
+  opt.exog = "NOPE";
+  assert_int_equal(oc_pipeline_backtest(fx->dir, fx->store, &opt, &r, &err), -1);
+  assert_non_null(strstr(err.message, "NOPE"));
+}
+
+/* --by-year: the library's report on the stored series, never stored; --start with it is refused. */
+static void test_by_year_not_stored(void **state) {
+  fixture *fx = *state;
+  oc_pipeline_backtest_options opt;
+  oc_pipeline_backtest_options_default(&opt);
+  opt.models = "naive,ar";
+  opt.by_year = true;
+  opt.from_year = 2022;
+  opt.to_year = 2022;
+  opt.horizon = 2;
+  oc_pipeline_backtest_result r;
+  oc_error err;
+  if (oc_pipeline_backtest(fx->dir, fx->store, &opt, &r, &err) != 0) fail_msg("%s", err.message);
+  assert_int_equal(r.years.n_years, 1);
+  assert_int_equal(r.years.years[0], 2022);
+  assert_true(r.years.runs[0].n_origins > 240);
+  assert_int_equal(r.saved_id, 0);
+  assert_false(any_stored(fx));
+  oc_pipeline_backtest_result_free(&r);
+  opt.start = fx->wti.dates[300];
+  assert_int_equal(oc_pipeline_backtest(fx->dir, fx->store, &opt, &r, &err), OC_PIPELINE_BAD_OPTION);
+  assert_non_null(strstr(err.message, "not --start/--end"));
+  opt.start = OC_DATE_INVALID;
+  opt.from_year = 2023;
+  assert_int_equal(oc_pipeline_backtest(fx->dir, fx->store, &opt, &r, &err), OC_PIPELINE_BAD_OPTION);
+  assert_non_null(strstr(err.message, "2023..2022 is not a range of years"));
+}
+
 /* Every failure: -1, the message names the culprit, the result is empty, and nothing is stored. */
 static void test_bad_options_store_nothing(void **state) {
   fixture *fx = *state;
@@ -222,6 +290,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_default_window_saved_and_equal_to_the_library, setup, teardown),
       cmocka_unit_test_setup_teardown(test_explicit_window_and_no_save, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_options_store_nothing, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_exog_given_to_the_kinds_that_read_it, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_by_year_not_stored, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -197,6 +197,40 @@ static void test_network_forecasts_with_intervals_and_refuses_days_beyond_its_ho
   assert_int_equal(count_forecasts(fx), before);
 }
 
+/* train --exog: arx fitted with the stored exogenous series, deployed; the served forecast reads that
+ * series from the store at the origin (the model's state names it). */
+static void test_train_arx_with_exog_and_serve_it(void **state) {
+  fixture *fx = *state;
+  oc_error err;
+  oc_series brent;
+  oc_series_init(&brent, "BRENT", DAYS);
+  oc_simulate_series(6, 0, oc_date_from_ymd(2020, 1, 6), DAYS, brent.dates, brent.values);
+  oc_test_store_series(fx->store, &brent);
+  oc_series_free(&brent);
+  oc_train_options topt = oc_train_options_default();
+  topt.model = "arx";
+  topt.exog = "BRENT";
+  topt.series = "SIM";
+  topt.deploy = true;
+  topt.endpoint = "arx-ep";
+  oc_train_result trained;
+  if (oc_pipeline_train(fx->dir, fx->store, &topt, &trained, &err) != 0) fail_msg("%s", err.message);
+  assert_string_equal(trained.spec, "arx:exog=BRENT");
+  assert_string_equal(trained.forecast_error, "");
+  oc_train_result_free(&trained);
+  oc_forecast_options fopt = oc_forecast_options_default();
+  fopt.endpoint = "arx-ep";
+  oc_forecast_result a;
+  if (oc_pipeline_forecast(fx->dir, fx->store, &fopt, &a, &err) != 0) fail_msg("%s", err.message);
+  assert_string_equal(a.model_kind, "arx");
+  assert_int_equal(a.forecast.origin, fx->sim.dates[DAYS - 1]);
+  assert_ordered(&a.forecast);
+  /* without --exog the kind says what it needs, and nothing is trained */
+  topt.exog = NULL;
+  assert_int_equal(oc_pipeline_train(fx->dir, fx->store, &topt, &trained, &err), OC_PIPELINE_BAD_OPTION);
+  assert_non_null(strstr(err.message, "arx needs exog=SERIES"));
+}
+
 static void test_bad_names_fail_and_leave_nothing(void **state) {
   fixture *fx = *state;
   oc_error err;
@@ -266,6 +300,7 @@ int main(void) {
       cmocka_unit_test(test_train_a_forecaster_and_forecast_with_it),
       cmocka_unit_test(test_network_forecasts_with_intervals_and_refuses_days_beyond_its_horizon),
       cmocka_unit_test(test_bad_names_fail_and_leave_nothing),
+      cmocka_unit_test(test_train_arx_with_exog_and_serve_it),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
