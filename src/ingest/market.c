@@ -270,22 +270,36 @@ static int fetch_all(market_fetch *f, oc_error *err) {
 
 /* ---- the raw zone ------------------------------------------------------------------------------ */
 
+/* Every answer not in the raw zone yet, in one durable write: one fsync per file, one of the day's
+ * folder for all of them (the manifest, which names them, is written after them by the batch). */
 static int write_answers(market_fetch *f, oc_error *err) {
-  for (size_t i = 0; i < f->nanswers; i++) {
+  oc_file_write *files = oc_xcalloc(f->nanswers ? f->nanswers : 1, sizeof *files);
+  size_t *answer_of = oc_xcalloc(f->nanswers ? f->nanswers : 1, sizeof *answer_of), nfiles = 0;
+  int rc = 0;
+  for (size_t i = 0; i < f->nanswers && rc == 0; i++) {
     market_answer *a = &f->answers[i];
     char *path = oc_path_join(f->provider_dir, a->file);
     char *dir = oc_xstrdup(path);
     *strrchr(dir, '/') = '\0';
-    int rc = oc_mkdir_p(dir, err);
-    if (rc == 0 && !oc_path_exists(path)) {
-      rc = oc_write_file_atomic(path, a->body.data ? a->body.data : "", a->body.len, err);
-      a->created = rc == 0;
-    }
+    rc = oc_mkdir_p(dir, err);
     free(dir);
-    free(path);
-    if (rc != 0) return -1;
+    bool wanted = rc == 0 && !oc_path_exists(path);
+    for (size_t j = 0; wanted && j < nfiles; j++) wanted = strcmp(files[j].path, path) != 0; /* the same bytes twice */
+    if (!wanted) {
+      free(path);
+      continue;
+    }
+    files[nfiles] = (oc_file_write){.path = path, .data = a->body.data ? a->body.data : "", .len = a->body.len};
+    answer_of[nfiles++] = i;
   }
-  return 0;
+  if (rc == 0) rc = oc_write_files_atomic(files, nfiles, err);
+  for (size_t j = 0; j < nfiles; j++) {
+    f->answers[answer_of[j]].created = files[j].written;
+    free((char *)files[j].path);
+  }
+  free(files);
+  free(answer_of);
+  return rc;
 }
 
 static void remove_created_answers(market_fetch *f) {
