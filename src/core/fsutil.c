@@ -107,44 +107,73 @@ int oc_create_temp_sibling(const char *path, char **tmp_path, oc_error *err) {
   return fd;
 }
 
-int oc_write_file_atomic(const char *path, const void *data, size_t len, oc_error *err) {
-  oc_buf tmp = {0};
-  int fd = oc_create_temp_sibling(path, &tmp.data, err);
-  if (fd < 0) return -1;
+static int write_all(int fd, const char *name, const void *data, size_t len, oc_error *err) {
   const char *p = data;
   size_t left = len;
   while (left > 0) {
     ssize_t w = write(fd, p, left);
     if (w < 0) {
       if (errno == EINTR) continue;
-      oc_error_errno(err, "cannot write %s", tmp.data);
-      goto fail;
+      return oc_error_errno(err, "cannot write %s", name);
     }
     p += w;
     left -= (size_t)w;
   }
-  if (fsync(fd) != 0) {
-    oc_error_errno(err, "cannot sync %s", tmp.data);
-    goto fail;
-  }
-  if (close(fd) != 0) {
-    fd = -1;
-    oc_error_errno(err, "cannot close %s", tmp.data);
-    goto fail;
-  }
-  fd = -1;
-  if (rename(tmp.data, path) != 0) {
-    oc_error_errno(err, "cannot rename %s to %s", tmp.data, path);
-    goto fail;
-  }
-  oc_fsync_parent_dir(path);
-  oc_buf_free(&tmp);
   return 0;
-fail:
-  if (fd >= 0) close(fd);
-  unlink(tmp.data);
-  oc_buf_free(&tmp);
-  return -1;
+}
+
+/* Length of path's folder part (up to its last '/'; 0 when it has none). */
+static size_t folder_len(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash ? (size_t)(slash - path) : 0;
+}
+
+/* True when an earlier file of files[0..i) that was written lies in the folder of files[i]. */
+static bool folder_synced_before(const oc_file_write *files, size_t i) {
+  size_t len = folder_len(files[i].path);
+  for (size_t j = 0; j < i; j++)
+    if (files[j].written && folder_len(files[j].path) == len && memcmp(files[j].path, files[i].path, len) == 0)
+      return true;
+  return false;
+}
+
+int oc_write_files_atomic(oc_file_write *files, size_t n, oc_error *err) {
+  char **tmp = oc_xcalloc(n ? n : 1, sizeof *tmp);
+  int *fds = oc_xcalloc(n ? n : 1, sizeof *fds);
+  size_t opened = 0;
+  int rc = 0;
+  for (size_t i = 0; i < n; i++) files[i].written = false;
+  for (; opened < n && rc == 0; opened++) {
+    fds[opened] = oc_create_temp_sibling(files[opened].path, &tmp[opened], err);
+    if (fds[opened] < 0) break;
+    rc = write_all(fds[opened], tmp[opened], files[opened].data, files[opened].len, err);
+    /* Start every file's writeback before waiting for any: the first fsync then commits the
+     * filesystem journal for all of them, and the next ones find their data on its way. */
+    if (rc == 0 && n > 1) sync_file_range(fds[opened], 0, 0, SYNC_FILE_RANGE_WRITE);
+  }
+  if (opened < n && rc == 0) rc = -1; /* a temporary file could not be created (err says which) */
+  for (size_t i = 0; i < opened && rc == 0; i++)
+    if (fsync(fds[i]) != 0) rc = oc_error_errno(err, "cannot sync %s", tmp[i]);
+  for (size_t i = 0; i < opened; i++)
+    if (close(fds[i]) != 0 && rc == 0) rc = oc_error_errno(err, "cannot close %s", tmp[i]);
+  for (size_t i = 0; i < opened && rc == 0; i++) {
+    if (rename(tmp[i], files[i].path) != 0) rc = oc_error_errno(err, "cannot rename %s to %s", tmp[i], files[i].path);
+    else files[i].written = true;
+  }
+  for (size_t i = 0; i < opened; i++) {
+    if (!files[i].written) unlink(tmp[i]);
+    free(tmp[i]);
+  }
+  for (size_t i = 0; i < n; i++)
+    if (files[i].written && !folder_synced_before(files, i)) oc_fsync_parent_dir(files[i].path);
+  free(tmp);
+  free(fds);
+  return rc;
+}
+
+int oc_write_file_atomic(const char *path, const void *data, size_t len, oc_error *err) {
+  oc_file_write file = {.path = path, .data = data, .len = len};
+  return oc_write_files_atomic(&file, 1, err);
 }
 
 char *oc_path_join(const char *a, const char *b) {

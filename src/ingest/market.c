@@ -141,6 +141,7 @@ typedef struct market_answer {
 } market_answer;
 
 typedef struct market_fetch {
+  oc_store *store;
   const oc_market_options *opt;
   const oc_market_provider *provider;
   const char *series, *unit; /* the options', or a replayed manifest's (copied into the buffers) */
@@ -270,22 +271,36 @@ static int fetch_all(market_fetch *f, oc_error *err) {
 
 /* ---- the raw zone ------------------------------------------------------------------------------ */
 
+/* Every answer not in the raw zone yet, in one durable write: one fsync per file, one of the day's
+ * folder for all of them (the manifest, which names them, is written after them by the batch). */
 static int write_answers(market_fetch *f, oc_error *err) {
-  for (size_t i = 0; i < f->nanswers; i++) {
+  oc_file_write *files = oc_xcalloc(f->nanswers ? f->nanswers : 1, sizeof *files);
+  size_t *answer_of = oc_xcalloc(f->nanswers ? f->nanswers : 1, sizeof *answer_of), nfiles = 0;
+  int rc = 0;
+  for (size_t i = 0; i < f->nanswers && rc == 0; i++) {
     market_answer *a = &f->answers[i];
     char *path = oc_path_join(f->provider_dir, a->file);
     char *dir = oc_xstrdup(path);
     *strrchr(dir, '/') = '\0';
-    int rc = oc_mkdir_p(dir, err);
-    if (rc == 0 && !oc_path_exists(path)) {
-      rc = oc_write_file_atomic(path, a->body.data ? a->body.data : "", a->body.len, err);
-      a->created = rc == 0;
-    }
+    rc = oc_mkdir_p(dir, err);
     free(dir);
-    free(path);
-    if (rc != 0) return -1;
+    bool wanted = rc == 0 && !oc_path_exists(path);
+    for (size_t j = 0; wanted && j < nfiles; j++) wanted = strcmp(files[j].path, path) != 0; /* the same bytes twice */
+    if (!wanted) {
+      free(path);
+      continue;
+    }
+    files[nfiles] = (oc_file_write){.path = path, .data = a->body.data ? a->body.data : "", .len = a->body.len};
+    answer_of[nfiles++] = i;
   }
-  return 0;
+  if (rc == 0) rc = oc_write_files_atomic(files, nfiles, err);
+  for (size_t j = 0; j < nfiles; j++) {
+    f->answers[answer_of[j]].created = files[j].written;
+    free((char *)files[j].path);
+  }
+  free(files);
+  free(answer_of);
+  return rc;
 }
 
 static void remove_created_answers(market_fetch *f) {
@@ -470,10 +485,9 @@ static oc_row_status row_read(const oc_market_page *page, const oc_market_row *r
  * left out (Alpha Vantage answers with the whole history). */
 static int read_rows(void *source, oc_ingest_sink *sink, oc_error *err) {
   market_fetch *f = source;
-  (void)err; /* oc_ingest_add keeps a store error in the batch's err itself */
-  oc_ingest_set_format(sink, f->provider->name);
+    oc_ingest_set_format(sink, f->provider->name);
   const char *series = f->series;
-  size_t series_len = strlen(series), where = 0;
+  size_t series_len = strlen(series), where = 0, added = 0;
   for (size_t p = 0; p < f->npages; p++) {
     const oc_market_page *page = &f->pages[p];
     for (size_t i = 0; i < page->nrows; i++, where++) {
@@ -487,10 +501,16 @@ static int read_rows(void *source, oc_ingest_sink *sink, oc_error *err) {
       else {
         note_revision(f, date, value);
         if (oc_ingest_add(sink, where, series, series_len, date, value) != 0) return -1;
+        added++;
       }
     }
   }
-  return 0;
+  /* The series' provenance commits with its rows, in the batch's transaction (one commit and one WAL
+   * sync, and never rows without it); an unchanged provider writes nothing. The batch created the
+   * series at its first row unless the name breaks the rule (then every row is rejected). */
+  const char *bad_name;
+  if (added == 0 || oc_series_name_check(series, series_len, &bad_name) != 0) return 0;
+  return oc_store_series_provider_set(f->store, series, f->provider->name, f->query.symbol, err);
 }
 
 /* ---- the source -------------------------------------------------------------------------------- */
@@ -566,7 +586,8 @@ int oc_market_ingest(oc_store *store, const oc_market_options *opt, oc_ingest_re
   memset(batch, 0, sizeof *batch);
   batch->format = "unknown";
   report->since = OC_DATE_INVALID;
-  market_fetch f = {.opt = opt, .series = opt->series, .unit = opt->unit, .report = report, .query.since = opt->since};
+  market_fetch f = {.store = store, .opt = opt, .series = opt->series, .unit = opt->unit, .report = report,
+                    .query.since = opt->since};
   char *lineage = NULL;
   size_t lineage_len = 0;
   int rc = gather(store, &f, &lineage, &lineage_len, err);

@@ -1037,9 +1037,19 @@ oc_store *oc_store_sqlite_open(const char *location, oc_error *err) {
                               strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0);
   if (!wal) oc_sqlite_fail(s, err, "switching to WAL mode");
   sqlite3_finalize(st);
+  /* No checkpoint when the last connection closes. A commit is durable once its WAL frames are
+   * synced (synchronous=FULL below); the checkpoint that copies them into the database file costs two
+   * more syncs and the page writes, and at close it ran at the end of every `oilcast` command (an
+   * import paid for it before it could exit). Now SQLite's automatic checkpoint (passive, once the WAL
+   * holds wal_autocheckpoint = 1000 pages) does that work for many commits at once, and
+   * journal_size_limit truncates the WAL back to that size when it restarts, so a large import's
+   * WAL does not stay on disk. The WAL file therefore outlives the processes: a copy of the database
+   * is taken with `oilcast backup` (a snapshot), never by copying oilcast.db alone. */
+  if (wal) sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
   /* A 64 MiB page cache (allocated only as used) keeps a large import's B-tree pages in memory instead
    * of spilling them to the WAL and rewriting them. */
-  if (!wal || sqlite_exec(s, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536", err) != 0 ||
+  if (!wal || sqlite_exec(s, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536; "
+                                  "PRAGMA journal_size_limit=16777216", err) != 0 ||
       migrate(s, err) != 0) {
     sqlite_close(&s->base);
     return NULL;

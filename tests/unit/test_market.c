@@ -333,6 +333,32 @@ static void test_market_options_checked(void **state) {
   oc_pipeline_ingest_result_free(&out);
 }
 
+/* The library call alone (no pipeline step after it) records the series' provider: it commits with
+ * the rows, in the import's one transaction. */
+static void test_provider_commits_with_rows(void **state) {
+  oc_test_datadir_fixture *f = *state;
+  char *manifest = write_raw_zone(f->dir);
+  oc_market_options opt = oc_market_options_default();
+  opt.replay = manifest;
+  oc_ingest_report batch;
+  oc_market_report report;
+  oc_error err;
+  int64_t before, after;
+  assert_int_equal(oc_store_changes_latest(f->store, &before, &err), 0);
+  assert_int_equal(oc_market_ingest(f->store, &opt, &batch, &report, &err), 0);
+  oc_ingest_report_free(&batch);
+  oc_series_info info;
+  bool found;
+  assert_int_equal(oc_store_series_get(f->store, "WTI", &info, &found, &err), 0);
+  assert_true(found);
+  assert_string_equal(info.provider, "eia");
+  assert_string_equal(info.provider_id, "RWTC");
+  oc_series_info_free(&info);
+  assert_int_equal(oc_store_changes_latest(f->store, &after, &err), 0);
+  assert_int_equal(after, before + 3); /* observations, the provider, the run: one transaction's changes */
+  free(manifest);
+}
+
 /* ---- the store's provider op -------------------------------------------------------------------- */
 
 static void test_series_provider_set(void **state) {
@@ -374,6 +400,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_replay_step, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_market_options_checked, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_series_provider_set, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_provider_commits_with_rows, oc_test_datadir_setup, oc_test_datadir_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
