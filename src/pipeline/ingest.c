@@ -91,13 +91,8 @@ static int run_market(const char *data_dir, oc_store *store, const ingest_source
   mo.on_error = opt->on_error;
   mo.raw_dir = raw_dir;
   mo.replay = opt->replay;
-  int rc = oc_market_ingest(store, &mo, &out->report, &out->market, err);
-  const oc_ingest_report *r = &out->report;
-  if (rc == 0 && r->rows_inserted + r->rows_updated + r->rows_unchanged > 0 &&
-      oc_store_series_provider_set(store, out->market.series, out->market.provider->name, out->market.symbol, err) != 0)
-    return oc_error_prefix(err, "run %lld committed, but its series' provider was not recorded: ",
-                           (long long)r->run_id);
-  return rc;
+  /* the series' provider is recorded by oc_market_ingest, in the import's own transaction */
+  return oc_market_ingest(store, &mo, &out->report, &out->market, err);
 }
 
 static const ingest_source sources[] = {
