@@ -1176,6 +1176,14 @@ static void test_schema_13_to_17_ops(void **state) {
   if (strcmp(s->ops->backend, "postgresql") == 0) {
     assert_int_equal(oc_store_snapshot_to(s, "/nonexistent/x.db", &err), -1);
     assert_non_null(strstr(err.message, "pg_dump"));
+    /* with amcheck (Debian's postgresql ships it): every B-tree index of the store checked */
+    PGconn *c = PQconnectdb(f->uri);
+    PGresult *created = PQexec(c, "CREATE EXTENSION IF NOT EXISTS amcheck");
+    if (PQresultStatus(created) != PGRES_COMMAND_OK)
+      fail_msg("CREATE EXTENSION amcheck: %s", PQresultErrorMessage(created));
+    PQclear(created);
+    PQfinish(c);
+    if (oc_store_integrity_check(s, &err) != 0) fail_msg("integrity check with amcheck: %s", err.message);
   }
   oc_store_close(s);
 }
