@@ -41,14 +41,6 @@ int oc_pg_device_put(oc_store *store, const oc_device *d, oc_error *err) {
   oc_pg_store *s = oc_pg_of(store);
   const char *reason;
   if (oc_device_check(d, &reason) != 0) return oc_error_set(err, "device '%.64s': %s", d->id, reason);
-  if (oc_pg_op_begin(s, err) != 0) return -1;
-  int64_t revoked_at = 0;
-  bool found = false;
-  bool ok = device_revoked_at(s, d->id, &revoked_at, &found, err) == 0;
-  if (ok && found && revoked_at > 0) {
-    oc_error_set(err, "device '%s' was revoked: its id cannot be registered again (ids are never reused)", d->id);
-    ok = false;
-  }
   oc_pg_params p = {0};
   oc_pg_text(&p, d->id);
   oc_pg_text(&p, d->site);
@@ -59,13 +51,20 @@ int oc_pg_device_put(oc_store *store, const oc_device *d, oc_error *err) {
   oc_pg_int(&p, d->interval_seconds);
   oc_pg_text(&p, d->password_hash);
   oc_pg_int(&p, d->created_at);
-  if (ok)
-    ok = oc_pg_run(s,
-                   "INSERT INTO devices(" DEVICE_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0)"
-                   " ON CONFLICT (id) DO UPDATE SET site = excluded.site, type = excluded.type, unit = excluded.unit,"
-                   " valid_min = excluded.valid_min, valid_max = excluded.valid_max,"
-                   " interval_seconds = excluded.interval_seconds, password_hash = excluded.password_hash",
-                   &p, "storing a device", NULL, err) == 0;
+  if (oc_pg_op_begin(s, err) != 0) return -1;
+  /* A revoked device's row is left alone (no row written): its id is never reused. */
+  int64_t written = 0;
+  bool ok = oc_pg_run(s,
+                      "INSERT INTO devices(" DEVICE_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0)"
+                      " ON CONFLICT (id) DO UPDATE SET site = excluded.site, type = excluded.type,"
+                      " unit = excluded.unit, valid_min = excluded.valid_min, valid_max = excluded.valid_max,"
+                      " interval_seconds = excluded.interval_seconds, password_hash = excluded.password_hash"
+                      " WHERE devices.revoked_at = 0",
+                      &p, "storing a device", &written, err) == 0;
+  if (ok && written == 0) {
+    oc_error_set(err, "device '%s' was revoked: its id cannot be registered again (ids are never reused)", d->id);
+    ok = false;
+  }
   if (ok) ok = oc_pg_change_record(s, OC_CHANGE_DEVICE, d->id, err) == 0;
   return oc_pg_op_end(s, ok, err);
 }
