@@ -130,7 +130,7 @@ void oc_series_info_list_free(oc_series_info *list, size_t n) {
 
 #define T(name, nkey, ...) {name, sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *), {__VA_ARGS__}, nkey}
 static const oc_store_table tables[] = {
-    T("series", 1, "id", "name", "unit", "source", "created_at", "provider", "provider_id"),
+    T("series", 1, "id", "name", "unit", "source", "created_at", "provider", "provider_id", "price_min", "price_max"),
     T("observations", 2, "series_id", "date", "value", "source", "ingested_at"),
     T("ingest_runs", 1, "id", "source_kind", "path", "raw_path", "sha256", "status", "rows_read", "rows_inserted",
       "rows_updated", "rows_unchanged", "rows_rejected", "rows_missing", "negative_values", "started_at",
@@ -139,7 +139,7 @@ static const oc_store_table tables[] = {
     T("api_keys", 1, "id", "name", "scope", "hash", "rate_per_second", "burst", "created_at", "revoked_at"),
     T("model_versions", 1, "version", "kind", "series", "path", "card_sha256", "status", "val_loss", "val_mae",
       "naive_mae", "created_at"),
-    T("endpoints", 1, "name", "created_at", "updated_at"),
+    T("endpoints", 1, "name", "created_at", "updated_at", "config"),
     T("endpoint_variants", 2, "endpoint", "version", "weight"),
     T("backtests", 1, "id", "series", "start_date", "end_date", "horizon", "refit_every", "origins", "models",
       "created_at", "result_json"),
@@ -151,6 +151,19 @@ static const oc_store_table tables[] = {
       "steps_json"),
     T("job_state", 1, "job", "paused", "first_seen", "updated_at"),
     T("forecast_scores", 2, "forecast_id", "step", "actual", "naive", "scored_at"),
+    T("devices", 1, "id", "site", "type", "unit", "valid_min", "valid_max", "interval_seconds", "password_hash",
+      "created_at", "revoked_at"),
+    T("sensor_readings", 3, "device_id", "seq", "measurement", "unit", "event_ms", "value", "late"),
+    T("sensor_dead_letters", 1, "id", "received_ms", "topic", "reason", "raw"),
+    T("sensor_watermarks", 1, "device_id", "event_ms"),
+    T("sensor_windows", 4, "device_id", "measurement", "width_ms", "start_ms", "count", "sum", "min", "max", "last"),
+    T("sensor_anomalies", 4, "device_id", "measurement", "kind", "event_ms", "seq", "value", "score", "detected_ms"),
+    T("alerts", 1, "fingerprint", "rule", "state", "labels_json", "annotations_json", "value", "active_since",
+      "fired_at", "resolved_at", "updated_at", "notified"),
+    T("alert_events", 1, "id", "fingerprint", "rule", "state", "value", "at", "labels_json"),
+    T("promotion_decisions", 1, "id", "endpoint", "at", "action", "trigger", "version", "champion", "reason", "figures"),
+    T("endpoint_challengers", 1, "endpoint", "challenger", "mode", "challenger_since", "pending_trigger",
+      "pending_reason", "promoted", "previous", "promoted_since", "quiet_until", "forecast_origin"),
 };
 #undef T
 #define N_TABLES (sizeof tables / sizeof tables[0])

@@ -638,7 +638,7 @@ typedef struct oc_store_copy_result {
   struct {
     const char *table;
     int64_t rows;
-  } tables[24];
+  } tables[32];
   int64_t rows;
   int schema_version;
 } oc_store_copy_result;

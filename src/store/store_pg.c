@@ -206,6 +206,121 @@ static const pg_migration migrations[] = {
     {12, "the market provider of a series and its id there (EIA RWTC, FRED DCOILWTICO)",
      "ALTER TABLE series ADD COLUMN provider TEXT NOT NULL DEFAULT '';\n"
      "ALTER TABLE series ADD COLUMN provider_id TEXT NOT NULL DEFAULT '';\n"},
+    {13, "endpoint configurations (the one record of what each serves; null: its variants) and per-series"
+         " price ranges (null: the default)",
+     "ALTER TABLE endpoints ADD COLUMN config JSON;\n"
+     "ALTER TABLE series ADD COLUMN price_min DOUBLE PRECISION;\n"
+     "ALTER TABLE series ADD COLUMN price_max DOUBLE PRECISION;\n"},
+    {14, "the device registry (field sensors over MQTT: type, unit, valid range, interval, broker password hash)",
+     "CREATE TABLE devices (\n"
+     "  id TEXT PRIMARY KEY,\n"
+     "  site TEXT NOT NULL,\n"
+     "  type TEXT NOT NULL,\n"
+     "  unit TEXT NOT NULL,\n"
+     "  valid_min DOUBLE PRECISION NOT NULL,\n"
+     "  valid_max DOUBLE PRECISION NOT NULL,\n"
+     "  interval_seconds BIGINT NOT NULL CHECK (interval_seconds > 0),\n"
+     "  password_hash TEXT NOT NULL,\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  revoked_at BIGINT NOT NULL DEFAULT 0,\n"
+     "  CHECK (valid_min < valid_max)\n"
+     ");\n"},
+    {15, "the sensor stream: readings, dead letters, watermarks, window aggregates",
+     "CREATE TABLE sensor_readings (\n"
+     "  device_id TEXT NOT NULL,\n"
+     "  seq BIGINT NOT NULL,\n"
+     "  measurement TEXT NOT NULL,\n"
+     "  unit TEXT NOT NULL,\n"
+     "  event_ms BIGINT NOT NULL,\n"
+     "  value DOUBLE PRECISION NOT NULL,\n"
+     "  late INTEGER NOT NULL DEFAULT 0,\n"
+     "  PRIMARY KEY (device_id, seq, measurement)\n"
+     ");\n"
+     "CREATE INDEX sensor_readings_by_time ON sensor_readings(device_id, measurement, event_ms, seq, late, value);\n"
+     "CREATE TABLE sensor_dead_letters (\n"
+     "  id BIGINT PRIMARY KEY,\n"
+     "  received_ms BIGINT NOT NULL,\n"
+     "  topic TEXT NOT NULL,\n"
+     "  reason TEXT NOT NULL,\n"
+     "  raw BYTEA NOT NULL\n"
+     ");\n"
+     "CREATE TABLE sensor_watermarks (\n"
+     "  device_id TEXT PRIMARY KEY,\n"
+     "  event_ms BIGINT NOT NULL\n"
+     ");\n"
+     "CREATE TABLE sensor_windows (\n"
+     "  device_id TEXT NOT NULL,\n"
+     "  measurement TEXT NOT NULL,\n"
+     "  width_ms BIGINT NOT NULL,\n"
+     "  start_ms BIGINT NOT NULL,\n"
+     "  count BIGINT NOT NULL,\n"
+     "  sum DOUBLE PRECISION NOT NULL,\n"
+     "  min DOUBLE PRECISION NOT NULL,\n"
+     "  max DOUBLE PRECISION NOT NULL,\n"
+     "  last DOUBLE PRECISION NOT NULL,\n"
+     "  PRIMARY KEY (device_id, measurement, width_ms, start_ms)\n"
+     ");\n"
+     "CREATE TABLE sensor_anomalies (\n"
+     "  device_id TEXT NOT NULL,\n"
+     "  measurement TEXT NOT NULL,\n"
+     "  kind TEXT NOT NULL,\n"
+     "  event_ms BIGINT NOT NULL,\n"
+     "  seq BIGINT NOT NULL,\n"
+     "  value DOUBLE PRECISION NOT NULL,\n"
+     "  score DOUBLE PRECISION NOT NULL,\n"
+     "  detected_ms BIGINT NOT NULL,\n"
+     "  PRIMARY KEY (device_id, measurement, kind, event_ms)\n"
+     ");\n"},
+    {16, "alerts: the evaluator's state per fingerprint and every state change (monitor/alerts.h)",
+     "CREATE TABLE alerts (\n"
+     "  fingerprint TEXT PRIMARY KEY CHECK (length(fingerprint) = 16),\n"
+     "  rule TEXT NOT NULL,\n"
+     "  state TEXT NOT NULL CHECK (state IN ('pending', 'firing', 'resolved')),\n"
+     "  labels_json JSON NOT NULL,\n"
+     "  annotations_json JSON NOT NULL,\n"
+     "  value DOUBLE PRECISION,\n"
+     "  active_since BIGINT NOT NULL,\n"
+     "  fired_at BIGINT NOT NULL DEFAULT 0,\n"
+     "  resolved_at BIGINT NOT NULL DEFAULT 0,\n"
+     "  updated_at BIGINT NOT NULL,\n"
+     "  notified TEXT NOT NULL DEFAULT ''\n"
+     ");\n"
+     "CREATE TABLE alert_events (\n"
+     "  id BIGINT PRIMARY KEY,\n"
+     "  fingerprint TEXT NOT NULL,\n"
+     "  rule TEXT NOT NULL,\n"
+     "  state TEXT NOT NULL,\n"
+     "  value DOUBLE PRECISION,\n"
+     "  at BIGINT NOT NULL,\n"
+     "  labels_json JSON NOT NULL\n"
+     ");\n"
+     "CREATE INDEX alert_events_by_fingerprint ON alert_events(fingerprint, id);\n"},
+    {17, "champion/challenger promotion: the decisions log and each endpoint's challenger state",
+     "CREATE TABLE promotion_decisions (\n"
+     "  id BIGINT PRIMARY KEY,\n"
+     "  endpoint TEXT NOT NULL,\n"
+     "  at BIGINT NOT NULL,\n"
+     "  action TEXT NOT NULL CHECK (action IN ('trigger', 'training', 'deploy', 'promote', 'rollback', 'refusal')),\n"
+     "  trigger TEXT NOT NULL,\n"
+     "  version BIGINT NOT NULL,\n"
+     "  champion BIGINT NOT NULL,\n"
+     "  reason TEXT NOT NULL,\n"
+     "  figures TEXT NOT NULL\n"
+     ");\n"
+     "CREATE INDEX promotion_decisions_by_endpoint ON promotion_decisions(endpoint, id);\n"
+     "CREATE TABLE endpoint_challengers (\n"
+     "  endpoint TEXT PRIMARY KEY,\n"
+     "  challenger BIGINT NOT NULL,\n"
+     "  mode TEXT NOT NULL,\n"
+     "  challenger_since DATE,\n"
+     "  pending_trigger TEXT NOT NULL,\n"
+     "  pending_reason TEXT NOT NULL,\n"
+     "  promoted BIGINT NOT NULL,\n"
+     "  previous BIGINT NOT NULL,\n"
+     "  promoted_since DATE,\n"
+     "  quiet_until DATE,\n"
+     "  forecast_origin DATE\n"
+     ");\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -448,6 +563,14 @@ int oc_pg_op_end(oc_pg_store *s, bool ok, oc_error *err) {
   int rc = end_write(s, ok, err);
   s->in_op = false;
   return ok ? rc : -1;
+}
+
+int oc_pg_op_run(oc_pg_store *s, const char *sql, const oc_pg_params *p, const char *what, int64_t *affected,
+                 oc_change_kind kind, const char *subject, oc_error *err) {
+  if (oc_pg_op_begin(s, err) != 0) return -1;
+  bool ok = oc_pg_run(s, sql, p, what, affected, err) == 0;
+  if (ok && kind) ok = oc_pg_change_record(s, kind, subject, err) == 0;
+  return oc_pg_op_end(s, ok, err);
 }
 
 static int pg_begin(oc_store *store, oc_error *err) {
@@ -714,6 +837,35 @@ static const oc_store_ops pg_ops = {
     .change_note = oc_pg_change_note,
     .table_read = oc_pg_table_read,
     .table_write = oc_pg_table_write,
+    .decision_record = oc_pg_decision_record,
+    .decisions_list = oc_pg_decisions_list,
+    .challenger_get = oc_pg_challenger_get,
+    .challenger_put = oc_pg_challenger_put,
+    .forecast_errors = oc_pg_forecast_errors,
+    .alert_save = oc_pg_alert_save,
+    .alerts_list = oc_pg_alerts_list,
+    .alert_history = oc_pg_alert_history,
+    .snapshot_to = oc_pg_snapshot_to,
+    .integrity_check = oc_pg_integrity_check,
+    .device_put = oc_pg_device_put,
+    .device_get = oc_pg_device_get,
+    .device_list = oc_pg_device_list,
+    .device_revoke = oc_pg_device_revoke,
+    .sensor_reading_insert = oc_pg_sensor_reading_insert,
+    .sensor_watermark_get = oc_pg_sensor_watermark_get,
+    .sensor_watermark_set = oc_pg_sensor_watermark_set,
+    .sensor_window_recompute = oc_pg_sensor_window_recompute,
+    .dead_letter_insert = oc_pg_dead_letter_insert,
+    .dead_letters_list = oc_pg_dead_letters_list,
+    .sensor_windows_list = oc_pg_sensor_windows_list,
+    .sensor_stats = oc_pg_sensor_stats,
+    .sensor_readings_recent = oc_pg_sensor_readings_recent,
+    .sensor_anomaly_insert = oc_pg_sensor_anomaly_insert,
+    .endpoint_config_set = oc_pg_endpoint_config_set,
+    .endpoint_config_get = oc_pg_endpoint_config_get,
+    .endpoint_names = oc_pg_endpoint_names,
+    .series_range_set = oc_pg_series_range_set,
+    .series_range_get = oc_pg_series_range_get,
 };
 
 oc_store *oc_store_pg_open(const char *location, oc_error *err) {

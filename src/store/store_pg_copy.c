@@ -1,6 +1,7 @@
 /* store_pg_copy.c: the PostgreSQL side of the store copy (`oilcast migrate`): reading a table of
  * oc_store_tables() as text in key order (rows streamed one at a time, text keys in byte order as
- * SQLite sorts them), and appending rows with COPY. Must not interpret the rows. */
+ * SQLite sorts them), and appending rows with COPY. Must not interpret the rows. A bytea column
+ * (dead letters' raw payloads) travels as its bytes, as SQLite reads a blob as text. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 /* Type oids of pg_type (fixed in PostgreSQL's catalogue). */
 #define FLOAT8_OID 701
 #define TEXT_OID 25
+#define BYTEA_OID 17
 
 static void column_list(oc_buf *sql, const oc_store_table *t) {
   for (size_t c = 0; c < t->ncolumns; c++) oc_buf_printf(sql, "%s\"%s\"", c ? ", " : "", t->columns[c]);
@@ -48,6 +50,7 @@ int oc_pg_table_read(oc_store *store, const oc_store_table *table, int (*row)(vo
   oc_buf_free(&sql);
   char numbers[OC_STORE_TABLE_MAX_COLUMNS][32];
   const char *values[OC_STORE_TABLE_MAX_COLUMNS];
+  oc_buf blobs[OC_STORE_TABLE_MAX_COLUMNS] = {0};
   PGresult *r;
   while ((r = PQgetResult(s->conn)) != NULL) {
     ExecStatusType status = PQresultStatus(r);
@@ -57,6 +60,14 @@ int oc_pg_table_read(oc_store *store, const oc_store_table *table, int (*row)(vo
         if (values[c] && PQftype(r, (int)c) == FLOAT8_OID) {
           oc_store_format_double(oc_pg_get_double(r, 0, (int)c), numbers[c]);
           values[c] = numbers[c];
+        } else if (values[c] && PQftype(r, (int)c) == BYTEA_OID) {
+          size_t len = 0;
+          unsigned char *bytes = PQunescapeBytea((const unsigned char *)values[c], &len);
+          oc_buf_clear(&blobs[c]);
+          if (bytes) oc_buf_append(&blobs[c], bytes, len);
+          oc_buf_putc(&blobs[c], '\0');
+          PQfreemem(bytes);
+          values[c] = blobs[c].data;
         }
       }
       rc = row(ctx, values); /* a stop: the remaining results are drained */
@@ -65,13 +76,20 @@ int oc_pg_table_read(oc_store *store, const oc_store_table *table, int (*row)(vo
     }
     PQclear(r);
   }
+  for (size_t c = 0; c < table->ncolumns; c++) oc_buf_free(&blobs[c]);
   return rc;
 }
 
-/* One value in COPY's text format: backslash escapes, \N for NULL. */
-static void copy_value(oc_buf *out, const char *v) {
+/* One value in COPY's text format: backslash escapes, \N for NULL; a bytea column's bytes in bytea's
+ * hex form (its backslash escaped for COPY). */
+static void copy_value(oc_buf *out, const char *v, bool bytea) {
   if (!v) {
     oc_buf_puts(out, "\\N");
+    return;
+  }
+  if (bytea) {
+    oc_buf_puts(out, "\\\\x");
+    for (; *v; v++) oc_buf_printf(out, "%02x", (unsigned char)*v);
     return;
   }
   for (; *v; v++) {
@@ -90,13 +108,25 @@ int oc_pg_table_write(oc_store *store, const oc_store_table *table, const char *
   oc_pg_store *s = oc_pg_of(store);
   if (!s->in_transaction) return oc_error_set(err, "store %s: a table is copied inside a transaction", s->display);
   oc_buf sql = {0}, rows = {0};
+  bool bytea[OC_STORE_TABLE_MAX_COLUMNS] = {0};
+  oc_buf_puts(&sql, "SELECT ");
+  column_list(&sql, table);
+  oc_buf_printf(&sql, " FROM \"%s\" LIMIT 0", table->name);
+  PGresult *types = oc_pg_query(s, sql.data, NULL, "copying rows into a table", err);
+  if (!types) {
+    oc_buf_free(&sql);
+    return -1;
+  }
+  for (size_t c = 0; c < table->ncolumns; c++) bytea[c] = PQftype(types, (int)c) == BYTEA_OID;
+  PQclear(types);
+  oc_buf_clear(&sql);
   oc_buf_printf(&sql, "COPY \"%s\"(", table->name);
   column_list(&sql, table);
   oc_buf_puts(&sql, ") FROM STDIN");
   for (size_t r = 0; r < nrows; r++) {
     for (size_t c = 0; c < table->ncolumns; c++) {
       if (c) oc_buf_putc(&rows, '\t');
-      copy_value(&rows, values[r * table->ncolumns + c]);
+      copy_value(&rows, values[r * table->ncolumns + c], bytea[c]);
     }
     oc_buf_putc(&rows, '\n');
   }

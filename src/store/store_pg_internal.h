@@ -135,4 +135,51 @@ int oc_pg_table_read(oc_store *store, const oc_store_table *table, int (*row)(vo
 int oc_pg_table_write(oc_store *store, const oc_store_table *table, const char *const *values, size_t nrows,
                       oc_error *err);
 
+/* Schema 13-17 (store_pg_endpoint_config.c, store_pg_devices.c, store_pg_stream.c, store_pg_alerts.c,
+ * store_pg_promote.c, store_pg_backup.c): the twins of the SQLite ops of the same names. */
+bool oc_pg_endpoint_rows_set(oc_pg_store *s, const char *name, const oc_endpoint_variant *variants, size_t n,
+                             int64_t now, oc_error *err);
+int oc_pg_endpoint_config_set(oc_store *store, const char *name, const char *config,
+                              const oc_endpoint_variant *variants, size_t n, int64_t now, oc_error *err);
+int oc_pg_endpoint_config_get(oc_store *store, const char *name, char **config, bool *found, oc_error *err);
+int oc_pg_endpoint_names(oc_store *store, char ***names, size_t *n, oc_error *err);
+int oc_pg_series_range_set(oc_store *store, const char *name, bool set, double min, double max, oc_error *err);
+int oc_pg_series_range_get(oc_store *store, const char *name, bool *set, double *min, double *max, oc_error *err);
+int oc_pg_device_put(oc_store *store, const oc_device *device, oc_error *err);
+int oc_pg_device_get(oc_store *store, const char *id, oc_device *out, bool *found, oc_error *err);
+int oc_pg_device_list(oc_store *store, bool include_revoked, oc_device **rows, size_t *n, oc_error *err);
+int oc_pg_device_revoke(oc_store *store, const char *id, int64_t at, bool *found, oc_error *err);
+int oc_pg_sensor_reading_insert(oc_store *store, const oc_sensor_reading *r, bool late, bool *inserted, oc_error *err);
+int oc_pg_sensor_watermark_get(oc_store *store, const char *device_id, int64_t *event_ms, bool *found, oc_error *err);
+int oc_pg_sensor_watermark_set(oc_store *store, const char *device_id, int64_t event_ms, oc_error *err);
+int oc_pg_sensor_window_recompute(oc_store *store, const char *device_id, const char *measurement, int64_t width_ms,
+                                  int64_t start_ms, int64_t part_ms, oc_error *err);
+int oc_pg_dead_letter_insert(oc_store *store, oc_dead_letter *dl, oc_error *err);
+int oc_pg_dead_letters_list(oc_store *store, size_t limit, oc_dead_letter **rows, size_t *n, oc_error *err);
+int oc_pg_sensor_windows_list(oc_store *store, const char *device_id, const char *measurement, int64_t width_ms,
+                              oc_sensor_window **rows, size_t *n, oc_error *err);
+int oc_pg_sensor_stats(oc_store *store, oc_sensor_stats *out, oc_error *err);
+int oc_pg_sensor_readings_recent(oc_store *store, const char *device_id, const char *measurement, size_t limit,
+                                 oc_sensor_reading **rows, size_t *n, oc_error *err);
+int oc_pg_sensor_anomaly_insert(oc_store *store, const oc_sensor_anomaly *a, bool *inserted, oc_error *err);
+int oc_pg_alert_save(oc_store *store, const oc_alert *alert, bool record_event, oc_error *err);
+int oc_pg_alerts_list(oc_store *store, const char *state, oc_alert **list, size_t *n, oc_error *err);
+int oc_pg_alert_history(oc_store *store, const char *fingerprint, size_t limit, oc_alert_event **events, size_t *n,
+                        oc_error *err);
+int oc_pg_decision_record(oc_store *store, oc_promotion_decision *d, oc_error *err);
+int oc_pg_decisions_list(oc_store *store, const char *endpoint, size_t limit, oc_promotion_decision **out, size_t *n,
+                         oc_error *err);
+int oc_pg_challenger_get(oc_store *store, const char *endpoint, oc_challenger_state *st, bool *found, oc_error *err);
+int oc_pg_challenger_put(oc_store *store, const oc_challenger_state *st, oc_error *err);
+int oc_pg_forecast_errors(oc_store *store, const char *endpoint, const char *model_version, int64_t horizon,
+                          oc_date after, size_t limit, oc_scored_error **rows, size_t *n, oc_error *err);
+int oc_pg_snapshot_to(oc_store *store, const char *path, oc_error *err);
+int oc_pg_integrity_check(oc_store *store, oc_error *err);
+/* A write of one op: op_begin, the statement, the op's change (kind != 0), op_end. 0 or -1;
+ * *affected = rows the statement changed when not NULL. */
+int oc_pg_op_run(oc_pg_store *s, const char *sql, const oc_pg_params *p, const char *what, int64_t *affected,
+                 oc_change_kind kind, const char *subject, oc_error *err);
+/* Limits for LIMIT $n (size_t beyond INT64_MAX: no limit). */
+static inline int64_t oc_pg_limit(size_t limit) { return limit > INT64_MAX ? INT64_MAX : (int64_t)limit; }
+
 #endif

@@ -236,18 +236,17 @@ static bool add_variant(oc_pg_store *s, const char *name, const oc_endpoint_vari
   return false;
 }
 
-int oc_pg_endpoint_set(oc_store *store, const char *name, const oc_endpoint_variant *variants, size_t n, int64_t now,
-                       oc_error *err) {
-  oc_pg_store *s = oc_pg_of(store);
-  if (n == 0) return oc_error_set(err, "endpoint %s: at least one model version is needed", name);
+bool oc_pg_endpoint_rows_set(oc_pg_store *s, const char *name, const oc_endpoint_variant *variants, size_t n,
+                             int64_t now, oc_error *err) {
   for (size_t i = 0; i < n; i++)
-    if (!(variants[i].weight > 0))
-      return oc_error_set(err, "endpoint %s: weight %g of v%lld must be > 0", name, variants[i].weight,
-                          (long long)variants[i].version);
+    if (!(variants[i].weight > 0)) {
+      oc_error_set(err, "endpoint %s: weight %g of v%lld must be > 0", name, variants[i].weight,
+                   (long long)variants[i].version);
+      return false;
+    }
   oc_pg_params p = {0};
   oc_pg_text(&p, name);
   oc_pg_int(&p, now);
-  if (oc_pg_op_begin(s, err) != 0) return -1;
   bool ok = oc_pg_run(s,
                       "INSERT INTO endpoints(name, created_at, updated_at) VALUES ($1, $2, $2)"
                       " ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at",
@@ -263,6 +262,20 @@ int oc_pg_endpoint_set(oc_store *store, const char *name, const oc_endpoint_vari
                    " THEN 'deployed' ELSE 'registered' END",
                    NULL, "updating model version statuses", NULL, err) == 0;
   if (ok) ok = oc_pg_change_record(s, OC_CHANGE_ENDPOINT, name, err) == 0;
+  return ok;
+}
+
+int oc_pg_endpoint_set(oc_store *store, const char *name, const oc_endpoint_variant *variants, size_t n, int64_t now,
+                       oc_error *err) {
+  oc_pg_store *s = oc_pg_of(store);
+  if (n == 0) return oc_error_set(err, "endpoint %s: at least one model version is needed", name);
+  if (oc_pg_op_begin(s, err) != 0) return -1;
+  /* The variants become the record: a configuration document stored before would now disagree. */
+  oc_pg_params p = {0};
+  oc_pg_text(&p, name);
+  bool ok = oc_pg_endpoint_rows_set(s, name, variants, n, now, err) &&
+            oc_pg_run(s, "UPDATE endpoints SET config = NULL WHERE name = $1", &p,
+                      "replacing an endpoint configuration", NULL, err) == 0;
   return oc_pg_op_end(s, ok, err);
 }
 

@@ -9,6 +9,7 @@
  * SQLite, which only tests may do) follow. */
 #include "testutil.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <libpq-fe.h>
 #include <math.h>
@@ -981,11 +982,23 @@ static void test_pg_copy_round_trip(void **state) {
   fc.points[0] = (oc_stored_forecast_point){D("2020-04-23"), 1.0 / 3, 0.25, 0.5, 0.125, 0.75};
   assert_int_equal(oc_store_forecast_save(first, &fc, &err), 0);
   assert_int_equal(oc_store_change_note(first, OC_CHANGE_ENDPOINT, "a\tb", &err), 0);
+  /* schema 13-17: a dead letter's bytes (COPY escapes, bytea), a NULL figure, NULL dates, a range */
+  uint8_t raw[] = {'{', 0xff, '\t', '\\', 'N'};
+  oc_dead_letter dl = {.received_ms = 7, .topic = "t", .reason = "r", .raw = raw, .raw_len = 5};
+  assert_int_equal(oc_store_dead_letter_insert(first, &dl, &err), 0);
+  oc_alert a = {.fingerprint = "0123456789abcdef", .rule = "stale", .state = "firing", .labels_json = "{\"a\": 1}",
+                .annotations_json = "{}", .value = NAN, .active_since = 1, .updated_at = 2};
+  assert_int_equal(oc_store_alert_save(first, &a, true, &err), 0);
+  oc_challenger_state st = {.endpoint = "wti", .mode = "shadow", .challenger_since = D("2024-01-02"),
+                            .promoted_since = OC_DATE_INVALID, .quiet_until = OC_DATE_INVALID,
+                            .forecast_origin = OC_DATE_INVALID};
+  assert_int_equal(oc_store_challenger_put(first, &st, &err), 0);
+  assert_int_equal(oc_store_series_range_set(first, "WTI", true, -1000, 0.1 + 0.2, &err), 0);
 
   oc_store *pg = open_ok(f);
   oc_store_copy_result result;
   if (oc_store_copy(first, pg, &result, &err) != 0) fail_msg("copy to PostgreSQL: %s", err.message);
-  assert_int_equal(result.rows, 1 + 3 + 1 + 1 + 3);
+  assert_int_equal(result.rows, 1 + 3 + 1 + 1 + 3 + 1 + 1 + 1 + 1 + 3);
   oc_store *back = oc_store_open(back_uri.data, &err);
   assert_non_null(back);
   if (oc_store_copy(pg, back, &result, &err) != 0) fail_msg("copy back to SQLite: %s", err.message);
@@ -998,7 +1011,12 @@ static void test_pg_copy_round_trip(void **state) {
   bool found;
   assert_int_equal(oc_store_forecast_latest(back, "WTI", &got, &found, &err), 0);
   assert_true(found && isnan(got.origin_price) && got.points[0].price == 1.0 / 3);
-  expect_changes(back, 0, "observations:WTI\nforecast:WTI\nendpoint:a\tb\n");
+  expect_changes(back, 0, "observations:WTI\nforecast:WTI\nendpoint:a\tb\nalert:stale\ndecision:wti\nobservations:WTI\n");
+  oc_dead_letter *dls = NULL;
+  size_t n = 0;
+  assert_int_equal(oc_store_dead_letters_list(back, 1, &dls, &n, &err), 0);
+  assert_true(n == 1 && dls[0].raw_len == 5 && memcmp(dls[0].raw, raw, 5) == 0);
+  oc_dead_letter_list_free(dls, n);
 
   /* Into a store that holds data: refused, and nothing written. */
   int64_t before, after;
@@ -1012,6 +1030,162 @@ static void test_pg_copy_round_trip(void **state) {
   oc_store_close(first);
   oc_buf_free(&first_uri);
   oc_buf_free(&back_uri);
+}
+
+/* Every op of the backend is filled: a NULL pointer would crash the first caller of a feature the
+ * backend was not brought up to (the ops struct is the backend name, then function pointers only). */
+static void test_every_op_is_filled(void **state) {
+  fixture *f = *state;
+  oc_store *s = open_ok(f);
+  typedef void (*any_fn)(void);
+  static_assert((sizeof(oc_store_ops) - sizeof(const char *)) % sizeof(any_fn) == 0,
+                "oc_store_ops: the backend name, then function pointers");
+  size_t n = (sizeof(oc_store_ops) - sizeof(const char *)) / sizeof(any_fn);
+  const unsigned char *first = (const unsigned char *)s->ops + sizeof(const char *);
+  for (size_t i = 0; i < n; i++) {
+    any_fn fn;
+    memcpy(&fn, first + i * sizeof fn, sizeof fn);
+    if (!fn) fail_msg("backend %s: op %zu of oc_store_ops is NULL", s->ops->backend, i);
+  }
+  oc_store_close(s);
+}
+
+/* The ops of schema 13-17 through store.h, the same on every backend: endpoint configurations and
+ * price ranges, devices, the sensor stream (a redelivery stored once, a window from its readings,
+ * a dead letter's bytes kept), alerts, promotion decisions and challenger state, and the backup ops. */
+static void test_schema_13_to_17_ops(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  int64_t id;
+  assert_int_equal(oc_store_series_ensure(s, "WTI", "USD/bbl", "test", &id, &err), 0);
+  bool set = true;
+  double min = 0, max = 0;
+  assert_int_equal(oc_store_series_range_get(s, "WTI", &set, &min, &max, &err), 0);
+  assert_false(set);
+  assert_int_equal(oc_store_series_range_set(s, "WTI", true, -50, 500, &err), 0);
+  assert_int_equal(oc_store_series_range_get(s, "WTI", &set, &min, &max, &err), 0);
+  assert_true(set && min == -50 && max == 500);
+  assert_int_equal(oc_store_series_range_set(s, "nope", true, 0, 1, &err), -1);
+  assert_non_null(strstr(err.message, "no series named 'nope'"));
+  assert_int_equal(oc_store_series_range_set(s, "WTI", false, 0, 0, &err), 0);
+  assert_int_equal(oc_store_series_range_get(s, "WTI", &set, &min, &max, &err), 0);
+  assert_false(set);
+
+  char *config = NULL;
+  bool found = false;
+  assert_int_equal(oc_store_endpoint_config_set(s, "wti", "{\"variants\": []}", NULL, 0, 5, &err), 0);
+  assert_int_equal(oc_store_endpoint_config_get(s, "wti", &config, &found, &err), 0);
+  assert_true(found);
+  assert_string_equal(config, "{\"variants\": []}");
+  free(config);
+  char **names = NULL;
+  size_t n = 0;
+  assert_int_equal(oc_store_endpoint_names(s, &names, &n, &err), 0);
+  assert_int_equal(n, 1);
+  assert_string_equal(names[0], "wti");
+  free(names[0]);
+  free(names);
+
+  const oc_device_type *t = oc_device_type_find("tank_level");
+  oc_device d = {.valid_min = t->valid_min, .valid_max = t->valid_max, .interval_seconds = t->interval_seconds,
+                 .created_at = 1700000000};
+  snprintf(d.id, sizeof d.id, "tank-7");
+  snprintf(d.type, sizeof d.type, "tank_level");
+  snprintf(d.unit, sizeof d.unit, "%s", t->unit);
+  snprintf(d.password_hash, sizeof d.password_hash, "$7$101$c2FsdA==$aGFzaA==");
+  assert_int_equal(oc_store_device_put(s, &d, &err), 0);
+  oc_device got;
+  assert_int_equal(oc_store_device_revoke(s, "tank-7", 1700000100, &found, &err), 0);
+  assert_true(found);
+  assert_int_equal(oc_store_device_get(s, "tank-7", &got, &found, &err), 0);
+  assert_true(found && got.revoked_at == 1700000100 && got.interval_seconds == d.interval_seconds);
+  assert_int_equal(oc_store_device_put(s, &d, &err), -1);
+  assert_non_null(strstr(err.message, "was revoked"));
+
+  oc_sensor_reading r = {.device_id = "tank-7", .measurement = "level", .unit = "m", .seq = 1, .event_ms = 1000,
+                         .value = 0.1};
+  bool inserted = false;
+  assert_int_equal(oc_store_sensor_reading_insert(s, &r, false, &inserted, &err), 0);
+  assert_true(inserted);
+  assert_int_equal(oc_store_sensor_reading_insert(s, &r, false, &inserted, &err), 0);
+  assert_false(inserted); /* a redelivery */
+  r.seq = 2, r.event_ms = 500, r.value = 0.2;
+  assert_int_equal(oc_store_sensor_reading_insert(s, &r, false, &inserted, &err), 0);
+  assert_int_equal(oc_store_sensor_window_recompute(s, "tank-7", "level", 60000, 0, 0, &err), 0);
+  oc_sensor_window *w = NULL;
+  assert_int_equal(oc_store_sensor_windows_list(s, NULL, "level", 60000, &w, &n, &err), 0);
+  assert_int_equal(n, 1);
+  assert_true(w[0].count == 2 && w[0].min == 0.1 && w[0].max == 0.2 && w[0].last == 0.1);
+  free(w);
+  assert_int_equal(oc_store_sensor_watermark_set(s, "tank-7", 1000, &err), 0);
+  assert_int_equal(oc_store_sensor_watermark_set(s, "tank-7", 10, &err), 0); /* never lowered */
+  int64_t mark = 0;
+  assert_int_equal(oc_store_sensor_watermark_get(s, "tank-7", &mark, &found, &err), 0);
+  assert_true(found && mark == 1000);
+  uint8_t raw[] = {'{', 0xff, '\t', '\\', 'x'};
+  oc_dead_letter dl = {.received_ms = 7, .topic = "oil/sensors/x", .reason = "not JSON", .raw = raw, .raw_len = 5};
+  assert_int_equal(oc_store_dead_letter_insert(s, &dl, &err), 0);
+  assert_int_equal(dl.id, 1);
+  oc_dead_letter *dls = NULL;
+  assert_int_equal(oc_store_dead_letters_list(s, 10, &dls, &n, &err), 0);
+  assert_int_equal(n, 1);
+  assert_true(dls[0].raw_len == 5 && memcmp(dls[0].raw, raw, 5) == 0);
+  oc_dead_letter_list_free(dls, n);
+  oc_sensor_stats stats;
+  assert_int_equal(oc_store_sensor_stats(s, &stats, &err), 0);
+  assert_true(stats.readings == 2 && stats.dead_letters == 1 && stats.windows == 1);
+
+  oc_alert a = {.fingerprint = "0123456789abcdef", .rule = "stale", .state = "firing", .labels_json = "{\"a\":\"b\"}",
+                .annotations_json = "{}", .value = NAN, .active_since = 1, .updated_at = 2};
+  assert_int_equal(oc_store_alert_save(s, &a, true, &err), 0);
+  oc_alert *alerts = NULL;
+  assert_int_equal(oc_store_alerts_list(s, "firing", &alerts, &n, &err), 0);
+  assert_int_equal(n, 1);
+  assert_true(isnan(alerts[0].value));
+  assert_string_equal(alerts[0].labels_json, "{\"a\":\"b\"}");
+  oc_alert_list_free(alerts, n);
+  oc_alert_event *events = NULL;
+  assert_int_equal(oc_store_alert_history(s, NULL, 10, &events, &n, &err), 0);
+  assert_true(n == 1 && events[0].id == 1);
+  oc_alert_event_list_free(events, n);
+
+  oc_promotion_decision dec = {.endpoint = "wti", .at = 9, .action = "refusal", .version = 3, .champion = 2};
+  assert_int_equal(oc_store_decision_record(s, &dec, &err), 0);
+  assert_int_equal(dec.id, 1);
+  oc_promotion_decision *decs = NULL;
+  assert_int_equal(oc_store_decisions_list(s, "wti", 5, &decs, &n, &err), 0);
+  assert_true(n == 1 && decs[0].version == 3 && strcmp(decs[0].figures, "{}") == 0);
+  free(decs);
+  oc_challenger_state st = {.endpoint = "wti", .challenger = 3, .mode = "shadow", .challenger_since = D("2024-01-02"),
+                            .promoted_since = OC_DATE_INVALID, .quiet_until = OC_DATE_INVALID,
+                            .forecast_origin = OC_DATE_INVALID};
+  assert_int_equal(oc_store_challenger_put(s, &st, &err), 0);
+  oc_challenger_state back;
+  assert_int_equal(oc_store_challenger_get(s, "wti", &back, &found, &err), 0);
+  assert_true(found && back.challenger == 3 && back.challenger_since == D("2024-01-02") &&
+              back.promoted_since == OC_DATE_INVALID);
+  oc_scored_error *errors = NULL;
+  assert_int_equal(oc_store_forecast_errors(s, "wti", "v3", 1, OC_DATE_INVALID, 10, &errors, &n, &err), 0);
+  assert_int_equal(n, 0);
+  free(errors);
+  expect_changes(s, 0, "observations:WTI\nobservations:WTI\nendpoint:wti\ndevice:tank-7\ndevice:tank-7\n"
+                       "alert:stale\ndecision:wti\ndecision:wti\n");
+
+  assert_int_equal(oc_store_integrity_check(s, &err), 0);
+  if (strcmp(s->ops->backend, "postgresql") == 0) {
+    assert_int_equal(oc_store_snapshot_to(s, "/nonexistent/x.db", &err), -1);
+    assert_non_null(strstr(err.message, "pg_dump"));
+    /* with amcheck (Debian's postgresql ships it): every B-tree index of the store checked */
+    PGconn *c = PQconnectdb(f->uri);
+    PGresult *created = PQexec(c, "CREATE EXTENSION IF NOT EXISTS amcheck");
+    if (PQresultStatus(created) != PGRES_COMMAND_OK)
+      fail_msg("CREATE EXTENSION amcheck: %s", PQresultErrorMessage(created));
+    PQclear(created);
+    PQfinish(c);
+    if (oc_store_integrity_check(s, &err) != 0) fail_msg("integrity check with amcheck: %s", err.message);
+  }
+  oc_store_close(s);
 }
 
 /* The suite every backend runs. */
@@ -1032,6 +1206,8 @@ static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_changes_wait_interrupted_from_another_thread, setup, teardown),
     cmocka_unit_test_setup_teardown(test_writer_waits_by_policy_and_readers_never_wait, setup, teardown),
     cmocka_unit_test_setup_teardown(test_writers_of_one_process_queue, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_every_op_is_filled, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_schema_13_to_17_ops, setup, teardown),
 };
 
 /* The SQLite backend's own: schema migrations on raw files. */
