@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -1007,9 +1008,15 @@ oc_store *oc_store_sqlite_open(const char *location, oc_error *err) {
   pthread_mutex_init(&s->watch_lock, NULL);
   atomic_init(&s->interrupted, false);
   /* A database that exists in a folder this process cannot write (a read-only copy, a read-only mount)
-   * opens immutable: SQLite then needs no -shm or lock file beside it and reads it as it stands. */
+   * opens immutable when its WAL is empty or gone: SQLite then needs no -shm or lock file beside it and
+   * reads it as it stands. Commits still in the WAL (nothing checkpoints at close) would be missed that
+   * way, so with a WAL the copy opens read-only through its existing -wal and -shm files. */
   s->read_only = access(path, F_OK) == 0 && !writable_folder_of(path);
-  char *uri = sqlite3_mprintf("file:%s?mode=ro&immutable=1", path);
+  char *wal_path = sqlite3_mprintf("%s-wal", path);
+  struct stat wal_stat;
+  bool wal_pending = s->read_only && stat(wal_path, &wal_stat) == 0 && wal_stat.st_size > 0;
+  sqlite3_free(wal_path);
+  char *uri = sqlite3_mprintf(wal_pending ? "file:%s?mode=ro" : "file:%s?mode=ro&immutable=1", path);
   /* NOMUTEX: one connection is used by one thread at a time (store.h), so SQLite's per-call mutex
    * is pure overhead on the import path. */
   int opened = s->read_only ? sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL)
