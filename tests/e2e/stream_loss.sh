@@ -49,7 +49,10 @@ for pid in "${PUB_PIDS[@]}"; do wait "$pid" || fail "a publisher failed (its mes
 stream_kill
 broker_stop
 broker_start "$OC_TMP/broker" "$PORT"
+sessions=$(grep -c subscribed "$OC_TMP/stream.err")
 stream_start
+# Up (its signal handling too) before it may be stopped: all may be stored already.
+for _ in $(seq 1 200); do (($(grep -c subscribed "$OC_TMP/stream.err") > sessions)) && break; sleep 0.05; done
 
 for _ in $(seq 1 200); do
   [[ $(stored_count "$DB") -ge $TOTAL ]] && break
