@@ -37,7 +37,8 @@ const oc_market_provider *oc_market_provider_find(const char *name) {
 /* ---- helpers of the provider files ------------------------------------------------------------- */
 
 int oc_market_page_refused(oc_market_page *page, const char *said, oc_error *err) {
-  oc_error_set(err, "%s", said);
+  /* a provider's refusal may carry an empty text ({"error_message":""}): it is still a refusal */
+  oc_error_set(err, "%s", said && *said ? said : "an error without a message");
   oc_market_page_free(page);
   return 1;
 }
