@@ -378,6 +378,11 @@ static int result_fail(oc_pg_store *s, oc_error *err, const char *what, const PG
 
 static int session_setup(oc_pg_store *s, oc_error *err);
 
+static void pause_seconds(double seconds) {
+  struct timespec pause = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+  nanosleep(&pause, NULL);
+}
+
 /* Re-establishes a lost connection: a few tries with growing pauses (about 4 s in all). */
 static int reconnect(oc_pg_store *s, oc_error *err) {
   static const double pauses[] = {0.1, 0.25, 0.5, 1.0, 2.0};
@@ -385,10 +390,7 @@ static int reconnect(oc_pg_store *s, oc_error *err) {
   for (size_t i = 0; i < sizeof pauses / sizeof pauses[0]; i++) {
     PQreset(s->conn);
     if (PQstatus(s->conn) == CONNECTION_OK) return session_setup(s, err);
-    struct timespec pause = {0, 0};
-    pause.tv_sec = (time_t)pauses[i];
-    pause.tv_nsec = (long)((pauses[i] - (double)pause.tv_sec) * 1e9);
-    nanosleep(&pause, NULL);
+    pause_seconds(pauses[i]);
   }
   oc_buf why = {0};
   oc_buf_printf(&why, "lost the connection to PostgreSQL and could not reconnect (%zu tries over %.1f s): %s",
@@ -483,11 +485,6 @@ static void give_turn(oc_pg_store *s) {
 }
 
 /* ---- transactions and the write lock ------------------------------------------------------------ */
-
-static void pause_seconds(double seconds) {
-  struct timespec pause = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
-  nanosleep(&pause, NULL);
-}
 
 /* Inside a fresh transaction: the store-wide write lock, polled in growing steps by the wait policy
  * (reports through waiting(), then OC_ERROR_BUSY in the words the SQLite backend uses). */

@@ -81,7 +81,7 @@ int oc_pg_changes_after(oc_store *store, int64_t after_id, size_t max, oc_change
   *n = 0;
   oc_pg_params p = {0};
   oc_pg_int(&p, after_id);
-  oc_pg_int(&p, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+  oc_pg_int(&p, oc_pg_limit(max));
   PGresult *r = oc_pg_query(s, "SELECT id, kind, subject, at FROM changes WHERE id > $1 ORDER BY id LIMIT $2", &p,
                             "reading changes", err);
   if (!r) return -1;

@@ -139,7 +139,7 @@ int oc_pg_forecast_performance(oc_store *store, const char *endpoint, size_t win
   *n = 0;
   oc_pg_params p = {0};
   oc_pg_text(&p, endpoint);
-  oc_pg_int(&p, window > INT64_MAX ? INT64_MAX : (int64_t)window);
+  oc_pg_int(&p, oc_pg_limit(window));
   PGresult *r = oc_pg_query(
       oc_pg_of(store),
       "WITH newest AS ("
@@ -239,7 +239,7 @@ int oc_pg_job_runs_list(oc_store *store, const char *job, const char *status, si
   oc_pg_params p = {0};
   oc_pg_text(&p, job);
   oc_pg_text(&p, status);
-  oc_pg_int(&p, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+  oc_pg_int(&p, oc_pg_limit(limit));
   PGresult *r = oc_pg_query(oc_pg_of(store),
                             "SELECT id, job, slot, trigger, status, started_at, finished_at, runner, error, steps_json"
                             " FROM job_runs WHERE ($1::text IS NULL OR job = $1) AND ($2::text IS NULL OR status = $2)"

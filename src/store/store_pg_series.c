@@ -286,7 +286,7 @@ int oc_pg_ingest_runs_after(oc_store *store, int64_t after_id, size_t max_runs, 
   if (max_runs == 0) return 0;
   oc_pg_params p = {0};
   oc_pg_int(&p, after_id);
-  oc_pg_int(&p, max_runs > INT64_MAX ? INT64_MAX : (int64_t)max_runs);
+  oc_pg_int(&p, oc_pg_limit(max_runs));
   r = oc_pg_query(s,
                   "SELECT id, source_kind, status, rows_inserted, rows_updated, finished_at FROM ingest_runs"
                   " WHERE id > $1 ORDER BY id LIMIT $2",
