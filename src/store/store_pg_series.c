@@ -171,21 +171,24 @@ int oc_pg_observations_upsert(oc_store *store, const oc_observation *obs, size_t
 
 int oc_pg_series_load(oc_store *store, const char *name, oc_date from, oc_date to, oc_series *out, oc_error *err) {
   oc_pg_store *s = oc_pg_of(store);
-  oc_series_info info;
-  bool found;
-  if (oc_pg_series_get(store, name, &info, &found, err) != 0) return -1;
-  if (!found) return oc_error_set(err, "no series named '%s' in the store (see: oilcast series list)", name);
-  oc_series_info_free(&info);
   oc_pg_params p = {0};
   oc_pg_text(&p, name);
   oc_pg_date(&p, from == OC_DATE_INVALID ? oc_date_from_ymd(1, 1, 1) : from);
   oc_pg_date(&p, to == OC_DATE_INVALID ? oc_date_from_ymd(9999, 12, 31) : to);
+  /* One statement answers both questions: no row, no series; one row without a date, a series with no
+   * observation in the range. */
   PGresult *r = oc_pg_query(s,
-                            "SELECT o.date, o.value FROM observations o JOIN series s ON s.id = o.series_id"
-                            " WHERE s.name = $1 AND o.date >= $2 AND o.date <= $3 ORDER BY o.date",
+                            "SELECT o.date, o.value FROM series s LEFT JOIN observations o"
+                            " ON o.series_id = s.id AND o.date >= $2 AND o.date <= $3"
+                            " WHERE s.name = $1 ORDER BY o.date",
                             &p, "loading a series", err);
   if (!r) return -1;
   size_t rows = (size_t)PQntuples(r);
+  if (rows == 0) {
+    PQclear(r);
+    return oc_error_set(err, "no series named '%s' in the store (see: oilcast series list)", name);
+  }
+  if (rows == 1 && oc_pg_is_null(r, 0, 0)) rows = 0;
   oc_series_init(out, name, rows);
   for (size_t i = 0; i < rows; i++) {
     out->dates[i] = oc_pg_get_date(r, (int)i, 0);

@@ -608,6 +608,9 @@ fail:
 
 /* ---- series ------------------------------------------------------------------------------------ */
 
+/* A series' id by name (series_ensure after its insert, series_load before reading). */
+static const char series_id_sql[] = "SELECT id FROM series WHERE name = ?1";
+
 static int sqlite_series_ensure(oc_store *store, const char *name, const char *unit, const char *source, int64_t *id,
                                 oc_error *err) {
   oc_sqlite_store *s = oc_sqlite_of(store);
@@ -616,7 +619,6 @@ static int sqlite_series_ensure(oc_store *store, const char *name, const char *u
     return oc_error_set(err, "invalid series name '%s': %s", name, reason);
   static const char insert[] =
       "INSERT INTO series(name, unit, source, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(name) DO NOTHING";
-  static const char select[] = "SELECT id FROM series WHERE name = ?1";
   if (oc_sqlite_op_begin(s, err) != 0) return -1;
   bool ok = false;
   sqlite3_stmt *st = oc_sqlite_stmt(s, insert, err);
@@ -627,7 +629,7 @@ static int sqlite_series_ensure(oc_store *store, const char *name, const char *u
     sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
     if (sqlite3_step(st) != SQLITE_DONE) {
       oc_sqlite_fail(s, err, "creating a series");
-    } else if ((st = oc_sqlite_stmt(s, select, err))) {
+    } else if ((st = oc_sqlite_stmt(s, series_id_sql, err))) {
       sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
       if (sqlite3_step(st) == SQLITE_ROW) {
         *id = sqlite3_column_int64(st, 0);
@@ -820,21 +822,22 @@ static int sqlite_series_load(oc_store *store, const char *name, oc_date from, o
                               oc_error *err) {
   oc_sqlite_store *s = oc_sqlite_of(store);
   static const char sql[] =
-      "SELECT o.date, o.value FROM observations o JOIN series s ON s.id = o.series_id "
-      "WHERE s.name = ?1 AND o.date >= ?2 AND o.date <= ?3 ORDER BY o.date";
-  oc_series_info info;
-  bool found;
-  if (sqlite_series_get(store, name, &info, &found, err) != 0) return -1;
-  if (!found) return oc_error_set(err, "no series named '%s' in the store (see: oilcast series list)", name);
-  oc_series_info_free(&info);
-  sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);
+      "SELECT date, value FROM observations WHERE series_id = ?1 AND date >= ?2 AND date <= ?3 ORDER BY date";
+  /* The series' id only (series_get would also count and date its observations: a second pass). */
+  sqlite3_stmt *st = oc_sqlite_stmt(s, series_id_sql, err);
   if (!st) return -1;
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  sqlite3_reset(st);
+  if (rc == SQLITE_DONE) return oc_error_set(err, "no series named '%s' in the store (see: oilcast series list)", name);
+  if (rc != SQLITE_ROW) return oc_sqlite_fail(s, err, "looking up a series");
+  if (!(st = oc_sqlite_stmt(s, sql, err))) return -1;
+  sqlite3_bind_int64(st, 1, id);
   oc_sqlite_bind_date(st, 2, from == OC_DATE_INVALID ? oc_date_from_ymd(1, 1, 1) : from);
   oc_sqlite_bind_date(st, 3, to == OC_DATE_INVALID ? oc_date_from_ymd(9999, 12, 31) : to);
   oc_series_init(out, name, 0);
   size_t cap_dates = 0, cap_values = 0;
-  int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     oc_xgrow((void **)&out->dates, &cap_dates, out->n + 1, sizeof *out->dates);
     oc_xgrow((void **)&out->values, &cap_values, out->n + 1, sizeof *out->values);
