@@ -398,6 +398,7 @@ typedef struct reader {
   FILE *fp;
   const char *into;
   member_list members;
+  json_t *names; /* the members' names read so far, as an object's keys: a name given twice is found in O(1) */
   char *manifest;
   unsigned char *chunk;
 } reader;
@@ -408,8 +409,7 @@ static int read_block(reader *r, unsigned char *b, size_t n) { return fread(b, 1
 static int read_member(reader *r, const char *name, uint64_t bytes, oc_error *err) {
   bool is_manifest = strcmp(name, OC_BACKUP_MANIFEST) == 0;
   if (is_manifest && bytes > (64u << 20)) return oc_error_set(err, "backup %s: member %s: too large", r->file, name);
-  for (size_t i = 0; i < r->members.n; i++)
-    if (strcmp(r->members.items[i].name, name) == 0) return oc_error_set(err, "backup %s: member %s: given twice", r->file, name);
+  if (json_object_get(r->names, name)) return oc_error_set(err, "backup %s: member %s: given twice", r->file, name);
   if (r->manifest) return oc_error_set(err, "backup %s: member %s: after %s, which must be last", r->file, name, OC_BACKUP_MANIFEST);
   int fd = -1, rc = 0;
   char *path = NULL;
@@ -455,6 +455,7 @@ static int read_member(reader *r, const char *name, uint64_t bytes, oc_error *er
     return 0;
   }
   member *m = member_add(&r->members, name);
+  json_object_set_new_nocheck(r->names, name, json_null());
   m->bytes = bytes;
   uint8_t digest[32];
   oc_sha256_final(&sha, digest);
@@ -478,15 +479,17 @@ static int check_manifest(reader *r, oc_backup_info *info, oc_error *err) {
   if (rc == 0 && json_array_size(list) != r->members.n)
     rc = oc_error_set(err, "backup %s: member %s: lists %zu members, the archive holds %zu", r->file, OC_BACKUP_MANIFEST,
                       json_array_size(list), r->members.n);
+  /* the manifest's entries by name (the last of a repeated name), looked up once per member */
+  json_t *listed = json_object(), *j;
+  size_t k;
+  json_array_foreach(list, k, j) {
+    const char *name = json_string_value(json_object_get(j, "name"));
+    if (name) json_object_set_nocheck(listed, name, j);
+  }
   bool store_seen = false;
   for (size_t i = 0; rc == 0 && i < r->members.n; i++) {
     const member *got = &r->members.items[i];
-    const json_t *want = NULL, *j;
-    size_t k;
-    json_array_foreach(list, k, j) {
-      const char *name = json_string_value(json_object_get(j, "name"));
-      if (name && strcmp(name, got->name) == 0) want = j;
-    }
+    const json_t *want = json_object_get(listed, got->name);
     const char *sha = json_string_value(json_object_get(want, "sha256"));
     const json_t *bytes = json_object_get(want, "bytes");
     if (!want) rc = oc_error_set(err, "backup %s: member %s: not in the manifest", r->file, got->name);
@@ -503,13 +506,14 @@ static int check_manifest(reader *r, oc_backup_info *info, oc_error *err) {
     snprintf(info->created_at, sizeof info->created_at, "%s", created);
     snprintf(info->store, sizeof info->store, "%s", store);
   }
+  json_decref(listed);
   json_decref(m);
   return rc;
 }
 
 static int read_archive(const char *file, const char *into, oc_backup_info *info, oc_error *err) {
   memset(info, 0, sizeof *info);
-  reader r = {.file = file, .into = into, .chunk = oc_xmalloc(CHUNK)};
+  reader r = {.file = file, .into = into, .names = json_object(), .chunk = oc_xmalloc(CHUNK)};
   r.fp = fopen(file, "rb");
   int rc = r.fp ? 0 : oc_error_errno(err, "cannot open %s", file);
   char last[256 + 2] = "";
@@ -535,6 +539,7 @@ static int read_archive(const char *file, const char *into, oc_backup_info *info
   if (rc == 0) rc = check_manifest(&r, info, err);
   if (r.fp) fclose(r.fp);
   members_free(&r.members);
+  json_decref(r.names);
   free(r.manifest);
   free(r.chunk);
   return rc;
