@@ -115,6 +115,28 @@ static void damage(const char *file, const char *needle, size_t skip) {
   free(data);
 }
 
+/* Renames the member whose header names `from` (its first occurrence in the archive) to `to`, no longer
+ * than from, with the header's checksum made good again: a well-formed archive the manifest disagrees
+ * with. */
+static void rename_member(const char *file, const char *from, const char *to) {
+  char *data;
+  size_t len;
+  oc_error err;
+  assert_int_equal(oc_read_file(file, &data, &len, &err), 0);
+  char *h = memmem(data, len, from, strlen(from));
+  assert_non_null(h);
+  assert_int_equal((size_t)(h - data) % 512, 0);
+  assert_true(strlen(to) <= strlen(from));
+  memset(h, 0, strlen(from));
+  memcpy(h, to, strlen(to));
+  unsigned sum = 0;
+  for (size_t i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? ' ' : (unsigned char)h[i];
+  snprintf(h + 148, 8, "%06o", sum);
+  h[155] = ' ';
+  assert_int_equal(oc_write_file_atomic(file, data, len, &err), 0);
+  free(data);
+}
+
 static void test_damage_refused(void **state) {
   oc_test_datadir_fixture *f = *state;
   size_t members;
@@ -137,6 +159,19 @@ static void test_damage_refused(void **state) {
   assert_int_equal(oc_backup_verify(out, &info, &err), -1);
   assert_non_null(strstr(err.message, "bad header checksum"));
   assert_non_null(strstr(err.message, "after member oilcast.db"));
+
+  assert_int_equal(oc_write_file_atomic(out, data, len, &err), 0);
+  rename_member(out, "jobs.conf", "jobs.conX"); /* a member the manifest does not list */
+  assert_int_equal(oc_backup_verify(out, &info, &err), -1);
+  assert_non_null(strstr(err.message, "member jobs.conX: not in the manifest"));
+
+  assert_int_equal(oc_write_file_atomic(out, data, len, &err), 0);
+  rename_member(out, "oilcast.conf", "jobs.conf"); /* a name given twice */
+  assert_int_equal(oc_backup_verify(out, &info, &err), -1);
+  assert_non_null(strstr(err.message, "member jobs.conf: given twice"));
+  assert_int_equal(oc_backup_restore(out, into, false, &info, &err), -1);
+  assert_non_null(strstr(err.message, "member jobs.conf: given twice"));
+  assert_false(oc_path_exists(into));
 
   assert_int_equal(oc_write_file_atomic(out, data, len - 1024 - 600, &err), 0); /* cut inside the manifest */
   assert_int_equal(oc_backup_verify(out, &info, &err), -1);

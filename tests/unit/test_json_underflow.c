@@ -30,6 +30,16 @@ static void test_scanner(void **state) {
   assert_string_equal(path, "o.p[0][1][1]");
   assert_true(find("1e-400", path, number, &line));
   assert_string_equal(path, "");
+  /* Around 1e-320, where the scanner stops trusting the digits' count and reads the number. */
+  char tiny[400] = "[1, 0.";
+  memset(tiny + strlen(tiny), '0', 323); /* 0.000...01 = 1e-324: 0 as a double */
+  strcat(tiny, "1]");
+  assert_true(find(tiny, path, number, &line));
+  assert_string_equal(path, "[1]");
+  tiny[6 + 5] = '2'; /* 2e-6 and more digits */
+  assert_false(find(tiny, path, number, &line));
+  assert_true(find("[10e-325]", path, number, &line));
+  assert_false(find("[1e-319, 1e-320, 0.001e-310, -9.9e-318, 123456789e-330]", path, number, &line));
   /* Zero however written, subnormals that read back as non-zero, ordinary numbers: nothing. */
   assert_false(find("[0, -0.0, 0e-999, 0.000e5, 1e-310, 4.9e-324, 1.7e308, 70.87, {\"k1e-400\":\"1e-400\"}]", path, number,
                     &line));
