@@ -212,25 +212,3 @@ int oc_sensor_publish(const oc_sensor_publish_options *opt, oc_sensor_publish_re
   mosquitto_lib_cleanup();
   return rc;
 }
-
-int oc_mqtt_url_parse(const char *url, char *host, size_t host_cap, int *port, oc_error *err) {
-  static const char scheme[] = "mqtt://";
-  if (strncmp(url, scheme, sizeof scheme - 1) != 0)
-    return oc_error_set(err, "broker '%s': expected mqtt://HOST[:PORT]", url);
-  const char *h = url + sizeof scheme - 1, *colon = strrchr(h, ':');
-  size_t len = colon ? (size_t)(colon - h) : strlen(h);
-  long p = 1883;
-  if (colon) {
-    char *end;
-    errno = 0;
-    p = strtol(colon + 1, &end, 10);
-    if (end == colon + 1 || *end || errno || p < 1 || p > 65535)
-      return oc_error_set(err, "broker '%s': the port must be 1..65535", url);
-  }
-  if (len == 0 || len >= host_cap || memchr(h, '/', len) || memchr(h, '@', len))
-    return oc_error_set(err, "broker '%s': expected mqtt://HOST[:PORT] (no user, no path)", url);
-  memcpy(host, h, len);
-  host[len] = 0;
-  *port = (int)p;
-  return 0;
-}
