@@ -94,9 +94,12 @@ static int insert_new(oc_store *store, const oc_device *d, oc_error *err) {
   oc_device existing;
   bool found = false;
   if (oc_store_device_get(store, d->id, &existing, &found, err) != 0) return -1;
-  if (found)
-    return oc_error_set(err, "device '%s' %s (ids are never reused)", d->id,
-                        existing.revoked_at ? "was revoked" : "is registered already");
+  if (found) {
+    oc_error_set(err, "device '%s' %s (ids are never reused)", d->id,
+                 existing.revoked_at ? "was revoked" : "is registered already");
+    err->kind = OC_ERROR_CONFLICT;
+    return -1;
+  }
   return oc_store_device_put(store, d, err);
 }
 

@@ -125,9 +125,11 @@ static void test_register_defaults_secret_and_refusals(void **state) {
   oc_device again = {.id = "tank-7", .type = "tank_level"};
   assert_int_equal(oc_device_register(f->store, &again, 1700000002, secret, &err), -1);
   assert_non_null(strstr(err.message, "registered already"));
+  assert_int_equal(err.kind, OC_ERROR_CONFLICT); /* the server's 409 */
   oc_device reuse = {.id = "flow-1", .type = "pipeline_flow"};
   assert_int_equal(oc_device_register(f->store, &reuse, 1700000004, secret, &err), -1);
   assert_non_null(strstr(err.message, "revoked"));
+  assert_int_equal(err.kind, OC_ERROR_CONFLICT);
   oc_device reserved = {.id = OC_BROKER_SUBSCRIBER_USER, .type = "tank_level"};
   assert_int_equal(oc_device_register(f->store, &reserved, 1700000005, secret, &err), -1);
   assert_non_null(strstr(err.message, "reserved"));
