@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "devices/broker.h"
 #include "pipeline/pipeline.h"
 
 oc_stream_options oc_stream_options_default(void) {
@@ -45,7 +46,7 @@ static int64_t wall_ms(void) {
 
 /* The device a topic oil/sensors/DEVICE[/...] names, or NULL/0 for another topic. */
 static const char *topic_device(const char *topic, size_t *len) {
-  static const char prefix[] = "oil/sensors/";
+  static const char prefix[] = OC_SENSOR_TOPIC_ROOT "/";
   if (strncmp(topic, prefix, sizeof prefix - 1) != 0) return NULL;
   const char *d = topic + sizeof prefix - 1;
   *len = strcspn(d, "/");
