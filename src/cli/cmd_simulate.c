@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "ingest/mqtt.h"
 #include "ingest/sensors.h"
 #include "ingest/sensors_mqtt.h"
 #include "ingest/simulate.h"
@@ -244,7 +245,7 @@ static int run_sensors(const simulate_args *a) {
   oc_sensor_publish_options po = {.sim = sim, .credentials_path = a->credentials, .unpaced = a->unpaced,
                                   .ack_timeout_seconds = 30, .stop = &stop_requested, .progress = report_progress};
   char host[256];
-  if (oc_mqtt_url_parse(a->broker, host, sizeof host, &po.port, &err) != 0)
+  if (oc_mqtt_parse_url(a->broker, host, sizeof host, &po.port, &err) != 0)
     return oc_cli_usage_error(&oc_cmd_simulate, "--broker: %s", err.message);
   po.host = host;
   struct sigaction on_stop = {.sa_handler = request_stop};

@@ -12,6 +12,7 @@ typedef enum oc_error_kind {
   OC_ERROR_FAILED = 0, /* anything else */
   OC_ERROR_BUSY = 1,   /* a resource another process holds (the store's write lock): worth a retry later */
   OC_ERROR_READ_ONLY = 2, /* a write to what was opened read-only (a store in a read-only data directory) */
+  OC_ERROR_CONFLICT = 3,  /* what is to be created exists already (a device id taken): the caller's 409 */
 } oc_error_kind;
 
 typedef struct oc_error {

@@ -149,17 +149,33 @@ void oc_pbkdf2_sha512(const void *password, size_t password_len, const void *sal
   }
 }
 
+static const char base64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 void oc_base64_encode(const uint8_t *bytes, size_t n, char *out) {
-  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   size_t o = 0;
   for (size_t i = 0; i < n; i += 3) {
     uint32_t v = (uint32_t)bytes[i] << 16;
     if (i + 1 < n) v |= (uint32_t)bytes[i + 1] << 8;
     if (i + 2 < n) v |= bytes[i + 2];
-    out[o++] = alphabet[(v >> 18) & 63];
-    out[o++] = alphabet[(v >> 12) & 63];
-    out[o++] = i + 1 < n ? alphabet[(v >> 6) & 63] : '=';
-    out[o++] = i + 2 < n ? alphabet[v & 63] : '=';
+    out[o++] = base64_alphabet[(v >> 18) & 63];
+    out[o++] = base64_alphabet[(v >> 12) & 63];
+    out[o++] = i + 1 < n ? base64_alphabet[(v >> 6) & 63] : '=';
+    out[o++] = i + 2 < n ? base64_alphabet[v & 63] : '=';
   }
   out[o] = 0;
+}
+
+int oc_base64_decode_exact(const char *text, size_t text_len, uint8_t *out, size_t out_len) {
+  if (text_len != 4 * ((out_len + 2) / 3)) return -1;
+  size_t o = 0;
+  for (size_t i = 0; i < text_len; i += 4) {
+    uint32_t v = 0;
+    for (int k = 0; k < 4; k++) {
+      const char *at = text[i + k] == '=' ? NULL : strchr(base64_alphabet, text[i + k]);
+      if (text[i + k] != '=' && (!at || !text[i + k])) return -1;
+      v = (v << 6) | (at ? (uint32_t)(at - base64_alphabet) : 0);
+    }
+    for (int k = 0; k < 3 && o < out_len; k++) out[o++] = (uint8_t)(v >> (16 - 8 * k));
+  }
+  return 0;
 }

@@ -28,5 +28,8 @@ void oc_pbkdf2_sha512(const void *password, size_t password_len, const void *sal
  * OC_BASE64_LEN(n) bytes; NUL-terminated. */
 #define OC_BASE64_LEN(n) (4 * (((n) + 2) / 3) + 1)
 void oc_base64_encode(const uint8_t *bytes, size_t n, char *out);
+/* Decodes exactly out_len bytes from text_len bytes of standard base64 (4 * ceil(out_len / 3) of
+ * them, '=' padded); -1 for another length or a byte outside the alphabet. */
+int oc_base64_decode_exact(const char *text, size_t text_len, uint8_t *out, size_t out_len);
 
 #endif

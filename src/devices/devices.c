@@ -50,30 +50,13 @@ int oc_device_password_hash_new(const char *password, char *hash, size_t cap, oc
   return 0;
 }
 
-/* Decodes exactly out_len bytes of standard base64 from text (length 4*ceil(out_len/3)); -1 otherwise. */
-static int base64_decode_exact(const char *text, size_t text_len, uint8_t *out, size_t out_len) {
-  if (text_len != 4 * ((out_len + 2) / 3)) return -1;
-  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  size_t o = 0;
-  for (size_t i = 0; i < text_len; i += 4) {
-    uint32_t v = 0;
-    for (int k = 0; k < 4; k++) {
-      const char *at = text[i + k] == '=' ? NULL : strchr(alphabet, text[i + k]);
-      if (text[i + k] != '=' && (!at || !text[i + k])) return -1;
-      v = (v << 6) | (at ? (uint32_t)(at - alphabet) : 0);
-    }
-    for (int k = 0; k < 3 && o < out_len; k++) out[o++] = (uint8_t)(v >> (16 - 8 * k));
-  }
-  return 0;
-}
-
 bool oc_device_password_verify(const char *password, const char *hash) {
   char prefix[16];
   snprintf(prefix, sizeof prefix, "$7$%d$", OC_DEVICE_HASH_ITERATIONS);
   if (strncmp(hash, prefix, strlen(prefix)) != 0) return false;
   const char *salt64 = hash + strlen(prefix), *dollar = strchr(salt64, '$');
   uint8_t salt[OC_DEVICE_SALT_LEN];
-  if (!dollar || base64_decode_exact(salt64, (size_t)(dollar - salt64), salt, sizeof salt) != 0) return false;
+  if (!dollar || oc_base64_decode_exact(salt64, (size_t)(dollar - salt64), salt, sizeof salt) != 0) return false;
   char expected[sizeof ((oc_device *)0)->password_hash];
   oc_device_password_hash(password, salt, expected, sizeof expected);
   size_t len = strlen(expected);
@@ -111,9 +94,12 @@ static int insert_new(oc_store *store, const oc_device *d, oc_error *err) {
   oc_device existing;
   bool found = false;
   if (oc_store_device_get(store, d->id, &existing, &found, err) != 0) return -1;
-  if (found)
-    return oc_error_set(err, "device '%s' %s (ids are never reused)", d->id,
-                        existing.revoked_at ? "was revoked" : "is registered already");
+  if (found) {
+    oc_error_set(err, "device '%s' %s (ids are never reused)", d->id,
+                 existing.revoked_at ? "was revoked" : "is registered already");
+    err->kind = OC_ERROR_CONFLICT;
+    return -1;
+  }
   return oc_store_device_put(store, d, err);
 }
 

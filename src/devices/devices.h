@@ -37,7 +37,8 @@ void oc_device_apply_defaults(oc_device *d);
 /* Registers a new device: d holds id, type and site; unit, valid range and interval default to the
  * type's (oc_device_types) where they are "" / both 0 / 0. Sets d->password_hash and d->created_at =
  * now and writes secret (OC_DEVICE_SECRET_LEN + 1 bytes), the only copy of the password. An id that
- * is taken (active or revoked) or reserved is an error naming it; nothing is stored on any error. */
+ * is taken (active or revoked; err->kind OC_ERROR_CONFLICT) or reserved is an error naming it; nothing
+ * is stored on any error. */
 int oc_device_register(oc_store *store, oc_device *d, int64_t now, char *secret, oc_error *err);
 /* The same for n devices in one transaction (all or none): secrets holds n * (OC_DEVICE_SECRET_LEN + 1)
  * bytes, device i's at i * (OC_DEVICE_SECRET_LEN + 1). before_commit (may be NULL) runs inside the

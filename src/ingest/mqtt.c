@@ -34,16 +34,21 @@ int oc_mqtt_parse_url(const char *url, char *host, size_t cap, int *port, oc_err
   static const char scheme[] = "mqtt://";
   if (strncmp(url, scheme, sizeof scheme - 1) != 0)
     return oc_error_set(err, "broker '%s': not an mqtt://HOST[:PORT] URL", url);
-  const char *h = url + sizeof scheme - 1, *colon = strrchr(h, ':'), *slash = strchr(h, '/');
-  size_t hlen = colon ? (size_t)(colon - h) : slash ? (size_t)(slash - h) : strlen(h);
+  const char *h = url + sizeof scheme - 1;
+  size_t len = strcspn(h, "/"); /* HOST[:PORT], then nothing or a lone "/" */
+  if ((h[len] && strcmp(h + len, "/") != 0) || memchr(h, '@', len))
+    return oc_error_set(err, "broker '%s': expected mqtt://HOST[:PORT] (no user, no path)", url);
+  const char *colon = memrchr(h, ':', len);
+  size_t hlen = colon ? (size_t)(colon - h) : len;
   if (hlen == 0 || hlen >= cap) return oc_error_set(err, "broker '%s': no host, or a host longer than %zu bytes", url, cap - 1);
   memcpy(host, h, hlen);
   host[hlen] = '\0';
   *port = 1883;
   if (colon) {
     char *end;
+    errno = 0;
     long p = strtol(colon + 1, &end, 10);
-    if (end == colon + 1 || (*end && strcmp(end, "/") != 0) || p < 1 || p > 65535)
+    if (end == colon + 1 || end != h + len || errno || p < 1 || p > 65535)
       return oc_error_set(err, "broker '%s': the port is not 1..65535", url);
     *port = (int)p;
   }

@@ -51,7 +51,8 @@ typedef struct oc_mqtt_counts {
 /* The defaults above (keepalive 30 s, batch of 500 or 50 ms, backoff up to 5 s). */
 oc_mqtt_options oc_mqtt_options_default(void);
 
-/* Splits mqtt://HOST[:PORT]; -1 with err for another scheme or a bad port. host gets cap bytes. */
+/* Splits mqtt://HOST[:PORT][/] (port 1883 by default); -1 with err for another scheme, a user, a path
+ * or a bad port. host gets cap bytes. The one parser of broker URLs (the stream's and the simulator's). */
 int oc_mqtt_parse_url(const char *url, char *host, size_t cap, int *port, oc_error *err);
 
 /* Runs the session until *opt->stop: 0, or -1 with err when the broker refuses the credentials or the

@@ -21,6 +21,7 @@
 #include "core/date.h"
 #include "core/fsutil.h"
 #include "core/rng.h"
+#include "devices/broker.h"
 #include "devices/devices.h"
 #include "ingest/simulate.h"
 
@@ -254,7 +255,7 @@ bool oc_sensor_sim_next(oc_sensor_sim *sim, oc_sensor_sim_reading *out) {
 }
 
 void oc_sensor_topic(const oc_sensor_sim_reading *r, char *topic, size_t cap) {
-  snprintf(topic, cap, "oil/sensors/%s/readings", r->device);
+  snprintf(topic, cap, OC_SENSOR_TOPIC_ROOT "/%s/readings", r->device);
 }
 
 void oc_sensor_reading_json(const oc_sensor_sim_reading *r, oc_buf *out) {

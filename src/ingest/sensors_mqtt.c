@@ -124,10 +124,8 @@ static int connect_all(const oc_sensor_publish_options *opt, device_client *clie
 }
 
 /* Sends every reading; 0 or -1. */
-static int send_all(const oc_sensor_publish_options *opt, device_client *clients, oc_sensor_publish_result *out,
-                    oc_error *err) {
-  oc_sensor_sim *sim = oc_sensor_sim_new(&opt->sim, err);
-  if (!sim) return -1;
+static int send_all(const oc_sensor_publish_options *opt, oc_sensor_sim *sim, device_client *clients,
+                    oc_sensor_publish_result *out, oc_error *err) {
   oc_buf payload = {0};
   oc_sensor_sim_reading r;
   char topic[128];
@@ -168,7 +166,6 @@ static int send_all(const oc_sensor_publish_options *opt, device_client *clients
     }
   }
   oc_buf_free(&payload);
-  oc_sensor_sim_free(sim);
   return rc;
 }
 
@@ -176,17 +173,19 @@ int oc_sensor_publish(const oc_sensor_publish_options *opt, oc_sensor_publish_re
   *out = (oc_sensor_publish_result){0};
   if (!opt->host || !*opt->host || opt->port < 1 || opt->port > 65535 || !(opt->ack_timeout_seconds > 0))
     return oc_error_set(err, "simulated sensors: need a broker host, a port 1..65535 and an ack timeout > 0");
-  oc_sensor_sim *check = oc_sensor_sim_new(&opt->sim, err);
-  if (!check) return -1;
-  oc_sensor_sim_free(check);
+  oc_sensor_sim *sim = oc_sensor_sim_new(&opt->sim, err);
+  if (!sim) return -1;
   char **passwords = NULL;
-  if (oc_sensor_credentials_read(opt->credentials_path, opt->sim.devices, &passwords, err) != 0) return -1;
+  if (oc_sensor_credentials_read(opt->credentials_path, opt->sim.devices, &passwords, err) != 0) {
+    oc_sensor_sim_free(sim);
+    return -1;
+  }
   mosquitto_lib_init();
   size_t n = opt->sim.devices;
   device_client *clients = oc_xcalloc(n, sizeof *clients);
   double started = oc_monotonic_seconds();
   int rc = connect_all(opt, clients, n, passwords, &out->acknowledged, err);
-  if (rc == 0) rc = send_all(opt, clients, out, err);
+  if (rc == 0) rc = send_all(opt, sim, clients, out, err);
   if (rc == 0) {
     double deadline = oc_monotonic_seconds() + opt->ack_timeout_seconds;
     while (out->acknowledged < out->sent && oc_monotonic_seconds() < deadline) {
@@ -210,27 +209,6 @@ int oc_sensor_publish(const oc_sensor_publish_options *opt, oc_sensor_publish_re
   for (size_t i = 0; i < n; i++) free(passwords[i]);
   free(passwords);
   mosquitto_lib_cleanup();
+  oc_sensor_sim_free(sim);
   return rc;
-}
-
-int oc_mqtt_url_parse(const char *url, char *host, size_t host_cap, int *port, oc_error *err) {
-  static const char scheme[] = "mqtt://";
-  if (strncmp(url, scheme, sizeof scheme - 1) != 0)
-    return oc_error_set(err, "broker '%s': expected mqtt://HOST[:PORT]", url);
-  const char *h = url + sizeof scheme - 1, *colon = strrchr(h, ':');
-  size_t len = colon ? (size_t)(colon - h) : strlen(h);
-  long p = 1883;
-  if (colon) {
-    char *end;
-    errno = 0;
-    p = strtol(colon + 1, &end, 10);
-    if (end == colon + 1 || *end || errno || p < 1 || p > 65535)
-      return oc_error_set(err, "broker '%s': the port must be 1..65535", url);
-  }
-  if (len == 0 || len >= host_cap || memchr(h, '/', len) || memchr(h, '@', len))
-    return oc_error_set(err, "broker '%s': expected mqtt://HOST[:PORT] (no user, no path)", url);
-  memcpy(host, h, len);
-  host[len] = 0;
-  *port = (int)p;
-  return 0;
 }

@@ -42,7 +42,4 @@ int oc_sensor_publish(const oc_sensor_publish_options *opt, oc_sensor_publish_re
  * caller frees each entry and the array. */
 int oc_sensor_credentials_read(const char *path, size_t devices, char ***passwords, oc_error *err);
 
-/* "mqtt://HOST[:PORT]" (port 1883 by default) into host (host_cap bytes) and *port. */
-int oc_mqtt_url_parse(const char *url, char *host, size_t host_cap, int *port, oc_error *err);
-
 #endif

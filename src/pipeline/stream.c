@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "devices/broker.h"
 #include "pipeline/pipeline.h"
 
 oc_stream_options oc_stream_options_default(void) {
@@ -19,12 +20,22 @@ oc_stream_options oc_stream_options_default(void) {
                              .max_future_ms = 5 * 60 * 1000};
 }
 
+/* A device id the batch named, as the registry answered for it. */
+typedef struct batch_device {
+  oc_device device; /* its id always; the rest when found */
+  bool found;
+} batch_device;
+
 typedef struct stream_run {
   oc_store *store;
   const oc_stream_options *opt;
   oc_stream_result *result;
   oc_sensor_reading *readings; /* the batch's, reused */
   size_t readings_cap;
+  /* The registry's answers of this batch, so each device is asked for once per batch, not once per
+   * message (the registry cannot change inside the batch's transaction). */
+  batch_device *devices;
+  size_t ndevices, devices_cap;
 } stream_run;
 
 static int64_t wall_ms(void) {
@@ -35,11 +46,28 @@ static int64_t wall_ms(void) {
 
 /* The device a topic oil/sensors/DEVICE[/...] names, or NULL/0 for another topic. */
 static const char *topic_device(const char *topic, size_t *len) {
-  static const char prefix[] = "oil/sensors/";
+  static const char prefix[] = OC_SENSOR_TOPIC_ROOT "/";
   if (strncmp(topic, prefix, sizeof prefix - 1) != 0) return NULL;
   const char *d = topic + sizeof prefix - 1;
   *len = strcspn(d, "/");
   return d;
+}
+
+/* *out = the registered device id (NULL when there is none), asking the store once per batch. The
+ * pointer holds until the next call. */
+static int registered_device(stream_run *run, const char *id, const oc_device **out, oc_error *err) {
+  for (size_t i = 0; i < run->ndevices; i++) {
+    if (strcmp(run->devices[i].device.id, id) != 0) continue;
+    *out = run->devices[i].found ? &run->devices[i].device : NULL;
+    return 0;
+  }
+  oc_xgrow((void **)&run->devices, &run->devices_cap, run->ndevices + 1, sizeof *run->devices);
+  batch_device *b = &run->devices[run->ndevices];
+  if (oc_store_device_get(run->store, id, &b->device, &b->found, err) != 0) return -1;
+  snprintf(b->device.id, sizeof b->device.id, "%s", id);
+  run->ndevices++;
+  *out = b->found ? &b->device : NULL;
+  return 0;
 }
 
 /* Reads one message into msg: 1 when it holds readings, 0 when it is a dead letter (reason set), -1
@@ -54,14 +82,13 @@ static int read_message(stream_run *run, const oc_mqtt_message *m, int64_t now_m
     snprintf(reason, cap, "device: '%s' published under another device's topic", device);
     return 0;
   }
-  oc_device registered;
-  bool found;
-  if (oc_store_device_get(run->store, device, &registered, &found, err) != 0) return -1;
-  if (!found) {
+  const oc_device *registered;
+  if (registered_device(run, device, &registered, err) != 0) return -1;
+  if (!registered) {
     snprintf(reason, cap, "device: '%s' is not a registered device", device);
     return 0;
   }
-  return oc_sensor_message_check(msg, &registered, reason, cap) == 0;
+  return oc_sensor_message_check(msg, registered, reason, cap) == 0;
 }
 
 /* The session's batch handler: everything of the batch in one transaction. */
@@ -70,6 +97,7 @@ static int handle_batch(void *ctx, const oc_mqtt_message *msgs, size_t n, oc_err
   int64_t now_ms = wall_ms();
   size_t nreadings = 0;
   oc_stream_result delta = {0};
+  run->ndevices = 0;
   if (oc_store_begin(run->store, err) != 0) return -1;
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
@@ -142,5 +170,6 @@ int oc_pipeline_stream(const char *data_dir, oc_store *store, const oc_stream_op
   int rc = oc_mqtt_run(&m, &counts, err);
   out->connects = counts.connects;
   free(run.readings);
+  free(run.devices);
   return rc;
 }

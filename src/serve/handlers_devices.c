@@ -119,16 +119,11 @@ void oc_handle_device_add(const oc_request *req, oc_response *resp) {
   if (!valid) return;
   oc_store *store = oc_serve_store_acquire(req->server, resp);
   if (!store) return;
-  oc_device existing;
-  bool found = false;
   char secret[OC_DEVICE_SECRET_LEN + 1];
   oc_error err;
-  int rc = oc_store_device_get(store, d.id, &existing, &found, &err);
-  if (rc == 0 && found) {
-    oc_respond_error(resp, 409, "device_exists", "device '%s' %s (ids are never reused)", d.id,
-                     existing.revoked_at ? "was revoked" : "is registered already");
-  } else if (rc != 0 || oc_device_register(store, &d, (int64_t)time(NULL), secret, &err) != 0) {
-    oc_serve_store_failed(req->server, resp, "device_put", &err);
+  if (oc_device_register(store, &d, (int64_t)time(NULL), secret, &err) != 0) {
+    if (err.kind == OC_ERROR_CONFLICT) oc_respond_error(resp, 409, "device_exists", "%s", err.message);
+    else oc_serve_store_failed(req->server, resp, "device_put", &err);
   } else {
     oc_respond_json(resp, 201, json_pack("{s:o, s:s, s:o}", "device", oc_device_to_json(&d), "password", secret,
                                          "broker", sync_broker(req, store)));

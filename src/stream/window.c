@@ -1,6 +1,7 @@
 /* window.c: tumbling windows with a watermark and a grace period (window.h has the rules). A batch is
  * applied in arrival order: each reading is judged against its device's watermark as it stood before
- * it, stored (once), and the watermark raised; then each window an on-time reading touched is
+ * it, stored (once), and the watermark raised (kept in memory for the batch: read from the store once
+ * per device and written back once); then each window an on-time reading touched is
  * recomputed once from the store: the smallest from its readings, each larger one from the windows
  * of the width below (24 hours make a day), so a day's window costs 24 rows, not a day of readings. It must not open or end transactions (the caller's transaction
  * makes a batch all-or-nothing) and must not know MQTT or JSON. */
@@ -79,10 +80,11 @@ static int watermark(oc_store *store, const char *device_id, int64_t *wm, oc_err
   return 0;
 }
 
-/* The device's watermark before the batch, per device the batch touched. */
+/* Per device the batch touched: its watermark before the batch (read from the store once) and as the
+ * batch raised it (written back once, after the batch's readings). */
 typedef struct device_mark {
   const char *device_id;
-  int64_t before_ms;
+  int64_t before_ms, now_ms;
 } device_mark;
 
 /* Writes the daily windows of device that closed between its watermarks before and after (window end
@@ -129,24 +131,25 @@ int oc_window_apply(oc_store *store, const oc_window_options *opt, const oc_sens
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
     const oc_sensor_reading *r = &readings[i];
-    int64_t wm;
     bool inserted = false;
-    if (watermark(store, r->device_id, &wm, err) != 0) {
-      rc = -1;
-      break;
-    }
     size_t m = 0;
     while (m < nmarks && strcmp(marks[m].device_id, r->device_id) != 0) m++;
     if (m == nmarks) {
+      int64_t wm;
+      if (watermark(store, r->device_id, &wm, err) != 0) {
+        rc = -1;
+        break;
+      }
       oc_xgrow((void **)&marks, &marks_cap, nmarks + 1, sizeof *marks);
-      marks[nmarks++] = (device_mark){r->device_id, wm};
+      marks[nmarks++] = (device_mark){r->device_id, wm, wm};
     }
+    int64_t wm = marks[m].now_ms;
     bool late = wm != INT64_MIN && oc_window_is_late(r->event_ms, wm, opt->grace_ms);
-    if (oc_store_sensor_reading_insert(store, r, late, &inserted, err) != 0 ||
-        (inserted && oc_store_sensor_watermark_set(store, r->device_id, r->event_ms, err) != 0)) {
+    if (oc_store_sensor_reading_insert(store, r, late, &inserted, err) != 0) {
       rc = -1;
       break;
     }
+    if (inserted && r->event_ms > marks[m].now_ms) marks[m].now_ms = r->event_ms;
     if (!inserted) {
       counts->duplicates++;
       continue;
@@ -161,6 +164,9 @@ int oc_window_apply(oc_store *store, const oc_window_options *opt, const oc_sens
       keys[nkeys++] = (window_key){r, opt->widths_ms[w], oc_window_start(r->event_ms, opt->widths_ms[w]),
                                    w ? opt->widths_ms[w - 1] : 0};
   }
+  for (size_t m = 0; rc == 0 && m < nmarks; m++)
+    if (marks[m].now_ms > marks[m].before_ms)
+      rc = oc_store_sensor_watermark_set(store, marks[m].device_id, marks[m].now_ms, err);
   /* Sorted, a device's measurement's smaller windows come before the larger ones made of them. */
   if (rc == 0 && nkeys) qsort(keys, nkeys, sizeof *keys, key_cmp);
   for (size_t i = 0; rc == 0 && i < nkeys; i++) {
@@ -171,12 +177,9 @@ int oc_window_apply(oc_store *store, const oc_window_options *opt, const oc_sens
   }
   bool daily = false;
   for (size_t w = 0; w < opt->n_widths; w++) daily |= opt->widths_ms[w] == MS_PER_DAY;
-  for (size_t m = 0; daily && rc == 0 && m < nmarks; m++) {
-    int64_t after;
-    rc = watermark(store, marks[m].device_id, &after, err);
-    if (rc == 0 && after > marks[m].before_ms)
-      rc = close_days(store, opt, marks[m].device_id, marks[m].before_ms, after, counts, err);
-  }
+  for (size_t m = 0; daily && rc == 0 && m < nmarks; m++)
+    if (marks[m].now_ms > marks[m].before_ms)
+      rc = close_days(store, opt, marks[m].device_id, marks[m].before_ms, marks[m].now_ms, counts, err);
   free(marks);
   free(keys);
   return rc;

@@ -12,9 +12,8 @@ mkdir -p "$OC_TMP/broker"
 broker_start "$OC_TMP/broker" "$PORT"
 admin=$(oc init 2>/dev/null)
 DB="$OILCAST_DATA_DIR/oilcast.db"
-register_devices "$DB" tank-1
-sqlite3 "$DB" "INSERT INTO devices(id, site, type, unit, valid_min, valid_max, interval_seconds, password_hash,
-               created_at, revoked_at) VALUES ('old-1', 'test', 'tank_level', 'm', 0, 1000, 1, '', 0, 5)"
+register_devices "$OILCAST_DATA_DIR" tank-1 old-1
+oc device revoke old-1 --quiet
 "$OILCAST_BIN" stream --broker "mqtt://127.0.0.1:$PORT" > "$OC_TMP/stream.out" 2> "$OC_TMP/stream.err" &
 STREAM_PID=$!
 oc_kill_later "$STREAM_PID"

@@ -3,8 +3,9 @@
 #   broker_stop               SIGTERM (mosquitto saves its persistence file), waits
 #   sensor_lines DEVICE N     N numbered JSON messages of DEVICE (seq 1..N, event time 1 s apart), one a line
 #   stored_count DB           readings stored in the store DB
-#   register_devices DB ID... registers tank_level devices (unit m, range 0..1000) straight in the store
-#                             (oilcast device add, on the mqttdev branch, does it with broker passwords)
+#   register_devices DATA_DIR ID...  registers tank_level devices (unit m, range 0..1000, interval 1 s)
+#                             with `$OILCAST_BIN device add` (their broker passwords are not needed:
+#                             these tests' broker lets anyone in)
 
 broker_start() {
   local dir=$1 port=$2
@@ -52,10 +53,10 @@ stored_count() {
 }
 
 register_devices() {
-  local db=$1 id
+  local dir=$1 id
   shift
   for id in "$@"; do
-    sqlite3 "$db" "INSERT INTO devices(id, site, type, unit, valid_min, valid_max, interval_seconds, password_hash,
-                   created_at) VALUES ('$id', 'test', 'tank_level', 'm', 0, 1000, 1, '', 0)"
+    "$OILCAST_BIN" device add "$id" --type tank_level --site test --unit m --min 0 --max 1000 --interval 1 \
+      --quiet --data-dir "$dir" > /dev/null
   done
 }

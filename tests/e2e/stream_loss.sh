@@ -14,7 +14,7 @@ mkdir -p "$OC_TMP/broker"
 broker_start "$OC_TMP/broker" "$PORT"
 oc init >/dev/null 2>&1
 DB="$OILCAST_DATA_DIR/oilcast.db"
-register_devices "$DB" $(seq -f 'dev-%g' 1 $DEVICES)
+register_devices "$OILCAST_DATA_DIR" $(seq -f 'dev-%g' 1 $DEVICES)
 
 STREAM_PID=
 stream_start() {

@@ -65,6 +65,13 @@ static void test_sha512_hmac_pbkdf2_vectors(void **state) {
   assert_string_equal(b64, "aGVsbG8=");
   oc_base64_encode((const uint8_t *)"hell", 4, b64);
   assert_string_equal(b64, "aGVsbA==");
+  uint8_t back[5];
+  assert_int_equal(oc_base64_decode_exact("aGVsbG8=", 8, back, 5), 0);
+  assert_memory_equal(back, "hello", 5);
+  assert_int_equal(oc_base64_decode_exact("aGVsbA==", 8, back, 4), 0);
+  assert_memory_equal(back, "hell", 4);
+  assert_int_equal(oc_base64_decode_exact("aGVsbG8=", 8, back, 3), -1); /* not 4 * ceil(3 / 3) bytes */
+  assert_int_equal(oc_base64_decode_exact("aGV*bG8=", 8, back, 5), -1);
 }
 
 static void test_mosquitto_password_hash(void **state) {
@@ -118,9 +125,11 @@ static void test_register_defaults_secret_and_refusals(void **state) {
   oc_device again = {.id = "tank-7", .type = "tank_level"};
   assert_int_equal(oc_device_register(f->store, &again, 1700000002, secret, &err), -1);
   assert_non_null(strstr(err.message, "registered already"));
+  assert_int_equal(err.kind, OC_ERROR_CONFLICT); /* the server's 409 */
   oc_device reuse = {.id = "flow-1", .type = "pipeline_flow"};
   assert_int_equal(oc_device_register(f->store, &reuse, 1700000004, secret, &err), -1);
   assert_non_null(strstr(err.message, "revoked"));
+  assert_int_equal(err.kind, OC_ERROR_CONFLICT);
   oc_device reserved = {.id = OC_BROKER_SUBSCRIBER_USER, .type = "tank_level"};
   assert_int_equal(oc_device_register(f->store, &reserved, 1700000005, secret, &err), -1);
   assert_non_null(strstr(err.message, "reserved"));

@@ -112,6 +112,18 @@ static void test_broker_url(void **state) {
   assert_int_equal(port, 1883);
   assert_int_equal(oc_mqtt_parse_url("http://broker", host, sizeof host, &port, &err), -1);
   assert_int_equal(oc_mqtt_parse_url("mqtt://broker:0", host, sizeof host, &port, &err), -1);
+  /* a lone trailing slash is the URL's root; a user or a path is refused, not ignored */
+  assert_int_equal(oc_mqtt_parse_url("mqtt://broker:1999/", host, sizeof host, &port, &err), 0);
+  assert_string_equal(host, "broker");
+  assert_int_equal(port, 1999);
+  assert_int_equal(oc_mqtt_parse_url("mqtt://broker/", host, sizeof host, &port, &err), 0);
+  assert_int_equal(port, 1883);
+  assert_int_equal(oc_mqtt_parse_url("mqtt://broker/oil", host, sizeof host, &port, &err), -1);
+  assert_non_null(strstr(err.message, "no path"));
+  assert_int_equal(oc_mqtt_parse_url("mqtt://broker:1883/oil", host, sizeof host, &port, &err), -1);
+  assert_int_equal(oc_mqtt_parse_url("mqtt://user@broker", host, sizeof host, &port, &err), -1);
+  assert_non_null(strstr(err.message, "no user"));
+  assert_int_equal(oc_mqtt_parse_url("mqtt://broker:18x3", host, sizeof host, &port, &err), -1);
 }
 
 #define NOW_MS 1767225600000LL /* 2026-01-01T00:00:00Z */

@@ -19,6 +19,7 @@
 #include "core/calendar.h"
 #include "core/fsutil.h"
 #include "devices/devices.h"
+#include "ingest/mqtt.h"
 #include "ingest/sensors.h"
 #include "ingest/sensors_mqtt.h"
 #include "ingest/simulate.h"
@@ -242,15 +243,15 @@ static void test_mqtt_url(void **state) {
   char host[64];
   int port;
   oc_error err;
-  assert_int_equal(oc_mqtt_url_parse("mqtt://127.0.0.1:18830", host, sizeof host, &port, &err), 0);
+  assert_int_equal(oc_mqtt_parse_url("mqtt://127.0.0.1:18830", host, sizeof host, &port, &err), 0);
   assert_string_equal(host, "127.0.0.1");
   assert_int_equal(port, 18830);
-  assert_int_equal(oc_mqtt_url_parse("mqtt://broker", host, sizeof host, &port, &err), 0);
+  assert_int_equal(oc_mqtt_parse_url("mqtt://broker", host, sizeof host, &port, &err), 0);
   assert_int_equal(port, 1883);
-  assert_int_equal(oc_mqtt_url_parse("http://broker:1883", host, sizeof host, &port, &err), -1);
-  assert_int_equal(oc_mqtt_url_parse("mqtt://broker:0", host, sizeof host, &port, &err), -1);
-  assert_int_equal(oc_mqtt_url_parse("mqtt://:1883", host, sizeof host, &port, &err), -1);
-  assert_int_equal(oc_mqtt_url_parse("mqtt://u@h:1883", host, sizeof host, &port, &err), -1);
+  assert_int_equal(oc_mqtt_parse_url("http://broker:1883", host, sizeof host, &port, &err), -1);
+  assert_int_equal(oc_mqtt_parse_url("mqtt://broker:0", host, sizeof host, &port, &err), -1);
+  assert_int_equal(oc_mqtt_parse_url("mqtt://:1883", host, sizeof host, &port, &err), -1);
+  assert_int_equal(oc_mqtt_parse_url("mqtt://u@h:1883", host, sizeof host, &port, &err), -1);
 }
 
 int main(void) {
