@@ -88,9 +88,9 @@ static int recent_returns(oc_store *store, const char *series, size_t recent, do
   return 0;
 }
 
-/* The drift of one version's "log_return" reference, appended to *rows when there is one. */
-static int version_drift(const char *data_dir, oc_store *store, const oc_model_version *v, size_t recent,
-                         oc_feature_drift **rows, size_t *n, size_t *cap, oc_error *err) {
+int oc_monitor_version_drift(const char *data_dir, oc_store *store, const oc_model_version *v, size_t recent,
+                             oc_feature_drift *out, bool *found, oc_error *err) {
+  *found = false;
   char *dir = oc_path_join(data_dir, v->path), *path = oc_path_join(dir, OC_MODEL_CARD_FILE);
   free(dir);
   json_error_t jerr;
@@ -116,9 +116,9 @@ static int version_drift(const char *data_dir, oc_store *store, const oc_model_v
     oc_date first = OC_DATE_INVALID, last = OC_DATE_INVALID;
     rc = recent_returns(store, series, recent, &r, &nr, &first, &last, err);
     if (rc == 0 && nr >= OC_DRIFT_RECENT_MIN) {
-      oc_xgrow((void **)rows, cap, *n + 1, sizeof **rows);
-      oc_feature_drift *d = &(*rows)[(*n)++];
+      oc_feature_drift *d = out;
       memset(d, 0, sizeof *d);
+      *found = true;
       snprintf(d->model_version, sizeof d->model_version, "v%lld", (long long)v->version);
       snprintf(d->series, sizeof d->series, "%s", series);
       snprintf(d->feature, sizeof d->feature, "log_return");
@@ -143,8 +143,16 @@ int oc_monitor_drift(const char *data_dir, oc_store *store, size_t recent, oc_fe
   *n = 0;
   if (oc_store_model_version_list(store, &versions, &nv, err) != 0) return -1;
   int rc = 0;
-  for (size_t i = 0; i < nv && rc == 0; i++)
-    if (strcmp(versions[i].status, "deployed") == 0) rc = version_drift(data_dir, store, &versions[i], recent, rows, n, &cap, err);
+  for (size_t i = 0; i < nv && rc == 0; i++) {
+    if (strcmp(versions[i].status, "deployed") != 0) continue;
+    oc_feature_drift d;
+    bool found;
+    rc = oc_monitor_version_drift(data_dir, store, &versions[i], recent, &d, &found, err);
+    if (rc == 0 && found) {
+      oc_xgrow((void **)rows, &cap, *n + 1, sizeof **rows);
+      (*rows)[(*n)++] = d;
+    }
+  }
   oc_model_version_list_free(versions, nv);
   if (rc != 0) {
     free(*rows);

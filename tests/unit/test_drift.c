@@ -134,6 +134,19 @@ static void test_deployed_version_drifts(void **state) {
    * between them */
   assert_true(oc_test_close(rows[0].ks, 0.5, 1e-12) && rows[0].ks > calm_ks);
   double psi = rows[0].psi;
+  /* one version alone (what the promotion loop asks of its champion): the same row */
+  oc_model_version v1;
+  bool v1_found;
+  assert_int_equal(oc_store_model_version_get(fx->store, 1, &v1, &v1_found, &err), 0);
+  assert_true(v1_found);
+  oc_feature_drift one;
+  bool one_found;
+  assert_int_equal(oc_monitor_version_drift(fx->dir, fx->store, &v1, OC_DRIFT_RECENT_DEFAULT, &one, &one_found, &err), 0);
+  oc_model_version_free(&v1);
+  assert_true(one_found);
+  assert_string_equal(one.model_version, rows[0].model_version);
+  assert_int_equal(one.recent_first, rows[0].recent_first);
+  assert_true(one.psi == rows[0].psi && one.ks == rows[0].ks);
   free(rows);
 
   oc_figures figures;
