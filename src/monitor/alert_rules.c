@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/fsutil.h"
 #include "monitor/alerts.h"
 
@@ -152,6 +153,15 @@ static int parse_root(json_t *root, oc_alert_rules *out, oc_error *err) {
       if (strcmp(out->rules[j].alert, out->rules[i].alert) == 0)
         return oc_error_set(err, "rule %s is defined twice (rules[%zu] and rules[%zu])", out->rules[i].alert, j, i);
   }
+  for (size_t i = 0; i < out->nrules; i++) /* a metric that is no figure would never hold */
+    if (!oc_monitor_figure_known(out->rules[i].metric)) {
+      oc_buf known = {0};
+      for (size_t k = 0; oc_monitor_figure_metrics[k]; k++) oc_buf_printf(&known, "%s%s", k ? ", " : "", oc_monitor_figure_metrics[k]);
+      oc_error_set(err, "rule %s: \"metric\" %s is not a figure (one of %s)", out->rules[i].alert,
+                   out->rules[i].metric, known.data);
+      oc_buf_free(&known);
+      return -1;
+    }
   return 0;
 }
 

@@ -326,11 +326,20 @@ static int deliver(oc_store *store, const oc_alert_rules *rules, oc_alert *alert
   return rc;
 }
 
+/* The alerts' state changes of one evaluation are one transaction, from reading the stored alerts to
+ * the last change: all or none are recorded, and an evaluation running beside it (a job step and a
+ * manual `alerts evaluate`) cannot interleave with it. Delivery, with its network waits, comes after
+ * the commit. */
 static int evaluate(oc_store *store, const oc_alert_rules *rules, const oc_figures *figures, int64_t now,
                     oc_alerts_result *out, oc_error *err) {
   oc_alert *alerts;
   size_t n;
-  if (oc_store_alerts_list(store, NULL, &alerts, &n, err) != 0) return -1;
+  if (oc_store_begin(store, err) != 0) return -1;
+  if (oc_store_alerts_list(store, NULL, &alerts, &n, err) != 0) {
+    oc_error rollback_err;
+    oc_store_rollback(store, &rollback_err);
+    return -1;
+  }
   size_t cap = n;
   bool *seen = calloc(n ? n : 1, sizeof *seen);
   int rc = 0;
@@ -345,6 +354,12 @@ static int evaluate(oc_store *store, const oc_alert_rules *rules, const oc_figur
   for (size_t i = 0; i < n && rc == 0; i++) {
     bool active = strcmp(alerts[i].state, "resolved") != 0;
     if (active && !seen[i]) rc = resolve(store, &alerts[i], now, out, err);
+  }
+  if (rc == 0) {
+    rc = oc_store_commit(store, err);
+  } else {
+    oc_error rollback_err;
+    oc_store_rollback(store, &rollback_err);
   }
   for (size_t i = 0; i < n; i++) {
     out->pending += strcmp(alerts[i].state, "pending") == 0;

@@ -64,33 +64,72 @@ static size_t numbers(const json_t *array, double *out, size_t cap) {
   return n;
 }
 
-/* The latest `recent` log returns of the series into *values (sorted ascending), with their dates. */
-static int recent_returns(oc_store *store, const char *series, size_t recent, double **values, size_t *n,
-                          oc_date *first, oc_date *last, oc_error *err) {
+/* A series' latest log returns, sorted ascending, with the dates of the first and last. */
+typedef struct recent_values {
+  char *series;
+  double *r;
+  size_t n;
+  oc_date first, last;
+} recent_values;
+
+static void recent_values_free(recent_values *rv) {
+  free(rv->series);
+  free(rv->r);
+}
+
+/* The latest `recent` log returns of the series into *out. */
+static int recent_returns(oc_store *store, const char *series, size_t recent, recent_values *out, oc_error *err) {
   oc_series hist = {0};
-  *values = NULL;
-  *n = 0;
-  if (oc_store_series_load(store, series, OC_DATE_INVALID, OC_DATE_INVALID, &hist, err) != 0) return -1;
+  *out = (recent_values){.series = strdup(series), .first = OC_DATE_INVALID, .last = OC_DATE_INVALID};
+  if (oc_store_series_load(store, series, OC_DATE_INVALID, OC_DATE_INVALID, &hist, err) != 0) {
+    recent_values_free(out);
+    return -1;
+  }
   if (hist.n < 2) {
     oc_series_free(&hist);
     return 0;
   }
   size_t from = hist.n > recent + 1 ? hist.n - recent - 1 : 0;
   oc_series tail = {.name = hist.name, .n = hist.n - from, .dates = hist.dates + from, .values = hist.values + from};
-  double *r = malloc(tail.n * sizeof *r), *scratch = malloc(tail.n * sizeof *scratch);
-  *n = oc_series_log_returns(&tail, tail.dates[tail.n - 1], r);
-  oc_sort_doubles(r, *n, scratch);
+  double *scratch = malloc(tail.n * sizeof *scratch);
+  out->r = malloc(tail.n * sizeof *out->r);
+  out->n = oc_series_log_returns(&tail, tail.dates[tail.n - 1], out->r);
+  oc_sort_doubles(out->r, out->n, scratch);
   free(scratch);
-  *first = tail.dates[1];
-  *last = tail.dates[tail.n - 1];
-  *values = r;
+  out->first = tail.dates[1];
+  out->last = tail.dates[tail.n - 1];
   oc_series_free(&hist);
   return 0;
 }
 
-/* The drift of one version's "log_return" reference, appended to *rows when there is one. */
+/* The recent values of one series, loaded at most once per oc_monitor_drift call (versions on the
+ * same series share them). */
+typedef struct recent_cache {
+  recent_values *items;
+  size_t n, cap;
+} recent_cache;
+
+static int cached_returns(oc_store *store, const char *series, size_t recent, recent_cache *cache,
+                          const recent_values **out, oc_error *err) {
+  for (size_t i = 0; i < cache->n; i++)
+    if (strcmp(cache->items[i].series, series) == 0) return *out = &cache->items[i], 0;
+  recent_values rv;
+  if (recent_returns(store, series, recent, &rv, err) != 0) return -1;
+  oc_xgrow((void **)&cache->items, &cache->cap, cache->n + 1, sizeof *cache->items);
+  cache->items[cache->n] = rv;
+  *out = &cache->items[cache->n++];
+  return 0;
+}
+
+static void recent_cache_free(recent_cache *cache) {
+  for (size_t i = 0; i < cache->n; i++) recent_values_free(&cache->items[i]);
+  free(cache->items);
+}
+
+/* The drift of v against its card's reference; cache: the recent values read so far. */
 static int version_drift(const char *data_dir, oc_store *store, const oc_model_version *v, size_t recent,
-                         oc_feature_drift **rows, size_t *n, size_t *cap, oc_error *err) {
+                         recent_cache *cache, oc_feature_drift *out, bool *found, oc_error *err) {
+  *found = false;
   char *dir = oc_path_join(data_dir, v->path), *path = oc_path_join(dir, OC_MODEL_CARD_FILE);
   free(dir);
   json_error_t jerr;
@@ -110,28 +149,30 @@ static int version_drift(const char *data_dir, oc_store *store, const oc_model_v
   size_t nedges = numbers(json_object_get(feature, "edges"), edges, OC_FEATURE_REFERENCE_BINS - 1);
   size_t nshares = numbers(json_object_get(feature, "proportions"), shares, OC_FEATURE_REFERENCE_BINS);
   size_t nq = numbers(json_object_get(feature, "quantiles"), quantiles, OC_FEATURE_REFERENCE_QUANTILES);
-  if (series && nshares >= 2 && nedges + 1 == nshares && nq > 0) {
-    double *r;
-    size_t nr;
-    oc_date first = OC_DATE_INVALID, last = OC_DATE_INVALID;
-    rc = recent_returns(store, series, recent, &r, &nr, &first, &last, err);
-    if (rc == 0 && nr >= OC_DRIFT_RECENT_MIN) {
-      oc_xgrow((void **)rows, cap, *n + 1, sizeof **rows);
-      oc_feature_drift *d = &(*rows)[(*n)++];
-      memset(d, 0, sizeof *d);
-      snprintf(d->model_version, sizeof d->model_version, "v%lld", (long long)v->version);
-      snprintf(d->series, sizeof d->series, "%s", series);
-      snprintf(d->feature, sizeof d->feature, "log_return");
-      d->reference_n = (size_t)json_integer_value(json_object_get(feature, "n"));
-      d->recent_n = nr;
-      d->recent_first = first;
-      d->recent_last = last;
-      d->psi = oc_drift_psi(edges, shares, nshares, r, nr);
-      d->ks = oc_drift_ks(quantiles, nq, r, nr);
-    }
-    free(r);
+  const recent_values *rv;
+  if (series && nshares >= 2 && nedges + 1 == nshares && nq > 0 &&
+      (rc = cached_returns(store, series, recent, cache, &rv, err)) == 0 && rv->n >= OC_DRIFT_RECENT_MIN) {
+    memset(out, 0, sizeof *out);
+    *found = true;
+    snprintf(out->model_version, sizeof out->model_version, "v%lld", (long long)v->version);
+    snprintf(out->series, sizeof out->series, "%s", series);
+    snprintf(out->feature, sizeof out->feature, "log_return");
+    out->reference_n = (size_t)json_integer_value(json_object_get(feature, "n"));
+    out->recent_n = rv->n;
+    out->recent_first = rv->first;
+    out->recent_last = rv->last;
+    out->psi = oc_drift_psi(edges, shares, nshares, rv->r, rv->n);
+    out->ks = oc_drift_ks(quantiles, nq, rv->r, rv->n);
   }
   json_decref(card);
+  return rc;
+}
+
+int oc_monitor_version_drift(const char *data_dir, oc_store *store, const oc_model_version *v, size_t recent,
+                             oc_feature_drift *out, bool *found, oc_error *err) {
+  recent_cache cache = {0};
+  int rc = version_drift(data_dir, store, v, recent, &cache, out, found, err);
+  recent_cache_free(&cache);
   return rc;
 }
 
@@ -142,9 +183,19 @@ int oc_monitor_drift(const char *data_dir, oc_store *store, size_t recent, oc_fe
   *rows = NULL;
   *n = 0;
   if (oc_store_model_version_list(store, &versions, &nv, err) != 0) return -1;
+  recent_cache cache = {0};
   int rc = 0;
-  for (size_t i = 0; i < nv && rc == 0; i++)
-    if (strcmp(versions[i].status, "deployed") == 0) rc = version_drift(data_dir, store, &versions[i], recent, rows, n, &cap, err);
+  for (size_t i = 0; i < nv && rc == 0; i++) {
+    if (strcmp(versions[i].status, "deployed") != 0) continue;
+    oc_feature_drift d;
+    bool found;
+    rc = version_drift(data_dir, store, &versions[i], recent, &cache, &d, &found, err);
+    if (rc == 0 && found) {
+      oc_xgrow((void **)rows, &cap, *n + 1, sizeof **rows);
+      (*rows)[(*n)++] = d;
+    }
+  }
+  recent_cache_free(&cache);
   oc_model_version_list_free(versions, nv);
   if (rc != 0) {
     free(*rows);

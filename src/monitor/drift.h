@@ -11,6 +11,7 @@
 #define OC_MONITOR_DRIFT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,12 @@ const char *oc_drift_psi_band(double psi);
 /* One row as JSON (model_version, series, feature, reference_n, recent_n, recent_first, recent_last,
  * psi, psi_band, ks): the API's and the CLI's shape. */
 json_t *oc_feature_drift_json(const oc_feature_drift *d);
+
+/* The drift of one registered version (v: its registry row) into *out; *found false when its card
+ * keeps no reference or its series has fewer than OC_DRIFT_RECENT_MIN recent values. A card that
+ * cannot be read is an error naming it. */
+int oc_monitor_version_drift(const char *data_dir, oc_store *store, const oc_model_version *v, size_t recent,
+                             oc_feature_drift *out, bool *found, oc_error *err);
 
 /* One row per deployed version whose card has a reference and feature with enough recent values
  * (free *rows with free()). A card that cannot be read is an error naming it. */

@@ -1,6 +1,7 @@
 /* health.c: see health.h. */
 #include "monitor/health.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +79,19 @@ int oc_monitor_job_failures(oc_store *store, oc_job_failures **rows, size_t *n, 
   return 0;
 }
 
+const char *const oc_monitor_figure_metrics[] = {
+    "oilcast_forecast_rel_mae", "oilcast_forecast_coverage80",      "oilcast_forecast_coverage95",
+    "oilcast_forecast_bias",    "oilcast_series_staleness_trading_days", "oilcast_job_consecutive_failures",
+    "oilcast_feature_psi",      "oilcast_feature_ks",                NULL};
+
+bool oc_monitor_figure_known(const char *metric) {
+  for (size_t i = 0; oc_monitor_figure_metrics[i]; i++)
+    if (strcmp(oc_monitor_figure_metrics[i], metric) == 0) return true;
+  return false;
+}
+
 static void add_figure(oc_figures *f, size_t *cap, const char *metric, json_t *labels, double value) {
+  assert(oc_monitor_figure_known(metric));
   oc_xgrow((void **)&f->items, cap, f->n + 1, sizeof *f->items);
   f->items[f->n++] = (oc_figure){metric, labels, value};
 }

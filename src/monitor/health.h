@@ -20,6 +20,7 @@
 #define OC_MONITOR_HEALTH_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,6 +74,10 @@ typedef struct oc_figures {
   oc_figure *items;
   size_t n;
 } oc_figures;
+
+/* The names of the figures above (what an alert rule may watch), NULL-terminated. */
+extern const char *const oc_monitor_figure_metrics[];
+bool oc_monitor_figure_known(const char *metric);
 
 /* Every figure at now: the live scores over the default windows (as scored so far), staleness, job
  * failures, and the input drift of the deployed versions of data_dir's registry. */

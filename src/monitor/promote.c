@@ -404,22 +404,16 @@ static int retrain(run *r, const char *trigger, bool record_trigger, json_t *fig
 }
 
 /* The champion's input drift (monitor/drift.h) when its whole recent window lies after `after`
- * (*found false otherwise, or when its card keeps no reference). */
+ * (*found false otherwise, or when its card keeps no reference). Reads the champion's card only. */
 static int champion_drift(run *r, oc_date after, oc_feature_drift *out, bool *found, oc_error *err) {
-  oc_feature_drift *rows;
-  size_t n;
+  oc_model_version row;
   *found = false;
-  if (oc_monitor_drift(r->data_dir, r->store, r->opt->drift_recent, &rows, &n, err) != 0) return -1;
-  char label[32];
-  snprintf(label, sizeof label, "v%lld", (long long)r->champion);
-  for (size_t i = 0; i < n && !*found; i++) {
-    if (strcmp(rows[i].model_version, label) != 0 || (after != OC_DATE_INVALID && rows[i].recent_first <= after))
-      continue;
-    *out = rows[i];
-    *found = true;
-  }
-  free(rows);
-  return 0;
+  if (oc_store_model_version_get(r->store, r->champion, &row, found, err) != 0) return -1;
+  if (!*found) return 0;
+  int rc = oc_monitor_version_drift(r->data_dir, r->store, &row, r->opt->drift_recent, out, found, err);
+  oc_model_version_free(&row);
+  if (rc == 0 && *found && after != OC_DATE_INVALID && out->recent_first <= after) *found = false;
+  return rc;
 }
 
 /* Step 4: a pending alert, the champion's degradation, or its input drift triggers retraining. */

@@ -78,7 +78,7 @@ void oc_handle_endpoint_performance(const oc_request *req, oc_response *resp);
 void oc_handle_jobs_list(const oc_request *req, oc_response *resp);
 void oc_handle_alerts_list(const oc_request *req, oc_response *resp);
 void oc_handle_monitor_health(const oc_request *req, oc_response *resp);
-/* Staleness, job failures and alert counts as /metrics gauges (handlers_monitor.c). */
+/* Staleness, job failures, input drift and alert counts as /metrics gauges (handlers_monitor.c). */
 void oc_serve_refresh_health_metrics(oc_server *s);
 
 /* handlers_promote.c */

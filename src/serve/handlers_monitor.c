@@ -3,7 +3,6 @@
  * job), the scheduled jobs with their recent runs (schedule/scheduler.h), data health and the
  * alerts (monitor/health.h, monitor/alerts.h; read-only: evaluating is the `alerts evaluate` step's
  * job), the same records `oilcast monitor`, `oilcast jobs` and `oilcast alerts` print. */
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,20 +127,21 @@ void oc_handle_monitor_health(const oc_request *req, oc_response *resp) {
   oc_monitor_health_free(&health);
 }
 
-/* The figures of monitor/health.h that /metrics does not already carry, and the alerts per state. A
+/* The figures of monitor/health.h that /metrics does not already carry (the live scores are
+ * refresh_live_scores' in handlers_ops.c: read once per scrape, there), and the alerts per state. A
  * store problem leaves them as they were, as for the live scores. */
 void oc_serve_refresh_health_metrics(oc_server *s) {
   oc_response scratch = {0};
   oc_store *store = oc_serve_store_acquire(s, &scratch);
   oc_buf_free(&scratch.body);
   if (!store) return;
-  oc_figures figures;
+  oc_monitor_health h;
   oc_alert *alerts = NULL;
   size_t nalerts = 0;
   oc_error err;
-  int rc = oc_monitor_figures(s->data_dir, store, (int64_t)time(NULL), &figures, &err);
+  int rc = oc_monitor_health_read(s->data_dir, store, (int64_t)time(NULL), &h, &err);
   if (rc == 0 && oc_store_alerts_list(store, NULL, &alerts, &nalerts, &err) != 0) {
-    oc_figures_free(&figures);
+    oc_monitor_health_free(&h);
     rc = -1;
   }
   oc_serve_store_release(s, store);
@@ -150,31 +150,21 @@ void oc_serve_refresh_health_metrics(oc_server *s) {
     oc_metrics_add(s->metrics, OC_METRIC_STORE_ERRORS, 1, 1, labels);
     return;
   }
-  /* the figures refresh_live_scores (handlers_ops.c) does not set already */
-  static const struct {
-    const char *metric;
-    oc_metric_family_id family;
-  } families[] = {{"oilcast_series_staleness_trading_days", OC_METRIC_SERIES_STALENESS},
-                  {"oilcast_job_consecutive_failures", OC_METRIC_JOB_FAILURES},
-                  {"oilcast_feature_psi", OC_METRIC_FEATURE_PSI},
-                  {"oilcast_feature_ks", OC_METRIC_FEATURE_KS}};
-  for (size_t i = 0; i < figures.n; i++) {
-    const oc_figure *f = &figures.items[i];
-    for (size_t k = 0; k < sizeof families / sizeof families[0]; k++) {
-      if (strcmp(f->metric, families[k].metric) != 0) continue;
-      const char *labels[6];
-      size_t nlabels = 0;
-      const char *key;
-      json_t *v;
-      json_object_foreach(f->labels, key, v) {
-        assert(nlabels < 3);
-        labels[2 * nlabels] = key;
-        labels[2 * nlabels++ + 1] = json_string_value(v);
-      }
-      oc_metrics_set(s->metrics, families[k].family, f->value, nlabels, labels);
-    }
+  for (size_t i = 0; i < h.nstale; i++) {
+    const char *labels[] = {"series", h.stale[i].series};
+    oc_metrics_set(s->metrics, OC_METRIC_SERIES_STALENESS, (double)h.stale[i].behind, 1, labels);
   }
-  oc_figures_free(&figures);
+  for (size_t i = 0; i < h.njobs; i++) {
+    const char *labels[] = {"job", h.jobs[i].job};
+    oc_metrics_set(s->metrics, OC_METRIC_JOB_FAILURES, (double)h.jobs[i].consecutive, 1, labels);
+  }
+  for (size_t i = 0; i < h.ndrift; i++) {
+    const oc_feature_drift *d = &h.drift[i];
+    const char *labels[] = {"series", d->series, "model_version", d->model_version, "feature", d->feature};
+    oc_metrics_set(s->metrics, OC_METRIC_FEATURE_PSI, d->psi, 3, labels);
+    oc_metrics_set(s->metrics, OC_METRIC_FEATURE_KS, d->ks, 3, labels);
+  }
+  oc_monitor_health_free(&h);
   static const char *const states[] = {"pending", "firing", "resolved"};
   for (size_t k = 0; k < 3; k++) {
     size_t count = 0;

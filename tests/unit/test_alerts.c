@@ -378,6 +378,9 @@ static void test_bad_rules_are_refused(void **state) {
       {"{\"rules\": [{\"alert\": \"A\", \"metric\": \"m\", \"above\": 1, \"labels\": {\"alertname\": \"B\"}}]}",
        "may not set alertname"},
       {"{\"rules\": [}", "alerts.json:1:"},
+      /* a metric no figure has would never hold: refused, the rule named, the figures listed */
+      {"{\"rules\": [{\"alert\": \"A\", \"metric\": \"oilcast_forecast_relmae\", \"above\": 1}]}",
+       "alerts.json: rule A: \"metric\" oilcast_forecast_relmae is not a figure (one of oilcast_forecast_rel_mae, "},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     oc_alert_rules rules;

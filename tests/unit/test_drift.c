@@ -134,6 +134,19 @@ static void test_deployed_version_drifts(void **state) {
    * between them */
   assert_true(oc_test_close(rows[0].ks, 0.5, 1e-12) && rows[0].ks > calm_ks);
   double psi = rows[0].psi;
+  /* one version alone (what the promotion loop asks of its champion): the same row */
+  oc_model_version v1;
+  bool v1_found;
+  assert_int_equal(oc_store_model_version_get(fx->store, 1, &v1, &v1_found, &err), 0);
+  assert_true(v1_found);
+  oc_feature_drift one;
+  bool one_found;
+  assert_int_equal(oc_monitor_version_drift(fx->dir, fx->store, &v1, OC_DRIFT_RECENT_DEFAULT, &one, &one_found, &err), 0);
+  oc_model_version_free(&v1);
+  assert_true(one_found);
+  assert_string_equal(one.model_version, rows[0].model_version);
+  assert_int_equal(one.recent_first, rows[0].recent_first);
+  assert_true(one.psi == rows[0].psi && one.ks == rows[0].ks);
   free(rows);
 
   oc_figures figures;
@@ -147,6 +160,28 @@ static void test_deployed_version_drifts(void **state) {
     }
   assert_true(found);
   oc_figures_free(&figures);
+
+  /* versions of two series, two of them on WTI: each row drifts against its own series' recent values */
+  oc_series brent = oc_test_random_walk_series("BRENT", 400, 0, 8);
+  oc_test_store_series(fx->store, &brent);
+  const struct {
+    const char *series, *endpoint;
+  } more_versions[] = {{"BRENT", "brent"}, {"WTI", "wti2"}};
+  for (size_t i = 0; i < 2; i++) {
+    o.series = more_versions[i].series;
+    o.endpoint = more_versions[i].endpoint;
+    if (oc_pipeline_train(fx->dir, fx->store, &o, &tr, &err) != 0) fail_msg("%s", err.message);
+    oc_train_result_free(&tr);
+  }
+  assert_int_equal(oc_monitor_drift(fx->dir, fx->store, OC_DRIFT_RECENT_DEFAULT, &rows, &n, &err), 0);
+  assert_int_equal(n, 3);
+  assert_true(rows[0].psi == psi); /* v1, as before */
+  assert_string_equal(rows[1].series, "BRENT");
+  assert_true(rows[1].psi < 0.25 && rows[1].recent_last == brent.dates[brent.n - 1]);
+  assert_string_equal(rows[2].series, "WTI");
+  assert_true(rows[2].recent_last == rows[0].recent_last && rows[2].recent_n == rows[0].recent_n);
+  free(rows);
+  oc_series_free(&brent);
   oc_series_free(&more);
   oc_series_free(&hist);
 }

@@ -84,10 +84,12 @@ static oc_promote_options loop_options(void) {
   return o;
 }
 
-/* Runs the loop once; returns how many decisions it recorded, their actions joined into actions. */
-static size_t run_loop(oc_test_datadir_fixture *fx, const oc_promote_options *o, oc_promote_result *r,
+/* Runs the loop once, its clock (o->now) on the evening of m's latest stored day; returns how many
+ * decisions it recorded, their actions joined into actions. */
+static size_t run_loop(oc_test_datadir_fixture *fx, const market *m, oc_promote_options *o, oc_promote_result *r,
                        char *actions, size_t cap) {
   oc_error err;
+  o->now = evening(m);
   if (oc_monitor_promote(fx->dir, fx->store, o, r, &err) != 0) fail_msg("promote: %s", err.message);
   actions[0] = '\0';
   for (size_t i = 0; i < r->n; i++)
@@ -206,9 +208,8 @@ static void test_regime_change_end_to_end(void **state) {
   int64_t challenger = 0, promoted_on = -1, triggered_on = -1;
   for (size_t day = HISTORY; day < TOTAL && promoted_on < 0; day++) {
     store_days(fx->store, &m, 1);
-    o.now = evening(&m);
     oc_promote_result r;
-    if (run_loop(fx, &o, &r, actions, sizeof actions) > 0) {
+    if (run_loop(fx, &m, &o, &r, actions, sizeof actions) > 0) {
       if (strcmp(actions, "trigger,training,deploy") == 0) {
         assert_int_equal(triggered_on, -1);
         triggered_on = (int64_t)day;
@@ -245,8 +246,7 @@ static void test_regime_change_end_to_end(void **state) {
   int64_t rolled_on = -1;
   for (size_t day = m.stored; day < TOTAL && rolled_on < 0; day++) {
     store_days(fx->store, &m, 1);
-    o.now = evening(&m);
-    if (run_loop(fx, &o, &r, actions, sizeof actions) > 0) {
+    if (run_loop(fx, &m, &o, &r, actions, sizeof actions) > 0) {
       assert_string_equal(actions, "rollback");
       assert_int_equal(r.decisions[0].version, challenger);
       assert_int_equal(r.champion, challenger);
@@ -298,10 +298,9 @@ static void test_alert_webhook_and_variants(void **state) {
   oc_promote_options o = loop_options();
   o.mode = OC_CHALLENGER_VARIANT;
   o.challenger_weight = 0.2;
-  o.now = evening(&m);
   oc_promote_result r;
   char actions[256];
-  run_loop(fx, &o, &r, actions, sizeof actions);
+  run_loop(fx, &m, &o, &r, actions, sizeof actions);
   assert_string_equal(actions, "training,deploy");
   assert_string_equal(r.decisions[0].trigger, "alert");
   int64_t challenger = r.challenger;
@@ -320,7 +319,7 @@ static void test_alert_webhook_and_variants(void **state) {
   /* a scheduled trigger while the challenger is under evaluation is refused */
   assert_int_equal(oc_monitor_retrain(fx->dir, fx->store, &o, "schedule", &r, &err), 0);
   oc_promote_result_free(&r);
-  run_loop(fx, &o, &r, actions, sizeof actions); /* nothing new: no decision */
+  run_loop(fx, &m, &o, &r, actions, sizeof actions); /* nothing new: no decision */
   assert_int_equal(r.n, 0);
   oc_promote_result_free(&r);
   size_t n;
@@ -341,8 +340,7 @@ static void test_alert_webhook_and_variants(void **state) {
   bool refused = false;
   while (!refused && m.stored < TOTAL) {
     store_days(fx->store, &m, 1);
-    o.now = evening(&m);
-    if (run_loop(fx, &o, &r, actions, sizeof actions) > 0) {
+    if (run_loop(fx, &m, &o, &r, actions, sizeof actions) > 0) {
       assert_string_equal(actions, "refusal");
       refused = true;
     }
@@ -396,10 +394,9 @@ static void test_drift_trigger(void **state) {
   store_days(fx->store, &m, 40);
   oc_promote_options o = loop_options();
   o.drift_recent = 30;
-  o.now = evening(&m);
   oc_promote_result r;
   char actions[256];
-  run_loop(fx, &o, &r, actions, sizeof actions);
+  run_loop(fx, &m, &o, &r, actions, sizeof actions);
   assert_string_equal(actions, "trigger,training,deploy");
   assert_string_equal(r.decisions[0].trigger, "drift");
   assert_non_null(strstr(r.decisions[0].reason, "drifted: PSI"));
