@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/frame.h"
 #include "model/forecaster.h"
 #include "model/nested_ols.h"
 
@@ -58,16 +59,12 @@ static void *arx_create(oc_model_params *params, oc_error *err) {
 }
 
 /* The log of the exog's value at date d: its observation dated d, else its latest earlier one; false
- * when it has none by d or that value is not positive. Binary search: never looks past d. */
+ * when it has none by d or that value is not positive. A bisection (oc_series_view_until): never looks
+ * past d. */
 static bool exog_log_at(const oc_series *x, oc_date d, double *out) {
-  size_t lo = 0, hi = x->n; /* first index dated after d */
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (x->dates[mid] <= d) lo = mid + 1;
-    else hi = mid;
-  }
-  if (lo == 0 || !(x->values[lo - 1] > 0)) return false;
-  *out = log(x->values[lo - 1]);
+  size_t n = oc_series_view_until(x, d).n;
+  if (n == 0 || !(x->values[n - 1] > 0)) return false;
+  *out = log(x->values[n - 1]);
   return true;
 }
 
