@@ -199,12 +199,13 @@ static int arx_load(void *state, const json_t *saved, oc_error *err) {
     return oc_error_set(err, "arx state: %s", jerr.text);
   if (p < 0 || p > ARX_MAX_ORDER) return oc_error_set(err, "arx state: order %lld outside 0..%d", (long long)p, ARX_MAX_ORDER);
   double *into[4] = {s->phi, s->b, s->recent_r, s->recent_e};
+  static const char *const names[4] = {"phi", "b", "recent_r", "recent_e"};
   for (size_t k = 0; k < 4; k++) {
     if (!json_is_array(arrays[k]) || json_array_size(arrays[k]) != (size_t)p)
-      return oc_error_set(err, "arx state: order %lld does not match its phi/b/recent arrays", (long long)p);
+      return oc_error_set(err, "arx state: order %lld does not match its %s array", (long long)p, names[k]);
     for (size_t i = 0; i < (size_t)p; i++) {
       json_t *v = json_array_get(arrays[k], i);
-      if (!json_is_number(v)) return oc_error_set(err, "arx state: array %zu element %zu is not a number", k, i);
+      if (!json_is_number(v)) return oc_error_set(err, "arx state: %s[%zu] is not a number", names[k], i);
       into[k][i] = json_number_value(v);
     }
   }
