@@ -49,17 +49,6 @@ static int find_exogs(const task_queue *q, const oc_forecaster *f, const oc_seri
   return 0;
 }
 
-/* How many observations of x are dated <= d. */
-static size_t count_until(const oc_series *x, oc_date d) {
-  size_t lo = 0, hi = x->n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (x->dates[mid] <= d) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 static int run_block(task_queue *q, size_t model, size_t block, oc_error *err) {
   const oc_backtest_result *r = q->res;
   size_t first = block * q->refit_every, last = first + q->refit_every;
@@ -74,10 +63,7 @@ static int run_block(task_queue *q, size_t model, size_t block, oc_error *err) {
   for (size_t o = first; o < last && rc == 0; o++) {
     view.n = r->origin_index[o] + 1;
     /* the alignment rule of docs/evaluation.md: an exog value dated after the origin is not handed over */
-    for (size_t i = 0; i < nexog; i++) {
-      exog_view[i] = *exog_full[i];
-      exog_view[i].n = count_until(exog_full[i], r->origin_dates[o]);
-    }
+    for (size_t i = 0; i < nexog; i++) exog_view[i] = oc_series_view_until(exog_full[i], r->origin_dates[o]);
     const oc_series *exogs = nexog ? exog_view : NULL;
     rc = o == first ? oc_forecaster_fit(f, &view, exogs, err) : oc_forecaster_update(f, &view, exogs, err);
     if (rc == 0) rc = oc_forecaster_predict(f, q->horizon, &q->forecasts[model * r->n_origins + o], err);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/frame.h"
 #include "model/forecaster.h"
 #include "model/nested_ols.h"
 
@@ -58,16 +59,12 @@ static void *arx_create(oc_model_params *params, oc_error *err) {
 }
 
 /* The log of the exog's value at date d: its observation dated d, else its latest earlier one; false
- * when it has none by d or that value is not positive. Binary search: never looks past d. */
+ * when it has none by d or that value is not positive. A bisection (oc_series_view_until): never looks
+ * past d. */
 static bool exog_log_at(const oc_series *x, oc_date d, double *out) {
-  size_t lo = 0, hi = x->n; /* first index dated after d */
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (x->dates[mid] <= d) lo = mid + 1;
-    else hi = mid;
-  }
-  if (lo == 0 || !(x->values[lo - 1] > 0)) return false;
-  *out = log(x->values[lo - 1]);
+  size_t n = oc_series_view_until(x, d).n;
+  if (n == 0 || !(x->values[n - 1] > 0)) return false;
+  *out = log(x->values[n - 1]);
   return true;
 }
 
@@ -202,12 +199,13 @@ static int arx_load(void *state, const json_t *saved, oc_error *err) {
     return oc_error_set(err, "arx state: %s", jerr.text);
   if (p < 0 || p > ARX_MAX_ORDER) return oc_error_set(err, "arx state: order %lld outside 0..%d", (long long)p, ARX_MAX_ORDER);
   double *into[4] = {s->phi, s->b, s->recent_r, s->recent_e};
+  static const char *const names[4] = {"phi", "b", "recent_r", "recent_e"};
   for (size_t k = 0; k < 4; k++) {
     if (!json_is_array(arrays[k]) || json_array_size(arrays[k]) != (size_t)p)
-      return oc_error_set(err, "arx state: order %lld does not match its phi/b/recent arrays", (long long)p);
+      return oc_error_set(err, "arx state: order %lld does not match its %s array", (long long)p, names[k]);
     for (size_t i = 0; i < (size_t)p; i++) {
       json_t *v = json_array_get(arrays[k], i);
-      if (!json_is_number(v)) return oc_error_set(err, "arx state: array %zu element %zu is not a number", k, i);
+      if (!json_is_number(v)) return oc_error_set(err, "arx state: %s[%zu] is not a number", names[k], i);
       into[k][i] = json_number_value(v);
     }
   }

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "core/buf.h"
 #include "core/sort.h"
 
 size_t oc_series_log_returns(const oc_series *hist, oc_date last, double *out) {
@@ -20,13 +21,13 @@ static double at_rank(const double *sorted, size_t n, double q) {
 }
 
 json_t *oc_feature_reference_block(const oc_series *hist, oc_date last) {
-  double *r = malloc((hist->n ? hist->n : 1) * sizeof *r);
+  double *r = oc_xmalloc((hist->n ? hist->n : 1) * sizeof *r);
   size_t n = oc_series_log_returns(hist, last, r);
   if (n < OC_FEATURE_REFERENCE_MIN) {
     free(r);
     return NULL;
   }
-  double *scratch = malloc(n * sizeof *scratch);
+  double *scratch = oc_xmalloc(n * sizeof *scratch);
   oc_sort_doubles(r, n, scratch);
   free(scratch);
   json_t *edges = json_array(), *proportions = json_array(), *quantiles = json_array();

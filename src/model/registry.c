@@ -233,6 +233,20 @@ static size_t registered_variants(const json_t *config, oc_endpoint_variant *var
   return n;
 }
 
+/* The configuration of an endpoint that serves exactly these registered versions:
+ * {"endpoint", "variants":[{"model":"v3","version":3,"weight":1}...], "updated_at"}. */
+static json_t *variants_config(const char *name, const oc_endpoint_variant *variants, size_t n, int64_t updated_at) {
+  json_t *list = json_array();
+  for (size_t i = 0; i < n; i++) {
+    char model[32];
+    snprintf(model, sizeof model, "v%lld", (long long)variants[i].version);
+    json_array_append_new(list, json_pack("{s:s, s:I, s:f}", "model", model, "version",
+                                          (json_int_t)variants[i].version, "weight", variants[i].weight));
+  }
+  char stamp[OC_TIMESTAMP_STRLEN];
+  return json_pack("{s:s, s:o, s:s}", "endpoint", name, "variants", list, "updated_at", oc_timestamp_format(updated_at, stamp));
+}
+
 int oc_registry_endpoint_save(oc_store *store, const char *name, const json_t *config, oc_error *err) {
   const char *reason;
   if (oc_series_name_check(name, strlen(name), &reason) != 0)
@@ -263,16 +277,7 @@ int oc_registry_endpoint_config(oc_store *store, const char *name, json_t **conf
   oc_endpoint ep;
   bool exists;
   if (oc_store_endpoint_get(store, name, &ep, &exists, err) != 0) return -1;
-  json_t *variants = json_array();
-  for (size_t i = 0; exists && i < ep.nvariants; i++) {
-    char label[32];
-    snprintf(label, sizeof label, "v%lld", (long long)ep.variants[i].version);
-    json_array_append_new(variants, json_pack("{s:s,s:I,s:f}", "model", label, "version",
-                                              (json_int_t)ep.variants[i].version, "weight", ep.variants[i].weight));
-  }
-  char stamp[OC_TIMESTAMP_STRLEN];
-  *config = json_pack("{s:s,s:o,s:s}", "endpoint", name, "variants", variants, "updated_at",
-                      oc_timestamp_format(exists ? ep.updated_at : 0, stamp));
+  *config = variants_config(name, exists ? ep.variants : NULL, exists ? ep.nvariants : 0, exists ? ep.updated_at : 0);
   if (exists) oc_endpoint_free(&ep);
   return 0;
 }
@@ -280,16 +285,7 @@ int oc_registry_endpoint_config(oc_store *store, const char *name, json_t **conf
 int oc_registry_endpoint_write(oc_store *store, const char *name, const oc_endpoint_variant *variants, size_t n,
                                oc_error *err) {
   assert(n >= 1);
-  char stamp[OC_TIMESTAMP_STRLEN];
-  oc_timestamp_format((int64_t)time(NULL), stamp);
-  json_t *list = json_array();
-  for (size_t i = 0; i < n; i++) {
-    char model[32];
-    snprintf(model, sizeof model, "v%lld", (long long)variants[i].version);
-    json_array_append_new(list, json_pack("{s:s, s:I, s:f}", "model", model, "version",
-                                          (json_int_t)variants[i].version, "weight", variants[i].weight));
-  }
-  json_t *config = json_pack("{s:s, s:o, s:s}", "endpoint", name, "variants", list, "updated_at", stamp);
+  json_t *config = variants_config(name, variants, n, (int64_t)time(NULL));
   int rc = oc_registry_endpoint_save(store, name, config, err);
   json_decref(config);
   return rc;

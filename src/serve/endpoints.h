@@ -71,7 +71,8 @@ void oc_endpoints_problems(oc_endpoints *e, json_t *problems);
 bool oc_endpoints_broken(oc_endpoints *e, const char *name, char *problem, size_t cap);
 
 /* Parses and validates {"series":"WTI","variants":[{"name","model_version","weight"}]}; also reads the
- * registry's deploy files ({"variants":[{"model":"v3","version":3,"weight":1}]}, naming variants "vN"). */
+ * configurations the registry writes for a deploy or a promotion (oc_registry_endpoint_write:
+ * {"variants":[{"model":"v3","version":3,"weight":1}]}, naming variants "vN"). */
 int oc_endpoint_spec_parse(json_t *json, const char *name, oc_endpoint_spec *out, oc_error *err);
 
 /* Replaces (or creates, *created = true) the endpoint's configuration; the old one becomes the newest

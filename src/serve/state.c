@@ -25,9 +25,11 @@ static oc_store *store_acquire_unattended(oc_server *s) {
   return store;
 }
 
+/* The connection the API key table and the endpoint table borrow (their loads and saves). */
 static oc_store *lend_store(void *ctx, oc_error *err) {
-  oc_store *store = store_acquire_unattended(ctx);
-  if (!store) oc_error_set(err, "no store connection for the API key table");
+  oc_server *s = ctx;
+  oc_store *store = store_acquire_unattended(s);
+  if (!store) oc_error_set(err, "no store connection: the store %s cannot be opened", s->store_uri);
   return store;
 }
 

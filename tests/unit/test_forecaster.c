@@ -501,6 +501,33 @@ static void test_arx_save_load_round_trip(void **state) {
   oc_series_free(&x);
 }
 
+/* A damaged arx state is refused naming the array and the element. */
+static void test_arx_load_names_bad_field(void **state) {
+  oc_series y, x;
+  led_pair(420, 11, &y, &x);
+  oc_forecaster *f = fit_spec_exog("arx:exog=X:max_p=3", &y, &x);
+  char *text = oc_forecaster_save(f);
+  json_t *doc = json_loads(text, 0, NULL), *model = json_object_get(doc, "model");
+  assert_non_null(model);
+  assert_true(json_integer_value(json_object_get(model, "p")) > 0);
+  json_array_set_new(json_object_get(model, "recent_e"), 0, json_string("x"));
+  char *bad = json_dumps(doc, 0);
+  oc_error err = {0};
+  assert_null(oc_forecaster_load(bad, &err));
+  if (!strstr(err.message, "recent_e[0] is not a number")) fail_msg("%s", err.message);
+  json_array_append_new(json_object_get(model, "b"), json_real(1));
+  free(bad);
+  bad = json_dumps(doc, 0);
+  assert_null(oc_forecaster_load(bad, &err));
+  if (!strstr(err.message, "does not match its b array")) fail_msg("%s", err.message);
+  free(bad);
+  free(text);
+  json_decref(doc);
+  oc_forecaster_free(f);
+  oc_series_free(&y);
+  oc_series_free(&x);
+}
+
 static void test_arx_spec_with_exog_and_errors(void **state) {
   const struct {
     const char *spec, *exog, *want;
@@ -541,7 +568,7 @@ int main(void) {
       cmocka_unit_test(test_calibration_falls_back_to_analytic), cmocka_unit_test(test_ensemble_weights),   cmocka_unit_test(test_conformal_coverage),
       cmocka_unit_test(test_arx_recovers_lagged_exog_effect), cmocka_unit_test(test_arx_beats_ar_in_backtest),
       cmocka_unit_test(test_arx_alignment_never_reads_later_exog), cmocka_unit_test(test_arx_save_load_round_trip),
-      cmocka_unit_test(test_arx_spec_with_exog_and_errors),
+      cmocka_unit_test(test_arx_spec_with_exog_and_errors), cmocka_unit_test(test_arx_load_names_bad_field),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
