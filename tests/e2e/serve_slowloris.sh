@@ -42,6 +42,12 @@ legitimate() {
   echo "$ok"
 }
 
+# stop_attacks PID...: ends attackers early (SIGTERM: each prints its counts and exits) and waits for them.
+stop_attacks() {
+  kill -TERM "$@" 2>/dev/null || true
+  wait "$@"
+}
+
 # counts FILE FIELD: a number from oc_slowloris's summary line.
 counts() { sed -nE "s/.*$2 ([0-9]+).*/\1/p" "$1"; }
 
@@ -66,7 +72,7 @@ headers_pid=$attack_pid
 attack body 500 50 1 14 >"$OC_TMP/flood-body.out"
 sleep 4 # the attackers ramp up over 2.8 s
 ok=$(legitimate 200)
-wait "$attack_pid" "$headers_pid"
+stop_attacks "$attack_pid" "$headers_pid"
 serve_stop
 peak=$(($(counts "$OC_TMP/flood-headers.out" peak_open) + $(counts "$OC_TMP/flood-body.out" peak_open)))
 echo "slowloris: $ok/200 legitimate requests answered; attacker peak $peak open; $(grep 'connections refused' "$SERVE_LOG")"
@@ -81,7 +87,7 @@ serve_start "$dir" --access-log off --header-timeout 10
 attack idle "$idle" 100 1 10 >"$OC_TMP/idle.out"
 sleep 4
 ok=$(legitimate 100)
-wait "$attack_pid"
+stop_attacks "$attack_pid"
 serve_stop
 echo "idle: $ok/100 legitimate requests answered; $(cat "$OC_TMP/idle.out")"
 (($(counts "$OC_TMP/idle.out" opened) >= idle)) || fail "the idle attacker did not open its connections"

@@ -4,11 +4,13 @@
  * header (mode body) or nothing at all (mode idle) every INTERVAL seconds, and reconnecting a while after
  * the server closes one. Runs SECONDS, then prints one line of counts: connections opened, the most open
  * at once, closed by the server, still open, and of those the ones open for a second or more (held: not
- * merely waiting in the listen queue or for their refusal). A test tool: never part of oilcast; must not read what the
+ * merely waiting in the listen queue or for their refusal). SIGTERM ends the run early with the same line,
+ * so a test stops the attack as soon as its legitimate client is done instead of sleeping out SECONDS. A test tool: never part of oilcast; must not read what the
  * server sends (a slow reader is not what it plays). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,13 @@ typedef struct attacker_conn {
   unsigned lines;  /* lines sent on this connection */
   unsigned source; /* index of its source address */
 } attacker_conn;
+
+static volatile sig_atomic_t stop_requested;
+
+static void request_stop(int signo) {
+  (void)signo;
+  stop_requested = 1;
+}
 
 static double now_seconds(void) {
   struct timespec ts;
@@ -72,6 +81,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "slowloris: COUNT, ADDRESSES and INTERVAL must be positive\n");
     return 2;
   }
+  struct sigaction on_term = {.sa_handler = request_stop};
+  sigaction(SIGTERM, &on_term, NULL);
   int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   attacker_conn *conns = calloc(count, sizeof *conns);
   double start = now_seconds(), end = start + seconds;
@@ -84,7 +95,7 @@ int main(int argc, char **argv) {
   }
   struct epoll_event events[256];
   char sink[4096];
-  for (double now = start; now < end; now = now_seconds()) {
+  for (double now = start; now < end && !stop_requested; now = now_seconds()) {
     int n = epoll_wait(epoll_fd, events, 256, 10);
     for (int e = 0; e < n; e++) {
       attacker_conn *c = &conns[events[e].data.u64];
