@@ -352,6 +352,10 @@ int oc_market_scan(const char *body, size_t len, const oc_market_scan_spec *spec
   assert(spec->rows && spec->date_key);
   memset(page, 0, sizeof *page);
   page->date_key = spec->date_key;
+  /* The kept texts are at most the body's bytes (escapes only shrink), so this is their one allocation;
+   * it also makes page->text.data a string even when every kept text is empty: rows point into it
+   * (text.data + date_at), and an offset on a NULL pointer is undefined even when it is zero. */
+  oc_buf_reserve(&page->text, len);
   scanner s = {.start = body, .p = body, .end = body + len, .spec = spec, .page = page};
   skip_blank(&s);
   bool object = s.p < s.end && *s.p == '{';
