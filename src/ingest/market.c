@@ -127,6 +127,16 @@ static void sleep_seconds(double seconds) {
 
 /* ---- answers ----------------------------------------------------------------------------------- */
 
+/* The SHA-256 of one answer's body, taken on a thread of its own while the driver parses the page and
+ * asks for the next one (on the heap: the answers array may move meanwhile). */
+typedef struct answer_hash {
+  const char *data;
+  size_t len;
+  char hex[OC_SHA256_HEX_LEN];
+  pthread_t thread;
+  bool threaded;
+} answer_hash;
+
 /* One HTTP answer as kept in the raw zone (the key masked in its body and headers, which is what its
  * SHA-256 covers). */
 typedef struct market_answer {
@@ -136,6 +146,7 @@ typedef struct market_answer {
   oc_buf body, headers;
   int64_t received_at; /* Unix seconds */
   double seconds;
+  answer_hash *hashing; /* until answer_hashed: sha256 and file are not set yet */
   char sha256[OC_SHA256_HEX_LEN];
   char *file;       /* relative to the provider's folder: YYYY-MM-DD/<sha256>.json */
   bool used;        /* the answer whose rows were read (the others were retried) */
@@ -170,14 +181,39 @@ static market_answer *answer_add(market_fetch *f) {
   return a;
 }
 
-static void answer_seal(market_answer *a, const char *key) {
-  oc_market_mask_key(a->body.data, a->body.len, key);
-  oc_market_mask_key(a->headers.data, a->headers.len, key);
-  oc_sha256_hex(a->body.data ? a->body.data : "", a->body.len, a->sha256);
+static void *hash_run(void *arg) {
+  answer_hash *h = arg;
+  oc_sha256_hex(h->data, h->len, h->hex);
+  return NULL;
+}
+
+/* Waits for the answer's SHA-256 (a no-op once it has it) and names its file after it. The body must
+ * not change before this returned. */
+static void answer_hashed(market_answer *a) {
+  answer_hash *h = a->hashing;
+  if (!h) return;
+  if (h->threaded) pthread_join(h->thread, NULL);
+  memcpy(a->sha256, h->hex, sizeof a->sha256);
+  free(h);
+  a->hashing = NULL;
   char day[OC_DATE_STRLEN];
   oc_buf file = {0};
   oc_buf_printf(&file, "%s/%s.json", oc_date_format(oc_date_today_utc(), day), a->sha256);
   a->file = oc_buf_steal(&file);
+}
+
+static void answers_hashed(market_fetch *f) {
+  for (size_t i = 0; i < f->nanswers; i++) answer_hashed(&f->answers[i]);
+}
+
+/* Masks the key in the answer and starts taking its SHA-256 (inline when no thread can start). */
+static void answer_seal(market_answer *a, const char *key) {
+  oc_market_mask_key(a->body.data, a->body.len, key);
+  oc_market_mask_key(a->headers.data, a->headers.len, key);
+  answer_hash *h = a->hashing = oc_xmalloc(sizeof *h);
+  *h = (answer_hash){.data = a->body.data ? a->body.data : "", .len = a->body.len};
+  h->threaded = pthread_create(&h->thread, NULL, hash_run, h) == 0;
+  if (!h->threaded) hash_run(h);
 }
 
 static bool status_retried(long status) { return status == 429 || status >= 500; }
@@ -572,6 +608,7 @@ static const char *default_symbol(const oc_market_provider *p, const char *serie
 }
 
 static void fetch_free(market_fetch *f) {
+  answers_hashed(f); /* no thread may outlive the bodies it reads */
   for (size_t i = 0; i < f->nanswers; i++) {
     free(f->answers[i].url_shown);
     free(f->answers[i].file);
@@ -606,6 +643,7 @@ static int gather(oc_store *store, market_fetch *f, char **lineage, size_t *line
   f->provider_dir = oc_path_join(opt->raw_dir, opt->provider->name);
   double t0 = oc_monotonic_seconds();
   if (choose_since(store, f, true, err) != 0 || fetch_all(f, err) != 0) return fail_masked(err, opt->api_key);
+  answers_hashed(f);
   oc_debug("%s: %zu answers fetched and read in %.3f s", opt->provider->name, f->nanswers, oc_monotonic_seconds() - t0);
   writer_start(f);
   *lineage = manifest_text(f);
