@@ -5,6 +5,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -126,6 +127,16 @@ static void sleep_seconds(double seconds) {
 
 /* ---- answers ----------------------------------------------------------------------------------- */
 
+/* The SHA-256 of one answer's body, taken on a thread of its own while the driver parses the page and
+ * asks for the next one (on the heap: the answers array may move meanwhile). */
+typedef struct answer_hash {
+  const char *data;
+  size_t len;
+  char hex[OC_SHA256_HEX_LEN];
+  pthread_t thread;
+  bool threaded;
+} answer_hash;
+
 /* One HTTP answer as kept in the raw zone (the key masked in its body and headers, which is what its
  * SHA-256 covers). */
 typedef struct market_answer {
@@ -135,6 +146,7 @@ typedef struct market_answer {
   oc_buf body, headers;
   int64_t received_at; /* Unix seconds */
   double seconds;
+  answer_hash *hashing; /* until answer_hashed: sha256 and file are not set yet */
   char sha256[OC_SHA256_HEX_LEN];
   char *file;       /* relative to the provider's folder: YYYY-MM-DD/<sha256>.json */
   bool used;        /* the answer whose rows were read (the others were retried) */
@@ -155,6 +167,11 @@ typedef struct market_fetch {
   char *provider_dir; /* raw_dir/<provider> */
   oc_series stored;   /* the stored window from `since` on, for the revisions listed */
   oc_market_report *report;
+  /* the raw zone's writer (write_answers), on its own thread while the rows go in */
+  pthread_t writer;
+  bool writer_running;
+  int writer_rc;
+  oc_error writer_err;
 } market_fetch;
 
 static market_answer *answer_add(market_fetch *f) {
@@ -164,14 +181,39 @@ static market_answer *answer_add(market_fetch *f) {
   return a;
 }
 
-static void answer_seal(market_answer *a, const char *key) {
-  oc_market_mask_key(a->body.data, a->body.len, key);
-  oc_market_mask_key(a->headers.data, a->headers.len, key);
-  oc_sha256_hex(a->body.data ? a->body.data : "", a->body.len, a->sha256);
+static void *hash_run(void *arg) {
+  answer_hash *h = arg;
+  oc_sha256_hex(h->data, h->len, h->hex);
+  return NULL;
+}
+
+/* Waits for the answer's SHA-256 (a no-op once it has it) and names its file after it. The body must
+ * not change before this returned. */
+static void answer_hashed(market_answer *a) {
+  answer_hash *h = a->hashing;
+  if (!h) return;
+  if (h->threaded) pthread_join(h->thread, NULL);
+  memcpy(a->sha256, h->hex, sizeof a->sha256);
+  free(h);
+  a->hashing = NULL;
   char day[OC_DATE_STRLEN];
   oc_buf file = {0};
   oc_buf_printf(&file, "%s/%s.json", oc_date_format(oc_date_today_utc(), day), a->sha256);
   a->file = oc_buf_steal(&file);
+}
+
+static void answers_hashed(market_fetch *f) {
+  for (size_t i = 0; i < f->nanswers; i++) answer_hashed(&f->answers[i]);
+}
+
+/* Masks the key in the answer and starts taking its SHA-256 (inline when no thread can start). */
+static void answer_seal(market_answer *a, const char *key) {
+  oc_market_mask_key(a->body.data, a->body.len, key);
+  oc_market_mask_key(a->headers.data, a->headers.len, key);
+  answer_hash *h = a->hashing = oc_xmalloc(sizeof *h);
+  *h = (answer_hash){.data = a->body.data ? a->body.data : "", .len = a->body.len};
+  h->threaded = pthread_create(&h->thread, NULL, hash_run, h) == 0;
+  if (!h->threaded) hash_run(h);
 }
 
 static bool status_retried(long status) { return status == 429 || status >= 500; }
@@ -273,7 +315,8 @@ static int fetch_all(market_fetch *f, oc_error *err) {
 /* ---- the raw zone ------------------------------------------------------------------------------ */
 
 /* Every answer not in the raw zone yet, in one durable write: one fsync per file, one of the day's
- * folder for all of them (the manifest, which names them, is written after them by the batch). */
+ * folder for all of them (the manifest, which names them, is written meanwhile by the batch, which
+ * commits after both: writer_wait). */
 static int write_answers(market_fetch *f, oc_error *err) {
   oc_file_write *files = oc_xcalloc(f->nanswers ? f->nanswers : 1, sizeof *files);
   size_t *answer_of = oc_xcalloc(f->nanswers ? f->nanswers : 1, sizeof *answer_of), nfiles = 0;
@@ -302,6 +345,31 @@ static int write_answers(market_fetch *f, oc_error *err) {
   free(files);
   free(answer_of);
   return rc;
+}
+
+static void *writer_run(void *arg) {
+  market_fetch *f = arg;
+  f->writer_rc = write_answers(f, &f->writer_err);
+  return NULL;
+}
+
+/* Starts writing the answers (inline when no thread can start). Their fsyncs wait on the disk while
+ * the batch parses, checks and inserts the rows: the whole fetch's wall time, not its CPU. */
+static void writer_start(market_fetch *f) {
+  f->writer_running = pthread_create(&f->writer, NULL, writer_run, f) == 0;
+  if (!f->writer_running) writer_run(f);
+}
+
+/* Waits for the writer (a no-op once it was waited for, or when none ran): 0 when every answer is in
+ * the raw zone, durable; else -1 with its error. The batch must not commit before this said 0. */
+static int writer_wait(market_fetch *f, oc_error *err) {
+  if (f->writer_running) {
+    pthread_join(f->writer, NULL);
+    f->writer_running = false;
+  }
+  if (f->writer_rc == 0) return 0;
+  *err = f->writer_err;
+  return -1;
 }
 
 static void remove_created_answers(market_fetch *f) {
@@ -483,7 +551,8 @@ static oc_row_status row_read(const oc_market_page *page, const oc_market_row *r
 }
 
 /* oc_ingest_read_fn: every row of every page, numbered across pages from 0; rows before `since` are
- * left out (Alpha Vantage answers with the whole history). */
+ * left out (Alpha Vantage answers with the whole history). Returns once the raw zone's writer is
+ * done, so the batch commits only rows whose answers are durable. */
 static int read_rows(void *source, oc_ingest_sink *sink, oc_error *err) {
   market_fetch *f = source;
     oc_ingest_set_format(sink, f->provider->name);
@@ -506,6 +575,7 @@ static int read_rows(void *source, oc_ingest_sink *sink, oc_error *err) {
       }
     }
   }
+  if (writer_wait(f, err) != 0) return -1;
   /* The series' provenance commits with its rows, in the batch's transaction (one commit and one WAL
    * sync, and never rows without it); an unchanged provider writes nothing. The batch created the
    * series at its first row unless the name breaks the rule (then every row is rejected). */
@@ -538,6 +608,7 @@ static const char *default_symbol(const oc_market_provider *p, const char *serie
 }
 
 static void fetch_free(market_fetch *f) {
+  answers_hashed(f); /* no thread may outlive the bodies it reads */
   for (size_t i = 0; i < f->nanswers; i++) {
     free(f->answers[i].url_shown);
     free(f->answers[i].file);
@@ -572,10 +643,9 @@ static int gather(oc_store *store, market_fetch *f, char **lineage, size_t *line
   f->provider_dir = oc_path_join(opt->raw_dir, opt->provider->name);
   double t0 = oc_monotonic_seconds();
   if (choose_since(store, f, true, err) != 0 || fetch_all(f, err) != 0) return fail_masked(err, opt->api_key);
-  double t1 = oc_monotonic_seconds();
-  if (write_answers(f, err) != 0) return -1;
-  oc_debug("%s: %zu answers fetched and read in %.3f s, kept in the raw zone in %.3f s", opt->provider->name,
-           f->nanswers, t1 - t0, oc_monotonic_seconds() - t1);
+  answers_hashed(f);
+  oc_debug("%s: %zu answers fetched and read in %.3f s", opt->provider->name, f->nanswers, oc_monotonic_seconds() - t0);
+  writer_start(f);
   *lineage = manifest_text(f);
   *lineage_len = strlen(*lineage);
   return 0;
@@ -603,6 +673,8 @@ int oc_market_ingest(oc_store *store, const oc_market_options *opt, oc_ingest_re
                                   .raw_len = lineage_len, .raw_dir = f.provider_dir, .raw_ext = "manifest.json"};
     rc = oc_ingest_batch(store, &bo, batch, err);
   }
+  oc_error ignored; /* read_rows waited for it already unless the batch failed before */
+  writer_wait(&f, &ignored);
   if (rc != 0) remove_created_answers(&f);
   free(lineage);
   fetch_free(&f);

@@ -30,7 +30,10 @@ typedef struct scanner {
   const char *start, *p, *end;
   const oc_market_scan_spec *spec;
   oc_market_page *page;
-  oc_buf key;              /* the current member name, decoded */
+  const char *name;        /* the current member name, decoded: in the body (no escape) or in key */
+  size_t name_len;
+  oc_buf key;              /* a member name with an escape, decoded */
+  size_t date_key_len;     /* strlen(spec->date_key), taken once: every row member is compared to it */
   char path[PATH_MAX_LEN]; /* the dotted path of the ROLE_TRACKED object being read */
   size_t rows_cap;
   bool rows_seen, member_seen[OC_MARKET_SCAN_MEMBERS];
@@ -208,8 +211,8 @@ static int keep_member(scanner *s, int depth, int which) {
 static int scan_tracked_member(scanner *s, int depth) {
   size_t path_len = strlen(s->path);
   int which = -1;
-  if (path_len + 1 + s->key.len < PATH_MAX_LEN) {
-    snprintf(s->path + path_len, PATH_MAX_LEN - path_len, "%s%.*s", path_len ? "." : "", (int)s->key.len, s->key.data);
+  if (path_len + 1 + s->name_len < PATH_MAX_LEN) {
+    snprintf(s->path + path_len, PATH_MAX_LEN - path_len, "%s%.*s", path_len ? "." : "", (int)s->name_len, s->name);
     which = path_role(s->spec, s->path);
   }
   int rc;
@@ -234,14 +237,15 @@ static int scan_tracked_member(scanner *s, int depth) {
   return rc;
 }
 
-static bool key_is(const scanner *s, const char *name) {
-  size_t n = strlen(name);
-  return s->key.len == n && memcmp(s->key.data, name, n) == 0;
+static bool key_is(const scanner *s, const char *name, size_t len) {
+  return s->name_len == len && memcmp(s->name, name, len) == 0;
 }
 
 /* One member of a row object: its date and value kept, the rest checked. */
 static int scan_row_member(scanner *s, int depth, oc_market_row *row) {
-  const char *name = key_is(s, s->page->date_key) ? s->page->date_key : key_is(s, "value") ? "value" : NULL;
+  const char *name = key_is(s, s->page->date_key, s->date_key_len) ? s->page->date_key
+                     : key_is(s, "value", strlen("value"))         ? "value"
+                                                                   : NULL;
   if (!name) return scan_value(s, depth, ROLE_PLAIN, NULL);
   bool date = name == s->page->date_key;
   oc_market_kind *kind = date ? &row->date_kind : &row->value_kind;
@@ -266,14 +270,34 @@ static int next_item(scanner *s, char close, const char *expected) {
   return fail(s, s->p, expected);
 }
 
+/* The member name at s->p, checked; when wanted, also s->name: in place when it holds no escape
+ * (every name a provider writes), else decoded into s->key. */
+static int scan_name(scanner *s, bool wanted) {
+  const char *raw = s->p + 1;
+  if (scan_string(s, NULL) != 0) return -1;
+  size_t raw_len = (size_t)(s->p - 1 - raw);
+  if (!wanted) return 0;
+  s->name = raw;
+  s->name_len = raw_len;
+  if (!memchr(raw, '\\', raw_len)) return 0;
+  const char *after = s->p;
+  s->p = raw - 1;
+  oc_buf_clear(&s->key);
+  int decoded = scan_string(s, &s->key);
+  assert(decoded == 0 && s->p == after); /* the same bytes, checked just above */
+  (void)decoded, (void)after;
+  s->name = s->key.data;
+  s->name_len = s->key.len;
+  return 0;
+}
+
 static int scan_object(scanner *s, int depth, role r) {
   bool tracked = r == ROLE_TRACKED;
   if (opens_empty(s, '}')) return 0;
   for (;;) {
     skip_blank(s);
     if (s->p >= s->end || *s->p != '"') return fail(s, s->p, "string or '}' expected");
-    oc_buf_clear(&s->key);
-    if (scan_string(s, tracked || r == ROLE_ROW ? &s->key : NULL) != 0) return -1;
+    if (scan_name(s, tracked || r == ROLE_ROW) != 0) return -1;
     skip_blank(s);
     if (s->p >= s->end || *s->p != ':') return fail(s, s->p, "':' expected");
     s->p++;
@@ -356,7 +380,8 @@ int oc_market_scan(const char *body, size_t len, const oc_market_scan_spec *spec
    * it also makes page->text.data a string even when every kept text is empty: rows point into it
    * (text.data + date_at), and an offset on a NULL pointer is undefined even when it is zero. */
   oc_buf_reserve(&page->text, len);
-  scanner s = {.start = body, .p = body, .end = body + len, .spec = spec, .page = page};
+  scanner s = {.start = body, .p = body, .end = body + len, .spec = spec, .page = page,
+               .date_key_len = strlen(spec->date_key)};
   skip_blank(&s);
   bool object = s.p < s.end && *s.p == '{';
   int rc = scan_value(&s, 0, ROLE_TRACKED, NULL);

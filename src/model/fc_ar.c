@@ -1,5 +1,5 @@
 /* fc_ar.c: AR(p) on daily log returns, r(t) = c + phi_1 r(t-1) + ... + phi_p r(t-p) + e(t), by ordinary
- * least squares through one Householder QR (LAPACKE dgeqrf). The order p in 0..max_p is the one with
+ * least squares through one Householder QR (LAPACK dgeqrf). The order p in 0..max_p is the one with
  * the lowest AIC = T log(SSE/T) + 2 k over the common sample (the first max_p returns held back so
  * every order is judged on the same rows), and its coefficients come from the same factorisation.
  * Price forecasts exponentiate the cumulated return forecasts (the median price); analytic bounds use

@@ -14,7 +14,6 @@
 #include "model/layers.h"
 
 #include <assert.h>
-#include <cblas.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -22,6 +21,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "model/blas.h"
 
 /* Not under ThreadSanitizer: see features/vectorize.h (an instrumented ifunc resolver crashes at load).
  * Not with clang: clang 14 makes no ifunc for callers in other files (undefined references at link). */
@@ -153,8 +154,9 @@ static int max_int(int a, int b) { return a > b ? a : b; }
 
 static void blas_sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float *A, int lda, const float *B,
                        int ldb, bool beta, float *C, int ldc) {
-  assert(openblas_get_num_threads() == 1);
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, A,
+  const oc_blas_lib *blas = oc_blas();
+  assert(blas->get_num_threads() == 1);
+  blas->sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, A,
               lda, B, ldb, beta ? 1.0f : 0.0f, C, ldc);
 }
 

@@ -3,26 +3,30 @@
 #include "model/nested_ols.h"
 
 #include <assert.h>
-#include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
 
 #include "core/buf.h"
+#include "model/blas.h"
 
 int oc_nested_ols_fit(double *a, size_t rows, size_t k0, size_t group, size_t max_order, oc_nested_ols *out,
                       oc_error *err) {
   size_t cols = k0 + group * max_order + 1;
   assert(cols <= OC_NESTED_OLS_MAX_COLS && rows >= cols);
   double tau[OC_NESTED_OLS_MAX_COLS];
-  /* the _work variant: callers build the design from finite logs, so LAPACKE's NaN scan of the whole
-   * matrix is skipped */
+  /* LAPACK's own column-major call, a workspace query first (callers build the design from finite
+   * logs: no NaN scan of the whole matrix) */
+  const oc_blas_lib *blas = oc_blas();
+  const lapack_int m = (lapack_int)rows, n = (lapack_int)cols;
+  lapack_int lwork = -1, info;
   double query;
-  lapack_int info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)rows, (lapack_int)cols, a, (lapack_int)rows, tau, &query, -1);
+  blas->dgeqrf(&m, &n, a, &m, tau, &query, &lwork, &info);
   double *work = NULL;
   if (info == 0) {
-    lapack_int lwork = (lapack_int)query;
-    work = oc_xmalloc((size_t)(lwork > 0 ? lwork : 1) * sizeof *work);
-    info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)rows, (lapack_int)cols, a, (lapack_int)rows, tau, work, lwork);
+    lwork = (lapack_int)query;
+    if (lwork < 1) lwork = 1;
+    work = oc_xmalloc((size_t)lwork * sizeof *work);
+    blas->dgeqrf(&m, &n, a, &m, tau, work, &lwork, &info);
   }
   free(work);
   if (info != 0) return oc_error_set(err, "least squares: QR factorisation failed (LAPACK dgeqrf info %d)", (int)info);

@@ -1,4 +1,4 @@
-/* nested_ols.h: least squares for a family of nested regressions from one Householder QR (LAPACKE
+/* nested_ols.h: least squares for a family of nested regressions from one Householder QR (LAPACK
  * dgeqrf), the order chosen by AIC. The design holds k0 columns every order keeps, then max_order
  * groups of `group` columns (order p keeps the first p groups), then the response. With nested
  * regressors, the SSE of the first k columns is the sum of squares of the last column of R from row k
