@@ -1,14 +1,21 @@
-/* auto_select.c: model choice by validation relMAE through the backtest engine (see auto_select.h). */
+/* auto_select.c: model choice by validation relMAE through the backtest engine (see auto_select.h),
+ * and the `auto` kind that makes that choice again at every fit. The kind must not read past the
+ * history it is given: its comparison is a backtest whose origins all have their targets inside it. */
 #include "model/auto_select.h"
 
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "core/buf.h"
 
 void oc_auto_config_default(oc_auto_config *c) {
   *c = (oc_auto_config){.origins = 250, .horizon = 7, .refit_every = 20, .threads = 0};
 }
 
-int oc_auto_select(const oc_series *hist, const char *const *candidates, size_t n, const oc_auto_config *c,
-                   oc_auto_choice *out, oc_error *err) {
+int oc_auto_validate(const oc_series *hist, const char *const *candidates, size_t n, const oc_auto_config *c,
+                     oc_backtest_result *out, oc_error *err) {
   memset(out, 0, sizeof *out);
   if (c->origins < 2 || hist->n < c->origins + c->horizon + 2)
     return oc_error_set(err, "choosing a model needs more than %zu observations for %zu validation origins at horizon %zu",
@@ -17,7 +24,14 @@ int oc_auto_select(const oc_series *hist, const char *const *candidates, size_t 
   oc_backtest_config cfg = {.start = hist->dates[last + 1 - c->origins], .end = hist->dates[last], .horizon = c->horizon,
                             .refit_every = c->refit_every, .threads = c->threads,
                             .exogs = c->exogs, .nexog = c->nexog};
-  if (oc_backtest_run(hist, candidates, n, &cfg, &out->result, err) != 0) return oc_error_prefix(err, "choosing a model: ");
+  if (oc_backtest_run(hist, candidates, n, &cfg, out, err) != 0) return oc_error_prefix(err, "choosing a model: ");
+  return 0;
+}
+
+int oc_auto_select(const oc_series *hist, const char *const *candidates, size_t n, const oc_auto_config *c,
+                   oc_auto_choice *out, oc_error *err) {
+  memset(out, 0, sizeof *out);
+  if (oc_auto_validate(hist, candidates, n, c, &out->result, err) != 0) return -1;
   double best = 0;
   for (size_t m = 0; m < n; m++) {
     double rel = oc_backtest_summarize(&out->result, m).rel_mae;
@@ -27,6 +41,34 @@ int oc_auto_select(const oc_series *hist, const char *const *candidates, size_t 
     }
   }
   return 0;
+}
+
+int oc_combination_members(const char *list, const char *self, const char *exog, char **out, size_t max, oc_error *err) {
+  char names[128];
+  snprintf(names, sizeof names, "%s", list);
+  size_t n = 0;
+  char *save = NULL;
+  for (char *name = strtok_r(names, "+", &save); name; name = strtok_r(NULL, "+", &save)) {
+    bool ok = strcmp(name, self) != 0 || oc_error_set(err, "%s cannot contain %s", self, self) == 0;
+    if (ok && n == max) ok = oc_error_set(err, "%s takes at most %zu members", self, max) == 0;
+    char spec[64];
+    snprintf(spec, sizeof spec, "%s:intervals=analytic", name);
+    oc_forecaster *check = NULL;
+    if (ok) {
+      out[n++] = oc_model_spec_with_exog(spec, exog);
+      ok = (check = oc_forecaster_create(out[n - 1], err)) != NULL;
+    }
+    oc_forecaster_free(check);
+    if (!ok) {
+      while (n > 0) free(out[--n]);
+      return -1;
+    }
+  }
+  if (n < 2) {
+    while (n > 0) free(out[--n]);
+    return oc_error_set(err, "%s needs at least two members (a+b+...)", self);
+  }
+  return (int)n;
 }
 
 void oc_auto_choice_free(oc_auto_choice *choice) { oc_backtest_result_free(&choice->result); }
@@ -45,3 +87,161 @@ json_t *oc_auto_choice_to_json(const oc_auto_choice *choice) {
                    "lowest validation relMAE over all horizons (walk-forward, same origins for every candidate)",
                    "candidates", cands, "validation", oc_backtest_to_json(r, NULL));
 }
+
+/* ---- the `auto` kind ------------------------------------------------------------------------
+ * auto:candidates=naive+drift+mean+ets+ar:validation=250:refit=20:horizon=7[:exog=A+B]
+ * fit(hist): oc_auto_select over the candidates (each with its analytic bounds: the choice is by point
+ * error, and the auto forecaster calibrates its own intervals) on hist's last `validation` origins,
+ * refitted every `refit`, on one thread (a backtest already runs blocks in parallel); then the winner
+ * is fitted on hist. update and predict go to the winner. exog=A+B is handed on to every candidate
+ * kind that reads other series (oc_model_spec_with_exog), so `--exog` reaches them. */
+
+#define AUTO_MAX_CANDIDATES 8
+#define AUTO_DEFAULT_CANDIDATES "naive+drift+mean+ets+ar"
+
+typedef struct auto_state {
+  size_t n;
+  char *candidates[AUTO_MAX_CANDIDATES]; /* specs as the candidates are created */
+  oc_auto_config config;
+  char exog_list[128]; /* exog=A+B with '+' replaced by NULs */
+  const char *exog_names[OC_BACKTEST_MAX_EXOGS];
+  size_t nexog;
+  size_t chosen;        /* index into candidates; valid when model != NULL */
+  oc_forecaster *model; /* the fitted winner */
+} auto_state;
+
+static void auto_destroy(void *state) {
+  auto_state *s = state;
+  for (size_t i = 0; i < s->n; i++) free(s->candidates[i]);
+  oc_forecaster_free(s->model);
+  free(s);
+}
+
+/* exog=A+B into s->exog_names. */
+static int read_exogs(auto_state *s, const char *exog, oc_error *err) {
+  if (!exog) return 0;
+  if (strlen(exog) >= sizeof s->exog_list) return oc_error_set(err, "auto: exog=%s is too long", exog);
+  snprintf(s->exog_list, sizeof s->exog_list, "%s", exog);
+  char *save = NULL;
+  for (char *name = strtok_r(s->exog_list, "+", &save); name; name = strtok_r(NULL, "+", &save)) {
+    if (s->nexog == OC_BACKTEST_MAX_EXOGS) return oc_error_set(err, "auto: at most %d exog series", OC_BACKTEST_MAX_EXOGS);
+    s->exog_names[s->nexog++] = name;
+  }
+  return 0;
+}
+
+static void *auto_create(oc_model_params *p, oc_error *err) {
+  auto_state *s = oc_xcalloc(1, sizeof *s);
+  oc_auto_config_default(&s->config);
+  s->config.threads = 1;
+  long origins = (long)s->config.origins, refit = (long)s->config.refit_every, horizon = (long)s->config.horizon;
+  const char *list = oc_model_param_str(p, "candidates"), *exog = oc_model_param_str(p, "exog");
+  if (oc_model_param_long(p, "validation", 2, 100000, &origins, err) < 0 ||
+      oc_model_param_long(p, "refit", 1, 100000, &refit, err) < 0 ||
+      oc_model_param_long(p, "horizon", 1, OC_FORECAST_MAX_HORIZON, &horizon, err) < 0 || read_exogs(s, exog, err) < 0)
+    goto fail;
+  s->config.origins = (size_t)origins;
+  s->config.refit_every = (size_t)refit;
+  s->config.horizon = (size_t)horizon;
+  int n = oc_combination_members(list ? list : AUTO_DEFAULT_CANDIDATES, "auto", exog, s->candidates, AUTO_MAX_CANDIDATES, err);
+  if (n < 0) goto fail;
+  s->n = (size_t)n;
+  return s;
+fail:
+  auto_destroy(s);
+  return NULL;
+}
+
+/* The series of `given` (in s's exog order) that f reads, in f's order, into picked; -1 with err when
+ * f reads one auto was not told of. */
+static int pick_exogs(const auto_state *s, const oc_forecaster *f, const oc_series *given, oc_series *picked,
+                      oc_error *err) {
+  const char *const *names;
+  size_t k = oc_forecaster_exogs(f, &names);
+  assert(k <= OC_BACKTEST_MAX_EXOGS);
+  for (size_t i = 0; i < k; i++) {
+    size_t j = 0;
+    while (j < s->nexog && strcmp(s->exog_names[j], names[i]) != 0) j++;
+    if (j == s->nexog || !given) return oc_error_set(err, "auto: %s reads %s, which is not in auto's exog", oc_forecaster_name(f), names[i]);
+    picked[i] = given[j];
+  }
+  return 0;
+}
+
+static int auto_fit(void *state, const oc_series *hist, const oc_series *exogs, oc_error *err) {
+  auto_state *s = state;
+  oc_auto_config c = s->config;
+  c.exogs = exogs;
+  c.nexog = exogs ? s->nexog : 0;
+  oc_auto_choice choice;
+  if (oc_auto_select(hist, (const char *const *)s->candidates, s->n, &c, &choice, err) != 0) return -1;
+  size_t best = choice.best;
+  oc_auto_choice_free(&choice);
+  oc_forecaster *f = oc_forecaster_create(s->candidates[best], err);
+  oc_series picked[OC_BACKTEST_MAX_EXOGS];
+  if (!f || pick_exogs(s, f, exogs, picked, err) < 0 || oc_forecaster_fit(f, hist, exogs ? picked : NULL, err) < 0) {
+    oc_forecaster_free(f);
+    return -1;
+  }
+  oc_forecaster_free(s->model);
+  s->model = f;
+  s->chosen = best;
+  return 0;
+}
+
+static int auto_update(void *state, const oc_series *hist, const oc_series *exogs, oc_error *err) {
+  auto_state *s = state;
+  oc_series picked[OC_BACKTEST_MAX_EXOGS];
+  if (pick_exogs(s, s->model, exogs, picked, err) < 0) return -1;
+  return oc_forecaster_update(s->model, hist, exogs ? picked : NULL, err);
+}
+
+static int auto_predict(const void *state, size_t horizon, oc_price_forecast *out, oc_error *err) {
+  const auto_state *s = state;
+  return oc_forecaster_predict(s->model, horizon, out, err);
+}
+
+static size_t auto_exogs(const void *state, const char *const **names) {
+  const auto_state *s = state;
+  *names = s->nexog ? s->exog_names : NULL;
+  return s->nexog;
+}
+
+static json_t *auto_save(const void *state) {
+  const auto_state *s = state;
+  char *text = s->model ? oc_forecaster_save(s->model) : NULL;
+  json_t *model = text ? json_loads(text, 0, NULL) : NULL;
+  free(text);
+  if (!model) return NULL;
+  return json_pack("{s:s,s:o}", "chosen", s->candidates[s->chosen], "model", model);
+}
+
+static int auto_load(void *state, const json_t *saved, oc_error *err) {
+  auto_state *s = state;
+  const char *chosen = json_string_value(json_object_get(saved, "chosen"));
+  size_t i = 0;
+  while (chosen && i < s->n && strcmp(s->candidates[i], chosen) != 0) i++;
+  if (!chosen || i == s->n) return oc_error_set(err, "auto state: 'chosen' is not one of the candidates");
+  char *text = json_dumps(json_object_get(saved, "model"), JSON_COMPACT | JSON_REAL_PRECISION(17));
+  oc_forecaster *f = text ? oc_forecaster_load(text, err) : NULL;
+  free(text);
+  if (!f) return oc_error_prefix(err, "auto state: model: ");
+  oc_forecaster_free(s->model);
+  s->model = f;
+  s->chosen = i;
+  return 0;
+}
+
+const oc_model_type oc_model_auto = {
+    .kind = "auto",
+    .summary = "the candidate with the lowest validation relMAE, chosen again at every fit "
+               "(candidates=" AUTO_DEFAULT_CANDIDATES ", validation=250 origins, refit=20, horizon=7, exog=A+B)",
+    .create = auto_create,
+    .fit = auto_fit,
+    .update = auto_update,
+    .predict = auto_predict,
+    .save = auto_save,
+    .load = auto_load,
+    .destroy = auto_destroy,
+    .exogs = auto_exogs,
+};

@@ -41,6 +41,7 @@ typedef struct mlp_state {
   long horizon;
   oc_train_params train;
   long h1, h2;
+  long bag; /* networks averaged (seeds seed, seed+1, ...), merged into one (oc_mlp_bag_merge) */
   double dropout;
   /* fitted */
   bool fitted;
@@ -76,6 +77,7 @@ static void *mlp_create(oc_model_params *p, oc_error *err) {
   s->train = oc_train_params_default();
   s->h1 = 64;
   s->h2 = 32;
+  s->bag = 1;
   s->dropout = 0.2;
   long epochs = s->train.epochs, batch = s->train.batch_size, seed = (long)s->train.seed, patience = s->train.early_stopping_patience;
   double lr = s->train.learning_rate, wd = s->train.weight_decay;
@@ -84,6 +86,7 @@ static void *mlp_create(oc_model_params *p, oc_error *err) {
       oc_model_param_long(p, "batch", 1, 65536, &batch, err) < 0 || oc_model_param_long(p, "seed", 0, 1L << 62, &seed, err) < 0 ||
       oc_model_param_long(p, "patience", 0, 100000, &patience, err) < 0 ||
       oc_model_param_long(p, "h1", 1, 4096, &s->h1, err) < 0 || oc_model_param_long(p, "h2", 1, 4096, &s->h2, err) < 0 ||
+      oc_model_param_long(p, "bag", 1, 32, &s->bag, err) < 0 ||
       oc_model_param_double(p, "dropout", 0, 0.95, &s->dropout, err) < 0 ||
       oc_model_param_double(p, "lr", 1e-6, 1, &lr, err) < 0 || oc_model_param_double(p, "weight_decay", 0, 1, &wd, err) < 0) {
     free(s);
@@ -124,6 +127,26 @@ static oc_mlp_arch mlp_arch(const mlp_state *s, int n_in) {
   return a;
 }
 
+/* bag=K: K networks trained with seeds seed..seed+K-1 on the same rows, averaged as one (mlp.h). */
+static int fit_bag(mlp_state *s, const oc_mlp_arch *arch, const oc_dataset *train, const oc_dataset *val, oc_error *err) {
+  oc_mlp *nets = oc_xcalloc((size_t)s->bag, sizeof *nets);
+  oc_train_params params = s->train;
+  long fitted = 0;
+  int rc = 0;
+  for (; rc == 0 && fitted < s->bag; fitted++) {
+    oc_fit_result result = {0};
+    params.seed = s->train.seed + (uint64_t)fitted;
+    rc = oc_mlp_fit(arch, &params, train, val, NULL, NULL, &nets[fitted], &result, err);
+    oc_fit_result_free(&result);
+    if (rc != 0) break;
+  }
+  if (rc == 0 && s->bag == 1) s->net = nets[0];
+  else if (rc == 0) oc_mlp_bag_merge(nets, (size_t)s->bag, &s->net);
+  for (long j = 0; j < fitted && s->bag > 1; j++) oc_mlp_free(&nets[j]);
+  free(nets);
+  return rc;
+}
+
 /* The network's log-return forecasts from the last date of hist. */
 static int mlp_filter(mlp_state *s, const oc_series *hist, const oc_series *exogs, oc_error *err) {
   if (s->nexog > 0 && !exogs) return oc_error_set(err, "mlp: the exogenous series %s were not given", s->exog_names[0]);
@@ -158,7 +181,6 @@ static int mlp_fit(void *state, const oc_series *hist, const oc_series *exogs, o
   opts.horizon = (int)s->horizon;
   oc_frame frame = {0};
   oc_training_table table = {0};
-  oc_fit_result result = {0};
   if (s->nexog > 0 && !exogs) return oc_error_set(err, "mlp: the exogenous series %s were not given", s->exog_names[0]);
   if (oc_etl_build(hist, exogs, s->nexog, &opts, &frame, NULL, err) != 0) return oc_error_prefix(err, "mlp features: ");
   int rc = oc_training_table_from_frame(&frame, &table, err);
@@ -167,7 +189,7 @@ static int mlp_fit(void *state, const oc_series *hist, const oc_series *exogs, o
   if (rc == 0) {
     oc_mlp_arch arch = mlp_arch(s, (int)table.n_in);
     oc_dataset train = oc_training_table_train(&table), val = oc_training_table_val(&table);
-    rc = oc_mlp_fit(&arch, &s->train, &train, &val, NULL, NULL, &s->net, &result, err);
+    rc = fit_bag(s, &arch, &train, &val, err);
   }
   if (rc == 0) {
     s->fitted = true;
@@ -198,7 +220,6 @@ static int mlp_fit(void *state, const oc_series *hist, const oc_series *exogs, o
     free(out);
     rc = mlp_filter(s, hist, exogs, err);
   }
-  oc_fit_result_free(&result);
   oc_training_table_free(&table);
   oc_frame_free(&frame);
   if (rc != 0) mlp_clear_fit(s);
@@ -259,10 +280,12 @@ static int mlp_load(void *state, const json_t *saved, oc_error *err) {
                      &normalization, "policies", &policies, "resid_sd", &resid, "pred", &pred, "last_price",
                      &s->last_price) < 0)
     return oc_error_set(err, "mlp state: %s", jerr.text);
-  if (n_out != s->horizon || h1 != s->h1 || h2 != s->h2)
-    return oc_error_set(err, "mlp state: network %dx%d with %d outputs does not match the spec (%ldx%ld, horizon %ld)", h1, h2,
-                        n_out, s->h1, s->h2, s->horizon);
+  if (n_out != s->horizon || h1 != s->h1 * s->bag || h2 != s->h2 * s->bag)
+    return oc_error_set(err, "mlp state: network %dx%d with %d outputs does not match the spec (%ldx%ld times bag %ld, horizon %ld)",
+                        h1, h2, n_out, s->h1, s->h2, s->bag, s->horizon);
   oc_mlp_arch arch = mlp_arch(s, n_in);
+  arch.h1 = h1;
+  arch.h2 = h2;
   char msg[256];
   if (oc_mlp_arch_check(&arch, msg, sizeof msg) != 0) return oc_error_set(err, "mlp state: %s", msg);
   mlp_clear_fit(s);
@@ -291,7 +314,7 @@ static int mlp_load(void *state, const json_t *saved, oc_error *err) {
 
 const oc_model_type oc_model_mlp = {
     .kind = "mlp",
-    .summary = "the reference network on the ETL features (horizon=7, epochs=100, h1=64, h2=32, dropout=0.2, lr, batch, seed, "
+    .summary = "the reference network on the ETL features (horizon=7, epochs=100, h1=64, h2=32, dropout=0.2, lr, batch, seed, bag=1 "
                "exog=A+B)",
     .create = mlp_create,
     .fit = mlp_fit,

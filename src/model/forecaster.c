@@ -15,7 +15,7 @@
 
 /* The kinds, each defined as `const oc_model_type oc_model_<kind>` in its fc_<kind>.c: adding one is
  * that file and one line here. */
-#define OC_MODEL_KINDS(X) X(naive) X(drift) X(mean) X(ets) X(ar) X(arx) X(ensemble) X(mlp)
+#define OC_MODEL_KINDS(X) X(naive) X(drift) X(mean) X(ets) X(ar) X(arx) X(ensemble) X(mlp) X(auto)
 
 #define DECLARE_KIND(kind) extern const oc_model_type oc_model_##kind;
 OC_MODEL_KINDS(DECLARE_KIND)

@@ -202,3 +202,36 @@ void oc_mlp_predict(const oc_mlp *m, oc_mlp_workspace *ws, const float *x, size_
   }
   oc_fp_flush_denormals_end(fp_saved);
 }
+
+void oc_mlp_bag_merge(const oc_mlp *nets, size_t k, oc_mlp *out) {
+  assert(k >= 1);
+  oc_mlp_arch arch = nets[0].arch;
+  const size_t n_in = (size_t)arch.n_in, h1 = (size_t)arch.h1, h2 = (size_t)arch.h2, H = (size_t)arch.n_out;
+  arch.h1 *= (int)k;
+  arch.h2 *= (int)k;
+  oc_mlp_init(out, &arch);
+  /* per-unit tensors of the first and second hidden layers: net j's block at j * width */
+  const int unit1[] = {OC_MLP_DENSE1_B, OC_MLP_BN1_GAMMA, OC_MLP_BN1_BETA, OC_MLP_BN1_MEAN, OC_MLP_BN1_VAR};
+  const int unit2[] = {OC_MLP_DENSE2_B, OC_MLP_BN2_GAMMA, OC_MLP_BN2_BETA, OC_MLP_BN2_MEAN, OC_MLP_BN2_VAR};
+  float *w1 = oc_mlp_tensor_data(out, OC_MLP_DENSE1_W), *w2 = oc_mlp_tensor_data(out, OC_MLP_DENSE2_W);
+  float *w3 = oc_mlp_tensor_data(out, OC_MLP_DENSE3_W), *b3 = oc_mlp_tensor_data(out, OC_MLP_DENSE3_B);
+  memset(w2, 0, out->tensors[OC_MLP_DENSE2_W].size * sizeof *w2);
+  memset(b3, 0, H * sizeof *b3);
+  for (size_t j = 0; j < k; j++) {
+    const oc_mlp *n = &nets[j];
+    assert(n->arch.n_in == nets[0].arch.n_in && n->arch.h1 == nets[0].arch.h1 && n->arch.h2 == nets[0].arch.h2 &&
+           n->arch.n_out == nets[0].arch.n_out); /* one architecture */
+    const float *src = n->memory;
+    memcpy(w1 + j * h1 * n_in, src + n->tensors[OC_MLP_DENSE1_W].offset, h1 * n_in * sizeof *w1);
+    for (size_t t = 0; t < sizeof unit1 / sizeof unit1[0]; t++)
+      memcpy(oc_mlp_tensor_data(out, unit1[t]) + j * h1, src + n->tensors[unit1[t]].offset, h1 * sizeof(float));
+    for (size_t t = 0; t < sizeof unit2 / sizeof unit2[0]; t++)
+      memcpy(oc_mlp_tensor_data(out, unit2[t]) + j * h2, src + n->tensors[unit2[t]].offset, h2 * sizeof(float));
+    const float *d2 = src + n->tensors[OC_MLP_DENSE2_W].offset, *d3 = src + n->tensors[OC_MLP_DENSE3_W].offset;
+    for (size_t r = 0; r < h2; r++) memcpy(w2 + (j * h2 + r) * k * h1 + j * h1, d2 + r * h1, h1 * sizeof *w2);
+    for (size_t o = 0; o < H; o++) {
+      for (size_t c = 0; c < h2; c++) w3[o * k * h2 + j * h2 + c] = d3[o * h2 + c] / (float)k;
+      b3[o] += src[n->tensors[OC_MLP_DENSE3_B].offset + o] / (float)k;
+    }
+  }
+}

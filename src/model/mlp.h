@@ -59,6 +59,11 @@ void oc_mlp_init(oc_mlp *m, const oc_mlp_arch *arch);
 void oc_mlp_randomize(oc_mlp *m, oc_rng *rng);
 static inline float *oc_mlp_tensor_data(oc_mlp *m, int t) { return m->memory + m->tensors[t].offset; }
 void oc_mlp_free(oc_mlp *m);
+/* Seed bagging: the average of k networks of one architecture as one network that is k times as wide
+ * (hidden units of net j at [j*h1, (j+1)*h1) and [j*h2, (j+1)*h2), dense2 block-diagonal, dense3's
+ * blocks scaled by 1/k, its bias the mean): at inference (dropout off, BatchNorm by its running
+ * statistics) its output is the mean of the k outputs, up to float rounding. out is initialised here. */
+void oc_mlp_bag_merge(const oc_mlp *nets, size_t k, oc_mlp *out);
 
 /* Holds OpenBLAS to one thread, once per process, so that every matrix product takes its sums in one
  * order and results never depend on the machine's core count (layers.c asserts it). */

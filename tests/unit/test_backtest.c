@@ -22,7 +22,8 @@ static const char *const all_models[] = {"naive", "drift", "mean", "ets", "ar", 
 /* every kind, the network kept tiny (and with its analytic bounds, so no calibration warm-up) */
 static const char *const every_kind[] = {"naive", "drift", "mean", "ets", "ar", "arx:exog=X", "ensemble:validation=60",
                                          "mlp:epochs=2:h1=8:h2=4:intervals=analytic",
-                                         "mlp:epochs=2:h1=8:h2=4:intervals=analytic:exog=X"};
+                                         "mlp:epochs=2:h1=8:h2=4:intervals=analytic:exog=X",
+                                         "auto:candidates=naive+ar+arx:validation=30:exog=X"};
 #define N_KINDS (sizeof every_kind / sizeof every_kind[0])
 
 /* The exogenous series "X" of every_kind: another AR(1) path on the same dates, with every 11th date
