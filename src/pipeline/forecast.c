@@ -218,7 +218,7 @@ static int forecast_here(const char *data_dir, oc_store *store, const oc_forecas
   if (rc == 0) rc = gather_exogs(&memo, m, names, nexog, exogs, err);
   if (rc == 0) rc = oc_served_model_forecast(m, &history, exogs, stored, days, &out->forecast, err);
   if (rc == 0 && opt->save) {
-    /* recs[n - 1]: the answer; a shadow forecast goes first, so the answer stays the series' newest */
+    /* recs[1]: the answer; its shadow's (recs[0]) goes first, so the answer stays the series' newest */
     oc_forecast_record recs[2], *rec = &recs[1];
     bool shadowed = false;
     oc_forecast_record_fill(rec, &out->forecast, out->series, out->model_version, out->model_kind,
@@ -229,8 +229,8 @@ static int forecast_here(const char *data_dir, oc_store *store, const oc_forecas
       shadowed = shadow_here(data_dir, store, &memo, opt, &history, stored, rec, &recs[0], out);
     }
     rc = oc_forecast_records_save(store, shadowed ? recs : rec, shadowed ? 2 : 1, err);
-    out->stored_id = rec->id;
-    out->shadow_stored_id = shadowed ? recs[0].id : 0;
+    out->stored_id = rc == 0 ? rec->id : 0;
+    out->shadow_stored_id = rc == 0 && shadowed ? recs[0].id : 0;
     if (rc != 0 && err->kind == OC_ERROR_READ_ONLY) rc = 0; /* a read-only data directory: made, not stored */
   }
   free(exogs);
