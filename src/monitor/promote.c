@@ -449,12 +449,14 @@ static int check_triggers(run *r, oc_error *err) {
   return retrain(r, "drift", true, figures, reason, err);
 }
 
-/* Step 5: champion and challenger forecast the new origin, stored under the endpoint. The challenger's
- * goes first so the champion's is the series' newest (what GET /v1/forecasts/latest shows). */
+/* Step 5: champion and challenger forecast the new origin, stored under the endpoint. A shadow
+ * challenger's forecast is made and stored by the endpoint's forecast itself (pipeline/forecast.h), as
+ * for every forecast the endpoint makes; a variant's goes first here, so the champion's is the
+ * series' newest (what GET /v1/forecasts/latest shows). */
 static int forecast_new_origin(run *r, oc_error *err) {
   if (r->latest == OC_DATE_INVALID || (r->st.forecast_origin != OC_DATE_INVALID && r->latest <= r->st.forecast_origin))
     return 0;
-  if (r->st.challenger) {
+  if (r->st.challenger && strcmp(r->st.mode, "variant") == 0) {
     oc_forecast_options fo = oc_forecast_options_default();
     fo.version = r->st.challenger;
     fo.series = r->series;
@@ -464,7 +466,7 @@ static int forecast_new_origin(run *r, oc_error *err) {
     oc_forecast_record rec;
     oc_forecast_record_fill(&rec, &fr.forecast, fr.series, fr.model_version, fr.model_kind, "stored", "promote");
     snprintf(rec.endpoint, sizeof rec.endpoint, "%s", r->opt->endpoint);
-    snprintf(rec.variant, sizeof rec.variant, "%s", strcmp(r->st.mode, "variant") == 0 ? fr.model_version : "shadow");
+    snprintf(rec.variant, sizeof rec.variant, "%s", fr.model_version);
     if (oc_store_forecast_save(r->store, &rec, err) != 0) return -1;
     r->out->forecasts++;
   }
@@ -473,7 +475,7 @@ static int forecast_new_origin(run *r, oc_error *err) {
   fo.series = r->series;
   oc_forecast_result fr;
   if (oc_pipeline_forecast(r->data_dir, r->store, &fo, &fr, err) != 0) return -1;
-  r->out->forecasts++;
+  r->out->forecasts += 1 + (fr.shadow_stored_id != 0);
   if (fr.forecast.horizon < r->opt->horizon)
     return oc_pipeline_bad_option(err, "v%lld forecasts %zu steps, fewer than the horizon compared (%zu)",
                                   (long long)r->champion, fr.forecast.horizon, r->opt->horizon);

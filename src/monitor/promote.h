@@ -24,6 +24,9 @@
  *   5. forecasts: at a new origin (the series' latest observation) the champion forecasts through the
  *      endpoint and the challenger beside it, both stored under the endpoint (the challenger's variant
  *      "shadow" in shadow mode, "vN" as a variant), so the next runs can score them on the same origins.
+ *      A shadow challenger's forecast is made by the endpoint's forecast itself (pipeline/forecast.h),
+ *      as for every forecast the endpoint makes (API invocations, scheduled forecasts), and never
+ *      fails the run.
  * Every decision (trigger, training, deploy, promote, rollback, refusal) is recorded in the store with
  * its reason and figures; a decision that changes the endpoint is recorded in the same transaction.
  * Never prints. */

@@ -1,5 +1,7 @@
 /* forecast.c: see forecast.h. Resolves the version, gathers the histories (the series and the other
- * series the model reads, from the store), forecasts through pipeline/served_model.h and records the result. */
+ * series the model reads, from the store), forecasts through pipeline/served_model.h and records the
+ * result, with the endpoint's shadow challenger's forecast beside it in the same write. A failing
+ * challenger must not fail the forecast. */
 #include "pipeline/forecast.h"
 
 #include <assert.h>
@@ -38,6 +40,42 @@ void oc_forecast_record_fill(oc_forecast_record *rec, const oc_price_forecast *f
   for (size_t h = 0; h < fc->horizon; h++)
     rec->points[h] = (oc_stored_forecast_point){oc_calendar_add_trading_days(fc->origin, (int)h + 1), fc->mean[h],
                                                 fc->lo80[h], fc->hi80[h], fc->lo95[h], fc->hi95[h]};
+}
+
+int oc_forecast_shadow_version(oc_store *store, const char *endpoint, char version[64], oc_error *err) {
+  oc_challenger_state st;
+  bool found;
+  version[0] = '\0';
+  if (oc_store_challenger_get(store, endpoint, &st, &found, err) != 0) return -1;
+  if (found && st.challenger > 0 && strcmp(st.mode, "shadow") == 0) /* not a weighted variant */
+    snprintf(version, 64, "v%lld", (long long)st.challenger);
+  return 0;
+}
+
+int oc_forecast_shadow(oc_served_model *challenger, const oc_series *history, const oc_series *exogs, bool stored,
+                       const oc_forecast_record *served, oc_forecast_record *out, oc_error *err) {
+  size_t steps = served->n_points, max = oc_served_model_max_horizon(challenger);
+  oc_price_forecast fc;
+  if (oc_served_model_forecast(challenger, history, exogs, stored, steps < max ? steps : max, &fc, err) != 0)
+    return oc_error_prefix(err, "shadow challenger %s: ", oc_served_model_version(challenger));
+  oc_forecast_record_fill(out, &fc, served->series, oc_served_model_version(challenger),
+                          oc_served_model_kind(challenger), served->history, served->request_id);
+  snprintf(out->endpoint, sizeof out->endpoint, "%s", served->endpoint);
+  snprintf(out->variant, sizeof out->variant, "%s", OC_SHADOW_VARIANT);
+  return 0;
+}
+
+int oc_forecast_records_save(oc_store *store, oc_forecast_record *recs, size_t n, oc_error *err) {
+  assert(n >= 1);
+  if (n == 1) return oc_store_forecast_save(store, recs, err);
+  if (oc_store_begin(store, err) != 0) return -1;
+  size_t saved = 0;
+  while (saved < n && oc_store_forecast_save(store, &recs[saved], err) == 0) saved++;
+  if (saved == n && oc_store_commit(store, err) == 0) return 0;
+  oc_error rollback_err;
+  oc_store_rollback(store, &rollback_err);
+  for (size_t i = 0; i < n; i++) recs[i].id = 0; /* none of them was stored */
+  return -1;
 }
 
 void oc_forecast_points_json(oc_buf *out, const oc_forecast_record *rec) {
@@ -118,6 +156,34 @@ static int gather_exogs(oc_series_memo *memo, const oc_served_model *m, const ch
   return 0;
 }
 
+/* The endpoint's shadow challenger's forecast beside `served` into *shadow: true when made; a
+ * challenger that fails is named in out->shadow_problem and never fails the forecast served. */
+static bool shadow_here(const char *data_dir, oc_store *store, oc_series_memo *memo, const oc_forecast_options *opt,
+                        const oc_series *history, bool stored, const oc_forecast_record *served,
+                        oc_forecast_record *shadow, oc_forecast_result *out) {
+  oc_error err;
+  if (oc_forecast_shadow_version(store, served->endpoint, out->shadow_version, &err) != 0) {
+    snprintf(out->shadow_problem, sizeof out->shadow_problem, "%s", err.message);
+    return false;
+  }
+  if (!out->shadow_version[0]) return false;
+  oc_served_model *m = oc_served_model_load(data_dir, out->shadow_version, out->series, oc_series_memo_loader, memo,
+                                            &err);
+  int rc = m ? 0 : -1;
+  const char *const *names = NULL;
+  size_t nexog = m ? oc_served_model_exogs(m, &names) : 0;
+  oc_series *exogs = oc_xcalloc(nexog + 1, sizeof *exogs);
+  if (rc == 0 && opt->history && nexog > 0)
+    rc = oc_error_set(&err, "model %s needs the exogenous series %s, which a given history cannot supply",
+                      out->shadow_version, names[0]);
+  if (rc == 0) rc = gather_exogs(memo, m, names, nexog, exogs, &err);
+  if (rc == 0) rc = oc_forecast_shadow(m, history, exogs, stored, served, shadow, &err);
+  if (rc != 0) snprintf(out->shadow_problem, sizeof out->shadow_problem, "%s", err.message);
+  free(exogs);
+  oc_served_model_release(m);
+  return rc == 0;
+}
+
 static int forecast_here(const char *data_dir, oc_store *store, const oc_forecast_options *opt, oc_forecast_result *out,
                          oc_error *err) {
   int64_t version = opt->version;
@@ -152,15 +218,19 @@ static int forecast_here(const char *data_dir, oc_store *store, const oc_forecas
   if (rc == 0) rc = gather_exogs(&memo, m, names, nexog, exogs, err);
   if (rc == 0) rc = oc_served_model_forecast(m, &history, exogs, stored, days, &out->forecast, err);
   if (rc == 0 && opt->save) {
-    oc_forecast_record rec;
-    oc_forecast_record_fill(&rec, &out->forecast, out->series, out->model_version, out->model_kind,
+    /* recs[1]: the answer; its shadow's (recs[0]) goes first, so the answer stays the series' newest */
+    oc_forecast_record recs[2], *rec = &recs[1];
+    bool shadowed = false;
+    oc_forecast_record_fill(rec, &out->forecast, out->series, out->model_version, out->model_kind,
                             stored ? "stored" : "given", "cli");
     if (!opt->version) { /* through an endpoint: scored as the endpoint's (its variant named by version) */
-      snprintf(rec.endpoint, sizeof rec.endpoint, "%s", opt->endpoint ? opt->endpoint : OC_DEFAULT_ENDPOINT);
-      snprintf(rec.variant, sizeof rec.variant, "%s", out->model_version);
+      snprintf(rec->endpoint, sizeof rec->endpoint, "%s", opt->endpoint ? opt->endpoint : OC_DEFAULT_ENDPOINT);
+      snprintf(rec->variant, sizeof rec->variant, "%s", out->model_version);
+      shadowed = shadow_here(data_dir, store, &memo, opt, &history, stored, rec, &recs[0], out);
     }
-    rc = oc_store_forecast_save(store, &rec, err);
-    out->stored_id = rc == 0 ? rec.id : 0;
+    rc = oc_forecast_records_save(store, shadowed ? recs : rec, shadowed ? 2 : 1, err);
+    out->stored_id = rc == 0 ? rec->id : 0;
+    out->shadow_stored_id = rc == 0 && shadowed ? recs[0].id : 0;
     if (rc != 0 && err->kind == OC_ERROR_READ_ONLY) rc = 0; /* a read-only data directory: made, not stored */
   }
   free(exogs);

@@ -16,6 +16,7 @@
 #include "core/frame.h"
 #include "model/forecaster.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/served_model.h"
 #include "store/store.h"
 
 typedef struct oc_forecast_options {
@@ -42,6 +43,12 @@ typedef struct oc_forecast_result {
   oc_price_forecast forecast;            /* forecast.horizon points after forecast.origin */
   oc_date dates[OC_FORECAST_MAX_HORIZON]; /* the trading day of each point */
   int64_t stored_id;                     /* the stored forecast's id; 0 when not saved */
+  /* Through an endpoint with a shadow challenger (oc_forecast_shadow_version), saving: the challenger's
+   * forecast, stored beside the answer and never returned; a challenger that fails leaves the forecast
+   * made (shadow_stored_id 0, shadow_problem says why). */
+  char shadow_version[64];               /* "" when the endpoint has none */
+  int64_t shadow_stored_id;
+  char shadow_problem[256];
 } oc_forecast_result;
 
 /* OC_PIPELINE_BAD_OPTION (pipeline.h) when opt.days is beyond the model's horizon. */
@@ -53,6 +60,29 @@ int oc_pipeline_forecast(const char *data_dir, oc_store *store, const oc_forecas
 void oc_forecast_record_fill(oc_forecast_record *rec, const oc_price_forecast *fc, const char *series,
                              const char *model_version, const char *model_kind, const char *history,
                              const char *request_id);
+
+/* ---- Shadow challengers (monitor/promote.h) ----
+ * An endpoint whose promotion loop evaluates a challenger in shadow: every forecast the endpoint makes
+ * (an API invocation, `oilcast forecast` through the endpoint, a scheduled forecast) also makes the
+ * challenger's from the same history and origin, stored under the endpoint with variant
+ * OC_SHADOW_VARIANT (so scoring pairs it with the served forecast on the same origins) and never
+ * returned. A challenger that cannot forecast never fails the forecast served. */
+#define OC_SHADOW_VARIANT "shadow"
+
+/* The endpoint's shadow challenger ("vN") into version[64]; "" when it has none (no challenger, or one
+ * served as a weighted variant). One store read. */
+int oc_forecast_shadow_version(oc_store *store, const char *endpoint, char version[64], oc_error *err);
+
+/* The challenger's forecast beside `served` (the record of the endpoint's answer, endpoint set): from
+ * the same history (stored: the stored series) and the challenger's own exogenous series, as many
+ * steps as served has (at most the challenger's horizon), recorded as served is but for its variant,
+ * model version and kind. */
+int oc_forecast_shadow(oc_served_model *challenger, const oc_series *history, const oc_series *exogs, bool stored,
+                       const oc_forecast_record *served, oc_forecast_record *out, oc_error *err);
+
+/* Stores recs[0..n) in one transaction (all or none; each rec->id set): a forecast and its shadow are
+ * one batch, one write. */
+int oc_forecast_records_save(oc_store *store, oc_forecast_record *recs, size_t n, oc_error *err);
 
 /* The forecast object (docs/openapi.yaml's Forecast), appended to out as one JSON object: the one shape
  * of an invocation's answer, GET /v1/forecasts/latest and the "forecast" event. last_price is null when

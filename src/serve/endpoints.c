@@ -1,6 +1,7 @@
-/* endpoints.c: the endpoint table, snapshot building (reusing already loaded models), persistence
- * with previous configurations (in the store, through the registry: the one record of what an endpoint
- * serves; no file), the pointer swap, and the deterministic A/B pick.
+/* endpoints.c: the endpoint table, snapshot building (reusing already loaded models, the shadow
+ * challenger's included), persistence with previous configurations (in the store, through the
+ * registry: the one record of what an endpoint serves; no file), the pointer swap, and the
+ * deterministic A/B pick. A shadow challenger that fails to load must not fail its endpoint.
  * Locks: `lock` is held only to read or swap a slot's pointer (never while loading or writing);
  * `write_lock` serialises changes (PUT, rollback) end to end. */
 #include "serve/endpoints.h"
@@ -17,6 +18,7 @@
 #include "core/lock.h"
 #include "core/log.h"
 #include "model/registry.h"
+#include "pipeline/forecast.h"
 
 typedef struct slot {
   char name[128];
@@ -52,6 +54,7 @@ oc_endpoints *oc_endpoints_new(const char *data_dir, oc_series_loader loader, oc
 void oc_endpoint_snapshot_release(oc_endpoint_snapshot *snap) {
   if (!snap || atomic_fetch_sub(&snap->refs, 1) != 1) return;
   for (size_t i = 0; i < snap->spec.n_variants; i++) oc_served_model_release(snap->models[i]);
+  oc_served_model_release(snap->shadow);
   free(snap);
 }
 
@@ -171,16 +174,64 @@ static oc_served_model *find_loaded(oc_endpoints *e, const char *version, const 
         return snap->models[v];
       }
     }
+    if (snap->shadow && strcmp(snap->shadow_version, version) == 0) {
+      oc_served_model_retain(snap->shadow);
+      return snap->shadow;
+    }
   }
   return NULL;
 }
 
-/* Builds a snapshot for spec: reuses loaded models, loads the others (outside the lock). */
+/* The endpoint's shadow challenger as the store records it ("" for none, or when it cannot be read:
+ * logged, and the endpoint serves without one). */
+static void stored_shadow(oc_endpoints *e, const char *name, char version[64]) {
+  oc_error err;
+  oc_store *store = e->lend(e->loader_ctx, &err);
+  int rc = store ? oc_forecast_shadow_version(store, name, version, &err) : -1;
+  if (store) e->give_back(e->loader_ctx, store);
+  if (rc != 0) {
+    version[0] = '\0';
+    oc_warn("serve: endpoint %s: its shadow challenger is not known: %s", name, err.message);
+  }
+}
+
+/* The snapshot's shadow challenger: an already loaded model, or loaded now (outside the lock); a
+ * failure is kept as the snapshot's shadow problem, never the endpoint's. */
+static void load_shadow(oc_endpoints *e, oc_endpoint_snapshot *snap) {
+  const oc_endpoint_spec *spec = &snap->spec;
+  if (!snap->shadow_version[0]) return;
+  for (size_t i = 0; i < spec->n_variants && !snap->shadow; i++) {
+    if (strcmp(spec->variants[i].model_version, snap->shadow_version) == 0) {
+      oc_served_model_retain(snap->models[i]);
+      snap->shadow = snap->models[i];
+    }
+  }
+  if (!snap->shadow) {
+    oc_lock_acquire(&e->lock);
+    snap->shadow = find_loaded(e, snap->shadow_version, spec->series);
+    oc_lock_release(&e->lock);
+  }
+  if (snap->shadow) return;
+  oc_error err;
+  snap->shadow = oc_served_model_load(e->data_dir, snap->shadow_version, spec->series, e->loader, e->loader_ctx, &err);
+  if (snap->shadow)
+    oc_info("serve: endpoint %s: shadow challenger %s (%s) loaded in %.3f s", spec->name, snap->shadow_version,
+            oc_served_model_kind(snap->shadow), oc_served_model_load_seconds(snap->shadow));
+  else {
+    snprintf(snap->shadow_problem, sizeof snap->shadow_problem, "%s", err.message);
+    oc_err("serve: endpoint %s: shadow challenger %s not loaded (the endpoint serves without it): %s", spec->name,
+           snap->shadow_version, err.message);
+  }
+}
+
+/* Builds a snapshot for spec and its shadow challenger (shadow: "vN", "" for none): reuses loaded
+ * models, loads the others (outside the lock). */
 static oc_endpoint_snapshot *build_snapshot(oc_endpoints *e, const oc_endpoint_spec *spec, const char *updated_at,
-                                            oc_error *err) {
+                                            const char *shadow, oc_error *err) {
   oc_endpoint_snapshot *snap = oc_xcalloc(1, sizeof *snap);
   atomic_init(&snap->refs, 1);
   snap->spec = *spec;
+  snprintf(snap->shadow_version, sizeof snap->shadow_version, "%s", shadow);
   if (!snap->spec.series[0] &&
       oc_served_model_default_series(e->data_dir, spec->variants[0].model_version, snap->spec.series,
                                      sizeof snap->spec.series, err) != 0) {
@@ -218,6 +269,7 @@ static oc_endpoint_snapshot *build_snapshot(oc_endpoints *e, const oc_endpoint_s
       return NULL;
     }
   }
+  load_shadow(e, snap);
   return snap;
 }
 
@@ -268,7 +320,9 @@ int oc_endpoints_put(oc_endpoints *e, const oc_endpoint_spec *spec, bool *create
   oc_lock_acquire(&e->write_lock);
   char updated_at[OC_TIMESTAMP_STRLEN];
   oc_timestamp_format((int64_t)time(NULL), updated_at);
-  oc_endpoint_snapshot *snap = build_snapshot(e, spec, updated_at, err);
+  char shadow[64];
+  stored_shadow(e, spec->name, shadow);
+  oc_endpoint_snapshot *snap = build_snapshot(e, spec, updated_at, shadow, err);
   if (!snap) {
     oc_lock_release(&e->write_lock);
     return -1;
@@ -306,7 +360,9 @@ int oc_endpoints_rollback(oc_endpoints *e, const char *name, bool *found, oc_err
   } else if (oc_endpoint_spec_parse(json_array_get(previous, 0), name, &spec, err) == 0) {
     char updated_at[OC_TIMESTAMP_STRLEN];
     oc_timestamp_format((int64_t)time(NULL), updated_at);
-    oc_endpoint_snapshot *snap = build_snapshot(e, &spec, updated_at, err);
+    char shadow[64];
+    stored_shadow(e, name, shadow);
+    oc_endpoint_snapshot *snap = build_snapshot(e, &spec, updated_at, shadow, err);
     json_array_remove(previous, 0);
     if (snap && persist(e, &spec, updated_at, previous, err) == 0) {
       publish(e, name, snap, previous, NULL);
@@ -337,11 +393,11 @@ static oc_endpoint_snapshot **acquire_all(oc_endpoints *e, size_t *count) {
   return all;
 }
 
-/* Whether the slot already serves exactly this configuration (the change may be the one this process
- * just recorded). Caller holds lock. */
-static bool serves_locked(const oc_endpoints *e, const slot *sl, json_t *doc) {
+/* Whether the slot already serves exactly this configuration and shadow challenger (the change may be
+ * the one this process just recorded). Caller holds lock. */
+static bool serves_locked(const oc_endpoints *e, const slot *sl, json_t *doc, const char *shadow) {
   assert(oc_lock_held(&e->lock));
-  if (!sl || !sl->current) return false;
+  if (!sl || !sl->current || strcmp(sl->current->shadow_version, shadow) != 0) return false;
   json_t *mine = config_json(&sl->current->spec, sl->current->updated_at);
   json_t *series = json_object_get(doc, "series");
   json_t *theirs = json_pack("{s:s,s:O,s:O}", "series", json_is_string(series) ? json_string_value(series) : "",
@@ -375,11 +431,14 @@ static void load_config(oc_endpoints *e, const char *name, bool following) {
   oc_endpoint_snapshot *snap = NULL;
   bool current = false;
   if (doc && oc_endpoint_spec_parse(doc, name, &spec, &err) == 0) { /* else err says why */
+    char shadow[64];
+    stored_shadow(e, name, shadow);
     oc_lock_acquire(&e->lock);
-    current = following && serves_locked(e, find_slot(e, name), doc);
+    current = following && serves_locked(e, find_slot(e, name), doc, shadow);
     oc_lock_release(&e->lock);
     json_t *updated = json_object_get(doc, "updated_at");
-    if (!current) snap = build_snapshot(e, &spec, json_is_string(updated) ? json_string_value(updated) : "", &err);
+    if (!current)
+      snap = build_snapshot(e, &spec, json_is_string(updated) ? json_string_value(updated) : "", shadow, &err);
   }
   json_t *previous = json_object_get(doc, "previous");
   if (snap || !following) publish(e, name, snap, json_is_array(previous) ? json_incref(previous) : json_array(), NULL);

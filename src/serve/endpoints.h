@@ -35,11 +35,16 @@ typedef struct oc_endpoint_spec {
   oc_variant_spec variants[OC_ENDPOINT_MAX_VARIANTS];
 } oc_endpoint_spec;
 
-/* One immutable configuration of an endpoint, as requests use it. */
+/* One immutable configuration of an endpoint, as requests use it: its variants and the challenger its
+ * promotion loop evaluates in shadow (pipeline/forecast.h: forecast beside every answer, stored, never
+ * returned), loaded with them from the store's challenger state. */
 typedef struct oc_endpoint_snapshot {
   _Atomic long refs;
   oc_endpoint_spec spec;
   oc_served_model *models[OC_ENDPOINT_MAX_VARIANTS]; /* one reference per variant */
+  char shadow_version[64];  /* the shadow challenger ("vN"); "" for none */
+  oc_served_model *shadow;  /* its model, one reference; NULL when none or it failed to load ... */
+  char shadow_problem[600]; /* ... and then why (a broken challenger never breaks the endpoint) */
   char updated_at[32];
   size_t previous_count;
 } oc_endpoint_snapshot;
@@ -57,9 +62,10 @@ void oc_endpoints_free(oc_endpoints *e);
 /* Loads every endpoint the store records. Endpoints that fail stay listed as problems (readiness);
  * -1 with err when the store cannot list them. */
 int oc_endpoints_load_all(oc_endpoints *e, oc_error *err);
-/* Re-reads the endpoint's configuration from the store after another process changed it (a deploy, a
- * PUT or rollback on another server) and swaps in its snapshot; a configuration already served is
- * left alone, and one that fails to load leaves the previous snapshot serving (logged). */
+/* Re-reads the endpoint's configuration and shadow challenger from the store after another process
+ * changed them (a deploy, a PUT or rollback on another server, a promotion decision) and swaps in its
+ * snapshot; a configuration and challenger already served are left alone, and a configuration that
+ * fails to load leaves the previous snapshot serving (logged). */
 void oc_endpoints_reload(oc_endpoints *e, const char *name);
 /* oc_endpoints_reload for every endpoint the store records (SIGHUP); -1 with err when it cannot list them. */
 int oc_endpoints_reload_all(oc_endpoints *e, oc_error *err);

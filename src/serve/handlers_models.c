@@ -1,7 +1,10 @@
 /* handlers_models.c: forecasts over HTTP (the reference guide's endpoint invocation) and the routes that
  * manage what endpoints serve: list, create/replace variants, roll back, list models, the latest stored
  * forecast. An invocation holds one endpoint snapshot from start to finish, so a concurrent promotion
- * or rollback never changes the model under it. */
+ * or rollback never changes the model under it; its shadow challenger, if the snapshot has one,
+ * forecasts beside the answer and is stored with it in one write, never returned, and never fails the
+ * request. */
+#include <assert.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -12,6 +15,7 @@
 #include "core/calendar.h"
 #include "core/date.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "ingest/price_range.h"
 #include "pipeline/forecast.h"
 #include "serve/context.h"
@@ -142,41 +146,109 @@ static bool given_history(oc_server *s, json_t *body, const char *series, oc_ser
   return true;
 }
 
-/* Stores a stored-history forecast unless the same one was stored recently; publishes it live. */
-static void store_forecast(oc_server *s, oc_forecast_record *rec) {
+/* Whether rec, a stored-history forecast, is one stored recently (the same request again); otherwise
+ * it is remembered as stored now. */
+static bool saved_recently(oc_server *s, const oc_forecast_record *rec) {
+  if (strcmp(rec->history, "stored") != 0) return false;
   char key[256];
   snprintf(key, sizeof key, "%s|%s|%s|%s|%d|%zu|%s", rec->endpoint, rec->variant, rec->model_version, rec->series,
            (int)rec->origin, rec->n_points, rec->history);
-  if (strcmp(rec->history, "stored") == 0) {
-    pthread_mutex_lock(&s->saved_lock);
-    for (size_t i = 0; i < sizeof s->saved_keys / sizeof s->saved_keys[0]; i++) {
-      if (strcmp(s->saved_keys[i], key) == 0) {
-        pthread_mutex_unlock(&s->saved_lock);
-        return;
-      }
+  pthread_mutex_lock(&s->saved_lock);
+  for (size_t i = 0; i < sizeof s->saved_keys / sizeof s->saved_keys[0]; i++) {
+    if (strcmp(s->saved_keys[i], key) == 0) {
+      pthread_mutex_unlock(&s->saved_lock);
+      return true;
     }
-    snprintf(s->saved_keys[s->saved_next], sizeof s->saved_keys[0], "%s", key);
-    s->saved_next = (s->saved_next + 1) % (sizeof s->saved_keys / sizeof s->saved_keys[0]);
-    pthread_mutex_unlock(&s->saved_lock);
   }
+  snprintf(s->saved_keys[s->saved_next], sizeof s->saved_keys[0], "%s", key);
+  s->saved_next = (s->saved_next + 1) % (sizeof s->saved_keys / sizeof s->saved_keys[0]);
+  pthread_mutex_unlock(&s->saved_lock);
+  return false;
+}
+
+/* Stores recs[0..n) (the answer last, its shadow before it) in one write, leaving out those stored
+ * recently; publishes the answer live. recs[n - 1] is left as it is. */
+static void store_forecasts(oc_server *s, oc_forecast_record *recs, size_t n) {
+  assert(n >= 1);
+  size_t kept = 0;
+  bool answer_kept = false;
+  for (size_t i = 0; i < n; i++) {
+    if (saved_recently(s, &recs[i])) continue;
+    if (kept != i) recs[kept] = recs[i]; /* kept < i: never the answer's slot */
+    answer_kept = i == n - 1;
+    kept++;
+  }
+  if (!kept) return;
   oc_response scratch = {0};
   oc_store *store = oc_serve_store_acquire(s, &scratch);
   oc_buf_free(&scratch.body);
   if (!store) return;
   oc_error err;
-  int rc = oc_store_forecast_save(store, rec, &err);
+  int rc = oc_forecast_records_save(store, recs, kept, &err);
   oc_serve_store_release(s, store);
   if (rc != 0) {
     oc_serve_store_failed(s, &scratch, "forecast_save", &err);
     oc_buf_free(&scratch.body);
     return;
   }
-  if (strcmp(rec->history, "stored") == 0) {
+  if (answer_kept && strcmp(recs[kept - 1].history, "stored") == 0) {
     oc_buf event = {0};
-    oc_forecast_object_json(&event, rec, NULL, 0);
+    oc_forecast_object_json(&event, &recs[kept - 1], NULL, 0);
     oc_event_publish(s->events, "forecast", event.data);
     oc_buf_free(&event);
   }
+}
+
+/* The stored histories of the other series model reads (its features need them, for a given history
+ * too) into histories and exogs (room for OC_ENDPOINT_MAX_EXOGS each); false with resp filled when one
+ * cannot be had. Release them with release_exogs whatever the answer. */
+static bool acquire_exogs(oc_server *s, const oc_served_model *model, oc_history **histories, oc_series *exogs,
+                          size_t *n, oc_response *resp) {
+  const char *const *names;
+  size_t nexog = oc_served_model_exogs(model, &names);
+  *n = 0;
+  if (nexog > OC_ENDPOINT_MAX_EXOGS) {
+    oc_respond_error(resp, 500, "model_error", "model %s needs %zu other series; at most %d are supported",
+                     oc_served_model_version(model), nexog, OC_ENDPOINT_MAX_EXOGS);
+    return false;
+  }
+  for (; *n < nexog; (*n)++) {
+    histories[*n] = oc_serve_history_acquire(s, names[*n], resp);
+    if (!histories[*n]) return false;
+    exogs[*n] = histories[*n]->series;
+  }
+  return true;
+}
+
+static void release_exogs(oc_history **histories, size_t n) {
+  for (size_t i = 0; i < n; i++) oc_serve_history_release(histories[i]);
+}
+
+/* The snapshot's shadow challenger's forecast beside `served` into *out: true when made. Counted by
+ * outcome in /metrics; a failure is logged and never reaches the caller. */
+static bool shadow_forecast(oc_server *s, const oc_endpoint_snapshot *snap, const oc_series *history, bool stored,
+                            const oc_forecast_record *served, oc_forecast_record *out) {
+  if (!snap->shadow_version[0]) return false;
+  const char *labels[] = {"endpoint", snap->spec.name, "model_version", snap->shadow_version, "outcome",
+                          "unavailable"};
+  bool made = false;
+  if (snap->shadow) {
+    oc_history *exog_histories[OC_ENDPOINT_MAX_EXOGS];
+    oc_series exogs[OC_ENDPOINT_MAX_EXOGS];
+    size_t nexog;
+    oc_response scratch = {0};
+    oc_error err;
+    if (!acquire_exogs(s, snap->shadow, exog_histories, exogs, &nexog, &scratch))
+      oc_error_set(&err, "%.*s", (int)scratch.body.len, scratch.body.data ? scratch.body.data : "");
+    else
+      made = oc_forecast_shadow(snap->shadow, history, exogs, stored, served, out, &err) == 0;
+    release_exogs(exog_histories, nexog);
+    oc_buf_free(&scratch.body);
+    if (!made) oc_warn("serve: endpoint %s: %s", snap->spec.name, err.message);
+    labels[5] = made ? "made" : "failed";
+  }
+  oc_metrics_add(s->metrics, OC_METRIC_SHADOW_FORECASTS, 1, 3, labels);
+  return made;
 }
 
 void oc_handle_invoke(const oc_request *req, oc_response *resp) {
@@ -224,20 +296,10 @@ void oc_handle_invoke(const oc_request *req, oc_response *resp) {
   }
   json_decref(body);
   /* The other series the model's features need come from the store in both cases. */
-  const char *const *exog_names;
-  size_t nexog = oc_served_model_exogs(model, &exog_names);
-  oc_history *exog_histories[OC_ENDPOINT_MAX_EXOGS] = {0};
+  oc_history *exog_histories[OC_ENDPOINT_MAX_EXOGS];
   oc_series exogs[OC_ENDPOINT_MAX_EXOGS];
-  if (nexog > OC_ENDPOINT_MAX_EXOGS) {
-    oc_respond_error(resp, 500, "model_error", "model %s needs %zu other series; at most %d are supported",
-                     oc_served_model_version(model), nexog, OC_ENDPOINT_MAX_EXOGS);
-    history = NULL;
-  }
-  for (size_t i = 0; history && i < nexog; i++) {
-    exog_histories[i] = oc_serve_history_acquire(s, exog_names[i], resp);
-    if (exog_histories[i]) exogs[i] = exog_histories[i]->series;
-    else history = NULL;
-  }
+  size_t nexog = 0;
+  if (history && !acquire_exogs(s, model, exog_histories, exogs, &nexog, resp)) history = NULL;
   oc_price_forecast fc;
   oc_error err;
   if (history && oc_served_model_forecast(model, history, exogs, !given, (size_t)days, &fc, &err) != 0) {
@@ -246,27 +308,29 @@ void oc_handle_invoke(const oc_request *req, oc_response *resp) {
     history = NULL;
   }
   if (history) {
-    oc_forecast_record rec;
-    oc_forecast_record_fill(&rec, &fc, snap->spec.series, oc_served_model_version(model), oc_served_model_kind(model),
+    /* recs[n - 1]: the answer; its shadow's goes first, so the answer stays the series' newest */
+    oc_forecast_record recs[2], *rec = &recs[1];
+    oc_forecast_record_fill(rec, &fc, snap->spec.series, oc_served_model_version(model), oc_served_model_kind(model),
                             given ? "given" : "stored", req->request_id);
-    snprintf(rec.endpoint, sizeof rec.endpoint, "%s", name);
-    snprintf(rec.variant, sizeof rec.variant, "%s", snap->spec.variants[v].name);
-    store_forecast(s, &rec);
+    snprintf(rec->endpoint, sizeof rec->endpoint, "%s", name);
+    snprintf(rec->variant, sizeof rec->variant, "%s", snap->spec.variants[v].name);
+    bool shadowed = shadow_forecast(s, snap, history, !given, rec, &recs[0]);
+    store_forecasts(s, shadowed ? recs : rec, shadowed ? 2 : 1);
     oc_buf points = {0};
-    forecast_points_cached(s, &points, &rec);
-    oc_forecast_object_json(&resp->body, &rec, points.data, points.len);
+    forecast_points_cached(s, &points, rec);
+    oc_forecast_object_json(&resp->body, rec, points.data, points.len);
     oc_buf_putc(&resp->body, '\n');
     oc_buf_free(&points);
     resp->status = 200;
     resp->content_type = "application/json";
-    oc_response_header(resp, "X-Oilcast-Variant", "%s", rec.variant);
-    oc_response_header(resp, "X-Oilcast-Model-Version", "%s", rec.model_version);
-    snprintf(resp->variant, sizeof resp->variant, "%s", rec.variant);
-    const char *labels[] = {"endpoint", name, "variant", rec.variant, "model_version", rec.model_version};
+    oc_response_header(resp, "X-Oilcast-Variant", "%s", rec->variant);
+    oc_response_header(resp, "X-Oilcast-Model-Version", "%s", rec->model_version);
+    snprintf(resp->variant, sizeof resp->variant, "%s", rec->variant);
+    const char *labels[] = {"endpoint", name, "variant", rec->variant, "model_version", rec->model_version};
     oc_metrics_add(s->metrics, OC_METRIC_FORECASTS, 1, 3, labels);
   }
   if (given) oc_series_free(&own);
-  for (size_t i = 0; i < nexog && i < OC_ENDPOINT_MAX_EXOGS; i++) oc_serve_history_release(exog_histories[i]);
+  release_exogs(exog_histories, nexog);
   oc_serve_history_release(stored);
   oc_endpoint_snapshot_release(snap);
 }

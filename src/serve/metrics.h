@@ -37,6 +37,9 @@ typedef enum {
   OC_METRIC_SENSOR_LATE,         /* oilcast_sensor_late_readings_total */
   OC_METRIC_SENSOR_DEAD_LETTERS, /* oilcast_sensor_dead_letters_total */
   OC_METRIC_SENSOR_ANOMALIES,    /* oilcast_sensor_anomalies_total */
+  /* shadow challengers (issue 16): forecasts beside invocations, by outcome "made" (then stored
+   * with the answer), "failed" (its forecast failed) or "unavailable" (it could not be loaded) */
+  OC_METRIC_SHADOW_FORECASTS,    /* oilcast_shadow_forecasts_total{endpoint,model_version,outcome} */
   OC_METRIC_FAMILY_COUNT
 } oc_metric_family_id;
 

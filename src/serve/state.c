@@ -121,7 +121,9 @@ static void apply_changes(oc_server *s, oc_store *store, const oc_change *change
     case OC_CHANGE_INGEST_RUN: publish_ingest(s, store, strtoll(c->subject, NULL, 10)); break;
     case OC_CHANGE_FORECAST: break; /* this server publishes its own forecasts as it makes them */
     case OC_CHANGE_JOB: break;      /* job runs are read when asked for */
-    case OC_CHANGE_DECISION: break; /* promotion decisions are read when asked for */
+    case OC_CHANGE_DECISION: /* a promotion decision: the endpoint's shadow challenger may have changed */
+      oc_endpoints_reload(s->endpoints, c->subject);
+      break;
     case OC_CHANGE_ALERT: break;    /* so are alerts (GET /v1/alerts) */
     case OC_CHANGE_DEVICE: break;   /* devices are read when asked for */
     }
