@@ -385,7 +385,7 @@ static void test_forecast_origin_price(void **state) {
                   "DROP TABLE alert_events; DROP TABLE alerts;"
                   "DROP TABLE devices; DROP TABLE promotion_decisions; DROP TABLE endpoint_challengers;"
                   "DROP TABLE sensor_readings; DROP TABLE sensor_dead_letters; DROP TABLE sensor_watermarks;"
-                  "DROP TABLE sensor_windows; DROP TABLE sensor_anomalies;"
+                  "DROP TABLE sensor_windows; DROP TABLE sensor_anomalies; DROP TABLE sensor_last_readings;"
                   "DELETE FROM schema_migrations WHERE version >= 11;"
                   "UPDATE forecasts SET created_at = 5");
   raw_exec(f->db, "INSERT INTO forecasts(series, origin, horizon, model_version, history, created_at)"
@@ -1170,6 +1170,7 @@ static void test_schema_13_to_17_ops(void **state) {
   assert_int_equal(n, 0);
   free(errors);
   expect_changes(s, 0, "observations:WTI\nobservations:WTI\nendpoint:wti\ndevice:tank-7\ndevice:tank-7\n"
+                       "sensor_window:tank-7/level/60000/0\n" /* a window from readings is on the feed (issue 15) */
                        "alert:stale\ndecision:wti\ndecision:wti\n");
 
   assert_int_equal(oc_store_integrity_check(s, &err), 0);
