@@ -54,7 +54,7 @@ wait_for "$sensors" '"kind":"silence"' "silence anomalies"
 silence=$(grep '"kind":"silence"' "$OC_TMP/events.txt" | head -n 1)
 assert_contains "$silence" '"detected_ms":1780315260000' "detected at the moved clock's time"
 assert_contains "$silence" '"ended_ms":null' "an episode that lasts"
-sleep 1.5 # more checks of the same silence: no second episode
+sleep 1.1 # more checks of the same silence: no second episode
 assert_eq "$(sqlite3 "$DB" "SELECT count(*) FROM sensor_anomalies WHERE kind = 'silence'")" "$sensors" "once per episode"
 metrics=$(curl -sf "${A[@]}" "$SERVE_URL/metrics")
 assert_contains "$metrics" "oilcast_sensor_anomalies_total{} $(sqlite3 "$DB" "SELECT count(*) FROM sensor_anomalies")" "/metrics"
