@@ -7,11 +7,7 @@ source "$(dirname "$0")/serve_helpers.bash"
 source "$(dirname "$0")/stream_helpers.bash"
 source "$OILCAST_SOURCE_DIR/tests/browser/lib.sh"
 need_browser
-command -v mosquitto >/dev/null && command -v mosquitto_pub >/dev/null || skip "mosquitto is not installed"
-
-PORT=$(free_port)
-mkdir -p "$OC_TMP/broker"
-broker_start "$OC_TMP/broker" "$PORT"
+stream_broker_up
 oc init >/dev/null 2>&1
 reader=$(oc apikey create --name dashboard --scope read)
 oc device add tank-1 --type tank_level --site test --unit m --min 0 --max 30 --interval 60 --quiet >/dev/null

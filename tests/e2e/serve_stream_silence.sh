@@ -8,11 +8,8 @@
 set -euo pipefail
 source "$(dirname "$0")/serve_helpers.bash"
 source "$(dirname "$0")/stream_helpers.bash"
-command -v mosquitto >/dev/null && command -v mosquitto_pub >/dev/null || { echo "mosquitto missing: skipped" >&2; exit 77; }
 
-PORT=$(free_port)
-mkdir -p "$OC_TMP/broker"
-broker_start "$OC_TMP/broker" "$PORT"
+stream_broker_up
 admin=$(oc init 2>/dev/null)
 DB="$OILCAST_DATA_DIR/oilcast.db"
 oc device add --simulated 2 --credentials "$OC_TMP/sim.credentials" --interval 1 >/dev/null 2>&1

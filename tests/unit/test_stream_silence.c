@@ -1,5 +1,6 @@
-/* Unit tests for the stream's silence detector (stream/silence.h) and the live sensor feed's store ops,
- * on SQLite and (when installed) PostgreSQL: the clock is the caller's, so each check is one instant.
+/* Unit tests for the stream's silence detector (stream/silence.h) and the live sensor feed, on a SQLite
+ * store (test_store.c runs the ops on every backend): the clock is the caller's, so each check is one
+ * instant.
  * A sensor quiet for exactly 3 intervals is not silent, a millisecond more is; an episode is stored
  * once however many checks see it, ended (once) by the first check after a newer reading, and a new
  * gap starts a new episode; revoked and unregistered devices are not watched; the latest reading is
@@ -14,7 +15,6 @@
 
 #include "core/buf.h"
 #include "core/fsutil.h"
-#include "pg_server.h"
 #include "pipeline/stream.h"
 #include "store/datadir.h"
 #include "stream/silence.h"
@@ -22,43 +22,6 @@
 
 #define T0 1767225600000LL
 #define INTERVAL_MS 60000LL /* pipeline_pressure's default interval */
-
-typedef struct fixture {
-  oc_test_datadir_fixture dir; /* SQLite: the data directory; PostgreSQL: only .store */
-  bool pg;
-} fixture;
-
-static int setup_sqlite(void **state) {
-  fixture *f = oc_xcalloc(1, sizeof *f);
-  f->dir.dir = oc_test_datadir("silence", &f->dir.store);
-  *state = f;
-  return 0;
-}
-
-static int setup_pg(void **state) {
-  static int next_schema;
-  const char *prefix = oc_test_pg_uri_prefix();
-  assert_non_null(prefix); /* main runs these only with a server */
-  fixture *f = oc_xcalloc(1, sizeof *f);
-  oc_buf uri = {0};
-  oc_buf_printf(&uri, "%soilcast_silence?options=-csearch_path%%3Dsilence_%d", prefix, ++next_schema);
-  oc_error err;
-  f->dir.store = oc_store_open(uri.data, &err);
-  oc_buf_free(&uri);
-  if (!f->dir.store) fail_msg("%s", err.message);
-  f->pg = true;
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  fixture *f = *state;
-  oc_store_close(f->dir.store);
-  if (f->dir.dir) oc_test_rmtree(f->dir.dir);
-  free(f->dir.dir);
-  free(f);
-  return 0;
-}
 
 static void add_device(oc_store *store, const char *id) {
   const oc_device_type *t = oc_device_type_find("pipeline_pressure");
@@ -133,8 +96,8 @@ static int64_t latest_change(oc_store *store) {
 }
 
 static void test_episode_starts_once_and_ends(void **state) {
-  fixture *f = *state;
-  oc_store *store = f->dir.store;
+  oc_test_datadir_fixture *f = *state;
+  oc_store *store = f->store;
   add_device(store, "p-1");
   oc_sensor_reading r[5];
   for (int i = 0; i < 5; i++) r[i] = reading("p-1", i, T0 + i * 1000LL, 100 + i);
@@ -182,8 +145,8 @@ static void test_episode_starts_once_and_ends(void **state) {
 }
 
 static void test_only_active_registered_devices(void **state) {
-  fixture *f = *state;
-  oc_store *store = f->dir.store;
+  oc_test_datadir_fixture *f = *state;
+  oc_store *store = f->store;
   add_device(store, "p-1");
   add_device(store, "p-2");
   oc_sensor_reading r[3] = {reading("p-1", 0, T0, 100), reading("p-2", 0, T0, 100), reading("ghost", 0, T0, 100)};
@@ -201,8 +164,8 @@ static void test_only_active_registered_devices(void **state) {
 }
 
 static void test_latest_reading_whatever_the_order(void **state) {
-  fixture *f = *state;
-  oc_store *store = f->dir.store;
+  oc_test_datadir_fixture *f = *state;
+  oc_store *store = f->store;
   add_device(store, "p-1");
   oc_sensor_reading newest = reading("p-1", 7, T0 + 5000, 1), tie = reading("p-1", 6, T0 + 5000, 2),
                     older = reading("p-1", 9, T0, 3);
@@ -222,8 +185,8 @@ static void test_latest_reading_whatever_the_order(void **state) {
 }
 
 static void test_window_changes_and_rollback(void **state) {
-  fixture *f = *state;
-  oc_store *store = f->dir.store;
+  oc_test_datadir_fixture *f = *state;
+  oc_store *store = f->store;
   add_device(store, "p-1");
   int64_t before = latest_change(store);
   oc_sensor_reading r[3] = {reading("p-1", 0, T0, 100), reading("p-1", 1, T0 + 1000, 102),
@@ -273,8 +236,8 @@ static void test_subjects(void **state) {
 }
 
 static void test_stream_section(void **state) {
-  fixture *f = *state;
-  char *conf_path = oc_path_join(f->dir.dir, OC_DATADIR_CONF);
+  oc_test_datadir_fixture *f = *state;
+  char *conf_path = oc_path_join(f->dir, OC_DATADIR_CONF);
   char *text;
   size_t len;
   oc_error err;
@@ -283,13 +246,13 @@ static void test_stream_section(void **state) {
   oc_buf_printf(&conf_text, "%s\n[stream]\nbroker = mqtt://127.0.0.1:1884\nclient_id = here\nsilence_factor = 2.5\n"
                             "windows = 30s,1m\n[]\n", text);
   free(text);
-  free(oc_test_write_file(f->dir.dir, OC_DATADIR_CONF, conf_text.data));
+  free(oc_test_write_file(f->dir, OC_DATADIR_CONF, conf_text.data));
   oc_store *again; /* the data directory still opens: the section's keys are known ones */
-  assert_int_equal(oc_datadir_open(f->dir.dir, &again, &err), 0);
+  assert_int_equal(oc_datadir_open(f->dir, &again, &err), 0);
   oc_store_close(again);
   oc_stream_options o = oc_stream_options_default();
   oc_conf conf;
-  assert_int_equal(oc_stream_options_configure(f->dir.dir, &conf, &o, &err), 0);
+  assert_int_equal(oc_stream_options_configure(f->dir, &conf, &o, &err), 0);
   assert_string_equal(o.session.broker, "mqtt://127.0.0.1:1884");
   assert_string_equal(o.session.client_id, "here");
   assert_string_equal(o.session.filter, "$share/oilcast/oil/sensors/#"); /* not given: the default */
@@ -298,8 +261,8 @@ static void test_stream_section(void **state) {
   assert_int_equal(o.windows.widths_ms[0], 30000);
   oc_conf_free(&conf);
   oc_buf_printf(&conf_text, "[stream]\nsilence_factor = 0.5\n");
-  free(oc_test_write_file(f->dir.dir, OC_DATADIR_CONF, conf_text.data));
-  assert_int_equal(oc_stream_options_configure(f->dir.dir, &conf, &o, &err), -1);
+  free(oc_test_write_file(f->dir, OC_DATADIR_CONF, conf_text.data));
+  assert_int_equal(oc_stream_options_configure(f->dir, &conf, &o, &err), -1);
   assert_non_null(strstr(err.message, "stream.silence_factor = '0.5'"));
   oc_conf_free(&conf);
   oc_buf_free(&conf_text);
@@ -308,23 +271,12 @@ static void test_stream_section(void **state) {
 
 int main(void) {
   const struct CMUnitTest sqlite_tests[] = {
-      cmocka_unit_test_setup_teardown(test_episode_starts_once_and_ends, setup_sqlite, teardown),
-      cmocka_unit_test_setup_teardown(test_only_active_registered_devices, setup_sqlite, teardown),
-      cmocka_unit_test_setup_teardown(test_latest_reading_whatever_the_order, setup_sqlite, teardown),
-      cmocka_unit_test_setup_teardown(test_window_changes_and_rollback, setup_sqlite, teardown),
+      cmocka_unit_test_setup_teardown(test_episode_starts_once_and_ends, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_only_active_registered_devices, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_latest_reading_whatever_the_order, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_window_changes_and_rollback, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test(test_subjects),
-      cmocka_unit_test_setup_teardown(test_stream_section, setup_sqlite, teardown),
+      cmocka_unit_test_setup_teardown(test_stream_section, oc_test_datadir_setup, oc_test_datadir_teardown),
   };
-  const struct CMUnitTest pg_tests[] = {
-      cmocka_unit_test_setup_teardown(test_episode_starts_once_and_ends, setup_pg, teardown),
-      cmocka_unit_test_setup_teardown(test_only_active_registered_devices, setup_pg, teardown),
-      cmocka_unit_test_setup_teardown(test_latest_reading_whatever_the_order, setup_pg, teardown),
-      cmocka_unit_test_setup_teardown(test_window_changes_and_rollback, setup_pg, teardown),
-  };
-  int failed = cmocka_run_group_tests_name("silence sqlite", sqlite_tests, NULL, NULL);
-  if (!oc_test_pg_uri_prefix()) {
-    printf("silence postgresql: skipped (no PostgreSQL server)\n");
-    return failed;
-  }
-  return failed + cmocka_run_group_tests_name("silence postgresql", pg_tests, NULL, NULL);
+  return cmocka_run_group_tests_name("silence", sqlite_tests, NULL, NULL);
 }
