@@ -215,6 +215,13 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
     oc_conf_free(&stream_conf);
     return oc_cli_runtime_error("%s", err.message);
   }
+  char broker_host[256];
+  int broker_port;
+  if (stream_wanted && oc_mqtt_parse_url(stream.session.broker, broker_host, sizeof broker_host, &broker_port, &err) != 0) {
+    oc_conf_free(&stream_conf);
+    oc_clock_free(&stream_clock);
+    return oc_cli_usage_error(&oc_cmd_serve, "--stream: %s", err.message);
+  }
   cfg.stream = stream_wanted ? &stream : NULL;
   int log_fd = -1;
   if (strcmp(access_log, "off") == 0) {

@@ -4,7 +4,8 @@
 # events; when the stream's clock (OILCAST_CLOCK, moved by this test) passes 3 expected intervals after
 # a sensor's last reading, one "sensor_anomaly" event of kind "silence" per sensor comes out (stored
 # once: later checks add none), counted in /metrics; a reading that resumes a sensor ends its episode
-# (an event with ended_ms); SIGTERM stops the server and its stream cleanly (exit 0).
+# (an event with ended_ms); SIGTERM stops the server and its stream cleanly (exit 0). A --stream that is
+# no mqtt:// URL is a usage error.
 set -euo pipefail
 source "$(dirname "$0")/serve_helpers.bash"
 source "$(dirname "$0")/stream_helpers.bash"
@@ -12,6 +13,7 @@ source "$(dirname "$0")/stream_helpers.bash"
 stream_broker_up
 admin=$(oc init 2>/dev/null)
 DB="$OILCAST_DATA_DIR/oilcast.db"
+assert_exit 2 oc serve --stream http://127.0.0.1:1 # not a broker URL: refused before anything starts
 oc device add --simulated 2 --credentials "$OC_TMP/sim.credentials" --interval 1 >/dev/null 2>&1
 clock=$OC_TMP/clock
 echo 2026-06-01T12:00:01Z >"$clock"
