@@ -198,7 +198,7 @@ int oc_stream_options_configure(const char *data_dir, oc_conf *conf, oc_stream_o
   double grace;
   if (rc == 0 && oc_conf_get(conf, "stream.grace")) {
     rc = conf_number(conf, path, "stream.grace", 0, 7 * 86400, &grace, err);
-    opt->windows.grace_ms = (int64_t)(grace * 1000);
+    if (rc == 0) opt->windows.grace_ms = (int64_t)(grace * 1000);
   }
   if (rc == 0 && oc_conf_get(conf, "stream.silence_factor"))
     rc = conf_number(conf, path, "stream.silence_factor", 1, 1000, &opt->silence.factor, err);
