@@ -3,7 +3,8 @@
 # (issue 15): readings the simulator publishes are stored and reach GET /v1/stream as "sensor_window"
 # events; when the stream's clock (OILCAST_CLOCK, moved by this test) passes 3 expected intervals after
 # a sensor's last reading, one "sensor_anomaly" event of kind "silence" per sensor comes out (stored
-# once: later checks add none), counted in /metrics; a reading that resumes a sensor ends its episode
+# once: later checks add none), counted in /metrics, and the same events reach another server on the
+# store (its change feed); a reading that resumes a sensor ends its episode
 # (an event with ended_ms); SIGTERM stops the server and its stream cleanly (exit 0). A --stream that is
 # no mqtt:// URL is a usage error.
 set -euo pipefail
@@ -26,13 +27,25 @@ curl -sN "${A[@]}" "$SERVE_URL/v1/stream" >"$OC_TMP/events.txt" &
 oc_kill_later $!
 for _ in $(seq 1 100); do grep -q 'connected' "$OC_TMP/events.txt" && break; sleep 0.05; done
 
-# wait_for COUNT PATTERN WHAT: until the event stream holds COUNT lines matching PATTERN (5 s).
+# A second server on the same store, another process without a stream of its own: it sees the
+# anomalies through the store's change feed.
+"$OILCAST_BIN" serve --data-dir "$OILCAST_DATA_DIR" --listen 127.0.0.1:0 --threads 1 --access-log off --scheduler off \
+  --stream off >"$OC_TMP/other.out" 2>"$OC_TMP/other.err" &
+oc_kill_later $!
+for _ in $(seq 1 200); do grep -q 'listening on' "$OC_TMP/other.out" && break; sleep 0.05; done
+other=$(sed -nE 's|.*listening on (http://[^ ]+)/$|\1|p' "$OC_TMP/other.out")
+curl -sN "${A[@]}" "$other/v1/stream" >"$OC_TMP/other-events.txt" &
+oc_kill_later $!
+for _ in $(seq 1 100); do grep -q 'connected' "$OC_TMP/other-events.txt" && break; sleep 0.05; done
+
+# wait_for COUNT PATTERN WHAT [FILE]: until the event stream (FILE) holds COUNT lines matching PATTERN (5 s).
 wait_for() {
+  local file=${4:-$OC_TMP/events.txt}
   for _ in $(seq 1 100); do
-    (($(grep -c -- "$2" "$OC_TMP/events.txt" || true) >= $1)) && return 0
+    (($(grep -c -- "$2" "$file" || true) >= $1)) && return 0
     sleep 0.05
   done
-  fail "$3: expected $1 line(s) matching '$2' on /v1/stream, got: $(grep -c -- "$2" "$OC_TMP/events.txt" || true)"
+  fail "$3: expected $1 line(s) matching '$2' on /v1/stream, got: $(grep -c -- "$2" "$file" || true)"
 }
 
 oc simulate sensors --devices 2 --rate 100/s --readings 40 --seed 3 --start 2026-06-01T12:00:00Z --unpaced \
@@ -50,6 +63,7 @@ assert_eq "$(grep -c '^event: sensor_anomaly' "$OC_TMP/events.txt" || true)" \
 # The clock moves a minute on: every sensor has been quiet for 59 s, past 3 intervals of 1 s.
 echo 2026-06-01T12:01:00Z >"$clock"
 wait_for "$sensors" '"kind":"silence"' "silence anomalies"
+wait_for "$sensors" '"kind":"silence"' "silence anomalies on the other server" "$OC_TMP/other-events.txt"
 silence=$(grep '"kind":"silence"' "$OC_TMP/events.txt" | head -n 1)
 assert_contains "$silence" '"detected_ms":1780315260000' "detected at the moved clock's time"
 assert_contains "$silence" '"ended_ms":null' "an episode that lasts"
