@@ -100,8 +100,9 @@ static int parse_seconds(const char *option, const char *text, double *out) {
 }
 
 /* The sensor stream the server runs: oilcast.conf's [stream] section, with --stream's broker (flag:
- * NULL when not given; "off": none). *opt's strings live in *conf, its clock in *clock (free both after
- * the server stopped). *wanted: a broker is named. 0, or -1 with err. */
+ * NULL when not given; "off": none). *opt's strings live in *conf, its clock in *clock (free both with
+ * stream_config_free after the server stopped). *wanted: a broker is named. 0, or -1 with err (a bad
+ * [stream] value, broker URL or OILCAST_CLOCK). */
 static int configure_stream(const oc_cli *cli, const char *flag, oc_stream_options *opt, oc_conf *conf,
                             oc_clock *clock, bool *wanted, oc_error *err) {
   *opt = oc_stream_options_default();
@@ -110,12 +111,21 @@ static int configure_stream(const oc_cli *cli, const char *flag, oc_stream_optio
   if (flag) opt->session.broker = strcmp(flag, "off") == 0 ? NULL : flag;
   *wanted = opt->session.broker != NULL;
   opt->session.password = getenv("OILCAST_MQTT_PASSWORD");
+  if (!*wanted) return 0;
+  char host[256];
+  int port;
+  if (oc_mqtt_parse_url(opt->session.broker, host, sizeof host, &port, err) != 0) return -1;
   if (oc_clock_init(clock, getenv(OC_CLOCK_ENV), err) != 0) return -1;
   if (oc_clock_simulated(clock)) {
     opt->clock = oc_clock_now_ms;
     opt->clock_ctx = clock;
   }
   return 0;
+}
+
+static void stream_config_free(oc_conf *conf, oc_clock *clock) {
+  oc_conf_free(conf);
+  oc_clock_free(clock);
 }
 
 static int run_serve(oc_cli *cli, int argc, char **argv) {
@@ -212,15 +222,8 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
   bool stream_wanted;
   oc_error err;
   if (configure_stream(cli, stream_flag, &stream, &stream_conf, &stream_clock, &stream_wanted, &err) != 0) {
-    oc_conf_free(&stream_conf);
-    return oc_cli_runtime_error("%s", err.message);
-  }
-  char broker_host[256];
-  int broker_port;
-  if (stream_wanted && oc_mqtt_parse_url(stream.session.broker, broker_host, sizeof broker_host, &broker_port, &err) != 0) {
-    oc_conf_free(&stream_conf);
-    oc_clock_free(&stream_clock);
-    return oc_cli_usage_error(&oc_cmd_serve, "--stream: %s", err.message);
+    stream_config_free(&stream_conf, &stream_clock);
+    return oc_cli_usage_error(&oc_cmd_serve, "the sensor stream: %s", err.message);
   }
   cfg.stream = stream_wanted ? &stream : NULL;
   int log_fd = -1;
@@ -231,8 +234,7 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
   } else {
     log_fd = open(access_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (log_fd < 0) {
-      oc_conf_free(&stream_conf);
-      oc_clock_free(&stream_clock);
+      stream_config_free(&stream_conf, &stream_clock);
       return oc_cli_runtime_error("opening the access log %s: %s", access_log, strerror(errno));
     }
     cfg.access_log_fd = log_fd;
@@ -250,8 +252,7 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
   oc_server *server = NULL;
   if (oc_server_start(&cfg, &server, &err) != 0) {
     if (log_fd >= 0) close(log_fd);
-    oc_conf_free(&stream_conf);
-    oc_clock_free(&stream_clock);
+    stream_config_free(&stream_conf, &stream_clock);
     return oc_cli_runtime_error("%s", err.message);
   }
   /* The jobs run beside the API; a scheduler that cannot start is reported, the API still serves. */
@@ -272,8 +273,7 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
   oc_scheduler_service_stop(jobs); /* a run in progress finishes first */
   free(exe);
   oc_server_stop(server, drain);
-  oc_conf_free(&stream_conf);
-  oc_clock_free(&stream_clock);
+  stream_config_free(&stream_conf, &stream_clock);
   oc_info("serve: stopped");
   if (log_fd >= 0) close(log_fd);
   return OC_EXIT_OK;
