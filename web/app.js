@@ -783,6 +783,7 @@
       $('series-select').value = state.series || '';
       if (!state.series) {
         showBanner('The store holds no series yet: import one with oilcast ingest.');
+        startStream(); /* the Live panel (sensors, imports) needs no series */
         return;
       }
       await loadSeries();
@@ -823,8 +824,11 @@
     if (!pendingRender) pendingRender = requestAnimationFrame(() => { pendingRender = 0; renderMarket(); });
   }
 
+  /* Panel files (sensors.js) follow the events of their own types: OilcastPage.onLiveEvent(fn). */
+  const liveListeners = [];
+
   function handleEvent(type, data, id) {
-    refreshJobsSoon();
+    if (!type.startsWith('sensor_')) refreshJobsSoon(); /* sensor events come from the stream, not from jobs */
     let payload;
     try {
       payload = JSON.parse(data);
@@ -863,6 +867,7 @@
       pushEvent('backtest', `${payload.series} backtest made ${fmtTimestamp(payload.created_at)}`, id);
       if (payload.series === state.series) refreshModels();
     }
+    for (const listener of liveListeners) listener(type, payload, id);
   }
 
   /* Parses an SSE byte stream incrementally (WHATWG "event stream interpretation"). */
@@ -930,7 +935,7 @@
       pushEvent('connection', !resync ? 'connected to the live stream'
         : resume ? `reconnected, resuming after event ${s.lastEventId}; reloading data`
           : 'reconnected after the server was unreachable; reloading data');
-      if (resync) {
+      if (resync && state.series) {
         await guarded(loadSeries);
         refreshModels();
         loadJobs();
@@ -1019,7 +1024,8 @@
 
   /* What panel files (alerts.js) draw with: the same elements, tables, requests and times. */
   const hasKey = () => Boolean(localStorage.getItem(KEY_STORAGE));
-  window.OilcastPage = { el, fillTable, api, fmtTimestamp, STATIC, AuthError, hasKey };
+  window.OilcastPage = { el, fillTable, api, fmtTimestamp, STATIC, AuthError, hasKey, pushEvent,
+    onLiveEvent: (listener) => liveListeners.push(listener) };
 
   wire();
   if (STATIC) bootStatic();

@@ -14,6 +14,8 @@
 
 #include "cli/cli.h"
 #include "core/log.h"
+#include "pipeline/stream.h"
+#include "schedule/clock.h"
 #include "schedule/service.h"
 #include "serve/server.h"
 
@@ -54,12 +56,17 @@ const oc_command oc_cmd_serve = {
     "  --vendor-dir DIR         directory holding plotly.min.js (default: PREFIX/share/oilcast/web when\n"
     "                           installed, else the source tree's node_modules/plotly.js-dist-min/)\n"
     "  --access-log FILE        one JSON line per request to FILE, '-' for stderr (default), or 'off'\n"
-    "  --scheduler on|off       run the jobs of DIR/jobs.conf (default on)\n",
+    "  --scheduler on|off       run the jobs of DIR/jobs.conf (default on)\n"
+    "  --stream URL|off         run the sensor stream (as `oilcast stream`) inside the server on its own\n"
+    "                           thread, subscribed to the broker mqtt://HOST[:PORT]; default: the broker of\n"
+    "                           oilcast.conf's [stream] section, if any (docs/stream.md). Its readings,\n"
+    "                           windows and anomalies reach /v1/stream; SIGTERM commits and acknowledges\n"
+    "                           the batch in hand before the server stops\n",
     run_serve};
 
 enum { OPT_LISTEN = 1, OPT_THREADS, OPT_MAX_BODY, OPT_TIMEOUT, OPT_DRAIN, OPT_PUBLIC_READ, OPT_OPS_ACCESS,
        OPT_WEB_DIR, OPT_VENDOR_DIR, OPT_ACCESS_LOG, OPT_MAX_CONNECTIONS, OPT_PER_CLIENT, OPT_HEADER_TIMEOUT,
-       OPT_BODY_TIMEOUT, OPT_SCHEDULER };
+       OPT_BODY_TIMEOUT, OPT_SCHEDULER, OPT_STREAM };
 
 /* Every connection is a descriptor: raises the soft open-file limit towards the hard one so that the
  * connection limit, its reserve and the store's files fit, and warns when they cannot. */
@@ -92,6 +99,35 @@ static int parse_seconds(const char *option, const char *text, double *out) {
   return 0;
 }
 
+/* The sensor stream the server runs: oilcast.conf's [stream] section, with --stream's broker (flag:
+ * NULL when not given; "off": none). *opt's strings live in *conf, its clock in *clock (free both with
+ * stream_config_free after the server stopped). *wanted: a broker is named. 0, or -1 with err (a bad
+ * [stream] value, broker URL or OILCAST_CLOCK). */
+static int configure_stream(const oc_cli *cli, const char *flag, oc_stream_options *opt, oc_conf *conf,
+                            oc_clock *clock, bool *wanted, oc_error *err) {
+  *opt = oc_stream_options_default();
+  *clock = (oc_clock){0};
+  if (oc_stream_options_configure(cli->data_dir, conf, opt, err) != 0) return -1;
+  if (flag) opt->session.broker = strcmp(flag, "off") == 0 ? NULL : flag;
+  *wanted = opt->session.broker != NULL;
+  opt->session.password = getenv("OILCAST_MQTT_PASSWORD");
+  if (!*wanted) return 0;
+  char host[256];
+  int port;
+  if (oc_mqtt_parse_url(opt->session.broker, host, sizeof host, &port, err) != 0) return -1;
+  if (oc_clock_init(clock, getenv(OC_CLOCK_ENV), err) != 0) return -1;
+  if (oc_clock_simulated(clock)) {
+    opt->clock = oc_clock_now_ms;
+    opt->clock_ctx = clock;
+  }
+  return 0;
+}
+
+static void stream_config_free(oc_conf *conf, oc_clock *clock) {
+  oc_conf_free(conf);
+  oc_clock_free(clock);
+}
+
 static int run_serve(oc_cli *cli, int argc, char **argv) {
   static const struct option options[] = {{"listen", required_argument, NULL, OPT_LISTEN},
                                           {"threads", required_argument, NULL, OPT_THREADS},
@@ -108,13 +144,14 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
                                           {"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
                                           {"body-timeout", required_argument, NULL, OPT_BODY_TIMEOUT},
                                           {"scheduler", required_argument, NULL, OPT_SCHEDULER},
+                                          {"stream", required_argument, NULL, OPT_STREAM},
                                           OC_CLI_COMMON_OPTIONS,
                                           {0}};
   oc_serve_config cfg;
   oc_serve_config_defaults(&cfg);
   const char *web_env = getenv("OILCAST_WEB_DIR");
   if (web_env && *web_env) cfg.web_dir = web_env;
-  const char *access_log = "-";
+  const char *access_log = "-", *stream_flag = NULL;
   bool scheduler = true;
   double drain = 10;
   int opt, code;
@@ -167,6 +204,7 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
         return oc_cli_usage_error(&oc_cmd_serve, "--scheduler must be on or off, not '%s'", optarg);
       scheduler = strcmp(optarg, "on") == 0;
       break;
+    case OPT_STREAM: stream_flag = optarg; break;
     case '?': return oc_cli_unknown_option(&oc_cmd_serve);
     default:
       if (oc_cli_common_option(cli, &oc_cmd_serve, opt, optarg, &code) < 0) return code;
@@ -178,6 +216,16 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
   if (oc_serve_parse_listen(cfg.listen, &listen_addr, &listen_err) != 0)
     return oc_cli_usage_error(&oc_cmd_serve, "%s", listen_err.message);
   cfg.data_dir = cli->data_dir;
+  oc_stream_options stream;
+  oc_conf stream_conf;
+  oc_clock stream_clock;
+  bool stream_wanted;
+  oc_error err;
+  if (configure_stream(cli, stream_flag, &stream, &stream_conf, &stream_clock, &stream_wanted, &err) != 0) {
+    stream_config_free(&stream_conf, &stream_clock);
+    return oc_cli_usage_error(&oc_cmd_serve, "the sensor stream: %s", err.message);
+  }
+  cfg.stream = stream_wanted ? &stream : NULL;
   int log_fd = -1;
   if (strcmp(access_log, "off") == 0) {
     cfg.access_log_fd = -1;
@@ -185,7 +233,10 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
     cfg.access_log_fd = STDERR_FILENO;
   } else {
     log_fd = open(access_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (log_fd < 0) return oc_cli_runtime_error("opening the access log %s: %s", access_log, strerror(errno));
+    if (log_fd < 0) {
+      stream_config_free(&stream_conf, &stream_clock);
+      return oc_cli_runtime_error("opening the access log %s: %s", access_log, strerror(errno));
+    }
     cfg.access_log_fd = log_fd;
   }
 
@@ -199,9 +250,9 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
   raise_open_file_limit(cfg.max_connections);
 
   oc_server *server = NULL;
-  oc_error err;
   if (oc_server_start(&cfg, &server, &err) != 0) {
     if (log_fd >= 0) close(log_fd);
+    stream_config_free(&stream_conf, &stream_clock);
     return oc_cli_runtime_error("%s", err.message);
   }
   /* The jobs run beside the API; a scheduler that cannot start is reported, the API still serves. */
@@ -222,6 +273,7 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
   oc_scheduler_service_stop(jobs); /* a run in progress finishes first */
   free(exe);
   oc_server_stop(server, drain);
+  stream_config_free(&stream_conf, &stream_clock);
   oc_info("serve: stopped");
   if (log_fd >= 0) close(log_fd);
   return OC_EXIT_OK;

@@ -2,7 +2,7 @@
  * batch, hand the batch to the caller, and only then PUBACK it; PINGREQ when the line is quiet;
  * reconnect with backoff. A batch ends when the socket has nothing more to read right now (so under
  * light load a message waits for nothing), at batch_max messages, or when its first message is
- * batch_ms old. A batch whose connection broke before it was handled is dropped unacknowledged: the
+ * batch_ms old. Between batches, while connected, the caller's tick runs every tick_ms. A batch whose connection broke before it was handled is dropped unacknowledged: the
  * broker redelivers it to the persistent session. It must not parse payloads or touch the store. */
 #include "ingest/mqtt.h"
 
@@ -245,7 +245,7 @@ static int run_connection(session *s, oc_mqtt_counts *counts, bool *fatal, oc_er
   if (handshake(s, fatal, err) != 0) return -1;
   counts->connects++;
   if (o->on_status) o->on_status(o->ctx, true, o->filter);
-  double keepalive = o->keepalive_seconds;
+  double keepalive = o->keepalive_seconds, next_tick = now_seconds() + o->tick_ms / 1000.0;
   for (;;) {
     bool stopping = atomic_load(o->stop);
     int wait_ms = 200;
@@ -265,6 +265,13 @@ static int run_connection(session *s, oc_mqtt_counts *counts, bool *fatal, oc_er
       return 0;
     }
     double now = now_seconds();
+    if (o->on_tick && now >= next_tick) {
+      next_tick = now + o->tick_ms / 1000.0;
+      if (o->on_tick(o->ctx, err) != 0) {
+        *fatal = true;
+        return -1;
+      }
+    }
     if (keepalive > 0 && s->ping_sent && now - s->ping_sent > keepalive)
       return oc_error_set(err, "no PINGRESP from the broker within %g s", keepalive);
     if (keepalive > 0 && !s->ping_sent && now - s->last_sent >= keepalive / 2) {
@@ -288,8 +295,8 @@ int oc_mqtt_run(const oc_mqtt_options *opt, oc_mqtt_counts *counts, oc_error *er
   int port;
   if (oc_mqtt_parse_url(opt->broker, host, sizeof host, &port, err) != 0) return -1;
   if (!opt->stop || !opt->on_batch || !opt->client_id || !*opt->client_id || !opt->filter || opt->batch_max < 1 ||
-      opt->batch_ms < 0)
-    return oc_error_set(err, "MQTT session options incomplete (stop flag, handler, client id, filter, batch size)");
+      opt->batch_ms < 0 || (opt->on_tick && opt->tick_ms <= 0))
+    return oc_error_set(err, "MQTT session options incomplete (stop flag, handler, client id, filter, batch size, tick interval)");
   session s = {.opt = opt, .fd = -1};
   double delay = 0.1;
   int rc = 0;

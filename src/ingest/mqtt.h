@@ -28,6 +28,9 @@ typedef struct oc_mqtt_message {
 typedef int (*oc_mqtt_batch_fn)(void *ctx, const oc_mqtt_message *msgs, size_t n, oc_error *err);
 /* Told about connections: up (true) after a SUBACK, down (false) with the reason. Optional. */
 typedef void (*oc_mqtt_status_fn)(void *ctx, bool up, const char *what);
+/* Periodic work of the caller between batches, while a connection is up (stream/silence.h's checks):
+ * 0, or -1 with err (the session stops with that error, as for a failing batch handler). Optional. */
+typedef int (*oc_mqtt_tick_fn)(void *ctx, oc_error *err);
 
 typedef struct oc_mqtt_options {
   const char *broker;   /* mqtt://HOST[:PORT] (1883 by default) */
@@ -41,6 +44,9 @@ typedef struct oc_mqtt_options {
   atomic_bool *stop;    /* set (any thread, a signal handler) to end the session; required */
   oc_mqtt_batch_fn on_batch;
   oc_mqtt_status_fn on_status;
+  oc_mqtt_tick_fn on_tick;
+  int tick_ms;          /* on_tick every this many ms (> 0 with on_tick), the first tick_ms after each
+                           connection is up, so the backlog the broker kept comes first */
   void *ctx;
 } oc_mqtt_options;
 

@@ -1,5 +1,6 @@
-/* stream.c: the "stream" step (stream.h): the MQTT session's batch handler. Per batch: one
- * transaction holding every reading (through stream/window.h) and every dead letter of the batch;
+/* stream.c: the "stream" step (stream.h): the MQTT session's batch handler and tick. Per batch: one
+ * transaction holding every reading (through stream/window.h), its anomalies, its sensors' latest
+ * readings (stream/silence.h) and every dead letter of the batch; per tick, a silence check;
  * the handler returns 0 only after the commit, which is what lets the session acknowledge. A message
  * is never dropped: it is stored, recognised as a duplicate, or a dead letter. Must not print. */
 #include "pipeline/stream.h"
@@ -8,8 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/buf.h"
+#include "core/csv.h"
+#include "core/fsutil.h"
 #include "devices/broker.h"
 #include "pipeline/pipeline.h"
 
@@ -17,6 +21,8 @@ oc_stream_options oc_stream_options_default(void) {
   return (oc_stream_options){.session = oc_mqtt_options_default(),
                              .windows = oc_window_options_default(),
                              .anomalies = oc_anomaly_options_default(),
+                             .silence = oc_silence_options_default(),
+                             .tick_ms = 1000,
                              .max_future_ms = 5 * 60 * 1000};
 }
 
@@ -38,10 +44,21 @@ typedef struct stream_run {
   size_t ndevices, devices_cap;
 } stream_run;
 
-static int64_t wall_ms(void) {
+static int64_t stream_now_ms(const oc_stream_options *opt) {
+  if (opt->clock) return opt->clock(opt->clock_ctx);
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Ends the transaction the caller began: commits when rc is 0, else rolls back (keeping err). */
+static int finish(oc_store *store, int rc, oc_error *err) {
+  if (rc == 0) rc = oc_store_commit(store, err);
+  if (rc != 0) {
+    oc_error ignored;
+    oc_store_rollback(store, &ignored);
+  }
+  return rc;
 }
 
 /* The device a topic oil/sensors/DEVICE[/...] names, or NULL/0 for another topic. */
@@ -94,7 +111,7 @@ static int read_message(stream_run *run, const oc_mqtt_message *m, int64_t now_m
 /* The session's batch handler: everything of the batch in one transaction. */
 static int handle_batch(void *ctx, const oc_mqtt_message *msgs, size_t n, oc_error *err) {
   stream_run *run = ctx;
-  int64_t now_ms = wall_ms();
+  int64_t now_ms = stream_now_ms(run->opt);
   size_t nreadings = 0;
   oc_stream_result delta = {0};
   run->ndevices = 0;
@@ -120,12 +137,8 @@ static int handle_batch(void *ctx, const oc_mqtt_message *msgs, size_t n, oc_err
   oc_anomaly_counts ac = {0};
   if (rc == 0) rc = oc_window_apply(run->store, &run->opt->windows, run->readings, nreadings, &wc, err);
   if (rc == 0) rc = oc_anomaly_detect(run->store, &run->opt->anomalies, run->readings, nreadings, now_ms, &ac, err);
-  if (rc == 0) rc = oc_store_commit(run->store, err);
-  if (rc != 0) {
-    oc_error ignored;
-    oc_store_rollback(run->store, &ignored);
-    return -1;
-  }
+  if (rc == 0) rc = oc_silence_note(run->store, run->readings, nreadings, err);
+  if (finish(run->store, rc, err) != 0) return -1;
   oc_stream_result *t = run->result;
   t->messages += (int64_t)n;
   t->readings += wc.stored;
@@ -141,10 +154,56 @@ static int handle_batch(void *ctx, const oc_mqtt_message *msgs, size_t n, oc_err
   return 0;
 }
 
+/* The session's tick: one silence check in a transaction of its own. */
+static int check_silence(void *ctx, oc_error *err) {
+  stream_run *run = ctx;
+  oc_silence_counts sc = {0};
+  if (oc_store_begin(run->store, err) != 0) return -1;
+  int rc = oc_silence_check(run->store, &run->opt->silence, stream_now_ms(run->opt), &sc, err);
+  if (finish(run->store, rc, err) != 0) return -1;
+  run->result->silences += sc.started;
+  run->result->silences_ended += sc.ended;
+  run->result->ticks++;
+  return 0;
+}
+
 /* The session's status, passed on to the caller's callback with the caller's ctx. */
 static void relay_status(void *ctx, bool up, const char *what) {
   stream_run *run = ctx;
   if (run->opt->on_status) run->opt->on_status(run->opt->ctx, up, what);
+}
+
+/* The value of [stream] key as a number in [min, max]; -1 with err naming the key. */
+static int conf_number(const oc_conf *conf, const char *path, const char *key, double min, double max, double *out,
+                       oc_error *err) {
+  const char *text = oc_conf_get(conf, key);
+  const char *why;
+  if (oc_parse_number(text, strlen(text), out, &why) != 0 || *out < min || *out > max)
+    return oc_error_set(err, "%s: %s = '%s': expected a number in [%g, %g]", path, key, text, min, max);
+  return 0;
+}
+
+int oc_stream_options_configure(const char *data_dir, oc_conf *conf, oc_stream_options *opt, oc_error *err) {
+  char *path = oc_path_join(data_dir, OC_DATADIR_CONF);
+  *conf = (oc_conf){0};
+  /* No oilcast.conf: nothing to apply (opening the store says what is missing). */
+  int rc = access(path, F_OK) != 0 ? 0 : oc_conf_read(path, conf, err);
+  const char **texts[] = {&opt->session.broker, &opt->session.client_id, &opt->session.username,
+                          &opt->session.filter};
+  static const char *const text_keys[] = {"stream.broker", "stream.client_id", "stream.username", "stream.topic"};
+  for (size_t i = 0; rc == 0 && i < sizeof texts / sizeof texts[0]; i++)
+    if (oc_conf_get(conf, text_keys[i])) *texts[i] = oc_conf_get(conf, text_keys[i]);
+  const char *widths = rc == 0 ? oc_conf_get(conf, "stream.windows") : NULL;
+  if (widths && oc_window_parse_widths(widths, &opt->windows, err) != 0) rc = oc_error_prefix(err, "%s: stream.windows: ", path);
+  double grace;
+  if (rc == 0 && oc_conf_get(conf, "stream.grace")) {
+    rc = conf_number(conf, path, "stream.grace", 0, 7 * 86400, &grace, err);
+    if (rc == 0) opt->windows.grace_ms = (int64_t)(grace * 1000);
+  }
+  if (rc == 0 && oc_conf_get(conf, "stream.silence_factor"))
+    rc = conf_number(conf, path, "stream.silence_factor", 1, 1000, &opt->silence.factor, err);
+  free(path);
+  return rc;
 }
 
 int oc_pipeline_stream(const char *data_dir, oc_store *store, const oc_stream_options *opt, oc_stream_result *out,
@@ -160,11 +219,15 @@ int oc_pipeline_stream(const char *data_dir, oc_store *store, const oc_stream_op
   if (session->batch_max < 1 || session->batch_ms < 0) return oc_pipeline_bad_option(err, "batch size must be >= 1");
   if (opt->windows.n_widths < 1 || opt->windows.grace_ms < 0)
     return oc_pipeline_bad_option(err, "the stream needs at least one window width and a grace >= 0");
+  if (!(opt->silence.factor >= 1.0) || opt->tick_ms <= 0)
+    return oc_pipeline_bad_option(err, "the silence factor must be >= 1 and the check interval > 0");
   stream_run run = {.store = store, .opt = opt, .result = out};
   oc_mqtt_options m = *session;
   m.stop = opt->stop;
   m.on_batch = handle_batch;
   m.on_status = relay_status;
+  m.on_tick = check_silence;
+  m.tick_ms = opt->tick_ms;
   m.ctx = &run;
   oc_mqtt_counts counts = {0};
   int rc = oc_mqtt_run(&m, &counts, err);

@@ -50,3 +50,5 @@ int64_t oc_clock_now(oc_clock *clock) {
   if (read_file_instant(clock->file, &t, &ignored) == 0) clock->last = t;
   return clock->last;
 }
+
+int64_t oc_clock_now_ms(void *clock) { return oc_clock_now(clock) * 1000; }

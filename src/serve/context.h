@@ -62,6 +62,13 @@ struct oc_server {
   struct oc_store *feed_store;
   int64_t feed_start;
   _Atomic bool follower_stopping;
+  /* The sensor stream inside the server (cfg.stream): its thread owns stream_store and stream_opt from
+   * start until stream_stop is set and it is joined (oc_server_stop). */
+  bool stream_running;
+  pthread_t stream_thread;
+  struct oc_store *stream_store;
+  struct oc_stream_options *stream_opt;
+  atomic_bool stream_stop;
 };
 
 #endif

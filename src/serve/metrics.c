@@ -91,7 +91,7 @@ oc_metrics *oc_metrics_new(const oc_route *routes, size_t route_count) {
   m->families[OC_METRIC_SENSOR_DEAD_LETTERS] = (metric_family){
       .name = "oilcast_sensor_dead_letters_total", .help = "Sensor messages the stream could not read (stored with the reason).", .type = "counter"};
   m->families[OC_METRIC_SENSOR_ANOMALIES] = (metric_family){
-      .name = "oilcast_sensor_anomalies_total", .help = "Sensor readings flagged as spikes or stuck values.", .type = "counter"};
+      .name = "oilcast_sensor_anomalies_total", .help = "Sensor anomalies stored: spikes, stuck values and silences (once per episode).", .type = "counter"};
   m->families[OC_METRIC_SHADOW_FORECASTS] = (metric_family){
       .name = "oilcast_shadow_forecasts_total", .help = "Shadow challengers' forecasts beside invocations, by outcome.", .type = "counter"};
   clock_gettime(CLOCK_REALTIME, &m->started);

@@ -1,4 +1,5 @@
-/* server.c: the libmicrohttpd glue: daemon start/stop, per-request context (request id, body
+/* server.c: the libmicrohttpd glue: daemon start/stop (and the sensor stream's thread, when configured),
+ * per-request context (request id, body
  * accumulation under the size limit), routing (HEAD answered by the GET route), access control (API
  * keys, scopes, rate limits), response headers, metrics, the access log and the exchange log. Route handlers live in handlers_*.c and never see
  * libmicrohttpd's callback protocol. */
@@ -30,6 +31,8 @@
 #include "serve/dashboard_static.h"
 #include "serve/endpoints.h"
 #include "serve/handlers.h"
+#include "store/datadir.h"
+#include "pipeline/stream.h"
 
 void oc_serve_config_defaults(oc_serve_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
@@ -589,6 +592,54 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
   oc_debug("http: %s", msg);
 }
 
+/* ---- the sensor stream inside the server ---- */
+
+static void on_stream_status(void *ctx, bool up, const char *what) {
+  (void)ctx;
+  if (up) oc_info("serve: sensor stream subscribed to %s", what);
+  else oc_warn("serve: sensor stream lost the broker: %s (reconnecting)", what);
+}
+
+static void *run_stream(void *arg) {
+  oc_server *s = arg;
+  oc_stream_result r;
+  oc_error err;
+  if (oc_pipeline_stream(s->data_dir, s->stream_store, s->stream_opt, &r, &err) != 0)
+    oc_err("serve: the sensor stream stopped: %s", err.message);
+  oc_info("serve: sensor stream: %lld messages, %lld readings, %lld dead letters, %lld silences", (long long)r.messages,
+          (long long)r.readings, (long long)r.dead_letters, (long long)r.silences);
+  return NULL;
+}
+
+/* Starts cfg->stream on its thread with its own store connection: 0, or -1 with err. */
+static int stream_start(oc_server *s, const oc_stream_options *opt, oc_error *err) {
+  if (oc_datadir_open(s->data_dir, &s->stream_store, err) != 0) return oc_error_prefix(err, "the sensor stream: ");
+  s->stream_opt = oc_xmalloc(sizeof *s->stream_opt);
+  *s->stream_opt = *opt;
+  atomic_init(&s->stream_stop, false);
+  s->stream_opt->stop = &s->stream_stop;
+  s->stream_opt->on_status = on_stream_status;
+  s->stream_opt->on_batch = NULL;
+  s->stream_opt->ctx = s;
+  if (pthread_create(&s->stream_thread, NULL, run_stream, s) != 0) {
+    oc_store_close(s->stream_store);
+    free(s->stream_opt);
+    return oc_error_set(err, "starting the sensor stream's thread failed");
+  }
+  s->stream_running = true;
+  return 0;
+}
+
+/* Stops the stream (its batch in hand is committed and acknowledged first) and joins its thread. */
+static void stream_stop(oc_server *s) {
+  if (!s->stream_running) return;
+  atomic_store(&s->stream_stop, true);
+  pthread_join(s->stream_thread, NULL);
+  oc_store_close(s->stream_store);
+  free(s->stream_opt);
+  s->stream_running = false;
+}
+
 /* ---- start/stop ---- */
 
 int oc_serve_parse_listen(const char *listen, struct sockaddr_in *addr, oc_error *err) {
@@ -709,6 +760,12 @@ int oc_server_start(const oc_serve_config *cfg, oc_server **out, oc_error *err) 
   }
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
   s->port = info ? info->port : ntohs(addr.sin_port);
+  if (cfg->stream && stream_start(s, cfg->stream, err) != 0) {
+    MHD_stop_daemon(s->daemon);
+    oc_serve_state_close(s);
+    free_server(s);
+    return -1;
+  }
   *out = s;
   return 0;
 }
@@ -722,6 +779,7 @@ int oc_server_reload(oc_server *s, oc_error *err) {
 
 void oc_server_stop(oc_server *s, double drain_seconds) {
   if (!s) return;
+  stream_stop(s);
   atomic_store(&s->draining, true);
   /* No new connections from here: shut down, they are refused at once. The descriptor itself is closed
    * after MHD_stop_daemon: with MHD's own threads a worker may still be taking it out of its epoll set

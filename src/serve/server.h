@@ -30,6 +30,10 @@ typedef struct oc_serve_config {
   int access_log_fd;      /* one JSON line per request; -1 disables */
   double key_reload_interval; /* longest a key table serves unread: a safety net for key writes that record no
                                  change (keys created or revoked through the store reach a server at once) */
+  /* The sensor stream to run inside the server (pipeline/stream.h), on its own thread and store
+   * connection, from start until stop; NULL: none. Copied at start (its strings and clock must outlive
+   * the server); its stop flag and status callback are the server's own. */
+  const struct oc_stream_options *stream;
 } oc_serve_config;
 
 /* Fills defaults for every field (data_dir excepted). */

@@ -13,6 +13,7 @@
 #include "serve/endpoints.h"
 #include "serve/events.h"
 #include "serve/handlers.h"
+#include "serve/sensor_feed.h"
 #include "model/registry.h"
 #include "store/datadir.h"
 
@@ -126,6 +127,8 @@ static void apply_changes(oc_server *s, oc_store *store, const oc_change *change
       break;
     case OC_CHANGE_ALERT: break;    /* so are alerts (GET /v1/alerts) */
     case OC_CHANGE_DEVICE: break;   /* devices are read when asked for */
+    case OC_CHANGE_SENSOR_ANOMALY:
+    case OC_CHANGE_SENSOR_WINDOW: oc_serve_publish_sensor_change(s, store, c); break;
     }
   }
 }

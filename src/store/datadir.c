@@ -2,6 +2,7 @@
 #include "store/datadir.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +29,7 @@ int oc_conf_read(const char *path, oc_conf *conf, oc_error *err) {
   size_t len;
   if (oc_read_file(path, &text, &len, err) != 0) return -1;
   size_t cap = 0, line_no = 0;
-  char *save = NULL;
+  char *save = NULL, section[64] = "";
   /* strtok_r would merge empty lines and lose the numbering; walk lines by hand. */
   for (char *line = text; line && *line; line = save) {
     line_no++;
@@ -39,6 +40,12 @@ int oc_conf_read(const char *path, oc_conf *conf, oc_error *err) {
     if (hash) *hash = '\0';
     char *t = trim(line);
     if (!*t) continue;
+    size_t tlen = strlen(t);
+    if (t[0] == '[' && t[tlen - 1] == ']' && tlen - 2 < sizeof section - 1) { /* [name]: keys below are name.key */
+      snprintf(section, sizeof section, "%.*s.", (int)(tlen - 2), t + 1);
+      if (!strcmp(section, ".")) section[0] = '\0'; /* [] goes back to the top level */
+      continue;
+    }
     char *eq = strchr(t, '=');
     if (!eq) {
       oc_error_set(err, "%s:%zu: expected 'key = value'", path, line_no);
@@ -58,7 +65,9 @@ int oc_conf_read(const char *path, oc_conf *conf, oc_error *err) {
     conf->values = oc_xrealloc(conf->values, cap * sizeof *conf->values);
     conf->lines = oc_xrealloc(conf->lines, cap * sizeof *conf->lines);
     conf->lines[conf->n] = line_no;
-    conf->keys[conf->n] = oc_xstrdup(key);
+    oc_buf full = {0};
+    oc_buf_printf(&full, "%s%s", section, key);
+    conf->keys[conf->n] = oc_buf_steal(&full);
     conf->values[conf->n] = oc_xstrdup(value);
     conf->n++;
   }
@@ -100,7 +109,11 @@ int oc_conf_check_keys(const oc_conf *conf, const char *path, const char *const 
 
 /* The keys oilcast.conf may hold: the store, and the market APIs' keys (docs/market.md; read by the
  * market source when neither --api-key nor OILCAST_<PROVIDER>_API_KEY gives one). */
-static const char *const datadir_conf_keys[] = {"store", "eia_api_key", "fred_api_key", "alphavantage_api_key", NULL};
+static const char *const datadir_conf_keys[] = {"store", "eia_api_key", "fred_api_key", "alphavantage_api_key",
+                                                /* the [stream] section (pipeline/stream.h, docs/stream.md) */
+                                                "stream.broker", "stream.client_id", "stream.username",
+                                                "stream.topic", "stream.windows", "stream.grace",
+                                                "stream.silence_factor", NULL};
 
 static int not_a_datadir(const char *dir, oc_error *err) {
   return oc_error_set(err, "%s is not an oilcast data directory (no %s); run: oilcast init --data-dir %s", dir,

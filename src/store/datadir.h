@@ -17,7 +17,8 @@
 /* Folders created by init, relative to the data directory. */
 extern const char *const oc_datadir_folders[];
 
-/* oilcast.conf: "key = value" lines, '#' comments, blank lines ignored. */
+/* oilcast.conf: "key = value" lines, '#' comments, blank lines ignored; a "[name]" line makes the keys
+ * below it "name.key" (until the next section line; "[]" returns to plain keys). */
 typedef struct oc_conf {
   size_t n;
   char **keys;

@@ -72,7 +72,8 @@ static const char *const change_kind_names[OC_CHANGE_KIND_COUNT + 1] = {
     [OC_CHANGE_ENDPOINT] = "endpoint",         [OC_CHANGE_API_KEY] = "api_key",
     [OC_CHANGE_FORECAST] = "forecast",         [OC_CHANGE_JOB] = "job",
     [OC_CHANGE_DECISION] = "decision",         [OC_CHANGE_ALERT] = "alert",
-    [OC_CHANGE_DEVICE] = "device",
+    [OC_CHANGE_DEVICE] = "device",             [OC_CHANGE_SENSOR_ANOMALY] = "sensor_anomaly",
+    [OC_CHANGE_SENSOR_WINDOW] = "sensor_window",
 };
 
 const char *oc_change_kind_name(oc_change_kind kind) {
@@ -157,7 +158,9 @@ static const oc_store_table tables[] = {
     T("sensor_dead_letters", 1, "id", "received_ms", "topic", "reason", "raw"),
     T("sensor_watermarks", 1, "device_id", "event_ms"),
     T("sensor_windows", 4, "device_id", "measurement", "width_ms", "start_ms", "count", "sum", "min", "max", "last"),
-    T("sensor_anomalies", 4, "device_id", "measurement", "kind", "event_ms", "seq", "value", "score", "detected_ms"),
+    T("sensor_anomalies", 4, "device_id", "measurement", "kind", "event_ms", "seq", "value", "score", "detected_ms",
+      "ended_ms"),
+    T("sensor_last_readings", 2, "device_id", "measurement", "event_ms", "seq", "value"),
     T("alerts", 1, "fingerprint", "rule", "state", "labels_json", "annotations_json", "value", "active_since",
       "fired_at", "resolved_at", "updated_at", "notified"),
     T("alert_events", 1, "id", "fingerprint", "rule", "state", "value", "at", "labels_json"),

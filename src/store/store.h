@@ -176,7 +176,9 @@ typedef struct oc_backtest_record {
  * backtest (its series), a model version ("vN"), an endpoint (its name), an API key (its id, or the id
  * or name a revocation named), a stored forecast (its series), a scheduled job's run or state (the
  * job's name), a champion/challenger decision (its endpoint), an alert's state (its rule's name), a
- * registered device (its id). */
+ * registered device (its id), a sensor anomaly stored or ended ("DEVICE/MEASUREMENT/KIND/EVENT_MS"), a
+ * sensor window of the smallest width recomputed ("DEVICE/MEASUREMENT/WIDTH_MS/START_MS"; the larger
+ * windows are made from it). */
 typedef enum oc_change_kind {
   OC_CHANGE_OBSERVATIONS = 1,
   OC_CHANGE_INGEST_RUN,
@@ -189,8 +191,10 @@ typedef enum oc_change_kind {
   OC_CHANGE_DECISION, /* a champion/challenger decision about an endpoint (its name) */
   OC_CHANGE_ALERT,
   OC_CHANGE_DEVICE,
+  OC_CHANGE_SENSOR_ANOMALY,
+  OC_CHANGE_SENSOR_WINDOW,
 } oc_change_kind;
-#define OC_CHANGE_KIND_COUNT 11
+#define OC_CHANGE_KIND_COUNT 13
 #define OC_CHANGE_SUBJECT_MAX 128
 
 typedef struct oc_change {
@@ -201,7 +205,7 @@ typedef struct oc_change {
 } oc_change;
 
 /* "observations", "ingest_run", "backtest", "model", "endpoint", "api_key", "forecast", "job", "decision",
- * "alert", "device". */
+ * "alert", "device", "sensor_anomaly", "sensor_window". */
 const char *oc_change_kind_name(oc_change_kind kind);
 /* -1 for a name that is not a kind. */
 int oc_change_kind_parse(const char *name, oc_change_kind *kind);
@@ -387,14 +391,39 @@ typedef struct oc_sensor_window {
 } oc_sensor_window;
 
 /* A reading the stream's detectors flagged (kind "spike", "stuck"), once per (device, measurement,
- * kind, event time). */
+ * kind, event time); or a silence (kind "silence", stream/silence.h): the sensor's last reading before
+ * it went quiet (its event time, seq and value), once per episode. */
+#define OC_SENSOR_ANOMALY_KIND_MAX 15
 typedef struct oc_sensor_anomaly {
   char device_id[OC_SENSOR_DEVICE_MAX + 1];
   char measurement[OC_SENSOR_MEASUREMENT_MAX + 1];
-  char kind[16];
+  char kind[OC_SENSOR_ANOMALY_KIND_MAX + 1];
   int64_t event_ms, seq, detected_ms;
-  double value, score; /* score: the robust z of a spike, the run length of a stuck value */
+  double value, score; /* score: the robust z of a spike, the run length of a stuck value, the silence's
+                          length in expected intervals when it was detected */
+  int64_t ended_ms;    /* silence: the event time of the reading that ended it; 0 while it lasts, and
+                          for the other kinds */
 } oc_sensor_anomaly;
+
+/* The subject of a sensor change (OC_CHANGE_SENSOR_ANOMALY, OC_CHANGE_SENSOR_WINDOW): the key of the row
+ * it names as "DEVICE/MEASUREMENT/PART/NUMBER", PART being an anomaly's kind or a window's width in ms
+ * and NUMBER its event time or start (device ids and measurement names hold no '/'). Every such key
+ * fits OC_CHANGE_SUBJECT_MAX (asserted). */
+void oc_sensor_change_subject(char out[OC_CHANGE_SUBJECT_MAX], const char *device_id, const char *measurement,
+                              const char *part, int64_t number);
+/* Splits a subject made by oc_sensor_change_subject; -1 when it is not one. */
+int oc_sensor_change_subject_parse(const char *subject, char device_id[OC_SENSOR_DEVICE_MAX + 1],
+                                   char measurement[OC_SENSOR_MEASUREMENT_MAX + 1], char part[24], int64_t *number);
+
+/* What the silence detector watches per (device, measurement) of an active device: its latest reading
+ * (by event time, then seq), the device's expected interval, and the silence episode still open for it
+ * (open false: none; else the episode's anomaly key, its event time). */
+typedef struct oc_sensor_watch {
+  oc_sensor_reading last;
+  int64_t interval_seconds;
+  bool open;
+  int64_t open_event_ms;
+} oc_sensor_watch;
 
 typedef struct oc_sensor_stats {
   int64_t readings, late_readings, dead_letters, windows, anomalies;
@@ -609,6 +638,24 @@ typedef struct oc_store_ops {
    * series_range_get: *set false when the series has no range of its own or does not exist. */
   int (*series_range_set)(oc_store *store, const char *name, bool set, double min, double max, oc_error *err);
   int (*series_range_get)(oc_store *store, const char *name, bool *set, double *min, double *max, oc_error *err);
+
+  /* ---- Sensor silence and the live sensor feed (issue 15, sensorslive; store_sqlite_sensors_live.c). ----
+   * sensor_last_raise: makes r its sensor's latest reading when it is later by (event time, seq) than
+   * the one kept. sensor_watch_list: one row per sensor of an active device that has a reading, by
+   * device and measurement (free with free()). sensor_anomaly_end: sets ended_ms on the anomaly with the
+   * key (device, measurement, kind, event_ms) while it has none (*ended: it had none), recording an
+   * OC_CHANGE_SENSOR_ANOMALY change. sensor_anomaly_get / sensor_window_get: the anomaly or window with
+   * the key a change names (*found false: none). sensor_anomaly_insert records an OC_CHANGE_SENSOR_ANOMALY
+   * change for each anomaly it stores, and sensor_window_recompute an OC_CHANGE_SENSOR_WINDOW change for
+   * each window it computes from readings (part_ms = 0). */
+  int (*sensor_last_raise)(oc_store *store, const oc_sensor_reading *r, oc_error *err);
+  int (*sensor_watch_list)(oc_store *store, oc_sensor_watch **rows, size_t *n, oc_error *err);
+  int (*sensor_anomaly_end)(oc_store *store, const char *device_id, const char *measurement, const char *kind,
+                            int64_t event_ms, int64_t ended_ms, bool *ended, oc_error *err);
+  int (*sensor_anomaly_get)(oc_store *store, const char *device_id, const char *measurement, const char *kind,
+                            int64_t event_ms, oc_sensor_anomaly *out, bool *found, oc_error *err);
+  int (*sensor_window_get)(oc_store *store, const char *device_id, const char *measurement, int64_t width_ms,
+                           int64_t start_ms, oc_sensor_window *out, bool *found, oc_error *err);
 } oc_store_ops;
 
 struct oc_store {
@@ -933,6 +980,28 @@ static inline int oc_store_series_range_set(oc_store *s, const char *name, bool 
 static inline int oc_store_series_range_get(oc_store *s, const char *name, bool *set, double *min, double *max,
                                             oc_error *err) {
   return s->ops->series_range_get(s, name, set, min, max, err);
+}
+/* Sensor silence and the live sensor feed (issue 15, sensorslive). */
+static inline int oc_store_sensor_last_raise(oc_store *s, const oc_sensor_reading *r, oc_error *err) {
+  return s->ops->sensor_last_raise(s, r, err);
+}
+static inline int oc_store_sensor_watch_list(oc_store *s, oc_sensor_watch **rows, size_t *n, oc_error *err) {
+  return s->ops->sensor_watch_list(s, rows, n, err);
+}
+static inline int oc_store_sensor_anomaly_end(oc_store *s, const char *device_id, const char *measurement,
+                                              const char *kind, int64_t event_ms, int64_t ended_ms, bool *ended,
+                                              oc_error *err) {
+  return s->ops->sensor_anomaly_end(s, device_id, measurement, kind, event_ms, ended_ms, ended, err);
+}
+static inline int oc_store_sensor_anomaly_get(oc_store *s, const char *device_id, const char *measurement,
+                                              const char *kind, int64_t event_ms, oc_sensor_anomaly *out, bool *found,
+                                              oc_error *err) {
+  return s->ops->sensor_anomaly_get(s, device_id, measurement, kind, event_ms, out, found, err);
+}
+static inline int oc_store_sensor_window_get(oc_store *s, const char *device_id, const char *measurement,
+                                             int64_t width_ms, int64_t start_ms, oc_sensor_window *out, bool *found,
+                                             oc_error *err) {
+  return s->ops->sensor_window_get(s, device_id, measurement, width_ms, start_ms, out, found, err);
 }
 
 #endif

@@ -321,6 +321,20 @@ static const pg_migration migrations[] = {
      "  quiet_until DATE,\n"
      "  forecast_origin DATE\n"
      ");\n"},
+    {18, "sensor silence: each sensor's latest reading; when a silence ended",
+     "ALTER TABLE sensor_anomalies ADD COLUMN ended_ms BIGINT NOT NULL DEFAULT 0;\n"
+     "CREATE TABLE sensor_last_readings (\n"
+     "  device_id TEXT NOT NULL,\n"
+     "  measurement TEXT NOT NULL,\n"
+     "  event_ms BIGINT NOT NULL,\n"
+     "  seq BIGINT NOT NULL,\n"
+     "  value DOUBLE PRECISION NOT NULL,\n"
+     "  PRIMARY KEY (device_id, measurement)\n"
+     ");\n"
+     "INSERT INTO sensor_last_readings(device_id, measurement, event_ms, seq, value)\n"
+     "  SELECT device_id, measurement, event_ms, seq, value FROM (SELECT device_id, measurement, event_ms, seq, value,\n"
+     "    row_number() OVER (PARTITION BY device_id, measurement ORDER BY event_ms DESC, seq DESC) AS newest\n"
+     "    FROM sensor_readings) ranked WHERE newest = 1;\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -863,6 +877,11 @@ static const oc_store_ops pg_ops = {
     .endpoint_names = oc_pg_endpoint_names,
     .series_range_set = oc_pg_series_range_set,
     .series_range_get = oc_pg_series_range_get,
+    .sensor_last_raise = oc_pg_sensor_last_raise,
+    .sensor_watch_list = oc_pg_sensor_watch_list,
+    .sensor_anomaly_end = oc_pg_sensor_anomaly_end,
+    .sensor_anomaly_get = oc_pg_sensor_anomaly_get,
+    .sensor_window_get = oc_pg_sensor_window_get,
 };
 
 oc_store *oc_store_pg_open(const char *location, oc_error *err) {

@@ -182,4 +182,14 @@ int oc_pg_op_run(oc_pg_store *s, const char *sql, const oc_pg_params *p, const c
 /* Limits for LIMIT $n (size_t beyond INT64_MAX: no limit). */
 static inline int64_t oc_pg_limit(size_t limit) { return limit > INT64_MAX ? INT64_MAX : (int64_t)limit; }
 
+/* Sensor silence and the live sensor feed (store_pg_sensors_live.c, issue 15 sensorslive). */
+int oc_pg_sensor_last_raise(oc_store *store, const oc_sensor_reading *r, oc_error *err);
+int oc_pg_sensor_watch_list(oc_store *store, oc_sensor_watch **rows, size_t *n, oc_error *err);
+int oc_pg_sensor_anomaly_end(oc_store *store, const char *device_id, const char *measurement, const char *kind,
+                            int64_t event_ms, int64_t ended_ms, bool *ended, oc_error *err);
+int oc_pg_sensor_anomaly_get(oc_store *store, const char *device_id, const char *measurement, const char *kind,
+                            int64_t event_ms, oc_sensor_anomaly *out, bool *found, oc_error *err);
+int oc_pg_sensor_window_get(oc_store *store, const char *device_id, const char *measurement, int64_t width_ms,
+                           int64_t start_ms, oc_sensor_window *out, bool *found, oc_error *err);
+
 #endif

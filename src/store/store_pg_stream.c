@@ -1,5 +1,6 @@
 /* store_pg_stream.c: the PostgreSQL side of the sensor stream's ops (migration 15: sensor_readings,
- * sensor_dead_letters, sensor_watermarks, sensor_windows, sensor_anomalies), the twin of
+ * sensor_dead_letters, sensor_watermarks, sensor_windows, sensor_anomalies; the changes of anomalies and
+ * of the smallest windows, issue 15 sensorslive), the twin of
  * store_sqlite_stream.c. Readings are keyed by (device, seq, measurement), so a redelivered message is
  * stored once; a window is recomputed from its readings with ordered aggregates (event time, seq), so
  * its aggregate never depends on the order messages arrived in. Decides nothing about lateness or
@@ -87,7 +88,11 @@ int oc_pg_sensor_window_recompute(oc_store *store, const char *device_id, const 
   oc_buf_printf(&sql, "%s%s", part_ms ? from_parts : from_readings, upsert);
   int rc = oc_pg_run(oc_pg_of(store), sql.data, &p, "recomputing a sensor window", NULL, err);
   oc_buf_free(&sql);
-  return rc;
+  if (rc != 0 || part_ms) return rc; /* made from the smallest windows, whose changes were recorded */
+  char subject[OC_CHANGE_SUBJECT_MAX], width[24];
+  snprintf(width, sizeof width, "%lld", (long long)width_ms);
+  oc_sensor_change_subject(subject, device_id, measurement, width, start_ms);
+  return oc_pg_change_record(oc_pg_of(store), OC_CHANGE_SENSOR_WINDOW, subject, err);
 }
 
 int oc_pg_dead_letter_insert(oc_store *store, oc_dead_letter *dl, oc_error *err) {
@@ -240,5 +245,8 @@ int oc_pg_sensor_anomaly_insert(oc_store *store, const oc_sensor_anomaly *a, boo
                 &p, "storing a sensor anomaly", &changed, err) != 0)
     return -1;
   *inserted = changed > 0;
-  return 0;
+  if (!*inserted) return 0;
+  char subject[OC_CHANGE_SUBJECT_MAX];
+  oc_sensor_change_subject(subject, a->device_id, a->measurement, a->kind, a->event_ms);
+  return oc_pg_change_record(oc_pg_of(store), OC_CHANGE_SENSOR_ANOMALY, subject, err);
 }

@@ -305,6 +305,20 @@ static const sqlite_migration migrations[] = {
      "  quiet_until TEXT,\n"
      "  forecast_origin TEXT\n"
      ");\n"},
+    {18, "sensor silence: each sensor's latest reading; when a silence ended",
+     "ALTER TABLE sensor_anomalies ADD COLUMN ended_ms INTEGER NOT NULL DEFAULT 0;\n"
+     "CREATE TABLE sensor_last_readings (\n"
+     "  device_id TEXT NOT NULL,\n"
+     "  measurement TEXT NOT NULL,\n"
+     "  event_ms INTEGER NOT NULL,\n"
+     "  seq INTEGER NOT NULL,\n"
+     "  value REAL NOT NULL,\n"
+     "  PRIMARY KEY (device_id, measurement)\n"
+     ") WITHOUT ROWID;\n"
+     "INSERT INTO sensor_last_readings(device_id, measurement, event_ms, seq, value)\n"
+     "  SELECT device_id, measurement, event_ms, seq, value FROM (SELECT device_id, measurement, event_ms, seq, value,\n"
+     "    row_number() OVER (PARTITION BY device_id, measurement ORDER BY event_ms DESC, seq DESC) AS newest\n"
+     "    FROM sensor_readings) ranked WHERE newest = 1;\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -977,6 +991,11 @@ static const oc_store_ops sqlite_ops = {
     .endpoint_names = oc_sqlite_endpoint_names,
     .series_range_set = oc_sqlite_series_range_set,
     .series_range_get = oc_sqlite_series_range_get,
+    .sensor_last_raise = oc_sqlite_sensor_last_raise,
+    .sensor_watch_list = oc_sqlite_sensor_watch_list,
+    .sensor_anomaly_end = oc_sqlite_sensor_anomaly_end,
+    .sensor_anomaly_get = oc_sqlite_sensor_anomaly_get,
+    .sensor_window_get = oc_sqlite_sensor_window_get,
 };
 
 /* Process-wide SQLite settings, once, before the first connection: no memory statistics (their global

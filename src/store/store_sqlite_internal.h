@@ -174,4 +174,14 @@ int oc_sqlite_sensor_readings_recent(oc_store *store, const char *device_id, con
                                      oc_sensor_reading **rows, size_t *n, oc_error *err);
 int oc_sqlite_sensor_anomaly_insert(oc_store *store, const oc_sensor_anomaly *a, bool *inserted, oc_error *err);
 
+/* Sensor silence and the live sensor feed (store_sqlite_sensors_live.c, issue 15 sensorslive). */
+int oc_sqlite_sensor_last_raise(oc_store *store, const oc_sensor_reading *r, oc_error *err);
+int oc_sqlite_sensor_watch_list(oc_store *store, oc_sensor_watch **rows, size_t *n, oc_error *err);
+int oc_sqlite_sensor_anomaly_end(oc_store *store, const char *device_id, const char *measurement, const char *kind,
+                            int64_t event_ms, int64_t ended_ms, bool *ended, oc_error *err);
+int oc_sqlite_sensor_anomaly_get(oc_store *store, const char *device_id, const char *measurement, const char *kind,
+                            int64_t event_ms, oc_sensor_anomaly *out, bool *found, oc_error *err);
+int oc_sqlite_sensor_window_get(oc_store *store, const char *device_id, const char *measurement, int64_t width_ms,
+                           int64_t start_ms, oc_sensor_window *out, bool *found, oc_error *err);
+
 #endif

@@ -1,5 +1,6 @@
 /* store_sqlite_stream.c: the SQLite side of the sensor stream's ops (migration 15: sensor_readings,
- * sensor_dead_letters, sensor_watermarks, sensor_windows, sensor_anomalies). Readings are keyed by (device, seq,
+ * sensor_dead_letters, sensor_watermarks, sensor_windows, sensor_anomalies; the changes of anomalies and of
+ * the smallest windows, issue 15 sensorslive). Readings are keyed by (device, seq,
  * measurement), so a redelivered message is stored once; a window is recomputed from its readings in
  * (event time, seq) order, so its aggregate never depends on the order messages arrived in. It decides
  * nothing about lateness or windows (src/stream/ does) and must not print. */
@@ -98,7 +99,12 @@ int oc_sqlite_sensor_window_recompute(oc_store *store, const char *device_id, co
   sqlite3_bind_int64(st, 3, width_ms);
   sqlite3_bind_int64(st, 4, start_ms);
   if (part_ms) sqlite3_bind_int64(st, 5, part_ms);
-  return step_done(s, st, "recomputing a sensor window", err);
+  if (step_done(s, st, "recomputing a sensor window", err) != 0) return -1;
+  if (part_ms) return 0; /* made from the smallest windows, whose changes were recorded */
+  char subject[OC_CHANGE_SUBJECT_MAX], width[24];
+  snprintf(width, sizeof width, "%lld", (long long)width_ms);
+  oc_sensor_change_subject(subject, device_id, measurement, width, start_ms);
+  return oc_sqlite_change_record(s, OC_CHANGE_SENSOR_WINDOW, subject, err);
 }
 
 int oc_sqlite_dead_letter_insert(oc_store *store, oc_dead_letter *dl, oc_error *err) {
@@ -253,5 +259,8 @@ int oc_sqlite_sensor_anomaly_insert(oc_store *store, const oc_sensor_anomaly *a,
   sqlite3_bind_int64(st, 8, a->detected_ms);
   if (step_done(s, st, "storing a sensor anomaly", err) != 0) return -1;
   *inserted = sqlite3_changes(s->db) > 0;
-  return 0;
+  if (!*inserted) return 0;
+  char subject[OC_CHANGE_SUBJECT_MAX];
+  oc_sensor_change_subject(subject, a->device_id, a->measurement, a->kind, a->event_ms);
+  return oc_sqlite_change_record(s, OC_CHANGE_SENSOR_ANOMALY, subject, err);
 }

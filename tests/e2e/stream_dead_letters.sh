@@ -5,11 +5,8 @@
 # them are stored.
 source "$(dirname "$0")/serve_helpers.bash"
 source "$(dirname "$0")/stream_helpers.bash"
-command -v mosquitto >/dev/null && command -v mosquitto_pub >/dev/null || { echo "mosquitto missing: skipped" >&2; exit 77; }
 
-PORT=$(free_port)
-mkdir -p "$OC_TMP/broker"
-broker_start "$OC_TMP/broker" "$PORT"
+stream_broker_up
 admin=$(oc init 2>/dev/null)
 DB="$OILCAST_DATA_DIR/oilcast.db"
 register_devices "$OILCAST_DATA_DIR" tank-1 old-1

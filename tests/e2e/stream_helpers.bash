@@ -1,6 +1,8 @@
 # stream_helpers.bash: what the sensor-stream tests and bench/stream share (source it after lib.sh).
 #   broker_start DIR PORT     starts mosquitto on 127.0.0.1:PORT with persistence in DIR; sets $BROKER_PID
 #   broker_stop               SIGTERM (mosquitto saves its persistence file), waits
+#   stream_broker_up          skips (exit 77) without mosquitto and mosquitto_pub, else starts one on a free
+#                             port ($PORT) with its files in $OC_TMP/broker
 #   sensor_lines DEVICE N     N numbered JSON messages of DEVICE (seq 1..N, event time 1 s apart), one a line
 #   stored_count DB           readings stored in the store DB
 #   register_devices DATA_DIR ID...  registers tank_level devices (unit m, range 0..1000, interval 1 s)
@@ -32,6 +34,13 @@ CONF
     sleep 0.05
   done
   fail "mosquitto did not start on port $port: $(cat "$dir/mosquitto.log")"
+}
+
+stream_broker_up() {
+  command -v mosquitto >/dev/null && command -v mosquitto_pub >/dev/null || { echo "mosquitto missing: skipped" >&2; exit 77; }
+  PORT=$(free_port)
+  mkdir -p "$OC_TMP/broker"
+  broker_start "$OC_TMP/broker" "$PORT"
 }
 
 broker_stop() {

@@ -385,7 +385,7 @@ static void test_forecast_origin_price(void **state) {
                   "DROP TABLE alert_events; DROP TABLE alerts;"
                   "DROP TABLE devices; DROP TABLE promotion_decisions; DROP TABLE endpoint_challengers;"
                   "DROP TABLE sensor_readings; DROP TABLE sensor_dead_letters; DROP TABLE sensor_watermarks;"
-                  "DROP TABLE sensor_windows; DROP TABLE sensor_anomalies;"
+                  "DROP TABLE sensor_windows; DROP TABLE sensor_anomalies; DROP TABLE sensor_last_readings;"
                   "DELETE FROM schema_migrations WHERE version >= 11;"
                   "UPDATE forecasts SET created_at = 5");
   raw_exec(f->db, "INSERT INTO forecasts(series, origin, horizon, model_version, history, created_at)"
@@ -1170,6 +1170,7 @@ static void test_schema_13_to_17_ops(void **state) {
   assert_int_equal(n, 0);
   free(errors);
   expect_changes(s, 0, "observations:WTI\nobservations:WTI\nendpoint:wti\ndevice:tank-7\ndevice:tank-7\n"
+                       "sensor_window:tank-7/level/60000/0\n" /* a window from readings is on the feed (issue 15) */
                        "alert:stale\ndecision:wti\ndecision:wti\n");
 
   assert_int_equal(oc_store_integrity_check(s, &err), 0);
@@ -1189,6 +1190,68 @@ static void test_schema_13_to_17_ops(void **state) {
 }
 
 /* The suite every backend runs. */
+/* The ops of schema 18 (sensor silence and the live sensor feed, issue 15): the latest reading kept by
+ * (event time, seq) whatever the order; only active registered devices watched, with their interval
+ * and open silence; an anomaly ended once; each stored or ended anomaly and each window from readings
+ * (not one made of smaller windows) on the change feed, naming its row; the rows read back by key. */
+static void test_schema_18_ops(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  oc_device d = {.valid_min = 0, .valid_max = 30, .interval_seconds = 60, .created_at = 1};
+  snprintf(d.type, sizeof d.type, "tank_level");
+  snprintf(d.unit, sizeof d.unit, "m");
+  snprintf(d.password_hash, sizeof d.password_hash, "$7$101$c2FsdHNhbHRzYWx0$aGFzaA==");
+  const char *ids[] = {"tank-7", "tank-8"};
+  for (size_t i = 0; i < 2; i++) {
+    snprintf(d.id, sizeof d.id, "%s", ids[i]);
+    assert_int_equal(oc_store_device_put(s, &d, &err), 0);
+  }
+  bool found;
+  assert_int_equal(oc_store_device_revoke(s, "tank-8", 2, &found, &err), 0);
+  oc_sensor_reading r[] = {{"tank-7", "level", "m", 5, 2000, 1.5}, {"tank-7", "level", "m", 4, 2000, 2.5},
+                           {"tank-7", "level", "m", 9, 1000, 3.5}, {"tank-8", "level", "m", 1, 1000, 4.5},
+                           {"ghost", "level", "m", 1, 1000, 5.5}};
+  for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) assert_int_equal(oc_store_sensor_last_raise(s, &r[i], &err), 0);
+  int64_t before = latest_change(s);
+  oc_sensor_anomaly a = {.device_id = "tank-7", .measurement = "level", .kind = "silence", .event_ms = 2000,
+                         .seq = 5, .detected_ms = 200000, .value = 1.5, .score = 3.3};
+  bool inserted, ended;
+  assert_int_equal(oc_store_sensor_anomaly_insert(s, &a, &inserted, &err), 0);
+  assert_true(inserted);
+  oc_sensor_watch *w;
+  size_t n;
+  assert_int_equal(oc_store_sensor_watch_list(s, &w, &n, &err), 0);
+  assert_int_equal(n, 1); /* tank-8 is revoked, ghost is no device */
+  assert_string_equal(w[0].last.device_id, "tank-7");
+  assert_true(w[0].last.seq == 5 && w[0].last.event_ms == 2000 && w[0].last.value == 1.5);
+  assert_true(w[0].interval_seconds == 60 && w[0].open && w[0].open_event_ms == 2000);
+  free(w);
+  assert_int_equal(oc_store_sensor_anomaly_end(s, "tank-7", "level", "silence", 2000, 9000, &ended, &err), 0);
+  assert_true(ended);
+  assert_int_equal(oc_store_sensor_anomaly_end(s, "tank-7", "level", "silence", 2000, 9500, &ended, &err), 0);
+  assert_false(ended); /* ended once */
+  oc_sensor_anomaly got;
+  assert_int_equal(oc_store_sensor_anomaly_get(s, "tank-7", "level", "silence", 2000, &got, &found, &err), 0);
+  assert_true(found && got.ended_ms == 9000 && got.seq == 5 && got.detected_ms == 200000 && got.score == 3.3);
+  assert_int_equal(oc_store_sensor_anomaly_get(s, "tank-7", "level", "spike", 2000, &got, &found, &err), 0);
+  assert_false(found);
+  assert_int_equal(oc_store_sensor_watch_list(s, &w, &n, &err), 0);
+  assert_false(w[0].open);
+  free(w);
+  assert_int_equal(oc_store_sensor_reading_insert(s, &r[0], false, &inserted, &err), 0);
+  assert_int_equal(oc_store_sensor_window_recompute(s, "tank-7", "level", 60000, 0, 0, &err), 0);
+  assert_int_equal(oc_store_sensor_window_recompute(s, "tank-7", "level", 3600000, 0, 60000, &err), 0);
+  oc_sensor_window win;
+  assert_int_equal(oc_store_sensor_window_get(s, "tank-7", "level", 60000, 0, &win, &found, &err), 0);
+  assert_true(found && win.count == 1 && win.mean == 1.5 && win.last == 1.5);
+  assert_int_equal(oc_store_sensor_window_get(s, "tank-7", "level", 60000, 60000, &win, &found, &err), 0);
+  assert_false(found);
+  expect_changes(s, before, "sensor_anomaly:tank-7/level/silence/2000\nsensor_anomaly:tank-7/level/silence/2000\n"
+                            "sensor_window:tank-7/level/60000/0\n");
+  oc_store_close(s);
+}
+
 static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_open_fresh_and_reopen, setup, teardown),
     cmocka_unit_test_setup_teardown(test_series_ensure_and_list, setup, teardown),
@@ -1208,6 +1271,7 @@ static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_writers_of_one_process_queue, setup, teardown),
     cmocka_unit_test_setup_teardown(test_every_op_is_filled, setup, teardown),
     cmocka_unit_test_setup_teardown(test_schema_13_to_17_ops, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_schema_18_ops, setup, teardown),
 };
 
 /* The SQLite backend's own: schema migrations on raw files. */
