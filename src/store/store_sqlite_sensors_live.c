@@ -1,5 +1,5 @@
 /* store_sqlite_sensors_live.c: the SQLite side of the silence detector's and the live sensor feed's ops
- * (migration 19: sensor_last_readings, sensor_anomalies.ended_ms; store.h, "Sensor silence and the live
+ * (migration 18: sensor_last_readings, sensor_anomalies.ended_ms; store.h, "Sensor silence and the live
  * sensor feed"). It decides nothing about what a silence is (src/stream/silence.c does) and must not
  * print. */
 #include <stdio.h>
