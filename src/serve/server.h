@@ -30,6 +30,8 @@ typedef struct oc_serve_config {
   int access_log_fd;      /* one JSON line per request; -1 disables */
   double key_reload_interval; /* longest a key table serves unread: a safety net for key writes that record no
                                  change (keys created or revoked through the store reach a server at once) */
+  const char *rate_limits; /* where the keys' token buckets live (ratelimit.h): "node", "store" (shared by
+                              every server on the store) or "auto" (the default: the store unless SQLite) */
 } oc_serve_config;
 
 /* Fills defaults for every field (data_dir excepted). */

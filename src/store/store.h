@@ -609,6 +609,23 @@ typedef struct oc_store_ops {
    * series_range_get: *set false when the series has no range of its own or does not exist. */
   int (*series_range_set)(oc_store *store, const char *name, bool set, double min, double max, oc_error *err);
   int (*series_range_get)(oc_store *store, const char *name, bool *set, double *min, double *max, oc_error *err);
+
+  /* ---- Several nodes on one store (issue 17, cluster; store_sqlite_leader.c, store_pg_leader.c). ----
+   * leader_try_acquire: without waiting, makes this connection the store's one leader (the node that
+   * runs the scheduled jobs, the monitor's among them) when no other connection is: *leader = true when
+   * this connection holds leadership now (it keeps it across calls: call it again to check it still
+   * does). Leadership ends when the connection closes or its process dies, never otherwise. PostgreSQL:
+   * a session advisory lock, which the server drops with the session (a reconnected session has lost
+   * it: the call then tries again); SQLite: an exclusive flock on PATH.leader beside the database, which
+   * the kernel drops with the process. Not inside an explicit transaction.
+   * rate_take: takes one token from the bucket of key_id shared by every connection to the store
+   * (capacity burst, refilled at per_second by the store's own clock, so nodes' clocks do not matter;
+   * a new bucket starts full): *allowed, and *tokens = the tokens left after the request. One statement
+   * that commits at once (not inside an explicit transaction); records no change (buckets are not
+   * data: they are not copied by oilcast migrate). */
+  int (*leader_try_acquire)(oc_store *store, bool *leader, oc_error *err);
+  int (*rate_take)(oc_store *store, const char *key_id, double per_second, double burst, bool *allowed,
+                   double *tokens, oc_error *err);
 } oc_store_ops;
 
 struct oc_store {
@@ -933,6 +950,14 @@ static inline int oc_store_series_range_set(oc_store *s, const char *name, bool 
 static inline int oc_store_series_range_get(oc_store *s, const char *name, bool *set, double *min, double *max,
                                             oc_error *err) {
   return s->ops->series_range_get(s, name, set, min, max, err);
+}
+/* Several nodes on one store (issue 17). */
+static inline int oc_store_leader_try_acquire(oc_store *s, bool *leader, oc_error *err) {
+  return s->ops->leader_try_acquire(s, leader, err);
+}
+static inline int oc_store_rate_take(oc_store *s, const char *key_id, double per_second, double burst, bool *allowed,
+                                     double *tokens, oc_error *err) {
+  return s->ops->rate_take(s, key_id, per_second, burst, allowed, tokens, err);
 }
 
 #endif

@@ -321,6 +321,14 @@ static const pg_migration migrations[] = {
      "  quiet_until DATE,\n"
      "  forecast_origin DATE\n"
      ");\n"},
+    /* UNLOGGED: no WAL for a row written on every request; a crash empties it (buckets start full). */
+    {20, "several nodes: each API key's rate-limit bucket, shared by every server on the store",
+     "CREATE UNLOGGED TABLE rate_buckets (\n"
+     "  key_id TEXT PRIMARY KEY,\n"
+     "  tokens DOUBLE PRECISION NOT NULL,\n"
+     "  refilled_at DOUBLE PRECISION NOT NULL,\n"
+     "  allowed BOOLEAN NOT NULL\n"
+     ");\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -863,6 +871,8 @@ static const oc_store_ops pg_ops = {
     .endpoint_names = oc_pg_endpoint_names,
     .series_range_set = oc_pg_series_range_set,
     .series_range_get = oc_pg_series_range_get,
+    .leader_try_acquire = oc_pg_leader_try_acquire,
+    .rate_take = oc_pg_rate_take,
 };
 
 oc_store *oc_store_pg_open(const char *location, oc_error *err) {

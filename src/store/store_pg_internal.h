@@ -182,4 +182,9 @@ int oc_pg_op_run(oc_pg_store *s, const char *sql, const oc_pg_params *p, const c
 /* Limits for LIMIT $n (size_t beyond INT64_MAX: no limit). */
 static inline int64_t oc_pg_limit(size_t limit) { return limit > INT64_MAX ? INT64_MAX : (int64_t)limit; }
 
+/* Several nodes on one store (store_pg_leader.c): leadership and shared rate-limit buckets. */
+int oc_pg_leader_try_acquire(oc_store *store, bool *leader, oc_error *err);
+int oc_pg_rate_take(oc_store *store, const char *key_id, double per_second, double burst, bool *allowed,
+                    double *tokens, oc_error *err);
+
 #endif

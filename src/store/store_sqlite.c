@@ -305,6 +305,13 @@ static const sqlite_migration migrations[] = {
      "  quiet_until TEXT,\n"
      "  forecast_origin TEXT\n"
      ");\n"},
+    {20, "several nodes: each API key's rate-limit bucket, shared by every server on the store",
+     "CREATE TABLE IF NOT EXISTS rate_buckets (\n"
+     "  key_id TEXT PRIMARY KEY,\n"
+     "  tokens REAL NOT NULL,\n"
+     "  refilled_at REAL NOT NULL,\n"
+     "  allowed INTEGER NOT NULL\n"
+     ");\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -493,6 +500,7 @@ static void sqlite_close(oc_store *store) {
   }
   sqlite3_close_v2(s->db);
   oc_sqlite_changes_close(s);
+  oc_sqlite_leader_close(s);
   pthread_mutex_destroy(&s->watch_lock);
   free(s->path);
   free(s);
@@ -977,6 +985,8 @@ static const oc_store_ops sqlite_ops = {
     .endpoint_names = oc_sqlite_endpoint_names,
     .series_range_set = oc_sqlite_series_range_set,
     .series_range_get = oc_sqlite_series_range_get,
+    .leader_try_acquire = oc_sqlite_leader_try_acquire,
+    .rate_take = oc_sqlite_rate_take,
 };
 
 /* Process-wide SQLite settings, once, before the first connection: no memory statistics (their global
@@ -1008,6 +1018,7 @@ oc_store *oc_store_sqlite_open(const char *location, oc_error *err) {
   oc_sqlite_store *s = oc_xcalloc(1, sizeof *s);
   s->base.ops = &sqlite_ops;
   s->path = oc_xstrdup(path);
+  s->leader_fd = -1;
   pthread_mutex_init(&s->watch_lock, NULL);
   atomic_init(&s->interrupted, false);
   /* A database that exists in a folder this process cannot write (a read-only copy, a read-only mount)
