@@ -90,22 +90,27 @@ init_data() {
   (umask 077 && "$OILCAST" init --quiet --data-dir "$dir/data" >"$dir/admin.key") || die "oilcast init failed"
 }
 
-node_start() {
-  local dir=$1 i=$2 port pid
+# Starts node I in the background (node_wait waits until it listens: nodes start side by side).
+node_launch() {
+  local dir=$1 i=$2 port
   [[ -f $dir/node$i.pid ]] && kill -0 "$(cat "$dir/node$i.pid")" 2>/dev/null && die "node $i is running already"
   port=$(cat "$dir/node$i.port" 2>/dev/null || free_port)
   echo "$port" >"$dir/node$i.port"
   # shellcheck disable=SC2086 # the extra options are words
   "$OILCAST" serve --data-dir "$dir/data" --listen "127.0.0.1:$port" --access-log "$dir/node$i.access.log" \
     ${OILCAST_CLUSTER_SERVE_OPTIONS:-} >"$dir/node$i.out" 2>>"$dir/node$i.log" &
-  pid=$!
-  echo "$pid" >"$dir/node$i.pid"
-  for _ in $(seq 1 200); do
+  echo $! >"$dir/node$i.pid"
+}
+
+node_wait() {
+  local dir=$1 i=$2 pid
+  pid=$(cat "$dir/node$i.pid")
+  for _ in $(seq 1 300); do
     grep -q 'listening on' "$dir/node$i.out" && return 0
     kill -0 "$pid" 2>/dev/null || die "node $i exited at start: $(tail -5 "$dir/node$i.log")"
     sleep 0.05
   done
-  die "node $i did not start listening in 10 s"
+  die "node $i did not start listening in 15 s"
 }
 
 # Stops the process of PID file (SIGTERM, then SIGKILL after 15 s) and removes the file.
@@ -156,7 +161,8 @@ start)
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
   prepare "$dir"
-  for ((i = 1; i <= nodes; i++)); do node_start "$dir" "$i"; done
+  for ((i = 1; i <= nodes; i++)); do node_launch "$dir" "$i"; done
+  for ((i = 1; i <= nodes; i++)); do node_wait "$dir" "$i"; done
   echo "$nodes" >"$dir/nodes"
   start_haproxy "$dir" "$nodes"
   echo "cluster: $(cat "$dir/url")/ ($nodes nodes on $(cat "$dir/store.uri"); admin key in $dir/admin.key)"
@@ -166,7 +172,11 @@ stop)
   for pidfile in "$dir"/node*.pid; do [[ -e $pidfile ]] && stop_pid_file "$pidfile"; done
   stop_postgres "$dir"
   ;;
-node-start) node_start "$(cd "$dir" && pwd)" "${3:?node number}" ;;
+node-start)
+  dir=$(cd "$dir" && pwd)
+  node_launch "$dir" "${3:?node number}"
+  node_wait "$dir" "$3"
+  ;;
 node-stop) stop_pid_file "$dir/node${3:?node number}.pid" ;;
 url) cat "$dir/url" ;;
 *) die "unknown command '$cmd' (prepare, start, stop, node-start, node-stop, url)" ;;

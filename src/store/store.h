@@ -951,7 +951,10 @@ static inline int oc_store_series_range_get(oc_store *s, const char *name, bool 
                                             oc_error *err) {
   return s->ops->series_range_get(s, name, set, min, max, err);
 }
-/* Several nodes on one store (issue 17). */
+/* Several nodes on one store (issue 17). oc_store_rate_check: 0 when a bucket of burst and per_second
+ * can be kept (burst >= 1, per_second > 0), else -1 naming key_id: what every backend's rate_take
+ * checks first (store_cluster.c). */
+int oc_store_rate_check(const char *key_id, double per_second, double burst, oc_error *err);
 static inline int oc_store_leader_try_acquire(oc_store *s, bool *leader, oc_error *err) {
   return s->ops->leader_try_acquire(s, leader, err);
 }

@@ -53,9 +53,7 @@ int oc_sqlite_rate_take(oc_store *store, const char *key_id, double per_second, 
   oc_sqlite_store *s = oc_sqlite_of(store);
   *allowed = false;
   *tokens = 0;
-  if (!(burst >= 1 && per_second > 0))
-    return oc_error_set(err, "rate limit of key %s: burst %g and rate %g/s must be >= 1 and > 0", key_id, burst,
-                        per_second);
+  if (oc_store_rate_check(key_id, per_second, burst, err) != 0) return -1;
   if (s->in_transaction) return oc_error_set(err, "store %s: a rate-limit bucket is not taken inside a transaction", s->path);
   /* The row's old values on the right of every SET; the new row's level is what RETURNING reads. A new
    * bucket starts full and the request takes one of its burst tokens (burst >= 1). */
