@@ -59,11 +59,13 @@ char *oc_scheduler_own_executable(oc_error *err) {
   return oc_xstrdup(path);
 }
 
+typedef enum leader_role { ROLE_UNKNOWN, ROLE_LEADER, ROLE_FOLLOWER, ROLE_FAILING } leader_role;
+
 struct oc_scheduler_service {
   char *data_dir, *jobs_path, *exe;
   oc_store *store;
   oc_store *leader_store; /* holds leadership while this node leads; used for nothing else */
-  bool leading;           /* as last found (for logging the changes only) */
+  leader_role role;       /* as last found (its changes are logged) */
   oc_jobs jobs;
   struct timespec jobs_mtime; /* of the file as last read; {0} when absent */
   oc_clock clock;
@@ -127,27 +129,27 @@ static bool sleep_real(oc_scheduler_service *s, double seconds) {
 }
 
 /* Whether this node leads now (taking leadership when nobody holds it); logs when that changes. A
- * failing store counts as not leading: jobs wait rather than risk a second runner. */
+ * store that cannot say counts as not leading: jobs wait rather than risk a second runner. */
 static bool lead(oc_scheduler_service *s) {
   bool leader = false;
   oc_error err;
-  if (oc_store_leader_try_acquire(s->leader_store, &leader, &err) != 0) {
-    if (s->leading) oc_warn("scheduler: cannot confirm leadership, jobs wait: %s", err.message);
-    leader = false;
+  int rc = oc_store_leader_try_acquire(s->leader_store, &leader, &err);
+  leader_role role = rc != 0 ? ROLE_FAILING : leader ? ROLE_LEADER : ROLE_FOLLOWER;
+  if (role != s->role) {
+    if (role == ROLE_LEADER) oc_info("scheduler: this node leads: it runs the jobs of %s", s->data_dir);
+    else if (role == ROLE_FAILING) oc_warn("scheduler: cannot take or confirm leadership, jobs wait: %s", err.message);
+    else if (s->role == ROLE_LEADER) oc_warn("scheduler: this node no longer leads; another node runs the jobs");
+    else oc_info("scheduler: another node leads the jobs of %s; trying every %d s", s->data_dir,
+                 OC_SCHEDULER_LEADER_RETRY_SECONDS);
   }
-  if (leader && !s->leading) oc_info("scheduler: this node leads: it runs the jobs of %s", s->data_dir);
-  if (!leader && s->leading) oc_warn("scheduler: this node no longer leads; another node runs the jobs");
-  s->leading = leader;
-  return leader;
+  s->role = role;
+  return role == ROLE_LEADER;
 }
 
 static void *service_main(void *arg) {
   oc_scheduler_service *s = arg;
-  if (!lead(s))
-    oc_info("scheduler: another node leads the jobs of %s; trying every %d s", s->data_dir,
-            OC_SCHEDULER_LEADER_RETRY_SECONDS);
   for (;;) {
-    if (!s->leading && !lead(s)) {
+    if (s->role != ROLE_LEADER && !lead(s)) {
       if (!sleep_real(s, OC_SCHEDULER_LEADER_RETRY_SECONDS)) break;
       continue;
     }
