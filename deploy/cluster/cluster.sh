@@ -113,19 +113,20 @@ node_wait() {
   die "node $i did not start listening in 15 s"
 }
 
-# Stops the process of PID file (SIGTERM, then SIGKILL after 15 s) and removes the file.
-stop_pid_file() {
-  local file=$1 pid
-  [[ -f $file ]] || return 0
-  pid=$(cat "$file")
-  if kill -TERM "$pid" 2>/dev/null; then
-    for _ in $(seq 1 150); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$file"
+# Stops the processes of the PID files (SIGTERM to all, then SIGKILL to any left after 15 s) and
+# removes the files.
+stop_pid_files() {
+  local file pids=()
+  for file in "$@"; do
+    [[ -f $file ]] || continue
+    kill -TERM "$(cat "$file")" 2>/dev/null && pids+=("$(cat "$file")")
+    rm -f "$file"
+  done
+  for _ in $(seq 1 150); do
+    ((${#pids[@]})) && kill -0 "${pids[@]}" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL "${pids[@]}" 2>/dev/null || true
 }
 
 start_haproxy() {
@@ -168,8 +169,8 @@ start)
   echo "cluster: $(cat "$dir/url")/ ($nodes nodes on $(cat "$dir/store.uri"); admin key in $dir/admin.key)"
   ;;
 stop)
-  stop_pid_file "$dir/haproxy.pid"
-  for pidfile in "$dir"/node*.pid; do [[ -e $pidfile ]] && stop_pid_file "$pidfile"; done
+  stop_pid_files "$dir/haproxy.pid"
+  stop_pid_files "$dir"/node*.pid
   stop_postgres "$dir"
   ;;
 node-start)
@@ -177,7 +178,7 @@ node-start)
   node_launch "$dir" "${3:?node number}"
   node_wait "$dir" "$3"
   ;;
-node-stop) stop_pid_file "$dir/node${3:?node number}.pid" ;;
+node-stop) stop_pid_files "$dir/node${3:?node number}.pid" ;;
 url) cat "$dir/url" ;;
 *) die "unknown command '$cmd' (prepare, start, stop, node-start, node-stop, url)" ;;
 esac

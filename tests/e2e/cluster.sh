@@ -91,8 +91,8 @@ load() { # load SECONDS OUT: one client's forecast requests through haproxy, one
       "$url/v1/endpoints/oil/invocations" || true
   done >"$2"
 }
-for i in $(seq 1 $clients); do load 4 "$OC_TMP/load$i" & done
-sleep 1.5
+for i in $(seq 1 $clients); do load 3 "$OC_TMP/load$i" & done
+sleep 1
 kill -9 "$(cat "$c/node$victim.pid")"
 killed_at=$(date +%s%N)
 wait $(jobs -p) 2>/dev/null || true
