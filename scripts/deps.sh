@@ -16,6 +16,8 @@ if [[ "${1:-}" == bench ]]; then
 fi
 # promtool for tests/e2e/prometheus_rules.sh (deploy/prometheus/oilcast-rules.yml)
 packages+=(prometheus)
+# several nodes behind a load balancer: deploy/cluster/, tests/e2e/cluster.sh
+packages+=(haproxy)
 # make fuzz: libFuzzer (tests/fuzz/, docs/fuzzing.md)
 packages+=(clang-14 libfuzzer-14-dev)
 

@@ -17,8 +17,8 @@ const oc_command oc_cmd_run = {
     "Usage: oilcast run [--data-dir DIR]\n"
     "Runs the jobs of DIR/jobs.conf at their times (see `oilcast jobs --help` for the file) until\n"
     "SIGINT or SIGTERM, finishing a run in progress first. The file is read again when it changes.\n"
-    "`oilcast serve` runs the same scheduler; run it on one node of a store only when that node does\n"
-    "not serve (several schedulers on one store never run a slot twice, but each one tries).\n",
+    "`oilcast serve` runs the same scheduler. Of several schedulers on one store only the leader runs\n"
+    "jobs; the others stand by and one takes over within a second or two when it dies.\n",
     run};
 
 static int run(oc_cli *cli, int argc, char **argv) {

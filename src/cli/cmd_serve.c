@@ -35,7 +35,8 @@ const oc_command oc_cmd_serve = {
     "waited longest for its header or body; if none has waited a moment, a reserve of an eighth more\n"
     "connections (at least 8) answers health checks and requests with a key, others get 503.\n\n"
     "Jobs: the server also runs the scheduled jobs of DIR/jobs.conf, as `oilcast run` does (docs/jobs.md),\n"
-    "unless --scheduler off (for all but one of several servers on one store, or a separate `oilcast run`).\n\n"
+    "unless --scheduler off. Of several servers (and `oilcast run`s) on one store only the leader runs them;\n"
+    "the others take over within a second or two when it dies (deploy/cluster/README.md).\n\n"
     "Options:\n"
     "  --listen HOST:PORT       address to listen on (default 127.0.0.1:8080; port 0 picks a free one)\n"
     "  --threads N              worker threads (default 2)\n"
@@ -56,7 +57,11 @@ const oc_command oc_cmd_serve = {
     "  --vendor-dir DIR         directory holding plotly.min.js (default: PREFIX/share/oilcast/web when\n"
     "                           installed, else the source tree's node_modules/plotly.js-dist-min/)\n"
     "  --access-log FILE        one JSON line per request to FILE, '-' for stderr (default), or 'off'\n"
-    "  --scheduler on|off       run the jobs of DIR/jobs.conf (default on)\n"
+    "  --scheduler on|off       run the jobs of DIR/jobs.conf (default on); only the leader of several\n"
+    "                           servers on one store runs them\n"
+    "  --rate-limits WHERE      where keys' token buckets live: node (this server's memory), store (shared\n"
+    "                           by every server on the store: a key's burst holds across them) or auto\n"
+    "                           (default: store on PostgreSQL, node on SQLite)\n"
     "  --stream URL|off         run the sensor stream (as `oilcast stream`) inside the server on its own\n"
     "                           thread, subscribed to the broker mqtt://HOST[:PORT]; default: the broker of\n"
     "                           oilcast.conf's [stream] section, if any (docs/stream.md). Its readings,\n"
@@ -66,7 +71,7 @@ const oc_command oc_cmd_serve = {
 
 enum { OPT_LISTEN = 1, OPT_THREADS, OPT_MAX_BODY, OPT_TIMEOUT, OPT_DRAIN, OPT_PUBLIC_READ, OPT_OPS_ACCESS,
        OPT_WEB_DIR, OPT_VENDOR_DIR, OPT_ACCESS_LOG, OPT_MAX_CONNECTIONS, OPT_PER_CLIENT, OPT_HEADER_TIMEOUT,
-       OPT_BODY_TIMEOUT, OPT_SCHEDULER, OPT_STREAM };
+       OPT_BODY_TIMEOUT, OPT_SCHEDULER, OPT_STREAM, OPT_RATE_LIMITS };
 
 /* Every connection is a descriptor: raises the soft open-file limit towards the hard one so that the
  * connection limit, its reserve and the store's files fit, and warns when they cannot. */
@@ -145,6 +150,7 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
                                           {"body-timeout", required_argument, NULL, OPT_BODY_TIMEOUT},
                                           {"scheduler", required_argument, NULL, OPT_SCHEDULER},
                                           {"stream", required_argument, NULL, OPT_STREAM},
+                                          {"rate-limits", required_argument, NULL, OPT_RATE_LIMITS},
                                           OC_CLI_COMMON_OPTIONS,
                                           {0}};
   oc_serve_config cfg;
@@ -205,6 +211,11 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
       scheduler = strcmp(optarg, "on") == 0;
       break;
     case OPT_STREAM: stream_flag = optarg; break;
+    case OPT_RATE_LIMITS:
+      if (strcmp(optarg, "node") != 0 && strcmp(optarg, "store") != 0 && strcmp(optarg, "auto") != 0)
+        return oc_cli_usage_error(&oc_cmd_serve, "--rate-limits must be node, store or auto, not '%s'", optarg);
+      cfg.rate_limits = optarg;
+      break;
     case '?': return oc_cli_unknown_option(&oc_cmd_serve);
     default:
       if (oc_cli_common_option(cli, &oc_cmd_serve, opt, optarg, &code) < 0) return code;

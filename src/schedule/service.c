@@ -1,6 +1,10 @@
-/* service.c: see service.h. */
+/* service.c: see service.h. Leadership: the thread runs jobs only while its own store connection
+ * (leader_store, used for nothing else, so no job's write can lose it) holds the store's leadership
+ * (oc_store_leader_try_acquire); a follower asks again every OC_SCHEDULER_LEADER_RETRY_SECONDS of real
+ * time, and the leader asks again before every tick. It never decides which job runs: scheduler.c does. */
 #include "schedule/service.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -55,9 +59,13 @@ char *oc_scheduler_own_executable(oc_error *err) {
   return oc_xstrdup(path);
 }
 
+typedef enum leader_role { ROLE_UNKNOWN, ROLE_LEADER, ROLE_FOLLOWER, ROLE_FAILING } leader_role;
+
 struct oc_scheduler_service {
   char *data_dir, *jobs_path, *exe;
   oc_store *store;
+  oc_store *leader_store; /* holds leadership while this node leads; used for nothing else */
+  leader_role role;       /* as last found (its changes are logged) */
   oc_jobs jobs;
   struct timespec jobs_mtime; /* of the file as last read; {0} when absent */
   oc_clock clock;
@@ -105,9 +113,46 @@ static void reload_jobs(oc_scheduler_service *s) {
   s->jobs_mtime = mtime;
 }
 
+/* Waits seconds of real time (whatever the service's clock) or a stop; false when stopping. */
+static bool sleep_real(oc_scheduler_service *s, double seconds) {
+  assert(seconds > 0);
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += (time_t)seconds;
+  until.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
+  if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+  oc_lock_acquire(&s->lock);
+  if (!s->stopping) oc_lock_wait_until(&s->lock, &s->wake, &until);
+  bool go_on = !s->stopping;
+  oc_lock_release(&s->lock);
+  return go_on;
+}
+
+/* Whether this node leads now (taking leadership when nobody holds it); logs when that changes. A
+ * store that cannot say counts as not leading: jobs wait rather than risk a second runner. */
+static bool lead(oc_scheduler_service *s) {
+  bool leader = false;
+  oc_error err;
+  int rc = oc_store_leader_try_acquire(s->leader_store, &leader, &err);
+  leader_role role = rc != 0 ? ROLE_FAILING : leader ? ROLE_LEADER : ROLE_FOLLOWER;
+  if (role != s->role) {
+    if (role == ROLE_LEADER) oc_info("scheduler: this node leads: it runs the jobs of %s", s->data_dir);
+    else if (role == ROLE_FAILING) oc_warn("scheduler: cannot take or confirm leadership, jobs wait: %s", err.message);
+    else if (s->role == ROLE_LEADER) oc_warn("scheduler: this node no longer leads; another node runs the jobs");
+    else oc_info("scheduler: another node leads the jobs of %s; trying every %d s", s->data_dir,
+                 OC_SCHEDULER_LEADER_RETRY_SECONDS);
+  }
+  s->role = role;
+  return role == ROLE_LEADER;
+}
+
 static void *service_main(void *arg) {
   oc_scheduler_service *s = arg;
   for (;;) {
+    if (s->role != ROLE_LEADER && !lead(s)) {
+      if (!sleep_real(s, OC_SCHEDULER_LEADER_RETRY_SECONDS)) break;
+      continue;
+    }
     reload_jobs(s);
     int64_t next;
     oc_error err;
@@ -117,12 +162,14 @@ static void *service_main(void *arg) {
     }
     int64_t poll = oc_clock_now(&s->clock) + OC_SCHEDULER_SERVICE_POLL_SECONDS;
     if (!sleep_until(s, next < poll ? next : poll)) break;
+    lead(s); /* still the leader? (a lost connection loses leadership) */
   }
   return NULL;
 }
 
 static void service_free(oc_scheduler_service *s) {
   if (s->store) oc_store_close(s->store);
+  if (s->leader_store) oc_store_close(s->leader_store); /* gives leadership up */
   oc_jobs_free(&s->jobs);
   oc_clock_free(&s->clock);
   pthread_cond_destroy(&s->wake);
@@ -152,6 +199,11 @@ int oc_scheduler_service_start(const char *data_dir, const char *exe, oc_schedul
   if (oc_clock_simulated(&s->clock)) oc_warn("scheduler: SIMULATED time from %s (%s, a test facility)", s->clock.file, OC_CLOCK_ENV);
   if (oc_datadir_open(data_dir, &s->store, err) != 0) {
     s->store = NULL;
+    service_free(s);
+    return -1;
+  }
+  s->leader_store = oc_store_open(s->store->uri, err);
+  if (!s->leader_store) {
     service_free(s);
     return -1;
   }

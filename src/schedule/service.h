@@ -4,6 +4,11 @@
  * real clock (or, for tests, the simulated one OILCAST_CLOCK names: clock.h) and steps as child
  * processes of the oilcast executable (step_process.h), and sleeps until the next slot, at most
  * OC_SCHEDULER_SERVICE_POLL_SECONDS (to notice pauses and file changes).
+ * Several nodes on one store: only the one that holds the store's leadership (store.h,
+ * leader_try_acquire: PostgreSQL's session advisory lock, SQLite's flock beside the database) runs jobs,
+ * the monitor's steps among them; the others ask again every OC_SCHEDULER_LEADER_RETRY_SECONDS, so
+ * when the leader dies (its session ends) another node runs the jobs within that time. A slot still
+ * runs once even when two nodes both think they lead for a moment: job_run_start claims it atomically.
  * Logs each run and each problem through core/log. */
 #ifndef OC_SCHEDULE_SERVICE_H
 #define OC_SCHEDULE_SERVICE_H
@@ -13,6 +18,7 @@
 #include "schedule/scheduler.h"
 
 #define OC_SCHEDULER_SERVICE_POLL_SECONDS 30
+#define OC_SCHEDULER_LEADER_RETRY_SECONDS 1
 
 /* The real environment for runs started by hand (`oilcast jobs run`): the clock, child processes of
  * exe on data_dir. ctx must outlive the env's use; its clock is the real one unless the caller points

@@ -49,6 +49,7 @@ void oc_serve_config_defaults(oc_serve_config *cfg) {
   cfg->operations_access = "loopback";
   cfg->access_log_fd = 2;
   cfg->key_reload_interval = 60.0;
+  cfg->rate_limits = "auto";
 }
 
 /* ---- per-request context ---- */
@@ -738,6 +739,11 @@ int oc_server_start(const oc_serve_config *cfg, oc_server **out, oc_error *err) 
   if (getrandom(random, sizeof random, 0) != (ssize_t)sizeof random) memset(random, 0x5a, sizeof random);
   oc_hex_encode(random, sizeof random, s->id_prefix);
   if (oc_serve_state_open(s, err) != 0) {
+    free_server(s);
+    return -1;
+  }
+  if (oc_rate_limiter_place(&s->limiter, cfg->rate_limits, s->store_uri, err) != 0) {
+    oc_serve_state_close(s);
     free_server(s);
     return -1;
   }

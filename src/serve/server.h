@@ -34,6 +34,8 @@ typedef struct oc_serve_config {
    * connection, from start until stop; NULL: none. Copied at start (its strings and clock must outlive
    * the server); its stop flag and status callback are the server's own. */
   const struct oc_stream_options *stream;
+  const char *rate_limits; /* where the keys' token buckets live (ratelimit.h): "node", "store" (shared by
+                              every server on the store) or "auto" (the default: the store unless SQLite) */
 } oc_serve_config;
 
 /* Fills defaults for every field (data_dir excepted). */

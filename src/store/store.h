@@ -656,6 +656,22 @@ typedef struct oc_store_ops {
                             int64_t event_ms, oc_sensor_anomaly *out, bool *found, oc_error *err);
   int (*sensor_window_get)(oc_store *store, const char *device_id, const char *measurement, int64_t width_ms,
                            int64_t start_ms, oc_sensor_window *out, bool *found, oc_error *err);
+  /* ---- Several nodes on one store (issue 17, cluster; store_sqlite_leader.c, store_pg_leader.c). ----
+   * leader_try_acquire: without waiting, makes this connection the store's one leader (the node that
+   * runs the scheduled jobs, the monitor's among them) when no other connection is: *leader = true when
+   * this connection holds leadership now (it keeps it across calls: call it again to check it still
+   * does). Leadership ends when the connection closes or its process dies, never otherwise. PostgreSQL:
+   * a session advisory lock, which the server drops with the session (a reconnected session has lost
+   * it: the call then tries again); SQLite: an exclusive flock on PATH.leader beside the database, which
+   * the kernel drops with the process. Not inside an explicit transaction.
+   * rate_take: takes one token from the bucket of key_id shared by every connection to the store
+   * (capacity burst, refilled at per_second by the store's own clock, so nodes' clocks do not matter;
+   * a new bucket starts full): *allowed, and *tokens = the tokens left after the request. One statement
+   * that commits at once (not inside an explicit transaction); records no change (buckets are not
+   * data: they are not copied by oilcast migrate). */
+  int (*leader_try_acquire)(oc_store *store, bool *leader, oc_error *err);
+  int (*rate_take)(oc_store *store, const char *key_id, double per_second, double burst, bool *allowed,
+                   double *tokens, oc_error *err);
 } oc_store_ops;
 
 struct oc_store {
@@ -1002,6 +1018,18 @@ static inline int oc_store_sensor_window_get(oc_store *s, const char *device_id,
                                              int64_t width_ms, int64_t start_ms, oc_sensor_window *out, bool *found,
                                              oc_error *err) {
   return s->ops->sensor_window_get(s, device_id, measurement, width_ms, start_ms, out, found, err);
+}
+
+/* Several nodes on one store (issue 17). oc_store_rate_check: 0 when a bucket of burst and per_second
+ * can be kept (burst >= 1, per_second > 0), else -1 naming key_id: what every backend's rate_take
+ * checks first (store_cluster.c). */
+int oc_store_rate_check(const char *key_id, double per_second, double burst, oc_error *err);
+static inline int oc_store_leader_try_acquire(oc_store *s, bool *leader, oc_error *err) {
+  return s->ops->leader_try_acquire(s, leader, err);
+}
+static inline int oc_store_rate_take(oc_store *s, const char *key_id, double per_second, double burst, bool *allowed,
+                                     double *tokens, oc_error *err) {
+  return s->ops->rate_take(s, key_id, per_second, burst, allowed, tokens, err);
 }
 
 #endif

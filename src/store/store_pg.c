@@ -335,6 +335,14 @@ static const pg_migration migrations[] = {
      "  SELECT device_id, measurement, event_ms, seq, value FROM (SELECT device_id, measurement, event_ms, seq, value,\n"
      "    row_number() OVER (PARTITION BY device_id, measurement ORDER BY event_ms DESC, seq DESC) AS newest\n"
      "    FROM sensor_readings) ranked WHERE newest = 1;\n"},
+    /* UNLOGGED: no WAL for a row written on every request; a crash empties it (buckets start full). */
+    {19, "several nodes: each API key's rate-limit bucket, shared by every server on the store",
+     "CREATE UNLOGGED TABLE rate_buckets (\n"
+     "  key_id TEXT PRIMARY KEY,\n"
+     "  tokens DOUBLE PRECISION NOT NULL,\n"
+     "  refilled_at DOUBLE PRECISION NOT NULL,\n"
+     "  allowed BOOLEAN NOT NULL\n"
+     ");\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -882,6 +890,8 @@ static const oc_store_ops pg_ops = {
     .sensor_anomaly_end = oc_pg_sensor_anomaly_end,
     .sensor_anomaly_get = oc_pg_sensor_anomaly_get,
     .sensor_window_get = oc_pg_sensor_window_get,
+    .leader_try_acquire = oc_pg_leader_try_acquire,
+    .rate_take = oc_pg_rate_take,
 };
 
 oc_store *oc_store_pg_open(const char *location, oc_error *err) {

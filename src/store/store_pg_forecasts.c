@@ -68,7 +68,7 @@ int oc_pg_forecast_latest(oc_store *store, const char *series, oc_forecast_recor
   PGresult *r = oc_pg_query(s,
                             "SELECT id, series, origin, endpoint, variant, model_version, model_kind, history,"
                             " request_id, created_at, origin_price FROM forecasts"
-                            " WHERE series = $1 AND history = 'stored' ORDER BY created_at DESC, id DESC LIMIT 1",
+                            " WHERE series = $1 AND history = 'stored' AND variant <> 'shadow' ORDER BY created_at DESC, id DESC LIMIT 1",
                             &p, "reading the latest forecast", err);
   if (!r) return -1;
   if (PQntuples(r) == 0) {

@@ -191,5 +191,9 @@ int oc_pg_sensor_anomaly_get(oc_store *store, const char *device_id, const char 
                             int64_t event_ms, oc_sensor_anomaly *out, bool *found, oc_error *err);
 int oc_pg_sensor_window_get(oc_store *store, const char *device_id, const char *measurement, int64_t width_ms,
                            int64_t start_ms, oc_sensor_window *out, bool *found, oc_error *err);
+/* Several nodes on one store (store_pg_leader.c): leadership and shared rate-limit buckets. */
+int oc_pg_leader_try_acquire(oc_store *store, bool *leader, oc_error *err);
+int oc_pg_rate_take(oc_store *store, const char *key_id, double per_second, double burst, bool *allowed,
+                    double *tokens, oc_error *err);
 
 #endif

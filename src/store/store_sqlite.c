@@ -319,6 +319,13 @@ static const sqlite_migration migrations[] = {
      "  SELECT device_id, measurement, event_ms, seq, value FROM (SELECT device_id, measurement, event_ms, seq, value,\n"
      "    row_number() OVER (PARTITION BY device_id, measurement ORDER BY event_ms DESC, seq DESC) AS newest\n"
      "    FROM sensor_readings) ranked WHERE newest = 1;\n"},
+    {19, "several nodes: each API key's rate-limit bucket, shared by every server on the store",
+     "CREATE TABLE IF NOT EXISTS rate_buckets (\n"
+     "  key_id TEXT PRIMARY KEY,\n"
+     "  tokens REAL NOT NULL,\n"
+     "  refilled_at REAL NOT NULL,\n"
+     "  allowed INTEGER NOT NULL\n"
+     ");\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -507,6 +514,7 @@ static void sqlite_close(oc_store *store) {
   }
   sqlite3_close_v2(s->db);
   oc_sqlite_changes_close(s);
+  oc_sqlite_leader_close(s);
   pthread_mutex_destroy(&s->watch_lock);
   free(s->path);
   free(s);
@@ -996,6 +1004,8 @@ static const oc_store_ops sqlite_ops = {
     .sensor_anomaly_end = oc_sqlite_sensor_anomaly_end,
     .sensor_anomaly_get = oc_sqlite_sensor_anomaly_get,
     .sensor_window_get = oc_sqlite_sensor_window_get,
+    .leader_try_acquire = oc_sqlite_leader_try_acquire,
+    .rate_take = oc_sqlite_rate_take,
 };
 
 /* Process-wide SQLite settings, once, before the first connection: no memory statistics (their global
@@ -1027,6 +1037,7 @@ oc_store *oc_store_sqlite_open(const char *location, oc_error *err) {
   oc_sqlite_store *s = oc_xcalloc(1, sizeof *s);
   s->base.ops = &sqlite_ops;
   s->path = oc_xstrdup(path);
+  s->leader_fd = -1;
   pthread_mutex_init(&s->watch_lock, NULL);
   atomic_init(&s->interrupted, false);
   /* A database that exists in a folder this process cannot write (a read-only copy, a read-only mount)

@@ -40,6 +40,7 @@ typedef struct oc_sqlite_store {
   double busy_since;   /* monotonic time the current wait began (valid while SQLite retries) */
   double busy_reported; /* waited seconds at the last waiting() call */
   double busy_waited;  /* how long the last wait lasted, for the error message */
+  int leader_fd;       /* PATH.leader, flocked while this connection leads (store_sqlite_leader.c); -1 */
 } oc_sqlite_store;
 
 static inline oc_sqlite_store *oc_sqlite_of(oc_store *store) { return (oc_sqlite_store *)store; }
@@ -183,5 +184,11 @@ int oc_sqlite_sensor_anomaly_get(oc_store *store, const char *device_id, const c
                             int64_t event_ms, oc_sensor_anomaly *out, bool *found, oc_error *err);
 int oc_sqlite_sensor_window_get(oc_store *store, const char *device_id, const char *measurement, int64_t width_ms,
                            int64_t start_ms, oc_sensor_window *out, bool *found, oc_error *err);
+/* Several nodes on one store (store_sqlite_leader.c): leadership and shared rate-limit buckets;
+ * leader_close gives leadership up with the connection. */
+int oc_sqlite_leader_try_acquire(oc_store *store, bool *leader, oc_error *err);
+int oc_sqlite_rate_take(oc_store *store, const char *key_id, double per_second, double burst, bool *allowed,
+                        double *tokens, oc_error *err);
+void oc_sqlite_leader_close(oc_sqlite_store *s);
 
 #endif
