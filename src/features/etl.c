@@ -18,6 +18,7 @@
 #include "features/features.h"
 #include "features/rolling.h"
 #include "features/trailing_mad.h"
+#include "features/vectorize.h"
 #include "oc_version.h"
 
 void oc_etl_options_default(oc_etl_options *o) {
@@ -279,27 +280,59 @@ static void fit_scaler(const double *v, size_t m, oc_norm_method method, double 
   *scale = sqrt(ss / (double)m);
 }
 
-/* Pearson correlation over training rows where both are finite; NaN with fewer than 3 such rows or a
- * zero variance. */
-static double training_corr(const double *a, const double *b, const unsigned char *train, size_t n) {
-  double sa = 0, sb = 0;
-  size_t m = 0;
-  for (size_t i = 0; i < n; i++)
-    if (train[i] && isfinite(a[i]) && isfinite(b[i])) {
-      sa += a[i];
-      sb += b[i];
-      m++;
+/* ---- correlations of one feature with every kept one, together ----
+ * The selection's test is the Pearson correlation over the training rows where both features are
+ * finite (NaN with fewer than 3 such rows or a zero variance): means first, then the centred sums,
+ * each sum taken over the rows in ascending order. Feature f is compared with the kept features in
+ * order until one exceeds the threshold; computing all of them at once (and reading the first that
+ * exceeds it) decides the same. The kept features' training values are held row by row
+ * (kept_rows[row * stride + slot]) so that each row's values for every kept feature sit together and
+ * the sums of KEPT_LANES pairs advance in one vector operation per row: every pair's sums keep their
+ * order and operations (no reassociation, no fused multiply-add: the build does not contract), so
+ * the correlations are bit for bit those of one pair at a time. A pair's rows where the kept value is
+ * not finite add +0.0, which leaves a sum started at +0.0 unchanged (it can never become -0.0). */
+#define KEPT_LANES 4
+typedef double kept_vec __attribute__((vector_size(KEPT_LANES * sizeof(double))));
+typedef long long kept_mask __attribute__((vector_size(KEPT_LANES * sizeof(double))));
+typedef double kept_vec_unaligned __attribute__((vector_size(KEPT_LANES * sizeof(double)), aligned(8), may_alias));
+#define KEPT_LOAD(p) (*(const kept_vec_unaligned *)(p))
+
+/* x where mask is set, +0.0 elsewhere (macros: a vector-valued function changes the ABI between the
+ * clones). */
+#define KEPT_SELECT(x, mask) ((kept_vec)((kept_mask)(x) & (mask)))
+/* Lanes holding a finite value (x - x is 0 exactly then, NaN for infinities and NaN). */
+#define KEPT_FINITE(x) ((x) - (x) == 0.0)
+
+/* corr[k] for the slots k < nkept of kept_rows (stride a multiple of KEPT_LANES, unused slots NaN),
+ * against a[0..rows), the training rows. */
+OC_VECTOR_CLONES static void training_corrs(const double *a, const double *kept_rows, size_t stride, size_t nkept,
+                                            size_t rows, double *corr) {
+  assert(stride % KEPT_LANES == 0 && nkept <= stride);
+  const size_t chunks = (nkept + KEPT_LANES - 1) / KEPT_LANES;
+  const kept_vec one = {1.0, 1.0, 1.0, 1.0}, zero = {0};
+  for (size_t c = 0; c < chunks; c++) {
+    kept_vec sa = zero, sb = zero, m = zero;
+    for (size_t i = 0; i < rows; i++) {
+      if (!isfinite(a[i])) continue;
+      kept_vec b = KEPT_LOAD(kept_rows + i * stride + c * KEPT_LANES);
+      kept_mask fin = KEPT_FINITE(b);
+      sa += KEPT_SELECT(zero + a[i], fin);
+      sb += KEPT_SELECT(b, fin);
+      m += KEPT_SELECT(one, fin);
     }
-  if (m < 3) return NAN;
-  double ma = sa / (double)m, mb = sb / (double)m, cov = 0, va = 0, vb = 0;
-  for (size_t i = 0; i < n; i++)
-    if (train[i] && isfinite(a[i]) && isfinite(b[i])) {
-      double da = a[i] - ma, db = b[i] - mb;
-      cov += da * db;
-      va += da * da;
-      vb += db * db;
+    kept_vec ma = sa / m, mb = sb / m, cov = zero, va = zero, vb = zero;
+    for (size_t i = 0; i < rows; i++) {
+      if (!isfinite(a[i])) continue;
+      kept_vec b = KEPT_LOAD(kept_rows + i * stride + c * KEPT_LANES);
+      kept_mask fin = KEPT_FINITE(b);
+      kept_vec da = a[i] - ma, db = b - mb;
+      cov += KEPT_SELECT(da * db, fin);
+      va += KEPT_SELECT(da * da, fin);
+      vb += KEPT_SELECT(db * db, fin);
     }
-  return va > 0 && vb > 0 ? cov / sqrt(va * vb) : NAN;
+    for (size_t l = 0; l < KEPT_LANES && c * KEPT_LANES + l < nkept; l++)
+      corr[c * KEPT_LANES + l] = m[l] >= 3 && va[l] > 0 && vb[l] > 0 ? cov[l] / sqrt(va[l] * vb[l]) : NAN;
+  }
 }
 
 static double largest_tie_share(const double *v, size_t m) {
@@ -335,6 +368,14 @@ static void select_features(const prepared *p, const unsigned char *train, const
   s->center = oc_xcalloc(p->nfeat, sizeof *s->center);
   s->scale = oc_xcalloc(p->nfeat, sizeof *s->scale);
   double *buf = oc_xmalloc((p->n + 1) * sizeof *buf), *tmp = oc_xmalloc((p->n + 1) * sizeof *tmp);
+  /* the training rows are a prefix (dates ascend); the kept features' values on them, row by row */
+  size_t rows = 0;
+  while (rows < p->n && train[rows]) rows++;
+  for (size_t i = rows; i < p->n; i++) assert(!train[i]);
+  const size_t stride = (p->nfeat + KEPT_LANES - 1) / KEPT_LANES * KEPT_LANES;
+  double *kept_rows = oc_xmalloc((rows ? rows : 1) * stride * sizeof *kept_rows);
+  for (size_t i = 0; i < rows * stride; i++) kept_rows[i] = NAN;
+  double *corr = oc_xmalloc(stride * sizeof *corr);
   oc_buf reason = {0};
   for (size_t f = 0; f < p->nfeat; f++) {
     size_t m = sorted_training_values(p->feat[f], train, p->n, buf, tmp);
@@ -349,18 +390,18 @@ static void select_features(const prepared *p, const unsigned char *train, const
     } else if (!(scale > 0) || !isfinite(scale)) {
       oc_buf_printf(&reason, "zero %s scale on training rows", oc_norm_method_name(o->normalization));
     } else {
-      for (size_t k = 0; k < s->nkept; k++) {
-        double c = training_corr(p->feat[f], p->feat[s->kept[k]], train, p->n);
-        if (fabs(c) > o->corr_threshold) {
-          oc_buf_printf(&reason, "|corr| %.4f > %.2f with %s", fabs(c), o->corr_threshold, p->names[s->kept[k]]);
+      training_corrs(p->feat[f], kept_rows, stride, s->nkept, rows, corr);
+      for (size_t k = 0; k < s->nkept; k++)
+        if (fabs(corr[k]) > o->corr_threshold) {
+          oc_buf_printf(&reason, "|corr| %.4f > %.2f with %s", fabs(corr[k]), o->corr_threshold, p->names[s->kept[k]]);
           break;
         }
-      }
     }
     if (reason.len) {
       selection_drop(s, p->names[f], &reason);
       continue;
     }
+    for (size_t i = 0; i < rows; i++) kept_rows[i * stride + s->nkept] = p->feat[f][i];
     s->center[s->nkept] = center;
     s->scale[s->nkept] = scale;
     s->kept[s->nkept++] = f;
@@ -368,6 +409,8 @@ static void select_features(const prepared *p, const unsigned char *train, const
   oc_buf_free(&reason);
   free(buf);
   free(tmp);
+  free(kept_rows);
+  free(corr);
 }
 
 static void selection_free(selection *s) {
