@@ -1,7 +1,8 @@
 /* fc_mlp.c: the reference network (model/mlp.h, trained by model/train.h) as a forecaster, in two
  * forms that share the network pass and differ in where the parameters come from:
  * - kind "mlp" (in the model table), trained here so the backtest judges it by the same protocol as the
- *   baselines. fit: ETL on the history up to the origin (features/etl.h: targets log(P[t+h]/P[t]) exist
+ *   baselines. fit: ETL on the history up to the origin, through a session kept across fits (a refit's
+ *   history extends the last one's: only its new rows are prepared, features/etl.h; targets log(P[t+h]/P[t]) exist
  *   only where t+h is inside the history, normalization fitted on training rows only; with exog=A+B the
  *   exogenous series' features too, aligned as ETL aligns them), the training
  *   table's split for early stopping, one seeded fit. update: the normalized feature row at the new last
@@ -42,6 +43,7 @@ typedef struct mlp_state {
   oc_train_params train;
   long h1, h2;
   double dropout;
+  oc_etl_session *etl; /* what the last fit's ETL prepared: the next fit's history extends it */
   /* fitted */
   bool fitted;
   oc_mlp net;
@@ -67,6 +69,7 @@ static void mlp_clear_fit(mlp_state *s) {
 static void mlp_destroy(void *state) {
   mlp_state *s = state;
   mlp_clear_fit(s);
+  oc_etl_session_free(s->etl);
   free(s);
 }
 
@@ -160,7 +163,9 @@ static int mlp_fit(void *state, const oc_series *hist, const oc_series *exogs, o
   oc_training_table table = {0};
   oc_fit_result result = {0};
   if (s->nexog > 0 && !exogs) return oc_error_set(err, "mlp: the exogenous series %s were not given", s->exog_names[0]);
-  if (oc_etl_build(hist, exogs, s->nexog, &opts, &frame, NULL, err) != 0) return oc_error_prefix(err, "mlp features: ");
+  if (!s->etl) s->etl = oc_etl_session_new();
+  if (oc_etl_session_build(s->etl, hist, exogs, s->nexog, &opts, &frame, NULL, err) != 0)
+    return oc_error_prefix(err, "mlp features: ");
   int rc = oc_training_table_from_frame(&frame, &table, err);
   if (rc == 0 && (table.n_train == 0 || table.n_val == 0))
     rc = oc_error_set(err, "mlp: %zu training and %zu validation rows: the history is too short", table.n_train, table.n_val);
