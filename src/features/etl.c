@@ -342,13 +342,15 @@ static void fit_scaler(const double *v, size_t m, oc_norm_method method, double 
  * finite (NaN with fewer than 3 such rows or a zero variance): means first, then the centred sums,
  * each sum taken over the rows in ascending order. Feature f is compared with the kept features in
  * order until one exceeds the threshold; computing all of them at once (and reading the first that
- * exceeds it) decides the same. The kept features' training values are held row by row
- * (kept_rows[row * stride + slot]) so that each row's values for every kept feature sit together and
- * the sums of KEPT_LANES pairs advance in one vector operation per row: every pair's sums keep their
+ * exceeds it) decides the same. The kept features' training values are held in blocks of
+ * KEPT_BLOCK slots, row by row within a block (kept_rows[(slot / KEPT_BLOCK) * rows * KEPT_BLOCK + row
+ * * KEPT_BLOCK + slot % KEPT_BLOCK]: one cache line per row, read in order), so the sums of
+ * KEPT_LANES pairs advance in one vector operation per row: every pair's sums keep their
  * order and operations (no reassociation, no fused multiply-add: the build does not contract), so
  * the correlations are bit for bit those of one pair at a time. A pair's rows where the kept value is
  * not finite add +0.0, which leaves a sum started at +0.0 unchanged (it can never become -0.0). */
 #define KEPT_LANES 4
+#define KEPT_BLOCK (2 * KEPT_LANES)
 typedef double kept_vec __attribute__((vector_size(KEPT_LANES * sizeof(double))));
 typedef long long kept_mask __attribute__((vector_size(KEPT_LANES * sizeof(double))));
 typedef double kept_vec_unaligned __attribute__((vector_size(KEPT_LANES * sizeof(double)), aligned(8), may_alias));
@@ -360,35 +362,53 @@ typedef double kept_vec_unaligned __attribute__((vector_size(KEPT_LANES * sizeof
 /* Lanes holding a finite value (x - x is 0 exactly then, NaN for infinities and NaN). */
 #define KEPT_FINITE(x) ((x) - (x) == 0.0)
 
-/* corr[k] for the slots k < nkept of kept_rows (stride a multiple of KEPT_LANES, unused slots NaN),
- * against a[0..rows), the training rows. */
-OC_VECTOR_CLONES static void training_corrs(const double *a, const double *kept_rows, size_t stride, size_t nkept,
-                                            size_t rows, double *corr) {
-  assert(stride % KEPT_LANES == 0 && nkept <= stride);
-  const size_t chunks = (nkept + KEPT_LANES - 1) / KEPT_LANES;
-  const kept_vec one = {1.0, 1.0, 1.0, 1.0}, zero = {0};
-  for (size_t c = 0; c < chunks; c++) {
-    kept_vec sa = zero, sb = zero, m = zero;
+/* The sums of one row for the KEPT_LANES pairs from slot c * KEPT_LANES: the means' pass, then the
+ * centred pass (the arrays' element c). */
+#define KEPT_MEANS_ROW(c)                                          \
+  do {                                                             \
+    kept_vec b = KEPT_LOAD(row + (c) * KEPT_LANES);                \
+    kept_mask fin = KEPT_FINITE(b);                                \
+    sa[c] += KEPT_SELECT(zero + a[i], fin);                        \
+    sb[c] += KEPT_SELECT(b, fin);                                  \
+    m[c] += KEPT_SELECT(one, fin);                                 \
+  } while (0)
+#define KEPT_CENTRED_ROW(c)                                        \
+  do {                                                             \
+    kept_vec b = KEPT_LOAD(row + (c) * KEPT_LANES);                \
+    kept_mask fin = KEPT_FINITE(b);                                \
+    kept_vec da = a[i] - ma[c], db = b - mb[c];                    \
+    cov[c] += KEPT_SELECT(da * db, fin);                           \
+    va[c] += KEPT_SELECT(da * da, fin);                            \
+    vb[c] += KEPT_SELECT(db * db, fin);                            \
+  } while (0)
+
+/* corr[k] for the slots k < nkept of kept_rows (in blocks as above, unused slots NaN), against
+ * a[0..rows), the training rows. A block's two vectors of pairs at a time: six independent sums per
+ * row keep the adder busy where three would wait on its latency. */
+OC_VECTOR_CLONES static void training_corrs(const double *a, const double *kept_rows, size_t nkept, size_t rows,
+                                            double *corr) {
+  const kept_vec zero = {0}, one = zero + 1.0;
+  for (size_t first = 0; first < nkept; first += KEPT_BLOCK) {
+    const double *base = kept_rows + first * rows;
+    kept_vec sa[2] = {zero, zero}, sb[2] = {zero, zero}, m[2] = {zero, zero};
     for (size_t i = 0; i < rows; i++) {
       if (!isfinite(a[i])) continue;
-      kept_vec b = KEPT_LOAD(kept_rows + i * stride + c * KEPT_LANES);
-      kept_mask fin = KEPT_FINITE(b);
-      sa += KEPT_SELECT(zero + a[i], fin);
-      sb += KEPT_SELECT(b, fin);
-      m += KEPT_SELECT(one, fin);
+      const double *row = base + i * KEPT_BLOCK;
+      KEPT_MEANS_ROW(0);
+      KEPT_MEANS_ROW(1);
     }
-    kept_vec ma = sa / m, mb = sb / m, cov = zero, va = zero, vb = zero;
+    kept_vec ma[2] = {sa[0] / m[0], sa[1] / m[1]}, mb[2] = {sb[0] / m[0], sb[1] / m[1]};
+    kept_vec cov[2] = {zero, zero}, va[2] = {zero, zero}, vb[2] = {zero, zero};
     for (size_t i = 0; i < rows; i++) {
       if (!isfinite(a[i])) continue;
-      kept_vec b = KEPT_LOAD(kept_rows + i * stride + c * KEPT_LANES);
-      kept_mask fin = KEPT_FINITE(b);
-      kept_vec da = a[i] - ma, db = b - mb;
-      cov += KEPT_SELECT(da * db, fin);
-      va += KEPT_SELECT(da * da, fin);
-      vb += KEPT_SELECT(db * db, fin);
+      const double *row = base + i * KEPT_BLOCK;
+      KEPT_CENTRED_ROW(0);
+      KEPT_CENTRED_ROW(1);
     }
-    for (size_t l = 0; l < KEPT_LANES && c * KEPT_LANES + l < nkept; l++)
-      corr[c * KEPT_LANES + l] = m[l] >= 3 && va[l] > 0 && vb[l] > 0 ? cov[l] / sqrt(va[l] * vb[l]) : NAN;
+    for (size_t l = 0; l < KEPT_BLOCK && first + l < nkept; l++) {
+      size_t h = l / KEPT_LANES, k = l % KEPT_LANES;
+      corr[first + l] = m[h][k] >= 3 && va[h][k] > 0 && vb[h][k] > 0 ? cov[h][k] / sqrt(va[h][k] * vb[h][k]) : NAN;
+    }
   }
 }
 
@@ -433,10 +453,10 @@ static void select_features(prepared *p, const unsigned char *train, const oc_et
     p->nsorted = oc_xcalloc(p->nfeat, sizeof *p->nsorted);
   }
   const size_t sorted_from = p->sorted_rows <= rows ? p->sorted_rows : 0;
-  const size_t stride = (p->nfeat + KEPT_LANES - 1) / KEPT_LANES * KEPT_LANES;
-  double *kept_rows = oc_xmalloc((rows ? rows : 1) * stride * sizeof *kept_rows);
-  for (size_t i = 0; i < rows * stride; i++) kept_rows[i] = NAN;
-  double *corr = oc_xmalloc(stride * sizeof *corr);
+  const size_t slots = (p->nfeat + KEPT_BLOCK - 1) / KEPT_BLOCK * KEPT_BLOCK;
+  double *kept_rows = oc_xmalloc((rows ? rows : 1) * slots * sizeof *kept_rows);
+  for (size_t i = 0; i < rows * slots; i++) kept_rows[i] = NAN;
+  double *corr = oc_xmalloc(slots * sizeof *corr);
   oc_buf reason = {0};
   for (size_t f = 0; f < p->nfeat; f++) {
     size_t m = sorted_training_values(p, f, sorted_from, rows, buf, tmp);
@@ -452,7 +472,7 @@ static void select_features(prepared *p, const unsigned char *train, const oc_et
     } else if (!(scale > 0) || !isfinite(scale)) {
       oc_buf_printf(&reason, "zero %s scale on training rows", oc_norm_method_name(o->normalization));
     } else {
-      training_corrs(p->feat[f], kept_rows, stride, s->nkept, rows, corr);
+      training_corrs(p->feat[f], kept_rows, s->nkept, rows, corr);
       for (size_t k = 0; k < s->nkept; k++)
         if (fabs(corr[k]) > o->corr_threshold) {
           oc_buf_printf(&reason, "|corr| %.4f > %.2f with %s", fabs(corr[k]), o->corr_threshold, p->names[s->kept[k]]);
@@ -463,7 +483,8 @@ static void select_features(prepared *p, const unsigned char *train, const oc_et
       selection_drop(s, p->names[f], &reason);
       continue;
     }
-    for (size_t i = 0; i < rows; i++) kept_rows[i * stride + s->nkept] = p->feat[f][i];
+    double *block = kept_rows + s->nkept / KEPT_BLOCK * KEPT_BLOCK * rows + s->nkept % KEPT_BLOCK;
+    for (size_t i = 0; i < rows; i++) block[i * KEPT_BLOCK] = p->feat[f][i];
     s->center[s->nkept] = center;
     s->scale[s->nkept] = scale;
     s->kept[s->nkept++] = f;
