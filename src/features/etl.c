@@ -309,7 +309,10 @@ static size_t sorted_training_values(prepared *p, size_t f, size_t from, size_t 
     if (isfinite(col[i])) buf[k++] = col[i];
   oc_sort_doubles(buf, k, tmp);
   double *v = p->sorted[f] = oc_xrealloc(p->sorted[f], (m_old + k + 1) * sizeof *v);
-  for (size_t i = m_old, j = k, at = m_old + k; j > 0; at--) v[at - 1] = i > 0 && buf[j - 1] < v[i - 1] ? v[--i] : buf[--j];
+  for (size_t i = m_old, j = k, at = m_old + k; j > 0; at--) {
+    assert(at > i); /* an old value not yet placed is never overwritten */
+    v[at - 1] = i > 0 && buf[j - 1] < v[i - 1] ? v[--i] : buf[--j];
+  }
   return p->nsorted[f] = m_old + k;
 }
 
@@ -444,7 +447,8 @@ static void select_features(prepared *p, const unsigned char *train, const oc_et
   s->center = oc_xcalloc(p->nfeat, sizeof *s->center);
   s->scale = oc_xcalloc(p->nfeat, sizeof *s->scale);
   double *buf = oc_xmalloc((p->n + 1) * sizeof *buf), *tmp = oc_xmalloc((p->n + 1) * sizeof *tmp);
-  /* the training rows are a prefix (dates ascend); the kept features' values on them, row by row */
+  /* the training rows are a prefix (dates ascend); the kept features' values on them in blocks
+   * (training_corrs) */
   size_t rows = 0;
   while (rows < p->n && train[rows]) rows++;
   for (size_t i = rows; i < p->n; i++) assert(!train[i]);

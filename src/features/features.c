@@ -130,7 +130,8 @@ void oc_features_free_columns(double **cols, size_t count) {
 /* ---- computing in blocks ---- */
 
 /* Rows per block: a lane's tile (up to 22 columns of BLOCK_ROWS doubles, 176 KiB) and its inputs stay
- * in a core's L2 cache. A multiple of 8, so blocks start on cache lines of aligned columns. */
+ * in a core's L2 cache. A multiple of 8, so the blocks of a computation from row 0 start on cache
+ * lines of aligned columns (an extension's blocks start where the stream stopped). */
 #define BLOCK_ROWS 1024
 static_assert(BLOCK_ROWS % 8 == 0, "blocks start on cache lines");
 /* Log returns kept from earlier blocks: at least the longest rolling window and lag (rolling.h). */

@@ -1,9 +1,9 @@
 /* fc_mlp.c: the reference network (model/mlp.h, trained by model/train.h) as a forecaster, in two
  * forms that share the network pass and differ in where the parameters come from:
  * - kind "mlp" (in the model table), trained here so the backtest judges it by the same protocol as the
- *   baselines. fit: ETL on the history up to the origin, through a session kept across fits (a refit's
- *   history extends the last one's: only its new rows are prepared, features/etl.h; targets log(P[t+h]/P[t]) exist
- *   only where t+h is inside the history, normalization fitted on training rows only; with exog=A+B the
+ *   baselines. fit: ETL on the history up to the origin (features/etl.h: targets log(P[t+h]/P[t]) exist
+ *   only where t+h is inside the history, normalization fitted on training rows only; through a session
+ *   kept across fits, so a refit prepares only the observations added since the last; with exog=A+B the
  *   exogenous series' features too, aligned as ETL aligns them), the training
  *   table's split for early stopping, one seeded fit. update: the normalized feature row at the new last
  *   date (computed from the history's inference tail, features/etl.h) through the network. Forecasts:
