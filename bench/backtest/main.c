@@ -20,9 +20,7 @@ static int read_price_csv(const char *path, oc_series *s, oc_error *err) {
   size_t len;
   if (oc_read_file(path, &text, &len, err) < 0) return -1;
   size_t cap = 1024, n = 0;
-  oc_series_init(s, "WTI", 0);
-  s->dates = oc_xmalloc(cap * sizeof *s->dates);
-  s->values = oc_xmalloc(cap * sizeof *s->values);
+  oc_series_init(s, "WTI", cap);
   char *save = NULL;
   size_t line = 0;
   for (char *row = strtok_r(text, "\n", &save); row; row = strtok_r(NULL, "\n", &save)) {

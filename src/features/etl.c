@@ -18,6 +18,7 @@
 #include "features/features.h"
 #include "features/rolling.h"
 #include "features/trailing_mad.h"
+#include "features/vectorize.h"
 #include "oc_version.h"
 
 void oc_etl_options_default(oc_etl_options *o) {
@@ -73,8 +74,19 @@ const char *oc_norm_method_name(oc_norm_method m) { return norm_names[m]; }
 
 /* ---- preparation shared by build and inference ---- */
 
+/* The rows prepared from a target's first `raw` observations: cleaned by the non-positive policy,
+ * the outlier policy applied, the exogenous values aligned and every feature computed. Every stage is
+ * causal (a row depends only on the observations up to it), so prepare() on a history that extends
+ * those observations continues every array from where it stopped: the rows it adds are the rows a
+ * preparation of the whole history has there, bit for bit. A zeroed struct has prepared nothing. */
 typedef struct prepared {
-  size_t n;
+  size_t raw;          /* target observations consumed */
+  size_t nclean;       /* rows the non-positive policy left, before the outlier policy */
+  oc_date *clean_dates;
+  double *clean_close;
+  size_t nret;         /* log returns of clean_close computed so far (only when outliers are looked for) */
+  double *ret;
+  size_t n;            /* rows after the outlier policy: the table's rows */
   oc_date *dates;
   double *close;
   size_t nexog;
@@ -82,16 +94,43 @@ typedef struct prepared {
   size_t nfeat;
   char **names;
   double **feat;
+  oc_feature_stream *stream; /* the features' state after row n - 1 */
+  /* The selection's order statistics: per feature, its finite values on rows [0, sorted_rows),
+   * ascending (nsorted[f] of them); a longer training prefix merges its new rows in. */
+  size_t sorted_rows;
+  double **sorted;
+  size_t *nsorted;
 } prepared;
 
 static void prepared_free(prepared *p) {
+  free(p->clean_dates);
+  free(p->clean_close);
+  free(p->ret);
   free(p->dates);
   free(p->close);
   for (size_t e = 0; e < p->nexog; e++) free(p->exog ? p->exog[e] : NULL);
   free(p->exog);
   oc_features_free_columns(p->feat, p->nfeat);
   oc_features_free_names(p->names, p->nfeat);
+  oc_feature_stream_free(p->stream);
+  for (size_t f = 0; p->sorted && f < p->nfeat; f++) free(p->sorted[f]);
+  free(p->sorted);
+  free(p->nsorted);
   memset(p, 0, sizeof *p);
+}
+
+/* Room for `rows` rows in every array (the earlier rows kept). */
+static void prepared_reserve(prepared *p, size_t rows) {
+  rows++;
+  p->clean_dates = oc_xrealloc(p->clean_dates, rows * sizeof *p->clean_dates);
+  p->clean_close = oc_xrealloc(p->clean_close, rows * sizeof *p->clean_close);
+  p->ret = oc_xrealloc(p->ret, rows * sizeof *p->ret);
+  p->dates = oc_xrealloc(p->dates, rows * sizeof *p->dates);
+  p->close = oc_xrealloc(p->close, rows * sizeof *p->close);
+  for (size_t e = 0; e < p->nexog; e++) p->exog[e] = oc_xrealloc(p->exog[e], rows * sizeof *p->exog[e]);
+  if (!p->feat) p->feat = oc_features_alloc_columns(p->nfeat, rows);
+  else
+    for (size_t f = 0; f < p->nfeat; f++) p->feat[f] = oc_xrealloc(p->feat[f], rows * sizeof *p->feat[f]);
 }
 
 static int validate_series(const oc_series *s, const char *role, oc_error *err) {
@@ -127,13 +166,11 @@ static void report_gaps(const oc_series *t, int gap_days, oc_etl_report *r) {
   }
 }
 
-/* Applies the non-positive price policy; fills p->dates/close/n. */
+/* Applies the non-positive price policy to the observations p has not consumed; appends to
+ * p->clean_dates/clean_close. */
 static int clean_nonpositive(const oc_series *t, const oc_etl_options *o, prepared *p, oc_etl_report *r,
                              oc_error *err) {
-  p->dates = oc_xmalloc((t->n + 1) * sizeof *p->dates);
-  p->close = oc_xmalloc((t->n + 1) * sizeof *p->close);
-  p->n = 0;
-  for (size_t i = 0; i < t->n; i++) {
+  for (size_t i = p->raw; i < t->n; i++) {
     double v = t->values[i];
     if (v <= 0) {
       report_push_nonpositive(r, t->dates[i], v);
@@ -147,37 +184,41 @@ static int clean_nonpositive(const oc_series *t, const oc_etl_options *o, prepar
       if (o->nonpositive == OC_NONPOS_DROP) continue;
       v = o->clip_floor;
     }
-    p->dates[p->n] = t->dates[i];
-    p->close[p->n++] = v;
+    p->clean_dates[p->nclean] = t->dates[i];
+    p->clean_close[p->nclean++] = v;
   }
+  p->raw = t->n;
   return 0;
 }
 
-/* Flags rows whose log return has a robust z-score 0.6745 * (r - median) / MAD above the threshold,
- * median and MAD taken over the trailing window of earlier returns (causal, features/trailing_mad.h);
- * with the drop policy the flagged rows are removed. At least 20 earlier returns are needed before
- * anything is flagged. Without a report, flags the policy would not act on are not computed (the
- * mlp forecaster's fits and inference rows run this with the default flag policy and no report). */
-static void handle_outliers(const oc_etl_options *o, prepared *p, oc_etl_report *r) {
+/* Flags the clean rows from clean_from on whose log return has a robust z-score
+ * 0.6745 * (r - median) / MAD above the threshold, median and MAD taken over the trailing window of
+ * earlier returns (causal, features/trailing_mad.h), and appends them to the table's rows unless the
+ * drop policy removes them. At least 20 earlier returns are needed before anything is flagged.
+ * Without a report, flags the policy would not act on are not computed (the mlp forecaster's fits and
+ * inference rows run this with the default flag policy and no report). */
+static void handle_outliers(const oc_etl_options *o, prepared *p, size_t clean_from, oc_etl_report *r) {
   enum { MIN_HISTORY = 20 };
-  size_t n = p->n;
-  if (n < 2 || (!r && o->outliers == OC_OUTLIER_FLAG)) return;
-  double *ret = oc_xmalloc(n * sizeof *ret), *med = oc_xmalloc(n * sizeof *med), *mad = oc_xmalloc(n * sizeof *mad);
-  oc_log_returns(p->close, n, ret);
-  oc_trailing_median_mad(ret, n, (size_t)o->outlier_window, MIN_HISTORY, med, mad);
-  size_t kept = 0;
-  for (size_t t = 0; t < n; t++) {
-    bool flag = isfinite(ret[t]) && mad[t] > 0 && 0.6745 * fabs(ret[t] - med[t]) / mad[t] > o->outlier_z;
+  size_t n = p->nclean;
+  bool look = n >= 2 && (r || o->outliers != OC_OUTLIER_FLAG);
+  double *med = NULL, *mad = NULL;
+  if (look) {
+    oc_log_returns_step(p->clean_close + p->nret, p->nret, n - p->nret, p->ret + p->nret);
+    p->nret = n;
+    med = oc_xmalloc(n * sizeof *med);
+    mad = oc_xmalloc(n * sizeof *mad);
+    oc_trailing_median_mad_from(p->ret, n, clean_from, (size_t)o->outlier_window, MIN_HISTORY, med, mad);
+  }
+  for (size_t t = clean_from; t < n; t++) {
+    bool flag = look && isfinite(p->ret[t]) && mad[t] > 0 && 0.6745 * fabs(p->ret[t] - med[t]) / mad[t] > o->outlier_z;
     if (flag && r) {
       r->outlier_dates = oc_xrealloc(r->outlier_dates, (r->noutliers + 1) * sizeof(oc_date));
-      r->outlier_dates[r->noutliers++] = p->dates[t];
+      r->outlier_dates[r->noutliers++] = p->clean_dates[t];
     }
     if (flag && o->outliers == OC_OUTLIER_DROP) continue;
-    p->dates[kept] = p->dates[t];
-    p->close[kept++] = p->close[t];
+    p->dates[p->n] = p->clean_dates[t];
+    p->close[p->n++] = p->clean_close[t];
   }
-  p->n = kept;
-  free(ret);
   free(med);
   free(mad);
 }
@@ -209,9 +250,14 @@ static void align_exog(const oc_series *e, const oc_date *dates, size_t n, int f
   }
 }
 
+/* Prepares target's observations beyond the p->raw already prepared (all of them for a zeroed p). A
+ * p that has prepared rows must have been prepared from the same first observations of target and
+ * exogs (and the same cleaning and alignment options): oc_etl_session checks it. A report covers every
+ * row, so it is only made from a zeroed p. On error p is left half-extended: the caller frees it. */
 static int prepare(const oc_series *target, const oc_series *exogs, size_t nexog, const oc_etl_options *o,
                    prepared *p, oc_etl_report *r, oc_error *err) {
-  memset(p, 0, sizeof *p);
+  assert(!r || p->raw == 0);
+  assert(p->raw == 0 || (p->nexog == nexog && target->n >= p->raw));
   if (validate_series(target, "target", err) != 0) return -1;
   for (size_t e = 0; e < nexog; e++)
     if (validate_series(&exogs[e], "exogenous", err) != 0) return -1;
@@ -219,40 +265,55 @@ static int prepare(const oc_series *target, const oc_series *exogs, size_t nexog
     r->rows_in = target->n;
     report_gaps(target, o->gap_days, r);
   }
-  if (clean_nonpositive(target, o, p, r, err) != 0) return -1;
-  handle_outliers(o, p, r);
-  p->nexog = nexog;
-  p->exog = oc_xcalloc(nexog, sizeof *p->exog);
   const char **exog_names = oc_xcalloc(nexog + 1, sizeof *exog_names);
-  if (r) {
-    r->nexog = nexog;
-    r->exog = oc_xcalloc(nexog, sizeof *r->exog);
+  for (size_t e = 0; e < nexog; e++) exog_names[e] = exogs[e].name;
+  if (!p->stream) {
+    p->nexog = nexog;
+    p->exog = oc_xcalloc(nexog + 1, sizeof *p->exog);
+    p->nfeat = oc_features_count(nexog);
+    p->names = oc_features_names(exog_names, nexog);
+    p->stream = oc_feature_stream_new(nexog);
   }
-  for (size_t e = 0; e < nexog; e++) {
-    p->exog[e] = oc_xmalloc((p->n + 1) * sizeof **p->exog);
-    exog_names[e] = exogs[e].name;
-    if (r) r->exog[e].name = oc_xstrdup(exogs[e].name);
-    align_exog(&exogs[e], p->dates, p->n, o->ffill_days, p->exog[e], r ? &r->exog[e] : NULL);
+  prepared_reserve(p, target->n);
+  size_t clean_from = p->nclean, first_row = p->n;
+  int rc = clean_nonpositive(target, o, p, r, err);
+  if (rc == 0) {
+    handle_outliers(o, p, clean_from, r);
+    if (r) {
+      r->nexog = nexog;
+      r->exog = oc_xcalloc(nexog, sizeof *r->exog);
+    }
+    for (size_t e = 0; e < nexog; e++) {
+      if (r) r->exog[e].name = oc_xstrdup(exogs[e].name);
+      align_exog(&exogs[e], p->dates + first_row, p->n - first_row, o->ffill_days, p->exog[e] + first_row,
+                 r ? &r->exog[e] : NULL);
+    }
+    oc_feature_input in = {p->n, p->dates, p->close, nexog, exog_names, (const double *const *)p->exog};
+    oc_feature_stream_extend(p->stream, &in, p->feat, o->threads);
   }
-  p->nfeat = oc_features_count(nexog);
-  p->names = oc_features_names(exog_names, nexog);
-  p->feat = oc_features_alloc_columns(p->nfeat, p->n);
-  oc_feature_input in = {p->n, p->dates, p->close, nexog, exog_names, (const double *const *)p->exog};
-  oc_features_compute(&in, p->feat, o->threads);
   free(exog_names);
-  return 0;
+  return rc;
 }
 
 /* ---- selection and normalization (training rows only) ---- */
 
-/* Finite training values of col, sorted, into buf (tmp: n doubles of scratch); returns how many. */
-static size_t sorted_training_values(const double *col, const unsigned char *train, size_t n, double *buf,
-                                     double *tmp) {
-  size_t m = 0;
-  for (size_t i = 0; i < n; i++)
-    if (train[i] && isfinite(col[i])) buf[m++] = col[i];
-  oc_sort_doubles(buf, m, tmp);
-  return m;
+/* The finite values of feature f on the training rows [0, rows), ascending, as a stable sort orders
+ * them (core/sort.h), in p->sorted[f]; returns how many. The values p->sorted[f] holds from the rows
+ * [0, from) are kept and the sorted values of rows [from, rows) merged in (from the back, a tie
+ * placing the new value last: the stable order). buf and tmp: rows doubles of scratch each. */
+static size_t sorted_training_values(prepared *p, size_t f, size_t from, size_t rows, double *buf, double *tmp) {
+  assert(from <= rows && (from == 0 || from == p->sorted_rows));
+  size_t m_old = from ? p->nsorted[f] : 0, k = 0;
+  const double *col = p->feat[f];
+  for (size_t i = from; i < rows; i++)
+    if (isfinite(col[i])) buf[k++] = col[i];
+  oc_sort_doubles(buf, k, tmp);
+  double *v = p->sorted[f] = oc_xrealloc(p->sorted[f], (m_old + k + 1) * sizeof *v);
+  for (size_t i = m_old, j = k, at = m_old + k; j > 0; at--) {
+    assert(at > i); /* an old value not yet placed is never overwritten */
+    v[at - 1] = i > 0 && buf[j - 1] < v[i - 1] ? v[--i] : buf[--j];
+  }
+  return p->nsorted[f] = m_old + k;
 }
 
 static double quantile_sorted(const double *v, size_t m, double q) {
@@ -279,27 +340,79 @@ static void fit_scaler(const double *v, size_t m, oc_norm_method method, double 
   *scale = sqrt(ss / (double)m);
 }
 
-/* Pearson correlation over training rows where both are finite; NaN with fewer than 3 such rows or a
- * zero variance. */
-static double training_corr(const double *a, const double *b, const unsigned char *train, size_t n) {
-  double sa = 0, sb = 0;
-  size_t m = 0;
-  for (size_t i = 0; i < n; i++)
-    if (train[i] && isfinite(a[i]) && isfinite(b[i])) {
-      sa += a[i];
-      sb += b[i];
-      m++;
+/* ---- correlations of one feature with every kept one, together ----
+ * The selection's test is the Pearson correlation over the training rows where both features are
+ * finite (NaN with fewer than 3 such rows or a zero variance): means first, then the centred sums,
+ * each sum taken over the rows in ascending order. Feature f is compared with the kept features in
+ * order until one exceeds the threshold; computing all of them at once (and reading the first that
+ * exceeds it) decides the same. The kept features' training values are held in blocks of
+ * KEPT_BLOCK slots, row by row within a block (kept_rows[(slot / KEPT_BLOCK) * rows * KEPT_BLOCK + row
+ * * KEPT_BLOCK + slot % KEPT_BLOCK]: one cache line per row, read in order), so the sums of
+ * KEPT_LANES pairs advance in one vector operation per row: every pair's sums keep their
+ * order and operations (no reassociation, no fused multiply-add: the build does not contract), so
+ * the correlations are bit for bit those of one pair at a time. A pair's rows where the kept value is
+ * not finite add +0.0, which leaves a sum started at +0.0 unchanged (it can never become -0.0). */
+#define KEPT_LANES 4
+#define KEPT_BLOCK (2 * KEPT_LANES)
+typedef double kept_vec __attribute__((vector_size(KEPT_LANES * sizeof(double))));
+typedef long long kept_mask __attribute__((vector_size(KEPT_LANES * sizeof(double))));
+typedef double kept_vec_unaligned __attribute__((vector_size(KEPT_LANES * sizeof(double)), aligned(8), may_alias));
+#define KEPT_LOAD(p) (*(const kept_vec_unaligned *)(p))
+
+/* x where mask is set, +0.0 elsewhere (macros: a vector-valued function changes the ABI between the
+ * clones). */
+#define KEPT_SELECT(x, mask) ((kept_vec)((kept_mask)(x) & (mask)))
+/* Lanes holding a finite value (x - x is 0 exactly then, NaN for infinities and NaN). */
+#define KEPT_FINITE(x) ((x) - (x) == 0.0)
+
+/* The sums of one row for the KEPT_LANES pairs from slot c * KEPT_LANES: the means' pass, then the
+ * centred pass (the arrays' element c). */
+#define KEPT_MEANS_ROW(c)                                          \
+  do {                                                             \
+    kept_vec b = KEPT_LOAD(row + (c) * KEPT_LANES);                \
+    kept_mask fin = KEPT_FINITE(b);                                \
+    sa[c] += KEPT_SELECT(zero + a[i], fin);                        \
+    sb[c] += KEPT_SELECT(b, fin);                                  \
+    m[c] += KEPT_SELECT(one, fin);                                 \
+  } while (0)
+#define KEPT_CENTRED_ROW(c)                                        \
+  do {                                                             \
+    kept_vec b = KEPT_LOAD(row + (c) * KEPT_LANES);                \
+    kept_mask fin = KEPT_FINITE(b);                                \
+    kept_vec da = a[i] - ma[c], db = b - mb[c];                    \
+    cov[c] += KEPT_SELECT(da * db, fin);                           \
+    va[c] += KEPT_SELECT(da * da, fin);                            \
+    vb[c] += KEPT_SELECT(db * db, fin);                            \
+  } while (0)
+
+/* corr[k] for the slots k < nkept of kept_rows (in blocks as above, unused slots NaN), against
+ * a[0..rows), the training rows. A block's two vectors of pairs at a time: six independent sums per
+ * row keep the adder busy where three would wait on its latency. */
+OC_VECTOR_CLONES static void training_corrs(const double *a, const double *kept_rows, size_t nkept, size_t rows,
+                                            double *corr) {
+  const kept_vec zero = {0}, one = zero + 1.0;
+  for (size_t first = 0; first < nkept; first += KEPT_BLOCK) {
+    const double *base = kept_rows + first * rows;
+    kept_vec sa[2] = {zero, zero}, sb[2] = {zero, zero}, m[2] = {zero, zero};
+    for (size_t i = 0; i < rows; i++) {
+      if (!isfinite(a[i])) continue;
+      const double *row = base + i * KEPT_BLOCK;
+      KEPT_MEANS_ROW(0);
+      KEPT_MEANS_ROW(1);
     }
-  if (m < 3) return NAN;
-  double ma = sa / (double)m, mb = sb / (double)m, cov = 0, va = 0, vb = 0;
-  for (size_t i = 0; i < n; i++)
-    if (train[i] && isfinite(a[i]) && isfinite(b[i])) {
-      double da = a[i] - ma, db = b[i] - mb;
-      cov += da * db;
-      va += da * da;
-      vb += db * db;
+    kept_vec ma[2] = {sa[0] / m[0], sa[1] / m[1]}, mb[2] = {sb[0] / m[0], sb[1] / m[1]};
+    kept_vec cov[2] = {zero, zero}, va[2] = {zero, zero}, vb[2] = {zero, zero};
+    for (size_t i = 0; i < rows; i++) {
+      if (!isfinite(a[i])) continue;
+      const double *row = base + i * KEPT_BLOCK;
+      KEPT_CENTRED_ROW(0);
+      KEPT_CENTRED_ROW(1);
     }
-  return va > 0 && vb > 0 ? cov / sqrt(va * vb) : NAN;
+    for (size_t l = 0; l < KEPT_BLOCK && first + l < nkept; l++) {
+      size_t h = l / KEPT_LANES, k = l % KEPT_LANES;
+      corr[first + l] = m[h][k] >= 3 && va[h][k] > 0 && vb[h][k] > 0 ? cov[h][k] / sqrt(va[h][k] * vb[h][k]) : NAN;
+    }
+  }
 }
 
 static double largest_tie_share(const double *v, size_t m) {
@@ -328,46 +441,64 @@ static void selection_drop(selection *s, const char *name, oc_buf *reason) {
 
 /* In feature-set order: drop features without training values, constant or near-constant ones, ones
  * with a zero scale, and any feature correlated above the threshold with one already kept. */
-static void select_features(const prepared *p, const unsigned char *train, const oc_etl_options *o,
-                            selection *s) {
+static void select_features(prepared *p, const unsigned char *train, const oc_etl_options *o, selection *s) {
   memset(s, 0, sizeof *s);
   s->kept = oc_xcalloc(p->nfeat, sizeof *s->kept);
   s->center = oc_xcalloc(p->nfeat, sizeof *s->center);
   s->scale = oc_xcalloc(p->nfeat, sizeof *s->scale);
   double *buf = oc_xmalloc((p->n + 1) * sizeof *buf), *tmp = oc_xmalloc((p->n + 1) * sizeof *tmp);
+  /* the training rows are a prefix (dates ascend); the kept features' values on them in blocks
+   * (training_corrs) */
+  size_t rows = 0;
+  while (rows < p->n && train[rows]) rows++;
+  for (size_t i = rows; i < p->n; i++) assert(!train[i]);
+  if (!p->sorted) {
+    p->sorted = oc_xcalloc(p->nfeat, sizeof *p->sorted);
+    p->nsorted = oc_xcalloc(p->nfeat, sizeof *p->nsorted);
+  }
+  const size_t sorted_from = p->sorted_rows <= rows ? p->sorted_rows : 0;
+  const size_t slots = (p->nfeat + KEPT_BLOCK - 1) / KEPT_BLOCK * KEPT_BLOCK;
+  double *kept_rows = oc_xmalloc((rows ? rows : 1) * slots * sizeof *kept_rows);
+  for (size_t i = 0; i < rows * slots; i++) kept_rows[i] = NAN;
+  double *corr = oc_xmalloc(slots * sizeof *corr);
   oc_buf reason = {0};
   for (size_t f = 0; f < p->nfeat; f++) {
-    size_t m = sorted_training_values(p->feat[f], train, p->n, buf, tmp);
-    double share = m ? largest_tie_share(buf, m) : 0, center = 0, scale = 0;
-    if (m) fit_scaler(buf, m, o->normalization, &center, &scale);
+    size_t m = sorted_training_values(p, f, sorted_from, rows, buf, tmp);
+    const double *v = p->sorted[f];
+    double share = m ? largest_tie_share(v, m) : 0, center = 0, scale = 0;
+    if (m) fit_scaler(v, m, o->normalization, &center, &scale);
     if (m == 0) {
       oc_buf_puts(&reason, "no values on training rows");
     } else if (share >= 1.0) {
-      oc_buf_printf(&reason, "constant (%.17g) on training rows", buf[0]);
+      oc_buf_printf(&reason, "constant (%.17g) on training rows", v[0]);
     } else if (share >= o->near_constant_share) {
       oc_buf_printf(&reason, "near-constant: one value covers %.2f%% of training rows", 100 * share);
     } else if (!(scale > 0) || !isfinite(scale)) {
       oc_buf_printf(&reason, "zero %s scale on training rows", oc_norm_method_name(o->normalization));
     } else {
-      for (size_t k = 0; k < s->nkept; k++) {
-        double c = training_corr(p->feat[f], p->feat[s->kept[k]], train, p->n);
-        if (fabs(c) > o->corr_threshold) {
-          oc_buf_printf(&reason, "|corr| %.4f > %.2f with %s", fabs(c), o->corr_threshold, p->names[s->kept[k]]);
+      training_corrs(p->feat[f], kept_rows, s->nkept, rows, corr);
+      for (size_t k = 0; k < s->nkept; k++)
+        if (fabs(corr[k]) > o->corr_threshold) {
+          oc_buf_printf(&reason, "|corr| %.4f > %.2f with %s", fabs(corr[k]), o->corr_threshold, p->names[s->kept[k]]);
           break;
         }
-      }
     }
     if (reason.len) {
       selection_drop(s, p->names[f], &reason);
       continue;
     }
+    double *block = kept_rows + s->nkept / KEPT_BLOCK * KEPT_BLOCK * rows + s->nkept % KEPT_BLOCK;
+    for (size_t i = 0; i < rows; i++) block[i * KEPT_BLOCK] = p->feat[f][i];
     s->center[s->nkept] = center;
     s->scale[s->nkept] = scale;
     s->kept[s->nkept++] = f;
   }
+  p->sorted_rows = rows;
   oc_buf_free(&reason);
   free(buf);
   free(tmp);
+  free(kept_rows);
+  free(corr);
 }
 
 static void selection_free(selection *s) {
@@ -522,38 +653,109 @@ int oc_etl_options_check(const oc_etl_options *o, oc_error *err) {
   return 0;
 }
 
-int oc_etl_build(const oc_series *target, const oc_series *exogs, size_t nexog, const oc_etl_options *o,
-                 oc_frame *out, oc_etl_report *r, oc_error *err) {
+/* ---- the session: what the last build prepared, for a history that extends it ---- */
+
+struct oc_etl_session {
+  prepared p;          /* from the observations below */
+  oc_series target;    /* copies of the observations p was prepared from */
+  size_t nexog;
+  oc_series *exogs;
+  oc_etl_options options;
+  size_t last_prepared; /* target observations the last build prepared itself */
+};
+
+oc_etl_session *oc_etl_session_new(void) { return oc_xcalloc(1, sizeof(oc_etl_session)); }
+
+static void session_forget(oc_etl_session *s) {
+  prepared_free(&s->p);
+  oc_series_free(&s->target);
+  for (size_t e = 0; e < s->nexog; e++) oc_series_free(&s->exogs[e]);
+  free(s->exogs);
+  s->exogs = NULL;
+  s->nexog = 0;
+}
+
+void oc_etl_session_free(oc_etl_session *s) {
+  if (!s) return;
+  session_forget(s);
+  free(s);
+}
+
+/* Do the options prepare() reads agree? */
+static bool same_preparation(const oc_etl_options *a, const oc_etl_options *b) {
+  return a->nonpositive == b->nonpositive && a->clip_floor == b->clip_floor && a->outliers == b->outliers &&
+         a->outlier_z == b->outlier_z && a->outlier_window == b->outlier_window && a->ffill_days == b->ffill_days;
+}
+
+/* Are held's observations the first ones of series, bit for bit (and its name the same)? */
+static bool series_extends(const oc_series *held, const oc_series *series) {
+  return strcmp(held->name, series->name ? series->name : "") == 0 && series->n >= held->n &&
+         memcmp(held->dates, series->dates, held->n * sizeof *held->dates) == 0 &&
+         memcmp(held->values, series->values, held->n * sizeof *held->values) == 0;
+}
+
+static bool session_extends(const oc_etl_session *s, const oc_series *target, const oc_series *exogs, size_t nexog,
+                            const oc_etl_options *o) {
+  if (!s->p.stream || nexog != s->nexog || !same_preparation(&s->options, o) || !series_extends(&s->target, target))
+    return false;
+  for (size_t e = 0; e < nexog; e++)
+    if (!series_extends(&s->exogs[e], &exogs[e])) return false;
+  return true;
+}
+
+static void series_copy(oc_series *copy, const oc_series *series) {
+  oc_series_init(copy, series->name ? series->name : "", series->n);
+  memcpy(copy->dates, series->dates, series->n * sizeof *series->dates);
+  memcpy(copy->values, series->values, series->n * sizeof *series->values);
+}
+
+/* Records the observations s->p now holds. */
+static void session_remember(oc_etl_session *s, const oc_series *target, const oc_series *exogs, size_t nexog,
+                             const oc_etl_options *o) {
+  oc_series_free(&s->target);
+  series_copy(&s->target, target);
+  if (!s->exogs) s->exogs = oc_xcalloc(nexog + 1, sizeof *s->exogs);
+  for (size_t e = 0; e < nexog; e++) {
+    oc_series_free(&s->exogs[e]);
+    series_copy(&s->exogs[e], &exogs[e]);
+  }
+  s->nexog = nexog;
+  s->options = *o;
+}
+
+static int etl_build(oc_etl_session *session, const oc_series *target, const oc_series *exogs, size_t nexog,
+                     const oc_etl_options *o, oc_frame *out, oc_etl_report *r, oc_error *err) {
   memset(out, 0, sizeof *out);
   if (r) memset(r, 0, sizeof *r);
   if (oc_etl_options_check(o, err) != 0) return -1;
-  prepared p;
-  if (prepare(target, exogs, nexog, o, &p, r, err) != 0) {
-    prepared_free(&p);
-    return -1;
-  }
+  /* a report covers every row: it comes from a fresh preparation */
+  if (session && (r || !session_extends(session, target, exogs, nexog, o))) session_forget(session);
+  prepared fresh = {0}, *p = session ? &session->p : &fresh;
+  if (session) session->last_prepared = target->n - p->raw;
+  int rc = prepare(target, exogs, nexog, o, p, r, err);
   oc_date train_end = OC_DATE_INVALID;
   size_t train_rows = 0, val_rows = 0;
-  if (split_rows(&p, o, &train_end, &train_rows, &val_rows, err) != 0) {
-    prepared_free(&p);
+  if (rc == 0) rc = split_rows(p, o, &train_end, &train_rows, &val_rows, err);
+  if (rc != 0) {
+    if (session) session_forget(session);
+    else prepared_free(p);
     return -1;
   }
-  unsigned char *train = oc_xmalloc(p.n + 1);
-  for (size_t i = 0; i < p.n; i++) train[i] = p.dates[i] <= train_end;
+  unsigned char *train = oc_xmalloc(p->n + 1);
+  for (size_t i = 0; i < p->n; i++) train[i] = p->dates[i] <= train_end;
   selection s;
-  select_features(&p, train, o, &s);
+  select_features(p, train, o, &s);
   free(train);
-  int rc = 0;
   if (s.nkept == 0) {
     rc = oc_error_set(err,
                       "no feature has usable values on the %zu training rows (the target has %zu rows after "
                       "cleaning; every feature needs at most %zu)",
-                      train_rows, p.n, oc_features_required_history());
+                      train_rows, p->n, oc_features_required_history());
   } else {
-    fill_frame(&p, &s, o, out);
-    fill_metadata(&p, &s, o, train_end, target, exogs, nexog, out);
+    fill_frame(p, &s, o, out);
+    fill_metadata(p, &s, o, train_end, target, exogs, nexog, out);
     if (r) {
-      r->rows_out = p.n;
+      r->rows_out = p->n;
       r->train_end = train_end;
       r->train_rows = train_rows;
       r->validation_rows = val_rows;
@@ -566,8 +768,22 @@ int oc_etl_build(const oc_series *target, const oc_series *exogs, size_t nexog, 
     }
   }
   selection_free(&s);
-  prepared_free(&p);
+  if (session && rc == 0) session_remember(session, target, exogs, nexog, o);
+  else if (session) session_forget(session);
+  else prepared_free(p);
   return rc;
+}
+
+int oc_etl_build(const oc_series *target, const oc_series *exogs, size_t nexog, const oc_etl_options *o,
+                 oc_frame *out, oc_etl_report *r, oc_error *err) {
+  return etl_build(NULL, target, exogs, nexog, o, out, r, err);
+}
+
+size_t oc_etl_session_last_prepared(const oc_etl_session *s) { return s->last_prepared; }
+
+int oc_etl_session_build(oc_etl_session *session, const oc_series *target, const oc_series *exogs, size_t nexog,
+                         const oc_etl_options *o, oc_frame *out, oc_etl_report *r, oc_error *err) {
+  return etl_build(session, target, exogs, nexog, o, out, r, err);
 }
 
 void oc_etl_report_free(oc_etl_report *r) {
@@ -740,7 +956,7 @@ int oc_feature_transform_latest(const oc_feature_transform *t, const oc_series *
     if (strcmp(exogs[e].name, t->exog_names[e]) != 0)
       return oc_error_set(err, "exogenous series %zu is %s, the features expect %s", e, exogs[e].name,
                           t->exog_names[e]);
-  prepared p;
+  prepared p = {0};
   int rc = prepare(target, exogs, nexog, &t->options, &p, NULL, err);
   size_t need = oc_features_required_history();
   if (rc == 0 && p.n < need)

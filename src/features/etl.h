@@ -97,6 +97,26 @@ void oc_etl_report_format(const oc_etl_report *r, oc_buf *out);
 int oc_etl_build(const oc_series *target, const oc_series *exogs, size_t nexog, const oc_etl_options *opts,
                  oc_frame *out, oc_etl_report *report, oc_error *err);
 
+/* A history that grows (a forecaster refitted as observations arrive) need not be prepared again from
+ * its first row. A session keeps what its last build prepared: the cleaned rows, the outlier
+ * statistics, the aligned exogenous values, every feature row (with the features' running state) and
+ * each feature's sorted training values. A build whose target and exogenous series extend the ones
+ * the session last built from (the same observations, bit for bit, then more; the same cleaning and
+ * alignment options) prepares only the new observations and merges the new training values into the
+ * sorted ones; any other build starts afresh. Every stage is causal (a row depends only on the
+ * observations up to it: the no-look-ahead rule), so the frame is bit for bit oc_etl_build's
+ * (tests/unit/test_etl_session.c). Normalization and selection are fitted again at every build: their
+ * statistics are means and correlations over all the training rows. A build with a report starts
+ * afresh (the report covers every row). One session per thread. */
+typedef struct oc_etl_session oc_etl_session;
+oc_etl_session *oc_etl_session_new(void);
+void oc_etl_session_free(oc_etl_session *s);
+/* oc_etl_build through the session (the same frame, report and errors); a failed build empties it. */
+int oc_etl_session_build(oc_etl_session *s, const oc_series *target, const oc_series *exogs, size_t nexog,
+                         const oc_etl_options *opts, oc_frame *out, oc_etl_report *report, oc_error *err);
+/* Target observations the session's last build prepared (the others it had already). */
+size_t oc_etl_session_last_prepared(const oc_etl_session *s);
+
 /* sha256 (hex) of the inputs in a canonical text form: for the target then each exog, "NAME\n"
  * followed by "YYYY-MM-DD,%.17g\n" per observation. */
 void oc_etl_source_checksum(const oc_series *target, const oc_series *exogs, size_t nexog,

@@ -5,7 +5,9 @@
  * the tile is streamed to the output columns. Each input is read from memory once and each output
  * written once, where a pass per feature would read a 10-million-row input dozens of times; the
  * indicator and rolling states carry from block to block (indicators.h, rolling.h), which is what
- * keeps the values identical to whole-array calls. Must not clean, align, normalize or select. */
+ * keeps the values identical to whole-array calls. The states live in a stream (oc_feature_stream)
+ * between calls, so a longer history extends the rows already computed: a whole computation is one
+ * stream extended once from row 0. Must not clean, align, normalize or select. */
 #include "features/features.h"
 
 #include <assert.h>
@@ -128,7 +130,8 @@ void oc_features_free_columns(double **cols, size_t count) {
 /* ---- computing in blocks ---- */
 
 /* Rows per block: a lane's tile (up to 22 columns of BLOCK_ROWS doubles, 176 KiB) and its inputs stay
- * in a core's L2 cache. A multiple of 8, so blocks start on cache lines of aligned columns. */
+ * in a core's L2 cache. A multiple of 8, so the blocks of a computation from row 0 start on cache
+ * lines of aligned columns (an extension's blocks start where the stream stopped). */
 #define BLOCK_ROWS 1024
 static_assert(BLOCK_ROWS % 8 == 0, "blocks start on cache lines");
 /* Log returns kept from earlier blocks: at least the longest rolling window and lag (rolling.h). */
@@ -153,12 +156,11 @@ static void flush_column(double *dst, const double *src, size_t count) {
   memcpy(dst, src, count * sizeof *dst);
 }
 
-/* Runs block_fn over the blocks of rows [first_row, end_row) (first_row a multiple of BLOCK_ROWS)
- * for the columns [from[r], to[r]) of each range r. */
+/* Runs block_fn over the blocks of rows [first_row, end_row) for the columns [from[r], to[r]) of each
+ * range r. */
 OC_VECTOR_CLONES static void run_in_blocks(const oc_feature_input *in, double *const *out, size_t total_columns,
                                            const size_t *from, const size_t *to, size_t ranges, size_t first_row,
                                            size_t end_row, block_fn fn, void *state) {
-  assert(first_row % BLOCK_ROWS == 0);
   size_t owned = 0;
   for (size_t r = 0; r < ranges; r++) owned += to[r] - from[r];
   if (owned == 0 || first_row >= end_row) return;
@@ -258,14 +260,17 @@ OC_VECTOR_CLONES static void calendar_block(void *state, const oc_feature_input 
 }
 
 /* Every row of this lane depends on its own inputs only (the month cache refills at the first date),
- * so the lane runs as CALENDAR_PARTS parts of the rows that threads pick up as they free: they even
- * out the two long lanes. */
+ * so the lane keeps no state in the stream and runs as CALENDAR_PARTS parts of the new rows that
+ * threads pick up as they free: they even out the two long lanes. */
 #define CALENDAR_PARTS 4
-static void lane_calendar_exog(const oc_feature_input *in, double *const *out, size_t part) {
+static void lane_calendar_exog(oc_feature_stream *stream, const oc_feature_input *in, double *const *out, size_t first,
+                               size_t part) {
+  (void)stream;
   pthread_once(&angles_once, build_angles);
   calendar_state s = {.month_start = 1, .next_month = 0}; /* an empty month: the first date fills it */
-  size_t blocks = (in->n + BLOCK_ROWS - 1) / BLOCK_ROWS;
-  size_t first_row = blocks * part / CALENDAR_PARTS * BLOCK_ROWS, end_row = blocks * (part + 1) / CALENDAR_PARTS * BLOCK_ROWS;
+  size_t blocks = (in->n - first + BLOCK_ROWS - 1) / BLOCK_ROWS;
+  size_t first_row = first + blocks * part / CALENDAR_PARTS * BLOCK_ROWS;
+  size_t end_row = first + blocks * (part + 1) / CALENDAR_PARTS * BLOCK_ROWS;
   if (end_row > in->n) end_row = in->n;
   const size_t from[] = {F_DOW_SIN, F_BASE_COUNT}, to[] = {F_LOGRET, oc_features_count(in->nexog)};
   run_in_blocks(in, out, oc_features_count(in->nexog), from, to, 2, first_row, end_row, calendar_block, &s);
@@ -289,17 +294,11 @@ OC_VECTOR_CLONES static void returns_block(void *state, const oc_feature_input *
   memmove(s->ret, s->ret + count, RETURN_HISTORY * sizeof *s->ret);
 }
 
-static void lane_returns(const oc_feature_input *in, double *const *out, size_t part) {
-  (void)part;
-  returns_state *s = oc_xmalloc(sizeof *s);
+static void returns_init(returns_state *s) {
   for (size_t i = 0; i < RETURN_HISTORY; i++) s->ret[i] = NAN; /* never read: rows before 0 */
   for (size_t w = 0; w < sizeof rolling_windows / sizeof rolling_windows[0]; w++)
     assert(rolling_windows[w] - 1 <= RETURN_HISTORY); /* a window looks back window-1 earlier returns */
   oc_rolling_set_init(&s->windows, rolling_windows, sizeof rolling_windows / sizeof rolling_windows[0]);
-  const size_t from[] = {F_LOGRET}, to[] = {F_RSI14};
-  run_in_blocks(in, out, oc_features_count(in->nexog), from, to, 1, 0, in->n, returns_block, s);
-  oc_rolling_set_free(&s->windows);
-  free(s);
 }
 
 /* ---- lane: technical indicators on the price ---- */
@@ -362,23 +361,59 @@ OC_VECTOR_CLONES static void price_block(void *state, const oc_feature_input *in
   oc_ta_mom_step(close, first_row, count, 10, col[F_MOM10]);
 }
 
-static void lane_price(const oc_feature_input *in, double *const *out, size_t part) {
+static void price_init(price_state *s) {
+  for (size_t k = 0; k < SMAS; k++) oc_ta_moments_init(&s->sma[k], sma_periods[k]);
+  oc_ta_ema_init(&s->ema12, 12, (size_t)oc_ta_ema_lookback(12));
+  oc_ta_ema_init(&s->ema26, 26, (size_t)oc_ta_ema_lookback(26));
+  oc_ta_macd_init(&s->macd, 12, 26, 9);
+  oc_ta_wilder_init(&s->rsi, 14);
+  oc_ta_wilder_init(&s->atr, 14);
+}
+
+/* ---- the stream: the lanes' states between calls ---- */
+
+struct oc_feature_stream {
+  size_t nexog, rows; /* rows computed so far */
+  price_state price;
+  returns_state *returns; /* large: its own allocation */
+};
+
+oc_feature_stream *oc_feature_stream_new(size_t nexog) {
+  oc_feature_stream *s = oc_xcalloc(1, sizeof *s);
+  s->nexog = nexog;
+  price_init(&s->price);
+  s->returns = oc_xmalloc(sizeof *s->returns);
+  returns_init(s->returns);
+  return s;
+}
+
+void oc_feature_stream_free(oc_feature_stream *s) {
+  if (!s) return;
+  oc_rolling_set_free(&s->returns->windows);
+  free(s->returns);
+  free(s);
+}
+
+size_t oc_feature_stream_rows(const oc_feature_stream *s) { return s->rows; }
+
+static void lane_returns(oc_feature_stream *stream, const oc_feature_input *in, double *const *out, size_t first,
+                         size_t part) {
   (void)part;
-  price_state s;
-  for (size_t k = 0; k < SMAS; k++) oc_ta_moments_init(&s.sma[k], sma_periods[k]);
-  oc_ta_ema_init(&s.ema12, 12, (size_t)oc_ta_ema_lookback(12));
-  oc_ta_ema_init(&s.ema26, 26, (size_t)oc_ta_ema_lookback(26));
-  oc_ta_macd_init(&s.macd, 12, 26, 9);
-  oc_ta_wilder_init(&s.rsi, 14);
-  oc_ta_wilder_init(&s.atr, 14);
+  const size_t from[] = {F_LOGRET}, to[] = {F_RSI14};
+  run_in_blocks(in, out, oc_features_count(in->nexog), from, to, 1, first, in->n, returns_block, stream->returns);
+}
+
+static void lane_price(oc_feature_stream *stream, const oc_feature_input *in, double *const *out, size_t first,
+                       size_t part) {
+  (void)part;
   const size_t from[] = {F_RSI14}, to[] = {F_BASE_COUNT};
-  run_in_blocks(in, out, oc_features_count(in->nexog), from, to, 1, 0, in->n, price_block, &s);
+  run_in_blocks(in, out, oc_features_count(in->nexog), from, to, 1, first, in->n, price_block, &stream->price);
 }
 
 /* ---- lanes on threads ---- */
 
 typedef struct lane {
-  void (*run)(const oc_feature_input *in, double *const *out, size_t part);
+  void (*run)(oc_feature_stream *stream, const oc_feature_input *in, double *const *out, size_t first, size_t part);
   size_t part;
 } lane;
 /* Longest first, the short parts last, so two threads finish together. */
@@ -387,19 +422,22 @@ static const lane lanes[] = {{lane_price, 0},         {lane_returns, 0},       {
 #define LANES (sizeof lanes / sizeof lanes[0])
 
 typedef struct pool {
+  oc_feature_stream *stream;
   const oc_feature_input *in;
   double *const *out;
+  size_t first;
   atomic_size_t next;
 } pool;
 
 static void *pool_worker(void *arg) {
   pool *p = arg;
-  for (size_t l; (l = atomic_fetch_add(&p->next, 1)) < LANES;) lanes[l].run(p->in, p->out, lanes[l].part);
+  for (size_t l; (l = atomic_fetch_add(&p->next, 1)) < LANES;) lanes[l].run(p->stream, p->in, p->out, p->first, lanes[l].part);
   return NULL;
 }
 
-void oc_features_compute(const oc_feature_input *in, double *const *out, int threads) {
-  pool p = {.in = in, .out = out};
+void oc_feature_stream_extend(oc_feature_stream *stream, const oc_feature_input *in, double *const *out, int threads) {
+  assert(in->nexog == stream->nexog && in->n >= stream->rows);
+  pool p = {.stream = stream, .in = in, .out = out, .first = stream->rows};
   atomic_init(&p.next, 0);
   if (threads > (int)LANES) threads = (int)LANES;
   pthread_t *workers = NULL;
@@ -412,4 +450,11 @@ void oc_features_compute(const oc_feature_input *in, double *const *out, int thr
   pool_worker(&p);
   for (int t = 0; t < started; t++) pthread_join(workers[t], NULL);
   free(workers);
+  stream->rows = in->n;
+}
+
+void oc_features_compute(const oc_feature_input *in, double *const *out, int threads) {
+  oc_feature_stream *stream = oc_feature_stream_new(in->nexog);
+  oc_feature_stream_extend(stream, in, out, threads);
+  oc_feature_stream_free(stream);
 }

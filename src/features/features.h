@@ -29,6 +29,18 @@ void oc_features_free_names(char **names, size_t count);
 /* Computes every feature: out holds oc_features_count(in->nexog) arrays of in->n doubles, in the
  * order of oc_features_names. threads <= 1 computes on the calling thread. */
 void oc_features_compute(const oc_feature_input *in, double *const *out, int threads);
+/* A computation that resumes: the lanes' indicator and rolling states after the rows computed so far.
+ * Every column is causal (a row's value depends only on the rows up to it), so extending a stream by
+ * later rows gives bit for bit the values oc_features_compute gives over the whole history. */
+typedef struct oc_feature_stream oc_feature_stream;
+oc_feature_stream *oc_feature_stream_new(size_t nexog);
+void oc_feature_stream_free(oc_feature_stream *s);
+/* Rows computed so far. */
+size_t oc_feature_stream_rows(const oc_feature_stream *s);
+/* Computes rows [oc_feature_stream_rows(s), in->n) of every feature into out (as oc_features_compute;
+ * earlier rows of out are not touched). in must hold the rows the stream has computed, unchanged,
+ * followed by the new ones, with s's number of exogenous series. */
+void oc_feature_stream_extend(oc_feature_stream *s, const oc_feature_input *in, double *const *out, int threads);
 /* count arrays of n doubles for oc_features_compute. Large arrays are 2 MiB-aligned and advised as
  * transparent huge pages: a 10-million-row feature table otherwise spends more time in page faults
  * than in arithmetic. Free with oc_features_free_columns. */

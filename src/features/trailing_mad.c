@@ -63,11 +63,19 @@ static double kth_distance(const double *s, size_t m, size_t split, double med, 
 
 void oc_trailing_median_mad(const double *x, size_t n, size_t window, size_t min_count, double *median,
                             double *mad) {
-  assert(window >= 1 && min_count >= 1);
+  oc_trailing_median_mad_from(x, n, 0, window, min_count, median, mad);
+}
+
+void oc_trailing_median_mad_from(const double *x, size_t n, size_t first, size_t window, size_t min_count,
+                                 double *median, double *mad) {
+  assert(window >= 1 && min_count >= 1 && first <= n);
   size_t cap = window < n ? window : n;
   double *sorted = oc_xmalloc((cap + 1) * sizeof *sorted);
   size_t m = 0;
-  for (size_t t = 0; t < n; t++) {
+  /* the window as row first - 1 left it: x[first-1-window .. first-2] */
+  for (size_t j = first > window + 1 ? first - 1 - window : 0; j + 1 < first; j++)
+    if (isfinite(x[j])) sorted_insert(sorted, &m, x[j]);
+  for (size_t t = first; t < n; t++) {
     /* the window moves from x[t-1-window .. t-2] to x[t-window .. t-1] */
     if (t > window && isfinite(x[t - 1 - window])) sorted_remove(sorted, &m, x[t - 1 - window]);
     if (t > 0 && isfinite(x[t - 1])) sorted_insert(sorted, &m, x[t - 1]);

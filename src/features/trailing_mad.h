@@ -14,5 +14,9 @@
  * of an even count are (lower + upper) / 2. window >= 1. */
 void oc_trailing_median_mad(const double *x, size_t n, size_t window, size_t min_count, double *median,
                             double *mad);
+/* The same for the rows t in [first, n) only (median and mad are written there alone): what a series
+ * extended by the rows from `first` on adds, bit for bit the values of the whole computation. */
+void oc_trailing_median_mad_from(const double *x, size_t n, size_t first, size_t window, size_t min_count,
+                                 double *median, double *mad);
 
 #endif

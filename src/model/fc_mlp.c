@@ -2,7 +2,8 @@
  * forms that share the network pass and differ in where the parameters come from:
  * - kind "mlp" (in the model table), trained here so the backtest judges it by the same protocol as the
  *   baselines. fit: ETL on the history up to the origin (features/etl.h: targets log(P[t+h]/P[t]) exist
- *   only where t+h is inside the history, normalization fitted on training rows only; with exog=A+B the
+ *   only where t+h is inside the history, normalization fitted on training rows only; through a session
+ *   kept across fits, so a refit prepares only the observations added since the last; with exog=A+B the
  *   exogenous series' features too, aligned as ETL aligns them), the training
  *   table's split for early stopping, one seeded fit. update: the normalized feature row at the new last
  *   date (computed from the history's inference tail, features/etl.h) through the network. Forecasts:
@@ -43,6 +44,7 @@ typedef struct mlp_state {
   long h1, h2;
   long bag; /* networks averaged (seeds seed, seed+1, ...), merged into one (oc_mlp_bag_merge) */
   double dropout;
+  oc_etl_session *etl; /* what the last fit's ETL prepared: the next fit's history extends it */
   /* fitted */
   bool fitted;
   oc_mlp net;
@@ -68,6 +70,7 @@ static void mlp_clear_fit(mlp_state *s) {
 static void mlp_destroy(void *state) {
   mlp_state *s = state;
   mlp_clear_fit(s);
+  oc_etl_session_free(s->etl);
   free(s);
 }
 
@@ -182,7 +185,9 @@ static int mlp_fit(void *state, const oc_series *hist, const oc_series *exogs, o
   oc_frame frame = {0};
   oc_training_table table = {0};
   if (s->nexog > 0 && !exogs) return oc_error_set(err, "mlp: the exogenous series %s were not given", s->exog_names[0]);
-  if (oc_etl_build(hist, exogs, s->nexog, &opts, &frame, NULL, err) != 0) return oc_error_prefix(err, "mlp features: ");
+  if (!s->etl) s->etl = oc_etl_session_new();
+  if (oc_etl_session_build(s->etl, hist, exogs, s->nexog, &opts, &frame, NULL, err) != 0)
+    return oc_error_prefix(err, "mlp features: ");
   int rc = oc_training_table_from_frame(&frame, &table, err);
   if (rc == 0 && (table.n_train == 0 || table.n_val == 0))
     rc = oc_error_set(err, "mlp: %zu training and %zu validation rows: the history is too short", table.n_train, table.n_val);
