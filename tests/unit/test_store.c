@@ -1189,7 +1189,6 @@ static void test_schema_13_to_17_ops(void **state) {
   oc_store_close(s);
 }
 
-/* The suite every backend runs. */
 /* The ops of schema 18 (sensor silence and the live sensor feed, issue 15): the latest reading kept by
  * (event time, seq) whatever the order; only active registered devices watched, with their interval
  * and open silence; an anomaly ended once; each stored or ended anomaly and each window from readings
@@ -1252,6 +1251,31 @@ static void test_schema_18_ops(void **state) {
   oc_store_close(s);
 }
 
+/* A shadow challenger's forecast is stored beside the champion's but is never "the latest forecast" of
+ * its series, on every backend (PostgreSQL's query once lacked the filter SQLite's has). */
+static void test_latest_forecast_is_never_a_shadow(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  oc_forecast_record champion = {.series = "WTI", .origin = D("2024-01-04"), .history = "stored", .endpoint = "wti",
+                                 .variant = "primary", .model_version = "v1", .created_at = 10, .origin_price = 70,
+                                 .n_points = 1};
+  champion.points[0] = (oc_stored_forecast_point){D("2024-01-05"), 70, 69, 71, 68, 72};
+  oc_forecast_record shadow = champion;
+  snprintf(shadow.variant, sizeof shadow.variant, "shadow");
+  snprintf(shadow.model_version, sizeof shadow.model_version, "v2");
+  shadow.created_at = 11;
+  assert_int_equal(oc_store_forecast_save(s, &champion, &err), 0);
+  assert_int_equal(oc_store_forecast_save(s, &shadow, &err), 0);
+  oc_forecast_record got;
+  bool found = false;
+  assert_int_equal(oc_store_forecast_latest(s, "WTI", &got, &found, &err), 0);
+  assert_true(found);
+  assert_string_equal(got.model_version, "v1");
+  oc_store_close(s);
+}
+
+/* The suite every backend runs. */
 static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_open_fresh_and_reopen, setup, teardown),
     cmocka_unit_test_setup_teardown(test_series_ensure_and_list, setup, teardown),
@@ -1272,6 +1296,7 @@ static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_every_op_is_filled, setup, teardown),
     cmocka_unit_test_setup_teardown(test_schema_13_to_17_ops, setup, teardown),
     cmocka_unit_test_setup_teardown(test_schema_18_ops, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_latest_forecast_is_never_a_shadow, setup, teardown),
 };
 
 /* The SQLite backend's own: schema migrations on raw files. */
