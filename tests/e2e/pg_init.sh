@@ -8,19 +8,8 @@
 # PostgreSQL is not installed (fails under CI=true).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-source "${OILCAST_SOURCE_DIR:-$(dirname "$0")/../..}/tests/support/pg.sh"
-
-pg_rc=0
-pg_start "$OC_TMP/pg" || pg_rc=$?
-[[ $pg_rc -eq 77 ]] && exit 77
-[[ $pg_rc -eq 0 ]] || fail "PostgreSQL did not start"
-pg_exit() {
-  local rc=$?
-  pg_stop "$OC_TMP/pg"
-  (exit $rc)
-  oc_cleanup
-}
-trap pg_exit EXIT
+source "$(dirname "$0")/pg_helpers.bash"
+pg_e2e_start
 
 dir=$OC_TMP/data
 uri=${PG_URI}oilcast_init
