@@ -149,13 +149,17 @@ static int by_first_appearance(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* The distinct series of sorted (in key order), each with its earliest date and first position. */
-static chunk_series *distinct_series(const placed_observation *sorted, size_t n, size_t *count) {
+/* The distinct series of sorted (in key order), each with its earliest date and first position;
+ * *repeated: some (series, date) is there twice (the ingest batch never sends that, but the op takes it
+ * as it always did: on the merge path, where the second row is not a new one). */
+static chunk_series *distinct_series(const placed_observation *sorted, size_t n, size_t *count, bool *repeated) {
   chunk_series *list = NULL;
   size_t cap = 0;
   *count = 0;
+  *repeated = false;
   for (size_t i = 0; i < n; i++) {
     if (*count && list[*count - 1].id == sorted[i].obs.series_id) {
+      if (sorted[i].obs.date == sorted[i - 1].obs.date) *repeated = true;
       if (sorted[i].at < list[*count - 1].at) list[*count - 1].at = sorted[i].at;
       continue;
     }
@@ -281,7 +285,8 @@ int oc_pg_observations_upsert(oc_store *store, const oc_observation *obs, size_t
   for (size_t i = 0; i < n; i++) sorted[i] = (placed_observation){obs[i], i};
   qsort(sorted, n, sizeof *sorted, by_key);
   size_t nseries;
-  chunk_series *series = distinct_series(sorted, n, &nseries);
+  bool repeated;
+  chunk_series *series = distinct_series(sorted, n, &nseries, &repeated);
   oc_buf rows = {0};
   encode_binary(&rows, sorted, n, source, ingested_at);
   free(sorted);
@@ -291,7 +296,7 @@ int oc_pg_observations_upsert(oc_store *store, const oc_observation *obs, size_t
     bool all_new = false;
     ok = check_series(s, series, nseries, &all_new, err) == 0;
     /* The common case of a first import or of new days: COPY straight into observations. */
-    if (ok && all_new) {
+    if (ok && all_new && !repeated) {
       ok = oc_pg_copy_in(s,
                          "COPY observations(series_id, date, value, source, ingested_at) FROM STDIN (FORMAT binary)",
                          rows.data, rows.len, "copying observations", err) == 0;
