@@ -36,18 +36,18 @@ int oc_pg_series_ensure(oc_store *store, const char *name, const char *unit, con
   oc_pg_text(&p, source ? source : "");
   oc_pg_int(&p, (int64_t)time(NULL));
   if (oc_pg_op_begin(s, err) != 0) return -1;
-  bool ok = oc_pg_run(s,
-                      "INSERT INTO series(id, name, unit, source, created_at)"
-                      " SELECT coalesce(max(id), 0) + 1, $1, $2, $3, $4 FROM series ON CONFLICT (name) DO NOTHING",
-                      &p, "creating a series", NULL, err) == 0;
-  if (ok) {
-    p.n = 1;
-    PGresult *r = oc_pg_query(s, "SELECT id FROM series WHERE name = $1", &p, "looking up a series", err);
-    ok = r && PQntuples(r) == 1;
-    if (ok) *id = oc_pg_get_int(r, 0, 0);
-    else if (r) oc_pg_fail(s, err, "looking up a series", "the series just created is not there");
-    PQclear(r);
-  }
+  /* One statement (an import names hundreds of series, each a round trip or more): the statement's
+   * snapshot does not see the row its CTE inserts, so exactly one of the two parts answers. */
+  PGresult *r = oc_pg_query(s,
+                            "WITH created AS (INSERT INTO series(id, name, unit, source, created_at)"
+                            " SELECT coalesce(max(id), 0) + 1, $1, $2, $3, $4 FROM series"
+                            " ON CONFLICT (name) DO NOTHING RETURNING id)"
+                            " SELECT id FROM created UNION ALL SELECT id FROM series WHERE name = $1",
+                            &p, "creating a series", err);
+  bool ok = r && PQntuples(r) == 1;
+  if (ok) *id = oc_pg_get_int(r, 0, 0);
+  else if (r) oc_pg_fail(s, err, "creating a series", "the series is not there after its creation");
+  PQclear(r);
   return oc_pg_op_end(s, ok, err);
 }
 
@@ -361,20 +361,47 @@ int oc_pg_observations_count(oc_store *store, int64_t *count, oc_error *err) {
   return 0;
 }
 
+/* Appends text to an array literal as a quoted element (NULL: the NULL element). */
+static void array_element(oc_buf *array, const char *text) {
+  oc_buf_putc(array, array->len ? ',' : '{');
+  if (!text) {
+    oc_buf_puts(array, "NULL");
+    return;
+  }
+  oc_buf_putc(array, '"');
+  for (; *text; text++) {
+    if (*text == '"' || *text == '\\') oc_buf_putc(array, '\\');
+    oc_buf_putc(array, *text);
+  }
+  oc_buf_putc(array, '"');
+}
+
+/* The run's series in one statement, as arrays (an import of hundreds of series: one round trip). */
 static int record_run_series(oc_pg_store *s, const oc_ingest_run *run, oc_error *err) {
+  if (run->nseries == 0) return 0;
+  enum { COLUMNS = 4 };
+  oc_buf arrays[COLUMNS] = {0};
   for (size_t i = 0; i < run->nseries; i++) {
     const oc_ingest_run_series *rs = &run->series[i];
-    oc_pg_params p = {0};
-    oc_pg_int(&p, run->id);
-    oc_pg_text(&p, rs->name);
-    oc_pg_int(&p, rs->rows);
-    oc_pg_date(&p, rs->last_date);
-    oc_pg_double(&p, rs->last_value);
-    if (oc_pg_run(s, "INSERT INTO ingest_run_series(run_id, series, rows, last_date, last_value) VALUES ($1, $2, $3, $4, $5)",
-                  &p, "recording the series of an ingest run", NULL, err) != 0)
-      return -1;
+    oc_pg_params row = {0};
+    oc_pg_text(&row, rs->name);
+    oc_pg_int(&row, rs->rows);
+    oc_pg_date(&row, rs->last_date);
+    oc_pg_double(&row, rs->last_value);
+    for (int c = 0; c < COLUMNS; c++) array_element(&arrays[c], row.values[c]);
   }
-  return 0;
+  oc_pg_params p = {0};
+  oc_pg_int(&p, run->id);
+  for (int c = 0; c < COLUMNS; c++) {
+    oc_buf_putc(&arrays[c], '}');
+    oc_pg_text(&p, arrays[c].data);
+  }
+  int rc = oc_pg_run(s,
+                     "INSERT INTO ingest_run_series(run_id, series, rows, last_date, last_value)"
+                     " SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::date[], $5::float8[])",
+                     &p, "recording the series of an ingest run", NULL, err);
+  for (int c = 0; c < COLUMNS; c++) oc_buf_free(&arrays[c]);
+  return rc;
 }
 
 int oc_pg_ingest_run_record(oc_store *store, oc_ingest_run *run, oc_error *err) {
