@@ -124,49 +124,80 @@ int oc_pg_series_provider_set(oc_store *store, const char *name, const char *pro
   return oc_pg_op_end(s, ok, err);
 }
 
-/* An observation of a chunk with its position in the chunk (sorting keeps the order of first
- * appearance recoverable). */
-typedef struct {
-  oc_observation obs;
-  size_t at;
-} placed_observation;
-
-/* A series of a chunk: its id, its earliest date in the chunk and where it first appears. */
+/* A series of a chunk: its id, its earliest date in the chunk, and where its rows go in key order. */
 typedef struct {
   int64_t id;
-  oc_date first;
-  size_t at;
+  oc_date first, last_seen; /* last_seen: the date of its latest row in the chunk's order */
+  size_t count, start;
+  bool ascending; /* its rows came in ascending date order */
 } chunk_series;
 
-static int by_key(const void *a, const void *b) {
-  const oc_observation *x = &((const placed_observation *)a)->obs, *y = &((const placed_observation *)b)->obs;
-  if (x->series_id != y->series_id) return x->series_id < y->series_id ? -1 : 1;
-  return (x->date > y->date) - (x->date < y->date);
-}
-
-static int by_first_appearance(const void *a, const void *b) {
-  size_t x = ((const chunk_series *)a)->at, y = ((const chunk_series *)b)->at;
+static int by_id(const void *a, const void *b) {
+  int64_t x = (*(chunk_series *const *)a)->id, y = (*(chunk_series *const *)b)->id;
   return (x > y) - (x < y);
 }
 
-/* The distinct series of sorted (in key order), each with its earliest date and first position;
- * *repeated: some (series, date) is there twice (the ingest batch never sends that, but the op takes it
- * as it always did: on the merge path, where the second row is not a new one). */
-static chunk_series *distinct_series(const placed_observation *sorted, size_t n, size_t *count, bool *repeated) {
+static int by_date(const void *a, const void *b) {
+  oc_date x = ((const oc_observation *)a)->date, y = ((const oc_observation *)b)->date;
+  return (x > y) - (x < y);
+}
+
+/* The rows of a chunk in key order (series id, date), and its distinct series in the order they first
+ * appear (*series, *nseries); *repeated: some (series, date) is there twice (the ingest batch never
+ * sends that, but the op takes it as it always did: on the merge path, where the second row is not a
+ * new one). Linear for the usual chunk, whose series come interleaved and each in date order (a
+ * counting sort by series); only a series whose rows came out of date order is sorted. */
+static oc_observation *sort_chunk(const oc_observation *obs, size_t n, chunk_series **series, size_t *nseries,
+                                  bool *repeated) {
+  assert(n < UINT32_MAX);
+  size_t cap = 16;
+  while (cap < 2 * n) cap *= 2;
+  size_t *slots = oc_xcalloc(cap, sizeof *slots); /* open addressing on the id: index + 1, 0 empty */
+  uint32_t *series_of = oc_xmalloc((n ? n : 1) * sizeof *series_of);
   chunk_series *list = NULL;
-  size_t cap = 0;
-  *count = 0;
-  *repeated = false;
+  size_t count = 0, list_cap = 0;
   for (size_t i = 0; i < n; i++) {
-    if (*count && list[*count - 1].id == sorted[i].obs.series_id) {
-      if (sorted[i].obs.date == sorted[i - 1].obs.date) *repeated = true;
-      if (sorted[i].at < list[*count - 1].at) list[*count - 1].at = sorted[i].at;
-      continue;
+    size_t h = (size_t)((uint64_t)obs[i].series_id * 0x9E3779B97F4A7C15u >> 32) & (cap - 1);
+    while (slots[h] && list[slots[h] - 1].id != obs[i].series_id) h = (h + 1) & (cap - 1);
+    if (!slots[h]) {
+      oc_xgrow((void **)&list, &list_cap, count + 1, sizeof *list);
+      list[count++] = (chunk_series){obs[i].series_id, obs[i].date, OC_DATE_INVALID, 0, 0, true};
+      slots[h] = count;
     }
-    oc_xgrow((void **)&list, &cap, *count + 1, sizeof *list);
-    list[(*count)++] = (chunk_series){sorted[i].obs.series_id, sorted[i].obs.date, sorted[i].at};
+    chunk_series *cs = &list[slots[h] - 1];
+    if (cs->count++ && obs[i].date <= cs->last_seen) cs->ascending = false;
+    if (obs[i].date < cs->first) cs->first = obs[i].date;
+    cs->last_seen = obs[i].date;
+    series_of[i] = (uint32_t)(slots[h] - 1);
   }
-  return list;
+  free(slots);
+  chunk_series **by_key = oc_xmalloc((count ? count : 1) * sizeof *by_key);
+  for (size_t k = 0; k < count; k++) by_key[k] = &list[k];
+  qsort(by_key, count, sizeof *by_key, by_id);
+  size_t start = 0;
+  for (size_t k = 0; k < count; k++) {
+    by_key[k]->start = start;
+    start += by_key[k]->count;
+  }
+  assert(start == n);
+  free(by_key);
+  oc_observation *sorted = oc_xmalloc((n ? n : 1) * sizeof *sorted);
+  size_t *next = oc_xmalloc((count ? count : 1) * sizeof *next);
+  for (size_t k = 0; k < count; k++) next[k] = list[k].start;
+  for (size_t i = 0; i < n; i++) sorted[next[series_of[i]]++] = obs[i];
+  free(next);
+  free(series_of);
+  *repeated = false;
+  for (size_t k = 0; k < count; k++) {
+    oc_observation *rows = sorted + list[k].start;
+    if (list[k].ascending) continue;
+    qsort(rows, list[k].count, sizeof *rows, by_date);
+    for (size_t i = 1; i < list[k].count; i++)
+      if (rows[i].date == rows[i - 1].date) *repeated = true;
+  }
+  *series = list;
+  *nseries = count;
+  return sorted;
 }
 
 static void put_be16(char *p, uint16_t v) {
@@ -183,7 +214,7 @@ static void put_be64(char *p, uint64_t v) {
 /* The rows of sorted as COPY's binary format, in the column order of observations and of the staging
  * table (series_id, date, value, source, ingested_at): no number or date goes through text, on either
  * side. A date is days since 2000-01-01, a double its IEEE bits, big-endian. */
-static void encode_binary(oc_buf *out, const placed_observation *sorted, size_t n, const char *source,
+static void encode_binary(oc_buf *out, const oc_observation *sorted, size_t n, const char *source,
                           int64_t ingested_at) {
   static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
   size_t source_len = strlen(source);
@@ -193,7 +224,7 @@ static void encode_binary(oc_buf *out, const placed_observation *sorted, size_t 
   oc_buf_append(out, header, sizeof header);
   char *p = out->data + out->len;
   for (size_t i = 0; i < n; i++) {
-    const oc_observation *o = &sorted[i].obs;
+    const oc_observation *o = &sorted[i];
     uint64_t bits;
     memcpy(&bits, &o->value, sizeof bits);
     put_be16(p, 5);
@@ -279,14 +310,12 @@ static int merge_staged(oc_pg_store *s, const oc_buf *rows, size_t n, int64_t *i
 int oc_pg_observations_upsert(oc_store *store, const oc_observation *obs, size_t n, const char *source,
                               int64_t ingested_at, oc_upsert_counts *counts, oc_error *err) {
   oc_pg_store *s = oc_pg_of(store);
-  /* In key order: the index receives each series' rows together, and each series' earliest date is
-   * its first row. Encoded before the write lock is taken. */
-  placed_observation *sorted = oc_xmalloc((n ? n : 1) * sizeof *sorted);
-  for (size_t i = 0; i < n; i++) sorted[i] = (placed_observation){obs[i], i};
-  qsort(sorted, n, sizeof *sorted, by_key);
+  /* In key order, so the index receives each series' rows together; encoded before the write lock is
+   * taken. */
   size_t nseries;
   bool repeated;
-  chunk_series *series = distinct_series(sorted, n, &nseries, &repeated);
+  chunk_series *series;
+  oc_observation *sorted = sort_chunk(obs, n, &series, &nseries, &repeated);
   oc_buf rows = {0};
   encode_binary(&rows, sorted, n, source, ingested_at);
   free(sorted);
@@ -307,7 +336,6 @@ int oc_pg_observations_upsert(oc_store *store, const oc_observation *obs, size_t
     /* One change per series and transaction, only when the chunk wrote something (named in the order
      * the series first appear in it). */
     if (ok && inserted + updated > 0) {
-      qsort(series, nseries, sizeof *series, by_first_appearance);
       oc_observation *firsts = oc_xmalloc(nseries * sizeof *firsts);
       for (size_t i = 0; i < nseries; i++) firsts[i] = (oc_observation){series[i].id, series[i].first, 0};
       ok = oc_pg_changes_note_series(s, firsts, nseries, err) == 0;
