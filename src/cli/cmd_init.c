@@ -1,5 +1,6 @@
-/* cmd_init.c: `oilcast init`: creates (or completes) a data directory. Idempotent; the work is
- * oc_datadir_init(). */
+/* cmd_init.c: `oilcast init`: creates (or completes) a data directory, on SQLite by default or on the
+ * store --store names. Idempotent; the work is oc_datadir_init_store(). Must not write oilcast.conf
+ * itself or move a data directory to another store. */
 #include <stdio.h>
 
 #include "cli/cli.h"
@@ -11,16 +12,26 @@ static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_init = {
     "init", "create a data directory (layout, oilcast.conf, store); safe to re-run",
-    "Usage: oilcast init [--data-dir DIR]\n\n"
+    "Usage: oilcast init [--data-dir DIR] [--store URI]\n\n"
     "Creates DIR/raw/{market_data,iot_data,historical_data}, DIR/processed/{training,inference},\n"
     "DIR/models/{artifacts,endpoints}, DIR/forecasts, DIR/oilcast.conf and the store DIR/oilcast.db,\n"
-    "migrated to the current schema. Existing files are kept; running it again changes nothing.\n",
+    "migrated to the current schema. Existing files are kept; running it again changes nothing.\n\n"
+    "  --store URI   keep the data in this store instead: oilcast.conf gets `store = URI` and the store\n"
+    "                is created and migrated, e.g. postgresql://user@host:5432/oilcast (the database is\n"
+    "                created when the role may; see docs/postgresql.md) or sqlite:PATH. Every later\n"
+    "                command on DIR uses it. A DIR whose oilcast.conf names another store is refused.\n",
     run};
 
 static int run(oc_cli *cli, int argc, char **argv) {
-  static const struct option options[] = {OC_CLI_COMMON_OPTIONS, {0}};
+  enum { OPT_STORE = 1000 };
+  static const struct option options[] = {{"store", required_argument, NULL, OPT_STORE}, OC_CLI_COMMON_OPTIONS, {0}};
+  const char *store_uri = NULL;
   int opt, code;
   while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+    if (opt == OPT_STORE) {
+      store_uri = optarg;
+      continue;
+    }
     int handled = oc_cli_common_option(cli, &oc_cmd_init, opt, optarg, &code);
     if (handled < 0) return code;
     if (handled == 0) return oc_cli_unknown_option(&oc_cmd_init);
@@ -28,7 +39,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
   if (optind < argc) return oc_cli_usage_error(&oc_cmd_init, "unexpected argument '%s'", argv[optind]);
   oc_error err;
   bool created;
-  if (oc_datadir_init(cli->data_dir, &created, &err) != 0) return oc_cli_runtime_error("%s", err.message);
+  if (oc_datadir_init_store(cli->data_dir, store_uri, &created, &err) != 0) return oc_cli_runtime_error("%s", err.message);
   oc_info("%s data directory %s", created ? "initialised" : "already initialised:", cli->data_dir);
   char admin_key[OC_APIKEY_LEN + 1];
   bool key_created;

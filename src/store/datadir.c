@@ -149,7 +149,25 @@ int oc_datadir_store_uri(const char *dir, char **uri, oc_error *err) {
   return 0;
 }
 
-int oc_datadir_init(const char *dir, bool *created_conf, oc_error *err) {
+/* An existing oilcast.conf must name the store asked for: init never moves a data directory to another
+ * store (URIs are not repeated in the message: they may hold a password). */
+static int check_conf_store(const char *conf_path, const char *store_uri, oc_error *err) {
+  oc_conf conf;
+  if (oc_conf_read(conf_path, &conf, err) != 0) return -1;
+  const char *named = oc_conf_get(&conf, "store");
+  int rc = strcmp(named ? named : OC_DATADIR_DEFAULT_STORE, store_uri) == 0
+               ? 0
+               : oc_error_set(err,
+                              "%s names another store than the one given; init never changes a data directory's"
+                              " store (edit its store line, or copy the store with `oilcast migrate`)",
+                              conf_path);
+  oc_conf_free(&conf);
+  return rc;
+}
+
+int oc_datadir_init_store(const char *dir, const char *store_uri, bool *created_conf, oc_error *err) {
+  if (store_uri && (!*store_uri || strpbrk(store_uri, "\r\n")))
+    return oc_error_set(err, "the store URI must be one non-empty line");
   if (oc_mkdir_p(dir, err) != 0) return -1;
   for (const char *const *f = oc_datadir_folders; *f; f++) {
     char *path = oc_path_join(dir, *f);
@@ -161,18 +179,28 @@ int oc_datadir_init(const char *dir, bool *created_conf, oc_error *err) {
   *created_conf = !oc_path_exists(conf_path);
   int rc = 0;
   if (*created_conf) {
-    static const char text[] =
-        "# oilcast data directory configuration: key = value, one per line.\n"
-        "# store: where series, observations and the registry live (relative paths are inside this directory).\n"
-        "store = " OC_DATADIR_DEFAULT_STORE "\n";
-    rc = oc_write_file_atomic(conf_path, text, sizeof text - 1, err);
+    oc_buf text = {0};
+    oc_buf_printf(&text,
+                  "# oilcast data directory configuration: key = value, one per line.\n"
+                  "# store: where series, observations and the registry live (relative paths are inside this directory).\n"
+                  "store = %s\n",
+                  store_uri ? store_uri : OC_DATADIR_DEFAULT_STORE);
+    rc = oc_write_file_atomic(conf_path, text.data, text.len, err);
+    oc_buf_free(&text);
+  } else if (store_uri) {
+    rc = check_conf_store(conf_path, store_uri, err);
   }
-  free(conf_path);
-  if (rc != 0) return -1;
   oc_store *store = NULL;
-  if (oc_datadir_open(dir, &store, err) != 0) return -1;
+  if (rc == 0) rc = oc_datadir_open(dir, &store, err);
   oc_store_close(store);
-  return 0;
+  /* A store that did not open leaves no config naming it, so init can be run again with another. */
+  if (rc != 0 && *created_conf) remove(conf_path);
+  free(conf_path);
+  return rc;
+}
+
+int oc_datadir_init(const char *dir, bool *created_conf, oc_error *err) {
+  return oc_datadir_init_store(dir, NULL, created_conf, err);
 }
 
 /* The top-level folders whose files are written beside the store: where a killed command may have

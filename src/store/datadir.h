@@ -37,6 +37,10 @@ void oc_conf_free(oc_conf *conf);
 /* Creates the layout, oilcast.conf (only when absent: an existing config is never rewritten) and the
  * migrated store. Idempotent. *created_conf tells whether oilcast.conf was new. */
 int oc_datadir_init(const char *dir, bool *created_conf, oc_error *err);
+/* oc_datadir_init for the store store_uri (a URI of oc_store_open; NULL: OC_DATADIR_DEFAULT_STORE): a new
+ * oilcast.conf names it, an existing one must already name it. When the store does not open, a config
+ * written by this call is removed again. */
+int oc_datadir_init_store(const char *dir, const char *store_uri, bool *created_conf, oc_error *err);
 /* Checks dir is an initialised data directory and opens its store (migrating it if needed). Fails with
  * "DIR is not an oilcast data directory (no oilcast.conf); run: oilcast init --data-dir DIR". */
 int oc_datadir_open(const char *dir, oc_store **store, oc_error *err);

@@ -9,20 +9,8 @@
 # (fails under CI=true).
 set -euo pipefail
 source "$(dirname "$0")/serve_helpers.bash"
-source "${OILCAST_SOURCE_DIR:-$(dirname "$0")/../..}/tests/support/pg.sh"
-
-pg_rc=0
-pg_start "$OC_TMP/pg" || pg_rc=$?
-[[ $pg_rc -eq 77 ]] && exit 77
-[[ $pg_rc -eq 0 ]] || fail "PostgreSQL did not start"
-pg_exit() {
-  local rc=$?
-  [[ -z "${SERVE_PID:-}" ]] || kill "$SERVE_PID" 2>/dev/null || true
-  pg_stop "$OC_TMP/pg"
-  (exit $rc)
-  serve_exit
-}
-trap pg_exit EXIT
+source "$(dirname "$0")/pg_helpers.bash"
+pg_e2e_start serve_exit
 
 dir=$OC_TMP/data
 mkdir -p "$dir"
