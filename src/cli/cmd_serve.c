@@ -39,7 +39,8 @@ const oc_command oc_cmd_serve = {
     "the others take over within a second or two when it dies (deploy/cluster/README.md).\n\n"
     "Options:\n"
     "  --listen HOST:PORT       address to listen on (default 127.0.0.1:8080; port 0 picks a free one)\n"
-    "  --threads N              worker threads (default 2)\n"
+    "  --threads N              worker threads (default: one per CPU the server may run on, 2 to 64;\n"
+    "                           how many on this machine is the last line of this text)\n"
     "  --max-body BYTES         largest request body accepted (default 1048576; larger gets 413)\n"
     "  --timeout SECONDS        idle connection timeout while a response is sent (default 30)\n"
     "  --max-connections N      connections served normally (default 1024; the open-file limit is raised\n"
@@ -218,7 +219,10 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
       break;
     case '?': return oc_cli_unknown_option(&oc_cmd_serve);
     default:
-      if (oc_cli_common_option(cli, &oc_cmd_serve, opt, optarg, &code) < 0) return code;
+      if (oc_cli_common_option(cli, &oc_cmd_serve, opt, optarg, &code) < 0) {
+        if (opt == OC_OPT_HELP) printf("\nOn this machine --threads defaults to %u.\n", oc_serve_default_threads());
+        return code;
+      }
     }
   }
   if (optind < argc) return oc_cli_usage_error(&oc_cmd_serve, "unexpected argument '%s'", argv[optind]);

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,10 +35,22 @@
 #include "store/datadir.h"
 #include "pipeline/stream.h"
 
+unsigned oc_serve_default_threads(void) {
+  /* The CPUs this process may run on (a container's or taskset's share, not the machine's), at least 2
+   * so that one slow request never holds the only worker, at most 64 (past that, the store is the
+   * limit, not the workers). */
+  cpu_set_t cpus;
+  long online = sysconf(_SC_NPROCESSORS_ONLN);
+  long n = sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? CPU_COUNT(&cpus) : online;
+  if (n < 2) n = 2;
+  if (n > 64) n = 64;
+  return (unsigned)n;
+}
+
 void oc_serve_config_defaults(oc_serve_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
   cfg->listen = "127.0.0.1:8080";
-  cfg->threads = 2;
+  cfg->threads = oc_serve_default_threads();
   cfg->max_body_bytes = 1 << 20;
   cfg->connection_timeout = 30;
   cfg->max_connections = 1024;

@@ -38,6 +38,9 @@ typedef struct oc_serve_config {
                               every server on the store) or "auto" (the default: the store unless SQLite) */
 } oc_serve_config;
 
+/* The worker threads a server starts unless told: one per CPU this process may run on, 2 to 64. */
+unsigned oc_serve_default_threads(void);
+
 /* Fills defaults for every field (data_dir excepted). */
 void oc_serve_config_defaults(oc_serve_config *cfg);
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end: a real `oilcast serve` on a random loopback port, driven with curl. Covers health,
+# End-to-end: a real `oilcast serve` on a random loopback port, driven with curl. Covers the default
+# worker count (one per CPU, 2 to 64, said by --help), health,
 # readiness, metrics, series reads and writes (all-or-nothing validation), every error status (400 with
 # the JSON error location, 401, 403, 404, 405, 413, 422, 429), API keys and scopes, exact rate limits,
 # request ids and the access log, slow clients that must not pin the only worker thread, and a graceful
@@ -9,6 +10,16 @@ source "$(dirname "$0")/serve_helpers.bash"
 
 work=$OC_TMP
 dir=$work/data
+
+# --- the worker count follows the CPUs this process may run on (2 to 64), and --help says how many ---
+cpus=$(nproc)
+want=$((cpus < 2 ? 2 : cpus > 64 ? 64 : cpus))
+"$OILCAST_BIN" serve --help | tail -n 1 | grep -qx "On this machine --threads defaults to $want\." ||
+  fail "serve --help does not end with the default thread count $want: $("$OILCAST_BIN" serve --help | tail -n 1)"
+if command -v taskset >/dev/null; then
+  taskset -c 0 "$OILCAST_BIN" serve --help | tail -n 1 | grep -qx "On this machine --threads defaults to 2\." ||
+    fail "on one CPU the default thread count is not 2 (at least 2: a slow request never holds the only worker)"
+fi
 
 # --- keys: init prints the first admin key once; create prints only the key on stdout ---
 admin=$("$OILCAST_BIN" init --data-dir "$dir" 2>/dev/null)
