@@ -617,9 +617,10 @@ typedef struct oc_store_ops {
  * (PostgreSQL: its writers lock rows, never the whole store, and never block readers), and
  * oc_ingest_batch then writes inside its one transaction as it reads.
  * observations_stage: appends obs to the connection's own staging area, written without the store's
- * write lock and invisible to every other connection (SQLite: a TEMP table). obs[i].series_id is the
- * caller's key for its series, not a store id: dense (0, 1, 2, ...), the index of the series in the
- * move's series_ids. A (key, date) staged twice is an error.
+ * write lock and invisible to every other connection (SQLite: a TEMP table), outside any explicit
+ * transaction (inside one it is an error). obs[i].series_id is the caller's key for its series, not a
+ * store id: dense (0, 1, 2, ...), the index of the series in the move's series_ids. A (key, date)
+ * staged twice is an error.
  * observations_stage_move: as one op (joining the caller's transaction), the staged rows of each key
  * k < nkeys go into the series series_ids[k], in date order, by the rules of observations_upsert
  * (counts added to *counts; one observations change per series it inserted or updated rows of). The

@@ -77,13 +77,15 @@ int oc_sqlite_observations_stage(oc_store *store, const oc_observation *obs, siz
   static const char one_sql[] = "INSERT INTO temp.oc_stage(key, date, value) VALUES (?1, ?2, ?3)";
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, build_stage_chunk_sql);
+  if (s->in_transaction) /* its rollback would take staged rows back behind staged_rows' back */
+    return oc_error_set(err, "store %s: staging observations inside a transaction", s->path);
   for (size_t i = 0; i < n; i++)
     if (obs[i].series_id < 0)
       return oc_error_set(err, "store %s: staging observations: key %lld of row %zu is negative", s->path,
                           (long long)obs[i].series_id, i);
   if ((s->stage_dirty && empty_stage(s, err) != 0) || stage_table(s, err) != 0) return -1;
-  /* Outside a transaction the savepoint is a deferred transaction of its own that writes only the
-   * temporary database: the store's write lock is never asked for. */
+  /* The savepoint is a deferred transaction of its own that writes only the temporary database: the
+   * store's write lock is never asked for. */
   if (oc_sqlite_exec(s, "SAVEPOINT oc_stage", err) != 0) return -1;
   sqlite3_stmt *chunk = n >= ROWS ? oc_sqlite_stmt(s, stage_chunk_sql, err) : NULL;
   sqlite3_stmt *one = n < ROWS || chunk ? oc_sqlite_stmt(s, one_sql, err) : NULL;

@@ -78,7 +78,11 @@ static void test_stage_and_move(void **state) {
   assert_int_equal(oc_store_commit(other, &err), 0);
   assert_int_equal(stored_rows(other), 3);
 
-  /* A (key, date) staged twice is refused and stages nothing of its call. */
+  /* Inside an explicit transaction, and a (key, date) staged twice: refused, nothing of the call staged. */
+  assert_int_equal(oc_store_begin(s, &err), 0);
+  assert_int_equal(oc_store_observations_stage(s, staged, 1, &err), -1);
+  assert_non_null(strstr(err.message, "inside a transaction"));
+  assert_int_equal(oc_store_rollback(s, &err), 0);
   const oc_observation twice[] = {{1, day(2024, 2, 1), 1}, {0, day(2024, 1, 4), 9}};
   assert_int_equal(oc_store_observations_stage(s, twice, 2, &err), -1);
   assert_non_null(strstr(err.message, "staging observations"));
