@@ -1,6 +1,10 @@
 /* batch.c: see batch.h. The row path (series lookup, checks, duplicate bitmap, write buffer)
- * allocates nothing per row; the store sees chunks of observations inside the one transaction, and
- * the lineage job (SHA-256 and the raw copy) runs on its own thread while the rows go in. */
+ * allocates nothing per row, and the lineage job (SHA-256 and the raw copy) runs on its own thread
+ * while the rows go in. A staged batch (opt->stage, on a store that stages rows: SQLite) stages the
+ * chunks of observations as they are read, outside any transaction, and its one transaction is short:
+ * it creates the batch's series, moves the staged rows in and records the run, so a long import holds
+ * the store's write lock for that move only. Otherwise (PostgreSQL, or a source that writes to the
+ * store as it reads) the chunks are upserted inside the one transaction as they are read. */
 #include "ingest/batch.h"
 
 #include <assert.h>
@@ -31,7 +35,7 @@ void oc_ingest_report_free(oc_ingest_report *report) {
 typedef struct series_slot {
   char *name;
   size_t name_len;
-  int64_t id;
+  int64_t id; /* staged: the slot's index, its key in the staging area, until the move */
   oc_date lo; /* date of bit 0; a multiple of 64 */
   size_t nwords;
   uint64_t *seen;
@@ -54,6 +58,8 @@ struct oc_ingest_sink {
   size_t nchunk;
   int64_t now;
   oc_date date_min, date_max;
+  bool staged;  /* the store stages the rows; the transaction begins after the reading */
+  double began_at; /* monotonic time the transaction began (0: not yet), for the debug log */
   bool writing; /* false once an abort-mode batch has seen a bad row */
   oc_error *err;
 };
@@ -128,9 +134,9 @@ static int slot_for(oc_ingest_sink *b, size_t where, const char *name, size_t le
   char *copy = oc_xmalloc(len + 1);
   memcpy(copy, name, len);
   copy[len] = '\0';
-  int64_t id;
+  int64_t id = (int64_t)b->nslots; /* staged: the series is created by move_staged */
   oc_price_range range;
-  if (oc_store_series_ensure(b->store, copy, b->opt->unit, b->opt->source_kind, &id, b->err) != 0 ||
+  if ((!b->staged && oc_store_series_ensure(b->store, copy, b->opt->unit, b->opt->source_kind, &id, b->err) != 0) ||
       oc_price_range_get(b->store, copy, &range, b->err) != 0) {
     free(copy);
     return -1;
@@ -182,15 +188,21 @@ static bool seen_before(series_slot *s, oc_date date) {
   return was;
 }
 
+static void add_counts(oc_ingest_report *rep, const oc_upsert_counts *c) {
+  rep->rows_inserted += c->inserted;
+  rep->rows_updated += c->updated;
+  rep->rows_unchanged += c->unchanged;
+}
+
 static int flush(oc_ingest_sink *b) {
   if (b->nchunk == 0) return 0;
   oc_upsert_counts c = {0};
-  int rc = oc_store_observations_upsert(b->store, b->chunk, b->nchunk, b->opt->source_kind, b->now, &c, b->err);
+  int rc = b->staged ? oc_store_observations_stage(b->store, b->chunk, b->nchunk, b->err)
+                     : oc_store_observations_upsert(b->store, b->chunk, b->nchunk, b->opt->source_kind, b->now, &c,
+                                                    b->err);
   b->nchunk = 0;
   if (rc != 0) return -1;
-  b->rep->rows_inserted += c.inserted;
-  b->rep->rows_updated += c.updated;
-  b->rep->rows_unchanged += c.unchanged;
+  add_counts(b->rep, &c);
   return 0;
 }
 
@@ -293,6 +305,21 @@ static void *lineage_run(void *arg) {
 
 /* ---- the batch --------------------------------------------------------------------------------- */
 
+/* The staged batch's transaction: its series (every slot, as the unstaged batch creates them while
+ * reading), then its rows. */
+static int move_staged(oc_ingest_sink *b) {
+  int64_t *ids = oc_xmalloc((b->nslots ? b->nslots : 1) * sizeof *ids);
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < b->nslots; i++)
+    rc = oc_store_series_ensure(b->store, b->slots[i].name, b->opt->unit, b->opt->source_kind, &ids[i], b->err);
+  oc_upsert_counts c = {0};
+  if (rc == 0)
+    rc = oc_store_observations_stage_move(b->store, ids, b->nslots, b->opt->source_kind, b->now, &c, b->err);
+  free(ids);
+  add_counts(b->rep, &c);
+  return rc;
+}
+
 static void record_run(oc_ingest_sink *b, const char *status, int64_t started) {
   oc_ingest_report *rep = b->rep;
   oc_ingest_run run = {.source_kind = b->opt->source_kind,
@@ -324,6 +351,22 @@ static void record_run(oc_ingest_sink *b, const char *status, int64_t started) {
   free(series);
 }
 
+/* Ends a batch whose rows all passed: a staged batch's transaction begins here and moves its rows in;
+ * then the run is recorded and the transaction committed. -1 with b->err; *open says whether the
+ * transaction is still open, for the caller to roll back. */
+static int commit_batch(oc_ingest_sink *b, bool *open, int64_t started) {
+  if (b->staged) {
+    if (oc_store_begin(b->store, b->err) != 0) return -1;
+    *open = true;
+    b->began_at = oc_monotonic_seconds();
+    if (move_staged(b) != 0) return -1;
+  }
+  record_run(b, "ok", started);
+  if (!b->rep->run_id || oc_store_commit(b->store, b->err) != 0) return -1;
+  *open = false;
+  return 0;
+}
+
 int oc_ingest_batch(oc_store *store, const oc_ingest_batch_options *opt, oc_ingest_report *report, oc_error *err) {
   assert(opt->read && opt->source_kind && opt->origin && opt->unit);
   memset(report, 0, sizeof *report);
@@ -336,11 +379,14 @@ int oc_ingest_batch(oc_store *store, const oc_ingest_batch_options *opt, oc_inge
   bool threaded = job.len >= LINEAGE_THREAD_MIN && pthread_create(&lineage_thread, NULL, lineage_run, &job) == 0;
   if (!threaded) lineage_run(&job);
   oc_ingest_sink b = {.store = store, .opt = opt, .rep = report, .now = started, .writing = true, .err = err,
-                      .date_min = oc_date_from_ymd(1, 1, 1), .date_max = oc_date_from_ymd(9999, 12, 31)};
+                      .date_min = oc_date_from_ymd(1, 1, 1), .date_max = oc_date_from_ymd(9999, 12, 31),
+                      .staged = opt->stage && oc_store_stages_observations(store)};
   b.chunk = oc_xmalloc(WRITE_CHUNK * sizeof *b.chunk);
   int rc = -1;
-  bool began = oc_store_begin(store, err) == 0;
-  int parsed = began ? opt->read(opt->source, &b, err) : -1;
+  /* Unstaged, the one transaction spans the reading; staged, it begins once every row is read. */
+  bool open = !b.staged && oc_store_begin(store, err) == 0;
+  if (open) b.began_at = t0;
+  int parsed = b.staged || open ? opt->read(opt->source, &b, err) : -1;
   if (parsed == 0) parsed = flush(&b);
   double t1 = oc_monotonic_seconds();
   if (threaded) pthread_join(lineage_thread, NULL);
@@ -348,12 +394,11 @@ int oc_ingest_batch(oc_store *store, const oc_ingest_batch_options *opt, oc_inge
   report->raw_path = job.raw_path ? job.raw_path : oc_xstrdup("");
   report->nseries = b.nslots;
   oc_error ignored;
-  if (!began) {
-    /* nothing to undo */
-  } else if (parsed != 0) {
-    oc_store_rollback(store, &ignored);
+  if (parsed != 0) {
+    /* err says why; nothing was committed */
   } else if (report->rows_rejected > 0 && opt->on_error == OC_ON_ERROR_ABORT) {
-    oc_store_rollback(store, &ignored);
+    if (open) oc_store_rollback(store, &ignored);
+    open = false;
     report->rows_inserted = report->rows_updated = report->rows_unchanged = 0;
     if (job.created) { /* keep no lineage of what was not ingested */
       unlink(job.raw_path);
@@ -365,15 +410,16 @@ int oc_ingest_batch(oc_store *store, const oc_ingest_batch_options *opt, oc_inge
                  opt->origin, (long long)report->rows_rejected, (long long)report->rows_read);
   } else if (job.rc != 0) {
     *err = job.err;
-    oc_store_rollback(store, &ignored);
-  } else if (record_run(&b, "ok", started), !report->run_id || oc_store_commit(store, err) != 0) {
-    oc_store_rollback(store, &ignored);
-  } else {
+  } else if (commit_batch(&b, &open, started) == 0) {
     report->written = true;
     rc = 0;
   }
+  if (open) oc_store_rollback(store, &ignored);
+  if (b.staged) oc_store_observations_stage_clear(store);
   if (rc != 0 && job.created) unlink(job.raw_path);
-  oc_debug("ingest %s: rows %.2f s, lineage and commit %.2f s", opt->origin, t1 - t0, oc_monotonic_seconds() - t1);
+  double t2 = oc_monotonic_seconds();
+  oc_debug("ingest %s: rows %.2f s, lineage and commit %.2f s, write transaction %.2f s", opt->origin, t1 - t0,
+           t2 - t1, b.began_at > 0 ? t2 - b.began_at : 0.0);
   for (size_t i = 0; i < b.nslots; i++) {
     free(b.slots[i].name);
     free(b.slots[i].seen);

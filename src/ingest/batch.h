@@ -5,7 +5,8 @@
  *     value, no second row for a (series, date) in the batch; negative values are legal but flagged;
  *   - conflict policy: a value equal to the stored one is unchanged, a different one is updated and
  *     counted as a revision, a new (series, date) is inserted; new series are created;
- *   - ONE store transaction around every write; under OC_ON_ERROR_ABORT one bad row writes nothing
+ *   - ONE store transaction around every write (with opt->stage, only around the move of the staged
+ *     rows, the series and the run record); under OC_ON_ERROR_ABORT one bad row writes nothing
  *     (validation goes on so that every bad row is reported), under OC_ON_ERROR_SKIP the good rows
  *     commit;
  *   - the run record (oc_store_ingest_run_record, with its per-series rows: what a running server's
@@ -101,6 +102,10 @@ typedef struct oc_ingest_batch_options {
   size_t raw_len;
   const char *raw_dir;     /* lineage root, e.g. DIR/raw/historical_data; NULL: keep no copy */
   const char *raw_ext;     /* extension of the copy ("csv", "json"; NULL or "": "dat") */
+  /* Where the store can (store.h: staged imports), read and stage the rows outside any transaction,
+   * then move them in with one short transaction: the store's write lock is held for that move only,
+   * not while a long input is read. read must then not write to the store itself. */
+  bool stage;
 } oc_ingest_batch_options;
 
 /* Runs one batch: opt->read hands over the rows, the batch validates and writes them, records the

@@ -1,6 +1,7 @@
 /* import.c: see import.h. A file source: map the file, detect its format (Parquet by its magic, JSON,
  * else CSV), hand every row to the batch. The CSV and JSON readers are here, Parquet's is in
- * import_parquet.c. The row path (tokenize, parse, oc_ingest_add) allocates nothing per row. */
+ * import_parquet.c. The row path (tokenize, parse, oc_ingest_add) allocates nothing per row. A file can
+ * be long: its batch is staged (batch.h), so the store's write lock is held for the final move only. */
 #include "ingest/import.h"
 
 #include <ctype.h>
@@ -352,7 +353,8 @@ int oc_import_file(oc_store *store, const oc_import_options *opt, oc_import_repo
                                    .raw = mapped,
                                    .raw_len = mapped_len,
                                    .raw_dir = opt->raw_dir,
-                                   .raw_ext = oc_path_extension(opt->path)};
+                                   .raw_ext = oc_path_extension(opt->path),
+                                   .stage = true};
   int rc = oc_ingest_batch(store, &batch, report, err);
   if (mapped_len) munmap((void *)mapped, mapped_len);
   return rc;

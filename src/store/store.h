@@ -674,9 +674,33 @@ typedef struct oc_store_ops {
                    double *tokens, oc_error *err);
 } oc_store_ops;
 
+/* ---- Staged imports (issue 13): a long import holds the write lock for one short move only. ----
+ * A capability beside the ops, not one of them: a backend without it leaves oc_store.stage NULL
+ * (PostgreSQL: its writers lock rows, never the whole store, and never block readers), and
+ * oc_ingest_batch then writes inside its one transaction as it reads.
+ * observations_stage: appends obs to the connection's own staging area, written without the store's
+ * write lock and invisible to every other connection (SQLite: a TEMP table), outside any explicit
+ * transaction (inside one it is an error). obs[i].series_id is the caller's key for its series, not a
+ * store id: dense (0, 1, 2, ...), the index of the series in the move's series_ids. A (key, date)
+ * staged twice is an error.
+ * observations_stage_move: as one op (joining the caller's transaction), the staged rows of each key
+ * k < nkeys go into the series series_ids[k], in date order, by the rules of observations_upsert
+ * (counts added to *counts; one observations change per series it inserted or updated rows of). The
+ * staging area keeps its rows.
+ * observations_stage_clear: empties the staging area (after the move committed, or instead of it). It
+ * never fails: a staging area it could not empty is emptied by the next observations_stage, which
+ * fails if it cannot. */
+typedef struct oc_store_stage_ops {
+  int (*observations_stage)(oc_store *store, const oc_observation *obs, size_t n, oc_error *err);
+  int (*observations_stage_move)(oc_store *store, const int64_t *series_ids, size_t nkeys, const char *source,
+                                 int64_t ingested_at, oc_upsert_counts *counts, oc_error *err);
+  void (*observations_stage_clear)(oc_store *store);
+} oc_store_stage_ops;
+
 struct oc_store {
   const oc_store_ops *ops;
   char *uri; /* as opened */
+  const oc_store_stage_ops *stage; /* staged imports; NULL where the backend has none */
 };
 
 /* A table of the store, as every backend names it (the copy between backends works table by table):
@@ -1031,5 +1055,17 @@ static inline int oc_store_rate_take(oc_store *s, const char *key_id, double per
                                      double *tokens, oc_error *err) {
   return s->ops->rate_take(s, key_id, per_second, burst, allowed, tokens, err);
 }
+
+/* Staged imports (issue 13). */
+static inline bool oc_store_stages_observations(const oc_store *s) { return s->stage != NULL; }
+static inline int oc_store_observations_stage(oc_store *s, const oc_observation *obs, size_t n, oc_error *err) {
+  return s->stage->observations_stage(s, obs, n, err);
+}
+static inline int oc_store_observations_stage_move(oc_store *s, const int64_t *series_ids, size_t nkeys,
+                                                   const char *source, int64_t ingested_at, oc_upsert_counts *counts,
+                                                   oc_error *err) {
+  return s->stage->observations_stage_move(s, series_ids, nkeys, source, ingested_at, counts, err);
+}
+static inline void oc_store_observations_stage_clear(oc_store *s) { s->stage->observations_stage_clear(s); }
 
 #endif

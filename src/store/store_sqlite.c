@@ -387,6 +387,8 @@ static int sqlite_exec(oc_sqlite_store *s, const char *sql, oc_error *err) {
   return 0;
 }
 
+int oc_sqlite_exec(oc_sqlite_store *s, const char *sql, oc_error *err) { return sqlite_exec(s, sql, err); }
+
 /* SQLite's busy handler (attempt counts from 0 per wait): sleeps in growing steps while another
  * connection holds the write lock, reports through the policy's waiting(), and gives up (0) when
  * the policy's time is up. */
@@ -510,6 +512,7 @@ static void sqlite_close(oc_store *store) {
   oc_sqlite_store *s = oc_sqlite_of(store);
   for (size_t i = 0; i < s->nstmts; i++) sqlite3_finalize(s->stmts[i].stmt);
   free(s->stmts);
+  free(s->staged_rows);
   if (s->db && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
   if (s->turn) {
     end_write(s);
@@ -757,21 +760,35 @@ static int sqlite_series_list(oc_store *store, oc_series_info **list, size_t *n,
 
 /* ---- observations ------------------------------------------------------------------------------ */
 
-/* Rows per multi-row INSERT: one statement step for 64 rows cuts the per-row VDBE and call overhead
- * that dominates large imports. Row i binds ?(3i+1..3i+3); source and ingested_at are bound once. */
-#define UPSERT_CHUNK 64
+/* Row i of the multi-row INSERT binds ?(3i+1..3i+3); source and ingested_at are bound once. */
+#define UPSERT_CHUNK OC_SQLITE_ROWS_PER_INSERT
 #define UPSERT_SOURCE_PARAM (3 * UPSERT_CHUNK + 1)
-static char insert_chunk_sql[UPSERT_CHUNK * 40 + 256];
+static char *insert_chunk_sql;
 
 static void build_insert_chunk_sql(void) {
+  char extra[32];
+  snprintf(extra, sizeof extra, ", ?%d, ?%d", UPSERT_SOURCE_PARAM, UPSERT_SOURCE_PARAM + 1);
+  insert_chunk_sql = oc_sqlite_rows_sql("INSERT INTO observations(series_id, date, value, source, ingested_at) VALUES ",
+                                        UPSERT_CHUNK, extra, " ON CONFLICT(series_id, date) DO NOTHING");
+}
+
+char *oc_sqlite_rows_sql(const char *head, size_t rows, const char *extra, const char *tail) {
   oc_buf b = {0};
-  oc_buf_puts(&b, "INSERT INTO observations(series_id, date, value, source, ingested_at) VALUES ");
-  for (int i = 0; i < UPSERT_CHUNK; i++)
-    oc_buf_printf(&b, "%s(?%d, ?%d, ?%d, ?%d, ?%d)", i ? ", " : "", 3 * i + 1, 3 * i + 2, 3 * i + 3,
-                  UPSERT_SOURCE_PARAM, UPSERT_SOURCE_PARAM + 1);
-  oc_buf_puts(&b, " ON CONFLICT(series_id, date) DO NOTHING");
-  snprintf(insert_chunk_sql, sizeof insert_chunk_sql, "%s", b.data);
-  oc_buf_free(&b);
+  oc_buf_puts(&b, head);
+  for (size_t i = 0; i < rows; i++)
+    oc_buf_printf(&b, "%s(?%zu, ?%zu, ?%zu%s)", i ? ", " : "", 3 * i + 1, 3 * i + 2, 3 * i + 3, extra);
+  oc_buf_puts(&b, tail);
+  return oc_buf_steal(&b);
+}
+
+void oc_sqlite_bind_observations(sqlite3_stmt *st, const oc_observation *obs, size_t k,
+                                 char (*dates)[OC_DATE_STRLEN]) {
+  for (size_t i = 0; i < k; i++) {
+    oc_date_format(obs[i].date, dates[i]);
+    sqlite3_bind_int64(st, (int)(3 * i + 1), obs[i].series_id);
+    sqlite3_bind_text(st, (int)(3 * i + 2), dates[i], 10, SQLITE_STATIC);
+    sqlite3_bind_double(st, (int)(3 * i + 3), obs[i].value);
+  }
 }
 
 /* Inserts k rows with ins (k-row statement), then, when some already existed, runs the per-row update
@@ -780,12 +797,7 @@ static int upsert_rows(oc_sqlite_store *s, sqlite3_stmt *ins, int source_param, 
                        const oc_observation *obs, size_t k, const char *source, int64_t ingested_at,
                        oc_upsert_counts *counts, oc_error *err) {
   char dates[UPSERT_CHUNK][OC_DATE_STRLEN];
-  for (size_t i = 0; i < k; i++) {
-    oc_date_format(obs[i].date, dates[i]);
-    sqlite3_bind_int64(ins, (int)(3 * i + 1), obs[i].series_id);
-    sqlite3_bind_text(ins, (int)(3 * i + 2), dates[i], 10, SQLITE_STATIC);
-    sqlite3_bind_double(ins, (int)(3 * i + 3), obs[i].value);
-  }
+  oc_sqlite_bind_observations(ins, obs, k, dates);
   sqlite3_bind_text(ins, source_param, source, -1, SQLITE_STATIC);
   sqlite3_bind_int64(ins, source_param + 1, ingested_at);
   int rc = sqlite3_step(ins);
@@ -1011,6 +1023,12 @@ static const oc_store_ops sqlite_ops = {
     .rate_take = oc_sqlite_rate_take,
 };
 
+static const oc_store_stage_ops sqlite_stage_ops = {
+    .observations_stage = oc_sqlite_observations_stage,
+    .observations_stage_move = oc_sqlite_observations_stage_move,
+    .observations_stage_clear = oc_sqlite_observations_stage_clear,
+};
+
 /* Process-wide SQLite settings, once, before the first connection: no memory statistics (their global
  * mutex is taken on every allocation, visible on large imports). Fails harmlessly when the host
  * program initialised SQLite itself. */
@@ -1039,6 +1057,7 @@ oc_store *oc_store_sqlite_open(const char *location, oc_error *err) {
   pthread_once(&once, configure_sqlite);
   oc_sqlite_store *s = oc_xcalloc(1, sizeof *s);
   s->base.ops = &sqlite_ops;
+  s->base.stage = &sqlite_stage_ops;
   s->path = oc_xstrdup(path);
   s->leader_fd = -1;
   pthread_mutex_init(&s->watch_lock, NULL);

@@ -41,6 +41,12 @@ typedef struct oc_sqlite_store {
   double busy_reported; /* waited seconds at the last waiting() call */
   double busy_waited;  /* how long the last wait lasted, for the error message */
   int leader_fd;       /* PATH.leader, flocked while this connection leads (store_sqlite_leader.c); -1 */
+  /* Staged imports (store_sqlite_stage.c): rows staged per key since the staging area was last emptied
+   * (staged_keys entries, 0 when it is empty), and whether it still holds rows it could not empty. */
+  int64_t *staged_rows;
+  size_t staged_keys, staged_cap;
+  bool stage_table;  /* temp.oc_stage exists on this connection */
+  bool stage_dirty;  /* the last clear failed: the next stage empties it first */
 } oc_sqlite_store;
 
 static inline oc_sqlite_store *oc_sqlite_of(oc_store *store) { return (oc_sqlite_store *)store; }
@@ -56,6 +62,19 @@ sqlite3_stmt *oc_sqlite_stmt(oc_sqlite_store *s, const char *sql, oc_error *err)
 int oc_sqlite_op_begin(oc_sqlite_store *s, oc_error *err);
 /* ok: commit/release; !ok: roll back what the op did (keeps *err as it is). Returns 0 or -1. */
 int oc_sqlite_op_end(oc_sqlite_store *s, bool ok, oc_error *err);
+/* Runs sql (no result rows); -1 with *err in the words of oc_sqlite_fail. */
+int oc_sqlite_exec(oc_sqlite_store *s, const char *sql, oc_error *err);
+/* Rows per multi-row INSERT of observations: one statement step for 64 rows cuts the per-row VDBE
+ * and call overhead that dominates large imports. */
+#define OC_SQLITE_ROWS_PER_INSERT 64
+/* The text "HEAD(?1, ?2, ?3EXTRA), (?4, ?5, ?6EXTRA), ...TAIL" of a rows-row INSERT: row i's series,
+ * date and value are parameters 3i+1..3i+3 (oc_sqlite_bind_observations), EXTRA is the same for every
+ * row. malloc'd. */
+char *oc_sqlite_rows_sql(const char *head, size_t rows, const char *extra, const char *tail);
+/* Binds obs[0..k) as parameters 3i+1..3i+3: series id, date as text, value. dates[i] receives the
+ * date's text, bound in place: it must outlive the step. */
+void oc_sqlite_bind_observations(sqlite3_stmt *st, const oc_observation *obs, size_t k,
+                                 char (*dates)[OC_DATE_STRLEN]);
 /* Binds a civil date as ISO text "YYYY-MM-DD" (how dates are stored: readable in any SQL tool). */
 int oc_sqlite_bind_date(sqlite3_stmt *stmt, int index, oc_date date);
 /* Parses a stored ISO date column; OC_DATE_INVALID for NULL or malformed text. */
@@ -108,6 +127,11 @@ int oc_sqlite_endpoint_config_set(oc_store *store, const char *name, const char 
                                   const oc_endpoint_variant *variants, size_t n, int64_t now, oc_error *err);
 int oc_sqlite_endpoint_config_get(oc_store *store, const char *name, char **config, bool *found, oc_error *err);
 int oc_sqlite_endpoint_names(oc_store *store, char ***names, size_t *n, oc_error *err);
+/* Staged imports (store_sqlite_stage.c, issue 13). */
+int oc_sqlite_observations_stage(oc_store *store, const oc_observation *obs, size_t n, oc_error *err);
+int oc_sqlite_observations_stage_move(oc_store *store, const int64_t *series_ids, size_t nkeys, const char *source,
+                                      int64_t ingested_at, oc_upsert_counts *counts, oc_error *err);
+void oc_sqlite_observations_stage_clear(oc_store *store);
 /* Per-series price ranges (store_sqlite_series_range.c). */
 int oc_sqlite_series_range_set(oc_store *store, const char *name, bool set, double min, double max, oc_error *err);
 int oc_sqlite_series_range_get(oc_store *store, const char *name, bool *set, double *min, double *max, oc_error *err);
