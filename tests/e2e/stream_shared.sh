@@ -7,7 +7,8 @@
 # the stored (device, seq) set, readings plus dead letters, is exactly the sent set, each reading once.
 # Phase 2: 4,000 readings (the first phase's again, and 2,000 new), one instance SIGKILLed while they
 # flow (1 s) and restarted under its client id after the publisher is done: the broker kept its share for
-# its persistent session, so the two still end with exactly the sent set, each reading once.
+# its persistent session, so the two still end with exactly the sent set, each reading once. Last, a
+# second instance started with a's client id: a logs that the broker closes its connection and why.
 # Skipped where mosquitto or PostgreSQL is not installed (PostgreSQL fails instead under CI=true).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -99,5 +100,16 @@ stream_stop b && got2_b=$GOT
 ((got2_b > 0)) || fail "the restarted b received nothing of the share the broker kept for it"
 assert_exact "$OC_TMP/sent2.jsonl" "phase 2 (b SIGKILLed and restarted)"
 dead2=$(sql "SELECT count(*) FROM sensor_dead_letters")
+
+# Two instances under ONE client id: the broker drops each whenever the other connects; both say so.
+stream_start a
+"$OILCAST_BIN" stream --data-dir "$dir" --broker "mqtt://127.0.0.1:$PORT" --client-id stream-a >/dev/null 2>"$OC_TMP/twin.err" &
+TWIN=$!
+oc_kill_later "$TWIN"
+for _ in $(seq 1 100); do grep -q "another instance using client id 'stream-a'" "$OC_TMP/a.err" && break; sleep 0.05; done
+grep -q "another instance using client id 'stream-a'" "$OC_TMP/a.err" || fail "a client id taken over went unexplained: $(cat "$OC_TMP/a.err")"
+kill -TERM "$TWIN"
+wait "$TWIN" 2>/dev/null || true
+stream_stop a
 echo "ok: phase 1 2000 sent, a $got_a + b $got_b, stored once ($dead1 dead letters);" \
   "phase 2 4000 sent, b SIGKILLed: a $got2_a + restarted b $got2_b, stored once ($dead2 dead letters in all)"
