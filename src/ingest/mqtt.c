@@ -6,6 +6,7 @@
  * broker redelivers it to the persistent session. It must not parse payloads or touch the store. */
 #include "ingest/mqtt.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -22,12 +23,19 @@
 #include "ingest/mqtt_packet.h"
 
 oc_mqtt_options oc_mqtt_options_default(void) {
-  return (oc_mqtt_options){.client_id = "oilcast-stream",
-                           .filter = "$share/oilcast/oil/sensors/#",
+  return (oc_mqtt_options){.filter = "$share/oilcast/oil/sensors/#",
                            .keepalive_seconds = 30,
                            .batch_max = 500,
                            .batch_ms = 50,
                            .backoff_max_seconds = 5.0};
+}
+
+void oc_mqtt_default_client_id(char *buf, size_t cap) {
+  assert(cap > 0);
+  char host[256];
+  if (gethostname(host, sizeof host) != 0 || !host[0]) strcpy(host, "localhost");
+  host[sizeof host - 1] = '\0'; /* gethostname need not terminate a truncated name */
+  snprintf(buf, cap, "oilcast-stream-%s", host);
 }
 
 int oc_mqtt_parse_url(const char *url, char *host, size_t cap, int *port, oc_error *err) {
@@ -107,7 +115,9 @@ static int receive(session *s, int timeout_ms, oc_error *err) {
   ssize_t n = recv(s->fd, s->in.data + s->in.len, 65536, 0);
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return 0;
   if (n < 0) return oc_error_errno(err, "reading from the broker");
-  if (n == 0) return oc_error_set(err, "the broker closed the connection");
+  if (n == 0) /* what a client sees when another connects with its id: say so, as that loops */
+    return oc_error_set(err, "the broker closed the connection (if this repeats, is another instance using client id '%s'?)",
+                        s->opt->client_id);
   s->in.len += (size_t)n;
   s->in.data[s->in.len] = '\0'; /* oc_buf's invariant */
   return 1;
@@ -244,7 +254,11 @@ static int run_connection(session *s, oc_mqtt_counts *counts, bool *fatal, oc_er
   const oc_mqtt_options *o = s->opt;
   if (handshake(s, fatal, err) != 0) return -1;
   counts->connects++;
-  if (o->on_status) o->on_status(o->ctx, true, o->filter);
+  if (o->on_status) { /* the client id too: instances sharing the filter are told apart by it */
+    char what[1024];
+    snprintf(what, sizeof what, "%s as client '%s'", o->filter, o->client_id);
+    o->on_status(o->ctx, true, what);
+  }
   double keepalive = o->keepalive_seconds, next_tick = now_seconds() + o->tick_ms / 1000.0;
   for (;;) {
     bool stopping = atomic_load(o->stop);
@@ -290,11 +304,17 @@ static void backoff_sleep(const oc_mqtt_options *o, double seconds) {
   }
 }
 
-int oc_mqtt_run(const oc_mqtt_options *opt, oc_mqtt_counts *counts, oc_error *err) {
-  char host[256];
+int oc_mqtt_run(const oc_mqtt_options *given, oc_mqtt_counts *counts, oc_error *err) {
+  char host[256], default_id[300];
   int port;
+  oc_mqtt_options resolved = *given;
+  if (!resolved.client_id) {
+    oc_mqtt_default_client_id(default_id, sizeof default_id);
+    resolved.client_id = default_id;
+  }
+  const oc_mqtt_options *opt = &resolved;
   if (oc_mqtt_parse_url(opt->broker, host, sizeof host, &port, err) != 0) return -1;
-  if (!opt->stop || !opt->on_batch || !opt->client_id || !*opt->client_id || !opt->filter || opt->batch_max < 1 ||
+  if (!opt->stop || !opt->on_batch || !*opt->client_id || !opt->filter || opt->batch_max < 1 ||
       opt->batch_ms < 0 || (opt->on_tick && opt->tick_ms <= 0))
     return oc_error_set(err, "MQTT session options incomplete (stop flag, handler, client id, filter, batch size, tick interval)");
   session s = {.opt = opt, .fd = -1};

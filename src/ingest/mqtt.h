@@ -1,5 +1,6 @@
 /* mqtt.h: the sensor subscriber's MQTT session: a plain TCP connection to the broker, MQTT 3.1.1
- * (mqtt_packet.h), a persistent session (clean session off, a fixed client id) subscribed at QoS 1,
+ * (mqtt_packet.h), a persistent session (clean session off, a client id stable across restarts and
+ * distinct per instance: oc_mqtt_default_client_id) subscribed at QoS 1,
  * and acknowledgement AFTER commit: received messages are handed to the caller in batches, and each
  * batch's PUBACKs go out only when the caller's handler returned 0 (it committed them). A handler that
  * fails, or a process that dies before the PUBACKs, leaves the messages unacknowledged, so the broker
@@ -26,7 +27,8 @@ typedef struct oc_mqtt_message {
 /* Handles a batch (n >= 1): 0 when every message of it is committed (or dead-lettered) and may be
  * acknowledged; -1 with err otherwise (the session stops with that error: nothing is acknowledged). */
 typedef int (*oc_mqtt_batch_fn)(void *ctx, const oc_mqtt_message *msgs, size_t n, oc_error *err);
-/* Told about connections: up (true) after a SUBACK, down (false) with the reason. Optional. */
+/* Told about connections: up (true) after a SUBACK ("FILTER as client 'ID'"), down (false) with the
+ * reason. Optional. */
 typedef void (*oc_mqtt_status_fn)(void *ctx, bool up, const char *what);
 /* Periodic work of the caller between batches, while a connection is up (stream/silence.h's checks):
  * 0, or -1 with err (the session stops with that error, as for a failing batch handler). Optional. */
@@ -34,7 +36,9 @@ typedef int (*oc_mqtt_tick_fn)(void *ctx, oc_error *err);
 
 typedef struct oc_mqtt_options {
   const char *broker;   /* mqtt://HOST[:PORT] (1883 by default) */
-  const char *client_id;
+  const char *client_id; /* NULL: oc_mqtt_default_client_id(). Each running instance needs its own (the
+                            broker disconnects a client when another connects with its id) and must
+                            keep it across restarts (its persistent session holds what it missed) */
   const char *username, *password; /* NULL: none */
   const char *filter;   /* e.g. "$share/oilcast/oil/sensors/#" */
   uint16_t keepalive_seconds;
@@ -54,8 +58,13 @@ typedef struct oc_mqtt_counts {
   int64_t messages, batches, connects;
 } oc_mqtt_counts;
 
-/* The defaults above (keepalive 30 s, batch of 500 or 50 ms, backoff up to 5 s). */
+/* The defaults above (keepalive 30 s, batch of 500 or 50 ms, backoff up to 5 s, client id NULL). */
 oc_mqtt_options oc_mqtt_options_default(void);
+
+/* The default client id, "oilcast-stream-HOSTNAME" (truncated to cap - 1 bytes; "localhost" when the
+ * host name is unknown): the same after a restart, different on each machine. Two instances on ONE
+ * machine must still be given their own ids (--client-id, client_id in [stream]). */
+void oc_mqtt_default_client_id(char *buf, size_t cap);
 
 /* Splits mqtt://HOST[:PORT][/] (port 1883 by default); -1 with err for another scheme, a user, a path
  * or a bad port. host gets cap bytes. The one parser of broker URLs (the stream's and the simulator's). */

@@ -4,7 +4,9 @@
  * reason, the check against a registered device). */
 #include "testutil.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ingest/mqtt.h"
 #include "ingest/mqtt_packet.h"
@@ -13,6 +15,25 @@
 static void assert_bytes(const oc_buf *b, const uint8_t *want, size_t n) {
   assert_int_equal(b->len, n);
   assert_memory_equal(b->data, want, n);
+}
+
+/* Left unset, the client id is the host's: stable across restarts (the persistent session is found again)
+ * and different on every machine, so instances on several hosts share $share/... without taking each
+ * other's session. A short buffer truncates it, terminated. */
+static void test_default_client_id(void **state) {
+  (void)state;
+  assert_null(oc_mqtt_options_default().client_id);
+  char host[256] = {0}, want[300], id[300];
+  assert_int_equal(gethostname(host, sizeof host - 1), 0);
+  snprintf(want, sizeof want, "oilcast-stream-%s", host);
+  oc_mqtt_default_client_id(id, sizeof id);
+  assert_string_equal(id, want);
+  char twice[300];
+  oc_mqtt_default_client_id(twice, sizeof twice);
+  assert_string_equal(twice, id);
+  char shortened[10];
+  oc_mqtt_default_client_id(shortened, sizeof shortened);
+  assert_string_equal(shortened, "oilcast-s");
 }
 
 static void test_encoders(void **state) {
@@ -205,6 +226,7 @@ int main(void) {
       cmocka_unit_test(test_decodes_broker_packets),
       cmocka_unit_test(test_refuses_malformed),
       cmocka_unit_test(test_broker_url),
+      cmocka_unit_test(test_default_client_id),
       cmocka_unit_test(test_payload),
       cmocka_unit_test(test_payload_against_device),
   };
