@@ -118,6 +118,13 @@ static int configure_stream(const oc_cli *cli, const char *flag, oc_stream_optio
   *wanted = opt->session.broker != NULL;
   opt->session.password = getenv("OILCAST_MQTT_PASSWORD");
   if (!*wanted) return 0;
+  /* Not "oilcast-stream-HOST", which an `oilcast stream` on this host uses: one would take the other's
+   * session. One server per process, so the id can live in a static buffer. */
+  static char served_client_id[300];
+  if (!opt->session.client_id) {
+    oc_mqtt_default_client_id("serve", served_client_id, sizeof served_client_id);
+    opt->session.client_id = served_client_id;
+  }
   char host[256];
   int port;
   if (oc_mqtt_parse_url(opt->session.broker, host, sizeof host, &port, err) != 0) return -1;

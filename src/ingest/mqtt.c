@@ -30,12 +30,12 @@ oc_mqtt_options oc_mqtt_options_default(void) {
                            .backoff_max_seconds = 5.0};
 }
 
-void oc_mqtt_default_client_id(char *buf, size_t cap) {
+void oc_mqtt_default_client_id(const char *role, char *buf, size_t cap) {
   assert(cap > 0);
   char host[256];
   if (gethostname(host, sizeof host) != 0 || !host[0]) strcpy(host, "localhost");
   host[sizeof host - 1] = '\0'; /* gethostname need not terminate a truncated name */
-  snprintf(buf, cap, "oilcast-stream-%s", host);
+  snprintf(buf, cap, "oilcast-%s-%s", role, host);
 }
 
 int oc_mqtt_parse_url(const char *url, char *host, size_t cap, int *port, oc_error *err) {
@@ -309,7 +309,7 @@ int oc_mqtt_run(const oc_mqtt_options *given, oc_mqtt_counts *counts, oc_error *
   int port;
   oc_mqtt_options resolved = *given;
   if (!resolved.client_id) {
-    oc_mqtt_default_client_id(default_id, sizeof default_id);
+    oc_mqtt_default_client_id("stream", default_id, sizeof default_id);
     resolved.client_id = default_id;
   }
   const oc_mqtt_options *opt = &resolved;

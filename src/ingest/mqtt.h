@@ -36,7 +36,7 @@ typedef int (*oc_mqtt_tick_fn)(void *ctx, oc_error *err);
 
 typedef struct oc_mqtt_options {
   const char *broker;   /* mqtt://HOST[:PORT] (1883 by default) */
-  const char *client_id; /* NULL: oc_mqtt_default_client_id(). Each running instance needs its own (the
+  const char *client_id; /* NULL: oc_mqtt_default_client_id("stream"). Each running instance needs its own (the
                             broker disconnects a client when another connects with its id) and must
                             keep it across restarts (its persistent session holds what it missed) */
   const char *username, *password; /* NULL: none */
@@ -61,10 +61,12 @@ typedef struct oc_mqtt_counts {
 /* The defaults above (keepalive 30 s, batch of 500 or 50 ms, backoff up to 5 s, client id NULL). */
 oc_mqtt_options oc_mqtt_options_default(void);
 
-/* The default client id, "oilcast-stream-HOSTNAME" (truncated to cap - 1 bytes; "localhost" when the
- * host name is unknown): the same after a restart, different on each machine. Two instances on ONE
- * machine must still be given their own ids (--client-id, client_id in [stream]). */
-void oc_mqtt_default_client_id(char *buf, size_t cap);
+/* The default client id of a program, "oilcast-ROLE-HOSTNAME" (truncated to cap - 1 bytes; "localhost"
+ * when the host name is unknown): the same after a restart, different on each machine and for each role
+ * ("stream" for `oilcast stream`, "serve" for the stream inside `oilcast serve`, so the two on one host
+ * do not take each other's session). Two instances of one role on ONE machine must still be given
+ * their own ids (--client-id, client_id in [stream]). */
+void oc_mqtt_default_client_id(const char *role, char *buf, size_t cap);
 
 /* Splits mqtt://HOST[:PORT][/] (port 1883 by default); -1 with err for another scheme, a user, a path
  * or a bad port. host gets cap bytes. The one parser of broker URLs (the stream's and the simulator's). */

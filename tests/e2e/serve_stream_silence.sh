@@ -22,6 +22,9 @@ OILCAST_CLOCK=file:$clock serve_start "$OILCAST_DATA_DIR" --threads 2 --access-l
   --stream "mqtt://127.0.0.1:$PORT"
 for _ in $(seq 1 100); do grep -q 'sensor stream subscribed' "$SERVE_LOG" && break; sleep 0.05; done
 grep -q 'sensor stream subscribed' "$SERVE_LOG" || fail "the stream did not subscribe: $(cat "$SERVE_LOG")"
+# its own default client id, not the one an `oilcast stream` on this host takes (docs/stream.md)
+grep -q "as client 'oilcast-serve-$(hostname)'" "$SERVE_LOG" ||
+  fail "the server's stream does not default to client id oilcast-serve-$(hostname): $(grep 'subscribed' "$SERVE_LOG")"
 A=(-H "Authorization: Bearer $admin")
 curl -sN "${A[@]}" "$SERVE_URL/v1/stream" >"$OC_TMP/events.txt" &
 oc_kill_later $!

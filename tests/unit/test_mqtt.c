@@ -19,21 +19,26 @@ static void assert_bytes(const oc_buf *b, const uint8_t *want, size_t n) {
 
 /* Left unset, the client id is the host's: stable across restarts (the persistent session is found again)
  * and different on every machine, so instances on several hosts share $share/... without taking each
- * other's session. A short buffer truncates it, terminated. */
+ * other's session; the server's stream has its own (a serve and a stream on one host both run). A short
+ * buffer truncates it, terminated. */
 static void test_default_client_id(void **state) {
   (void)state;
   assert_null(oc_mqtt_options_default().client_id);
   char host[256] = {0}, want[300], id[300];
   assert_int_equal(gethostname(host, sizeof host - 1), 0);
   snprintf(want, sizeof want, "oilcast-stream-%s", host);
-  oc_mqtt_default_client_id(id, sizeof id);
+  oc_mqtt_default_client_id("stream", id, sizeof id);
   assert_string_equal(id, want);
   char twice[300];
-  oc_mqtt_default_client_id(twice, sizeof twice);
+  oc_mqtt_default_client_id("stream", twice, sizeof twice);
   assert_string_equal(twice, id);
   char shortened[10];
-  oc_mqtt_default_client_id(shortened, sizeof shortened);
+  oc_mqtt_default_client_id("stream", shortened, sizeof shortened);
   assert_string_equal(shortened, "oilcast-s");
+  char served[300]; /* the stream inside `oilcast serve` on the same host: another session */
+  snprintf(want, sizeof want, "oilcast-serve-%s", host);
+  oc_mqtt_default_client_id("serve", served, sizeof served);
+  assert_string_equal(served, want);
 }
 
 static void test_encoders(void **state) {
