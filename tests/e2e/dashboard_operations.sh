@@ -60,6 +60,7 @@ if "$bin" jobs run nightly-fetch --data-dir "$dir" >/dev/null 2>&1; then echo "n
 "$bin" jobs pause weekly-retrain --data-dir "$dir" >/dev/null
 
 cat >"$work/start-server.sh" <<START
+export OILCAST_EXCHANGE_LOG="$work/exchanges.jsonl"
 exec "$bin" serve --data-dir "$dir" --listen "127.0.0.1:\$1" --threads 2 --access-log off \
   --web-dir "$src/web" --vendor-dir "$src/node_modules/plotly.js-dist-min" "\${@:2}"
 START
@@ -70,3 +71,6 @@ log_dir=${OILCAST_BUILD_DIR:-$work}/artifacts/browser
 mkdir -p "$log_dir"
 node "$src/tests/browser/operations.test.js" "$work/start-server.sh" "$reader" "$series" wti "$work/run-job.sh" 2>&1 |
   tee "$log_dir/operations.log"
+# Every response the page and the test received (the performance history among them) against
+# docs/openapi.yaml, as the serve_* tests check theirs.
+node "$src/tests/api/validate_responses.mjs" "$src/docs/openapi.yaml" "$work/exchanges.jsonl" | tail -n 1
