@@ -4,7 +4,6 @@
 #include <assert.h>
 #include <math.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,7 +85,7 @@ void oc_monitor_result_free(oc_monitor_result *result) {
   memset(result, 0, sizeof *result);
 }
 
-static bool same_line(const oc_scored_point *a, const oc_scored_point *b) {
+static bool same_line(const oc_forecast_line *a, const oc_forecast_line *b) {
   return a->horizon == b->horizon && strcmp(a->series, b->series) == 0 && strcmp(a->endpoint, b->endpoint) == 0 &&
          strcmp(a->variant, b->variant) == 0 && strcmp(a->model_version, b->model_version) == 0;
 }
@@ -94,13 +93,8 @@ static bool same_line(const oc_scored_point *a, const oc_scored_point *b) {
 /* One line from the run points[0..n): sums over the sliding window, added as an origin enters and
  * taken away as it leaves, so the line costs O(n) whatever the window. */
 static void roll_line(const oc_scored_point *points, size_t n, size_t window, oc_monitor_line *line) {
-  const oc_scored_point *first = &points[0];
   memset(line, 0, sizeof *line);
-  snprintf(line->series, sizeof line->series, "%s", first->series);
-  snprintf(line->endpoint, sizeof line->endpoint, "%s", first->endpoint);
-  snprintf(line->variant, sizeof line->variant, "%s", first->variant);
-  snprintf(line->model_version, sizeof line->model_version, "%s", first->model_version);
-  line->horizon = first->horizon;
+  line->key = points[0].line;
   line->window = window;
   line->points = oc_xcalloc(n, sizeof *line->points);
   line->n = n;
@@ -135,7 +129,7 @@ void oc_monitor_rolling(const oc_scored_point *points, size_t n, size_t window, 
   size_t cap = out->n;
   for (size_t begin = 0; begin < n;) {
     size_t end = begin + 1;
-    while (end < n && same_line(&points[begin], &points[end])) end++;
+    while (end < n && same_line(&points[begin].line, &points[end].line)) end++;
     oc_xgrow((void **)&out->lines, &cap, out->n + 1, sizeof *out->lines);
     roll_line(points + begin, end - begin, window, &out->lines[out->n++]);
     begin = end;
@@ -164,9 +158,10 @@ json_t *oc_monitor_line_json(const oc_monitor_line *line) {
                                             "coverage80", oc_json_number(p->coverage80), "coverage95",
                                             oc_json_number(p->coverage95)));
   }
-  return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o}", "series", line->series, "endpoint", line->endpoint,
-                   "variant", line->variant, "model_version", line->model_version, "horizon",
-                   (json_int_t)line->horizon, "window", (json_int_t)line->window, "points", points);
+  const oc_forecast_line *k = &line->key;
+  return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o}", "series", k->series, "endpoint", k->endpoint, "variant",
+                   k->variant, "model_version", k->model_version, "horizon", (json_int_t)k->horizon, "window",
+                   (json_int_t)line->window, "points", points);
 }
 
 void oc_monitor_history_free(oc_monitor_history *history) {

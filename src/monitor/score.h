@@ -62,9 +62,7 @@ typedef struct oc_monitor_point {
 } oc_monitor_point;
 
 typedef struct oc_monitor_line {
-  char series[OC_SERIES_NAME_MAX + 1];
-  char endpoint[128], variant[64], model_version[64];
-  int64_t horizon;
+  oc_forecast_line key;
   size_t window;
   oc_monitor_point *points; /* ascending origins */
   size_t n;

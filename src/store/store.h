@@ -224,11 +224,15 @@ typedef struct oc_forecast_performance {
 } oc_forecast_performance;
 
 /* One scored point (forecast_scored_points): a forecast from origin at step horizon against the price
- * that followed, with the no-change forecast's error on the same origin. */
-typedef struct oc_scored_point {
+ * that followed, with the no-change forecast's error on the same origin. A line: the series, endpoint,
+ * variant, model version and horizon whose points are followed over origins. */
+typedef struct oc_forecast_line {
   char series[OC_SERIES_NAME_MAX + 1];
   char endpoint[128], variant[64], model_version[64];
   int64_t horizon;
+} oc_forecast_line;
+typedef struct oc_scored_point {
+  oc_forecast_line line; /* whose forecast */
   oc_date origin;
   double error;           /* forecast - actual */
   double naive_abs_error; /* |price at origin - actual| */

@@ -18,12 +18,9 @@ static oc_date day(int i) { return oc_calendar_add_trading_days(oc_date_from_ymd
 
 static oc_scored_point point(const char *version, int h, int origin, double error, double naive, bool in80,
                              bool in95) {
-  oc_scored_point p = {.horizon = h, .origin = day(origin), .error = error, .naive_abs_error = naive,
-                       .in80 = in80, .in95 = in95};
-  snprintf(p.series, sizeof p.series, "WTI");
-  snprintf(p.endpoint, sizeof p.endpoint, "wti");
-  snprintf(p.variant, sizeof p.variant, "main");
-  snprintf(p.model_version, sizeof p.model_version, "%s", version);
+  oc_scored_point p = {.line = {.series = "WTI", .endpoint = "wti", .variant = "main", .horizon = h},
+                       .origin = day(origin), .error = error, .naive_abs_error = naive, .in80 = in80, .in95 = in95};
+  snprintf(p.line.model_version, sizeof p.line.model_version, "%s", version);
   return p;
 }
 
@@ -45,7 +42,7 @@ static void test_known_sequence_gives_known_series(void **state) {
   oc_monitor_rolling(pts, KNOWN, 2, &h);
   assert_int_equal(h.n, 2);
   const oc_monitor_line *v1 = &h.lines[0];
-  assert_string_equal(v1->model_version, "v1");
+  assert_string_equal(v1->key.model_version, "v1");
   assert_int_equal(v1->window, 2);
   assert_int_equal(v1->n, 4);
   /* window 2: origin 0 alone, then pairs (0,1), (1,2), (2,3) */
@@ -61,7 +58,7 @@ static void test_known_sequence_gives_known_series(void **state) {
     assert_true(oc_test_close(v1->points[i].coverage95, cov95[i], 1e-12));
   }
   const oc_monitor_line *v2 = &h.lines[1];
-  assert_string_equal(v2->model_version, "v2");
+  assert_string_equal(v2->key.model_version, "v2");
   assert_int_equal(v2->n, 1);
   assert_true(oc_test_close(v2->points[0].rel_mae, 0.5, 1e-12));
   oc_monitor_history_free(&h);
@@ -102,12 +99,8 @@ static double price(int i) { return 70.0 + i + (i % 3) * 0.5; }
 
 /* A stored-history forecast of endpoint wti from origin day o, 2 steps: origin price + shift. */
 static void save_forecast(oc_store *store, int o, double shift) {
-  oc_forecast_record rec = {.origin = day(o), .n_points = 2, .created_at = 1};
-  snprintf(rec.series, sizeof rec.series, "WTI");
-  snprintf(rec.endpoint, sizeof rec.endpoint, "wti");
-  snprintf(rec.variant, sizeof rec.variant, "main");
-  snprintf(rec.model_version, sizeof rec.model_version, "v1");
-  snprintf(rec.history, sizeof rec.history, "stored");
+  oc_forecast_record rec = {.series = "WTI", .endpoint = "wti", .variant = "main", .model_version = "v1",
+                            .history = "stored", .origin = day(o), .n_points = 2, .created_at = 1};
   for (int h = 1; h <= 2; h++) {
     double p = price(o) + shift;
     rec.points[h - 1] = (oc_stored_forecast_point){day(o + h), p, p - 1.5, p + 1.5, p - 3, p + 3};
@@ -142,12 +135,12 @@ static void test_store_history_ends_at_current_figures(void **state) {
   assert_int_equal(h.n, 2); /* horizons 1 and 2 */
   for (size_t l = 0; l < h.n; l++) {
     const oc_monitor_line *line = &h.lines[l];
-    assert_int_equal(line->horizon, (int64_t)l + 1);
+    assert_int_equal(line->key.horizon, (int64_t)l + 1);
     assert_int_equal(line->n, 7);
     const oc_monitor_point *last = &line->points[line->n - 1];
     const oc_monitor_row *now = NULL;
     for (size_t i = 0; i < r.n; i++)
-      if (r.rows[i].perf.horizon == line->horizon) now = &r.rows[i];
+      if (r.rows[i].perf.horizon == line->key.horizon) now = &r.rows[i];
     assert_non_null(now);
     assert_int_equal(last->origin, now->perf.last_origin);
     assert_int_equal(last->origins, (size_t)now->perf.origins);
