@@ -1,18 +1,21 @@
 /* Unit tests for the monitor's figures over time (monitor/score.h oc_monitor_rolling and
  * oc_monitor_history_read): a known sequence of scores gives the known rolling relMAE, MAE and
  * coverage at each origin; a run per series/endpoint/variant/version/horizon becomes one line; a later
- * score leaves every earlier point as it was (no look-ahead); and on a real store the history uses the
- * newest forecast per origin and ends where the current rolling figures stand. */
+ * score leaves every earlier point as it was (no look-ahead); and on a real store (SQLite, and
+ * PostgreSQL when installed) the history uses the newest forecast per origin and ends where the
+ * current rolling figures stand. */
 #include "testutil.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/calendar.h"
 #include "core/date.h"
 #include "monitor/score.h"
+#include "pg_server.h"
 
 static oc_date day(int i) { return oc_calendar_add_trading_days(oc_date_from_ymd(2024, 6, 3), i); }
 
@@ -109,8 +112,9 @@ static void save_forecast(oc_store *store, int o, double shift) {
   if (oc_store_forecast_save(store, &rec, &err) != 0) fail_msg("%s", err.message);
 }
 
-static void test_store_history_ends_at_current_figures(void **state) {
-  oc_test_datadir_fixture *fx = *state;
+/* The store's history (forecast_scored_points, then the rolling) ends where the current figures are,
+ * and uses the newest forecast per origin: what both backends must give. */
+static void check_history_ends_at_current_figures(oc_store *store) {
   enum { DAYS = 10 };
   oc_date dates[DAYS];
   double values[DAYS];
@@ -119,19 +123,19 @@ static void test_store_history_ends_at_current_figures(void **state) {
     values[i] = price(i);
   }
   oc_series s = {.name = "WTI", .n = DAYS, .dates = dates, .values = values};
-  oc_test_store_series(fx->store, &s);
-  for (int o = 0; o < 7; o++) save_forecast(fx->store, o, 0.4 * o);
-  save_forecast(fx->store, 3, 9.0);
-  save_forecast(fx->store, 3, 0.1); /* the newest forecast for origin 3 is the one scored */
+  oc_test_store_series(store, &s);
+  for (int o = 0; o < 7; o++) save_forecast(store, o, 0.4 * o);
+  save_forecast(store, 3, 9.0);
+  save_forecast(store, 3, 0.1); /* the newest forecast for origin 3 is the one scored */
   oc_monitor_options opt = oc_monitor_options_default();
   opt.endpoint = "wti";
   opt.windows[0] = 3;
   opt.nwindows = 1;
   oc_monitor_result r;
   oc_error err;
-  assert_int_equal(oc_monitor_score(fx->store, &opt, 100, &r, &err), 0);
+  assert_int_equal(oc_monitor_score(store, &opt, 100, &r, &err), 0);
   oc_monitor_history h;
-  assert_int_equal(oc_monitor_history_read(fx->store, &opt, &h, &err), 0);
+  assert_int_equal(oc_monitor_history_read(store, &opt, &h, &err), 0);
   assert_int_equal(h.n, 2); /* horizons 1 and 2 */
   for (size_t l = 0; l < h.n; l++) {
     const oc_monitor_line *line = &h.lines[l];
@@ -166,12 +170,30 @@ static void test_store_history_ends_at_current_figures(void **state) {
   oc_monitor_result_free(&r);
 }
 
+static void test_sqlite_history_ends_at_current_figures(void **state) {
+  check_history_ends_at_current_figures(((oc_test_datadir_fixture *)*state)->store);
+}
+
+static void test_pg_history_ends_at_current_figures(void **state) {
+  (void)state;
+  const char *prefix = oc_test_pg_uri_prefix();
+  if (!prefix) skip();
+  char uri[512];
+  snprintf(uri, sizeof uri, "%soilcast_monitor_history_%ld", prefix, (long)getpid());
+  oc_error err;
+  oc_store *store = oc_store_open(uri, &err);
+  if (!store) fail_msg("%s", err.message);
+  check_history_ends_at_current_figures(store);
+  oc_store_close(store);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_known_sequence_gives_known_series),
       cmocka_unit_test(test_later_scores_leave_earlier_points),
-      cmocka_unit_test_setup_teardown(test_store_history_ends_at_current_figures, oc_test_datadir_setup,
+      cmocka_unit_test_setup_teardown(test_sqlite_history_ends_at_current_figures, oc_test_datadir_setup,
                                       oc_test_datadir_teardown),
+      cmocka_unit_test(test_pg_history_ends_at_current_figures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
