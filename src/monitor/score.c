@@ -91,7 +91,8 @@ static bool same_line(const oc_forecast_line *a, const oc_forecast_line *b) {
 }
 
 /* One line from the run points[0..n): sums over the sliding window, added as an origin enters and
- * taken away as it leaves, so the line costs O(n) whatever the window. */
+ * taken away as it leaves, so the line costs O(n) whatever the window. The naive errors that are not 0
+ * are counted too: a window without one has relMAE NaN exactly, not 1/rounding residue. */
 static void roll_line(const oc_scored_point *points, size_t n, size_t window, oc_monitor_line *line) {
   memset(line, 0, sizeof *line);
   line->key = points[0].line;
@@ -99,17 +100,19 @@ static void roll_line(const oc_scored_point *points, size_t n, size_t window, oc
   line->points = oc_xcalloc(n, sizeof *line->points);
   line->n = n;
   double abs_error = 0, naive = 0;
-  size_t in80 = 0, in95 = 0;
+  size_t in80 = 0, in95 = 0, naive_nonzero = 0;
   for (size_t i = 0; i < n; i++) {
     assert(i == 0 || points[i - 1].origin < points[i].origin);
     abs_error += fabs(points[i].error);
     naive += points[i].naive_abs_error;
+    naive_nonzero += points[i].naive_abs_error > 0;
     in80 += points[i].in80;
     in95 += points[i].in95;
     if (i >= window) {
       const oc_scored_point *gone = &points[i - window];
       abs_error -= fabs(gone->error);
       naive -= gone->naive_abs_error;
+      naive_nonzero -= gone->naive_abs_error > 0;
       in80 -= gone->in80;
       in95 -= gone->in95;
     }
@@ -118,7 +121,7 @@ static void roll_line(const oc_scored_point *points, size_t n, size_t window, oc
     line->points[i] = (oc_monitor_point){.origin = points[i].origin,
                                          .origins = count,
                                          .mae = mae,
-                                         .rel_mae = naive_mae > 0 ? mae / naive_mae : NAN,
+                                         .rel_mae = naive_nonzero > 0 && naive_mae > 0 ? mae / naive_mae : NAN,
                                          .coverage80 = (double)in80 / (double)count,
                                          .coverage95 = (double)in95 / (double)count};
   }

@@ -131,6 +131,8 @@ const setHidden = (page, hidden) => page.evaluate((h) => {
      * per scored origin as the route's history gives it, its backtest's relMAE dashed, naive at 1.0, and
      * the coverage lines beside. */
     const history = (await api(server.url, `/v1/endpoints/${endpoint}/performance?windows=20&history=true`, readKey)).history;
+    const badHistory = await fetch(`${server.url}/v1/endpoints/${endpoint}/performance?history=yes`, { headers: { Authorization: `Bearer ${readKey}` } });
+    check(badHistory.status === 400, `?history=yes is refused: HTTP ${badHistory.status}`);
     const h1 = history.filter((l) => l.horizon === 1);
     check(h1.length > 0 && h1.every((l) => l.points.length > 0), `the route's history has ${h1.length} line(s) at horizon 1`);
     await page.waitForFunction(() => (document.getElementById('performance-relmae-chart').data || []).length > 0, null, { timeout: 15000 });

@@ -66,10 +66,16 @@ static void test_known_sequence_gives_known_series(void **state) {
   assert_true(oc_test_close(v2->points[0].rel_mae, 0.5, 1e-12));
   oc_monitor_history_free(&h);
 
-  /* a naive error of 0 over the whole window: relMAE undefined, not infinite */
-  oc_scored_point flat = point("v1", 1, 0, 1.0, 0.0, true, true);
-  oc_monitor_rolling(&flat, 1, 5, &h);
+  /* a naive error of 0 over the whole window: relMAE undefined, not infinite, also once a non-zero
+   * naive error has left the window (whatever rounding its removal left in the sum) */
+  oc_scored_point flat[3] = {point("v1", 1, 0, 1.0, 0.1, true, true), point("v1", 1, 1, 1.0, 0.0, true, true),
+                             point("v1", 1, 2, 1.0, 0.0, true, true)};
+  oc_monitor_rolling(flat + 1, 1, 5, &h);
   assert_true(isnan(h.lines[0].points[0].rel_mae));
+  oc_monitor_history_free(&h);
+  oc_monitor_rolling(flat, 3, 2, &h);
+  assert_true(oc_test_close(h.lines[0].points[1].rel_mae, 1.0 / 0.05, 1e-12));
+  assert_true(isnan(h.lines[0].points[2].rel_mae));
   oc_monitor_history_free(&h);
 }
 
