@@ -531,10 +531,12 @@
         : `Nothing scored yet for ${named} (endpoint ${serving.map((e) => e.name).join(', ')}): run \`oilcast monitor\` after imports, ` +
           'or add it as a job step (step = monitor in DIR/jobs.conf).';
       table.replaceChildren();
+      drawHistory([], null, models);
       return;
     }
     const kinds = kindsOf(models);
     const tested = (kind, horizon) => (bt && bt.rows ? bt.rows.find((r) => r.model === kind && r.horizon === horizon) : null);
+    drawHistory(performance.flatMap((p) => (p && p.history ? p.history : [])), tested, models);
     const order = (a, b) => a.endpoint.localeCompare(b.endpoint) || a.variant.localeCompare(b.variant) ||
       a.model_version.localeCompare(b.model_version) || a.horizon - b.horizon || a.window - b.window;
     rows.sort(order);
@@ -555,6 +557,15 @@
         beside(fmtNum(r.rel_mae, 3), fmtNum(b.rel_mae, 3)), beside(fmtPct(r.coverage80), fmtPct(b.coverage80)),
         beside(fmtPct(r.coverage95), fmtPct(b.coverage95)), fmtSigned(r.bias, 2), fmtNum(r.mae, 2)];
     }));
+  }
+
+  /* The live figures over time (web/performance.js), over the first window. */
+  function drawHistory(history, tested, models) {
+    window.OcPerformance.render({
+      relEl: $('performance-relmae-chart'), covEl: $('performance-coverage-chart'), select: $('performance-horizon'),
+      caption: $('performance-history-caption'), history, window: PERFORMANCE_WINDOWS[0], tested, kinds: kindsOf(models),
+      palette: MODEL_PALETTE, naiveColor: COLORS.naive, plotConfig: PLOT_CONFIG,
+    });
   }
 
   /* What the retraining loop decided for the endpoints serving the series (GET
@@ -582,7 +593,7 @@
     const serving = endpoints ? endpoints.endpoints.filter((e) => e.series === series) : [];
     const [performance, decisions] = await Promise.all([
       Promise.all(serving.map((e) =>
-        api(`/v1/endpoints/${encodeURIComponent(e.name)}/performance?windows=${PERFORMANCE_WINDOWS.join(',')}`))),
+        api(`/v1/endpoints/${encodeURIComponent(e.name)}/performance?windows=${PERFORMANCE_WINDOWS.join(',')}&history=true`))),
       Promise.all(serving.map((e) => api(`/v1/endpoints/${encodeURIComponent(e.name)}/decisions?last=${DECISIONS_SHOWN}`))),
     ]);
     if (series !== state.series) return; /* the picker moved on while these loaded: its own load draws */

@@ -1,7 +1,9 @@
 /* score.c: see score.h. */
 #include "monitor/score.h"
 
+#include <assert.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,4 +83,92 @@ json_t *oc_monitor_row_json(const oc_monitor_row *row) {
 void oc_monitor_result_free(oc_monitor_result *result) {
   free(result->rows);
   memset(result, 0, sizeof *result);
+}
+
+static bool same_line(const oc_forecast_line *a, const oc_forecast_line *b) {
+  return a->horizon == b->horizon && strcmp(a->series, b->series) == 0 && strcmp(a->endpoint, b->endpoint) == 0 &&
+         strcmp(a->variant, b->variant) == 0 && strcmp(a->model_version, b->model_version) == 0;
+}
+
+/* One line from the run points[0..n): sums over the sliding window, added as an origin enters and
+ * taken away as it leaves, so the line costs O(n) whatever the window. The naive errors that are not 0
+ * are counted too: a window without one has relMAE NaN exactly, not 1/rounding residue. */
+static void roll_line(const oc_scored_point *points, size_t n, size_t window, oc_monitor_line *line) {
+  memset(line, 0, sizeof *line);
+  line->key = points[0].line;
+  line->window = window;
+  line->points = oc_xcalloc(n, sizeof *line->points);
+  line->n = n;
+  double abs_error = 0, naive = 0;
+  size_t in80 = 0, in95 = 0, naive_nonzero = 0;
+  for (size_t i = 0; i < n; i++) {
+    assert(i == 0 || points[i - 1].origin < points[i].origin);
+    abs_error += fabs(points[i].error);
+    naive += points[i].naive_abs_error;
+    naive_nonzero += points[i].naive_abs_error > 0;
+    in80 += points[i].in80;
+    in95 += points[i].in95;
+    if (i >= window) {
+      const oc_scored_point *gone = &points[i - window];
+      abs_error -= fabs(gone->error);
+      naive -= gone->naive_abs_error;
+      naive_nonzero -= gone->naive_abs_error > 0;
+      in80 -= gone->in80;
+      in95 -= gone->in95;
+    }
+    size_t count = i + 1 < window ? i + 1 : window;
+    double mae = abs_error / (double)count, naive_mae = naive / (double)count;
+    line->points[i] = (oc_monitor_point){.origin = points[i].origin,
+                                         .origins = count,
+                                         .mae = mae,
+                                         .rel_mae = naive_nonzero > 0 && naive_mae > 0 ? mae / naive_mae : NAN,
+                                         .coverage80 = (double)in80 / (double)count,
+                                         .coverage95 = (double)in95 / (double)count};
+  }
+}
+
+void oc_monitor_rolling(const oc_scored_point *points, size_t n, size_t window, oc_monitor_history *out) {
+  assert(window >= 1);
+  size_t cap = out->n;
+  for (size_t begin = 0; begin < n;) {
+    size_t end = begin + 1;
+    while (end < n && same_line(&points[begin].line, &points[end].line)) end++;
+    oc_xgrow((void **)&out->lines, &cap, out->n + 1, sizeof *out->lines);
+    roll_line(points + begin, end - begin, window, &out->lines[out->n++]);
+    begin = end;
+  }
+}
+
+int oc_monitor_history_read(oc_store *store, const oc_monitor_options *opt, oc_monitor_history *out, oc_error *err) {
+  memset(out, 0, sizeof *out);
+  if (check_windows(opt, err) != 0) return -1;
+  oc_scored_point *points;
+  size_t n;
+  if (oc_store_forecast_scored_points(store, opt->endpoint, &points, &n, err) != 0) return -1;
+  for (size_t w = 0; w < opt->nwindows; w++) oc_monitor_rolling(points, n, opt->windows[w], out);
+  free(points);
+  return 0;
+}
+
+json_t *oc_monitor_line_json(const oc_monitor_line *line) {
+  json_t *points = json_array();
+  for (size_t i = 0; i < line->n; i++) {
+    const oc_monitor_point *p = &line->points[i];
+    char origin[OC_DATE_STRLEN];
+    json_array_append_new(points, json_pack("{s:s, s:I, s:o, s:o, s:o, s:o}", "origin",
+                                            oc_date_format(p->origin, origin), "origins", (json_int_t)p->origins,
+                                            "mae", oc_json_number(p->mae), "rel_mae", oc_json_number(p->rel_mae),
+                                            "coverage80", oc_json_number(p->coverage80), "coverage95",
+                                            oc_json_number(p->coverage95)));
+  }
+  const oc_forecast_line *k = &line->key;
+  return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o}", "series", k->series, "endpoint", k->endpoint, "variant",
+                   k->variant, "model_version", k->model_version, "horizon", (json_int_t)k->horizon, "window",
+                   (json_int_t)line->window, "points", points);
+}
+
+void oc_monitor_history_free(oc_monitor_history *history) {
+  for (size_t i = 0; i < history->n; i++) free(history->lines[i].points);
+  free(history->lines);
+  memset(history, 0, sizeof *history);
 }

@@ -49,4 +49,38 @@ int oc_monitor_performance(oc_store *store, const oc_monitor_options *opt, oc_mo
 json_t *oc_monitor_row_json(const oc_monitor_row *row);
 void oc_monitor_result_free(oc_monitor_result *result);
 
+/* The figures over time: for one series, endpoint, variant, model version, horizon and window, the
+ * rolling figures at each scored origin over the window of scored origins ending there (so a later
+ * score never changes an earlier point: no look-ahead). Computed from the stored scores at each read,
+ * never stored. */
+typedef struct oc_monitor_point {
+  oc_date origin;
+  size_t origins;  /* scored origins in the window ending at origin: min(window, how many so far) */
+  double mae;
+  double rel_mae;  /* mae / naive mae over the same origins; NaN when the naive error is 0 */
+  double coverage80, coverage95;
+} oc_monitor_point;
+
+typedef struct oc_monitor_line {
+  oc_forecast_line key;
+  size_t window;
+  oc_monitor_point *points; /* ascending origins */
+  size_t n;
+} oc_monitor_line;
+
+typedef struct oc_monitor_history {
+  oc_monitor_line *lines;
+  size_t n;
+} oc_monitor_history;
+
+/* Appends to out one line per run of points sharing series, endpoint, variant, model version and
+ * horizon, rolled over window (>= 1). points: as forecast_scored_points orders them (each run's origins
+ * strictly ascending). Pure: the unit of the history's arithmetic. */
+void oc_monitor_rolling(const oc_scored_point *points, size_t n, size_t window, oc_monitor_history *out);
+/* Every line of opt->endpoint (NULL: all) for each of opt's windows. Reads only. */
+int oc_monitor_history_read(oc_store *store, const oc_monitor_options *opt, oc_monitor_history *out, oc_error *err);
+/* One line as a JSON object: its labels and "points" [{origin, origins, mae, rel_mae, coverage80, coverage95}]. */
+json_t *oc_monitor_line_json(const oc_monitor_line *line);
+void oc_monitor_history_free(oc_monitor_history *history);
+
 #endif

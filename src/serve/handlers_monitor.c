@@ -3,6 +3,7 @@
  * job), the scheduled jobs with their recent runs (schedule/scheduler.h), data health and the
  * alerts (monitor/health.h, monitor/alerts.h; read-only: evaluating is the `alerts evaluate` step's
  * job), the same records `oilcast monitor`, `oilcast jobs` and `oilcast alerts` print. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,11 +41,22 @@ void oc_handle_endpoint_performance(const oc_request *req, oc_response *resp) {
                      OC_MONITOR_MAX_WINDOWS, OC_MONITOR_MAX_WINDOW, windows);
     return;
   }
+  const char *history = oc_request_query(req, "history");
+  if (history && strcmp(history, "true") != 0 && strcmp(history, "false") != 0) {
+    oc_respond_error(resp, 400, "invalid_parameter", "history must be true or false, not '%s'", history);
+    return;
+  }
+  bool with_history = history && strcmp(history, "true") == 0;
   oc_store *store = oc_serve_store_acquire(req->server, resp);
   if (!store) return;
   oc_monitor_result r;
+  oc_monitor_history h = {0};
   oc_error err;
   int rc = oc_monitor_performance(store, &o, &r, &err);
+  if (rc == 0 && with_history && oc_monitor_history_read(store, &o, &h, &err) != 0) {
+    oc_monitor_result_free(&r);
+    rc = -1;
+  }
   oc_serve_store_release(req->server, store);
   if (rc != 0) {
     oc_serve_store_failed(req->server, resp, "forecast_performance", &err);
@@ -53,7 +65,14 @@ void oc_handle_endpoint_performance(const oc_request *req, oc_response *resp) {
   json_t *rows = json_array();
   for (size_t i = 0; i < r.n; i++) json_array_append_new(rows, oc_monitor_row_json(&r.rows[i]));
   oc_monitor_result_free(&r);
-  oc_respond_json(resp, 200, json_pack("{s:s, s:o}", "endpoint", name, "performance", rows));
+  json_t *body = json_pack("{s:s, s:o}", "endpoint", name, "performance", rows);
+  if (with_history) {
+    json_t *lines = json_array();
+    for (size_t i = 0; i < h.n; i++) json_array_append_new(lines, oc_monitor_line_json(&h.lines[i]));
+    oc_monitor_history_free(&h);
+    json_object_set_new(body, "history", lines);
+  }
+  oc_respond_json(resp, 200, body);
 }
 
 void oc_handle_jobs_list(const oc_request *req, oc_response *resp) {

@@ -223,6 +223,22 @@ typedef struct oc_forecast_performance {
   double mae, naive_mae, coverage80, coverage95, bias;
 } oc_forecast_performance;
 
+/* One scored point (forecast_scored_points): a forecast from origin at step horizon against the price
+ * that followed, with the no-change forecast's error on the same origin. A line: the series, endpoint,
+ * variant, model version and horizon whose points are followed over origins. */
+typedef struct oc_forecast_line {
+  char series[OC_SERIES_NAME_MAX + 1];
+  char endpoint[128], variant[64], model_version[64];
+  int64_t horizon;
+} oc_forecast_line;
+typedef struct oc_scored_point {
+  oc_forecast_line line; /* whose forecast */
+  oc_date origin;
+  double error;           /* forecast - actual */
+  double naive_abs_error; /* |price at origin - actual| */
+  bool in80, in95;        /* actual inside the 80% / 95% band */
+} oc_scored_point;
+
 /* One run of a scheduled job (src/schedule/): what started it, how it ended, what each step did. */
 #define OC_JOB_NAME_MAX 64
 typedef struct oc_job_run {
@@ -672,6 +688,13 @@ typedef struct oc_store_ops {
   int (*leader_try_acquire)(oc_store *store, bool *leader, oc_error *err);
   int (*rate_take)(oc_store *store, const char *key_id, double per_second, double burst, bool *allowed,
                    double *tokens, oc_error *err);
+
+  /* Performance over time (the dashboard's Models chart; monitor/score.h). forecast_scored_points:
+   * every scored point of the newest stored-history forecast per series, endpoint, variant, model
+   * version and origin (endpoint NULL: every endpoint), ordered by series, endpoint, variant, model
+   * version, horizon, then origin ascending (free *points with free()). Reads only. */
+  int (*forecast_scored_points)(oc_store *store, const char *endpoint, oc_scored_point **points, size_t *n,
+                                oc_error *err);
 } oc_store_ops;
 
 /* ---- Staged imports (issue 13): a long import holds the write lock for one short move only. ----
@@ -1054,6 +1077,10 @@ static inline int oc_store_leader_try_acquire(oc_store *s, bool *leader, oc_erro
 static inline int oc_store_rate_take(oc_store *s, const char *key_id, double per_second, double burst, bool *allowed,
                                      double *tokens, oc_error *err) {
   return s->ops->rate_take(s, key_id, per_second, burst, allowed, tokens, err);
+}
+static inline int oc_store_forecast_scored_points(oc_store *s, const char *endpoint, oc_scored_point **points,
+                                                  size_t *n, oc_error *err) {
+  return s->ops->forecast_scored_points(s, endpoint, points, n, err);
 }
 
 /* Staged imports (issue 13). */

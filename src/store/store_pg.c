@@ -866,6 +866,7 @@ static const oc_store_ops pg_ops = {
     .challenger_get = oc_pg_challenger_get,
     .challenger_put = oc_pg_challenger_put,
     .forecast_errors = oc_pg_forecast_errors,
+    .forecast_scored_points = oc_pg_forecast_scored_points,
     .alert_save = oc_pg_alert_save,
     .alerts_list = oc_pg_alerts_list,
     .alert_history = oc_pg_alert_history,

@@ -173,6 +173,9 @@ int oc_pg_challenger_get(oc_store *store, const char *endpoint, oc_challenger_st
 int oc_pg_challenger_put(oc_store *store, const oc_challenger_state *st, oc_error *err);
 int oc_pg_forecast_errors(oc_store *store, const char *endpoint, const char *model_version, int64_t horizon,
                           oc_date after, size_t limit, oc_scored_error **rows, size_t *n, oc_error *err);
+/* store_pg_perfhistory.c */
+int oc_pg_forecast_scored_points(oc_store *store, const char *endpoint, oc_scored_point **points, size_t *n,
+                                 oc_error *err);
 int oc_pg_snapshot_to(oc_store *store, const char *path, oc_error *err);
 int oc_pg_integrity_check(oc_store *store, oc_error *err);
 /* A write of one op: op_begin, the statement, the op's change (kind != 0), op_end. 0 or -1;

@@ -991,6 +991,7 @@ static const oc_store_ops sqlite_ops = {
     .challenger_get = oc_sqlite_challenger_get,
     .challenger_put = oc_sqlite_challenger_put,
     .forecast_errors = oc_sqlite_forecast_errors,
+    .forecast_scored_points = oc_sqlite_forecast_scored_points,
     .snapshot_to = oc_sqlite_snapshot_to,
     .integrity_check = oc_sqlite_integrity_check,
     .device_put = oc_sqlite_device_put,

@@ -161,6 +161,9 @@ int oc_sqlite_challenger_get(oc_store *store, const char *endpoint, oc_challenge
 int oc_sqlite_challenger_put(oc_store *store, const oc_challenger_state *st, oc_error *err);
 int oc_sqlite_forecast_errors(oc_store *store, const char *endpoint, const char *model_version, int64_t horizon,
                               oc_date after, size_t limit, oc_scored_error **rows, size_t *n, oc_error *err);
+/* store_sqlite_perfhistory.c */
+int oc_sqlite_forecast_scored_points(oc_store *store, const char *endpoint, oc_scored_point **points, size_t *n,
+                                     oc_error *err);
 
 /* Alerts (store_sqlite_alerts.c). */
 int oc_sqlite_alert_save(oc_store *store, const oc_alert *alert, bool record_event, oc_error *err);

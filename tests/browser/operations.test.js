@@ -8,7 +8,8 @@
  * failing step's output on demand, and the tab counts the failure; a hidden page does not poll even
  * when a live event arrives, and looks at once when shown again; the run then shows ok, and the Models
  * panel shows every scored row with its live relMAE and coverage beside the backtest's at the same
- * horizon; visible, a live event (the import of a job "extra-day") brings the jobs forward, well before
+ * horizon, and charts them over time (one rolling relMAE line per variant/version with the route's
+ * points, the backtest's dashed, naive's 1.0, the coverage lines); visible, a live event (the import of a job "extra-day") brings the jobs forward, well before
  * the 30 s poll; no horizontal scrolling at 390 px; no console errors.
  * Usage: node operations.test.js START_SCRIPT READ_KEY SERIES ENDPOINT RUN_JOB_SCRIPT */
 'use strict';
@@ -125,6 +126,37 @@ const setHidden = (page, hidden) => page.evaluate((h) => {
         `${where}: beside the backtest's relMAE ${rel0} and coverage ${c80b} / ${c95b}`);
     }
     check((await page.textContent('#performance-caption')).includes(`${series} · SIMULATED`), 'the live performance caption says SIMULATED');
+
+    /* Over time: at the first horizon and window, one live relMAE line per variant/version with a point
+     * per scored origin as the route's history gives it, its backtest's relMAE dashed, naive at 1.0, and
+     * the coverage lines beside. */
+    const history = (await api(server.url, `/v1/endpoints/${endpoint}/performance?windows=20&history=true`, readKey)).history;
+    const badHistory = await fetch(`${server.url}/v1/endpoints/${endpoint}/performance?history=yes`, { headers: { Authorization: `Bearer ${readKey}` } });
+    check(badHistory.status === 400, `?history=yes is refused: HTTP ${badHistory.status}`);
+    const h1 = history.filter((l) => l.horizon === 1);
+    check(h1.length > 0 && h1.every((l) => l.points.length > 0), `the route's history has ${h1.length} line(s) at horizon 1`);
+    await page.waitForFunction(() => (document.getElementById('performance-relmae-chart').data || []).length > 0, null, { timeout: 15000 });
+    const traces = (id) => page.$eval(`#${id}`, (d) => d.data.map((t) => ({ meta: t.meta, x: [...t.x], y: [...t.y], dash: t.line.dash })));
+    const rel = await traces('performance-relmae-chart');
+    const cov = await traces('performance-coverage-chart');
+    check((await page.inputValue('#performance-horizon')) === '1', 'the chart shows horizon 1 first');
+    for (const l of h1) {
+      const name = `${l.endpoint} · ${l.variant} ${l.model_version}`;
+      const live = rel.find((t) => t.meta.role === 'live' && t.meta.line === name);
+      const want = l.points.map((p) => (Number.isFinite(p.rel_mae) ? p.rel_mae : null));
+      check(!!live && JSON.stringify(live.x) === JSON.stringify(l.points.map((p) => p.origin)) && JSON.stringify(live.y) === JSON.stringify(want),
+        `${name}: the relMAE line has the ${l.points.length} rolling point(s) of the route, ending at ${fmtNum(want[want.length - 1], 3)}`);
+      const tested = backtest.rows.find((b) => b.model === 'ar' && b.horizon === 1);
+      const ref = rel.find((t) => t.meta.role === 'backtest' && t.meta.line === name);
+      check(!!ref && ref.dash === 'dash' && ref.y.every((v) => v === tested.rel_mae), `${name}: the backtest's relMAE ${fmtNum(tested.rel_mae, 3)} dashed beside it`);
+      const levels = cov.filter((t) => t.meta.line === name && t.y.length === l.points.length).map((t) => t.meta.level).sort();
+      check(JSON.stringify(levels) === '["80%","95%"]', `${name}: 80% and 95% coverage lines with ${l.points.length} point(s)`);
+    }
+    const naive = rel.filter((t) => t.meta.role === 'naive');
+    check(naive.length === 1 && naive[0].y.every((v) => v === 1), 'the naive forecast\'s 1.0 line');
+    check(rel.length === 2 * h1.length + 1, `relMAE chart: ${rel.length} traces (live and backtest per line, naive)`);
+    await page.locator('#performance-relmae-chart').scrollIntoViewIfNeeded();
+    await screenshot(page, 'operations-models-history');
     await screenshot(page, 'operations-models');
     await checkNarrow(page, 'operations-models');
 

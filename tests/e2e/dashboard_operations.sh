@@ -5,7 +5,9 @@
 # demand, the failing step's output), stops polling while the page is hidden and looks again when it
 # is shown; the Models panel says nothing is scored yet until a job runs `oilcast monitor` after the
 # prices that followed an `ar` endpoint's forecasts, then shows the live relMAE and coverage per
-# variant, horizon and window beside the backtest's, SIMULATED named; no overflow at 390 px.
+# variant, horizon and window beside the backtest's, SIMULATED named, and charts the rolling relMAE
+# and coverage over the scored origins (forecasts stored day by day before the server starts); no
+# overflow at 390 px.
 set -euo pipefail
 source "$OILCAST_SOURCE_DIR/tests/browser/lib.sh"
 need_browser
@@ -15,11 +17,18 @@ series=WTI-SIM
 "$bin" init --data-dir "$dir" >/dev/null 2>&1
 reader=$("$bin" apikey create --data-dir "$dir" --name dashboard --scope read)
 "$bin" simulate market --quiet --days 620 --seed 21 --series "$series" --out "$work/all.csv"
-head -n 601 "$work/all.csv" >"$work/first.csv" # the mark line, the header and 599 days
+head -n 595 "$work/all.csv" >"$work/first.csv" # the mark line, the header and 593 days
 { head -n 2 "$work/all.csv"; tail -n 20 "$work/all.csv"; } >"$work/later.csv"
 "$bin" ingest --data-dir "$dir" --source simulated --csv-path "$work/first.csv" --series "$series" --quiet >/dev/null
 "$bin" backtest --data-dir "$dir" --series "$series" --models naive,ar --threads 2 >/dev/null
 "$bin" train --data-dir "$dir" --quiet --model ar --series "$series" --deploy --endpoint-name wti >/dev/null
+# Days 594..599 one at a time, each followed by a stored forecast of the endpoint: scored origins
+# for the Models panel's chart over time.
+for line in $(seq 596 601); do
+  { head -n 2 "$work/all.csv"; sed -n "${line}p" "$work/all.csv"; } >"$work/day.csv"
+  "$bin" ingest --data-dir "$dir" --source simulated --csv-path "$work/day.csv" --series "$series" --quiet >/dev/null
+  "$bin" forecast --data-dir "$dir" --endpoint-name wti --forecast-days 5 --format csv >/dev/null
+done
 
 # One more simulated day after all of them, for a job whose import the page sees as a live event.
 last=$(tail -n 1 "$work/all.csv" | cut -d, -f1)
@@ -51,6 +60,7 @@ if "$bin" jobs run nightly-fetch --data-dir "$dir" >/dev/null 2>&1; then echo "n
 "$bin" jobs pause weekly-retrain --data-dir "$dir" >/dev/null
 
 cat >"$work/start-server.sh" <<START
+export OILCAST_EXCHANGE_LOG="$work/exchanges.jsonl"
 exec "$bin" serve --data-dir "$dir" --listen "127.0.0.1:\$1" --threads 2 --access-log off \
   --web-dir "$src/web" --vendor-dir "$src/node_modules/plotly.js-dist-min" "\${@:2}"
 START
@@ -61,3 +71,6 @@ log_dir=${OILCAST_BUILD_DIR:-$work}/artifacts/browser
 mkdir -p "$log_dir"
 node "$src/tests/browser/operations.test.js" "$work/start-server.sh" "$reader" "$series" wti "$work/run-job.sh" 2>&1 |
   tee "$log_dir/operations.log"
+# Every response the page and the test received (the performance history among them) against
+# docs/openapi.yaml, as the serve_* tests check theirs.
+node "$src/tests/api/validate_responses.mjs" "$src/docs/openapi.yaml" "$work/exchanges.jsonl" | tail -n 1
