@@ -59,10 +59,15 @@ assert_exit() {
   [[ $got == "$want" ]] || fail "exit status $got, expected $want: $*"
 }
 
+# A port outside the kernel's ephemeral range (ip_local_port_range): one inside it may be taken between
+# this check and the bind by any outgoing connection (thousands per load test), which the connect
+# check cannot see ("Address already in use" at the bind).
 free_port() {
-  local port
+  local port low=32768 high=60999 from to
+  read -r low high < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  if ((low > 11024)); then from=10000 to=$((low - 1)); else from=$((high + 1)) to=65535; fi
   for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((from + RANDOM % (to - from + 1)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0
