@@ -49,7 +49,7 @@ for cmd in $commands; do
   grep -q "^   oilcast $cmd\$" <<<"$manual" || fail "oilcast(1) has no section for $cmd"
   while IFS= read -r line; do
     [[ -z "$line" ]] && continue
-    grep -qF -- "$line" <<<"$manual" || fail "oilcast(1) lacks this line of 'oilcast $cmd --help': $line"
+    [[ $manual == *"$line"* ]] || fail "oilcast(1) lacks this line of 'oilcast $cmd --help': $line"
   done < <("$prefix/bin/oilcast" "$cmd" --help | sed 's/^ *//')
 done
 complete_words() { # complete_words WORD... : what bash completes for the last word
@@ -58,8 +58,9 @@ complete_words() { # complete_words WORD... : what bash completes for the last w
 }
 [[ $(complete_words se) == "series serve" ]] || fail "completing 'se' gave '$(complete_words se)'"
 for cmd in $commands; do
+  offered=" $(complete_words "$cmd" -) "
   for option in $("$prefix/bin/oilcast" "$cmd" --help | grep -oE '^ +--[a-z][a-z0-9-]*' | tr -d ' '); do
-    [[ " $(complete_words "$cmd" -) " == *" $option "* ]] || fail "completion of '$cmd -' lacks $option"
+    [[ $offered == *" $option "* ]] || fail "completion of '$cmd -' lacks $option"
   done
 done
 [[ $(complete_words serve --lis) == "--listen" ]] || fail "completing 'serve --lis' gave '$(complete_words serve --lis)'"
