@@ -9,7 +9,9 @@
  * when a live event arrives, and looks at once when shown again; the run then shows ok, and the Models
  * panel shows every scored row with its live relMAE and coverage beside the backtest's at the same
  * horizon, and charts them over time (one rolling relMAE line per variant/version with the route's
- * points, the backtest's dashed, naive's 1.0, the coverage lines); visible, a live event (the import of a job "extra-day") brings the jobs forward, well before
+ * points, the backtest's dashed, naive's 1.0, the coverage lines) and the retraining decisions as
+ * the route gives them; the Alerts tab shows the route's firing and resolved alerts and counts the
+ * firing ones; visible, a live event (the import of a job "extra-day") brings the jobs forward, well before
  * the 30 s poll; no horizontal scrolling at 390 px; no console errors.
  * Usage: node operations.test.js START_SCRIPT READ_KEY SERIES ENDPOINT RUN_JOB_SCRIPT */
 'use strict';
@@ -157,6 +159,38 @@ const setHidden = (page, hidden) => page.evaluate((h) => {
     check(rel.length === 2 * h1.length + 1, `relMAE chart: ${rel.length} traces (live and backtest per line, naive)`);
     await page.locator('#performance-relmae-chart').scrollIntoViewIfNeeded();
     await screenshot(page, 'operations-models-history');
+
+    /* The retraining decisions, newest first, as the route gives them (the promotion made by hand). */
+    const decisions = (await api(server.url, `/v1/endpoints/${endpoint}/decisions?last=20`, readKey)).decisions;
+    check(decisions.some((d) => d.action === 'promote' && d.trigger === 'manual' && d.version === 2),
+      `the route lists the promotion of v2 by hand (${decisions.map((d) => d.action).join(', ')})`);
+    const shownDecisions = await readTable(page, 'decisions-table');
+    const wantDecisions = [...decisions].sort((a, b) => b.at.localeCompare(a.at) || b.id - a.id).map((d) =>
+      [fmtTimestamp(d.at), d.endpoint, d.action, d.trigger || '–', d.version ? `v${d.version}` : '–', d.champion ? `v${d.champion}` : '–', d.reason]);
+    check(JSON.stringify(shownDecisions.rows) === JSON.stringify(wantDecisions),
+      `the decisions table shows the route's ${decisions.length} decision(s): ${JSON.stringify(shownDecisions.rows[0])}`);
+
+    /* The Alerts tab: the firing alert among the active ones, the resolved one among the resolved, as
+     * GET /v1/alerts gives them, and the number firing on the tab. */
+    const alerts = (await api(server.url, '/v1/alerts', readKey)).alerts;
+    const firing = alerts.filter((a) => a.state === 'firing');
+    const resolved = alerts.filter((a) => a.state === 'resolved');
+    check(firing.some((a) => a.rule === 'SeriesWatched') && resolved.some((a) => a.rule === 'BrieflyWatched'),
+      `the route has SeriesWatched firing and BrieflyWatched resolved (${alerts.map((a) => `${a.rule} ${a.state}`).join(', ')})`);
+    await page.click('#tab-alerts');
+    await page.waitForFunction((n) => document.querySelectorAll('#alerts-resolved-table tbody tr').length === n, resolved.length, { timeout: 15000 });
+    const active = await readTable(page, 'alerts-active-table');
+    const gone = await readTable(page, 'alerts-resolved-table');
+    const rulesOf = (rows) => rows.map((r) => r[0]).sort();
+    check(JSON.stringify(rulesOf(active.rows)) === JSON.stringify(alerts.filter((a) => a.state !== 'resolved').map((a) => a.rule).sort()) &&
+      active.rows.filter((r) => r[1] === 'firing').length === firing.length,
+      `the active alerts table: ${active.rows.map((r) => `${r[0]} ${r[1]}`).join(', ')}`);
+    check(JSON.stringify(rulesOf(gone.rows)) === JSON.stringify(resolved.map((a) => a.rule).sort()),
+      `the resolved alerts table: ${gone.rows.map((r) => r[0]).join(', ')}`);
+    check((await page.textContent('#alerts-firing')) === String(firing.length) && !(await page.isHidden('#alerts-firing')),
+      `the Alerts tab counts ${firing.length} firing`);
+    await screenshot(page, 'operations-alerts');
+    await page.click('#tab-models');
     await screenshot(page, 'operations-models');
     await checkNarrow(page, 'operations-models');
 

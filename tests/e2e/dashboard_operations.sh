@@ -6,8 +6,9 @@
 # is shown; the Models panel says nothing is scored yet until a job runs `oilcast monitor` after the
 # prices that followed an `ar` endpoint's forecasts, then shows the live relMAE and coverage per
 # variant, horizon and window beside the backtest's, SIMULATED named, and charts the rolling relMAE
-# and coverage over the scored origins (forecasts stored day by day before the server starts); no
-# overflow at 390 px.
+# and coverage over the scored origins (forecasts stored day by day before the server starts) and the
+# retraining decisions (a promotion by hand); the Alerts tab shows a firing and a resolved alert as GET
+# /v1/alerts gives them, the firing count on the tab; no overflow at 390 px.
 set -euo pipefail
 source "$OILCAST_SOURCE_DIR/tests/browser/lib.sh"
 need_browser
@@ -22,6 +23,10 @@ head -n 595 "$work/all.csv" >"$work/first.csv" # the mark line, the header and 5
 "$bin" ingest --data-dir "$dir" --source simulated --csv-path "$work/first.csv" --series "$series" --quiet >/dev/null
 "$bin" backtest --data-dir "$dir" --series "$series" --models naive,ar --threads 2 >/dev/null
 "$bin" train --data-dir "$dir" --quiet --model ar --series "$series" --deploy --endpoint-name wti >/dev/null
+# A second version promoted by hand: a retraining decision for the Models panel's table (before the
+# forecasts below, so nothing is scored by it).
+"$bin" train --data-dir "$dir" --quiet --model ar --series "$series" >/dev/null
+"$bin" retrain --data-dir "$dir" --endpoint wti --promote v2 --reason "chosen by hand for the dashboard test" >/dev/null
 # Days 594..599 one at a time, each followed by a stored forecast of the endpoint: scored origins
 # for the Models panel's chart over time.
 for line in $(seq 596 601); do
@@ -56,6 +61,13 @@ every = friday at 23:00 UTC
 step = train --model ar --series $series --deploy --endpoint-name wti
 JOBS
 "$bin" jobs check --data-dir "$dir" >/dev/null
+
+# Alerts for the Alerts tab: one that keeps firing, one that fired and was resolved (its rule removed).
+rule() { echo "{\"alert\": \"$1\", \"metric\": \"oilcast_series_staleness_trading_days\", \"above\": -1, \"severity\": \"$2\"}"; }
+echo "{\"rules\": [$(rule SeriesWatched info), $(rule BrieflyWatched warning)]}" >"$dir/alerts.json"
+"$bin" alerts evaluate --data-dir "$dir" >/dev/null
+echo "{\"rules\": [$(rule SeriesWatched info)]}" >"$dir/alerts.json"
+"$bin" alerts evaluate --data-dir "$dir" >/dev/null
 if "$bin" jobs run nightly-fetch --data-dir "$dir" >/dev/null 2>&1; then echo "nightly-fetch should have failed"; exit 1; fi
 "$bin" jobs pause weekly-retrain --data-dir "$dir" >/dev/null
 
