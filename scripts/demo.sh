@@ -78,7 +78,8 @@ step "9. A read API key for the dashboard and the API (earlier demo read keys ar
 "$bin" apikey list | awk '$2 ~ /^demo-read-/ && $NF == "active" {print $1}' | while read -r id; do
   "$bin" apikey revoke "$id"
 done
-read_key=$("$bin" apikey create --name "demo-read-$(date -u +%Y%m%dT%H%M%SZ)" --scope read)
+# Names are never reused: the time to the nanosecond, so two runs in one second differ too.
+read_key=$("$bin" apikey create --name "demo-read-$(date -u +%Y%m%dT%H%M%S.%NZ)" --scope read)
 
 step "10. Serve: oilcast serve --listen $listen"
 : > "$tmp/serve.out"
