@@ -84,6 +84,12 @@ static bool valid_name(const char *name) {
   return name[0] != '.';
 }
 
+/* A variant's model: a version ("v3") or a model spec, non-empty and short enough to be kept whole. */
+static bool valid_model_version(const json_t *version) {
+  return json_is_string(version) && json_string_length(version) > 0 &&
+         json_string_length(version) < sizeof(((oc_variant_spec *)0)->model_version);
+}
+
 int oc_endpoint_spec_parse(json_t *json, const char *name, oc_endpoint_spec *out, oc_error *err) {
   memset(out, 0, sizeof *out);
   if (!valid_name(name)) {
@@ -98,6 +104,8 @@ int oc_endpoint_spec_parse(json_t *json, const char *name, oc_endpoint_spec *out
   json_t *variants = json_object_get(json, "variants");
   json_t *single = json_object_get(json, "model_version");
   if (!variants && json_is_string(single)) { /* {"model_version":"v3"}: one variant at 100% */
+    if (!valid_model_version(single))
+      return oc_error_set(err, "endpoint %s: model_version must be a version (\"v3\") or a model spec", name);
     out->n_variants = 1;
     snprintf(out->variants[0].name, sizeof out->variants[0].name, "primary");
     snprintf(out->variants[0].model_version, sizeof out->variants[0].model_version, "%s", json_string_value(single));
@@ -125,7 +133,7 @@ int oc_endpoint_spec_parse(json_t *json, const char *name, oc_endpoint_spec *out
     if (!json_is_string(vname) || !valid_name(json_string_value(vname))) {
       return oc_error_set(err, "endpoint %s: variants[%zu].name must be 1..63 letters, digits, '-', '_' or '.'", name, i);
     }
-    if (!json_is_string(version) || json_string_length(version) == 0 || json_string_length(version) >= 64) {
+    if (!valid_model_version(version)) {
       return oc_error_set(err, "endpoint %s: variants[%zu].model_version must be a version (\"v3\") or a model spec", name, i);
     }
     double w = weight ? json_number_value(weight) : 1.0;

@@ -25,6 +25,9 @@ expect_status 404 POST /v1/endpoints/oil/invocations "${R[@]}" -d '{}' >/dev/nul
 expect_status 403 PUT /v1/endpoints/oil "${R[@]}" -d '{"variants":[{"name":"a","model_version":"naive"}]}' >/dev/null
 expect_status 422 PUT /v1/endpoints/oil "${A[@]}" -d '{"variants":[{"name":"a","model_version":"nosuchkind"}]}' >/dev/null
 expect_status 422 PUT /v1/endpoints/oil "${A[@]}" -d '{"variants":[{"name":"a","model_version":"naive","weight":0}]}' >/dev/null
+# the one-model shorthand is held to the same rule as a variant (the CI fuzz run found '' accepted)
+expect_status 422 PUT /v1/endpoints/oil "${A[@]}" -d '{"model_version":""}' >/dev/null
+expect_status 422 PUT /v1/endpoints/oil "${A[@]}" -d "{\"model_version\":\"$(printf 'v%.0s' {1..64})\"}" >/dev/null
 expect_status 422 PUT /v1/endpoints/oil "${A[@]}" -d '{"variants":[{"name":"a","model_version":"naive"},{"name":"a","model_version":"drift"}]}' >/dev/null
 expect_status 404 GET /v1/endpoints/oil "${R[@]}" >/dev/null
 oil='{"series":"WTI","variants":[{"name":"control","model_version":"naive","weight":0.8},{"name":"challenger","model_version":"drift","weight":0.2}]}'
