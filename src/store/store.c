@@ -144,6 +144,8 @@ static const oc_store_table tables[] = {
     T("endpoint_variants", 2, "endpoint", "version", "weight"),
     T("backtests", 1, "id", "series", "start_date", "end_date", "horizon", "refit_every", "origins", "models",
       "created_at", "result_json"),
+    T("backtest_years", 1, "id", "series", "created_at", "models", "exog", "horizon", "refit_every", "from_year",
+      "to_year", "report_json"),
     T("forecasts", 1, "id", "series", "origin", "horizon", "endpoint", "variant", "model_version", "model_kind",
       "history", "request_id", "created_at", "origin_price"),
     T("forecast_points", 2, "forecast_id", "step", "date", "price", "lower80", "upper80", "lower95", "upper95"),

@@ -171,6 +171,20 @@ typedef struct oc_backtest_record {
   char *result_json;
 } oc_backtest_record;
 
+/* One stored robustness report (`oilcast backtest --by-year`, migration 21): its configuration and the
+ * report document, the JSON that GET /v1/backtests/years returns (model/backtest_years.h). Strings
+ * owned by the struct when filled by the store (free with oc_backtest_years_record_free); only read
+ * when passed to backtest_years_save. */
+typedef struct oc_backtest_years_record {
+  int64_t id; /* set by backtest_years_save */
+  char *series;
+  int64_t created_at; /* Unix seconds */
+  char *models;       /* model specs as given, comma-separated */
+  char *exog;         /* --exog as given, comma-separated; "" for none */
+  int64_t horizon, refit_every, from_year, to_year;
+  char *report_json;
+} oc_backtest_years_record;
+
 /* What a change concerns, and its subject: observations of a series (its name; one change per series
  * per transaction that inserted or updated rows in a batch containing it), an ingest run (its id), a
  * backtest (its series), a model version ("vN"), an endpoint (its name), an API key (its id, or the id
@@ -695,6 +709,14 @@ typedef struct oc_store_ops {
    * version, horizon, then origin ascending (free *points with free()). Reads only. */
   int (*forecast_scored_points)(oc_store *store, const char *endpoint, oc_scored_point **points, size_t *n,
                                 oc_error *err);
+
+  /* The by-year robustness report (issue 18 item 4, migration 21). backtest_years_save stores one
+   * report, sets rec->id and records an OC_CHANGE_BACKTEST change (its series: a new backtest of the
+   * series); backtest_years_latest: the newest report of the series (highest created_at, then id),
+   * *found = false when none. */
+  int (*backtest_years_save)(oc_store *store, oc_backtest_years_record *rec, oc_error *err);
+  int (*backtest_years_latest)(oc_store *store, const char *series, oc_backtest_years_record *out, bool *found,
+                               oc_error *err);
 } oc_store_ops;
 
 /* ---- Staged imports (issue 13): a long import holds the write lock for one short move only. ----
@@ -1094,5 +1116,15 @@ static inline int oc_store_observations_stage_move(oc_store *s, const int64_t *s
   return s->stage->observations_stage_move(s, series_ids, nkeys, source, ingested_at, counts, err);
 }
 static inline void oc_store_observations_stage_clear(oc_store *s) { s->stage->observations_stage_clear(s); }
+
+/* The by-year robustness report (issue 18 item 4). */
+void oc_backtest_years_record_free(oc_backtest_years_record *rec);
+static inline int oc_store_backtest_years_save(oc_store *s, oc_backtest_years_record *rec, oc_error *err) {
+  return s->ops->backtest_years_save(s, rec, err);
+}
+static inline int oc_store_backtest_years_latest(oc_store *s, const char *series, oc_backtest_years_record *out,
+                                                 bool *found, oc_error *err) {
+  return s->ops->backtest_years_latest(s, series, out, found, err);
+}
 
 #endif

@@ -348,6 +348,20 @@ static const pg_migration migrations[] = {
      * ON DELETE CASCADE had nothing to do. */
     {20, "observations: the series key checked once per series by the import, not per row",
      "ALTER TABLE observations DROP CONSTRAINT observations_series_id_fkey;\n"},
+    {21, "by-year robustness reports (oilcast backtest --by-year) for the dashboard",
+     "CREATE TABLE backtest_years (\n"
+     "  id BIGINT PRIMARY KEY,\n"
+     "  series TEXT NOT NULL,\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  models TEXT NOT NULL,\n"
+     "  exog TEXT NOT NULL,\n"
+     "  horizon BIGINT NOT NULL,\n"
+     "  refit_every BIGINT NOT NULL,\n"
+     "  from_year BIGINT NOT NULL,\n"
+     "  to_year BIGINT NOT NULL CHECK (to_year >= from_year),\n"
+     "  report_json JSON NOT NULL\n"
+     ");\n"
+     "CREATE INDEX backtest_years_by_series ON backtest_years(series, created_at);\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -898,6 +912,8 @@ static const oc_store_ops pg_ops = {
     .sensor_window_get = oc_pg_sensor_window_get,
     .leader_try_acquire = oc_pg_leader_try_acquire,
     .rate_take = oc_pg_rate_take,
+    .backtest_years_save = oc_pg_backtest_years_save,
+    .backtest_years_latest = oc_pg_backtest_years_latest,
 };
 
 oc_store *oc_store_pg_open(const char *location, oc_error *err) {

@@ -199,4 +199,9 @@ int oc_pg_leader_try_acquire(oc_store *store, bool *leader, oc_error *err);
 int oc_pg_rate_take(oc_store *store, const char *key_id, double per_second, double burst, bool *allowed,
                     double *tokens, oc_error *err);
 
+/* The by-year robustness report (store_pg_backtest_years.c, issue 18 item 4). */
+int oc_pg_backtest_years_save(oc_store *store, oc_backtest_years_record *rec, oc_error *err);
+int oc_pg_backtest_years_latest(oc_store *store, const char *series, oc_backtest_years_record *out, bool *found,
+                                oc_error *err);
+
 #endif

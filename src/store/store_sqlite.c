@@ -329,6 +329,22 @@ static const sqlite_migration migrations[] = {
     /* PostgreSQL's twin drops the foreign key of observations (checked per series by its import);
      * SQLite keeps it: its check is an in-process lookup that costs an import little. */
     {20, "observations: the series key checked once per series by the import, not per row", "SELECT 1;"},
+    /* IF NOT EXISTS as in 19: a store taken back to an older version by dropping that version's own
+     * tables (test_store) keeps this one. */
+    {21, "by-year robustness reports (oilcast backtest --by-year) for the dashboard",
+     "CREATE TABLE IF NOT EXISTS backtest_years (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  series TEXT NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  models TEXT NOT NULL,\n"
+     "  exog TEXT NOT NULL,\n"
+     "  horizon INTEGER NOT NULL,\n"
+     "  refit_every INTEGER NOT NULL,\n"
+     "  from_year INTEGER NOT NULL,\n"
+     "  to_year INTEGER NOT NULL CHECK (to_year >= from_year),\n"
+     "  report_json TEXT NOT NULL CHECK (json_valid(report_json))\n"
+     ");\n"
+     "CREATE INDEX IF NOT EXISTS backtest_years_by_series ON backtest_years(series, created_at);\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -1022,6 +1038,8 @@ static const oc_store_ops sqlite_ops = {
     .sensor_window_get = oc_sqlite_sensor_window_get,
     .leader_try_acquire = oc_sqlite_leader_try_acquire,
     .rate_take = oc_sqlite_rate_take,
+    .backtest_years_save = oc_sqlite_backtest_years_save,
+    .backtest_years_latest = oc_sqlite_backtest_years_latest,
 };
 
 static const oc_store_stage_ops sqlite_stage_ops = {

@@ -218,4 +218,9 @@ int oc_sqlite_rate_take(oc_store *store, const char *key_id, double per_second, 
                         double *tokens, oc_error *err);
 void oc_sqlite_leader_close(oc_sqlite_store *s);
 
+/* The by-year robustness report (store_sqlite_backtest_years.c, issue 18 item 4). */
+int oc_sqlite_backtest_years_save(oc_store *store, oc_backtest_years_record *rec, oc_error *err);
+int oc_sqlite_backtest_years_latest(oc_store *store, const char *series, oc_backtest_years_record *out, bool *found,
+                                    oc_error *err);
+
 #endif

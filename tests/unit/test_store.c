@@ -1275,6 +1275,93 @@ static void test_latest_forecast_is_never_a_shadow(void **state) {
   oc_store_close(s);
 }
 
+/* The newest by-year report of series as "id json", or "none" (schema 21). */
+static char *years_latest_text(oc_store *s, const char *series) {
+  oc_backtest_years_record rec;
+  bool found = true;
+  oc_error err;
+  if (oc_store_backtest_years_latest(s, series, &rec, &found, &err) != 0) fail_msg("%s", err.message);
+  oc_buf out = {0};
+  if (found) oc_buf_printf(&out, "%lld %s", (long long)rec.id, rec.report_json);
+  else oc_buf_puts(&out, "none");
+  oc_backtest_years_record_free(&rec);
+  return oc_buf_steal(&out);
+}
+
+static void expect_years_latest(oc_store *s, const char *series, const char *want_json, int64_t want_id) {
+  char *got = years_latest_text(s, series), want[256];
+  if (want_json) snprintf(want, sizeof want, "%lld %s", (long long)want_id, want_json);
+  else snprintf(want, sizeof want, "none");
+  assert_string_equal(got, want);
+  free(got);
+}
+
+/* The by-year robustness reports (schema 21) through store.h, the same on every backend: `oilcast
+ * migrate`'s copy carries the table from SQLite; a report reads back as saved, the newest per series
+ * wins (created_at, then id), each save is one backtest change of its series, and a document that is
+ * not JSON or a rolled-back save leave no row and no change. */
+static void test_schema_21_backtest_years(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_buf from_uri = {0};
+  oc_buf_printf(&from_uri, "sqlite:%s/from.db", f->dir);
+  oc_store *from = oc_store_open(from_uri.data, &err);
+  assert_non_null(from);
+  oc_backtest_years_record copied = {.series = "WTI", .created_at = 50, .models = "naive", .exog = "",
+                                     .report_json = "{\"n\":0}"};
+  assert_int_equal(oc_store_backtest_years_save(from, &copied, &err), 0);
+  oc_store *s = open_ok(f);
+  oc_store_copy_result result;
+  if (oc_store_copy(from, s, &result, &err) != 0) fail_msg("copy: %s", err.message);
+  oc_store_close(from);
+  oc_buf_free(&from_uri);
+  expect_years_latest(s, "WTI", "{\"n\":0}", copied.id);
+  int64_t before = latest_change(s);
+
+  oc_backtest_years_record bad = {.series = "WTI", .created_at = 60, .models = "naive", .report_json = "{not json"};
+  assert_int_equal(oc_store_backtest_years_save(s, &bad, &err), -1);
+  assert_non_null(strstr(err.message, "saving a by-year backtest report"));
+  oc_backtest_years_record rolled = {.series = "WTI", .created_at = 60, .models = "naive", .report_json = "{}"};
+  assert_int_equal(oc_store_begin(s, &err), 0);
+  assert_int_equal(oc_store_backtest_years_save(s, &rolled, &err), 0);
+  assert_int_equal(oc_store_rollback(s, &err), 0);
+  expect_years_latest(s, "WTI", "{\"n\":0}", copied.id);
+  expect_changes(s, before, "");
+
+  oc_backtest_years_record a = {.series = "WTI", .created_at = 200, .models = "naive,ar,arx", .exog = "Brent",
+                                .horizon = 7, .refit_every = 20, .from_year = 2015, .to_year = 2024,
+                                .report_json = "{\"n\":1}"};
+  oc_backtest_years_record older = a, brent = a, same_time = a;
+  older.created_at = 100;
+  older.report_json = "{\"n\":2}";
+  brent.series = "Brent";
+  brent.exog = NULL; /* no --exog: stored as "" */
+  brent.report_json = "{\"n\":3}";
+  same_time.report_json = "{\"n\":4}";
+  assert_int_equal(oc_store_backtest_years_save(s, &a, &err), 0);
+  assert_int_equal(oc_store_backtest_years_save(s, &older, &err), 0); /* saved later, but not the latest */
+  assert_int_equal(oc_store_backtest_years_save(s, &brent, &err), 0);
+  oc_backtest_years_record got;
+  bool found;
+  assert_int_equal(oc_store_backtest_years_latest(s, "WTI", &got, &found, &err), 0);
+  assert_true(found && got.id == a.id && got.created_at == 200 && got.horizon == 7 && got.refit_every == 20 &&
+              got.from_year == 2015 && got.to_year == 2024);
+  assert_string_equal(got.series, "WTI");
+  assert_string_equal(got.models, "naive,ar,arx");
+  assert_string_equal(got.exog, "Brent");
+  assert_string_equal(got.report_json, "{\"n\":1}");
+  oc_backtest_years_record_free(&got);
+  assert_int_equal(oc_store_backtest_years_latest(s, "Brent", &got, &found, &err), 0);
+  assert_true(found);
+  assert_string_equal(got.exog, "");
+  oc_backtest_years_record_free(&got);
+  assert_int_equal(oc_store_backtest_years_save(s, &same_time, &err), 0); /* as new as a: the higher id wins */
+  expect_years_latest(s, "WTI", "{\"n\":4}", same_time.id);
+  expect_years_latest(s, "Dubai", NULL, 0);
+  expect_changes(s, before, "backtest:WTI\nbacktest:WTI\nbacktest:Brent\nbacktest:WTI\n");
+  oc_store_close(s);
+}
+
 /* The suite every backend runs. */
 static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_open_fresh_and_reopen, setup, teardown),
@@ -1297,6 +1384,7 @@ static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_schema_13_to_17_ops, setup, teardown),
     cmocka_unit_test_setup_teardown(test_schema_18_ops, setup, teardown),
     cmocka_unit_test_setup_teardown(test_latest_forecast_is_never_a_shadow, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_schema_21_backtest_years, setup, teardown),
 };
 
 /* The SQLite backend's own: schema migrations on raw files. */
