@@ -1,7 +1,8 @@
 /* cmd_backtest.c: `oilcast backtest`: parses the options, runs the backtest pipeline step
- * (pipeline/backtest.h: walk-forward evaluation of forecasting models on a stored series, saved in the
- * store for the dashboard, GET /v1/backtests/latest) and prints its result as a table, CSV or JSON
- * (to stdout or, atomically, --out). Option parsing and printing only. */
+ * (pipeline/backtest.h: walk-forward evaluation of forecasting models on a stored series, or its
+ * by-year robustness report, saved in the store for the dashboard, GET /v1/backtests/latest and
+ * /v1/backtests/years) and prints its result as a table, CSV or JSON (to stdout or, atomically,
+ * --out). Option parsing and printing only. */
 #include <stdio.h>
 #include <string.h>
 
@@ -20,7 +21,7 @@ const oc_command oc_cmd_backtest = {
     "                        [--end D] [--horizon 7] [--refit-every 20] [--threads N] [--format table|csv|json]\n"
     "                        [--out FILE] [--no-save]\n"
     "       oilcast backtest --by-year [--from-year 2015] [--to-year 2024] [--models ...] [--exog S,...]\n"
-    "                        [--format table|csv] [--out FILE]\n\n"
+    "                        [--format table|csv|json] [--out FILE] [--no-save]\n\n"
     "Every trading day in [start, end] with `horizon` observations after it is a forecast origin; each\n"
     "model sees only the history up to the origin, is refitted every --refit-every origins and updated\n"
     "without refitting in between. Metrics per model and horizon (MAE, RMSE, MAPE, MASE, relMAE against\n"
@@ -42,10 +43,12 @@ const oc_command oc_cmd_backtest = {
     "  --threads N        worker threads (default: one per CPU); results do not depend on it\n"
     "  --format F         table (default), csv or json\n"
     "  --out FILE         write the output to FILE (atomically) instead of stdout\n"
-    "  --no-save          do not store the run\n"
+    "  --no-save          do not store the run (or the by-year report)\n"
     "  --by-year          the robustness report: the same backtest on each calendar year's origins (each\n"
     "                     forecast from the data up to its origin), relMAE per model, year and horizon, DM\n"
-    "                     p-values, coverage, and the years each model beats or loses to naive; not stored\n"
+    "                     p-values, coverage, and the years each model beats or loses to naive; stored\n"
+    "                     as the series' latest report (GET /v1/backtests/years, the dashboard's Models\n"
+    "                     panel); --format json prints the stored document\n"
     "  --from-year Y, --to-year Y   the years (default 2015..2024)\n",
     run};
 
@@ -130,7 +133,7 @@ static int print_result(const backtest_args *a, const oc_pipeline_backtest_resul
   oc_error err;
   oc_buf out = {0};
   int rc = OC_EXIT_OK;
-  if (a->opt.by_year) oc_backtest_years_format(&r->years, a->format, &out, &err);
+  if (a->opt.by_year) oc_backtest_years_format(&r->years, a->format, r->created_at_iso, &out, &err);
   else oc_backtest_format(&r->run, a->format, r->created_at_iso, &out, &err);
   if (a->out_path) {
     if (oc_write_file_atomic(a->out_path, out.data, out.len, &err) != 0) rc = oc_cli_runtime_error("%s", err.message);
@@ -154,7 +157,6 @@ static int run(oc_cli *cli, int argc, char **argv) {
     if (handled == 0 && (code = parse_option(cmd, opt, optarg, &a)) != 0) return code;
   }
   if (optind < argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-  if (a.opt.by_year && strcmp(a.format, "json") == 0) return oc_cli_usage_error(cmd, "--by-year prints table or csv, not json");
   int check_rc = oc_pipeline_backtest_check(&a.opt, &err);
   if (check_rc != 0) return oc_cli_step_error(cmd, check_rc, &err);
 

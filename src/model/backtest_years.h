@@ -17,6 +17,8 @@ typedef struct oc_backtest_years {
   size_t n_years;
   int *years;               /* n_years, ascending */
   oc_backtest_result *runs; /* n_years: one backtest per year, the same models */
+  size_t nexog;
+  char **exogs;             /* nexog names: the other series the models were given (base->exogs) */
 } oc_backtest_years;
 
 /* Runs specs over the origins of each year from_year..to_year (base's start and end are replaced by
@@ -27,18 +29,28 @@ int oc_backtest_by_year(const oc_series *s, const char *const *specs, size_t n_s
 void oc_backtest_years_free(oc_backtest_years *y);
 
 /* Per model over the years: how many years its relMAE (all horizons) is below / above 1, its worst
- * and median year relMAE. */
+ * and median year relMAE, and the range of its yearly coverage (averaged over horizons). */
 typedef struct oc_backtest_years_summary {
   size_t wins, losses;
   double worst, median;
   int worst_year;
+  double coverage80_min, coverage80_max, coverage95_min, coverage95_max;
 } oc_backtest_years_summary;
 oc_backtest_years_summary oc_backtest_years_summarize(const oc_backtest_years *y, size_t model);
 
+/* The report as one JSON document: what is stored (migration 21), served (GET /v1/backtests/years)
+ * and printed by --format json (docs/openapi.yaml, BacktestYears): series, created_at (copied
+ * verbatim), years from..to, horizon, refit_every, the model specs as run and the other series they
+ * read; per year its origins; per model and year relMAE over all horizons and per horizon, the
+ * smallest DM p, cov80, cov95; per model its wins, losses, worst and median year and coverage range.
+ * y must hold at least one year. */
+json_t *oc_backtest_years_to_json(const oc_backtest_years *y, const char *created_at);
+
 /* "table": per model, one line per year (origins, relMAE over all horizons and per horizon, the
  * smallest DM p, cov80, cov95) and the wins/losses line; "csv": "year," + OC_BACKTEST_CSV_HEADER,
- * every (year, model, horizon) row. */
-int oc_backtest_years_format(const oc_backtest_years *y, const char *format, oc_buf *out, oc_error *err);
+ * every (year, model, horizon) row; "json": oc_backtest_years_to_json, indented. */
+int oc_backtest_years_format(const oc_backtest_years *y, const char *format, const char *created_at, oc_buf *out,
+                             oc_error *err);
 
 #define OC_BACKTEST_YEARS_CSV_HEADER "year," OC_BACKTEST_CSV_HEADER
 

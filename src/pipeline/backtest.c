@@ -1,5 +1,6 @@
-/* backtest.c: the backtest pipeline step (backtest.h): store -> origin window -> oc_backtest_run ->
- * the saved result document. Must not print; the metrics belong to model/backtest.c. */
+/* backtest.c: the backtest pipeline step (backtest.h): store -> origin window -> oc_backtest_run (or
+ * oc_backtest_by_year) -> the saved result document. Must not print; the metrics belong to
+ * model/backtest.c and model/backtest_years.c. */
 #include "pipeline/backtest.h"
 
 #include <assert.h>
@@ -121,6 +122,23 @@ static int save(oc_store *store, const oc_pipeline_backtest_options *o, oc_pipel
   return rc;
 }
 
+/* Saves the by-year report document (oc_backtest_years_to_json, what --format json prints) with its
+ * configuration as given. */
+static int save_years(oc_store *store, const oc_pipeline_backtest_options *o, oc_pipeline_backtest_result *out,
+                      oc_error *err) {
+  json_t *doc = oc_backtest_years_to_json(&out->years, out->created_at_iso);
+  char *text = oc_json_dumps(doc, OC_JSON_COMPACT);
+  json_decref(doc);
+  oc_backtest_years_record rec = {.series = (char *)o->series, .created_at = out->created_at,
+                                  .models = (char *)o->models, .exog = (char *)(o->exog ? o->exog : ""),
+                                  .horizon = (int64_t)o->horizon, .refit_every = (int64_t)o->refit_every,
+                                  .from_year = o->from_year, .to_year = o->to_year, .report_json = text};
+  int rc = oc_store_backtest_years_save(store, &rec, err);
+  free(text);
+  if (rc == 0) out->saved_id = rec.id;
+  return rc;
+}
+
 int oc_pipeline_backtest(const char *data_dir, oc_store *store, const oc_pipeline_backtest_options *opt,
                          oc_pipeline_backtest_result *out, oc_error *err) {
   assert(store && opt && out);
@@ -149,7 +167,7 @@ int oc_pipeline_backtest(const char *data_dir, oc_store *store, const oc_pipelin
   if (rc == 0) {
     out->created_at = (int64_t)time(NULL);
     oc_timestamp_format(out->created_at, out->created_at_iso);
-    if (opt->save && !opt->by_year) rc = save(store, opt, out, err);
+    if (opt->save) rc = opt->by_year ? save_years(store, opt, out, err) : save(store, opt, out, err);
   }
   if (rc != 0) oc_pipeline_backtest_result_free(out);
   return rc;

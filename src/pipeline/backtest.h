@@ -1,9 +1,10 @@
 /* backtest.h: the backtest pipeline step (what `oilcast backtest` runs): loads a stored series, picks
  * the window of forecast origins (by default the last 500 with `horizon` observations after them),
  * runs the walk-forward backtest of the named models (model/backtest.h) and saves the result document
- * the dashboard draws (GET /v1/backtests/latest) in the store. Nothing is saved unless the run
- * succeeded: a bad option, series or model spec stores nothing. Must not print (the caller formats
- * the result with oc_backtest_format) or know about the CLI. */
+ * the dashboard draws (GET /v1/backtests/latest) in the store; or, by_year, the robustness report
+ * (model/backtest_years.h), saved as its own record (GET /v1/backtests/years). Nothing is saved unless
+ * the run succeeded: a bad option, series or model spec stores nothing. Must not print (the caller
+ * formats the result with oc_backtest_format or oc_backtest_years_format) or know about the CLI. */
 #ifndef OC_PIPELINE_BACKTEST_H
 #define OC_PIPELINE_BACKTEST_H
 
@@ -34,7 +35,7 @@ typedef struct oc_pipeline_backtest_options {
   size_t horizon;     /* 1..OC_FORECAST_MAX_HORIZON; default 7 */
   size_t refit_every; /* origins between refits, >= 1; default 20 */
   size_t threads;     /* 0 (default) = one per online CPU; results do not depend on it */
-  bool save;          /* store the run (default true; a by-year report is never stored) */
+  bool save;          /* store the run or the by-year report (default true) */
   /* The robustness report (model/backtest_years.h) instead of one window: one backtest per calendar
    * year from_year..to_year (defaults 2015..2024); start and end must then be unset. */
   bool by_year;
@@ -55,7 +56,7 @@ typedef struct oc_pipeline_backtest_result {
   oc_backtest_years years; /* by_year: the run of each year */
   int64_t created_at;      /* Unix seconds when the run finished */
   char created_at_iso[OC_TIMESTAMP_STRLEN]; /* the same in ISO 8601 UTC, as the saved document has it */
-  int64_t saved_id;        /* the stored run's id; 0 when not saved */
+  int64_t saved_id;        /* the stored run's (by_year: report's) id; 0 when not saved */
 } oc_pipeline_backtest_result;
 
 /* Every stored series the models of specs read (oc_forecaster_exogs), each once, loaded through memo:

@@ -174,13 +174,13 @@ static void test_by_year(void **state) {
   assert_true(mean.worst == (a > b ? a : b) && mean.worst_year == (a > b ? 2019 : 2020));
   assert_true(oc_test_close(mean.median, (a + b) / 2, 1e-15));
   oc_buf csv = {0};
-  assert_int_equal(oc_backtest_years_format(&y, "csv", &csv, &err), 0);
+  assert_int_equal(oc_backtest_years_format(&y, "csv", NULL, &csv, &err), 0);
   assert_true(strncmp(csv.data, OC_BACKTEST_YEARS_CSV_HEADER "\n2019,naive,1,", strlen(OC_BACKTEST_YEARS_CSV_HEADER) + 14) == 0);
   size_t lines = 0;
   for (size_t i = 0; i < csv.len; i++) lines += csv.data[i] == '\n';
   assert_int_equal(lines, 1 + 2 * 3 * 3);
   oc_buf table = {0};
-  assert_int_equal(oc_backtest_years_format(&y, "table", &table, &err), 0);
+  assert_int_equal(oc_backtest_years_format(&y, "table", NULL, &table, &err), 0);
   assert_non_null(strstr(table.data, "mean:k=3"));
   assert_non_null(strstr(table.data, "better than naive in 0 of 2 years, worse in 2"));
   oc_buf_free(&csv);
@@ -189,6 +189,85 @@ static void test_by_year(void **state) {
   assert_int_equal(oc_backtest_by_year(&s, specs, 3, &base, 2019, 2022, &y, &err), -1);
   assert_non_null(strstr(err.message, "year 2022: "));
   assert_int_equal(y.n_years, 0);
+  oc_series_free(&s);
+}
+
+/* The report's document (stored, served, --format json): every figure is the library's (per model and
+ * year relMAE overall and per horizon, the smallest DM p, coverage; per model wins, losses, worst and
+ * median year, coverage range), the years' origins, the models as run and the series they read. */
+static void test_by_year_document(void **state) {
+  (void)state;
+  oc_series s = oc_test_ar1_series(1000, 0.3, 0.02, 12), x = exog_series(1000, 13);
+  const char *specs[] = {"naive", "ar", "arx:exog=X"};
+  oc_backtest_config base = {.horizon = 3, .refit_every = 40, .threads = 2, .exogs = &x, .nexog = 1};
+  oc_backtest_years y;
+  oc_error err = {0};
+  if (oc_backtest_by_year(&s, specs, 3, &base, 2019, 2020, &y, &err) != 0) fail_msg("%s", err.message);
+  oc_buf text = {0};
+  assert_int_equal(oc_backtest_years_format(&y, "json", "2026-12-04T05:00:00Z", &text, &err), 0);
+  json_error_t jerr;
+  json_t *doc = json_loads(text.data, 0, &jerr);
+  if (!doc) fail_msg("not JSON: %s", jerr.text);
+  json_t *again = oc_backtest_years_to_json(&y, "2026-12-04T05:00:00Z");
+  assert_true(json_equal(doc, again)); /* the printed document is the one stored */
+  json_decref(again);
+  assert_string_equal(json_string_value(json_object_get(doc, "series")), s.name);
+  assert_string_equal(json_string_value(json_object_get(doc, "created_at")), "2026-12-04T05:00:00Z");
+  assert_int_equal(json_integer_value(json_object_get(doc, "from_year")), 2019);
+  assert_int_equal(json_integer_value(json_object_get(doc, "to_year")), 2020);
+  assert_int_equal(json_integer_value(json_object_get(doc, "horizon")), 3);
+  assert_int_equal(json_integer_value(json_object_get(doc, "refit_every")), 40);
+  assert_string_equal(json_string_value(json_array_get(json_object_get(doc, "models"), 2)), "arx:exog=X");
+  assert_int_equal(json_array_size(json_object_get(doc, "exog")), 1);
+  assert_string_equal(json_string_value(json_array_get(json_object_get(doc, "exog"), 0)), "X");
+  json_t *years = json_object_get(doc, "years"), *results = json_object_get(doc, "results");
+  assert_int_equal(json_array_size(years), 2);
+  assert_int_equal(json_array_size(results), 3);
+  for (size_t i = 0; i < 2; i++) {
+    json_t *year = json_array_get(years, i);
+    assert_int_equal(json_integer_value(json_object_get(year, "year")), y.years[i]);
+    assert_int_equal(json_integer_value(json_object_get(year, "origins")), y.runs[i].n_origins);
+    char first[OC_DATE_STRLEN];
+    assert_string_equal(json_string_value(json_object_get(year, "first_origin")), oc_date_format(y.runs[i].origin_dates[0], first));
+  }
+  for (size_t m = 0; m < 3; m++) {
+    json_t *r = json_array_get(results, m);
+    oc_backtest_years_summary sum = oc_backtest_years_summarize(&y, m);
+    assert_string_equal(json_string_value(json_object_get(r, "model")), specs[m]);
+    assert_int_equal(json_integer_value(json_object_get(r, "wins")), sum.wins);
+    assert_int_equal(json_integer_value(json_object_get(r, "losses")), sum.losses);
+    assert_int_equal(json_integer_value(json_object_get(r, "worst_year")), sum.worst_year);
+    assert_true(json_real_value(json_object_get(r, "worst_rel_mae")) == sum.worst);
+    assert_true(json_real_value(json_object_get(r, "median_rel_mae")) == sum.median);
+    double lo80 = INFINITY, hi95 = -INFINITY;
+    for (size_t i = 0; i < 2; i++) {
+      const oc_backtest_result *run = &y.runs[i];
+      oc_backtest_summary sm = oc_backtest_summarize(run, m);
+      json_t *cell = json_array_get(json_object_get(r, "years"), i);
+      assert_int_equal(json_integer_value(json_object_get(cell, "year")), y.years[i]);
+      assert_true(json_real_value(json_object_get(cell, "rel_mae")) == sm.rel_mae);
+      assert_true(json_real_value(json_object_get(cell, "coverage80")) == sm.coverage80);
+      assert_true(json_real_value(json_object_get(cell, "coverage95")) == sm.coverage95);
+      double min_p = 1;
+      for (size_t h = 0; h < 3; h++) {
+        const oc_backtest_row *row = &run->rows[m * 3 + h];
+        assert_true(json_real_value(json_array_get(json_object_get(cell, "rel_mae_by_horizon"), h)) == row->rel_mae);
+        min_p = fmin(min_p, row->dm_pvalue);
+      }
+      assert_true(json_real_value(json_object_get(cell, "min_dm_pvalue")) == min_p);
+      lo80 = fmin(lo80, sm.coverage80);
+      hi95 = fmax(hi95, sm.coverage95);
+    }
+    assert_true(json_real_value(json_object_get(r, "coverage80_min")) == lo80 && sum.coverage80_min == lo80);
+    assert_true(json_real_value(json_object_get(r, "coverage95_max")) == hi95 && sum.coverage95_max == hi95);
+  }
+  /* naive against itself: neither a win nor a loss, every DM p 1 */
+  json_t *naive = json_array_get(results, 0);
+  assert_int_equal(json_integer_value(json_object_get(naive, "wins")) + json_integer_value(json_object_get(naive, "losses")), 0);
+  json_decref(doc);
+  oc_buf_free(&text);
+  oc_backtest_years_free(&y);
+  oc_series_free(&x);
   oc_series_free(&s);
 }
 
@@ -313,6 +392,7 @@ int main(void) {
       cmocka_unit_test(test_random_walk_naive_wins), cmocka_unit_test(test_ar1_beats_naive),
       cmocka_unit_test(test_no_look_ahead),          cmocka_unit_test(test_threads_do_not_change_results),
       cmocka_unit_test(test_by_year),
+      cmocka_unit_test(test_by_year_document),
       cmocka_unit_test(test_diebold_mariano),        cmocka_unit_test(test_formats_and_errors),
       cmocka_unit_test(test_auto_select),            cmocka_unit_test(test_store_backtest_runs),
   };

@@ -2,8 +2,8 @@
  * simulated series (ingest/simulate.h): the default window is the last 500 possible origins and the
  * metrics are bit for bit oc_backtest_run's on the stored series; the run is saved and reads back as
  * the dashboard's document (oc_backtest_to_json) with the models as given; an explicit window, the
- * progress callback, save = false; and bad options, series and model specs fail with a clear message
- * and store nothing. */
+ * progress callback, save = false; the by-year report stored as its own record; and bad options,
+ * series and model specs fail with a clear message and store nothing. */
 #include "testutil.h"
 
 #include <jansson.h>
@@ -205,16 +205,28 @@ static void test_exog_given_to_the_kinds_that_read_it(void **state) {
   assert_non_null(strstr(err.message, "NOPE"));
 }
 
-/* --by-year: the library's report on the stored series, never stored; --start with it is refused. */
-static void test_by_year_not_stored(void **state) {
+/* The newest stored by-year report of series; *found says whether there is one. */
+static oc_backtest_years_record latest_years(const fixture *fx, const char *series, bool *found) {
+  oc_backtest_years_record rec;
+  oc_error err;
+  if (oc_store_backtest_years_latest(fx->store, series, &rec, found, &err) != 0) fail_msg("%s", err.message);
+  return rec;
+}
+
+/* --by-year: the library's report on the stored series, stored as its own record (issue 18 item 4: it
+ * was not stored before) with its configuration as given and the document --format json prints;
+ * save = false and every failure (a year without origins, --start with it) store nothing. */
+static void test_by_year_stored(void **state) {
   fixture *fx = *state;
   oc_pipeline_backtest_options opt;
   oc_pipeline_backtest_options_default(&opt);
-  opt.models = "naive,ar";
+  opt.models = "naive,ar,arx";
+  opt.exog = "BRENT";
   opt.by_year = true;
   opt.from_year = 2022;
   opt.to_year = 2022;
   opt.horizon = 2;
+  opt.save = false;
   oc_pipeline_backtest_result r;
   oc_error err;
   if (oc_pipeline_backtest(fx->dir, fx->store, &opt, &r, &err) != 0) fail_msg("%s", err.message);
@@ -222,8 +234,42 @@ static void test_by_year_not_stored(void **state) {
   assert_int_equal(r.years.years[0], 2022);
   assert_true(r.years.runs[0].n_origins > 240);
   assert_int_equal(r.saved_id, 0);
+  bool found;
+  oc_backtest_years_record rec = latest_years(fx, "WTI", &found);
+  assert_false(found);
   assert_false(any_stored(fx));
   oc_pipeline_backtest_result_free(&r);
+
+  opt.save = true;
+  if (oc_pipeline_backtest(fx->dir, fx->store, &opt, &r, &err) != 0) fail_msg("%s", err.message);
+  assert_true(r.saved_id > 0);
+  rec = latest_years(fx, "WTI", &found);
+  assert_true(found);
+  assert_int_equal(rec.id, r.saved_id);
+  assert_string_equal(rec.series, "WTI");
+  assert_string_equal(rec.models, "naive,ar,arx");
+  assert_string_equal(rec.exog, "BRENT");
+  assert_int_equal(rec.horizon, 2);
+  assert_int_equal(rec.refit_every, 20);
+  assert_int_equal(rec.from_year, 2022);
+  assert_int_equal(rec.to_year, 2022);
+  assert_int_equal(rec.created_at, r.created_at);
+  json_t *stored = json_loads(rec.report_json, 0, NULL), *expected = oc_backtest_years_to_json(&r.years, r.created_at_iso);
+  assert_non_null(stored);
+  assert_true(json_equal(stored, expected));
+  assert_string_equal(json_string_value(json_array_get(json_object_get(stored, "models"), 2)), "arx:exog=BRENT");
+  json_decref(stored);
+  json_decref(expected);
+  oc_backtest_years_record_free(&rec);
+  assert_false(any_stored(fx)); /* the window's record is another one */
+  oc_pipeline_backtest_result_free(&r);
+
+  /* failures: the newest report stays the one above */
+  opt.to_year = 2024; /* the series ends in 2023 */
+  assert_int_equal(oc_pipeline_backtest(fx->dir, fx->store, &opt, &r, &err), -1);
+  assert_non_null(strstr(err.message, "year 2024"));
+  assert_int_equal(r.saved_id, 0);
+  opt.to_year = 2022;
   opt.start = fx->wti.dates[300];
   assert_int_equal(oc_pipeline_backtest(fx->dir, fx->store, &opt, &r, &err), OC_PIPELINE_BAD_OPTION);
   assert_non_null(strstr(err.message, "not --start/--end"));
@@ -231,6 +277,9 @@ static void test_by_year_not_stored(void **state) {
   opt.from_year = 2023;
   assert_int_equal(oc_pipeline_backtest(fx->dir, fx->store, &opt, &r, &err), OC_PIPELINE_BAD_OPTION);
   assert_non_null(strstr(err.message, "2023..2022 is not a range of years"));
+  rec = latest_years(fx, "WTI", &found);
+  assert_true(found && rec.to_year == 2022);
+  oc_backtest_years_record_free(&rec);
 }
 
 /* Every failure: -1, the message names the culprit, the result is empty, and nothing is stored. */
@@ -291,7 +340,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_explicit_window_and_no_save, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_options_store_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_exog_given_to_the_kinds_that_read_it, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_by_year_not_stored, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_by_year_stored, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
