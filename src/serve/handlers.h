@@ -90,4 +90,7 @@ void oc_handle_devices_list(const oc_request *req, oc_response *resp);
 void oc_handle_device_add(const oc_request *req, oc_response *resp);
 void oc_handle_device_revoke(const oc_request *req, oc_response *resp);
 
+/* handlers_backtest_years.c */
+void oc_handle_backtest_years(const oc_request *req, oc_response *resp);
+
 #endif

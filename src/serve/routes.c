@@ -26,6 +26,7 @@ static const oc_route routes[] = {
     {"GET", "/v1/models", SPEC(oc_handle_models_list, OC_ACCESS_PUBLIC_READ)},
     {"GET", "/v1/forecasts/latest", SPEC(oc_handle_forecast_latest, OC_ACCESS_PUBLIC_READ)},
     {"GET", "/v1/backtests/latest", SPEC(oc_handle_backtest_latest, OC_ACCESS_PUBLIC_READ)},
+    {"GET", "/v1/backtests/years", SPEC(oc_handle_backtest_years, OC_ACCESS_PUBLIC_READ)},
     {"GET", "/v1/jobs", SPEC(oc_handle_jobs_list, OC_ACCESS_READ)},
     {"GET", "/v1/endpoints/{name}/decisions", SPEC(oc_handle_endpoint_decisions, OC_ACCESS_PUBLIC_READ)},
     {"POST", "/v1/admin/alerts", SPEC(oc_handle_alerts_webhook, OC_ACCESS_ADMIN)},
