@@ -25,6 +25,11 @@ async function launch() {
   return { context, close };
 }
 
+/* The Models panel asks for the series' by-year report (web/years.js), which a store has only after
+ * `oilcast backtest --by-year`: before, the route answers 404 (the page says "none yet"), and chromium
+ * logs every 404 response as an error. */
+const EXPECTED_404 = /status of 404 .*\/v1\/backtests\/years\?/;
+
 /* Records console errors and uncaught page errors; `allow(fn)` lets a test excuse messages it
  * provokes on purpose (a killed server makes chromium log connection failures). */
 function watchErrors(page) {
@@ -33,6 +38,7 @@ function watchErrors(page) {
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
     const text = `${msg.text()} (${msg.location().url || 'page'})`;
+    if (EXPECTED_404.test(text)) return;
     if (!excuse || !excuse(text)) errors.push(`console: ${text}`);
   });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
