@@ -25,6 +25,7 @@ assert_contains "$out" "trained v1" "training"
 assert_contains "$out" "deployed          endpoint oil-market-forecast-endpoint -> v1" "deploy"
 assert_contains "$out" "WTI-SIM forecast by model v1" "forecast table"
 assert_contains "$out" "30 origins" "backtest origins"
+assert_contains "$out" "Backtest WTI-SIM by year 2017..2017" "the by-year report"
 for model in naive drift ets ar mlp ensemble; do
   grep -q "^$model[ :]" "$OC_TMP/run1.txt" || fail "backtest table lacks $model"
 done
