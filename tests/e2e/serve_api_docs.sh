@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every ```sh example of docs/api.md against a real `oilcast serve` (data, keys and a backtest set
-# up first): the documentation cannot drift from what the server does. Each block runs with `bash -e`,
+# Runs every ```sh example of docs/api.md against a real `oilcast serve` (data, keys, a backtest and a
+# by-year report set up first): the documentation cannot drift from what the server does. Each block runs with `bash -e`,
 # so any failing command (curl -f on an error status) fails the test.
 source "$(dirname "$0")/serve_helpers.bash"
 docs=${OILCAST_SOURCE_DIR:-$(dirname "$0")/../..}/docs/api.md
@@ -14,6 +14,8 @@ printf 'Date,Price\n' >"$OC_TMP/wti.csv"
 grep -v "^#" "$OC_TMP/sim.csv" | tail -n +2 | awk -F, '$1 <= "2024-12-31"' >>"$OC_TMP/wti.csv"
 "$OILCAST_BIN" ingest --data-dir "$dir" --source historical --csv-path "$OC_TMP/wti.csv" --series WTI >/dev/null 2>&1
 "$OILCAST_BIN" backtest --data-dir "$dir" --series WTI --models naive,drift --start 2024-06-01 --end 2024-12-31 \
+  --horizon 3 >/dev/null 2>&1
+"$OILCAST_BIN" backtest --data-dir "$dir" --series WTI --models naive,drift --by-year --from-year 2024 --to-year 2024 \
   --horizon 3 >/dev/null 2>&1
 serve_start "$dir" --access-log off
 URL=$SERVE_URL
