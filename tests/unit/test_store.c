@@ -25,7 +25,7 @@
 #include "core/fsutil.h"
 #include "core/progress.h"
 #include "ingest/import.h"
-#include "pg_server.h"
+#include "pg_fixture.h"
 #include "store/store.h"
 
 typedef struct fixture {
@@ -37,21 +37,12 @@ typedef struct fixture {
 /* The backend the running group tests, and its URI template when it has no scratch file. */
 static const oc_store_backend *backend_under_test;
 static const char *uri_template;
-static unsigned fresh_names;
 
 static int setup(void **state) {
   fixture *f = oc_xcalloc(1, sizeof *f);
   f->dir = oc_test_tmpdir("store");
-  if (backend_under_test->scratch_uri) {
-    f->uri = backend_under_test->scratch_uri(f->dir);
-  } else {
-    oc_buf name = {0}, uri = {0};
-    oc_buf_printf(&name, "oilcast_test_%ld_%u", (long)getpid(), fresh_names++);
-    const char *hole = strstr(uri_template, "%s");
-    oc_buf_printf(&uri, "%.*s%s%s", (int)(hole - uri_template), uri_template, name.data, hole + 2);
-    oc_buf_free(&name);
-    f->uri = oc_buf_steal(&uri);
-  }
+  f->uri = backend_under_test->scratch_uri ? backend_under_test->scratch_uri(f->dir)
+                                           : oc_test_fresh_store_uri(uri_template);
   if (strcmp(backend_under_test->scheme, "sqlite") == 0) f->db = oc_path_join(f->dir, "oilcast.db");
   *state = f;
   return 0;
@@ -1445,11 +1436,8 @@ int main(void) {
       env[strlen(env) + 1] = '\0', env[strlen(env)] = (char)toupper((unsigned char)*c);
     uri_template = getenv(env);
     char *started = NULL; /* PostgreSQL: one server of our own for this run, when none is given */
-    if (!uri_template && strcmp(backends[i].scheme, "postgresql") == 0 && oc_test_pg_uri_prefix()) {
-      oc_buf t = {0};
-      oc_buf_printf(&t, "%soilcast_test?options=-csearch_path%%3D%%s", oc_test_pg_uri_prefix()); /* a schema each */
-      uri_template = started = oc_buf_steal(&t);
-    }
+    if (!uri_template && strcmp(backends[i].scheme, "postgresql") == 0)
+      uri_template = started = oc_test_pg_store_template("oilcast_test");
     if (!backends[i].scratch_uri && (!uri_template || !strstr(uri_template, "%s"))) {
       printf("store backend %s: skipped (set %s to a URI template with %%s for a fresh store name)\n",
              backends[i].scheme, env);
