@@ -92,6 +92,16 @@ static int raw_int(const char *db, const char *sql) {
   return v;
 }
 
+/* Runs SQL on the store's database directly (to build an old schema). */
+static void raw_pg_exec(const char *uri, const char *sql) {
+  PGconn *c = PQconnectdb(uri);
+  if (PQstatus(c) != CONNECTION_OK) fail_msg("raw connect failed: %s", PQerrorMessage(c));
+  PGresult *r = PQexec(c, sql);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) fail_msg("raw sql failed: %s", PQresultErrorMessage(r));
+  PQclear(r);
+  PQfinish(c);
+}
+
 static void test_open_fresh_and_reopen(void **state) {
   fixture *f = *state;
   oc_error err;
@@ -852,18 +862,10 @@ static void test_writers_of_one_process_queue(void **state) {
   oc_store_close(holder);
 }
 
-/* Migration 22 merges the dead letters stored twice before it (a redelivery then made a second row)
- * into their first row, counting them, and keys the table so that none is stored twice again. */
-static void test_migration_22_merges_dead_letters(void **state) {
-  fixture *f = *state;
-  oc_store_close(open_ok(f));
-  raw_exec(f->db, "DROP INDEX sensor_dead_letters_key;"
-                  "ALTER TABLE sensor_dead_letters DROP COLUMN seen;"
-                  "ALTER TABLE sensor_dead_letters DROP COLUMN last_received_ms;"
-                  "DELETE FROM schema_migrations WHERE version >= 22;"
-                  "INSERT INTO sensor_dead_letters(received_ms, topic, reason, raw) VALUES"
-                  " (5, 'a', 'not JSON', x'7b00'), (6, 'b', 'not JSON', x'7b00'), (9, 'a', 'not JSON', x'7b00'),"
-                  " (7, 'a', 'not JSON', x'7b01'), (8, 'a', 'not JSON', x'7b00');");
+/* After migration 22 over the dead letters (id, received_ms, topic, bytes) 1 5 a {0, 2 6 b {0,
+ * 3 9 a {0, 4 7 a {1, 5 8 a {0: the three copies of a {0 are its first row, seen 3 times, from 5 to
+ * 9; the key holds for the next copy. */
+static void assert_dead_letters_merged(const fixture *f) {
   oc_store *s = open_ok(f);
   oc_dead_letter *dls = NULL;
   size_t n = 0;
@@ -879,6 +881,33 @@ static void test_migration_22_merges_dead_letters(void **state) {
   assert_true(again.id == 1 && again.seen == 4);
   oc_dead_letter_list_free(dls, n);
   oc_store_close(s);
+}
+
+/* Migration 22 merges the dead letters stored twice before it (a redelivery then made a second row)
+ * into their first row, counting them, and keys the table so that none is stored twice again: on the
+ * store at f (SQL run by raw on where; blob0 and blob1: the bytes {0 and {1 as the dialect writes
+ * them), taken back to schema 21 with those rows. */
+static void migrate_duplicated_dead_letters(const fixture *f, void (*raw)(const char *where, const char *sql),
+                                            const char *where, const char *blob0, const char *blob1) {
+  oc_store_close(open_ok(f));
+  oc_buf sql = {0};
+  oc_buf_printf(&sql,
+                "DROP INDEX sensor_dead_letters_key;"
+                "ALTER TABLE sensor_dead_letters DROP COLUMN seen;"
+                "ALTER TABLE sensor_dead_letters DROP COLUMN last_received_ms;"
+                "DELETE FROM schema_migrations WHERE version >= 22;"
+                "INSERT INTO sensor_dead_letters(id, received_ms, topic, reason, raw) VALUES"
+                " (1, 5, 'a', 'not JSON', %s), (2, 6, 'b', 'not JSON', %s), (3, 9, 'a', 'not JSON', %s),"
+                " (4, 7, 'a', 'not JSON', %s), (5, 8, 'a', 'not JSON', %s);",
+                blob0, blob0, blob0, blob1, blob0);
+  raw(where, sql.data);
+  oc_buf_free(&sql);
+  assert_dead_letters_merged(f);
+}
+
+static void test_migration_22_merges_dead_letters(void **state) {
+  fixture *f = *state;
+  migrate_duplicated_dead_letters(f, raw_exec, f->db, "x'7b00'", "x'7b01'");
 }
 
 /* ---- the PostgreSQL backend's own: raw libpq here, as the SQLite tests use raw SQLite ------------- */
@@ -1052,42 +1081,10 @@ static void test_pg_copy_round_trip(void **state) {
   oc_buf_free(&back_uri);
 }
 
-/* Runs SQL on the store's database directly (to build an old schema). */
-static void raw_pg_exec(const char *uri, const char *sql) {
-  PGconn *c = PQconnectdb(uri);
-  if (PQstatus(c) != CONNECTION_OK) fail_msg("raw connect failed: %s", PQerrorMessage(c));
-  PGresult *r = PQexec(c, sql);
-  if (PQresultStatus(r) != PGRES_COMMAND_OK) fail_msg("raw sql failed: %s", PQresultErrorMessage(r));
-  PQclear(r);
-  PQfinish(c);
-}
-
 /* PostgreSQL's twin of migration 22 merges dead letters stored twice into their first row too. */
 static void test_pg_migration_22_merges_dead_letters(void **state) {
   fixture *f = *state;
-  oc_store_close(open_ok(f));
-  raw_pg_exec(f->uri, "DROP INDEX sensor_dead_letters_key;"
-                      "ALTER TABLE sensor_dead_letters DROP COLUMN seen, DROP COLUMN last_received_ms;"
-                      "DELETE FROM schema_migrations WHERE version >= 22;"
-                      "INSERT INTO sensor_dead_letters(id, received_ms, topic, reason, raw) VALUES"
-                      " (1, 5, 'a', 'not JSON', '\\x7b00'), (2, 6, 'b', 'not JSON', '\\x7b00'),"
-                      " (3, 9, 'a', 'not JSON', '\\x7b00'), (4, 7, 'a', 'not JSON', '\\x7b01'),"
-                      " (5, 8, 'a', 'not JSON', '\\x7b00');");
-  oc_store *s = open_ok(f);
-  oc_dead_letter *dls = NULL;
-  size_t n = 0;
-  oc_error err;
-  assert_int_equal(oc_store_dead_letters_list(s, 10, &dls, &n, &err), 0);
-  assert_int_equal(n, 3);
-  assert_true(dls[2].id == 1 && dls[2].seen == 3 && dls[2].received_ms == 5 && dls[2].last_received_ms == 9);
-  assert_true(dls[1].id == 2 && dls[1].seen == 1 && dls[1].last_received_ms == 6);
-  assert_true(dls[0].id == 4 && dls[0].seen == 1);
-  oc_dead_letter again = dls[2];
-  again.received_ms = 10;
-  assert_int_equal(oc_store_dead_letter_insert(s, &again, &err), 0);
-  assert_true(again.id == 1 && again.seen == 4);
-  oc_dead_letter_list_free(dls, n);
-  oc_store_close(s);
+  migrate_duplicated_dead_letters(f, raw_pg_exec, f->uri, "'\\x7b00'", "'\\x7b01'");
 }
 
 /* Every op of the backend is filled: a NULL pointer would crash the first caller of a feature the
