@@ -35,7 +35,8 @@ const oc_command oc_cmd_stream = {
     "  --grace SECONDS       how far out of order a reading may come and still count (default 120)\n"
     "  --batch N             at most N messages per transaction (default 500)\n"
     "  --silence-factor X    expected intervals without a reading that make a silence (default 3, >= 1)\n"
-    "  --limit N             dead-letters: the newest N (default 20)\n",
+    "  --limit N             dead-letters: the newest N (default 20), one per line: id, first and last\n"
+    "                        received (ms), times seen, topic, reason, raw bytes (tab-separated)\n",
     run};
 
 enum { OPT_BROKER = 1, OPT_CLIENT_ID, OPT_USERNAME, OPT_TOPIC, OPT_WINDOWS, OPT_GRACE, OPT_BATCH, OPT_LIMIT,
@@ -64,8 +65,8 @@ static int list_dead_letters(oc_cli *cli, long limit) {
   if (rc != 0) return oc_cli_runtime_error("%s", err.message);
   for (size_t i = 0; i < n; i++) {
     char raw[512], topic[512], reason[512];
-    printf("%" PRId64 "\t%" PRId64 "\t%s\t%s\t%s\n", rows[i].id, rows[i].received_ms,
-           oc_printable(topic, sizeof topic, rows[i].topic), oc_printable(reason, sizeof reason, rows[i].reason),
+    printf("%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%s\t%s\t%s\n", rows[i].id, rows[i].received_ms,
+           rows[i].last_received_ms, rows[i].seen, oc_printable(topic, sizeof topic, rows[i].topic), oc_printable(reason, sizeof reason, rows[i].reason),
            oc_printable(raw, sizeof raw, (const char *)rows[i].raw));
   }
   oc_dead_letter_list_free(rows, n);

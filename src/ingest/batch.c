@@ -23,7 +23,7 @@
 #include "core/progress.h"
 #include "ingest/price_range.h"
 
-#define WRITE_CHUNK 8192                /* observations per oc_store_observations_upsert call */
+#define WRITE_CHUNK 65536               /* observations per oc_store_observations_upsert call */
 #define LINEAGE_THREAD_MIN (1u << 20)   /* smaller inputs are hashed and copied inline */
 
 void oc_ingest_report_free(oc_ingest_report *report) {

@@ -20,7 +20,22 @@ char *oc_scheduler_runner_id(char *buf) {
 
 int64_t oc_scheduler_next_slot(const oc_job *job, int64_t now) { return oc_schedule_next(&job->schedule, now); }
 
-/* Marks the job's "running" runs whose process is gone (on this host) as abandoned. */
+/* Why a "running" run of job is dead, or NULL while it may still be going: its process is gone (a
+ * runner on this host whose pid no longer exists: any store, single node included), or, when this
+ * caller leads, it is a scheduled run (not "manual") of another runner: only the leader starts
+ * scheduled runs, so that runner led before and has lost leadership (on another host, whose pids this
+ * one cannot see). A manual run of another runner may be alive on any node, so it is left alone. */
+static const char *why_dead(const oc_job_run *r, const char *me, size_t host_len, const oc_scheduler_env *env) {
+  const char *colon = strrchr(r->runner, ':');
+  bool same_host = colon && (size_t)(colon - r->runner) == host_len && strncmp(r->runner, me, host_len) == 0;
+  long pid = colon ? strtol(colon + 1, NULL, 10) : 0;
+  if (same_host && oc_process_gone(pid)) return "the process running it ended before it finished";
+  if (env->leads && strcmp(r->trigger, "manual") != 0 && strcmp(r->runner, env->runner) != 0)
+    return "the leader running it lost its leadership (another node leads now)";
+  return NULL;
+}
+
+/* Marks the job's "running" runs that are dead (why_dead) as abandoned. */
 static int abandon_dead_runs(oc_store *store, const char *job, const oc_scheduler_env *env, oc_error *err) {
   oc_job_run *runs;
   size_t n;
@@ -31,14 +46,12 @@ static int abandon_dead_runs(oc_store *store, const char *job, const oc_schedule
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
     oc_job_run *r = &runs[i];
-    const char *colon = strrchr(r->runner, ':');
-    bool same_host = colon && (size_t)(colon - r->runner) == host_len && strncmp(r->runner, me, host_len) == 0;
-    long pid = colon ? strtol(colon + 1, NULL, 10) : 0;
-    if (!same_host || !oc_process_gone(pid)) continue;
+    const char *why = why_dead(r, me, host_len, env);
+    if (!why) continue;
     snprintf(r->status, sizeof r->status, "abandoned");
     r->finished_at = env->now(env->ctx);
     free(r->error);
-    r->error = oc_xstrdup("the process running it ended before it finished");
+    r->error = oc_xstrdup(why);
     rc = oc_store_job_run_finish(store, r, err);
   }
   oc_job_run_list_free(runs, n);

@@ -8,7 +8,8 @@
  *     step-timeout) stops the run, which is recorded "failed" with the reason; the next slot tries
  *     again. What each step did (exit code, seconds, the tail of its output) is kept with the run;
  *   - a "running" run whose process died (same host, process gone) is recorded "abandoned" so the
- *     job can run again.
+ *     job can run again; so is, when the caller leads (env->leads), a scheduled run of another runner
+ *     (a former leader, which lost leadership: its host may be another, whose processes are not seen).
  * Time and steps come from an environment the caller supplies: the real clock and child processes
  * (service.h) in `oilcast run`, `oilcast serve` and `oilcast jobs run`, a simulated clock and recorded
  * steps in tests. When to tick is the caller's business (service.h sleeps until the next slot).
@@ -42,6 +43,9 @@ typedef struct oc_scheduler_env {
   void (*finished)(void *ctx, const oc_job_run *run);
   void *ctx;
   const char *runner; /* who runs: "host:pid" (oc_scheduler_runner_id) */
+  /* The caller holds the store's leadership now (service.c, while it leads): only the leader runs
+   * scheduled jobs, so another runner's "running" scheduled run belongs to a leader that lost it. */
+  bool leads;
 } oc_scheduler_env;
 
 /* "host:pid" of this process, into buf (sizeof ((oc_job_run *)0)->runner bytes). */

@@ -143,7 +143,8 @@ static bool lead(oc_scheduler_service *s) {
                  OC_SCHEDULER_LEADER_RETRY_SECONDS);
   }
   s->role = role;
-  return role == ROLE_LEADER;
+  s->env.leads = role == ROLE_LEADER;
+  return s->env.leads;
 }
 
 static void *service_main(void *arg) {

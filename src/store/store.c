@@ -157,7 +157,7 @@ static const oc_store_table tables[] = {
     T("devices", 1, "id", "site", "type", "unit", "valid_min", "valid_max", "interval_seconds", "password_hash",
       "created_at", "revoked_at"),
     T("sensor_readings", 3, "device_id", "seq", "measurement", "unit", "event_ms", "value", "late"),
-    T("sensor_dead_letters", 1, "id", "received_ms", "topic", "reason", "raw"),
+    T("sensor_dead_letters", 1, "id", "received_ms", "topic", "reason", "raw", "seen", "last_received_ms"),
     T("sensor_watermarks", 1, "device_id", "event_ms"),
     T("sensor_windows", 4, "device_id", "measurement", "width_ms", "start_ms", "count", "sum", "min", "max", "last"),
     T("sensor_anomalies", 4, "device_id", "measurement", "kind", "event_ms", "seq", "value", "score", "detected_ms",

@@ -404,7 +404,9 @@ typedef struct oc_sensor_reading {
 
 typedef struct oc_dead_letter {
   int64_t id;          /* set when stored/listed */
-  int64_t received_ms; /* Unix milliseconds */
+  int64_t received_ms; /* Unix milliseconds (the first time, when it came again) */
+  int64_t seen;             /* times received (set when stored/listed): a redelivery counts here */
+  int64_t last_received_ms; /* the latest time (set when listed) */
   char topic[256];
   char reason[256];
   uint8_t *raw; /* the payload as received (listing: malloc'd, free with oc_dead_letter_list_free) */
@@ -629,7 +631,9 @@ typedef struct oc_store_ops {
    * (*found = false for a new device); _set raises it (never lowers it). sensor_window_recompute
    * writes the window from the on-time readings stored in it (in (event time, seq) order), or, when
    * part_ms > 0, from its stored windows of width part_ms (which divides width_ms; in start order):
-   * either way the aggregate does not depend on arrival order. dead_letter_insert stores one dead letter (sets id);
+   * either way the aggregate does not depend on arrival order. dead_letter_insert stores one dead letter (sets id
+   * and seen), keyed by its topic and bytes (migration 22): the same bytes on the same topic again (an
+   * MQTT redelivery) count in the stored row's seen and last_received_ms instead;
    * dead_letters_list: newest first, at most limit. sensor_windows_list: a device's windows of one
    * measurement and width, ascending (device/measurement NULL = all). sensor_stats: the counts
    * /metrics shows. Free lists with free() (dead letters: oc_dead_letter_list_free). */

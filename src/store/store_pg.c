@@ -362,6 +362,17 @@ static const pg_migration migrations[] = {
      "  report_json JSON NOT NULL\n"
      ");\n"
      "CREATE INDEX backtest_years_by_series ON backtest_years(series, created_at);\n"},
+    /* The key: topic and the payload's SHA-256 (a B-tree entry holds at most a third of a page, a
+     * payload may be larger); SQLite's twin indexes the bytes themselves. */
+    {22, "dead letters keyed by topic and payload: a redelivery is counted, not stored twice",
+     "ALTER TABLE sensor_dead_letters ADD COLUMN seen BIGINT NOT NULL DEFAULT 1,\n"
+     "  ADD COLUMN last_received_ms BIGINT NOT NULL DEFAULT 0;\n"
+     "UPDATE sensor_dead_letters d SET seen = g.n, last_received_ms = g.latest\n"
+     "  FROM (SELECT min(id) AS first, count(*) AS n, max(received_ms) AS latest FROM sensor_dead_letters\n"
+     "        GROUP BY topic, sha256(raw)) g WHERE d.id = g.first;\n"
+     "DELETE FROM sensor_dead_letters WHERE id NOT IN\n"
+     "  (SELECT min(id) FROM sensor_dead_letters GROUP BY topic, sha256(raw));\n"
+     "CREATE UNIQUE INDEX sensor_dead_letters_key ON sensor_dead_letters(topic, sha256(raw));\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 

@@ -107,13 +107,19 @@ int oc_pg_dead_letter_insert(oc_store *store, oc_dead_letter *dl, oc_error *err)
   oc_pg_text(&p, hex.data);
   int rc = -1;
   if (oc_pg_op_begin(s, err) == 0) {
-    /* The largest id + 1 under the write lock, as SQLite's rowid gives it. */
+    /* The largest id + 1 under the write lock, as SQLite's rowid gives it; the same topic and bytes
+     * again (the key of migration 22) count in the stored row. */
     PGresult *r = oc_pg_query(s,
-                              "INSERT INTO sensor_dead_letters(id, received_ms, topic, reason, raw)"
-                              " SELECT coalesce(max(id), 0) + 1, $1, $2, $3, $4::bytea FROM sensor_dead_letters"
-                              " RETURNING id",
+                              "INSERT INTO sensor_dead_letters(id, received_ms, topic, reason, raw, seen, last_received_ms)"
+                              " SELECT coalesce(max(id), 0) + 1, $1, $2, $3, $4::bytea, 1, $1 FROM sensor_dead_letters"
+                              " ON CONFLICT (topic, sha256(raw)) DO UPDATE SET seen = sensor_dead_letters.seen + 1,"
+                              " last_received_ms = greatest(sensor_dead_letters.last_received_ms, excluded.received_ms)"
+                              " RETURNING id, seen",
                               &p, "storing a dead letter", err);
-    if (r) dl->id = oc_pg_get_int(r, 0, 0);
+    if (r) {
+      dl->id = oc_pg_get_int(r, 0, 0);
+      dl->seen = oc_pg_get_int(r, 0, 1);
+    }
     PQclear(r);
     rc = oc_pg_op_end(s, r != NULL, err);
   }
@@ -125,8 +131,8 @@ int oc_pg_dead_letters_list(oc_store *store, size_t limit, oc_dead_letter **rows
   oc_pg_params p = {0};
   oc_pg_int(&p, oc_pg_limit(limit));
   PGresult *r = oc_pg_query(oc_pg_of(store),
-                            "SELECT id, received_ms, topic, reason, raw FROM sensor_dead_letters ORDER BY id DESC"
-                            " LIMIT $1",
+                            "SELECT id, received_ms, topic, reason, raw, seen, last_received_ms FROM sensor_dead_letters"
+                            " ORDER BY id DESC LIMIT $1",
                             &p, "listing dead letters", err);
   if (!r) return -1;
   size_t count = (size_t)PQntuples(r);
@@ -143,6 +149,8 @@ int oc_pg_dead_letters_list(oc_store *store, size_t limit, oc_dead_letter **rows
     d->raw = oc_xmalloc(d->raw_len + 1);
     if (d->raw_len) memcpy(d->raw, bytes, d->raw_len);
     d->raw[d->raw_len] = 0; /* for printing; raw_len is the length */
+    d->seen = oc_pg_get_int(r, (int)i, 5);
+    d->last_received_ms = oc_pg_get_int(r, (int)i, 6);
     PQfreemem(bytes);
   }
   PQclear(r);

@@ -345,6 +345,18 @@ static const sqlite_migration migrations[] = {
      "  report_json TEXT NOT NULL CHECK (json_valid(report_json))\n"
      ");\n"
      "CREATE INDEX IF NOT EXISTS backtest_years_by_series ON backtest_years(series, created_at);\n"},
+    /* A dead letter's key is its topic and bytes: a redelivery (an MQTT QoS 1 duplicate after a crash)
+     * counts in seen instead of being stored again. Existing duplicates merge into their first row. */
+    {22, "dead letters keyed by topic and payload: a redelivery is counted, not stored twice",
+     "ALTER TABLE sensor_dead_letters ADD COLUMN seen INTEGER NOT NULL DEFAULT 1;\n"
+     "ALTER TABLE sensor_dead_letters ADD COLUMN last_received_ms INTEGER NOT NULL DEFAULT 0;\n"
+     "CREATE INDEX sensor_dead_letters_merging ON sensor_dead_letters(topic, raw, id);\n"
+     "UPDATE sensor_dead_letters SET (seen, last_received_ms) = (SELECT count(*), max(d.received_ms)\n"
+     "  FROM sensor_dead_letters d WHERE d.topic = sensor_dead_letters.topic AND d.raw = sensor_dead_letters.raw);\n"
+     "DELETE FROM sensor_dead_letters WHERE EXISTS (SELECT 1 FROM sensor_dead_letters d\n"
+     "  WHERE d.topic = sensor_dead_letters.topic AND d.raw = sensor_dead_letters.raw AND d.id < sensor_dead_letters.id);\n"
+     "DROP INDEX sensor_dead_letters_merging;\n"
+     "CREATE UNIQUE INDEX sensor_dead_letters_key ON sensor_dead_letters(topic, raw);\n"},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 

@@ -109,22 +109,33 @@ int oc_sqlite_sensor_window_recompute(oc_store *store, const char *device_id, co
 
 int oc_sqlite_dead_letter_insert(oc_store *store, oc_dead_letter *dl, oc_error *err) {
   oc_sqlite_store *s = oc_sqlite_of(store);
-  static const char sql[] = "INSERT INTO sensor_dead_letters(received_ms, topic, reason, raw) VALUES (?1, ?2, ?3, ?4)";
+  static const char sql[] =
+      "INSERT INTO sensor_dead_letters(received_ms, topic, reason, raw, seen, last_received_ms)"
+      " VALUES (?1, ?2, ?3, ?4, 1, ?1)"
+      " ON CONFLICT (topic, raw) DO UPDATE SET seen = seen + 1,"
+      " last_received_ms = max(last_received_ms, excluded.received_ms)"
+      " RETURNING id, seen";
   sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);
   if (!st) return -1;
   sqlite3_bind_int64(st, 1, dl->received_ms);
   sqlite3_bind_text(st, 2, dl->topic, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 3, dl->reason, -1, SQLITE_STATIC);
   sqlite3_bind_blob(st, 4, dl->raw ? (const void *)dl->raw : "", (int)dl->raw_len, SQLITE_STATIC);
-  if (step_done(s, st, "storing a dead letter", err) != 0) return -1;
-  dl->id = sqlite3_last_insert_rowid(s->db);
-  return 0;
+  if (sqlite3_step(st) != SQLITE_ROW) {
+    oc_sqlite_fail(s, err, "storing a dead letter");
+    sqlite3_reset(st);
+    return -1;
+  }
+  dl->id = sqlite3_column_int64(st, 0);
+  dl->seen = sqlite3_column_int64(st, 1);
+  return step_done(s, st, "storing a dead letter", err);
 }
 
 int oc_sqlite_dead_letters_list(oc_store *store, size_t limit, oc_dead_letter **rows, size_t *n, oc_error *err) {
   oc_sqlite_store *s = oc_sqlite_of(store);
   static const char sql[] =
-      "SELECT id, received_ms, topic, reason, raw FROM sensor_dead_letters ORDER BY id DESC LIMIT ?1";
+      "SELECT id, received_ms, topic, reason, raw, seen, last_received_ms FROM sensor_dead_letters"
+      " ORDER BY id DESC LIMIT ?1";
   sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);
   if (!st) return -1;
   sqlite3_bind_int64(st, 1, (sqlite3_int64)(limit > INT64_MAX ? INT64_MAX : limit));
@@ -143,6 +154,8 @@ int oc_sqlite_dead_letters_list(oc_store *store, size_t limit, oc_dead_letter **
     d->raw = oc_xmalloc(d->raw_len + 1);
     if (d->raw_len) memcpy(d->raw, sqlite3_column_blob(st, 4), d->raw_len);
     d->raw[d->raw_len] = 0; /* for printing; raw_len is the length */
+    d->seen = sqlite3_column_int64(st, 5);
+    d->last_received_ms = sqlite3_column_int64(st, 6);
   }
   sqlite3_reset(st);
   if (rc != SQLITE_DONE) {

@@ -37,6 +37,7 @@ wait "$STREAM_PID" || fail "oilcast stream exited with $?: $(cat "$OC_TMP/stream
 assert_eq "$(stored_count "$DB")" 2 "good readings stored"
 listing=$(oc stream dead-letters --limit 100)
 assert_eq "$(wc -l <<< "$listing")" 8 "dead letters listed"
+assert_eq "$(awk -F'\t' 'NF == 7 && $4 == 1 && $3 >= $2' <<< "$listing" | wc -l)" 8 "id, first and last received, seen once, topic, reason, raw"
 assert_contains "$listing" "not JSON" "not JSON"
 assert_contains "$listing" "not json at all" "the raw bytes"
 assert_contains "$listing" "event_time: missing" "a missing field"

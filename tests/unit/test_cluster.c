@@ -1,5 +1,5 @@
 /* Unit tests for several nodes on one store (issue 17), on every backend that can run here (SQLite on
- * a scratch file; PostgreSQL on the throwaway server of pg_server.h, skipped where it is not
+ * a scratch file; PostgreSQL on the throwaway server, a schema per test: pg_fixture.h, skipped where it is not
  * installed): leadership (one connection leads, it keeps leading, the next one takes over when it
  * closes; PostgreSQL: when its session is killed), the shared rate-limit buckets (burst, refill, one
  * bucket per key, concurrent connections never let more than burst through), and the rate limiter
@@ -14,39 +14,22 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/buf.h"
-#include "pg_server.h"
+#include "pg_fixture.h"
 #include "serve/ratelimit.h"
 #include "store/store.h"
 
-typedef struct fixture {
-  char *dir;
-  char *uri;
-} fixture;
+typedef oc_test_store_fixture fixture;
 
 static const char *scheme_under_test; /* "sqlite" or "postgresql" */
-static unsigned fresh_names;
+static char *pg_template;             /* the server's stores, a schema each */
 
 static int setup(void **state) {
-  fixture *f = oc_xcalloc(1, sizeof *f);
-  f->dir = oc_test_tmpdir("cluster");
-  oc_buf uri = {0};
-  if (strcmp(scheme_under_test, "sqlite") == 0)
-    oc_buf_printf(&uri, "sqlite:%s/oilcast.db", f->dir);
-  else
-    oc_buf_printf(&uri, "%soilcast_cluster?options=-csearch_path%%3Dt%ld_%u", oc_test_pg_uri_prefix(), (long)getpid(),
-                  fresh_names++); /* a schema each: quicker than a database each */
-  f->uri = oc_buf_steal(&uri);
-  *state = f;
+  *state = oc_test_store_fixture_new("cluster", strcmp(scheme_under_test, "sqlite") == 0 ? NULL : pg_template);
   return 0;
 }
 
 static int teardown(void **state) {
-  fixture *f = *state;
-  oc_test_rmtree(f->dir);
-  free(f->dir);
-  free(f->uri);
-  free(f);
+  oc_test_store_fixture_free(*state);
   return 0;
 }
 
@@ -242,12 +225,14 @@ static const struct CMUnitTest postgresql_only[] = {
 int main(void) {
   scheme_under_test = "sqlite";
   int failed = cmocka_run_group_tests_name("cluster sqlite", every_backend, NULL, NULL);
-  if (!oc_test_pg_uri_prefix()) {
+  pg_template = oc_test_pg_store_template("oilcast_cluster");
+  if (!pg_template) {
     printf("cluster postgresql: skipped (PostgreSQL is not installed)\n");
     return failed;
   }
   scheme_under_test = "postgresql";
   failed += cmocka_run_group_tests_name("cluster postgresql", every_backend, NULL, NULL);
   failed += cmocka_run_group_tests_name("cluster postgresql only", postgresql_only, NULL, NULL);
+  free(pg_template);
   return failed;
 }

@@ -15,7 +15,7 @@
 #include "core/calendar.h"
 #include "core/date.h"
 #include "monitor/score.h"
-#include "pg_server.h"
+#include "pg_fixture.h"
 
 static oc_date day(int i) { return oc_calendar_add_trading_days(oc_date_from_ymd(2024, 6, 3), i); }
 
@@ -182,12 +182,13 @@ static void test_sqlite_history_ends_at_current_figures(void **state) {
 
 static void test_pg_history_ends_at_current_figures(void **state) {
   (void)state;
-  const char *prefix = oc_test_pg_uri_prefix();
-  if (!prefix) skip();
-  char uri[512];
-  snprintf(uri, sizeof uri, "%soilcast_monitor_history_%ld", prefix, (long)getpid());
+  char *template = oc_test_pg_store_template("oilcast_monitor_history");
+  if (!template) skip();
+  char *uri = oc_test_fresh_store_uri(template);
+  free(template);
   oc_error err;
   oc_store *store = oc_store_open(uri, &err);
+  free(uri);
   if (!store) fail_msg("%s", err.message);
   check_history_ends_at_current_figures(store);
   oc_store_close(store);

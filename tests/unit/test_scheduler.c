@@ -3,7 +3,8 @@
  * slot; a new job does not run for the past; a failing step stops its run (later steps never run)
  * with the reason recorded, and the next slot tries again; a paused job waits; a second scheduler on
  * the same store (another connection) never runs a slot that is taken nor a job that is running; and
- * a run left "running" by a dead process is recorded abandoned so the job can run again. */
+ * a run left "running" by a dead process is recorded abandoned so the job can run again, and one left
+ * by a leader on another host (whose process this host cannot see) once this runner leads. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -216,6 +217,69 @@ static void test_dead_runner_abandoned(void **state) {
   oc_jobs_free(&jobs);
 }
 
+/* A "running" run of runner (simulated host), started for slot. */
+static oc_job_run start_stale_run(oc_store *store, const char *job, const char *trigger, const char *runner,
+                                  int64_t slot) {
+  oc_job_run stale = {.slot = slot, .started_at = slot};
+  snprintf(stale.job, sizeof stale.job, "%s", job);
+  snprintf(stale.trigger, sizeof stale.trigger, "%s", trigger);
+  snprintf(stale.runner, sizeof stale.runner, "%s", runner);
+  bool claimed;
+  oc_error err;
+  assert_int_equal(oc_store_job_run_start(store, &stale, &claimed, &err), 0);
+  assert_true(claimed);
+  return stale;
+}
+
+static const char *status_of(oc_store *store, const char *job, int64_t id) {
+  static char status[16];
+  oc_job_run *runs;
+  size_t n;
+  oc_error err;
+  assert_int_equal(oc_store_job_runs_list(store, job, NULL, 100, &runs, &n, &err), 0);
+  status[0] = '\0';
+  for (size_t i = 0; i < n; i++)
+    if (runs[i].id == id) snprintf(status, sizeof status, "%s", runs[i].status);
+  oc_job_run_list_free(runs, n);
+  return status;
+}
+
+/* The leader of host-a dies with its scheduled run "running"; this runner (host-b) cannot see host-a's
+ * processes: as a follower it leaves the run alone (the job stays blocked), once it leads it records
+ * the run abandoned and runs the job. A manual run on another host may be alive: never abandoned. */
+static void test_new_leader_abandons_former_leaders_runs(void **state) {
+  oc_test_datadir_fixture *fx = *state;
+  oc_jobs jobs = jobs_of("[hourly]\nevery = 1h\nstep = a\n[byhand]\nevery = 1h\nstep = b\n");
+  fake f = {.clock = at(2024, 6, 3, 9, 30)};
+  oc_scheduler_env env = {.now = fake_now, .run_step = fake_step, .ctx = &f, .runner = "host-b.invalid:7"};
+  int64_t next;
+  oc_error err;
+  assert_int_equal(oc_scheduler_tick(fx->store, &jobs, &env, &next, &err), 0); /* both jobs first seen */
+  oc_job_run lost = start_stale_run(fx->store, "hourly", "schedule", "host-a.invalid:4242", at(2024, 6, 3, 9, 0));
+  oc_job_run manual = start_stale_run(fx->store, "byhand", "manual", "host-a.invalid:4243", at(2024, 6, 3, 9, 20));
+  f.clock = at(2024, 6, 3, 10, 0);
+  assert_int_equal(oc_scheduler_tick(fx->store, &jobs, &env, &next, &err), 0);
+  assert_int_equal(f.nran, 0); /* not leading: both jobs wait for their runs */
+  assert_string_equal(status_of(fx->store, "hourly", lost.id), "running");
+  env.leads = true;
+  assert_int_equal(oc_scheduler_tick(fx->store, &jobs, &env, &next, &err), 0);
+  assert_int_equal(f.nran, 1);
+  assert_string_equal(f.ran[0], "a");
+  assert_string_equal(status_of(fx->store, "hourly", lost.id), "abandoned");
+  assert_string_equal(status_of(fx->store, "byhand", manual.id), "running");
+  oc_job_run *runs;
+  size_t n;
+  assert_int_equal(oc_store_job_runs_list(fx->store, "hourly", "abandoned", 10, &runs, &n, &err), 0);
+  assert_int_equal(n, 1);
+  assert_string_equal(runs[0].error, "the leader running it lost its leadership (another node leads now)");
+  oc_job_run_list_free(runs, n);
+  oc_job_run r = latest_run(fx->store, "hourly");
+  assert_string_equal(r.status, "ok");
+  assert_string_equal(r.runner, "host-b.invalid:7");
+  run_free(&r);
+  oc_jobs_free(&jobs);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_on_time_catch_up_and_new_jobs, oc_test_datadir_setup, oc_test_datadir_teardown),
@@ -224,6 +288,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_paused_job_waits, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_second_scheduler_never_doubles, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_dead_runner_abandoned, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_new_leader_abandons_former_leaders_runs, oc_test_datadir_setup,
+                                      oc_test_datadir_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

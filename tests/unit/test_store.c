@@ -25,7 +25,7 @@
 #include "core/fsutil.h"
 #include "core/progress.h"
 #include "ingest/import.h"
-#include "pg_server.h"
+#include "pg_fixture.h"
 #include "store/store.h"
 
 typedef struct fixture {
@@ -37,21 +37,12 @@ typedef struct fixture {
 /* The backend the running group tests, and its URI template when it has no scratch file. */
 static const oc_store_backend *backend_under_test;
 static const char *uri_template;
-static unsigned fresh_names;
 
 static int setup(void **state) {
   fixture *f = oc_xcalloc(1, sizeof *f);
   f->dir = oc_test_tmpdir("store");
-  if (backend_under_test->scratch_uri) {
-    f->uri = backend_under_test->scratch_uri(f->dir);
-  } else {
-    oc_buf name = {0}, uri = {0};
-    oc_buf_printf(&name, "oilcast_test_%ld_%u", (long)getpid(), fresh_names++);
-    const char *hole = strstr(uri_template, "%s");
-    oc_buf_printf(&uri, "%.*s%s%s", (int)(hole - uri_template), uri_template, name.data, hole + 2);
-    oc_buf_free(&name);
-    f->uri = oc_buf_steal(&uri);
-  }
+  f->uri = backend_under_test->scratch_uri ? backend_under_test->scratch_uri(f->dir)
+                                           : oc_test_fresh_store_uri(uri_template);
   if (strcmp(backend_under_test->scheme, "sqlite") == 0) f->db = oc_path_join(f->dir, "oilcast.db");
   *state = f;
   return 0;
@@ -99,6 +90,16 @@ static int raw_int(const char *db, const char *sql) {
   sqlite3_finalize(st);
   sqlite3_close(h);
   return v;
+}
+
+/* Runs SQL on the store's database directly (to build an old schema). */
+static void raw_pg_exec(const char *uri, const char *sql) {
+  PGconn *c = PQconnectdb(uri);
+  if (PQstatus(c) != CONNECTION_OK) fail_msg("raw connect failed: %s", PQerrorMessage(c));
+  PGresult *r = PQexec(c, sql);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) fail_msg("raw sql failed: %s", PQresultErrorMessage(r));
+  PQclear(r);
+  PQfinish(c);
 }
 
 static void test_open_fresh_and_reopen(void **state) {
@@ -861,6 +862,54 @@ static void test_writers_of_one_process_queue(void **state) {
   oc_store_close(holder);
 }
 
+/* After migration 22 over the dead letters (id, received_ms, topic, bytes) 1 5 a {0, 2 6 b {0,
+ * 3 9 a {0, 4 7 a {1, 5 8 a {0: the three copies of a {0 are its first row, seen 3 times, from 5 to
+ * 9; the key holds for the next copy. */
+static void assert_dead_letters_merged(const fixture *f) {
+  oc_store *s = open_ok(f);
+  oc_dead_letter *dls = NULL;
+  size_t n = 0;
+  oc_error err;
+  assert_int_equal(oc_store_dead_letters_list(s, 10, &dls, &n, &err), 0);
+  assert_int_equal(n, 3);
+  assert_true(dls[2].id == 1 && dls[2].seen == 3 && dls[2].received_ms == 5 && dls[2].last_received_ms == 9);
+  assert_true(dls[1].id == 2 && dls[1].seen == 1 && dls[1].last_received_ms == 6);
+  assert_true(dls[0].id == 4 && dls[0].seen == 1);
+  oc_dead_letter again = dls[2];
+  again.received_ms = 10;
+  assert_int_equal(oc_store_dead_letter_insert(s, &again, &err), 0);
+  assert_true(again.id == 1 && again.seen == 4);
+  oc_dead_letter_list_free(dls, n);
+  oc_store_close(s);
+}
+
+/* Migration 22 merges the dead letters stored twice before it (a redelivery then made a second row)
+ * into their first row, counting them, and keys the table so that none is stored twice again: on the
+ * store at f (SQL run by raw on where; blob0 and blob1: the bytes {0 and {1 as the dialect writes
+ * them), taken back to schema 21 with those rows. */
+static void migrate_duplicated_dead_letters(const fixture *f, void (*raw)(const char *where, const char *sql),
+                                            const char *where, const char *blob0, const char *blob1) {
+  oc_store_close(open_ok(f));
+  oc_buf sql = {0};
+  oc_buf_printf(&sql,
+                "DROP INDEX sensor_dead_letters_key;"
+                "ALTER TABLE sensor_dead_letters DROP COLUMN seen;"
+                "ALTER TABLE sensor_dead_letters DROP COLUMN last_received_ms;"
+                "DELETE FROM schema_migrations WHERE version >= 22;"
+                "INSERT INTO sensor_dead_letters(id, received_ms, topic, reason, raw) VALUES"
+                " (1, 5, 'a', 'not JSON', %s), (2, 6, 'b', 'not JSON', %s), (3, 9, 'a', 'not JSON', %s),"
+                " (4, 7, 'a', 'not JSON', %s), (5, 8, 'a', 'not JSON', %s);",
+                blob0, blob0, blob0, blob1, blob0);
+  raw(where, sql.data);
+  oc_buf_free(&sql);
+  assert_dead_letters_merged(f);
+}
+
+static void test_migration_22_merges_dead_letters(void **state) {
+  fixture *f = *state;
+  migrate_duplicated_dead_letters(f, raw_exec, f->db, "x'7b00'", "x'7b01'");
+}
+
 /* ---- the PostgreSQL backend's own: raw libpq here, as the SQLite tests use raw SQLite ------------- */
 
 static int64_t raw_pg_int(const char *uri, const char *sql) {
@@ -1030,6 +1079,12 @@ static void test_pg_copy_round_trip(void **state) {
   oc_store_close(first);
   oc_buf_free(&first_uri);
   oc_buf_free(&back_uri);
+}
+
+/* PostgreSQL's twin of migration 22 merges dead letters stored twice into their first row too. */
+static void test_pg_migration_22_merges_dead_letters(void **state) {
+  fixture *f = *state;
+  migrate_duplicated_dead_letters(f, raw_pg_exec, f->uri, "'\\x7b00'", "'\\x7b01'");
 }
 
 /* Every op of the backend is filled: a NULL pointer would crash the first caller of a feature the
@@ -1362,6 +1417,49 @@ static void test_schema_21_backtest_years(void **state) {
   oc_store_close(s);
 }
 
+/* Dead letters are keyed by topic and bytes (migration 22): the same message again (an MQTT QoS 1
+ * redelivery after a crash) counts in its row (seen, last_received_ms) and is not stored twice; other
+ * bytes, or the same bytes on another topic, are other dead letters. */
+static void test_dead_letters_keyed(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  uint8_t raw[] = {'{', 0, 0xff, '"'}, other[] = {'{', 0, 0xff, '\''};
+  oc_dead_letter dl = {.received_ms = 7, .topic = "oil/sensors/x", .reason = "not JSON", .raw = raw, .raw_len = 4};
+  assert_int_equal(oc_store_dead_letter_insert(s, &dl, &err), 0);
+  int64_t first = dl.id;
+  assert_int_equal(dl.seen, 1);
+  dl.received_ms = 9;
+  assert_int_equal(oc_store_dead_letter_insert(s, &dl, &err), 0);
+  assert_int_equal(dl.id, first);
+  assert_int_equal(dl.seen, 2);
+  dl.received_ms = 8; /* an older copy arriving last leaves the latest time */
+  assert_int_equal(oc_store_dead_letter_insert(s, &dl, &err), 0);
+  assert_int_equal(dl.seen, 3);
+  oc_dead_letter again = dl;
+  again.raw = other;
+  assert_int_equal(oc_store_dead_letter_insert(s, &again, &err), 0);
+  assert_int_equal(again.id, first + 1);
+  snprintf(again.topic, sizeof again.topic, "oil/sensors/y");
+  again.raw = raw;
+  assert_int_equal(oc_store_dead_letter_insert(s, &again, &err), 0);
+  assert_int_equal(again.id, first + 2);
+  assert_int_equal(again.seen, 1);
+  oc_dead_letter *dls = NULL;
+  size_t n = 0;
+  assert_int_equal(oc_store_dead_letters_list(s, 10, &dls, &n, &err), 0);
+  assert_int_equal(n, 3);
+  assert_int_equal(dls[2].id, first);
+  assert_true(dls[2].seen == 3 && dls[2].received_ms == 7 && dls[2].last_received_ms == 9);
+  assert_true(dls[2].raw_len == 4 && memcmp(dls[2].raw, raw, 4) == 0);
+  assert_true(dls[0].seen == 1 && dls[0].last_received_ms == 8);
+  oc_dead_letter_list_free(dls, n);
+  oc_sensor_stats stats;
+  assert_int_equal(oc_store_sensor_stats(s, &stats, &err), 0);
+  assert_int_equal(stats.dead_letters, 3);
+  oc_store_close(s);
+}
+
 /* The suite every backend runs. */
 static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_open_fresh_and_reopen, setup, teardown),
@@ -1385,6 +1483,7 @@ static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_schema_18_ops, setup, teardown),
     cmocka_unit_test_setup_teardown(test_latest_forecast_is_never_a_shadow, setup, teardown),
     cmocka_unit_test_setup_teardown(test_schema_21_backtest_years, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_dead_letters_keyed, setup, teardown),
 };
 
 /* The SQLite backend's own: schema migrations on raw files. */
@@ -1393,6 +1492,7 @@ static const struct CMUnitTest sqlite_suite[] = {
     cmocka_unit_test_setup_teardown(test_forecast_origin_price, setup, teardown),
     cmocka_unit_test_setup_teardown(test_failed_migration_rolls_back, setup, teardown),
     cmocka_unit_test_setup_teardown(test_rejects_newer_schema, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_migration_22_merges_dead_letters, setup, teardown),
 };
 
 /* The PostgreSQL backend's own. */
@@ -1401,6 +1501,7 @@ static const struct CMUnitTest postgresql_suite[] = {
     cmocka_unit_test_setup_teardown(test_pg_reconnects_after_a_lost_connection, setup, teardown),
     cmocka_unit_test_setup_teardown(test_pg_large_upsert_through_copy, setup, teardown),
     cmocka_unit_test_setup_teardown(test_pg_copy_round_trip, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_pg_migration_22_merges_dead_letters, setup, teardown),
 };
 
 static const struct CMUnitTest backend_free_suite[] = {
@@ -1420,11 +1521,8 @@ int main(void) {
       env[strlen(env) + 1] = '\0', env[strlen(env)] = (char)toupper((unsigned char)*c);
     uri_template = getenv(env);
     char *started = NULL; /* PostgreSQL: one server of our own for this run, when none is given */
-    if (!uri_template && strcmp(backends[i].scheme, "postgresql") == 0 && oc_test_pg_uri_prefix()) {
-      oc_buf t = {0};
-      oc_buf_printf(&t, "%soilcast_test?options=-csearch_path%%3D%%s", oc_test_pg_uri_prefix()); /* a schema each */
-      uri_template = started = oc_buf_steal(&t);
-    }
+    if (!uri_template && strcmp(backends[i].scheme, "postgresql") == 0)
+      uri_template = started = oc_test_pg_store_template("oilcast_test");
     if (!backends[i].scratch_uri && (!uri_template || !strstr(uri_template, "%s"))) {
       printf("store backend %s: skipped (set %s to a URI template with %%s for a fresh store name)\n",
              backends[i].scheme, env);

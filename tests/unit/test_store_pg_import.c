@@ -1,5 +1,5 @@
 /* Unit tests of the PostgreSQL bulk import (observations_upsert in src/store/store_pg_series.c) through
- * store.h, on a throwaway server (tests/support/pg_server.h; skipped where PostgreSQL is not installed,
+ * store.h, on a throwaway server (tests/support/pg_fixture.h; skipped where PostgreSQL is not installed,
  * failing under CI=true): the two paths a chunk can take (rows later than every stored one COPYed
  * straight into observations; others staged and merged) give exact inserted/updated/unchanged counts
  * and bit-identical values, in one chunk mixing series of both kinds, in any row order; the series key
@@ -17,23 +17,20 @@
 
 #include <cmocka.h>
 
-#include "core/buf.h"
 #include "core/date.h"
-#include "pg_server.h"
+#include "pg_fixture.h"
 #include "store/store.h"
 
-static const char *prefix;
-static unsigned fresh_names;
+static char *template; /* the test server's stores, a schema each */
 
 /* A store in a schema of its own, in one database of the test server. */
 static oc_store *open_fresh(char **uri_out) {
-  oc_buf uri = {0};
-  oc_buf_printf(&uri, "%soilcast_pg_import?options=-csearch_path%%3Dt%ld_%u", prefix, (long)getpid(), fresh_names++);
+  char *uri = oc_test_fresh_store_uri(template);
   oc_error err = {0};
-  oc_store *s = oc_store_open(uri.data, &err);
+  oc_store *s = oc_store_open(uri, &err);
   if (!s) fail_msg("open failed: %s", err.message);
-  if (uri_out) *uri_out = oc_buf_steal(&uri);
-  oc_buf_free(&uri);
+  if (uri_out) *uri_out = uri;
+  else free(uri);
   return s;
 }
 
@@ -188,12 +185,14 @@ static void test_changes_name_series_in_order_of_appearance(void **state) {
 }
 
 int main(void) {
-  prefix = oc_test_pg_uri_prefix();
-  if (!prefix) return 77;
+  template = oc_test_pg_store_template("oilcast_pg_import");
+  if (!template) return 77;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_mixed_chunks_count_exactly),
       cmocka_unit_test(test_series_key_checked_per_series),
       cmocka_unit_test(test_changes_name_series_in_order_of_appearance),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  int failed = cmocka_run_group_tests(tests, NULL, NULL);
+  free(template);
+  return failed;
 }
