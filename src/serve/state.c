@@ -45,22 +45,28 @@ static int load_history(void *ctx, const char *series, oc_series *out, oc_error 
   return rc;
 }
 
-/* A "backtest" event for the newest stored backtest of the series. */
+/* A "backtest" event for the newest stored report of the series: a window backtest or a by-year report
+ * (both record the same change kind), named by "report" ("window" or "by_year") with its creation time. */
 static void publish_backtest(oc_server *s, oc_store *store, const char *series) {
-  oc_backtest_record rec;
-  bool found = false;
+  oc_backtest_record window;
+  oc_backtest_years_record years;
+  bool have_window = false, have_years = false;
   oc_error err;
-  if (oc_store_backtest_latest(store, series, &rec, &found, &err) != 0) {
+  if (oc_store_backtest_latest(store, series, &window, &have_window, &err) != 0 ||
+      oc_store_backtest_years_latest(store, series, &years, &have_years, &err) != 0) {
     oc_warn("serve: following backtests: %s", err.message);
+    if (have_window) oc_backtest_record_free(&window);
     return;
   }
-  if (!found) return;
-  json_error_t jerr;
-  json_t *doc = json_loads(rec.result_json, 0, &jerr);
-  json_t *created = doc ? json_object_get(doc, "created_at") : NULL;
-  oc_serve_publish(s, "backtest", json_pack("{s:s,s:O}", "series", series, "created_at", created ? created : json_null()));
-  json_decref(doc);
-  oc_backtest_record_free(&rec);
+  if (have_window || have_years) {
+    bool by_year = have_years && (!have_window || years.created_at > window.created_at);
+    char created[32];
+    oc_timestamp_format(by_year ? years.created_at : window.created_at, created);
+    oc_serve_publish(s, "backtest", json_pack("{s:s,s:s,s:s}", "series", series, "created_at", created, "report",
+                                              by_year ? "by_year" : "window"));
+  }
+  if (have_window) oc_backtest_record_free(&window);
+  if (have_years) oc_backtest_years_record_free(&years);
 }
 
 /* At most this many series named by one "ingest" event: a 10-million-row import is still one small event. */

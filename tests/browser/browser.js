@@ -25,10 +25,10 @@ async function launch() {
   return { context, close };
 }
 
-/* The Models panel asks for the series' by-year report (web/years.js), which a store has only after
- * `oilcast backtest --by-year`: before, the route answers 404 (the page says "none yet"), and chromium
- * logs every 404 response as an error. */
-const EXPECTED_404 = /status of 404 .*\/v1\/backtests\/years\?/;
+/* The Models panel asks for the series' window backtest and by-year report (web/app.js, web/years.js),
+ * which a store has only after `oilcast backtest` and `oilcast backtest --by-year`: before, the routes
+ * answer 404 (the page says "none yet"), and chromium logs every 404 response as an error. */
+const EXPECTED_404 = /status of 404 .*\/v1\/backtests\/(latest|years)\?/;
 
 /* Records console errors and uncaught page errors; `allow(fn)` lets a test excuse messages it
  * provokes on purpose (a killed server makes chromium log connection failures). */

@@ -1,5 +1,5 @@
 /* years.test.js: the Models panel's robustness by year (web/years.js) against a real `oilcast serve`
- * (URL) whose store holds SERIES and a window backtest of it but no by-year report yet. Checks: the
+ * (URL) whose store holds SERIES but no backtest of it, window or by-year, yet. Checks: the
  * panel says there is none and names the command; with the page open, RUN_SCRIPT stores a report
  * (`oilcast backtest --by-year ... --format json --out PRINTED`) and the table appears through the live
  * "backtest" event, without a reload; what --format json printed is the document GET

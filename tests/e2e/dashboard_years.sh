@@ -2,7 +2,8 @@
 # dashboard_years.sh: the by-year robustness report stored, served and shown (issue 18 item 4) with
 # the real binary and server on a simulated series: `backtest --by-year --no-save` stores nothing (GET
 # /v1/backtests/years answers 404), a report stored while the dashboard is open appears on its Models
-# panel through the live backtest event, with the figures the route serves, which are what --format
+# panel through the live backtest event (the series has no window backtest: the by-year report's
+# own change is the event), with the figures the route serves, which are what --format
 # json printed (tests/browser/years.test.js does the browser part); every response matches
 # docs/openapi.yaml.
 source "$(dirname "$0")/serve_helpers.bash"
@@ -13,7 +14,6 @@ oc init >/dev/null 2>&1
 reader=$(oc apikey create --name dashboard --scope read)
 oc simulate market --quiet --days 780 --seed 5 --start-date 2021-01-04 --series "$series" --out "$OC_TMP/prices.csv"
 oc ingest --source simulated --csv-path "$OC_TMP/prices.csv" --series "$series" --quiet >/dev/null
-oc backtest --series "$series" --models naive,ar --threads 2 --quiet >/dev/null
 by_year=(backtest --series "$series" --by-year --from-year 2022 --to-year 2023 --models naive,ar,ets,drift --threads 2 --quiet)
 oc "${by_year[@]}" --no-save --format csv >"$OC_TMP/unsaved.csv"
 assert_eq "$(head -n 1 "$OC_TMP/unsaved.csv" | cut -d, -f1-3)" "year,model,horizon" "the CSV header"
