@@ -209,6 +209,14 @@ static int scan_literal(scanner *s, const char *word) {
 
 static int scan_value(scanner *s, int depth, role r, const capture *keep);
 
+/* A value checked only. Most of an answer's values are strings nobody keeps ("units":"$/BBL"): they
+ * go to scan_string straight, without scan_value's frame. */
+static int scan_plain_value(scanner *s, int depth) {
+  skip_blank(s);
+  if (s->p < s->end && *s->p == '"') return scan_string(s, NULL);
+  return scan_value(s, depth, ROLE_PLAIN, NULL);
+}
+
 /* What the spec reads at path: the rows (-2), member i (i >= 0), something under it (-3), or nothing (-1). */
 static int path_role(const oc_market_scan_spec *spec, const char *path) {
   size_t n = strlen(path);
@@ -276,7 +284,7 @@ static int scan_row_member(scanner *s, int depth, oc_market_row *row) {
   const char *name = key_is(s, s->page->date_key, s->date_key_len) ? s->page->date_key
                      : key_is(s, "value", strlen("value"))         ? "value"
                                                                    : NULL;
-  if (!name) return scan_value(s, depth, ROLE_PLAIN, NULL);
+  if (!name) return scan_plain_value(s, depth);
   bool date = name == s->page->date_key;
   oc_market_kind *kind = date ? &row->date_kind : &row->value_kind;
   if (*kind != OC_MARKET_ABSENT) row->repeated = name;
@@ -334,7 +342,7 @@ static int scan_object(scanner *s, int depth, role r) {
     int rc;
     if (tracked) rc = scan_tracked_member(s, depth);
     else if (r == ROLE_ROW) rc = scan_row_member(s, depth, &s->page->rows[s->page->nrows - 1]);
-    else rc = scan_value(s, depth, ROLE_PLAIN, NULL);
+    else rc = scan_plain_value(s, depth);
     if (rc != 0 || (rc = next_item(s, '}', "',' or '}' expected")) <= 0) return rc;
   }
 }
