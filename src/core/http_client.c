@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <curl/curl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -36,12 +37,30 @@ static bool curl_code_transient(CURLcode code) {
   }
 }
 
-int oc_http_exchange(const oc_http_request *req, oc_http_response *resp, oc_error *err) {
+struct oc_http_session {
+  CURL *curl; /* its connection cache holds the open connection between requests */
+};
+
+oc_http_session *oc_http_session_new(void) {
+  oc_http_session *session = oc_xmalloc(sizeof *session);
+  session->curl = curl_easy_init();
+  return session;
+}
+
+void oc_http_session_free(oc_http_session *session) {
+  if (!session) return;
+  curl_easy_cleanup(session->curl);
+  free(session);
+}
+
+int oc_http_session_exchange(oc_http_session *session, const oc_http_request *req, oc_http_response *resp,
+                             oc_error *err) {
   resp->status = 0;
   resp->transient = false;
   double t0 = oc_monotonic_seconds();
-  CURL *curl = curl_easy_init();
+  CURL *curl = session->curl;
   if (!curl) return oc_error_set(err, "libcurl could not start");
+  curl_easy_reset(curl); /* every option of the previous request forgotten; its connection kept */
   struct curl_slist *headers = NULL;
   for (const char *const *h = req->headers; h && *h; h++) headers = curl_slist_append(headers, *h);
   curl_easy_setopt(curl, CURLOPT_URL, req->url);
@@ -64,8 +83,14 @@ int oc_http_exchange(const oc_http_request *req, oc_http_response *resp, oc_erro
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
   }
   curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
   resp->seconds = oc_monotonic_seconds() - t0;
+  return rc;
+}
+
+int oc_http_exchange(const oc_http_request *req, oc_http_response *resp, oc_error *err) {
+  oc_http_session *session = oc_http_session_new();
+  int rc = oc_http_session_exchange(session, req, resp, err);
+  oc_http_session_free(session);
   return rc;
 }
 

@@ -35,6 +35,16 @@ typedef struct oc_http_response {
  * error naming the URL (url_shown) and libcurl's reason, with resp->transient set when retrying may
  * help; any HTTP status is not an error. */
 int oc_http_exchange(const oc_http_request *req, oc_http_response *resp, oc_error *err);
+
+/* A series of requests to one server (a market API's pages) that keeps its connection open between
+ * them, as a browser or `curl URL1 URL2` does: no new connection (TCP, TLS) and no new libcurl
+ * handle per request. One thread at a time uses a session. */
+typedef struct oc_http_session oc_http_session;
+oc_http_session *oc_http_session_new(void);
+void oc_http_session_free(oc_http_session *session);
+/* oc_http_exchange on the session's connection (opened again when the server closed it). */
+int oc_http_session_exchange(oc_http_session *session, const oc_http_request *req, oc_http_response *resp,
+                             oc_error *err);
 void oc_http_response_free(oc_http_response *resp);
 
 /* The value of the first header named name (case-insensitive) among resp->headers, without its

@@ -24,7 +24,9 @@
 #include "ingest/price_range.h"
 
 #define WRITE_CHUNK 65536               /* observations per oc_store_observations_upsert call */
-#define LINEAGE_THREAD_MIN (1u << 20)   /* smaller inputs are hashed and copied inline */
+/* Smaller inputs without a raw copy to keep are hashed inline (a thread costs more than their hash);
+ * a raw copy waits for two syncs (the file's and its folder's), which the rows need not wait for. */
+#define LINEAGE_THREAD_MIN (1u << 20)
 
 void oc_ingest_report_free(oc_ingest_report *report) {
   free(report->raw_path);
@@ -376,7 +378,8 @@ int oc_ingest_batch(oc_store *store, const oc_ingest_batch_options *opt, oc_inge
   lineage_job job = {.data = opt->raw ? opt->raw : "", .len = opt->raw ? opt->raw_len : 0, .raw_dir = opt->raw_dir,
                      .ext = opt->raw_ext};
   pthread_t lineage_thread;
-  bool threaded = job.len >= LINEAGE_THREAD_MIN && pthread_create(&lineage_thread, NULL, lineage_run, &job) == 0;
+  bool threaded = (job.len >= LINEAGE_THREAD_MIN || job.raw_dir) &&
+                  pthread_create(&lineage_thread, NULL, lineage_run, &job) == 0;
   if (!threaded) lineage_run(&job);
   oc_ingest_sink b = {.store = store, .opt = opt, .rep = report, .now = started, .writing = true, .err = err,
                       .date_min = oc_date_from_ymd(1, 1, 1), .date_max = oc_date_from_ymd(9999, 12, 31),

@@ -165,6 +165,7 @@ typedef struct market_fetch {
   oc_market_page *pages;
   size_t npages, pages_cap;
   char *provider_dir; /* raw_dir/<provider> */
+  oc_http_session *http; /* the pages' requests, on one connection */
   oc_series stored;   /* the stored window from `since` on, for the revisions listed */
   oc_market_report *report;
   /* the raw zone's writer (write_answers), on its own thread while the rows go in */
@@ -247,7 +248,7 @@ static int fetch_page(market_fetch *f, size_t offset, double deadline, oc_rng *r
     oc_http_request req = {.method = "GET", .url = url.data, .url_shown = shown.data, .timeout_ms = retry->timeout_ms};
     oc_http_response resp = {0};
     f->report->requests++;
-    int sent = oc_http_exchange(&req, &resp, err);
+    int sent = oc_http_session_exchange(f->http, &req, &resp, err);
     bool again;
     double wait = oc_market_backoff(retry, attempt, oc_rng_uniform(rng));
     if (sent != 0) {
@@ -296,6 +297,7 @@ static void page_add(market_fetch *f, const oc_market_page *page) {
 /* Every page of the query, in memory: nothing is written until all of them came. */
 static int fetch_all(market_fetch *f, oc_error *err) {
   double deadline = oc_monotonic_seconds() + f->opt->retry.total_seconds;
+  f->http = oc_http_session_new();
   oc_rng rng;
   oc_rng_seed(&rng, (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32));
   size_t offset = 0;
@@ -619,6 +621,7 @@ static void fetch_free(market_fetch *f) {
   for (size_t i = 0; i < f->npages; i++) oc_market_page_free(&f->pages[i]);
   free(f->pages);
   free(f->provider_dir);
+  oc_http_session_free(f->http);
   oc_series_free(&f->stored);
 }
 

@@ -32,6 +32,7 @@ typedef struct scanner {
   oc_market_page *page;
   const char *name;        /* the current member name, decoded: in the body (no escape) or in key */
   size_t name_len;
+  bool escaped;            /* the last string scanned held an escape */
   oc_buf key;              /* a member name with an escape, decoded */
   size_t date_key_len;     /* strlen(spec->date_key), taken once: every row member is compared to it */
   char path[PATH_MAX_LEN]; /* the dotted path of the ROLE_TRACKED object being read */
@@ -122,19 +123,48 @@ static int scan_escape(scanner *s, const char *q, oc_buf *out, const char **next
   return 0;
 }
 
-/* The string at s->p (its opening quote), decoded onto out when out is not NULL. */
+/* The high bit of each of the eight bytes of w that needs a look inside a string: '"', '\\', a control
+ * character (< 0x20) or a byte of a multi-byte UTF-8 character (>= 0x80). Word-at-a-time tests: a
+ * borrow can set the bit of a plain byte, but only above (at a higher address than) a byte that does
+ * need a look, so the lowest bit set is exact. The answers' strings are mostly plain ASCII. */
+static uint64_t word_specials(uint64_t w) {
+  const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+  uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+  uint64_t zero_in_quote = (quote - ones) & ~quote, zero_in_backslash = (backslash - ones) & ~backslash;
+  uint64_t below_space = (w - ones * 0x20) & ~w;
+  return (zero_in_quote | zero_in_backslash | below_space | w) & high;
+}
+
+static bool byte_is_plain(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+
+/* The string at s->p (its opening quote), decoded onto out when out is not NULL; s->escaped says
+ * whether it held an escape. */
 static int scan_string(scanner *s, oc_buf *out) {
   assert(s->p < s->end && *s->p == '"');
   const char *q = s->p + 1;
+  s->escaped = false;
   for (;;) {
     const char *run = q;
-    while (q < s->end && (unsigned char)*q >= 0x20 && (unsigned char)*q < 0x80 && *q != '"' && *q != '\\') q++;
+    while (s->end - q >= 8) { /* eight bytes at a time; the loop below finishes the answer's last ones */
+      uint64_t w, specials;
+      memcpy(&w, q, 8);
+      if ((specials = word_specials(w)) == 0) {
+        q += 8;
+        continue;
+      }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      q += __builtin_ctzll(specials) / 8; /* the lowest address is the lowest byte */
+#endif
+      break;
+    }
+    while (q < s->end && byte_is_plain((unsigned char)*q)) q++;
     if (out && q > run) oc_buf_append(out, run, (size_t)(q - run));
     if (q >= s->end) return fail(s, s->p, "unterminated string");
     unsigned char c = (unsigned char)*q;
     if (c == '"') break;
     if (c < 0x20) return fail(s, q, "control character in a string");
     if (c == '\\') {
+      s->escaped = true;
       if (scan_escape(s, q, out, &q) != 0) return -1;
       continue;
     }
@@ -178,6 +208,14 @@ static int scan_literal(scanner *s, const char *word) {
 }
 
 static int scan_value(scanner *s, int depth, role r, const capture *keep);
+
+/* A value checked only. Most of an answer's values are strings nobody keeps ("units":"$/BBL"): they
+ * go to scan_string straight, without scan_value's frame. */
+static int scan_plain_value(scanner *s, int depth) {
+  skip_blank(s);
+  if (s->p < s->end && *s->p == '"') return scan_string(s, NULL);
+  return scan_value(s, depth, ROLE_PLAIN, NULL);
+}
 
 /* What the spec reads at path: the rows (-2), member i (i >= 0), something under it (-3), or nothing (-1). */
 static int path_role(const oc_market_scan_spec *spec, const char *path) {
@@ -246,7 +284,7 @@ static int scan_row_member(scanner *s, int depth, oc_market_row *row) {
   const char *name = key_is(s, s->page->date_key, s->date_key_len) ? s->page->date_key
                      : key_is(s, "value", strlen("value"))         ? "value"
                                                                    : NULL;
-  if (!name) return scan_value(s, depth, ROLE_PLAIN, NULL);
+  if (!name) return scan_plain_value(s, depth);
   bool date = name == s->page->date_key;
   oc_market_kind *kind = date ? &row->date_kind : &row->value_kind;
   if (*kind != OC_MARKET_ABSENT) row->repeated = name;
@@ -279,7 +317,7 @@ static int scan_name(scanner *s, bool wanted) {
   if (!wanted) return 0;
   s->name = raw;
   s->name_len = raw_len;
-  if (!memchr(raw, '\\', raw_len)) return 0;
+  if (!s->escaped) return 0;
   const char *after = s->p;
   s->p = raw - 1;
   oc_buf_clear(&s->key);
@@ -304,7 +342,7 @@ static int scan_object(scanner *s, int depth, role r) {
     int rc;
     if (tracked) rc = scan_tracked_member(s, depth);
     else if (r == ROLE_ROW) rc = scan_row_member(s, depth, &s->page->rows[s->page->nrows - 1]);
-    else rc = scan_value(s, depth, ROLE_PLAIN, NULL);
+    else rc = scan_plain_value(s, depth);
     if (rc != 0 || (rc = next_item(s, '}', "',' or '}' expected")) <= 0) return rc;
   }
 }
