@@ -15,7 +15,8 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_backtest = {
-    "backtest", "walk-forward backtest of forecasting models against the no-change forecast",
+    .name = "backtest", .summary = "walk-forward backtest of forecasting models against the no-change forecast",
+    .usage =
     "Usage: oilcast backtest [--series WTI] [--models " OC_PIPELINE_BACKTEST_DEFAULT_MODELS "] [--exog S,...] [--start D]\n"
     "                        [--end D] [--horizon 7] [--refit-every 20] [--threads N] [--format table|csv|json]\n"
     "                        [--out FILE] [--no-save]\n"
@@ -47,7 +48,7 @@ const oc_command oc_cmd_backtest = {
     "                     forecast from the data up to its origin), relMAE per model, year and horizon, DM\n"
     "                     p-values, coverage, and the years each model beats or loses to naive; not stored\n"
     "  --from-year Y, --to-year Y   the years (default 2015..2024)\n",
-    run};
+    .run = run};
 
 enum { OPT_SERIES = 1, OPT_MODELS, OPT_EXOG, OPT_START, OPT_END, OPT_HORIZON, OPT_REFIT, OPT_THREADS, OPT_FORMAT, OPT_OUT, OPT_NO_SAVE,
        OPT_BY_YEAR, OPT_FROM_YEAR, OPT_TO_YEAR };

@@ -20,10 +20,11 @@
 #include "serve/server.h"
 
 static int run_serve(oc_cli *cli, int argc, char **argv);
+static void print_machine_defaults(FILE *out);
 
 const oc_command oc_cmd_serve = {
-    "serve", "serve the REST API, metrics and the dashboard over HTTP",
-    "Usage: oilcast serve [--listen 127.0.0.1:8080] [--threads N] [OPTIONS]\n"
+    .name = "serve", .summary = "serve the REST API, metrics and the dashboard over HTTP",
+    .usage = "Usage: oilcast serve [--listen 127.0.0.1:8080] [--threads N] [OPTIONS]\n"
     "Serves the REST API (docs/api.md, docs/openapi.yaml), Prometheus metrics and the dashboard.\n"
     "Prints the URL on stdout once listening; SIGTERM or SIGINT stops accepting, lets in-flight requests\n"
     "finish and exits 0. SIGHUP re-reads the API keys and every endpoint from the data directory without\n"
@@ -68,7 +69,14 @@ const oc_command oc_cmd_serve = {
     "                           oilcast.conf's [stream] section, if any (docs/stream.md). Its readings,\n"
     "                           windows and anomalies reach /v1/stream; SIGTERM commits and acknowledges\n"
     "                           the batch in hand before the server stops\n",
-    run_serve};
+    .run = run_serve,
+    .print_usage_extra = print_machine_defaults};
+
+/* The last line of `serve --help`: the default the usage text cannot state, as it depends on the CPUs
+ * this process may run on. */
+static void print_machine_defaults(FILE *out) {
+  fprintf(out, "\nOn this machine --threads defaults to %u.\n", oc_serve_default_threads());
+}
 
 enum { OPT_LISTEN = 1, OPT_THREADS, OPT_MAX_BODY, OPT_TIMEOUT, OPT_DRAIN, OPT_PUBLIC_READ, OPT_OPS_ACCESS,
        OPT_WEB_DIR, OPT_VENDOR_DIR, OPT_ACCESS_LOG, OPT_MAX_CONNECTIONS, OPT_PER_CLIENT, OPT_HEADER_TIMEOUT,
@@ -226,10 +234,7 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
       break;
     case '?': return oc_cli_unknown_option(&oc_cmd_serve);
     default:
-      if (oc_cli_common_option(cli, &oc_cmd_serve, opt, optarg, &code) < 0) {
-        if (opt == OC_OPT_HELP) printf("\nOn this machine --threads defaults to %u.\n", oc_serve_default_threads());
-        return code;
-      }
+      if (oc_cli_common_option(cli, &oc_cmd_serve, opt, optarg, &code) < 0) return code;
     }
   }
   if (optind < argc) return oc_cli_usage_error(&oc_cmd_serve, "unexpected argument '%s'", argv[optind]);
