@@ -695,6 +695,12 @@ typedef struct oc_store_ops {
    * version, horizon, then origin ascending (free *points with free()). Reads only. */
   int (*forecast_scored_points)(oc_store *store, const char *endpoint, oc_scored_point **points, size_t *n,
                                 oc_error *err);
+
+  /* ---- Forecasts in one write (a served forecast and its shadow challenger's; store_sqlite_forecasts.c,
+   * store_pg_forecasts.c). forecasts_save: stores recs[0..n) (n >= 1) as forecast_save does each, in one
+   * op: all or none (on failure every recs[i].id is 0 and no change is recorded), each recs[i].id set,
+   * one OC_CHANGE_FORECAST change per distinct series. forecast_save is this op with n = 1. ---- */
+  int (*forecasts_save)(oc_store *store, oc_forecast_record *recs, size_t n, oc_error *err);
 } oc_store_ops;
 
 /* ---- Staged imports (issue 13): a long import holds the write lock for one short move only. ----
@@ -1081,6 +1087,16 @@ static inline int oc_store_rate_take(oc_store *s, const char *key_id, double per
 static inline int oc_store_forecast_scored_points(oc_store *s, const char *endpoint, oc_scored_point **points,
                                                   size_t *n, oc_error *err) {
   return s->ops->forecast_scored_points(s, endpoint, points, n, err);
+}
+
+/* Forecasts in one write. What every backend's forecasts_save shares (store_forecasts.c):
+ * oc_store_forecasts_check: 0 when n >= 1 and every record has 1..OC_STORED_FORECAST_MAX_POINTS points,
+ * else -1 with "store DISPLAY: ..." naming the first bad one; oc_forecasts_first_of_series: recs[i] is
+ * the first of recs[0..i] with its series (its change is recorded once). */
+int oc_store_forecasts_check(const char *display, const oc_forecast_record *recs, size_t n, oc_error *err);
+bool oc_forecasts_first_of_series(const oc_forecast_record *recs, size_t i);
+static inline int oc_store_forecasts_save(oc_store *s, oc_forecast_record *recs, size_t n, oc_error *err) {
+  return s->ops->forecasts_save(s, recs, n, err);
 }
 
 /* Staged imports (issue 13). */

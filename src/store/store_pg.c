@@ -898,6 +898,7 @@ static const oc_store_ops pg_ops = {
     .sensor_window_get = oc_pg_sensor_window_get,
     .leader_try_acquire = oc_pg_leader_try_acquire,
     .rate_take = oc_pg_rate_take,
+    .forecasts_save = oc_pg_forecasts_save,
 };
 
 oc_store *oc_store_pg_open(const char *location, oc_error *err) {

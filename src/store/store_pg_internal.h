@@ -118,6 +118,7 @@ int oc_pg_endpoint_get(oc_store *store, const char *name, oc_endpoint *ep, bool 
 
 /* Forecasts, scores, scheduled jobs (store_pg_forecasts.c). */
 int oc_pg_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *err);
+int oc_pg_forecasts_save(oc_store *store, oc_forecast_record *recs, size_t n, oc_error *err);
 int oc_pg_forecast_latest(oc_store *store, const char *series, oc_forecast_record *out, bool *found, oc_error *err);
 int oc_pg_forecast_score(oc_store *store, int64_t now, int64_t *scored, oc_error *err);
 int oc_pg_forecast_performance(oc_store *store, const char *endpoint, size_t window, oc_forecast_performance **rows,

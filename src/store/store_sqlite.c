@@ -1022,6 +1022,7 @@ static const oc_store_ops sqlite_ops = {
     .sensor_window_get = oc_sqlite_sensor_window_get,
     .leader_try_acquire = oc_sqlite_leader_try_acquire,
     .rate_take = oc_sqlite_rate_take,
+    .forecasts_save = oc_sqlite_forecasts_save,
 };
 
 static const oc_store_stage_ops sqlite_stage_ops = {

@@ -138,6 +138,7 @@ int oc_sqlite_series_range_get(oc_store *store, const char *name, bool *set, dou
 
 /* Forecast ops (store_sqlite_forecasts.c). */
 int oc_sqlite_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *err);
+int oc_sqlite_forecasts_save(oc_store *store, oc_forecast_record *recs, size_t n, oc_error *err);
 /* store_sqlite_scores.c */
 int oc_sqlite_forecast_score(oc_store *store, int64_t now, int64_t *scored, oc_error *err);
 int oc_sqlite_forecast_performance(oc_store *store, const char *endpoint, size_t window, oc_forecast_performance **rows,
