@@ -49,8 +49,9 @@ static void print_table(const oc_monitor_result *r) {
   for (size_t i = 0; i < r->n; i++) {
     const oc_monitor_row *row = &r->rows[i];
     const oc_forecast_performance *p = &row->perf;
-    printf("%-8s %-12s %-10s %-8s %3lld %6zu %7lld %7.4f %9.4f %9.4f %6.2f %6.2f %8.4f\n", p->series,
-           *p->endpoint ? p->endpoint : "-", *p->variant ? p->variant : "-", p->model_version, (long long)p->horizon,
+    const oc_forecast_line *l = &p->line;
+    printf("%-8s %-12s %-10s %-8s %3lld %6zu %7lld %7.4f %9.4f %9.4f %6.2f %6.2f %8.4f\n", l->series,
+           *l->endpoint ? l->endpoint : "-", *l->variant ? l->variant : "-", l->model_version, (long long)l->horizon,
            row->window, (long long)p->origins, row->rel_mae, p->mae, p->naive_mae, p->coverage80, p->coverage95, p->bias);
   }
 }

@@ -210,27 +210,27 @@ const char *oc_change_kind_name(oc_change_kind kind);
 /* -1 for a name that is not a kind. */
 int oc_change_kind_parse(const char *name, oc_change_kind *kind);
 
-/* How the forecasts of one (series, endpoint, variant, model version, horizon) did against the prices
- * that followed, over its latest `window` scored origins (one forecast per origin: the newest made
- * for it). naive_mae is the no-change forecast's error on the same origins; coverage is the share of
- * actual prices inside the 80% / 95% bands; bias is the mean of forecast - actual. */
-typedef struct oc_forecast_performance {
-  char series[OC_SERIES_NAME_MAX + 1];
-  char endpoint[128], variant[64], model_version[64];
-  int64_t horizon;
-  int64_t origins; /* scored origins in the window */
-  oc_date first_origin, last_origin;
-  double mae, naive_mae, coverage80, coverage95, bias;
-} oc_forecast_performance;
-
-/* One scored point (forecast_scored_points): a forecast from origin at step horizon against the price
- * that followed, with the no-change forecast's error on the same origin. A line: the series, endpoint,
- * variant, model version and horizon whose points are followed over origins. */
+/* A line: the series, endpoint, variant, model version and horizon whose forecasts are followed over
+ * origins (the labels of a performance row and of a scored point). */
 typedef struct oc_forecast_line {
   char series[OC_SERIES_NAME_MAX + 1];
   char endpoint[128], variant[64], model_version[64];
   int64_t horizon;
 } oc_forecast_line;
+
+/* How the forecasts of one (series, endpoint, variant, model version, horizon) did against the prices
+ * that followed, over its latest `window` scored origins (one forecast per origin: the newest made
+ * for it). naive_mae is the no-change forecast's error on the same origins; coverage is the share of
+ * actual prices inside the 80% / 95% bands; bias is the mean of forecast - actual. */
+typedef struct oc_forecast_performance {
+  oc_forecast_line line; /* whose forecasts */
+  int64_t origins;       /* scored origins in the window */
+  oc_date first_origin, last_origin;
+  double mae, naive_mae, coverage80, coverage95, bias;
+} oc_forecast_performance;
+
+/* One scored point (forecast_scored_points): a forecast from origin at step horizon against the price
+ * that followed, with the no-change forecast's error on the same origin. */
 typedef struct oc_scored_point {
   oc_forecast_line line; /* whose forecast */
   oc_date origin;

@@ -155,6 +155,13 @@ int oc_pg_forecast_score(oc_store *store, int64_t now, int64_t *scored, oc_error
   return oc_pg_op_end(s, ok, err);
 }
 
+void oc_pg_get_line(const PGresult *r, int row, oc_forecast_line *out) {
+  char *texts[] = {out->series, out->endpoint, out->variant, out->model_version};
+  const size_t caps[] = {sizeof out->series, sizeof out->endpoint, sizeof out->variant, sizeof out->model_version};
+  for (int c = 0; c < 4; c++) oc_pg_get_copy(texts[c], caps[c], r, row, c);
+  out->horizon = oc_pg_get_int(r, row, 4);
+}
+
 int oc_pg_forecast_performance(oc_store *store, const char *endpoint, size_t window, oc_forecast_performance **rows,
                                size_t *n, oc_error *err) {
   *rows = NULL;
@@ -189,11 +196,7 @@ int oc_pg_forecast_performance(oc_store *store, const char *endpoint, size_t win
   for (size_t i = 0; i < count; i++) {
     oc_forecast_performance *f = &out[i];
     int row = (int)i;
-    oc_pg_get_copy(f->series, sizeof f->series, r, row, 0);
-    oc_pg_get_copy(f->endpoint, sizeof f->endpoint, r, row, 1);
-    oc_pg_get_copy(f->variant, sizeof f->variant, r, row, 2);
-    oc_pg_get_copy(f->model_version, sizeof f->model_version, r, row, 3);
-    f->horizon = oc_pg_get_int(r, row, 4);
+    oc_pg_get_line(r, row, &f->line);
     f->origins = oc_pg_get_int(r, row, 5);
     f->first_origin = oc_pg_get_date(r, row, 6);
     f->last_origin = oc_pg_get_date(r, row, 7);

@@ -64,6 +64,9 @@ double oc_pg_get_double(const PGresult *r, int row, int col);
 oc_date oc_pg_get_date(const PGresult *r, int row, int col);
 char *oc_pg_get_strdup(const PGresult *r, int row, int col);
 void oc_pg_get_copy(char *out, size_t cap, const PGresult *r, int row, int col);
+/* Columns 0..4 of the row, series, endpoint, variant, model_version and horizon, as a forecast line
+ * (the scores' and the performance readers' rows; store_pg_forecasts.c). */
+void oc_pg_get_line(const PGresult *r, int row, oc_forecast_line *out);
 
 /* Makes one op atomic: opens a write transaction (the process's turn, then the store-wide write lock
  * by the wait policy) when none is open, else a savepoint inside the caller's transaction. Pair every
