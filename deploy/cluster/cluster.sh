@@ -29,9 +29,19 @@ die() {
   exit 1
 }
 
-# A port nothing listens on now, on 127.0.0.1.
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+# free_port: a port nothing listens on now, on 127.0.0.1, outside the ephemeral range (the helper the
+# tests share; it needs the repository's scripts/ beside deploy/).
+source "$here/../../scripts/ports.sh"
+
+# A free port that no process of the cluster in DIR was given: the nodes start side by side, so none
+# of them listens yet when the next one's port is chosen.
+cluster_port() {
+  local dir=$1 port
+  for _ in 1 2 3 4 5; do
+    port=$(free_port) || die "no free port on 127.0.0.1"
+    cat "$dir"/*.port "$dir/pg/port" 2>/dev/null | grep -qx "$port" || { echo "$port"; return 0; }
+  done
+  die "no free port on 127.0.0.1 that the cluster does not use already"
 }
 
 # Debian's PostgreSQL binaries (postgresql-15: /usr/lib/postgresql/15/bin).
@@ -66,7 +76,7 @@ start_postgres() {
     as_pg_owner "$bin/initdb" ${throwaway:+-N} -D "$dir/pg/data" -U oilcast --auth=trust -E UTF8 --no-locale >"$dir/pg/initdb.log" 2>&1 ||
       die "initdb failed: $(cat "$dir/pg/initdb.log")"
   fi
-  port=$(cat "$dir/pg/port" 2>/dev/null || free_port)
+  port=$(cat "$dir/pg/port" 2>/dev/null || cluster_port "$dir")
   # -k: the Unix socket stays in DIR; -h: TCP on loopback only
   as_pg_owner "$bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 30 \
     -o "-h 127.0.0.1 -p $port -k $dir/pg ${throwaway:+-c fsync=off -c synchronous_commit=off -c full_page_writes=off}" start >/dev/null ||
@@ -94,7 +104,7 @@ init_data() {
 node_launch() {
   local dir=$1 i=$2 port
   [[ -f $dir/node$i.pid ]] && kill -0 "$(cat "$dir/node$i.pid")" 2>/dev/null && die "node $i is running already"
-  port=$(cat "$dir/node$i.port" 2>/dev/null || free_port)
+  port=$(cat "$dir/node$i.port" 2>/dev/null || cluster_port "$dir")
   echo "$port" >"$dir/node$i.port"
   # shellcheck disable=SC2086 # the extra options are words
   "$OILCAST" serve --data-dir "$dir/data" --listen "127.0.0.1:$port" --access-log "$dir/node$i.access.log" \
@@ -132,7 +142,7 @@ stop_pid_files() {
 start_haproxy() {
   local dir=$1 nodes=$2 port servers="" i
   command -v haproxy >/dev/null || die "haproxy is not installed (apt-get install haproxy)"
-  port=$(cat "$dir/haproxy.port" 2>/dev/null || free_port)
+  port=$(cat "$dir/haproxy.port" 2>/dev/null || cluster_port "$dir")
   echo "$port" >"$dir/haproxy.port"
   for ((i = 1; i <= nodes; i++)); do servers+="    server node$i 127.0.0.1:$(cat "$dir/node$i.port") check"$'\n'; done
   sed -e "s|@LISTEN@|127.0.0.1:$port|" "$here/haproxy.cfg.in" | awk -v s="$servers" '/^@SERVERS@$/ {printf "%s", s; next} 1' \

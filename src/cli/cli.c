@@ -89,6 +89,7 @@ int oc_cli_common_option(oc_cli *cli, const oc_command *cmd, int opt, const char
   case OC_OPT_HELP:
     fputs(cmd->usage, stdout);
     fputs("\n" OC_CLI_COMMON_USAGE, stdout);
+    if (cmd->print_usage_extra) cmd->print_usage_extra(stdout);
     *exit_code = OC_EXIT_OK;
     return -1;
   default: return 0;

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "core/date.h"
 #include "core/error.h"
@@ -24,6 +25,11 @@ typedef struct oc_command {
   const char *summary; /* one line, for `oilcast --help` */
   const char *usage;   /* full text for `oilcast COMMAND --help` */
   int (*run)(oc_cli *cli, int argc, char **argv); /* argv[0] is the command name */
+  /* Optional (NULL: none): what `oilcast COMMAND --help` prints last, after the usage and the common
+   * options: text the static usage cannot hold because it depends on the machine (serve: its default
+   * number of threads here). Commands are initialized with designated fields, so one without it
+   * leaves it NULL. */
+  void (*print_usage_extra)(FILE *out);
 } oc_command;
 
 /* Every command's getopt_long table ends with these (they use values >= OC_OPT_COMMON_BASE). */
@@ -40,8 +46,8 @@ enum { OC_OPT_COMMON_BASE = 0x1000, OC_OPT_DATA_DIR, OC_OPT_QUIET, OC_OPT_VERBOS
   "  --help               this text\n"
 
 /* Handles a common option returned by getopt_long. Returns 1 if handled, 0 if opt is not common,
- * and for --help prints the command usage and returns -1 with *exit_code = 0; for a bad value
- * returns -1 with *exit_code = OC_EXIT_USAGE. */
+ * and for --help prints the command usage (then its print_usage_extra) and returns -1 with
+ * *exit_code = 0; for a bad value returns -1 with *exit_code = OC_EXIT_USAGE. */
 int oc_cli_common_option(oc_cli *cli, const oc_command *cmd, int opt, const char *arg, int *exit_code);
 
 /* Prints "oilcast CMD: message" and a hint to run --help on stderr; returns OC_EXIT_USAGE. */

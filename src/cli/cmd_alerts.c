@@ -17,8 +17,8 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_alerts = {
-    "alerts", "evaluate alert rules, deliver them to webhooks, list alerts and their history",
-    "Usage: oilcast alerts evaluate             evaluate DIR/alerts.json now and notify its webhooks\n"
+    .name = "alerts", .summary = "evaluate alert rules, deliver them to webhooks, list alerts and their history",
+    .usage = "Usage: oilcast alerts evaluate             evaluate DIR/alerts.json now and notify its webhooks\n"
     "       oilcast alerts list [--state pending|firing|resolved] [--format table|csv|json]\n"
     "       oilcast alerts history [FINGERPRINT] [--last N] [--format table|csv|json]\n"
     "       oilcast alerts check                check DIR/alerts.json\n\n"
@@ -33,7 +33,7 @@ const oc_command oc_cmd_alerts = {
     "  step = monitor\n"
     "  step = alerts evaluate\n"
     "See docs/monitoring.md.\n",
-    run};
+    .run = run};
 
 enum { OPT_FORMAT = 1, OPT_STATE, OPT_LAST };
 

@@ -19,15 +19,15 @@
 static int run_apikey(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_apikey = {
-    "apikey", "create, list and revoke API keys for `oilcast serve`",
-    "Usage: oilcast apikey create --name NAME --scope read|write|admin [--rate 50/s --burst 100]\n"
+    .name = "apikey", .summary = "create, list and revoke API keys for `oilcast serve`",
+    .usage = "Usage: oilcast apikey create --name NAME --scope read|write|admin [--rate 50/s --burst 100]\n"
     "       oilcast apikey list [--format table|csv|json]\n"
     "       oilcast apikey revoke ID|NAME\n"
     "create prints the new key on stdout, once: it cannot be shown again (only its SHA-256 is stored).\n"
     "Scopes nest: admin can do what write can, write what read can. --rate (N/s, N/m or N/h) and --burst\n"
     "set a token bucket per key (429 with Retry-After beyond it); without --rate a key is unlimited.\n"
     "A revoked key stops working within a second on a running server.\n",
-    run_apikey};
+    .run = run_apikey};
 
 enum { OPT_NAME = 1, OPT_SCOPE, OPT_RATE, OPT_BURST, OPT_FORMAT };
 

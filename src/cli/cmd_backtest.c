@@ -16,7 +16,8 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_backtest = {
-    "backtest", "walk-forward backtest of forecasting models against the no-change forecast",
+    .name = "backtest", .summary = "walk-forward backtest of forecasting models against the no-change forecast",
+    .usage =
     "Usage: oilcast backtest [--series WTI] [--models " OC_PIPELINE_BACKTEST_DEFAULT_MODELS "] [--exog S,...] [--start D]\n"
     "                        [--end D] [--horizon 7] [--refit-every 20] [--threads N] [--format table|csv|json]\n"
     "                        [--out FILE] [--no-save]\n"
@@ -50,7 +51,7 @@ const oc_command oc_cmd_backtest = {
     "                     as the series' latest report (GET /v1/backtests/years, the dashboard's Models\n"
     "                     panel); --format json prints the stored document\n"
     "  --from-year Y, --to-year Y   the years (default 2015..2024)\n",
-    run};
+    .run = run};
 
 enum { OPT_SERIES = 1, OPT_MODELS, OPT_EXOG, OPT_START, OPT_END, OPT_HORIZON, OPT_REFIT, OPT_THREADS, OPT_FORMAT, OPT_OUT, OPT_NO_SAVE,
        OPT_BY_YEAR, OPT_FROM_YEAR, OPT_TO_YEAR };

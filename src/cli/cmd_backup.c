@@ -12,8 +12,8 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_backup = {
-    "backup", "back up the data directory to one archive file, verify it, restore it",
-    "Usage: oilcast backup create --out FILE\n"
+    .name = "backup", .summary = "back up the data directory to one archive file, verify it, restore it",
+    .usage = "Usage: oilcast backup create --out FILE\n"
     "       oilcast backup create --dir FOLDER [--keep N]   a file named by the time; keep the newest N\n"
     "       oilcast backup verify FILE\n"
     "       oilcast backup restore FILE --into DIR [--force]\n\n"
@@ -25,7 +25,7 @@ const oc_command oc_cmd_backup = {
     "verify: reads the whole archive; exit 1 naming the first damaged, missing or unlisted member.\n"
     "restore: verifies while extracting into a new folder beside DIR, checks the store's integrity,\n"
     "  then puts it in place; a DIR that is not empty is replaced only with --force.\n\n" OC_CLI_COMMON_USAGE,
-    run};
+    .run = run};
 
 enum { OPT_OUT = 1, OPT_DIR, OPT_KEEP, OPT_INTO, OPT_FORCE };
 

@@ -14,8 +14,9 @@
 static int run_broker(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_broker = {
-    "broker", "write the MQTT broker's (mosquitto) config, password and ACL files from the device registry",
-    "Usage: oilcast broker config [--out DIR] [--host H] [--port P] [--outage-hours H] [--rate R/s]\n"
+    .name = "broker",
+    .summary = "write the MQTT broker's (mosquitto) config, password and ACL files from the device registry",
+    .usage = "Usage: oilcast broker config [--out DIR] [--host H] [--port P] [--outage-hours H] [--rate R/s]\n"
     "                             [--autosave SECONDS]\n"
     "       oilcast broker sync [--out DIR]\n"
     "config writes DIR (default DATA_DIR/broker): mosquitto.conf (listener, no anonymous clients,\n"
@@ -30,7 +31,7 @@ const oc_command oc_cmd_broker = {
     "  --outage-hours H    how long the subscriber may be away without loss (default 24)\n"
     "  --rate R/s          readings per second of all devices (default: one per device per interval)\n"
     "  --autosave SECONDS  how often the broker saves its queues (default 10)\n",
-    run_broker};
+    .run = run_broker};
 
 enum { OPT_OUT = 1, OPT_HOST, OPT_PORT, OPT_OUTAGE, OPT_RATE, OPT_AUTOSAVE };
 

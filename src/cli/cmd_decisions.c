@@ -13,15 +13,15 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_decisions = {
-    "decisions", "the retraining and champion/challenger decisions, with reasons and figures",
-    "Usage: oilcast decisions [--endpoint NAME] [--last N] [--format table|csv|json]\n"
+    .name = "decisions", .summary = "the retraining and champion/challenger decisions, with reasons and figures",
+    .usage = "Usage: oilcast decisions [--endpoint NAME] [--last N] [--format table|csv|json]\n"
     "Every decision of `oilcast retrain` and of alert webhooks, newest first: trigger, training,\n"
     "deploy, promote, rollback, refusal, with what started it, the version concerned, the champion at\n"
     "the time, the reason and the figures it was decided on (csv: figures as JSON text).\n"
     "  --endpoint NAME   only this endpoint's decisions\n"
     "  --last N          at most N decisions (default 50)\n"
     "  --format F        table (default), csv or json\n",
-    run};
+    .run = run};
 
 enum { OPT_ENDPOINT = 1, OPT_LAST, OPT_FORMAT };
 

@@ -19,8 +19,8 @@
 static int run_device(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_device = {
-    "device", "register, list and revoke field sensors that publish over MQTT",
-    "Usage: oilcast device add ID --type TYPE [--site S] [--unit U] [--min X --max Y] [--interval SECONDS]\n"
+    .name = "device", .summary = "register, list and revoke field sensors that publish over MQTT",
+    .usage = "Usage: oilcast device add ID --type TYPE [--site S] [--unit U] [--min X --max Y] [--interval SECONDS]\n"
     "       oilcast device add --simulated N --credentials FILE [--interval SECONDS]\n"
     "       oilcast device list [--all] [--format table|csv|json]\n"
     "       oilcast device revoke ID\n"
@@ -34,7 +34,7 @@ const oc_command oc_cmd_device = {
     "writes their passwords to FILE (id:password lines, mode 0600) instead of stdout.\n\n"
     "  --all              list revoked devices too\n"
     "  --broker-dir DIR   the broker directory to keep in step\n",
-    run_device};
+    .run = run_device};
 
 enum {
   OPT_TYPE = 1, OPT_SITE, OPT_UNIT, OPT_MIN, OPT_MAX, OPT_INTERVAL, OPT_ALL, OPT_FORMAT, OPT_BROKER_DIR,

@@ -13,8 +13,8 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_etl = {
-    "etl", "clean, align and engineer features into the training table (Parquet or CSV)",
-    "Usage: oilcast etl [--series WTI] [--exog BRENT,...] [--horizon 7]\n"
+    .name = "etl", .summary = "clean, align and engineer features into the training table (Parquet or CSV)",
+    .usage = "Usage: oilcast etl [--series WTI] [--exog BRENT,...] [--horizon 7]\n"
     "                   [--out processed/training_data.parquet] [--train-end D] [--val-frac 0.1]\n"
     "                   [--format parquet|csv] [policy options]\n\n"
     "Builds the model-ready table from stored prices: clean (gaps reported, outliers flagged, one\n"
@@ -42,7 +42,7 @@ const oc_command oc_cmd_etl = {
     "  --corr-threshold X   drop one of each feature pair with |corr| > X (default 0.98)\n"
     "  --near-constant X    drop a feature whose commonest value covers >= X of training rows (0.99)\n"
     "  --threads N          threads for the feature computation (default 1)\n",
-    run};
+    .run = run};
 
 enum { OPT_SERIES = 1, OPT_EXOG, OPT_HORIZON, OPT_OUT, OPT_FORMAT, OPT_TRAIN_END, OPT_VAL_FRAC, OPT_NONPOS,
        OPT_CLIP_FLOOR, OPT_OUTLIERS, OPT_OUTLIER_Z, OPT_OUTLIER_WINDOW, OPT_GAP_DAYS, OPT_FFILL_DAYS, OPT_NORM,

@@ -20,8 +20,8 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_forecast = {
-    "forecast", "forecast prices for the next trading days with a registered model",
-    "Usage: oilcast forecast [--endpoint-name NAME | --model vN] [--series WTI] [--current-price P]\n"
+    .name = "forecast", .summary = "forecast prices for the next trading days with a registered model",
+    .usage = "Usage: oilcast forecast [--endpoint-name NAME | --model vN] [--series WTI] [--current-price P]\n"
     "                        [--historical-prices FILE.json] [--forecast-days N] [--format table|csv|json]\n\n"
     "  --endpoint-name NAME     the model an endpoint serves (default " OC_DEFAULT_ENDPOINT ")\n"
     "  --model vN               a registered version instead of an endpoint\n"
@@ -45,7 +45,7 @@ const oc_command oc_cmd_forecast = {
     "                           series,origin,as_of,date,horizon,price,lower80,upper80,lower95,upper95,model\n\n"
     "Each forecast made here is stored (the dashboard and `oilcast serve` read it). The history must be\n"
     "long enough for every feature; when it is not, the error says how many observations are needed.\n",
-    run};
+    .run = run};
 
 enum { OPT_ENDPOINT = 1, OPT_MODEL, OPT_SERIES, OPT_CURRENT, OPT_HISTORY, OPT_DAYS, OPT_FORMAT, OPT_URL, OPT_API_KEY, OPT_BATCH,
        OPT_OUT, OPT_THREADS };

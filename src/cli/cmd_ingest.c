@@ -14,8 +14,9 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_ingest = {
-    "ingest", "import prices from a CSV, JSON or Parquet file into the store (validated, idempotent)",
-    "Usage: oilcast ingest --source historical --csv-path FILE [--series WTI]\n"
+    .name = "ingest",
+    .summary = "import prices from a CSV, JSON or Parquet file into the store (validated, idempotent)",
+    .usage = "Usage: oilcast ingest --source historical --csv-path FILE [--series WTI]\n"
     "                      [--date-col C --value-col C | --series-col C] [--start-date D]\n"
     "                      [--on-error abort|skip] [--unit U]\n\n"
     "Formats (detected): EIA/datahub `Date,Price`; FRED `DATE,<ID>` or `observation_date,<ID>` ('.'\n"
@@ -28,7 +29,8 @@ const oc_command oc_cmd_ingest = {
     "values from DOUBLE, FLOAT, integers, DECIMAL (scaled exactly), BOOLEAN or numeric strings. A\n"
     "null (or NaN) value is counted as missing, never stored; bad rows are FILE:ROW (rows from 1).\n"
     "Every row is validated (strict dates, finite numbers, no duplicate dates); negative prices are\n"
-    "legal but flagged. The whole file is one transaction: re-importing it changes nothing, a changed\n"
+    "legal but flagged. An empty file, or a CSV with its header and no data row, is an error (exit 1,\n"
+    "nothing stored). The whole file is one transaction: re-importing it changes nothing, a changed\n"
     "value is an update. The file is kept under DIR/raw/historical_data/YYYY-MM-DD/<sha256>.<ext>\n"
     "(DIR/raw/market_data/... for --source simulated).\n\n"
     "  --source S         historical (default) or simulated (labels the data as simulated)\n"
@@ -64,7 +66,7 @@ const oc_command oc_cmd_ingest = {
     "  --backoff S        seconds before the first retry, doubled for each next one (default 1)\n"
     "  --timeout S        seconds for one request (default 30)\n"
     "  --time-limit S     seconds for the whole fetch, retries included (default 300)\n",
-    run};
+    .run = run};
 
 enum { OPT_SOURCE = 1, OPT_PATH, OPT_SERIES, OPT_DATE_COL, OPT_VALUE_COL, OPT_SERIES_COL, OPT_START, OPT_ON_ERROR,
        OPT_UNIT };

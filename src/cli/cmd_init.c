@@ -11,8 +11,8 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_init = {
-    "init", "create a data directory (layout, oilcast.conf, store); safe to re-run",
-    "Usage: oilcast init [--data-dir DIR] [--store URI]\n\n"
+    .name = "init", .summary = "create a data directory (layout, oilcast.conf, store); safe to re-run",
+    .usage = "Usage: oilcast init [--data-dir DIR] [--store URI]\n\n"
     "Creates DIR/raw/{market_data,iot_data,historical_data}, DIR/processed/{training,inference},\n"
     "DIR/models/{artifacts,endpoints}, DIR/forecasts, DIR/oilcast.conf and the store DIR/oilcast.db,\n"
     "migrated to the current schema. Existing files are kept; running it again changes nothing.\n\n"
@@ -20,7 +20,7 @@ const oc_command oc_cmd_init = {
     "                is created and migrated, e.g. postgresql://user@host:5432/oilcast (the database is\n"
     "                created when the role may; see docs/postgresql.md) or sqlite:PATH. Every later\n"
     "                command on DIR uses it. A DIR whose oilcast.conf names another store is refused.\n",
-    run};
+    .run = run};
 
 static int run(oc_cli *cli, int argc, char **argv) {
   enum { OPT_STORE = 1000 };

@@ -19,8 +19,8 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_jobs = {
-    "jobs", "list, run, pause and check scheduled jobs and show their runs",
-    "Usage: oilcast jobs list [--format table|csv|json]\n"
+    .name = "jobs", .summary = "list, run, pause and check scheduled jobs and show their runs",
+    .usage = "Usage: oilcast jobs list [--format table|csv|json]\n"
     "       oilcast jobs run NAME            run the job now (a manual run), step by step\n"
     "       oilcast jobs history [NAME] [--last N] [--format table|csv|json]\n"
     "       oilcast jobs pause NAME | resume NAME\n"
@@ -36,7 +36,7 @@ const oc_command oc_cmd_jobs = {
     "stops the run. `oilcast run` (or `oilcast serve`) runs the jobs at their times; a run missed while\n"
     "nothing ran is caught up once; a slot never runs twice, and runs of one job never overlap, even\n"
     "with several schedulers on one store. Every run is recorded with what each step printed.\n",
-    run};
+    .run = run};
 
 enum { OPT_FORMAT = 1, OPT_LAST };
 

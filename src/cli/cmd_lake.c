@@ -17,9 +17,9 @@
 static int run_lake(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_lake = {
-    "lake",
-    "inspect, print or create Parquet files (schema, statistics, rows)",
-    "Usage: oilcast lake inspect FILE\n"
+    .name = "lake",
+    .summary = "inspect, print or create Parquet files (schema, statistics, rows)",
+    .usage = "Usage: oilcast lake inspect FILE\n"
     "       oilcast lake cat FILE [--format csv|json] [--limit N]\n"
     "       oilcast lake from-csv IN.csv OUT.parquet [--codec zstd|none] [--rows-per-group N]\n\n"
     "inspect  schema, row groups, codecs, column statistics and key/value metadata of a Parquet file\n"
@@ -34,7 +34,7 @@ const oc_command oc_cmd_lake = {
     "  --limit N           print at most N rows (cat)\n"
     "  --codec C           zstd (default) or none (from-csv)\n"
     "  --rows-per-group N  rows per row group (from-csv; default 1048576)\n",
-    run_lake,
+    .run = run_lake,
 };
 
 static void print_stat_line(const oc_pq_column_info *col, const oc_pq_chunk_info *ch) {

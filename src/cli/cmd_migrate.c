@@ -10,8 +10,9 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_migrate = {
-    "migrate", "copy a store to another backend (SQLite to PostgreSQL and back), verified row for row",
-    "Usage: oilcast migrate --from URI --to URI\n\n"
+    .name = "migrate",
+    .summary = "copy a store to another backend (SQLite to PostgreSQL and back), verified row for row",
+    .usage = "Usage: oilcast migrate --from URI --to URI\n\n"
     "Copies every table of the store --from into the store --to (created if needed, migrated to this\n"
     "oilcast's schema, and required to be empty), in one transaction, then reads both again and\n"
     "compares them row for row. Writers of --from wait meanwhile. URIs as in oilcast.conf:\n"
@@ -20,7 +21,7 @@ const oc_command oc_cmd_migrate = {
     "Point the data directory at the copy by its `store =` line in oilcast.conf.\n\n"
     "  --from URI     the store to copy\n"
     "  --to URI       the store to copy into\n",
-    run};
+    .run = run};
 
 static int run(oc_cli *cli, int argc, char **argv) {
   enum { OPT_FROM = 1000, OPT_TO };

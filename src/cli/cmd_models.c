@@ -17,8 +17,9 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_models = {
-    "models", "list registered model versions, show one version's model card, or list the model kinds",
-    "Usage: oilcast models list [--format table|csv|json]\n"
+    .name = "models",
+    .summary = "list registered model versions, show one version's model card, or list the model kinds",
+    .usage = "Usage: oilcast models list [--format table|csv|json]\n"
     "       oilcast models show vN [--format table|json]\n"
     "       oilcast models kinds\n\n"
     "  list   every version: status (deployed while an endpoint serves it), series, kind, validation\n"
@@ -28,7 +29,7 @@ const oc_command oc_cmd_models = {
     "         metrics), after checking it and its tensors against the registry\n"
     "  kinds  the model kinds a spec (--model, --models) may name, each with its parameters' defaults\n"
     "  --format F   table (default), csv or json\n",
-    run};
+    .run = run};
 
 enum { OPT_FORMAT = 1 };
 

@@ -20,8 +20,8 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_monitor = {
-    "monitor", "score stored forecasts against the prices that followed; live relMAE and coverage",
-    "Usage: oilcast monitor [--endpoint NAME] [--windows 20,60] [--format table|csv|json]\n"
+    .name = "monitor", .summary = "score stored forecasts against the prices that followed; live relMAE and coverage",
+    .usage = "Usage: oilcast monitor [--endpoint NAME] [--windows 20,60] [--format table|csv|json]\n"
     "       oilcast monitor health [--format table|json]\n"
     "Scores every stored forecast point whose date now has a price (each point once: run it after\n"
     "every import, or as a scheduled job step), then prints, per series, endpoint, variant, model\n"
@@ -35,7 +35,7 @@ const oc_command oc_cmd_monitor = {
     "not; per scheduled job, its latest runs that failed in a row; per deployed model version, the drift\n"
     "of its input over the latest 60 trading days against its training reference: PSI (below 0.1 none,\n"
     "0.1-0.25 moderate, above significant) and the KS statistic. It writes nothing. See docs/monitoring.md.\n",
-    run};
+    .run = run};
 
 enum { OPT_ENDPOINT = 1, OPT_WINDOWS, OPT_FORMAT };
 
@@ -49,8 +49,9 @@ static void print_table(const oc_monitor_result *r) {
   for (size_t i = 0; i < r->n; i++) {
     const oc_monitor_row *row = &r->rows[i];
     const oc_forecast_performance *p = &row->perf;
-    printf("%-8s %-12s %-10s %-8s %3lld %6zu %7lld %7.4f %9.4f %9.4f %6.2f %6.2f %8.4f\n", p->series,
-           *p->endpoint ? p->endpoint : "-", *p->variant ? p->variant : "-", p->model_version, (long long)p->horizon,
+    const oc_forecast_line *l = &p->line;
+    printf("%-8s %-12s %-10s %-8s %3lld %6zu %7lld %7.4f %9.4f %9.4f %6.2f %6.2f %8.4f\n", l->series,
+           *l->endpoint ? l->endpoint : "-", *l->variant ? l->variant : "-", l->model_version, (long long)l->horizon,
            row->window, (long long)p->origins, row->rel_mae, p->mae, p->naive_mae, p->coverage80, p->coverage95, p->bias);
   }
 }

@@ -14,8 +14,8 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_retrain = {
-    "retrain", "retrain an endpoint's model when it degrades; promote or roll back challengers",
-    "Usage: oilcast retrain --endpoint NAME [--trigger schedule|manual | --promote VERSION --reason TEXT]\n"
+    .name = "retrain", .summary = "retrain an endpoint's model when it degrades; promote or roll back challengers",
+    .usage = "Usage: oilcast retrain --endpoint NAME [--trigger schedule|manual | --promote VERSION --reason TEXT]\n"
     "                       [--mode shadow|variant] [--weight W] [--horizon H] [rule options]\n"
     "Without --trigger or --promote: one run of the loop (run it after every import, e.g. as a daily\n"
     "job step): scores stored forecasts, rolls back a promoted version that degraded, decides on the\n"
@@ -36,7 +36,7 @@ const oc_command oc_cmd_retrain = {
     "                      latest M origins since the promotion exceeds X (1.25, 10)\n"
     "  --drift-psi X  --drift-recent M   retrain when the PSI of the champion's input over its latest M\n"
     "                      values against its training reference exceeds X (0.25, 60; 0 turns it off)\n",
-    run};
+    .run = run};
 
 /* In the order of run()'s options[] (usage errors name options[opt - 1]). */
 enum {

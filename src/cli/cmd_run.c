@@ -13,13 +13,13 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_run = {
-    "run", "run the scheduled jobs of the data directory (the scheduler, without the API)",
-    "Usage: oilcast run [--data-dir DIR]\n"
+    .name = "run", .summary = "run the scheduled jobs of the data directory (the scheduler, without the API)",
+    .usage = "Usage: oilcast run [--data-dir DIR]\n"
     "Runs the jobs of DIR/jobs.conf at their times (see `oilcast jobs --help` for the file) until\n"
     "SIGINT or SIGTERM, finishing a run in progress first. The file is read again when it changes.\n"
     "`oilcast serve` runs the same scheduler. Of several schedulers on one store only the leader runs\n"
     "jobs; the others stand by and one takes over within a second or two when it dies.\n",
-    run};
+    .run = run};
 
 static int run(oc_cli *cli, int argc, char **argv) {
   static const struct option options[] = {OC_CLI_COMMON_OPTIONS, {0}};

@@ -17,8 +17,8 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_series = {
-    "series", "list stored series, or show one's observations (table, CSV or JSON)",
-    "Usage: oilcast series list [--format table|csv|json]\n"
+    .name = "series", .summary = "list stored series, or show one's observations (table, CSV or JSON)",
+    .usage = "Usage: oilcast series list [--format table|csv|json]\n"
     "       oilcast series show SERIES [--from D] [--to D] [--last N] [--format table|csv|json]\n"
     "       oilcast series set-range SERIES (--min A --max B | --default)\n\n"
     "  --from D, --to D   inclusive date range (YYYY-MM-DD)\n"
@@ -27,7 +27,7 @@ const oc_command oc_cmd_series = {
     "  --min A, --max B   set-range: the prices SERIES accepts from now on, A..B inclusive, at every edge\n"
     "                     (imports, API posts, histories given to an invocation); stored prices stay\n"
     "  --default          set-range: back to the default range, -1000..100000\n",
-    run};
+    .run = run};
 
 enum { OPT_FROM = 1, OPT_TO, OPT_LAST, OPT_FORMAT, OPT_MIN, OPT_MAX, OPT_DEFAULT };
 

@@ -20,10 +20,11 @@
 #include "serve/server.h"
 
 static int run_serve(oc_cli *cli, int argc, char **argv);
+static void print_machine_defaults(FILE *out);
 
 const oc_command oc_cmd_serve = {
-    "serve", "serve the REST API, metrics and the dashboard over HTTP",
-    "Usage: oilcast serve [--listen 127.0.0.1:8080] [--threads N] [OPTIONS]\n"
+    .name = "serve", .summary = "serve the REST API, metrics and the dashboard over HTTP",
+    .usage = "Usage: oilcast serve [--listen 127.0.0.1:8080] [--threads N] [OPTIONS]\n"
     "Serves the REST API (docs/api.md, docs/openapi.yaml), Prometheus metrics and the dashboard.\n"
     "Prints the URL on stdout once listening; SIGTERM or SIGINT stops accepting, lets in-flight requests\n"
     "finish and exits 0. SIGHUP re-reads the API keys and every endpoint from the data directory without\n"
@@ -68,7 +69,14 @@ const oc_command oc_cmd_serve = {
     "                           oilcast.conf's [stream] section, if any (docs/stream.md). Its readings,\n"
     "                           windows and anomalies reach /v1/stream; SIGTERM commits and acknowledges\n"
     "                           the batch in hand before the server stops\n",
-    run_serve};
+    .run = run_serve,
+    .print_usage_extra = print_machine_defaults};
+
+/* The last line of `serve --help`: the default the usage text cannot state, as it depends on the CPUs
+ * this process may run on. */
+static void print_machine_defaults(FILE *out) {
+  fprintf(out, "\nOn this machine --threads defaults to %u.\n", oc_serve_default_threads());
+}
 
 enum { OPT_LISTEN = 1, OPT_THREADS, OPT_MAX_BODY, OPT_TIMEOUT, OPT_DRAIN, OPT_PUBLIC_READ, OPT_OPS_ACCESS,
        OPT_WEB_DIR, OPT_VENDOR_DIR, OPT_ACCESS_LOG, OPT_MAX_CONNECTIONS, OPT_PER_CLIENT, OPT_HEADER_TIMEOUT,
@@ -105,12 +113,23 @@ static int parse_seconds(const char *option, const char *text, double *out) {
   return 0;
 }
 
+/* The default client id of the server's stream, "oilcast-serve-HOSTNAME-PORT" with the listen port:
+ * not "oilcast-stream-HOSTNAME", which an `oilcast stream` on this host uses, and one per node of a
+ * host (deploy/cluster: several servers on one data directory, so one [stream] section), each the same
+ * at every restart, as the persistent session it names must be. Port 0 (another port at each start)
+ * gives no such suffix: "oilcast-serve-HOSTNAME" (two of those on a host need client_id). */
+static void default_stream_client_id(unsigned listen_port, char *buf, size_t cap) {
+  oc_mqtt_default_client_id("serve", buf, cap);
+  size_t len = strlen(buf);
+  if (listen_port) snprintf(buf + len, cap - len, "-%u", listen_port);
+}
+
 /* The sensor stream the server runs: oilcast.conf's [stream] section, with --stream's broker (flag:
- * NULL when not given; "off": none). *opt's strings live in *conf, its clock in *clock (free both with
- * stream_config_free after the server stopped). *wanted: a broker is named. 0, or -1 with err (a bad
- * [stream] value, broker URL or OILCAST_CLOCK). */
-static int configure_stream(const oc_cli *cli, const char *flag, oc_stream_options *opt, oc_conf *conf,
-                            oc_clock *clock, bool *wanted, oc_error *err) {
+ * NULL when not given; "off": none); the default client id names listen_port. *opt's strings live in
+ * *conf, its clock in *clock (free both with stream_config_free after the server stopped). *wanted: a
+ * broker is named. 0, or -1 with err (a bad [stream] value, broker URL or OILCAST_CLOCK). */
+static int configure_stream(const oc_cli *cli, const char *flag, unsigned listen_port, oc_stream_options *opt,
+                            oc_conf *conf, oc_clock *clock, bool *wanted, oc_error *err) {
   *opt = oc_stream_options_default();
   *clock = (oc_clock){0};
   if (oc_stream_options_configure(cli->data_dir, conf, opt, err) != 0) return -1;
@@ -118,11 +137,9 @@ static int configure_stream(const oc_cli *cli, const char *flag, oc_stream_optio
   *wanted = opt->session.broker != NULL;
   opt->session.password = getenv("OILCAST_MQTT_PASSWORD");
   if (!*wanted) return 0;
-  /* Not "oilcast-stream-HOST", which an `oilcast stream` on this host uses: one would take the other's
-   * session. One server per process, so the id can live in a static buffer. */
-  static char served_client_id[300];
+  static char served_client_id[300]; /* one server per process: the id can live here */
   if (!opt->session.client_id) {
-    oc_mqtt_default_client_id("serve", served_client_id, sizeof served_client_id);
+    default_stream_client_id(listen_port, served_client_id, sizeof served_client_id);
     opt->session.client_id = served_client_id;
   }
   char host[256];
@@ -226,10 +243,7 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
       break;
     case '?': return oc_cli_unknown_option(&oc_cmd_serve);
     default:
-      if (oc_cli_common_option(cli, &oc_cmd_serve, opt, optarg, &code) < 0) {
-        if (opt == OC_OPT_HELP) printf("\nOn this machine --threads defaults to %u.\n", oc_serve_default_threads());
-        return code;
-      }
+      if (oc_cli_common_option(cli, &oc_cmd_serve, opt, optarg, &code) < 0) return code;
     }
   }
   if (optind < argc) return oc_cli_usage_error(&oc_cmd_serve, "unexpected argument '%s'", argv[optind]);
@@ -243,7 +257,8 @@ static int run_serve(oc_cli *cli, int argc, char **argv) {
   oc_clock stream_clock;
   bool stream_wanted;
   oc_error err;
-  if (configure_stream(cli, stream_flag, &stream, &stream_conf, &stream_clock, &stream_wanted, &err) != 0) {
+  if (configure_stream(cli, stream_flag, ntohs(listen_addr.sin_port), &stream, &stream_conf, &stream_clock,
+                       &stream_wanted, &err) != 0) {
     stream_config_free(&stream_conf, &stream_clock);
     return oc_cli_usage_error(&oc_cmd_serve, "the sensor stream: %s", err.message);
   }

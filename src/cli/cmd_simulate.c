@@ -23,8 +23,8 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_simulate = {
-    "simulate", "write a simulated oil market as CSV, or send simulated sensor readings over MQTT",
-    "Usage: oilcast simulate market --days N --out FILE.csv [--seed S] [--start-date D]\n"
+    .name = "simulate", .summary = "write a simulated oil market as CSV, or send simulated sensor readings over MQTT",
+    .usage = "Usage: oilcast simulate market --days N --out FILE.csv [--seed S] [--start-date D]\n"
     "                               [--series NAME[,NAME...] | --series PREFIX --count K]\n"
     "                               [--regime-change DAY:BEFORE:AFTER]\n"
     "       oilcast simulate sensors --devices N --rate R/s --broker mqtt://HOST:PORT --credentials FILE\n"
@@ -57,7 +57,7 @@ const oc_command oc_cmd_simulate = {
     "  --start TIME      event time of the first reading, YYYY-MM-DDTHH:MM:SSZ (default: now with\n"
     "                    --broker, 2025-01-06T00:00:00Z with --out)\n"
     "  --unpaced         send as fast as the broker acknowledges (benchmarks)\n",
-    run};
+    .run = run};
 
 enum {
   OPT_DAYS = 1, OPT_OUT, OPT_SEED, OPT_START, OPT_SERIES, OPT_COUNT, OPT_REGIME_CHANGE,

@@ -10,9 +10,12 @@
 
 static int run(oc_cli *cli, int argc, char **argv);
 
-const oc_command oc_cmd_status = {"status", "show the data directory, store, schema version and contents",
-                                  "Usage: oilcast status [--format table|csv|json] [--data-dir DIR]\n"
-                                  "  --format F   table (default); csv or json: one record (field, value) per fact\n", run};
+const oc_command oc_cmd_status = {
+    .name = "status",
+    .summary = "show the data directory, store, schema version and contents",
+    .usage = "Usage: oilcast status [--format table|csv|json] [--data-dir DIR]\n"
+             "  --format F   table (default); csv or json: one record (field, value) per fact\n",
+    .run = run};
 
 /* What status reports, as one record per fact (field, value): the CSV and JSON forms. */
 static json_t *status_records(const oc_cli *cli, const oc_store *store, int version, const oc_series_info *list, size_t n,

@@ -15,8 +15,8 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_stream = {
-    "stream", "subscribe to the sensors over MQTT: store readings, windows and dead letters",
-    "Usage: oilcast stream --broker mqtt://HOST[:PORT] [options]\n"
+    .name = "stream", .summary = "subscribe to the sensors over MQTT: store readings, windows and dead letters",
+    .usage = "Usage: oilcast stream --broker mqtt://HOST[:PORT] [options]\n"
     "       oilcast stream dead-letters [--limit N]\n"
     "Subscribes with a persistent session (clean session off, a client id kept across restarts) at QoS 1\n"
     "and stores each batch of readings in one transaction; a message is acknowledged only after its batch\n"
@@ -37,7 +37,7 @@ const oc_command oc_cmd_stream = {
     "  --silence-factor X    expected intervals without a reading that make a silence (default 3, >= 1)\n"
     "  --limit N             dead-letters: the newest N (default 20), one per line: id, first and last\n"
     "                        received (ms), times seen, topic, reason, raw bytes (tab-separated)\n",
-    run};
+    .run = run};
 
 enum { OPT_BROKER = 1, OPT_CLIENT_ID, OPT_USERNAME, OPT_TOPIC, OPT_WINDOWS, OPT_GRACE, OPT_BATCH, OPT_LIMIT,
        OPT_SILENCE_FACTOR };

@@ -15,8 +15,9 @@
 static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_train = {
-    "train", "train the reference network (or choose among every model: --model auto) and register a new version",
-    "Usage: oilcast train [--data-path processed/training_data.parquet] [--epochs 100] [--batch-size 32]\n"
+    .name = "train",
+    .summary = "train the reference network (or choose among every model: --model auto) and register a new version",
+    .usage = "Usage: oilcast train [--data-path processed/training_data.parquet] [--epochs 100] [--batch-size 32]\n"
     "                     [--learning-rate 1e-3] [--hidden 64,32] [--dropout 0.2] [--weight-decay 0]\n"
     "                     [--loss mse|huber] [--patience 10] [--seed 42] [--deploy]\n"
     "                     [--tune [--trials 50] [--tune-method random|halving] [--threads N]]\n"
@@ -54,7 +55,7 @@ const oc_command oc_cmd_train = {
     "  --threads N         parallel tuning fits (default 2); the result does not depend on it\n\n"
     "Writes DATA_DIR/models/artifacts/vN/{model.safetensors,model.json} and registers vN in the store; model.json\n"
     "keeps the 80%/95% interval calibration, computed on the stored series' most recent 250 origins.\n",
-    run};
+    .run = run};
 
 enum { OPT_DATA = 1, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_HIDDEN, OPT_DROPOUT, OPT_WD, OPT_LOSS, OPT_PATIENCE,
        OPT_SEED, OPT_DEPLOY, OPT_ENDPOINT, OPT_TUNE, OPT_TRIALS, OPT_TUNE_METHOD, OPT_THREADS, OPT_MODEL, OPT_SERIES,

@@ -112,11 +112,17 @@ static int read_csv(void *source, oc_ingest_sink *sink, oc_error *err) {
                                      oc_csv_field_is(&r.fields[1], "Price")
                                  ? "eia"
                                  : "csv");
-  size_t single_len = strlen(opt->series);
+  size_t single_len = strlen(opt->series), header_line = line;
   oc_progress progress;
   oc_progress_start(&progress, "importing", file->len);
   for (size_t records = 1;; records++) {
     status = oc_csv_next(&r, &line, &reason);
+    if (status == OC_CSV_END && records == 1) {
+      /* A header alone is a file cut short or exported empty, not "0 rows, all fine": refused like an
+       * empty file, before anything is stored (no series, no run, no raw copy). */
+      oc_error_set(err, "%s:%zu: a header and no data rows: nothing to import", opt->path, header_line);
+      goto progress_done;
+    }
     if (status == OC_CSV_END) break;
     if ((records & 0xFFFF) == 0) oc_progress_update(&progress, oc_csv_offset(&r, file->data), NULL);
     if (status == OC_CSV_BAD) {

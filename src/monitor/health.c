@@ -102,8 +102,9 @@ static int add_scores(oc_store *store, oc_figures *out, size_t *cap, oc_error *e
   if (oc_monitor_performance(store, &o, &r, err) != 0) return -1;
   for (size_t i = 0; i < r.n; i++) {
     const oc_forecast_performance *p = &r.rows[i].perf;
+    const oc_forecast_line *l = &p->line;
     char horizon[24], window[24];
-    snprintf(horizon, sizeof horizon, "%lld", (long long)p->horizon);
+    snprintf(horizon, sizeof horizon, "%lld", (long long)l->horizon);
     snprintf(window, sizeof window, "%zu", r.rows[i].window);
     const struct {
       const char *metric;
@@ -114,8 +115,8 @@ static int add_scores(oc_store *store, oc_figures *out, size_t *cap, oc_error *e
                    {"oilcast_forecast_bias", p->bias}};
     for (size_t k = 0; k < sizeof figures / sizeof figures[0]; k++)
       add_figure(out, cap, figures[k].metric,
-                 json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "series", p->series, "endpoint", p->endpoint, "variant",
-                           p->variant, "model_version", p->model_version, "horizon", horizon, "window", window),
+                 json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "series", l->series, "endpoint", l->endpoint, "variant",
+                           l->variant, "model_version", l->model_version, "horizon", horizon, "window", window),
                  figures[k].value);
   }
   oc_monitor_result_free(&r);

@@ -67,17 +67,26 @@ int oc_monitor_score(oc_store *store, const oc_monitor_options *opt, int64_t now
   return 0;
 }
 
+/* A line's labels and its window: the first members of a row's JSON and of a line's. */
+static json_t *line_labels_json(const oc_forecast_line *line, size_t window) {
+  return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "series", line->series, "endpoint", line->endpoint, "variant",
+                   line->variant, "model_version", line->model_version, "horizon", (json_int_t)line->horizon,
+                   "window", (json_int_t)window);
+}
+
 json_t *oc_monitor_row_json(const oc_monitor_row *row) {
   const oc_forecast_performance *p = &row->perf;
   char first[OC_DATE_STRLEN], last[OC_DATE_STRLEN];
-  return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "series", p->series,
-                   "endpoint", p->endpoint, "variant", p->variant, "model_version", p->model_version, "horizon",
-                   (json_int_t)p->horizon, "window", (json_int_t)row->window, "origins", (json_int_t)p->origins,
-                   "first_origin", oc_date_format(p->first_origin, first), "last_origin",
-                   oc_date_format(p->last_origin, last), "mae", oc_json_number(p->mae), "naive_mae",
-                   oc_json_number(p->naive_mae), "rel_mae", oc_json_number(row->rel_mae), "coverage80",
-                   oc_json_number(p->coverage80), "coverage95", oc_json_number(p->coverage95), "bias",
-                   oc_json_number(p->bias));
+  json_t *object = line_labels_json(&p->line, row->window);
+  json_t *figures = json_pack(
+      "{s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "origins", (json_int_t)p->origins, "first_origin",
+      oc_date_format(p->first_origin, first), "last_origin", oc_date_format(p->last_origin, last), "mae",
+      oc_json_number(p->mae), "naive_mae", oc_json_number(p->naive_mae), "rel_mae", oc_json_number(row->rel_mae),
+      "coverage80", oc_json_number(p->coverage80), "coverage95", oc_json_number(p->coverage95), "bias",
+      oc_json_number(p->bias));
+  json_object_update(object, figures);
+  json_decref(figures);
+  return object;
 }
 
 void oc_monitor_result_free(oc_monitor_result *result) {
@@ -161,10 +170,9 @@ json_t *oc_monitor_line_json(const oc_monitor_line *line) {
                                             "coverage80", oc_json_number(p->coverage80), "coverage95",
                                             oc_json_number(p->coverage95)));
   }
-  const oc_forecast_line *k = &line->key;
-  return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o}", "series", k->series, "endpoint", k->endpoint, "variant",
-                   k->variant, "model_version", k->model_version, "horizon", (json_int_t)k->horizon, "window",
-                   (json_int_t)line->window, "points", points);
+  json_t *object = line_labels_json(&line->key, line->window);
+  json_object_set_new(object, "points", points);
+  return object;
 }
 
 void oc_monitor_history_free(oc_monitor_history *history) {

@@ -65,19 +65,6 @@ int oc_forecast_shadow(oc_served_model *challenger, const oc_series *history, co
   return 0;
 }
 
-int oc_forecast_records_save(oc_store *store, oc_forecast_record *recs, size_t n, oc_error *err) {
-  assert(n >= 1);
-  if (n == 1) return oc_store_forecast_save(store, recs, err);
-  if (oc_store_begin(store, err) != 0) return -1;
-  size_t saved = 0;
-  while (saved < n && oc_store_forecast_save(store, &recs[saved], err) == 0) saved++;
-  if (saved == n && oc_store_commit(store, err) == 0) return 0;
-  oc_error rollback_err;
-  oc_store_rollback(store, &rollback_err);
-  for (size_t i = 0; i < n; i++) recs[i].id = 0; /* none of them was stored */
-  return -1;
-}
-
 void oc_forecast_points_json(oc_buf *out, const oc_forecast_record *rec) {
   char date[OC_DATE_STRLEN];
   oc_buf_putc(out, '[');
@@ -228,7 +215,7 @@ static int forecast_here(const char *data_dir, oc_store *store, const oc_forecas
       snprintf(rec->variant, sizeof rec->variant, "%s", out->model_version);
       shadowed = shadow_here(data_dir, store, &memo, opt, &history, stored, rec, &recs[0], out);
     }
-    rc = oc_forecast_records_save(store, shadowed ? recs : rec, shadowed ? 2 : 1, err);
+    rc = oc_store_forecasts_save(store, shadowed ? recs : rec, shadowed ? 2 : 1, err);
     out->stored_id = rc == 0 ? rec->id : 0;
     out->shadow_stored_id = rc == 0 && shadowed ? recs[0].id : 0;
     if (rc != 0 && err->kind == OC_ERROR_READ_ONLY) rc = 0; /* a read-only data directory: made, not stored */

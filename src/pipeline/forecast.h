@@ -80,10 +80,6 @@ int oc_forecast_shadow_version(oc_store *store, const char *endpoint, char versi
 int oc_forecast_shadow(oc_served_model *challenger, const oc_series *history, const oc_series *exogs, bool stored,
                        const oc_forecast_record *served, oc_forecast_record *out, oc_error *err);
 
-/* Stores recs[0..n) in one transaction (all or none; each rec->id set): a forecast and its shadow are
- * one batch, one write. */
-int oc_forecast_records_save(oc_store *store, oc_forecast_record *recs, size_t n, oc_error *err);
-
 /* The forecast object (docs/openapi.yaml's Forecast), appended to out as one JSON object: the one shape
  * of an invocation's answer, GET /v1/forecasts/latest and the "forecast" event. last_price is null when
  * rec->origin_price is unknown (NAN: forecasts stored before the store kept it). points_json: rec's

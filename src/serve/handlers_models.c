@@ -184,7 +184,7 @@ static void store_forecasts(oc_server *s, oc_forecast_record *recs, size_t n) {
   oc_buf_free(&scratch.body);
   if (!store) return;
   oc_error err;
-  int rc = oc_forecast_records_save(store, recs, kept, &err);
+  int rc = oc_store_forecasts_save(store, recs, kept, &err);
   oc_serve_store_release(s, store);
   if (rc != 0) {
     oc_serve_store_failed(s, &scratch, "forecast_save", &err);

@@ -56,10 +56,10 @@ static void refresh_live_scores(oc_server *s) {
   for (size_t i = 0; i < r.n; i++) {
     const oc_forecast_performance *p = &r.rows[i].perf;
     char horizon[24], window[24];
-    snprintf(horizon, sizeof horizon, "%lld", (long long)p->horizon);
+    snprintf(horizon, sizeof horizon, "%lld", (long long)p->line.horizon);
     snprintf(window, sizeof window, "%zu", r.rows[i].window);
-    const char *labels[] = {"series", p->series, "endpoint", p->endpoint, "variant", p->variant,
-                            "model_version", p->model_version, "horizon", horizon, "window", window};
+    const char *labels[] = {"series", p->line.series, "endpoint", p->line.endpoint, "variant", p->line.variant,
+                            "model_version", p->line.model_version, "horizon", horizon, "window", window};
     oc_metrics_set(s->metrics, OC_METRIC_LIVE_REL_MAE, r.rows[i].rel_mae, 6, labels);
     oc_metrics_set(s->metrics, OC_METRIC_LIVE_COVERAGE80, p->coverage80, 6, labels);
     oc_metrics_set(s->metrics, OC_METRIC_LIVE_COVERAGE95, p->coverage95, 6, labels);

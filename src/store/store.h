@@ -224,27 +224,27 @@ const char *oc_change_kind_name(oc_change_kind kind);
 /* -1 for a name that is not a kind. */
 int oc_change_kind_parse(const char *name, oc_change_kind *kind);
 
-/* How the forecasts of one (series, endpoint, variant, model version, horizon) did against the prices
- * that followed, over its latest `window` scored origins (one forecast per origin: the newest made
- * for it). naive_mae is the no-change forecast's error on the same origins; coverage is the share of
- * actual prices inside the 80% / 95% bands; bias is the mean of forecast - actual. */
-typedef struct oc_forecast_performance {
-  char series[OC_SERIES_NAME_MAX + 1];
-  char endpoint[128], variant[64], model_version[64];
-  int64_t horizon;
-  int64_t origins; /* scored origins in the window */
-  oc_date first_origin, last_origin;
-  double mae, naive_mae, coverage80, coverage95, bias;
-} oc_forecast_performance;
-
-/* One scored point (forecast_scored_points): a forecast from origin at step horizon against the price
- * that followed, with the no-change forecast's error on the same origin. A line: the series, endpoint,
- * variant, model version and horizon whose points are followed over origins. */
+/* A line: the series, endpoint, variant, model version and horizon whose forecasts are followed over
+ * origins (the labels of a performance row and of a scored point). */
 typedef struct oc_forecast_line {
   char series[OC_SERIES_NAME_MAX + 1];
   char endpoint[128], variant[64], model_version[64];
   int64_t horizon;
 } oc_forecast_line;
+
+/* How the forecasts of one (series, endpoint, variant, model version, horizon) did against the prices
+ * that followed, over its latest `window` scored origins (one forecast per origin: the newest made
+ * for it). naive_mae is the no-change forecast's error on the same origins; coverage is the share of
+ * actual prices inside the 80% / 95% bands; bias is the mean of forecast - actual. */
+typedef struct oc_forecast_performance {
+  oc_forecast_line line; /* whose forecasts */
+  int64_t origins;       /* scored origins in the window */
+  oc_date first_origin, last_origin;
+  double mae, naive_mae, coverage80, coverage95, bias;
+} oc_forecast_performance;
+
+/* One scored point (forecast_scored_points): a forecast from origin at step horizon against the price
+ * that followed, with the no-change forecast's error on the same origin. */
 typedef struct oc_scored_point {
   oc_forecast_line line; /* whose forecast */
   oc_date origin;
@@ -721,6 +721,11 @@ typedef struct oc_store_ops {
   int (*backtest_years_save)(oc_store *store, oc_backtest_years_record *rec, oc_error *err);
   int (*backtest_years_latest)(oc_store *store, const char *series, oc_backtest_years_record *out, bool *found,
                                oc_error *err);
+  /* ---- Forecasts in one write (a served forecast and its shadow challenger's; store_sqlite_forecasts.c,
+   * store_pg_forecasts.c). forecasts_save: stores recs[0..n) (n >= 1) as forecast_save does each, in one
+   * op: all or none (on failure every recs[i].id is 0 and no change is recorded), each recs[i].id set,
+   * one OC_CHANGE_FORECAST change per distinct series. forecast_save is this op with n = 1. ---- */
+  int (*forecasts_save)(oc_store *store, oc_forecast_record *recs, size_t n, oc_error *err);
 } oc_store_ops;
 
 /* ---- Staged imports (issue 13): a long import holds the write lock for one short move only. ----
@@ -1107,6 +1112,16 @@ static inline int oc_store_rate_take(oc_store *s, const char *key_id, double per
 static inline int oc_store_forecast_scored_points(oc_store *s, const char *endpoint, oc_scored_point **points,
                                                   size_t *n, oc_error *err) {
   return s->ops->forecast_scored_points(s, endpoint, points, n, err);
+}
+
+/* Forecasts in one write. What every backend's forecasts_save shares (store_forecasts.c):
+ * oc_store_forecasts_check: 0 when n >= 1 and every record has 1..OC_STORED_FORECAST_MAX_POINTS points,
+ * else -1 with "store DISPLAY: ..." naming the first bad one; oc_forecasts_first_of_series: recs[i] is
+ * the first of recs[0..i] with its series (its change is recorded once). */
+int oc_store_forecasts_check(const char *display, const oc_forecast_record *recs, size_t n, oc_error *err);
+bool oc_forecasts_first_of_series(const oc_forecast_record *recs, size_t i);
+static inline int oc_store_forecasts_save(oc_store *s, oc_forecast_record *recs, size_t n, oc_error *err) {
+  return s->ops->forecasts_save(s, recs, n, err);
 }
 
 /* Staged imports (issue 13). */

@@ -925,6 +925,7 @@ static const oc_store_ops pg_ops = {
     .rate_take = oc_pg_rate_take,
     .backtest_years_save = oc_pg_backtest_years_save,
     .backtest_years_latest = oc_pg_backtest_years_latest,
+    .forecasts_save = oc_pg_forecasts_save,
 };
 
 oc_store *oc_store_pg_open(const char *location, oc_error *err) {

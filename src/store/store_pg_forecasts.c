@@ -12,29 +12,26 @@
 
 /* ---- forecasts ---------------------------------------------------------------------------------- */
 
-static int save_points(oc_pg_store *s, const oc_forecast_record *rec, oc_error *err) {
+/* Appends rec's points to copy as COPY text rows of forecast_points (rec->id set). */
+static void copy_points(oc_buf *copy, const oc_forecast_record *rec) {
   for (size_t i = 0; i < rec->n_points; i++) {
     const oc_stored_forecast_point *pt = &rec->points[i];
-    oc_pg_params p = {0};
-    oc_pg_int(&p, rec->id);
-    oc_pg_int(&p, (int64_t)i + 1);
-    oc_pg_date(&p, pt->date);
+    oc_pg_params row = {0}; /* formats each value as a statement parameter would be */
+    oc_pg_int(&row, rec->id);
+    oc_pg_int(&row, (int64_t)i + 1);
+    oc_pg_date(&row, pt->date);
     const double values[] = {pt->price, pt->lower80, pt->upper80, pt->lower95, pt->upper95};
-    for (int k = 0; k < 5; k++) oc_pg_double(&p, values[k]);
-    if (oc_pg_run(s,
-                  "INSERT INTO forecast_points(forecast_id, step, date, price, lower80, upper80, lower95, upper95)"
-                  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                  &p, "storing a forecast point", NULL, err) != 0)
-      return -1;
+    for (int k = 0; k < 5; k++) oc_pg_double(&row, values[k]);
+    for (int c = 0; c < row.n; c++) {
+      if (c) oc_buf_putc(copy, '\t');
+      oc_buf_puts(copy, row.values[c] ? row.values[c] : "\\N"); /* numbers and dates: nothing to escape */
+    }
+    oc_buf_putc(copy, '\n');
   }
-  return 0;
 }
 
-int oc_pg_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *err) {
-  oc_pg_store *s = oc_pg_of(store);
-  if (rec->n_points == 0 || rec->n_points > OC_STORED_FORECAST_MAX_POINTS)
-    return oc_error_set(err, "store %s: a forecast needs 1..%d points, not %zu", s->display,
-                        OC_STORED_FORECAST_MAX_POINTS, rec->n_points);
+/* Inserts rec's row inside the caller's op, setting rec->id; 0, or -1 with err. */
+static int insert_forecast(oc_pg_store *s, oc_forecast_record *rec, oc_error *err) {
   oc_pg_params p = {0};
   oc_pg_text(&p, rec->series);
   oc_pg_date(&p, rec->origin);
@@ -44,19 +41,44 @@ int oc_pg_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *err)
   for (int i = 0; i < 6; i++) oc_pg_text(&p, texts[i]);
   oc_pg_int(&p, rec->created_at);
   oc_pg_double(&p, rec->origin_price); /* NAN: NULL, unknown */
-  if (oc_pg_op_begin(s, err) != 0) return -1;
   PGresult *r = oc_pg_query(s,
                             "INSERT INTO forecasts(id, series, origin, horizon, endpoint, variant, model_version,"
                             " model_kind, history, request_id, created_at, origin_price)"
                             " SELECT coalesce(max(id), 0) + 1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11"
                             " FROM forecasts RETURNING id",
                             &p, "storing a forecast", err);
-  bool ok = r != NULL;
-  if (ok) rec->id = oc_pg_get_int(r, 0, 0);
+  if (!r) return -1;
+  rec->id = oc_pg_get_int(r, 0, 0);
   PQclear(r);
-  if (ok) ok = save_points(s, rec, err) == 0;
-  if (ok) ok = oc_pg_change_record(s, OC_CHANGE_FORECAST, rec->series, err) == 0;
-  return oc_pg_op_end(s, ok, err);
+  return 0;
+}
+
+int oc_pg_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *err) {
+  return oc_pg_forecasts_save(store, rec, 1, err);
+}
+
+/* One statement per forecast row (its id comes back), then every point of the batch in one COPY
+ * (forecasts of 5 to 64 points: one round trip instead of one per point). */
+int oc_pg_forecasts_save(oc_store *store, oc_forecast_record *recs, size_t n, oc_error *err) {
+  oc_pg_store *s = oc_pg_of(store);
+  if (oc_store_forecasts_check(s->display, recs, n, err) != 0) return -1;
+  if (oc_pg_op_begin(s, err) != 0) return -1;
+  bool ok = true;
+  oc_buf copy = {0};
+  for (size_t i = 0; ok && i < n; i++) {
+    ok = insert_forecast(s, &recs[i], err) == 0;
+    if (ok) copy_points(&copy, &recs[i]);
+  }
+  if (ok)
+    ok = oc_pg_copy_in(s, "COPY forecast_points(forecast_id, step, date, price, lower80, upper80, lower95, upper95)"
+                          " FROM STDIN", copy.data, copy.len, "storing forecast points", err) == 0;
+  oc_buf_free(&copy);
+  for (size_t i = 0; ok && i < n; i++)
+    if (oc_forecasts_first_of_series(recs, i))
+      ok = oc_pg_change_record(s, OC_CHANGE_FORECAST, recs[i].series, err) == 0;
+  if (oc_pg_op_end(s, ok, err) == 0) return 0;
+  for (size_t i = 0; i < n; i++) recs[i].id = 0; /* none of them was stored */
+  return -1;
 }
 
 int oc_pg_forecast_latest(oc_store *store, const char *series, oc_forecast_record *out, bool *found, oc_error *err) {
@@ -133,6 +155,13 @@ int oc_pg_forecast_score(oc_store *store, int64_t now, int64_t *scored, oc_error
   return oc_pg_op_end(s, ok, err);
 }
 
+void oc_pg_get_line(const PGresult *r, int row, oc_forecast_line *out) {
+  char *texts[] = {out->series, out->endpoint, out->variant, out->model_version};
+  const size_t caps[] = {sizeof out->series, sizeof out->endpoint, sizeof out->variant, sizeof out->model_version};
+  for (int c = 0; c < 4; c++) oc_pg_get_copy(texts[c], caps[c], r, row, c);
+  out->horizon = oc_pg_get_int(r, row, 4);
+}
+
 int oc_pg_forecast_performance(oc_store *store, const char *endpoint, size_t window, oc_forecast_performance **rows,
                                size_t *n, oc_error *err) {
   *rows = NULL;
@@ -167,11 +196,7 @@ int oc_pg_forecast_performance(oc_store *store, const char *endpoint, size_t win
   for (size_t i = 0; i < count; i++) {
     oc_forecast_performance *f = &out[i];
     int row = (int)i;
-    oc_pg_get_copy(f->series, sizeof f->series, r, row, 0);
-    oc_pg_get_copy(f->endpoint, sizeof f->endpoint, r, row, 1);
-    oc_pg_get_copy(f->variant, sizeof f->variant, r, row, 2);
-    oc_pg_get_copy(f->model_version, sizeof f->model_version, r, row, 3);
-    f->horizon = oc_pg_get_int(r, row, 4);
+    oc_pg_get_line(r, row, &f->line);
     f->origins = oc_pg_get_int(r, row, 5);
     f->first_origin = oc_pg_get_date(r, row, 6);
     f->last_origin = oc_pg_get_date(r, row, 7);

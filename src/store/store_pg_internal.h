@@ -64,6 +64,9 @@ double oc_pg_get_double(const PGresult *r, int row, int col);
 oc_date oc_pg_get_date(const PGresult *r, int row, int col);
 char *oc_pg_get_strdup(const PGresult *r, int row, int col);
 void oc_pg_get_copy(char *out, size_t cap, const PGresult *r, int row, int col);
+/* Columns 0..4 of the row, series, endpoint, variant, model_version and horizon, as a forecast line
+ * (the scores' and the performance readers' rows; store_pg_forecasts.c). */
+void oc_pg_get_line(const PGresult *r, int row, oc_forecast_line *out);
 
 /* Makes one op atomic: opens a write transaction (the process's turn, then the store-wide write lock
  * by the wait policy) when none is open, else a savepoint inside the caller's transaction. Pair every
@@ -118,6 +121,7 @@ int oc_pg_endpoint_get(oc_store *store, const char *name, oc_endpoint *ep, bool 
 
 /* Forecasts, scores, scheduled jobs (store_pg_forecasts.c). */
 int oc_pg_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *err);
+int oc_pg_forecasts_save(oc_store *store, oc_forecast_record *recs, size_t n, oc_error *err);
 int oc_pg_forecast_latest(oc_store *store, const char *series, oc_forecast_record *out, bool *found, oc_error *err);
 int oc_pg_forecast_score(oc_store *store, int64_t now, int64_t *scored, oc_error *err);
 int oc_pg_forecast_performance(oc_store *store, const char *endpoint, size_t window, oc_forecast_performance **rows,

@@ -33,11 +33,7 @@ int oc_pg_forecast_scored_points(oc_store *store, const char *endpoint, oc_score
   for (size_t i = 0; i < count; i++) {
     oc_scored_point *pt = &out[i];
     int row = (int)i;
-    oc_pg_get_copy(pt->line.series, sizeof pt->line.series, r, row, 0);
-    oc_pg_get_copy(pt->line.endpoint, sizeof pt->line.endpoint, r, row, 1);
-    oc_pg_get_copy(pt->line.variant, sizeof pt->line.variant, r, row, 2);
-    oc_pg_get_copy(pt->line.model_version, sizeof pt->line.model_version, r, row, 3);
-    pt->line.horizon = oc_pg_get_int(r, row, 4);
+    oc_pg_get_line(r, row, &pt->line);
     pt->origin = oc_pg_get_date(r, row, 5);
     pt->error = oc_pg_get_double(r, row, 6);
     pt->naive_abs_error = oc_pg_get_double(r, row, 7);

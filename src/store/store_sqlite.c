@@ -1052,6 +1052,7 @@ static const oc_store_ops sqlite_ops = {
     .rate_take = oc_sqlite_rate_take,
     .backtest_years_save = oc_sqlite_backtest_years_save,
     .backtest_years_latest = oc_sqlite_backtest_years_latest,
+    .forecasts_save = oc_sqlite_forecasts_save,
 };
 
 static const oc_store_stage_ops sqlite_stage_ops = {

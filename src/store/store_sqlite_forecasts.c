@@ -7,41 +7,30 @@
 
 #include "store/store_sqlite_internal.h"
 
-int oc_sqlite_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *err) {
-  oc_sqlite_store *s = oc_sqlite_of(store);
+/* Inserts rec and its points inside the caller's op, setting rec->id; 0, or -1 with err. */
+static int insert_forecast(oc_sqlite_store *s, oc_forecast_record *rec, oc_error *err) {
   static const char head[] =
       "INSERT INTO forecasts(series, origin, horizon, endpoint, variant, model_version, model_kind, history,"
       " request_id, created_at, origin_price) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
   static const char point[] = "INSERT INTO forecast_points(forecast_id, step, date, price, lower80, upper80,"
                               " lower95, upper95) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-  if (rec->n_points == 0 || rec->n_points > OC_STORED_FORECAST_MAX_POINTS) {
-    return oc_error_set(err, "store %s: a forecast needs 1..%d points, not %zu", s->path, OC_STORED_FORECAST_MAX_POINTS,
-                        rec->n_points);
-  }
-  if (oc_sqlite_op_begin(s, err) != 0) return -1;
-  bool ok = false;
   sqlite3_stmt *st = oc_sqlite_stmt(s, head, err);
-  if (st) {
-    sqlite3_bind_text(st, 1, rec->series, -1, SQLITE_STATIC);
-    oc_sqlite_bind_date(st, 2, rec->origin);
-    sqlite3_bind_int64(st, 3, (int64_t)rec->n_points);
-    const char *texts[] = {rec->endpoint, rec->variant, rec->model_version, rec->model_kind, rec->history,
-                           rec->request_id};
-    for (int i = 0; i < 6; i++) sqlite3_bind_text(st, 4 + i, texts[i], -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 10, rec->created_at);
-    if (isfinite(rec->origin_price)) sqlite3_bind_double(st, 11, rec->origin_price);
-    else sqlite3_bind_null(st, 11);
-    ok = sqlite3_step(st) == SQLITE_DONE;
-    if (!ok) oc_sqlite_fail(s, err, "storing a forecast");
-    rec->id = sqlite3_last_insert_rowid(s->db);
-    sqlite3_reset(st);
-  }
+  if (!st) return -1;
+  sqlite3_bind_text(st, 1, rec->series, -1, SQLITE_STATIC);
+  oc_sqlite_bind_date(st, 2, rec->origin);
+  sqlite3_bind_int64(st, 3, (int64_t)rec->n_points);
+  const char *texts[] = {rec->endpoint, rec->variant, rec->model_version, rec->model_kind, rec->history,
+                         rec->request_id};
+  for (int i = 0; i < 6; i++) sqlite3_bind_text(st, 4 + i, texts[i], -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 10, rec->created_at);
+  if (isfinite(rec->origin_price)) sqlite3_bind_double(st, 11, rec->origin_price);
+  else sqlite3_bind_null(st, 11);
+  bool ok = sqlite3_step(st) == SQLITE_DONE;
+  if (!ok) oc_sqlite_fail(s, err, "storing a forecast");
+  rec->id = sqlite3_last_insert_rowid(s->db);
+  sqlite3_reset(st);
   for (size_t i = 0; ok && i < rec->n_points; i++) {
-    st = oc_sqlite_stmt(s, point, err);
-    if (!st) {
-      ok = false;
-      break;
-    }
+    if (!(st = oc_sqlite_stmt(s, point, err))) return -1;
     const oc_stored_forecast_point *p = &rec->points[i];
     sqlite3_bind_int64(st, 1, rec->id);
     sqlite3_bind_int64(st, 2, (int64_t)i + 1);
@@ -52,8 +41,25 @@ int oc_sqlite_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *
     if (!ok) oc_sqlite_fail(s, err, "storing a forecast point");
     sqlite3_reset(st);
   }
-  if (ok) ok = oc_sqlite_change_record(s, OC_CHANGE_FORECAST, rec->series, err) == 0;
-  return oc_sqlite_op_end(s, ok, err);
+  return ok ? 0 : -1;
+}
+
+int oc_sqlite_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *err) {
+  return oc_sqlite_forecasts_save(store, rec, 1, err);
+}
+
+int oc_sqlite_forecasts_save(oc_store *store, oc_forecast_record *recs, size_t n, oc_error *err) {
+  oc_sqlite_store *s = oc_sqlite_of(store);
+  if (oc_store_forecasts_check(s->path, recs, n, err) != 0) return -1;
+  if (oc_sqlite_op_begin(s, err) != 0) return -1;
+  bool ok = true;
+  for (size_t i = 0; ok && i < n; i++) ok = insert_forecast(s, &recs[i], err) == 0;
+  for (size_t i = 0; ok && i < n; i++)
+    if (oc_forecasts_first_of_series(recs, i))
+      ok = oc_sqlite_change_record(s, OC_CHANGE_FORECAST, recs[i].series, err) == 0;
+  if (oc_sqlite_op_end(s, ok, err) == 0) return 0;
+  for (size_t i = 0; i < n; i++) recs[i].id = 0; /* none of them was stored */
+  return -1;
 }
 
 int oc_sqlite_forecast_latest(oc_store *store, const char *series, oc_forecast_record *out, bool *found,

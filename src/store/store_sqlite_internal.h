@@ -83,6 +83,9 @@ oc_date oc_sqlite_column_date(sqlite3_stmt *stmt, int index);
 char *oc_sqlite_column_strdup(sqlite3_stmt *stmt, int index);
 /* A text column into out (cap bytes, truncated, "" for NULL). */
 void oc_sqlite_column_copy(char *out, size_t cap, sqlite3_stmt *stmt, int index);
+/* Columns 0..4 of the row, series, endpoint, variant, model_version and horizon, as a forecast line
+ * (the scores' and the performance readers' rows; store_sqlite_scores.c). */
+void oc_sqlite_column_line(sqlite3_stmt *stmt, oc_forecast_line *out);
 
 /* The change feed (store_sqlite_changes.c). change_record appends one change inside the current op;
  * changes_note_series records the series of obs (once per series and transaction); changes_forget
@@ -138,6 +141,7 @@ int oc_sqlite_series_range_get(oc_store *store, const char *name, bool *set, dou
 
 /* Forecast ops (store_sqlite_forecasts.c). */
 int oc_sqlite_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *err);
+int oc_sqlite_forecasts_save(oc_store *store, oc_forecast_record *recs, size_t n, oc_error *err);
 /* store_sqlite_scores.c */
 int oc_sqlite_forecast_score(oc_store *store, int64_t now, int64_t *scored, oc_error *err);
 int oc_sqlite_forecast_performance(oc_store *store, const char *endpoint, size_t window, oc_forecast_performance **rows,

@@ -34,11 +34,7 @@ int oc_sqlite_forecast_scored_points(oc_store *store, const char *endpoint, oc_s
     oc_xgrow((void **)&out, &cap, count + 1, sizeof *out);
     oc_scored_point *pt = &out[count++];
     memset(pt, 0, sizeof *pt);
-    oc_sqlite_column_copy(pt->line.series, sizeof pt->line.series, st, 0);
-    oc_sqlite_column_copy(pt->line.endpoint, sizeof pt->line.endpoint, st, 1);
-    oc_sqlite_column_copy(pt->line.variant, sizeof pt->line.variant, st, 2);
-    oc_sqlite_column_copy(pt->line.model_version, sizeof pt->line.model_version, st, 3);
-    pt->line.horizon = sqlite3_column_int64(st, 4);
+    oc_sqlite_column_line(st, &pt->line);
     pt->origin = oc_sqlite_column_date(st, 5);
     pt->error = sqlite3_column_double(st, 6);
     pt->naive_abs_error = sqlite3_column_double(st, 7);

@@ -36,6 +36,13 @@ int oc_sqlite_forecast_score(oc_store *store, int64_t now, int64_t *scored, oc_e
   return oc_sqlite_op_end(s, ok, err);
 }
 
+void oc_sqlite_column_line(sqlite3_stmt *stmt, oc_forecast_line *out) {
+  char *texts[] = {out->series, out->endpoint, out->variant, out->model_version};
+  const size_t caps[] = {sizeof out->series, sizeof out->endpoint, sizeof out->variant, sizeof out->model_version};
+  for (int c = 0; c < 4; c++) oc_sqlite_column_copy(texts[c], caps[c], stmt, c);
+  out->horizon = sqlite3_column_int64(stmt, 4);
+}
+
 int oc_sqlite_forecast_performance(oc_store *store, const char *endpoint, size_t window, oc_forecast_performance **rows,
                                    size_t *n, oc_error *err) {
   oc_sqlite_store *s = oc_sqlite_of(store);
@@ -70,11 +77,7 @@ int oc_sqlite_forecast_performance(oc_store *store, const char *endpoint, size_t
     oc_xgrow((void **)&out, &cap, count + 1, sizeof *out);
     oc_forecast_performance *r = &out[count++];
     memset(r, 0, sizeof *r);
-    oc_sqlite_column_copy(r->series, sizeof r->series, st, 0);
-    oc_sqlite_column_copy(r->endpoint, sizeof r->endpoint, st, 1);
-    oc_sqlite_column_copy(r->variant, sizeof r->variant, st, 2);
-    oc_sqlite_column_copy(r->model_version, sizeof r->model_version, st, 3);
-    r->horizon = sqlite3_column_int64(st, 4);
+    oc_sqlite_column_line(st, &r->line);
     r->origins = sqlite3_column_int64(st, 5);
     r->first_origin = oc_sqlite_column_date(st, 6);
     r->last_origin = oc_sqlite_column_date(st, 7);

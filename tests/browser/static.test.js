@@ -1,15 +1,24 @@
-/* static.test.js: a static export (`oilcast dashboard --out`) opened from the file in chromium:
- * the history trace has one point per input row, the forecast fan one per forecast day (plus the
- * anchor at the last observation), overlays toggle, no console errors, and it works on a narrow
- * screen, and the series is credited with its SOURCE (historical or simulated) in the chart title, the
- * cards and the footer. Usage: node static.test.js PAGE.html HISTORY_ROWS FORECAST_DAYS SOURCE */
+/* static.test.js: static exports (`oilcast dashboard --out`) opened from the file in chromium, one
+ * browser for all of them (a launch costs seconds): the history trace has one point per input row, the
+ * forecast fan one per forecast day (plus the anchor at the last observation), overlays toggle, no
+ * console errors, and it works on a narrow screen, and the series is credited with its SOURCE
+ * (historical or simulated) in the chart title, the cards and the footer.
+ * Usage: node static.test.js PAGE.html HISTORY_ROWS FORECAST_DAYS SOURCE [PAGE.html ROWS DAYS SOURCE]... */
 'use strict';
 const path = require('path');
 const { watchErrors, marketTraces, screenshot, check, checkNarrow, checkNoErrors, runTest, checkSourceLabels } = require('./browser.js');
 
-const [file, historyRows, forecastDays, source] = [path.resolve(process.argv[2]), Number(process.argv[3]), Number(process.argv[4]), process.argv[5]];
+const args = process.argv.slice(2);
+if (args.length === 0 || args.length % 4 !== 0) {
+  console.error('usage: node static.test.js PAGE.html HISTORY_ROWS FORECAST_DAYS SOURCE [PAGE ROWS DAYS SOURCE]...');
+  process.exit(2);
+}
+const pages = [];
+for (let i = 0; i < args.length; i += 4)
+  pages.push({ file: path.resolve(args[i]), historyRows: Number(args[i + 1]), forecastDays: Number(args[i + 2]),
+               source: args[i + 3] });
 
-runTest(async (context) => {
+async function checkExport(context, { file, historyRows, forecastDays, source }) {
   const page = await context.newPage();
   const { errors } = watchErrors(page);
   const requests = [];
@@ -50,4 +59,9 @@ runTest(async (context) => {
 
   check(requests.length === 0, `no network requests (${requests.join(', ') || 'none'})`);
   checkNoErrors(errors);
+  await page.close();
+}
+
+runTest(async (context) => {
+  for (const exported of pages) await checkExport(context, exported);
 });

@@ -33,7 +33,6 @@ node -e '
 rows=$(($(grep -c . "$PRICES") - 1))
 
 "$bin" dashboard --historical-data "$work/h.json" --forecast-data "$work/f.json" --source historical --out "$work/dashboard.html"
-node "$src/tests/browser/static.test.js" "$work/dashboard.html" "$rows" 10 historical
 
 # A simulated series, its source stated in the history file (the GET /v1/series/NAME shape).
 simulated_prices "$work" WTI-SIM
@@ -44,7 +43,10 @@ node -e '
     observations: rows.map(([date, v]) => ({ date, value: Number(v) })) }));
 ' "$simulated" "$work/sim.json"
 "$bin" dashboard --historical-data "$work/sim.json" --out "$work/simulated.html"
-node "$src/tests/browser/static.test.js" "$work/simulated.html" "$(($(grep -c . "$simulated") - 2))" 0 simulated
+
+# Both exports in one chromium (a launch is seconds of this test's time).
+node "$src/tests/browser/static.test.js" "$work/dashboard.html" "$rows" 10 historical \
+  "$work/simulated.html" "$(($(grep -c . "$simulated") - 2))" 0 simulated
 
 # Served: the URL comes first on stdout; the page is byte-identical to the file; SIGINT exits 0.
 "$bin" dashboard --historical-data "$work/h.json" --forecast-data "$work/f.json" --source historical --port 0 >"$work/url" 2>"$work/serve.log" &

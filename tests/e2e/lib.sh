@@ -5,7 +5,7 @@
 #   oc_wti_prices "$OILCAST_BIN" DATA_DIR SCRATCH   $PRICES: the real WTI file, or without it a simulated
 #                             stand-in (tests/support/prices.sh), for a test that needs any price series
 #   assert_eq A B MSG | assert_contains TEXT NEEDLE MSG | assert_exit CODE CMD... | fail MSG
-#   free_port                 prints a free TCP port on 127.0.0.1
+#   free_port                 prints a free TCP port on 127.0.0.1 (scripts/ports.sh)
 #   oc_kill_later PID         kills PID (if still running) when the test exits. Start background
 #                             processes as "$OILCAST_BIN" ... & (not oc ... &) so that $! is oilcast itself
 set -euo pipefail
@@ -26,6 +26,7 @@ trap oc_cleanup EXIT
 oc() { "$OILCAST_BIN" "$@"; }
 
 source "$(dirname "${BASH_SOURCE[0]}")/../support/prices.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/ports.sh"
 
 oc_kill_later() { OC_KILL_PIDS+=("$1"); }
 
@@ -57,21 +58,4 @@ assert_exit() {
   shift
   "$@" || got=$?
   [[ $got == "$want" ]] || fail "exit status $got, expected $want: $*"
-}
-
-# A port outside the kernel's ephemeral range (ip_local_port_range): one inside it may be taken between
-# this check and the bind by any outgoing connection (thousands per load test), which the connect
-# check cannot see ("Address already in use" at the bind).
-free_port() {
-  local port low=32768 high=60999 from to
-  read -r low high < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
-  if ((low > 11024)); then from=10000 to=$((low - 1)); else from=$((high + 1)) to=65535; fi
-  for _ in $(seq 1 200); do
-    port=$((from + RANDOM % (to - from + 1)))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return 0
-    fi
-  done
-  fail "no free port found"
 }

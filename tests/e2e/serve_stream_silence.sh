@@ -6,7 +6,7 @@
 # once: later checks add none), counted in /metrics, and the same events reach another server on the
 # store (its change feed); a reading that resumes a sensor ends its episode
 # (an event with ended_ms); SIGTERM stops the server and its stream cleanly (exit 0). A --stream that is
-# no mqtt:// URL is a usage error.
+# no mqtt:// URL is a usage error. The stream's default client id names the listen port (none for 0).
 set -euo pipefail
 source "$(dirname "$0")/serve_helpers.bash"
 source "$(dirname "$0")/stream_helpers.bash"
@@ -18,13 +18,16 @@ assert_exit 2 oc serve --stream http://127.0.0.1:1 # not a broker URL: refused b
 oc device add --simulated 2 --credentials "$OC_TMP/sim.credentials" --interval 1 >/dev/null 2>&1
 clock=$OC_TMP/clock
 echo 2026-06-01T12:00:01Z >"$clock"
+listen_port=$(free_port) # a fixed port, which the default client id names (the later --listen wins)
 OILCAST_CLOCK=file:$clock serve_start "$OILCAST_DATA_DIR" --threads 2 --access-log off --scheduler off \
-  --stream "mqtt://127.0.0.1:$PORT"
+  --stream "mqtt://127.0.0.1:$PORT" --listen "127.0.0.1:$listen_port"
 for _ in $(seq 1 100); do grep -q 'sensor stream subscribed' "$SERVE_LOG" && break; sleep 0.05; done
 grep -q 'sensor stream subscribed' "$SERVE_LOG" || fail "the stream did not subscribe: $(cat "$SERVE_LOG")"
-# its own default client id, not the one an `oilcast stream` on this host takes (docs/stream.md)
-grep -q "as client 'oilcast-serve-$(hostname)'" "$SERVE_LOG" ||
-  fail "the server's stream does not default to client id oilcast-serve-$(hostname): $(grep 'subscribed' "$SERVE_LOG")"
+# its own default client id, not the one an `oilcast stream` on this host takes, nor another node's
+# on this host: the listen port's (docs/stream.md)
+want_id=oilcast-serve-$(hostname)-$listen_port
+grep -q "as client '$want_id'" "$SERVE_LOG" ||
+  fail "the server's stream does not default to client id $want_id: $(grep 'subscribed' "$SERVE_LOG")"
 A=(-H "Authorization: Bearer $admin")
 curl -sN "${A[@]}" "$SERVE_URL/v1/stream" >"$OC_TMP/events.txt" &
 oc_kill_later $!
@@ -88,4 +91,15 @@ assert_eq "$(sqlite3 "$DB" "SELECT count(*) FROM sensor_anomalies WHERE kind = '
 
 serve_stop
 grep -q 'sensor stream: 41 messages' "$SERVE_LOG" || fail "the stream's totals at stop: $(grep 'sensor stream' "$SERVE_LOG")"
+
+# A server on port 0 (another port at each start) has no port in its default id.
+"$OILCAST_BIN" serve --data-dir "$OILCAST_DATA_DIR" --listen 127.0.0.1:0 --threads 1 --access-log off --scheduler off \
+  --stream "mqtt://127.0.0.1:$PORT" >"$OC_TMP/port0.out" 2>"$OC_TMP/port0.err" &
+port0_pid=$!
+oc_kill_later "$port0_pid"
+for _ in $(seq 1 100); do grep -q 'sensor stream subscribed' "$OC_TMP/port0.err" && break; sleep 0.05; done
+grep -q "as client 'oilcast-serve-$(hostname)'" "$OC_TMP/port0.err" ||
+  fail "a port-0 server's stream does not default to oilcast-serve-$(hostname): $(cat "$OC_TMP/port0.err")"
+kill -TERM "$port0_pid"
+wait "$port0_pid" || fail "the port-0 server did not stop cleanly"
 echo "ok: $sensors silence anomalies reached /v1/stream from the stream inside serve, and ended"

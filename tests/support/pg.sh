@@ -9,6 +9,7 @@
 #   pg.sh stop DIR    stops the server started in DIR (fast shutdown; immediate when it lingers)
 # Sourced, it defines the same as functions: pg_start DIR (sets PG_URI) and pg_stop DIR.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/ports.sh"
 
 pg_bin_dir() {
   local dir
@@ -45,9 +46,9 @@ pg_start() {
   fi
   pg_as_owner "$bin/initdb" -D "$dir/data" -U oilcast --auth=trust -E UTF8 --no-locale -N >"$dir/initdb.log" 2>&1 ||
     { cat "$dir/initdb.log" >&2; return 1; }
-  # A random port; one that is taken fails the start: try another.
+  # A free port (scripts/ports.sh); one taken after the check fails the start: try another.
   for _ in 1 2 3 4 5; do
-    port=$((20000 + RANDOM % 40000))
+    port=$(free_port)
     if pg_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
       -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
       start >/dev/null 2>&1; then

@@ -345,6 +345,35 @@ static void test_import_row_errors_abort_and_skip(void **state) {
   oc_import_report_free(&rep);
 }
 
+/* A CSV with its header and no data row (blank lines aside) is refused like an empty file, whatever
+ * --on-error says: an error naming the file and its header line, and nothing stored (no series, no
+ * ingest run, no change). It once imported "0 rows", exited 0 and recorded a run. */
+static void test_import_csv_header_only(void **state) {
+  fixture *f = *state;
+  oc_import_options opt;
+  oc_import_report rep;
+  oc_error err;
+  oc_import_options_init(&opt);
+  opt.series = "WTI";
+  int64_t changes_before, changes_after;
+  assert_int_equal(oc_store_changes_latest(f->store, &changes_before, &err), 0);
+  const char *texts[] = {"Date,Price\n", "Date,Price", "Date,Price\n\n\n"};
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+    opt.on_error = i == 2 ? OC_ON_ERROR_SKIP : OC_ON_ERROR_ABORT;
+    assert_int_equal(import_text(f, "header.csv", texts[i], &opt, &rep, &err), -1);
+    assert_non_null(strstr(err.message, "header.csv:1: a header and no data rows"));
+    assert_false(rep.written);
+    oc_import_report_free(&rep);
+  }
+  oc_series_info *list = NULL;
+  size_t n = 1;
+  assert_int_equal(oc_store_series_list(f->store, &list, &n, &err), 0);
+  assert_int_equal(n, 0);
+  oc_series_info_list_free(list, n);
+  assert_int_equal(oc_store_changes_latest(f->store, &changes_after, &err), 0);
+  assert_int_equal(changes_after, changes_before);
+}
+
 /* The duplicate check's date bitmap grows both ways: far-apart, unsorted dates are all seen. */
 /* A JSON object naming a key twice is refused (the API refuses it too), with its position. */
 static void test_import_json_repeated_key(void **state) {
@@ -542,6 +571,7 @@ int main(void) {
       ON_DATADIR(test_import_row_errors_abort_and_skip),
       ON_DATADIR(test_import_duplicates_far_apart),
       ON_DATADIR(test_import_json_repeated_key),
+      ON_DATADIR(test_import_csv_header_only),
       ON_DATADIR(test_import_idempotent_updates_and_lineage),
       ON_DATADIR(test_datadir),
       ON_DATADIR(test_simulated_file_recorded_as_simulated),

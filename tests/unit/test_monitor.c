@@ -50,7 +50,8 @@ static int64_t save_forecast(oc_store *store, int o, double shift, const char *h
 
 static const oc_monitor_row *row_for(const oc_monitor_result *r, const char *version, int h, size_t window) {
   for (size_t i = 0; i < r->n; i++)
-    if (strcmp(r->rows[i].perf.model_version, version) == 0 && r->rows[i].perf.horizon == h && r->rows[i].window == window)
+    if (strcmp(r->rows[i].perf.line.model_version, version) == 0 && r->rows[i].perf.line.horizon == h &&
+        r->rows[i].window == window)
       return &r->rows[i];
   return NULL;
 }

@@ -150,7 +150,7 @@ static void check_history_ends_at_current_figures(oc_store *store) {
     const oc_monitor_point *last = &line->points[line->n - 1];
     const oc_monitor_row *now = NULL;
     for (size_t i = 0; i < r.n; i++)
-      if (r.rows[i].perf.horizon == line->key.horizon) now = &r.rows[i];
+      if (r.rows[i].perf.line.horizon == line->key.horizon) now = &r.rows[i];
     assert_non_null(now);
     assert_int_equal(last->origin, now->perf.last_origin);
     assert_int_equal(last->origins, (size_t)now->perf.origins);

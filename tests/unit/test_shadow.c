@@ -214,12 +214,12 @@ static void test_records_save_all_or_none(void **state) {
   recs[1].n_points = 0; /* refused: the shadow before it must not stay */
   int64_t changes_before, changes_after;
   assert_int_equal(oc_store_changes_latest(fx->store, &changes_before, &err), 0);
-  assert_int_equal(oc_forecast_records_save(fx->store, recs, 2, &err), -1);
+  assert_int_equal(oc_store_forecasts_save(fx->store, recs, 2, &err), -1);
   assert_int_equal(recs[0].id, 0);
   assert_int_equal(oc_store_changes_latest(fx->store, &changes_after, &err), 0);
   assert_int_equal(changes_after, changes_before);
   recs[1].n_points = 1;
-  assert_int_equal(oc_forecast_records_save(fx->store, recs, 2, &err), 0);
+  assert_int_equal(oc_store_forecasts_save(fx->store, recs, 2, &err), 0);
   assert_true(recs[0].id > 0 && recs[1].id > recs[0].id);
   oc_forecast_record *latest = malloc(sizeof *latest);
   bool found;

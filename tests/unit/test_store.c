@@ -1460,6 +1460,50 @@ static void test_dead_letters_keyed(void **state) {
   oc_store_close(s);
 }
 
+/* forecasts_save stores a batch (a served forecast and its shadow) in one write: every id set, one
+ * change per series; a batch whose second forecast the store refuses (a point without a price, refused
+ * by the database after the first forecast was written; a forecast without points, refused before)
+ * leaves nothing: no forecast, no change, every id 0. */
+static void test_forecasts_save_all_or_nothing(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  oc_forecast_record recs[3] = {{.series = "WTI", .origin = D("2024-01-04"), .history = "stored", .endpoint = "wti",
+                                 .variant = "shadow", .model_version = "v2", .created_at = 10, .origin_price = 70,
+                                 .n_points = 2}};
+  recs[0].points[0] = (oc_stored_forecast_point){D("2024-01-05"), 70, 69, 71, 68, 72};
+  recs[0].points[1] = (oc_stored_forecast_point){D("2024-01-08"), 71, 69, 73, 68, 74};
+  recs[1] = recs[0];
+  snprintf(recs[1].variant, sizeof recs[1].variant, "primary");
+  snprintf(recs[1].model_version, sizeof recs[1].model_version, "v1");
+  recs[1].points[1].price = NAN; /* NOT NULL in forecast_points: the database refuses the second */
+  int64_t before = latest_change(s);
+  bool found = true;
+  oc_forecast_record got;
+  assert_int_equal(oc_store_forecasts_save(s, recs, 2, &err), -1);
+  assert_true(recs[0].id == 0 && recs[1].id == 0);
+  assert_int_equal(oc_store_forecast_latest(s, "WTI", &got, &found, &err), 0);
+  assert_false(found);
+  recs[1].points[1].price = 71.5;
+  recs[1].n_points = 0; /* refused before anything is written, naming the forecast */
+  assert_int_equal(oc_store_forecasts_save(s, recs, 2, &err), -1);
+  assert_non_null(strstr(err.message, "forecast 2 of 2"));
+  expect_changes(s, before, "");
+
+  recs[1].n_points = 2;
+  recs[2] = recs[1];
+  snprintf(recs[2].series, sizeof recs[2].series, "BRENT");
+  assert_int_equal(oc_store_forecasts_save(s, recs, 3, &err), 0);
+  assert_true(recs[0].id > 0 && recs[1].id > recs[0].id && recs[2].id > recs[1].id);
+  expect_changes(s, before, "forecast:WTI\nforecast:BRENT\n"); /* once per series, not per forecast */
+  assert_int_equal(oc_store_forecast_latest(s, "WTI", &got, &found, &err), 0);
+  assert_true(found);
+  assert_int_equal(got.id, recs[1].id); /* the served one, never its shadow */
+  assert_int_equal(got.n_points, 2);
+  assert_true(got.points[1].price == 71.5 && got.points[1].lower95 == 68);
+  oc_store_close(s);
+}
+
 /* The suite every backend runs. */
 static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_open_fresh_and_reopen, setup, teardown),
@@ -1484,6 +1528,7 @@ static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_latest_forecast_is_never_a_shadow, setup, teardown),
     cmocka_unit_test_setup_teardown(test_schema_21_backtest_years, setup, teardown),
     cmocka_unit_test_setup_teardown(test_dead_letters_keyed, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_forecasts_save_all_or_nothing, setup, teardown),
 };
 
 /* The SQLite backend's own: schema migrations on raw files. */
