@@ -41,16 +41,14 @@ void oc_train_result_free(oc_train_result *r) {
 }
 
 /* The walk-forward comparison of candidates on the stored series' validation origins (model/auto_select.h),
- * kept in out (selection, origins); *best is the index of the lowest validation relMAE. */
+ * kept in out (selection, origins); *best is the index of the candidate the rule chose. */
 static int compare(const oc_auto_config *config, const oc_series *hist, const char *const *candidates, size_t n,
                    oc_train_result *out, size_t *best, oc_error *err) {
   oc_auto_choice choice = {0};
   int rc = oc_auto_select(hist, candidates, n, config, &choice, err);
   if (rc == 0) {
     out->selection = oc_auto_choice_to_json(&choice);
-    out->validation_origins = choice.result.n_origins;
-    out->validation_start = choice.result.start;
-    out->validation_end = choice.result.end;
+    out->validation_origins = oc_auto_choice_origins(&choice, &out->validation_start, &out->validation_end);
     *best = choice.best;
   }
   oc_auto_choice_free(&choice);

@@ -107,6 +107,17 @@ int oc_test_close(double a, double b, double tol) {
   return fabs(a - b) <= tol * scale;
 }
 
+oc_auto_config oc_test_auto_config(size_t origins, size_t years, size_t horizon, size_t refit) {
+  oc_auto_config c;
+  oc_auto_config_default(&c);
+  c.origins = origins;
+  c.years = years;
+  c.horizon = horizon;
+  c.refit_every = refit;
+  c.threads = 2;
+  return c;
+}
+
 oc_series oc_test_ar1_series(size_t n, double phi, double sd, uint64_t seed) {
   oc_rng rng;
   oc_rng_seed(&rng, seed);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "core/frame.h"
+#include "model/auto_select.h"
 #include "model/mlp.h"
 #include "model/model_file.h"
 #include "model/training_table.h"
@@ -45,6 +46,9 @@ int oc_test_close(double a, double b, double tol);
 /* Series "SIM" of n prices on consecutive trading days from 2018-01-01 whose log returns follow
  * r(t) = phi r(t-1) + sd e(t) (e standard normal from the seeded oc_rng), starting at 60. */
 oc_series oc_test_ar1_series(size_t n, double phi, double sd, uint64_t seed);
+/* `auto`'s comparison sized for such series: `origins` validation origins a block, `years` blocks, the
+ * horizon, refits every `refit`, two threads. */
+oc_auto_config oc_test_auto_config(size_t origins, size_t years, size_t horizon, size_t refit);
 
 /* A trading-day random walk in log price from 60 USD on 2020-01-06: daily log drift, 1.5% daily
  * volatility, deterministic for a seed. Free with oc_series_free. */
