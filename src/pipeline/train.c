@@ -25,7 +25,7 @@ static const char *const auto_candidates[] = {"naive", "drift", "mean", "ets", "
 #define AUTO_EXOG_CANDIDATE "arx"
 
 oc_train_options oc_train_options_default(void) {
-  oc_train_options o = {.model = "mlp", .series = "WTI", .data_path = "processed/training_data.parquet",
+  oc_train_options o = {.model = OC_TRAIN_DEFAULT_MODEL, .series = "WTI", .data_path = "processed/training_data.parquet",
                         .arch = oc_mlp_arch_default(1, 1), .params = oc_train_params_default(),
                         .endpoint = OC_DEFAULT_ENDPOINT};
   oc_tune_config_default(&o.tuning);
@@ -112,8 +112,9 @@ static void validate_named(const forecaster_run *run, const oc_series *hist, con
   oc_error why;
   if (compare(&run->choice, hist, candidates, strcmp(spec, "naive") == 0 ? 1 : 2, out, &best, &why) != 0) return;
   json_object_set_new(out->selection, "chosen", json_string(spec));
-  json_object_set_new(out->selection, "criterion", json_string("named by --model; validated against no-change (naive) "
-                                                               "on the same walk-forward origins"));
+  json_object_set_new(out->selection, "criterion", json_string("named by --model (or train's default, " OC_TRAIN_DEFAULT_MODEL
+                                                               "); validated against no-change (naive) on the same "
+                                                               "walk-forward origins"));
 }
 
 /* A forecaster of spec fitted on the stored series (and the other series it reads), published. */
