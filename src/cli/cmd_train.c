@@ -22,7 +22,8 @@ const oc_command oc_cmd_train = {
     "                     [--deploy] [--endpoint-name " OC_DEFAULT_ENDPOINT "]\n"
     "       oilcast train --model mlp [--data-path processed/training_data.parquet] [--epochs 100]\n"
     "                     [--batch-size 32] [--learning-rate 1e-3] [--hidden 64,32] [--dropout 0.2]\n"
-    "                     [--weight-decay 0] [--loss mse|huber] [--patience 10] [--seed 42] [--deploy]\n"
+    "                     [--weight-decay 0] [--loss mse|huber] [--patience 10] [--seed 42] [--bag 3]\n"
+    "                     [--deploy]\n"
     "                     [--tune [--trials 50] [--tune-method random|halving] [--threads N]]\n"
     "                     [--endpoint-name " OC_DEFAULT_ENDPOINT "]\n\n"
     "Without --model, " OC_TRAIN_DEFAULT_MODEL " is fitted on the stored series (--series, default WTI): of the kinds, it had\n"
@@ -52,6 +53,9 @@ const oc_command oc_cmd_train = {
     "                      epoch's weights (default 10; 0 = run every epoch, still keeping the best);\n"
     "                      the learning rate halves after N/2 epochs without improvement\n"
     "  --seed S            initialisation, shuffles and dropout (default 42)\n"
+    "  --bag K             train K networks with seeds S..S+K-1 and register their average, merged into\n"
+    "                      one K times as wide (default 3, chosen on validation: docs/evaluation.md; K times\n"
+    "                      the training time; --bag 1: the single network)\n"
     "  --deploy            serve the new version at 100% on the endpoint (created if needed) and store\n"
     "                      its forecast from the last observation\n"
     "  --endpoint-name E   endpoint for --deploy (default " OC_DEFAULT_ENDPOINT ")\n"
@@ -65,7 +69,7 @@ const oc_command oc_cmd_train = {
     run};
 
 enum { OPT_DATA = 1, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_HIDDEN, OPT_DROPOUT, OPT_WD, OPT_LOSS, OPT_PATIENCE,
-       OPT_SEED, OPT_DEPLOY, OPT_ENDPOINT, OPT_TUNE, OPT_TRIALS, OPT_TUNE_METHOD, OPT_THREADS, OPT_MODEL, OPT_SERIES,
+       OPT_SEED, OPT_BAG, OPT_DEPLOY, OPT_ENDPOINT, OPT_TUNE, OPT_TRIALS, OPT_TUNE_METHOD, OPT_THREADS, OPT_MODEL, OPT_SERIES,
        OPT_ORIGINS, OPT_YEARS, OPT_EXOG };
 
 /* With more than one validation block: the relMAE of each (its year) and the worst and median. */
@@ -149,7 +153,7 @@ static int parse_options(oc_cli *cli, int argc, char **argv, oc_train_options *o
       {"tune", no_argument, NULL, OPT_TUNE},               {"trials", required_argument, NULL, OPT_TRIALS},
       {"tune-method", required_argument, NULL, OPT_TUNE_METHOD}, {"threads", required_argument, NULL, OPT_THREADS},
       {"model", required_argument, NULL, OPT_MODEL},       {"series", required_argument, NULL, OPT_SERIES},
-      {"exog", required_argument, NULL, OPT_EXOG},
+      {"exog", required_argument, NULL, OPT_EXOG},         {"bag", required_argument, NULL, OPT_BAG},
       {"validation-origins", required_argument, NULL, OPT_ORIGINS},
       {"validation-years", required_argument, NULL, OPT_YEARS},
       OC_CLI_COMMON_OPTIONS,                               {0}};
@@ -159,7 +163,7 @@ static int parse_options(oc_cli *cli, int argc, char **argv, oc_train_options *o
   int opt, code, index = 0;
   const char *network_option = NULL; /* the first option only the network reads */
   while ((opt = getopt_long(argc, argv, "", options, &index)) != -1) {
-    bool network = (opt >= OPT_DATA && opt <= OPT_SEED) || (opt >= OPT_TUNE && opt <= OPT_TUNE_METHOD);
+    bool network = (opt >= OPT_DATA && opt <= OPT_BAG) || (opt >= OPT_TUNE && opt <= OPT_TUNE_METHOD);
     if (network && !network_option) network_option = options[index].name;
     switch (opt) {
     case OPT_DATA: o->data_path = optarg; break;
@@ -201,6 +205,11 @@ static int parse_options(oc_cli *cli, int argc, char **argv, oc_train_options *o
     case OPT_SEED:
       if (oc_cli_parse_int(optarg, 0, __LONG_MAX__, &v) != 0) return oc_cli_usage_error(cmd, "--seed must be >= 0");
       o->params.seed = (uint64_t)v;
+      break;
+    case OPT_BAG:
+      if (oc_cli_parse_int(optarg, 1, OC_TRAIN_MAX_BAG, &v) != 0)
+        return oc_cli_usage_error(cmd, "--bag must be 1..%d", OC_TRAIN_MAX_BAG);
+      o->bag = (size_t)v;
       break;
     case OPT_DEPLOY: o->deploy = true; break;
     case OPT_TUNE: o->tune = true; break;

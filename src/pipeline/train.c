@@ -26,7 +26,7 @@ static const char *const auto_candidates[] = {"naive", "drift", "mean", "ets", "
 
 oc_train_options oc_train_options_default(void) {
   oc_train_options o = {.model = OC_TRAIN_DEFAULT_MODEL, .series = "WTI", .data_path = "processed/training_data.parquet",
-                        .arch = oc_mlp_arch_default(1, 1), .params = oc_train_params_default(),
+                        .arch = oc_mlp_arch_default(1, 1), .params = oc_train_params_default(), .bag = 3,
                         .endpoint = OC_DEFAULT_ENDPOINT};
   oc_tune_config_default(&o.tuning);
   oc_auto_config_default(&o.choice);
@@ -188,8 +188,8 @@ static int train_network(const char *data_dir, oc_store *store, const oc_train_o
   if (rc == 0 && opt->tune) rc = oc_tune_choose(&table, &tuning, &arch, &params, &out->tuning, err);
   snprintf(out->kind, sizeof out->kind, "mlp");
   if (rc == 0)
-    rc = oc_train_on_table(&table, &arch, &params, opt->data_path, opt->on_epoch, opt->on_epoch_ctx, &model, &card, &fit,
-                           err);
+    rc = oc_train_bag_on_table(&table, &arch, &params, opt->bag, opt->data_path, opt->on_epoch, opt->on_epoch_ctx, &model,
+                               &card, &fit, err);
   if (rc == 0) {
     if (out->selection) card.selection_json = oc_json_dumps(out->selection, OC_JSON_COMPACT);
     add_feature_reference(store, &card);
@@ -200,6 +200,10 @@ static int train_network(const char *data_dir, oc_store *store, const oc_train_o
     rc = oc_registry_publish(data_dir, store, &model, &card, &out->version, err);
   }
   if (rc == 0) describe_network_training(&out->summary, &table, &card, &fit, data_dir);
+  if (rc == 0 && opt->bag > 1)
+    oc_buf_printf(&out->summary, "bagged            %zu networks (seeds %llu..%llu) averaged as one of %dx%d hidden units; "
+                  "epochs above: the first network's\n", opt->bag, (unsigned long long)params.seed,
+                  (unsigned long long)(params.seed + opt->bag - 1), model.arch.h1, model.arch.h2);
   oc_fit_result_free(&fit);
   oc_model_card_free(&card);
   oc_mlp_free(&model);
@@ -231,6 +235,8 @@ static void forecast_deployed(const char *data_dir, oc_store *store, const oc_tr
 /* The options' own faults, found before anything is read or written: 0 or OC_PIPELINE_BAD_OPTION. */
 static int check_options(const oc_train_options *opt, oc_error *err) {
   if (oc_train_params_check(&opt->params, err) != 0) return OC_PIPELINE_BAD_OPTION;
+  if (opt->bag < 1 || opt->bag > OC_TRAIN_MAX_BAG)
+    return oc_pipeline_bad_option(err, "bag %zu: the networks averaged must be 1..%d", opt->bag, OC_TRAIN_MAX_BAG);
   const char *why;
   if (opt->deploy && oc_series_name_check(opt->endpoint, strlen(opt->endpoint), &why) != 0)
     return oc_pipeline_bad_option(err, "endpoint name '%s': %s", opt->endpoint, why);

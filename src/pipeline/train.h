@@ -30,6 +30,7 @@
  * of relMAE on the validation years 2015-2022 of WTI (docs/evaluation.md, "Choosing by validation
  * years"); the reference guide's network is "mlp". */
 #define OC_TRAIN_DEFAULT_MODEL "ets"
+#define OC_TRAIN_MAX_BAG 32
 
 typedef struct oc_train_options {
   const char *model;     /* OC_TRAIN_DEFAULT_MODEL (default), "mlp" (the network on the ETL table), "auto",
@@ -41,6 +42,8 @@ typedef struct oc_train_options {
   const char *data_path; /* the network's training table; relative paths are inside the data directory */
   oc_mlp_arch arch;      /* the network's widths and dropout (n_in, n_out come from the table) */
   oc_train_params params;
+  size_t bag;            /* the network: networks averaged, seeds params.seed .. + bag - 1, merged into one
+                          * (model/trainer.h); 1..OC_TRAIN_MAX_BAG, default 3 (docs/evaluation.md) */
   bool tune;             /* search the network's hyperparameters first (tuning) */
   oc_tune_config tuning;
   oc_auto_config choice; /* `auto`: validation origins, horizon, threads */

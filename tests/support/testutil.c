@@ -15,6 +15,7 @@
 #include "store/datadir.h"
 #include "features/etl.h"
 #include "model/trainer.h"
+#include "pipeline/etl.h"
 #include "serve/server.h"
 
 static const char *data_dir(void) {
@@ -179,6 +180,17 @@ void oc_test_train_small_mlp(const oc_series *history, int horizon, int epochs, 
   if (oc_train_on_table(table, &arch, &params, "table.parquet", NULL, NULL, net, card, &fit, &err) != 0)
     fail_msg("%s", err.message);
   oc_fit_result_free(&fit);
+}
+
+void oc_test_etl_table(const char *data_dir, oc_store *store, const char *series, int horizon) {
+  oc_pipeline_etl_options opt;
+  oc_pipeline_etl_options_default(&opt);
+  opt.series = series;
+  opt.etl.horizon = horizon;
+  oc_pipeline_etl_result table;
+  oc_error err;
+  if (oc_pipeline_etl(data_dir, store, &opt, &table, &err) != 0) fail_msg("%s", err.message);
+  oc_pipeline_etl_result_free(&table);
 }
 
 oc_server *oc_test_server_start(const char *data_dir, char url[64]) {

@@ -63,6 +63,10 @@ void oc_test_store_series(oc_store *store, const oc_series *s);
 void oc_test_train_small_mlp(const oc_series *history, int horizon, int epochs, oc_frame *frame,
                              oc_training_table *table, oc_mlp *net, oc_model_card *card);
 
+/* `oilcast etl` of the stored series into data_dir's default training table (processed/...), with
+ * targets for horizon steps; fails the test on an error. */
+void oc_test_etl_table(const char *data_dir, oc_store *store, const char *series, int horizon);
+
 /* An in-process `oilcast serve` on data_dir, on a free loopback port, without an access log; url
  * receives "http://127.0.0.1:PORT". Fails the test on an error; stop it with oc_server_stop. */
 struct oc_server;
