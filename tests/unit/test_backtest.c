@@ -245,7 +245,7 @@ static void test_formats_and_errors(void **state) {
 static void test_auto_select(void **state) {
   oc_series s = oc_test_ar1_series(600, 0.5, 0.02, 13);
   const char *candidates[] = {"naive", "mean", "ar"};
-  oc_auto_config c = oc_test_auto_config(150, 2, 3, 50);
+  oc_auto_config c = oc_test_auto_config(150, 1, 3, 50);
   oc_auto_choice choice;
   oc_error err = {0};
   if (oc_auto_select(&s, candidates, 3, &c, &choice, &err) != 0) fail_msg("%s", err.message);
@@ -298,22 +298,22 @@ static void test_auto_rule_worst_then_median_year(void **state) {
 }
 
 static void test_auto_select_by_years(void **state) {
-  oc_series s = oc_test_ar1_series(700, 0.6, 0.02, 5);
+  oc_series s = oc_test_ar1_series(400, 0.6, 0.02, 5);
   const char *candidates[] = {"naive", "mean", "ar"};
-  oc_auto_config c = oc_test_auto_config(100, 3, 3, 50);
+  oc_auto_config c = oc_test_auto_config(60, 3, 3, 60);
   oc_auto_choice choice;
   oc_error err = {0};
   if (oc_auto_select(&s, candidates, 3, &c, &choice, &err) != 0) fail_msg("%s", err.message);
   assert_int_equal(choice.best, 2);
-  /* three blocks of 100 origins, back to back, the last one ending at the last origin */
+  /* three blocks of 60 origins, back to back, the last one ending at the last origin */
   assert_int_equal(choice.blocks.n_years, 3);
   for (size_t b = 0; b < 3; b++) {
-    assert_int_equal(choice.blocks.runs[b].n_origins, 100);
-    assert_int_equal(choice.blocks.runs[b].origin_index[99], s.n - 1 - 3 - (2 - b) * 100);
+    assert_int_equal(choice.blocks.runs[b].n_origins, 60);
+    assert_int_equal(choice.blocks.runs[b].origin_index[59], s.n - 1 - 3 - (2 - b) * 60);
   }
   oc_date start, end;
-  assert_int_equal(oc_auto_choice_origins(&choice, &start, &end), 300);
-  assert_int_equal(start, s.dates[s.n - 3 - 300]);
+  assert_int_equal(oc_auto_choice_origins(&choice, &start, &end), 180);
+  assert_int_equal(start, s.dates[s.n - 3 - 180]);
   assert_int_equal(end, s.dates[s.n - 1 - 3]);
   /* the most recent block alone is the one-window validation */
   oc_backtest_result window;
@@ -328,9 +328,9 @@ static void test_auto_select_by_years(void **state) {
   assert_non_null(strstr(json_string_value(json_object_get(j, "criterion")), "the worst of 3 years"));
   json_decref(j);
   oc_auto_choice_free(&choice);
-  c.years = 7; /* 700 origins do not fit */
+  c.years = 7; /* 420 origins and their horizon do not fit in 400 observations */
   assert_int_equal(oc_auto_select(&s, candidates, 3, &c, &choice, &err), -1);
-  assert_non_null(strstr(err.message, "700 validation origins"));
+  assert_non_null(strstr(err.message, "420 validation origins"));
   oc_series_free(&s);
 }
 
