@@ -63,7 +63,7 @@ step "5. ETL: WTI-SIM with BRENT-SIM as exogenous series -> processed/training_d
 "$bin" etl --series WTI-SIM --exog BRENT-SIM --horizon "$horizon" --out processed/training_data.parquet
 
 step "6. Train the reference network and deploy it to the endpoint $endpoint"
-"$bin" train --data-path processed/training_data.parquet "${epochs_opt[@]}" --deploy --endpoint-name "$endpoint"
+"$bin" train --model mlp --data-path processed/training_data.parquet "${epochs_opt[@]}" --deploy --endpoint-name "$endpoint"
 "$bin" models list
 
 step "7. A $horizon-day forecast from the endpoint"

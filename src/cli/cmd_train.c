@@ -16,20 +16,29 @@ static int run(oc_cli *cli, int argc, char **argv);
 
 const oc_command oc_cmd_train = {
     .name = "train",
-    .summary = "train the reference network (or choose among every model: --model auto) and register a new version",
-    .usage = "Usage: oilcast train [--data-path processed/training_data.parquet] [--epochs 100] [--batch-size 32]\n"
-    "                     [--learning-rate 1e-3] [--hidden 64,32] [--dropout 0.2] [--weight-decay 0]\n"
-    "                     [--loss mse|huber] [--patience 10] [--seed 42] [--deploy]\n"
+    .summary = "fit a model (default " OC_TRAIN_DEFAULT_MODEL "; the reference network: --model mlp; the best by validation "
+             "years: --model auto) and register a new version",
+    .usage = "Usage: oilcast train [--model " OC_TRAIN_DEFAULT_MODEL "|auto|naive|drift|mean|ar|arx|ensemble|SPEC] [--series WTI]\n"
+    "                     [--exog S,...] [--validation-origins 250] [--validation-years 2] [--threads N]\n"
+    "                     [--deploy] [--endpoint-name " OC_DEFAULT_ENDPOINT "]\n"
+    "       oilcast train --model mlp [--data-path processed/training_data.parquet] [--epochs 100]\n"
+    "                     [--batch-size 32] [--learning-rate 1e-3] [--hidden 64,32] [--dropout 0.2]\n"
+    "                     [--weight-decay 0] [--loss mse|huber] [--patience 10] [--seed 42] [--bag 3]\n"
+    "                     [--deploy]\n"
     "                     [--tune [--trials 50] [--tune-method random|halving] [--threads N]]\n"
-    "                     [--endpoint-name " OC_DEFAULT_ENDPOINT "]\n"
-    "       oilcast train --model auto|naive|drift|mean|ets|ar|arx|ensemble|SPEC [--series WTI]\n"
-    "                     [--exog S,...] [--validation-origins 250] [--threads N] [--deploy] [--endpoint-name E]\n\n"
-    "--model mlp (the default) trains the network below on the ETL table. Any other model is fitted on the\n"
-    "stored series (--series, default WTI) and registered as forecaster.json + model.json. --model auto\n"
+    "                     [--endpoint-name " OC_DEFAULT_ENDPOINT "]\n\n"
+    "Without --model, " OC_TRAIN_DEFAULT_MODEL " is fitted on the stored series (--series, default WTI): of the kinds, it had\n"
+    "the best worst year of relMAE against no-change, near-ties by the median year, on the validation\n"
+    "years 2015-2022 (docs/evaluation.md, \"Choosing by validation years\"). --model mlp trains the\n"
+    "reference guide's network below on the ETL table; the network's options need --model mlp (or auto,\n"
+    "which trains the network when it wins). Any other model is fitted on the stored series and registered\n"
+    "as forecaster.json + model.json, after a validation against no-change on the same origins. --model auto\n"
     "runs every model (naive, drift, mean, ets, ar, mlp, ensemble) through the walk-forward backtest on the\n"
-    "same validation origins (the last --validation-origins that still have 7 observations after them,\n"
-    "refit every 20), prints the comparison, and registers the one with the lowest validation relMAE; its\n"
-    "card keeps the whole comparison (docs/evaluation.md). --exog S,... gives stored series to every model\n"
+    "same validation origins: the last --validation-years blocks (default 2) of --validation-origins (about\n"
+    "a year each) that still have 7 observations after them, refit every 20. It prints each model's relMAE\n"
+    "per block and registers the one with the lowest worst-year relMAE, near-ties (within 0.001) by the\n"
+    "median year (--validation-years 1: the lowest relMAE of the single window); the card keeps the whole\n"
+    "comparison (docs/evaluation.md). --exog S,... gives stored series to every model\n"
     "that reads other series (arx, a spec'd mlp: --model arx --exog Brent is arx:exog=Brent) and adds arx to\n"
     "auto's candidates; the served version reads them from the store at each origin.\n\n"
     "Network: Dense(h1, relu) > BatchNorm > Dropout(p) > Dense(h2, relu) > BatchNorm > Dropout(p) > Dense(H),\n"
@@ -45,6 +54,9 @@ const oc_command oc_cmd_train = {
     "                      epoch's weights (default 10; 0 = run every epoch, still keeping the best);\n"
     "                      the learning rate halves after N/2 epochs without improvement\n"
     "  --seed S            initialisation, shuffles and dropout (default 42)\n"
+    "  --bag K             train K networks with seeds S..S+K-1 and register their average, merged into\n"
+    "                      one K times as wide (default 3, chosen on validation: docs/evaluation.md; K times\n"
+    "                      the training time; --bag 1: the single network)\n"
     "  --deploy            serve the new version at 100% on the endpoint (created if needed) and store\n"
     "                      its forecast from the last observation\n"
     "  --endpoint-name E   endpoint for --deploy (default " OC_DEFAULT_ENDPOINT ")\n"
@@ -58,8 +70,25 @@ const oc_command oc_cmd_train = {
     .run = run};
 
 enum { OPT_DATA = 1, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_HIDDEN, OPT_DROPOUT, OPT_WD, OPT_LOSS, OPT_PATIENCE,
-       OPT_SEED, OPT_DEPLOY, OPT_ENDPOINT, OPT_TUNE, OPT_TRIALS, OPT_TUNE_METHOD, OPT_THREADS, OPT_MODEL, OPT_SERIES,
-       OPT_ORIGINS, OPT_EXOG };
+       OPT_SEED, OPT_BAG, OPT_DEPLOY, OPT_ENDPOINT, OPT_TUNE, OPT_TRIALS, OPT_TUNE_METHOD, OPT_THREADS, OPT_MODEL, OPT_SERIES,
+       OPT_ORIGINS, OPT_YEARS, OPT_EXOG };
+
+/* With more than one validation block: the relMAE of each (its year) and the worst and median. */
+static void print_years(const json_t *selection, int width) {
+  const json_t *blocks = json_object_get(selection, "validation_years");
+  if (json_array_size(blocks) < 2) return;
+  size_t i, b;
+  json_t *c, *x;
+  printf("%-*s", width, "by year");
+  json_array_foreach(blocks, b, x) printf(" %8d", (int)json_integer_value(json_object_get(x, "year")));
+  printf(" %8s %8s\n", "worst", "median");
+  json_array_foreach(json_object_get(selection, "candidates"), i, c) {
+    printf("%-*s", width, json_string_value(json_object_get(c, "model")));
+    json_array_foreach(json_object_get(c, "years"), b, x) printf(" %8.4f", json_number_value(x));
+    printf(" %8.4f %8.4f\n", json_number_value(json_object_get(c, "worst")), json_number_value(json_object_get(c, "median")));
+  }
+  printf("chosen by: %s\n", json_string_value(json_object_get(selection, "criterion")));
+}
 
 static void print_comparison(const oc_train_result *r, const char *series, const oc_auto_config *ac) {
   char from[OC_DATE_STRLEN], to[OC_DATE_STRLEN];
@@ -72,6 +101,8 @@ static void print_comparison(const oc_train_result *r, const char *series, const
     int len = (int)strlen(json_string_value(json_object_get(c, "model")));
     if (len > width) width = len;
   }
+  if (json_array_size(json_object_get(r->selection, "validation_years")) > 1)
+    printf("the most recent %zu origins:\n", ac->origins);
   printf("%-*s %14s %10s %12s\n", width, "model", "val relMAE", "val MAE", "coverage80");
   const char *chosen = json_string_value(json_object_get(r->selection, "chosen"));
   json_array_foreach(json_object_get(r->selection, "candidates"), i, c) {
@@ -80,6 +111,7 @@ static void print_comparison(const oc_train_result *r, const char *series, const
            json_number_value(json_object_get(c, "mae")), json_number_value(json_object_get(c, "coverage80")),
            strcmp(name, chosen) == 0 ? "  <- chosen" : "");
   }
+  print_years(r->selection, width);
 }
 
 /* The bar appears with the network's first epoch (a forecaster, or `auto`'s comparison, has none). */
@@ -122,14 +154,18 @@ static int parse_options(oc_cli *cli, int argc, char **argv, oc_train_options *o
       {"tune", no_argument, NULL, OPT_TUNE},               {"trials", required_argument, NULL, OPT_TRIALS},
       {"tune-method", required_argument, NULL, OPT_TUNE_METHOD}, {"threads", required_argument, NULL, OPT_THREADS},
       {"model", required_argument, NULL, OPT_MODEL},       {"series", required_argument, NULL, OPT_SERIES},
-      {"exog", required_argument, NULL, OPT_EXOG},
+      {"exog", required_argument, NULL, OPT_EXOG},         {"bag", required_argument, NULL, OPT_BAG},
       {"validation-origins", required_argument, NULL, OPT_ORIGINS},
+      {"validation-years", required_argument, NULL, OPT_YEARS},
       OC_CLI_COMMON_OPTIONS,                               {0}};
   const oc_command *cmd = &oc_cmd_train;
   long v;
   double d;
-  int opt, code;
-  while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+  int opt, code, index = 0;
+  const char *network_option = NULL; /* the first option only the network reads */
+  while ((opt = getopt_long(argc, argv, "", options, &index)) != -1) {
+    bool network = (opt >= OPT_DATA && opt <= OPT_BAG) || (opt >= OPT_TUNE && opt <= OPT_TUNE_METHOD);
+    if (network && !network_option) network_option = options[index].name;
     switch (opt) {
     case OPT_DATA: o->data_path = optarg; break;
     case OPT_EPOCHS:
@@ -171,6 +207,11 @@ static int parse_options(oc_cli *cli, int argc, char **argv, oc_train_options *o
       if (oc_cli_parse_int(optarg, 0, __LONG_MAX__, &v) != 0) return oc_cli_usage_error(cmd, "--seed must be >= 0");
       o->params.seed = (uint64_t)v;
       break;
+    case OPT_BAG:
+      if (oc_cli_parse_int(optarg, 1, OC_TRAIN_MAX_BAG, &v) != 0)
+        return oc_cli_usage_error(cmd, "--bag must be 1..%d", OC_TRAIN_MAX_BAG);
+      o->bag = (size_t)v;
+      break;
     case OPT_DEPLOY: o->deploy = true; break;
     case OPT_TUNE: o->tune = true; break;
     case OPT_TRIALS:
@@ -193,6 +234,10 @@ static int parse_options(oc_cli *cli, int argc, char **argv, oc_train_options *o
       if (oc_cli_parse_int(optarg, 2, 100000, &v) != 0) return oc_cli_usage_error(cmd, "--validation-origins must be 2..100000");
       o->choice.origins = (size_t)v;
       break;
+    case OPT_YEARS:
+      if (oc_cli_parse_int(optarg, 1, 20, &v) != 0) return oc_cli_usage_error(cmd, "--validation-years must be 1..20");
+      o->choice.years = (size_t)v;
+      break;
     case OPT_ENDPOINT: o->endpoint = optarg; break;
     default: {
       int handled = oc_cli_common_option(cli, cmd, opt, optarg, &code);
@@ -202,6 +247,9 @@ static int parse_options(oc_cli *cli, int argc, char **argv, oc_train_options *o
     }
   }
   if (optind < argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+  if (network_option && strcmp(o->model, "mlp") != 0 && strcmp(o->model, "auto") != 0)
+    return oc_cli_usage_error(cmd, "--%s is an option of the network: add --model mlp (the model is %s)", network_option,
+                              o->model);
   oc_error err;
   if (oc_train_params_check(&o->params, &err) != 0) return oc_cli_usage_error(cmd, "%s", err.message);
   return -1;

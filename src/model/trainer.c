@@ -1,6 +1,7 @@
 /* trainer.c: see trainer.h. */
 #include "model/trainer.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,17 @@ static char **copy_names(char **names, size_t n) {
 }
 
 static char *or_default(const char *s, const char *fallback) { return oc_xstrdup(s ? s : fallback); }
+
+/* The network's validation MAE in price units, and the no-change forecast's on the same rows. */
+static void price_mae_on_validation(const oc_training_table *t, const oc_mlp *model, oc_model_metrics *mt) {
+  float *pred = oc_xmalloc(t->n_val * t->n_out * sizeof(float));
+  oc_mlp_workspace ws;
+  oc_mlp_workspace_init(&ws, model, 256);
+  oc_mlp_predict(model, &ws, t->x_val, t->n_val, pred);
+  oc_mlp_workspace_free(&ws);
+  oc_price_mae(pred, t->y_val, t->close_val, t->n_val, t->n_out, &mt->val_mae_price, &mt->naive_mae_price);
+  free(pred);
+}
 
 int oc_train_on_table(const oc_training_table *t, const oc_mlp_arch *arch_in, const oc_train_params *params,
                       const char *data_path, oc_epoch_callback on_epoch, void *ctx, oc_mlp *model,
@@ -37,15 +49,7 @@ int oc_train_on_table(const oc_training_table *t, const oc_mlp_arch *arch_in, co
   mt->train_loss = result->train_loss[result->best_epoch - 1];
   mt->val_loss = result->best_val_loss;
   mt->train_seconds = result->seconds;
-  {
-    float *pred = oc_xmalloc(t->n_val * t->n_out * sizeof(float));
-    oc_mlp_workspace ws;
-    oc_mlp_workspace_init(&ws, model, 256);
-    oc_mlp_predict(model, &ws, t->x_val, t->n_val, pred);
-    oc_mlp_workspace_free(&ws);
-    oc_price_mae(pred, t->y_val, t->close_val, t->n_val, t->n_out, &mt->val_mae_price, &mt->naive_mae_price);
-    free(pred);
-  }
+  price_mae_on_validation(t, model, mt);
   card->version = oc_xstrdup("");
   card->series = or_default(t->series, "");
   card->n_features = t->n_in;
@@ -71,4 +75,43 @@ int oc_train_on_table(const oc_training_table *t, const oc_mlp_arch *arch_in, co
   card->created = oc_xstrdup(stamp);
   card->oilcast_version = oc_xstrdup(OILCAST_VERSION);
   return 0;
+}
+
+int oc_train_bag_on_table(const oc_training_table *t, const oc_mlp_arch *arch, const oc_train_params *params, size_t k,
+                          const char *data_path, oc_epoch_callback on_epoch, void *ctx, oc_mlp *model,
+                          oc_model_card *card, oc_fit_result *result, oc_error *err) {
+  assert(k >= 1);
+  if (k == 1) return oc_train_on_table(t, arch, params, data_path, on_epoch, ctx, model, card, result, err);
+  oc_mlp *nets = oc_xcalloc(k, sizeof *nets);
+  double val_loss = 0, seconds = 0;
+  size_t fitted = 0;
+  int rc = 0;
+  for (; rc == 0 && fitted < k; fitted++) {
+    oc_train_params p = *params;
+    p.seed = params->seed + fitted;
+    oc_model_card member_card;
+    oc_fit_result member_fit;
+    oc_model_card *c = fitted == 0 ? card : &member_card;
+    oc_fit_result *f = fitted == 0 ? result : &member_fit;
+    rc = oc_train_on_table(t, arch, &p, data_path, on_epoch, ctx, &nets[fitted], c, f, err);
+    if (rc != 0) break;
+    val_loss += c->metrics.val_loss / (double)k;
+    seconds += f->seconds;
+    if (fitted > 0) {
+      oc_model_card_free(&member_card);
+      oc_fit_result_free(&member_fit);
+    }
+  }
+  if (rc == 0) {
+    oc_mlp_bag_merge(nets, k, model);
+    card->metrics.val_loss = val_loss;
+    card->metrics.train_seconds = result->seconds = seconds;
+    price_mae_on_validation(t, model, &card->metrics);
+  } else if (fitted > 0) { /* the first network's card and fit were filled */
+    oc_model_card_free(card);
+    oc_fit_result_free(result);
+  }
+  for (size_t j = 0; j < fitted; j++) oc_mlp_free(&nets[j]);
+  free(nets);
+  return rc;
 }

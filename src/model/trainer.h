@@ -15,4 +15,13 @@ int oc_train_on_table(const oc_training_table *t, const oc_mlp_arch *arch, const
                       const char *data_path, oc_epoch_callback on_epoch, void *ctx, oc_mlp *model,
                       oc_model_card *card, oc_fit_result *result, oc_error *err);
 
+/* Seed bagging: k networks trained as above with seeds params->seed .. params->seed + k - 1, merged
+ * into one k times as wide (oc_mlp_bag_merge: its output is their mean to float rounding). The card
+ * is the first network's (its params keep the first seed) with the merged network's validation MAE,
+ * the mean of the k best validation losses and their summed training time; result is the first fit
+ * with that time. k == 1 is oc_train_on_table. */
+int oc_train_bag_on_table(const oc_training_table *t, const oc_mlp_arch *arch, const oc_train_params *params, size_t k,
+                          const char *data_path, oc_epoch_callback on_epoch, void *ctx, oc_mlp *model,
+                          oc_model_card *card, oc_fit_result *result, oc_error *err);
+
 #endif

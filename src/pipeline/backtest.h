@@ -19,7 +19,7 @@
 #include "pipeline/pipeline.h"
 #include "store/store.h"
 
-#define OC_PIPELINE_BACKTEST_DEFAULT_MODELS "naive,drift,mean,ets,ar,ensemble"
+#define OC_PIPELINE_BACKTEST_DEFAULT_MODELS "naive,drift,mean,ets,ar,ensemble,auto"
 #define OC_PIPELINE_BACKTEST_DEFAULT_ORIGINS 500
 
 /* Named oc_pipeline_backtest_* because model/backtest.h owns oc_backtest_config and _result. */

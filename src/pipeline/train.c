@@ -25,8 +25,8 @@ static const char *const auto_candidates[] = {"naive", "drift", "mean", "ets", "
 #define AUTO_EXOG_CANDIDATE "arx"
 
 oc_train_options oc_train_options_default(void) {
-  oc_train_options o = {.model = "mlp", .series = "WTI", .data_path = "processed/training_data.parquet",
-                        .arch = oc_mlp_arch_default(1, 1), .params = oc_train_params_default(),
+  oc_train_options o = {.model = OC_TRAIN_DEFAULT_MODEL, .series = "WTI", .data_path = "processed/training_data.parquet",
+                        .arch = oc_mlp_arch_default(1, 1), .params = oc_train_params_default(), .bag = 3,
                         .endpoint = OC_DEFAULT_ENDPOINT};
   oc_tune_config_default(&o.tuning);
   oc_auto_config_default(&o.choice);
@@ -41,16 +41,14 @@ void oc_train_result_free(oc_train_result *r) {
 }
 
 /* The walk-forward comparison of candidates on the stored series' validation origins (model/auto_select.h),
- * kept in out (selection, origins); *best is the index of the lowest validation relMAE. */
+ * kept in out (selection, origins); *best is the index of the candidate the rule chose. */
 static int compare(const oc_auto_config *config, const oc_series *hist, const char *const *candidates, size_t n,
                    oc_train_result *out, size_t *best, oc_error *err) {
   oc_auto_choice choice = {0};
   int rc = oc_auto_select(hist, candidates, n, config, &choice, err);
   if (rc == 0) {
     out->selection = oc_auto_choice_to_json(&choice);
-    out->validation_origins = choice.result.n_origins;
-    out->validation_start = choice.result.start;
-    out->validation_end = choice.result.end;
+    out->validation_origins = oc_auto_choice_origins(&choice, &out->validation_start, &out->validation_end);
     *best = choice.best;
   }
   oc_auto_choice_free(&choice);
@@ -114,8 +112,9 @@ static void validate_named(const forecaster_run *run, const oc_series *hist, con
   oc_error why;
   if (compare(&run->choice, hist, candidates, strcmp(spec, "naive") == 0 ? 1 : 2, out, &best, &why) != 0) return;
   json_object_set_new(out->selection, "chosen", json_string(spec));
-  json_object_set_new(out->selection, "criterion", json_string("named by --model; validated against no-change (naive) "
-                                                               "on the same walk-forward origins"));
+  json_object_set_new(out->selection, "criterion", json_string("named by --model (or train's default, " OC_TRAIN_DEFAULT_MODEL
+                                                               "); validated against no-change (naive) on the same "
+                                                               "walk-forward origins"));
 }
 
 /* A forecaster of spec fitted on the stored series (and the other series it reads), published. */
@@ -189,8 +188,8 @@ static int train_network(const char *data_dir, oc_store *store, const oc_train_o
   if (rc == 0 && opt->tune) rc = oc_tune_choose(&table, &tuning, &arch, &params, &out->tuning, err);
   snprintf(out->kind, sizeof out->kind, "mlp");
   if (rc == 0)
-    rc = oc_train_on_table(&table, &arch, &params, opt->data_path, opt->on_epoch, opt->on_epoch_ctx, &model, &card, &fit,
-                           err);
+    rc = oc_train_bag_on_table(&table, &arch, &params, opt->bag, opt->data_path, opt->on_epoch, opt->on_epoch_ctx, &model,
+                               &card, &fit, err);
   if (rc == 0) {
     if (out->selection) card.selection_json = oc_json_dumps(out->selection, OC_JSON_COMPACT);
     add_feature_reference(store, &card);
@@ -201,6 +200,10 @@ static int train_network(const char *data_dir, oc_store *store, const oc_train_o
     rc = oc_registry_publish(data_dir, store, &model, &card, &out->version, err);
   }
   if (rc == 0) describe_network_training(&out->summary, &table, &card, &fit, data_dir);
+  if (rc == 0 && opt->bag > 1)
+    oc_buf_printf(&out->summary, "bagged            %zu networks (seeds %llu..%llu) averaged as one of %dx%d hidden units; "
+                  "epochs above: the first network's\n", opt->bag, (unsigned long long)params.seed,
+                  (unsigned long long)(params.seed + opt->bag - 1), model.arch.h1, model.arch.h2);
   oc_fit_result_free(&fit);
   oc_model_card_free(&card);
   oc_mlp_free(&model);
@@ -232,6 +235,8 @@ static void forecast_deployed(const char *data_dir, oc_store *store, const oc_tr
 /* The options' own faults, found before anything is read or written: 0 or OC_PIPELINE_BAD_OPTION. */
 static int check_options(const oc_train_options *opt, oc_error *err) {
   if (oc_train_params_check(&opt->params, err) != 0) return OC_PIPELINE_BAD_OPTION;
+  if (opt->bag < 1 || opt->bag > OC_TRAIN_MAX_BAG)
+    return oc_pipeline_bad_option(err, "bag %zu: the networks averaged must be 1..%d", opt->bag, OC_TRAIN_MAX_BAG);
   const char *why;
   if (opt->deploy && oc_series_name_check(opt->endpoint, strlen(opt->endpoint), &why) != 0)
     return oc_pipeline_bad_option(err, "endpoint name '%s': %s", opt->endpoint, why);

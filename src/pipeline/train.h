@@ -5,7 +5,8 @@
  * (model/mlp_calibration.h); every other kind is fitted on the stored series (model/forecaster.h),
  * after a walk-forward validation against no-change on the same origins (the relMAE every kind has).
  * When `auto` chooses the network, the network is trained as `mlp` is, with the comparison kept in its
- * card. A deployed version's first forecast is made and stored at once (pipeline/forecast.h).
+ * card. With no model named, OC_TRAIN_DEFAULT_MODEL is fitted. A deployed version's first forecast is
+ * made and stored at once (pipeline/forecast.h).
  * Never prints: what happened comes back in oc_train_result (progress through on_epoch). */
 #ifndef OC_PIPELINE_TRAIN_H
 #define OC_PIPELINE_TRAIN_H
@@ -25,8 +26,15 @@
 #include "pipeline/pipeline.h"
 #include "store/store.h"
 
+/* The model `train` fits when none is named: the kind with the best worst year (near-ties: median year)
+ * of relMAE on the validation years 2015-2022 of WTI (docs/evaluation.md, "Choosing by validation
+ * years"); the reference guide's network is "mlp". */
+#define OC_TRAIN_DEFAULT_MODEL "ets"
+#define OC_TRAIN_MAX_BAG 32
+
 typedef struct oc_train_options {
-  const char *model;     /* "mlp" (default), "auto", or any forecaster spec ("ar", "ets:trend=damped") */
+  const char *model;     /* OC_TRAIN_DEFAULT_MODEL (default), "mlp" (the network on the ETL table), "auto",
+                          * or any forecaster spec ("ar", "ets:trend=damped") */
   const char *series;    /* the stored series a forecaster is fitted on, and `auto` compares on (default WTI) */
   const char *exog;      /* comma-separated stored series given to a forecaster whose kind reads other series
                           * (oc_model_spec_with_exog: arx, a spec'd mlp) and to `auto`'s candidates, which then
@@ -34,6 +42,8 @@ typedef struct oc_train_options {
   const char *data_path; /* the network's training table; relative paths are inside the data directory */
   oc_mlp_arch arch;      /* the network's widths and dropout (n_in, n_out come from the table) */
   oc_train_params params;
+  size_t bag;            /* the network: networks averaged, seeds params.seed .. + bag - 1, merged into one
+                          * (model/trainer.h); 1..OC_TRAIN_MAX_BAG, default 3 (docs/evaluation.md) */
   bool tune;             /* search the network's hyperparameters first (tuning) */
   oc_tune_config tuning;
   oc_auto_config choice; /* `auto`: validation origins, horizon, threads */

@@ -22,12 +22,16 @@ chosen=$(awk '/<- chosen/ {print $1}' "$tmp/train.txt")
 [[ -n $chosen ]] || fail "no model chosen: $(cat "$tmp/train.txt")"
 grep -q "^trained v1: $chosen on SIM" "$tmp/train.txt" || fail "winner not registered as v1: $(cat "$tmp/train.txt")"
 grep -q "deployed .*auto-ep -> v1" "$tmp/train.txt" || fail "not deployed"
+# the default validation is two blocks ("years"): each model's relMAE per block, its worst and median
+grep -Eq "^by year +[0-9]{4} +[0-9]{4} +worst +median$" "$tmp/train.txt" || fail "no per-year comparison: $(cat "$tmp/train.txt")"
+grep -q "^chosen by: lowest validation relMAE in the worst of 2 years" "$tmp/train.txt" || fail "no criterion printed"
 [[ -f "$d/models/artifacts/v1/forecaster.json" ]] || fail "no forecaster.json"
 
 "$bin" models list --data-dir "$d" --format csv > "$tmp/list.csv"
 grep -q "^v1,deployed,SIM,.*,$chosen\$" "$tmp/list.csv" || fail "models list: $(cat "$tmp/list.csv")"
 "$bin" models show v1 --data-dir "$d" --format json > "$tmp/show.json"
 grep -q "\"chosen\": \"$chosen\"" "$tmp/show.json" || fail "card lacks the comparison"
+grep -q '"validation_years"' "$tmp/show.json" || fail "card lacks the per-year blocks"
 [[ $(grep -c '"rel_mae"' "$tmp/show.json") -ge 7 ]] || fail "card lacks a candidate"
 "$bin" models show v1 --data-dir "$d" > "$tmp/show.txt"
 grep -q "^kind           $chosen" "$tmp/show.txt" || fail "models show: $(cat "$tmp/show.txt")"

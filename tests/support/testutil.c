@@ -15,6 +15,7 @@
 #include "store/datadir.h"
 #include "features/etl.h"
 #include "model/trainer.h"
+#include "pipeline/etl.h"
 #include "serve/server.h"
 
 static const char *data_dir(void) {
@@ -107,6 +108,17 @@ int oc_test_close(double a, double b, double tol) {
   return fabs(a - b) <= tol * scale;
 }
 
+oc_auto_config oc_test_auto_config(size_t origins, size_t years, size_t horizon, size_t refit) {
+  oc_auto_config c;
+  oc_auto_config_default(&c);
+  c.origins = origins;
+  c.years = years;
+  c.horizon = horizon;
+  c.refit_every = refit;
+  c.threads = 2;
+  return c;
+}
+
 oc_series oc_test_ar1_series(size_t n, double phi, double sd, uint64_t seed) {
   oc_rng rng;
   oc_rng_seed(&rng, seed);
@@ -168,6 +180,17 @@ void oc_test_train_small_mlp(const oc_series *history, int horizon, int epochs, 
   if (oc_train_on_table(table, &arch, &params, "table.parquet", NULL, NULL, net, card, &fit, &err) != 0)
     fail_msg("%s", err.message);
   oc_fit_result_free(&fit);
+}
+
+void oc_test_etl_table(const char *data_dir, oc_store *store, const char *series, int horizon) {
+  oc_pipeline_etl_options opt;
+  oc_pipeline_etl_options_default(&opt);
+  opt.series = series;
+  opt.etl.horizon = horizon;
+  oc_pipeline_etl_result table;
+  oc_error err;
+  if (oc_pipeline_etl(data_dir, store, &opt, &table, &err) != 0) fail_msg("%s", err.message);
+  oc_pipeline_etl_result_free(&table);
 }
 
 oc_server *oc_test_server_start(const char *data_dir, char url[64]) {

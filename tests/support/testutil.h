@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "core/frame.h"
+#include "model/auto_select.h"
 #include "model/mlp.h"
 #include "model/model_file.h"
 #include "model/training_table.h"
@@ -45,6 +46,9 @@ int oc_test_close(double a, double b, double tol);
 /* Series "SIM" of n prices on consecutive trading days from 2018-01-01 whose log returns follow
  * r(t) = phi r(t-1) + sd e(t) (e standard normal from the seeded oc_rng), starting at 60. */
 oc_series oc_test_ar1_series(size_t n, double phi, double sd, uint64_t seed);
+/* `auto`'s comparison sized for such series: `origins` validation origins a block, `years` blocks, the
+ * horizon, refits every `refit`, two threads. */
+oc_auto_config oc_test_auto_config(size_t origins, size_t years, size_t horizon, size_t refit);
 
 /* A trading-day random walk in log price from 60 USD on 2020-01-06: daily log drift, 1.5% daily
  * volatility, deterministic for a seed. Free with oc_series_free. */
@@ -58,6 +62,10 @@ void oc_test_store_series(oc_store *store, const oc_series *s);
  * net and card. */
 void oc_test_train_small_mlp(const oc_series *history, int horizon, int epochs, oc_frame *frame,
                              oc_training_table *table, oc_mlp *net, oc_model_card *card);
+
+/* `oilcast etl` of the stored series into data_dir's default training table (processed/...), with
+ * targets for horizon steps; fails the test on an error. */
+void oc_test_etl_table(const char *data_dir, oc_store *store, const char *series, int horizon);
 
 /* An in-process `oilcast serve` on data_dir, on a free loopback port, without an access log; url
  * receives "http://127.0.0.1:PORT". Fails the test on an error; stop it with oc_server_stop. */

@@ -324,19 +324,15 @@ static void test_formats_and_errors(void **state) {
 static void test_auto_select(void **state) {
   oc_series s = oc_test_ar1_series(600, 0.5, 0.02, 13);
   const char *candidates[] = {"naive", "mean", "ar"};
-  oc_auto_config c;
-  oc_auto_config_default(&c);
-  c.origins = 150;
-  c.horizon = 3;
-  c.refit_every = 50;
-  c.threads = 2;
+  oc_auto_config c = oc_test_auto_config(150, 1, 3, 50);
   oc_auto_choice choice;
   oc_error err = {0};
   if (oc_auto_select(&s, candidates, 3, &c, &choice, &err) != 0) fail_msg("%s", err.message);
   assert_int_equal(choice.best, 2); /* AR(1) returns: ar wins */
-  assert_int_equal(choice.result.n_origins, 150);
+  const oc_backtest_result *recent = &choice.blocks.runs[choice.blocks.n_years - 1];
+  assert_int_equal(recent->n_origins, 150);
   /* the validation origins are the last ones with 3 observations after them */
-  assert_int_equal(choice.result.origin_index[149], s.n - 1 - 3);
+  assert_int_equal(recent->origin_index[149], s.n - 1 - 3);
   json_t *j = oc_auto_choice_to_json(&choice);
   assert_string_equal(json_string_value(json_object_get(j, "chosen")), "ar");
   assert_int_equal(json_array_size(json_object_get(j, "candidates")), 3);
@@ -345,6 +341,75 @@ static void test_auto_select(void **state) {
   c.origins = 1000;
   assert_int_equal(oc_auto_select(&s, candidates, 3, &c, &choice, &err), -1);
   assert_non_null(strstr(err.message, "validation origins"));
+  oc_series_free(&s);
+}
+
+/* Blocks of made-up relMAEs (horizon 1, MAE 1) for the rule: rel[b][m] of candidate m in block b. */
+enum { RULE_BLOCKS = 3, RULE_MODELS = 4 };
+static oc_backtest_years rule_blocks(const double rel[][RULE_MODELS], size_t n_blocks, oc_backtest_result *runs,
+                                     oc_backtest_row rows[][RULE_MODELS], int *years) {
+  for (size_t b = 0; b < n_blocks; b++) {
+    runs[b] = (oc_backtest_result){.horizon = 1, .n_models = RULE_MODELS, .rows = rows[b]};
+    for (size_t m = 0; m < RULE_MODELS; m++) rows[b][m] = (oc_backtest_row){.horizon = 1, .mae = 1, .rel_mae = rel[b][m]};
+    years[b] = 2020 + (int)b;
+  }
+  return (oc_backtest_years){.n_years = n_blocks, .years = years, .runs = runs};
+}
+
+static void test_auto_rule_worst_then_median_year(void **state) {
+  /* candidates: 0 naive, 1 best in the most recent block but bad two years ago, 2 a near-tie of
+   * naive's worst with a better median, 3 the same figures as 2 */
+  const double rel[RULE_BLOCKS][RULE_MODELS] = {{1, 1.03, 0.999, 0.999}, {1, 0.99, 1.0005, 1.0005}, {1, 0.97, 0.995, 0.995}};
+  oc_backtest_result runs[RULE_BLOCKS];
+  oc_backtest_row rows[RULE_BLOCKS][RULE_MODELS];
+  int years[RULE_BLOCKS];
+  oc_backtest_years y = rule_blocks(rel, RULE_BLOCKS, runs, rows, years);
+  assert_int_equal(oc_auto_rule(&y, RULE_MODELS), 2); /* worst 1.0005 is within 0.001 of 1; median 0.999 < 1 */
+  /* one block (the most recent window alone): the lowest relMAE, the old rule */
+  oc_backtest_years last = {.n_years = 1, .years = &years[2], .runs = &runs[2]};
+  assert_int_equal(oc_auto_rule(&last, RULE_MODELS), 1);
+  /* outside the near-tie the worst year decides, whatever the median */
+  rows[1][2].rel_mae = rows[1][3].rel_mae = 1.0015;
+  assert_int_equal(oc_auto_rule(&y, RULE_MODELS), 0);
+  /* exact ties go to the earlier candidate */
+  rows[1][2].rel_mae = rows[1][3].rel_mae = 0.998;
+  assert_int_equal(oc_auto_rule(&y, RULE_MODELS), 2);
+}
+
+static void test_auto_select_by_years(void **state) {
+  oc_series s = oc_test_ar1_series(400, 0.6, 0.02, 5);
+  const char *candidates[] = {"naive", "mean", "ar"};
+  oc_auto_config c = oc_test_auto_config(60, 3, 3, 60);
+  oc_auto_choice choice;
+  oc_error err = {0};
+  if (oc_auto_select(&s, candidates, 3, &c, &choice, &err) != 0) fail_msg("%s", err.message);
+  assert_int_equal(choice.best, 2);
+  /* three blocks of 60 origins, back to back, the last one ending at the last origin */
+  assert_int_equal(choice.blocks.n_years, 3);
+  for (size_t b = 0; b < 3; b++) {
+    assert_int_equal(choice.blocks.runs[b].n_origins, 60);
+    assert_int_equal(choice.blocks.runs[b].origin_index[59], s.n - 1 - 3 - (2 - b) * 60);
+  }
+  oc_date start, end;
+  assert_int_equal(oc_auto_choice_origins(&choice, &start, &end), 180);
+  assert_int_equal(start, s.dates[s.n - 3 - 180]);
+  assert_int_equal(end, s.dates[s.n - 1 - 3]);
+  /* the most recent block alone is the one-window validation */
+  oc_backtest_result window;
+  if (oc_auto_validate(&s, candidates, 3, &c, &window, &err) != 0) fail_msg("%s", err.message);
+  assert_memory_equal(window.rows, choice.blocks.runs[2].rows, 3 * 3 * sizeof *window.rows);
+  oc_backtest_result_free(&window);
+  json_t *j = oc_auto_choice_to_json(&choice);
+  assert_int_equal(json_array_size(json_object_get(j, "validation_years")), 3);
+  json_t *ar = json_array_get(json_object_get(j, "candidates"), 2);
+  assert_int_equal(json_array_size(json_object_get(ar, "years")), 3);
+  assert_true(json_number_value(json_object_get(ar, "worst")) >= json_number_value(json_object_get(ar, "median")));
+  assert_non_null(strstr(json_string_value(json_object_get(j, "criterion")), "the worst of 3 years"));
+  json_decref(j);
+  oc_auto_choice_free(&choice);
+  c.years = 7; /* 420 origins and their horizon do not fit in 400 observations */
+  assert_int_equal(oc_auto_select(&s, candidates, 3, &c, &choice, &err), -1);
+  assert_non_null(strstr(err.message, "420 validation origins"));
   oc_series_free(&s);
 }
 
@@ -394,7 +459,10 @@ int main(void) {
       cmocka_unit_test(test_by_year),
       cmocka_unit_test(test_by_year_document),
       cmocka_unit_test(test_diebold_mariano),        cmocka_unit_test(test_formats_and_errors),
-      cmocka_unit_test(test_auto_select),            cmocka_unit_test(test_store_backtest_runs),
+      cmocka_unit_test(test_auto_select),
+      cmocka_unit_test(test_auto_rule_worst_then_median_year),
+      cmocka_unit_test(test_auto_select_by_years),
+      cmocka_unit_test(test_store_backtest_runs),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

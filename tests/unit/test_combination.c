@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/auto_select.h"
 #include "model/backtest.h"
 #include "model/forecaster.h"
 
@@ -131,6 +132,102 @@ static void test_auto_row_is_a_candidate_per_refit_block(void **state) {
   oc_series_free(&s);
 }
 
+#define AUTO_YEARS "auto:candidates=naive+mean+ar:validation=60:years=3:intervals=analytic"
+
+/* The comparison oc_auto_select makes on s's first n observations (60 origins a block, 3 blocks). */
+static json_t *choice_on(const oc_series *s, size_t n) {
+  const char *candidates[] = {"naive", "mean", "ar"};
+  oc_auto_config c = oc_test_auto_config(60, 3, 7, 20);
+  oc_series view = *s;
+  view.n = n;
+  oc_auto_choice choice;
+  oc_error err = {0};
+  if (oc_auto_select(&view, candidates, 3, &c, &choice, &err) != 0) fail_msg("%s", err.message);
+  json_t *j = oc_auto_choice_to_json(&choice);
+  oc_auto_choice_free(&choice);
+  return j;
+}
+
+/* relMAE of candidate m in validation block b of a comparison. */
+static double block_rel(const json_t *choice, size_t m, size_t b) {
+  return json_number_value(json_array_get(json_object_get(json_array_get(json_object_get(choice, "candidates"), m), "years"), b));
+}
+
+static void test_auto_by_years_ignores_the_future(void **state) {
+  oc_series s = oc_test_ar1_series(700, 0.6, 0.02, 5), future = copy_series(&s), past = copy_series(&s);
+  size_t origin = 600;
+  for (size_t i = origin + 1; i < s.n; i++) future.values[i] *= 0.8;
+  /* the oldest block's origins are observations 414..473 (the last origin is 600 - 7, blocks of 60) */
+  past.values[430] *= 1.1;
+  oc_forecaster *a = fit_view(AUTO_YEARS, &s, origin + 1), *af = fit_view(AUTO_YEARS, &future, origin + 1);
+  json_t *state_a = model_state(a), *state_f = model_state(af);
+  assert_string_equal(json_string_value(json_object_get(state_a, "chosen")), "ar:intervals=analytic");
+  assert_true(json_equal(state_a, state_f));
+  json_t *ca = choice_on(&s, origin + 1), *cf = choice_on(&future, origin + 1), *cp = choice_on(&past, origin + 1);
+  assert_true(json_equal(ca, cf)); /* every block's figures: nothing after the origin */
+  assert_int_equal(json_array_size(json_object_get(ca, "validation_years")), 3);
+  for (size_t m = 1; m < 3; m++) assert_true(block_rel(ca, m, 0) != block_rel(cp, m, 0)); /* the oldest block counts */
+  json_decref(ca);
+  json_decref(cf);
+  json_decref(cp);
+  json_decref(state_a);
+  json_decref(state_f);
+  oc_forecaster_free(a);
+  oc_forecaster_free(af);
+  oc_series_free(&s);
+  oc_series_free(&future);
+  oc_series_free(&past);
+}
+
+#define AUTO60 "auto:candidates=naive+mean+ar:validation=60:years=1:intervals=analytic"
+
+static void test_auto_falls_back_on_a_short_history(void **state) {
+  oc_series s = oc_test_ar1_series(200, 0.6, 0.02, 5);
+  /* 60 origins at horizon 7 with 60 observations before them need 129: with 50 (or 128), auto fits its
+   * first candidate and says why */
+  oc_forecaster *shortf = fit_view(AUTO60, &s, 50);
+  json_t *st = model_state(shortf);
+  assert_string_equal(json_string_value(json_object_get(st, "chosen")), "naive:intervals=analytic");
+  assert_non_null(strstr(json_string_value(json_object_get(st, "fallback")), "too few to validate"));
+  char *text = oc_forecaster_save(shortf);
+  oc_error err = {0};
+  oc_forecaster *loaded = oc_forecaster_load(text, &err);
+  free(text);
+  if (!loaded) fail_msg("%s", err.message);
+  json_t *sl = model_state(loaded);
+  assert_true(json_equal(st, sl));
+  json_decref(sl);
+  oc_forecaster_free(loaded);
+  json_decref(st);
+  oc_forecaster_free(shortf);
+  oc_forecaster *edge = fit_view(AUTO60, &s, 128);
+  json_t *se = model_state(edge);
+  assert_non_null(json_object_get(se, "fallback"));
+  json_decref(se);
+  oc_forecaster_free(edge);
+  /* long enough: a choice, no fallback */
+  oc_forecaster *longf = fit_view(AUTO60, &s, 129);
+  st = model_state(longf);
+  assert_null(json_object_get(st, "fallback"));
+  json_decref(st);
+  oc_forecaster_free(longf);
+  /* in a backtest whose first origins are too early for the validation the row is still made: naive's
+   * forecasts until the history is long enough, then a candidate's */
+  const char *specs[] = {"naive", "auto:candidates=naive+mean+ar:validation=60:years=1"};
+  oc_backtest_config cfg = {.start = s.dates[30], .end = s.dates[190], .horizon = 3, .refit_every = 10, .threads = 2};
+  oc_backtest_result r;
+  if (oc_backtest_run(&s, specs, 2, &cfg, &r, &err) != 0) fail_msg("%s", err.message);
+  /* refits at origins 30, 40, ..., 120 see 31..121 observations (< 129): naive until origin 129 */
+  for (size_t o = 0; o < 100; o++)
+    assert_memory_equal(r.forecasts[r.n_origins + o].mean, r.forecasts[o].mean, 3 * sizeof(double));
+  bool chose = false;
+  for (size_t o = 100; o < r.n_origins; o++) chose |= memcmp(r.forecasts[r.n_origins + o].mean, r.forecasts[o].mean, 3 * sizeof(double)) != 0;
+  assert_true(chose);
+  assert_true(isfinite(r.rows[3].rel_mae));
+  oc_backtest_result_free(&r);
+  oc_series_free(&s);
+}
+
 static void test_auto_refuses_bad_candidates(void **state) {
   oc_error err = {0};
   assert_null(oc_forecaster_create("auto:candidates=naive", &err));
@@ -147,6 +244,8 @@ int main(void) {
       cmocka_unit_test(test_scored_weights_come_from_past_errors),
       cmocka_unit_test(test_auto_picks_on_validation_and_ignores_the_future),
       cmocka_unit_test(test_auto_row_is_a_candidate_per_refit_block),
+      cmocka_unit_test(test_auto_by_years_ignores_the_future),
+      cmocka_unit_test(test_auto_falls_back_on_a_short_history),
       cmocka_unit_test(test_auto_refuses_bad_candidates),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@
 #include "testutil.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,6 +140,34 @@ static void test_default_window_saved_and_equal_to_the_library(void **state) {
   json_decref(doc);
   json_decref(stored);
   oc_backtest_record_free(&rec);
+  oc_pipeline_backtest_result_free(&r);
+}
+
+/* The default models include auto; on a history too short for its validation (700 observations, the
+ * first origin at the 197th) the run is not an error: auto serves naive's forecasts until a refit sees
+ * the 2 x 250 validation origins, their horizon and 60 observations before them (569), then chooses. */
+static void test_default_models_with_auto_on_a_short_series(void **state) {
+  fixture *fx = *state;
+  oc_pipeline_backtest_options opt;
+  oc_pipeline_backtest_options_default(&opt);
+  assert_string_equal(opt.models, "naive,drift,mean,ets,ar,ensemble,auto");
+  opt.horizon = 3;
+  opt.refit_every = 50;
+  opt.threads = 2;
+  opt.save = false;
+  oc_pipeline_backtest_result r;
+  oc_error err;
+  if (oc_pipeline_backtest(fx->dir, fx->store, &opt, &r, &err) != 0) fail_msg("%s", err.message);
+  assert_int_equal(r.run.n_models, 7);
+  assert_string_equal(r.run.models[6], "auto");
+  size_t n = r.run.n_origins, first = r.run.origin_index[0];
+  assert_int_equal(first, DAYS - 3 - 500);
+  const oc_price_forecast *naive = &r.run.forecasts[0], *autof = &r.run.forecasts[6 * n];
+  for (size_t o = 0; o < n; o++) {
+    size_t refit_history = first + (o / 50) * 50 + 1; /* observations the block's fit saw */
+    if (refit_history < 569) assert_memory_equal(autof[o].mean, naive[o].mean, 3 * sizeof(double));
+  }
+  assert_true(isfinite(r.run.rows[6 * 3].rel_mae));
   oc_pipeline_backtest_result_free(&r);
 }
 
@@ -337,6 +366,7 @@ static void test_bad_options_store_nothing(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_default_window_saved_and_equal_to_the_library, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_default_models_with_auto_on_a_short_series, setup, teardown),
       cmocka_unit_test_setup_teardown(test_explicit_window_and_no_save, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_options_store_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_exog_given_to_the_kinds_that_read_it, setup, teardown),

@@ -167,6 +167,7 @@ static void test_network_forecasts_with_intervals_and_refuses_days_beyond_its_ho
   if (oc_pipeline_etl(fx->dir, fx->store, &eopt, &table, &err) != 0) fail_msg("%s", err.message);
   oc_pipeline_etl_result_free(&table);
   oc_train_options topt = oc_train_options_default();
+  topt.model = "mlp"; /* the network is named since the default became ets */
   topt.params.epochs = 3;
   topt.deploy = true;
   topt.endpoint = "net-ep";
