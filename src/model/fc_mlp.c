@@ -44,7 +44,13 @@ typedef struct mlp_state {
   long h1, h2;
   long bag; /* networks averaged (seeds seed, seed+1, ...), merged into one (oc_mlp_bag_merge) */
   double dropout;
-  oc_etl_session *etl; /* what the last fit's ETL prepared: the next fit's history extends it */
+  /* What earlier fits' ETL prepared, one session per line of histories: a conformal forecaster fits
+   * on the history minus its calibration span (warm-up) and then on the whole history at every refit,
+   * so the warm-up histories extend each other, and so do the whole ones, but a warm-up history never
+   * extends the whole history fitted just before it. etl_held[i]: observations etl[i] last built from
+   * (0 = none). */
+  oc_etl_session *etl[2];
+  size_t etl_held[2];
   /* fitted */
   bool fitted;
   oc_mlp net;
@@ -70,7 +76,7 @@ static void mlp_clear_fit(mlp_state *s) {
 static void mlp_destroy(void *state) {
   mlp_state *s = state;
   mlp_clear_fit(s);
-  oc_etl_session_free(s->etl);
+  for (size_t i = 0; i < 2; i++) oc_etl_session_free(s->etl[i]);
   free(s);
 }
 
@@ -176,6 +182,17 @@ static int mlp_filter(mlp_state *s, const oc_series *hist, const oc_series *exog
   return rc;
 }
 
+/* The session to build n observations through: the one holding the longest history not longer than
+ * n (which it most likely begins; the session itself checks that, and starts afresh if not), else
+ * the one holding the shortest. Either way the frame is the same: sessions only save work. */
+static size_t etl_session_for(const mlp_state *s, size_t n) {
+  size_t best = 2;
+  for (size_t i = 0; i < 2; i++)
+    if (s->etl_held[i] > 0 && s->etl_held[i] <= n && (best == 2 || s->etl_held[i] > s->etl_held[best])) best = i;
+  if (best < 2) return best;
+  return s->etl_held[0] <= s->etl_held[1] ? 0 : 1;
+}
+
 static int mlp_fit(void *state, const oc_series *hist, const oc_series *exogs, oc_error *err) {
   mlp_state *s = state;
   mlp_clear_fit(s);
@@ -185,9 +202,12 @@ static int mlp_fit(void *state, const oc_series *hist, const oc_series *exogs, o
   oc_frame frame = {0};
   oc_training_table table = {0};
   if (s->nexog > 0 && !exogs) return oc_error_set(err, "mlp: the exogenous series %s were not given", s->exog_names[0]);
-  if (!s->etl) s->etl = oc_etl_session_new();
-  if (oc_etl_session_build(s->etl, hist, exogs, s->nexog, &opts, &frame, NULL, err) != 0)
+  size_t use = etl_session_for(s, hist->n);
+  if (!s->etl[use]) s->etl[use] = oc_etl_session_new();
+  s->etl_held[use] = 0;
+  if (oc_etl_session_build(s->etl[use], hist, exogs, s->nexog, &opts, &frame, NULL, err) != 0)
     return oc_error_prefix(err, "mlp features: ");
+  s->etl_held[use] = hist->n;
   int rc = oc_training_table_from_frame(&frame, &table, err);
   if (rc == 0 && (table.n_train == 0 || table.n_val == 0))
     rc = oc_error_set(err, "mlp: %zu training and %zu validation rows: the history is too short", table.n_train, table.n_val);
