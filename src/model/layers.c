@@ -84,65 +84,61 @@ static void sum_sequential(float *restrict acc, const float *restrict a, size_t 
 }
 
 /* sum_sequential for the four rows a + r * arow (r < 4) at once, row r into acc + r * OC_SGEMM_STRIDE:
- * each loaded slice of b serves four rows, and eight independent sums hide the adder's latency. */
+ * each loaded slice of b serves four rows, and eight independent sums hide the adder's latency. The
+ * sums are named variables, not an array: GCC zeroes an initialised array of vectors in memory
+ * (rep stosq, dozens of cycles a call) before moving it to registers. */
 OC_VECTOR_CLONES
 static void sum_sequential4(float *restrict acc, const float *restrict a, size_t arow, size_t astride,
                             const float *restrict b, size_t bstride, int K, int n) {
+  float *acc1 = acc + OC_SGEMM_STRIDE, *acc2 = acc + 2 * OC_SGEMM_STRIDE, *acc3 = acc + 3 * OC_SGEMM_STRIDE;
   int j = 0;
   for (; j + 16 < n; j += 32) {
-    oc_v16 s[4][2] = {{{0}}};
+    oc_v16 s00 = {0}, s01 = {0}, s10 = {0}, s11 = {0}, s20 = {0}, s21 = {0}, s30 = {0}, s31 = {0};
     for (int k = 0; k < K; k++) {
       const float *bk = b + (size_t)k * bstride + j, *ak = a + (size_t)k * astride;
       const oc_v16 b0 = LOAD16(bk), b1 = LOAD16(bk + 16);
-      for (int r = 0; r < 4; r++) {
-        s[r][0] = s[r][0] + ak[r * arow] * b0;
-        s[r][1] = s[r][1] + ak[r * arow] * b1;
-      }
+      const float a0 = ak[0], a1 = ak[arow], a2 = ak[2 * arow], a3 = ak[3 * arow];
+      s00 = s00 + a0 * b0;
+      s01 = s01 + a0 * b1;
+      s10 = s10 + a1 * b0;
+      s11 = s11 + a1 * b1;
+      s20 = s20 + a2 * b0;
+      s21 = s21 + a2 * b1;
+      s30 = s30 + a3 * b0;
+      s31 = s31 + a3 * b1;
     }
-    for (int r = 0; r < 4; r++) memcpy(acc + (size_t)r * OC_SGEMM_STRIDE + j, s[r], sizeof s[r]);
+    memcpy(acc + j, &s00, sizeof s00);
+    memcpy(acc + j + 16, &s01, sizeof s01);
+    memcpy(acc1 + j, &s10, sizeof s10);
+    memcpy(acc1 + j + 16, &s11, sizeof s11);
+    memcpy(acc2 + j, &s20, sizeof s20);
+    memcpy(acc2 + j + 16, &s21, sizeof s21);
+    memcpy(acc3 + j, &s30, sizeof s30);
+    memcpy(acc3 + j + 16, &s31, sizeof s31);
   }
   if (j < n) {
-    oc_v16 s[4] = {{0}};
+    oc_v16 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
     for (int k = 0; k < K; k++) {
       const float *ak = a + (size_t)k * astride;
       const oc_v16 b0 = LOAD16(b + (size_t)k * bstride + j);
-      for (int r = 0; r < 4; r++) s[r] = s[r] + ak[r * arow] * b0;
+      s0 = s0 + ak[0] * b0;
+      s1 = s1 + ak[arow] * b0;
+      s2 = s2 + ak[2 * arow] * b0;
+      s3 = s3 + ak[3 * arow] * b0;
     }
-    for (int r = 0; r < 4; r++) memcpy(acc + (size_t)r * OC_SGEMM_STRIDE + j, &s[r], sizeof s[r]);
+    memcpy(acc + j, &s0, sizeof s0);
+    memcpy(acc1 + j, &s1, sizeof s1);
+    memcpy(acc2 + j, &s2, sizeof s2);
+    memcpy(acc3 + j, &s3, sizeof s3);
   }
 }
 
-/* The same sums in the paired order, for the `rows` (1 or 4) rows a + r * arow into
- * acc + r * OC_SGEMM_STRIDE: four rows' even and odd sums together keep the adder busy where one
- * row's two would wait on its latency. */
+/* The same sums in the paired order. */
 OC_VECTOR_CLONES
-static void sum_paired(float *restrict acc, const float *restrict a, size_t arow, size_t astride, int rows,
-                       const float *restrict b, size_t bstride, int K, int n) {
-  assert(rows == 1 || rows == 4);
+static void sum_paired(float *restrict acc, const float *restrict a, size_t astride, const float *restrict b,
+                       size_t bstride, int K, int n) {
   const int paired_k = K / 8 * 8;
   for (int j = 0; j < n; j += 16) {
-    if (rows == 4) {
-      oc_v16 even[4] = {{0}}, odd[4] = {{0}};
-      int k = 0;
-      for (; k < paired_k; k += 2) {
-        const float *bk = b + (size_t)k * bstride + j, *ak = a + (size_t)k * astride;
-        const oc_v16 b0 = LOAD16(bk), b1 = LOAD16(bk + bstride);
-        for (int r = 0; r < 4; r++) {
-          even[r] = even[r] + ak[r * arow] * b0;
-          odd[r] = odd[r] + ak[r * arow + astride] * b1;
-        }
-      }
-      for (; k < K; k++) {
-        const float *ak = a + (size_t)k * astride;
-        const oc_v16 b0 = LOAD16(b + (size_t)k * bstride + j);
-        for (int r = 0; r < 4; r++) even[r] = even[r] + ak[r * arow] * b0;
-      }
-      for (int r = 0; r < 4; r++) {
-        even[r] = even[r] + odd[r];
-        memcpy(acc + (size_t)r * OC_SGEMM_STRIDE + j, &even[r], sizeof even[r]);
-      }
-      continue;
-    }
     oc_v16 even = {0}, odd = {0};
     int k = 0;
     for (; k < paired_k; k += 2) {
@@ -153,6 +149,48 @@ static void sum_paired(float *restrict acc, const float *restrict a, size_t arow
     for (; k < K; k++) even = even + a[(size_t)k * astride] * LOAD16(b + (size_t)k * bstride + j);
     even = even + odd;
     memcpy(acc + j, &even, sizeof even);
+  }
+}
+
+/* sum_paired for the four rows a + r * arow (r < 4) at once, row r into acc + r * OC_SGEMM_STRIDE:
+ * four rows' even and odd sums together keep the adder busy where one row's two would wait on its
+ * latency. */
+OC_VECTOR_CLONES
+static void sum_paired4(float *restrict acc, const float *restrict a, size_t arow, size_t astride,
+                        const float *restrict b, size_t bstride, int K, int n) {
+  const int paired_k = K / 8 * 8;
+  float *acc1 = acc + OC_SGEMM_STRIDE, *acc2 = acc + 2 * OC_SGEMM_STRIDE, *acc3 = acc + 3 * OC_SGEMM_STRIDE;
+  for (int j = 0; j < n; j += 16) {
+    oc_v16 e0 = {0}, e1 = {0}, e2 = {0}, e3 = {0}, o0 = {0}, o1 = {0}, o2 = {0}, o3 = {0};
+    int k = 0;
+    for (; k < paired_k; k += 2) {
+      const float *bk = b + (size_t)k * bstride + j, *ak = a + (size_t)k * astride, *ak1 = ak + astride;
+      const oc_v16 b0 = LOAD16(bk), b1 = LOAD16(bk + bstride);
+      e0 = e0 + ak[0] * b0;
+      o0 = o0 + ak1[0] * b1;
+      e1 = e1 + ak[arow] * b0;
+      o1 = o1 + ak1[arow] * b1;
+      e2 = e2 + ak[2 * arow] * b0;
+      o2 = o2 + ak1[2 * arow] * b1;
+      e3 = e3 + ak[3 * arow] * b0;
+      o3 = o3 + ak1[3 * arow] * b1;
+    }
+    for (; k < K; k++) {
+      const float *ak = a + (size_t)k * astride;
+      const oc_v16 b0 = LOAD16(b + (size_t)k * bstride + j);
+      e0 = e0 + ak[0] * b0;
+      e1 = e1 + ak[arow] * b0;
+      e2 = e2 + ak[2 * arow] * b0;
+      e3 = e3 + ak[3 * arow] * b0;
+    }
+    e0 = e0 + o0;
+    e1 = e1 + o1;
+    e2 = e2 + o2;
+    e3 = e3 + o3;
+    memcpy(acc + j, &e0, sizeof e0);
+    memcpy(acc1 + j, &e1, sizeof e1);
+    memcpy(acc2 + j, &e2, sizeof e2);
+    memcpy(acc3 + j, &e3, sizeof e3);
   }
 }
 
@@ -277,7 +315,7 @@ static void sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float *
       int s1 = max_int(j0, min_int(j1, seq_end)), p1 = max_int(s1, min_int(j1, paired_end));
       const float *a = A + (size_t)i * arow;
       if (s1 > j0) sum_sequential4(acc, a, arow, astride, b, bstride, K, s1 - j0);
-      if (p1 > s1) sum_paired(acc + (s1 - j0), a, arow, astride, 4, b + (s1 - j0), bstride, K, p1 - s1);
+      if (p1 > s1) sum_paired4(acc + (s1 - j0), a, arow, astride, b + (s1 - j0), bstride, K, p1 - s1);
       for (int r = 0; r < 4; r++)
         add_row(C + (size_t)(i + r) * (size_t)ldc + j0, acc + (size_t)r * OC_SGEMM_STRIDE, p1 - j0, init_j, beta);
     }
@@ -287,7 +325,7 @@ static void sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float *
       column_orders(i, M, N, &seq_end, &paired_end);
       int s1 = max_int(j0, min_int(j1, seq_end)), p1 = max_int(s1, min_int(j1, paired_end));
       sum_sequential(acc, a, astride, b, bstride, K, s1 - j0);
-      sum_paired(acc + (s1 - j0), a, arow, astride, 1, b + (s1 - j0), bstride, K, p1 - s1);
+      sum_paired(acc + (s1 - j0), a, astride, b + (s1 - j0), bstride, K, p1 - s1);
       add_row(C + (size_t)i * (size_t)ldc + j0, acc, p1 - j0, init_j, beta);
     }
   }
