@@ -48,7 +48,8 @@
  *   - the last row of an odd M in the last 1..3 columns, left to cblas_sgemm (a 1 x 3 corner at most).
  * Then C = (beta ? C : 0) + acc. Checked against cblas_sgemm bit for bit where OpenBLAS runs that
  * kernel (test_layers_gemm). Beyond K = 128 OpenBLAS splits the sum: such products go to cblas_sgemm.
- * C is computed in slices of OC_SGEMM_SLICE columns: B's slice is copied (transposed where asked) into
+ * C is computed in slices of OC_SGEMM_SLICE columns (beyond the last whole vector of 16 columns, in
+ * strips of 16 rows: strip_columns below): B's slice is copied (transposed where asked) into
  * a zero-padded stack buffer (no allocation), so every sum runs in whole vectors of 16; where B is not
  * transposed and its width is a multiple of 16, its rows are read where they are. A dense layer's bias
  * enters as the first term of every element's C = bias + sum, without a copy into C first. */
@@ -224,16 +225,17 @@ static inline void v4_transpose(oc_v4 r[4]) {
   r[3] = SHUFFLE4(t1, t3, 2, 3, 6, 7);
 }
 
-/* packed[k * OC_SGEMM_STRIDE + j] = op(B)[k, j0 + j] for k < K, j < n, zero for n <= j < n + OC_SGEMM_PAD:
- * a slice of B, given as it is ([K, ldb]) or transposed ([N, ldb]; moved in blocks of 4 x 4). */
+/* packed[k * stride + j] = op(B)[k, j0 + j] for k < K, j < n, zero for n <= j < n + OC_SGEMM_PAD: a slice
+ * of B, given as it is ([K, ldb]) or transposed ([N, ldb]; moved in blocks of 4 x 4). */
 OC_VECTOR_CLONES
-static void pack_slice(float *restrict packed, bool trans_b, const float *restrict B, int ldb, int j0, int K, int n) {
-  assert(n + OC_SGEMM_PAD <= OC_SGEMM_STRIDE);
+static void pack_slice(float *restrict packed, size_t stride, bool trans_b, const float *restrict B, int ldb, int j0,
+                       int K, int n) {
+  assert((size_t)n + OC_SGEMM_PAD <= stride);
   const oc_v16 zero = {0};
-  for (int k = 0; k < K; k++) memcpy(packed + (size_t)k * OC_SGEMM_STRIDE + n, &zero, sizeof zero);
+  for (int k = 0; k < K; k++) memcpy(packed + (size_t)k * stride + n, &zero, sizeof zero);
   if (!trans_b) {
     for (int k = 0; k < K; k++)
-      for (int j = 0; j < n; j++) packed[(size_t)k * OC_SGEMM_STRIDE + j] = B[(size_t)k * (size_t)ldb + (size_t)(j0 + j)];
+      for (int j = 0; j < n; j++) packed[(size_t)k * stride + j] = B[(size_t)k * (size_t)ldb + (size_t)(j0 + j)];
     return;
   }
   const float *b = B + (size_t)j0 * (size_t)ldb;
@@ -243,13 +245,13 @@ static void pack_slice(float *restrict packed, bool trans_b, const float *restri
       oc_v4 r[4];
       for (int c = 0; c < 4; c++) memcpy(&r[c], b + (size_t)(j + c) * (size_t)ldb + (size_t)k, sizeof r[c]);
       v4_transpose(r);
-      for (int c = 0; c < 4; c++) memcpy(packed + (size_t)(k + c) * OC_SGEMM_STRIDE + j, &r[c], sizeof r[c]);
+      for (int c = 0; c < 4; c++) memcpy(packed + (size_t)(k + c) * stride + j, &r[c], sizeof r[c]);
     }
     for (int k = k4; k < K; k++)
-      for (int c = 0; c < 4; c++) packed[(size_t)k * OC_SGEMM_STRIDE + j + c] = b[(size_t)(j + c) * (size_t)ldb + (size_t)k];
+      for (int c = 0; c < 4; c++) packed[(size_t)k * stride + j + c] = b[(size_t)(j + c) * (size_t)ldb + (size_t)k];
   }
   for (; j < n; j++)
-    for (int k = 0; k < K; k++) packed[(size_t)k * OC_SGEMM_STRIDE + j] = b[(size_t)j * (size_t)ldb + (size_t)k];
+    for (int k = 0; k < K; k++) packed[(size_t)k * stride + j] = b[(size_t)j * (size_t)ldb + (size_t)k];
 }
 
 /* Columns [0, *seq_end) of row i use the sequential order, [*seq_end, *paired_end) the paired one,
@@ -279,6 +281,88 @@ static void blas_sgemm(bool trans_a, bool trans_b, int M, int N, int K, const fl
               lda, B, ldb, beta ? 1.0f : 0.0f, C, ldc);
 }
 
+/* ---- narrow columns, summed down the rows ----
+ * A last partial vector of columns (a width that is not a multiple of 16: 7 outputs, 41 features)
+ * wastes most of its lanes in the row-wise kernels above. For the rows of whole strips of 16, such
+ * columns are summed with the rows in the lanes instead: each lane is one element, summed in its own
+ * order (the orders of column_orders: these rows are all in blocks of 4), so the floats are the same. */
+enum { OC_STRIP = 16 };
+
+/* out[c * OC_STRIP + l] for c < 4, l < 16: the sums over k < K of at[k * atstride + l] * bt[k * btstride + c],
+ * sequential, or in the paired order when paired. Each loaded strip of A serves four columns. */
+OC_VECTOR_CLONES
+static void strip_sums4(float *restrict out, const float *restrict at, size_t atstride, const float *restrict bt,
+                        size_t btstride, int K, bool paired) {
+  oc_v16 e0 = {0}, e1 = {0}, e2 = {0}, e3 = {0}, o0 = {0}, o1 = {0}, o2 = {0}, o3 = {0};
+  int k = 0;
+  if (paired)
+    for (; k < K / 8 * 8; k += 2) {
+      const oc_v16 a0 = LOAD16(at + (size_t)k * atstride), a1 = LOAD16(at + (size_t)(k + 1) * atstride);
+      const float *b0 = bt + (size_t)k * btstride, *b1 = b0 + btstride;
+      e0 = e0 + a0 * b0[0];
+      o0 = o0 + a1 * b1[0];
+      e1 = e1 + a0 * b0[1];
+      o1 = o1 + a1 * b1[1];
+      e2 = e2 + a0 * b0[2];
+      o2 = o2 + a1 * b1[2];
+      e3 = e3 + a0 * b0[3];
+      o3 = o3 + a1 * b1[3];
+    }
+  for (; k < K; k++) {
+    const oc_v16 a0 = LOAD16(at + (size_t)k * atstride);
+    const float *b0 = bt + (size_t)k * btstride;
+    e0 = e0 + a0 * b0[0];
+    e1 = e1 + a0 * b0[1];
+    e2 = e2 + a0 * b0[2];
+    e3 = e3 + a0 * b0[3];
+  }
+  if (paired) {
+    e0 = e0 + o0;
+    e1 = e1 + o1;
+    e2 = e2 + o2;
+    e3 = e3 + o3;
+  }
+  memcpy(out, &e0, sizeof e0);
+  memcpy(out + OC_STRIP, &e1, sizeof e1);
+  memcpy(out + 2 * OC_STRIP, &e2, sizeof e2);
+  memcpy(out + 3 * OC_STRIP, &e3, sizeof e3);
+}
+
+/* C's columns [c0, N) (fewer than 16) of its rows [0, rows16), rows16 a multiple of 16 whose rows are
+ * all in blocks of 4: columns below cols4 sequential, the rest paired (column_orders). packed: the
+ * caller's packing buffer, for op(B)'s columns. */
+OC_VECTOR_CLONES
+static void strip_columns(bool trans_a, bool trans_b, int rows16, int N, int K, const float *A, int lda, const float *B,
+                          int ldb, const float *init, bool beta, float *C, int ldc, int c0, int cols4, float *packed) {
+  assert(N - c0 < OC_STRIP && rows16 % OC_STRIP == 0 && K <= OC_SGEMM_MAX_K);
+  enum { AT_STRIDE = OC_STRIP + OC_SGEMM_PAD };
+  float at[OC_SGEMM_MAX_K * AT_STRIDE], out[4 * OC_STRIP];
+  /* op(B)[k, c0 + c] at packed[k * OC_SGEMM_STRIDE + c], zero beyond N (a group of four runs on there) */
+  pack_slice(packed, OC_SGEMM_STRIDE, trans_b, B, ldb, c0, K, N - c0);
+  for (int i0 = 0; i0 < rows16; i0 += OC_STRIP) {
+    /* the strip of A: its element (row i0 + l, k) at strip[k * stride + l] */
+    const float *strip = A + i0;
+    size_t stride = (size_t)lda;
+    if (!trans_a) { /* A's rows transposed into columns */
+      pack_slice(at, AT_STRIDE, true, A, lda, i0, K, OC_STRIP);
+      strip = at;
+      stride = AT_STRIDE;
+    }
+    for (int g = c0; g < N; g += 4) {
+      /* a group of four never mixes the orders: cols4 - c0 is a multiple of 4 (cols4 is, and c0 of 16) */
+      strip_sums4(out, strip, stride, packed + (g - c0), OC_SGEMM_STRIDE, K, g >= cols4);
+      for (int c = 0; c < 4 && g + c < N; c++) {
+        float *cj = C + (size_t)(g + c);
+        const float *col = out + c * OC_STRIP;
+        for (int l = 0; l < OC_STRIP; l++) {
+          float *cij = cj + (size_t)(i0 + l) * (size_t)ldc;
+          *cij = (init ? init[g + c] : beta ? *cij : 0.0f) + col[l];
+        }
+      }
+    }
+  }
+}
+
 /* oc_sgemm, with C = init[j] + op(A) . op(B) in row i, for every i, when init is not NULL (a bias
  * row: as if C had been filled with it and beta set, without the copies). */
 static void sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
@@ -295,6 +379,8 @@ static void sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float *
   /* B's rows serve as they are where every sum runs over whole vectors of 16 of them: a width of a
    * multiple of 16 gives every row one order over all its columns (see column_orders) */
   const bool direct = !trans_b && N % 16 == 0;
+  /* columns [c0, N) of the rows [0, rows16) are left to strip_columns */
+  const int rows16 = N % OC_STRIP != 0 ? M / OC_STRIP * OC_STRIP : 0, c0 = N / OC_STRIP * OC_STRIP;
   for (int j0 = 0; j0 < N; j0 += OC_SGEMM_SLICE) {
     int j1 = min_int(N, j0 + OC_SGEMM_SLICE);
     /* op(B)[k, j] at b[k * bstride + (j - j0)], readable (zero-padded) to j rounded up to 16 */
@@ -304,7 +390,7 @@ static void sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float *
       b = B + j0;
       bstride = (size_t)ldb;
     } else {
-      pack_slice(packed, trans_b, B, ldb, j0, K, j1 - j0);
+      pack_slice(packed, OC_SGEMM_STRIDE, trans_b, B, ldb, j0, K, j1 - j0);
     }
     const float *init_j = init ? init + j0 : NULL;
     /* rows in blocks of 4 share their column orders: their sums run together */
@@ -312,7 +398,8 @@ static void sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float *
     for (; i + 4 <= M; i += 4) {
       int seq_end, paired_end;
       column_orders(i, M, N, &seq_end, &paired_end);
-      int s1 = max_int(j0, min_int(j1, seq_end)), p1 = max_int(s1, min_int(j1, paired_end));
+      int row_end = i < rows16 ? min_int(j1, c0) : j1;
+      int s1 = max_int(j0, min_int(row_end, seq_end)), p1 = max_int(s1, min_int(row_end, paired_end));
       const float *a = A + (size_t)i * arow;
       if (s1 > j0) sum_sequential4(acc, a, arow, astride, b, bstride, K, s1 - j0);
       if (p1 > s1) sum_paired4(acc + (s1 - j0), a, arow, astride, b + (s1 - j0), bstride, K, p1 - s1);
@@ -330,6 +417,10 @@ static void sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float *
     }
   }
   int seq_end, paired_end;
+  if (rows16 > 0) {
+    column_orders(0, M, N, &seq_end, &paired_end);
+    strip_columns(trans_a, trans_b, rows16, N, K, A, lda, B, ldb, init, beta, C, ldc, c0, seq_end, packed);
+  }
   column_orders(M - 1, M, N, &seq_end, &paired_end);
   if (paired_end < N) {
     assert(M % 2 == 1 && N - paired_end <= 3);
