@@ -84,6 +84,21 @@ static void sum_sequential(float *restrict acc, const float *restrict a, size_t 
   }
 }
 
+/* *s_r += a[k * astride + r * arow] * b[k * bstride + (0..15)] for k = k0..K-1 in order, r < 4: four rows'
+ * sums over one vector of columns (inlined: the sums stay in registers). */
+static inline __attribute__((always_inline)) void rows4_sequential(oc_v16 *s0, oc_v16 *s1, oc_v16 *s2, oc_v16 *s3,
+                                                                   const float *a, size_t arow, size_t astride,
+                                                                   const float *b, size_t bstride, int k0, int K) {
+  for (int k = k0; k < K; k++) {
+    const float *ak = a + (size_t)k * astride;
+    const oc_v16 b0 = LOAD16(b + (size_t)k * bstride);
+    *s0 = *s0 + ak[0] * b0;
+    *s1 = *s1 + ak[arow] * b0;
+    *s2 = *s2 + ak[2 * arow] * b0;
+    *s3 = *s3 + ak[3 * arow] * b0;
+  }
+}
+
 /* sum_sequential for the four rows a + r * arow (r < 4) at once, row r into acc + r * OC_SGEMM_STRIDE:
  * each loaded slice of b serves four rows, and eight independent sums hide the adder's latency. The
  * sums are named variables, not an array: GCC zeroes an initialised array of vectors in memory
@@ -119,14 +134,7 @@ static void sum_sequential4(float *restrict acc, const float *restrict a, size_t
   }
   if (j < n) {
     oc_v16 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
-    for (int k = 0; k < K; k++) {
-      const float *ak = a + (size_t)k * astride;
-      const oc_v16 b0 = LOAD16(b + (size_t)k * bstride + j);
-      s0 = s0 + ak[0] * b0;
-      s1 = s1 + ak[arow] * b0;
-      s2 = s2 + ak[2 * arow] * b0;
-      s3 = s3 + ak[3 * arow] * b0;
-    }
+    rows4_sequential(&s0, &s1, &s2, &s3, a, arow, astride, b + j, bstride, 0, K);
     memcpy(acc + j, &s0, sizeof s0);
     memcpy(acc1 + j, &s1, sizeof s1);
     memcpy(acc2 + j, &s2, sizeof s2);
@@ -176,14 +184,7 @@ static void sum_paired4(float *restrict acc, const float *restrict a, size_t aro
       e3 = e3 + ak[3 * arow] * b0;
       o3 = o3 + ak1[3 * arow] * b1;
     }
-    for (; k < K; k++) {
-      const float *ak = a + (size_t)k * astride;
-      const oc_v16 b0 = LOAD16(b + (size_t)k * bstride + j);
-      e0 = e0 + ak[0] * b0;
-      e1 = e1 + ak[arow] * b0;
-      e2 = e2 + ak[2 * arow] * b0;
-      e3 = e3 + ak[3 * arow] * b0;
-    }
+    rows4_sequential(&e0, &e1, &e2, &e3, a, arow, astride, b + j, bstride, k, K);
     e0 = e0 + o0;
     e1 = e1 + o1;
     e2 = e2 + o2;
