@@ -100,16 +100,6 @@ static float validation_loss(const oc_mlp *m, fit_state *s, const oc_train_param
   return oc_loss_eval(p->loss, p->huber_delta, NULL, s->pred, val->y, val->n * (size_t)m->arch.n_out);
 }
 
-/* dst[b] = src[rows[b]] for b < n, rows of width floats. Loops, not memcpy calls: a row is a few dozen
- * floats, which a call's overhead would cost more than the copy (hence no loop-to-memcpy rewrite). */
-__attribute__((optimize("O3", "no-tree-loop-distribute-patterns"))) static void gather_rows(
-    float *restrict dst, const float *restrict src, const uint32_t *restrict rows, size_t n, size_t width) {
-  for (size_t b = 0; b < n; b++) {
-    const float *row = src + rows[b] * width;
-    for (size_t i = 0; i < width; i++) dst[b * width + i] = row[i];
-  }
-}
-
 /* One epoch over the shuffled training rows; returns the row-weighted mean batch loss. */
 static float train_epoch(oc_mlp *m, fit_state *s, const oc_train_params *p, const oc_dataset *train, float lr,
                          long *step, oc_rng *rng) {
@@ -118,8 +108,11 @@ static float train_epoch(oc_mlp *m, fit_state *s, const oc_train_params *p, cons
   double loss_sum = 0.0;
   for (size_t start = 0; start < train->n; start += (size_t)p->batch_size) {
     int B = (int)(train->n - start < (size_t)p->batch_size ? train->n - start : (size_t)p->batch_size);
-    gather_rows(s->xb, train->x, s->order + start, (size_t)B, n_in);
-    gather_rows(s->yb, train->y, s->order + start, (size_t)B, H);
+    for (int b = 0; b < B; b++) {
+      size_t r = s->order[start + (size_t)b];
+      memcpy(s->xb + (size_t)b * n_in, train->x + r * n_in, n_in * sizeof(float));
+      memcpy(s->yb + (size_t)b * H, train->y + r * H, H * sizeof(float));
+    }
     oc_mlp_draw_masks(m, &s->ws, B, rng);
     oc_mlp_forward_train(m, &s->ws, s->xb, B);
     float loss = oc_loss_eval(p->loss, p->huber_delta, s->ws.dout, s->ws.out, s->yb, (size_t)B * H);
