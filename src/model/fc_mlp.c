@@ -2,8 +2,9 @@
  * forms that share the network pass and differ in where the parameters come from:
  * - kind "mlp" (in the model table), trained here so the backtest judges it by the same protocol as the
  *   baselines. fit: ETL on the history up to the origin (features/etl.h: targets log(P[t+h]/P[t]) exist
- *   only where t+h is inside the history, normalization fitted on training rows only; through a session
- *   kept across fits, so a refit prepares only the observations added since the last; with exog=A+B the
+ *   only where t+h is inside the history, normalization fitted on training rows only; through an ETL
+ *   session from the process's shelf (below), so a refit prepares only the observations added since
+ *   an earlier fit of a shorter history, whichever forecaster made it; with exog=A+B the
  *   exogenous series' features too, aligned as ETL aligns them), the training
  *   table's split for early stopping, one seeded fit. update: the normalized feature row at the new last
  *   date (computed from the history's inference tail, features/etl.h) through the network. Forecasts:
@@ -18,6 +19,7 @@
  * Coordinates with the training engine only through its public headers; must not read past hist->n. */
 #include <assert.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,7 +46,6 @@ typedef struct mlp_state {
   long h1, h2;
   long bag; /* networks averaged (seeds seed, seed+1, ...), merged into one (oc_mlp_bag_merge) */
   double dropout;
-  oc_etl_session *etl; /* what the last fit's ETL prepared: the next fit's history extends it */
   /* fitted */
   bool fitted;
   oc_mlp net;
@@ -70,7 +71,6 @@ static void mlp_clear_fit(mlp_state *s) {
 static void mlp_destroy(void *state) {
   mlp_state *s = state;
   mlp_clear_fit(s);
-  oc_etl_session_free(s->etl);
   free(s);
 }
 
@@ -176,6 +176,61 @@ static int mlp_filter(mlp_state *s, const oc_series *hist, const oc_series *exog
   return rc;
 }
 
+/* ---- the shelf of ETL sessions ----
+ * A backtest fits a fresh forecaster for every block of origins (on any thread), and a conformal
+ * forecaster fits twice per refit (the history minus its calibration span, then all of it): each
+ * history extends one fitted earlier, but rarely the last one of the same forecaster. So the sessions
+ * live on a process-wide shelf: a fit takes the session that holds the longest history not longer
+ * than its own (which its history most likely extends; the session checks that bit for bit and starts
+ * afresh if not), builds through it and puts it back; the shelf keeps the ETL_SHELF_SIZE most recently
+ * returned. Taken sessions are used by one thread at a time; the frames are oc_etl_build's whichever
+ * session is taken (features/etl.h), so the results do not depend on the order of fits or threads. */
+enum { ETL_SHELF_SIZE = 4 };
+static struct {
+  pthread_mutex_t lock;
+  oc_etl_session *session[ETL_SHELF_SIZE];
+  size_t held[ETL_SHELF_SIZE]; /* observations session[i] last built from */
+  unsigned long returned[ETL_SHELF_SIZE], clock; /* when session[i] came back: the least recent goes first */
+} etl_shelf = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static oc_etl_session *etl_shelf_take(size_t n) {
+  pthread_mutex_lock(&etl_shelf.lock);
+  size_t best = ETL_SHELF_SIZE;
+  for (size_t i = 0; i < ETL_SHELF_SIZE; i++)
+    if (etl_shelf.session[i] && etl_shelf.held[i] <= n && (best == ETL_SHELF_SIZE || etl_shelf.held[i] > etl_shelf.held[best]))
+      best = i;
+  oc_etl_session *taken = NULL;
+  if (best < ETL_SHELF_SIZE) {
+    taken = etl_shelf.session[best];
+    etl_shelf.session[best] = NULL;
+  }
+  pthread_mutex_unlock(&etl_shelf.lock);
+  return taken ? taken : oc_etl_session_new();
+}
+
+/* Puts s back holding n observations (0: its build failed, and it holds nothing worth keeping). */
+static void etl_shelf_put(oc_etl_session *s, size_t n) {
+  if (n == 0) {
+    oc_etl_session_free(s);
+    return;
+  }
+  pthread_mutex_lock(&etl_shelf.lock);
+  size_t slot = 0;
+  for (size_t i = 0; i < ETL_SHELF_SIZE; i++) {
+    if (!etl_shelf.session[i]) {
+      slot = i;
+      break;
+    }
+    if (etl_shelf.returned[i] < etl_shelf.returned[slot]) slot = i;
+  }
+  oc_etl_session *evicted = etl_shelf.session[slot];
+  etl_shelf.session[slot] = s;
+  etl_shelf.held[slot] = n;
+  etl_shelf.returned[slot] = ++etl_shelf.clock;
+  pthread_mutex_unlock(&etl_shelf.lock);
+  oc_etl_session_free(evicted);
+}
+
 static int mlp_fit(void *state, const oc_series *hist, const oc_series *exogs, oc_error *err) {
   mlp_state *s = state;
   mlp_clear_fit(s);
@@ -185,9 +240,10 @@ static int mlp_fit(void *state, const oc_series *hist, const oc_series *exogs, o
   oc_frame frame = {0};
   oc_training_table table = {0};
   if (s->nexog > 0 && !exogs) return oc_error_set(err, "mlp: the exogenous series %s were not given", s->exog_names[0]);
-  if (!s->etl) s->etl = oc_etl_session_new();
-  if (oc_etl_session_build(s->etl, hist, exogs, s->nexog, &opts, &frame, NULL, err) != 0)
-    return oc_error_prefix(err, "mlp features: ");
+  oc_etl_session *etl = etl_shelf_take(hist->n);
+  int built = oc_etl_session_build(etl, hist, exogs, s->nexog, &opts, &frame, NULL, err);
+  etl_shelf_put(etl, built == 0 ? hist->n : 0);
+  if (built != 0) return oc_error_prefix(err, "mlp features: ");
   int rc = oc_training_table_from_frame(&frame, &table, err);
   if (rc == 0 && (table.n_train == 0 || table.n_val == 0))
     rc = oc_error_set(err, "mlp: %zu training and %zu validation rows: the history is too short", table.n_train, table.n_val);

@@ -72,6 +72,12 @@ void oc_he_uniform_init(float *weight, size_t N, int fan_in, oc_rng *rng);
  * decay param -= lr * weight_decay * param (AdamW; 0 disables it). t counts steps from 1. */
 void oc_adam_update(float *restrict param, const float *restrict grad, float *restrict m, float *restrict v, size_t N,
                     float lr, float beta1, float beta2, float eps, float weight_decay, long t);
+/* The same step in two parts, for a caller updating several tensors at step t: the step size
+ * alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t), computed once, then the update of each tensor with it
+ * (oc_adam_update is exactly the two). */
+float oc_adam_step_size(float lr, float beta1, float beta2, long t);
+void oc_adam_apply(float *restrict param, const float *restrict grad, float *restrict m, float *restrict v, size_t N,
+                   float alpha, float lr, float beta1, float beta2, float eps, float weight_decay);
 
 /* Denormal floats cost ~100 cycles per operation on x86, and Adam's moments of a parameter whose
  * gradient stays zero (a dead ReLU unit) decay into them within a few hundred steps. Training and

@@ -119,12 +119,13 @@ static float train_epoch(oc_mlp *m, fit_state *s, const oc_train_params *p, cons
     loss_sum += (double)loss * B;
     oc_mlp_backward(m, &s->ws, s->xb, B);
     ++*step;
+    const float alpha = oc_adam_step_size(lr, p->adam_beta1, p->adam_beta2, *step);
     for (int t = 0; t < OC_MLP_NPARAMS; t++) {
       const oc_mlp_tensor *ten = &m->tensors[t];
       bool decays = t == OC_MLP_DENSE1_W || t == OC_MLP_DENSE2_W || t == OC_MLP_DENSE3_W;
-      oc_adam_update(m->memory + ten->offset, s->ws.grads + ten->offset, s->adam_m + ten->offset,
-                     s->adam_v + ten->offset, ten->size, lr, p->adam_beta1, p->adam_beta2, p->adam_epsilon,
-                     decays ? p->weight_decay : 0.0f, *step);
+      oc_adam_apply(m->memory + ten->offset, s->ws.grads + ten->offset, s->adam_m + ten->offset,
+                    s->adam_v + ten->offset, ten->size, alpha, lr, p->adam_beta1, p->adam_beta2, p->adam_epsilon,
+                    decays ? p->weight_decay : 0.0f);
     }
   }
   return (float)(loss_sum / (double)train->n);

@@ -85,7 +85,7 @@ static float *run_openblas(const product *p) {
 }
 
 static const int Ms[] = {1, 2, 3, 4, 5, 6, 7, 33};
-static const int Ns[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 27, 64, 70};
+static const int Ns[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 27, 32, 48, 64, 70, 128}; /* multiples of 16: B read in place */
 static const int Ks[] = {1, 7, 8, 9, 27, 33, 64, 128};
 
 /* Calls check(p, ours) for every transpose mode and beta the layers use, over the shapes above. */
@@ -149,11 +149,41 @@ static void test_long_sums_are_openblas(void **state) {
   for_each_product(long_ks, sizeof long_ks / sizeof long_ks[0], check_openblas);
 }
 
+/* A dense layer takes its bias as the first term of every sum (no copy into C first): bit for bit the
+ * bias copied into C and the product added with beta, on every shape, the odd-M corner and the long
+ * sums OpenBLAS takes included. */
+static void test_dense_forward_is_bias_plus_product(void **state) {
+  (void)state;
+  oc_blas_use_one_thread();
+  oc_rng rng;
+  oc_rng_seed(&rng, 11);
+  static const int ks[] = {1, 7, 9, 41, 64, 128, 129};
+  for (size_t a = 0; a < sizeof Ms / sizeof Ms[0]; a++)
+    for (size_t b = 0; b < sizeof Ns / sizeof Ns[0]; b++)
+      for (size_t c = 0; c < sizeof ks / sizeof ks[0]; c++) {
+        int M = Ms[a], N = Ns[b], K = ks[c];
+        product p = make_product(&rng, false, true, true, M, N, K);
+        float *bias = malloc((size_t)N * sizeof *bias), *ours = malloc((size_t)M * (size_t)N * sizeof *ours);
+        for (int j = 0; j < N; j++) bias[j] = (float)oc_rng_normal(&rng);
+        for (int i = 0; i < M; i++) memcpy(p.C + (size_t)i * (size_t)N, bias, (size_t)N * sizeof *bias);
+        oc_sgemm(false, true, M, N, K, p.A, K, p.B, K, true, p.C, N);
+        oc_dense_forward(ours, p.A, p.B, bias, M, K, N);
+        for (int i = 0; i < M * N; i++)
+          if (memcmp(&ours[i], &p.C[i], sizeof(float)) != 0)
+            fail_msg("M=%d N=%d K=%d: element %d is %.9g, bias then product gives %.9g", M, N, K, i, (double)ours[i],
+                     (double)p.C[i]);
+        free(bias);
+        free(ours);
+        product_free(&p);
+      }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_orders_as_stated),
       cmocka_unit_test(test_matches_openblas_prescott),
       cmocka_unit_test(test_long_sums_are_openblas),
+      cmocka_unit_test(test_dense_forward_is_bias_plus_product),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
