@@ -4,7 +4,9 @@
  * chunks of observations as they are read, outside any transaction, and its one transaction is short:
  * it creates the batch's series, moves the staged rows in and records the run, so a long import holds
  * the store's write lock for that move only. Otherwise (PostgreSQL, or a source that writes to the
- * store as it reads) the chunks are upserted inside the one transaction as they are read. */
+ * store as it reads) the chunks are upserted inside the one transaction as they are read. From the
+ * second chunk on, a full chunk is written on a writer thread while the reader fills the next (see
+ * "the chunk writer"). */
 #include "ingest/batch.h"
 
 #include <assert.h>
@@ -23,7 +25,7 @@
 #include "core/progress.h"
 #include "ingest/price_range.h"
 
-#define WRITE_CHUNK 65536               /* observations per oc_store_observations_upsert call */
+#define WRITE_CHUNK 65536 /* observations per store write, unless opt->chunk_rows says otherwise */
 /* Smaller inputs without a raw copy to keep are hashed inline (a thread costs more than their hash);
  * a raw copy waits for two syncs (the file's and its folder's), which the rows need not wait for. */
 #define LINEAGE_THREAD_MIN (1u << 20)
@@ -47,6 +49,27 @@ typedef struct series_slot {
   oc_price_range range; /* the values it accepts */
 } series_slot;
 
+/* The chunk writer: a full chunk is handed to a thread that writes it to the store while the reader
+ * parses and checks the next, so reading and the store's work overlap (a 10 M-row PostgreSQL import:
+ * the server inserts one chunk while the client parses the next). At most one chunk is in flight, and
+ * chunks are written in the order read. The thread starts when the first chunk fills, so a batch of
+ * one chunk (a market fetch, an API post) is written on the calling thread as before. While a chunk is
+ * in flight the store connection is the writer's: the reading side uses it only after writer_drain (a
+ * new series, oc_ingest_sync, the end of the reading). Guarded by lock: pending, quit, rc, err, counts. */
+typedef struct chunk_writer {
+  bool running; /* the thread exists (set and read by the reading thread only) */
+  pthread_t thread;
+  pthread_mutex_t lock;
+  pthread_cond_t changed;
+  bool pending;          /* chunk[0..n) is handed over and not yet written */
+  bool quit;             /* no more chunks: the thread ends */
+  oc_observation *chunk; /* the writer's buffer: the chunk to write, or the spare one the reader takes next */
+  size_t n;
+  int rc;                  /* -1 once a write failed (then err says why and later chunks are dropped) */
+  oc_error err;
+  oc_upsert_counts counts; /* of the chunks written since the reading side last collected them */
+} chunk_writer;
+
 struct oc_ingest_sink {
   oc_store *store;
   const oc_ingest_batch_options *opt;
@@ -57,14 +80,17 @@ struct oc_ingest_sink {
   size_t table_cap;
   size_t last_slot; /* slot of the previous row + 1 (0 = none): rows of one series usually come together */
   oc_observation *chunk;
-  size_t nchunk;
+  size_t nchunk, chunk_rows; /* rows in chunk; its capacity, the rows of one store write */
   int64_t now;
   oc_date date_min, date_max;
   bool staged;  /* the store stages the rows; the transaction begins after the reading */
   double began_at; /* monotonic time the transaction began (0: not yet), for the debug log */
   bool writing; /* false once an abort-mode batch has seen a bad row */
   oc_error *err;
+  chunk_writer writer;
 };
+
+static int writer_drain(oc_ingest_sink *b);
 
 static uint64_t hash_name(const char *s, size_t len) {
   uint64_t h = 1469598103934665603ull;
@@ -138,7 +164,7 @@ static int slot_for(oc_ingest_sink *b, size_t where, const char *name, size_t le
   copy[len] = '\0';
   int64_t id = (int64_t)b->nslots; /* staged: the series is created by move_staged */
   oc_price_range range;
-  if ((!b->staged && oc_store_series_ensure(b->store, copy, b->opt->unit, b->opt->source_kind, &id, b->err) != 0) ||
+  if (writer_drain(b) != 0 || (!b->staged && oc_store_series_ensure(b->store, copy, b->opt->unit, b->opt->source_kind, &id, b->err) != 0) ||
       oc_price_range_get(b->store, copy, &range, b->err) != 0) {
     free(copy);
     return -1;
@@ -196,16 +222,120 @@ static void add_counts(oc_ingest_report *rep, const oc_upsert_counts *c) {
   rep->rows_unchanged += c->unchanged;
 }
 
+static void add_upsert_counts(oc_upsert_counts *sum, const oc_upsert_counts *c) {
+  sum->inserted += c->inserted;
+  sum->updated += c->updated;
+  sum->unchanged += c->unchanged;
+}
+
+/* Writes chunk[0..n) to the store: staged, or upserted (its counts into *c). */
+static int write_chunk(oc_ingest_sink *b, const oc_observation *chunk, size_t n, oc_upsert_counts *c, oc_error *err) {
+  return b->staged ? oc_store_observations_stage(b->store, chunk, n, err)
+                   : oc_store_observations_upsert(b->store, chunk, n, b->opt->source_kind, b->now, c, err);
+}
+
+static void *writer_run(void *arg) {
+  oc_ingest_sink *b = arg;
+  chunk_writer *w = &b->writer;
+  pthread_mutex_lock(&w->lock);
+  for (;;) {
+    while (!w->pending && !w->quit) pthread_cond_wait(&w->changed, &w->lock);
+    if (!w->pending) break;
+    bool failed = w->rc != 0;
+    pthread_mutex_unlock(&w->lock);
+    oc_upsert_counts c = {0};
+    oc_error err;
+    int rc = failed ? 0 : write_chunk(b, w->chunk, w->n, &c, &err);
+    pthread_mutex_lock(&w->lock);
+    if (rc != 0) {
+      w->rc = -1;
+      w->err = err;
+    }
+    add_upsert_counts(&w->counts, &c);
+    w->pending = false;
+    pthread_cond_broadcast(&w->changed);
+  }
+  pthread_mutex_unlock(&w->lock);
+  return NULL;
+}
+
+/* Waits until the chunk in flight (if any) is written, and collects the written counts. 0, or -1 with
+ * b->err when a write failed. Afterwards the store is the reading side's until the next hand-over. */
+static int writer_drain(oc_ingest_sink *b) {
+  chunk_writer *w = &b->writer;
+  if (!w->running) return 0;
+  pthread_mutex_lock(&w->lock);
+  while (w->pending) pthread_cond_wait(&w->changed, &w->lock);
+  int rc = w->rc;
+  if (rc != 0) *b->err = w->err;
+  add_counts(b->rep, &w->counts);
+  w->counts = (oc_upsert_counts){0};
+  pthread_mutex_unlock(&w->lock);
+  return rc;
+}
+
+/* Ends the writer thread (after the reading, whatever its outcome) and frees its buffer. */
+static void writer_stop(oc_ingest_sink *b) {
+  chunk_writer *w = &b->writer;
+  if (!w->running) return;
+  pthread_mutex_lock(&w->lock);
+  w->quit = true;
+  pthread_cond_broadcast(&w->changed);
+  pthread_mutex_unlock(&w->lock);
+  pthread_join(w->thread, NULL);
+  pthread_mutex_destroy(&w->lock);
+  pthread_cond_destroy(&w->changed);
+  free(w->chunk);
+  w->running = false;
+}
+
+/* Writes what the reading side holds, on this thread, after the chunk in flight. */
 static int flush(oc_ingest_sink *b) {
+  if (writer_drain(b) != 0) return -1;
   if (b->nchunk == 0) return 0;
   oc_upsert_counts c = {0};
-  int rc = b->staged ? oc_store_observations_stage(b->store, b->chunk, b->nchunk, b->err)
-                     : oc_store_observations_upsert(b->store, b->chunk, b->nchunk, b->opt->source_kind, b->now, &c,
-                                                    b->err);
+  int rc = write_chunk(b, b->chunk, b->nchunk, &c, b->err);
   b->nchunk = 0;
   if (rc != 0) return -1;
   add_counts(b->rep, &c);
   return 0;
+}
+
+int oc_ingest_sync(oc_ingest_sink *sink) { return writer_drain(sink); }
+
+/* The full chunk to the writer thread (started at the first full chunk; if it cannot be started the
+ * chunk is written here), and the writer's spare buffer back for the next rows. */
+static int hand_over(oc_ingest_sink *b) {
+  chunk_writer *w = &b->writer;
+  if (!w->running) {
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->changed, NULL);
+    w->chunk = oc_xmalloc(b->chunk_rows * sizeof *w->chunk);
+    if (pthread_create(&w->thread, NULL, writer_run, b) != 0) {
+      pthread_mutex_destroy(&w->lock);
+      pthread_cond_destroy(&w->changed);
+      free(w->chunk);
+      w->chunk = NULL;
+      return flush(b);
+    }
+    w->running = true;
+  }
+  pthread_mutex_lock(&w->lock);
+  while (w->pending) pthread_cond_wait(&w->changed, &w->lock);
+  int rc = w->rc;
+  if (rc == 0) {
+    oc_observation *spare = w->chunk;
+    w->chunk = b->chunk;
+    w->n = b->nchunk;
+    w->pending = true;
+    b->chunk = spare;
+    b->nchunk = 0;
+    pthread_cond_broadcast(&w->changed);
+  } else {
+    *b->err = w->err;
+  }
+  pthread_mutex_unlock(&w->lock);
+  return rc;
 }
 
 void oc_ingest_reject(oc_ingest_sink *sink, size_t where, const char *field, const char *fmt, ...) {
@@ -262,9 +392,9 @@ int oc_ingest_add(oc_ingest_sink *b, size_t where, const char *series, size_t se
     s->last_date = date;
     s->last_value = value;
   }
-  assert(b->nchunk < WRITE_CHUNK);
+  assert(b->nchunk < b->chunk_rows);
   b->chunk[b->nchunk++] = (oc_observation){s->id, date, value};
-  return b->nchunk == WRITE_CHUNK ? flush(b) : 0;
+  return b->nchunk == b->chunk_rows ? hand_over(b) : 0;
 }
 
 /* ---- lineage ----------------------------------------------------------------------------------- */
@@ -383,14 +513,16 @@ int oc_ingest_batch(oc_store *store, const oc_ingest_batch_options *opt, oc_inge
   if (!threaded) lineage_run(&job);
   oc_ingest_sink b = {.store = store, .opt = opt, .rep = report, .now = started, .writing = true, .err = err,
                       .date_min = oc_date_from_ymd(1, 1, 1), .date_max = oc_date_from_ymd(9999, 12, 31),
-                      .staged = opt->stage && oc_store_stages_observations(store)};
-  b.chunk = oc_xmalloc(WRITE_CHUNK * sizeof *b.chunk);
+                      .staged = opt->stage && oc_store_stages_observations(store),
+                      .chunk_rows = opt->chunk_rows ? opt->chunk_rows : WRITE_CHUNK};
+  b.chunk = oc_xmalloc(b.chunk_rows * sizeof *b.chunk);
   int rc = -1;
   /* Unstaged, the one transaction spans the reading; staged, it begins once every row is read. */
   bool open = !b.staged && oc_store_begin(store, err) == 0;
   if (open) b.began_at = t0;
   int parsed = b.staged || open ? opt->read(opt->source, &b, err) : -1;
   if (parsed == 0) parsed = flush(&b);
+  writer_stop(&b);
   double t1 = oc_monotonic_seconds();
   if (threaded) pthread_join(lineage_thread, NULL);
   memcpy(report->sha256, job.sha256, sizeof report->sha256);

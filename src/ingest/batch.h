@@ -84,6 +84,10 @@ void oc_ingest_reject(oc_ingest_sink *sink, size_t where, const char *field, con
 void oc_ingest_missing(oc_ingest_sink *sink);
 /* Names the input's format in the report (a string literal). */
 void oc_ingest_set_format(oc_ingest_sink *sink, const char *format);
+/* Waits until every row added so far is in the store (the sink may be writing a chunk on a thread of
+ * its own): a source calls it before it uses the store itself. 0, or -1 with the batch's err (a
+ * store error writing those rows: the source stops and returns -1). */
+int oc_ingest_sync(oc_ingest_sink *sink);
 
 /* Reads the source's whole input into the sink. 0, or -1 with err: the input cannot be read at all
  * (no header, malformed JSON, a store error from oc_ingest_add): then nothing is written. */
@@ -106,6 +110,7 @@ typedef struct oc_ingest_batch_options {
    * then move them in with one short transaction: the store's write lock is held for that move only,
    * not while a long input is read. read must then not write to the store itself. */
   bool stage;
+  size_t chunk_rows; /* observations per store write (0: 65536); tests make it small to cross chunks */
 } oc_ingest_batch_options;
 
 /* Runs one batch: opt->read hands over the rows, the batch validates and writes them, records the

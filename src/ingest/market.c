@@ -583,6 +583,7 @@ static int read_rows(void *source, oc_ingest_sink *sink, oc_error *err) {
    * series at its first row unless the name breaks the rule (then every row is rejected). */
   const char *bad_name;
   if (added == 0 || oc_series_name_check(series, series_len, &bad_name) != 0) return 0;
+  if (oc_ingest_sync(sink) != 0) return -1;
   return oc_store_series_provider_set(f->store, series, f->provider->name, f->query.symbol, err);
 }
 

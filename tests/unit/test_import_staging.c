@@ -173,7 +173,8 @@ static int read_rows(void *source, oc_ingest_sink *sink, oc_error *err) {
 
 static int run(oc_store *store, rows_source *src, bool stage, oc_ingest_report *rep, oc_error *err) {
   oc_ingest_batch_options opt = {.read = read_rows, .source = src, .source_kind = "test", .origin = "rows",
-                                 .unit = "USD/bbl", .on_error = OC_ON_ERROR_ABORT, .stage = stage};
+                                 .unit = "USD/bbl", .on_error = OC_ON_ERROR_ABORT, .stage = stage,
+                                 .chunk_rows = 1000};
   return oc_ingest_batch(store, &opt, rep, err);
 }
 
@@ -227,7 +228,8 @@ static void test_failed_staged_batch_leaves_nothing(void **state) {
 }
 
 /* A staged batch and a direct one, each on its own store, report and store the same: a first import
- * of 15,000 interleaved rows (past the batch's write chunk), then a re-import with revisions. */
+ * of 15,000 interleaved rows (15 write chunks of 1,000, written while the next is read), then a
+ * re-import with revisions. */
 static void test_staged_and_direct_batches_agree(void **state) {
   fixture *f = *state;
   oc_store *direct;

@@ -185,6 +185,70 @@ static void test_failed_batch_leaves_nothing(void **state) {
   free(raw_dir);
 }
 
+/* The store's upsert, failing at its fail_at-th call (counted from 1) after passing the others on. */
+static const oc_store_ops *real_ops;
+static int upsert_calls, upsert_fail_at;
+
+static int failing_upsert(oc_store *s, const oc_observation *obs, size_t n, const char *source, int64_t now,
+                          oc_upsert_counts *counts, oc_error *err) {
+  if (++upsert_calls == upsert_fail_at) return oc_error_set(err, "upsert %d refused", upsert_calls);
+  return real_ops->observations_upsert(s, obs, n, source, now, counts, err);
+}
+
+/* Chunks are written on the writer thread while the next is read (chunk_rows = 5 here, 65536 by
+ * default): every row lands, counted once, also when a series first appears after several chunks (the
+ * reading side takes the store back for it); a chunk the store refuses on the writer thread fails
+ * the batch with the store's message and leaves nothing. */
+static void test_chunks_written_while_reading(void **state) {
+  fixture *f = *state;
+  enum { DAYS = 40 };
+  test_row rows[3 * DAYS];
+  size_t n = 0;
+  for (int d = 0; d < DAYS; d++) {
+    oc_date day = D("2024-01-01") + d;
+    rows[n++] = (test_row){"A", day, 50 + d, NULL};
+    rows[n++] = (test_row){"B", day, 60 + d, NULL};
+    if (d >= DAYS / 2) rows[n++] = (test_row){"LATE", day, 70 + d, NULL};
+  }
+  memory_source m = {rows, n, false};
+  oc_ingest_batch_options opt = {.read = read_memory, .source = &m, .source_kind = "test", .origin = "memory",
+                                 .unit = "USD/bbl", .on_error = OC_ON_ERROR_ABORT, .chunk_rows = 5};
+  oc_ingest_report rep;
+  oc_error err;
+
+  oc_store_ops failing = *f->store->ops;
+  real_ops = f->store->ops;
+  failing.observations_upsert = failing_upsert;
+  upsert_calls = 0;
+  upsert_fail_at = 4;
+  f->store->ops = &failing;
+  int rc = oc_ingest_batch(f->store, &opt, &rep, &err);
+  f->store->ops = real_ops;
+  assert_int_equal(rc, -1);
+  assert_string_equal(err.message, "upsert 4 refused");
+  assert_false(rep.written);
+  oc_ingest_report_free(&rep);
+  assert_int_equal(stored_rows(f), 0);
+  assert_int_equal(run_count(f), 0);
+
+  assert_int_equal(oc_ingest_batch(f->store, &opt, &rep, &err), 0);
+  assert_int_equal(rep.rows_read, (int64_t)n);
+  assert_int_equal(rep.rows_inserted, (int64_t)n);
+  assert_int_equal(rep.nseries, 3);
+  oc_ingest_report_free(&rep);
+  assert_int_equal(stored_rows(f), (int64_t)n);
+  oc_series late;
+  assert_int_equal(oc_store_series_load(f->store, "LATE", OC_DATE_INVALID, OC_DATE_INVALID, &late, &err), 0);
+  assert_int_equal(late.n, DAYS / 2);
+  assert_true(late.dates[0] == D("2024-01-01") + DAYS / 2 && late.values[late.n - 1] == 70 + DAYS - 1);
+  oc_series_free(&late);
+  m.n = n / 2; /* again, half of it: every row unchanged */
+  assert_int_equal(oc_ingest_batch(f->store, &opt, &rep, &err), 0);
+  assert_int_equal(rep.rows_unchanged, (int64_t)n / 2);
+  assert_int_equal(rep.rows_inserted + rep.rows_updated, 0);
+  oc_ingest_report_free(&rep);
+}
+
 static void test_run_record_with_its_series(void **state) {
   fixture *f = *state;
   const test_row rows[] = {{"WTI", D("2024-01-03"), 71, NULL},
@@ -419,6 +483,7 @@ int main(void) {
       ON_DATADIR(test_validation_names_each_bad_row),
       ON_DATADIR(test_conflict_policy_counts),
       ON_DATADIR(test_failed_batch_leaves_nothing),
+      ON_DATADIR(test_chunks_written_while_reading),
       ON_DATADIR(test_run_record_with_its_series),
       ON_DATADIR(test_file_and_http_count_alike),
       ON_DATADIR(test_pipeline_ingest_sources),
