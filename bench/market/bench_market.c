@@ -2,7 +2,9 @@
  * this process on the answers a fetch kept in the raw zone (the manifest bench/market/run's last fetch
  * wrote): for each answer, the scan of its bytes (the provider's parse), its SHA-256 and the masking
  * of the API key; then the whole replay of the manifest into a fresh data directory (answers read and
- * checked, parsed, every row validated, upserted in one transaction, the run recorded and committed).
+ * checked, parsed, every row validated, upserted in one transaction, the run recorded and committed);
+ * and two parts of that replay on their own: opening the store it left (migrated, as every command
+ * after `oilcast init` finds it) and upserting its rows into a fresh store with the commit.
  * Each figure is the least CPU time (this thread's) of REPEATS runs (default 20): the cost of the work
  * itself, which the load of a shared machine only adds to. What `oilcast ingest` pays besides (process
  * start, opening the store, the requests) is the run script's figure minus these. */
@@ -14,10 +16,12 @@
 
 #include <jansson.h>
 
+#include "core/frame.h"
 #include "core/fsutil.h"
 #include "core/sha256.h"
 #include "ingest/market.h"
 #include "store/datadir.h"
+#include "store/store.h"
 
 #define KEY "bench-key-0123456789" /* the key bench/market/run asks with (the answers hold it masked) */
 
@@ -95,6 +99,76 @@ static int replay_stage(const char *manifest, const char *tmp, int repeats) {
   return 0;
 }
 
+/* Opening the store of the data directory dir (already migrated), the least of repeats runs. */
+static int open_stage(const char *dir, int repeats) {
+  double best = 1e300;
+  for (int r = 0; r < repeats; r++) {
+    oc_error err;
+    oc_store *store;
+    double t0 = thread_cpu_ms();
+    if (oc_datadir_open(dir, &store, &err) != 0) return fprintf(stderr, "bench_market: %s\n", err.message), -1;
+    least(&best, t0);
+    oc_store_close(store);
+  }
+  printf("  opening the store (migrated already): %.2f ms\n", best);
+  return 0;
+}
+
+/* Upserts the series' rows into the store of a fresh data directory dir in one transaction; adds this
+ * thread's CPU time of the upsert and of the commit to the least so far. */
+static int upsert_once(const oc_series *series, const char *dir, double *upsert, double *commit) {
+  oc_error err;
+  bool created;
+  oc_store *store;
+  if (oc_datadir_init(dir, &created, &err) != 0 || oc_datadir_open(dir, &store, &err) != 0)
+    return fprintf(stderr, "bench_market: %s\n", err.message), -1;
+  oc_observation *obs = oc_xcalloc(series->n ? series->n : 1, sizeof *obs);
+  int64_t id = 0;
+  int rc = oc_store_series_ensure(store, series->name, "USD/bbl", "market", &id, &err);
+  for (size_t i = 0; i < series->n; i++) obs[i] = (oc_observation){id, series->dates[i], series->values[i]};
+  oc_upsert_counts counts = {0};
+  double t0 = thread_cpu_ms();
+  if (rc == 0) rc = oc_store_begin(store, &err);
+  if (rc == 0) rc = oc_store_observations_upsert(store, obs, series->n, "market", 0, &counts, &err);
+  least(upsert, t0);
+  t0 = thread_cpu_ms();
+  if (rc == 0) rc = oc_store_commit(store, &err);
+  least(commit, t0);
+  if (rc == 0 && counts.inserted != (int64_t)series->n) rc = oc_error_set(&err, "%lld of %zu rows inserted",
+                                                                          (long long)counts.inserted, series->n);
+  free(obs);
+  oc_store_close(store);
+  return rc == 0 ? 0 : (fprintf(stderr, "bench_market: upsert: %s\n", err.message), -1);
+}
+
+/* The replayed store's first series (in replayed_dir), upserted into fresh stores under tmp. */
+static int upsert_stage(const char *replayed_dir, const char *tmp, int repeats) {
+  oc_error err;
+  oc_store *store;
+  if (oc_datadir_open(replayed_dir, &store, &err) != 0) return fprintf(stderr, "bench_market: %s\n", err.message), -1;
+  oc_series_info *list = NULL;
+  size_t n = 0;
+  oc_series series = {0};
+  int rc = oc_store_series_list(store, &list, &n, &err) != 0 || n == 0
+               ? -1
+               : oc_store_series_load(store, list[0].name, oc_date_from_ymd(1, 1, 1),
+                                     oc_date_from_ymd(9999, 12, 31), &series, &err);
+  oc_series_info_list_free(list, n);
+  oc_store_close(store);
+  if (rc != 0) return fprintf(stderr, "bench_market: loading the replayed series: %s\n", n ? err.message : "none"), -1;
+  double upsert = 1e300, commit = 1e300;
+  for (int r = 0; rc == 0 && r < repeats; r++) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/upsert%d", tmp, r);
+    rc = upsert_once(&series, dir, &upsert, &commit);
+  }
+  if (rc == 0)
+    printf("  upserting its %zu rows into a fresh store, one transaction: %.2f ms, its commit %.2f ms\n", series.n,
+           upsert, commit);
+  oc_series_free(&series);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) return fprintf(stderr, "usage: bench_market MANIFEST [REPEATS]\n"), 2;
   const char *manifest = argv[1];
@@ -126,6 +200,10 @@ int main(int argc, char **argv) {
   if (rc == 0 && !mkdtemp(tmp)) rc = (perror("bench_market: mkdtemp"), -1);
   if (rc == 0) {
     rc = replay_stage(manifest, tmp, repeats);
+    char replayed[sizeof tmp + 16];
+    snprintf(replayed, sizeof replayed, "%s/replay0", tmp);
+    if (rc == 0) rc = open_stage(replayed, repeats);
+    if (rc == 0) rc = upsert_stage(replayed, tmp, repeats);
     char cmd[sizeof tmp + 16];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     if (system(cmd) != 0) fprintf(stderr, "bench_market: could not remove %s\n", tmp);

@@ -4,11 +4,10 @@
  * (bounded by the file size), and decoded arrays are allocated only after the page headers that are
  * physically present add up to the row count, within an expansion limit relative to the chunk's bytes
  * (so a tiny file claiming 2^40 values is refused instead of allocated). Here: the file, the chunks,
- * the pages (v1, v2, dictionary), their decompression (Snappy, ZSTD) and levels; the values sections
- * are pq_decode.c's. Must not print or exit. */
+ * the pages (v1, v2, dictionary), their decompression (Snappy, loaded on first use: snappy_lazy.h; ZSTD)
+ * and levels; the values sections are pq_decode.c's. Must not print or exit. */
 #include <errno.h>
 #include <fcntl.h>
-#include <snappy-c.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include <zstd.h>
 
 #include "lake/pq_internal.h"
+#include "lake/snappy_lazy.h"
 
 /* Decoded bytes may exceed a chunk's stored bytes by at most this factor (plus a fixed allowance):
  * generous for real data (a constant column compresses ~10^4:1 under ZSTD, an all-null page is a few
@@ -284,12 +284,15 @@ static int decompress(const chunk_ctx *cx, const uint8_t *stored, size_t stored_
   oc_xgrow((void **)&buf->data, &buf->cap, size ? size : 1, 1);
   *out = buf->data;
   if (cx->codec == OC_PQ_CODEC_SNAPPY) {
+    oc_error load_err;
+    const oc_snappy_lib *snappy = oc_snappy(&load_err);
+    if (!snappy) return chunk_fail(cx, at, "%s", load_err.message);
     size_t claimed, got = size;
-    if (snappy_uncompressed_length((const char *)stored, stored_len, &claimed) != SNAPPY_OK)
+    if (snappy->uncompressed_length((const char *)stored, stored_len, &claimed) != SNAPPY_OK)
       return chunk_fail(cx, at, "Snappy page is corrupt (no valid length header)");
     if (claimed != size)
       return chunk_fail(cx, at, "Snappy page holds %zu bytes, its header says %zu", claimed, size);
-    if (snappy_uncompress((const char *)stored, stored_len, (char *)buf->data, &got) != SNAPPY_OK || got != size)
+    if (snappy->uncompress((const char *)stored, stored_len, (char *)buf->data, &got) != SNAPPY_OK || got != size)
       return chunk_fail(cx, at, "Snappy page does not decompress to its declared %zu bytes", size);
     return 0;
   }
