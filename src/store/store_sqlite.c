@@ -1074,8 +1074,10 @@ static bool writable_folder_of(const char *path) {
  * temporary file (its default: 64 KiB). An upsert (a savepoint inside the import's transaction, one
  * 64-row INSERT after another, each a statement journal) journals the few 16 KiB pages each statement
  * touches: a market fetch of 9,821 rows wrote 6.6 MB to a file created in /var/tmp for nothing (these
- * journals only undo a failed statement or savepoint; they play no part in durability). */
-#define STATEMENT_JOURNAL_IN_MEMORY (16 << 20)
+ * journals only undo a failed statement or savepoint; they play no part in durability). SQLite
+ * allocates an in-memory journal in chunks of this size, one at a journal's first write, so it stays
+ * small: 16 MiB made every journaled statement allocate (and AddressSanitizer fill) 16 MiB. */
+#define STATEMENT_JOURNAL_IN_MEMORY (512 << 10)
 
 /* Process-wide SQLite settings, once, before the first connection: no memory statistics (their global
  * mutex is taken on every allocation, visible on large imports), statement journals in memory up to

@@ -36,7 +36,7 @@ static void aggregate_series(int changed_from, oc_series *out) {
   oc_window_options opt = oc_window_options_default();
   oc_window_counts counts = {0};
   oc_error err;
-  enum { BATCH = 50 };
+  enum { BATCH = 420 }; /* 70 days a commit: windows close across commits, and few syncs (a slow disk) */
   oc_sensor_reading batch[BATCH];
   for (int i = 0; i < DAYS * PER_DAY; i += BATCH) {
     int n = DAYS * PER_DAY - i < BATCH ? DAYS * PER_DAY - i : BATCH;
