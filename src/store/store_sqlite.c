@@ -1070,21 +1070,14 @@ static bool writable_folder_of(const char *path) {
   return writable;
 }
 
-/* Statement and savepoint journals kept in memory up to this size before SQLite spills them to a
- * temporary file (its default: 64 KiB). An upsert (a savepoint inside the import's transaction, one
- * 64-row INSERT after another, each a statement journal) journals the few 16 KiB pages each statement
- * touches: a market fetch of 9,821 rows wrote 6.6 MB to a file created in /var/tmp for nothing (these
- * journals only undo a failed statement or savepoint; they play no part in durability). SQLite
- * allocates an in-memory journal in chunks of this size, one at a journal's first write, so it stays
- * small: 16 MiB made every journaled statement allocate (and AddressSanitizer fill) 16 MiB. */
-#define STATEMENT_JOURNAL_IN_MEMORY (512 << 10)
-
 /* Process-wide SQLite settings, once, before the first connection: no memory statistics (their global
- * mutex is taken on every allocation, visible on large imports), statement journals in memory up to
- * STATEMENT_JOURNAL_IN_MEMORY. Fails harmlessly when the host program initialised SQLite itself. */
+ * mutex is taken on every allocation, visible on large imports). Statement journals keep SQLite's
+ * default spill threshold (64 KiB): larger thresholds are also the in-memory journal's chunk size, and
+ * SQLite 3.40.1 failed an upsert with SQLITE_FULL at 256 and 512 KiB (test_import_staging), while 16
+ * MiB allocated 16 MiB per journaled statement (docs/market.md). Fails harmlessly when the host
+ * program initialised SQLite itself. */
 static void configure_sqlite(void) {
   sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-  sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STATEMENT_JOURNAL_IN_MEMORY);
   sqlite3_initialize();
 }
 

@@ -239,8 +239,8 @@ static void test_staged_and_direct_batches_agree(void **state) {
     rows_source src = {.nseries = 3, .days = pass ? 6000 : 5000, .shift = shifts[pass]};
     oc_ingest_report staged_rep, direct_rep;
     oc_error err;
-    assert_int_equal(run(f->store, &src, true, &staged_rep, &err), 0);
-    assert_int_equal(run(direct, &src, false, &direct_rep, &err), 0);
+    if (run(f->store, &src, true, &staged_rep, &err) != 0) fail_msg("staged: %s", err.message);
+    if (run(direct, &src, false, &direct_rep, &err) != 0) fail_msg("direct: %s", err.message);
     assert_int_equal(staged_rep.rows_read, direct_rep.rows_read);
     assert_int_equal(staged_rep.rows_inserted, direct_rep.rows_inserted);
     assert_int_equal(staged_rep.rows_updated, direct_rep.rows_updated);
