@@ -2,12 +2,13 @@
  * so that OpenBLAS starts no worker thread; must not keep the caller on that CPU afterwards. */
 #include "model/blas.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "core/dynlib.h"
 
 /* The soname upstream OpenBLAS and Debian's libopenblas0-* give the library (-lopenblas resolves to it) */
 #define OPENBLAS_SONAME "libopenblas.so.0"
@@ -16,15 +17,6 @@
 
 static oc_blas_lib blas;
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
-
-static void *entry(void *lib, const char *name) {
-  void *fn = dlsym(lib, name);
-  if (!fn) {
-    fprintf(stderr, "oilcast: %s: %s: %s\n", OPENBLAS_SONAME, name, dlerror());
-    abort();
-  }
-  return fn;
-}
 
 /* OpenBLAS' constructor starts a thread pool sized by the calling thread's CPU affinity (one worker
  * per CPU but one, unless OPENBLAS_NUM_THREADS says otherwise). Each worker spins on sched_yield for
@@ -45,18 +37,22 @@ static void load(void) {
       }
     narrowed = sched_setaffinity(0, sizeof one, &one) == 0;
   }
-  void *lib = dlopen(OPENBLAS_SONAME, RTLD_LAZY | RTLD_LOCAL);
+  static const char *const names[] = {"cblas_sgemm", "openblas_get_num_threads", "openblas_set_num_threads",
+                                      NAME_OF(LAPACK_dgeqrf)};
+  void *fns[4];
+  oc_error err;
+  int rc = oc_dynlib_load(OPENBLAS_SONAME, "OpenBLAS; Debian package libopenblas0", names, fns, 4, &err);
   if (narrowed && sched_setaffinity(0, sizeof caller_cpus, &caller_cpus) != 0)
     perror("oilcast: warning: running on one CPU: cannot restore the CPU affinity after loading OpenBLAS");
-  if (!lib) {
-    fprintf(stderr, "oilcast: cannot load OpenBLAS: %s\n", dlerror());
+  if (rc != 0) {
+    fprintf(stderr, "oilcast: %s\n", err.message);
     abort();
   }
   blas = (oc_blas_lib){
-      .sgemm = (__typeof__(blas.sgemm))entry(lib, "cblas_sgemm"),
-      .get_num_threads = (__typeof__(blas.get_num_threads))entry(lib, "openblas_get_num_threads"),
-      .set_num_threads = (__typeof__(blas.set_num_threads))entry(lib, "openblas_set_num_threads"),
-      .dgeqrf = (__typeof__(blas.dgeqrf))entry(lib, NAME_OF(LAPACK_dgeqrf)),
+      .sgemm = (__typeof__(blas.sgemm))fns[0],
+      .get_num_threads = (__typeof__(blas.get_num_threads))fns[1],
+      .set_num_threads = (__typeof__(blas.set_num_threads))fns[2],
+      .dgeqrf = (__typeof__(blas.dgeqrf))fns[3],
   };
 }
 
