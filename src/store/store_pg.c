@@ -633,7 +633,9 @@ static int pg_begin(oc_store *store, oc_error *err) {
 static int pg_commit(oc_store *store, oc_error *err) {
   oc_pg_store *s = oc_pg_of(store);
   if (!s->in_transaction) return oc_error_set(err, "store %s: commit without an open transaction", s->display);
-  int rc = end_write(s, true, err);
+  bool keyed = oc_pg_deferred_key_build(s, err) == 0;
+  int rc = end_write(s, keyed, err);
+  if (!keyed) oc_pg_deferred_key_forget(s);
   s->in_transaction = false;
   return rc;
 }
@@ -643,6 +645,7 @@ static int pg_rollback(oc_store *store, oc_error *err) {
   if (!s->in_transaction) return oc_error_set(err, "store %s: rollback without an open transaction", s->display);
   s->in_transaction = false;
   if (PQtransactionStatus(s->conn) != PQTRANS_IDLE) PQclear(PQexec(s->conn, "ROLLBACK"));
+  oc_pg_deferred_key_forget(s);
   give_turn(s);
   return 0;
 }
@@ -775,6 +778,7 @@ static void pg_close(oc_store *store) {
   PQfinish(s->conn);
   if (s->wake_pipe[0] >= 0) close(s->wake_pipe[0]);
   if (s->wake_pipe[1] >= 0) close(s->wake_pipe[1]);
+  oc_pg_deferred_key_forget(s);
   free(s->conninfo);
   free(s->display);
   free(s);

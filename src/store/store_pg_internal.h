@@ -25,6 +25,11 @@ typedef struct oc_pg_store {
   oc_store_wait wait;          /* the write-lock wait policy (set_wait) */
   atomic_bool interrupted;     /* changes_interrupt was called */
   int wake_pipe[2];            /* changes_interrupt writes a byte to [1]: a wait polls [0] */
+  /* A bulk load into an empty observations table (store_pg_series.c) goes in without the table's
+   * primary key, built once at commit: the series it loaded, each with its latest date. */
+  bool key_deferred;
+  struct oc_pg_loaded_series *loaded;
+  size_t loaded_count, loaded_cap;
 } oc_pg_store;
 
 static inline oc_pg_store *oc_pg_of(oc_store *store) { return (oc_pg_store *)store; }
@@ -103,6 +108,11 @@ int oc_pg_observations_count(oc_store *store, int64_t *count, oc_error *err);
 int oc_pg_ingest_run_record(oc_store *store, oc_ingest_run *run, oc_error *err);
 int oc_pg_ingest_runs_after(oc_store *store, int64_t after_id, size_t max_runs, size_t max_series,
                             oc_ingest_run_info **runs, size_t *n, int64_t *newest_id, oc_error *err);
+/* Builds the primary key of observations that a bulk load of this transaction deferred (nothing to
+ * do when none did), before the transaction commits. 0 or -1 (the transaction must then roll back). */
+int oc_pg_deferred_key_build(oc_pg_store *s, oc_error *err);
+/* The transaction ended without committing: a deferred key is back with the rollback. */
+void oc_pg_deferred_key_forget(oc_pg_store *s);
 /* The session's staging table for observations_upsert (created once per session, outside transactions). */
 int oc_pg_series_session_setup(oc_pg_store *s, oc_error *err);
 

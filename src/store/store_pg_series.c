@@ -4,7 +4,9 @@
  * binary format: straight into observations when every row is later than its series' last stored
  * date (a first import, new days), else into a session staging table whose new rows are inserted and
  * changed values updated in set statements. A 10-million-row import is COPYs, not 10 million round
- * trips or trigger calls.
+ * trips or trigger calls. A bulk load into an empty observations table goes in without the table's
+ * primary key, which is built once when the transaction commits (as pg_restore does: one sort instead of
+ * a descent of the key per row); see "Deferring the key" below.
  * Must not validate rows (the ingest batch does) or print. */
 #include <assert.h>
 #include <stdint.h>
@@ -127,7 +129,8 @@ int oc_pg_series_provider_set(oc_store *store, const char *name, const char *pro
 /* A series of a chunk: its id, its earliest date in the chunk, and where its rows go in key order. */
 typedef struct {
   int64_t id;
-  oc_date first, last_seen; /* last_seen: the date of its latest row in the chunk's order */
+  oc_date first, latest;    /* its earliest and latest dates in the chunk */
+  oc_date last_seen;        /* the date of its latest row in the chunk's order */
   size_t count, start;
   bool ascending; /* its rows came in ascending date order */
 } chunk_series;
@@ -161,12 +164,13 @@ static oc_observation *sort_chunk(const oc_observation *obs, size_t n, chunk_ser
     while (slots[h] && list[slots[h] - 1].id != obs[i].series_id) h = (h + 1) & (cap - 1);
     if (!slots[h]) {
       oc_xgrow((void **)&list, &list_cap, count + 1, sizeof *list);
-      list[count++] = (chunk_series){obs[i].series_id, obs[i].date, OC_DATE_INVALID, 0, 0, true};
+      list[count++] = (chunk_series){obs[i].series_id, obs[i].date, obs[i].date, OC_DATE_INVALID, 0, 0, true};
       slots[h] = count;
     }
     chunk_series *cs = &list[slots[h] - 1];
     if (cs->count++ && obs[i].date <= cs->last_seen) cs->ascending = false;
     if (obs[i].date < cs->first) cs->first = obs[i].date;
+    if (obs[i].date > cs->latest) cs->latest = obs[i].date;
     cs->last_seen = obs[i].date;
     series_of[i] = (uint32_t)(slots[h] - 1);
   }
@@ -258,10 +262,15 @@ static int check_series(oc_pg_store *s, const chunk_series *list, size_t count, 
   oc_buf_putc(&array, '}');
   oc_pg_params p = {0};
   oc_pg_text(&p, array.data);
+  /* (while the key is deferred, the latest dates are known here, and the table has no index to find
+   * them: see appends_to_load) */
   PGresult *r = oc_pg_query(s,
-                            "SELECT EXISTS (SELECT 1 FROM series se WHERE se.id = u.id),"
-                            " (SELECT max(o.date) FROM observations o WHERE o.series_id = u.id)"
-                            " FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, nth) ORDER BY u.nth",
+                            s->key_deferred
+                                ? "SELECT EXISTS (SELECT 1 FROM series se WHERE se.id = u.id), NULL::date"
+                                  " FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, nth) ORDER BY u.nth"
+                                : "SELECT EXISTS (SELECT 1 FROM series se WHERE se.id = u.id),"
+                                  " (SELECT max(o.date) FROM observations o WHERE o.series_id = u.id)"
+                                  " FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, nth) ORDER BY u.nth",
                             &p, "checking the series of observations", err);
   oc_buf_free(&array);
   if (!r) return -1;
@@ -307,6 +316,102 @@ static int merge_staged(oc_pg_store *s, const oc_buf *rows, size_t n, int64_t *i
              : -1;
 }
 
+/* ---- Deferring the key ----------------------------------------------------------------------------
+ * Keeping the primary key of observations while millions of rows go in costs a descent of the key per
+ * row (more than half the server's time of a 10-million-row import); building it once after the load
+ * is one sort. So when a chunk of at least BULK_LOAD_MIN_ROWS rows comes inside an explicit transaction
+ * (an import) into an empty observations table, the key is dropped in that transaction and built again
+ * before it commits (oc_pg_deferred_key_build from pg_commit); a rollback brings it back by itself.
+ * Meanwhile:
+ *   - the store-wide write lock keeps other writers out, and the dropped key holds an ACCESS EXCLUSIVE
+ *     lock on observations until the end of the transaction: other sessions' reads of the table wait
+ *     for the import (there was nothing in it to read);
+ *   - every row of the table is this load's, so the latest date of each series it loaded is known here
+ *     (s->loaded), and a chunk whose every series starts after its latest date needs no key: it is
+ *     appended. Any other chunk (a revision of a date loaded, or a date given twice) builds the key
+ *     first and takes the usual path: a duplicate can never reach the key's build;
+ *   - each change of state is an op of its own (a savepoint), so a chunk that fails afterwards and is
+ *     rolled back to its savepoint does not undo it. */
+enum { BULK_LOAD_MIN_ROWS = 32768 };
+
+typedef struct oc_pg_loaded_series {
+  int64_t id; /* 0: an empty slot (series ids start at 1) */
+  oc_date latest;
+} oc_pg_loaded_series;
+
+static oc_pg_loaded_series *loaded_slot(oc_pg_store *s, int64_t id) {
+  assert(id > 0 && s->loaded_cap > 0 && (s->loaded_cap & (s->loaded_cap - 1)) == 0);
+  size_t h = (size_t)((uint64_t)id * 0x9E3779B97F4A7C15u >> 32) & (s->loaded_cap - 1);
+  while (s->loaded[h].id && s->loaded[h].id != id) h = (h + 1) & (s->loaded_cap - 1);
+  return &s->loaded[h];
+}
+
+/* Whether every series of the chunk starts after the latest date the load gave it. */
+static bool appends_to_load(oc_pg_store *s, const chunk_series *list, size_t count) {
+  for (size_t i = 0; i < count; i++) {
+    const oc_pg_loaded_series *slot = loaded_slot(s, list[i].id);
+    if (slot->id && list[i].first <= slot->latest) return false;
+  }
+  return true;
+}
+
+/* Records the chunk's series as loaded up to their latest dates. */
+static void note_loaded(oc_pg_store *s, const chunk_series *list, size_t count) {
+  if (2 * (s->loaded_count + count) > s->loaded_cap) { /* at most half full: rehash into a larger table */
+    oc_pg_loaded_series *old = s->loaded;
+    size_t old_cap = s->loaded_cap;
+    while (2 * (s->loaded_count + count) > s->loaded_cap) s->loaded_cap = s->loaded_cap ? 2 * s->loaded_cap : 64;
+    s->loaded = oc_xcalloc(s->loaded_cap, sizeof *s->loaded);
+    for (size_t i = 0; i < old_cap; i++)
+      if (old[i].id) *loaded_slot(s, old[i].id) = old[i];
+    free(old);
+  }
+  for (size_t i = 0; i < count; i++) {
+    oc_pg_loaded_series *slot = loaded_slot(s, list[i].id);
+    if (!slot->id) {
+      *slot = (oc_pg_loaded_series){list[i].id, list[i].latest};
+      s->loaded_count++;
+    } else if (list[i].latest > slot->latest) {
+      slot->latest = list[i].latest;
+    }
+  }
+}
+
+void oc_pg_deferred_key_forget(oc_pg_store *s) {
+  s->key_deferred = false;
+  free(s->loaded);
+  s->loaded = NULL;
+  s->loaded_count = s->loaded_cap = 0;
+}
+
+int oc_pg_deferred_key_build(oc_pg_store *s, oc_error *err) {
+  if (!s->key_deferred) return 0;
+  if (oc_pg_run(s, "ALTER TABLE observations ADD CONSTRAINT observations_pkey PRIMARY KEY (series_id, date)", NULL,
+                "building the key of observations after a bulk load", NULL, err) != 0)
+    return -1;
+  oc_pg_deferred_key_forget(s);
+  return 0;
+}
+
+/* Before a chunk of n rows is written: defers the key for a bulk load into an empty table, or builds a
+ * deferred one the chunk needs (see above). */
+static int prepare_key(oc_pg_store *s, const chunk_series *list, size_t count, bool repeated, size_t n,
+                       oc_error *err) {
+  if (s->key_deferred && !repeated && appends_to_load(s, list, count)) return 0;
+  if (!s->key_deferred && (!s->in_transaction || repeated || n < BULK_LOAD_MIN_ROWS)) return 0;
+  if (oc_pg_op_begin(s, err) != 0) return -1;
+  if (s->key_deferred) return oc_pg_op_end(s, oc_pg_deferred_key_build(s, err) == 0, err);
+  PGresult *r = oc_pg_query(s, "SELECT NOT EXISTS (SELECT 1 FROM observations)", NULL, "looking for observations", err);
+  bool empty = r && strcmp(oc_pg_get(r, 0, 0), "t") == 0, ok = r != NULL;
+  PQclear(r);
+  if (ok && empty)
+    ok = oc_pg_run(s, "ALTER TABLE observations DROP CONSTRAINT observations_pkey", NULL,
+                   "deferring the key of observations for a bulk load", NULL, err) == 0;
+  if (oc_pg_op_end(s, ok, err) != 0) return -1;
+  s->key_deferred = empty;
+  return 0;
+}
+
 int oc_pg_observations_upsert(oc_store *store, const oc_observation *obs, size_t n, const char *source,
                               int64_t ingested_at, oc_upsert_counts *counts, oc_error *err) {
   oc_pg_store *s = oc_pg_of(store);
@@ -320,11 +425,12 @@ int oc_pg_observations_upsert(oc_store *store, const oc_observation *obs, size_t
   encode_binary(&rows, sorted, n, source, ingested_at);
   free(sorted);
   int64_t inserted = 0, updated = 0;
-  bool ok = oc_pg_op_begin(s, err) == 0;
+  bool ok = prepare_key(s, series, nseries, repeated, n, err) == 0 && oc_pg_op_begin(s, err) == 0;
   if (ok) {
     bool all_new = false;
     ok = check_series(s, series, nseries, &all_new, err) == 0;
-    /* The common case of a first import or of new days: COPY straight into observations. */
+    /* The common case of a first import or of new days: COPY straight into observations (always,
+     * while the key is deferred: prepare_key saw to it). */
     if (ok && all_new && !repeated) {
       ok = oc_pg_copy_in(s,
                          "COPY observations(series_id, date, value, source, ingested_at) FROM STDIN (FORMAT binary)",
@@ -342,6 +448,7 @@ int oc_pg_observations_upsert(oc_store *store, const oc_observation *obs, size_t
       free(firsts);
     }
     ok = oc_pg_op_end(s, ok, err) == 0;
+    if (ok && s->key_deferred) note_loaded(s, series, nseries);
   }
   free(series);
   oc_buf_free(&rows);

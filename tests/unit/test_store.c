@@ -93,9 +93,14 @@ static int raw_int(const char *db, const char *sql) {
 }
 
 /* Runs SQL on the store's database directly (to build an old schema). */
-static void raw_pg_exec(const char *uri, const char *sql) {
+static PGconn *raw_pg_connect(const char *uri) {
   PGconn *c = PQconnectdb(uri);
   if (PQstatus(c) != CONNECTION_OK) fail_msg("raw connect failed: %s", PQerrorMessage(c));
+  return c;
+}
+
+static void raw_pg_exec(const char *uri, const char *sql) {
+  PGconn *c = raw_pg_connect(uri);
   PGresult *r = PQexec(c, sql);
   if (PQresultStatus(r) != PGRES_COMMAND_OK) fail_msg("raw sql failed: %s", PQresultErrorMessage(r));
   PQclear(r);
@@ -313,6 +318,105 @@ static void test_transactions_and_atomic_ops(void **state) {
   assert_int_equal(oc_store_observations_count(reader, &total, &err), 0);
   assert_int_equal(total, 1);
   oc_store_close(reader);
+}
+
+/* A store of f with the series A and B (ids *a and *b). */
+static oc_store *open_with_two_series(const fixture *f, int64_t *a, int64_t *b) {
+  oc_error err;
+  oc_store *s = open_ok(f);
+  assert_int_equal(oc_store_series_ensure(s, "A", "", "", a, &err), 0);
+  assert_int_equal(oc_store_series_ensure(s, "B", "", "", b, &err), 0);
+  return s;
+}
+
+/* n rows of two series, interleaved, on consecutive days from first (the shape of a long-format
+ * import chunk). */
+static oc_observation *two_series_rows(int64_t a, int64_t b, oc_date first, size_t n, double base) {
+  oc_observation *obs = oc_xcalloc(n, sizeof *obs);
+  for (size_t i = 0; i < n; i++) obs[i] = (oc_observation){i % 2 ? b : a, first + (oc_date)(i / 2), base + (double)i};
+  return obs;
+}
+
+/* An import of large chunks in one transaction into an empty store (the PostgreSQL backend loads it
+ * without the table's key, built at commit): appended chunks, a failing one undone alone, a revision
+ * of loaded rows and a new series after it, all counted as always; the key is there afterwards. */
+static void test_bulk_load_in_a_transaction(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  int64_t a, b, c3, total;
+  oc_store *s = open_with_two_series(f, &a, &b);
+  enum { N = 40000 };
+  const oc_date d0 = D("1900-01-01");
+  oc_observation *first = two_series_rows(a, b, d0, N, 0), *second = two_series_rows(a, b, d0 + N / 2, N, N);
+  oc_upsert_counts c = {0};
+  assert_int_equal(oc_store_begin(s, &err), 0);
+  assert_int_equal(oc_store_observations_upsert(s, first, N, "t", 1, &c, &err), 0);
+  assert_int_equal(oc_store_observations_upsert(s, second, N, "t", 1, &c, &err), 0);
+  assert_int_equal(c.inserted, 2 * N);
+  /* a chunk naming an unknown series fails alone */
+  oc_observation stray[] = {{a, d0 + N, 1}, {b + 100, d0 + N, 2}};
+  assert_int_equal(oc_store_observations_upsert(s, stray, 2, "t", 1, &c, &err), -1);
+  assert_non_null(strstr(err.message, "FOREIGN KEY"));
+  /* revisions of loaded days (one unchanged) and new days */
+  oc_observation revised[] = {{a, d0, -1}, {b, d0 + 7, -2}, {a, d0 + N / 2 - 1, -3}, {b, d0, 1}, {a, d0 + N, 5},
+                              {b, d0 + N, 6}};
+  c = (oc_upsert_counts){0};
+  assert_int_equal(oc_store_observations_upsert(s, revised, 6, "t", 2, &c, &err), 0);
+  assert_int_equal(c.inserted, 2);
+  assert_int_equal(c.updated, 3);
+  assert_int_equal(c.unchanged, 1);
+  /* a large chunk after them, with a series the load had not seen */
+  assert_int_equal(oc_store_series_ensure(s, "C", "", "", &c3, &err), 0);
+  oc_observation *third = two_series_rows(a, c3, d0 + N + 1, N, 2 * N);
+  c = (oc_upsert_counts){0};
+  assert_int_equal(oc_store_observations_upsert(s, third, N, "t", 3, &c, &err), 0);
+  assert_int_equal(c.inserted, N);
+  assert_int_equal(oc_store_commit(s, &err), 0);
+  assert_int_equal(oc_store_observations_count(s, &total, &err), 0);
+  assert_int_equal(total, 3 * N + 2);
+  oc_series series;
+  assert_int_equal(oc_store_series_load(s, "A", OC_DATE_INVALID, OC_DATE_INVALID, &series, &err), 0);
+  assert_int_equal(series.n, N + 1 + N / 2);
+  assert_true(series.values[0] == -1 && series.values[N / 2 - 1] == -3 && series.values[N] == 5);
+  assert_true(series.values[1] == 2 && series.values[N + 1] == 2 * N);
+  oc_series_free(&series);
+  /* the key holds: the same chunk again changes nothing and adds nothing */
+  c = (oc_upsert_counts){0};
+  assert_int_equal(oc_store_observations_upsert(s, second, N, "t", 4, &c, &err), 0);
+  assert_int_equal(c.unchanged, N);
+  assert_int_equal(oc_store_observations_count(s, &total, &err), 0);
+  assert_int_equal(total, 3 * N + 2);
+  free(first);
+  free(second);
+  free(third);
+  oc_store_close(s);
+}
+
+/* A bulk load rolled back, or left open when the store closes, leaves an empty table with its key. */
+static void test_bulk_load_rolled_back(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  int64_t a, b, total;
+  oc_store *s = open_with_two_series(f, &a, &b);
+  enum { N = 40000 };
+  oc_observation *rows = two_series_rows(a, b, D("1900-01-01"), N, 0);
+  oc_upsert_counts c = {0};
+  assert_int_equal(oc_store_begin(s, &err), 0);
+  assert_int_equal(oc_store_observations_upsert(s, rows, N, "t", 1, &c, &err), 0);
+  assert_int_equal(oc_store_rollback(s, &err), 0);
+  assert_int_equal(oc_store_begin(s, &err), 0);
+  assert_int_equal(oc_store_observations_upsert(s, rows, N, "t", 1, &c, &err), 0);
+  oc_store_close(s);
+  s = open_ok(f);
+  assert_int_equal(oc_store_observations_count(s, &total, &err), 0);
+  assert_int_equal(total, 0);
+  c = (oc_upsert_counts){0};
+  assert_int_equal(oc_store_observations_upsert(s, rows, 10, "t", 2, &c, &err), 0);
+  assert_int_equal(oc_store_observations_upsert(s, rows, 10, "t", 2, &c, &err), 0);
+  assert_int_equal(c.inserted, 10);
+  assert_int_equal(c.unchanged, 10);
+  free(rows);
+  oc_store_close(s);
 }
 
 static void test_ingest_run_record(void **state) {
@@ -913,8 +1017,7 @@ static void test_migration_22_merges_dead_letters(void **state) {
 /* ---- the PostgreSQL backend's own: raw libpq here, as the SQLite tests use raw SQLite ------------- */
 
 static int64_t raw_pg_int(const char *uri, const char *sql) {
-  PGconn *c = PQconnectdb(uri);
-  if (PQstatus(c) != CONNECTION_OK) fail_msg("raw connect failed: %s", PQerrorMessage(c));
+  PGconn *c = raw_pg_connect(uri);
   PGresult *r = PQexec(c, sql);
   if (PQresultStatus(r) != PGRES_TUPLES_OK) fail_msg("raw sql failed: %s", PQresultErrorMessage(r));
   int64_t v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -1008,6 +1111,46 @@ static void test_pg_large_upsert_through_copy(void **state) {
   for (int i = 0; i < N; i++) assert_true(series.values[i] == obs[i].value); /* bit-identical */
   oc_series_free(&series);
   free(obs);
+  oc_store_close(s);
+}
+
+/* Whether a statement of another session fails for a lock it waited for more than 100 ms. */
+static bool raw_pg_waits_for_a_lock(const char *uri, const char *sql) {
+  PGconn *c = raw_pg_connect(uri);
+  PQclear(PQexec(c, "SET lock_timeout = '100ms'"));
+  PGresult *r = PQexec(c, sql);
+  const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  bool waited = state && strcmp(state, "55P03") == 0; /* lock_not_available */
+  PQclear(r);
+  PQfinish(c);
+  return waited;
+}
+
+/* A bulk load into an empty table goes in without the key (other sessions' reads of the table wait
+ * for it), which is built again, under its name, before the commit; a small import keeps the key. */
+static void test_pg_bulk_load_defers_the_key(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  int64_t a, b;
+  oc_store *s = open_with_two_series(f, &a, &b);
+  enum { N = 40000 };
+  oc_observation *rows = two_series_rows(a, b, D("1900-01-01"), N, 0);
+  oc_upsert_counts c = {0};
+  const char *read = "SELECT count(*) FROM observations";
+  assert_int_equal(oc_store_begin(s, &err), 0);
+  assert_int_equal(oc_store_observations_upsert(s, rows, 100, "t", 1, &c, &err), 0);
+  assert_false(raw_pg_waits_for_a_lock(f->uri, read));
+  assert_int_equal(oc_store_rollback(s, &err), 0);
+  assert_int_equal(oc_store_begin(s, &err), 0);
+  assert_int_equal(oc_store_observations_upsert(s, rows, N, "t", 1, &c, &err), 0);
+  assert_true(raw_pg_waits_for_a_lock(f->uri, read));
+  assert_int_equal(oc_store_commit(s, &err), 0);
+  assert_false(raw_pg_waits_for_a_lock(f->uri, read));
+  assert_int_equal(raw_pg_int(f->uri, "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()"
+                                      " AND indexname = 'observations_pkey'"
+                                      " AND indexdef LIKE 'CREATE UNIQUE INDEX %(series_id, date)'"),
+                   1);
+  free(rows);
   oc_store_close(s);
 }
 
@@ -1511,6 +1654,8 @@ static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_upsert_counts_and_load, setup, teardown),
     cmocka_unit_test_setup_teardown(test_upsert_large_batches, setup, teardown),
     cmocka_unit_test_setup_teardown(test_transactions_and_atomic_ops, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_bulk_load_in_a_transaction, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_bulk_load_rolled_back, setup, teardown),
     cmocka_unit_test_setup_teardown(test_ingest_run_record, setup, teardown),
     cmocka_unit_test_setup_teardown(test_ingest_runs_after, setup, teardown),
     cmocka_unit_test_setup_teardown(test_ingest_run_series_failure_leaves_nothing, setup, teardown),
@@ -1545,6 +1690,7 @@ static const struct CMUnitTest postgresql_suite[] = {
     cmocka_unit_test_setup_teardown(test_pg_concurrent_opens_migrate_once, setup, teardown),
     cmocka_unit_test_setup_teardown(test_pg_reconnects_after_a_lost_connection, setup, teardown),
     cmocka_unit_test_setup_teardown(test_pg_large_upsert_through_copy, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_pg_bulk_load_defers_the_key, setup, teardown),
     cmocka_unit_test_setup_teardown(test_pg_copy_round_trip, setup, teardown),
     cmocka_unit_test_setup_teardown(test_pg_migration_22_merges_dead_letters, setup, teardown),
 };
