@@ -208,6 +208,26 @@ static oc_etl_session *etl_shelf_take(size_t n) {
   return taken ? taken : oc_etl_session_new();
 }
 
+/* Empties the shelf (oc_model_type.release_caches); sessions taken by running fits come back later. */
+static void etl_shelf_clear(void) {
+  oc_etl_session *held[ETL_SHELF_SIZE];
+  pthread_mutex_lock(&etl_shelf.lock);
+  for (size_t i = 0; i < ETL_SHELF_SIZE; i++) {
+    held[i] = etl_shelf.session[i];
+    etl_shelf.session[i] = NULL;
+  }
+  pthread_mutex_unlock(&etl_shelf.lock);
+  for (size_t i = 0; i < ETL_SHELF_SIZE; i++) oc_etl_session_free(held[i]);
+}
+
+size_t oc_mlp_etl_sessions_kept(void) {
+  size_t kept = 0;
+  pthread_mutex_lock(&etl_shelf.lock);
+  for (size_t i = 0; i < ETL_SHELF_SIZE; i++) kept += etl_shelf.session[i] != NULL;
+  pthread_mutex_unlock(&etl_shelf.lock);
+  return kept;
+}
+
 /* Puts s back holding n observations (0: its build failed, and it holds nothing worth keeping). */
 static void etl_shelf_put(oc_etl_session *s, size_t n) {
   if (n == 0) {
@@ -385,6 +405,7 @@ const oc_model_type oc_model_mlp = {
     .load = mlp_load,
     .destroy = mlp_destroy,
     .exogs = mlp_exogs,
+    .release_caches = etl_shelf_clear,
 };
 
 /* ---- a registered version --------------------------------------------------------------------- */

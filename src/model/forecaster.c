@@ -51,6 +51,11 @@ struct oc_forecaster {
   bool pending_valid[OC_FORECAST_MAX_HORIZON];
 };
 
+void oc_model_types_release_caches(void) {
+  for (const oc_model_type *const *t = oc_model_types; *t; t++)
+    if ((*t)->release_caches) (*t)->release_caches();
+}
+
 static const oc_model_type *type_named(const char *kind) {
   for (const oc_model_type *const *t = oc_model_types; *t; t++)
     if (strcmp((*t)->kind, kind) == 0) return *t;

@@ -64,9 +64,10 @@ typedef struct oc_model_params {
 /* What a model kind provides. The state is opaque to everybody but the kind's own file. Every
  * function that can fail returns 0/-1 and fills err. predict fills mean and the model's own
  * (analytic) bounds, and may set origin and origin_price (the forecaster sets them to the last
- * observation seen first); the calibration layer may replace the bounds. The last three are optional
- * (NULL): a kind that reads no other series, forecasts any horizon, and has no cheaper way to forecast
- * from a given history than a fresh fit. */
+ * observation seen first); the calibration layer may replace the bounds. exogs, max_horizon,
+ * forecast_from and release_caches are optional (NULL): a kind that reads no other series, forecasts
+ * any horizon, has no cheaper way to forecast from a given history than a fresh fit, and keeps
+ * nothing between fits. */
 typedef struct oc_model_type {
   const char *kind;    /* "naive", "ets", ... */
   const char *summary; /* one line for help texts */
@@ -88,6 +89,9 @@ typedef struct oc_model_type {
    * on several threads at once); its bounds are final (the kind carries its own calibration). */
   int (*forecast_from)(const void *state, const oc_series *hist, const oc_series *exogs, size_t horizon,
                        oc_price_forecast *out, oc_error *err);
+  /* Optional: frees what the kind keeps between fits of its forecasters to make a series of refits
+   * cheaper (results never depend on it). */
+  void (*release_caches)(void);
 } oc_model_type;
 
 typedef enum { OC_INTERVALS_CONFORMAL = 0, OC_INTERVALS_ANALYTIC = 1 } oc_interval_method;
@@ -144,6 +148,10 @@ char *oc_model_spec_with_exog(const char *spec, const char *exog_list);
 
 /* The registered kinds, NULL-terminated. */
 extern const oc_model_type *const oc_model_types[];
+
+/* Frees every kind's caches (release_caches): a long-running process (serve) calls it when a
+ * training or a backtest is over, so that what made its refits cheaper does not stay resident. */
+void oc_model_types_release_caches(void);
 
 /* Parsing helpers for the kinds' create functions: each reads one parameter (marking it used) and
  * leaves *out unchanged when absent. */

@@ -164,6 +164,7 @@ int oc_pipeline_backtest(const char *data_dir, oc_store *store, const oc_pipelin
   oc_series_memo_free(&memo);
   specs_free(specs, n_specs);
   oc_series_free(&s);
+  oc_model_types_release_caches(); /* a server runs backtests now and then: nothing stays for the next */
   if (rc == 0) {
     out->created_at = (int64_t)time(NULL);
     oc_timestamp_format(out->created_at, out->created_at_iso);

@@ -272,6 +272,7 @@ int oc_pipeline_train(const char *data_dir, oc_store *store, const oc_train_opti
                                   : train_forecaster(data_dir, store, &run, spec, &hist, out, err);
   }
   run_free(&run);
+  oc_model_types_release_caches(); /* a server retrains now and then: nothing stays for the next */
   if (rc == 0 && opt->deploy) rc = oc_registry_deploy(data_dir, store, opt->endpoint, out->version, err);
   if (rc == 0 && opt->deploy) forecast_deployed(data_dir, store, opt, out);
   if (hist.name) oc_series_free(&hist);

@@ -2,7 +2,7 @@
  * session holds the longest history not longer than its own, kept from any earlier fit of the
  * process. Whatever the shelf holds (a prefix of the history, another series of the same length, a
  * series that differs in one early value), every fit forecasts bit for bit what it forecast when the
- * shelf was empty. */
+ * shelf was empty; oc_model_types_release_caches empties it. */
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/calendar.h"
 #include "core/rng.h"
+#include "model/fc_mlp.h"
 #include "model/forecaster.h"
 
 /* n prices of a random walk on consecutive trading days from 2010-01-04. */
@@ -73,7 +74,25 @@ static void test_fits_do_not_depend_on_the_shelf(void **state) {
   oc_series_free(&changed);
 }
 
+/* A long-running process frees the shelf when its trainings are over; the next fit starts afresh. */
+static void test_release_empties_the_shelf(void **state) {
+  (void)state;
+  oc_series s = random_walk(700, 5);
+  oc_price_forecast ref = fit_predict(&s, 650);
+  oc_price_forecast longer = fit_predict(&s, 700);
+  assert_true(oc_mlp_etl_sessions_kept() >= 1);
+  oc_model_types_release_caches();
+  assert_int_equal(oc_mlp_etl_sessions_kept(), 0);
+  oc_price_forecast again = fit_predict(&s, 700);
+  assert_memory_equal(&again, &longer, sizeof longer);
+  assert_int_equal(oc_mlp_etl_sessions_kept(), 1);
+  assert_memory_not_equal(&ref, &longer, sizeof ref);
+  oc_model_types_release_caches();
+  oc_series_free(&s);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_fits_do_not_depend_on_the_shelf)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_fits_do_not_depend_on_the_shelf),
+                                     cmocka_unit_test(test_release_empties_the_shelf)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,8 +2,8 @@
  * simulated series (ingest/simulate.h): the default window is the last 500 possible origins and the
  * metrics are bit for bit oc_backtest_run's on the stored series; the run is saved and reads back as
  * the dashboard's document (oc_backtest_to_json) with the models as given; an explicit window, the
- * progress callback, save = false; the by-year report stored as its own record; and bad options,
- * series and model specs fail with a clear message and store nothing. */
+ * progress callback, save = false; the by-year report stored as its own record; no model cache left
+ * after a run; and bad options, series and model specs fail with a clear message and store nothing. */
 #include "testutil.h"
 
 #include <jansson.h>
@@ -14,6 +14,7 @@
 #include "core/fsutil.h"
 #include "ingest/simulate.h"
 #include "model/backtest.h"
+#include "model/fc_mlp.h"
 #include "pipeline/backtest.h"
 #include "store/datadir.h"
 
@@ -234,6 +235,24 @@ static void test_exog_given_to_the_kinds_that_read_it(void **state) {
   assert_non_null(strstr(err.message, "NOPE"));
 }
 
+/* A backtest leaves nothing of its refits' caches behind (a server runs backtests now and then). */
+static void test_caches_released_after_the_run(void **state) {
+  fixture *fx = *state;
+  oc_pipeline_backtest_options opt;
+  oc_pipeline_backtest_options_default(&opt);
+  opt.models = "mlp:epochs=2:h1=8:h2=4:horizon=3";
+  opt.horizon = 3;
+  opt.refit_every = 10;
+  opt.start = fx->wti.dates[660];
+  opt.save = false;
+  oc_pipeline_backtest_result r;
+  oc_error err;
+  if (oc_pipeline_backtest(fx->dir, fx->store, &opt, &r, &err) != 0) fail_msg("%s", err.message);
+  assert_true(r.run.n_origins >= 30);
+  assert_int_equal(oc_mlp_etl_sessions_kept(), 0);
+  oc_pipeline_backtest_result_free(&r);
+}
+
 /* The newest stored by-year report of series; *found says whether there is one. */
 static oc_backtest_years_record latest_years(const fixture *fx, const char *series, bool *found) {
   oc_backtest_years_record rec;
@@ -370,6 +389,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_explicit_window_and_no_save, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_options_store_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_exog_given_to_the_kinds_that_read_it, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_caches_released_after_the_run, setup, teardown),
       cmocka_unit_test_setup_teardown(test_by_year_stored, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
