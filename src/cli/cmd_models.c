@@ -26,7 +26,8 @@ const oc_command oc_cmd_models = {
     "         relMAE against the no-change forecast on the same validation rows or origins (every kind;\n"
     "         '-' when the version was not validated), both MAEs (USD/bbl), creation time\n"
     "  show   the version's model.json (architecture, features, data checksums, hyperparameters,\n"
-    "         metrics), after checking it and its tensors against the registry\n"
+    "         metrics; a network's bag: how many networks it averages, their seeds), after checking it\n"
+    "         and its tensors against the registry\n"
     "  kinds  the model kinds a spec (--model, --models) may name, each with its parameters' defaults\n"
     "  --format F   table (default), csv or json\n",
     .run = run};

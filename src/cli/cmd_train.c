@@ -1,6 +1,6 @@
 /* cmd_train.c: `oilcast train`: the reference guide's train_model.py. Parses options, calls
  * pipeline/train.h (choose or take a model, fit, calibrate, publish, deploy) and prints what it did: the
- * comparison that chose the model, the tuning trials, a progress bar per epoch (terminals only) and a
+ * comparison that chose the model, the tuning trials, one progress bar over the bag's epochs (terminals only) and a
  * report comparing the validation MAE with the no-change forecast's. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,19 +114,25 @@ static void print_comparison(const oc_train_result *r, const char *series, const
   print_years(r->selection, width);
 }
 
-/* The bar appears with the network's first epoch (a forecaster, or `auto`'s comparison, has none). */
+/* One bar for the whole network training, over the bag's epochs (a network that stops early jumps
+ * the bar to the end of its share), with "network k/K" in its detail: the bar's percentage and ETA
+ * are then the command's own, which a bar restarting for each network would not give. It appears
+ * with the first epoch (a forecaster, or `auto`'s comparison, has none). */
 typedef struct epoch_bar {
   oc_progress bar;
   bool started;
 } epoch_bar;
 
-static void on_epoch(void *ctx, int epoch, int epochs, float train_loss, float val_loss, float lr) {
+static void on_progress(void *ctx, const oc_train_progress *at) {
   epoch_bar *p = ctx;
-  if (!p->started) oc_progress_start(&p->bar, "train", (uint64_t)epochs);
+  if (!p->started) oc_progress_start(&p->bar, "train", at->total);
   p->started = true;
-  char detail[128];
-  snprintf(detail, sizeof detail, "epoch %d/%d train %.6g val %.6g lr %.2g", epoch, epochs, train_loss, val_loss, lr);
-  oc_progress_update(&p->bar, (uint64_t)epoch, detail);
+  char network[48] = "";
+  if (at->networks > 1) snprintf(network, sizeof network, "network %zu/%zu ", at->network, at->networks);
+  char detail[160];
+  snprintf(detail, sizeof detail, "%sepoch %d/%d train %.6g val %.6g lr %.2g%s", network, at->epoch, at->epochs,
+           at->train_loss, at->val_loss, at->lr, at->network_done && at->epoch < at->epochs ? " (stopped early)" : "");
+  oc_progress_update(&p->bar, at->done, detail);
 }
 
 static int parse_hidden(const char *text, int *h1, int *h2) {
@@ -262,8 +268,8 @@ static int run(oc_cli *cli, int argc, char **argv) {
   oc_store *store;
   if (oc_cli_open_store(cli, &store) != 0) return OC_EXIT_RUNTIME;
   epoch_bar bar = {.started = false};
-  opt.on_epoch = on_epoch;
-  opt.on_epoch_ctx = &bar;
+  opt.on_progress = on_progress;
+  opt.on_progress_ctx = &bar;
   oc_train_result result;
   oc_error err;
   int rc = oc_pipeline_train(cli->data_dir, store, &opt, &result, &err);

@@ -31,6 +31,7 @@ void oc_model_card_free(oc_model_card *c) {
   free(c->features);
   free(c->targets);
   oc_mlp_calibration_free(&c->calibration);
+  free(c->bag_seeds);
   memset(c, 0, sizeof *c);
 }
 
@@ -194,6 +195,13 @@ static json_t *calibration_to_json(const oc_mlp_calibration *cal, size_t horizon
                    "q80", doubles_array(cal->q80, horizons), "q95", doubles_array(cal->q95, horizons));
 }
 
+/* "bag": {"networks": K, "seeds": [...]}: what the merged widths alone do not say. */
+static json_t *bag_to_json(const oc_model_card *c) {
+  json_t *seeds = json_array();
+  for (size_t i = 0; i < c->bag_networks; i++) json_array_append_new(seeds, json_integer((json_int_t)c->bag_seeds[i]));
+  return json_pack("{s:I, s:o}", "networks", (json_int_t)c->bag_networks, "seeds", seeds);
+}
+
 char *oc_model_card_to_json(const oc_model_card *c, const oc_mlp_arch *a) {
   char train_end[OC_DATE_STRLEN];
   const oc_train_params *p = &c->params;
@@ -231,6 +239,7 @@ char *oc_model_card_to_json(const oc_model_card *c, const oc_mlp_arch *a) {
   if (root && c->feature_reference_json)
     json_object_set_new(root, "feature_reference", embedded(c->feature_reference_json));
   if (root && c->calibration.q80) json_object_set_new(root, "calibration", calibration_to_json(&c->calibration, c->n_targets));
+  if (root && c->bag_networks) json_object_set_new(root, "bag", bag_to_json(c));
   char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(OC_MODEL_CARD_DIGITS)) : NULL;
   json_decref(root);
   if (!text) abort(); /* only a NULL string in the card gets here: a programming error */
@@ -309,6 +318,30 @@ static int calibration_from_json(json_t *j, size_t horizons, const char *name, o
              : 0;
 }
 
+/* The card's "bag": K >= 1 networks whose seeds are K integers >= 0; the merged network's hidden widths
+ * are K times a member's, so K divides both. */
+static int bag_from_json(json_t *j, const oc_mlp_arch *a, const char *name, oc_model_card *c, oc_error *err) {
+  json_error_t jerr;
+  json_int_t networks;
+  json_t *seeds;
+  if (json_unpack_ex(j, &jerr, 0, "{s:I, s:o}", "networks", &networks, "seeds", &seeds) != 0)
+    return oc_error_set(err, "%s: bag: %s (at %s)", name, jerr.text, jerr.source);
+  if (networks < 1 || a->h1 % networks != 0 || a->h2 % networks != 0)
+    return oc_error_set(err, "%s: bag.networks %lld must be >= 1 and divide the hidden widths %d and %d (a bag of K "
+                        "networks is merged into one K times as wide)", name, (long long)networks, a->h1, a->h2);
+  if (!json_is_array(seeds) || json_array_size(seeds) != (size_t)networks)
+    return oc_error_set(err, "%s: bag.seeds must hold one seed per network (%lld)", name, (long long)networks);
+  c->bag_networks = (size_t)networks;
+  c->bag_seeds = oc_xcalloc(c->bag_networks, sizeof *c->bag_seeds);
+  for (size_t i = 0; i < c->bag_networks; i++) {
+    json_t *seed = json_array_get(seeds, i);
+    if (!json_is_integer(seed) || json_integer_value(seed) < 0)
+      return oc_error_set(err, "%s: bag.seeds[%zu] is not an integer >= 0", name, i);
+    c->bag_seeds[i] = (uint64_t)json_integer_value(seed);
+  }
+  return 0;
+}
+
 int oc_model_card_from_json(const char *text, const char *name, oc_model_card *c, oc_mlp_arch *a, oc_error *err) {
   memset(c, 0, sizeof *c);
   memset(a, 0, sizeof *a);
@@ -377,6 +410,8 @@ int oc_model_card_from_json(const char *text, const char *name, oc_model_card *c
                       name, c->n_features, c->n_targets, a->n_in, a->n_out);
   } else if (json_object_get(root, "calibration") &&
              calibration_from_json(json_object_get(root, "calibration"), c->n_targets, name, &c->calibration, err) != 0) {
+    rc = -1;
+  } else if (json_object_get(root, "bag") && bag_from_json(json_object_get(root, "bag"), a, name, c, err) != 0) {
     rc = -1;
   }
   if (rc == 0) {

@@ -7,7 +7,8 @@
  *                      policies inference must reapply, training data checksums, hyperparameters,
  *                      metrics, creation time, oilcast version, the sha256 of model.safetensors and
  *                      the interval calibration (mlp_calibration.h; absent from versions trained
- *                      before it was stored there).
+ *                      before it was stored there) and the bag: how many networks were averaged
+ *                      into this one and their seeds (absent from versions trained before).
  * Both are written atomically; a version directory is written once and never changed. Loading checks
  * everything (header bounds, dtypes, shapes against the card, contiguous offsets, finite values, the
  * sha256) and rejects truncated, tampered or mismatched files with a message naming file and field.
@@ -17,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/buf.h"
 #include "core/date.h"
@@ -72,6 +74,10 @@ typedef struct oc_model_card {
   char *selection_json;     /* `train --model auto`'s comparison (auto_select.h), or NULL */
   char *feature_reference_json; /* the input's training-time reference (feature_reference.h), or NULL */
   oc_mlp_calibration calibration; /* model.json 'calibration', optional */
+  size_t bag_networks;      /* networks averaged into this one (seed bagging, trainer.h); its hidden widths
+                             * are bag_networks times a member's. 0: not recorded (model.json without 'bag',
+                             * written before oilcast recorded it) */
+  uint64_t *bag_seeds;      /* [bag_networks]: each member's seed, in the order they were merged */
   char tensors_sha256[65];  /* set by oc_model_save */
 } oc_model_card;
 

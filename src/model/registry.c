@@ -447,6 +447,22 @@ static int describe_forecaster(const char *data_dir, oc_store *store, const oc_m
   return 0;
 }
 
+/* How many networks were averaged into this one, and their seeds (cards before the bag: not said). */
+static void describe_bag(oc_buf *out, const oc_model_card *card, const oc_mlp_arch *merged) {
+  if (card->bag_networks == 0) {
+    oc_buf_printf(out, "bag            not recorded (trained before oilcast recorded it)\n");
+    return;
+  }
+  oc_buf_printf(out, "bag            %zu network%s, seed%s", card->bag_networks, card->bag_networks > 1 ? "s" : "",
+                card->bag_networks > 1 ? "s" : "");
+  for (size_t i = 0; i < card->bag_networks; i++)
+    oc_buf_printf(out, "%s %llu", i ? "," : "", (unsigned long long)card->bag_seeds[i]);
+  if (card->bag_networks > 1)
+    oc_buf_printf(out, "; averaged as one of %dx%d hidden units (%dx%d each)", merged->h1, merged->h2,
+                  merged->h1 / (int)card->bag_networks, merged->h2 / (int)card->bag_networks);
+  oc_buf_putc(out, '\n');
+}
+
 static int describe_network(const char *data_dir, oc_store *store, const oc_model_version *row, const json_t *unused,
                             oc_buf *out, oc_error *err) {
   oc_mlp m;
@@ -468,6 +484,7 @@ static int describe_network(const char *data_dir, oc_store *store, const oc_mode
                 (unsigned long long)card.params.seed);
   oc_buf_printf(out, "training       %d epochs run, best epoch %d, %.2f s\n", card.metrics.epochs_run, card.metrics.best_epoch,
                 card.metrics.train_seconds);
+  describe_bag(out, &card, &m.arch);
   oc_buf_printf(out, "validation     loss %.6g, MAE %.4f USD/bbl (no-change forecast: %.4f)\n", card.metrics.val_loss,
                 card.metrics.val_mae_price, card.metrics.naive_mae_price);
   const oc_mlp_calibration *cal = &card.calibration;

@@ -29,6 +29,14 @@ static void price_mae_on_validation(const oc_training_table *t, const oc_mlp *mo
   free(pred);
 }
 
+/* The card's bag: k networks of seeds first_seed .. first_seed + k - 1. */
+static void record_bag(oc_model_card *card, uint64_t first_seed, size_t k) {
+  free(card->bag_seeds);
+  card->bag_networks = k;
+  card->bag_seeds = oc_xcalloc(k, sizeof *card->bag_seeds);
+  for (size_t i = 0; i < k; i++) card->bag_seeds[i] = first_seed + i;
+}
+
 int oc_train_on_table(const oc_training_table *t, const oc_mlp_arch *arch_in, const oc_train_params *params,
                       const char *data_path, oc_epoch_callback on_epoch, void *ctx, oc_mlp *model,
                       oc_model_card *card, oc_fit_result *result, oc_error *err) {
@@ -67,6 +75,7 @@ int oc_train_on_table(const oc_training_table *t, const oc_mlp_arch *arch_in, co
   card->train_rows = t->n_train;
   card->val_rows = t->n_val;
   card->params = *params;
+  record_bag(card, params->seed, 1);
   time_t now = time(NULL);
   struct tm tm;
   gmtime_r(&now, &tm);
@@ -77,11 +86,45 @@ int oc_train_on_table(const oc_training_table *t, const oc_mlp_arch *arch_in, co
   return 0;
 }
 
+/* One network's epochs as the bag's progress (an oc_epoch_callback's ctx). */
+typedef struct bag_progress {
+  oc_train_progress_callback report;
+  void *ctx;
+  oc_train_progress at;
+} bag_progress;
+
+static void report_epoch(void *ctx, int epoch, int epochs, float train_loss, float val_loss, float lr) {
+  bag_progress *bp = ctx;
+  oc_train_progress *at = &bp->at;
+  assert(epochs == at->epochs && epoch >= 1 && epoch <= epochs);
+  at->epoch = epoch;
+  at->done = (uint64_t)(at->network - 1) * (uint64_t)epochs + (uint64_t)epoch;
+  at->train_loss = train_loss;
+  at->val_loss = val_loss;
+  at->lr = lr;
+  bp->report(bp->ctx, at);
+}
+
+/* The call after a network's last epoch: its share of the bag done, whenever it stopped. */
+static void report_network_done(bag_progress *bp, const oc_fit_result *fit) {
+  oc_train_progress *at = &bp->at;
+  assert(fit->epochs_run >= 1);
+  at->epoch = fit->epochs_run;
+  at->done = (uint64_t)at->network * (uint64_t)at->epochs;
+  at->network_done = true;
+  at->train_loss = fit->train_loss[fit->epochs_run - 1];
+  at->val_loss = fit->val_loss[fit->epochs_run - 1];
+  at->lr = fit->final_lr;
+  bp->report(bp->ctx, at);
+  at->network_done = false;
+}
+
 int oc_train_bag_on_table(const oc_training_table *t, const oc_mlp_arch *arch, const oc_train_params *params, size_t k,
-                          const char *data_path, oc_epoch_callback on_epoch, void *ctx, oc_mlp *model,
+                          const char *data_path, oc_train_progress_callback on_progress, void *ctx, oc_mlp *model,
                           oc_model_card *card, oc_fit_result *result, oc_error *err) {
   assert(k >= 1);
-  if (k == 1) return oc_train_on_table(t, arch, params, data_path, on_epoch, ctx, model, card, result, err);
+  bag_progress bp = {.report = on_progress, .ctx = ctx,
+                     .at = {.networks = k, .epochs = params->epochs, .total = (uint64_t)k * (uint64_t)params->epochs}};
   oc_mlp *nets = oc_xcalloc(k, sizeof *nets);
   double val_loss = 0, seconds = 0;
   size_t fitted = 0;
@@ -93,8 +136,10 @@ int oc_train_bag_on_table(const oc_training_table *t, const oc_mlp_arch *arch, c
     oc_fit_result member_fit;
     oc_model_card *c = fitted == 0 ? card : &member_card;
     oc_fit_result *f = fitted == 0 ? result : &member_fit;
-    rc = oc_train_on_table(t, arch, &p, data_path, on_epoch, ctx, &nets[fitted], c, f, err);
+    bp.at.network = fitted + 1;
+    rc = oc_train_on_table(t, arch, &p, data_path, on_progress ? report_epoch : NULL, &bp, &nets[fitted], c, f, err);
     if (rc != 0) break;
+    if (on_progress) report_network_done(&bp, f);
     val_loss += c->metrics.val_loss / (double)k;
     seconds += f->seconds;
     if (fitted > 0) {
@@ -102,8 +147,12 @@ int oc_train_bag_on_table(const oc_training_table *t, const oc_mlp_arch *arch, c
       oc_fit_result_free(&member_fit);
     }
   }
-  if (rc == 0) {
+  if (rc == 0 && k == 1) {
+    *model = nets[0]; /* the one network is the model (nothing to merge), no longer nets' to free */
+    fitted = 0;
+  } else if (rc == 0) {
     oc_mlp_bag_merge(nets, k, model);
+    record_bag(card, params->seed, k);
     card->metrics.val_loss = val_loss;
     card->metrics.train_seconds = result->seconds = seconds;
     price_mae_on_validation(t, model, &card->metrics);

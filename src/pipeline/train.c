@@ -188,8 +188,8 @@ static int train_network(const char *data_dir, oc_store *store, const oc_train_o
   if (rc == 0 && opt->tune) rc = oc_tune_choose(&table, &tuning, &arch, &params, &out->tuning, err);
   snprintf(out->kind, sizeof out->kind, "mlp");
   if (rc == 0)
-    rc = oc_train_bag_on_table(&table, &arch, &params, opt->bag, opt->data_path, opt->on_epoch, opt->on_epoch_ctx, &model,
-                               &card, &fit, err);
+    rc = oc_train_bag_on_table(&table, &arch, &params, opt->bag, opt->data_path, opt->on_progress, opt->on_progress_ctx,
+                               &model, &card, &fit, err);
   if (rc == 0) {
     if (out->selection) card.selection_json = oc_json_dumps(out->selection, OC_JSON_COMPACT);
     add_feature_reference(store, &card);

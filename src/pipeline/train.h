@@ -7,7 +7,7 @@
  * When `auto` chooses the network, the network is trained as `mlp` is, with the comparison kept in its
  * card. With no model named, OC_TRAIN_DEFAULT_MODEL is fitted. A deployed version's first forecast is
  * made and stored at once (pipeline/forecast.h).
- * Never prints: what happened comes back in oc_train_result (progress through on_epoch). */
+ * Never prints: what happened comes back in oc_train_result (progress through on_progress). */
 #ifndef OC_PIPELINE_TRAIN_H
 #define OC_PIPELINE_TRAIN_H
 
@@ -21,6 +21,7 @@
 #include "model/auto_select.h"
 #include "model/mlp.h"
 #include "model/model_file.h"
+#include "model/trainer.h"
 #include "model/train.h"
 #include "model/tune.h"
 #include "pipeline/pipeline.h"
@@ -49,9 +50,10 @@ typedef struct oc_train_options {
   oc_auto_config choice; /* `auto`: validation origins, horizon, threads */
   bool deploy;           /* serve the new version at 100% on endpoint */
   const char *endpoint;
-  /* called after every epoch of the network's training; may be NULL */
-  void (*on_epoch)(void *ctx, int epoch, int epochs, float train_loss, float val_loss, float lr);
-  void *on_epoch_ctx;
+  /* the network's training: called after every epoch of every network of the bag and when each network
+   * ends, with the bag's epochs done of its total (model/trainer.h); may be NULL */
+  oc_train_progress_callback on_progress;
+  void *on_progress_ctx;
 } oc_train_options;
 
 oc_train_options oc_train_options_default(void);

@@ -2,7 +2,10 @@
  * the prices that followed (one INSERT .. SELECT scores every newly scorable point; the rolling figures
  * are one window query, as in SQLite), and the scheduler's records (job_runs, job_state), where two
  * partial unique indexes do the claiming. Must not decide what a good score is or what a job's steps do. */
+#include <assert.h>
+#include <jansson.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,26 +33,69 @@ static void copy_points(oc_buf *copy, const oc_forecast_record *rec) {
   }
 }
 
-/* Inserts rec's row inside the caller's op, setting rec->id; 0, or -1 with err. */
-static int insert_forecast(oc_pg_store *s, oc_forecast_record *rec, oc_error *err) {
+/* The forecast rows of a batch as one JSON array of objects (statement parameter $1 of
+ * insert_forecasts): jansson escapes the texts and keeps every double to the bit (17 digits), an
+ * unknown origin price is null. 0, or -1 with err when a text is not UTF-8 (which PostgreSQL would
+ * refuse too). */
+static int forecast_rows_json(const oc_pg_store *s, const oc_forecast_record *recs, size_t n, char **text,
+                              oc_error *err) {
+  json_t *rows = json_array();
+  for (size_t i = 0; i < n; i++) {
+    const oc_forecast_record *rec = &recs[i];
+    char origin[OC_DATE_STRLEN];
+    json_t *row = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o}", "series", rec->series, "origin",
+                            oc_date_format(rec->origin, origin), "horizon", (json_int_t)rec->n_points, "endpoint",
+                            rec->endpoint, "variant", rec->variant, "model_version", rec->model_version, "model_kind",
+                            rec->model_kind, "history", rec->history, "request_id", rec->request_id, "created_at",
+                            (json_int_t)rec->created_at, "origin_price",
+                            isfinite(rec->origin_price) ? json_real(rec->origin_price) : json_null());
+    if (!row) {
+      json_decref(rows);
+      return oc_error_set(err, "store %s: storing forecast %zu of %zu (series %s): a text field is not valid UTF-8",
+                          s->display, i + 1, n, rec->series);
+    }
+    json_array_append_new(rows, row);
+  }
+  *text = json_dumps(rows, JSON_COMPACT | JSON_REAL_PRECISION(17));
+  json_decref(rows);
+  if (!*text) abort(); /* out of memory (every value was checked above) */
+  return 0;
+}
+
+/* Inserts the batch's forecast rows in one statement inside the caller's op, setting each recs[i].id:
+ * the rows take the ids after the table's largest (the op holds the store's write lock) in the batch's
+ * order, the ordinal of each row in the JSON array; 0, or -1 with err. */
+static int insert_forecasts(oc_pg_store *s, oc_forecast_record *recs, size_t n, oc_error *err) {
+  char *rows = NULL;
+  if (forecast_rows_json(s, recs, n, &rows, err) != 0) return -1;
   oc_pg_params p = {0};
-  oc_pg_text(&p, rec->series);
-  oc_pg_date(&p, rec->origin);
-  oc_pg_int(&p, (int64_t)rec->n_points);
-  const char *texts[] = {rec->endpoint, rec->variant, rec->model_version, rec->model_kind, rec->history,
-                         rec->request_id};
-  for (int i = 0; i < 6; i++) oc_pg_text(&p, texts[i]);
-  oc_pg_int(&p, rec->created_at);
-  oc_pg_double(&p, rec->origin_price); /* NAN: NULL, unknown */
-  PGresult *r = oc_pg_query(s,
-                            "INSERT INTO forecasts(id, series, origin, horizon, endpoint, variant, model_version,"
-                            " model_kind, history, request_id, created_at, origin_price)"
-                            " SELECT coalesce(max(id), 0) + 1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11"
-                            " FROM forecasts RETURNING id",
-                            &p, "storing a forecast", err);
+  oc_pg_text(&p, rows);
+  PGresult *r = oc_pg_query(
+      s,
+      "INSERT INTO forecasts(id, series, origin, horizon, endpoint, variant, model_version, model_kind, history,"
+      " request_id, created_at, origin_price)"
+      " SELECT last.id + r.nth, r.series, r.origin, r.horizon, r.endpoint, r.variant, r.model_version, r.model_kind,"
+      "  r.history, r.request_id, r.created_at, r.origin_price"
+      " FROM (SELECT coalesce(max(id), 0) AS id FROM forecasts) AS last,"
+      "  ROWS FROM (jsonb_to_recordset($1::jsonb) AS (series text, origin date, horizon bigint, endpoint text,"
+      "   variant text, model_version text, model_kind text, history text, request_id text, created_at bigint,"
+      "   origin_price float8))"
+      "  WITH ORDINALITY AS r(series, origin, horizon, endpoint, variant, model_version, model_kind, history,"
+      "   request_id, created_at, origin_price, nth)"
+      " RETURNING id",
+      &p, "storing forecasts", err);
+  free(rows);
   if (!r) return -1;
-  rec->id = oc_pg_get_int(r, 0, 0);
+  /* The ids are last + 1 .. last + n in the rows' order. RETURNING gives them in no promised order, so
+   * the smallest is taken here (a CTE aggregating them in SQL doubled the statement's cost, measured). */
+  assert(PQntuples(r) == (int)n);
+  int64_t first = INT64_MAX;
+  for (int i = 0; i < PQntuples(r); i++) {
+    int64_t id = oc_pg_get_int(r, i, 0);
+    if (id < first) first = id;
+  }
   PQclear(r);
+  for (size_t i = 0; i < n; i++) recs[i].id = first + (int64_t)i;
   return 0;
 }
 
@@ -57,18 +103,15 @@ int oc_pg_forecast_save(oc_store *store, oc_forecast_record *rec, oc_error *err)
   return oc_pg_forecasts_save(store, rec, 1, err);
 }
 
-/* One statement per forecast row (its id comes back), then every point of the batch in one COPY
- * (forecasts of 5 to 64 points: one round trip instead of one per point). */
+/* The batch's forecast rows in one statement (their ids come back), then every point of the batch in
+ * one COPY (forecasts of 5 to 64 points): two round trips inside the op, whatever the batch's size. */
 int oc_pg_forecasts_save(oc_store *store, oc_forecast_record *recs, size_t n, oc_error *err) {
   oc_pg_store *s = oc_pg_of(store);
   if (oc_store_forecasts_check(s->display, recs, n, err) != 0) return -1;
   if (oc_pg_op_begin(s, err) != 0) return -1;
-  bool ok = true;
+  bool ok = insert_forecasts(s, recs, n, err) == 0;
   oc_buf copy = {0};
-  for (size_t i = 0; ok && i < n; i++) {
-    ok = insert_forecast(s, &recs[i], err) == 0;
-    if (ok) copy_points(&copy, &recs[i]);
-  }
+  for (size_t i = 0; ok && i < n; i++) copy_points(&copy, &recs[i]);
   if (ok)
     ok = oc_pg_copy_in(s, "COPY forecast_points(forecast_id, step, date, price, lower80, upper80, lower95, upper95)"
                           " FROM STDIN", copy.data, copy.len, "storing forecast points", err) == 0;

@@ -1647,6 +1647,116 @@ static void test_forecasts_save_all_or_nothing(void **state) {
   oc_store_close(s);
 }
 
+/* Every row of table (one of oc_store_tables()) as text, columns tab-separated, "\\N" for NULL, a line
+ * each, in key order (table_read). */
+static int append_row(void *ctx, const char *const *values) {
+  oc_buf *out = ((oc_buf **)ctx)[0];
+  const oc_store_table *t = ((const oc_store_table **)ctx)[1];
+  for (size_t c = 0; c < t->ncolumns; c++) oc_buf_printf(out, "%s%s", c ? "\t" : "", values[c] ? values[c] : "\\N");
+  oc_buf_putc(out, '\n');
+  return 0;
+}
+
+static void read_table(oc_store *s, const char *name, oc_buf *out) {
+  size_t n;
+  const oc_store_table *tables = oc_store_tables(&n), *t = NULL;
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(tables[i].name, name) == 0) t = &tables[i];
+  assert_non_null(t);
+  void *ctx[2] = {out, (void *)t};
+  oc_error err;
+  if (oc_store_table_read(s, t, append_row, ctx, &err) != 0) fail_msg("%s", err.message);
+}
+
+/* A champion and its shadow of the most points a forecast holds, saved in one batch after a forecast
+ * already stored, come back in order on every backend: ids in the batch's order after the stored one,
+ * texts that need escaping as given, every double to the bit, an unknown origin price as NULL, the
+ * points of each in step order (PostgreSQL inserts the batch's forecast rows in one statement). */
+static void test_forecasts_save_champion_and_shadow_in_order(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  oc_forecast_record recs[2] = {{.series = "WTI", .origin = D("2024-01-04"), .history = "stored", .endpoint = "wti",
+                                 .variant = "primary", .model_version = "v1", .model_kind = "ets",
+                                 .request_id = "r\"1\\\t\u00e9{,}", .created_at = 10, .origin_price = 1.0 / 3,
+                                 .n_points = OC_STORED_FORECAST_MAX_POINTS}};
+  for (size_t i = 0; i < OC_STORED_FORECAST_MAX_POINTS; i++) {
+    double price = 70 + i / 7.0;
+    recs[0].points[i] = (oc_stored_forecast_point){D("2024-01-05") + (oc_date)i, price, price - 1.1, price + 1.1,
+                                                   price - 2.2, price + 2.2};
+  }
+  oc_forecast_record before = recs[0]; /* a day earlier, one point, stored first */
+  before.origin = D("2024-01-03");
+  before.n_points = 1;
+  before.created_at = 5;
+  assert_int_equal(oc_store_forecast_save(s, &before, &err), 0);
+  recs[1] = recs[0];
+  snprintf(recs[1].variant, sizeof recs[1].variant, "shadow");
+  snprintf(recs[1].model_version, sizeof recs[1].model_version, "v2");
+  recs[1].origin_price = NAN;
+  for (size_t i = 0; i < OC_STORED_FORECAST_MAX_POINTS; i++) recs[1].points[i].price += 0.5;
+  assert_int_equal(oc_store_forecasts_save(s, recs, 2, &err), 0);
+  assert_int_equal(recs[0].id, before.id + 1);
+  assert_int_equal(recs[1].id, before.id + 2);
+
+  oc_forecast_record got;
+  bool found;
+  assert_int_equal(oc_store_forecast_latest(s, "WTI", &got, &found, &err), 0);
+  assert_true(found);
+  assert_int_equal(got.id, recs[0].id); /* the champion, never its shadow */
+  assert_string_equal(got.request_id, recs[0].request_id);
+  assert_true(got.origin_price == 1.0 / 3);
+  assert_int_equal(got.n_points, OC_STORED_FORECAST_MAX_POINTS);
+  assert_memory_equal(got.points, recs[0].points, sizeof got.points);
+
+  oc_buf rows = {0}, expect = {0};
+  read_table(s, "forecasts", &rows);
+  char *line = rows.data;
+  for (int k = -1; k < 2; k++) {
+    char *end = strchr(line, '\n');
+    assert_non_null(end);
+    *end = '\0';
+    const oc_forecast_record *rec = k < 0 ? &before : &recs[k];
+    char price[32] = "\\N", origin[OC_DATE_STRLEN];
+    if (isfinite(rec->origin_price)) oc_store_format_double(rec->origin_price, price);
+    oc_buf_clear(&expect);
+    oc_buf_printf(&expect, "%lld\t%s\t%s\t%zu\t%s\t%s\t%s\t%s\t%s\t%s\t%lld\t%s", (long long)rec->id, rec->series,
+                  oc_date_format(rec->origin, origin), rec->n_points, rec->endpoint, rec->variant, rec->model_version,
+                  rec->model_kind, rec->history, rec->request_id, (long long)rec->created_at, price);
+    assert_string_equal(line, expect.data);
+    line = end + 1;
+  }
+  assert_string_equal(line, "");
+
+  oc_buf_clear(&rows);
+  read_table(s, "forecast_points", &rows);
+  line = rows.data;
+  line = strchr(line, '\n') + 1; /* the earlier forecast's one point */
+  for (int k = 0; k < 2; k++)
+    for (size_t i = 0; i < OC_STORED_FORECAST_MAX_POINTS; i++) {
+      const oc_stored_forecast_point *pt = &recs[k].points[i];
+      char *end = strchr(line, '\n');
+      assert_non_null(end);
+      *end = '\0';
+      long long id, step;
+      char date[16];
+      double v[5];
+      assert_int_equal(sscanf(line, "%lld\t%lld\t%15s\t%lf\t%lf\t%lf\t%lf\t%lf", &id, &step, date, &v[0], &v[1], &v[2],
+                              &v[3], &v[4]), 8);
+      assert_int_equal(id, recs[k].id);
+      assert_int_equal(step, (long long)i + 1);
+      char want[OC_DATE_STRLEN];
+      assert_string_equal(date, oc_date_format(pt->date, want));
+      assert_true(v[0] == pt->price && v[1] == pt->lower80 && v[2] == pt->upper80 && v[3] == pt->lower95 &&
+                  v[4] == pt->upper95);
+      line = end + 1;
+    }
+  assert_string_equal(line, "");
+  oc_buf_free(&rows);
+  oc_buf_free(&expect);
+  oc_store_close(s);
+}
+
 /* The suite every backend runs. */
 static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_open_fresh_and_reopen, setup, teardown),
@@ -1671,6 +1781,7 @@ static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_schema_13_to_17_ops, setup, teardown),
     cmocka_unit_test_setup_teardown(test_schema_18_ops, setup, teardown),
     cmocka_unit_test_setup_teardown(test_latest_forecast_is_never_a_shadow, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_forecasts_save_champion_and_shadow_in_order, setup, teardown),
     cmocka_unit_test_setup_teardown(test_schema_21_backtest_years, setup, teardown),
     cmocka_unit_test_setup_teardown(test_dead_letters_keyed, setup, teardown),
     cmocka_unit_test_setup_teardown(test_forecasts_save_all_or_nothing, setup, teardown),
