@@ -84,9 +84,10 @@ void oc_ingest_reject(oc_ingest_sink *sink, size_t where, const char *field, con
 void oc_ingest_missing(oc_ingest_sink *sink);
 /* Names the input's format in the report (a string literal). */
 void oc_ingest_set_format(oc_ingest_sink *sink, const char *format);
-/* Waits until every row added so far is in the store (the sink may be writing a chunk on a thread of
- * its own): a source calls it before it uses the store itself. 0, or -1 with the batch's err (a
- * store error writing those rows: the source stops and returns -1). */
+/* Waits until the chunk the sink may be writing on a thread of its own is in the store, so that the
+ * store's connection is free: a source calls it before it uses the store itself. Rows of the chunk
+ * still being filled are written later, with it. 0, or -1 with the batch's err (a store error writing
+ * that chunk: the source stops and returns -1). */
 int oc_ingest_sync(oc_ingest_sink *sink);
 
 /* Reads the source's whole input into the sink. 0, or -1 with err: the input cannot be read at all
