@@ -51,7 +51,11 @@ async function waitPoints(page, t0, meta, n) {
       const div = document.querySelector(`[data-sensor="${key}"]`);
       const mean = div && div.data && div.data.find((t) => t.meta === 'mean');
       return !!mean && mean.y[0] === 5;
-    }, SENSOR, { timeout: 15000, polling: 50 });
+    }, SENSOR, { timeout: 15000, polling: 50 }).catch(async (e) => {
+      /* what the page had instead: no chart, one reading, or another mean; and its connection */
+      const state = await page.getAttribute('#connection', 'data-state');
+      throw new Error(`${e.message}; the chart's traces: ${JSON.stringify(await chartTraces(page))}, connection ${state}`);
+    });
     const ms = Date.now() - t0;
     check(ms <= APPEAR_MS, `two published readings drawn as their window's mean 5 after ${ms} ms (limit ${APPEAR_MS})`);
     const traces = await chartTraces(page);
