@@ -12,9 +12,11 @@ oc simulate market --days 400 --seed 4 --series BRENT --out "$tmp/b.csv" >/dev/n
 oc ingest --data-dir "$dd" --source simulated --csv-path "$tmp/a.csv" --series WTI --quiet
 
 # The holder keeps the write lock until the test says so (a fifo), so under any load the ingest is
-# seen waiting: it must print its note while the lock is held, then import once it is released.
+# seen waiting: it must print its note while the lock is held, then import once it is released. The
+# holder waits for the lock itself (.timeout): the probe below takes it for an instant, and a holder
+# whose BEGIN IMMEDIATE met the probe's failed with "database is locked" and never held it (a CI run).
 mkfifo "$tmp/holder.ctl"
-sqlite3 "$dd/oilcast.db" <"$tmp/holder.ctl" >/dev/null &
+sqlite3 -cmd ".timeout 10000" "$dd/oilcast.db" <"$tmp/holder.ctl" >/dev/null &
 holder=$!
 oc_kill_later "$holder"
 exec 7>"$tmp/holder.ctl"
