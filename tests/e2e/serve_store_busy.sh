@@ -14,12 +14,16 @@ serve_start "$dir" --threads 2 --access-log off
 A=(-H "Authorization: Bearer $admin")
 body='{"observations":[{"date":"2025-01-06","value":73.5}]}'
 
+# The holder waits for the lock itself (.timeout: the probe below takes it for an instant), and the
+# requests go out only once it holds it, however long its start takes under load.
 (echo "BEGIN IMMEDIATE; INSERT INTO series(name, unit, source, created_at) VALUES ('HOLDER', 'x', 'test', 0);"
   sleep 4
-  echo "ROLLBACK;") | sqlite3 "$dir/oilcast.db" &
+  echo "ROLLBACK;") | sqlite3 -cmd ".timeout 10000" "$dir/oilcast.db" &
 holder=$!
 oc_kill_later "$holder"
-sleep 0.5
+locked() { ! sqlite3 -cmd ".timeout 0" "$dir/oilcast.db" "BEGIN IMMEDIATE; ROLLBACK;" 2>/dev/null; }
+for _ in $(seq 100); do locked && break; sleep 0.02; done
+locked || fail "the holder did not take the write lock within 2 s"
 
 start=$(date +%s%N)
 status=$(curl -s -o "$OC_TMP/read.json" -w '%{http_code}' "${A[@]}" "$SERVE_URL/v1/series/WTI")
