@@ -635,7 +635,7 @@ static int pg_commit(oc_store *store, oc_error *err) {
   if (!s->in_transaction) return oc_error_set(err, "store %s: commit without an open transaction", s->display);
   bool keyed = oc_pg_deferred_key_build(s, err) == 0;
   int rc = end_write(s, keyed, err);
-  if (!keyed) oc_pg_deferred_key_forget(s);
+  oc_pg_deferred_key_forget(s); /* what this transaction learnt of observations ends with it */
   s->in_transaction = false;
   return rc;
 }

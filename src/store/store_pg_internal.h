@@ -28,6 +28,7 @@ typedef struct oc_pg_store {
   /* A bulk load into an empty observations table (store_pg_series.c) goes in without the table's
    * primary key, built once at commit: the series it loaded, each with its latest date. */
   bool key_deferred;
+  bool observations_held; /* this transaction found rows in observations: no bulk load, asked once */
   struct oc_pg_loaded_series *loaded;
   size_t loaded_count, loaded_cap;
 } oc_pg_store;
@@ -111,7 +112,8 @@ int oc_pg_ingest_runs_after(oc_store *store, int64_t after_id, size_t max_runs, 
 /* Builds the primary key of observations that a bulk load of this transaction deferred (nothing to
  * do when none did), before the transaction commits. 0 or -1 (the transaction must then roll back). */
 int oc_pg_deferred_key_build(oc_pg_store *s, oc_error *err);
-/* The transaction ended without committing: a deferred key is back with the rollback. */
+/* The transaction ended: what it knew of observations is forgotten (a deferred key that was not built
+ * is back with the rollback). */
 void oc_pg_deferred_key_forget(oc_pg_store *s);
 /* The session's staging table for observations_upsert (created once per session, outside transactions). */
 int oc_pg_series_session_setup(oc_pg_store *s, oc_error *err);

@@ -126,6 +126,12 @@ int oc_pg_series_provider_set(oc_store *store, const char *name, const char *pro
   return oc_pg_op_end(s, ok, err);
 }
 
+/* A series id's home slot in an open-addressing table of cap slots (a power of two). */
+static size_t series_slot(int64_t id, size_t cap) {
+  assert(cap > 0 && (cap & (cap - 1)) == 0);
+  return (size_t)((uint64_t)id * 0x9E3779B97F4A7C15u >> 32) & (cap - 1);
+}
+
 /* A series of a chunk: its id, its earliest date in the chunk, and where its rows go in key order. */
 typedef struct {
   int64_t id;
@@ -160,7 +166,7 @@ static oc_observation *sort_chunk(const oc_observation *obs, size_t n, chunk_ser
   chunk_series *list = NULL;
   size_t count = 0, list_cap = 0;
   for (size_t i = 0; i < n; i++) {
-    size_t h = (size_t)((uint64_t)obs[i].series_id * 0x9E3779B97F4A7C15u >> 32) & (cap - 1);
+    size_t h = series_slot(obs[i].series_id, cap);
     while (slots[h] && list[slots[h] - 1].id != obs[i].series_id) h = (h + 1) & (cap - 1);
     if (!slots[h]) {
       oc_xgrow((void **)&list, &list_cap, count + 1, sizeof *list);
@@ -340,8 +346,8 @@ typedef struct oc_pg_loaded_series {
 } oc_pg_loaded_series;
 
 static oc_pg_loaded_series *loaded_slot(oc_pg_store *s, int64_t id) {
-  assert(id > 0 && s->loaded_cap > 0 && (s->loaded_cap & (s->loaded_cap - 1)) == 0);
-  size_t h = (size_t)((uint64_t)id * 0x9E3779B97F4A7C15u >> 32) & (s->loaded_cap - 1);
+  assert(id > 0);
+  size_t h = series_slot(id, s->loaded_cap);
   while (s->loaded[h].id && s->loaded[h].id != id) h = (h + 1) & (s->loaded_cap - 1);
   return &s->loaded[h];
 }
@@ -378,7 +384,7 @@ static void note_loaded(oc_pg_store *s, const chunk_series *list, size_t count) 
 }
 
 void oc_pg_deferred_key_forget(oc_pg_store *s) {
-  s->key_deferred = false;
+  s->key_deferred = s->observations_held = false;
   free(s->loaded);
   s->loaded = NULL;
   s->loaded_count = s->loaded_cap = 0;
@@ -398,7 +404,8 @@ int oc_pg_deferred_key_build(oc_pg_store *s, oc_error *err) {
 static int prepare_key(oc_pg_store *s, const chunk_series *list, size_t count, bool repeated, size_t n,
                        oc_error *err) {
   if (s->key_deferred && !repeated && appends_to_load(s, list, count)) return 0;
-  if (!s->key_deferred && (!s->in_transaction || repeated || n < BULK_LOAD_MIN_ROWS)) return 0;
+  if (!s->key_deferred && (!s->in_transaction || repeated || n < BULK_LOAD_MIN_ROWS || s->observations_held))
+    return 0;
   if (oc_pg_op_begin(s, err) != 0) return -1;
   if (s->key_deferred) return oc_pg_op_end(s, oc_pg_deferred_key_build(s, err) == 0, err);
   PGresult *r = oc_pg_query(s, "SELECT NOT EXISTS (SELECT 1 FROM observations)", NULL, "looking for observations", err);
@@ -409,6 +416,7 @@ static int prepare_key(oc_pg_store *s, const chunk_series *list, size_t count, b
                    "deferring the key of observations for a bulk load", NULL, err) == 0;
   if (oc_pg_op_end(s, ok, err) != 0) return -1;
   s->key_deferred = empty;
+  s->observations_held = !empty; /* no op deletes observations: it holds rows until the transaction ends */
   return 0;
 }
 
