@@ -466,6 +466,26 @@ sqlite3_stmt *oc_sqlite_stmt(oc_sqlite_store *s, const char *sql, oc_error *err)
   return st;
 }
 
+int oc_sqlite_newest_of_series(oc_sqlite_store *s, const char *sql, const char *series,
+                               void (*decode)(sqlite3_stmt *st, void *out), void *out, bool *found, const char *what,
+                               oc_error *err) {
+  *found = false;
+  sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);
+  if (!st) return -1;
+  sqlite3_bind_text(st, 1, series, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    decode(st, out);
+    *found = true;
+  } else if (rc != SQLITE_DONE) {
+    char reading[96];
+    snprintf(reading, sizeof reading, "reading the latest %s", what);
+    oc_sqlite_fail(s, err, reading);
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* BEGIN IMMEDIATE after this connection's turn (store/store_turn.h). */
 static int begin_write(oc_sqlite_store *s, oc_error *err) {
   assert(!s->holds_write_turn);

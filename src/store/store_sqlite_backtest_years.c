@@ -36,33 +36,26 @@ int oc_sqlite_backtest_years_save(oc_store *store, oc_backtest_years_record *rec
   return oc_sqlite_op_end(s, ok, err);
 }
 
+static void decode_years(sqlite3_stmt *st, void *record) {
+  oc_backtest_years_record *out = record;
+  out->id = sqlite3_column_int64(st, 0);
+  out->series = oc_sqlite_column_strdup(st, 1);
+  out->created_at = sqlite3_column_int64(st, 2);
+  out->models = oc_sqlite_column_strdup(st, 3);
+  out->exog = oc_sqlite_column_strdup(st, 4);
+  out->horizon = sqlite3_column_int64(st, 5);
+  out->refit_every = sqlite3_column_int64(st, 6);
+  out->from_year = sqlite3_column_int64(st, 7);
+  out->to_year = sqlite3_column_int64(st, 8);
+  out->report_json = oc_sqlite_column_strdup(st, 9);
+}
+
 int oc_sqlite_backtest_years_latest(oc_store *store, const char *series, oc_backtest_years_record *out, bool *found,
                                     oc_error *err) {
-  oc_sqlite_store *s = oc_sqlite_of(store);
   static const char sql[] =
       "SELECT id, series, created_at, models, exog, horizon, refit_every, from_year, to_year, report_json"
       " FROM backtest_years WHERE series = ?1 ORDER BY created_at DESC, id DESC LIMIT 1";
   memset(out, 0, sizeof *out);
-  *found = false;
-  sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);
-  if (!st) return -1;
-  sqlite3_bind_text(st, 1, series, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    out->id = sqlite3_column_int64(st, 0);
-    out->series = oc_sqlite_column_strdup(st, 1);
-    out->created_at = sqlite3_column_int64(st, 2);
-    out->models = oc_sqlite_column_strdup(st, 3);
-    out->exog = oc_sqlite_column_strdup(st, 4);
-    out->horizon = sqlite3_column_int64(st, 5);
-    out->refit_every = sqlite3_column_int64(st, 6);
-    out->from_year = sqlite3_column_int64(st, 7);
-    out->to_year = sqlite3_column_int64(st, 8);
-    out->report_json = oc_sqlite_column_strdup(st, 9);
-    *found = true;
-  } else if (rc != SQLITE_DONE) {
-    oc_sqlite_fail(s, err, "reading the latest by-year backtest report");
-  }
-  sqlite3_reset(st);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+  return oc_sqlite_newest_of_series(oc_sqlite_of(store), sql, series, decode_years, out, found, "by-year backtest report",
+                                    err);
 }

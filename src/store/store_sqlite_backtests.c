@@ -45,34 +45,24 @@ int oc_sqlite_backtest_save(oc_store *store, oc_backtest_record *rec, oc_error *
   return oc_sqlite_op_end(s, ok, err);
 }
 
+static void decode_backtest(sqlite3_stmt *st, void *record) {
+  oc_backtest_record *out = record;
+  out->id = sqlite3_column_int64(st, 0);
+  out->series = oc_sqlite_column_strdup(st, 1);
+  out->start = oc_sqlite_column_date(st, 2);
+  out->end = oc_sqlite_column_date(st, 3);
+  out->horizon = sqlite3_column_int64(st, 4);
+  out->refit_every = sqlite3_column_int64(st, 5);
+  out->origins = sqlite3_column_int64(st, 6);
+  out->models = oc_sqlite_column_strdup(st, 7);
+  out->created_at = sqlite3_column_int64(st, 8);
+  out->result_json = oc_sqlite_column_strdup(st, 9);
+}
+
 int oc_sqlite_backtest_latest(oc_store *store, const char *series, oc_backtest_record *out, bool *found, oc_error *err) {
-  oc_sqlite_store *s = oc_sqlite_of(store);
   static const char sql[] =
       "SELECT id, series, start_date, end_date, horizon, refit_every, origins, models, created_at, result_json"
       " FROM backtests WHERE series = ?1 ORDER BY created_at DESC, id DESC LIMIT 1";
   memset(out, 0, sizeof *out);
-  *found = false;
-  sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);
-  if (!st) return -1;
-  sqlite3_bind_text(st, 1, series, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    out->id = sqlite3_column_int64(st, 0);
-    out->series = oc_sqlite_column_strdup(st, 1);
-    out->start = oc_sqlite_column_date(st, 2);
-    out->end = oc_sqlite_column_date(st, 3);
-    out->horizon = sqlite3_column_int64(st, 4);
-    out->refit_every = sqlite3_column_int64(st, 5);
-    out->origins = sqlite3_column_int64(st, 6);
-    out->models = oc_sqlite_column_strdup(st, 7);
-    out->created_at = sqlite3_column_int64(st, 8);
-    out->result_json = oc_sqlite_column_strdup(st, 9);
-    *found = true;
-  } else if (rc != SQLITE_DONE) {
-    oc_sqlite_fail(s, err, "reading the latest backtest run");
-    sqlite3_reset(st);
-    return -1;
-  }
-  sqlite3_reset(st);
-  return 0;
+  return oc_sqlite_newest_of_series(oc_sqlite_of(store), sql, series, decode_backtest, out, found, "backtest run", err);
 }

@@ -62,29 +62,9 @@ int oc_sqlite_forecasts_save(oc_store *store, oc_forecast_record *recs, size_t n
   return -1;
 }
 
-int oc_sqlite_forecast_latest(oc_store *store, const char *series, oc_forecast_record *out, bool *found,
-                              oc_error *err) {
-  oc_sqlite_store *s = oc_sqlite_of(store);
-  static const char head[] =
-      "SELECT id, series, origin, endpoint, variant, model_version, model_kind, history, request_id, created_at,"
-      " origin_price"
-      " FROM forecasts WHERE series = ?1 AND history = 'stored' AND variant <> 'shadow' ORDER BY created_at DESC, id DESC LIMIT 1";
-  static const char points[] = "SELECT date, price, lower80, upper80, lower95, upper95 FROM forecast_points"
-                               " WHERE forecast_id = ?1 ORDER BY step";
-  *found = false;
-  memset(out, 0, sizeof *out);
-  sqlite3_stmt *st = oc_sqlite_stmt(s, head, err);
-  if (!st) return -1;
-  sqlite3_bind_text(st, 1, series, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_DONE) {
-    sqlite3_reset(st);
-    return 0;
-  }
-  if (rc != SQLITE_ROW) {
-    sqlite3_reset(st);
-    return oc_sqlite_fail(s, err, "reading the latest forecast");
-  }
+/* A forecast's row (the columns of oc_sqlite_forecast_latest's head), its points not yet. */
+static void decode_forecast(sqlite3_stmt *st, void *record) {
+  oc_forecast_record *out = record;
   out->id = sqlite3_column_int64(st, 0);
   oc_sqlite_column_copy(out->series, sizeof out->series, st, 1);
   out->origin = oc_sqlite_column_date(st, 2);
@@ -96,10 +76,25 @@ int oc_sqlite_forecast_latest(oc_store *store, const char *series, oc_forecast_r
   oc_sqlite_column_copy(out->request_id, sizeof out->request_id, st, 8);
   out->created_at = sqlite3_column_int64(st, 9);
   out->origin_price = sqlite3_column_type(st, 10) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 10);
-  sqlite3_reset(st);
-  st = oc_sqlite_stmt(s, points, err);
+}
+
+int oc_sqlite_forecast_latest(oc_store *store, const char *series, oc_forecast_record *out, bool *found,
+                              oc_error *err) {
+  oc_sqlite_store *s = oc_sqlite_of(store);
+  static const char head[] =
+      "SELECT id, series, origin, endpoint, variant, model_version, model_kind, history, request_id, created_at,"
+      " origin_price"
+      " FROM forecasts WHERE series = ?1 AND history = 'stored' AND variant <> 'shadow' ORDER BY created_at DESC, id DESC LIMIT 1";
+  static const char points[] = "SELECT date, price, lower80, upper80, lower95, upper95 FROM forecast_points"
+                               " WHERE forecast_id = ?1 ORDER BY step";
+  memset(out, 0, sizeof *out);
+  if (oc_sqlite_newest_of_series(s, head, series, decode_forecast, out, found, "forecast", err) != 0) return -1;
+  if (!*found) return 0;
+  *found = false; /* until its points are read */
+  sqlite3_stmt *st = oc_sqlite_stmt(s, points, err);
   if (!st) return -1;
   sqlite3_bind_int64(st, 1, out->id);
+  int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW && out->n_points < OC_STORED_FORECAST_MAX_POINTS) {
     oc_stored_forecast_point *p = &out->points[out->n_points++];
     p->date = oc_sqlite_column_date(st, 0);

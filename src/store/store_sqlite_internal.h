@@ -57,6 +57,12 @@ int oc_sqlite_fail(oc_sqlite_store *s, oc_error *err, const char *what);
 /* The prepared statement for sql (a string literal: cached by address), reset and with bindings
  * cleared, ready to bind. NULL with *err set when it does not compile. */
 sqlite3_stmt *oc_sqlite_stmt(oc_sqlite_store *s, const char *sql, oc_error *err);
+/* The newest stored record of a series: sql (a string literal) selects at most one row WHERE series =
+ * ?1 (newest first, LIMIT 1); decode fills out from it and *found says whether there was one. 0, or -1
+ * with *err "store PATH: reading the latest <what>: ...". */
+int oc_sqlite_newest_of_series(oc_sqlite_store *s, const char *sql, const char *series,
+                               void (*decode)(sqlite3_stmt *st, void *out), void *out, bool *found, const char *what,
+                               oc_error *err);
 /* Makes one op atomic: opens a write transaction when none is open, else a savepoint inside the
  * caller's transaction. Pair every successful oc_sqlite_op_begin with one oc_sqlite_op_end(ok). */
 int oc_sqlite_op_begin(oc_sqlite_store *s, oc_error *err);
