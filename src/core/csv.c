@@ -144,7 +144,49 @@ int oc_csv_next(oc_csv_reader *r, size_t *line, const char **reason) {
   return OC_CSV_RECORD;
 }
 
+static const double exact_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* The decimal m * 10^-k with at most 15 significant digits that reads back as a (1e-4 <= a < 1e15),
+ * written as printf's %.15g writes it: fixed notation, no trailing zeros. false when a has no such
+ * form (then it needs 16 or 17 digits, or an exponent). Why it is exact: m / 10^k with m < 10^15 and
+ * k <= 22 divides two exact doubles, so the quotient is the double nearest m * 10^-k, which is what
+ * reading the text gives; and a decimal of at most 15 digits within half an ulp of a is the only one
+ * (15-digit decimals are further apart than an ulp), so it is the one %.15g rounds a to. The smallest
+ * k that works has no trailing zero in m. */
+static bool format_short_fixed(double a, char *buf) {
+  if (!(a >= 1e-4 && a < 1e15)) return false;
+  for (int k = 0; k <= 22; k++) {
+    double scaled = a * exact_pow10[k];
+    if (scaled >= 1e15) return false;
+    double m = nearbyint(scaled);
+    if (m / exact_pow10[k] != a) continue;
+    char digits[24];
+    int n = 0;
+    for (uint64_t u = (uint64_t)m; u; u /= 10) digits[n++] = (char)('0' + u % 10);
+    char *p = buf;
+    if (k >= n) { /* 0.000ddd */
+      *p++ = '0';
+      *p++ = '.';
+      for (int z = 0; z < k - n; z++) *p++ = '0';
+    }
+    for (int i = n - 1; i >= 0; i--) {
+      *p++ = digits[i];
+      if (i == k && k > 0 && k < n) *p++ = '.';
+    }
+    *p = '\0';
+    return true;
+  }
+  return false;
+}
+
 char *oc_format_number(double value, char *buf) {
+  /* Most values (prices, rates, counts) have a short exact decimal: found with a few multiplications
+   * instead of printf's and strtod's multi-precision arithmetic, and written exactly as they write it */
+  if (isfinite(value) && value != 0.0 && format_short_fixed(fabs(value), buf + (value < 0))) {
+    if (value < 0) buf[0] = '-';
+    return buf;
+  }
   for (int precision = 15; precision <= 17; precision++) {
     snprintf(buf, OC_NUMBER_STRLEN, "%.*g", precision, value);
     if (strtod(buf, NULL) == value) break;
@@ -161,8 +203,6 @@ bool oc_csv_field_is(const oc_csv_field *f, const char *name) {
 }
 
 int oc_parse_number(const char *text, size_t len, double *out, const char **reason) {
-  static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
   const char *p = text, *end = text + len;
   if (len == 0) {
     *reason = "empty value";
@@ -216,7 +256,7 @@ int oc_parse_number(const char *text, size_t len, double *out, const char **reas
   double value;
   if (significant <= 15 && exp10 >= -22 && exp10 <= 22) {
     /* Both operands are exact doubles, so one IEEE operation rounds correctly (Clinger's fast path). */
-    value = exp10 < 0 ? (double)mantissa / pow10[-exp10] : (double)mantissa * pow10[exp10];
+    value = exp10 < 0 ? (double)mantissa / exact_pow10[-exp10] : (double)mantissa * exact_pow10[exp10];
   } else {
     char copy[128];
     if (len >= sizeof copy) {

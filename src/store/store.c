@@ -178,13 +178,6 @@ const oc_store_table *oc_store_tables(size_t *n) {
   return tables;
 }
 
-void oc_store_format_double(double value, char out[32]) {
-  for (int precision = 15; precision <= 17; precision++) {
-    snprintf(out, 32, "%.*g", precision, value);
-    if (strtod(out, NULL) == value) return;
-  }
-}
-
 /* Rows on their way from one store to the other: copied values, written in batches. */
 #define COPY_BATCH_ROWS 5000
 typedef struct copy_batch {

@@ -616,7 +616,7 @@ typedef struct oc_store_ops {
   int (*device_revoke)(oc_store *store, const char *id, int64_t at, bool *found, oc_error *err);
   /* Store copy (`oilcast migrate`, oc_store_copy). table_read hands each row of table (one of
    * oc_store_tables()) to row, in key order, every column as text: NULL for SQL NULL, integers in
-   * decimal, doubles in their shortest exact form (oc_store_format_double), dates ISO; a non-zero
+   * decimal, doubles in their shortest exact form (oc_format_number), dates ISO; a non-zero
    * return from row stops the reading and is returned. table_write appends nrows rows (values row
    * after row, NULL for SQL NULL) to table as they are, inside the caller's transaction, recording no
    * change (the change log is itself copied as a table). */
@@ -770,8 +770,6 @@ typedef struct oc_store_table {
 /* Every table of the schema, parents before children (schema_migrations excepted: each store has its
  * own). */
 const oc_store_table *oc_store_tables(size_t *n);
-/* A double as the shortest decimal text that reads back as the same double ("%.15g".."%.17g"). */
-void oc_store_format_double(double value, char out[32]);
 
 /* What oc_store_copy did: the rows of each table copied, then compared row for row. */
 typedef struct oc_store_copy_result {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/csv.h"
 #include "store/store_pg_internal.h"
 
 /* Type oids of pg_type (fixed in PostgreSQL's catalogue). */
@@ -48,7 +49,7 @@ int oc_pg_table_read(oc_store *store, const oc_store_table *table, int (*row)(vo
   if (!PQsendQuery(s->conn, sql.data) || !PQsetSingleRowMode(s->conn))
     rc = oc_pg_fail(s, err, "reading a table to copy", PQerrorMessage(s->conn));
   oc_buf_free(&sql);
-  char numbers[OC_STORE_TABLE_MAX_COLUMNS][32];
+  char numbers[OC_STORE_TABLE_MAX_COLUMNS][OC_NUMBER_STRLEN];
   const char *values[OC_STORE_TABLE_MAX_COLUMNS];
   oc_buf blobs[OC_STORE_TABLE_MAX_COLUMNS] = {0};
   PGresult *r;
@@ -58,7 +59,7 @@ int oc_pg_table_read(oc_store *store, const oc_store_table *table, int (*row)(vo
       for (size_t c = 0; c < table->ncolumns; c++) {
         values[c] = oc_pg_is_null(r, 0, (int)c) ? NULL : oc_pg_get(r, 0, (int)c);
         if (values[c] && PQftype(r, (int)c) == FLOAT8_OID) {
-          oc_store_format_double(oc_pg_get_double(r, 0, (int)c), numbers[c]);
+          oc_format_number(oc_pg_get_double(r, 0, (int)c), numbers[c]);
           values[c] = numbers[c];
         } else if (values[c] && PQftype(r, (int)c) == BYTEA_OID) {
           size_t len = 0;

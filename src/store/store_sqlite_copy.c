@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "core/buf.h"
+#include "core/csv.h"
 #include "store/store_sqlite_internal.h"
 
 /* "c1, c2, ..." of the table's first n columns. */
@@ -24,7 +25,7 @@ int oc_sqlite_table_read(oc_store *store, const oc_store_table *table,
   int rc = sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL);
   oc_buf_free(&sql);
   if (rc != SQLITE_OK) return oc_sqlite_fail(s, err, "reading a table to copy");
-  char numbers[OC_STORE_TABLE_MAX_COLUMNS][32];
+  char numbers[OC_STORE_TABLE_MAX_COLUMNS][OC_NUMBER_STRLEN];
   const char *values[OC_STORE_TABLE_MAX_COLUMNS];
   int stopped = 0;
   while (!stopped && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -36,7 +37,7 @@ int oc_sqlite_table_read(oc_store *store, const oc_store_table *table,
         values[c] = numbers[c];
         break;
       case SQLITE_FLOAT:
-        oc_store_format_double(sqlite3_column_double(st, (int)c), numbers[c]);
+        oc_format_number(sqlite3_column_double(st, (int)c), numbers[c]);
         values[c] = numbers[c];
         break;
       default: values[c] = (const char *)sqlite3_column_text(st, (int)c); break;

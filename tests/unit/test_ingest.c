@@ -5,6 +5,8 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,6 +124,53 @@ static void test_parse_number(void **state) {
   oc_format_number(third, buf);
   assert_int_equal(oc_parse_number(buf, strlen(buf), &back, &reason), 0);
   assert_true(back == third);
+}
+
+/* oc_format_number's arithmetic path (a short exact decimal found without printf) must write what the
+ * definition writes: the first of %.15g, %.16g, %.17g that reads back as the value. Checked on prices
+ * with 0..8 decimals (the path's common case), integers, random bit patterns (every kind of double),
+ * and the neighbours of the path's bounds 1e-4 and 1e15. */
+static char *format_by_definition(double value, char *buf) {
+  for (int precision = 15; precision <= 17; precision++) {
+    snprintf(buf, OC_NUMBER_STRLEN, "%.*g", precision, value);
+    if (strtod(buf, NULL) == value) break;
+  }
+  return buf;
+}
+
+static void assert_formats_by_definition(double value) {
+  char got[OC_NUMBER_STRLEN], want[OC_NUMBER_STRLEN];
+  oc_format_number(value, got);
+  format_by_definition(value, want);
+  if (strcmp(got, want) != 0) fail_msg("%a: oc_format_number wrote %s, the definition %s", value, got, want);
+}
+
+static void test_format_number_as_defined(void **state) {
+  (void)state;
+  uint64_t x = 0x9E3779B97F4A7C15u;
+  for (int i = 0; i < 200000; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
+    double bits;
+    memcpy(&bits, &x, sizeof bits);
+    assert_formats_by_definition(bits);
+    const int decimals = (int)(x % 9);
+    double price = (double)((x >> 8) % 100000000000000u) / pow(10.0, decimals);
+    assert_formats_by_definition((x >> 63) ? -price : price);
+    assert_formats_by_definition((double)(int64_t)(x >> 12));
+  }
+  const double edges[] = {1e-4, 1e15, 1e-5, 0.1, 999999999999999.0, 123456789012345.6, 5e-324, 1.7976931348623157e308};
+  for (size_t i = 0; i < sizeof edges / sizeof *edges; i++) {
+    assert_formats_by_definition(edges[i]);
+    assert_formats_by_definition(nextafter(edges[i], 0));
+    assert_formats_by_definition(nextafter(edges[i], INFINITY));
+    assert_formats_by_definition(-edges[i]);
+  }
+  char buf[OC_NUMBER_STRLEN];
+  assert_string_equal(oc_format_number(0.000123, buf), "0.000123");
+  assert_string_equal(oc_format_number(-0.0, buf), "-0");
+  assert_string_equal(oc_format_number(0.0, buf), "0");
+  assert_string_equal(oc_format_number(1e15, buf), "1e+15");
+  assert_string_equal(oc_format_number(100, buf), "100");
 }
 
 static void test_row_validator(void **state) {
@@ -566,6 +615,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_csv_tokenizer),
       cmocka_unit_test(test_parse_number),
+      cmocka_unit_test(test_format_number_as_defined),
       cmocka_unit_test(test_row_validator),
       ON_DATADIR(test_import_formats),
       ON_DATADIR(test_import_row_errors_abort_and_skip),

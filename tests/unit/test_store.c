@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/csv.h"
 #include "core/fsutil.h"
 #include "core/progress.h"
 #include "ingest/import.h"
@@ -1717,8 +1718,8 @@ static void test_forecasts_save_champion_and_shadow_in_order(void **state) {
     assert_non_null(end);
     *end = '\0';
     const oc_forecast_record *rec = k < 0 ? &before : &recs[k];
-    char price[32] = "\\N", origin[OC_DATE_STRLEN];
-    if (isfinite(rec->origin_price)) oc_store_format_double(rec->origin_price, price);
+    char price[OC_NUMBER_STRLEN] = "\\N", origin[OC_DATE_STRLEN];
+    if (isfinite(rec->origin_price)) oc_format_number(rec->origin_price, price);
     oc_buf_clear(&expect);
     oc_buf_printf(&expect, "%lld\t%s\t%s\t%zu\t%s\t%s\t%s\t%s\t%s\t%s\t%lld\t%s", (long long)rec->id, rec->series,
                   oc_date_format(rec->origin, origin), rec->n_points, rec->endpoint, rec->variant, rec->model_version,
