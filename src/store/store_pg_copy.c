@@ -108,6 +108,8 @@ int oc_pg_table_write(oc_store *store, const oc_store_table *table, const char *
                       oc_error *err) {
   oc_pg_store *s = oc_pg_of(store);
   if (!s->in_transaction) return oc_error_set(err, "store %s: a table is copied inside a transaction", s->display);
+  /* Rows read from another store's key: unique, so the key is built once at commit (as pg_restore does) */
+  if (strcmp(table->name, "observations") == 0 && oc_pg_defer_key_for_copy(s, err) != 0) return -1;
   oc_buf sql = {0}, rows = {0};
   bool bytea[OC_STORE_TABLE_MAX_COLUMNS] = {0};
   oc_buf_puts(&sql, "SELECT ");

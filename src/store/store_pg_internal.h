@@ -29,6 +29,7 @@ typedef struct oc_pg_store {
    * primary key, built once at commit: the series it loaded, each with its latest date. */
   bool key_deferred;
   bool observations_held; /* this transaction found rows in observations: no bulk load, asked once */
+  bool loaded_untracked;  /* the store copy deferred the key: loaded does not know the rows' dates */
   struct oc_pg_loaded_series *loaded;
   size_t loaded_count, loaded_cap;
 } oc_pg_store;
@@ -112,6 +113,9 @@ int oc_pg_ingest_runs_after(oc_store *store, int64_t after_id, size_t max_runs, 
 /* Builds the primary key of observations that a bulk load of this transaction deferred (nothing to
  * do when none did), before the transaction commits. 0 or -1 (the transaction must then roll back). */
 int oc_pg_deferred_key_build(oc_pg_store *s, oc_error *err);
+/* The store copy's rows of observations go in without the key too, when the table is empty (inside
+ * the transaction; oc_pg_deferred_key_build at commit). 0 or -1. */
+int oc_pg_defer_key_for_copy(oc_pg_store *s, oc_error *err);
 /* The transaction ended: what it knew of observations is forgotten (a deferred key that was not built
  * is back with the rollback). */
 void oc_pg_deferred_key_forget(oc_pg_store *s);

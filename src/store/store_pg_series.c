@@ -337,7 +337,10 @@ static int merge_staged(oc_pg_store *s, const oc_buf *rows, size_t n, int64_t *i
  *     appended. Any other chunk (a revision of a date loaded, or a date given twice) builds the key
  *     first and takes the usual path: a duplicate can never reach the key's build;
  *   - each change of state is an op of its own (a savepoint), so a chunk that fails afterwards and is
- *     rolled back to its savepoint does not undo it. */
+ *     rolled back to its savepoint does not undo it.
+ * The store copy (`oilcast migrate`, oc_pg_table_write) defers the key the same way for its rows of
+ * observations, which come from another store's key and so are unique; their dates are not tracked
+ * (s->loaded_untracked), so an upsert in the same transaction would build the key first. */
 enum { BULK_LOAD_MIN_ROWS = 32768 };
 
 typedef struct oc_pg_loaded_series {
@@ -354,6 +357,7 @@ static oc_pg_loaded_series *loaded_slot(oc_pg_store *s, int64_t id) {
 
 /* Whether every series of the chunk starts after the latest date the load gave it. */
 static bool appends_to_load(oc_pg_store *s, const chunk_series *list, size_t count) {
+  if (s->loaded_untracked) return false;
   for (size_t i = 0; i < count; i++) {
     const oc_pg_loaded_series *slot = loaded_slot(s, list[i].id);
     if (slot->id && list[i].first <= slot->latest) return false;
@@ -384,7 +388,7 @@ static void note_loaded(oc_pg_store *s, const chunk_series *list, size_t count) 
 }
 
 void oc_pg_deferred_key_forget(oc_pg_store *s) {
-  s->key_deferred = s->observations_held = false;
+  s->key_deferred = s->observations_held = s->loaded_untracked = false;
   free(s->loaded);
   s->loaded = NULL;
   s->loaded_count = s->loaded_cap = 0;
@@ -399,15 +403,11 @@ int oc_pg_deferred_key_build(oc_pg_store *s, oc_error *err) {
   return 0;
 }
 
-/* Before a chunk of n rows is written: defers the key for a bulk load into an empty table, or builds a
- * deferred one the chunk needs (see above). */
-static int prepare_key(oc_pg_store *s, const chunk_series *list, size_t count, bool repeated, size_t n,
-                       oc_error *err) {
-  if (s->key_deferred && !repeated && appends_to_load(s, list, count)) return 0;
-  if (!s->key_deferred && (!s->in_transaction || repeated || n < BULK_LOAD_MIN_ROWS || s->observations_held))
-    return 0;
+/* Drops the key of observations when the table is empty (inside the transaction), and remembers which
+ * it was: key deferred, or rows held. */
+static int defer_key_if_empty(oc_pg_store *s, oc_error *err) {
+  assert(s->in_transaction && !s->key_deferred && !s->observations_held);
   if (oc_pg_op_begin(s, err) != 0) return -1;
-  if (s->key_deferred) return oc_pg_op_end(s, oc_pg_deferred_key_build(s, err) == 0, err);
   PGresult *r = oc_pg_query(s, "SELECT NOT EXISTS (SELECT 1 FROM observations)", NULL, "looking for observations", err);
   bool empty = r && strcmp(oc_pg_get(r, 0, 0), "t") == 0, ok = r != NULL;
   PQclear(r);
@@ -417,6 +417,28 @@ static int prepare_key(oc_pg_store *s, const chunk_series *list, size_t count, b
   if (oc_pg_op_end(s, ok, err) != 0) return -1;
   s->key_deferred = empty;
   s->observations_held = !empty; /* no op deletes observations: it holds rows until the transaction ends */
+  return 0;
+}
+
+/* Before a chunk of n rows is written: defers the key for a bulk load into an empty table, or builds a
+ * deferred one the chunk needs (see above). */
+static int prepare_key(oc_pg_store *s, const chunk_series *list, size_t count, bool repeated, size_t n,
+                       oc_error *err) {
+  if (s->key_deferred && !repeated && appends_to_load(s, list, count)) return 0;
+  if (!s->key_deferred && (!s->in_transaction || repeated || n < BULK_LOAD_MIN_ROWS || s->observations_held))
+    return 0;
+  if (s->key_deferred) {
+    if (oc_pg_op_begin(s, err) != 0) return -1;
+    return oc_pg_op_end(s, oc_pg_deferred_key_build(s, err) == 0, err);
+  }
+  return defer_key_if_empty(s, err);
+}
+
+int oc_pg_defer_key_for_copy(oc_pg_store *s, oc_error *err) {
+  assert(s->in_transaction);
+  if (s->key_deferred || s->observations_held) return 0;
+  if (defer_key_if_empty(s, err) != 0) return -1;
+  s->loaded_untracked = s->key_deferred;
   return 0;
 }
 
