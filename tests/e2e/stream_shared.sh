@@ -17,6 +17,26 @@ source "$(dirname "$0")/pg_helpers.bash"
 
 stream_broker_up
 pg_e2e_start
+# A failure keeps what explains it: the instances' and the broker's logs, printed (their tails) and
+# copied to $OILCAST_BUILD_DIR/artifacts/stream_shared, which a later full run does not overwrite. Then
+# pg_e2e_exit as pg_e2e_start set it. set +e first: under errexit the `(exit $rc)` that hands the status
+# on would end the handler there, leaving the broker and the instances running and $OC_TMP behind.
+shared_exit() {
+  local rc=$? f keep=${OILCAST_BUILD_DIR:-$OC_TMP}/artifacts/stream_shared
+  set +e
+  if ((rc != 0 && rc != 77)); then
+    rm -rf "$keep" && mkdir -p "$keep"
+    for f in "$OC_TMP"/{a,b,twin}.{out,err} "$OC_TMP"/sent{1,2}.jsonl "$OC_TMP/diff" "$OC_TMP/broker/mosquitto.log" "$OC_TMP/pg/server.log"; do
+      [[ -f $f ]] || continue
+      cp "$f" "$keep/"
+      [[ $f == *.jsonl ]] || { echo "--- ${f#"$OC_TMP"/}:"; tail -n 20 "$f"; } >&2
+    done
+    echo "(logs kept in $keep)" >&2
+  fi
+  (exit $rc)
+  pg_e2e_exit
+}
+trap shared_exit EXIT
 dir=$OC_TMP/data
 mkdir -p "$dir"
 echo "store = ${PG_URI}oilcast" >"$dir/oilcast.conf"
