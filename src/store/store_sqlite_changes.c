@@ -14,13 +14,20 @@
 #include "core/progress.h"
 #include "store/store_sqlite_internal.h"
 
-/* Without inotify a wait looks this often; with it, after the watch fired, it looks every
- * SETTLE_STEP for SETTLE seconds: a commit becomes visible to readers when its writer updates the WAL
- * index (shared memory, no inotify event), just after the WAL write that woke the wait. The watch
- * reports a burst of writes (a long import) at most once per BURST_GAP. */
+/* Without inotify a wait looks every POLL_SECONDS. With it, it sleeps until the watch fires, then looks
+ * every SETTLE_STEP for SETTLE_SECONDS and every POLL_SECONDS after that, until LATE_COMMIT_SECONDS
+ * after the watch last fired (or was opened), in this wait and the next ones. A commit becomes visible
+ * to readers when its writer updates the WAL index (shared memory, no inotify event), and no file event
+ * follows that: it comes after the WAL write that woke the wait and, with synchronous=FULL, after the
+ * WAL's sync, usually within milliseconds, but a sync under I/O load or a descheduled writer takes up to
+ * seconds. Sleeping again after a fixed settling time then left such a commit unseen until the next
+ * write or the wait's timeout (`oilcast serve` published a sensor window 30 s late; tests/unit/
+ * test_sqlite_changes_wait.c). The looks after a write that commits no change cost one indexed query
+ * each. The watch reports a burst of writes (a long import) at most once per BURST_GAP. */
 #define POLL_SECONDS 0.2
 #define SETTLE_SECONDS 0.25
 #define SETTLE_STEP 0.02
+#define LATE_COMMIT_SECONDS 30.0
 #define BURST_GAP 0.05
 
 int oc_sqlite_change_record(oc_sqlite_store *s, oc_change_kind kind, const char *subject, oc_error *err) {
@@ -147,7 +154,9 @@ int oc_sqlite_changes_after(oc_store *store, int64_t after_id, size_t max, oc_ch
   return 0;
 }
 
-/* The watch on the database and its WAL, opened on first use (inactive where inotify is unavailable). */
+/* The watch on the database and its WAL, opened on first use (inactive where inotify is unavailable).
+ * A write just before it opened went unreported, and its commit may show only later: the waits look
+ * for it as for a write the watch reported. */
 static oc_fswatch *watch_of(oc_sqlite_store *s) {
   pthread_mutex_lock(&s->watch_lock);
   if (!s->watch) {
@@ -157,6 +166,7 @@ static oc_fswatch *watch_of(oc_sqlite_store *s) {
     s->watch = oc_fswatch_open(files, 2, NULL);
     oc_buf_free(&wal);
     if (atomic_load(&s->interrupted)) oc_fswatch_interrupt(s->watch);
+    s->watch_fired = oc_monotonic_seconds();
   }
   oc_fswatch *w = s->watch;
   pthread_mutex_unlock(&s->watch_lock);
@@ -167,16 +177,20 @@ int oc_sqlite_changes_wait(oc_store *store, int64_t after_id, double timeout, in
   oc_sqlite_store *s = oc_sqlite_of(store);
   assert(!s->in_transaction); /* a reader inside a transaction would never see another's commit */
   oc_fswatch *w = watch_of(s);
-  double now = oc_monotonic_seconds(), deadline = now + timeout, settle_until = -1;
+  double now = oc_monotonic_seconds(), deadline = now + timeout;
   for (;;) {
     if (oc_sqlite_changes_latest(store, latest, err) != 0) return -1;
     if (*latest > after_id || atomic_load(&s->interrupted)) return 0;
     now = oc_monotonic_seconds();
     double left = deadline - now;
     if (left <= 0) return 0;
-    double step = !oc_fswatch_active(w) ? POLL_SECONDS : now < settle_until ? SETTLE_STEP : left;
-    oc_fswatch_event e = oc_fswatch_wait(w, step < left ? step : left, BURST_GAP);
-    if (e == OC_FSWATCH_CHANGED) settle_until = oc_monotonic_seconds() + SETTLE_SECONDS;
+    double since_fired = now - s->watch_fired;
+    double step = !oc_fswatch_active(w)               ? POLL_SECONDS
+                  : since_fired < SETTLE_SECONDS      ? SETTLE_STEP
+                  : since_fired < LATE_COMMIT_SECONDS ? POLL_SECONDS
+                                                      : left; /* quiet: only the watch wakes it */
+    if (oc_fswatch_wait(w, step < left ? step : left, BURST_GAP) == OC_FSWATCH_CHANGED)
+      s->watch_fired = oc_monotonic_seconds();
   }
 }
 

@@ -34,6 +34,7 @@ typedef struct oc_sqlite_store {
   pthread_mutex_t watch_lock;
   struct oc_fswatch *watch; /* guarded by watch_lock */
   atomic_bool interrupted;
+  double watch_fired; /* monotonic time the watch last reported a write, or opened (the waiting thread's) */
   oc_store_wait wait;  /* the write-lock wait policy (set_wait) */
   struct oc_store_turn *turn;      /* the process's write turn for this database (store_turn.h) */
   bool holds_write_turn;           /* this connection took the process's write turn (store_sqlite.c) */
