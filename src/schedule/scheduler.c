@@ -142,8 +142,11 @@ int oc_scheduler_run_job(oc_store *store, const oc_job *job, const char *trigger
   return rc;
 }
 
-/* Whether job is due at now, and for which slot and trigger. */
-static int due(oc_store *store, const oc_job *job, int64_t now, int64_t *slot, const char **trigger, oc_error *err) {
+/* Whether job is due at now, and for which slot and trigger. tick_start is when the tick began: a job
+ * that waited for the jobs before it in this tick is late because of them, not because the scheduler
+ * was down, so only a slot already OC_SCHEDULER_ON_TIME_SECONDS old then is a catch-up. */
+static int due(oc_store *store, const oc_job *job, int64_t now, int64_t tick_start, int64_t *slot,
+               const char **trigger, oc_error *err) {
   oc_job_state state;
   int64_t last;
   *slot = 0;
@@ -154,18 +157,19 @@ static int due(oc_store *store, const oc_job *job, int64_t now, int64_t *slot, c
   if (oc_store_job_last_slot(store, job->name, &last, err) != 0) return -1;
   if (latest <= last) return 0;
   *slot = latest;
-  *trigger = now - latest > OC_SCHEDULER_ON_TIME_SECONDS ? "catch-up" : "schedule";
+  *trigger = tick_start - latest > OC_SCHEDULER_ON_TIME_SECONDS ? "catch-up" : "schedule";
   return 0;
 }
 
 int oc_scheduler_tick(oc_store *store, const oc_jobs *jobs, const oc_scheduler_env *env, int64_t *next, oc_error *err) {
   *next = INT64_MAX;
+  int64_t tick_start = env->now(env->ctx);
   for (size_t i = 0; i < jobs->n; i++) {
     const oc_job *job = &jobs->jobs[i];
     int64_t slot;
     const char *trigger;
     bool ran;
-    if (due(store, job, env->now(env->ctx), &slot, &trigger, err) != 0) return -1;
+    if (due(store, job, env->now(env->ctx), tick_start, &slot, &trigger, err) != 0) return -1;
     if (slot && oc_scheduler_run_job(store, job, trigger, slot, env, &ran, NULL, err) != 0) return -1;
   }
   int64_t now = env->now(env->ctx);

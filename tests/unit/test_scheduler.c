@@ -322,6 +322,26 @@ static void test_output_not_utf8_kept(void **state) {
   oc_jobs_free(&jobs);
 }
 
+/* Two jobs share a slot and the first takes ten minutes: the second runs late because of it, not
+ * because the scheduler was down, so its trigger is "schedule" (catch-up means missed downtime). */
+static void test_job_delayed_by_another_is_not_catch_up(void **state) {
+  oc_test_datadir_fixture *fx = *state;
+  oc_jobs jobs = jobs_of("[first]\nevery = day at 22:00\nstep = long\n[second]\nevery = day at 22:00\nstep = b\n");
+  fake f = {.clock = at(2024, 6, 3, 21, 0), .step_seconds = 600};
+  tick(fx->store, &jobs, &f);
+  f.clock = at(2024, 6, 3, 22, 0) + 2;
+  tick(fx->store, &jobs, &f);
+  assert_int_equal(f.nran, 2);
+  oc_job_run r = latest_run(fx->store, "first");
+  assert_string_equal(r.trigger, "schedule");
+  run_free(&r);
+  r = latest_run(fx->store, "second");
+  assert_string_equal(r.trigger, "schedule");
+  assert_int_equal(r.slot, at(2024, 6, 3, 22, 0));
+  run_free(&r);
+  oc_jobs_free(&jobs);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_on_time_catch_up_and_new_jobs, oc_test_datadir_setup, oc_test_datadir_teardown),
@@ -333,6 +353,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_new_leader_abandons_former_leaders_runs, oc_test_datadir_setup,
                                       oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_output_not_utf8_kept, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_job_delayed_by_another_is_not_catch_up, oc_test_datadir_setup,
+                                      oc_test_datadir_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
