@@ -552,9 +552,19 @@ static oc_row_status row_read(const oc_market_page *page, const oc_market_row *r
   return st;
 }
 
+/* Whether the row is dated before the first date the fetch wants (Alpha Vantage answers with the whole
+ * history): such a row is not this run's, whatever its value ("." or broken) is, so it is neither
+ * counted missing nor rejected. A row whose date cannot be read is not known to be before. */
+static bool before_since(const market_fetch *f, const oc_market_page *page, const oc_market_row *row) {
+  if (f->query.since == OC_DATE_INVALID || row->date_kind != OC_MARKET_STRING) return false;
+  oc_date date;
+  const char *why;
+  return oc_date_parse(page->text.data + row->date_at, row->date_len, &date, &why) == 0 && date < f->query.since;
+}
+
 /* oc_ingest_read_fn: every row of every page, numbered across pages from 0; rows before `since` are
- * left out (Alpha Vantage answers with the whole history). Returns once the raw zone's writer is
- * done, so the batch commits only rows whose answers are durable. */
+ * left out (before_since). Returns once the raw zone's writer is done, so the batch commits only rows
+ * whose answers are durable. */
 static int read_rows(void *source, oc_ingest_sink *sink, oc_error *err) {
   market_fetch *f = source;
     oc_ingest_set_format(sink, f->provider->name);
@@ -566,8 +576,8 @@ static int read_rows(void *source, oc_ingest_sink *sink, oc_error *err) {
       oc_date date;
       double value = 0;
       char reason[256];
+      if (before_since(f, page, &page->rows[i])) continue;
       oc_row_status st = row_read(page, &page->rows[i], &date, &value, reason, sizeof reason);
-      if (st == OC_ROW_OK && f->query.since != OC_DATE_INVALID && date < f->query.since) continue;
       if (st == OC_ROW_BAD) oc_ingest_reject(sink, where, NULL, "%s", reason);
       else if (st == OC_ROW_MISSING) oc_ingest_missing(sink);
       else {

@@ -230,22 +230,27 @@ static const char page2[] = "{\"response\":{\"total\":\"4\",\"data\":["
                             "{\"period\":\"2020-04-22\",\"series\":\"RWTC\",\"value\":8.91,\"units\":\"$/BBL\"}]}}";
 static const char retried[] = "{\"error\":\"mock: internal server error\",\"code\":500}";
 
-/* Writes the raw zone an EIA fetch of page1 (after a 500), page2 would have left; returns the manifest. */
-static char *write_raw_zone(const char *dir) {
-  const char *bodies[] = {retried, page1, page2};
-  const int status[] = {500, 200, 200}, used[] = {0, 1, 1}, offset[] = {0, 0, 2};
-  char *provider_dir = oc_path_join(dir, "raw/market_data/eia");
-  char *day_dir = oc_path_join(provider_dir, "2026-01-05");
+/* Writes the raw zone a fetch of provider for WTI from since (NULL: all) would have left: n answers with
+ * their status, whether their rows were read, and their first row; returns the manifest's path. */
+static char *write_manifest(const char *dir, const char *provider, const char *since, size_t n,
+                            const char *const *bodies, const int *status, const int *used, const int *offset) {
+  char *provider_dir = oc_path_join(dir, "raw/market_data");
+  char *day_dir = oc_path_join(provider_dir, provider);
+  free(provider_dir);
+  provider_dir = day_dir;
+  day_dir = oc_path_join(provider_dir, "2026-01-05");
   oc_error err;
   assert_int_equal(oc_mkdir_p(day_dir, &err), 0);
   oc_buf m = {0};
-  oc_buf_puts(&m, "{\"provider\":\"eia\",\"series\":\"WTI\",\"symbol\":\"RWTC\",\"since\":null,\"unit\":\"USD/bbl\",\"answers\":[");
-  for (int i = 0; i < 3; i++) {
+  oc_buf_printf(&m, "{\"provider\":\"%s\",\"series\":\"WTI\",\"symbol\":\"RWTC\",\"since\":%s%s%s,"
+                    "\"unit\":\"USD/bbl\",\"answers\":[",
+                provider, since ? "\"" : "", since ? since : "null", since ? "\"" : "");
+  for (size_t i = 0; i < n; i++) {
     char sha[OC_SHA256_HEX_LEN], name[80];
     oc_sha256_hex(bodies[i], strlen(bodies[i]), sha);
     snprintf(name, sizeof name, "%s.json", sha);
     free(oc_test_write_file(day_dir, name, bodies[i]));
-    oc_buf_printf(&m, "%s{\"url\":\"https://api.eia.gov/v2/...api_key=REDACTED\",\"offset\":%d,\"status\":%d,"
+    oc_buf_printf(&m, "%s{\"url\":\"https://example.invalid/...key=REDACTED\",\"offset\":%d,\"status\":%d,"
                       "\"headers\":[],\"sha256\":\"%s\",\"file\":\"2026-01-05/%s\",\"used\":%s}",
                   i ? "," : "", offset[i], status[i], sha, name, used[i] ? "true" : "false");
   }
@@ -255,6 +260,13 @@ static char *write_raw_zone(const char *dir) {
   free(day_dir);
   free(provider_dir);
   return manifest;
+}
+
+/* Writes the raw zone an EIA fetch of page1 (after a 500), page2 would have left; returns the manifest. */
+static char *write_raw_zone(const char *dir) {
+  const char *const bodies[] = {retried, page1, page2};
+  const int status[] = {500, 200, 200}, used[] = {0, 1, 1}, offset[] = {0, 0, 2};
+  return write_manifest(dir, "eia", NULL, 3, bodies, status, used, offset);
 }
 
 static int replay(oc_test_datadir_fixture *f, const char *manifest, oc_pipeline_ingest_result *out, oc_error *err) {
@@ -388,6 +400,28 @@ static void test_series_provider_set(void **state) {
   oc_series_info_list_free(list, n);
 }
 
+/* Alpha Vantage answers with the whole history: an incremental fetch reads only the rows from `since`
+ * on. A "." day (or a broken row) years before it is none of this run's business: counting it made
+ * every incremental run report the history's missing days again (and a broken old row would refuse
+ * every fetch). */
+static void test_rows_before_since_left_out(void **state) {
+  oc_test_datadir_fixture *f = *state;
+  const char *const bodies[] = {"{\"name\":\"Crude Oil Prices WTI\",\"interval\":\"daily\",\"data\":["
+                                "{\"date\":\"2024-12-31\",\"value\":\"71.87\"},{\"date\":\"2024-12-30\",\"value\":\".\"},"
+                                "{\"date\":\"2024-12-27\",\"value\":\"70.60\"},{\"date\":\"2020-12-25\",\"value\":\".\"},"
+                                "{\"date\":\"2019-12-25\",\"value\":\".\"},{\"date\":\"2019-12-24\",\"value\":\"n/a\"}]}"};
+  const int status[] = {200}, used[] = {1}, offset[] = {0};
+  char *manifest = write_manifest(f->dir, "alphavantage", "2024-12-27", 1, bodies, status, used, offset);
+  oc_pipeline_ingest_result out;
+  oc_error err;
+  if (replay(f, manifest, &out, &err) != 0) fail_msg("%s", err.message);
+  assert_int_equal(out.report.rows_inserted, 2);
+  assert_int_equal(out.report.rows_missing, 1); /* 2024-12-30 only */
+  assert_int_equal(out.report.rows_rejected, 0);
+  oc_pipeline_ingest_result_free(&out);
+  free(manifest);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_eia_answers),
@@ -401,6 +435,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_market_options_checked, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_series_provider_set, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_provider_commits_with_rows, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_rows_before_since_left_out, oc_test_datadir_setup, oc_test_datadir_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
