@@ -245,7 +245,15 @@ static int fetch_page(market_fetch *f, size_t offset, double deadline, oc_rng *r
   f->provider->page_url(&masked, offset, &shown);
   int rc = -1;
   for (int attempt = 1;; attempt++) {
-    oc_http_request req = {.method = "GET", .url = url.data, .url_shown = shown.data, .timeout_ms = retry->timeout_ms};
+    /* the limit is on the whole fetch: a slow answer that comes must not carry it past, so no request
+     * starts once it passed and none may last longer than the time left */
+    double left = deadline - oc_monotonic_seconds();
+    if (left <= 0) {
+      oc_error_set(err, "gave up (the %g s limit passed) before the page at offset %zu", retry->total_seconds, offset);
+      break;
+    }
+    long timeout_ms = left * 1000 < (double)retry->timeout_ms ? (long)(left * 1000) + 1 : retry->timeout_ms;
+    oc_http_request req = {.method = "GET", .url = url.data, .url_shown = shown.data, .timeout_ms = timeout_ms};
     oc_http_response resp = {0};
     f->report->requests++;
     int sent = oc_http_session_exchange(f->http, &req, &resp, err);
@@ -277,7 +285,7 @@ static int fetch_page(market_fetch *f, size_t offset, double deadline, oc_rng *r
       break;
     }
     if (oc_monotonic_seconds() + wait > deadline) {
-      oc_error_prefix(err, "gave up (the %.0f s limit would pass before the next attempt, in %.1f s): ",
+      oc_error_prefix(err, "gave up (the %g s limit would pass before the next attempt, in %.1f s): ",
                       retry->total_seconds, wait);
       break;
     }

@@ -7,11 +7,15 @@
  * network path (retries, timeouts, throttling, kill -9) is tests/e2e/ingest_market.sh's. */
 #include "testutil.h"
 
+#include <microhttpd.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/fsutil.h"
 #include "core/http_client.h"
+#include "core/progress.h"
 #include "core/sha256.h"
 #include "ingest/market.h"
 #include "pipeline/ingest.h"
@@ -422,6 +426,94 @@ static void test_rows_before_since_left_out(void **state) {
   free(manifest);
 }
 
+/* ---- the network path against a scripted loopback server ------------------------------------------ */
+
+/* One answer of the script: status, one optional header, body, and how long the server waits first. */
+typedef struct scripted {
+  unsigned status;
+  const char *header, *header_value;
+  const char *body;
+  int delay_ms;
+} scripted;
+
+/* Answers the n scripted answers in turn (the last one again once they are used up). */
+typedef struct script {
+  const scripted *answers;
+  size_t n;
+  atomic_size_t served;
+  struct MHD_Daemon *daemon;
+  char base[64];
+} script;
+
+static enum MHD_Result script_answer(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                     const char *version, const char *data, size_t *size, void **ctx) {
+  (void)url, (void)method, (void)version, (void)data, (void)size;
+  script *s = cls;
+  if (!*ctx) { /* the headers: answered on the next call */
+    *ctx = c;
+    return MHD_YES;
+  }
+  size_t i = atomic_fetch_add(&s->served, 1);
+  const scripted *a = &s->answers[i < s->n ? i : s->n - 1];
+  if (a->delay_ms) usleep((useconds_t)a->delay_ms * 1000);
+  struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(a->body), (void *)a->body, MHD_RESPMEM_PERSISTENT);
+  if (a->header) MHD_add_response_header(resp, a->header, a->header_value);
+  enum MHD_Result ret = MHD_queue_response(c, a->status, resp);
+  MHD_destroy_response(resp);
+  return ret;
+}
+
+static void script_start(script *s, const scripted *answers, size_t n) {
+  s->answers = answers;
+  s->n = n;
+  atomic_init(&s->served, 0);
+  s->daemon = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+                               script_answer, s, MHD_OPTION_END);
+  assert_non_null(s->daemon);
+  const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  snprintf(s->base, sizeof s->base, "http://127.0.0.1:%u", (unsigned)info->port);
+}
+
+/* An EIA fetch of WTI through the script (the key given, short waits), as one batch into f's store. */
+static int fetch(oc_test_datadir_fixture *f, const script *s, const char *key, oc_market_retry retry,
+                 oc_ingest_report *batch, oc_error *err) {
+  oc_market_options opt = oc_market_options_default();
+  opt.provider = &oc_market_eia;
+  opt.series = "WTI";
+  opt.api_key = key;
+  opt.base_url = s->base;
+  opt.retry = retry;
+  char *raw = oc_path_join(f->dir, "raw/market_data");
+  opt.raw_dir = raw;
+  oc_market_report report;
+  int rc = oc_market_ingest(f->store, &opt, batch, &report, err);
+  free(raw);
+  return rc;
+}
+
+static const oc_market_retry quick = {.max_attempts = 3, .backoff_base = 0.01, .backoff_max = 0.02,
+                                      .total_seconds = 10, .timeout_ms = 10000};
+
+/* The limit on the whole fetch holds for answers that come, slowly, too: every request's own timeout
+ * is cut to the time left, and no page is asked for once the limit passed. */
+static void test_total_limit_bounds_slow_pages(void **state) {
+  oc_test_datadir_fixture *f = *state;
+  const scripted answers[] = {{.status = 200, .body = page1}, {.status = 200, .body = page2, .delay_ms = 1500}};
+  script s;
+  script_start(&s, answers, 2);
+  oc_market_retry retry = quick;
+  retry.total_seconds = 0.4;
+  oc_ingest_report batch;
+  oc_error err;
+  double t0 = oc_monotonic_seconds();
+  assert_int_equal(fetch(f, &s, "abcdef0123", retry, &batch, &err), -1);
+  double took = oc_monotonic_seconds() - t0;
+  oc_ingest_report_free(&batch);
+  if (took > 1.0) fail_msg("the 0.4 s limit held %.2f s", took);
+  if (!strstr(err.message, "0.4 s limit")) fail_msg("%s", err.message);
+  MHD_stop_daemon(s.daemon);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_eia_answers),
@@ -436,6 +528,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_series_provider_set, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_provider_commits_with_rows, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_rows_before_since_left_out, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_total_limit_bounds_slow_pages, oc_test_datadir_setup, oc_test_datadir_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
