@@ -71,10 +71,20 @@ void oc_market_url_param(oc_buf *url, const char *name, const char *value) {
   free(escaped);
 }
 
-void oc_market_mask_key(char *text, size_t len, const char *key) {
-  size_t klen = key ? strlen(key) : 0;
+static void mask_text(char *text, size_t len, const char *key) {
+  size_t klen = strlen(key);
   if (klen < KEY_MASK_MIN || len < klen) return;
   for (char *p = text; (p = memmem(p, len - (size_t)(p - text), key, klen)) != NULL; p += klen) memset(p, 'X', klen);
+}
+
+void oc_market_mask_key(char *text, size_t len, const char *key) {
+  if (!key) return;
+  mask_text(text, len, key);
+  /* a key with characters a URL encodes travels encoded, and a server quoting the request (an error,
+   * a Link or Location header) quotes it so */
+  char *sent = oc_http_escape(key);
+  if (strcmp(sent, key) != 0) mask_text(text, len, sent);
+  free(sent);
 }
 
 /* err's message with the key masked (a provider or libcurl may quote the URL or the key back). */

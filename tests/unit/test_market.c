@@ -514,6 +514,37 @@ static void test_total_limit_bounds_slow_pages(void **state) {
   MHD_stop_daemon(s.daemon);
 }
 
+/* A key with characters a URL must encode travels encoded; a server quoting the request (its error, a
+ * header) quotes it encoded: masked in the message and in the raw zone's headers as the key is. */
+static void test_encoded_key_masked(void **state) {
+  oc_test_datadir_fixture *f = *state;
+  const char *key = "my+key/with=chars", *encoded = "my%2Bkey%2Fwith%3Dchars";
+  const scripted refused[] = {
+      {.status = 403, .body = "{\"error\":\"api_key my%2Bkey%2Fwith%3Dchars is not valid\",\"code\":403}"}};
+  script s;
+  script_start(&s, refused, 1);
+  oc_ingest_report batch;
+  oc_error err;
+  assert_int_equal(fetch(f, &s, key, quick, &batch, &err), -1);
+  oc_ingest_report_free(&batch);
+  if (strstr(err.message, encoded) || strstr(err.message, key)) fail_msg("the key shows: %s", err.message);
+  MHD_stop_daemon(s.daemon);
+
+  const scripted answered[] = {{.status = 200, .header = "Link", .header_value = "</v2/?api_key=my%2Bkey%2Fwith%3Dchars>",
+                                .body = "{\"response\":{\"total\":\"2\",\"data\":[{\"period\":\"2020-04-17\",\"value\":\"18.31\"},"
+                                        "{\"period\":\"2020-04-20\",\"value\":\"-36.98\"}]}}"}};
+  script_start(&s, answered, 1);
+  if (fetch(f, &s, key, quick, &batch, &err) != 0) fail_msg("%s", err.message);
+  char *lineage;
+  size_t len;
+  assert_int_equal(oc_read_file(batch.raw_path, &lineage, &len, &err), 0);
+  if (strstr(lineage, encoded) || strstr(lineage, key)) fail_msg("the key shows in the manifest: %s", lineage);
+  assert_non_null(strstr(lineage, "Link: </v2/?api_key=XXX"));
+  free(lineage);
+  oc_ingest_report_free(&batch);
+  MHD_stop_daemon(s.daemon);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_eia_answers),
@@ -529,6 +560,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_provider_commits_with_rows, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_rows_before_since_left_out, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_total_limit_bounds_slow_pages, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_encoded_key_masked, oc_test_datadir_setup, oc_test_datadir_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
