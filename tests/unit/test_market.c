@@ -514,6 +514,24 @@ static void test_total_limit_bounds_slow_pages(void **state) {
   MHD_stop_daemon(s.daemon);
 }
 
+/* The total fell between two pages (rows went away while paging, so the later ones moved to offsets
+ * already read): what was read is not the whole answer, even when the new total says it is. */
+static void test_total_falling_between_pages_refused(void **state) {
+  oc_test_datadir_fixture *f = *state;
+  const scripted answers[] = {{.status = 200, .body = page1},
+                              {.status = 200, .body = "{\"response\":{\"total\":\"2\",\"data\":[]}}"}};
+  script s;
+  script_start(&s, answers, 2);
+  oc_ingest_report batch;
+  oc_error err;
+  assert_int_equal(fetch(f, &s, "abcdef0123", quick, &batch, &err), -1);
+  assert_false(batch.written);
+  oc_ingest_report_free(&batch);
+  assert_string_equal(err.message, "eia: the total fell from 4 to 2 rows between the pages at offsets 0 and 2 (the "
+                                   "answer changed while it was read)");
+  MHD_stop_daemon(s.daemon);
+}
+
 /* A key with characters a URL must encode travels encoded; a server quoting the request (its error, a
  * header) quotes it encoded: masked in the message and in the raw zone's headers as the key is. */
 static void test_encoded_key_masked(void **state) {
@@ -560,6 +578,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_provider_commits_with_rows, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_rows_before_since_left_out, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_total_limit_bounds_slow_pages, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_total_falling_between_pages_refused, oc_test_datadir_setup,
+                                      oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_encoded_key_masked, oc_test_datadir_setup, oc_test_datadir_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
