@@ -554,9 +554,12 @@ static void note_revision(market_fetch *f, oc_date date, double value) {
 }
 
 /* One row's date and value (what jansson used to give: a date string; a value string, "." or ""
- * missing, a number, or null missing); reason names the field and the row's byte in its answer. */
-static oc_row_status row_read(const oc_market_page *page, const oc_market_row *row, oc_date *date, double *value,
+ * missing, a number, or null missing); reason names the field, and the row by its page (page_no,
+ * from 1), its place in the page and its byte in that answer: a byte offset alone does not say which
+ * of a fetch's answers holds it. */
+static oc_row_status row_read(const oc_market_page *page, size_t page_no, size_t row_no, oc_date *date, double *value,
                               char *reason, size_t cap) {
+  const oc_market_row *row = &page->rows[row_no];
   const char *text = page->text.data;
   oc_row_status st = OC_ROW_BAD;
   if (row->repeated) {
@@ -573,7 +576,8 @@ static oc_row_status row_read(const oc_market_page *page, const oc_market_row *r
   }
   if (st == OC_ROW_BAD) {
     size_t used = strlen(reason);
-    snprintf(reason + used, cap - used, " (the row at byte %zu of its answer)", row->offset);
+    snprintf(reason + used, cap - used, " (row %zu of page %zu, at byte %zu of that answer)", row_no + 1, page_no,
+             row->offset);
   }
   return st;
 }
@@ -603,7 +607,7 @@ static int read_rows(void *source, oc_ingest_sink *sink, oc_error *err) {
       double value = 0;
       char reason[256];
       if (before_since(f, page, &page->rows[i])) continue;
-      oc_row_status st = row_read(page, &page->rows[i], &date, &value, reason, sizeof reason);
+      oc_row_status st = row_read(page, p + 1, i, &date, &value, reason, sizeof reason);
       if (st == OC_ROW_BAD) oc_ingest_reject(sink, where, NULL, "%s", reason);
       else if (st == OC_ROW_MISSING) oc_ingest_missing(sink);
       else {

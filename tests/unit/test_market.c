@@ -426,6 +426,29 @@ static void test_rows_before_since_left_out(void **state) {
   free(manifest);
 }
 
+/* A bad row's reason names its page and its place there: the byte offset alone is no help in a fetch
+ * of several answers. */
+static void test_bad_row_names_its_page(void **state) {
+  oc_test_datadir_fixture *f = *state;
+  const char *const bodies[] = {page1, "{\"response\":{\"total\":\"4\",\"data\":[{\"period\":\"2020-04-21\",\"value\":\"1\"},"
+                                       "{\"period\":\"2020-13-22\",\"value\":\"2\"}]}}"};
+  const int status[] = {200, 200}, used[] = {1, 1}, offset[] = {0, 2};
+  char *manifest = write_manifest(f->dir, "eia", NULL, 2, bodies, status, used, offset);
+  oc_market_options opt = oc_market_options_default();
+  opt.replay = manifest;
+  oc_ingest_report batch;
+  oc_market_report report;
+  oc_error err;
+  assert_int_equal(oc_market_ingest(f->store, &opt, &batch, &report, &err), -1);
+  assert_int_equal(batch.nproblems, 1);
+  assert_int_equal(batch.problems[0].where, 3);
+  if (!strstr(batch.problems[0].reason, "bad date '2020-13-22'") ||
+      !strstr(batch.problems[0].reason, "(row 2 of page 2, at byte 69 of that answer)"))
+    fail_msg("%s", batch.problems[0].reason);
+  oc_ingest_report_free(&batch);
+  free(manifest);
+}
+
 /* ---- the network path against a scripted loopback server ------------------------------------------ */
 
 /* One answer of the script: status, one optional header, body, and how long the server waits first. */
@@ -577,6 +600,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_series_provider_set, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_provider_commits_with_rows, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_rows_before_since_left_out, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_bad_row_names_its_page, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_total_limit_bounds_slow_pages, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_total_falling_between_pages_refused, oc_test_datadir_setup,
                                       oc_test_datadir_teardown),
