@@ -57,6 +57,22 @@ static void test_parse_and_format(void **state) {
   assert_parse_fails("every day at 06:00 UTC now", "unexpected 'now'");
 }
 
+/* Times and zones are digits: a sign or a missing digit is an error, not another time or offset
+ * ("+-1:00" was read as -01:00, "--1:00" as +01:00, "-0:30" as 00:30, "22:5" as 22:05). */
+static void test_signs_and_short_fields_refused(void **state) {
+  (void)state;
+  assert_parse_fails("every day at 22:00 +-1:00", "zone '+-1:00'");
+  assert_parse_fails("every day at 22:00 --1:00", "zone '--1:00'");
+  assert_parse_fails("every day at 22:00 +1:-0", "zone '+1:-0'");
+  assert_parse_fails("every day at -0:30", "not a time of day");
+  assert_parse_fails("every day at +7:30", "not a time of day");
+  assert_parse_fails("every day at 22:5", "not a time of day");
+  assert_parse_fails("every day at 22:005", "not a time of day");
+  oc_schedule s = parse_ok("every day at 7:30 -5:00"); /* one hour digit is fine */
+  assert_int_equal(s.time_of_day, 7 * 3600 + 30 * 60);
+  assert_int_equal(s.offset, -5 * 3600);
+}
+
 static void test_interval_slots(void **state) {
   (void)state;
   oc_schedule s = parse_ok("every 15m");
@@ -138,6 +154,7 @@ static void test_jobs_file(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_parse_and_format),
+      cmocka_unit_test(test_signs_and_short_fields_refused),
       cmocka_unit_test(test_interval_slots),
       cmocka_unit_test(test_day_slots),
       cmocka_unit_test(test_jobs_file),
