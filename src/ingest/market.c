@@ -240,6 +240,14 @@ static int answer_parse(const market_fetch *f, const market_answer *a, oc_market
   if (parsed == 0 || (parsed < 0 && !ok_status)) /* an error status without the provider's error shape */
     snprintf(said.message, sizeof said.message, "%.200s", a->body.len ? a->body.data : "(empty body)");
   oc_error_set(err, "HTTP %ld from %s: %s", a->status, a->url_shown, said.message);
+  /* a 2xx that is no JSON at all is usually someone else's page (a proxy's or a portal's error, sent
+   * with 200): the parser's "unexpected character" alone hides what it said */
+  const char *first = a->body.data ? a->body.data : "";
+  while (*first == ' ' || *first == '\t' || *first == '\r' || *first == '\n') first++;
+  if (parsed < 0 && ok_status && *first && *first != '{' && *first != '[') {
+    size_t used = strlen(err->message);
+    snprintf(err->message + used, sizeof err->message - used, " (the answer begins: %.200s)", first);
+  }
   return -1;
 }
 

@@ -555,6 +555,24 @@ static void test_total_falling_between_pages_refused(void **state) {
   MHD_stop_daemon(s.daemon);
 }
 
+/* An HTTP 200 that is no JSON at all (a proxy's error page) says what it said: "unexpected character"
+ * alone hides it. */
+static void test_page_of_another_server_quoted(void **state) {
+  oc_test_datadir_fixture *f = *state;
+  const scripted answers[] = {{.status = 200, .body = "<html><body>Proxy error: upstream timed out</body></html>"}};
+  script s;
+  script_start(&s, answers, 1);
+  oc_ingest_report batch;
+  oc_error err;
+  assert_int_equal(fetch(f, &s, "abcdef0123", quick, &batch, &err), -1);
+  oc_ingest_report_free(&batch);
+  assert_non_null(strstr(err.message, "eia: HTTP 200 from "));
+  if (!strstr(err.message, "malformed JSON at line 1 column 1 (byte 0): unexpected character (the answer begins: "
+                           "<html><body>Proxy error: upstream timed out</body></html>)"))
+    fail_msg("%s", err.message);
+  MHD_stop_daemon(s.daemon);
+}
+
 /* A key with characters a URL must encode travels encoded; a server quoting the request (its error, a
  * header) quotes it encoded: masked in the message and in the raw zone's headers as the key is. */
 static void test_encoded_key_masked(void **state) {
@@ -604,6 +622,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_total_limit_bounds_slow_pages, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_total_falling_between_pages_refused, oc_test_datadir_setup,
                                       oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_page_of_another_server_quoted, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_encoded_key_masked, oc_test_datadir_setup, oc_test_datadir_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
