@@ -117,10 +117,10 @@ double oc_market_backoff(const oc_market_retry *retry, int attempt, double jitte
 
 double oc_market_retry_after(const char *value, time_t now) {
   if (!value || !*value) return -1;
-  char *end;
-  errno = 0;
-  long seconds = strtol(value, &end, 10);
-  if (end != value && !*end && !errno && seconds >= 0) return (double)seconds;
+  /* delta-seconds, digits only (RFC 9110 10.2.3); one too large for a long is a very long wait, not an
+   * unreadable value (strtol's ERANGE made it one, so the backoff's short wait was used instead) */
+  size_t digits = strspn(value, "0123456789");
+  if (digits && !value[digits]) return strtod(value, NULL);
   struct tm tm = {0}; /* an HTTP-date: "Wed, 21 Oct 2015 07:28:00 GMT" */
   const char *rest = strptime(value, "%a, %d %b %Y %H:%M:%S GMT", &tm);
   if (!rest || *rest) return -1;

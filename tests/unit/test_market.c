@@ -203,6 +203,8 @@ static void test_backoff_and_retry_after(void **state) {
   assert_true(oc_test_close(oc_market_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now), 0, 0));
   assert_true(oc_market_retry_after("soon", now) < 0);
   assert_true(oc_market_retry_after("-1", now) < 0);
+  /* too large for a long: a wait beyond any limit (the fetch gives up), not an unreadable value */
+  assert_true(oc_market_retry_after("99999999999999999999", now) > 9e19);
   assert_true(oc_market_retry_after(NULL, now) < 0);
 }
 
