@@ -151,6 +151,21 @@ static void test_jobs_file(void **state) {
   assert_int_equal(jobs.n, 0);
 }
 
+/* A job's schedule or step-timeout given twice is an error naming both lines: the second one silently
+ * won, so what the first said was not in force (a job that should run at two times is two jobs). */
+static void test_jobs_file_key_given_twice(void **state) {
+  (void)state;
+  oc_jobs jobs;
+  oc_error err;
+  assert_int_equal(oc_jobs_parse("jobs.conf", "[a]\nevery = day at 06:00\nstep = etl\nevery = day at 18:00\n", &jobs, &err), -1);
+  assert_string_equal(err.message, "jobs.conf:4: job a has a second 'every' (line 2 gives one already)");
+  assert_int_equal(oc_jobs_parse("jobs.conf", "[a]\nevery = 1h\nstep-timeout = 5m\nstep = etl\nstep-timeout = 2h\n", &jobs, &err), -1);
+  assert_string_equal(err.message, "jobs.conf:5: job a has a second 'step-timeout' (line 3 gives one already)");
+  /* the same key in two jobs is no repeat */
+  assert_int_equal(oc_jobs_parse("jobs.conf", "[a]\nevery = 1h\nstep = etl\n[b]\nevery = 2h\nstep = etl\n", &jobs, &err), 0);
+  oc_jobs_free(&jobs);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_parse_and_format),
@@ -158,6 +173,7 @@ int main(void) {
       cmocka_unit_test(test_interval_slots),
       cmocka_unit_test(test_day_slots),
       cmocka_unit_test(test_jobs_file),
+      cmocka_unit_test(test_jobs_file_key_given_twice),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
