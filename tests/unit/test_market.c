@@ -466,6 +466,7 @@ typedef struct script {
   const scripted *answers;
   size_t n;
   atomic_size_t served;
+  atomic_bool stopping; /* cuts the delays short: the test is done with the answers */
   struct MHD_Daemon *daemon;
   char base[64];
 } script;
@@ -480,7 +481,7 @@ static enum MHD_Result script_answer(void *cls, struct MHD_Connection *c, const 
   }
   size_t i = atomic_fetch_add(&s->served, 1);
   const scripted *a = &s->answers[i < s->n ? i : s->n - 1];
-  if (a->delay_ms) usleep((useconds_t)a->delay_ms * 1000);
+  for (int waited = 0; waited < a->delay_ms && !atomic_load(&s->stopping); waited += 10) usleep(10000);
   struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(a->body), (void *)a->body, MHD_RESPMEM_PERSISTENT);
   if (a->header) MHD_add_response_header(resp, a->header, a->header_value);
   enum MHD_Result ret = MHD_queue_response(c, a->status, resp);
@@ -492,11 +493,17 @@ static void script_start(script *s, const scripted *answers, size_t n) {
   s->answers = answers;
   s->n = n;
   atomic_init(&s->served, 0);
+  atomic_init(&s->stopping, false);
   s->daemon = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
                                script_answer, s, MHD_OPTION_END);
   assert_non_null(s->daemon);
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
   snprintf(s->base, sizeof s->base, "http://127.0.0.1:%u", (unsigned)info->port);
+}
+
+static void script_stop(script *s) {
+  atomic_store(&s->stopping, true);
+  MHD_stop_daemon(s->daemon);
 }
 
 /* An EIA fetch of WTI through the script (the key given, short waits), as one batch into f's store. */
@@ -536,7 +543,7 @@ static void test_total_limit_bounds_slow_pages(void **state) {
   oc_ingest_report_free(&batch);
   if (took > 1.0) fail_msg("the 0.4 s limit held %.2f s", took);
   if (!strstr(err.message, "0.4 s limit")) fail_msg("%s", err.message);
-  MHD_stop_daemon(s.daemon);
+  script_stop(&s);
 }
 
 /* The total fell between two pages (rows went away while paging, so the later ones moved to offsets
@@ -554,7 +561,7 @@ static void test_total_falling_between_pages_refused(void **state) {
   oc_ingest_report_free(&batch);
   assert_string_equal(err.message, "eia: the total fell from 4 to 2 rows between the pages at offsets 0 and 2 (the "
                                    "answer changed while it was read)");
-  MHD_stop_daemon(s.daemon);
+  script_stop(&s);
 }
 
 /* An HTTP 200 that is no JSON at all (a proxy's error page) says what it said: "unexpected character"
@@ -572,7 +579,7 @@ static void test_page_of_another_server_quoted(void **state) {
   if (!strstr(err.message, "malformed JSON at line 1 column 1 (byte 0): unexpected character (the answer begins: "
                            "<html><body>Proxy error: upstream timed out</body></html>)"))
     fail_msg("%s", err.message);
-  MHD_stop_daemon(s.daemon);
+  script_stop(&s);
 }
 
 /* A key with characters a URL must encode travels encoded; a server quoting the request (its error, a
@@ -589,7 +596,7 @@ static void test_encoded_key_masked(void **state) {
   assert_int_equal(fetch(f, &s, key, quick, &batch, &err), -1);
   oc_ingest_report_free(&batch);
   if (strstr(err.message, encoded) || strstr(err.message, key)) fail_msg("the key shows: %s", err.message);
-  MHD_stop_daemon(s.daemon);
+  script_stop(&s);
 
   const scripted answered[] = {{.status = 200, .header = "Link", .header_value = "</v2/?api_key=my%2Bkey%2Fwith%3Dchars>",
                                 .body = "{\"response\":{\"total\":\"2\",\"data\":[{\"period\":\"2020-04-17\",\"value\":\"18.31\"},"
@@ -603,7 +610,7 @@ static void test_encoded_key_masked(void **state) {
   assert_non_null(strstr(lineage, "Link: </v2/?api_key=XXX"));
   free(lineage);
   oc_ingest_report_free(&batch);
-  MHD_stop_daemon(s.daemon);
+  script_stop(&s);
 }
 
 int main(void) {
