@@ -334,11 +334,11 @@ static int fetch_all(market_fetch *f, oc_error *err) {
     /* rows that went away while paging shift the later ones to lower offsets, past the one asked
      * next: some would be skipped, and a total that fell to the rows read would end the fetch with
      * them missing and call it whole */
-    if (f->npages > 1 && page.total < f->pages[f->npages - 2].total)
+    const oc_market_page *before = f->npages > 1 ? &f->pages[f->npages - 2] : NULL;
+    if (before && page.total < before->total)
       return oc_error_set(err, "%s: the total fell from %zu to %zu rows between the pages at offsets %zu and %zu "
                                "(the answer changed while it was read)",
-                          f->provider->name, f->pages[f->npages - 2].total, page.total, offset - f->pages[f->npages - 2].nrows,
-                          offset);
+                          f->provider->name, before->total, page.total, offset - before->nrows, offset);
     size_t got = page.nrows;
     offset += got;
     if (f->provider->page_size == 0 || offset >= page.total) return 0;
