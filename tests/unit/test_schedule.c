@@ -166,6 +166,20 @@ static void test_jobs_file_key_given_twice(void **state) {
   oc_jobs_free(&jobs);
 }
 
+/* A line that is not UTF-8 (a Latin-1 path in a step) is refused at FILE:LINE: its text goes into the
+ * run's JSON record, which it made vanish when the step ran. */
+static void test_jobs_file_not_utf8(void **state) {
+  (void)state;
+  oc_jobs jobs;
+  oc_error err;
+  const char *latin1 = "[a]\nevery = 1h\nstep = ingest --csv-path /data/\xe9t\xe9.csv\n";
+  assert_int_equal(oc_jobs_parse("jobs.conf", latin1, &jobs, &err), -1);
+  assert_string_equal(err.message, "jobs.conf:3: the line is not UTF-8 text");
+  const char *utf8 = "[a]\nevery = 1h\nstep = ingest --csv-path /data/\xc3\xa9t\xc3\xa9.csv\n";
+  assert_int_equal(oc_jobs_parse("jobs.conf", utf8, &jobs, &err), 0);
+  oc_jobs_free(&jobs);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_parse_and_format),
@@ -174,6 +188,7 @@ int main(void) {
       cmocka_unit_test(test_day_slots),
       cmocka_unit_test(test_jobs_file),
       cmocka_unit_test(test_jobs_file_key_given_twice),
+      cmocka_unit_test(test_jobs_file_not_utf8),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
