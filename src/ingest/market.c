@@ -71,10 +71,20 @@ void oc_market_url_param(oc_buf *url, const char *name, const char *value) {
   free(escaped);
 }
 
-void oc_market_mask_key(char *text, size_t len, const char *key) {
-  size_t klen = key ? strlen(key) : 0;
+static void mask_text(char *text, size_t len, const char *key) {
+  size_t klen = strlen(key);
   if (klen < KEY_MASK_MIN || len < klen) return;
   for (char *p = text; (p = memmem(p, len - (size_t)(p - text), key, klen)) != NULL; p += klen) memset(p, 'X', klen);
+}
+
+void oc_market_mask_key(char *text, size_t len, const char *key) {
+  if (!key) return;
+  mask_text(text, len, key);
+  /* a key with characters a URL encodes travels encoded, and a server quoting the request (an error,
+   * a Link or Location header) quotes it so */
+  char *sent = oc_http_escape(key);
+  if (strcmp(sent, key) != 0) mask_text(text, len, sent);
+  free(sent);
 }
 
 /* err's message with the key masked (a provider or libcurl may quote the URL or the key back). */
@@ -107,10 +117,10 @@ double oc_market_backoff(const oc_market_retry *retry, int attempt, double jitte
 
 double oc_market_retry_after(const char *value, time_t now) {
   if (!value || !*value) return -1;
-  char *end;
-  errno = 0;
-  long seconds = strtol(value, &end, 10);
-  if (end != value && !*end && !errno && seconds >= 0) return (double)seconds;
+  /* delta-seconds, digits only (RFC 9110 10.2.3); one too large for a long is a very long wait, not an
+   * unreadable value (strtol's ERANGE made it one, so the backoff's short wait was used instead) */
+  size_t digits = strspn(value, "0123456789");
+  if (digits && !value[digits]) return strtod(value, NULL);
   struct tm tm = {0}; /* an HTTP-date: "Wed, 21 Oct 2015 07:28:00 GMT" */
   const char *rest = strptime(value, "%a, %d %b %Y %H:%M:%S GMT", &tm);
   if (!rest || *rest) return -1;
@@ -230,6 +240,14 @@ static int answer_parse(const market_fetch *f, const market_answer *a, oc_market
   if (parsed == 0 || (parsed < 0 && !ok_status)) /* an error status without the provider's error shape */
     snprintf(said.message, sizeof said.message, "%.200s", a->body.len ? a->body.data : "(empty body)");
   oc_error_set(err, "HTTP %ld from %s: %s", a->status, a->url_shown, said.message);
+  /* a 2xx that is no JSON at all is usually someone else's page (a proxy's or a portal's error, sent
+   * with 200): the parser's "unexpected character" alone hides what it said */
+  const char *first = a->body.data ? a->body.data : "";
+  while (*first == ' ' || *first == '\t' || *first == '\r' || *first == '\n') first++;
+  if (parsed < 0 && ok_status && *first && *first != '{' && *first != '[') {
+    size_t used = strlen(err->message);
+    snprintf(err->message + used, sizeof err->message - used, " (the answer begins: %.200s)", first);
+  }
   return -1;
 }
 
@@ -245,7 +263,15 @@ static int fetch_page(market_fetch *f, size_t offset, double deadline, oc_rng *r
   f->provider->page_url(&masked, offset, &shown);
   int rc = -1;
   for (int attempt = 1;; attempt++) {
-    oc_http_request req = {.method = "GET", .url = url.data, .url_shown = shown.data, .timeout_ms = retry->timeout_ms};
+    /* the limit is on the whole fetch: a slow answer that comes must not carry it past, so no request
+     * starts once it passed and none may last longer than the time left */
+    double left = deadline - oc_monotonic_seconds();
+    if (left <= 0) {
+      oc_error_set(err, "gave up (the %g s limit passed) before the page at offset %zu", retry->total_seconds, offset);
+      break;
+    }
+    long timeout_ms = left * 1000 < (double)retry->timeout_ms ? (long)(left * 1000) + 1 : retry->timeout_ms;
+    oc_http_request req = {.method = "GET", .url = url.data, .url_shown = shown.data, .timeout_ms = timeout_ms};
     oc_http_response resp = {0};
     f->report->requests++;
     int sent = oc_http_session_exchange(f->http, &req, &resp, err);
@@ -277,7 +303,7 @@ static int fetch_page(market_fetch *f, size_t offset, double deadline, oc_rng *r
       break;
     }
     if (oc_monotonic_seconds() + wait > deadline) {
-      oc_error_prefix(err, "gave up (the %.0f s limit would pass before the next attempt, in %.1f s): ",
+      oc_error_prefix(err, "gave up (the %g s limit would pass before the next attempt, in %.1f s): ",
                       retry->total_seconds, wait);
       break;
     }
@@ -305,6 +331,14 @@ static int fetch_all(market_fetch *f, oc_error *err) {
     oc_market_page page;
     if (fetch_page(f, offset, deadline, &rng, &page, err) != 0) return -1;
     page_add(f, &page);
+    /* rows that went away while paging shift the later ones to lower offsets, past the one asked
+     * next: some would be skipped, and a total that fell to the rows read would end the fetch with
+     * them missing and call it whole */
+    const oc_market_page *before = f->npages > 1 ? &f->pages[f->npages - 2] : NULL;
+    if (before && page.total < before->total)
+      return oc_error_set(err, "%s: the total fell from %zu to %zu rows between the pages at offsets %zu and %zu "
+                               "(the answer changed while it was read)",
+                          f->provider->name, before->total, page.total, offset - before->nrows, offset);
     size_t got = page.nrows;
     offset += got;
     if (f->provider->page_size == 0 || offset >= page.total) return 0;
@@ -528,9 +562,12 @@ static void note_revision(market_fetch *f, oc_date date, double value) {
 }
 
 /* One row's date and value (what jansson used to give: a date string; a value string, "." or ""
- * missing, a number, or null missing); reason names the field and the row's byte in its answer. */
-static oc_row_status row_read(const oc_market_page *page, const oc_market_row *row, oc_date *date, double *value,
+ * missing, a number, or null missing); reason names the field, and the row by its page (page_no,
+ * from 1), its place in the page and its byte in that answer: a byte offset alone does not say which
+ * of a fetch's answers holds it. */
+static oc_row_status row_read(const oc_market_page *page, size_t page_no, size_t row_no, oc_date *date, double *value,
                               char *reason, size_t cap) {
+  const oc_market_row *row = &page->rows[row_no];
   const char *text = page->text.data;
   oc_row_status st = OC_ROW_BAD;
   if (row->repeated) {
@@ -547,14 +584,25 @@ static oc_row_status row_read(const oc_market_page *page, const oc_market_row *r
   }
   if (st == OC_ROW_BAD) {
     size_t used = strlen(reason);
-    snprintf(reason + used, cap - used, " (the row at byte %zu of its answer)", row->offset);
+    snprintf(reason + used, cap - used, " (row %zu of page %zu, at byte %zu of that answer)", row_no + 1, page_no,
+             row->offset);
   }
   return st;
 }
 
+/* Whether the row is dated before the first date the fetch wants (Alpha Vantage answers with the whole
+ * history): such a row is not this run's, whatever its value ("." or broken) is, so it is neither
+ * counted missing nor rejected. A row whose date cannot be read is not known to be before. */
+static bool before_since(const market_fetch *f, const oc_market_page *page, const oc_market_row *row) {
+  if (f->query.since == OC_DATE_INVALID || row->date_kind != OC_MARKET_STRING) return false;
+  oc_date date;
+  const char *why;
+  return oc_date_parse(page->text.data + row->date_at, row->date_len, &date, &why) == 0 && date < f->query.since;
+}
+
 /* oc_ingest_read_fn: every row of every page, numbered across pages from 0; rows before `since` are
- * left out (Alpha Vantage answers with the whole history). Returns once the raw zone's writer is
- * done, so the batch commits only rows whose answers are durable. */
+ * left out (before_since). Returns once the raw zone's writer is done, so the batch commits only rows
+ * whose answers are durable. */
 static int read_rows(void *source, oc_ingest_sink *sink, oc_error *err) {
   market_fetch *f = source;
     oc_ingest_set_format(sink, f->provider->name);
@@ -566,8 +614,8 @@ static int read_rows(void *source, oc_ingest_sink *sink, oc_error *err) {
       oc_date date;
       double value = 0;
       char reason[256];
-      oc_row_status st = row_read(page, &page->rows[i], &date, &value, reason, sizeof reason);
-      if (st == OC_ROW_OK && f->query.since != OC_DATE_INVALID && date < f->query.since) continue;
+      if (before_since(f, page, &page->rows[i])) continue;
+      oc_row_status st = row_read(page, p + 1, i, &date, &value, reason, sizeof reason);
       if (st == OC_ROW_BAD) oc_ingest_reject(sink, where, NULL, "%s", reason);
       else if (st == OC_ROW_MISSING) oc_ingest_missing(sink);
       else {

@@ -65,7 +65,8 @@ int oc_market_json_count(const json_t *value, size_t *count);
 /* Appends "&name=value" ("name=value" right after the "?"), value percent-encoded, name as given. */
 void oc_market_url_param(oc_buf *url, const char *name, const char *value);
 
-/* text with every occurrence of key replaced by a mask of the same length (in place). */
+/* text with every occurrence of key, as given and as a URL carries it (percent-encoded), replaced by a
+ * mask of the same length (in place). */
 void oc_market_mask_key(char *text, size_t len, const char *key);
 
 /* The retry policy of one fetch. */

@@ -420,6 +420,9 @@ int oc_market_scan(const char *body, size_t len, const oc_market_scan_spec *spec
   oc_buf_reserve(&page->text, len);
   scanner s = {.start = body, .p = body, .end = body + len, .spec = spec, .page = page,
                .date_key_len = strlen(spec->date_key)};
+  /* a UTF-8 byte order mark before the answer: RFC 8259 (8.1) lets a reader ignore it, and some servers
+   * and proxies write one; refusing it refused every answer of such a server ("unexpected character") */
+  if (len >= 3 && memcmp(body, "\xef\xbb\xbf", 3) == 0) s.p += 3;
   skip_blank(&s);
   bool object = s.p < s.end && *s.p == '{';
   int rc = scan_value(&s, 0, ROLE_TRACKED, NULL);

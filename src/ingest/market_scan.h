@@ -1,7 +1,8 @@
 /* market_scan.h: the one reader of market-API answers (EIA, FRED and Alpha Vantage all answer with an
  * object holding an "array of small objects", each a date and a value). One pass over the bytes, no
  * document tree: the whole answer is checked as strict JSON (RFC 8259: grammar, escapes, UTF-8, no
- * \u0000, no lone surrogate, nothing after the value, nesting at most OC_MARKET_SCAN_DEPTH), the rows
+ * \u0000, no lone surrogate, nothing after the value, nesting at most OC_MARKET_SCAN_DEPTH; a leading
+ * UTF-8 byte order mark is skipped, as RFC 8259 allows), the rows
  * of the array at spec->rows are kept as (date, value) text, and the few other members a provider
  * reads (its error text, its total) are handed back as small jansson values.
  * A malformed answer is refused with its line, column and byte offset. Never modifies the bytes (the

@@ -13,7 +13,16 @@ int oc_clock_parse_instant(const char *text, int64_t *out, oc_error *err) {
   const char *rest = strptime(text, "%Y-%m-%dT%H:%M:%SZ", &tm);
   while (rest && (*rest == '\n' || *rest == '\r' || *rest == ' ')) rest++;
   if (!rest || *rest || strlen(text) < 20) return oc_error_set(err, "'%.40s' is not an instant such as 2026-01-09T22:00:05Z", text);
-  *out = (int64_t)timegm(&tm);
+  /* strptime checks each field alone (a day up to 31, a second up to 61) and timegm carries what
+   * overflows: "2026-02-30" would be read as March 2nd. The instant must read back as written. */
+  struct tm written = tm, back;
+  time_t t = timegm(&tm);
+  gmtime_r(&t, &back);
+  if (back.tm_year != written.tm_year || back.tm_mon != written.tm_mon || back.tm_mday != written.tm_mday ||
+      back.tm_hour != written.tm_hour || back.tm_min != written.tm_min || back.tm_sec != written.tm_sec)
+    return oc_error_set(err, "'%.40s' is no such instant (a day or time out of range), not an instant such as "
+                             "2026-01-09T22:00:05Z", text);
+  *out = (int64_t)t;
   return 0;
 }
 

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "core/buf.h"
 #include "core/fsutil.h"
 
@@ -102,13 +104,18 @@ static int parse_duration(const char *text, int64_t *seconds) {
 /* Checks the job that ends here is complete. */
 static int finish_job(const char *path, const oc_job *job, oc_error *err) {
   if (!job) return 0;
-  if (job->schedule.kind == OC_SCHEDULE_INTERVAL && job->schedule.interval == 0)
+  if (!job->every_line)
     return oc_error_set(err, "%s:%zu: job %s has no 'every = ...' schedule", path, job->line, job->name);
   if (job->nsteps == 0) return oc_error_set(err, "%s:%zu: job %s has no 'step = ...'", path, job->line, job->name);
   return 0;
 }
 
 static int parse_line(const char *path, size_t lineno, char *line, oc_jobs *out, size_t *cap, oc_error *err) {
+  /* a step's text goes into its run's JSON record (and its failure reason): bytes that are no UTF-8
+   * (a Latin-1 path) made that record and the run's JSON vanish at run time; jansson's own check here */
+  json_t *text_check = json_string(line);
+  if (!text_check) return oc_error_set(err, "%s:%zu: the line is not UTF-8 text", path, lineno);
+  json_decref(text_check);
   cut_comment(line);
   char *text = trim(line);
   if (!*text) return 0;
@@ -136,6 +143,15 @@ static int parse_line(const char *path, size_t lineno, char *line, oc_jobs *out,
   *eq = '\0';
   const char *key = trim(text), *value = trim(eq + 1);
   if (!job) return oc_error_set(err, "%s:%zu: '%s' comes before any [job] section", path, lineno, key);
+  /* a key given twice: the second one silently won, so a schedule or timeout someone wrote was not in
+   * force (and a job wanting two schedules is two jobs) */
+  size_t *given = strcmp(key, "every") == 0          ? &job->every_line
+                  : strcmp(key, "step-timeout") == 0 ? &job->step_timeout_line
+                                                     : NULL;
+  if (given && *given)
+    return oc_error_set(err, "%s:%zu: job %s has a second '%s' (line %zu gives one already)", path, lineno,
+                        job->name, key, *given);
+  if (given) *given = lineno;
   if (strcmp(key, "every") == 0) {
     char full[256];
     snprintf(full, sizeof full, "every %s", value);

@@ -39,6 +39,7 @@ typedef struct oc_job {
   size_t nsteps;
   int64_t step_timeout; /* seconds */
   size_t line;          /* where the section starts */
+  size_t every_line, step_timeout_line; /* where `every` and `step-timeout` are given; 0: not given */
 } oc_job;
 
 typedef struct oc_jobs {

@@ -85,9 +85,22 @@ static int parse_weekdays(const char *word, unsigned *days) {
   return *days ? 0 : -1;
 }
 
+/* "H:MM" or "HH:MM", digits only, as *h and *m (m <= 59); -1 otherwise. Not sscanf's %d, which takes a
+ * sign: "+-1:00" was read as the zone -01:00, "--1:00" as +01:00 and "-0:30" as the time 00:30. */
+static int parse_hours_minutes(const char *word, int *h, int *m) {
+  size_t hours = 0;
+  while (isdigit((unsigned char)word[hours])) hours++;
+  if (hours < 1 || hours > 2 || word[hours] != ':' || !isdigit((unsigned char)word[hours + 1]) ||
+      !isdigit((unsigned char)word[hours + 2]) || word[hours + 3])
+    return -1;
+  *h = atoi(word);
+  *m = (word[hours + 1] - '0') * 10 + (word[hours + 2] - '0');
+  return *m <= 59 ? 0 : -1;
+}
+
 static int parse_time(const char *word, int *seconds) {
-  int h, m, used = 0;
-  if (sscanf(word, "%2d:%2d%n", &h, &m, &used) != 2 || word[used] || h > 23 || m > 59 || h < 0 || m < 0) return -1;
+  int h, m;
+  if (parse_hours_minutes(word, &h, &m) != 0 || h > 23) return -1;
   *seconds = h * 3600 + m * 60;
   return 0;
 }
@@ -97,10 +110,8 @@ static int parse_zone(const char *word, int *offset) {
     *offset = 0;
     return 0;
   }
-  int h, m, used = 0;
-  if ((word[0] != '+' && word[0] != '-') || sscanf(word + 1, "%2d:%2d%n", &h, &m, &used) != 2 || word[1 + used] ||
-      h > 14 || m > 59)
-    return -1;
+  int h, m;
+  if ((word[0] != '+' && word[0] != '-') || parse_hours_minutes(word + 1, &h, &m) != 0 || h > 14) return -1;
   *offset = (word[0] == '-' ? -1 : 1) * (h * 3600 + m * 60);
   return 0;
 }

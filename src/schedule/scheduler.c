@@ -9,6 +9,7 @@
 #include "core/date.h"
 #include "core/publish.h"
 #include "core/json.h"
+#include "core/log.h"
 
 char *oc_scheduler_runner_id(char *buf) {
   char host[64] = "localhost";
@@ -63,13 +64,34 @@ static json_t *step_record(const oc_job_step *step, const oc_step_outcome *o) {
                    oc_json_number(o->seconds), "output", o->output);
 }
 
-/* The last line of a step's output: the part of a failure message that usually says why. */
+/* The step's output made text that a record can hold: a step may print bytes that are no UTF-8, and
+ * the kept tail may begin inside a character; either made the step's record (json_pack refuses such a
+ * string) and the run's JSON vanish. Output that is UTF-8 stays as it is; otherwise bad bytes (and
+ * control characters) become \xNN (oc_printable), and the end is kept. */
+static void output_mend(oc_step_outcome *o) {
+  json_t *as_text = json_string(o->output);
+  bool utf8 = as_text != NULL;
+  json_decref(as_text);
+  if (utf8) return;
+  size_t cap = 4 * sizeof o->output + 8; /* a byte becomes at most 4 ("\xNN") */
+  char *text = oc_xmalloc(cap);
+  oc_printable(text, cap, o->output);
+  size_t len = strlen(text), start = len > OC_STEP_OUTPUT_KEPT ? len - OC_STEP_OUTPUT_KEPT : 0;
+  while (((unsigned char)text[start] & 0xc0) == 0x80) start++; /* not from inside a character */
+  memcpy(o->output, text + start, len - start + 1);
+  free(text);
+}
+
+/* The last line of a step's (mended) output: the part of a failure message that usually says why; a
+ * line too long for cap is cut between characters, never inside one. */
 static void last_line(const char *output, char *line, size_t cap) {
   size_t len = strlen(output);
   while (len && (output[len - 1] == '\n' || output[len - 1] == '\r')) len--;
   size_t start = len;
   while (start && output[start - 1] != '\n') start--;
-  snprintf(line, cap, "%.*s", (int)(len - start), output + start);
+  size_t kept = len - start < cap ? len - start : cap - 1;
+  while (kept < len - start && ((unsigned char)output[start + kept] & 0xc0) == 0x80) kept--;
+  snprintf(line, cap, "%.*s", (int)kept, output + start);
 }
 
 static char *failure_reason(size_t index, const oc_job_step *step, const oc_step_outcome *o, int64_t timeout) {
@@ -105,6 +127,7 @@ int oc_scheduler_run_job(oc_store *store, const oc_job *job, const char *trigger
   for (size_t i = 0; i < job->nsteps && !run.error; i++) {
     memset(outcome, 0, sizeof *outcome);
     env->run_step(env->ctx, job, &job->steps[i], outcome);
+    output_mend(outcome);
     json_array_append_new(steps, step_record(&job->steps[i], outcome));
     if (outcome->exit_code != 0) run.error = failure_reason(i, &job->steps[i], outcome, job->step_timeout);
   }
@@ -124,8 +147,11 @@ int oc_scheduler_run_job(oc_store *store, const oc_job *job, const char *trigger
   return rc;
 }
 
-/* Whether job is due at now, and for which slot and trigger. */
-static int due(oc_store *store, const oc_job *job, int64_t now, int64_t *slot, const char **trigger, oc_error *err) {
+/* Whether job is due at now, and for which slot and trigger. tick_start is when the tick began: a job
+ * that waited for the jobs before it in this tick is late because of them, not because the scheduler
+ * was down, so only a slot already OC_SCHEDULER_ON_TIME_SECONDS old then is a catch-up. */
+static int due(oc_store *store, const oc_job *job, int64_t now, int64_t tick_start, int64_t *slot,
+               const char **trigger, oc_error *err) {
   oc_job_state state;
   int64_t last;
   *slot = 0;
@@ -136,18 +162,19 @@ static int due(oc_store *store, const oc_job *job, int64_t now, int64_t *slot, c
   if (oc_store_job_last_slot(store, job->name, &last, err) != 0) return -1;
   if (latest <= last) return 0;
   *slot = latest;
-  *trigger = now - latest > OC_SCHEDULER_ON_TIME_SECONDS ? "catch-up" : "schedule";
+  *trigger = tick_start - latest > OC_SCHEDULER_ON_TIME_SECONDS ? "catch-up" : "schedule";
   return 0;
 }
 
 int oc_scheduler_tick(oc_store *store, const oc_jobs *jobs, const oc_scheduler_env *env, int64_t *next, oc_error *err) {
   *next = INT64_MAX;
+  int64_t tick_start = env->now(env->ctx);
   for (size_t i = 0; i < jobs->n; i++) {
     const oc_job *job = &jobs->jobs[i];
     int64_t slot;
     const char *trigger;
     bool ran;
-    if (due(store, job, env->now(env->ctx), &slot, &trigger, err) != 0) return -1;
+    if (due(store, job, env->now(env->ctx), tick_start, &slot, &trigger, err) != 0) return -1;
     if (slot && oc_scheduler_run_job(store, job, trigger, slot, env, &ran, NULL, err) != 0) return -1;
   }
   int64_t now = env->now(env->ctx);

@@ -109,8 +109,8 @@ check_failure throttle "alphavantage: HTTP 200 from $MOCK_URL/throttle/query?fun
   --provider alphavantage --api-key "$OC_KEY" --base-url "$MOCK_URL/throttle" "${fast[@]}"
 check_failure down "eia: gave up after 3 attempts: HTTP 500 from" "mock: internal server error" -- \
   --provider eia --api-key "$OC_KEY" --base-url "$MOCK_URL/down" "${fast[@]}"
-check_failure time-limit "eia: gave up (the 0 s limit would pass" "HTTP 500" -- \
-  --provider eia --api-key "$OC_KEY" --base-url "$MOCK_URL/down" "${fast[@]}" --time-limit 0
+check_failure time-limit "eia: gave up (the 1 s limit would pass" "HTTP 500" -- \
+  --provider eia --api-key "$OC_KEY" --base-url "$MOCK_URL/down" "${fast[@]}" --time-limit 1 --backoff 4
 check_failure malformed "eia: HTTP 200 from" "malformed JSON at line 1 column" -- \
   --provider eia --api-key "$OC_KEY" --base-url "$MOCK_URL/malformed" "${fast[@]}"
 check_failure truncated "eia: gave up after 3 attempts: calling $MOCK_URL/truncated/" "partial file" -- \

@@ -19,7 +19,10 @@ static void test_instants(void **state) {
   assert_int_equal(t, 1767996005);
   assert_int_equal(oc_clock_parse_instant("1970-01-01T00:00:00Z\n", &t, &err), 0);
   assert_int_equal(t, 0);
-  static const char *const bad[] = {"2026-01-09 22:00:05", "2026-01-09T22:00:05", "2026-01-09T22:00:05Z x", "", "tomorrow"};
+  /* fields each in their own range but no such instant (February 30th, second 60): not carried over
+   * into March 2nd or the next minute */
+  static const char *const bad[] = {"2026-01-09 22:00:05", "2026-01-09T22:00:05", "2026-01-09T22:00:05Z x", "", "tomorrow",
+                                    "2026-02-30T22:00:00Z", "2025-02-29T00:00:00Z", "2026-01-09T22:00:60Z"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     assert_int_equal(oc_clock_parse_instant(bad[i], &t, &err), -1);
     assert_non_null(strstr(err.message, "2026-01-09T22:00:05Z"));

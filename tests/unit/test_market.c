@@ -7,11 +7,15 @@
  * network path (retries, timeouts, throttling, kill -9) is tests/e2e/ingest_market.sh's. */
 #include "testutil.h"
 
+#include <microhttpd.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/fsutil.h"
 #include "core/http_client.h"
+#include "core/progress.h"
 #include "core/sha256.h"
 #include "ingest/market.h"
 #include "pipeline/ingest.h"
@@ -199,6 +203,8 @@ static void test_backoff_and_retry_after(void **state) {
   assert_true(oc_test_close(oc_market_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now), 0, 0));
   assert_true(oc_market_retry_after("soon", now) < 0);
   assert_true(oc_market_retry_after("-1", now) < 0);
+  /* too large for a long: a wait beyond any limit (the fetch gives up), not an unreadable value */
+  assert_true(oc_market_retry_after("99999999999999999999", now) > 9e19);
   assert_true(oc_market_retry_after(NULL, now) < 0);
 }
 
@@ -230,22 +236,27 @@ static const char page2[] = "{\"response\":{\"total\":\"4\",\"data\":["
                             "{\"period\":\"2020-04-22\",\"series\":\"RWTC\",\"value\":8.91,\"units\":\"$/BBL\"}]}}";
 static const char retried[] = "{\"error\":\"mock: internal server error\",\"code\":500}";
 
-/* Writes the raw zone an EIA fetch of page1 (after a 500), page2 would have left; returns the manifest. */
-static char *write_raw_zone(const char *dir) {
-  const char *bodies[] = {retried, page1, page2};
-  const int status[] = {500, 200, 200}, used[] = {0, 1, 1}, offset[] = {0, 0, 2};
-  char *provider_dir = oc_path_join(dir, "raw/market_data/eia");
-  char *day_dir = oc_path_join(provider_dir, "2026-01-05");
+/* Writes the raw zone a fetch of provider for WTI from since (NULL: all) would have left: n answers with
+ * their status, whether their rows were read, and their first row; returns the manifest's path. */
+static char *write_manifest(const char *dir, const char *provider, const char *since, size_t n,
+                            const char *const *bodies, const int *status, const int *used, const int *offset) {
+  char *provider_dir = oc_path_join(dir, "raw/market_data");
+  char *day_dir = oc_path_join(provider_dir, provider);
+  free(provider_dir);
+  provider_dir = day_dir;
+  day_dir = oc_path_join(provider_dir, "2026-01-05");
   oc_error err;
   assert_int_equal(oc_mkdir_p(day_dir, &err), 0);
   oc_buf m = {0};
-  oc_buf_puts(&m, "{\"provider\":\"eia\",\"series\":\"WTI\",\"symbol\":\"RWTC\",\"since\":null,\"unit\":\"USD/bbl\",\"answers\":[");
-  for (int i = 0; i < 3; i++) {
+  oc_buf_printf(&m, "{\"provider\":\"%s\",\"series\":\"WTI\",\"symbol\":\"RWTC\",\"since\":%s%s%s,"
+                    "\"unit\":\"USD/bbl\",\"answers\":[",
+                provider, since ? "\"" : "", since ? since : "null", since ? "\"" : "");
+  for (size_t i = 0; i < n; i++) {
     char sha[OC_SHA256_HEX_LEN], name[80];
     oc_sha256_hex(bodies[i], strlen(bodies[i]), sha);
     snprintf(name, sizeof name, "%s.json", sha);
     free(oc_test_write_file(day_dir, name, bodies[i]));
-    oc_buf_printf(&m, "%s{\"url\":\"https://api.eia.gov/v2/...api_key=REDACTED\",\"offset\":%d,\"status\":%d,"
+    oc_buf_printf(&m, "%s{\"url\":\"https://example.invalid/...key=REDACTED\",\"offset\":%d,\"status\":%d,"
                       "\"headers\":[],\"sha256\":\"%s\",\"file\":\"2026-01-05/%s\",\"used\":%s}",
                   i ? "," : "", offset[i], status[i], sha, name, used[i] ? "true" : "false");
   }
@@ -255,6 +266,13 @@ static char *write_raw_zone(const char *dir) {
   free(day_dir);
   free(provider_dir);
   return manifest;
+}
+
+/* Writes the raw zone an EIA fetch of page1 (after a 500), page2 would have left; returns the manifest. */
+static char *write_raw_zone(const char *dir) {
+  const char *const bodies[] = {retried, page1, page2};
+  const int status[] = {500, 200, 200}, used[] = {0, 1, 1}, offset[] = {0, 0, 2};
+  return write_manifest(dir, "eia", NULL, 3, bodies, status, used, offset);
 }
 
 static int replay(oc_test_datadir_fixture *f, const char *manifest, oc_pipeline_ingest_result *out, oc_error *err) {
@@ -388,6 +406,213 @@ static void test_series_provider_set(void **state) {
   oc_series_info_list_free(list, n);
 }
 
+/* Alpha Vantage answers with the whole history: an incremental fetch reads only the rows from `since`
+ * on. A "." day (or a broken row) years before it is none of this run's business: counting it made
+ * every incremental run report the history's missing days again (and a broken old row would refuse
+ * every fetch). */
+static void test_rows_before_since_left_out(void **state) {
+  oc_test_datadir_fixture *f = *state;
+  const char *const bodies[] = {"{\"name\":\"Crude Oil Prices WTI\",\"interval\":\"daily\",\"data\":["
+                                "{\"date\":\"2024-12-31\",\"value\":\"71.87\"},{\"date\":\"2024-12-30\",\"value\":\".\"},"
+                                "{\"date\":\"2024-12-27\",\"value\":\"70.60\"},{\"date\":\"2020-12-25\",\"value\":\".\"},"
+                                "{\"date\":\"2019-12-25\",\"value\":\".\"},{\"date\":\"2019-12-24\",\"value\":\"n/a\"}]}"};
+  const int status[] = {200}, used[] = {1}, offset[] = {0};
+  char *manifest = write_manifest(f->dir, "alphavantage", "2024-12-27", 1, bodies, status, used, offset);
+  oc_pipeline_ingest_result out;
+  oc_error err;
+  if (replay(f, manifest, &out, &err) != 0) fail_msg("%s", err.message);
+  assert_int_equal(out.report.rows_inserted, 2);
+  assert_int_equal(out.report.rows_missing, 1); /* 2024-12-30 only */
+  assert_int_equal(out.report.rows_rejected, 0);
+  oc_pipeline_ingest_result_free(&out);
+  free(manifest);
+}
+
+/* A bad row's reason names its page and its place there: the byte offset alone is no help in a fetch
+ * of several answers. */
+static void test_bad_row_names_its_page(void **state) {
+  oc_test_datadir_fixture *f = *state;
+  const char *const bodies[] = {page1, "{\"response\":{\"total\":\"4\",\"data\":[{\"period\":\"2020-04-21\",\"value\":\"1\"},"
+                                       "{\"period\":\"2020-13-22\",\"value\":\"2\"}]}}"};
+  const int status[] = {200, 200}, used[] = {1, 1}, offset[] = {0, 2};
+  char *manifest = write_manifest(f->dir, "eia", NULL, 2, bodies, status, used, offset);
+  oc_market_options opt = oc_market_options_default();
+  opt.replay = manifest;
+  oc_ingest_report batch;
+  oc_market_report report;
+  oc_error err;
+  assert_int_equal(oc_market_ingest(f->store, &opt, &batch, &report, &err), -1);
+  assert_int_equal(batch.nproblems, 1);
+  assert_int_equal(batch.problems[0].where, 3);
+  if (!strstr(batch.problems[0].reason, "bad date '2020-13-22'") ||
+      !strstr(batch.problems[0].reason, "(row 2 of page 2, at byte 69 of that answer)"))
+    fail_msg("%s", batch.problems[0].reason);
+  oc_ingest_report_free(&batch);
+  free(manifest);
+}
+
+/* ---- the network path against a scripted loopback server ------------------------------------------ */
+
+/* One answer of the script: status, one optional header, body, and how long the server waits first. */
+typedef struct scripted {
+  unsigned status;
+  const char *header, *header_value;
+  const char *body;
+  int delay_ms;
+} scripted;
+
+/* Answers the n scripted answers in turn (the last one again once they are used up). */
+typedef struct script {
+  const scripted *answers;
+  size_t n;
+  atomic_size_t served;
+  atomic_bool stopping; /* cuts the delays short: the test is done with the answers */
+  struct MHD_Daemon *daemon;
+  char base[64];
+} script;
+
+static enum MHD_Result script_answer(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                     const char *version, const char *data, size_t *size, void **ctx) {
+  (void)url, (void)method, (void)version, (void)data, (void)size;
+  script *s = cls;
+  if (!*ctx) { /* the headers: answered on the next call */
+    *ctx = c;
+    return MHD_YES;
+  }
+  size_t i = atomic_fetch_add(&s->served, 1);
+  const scripted *a = &s->answers[i < s->n ? i : s->n - 1];
+  for (int waited = 0; waited < a->delay_ms && !atomic_load(&s->stopping); waited += 10) usleep(10000);
+  struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(a->body), (void *)a->body, MHD_RESPMEM_PERSISTENT);
+  if (a->header) MHD_add_response_header(resp, a->header, a->header_value);
+  enum MHD_Result ret = MHD_queue_response(c, a->status, resp);
+  MHD_destroy_response(resp);
+  return ret;
+}
+
+static void script_start(script *s, const scripted *answers, size_t n) {
+  s->answers = answers;
+  s->n = n;
+  atomic_init(&s->served, 0);
+  atomic_init(&s->stopping, false);
+  s->daemon = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+                               script_answer, s, MHD_OPTION_END);
+  assert_non_null(s->daemon);
+  const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  snprintf(s->base, sizeof s->base, "http://127.0.0.1:%u", (unsigned)info->port);
+}
+
+static void script_stop(script *s) {
+  atomic_store(&s->stopping, true);
+  MHD_stop_daemon(s->daemon);
+}
+
+/* An EIA fetch of WTI through the script (the key given, short waits), as one batch into f's store. */
+static int fetch(oc_test_datadir_fixture *f, const script *s, const char *key, oc_market_retry retry,
+                 oc_ingest_report *batch, oc_error *err) {
+  oc_market_options opt = oc_market_options_default();
+  opt.provider = &oc_market_eia;
+  opt.series = "WTI";
+  opt.api_key = key;
+  opt.base_url = s->base;
+  opt.retry = retry;
+  char *raw = oc_path_join(f->dir, "raw/market_data");
+  opt.raw_dir = raw;
+  oc_market_report report;
+  int rc = oc_market_ingest(f->store, &opt, batch, &report, err);
+  free(raw);
+  return rc;
+}
+
+static const oc_market_retry quick = {.max_attempts = 3, .backoff_base = 0.01, .backoff_max = 0.02,
+                                      .total_seconds = 10, .timeout_ms = 10000};
+
+/* The limit on the whole fetch holds for answers that come, slowly, too: every request's own timeout
+ * is cut to the time left, and no page is asked for once the limit passed. */
+static void test_total_limit_bounds_slow_pages(void **state) {
+  oc_test_datadir_fixture *f = *state;
+  const scripted answers[] = {{.status = 200, .body = page1}, {.status = 200, .body = page2, .delay_ms = 1500}};
+  script s;
+  script_start(&s, answers, 2);
+  oc_market_retry retry = quick;
+  retry.total_seconds = 0.4;
+  oc_ingest_report batch;
+  oc_error err;
+  double t0 = oc_monotonic_seconds();
+  assert_int_equal(fetch(f, &s, "abcdef0123", retry, &batch, &err), -1);
+  double took = oc_monotonic_seconds() - t0;
+  oc_ingest_report_free(&batch);
+  if (took > 1.0) fail_msg("the 0.4 s limit held %.2f s", took);
+  if (!strstr(err.message, "0.4 s limit")) fail_msg("%s", err.message);
+  script_stop(&s);
+}
+
+/* The total fell between two pages (rows went away while paging, so the later ones moved to offsets
+ * already read): what was read is not the whole answer, even when the new total says it is. */
+static void test_total_falling_between_pages_refused(void **state) {
+  oc_test_datadir_fixture *f = *state;
+  const scripted answers[] = {{.status = 200, .body = page1},
+                              {.status = 200, .body = "{\"response\":{\"total\":\"2\",\"data\":[]}}"}};
+  script s;
+  script_start(&s, answers, 2);
+  oc_ingest_report batch;
+  oc_error err;
+  assert_int_equal(fetch(f, &s, "abcdef0123", quick, &batch, &err), -1);
+  assert_false(batch.written);
+  oc_ingest_report_free(&batch);
+  assert_string_equal(err.message, "eia: the total fell from 4 to 2 rows between the pages at offsets 0 and 2 (the "
+                                   "answer changed while it was read)");
+  script_stop(&s);
+}
+
+/* An HTTP 200 that is no JSON at all (a proxy's error page) says what it said: "unexpected character"
+ * alone hides it. */
+static void test_page_of_another_server_quoted(void **state) {
+  oc_test_datadir_fixture *f = *state;
+  const scripted answers[] = {{.status = 200, .body = "<html><body>Proxy error: upstream timed out</body></html>"}};
+  script s;
+  script_start(&s, answers, 1);
+  oc_ingest_report batch;
+  oc_error err;
+  assert_int_equal(fetch(f, &s, "abcdef0123", quick, &batch, &err), -1);
+  oc_ingest_report_free(&batch);
+  assert_non_null(strstr(err.message, "eia: HTTP 200 from "));
+  if (!strstr(err.message, "malformed JSON at line 1 column 1 (byte 0): unexpected character (the answer begins: "
+                           "<html><body>Proxy error: upstream timed out</body></html>)"))
+    fail_msg("%s", err.message);
+  script_stop(&s);
+}
+
+/* A key with characters a URL must encode travels encoded; a server quoting the request (its error, a
+ * header) quotes it encoded: masked in the message and in the raw zone's headers as the key is. */
+static void test_encoded_key_masked(void **state) {
+  oc_test_datadir_fixture *f = *state;
+  const char *key = "my+key/with=chars", *encoded = "my%2Bkey%2Fwith%3Dchars";
+  const scripted refused[] = {
+      {.status = 403, .body = "{\"error\":\"api_key my%2Bkey%2Fwith%3Dchars is not valid\",\"code\":403}"}};
+  script s;
+  script_start(&s, refused, 1);
+  oc_ingest_report batch;
+  oc_error err;
+  assert_int_equal(fetch(f, &s, key, quick, &batch, &err), -1);
+  oc_ingest_report_free(&batch);
+  if (strstr(err.message, encoded) || strstr(err.message, key)) fail_msg("the key shows: %s", err.message);
+  script_stop(&s);
+
+  const scripted answered[] = {{.status = 200, .header = "Link", .header_value = "</v2/?api_key=my%2Bkey%2Fwith%3Dchars>",
+                                .body = "{\"response\":{\"total\":\"2\",\"data\":[{\"period\":\"2020-04-17\",\"value\":\"18.31\"},"
+                                        "{\"period\":\"2020-04-20\",\"value\":\"-36.98\"}]}}"}};
+  script_start(&s, answered, 1);
+  if (fetch(f, &s, key, quick, &batch, &err) != 0) fail_msg("%s", err.message);
+  char *lineage;
+  size_t len;
+  assert_int_equal(oc_read_file(batch.raw_path, &lineage, &len, &err), 0);
+  if (strstr(lineage, encoded) || strstr(lineage, key)) fail_msg("the key shows in the manifest: %s", lineage);
+  assert_non_null(strstr(lineage, "Link: </v2/?api_key=XXX"));
+  free(lineage);
+  oc_ingest_report_free(&batch);
+  script_stop(&s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_eia_answers),
@@ -401,6 +626,13 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_market_options_checked, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_series_provider_set, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_provider_commits_with_rows, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_rows_before_since_left_out, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_bad_row_names_its_page, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_total_limit_bounds_slow_pages, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_total_falling_between_pages_refused, oc_test_datadir_setup,
+                                      oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_page_of_another_server_quoted, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_encoded_key_masked, oc_test_datadir_setup, oc_test_datadir_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

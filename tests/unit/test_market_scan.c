@@ -119,11 +119,29 @@ static void test_string_bytes_found_at_every_place(void **state) {
       }
 }
 
+/* An answer that starts with a UTF-8 byte order mark (some servers and proxies write one; RFC 8259 lets a
+ * reader ignore it) is read; byte offsets still count from the answer's first byte. A mark anywhere
+ * else is no JSON. */
+static void test_byte_order_mark_skipped(void **state) {
+  (void)state;
+  oc_market_page page;
+  parse_ok("\xef\xbb\xbf{\"response\":{\"total\":\"1\",\"data\":[{\"period\":\"2024-01-02\",\"value\":\"70.38\"}]}}", &page);
+  assert_int_equal(page.nrows, 1);
+  assert_int_equal(page.rows[0].offset, 36);
+  assert_text(&page, page.rows[0].value_at, page.rows[0].value_len, "70.38");
+  oc_market_page_free(&page);
+  oc_error err;
+  const char *inside = "{\"response\":\xef\xbb\xbf{\"total\":1,\"data\":[]}}";
+  assert_int_equal(oc_market_eia.parse(inside, strlen(inside), &page, &err), -1);
+  assert_non_null(strstr(err.message, "(byte 12)"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_escaped_names_decoded),
       cmocka_unit_test(test_names_compared_whole),
       cmocka_unit_test(test_string_bytes_found_at_every_place),
+      cmocka_unit_test(test_byte_order_mark_skipped),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,6 +57,22 @@ static void test_parse_and_format(void **state) {
   assert_parse_fails("every day at 06:00 UTC now", "unexpected 'now'");
 }
 
+/* Times and zones are digits: a sign or a missing digit is an error, not another time or offset
+ * ("+-1:00" was read as -01:00, "--1:00" as +01:00, "-0:30" as 00:30, "22:5" as 22:05). */
+static void test_signs_and_short_fields_refused(void **state) {
+  (void)state;
+  assert_parse_fails("every day at 22:00 +-1:00", "zone '+-1:00'");
+  assert_parse_fails("every day at 22:00 --1:00", "zone '--1:00'");
+  assert_parse_fails("every day at 22:00 +1:-0", "zone '+1:-0'");
+  assert_parse_fails("every day at -0:30", "not a time of day");
+  assert_parse_fails("every day at +7:30", "not a time of day");
+  assert_parse_fails("every day at 22:5", "not a time of day");
+  assert_parse_fails("every day at 22:005", "not a time of day");
+  oc_schedule s = parse_ok("every day at 7:30 -5:00"); /* one hour digit is fine */
+  assert_int_equal(s.time_of_day, 7 * 3600 + 30 * 60);
+  assert_int_equal(s.offset, -5 * 3600);
+}
+
 static void test_interval_slots(void **state) {
   (void)state;
   oc_schedule s = parse_ok("every 15m");
@@ -135,12 +151,44 @@ static void test_jobs_file(void **state) {
   assert_int_equal(jobs.n, 0);
 }
 
+/* A job's schedule or step-timeout given twice is an error naming both lines: the second one silently
+ * won, so what the first said was not in force (a job that should run at two times is two jobs). */
+static void test_jobs_file_key_given_twice(void **state) {
+  (void)state;
+  oc_jobs jobs;
+  oc_error err;
+  assert_int_equal(oc_jobs_parse("jobs.conf", "[a]\nevery = day at 06:00\nstep = etl\nevery = day at 18:00\n", &jobs, &err), -1);
+  assert_string_equal(err.message, "jobs.conf:4: job a has a second 'every' (line 2 gives one already)");
+  assert_int_equal(oc_jobs_parse("jobs.conf", "[a]\nevery = 1h\nstep-timeout = 5m\nstep = etl\nstep-timeout = 2h\n", &jobs, &err), -1);
+  assert_string_equal(err.message, "jobs.conf:5: job a has a second 'step-timeout' (line 3 gives one already)");
+  /* the same key in two jobs is no repeat */
+  assert_int_equal(oc_jobs_parse("jobs.conf", "[a]\nevery = 1h\nstep = etl\n[b]\nevery = 2h\nstep = etl\n", &jobs, &err), 0);
+  oc_jobs_free(&jobs);
+}
+
+/* A line that is not UTF-8 (a Latin-1 path in a step) is refused at FILE:LINE: its text goes into the
+ * run's JSON record, which it made vanish when the step ran. */
+static void test_jobs_file_not_utf8(void **state) {
+  (void)state;
+  oc_jobs jobs;
+  oc_error err;
+  const char *latin1 = "[a]\nevery = 1h\nstep = ingest --csv-path /data/\xe9t\xe9.csv\n";
+  assert_int_equal(oc_jobs_parse("jobs.conf", latin1, &jobs, &err), -1);
+  assert_string_equal(err.message, "jobs.conf:3: the line is not UTF-8 text");
+  const char *utf8 = "[a]\nevery = 1h\nstep = ingest --csv-path /data/\xc3\xa9t\xc3\xa9.csv\n";
+  assert_int_equal(oc_jobs_parse("jobs.conf", utf8, &jobs, &err), 0);
+  oc_jobs_free(&jobs);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_parse_and_format),
+      cmocka_unit_test(test_signs_and_short_fields_refused),
       cmocka_unit_test(test_interval_slots),
       cmocka_unit_test(test_day_slots),
       cmocka_unit_test(test_jobs_file),
+      cmocka_unit_test(test_jobs_file_key_given_twice),
+      cmocka_unit_test(test_jobs_file_not_utf8),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

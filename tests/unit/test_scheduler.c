@@ -22,6 +22,8 @@ typedef struct fake {
   char ran[64][64]; /* the steps run, in order */
   size_t nran;
   const char *failing; /* the step text that exits 1 */
+  const char *output;  /* what the failing step printed (NULL: a fixed two-line message) */
+  int64_t step_seconds; /* how long a step takes on the clock (0: 5 s) */
   /* while a step named "reenter" runs: a second scheduler's store, jobs and result */
   oc_store *other;
   const oc_jobs *jobs;
@@ -42,11 +44,12 @@ static int count_runs(oc_store *store, const char *job) {
 static void fake_step(void *ctx, const oc_job *job, const oc_job_step *step, oc_step_outcome *out) {
   fake *f = ctx;
   snprintf(f->ran[f->nran++], sizeof f->ran[0], "%s", step->text);
-  f->clock += 5;
-  out->seconds = 5;
+  int64_t took = f->step_seconds ? f->step_seconds : 5;
+  f->clock += took;
+  out->seconds = (double)took;
   if (f->failing && strcmp(step->text, f->failing) == 0) {
     out->exit_code = 1;
-    snprintf(out->output, sizeof out->output, "working\noilcast: error: it broke\n");
+    snprintf(out->output, sizeof out->output, "%s", f->output ? f->output : "working\noilcast: error: it broke\n");
   }
   if (strcmp(step->text, "reenter") == 0) { /* another scheduler ticks while this run is in progress */
     oc_scheduler_env env = {.now = fake_now, .run_step = fake_step, .ctx = f, .runner = "elsewhere:1"};
@@ -280,6 +283,65 @@ static void test_new_leader_abandons_former_leaders_runs(void **state) {
   oc_jobs_free(&jobs);
 }
 
+/* A step's kept output is the END of what it printed: the cut may fall inside a UTF-8 character, and
+ * a step may print bytes that are no UTF-8 at all. The run keeps the step's record and its reason
+ * (valid UTF-8, the bad bytes replaced), and the run reads back as JSON (jobs history, GET /v1/jobs). */
+static void test_output_not_utf8_kept(void **state) {
+  oc_test_datadir_fixture *fx = *state;
+  oc_jobs jobs = jobs_of("[cut]\nevery = 1h\nstep = fetch\n");
+  /* "\xa9" is the second byte of "é" (the tail began in its middle); "\xff" is never UTF-8 */
+  fake f = {.clock = at(2024, 6, 3, 9, 30), .failing = "fetch", .output = "\xa9t\xc3\xa9 cut\noilcast: error: bad \xff byte\n"};
+  tick(fx->store, &jobs, &f);
+  f.clock = at(2024, 6, 3, 10, 0);
+  tick(fx->store, &jobs, &f);
+  oc_job_run r = latest_run(fx->store, "cut");
+  assert_string_equal(r.status, "failed");
+  json_t *j = oc_job_run_json(&r);
+  assert_non_null(j);
+  json_t *steps = json_object_get(j, "steps");
+  assert_int_equal(json_array_size(steps), 1);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(steps, 0), "output")),
+                      "\\xa9t\xc3\xa9 cut\noilcast: error: bad \\xff byte\n");
+  json_decref(j);
+  assert_string_equal(r.error, "step 1 (fetch) exited with 1: oilcast: error: bad \\xff byte");
+  run_free(&r);
+  /* a last line longer than the reason keeps: cut between two characters */
+  char long_line[1200] = "";
+  for (int i = 0; i < 500; i++) strcat(long_line, "\xc3\xa9");
+  f.output = long_line;
+  f.clock = at(2024, 6, 3, 11, 0);
+  tick(fx->store, &jobs, &f);
+  r = latest_run(fx->store, "cut");
+  j = json_string(r.error); /* NULL when the cut fell inside a character */
+  assert_non_null(j);
+  json_decref(j);
+  j = oc_job_run_json(&r);
+  assert_non_null(j);
+  json_decref(j);
+  run_free(&r);
+  oc_jobs_free(&jobs);
+}
+
+/* Two jobs share a slot and the first takes ten minutes: the second runs late because of it, not
+ * because the scheduler was down, so its trigger is "schedule" (catch-up means missed downtime). */
+static void test_job_delayed_by_another_is_not_catch_up(void **state) {
+  oc_test_datadir_fixture *fx = *state;
+  oc_jobs jobs = jobs_of("[first]\nevery = day at 22:00\nstep = long\n[second]\nevery = day at 22:00\nstep = b\n");
+  fake f = {.clock = at(2024, 6, 3, 21, 0), .step_seconds = 600};
+  tick(fx->store, &jobs, &f);
+  f.clock = at(2024, 6, 3, 22, 0) + 2;
+  tick(fx->store, &jobs, &f);
+  assert_int_equal(f.nran, 2);
+  oc_job_run r = latest_run(fx->store, "first");
+  assert_string_equal(r.trigger, "schedule");
+  run_free(&r);
+  r = latest_run(fx->store, "second");
+  assert_string_equal(r.trigger, "schedule");
+  assert_int_equal(r.slot, at(2024, 6, 3, 22, 0));
+  run_free(&r);
+  oc_jobs_free(&jobs);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_on_time_catch_up_and_new_jobs, oc_test_datadir_setup, oc_test_datadir_teardown),
@@ -289,6 +351,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_second_scheduler_never_doubles, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_dead_runner_abandoned, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_new_leader_abandons_former_leaders_runs, oc_test_datadir_setup,
+                                      oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_output_not_utf8_kept, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_job_delayed_by_another_is_not_catch_up, oc_test_datadir_setup,
                                       oc_test_datadir_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
