@@ -396,6 +396,19 @@ static enum MHD_Result send_response(oc_server *s, struct MHD_Connection *conn, 
   return ok;
 }
 
+/* The path to route: libmicrohttpd has percent-decoded url already, and the router decodes what it
+ * captures (router.h: it routes raw paths), so each '%' left in url (a "%25" in the request) goes back
+ * as "%25". Decoded twice, /v1/series/%2557TI named WTI and /static/index%252ehtml served index.html.
+ * Returns url itself when it holds no '%', else escaped's text. */
+static const char *routable_path(const char *url, oc_buf *escaped) {
+  if (!strchr(url, '%')) return url;
+  for (const char *p = url; *p; p++) {
+    if (*p == '%') oc_buf_puts(escaped, "%25");
+    else oc_buf_putc(escaped, *p);
+  }
+  return escaped->data;
+}
+
 static enum MHD_Result dispatch(oc_server *s, struct MHD_Connection *conn, request_ctx *ctx, const char *url,
                                 const char *method) {
   /* Set field by field: zero-filling the header and parameter buffers costs more than the request. */
@@ -423,7 +436,11 @@ static enum MHD_Result dispatch(oc_server *s, struct MHD_Connection *conn, reque
   /* HEAD is GET without the body: the GET route answers, and libmicrohttpd sends its status and headers
    * (Content-Length included) but not the body. */
   const char *route_method = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0 ? MHD_HTTP_METHOD_GET : method;
-  switch (oc_route_match(s->routes, s->route_count, route_method, url, &index, &req.params, allow, sizeof allow)) {
+  oc_buf escaped = {0};
+  oc_route_result matched = oc_route_match(s->routes, s->route_count, route_method, routable_path(url, &escaped),
+                                           &index, &req.params, allow, sizeof allow);
+  oc_buf_free(&escaped);
+  switch (matched) {
   case OC_ROUTE_NOT_FOUND:
     index = s->route_count;
     oc_respond_error(&resp, 404, "not_found", "no route for %s %s", method, url);
@@ -513,7 +530,11 @@ static bool may_use_reserve(const oc_server *s, struct MHD_Connection *conn, con
   }
   size_t index;
   oc_route_params params;
-  if (oc_route_match(s->routes, s->route_count, method, url, &index, &params, NULL, 0) != OC_ROUTE_FOUND) return false;
+  oc_buf escaped = {0};
+  oc_route_result matched = oc_route_match(s->routes, s->route_count, method, routable_path(url, &escaped), &index,
+                                           &params, NULL, 0);
+  oc_buf_free(&escaped);
+  if (matched != OC_ROUTE_FOUND) return false;
   const oc_route_spec *spec = s->routes[index].data;
   return spec->access == OC_ACCESS_OPERATIONS;
 }
