@@ -32,6 +32,7 @@ typedef struct oc_caller {
   char key_id[32];
   char name[128];
   oc_scope scope;
+  char key[OC_APIKEY_LEN + 1]; /* the key presented, for a response that outlives the request (a stream) */
 } oc_caller;
 
 typedef struct oc_request {

@@ -31,6 +31,7 @@
 #include "serve/context.h"
 #include "serve/dashboard_static.h"
 #include "serve/endpoints.h"
+#include "serve/events.h"
 #include "serve/handlers.h"
 #include "store/datadir.h"
 #include "pipeline/stream.h"
@@ -272,6 +273,7 @@ static bool admit(oc_server *s, struct MHD_Connection *conn, const oc_route_spec
     return false;
   }
   snprintf(caller->key_id, sizeof caller->key_id, "%s", who.id);
+  snprintf(caller->key, sizeof caller->key, "%s", key);
   snprintf(caller->name, sizeof caller->name, "%s", who.name);
   caller->scope = who.scope;
   const oc_rate rate = {who.limit.per_second, who.limit.burst};
@@ -814,6 +816,7 @@ unsigned short oc_server_port(const oc_server *s) { return s->port; }
 
 int oc_server_reload(oc_server *s, oc_error *err) {
   if (oc_apikey_table_reload(&s->keys, err) != 0) return -1;
+  oc_event_hub_recheck(s->events);
   return oc_endpoints_reload_all(s->endpoints, err);
 }
 

@@ -2,6 +2,7 @@
 # End-to-end: findings of an adversarial review of `oilcast serve`, each failing before its fix.
 # - A path is percent-decoded once: libmicrohttpd decodes it, so the router must not decode it again
 #   (/v1/series/%2557TI named the series WTI, /static/index%252ehtml served index.html).
+# - A revoked key's open event stream ends: it was admitted once and then kept receiving every event.
 set -euo pipefail
 source "$(dirname "$0")/serve_helpers.bash"
 
@@ -25,5 +26,25 @@ if [[ -f "$src/web/index.html" ]]; then
     fail "/static/index%252ehtml was decoded twice and served index.html"
 fi
 
+# --- a revoked key's open stream ends at the revocation and receives nothing after it ---
+curl -sN "$SERVE_URL/v1/stream?access_token=$doomed" >"$OC_TMP/doomed.txt" 2>/dev/null &
+doomed_pid=$!
+oc_kill_later "$doomed_pid"
+curl -sN "${R[@]}" "$SERVE_URL/v1/stream" >"$OC_TMP/reader.txt" 2>/dev/null &
+oc_kill_later $!
+for _ in $(seq 100); do [[ -s "$OC_TMP/doomed.txt" && -s "$OC_TMP/reader.txt" ]] && break; sleep 0.05; done
+"$OILCAST_BIN" apikey revoke --data-dir "$dir" doomed 2>/dev/null
+for ((i = 0; i < 100; i++)); do # the revocation reaches the server through the store's change feed
+  [[ $(http GET /v1/series -H "Authorization: Bearer $doomed") == 401* ]] && break
+  sleep 0.05
+done
+((i < 100)) || fail "the revoked key still works"
+for ((i = 0; i < 100; i++)); do kill -0 "$doomed_pid" 2>/dev/null || break; sleep 0.05; done
+((i < 100)) || fail "the revoked key's stream is still open 5 s after the revocation"
+expect_status 200 POST /v1/series/WTI/observations -H "Authorization: Bearer $writer" \
+  -d '{"observations":[{"date":"2024-12-26","value":69.62}]}' >/dev/null
+for _ in $(seq 100); do grep -q '^event: observation' "$OC_TMP/reader.txt" && break; sleep 0.05; done
+grep -q '^event: observation' "$OC_TMP/reader.txt" || fail "the other key's stream lost the event"
+if grep -q '^event:' "$OC_TMP/doomed.txt"; then fail "the revoked key's stream received: $(cat "$OC_TMP/doomed.txt")"; fi
 serve_stop
 echo "serve_paths_and_revocation: ok"
