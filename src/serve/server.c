@@ -411,6 +411,12 @@ static const char *routable_path(const char *url, oc_buf *escaped) {
   return escaped->data;
 }
 
+/* The method a request is routed by: HEAD is GET without the body, so the GET route answers it and
+ * libmicrohttpd sends its status and headers (Content-Length included) but not the body. */
+static const char *routed_method(const char *method) {
+  return strcmp(method, MHD_HTTP_METHOD_HEAD) == 0 ? MHD_HTTP_METHOD_GET : method;
+}
+
 static enum MHD_Result dispatch(oc_server *s, struct MHD_Connection *conn, request_ctx *ctx, const char *url,
                                 const char *method) {
   /* Set field by field: zero-filling the header and parameter buffers costs more than the request. */
@@ -435,11 +441,8 @@ static enum MHD_Result dispatch(oc_server *s, struct MHD_Connection *conn, reque
   char allow[64];
   oc_caller caller;
   bool have_caller = false;
-  /* HEAD is GET without the body: the GET route answers, and libmicrohttpd sends its status and headers
-   * (Content-Length included) but not the body. */
-  const char *route_method = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0 ? MHD_HTTP_METHOD_GET : method;
   oc_buf escaped = {0};
-  oc_route_result matched = oc_route_match(s->routes, s->route_count, route_method, routable_path(url, &escaped),
+  oc_route_result matched = oc_route_match(s->routes, s->route_count, routed_method(method), routable_path(url, &escaped),
                                            &index, &req.params, allow, sizeof allow);
   oc_buf_free(&escaped);
   switch (matched) {
@@ -533,8 +536,8 @@ static bool may_use_reserve(const oc_server *s, struct MHD_Connection *conn, con
   size_t index;
   oc_route_params params;
   oc_buf escaped = {0};
-  oc_route_result matched = oc_route_match(s->routes, s->route_count, method, routable_path(url, &escaped), &index,
-                                           &params, NULL, 0);
+  oc_route_result matched = oc_route_match(s->routes, s->route_count, routed_method(method),
+                                           routable_path(url, &escaped), &index, &params, NULL, 0);
   oc_buf_free(&escaped);
   if (matched != OC_ROUTE_FOUND) return false;
   const oc_route_spec *spec = s->routes[index].data;
