@@ -3,11 +3,13 @@
 # - A path is percent-decoded once: libmicrohttpd decodes it, so the router must not decode it again
 #   (/v1/series/%2557TI named the series WTI, /static/index%252ehtml served index.html).
 # - A revoked key's open event stream ends: it was admitted once and then kept receiving every event.
+# - PUT /v1/endpoints/{name} refuses members its schema (EndpointIn) does not have: a misspelt "series"
+#   made an endpoint on the default series, a misspelt "weight" a variant of weight 1.
 set -euo pipefail
 source "$(dirname "$0")/serve_helpers.bash"
 
 dir=$OC_TMP/data
-"$OILCAST_BIN" init --data-dir "$dir" >/dev/null 2>&1
+admin=$("$OILCAST_BIN" init --data-dir "$dir" 2>/dev/null)
 reader=$("$OILCAST_BIN" apikey create --data-dir "$dir" --name reader --scope read)
 writer=$("$OILCAST_BIN" apikey create --data-dir "$dir" --name writer --scope write)
 doomed=$("$OILCAST_BIN" apikey create --data-dir "$dir" --name doomed --scope read)
@@ -25,6 +27,16 @@ if [[ -f "$src/web/index.html" ]]; then
   [[ $(curl -s -o /dev/null -w '%{http_code}' "$SERVE_URL/static/index%252ehtml") == 404 ]] ||
     fail "/static/index%252ehtml was decoded twice and served index.html"
 fi
+
+# --- an endpoint's configuration has only the members its schema names ---
+A=(-H "Authorization: Bearer $admin")
+body=$(expect_status 422 PUT /v1/endpoints/typo "${A[@]}" -d '{"serie":"BRENT","model_version":"naive"}')
+assert_contains "$body" "unknown member 'serie'" "a misspelt series"
+body=$(expect_status 422 PUT /v1/endpoints/typo "${A[@]}" \
+  -d '{"series":"WTI","variants":[{"name":"a","model_version":"naive"},{"name":"b","model_version":"drift","wieght":0.1}]}')
+assert_contains "$body" "unknown member 'variants[1].wieght'" "a misspelt weight"
+expect_status 404 GET /v1/endpoints/typo "${R[@]}" >/dev/null
+expect_status 201 PUT /v1/endpoints/typo "${A[@]}" -d '{"series":"WTI","variants":[{"name":"a","model_version":"naive","weight":1}]}' >/dev/null
 
 # --- a revoked key's open stream ends at the revocation and receives nothing after it ---
 curl -sN "$SERVE_URL/v1/stream?access_token=$doomed" >"$OC_TMP/doomed.txt" 2>/dev/null &
@@ -47,4 +59,4 @@ for _ in $(seq 100); do grep -q '^event: observation' "$OC_TMP/reader.txt" && br
 grep -q '^event: observation' "$OC_TMP/reader.txt" || fail "the other key's stream lost the event"
 if grep -q '^event:' "$OC_TMP/doomed.txt"; then fail "the revoked key's stream received: $(cat "$OC_TMP/doomed.txt")"; fi
 serve_stop
-echo "serve_paths_and_revocation: ok"
+echo "serve_contract_checks: ok"
