@@ -440,6 +440,13 @@ static bool unknown_endpoint_member(json_t *body, char *where, size_t cap) {
   return false;
 }
 
+/* Whether a failed PUT or rollback failed at the store (another writer holds it, or it is read-only):
+ * 503 with Retry-After as any write (oc_serve_store_failed), not the configuration's fault. It was
+ * answered 422 invalid_endpoint (or 409 no_previous_configuration), which a client does not retry. */
+static bool failed_at_store(const oc_error *err) {
+  return err->kind == OC_ERROR_BUSY || err->kind == OC_ERROR_READ_ONLY;
+}
+
 void oc_handle_endpoint_put(const oc_request *req, oc_response *resp) {
   const char *name = oc_route_param(&req->params, "name");
   json_t *body = oc_request_json_object(req, resp);
@@ -463,7 +470,8 @@ void oc_handle_endpoint_put(const oc_request *req, oc_response *resp) {
   }
   bool created = false;
   if (oc_endpoints_put(req->server->endpoints, &spec, &created, &err) != 0) {
-    oc_respond_error(resp, 422, "invalid_endpoint", "%s", err.message);
+    if (failed_at_store(&err)) oc_serve_store_failed(req->server, resp, "endpoint_save", &err);
+    else oc_respond_error(resp, 422, "invalid_endpoint", "%s", err.message);
     return;
   }
   record_model_loads(req->server, name);
@@ -477,7 +485,8 @@ void oc_handle_endpoint_rollback(const oc_request *req, oc_response *resp) {
   bool found = false;
   oc_error err;
   if (oc_endpoints_rollback(req->server->endpoints, name, &found, &err) != 0) {
-    oc_respond_error(resp, 409, "no_previous_configuration", "%s", err.message);
+    if (failed_at_store(&err)) oc_serve_store_failed(req->server, resp, "endpoint_save", &err);
+    else oc_respond_error(resp, 409, "no_previous_configuration", "%s", err.message);
     return;
   }
   if (!found) {
