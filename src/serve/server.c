@@ -537,6 +537,44 @@ static enum MHD_Result note_body_header(void *cls, enum MHD_ValueKind kind, cons
   return MHD_YES;
 }
 
+/* The query's parameter names, gathered for repeated_parameter. */
+typedef struct query_names {
+  const char **names;
+  size_t count, cap;
+} query_names;
+
+static enum MHD_Result note_query_name(void *cls, enum MHD_ValueKind kind, const char *name, const char *value) {
+  query_names *q = cls;
+  (void)kind;
+  (void)value;
+  oc_xgrow((void **)&q->names, &q->cap, q->count + 1, sizeof *q->names);
+  q->names[q->count++] = name;
+  return MHD_YES;
+}
+
+static int compare_names(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A query parameter the request gives more than once (?from=A&from=B), or NULL. Every parameter of the
+ * API takes one value, and libmicrohttpd answers a lookup with the first: the request would be served
+ * as if its other values were not there (and a proxy that reads the last one would see another request).
+ * Sorted, not compared pairwise: a long query holds thousands of names. */
+static const char *repeated_parameter(struct MHD_Connection *conn, char *name, size_t cap) {
+  query_names q = {0};
+  MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, note_query_name, &q);
+  const char *repeated = NULL;
+  if (q.count > 1) {
+    qsort(q.names, q.count, sizeof *q.names, compare_names);
+    for (size_t i = 1; i < q.count && !repeated; i++) {
+      if (strcmp(q.names[i - 1], q.names[i]) == 0) repeated = q.names[i];
+    }
+  }
+  if (repeated) snprintf(name, cap, "%s", repeated);
+  free(q.names);
+  return repeated ? name : NULL;
+}
+
 /* A connection in the reserve serves health checks (and the other operations routes) and requests that
  * carry a key; the key itself is checked as usual afterwards. */
 static bool may_use_reserve(const oc_server *s, struct MHD_Connection *conn, const char *url, const char *method) {
@@ -562,8 +600,12 @@ static bool refused_at_arrival(const oc_server *s, struct MHD_Connection *conn, 
   body_headers body = {0};
   MHD_get_connection_values(conn, MHD_HEADER_KIND, note_body_header, &body);
   *has_body = body.transfer_encoding || (body.length && strtoull(body.length, NULL, 10) > 0);
+  char repeated[128];
   if (c->nul_in_request) {
     oc_respond_error(resp, 400, "invalid_request", "the request URL holds an encoded NUL byte (%%00)");
+  } else if (repeated_parameter(conn, repeated, sizeof repeated)) {
+    oc_respond_error(resp, 400, "invalid_parameter", "query parameter '%s' is given more than once; give it once",
+                     repeated);
   } else if (body.conflicting_lengths) {
     oc_respond_error(resp, 400, "invalid_request", "the request has Content-Length headers that disagree");
   } else if (body.length && body.transfer_encoding) {

@@ -3,6 +3,7 @@
 # - A path is percent-decoded once: libmicrohttpd decodes it, so the router must not decode it again
 #   (/v1/series/%2557TI named the series WTI, /static/index%252ehtml served index.html).
 # - A revoked key's open event stream ends: it was admitted once and then kept receiving every event.
+# - A query parameter given twice is refused (400 naming it): ?from=A&from=B was served as ?from=A.
 # - PUT /v1/endpoints/{name} refuses members its schema (EndpointIn) does not have: a misspelt "series"
 #   made an endpoint on the default series, a misspelt "weight" a variant of weight 1.
 set -euo pipefail
@@ -27,6 +28,13 @@ if [[ -f "$src/web/index.html" ]]; then
   [[ $(curl -s -o /dev/null -w '%{http_code}' "$SERVE_URL/static/index%252ehtml") == 404 ]] ||
     fail "/static/index%252ehtml was decoded twice and served index.html"
 fi
+
+# --- one value per query parameter ---
+body=$(expect_status 400 GET '/v1/series/WTI?from=2024-12-24&to=2024-12-24&from=2024-12-23' "${R[@]}")
+assert_contains "$body" "query parameter 'from' is given more than once" "a repeated parameter"
+expect_status 400 GET '/v1/forecasts/latest?series=WTI&series=BRENT' "${R[@]}" >/dev/null
+body=$(expect_status 200 GET '/v1/series/WTI?from=2024-12-24&to=2024-12-24' "${R[@]}")
+[[ $(json_get "$body" 'len(d["observations"])') == 1 ]] || fail "from and to once each: $body"
 
 # --- an endpoint's configuration has only the members its schema names ---
 A=(-H "Authorization: Bearer $admin")
