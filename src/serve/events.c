@@ -32,6 +32,7 @@ typedef struct stream {
   bool suspended;
   oc_buf pending; /* bytes formatted but not yet handed to MHD */
   size_t pending_off;
+  oc_event_access access; /* allowed NULL: always */
   struct stream *prev, *next;
 } stream;
 
@@ -102,6 +103,12 @@ oc_event_hub *oc_event_hub_new(double keepalive_seconds) {
   return hub;
 }
 
+void oc_event_hub_recheck(oc_event_hub *hub) {
+  oc_lock_acquire(&hub->lock);
+  resume_all_locked(hub);
+  oc_lock_release(&hub->lock);
+}
+
 void oc_event_hub_close(oc_event_hub *hub) {
   oc_lock_acquire(&hub->lock);
   hub->closed = true;
@@ -149,6 +156,12 @@ static void collect_locked(oc_event_hub *hub, stream *st) {
 static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max) {
   stream *st = cls;
   oc_event_hub *hub = st->hub;
+  /* Admitted once, a stream would outlive its key's revocation: asked before it takes more events. Only
+   * this connection's thread touches pending, so it is read without the lock (and access is asked
+   * without it: a key check may read the store). */
+  if (st->access.allowed && st->pending_off == st->pending.len && !st->access.allowed(st->access.ctx)) {
+    return MHD_CONTENT_READER_END_OF_STREAM;
+  }
   oc_lock_acquire(&hub->lock);
   if (st->pending_off == st->pending.len) {
     oc_buf_clear(&st->pending);
@@ -186,13 +199,15 @@ static void free_stream(void *cls) {
   if (st->next) st->next->prev = st->prev;
   oc_lock_release(&hub->lock);
   oc_buf_free(&st->pending);
+  free(st->access.ctx);
   free(st);
 }
 
 struct MHD_Response *oc_event_stream_response(oc_event_hub *hub, struct MHD_Connection *conn, uint64_t last_event_id,
-                                              int has_last_event_id) {
+                                              int has_last_event_id, const oc_event_access *access) {
   stream *st = oc_xcalloc(1, sizeof *st);
   st->hub = hub;
+  if (access) st->access = *access;
   st->conn = conn;
   st->last_write = oc_monotonic_seconds();
   oc_lock_acquire(&hub->lock);

@@ -67,16 +67,11 @@ static bool string_field(json_t *body, const char *name, char *out, size_t cap, 
 /* The device the body describes, with the type's defaults; false with resp filled (422) when a field
  * is missing, of the wrong type, or not a valid device. */
 static bool device_from_body(json_t *body, oc_device *d, oc_response *resp) {
-  static const char *const known[] = {"id", "type", "site", "unit", "valid_min", "valid_max", "interval_seconds"};
-  const char *key;
-  json_t *value;
-  json_object_foreach(body, key, value) {
-    bool ok = false;
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) ok = ok || strcmp(key, known[i]) == 0;
-    if (!ok) {
-      oc_respond_error(resp, 422, "invalid_device", "unknown field '%s'", key);
-      return false;
-    }
+  static const char *const known[] = {"id", "type", "site", "unit", "valid_min", "valid_max", "interval_seconds", NULL};
+  const char *unknown = oc_json_unknown_member(body, known);
+  if (unknown) {
+    oc_respond_error(resp, 422, "invalid_device", "unknown field '%s'", unknown);
+    return false;
   }
   memset(d, 0, sizeof *d);
   if (!json_is_string(json_object_get(body, "id")) || !json_is_string(json_object_get(body, "type"))) {

@@ -416,10 +416,50 @@ static void record_model_loads(oc_server *s, const char *name) {
   oc_endpoint_snapshot_release(snap);
 }
 
+/* A member of a PUT body that docs/openapi.yaml's EndpointIn does not have, as "variants[1].wieght", into
+ * where; false when there is none. Checked here, not by oc_endpoint_spec_parse, which also reads stored
+ * configurations and the registry's deploy files (with members of their own). A misspelt "series" made
+ * an endpoint on the default series, a misspelt "weight" a variant of weight 1. */
+static bool unknown_endpoint_member(json_t *body, char *where, size_t cap) {
+  static const char *const endpoint_members[] = {"series", "model_version", "variants", NULL};
+  static const char *const variant_members[] = {"name", "model_version", "version", "weight", NULL};
+  const char *member = oc_json_unknown_member(body, endpoint_members);
+  if (member) {
+    snprintf(where, cap, "%s", member);
+    return true;
+  }
+  json_t *variants = json_object_get(body, "variants");
+  for (size_t i = 0; i < json_array_size(variants); i++) {
+    json_t *variant = json_array_get(variants, i);
+    member = json_is_object(variant) ? oc_json_unknown_member(variant, variant_members) : NULL;
+    if (member) {
+      snprintf(where, cap, "variants[%zu].%s", i, member);
+      return true;
+    }
+  }
+  return false;
+}
+
+/* Whether a failed PUT or rollback failed at the store (another writer holds it, or it is read-only):
+ * 503 with Retry-After as any write (oc_serve_store_failed), not the configuration's fault. It was
+ * answered 422 invalid_endpoint (or 409 no_previous_configuration), which a client does not retry. */
+static bool failed_at_store(const oc_error *err) {
+  return err->kind == OC_ERROR_BUSY || err->kind == OC_ERROR_READ_ONLY;
+}
+
 void oc_handle_endpoint_put(const oc_request *req, oc_response *resp) {
   const char *name = oc_route_param(&req->params, "name");
   json_t *body = oc_request_json_object(req, resp);
   if (!body) return;
+  char unknown[320];
+  if (unknown_endpoint_member(body, unknown, sizeof unknown)) {
+    json_decref(body);
+    oc_respond_error(resp, 422, "invalid_endpoint",
+                     "endpoint %s: unknown member '%s' (members: series, model_version, variants of name, "
+                     "model_version, version, weight)",
+                     name, unknown);
+    return;
+  }
   oc_endpoint_spec spec;
   oc_error err;
   int rc = oc_endpoint_spec_parse(body, name, &spec, &err);
@@ -430,7 +470,8 @@ void oc_handle_endpoint_put(const oc_request *req, oc_response *resp) {
   }
   bool created = false;
   if (oc_endpoints_put(req->server->endpoints, &spec, &created, &err) != 0) {
-    oc_respond_error(resp, 422, "invalid_endpoint", "%s", err.message);
+    if (failed_at_store(&err)) oc_serve_store_failed(req->server, resp, "endpoint_save", &err);
+    else oc_respond_error(resp, 422, "invalid_endpoint", "%s", err.message);
     return;
   }
   record_model_loads(req->server, name);
@@ -444,7 +485,8 @@ void oc_handle_endpoint_rollback(const oc_request *req, oc_response *resp) {
   bool found = false;
   oc_error err;
   if (oc_endpoints_rollback(req->server->endpoints, name, &found, &err) != 0) {
-    oc_respond_error(resp, 409, "no_previous_configuration", "%s", err.message);
+    if (failed_at_store(&err)) oc_serve_store_failed(req->server, resp, "endpoint_save", &err);
+    else oc_respond_error(resp, 409, "no_previous_configuration", "%s", err.message);
     return;
   }
   if (!found) {

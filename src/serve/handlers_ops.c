@@ -99,6 +99,18 @@ void oc_handle_metrics(const oc_request *req, oc_response *resp) {
   resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
+/* What a keyed stream re-checks (events.h): its key, against the server's key table. */
+typedef struct stream_key {
+  oc_server *server;
+  char key[OC_APIKEY_LEN + 1];
+} stream_key;
+
+static bool stream_key_valid(void *ctx) {
+  stream_key *k = ctx;
+  oc_apikey_record who;
+  return oc_apikey_verify(&k->server->keys, k->key, &who) == OC_AUTH_OK;
+}
+
 void oc_handle_stream(const oc_request *req, oc_response *resp) {
   const char *last = oc_request_header(req, "Last-Event-ID");
   char *end = NULL;
@@ -110,7 +122,14 @@ void oc_handle_stream(const oc_request *req, oc_response *resp) {
     oc_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     return;
   }
-  resp->prepared = oc_event_stream_response(req->server->events, req->conn, id, has_last);
+  oc_event_access access = {0};
+  if (req->caller) { /* a stream opened with a key lasts as long as the key does */
+    stream_key *k = oc_xmalloc(sizeof *k);
+    k->server = req->server;
+    snprintf(k->key, sizeof k->key, "%s", req->caller->key);
+    access = (oc_event_access){stream_key_valid, k};
+  }
+  resp->prepared = oc_event_stream_response(req->server->events, req->conn, id, has_last, &access);
   resp->status = 200;
 }
 

@@ -134,16 +134,6 @@ typedef struct body_source {
   double *values;
 } body_source;
 
-/* The name of the first field of row other than "date" and "value", or NULL. */
-static const char *unknown_field(json_t *row) {
-  const char *key;
-  json_t *ignored;
-  json_object_foreach(row, key, ignored) {
-    if (strcmp(key, "date") != 0 && strcmp(key, "value") != 0) return key;
-  }
-  return NULL;
-}
-
 static int read_body(void *source, oc_ingest_sink *sink, oc_error *err) {
   (void)err; /* oc_ingest_add has put a store error there already */
   body_source *body = source;
@@ -156,7 +146,8 @@ static int read_body(void *source, oc_ingest_sink *sink, oc_error *err) {
       continue;
     }
     json_t *date = json_object_get(row, "date"), *value = json_object_get(row, "value");
-    const char *unknown = unknown_field(row);
+    static const char *const row_members[] = {"date", "value", NULL};
+    const char *unknown = oc_json_unknown_member(row, row_members);
     char reason[160];
     oc_date parsed;
     if (!json_is_string(date)) {

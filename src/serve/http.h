@@ -32,6 +32,7 @@ typedef struct oc_caller {
   char key_id[32];
   char name[128];
   oc_scope scope;
+  char key[OC_APIKEY_LEN + 1]; /* the key presented, for a response that outlives the request (a stream) */
 } oc_caller;
 
 typedef struct oc_request {
@@ -86,5 +87,9 @@ void oc_respond_error(oc_response *resp, int status, const char *code, const cha
 /* Parses the request body as one JSON object, strictly (no trailing data, no duplicate keys). On failure
  * fills resp with 400 naming line, column and byte offset, and returns NULL. */
 json_t *oc_request_json_object(const oc_request *req, oc_response *resp);
+
+/* The name of object's first member that is not in known (a NULL-terminated list), or NULL: for a body
+ * whose schema allows no other members, where a misspelt optional one would otherwise go unnoticed. */
+const char *oc_json_unknown_member(json_t *object, const char *const *known);
 
 #endif

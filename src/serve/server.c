@@ -31,6 +31,7 @@
 #include "serve/context.h"
 #include "serve/dashboard_static.h"
 #include "serve/endpoints.h"
+#include "serve/events.h"
 #include "serve/handlers.h"
 #include "store/datadir.h"
 #include "pipeline/stream.h"
@@ -195,6 +196,17 @@ json_t *oc_request_json_object(const oc_request *req, oc_response *resp) {
   return json;
 }
 
+const char *oc_json_unknown_member(json_t *object, const char *const *known) {
+  const char *member;
+  json_t *ignored;
+  json_object_foreach(object, member, ignored) {
+    const char *const *k = known;
+    while (*k && strcmp(*k, member) != 0) k++;
+    if (!*k) return member;
+  }
+  return NULL;
+}
+
 /* ---- access control ---- */
 
 static bool client_is_loopback(struct MHD_Connection *conn) {
@@ -272,6 +284,7 @@ static bool admit(oc_server *s, struct MHD_Connection *conn, const oc_route_spec
     return false;
   }
   snprintf(caller->key_id, sizeof caller->key_id, "%s", who.id);
+  snprintf(caller->key, sizeof caller->key, "%s", key);
   snprintf(caller->name, sizeof caller->name, "%s", who.name);
   caller->scope = who.scope;
   const oc_rate rate = {who.limit.per_second, who.limit.burst};
@@ -396,6 +409,25 @@ static enum MHD_Result send_response(oc_server *s, struct MHD_Connection *conn, 
   return ok;
 }
 
+/* The path to route: libmicrohttpd has percent-decoded url already, and the router decodes what it
+ * captures (router.h: it routes raw paths), so each '%' left in url (a "%25" in the request) goes back
+ * as "%25". Decoded twice, /v1/series/%2557TI named WTI and /static/index%252ehtml served index.html.
+ * Returns url itself when it holds no '%', else escaped's text. */
+static const char *routable_path(const char *url, oc_buf *escaped) {
+  if (!strchr(url, '%')) return url;
+  for (const char *p = url; *p; p++) {
+    if (*p == '%') oc_buf_puts(escaped, "%25");
+    else oc_buf_putc(escaped, *p);
+  }
+  return escaped->data;
+}
+
+/* The method a request is routed by: HEAD is GET without the body, so the GET route answers it and
+ * libmicrohttpd sends its status and headers (Content-Length included) but not the body. */
+static const char *routed_method(const char *method) {
+  return strcmp(method, MHD_HTTP_METHOD_HEAD) == 0 ? MHD_HTTP_METHOD_GET : method;
+}
+
 static enum MHD_Result dispatch(oc_server *s, struct MHD_Connection *conn, request_ctx *ctx, const char *url,
                                 const char *method) {
   /* Set field by field: zero-filling the header and parameter buffers costs more than the request. */
@@ -420,10 +452,11 @@ static enum MHD_Result dispatch(oc_server *s, struct MHD_Connection *conn, reque
   char allow[64];
   oc_caller caller;
   bool have_caller = false;
-  /* HEAD is GET without the body: the GET route answers, and libmicrohttpd sends its status and headers
-   * (Content-Length included) but not the body. */
-  const char *route_method = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0 ? MHD_HTTP_METHOD_GET : method;
-  switch (oc_route_match(s->routes, s->route_count, route_method, url, &index, &req.params, allow, sizeof allow)) {
+  oc_buf escaped = {0};
+  oc_route_result matched = oc_route_match(s->routes, s->route_count, routed_method(method), routable_path(url, &escaped),
+                                           &index, &req.params, allow, sizeof allow);
+  oc_buf_free(&escaped);
+  switch (matched) {
   case OC_ROUTE_NOT_FOUND:
     index = s->route_count;
     oc_respond_error(&resp, 404, "not_found", "no route for %s %s", method, url);
@@ -504,6 +537,44 @@ static enum MHD_Result note_body_header(void *cls, enum MHD_ValueKind kind, cons
   return MHD_YES;
 }
 
+/* The query's parameter names, gathered for repeated_parameter. */
+typedef struct query_names {
+  const char **names;
+  size_t count, cap;
+} query_names;
+
+static enum MHD_Result note_query_name(void *cls, enum MHD_ValueKind kind, const char *name, const char *value) {
+  query_names *q = cls;
+  (void)kind;
+  (void)value;
+  oc_xgrow((void **)&q->names, &q->cap, q->count + 1, sizeof *q->names);
+  q->names[q->count++] = name;
+  return MHD_YES;
+}
+
+static int compare_names(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A query parameter the request gives more than once (?from=A&from=B), or NULL. Every parameter of the
+ * API takes one value, and libmicrohttpd answers a lookup with the first: the request would be served
+ * as if its other values were not there (and a proxy that reads the last one would see another request).
+ * Sorted, not compared pairwise: a long query holds thousands of names. */
+static const char *repeated_parameter(struct MHD_Connection *conn, char *name, size_t cap) {
+  query_names q = {0};
+  MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, note_query_name, &q);
+  const char *repeated = NULL;
+  if (q.count > 1) {
+    qsort(q.names, q.count, sizeof *q.names, compare_names);
+    for (size_t i = 1; i < q.count && !repeated; i++) {
+      if (strcmp(q.names[i - 1], q.names[i]) == 0) repeated = q.names[i];
+    }
+  }
+  if (repeated) snprintf(name, cap, "%s", repeated);
+  free(q.names);
+  return repeated ? name : NULL;
+}
+
 /* A connection in the reserve serves health checks (and the other operations routes) and requests that
  * carry a key; the key itself is checked as usual afterwards. */
 static bool may_use_reserve(const oc_server *s, struct MHD_Connection *conn, const char *url, const char *method) {
@@ -513,7 +584,11 @@ static bool may_use_reserve(const oc_server *s, struct MHD_Connection *conn, con
   }
   size_t index;
   oc_route_params params;
-  if (oc_route_match(s->routes, s->route_count, method, url, &index, &params, NULL, 0) != OC_ROUTE_FOUND) return false;
+  oc_buf escaped = {0};
+  oc_route_result matched = oc_route_match(s->routes, s->route_count, routed_method(method),
+                                           routable_path(url, &escaped), &index, &params, NULL, 0);
+  oc_buf_free(&escaped);
+  if (matched != OC_ROUTE_FOUND) return false;
   const oc_route_spec *spec = s->routes[index].data;
   return spec->access == OC_ACCESS_OPERATIONS;
 }
@@ -525,8 +600,12 @@ static bool refused_at_arrival(const oc_server *s, struct MHD_Connection *conn, 
   body_headers body = {0};
   MHD_get_connection_values(conn, MHD_HEADER_KIND, note_body_header, &body);
   *has_body = body.transfer_encoding || (body.length && strtoull(body.length, NULL, 10) > 0);
+  char repeated[128];
   if (c->nul_in_request) {
     oc_respond_error(resp, 400, "invalid_request", "the request URL holds an encoded NUL byte (%%00)");
+  } else if (repeated_parameter(conn, repeated, sizeof repeated)) {
+    oc_respond_error(resp, 400, "invalid_parameter", "query parameter '%s' is given more than once; give it once",
+                     repeated);
   } else if (body.conflicting_lengths) {
     oc_respond_error(resp, 400, "invalid_request", "the request has Content-Length headers that disagree");
   } else if (body.length && body.transfer_encoding) {
@@ -793,6 +872,7 @@ unsigned short oc_server_port(const oc_server *s) { return s->port; }
 
 int oc_server_reload(oc_server *s, oc_error *err) {
   if (oc_apikey_table_reload(&s->keys, err) != 0) return -1;
+  oc_event_hub_recheck(s->events);
   return oc_endpoints_reload_all(s->endpoints, err);
 }
 

@@ -120,6 +120,7 @@ static void apply_changes(oc_server *s, oc_store *store, const oc_change *change
     switch (c->kind) {
     case OC_CHANGE_API_KEY:
       if (oc_apikey_table_reload(&s->keys, &err) != 0) oc_warn("serve: reloading API keys: %s", err.message);
+      oc_event_hub_recheck(s->events); /* a revoked key's open stream ends now */
       break;
     case OC_CHANGE_ENDPOINT: oc_endpoints_reload(s->endpoints, c->subject); break;
     case OC_CHANGE_MODEL: oc_endpoints_reload_serving(s->endpoints, c->subject); break;

@@ -3,7 +3,7 @@
 # (%00) anywhere in the URL is 400 (libmicrohttpd cut the path at it: /static/index.html%00.js served
 # index.html); Content-Length headers that disagree, or Content-Length with Transfer-Encoding, are 400 and
 # nothing after them is read (a smuggled second request got 200); at the connection limit, with every
-# slot busy, the reserve answers health checks and keyed requests and refuses the rest with 503; SIGHUP
+# slot busy, the reserve answers health checks (GET or HEAD) and keyed requests and refuses the rest with 503; SIGHUP
 # reloads keys and endpoints and the server keeps serving.
 set -euo pipefail
 source "$(dirname "$0")/serve_helpers.bash"
@@ -57,6 +57,8 @@ for _ in $(seq 100); do [[ $(grep -c '"route":"/v1/stream"' "$SERVE_LOG" || true
 [[ $(grep -c '"route":"/v1/stream"' "$SERVE_LOG" || true) -ge 2 ]] || fail "the two event streams did not start"
 expect_status 503 GET / | grep -q 'connection limit' || fail "the reserve served an anonymous page"
 expect_status 200 GET /healthz >/dev/null
+# HEAD is GET without the body, in the reserve too (it was refused: no route matched the method HEAD)
+[[ $(curl -s -I -o /dev/null -w '%{http_code}' "$SERVE_URL/healthz") == 200 ]] || fail "HEAD /healthz refused by the reserve"
 expect_status 200 GET /v1/series -H "Authorization: Bearer $reader" >/dev/null
 serve_stop
 echo "serve_request_checks: ok"
