@@ -59,6 +59,15 @@ static size_t utf8_sequence(const unsigned char *s) {
   return n;
 }
 
+bool oc_utf8_valid(const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p;) {
+    size_t seq = *p >= 0x80 ? utf8_sequence(p) : 1;
+    if (seq == 0) return false;
+    p += seq;
+  }
+  return true;
+}
+
 char *oc_printable(char *out, size_t cap, const char *s) {
   size_t n = 0;
   const unsigned char *p = (const unsigned char *)s;

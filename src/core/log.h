@@ -18,6 +18,9 @@ void oc_log(oc_log_level level, const char *fmt, ...) __attribute__((format(prin
  * tab, and bytes that are not well-formed UTF-8, become \xNN, so a message quoting bad input can neither
  * drive the terminal nor break a JSON log line. oc_log does this to every message. Returns out. */
 char *oc_printable(char *out, size_t cap, const char *s);
+/* Whether s is well-formed UTF-8 (no overlong form, surrogate or code point past U+10FFFF): the text a
+ * JSON string (jansson) accepts. */
+bool oc_utf8_valid(const char *s);
 #define oc_debug(...) oc_log(OC_LOG_DEBUG, __VA_ARGS__)
 #define oc_info(...) oc_log(OC_LOG_INFO, __VA_ARGS__)
 #define oc_warn(...) oc_log(OC_LOG_WARN, __VA_ARGS__)

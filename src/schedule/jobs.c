@@ -8,10 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "core/buf.h"
 #include "core/fsutil.h"
+#include "core/log.h"
 
 static void step_free(oc_job_step *s) {
   for (size_t i = 0; i < s->argc; i++) free(s->argv[i]);
@@ -112,10 +111,8 @@ static int finish_job(const char *path, const oc_job *job, oc_error *err) {
 
 static int parse_line(const char *path, size_t lineno, char *line, oc_jobs *out, size_t *cap, oc_error *err) {
   /* a step's text goes into its run's JSON record (and its failure reason): bytes that are no UTF-8
-   * (a Latin-1 path) made that record and the run's JSON vanish at run time; jansson's own check here */
-  json_t *text_check = json_string(line);
-  if (!text_check) return oc_error_set(err, "%s:%zu: the line is not UTF-8 text", path, lineno);
-  json_decref(text_check);
+   * (a Latin-1 path) made that record and the run's JSON vanish at run time */
+  if (!oc_utf8_valid(line)) return oc_error_set(err, "%s:%zu: the line is not UTF-8 text", path, lineno);
   cut_comment(line);
   char *text = trim(line);
   if (!*text) return 0;

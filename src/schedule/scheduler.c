@@ -69,10 +69,7 @@ static json_t *step_record(const oc_job_step *step, const oc_step_outcome *o) {
  * string) and the run's JSON vanish. Output that is UTF-8 stays as it is; otherwise bad bytes (and
  * control characters) become \xNN (oc_printable), and the end is kept. */
 static void output_mend(oc_step_outcome *o) {
-  json_t *as_text = json_string(o->output);
-  bool utf8 = as_text != NULL;
-  json_decref(as_text);
-  if (utf8) return;
+  if (oc_utf8_valid(o->output)) return;
   size_t cap = 4 * sizeof o->output + 8; /* a byte becomes at most 4 ("\xNN") */
   char *text = oc_xmalloc(cap);
   oc_printable(text, cap, o->output);

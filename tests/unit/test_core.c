@@ -153,6 +153,9 @@ static void test_printable(void **state) {
                       "bad \\xff \\xc0\\xaf \\xed\\xa0\\x80 cut\\xe2\\x82");
   char small[8];
   assert_string_equal(oc_printable(small, sizeof small, "\x01\x02\x03"), "\\x01");
+  assert_true(oc_utf8_valid("ok \xc3\xa9 \xe2\x82\xac \xf0\x9f\x9b\xa2\x07"));
+  const char *bad[] = {"\xff", "\xc0\xaf", "\xed\xa0\x80", "cut\xe2\x82", "\xf4\x90\x80\x80"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) assert_false(oc_utf8_valid(bad[i]));
 }
 
 static void test_lock_knows_its_holder(void **state) {
