@@ -231,9 +231,6 @@ int oc_backtest_run(const oc_series *s, const char *const *specs, size_t n_specs
   pthread_mutex_init(&q.lock, NULL);
   size_t threads = cfg->threads ? cfg->threads : default_threads();
   if (threads > n_models * q.n_blocks) threads = n_models * q.n_blocks;
-  /* The parallelism is across tasks; BLAS threads inside a fit would only oversubscribe (and could
-   * change rounding with the thread count). */
-  oc_blas_use_one_thread();
   pthread_t *tids = oc_xmalloc(threads * sizeof *tids);
   size_t started = 0;
   for (size_t t = 1; t < threads; t++)

@@ -21,7 +21,7 @@ static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
 /* OpenBLAS' constructor starts a thread pool sized by the calling thread's CPU affinity (one worker
  * per CPU but one, unless OPENBLAS_NUM_THREADS says otherwise). Each worker spins on sched_yield for
  * ~0.1 s of CPU before it sleeps, and openblas_set_num_threads(1) does not end it: it only stops
- * products from using it. oilcast holds OpenBLAS to one thread anyway (determinism: model/mlp.h), so
+ * products from using it. oilcast holds OpenBLAS to one thread anyway (blas.h), so
  * no worker is wanted; setting OPENBLAS_NUM_THREADS would change the environment under other threads
  * and of every child. So the calling thread (only it: sched_setaffinity(0) names one thread) runs on
  * one CPU while the constructor runs, and gets its CPUs back right after. */
@@ -37,11 +37,10 @@ static void load(void) {
       }
     narrowed = sched_setaffinity(0, sizeof one, &one) == 0;
   }
-  static const char *const names[] = {"cblas_sgemm", "openblas_get_num_threads", "openblas_set_num_threads",
-                                      NAME_OF(LAPACK_dgeqrf)};
-  void *fns[4];
+  static const char *const names[] = {"openblas_get_num_threads", "openblas_set_num_threads", NAME_OF(LAPACK_dgeqrf)};
+  void *fns[3];
   oc_error err;
-  int rc = oc_dynlib_load(OPENBLAS_SONAME, "OpenBLAS; Debian package libopenblas0", names, fns, 4, &err);
+  int rc = oc_dynlib_load(OPENBLAS_SONAME, "OpenBLAS; Debian package libopenblas0", names, fns, 3, &err);
   if (narrowed && sched_setaffinity(0, sizeof caller_cpus, &caller_cpus) != 0)
     perror("oilcast: warning: running on one CPU: cannot restore the CPU affinity after loading OpenBLAS");
   if (rc != 0) {
@@ -49,11 +48,11 @@ static void load(void) {
     abort();
   }
   blas = (oc_blas_lib){
-      .sgemm = (__typeof__(blas.sgemm))fns[0],
-      .get_num_threads = (__typeof__(blas.get_num_threads))fns[1],
-      .set_num_threads = (__typeof__(blas.set_num_threads))fns[2],
-      .dgeqrf = (__typeof__(blas.dgeqrf))fns[3],
+      .get_num_threads = (__typeof__(blas.get_num_threads))fns[0],
+      .set_num_threads = (__typeof__(blas.set_num_threads))fns[1],
+      .dgeqrf = (__typeof__(blas.dgeqrf))fns[2],
   };
+  blas.set_num_threads(1); /* OPENBLAS_NUM_THREADS, if set, is not oilcast's to follow (blas.h) */
 }
 
 const oc_blas_lib *oc_blas(void) {

@@ -1,7 +1,5 @@
-/* layers.c: see layers.h. Matrix products are oilcast's own (oc_sgemm below), with OpenBLAS
- * cblas_sgemm only beyond the sizes it covers; the caller is responsible for OpenBLAS running
- * single-threaded (oc_blas_use_one_thread, which every network workspace calls) so that fallback's sums
- * are always taken in one order; the dense layers assert it.
+/* layers.c: see layers.h. Matrix products are oilcast's own (oc_sgemm below), in one fixed order for
+ * every shape, so a network's floats are the same on every CPU whatever OpenBLAS would pick there.
  *
  * Speed: the element-wise loops run thousands of times per epoch on a few thousand floats each, so
  * they must vectorise. RelWithDebInfo's -O2 uses GCC's "very cheap" vector cost model, which leaves
@@ -23,8 +21,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "model/blas.h"
-
 /* Not under ThreadSanitizer: see features/vectorize.h (an instrumented ifunc resolver crashes at load).
  * Not with clang: clang 14 makes no ifunc for callers in other files (undefined references at link). */
 #if defined(__SANITIZE_THREAD__) || defined(__clang__)
@@ -45,9 +41,14 @@
  *     columns in blocks of 8, and the rows in blocks of 4 with the block of 4 columns;
  *   - "paired": two sums, even and odd k, over the first K rounded down to 8, the remaining k added to
  *     the even sum, acc = even + odd, for every other element except
- *   - the last row of an odd M in the last 1..3 columns, left to cblas_sgemm (a 1 x 3 corner at most).
- * Then C = (beta ? C : 0) + acc. Checked against cblas_sgemm bit for bit where OpenBLAS runs that
- * kernel (test_layers_gemm). Beyond K = 128 OpenBLAS splits the sum: such products go to cblas_sgemm.
+ *   - the last row of an odd M in the last 1..3 columns (that kernel's blocks of 2 and 1 elements of
+ *     one column of C^T): a block of 2 sums each element in eight partial sums s[k mod 8] over the
+ *     first K rounded down to 16, the rest added to s[0], acc = ((s0 + s2) + (s4 + s6)) + ((s1 + s3) +
+ *     (s5 + s7)); a block of 1 (the last column when 1 or 3 are left) in four, s[k mod 4] over the
+ *     first K rounded down to 8, the rest added to s[0], acc = (s0 + s1) + (s2 + s3) (corner_sum).
+ * Then C = (beta ? C : 0) + acc. Checked against cblas_sgemm bit for bit with OpenBLAS held to that
+ * kernel (OPENBLAS_CORETYPE=Prescott: test_layers_gemm). A sum longer than K = 128 is cut into blocks
+ * as OpenBLAS' driver cuts it (long_sum_block) and each block's product is added to C in turn.
  * C is computed in slices of OC_SGEMM_SLICE columns (beyond the last whole vector of 16 columns, in
  * strips of 16 rows: strip_columns below): B's slice is copied (transposed where asked) into
  * a zero-padded stack buffer (no allocation), so every sum runs in whole vectors of 16; where B is not
@@ -256,7 +257,7 @@ static void pack_slice(float *restrict packed, size_t stride, bool trans_b, cons
 }
 
 /* Columns [0, *seq_end) of row i use the sequential order, [*seq_end, *paired_end) the paired one,
- * the rest (the odd-M corner) cblas_sgemm. */
+ * the rest (the odd-M corner) corner_sum's orders. */
 static void column_orders(int i, int M, int N, int *seq_end, int *paired_end) {
   int rows4 = M / 4 * 4, cols8 = N / 8 * 8, cols4 = N - cols8 >= 4 ? cols8 + 4 : cols8;
   if (i < rows4) {
@@ -274,12 +275,16 @@ static void column_orders(int i, int M, int N, int *seq_end, int *paired_end) {
 static int min_int(int a, int b) { return a < b ? a : b; }
 static int max_int(int a, int b) { return a > b ? a : b; }
 
-static void blas_sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float *A, int lda, const float *B,
-                       int ldb, bool beta, float *C, int ldc) {
-  const oc_blas_lib *blas = oc_blas();
-  assert(blas->get_num_threads() == 1);
-  blas->sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, A,
-              lda, B, ldb, beta ? 1.0f : 0.0f, C, ldc);
+/* The odd-M corner's element: sum over k < K of a[k * astride] * b[k * bstride] in the order of the
+ * kernel's block of 2 elements (of_two) or of 1 (see the orders above). Scalar: at most 3 a product. */
+static float corner_sum(const float *a, size_t astride, const float *b, size_t bstride, int K, bool of_two) {
+  const int lanes = of_two ? 8 : 4, whole = of_two ? K / 16 * 16 : K / 8 * 8;
+  float s[8] = {0};
+  int k = 0;
+  for (; k < whole; k++) s[k % lanes] = s[k % lanes] + a[(size_t)k * astride] * b[(size_t)k * bstride];
+  for (; k < K; k++) s[0] = s[0] + a[(size_t)k * astride] * b[(size_t)k * bstride];
+  if (of_two) return ((s[0] + s[2]) + (s[4] + s[6])) + ((s[1] + s[3]) + (s[5] + s[7]));
+  return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
 /* ---- narrow columns, summed down the rows ----
@@ -364,17 +369,10 @@ static void strip_columns(bool trans_a, bool trans_b, int rows16, int N, int K, 
   }
 }
 
-/* oc_sgemm, with C = init[j] + op(A) . op(B) in row i, for every i, when init is not NULL (a bias
- * row: as if C had been filled with it and beta set, without the copies). */
-static void sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                  const float *init, bool beta, float *C, int ldc) {
-  assert(M > 0 && N > 0 && K > 0);
-  if (K > OC_SGEMM_MAX_K) {
-    if (init)
-      for (int i = 0; i < M; i++) memcpy(C + (size_t)i * (size_t)ldc, init, (size_t)N * sizeof *C);
-    blas_sgemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta || init, C, ldc);
-    return;
-  }
+/* sgemm below for K <= OC_SGEMM_MAX_K. */
+static void sgemm_short(bool trans_a, bool trans_b, int M, int N, int K, const float *A, int lda, const float *B,
+                        int ldb, const float *init, bool beta, float *C, int ldc) {
+  assert(M > 0 && N > 0 && K > 0 && K <= OC_SGEMM_MAX_K);
   float packed[OC_SGEMM_MAX_K * OC_SGEMM_STRIDE], acc[4 * OC_SGEMM_STRIDE];
   size_t astride = trans_a ? (size_t)lda : 1, arow = trans_a ? 1 : (size_t)lda;
   /* B's rows serve as they are where every sum runs over whole vectors of 16 of them: a width of a
@@ -426,10 +424,36 @@ static void sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float *
   if (paired_end < N) {
     assert(M % 2 == 1 && N - paired_end <= 3);
     const float *a = trans_a ? A + (M - 1) : A + (size_t)(M - 1) * (size_t)lda;
-    float *corner = C + (size_t)(M - 1) * (size_t)ldc + paired_end;
-    if (init) memcpy(corner, init + paired_end, (size_t)(N - paired_end) * sizeof *corner);
-    blas_sgemm(trans_a, trans_b, 1, N - paired_end, K, a, lda,
-               trans_b ? B + (size_t)paired_end * (size_t)ldb : B + paired_end, ldb, beta || init, corner, ldc);
+    const size_t bstride = trans_b ? 1 : (size_t)ldb;
+    float *c = C + (size_t)(M - 1) * (size_t)ldc;
+    for (int j = paired_end; j < N; j++) {
+      const float *b = trans_b ? B + (size_t)j * (size_t)ldb : B + j;
+      float sum = corner_sum(a, astride, b, bstride, K, N - paired_end >= 2 && j < paired_end + 2);
+      c[j] = (init ? init[j] : beta ? c[j] : 0.0f) + sum;
+    }
+  }
+}
+
+/* How many of the `left` terms still to sum the next block takes: OpenBLAS' driver takes 128 while
+ * twice that is left, then splits what is left in two, the first half rounded up to a multiple of 8
+ * (its kernel's 8 columns). */
+static int long_sum_block(int left) {
+  if (left >= 2 * OC_SGEMM_MAX_K) return OC_SGEMM_MAX_K;
+  if (left > OC_SGEMM_MAX_K) return (left / 2 + 7) / 8 * 8;
+  return left;
+}
+
+/* oc_sgemm, with C = init[j] + op(A) . op(B) in row i, for every i, when init is not NULL (a bias
+ * row: as if C had been filled with it and beta set, without the copies). A long sum is taken block
+ * by block, each block's product added to C. */
+static void sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                  const float *init, bool beta, float *C, int ldc) {
+  for (int k0 = 0; k0 < K;) {
+    int block = long_sum_block(K - k0);
+    sgemm_short(trans_a, trans_b, M, N, block, trans_a ? A + (size_t)k0 * (size_t)lda : A + k0, lda,
+                trans_b ? B + k0 : B + (size_t)k0 * (size_t)ldb, ldb, k0 == 0 ? init : NULL, k0 == 0 ? beta : true, C,
+                ldc);
+    k0 += block;
   }
 }
 

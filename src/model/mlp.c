@@ -2,13 +2,11 @@
 #include "model/mlp.h"
 
 #include <assert.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
-#include "model/blas.h"
 #include "model/layers.h"
 
 oc_mlp_arch oc_mlp_arch_default(int n_in, int n_out) {
@@ -87,12 +85,7 @@ void oc_mlp_free(oc_mlp *m) {
   memset(m, 0, sizeof *m);
 }
 
-static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
-static void blas_one_thread(void) { oc_blas()->set_num_threads(1); }
-void oc_blas_use_one_thread(void) { pthread_once(&blas_once, blas_one_thread); }
-
 void oc_mlp_workspace_init(oc_mlp_workspace *ws, const oc_mlp *m, int capacity) {
-  oc_blas_use_one_thread();
   const size_t B = (size_t)capacity, H = (size_t)m->arch.n_out;
   const size_t width[2] = {(size_t)m->arch.h1, (size_t)m->arch.h2};
   memset(ws, 0, sizeof *ws);

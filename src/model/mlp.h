@@ -65,10 +65,6 @@ void oc_mlp_free(oc_mlp *m);
  * statistics) its output is the mean of the k outputs, up to float rounding. out is initialised here. */
 void oc_mlp_bag_merge(const oc_mlp *nets, size_t k, oc_mlp *out);
 
-/* Holds OpenBLAS to one thread, once per process, so that every matrix product takes its sums in one
- * order and results never depend on the machine's core count (layers.c asserts it). */
-void oc_blas_use_one_thread(void);
-
 /* Everything one pass over up to `capacity` rows needs: activations, dropout masks, gradients.
  * Index k = 0, 1 is the hidden block Dense -> ReLU -> BatchNorm -> Dropout of width h1, h2. */
 typedef struct oc_mlp_workspace {
@@ -82,7 +78,6 @@ typedef struct oc_mlp_workspace {
   float *grads;              /* [n_params], laid out like the trained prefix of memory */
 } oc_mlp_workspace;
 
-/* Also holds OpenBLAS to one thread (oc_blas_use_one_thread): every pass needs a workspace. */
 void oc_mlp_workspace_init(oc_mlp_workspace *ws, const oc_mlp *m, int capacity);
 void oc_mlp_workspace_free(oc_mlp_workspace *ws);
 

@@ -140,7 +140,6 @@ int oc_mlp_fit(const oc_mlp_arch *arch, const oc_train_params *p, const oc_datas
   if (oc_train_params_check(p, err) != 0) return oc_error_prefix(err, "invalid training parameters: ");
   if (train->n == 0) return oc_error_set(err, "no training rows");
   if (check_dataset("training", train, arch, err) != 0 || check_dataset("validation", val, arch, err) != 0) return -1;
-  oc_blas_use_one_thread();
   unsigned fp_saved = oc_fp_flush_denormals_begin();
   double t0 = oc_monotonic_seconds();
 
@@ -229,7 +228,6 @@ static void *pool_worker(void *arg) {
 }
 
 int oc_mlp_fit_parallel(oc_fit_job *jobs, size_t n, int threads) {
-  oc_blas_use_one_thread();
   pool pl = {.jobs = jobs, .n = n};
   atomic_init(&pl.next, 0);
   size_t extra = threads > 1 ? (size_t)threads - 1 : 0;

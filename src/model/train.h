@@ -2,8 +2,8 @@
  * seeded shuffle, early stopping on validation loss with best-weights restore, learning-rate
  * reduction on plateau; and running many independent fits on a pool of threads.
  * Deterministic: the same data, parameters and seed give a bit-identical model whatever the number
- * of threads, because one fit runs on one thread and OpenBLAS is held to one thread (BLAS threading
- * would split sums differently). Knows nothing of files, frames or features. */
+ * of threads or the CPU, because one fit runs on one thread and its matrix products take their sums
+ * in one fixed order (layers.c). Knows nothing of files, frames or features. */
 #ifndef OC_MODEL_TRAIN_H
 #define OC_MODEL_TRAIN_H
 

@@ -34,14 +34,6 @@ static void test_load_starts_no_worker(void **state) {
   assert_ptr_equal(oc_blas(), blas); /* loaded once */
 }
 
-static void test_sgemm(void **state) {
-  (void)state;
-  const float a[] = {1, 2, 3, 4}, b[] = {5, 6, 7, 8};
-  float c[4] = {0};
-  oc_blas()->sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 2, 2, 2, 1.0f, a, 2, b, 2, 0.0f, c, 2);
-  assert_true(c[0] == 19 && c[1] == 22 && c[2] == 43 && c[3] == 50);
-}
-
 /* The QR of a 3x2 column-major matrix: |R| = [[5, 2.2], [0, sqrt(4.16)]] (Householder signs vary). */
 static void test_dgeqrf(void **state) {
   (void)state;
@@ -63,7 +55,6 @@ static void test_dgeqrf(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_load_starts_no_worker),
-      cmocka_unit_test(test_sgemm),
       cmocka_unit_test(test_dgeqrf),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

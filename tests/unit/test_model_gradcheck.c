@@ -246,7 +246,6 @@ static void test_network(void **state) {
 }
 
 int main(void) {
-  oc_blas_use_one_thread(); /* the layers are called directly here, not through a network workspace */
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dense),    cmocka_unit_test(test_relu),   cmocka_unit_test(test_batchnorm),
       cmocka_unit_test(test_dropout),  cmocka_unit_test(test_losses), cmocka_unit_test(test_network),
