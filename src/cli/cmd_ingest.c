@@ -111,11 +111,12 @@ static int parse_market_option(int opt, oc_pipeline_ingest_options *io, int *cod
   case OPT_BACKOFF:
   case OPT_TIMEOUT:
   case OPT_TIME_LIMIT:
+    /* A backoff of 0 retries at once; a timeout or time limit of 0 would give up before the first request. */
     if (oc_cli_parse_double(optarg, &seconds) != 0 || !(seconds >= 0 && seconds <= 86400) ||
-        (opt == OPT_TIMEOUT && seconds < 0.001))
+        (opt != OPT_BACKOFF && seconds < 0.001))
       return *code = oc_cli_usage_error(cmd, "%s needs a number of seconds in %s..86400, not '%s'",
                                         opt == OPT_BACKOFF ? "--backoff" : opt == OPT_TIMEOUT ? "--timeout" : "--time-limit",
-                                        opt == OPT_TIMEOUT ? "0.001" : "0", optarg), -1;
+                                        opt == OPT_BACKOFF ? "0" : "0.001", optarg), -1;
     if (opt == OPT_BACKOFF) io->retry.backoff_base = seconds;
     else if (opt == OPT_TIMEOUT) io->retry.timeout_ms = (long)(seconds * 1000);
     else io->retry.total_seconds = seconds;

@@ -139,7 +139,8 @@ static int jobs_run_now(oc_cli *cli, oc_store *store, const oc_job *job) {
   return rc;
 }
 
-/* Every step names a command of this oilcast, and does not set its own data directory. */
+/* Every step names a command of this oilcast (a step that sets its own data directory is refused
+ * when the file is read: oc_jobs_read). */
 static int jobs_check(const oc_cli *cli, const oc_jobs *jobs) {
   int problems = 0;
   for (size_t i = 0; i < jobs->n; i++) {
@@ -152,13 +153,6 @@ static int jobs_check(const oc_cli *cli, const oc_jobs *jobs) {
         oc_err("%s/%s:%zu: job %s, step %zu: '%s' is not an oilcast command", cli->data_dir, OC_JOBS_FILE, step->line,
                job->name, s + 1, step->argv[0]);
         problems++;
-      }
-      for (size_t a = 1; a < step->argc; a++) {
-        if (strcmp(step->argv[a], "--data-dir") == 0 || strncmp(step->argv[a], "--data-dir=", 11) == 0) {
-          oc_err("%s/%s:%zu: job %s, step %zu: a step runs on the job's data directory; remove --data-dir",
-                 cli->data_dir, OC_JOBS_FILE, step->line, job->name, s + 1);
-          problems++;
-        }
       }
     }
   }

@@ -230,7 +230,8 @@ static void answer_seal(market_answer *a, const char *key) {
 static bool status_retried(long status) { return status == 429 || status >= 500; }
 
 /* Parses the answer a; on an error status or an unreadable body, err says so in full: the provider's
- * words when it answered in its error shape, else the parser's reason (a 2xx) or the body's start. */
+ * words when it answered in its error shape, else the parser's reason (a 2xx) or the body's start; a
+ * redirect, which is not followed, says where it pointed (its Location, the key masked by answer_seal). */
 static int answer_parse(const market_fetch *f, const market_answer *a, oc_market_page *page, oc_error *err) {
   oc_error said;
   bool ok_status = a->status >= 200 && a->status < 300;
@@ -239,16 +240,20 @@ static int answer_parse(const market_fetch *f, const market_answer *a, oc_market
   if (parsed == 0) oc_market_page_free(page);
   if (parsed == 0 || (parsed < 0 && !ok_status)) /* an error status without the provider's error shape */
     snprintf(said.message, sizeof said.message, "%.200s", a->body.len ? a->body.data : "(empty body)");
-  oc_error_set(err, "HTTP %ld from %s: %s", a->status, a->url_shown, said.message);
-  /* a 2xx that is no JSON at all is usually someone else's page (a proxy's or a portal's error, sent
-   * with 200): the parser's "unexpected character" alone hides what it said */
+  char note[400] = "", location[320];
   const char *first = a->body.data ? a->body.data : "";
   while (*first == ' ' || *first == '\t' || *first == '\r' || *first == '\n') first++;
-  if (parsed < 0 && ok_status && *first && *first != '{' && *first != '[') {
-    size_t used = strlen(err->message);
-    snprintf(err->message + used, sizeof err->message - used, " (the answer begins: %.200s)", first);
+  if (a->status >= 300 && a->status < 400) {
+    const oc_http_response kept = {.headers = a->headers};
+    const char *to = oc_http_header(&kept, "Location", location, sizeof location);
+    snprintf(note, sizeof note, " (a redirect, not followed, %s%s)", to ? "to " : "without a Location header",
+             to ? to : "");
+  } else if (parsed < 0 && ok_status && *first && *first != '{' && *first != '[') {
+    /* a 2xx that is no JSON at all is usually someone else's page (a proxy's or a portal's error, sent
+     * with 200): the parser's "unexpected character" alone hides what it said */
+    snprintf(note, sizeof note, " (the answer begins: %.200s)", first);
   }
-  return -1;
+  return oc_error_set(err, "HTTP %ld from %s: %s%s", a->status, a->url_shown, said.message, note);
 }
 
 /* Sends one page's request until an answer is usable, retrying what may pass (timeouts, connection

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,17 @@ static int parse_duration(const char *text, int64_t *seconds) {
   return 0;
 }
 
+/* Whether a step's word sets the data directory: --data-dir, --data-dir=DIR, or an abbreviation of it
+ * (getopt_long takes --data for --data-dir). Steps run on the scheduler's data directory, given
+ * before the step's own words: one naming another would win (an option's last value does) and the
+ * step would run elsewhere. */
+static bool sets_data_dir(const char *word) {
+  static const char option[] = "data-dir";
+  if (strncmp(word, "--", 2) != 0) return false;
+  size_t len = strcspn(word + 2, "=");
+  return len > 0 && len <= strlen(option) && strncmp(word + 2, option, len) == 0;
+}
+
 /* Checks the job that ends here is complete. */
 static int finish_job(const char *path, const oc_job *job, oc_error *err) {
   if (!job) return 0;
@@ -159,6 +171,13 @@ static int parse_line(const char *path, size_t lineno, char *line, oc_jobs *out,
     if (split_words(value, &step, &why) != 0) {
       step_free(&step);
       return oc_error_set(err, "%s:%zu: step '%s': %s", path, lineno, value, why);
+    }
+    for (size_t i = 1; i < step.argc; i++) {
+      if (!sets_data_dir(step.argv[i])) continue;
+      oc_error_set(err, "%s:%zu: step '%s': a step runs on the job's data directory; remove '%s'", path, lineno,
+                   value, step.argv[i]);
+      step_free(&step);
+      return -1;
     }
     step.text = oc_xstrdup(value);
     step.line = lineno;

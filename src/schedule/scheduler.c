@@ -21,15 +21,18 @@ char *oc_scheduler_runner_id(char *buf) {
 
 int64_t oc_scheduler_next_slot(const oc_job *job, int64_t now) { return oc_schedule_next(&job->schedule, now); }
 
-/* Why a "running" run of job is dead, or NULL while it may still be going: its process is gone (a
- * runner on this host whose pid no longer exists: any store, single node included), or, when this
- * caller leads, it is a scheduled run (not "manual") of another runner: only the leader starts
- * scheduled runs, so that runner led before and has lost leadership (on another host, whose pids this
- * one cannot see). A manual run of another runner may be alive on any node, so it is left alone. */
+/* Why a "running" run of job is dead, or NULL while it may still be going: it is this caller's own
+ * (a runner runs a job's runs one after another, and it is about to start the job again: the store
+ * failed to record how that run ended); its process is gone (a runner on this host whose pid no
+ * longer exists: any store, single node included); or, when this caller leads, it is a scheduled run
+ * (not "manual") of another runner: only the leader starts scheduled runs, so that runner led before
+ * and has lost leadership (on another host, whose pids this one cannot see). A manual run of another
+ * runner may be alive on any node, so it is left alone. */
 static const char *why_dead(const oc_job_run *r, const char *me, size_t host_len, const oc_scheduler_env *env) {
   const char *colon = strrchr(r->runner, ':');
   bool same_host = colon && (size_t)(colon - r->runner) == host_len && strncmp(r->runner, me, host_len) == 0;
   long pid = colon ? strtol(colon + 1, NULL, 10) : 0;
+  if (strcmp(r->runner, env->runner) == 0) return "its runner went on without recording how it ended";
   if (same_host && oc_process_gone(pid)) return "the process running it ended before it finished";
   if (env->leads && strcmp(r->trigger, "manual") != 0 && strcmp(r->runner, env->runner) != 0)
     return "the leader running it lost its leadership (another node leads now)";

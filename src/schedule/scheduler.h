@@ -9,7 +9,9 @@
  *     again. What each step did (exit code, seconds, the tail of its output) is kept with the run;
  *   - a "running" run whose process died (same host, process gone) is recorded "abandoned" so the
  *     job can run again; so is, when the caller leads (env->leads), a scheduled run of another runner
- *     (a former leader, which lost leadership: its host may be another, whose processes are not seen).
+ *     (a former leader, which lost leadership: its host may be another, whose processes are not seen),
+ *     and a run of the caller's own runner whose finish the store failed to record (seen when the
+ *     caller starts the job again: a runner runs one job's runs one after another).
  * Time and steps come from an environment the caller supplies: the real clock and child processes
  * (service.h) in `oilcast run`, `oilcast serve` and `oilcast jobs run`, a simulated clock and recorded
  * steps in tests. When to tick is the caller's business (service.h sleeps until the next slot).

@@ -246,12 +246,13 @@ static oc_scope required_scope(const oc_server *s, struct MHD_Connection *conn, 
 }
 
 /* Authenticates and rate-limits. Returns true when the handler may run; otherwise resp holds the
- * refusal. caller is filled when a valid key was presented. */
+ * refusal. caller is filled when a valid key was presented. A read that --public-read opens to anyone
+ * is still judged by the key it presents: a revoked or unknown key is refused, not served as
+ * anonymous (whoever sends it believes it identifies them, and its revocation must end its use). */
 static bool admit(oc_server *s, struct MHD_Connection *conn, const oc_route_spec *spec, oc_caller *caller,
                   bool *have_caller, oc_response *resp) {
   oc_scope need = required_scope(s, conn, spec->access);
   *have_caller = false;
-  if (need == OC_SCOPE_NONE) return true;
   const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
   const char *query_key = spec->key_in_query ? MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "access_token") : NULL;
   char bearer[OC_APIKEY_LEN + 16];
@@ -259,6 +260,7 @@ static bool admit(oc_server *s, struct MHD_Connection *conn, const oc_route_spec
     snprintf(bearer, sizeof bearer, "Bearer %s", query_key);
     auth = bearer;
   }
+  if (need == OC_SCOPE_NONE && (!auth || spec->access != OC_ACCESS_PUBLIC_READ)) return true;
   if (!auth) {
     count_auth_failure(s, "missing");
     oc_response_header(resp, "WWW-Authenticate", "Bearer");

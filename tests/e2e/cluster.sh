@@ -22,9 +22,11 @@ export OILCAST=$OILCAST_BIN
 export OILCAST_CLUSTER_THROWAWAY=yes
 cluster=$root/deploy/cluster/cluster.sh
 c=$OC_TMP/cluster
+# set +e first: a failing step must not end the handler before oc_cleanup (tests/e2e/exit_handlers.sh).
 cluster_exit() {
   local rc=$?
-  "$cluster" stop "$c" || true
+  set +e
+  "$cluster" stop "$c"
   (exit $rc)
   oc_cleanup
 }

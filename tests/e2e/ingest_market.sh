@@ -132,6 +132,11 @@ oc ingest --data-dir "$OC_TMP/conf-key" --source market --provider eia --base-ur
 assert_exit 2 oc ingest --source market --provider nyse --api-key "$OC_KEY"
 assert_exit 2 oc ingest --source market --api-key "$OC_KEY"
 assert_exit 2 oc ingest --source market --provider eia --timeout 0
+for limit in 0 -1 soon; do
+  assert_exit 2 oc ingest --source market --provider eia --api-key "$OC_KEY" --time-limit "$limit"
+  assert_contains "$(oc ingest --source market --provider eia --api-key "$OC_KEY" --time-limit "$limit" 2>&1 || true)" \
+    "--time-limit needs a number of seconds in 0.001..86400, not '$limit'"
+done
 assert_exit 2 oc ingest --source market --replay "$OC_TMP/x.json" --provider eia
 assert_exit 2 oc ingest --source historical --provider eia --csv-path "$OC_TMP/prices.csv"
 

@@ -2,7 +2,8 @@
 # e2e: scheduled jobs for real. `oilcast run` runs a job of DIR/jobs.conf at its slots as child
 # processes (a chain: ingest, then ETL) and stops on SIGTERM after the run in progress; `jobs run`
 # runs a job by hand and exits 1 with the failing step's message; `jobs check` names a step that is
-# not a command with FILE:LINE; `jobs list`, `history`, `pause` show and change what the store keeps.
+# not a command with FILE:LINE, and the file is refused at FILE:LINE where a step gives --data-dir;
+# `jobs list`, `history`, `pause` show and change what the store keeps.
 source "$(dirname "$0")/lib.sh"
 dd="$OC_TMP/data"
 oc init --data-dir "$dd" >/dev/null
@@ -51,5 +52,10 @@ echo "every = 1h" >>"$dd/jobs.conf"
 assert_exit 1 oc jobs check --data-dir "$dd" 2>"$OC_TMP/check.err"
 grep -q "jobs.conf:11: job x, step 1: 'nonsense' is not an oilcast command" "$OC_TMP/check.err" ||
   fail "check message: $(cat "$OC_TMP/check.err")"
+# a step naming another data directory would run there: the file is refused where it says so
+echo "step = etl --series WTI --data-dir /elsewhere" >>"$dd/jobs.conf"
+assert_exit 1 oc jobs list --data-dir "$dd" 2>"$OC_TMP/list.err"
+grep -q "jobs.conf:13: step 'etl --series WTI --data-dir /elsewhere': a step runs on the job's data directory; remove '--data-dir'" \
+  "$OC_TMP/list.err" || fail "a step with --data-dir: $(cat "$OC_TMP/list.err")"
 assert_exit 2 oc jobs frobnicate --data-dir "$dd" 2>/dev/null
 echo "jobs: scheduled chain ran $n times, manual runs and checks behave"

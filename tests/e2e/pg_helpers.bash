@@ -16,9 +16,12 @@ pg_e2e_start() {
   trap pg_e2e_exit EXIT
 }
 
+# set +e first: under errexit a failing step (or the `(exit $rc)` that hands the test's status on) would
+# end the handler there, leaving the server running and $OC_TMP behind (tests/e2e/exit_handlers.sh).
 pg_e2e_exit() {
   local rc=$?
-  [[ -z "${SERVE_PID:-}" ]] || kill "$SERVE_PID" 2>/dev/null || true
+  set +e
+  [[ -z "${SERVE_PID:-}" ]] || kill "$SERVE_PID" 2>/dev/null
   pg_stop "$OC_TMP/pg"
   (exit $rc)
   "$PG_E2E_EXIT_FN"

@@ -2,7 +2,8 @@
 # End-to-end: a real `oilcast serve` on a random loopback port, driven with curl. Covers the default
 # worker count (one per CPU, 2 to 64, said by --help), health,
 # readiness, metrics, series reads and writes (all-or-nothing validation), every error status (400 with
-# the JSON error location, 401, 403, 404, 405, 413, 422, 429), API keys and scopes, exact rate limits,
+# the JSON error location, 401, 403, 404, 405, 413, 422, 429), API keys and scopes (with --public-read
+# too: a key presented is judged, a revoked one refused, not served as anonymous), exact rate limits,
 # request ids and the access log, slow clients that must not pin the only worker thread, and a graceful
 # shutdown with a request in flight.
 set -euo pipefail
@@ -212,9 +213,16 @@ wait $slow || fail "the in-flight request failed during shutdown"
 grep -q '"inserted":3' "$work/slow.out" || fail "in-flight body: $(cat "$work/slow.out")"
 if curl -s -m 2 "$SERVE_URL/healthz" >/dev/null; then fail "still accepting after shutdown"; fi
 # --- operations routes can require a key instead of trusting loopback ---
-serve_start "$dir" --operations-access key --access-log off
+# --- --public-read: reads need no key, but a key presented is judged (a revoked one is not anonymous) ---
+serve_start "$dir" --operations-access key --public-read --access-log off
 expect_status 401 GET /metrics >/dev/null
 expect_status 200 GET /healthz "${R[@]}" >/dev/null
+expect_status 200 GET /v1/series >/dev/null
+expect_status 200 GET /v1/series "${R[@]}" >/dev/null
+expect_status 401 GET /v1/series -H "Authorization: Bearer $doomed" | grep -q 'the API key is revoked' ||
+  fail "--public-read served a revoked key"
+expect_status 401 GET /v1/series -H "Authorization: Bearer ock_000000000000_$(printf '0%.0s' {1..64})" >/dev/null
+expect_status 401 GET "/v1/stream?access_token=$doomed" >/dev/null
 # 70.87 reads back as 70.87 (printf's %.17g wrote 70.870000000000005).
 expect_status 200 POST /v1/series/WTI/observations "${W[@]}" -d '{"observations":[{"date":"2025-01-13","value":70.87}]}' >/dev/null
 assert_eq "$(expect_status 200 GET '/v1/series/WTI?from=2025-01-13' "${R[@]}")" \

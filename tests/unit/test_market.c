@@ -613,6 +613,27 @@ static void test_encoded_key_masked(void **state) {
   script_stop(&s);
 }
 
+/* A redirect is not followed (the key would travel to wherever it points): the error says where the
+ * provider sent the request, the key in that Location masked as everywhere. */
+static void test_redirect_names_its_location(void **state) {
+  oc_test_datadir_fixture *f = *state;
+  const scripted moved[] = {{.status = 301, .header = "Location",
+                             .header_value = "https://api.example.invalid/v3/?api_key=abcdef0123&frequency=daily",
+                             .body = ""}};
+  script s;
+  script_start(&s, moved, 1);
+  oc_ingest_report batch;
+  oc_error err;
+  assert_int_equal(fetch(f, &s, "abcdef0123", quick, &batch, &err), -1);
+  oc_ingest_report_free(&batch);
+  assert_int_equal(atomic_load(&s.served), 1); /* not retried */
+  if (!strstr(err.message, "eia: HTTP 301 from ") ||
+      !strstr(err.message, ": (empty body) (a redirect, not followed, to "
+                           "https://api.example.invalid/v3/?api_key=XXXXXXXXXX&frequency=daily)"))
+    fail_msg("%s", err.message);
+  script_stop(&s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_eia_answers),
@@ -632,6 +653,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_total_falling_between_pages_refused, oc_test_datadir_setup,
                                       oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_page_of_another_server_quoted, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_redirect_names_its_location, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_encoded_key_masked, oc_test_datadir_setup, oc_test_datadir_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -142,6 +142,12 @@ static void test_jobs_file(void **state) {
       {"[a]\nevery = 1h\nstpe = etl\n", "jobs.conf:3: unknown key 'stpe' (known: every, step, step-timeout)"},
       {"[a b]\n", "jobs.conf:1: job name 'a b'"},
       {"[a]\nevery = 1h\nstep = etl\nstep-timeout = forever\n", "jobs.conf:4: step-timeout 'forever'"},
+      /* steps run on the scheduler's data directory: a step naming another one (the option's last
+       * value wins, an unambiguous abbreviation is the option) would run elsewhere */
+      {"[a]\nevery = 1h\nstep = etl --data-dir /elsewhere\n",
+       "jobs.conf:3: step 'etl --data-dir /elsewhere': a step runs on the job's data directory; remove '--data-dir'"},
+      {"[a]\nevery = 1h\nstep = etl --series WTI --data-dir=/elsewhere\n", "remove '--data-dir=/elsewhere'"},
+      {"[a]\nevery = 1h\nstep = etl --data /elsewhere\n", "remove '--data'"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     assert_int_equal(oc_jobs_parse("jobs.conf", bad[i][0], &jobs, &err), -1);

@@ -3,8 +3,9 @@
  * slot; a new job does not run for the past; a failing step stops its run (later steps never run)
  * with the reason recorded, and the next slot tries again; a paused job waits; a second scheduler on
  * the same store (another connection) never runs a slot that is taken nor a job that is running; and
- * a run left "running" by a dead process is recorded abandoned so the job can run again, and one left
- * by a leader on another host (whose process this host cannot see) once this runner leads. */
+ * a run left "running" by a dead process is recorded abandoned so the job can run again, one left
+ * by a leader on another host (whose process this host cannot see) once this runner leads, and one
+ * whose finish the store failed to record by its own runner at the job's next slot. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -283,6 +284,50 @@ static void test_new_leader_abandons_former_leaders_runs(void **state) {
   oc_jobs_free(&jobs);
 }
 
+static int finish_fails(oc_store *store, const oc_job_run *run, oc_error *err) {
+  (void)store;
+  oc_error_set(err, "finishing job run %lld: disk I/O error", (long long)run->id);
+  return -1;
+}
+
+/* The store refuses to record a run's finish (the run stays "running" there) while its scheduler goes
+ * on living: at the job's next slot the same runner, which runs a job's runs one after another, records
+ * that run abandoned and runs the job, instead of waiting forever for a run that ended. */
+static void test_unrecorded_finish_abandoned_at_next_slot(void **state) {
+  oc_test_datadir_fixture *fx = *state;
+  oc_jobs jobs = jobs_of("[hourly]\nevery = 1h\nstep = a\n");
+  fake f = {.clock = at(2024, 6, 3, 9, 30)};
+  oc_scheduler_env env = {.now = fake_now, .run_step = fake_step, .ctx = &f, .runner = "test:1"};
+  tick(fx->store, &jobs, &f); /* first seen */
+  const oc_store_ops *real = fx->store->ops;
+  oc_store_ops failing = *real;
+  failing.job_run_finish = finish_fails;
+  fx->store->ops = &failing;
+  f.clock = at(2024, 6, 3, 10, 0);
+  int64_t next;
+  oc_error err;
+  assert_int_equal(oc_scheduler_tick(fx->store, &jobs, &env, &next, &err), -1);
+  fx->store->ops = real;
+  oc_job_run lost = latest_run(fx->store, "hourly");
+  assert_string_equal(lost.status, "running");
+  f.clock = at(2024, 6, 3, 11, 0);
+  tick(fx->store, &jobs, &f);
+  assert_int_equal(f.nran, 2);
+  oc_job_run *runs;
+  size_t n;
+  assert_int_equal(oc_store_job_runs_list(fx->store, "hourly", "abandoned", 10, &runs, &n, &err), 0);
+  assert_int_equal(n, 1);
+  assert_int_equal(runs[0].id, lost.id);
+  assert_string_equal(runs[0].error, "its runner went on without recording how it ended");
+  oc_job_run_list_free(runs, n);
+  oc_job_run r = latest_run(fx->store, "hourly");
+  assert_string_equal(r.status, "ok");
+  assert_int_equal(r.slot, at(2024, 6, 3, 11, 0));
+  run_free(&r);
+  run_free(&lost);
+  oc_jobs_free(&jobs);
+}
+
 /* A step's kept output is the END of what it printed: the cut may fall inside a UTF-8 character, and
  * a step may print bytes that are no UTF-8 at all. The run keeps the step's record and its reason
  * (valid UTF-8, the bad bytes replaced), and the run reads back as JSON (jobs history, GET /v1/jobs). */
@@ -351,6 +396,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_second_scheduler_never_doubles, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_dead_runner_abandoned, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_new_leader_abandons_former_leaders_runs, oc_test_datadir_setup,
+                                      oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_unrecorded_finish_abandoned_at_next_slot, oc_test_datadir_setup,
                                       oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_output_not_utf8_kept, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_job_delayed_by_another_is_not_catch_up, oc_test_datadir_setup,
