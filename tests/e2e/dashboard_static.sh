@@ -9,7 +9,11 @@ source "$OILCAST_SOURCE_DIR/tests/browser/lib.sh"
 need_browser
 work=$(mktemp -d)
 server=
-cleanup() { [[ -n "$server" ]] && kill "$server" 2>/dev/null; rm -rf "$work"; }
+cleanup() { # all of it whatever fails (a server already gone), the test's status kept
+  set +e
+  [[ -n "$server" ]] && kill "$server" 2>/dev/null
+  rm -rf "$work"
+}
 trap cleanup EXIT
 oc_wti_prices "$bin" "$data" "$work"
 
