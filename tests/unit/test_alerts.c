@@ -381,6 +381,11 @@ static void test_bad_rules_are_refused(void **state) {
       /* a metric no figure has would never hold: refused, the rule named, the figures listed */
       {"{\"rules\": [{\"alert\": \"A\", \"metric\": \"oilcast_forecast_relmae\", \"above\": 1}]}",
        "alerts.json: rule A: \"metric\" oilcast_forecast_relmae is not a figure (one of oilcast_forecast_rel_mae, "},
+      /* a misspelt key would silently take its default (a misspelt "for" fires at once): refused, named */
+      {"{\"rules\": [{\"alert\": \"A\", \"metric\": \"oilcast_forecast_bias\", \"above\": 1, \"fro\": \"2d\"}]}",
+       "alerts.json: rule A: unknown key \"fro\""},
+      {"{\"webhooks\": [{\"name\": \"w\", \"url\": \"http://x\", \"retires\": 3}]}", "webhooks[0] (w): unknown key \"retires\""},
+      {"{\"webhook\": [], \"rules\": []}", "alerts.json: unknown key \"webhook\""},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     oc_alert_rules rules;
