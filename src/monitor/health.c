@@ -10,8 +10,6 @@
 #include "core/calendar.h"
 #include "monitor/score.h"
 
-#define JOB_RUNS_READ 500 /* the latest runs of every job, enough to count a failing streak */
-
 int oc_monitor_staleness(oc_store *store, int64_t now, oc_series_staleness **rows, size_t *n, oc_error *err) {
   oc_series_info *list;
   size_t count;
@@ -43,40 +41,8 @@ json_t *oc_series_staleness_json(const oc_series_staleness *row) {
                    (json_int_t)row->behind);
 }
 
-static int by_job(const void *a, const void *b) {
-  return strcmp(((const oc_job_failures *)a)->job, ((const oc_job_failures *)b)->job);
-}
-
 int oc_monitor_job_failures(oc_store *store, oc_job_failures **rows, size_t *n, oc_error *err) {
-  oc_job_run *runs;
-  size_t count;
-  *rows = NULL;
-  *n = 0;
-  if (oc_store_job_runs_list(store, NULL, NULL, JOB_RUNS_READ, &runs, &count, err) != 0) return -1;
-  oc_job_failures *out = NULL;
-  bool *streak_over = NULL; /* per row: a successful run ended its newest-first streak */
-  size_t m = 0, cap = 0, flags_cap = 0;
-  for (size_t i = 0; i < count; i++) { /* newest first */
-    if (strcmp(runs[i].status, "running") == 0) continue;
-    size_t j = 0;
-    while (j < m && strcmp(out[j].job, runs[i].job) != 0) j++;
-    if (j == m) {
-      oc_xgrow((void **)&out, &cap, m + 1, sizeof *out);
-      oc_xgrow((void **)&streak_over, &flags_cap, m + 1, sizeof *streak_over);
-      memset(&out[m], 0, sizeof out[m]);
-      snprintf(out[m].job, sizeof out[m].job, "%s", runs[i].job);
-      streak_over[m++] = false;
-    }
-    if (streak_over[j]) continue;
-    if (strcmp(runs[i].status, "ok") == 0) streak_over[j] = true;
-    else out[j].consecutive++;
-  }
-  free(streak_over);
-  oc_job_run_list_free(runs, count);
-  if (m) qsort(out, m, sizeof *out, by_job);
-  *rows = out;
-  *n = m;
-  return 0;
+  return oc_store_job_failures(store, rows, n, err);
 }
 
 const char *const oc_monitor_figure_metrics[] = {

@@ -40,12 +40,7 @@ typedef struct oc_series_staleness {
 int oc_monitor_staleness(oc_store *store, int64_t now, oc_series_staleness **rows, size_t *n, oc_error *err);
 json_t *oc_series_staleness_json(const oc_series_staleness *row);
 
-typedef struct oc_job_failures {
-  char job[OC_JOB_NAME_MAX + 1];
-  int64_t consecutive; /* failed (or abandoned) runs in a row, newest first */
-} oc_job_failures;
-
-/* One row per job with a finished run, by job name (free *rows with free()). */
+/* One row per job with a finished run, by job name (store.h's oc_job_failures; free *rows with free()). */
 int oc_monitor_job_failures(oc_store *store, oc_job_failures **rows, size_t *n, oc_error *err);
 
 /* All of data health at once: what `oilcast monitor health` and GET /v1/monitor/health show. */

@@ -381,3 +381,26 @@ int oc_pg_job_pause(oc_store *store, const char *job, bool paused, int64_t now, 
   if (ok) ok = oc_pg_change_record(s, OC_CHANGE_JOB, job, err) == 0;
   return oc_pg_op_end(s, ok, err);
 }
+
+int oc_pg_job_failures(oc_store *store, oc_job_failures **rows, size_t *n, oc_error *err) {
+  *rows = NULL;
+  *n = 0;
+  /* a job's streak: its finished runs that did not succeed, after its latest one that did */
+  PGresult *r = oc_pg_query(
+      oc_pg_of(store),
+      "SELECT j.job, (SELECT count(*) FROM job_runs f WHERE f.job = j.job AND f.status NOT IN ('running', 'ok')"
+      " AND f.id > coalesce((SELECT max(o.id) FROM job_runs o WHERE o.job = j.job AND o.status = 'ok'), 0))"
+      " FROM (SELECT DISTINCT job FROM job_runs WHERE status != 'running') j ORDER BY j.job COLLATE \"C\"",
+      NULL, "counting jobs' failing runs", err);
+  if (!r) return -1;
+  size_t count = (size_t)PQntuples(r);
+  oc_job_failures *out = count ? oc_xcalloc(count, sizeof *out) : NULL;
+  for (size_t i = 0; i < count; i++) {
+    oc_pg_get_copy(out[i].job, sizeof out[i].job, r, (int)i, 0);
+    out[i].consecutive = oc_pg_get_int(r, (int)i, 1);
+  }
+  PQclear(r);
+  *rows = out;
+  *n = count;
+  return 0;
+}

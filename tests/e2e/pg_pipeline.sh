@@ -4,7 +4,8 @@
 # (its admin key in PostgreSQL), an import, `etl`, `train --deploy`, and `oilcast serve` answering the
 # endpoint's invocation from the stored history with what `oilcast forecast` computes; a key revoked
 # by another process is refused by the running server within 1 s (the LISTEN/NOTIFY change feed); and
-# the rows are in PostgreSQL, not in a SQLite file; `oilcast migrate` copies the store to SQLite and
+# the rows are in PostgreSQL, not in a SQLite file; a job's failing streak is counted there;
+# `oilcast migrate` copies the store to SQLite and
 # back, verified row for row. Skipped only where PostgreSQL is not installed
 # (fails under CI=true).
 set -euo pipefail
@@ -60,6 +61,16 @@ while :; do
 done
 echo "pg_pipeline: a revocation by another process refused by the running server after $ms ms"
 serve_stop
+
+# a job's failing streak, counted in PostgreSQL (monitor health, the JobFailing figure)
+printf '[failing]\nevery = 1h\nstep = series show NOPE\n' >"$dir/jobs.conf"
+assert_exit 1 oc jobs run --data-dir "$dir" failing >/dev/null 2>&1
+assert_exit 1 oc jobs run --data-dir "$dir" failing >/dev/null 2>&1
+oc monitor health --data-dir "$dir" --format json | python3 -c '
+import json, sys
+jobs = json.load(sys.stdin)["jobs"]
+assert jobs == [{"job": "failing", "consecutive_failures": 2}], jobs
+' || fail "monitor health on PostgreSQL: not 2 failures of job failing"
 
 # oilcast migrate: PostgreSQL -> SQLite -> PostgreSQL, verified row for row; the SQLite copy is a
 # working store (the same forecast from it); a store holding data is not copied into

@@ -364,6 +364,41 @@ static void test_staleness_follows_the_trading_calendar(void **state) {
   }
 }
 
+/* A finished run of job at slot with status. */
+static void record_run(oc_store *store, const char *job, int64_t slot, const char *status) {
+  oc_job_run run = {.slot = slot, .started_at = slot};
+  snprintf(run.job, sizeof run.job, "%s", job);
+  snprintf(run.trigger, sizeof run.trigger, "schedule");
+  snprintf(run.runner, sizeof run.runner, "test:1");
+  bool claimed;
+  oc_error err;
+  assert_int_equal(oc_store_job_run_start(store, &run, &claimed, &err), 0);
+  assert_true(claimed);
+  snprintf(run.status, sizeof run.status, "%s", status);
+  run.finished_at = slot + 1;
+  assert_int_equal(oc_store_job_run_finish(store, &run, &err), 0);
+}
+
+/* A weekly job's failure stays a failure however often another job runs after it: its figure must
+ * not vanish (and its JobFailing alert resolve) once a job every minute has run 500 times since. */
+static void test_job_failures_outlast_other_jobs_runs(void **state) {
+  oc_test_datadir_fixture *fx = *state;
+  oc_error err;
+  record_run(fx->store, "weekly", 1000, "failed");
+  assert_int_equal(oc_store_begin(fx->store, &err), 0);
+  for (int64_t i = 0; i < 600; i++) record_run(fx->store, "minutely", 2000 + 60 * i, "ok");
+  assert_int_equal(oc_store_commit(fx->store, &err), 0);
+  oc_job_failures *rows;
+  size_t n;
+  assert_int_equal(oc_monitor_job_failures(fx->store, &rows, &n, &err), 0);
+  assert_int_equal(n, 2);
+  assert_string_equal(rows[0].job, "minutely");
+  assert_int_equal(rows[0].consecutive, 0);
+  assert_string_equal(rows[1].job, "weekly");
+  assert_int_equal(rows[1].consecutive, 1);
+  free(rows);
+}
+
 static void test_bad_rules_are_refused(void **state) {
   (void)state;
   const struct {
@@ -401,6 +436,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_failing_receiver_is_retried, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_undelivered_alert_is_sent_next_time, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_staleness_follows_the_trading_calendar, oc_test_datadir_setup,
+                                      oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_job_failures_outlast_other_jobs_runs, oc_test_datadir_setup,
                                       oc_test_datadir_teardown),
       cmocka_unit_test(test_bad_rules_are_refused),
   };
