@@ -40,8 +40,9 @@ static int check_options(const oc_promote_options *o, oc_error *err) {
   if (!(o->drift_psi >= 0) || (o->drift_psi > 0 && o->drift_recent < OC_DRIFT_RECENT_MIN))
     return oc_pipeline_bad_option(err, "drift triggers need a PSI threshold >= 0 and at least %d recent values",
                                   OC_DRIFT_RECENT_MIN);
-  if (!(o->challenger_weight > 0 && o->challenger_weight <= 0.5))
-    return oc_pipeline_bad_option(err, "a challenger's traffic weight is in (0, 0.5], not %g", o->challenger_weight);
+  /* below the champion's 1 - w: at a tie the endpoint answers with the newest version, the challenger */
+  if (!(o->challenger_weight > 0 && o->challenger_weight < 0.5))
+    return oc_pipeline_bad_option(err, "a challenger's traffic weight is in (0, 0.5), not %g", o->challenger_weight);
   if (!(o->degrade_rel_mae > 0) || !(o->rollback_rel_mae > 0))
     return oc_pipeline_bad_option(err, "relMAE thresholds are positive");
   if (o->degrade_origins < 1 || o->rollback_origins < 1)

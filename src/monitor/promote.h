@@ -48,7 +48,7 @@ typedef struct oc_promote_options {
   int64_t now;                 /* the clock, Unix seconds: decisions' time and scoring's */
   size_t horizon;              /* the forecast step compared, 1..OC_STORED_FORECAST_MAX_POINTS (default 1) */
   oc_challenger_mode mode;     /* how a new challenger is deployed (default shadow) */
-  double challenger_weight;    /* variant mode: its traffic share, in (0, 0.5] (default 0.1) */
+  double challenger_weight;    /* variant mode: its traffic share, in (0, 0.5) (default 0.1) */
   double degrade_rel_mae;      /* the champion's relMAE above which it is retrained (default 1.1) ... */
   size_t degrade_origins;      /* ... over this many latest scored origins, M (default 10) */
   double drift_psi;            /* the champion's input PSI above which it is retrained (default 0.25, the

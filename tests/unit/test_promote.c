@@ -366,6 +366,12 @@ static void test_bad_options_write_nothing(void **state) {
   oc_promote_result r;
   o.challenger_weight = 0.7;
   assert_int_equal(oc_monitor_promote(fx->dir, fx->store, &o, &r, &err), OC_PIPELINE_BAD_OPTION);
+  /* a variant at half the traffic would tie the champion, and a tie answers with the newest version:
+   * the challenger would become the champion without the rule */
+  o.mode = OC_CHALLENGER_VARIANT;
+  o.challenger_weight = 0.5;
+  assert_int_equal(oc_monitor_retrain(fx->dir, fx->store, &o, "manual", &r, &err), OC_PIPELINE_BAD_OPTION);
+  assert_non_null(strstr(err.message, "(0, 0.5)"));
   o = loop_options();
   o.min_origins = 30;
   o.max_origins = 20;
