@@ -234,7 +234,7 @@ typedef struct oc_forecast_line {
 
 /* How the forecasts of one (series, endpoint, variant, model version, horizon) did against the prices
  * that followed, over its latest `window` scored origins (one forecast per origin: the newest made
- * for it). naive_mae is the no-change forecast's error on the same origins; coverage is the share of
+ * for it that reaches the horizon, so a later shorter forecast does not hide it). naive_mae is the no-change forecast's error on the same origins; coverage is the share of
  * actual prices inside the 80% / 95% bands; bias is the mean of forecast - actual. */
 typedef struct oc_forecast_performance {
   oc_forecast_line line; /* whose forecasts */
@@ -590,7 +590,7 @@ typedef struct oc_store_ops {
    * endpoint (every endpoint when NULL), at most limit (free *out with free()). challenger_get: the
    * endpoint's state, or *found = false and a cleared state naming it; challenger_put replaces it.
    * forecast_errors: per origin after `after` (OC_DATE_INVALID: any), the newest stored-history
-   * forecast of the endpoint by model_version ("vN"), scored at step horizon; the latest `limit`
+   * forecast of the endpoint by model_version ("vN") that reaches step horizon, scored there; the latest `limit`
    * origins, ascending (free *rows with free()). */
   int (*decision_record)(oc_store *store, oc_promotion_decision *d, oc_error *err);
   int (*decisions_list)(oc_store *store, const char *endpoint, size_t limit, oc_promotion_decision **out, size_t *n,
@@ -719,7 +719,7 @@ typedef struct oc_store_ops {
 
   /* Performance over time (the dashboard's Models chart; monitor/score.h). forecast_scored_points:
    * every scored point of the newest stored-history forecast per series, endpoint, variant, model
-   * version and origin (endpoint NULL: every endpoint), ordered by series, endpoint, variant, model
+   * version, origin and horizon (endpoint NULL: every endpoint), ordered by series, endpoint, variant, model
    * version, horizon, then origin ascending (free *points with free()). Reads only. */
   int (*forecast_scored_points)(oc_store *store, const char *endpoint, oc_scored_point **points, size_t *n,
                                 oc_error *err);
