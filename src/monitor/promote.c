@@ -524,6 +524,12 @@ int oc_monitor_promote_version(const char *data_dir, oc_store *store, const oc_p
   bool found;
   if (oc_store_model_version_get(store, version, &row, &found, err) != 0) return -1;
   if (!found) return oc_pipeline_bad_option(err, "no registered version v%lld", (long long)version);
+  if (strcmp(row.series, r.series) != 0) { /* it would forecast its own series under this endpoint */
+    rc = oc_pipeline_bad_option(err, "v%lld forecasts %s, not %s (the series of endpoint %s)", (long long)version,
+                                row.series, r.series, opt->endpoint);
+    oc_model_version_free(&row);
+    return rc;
+  }
   oc_model_version_free(&row);
   if (version == r.champion)
     return oc_pipeline_bad_option(err, "v%lld is already the champion of %s", (long long)version, opt->endpoint);

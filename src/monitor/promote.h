@@ -84,8 +84,8 @@ int oc_monitor_promote(const char *data_dir, oc_store *store, const oc_promote_o
 int oc_monitor_retrain(const char *data_dir, oc_store *store, const oc_promote_options *opt, const char *trigger,
                        oc_promote_result *out, oc_error *err);
 
-/* An operator's promotion of a registered version, bypassing the rule (recorded as such, reason
- * given; a challenger under evaluation is retired); the version is then watched for rollback like any
+/* An operator's promotion of a registered version of the endpoint's series, bypassing the rule
+ * (recorded as such, reason given; a challenger under evaluation is retired); the version is then watched for rollback like any
  * promoted one. */
 int oc_monitor_promote_version(const char *data_dir, oc_store *store, const oc_promote_options *opt, int64_t version,
                                const char *reason, oc_promote_result *out, oc_error *err);

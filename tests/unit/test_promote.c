@@ -359,8 +359,18 @@ static void test_bad_options_write_nothing(void **state) {
   simulate(&m, 0.0, 0.0);
   store_days(fx->store, &m, HISTORY);
   train(fx, SPEC, true);
-  int64_t before, after;
+  /* a version of another series, which the endpoint must not be forced to serve */
+  oc_series other = {.name = "OTHER-SIM", .n = HISTORY, .dates = m.dates, .values = m.values};
+  oc_test_store_series(fx->store, &other);
+  oc_train_options t = fast_training();
+  t.model = SPEC;
+  t.series = other.name;
+  oc_train_result tr;
   oc_error err;
+  if (oc_pipeline_train(fx->dir, fx->store, &t, &tr, &err) != 0) fail_msg("train: %s", err.message);
+  int64_t other_version = tr.version;
+  oc_train_result_free(&tr);
+  int64_t before, after;
   assert_int_equal(oc_store_changes_latest(fx->store, &before, &err), 0);
   oc_promote_options o = loop_options();
   oc_promote_result r;
@@ -378,6 +388,9 @@ static void test_bad_options_write_nothing(void **state) {
   assert_int_equal(oc_monitor_retrain(fx->dir, fx->store, &o, "manual", &r, &err), OC_PIPELINE_BAD_OPTION);
   o = loop_options();
   assert_int_equal(oc_monitor_promote_version(fx->dir, fx->store, &o, 99, "x", &r, &err), OC_PIPELINE_BAD_OPTION);
+  assert_int_equal(oc_monitor_promote_version(fx->dir, fx->store, &o, other_version, "x", &r, &err),
+                   OC_PIPELINE_BAD_OPTION);
+  assert_non_null(strstr(err.message, "OTHER-SIM"));
   o.endpoint = "missing";
   assert_int_equal(oc_monitor_promote(fx->dir, fx->store, &o, &r, &err), -1);
   assert_int_equal(oc_store_changes_latest(fx->store, &after, &err), 0);
