@@ -550,6 +550,29 @@ int oc_monitor_promote_version(const char *data_dir, oc_store *store, const oc_p
   return run_finish(&r, err);
 }
 
+/* The endpoint's decisions read for an alert's earlier trigger: Alertmanager re-sends a firing alert
+ * every repeat_interval (4 h by default), and an endpoint records a few decisions a day. */
+#define ALERT_TRIGGERS_READ 1000
+
+/* Whether the alert (fingerprint, startsAt: one firing of it) left a trigger for endpoint already. */
+static int alert_taken(oc_store *store, const char *endpoint, const char *fingerprint, const char *starts_at,
+                       bool *taken, oc_error *err) {
+  oc_promotion_decision *d;
+  size_t n;
+  *taken = false;
+  if (oc_store_decisions_list(store, endpoint, ALERT_TRIGGERS_READ, &d, &n, err) != 0) return -1;
+  for (size_t i = 0; i < n && !*taken; i++) {
+    if (strcmp(d[i].action, "trigger") != 0 || strcmp(d[i].trigger, "alert") != 0) continue;
+    json_t *figures = json_loads(d[i].figures, 0, NULL);
+    const char *fp = json_string_value(json_object_get(figures, "fingerprint"));
+    const char *since = json_string_value(json_object_get(figures, "startsAt"));
+    *taken = fp && since && strcmp(fp, fingerprint) == 0 && strcmp(since, starts_at) == 0;
+    json_decref(figures);
+  }
+  free(d);
+  return 0;
+}
+
 /* One alert of a webhook: a pending trigger for its endpoint, or why not (into *why). */
 static int receive_alert(oc_store *store, const json_t *alert, int64_t now, json_t *accepted, char *why, size_t cap,
                          oc_error *err) {
@@ -560,6 +583,7 @@ static int receive_alert(oc_store *store, const json_t *alert, int64_t now, json
   const char *name = json_string_value(json_object_get(labels, "alertname"));
   const char *fingerprint = json_string_value(json_object_get(alert, "fingerprint"));
   const char *summary = json_string_value(json_object_get(json_object_get(alert, "annotations"), "summary"));
+  const char *starts_at = json_string_value(json_object_get(alert, "startsAt"));
   if (!status || strcmp(status, "firing") != 0) return snprintf(why, cap, "not firing"), 0;
   if (!action || strcmp(action, "retrain") != 0) return snprintf(why, cap, "no label action=\"retrain\""), 0;
   if (!endpoint || !*endpoint) return snprintf(why, cap, "no label endpoint"), 0;
@@ -568,6 +592,11 @@ static int receive_alert(oc_store *store, const json_t *alert, int64_t now, json
   if (oc_store_endpoint_get(store, endpoint, &ep, &found, err) != 0) return -1;
   if (!found) return snprintf(why, cap, "no endpoint named '%s'", endpoint), 0;
   oc_endpoint_free(&ep);
+  bool taken = false;
+  if (fingerprint && starts_at && alert_taken(store, endpoint, fingerprint, starts_at, &taken, err) != 0) return -1;
+  if (taken)
+    return snprintf(why, cap, "alert %s firing since %s triggered %s's retraining already", fingerprint, starts_at,
+                    endpoint), 0;
   oc_challenger_state st;
   if (oc_store_challenger_get(store, endpoint, &st, &found, err) != 0) return -1;
   if (*st.pending_trigger) return snprintf(why, cap, "a retraining of %s is pending already", endpoint), 0;
@@ -579,8 +608,13 @@ static int receive_alert(oc_store *store, const json_t *alert, int64_t now, json
   snprintf(d.action, sizeof d.action, "trigger");
   snprintf(d.trigger, sizeof d.trigger, "alert");
   snprintf(d.reason, sizeof d.reason, "%s; retraining at the endpoint's next promotion run", st.pending_reason);
-  set_figures(&d, json_pack("{s:s?, s:s?, s:O?}", "fingerprint", fingerprint, "startsAt",
-                            json_string_value(json_object_get(alert, "startsAt")), "labels", labels));
+  /* the labels only when they fit: the fingerprint and startsAt are what alert_taken reads */
+  json_t *figures =
+      json_pack("{s:s?, s:s?, s:O?}", "fingerprint", fingerprint, "startsAt", starts_at, "labels", labels);
+  char *text = json_dumps(figures, JSON_COMPACT | JSON_SORT_KEYS);
+  if (text && strlen(text) >= sizeof d.figures) json_object_del(figures, "labels");
+  free(text);
+  set_figures(&d, figures);
   if (oc_registry_endpoint_version(store, endpoint, &d.champion, err) != 0 || oc_store_begin(store, err) != 0)
     return -1;
   if (oc_store_challenger_put(store, &st, err) != 0 || oc_store_decision_record(store, &d, err) != 0 ||

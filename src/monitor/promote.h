@@ -93,7 +93,8 @@ int oc_monitor_promote_version(const char *data_dir, oc_store *store, const oc_p
 /* An Alertmanager v4 webhook payload ({"version":"4","status","receiver","alerts":[{"status",
  * "labels","annotations","startsAt","fingerprint"}],...}). Every firing alert labelled action="retrain"
  * and endpoint=NAME (an existing endpoint) leaves a pending trigger for that endpoint's next run and is
- * recorded as a "trigger" decision; *accepted lists them ({"endpoint","alertname","fingerprint"}) and
+ * recorded as a "trigger" decision, once per firing (fingerprint and startsAt: Alertmanager's repeats
+ * of it are ignored); *accepted lists them ({"endpoint","alertname","fingerprint"}) and
  * *ignored the other alerts with why (both new references). OC_PIPELINE_BAD_OPTION for a payload that
  * is not v4, -1 when the store fails. */
 int oc_monitor_alerts_receive(oc_store *store, const json_t *payload, int64_t now, json_t **accepted,

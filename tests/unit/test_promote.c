@@ -292,7 +292,6 @@ static void test_alert_webhook_and_variants(void **state) {
   assert_int_equal(json_array_size(ignored), 2); /* an unknown endpoint, a resolved alert */
   json_decref(accepted);
   json_decref(ignored);
-  json_decref(payload);
 
   /* the next run acts on the pending alert: a challenger, here as a variant at weight 0.2 */
   oc_promote_options o = loop_options();
@@ -315,6 +314,17 @@ static void test_alert_webhook_and_variants(void **state) {
   assert_true(oc_test_close(ep.variants[1].weight, 0.2, 1e-12));
   oc_endpoint_free(&ep);
   assert_int_equal(endpoint_champion(fx->store), champion);
+
+  /* Alertmanager sends a firing alert again every repeat_interval: the same alert (fingerprint and
+   * startsAt) triggered once already, so it triggers nothing more (no refusal now, no retraining after
+   * the challenger is decided) */
+  assert_int_equal(oc_monitor_alerts_receive(fx->store, payload, 20, &accepted, &ignored, &err), 0);
+  assert_int_equal(json_array_size(accepted), 0);
+  assert_int_equal(json_array_size(ignored), 3);
+  assert_non_null(strstr(json_string_value(json_object_get(json_array_get(ignored, 0), "reason")), "already"));
+  json_decref(accepted);
+  json_decref(ignored);
+  json_decref(payload);
 
   /* a scheduled trigger while the challenger is under evaluation is refused */
   assert_int_equal(oc_monitor_retrain(fx->dir, fx->store, &o, "schedule", &r, &err), 0);
