@@ -339,6 +339,63 @@ static void test_undelivered_alert_is_sent_next_time(void **state) {
   receiver_stop(&r);
 }
 
+static void write_stale_rule(const char *dir, const char *url) {
+  char text[1024];
+  snprintf(text, sizeof text,
+           "{\"webhooks\": [{\"name\": \"ops\", \"url\": \"%s\", \"retries\": 0}],\n"
+           " \"rules\": [{\"alert\": \"SeriesStale\", \"metric\": \"oilcast_series_staleness_trading_days\",\n"
+           "             \"above\": 0, \"for\": \"1h\"}]}\n",
+           url);
+  free(oc_test_write_file(dir, OC_ALERTS_FILE, text));
+}
+
+static void store_wti(oc_store *store, int y, int m, int d) {
+  oc_date date = oc_date_from_ymd(y, m, d);
+  double value = 80;
+  oc_series s = {.name = "WTI", .n = 1, .dates = &date, .values = &value};
+  oc_test_store_series(store, &s);
+}
+
+/* A firing alert whose resolution the webhook never took (it was down) and whose condition holds
+ * again: for the webhook it never stopped firing, so it fires on (not pending anew), and when it
+ * stops holding its resolution is sent. Were it pending again, stopping would drop it unannounced and
+ * the webhook would keep it firing forever. */
+static void test_untold_resolution_is_not_lost(void **state) {
+  oc_test_datadir_fixture *fx = *state;
+  receiver r;
+  receiver_start(&r, 0);
+  write_stale_rule(fx->dir, r.url);
+  store_wti(fx->store, 2024, 6, 3); /* Monday */
+  int64_t wednesday = (int64_t)oc_date_from_ymd(2024, 6, 5) * 86400, thursday = wednesday + 86400;
+  oc_alerts_options o = {.now = wednesday + 12 * 3600}; /* Tuesday's price is due: 1 behind */
+  oc_alerts_result res;
+  oc_error err;
+  assert_int_equal(oc_alerts_evaluate(fx->dir, fx->store, &o, &res, &err), 0);
+  assert_int_equal(res.pending, 1);
+  o.now += 2 * 3600;
+  assert_int_equal(oc_alerts_evaluate(fx->dir, fx->store, &o, &res, &err), 0);
+  assert_int_equal(res.firing, 1);
+  assert_int_equal(posts(&r), 1);
+  store_wti(fx->store, 2024, 6, 4); /* fresh again, while the webhook is down */
+  write_stale_rule(fx->dir, "http://127.0.0.1:1/down");
+  o.now += 1800;
+  assert_int_equal(oc_alerts_evaluate(fx->dir, fx->store, &o, &res, &err), 0);
+  assert_int_equal(res.undelivered, 1);
+  write_stale_rule(fx->dir, r.url);
+  o.now = thursday + 12 * 3600; /* Wednesday's price is due: stale again */
+  assert_int_equal(oc_alerts_evaluate(fx->dir, fx->store, &o, &res, &err), 0);
+  assert_string_equal(state_of(fx->store), "firing");
+  store_wti(fx->store, 2024, 6, 5);
+  o.now += 1800;
+  assert_int_equal(oc_alerts_evaluate(fx->dir, fx->store, &o, &res, &err), 0);
+  assert_int_equal(res.undelivered, 0);
+  assert_int_equal(posts(&r), 2);
+  json_t *resolved = body_json(&r, 1);
+  assert_string_equal(json_string_value(json_object_get(resolved, "status")), "resolved");
+  json_decref(resolved);
+  receiver_stop(&r);
+}
+
 static void test_staleness_follows_the_trading_calendar(void **state) {
   oc_test_datadir_fixture *fx = *state;
   /* prices through Thursday 2024-03-28; Good Friday 2024-03-29 is closed */
@@ -437,6 +494,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_undelivered_alert_is_sent_next_time, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_staleness_follows_the_trading_calendar, oc_test_datadir_setup,
                                       oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_untold_resolution_is_not_lost, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_job_failures_outlast_other_jobs_runs, oc_test_datadir_setup,
                                       oc_test_datadir_teardown),
       cmocka_unit_test(test_bad_rules_are_refused),
