@@ -147,6 +147,26 @@ static int parse_rule(json_t *r, size_t i, oc_alert_rule *out, oc_error *err) {
   return 0;
 }
 
+/* The rule's metric is a figure, and each label it matches is one of that figure's. */
+static int check_figure(const oc_alert_rule *r, oc_error *err) {
+  const char *const *labels = oc_monitor_figure_labels(r->metric);
+  oc_buf known = {0};
+  if (!labels) {
+    for (size_t k = 0; oc_monitor_figure_kinds[k].metric; k++)
+      oc_buf_printf(&known, "%s%s", k ? ", " : "", oc_monitor_figure_kinds[k].metric);
+    oc_error_set(err, "rule %s: \"metric\" %s is not a figure (one of %s)", r->alert, r->metric, known.data);
+    oc_buf_free(&known);
+    return -1;
+  }
+  const char *unknown = oc_json_unknown_member(r->match, labels);
+  if (!unknown) return 0;
+  for (size_t k = 0; labels[k]; k++) oc_buf_printf(&known, "%s%s", k ? ", " : "", labels[k]);
+  oc_error_set(err, "rule %s: \"match\" names %s, a label %s does not have (its labels: %s)", r->alert, unknown,
+               r->metric, known.data);
+  oc_buf_free(&known);
+  return -1;
+}
+
 static int parse_list(json_t *root, const char *key, size_t *count, oc_error *err) {
   json_t *list = json_object_get(root, key);
   if (list && !json_is_array(list)) return oc_error_set(err, "\"%s\" must be an array", key);
@@ -176,15 +196,8 @@ static int parse_root(json_t *root, oc_alert_rules *out, oc_error *err) {
       if (strcmp(out->rules[j].alert, out->rules[i].alert) == 0)
         return oc_error_set(err, "rule %s is defined twice (rules[%zu] and rules[%zu])", out->rules[i].alert, j, i);
   }
-  for (size_t i = 0; i < out->nrules; i++) /* a metric that is no figure would never hold */
-    if (!oc_monitor_figure_known(out->rules[i].metric)) {
-      oc_buf known = {0};
-      for (size_t k = 0; oc_monitor_figure_metrics[k]; k++) oc_buf_printf(&known, "%s%s", k ? ", " : "", oc_monitor_figure_metrics[k]);
-      oc_error_set(err, "rule %s: \"metric\" %s is not a figure (one of %s)", out->rules[i].alert,
-                   out->rules[i].metric, known.data);
-      oc_buf_free(&known);
-      return -1;
-    }
+  for (size_t i = 0; i < out->nrules; i++) /* a metric that is no figure, or a match on a label its */
+    if (check_figure(&out->rules[i], err) != 0) return -1; /* figures lack, would never hold */
   return 0;
 }
 

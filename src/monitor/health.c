@@ -45,19 +45,41 @@ int oc_monitor_job_failures(oc_store *store, oc_job_failures **rows, size_t *n, 
   return oc_store_job_failures(store, rows, n, err);
 }
 
-const char *const oc_monitor_figure_metrics[] = {
-    "oilcast_forecast_rel_mae", "oilcast_forecast_coverage80",      "oilcast_forecast_coverage95",
-    "oilcast_forecast_bias",    "oilcast_series_staleness_trading_days", "oilcast_job_consecutive_failures",
-    "oilcast_feature_psi",      "oilcast_feature_ks",                NULL};
+static const char *const score_labels[] = {"series", "endpoint", "variant", "model_version", "horizon", "window", NULL};
+static const char *const series_labels[] = {"series", NULL};
+static const char *const job_labels[] = {"job", NULL};
+static const char *const drift_label_names[] = {"series", "model_version", "feature", NULL};
 
-bool oc_monitor_figure_known(const char *metric) {
-  for (size_t i = 0; oc_monitor_figure_metrics[i]; i++)
-    if (strcmp(oc_monitor_figure_metrics[i], metric) == 0) return true;
-  return false;
+const oc_figure_kind oc_monitor_figure_kinds[] = {
+    {"oilcast_forecast_rel_mae", score_labels},
+    {"oilcast_forecast_coverage80", score_labels},
+    {"oilcast_forecast_coverage95", score_labels},
+    {"oilcast_forecast_bias", score_labels},
+    {"oilcast_series_staleness_trading_days", series_labels},
+    {"oilcast_job_consecutive_failures", job_labels},
+    {"oilcast_feature_psi", drift_label_names},
+    {"oilcast_feature_ks", drift_label_names},
+    {NULL, NULL}};
+
+const char *const *oc_monitor_figure_labels(const char *metric) {
+  for (size_t i = 0; oc_monitor_figure_kinds[i].metric; i++)
+    if (strcmp(oc_monitor_figure_kinds[i].metric, metric) == 0) return oc_monitor_figure_kinds[i].labels;
+  return NULL;
+}
+
+/* Whether labels has exactly the names of its figure kind (what rules match on); asserted only. */
+__attribute__((unused)) static bool labels_of_kind(const char *metric, const json_t *labels) {
+  const char *const *names = oc_monitor_figure_labels(metric);
+  size_t n = 0;
+  while (names && names[n]) {
+    if (!json_object_get(labels, names[n])) return false;
+    n++;
+  }
+  return names && json_object_size(labels) == n;
 }
 
 static void add_figure(oc_figures *f, size_t *cap, const char *metric, json_t *labels, double value) {
-  assert(oc_monitor_figure_known(metric));
+  assert(labels_of_kind(metric, labels));
   oc_xgrow((void **)&f->items, cap, f->n + 1, sizeof *f->items);
   f->items[f->n++] = (oc_figure){metric, labels, value};
 }

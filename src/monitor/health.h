@@ -70,9 +70,14 @@ typedef struct oc_figures {
   size_t n;
 } oc_figures;
 
-/* The names of the figures above (what an alert rule may watch), NULL-terminated. */
-extern const char *const oc_monitor_figure_metrics[];
-bool oc_monitor_figure_known(const char *metric);
+/* The figures above with their labels: what an alert rule may watch, and match on. Ended by {NULL}. */
+typedef struct oc_figure_kind {
+  const char *metric;
+  const char *const *labels; /* NULL-terminated */
+} oc_figure_kind;
+extern const oc_figure_kind oc_monitor_figure_kinds[];
+/* metric's labels (NULL-terminated), or NULL when no figure has that name. */
+const char *const *oc_monitor_figure_labels(const char *metric);
 
 /* Every figure at now: the live scores over the default windows (as scored so far), staleness, job
  * failures, and the input drift of the deployed versions of data_dir's registry. */

@@ -478,6 +478,14 @@ static void test_bad_rules_are_refused(void **state) {
        "alerts.json: rule A: unknown key \"fro\""},
       {"{\"webhooks\": [{\"name\": \"w\", \"url\": \"http://x\", \"retires\": 3}]}", "webhooks[0] (w): unknown key \"retires\""},
       {"{\"webhook\": [], \"rules\": []}", "alerts.json: unknown key \"webhook\""},
+      /* a match on a label its figures do not have would never hold: refused, the labels listed */
+      {"{\"rules\": [{\"alert\": \"A\", \"metric\": \"oilcast_forecast_rel_mae\", \"above\": 1,"
+       " \"match\": {\"endpiont\": \"wti\"}}]}",
+       "alerts.json: rule A: \"match\" names endpiont, a label oilcast_forecast_rel_mae does not have (its labels: series, "
+       "endpoint, variant, model_version, horizon, window)"},
+      {"{\"rules\": [{\"alert\": \"A\", \"metric\": \"oilcast_series_staleness_trading_days\", \"above\": 1,"
+       " \"match\": {\"window\": \"20\"}}]}",
+       "rule A: \"match\" names window, a label oilcast_series_staleness_trading_days does not have (its labels: series)"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     oc_alert_rules rules;
