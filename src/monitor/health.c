@@ -8,7 +8,9 @@
 
 #include "core/buf.h"
 #include "core/calendar.h"
+#include "core/fsutil.h"
 #include "monitor/score.h"
+#include "schedule/jobs.h"
 
 int oc_monitor_staleness(oc_store *store, int64_t now, oc_series_staleness **rows, size_t *n, oc_error *err) {
   oc_series_info *list;
@@ -43,6 +45,23 @@ json_t *oc_series_staleness_json(const oc_series_staleness *row) {
 
 int oc_monitor_job_failures(oc_store *store, oc_job_failures **rows, size_t *n, oc_error *err) {
   return oc_store_job_failures(store, rows, n, err);
+}
+
+/* Keeps the rows of jobs data_dir's jobs file defines: a job taken out of it never runs again, and its
+ * last failure would stay a failure for ever. A file that does not parse keeps every row (the
+ * scheduler and `jobs check` name its error; the figures must not hide a failure meanwhile). */
+static void keep_scheduled_jobs(const char *data_dir, oc_job_failures *rows, size_t *n) {
+  char *path = oc_path_join(data_dir, OC_JOBS_FILE);
+  oc_jobs jobs;
+  oc_error err;
+  int rc = oc_jobs_read(path, &jobs, &err);
+  free(path);
+  if (rc != 0) return;
+  size_t kept = 0;
+  for (size_t i = 0; i < *n; i++)
+    if (oc_jobs_find(&jobs, rows[i].job)) rows[kept++] = rows[i];
+  *n = kept;
+  oc_jobs_free(&jobs);
 }
 
 static const char *const score_labels[] = {"series", "endpoint", "variant", "model_version", "horizon", "window", NULL};
@@ -123,6 +142,7 @@ int oc_monitor_health_read(const char *data_dir, oc_store *store, int64_t now, o
     oc_monitor_health_free(out);
     return -1;
   }
+  keep_scheduled_jobs(data_dir, out->jobs, &out->njobs);
   return 0;
 }
 

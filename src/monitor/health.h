@@ -6,8 +6,8 @@
  * last observation up to that day (0: fresh). A Monday morning is not stale for Friday's price; the
  * Tuesday after Good Friday still expects Thursday's only until Monday's is due.
  *
- * Job failures: per job of the store's run history, how many of its latest finished runs failed in a
- * row (0 when the latest finished run succeeded).
+ * Job failures: per job of the store's run history that the jobs file still defines, how many of its
+ * latest finished runs failed in a row (0 when the latest finished run succeeded).
  *
  * Figures: the gauges `/metrics` exposes and alert rules name (monitor/alerts.h), with their labels:
  *   oilcast_forecast_rel_mae, oilcast_forecast_coverage80, oilcast_forecast_coverage95,

@@ -437,23 +437,27 @@ static void record_run(oc_store *store, const char *job, int64_t slot, const cha
 }
 
 /* A weekly job's failure stays a failure however often another job runs after it: its figure must
- * not vanish (and its JobFailing alert resolve) once a job every minute has run 500 times since. */
+ * not vanish (and its JobFailing alert resolve) once a job every minute has run 500 times since. A
+ * job taken out of jobs.conf is no scheduled job any more: its last failure is no figure (its alert
+ * would fire for ever, as it never runs again). */
 static void test_job_failures_outlast_other_jobs_runs(void **state) {
   oc_test_datadir_fixture *fx = *state;
   oc_error err;
+  free(oc_test_write_file(fx->dir, "jobs.conf", "[weekly]\nevery = monday at 06:00 UTC\nstep = status\n\n"
+                                                "[minutely]\nevery = 1m\nstep = status\n"));
+  record_run(fx->store, "removed", 500, "failed");
   record_run(fx->store, "weekly", 1000, "failed");
   assert_int_equal(oc_store_begin(fx->store, &err), 0);
   for (int64_t i = 0; i < 600; i++) record_run(fx->store, "minutely", 2000 + 60 * i, "ok");
   assert_int_equal(oc_store_commit(fx->store, &err), 0);
-  oc_job_failures *rows;
-  size_t n;
-  assert_int_equal(oc_monitor_job_failures(fx->store, &rows, &n, &err), 0);
-  assert_int_equal(n, 2);
-  assert_string_equal(rows[0].job, "minutely");
-  assert_int_equal(rows[0].consecutive, 0);
-  assert_string_equal(rows[1].job, "weekly");
-  assert_int_equal(rows[1].consecutive, 1);
-  free(rows);
+  oc_monitor_health h;
+  assert_int_equal(oc_monitor_health_read(fx->dir, fx->store, 86400 * 365, &h, &err), 0);
+  assert_int_equal(h.njobs, 2);
+  assert_string_equal(h.jobs[0].job, "minutely");
+  assert_int_equal(h.jobs[0].consecutive, 0);
+  assert_string_equal(h.jobs[1].job, "weekly");
+  assert_int_equal(h.jobs[1].consecutive, 1);
+  oc_monitor_health_free(&h);
 }
 
 static void test_bad_rules_are_refused(void **state) {
