@@ -245,14 +245,17 @@ static double dm_one_sided_p(const double *d, size_t n, size_t h) {
   return mean > 0 ? p / 2 : 1 - p / 2;
 }
 
-/* Step 3: the promotion rule for the challenger under evaluation. */
+/* Step 3: the promotion rule for the challenger under evaluation. Every origin since its deployment is
+ * paired first, then the latest max_origins pairs are compared: each version's latest max_origins
+ * origins would pair fewer whenever one of them lacks an origin the other has (a failed shadow
+ * forecast), and a challenger short of its max_origins pairs for ever would never be decided. */
 static int check_challenger(run *r, oc_error *err) {
   if (!r->st.challenger) return 0;
   const oc_promote_options *o = r->opt;
   oc_scored_error *champ = NULL, *chall = NULL;
   size_t nc = 0, nh = 0;
-  if (scored_errors(r, r->champion, r->st.challenger_since, o->max_origins, &champ, &nc, err) != 0 ||
-      scored_errors(r, r->st.challenger, r->st.challenger_since, o->max_origins, &chall, &nh, err) != 0) {
+  if (scored_errors(r, r->champion, r->st.challenger_since, SIZE_MAX, &champ, &nc, err) != 0 ||
+      scored_errors(r, r->st.challenger, r->st.challenger_since, SIZE_MAX, &chall, &nh, err) != 0) {
     free(champ);
     return -1;
   }
@@ -262,6 +265,13 @@ static int check_challenger(run *r, oc_error *err) {
   size_t n = pair_origins(champ, nc, chall, nh, d, pc, ph);
   free(champ);
   free(chall);
+  if (n > o->max_origins) { /* the latest max_origins pairs */
+    size_t drop = n - o->max_origins;
+    memmove(d, d + drop, o->max_origins * sizeof *d);
+    memmove(pc, pc + drop, o->max_origins * sizeof *pc);
+    memmove(ph, ph + drop, o->max_origins * sizeof *ph);
+    n = o->max_origins;
+  }
   int rc = 0;
   if (n >= o->min_origins) {
     double p = dm_one_sided_p(d, n, o->horizon);

@@ -363,6 +363,60 @@ static void test_alert_webhook_and_variants(void **state) {
   oc_endpoint_free(&ep);
 }
 
+/* A stored forecast of version at origin day i of m, one step ahead, off the price by `off`. */
+static void save_step_forecast(oc_store *store, const market *m, size_t i, int64_t version, const char *variant,
+                               double off) {
+  oc_forecast_record rec = {.origin = m->dates[i], .n_points = 1, .created_at = 1};
+  snprintf(rec.series, sizeof rec.series, SERIES);
+  snprintf(rec.endpoint, sizeof rec.endpoint, ENDPOINT);
+  snprintf(rec.variant, sizeof rec.variant, "%s", variant);
+  snprintf(rec.model_version, sizeof rec.model_version, "v%lld", (long long)version);
+  snprintf(rec.history, sizeof rec.history, "stored");
+  double p = m->values[i + 1] + off;
+  rec.points[0] = (oc_stored_forecast_point){m->dates[i + 1], p, p - 1, p + 1, p - 2, p + 2};
+  oc_error err;
+  if (oc_store_forecast_save(store, &rec, &err) != 0) fail_msg("%s", err.message);
+}
+
+/* The rule pairs the origins both versions forecast since the challenger came, then takes the latest
+ * max_origins pairs: a day the shadow forecast failed (it never fails the request) must not keep the
+ * challenger from its decision. Here 18 pairs, one origin among the latest without the challenger,
+ * max_origins 6 and no better: refused now. Taking each version's latest 6 origins first found 5
+ * pairs, and so a challenger missing a day now and then was never decided, blocking every retraining. */
+static void test_challenger_missing_an_origin_is_decided(void **state) {
+  oc_test_datadir_fixture *fx = *state;
+  static market m;
+  simulate(&m, 0.0, 0.0);
+  store_days(fx->store, &m, HISTORY);
+  int64_t champion = train(fx, SPEC, true), challenger = train(fx, SPEC, false);
+  for (size_t i = HISTORY - 20; i < HISTORY - 1; i++) {
+    save_step_forecast(fx->store, &m, i, champion, "main", 1.0);
+    if (i != HISTORY - 4) save_step_forecast(fx->store, &m, i, challenger, "shadow", -1.0);
+  }
+  oc_error err;
+  oc_challenger_state st;
+  bool found;
+  assert_int_equal(oc_store_challenger_get(fx->store, ENDPOINT, &st, &found, &err), 0);
+  st.challenger = challenger;
+  snprintf(st.mode, sizeof st.mode, "shadow");
+  st.challenger_since = st.quiet_until = m.dates[HISTORY - 21];
+  st.forecast_origin = m.dates[HISTORY - 1]; /* nothing new to forecast */
+  assert_int_equal(oc_store_challenger_put(fx->store, &st, &err), 0);
+  oc_promote_options o = loop_options();
+  o.horizon = 1;
+  o.min_origins = 4;
+  o.max_origins = 6;
+  o.degrade_rel_mae = 100;
+  o.drift_psi = 0;
+  oc_promote_result r;
+  char actions[256];
+  run_loop(fx, &m, &o, &r, actions, sizeof actions);
+  assert_string_equal(actions, "refusal");
+  assert_non_null(strstr(r.decisions[0].figures, "\"paired_origins\":6"));
+  assert_int_equal(r.challenger, 0);
+  oc_promote_result_free(&r);
+}
+
 static void test_bad_options_write_nothing(void **state) {
   oc_test_datadir_fixture *fx = *state;
   static market m;
@@ -460,6 +514,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_store_ops, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_regime_change_end_to_end, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_alert_webhook_and_variants, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_challenger_missing_an_origin_is_decided, oc_test_datadir_setup,
+                                      oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_bad_options_write_nothing, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_drift_trigger, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test(test_simulated_regime_change),
