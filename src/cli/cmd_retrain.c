@@ -24,7 +24,7 @@ const oc_command oc_cmd_retrain = {
     "  --trigger T         retrain now (T = schedule for a scheduled job step, or manual)\n"
     "  --promote VERSION   promote this version now, bypassing the rule (needs --reason)\n"
     "  --mode M            a new challenger in shadow (default: scored, never served) or as a variant\n"
-    "  --weight W          a variant challenger's traffic share, (0, 0.5] (default 0.1)\n"
+    "  --weight W          a variant challenger's traffic share, (0, 0.5) (default 0.1)\n"
     "  --horizon H         the forecast step compared (default 1)\n"
     "Rule options (defaults in parentheses; relMAE is MAE over the no-change forecast's on the same origins):\n"
     "  --degrade-relmae X  --degrade-origins M   retrain when the champion's relMAE over its latest M\n"

@@ -123,3 +123,14 @@ int oc_json_print(FILE *f, const json_t *j, unsigned flags) {
   free(text);
   return rc;
 }
+
+const char *oc_json_unknown_member(json_t *object, const char *const *known) {
+  const char *member;
+  json_t *ignored;
+  json_object_foreach(object, member, ignored) {
+    const char *const *k = known;
+    while (*k && strcmp(*k, member) != 0) k++;
+    if (!*k) return member;
+  }
+  return NULL;
+}

@@ -4,7 +4,7 @@
  * 70.870000000000005; a whole number as 70.0, so it reads back as a real), objects keep their insertion order, strings are escaped the same way.
  * It never writes a non-finite number: jansson refuses NaN and infinity when a value is made, and
  * oc_json_number/oc_json_put_number turn them into null, so no JSON parser can choke on our output.
- * It must not parse: reading JSON is jansson's job. */
+ * It must not parse: reading JSON is jansson's job; it only checks the members of an object read. */
 #ifndef OC_JSON_H
 #define OC_JSON_H
 
@@ -34,5 +34,10 @@ void oc_json_write(oc_buf *out, const json_t *j, unsigned flags);
 char *oc_json_dumps(const json_t *j, unsigned flags);
 /* Writes the JSON text of j and a newline to f; -1 on a write error. */
 int oc_json_print(FILE *f, const json_t *j, unsigned flags);
+
+/* The name of object's first member that is not in known (a NULL-terminated list), or NULL: for an
+ * object (a request body, a rules file) that allows no other members, where a misspelt optional one
+ * would otherwise go unnoticed and take its default. */
+const char *oc_json_unknown_member(json_t *object, const char *const *known);
 
 #endif

@@ -22,8 +22,7 @@ char *oc_publish_staging_path(const char *final) {
   return oc_buf_steal(&path);
 }
 
-/* The pid of a "<name>.tmp.<pid>" file name, or 0 when name is not one. */
-static long temp_file_owner(const char *name) {
+long oc_temp_file_owner(const char *name) {
   const char *mark = NULL;
   for (const char *p = strstr(name, ".tmp."); p; p = strstr(p + 1, ".tmp.")) mark = p;
   if (!mark || mark == name || !mark[5]) return 0;
@@ -114,7 +113,7 @@ size_t oc_remove_stale_temp_files(const char *dir) {
     char *path = oc_path_join(dir, entry->d_name);
     struct stat st;
     if (lstat(path, &st) == 0) {
-      long pid = S_ISREG(st.st_mode) ? temp_file_owner(entry->d_name) : 0;
+      long pid = S_ISREG(st.st_mode) ? oc_temp_file_owner(entry->d_name) : 0;
       if (S_ISDIR(st.st_mode)) removed += oc_remove_stale_temp_files(path);
       else if (pid && oc_process_gone(pid) && unlink(path) == 0) removed++;
     }

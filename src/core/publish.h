@@ -33,6 +33,9 @@ int oc_publish_recover(const char *dir, oc_error *err);
  * so what it left may be cleared or taken over. */
 bool oc_process_gone(long pid);
 
+/* The pid of a "<name>.tmp.<pid>" file name (a writer's temporary), or 0 when name is not one. */
+long oc_temp_file_owner(const char *name);
+
 /* Removes every "*.tmp.<pid>" file under dir (recursively) whose process no longer exists; returns
  * how many. Errors (a read-only directory, a file already gone) are skipped: this is housekeeping. */
 size_t oc_remove_stale_temp_files(const char *dir);

@@ -1,6 +1,7 @@
 /* alert_rules.c: reads the rules file of monitor/alerts.h (DIR/alerts.json) into oc_alert_rules,
- * checking every field; errors name the file and the rule or webhook. Knows nothing of figures, the
- * store or delivery. */
+ * checking every field (a key it does not know is refused: a misspelt optional one would take its
+ * default); errors name the file and the rule or webhook. Knows nothing of figures, the store or
+ * delivery. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 #include "core/buf.h"
 #include "core/fsutil.h"
+#include "core/json.h"
 #include "monitor/alerts.h"
 
 #define MAX_RETRIES 10
@@ -45,6 +47,22 @@ static int string_object(json_t *value, json_t **out, const char *what, oc_error
   return 0;
 }
 
+static const char *const root_keys[] = {"external_url", "webhooks", "rules", NULL};
+static const char *const webhook_keys[] = {"name", "url", "timeout", "retries", "backoff", "credentials_file", NULL};
+static const char *const rule_keys[] = {"alert", "metric", "match", "above", "below", "for", "severity", "labels",
+                                        "annotations", NULL};
+
+/* where: "unknown key" when obj has a member keys does not list. */
+static int known_keys(json_t *obj, const char *const *keys, const char *where, oc_error *err) {
+  const char *unknown = oc_json_unknown_member(obj, keys);
+  if (!unknown) return 0;
+  oc_buf known = {0};
+  for (size_t k = 0; keys[k]; k++) oc_buf_printf(&known, "%s%s", k ? ", " : "", keys[k]);
+  oc_error_set(err, "%s%sunknown key \"%s\" (known: %s)", where, *where ? ": " : "", unknown, known.data);
+  oc_buf_free(&known);
+  return -1;
+}
+
 static const char *string_field(json_t *obj, const char *key) {
   json_t *v = json_object_get(obj, key);
   return json_is_string(v) ? json_string_value(v) : NULL;
@@ -66,6 +84,9 @@ static int parse_webhook(json_t *w, size_t i, oc_alert_webhook *out, oc_error *e
   snprintf(where, sizeof where, "webhooks[%zu]", i);
   const char *name = string_field(w, "name"), *url = string_field(w, "url");
   if (!json_is_object(w) || !name || !*name) return oc_error_set(err, "%s needs a \"name\"", where);
+  char named[128];
+  snprintf(named, sizeof named, "%s (%s)", where, name);
+  if (known_keys(w, webhook_keys, named, err) != 0) return -1;
   if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
     return oc_error_set(err, "%s (%s): \"url\" must be an http:// or https:// URL", where, name);
   json_t *retries = json_object_get(w, "retries");
@@ -101,6 +122,7 @@ static int parse_rule(json_t *r, size_t i, oc_alert_rule *out, oc_error *err) {
     return oc_error_set(err, "rules[%zu] needs an \"alert\" name of 1..%d characters", i, OC_ALERT_RULE_MAX);
   snprintf(out->alert, sizeof out->alert, "%s", alert);
   snprintf(where, sizeof where, "rule %s", alert);
+  if (known_keys(r, rule_keys, where, err) != 0) return -1;
   if (!metric || !*metric) return oc_error_set(err, "%s needs a \"metric\" (a figure's name)", where);
   json_t *above = json_object_get(r, "above"), *below = json_object_get(r, "below");
   json_t *threshold = above ? above : below;
@@ -125,6 +147,26 @@ static int parse_rule(json_t *r, size_t i, oc_alert_rule *out, oc_error *err) {
   return 0;
 }
 
+/* The rule's metric is a figure, and each label it matches is one of that figure's. */
+static int check_figure(const oc_alert_rule *r, oc_error *err) {
+  const char *const *labels = oc_monitor_figure_labels(r->metric);
+  oc_buf known = {0};
+  if (!labels) {
+    for (size_t k = 0; oc_monitor_figure_kinds[k].metric; k++)
+      oc_buf_printf(&known, "%s%s", k ? ", " : "", oc_monitor_figure_kinds[k].metric);
+    oc_error_set(err, "rule %s: \"metric\" %s is not a figure (one of %s)", r->alert, r->metric, known.data);
+    oc_buf_free(&known);
+    return -1;
+  }
+  const char *unknown = oc_json_unknown_member(r->match, labels);
+  if (!unknown) return 0;
+  for (size_t k = 0; labels[k]; k++) oc_buf_printf(&known, "%s%s", k ? ", " : "", labels[k]);
+  oc_error_set(err, "rule %s: \"match\" names %s, a label %s does not have (its labels: %s)", r->alert, unknown,
+               r->metric, known.data);
+  oc_buf_free(&known);
+  return -1;
+}
+
 static int parse_list(json_t *root, const char *key, size_t *count, oc_error *err) {
   json_t *list = json_object_get(root, key);
   if (list && !json_is_array(list)) return oc_error_set(err, "\"%s\" must be an array", key);
@@ -134,6 +176,7 @@ static int parse_list(json_t *root, const char *key, size_t *count, oc_error *er
 
 static int parse_root(json_t *root, oc_alert_rules *out, oc_error *err) {
   if (!json_is_object(root)) return oc_error_set(err, "the file must hold one JSON object");
+  if (known_keys(root, root_keys, "", err) != 0) return -1;
   json_t *url = json_object_get(root, "external_url");
   if (url && !json_is_string(url)) return oc_error_set(err, "\"external_url\" must be a string");
   out->external_url = strdup(url ? json_string_value(url) : "");
@@ -153,15 +196,8 @@ static int parse_root(json_t *root, oc_alert_rules *out, oc_error *err) {
       if (strcmp(out->rules[j].alert, out->rules[i].alert) == 0)
         return oc_error_set(err, "rule %s is defined twice (rules[%zu] and rules[%zu])", out->rules[i].alert, j, i);
   }
-  for (size_t i = 0; i < out->nrules; i++) /* a metric that is no figure would never hold */
-    if (!oc_monitor_figure_known(out->rules[i].metric)) {
-      oc_buf known = {0};
-      for (size_t k = 0; oc_monitor_figure_metrics[k]; k++) oc_buf_printf(&known, "%s%s", k ? ", " : "", oc_monitor_figure_metrics[k]);
-      oc_error_set(err, "rule %s: \"metric\" %s is not a figure (one of %s)", out->rules[i].alert,
-                   out->rules[i].metric, known.data);
-      oc_buf_free(&known);
-      return -1;
-    }
+  for (size_t i = 0; i < out->nrules; i++) /* a metric that is no figure, or a match on a label its */
+    if (check_figure(&out->rules[i], err) != 0) return -1; /* figures lack, would never hold */
   return 0;
 }
 

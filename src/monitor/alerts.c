@@ -128,7 +128,13 @@ static int apply_holding(oc_store *store, const oc_alert_rule *r, const oc_figur
   fingerprint(labels, fp);
   oc_alert *a = find_alert(*alerts, *n, fp);
   bool changed = false;
-  if (!a || strcmp(a->state, "resolved") == 0) {
+  if (a && strcmp(a->state, "resolved") == 0 && strcmp(a->notified, "firing") == 0) {
+    /* its resolution never reached the webhooks: for them it is still firing, and it fires on (pending
+     * anew, it could be dropped unannounced and the webhooks would keep it firing for ever) */
+    set_state(a, "firing");
+    a->resolved_at = 0;
+    changed = true;
+  } else if (!a || strcmp(a->state, "resolved") == 0) {
     if (!a) {
       oc_xgrow((void **)alerts, cap, *n + 1, sizeof **alerts);
       *seen = realloc(*seen, *cap * sizeof **seen);

@@ -16,7 +16,8 @@
  * The evaluator, for each (rule, figure) that holds, keeps one alert named by its fingerprint (the
  * first 16 hex digits of the SHA-256 of its sorted labels: alertname, severity, the figure's labels,
  * the rule's labels), so a condition that keeps holding is one alert, never a second:
- *   - new (or resolved before): pending since now; firing at once when `for` is 0;
+ *   - new (or resolved before): pending since now; firing at once when `for` is 0; resolved, but the
+ *     webhooks not told so yet: firing on (for them it never stopped);
  *   - pending for at least `for`: firing;
  *   - a pending alert whose condition stops holding is dropped (resolved, nothing sent: it never fired);
  *   - a firing alert whose condition stops holding (or whose rule is gone): resolved.

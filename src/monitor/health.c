@@ -8,9 +8,9 @@
 
 #include "core/buf.h"
 #include "core/calendar.h"
+#include "core/fsutil.h"
 #include "monitor/score.h"
-
-#define JOB_RUNS_READ 500 /* the latest runs of every job, enough to count a failing streak */
+#include "schedule/jobs.h"
 
 int oc_monitor_staleness(oc_store *store, int64_t now, oc_series_staleness **rows, size_t *n, oc_error *err) {
   oc_series_info *list;
@@ -43,55 +43,62 @@ json_t *oc_series_staleness_json(const oc_series_staleness *row) {
                    (json_int_t)row->behind);
 }
 
-static int by_job(const void *a, const void *b) {
-  return strcmp(((const oc_job_failures *)a)->job, ((const oc_job_failures *)b)->job);
-}
-
 int oc_monitor_job_failures(oc_store *store, oc_job_failures **rows, size_t *n, oc_error *err) {
-  oc_job_run *runs;
-  size_t count;
-  *rows = NULL;
-  *n = 0;
-  if (oc_store_job_runs_list(store, NULL, NULL, JOB_RUNS_READ, &runs, &count, err) != 0) return -1;
-  oc_job_failures *out = NULL;
-  bool *streak_over = NULL; /* per row: a successful run ended its newest-first streak */
-  size_t m = 0, cap = 0, flags_cap = 0;
-  for (size_t i = 0; i < count; i++) { /* newest first */
-    if (strcmp(runs[i].status, "running") == 0) continue;
-    size_t j = 0;
-    while (j < m && strcmp(out[j].job, runs[i].job) != 0) j++;
-    if (j == m) {
-      oc_xgrow((void **)&out, &cap, m + 1, sizeof *out);
-      oc_xgrow((void **)&streak_over, &flags_cap, m + 1, sizeof *streak_over);
-      memset(&out[m], 0, sizeof out[m]);
-      snprintf(out[m].job, sizeof out[m].job, "%s", runs[i].job);
-      streak_over[m++] = false;
-    }
-    if (streak_over[j]) continue;
-    if (strcmp(runs[i].status, "ok") == 0) streak_over[j] = true;
-    else out[j].consecutive++;
-  }
-  free(streak_over);
-  oc_job_run_list_free(runs, count);
-  if (m) qsort(out, m, sizeof *out, by_job);
-  *rows = out;
-  *n = m;
-  return 0;
+  return oc_store_job_failures(store, rows, n, err);
 }
 
-const char *const oc_monitor_figure_metrics[] = {
-    "oilcast_forecast_rel_mae", "oilcast_forecast_coverage80",      "oilcast_forecast_coverage95",
-    "oilcast_forecast_bias",    "oilcast_series_staleness_trading_days", "oilcast_job_consecutive_failures",
-    "oilcast_feature_psi",      "oilcast_feature_ks",                NULL};
+/* Keeps the rows of jobs data_dir's jobs file defines: a job taken out of it never runs again, and its
+ * last failure would stay a failure for ever. A file that does not parse keeps every row (the
+ * scheduler and `jobs check` name its error; the figures must not hide a failure meanwhile). */
+static void keep_scheduled_jobs(const char *data_dir, oc_job_failures *rows, size_t *n) {
+  char *path = oc_path_join(data_dir, OC_JOBS_FILE);
+  oc_jobs jobs;
+  oc_error err;
+  int rc = oc_jobs_read(path, &jobs, &err);
+  free(path);
+  if (rc != 0) return;
+  size_t kept = 0;
+  for (size_t i = 0; i < *n; i++)
+    if (oc_jobs_find(&jobs, rows[i].job)) rows[kept++] = rows[i];
+  *n = kept;
+  oc_jobs_free(&jobs);
+}
 
-bool oc_monitor_figure_known(const char *metric) {
-  for (size_t i = 0; oc_monitor_figure_metrics[i]; i++)
-    if (strcmp(oc_monitor_figure_metrics[i], metric) == 0) return true;
-  return false;
+static const char *const score_labels[] = {"series", "endpoint", "variant", "model_version", "horizon", "window", NULL};
+static const char *const series_labels[] = {"series", NULL};
+static const char *const job_labels[] = {"job", NULL};
+static const char *const drift_label_names[] = {"series", "model_version", "feature", NULL};
+
+const oc_figure_kind oc_monitor_figure_kinds[] = {
+    {"oilcast_forecast_rel_mae", score_labels},
+    {"oilcast_forecast_coverage80", score_labels},
+    {"oilcast_forecast_coverage95", score_labels},
+    {"oilcast_forecast_bias", score_labels},
+    {"oilcast_series_staleness_trading_days", series_labels},
+    {"oilcast_job_consecutive_failures", job_labels},
+    {"oilcast_feature_psi", drift_label_names},
+    {"oilcast_feature_ks", drift_label_names},
+    {NULL, NULL}};
+
+const char *const *oc_monitor_figure_labels(const char *metric) {
+  for (size_t i = 0; oc_monitor_figure_kinds[i].metric; i++)
+    if (strcmp(oc_monitor_figure_kinds[i].metric, metric) == 0) return oc_monitor_figure_kinds[i].labels;
+  return NULL;
+}
+
+/* Whether labels has exactly the names of its figure kind (what rules match on); asserted only. */
+__attribute__((unused)) static bool labels_of_kind(const char *metric, const json_t *labels) {
+  const char *const *names = oc_monitor_figure_labels(metric);
+  size_t n = 0;
+  while (names && names[n]) {
+    if (!json_object_get(labels, names[n])) return false;
+    n++;
+  }
+  return names && json_object_size(labels) == n;
 }
 
 static void add_figure(oc_figures *f, size_t *cap, const char *metric, json_t *labels, double value) {
-  assert(oc_monitor_figure_known(metric));
+  assert(labels_of_kind(metric, labels));
   oc_xgrow((void **)&f->items, cap, f->n + 1, sizeof *f->items);
   f->items[f->n++] = (oc_figure){metric, labels, value};
 }
@@ -135,6 +142,7 @@ int oc_monitor_health_read(const char *data_dir, oc_store *store, int64_t now, o
     oc_monitor_health_free(out);
     return -1;
   }
+  keep_scheduled_jobs(data_dir, out->jobs, &out->njobs);
   return 0;
 }
 

@@ -6,8 +6,8 @@
  * last observation up to that day (0: fresh). A Monday morning is not stale for Friday's price; the
  * Tuesday after Good Friday still expects Thursday's only until Monday's is due.
  *
- * Job failures: per job of the store's run history, how many of its latest finished runs failed in a
- * row (0 when the latest finished run succeeded).
+ * Job failures: per job of the store's run history that the jobs file still defines, how many of its
+ * latest finished runs failed in a row (0 when the latest finished run succeeded).
  *
  * Figures: the gauges `/metrics` exposes and alert rules name (monitor/alerts.h), with their labels:
  *   oilcast_forecast_rel_mae, oilcast_forecast_coverage80, oilcast_forecast_coverage95,
@@ -40,12 +40,7 @@ typedef struct oc_series_staleness {
 int oc_monitor_staleness(oc_store *store, int64_t now, oc_series_staleness **rows, size_t *n, oc_error *err);
 json_t *oc_series_staleness_json(const oc_series_staleness *row);
 
-typedef struct oc_job_failures {
-  char job[OC_JOB_NAME_MAX + 1];
-  int64_t consecutive; /* failed (or abandoned) runs in a row, newest first */
-} oc_job_failures;
-
-/* One row per job with a finished run, by job name (free *rows with free()). */
+/* One row per job with a finished run, by job name (store.h's oc_job_failures; free *rows with free()). */
 int oc_monitor_job_failures(oc_store *store, oc_job_failures **rows, size_t *n, oc_error *err);
 
 /* All of data health at once: what `oilcast monitor health` and GET /v1/monitor/health show. */
@@ -75,9 +70,14 @@ typedef struct oc_figures {
   size_t n;
 } oc_figures;
 
-/* The names of the figures above (what an alert rule may watch), NULL-terminated. */
-extern const char *const oc_monitor_figure_metrics[];
-bool oc_monitor_figure_known(const char *metric);
+/* The figures above with their labels: what an alert rule may watch, and match on. Ended by {NULL}. */
+typedef struct oc_figure_kind {
+  const char *metric;
+  const char *const *labels; /* NULL-terminated */
+} oc_figure_kind;
+extern const oc_figure_kind oc_monitor_figure_kinds[];
+/* metric's labels (NULL-terminated), or NULL when no figure has that name. */
+const char *const *oc_monitor_figure_labels(const char *metric);
 
 /* Every figure at now: the live scores over the default windows (as scored so far), staleness, job
  * failures, and the input drift of the deployed versions of data_dir's registry. */

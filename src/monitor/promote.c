@@ -40,8 +40,9 @@ static int check_options(const oc_promote_options *o, oc_error *err) {
   if (!(o->drift_psi >= 0) || (o->drift_psi > 0 && o->drift_recent < OC_DRIFT_RECENT_MIN))
     return oc_pipeline_bad_option(err, "drift triggers need a PSI threshold >= 0 and at least %d recent values",
                                   OC_DRIFT_RECENT_MIN);
-  if (!(o->challenger_weight > 0 && o->challenger_weight <= 0.5))
-    return oc_pipeline_bad_option(err, "a challenger's traffic weight is in (0, 0.5], not %g", o->challenger_weight);
+  /* below the champion's 1 - w: at a tie the endpoint answers with the newest version, the challenger */
+  if (!(o->challenger_weight > 0 && o->challenger_weight < 0.5))
+    return oc_pipeline_bad_option(err, "a challenger's traffic weight is in (0, 0.5), not %g", o->challenger_weight);
   if (!(o->degrade_rel_mae > 0) || !(o->rollback_rel_mae > 0))
     return oc_pipeline_bad_option(err, "relMAE thresholds are positive");
   if (o->degrade_origins < 1 || o->rollback_origins < 1)
@@ -244,14 +245,17 @@ static double dm_one_sided_p(const double *d, size_t n, size_t h) {
   return mean > 0 ? p / 2 : 1 - p / 2;
 }
 
-/* Step 3: the promotion rule for the challenger under evaluation. */
+/* Step 3: the promotion rule for the challenger under evaluation. Every origin since its deployment is
+ * paired first, then the latest max_origins pairs are compared: each version's latest max_origins
+ * origins would pair fewer whenever one of them lacks an origin the other has (a failed shadow
+ * forecast), and a challenger short of its max_origins pairs for ever would never be decided. */
 static int check_challenger(run *r, oc_error *err) {
   if (!r->st.challenger) return 0;
   const oc_promote_options *o = r->opt;
   oc_scored_error *champ = NULL, *chall = NULL;
   size_t nc = 0, nh = 0;
-  if (scored_errors(r, r->champion, r->st.challenger_since, o->max_origins, &champ, &nc, err) != 0 ||
-      scored_errors(r, r->st.challenger, r->st.challenger_since, o->max_origins, &chall, &nh, err) != 0) {
+  if (scored_errors(r, r->champion, r->st.challenger_since, SIZE_MAX, &champ, &nc, err) != 0 ||
+      scored_errors(r, r->st.challenger, r->st.challenger_since, SIZE_MAX, &chall, &nh, err) != 0) {
     free(champ);
     return -1;
   }
@@ -261,6 +265,13 @@ static int check_challenger(run *r, oc_error *err) {
   size_t n = pair_origins(champ, nc, chall, nh, d, pc, ph);
   free(champ);
   free(chall);
+  if (n > o->max_origins) { /* the latest max_origins pairs */
+    size_t drop = n - o->max_origins;
+    memmove(d, d + drop, o->max_origins * sizeof *d);
+    memmove(pc, pc + drop, o->max_origins * sizeof *pc);
+    memmove(ph, ph + drop, o->max_origins * sizeof *ph);
+    n = o->max_origins;
+  }
   int rc = 0;
   if (n >= o->min_origins) {
     double p = dm_one_sided_p(d, n, o->horizon);
@@ -523,6 +534,12 @@ int oc_monitor_promote_version(const char *data_dir, oc_store *store, const oc_p
   bool found;
   if (oc_store_model_version_get(store, version, &row, &found, err) != 0) return -1;
   if (!found) return oc_pipeline_bad_option(err, "no registered version v%lld", (long long)version);
+  if (strcmp(row.series, r.series) != 0) { /* it would forecast its own series under this endpoint */
+    rc = oc_pipeline_bad_option(err, "v%lld forecasts %s, not %s (the series of endpoint %s)", (long long)version,
+                                row.series, r.series, opt->endpoint);
+    oc_model_version_free(&row);
+    return rc;
+  }
   oc_model_version_free(&row);
   if (version == r.champion)
     return oc_pipeline_bad_option(err, "v%lld is already the champion of %s", (long long)version, opt->endpoint);
@@ -543,6 +560,29 @@ int oc_monitor_promote_version(const char *data_dir, oc_store *store, const oc_p
   return run_finish(&r, err);
 }
 
+/* The endpoint's decisions read for an alert's earlier trigger: Alertmanager re-sends a firing alert
+ * every repeat_interval (4 h by default), and an endpoint records a few decisions a day. */
+#define ALERT_TRIGGERS_READ 1000
+
+/* Whether the alert (fingerprint, startsAt: one firing of it) left a trigger for endpoint already. */
+static int alert_taken(oc_store *store, const char *endpoint, const char *fingerprint, const char *starts_at,
+                       bool *taken, oc_error *err) {
+  oc_promotion_decision *d;
+  size_t n;
+  *taken = false;
+  if (oc_store_decisions_list(store, endpoint, ALERT_TRIGGERS_READ, &d, &n, err) != 0) return -1;
+  for (size_t i = 0; i < n && !*taken; i++) {
+    if (strcmp(d[i].action, "trigger") != 0 || strcmp(d[i].trigger, "alert") != 0) continue;
+    json_t *figures = json_loads(d[i].figures, 0, NULL);
+    const char *fp = json_string_value(json_object_get(figures, "fingerprint"));
+    const char *since = json_string_value(json_object_get(figures, "startsAt"));
+    *taken = fp && since && strcmp(fp, fingerprint) == 0 && strcmp(since, starts_at) == 0;
+    json_decref(figures);
+  }
+  free(d);
+  return 0;
+}
+
 /* One alert of a webhook: a pending trigger for its endpoint, or why not (into *why). */
 static int receive_alert(oc_store *store, const json_t *alert, int64_t now, json_t *accepted, char *why, size_t cap,
                          oc_error *err) {
@@ -553,6 +593,7 @@ static int receive_alert(oc_store *store, const json_t *alert, int64_t now, json
   const char *name = json_string_value(json_object_get(labels, "alertname"));
   const char *fingerprint = json_string_value(json_object_get(alert, "fingerprint"));
   const char *summary = json_string_value(json_object_get(json_object_get(alert, "annotations"), "summary"));
+  const char *starts_at = json_string_value(json_object_get(alert, "startsAt"));
   if (!status || strcmp(status, "firing") != 0) return snprintf(why, cap, "not firing"), 0;
   if (!action || strcmp(action, "retrain") != 0) return snprintf(why, cap, "no label action=\"retrain\""), 0;
   if (!endpoint || !*endpoint) return snprintf(why, cap, "no label endpoint"), 0;
@@ -561,6 +602,11 @@ static int receive_alert(oc_store *store, const json_t *alert, int64_t now, json
   if (oc_store_endpoint_get(store, endpoint, &ep, &found, err) != 0) return -1;
   if (!found) return snprintf(why, cap, "no endpoint named '%s'", endpoint), 0;
   oc_endpoint_free(&ep);
+  bool taken = false;
+  if (fingerprint && starts_at && alert_taken(store, endpoint, fingerprint, starts_at, &taken, err) != 0) return -1;
+  if (taken)
+    return snprintf(why, cap, "alert %s firing since %s triggered %s's retraining already", fingerprint, starts_at,
+                    endpoint), 0;
   oc_challenger_state st;
   if (oc_store_challenger_get(store, endpoint, &st, &found, err) != 0) return -1;
   if (*st.pending_trigger) return snprintf(why, cap, "a retraining of %s is pending already", endpoint), 0;
@@ -572,8 +618,13 @@ static int receive_alert(oc_store *store, const json_t *alert, int64_t now, json
   snprintf(d.action, sizeof d.action, "trigger");
   snprintf(d.trigger, sizeof d.trigger, "alert");
   snprintf(d.reason, sizeof d.reason, "%s; retraining at the endpoint's next promotion run", st.pending_reason);
-  set_figures(&d, json_pack("{s:s?, s:s?, s:O?}", "fingerprint", fingerprint, "startsAt",
-                            json_string_value(json_object_get(alert, "startsAt")), "labels", labels));
+  /* the labels only when they fit: the fingerprint and startsAt are what alert_taken reads */
+  json_t *figures =
+      json_pack("{s:s?, s:s?, s:O?}", "fingerprint", fingerprint, "startsAt", starts_at, "labels", labels);
+  char *text = json_dumps(figures, JSON_COMPACT | JSON_SORT_KEYS);
+  if (text && strlen(text) >= sizeof d.figures) json_object_del(figures, "labels");
+  free(text);
+  set_figures(&d, figures);
   if (oc_registry_endpoint_version(store, endpoint, &d.champion, err) != 0 || oc_store_begin(store, err) != 0)
     return -1;
   if (oc_store_challenger_put(store, &st, err) != 0 || oc_store_decision_record(store, &d, err) != 0 ||

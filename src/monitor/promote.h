@@ -48,7 +48,7 @@ typedef struct oc_promote_options {
   int64_t now;                 /* the clock, Unix seconds: decisions' time and scoring's */
   size_t horizon;              /* the forecast step compared, 1..OC_STORED_FORECAST_MAX_POINTS (default 1) */
   oc_challenger_mode mode;     /* how a new challenger is deployed (default shadow) */
-  double challenger_weight;    /* variant mode: its traffic share, in (0, 0.5] (default 0.1) */
+  double challenger_weight;    /* variant mode: its traffic share, in (0, 0.5) (default 0.1) */
   double degrade_rel_mae;      /* the champion's relMAE above which it is retrained (default 1.1) ... */
   size_t degrade_origins;      /* ... over this many latest scored origins, M (default 10) */
   double drift_psi;            /* the champion's input PSI above which it is retrained (default 0.25, the
@@ -84,8 +84,8 @@ int oc_monitor_promote(const char *data_dir, oc_store *store, const oc_promote_o
 int oc_monitor_retrain(const char *data_dir, oc_store *store, const oc_promote_options *opt, const char *trigger,
                        oc_promote_result *out, oc_error *err);
 
-/* An operator's promotion of a registered version, bypassing the rule (recorded as such, reason
- * given; a challenger under evaluation is retired); the version is then watched for rollback like any
+/* An operator's promotion of a registered version of the endpoint's series, bypassing the rule
+ * (recorded as such, reason given; a challenger under evaluation is retired); the version is then watched for rollback like any
  * promoted one. */
 int oc_monitor_promote_version(const char *data_dir, oc_store *store, const oc_promote_options *opt, int64_t version,
                                const char *reason, oc_promote_result *out, oc_error *err);
@@ -93,7 +93,8 @@ int oc_monitor_promote_version(const char *data_dir, oc_store *store, const oc_p
 /* An Alertmanager v4 webhook payload ({"version":"4","status","receiver","alerts":[{"status",
  * "labels","annotations","startsAt","fingerprint"}],...}). Every firing alert labelled action="retrain"
  * and endpoint=NAME (an existing endpoint) leaves a pending trigger for that endpoint's next run and is
- * recorded as a "trigger" decision; *accepted lists them ({"endpoint","alertname","fingerprint"}) and
+ * recorded as a "trigger" decision, once per firing (fingerprint and startsAt: Alertmanager's repeats
+ * of it are ignored); *accepted lists them ({"endpoint","alertname","fingerprint"}) and
  * *ignored the other alerts with why (both new references). OC_PIPELINE_BAD_OPTION for a payload that
  * is not v4, -1 when the store fails. */
 int oc_monitor_alerts_receive(oc_store *store, const json_t *payload, int64_t now, json_t **accepted,

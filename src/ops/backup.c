@@ -301,6 +301,27 @@ static bool is_archive_name(const char *base) {
 
 static int archive_filter(const struct dirent *d) { return is_archive_name(d->d_name); }
 
+static int backup_file_filter(const struct dirent *d) {
+  return strncmp(d->d_name, OC_BACKUP_PREFIX, strlen(OC_BACKUP_PREFIX)) == 0;
+}
+
+/* Removes what backups killed midway (a job's step-timeout) left in folder: their half-written archive
+ * and store snapshot ("*.tmp.<pid>"), whose process is gone; retention would never count them. */
+static void remove_killed_temporaries(const char *folder) {
+  struct dirent **names;
+  int n = scandir(folder, &names, backup_file_filter, alphasort);
+  for (int i = 0; i < n; i++) {
+    long pid = oc_temp_file_owner(names[i]->d_name);
+    if (pid && oc_process_gone(pid)) {
+      char *path = oc_path_join(folder, names[i]->d_name);
+      unlink(path);
+      free(path);
+    }
+    free(names[i]);
+  }
+  if (n >= 0) free(names);
+}
+
 /* Removes all but the newest `keep` archives of folder. */
 static size_t prune(const char *folder, int keep) {
   struct dirent **names;
@@ -352,6 +373,7 @@ int oc_backup_create(const char *data_dir, oc_store *store, const oc_backup_opti
   char *path = archive_path(data_dir, opt, &folder);
   walk_rules rules = {.store = store_name};
   int rc = folder ? oc_mkdir_p(folder, err) : 0;
+  if (rc == 0 && folder) remove_killed_temporaries(folder);
   struct stat st;
   if (rc == 0 && folder && stat(folder, &st) == 0) rules.skip_dev = st.st_dev, rules.skip_ino = st.st_ino, rules.skip_dir = true;
   if (rc == 0 && oc_path_exists(path)) rc = oc_error_set(err, "backup: %s exists already", path);

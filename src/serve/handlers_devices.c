@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/json.h"
 #include "devices/broker.h"
 #include "devices/devices.h"
 #include "serve/context.h"

@@ -108,10 +108,20 @@ void oc_handle_jobs_list(const oc_request *req, oc_response *resp) {
   oc_respond_json(resp, 200, json_pack("{s:o, s:o}", "jobs", described, "runs", recent));
 }
 
+/* An alert's fingerprint as the evaluator makes it: OC_ALERT_FINGERPRINT_LEN lowercase hex digits. */
+static bool is_fingerprint(const char *text) {
+  return strlen(text) == OC_ALERT_FINGERPRINT_LEN && strspn(text, "0123456789abcdef") == OC_ALERT_FINGERPRINT_LEN;
+}
+
 void oc_handle_alerts_list(const oc_request *req, oc_response *resp) {
-  const char *state = oc_request_query(req, "state");
+  const char *state = oc_request_query(req, "state"), *fingerprint = oc_request_query(req, "fingerprint");
   if (state && strcmp(state, "pending") != 0 && strcmp(state, "firing") != 0 && strcmp(state, "resolved") != 0) {
     oc_respond_error(resp, 400, "invalid_parameter", "state must be pending, firing or resolved, not '%s'", state);
+    return;
+  }
+  if (fingerprint && !is_fingerprint(fingerprint)) { /* the generatorURL of a webhook payload names one alert */
+    oc_respond_error(resp, 400, "invalid_parameter", "fingerprint must be %d hex digits, not '%s'",
+                     OC_ALERT_FINGERPRINT_LEN, fingerprint);
     return;
   }
   oc_store *store = oc_serve_store_acquire(req->server, resp);
@@ -126,7 +136,9 @@ void oc_handle_alerts_list(const oc_request *req, oc_response *resp) {
     return;
   }
   json_t *list = json_array();
-  for (size_t i = 0; i < n; i++) json_array_append_new(list, oc_alert_json(&alerts[i]));
+  for (size_t i = 0; i < n; i++)
+    if (!fingerprint || strcmp(alerts[i].fingerprint, fingerprint) == 0)
+      json_array_append_new(list, oc_alert_json(&alerts[i]));
   oc_alert_list_free(alerts, n);
   oc_respond_json(resp, 200, json_pack("{s:o}", "alerts", list));
 }

@@ -88,8 +88,4 @@ void oc_respond_error(oc_response *resp, int status, const char *code, const cha
  * fills resp with 400 naming line, column and byte offset, and returns NULL. */
 json_t *oc_request_json_object(const oc_request *req, oc_response *resp);
 
-/* The name of object's first member that is not in known (a NULL-terminated list), or NULL: for a body
- * whose schema allows no other members, where a misspelt optional one would otherwise go unnoticed. */
-const char *oc_json_unknown_member(json_t *object, const char *const *known);
-
 #endif

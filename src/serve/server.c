@@ -196,17 +196,6 @@ json_t *oc_request_json_object(const oc_request *req, oc_response *resp) {
   return json;
 }
 
-const char *oc_json_unknown_member(json_t *object, const char *const *known) {
-  const char *member;
-  json_t *ignored;
-  json_object_foreach(object, member, ignored) {
-    const char *const *k = known;
-    while (*k && strcmp(*k, member) != 0) k++;
-    if (!*k) return member;
-  }
-  return NULL;
-}
-
 /* ---- access control ---- */
 
 static bool client_is_loopback(struct MHD_Connection *conn) {

@@ -234,7 +234,7 @@ typedef struct oc_forecast_line {
 
 /* How the forecasts of one (series, endpoint, variant, model version, horizon) did against the prices
  * that followed, over its latest `window` scored origins (one forecast per origin: the newest made
- * for it). naive_mae is the no-change forecast's error on the same origins; coverage is the share of
+ * for it that reaches the horizon, so a later shorter forecast does not hide it). naive_mae is the no-change forecast's error on the same origins; coverage is the share of
  * actual prices inside the 80% / 95% bands; bias is the mean of forecast - actual. */
 typedef struct oc_forecast_performance {
   oc_forecast_line line; /* whose forecasts */
@@ -266,6 +266,13 @@ typedef struct oc_job_run {
   char *error;        /* why it failed ("" otherwise); owned, may be NULL when saving */
   char *steps_json;   /* a JSON array, one object per step (see schedule/scheduler.h); owned, may be NULL */
 } oc_job_run;
+
+/* A job's failing streak: how many of its latest finished runs failed (or were abandoned) in a row,
+ * newest first (0 when the latest finished run succeeded). */
+typedef struct oc_job_failures {
+  char job[OC_JOB_NAME_MAX + 1];
+  int64_t consecutive;
+} oc_job_failures;
 
 /* What the scheduler keeps about a job between runs: paused or not, and when it was first seen (no
  * slot before it is ever caught up: a new job does not run for the past). */
@@ -553,7 +560,9 @@ typedef struct oc_store_ops {
    * time, error and steps. job_runs_list: newest first, of one job (or every job when job is NULL)
    * and one status (any when NULL), at most limit (free with oc_job_run_list_free). job_last_slot:
    * the latest slot of a scheduled or catch-up run of the job, 0 when none. job_state_get records
-   * the job as first seen at now when it is new; job_pause sets paused (creating the state). */
+   * the job as first seen at now when it is new; job_pause sets paused (creating the state).
+   * job_failures: every job with a finished run, by name, with its failing streak (counted over its
+   * whole history, however many runs other jobs made since; free *rows with free()). */
   int (*job_run_start)(oc_store *store, oc_job_run *run, bool *claimed, oc_error *err);
   int (*job_run_finish)(oc_store *store, const oc_job_run *run, oc_error *err);
   int (*job_runs_list)(oc_store *store, const char *job, const char *status, size_t limit, oc_job_run **runs,
@@ -561,6 +570,7 @@ typedef struct oc_store_ops {
   int (*job_last_slot)(oc_store *store, const char *job, int64_t *slot, oc_error *err);
   int (*job_state_get)(oc_store *store, const char *job, int64_t now, oc_job_state *out, oc_error *err);
   int (*job_pause)(oc_store *store, const char *job, bool paused, int64_t now, oc_error *err);
+  int (*job_failures)(oc_store *store, oc_job_failures **rows, size_t *n, oc_error *err);
 
   /* The change feed (see the top of this file). changes_after: the changes with id > after_id,
    * ascending, at most max (free *changes with free()). changes_latest: the highest id (0 when none).
@@ -580,7 +590,7 @@ typedef struct oc_store_ops {
    * endpoint (every endpoint when NULL), at most limit (free *out with free()). challenger_get: the
    * endpoint's state, or *found = false and a cleared state naming it; challenger_put replaces it.
    * forecast_errors: per origin after `after` (OC_DATE_INVALID: any), the newest stored-history
-   * forecast of the endpoint by model_version ("vN"), scored at step horizon; the latest `limit`
+   * forecast of the endpoint by model_version ("vN") that reaches step horizon, scored there; the latest `limit`
    * origins, ascending (free *rows with free()). */
   int (*decision_record)(oc_store *store, oc_promotion_decision *d, oc_error *err);
   int (*decisions_list)(oc_store *store, const char *endpoint, size_t limit, oc_promotion_decision **out, size_t *n,
@@ -709,7 +719,7 @@ typedef struct oc_store_ops {
 
   /* Performance over time (the dashboard's Models chart; monitor/score.h). forecast_scored_points:
    * every scored point of the newest stored-history forecast per series, endpoint, variant, model
-   * version and origin (endpoint NULL: every endpoint), ordered by series, endpoint, variant, model
+   * version, origin and horizon (endpoint NULL: every endpoint), ordered by series, endpoint, variant, model
    * version, horizon, then origin ascending (free *points with free()). Reads only. */
   int (*forecast_scored_points)(oc_store *store, const char *endpoint, oc_scored_point **points, size_t *n,
                                 oc_error *err);
@@ -932,6 +942,9 @@ static inline int oc_store_job_state_get(oc_store *s, const char *job, int64_t n
 }
 static inline int oc_store_job_pause(oc_store *s, const char *job, bool paused, int64_t now, oc_error *err) {
   return s->ops->job_pause(s, job, paused, now, err);
+}
+static inline int oc_store_job_failures(oc_store *s, oc_job_failures **rows, size_t *n, oc_error *err) {
+  return s->ops->job_failures(s, rows, n, err);
 }
 static inline int oc_store_forecast_latest(oc_store *s, const char *series, oc_forecast_record *out, bool *found,
                                            oc_error *err) {

@@ -883,6 +883,7 @@ static const oc_store_ops pg_ops = {
     .job_last_slot = oc_pg_job_last_slot,
     .job_state_get = oc_pg_job_state_get,
     .job_pause = oc_pg_job_pause,
+    .job_failures = oc_pg_job_failures,
     .changes_after = oc_pg_changes_after,
     .changes_latest = oc_pg_changes_latest,
     .changes_wait = oc_pg_changes_wait,

@@ -215,15 +215,17 @@ int oc_pg_forecast_performance(oc_store *store, const char *endpoint, size_t win
   PGresult *r = oc_pg_query(
       oc_pg_of(store),
       "WITH newest AS ("
-      "  SELECT id, series, endpoint, variant, model_version, origin,"
-      "   row_number() OVER (PARTITION BY series, endpoint, variant, model_version, origin ORDER BY id DESC) AS nth"
-      "  FROM forecasts WHERE history = 'stored' AND ($1::text IS NULL OR endpoint = $1)),"
+      "  SELECT f.id, f.series, f.endpoint, f.variant, f.model_version, f.origin, p.step,"
+      "   row_number() OVER (PARTITION BY f.series, f.endpoint, f.variant, f.model_version, f.origin, p.step"
+      "    ORDER BY f.id DESC) AS nth"
+      "  FROM forecasts f JOIN forecast_points p ON p.forecast_id = f.id"
+      "  WHERE f.history = 'stored' AND ($1::text IS NULL OR f.endpoint = $1)),"
       " scored AS ("
       "  SELECT f.series, f.endpoint, f.variant, f.model_version, f.origin, p.step, p.price, p.lower80, p.upper80,"
       "   p.lower95, p.upper95, x.actual, x.naive,"
       "   row_number() OVER (PARTITION BY f.series, f.endpoint, f.variant, f.model_version, p.step"
       "    ORDER BY f.origin DESC) AS recent"
-      "  FROM newest f JOIN forecast_points p ON p.forecast_id = f.id"
+      "  FROM newest f JOIN forecast_points p ON p.forecast_id = f.id AND p.step = f.step"
       "  JOIN forecast_scores x ON x.forecast_id = p.forecast_id AND x.step = p.step WHERE f.nth = 1)"
       " SELECT series, endpoint, variant, model_version, step, count(*), min(origin), max(origin),"
       "  avg(abs(price - actual)), avg(abs(naive - actual)),"
@@ -380,4 +382,27 @@ int oc_pg_job_pause(oc_store *store, const char *job, bool paused, int64_t now, 
                       &p, "pausing or resuming a job", NULL, err) == 0;
   if (ok) ok = oc_pg_change_record(s, OC_CHANGE_JOB, job, err) == 0;
   return oc_pg_op_end(s, ok, err);
+}
+
+int oc_pg_job_failures(oc_store *store, oc_job_failures **rows, size_t *n, oc_error *err) {
+  *rows = NULL;
+  *n = 0;
+  /* a job's streak: its finished runs that did not succeed, after its latest one that did */
+  PGresult *r = oc_pg_query(
+      oc_pg_of(store),
+      "SELECT j.job, (SELECT count(*) FROM job_runs f WHERE f.job = j.job AND f.status NOT IN ('running', 'ok')"
+      " AND f.id > coalesce((SELECT max(o.id) FROM job_runs o WHERE o.job = j.job AND o.status = 'ok'), 0))"
+      " FROM (SELECT DISTINCT job FROM job_runs WHERE status != 'running') j ORDER BY j.job COLLATE \"C\"",
+      NULL, "counting jobs' failing runs", err);
+  if (!r) return -1;
+  size_t count = (size_t)PQntuples(r);
+  oc_job_failures *out = count ? oc_xcalloc(count, sizeof *out) : NULL;
+  for (size_t i = 0; i < count; i++) {
+    oc_pg_get_copy(out[i].job, sizeof out[i].job, r, (int)i, 0);
+    out[i].consecutive = oc_pg_get_int(r, (int)i, 1);
+  }
+  PQclear(r);
+  *rows = out;
+  *n = count;
+  return 0;
 }

@@ -149,6 +149,7 @@ int oc_pg_job_runs_list(oc_store *store, const char *job, const char *status, si
 int oc_pg_job_last_slot(oc_store *store, const char *job, int64_t *slot, oc_error *err);
 int oc_pg_job_state_get(oc_store *store, const char *job, int64_t now, oc_job_state *out, oc_error *err);
 int oc_pg_job_pause(oc_store *store, const char *job, bool paused, int64_t now, oc_error *err);
+int oc_pg_job_failures(oc_store *store, oc_job_failures **rows, size_t *n, oc_error *err);
 /* The store copy (store_pg_copy.c). */
 int oc_pg_table_read(oc_store *store, const oc_store_table *table, int (*row)(void *ctx, const char *const *values),
                      void *ctx, oc_error *err);

@@ -142,9 +142,10 @@ int oc_pg_forecast_errors(oc_store *store, const char *endpoint, const char *mod
   PGresult *r = oc_pg_query(oc_pg_of(store),
                             "SELECT origin, abs_error, naive_abs_error FROM ("
                             " WITH newest AS ("
-                            "  SELECT id, origin, row_number() OVER (PARTITION BY origin ORDER BY id DESC) AS nth"
-                            "  FROM forecasts WHERE history = 'stored' AND endpoint = $1 AND model_version = $2"
-                            "  AND ($4::date IS NULL OR origin > $4))"
+                            "  SELECT f.id, f.origin, row_number() OVER (PARTITION BY f.origin ORDER BY f.id DESC) AS nth"
+                            "  FROM forecasts f JOIN forecast_points p ON p.forecast_id = f.id AND p.step = $3"
+                            "  WHERE f.history = 'stored' AND f.endpoint = $1 AND f.model_version = $2"
+                            "  AND ($4::date IS NULL OR f.origin > $4))"
                             " SELECT f.origin, abs(p.price - x.actual) AS abs_error, abs(x.naive - x.actual) AS"
                             " naive_abs_error FROM newest f JOIN forecast_points p ON p.forecast_id = f.id AND p.step = $3"
                             " JOIN forecast_scores x ON x.forecast_id = p.forecast_id AND x.step = p.step"

@@ -1026,6 +1026,7 @@ static const oc_store_ops sqlite_ops = {
     .job_last_slot = oc_sqlite_job_last_slot,
     .job_state_get = oc_sqlite_job_state_get,
     .job_pause = oc_sqlite_job_pause,
+    .job_failures = oc_sqlite_job_failures,
     .changes_after = oc_sqlite_changes_after,
     .changes_latest = oc_sqlite_changes_latest,
     .changes_wait = oc_sqlite_changes_wait,

@@ -161,6 +161,7 @@ int oc_sqlite_job_runs_list(oc_store *store, const char *job, const char *status
 int oc_sqlite_job_last_slot(oc_store *store, const char *job, int64_t *slot, oc_error *err);
 int oc_sqlite_job_state_get(oc_store *store, const char *job, int64_t now, oc_job_state *out, oc_error *err);
 int oc_sqlite_job_pause(oc_store *store, const char *job, bool paused, int64_t now, oc_error *err);
+int oc_sqlite_job_failures(oc_store *store, oc_job_failures **rows, size_t *n, oc_error *err);
 int oc_sqlite_forecast_latest(oc_store *store, const char *series, oc_forecast_record *out, bool *found,
                               oc_error *err);
 /* store_sqlite_promote.c: champion/challenger promotion (migration 17) */

@@ -164,3 +164,32 @@ int oc_sqlite_job_pause(oc_store *store, const char *job, bool paused, int64_t n
   if (ok) ok = oc_sqlite_change_record(s, OC_CHANGE_JOB, job, err) == 0;
   return oc_sqlite_op_end(s, ok, err);
 }
+
+int oc_sqlite_job_failures(oc_store *store, oc_job_failures **rows, size_t *n, oc_error *err) {
+  oc_sqlite_store *s = oc_sqlite_of(store);
+  /* a job's streak: its finished runs that did not succeed, after its latest one that did */
+  static const char sql[] =
+      "SELECT j.job, (SELECT count(*) FROM job_runs f WHERE f.job = j.job AND f.status NOT IN ('running', 'ok')"
+      " AND f.id > coalesce((SELECT max(o.id) FROM job_runs o WHERE o.job = j.job AND o.status = 'ok'), 0))"
+      " FROM (SELECT DISTINCT job FROM job_runs WHERE status != 'running') j ORDER BY j.job";
+  *rows = NULL;
+  *n = 0;
+  sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);
+  if (!st) return -1;
+  oc_job_failures *out = NULL;
+  size_t count = 0, cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    oc_xgrow((void **)&out, &cap, count + 1, sizeof *out);
+    oc_sqlite_column_copy(out[count].job, sizeof out[count].job, st, 0);
+    out[count++].consecutive = sqlite3_column_int64(st, 1);
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) {
+    free(out);
+    return oc_sqlite_fail(s, err, "counting jobs' failing runs");
+  }
+  *rows = out;
+  *n = count;
+  return 0;
+}

@@ -14,12 +14,14 @@ int oc_sqlite_forecast_scored_points(oc_store *store, const char *endpoint, oc_s
   oc_sqlite_store *s = oc_sqlite_of(store);
   static const char sql[] =
       "WITH newest AS ("
-      "  SELECT id, series, endpoint, variant, model_version, origin,"
-      "   row_number() OVER (PARTITION BY series, endpoint, variant, model_version, origin ORDER BY id DESC) AS nth"
-      "  FROM forecasts WHERE history = 'stored' AND (?1 IS NULL OR endpoint = ?1))"
+      "  SELECT f.id, f.series, f.endpoint, f.variant, f.model_version, f.origin, p.step,"
+      "   row_number() OVER (PARTITION BY f.series, f.endpoint, f.variant, f.model_version, f.origin, p.step"
+      "    ORDER BY f.id DESC) AS nth"
+      "  FROM forecasts f JOIN forecast_points p ON p.forecast_id = f.id"
+      "  WHERE f.history = 'stored' AND (?1 IS NULL OR f.endpoint = ?1))"
       " SELECT f.series, f.endpoint, f.variant, f.model_version, p.step, f.origin, p.price - x.actual,"
       "  abs(x.naive - x.actual), x.actual BETWEEN p.lower80 AND p.upper80, x.actual BETWEEN p.lower95 AND p.upper95"
-      " FROM newest f JOIN forecast_points p ON p.forecast_id = f.id"
+      " FROM newest f JOIN forecast_points p ON p.forecast_id = f.id AND p.step = f.step"
       " JOIN forecast_scores x ON x.forecast_id = p.forecast_id AND x.step = p.step WHERE f.nth = 1"
       " ORDER BY f.series, f.endpoint, f.variant, f.model_version, p.step, f.origin";
   *points = NULL;

@@ -147,8 +147,9 @@ int oc_sqlite_forecast_errors(oc_store *store, const char *endpoint, const char 
   oc_sqlite_store *s = oc_sqlite_of(store);
   static const char sql[] =
       "WITH newest AS ("
-      "  SELECT id, origin, row_number() OVER (PARTITION BY origin ORDER BY id DESC) AS nth FROM forecasts"
-      "  WHERE history = 'stored' AND endpoint = ?1 AND model_version = ?2 AND (?4 IS NULL OR origin > ?4))"
+      "  SELECT f.id, f.origin, row_number() OVER (PARTITION BY f.origin ORDER BY f.id DESC) AS nth FROM forecasts f"
+      "  JOIN forecast_points p ON p.forecast_id = f.id AND p.step = ?3"
+      "  WHERE f.history = 'stored' AND f.endpoint = ?1 AND f.model_version = ?2 AND (?4 IS NULL OR f.origin > ?4))"
       " SELECT f.origin, abs(p.price - x.actual), abs(x.naive - x.actual)"
       " FROM newest f JOIN forecast_points p ON p.forecast_id = f.id AND p.step = ?3"
       " JOIN forecast_scores x ON x.forecast_id = p.forecast_id AND x.step = p.step"

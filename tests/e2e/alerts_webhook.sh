@@ -4,9 +4,9 @@
 # (tests/api/webhook_sink.mjs) that answers 503 first gets the firing payload again after the backoff;
 # evaluating again sends nothing (one alert per fingerprint, told once); once the rule no longer holds,
 # the scheduled job step (`oilcast jobs run alerts`, a child process as every step) resolves it and
-# the receiver gets the resolved payload. `alerts list|history`, GET /v1/alerts, GET
-# /v1/monitor/health and /metrics show it; every payload and response is validated against
-# docs/openapi.yaml (the webhook alertNotification) with ajv.
+# the receiver gets the resolved payload. `alerts list|history`, GET /v1/alerts (?fingerprint=, the
+# payload's generatorURL, that alert alone), GET /v1/monitor/health and /metrics show it; every
+# payload and response is validated against docs/openapi.yaml (the webhook alertNotification) with ajv.
 set -euo pipefail
 source "$(dirname "$0")/serve_helpers.bash"
 src=${OILCAST_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -57,6 +57,12 @@ assert_contains "$alerts" '"rule":"SeriesStale","state":"firing"'
 health=$(expect_status 200 GET /v1/monitor/health "${A[@]}")
 assert_contains "$health" '"series":"WTI","last_date":'
 expect_status 400 GET "/v1/alerts?state=sleeping" "${A[@]}" >/dev/null
+# a payload's generatorURL (/v1/alerts?fingerprint=FP) answers that alert alone
+fp=$(/usr/bin/python3 -c 'import json, sys; print(json.loads(sys.argv[1])["alerts"][0]["fingerprint"])' "$alerts")
+assert_contains "$second" "\\\"generatorURL\\\":\\\"http://oilcast.test/v1/alerts?fingerprint=$fp\\\""
+assert_contains "$(expect_status 200 GET "/v1/alerts?fingerprint=$fp" "${A[@]}")" "\"fingerprint\":\"$fp\""
+assert_eq "$(expect_status 200 GET "/v1/alerts?fingerprint=0123456789abcdef" "${A[@]}")" '{"alerts":[]}' "another fingerprint"
+expect_status 400 GET "/v1/alerts?fingerprint=WTI" "${A[@]}" >/dev/null
 metrics=$(expect_status 200 GET /metrics)
 assert_contains "$metrics" 'oilcast_alerts{state="firing"} 1'
 assert_contains "$metrics" 'oilcast_series_staleness_trading_days{series="WTI"}'

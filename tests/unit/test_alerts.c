@@ -339,6 +339,63 @@ static void test_undelivered_alert_is_sent_next_time(void **state) {
   receiver_stop(&r);
 }
 
+static void write_stale_rule(const char *dir, const char *url) {
+  char text[1024];
+  snprintf(text, sizeof text,
+           "{\"webhooks\": [{\"name\": \"ops\", \"url\": \"%s\", \"retries\": 0}],\n"
+           " \"rules\": [{\"alert\": \"SeriesStale\", \"metric\": \"oilcast_series_staleness_trading_days\",\n"
+           "             \"above\": 0, \"for\": \"1h\"}]}\n",
+           url);
+  free(oc_test_write_file(dir, OC_ALERTS_FILE, text));
+}
+
+static void store_wti(oc_store *store, int y, int m, int d) {
+  oc_date date = oc_date_from_ymd(y, m, d);
+  double value = 80;
+  oc_series s = {.name = "WTI", .n = 1, .dates = &date, .values = &value};
+  oc_test_store_series(store, &s);
+}
+
+/* A firing alert whose resolution the webhook never took (it was down) and whose condition holds
+ * again: for the webhook it never stopped firing, so it fires on (not pending anew), and when it
+ * stops holding its resolution is sent. Were it pending again, stopping would drop it unannounced and
+ * the webhook would keep it firing forever. */
+static void test_untold_resolution_is_not_lost(void **state) {
+  oc_test_datadir_fixture *fx = *state;
+  receiver r;
+  receiver_start(&r, 0);
+  write_stale_rule(fx->dir, r.url);
+  store_wti(fx->store, 2024, 6, 3); /* Monday */
+  int64_t wednesday = (int64_t)oc_date_from_ymd(2024, 6, 5) * 86400, thursday = wednesday + 86400;
+  oc_alerts_options o = {.now = wednesday + 12 * 3600}; /* Tuesday's price is due: 1 behind */
+  oc_alerts_result res;
+  oc_error err;
+  assert_int_equal(oc_alerts_evaluate(fx->dir, fx->store, &o, &res, &err), 0);
+  assert_int_equal(res.pending, 1);
+  o.now += 2 * 3600;
+  assert_int_equal(oc_alerts_evaluate(fx->dir, fx->store, &o, &res, &err), 0);
+  assert_int_equal(res.firing, 1);
+  assert_int_equal(posts(&r), 1);
+  store_wti(fx->store, 2024, 6, 4); /* fresh again, while the webhook is down */
+  write_stale_rule(fx->dir, "http://127.0.0.1:1/down");
+  o.now += 1800;
+  assert_int_equal(oc_alerts_evaluate(fx->dir, fx->store, &o, &res, &err), 0);
+  assert_int_equal(res.undelivered, 1);
+  write_stale_rule(fx->dir, r.url);
+  o.now = thursday + 12 * 3600; /* Wednesday's price is due: stale again */
+  assert_int_equal(oc_alerts_evaluate(fx->dir, fx->store, &o, &res, &err), 0);
+  assert_string_equal(state_of(fx->store), "firing");
+  store_wti(fx->store, 2024, 6, 5);
+  o.now += 1800;
+  assert_int_equal(oc_alerts_evaluate(fx->dir, fx->store, &o, &res, &err), 0);
+  assert_int_equal(res.undelivered, 0);
+  assert_int_equal(posts(&r), 2);
+  json_t *resolved = body_json(&r, 1);
+  assert_string_equal(json_string_value(json_object_get(resolved, "status")), "resolved");
+  json_decref(resolved);
+  receiver_stop(&r);
+}
+
 static void test_staleness_follows_the_trading_calendar(void **state) {
   oc_test_datadir_fixture *fx = *state;
   /* prices through Thursday 2024-03-28; Good Friday 2024-03-29 is closed */
@@ -364,6 +421,45 @@ static void test_staleness_follows_the_trading_calendar(void **state) {
   }
 }
 
+/* A finished run of job at slot with status. */
+static void record_run(oc_store *store, const char *job, int64_t slot, const char *status) {
+  oc_job_run run = {.slot = slot, .started_at = slot};
+  snprintf(run.job, sizeof run.job, "%s", job);
+  snprintf(run.trigger, sizeof run.trigger, "schedule");
+  snprintf(run.runner, sizeof run.runner, "test:1");
+  bool claimed;
+  oc_error err;
+  assert_int_equal(oc_store_job_run_start(store, &run, &claimed, &err), 0);
+  assert_true(claimed);
+  snprintf(run.status, sizeof run.status, "%s", status);
+  run.finished_at = slot + 1;
+  assert_int_equal(oc_store_job_run_finish(store, &run, &err), 0);
+}
+
+/* A weekly job's failure stays a failure however often another job runs after it: its figure must
+ * not vanish (and its JobFailing alert resolve) once a job every minute has run 500 times since. A
+ * job taken out of jobs.conf is no scheduled job any more: its last failure is no figure (its alert
+ * would fire for ever, as it never runs again). */
+static void test_job_failures_outlast_other_jobs_runs(void **state) {
+  oc_test_datadir_fixture *fx = *state;
+  oc_error err;
+  free(oc_test_write_file(fx->dir, "jobs.conf", "[weekly]\nevery = monday at 06:00 UTC\nstep = status\n\n"
+                                                "[minutely]\nevery = 1m\nstep = status\n"));
+  record_run(fx->store, "removed", 500, "failed");
+  record_run(fx->store, "weekly", 1000, "failed");
+  assert_int_equal(oc_store_begin(fx->store, &err), 0);
+  for (int64_t i = 0; i < 600; i++) record_run(fx->store, "minutely", 2000 + 60 * i, "ok");
+  assert_int_equal(oc_store_commit(fx->store, &err), 0);
+  oc_monitor_health h;
+  assert_int_equal(oc_monitor_health_read(fx->dir, fx->store, 86400 * 365, &h, &err), 0);
+  assert_int_equal(h.njobs, 2);
+  assert_string_equal(h.jobs[0].job, "minutely");
+  assert_int_equal(h.jobs[0].consecutive, 0);
+  assert_string_equal(h.jobs[1].job, "weekly");
+  assert_int_equal(h.jobs[1].consecutive, 1);
+  oc_monitor_health_free(&h);
+}
+
 static void test_bad_rules_are_refused(void **state) {
   (void)state;
   const struct {
@@ -381,6 +477,19 @@ static void test_bad_rules_are_refused(void **state) {
       /* a metric no figure has would never hold: refused, the rule named, the figures listed */
       {"{\"rules\": [{\"alert\": \"A\", \"metric\": \"oilcast_forecast_relmae\", \"above\": 1}]}",
        "alerts.json: rule A: \"metric\" oilcast_forecast_relmae is not a figure (one of oilcast_forecast_rel_mae, "},
+      /* a misspelt key would silently take its default (a misspelt "for" fires at once): refused, named */
+      {"{\"rules\": [{\"alert\": \"A\", \"metric\": \"oilcast_forecast_bias\", \"above\": 1, \"fro\": \"2d\"}]}",
+       "alerts.json: rule A: unknown key \"fro\""},
+      {"{\"webhooks\": [{\"name\": \"w\", \"url\": \"http://x\", \"retires\": 3}]}", "webhooks[0] (w): unknown key \"retires\""},
+      {"{\"webhook\": [], \"rules\": []}", "alerts.json: unknown key \"webhook\""},
+      /* a match on a label its figures do not have would never hold: refused, the labels listed */
+      {"{\"rules\": [{\"alert\": \"A\", \"metric\": \"oilcast_forecast_rel_mae\", \"above\": 1,"
+       " \"match\": {\"endpiont\": \"wti\"}}]}",
+       "alerts.json: rule A: \"match\" names endpiont, a label oilcast_forecast_rel_mae does not have (its labels: series, "
+       "endpoint, variant, model_version, horizon, window)"},
+      {"{\"rules\": [{\"alert\": \"A\", \"metric\": \"oilcast_series_staleness_trading_days\", \"above\": 1,"
+       " \"match\": {\"window\": \"20\"}}]}",
+       "rule A: \"match\" names window, a label oilcast_series_staleness_trading_days does not have (its labels: series)"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     oc_alert_rules rules;
@@ -396,6 +505,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_failing_receiver_is_retried, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_undelivered_alert_is_sent_next_time, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_staleness_follows_the_trading_calendar, oc_test_datadir_setup,
+                                      oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_untold_resolution_is_not_lost, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_job_failures_outlast_other_jobs_runs, oc_test_datadir_setup,
                                       oc_test_datadir_teardown),
       cmocka_unit_test(test_bad_rules_are_refused),
   };

@@ -3,13 +3,15 @@
  * writers' temporaries and the live store's files are left out; long paths survive (ustar's prefix);
  * a damaged member, a damaged header and a cut archive are refused naming the member, and a refused
  * restore leaves its target untouched; a non-empty target needs force; a backup folder keeps the
- * newest N and is not itself backed up. The e2e test (tests/e2e/backup.sh) takes one during an import. */
+ * newest N and is not itself backed up, and loses what killed backups left in it. The e2e test
+ * (tests/e2e/backup.sh) takes one during an import. */
 #include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/fsutil.h"
 #include "ops/backup.h"
@@ -186,9 +188,20 @@ static void test_damage_refused(void **state) {
 static void test_folder_keeps_newest(void **state) {
   oc_test_datadir_fixture *f = *state;
   free(make_source(f));
+  /* a backup killed midway (a job's step-timeout) left its archive and snapshot half written; one at
+   * work (this process) must be left alone */
+  char live[64], *folder = oc_path_join(f->dir, "backups");
+  oc_error err;
+  assert_int_equal(oc_mkdir_p(folder, &err), 0);
+  free(folder);
+  snprintf(live, sizeof live, "backups/" OC_BACKUP_PREFIX "20261203T185959Z" OC_BACKUP_SUFFIX ".tmp.%ld",
+           (long)getpid());
+  const char *stale[] = {"backups/" OC_BACKUP_PREFIX "20261203T185958Z" OC_BACKUP_SUFFIX ".tmp.99999",
+                         "backups/" OC_BACKUP_PREFIX "20261203T185958Z" OC_BACKUP_SUFFIX ".store.tmp.99999"};
+  for (size_t i = 0; i < 2; i++) free(oc_test_write_file(f->dir, stale[i], "half written"));
+  free(oc_test_write_file(f->dir, live, "being written"));
   oc_backup_options opt = {.dir = "backups", .keep = 2};
   oc_backup_result res;
-  oc_error err;
   for (int i = 0; i < 3; i++) {
     opt.now = 1796324400 + i;
     assert_int_equal(oc_backup_create(f->dir, f->store, &opt, &res, &err), 0);
@@ -201,6 +214,14 @@ static void test_folder_keeps_newest(void **state) {
   assert_false(oc_path_exists(oldest));
   assert_true(oc_path_exists(newest));
   free(oldest), free(newest);
+  for (size_t i = 0; i < 2; i++) {
+    char *path = oc_path_join(f->dir, stale[i]);
+    if (oc_path_exists(path)) fail_msg("%s: a killed backup's temporary is kept", stale[i]);
+    free(path);
+  }
+  char *at_work = oc_path_join(f->dir, live);
+  assert_true(oc_path_exists(at_work));
+  free(at_work);
   opt = (oc_backup_options){.out = "x.tar", .dir = "backups"};
   assert_int_equal(oc_backup_create(f->dir, f->store, &opt, &res, &err), -1);
 }

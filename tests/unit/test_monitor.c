@@ -2,7 +2,8 @@
  * their dates have prices (a point without its price waits, a forecast from given prices is never
  * scored), scoring again scores nothing, a later import makes more scorable; the rolling figures
  * (MAE, the no-change forecast's MAE on the same origins, relMAE, coverage, bias) equal a direct
- * computation, use only the newest forecast per origin, and only the latest N origins per window. */
+ * computation, use only the newest forecast per origin (at each horizon it reaches), and only the
+ * latest N origins per window. */
 #include "testutil.h"
 
 #include <math.h>
@@ -31,21 +32,26 @@ static void store_prices(oc_store *store, int from, int n) {
   oc_test_store_series(store, &s);
 }
 
-/* A forecast from origin day o for 3 trading days: origin price + 1.0 + shift, bands +-1.5 / +-3. */
-static int64_t save_forecast(oc_store *store, int o, double shift, const char *history, const char *version) {
-  oc_forecast_record rec = {.origin = day(o), .n_points = 3, .created_at = 1};
+/* A forecast from origin day o for `steps` trading days: origin price + 1.0 + shift, bands +-1.5 / +-3. */
+static int64_t save_forecast_steps(oc_store *store, int o, int steps, double shift, const char *history,
+                                   const char *version) {
+  oc_forecast_record rec = {.origin = day(o), .n_points = (size_t)steps, .created_at = 1};
   snprintf(rec.series, sizeof rec.series, "WTI");
   snprintf(rec.endpoint, sizeof rec.endpoint, "wti");
   snprintf(rec.variant, sizeof rec.variant, "main");
   snprintf(rec.model_version, sizeof rec.model_version, "%s", version);
   snprintf(rec.history, sizeof rec.history, "%s", history);
-  for (int h = 1; h <= 3; h++) {
+  for (int h = 1; h <= steps; h++) {
     double p = price(o) + 1.0 + shift;
     rec.points[h - 1] = (oc_stored_forecast_point){day(o + h), p, p - 1.5, p + 1.5, p - 3, p + 3};
   }
   oc_error err;
   if (oc_store_forecast_save(store, &rec, &err) != 0) fail_msg("%s", err.message);
   return rec.id;
+}
+
+static int64_t save_forecast(oc_store *store, int o, double shift, const char *history, const char *version) {
+  return save_forecast_steps(store, o, 3, shift, history, version);
 }
 
 static const oc_monitor_row *row_for(const oc_monitor_result *r, const char *version, int h, size_t window) {
@@ -117,9 +123,44 @@ static void test_scores_once_and_incrementally(void **state) {
   assert_non_null(strstr(err.message, "at least 1 origin"));
 }
 
+/* A newer forecast from the same origin for fewer days (an API call for 1 day after the scheduled
+ * 3-day forecast) replaces the older one where it forecasts, not at the steps it does not reach: the
+ * origin still counts at horizons 2 and 3, for the figures, their history and the promotion rule. */
+static void test_shorter_newer_forecast_keeps_longer_horizons(void **state) {
+  oc_test_datadir_fixture *fx = *state;
+  store_prices(fx->store, 0, 6);
+  for (int o = 0; o < 3; o++) save_forecast(fx->store, o, 0.0, "stored", "v1");
+  save_forecast_steps(fx->store, 1, 1, 0.0, "stored", "v1");
+  oc_monitor_options o = oc_monitor_options_default();
+  oc_monitor_result r;
+  oc_error err;
+  assert_int_equal(oc_monitor_score(fx->store, &o, 100, &r, &err), 0);
+  for (int h = 1; h <= 3; h++) {
+    const oc_monitor_row *row = row_for(&r, "v1", h, 20);
+    assert_non_null(row);
+    if (row->perf.origins != 3) fail_msg("horizon %d: %lld origins, expected 3", h, (long long)row->perf.origins);
+  }
+  oc_monitor_result_free(&r);
+  oc_monitor_history history;
+  assert_int_equal(oc_monitor_history_read(fx->store, &o, &history, &err), 0);
+  for (size_t i = 0; i < history.n; i++)
+    if (history.lines[i].n != 3)
+      fail_msg("history at horizon %lld: %zu origins, expected 3", (long long)history.lines[i].key.horizon,
+               history.lines[i].n);
+  assert_int_equal(history.n, 3 * o.nwindows);
+  oc_monitor_history_free(&history);
+  oc_scored_error *errors;
+  size_t n;
+  assert_int_equal(oc_store_forecast_errors(fx->store, "wti", "v1", 3, OC_DATE_INVALID, 10, &errors, &n, &err), 0);
+  assert_int_equal(n, 3);
+  free(errors);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_scores_once_and_incrementally, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_shorter_newer_forecast_keeps_longer_horizons, oc_test_datadir_setup,
+                                      oc_test_datadir_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

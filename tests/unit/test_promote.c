@@ -292,7 +292,6 @@ static void test_alert_webhook_and_variants(void **state) {
   assert_int_equal(json_array_size(ignored), 2); /* an unknown endpoint, a resolved alert */
   json_decref(accepted);
   json_decref(ignored);
-  json_decref(payload);
 
   /* the next run acts on the pending alert: a challenger, here as a variant at weight 0.2 */
   oc_promote_options o = loop_options();
@@ -315,6 +314,17 @@ static void test_alert_webhook_and_variants(void **state) {
   assert_true(oc_test_close(ep.variants[1].weight, 0.2, 1e-12));
   oc_endpoint_free(&ep);
   assert_int_equal(endpoint_champion(fx->store), champion);
+
+  /* Alertmanager sends a firing alert again every repeat_interval: the same alert (fingerprint and
+   * startsAt) triggered once already, so it triggers nothing more (no refusal now, no retraining after
+   * the challenger is decided) */
+  assert_int_equal(oc_monitor_alerts_receive(fx->store, payload, 20, &accepted, &ignored, &err), 0);
+  assert_int_equal(json_array_size(accepted), 0);
+  assert_int_equal(json_array_size(ignored), 3);
+  assert_non_null(strstr(json_string_value(json_object_get(json_array_get(ignored, 0), "reason")), "already"));
+  json_decref(accepted);
+  json_decref(ignored);
+  json_decref(payload);
 
   /* a scheduled trigger while the challenger is under evaluation is refused */
   assert_int_equal(oc_monitor_retrain(fx->dir, fx->store, &o, "schedule", &r, &err), 0);
@@ -353,25 +363,98 @@ static void test_alert_webhook_and_variants(void **state) {
   oc_endpoint_free(&ep);
 }
 
+/* A stored forecast of version at origin day i of m, one step ahead, off the price by `off`. */
+static void save_step_forecast(oc_store *store, const market *m, size_t i, int64_t version, const char *variant,
+                               double off) {
+  oc_forecast_record rec = {.origin = m->dates[i], .n_points = 1, .created_at = 1};
+  snprintf(rec.series, sizeof rec.series, SERIES);
+  snprintf(rec.endpoint, sizeof rec.endpoint, ENDPOINT);
+  snprintf(rec.variant, sizeof rec.variant, "%s", variant);
+  snprintf(rec.model_version, sizeof rec.model_version, "v%lld", (long long)version);
+  snprintf(rec.history, sizeof rec.history, "stored");
+  double p = m->values[i + 1] + off;
+  rec.points[0] = (oc_stored_forecast_point){m->dates[i + 1], p, p - 1, p + 1, p - 2, p + 2};
+  oc_error err;
+  if (oc_store_forecast_save(store, &rec, &err) != 0) fail_msg("%s", err.message);
+}
+
+/* The rule pairs the origins both versions forecast since the challenger came, then takes the latest
+ * max_origins pairs: a day the shadow forecast failed (it never fails the request) must not keep the
+ * challenger from its decision. Here 18 pairs, one origin among the latest without the challenger,
+ * max_origins 6 and no better: refused now. Taking each version's latest 6 origins first found 5
+ * pairs, and so a challenger missing a day now and then was never decided, blocking every retraining. */
+static void test_challenger_missing_an_origin_is_decided(void **state) {
+  oc_test_datadir_fixture *fx = *state;
+  static market m;
+  simulate(&m, 0.0, 0.0);
+  store_days(fx->store, &m, HISTORY);
+  int64_t champion = train(fx, SPEC, true), challenger = train(fx, SPEC, false);
+  for (size_t i = HISTORY - 20; i < HISTORY - 1; i++) {
+    save_step_forecast(fx->store, &m, i, champion, "main", 1.0);
+    if (i != HISTORY - 4) save_step_forecast(fx->store, &m, i, challenger, "shadow", -1.0);
+  }
+  oc_error err;
+  oc_challenger_state st;
+  bool found;
+  assert_int_equal(oc_store_challenger_get(fx->store, ENDPOINT, &st, &found, &err), 0);
+  st.challenger = challenger;
+  snprintf(st.mode, sizeof st.mode, "shadow");
+  st.challenger_since = st.quiet_until = m.dates[HISTORY - 21];
+  st.forecast_origin = m.dates[HISTORY - 1]; /* nothing new to forecast */
+  assert_int_equal(oc_store_challenger_put(fx->store, &st, &err), 0);
+  oc_promote_options o = loop_options();
+  o.horizon = 1;
+  o.min_origins = 4;
+  o.max_origins = 6;
+  o.degrade_rel_mae = 100;
+  o.drift_psi = 0;
+  oc_promote_result r;
+  char actions[256];
+  run_loop(fx, &m, &o, &r, actions, sizeof actions);
+  assert_string_equal(actions, "refusal");
+  assert_non_null(strstr(r.decisions[0].figures, "\"paired_origins\":6"));
+  assert_int_equal(r.challenger, 0);
+  oc_promote_result_free(&r);
+}
+
 static void test_bad_options_write_nothing(void **state) {
   oc_test_datadir_fixture *fx = *state;
   static market m;
   simulate(&m, 0.0, 0.0);
   store_days(fx->store, &m, HISTORY);
   train(fx, SPEC, true);
-  int64_t before, after;
+  /* a version of another series, which the endpoint must not be forced to serve */
+  oc_series other = {.name = "OTHER-SIM", .n = HISTORY, .dates = m.dates, .values = m.values};
+  oc_test_store_series(fx->store, &other);
+  oc_train_options t = fast_training();
+  t.model = SPEC;
+  t.series = other.name;
+  oc_train_result tr;
   oc_error err;
+  if (oc_pipeline_train(fx->dir, fx->store, &t, &tr, &err) != 0) fail_msg("train: %s", err.message);
+  int64_t other_version = tr.version;
+  oc_train_result_free(&tr);
+  int64_t before, after;
   assert_int_equal(oc_store_changes_latest(fx->store, &before, &err), 0);
   oc_promote_options o = loop_options();
   oc_promote_result r;
   o.challenger_weight = 0.7;
   assert_int_equal(oc_monitor_promote(fx->dir, fx->store, &o, &r, &err), OC_PIPELINE_BAD_OPTION);
+  /* a variant at half the traffic would tie the champion, and a tie answers with the newest version:
+   * the challenger would become the champion without the rule */
+  o.mode = OC_CHALLENGER_VARIANT;
+  o.challenger_weight = 0.5;
+  assert_int_equal(oc_monitor_retrain(fx->dir, fx->store, &o, "manual", &r, &err), OC_PIPELINE_BAD_OPTION);
+  assert_non_null(strstr(err.message, "(0, 0.5)"));
   o = loop_options();
   o.min_origins = 30;
   o.max_origins = 20;
   assert_int_equal(oc_monitor_retrain(fx->dir, fx->store, &o, "manual", &r, &err), OC_PIPELINE_BAD_OPTION);
   o = loop_options();
   assert_int_equal(oc_monitor_promote_version(fx->dir, fx->store, &o, 99, "x", &r, &err), OC_PIPELINE_BAD_OPTION);
+  assert_int_equal(oc_monitor_promote_version(fx->dir, fx->store, &o, other_version, "x", &r, &err),
+                   OC_PIPELINE_BAD_OPTION);
+  assert_non_null(strstr(err.message, "OTHER-SIM"));
   o.endpoint = "missing";
   assert_int_equal(oc_monitor_promote(fx->dir, fx->store, &o, &r, &err), -1);
   assert_int_equal(oc_store_changes_latest(fx->store, &after, &err), 0);
@@ -431,6 +514,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_store_ops, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_regime_change_end_to_end, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_alert_webhook_and_variants, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_challenger_missing_an_origin_is_decided, oc_test_datadir_setup,
+                                      oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_bad_options_write_nothing, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_drift_trigger, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test(test_simulated_regime_change),
