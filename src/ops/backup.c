@@ -630,13 +630,24 @@ int oc_backup_restore(const char *file, const char *into_given, bool force, oc_b
   }
   if (rc == 0 && check_store(staging.data, info->store, err) != 0) rc = oc_error_prefix(err, "restore: the restored store: ");
   if (rc == 0) rc = sync_tree(staging.data, err); /* durable before it takes into's place */
-  if (rc == 0 && exists && rename(into, old.data) != 0) rc = oc_error_errno(err, "cannot move %s aside", into);
-  if (rc == 0 && rename(staging.data, into) != 0) {
+  /* An existing folder and the staging one swap names in one step (the old one then goes under the
+   * staging name, to be removed): a kill at any instant leaves into whole, old or restored. Where the
+   * filesystem cannot swap, the old folder is moved aside first: a kill between the two moves leaves
+   * into missing, its data in the aside folder. */
+  const char *aside = NULL;
+  if (rc == 0 && exists) {
+    if (renameat2(AT_FDCWD, staging.data, AT_FDCWD, into, RENAME_EXCHANGE) == 0) aside = staging.data;
+    else if (errno != EINVAL && errno != ENOSYS)
+      rc = oc_error_errno(err, "cannot swap %s and %s", staging.data, into);
+    else if (rename(into, old.data) != 0) rc = oc_error_errno(err, "cannot move %s aside", into);
+    else aside = old.data;
+  }
+  if (rc == 0 && aside != staging.data && rename(staging.data, into) != 0) {
     rc = oc_error_errno(err, "cannot rename %s to %s", staging.data, into);
-    if (exists) rename(old.data, into); /* put the folder back as it was */
+    if (aside) rename(old.data, into); /* put the folder back as it was */
   }
   if (rc == 0) oc_fsync_parent_dir(into);
-  if (rc == 0 && exists) remove_tree(old.data);
+  if (rc == 0 && aside) remove_tree(aside);
   if (rc != 0) remove_tree(staging.data);
   oc_buf_free(&staging);
   oc_buf_free(&old);

@@ -46,6 +46,30 @@ diff -r "$dd/models/artifacts/$v" "$OC_TMP/restored/models/artifacts/$v" || fail
 assert_exit 1 oc backup restore "$OC_TMP/during.tar" --into "$OC_TMP/restored" 2>"$OC_TMP/force.err"
 assert_contains "$(cat "$OC_TMP/force.err")" "--force"
 
+# restore --force over a folder, killed at each of its renames in turn (strace injects SIGKILL at the
+# Nth rename call) until one run ends by itself: after every kill the folder is whole, the state it
+# had or the backup's, never missing nor half of each
+if command -v strace >/dev/null; then
+  oc init --data-dir "$OC_TMP/other" --quiet >/dev/null
+  oc ingest --quiet --data-dir "$OC_TMP/other" --csv-path "$OC_TMP/wti.csv" --series WTI >/dev/null
+  oc backup create --data-dir "$OC_TMP/other" --out "$OC_TMP/other.tar" >/dev/null
+  state "$OC_TMP/restored" >"$OC_TMP/old.state"
+  state "$OC_TMP/other" >"$OC_TMP/new.state"
+  for n in $(seq 1 20); do
+    rc=0
+    strace -f -o /dev/null -e trace=rename,renameat,renameat2 -e inject=rename,renameat,renameat2:signal=KILL:when=$n \
+      "$OILCAST_BIN" backup restore "$OC_TMP/other.tar" --into "$OC_TMP/restored" --force >/dev/null 2>&1 || rc=$?
+    [[ -f "$OC_TMP/restored/oilcast.db" ]] || fail "restore killed at rename $n left $OC_TMP/restored without its store: $(ls "$OC_TMP" | grep restored)"
+    state "$OC_TMP/restored" >"$OC_TMP/now.state"
+    cmp -s "$OC_TMP/now.state" "$OC_TMP/old.state" || cmp -s "$OC_TMP/now.state" "$OC_TMP/new.state" ||
+      fail "restore killed at rename $n left a folder that is neither the old nor the restored one"
+    ((rc == 0)) && break
+  done
+  ((rc == 0)) || fail "restore was still killed at its 20th rename"
+  cmp -s "$OC_TMP/now.state" "$OC_TMP/new.state" || fail "a whole restore --force did not restore"
+  rm -rf "$OC_TMP"/restored.*.tmp.*
+fi
+
 # one byte of oilcast.conf's content flipped: verify and restore name the member, nothing is restored
 cp "$OC_TMP/during.tar" "$OC_TMP/damaged.tar"
 at=$(grep -abo 'store = sqlite:' "$OC_TMP/damaged.tar" | head -1 | cut -d: -f1)
