@@ -35,7 +35,8 @@
     page.fillTable($('staleness-table'), ['series', 'last price', 'expected', 'trading days behind'],
       health.series.map((s) => [s.series, s.last_date, s.expected_date, s.trading_days_behind]));
     page.fillTable($('drift-table'), ['model', 'series', 'input', 'recent days', 'PSI', 'drift', 'KS'],
-      health.drift.map((d) => [d.model_version, d.series, d.feature, d.recent_n, fmtValue(d.psi), d.psi_band, fmtValue(d.ks)]));
+      health.drift.map((d) => [d.model_version, d.series, d.feature, d.recent_n, fmtValue(d.psi), d.psi_band, fmtValue(d.ks)])
+        .concat((health.drift_unmeasured || []).map((u) => [u.model_version, '–', '–', '–', '–', `not measured: ${u.error}`, '–'])));
   }
 
   async function load() {

@@ -76,6 +76,8 @@ static int print_health(oc_cli *cli, oc_store *store, oc_cli_format fmt) {
       printf("%-8s %-12s %-12s %9zu %8zu %6.4f %-11s %8.4f\n", d->model_version, d->series, d->feature, d->reference_n,
              d->recent_n, d->psi, oc_drift_psi_band(d->psi), d->ks);
     }
+    for (size_t i = 0; i < h.nunmeasured; i++)
+      printf("%-8s drift not measured: %s\n", h.unmeasured[i].model_version, h.unmeasured[i].error);
   } else { /* the API's object (GET /v1/monitor/health) */
     json_t *j = oc_monitor_health_json(&h);
     oc_json_print(stdout, j, OC_JSON_COMPACT);

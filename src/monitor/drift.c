@@ -126,20 +126,21 @@ static void recent_cache_free(recent_cache *cache) {
   free(cache->items);
 }
 
-/* The drift of v against its card's reference; cache: the recent values read so far. */
-static int version_drift(const char *data_dir, oc_store *store, const oc_model_version *v, size_t recent,
-                         recent_cache *cache, oc_feature_drift *out, bool *found, oc_error *err) {
-  *found = false;
+/* v's card, or NULL and err naming it. */
+static json_t *load_card(const char *data_dir, const oc_model_version *v, oc_error *err) {
   char *dir = oc_path_join(data_dir, v->path), *path = oc_path_join(dir, OC_MODEL_CARD_FILE);
   free(dir);
   json_error_t jerr;
   json_t *card = json_load_file(path, 0, &jerr);
-  if (!card) {
-    oc_error_set(err, "%s: %s", path, jerr.text);
-    free(path);
-    return -1;
-  }
+  if (!card) oc_error_set(err, "%s: %s", path, jerr.text);
   free(path);
+  return card;
+}
+
+/* The drift of v against the reference of its card (taken); cache: the recent values read so far. */
+static int version_drift(json_t *card, oc_store *store, const oc_model_version *v, size_t recent,
+                         recent_cache *cache, oc_feature_drift *out, bool *found, oc_error *err) {
+  *found = false;
   json_t *ref = json_object_get(card, "feature_reference");
   json_t *feature = json_object_get(json_object_get(ref, "features"), "log_return");
   const char *series = json_string_value(json_object_get(ref, "series"));
@@ -170,26 +171,39 @@ static int version_drift(const char *data_dir, oc_store *store, const oc_model_v
 
 int oc_monitor_version_drift(const char *data_dir, oc_store *store, const oc_model_version *v, size_t recent,
                              oc_feature_drift *out, bool *found, oc_error *err) {
+  json_t *card = load_card(data_dir, v, err);
+  if (!card) return -1;
   recent_cache cache = {0};
-  int rc = version_drift(data_dir, store, v, recent, &cache, out, found, err);
+  int rc = version_drift(card, store, v, recent, &cache, out, found, err);
   recent_cache_free(&cache);
   return rc;
 }
 
 int oc_monitor_drift(const char *data_dir, oc_store *store, size_t recent, oc_feature_drift **rows, size_t *n,
-                     oc_error *err) {
+                     oc_drift_unmeasured **unmeasured, size_t *nunmeasured, oc_error *err) {
   oc_model_version *versions;
-  size_t nv, cap = 0;
+  size_t nv, cap = 0, unmeasured_cap = 0;
   *rows = NULL;
   *n = 0;
+  *unmeasured = NULL;
+  *nunmeasured = 0;
   if (oc_store_model_version_list(store, &versions, &nv, err) != 0) return -1;
   recent_cache cache = {0};
   int rc = 0;
   for (size_t i = 0; i < nv && rc == 0; i++) {
     if (strcmp(versions[i].status, "deployed") != 0) continue;
+    oc_error card_err;
+    json_t *card = load_card(data_dir, &versions[i], &card_err);
+    if (!card) {
+      oc_xgrow((void **)unmeasured, &unmeasured_cap, *nunmeasured + 1, sizeof **unmeasured);
+      oc_drift_unmeasured *u = &(*unmeasured)[(*nunmeasured)++];
+      snprintf(u->model_version, sizeof u->model_version, "v%lld", (long long)versions[i].version);
+      snprintf(u->error, sizeof u->error, "%s", card_err.message);
+      continue;
+    }
     oc_feature_drift d;
     bool found;
-    rc = version_drift(data_dir, store, &versions[i], recent, &cache, &d, &found, err);
+    rc = version_drift(card, store, &versions[i], recent, &cache, &d, &found, err);
     if (rc == 0 && found) {
       oc_xgrow((void **)rows, &cap, *n + 1, sizeof **rows);
       (*rows)[(*n)++] = d;
@@ -199,8 +213,10 @@ int oc_monitor_drift(const char *data_dir, oc_store *store, size_t recent, oc_fe
   oc_model_version_list_free(versions, nv);
   if (rc != 0) {
     free(*rows);
+    free(*unmeasured);
     *rows = NULL;
-    *n = 0;
+    *unmeasured = NULL;
+    *n = *nunmeasured = 0;
   }
   return rc;
 }

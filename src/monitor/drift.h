@@ -50,9 +50,16 @@ json_t *oc_feature_drift_json(const oc_feature_drift *d);
 int oc_monitor_version_drift(const char *data_dir, oc_store *store, const oc_model_version *v, size_t recent,
                              oc_feature_drift *out, bool *found, oc_error *err);
 
+/* A deployed version whose drift could not be measured, and why (its card cannot be read). */
+typedef struct oc_drift_unmeasured {
+  char model_version[32];
+  char error[sizeof ((oc_error *)0)->message];
+} oc_drift_unmeasured;
+
 /* One row per deployed version whose card has a reference and feature with enough recent values
- * (free *rows with free()). A card that cannot be read is an error naming it. */
+ * (free *rows with free()). A version whose card cannot be read goes to *unmeasured (free() it) and
+ * the others are still measured: one damaged card must not blind the monitor to the rest. */
 int oc_monitor_drift(const char *data_dir, oc_store *store, size_t recent, oc_feature_drift **rows, size_t *n,
-                     oc_error *err);
+                     oc_drift_unmeasured **unmeasured, size_t *nunmeasured, oc_error *err);
 
 #endif

@@ -138,7 +138,8 @@ int oc_monitor_health_read(const char *data_dir, oc_store *store, int64_t now, o
   memset(out, 0, sizeof *out);
   if (oc_monitor_staleness(store, now, &out->stale, &out->nstale, err) != 0 ||
       oc_monitor_job_failures(store, &out->jobs, &out->njobs, err) != 0 ||
-      oc_monitor_drift(data_dir, store, OC_DRIFT_RECENT_DEFAULT, &out->drift, &out->ndrift, err) != 0) {
+      oc_monitor_drift(data_dir, store, OC_DRIFT_RECENT_DEFAULT, &out->drift, &out->ndrift, &out->unmeasured,
+                       &out->nunmeasured, err) != 0) {
     oc_monitor_health_free(out);
     return -1;
   }
@@ -153,13 +154,19 @@ json_t *oc_monitor_health_json(const oc_monitor_health *h) {
     json_array_append_new(jobs, json_pack("{s:s, s:I}", "job", h->jobs[i].job, "consecutive_failures",
                                           (json_int_t)h->jobs[i].consecutive));
   for (size_t i = 0; i < h->ndrift; i++) json_array_append_new(drift, oc_feature_drift_json(&h->drift[i]));
-  return json_pack("{s:o, s:o, s:o}", "series", series, "jobs", jobs, "drift", drift);
+  json_t *unmeasured = json_array();
+  for (size_t i = 0; i < h->nunmeasured; i++)
+    json_array_append_new(unmeasured, json_pack("{s:s, s:s}", "model_version", h->unmeasured[i].model_version, "error",
+                                                 h->unmeasured[i].error));
+  return json_pack("{s:o, s:o, s:o, s:o}", "series", series, "jobs", jobs, "drift", drift, "drift_unmeasured",
+                   unmeasured);
 }
 
 void oc_monitor_health_free(oc_monitor_health *h) {
   free(h->stale);
   free(h->jobs);
   free(h->drift);
+  free(h->unmeasured);
   memset(h, 0, sizeof *h);
 }
 

@@ -51,10 +51,13 @@ typedef struct oc_monitor_health {
   size_t njobs;
   oc_feature_drift *drift; /* over the latest OC_DRIFT_RECENT_DEFAULT trading days */
   size_t ndrift;
+  oc_drift_unmeasured *unmeasured; /* deployed versions whose drift could not be measured */
+  size_t nunmeasured;
 } oc_monitor_health;
 
 int oc_monitor_health_read(const char *data_dir, oc_store *store, int64_t now, oc_monitor_health *out, oc_error *err);
-/* {"series": [staleness...], "jobs": [{job, consecutive_failures}...], "drift": [drift.h rows...]} */
+/* {"series": [staleness...], "jobs": [{job, consecutive_failures}...], "drift": [drift.h rows...],
+ *  "drift_unmeasured": [{model_version, error}...]} */
 json_t *oc_monitor_health_json(const oc_monitor_health *health);
 void oc_monitor_health_free(oc_monitor_health *health);
 

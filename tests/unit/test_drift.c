@@ -106,8 +106,9 @@ static void test_deployed_version_drifts(void **state) {
   json_decref(card);
 
   oc_feature_drift *rows;
-  size_t n;
-  assert_int_equal(oc_monitor_drift(fx->dir, fx->store, OC_DRIFT_RECENT_DEFAULT, &rows, &n, &err), 0);
+  oc_drift_unmeasured *unmeasured;
+  size_t n, nunmeasured;
+  assert_int_equal(oc_monitor_drift(fx->dir, fx->store, OC_DRIFT_RECENT_DEFAULT, &rows, &n, &unmeasured, &nunmeasured, &err), 0);
   assert_int_equal(n, 1);
   assert_string_equal(rows[0].feature, "log_return");
   assert_int_equal(rows[0].recent_n, 60);
@@ -126,7 +127,7 @@ static void test_deployed_version_drifts(void **state) {
     more.values[i] *= hist.values[hist.n - 1] / 60;
   }
   oc_test_store_series(fx->store, &more);
-  assert_int_equal(oc_monitor_drift(fx->dir, fx->store, OC_DRIFT_RECENT_DEFAULT, &rows, &n, &err), 0);
+  assert_int_equal(oc_monitor_drift(fx->dir, fx->store, OC_DRIFT_RECENT_DEFAULT, &rows, &n, &unmeasured, &nunmeasured, &err), 0);
   assert_int_equal(n, 1);
   assert_true(rows[0].psi > 0.25);
   assert_string_equal(oc_drift_psi_band(rows[0].psi), "significant");
@@ -173,14 +174,46 @@ static void test_deployed_version_drifts(void **state) {
     if (oc_pipeline_train(fx->dir, fx->store, &o, &tr, &err) != 0) fail_msg("%s", err.message);
     oc_train_result_free(&tr);
   }
-  assert_int_equal(oc_monitor_drift(fx->dir, fx->store, OC_DRIFT_RECENT_DEFAULT, &rows, &n, &err), 0);
+  assert_int_equal(oc_monitor_drift(fx->dir, fx->store, OC_DRIFT_RECENT_DEFAULT, &rows, &n, &unmeasured, &nunmeasured, &err), 0);
   assert_int_equal(n, 3);
   assert_true(rows[0].psi == psi); /* v1, as before */
   assert_string_equal(rows[1].series, "BRENT");
   assert_true(rows[1].psi < 0.25 && rows[1].recent_last == brent.dates[brent.n - 1]);
   assert_string_equal(rows[2].series, "WTI");
   assert_true(rows[2].recent_last == rows[0].recent_last && rows[2].recent_n == rows[0].recent_n);
+  assert_int_equal(nunmeasured, 0);
   free(rows);
+  free(unmeasured);
+
+  /* v1's card damaged: v1 is not measured, and says why; the others still are; the health read (which
+   * staleness and job alerts rely on too) still answers */
+  FILE *f = fopen(card_path, "w");
+  assert_non_null(f);
+  fputs("{\"truncated\": ", f);
+  fclose(f);
+  assert_int_equal(oc_monitor_drift(fx->dir, fx->store, OC_DRIFT_RECENT_DEFAULT, &rows, &n, &unmeasured, &nunmeasured, &err), 0);
+  assert_int_equal(n, 2);
+  assert_string_equal(rows[0].series, "BRENT");
+  assert_int_equal(nunmeasured, 1);
+  assert_string_equal(unmeasured[0].model_version, "v1");
+  assert_non_null(strstr(unmeasured[0].error, card_path));
+  free(rows);
+  free(unmeasured);
+  oc_monitor_health h;
+  assert_int_equal(oc_monitor_health_read(fx->dir, fx->store, (int64_t)more.dates[more.n - 1] * 86400, &h, &err), 0);
+  assert_int_equal(h.ndrift, 2);
+  assert_int_equal(h.nunmeasured, 1);
+  json_t *hj = oc_monitor_health_json(&h);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(hj, "drift_unmeasured"), 0),
+                                                        "model_version")),
+                      "v1");
+  json_decref(hj);
+  oc_monitor_health_free(&h);
+  /* the promotion loop asks for its champion alone: there the damaged card is an error naming it */
+  assert_int_equal(oc_store_model_version_get(fx->store, 1, &v1, &v1_found, &err), 0);
+  assert_int_not_equal(oc_monitor_version_drift(fx->dir, fx->store, &v1, OC_DRIFT_RECENT_DEFAULT, &one, &one_found, &err), 0);
+  assert_non_null(strstr(err.message, card_path));
+  oc_model_version_free(&v1);
   oc_series_free(&brent);
   oc_series_free(&more);
   oc_series_free(&hist);
