@@ -132,7 +132,7 @@ static int parse_rule(json_t *r, size_t i, oc_alert_rule *out, oc_error *err) {
   out->threshold = json_number_value(threshold);
   int64_t for_ms;
   if (duration_field(r, "for", 0, &for_ms, where, err) != 0) return -1;
-  out->for_seconds = for_ms / 1000;
+  out->for_seconds = (for_ms + 999) / 1000; /* at least as long as asked: "250ms" is not 0 (firing at once) */
   char what[OC_ALERT_RULE_MAX + 48];
   snprintf(what, sizeof what, "%s: \"match\"", where);
   if (string_object(json_object_get(r, "match"), &out->match, what, err) != 0) return -1;

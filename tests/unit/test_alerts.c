@@ -499,8 +499,30 @@ static void test_bad_rules_are_refused(void **state) {
   }
 }
 
+/* "for" is kept in whole seconds, rounded up: a part of a second still holds the alert pending first. */
+static void test_for_rounds_up(void **state) {
+  (void)state;
+  static const struct {
+    const char *duration;
+    int64_t seconds;
+  } cases[] = {{"250ms", 1}, {"1000ms", 1}, {"1500ms", 2}, {"0", 0}, {"90s", 90}, {"2h", 7200}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char text[160];
+    snprintf(text, sizeof text, "{\"rules\": [{\"alert\": \"A\", \"metric\": \"oilcast_forecast_bias\", \"above\": 1, \"for\": \"%s\"}]}",
+             cases[i].duration);
+    oc_alert_rules rules;
+    oc_error err;
+    if (oc_alert_rules_parse("alerts.json", text, &rules, &err) != 0) fail_msg("%s: %s", cases[i].duration, err.message);
+    if (rules.rules[0].for_seconds != cases[i].seconds)
+      fail_msg("for %s: %lld s, expected %lld", cases[i].duration, (long long)rules.rules[0].for_seconds,
+               (long long)cases[i].seconds);
+    oc_alert_rules_free(&rules);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_for_rounds_up),
       cmocka_unit_test_setup_teardown(test_pending_firing_resolved_webhook, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_failing_receiver_is_retried, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_undelivered_alert_is_sent_next_time, oc_test_datadir_setup, oc_test_datadir_teardown),
