@@ -120,7 +120,9 @@ static void replace_json(char **field, const json_t *value) {
 }
 
 /* Applies one (rule, figure) that holds at now to the stored alerts (appending a new one), saving any
- * state change. seen[i] marks the stored alerts a holding figure still backs. */
+ * state change (an event in the history) and any new value or annotations of an alert that stays as
+ * it was (no event: `alerts list` shows the figure of the latest evaluation, not the one it fired with).
+ * seen[i] marks the stored alerts a holding figure still backs. */
 static int apply_holding(oc_store *store, const oc_alert_rule *r, const oc_figure *f, int64_t now, oc_alert **alerts,
                          size_t *n, size_t *cap, bool **seen, oc_alerts_result *out, oc_error *err) {
   json_t *labels = merged_labels(r, f->labels);
@@ -155,13 +157,18 @@ static int apply_holding(oc_store *store, const oc_alert_rule *r, const oc_figur
     changed = true;
   }
   (*seen)[a - *alerts] = true;
+  char *before = a->annotations_json;
+  a->annotations_json = NULL;
+  bool moved = a->value != f->value;
   a->value = f->value;
   json_t *annotations = expanded_annotations(r, labels, f->value);
   replace_json(&a->labels_json, labels);
   replace_json(&a->annotations_json, annotations);
+  moved |= !before || strcmp(before, a->annotations_json) != 0;
+  free(before);
   json_decref(labels);
   json_decref(annotations);
-  if (!changed) return 0;
+  if (!changed) return moved ? oc_store_alert_save(store, a, false, err) : 0;
   a->updated_at = now;
   out->changed++;
   return oc_store_alert_save(store, a, true, err);

@@ -181,7 +181,8 @@ static void tick(oc_store *store, const oc_jobs *jobs, world *w) {
   if (oc_scheduler_tick(store, jobs, &env, &next, &err) != 0) fail_msg("%s", err.message);
 }
 
-static const char *state_of(oc_store *store) {
+/* The one alert's state ("none" without one), and its stored value in *value when value is not NULL. */
+static const char *state_of(oc_store *store, double *value) {
   static char state[16];
   oc_alert *list;
   size_t n;
@@ -189,6 +190,7 @@ static const char *state_of(oc_store *store) {
   assert_int_equal(oc_store_alerts_list(store, NULL, &list, &n, &err), 0);
   assert_true(n <= 1); /* one alert, however often its condition held: the fingerprint dedups */
   snprintf(state, sizeof state, "%s", n ? list[0].state : "none");
+  if (value) *value = n ? list[0].value : NAN;
   oc_alert_list_free(list, n);
   return state;
 }
@@ -234,7 +236,7 @@ static void check_payload(json_t *p, const char *status, int64_t starts, int64_t
   assert_non_null(strstr(json_string_value(json_object_get(json_object_get(a, "annotations"), "summary")), "on wti"));
 }
 
-static void run_days(oc_test_datadir_fixture *fx, const char *states[DAYS]) {
+static void run_days(oc_test_datadir_fixture *fx, const char *states[DAYS], double values[DAYS]) {
   store_forecasts(fx->store);
   oc_jobs jobs;
   oc_error err;
@@ -247,7 +249,7 @@ static void run_days(oc_test_datadir_fixture *fx, const char *states[DAYS]) {
     store_price(fx->store, i);
     w.clock = evening(i);
     tick(fx->store, &jobs, &w);
-    if (states) states[i] = strdup(state_of(fx->store));
+    if (states) states[i] = strdup(state_of(fx->store, values ? &values[i] : NULL));
   }
   oc_jobs_free(&jobs);
 }
@@ -258,7 +260,8 @@ static void test_pending_firing_resolved_webhook(void **state) {
   receiver_start(&r, 0);
   write_rules(fx->dir, r.url, 2);
   const char *states[DAYS] = {0};
-  run_days(fx, states);
+  double values[DAYS];
+  run_days(fx, states, values);
   /* day 0: nothing scored; day 1: origin 0 scored, relMAE 5: pending; day 2: a day later, firing;
    * day 7: (5 + 5 + 0 ...) / 7 origins = 1.43 < 1.5: resolved */
   const char *expect[] = {"none", "pending", "firing", "firing", "firing", "firing", "firing", "resolved", "resolved"};
@@ -266,6 +269,12 @@ static void test_pending_firing_resolved_webhook(void **state) {
     if (strcmp(states[i], expect[i]) != 0) fail_msg("day %zu: %s, expected %s", i, states[i], expect[i]);
   }
   for (int i = 0; i < DAYS; i++) free((char *)states[i]);
+  /* the stored value follows the figure while the alert stays firing (5 on days 1 and 2, then falling
+   * as right forecasts are scored), and keeps the last holding one once resolved */
+  assert_true(values[1] == 5 && values[2] == 5);
+  for (int i = 3; i <= 6; i++)
+    if (!(values[i] < values[i - 1])) fail_msg("day %d: stored value %g, day before %g", i, values[i], values[i - 1]);
+  assert_true(values[7] == values[6]);
   assert_int_equal(posts(&r), 2);
   json_t *firing = body_json(&r, 0), *resolved = body_json(&r, 1);
   check_payload(firing, "firing", evening(2), 0);
@@ -293,7 +302,7 @@ static void test_failing_receiver_is_retried(void **state) {
   receiver r;
   receiver_start(&r, 2); /* 503, 503, then 200 */
   write_rules(fx->dir, r.url, 2);
-  run_days(fx, NULL);
+  run_days(fx, NULL, NULL);
   assert_int_equal(posts(&r), 4); /* the firing payload three times (the third taken), the resolved once */
   assert_int_equal(r.status[0], 503);
   assert_int_equal(r.status[2], 200);
@@ -384,7 +393,7 @@ static void test_untold_resolution_is_not_lost(void **state) {
   write_stale_rule(fx->dir, r.url);
   o.now = thursday + 12 * 3600; /* Wednesday's price is due: stale again */
   assert_int_equal(oc_alerts_evaluate(fx->dir, fx->store, &o, &res, &err), 0);
-  assert_string_equal(state_of(fx->store), "firing");
+  assert_string_equal(state_of(fx->store, NULL), "firing");
   store_wti(fx->store, 2024, 6, 5);
   o.now += 1800;
   assert_int_equal(oc_alerts_evaluate(fx->dir, fx->store, &o, &res, &err), 0);
