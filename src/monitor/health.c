@@ -107,6 +107,10 @@ static int add_scores(oc_store *store, oc_figures *out, size_t *cap, oc_error *e
   oc_monitor_options o = oc_monitor_options_default();
   oc_monitor_result r;
   if (oc_monitor_performance(store, &o, &r, err) != 0) return -1;
+  if (oc_monitor_keep_serving(store, &r, err) != 0) {
+    oc_monitor_result_free(&r);
+    return -1;
+  }
   for (size_t i = 0; i < r.n; i++) {
     const oc_forecast_performance *p = &r.rows[i].perf;
     const oc_forecast_line *l = &p->line;

@@ -67,6 +67,64 @@ int oc_monitor_score(oc_store *store, const oc_monitor_options *opt, int64_t now
   return 0;
 }
 
+/* The versions one endpoint serves now, as forecasts name them ("v3"); known false for a name the
+ * store has no endpoint of. */
+typedef struct served_versions {
+  char endpoint[128];
+  bool known;
+  char (*versions)[32];
+  size_t n;
+} served_versions;
+
+static int served_by(oc_store *store, const char *endpoint, served_versions *out, oc_error *err) {
+  memset(out, 0, sizeof *out);
+  snprintf(out->endpoint, sizeof out->endpoint, "%s", endpoint);
+  oc_endpoint ep;
+  oc_challenger_state st;
+  bool found, challenged;
+  if (oc_store_endpoint_get(store, endpoint, &ep, &found, err) != 0) return -1;
+  if (!found) return 0;
+  out->known = true;
+  if (oc_store_challenger_get(store, endpoint, &st, &challenged, err) != 0) {
+    oc_endpoint_free(&ep);
+    return -1;
+  }
+  out->versions = oc_xcalloc(ep.nvariants + 1, sizeof *out->versions);
+  for (size_t i = 0; i < ep.nvariants; i++)
+    snprintf(out->versions[out->n++], sizeof *out->versions, "v%lld", (long long)ep.variants[i].version);
+  if (challenged && st.challenger > 0)
+    snprintf(out->versions[out->n++], sizeof *out->versions, "v%lld", (long long)st.challenger);
+  oc_endpoint_free(&ep);
+  return 0;
+}
+
+int oc_monitor_keep_serving(oc_store *store, oc_monitor_result *r, oc_error *err) {
+  served_versions *endpoints = NULL;
+  size_t nendpoints = 0, cap = 0, kept = 0;
+  int rc = 0;
+  for (size_t i = 0; i < r->n && rc == 0; i++) {
+    const oc_forecast_line *l = &r->rows[i].perf.line;
+    bool serving = !*l->endpoint;
+    if (!serving) {
+      size_t e = 0;
+      while (e < nendpoints && strcmp(endpoints[e].endpoint, l->endpoint) != 0) e++;
+      if (e == nendpoints) {
+        oc_xgrow((void **)&endpoints, &cap, nendpoints + 1, sizeof *endpoints);
+        if ((rc = served_by(store, l->endpoint, &endpoints[nendpoints], err)) != 0) break;
+        nendpoints++;
+      }
+      serving = !endpoints[e].known;
+      for (size_t v = 0; v < endpoints[e].n && !serving; v++)
+        serving = strcmp(endpoints[e].versions[v], l->model_version) == 0;
+    }
+    if (serving) r->rows[kept++] = r->rows[i];
+  }
+  if (rc == 0) r->n = kept;
+  for (size_t e = 0; e < nendpoints; e++) free(endpoints[e].versions);
+  free(endpoints);
+  return rc;
+}
+
 /* A line's labels and its window: the first members of a row's JSON and of a line's. */
 static json_t *line_labels_json(const oc_forecast_line *line, size_t window) {
   return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "series", line->series, "endpoint", line->endpoint, "variant",

@@ -45,6 +45,11 @@ typedef struct oc_monitor_result {
 int oc_monitor_score(oc_store *store, const oc_monitor_options *opt, int64_t now, oc_monitor_result *out, oc_error *err);
 /* The figures only, as scored so far (out->scored = 0): for readers that must not write. */
 int oc_monitor_performance(oc_store *store, const oc_monitor_options *opt, oc_monitor_result *out, oc_error *err);
+/* Keeps the rows of the versions their endpoint serves now (its variants and its challenger), and of
+ * forecasts made without an endpoint or under a name the store has no endpoint of: a version its endpoint no longer serves (promoted past, rolled
+ * back, a challenger decided) gets no new forecasts, so its last window's figures would stand for ever
+ * in the live figures (/metrics, alert rules) and an alert on them would never resolve. */
+int oc_monitor_keep_serving(oc_store *store, oc_monitor_result *result, oc_error *err);
 /* One row as a JSON object (the shape the CLI's json and the API share). */
 json_t *oc_monitor_row_json(const oc_monitor_row *row);
 void oc_monitor_result_free(oc_monitor_result *result);

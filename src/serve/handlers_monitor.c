@@ -159,8 +159,9 @@ void oc_handle_monitor_health(const oc_request *req, oc_response *resp) {
 }
 
 /* The figures of monitor/health.h that /metrics does not already carry (the live scores are
- * refresh_live_scores' in handlers_ops.c: read once per scrape, there), and the alerts per state. A
- * store problem leaves them as they were, as for the live scores. */
+ * refresh_live_scores' in handlers_ops.c: read once per scrape, there), and the alerts per state; a
+ * series, job or version the health read no longer gives loses its gauge. A store problem leaves them
+ * as they were, as for the live scores. */
 void oc_serve_refresh_health_metrics(oc_server *s) {
   oc_response scratch = {0};
   oc_store *store = oc_serve_store_acquire(s, &scratch);
@@ -181,6 +182,11 @@ void oc_serve_refresh_health_metrics(oc_server *s) {
     oc_metrics_add(s->metrics, OC_METRIC_STORE_ERRORS, 1, 1, labels);
     return;
   }
+  static const oc_metric_family_id refreshed[] = {OC_METRIC_SERIES_STALENESS, OC_METRIC_JOB_FAILURES,
+                                                  OC_METRIC_FEATURE_PSI, OC_METRIC_FEATURE_KS};
+  uint64_t refresh[sizeof refreshed / sizeof refreshed[0]];
+  for (size_t k = 0; k < sizeof refreshed / sizeof refreshed[0]; k++)
+    refresh[k] = oc_metrics_refresh_begin(s->metrics, refreshed[k]);
   for (size_t i = 0; i < h.nstale; i++) {
     const char *labels[] = {"series", h.stale[i].series};
     oc_metrics_set(s->metrics, OC_METRIC_SERIES_STALENESS, (double)h.stale[i].behind, 1, labels);
@@ -195,6 +201,8 @@ void oc_serve_refresh_health_metrics(oc_server *s) {
     oc_metrics_set(s->metrics, OC_METRIC_FEATURE_PSI, d->psi, 3, labels);
     oc_metrics_set(s->metrics, OC_METRIC_FEATURE_KS, d->ks, 3, labels);
   }
+  for (size_t k = 0; k < sizeof refreshed / sizeof refreshed[0]; k++)
+    oc_metrics_refresh_end(s->metrics, refreshed[k], refresh[k]);
   oc_monitor_health_free(&h);
   static const char *const states[] = {"pending", "firing", "resolved"};
   for (size_t k = 0; k < 3; k++) {

@@ -36,8 +36,9 @@ void oc_handle_readyz(const oc_request *req, oc_response *resp) {
 }
 
 /* The live scores as gauges, read from the store at each scrape (a scrape every few seconds costs one
- * query; the figures change only when `oilcast monitor` scores). A store problem leaves them as they
- * were: the rest of the metrics still answer. */
+ * query; the figures change only when `oilcast monitor` scores), of the versions their endpoints serve
+ * now: a retired version's gauges go (oc_monitor_keep_serving, oc_metrics_refresh_end). A store problem
+ * leaves them as they were: the rest of the metrics still answer. */
 static void refresh_live_scores(oc_server *s) {
   oc_response scratch = {0};
   oc_store *store = oc_serve_store_acquire(s, &scratch);
@@ -47,12 +48,19 @@ static void refresh_live_scores(oc_server *s) {
   oc_monitor_result r;
   oc_error err;
   int rc = oc_monitor_performance(store, &o, &r, &err);
+  if (rc == 0 && (rc = oc_monitor_keep_serving(store, &r, &err)) != 0) oc_monitor_result_free(&r);
   oc_serve_store_release(s, store);
   if (rc != 0) {
     const char *labels[] = {"operation", "forecast_performance"};
     oc_metrics_add(s->metrics, OC_METRIC_STORE_ERRORS, 1, 1, labels);
     return;
   }
+  static const oc_metric_family_id refreshed[] = {OC_METRIC_LIVE_REL_MAE, OC_METRIC_LIVE_COVERAGE80,
+                                                  OC_METRIC_LIVE_COVERAGE95, OC_METRIC_LIVE_ORIGINS,
+                                                  OC_METRIC_LIVE_BIAS};
+  uint64_t refresh[sizeof refreshed / sizeof refreshed[0]];
+  for (size_t k = 0; k < sizeof refreshed / sizeof refreshed[0]; k++)
+    refresh[k] = oc_metrics_refresh_begin(s->metrics, refreshed[k]);
   for (size_t i = 0; i < r.n; i++) {
     const oc_forecast_performance *p = &r.rows[i].perf;
     char horizon[24], window[24];
@@ -66,6 +74,8 @@ static void refresh_live_scores(oc_server *s) {
     oc_metrics_set(s->metrics, OC_METRIC_LIVE_ORIGINS, (double)p->origins, 6, labels);
     oc_metrics_set(s->metrics, OC_METRIC_LIVE_BIAS, p->bias, 6, labels);
   }
+  for (size_t k = 0; k < sizeof refreshed / sizeof refreshed[0]; k++)
+    oc_metrics_refresh_end(s->metrics, refreshed[k], refresh[k]);
   oc_monitor_result_free(&r);
 }
 

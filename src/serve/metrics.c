@@ -33,12 +33,14 @@ typedef struct route_stats {
 typedef struct family_entry {
   char *labels; /* preformatted: name="value",... */
   double value;
+  uint64_t refresh; /* the family's refresh that last set it */
 } family_entry;
 
 typedef struct family {
   const char *name, *help, *type;
   family_entry *entries;
   size_t count, cap;
+  uint64_t refresh; /* oc_metrics_refresh_begin's count */
 } metric_family;
 
 struct oc_metrics {
@@ -161,6 +163,7 @@ static void update_family(oc_metrics *m, oc_metric_family_id id, double value, b
   oc_lock_acquire(&m->lock);
   family_entry *e = entry_locked(m, &m->families[id], &key);
   e->value = add ? e->value + value : value;
+  e->refresh = m->families[id].refresh;
   oc_lock_release(&m->lock);
   oc_buf_free(&key);
 }
@@ -173,6 +176,27 @@ void oc_metrics_add(oc_metrics *m, oc_metric_family_id family, double delta, siz
 void oc_metrics_set(oc_metrics *m, oc_metric_family_id family, double value, size_t label_count,
                     const char *const *labels) {
   update_family(m, family, value, false, label_count, labels);
+}
+
+uint64_t oc_metrics_refresh_begin(oc_metrics *m, oc_metric_family_id family) {
+  assert(family < OC_METRIC_FAMILY_COUNT);
+  oc_lock_acquire(&m->lock);
+  uint64_t refresh = ++m->families[family].refresh;
+  oc_lock_release(&m->lock);
+  return refresh;
+}
+
+void oc_metrics_refresh_end(oc_metrics *m, oc_metric_family_id family, uint64_t refresh) {
+  assert(family < OC_METRIC_FAMILY_COUNT);
+  oc_lock_acquire(&m->lock);
+  metric_family *f = &m->families[family];
+  size_t kept = 0;
+  for (size_t i = 0; i < f->count; i++) {
+    if (f->entries[i].refresh < refresh) free(f->entries[i].labels);
+    else f->entries[kept++] = f->entries[i];
+  }
+  f->count = kept;
+  oc_lock_release(&m->lock);
 }
 
 size_t oc_process_rss_bytes(void) {

@@ -7,6 +7,7 @@
 #define OC_SERVE_METRICS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/buf.h"
 #include "serve/router.h"
@@ -54,6 +55,14 @@ void oc_metrics_add(oc_metrics *m, oc_metric_family_id family, double delta, siz
                     const char *const *labels);
 void oc_metrics_set(oc_metrics *m, oc_metric_family_id family, double value, size_t label_count,
                     const char *const *labels);
+
+/* A gauge family read afresh from the store: begin, set every labelled value that still exists, end.
+ * The end drops the values no set since the begin touched (a version no endpoint serves any more, a
+ * job taken out of jobs.conf), which would otherwise keep their last value for ever; a refresh that
+ * fails before its end leaves the family as it was. A scrape during the refresh sees each value old
+ * or new, never a family emptied. */
+uint64_t oc_metrics_refresh_begin(oc_metrics *m, oc_metric_family_id family);
+void oc_metrics_refresh_end(oc_metrics *m, oc_metric_family_id family, uint64_t refresh);
 
 /* Appends the whole exposition to out. */
 void oc_metrics_render(oc_metrics *m, oc_buf *out);

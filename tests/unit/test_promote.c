@@ -19,7 +19,9 @@
 #include "core/date.h"
 #include "ingest/simulate.h"
 #include "model/registry.h"
+#include "monitor/health.h"
 #include "monitor/promote.h"
+#include "monitor/score.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/train.h"
 
@@ -383,6 +385,22 @@ static void save_step_forecast(oc_store *store, const market *m, size_t i, int64
  * challenger from its decision. Here 18 pairs, one origin among the latest without the challenger,
  * max_origins 6 and no better: refused now. Taking each version's latest 6 origins first found 5
  * pairs, and so a challenger missing a day now and then was never decided, blocking every retraining. */
+/* Whether the live figures (what alert rules and /metrics read) have a forecast figure of version v. */
+static bool has_live_figures(oc_test_datadir_fixture *fx, int64_t now, int64_t v) {
+  char name[32];
+  snprintf(name, sizeof name, "v%lld", (long long)v);
+  oc_figures figures;
+  oc_error err;
+  if (oc_monitor_figures(fx->dir, fx->store, now, &figures, &err) != 0) fail_msg("%s", err.message);
+  bool found = false;
+  for (size_t i = 0; i < figures.n; i++) {
+    const char *version = json_string_value(json_object_get(figures.items[i].labels, "model_version"));
+    found |= strncmp(figures.items[i].metric, "oilcast_forecast_", 17) == 0 && version && strcmp(version, name) == 0;
+  }
+  oc_figures_free(&figures);
+  return found;
+}
+
 static void test_challenger_missing_an_origin_is_decided(void **state) {
   oc_test_datadir_fixture *fx = *state;
   static market m;
@@ -408,6 +426,11 @@ static void test_challenger_missing_an_origin_is_decided(void **state) {
   o.max_origins = 6;
   o.degrade_rel_mae = 100;
   o.drift_psi = 0;
+  oc_monitor_options mo = oc_monitor_options_default();
+  oc_monitor_result scored;
+  assert_int_equal(oc_monitor_score(fx->store, &mo, evening(&m), &scored, &err), 0);
+  oc_monitor_result_free(&scored);
+  assert_true(has_live_figures(fx, evening(&m), champion) && has_live_figures(fx, evening(&m), challenger));
   oc_promote_result r;
   char actions[256];
   run_loop(fx, &m, &o, &r, actions, sizeof actions);
@@ -415,6 +438,10 @@ static void test_challenger_missing_an_origin_is_decided(void **state) {
   assert_non_null(strstr(r.decisions[0].figures, "\"paired_origins\":6"));
   assert_int_equal(r.challenger, 0);
   oc_promote_result_free(&r);
+  /* the refused challenger is served no more: its figures leave the live ones (an alert on them would
+   * never resolve), the champion's stay */
+  assert_true(has_live_figures(fx, evening(&m), champion));
+  assert_false(has_live_figures(fx, evening(&m), challenger));
 }
 
 static void test_bad_options_write_nothing(void **state) {

@@ -164,8 +164,38 @@ static void test_metrics_exposition(void **state) {
   oc_metrics_free(m);
 }
 
+/* A refreshed gauge family keeps what the refresh set and drops what it no longer gives; a refresh that
+ * never ends (the store failed) leaves the family as it was; other families are untouched. */
+static void test_metrics_refresh_drops_gone_values(void **state) {
+  (void)state;
+  oc_metrics *m = oc_metrics_new(table, N_ROUTES);
+  const char *v1[] = {"job", "nightly"}, *v2[] = {"job", "weekly"}, *load[] = {"model_version", "v2"};
+  oc_metrics_set(m, OC_METRIC_JOB_FAILURES, 3, 1, v1);
+  oc_metrics_set(m, OC_METRIC_JOB_FAILURES, 1, 1, v2);
+  oc_metrics_set(m, OC_METRIC_MODEL_LOAD, 0.25, 1, load);
+  uint64_t refresh = oc_metrics_refresh_begin(m, OC_METRIC_JOB_FAILURES);
+  oc_metrics_set(m, OC_METRIC_JOB_FAILURES, 0, 1, v2); /* weekly ran again; nightly was taken out */
+  oc_buf out = {0};
+  oc_metrics_render(m, &out); /* during the refresh: old or new values, nothing missing */
+  assert_non_null(strstr(out.data, "oilcast_job_consecutive_failures{job=\"nightly\"} 3\n"));
+  assert_non_null(strstr(out.data, "oilcast_job_consecutive_failures{job=\"weekly\"} 0\n"));
+  oc_metrics_refresh_end(m, OC_METRIC_JOB_FAILURES, refresh);
+  oc_buf_clear(&out);
+  oc_metrics_render(m, &out);
+  assert_null(strstr(out.data, "job=\"nightly\""));
+  assert_non_null(strstr(out.data, "oilcast_job_consecutive_failures{job=\"weekly\"} 0\n"));
+  assert_non_null(strstr(out.data, "oilcast_model_load_seconds{model_version=\"v2\"} 0.25\n"));
+  oc_metrics_refresh_begin(m, OC_METRIC_JOB_FAILURES); /* a refresh that fails before its end */
+  oc_buf_clear(&out);
+  oc_metrics_render(m, &out);
+  assert_non_null(strstr(out.data, "oilcast_job_consecutive_failures{job=\"weekly\"} 0\n"));
+  oc_buf_free(&out);
+  oc_metrics_free(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_metrics_refresh_drops_gone_values),
       cmocka_unit_test(test_route_literals_and_params),
       cmocka_unit_test(test_route_not_found_and_method_mismatch),
       cmocka_unit_test(test_token_bucket_exact_burst_and_refill),
