@@ -27,17 +27,30 @@ pub tank-1 '{"device":"tank-1","event_time":"2026-01-01T00:00:01Z","seq":5,"meas
 pub tank-1 '{"device":"tank-1","event_time":"2999-01-01T00:00:01Z","seq":6,"measurements":{"level":{"value":5,"unit":"m"}}}'
 pub tank-2 '{"device":"tank-1","event_time":"2026-01-01T00:00:01Z","seq":7,"measurements":{"level":{"value":5,"unit":"m"}}}'
 pub old-1 '{"device":"old-1","event_time":"2026-01-01T00:00:01Z","seq":8,"measurements":{"level":{"value":5,"unit":"m"}}}'
+# bytes that would break the listing's lines and fields: a line break (in the payload and, through a
+# measurement's name, in the reason), a tab, a backslash, a NUL and what follows it, a long payload
+pub tank-1 $'{"device":"tank-1",\n"seq":10,\t"x":"a\\\\b"}'
+printf '{"seq":11}\0after the NUL' > "$OC_TMP/nul.bin"
+mosquitto_pub -p "$PORT" -q 1 -t oil/sensors/tank-1/level -f "$OC_TMP/nul.bin"
+pub tank-1 '{"device":"tank-1","event_time":"2026-01-01T00:00:01Z","seq":12,"measurements":{"le\nvel":{"value":5,"unit":"m"}}}'
+long="{\"device\":\"tank-1\",\"seq\":13,\"pad\":\"$(printf 'x%.0s' $(seq 1 600))\"}"
+pub tank-1 "$long"
 pub tank-1 '{"device":"tank-1","event_time":"2026-01-01T00:00:02Z","seq":9,"measurements":{"level":{"value":6,"unit":"m"}}}'
 for _ in $(seq 1 100); do
-  [[ $(stored_count "$DB") == 2 && $(sqlite3 "$DB" "SELECT count(*) FROM sensor_dead_letters") == 8 ]] && break
+  [[ $(stored_count "$DB") == 2 && $(sqlite3 "$DB" "SELECT count(*) FROM sensor_dead_letters") == 12 ]] && break
   sleep 0.05
 done
 kill -TERM "$STREAM_PID"
 wait "$STREAM_PID" || fail "oilcast stream exited with $?: $(cat "$OC_TMP/stream.err")"
 assert_eq "$(stored_count "$DB")" 2 "good readings stored"
 listing=$(oc stream dead-letters --limit 100)
-assert_eq "$(wc -l <<< "$listing")" 8 "dead letters listed"
-assert_eq "$(awk -F'\t' 'NF == 7 && $4 == 1 && $3 >= $2' <<< "$listing" | wc -l)" 8 "id, first and last received, seen once, topic, reason, raw"
+assert_eq "$(wc -l <<< "$listing")" 12 "dead letters listed, one a line"
+assert_eq "$(awk -F'\t' 'NF == 7 && $4 == 1 && $3 >= $2' <<< "$listing" | wc -l)" 12 "id, first and last received, seen once, topic, reason, raw"
+raw() { awk -F'\t' -v seq="$1" 'index($7, "\"seq\":" seq) { print $7 }' <<< "$listing"; }
+assert_eq "$(raw 10)" '{"device":"tank-1",\x0a"seq":10,\x09"x":"a\\\\b"}' "a line break, a tab and a backslash escaped"
+assert_eq "$(raw 11)" '{"seq":11}\x00after the NUL' "the bytes after a NUL"
+assert_eq "$(raw 13)" "$long" "a long payload whole"
+assert_contains "$listing" "name 'le\x0avel'" "a line break in the reason escaped"
 assert_contains "$listing" "not JSON" "not JSON"
 assert_contains "$listing" "not json at all" "the raw bytes"
 assert_contains "$listing" "event_time: missing" "a missing field"
@@ -47,9 +60,9 @@ assert_contains "$listing" "outside device tank-1's range" "a value out of range
 assert_contains "$listing" "in the future" "an event time in the future"
 assert_contains "$listing" "another device's topic" "a device under another device's topic"
 assert_contains "$listing" "'old-1' is revoked" "a revoked device"
-assert_contains "$(cat "$OC_TMP/stream.out")" "dead letters 8" "the stream's count"
+assert_contains "$(cat "$OC_TMP/stream.out")" "dead letters 12" "the stream's count"
 serve_start "$OILCAST_DATA_DIR" --threads 1
 metrics=$(curl -sf -H "Authorization: Bearer $admin" "$SERVE_URL/metrics")
-assert_contains "$metrics" "oilcast_sensor_dead_letters_total{} 8" "/metrics: dead letters"
+assert_contains "$metrics" "oilcast_sensor_dead_letters_total{} 12" "/metrics: dead letters"
 assert_contains "$metrics" "oilcast_sensor_readings_total{} 2" "/metrics: readings"
-echo "ok: 8 bad messages dead-lettered with their reasons, 2 good ones stored"
+echo "ok: 12 bad messages dead-lettered with their reasons, 2 good ones stored"
