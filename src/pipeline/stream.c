@@ -5,6 +5,7 @@
  * is never dropped: it is stored, recognised as a duplicate, or a dead letter. Must not print. */
 #include "pipeline/stream.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "core/buf.h"
 #include "core/csv.h"
+#include "core/date.h"
 #include "core/fsutil.h"
 #include "devices/broker.h"
 #include "pipeline/pipeline.h"
@@ -38,6 +40,10 @@ typedef struct stream_run {
   oc_stream_result *result;
   oc_sensor_reading *readings; /* the batch's, reused */
   size_t readings_cap;
+  size_t *reading_message; /* per reading: its message's index in the batch */
+  size_t reading_message_cap;
+  oc_window_verdict *verdicts; /* per reading: oc_window_apply's */
+  size_t verdicts_cap;
   /* The registry's answers of this batch, so each device is asked for once per batch, not once per
    * message (the registry cannot change inside the batch's transaction). */
   batch_device *devices;
@@ -108,6 +114,45 @@ static int read_message(stream_run *run, const oc_mqtt_message *m, int64_t now_m
   return oc_sensor_message_check(msg, registered, reason, cap) == 0;
 }
 
+/* A moment in Unix milliseconds as 2026-12-03T18:00:00.250Z, as payloads carry it. */
+static void format_event_time(int64_t ms, char out[OC_TIMESTAMP_STRLEN + 4]) {
+  int64_t seconds = ms / 1000 - (ms % 1000 < 0);
+  char stamp[OC_TIMESTAMP_STRLEN];
+  oc_timestamp_format(seconds, stamp);
+  stamp[19] = '\0'; /* the milliseconds go before the Z */
+  snprintf(out, OC_TIMESTAMP_STRLEN + 4, "%s.%03dZ", stamp, (int)(ms - seconds * 1000));
+}
+
+/* Each message holding a reading that oc_window_apply found in conflict (its sequence number taken by
+ * another reading) becomes a dead letter, once, and its conflicting readings leave run->readings, so
+ * the detectors and the latest readings see only what is stored: *n becomes the readings kept. */
+static int dead_letter_conflicts(stream_run *run, const oc_mqtt_message *msgs, int64_t now_ms, size_t *n,
+                                 int64_t *dead_letters, oc_error *err) {
+  size_t kept = 0, lettered = SIZE_MAX;
+  for (size_t i = 0; i < *n; i++) {
+    const oc_window_verdict *v = &run->verdicts[i];
+    size_t m = run->reading_message[i];
+    if (!v->conflict) {
+      run->readings[kept++] = run->readings[i];
+      continue;
+    }
+    if (m == lettered) continue; /* a message's readings are next to each other */
+    lettered = m;
+    oc_dead_letter dl = {.received_ms = now_ms, .raw = msgs[m].payload, .raw_len = msgs[m].payload_len};
+    char when[OC_TIMESTAMP_STRLEN + 4];
+    format_event_time(v->stored.event_ms, when);
+    snprintf(dl.topic, sizeof dl.topic, "%s", msgs[m].topic);
+    snprintf(dl.reason, sizeof dl.reason,
+             "seq: %lld is stored already for %s with another reading (%s, %.17g %s): a device numbers each "
+             "message once",
+             (long long)v->stored.seq, v->stored.measurement, when, v->stored.value, v->stored.unit);
+    if (oc_store_dead_letter_insert(run->store, &dl, err) != 0) return -1;
+    (*dead_letters)++;
+  }
+  *n = kept;
+  return 0;
+}
+
 /* The session's batch handler: everything of the batch in one transaction. */
 static int handle_batch(void *ctx, const oc_mqtt_message *msgs, size_t n, oc_error *err) {
   stream_run *run = ctx;
@@ -129,13 +174,17 @@ static int handle_batch(void *ctx, const oc_mqtt_message *msgs, size_t n, oc_err
       delta.dead_letters++;
     } else {
       oc_xgrow((void **)&run->readings, &run->readings_cap, nreadings + msg.n, sizeof *run->readings);
+      oc_xgrow((void **)&run->reading_message, &run->reading_message_cap, nreadings + msg.n,
+               sizeof *run->reading_message);
       memcpy(run->readings + nreadings, msg.readings, msg.n * sizeof *msg.readings);
-      nreadings += msg.n;
+      for (size_t k = 0; k < msg.n; k++) run->reading_message[nreadings++] = i;
     }
   }
   oc_window_counts wc = {0};
   oc_anomaly_counts ac = {0};
-  if (rc == 0) rc = oc_window_apply(run->store, &run->opt->windows, run->readings, nreadings, &wc, err);
+  oc_xgrow((void **)&run->verdicts, &run->verdicts_cap, nreadings + 1, sizeof *run->verdicts);
+  if (rc == 0) rc = oc_window_apply(run->store, &run->opt->windows, run->readings, nreadings, &wc, run->verdicts, err);
+  if (rc == 0 && wc.conflicts) rc = dead_letter_conflicts(run, msgs, now_ms, &nreadings, &delta.dead_letters, err);
   if (rc == 0) rc = oc_anomaly_detect(run->store, &run->opt->anomalies, run->readings, nreadings, now_ms, &ac, err);
   if (rc == 0) rc = oc_silence_note(run->store, run->readings, nreadings, err);
   if (finish(run->store, rc, err) != 0) return -1;
@@ -233,6 +282,8 @@ int oc_pipeline_stream(const char *data_dir, oc_store *store, const oc_stream_op
   int rc = oc_mqtt_run(&m, &counts, err);
   out->connects = counts.connects;
   free(run.readings);
+  free(run.reading_message);
+  free(run.verdicts);
   free(run.devices);
   return rc;
 }

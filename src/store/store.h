@@ -627,7 +627,8 @@ typedef struct oc_store_ops {
 
   /* The sensor stream (issue 15, mqttstream; store_sqlite_stream.c). sensor_reading_insert stores r
    * (late: it came after its windows' grace) unless (device, seq, measurement) is stored already
-   * (*inserted = false: a redelivery). sensor_watermark_get: the device's highest event time seen
+   * (*inserted = false). sensor_reading_get: the reading stored under (device, seq, measurement)
+   * (*found = false: none), which tells a redelivery from a sequence number used again. sensor_watermark_get: the device's highest event time seen
    * (*found = false for a new device); _set raises it (never lowers it). sensor_window_recompute
    * writes the window from the on-time readings stored in it (in (event time, seq) order), or, when
    * part_ms > 0, from its stored windows of width part_ms (which divides width_ms; in start order):
@@ -639,6 +640,8 @@ typedef struct oc_store_ops {
    * /metrics shows. Free lists with free() (dead letters: oc_dead_letter_list_free). */
   int (*sensor_reading_insert)(oc_store *store, const oc_sensor_reading *r, bool late, bool *inserted,
                                oc_error *err);
+  int (*sensor_reading_get)(oc_store *store, const char *device_id, int64_t seq, const char *measurement,
+                            oc_sensor_reading *out, bool *found, oc_error *err);
   int (*sensor_watermark_get)(oc_store *store, const char *device_id, int64_t *event_ms, bool *found,
                               oc_error *err);
   int (*sensor_watermark_set)(oc_store *store, const char *device_id, int64_t event_ms, oc_error *err);
@@ -1016,6 +1019,10 @@ static inline int oc_store_device_revoke(oc_store *s, const char *id, int64_t at
 static inline int oc_store_sensor_reading_insert(oc_store *s, const oc_sensor_reading *r, bool late, bool *inserted,
                                                  oc_error *err) {
   return s->ops->sensor_reading_insert(s, r, late, inserted, err);
+}
+static inline int oc_store_sensor_reading_get(oc_store *s, const char *device_id, int64_t seq, const char *measurement,
+                                              oc_sensor_reading *out, bool *found, oc_error *err) {
+  return s->ops->sensor_reading_get(s, device_id, seq, measurement, out, found, err);
 }
 static inline int oc_store_sensor_watermark_get(oc_store *s, const char *device_id, int64_t *event_ms, bool *found,
                                                 oc_error *err) {

@@ -17,7 +17,7 @@ static void apply(oc_store *store, const oc_sensor_reading *r, size_t n, oc_anom
   oc_window_counts wc = {0};
   oc_error err;
   assert_int_equal(oc_store_begin(store, &err), 0);
-  if (oc_window_apply(store, &wo, r, n, &wc, &err) != 0 || oc_anomaly_detect(store, &ao, r, n, 1, ac, &err) != 0)
+  if (oc_window_apply(store, &wo, r, n, &wc, NULL, &err) != 0 || oc_anomaly_detect(store, &ao, r, n, 1, ac, &err) != 0)
     fail_msg("%s", err.message);
   assert_int_equal(oc_store_commit(store, &err), 0);
 }

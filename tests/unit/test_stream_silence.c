@@ -49,7 +49,7 @@ static void batch(oc_store *store, const oc_sensor_reading *r, size_t n) {
   oc_window_counts wc = {0};
   oc_error err;
   assert_int_equal(oc_store_begin(store, &err), 0);
-  if (oc_window_apply(store, &wo, r, n, &wc, &err) != 0 || oc_silence_note(store, r, n, &err) != 0)
+  if (oc_window_apply(store, &wo, r, n, &wc, NULL, &err) != 0 || oc_silence_note(store, r, n, &err) != 0)
     fail_msg("%s", err.message);
   assert_int_equal(oc_store_commit(store, &err), 0);
 }
@@ -209,7 +209,7 @@ static void test_window_changes_and_rollback(void **state) {
   oc_window_counts wc = {0};
   oc_sensor_reading more = reading("p-1", 3, T0 + 62000, 90);
   assert_int_equal(oc_store_begin(store, &err), 0);
-  assert_int_equal(oc_window_apply(store, &wo, &more, 1, &wc, &err), 0);
+  assert_int_equal(oc_window_apply(store, &wo, &more, 1, &wc, NULL, &err), 0);
   assert_int_equal(oc_store_rollback(store, &err), 0);
   assert_int_equal(latest_change(store), before);
 }
