@@ -51,7 +51,7 @@ static void on_stop_signal(int sig) {
 static void on_status(void *ctx, bool up, const char *what) {
   (void)ctx;
   if (up) oc_info("subscribed to %s", what);
-  else oc_warn("broker connection lost: %s (reconnecting)", what);
+  else oc_warn("stream interrupted: %s (reconnecting)", what);
 }
 
 static int list_dead_letters(oc_cli *cli, long limit) {

@@ -44,9 +44,20 @@ for _ in $(seq 1 100); do
   [[ $(stored_count "$DB") == 2 && $(sqlite3 "$DB" "SELECT count(*) FROM sensor_dead_letters") == 13 ]] && break
   sleep 0.05
 done
+# A batch the store refuses (as a store busy past its wait does) is not acknowledged, and the stream
+# does not stop: it says why, and the broker's redelivery is stored once the store takes it again.
+sqlite3 -cmd ".timeout 5000" "$DB" "CREATE TRIGGER refuse_seq_20 BEFORE INSERT ON sensor_readings WHEN NEW.seq = 20
+               BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+pub tank-1 '{"device":"tank-1","event_time":"2026-01-01T00:00:03Z","seq":20,"measurements":{"level":{"value":7,"unit":"m"}}}'
+for _ in $(seq 1 100); do grep -q "refused by the test" "$OC_TMP/stream.err" && break; sleep 0.05; done
+grep -q "refused by the test" "$OC_TMP/stream.err" || fail "the refused batch was not reported: $(cat "$OC_TMP/stream.err")"
+kill -0 "$STREAM_PID" 2>/dev/null || fail "the stream stopped on a refused batch: $(cat "$OC_TMP/stream.err")"
+sqlite3 -cmd ".timeout 5000" "$DB" "DROP TRIGGER refuse_seq_20"
+for _ in $(seq 1 200); do [[ $(stored_count "$DB") == 3 ]] && break; sleep 0.05; done
+assert_eq "$(stored_count "$DB")" 3 "the refused reading, redelivered, stored"
 kill -TERM "$STREAM_PID"
 wait "$STREAM_PID" || fail "oilcast stream exited with $?: $(cat "$OC_TMP/stream.err")"
-assert_eq "$(stored_count "$DB")" 2 "good readings stored"
+assert_eq "$(stored_count "$DB")" 3 "good readings stored"
 listing=$(oc stream dead-letters --limit 100)
 assert_eq "$(wc -l <<< "$listing")" 13 "dead letters listed, one a line"
 assert_eq "$(awk -F'\t' 'NF == 7 && $4 == 1 && $3 >= $2' <<< "$listing" | wc -l)" 13 "id, first and last received, seen once, topic, reason, raw"
@@ -66,10 +77,10 @@ assert_contains "$listing" "another device's topic" "a device under another devi
 assert_contains "$listing" "'old-1' is revoked" "a revoked device"
 assert_contains "$listing" "seq: 1 is stored already for level with another reading (2026-01-01T00:00:01.000Z, 5 m)" \
   "a sequence number used again"
-assert_eq "$(sqlite3 "$DB" "SELECT seq, value FROM sensor_last_readings")" "9|6.0" "the latest reading is a stored one"
+assert_eq "$(sqlite3 "$DB" "SELECT seq, value FROM sensor_last_readings")" "20|7.0" "the latest reading is a stored one, not seq 1 at 00:10:01"
 assert_contains "$(cat "$OC_TMP/stream.out")" "dead letters 13" "the stream's count"
 serve_start "$OILCAST_DATA_DIR" --threads 1
 metrics=$(curl -sf -H "Authorization: Bearer $admin" "$SERVE_URL/metrics")
 assert_contains "$metrics" "oilcast_sensor_dead_letters_total{} 13" "/metrics: dead letters"
-assert_contains "$metrics" "oilcast_sensor_readings_total{} 2" "/metrics: readings"
-echo "ok: 13 bad messages dead-lettered with their reasons, 2 good ones stored"
+assert_contains "$metrics" "oilcast_sensor_readings_total{} 3" "/metrics: readings"
+echo "ok: 13 bad messages dead-lettered with their reasons, 3 good ones stored (one after the store refused its batch)"
