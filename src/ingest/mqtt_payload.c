@@ -8,16 +8,28 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/date.h"
+#include "core/log.h"
 
 static int why(char *reason, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The reason into reason[0..cap), always UTF-8 (a dead letter's reason is text, and PostgreSQL refuses
+ * a text that is not): a quote of the payload cut short (a name, jansson's text near a long token, the
+ * cap) may end inside a character, whose bytes then become \xNN. */
 static int why(char *reason, size_t cap, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(reason, cap, fmt, ap);
   va_end(ap);
+  if (!oc_utf8_valid(reason)) {
+    char *mended = oc_xmalloc(cap);
+    oc_printable(mended, cap, reason);
+    memcpy(reason, mended, strlen(mended) + 1);
+    free(mended);
+  }
   return -1;
 }
 

@@ -114,6 +114,23 @@ static int read_message(stream_run *run, const oc_mqtt_message *m, int64_t now_m
   return oc_sensor_message_check(msg, registered, reason, cap) == 0;
 }
 
+/* Stores message m as a dead letter with reason (UTF-8). Its topic is cut to the field's size at the start
+ * of a character: a topic is UTF-8, and the store's text column (PostgreSQL's) refuses a character cut
+ * in two, which failed the batch. */
+static int store_dead_letter(stream_run *run, const oc_mqtt_message *m, int64_t now_ms, const char *reason,
+                             oc_error *err) {
+  oc_dead_letter dl = {.received_ms = now_ms, .raw = m->payload, .raw_len = m->payload_len};
+  size_t len = strlen(m->topic);
+  if (len >= sizeof dl.topic) {
+    len = sizeof dl.topic - 1;
+    while (len > 0 && ((unsigned char)m->topic[len] & 0xc0) == 0x80) len--; /* topic[len]: the first byte cut off */
+  }
+  memcpy(dl.topic, m->topic, len);
+  dl.topic[len] = '\0';
+  snprintf(dl.reason, sizeof dl.reason, "%s", reason);
+  return oc_store_dead_letter_insert(run->store, &dl, err);
+}
+
 /* A moment in Unix milliseconds as 2026-12-03T18:00:00.250Z, as payloads carry it. */
 static void format_event_time(int64_t ms, char out[OC_TIMESTAMP_STRLEN + 4]) {
   int64_t seconds = ms / 1000 - (ms % 1000 < 0);
@@ -138,15 +155,13 @@ static int dead_letter_conflicts(stream_run *run, const oc_mqtt_message *msgs, i
     }
     if (m == lettered) continue; /* a message's readings are next to each other */
     lettered = m;
-    oc_dead_letter dl = {.received_ms = now_ms, .raw = msgs[m].payload, .raw_len = msgs[m].payload_len};
-    char when[OC_TIMESTAMP_STRLEN + 4];
+    char when[OC_TIMESTAMP_STRLEN + 4], reason[sizeof ((oc_dead_letter *)0)->reason];
     format_event_time(v->stored.event_ms, when);
-    snprintf(dl.topic, sizeof dl.topic, "%s", msgs[m].topic);
-    snprintf(dl.reason, sizeof dl.reason,
+    snprintf(reason, sizeof reason,
              "seq: %lld is stored already for %s with another reading (%s, %.17g %s): a device numbers each "
              "message once",
              (long long)v->stored.seq, v->stored.measurement, when, v->stored.value, v->stored.unit);
-    if (oc_store_dead_letter_insert(run->store, &dl, err) != 0) return -1;
+    if (store_dead_letter(run, &msgs[m], now_ms, reason, err) != 0) return -1;
     (*dead_letters)++;
   }
   *n = kept;
@@ -164,13 +179,12 @@ static int handle_batch(void *ctx, const oc_mqtt_message *msgs, size_t n, oc_err
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
     oc_sensor_message msg;
-    oc_dead_letter dl = {.received_ms = now_ms, .raw = msgs[i].payload, .raw_len = msgs[i].payload_len};
-    int r = read_message(run, &msgs[i], now_ms, &msg, dl.reason, sizeof dl.reason, err);
+    char reason[sizeof ((oc_dead_letter *)0)->reason];
+    int r = read_message(run, &msgs[i], now_ms, &msg, reason, sizeof reason, err);
     if (r < 0) {
       rc = -1;
     } else if (r == 0) {
-      snprintf(dl.topic, sizeof dl.topic, "%s", msgs[i].topic);
-      rc = oc_store_dead_letter_insert(run->store, &dl, err);
+      rc = store_dead_letter(run, &msgs[i], now_ms, reason, err);
       delta.dead_letters++;
     } else {
       oc_xgrow((void **)&run->readings, &run->readings_cap, nreadings + msg.n, sizeof *run->readings);

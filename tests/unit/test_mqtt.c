@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "ingest/mqtt.h"
 #include "ingest/mqtt_packet.h"
 #include "ingest/mqtt_payload.h"
@@ -199,6 +200,15 @@ static void test_payload(void **state) {
     assert_int_equal(parse(bad[i].json, &msg, reason), -1);
     if (!strstr(reason, bad[i].why)) fail_msg("case %zu: '%s' lacks '%s'", i, reason, bad[i].why);
   }
+  /* A reason quoting the payload's text cut short (a name of 14 three-byte characters, quoted to 40
+   * bytes) is still UTF-8: the store's text column (PostgreSQL's) refuses anything else. */
+  assert_int_equal(parse("{\"device\":\"t\",\"event_time\":\"2026-01-01T00:00:00Z\",\"seq\":1,\"measurements\":{"
+                         "\"\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"
+                         "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\":{\"value\":1,\"unit\":\"m\"}}}",
+                         &msg, reason),
+                   -1);
+  if (!oc_utf8_valid(reason)) fail_msg("the reason is not UTF-8: '%s'", reason);
+  assert_non_null(strstr(reason, "\xe2\x82\xac\\xe2' is not 1..32 bytes")); /* 13 characters, the cut one escaped */
 }
 
 static void test_payload_against_device(void **state) {
