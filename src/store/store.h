@@ -392,6 +392,10 @@ struct oc_store_table;
 #define OC_SENSOR_DEVICE_MAX 64
 #define OC_SENSOR_MEASUREMENT_MAX 32
 #define OC_SENSOR_UNIT_MAX 16
+/* Whether unit is one a reading may carry: 1..OC_SENSOR_UNIT_MAX bytes of [A-Za-z0-9_.-/%] ("m3/h",
+ * "degC"). The one rule of the payload (ingest/mqtt_payload.h) and the registry (oc_device_check: a
+ * device whose unit no reading can carry would have every reading dead-lettered). */
+bool oc_sensor_unit_valid(const char *unit);
 
 typedef struct oc_sensor_reading {
   char device_id[OC_SENSOR_DEVICE_MAX + 1];

@@ -135,6 +135,10 @@ static const char *spoil(oc_device *d, int k) {
   case 8: d->password_hash[0] = 0; return "password hash";
   case 9: snprintf(d->password_hash, sizeof d->password_hash, "a:b"); return "password hash";
   case 10: snprintf(d->site, sizeof d->site, "line\nbreak"); return "control characters";
+  /* units no reading could carry (mqtt_payload.h), so every reading would be a dead letter */
+  case 11: snprintf(d->unit, sizeof d->unit, "\xc2\xb0""C"); return "a reading's unit";
+  case 12: snprintf(d->unit, sizeof d->unit, "bbl per day"); return "a reading's unit";
+  case 13: snprintf(d->unit, sizeof d->unit, "abcdefghijklmnopq"); return "a reading's unit";
   default: return NULL;
   }
 }
