@@ -305,12 +305,15 @@ typedef struct oc_alert_event {
  * oil/sensors/<id>/..., and what its readings must look like. The id is also its broker user name.
  * Ids are never reused: a revoked device keeps its row (revoked_at > 0) and its id stays taken. */
 #define OC_DEVICE_ID_MAX 64
+/* The largest magnitude of a device's valid range: any window's sum of readings stays finite. */
+#define OC_DEVICE_VALUE_MAX 1e15
 typedef struct oc_device {
   char id[OC_DEVICE_ID_MAX + 1]; /* [A-Za-z0-9_-]{1,64} (oc_device_check) */
   char site[128];                /* where it is, free text ("cushing-tank-7"); may be "" */
   char type[32];                 /* one of oc_device_types() */
   char unit[32];                 /* of its readings ("bar", "m3/h", "m", "degC", "bbl/d") */
-  double valid_min, valid_max;   /* finite, valid_min < valid_max: a reading outside is invalid */
+  double valid_min, valid_max;   /* within +-OC_DEVICE_VALUE_MAX, valid_min < valid_max: a reading outside is
+                                    invalid */
   int64_t interval_seconds;      /* expected reporting interval, > 0 (silence past it is an anomaly) */
   char password_hash[192];       /* its broker password as mosquitto_passwd stores it ("$7$101$salt$hash");
                                     never the password itself */

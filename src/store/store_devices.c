@@ -65,8 +65,10 @@ int oc_device_check(const oc_device *d, const char **reason) {
   if (!why && !oc_sensor_unit_valid(d->unit))
     why = "unit must be 1..16 letters, digits or _ . - / % (what a reading's unit may hold)";
   if (!why && !printable(d->site)) why = "site may not hold control characters";
-  if (!why && !(isfinite(d->valid_min) && isfinite(d->valid_max) && d->valid_min < d->valid_max))
-    why = "valid range must be finite with min < max";
+  /* Bounded so that the sum of any window's readings stays finite (1e8 readings a day, one a ms). */
+  if (!why && !(fabs(d->valid_min) <= OC_DEVICE_VALUE_MAX && fabs(d->valid_max) <= OC_DEVICE_VALUE_MAX &&
+                d->valid_min < d->valid_max))
+    why = "valid range must be finite with min < max, both within -1e15..1e15";
   if (!why && d->interval_seconds <= 0) why = "reporting interval must be > 0 seconds";
   if (!why && !password_hash_ok(d->password_hash))
     why = "password hash must be non-empty printable text without ':' or blanks";

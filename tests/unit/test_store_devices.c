@@ -139,6 +139,10 @@ static const char *spoil(oc_device *d, int k) {
   case 11: snprintf(d->unit, sizeof d->unit, "\xc2\xb0""C"); return "a reading's unit";
   case 12: snprintf(d->unit, sizeof d->unit, "bbl per day"); return "a reading's unit";
   case 13: snprintf(d->unit, sizeof d->unit, "abcdefghijklmnopq"); return "a reading's unit";
+  /* a range whose readings' sum overflows: two readings of 1e308 made a window's mean (and the series
+   * DEVICE.MEASUREMENT.mean) infinite */
+  case 14: d->valid_min = -1e308; return "within";
+  case 15: d->valid_max = 1e16; return "within";
   default: return NULL;
   }
 }
