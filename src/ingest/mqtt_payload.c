@@ -126,6 +126,9 @@ static int read_message(json_t *doc, int64_t now_ms, int64_t max_future_ms, oc_s
 
 int oc_sensor_payload_parse(const uint8_t *data, size_t len, int64_t now_ms, int64_t max_future_ms,
                             oc_sensor_message *msg, char *reason, size_t reason_cap) {
+  if (len > OC_SENSOR_PAYLOAD_MAX)
+    return why(reason, reason_cap, "the payload is %zu bytes, more than %d (its first %d kept)", len,
+               OC_SENSOR_PAYLOAD_MAX, OC_SENSOR_PAYLOAD_MAX);
   json_error_t jerr;
   json_t *doc = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
   if (!doc) return why(reason, reason_cap, "not JSON: %s at byte %d", jerr.text, jerr.position);

@@ -115,12 +115,14 @@ static int read_message(stream_run *run, const oc_mqtt_message *m, int64_t now_m
   return oc_sensor_message_check(msg, registered, reason, cap) == 0;
 }
 
-/* Stores message m as a dead letter with reason (UTF-8). Its topic is cut to the field's size at the start
- * of a character: a topic is UTF-8, and the store's text column (PostgreSQL's) refuses a character cut
- * in two, which failed the batch. */
+/* Stores message m as a dead letter with reason (UTF-8), with its payload's first OC_SENSOR_PAYLOAD_MAX
+ * bytes. Its topic is cut to the field's size at the start of a character: a topic is UTF-8, and the
+ * store's text column (PostgreSQL's) refuses a character cut in two, which failed the batch. */
 static int store_dead_letter(stream_run *run, const oc_mqtt_message *m, int64_t now_ms, const char *reason,
                              oc_error *err) {
-  oc_dead_letter dl = {.received_ms = now_ms, .raw = m->payload, .raw_len = m->payload_len};
+  oc_dead_letter dl = {.received_ms = now_ms,
+                       .raw = m->payload,
+                       .raw_len = m->payload_len < OC_SENSOR_PAYLOAD_MAX ? m->payload_len : OC_SENSOR_PAYLOAD_MAX};
   size_t len = strlen(m->topic);
   if (len >= sizeof dl.topic) {
     len = sizeof dl.topic - 1;
