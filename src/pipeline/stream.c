@@ -68,7 +68,8 @@ static int finish(oc_store *store, int rc, oc_error *err) {
   return rc;
 }
 
-/* The device a topic oil/sensors/DEVICE[/...] names, or NULL/0 for another topic. */
+/* The device a topic oil/sensors/DEVICE[/...] names, or NULL for another topic (oil/sensors itself,
+ * which the filter oil/sensors/# matches too, or one outside it under a --topic of the user's). */
 static const char *topic_device(const char *topic, size_t *len) {
   static const char prefix[] = OC_SENSOR_TOPIC_ROOT "/";
   if (strncmp(topic, prefix, sizeof prefix - 1) != 0) return NULL;
@@ -102,7 +103,7 @@ static int read_message(stream_run *run, const oc_mqtt_message *m, int64_t now_m
   const char *device = msg->readings[0].device_id;
   size_t len;
   const char *named = topic_device(m->topic, &len);
-  if (named && (len != strlen(device) || strncmp(named, device, len) != 0)) {
+  if (!named || len != strlen(device) || strncmp(named, device, len) != 0) {
     snprintf(reason, cap, "device: '%s' published under another device's topic", device);
     return 0;
   }

@@ -35,6 +35,10 @@ mosquitto_pub -p "$PORT" -q 1 -t oil/sensors/tank-1/level -f "$OC_TMP/nul.bin"
 pub tank-1 '{"device":"tank-1","event_time":"2026-01-01T00:00:01Z","seq":12,"measurements":{"le\nvel":{"value":5,"unit":"m"}}}'
 long="{\"device\":\"tank-1\",\"seq\":13,\"pad\":\"$(printf 'x%.0s' $(seq 1 600))\"}"
 pub tank-1 "$long"
+# a reading on the topic oil/sensors itself (which the subscription's oil/sensors/# matches): under no
+# device's topic, so not tank-1's
+mosquitto_pub -p "$PORT" -q 1 -t oil/sensors \
+  -m '{"device":"tank-1","event_time":"2026-01-01T00:00:04Z","seq":15,"measurements":{"level":{"value":5,"unit":"m"}}}'
 # a payload past 64 KiB (a valid JSON document: parsed, one such message could take the stream's memory)
 printf '{"device":"tank-1","seq":14,"pad":"%s"}' "$(head -c 70000 /dev/zero | tr '\0' ' ')" > "$OC_TMP/big.json"
 mosquitto_pub -p "$PORT" -q 1 -t oil/sensors/tank-1/level -f "$OC_TMP/big.json"
@@ -46,7 +50,7 @@ pub tank-1 "$good"
 pub tank-1 '{"device":"tank-1","event_time":"2026-01-01T00:10:01Z","seq":1,"measurements":{"level":{"value":7,"unit":"m"}}}'
 pub tank-1 '{"device":"tank-1","event_time":"2026-01-01T00:00:02Z","seq":9,"measurements":{"level":{"value":6,"unit":"m"}}}'
 for _ in $(seq 1 100); do
-  [[ $(stored_count "$DB") == 2 && $(sqlite3 "$DB" "SELECT count(*) FROM sensor_dead_letters") == 15 ]] && break
+  [[ $(stored_count "$DB") == 2 && $(sqlite3 "$DB" "SELECT count(*) FROM sensor_dead_letters") == 16 ]] && break
   sleep 0.05
 done
 # A batch the store refuses (as a store busy past its wait does) is not acknowledged, and the stream
@@ -64,8 +68,8 @@ kill -TERM "$STREAM_PID"
 wait "$STREAM_PID" || fail "oilcast stream exited with $?: $(cat "$OC_TMP/stream.err")"
 assert_eq "$(stored_count "$DB")" 3 "good readings stored"
 listing=$(oc stream dead-letters --limit 100)
-assert_eq "$(wc -l <<< "$listing")" 15 "dead letters listed, one a line"
-assert_eq "$(awk -F'\t' 'NF == 7 && $4 == 1 && $3 >= $2' <<< "$listing" | wc -l)" 15 "id, first and last received, seen once, topic, reason, raw"
+assert_eq "$(wc -l <<< "$listing")" 16 "dead letters listed, one a line"
+assert_eq "$(awk -F'\t' 'NF == 7 && $4 == 1 && $3 >= $2' <<< "$listing" | wc -l)" 16 "id, first and last received, seen once, topic, reason, raw"
 raw() { awk -F'\t' -v seq="$1" 'index($7, "\"seq\":" seq) { print $7 }' <<< "$listing"; }
 assert_eq "$(raw 10)" '{"device":"tank-1",\x0a"seq":10,\x09"x":"a\\\\b"}' "a line break, a tab and a backslash escaped"
 assert_eq "$(raw 11)" '{"seq":11}\x00after the NUL' "the bytes after a NUL"
@@ -79,6 +83,7 @@ assert_contains "$listing" "'ghost-9' is not a registered device" "an unknown de
 assert_contains "$listing" "outside device tank-1's range" "a value out of range"
 assert_contains "$listing" "in the future" "an event time in the future"
 assert_contains "$listing" "another device's topic" "a device under another device's topic"
+assert_contains "$listing" $'oil/sensors\tdevice: \'tank-1\' published under another device\'s topic' "a device under no device's topic"
 assert_contains "$listing" "'old-1' is revoked" "a revoked device"
 assert_contains "$listing" "the payload is $(stat -c %s "$OC_TMP/big.json") bytes, more than 65536 (its first 65536 kept)" "a payload too large"
 assert_eq "$(sqlite3 "$DB" "SELECT length(raw) FROM sensor_dead_letters WHERE reason LIKE '%more than 65536%'")" 65536 \
@@ -89,9 +94,9 @@ assert_eq "$(sqlite3 "$DB" "SELECT length(raw) FROM sensor_dead_letters WHERE re
 assert_contains "$listing" "seq: 1 is stored already for level with another reading (2026-01-01T00:00:01.000Z, 5 m)" \
   "a sequence number used again"
 assert_eq "$(sqlite3 "$DB" "SELECT seq, value FROM sensor_last_readings")" "20|7.0" "the latest reading is a stored one, not seq 1 at 00:10:01"
-assert_contains "$(cat "$OC_TMP/stream.out")" "dead letters 15" "the stream's count"
+assert_contains "$(cat "$OC_TMP/stream.out")" "dead letters 16" "the stream's count"
 serve_start "$OILCAST_DATA_DIR" --threads 1
 metrics=$(curl -sf -H "Authorization: Bearer $admin" "$SERVE_URL/metrics")
-assert_contains "$metrics" "oilcast_sensor_dead_letters_total{} 15" "/metrics: dead letters"
+assert_contains "$metrics" "oilcast_sensor_dead_letters_total{} 16" "/metrics: dead letters"
 assert_contains "$metrics" "oilcast_sensor_readings_total{} 3" "/metrics: readings"
-echo "ok: 15 bad messages dead-lettered with their reasons, 3 good ones stored (one after the store refused its batch)"
+echo "ok: 16 bad messages dead-lettered with their reasons, 3 good ones stored (one after the store refused its batch)"
