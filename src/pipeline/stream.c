@@ -144,19 +144,18 @@ static void format_event_time(int64_t ms, char out[OC_TIMESTAMP_STRLEN + 4]) {
   snprintf(out, OC_TIMESTAMP_STRLEN + 4, "%s.%03dZ", stamp, (int)(ms - seconds * 1000));
 }
 
-/* Each message holding a reading that oc_window_apply found in conflict (its sequence number taken by
- * another reading) becomes a dead letter, once, and its conflicting readings leave run->readings, so
- * the detectors and the latest readings see only what is stored: *n becomes the readings kept. */
-static int dead_letter_conflicts(stream_run *run, const oc_mqtt_message *msgs, int64_t now_ms, size_t *n,
-                                 int64_t *dead_letters, oc_error *err) {
+/* After oc_window_apply: each message holding a reading it found in conflict (its sequence number taken
+ * by another reading) becomes a dead letter, once, and only the readings it stored now stay in
+ * run->readings (*n becomes their number), so the detectors and the latest readings see each stored
+ * reading once and no other: a redelivered one was seen when it was stored. */
+static int keep_stored(stream_run *run, const oc_mqtt_message *msgs, int64_t now_ms, size_t *n, int64_t *dead_letters,
+                       oc_error *err) {
   size_t kept = 0, lettered = SIZE_MAX;
   for (size_t i = 0; i < *n; i++) {
     const oc_window_verdict *v = &run->verdicts[i];
     size_t m = run->reading_message[i];
-    if (!v->conflict) {
-      run->readings[kept++] = run->readings[i];
-      continue;
-    }
+    if (v->inserted) run->readings[kept++] = run->readings[i];
+    if (!v->conflict) continue;
     if (m == lettered) continue; /* a message's readings are next to each other */
     lettered = m;
     char when[OC_TIMESTAMP_STRLEN + 4], reason[sizeof ((oc_dead_letter *)0)->reason];
@@ -202,7 +201,7 @@ static int handle_batch(void *ctx, const oc_mqtt_message *msgs, size_t n, oc_err
   oc_anomaly_counts ac = {0};
   oc_xgrow((void **)&run->verdicts, &run->verdicts_cap, nreadings + 1, sizeof *run->verdicts);
   if (rc == 0) rc = oc_window_apply(run->store, &run->opt->windows, run->readings, nreadings, &wc, run->verdicts, err);
-  if (rc == 0 && wc.conflicts) rc = dead_letter_conflicts(run, msgs, now_ms, &nreadings, &delta.dead_letters, err);
+  if (rc == 0) rc = keep_stored(run, msgs, now_ms, &nreadings, &delta.dead_letters, err);
   if (rc == 0) rc = oc_anomaly_detect(run->store, &run->opt->anomalies, run->readings, nreadings, now_ms, &ac, err);
   if (rc == 0) rc = oc_silence_note(run->store, run->readings, nreadings, err);
   if (finish(run->store, rc, err) != 0) return -1;

@@ -142,7 +142,7 @@ int oc_window_apply(oc_store *store, const oc_window_options *opt, const oc_sens
   for (size_t i = 0; i < n && rc == 0; i++) {
     const oc_sensor_reading *r = &readings[i];
     bool inserted = false;
-    if (verdicts) verdicts[i].conflict = false;
+    if (verdicts) verdicts[i] = (oc_window_verdict){0};
     size_t m = 0;
     while (m < nmarks && strcmp(marks[m].device_id, r->device_id) != 0) m++;
     if (m == nmarks) {
@@ -161,6 +161,7 @@ int oc_window_apply(oc_store *store, const oc_window_options *opt, const oc_sens
       break;
     }
     if (inserted && r->event_ms > marks[m].now_ms) marks[m].now_ms = r->event_ms;
+    if (verdicts) verdicts[i].inserted = inserted;
     if (!inserted) {
       oc_window_verdict v = {0};
       if (conflicts_with_stored(store, r, &v.stored, &v.conflict, err) != 0) {

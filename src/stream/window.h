@@ -50,12 +50,12 @@ typedef struct oc_window_counts {
   int64_t days_unnamed; /* daily windows whose series name would pass 64 bytes: not written */
 } oc_window_counts;
 
-/* What oc_window_apply found for a reading it did not store because its (device, seq, measurement) holds
- * another reading (another event time, value or unit: a device that numbered two messages alike, as one
- * that restarts its count does): conflict, and `stored`, the reading kept. A redelivery of the stored
- * reading is no conflict. */
+/* What oc_window_apply did with a reading: inserted (stored now, on time or late), or not because its
+ * (device, seq, measurement) is stored already: a redelivery of that reading, or a conflict when it
+ * holds another reading (another event time, value or unit: a device that numbered two messages alike,
+ * as one that restarts its count does), `stored` then being the reading kept. */
 typedef struct oc_window_verdict {
-  bool conflict;
+  bool inserted, conflict;
   oc_sensor_reading stored;
 } oc_window_verdict;
 

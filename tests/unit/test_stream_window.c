@@ -138,6 +138,9 @@ static void test_late_duplicate_and_rollback(void **state) {
   assert_int_equal(c.conflicts, 1);
   assert_int_equal(c.late, 1);
   for (size_t i = 0; i < 5; i++) assert_false(v[i].conflict);
+  for (size_t i = 0; i < 4; i++) assert_true(v[i].inserted);
+  assert_false(v[4].inserted); /* the redelivery */
+  assert_false(v[5].inserted);
   assert_true(v[5].conflict);
   assert_int_equal(v[5].stored.event_ms, T0 + 1000); /* the reading kept */
   assert_true(v[5].stored.value == 1.0);
