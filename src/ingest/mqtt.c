@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/log.h"
 #include "ingest/mqtt_packet.h"
 
 oc_mqtt_options oc_mqtt_options_default(void) {
@@ -61,6 +62,31 @@ int oc_mqtt_parse_url(const char *url, char *host, size_t cap, int *port, oc_err
     *port = (int)p;
   }
   return 0;
+}
+
+int oc_mqtt_filter_check(const char *filter, oc_error *err) {
+  static const char share[] = "$share/";
+  const char *f = filter;
+  if (strncmp(f, share, sizeof share - 1) == 0) {
+    const char *group = f + sizeof share - 1;
+    size_t len = strcspn(group, "/+#");
+    if (len == 0 || group[len] != '/')
+      return oc_error_set(err, "topic filter '%s': $share/GROUP/FILTER needs a group of one level without '+' or '#'",
+                          filter);
+    f = group + len + 1;
+  }
+  if (!*f) return oc_error_set(err, "topic filter '%s': empty", filter);
+  if (strlen(filter) > UINT16_MAX || !oc_utf8_valid(f))
+    return oc_error_set(err, "topic filter '%s': not UTF-8 text of at most 65535 bytes", filter);
+  for (const char *level = f;; level++) {
+    size_t len = strcspn(level, "/");
+    if (memchr(level, '#', len) && (len != 1 || level[len] != '\0'))
+      return oc_error_set(err, "topic filter '%s': '#' must be a whole level, the last one", filter);
+    if (memchr(level, '+', len) && len != 1)
+      return oc_error_set(err, "topic filter '%s': '+' must be a whole level", filter);
+    level += len;
+    if (!*level) return 0;
+  }
 }
 
 static double now_seconds(void) {

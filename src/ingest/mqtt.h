@@ -75,6 +75,12 @@ void oc_mqtt_default_client_id(const char *role, char *buf, size_t cap);
  * or a bad port. host gets cap bytes. The one parser of broker URLs (the stream's and the simulator's). */
 int oc_mqtt_parse_url(const char *url, char *host, size_t cap, int *port, oc_error *err);
 
+/* 0 when filter is a topic filter a broker takes in a SUBSCRIBE (MQTT 3.1.1, 4.7.1: not empty, UTF-8,
+ * '#' alone as the last level, '+' alone in its level), or one of mosquitto's shared subscriptions
+ * $share/GROUP/FILTER (GROUP not empty, without '/', '+' or '#'); -1 with err saying what is wrong.
+ * A broker closes the connection on a bad one, at every retry. */
+int oc_mqtt_filter_check(const char *filter, oc_error *err);
+
 /* Runs the session until *opt->stop: 0, or -1 with err when the broker refuses the credentials or the
  * subscription (a configuration error, not worth retrying). Connection losses and the caller's failures
  * are retried. Adds to *counts. */

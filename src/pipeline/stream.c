@@ -281,7 +281,9 @@ int oc_pipeline_stream(const char *data_dir, oc_store *store, const oc_stream_op
   if (!session->broker || !*session->broker) return oc_pipeline_bad_option(err, "no broker given (mqtt://HOST:PORT)");
   char host[256];
   int port;
-  if (oc_mqtt_parse_url(session->broker, host, sizeof host, &port, err) != 0) return OC_PIPELINE_BAD_OPTION;
+  if (oc_mqtt_parse_url(session->broker, host, sizeof host, &port, err) != 0 ||
+      oc_mqtt_filter_check(session->filter, err) != 0)
+    return OC_PIPELINE_BAD_OPTION;
   if (!opt->stop) return oc_pipeline_bad_option(err, "the stream needs a stop flag");
   if (session->batch_max < 1 || session->batch_ms < 0) return oc_pipeline_bad_option(err, "batch size must be >= 1");
   if (opt->windows.n_widths < 1 || opt->windows.grace_ms < 0)

@@ -11,6 +11,18 @@ admin=$(oc init 2>/dev/null)
 DB="$OILCAST_DATA_DIR/oilcast.db"
 register_devices "$OILCAST_DATA_DIR" tank-1 old-1
 oc device revoke old-1 --quiet
+# a topic filter the broker would refuse (closing the connection at each SUBSCRIBE) is a usage error at
+# start, not a stream reconnecting forever; so is one in oilcast.conf's [stream] for oilcast serve
+rc=0
+timeout 5 "$OILCAST_BIN" stream --broker "mqtt://127.0.0.1:$PORT" --topic 'oil/#/readings' 2>"$OC_TMP/topic.err" || rc=$?
+assert_eq "$rc" 2 "oilcast stream with a bad topic filter: $(cat "$OC_TMP/topic.err")"
+assert_contains "$(cat "$OC_TMP/topic.err")" "topic filter 'oil/#/readings'" "the bad filter named"
+printf '[stream]\ntopic = oil/sensors/+x\n' >> "$OILCAST_DATA_DIR/oilcast.conf"
+rc=0
+timeout 5 "$OILCAST_BIN" serve --listen 127.0.0.1:0 --stream "mqtt://127.0.0.1:$PORT" 2>"$OC_TMP/topic.err" || rc=$?
+assert_eq "$rc" 2 "oilcast serve with a bad [stream] topic: $(cat "$OC_TMP/topic.err")"
+assert_contains "$(cat "$OC_TMP/topic.err")" "topic filter 'oil/sensors/+x'" "the bad filter named"
+sed -i '/^\[stream\]$/,$d' "$OILCAST_DATA_DIR/oilcast.conf"
 "$OILCAST_BIN" stream --broker "mqtt://127.0.0.1:$PORT" > "$OC_TMP/stream.out" 2> "$OC_TMP/stream.err" &
 STREAM_PID=$!
 oc_kill_later "$STREAM_PID"
