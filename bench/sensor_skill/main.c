@@ -23,7 +23,7 @@
 static int commit_batch(oc_store *store, const oc_window_options *opt, const oc_sensor_reading *readings, size_t n,
                         oc_window_counts *counts, oc_error *err) {
   if (oc_store_begin(store, err) != 0) return -1;
-  if (oc_window_apply(store, opt, readings, n, counts, err) != 0) {
+  if (oc_window_apply(store, opt, readings, n, counts, NULL, err) != 0) {
     oc_error ignored;
     oc_store_rollback(store, &ignored);
     return -1;

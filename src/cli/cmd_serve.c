@@ -128,7 +128,7 @@ static void default_stream_client_id(unsigned listen_port, char *buf, size_t cap
 /* The sensor stream the server runs: oilcast.conf's [stream] section, with --stream's broker (flag:
  * NULL when not given; "off": none); the default client id names listen_port. *opt's strings live in
  * *conf, its clock in *clock (free both with stream_config_free after the server stopped). *wanted: a
- * broker is named. 0, or -1 with err (a bad [stream] value, broker URL or OILCAST_CLOCK). */
+ * broker is named. 0, or -1 with err (a bad [stream] value, broker URL, topic filter or OILCAST_CLOCK). */
 static int configure_stream(const oc_cli *cli, const char *flag, unsigned listen_port, oc_stream_options *opt,
                             oc_conf *conf, oc_clock *clock, bool *wanted, oc_error *err) {
   *opt = oc_stream_options_default();
@@ -145,7 +145,9 @@ static int configure_stream(const oc_cli *cli, const char *flag, unsigned listen
   }
   char host[256];
   int port;
-  if (oc_mqtt_parse_url(opt->session.broker, host, sizeof host, &port, err) != 0) return -1;
+  if (oc_mqtt_parse_url(opt->session.broker, host, sizeof host, &port, err) != 0 ||
+      oc_mqtt_filter_check(opt->session.filter, err) != 0)
+    return -1;
   if (oc_clock_init(clock, getenv(OC_CLOCK_ENV), err) != 0) return -1;
   if (oc_clock_simulated(clock)) {
     opt->clock = oc_clock_now_ms;

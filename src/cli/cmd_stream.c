@@ -51,7 +51,7 @@ static void on_stop_signal(int sig) {
 static void on_status(void *ctx, bool up, const char *what) {
   (void)ctx;
   if (up) oc_info("subscribed to %s", what);
-  else oc_warn("broker connection lost: %s (reconnecting)", what);
+  else oc_warn("stream interrupted: %s (reconnecting)", what);
 }
 
 static int list_dead_letters(oc_cli *cli, long limit) {
@@ -64,10 +64,14 @@ static int list_dead_letters(oc_cli *cli, long limit) {
   oc_store_close(store);
   if (rc != 0) return oc_cli_runtime_error("%s", err.message);
   for (size_t i = 0; i < n; i++) {
-    char raw[512], topic[512], reason[512];
-    printf("%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%s\t%s\t%s\n", rows[i].id, rows[i].received_ms,
-           rows[i].last_received_ms, rows[i].seen, oc_printable(topic, sizeof topic, rows[i].topic),
-           oc_printable(reason, sizeof reason, rows[i].reason), oc_printable(raw, sizeof raw, (const char *)rows[i].raw));
+    printf("%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t", rows[i].id, rows[i].received_ms,
+           rows[i].last_received_ms, rows[i].seen);
+    oc_print_field(stdout, rows[i].topic, strlen(rows[i].topic));
+    putchar('\t');
+    oc_print_field(stdout, rows[i].reason, strlen(rows[i].reason));
+    putchar('\t');
+    oc_print_field(stdout, rows[i].raw, rows[i].raw_len);
+    putchar('\n');
   }
   oc_dead_letter_list_free(rows, n);
   return OC_EXIT_OK;

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 typedef enum { OC_LOG_DEBUG = 0, OC_LOG_INFO = 1, OC_LOG_WARN = 2, OC_LOG_ERROR = 3, OC_LOG_OFF = 4 } oc_log_level;
 
@@ -18,6 +19,10 @@ void oc_log(oc_log_level level, const char *fmt, ...) __attribute__((format(prin
  * tab, and bytes that are not well-formed UTF-8, become \xNN, so a message quoting bad input can neither
  * drive the terminal nor break a JSON log line. oc_log does this to every message. Returns out. */
 char *oc_printable(char *out, size_t cap, const char *s);
+/* Writes bytes[0..len) to out as one field of a tab-separated line that reads back exactly: well-formed
+ * UTF-8 as it is, a backslash doubled, and every other byte that is a control byte (tab, newline and NUL
+ * included), DEL or not UTF-8 as \xNN. Nothing is cut. */
+void oc_print_field(FILE *out, const void *bytes, size_t len);
 /* Whether s is well-formed UTF-8 (no overlong form, surrogate or code point past U+10FFFF): the text a
  * JSON string (jansson) accepts. */
 bool oc_utf8_valid(const char *s);

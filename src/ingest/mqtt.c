@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/log.h"
 #include "ingest/mqtt_packet.h"
 
 oc_mqtt_options oc_mqtt_options_default(void) {
@@ -61,6 +62,31 @@ int oc_mqtt_parse_url(const char *url, char *host, size_t cap, int *port, oc_err
     *port = (int)p;
   }
   return 0;
+}
+
+int oc_mqtt_filter_check(const char *filter, oc_error *err) {
+  static const char share[] = "$share/";
+  const char *f = filter;
+  if (strncmp(f, share, sizeof share - 1) == 0) {
+    const char *group = f + sizeof share - 1;
+    size_t len = strcspn(group, "/+#");
+    if (len == 0 || group[len] != '/')
+      return oc_error_set(err, "topic filter '%s': $share/GROUP/FILTER needs a group of one level without '+' or '#'",
+                          filter);
+    f = group + len + 1;
+  }
+  if (!*f) return oc_error_set(err, "topic filter '%s': empty", filter);
+  if (strlen(filter) > UINT16_MAX || !oc_utf8_valid(f))
+    return oc_error_set(err, "topic filter '%s': not UTF-8 text of at most 65535 bytes", filter);
+  for (const char *level = f;; level++) {
+    size_t len = strcspn(level, "/");
+    if (memchr(level, '#', len) && (len != 1 || level[len] != '\0'))
+      return oc_error_set(err, "topic filter '%s': '#' must be a whole level, the last one", filter);
+    if (memchr(level, '+', len) && len != 1)
+      return oc_error_set(err, "topic filter '%s': '+' must be a whole level", filter);
+    level += len;
+    if (!*level) return 0;
+  }
 }
 
 static double now_seconds(void) {
@@ -223,7 +249,7 @@ static int flush(session *s, oc_mqtt_counts *counts, bool *handler_failed, oc_er
   if (s->batch_n == 0) return 0;
   if (s->opt->on_batch(s->opt->ctx, s->batch, s->batch_n, err) != 0) {
     *handler_failed = true;
-    return -1;
+    return oc_error_prefix(err, "a batch of %zu messages not stored (the broker sends it again): ", s->batch_n);
   }
   for (size_t i = 0; i < s->batch_n; i++)
     if (s->batch[i].packet_id) oc_mqtt_encode_puback(&s->out, s->batch[i].packet_id);
@@ -248,9 +274,9 @@ static int take_packets(session *s, oc_mqtt_counts *counts, bool *handler_failed
   }
 }
 
-/* One connection, from the handshake until it breaks (-1, *fatal clear), the handler or the broker
- * refuses (-1, *fatal set) or stop (0, after flushing and DISCONNECT). */
-static int run_connection(session *s, oc_mqtt_counts *counts, bool *fatal, oc_error *err) {
+/* One connection, from the handshake until it breaks (-1), the caller's handler or tick fails (-1,
+ * *caller_failed set), the broker refuses (-1, *fatal set) or stop (0, after flushing and DISCONNECT). */
+static int run_connection(session *s, oc_mqtt_counts *counts, bool *fatal, bool *caller_failed, oc_error *err) {
   const oc_mqtt_options *o = s->opt;
   if (handshake(s, fatal, err) != 0) return -1;
   counts->connects++;
@@ -269,10 +295,10 @@ static int run_connection(session *s, oc_mqtt_counts *counts, bool *fatal, oc_er
     }
     int r = stopping ? 0 : receive(s, s->batch_n ? 0 : wait_ms, err);
     if (r < 0) return -1;
-    if (take_packets(s, counts, fatal, err) != 0) return -1;
+    if (take_packets(s, counts, caller_failed, err) != 0) return -1;
     /* Nothing more to read right now, the batch is old enough, or stopping: commit and acknowledge. */
     if (r == 0 || now_seconds() - s->batch_started >= o->batch_ms / 1000.0)
-      if (flush(s, counts, fatal, err) != 0) return -1;
+      if (flush(s, counts, caller_failed, err) != 0) return -1;
     if (stopping) {
       oc_mqtt_encode_disconnect(&s->out);
       send_out(s, err); /* the session persists either way */
@@ -282,7 +308,7 @@ static int run_connection(session *s, oc_mqtt_counts *counts, bool *fatal, oc_er
     if (o->on_tick && now >= next_tick) {
       next_tick = now + o->tick_ms / 1000.0;
       if (o->on_tick(o->ctx, err) != 0) {
-        *fatal = true;
+        *caller_failed = true;
         return -1;
       }
     }
@@ -323,19 +349,21 @@ int oc_mqtt_run(const oc_mqtt_options *given, oc_mqtt_counts *counts, oc_error *
   while (!atomic_load(opt->stop)) {
     oc_error why;
     oc_error_clear(&why);
-    bool fatal = false;
+    bool fatal = false, caller_failed = false;
     s.fd = connect_tcp(host, port, &why);
     if (s.fd >= 0) {
       oc_buf_clear(&s.in);
       s.ping_sent = 0;
       s.last_sent = now_seconds();
       int64_t connects = counts->connects;
-      int r = run_connection(&s, counts, &fatal, &why);
+      int r = run_connection(&s, counts, &fatal, &caller_failed, &why);
       close(s.fd);
       s.fd = -1;
       batch_clear(&s); /* unacknowledged: the broker redelivers these */
       if (r == 0) break;
-      if (counts->connects > connects) delay = 0.1; /* it worked for a while: start the backoff again */
+      /* It worked for a while: start the backoff again; not after the caller failed (a store busy or
+       * refusing may stay so, and each retry takes the whole batch again). */
+      if (counts->connects > connects && !caller_failed) delay = 0.1;
     }
     if (fatal) {
       *err = why;

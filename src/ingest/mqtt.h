@@ -25,13 +25,16 @@ typedef struct oc_mqtt_message {
 } oc_mqtt_message;
 
 /* Handles a batch (n >= 1): 0 when every message of it is committed (or dead-lettered) and may be
- * acknowledged; -1 with err otherwise (the session stops with that error: nothing is acknowledged). */
+ * acknowledged; -1 with err otherwise: nothing is acknowledged, the session tells on_status why, drops
+ * the connection and reconnects after the backoff, so the broker sends the batch again (a store busy
+ * for a while must not end the stream). */
 typedef int (*oc_mqtt_batch_fn)(void *ctx, const oc_mqtt_message *msgs, size_t n, oc_error *err);
 /* Told about connections: up (true) after a SUBACK ("FILTER as client 'ID'"), down (false) with the
- * reason. Optional. */
+ * reason (the broker's, or the caller's failure). Optional. */
 typedef void (*oc_mqtt_status_fn)(void *ctx, bool up, const char *what);
 /* Periodic work of the caller between batches, while a connection is up (stream/silence.h's checks):
- * 0, or -1 with err (the session stops with that error, as for a failing batch handler). Optional. */
+ * 0, or -1 with err (told, the connection dropped and made again, as for a failing batch handler).
+ * Optional. */
 typedef int (*oc_mqtt_tick_fn)(void *ctx, oc_error *err);
 
 typedef struct oc_mqtt_options {
@@ -72,9 +75,15 @@ void oc_mqtt_default_client_id(const char *role, char *buf, size_t cap);
  * or a bad port. host gets cap bytes. The one parser of broker URLs (the stream's and the simulator's). */
 int oc_mqtt_parse_url(const char *url, char *host, size_t cap, int *port, oc_error *err);
 
+/* 0 when filter is a topic filter a broker takes in a SUBSCRIBE (MQTT 3.1.1, 4.7.1: not empty, UTF-8,
+ * '#' alone as the last level, '+' alone in its level), or one of mosquitto's shared subscriptions
+ * $share/GROUP/FILTER (GROUP not empty, without '/', '+' or '#'); -1 with err saying what is wrong.
+ * A broker closes the connection on a bad one, at every retry. */
+int oc_mqtt_filter_check(const char *filter, oc_error *err);
+
 /* Runs the session until *opt->stop: 0, or -1 with err when the broker refuses the credentials or the
- * subscription (a configuration error, not worth retrying) or the handler fails. Connection losses are
- * retried. Adds to *counts. */
+ * subscription (a configuration error, not worth retrying). Connection losses and the caller's failures
+ * are retried. Adds to *counts. */
 int oc_mqtt_run(const oc_mqtt_options *opt, oc_mqtt_counts *counts, oc_error *err);
 
 #endif

@@ -8,27 +8,39 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/date.h"
+#include "core/log.h"
 
 static int why(char *reason, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The reason into reason[0..cap), always UTF-8 (a dead letter's reason is text, and PostgreSQL refuses
+ * a text that is not): a quote of the payload cut short (a name, jansson's text near a long token, the
+ * cap) may end inside a character, whose bytes then become \xNN. */
 static int why(char *reason, size_t cap, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(reason, cap, fmt, ap);
   va_end(ap);
+  if (!oc_utf8_valid(reason)) {
+    char *mended = oc_xmalloc(cap);
+    oc_printable(mended, cap, reason);
+    memcpy(reason, mended, strlen(mended) + 1);
+    free(mended);
+  }
   return -1;
 }
 
-/* Device ids, measurement names and units: 1..max bytes of [A-Za-z0-9_.-] (units also '/', '%'). */
-static bool token_ok(const char *s, size_t max, const char *extra) {
+/* Device ids and measurement names: 1..max bytes of [A-Za-z0-9_.-] (units: oc_sensor_unit_valid). */
+static bool token_ok(const char *s, size_t max) {
   size_t n = strlen(s);
   if (n == 0 || n > max) return false;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-              c == '-' || (extra && c && strchr(extra, c));
+              c == '-';
     if (!ok) return false;
   }
   return true;
@@ -56,7 +68,7 @@ int oc_sensor_parse_time(const char *text, int64_t *ms) {
 }
 
 static int parse_measurement(const char *name, json_t *m, oc_sensor_reading *r, char *reason, size_t cap) {
-  if (!token_ok(name, OC_SENSOR_MEASUREMENT_MAX, NULL))
+  if (!token_ok(name, OC_SENSOR_MEASUREMENT_MAX))
     return why(reason, cap, "measurements: name '%.40s' is not 1..%d bytes of [A-Za-z0-9_.-]", name,
                OC_SENSOR_MEASUREMENT_MAX);
   if (!json_is_object(m)) return why(reason, cap, "measurements.%s: not an object", name);
@@ -64,7 +76,7 @@ static int parse_measurement(const char *name, json_t *m, oc_sensor_reading *r, 
   if (!value) return why(reason, cap, "measurements.%s.value: missing", name);
   if (!json_is_number(value)) return why(reason, cap, "measurements.%s.value: not a number", name);
   if (!unit) return why(reason, cap, "measurements.%s.unit: missing", name);
-  if (!json_is_string(unit) || !token_ok(json_string_value(unit), OC_SENSOR_UNIT_MAX, "/%"))
+  if (!json_is_string(unit) || !oc_sensor_unit_valid(json_string_value(unit)))
     return why(reason, cap, "measurements.%s.unit: not a unit (1..%d bytes of [A-Za-z0-9_.-/%%])", name,
                OC_SENSOR_UNIT_MAX);
   r->value = json_number_value(value);
@@ -81,7 +93,7 @@ static int read_message(json_t *doc, int64_t now_ms, int64_t max_future_ms, oc_s
   json_t *device = json_object_get(doc, "device"), *time = json_object_get(doc, "event_time"),
          *seq = json_object_get(doc, "seq"), *ms = json_object_get(doc, "measurements");
   if (!device) return why(reason, cap, "device: missing");
-  if (!json_is_string(device) || !token_ok(json_string_value(device), OC_SENSOR_DEVICE_MAX, NULL))
+  if (!json_is_string(device) || !token_ok(json_string_value(device), OC_SENSOR_DEVICE_MAX))
     return why(reason, cap, "device: not 1..%d bytes of [A-Za-z0-9_.-]", OC_SENSOR_DEVICE_MAX);
   if (!time) return why(reason, cap, "event_time: missing");
   int64_t event_ms;
@@ -114,6 +126,9 @@ static int read_message(json_t *doc, int64_t now_ms, int64_t max_future_ms, oc_s
 
 int oc_sensor_payload_parse(const uint8_t *data, size_t len, int64_t now_ms, int64_t max_future_ms,
                             oc_sensor_message *msg, char *reason, size_t reason_cap) {
+  if (len > OC_SENSOR_PAYLOAD_MAX)
+    return why(reason, reason_cap, "the payload is %zu bytes, more than %d (its first %d kept)", len,
+               OC_SENSOR_PAYLOAD_MAX, OC_SENSOR_PAYLOAD_MAX);
   json_error_t jerr;
   json_t *doc = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
   if (!doc) return why(reason, reason_cap, "not JSON: %s at byte %d", jerr.text, jerr.position);

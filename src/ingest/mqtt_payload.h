@@ -15,14 +15,18 @@
 
 /* The most measurements one message may carry. */
 #define OC_SENSOR_MAX_MEASUREMENTS 16
+/* The largest payload read (a message of 16 measurements takes a few KiB): a larger one is a dead letter
+ * without being parsed (a JSON document of 256 MB, MQTT's limit, would take gigabytes as a tree), and
+ * only its first OC_SENSOR_PAYLOAD_MAX bytes are kept with it. */
+#define OC_SENSOR_PAYLOAD_MAX 65536
 
 typedef struct oc_sensor_message {
   size_t n;
   oc_sensor_reading readings[OC_SENSOR_MAX_MEASUREMENTS]; /* same device, seq and event time */
 } oc_sensor_message;
 
-/* Parses data[0..len) into *msg. A message whose event time is more than max_future_ms after now_ms is
- * refused. 0, or -1 with the dead-letter reason in reason (cap bytes; says what and where, e.g.
+/* Parses data[0..len) into *msg. A message whose event time is more than max_future_ms after now_ms, or
+ * of more than OC_SENSOR_PAYLOAD_MAX bytes, is refused. 0, or -1 with the dead-letter reason in reason (cap bytes; says what and where, e.g.
  * "measurements.level.value: not a number"). */
 int oc_sensor_payload_parse(const uint8_t *data, size_t len, int64_t now_ms, int64_t max_future_ms,
                             oc_sensor_message *msg, char *reason, size_t reason_cap);

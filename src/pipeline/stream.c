@@ -5,6 +5,7 @@
  * is never dropped: it is stored, recognised as a duplicate, or a dead letter. Must not print. */
 #include "pipeline/stream.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "core/buf.h"
 #include "core/csv.h"
+#include "core/date.h"
 #include "core/fsutil.h"
 #include "devices/broker.h"
 #include "pipeline/pipeline.h"
@@ -38,10 +40,15 @@ typedef struct stream_run {
   oc_stream_result *result;
   oc_sensor_reading *readings; /* the batch's, reused */
   size_t readings_cap;
+  size_t *reading_message; /* per reading: its message's index in the batch */
+  size_t reading_message_cap;
+  oc_window_verdict *verdicts; /* per reading: oc_window_apply's */
+  size_t verdicts_cap;
   /* The registry's answers of this batch, so each device is asked for once per batch, not once per
    * message (the registry cannot change inside the batch's transaction). */
   batch_device *devices;
   size_t ndevices, devices_cap;
+  int64_t connected_ms; /* the stream's clock when the broker connection last came up */
 } stream_run;
 
 static int64_t stream_now_ms(const oc_stream_options *opt) {
@@ -61,7 +68,8 @@ static int finish(oc_store *store, int rc, oc_error *err) {
   return rc;
 }
 
-/* The device a topic oil/sensors/DEVICE[/...] names, or NULL/0 for another topic. */
+/* The device a topic oil/sensors/DEVICE[/...] names, or NULL for another topic (oil/sensors itself,
+ * which the filter oil/sensors/# matches too, or one outside it under a --topic of the user's). */
 static const char *topic_device(const char *topic, size_t *len) {
   static const char prefix[] = OC_SENSOR_TOPIC_ROOT "/";
   if (strncmp(topic, prefix, sizeof prefix - 1) != 0) return NULL;
@@ -95,7 +103,7 @@ static int read_message(stream_run *run, const oc_mqtt_message *m, int64_t now_m
   const char *device = msg->readings[0].device_id;
   size_t len;
   const char *named = topic_device(m->topic, &len);
-  if (named && (len != strlen(device) || strncmp(named, device, len) != 0)) {
+  if (!named || len != strlen(device) || strncmp(named, device, len) != 0) {
     snprintf(reason, cap, "device: '%s' published under another device's topic", device);
     return 0;
   }
@@ -106,6 +114,61 @@ static int read_message(stream_run *run, const oc_mqtt_message *m, int64_t now_m
     return 0;
   }
   return oc_sensor_message_check(msg, registered, reason, cap) == 0;
+}
+
+/* Stores message m as a dead letter with reason (UTF-8), with its payload's first OC_SENSOR_PAYLOAD_MAX
+ * bytes. Its topic is cut to the field's size at the start of a character: a topic is UTF-8, and the
+ * store's text column (PostgreSQL's) refuses a character cut in two, which failed the batch. */
+static int store_dead_letter(stream_run *run, const oc_mqtt_message *m, int64_t now_ms, const char *reason,
+                             oc_error *err) {
+  oc_dead_letter dl = {.received_ms = now_ms,
+                       .raw = m->payload,
+                       .raw_len = m->payload_len < OC_SENSOR_PAYLOAD_MAX ? m->payload_len : OC_SENSOR_PAYLOAD_MAX};
+  size_t len = strlen(m->topic);
+  if (len >= sizeof dl.topic) {
+    len = sizeof dl.topic - 1;
+    while (len > 0 && ((unsigned char)m->topic[len] & 0xc0) == 0x80) len--; /* topic[len]: the first byte cut off */
+  }
+  memcpy(dl.topic, m->topic, len);
+  dl.topic[len] = '\0';
+  snprintf(dl.reason, sizeof dl.reason, "%s", reason);
+  return oc_store_dead_letter_insert(run->store, &dl, err);
+}
+
+/* A moment in Unix milliseconds as 2026-12-03T18:00:00.250Z, as payloads carry it. */
+static void format_event_time(int64_t ms, char out[OC_TIMESTAMP_STRLEN + 4]) {
+  int64_t seconds = ms / 1000 - (ms % 1000 < 0);
+  char stamp[OC_TIMESTAMP_STRLEN];
+  oc_timestamp_format(seconds, stamp);
+  stamp[19] = '\0'; /* the milliseconds go before the Z */
+  snprintf(out, OC_TIMESTAMP_STRLEN + 4, "%s.%03dZ", stamp, (int)(ms - seconds * 1000));
+}
+
+/* After oc_window_apply: each message holding a reading it found in conflict (its sequence number taken
+ * by another reading) becomes a dead letter, once, and only the readings it stored now stay in
+ * run->readings (*n becomes their number), so the detectors and the latest readings see each stored
+ * reading once and no other: a redelivered one was seen when it was stored. */
+static int keep_stored(stream_run *run, const oc_mqtt_message *msgs, int64_t now_ms, size_t *n, int64_t *dead_letters,
+                       oc_error *err) {
+  size_t kept = 0, lettered = SIZE_MAX;
+  for (size_t i = 0; i < *n; i++) {
+    const oc_window_verdict *v = &run->verdicts[i];
+    size_t m = run->reading_message[i];
+    if (v->inserted) run->readings[kept++] = run->readings[i];
+    if (!v->conflict) continue;
+    if (m == lettered) continue; /* a message's readings are next to each other */
+    lettered = m;
+    char when[OC_TIMESTAMP_STRLEN + 4], reason[sizeof ((oc_dead_letter *)0)->reason];
+    format_event_time(v->stored.event_ms, when);
+    snprintf(reason, sizeof reason,
+             "seq: %lld is stored already for %s with another reading (%s, %.17g %s): a device numbers each "
+             "message once",
+             (long long)v->stored.seq, v->stored.measurement, when, v->stored.value, v->stored.unit);
+    if (store_dead_letter(run, &msgs[m], now_ms, reason, err) != 0) return -1;
+    (*dead_letters)++;
+  }
+  *n = kept;
+  return 0;
 }
 
 /* The session's batch handler: everything of the batch in one transaction. */
@@ -119,23 +182,26 @@ static int handle_batch(void *ctx, const oc_mqtt_message *msgs, size_t n, oc_err
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
     oc_sensor_message msg;
-    oc_dead_letter dl = {.received_ms = now_ms, .raw = msgs[i].payload, .raw_len = msgs[i].payload_len};
-    int r = read_message(run, &msgs[i], now_ms, &msg, dl.reason, sizeof dl.reason, err);
+    char reason[sizeof ((oc_dead_letter *)0)->reason];
+    int r = read_message(run, &msgs[i], now_ms, &msg, reason, sizeof reason, err);
     if (r < 0) {
       rc = -1;
     } else if (r == 0) {
-      snprintf(dl.topic, sizeof dl.topic, "%s", msgs[i].topic);
-      rc = oc_store_dead_letter_insert(run->store, &dl, err);
+      rc = store_dead_letter(run, &msgs[i], now_ms, reason, err);
       delta.dead_letters++;
     } else {
       oc_xgrow((void **)&run->readings, &run->readings_cap, nreadings + msg.n, sizeof *run->readings);
+      oc_xgrow((void **)&run->reading_message, &run->reading_message_cap, nreadings + msg.n,
+               sizeof *run->reading_message);
       memcpy(run->readings + nreadings, msg.readings, msg.n * sizeof *msg.readings);
-      nreadings += msg.n;
+      for (size_t k = 0; k < msg.n; k++) run->reading_message[nreadings++] = i;
     }
   }
   oc_window_counts wc = {0};
   oc_anomaly_counts ac = {0};
-  if (rc == 0) rc = oc_window_apply(run->store, &run->opt->windows, run->readings, nreadings, &wc, err);
+  oc_xgrow((void **)&run->verdicts, &run->verdicts_cap, nreadings + 1, sizeof *run->verdicts);
+  if (rc == 0) rc = oc_window_apply(run->store, &run->opt->windows, run->readings, nreadings, &wc, run->verdicts, err);
+  if (rc == 0) rc = keep_stored(run, msgs, now_ms, &nreadings, &delta.dead_letters, err);
   if (rc == 0) rc = oc_anomaly_detect(run->store, &run->opt->anomalies, run->readings, nreadings, now_ms, &ac, err);
   if (rc == 0) rc = oc_silence_note(run->store, run->readings, nreadings, err);
   if (finish(run->store, rc, err) != 0) return -1;
@@ -159,7 +225,7 @@ static int check_silence(void *ctx, oc_error *err) {
   stream_run *run = ctx;
   oc_silence_counts sc = {0};
   if (oc_store_begin(run->store, err) != 0) return -1;
-  int rc = oc_silence_check(run->store, &run->opt->silence, stream_now_ms(run->opt), &sc, err);
+  int rc = oc_silence_check(run->store, &run->opt->silence, stream_now_ms(run->opt), run->connected_ms, &sc, err);
   if (finish(run->store, rc, err) != 0) return -1;
   run->result->silences += sc.started;
   run->result->silences_ended += sc.ended;
@@ -170,6 +236,7 @@ static int check_silence(void *ctx, oc_error *err) {
 /* The session's status, passed on to the caller's callback with the caller's ctx. */
 static void relay_status(void *ctx, bool up, const char *what) {
   stream_run *run = ctx;
+  if (up) run->connected_ms = stream_now_ms(run->opt); /* the silence checks count from here */
   if (run->opt->on_status) run->opt->on_status(run->opt->ctx, up, what);
 }
 
@@ -214,7 +281,9 @@ int oc_pipeline_stream(const char *data_dir, oc_store *store, const oc_stream_op
   if (!session->broker || !*session->broker) return oc_pipeline_bad_option(err, "no broker given (mqtt://HOST:PORT)");
   char host[256];
   int port;
-  if (oc_mqtt_parse_url(session->broker, host, sizeof host, &port, err) != 0) return OC_PIPELINE_BAD_OPTION;
+  if (oc_mqtt_parse_url(session->broker, host, sizeof host, &port, err) != 0 ||
+      oc_mqtt_filter_check(session->filter, err) != 0)
+    return OC_PIPELINE_BAD_OPTION;
   if (!opt->stop) return oc_pipeline_bad_option(err, "the stream needs a stop flag");
   if (session->batch_max < 1 || session->batch_ms < 0) return oc_pipeline_bad_option(err, "batch size must be >= 1");
   if (opt->windows.n_widths < 1 || opt->windows.grace_ms < 0)
@@ -233,6 +302,8 @@ int oc_pipeline_stream(const char *data_dir, oc_store *store, const oc_stream_op
   int rc = oc_mqtt_run(&m, &counts, err);
   out->connects = counts.connects;
   free(run.readings);
+  free(run.reading_message);
+  free(run.verdicts);
   free(run.devices);
   return rc;
 }

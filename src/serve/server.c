@@ -681,7 +681,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
 static void on_stream_status(void *ctx, bool up, const char *what) {
   (void)ctx;
   if (up) oc_info("serve: sensor stream subscribed to %s", what);
-  else oc_warn("serve: sensor stream lost the broker: %s (reconnecting)", what);
+  else oc_warn("serve: sensor stream interrupted: %s (reconnecting)", what);
 }
 
 static void *run_stream(void *arg) {

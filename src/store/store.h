@@ -312,12 +312,15 @@ typedef struct oc_alert_event {
  * oil/sensors/<id>/..., and what its readings must look like. The id is also its broker user name.
  * Ids are never reused: a revoked device keeps its row (revoked_at > 0) and its id stays taken. */
 #define OC_DEVICE_ID_MAX 64
+/* The largest magnitude of a device's valid range: any window's sum of readings stays finite. */
+#define OC_DEVICE_VALUE_MAX 1e15
 typedef struct oc_device {
   char id[OC_DEVICE_ID_MAX + 1]; /* [A-Za-z0-9_-]{1,64} (oc_device_check) */
   char site[128];                /* where it is, free text ("cushing-tank-7"); may be "" */
   char type[32];                 /* one of oc_device_types() */
   char unit[32];                 /* of its readings ("bar", "m3/h", "m", "degC", "bbl/d") */
-  double valid_min, valid_max;   /* finite, valid_min < valid_max: a reading outside is invalid */
+  double valid_min, valid_max;   /* within +-OC_DEVICE_VALUE_MAX, valid_min < valid_max: a reading outside is
+                                    invalid */
   int64_t interval_seconds;      /* expected reporting interval, > 0 (silence past it is an anomaly) */
   char password_hash[192];       /* its broker password as mosquitto_passwd stores it ("$7$101$salt$hash");
                                     never the password itself */
@@ -399,6 +402,10 @@ struct oc_store_table;
 #define OC_SENSOR_DEVICE_MAX 64
 #define OC_SENSOR_MEASUREMENT_MAX 32
 #define OC_SENSOR_UNIT_MAX 16
+/* Whether unit is one a reading may carry: 1..OC_SENSOR_UNIT_MAX bytes of [A-Za-z0-9_.-/%] ("m3/h",
+ * "degC"). The one rule of the payload (ingest/mqtt_payload.h) and the registry (oc_device_check: a
+ * device whose unit no reading can carry would have every reading dead-lettered). */
+bool oc_sensor_unit_valid(const char *unit);
 
 typedef struct oc_sensor_reading {
   char device_id[OC_SENSOR_DEVICE_MAX + 1];
@@ -637,7 +644,8 @@ typedef struct oc_store_ops {
 
   /* The sensor stream (issue 15, mqttstream; store_sqlite_stream.c). sensor_reading_insert stores r
    * (late: it came after its windows' grace) unless (device, seq, measurement) is stored already
-   * (*inserted = false: a redelivery). sensor_watermark_get: the device's highest event time seen
+   * (*inserted = false). sensor_reading_get: the reading stored under (device, seq, measurement)
+   * (*found = false: none), which tells a redelivery from a sequence number used again. sensor_watermark_get: the device's highest event time seen
    * (*found = false for a new device); _set raises it (never lowers it). sensor_window_recompute
    * writes the window from the on-time readings stored in it (in (event time, seq) order), or, when
    * part_ms > 0, from its stored windows of width part_ms (which divides width_ms; in start order):
@@ -649,6 +657,8 @@ typedef struct oc_store_ops {
    * /metrics shows. Free lists with free() (dead letters: oc_dead_letter_list_free). */
   int (*sensor_reading_insert)(oc_store *store, const oc_sensor_reading *r, bool late, bool *inserted,
                                oc_error *err);
+  int (*sensor_reading_get)(oc_store *store, const char *device_id, int64_t seq, const char *measurement,
+                            oc_sensor_reading *out, bool *found, oc_error *err);
   int (*sensor_watermark_get)(oc_store *store, const char *device_id, int64_t *event_ms, bool *found,
                               oc_error *err);
   int (*sensor_watermark_set)(oc_store *store, const char *device_id, int64_t event_ms, oc_error *err);
@@ -1029,6 +1039,10 @@ static inline int oc_store_device_revoke(oc_store *s, const char *id, int64_t at
 static inline int oc_store_sensor_reading_insert(oc_store *s, const oc_sensor_reading *r, bool late, bool *inserted,
                                                  oc_error *err) {
   return s->ops->sensor_reading_insert(s, r, late, inserted, err);
+}
+static inline int oc_store_sensor_reading_get(oc_store *s, const char *device_id, int64_t seq, const char *measurement,
+                                              oc_sensor_reading *out, bool *found, oc_error *err) {
+  return s->ops->sensor_reading_get(s, device_id, seq, measurement, out, found, err);
 }
 static inline int oc_store_sensor_watermark_get(oc_store *s, const char *device_id, int64_t *event_ms, bool *found,
                                                 oc_error *err) {

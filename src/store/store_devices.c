@@ -42,6 +42,14 @@ static bool printable(const char *text) {
   return true;
 }
 
+bool oc_sensor_unit_valid(const char *unit) {
+  size_t len = strnlen(unit, OC_SENSOR_UNIT_MAX + 1);
+  if (len == 0 || len > OC_SENSOR_UNIT_MAX) return false;
+  for (size_t i = 0; i < len; i++)
+    if (!isalnum((unsigned char)unit[i]) && !strchr("_.-/%", unit[i])) return false;
+  return true;
+}
+
 int oc_device_check(const oc_device *d, const char **reason) {
   size_t len = strnlen(d->id, sizeof d->id);
   const char *why = NULL;
@@ -54,9 +62,13 @@ int oc_device_check(const oc_device *d, const char **reason) {
   }
   if (!why && !oc_device_type_find(d->type)) why = "unknown device type (see oc_device_types)";
   if (!why && !*d->unit) why = "unit is empty";
-  if (!why && (!printable(d->unit) || !printable(d->site))) why = "unit and site may not hold control characters";
-  if (!why && !(isfinite(d->valid_min) && isfinite(d->valid_max) && d->valid_min < d->valid_max))
-    why = "valid range must be finite with min < max";
+  if (!why && !oc_sensor_unit_valid(d->unit))
+    why = "unit must be 1..16 letters, digits or _ . - / % (what a reading's unit may hold)";
+  if (!why && !printable(d->site)) why = "site may not hold control characters";
+  /* Bounded so that the sum of any window's readings stays finite (1e8 readings a day, one a ms). */
+  if (!why && !(fabs(d->valid_min) <= OC_DEVICE_VALUE_MAX && fabs(d->valid_max) <= OC_DEVICE_VALUE_MAX &&
+                d->valid_min < d->valid_max))
+    why = "valid range must be finite with min < max, both within -1e15..1e15";
   if (!why && d->interval_seconds <= 0) why = "reporting interval must be > 0 seconds";
   if (!why && !password_hash_ok(d->password_hash))
     why = "password hash must be non-empty printable text without ':' or blanks";

@@ -907,6 +907,7 @@ static const oc_store_ops pg_ops = {
     .device_list = oc_pg_device_list,
     .device_revoke = oc_pg_device_revoke,
     .sensor_reading_insert = oc_pg_sensor_reading_insert,
+    .sensor_reading_get = oc_pg_sensor_reading_get,
     .sensor_watermark_get = oc_pg_sensor_watermark_get,
     .sensor_watermark_set = oc_pg_sensor_watermark_set,
     .sensor_window_recompute = oc_pg_sensor_window_recompute,

@@ -170,6 +170,8 @@ int oc_pg_device_put(oc_store *store, const oc_device *device, oc_error *err);
 int oc_pg_device_get(oc_store *store, const char *id, oc_device *out, bool *found, oc_error *err);
 int oc_pg_device_list(oc_store *store, bool include_revoked, oc_device **rows, size_t *n, oc_error *err);
 int oc_pg_device_revoke(oc_store *store, const char *id, int64_t at, bool *found, oc_error *err);
+int oc_pg_sensor_reading_get(oc_store *store, const char *device_id, int64_t seq, const char *measurement,
+                             oc_sensor_reading *out, bool *found, oc_error *err);
 int oc_pg_sensor_reading_insert(oc_store *store, const oc_sensor_reading *r, bool late, bool *inserted, oc_error *err);
 int oc_pg_sensor_watermark_get(oc_store *store, const char *device_id, int64_t *event_ms, bool *found, oc_error *err);
 int oc_pg_sensor_watermark_set(oc_store *store, const char *device_id, int64_t event_ms, oc_error *err);

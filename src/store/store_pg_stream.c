@@ -34,6 +34,28 @@ int oc_pg_sensor_reading_insert(oc_store *store, const oc_sensor_reading *r, boo
   return 0;
 }
 
+int oc_pg_sensor_reading_get(oc_store *store, const char *device_id, int64_t seq, const char *measurement,
+                             oc_sensor_reading *out, bool *found, oc_error *err) {
+  oc_pg_params p = {0};
+  oc_pg_text(&p, device_id);
+  oc_pg_int(&p, seq);
+  oc_pg_text(&p, measurement);
+  PGresult *r = oc_pg_query(oc_pg_of(store),
+                            "SELECT unit, event_ms, value FROM sensor_readings WHERE device_id = $1 AND seq = $2"
+                            " AND measurement = $3",
+                            &p, "reading a sensor reading", err);
+  if (!r) return -1;
+  *found = PQntuples(r) == 1;
+  if (*found) {
+    *out = (oc_sensor_reading){.seq = seq, .event_ms = oc_pg_get_int(r, 0, 1), .value = oc_pg_get_double(r, 0, 2)};
+    snprintf(out->device_id, sizeof out->device_id, "%s", device_id);
+    snprintf(out->measurement, sizeof out->measurement, "%s", measurement);
+    oc_pg_get_copy(out->unit, sizeof out->unit, r, 0, 0);
+  }
+  PQclear(r);
+  return 0;
+}
+
 int oc_pg_sensor_watermark_get(oc_store *store, const char *device_id, int64_t *event_ms, bool *found,
                                oc_error *err) {
   oc_pg_params p = {0};

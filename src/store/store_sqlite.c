@@ -1050,6 +1050,7 @@ static const oc_store_ops sqlite_ops = {
     .table_read = oc_sqlite_table_read,
     .table_write = oc_sqlite_table_write,
     .sensor_reading_insert = oc_sqlite_sensor_reading_insert,
+    .sensor_reading_get = oc_sqlite_sensor_reading_get,
     .sensor_watermark_get = oc_sqlite_sensor_watermark_get,
     .sensor_watermark_set = oc_sqlite_sensor_watermark_set,
     .sensor_window_recompute = oc_sqlite_sensor_window_recompute,

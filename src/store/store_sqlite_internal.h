@@ -198,6 +198,8 @@ int oc_sqlite_table_read(oc_store *store, const oc_store_table *table,
 int oc_sqlite_table_write(oc_store *store, const oc_store_table *table, const char *const *values, size_t nrows,
                           oc_error *err);
 /* store_sqlite_stream.c: the sensor stream (issue 15, mqttstream). */
+int oc_sqlite_sensor_reading_get(oc_store *store, const char *device_id, int64_t seq, const char *measurement,
+                                 oc_sensor_reading *out, bool *found, oc_error *err);
 int oc_sqlite_sensor_reading_insert(oc_store *store, const oc_sensor_reading *r, bool late, bool *inserted,
                                     oc_error *err);
 int oc_sqlite_sensor_watermark_get(oc_store *store, const char *device_id, int64_t *event_ms, bool *found,

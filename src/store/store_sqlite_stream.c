@@ -44,6 +44,28 @@ int oc_sqlite_sensor_reading_insert(oc_store *store, const oc_sensor_reading *r,
   return 0;
 }
 
+int oc_sqlite_sensor_reading_get(oc_store *store, const char *device_id, int64_t seq, const char *measurement,
+                                 oc_sensor_reading *out, bool *found, oc_error *err) {
+  oc_sqlite_store *s = oc_sqlite_of(store);
+  static const char sql[] =
+      "SELECT unit, event_ms, value FROM sensor_readings WHERE device_id = ?1 AND seq = ?2 AND measurement = ?3";
+  sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);
+  if (!st) return -1;
+  sqlite3_bind_text(st, 1, device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, seq);
+  sqlite3_bind_text(st, 3, measurement, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  *found = rc == SQLITE_ROW;
+  if (*found) {
+    *out = (oc_sensor_reading){.seq = seq, .event_ms = sqlite3_column_int64(st, 1), .value = sqlite3_column_double(st, 2)};
+    snprintf(out->device_id, sizeof out->device_id, "%s", device_id);
+    snprintf(out->measurement, sizeof out->measurement, "%s", measurement);
+    oc_sqlite_column_copy(out->unit, sizeof out->unit, st, 0);
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : oc_sqlite_fail(s, err, "reading a sensor reading");
+}
+
 int oc_sqlite_sensor_watermark_get(oc_store *store, const char *device_id, int64_t *event_ms, bool *found,
                                    oc_error *err) {
   oc_sqlite_store *s = oc_sqlite_of(store);

@@ -37,6 +37,29 @@ static int store_anomaly(oc_store *store, const oc_sensor_reading *r, const char
   return 0;
 }
 
+static bool is_fresh(const oc_sensor_reading *row, const oc_sensor_reading *const *group, size_t k) {
+  for (size_t j = 0; j < k; j++)
+    if (group[j]->seq == row->seq) return true;
+  return false;
+}
+
+/* The stuck values among rows[0..n) (ascending by event time): a run of at least stuck_run identical
+ * values is reported once, at its stuck_run-th reading, by the batch whose fresh readings made it that
+ * long: a run that was that long without them was reported before (a late reading arriving inside it
+ * moves its stuck_run-th reading, and must not report it a second time). */
+static int detect_stuck(oc_store *store, const oc_anomaly_options *opt, const oc_sensor_reading *rows, size_t n,
+                        const bool *fresh, int64_t now_ms, oc_anomaly_counts *counts, oc_error *err) {
+  for (size_t start = 0, end; start < n; start = end) {
+    size_t before = !fresh[start]; /* the run's readings stored before this batch */
+    for (end = start + 1; end < n && rows[end].value == rows[start].value; end++) before += !fresh[end];
+    if (end - start >= opt->stuck_run && before < opt->stuck_run &&
+        store_anomaly(store, &rows[start + opt->stuck_run - 1], "stuck", (double)opt->stuck_run, now_ms,
+                      &counts->stuck, err) != 0)
+      return -1;
+  }
+  return 0;
+}
+
 /* The detectors over one sensor's fresh readings group[0..k). */
 static int detect_sensor(oc_store *store, const oc_anomaly_options *opt, const oc_sensor_reading *const *group,
                          size_t k, int64_t now_ms, oc_anomaly_counts *counts, oc_error *err) {
@@ -47,22 +70,17 @@ static int detect_sensor(oc_store *store, const oc_anomaly_options *opt, const o
                                       err) != 0)
     return -1;
   double *x = oc_xmalloc((n + 1) * 3 * sizeof *x), *median = x + n + 1, *mad = median + n + 1;
-  for (size_t i = 0; i < n; i++) x[i] = rows[i].value;
+  bool *fresh = oc_xmalloc(n + 1);
+  for (size_t i = 0; i < n; i++) x[i] = rows[i].value, fresh[i] = is_fresh(&rows[i], group, k);
   if (n) oc_trailing_median_mad(x, n, opt->spike_window, opt->spike_min, median, mad);
   int rc = 0;
-  size_t run = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
-    run = i > 0 && x[i] == x[i - 1] ? run + 1 : 1;
-    bool fresh = false;
-    for (size_t j = 0; j < k && !fresh; j++) fresh = group[j]->seq == rows[i].seq;
-    if (!fresh) continue;
-    if (isfinite(mad[i]) && mad[i] > 0) {
-      double z = fabs(x[i] - median[i]) / (1.4826 * mad[i]);
-      if (z > opt->spike_z) rc = store_anomaly(store, &rows[i], "spike", z, now_ms, &counts->spikes, err);
-    }
-    if (rc == 0 && run == opt->stuck_run)
-      rc = store_anomaly(store, &rows[i], "stuck", (double)run, now_ms, &counts->stuck, err);
+    if (!fresh[i] || !(isfinite(mad[i]) && mad[i] > 0)) continue;
+    double z = fabs(x[i] - median[i]) / (1.4826 * mad[i]);
+    if (z > opt->spike_z) rc = store_anomaly(store, &rows[i], "spike", z, now_ms, &counts->spikes, err);
   }
+  if (rc == 0) rc = detect_stuck(store, opt, rows, n, fresh, now_ms, counts, err);
+  free(fresh);
   free(x);
   free(rows);
   return rc;

@@ -28,7 +28,7 @@ typedef struct oc_anomaly_counts {
   int64_t spikes, stuck;
 } oc_anomaly_counts;
 
-/* Runs the detectors on fresh (the batch's readings, as stored by oc_window_apply), stamping
+/* Runs the detectors on fresh (the batch's readings that oc_window_apply stored now), stamping
  * detected_ms = now_ms. Adds the anomalies stored now to *counts. 0, or -1 with err. */
 int oc_anomaly_detect(oc_store *store, const oc_anomaly_options *opt, const oc_sensor_reading *fresh, size_t n,
                       int64_t now_ms, oc_anomaly_counts *counts, oc_error *err);

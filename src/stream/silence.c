@@ -55,8 +55,8 @@ static int start_episode(oc_store *store, const oc_sensor_watch *w, int64_t now_
   return 0;
 }
 
-int oc_silence_check(oc_store *store, const oc_silence_options *opt, int64_t now_ms, oc_silence_counts *counts,
-                     oc_error *err) {
+int oc_silence_check(oc_store *store, const oc_silence_options *opt, int64_t now_ms, int64_t listening_ms,
+                     oc_silence_counts *counts, oc_error *err) {
   assert(opt->factor >= 1.0);
   oc_sensor_watch *watched;
   size_t n;
@@ -72,9 +72,10 @@ int oc_silence_check(oc_store *store, const oc_silence_options *opt, int64_t now
       if (rc == 0 && ended) counts->ended++;
       if (rc != 0) break;
     }
-    double quiet_ms = (double)(now_ms - w->last.event_ms);
+    double silence_ms = opt->factor * (double)w->interval_seconds * 1000.0;
+    double quiet_ms = (double)(now_ms - w->last.event_ms), listened_ms = (double)(now_ms - listening_ms);
     bool still_open = w->open && w->last.event_ms == w->open_event_ms;
-    if (!still_open && quiet_ms > opt->factor * (double)w->interval_seconds * 1000.0)
+    if (!still_open && quiet_ms > silence_ms && listened_ms > silence_ms)
       rc = start_episode(store, w, now_ms, counts, err);
   }
   free(watched);

@@ -34,9 +34,14 @@ typedef struct oc_silence_counts {
  * before. 0, or -1 with err. */
 int oc_silence_note(oc_store *store, const oc_sensor_reading *readings, size_t n, oc_error *err);
 
-/* One check at now_ms: starts the episodes of sensors silent now and ends those whose sensor reported
- * again; adds them to *counts. 0, or -1 with err (the caller rolls back). */
-int oc_silence_check(oc_store *store, const oc_silence_options *opt, int64_t now_ms, oc_silence_counts *counts,
-                     oc_error *err);
+/* One check at now_ms by a stream whose connection to the broker is up since listening_ms: starts the
+ * episodes of sensors silent now and ends those whose sensor reported again; adds them to *counts.
+ * A sensor is silent only once the stream too has listened for its whole silence window
+ * (now - listening_ms > factor * interval): what the sensor sent while the stream was away waits in the
+ * broker's queue for the stream's session and arrives after the connection, a long backlog over many
+ * seconds, and a check meanwhile would call every sensor silent. 0, or -1 with err (the caller rolls
+ * back). */
+int oc_silence_check(oc_store *store, const oc_silence_options *opt, int64_t now_ms, int64_t listening_ms,
+                     oc_silence_counts *counts, oc_error *err);
 
 #endif

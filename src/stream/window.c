@@ -120,8 +120,18 @@ static int close_days(oc_store *store, const oc_window_options *opt, const char 
   return rc;
 }
 
+/* Whether r, not stored because its key is taken, is another reading than the one stored under the key
+ * (then in *stored). */
+static int conflicts_with_stored(oc_store *store, const oc_sensor_reading *r, oc_sensor_reading *stored, bool *conflict,
+                                 oc_error *err) {
+  bool found;
+  if (oc_store_sensor_reading_get(store, r->device_id, r->seq, r->measurement, stored, &found, err) != 0) return -1;
+  *conflict = found && (stored->event_ms != r->event_ms || stored->value != r->value || strcmp(stored->unit, r->unit) != 0);
+  return 0;
+}
+
 int oc_window_apply(oc_store *store, const oc_window_options *opt, const oc_sensor_reading *readings, size_t n,
-                    oc_window_counts *counts, oc_error *err) {
+                    oc_window_counts *counts, oc_window_verdict *verdicts, oc_error *err) {
   assert(opt->n_widths >= 1 && opt->n_widths <= OC_WINDOW_MAX_WIDTHS && opt->grace_ms >= 0);
   for (size_t w = 1; w < opt->n_widths; w++) assert(opt->widths_ms[w] % opt->widths_ms[w - 1] == 0);
   window_key *keys = NULL;
@@ -132,6 +142,7 @@ int oc_window_apply(oc_store *store, const oc_window_options *opt, const oc_sens
   for (size_t i = 0; i < n && rc == 0; i++) {
     const oc_sensor_reading *r = &readings[i];
     bool inserted = false;
+    if (verdicts) verdicts[i] = (oc_window_verdict){0};
     size_t m = 0;
     while (m < nmarks && strcmp(marks[m].device_id, r->device_id) != 0) m++;
     if (m == nmarks) {
@@ -150,8 +161,16 @@ int oc_window_apply(oc_store *store, const oc_window_options *opt, const oc_sens
       break;
     }
     if (inserted && r->event_ms > marks[m].now_ms) marks[m].now_ms = r->event_ms;
+    if (verdicts) verdicts[i].inserted = inserted;
     if (!inserted) {
-      counts->duplicates++;
+      oc_window_verdict v = {0};
+      if (conflicts_with_stored(store, r, &v.stored, &v.conflict, err) != 0) {
+        rc = -1;
+        break;
+      }
+      if (v.conflict) counts->conflicts++;
+      else counts->duplicates++;
+      if (verdicts) verdicts[i] = v;
       continue;
     }
     counts->stored++;

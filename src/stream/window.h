@@ -45,14 +45,25 @@ bool oc_window_is_late(int64_t event_ms, int64_t watermark_ms, int64_t grace_ms)
 
 typedef struct oc_window_counts {
   int64_t stored, duplicates, late, windows_updated;
+  int64_t conflicts;    /* readings whose (device, seq, measurement) holds another reading: not stored */
   int64_t days_closed;  /* daily windows written as series observations */
   int64_t days_unnamed; /* daily windows whose series name would pass 64 bytes: not written */
 } oc_window_counts;
 
+/* What oc_window_apply did with a reading: inserted (stored now, on time or late), or not because its
+ * (device, seq, measurement) is stored already: a redelivery of that reading, or a conflict when it
+ * holds another reading (another event time, value or unit: a device that numbered two messages alike,
+ * as one that restarts its count does), `stored` then being the reading kept. */
+typedef struct oc_window_verdict {
+  bool inserted, conflict;
+  oc_sensor_reading stored;
+} oc_window_verdict;
+
 /* Stores readings (in arrival order) and updates their windows, inside the caller's transaction:
- * a reading whose (device, seq, measurement) is stored already is a duplicate and changes nothing.
- * Adds to *counts. 0, or -1 with err (the caller rolls back). */
+ * a reading whose (device, seq, measurement) is stored already changes nothing: a duplicate when it is
+ * the stored reading, else a conflict, told in verdicts[i] (verdicts: n entries, or NULL). Adds to
+ * *counts. 0, or -1 with err (the caller rolls back). */
 int oc_window_apply(oc_store *store, const oc_window_options *opt, const oc_sensor_reading *readings, size_t n,
-                    oc_window_counts *counts, oc_error *err);
+                    oc_window_counts *counts, oc_window_verdict *verdicts, oc_error *err);
 
 #endif

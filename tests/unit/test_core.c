@@ -156,6 +156,14 @@ static void test_printable(void **state) {
   assert_true(oc_utf8_valid("ok \xc3\xa9 \xe2\x82\xac \xf0\x9f\x9b\xa2\x07"));
   const char *bad[] = {"\xff", "\xc0\xaf", "\xed\xa0\x80", "cut\xe2\x82", "\xf4\x90\x80\x80"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) assert_false(oc_utf8_valid(bad[i]));
+  /* A field of a tab-separated line: tab, newline and NUL escaped, a backslash doubled, nothing cut; a
+   * UTF-8 sequence cut by the field's end is not read past it. */
+  char field[128] = {0};
+  FILE *f = fmemopen(field, sizeof field - 1, "w");
+  oc_print_field(f, "a\tb\n\\x00\0\xc3\xa9 \xff", 13);
+  oc_print_field(f, "|\xe2\x82\xac", 3);
+  fclose(f);
+  assert_string_equal(field, "a\\x09b\\x0a\\\\x00\\x00\xc3\xa9 \\xff|\\xe2\\x82");
 }
 
 static void test_lock_knows_its_holder(void **state) {

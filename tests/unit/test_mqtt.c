@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "ingest/mqtt.h"
 #include "ingest/mqtt_packet.h"
 #include "ingest/mqtt_payload.h"
@@ -152,6 +153,26 @@ static void test_broker_url(void **state) {
   assert_int_equal(oc_mqtt_parse_url("mqtt://broker:18x3", host, sizeof host, &port, &err), -1);
 }
 
+/* Topic filters as MQTT 3.1.1 (4.7.1) and mosquitto's shared subscriptions take them: a bad one made
+ * the broker close the connection at each SUBSCRIBE, which the stream retried forever. */
+static void test_topic_filters(void **state) {
+  (void)state;
+  oc_error err;
+  static const char *const good[] = {"$share/oilcast/oil/sensors/#", "oil/sensors/#", "#", "+", "oil/+/readings",
+                                     "+/+/#", "oil/sensors/tank-7/readings", "$share/g/#"};
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+    if (oc_mqtt_filter_check(good[i], &err) != 0) fail_msg("'%s' refused: %s", good[i], err.message);
+  static const struct {
+    const char *filter, *why;
+  } bad[] = {{"", "empty"},          {"oil/#/x", "'#'"},           {"oil#", "'#'"},        {"oil/se+/x", "'+'"},
+             {"oil/+x", "'+'"},      {"$share/oilcast", "$share"}, {"$share//oil/#", "$share"},
+             {"$share/a+b/oil/#", "$share"}, {"$share/g/", "empty"}, {"oil/\xff", "UTF-8"}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_int_equal(oc_mqtt_filter_check(bad[i].filter, &err), -1);
+    if (!strstr(err.message, bad[i].why)) fail_msg("'%s': '%s' lacks '%s'", bad[i].filter, err.message, bad[i].why);
+  }
+}
+
 #define NOW_MS 1767225600000LL /* 2026-01-01T00:00:00Z */
 
 static int parse(const char *json, oc_sensor_message *msg, char *reason) {
@@ -199,6 +220,15 @@ static void test_payload(void **state) {
     assert_int_equal(parse(bad[i].json, &msg, reason), -1);
     if (!strstr(reason, bad[i].why)) fail_msg("case %zu: '%s' lacks '%s'", i, reason, bad[i].why);
   }
+  /* A reason quoting the payload's text cut short (a name of 14 three-byte characters, quoted to 40
+   * bytes) is still UTF-8: the store's text column (PostgreSQL's) refuses anything else. */
+  assert_int_equal(parse("{\"device\":\"t\",\"event_time\":\"2026-01-01T00:00:00Z\",\"seq\":1,\"measurements\":{"
+                         "\"\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"
+                         "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\":{\"value\":1,\"unit\":\"m\"}}}",
+                         &msg, reason),
+                   -1);
+  if (!oc_utf8_valid(reason)) fail_msg("the reason is not UTF-8: '%s'", reason);
+  assert_non_null(strstr(reason, "\xe2\x82\xac\\xe2' is not 1..32 bytes")); /* 13 characters, the cut one escaped */
 }
 
 static void test_payload_against_device(void **state) {
@@ -231,6 +261,7 @@ int main(void) {
       cmocka_unit_test(test_decodes_broker_packets),
       cmocka_unit_test(test_refuses_malformed),
       cmocka_unit_test(test_broker_url),
+      cmocka_unit_test(test_topic_filters),
       cmocka_unit_test(test_default_client_id),
       cmocka_unit_test(test_payload),
       cmocka_unit_test(test_payload_against_device),

@@ -49,7 +49,7 @@ static void aggregate_series(int changed_from, oc_series *out) {
       batch[k] = r;
     }
     assert_int_equal(oc_store_begin(store, &err), 0);
-    if (oc_window_apply(store, &opt, batch, (size_t)n, &counts, &err) != 0) fail_msg("%s", err.message);
+    if (oc_window_apply(store, &opt, batch, (size_t)n, &counts, NULL, &err) != 0) fail_msg("%s", err.message);
     assert_int_equal(oc_store_commit(store, &err), 0);
   }
   if (oc_store_series_load(store, "tank-1.level.mean", OC_DATE_INVALID, OC_DATE_INVALID, out, &err) != 0)

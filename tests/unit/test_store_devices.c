@@ -135,6 +135,14 @@ static const char *spoil(oc_device *d, int k) {
   case 8: d->password_hash[0] = 0; return "password hash";
   case 9: snprintf(d->password_hash, sizeof d->password_hash, "a:b"); return "password hash";
   case 10: snprintf(d->site, sizeof d->site, "line\nbreak"); return "control characters";
+  /* units no reading could carry (mqtt_payload.h), so every reading would be a dead letter */
+  case 11: snprintf(d->unit, sizeof d->unit, "\xc2\xb0""C"); return "a reading's unit";
+  case 12: snprintf(d->unit, sizeof d->unit, "bbl per day"); return "a reading's unit";
+  case 13: snprintf(d->unit, sizeof d->unit, "abcdefghijklmnopq"); return "a reading's unit";
+  /* a range whose readings' sum overflows: two readings of 1e308 made a window's mean (and the series
+   * DEVICE.MEASUREMENT.mean) infinite */
+  case 14: d->valid_min = -1e308; return "within";
+  case 15: d->valid_max = 1e16; return "within";
   default: return NULL;
   }
 }

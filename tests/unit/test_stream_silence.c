@@ -3,7 +3,8 @@
  * instant.
  * A sensor quiet for exactly 3 intervals is not silent, a millisecond more is; an episode is stored
  * once however many checks see it, ended (once) by the first check after a newer reading, and a new
- * gap starts a new episode; revoked and unregistered devices are not watched; the latest reading is
+ * gap starts a new episode; a stream just (re)connected calls no sensor silent before it has listened
+ * for a whole silence; revoked and unregistered devices are not watched; the latest reading is
  * kept by (event time, seq) whatever the arrival order; every stored or ended anomaly and every
  * smallest window records a change naming its row, and a rolled-back batch records none. Also: the
  * [stream] section of oilcast.conf. */
@@ -49,21 +50,25 @@ static void batch(oc_store *store, const oc_sensor_reading *r, size_t n) {
   oc_window_counts wc = {0};
   oc_error err;
   assert_int_equal(oc_store_begin(store, &err), 0);
-  if (oc_window_apply(store, &wo, r, n, &wc, &err) != 0 || oc_silence_note(store, r, n, &err) != 0)
+  if (oc_window_apply(store, &wo, r, n, &wc, NULL, &err) != 0 || oc_silence_note(store, r, n, &err) != 0)
     fail_msg("%s", err.message);
   assert_int_equal(oc_store_commit(store, &err), 0);
 }
 
-/* One check at now_ms, in its own transaction as the stream runs it. */
-static oc_silence_counts check(oc_store *store, int64_t now_ms) {
+/* One check at now_ms by a stream connected since listening_ms, in its own transaction as the stream
+ * runs it. */
+static oc_silence_counts check_since(oc_store *store, int64_t now_ms, int64_t listening_ms) {
   oc_silence_options so = oc_silence_options_default();
   oc_silence_counts sc = {0};
   oc_error err;
   assert_int_equal(oc_store_begin(store, &err), 0);
-  if (oc_silence_check(store, &so, now_ms, &sc, &err) != 0) fail_msg("%s", err.message);
+  if (oc_silence_check(store, &so, now_ms, listening_ms, &sc, &err) != 0) fail_msg("%s", err.message);
   assert_int_equal(oc_store_commit(store, &err), 0);
   return sc;
 }
+
+/* One check at now_ms by a stream connected long before. */
+static oc_silence_counts check(oc_store *store, int64_t now_ms) { return check_since(store, now_ms, 0); }
 
 static oc_sensor_anomaly silence_of(oc_store *store, const char *device, int64_t event_ms) {
   oc_sensor_anomaly a;
@@ -144,6 +149,23 @@ static void test_episode_starts_once_and_ends(void **state) {
   free(subjects);
 }
 
+/* A stream that (re)connects finds sensors quiet since it went away, whose readings of that time the
+ * broker may still hold for its session, arriving after its first checks (a backlog of hours takes
+ * seconds): none is silent before the stream has listened for a whole silence (3 intervals). */
+static void test_no_silence_before_listening_long_enough(void **state) {
+  oc_test_datadir_fixture *f = *state;
+  add_device(f->store, "p-1");
+  oc_sensor_reading r = reading("p-1", 1, T0, 100);
+  batch(f->store, &r, 1);
+  const int64_t connected = T0 + 600 * INTERVAL_MS; /* down for 10 hours */
+  oc_silence_counts sc = check_since(f->store, connected + 1000, connected);
+  assert_int_equal(sc.started, 0);
+  sc = check_since(f->store, connected + 3 * INTERVAL_MS, connected);
+  assert_int_equal(sc.started, 0);
+  sc = check_since(f->store, connected + 3 * INTERVAL_MS + 1, connected); /* listened for a whole silence */
+  assert_int_equal(sc.started, 1);
+}
+
 static void test_only_active_registered_devices(void **state) {
   oc_test_datadir_fixture *f = *state;
   oc_store *store = f->store;
@@ -209,7 +231,7 @@ static void test_window_changes_and_rollback(void **state) {
   oc_window_counts wc = {0};
   oc_sensor_reading more = reading("p-1", 3, T0 + 62000, 90);
   assert_int_equal(oc_store_begin(store, &err), 0);
-  assert_int_equal(oc_window_apply(store, &wo, &more, 1, &wc, &err), 0);
+  assert_int_equal(oc_window_apply(store, &wo, &more, 1, &wc, NULL, &err), 0);
   assert_int_equal(oc_store_rollback(store, &err), 0);
   assert_int_equal(latest_change(store), before);
 }
@@ -272,6 +294,8 @@ static void test_stream_section(void **state) {
 int main(void) {
   const struct CMUnitTest sqlite_tests[] = {
       cmocka_unit_test_setup_teardown(test_episode_starts_once_and_ends, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_no_silence_before_listening_long_enough, oc_test_datadir_setup,
+                                      oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_only_active_registered_devices, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_latest_reading_whatever_the_order, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_window_changes_and_rollback, oc_test_datadir_setup, oc_test_datadir_teardown),

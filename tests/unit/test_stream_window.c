@@ -1,7 +1,8 @@
 /* Unit tests for the stream processor's tumbling windows (stream/window.h) over the store's sensor ops:
  * replaying the same readings in any order within the grace gives exactly the aggregates of sorted
  * input (count, mean, min, max, last, bit for bit); a reading beyond the grace is stored, counted as
- * late and left out of its windows; a redelivered (device, seq) is stored once; a rolled-back batch
+ * late and left out of its windows; a redelivered (device, seq) is stored once, and another reading
+ * under a (device, seq) stored already is a conflict, not stored; a rolled-back batch
  * leaves nothing; the width list parses and window starts floor before 1970 too; a redelivered dead
  * letter is counted in its row, not stored twice. */
 #include "testutil.h"
@@ -56,7 +57,7 @@ static oc_sensor_window *windows_of(const oc_sensor_reading *r, size_t n, size_t
   *c = (oc_window_counts){0};
   for (size_t i = 0; i < n; i += 37) {
     assert_int_equal(oc_store_begin(store, &err), 0);
-    if (oc_window_apply(store, &opt, r + i, n - i < 37 ? n - i : 37, c, &err) != 0) fail_msg("%s", err.message);
+    if (oc_window_apply(store, &opt, r + i, n - i < 37 ? n - i : 37, c, NULL, &err) != 0) fail_msg("%s", err.message);
     assert_int_equal(oc_store_commit(store, &err), 0);
   }
   oc_sensor_window *all = NULL;
@@ -126,13 +127,23 @@ static void test_late_duplicate_and_rollback(void **state) {
       reading("d", 3, T0 + 500000, 3.0),     /* 100 s behind: inside the grace, counts */
       reading("d", 4, T0 + 2000, 4.0),       /* ~10 min behind: late, kept, in no window */
       reading("d", 2, T0 + 600000, 2.0),     /* a redelivery */
+      reading("d", 1, T0 + 700000, 7.0),     /* seq 1 again with another reading: a conflict, not stored */
   };
+  oc_window_verdict v[6];
   assert_int_equal(oc_store_begin(f->store, &err), 0);
-  assert_int_equal(oc_window_apply(f->store, &opt, batch, 5, &c, &err), 0);
+  assert_int_equal(oc_window_apply(f->store, &opt, batch, 6, &c, v, &err), 0);
   assert_int_equal(oc_store_commit(f->store, &err), 0);
   assert_int_equal(c.stored, 4);
   assert_int_equal(c.duplicates, 1);
+  assert_int_equal(c.conflicts, 1);
   assert_int_equal(c.late, 1);
+  for (size_t i = 0; i < 5; i++) assert_false(v[i].conflict);
+  for (size_t i = 0; i < 4; i++) assert_true(v[i].inserted);
+  assert_false(v[4].inserted); /* the redelivery */
+  assert_false(v[5].inserted);
+  assert_true(v[5].conflict);
+  assert_int_equal(v[5].stored.event_ms, T0 + 1000); /* the reading kept */
+  assert_true(v[5].stored.value == 1.0);
   oc_sensor_window *w;
   size_t n;
   assert_int_equal(oc_store_sensor_windows_list(f->store, "d", "level", 60000, &w, &n, &err), 0);
@@ -148,7 +159,7 @@ static void test_late_duplicate_and_rollback(void **state) {
   /* A rolled-back batch leaves no reading, window or watermark behind. */
   const oc_sensor_reading more[] = {reading("e", 1, T0 + 5000, 9.0)};
   assert_int_equal(oc_store_begin(f->store, &err), 0);
-  assert_int_equal(oc_window_apply(f->store, &opt, more, 1, &c, &err), 0);
+  assert_int_equal(oc_window_apply(f->store, &opt, more, 1, &c, NULL, &err), 0);
   assert_int_equal(oc_store_rollback(f->store, &err), 0);
   assert_int_equal(oc_store_sensor_stats(f->store, &st, &err), 0);
   assert_int_equal(st.readings, 4);
@@ -170,7 +181,7 @@ static void test_closed_days_become_series(void **state) {
   const oc_sensor_reading first[] = {reading("tank-1", 1, T0 + 3600000, 10.0), reading("tank-1", 2, T0 + 7200000, 20.0),
                                      reading("tank-1", 3, T0 + day + 60000, 99.0)}; /* day 2, within the grace */
   assert_int_equal(oc_store_begin(f->store, &err), 0);
-  assert_int_equal(oc_window_apply(f->store, &opt, first, 3, &c, &err), 0);
+  assert_int_equal(oc_window_apply(f->store, &opt, first, 3, &c, NULL, &err), 0);
   assert_int_equal(oc_store_commit(f->store, &err), 0);
   assert_int_equal(c.days_closed, 0);
   oc_series_info info;
@@ -179,7 +190,7 @@ static void test_closed_days_become_series(void **state) {
   assert_false(found);
   const oc_sensor_reading later[] = {reading("tank-1", 4, T0 + day + 600000, 30.0)}; /* 10 min into day 2 */
   assert_int_equal(oc_store_begin(f->store, &err), 0);
-  assert_int_equal(oc_window_apply(f->store, &opt, later, 1, &c, &err), 0);
+  assert_int_equal(oc_window_apply(f->store, &opt, later, 1, &c, NULL, &err), 0);
   assert_int_equal(oc_store_commit(f->store, &err), 0);
   assert_int_equal(c.days_closed, 1);
   const char *aggs[] = {"count", "mean", "min", "max", "last"};
