@@ -102,7 +102,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
       o.endpoint = optarg;
     } else if (opt == OPT_WINDOWS) {
       if (oc_monitor_parse_windows(optarg, &o) != 0)
-        return oc_cli_usage_error(&oc_cmd_monitor, "--windows takes 1 to %d whole numbers in 1..%d, not '%s'",
+        return oc_cli_usage_error(&oc_cmd_monitor, "--windows takes 1 to %d distinct whole numbers in 1..%d, not '%s'",
                                   OC_MONITOR_MAX_WINDOWS, OC_MONITOR_MAX_WINDOW, optarg);
     } else if (opt == OPT_FORMAT) {
       if (oc_cli_format_parse(optarg, &fmt) != 0)

@@ -30,6 +30,8 @@ int oc_monitor_parse_windows(const char *text, oc_monitor_options *o) {
     long w = strtol(p, &end, 10);
     if (end == p || *p == '-' || *p == '+' || w < 1 || w > OC_MONITOR_MAX_WINDOW || o->nwindows == OC_MONITOR_MAX_WINDOWS)
       return -1;
+    for (size_t i = 0; i < o->nwindows; i++)
+      if (o->windows[i] == (size_t)w) return -1; /* the same window twice would be every row twice */
     o->windows[o->nwindows++] = (size_t)w;
     if (!*end) return 0;
     if (*end != ',') return -1;

@@ -24,7 +24,7 @@ typedef struct oc_monitor_options {
 } oc_monitor_options;
 
 oc_monitor_options oc_monitor_options_default(void);
-/* "20,60": 1..OC_MONITOR_MAX_WINDOWS whole numbers in 1..OC_MONITOR_MAX_WINDOW into o; -1 otherwise
+/* "20,60": 1..OC_MONITOR_MAX_WINDOWS distinct whole numbers in 1..OC_MONITOR_MAX_WINDOW into o; -1 otherwise
  * (o's windows are then unspecified). The one parser of --windows and ?windows=. */
 #define OC_MONITOR_MAX_WINDOW 100000
 int oc_monitor_parse_windows(const char *text, oc_monitor_options *o);

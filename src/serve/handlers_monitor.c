@@ -37,7 +37,7 @@ void oc_handle_endpoint_performance(const oc_request *req, oc_response *resp) {
   o.endpoint = name;
   const char *windows = oc_request_query(req, "windows");
   if (windows && oc_monitor_parse_windows(windows, &o) != 0) {
-    oc_respond_error(resp, 400, "invalid_parameter", "windows must be 1 to %d whole numbers in 1..%d, not '%s'",
+    oc_respond_error(resp, 400, "invalid_parameter", "windows must be 1 to %d distinct whole numbers in 1..%d, not '%s'",
                      OC_MONITOR_MAX_WINDOWS, OC_MONITOR_MAX_WINDOW, windows);
     return;
   }

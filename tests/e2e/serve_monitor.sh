@@ -31,6 +31,7 @@ assert_contains "$metrics" 'oilcast_forecast_rel_mae{series="WTI",endpoint="wti"
 assert_contains "$metrics" 'oilcast_forecast_scored_origins{series="WTI",endpoint="wti",variant="v1",model_version="v1",horizon="5",window="60"} 1'
 expect_status 404 GET /v1/endpoints/nope/performance "${A[@]}" >/dev/null
 expect_status 400 GET "/v1/endpoints/wti/performance?windows=0" "${A[@]}" >/dev/null
+expect_status 400 GET "/v1/endpoints/wti/performance?windows=20,20" "${A[@]}" >/dev/null # every row twice
 
 printf '[daily]\nevery = trading-day at 22:00 UTC\nstep = monitor --endpoint wti\n' >"$dir/jobs.conf"
 oc jobs run daily --data-dir "$dir" >/dev/null
