@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "core/log.h"
+#include "pipeline/pipeline.h"
 #include "pipeline/stream.h"
 #include "schedule/clock.h"
 
@@ -119,6 +120,7 @@ static int run_stream(oc_cli *cli, oc_stream_options *o, const bool *given) {
   oc_clock_free(&clock);
   oc_conf_free(&conf);
   if (!store) return OC_EXIT_RUNTIME;
+  if (rc == OC_PIPELINE_BAD_OPTION) return oc_cli_step_error(&oc_cmd_stream, rc, &err); /* it never ran */
   printf("messages %" PRId64 ", readings stored %" PRId64 ", duplicates %" PRId64 ", late %" PRId64
          ", dead letters %" PRId64 ", windows updated %" PRId64 ", days closed %" PRId64 ", spikes %" PRId64 ", stuck %" PRId64
          ", silences %" PRId64 " (ended %" PRId64 "), batches %" PRId64 ", connections %" PRId64 "\n",

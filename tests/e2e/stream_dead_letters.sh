@@ -14,8 +14,9 @@ oc device revoke old-1 --quiet
 # a topic filter the broker would refuse (closing the connection at each SUBSCRIBE) is a usage error at
 # start, not a stream reconnecting forever; so is one in oilcast.conf's [stream] for oilcast serve
 rc=0
-timeout 5 "$OILCAST_BIN" stream --broker "mqtt://127.0.0.1:$PORT" --topic 'oil/#/readings' 2>"$OC_TMP/topic.err" || rc=$?
+timeout 5 "$OILCAST_BIN" stream --broker "mqtt://127.0.0.1:$PORT" --topic 'oil/#/readings' >"$OC_TMP/topic.out" 2>"$OC_TMP/topic.err" || rc=$?
 assert_eq "$rc" 2 "oilcast stream with a bad topic filter: $(cat "$OC_TMP/topic.err")"
+assert_eq "$(cat "$OC_TMP/topic.out")" "" "a stream that never ran printed totals"
 assert_contains "$(cat "$OC_TMP/topic.err")" "topic filter 'oil/#/readings'" "the bad filter named"
 printf '[stream]\ntopic = oil/sensors/+x\n' >> "$OILCAST_DATA_DIR/oilcast.conf"
 rc=0
