@@ -99,6 +99,8 @@ static int read_message(json_t *doc, int64_t now_ms, int64_t max_future_ms, oc_s
   int64_t event_ms;
   if (!json_is_string(time) || oc_sensor_parse_time(json_string_value(time), &event_ms) != 0)
     return why(reason, cap, "event_time: not a UTC time like 2026-12-03T18:00:00.250Z");
+  if (event_ms < OC_SENSOR_EVENT_MIN_MS) /* 1970: a clock never set; it would open 1970's windows and days */
+    return why(reason, cap, "event_time: %s is before 2000-01-01 (the device's clock is not set)", json_string_value(time));
   if (event_ms > now_ms + max_future_ms)
     return why(reason, cap, "event_time: %s is more than %lld s in the future", json_string_value(time),
                (long long)(max_future_ms / 1000));

@@ -25,8 +25,12 @@ typedef struct oc_sensor_message {
   oc_sensor_reading readings[OC_SENSOR_MAX_MEASUREMENTS]; /* same device, seq and event time */
 } oc_sensor_message;
 
-/* Parses data[0..len) into *msg. A message whose event time is more than max_future_ms after now_ms, or
- * of more than OC_SENSOR_PAYLOAD_MAX bytes, is refused. 0, or -1 with the dead-letter reason in reason (cap bytes; says what and where, e.g.
+/* The earliest event time read: 2000-01-01T00:00:00Z (Unix ms). An earlier one is a device whose clock
+ * was never set (it counts from 1970), not a reading of then. */
+#define OC_SENSOR_EVENT_MIN_MS 946684800000LL
+
+/* Parses data[0..len) into *msg. A message whose event time is before OC_SENSOR_EVENT_MIN_MS or more
+ * than max_future_ms after now_ms, or of more than OC_SENSOR_PAYLOAD_MAX bytes, is refused. 0, or -1 with the dead-letter reason in reason (cap bytes; says what and where, e.g.
  * "measurements.level.value: not a number"). */
 int oc_sensor_payload_parse(const uint8_t *data, size_t len, int64_t now_ms, int64_t max_future_ms,
                             oc_sensor_message *msg, char *reason, size_t reason_cap);

@@ -204,6 +204,9 @@ static void test_payload(void **state) {
       {"{\"device\":\"t\",\"event_time\":\"2026-01-01 00:00:00\",\"seq\":1}", "event_time: not a UTC time"},
       {"{\"device\":\"t\",\"event_time\":\"2026-02-30T00:00:00Z\",\"seq\":1}", "event_time: not a UTC time"},
       {"{\"device\":\"t\",\"event_time\":\"2026-01-01T00:05:00.001Z\",\"seq\":1}", "in the future"},
+      /* a clock never set counts from 1970: its readings would open 1970's windows and close its days */
+      {"{\"device\":\"t\",\"event_time\":\"1970-01-01T00:00:42Z\",\"seq\":1}", "before 2000-01-01 (the device's clock is not set)"},
+      {"{\"device\":\"t\",\"event_time\":\"1999-12-31T23:59:59.999Z\",\"seq\":1}", "before 2000-01-01"},
       {"{\"device\":\"t\",\"event_time\":\"2026-01-01T00:00:00Z\",\"seq\":-1}", "seq: not an integer >= 0"},
       {"{\"device\":\"t\",\"event_time\":\"2026-01-01T00:00:00Z\",\"seq\":1.5}", "seq: not an integer"},
       {"{\"device\":\"t\",\"event_time\":\"2026-01-01T00:00:00Z\",\"seq\":1}", "measurements: missing"},
