@@ -200,6 +200,10 @@ int oc_broker_write_config(oc_store *store, const oc_broker_config *cfg, oc_brok
                   "max_queued_bytes 0\n"
                   "max_inflight_messages 100\n"
                   "persistent_client_expiration 30d\n\n"
+                  "# A reading takes a few KiB and the stream keeps only the first 64 KiB of a larger message (a\n"
+                  "# dead letter): a packet past 1 MiB is refused here (its client disconnected) so that neither the\n"
+                  "# broker's queues nor the subscriber hold messages of up to MQTT's 256 MB.\n"
+                  "max_packet_size 1048576\n\n"
                   "log_dest file %s/mosquitto.log\n"
                   "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
                   "connection_messages true\n",

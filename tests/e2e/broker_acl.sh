@@ -40,6 +40,9 @@ assert_exit 5 pub tank-1 wrong-password oil/sensors/tank-1/level wrong-password 
 pub tank-1 "$TANK" oil/sensors/pump-1/pressure spoofed || true                   # accepted at the door, dropped
 assert_exit 5 pub nobody "$TANK" oil/sensors/nobody/x unknown-user
 pub oilcast-subscriber "$SUB" oil/sensors/tank-1/level from-subscriber || true   # the subscriber may not write
+head -c 1100000 /dev/zero | tr '\0' x > "$OC_TMP/huge.txt" # past the broker's max_packet_size (1 MiB)
+mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -u tank-1 -P "$TANK" -t oil/sensors/tank-1/level -f "$OC_TMP/huge.txt" 2>/dev/null &&
+  fail "a message of 1.1 MB was taken by the broker"
 pub tank-1 "$TANK" oil/sensors/tank-1/level second || fail "second reading refused"
 wait_for "oil/sensors/tank-1/level second"
 got=$(cat "$OC_TMP/sub.out")
