@@ -582,6 +582,34 @@ static void test_simulated_file_recorded_as_simulated(void **state) {
   oc_import_report_free(&rep);
 }
 
+/* Simulated prices never land in a series of real ones: the simulator's one-series file names no
+ * series, so imported without --series it would overwrite the stored WTI history. Refused as a
+ * whole, naming the series and the way out; real prices are untouched. */
+static void test_simulated_file_refused_into_real_series(void **state) {
+  fixture *f = *state;
+  oc_import_options opt;
+  oc_import_report rep;
+  oc_error err;
+  oc_import_options_init(&opt);
+  assert_int_equal(import_text(f, "wti.csv", "Date,Price\n2024-01-02,70.5\n2024-01-03,71\n", &opt, &rep, &err), 0);
+  oc_import_report_free(&rep);
+  const char *sim = OC_SIMULATE_MARK " (seed 1)\ndate,value\n2024-01-02,34.01\n2024-01-04,35\n";
+  assert_int_equal(import_text(f, "sim.csv", sim, &opt, &rep, &err), -1); /* default series: WTI */
+  assert_non_null(strstr(err.message, "sim.csv:3: series 'WTI' holds historical prices"));
+  assert_non_null(strstr(err.message, "--series"));
+  assert_false(rep.written);
+  oc_import_report_free(&rep);
+  oc_series s = load(f, "WTI");
+  assert_int_equal(s.n, 2);
+  assert_true(s.values[0] == 70.5);
+  oc_series_free(&s);
+  opt.series = "WTI-SIM"; /* a series of its own, and again into it: fine */
+  for (int i = 0; i < 2; i++) {
+    if (import_text(f, "sim.csv", sim, &opt, &rep, &err) != 0) fail_msg("%s", err.message);
+    oc_import_report_free(&rep);
+  }
+}
+
 static void test_simulator(void **state) {
   (void)state;
   enum { N = 25000 };
@@ -625,6 +653,7 @@ int main(void) {
       ON_DATADIR(test_import_idempotent_updates_and_lineage),
       ON_DATADIR(test_datadir),
       ON_DATADIR(test_simulated_file_recorded_as_simulated),
+      ON_DATADIR(test_simulated_file_refused_into_real_series),
       cmocka_unit_test(test_simulator),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
