@@ -252,6 +252,12 @@ static int read_json(void *source, oc_ingest_sink *sink, oc_error *err) {
     goto done;
   }
   size_t n = json_array_size(root);
+  if (n == 0) { /* an export of nothing: refused as a CSV of its header alone is */
+    size_t line = 1;
+    for (const char *c = data; *c != '['; c++) line += *c == '\n';
+    oc_error_set(err, "%s:%zu: an empty array: nothing to import", opt->path, line);
+    goto done;
+  }
   lines = element_lines(data, len, n);
   bool numbers = n > 0 && !json_is_object(json_array_get(root, 0));
   oc_ingest_set_format(sink, numbers ? "json-numbers" : "json-objects");

@@ -280,6 +280,8 @@ int oc_import_read_parquet(void *source, oc_ingest_sink *sink, oc_error *err) {
   if (rc == 0) oc_ingest_set_format(sink, rows.series_col ? "parquet-long" : "parquet");
   size_t row = 0;
   for (size_t g = 0; rc == 0 && g < r.info.nrow_groups; g++) rc = read_group(&r, g, &chosen, &rows, sink, &row, err);
+  if (rc == 0 && row == 0) /* an export of nothing: refused as a CSV of its header alone is */
+    rc = oc_error_set(err, "%s: no rows (%zu row groups): nothing to import", opt->path, r.info.nrow_groups);
   free(names);
   oc_pq_reader_close(&r);
   return rc;

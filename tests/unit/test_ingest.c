@@ -17,6 +17,7 @@
 #include "ingest/import.h"
 #include "ingest/row.h"
 #include "ingest/simulate.h"
+#include "lake/lake.h"
 #include "store/datadir.h"
 
 static oc_date D(const char *text) {
@@ -396,7 +397,8 @@ static void test_import_row_errors_abort_and_skip(void **state) {
 
 /* A CSV with its header and no data row (blank lines aside) is refused like an empty file, whatever
  * --on-error says: an error naming the file and its header line, and nothing stored (no series, no
- * ingest run, no change). It once imported "0 rows", exited 0 and recorded a run. */
+ * ingest run, no change). It once imported "0 rows", exited 0 and recorded a run; an empty JSON
+ * array and a Parquet file of no rows still did, with a raw copy. */
 static void test_import_csv_header_only(void **state) {
   fixture *f = *state;
   oc_import_options opt;
@@ -414,6 +416,23 @@ static void test_import_csv_header_only(void **state) {
     assert_false(rep.written);
     oc_import_report_free(&rep);
   }
+  /* the same for the other formats: an empty JSON array, a Parquet file of no rows (its schema alone) */
+  assert_int_equal(import_text(f, "empty.json", " [ ]\n", &opt, &rep, &err), -1);
+  assert_non_null(strstr(err.message, "empty.json:1: an empty array: nothing to import"));
+  assert_false(rep.written);
+  oc_import_report_free(&rep);
+  oc_frame empty;
+  oc_frame_init(&empty, 0);
+  oc_frame_add_column(&empty, "price");
+  char *parquet = oc_path_join(f->dir, "empty.parquet");
+  if (oc_lake_write_frame(parquet, &empty, NULL, &err) != 0) fail_msg("%s", err.message);
+  oc_frame_free(&empty);
+  opt.path = parquet;
+  assert_int_equal(oc_import_file(f->store, &opt, &rep, &err), -1);
+  assert_non_null(strstr(err.message, "empty.parquet: no rows (0 row groups): nothing to import"));
+  assert_false(rep.written);
+  oc_import_report_free(&rep);
+  free(parquet);
   oc_series_info *list = NULL;
   size_t n = 1;
   assert_int_equal(oc_store_series_list(f->store, &list, &n, &err), 0);
