@@ -97,6 +97,13 @@ static int read_csv(void *source, oc_ingest_sink *sink, oc_error *err) {
   }
   size_t ncols = r.nfields;
   int rc = -1;
+  for (size_t i = 0; i < ncols; i++) {
+    if (memchr(r.fields[i].data, '\0', r.fields[i].len)) { /* else: "cannot tell which column holds the date" */
+      oc_error_set(err, "%s:%zu: the header holds a NUL byte: UTF-16 or binary data, not CSV text (oilcast reads "
+                        "UTF-8; convert UTF-16 first, e.g. iconv -f UTF-16 -t UTF-8)", opt->path, line);
+      goto done;
+    }
+  }
   char where[512];
   snprintf(where, sizeof where, "%s:%zu", opt->path, line);
   oc_import_columns chosen;
@@ -350,6 +357,12 @@ int oc_import_file(oc_store *store, const oc_import_options *opt, oc_import_repo
   const char *mapped = NULL;
   size_t mapped_len = 0;
   if (map_file(opt->path, &mapped, &mapped_len, err) != 0) return -1;
+  if (mapped_len >= 2 && (memcmp(mapped, "\xFF\xFE", 2) == 0 || memcmp(mapped, "\xFE\xFF", 2) == 0)) {
+    oc_error_set(err, "%s: UTF-16 text (byte order mark %s): oilcast reads UTF-8; convert it first, e.g. iconv -f "
+                      "UTF-16 -t UTF-8", opt->path, mapped[0] == '\xFF' ? "FF FE" : "FE FF");
+    munmap((void *)mapped, mapped_len);
+    return -1;
+  }
   oc_import_source file = {.opt = opt, .data = mapped, .len = mapped_len, .first_line = 1};
   bool simulated = skip_simulated_mark(&file);
   bool parquet = (file.len >= 4 && memcmp(file.data, "PAR1", 4) == 0) ||

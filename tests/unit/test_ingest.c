@@ -442,6 +442,37 @@ static void test_import_csv_header_only(void **state) {
   assert_int_equal(changes_after, changes_before);
 }
 
+/* A UTF-16 file (Excel's "Unicode text", Windows PowerShell's redirection) is named as such, not
+ * "cannot tell which column holds the date (columns: '\xff\xfeD', ''); name it with --date-col",
+ * which no option fixes; without its byte order mark, by the NUL bytes of its header. */
+static void test_import_utf16_named(void **state) {
+  fixture *f = *state;
+  oc_import_options opt;
+  oc_import_report rep;
+  oc_error err;
+  oc_import_options_init(&opt);
+  static const char utf16[] = "\xff\xfe" "D\0a\0t\0e\0,\0P\0r\0i\0c\0e\0\n\0" "2\0" "0\0" "2\0" "4\0-\0";
+  const struct {
+    const char *name;
+    size_t skip;
+    const char *says;
+  } cases[] = {{"u16.csv", 0, "u16.csv: UTF-16 text (byte order mark FF FE)"},
+               {"u16.json", 0, "u16.json: UTF-16 text (byte order mark FF FE)"},
+               {"u16-nobom.csv", 2, "u16-nobom.csv:1: the header holds a NUL byte"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *path = oc_path_join(f->dir, cases[i].name);
+    if (oc_write_file_atomic(path, utf16 + cases[i].skip, sizeof utf16 - 1 - cases[i].skip, &err) != 0)
+      fail_msg("%s", err.message);
+    opt.path = path;
+    assert_int_equal(oc_import_file(f->store, &opt, &rep, &err), -1);
+    if (!strstr(err.message, cases[i].says)) fail_msg("%s: %s", cases[i].name, err.message);
+    assert_non_null(strstr(err.message, "UTF-8"));
+    assert_false(rep.written);
+    oc_import_report_free(&rep);
+    free(path);
+  }
+}
+
 /* The duplicate check's date bitmap grows both ways: far-apart, unsorted dates are all seen. */
 /* A JSON object naming a key twice is refused (the API refuses it too), with its position. */
 static void test_import_json_repeated_key(void **state) {
@@ -671,6 +702,7 @@ int main(void) {
       ON_DATADIR(test_import_csv_header_only),
       ON_DATADIR(test_import_idempotent_updates_and_lineage),
       ON_DATADIR(test_datadir),
+      ON_DATADIR(test_import_utf16_named),
       ON_DATADIR(test_simulated_file_recorded_as_simulated),
       ON_DATADIR(test_simulated_file_refused_into_real_series),
       cmocka_unit_test(test_simulator),
