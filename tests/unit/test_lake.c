@@ -423,6 +423,16 @@ static void test_frame_from_csv(void **state) {
   char *num = oc_test_write_file(dir, "num.csv", "date,x\n2020-01-01,1e\n");
   assert_int_equal(oc_lake_read_frame_csv(num, &f, &err), -1);
   assert_non_null(strstr(err.message, "num.csv:2: column 'x': bad number '1e'"));
+  /* names the Parquet file cannot hold are the CSV's header's fault, and said so (they were refused
+   * only by the writer, naming the output file and no line) */
+  char *twice = oc_test_write_file(dir, "twice.csv", "date,x,\"x\"\n2020-01-01,1,2\n");
+  assert_int_equal(oc_lake_read_frame_csv(twice, &f, &err), -1);
+  assert_non_null(strstr(err.message, "twice.csv:1: columns 2 and 3 are both named 'x'"));
+  char *dated = oc_test_write_file(dir, "dated.csv", "day,date\n2020-01-01,1\n");
+  assert_int_equal(oc_lake_read_frame_csv(dated, &f, &err), -1);
+  assert_non_null(strstr(err.message, "dated.csv:1: column 2 is named 'date'"));
+  free(twice);
+  free(dated);
   free(ok);
   free(bad);
   free(num);
