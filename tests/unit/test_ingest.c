@@ -660,6 +660,22 @@ static void test_simulated_file_refused_into_real_series(void **state) {
   }
 }
 
+/* A simulation whose trading days run past 9999-12-31 is refused before anything is written: it
+ * wrote rows dated "invalid", a file its own import refuses. */
+static void test_simulator_refuses_dates_past_9999(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  char *path = oc_path_join(f->dir, "far.csv");
+  const char *const names[] = {"FAR"};
+  oc_simulate_options sim = {.seed = 7, .days = 300, .start = D("9999-01-01"), .names = names, .nseries = 1};
+  assert_int_equal(oc_simulate_market_csv(&sim, path, &err), -1);
+  if (!strstr(err.message, "300 trading days from 9999-01-01 run past 9999-12-31 (at most 25")) fail_msg("%s", err.message);
+  assert_false(oc_path_exists(path));
+  sim.days = 250;
+  if (oc_simulate_market_csv(&sim, path, &err) != 0) fail_msg("%s", err.message);
+  free(path);
+}
+
 static void test_simulator(void **state) {
   (void)state;
   enum { N = 25000 };
@@ -706,6 +722,7 @@ int main(void) {
       ON_DATADIR(test_simulated_file_recorded_as_simulated),
       ON_DATADIR(test_simulated_file_refused_into_real_series),
       cmocka_unit_test(test_simulator),
+      ON_DATADIR(test_simulator_refuses_dates_past_9999),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
