@@ -595,6 +595,19 @@ static void test_forged_counts_are_refused(void **state) {
   assert_int_equal(oc_pq_reader_open_memory(&r, bad, sizeof bad, "len.parquet", &err), -1);
   assert_non_null(strstr(err.message, "footer length 65535"));
   oc_buf_free(&page);
+  /* An unknown footer field holding a list of a list of ... (a million deep): refused, where the
+   * skipping of unknown fields recursed once per level and overflowed the stack. */
+  enum { DEEP = 1000000 };
+  oc_buf deep = {0};
+  oc_buf_append(&deep, "PAR1\xF9", 5); /* field 15 of FileMetaData, a LIST */
+  for (size_t i = 0; i < DEEP; i++) oc_buf_putc(&deep, 0x19); /* one element, itself a LIST */
+  oc_buf_append(&deep, "\x09\x00", 2);                         /* an empty list; the struct's STOP */
+  uint32_t footer_len = (uint32_t)(deep.len - 4);
+  oc_buf_append(&deep, &footer_len, 4);
+  oc_buf_append(&deep, "PAR1", 4);
+  assert_int_equal(oc_pq_reader_open_memory(&r, deep.data, deep.len, "deep.parquet", &err), -1);
+  if (!strstr(err.message, "deep.parquet") || !strstr(err.message, "nested deeper than 32 levels")) fail_msg("%s", err.message);
+  oc_buf_free(&deep);
 }
 
 int main(void) {
