@@ -110,8 +110,8 @@ static int read_csv(void *source, oc_ingest_sink *sink, oc_error *err) {
   if (oc_import_choose_columns(where, r.fields, ncols, opt, &chosen, err) != 0) goto done;
   long date_col = chosen.date, value_col = chosen.value, series_col = chosen.series;
   const oc_csv_field *dh = &r.fields[date_col];
-  /* FRED: '.' and empty values mean missing. */
-  bool fred = ncols == 2 &&
+  /* FRED: '.' and empty values mean missing, in each series' column of a download of several. */
+  bool fred = series_col < 0 &&
               ((dh->len == 4 && memcmp(dh->data, "DATE", 4) == 0) || oc_csv_field_is(dh, "observation_date"));
   oc_ingest_set_format(sink, series_col >= 0 ? "csv-long"
                              : fred          ? "fred"

@@ -261,6 +261,19 @@ static void test_import_formats(void **state) {
   s = load(f, "FRED");
   assert_int_equal(s.n, 2);
   oc_series_free(&s);
+  /* FRED's download of a graph of several series: one column each, the same missing markers (they
+   * were bad rows once the file had more than two columns) */
+  opt.series = "FRED-BRENT";
+  opt.value_col = "DCOILBRENTEU";
+  assert_int_equal(import_text(f, "fredgraph.csv",
+                               "observation_date,DCOILWTICO,DCOILBRENTEU\n2024-01-01,.,.\n2024-01-02,70.38,75.89\n"
+                               "2024-01-03,72.7,\n",
+                               &opt, &rep, &err), 0);
+  assert_string_equal(rep.format, "fred");
+  assert_int_equal(rep.rows_inserted, 1);
+  assert_int_equal(rep.rows_missing, 2);
+  oc_import_report_free(&rep);
+  opt.value_col = NULL;
 
   opt.series = "NAMED";
   opt.date_col = "when";
