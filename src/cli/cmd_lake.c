@@ -71,7 +71,7 @@ static int inspect(const char *path) {
   printf("columns: %zu\n", info->ncols);
   for (size_t c = 0; c < info->ncols; c++) {
     const oc_pq_column_info *col = &info->cols[c];
-    printf("  %-24s %-10s %-22s %s\n", col->name, oc_pq_type_name(col->type), oc_pq_logical_name(col->logical),
+    printf("  %-24s %-10s %-22s %s\n", col->name, oc_pq_type_name(col->type), oc_pq_column_logical_name(col),
            col->optional ? "optional" : "required");
   }
   printf("statistics order: %s\n", info->type_defined_order ? "TYPE_ORDER (min_value/max_value valid)" : "legacy");

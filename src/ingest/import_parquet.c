@@ -44,7 +44,7 @@ static int wrong_type(const char *path, const oc_pq_column_info *col, const char
                       const char *option, oc_error *err) {
   return oc_error_set(err, "%s: column '%s' is %s (logical type %s), not %s: ingest reads %s columns (name another "
                            "with %s)",
-                      path, col->name, oc_pq_physical_name(col->physical), oc_pq_logical_name(col->logical), not_a,
+                      path, col->name, oc_pq_physical_name(col->physical), oc_pq_column_logical_name(col), not_a,
                       reads, option);
 }
 

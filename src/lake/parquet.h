@@ -148,6 +148,10 @@ typedef struct oc_pq_column_info {
   int32_t converted_type;
 } oc_pq_column_info;
 
+/* A column's logical type as a name, saying UTC for a timestamp adjusted to UTC ("TIMESTAMP(MICROS,UTC)",
+ * "TIMESTAMP(NANOS)"). */
+const char *oc_pq_column_logical_name(const oc_pq_column_info *col);
+
 typedef struct oc_pq_file_info {
   int32_t version;
   int64_t num_rows;

@@ -35,7 +35,7 @@ const char *oc_pq_logical_name(oc_pq_logical logical) {
   switch (logical) {
   case OC_PQ_LOGICAL_NONE: return "none";
   case OC_PQ_LOGICAL_DATE: return "DATE";
-  case OC_PQ_LOGICAL_TIMESTAMP_MICROS: return "TIMESTAMP(MICROS,UTC)";
+  case OC_PQ_LOGICAL_TIMESTAMP_MICROS: return "TIMESTAMP(MICROS)";
   case OC_PQ_LOGICAL_STRING: return "STRING";
   case OC_PQ_LOGICAL_OTHER: return "other";
   case OC_PQ_LOGICAL_TIMESTAMP_MILLIS: return "TIMESTAMP(MILLIS)";
@@ -43,6 +43,16 @@ const char *oc_pq_logical_name(oc_pq_logical logical) {
   case OC_PQ_LOGICAL_DECIMAL: return "DECIMAL";
   }
   return "?";
+}
+
+const char *oc_pq_column_logical_name(const oc_pq_column_info *col) {
+  if (!col->timestamp_utc) return oc_pq_logical_name(col->logical);
+  switch (col->logical) {
+  case OC_PQ_LOGICAL_TIMESTAMP_MILLIS: return "TIMESTAMP(MILLIS,UTC)";
+  case OC_PQ_LOGICAL_TIMESTAMP_MICROS: return "TIMESTAMP(MICROS,UTC)";
+  case OC_PQ_LOGICAL_TIMESTAMP_NANOS: return "TIMESTAMP(NANOS,UTC)";
+  default: return oc_pq_logical_name(col->logical);
+  }
 }
 
 const char *oc_pq_codec_name(int32_t codec) {

@@ -56,6 +56,9 @@ assert_eq "$(oc lake cat "$FIX/pandas_default.parquet" --limit 1 --format json)"
 {"Date":"2024-01-02T00:00:00.000000000","Price":70.01}
 ]' "lake cat pandas"
 inspect=$(oc lake inspect "$FIX/duckdb_types.parquet")
+# a timestamp says UTC only when adjusted to UTC (DuckDB's TIMESTAMP is not, its TIMESTAMPTZ is)
+assert_contains "$inspect" "  ts                       INT64      TIMESTAMP(MICROS)      optional" "TIMESTAMP"
+assert_contains "$inspect" "  tstz                     INT64      TIMESTAMP(MICROS,UTC)  optional" "TIMESTAMPTZ"
 assert_contains "$inspect" "nulls=2 min=70.0100 max=74.7600" "DECIMAL(38,4) statistics"
 assert_contains "$inspect" "min=2024-01-02T00:00:00.000000000 max=2024-01-29T00:00:00.000000000" "NANOS statistics"
 echo "ingest_parquet: ok"
