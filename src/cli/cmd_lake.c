@@ -3,6 +3,7 @@
  * the reader in src/lake/parquet.h; presentation only. */
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +25,9 @@ const oc_command oc_cmd_lake = {
     "       oilcast lake from-csv IN.csv OUT.parquet [--codec zstd|none] [--rows-per-group N]\n\n"
     "inspect  schema, row groups, codecs, column statistics and key/value metadata of a Parquet file\n"
     "cat      the rows: CSV with a header line (nulls are empty fields) or a JSON array of objects\n"
-    "         (nulls are null); doubles print in their shortest exact form, DATE as YYYY-MM-DD,\n"
-    "         TIMESTAMP as YYYY-MM-DDTHH:MM:SS.ffffffZ\n"
+    "         (nulls are null); doubles (and floats) print in their shortest exact form, DATE as\n"
+    "         YYYY-MM-DD, TIMESTAMP as YYYY-MM-DDTHH:MM:SS.ffffff (3, 6 or 9 decimals as its unit;\n"
+    "         Z when adjusted to UTC), DECIMAL with its scale (70.010)\n"
     "from-csv a date-keyed table as a Parquet file: the first CSV column (ISO dates) becomes the\n"
     "         required DATE column 'date', every other column an optional DOUBLE (empty = null);\n"
     "         written atomically\n\n"
@@ -69,7 +71,7 @@ static int inspect(const char *path) {
   printf("columns: %zu\n", info->ncols);
   for (size_t c = 0; c < info->ncols; c++) {
     const oc_pq_column_info *col = &info->cols[c];
-    printf("  %-24s %-10s %-22s %s\n", col->name, oc_pq_type_name(col->type), oc_pq_logical_name(col->logical),
+    printf("  %-24s %-10s %-22s %s\n", col->name, oc_pq_type_name(col->type), oc_pq_column_logical_name(col),
            col->optional ? "optional" : "required");
   }
   printf("statistics order: %s\n", info->type_defined_order ? "TYPE_ORDER (min_value/max_value valid)" : "legacy");
@@ -125,7 +127,9 @@ static void print_value(const oc_pq_column_info *col, const oc_pq_column *c, siz
     break;
   case OC_PQ_DOUBLE: {
     double d = ((const double *)c->values)[i];
-    if (json) { /* as every JSON document oilcast writes: shortest round-trip, null when not finite */
+    if (col->physical == OC_PQ_PHYSICAL_FLOAT) { /* as the float it is, not its widened double */
+      fputs(isfinite(d) || !json ? oc_pq_format_float(d, buf) : "null", stdout);
+    } else if (json) { /* as every JSON document oilcast writes: shortest round-trip, null when not finite */
       oc_buf number = {0};
       oc_json_put_number(&number, d);
       fputs(number.data, stdout);
@@ -137,12 +141,16 @@ static void print_value(const oc_pq_column_info *col, const oc_pq_column *c, siz
   }
   case OC_PQ_BYTE_ARRAY: {
     const oc_pq_bytes *b = &((const oc_pq_bytes *)c->values)[i];
-    print_escaped(b->data, b->len, json);
-    return;
+    if (col->logical != OC_PQ_LOGICAL_DECIMAL) {
+      print_escaped(b->data, b->len, json);
+      return;
+    }
+    v.data = (uint8_t *)b->data, v.len = b->len; /* a DECIMAL's big-endian integer */
+    break;
   }
   }
   oc_pq_format_stat(col, &v, buf, sizeof buf);
-  bool quote = json && (col->logical == OC_PQ_LOGICAL_DATE || col->logical == OC_PQ_LOGICAL_TIMESTAMP_MICROS);
+  bool quote = json && (col->logical == OC_PQ_LOGICAL_DATE || oc_pq_timestamp_units_per_second(col->logical) > 0);
   printf(quote ? "\"%s\"" : "%s", buf);
 }
 

@@ -134,6 +134,25 @@ static void problem(oc_ingest_sink *b, size_t where, const char *field, bool dup
   va_end(ap);
 }
 
+/* A simulated batch must not write into a stored series of real prices: the simulator's one-series
+ * file names no series, so imported without --series it would overwrite the WTI history under its
+ * historical label. -1 with b->err (the whole batch is refused: nothing written). */
+static int simulated_into_real(oc_ingest_sink *b, size_t where, const char *name) {
+  if (strcmp(b->opt->source_kind, "simulated") != 0) return 0;
+  oc_series_info info;
+  bool found;
+  if (oc_store_series_get(b->store, name, &info, &found, b->err) != 0) return -1;
+  if (!found) return 0;
+  int rc = 0;
+  if (strcmp(info.source, "simulated") != 0)
+    rc = oc_error_set(b->err,
+                      "%s:%zu: series '%s' holds %s prices and this file is simulated (oilcast simulate market): "
+                      "nothing written; import it into a series of its own with --series (e.g. %s-SIM)",
+                      b->opt->origin, where, name, info.source[0] ? info.source : "real", name);
+  oc_series_info_free(&info);
+  return rc;
+}
+
 /* The slot of a series (creating the series in the store when new) in *out. A bad name is a problem
  * of the row (*out = NULL, 0 returned); -1 on a store error. */
 static int slot_for(oc_ingest_sink *b, size_t where, const char *name, size_t len, series_slot **out) {
@@ -164,7 +183,7 @@ static int slot_for(oc_ingest_sink *b, size_t where, const char *name, size_t le
   copy[len] = '\0';
   int64_t id = (int64_t)b->nslots; /* staged: the series is created by move_staged */
   oc_price_range range;
-  if (writer_drain(b) != 0 || (!b->staged && oc_store_series_ensure(b->store, copy, b->opt->unit, b->opt->source_kind, &id, b->err) != 0) ||
+  if (writer_drain(b) != 0 || simulated_into_real(b, where, copy) != 0 || (!b->staged && oc_store_series_ensure(b->store, copy, b->opt->unit, b->opt->source_kind, &id, b->err) != 0) ||
       oc_price_range_get(b->store, copy, &range, b->err) != 0) {
     free(copy);
     return -1;

@@ -97,14 +97,21 @@ static int read_csv(void *source, oc_ingest_sink *sink, oc_error *err) {
   }
   size_t ncols = r.nfields;
   int rc = -1;
+  for (size_t i = 0; i < ncols; i++) {
+    if (memchr(r.fields[i].data, '\0', r.fields[i].len)) { /* else: "cannot tell which column holds the date" */
+      oc_error_set(err, "%s:%zu: the header holds a NUL byte: UTF-16 or binary data, not CSV text (oilcast reads "
+                        "UTF-8; convert UTF-16 first, e.g. iconv -f UTF-16 -t UTF-8)", opt->path, line);
+      goto done;
+    }
+  }
   char where[512];
   snprintf(where, sizeof where, "%s:%zu", opt->path, line);
   oc_import_columns chosen;
   if (oc_import_choose_columns(where, r.fields, ncols, opt, &chosen, err) != 0) goto done;
   long date_col = chosen.date, value_col = chosen.value, series_col = chosen.series;
   const oc_csv_field *dh = &r.fields[date_col];
-  /* FRED: '.' and empty values mean missing. */
-  bool fred = ncols == 2 &&
+  /* FRED: '.' and empty values mean missing, in each series' column of a download of several. */
+  bool fred = series_col < 0 &&
               ((dh->len == 4 && memcmp(dh->data, "DATE", 4) == 0) || oc_csv_field_is(dh, "observation_date"));
   oc_ingest_set_format(sink, series_col >= 0 ? "csv-long"
                              : fred          ? "fred"
@@ -252,6 +259,12 @@ static int read_json(void *source, oc_ingest_sink *sink, oc_error *err) {
     goto done;
   }
   size_t n = json_array_size(root);
+  if (n == 0) { /* an export of nothing: refused as a CSV of its header alone is */
+    size_t line = 1;
+    for (const char *c = data; *c != '['; c++) line += *c == '\n';
+    oc_error_set(err, "%s:%zu: an empty array: nothing to import", opt->path, line);
+    goto done;
+  }
   lines = element_lines(data, len, n);
   bool numbers = n > 0 && !json_is_object(json_array_get(root, 0));
   oc_ingest_set_format(sink, numbers ? "json-numbers" : "json-objects");
@@ -344,6 +357,12 @@ int oc_import_file(oc_store *store, const oc_import_options *opt, oc_import_repo
   const char *mapped = NULL;
   size_t mapped_len = 0;
   if (map_file(opt->path, &mapped, &mapped_len, err) != 0) return -1;
+  if (mapped_len >= 2 && (memcmp(mapped, "\xFF\xFE", 2) == 0 || memcmp(mapped, "\xFE\xFF", 2) == 0)) {
+    oc_error_set(err, "%s: UTF-16 text (byte order mark %s): oilcast reads UTF-8; convert it first, e.g. iconv -f "
+                      "UTF-16 -t UTF-8", opt->path, mapped[0] == '\xFF' ? "FF FE" : "FE FF");
+    munmap((void *)mapped, mapped_len);
+    return -1;
+  }
   oc_import_source file = {.opt = opt, .data = mapped, .len = mapped_len, .first_line = 1};
   bool simulated = skip_simulated_mark(&file);
   bool parquet = (file.len >= 4 && memcmp(file.data, "PAR1", 4) == 0) ||

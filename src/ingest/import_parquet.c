@@ -44,7 +44,7 @@ static int wrong_type(const char *path, const oc_pq_column_info *col, const char
                       const char *option, oc_error *err) {
   return oc_error_set(err, "%s: column '%s' is %s (logical type %s), not %s: ingest reads %s columns (name another "
                            "with %s)",
-                      path, col->name, oc_pq_physical_name(col->physical), oc_pq_logical_name(col->logical), not_a,
+                      path, col->name, oc_pq_physical_name(col->physical), oc_pq_column_logical_name(col), not_a,
                       reads, option);
 }
 
@@ -80,43 +80,14 @@ static int value_kind_of(const char *path, const oc_pq_column_info *col, parquet
 
 /* The double nearest unscaled / 10^scale: the decimal's digits through strtod, which rounds correctly. */
 static double decimal_value(__int128 unscaled, int scale) {
-  char digits[48], text[64];
-  unsigned __int128 magnitude = unscaled < 0 ? -(unsigned __int128)unscaled : (unsigned __int128)unscaled;
-  size_t n = 0;
-  do {
-    digits[n++] = (char)('0' + (int)(magnitude % 10));
-    magnitude /= 10;
-  } while (magnitude);
-  size_t o = 0;
-  if (unscaled < 0) text[o++] = '-';
-  for (size_t i = n; i-- > 0;) text[o++] = digits[i];
-  snprintf(text + o, sizeof text - o, "e-%d", scale);
-  return strtod(text, NULL);
-}
-
-/* A big-endian two's complement integer of len bytes (a BYTE_ARRAY or FIXED_LEN_BYTE_ARRAY DECIMAL);
- * false when it does not fit in 128 bits. */
-static bool big_endian_integer(const uint8_t *data, size_t len, __int128 *out) {
-  if (len == 0) return false;
-  uint8_t sign = data[0] & 0x80 ? 0xFF : 0x00;
-  while (len > 16) { /* leading bytes beyond 128 bits must be sign extension */
-    if (data[0] != sign || (data[1] & 0x80) != (sign & 0x80)) return false;
-    data++, len--;
-  }
-  unsigned __int128 v = sign ? ~(unsigned __int128)0 : 0;
-  for (size_t i = 0; i < len; i++) v = v << 8 | data[i];
-  *out = (__int128)v;
-  return true;
+  char text[OC_PQ_DECIMAL_STRLEN];
+  return strtod(oc_pq_format_decimal(unscaled, scale, text), NULL);
 }
 
 /* The shortest decimal that reads back as the float f, as a double (70.1 for 70.1f). */
 static double float_value(double f) {
   char text[32];
-  for (int digits = 1; digits <= 9; digits++) {
-    snprintf(text, sizeof text, "%.*g", digits, f);
-    if ((float)strtod(text, NULL) == (float)f) break;
-  }
-  return strtod(text, NULL);
+  return strtod(oc_pq_format_float(f, text), NULL);
 }
 
 /* Row i of a decoded chunk as a number; false with why on a bad value. */
@@ -133,7 +104,7 @@ static bool row_value(const parquet_rows *rows, const oc_pq_column *c, size_t i,
     __int128 unscaled = integer;
     if (c->type == OC_PQ_BYTE_ARRAY) {
       const oc_pq_bytes *b = &((const oc_pq_bytes *)c->values)[i];
-      if (!big_endian_integer(b->data, b->len, &unscaled)) {
+      if (!oc_pq_decimal_unscaled(b->data, b->len, &unscaled)) {
         snprintf(why, cap, "DECIMAL value of %u bytes does not fit in 128 bits", b->len);
         return false;
       }
@@ -280,6 +251,8 @@ int oc_import_read_parquet(void *source, oc_ingest_sink *sink, oc_error *err) {
   if (rc == 0) oc_ingest_set_format(sink, rows.series_col ? "parquet-long" : "parquet");
   size_t row = 0;
   for (size_t g = 0; rc == 0 && g < r.info.nrow_groups; g++) rc = read_group(&r, g, &chosen, &rows, sink, &row, err);
+  if (rc == 0 && row == 0) /* an export of nothing: refused as a CSV of its header alone is */
+    rc = oc_error_set(err, "%s: no rows (%zu row groups): nothing to import", opt->path, r.info.nrow_groups);
   free(names);
   oc_pq_reader_close(&r);
   return rc;

@@ -57,8 +57,23 @@ static void put_cents(oc_buf *b, double value) {
   oc_buf_printf(b, "%lld.%02lld", cents / 100, cents % 100);
 }
 
+/* How many of n trading days from start (the first on or after it) fall on or before 9999-12-31, the
+ * last date oilcast stores; counted day by day, so that no calendar past that year is asked for. */
+static size_t trading_days_that_fit(oc_date start, size_t n) {
+  const oc_date last = oc_date_from_ymd(9999, 12, 31);
+  size_t fit = 0;
+  for (oc_date d = start; d <= last && fit < n; d++) fit += oc_calendar_is_trading_day(d);
+  return fit;
+}
+
 int oc_simulate_market_csv(const oc_simulate_options *opt, const char *path, oc_error *err) {
   if (opt->nseries == 0 || opt->days == 0) return oc_error_set(err, "simulate: need at least one series and one day");
+  size_t fit = trading_days_that_fit(opt->start, opt->days);
+  if (fit < opt->days) { /* they would be written as "invalid", which no import reads */
+    char start[OC_DATE_STRLEN];
+    return oc_error_set(err, "simulate: %zu trading days from %s run past 9999-12-31 (at most %zu fit)", opt->days,
+                        oc_date_format(opt->start, start), fit);
+  }
   oc_buf tmp = {0};
   oc_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
   FILE *f = fopen(tmp.data, "wb");

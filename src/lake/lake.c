@@ -63,7 +63,7 @@ static int read_dates(oc_pq_reader *r, size_t col, oc_date **dates, size_t *n, o
   const oc_pq_column_info *ci = &r->info.cols[col];
   if (ci->type != OC_PQ_INT32 || ci->logical != OC_PQ_LOGICAL_DATE)
     return oc_error_set(err, "%s: column '%s' is %s (%s), expected INT32 with the DATE logical type", r->name,
-                        DATE_COLUMN, oc_pq_type_name(ci->type), oc_pq_logical_name(ci->logical));
+                        DATE_COLUMN, oc_pq_type_name(ci->type), oc_pq_column_logical_name(ci));
   oc_date *out = NULL;
   size_t len = 0, cap = 0;
   for (size_t g = 0; g < r->info.nrow_groups; g++) {

@@ -41,6 +41,14 @@ static int read_header(oc_csv_reader *r, const char *path, csv_table *t, oc_erro
     memcpy(t->names[c], r->fields[c].data, r->fields[c].len);
     t->names[c][r->fields[c].len] = '\0';
     if (c > 0 && !t->names[c][0]) return oc_error_set(err, "%s:%zu: column %zu has an empty name", path, line, c + 1);
+    /* Parquet names its columns once each, and the first CSV column becomes "date" (see lake.h) */
+    if (c > 0 && strcmp(t->names[c], "date") == 0)
+      return oc_error_set(err, "%s:%zu: column %zu is named 'date', the name the first column (the dates) takes", path,
+                          line, c + 1);
+    for (size_t d = 1; d < c; d++)
+      if (strcmp(t->names[d], t->names[c]) == 0)
+        return oc_error_set(err, "%s:%zu: columns %zu and %zu are both named '%s'", path, line, d + 1, c + 1,
+                            t->names[c]);
   }
   return 0;
 }

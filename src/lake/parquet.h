@@ -148,6 +148,10 @@ typedef struct oc_pq_column_info {
   int32_t converted_type;
 } oc_pq_column_info;
 
+/* A column's logical type as a name, saying UTC for a timestamp adjusted to UTC ("TIMESTAMP(MICROS,UTC)",
+ * "TIMESTAMP(NANOS)"). */
+const char *oc_pq_column_logical_name(const oc_pq_column_info *col);
+
 typedef struct oc_pq_file_info {
   int32_t version;
   int64_t num_rows;
@@ -198,8 +202,19 @@ void oc_pq_column_free(oc_pq_column *c);
 /* The shortest decimal form that reads back as exactly d ("0.1", "-0", "1e+300"; "NaN", "Infinity",
  * "-Infinity"). buf holds at least 32 bytes. Returns buf. */
 char *oc_pq_format_double(double d, char *buf);
-/* Formats a statistics value of a column for people (dates as YYYY-MM-DD, timestamps in ISO 8601,
- * strings quoted, doubles as oc_pq_format_double); size >= 32. Returns buf. */
+/* The shortest decimal form that reads back as the float f (a FLOAT value the reader widened to
+ * double): "70.01", not "70.01000213623047". buf holds at least 32 bytes. Returns buf. */
+char *oc_pq_format_float(double f, char *buf);
+/* The integer of a big-endian two's complement DECIMAL of len bytes (BYTE_ARRAY or FIXED_LEN_BYTE_ARRAY);
+ * false when it does not fit in 128 bits. */
+bool oc_pq_decimal_unscaled(const uint8_t *data, size_t len, __int128 *out);
+/* unscaled / 10^scale exactly, with scale decimals ("70.010" for 70010 at scale 3, "-0.5"), as DuckDB
+ * prints a DECIMAL; 0 <= scale <= 38, buf holds at least OC_PQ_DECIMAL_STRLEN bytes. Returns buf. */
+#define OC_PQ_DECIMAL_STRLEN 48
+char *oc_pq_format_decimal(__int128 unscaled, int scale, char *buf);
+/* Formats a statistics value of a column for people (dates as YYYY-MM-DD, timestamps of every unit in
+ * ISO 8601, decimals with their scale, strings quoted, doubles as oc_pq_format_double, floats as
+ * oc_pq_format_float); size >= OC_PQ_DECIMAL_STRLEN. Returns buf. */
 char *oc_pq_format_stat(const oc_pq_column_info *col, const oc_pq_stat_value *v, char *buf, size_t size);
 
 #endif

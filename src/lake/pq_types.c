@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/date.h"
@@ -34,7 +35,7 @@ const char *oc_pq_logical_name(oc_pq_logical logical) {
   switch (logical) {
   case OC_PQ_LOGICAL_NONE: return "none";
   case OC_PQ_LOGICAL_DATE: return "DATE";
-  case OC_PQ_LOGICAL_TIMESTAMP_MICROS: return "TIMESTAMP(MICROS,UTC)";
+  case OC_PQ_LOGICAL_TIMESTAMP_MICROS: return "TIMESTAMP(MICROS)";
   case OC_PQ_LOGICAL_STRING: return "STRING";
   case OC_PQ_LOGICAL_OTHER: return "other";
   case OC_PQ_LOGICAL_TIMESTAMP_MILLIS: return "TIMESTAMP(MILLIS)";
@@ -42,6 +43,16 @@ const char *oc_pq_logical_name(oc_pq_logical logical) {
   case OC_PQ_LOGICAL_DECIMAL: return "DECIMAL";
   }
   return "?";
+}
+
+const char *oc_pq_column_logical_name(const oc_pq_column_info *col) {
+  if (!col->timestamp_utc) return oc_pq_logical_name(col->logical);
+  switch (col->logical) {
+  case OC_PQ_LOGICAL_TIMESTAMP_MILLIS: return "TIMESTAMP(MILLIS,UTC)";
+  case OC_PQ_LOGICAL_TIMESTAMP_MICROS: return "TIMESTAMP(MICROS,UTC)";
+  case OC_PQ_LOGICAL_TIMESTAMP_NANOS: return "TIMESTAMP(NANOS,UTC)";
+  default: return oc_pq_logical_name(col->logical);
+  }
 }
 
 const char *oc_pq_codec_name(int32_t codec) {
@@ -85,19 +96,84 @@ void oc_pq_timestamp_split(int64_t t, int64_t units_per_second, int64_t *days, i
   }
 }
 
-/* Microseconds since the epoch as YYYY-MM-DDTHH:MM:SS.ffffff, with a Z when adjusted to UTC. */
-static void format_timestamp(const oc_pq_column_info *col, int64_t us, char *buf, size_t size) {
+/* A timestamp of its column's unit as YYYY-MM-DDTHH:MM:SS with 3, 6 or 9 decimals (the unit's), with a Z
+ * when adjusted to UTC. */
+static void format_timestamp(const oc_pq_column_info *col, int64_t t, char *buf, size_t size) {
+  const int64_t per_second = oc_pq_timestamp_units_per_second(col->logical);
+  const int width = per_second == 1000 ? 3 : per_second == 1000000 ? 6 : 9;
   int64_t days, rem;
-  oc_pq_timestamp_split(us, 1000000, &days, &rem);
+  oc_pq_timestamp_split(t, per_second, &days, &rem);
   char date[OC_DATE_STRLEN];
   if (days < -719162 || days > 2932896) { /* outside years 0001..9999 */
-    snprintf(buf, size, "%" PRId64 "us", us);
+    snprintf(buf, size, "%" PRId64 "%s", t, width == 3 ? "ms" : width == 6 ? "us" : "ns");
     return;
   }
   oc_date_format((oc_date)days, date);
-  int64_t secs = rem / 1000000;
-  snprintf(buf, size, "%sT%02d:%02d:%02d.%06d%s", date, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
-           (int)(rem % 1000000), col->timestamp_utc ? "Z" : "");
+  int64_t secs = rem / per_second;
+  snprintf(buf, size, "%sT%02d:%02d:%02d.%0*" PRId64 "%s", date, (int)(secs / 3600), (int)(secs / 60 % 60),
+           (int)(secs % 60), width, rem % per_second, col->timestamp_utc ? "Z" : "");
+}
+
+char *oc_pq_format_float(double f, char *buf) {
+  if (!isfinite(f)) return oc_pq_format_double(f, buf);
+  for (int digits = 1; digits <= 9; digits++) { /* 9 significant digits tell every float apart */
+    snprintf(buf, 32, "%.*g", digits, f);
+    if ((float)strtod(buf, NULL) == (float)f) break;
+  }
+  return buf;
+}
+
+bool oc_pq_decimal_unscaled(const uint8_t *data, size_t len, __int128 *out) {
+  if (len == 0) return false;
+  uint8_t sign = data[0] & 0x80 ? 0xFF : 0x00;
+  while (len > 16) { /* leading bytes beyond 128 bits must be sign extension */
+    if (data[0] != sign || (data[1] & 0x80) != (sign & 0x80)) return false;
+    data++, len--;
+  }
+  unsigned __int128 v = sign ? ~(unsigned __int128)0 : 0;
+  for (size_t i = 0; i < len; i++) v = v << 8 | data[i];
+  *out = (__int128)v;
+  return true;
+}
+
+char *oc_pq_format_decimal(__int128 unscaled, int scale, char *buf) {
+  char digits[48];
+  unsigned __int128 magnitude = unscaled < 0 ? -(unsigned __int128)unscaled : (unsigned __int128)unscaled;
+  int n = 0;
+  do {
+    digits[n++] = (char)('0' + (int)(magnitude % 10));
+    magnitude /= 10;
+  } while (magnitude);
+  while (n <= scale) digits[n++] = '0'; /* a zero before the point */
+  char *p = buf;
+  if (unscaled < 0) *p++ = '-';
+  for (int i = n - 1; i >= 0; i--) {
+    *p++ = digits[i];
+    if (i == scale && scale > 0) *p++ = '.';
+  }
+  *p = '\0';
+  return buf;
+}
+
+/* The unscaled integer of a DECIMAL statistics value (INT32, INT64 or big-endian bytes). */
+static bool decimal_stat(const oc_pq_column_info *col, const oc_pq_stat_value *v, __int128 *out) {
+  int32_t i32;
+  int64_t i64;
+  switch (col->type) {
+  case OC_PQ_INT32:
+    if (v->len != 4) return false;
+    memcpy(&i32, v->data, 4);
+    *out = i32;
+    return true;
+  case OC_PQ_INT64:
+    if (v->len != 8) return false;
+    memcpy(&i64, v->data, 8);
+    *out = i64;
+    return true;
+  case OC_PQ_BYTE_ARRAY: return oc_pq_decimal_unscaled(v->data, v->len, out);
+  case OC_PQ_DOUBLE: break;
+  }
+  return false;
 }
 
 char *oc_pq_format_stat(const oc_pq_column_info *col, const oc_pq_stat_value *v, char *buf, size_t size) {
@@ -108,6 +184,14 @@ char *oc_pq_format_stat(const oc_pq_column_info *col, const oc_pq_stat_value *v,
   /* Rendered in the column's representation: statistics of a type the reader widens (a FLOAT's 4
    * bytes, a BOOLEAN's 1) show as their size. */
   size_t want = col->type == OC_PQ_INT32 ? 4 : col->type == OC_PQ_BYTE_ARRAY ? v->len : 8;
+  if (col->physical == OC_PQ_PHYSICAL_FLOAT && v->len == 4) {
+    float f;
+    memcpy(&f, v->data, 4);
+    return oc_pq_format_float(f, buf);
+  }
+  __int128 unscaled;
+  if (col->logical == OC_PQ_LOGICAL_DECIMAL && decimal_stat(col, v, &unscaled))
+    return oc_pq_format_decimal(unscaled, col->decimal_scale, buf);
   if (v->len != want) {
     snprintf(buf, size, "<%zu bytes>", v->len);
     return buf;
@@ -126,7 +210,7 @@ char *oc_pq_format_stat(const oc_pq_column_info *col, const oc_pq_stat_value *v,
     break;
   case OC_PQ_INT64:
     memcpy(&i64, v->data, 8);
-    if (col->logical == OC_PQ_LOGICAL_TIMESTAMP_MICROS) { /* `lake cat` quotes these in JSON; others stay numbers */
+    if (oc_pq_timestamp_units_per_second(col->logical) > 0) { /* `lake cat` quotes these in JSON */
       format_timestamp(col, i64, buf, size);
     } else {
       snprintf(buf, size, "%" PRId64, i64);

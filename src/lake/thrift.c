@@ -266,12 +266,16 @@ int oc_tr_elem_i32(oc_thrift_reader *r, uint8_t elem_type, const char *name, int
   return oc_tr_i32(r, elem_type, name, out);
 }
 
-/* in_container: booleans inside lists/sets/maps take one byte; as fields they take none. */
-static int skip_value(oc_thrift_reader *r, uint8_t type, bool in_container) {
+/* in_container: booleans inside lists/sets/maps take one byte; as fields they take none. depth: the
+ * lists, sets, maps and structs this value is nested in below the skip's start; bounded like struct
+ * nesting, since each level recurses and a hostile footer can nest a list a million deep. */
+static int skip_value(oc_thrift_reader *r, uint8_t type, bool in_container, int depth) {
   uint8_t b = 0;
   uint64_t v;
   const uint8_t *data;
   size_t len;
+  if (depth >= OC_THRIFT_MAX_DEPTH)
+    return oc_tr_fail(r, "values nested deeper than %d levels", OC_THRIFT_MAX_DEPTH);
   switch (type) {
   case OC_TT_BOOL_TRUE:
   case OC_TT_BOOL_FALSE: return in_container ? get_byte(r, &b) : 0;
@@ -290,7 +294,7 @@ static int skip_value(oc_thrift_reader *r, uint8_t type, bool in_container) {
     size_t n = 0;
     if (get_list_header(r, "list", &et, &n) != 0) return -1;
     for (size_t i = 0; i < n; i++)
-      if (skip_value(r, et, true) != 0) return -1;
+      if (skip_value(r, et, true, depth + 1) != 0) return -1;
     return 0;
   }
   case OC_TT_MAP: {
@@ -299,7 +303,7 @@ static int skip_value(oc_thrift_reader *r, uint8_t type, bool in_container) {
     if (v > r->len - r->pos) return oc_tr_fail(r, "map claims %llu entries", (unsigned long long)v);
     if (get_byte(r, &b) != 0) return -1;
     for (uint64_t i = 0; i < v; i++)
-      if (skip_value(r, b >> 4, true) != 0 || skip_value(r, b & 0x0F, true) != 0) return -1;
+      if (skip_value(r, b >> 4, true, depth + 1) != 0 || skip_value(r, b & 0x0F, true, depth + 1) != 0) return -1;
     return 0;
   }
   case OC_TT_STRUCT: {
@@ -309,11 +313,11 @@ static int skip_value(oc_thrift_reader *r, uint8_t type, bool in_container) {
       uint8_t t;
       int rc = oc_tr_field(r, &id, &t);
       if (rc <= 0) return rc;
-      if (skip_value(r, t, false) != 0) return -1;
+      if (skip_value(r, t, false, depth + 1) != 0) return -1;
     }
   }
   default: return oc_tr_fail(r, "cannot skip a value of thrift type %u", type);
   }
 }
 
-int oc_tr_skip(oc_thrift_reader *r, uint8_t type) { return skip_value(r, type, false); }
+int oc_tr_skip(oc_thrift_reader *r, uint8_t type) { return skip_value(r, type, false, 0); }

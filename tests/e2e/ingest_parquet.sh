@@ -42,4 +42,23 @@ assert_contains "$err" "cut.parquet: no PAR1 magic at file offset 996"
 assert_exit 1 oc ingest --csv-path "$OC_TMP/cut.parquet"
 assert_exit 1 oc ingest --csv-path "$FIX/duckdb_types.parquet" --date-col flag --value-col dbl
 assert_eq "$(oc series list --format csv)" "$before" "refused files write nothing"
+# `lake cat` and `lake inspect` show other writers' types as DuckDB reads them: timestamps of every unit
+# in ISO 8601, decimals with their scale, a FLOAT in its shortest form (they printed raw nanoseconds,
+# unscaled integers, the bytes of a FIXED_LEN_BYTE_ARRAY and 70.01000213623047).
+assert_eq "$(oc lake cat "$FIX/duckdb_types.parquet" --limit 1 | tail -n 1)" \
+  "2024-01-02,70.010,70.01,70.0100,70.01,70.01,1,70010,0,2024-01-02T00:00:00.000000,2024-01-02T16:00:00.000000,\
+2024-01-02T00:00:00.000,2024-01-02T00:00:00.000000000,2024-01-02,70.01,2024-01-02T00:00:00.000000Z" "lake cat types"
+assert_eq "$(oc lake cat "$FIX/duckdb_decimal.parquet" --format json)" '[
+{"date":"2024-01-02","d18":12345678.123456789,"d38":70.123456789012345678},
+{"date":"2024-01-03","d18":-0.000000001,"d38":-0.000000001000000000}
+]' "lake cat decimals"
+assert_eq "$(oc lake cat "$FIX/pandas_default.parquet" --limit 1 --format json)" '[
+{"Date":"2024-01-02T00:00:00.000000000","Price":70.01}
+]' "lake cat pandas"
+inspect=$(oc lake inspect "$FIX/duckdb_types.parquet")
+# a timestamp says UTC only when adjusted to UTC (DuckDB's TIMESTAMP is not, its TIMESTAMPTZ is)
+assert_contains "$inspect" "  ts                       INT64      TIMESTAMP(MICROS)      optional" "TIMESTAMP"
+assert_contains "$inspect" "  tstz                     INT64      TIMESTAMP(MICROS,UTC)  optional" "TIMESTAMPTZ"
+assert_contains "$inspect" "nulls=2 min=70.0100 max=74.7600" "DECIMAL(38,4) statistics"
+assert_contains "$inspect" "min=2024-01-02T00:00:00.000000000 max=2024-01-29T00:00:00.000000000" "NANOS statistics"
 echo "ingest_parquet: ok"

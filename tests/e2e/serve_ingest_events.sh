@@ -64,7 +64,7 @@ printf 'Date,Price\n2025-01-07,oops\n' >"$work/bad.csv"
   fail "a bad file was accepted"
 expect_status 200 POST /v1/series/WTI/observations "${A[@]}" -d '{"observations":[{"date":"2025-01-08","value":74}]}' >/dev/null
 printf 'date,series,value\n2025-01-09,WTI,75\n2025-01-09,BRENT,78.5\n2025-01-10,BRENT,79\n' >"$work/long.csv"
-"$OILCAST_BIN" ingest --data-dir "$dir" --source simulated --csv-path "$work/long.csv" --series-col series >/dev/null 2>&1
+"$OILCAST_BIN" ingest --data-dir "$dir" --source historical --csv-path "$work/long.csv" --series-col series >/dev/null 2>&1
 wait_events 2
 sleep 0.2
 [[ $(grep -c '^event: ingest' "$work/stream.txt") -eq 2 ]] || fail "unexpected ingest events: $(cat "$work/stream.txt")"

@@ -17,6 +17,7 @@
 #include "ingest/import.h"
 #include "ingest/row.h"
 #include "ingest/simulate.h"
+#include "lake/lake.h"
 #include "store/datadir.h"
 
 static oc_date D(const char *text) {
@@ -260,6 +261,19 @@ static void test_import_formats(void **state) {
   s = load(f, "FRED");
   assert_int_equal(s.n, 2);
   oc_series_free(&s);
+  /* FRED's download of a graph of several series: one column each, the same missing markers (they
+   * were bad rows once the file had more than two columns) */
+  opt.series = "FRED-BRENT";
+  opt.value_col = "DCOILBRENTEU";
+  assert_int_equal(import_text(f, "fredgraph.csv",
+                               "observation_date,DCOILWTICO,DCOILBRENTEU\n2024-01-01,.,.\n2024-01-02,70.38,75.89\n"
+                               "2024-01-03,72.7,\n",
+                               &opt, &rep, &err), 0);
+  assert_string_equal(rep.format, "fred");
+  assert_int_equal(rep.rows_inserted, 1);
+  assert_int_equal(rep.rows_missing, 2);
+  oc_import_report_free(&rep);
+  opt.value_col = NULL;
 
   opt.series = "NAMED";
   opt.date_col = "when";
@@ -396,7 +410,8 @@ static void test_import_row_errors_abort_and_skip(void **state) {
 
 /* A CSV with its header and no data row (blank lines aside) is refused like an empty file, whatever
  * --on-error says: an error naming the file and its header line, and nothing stored (no series, no
- * ingest run, no change). It once imported "0 rows", exited 0 and recorded a run. */
+ * ingest run, no change). It once imported "0 rows", exited 0 and recorded a run; an empty JSON
+ * array and a Parquet file of no rows still did, with a raw copy. */
 static void test_import_csv_header_only(void **state) {
   fixture *f = *state;
   oc_import_options opt;
@@ -414,6 +429,23 @@ static void test_import_csv_header_only(void **state) {
     assert_false(rep.written);
     oc_import_report_free(&rep);
   }
+  /* the same for the other formats: an empty JSON array, a Parquet file of no rows (its schema alone) */
+  assert_int_equal(import_text(f, "empty.json", " [ ]\n", &opt, &rep, &err), -1);
+  assert_non_null(strstr(err.message, "empty.json:1: an empty array: nothing to import"));
+  assert_false(rep.written);
+  oc_import_report_free(&rep);
+  oc_frame empty;
+  oc_frame_init(&empty, 0);
+  oc_frame_add_column(&empty, "price");
+  char *parquet = oc_path_join(f->dir, "empty.parquet");
+  if (oc_lake_write_frame(parquet, &empty, NULL, &err) != 0) fail_msg("%s", err.message);
+  oc_frame_free(&empty);
+  opt.path = parquet;
+  assert_int_equal(oc_import_file(f->store, &opt, &rep, &err), -1);
+  assert_non_null(strstr(err.message, "empty.parquet: no rows (0 row groups): nothing to import"));
+  assert_false(rep.written);
+  oc_import_report_free(&rep);
+  free(parquet);
   oc_series_info *list = NULL;
   size_t n = 1;
   assert_int_equal(oc_store_series_list(f->store, &list, &n, &err), 0);
@@ -421,6 +453,37 @@ static void test_import_csv_header_only(void **state) {
   oc_series_info_list_free(list, n);
   assert_int_equal(oc_store_changes_latest(f->store, &changes_after, &err), 0);
   assert_int_equal(changes_after, changes_before);
+}
+
+/* A UTF-16 file (Excel's "Unicode text", Windows PowerShell's redirection) is named as such, not
+ * "cannot tell which column holds the date (columns: '\xff\xfeD', ''); name it with --date-col",
+ * which no option fixes; without its byte order mark, by the NUL bytes of its header. */
+static void test_import_utf16_named(void **state) {
+  fixture *f = *state;
+  oc_import_options opt;
+  oc_import_report rep;
+  oc_error err;
+  oc_import_options_init(&opt);
+  static const char utf16[] = "\xff\xfe" "D\0a\0t\0e\0,\0P\0r\0i\0c\0e\0\n\0" "2\0" "0\0" "2\0" "4\0-\0";
+  const struct {
+    const char *name;
+    size_t skip;
+    const char *says;
+  } cases[] = {{"u16.csv", 0, "u16.csv: UTF-16 text (byte order mark FF FE)"},
+               {"u16.json", 0, "u16.json: UTF-16 text (byte order mark FF FE)"},
+               {"u16-nobom.csv", 2, "u16-nobom.csv:1: the header holds a NUL byte"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *path = oc_path_join(f->dir, cases[i].name);
+    if (oc_write_file_atomic(path, utf16 + cases[i].skip, sizeof utf16 - 1 - cases[i].skip, &err) != 0)
+      fail_msg("%s", err.message);
+    opt.path = path;
+    assert_int_equal(oc_import_file(f->store, &opt, &rep, &err), -1);
+    if (!strstr(err.message, cases[i].says)) fail_msg("%s: %s", cases[i].name, err.message);
+    assert_non_null(strstr(err.message, "UTF-8"));
+    assert_false(rep.written);
+    oc_import_report_free(&rep);
+    free(path);
+  }
 }
 
 /* The duplicate check's date bitmap grows both ways: far-apart, unsorted dates are all seen. */
@@ -582,6 +645,50 @@ static void test_simulated_file_recorded_as_simulated(void **state) {
   oc_import_report_free(&rep);
 }
 
+/* Simulated prices never land in a series of real ones: the simulator's one-series file names no
+ * series, so imported without --series it would overwrite the stored WTI history. Refused as a
+ * whole, naming the series and the way out; real prices are untouched. */
+static void test_simulated_file_refused_into_real_series(void **state) {
+  fixture *f = *state;
+  oc_import_options opt;
+  oc_import_report rep;
+  oc_error err;
+  oc_import_options_init(&opt);
+  assert_int_equal(import_text(f, "wti.csv", "Date,Price\n2024-01-02,70.5\n2024-01-03,71\n", &opt, &rep, &err), 0);
+  oc_import_report_free(&rep);
+  const char *sim = OC_SIMULATE_MARK " (seed 1)\ndate,value\n2024-01-02,34.01\n2024-01-04,35\n";
+  assert_int_equal(import_text(f, "sim.csv", sim, &opt, &rep, &err), -1); /* default series: WTI */
+  assert_non_null(strstr(err.message, "sim.csv:3: series 'WTI' holds historical prices"));
+  assert_non_null(strstr(err.message, "--series"));
+  assert_false(rep.written);
+  oc_import_report_free(&rep);
+  oc_series s = load(f, "WTI");
+  assert_int_equal(s.n, 2);
+  assert_true(s.values[0] == 70.5);
+  oc_series_free(&s);
+  opt.series = "WTI-SIM"; /* a series of its own, and again into it: fine */
+  for (int i = 0; i < 2; i++) {
+    if (import_text(f, "sim.csv", sim, &opt, &rep, &err) != 0) fail_msg("%s", err.message);
+    oc_import_report_free(&rep);
+  }
+}
+
+/* A simulation whose trading days run past 9999-12-31 is refused before anything is written: it
+ * wrote rows dated "invalid", a file its own import refuses. */
+static void test_simulator_refuses_dates_past_9999(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  char *path = oc_path_join(f->dir, "far.csv");
+  const char *const names[] = {"FAR"};
+  oc_simulate_options sim = {.seed = 7, .days = 300, .start = D("9999-01-01"), .names = names, .nseries = 1};
+  assert_int_equal(oc_simulate_market_csv(&sim, path, &err), -1);
+  if (!strstr(err.message, "300 trading days from 9999-01-01 run past 9999-12-31 (at most 25")) fail_msg("%s", err.message);
+  assert_false(oc_path_exists(path));
+  sim.days = 250;
+  if (oc_simulate_market_csv(&sim, path, &err) != 0) fail_msg("%s", err.message);
+  free(path);
+}
+
 static void test_simulator(void **state) {
   (void)state;
   enum { N = 25000 };
@@ -624,8 +731,11 @@ int main(void) {
       ON_DATADIR(test_import_csv_header_only),
       ON_DATADIR(test_import_idempotent_updates_and_lineage),
       ON_DATADIR(test_datadir),
+      ON_DATADIR(test_import_utf16_named),
       ON_DATADIR(test_simulated_file_recorded_as_simulated),
+      ON_DATADIR(test_simulated_file_refused_into_real_series),
       cmocka_unit_test(test_simulator),
+      ON_DATADIR(test_simulator_refuses_dates_past_9999),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -423,6 +423,16 @@ static void test_frame_from_csv(void **state) {
   char *num = oc_test_write_file(dir, "num.csv", "date,x\n2020-01-01,1e\n");
   assert_int_equal(oc_lake_read_frame_csv(num, &f, &err), -1);
   assert_non_null(strstr(err.message, "num.csv:2: column 'x': bad number '1e'"));
+  /* names the Parquet file cannot hold are the CSV's header's fault, and said so (they were refused
+   * only by the writer, naming the output file and no line) */
+  char *twice = oc_test_write_file(dir, "twice.csv", "date,x,\"x\"\n2020-01-01,1,2\n");
+  assert_int_equal(oc_lake_read_frame_csv(twice, &f, &err), -1);
+  assert_non_null(strstr(err.message, "twice.csv:1: columns 2 and 3 are both named 'x'"));
+  char *dated = oc_test_write_file(dir, "dated.csv", "day,date\n2020-01-01,1\n");
+  assert_int_equal(oc_lake_read_frame_csv(dated, &f, &err), -1);
+  assert_non_null(strstr(err.message, "dated.csv:1: column 2 is named 'date'"));
+  free(twice);
+  free(dated);
   free(ok);
   free(bad);
   free(num);
@@ -585,6 +595,19 @@ static void test_forged_counts_are_refused(void **state) {
   assert_int_equal(oc_pq_reader_open_memory(&r, bad, sizeof bad, "len.parquet", &err), -1);
   assert_non_null(strstr(err.message, "footer length 65535"));
   oc_buf_free(&page);
+  /* An unknown footer field holding a list of a list of ... (a million deep): refused, where the
+   * skipping of unknown fields recursed once per level and overflowed the stack. */
+  enum { DEEP = 1000000 };
+  oc_buf deep = {0};
+  oc_buf_append(&deep, "PAR1\xF9", 5); /* field 15 of FileMetaData, a LIST */
+  for (size_t i = 0; i < DEEP; i++) oc_buf_putc(&deep, 0x19); /* one element, itself a LIST */
+  oc_buf_append(&deep, "\x09\x00", 2);                         /* an empty list; the struct's STOP */
+  uint32_t footer_len = (uint32_t)(deep.len - 4);
+  oc_buf_append(&deep, &footer_len, 4);
+  oc_buf_append(&deep, "PAR1", 4);
+  assert_int_equal(oc_pq_reader_open_memory(&r, deep.data, deep.len, "deep.parquet", &err), -1);
+  if (!strstr(err.message, "deep.parquet") || !strstr(err.message, "nested deeper than 32 levels")) fail_msg("%s", err.message);
+  oc_buf_free(&deep);
 }
 
 int main(void) {
