@@ -99,6 +99,9 @@ static int parse_spec(const char *spec, char *kind, size_t kind_size, oc_model_p
       return oc_error_set(err, "model spec '%s': parameter '%.*s' has an empty or too long key or value", spec, (int)len, p);
     memcpy(out->key[out->n], p, keylen);
     out->key[out->n][keylen] = '\0';
+    for (size_t k = 0; k < out->n; k++)
+      if (strcmp(out->key[k], out->key[out->n]) == 0)
+        return oc_error_set(err, "model spec '%s': parameter '%s' given twice", spec, out->key[k]);
     memcpy(out->value[out->n], eq + 1, vallen);
     out->value[out->n][vallen] = '\0';
     out->n++;

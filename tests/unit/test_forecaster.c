@@ -283,6 +283,11 @@ static void test_spec_errors(void **state) {
   assert_non_null(strstr(err.message, "k=0"));
   assert_null(oc_forecaster_create("ets:alpha=0.5", &err));
   assert_non_null(strstr(err.message, "unknown parameter 'alpha'"));
+  /* a key given twice names the key and says so (it was "unknown parameter", the key being known) */
+  assert_null(oc_forecaster_create("ar:max_p=3:max_p=5", &err));
+  assert_non_null(strstr(err.message, "parameter 'max_p' given twice"));
+  assert_null(oc_forecaster_create("naive:intervals=analytic:intervals=conformal", &err));
+  assert_non_null(strstr(err.message, "parameter 'intervals' given twice"));
   assert_null(oc_forecaster_create("ets:trend", &err));
   assert_non_null(strstr(err.message, "key=value"));
   assert_null(oc_forecaster_create("ensemble:members=naive", &err));
