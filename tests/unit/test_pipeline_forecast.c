@@ -196,6 +196,18 @@ static void test_network_forecasts_with_intervals_and_refuses_days_beyond_its_ho
   assert_int_equal(oc_pipeline_forecast(fx->dir, fx->store, &fopt, &b, &err), OC_PIPELINE_BAD_OPTION);
   assert_non_null(strstr(err.message, "horizon H = 4"));
   assert_int_equal(count_forecasts(fx), before);
+
+  /* a series named for the network that is not its table's: refused, nothing registered (it trained
+   * the table's SIM and registered it, whatever --series said) */
+  topt.series = "WTI";
+  topt.deploy = false;
+  assert_int_equal(oc_pipeline_train(fx->dir, fx->store, &topt, &trained, &err), OC_PIPELINE_BAD_OPTION);
+  assert_non_null(strstr(err.message, "holds SIM, not WTI"));
+  oc_model_version *rows;
+  size_t nrows;
+  if (oc_store_model_version_list(fx->store, &rows, &nrows, &err) != 0) fail_msg("%s", err.message);
+  assert_int_equal(rows[nrows - 1].version, version);
+  oc_model_version_list_free(rows, nrows);
 }
 
 /* train --exog: arx fitted with the stored exogenous series, deployed; the served forecast reads that
