@@ -244,6 +244,9 @@ static int check_options(const oc_train_options *opt, oc_error *err) {
   const char *why;
   if (opt->deploy && oc_series_name_check(opt->endpoint, strlen(opt->endpoint), &why) != 0)
     return oc_pipeline_bad_option(err, "endpoint name '%s': %s", opt->endpoint, why);
+  if (strcmp(opt->model, "mlp") == 0 && opt->exog && *opt->exog)
+    return oc_pipeline_bad_option(err, "exog %s: the network reads the exogenous series of its ETL table (make it with: "
+                                  "oilcast etl --exog %s)", opt->exog, opt->exog);
   if (strcmp(opt->model, "mlp") == 0 || strcmp(opt->model, "auto") == 0) return 0;
   char *spec = oc_model_spec_with_exog(opt->model, opt->exog);
   oc_forecaster *f = oc_forecaster_create(spec, err);

@@ -208,6 +208,11 @@ static void test_network_forecasts_with_intervals_and_refuses_days_beyond_its_ho
   if (oc_store_model_version_list(fx->store, &rows, &nrows, &err) != 0) fail_msg("%s", err.message);
   assert_int_equal(rows[nrows - 1].version, version);
   oc_model_version_list_free(rows, nrows);
+  /* --exog for the network: its exogenous series are its table's; refused, not ignored */
+  topt.series = NULL;
+  topt.exog = "BRENT";
+  assert_int_equal(oc_pipeline_train(fx->dir, fx->store, &topt, &trained, &err), OC_PIPELINE_BAD_OPTION);
+  assert_non_null(strstr(err.message, "oilcast etl --exog"));
 }
 
 /* train --exog: arx fitted with the stored exogenous series, deployed; the served forecast reads that
