@@ -429,6 +429,20 @@ static void test_arx_recovers_lagged_exog_effect(void **state) {
   oc_series_free(&x);
 }
 
+/* The target as its own exogenous series (backtest --series WTI --exog WTI): the spread is constant, and
+ * the error says so rather than "collinear regressors". */
+static void test_arx_refuses_its_own_target(void **state) {
+  oc_series y, x;
+  led_pair(200, 3, &y, &x);
+  oc_forecaster *f = oc_forecaster_create("arx:exog=Y", NULL);
+  oc_error err;
+  assert_int_equal(oc_forecaster_fit(f, &y, &y, &err), -1);
+  assert_non_null(strstr(err.message, "exog=Y is the series it forecasts"));
+  oc_forecaster_free(f);
+  oc_series_free(&y);
+  oc_series_free(&x);
+}
+
 static void test_arx_beats_ar_in_backtest(void **state) {
   oc_series y, x;
   led_pair(700, 5, &y, &x);
@@ -571,7 +585,8 @@ int main(void) {
       cmocka_unit_test(test_ets_matches_statsmodels), cmocka_unit_test(test_save_load_round_trip),
       cmocka_unit_test(test_spec_errors),        cmocka_unit_test(test_nonpositive_prices),
       cmocka_unit_test(test_calibration_falls_back_to_analytic), cmocka_unit_test(test_ensemble_weights),   cmocka_unit_test(test_conformal_coverage),
-      cmocka_unit_test(test_arx_recovers_lagged_exog_effect), cmocka_unit_test(test_arx_beats_ar_in_backtest),
+      cmocka_unit_test(test_arx_recovers_lagged_exog_effect), cmocka_unit_test(test_arx_refuses_its_own_target),
+      cmocka_unit_test(test_arx_beats_ar_in_backtest),
       cmocka_unit_test(test_arx_alignment_never_reads_later_exog), cmocka_unit_test(test_arx_save_load_round_trip),
       cmocka_unit_test(test_arx_spec_with_exog_and_errors), cmocka_unit_test(test_arx_load_names_bad_field),
   };
