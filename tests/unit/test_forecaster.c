@@ -255,6 +255,9 @@ static void test_save_load_round_trip(void **state) {
     free(text);
     oc_price_forecast a = predict(f, 7), b = predict(g, 7);
     assert_memory_equal(&a, &b, sizeof a);
+    /* every kind's forecast is from the last observation (an ensemble's was dated 1970-01-01) */
+    assert_int_equal(a.origin, head.dates[head.n - 1]);
+    assert_true(a.origin_price == head.values[head.n - 1]);
     assert_int_equal(oc_forecaster_update(f, &s, NULL, &err), 0);
     assert_int_equal(oc_forecaster_update(g, &s, NULL, &err), 0);
     a = predict(f, 7);
