@@ -293,6 +293,15 @@ static void test_spec_errors(void **state) {
   assert_non_null(strstr(err.message, "parameter 'intervals' given twice"));
   assert_null(oc_forecaster_create("ets:trend", &err));
   assert_non_null(strstr(err.message, "key=value"));
+  /* a member named twice, or an empty one, was taken silently (naive+naive, naive+drift+) */
+  assert_null(oc_forecaster_create("ensemble:members=naive+ar+naive", &err));
+  assert_non_null(strstr(err.message, "names naive twice"));
+  assert_null(oc_forecaster_create("auto:candidates=ar+ar", &err));
+  assert_non_null(strstr(err.message, "names ar twice"));
+  assert_null(oc_forecaster_create("ensemble:members=naive+drift+", &err));
+  assert_non_null(strstr(err.message, "an empty member"));
+  assert_null(oc_forecaster_create("ensemble:members=naive++drift", &err));
+  assert_non_null(strstr(err.message, "an empty member"));
   assert_null(oc_forecaster_create("ensemble:members=naive", &err));
   assert_non_null(strstr(err.message, "at least two"));
   assert_null(oc_forecaster_create("naive:intervals=wide", &err));
