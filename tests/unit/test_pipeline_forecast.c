@@ -136,6 +136,13 @@ static void test_train_a_forecaster_and_forecast_with_it(void **state) {
   assert_int_equal(b.forecast.origin, oc_calendar_next_trading_day(fx->sim.dates[DAYS - 1]));
   assert_true(b.forecast.origin_price == 61.25);
   assert_int_equal(b.forecast.horizon, 3);
+  /* a price outside the series' range, as the server refuses it: no forecast of infinities stored */
+  int64_t forecasts = count_forecasts(fx);
+  fopt.current_price = 1e308;
+  assert_int_equal(oc_pipeline_forecast(fx->dir, fx->store, &fopt, &b, &err), OC_PIPELINE_BAD_OPTION);
+  assert_non_null(strstr(err.message, "outside SIM's default range"));
+  assert_int_equal(count_forecasts(fx), forecasts);
+  fopt.current_price = NAN;
 
   /* a given history: a fresh fit of the version's spec on it, nothing saved when asked so */
   oc_series given = {.name = "SIM", .n = 600, .dates = fx->sim.dates, .values = fx->sim.values};
@@ -145,6 +152,11 @@ static void test_train_a_forecaster_and_forecast_with_it(void **state) {
   gopt.save = false;
   int64_t before = count_forecasts(fx);
   oc_forecast_result c;
+  double kept = fx->sim.values[300];
+  fx->sim.values[300] = 1e308; /* a given history's price outside the range: refused the same way */
+  assert_int_equal(oc_pipeline_forecast(fx->dir, fx->store, &gopt, &c, &err), OC_PIPELINE_BAD_OPTION);
+  assert_non_null(strstr(err.message, "outside SIM's default range"));
+  fx->sim.values[300] = kept;
   if (oc_pipeline_forecast(fx->dir, fx->store, &gopt, &c, &err) != 0) fail_msg("%s", err.message);
   assert_int_equal(count_forecasts(fx), before);
   assert_int_equal(c.stored_id, 0);
