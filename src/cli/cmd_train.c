@@ -30,8 +30,9 @@ const oc_command oc_cmd_train = {
     "Without --model, " OC_TRAIN_DEFAULT_MODEL " is fitted on the stored series (--series, default WTI): of the kinds, it had\n"
     "the best worst year of relMAE against no-change, near-ties by the median year, on the validation\n"
     "years 2015-2022 (docs/evaluation.md, \"Choosing by validation years\"). --model mlp trains the\n"
-    "reference guide's network below on the ETL table; the network's options need --model mlp (or auto,\n"
-    "which trains the network when it wins). Any other model is fitted on the stored series and registered\n"
+    "reference guide's network below on the ETL table (of its own series: a --series given, or the one auto\n"
+    "compares on, must be that one); the network's options need --model mlp (or auto, which trains the\n"
+    "network when it wins). Any other model is fitted on the stored series and registered\n"
     "as forecaster.json + model.json, after a validation against no-change on the same origins. --model auto\n"
     "runs every model (naive, drift, mean, ets, ar, mlp, ensemble) through the walk-forward backtest on the\n"
     "same validation origins: the last --validation-years blocks (default 2) of --validation-origins (about\n"
@@ -274,7 +275,7 @@ static int run(oc_cli *cli, int argc, char **argv) {
   oc_error err;
   int rc = oc_pipeline_train(cli->data_dir, store, &opt, &result, &err);
   if (bar.started) oc_progress_finish(&bar.bar);
-  if (result.selection) print_comparison(&result, opt.series, &opt.choice);
+  if (result.selection) print_comparison(&result, opt.series ? opt.series : OC_TRAIN_DEFAULT_SERIES, &opt.choice);
   if (result.tuning.len) fputs(result.tuning.data, stdout);
   if (rc == 0 && result.calibration_error[0])
     oc_warn("the intervals are not calibrated (%s): the server will calibrate them when it loads the version",

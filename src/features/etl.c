@@ -698,8 +698,14 @@ static bool session_extends(const oc_etl_session *s, const oc_series *target, co
                             const oc_etl_options *o) {
   if (!s->p.stream || nexog != s->nexog || !same_preparation(&s->options, o) || !series_extends(&s->target, target))
     return false;
-  for (size_t e = 0; e < nexog; e++)
-    if (!series_extends(&s->exogs[e], &exogs[e])) return false;
+  /* An exogenous series that ended before the target and has caught up brings values dated on rows
+   * already aligned without them (forward-filled or missing): those rows must be aligned again. */
+  oc_date last_prepared = s->target.n ? s->target.dates[s->target.n - 1] : OC_DATE_INVALID;
+  for (size_t e = 0; e < nexog; e++) {
+    const oc_series *held = &s->exogs[e];
+    if (!series_extends(held, &exogs[e])) return false;
+    if (exogs[e].n > held->n && s->target.n && exogs[e].dates[held->n] <= last_prepared) return false;
+  }
   return true;
 }
 

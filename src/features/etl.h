@@ -101,8 +101,8 @@ int oc_etl_build(const oc_series *target, const oc_series *exogs, size_t nexog, 
  * its first row. A session keeps what its last build prepared: the cleaned rows, the outlier
  * statistics, the aligned exogenous values, every feature row (with the features' running state) and
  * each feature's sorted training values. A build whose target and exogenous series extend the ones
- * the session last built from (the same observations, bit for bit, then more; the same cleaning and
- * alignment options) prepares only the new observations and merges the new training values into the
+ * the session last built from (the same observations, bit for bit, then more, an exogenous series'
+ * new ones dated after the last target row prepared; the same cleaning and alignment options) prepares only the new observations and merges the new training values into the
  * sorted ones; any other build starts afresh. Every stage is causal (a row depends only on the
  * observations up to it: the no-look-ahead rule), so the frame is bit for bit oc_etl_build's
  * (tests/unit/test_etl_session.c). Normalization and selection are fitted again at every build: their

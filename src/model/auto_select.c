@@ -98,16 +98,19 @@ int oc_combination_members(const char *list, const char *self, const char *exog,
   char names[128];
   snprintf(names, sizeof names, "%s", list);
   size_t n = 0;
-  char *save = NULL;
-  for (char *name = strtok_r(names, "+", &save); name; name = strtok_r(NULL, "+", &save)) {
-    bool ok = strcmp(name, self) != 0 || oc_error_set(err, "%s cannot contain %s", self, self) == 0;
+  for (char *name = names, *end; name; name = end ? end + 1 : NULL) {
+    if ((end = strchr(name, '+'))) *end = '\0';
+    bool ok = *name || oc_error_set(err, "%s: '%s' has an empty member (a+b+...)", self, list) == 0;
+    if (ok && strcmp(name, self) == 0) ok = oc_error_set(err, "%s cannot contain %s", self, self) == 0;
     if (ok && n == max) ok = oc_error_set(err, "%s takes at most %zu members", self, max) == 0;
     char spec[64];
     snprintf(spec, sizeof spec, "%s:intervals=analytic", name);
     oc_forecaster *check = NULL;
     if (ok) {
       out[n++] = oc_model_spec_with_exog(spec, exog);
-      ok = (check = oc_forecaster_create(out[n - 1], err)) != NULL;
+      for (size_t k = 0; ok && k + 1 < n; k++)
+        if (strcmp(out[k], out[n - 1]) == 0) ok = oc_error_set(err, "%s: '%s' names %s twice", self, list, name) == 0;
+      if (ok) ok = (check = oc_forecaster_create(out[n - 1], err)) != NULL;
     }
     oc_forecaster_free(check);
     if (!ok) {

@@ -71,6 +71,9 @@ static bool exog_log_at(const oc_series *x, oc_date d, double *out) {
 static int arx_fit(void *state, const oc_series *hist, const oc_series *exogs, oc_error *err) {
   arx_state *s = state;
   if (!exogs) return oc_error_set(err, "arx: the exogenous series %s was not given", s->exog);
+  if (hist->name && strcmp(hist->name, s->exog) == 0)
+    return oc_error_set(err, "arx: exog=%s is the series it forecasts (its spread to itself is constant): name "
+                        "another series", s->exog);
   double *y = oc_xmalloc(hist->n * sizeof *y), *x = oc_xmalloc(hist->n * sizeof *x);
   size_t m = 0;
   for (size_t i = 0; i < hist->n; i++)

@@ -99,6 +99,9 @@ static int parse_spec(const char *spec, char *kind, size_t kind_size, oc_model_p
       return oc_error_set(err, "model spec '%s': parameter '%.*s' has an empty or too long key or value", spec, (int)len, p);
     memcpy(out->key[out->n], p, keylen);
     out->key[out->n][keylen] = '\0';
+    for (size_t k = 0; k < out->n; k++)
+      if (strcmp(out->key[k], out->key[out->n]) == 0)
+        return oc_error_set(err, "model spec '%s': parameter '%s' given twice", spec, out->key[k]);
     memcpy(out->value[out->n], eq + 1, vallen);
     out->value[out->n][vallen] = '\0';
     out->n++;
@@ -430,9 +433,10 @@ int oc_forecaster_predict(oc_forecaster *f, size_t horizon, oc_price_forecast *o
   if (f->n_seen == 0) return oc_error_set(err, "%s: predict before fit", f->spec);
   if (horizon < 1 || horizon > OC_FORECAST_MAX_HORIZON)
     return oc_error_set(err, "%s: horizon %zu outside 1..%d", f->spec, horizon, OC_FORECAST_MAX_HORIZON);
+  if (f->type->predict(f->state, horizon, out, err) < 0) return oc_error_prefix(err, "%s: ", f->spec);
+  /* set after the kind's predict, which may clear *out (an ensemble sums its members into it) */
   out->origin = f->last_date;
   out->origin_price = f->last_value;
-  if (f->type->predict(f->state, horizon, out, err) < 0) return oc_error_prefix(err, "%s: ", f->spec);
   out->horizon = horizon;
   if (!conformal_on(f)) return 0;
   double scale = current_scale(f);

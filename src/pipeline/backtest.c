@@ -44,6 +44,9 @@ int oc_pipeline_backtest_check(const oc_pipeline_backtest_options *o, oc_error *
     oc_forecaster *f = oc_forecaster_create(specs[i], err);
     if (!f) rc = OC_PIPELINE_BAD_OPTION;
     oc_forecaster_free(f);
+    for (size_t j = 0; rc == 0 && j < i; j++)
+      if (strcmp(specs[j], specs[i]) == 0)
+        rc = oc_pipeline_bad_option(err, "the model list '%s' names %s twice", o->models, specs[i]);
   }
   specs_free(specs, n);
   if (rc != 0) return rc;

@@ -24,6 +24,19 @@ static int check_options(const oc_pipeline_etl_options *o, oc_error *err) {
   if (o->format != OC_PIPELINE_ETL_PARQUET && o->format != OC_PIPELINE_ETL_CSV)
     return oc_pipeline_bad_option(err, "unknown table format %d (Parquet or CSV)", (int)o->format);
   if (o->out && !*o->out) return oc_pipeline_bad_option(err, "the table's output path is empty");
+  /* a series named twice gives twin spread columns, the target itself constant ones */
+  oc_pipeline_list names;
+  oc_pipeline_list_split(o->exog, &names);
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < names.n; i++) {
+    if (strcmp(names.items[i], o->series) == 0)
+      rc = oc_pipeline_bad_option(err, "exogenous series %s is the target series", names.items[i]);
+    for (size_t j = 0; rc == 0 && j < i; j++)
+      if (strcmp(names.items[j], names.items[i]) == 0)
+        rc = oc_pipeline_bad_option(err, "the exogenous series list '%s' names %s twice", o->exog, names.items[i]);
+  }
+  oc_pipeline_list_free(&names);
+  if (rc != 0) return rc;
   return oc_etl_options_check(&o->etl, err) != 0 ? OC_PIPELINE_BAD_OPTION : 0;
 }
 

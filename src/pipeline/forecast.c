@@ -14,6 +14,7 @@
 #include "core/buf.h"
 #include "core/calendar.h"
 #include "core/json.h"
+#include "ingest/price_range.h"
 #include "model/registry.h"
 #include "pipeline/forecast_remote.h"
 #include "pipeline/pipeline.h"
@@ -171,6 +172,24 @@ static bool shadow_here(const char *data_dir, oc_store *store, oc_series_memo *m
   return rc == 0;
 }
 
+/* The prices the caller gives (a history, a current price) in the series' range, as the server checks
+ * an invocation's: a price such as 1e300 turns the forecast into infinities, which would be stored. */
+static int check_given_prices(oc_store *store, const oc_forecast_options *opt, const char *series, oc_error *err) {
+  if (!opt->history && isnan(opt->current_price)) return 0;
+  oc_price_range range;
+  if (oc_price_range_get(store, series, &range, err) != 0) return -1;
+  char reason[256];
+  for (size_t i = 0; opt->history && i < opt->history->n; i++)
+    if (!oc_price_range_check(&range, series, opt->history->values[i], reason, sizeof reason)) {
+      char date[OC_DATE_STRLEN];
+      return oc_pipeline_bad_option(err, "the given history at %s: %s", oc_date_format(opt->history->dates[i], date),
+                                    reason);
+    }
+  if (!isnan(opt->current_price) && !oc_price_range_check(&range, series, opt->current_price, reason, sizeof reason))
+    return oc_pipeline_bad_option(err, "the current price: %s", reason);
+  return 0;
+}
+
 static int forecast_here(const char *data_dir, oc_store *store, const oc_forecast_options *opt, oc_forecast_result *out,
                          oc_error *err) {
   int64_t version = opt->version;
@@ -180,6 +199,8 @@ static int forecast_here(const char *data_dir, oc_store *store, const oc_forecas
   if (opt->series) snprintf(out->series, sizeof out->series, "%s", opt->series);
   else if (oc_served_model_default_series(data_dir, out->model_version, out->series, sizeof out->series, err) != 0)
     return -1;
+  int bad = check_given_prices(store, opt, out->series, err);
+  if (bad != 0) return bad;
   /* the model's load and the forecast read each stored series once */
   oc_series_memo memo = {.store = store};
   oc_served_model *m = oc_served_model_load(data_dir, out->model_version, out->series, oc_series_memo_loader, &memo, err);

@@ -25,7 +25,7 @@ static const char *const auto_candidates[] = {"naive", "drift", "mean", "ets", "
 #define AUTO_EXOG_CANDIDATE "arx"
 
 oc_train_options oc_train_options_default(void) {
-  oc_train_options o = {.model = OC_TRAIN_DEFAULT_MODEL, .series = "WTI", .data_path = "processed/training_data.parquet",
+  oc_train_options o = {.model = OC_TRAIN_DEFAULT_MODEL, .data_path = "processed/training_data.parquet",
                         .arch = oc_mlp_arch_default(1, 1), .params = oc_train_params_default(), .bag = 3,
                         .endpoint = OC_DEFAULT_ENDPOINT};
   oc_tune_config_default(&o.tuning);
@@ -168,9 +168,10 @@ static void add_feature_reference(oc_store *store, oc_model_card *card) {
   oc_series_free(&hist);
 }
 
-/* The network on the ETL table (tuned first when asked), calibrated on the stored history, published. */
-static int train_network(const char *data_dir, oc_store *store, const oc_train_options *opt, oc_train_result *out,
-                         oc_error *err) {
+/* The network on the ETL table (tuned first when asked), calibrated on the stored history, published;
+ * series (NULL: any) is the one the caller meant, which the table must hold. */
+static int train_network(const char *data_dir, oc_store *store, const oc_train_options *opt, const char *series,
+                         oc_train_result *out, oc_error *err) {
   char *path = oc_pipeline_path(data_dir, opt->data_path);
   oc_frame frame = {0};
   oc_training_table table = {0};
@@ -185,6 +186,9 @@ static int train_network(const char *data_dir, oc_store *store, const oc_train_o
   int rc = oc_lake_read_frame(path, &frame, err);
   if (rc == 0) rc = oc_training_table_from_frame(&frame, &table, err);
   if (rc != 0) oc_error_prefix(err, "%s: ", path);
+  if (rc == 0 && series && (!table.series || strcmp(table.series, series) != 0))
+    rc = oc_pipeline_bad_option(err, "%s: the network's ETL table holds %s, not %s (make the table with: oilcast etl "
+                                "--series %s)", path, table.series ? table.series : "no named series", series, series);
   if (rc == 0 && opt->tune) rc = oc_tune_choose(&table, &tuning, &arch, &params, &out->tuning, err);
   snprintf(out->kind, sizeof out->kind, "mlp");
   if (rc == 0)
@@ -240,6 +244,9 @@ static int check_options(const oc_train_options *opt, oc_error *err) {
   const char *why;
   if (opt->deploy && oc_series_name_check(opt->endpoint, strlen(opt->endpoint), &why) != 0)
     return oc_pipeline_bad_option(err, "endpoint name '%s': %s", opt->endpoint, why);
+  if (strcmp(opt->model, "mlp") == 0 && opt->exog && *opt->exog)
+    return oc_pipeline_bad_option(err, "exog %s: the network reads the exogenous series of its ETL table (make it with: "
+                                  "oilcast etl --exog %s)", opt->exog, opt->exog);
   if (strcmp(opt->model, "mlp") == 0 || strcmp(opt->model, "auto") == 0) return 0;
   char *spec = oc_model_spec_with_exog(opt->model, opt->exog);
   oc_forecaster *f = oc_forecaster_create(spec, err);
@@ -253,12 +260,12 @@ int oc_pipeline_train(const char *data_dir, oc_store *store, const oc_train_opti
   memset(out, 0, sizeof *out);
   int bad = check_options(opt, err);
   if (bad != 0) return bad;
-  const char *spec = opt->model;
+  const char *spec = opt->model, *series = opt->series ? opt->series : OC_TRAIN_DEFAULT_SERIES;
   oc_series hist = {0};
   forecaster_run run = {0};
   int rc = 0;
   if (strcmp(spec, "mlp") != 0) {
-    rc = oc_store_series_load(store, opt->series, OC_DATE_INVALID, OC_DATE_INVALID, &hist, err);
+    rc = oc_store_series_load(store, series, OC_DATE_INVALID, OC_DATE_INVALID, &hist, err);
     if (rc == 0) rc = run_prepare(store, opt, &run, err);
     if (rc == 0 && strcmp(spec, "auto") == 0) rc = choose(&run, &hist, &spec, out, err);
     else if (rc == 0) {
@@ -268,7 +275,9 @@ int oc_pipeline_train(const char *data_dir, oc_store *store, const oc_train_opti
   }
   if (rc == 0) {
     snprintf(out->spec, sizeof out->spec, "%s", spec);
-    rc = strcmp(spec, "mlp") == 0 ? train_network(data_dir, store, opt, out, err)
+    /* `auto` compared the candidates on series: the network it chose must be of that series too */
+    const char *network_series = strcmp(opt->model, "mlp") == 0 ? opt->series : series;
+    rc = strcmp(spec, "mlp") == 0 ? train_network(data_dir, store, opt, network_series, out, err)
                                   : train_forecaster(data_dir, store, &run, spec, &hist, out, err);
   }
   run_free(&run);

@@ -32,11 +32,14 @@
  * years"); the reference guide's network is "mlp". */
 #define OC_TRAIN_DEFAULT_MODEL "ets"
 #define OC_TRAIN_MAX_BAG 32
+#define OC_TRAIN_DEFAULT_SERIES "WTI"
 
 typedef struct oc_train_options {
   const char *model;     /* OC_TRAIN_DEFAULT_MODEL (default), "mlp" (the network on the ETL table), "auto",
                           * or any forecaster spec ("ar", "ets:trend=damped") */
-  const char *series;    /* the stored series a forecaster is fitted on, and `auto` compares on (default WTI) */
+  const char *series;    /* the stored series a forecaster is fitted on, and `auto` compares on; NULL (default):
+                          * OC_TRAIN_DEFAULT_SERIES. The network trains on its ETL table's series: a series named
+                          * here (or compared on by `auto`) must be that one */
   const char *exog;      /* comma-separated stored series given to a forecaster whose kind reads other series
                           * (oc_model_spec_with_exog: arx, a spec'd mlp) and to `auto`'s candidates, which then
                           * include arx; NULL (default): none. The network ("mlp") takes them from its ETL table. */

@@ -3,7 +3,8 @@
  * features' 1,024-row blocks, with a negative price, return spikes and exogenous gaps arriving in the
  * new rows) gives frames bit for bit equal to oc_etl_build's over the same history, for every cleaning
  * and normalization policy; a history that does not extend the last one (a revised value, other
- * options, a changed exogenous series, a shorter one) starts afresh; a failed build empties the
+ * options, a changed exogenous series, a shorter one, an exogenous series that ended before the target
+ * catching up) starts afresh; a failed build empties the
  * session; the features' stream extended in pieces equals one whole computation, and so do the
  * trailing median/MAD from a later row; the selection's correlations decide as a scalar Pearson
  * correlation per pair does. */
@@ -123,6 +124,33 @@ static void test_starts_afresh(void **state) {
   check_step(session, &target, &exog, 1170, &o, 1170);
   o.val_frac = 0.2; /* selection options only: the preparation is kept */
   check_step(session, &target, &exog, 1200, &o, 30);
+  oc_etl_session_free(session);
+  oc_series_free(&target);
+  oc_series_free(&exog);
+}
+
+/* An exogenous series that ended before the target (published a day or more later) and then catches
+ * up: its new observations are dated on target rows the session had aligned without them (forward-filled
+ * or missing), so those rows are prepared again, as oc_etl_build prepares them. */
+static void test_exog_catching_up(void **state) {
+  (void)state;
+  oc_series target, exog;
+  series_pair(1200, &target, &exog);
+  oc_etl_options o;
+  oc_etl_options_default(&o);
+  oc_etl_session *session = oc_etl_session_new();
+  oc_series t = first_rows(&target, 1000), late = oc_series_view_until(&exog, target.dates[994]);
+  oc_series caught_up = oc_series_view_until(&exog, target.dates[1000]);
+  oc_frame incremental, whole;
+  oc_error err;
+  assert_int_equal(oc_etl_session_build(session, &t, &late, 1, &o, &incremental, NULL, &err), 0);
+  oc_frame_free(&incremental);
+  t = first_rows(&target, 1001);
+  if (oc_etl_session_build(session, &t, &caught_up, 1, &o, &incremental, NULL, &err) != 0) fail_msg("%s", err.message);
+  if (oc_etl_build(&t, &caught_up, 1, &o, &whole, NULL, &err) != 0) fail_msg("%s", err.message);
+  assert_frames_equal(&incremental, &whole);
+  oc_frame_free(&incremental);
+  oc_frame_free(&whole);
   oc_etl_session_free(session);
   oc_series_free(&target);
   oc_series_free(&exog);
@@ -304,6 +332,7 @@ static void test_selection_correlations(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_extends_bit_for_bit),   cmocka_unit_test(test_starts_afresh),
+      cmocka_unit_test(test_exog_catching_up),
       cmocka_unit_test(test_errors_and_reports),    cmocka_unit_test(test_feature_stream_pieces),
       cmocka_unit_test(test_trailing_mad_from),     cmocka_unit_test(test_selection_correlations),
   };

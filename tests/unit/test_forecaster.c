@@ -255,6 +255,9 @@ static void test_save_load_round_trip(void **state) {
     free(text);
     oc_price_forecast a = predict(f, 7), b = predict(g, 7);
     assert_memory_equal(&a, &b, sizeof a);
+    /* every kind's forecast is from the last observation (an ensemble's was dated 1970-01-01) */
+    assert_int_equal(a.origin, head.dates[head.n - 1]);
+    assert_true(a.origin_price == head.values[head.n - 1]);
     assert_int_equal(oc_forecaster_update(f, &s, NULL, &err), 0);
     assert_int_equal(oc_forecaster_update(g, &s, NULL, &err), 0);
     a = predict(f, 7);
@@ -283,8 +286,22 @@ static void test_spec_errors(void **state) {
   assert_non_null(strstr(err.message, "k=0"));
   assert_null(oc_forecaster_create("ets:alpha=0.5", &err));
   assert_non_null(strstr(err.message, "unknown parameter 'alpha'"));
+  /* a key given twice names the key and says so (it was "unknown parameter", the key being known) */
+  assert_null(oc_forecaster_create("ar:max_p=3:max_p=5", &err));
+  assert_non_null(strstr(err.message, "parameter 'max_p' given twice"));
+  assert_null(oc_forecaster_create("naive:intervals=analytic:intervals=conformal", &err));
+  assert_non_null(strstr(err.message, "parameter 'intervals' given twice"));
   assert_null(oc_forecaster_create("ets:trend", &err));
   assert_non_null(strstr(err.message, "key=value"));
+  /* a member named twice, or an empty one, was taken silently (naive+naive, naive+drift+) */
+  assert_null(oc_forecaster_create("ensemble:members=naive+ar+naive", &err));
+  assert_non_null(strstr(err.message, "names naive twice"));
+  assert_null(oc_forecaster_create("auto:candidates=ar+ar", &err));
+  assert_non_null(strstr(err.message, "names ar twice"));
+  assert_null(oc_forecaster_create("ensemble:members=naive+drift+", &err));
+  assert_non_null(strstr(err.message, "an empty member"));
+  assert_null(oc_forecaster_create("ensemble:members=naive++drift", &err));
+  assert_non_null(strstr(err.message, "an empty member"));
   assert_null(oc_forecaster_create("ensemble:members=naive", &err));
   assert_non_null(strstr(err.message, "at least two"));
   assert_null(oc_forecaster_create("naive:intervals=wide", &err));
@@ -419,6 +436,20 @@ static void test_arx_recovers_lagged_exog_effect(void **state) {
   assert_true(fc.hi80[2] - fc.lo80[2] > fc.hi80[0] - fc.lo80[0]);
   json_decref(root);
   free(text);
+  oc_forecaster_free(f);
+  oc_series_free(&y);
+  oc_series_free(&x);
+}
+
+/* The target as its own exogenous series (backtest --series WTI --exog WTI): the spread is constant, and
+ * the error says so rather than "collinear regressors". */
+static void test_arx_refuses_its_own_target(void **state) {
+  oc_series y, x;
+  led_pair(200, 3, &y, &x);
+  oc_forecaster *f = oc_forecaster_create("arx:exog=Y", NULL);
+  oc_error err;
+  assert_int_equal(oc_forecaster_fit(f, &y, &y, &err), -1);
+  assert_non_null(strstr(err.message, "exog=Y is the series it forecasts"));
   oc_forecaster_free(f);
   oc_series_free(&y);
   oc_series_free(&x);
@@ -566,7 +597,8 @@ int main(void) {
       cmocka_unit_test(test_ets_matches_statsmodels), cmocka_unit_test(test_save_load_round_trip),
       cmocka_unit_test(test_spec_errors),        cmocka_unit_test(test_nonpositive_prices),
       cmocka_unit_test(test_calibration_falls_back_to_analytic), cmocka_unit_test(test_ensemble_weights),   cmocka_unit_test(test_conformal_coverage),
-      cmocka_unit_test(test_arx_recovers_lagged_exog_effect), cmocka_unit_test(test_arx_beats_ar_in_backtest),
+      cmocka_unit_test(test_arx_recovers_lagged_exog_effect), cmocka_unit_test(test_arx_refuses_its_own_target),
+      cmocka_unit_test(test_arx_beats_ar_in_backtest),
       cmocka_unit_test(test_arx_alignment_never_reads_later_exog), cmocka_unit_test(test_arx_save_load_round_trip),
       cmocka_unit_test(test_arx_spec_with_exog_and_errors), cmocka_unit_test(test_arx_load_names_bad_field),
   };

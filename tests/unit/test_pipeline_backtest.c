@@ -345,6 +345,8 @@ static void test_bad_options_store_nothing(void **state) {
       {"WTI", "", OC_DATE_INVALID, OC_DATE_INVALID, 7, 20, "names no model", OC_PIPELINE_BAD_OPTION},
       {"WTI", "naive", d300, d200, 7, 20, "is after the end date", OC_PIPELINE_BAD_OPTION},
       {"WTI", "naive,arima", OC_DATE_INVALID, OC_DATE_INVALID, 7, 20, "unknown model 'arima'", OC_PIPELINE_BAD_OPTION},
+      /* a model named twice: it was run and reported twice */
+      {"WTI", "naive,ar,naive", OC_DATE_INVALID, OC_DATE_INVALID, 7, 20, "names naive twice", OC_PIPELINE_BAD_OPTION},
       {"NOPE", "naive", OC_DATE_INVALID, OC_DATE_INVALID, 7, 20, "NOPE", -1},
       {"WTI", "naive", OC_DATE_INVALID, OC_DATE_INVALID, 0, 20, "horizon 0", OC_PIPELINE_BAD_OPTION},
       {"WTI", "naive", OC_DATE_INVALID, OC_DATE_INVALID, 7, 0, "refit-every", OC_PIPELINE_BAD_OPTION},

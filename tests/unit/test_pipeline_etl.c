@@ -191,6 +191,9 @@ static void test_bad_options_write_nothing(void **state) {
   } cases[] = {
       {"NOSUCH", NULL, NULL, 7, OC_NONPOS_DROP, OC_PIPELINE_ETL_PARQUET, "NOSUCH", -1},
       {"WTI", "BRENT,NOPE", NULL, 7, OC_NONPOS_DROP, OC_PIPELINE_ETL_PARQUET, "exogenous series NOPE", -1},
+      /* an exogenous series named twice, or the target itself: twin (or constant) spread columns */
+      {"WTI", "BRENT,BRENT", NULL, 7, OC_NONPOS_DROP, OC_PIPELINE_ETL_PARQUET, "names BRENT twice", OC_PIPELINE_BAD_OPTION},
+      {"WTI", "BRENT,WTI", NULL, 7, OC_NONPOS_DROP, OC_PIPELINE_ETL_PARQUET, "WTI is the target", OC_PIPELINE_BAD_OPTION},
       {"WTI", NULL, "custom.parquet", 0, OC_NONPOS_DROP, OC_PIPELINE_ETL_PARQUET, "horizon 0", OC_PIPELINE_BAD_OPTION},
       {"NEG", NULL, "custom.parquet", 7, OC_NONPOS_FAIL, OC_PIPELINE_ETL_PARQUET, "not positive", -1},
       {"WTI", NULL, "", 7, OC_NONPOS_DROP, OC_PIPELINE_ETL_PARQUET, "output path is empty", OC_PIPELINE_BAD_OPTION},

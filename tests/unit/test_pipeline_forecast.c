@@ -136,6 +136,13 @@ static void test_train_a_forecaster_and_forecast_with_it(void **state) {
   assert_int_equal(b.forecast.origin, oc_calendar_next_trading_day(fx->sim.dates[DAYS - 1]));
   assert_true(b.forecast.origin_price == 61.25);
   assert_int_equal(b.forecast.horizon, 3);
+  /* a price outside the series' range, as the server refuses it: no forecast of infinities stored */
+  int64_t forecasts = count_forecasts(fx);
+  fopt.current_price = 1e308;
+  assert_int_equal(oc_pipeline_forecast(fx->dir, fx->store, &fopt, &b, &err), OC_PIPELINE_BAD_OPTION);
+  assert_non_null(strstr(err.message, "outside SIM's default range"));
+  assert_int_equal(count_forecasts(fx), forecasts);
+  fopt.current_price = NAN;
 
   /* a given history: a fresh fit of the version's spec on it, nothing saved when asked so */
   oc_series given = {.name = "SIM", .n = 600, .dates = fx->sim.dates, .values = fx->sim.values};
@@ -145,6 +152,11 @@ static void test_train_a_forecaster_and_forecast_with_it(void **state) {
   gopt.save = false;
   int64_t before = count_forecasts(fx);
   oc_forecast_result c;
+  double kept = fx->sim.values[300];
+  fx->sim.values[300] = 1e308; /* a given history's price outside the range: refused the same way */
+  assert_int_equal(oc_pipeline_forecast(fx->dir, fx->store, &gopt, &c, &err), OC_PIPELINE_BAD_OPTION);
+  assert_non_null(strstr(err.message, "outside SIM's default range"));
+  fx->sim.values[300] = kept;
   if (oc_pipeline_forecast(fx->dir, fx->store, &gopt, &c, &err) != 0) fail_msg("%s", err.message);
   assert_int_equal(count_forecasts(fx), before);
   assert_int_equal(c.stored_id, 0);
@@ -196,6 +208,23 @@ static void test_network_forecasts_with_intervals_and_refuses_days_beyond_its_ho
   assert_int_equal(oc_pipeline_forecast(fx->dir, fx->store, &fopt, &b, &err), OC_PIPELINE_BAD_OPTION);
   assert_non_null(strstr(err.message, "horizon H = 4"));
   assert_int_equal(count_forecasts(fx), before);
+
+  /* a series named for the network that is not its table's: refused, nothing registered (it trained
+   * the table's SIM and registered it, whatever --series said) */
+  topt.series = "WTI";
+  topt.deploy = false;
+  assert_int_equal(oc_pipeline_train(fx->dir, fx->store, &topt, &trained, &err), OC_PIPELINE_BAD_OPTION);
+  assert_non_null(strstr(err.message, "holds SIM, not WTI"));
+  oc_model_version *rows;
+  size_t nrows;
+  if (oc_store_model_version_list(fx->store, &rows, &nrows, &err) != 0) fail_msg("%s", err.message);
+  assert_int_equal(rows[nrows - 1].version, version);
+  oc_model_version_list_free(rows, nrows);
+  /* --exog for the network: its exogenous series are its table's; refused, not ignored */
+  topt.series = NULL;
+  topt.exog = "BRENT";
+  assert_int_equal(oc_pipeline_train(fx->dir, fx->store, &topt, &trained, &err), OC_PIPELINE_BAD_OPTION);
+  assert_non_null(strstr(err.message, "oilcast etl --exog"));
 }
 
 /* train --exog: arx fitted with the stored exogenous series, deployed; the served forecast reads that
