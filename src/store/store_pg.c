@@ -393,12 +393,12 @@ void oc_pg_text(oc_pg_params *p, const char *value) {
 
 void oc_pg_int(oc_pg_params *p, int64_t value) { snprintf(param_slot(p), 40, "%lld", (long long)value); }
 
+/* NaN is "none" (NULL), as SQLite stores a NaN it is given; an infinity is kept as SQLite keeps it
+ * (DOUBLE PRECISION has them, spelt so; strtod reads them back). */
 void oc_pg_double(oc_pg_params *p, double value) {
-  if (!isfinite(value)) {
-    oc_pg_text(p, NULL);
-    return;
-  }
-  snprintf(param_slot(p), 40, "%.17g", value); /* 17 digits: the exact double back */
+  if (isnan(value)) oc_pg_text(p, NULL);
+  else if (isinf(value)) snprintf(param_slot(p), 40, "%s", value > 0 ? "Infinity" : "-Infinity");
+  else snprintf(param_slot(p), 40, "%.17g", value); /* 17 digits: the exact double back */
 }
 
 void oc_pg_date(oc_pg_params *p, oc_date date) { oc_date_format(date, param_slot(p)); }

@@ -1797,6 +1797,48 @@ static void test_forecasts_save_champion_and_shadow_in_order(void **state) {
   oc_store_close(s);
 }
 
+/* Infinite figures come back as stored on every backend (SQLite keeps a REAL infinity; PostgreSQL's
+ * DOUBLE PRECISION has one too), never as "none": a diverged training's validation loss, an alert's
+ * figure over a zero denominator. NaN stays "none" (NULL) on both. */
+static void test_infinite_figures_stored_alike(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  oc_model_version v = {.version = 1, .kind = "mlp", .series = "WTI", .path = "models/artifacts/v1",
+                        .card_sha256 = "1111111111111111111111111111111111111111111111111111111111111111",
+                        .val_loss = INFINITY, .val_mae = -INFINITY, .naive_mae = 2.5};
+  assert_int_equal(oc_store_model_version_register(s, &v, &err), 0);
+  oc_model_version got = {0};
+  bool found;
+  assert_int_equal(oc_store_model_version_get(s, 1, &got, &found, &err), 0);
+  assert_true(found);
+  assert_true(isinf(got.val_loss) && got.val_loss > 0);
+  assert_true(isinf(got.val_mae) && got.val_mae < 0);
+  assert_true(got.naive_mae == 2.5);
+  oc_model_version_free(&got);
+
+  oc_alert a = {.fingerprint = "0123456789abcdef", .rule = "ratio", .state = "firing", .labels_json = "{}",
+                .annotations_json = "{}", .value = -INFINITY, .updated_at = 3};
+  assert_int_equal(oc_store_alert_save(s, &a, true, &err), 0);
+  oc_alert b = a;
+  snprintf(b.fingerprint, sizeof b.fingerprint, "fedcba9876543210");
+  b.value = NAN;
+  assert_int_equal(oc_store_alert_save(s, &b, true, &err), 0);
+  oc_alert *alerts = NULL;
+  size_t n = 0;
+  assert_int_equal(oc_store_alerts_list(s, NULL, &alerts, &n, &err), 0);
+  assert_int_equal(n, 2);
+  assert_true(isinf(alerts[0].value) && alerts[0].value < 0);
+  assert_true(isnan(alerts[1].value));
+  oc_alert_list_free(alerts, n);
+  oc_alert_event *events = NULL;
+  assert_int_equal(oc_store_alert_history(s, a.fingerprint, 10, &events, &n, &err), 0);
+  assert_int_equal(n, 1);
+  assert_true(isinf(events[0].value) && events[0].value < 0);
+  oc_alert_event_list_free(events, n);
+  oc_store_close(s);
+}
+
 /* The suite every backend runs. */
 static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_open_fresh_and_reopen, setup, teardown),
@@ -1825,6 +1867,7 @@ static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_schema_21_backtest_years, setup, teardown),
     cmocka_unit_test_setup_teardown(test_dead_letters_keyed, setup, teardown),
     cmocka_unit_test_setup_teardown(test_forecasts_save_all_or_nothing, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_infinite_figures_stored_alike, setup, teardown),
 };
 
 /* The SQLite backend's own: schema migrations on raw files. */
