@@ -1839,6 +1839,97 @@ static void test_infinite_figures_stored_alike(void **state) {
   oc_store_close(s);
 }
 
+/* Lists ordered by a text come back in the same order on every backend: the bytes' order, as SQLite
+ * compares (PostgreSQL's database collation, a locale's by default, would put "brent" beside "Brent"
+ * and ignore punctuation; tests/support/pg.sh makes that collation a locale's, ICU "en"). */
+static void test_text_lists_in_byte_order(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  static const char *const names[] = {"brent", "WTI_2", "Brent", "WTI-SIM", "WTI", "a.b", "aB"};
+  static const char *const sorted[] = {"Brent", "WTI", "WTI-SIM", "WTI_2", "a.b", "aB", "brent"};
+  enum { N = sizeof names / sizeof names[0] };
+  oc_ingest_run_series touched[N];
+  for (size_t i = 0; i < N; i++) {
+    int64_t id;
+    assert_int_equal(oc_store_series_ensure(s, names[i], "", "", &id, &err), 0);
+    oc_observation obs[2] = {{id, D("2024-01-02"), 70}, {id, D("2024-01-03"), 71}};
+    oc_upsert_counts c;
+    assert_int_equal(oc_store_observations_upsert(s, obs, 2, "t", 1, &c, &err), 0);
+    touched[i] = (oc_ingest_run_series){.rows = 2, .last_date = D("2024-01-03"), .last_value = 71};
+    snprintf(touched[i].name, sizeof touched[i].name, "%s", names[i]);
+    oc_api_key_row key = {.scope = "read", .created_at = 5}; /* one second: the names order them */
+    snprintf(key.id, sizeof key.id, "id%zu", i);
+    snprintf(key.name, sizeof key.name, "%s", names[i]);
+    memset(key.hash, 'a', 64);
+    assert_int_equal(oc_store_api_key_insert(s, &key, &err), 0);
+    oc_forecast_record fc = {.origin = D("2024-01-02"), .history = "stored", .endpoint = "e", .variant = "primary",
+                             .model_version = "v1", .model_kind = "naive", .created_at = 1, .origin_price = 70,
+                             .n_points = 1};
+    snprintf(fc.series, sizeof fc.series, "%s", names[i]);
+    fc.points[0] = (oc_stored_forecast_point){D("2024-01-03"), 70, 69, 71, 68, 72};
+    assert_int_equal(oc_store_forecast_save(s, &fc, &err), 0);
+  }
+  int64_t scored;
+  assert_int_equal(oc_store_forecast_score(s, 2, &scored, &err), 0);
+  assert_int_equal(scored, N);
+
+  oc_series_info *list = NULL;
+  size_t n = 0;
+  assert_int_equal(oc_store_series_list(s, &list, &n, &err), 0);
+  assert_int_equal(n, N);
+  for (size_t i = 0; i < N; i++) assert_string_equal(list[i].name, sorted[i]);
+  oc_series_info_list_free(list, n);
+
+  oc_api_key_row *keys = NULL;
+  assert_int_equal(oc_store_api_key_list(s, &keys, &n, &err), 0);
+  assert_int_equal(n, N);
+  for (size_t i = 0; i < N; i++) assert_string_equal(keys[i].name, sorted[i]);
+  free(keys);
+
+  oc_ingest_run run = {.source_kind = "historical", .path = "p", .sha256 = "s", .status = "ok", .nseries = N,
+                       .series = touched};
+  assert_int_equal(oc_store_ingest_run_record(s, &run, &err), 0);
+  oc_ingest_run_info *runs = NULL;
+  int64_t newest;
+  assert_int_equal(oc_store_ingest_runs_after(s, 0, 10, N, &runs, &n, &newest, &err), 0);
+  assert_int_equal(n, 1);
+  assert_int_equal(runs[0].listed, N);
+  for (size_t i = 0; i < N; i++) assert_string_equal(runs[0].series[i].name, sorted[i]);
+  oc_ingest_run_info_list_free(runs, n);
+
+  oc_forecast_performance *perf = NULL;
+  assert_int_equal(oc_store_forecast_performance(s, "e", 10, &perf, &n, &err), 0);
+  assert_int_equal(n, N);
+  for (size_t i = 0; i < N; i++) assert_string_equal(perf[i].line.series, sorted[i]);
+  free(perf);
+
+  oc_scored_point *points = NULL;
+  assert_int_equal(oc_store_forecast_scored_points(s, "e", &points, &n, &err), 0);
+  assert_int_equal(n, N);
+  for (size_t i = 0; i < N; i++) assert_string_equal(points[i].line.series, sorted[i]);
+  free(points);
+
+  static const char *const devices[] = {"tank_b", "Tank-a", "tank-a"}; /* bytes: "Tank-a", "tank-a", "tank_b" */
+  oc_device d = {.valid_min = 0, .valid_max = 30, .interval_seconds = 60, .created_at = 1, .type = "tank_level",
+                 .unit = "m", .password_hash = "$7$101$c2FsdHNhbHRzYWx0$aGFzaA=="};
+  for (size_t i = 0; i < 3; i++) {
+    snprintf(d.id, sizeof d.id, "%s", devices[i]);
+    assert_int_equal(oc_store_device_put(s, &d, &err), 0);
+    oc_sensor_reading r = {.measurement = "level", .unit = "m", .seq = 1, .event_ms = 1000, .value = 1};
+    snprintf(r.device_id, sizeof r.device_id, "%s", devices[i]);
+    assert_int_equal(oc_store_sensor_last_raise(s, &r, &err), 0);
+  }
+  oc_sensor_watch *w = NULL;
+  assert_int_equal(oc_store_sensor_watch_list(s, &w, &n, &err), 0);
+  assert_int_equal(n, 3);
+  assert_string_equal(w[0].last.device_id, devices[1]);
+  assert_string_equal(w[1].last.device_id, devices[2]);
+  assert_string_equal(w[2].last.device_id, devices[0]);
+  free(w);
+  oc_store_close(s);
+}
+
 /* The suite every backend runs. */
 static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_open_fresh_and_reopen, setup, teardown),
@@ -1868,6 +1959,7 @@ static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_dead_letters_keyed, setup, teardown),
     cmocka_unit_test_setup_teardown(test_forecasts_save_all_or_nothing, setup, teardown),
     cmocka_unit_test_setup_teardown(test_infinite_figures_stored_alike, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_text_lists_in_byte_order, setup, teardown),
 };
 
 /* The SQLite backend's own: schema migrations on raw files. */
