@@ -1194,7 +1194,7 @@ static void test_pg_copied_rows_then_upsert(void **state) {
 }
 
 /* `oilcast migrate`: SQLite -> PostgreSQL -> SQLite keeps every value exactly (doubles with no short
- * form, text COPY must escape, NULLs), verified row for row; a store holding data is not copied into. */
+ * form, an infinity, text COPY must escape, NULLs), verified row for row; a store holding data is not copied into. */
 static void test_pg_copy_round_trip(void **state) {
   fixture *f = *state;
   oc_error err;
@@ -1213,12 +1213,12 @@ static void test_pg_copy_round_trip(void **state) {
   fc.points[0] = (oc_stored_forecast_point){D("2020-04-23"), 1.0 / 3, 0.25, 0.5, 0.125, 0.75};
   assert_int_equal(oc_store_forecast_save(first, &fc, &err), 0);
   assert_int_equal(oc_store_change_note(first, OC_CHANGE_ENDPOINT, "a\tb", &err), 0);
-  /* schema 13-17: a dead letter's bytes (COPY escapes, bytea), a NULL figure, NULL dates, a range */
+  /* schema 13-17: a dead letter's bytes (COPY escapes, bytea), an infinite figure, NULL dates, a range */
   uint8_t raw[] = {'{', 0xff, '\t', '\\', 'N'};
   oc_dead_letter dl = {.received_ms = 7, .topic = "t", .reason = "r", .raw = raw, .raw_len = 5};
   assert_int_equal(oc_store_dead_letter_insert(first, &dl, &err), 0);
   oc_alert a = {.fingerprint = "0123456789abcdef", .rule = "stale", .state = "firing", .labels_json = "{\"a\": 1}",
-                .annotations_json = "{}", .value = NAN, .active_since = 1, .updated_at = 2};
+                .annotations_json = "{}", .value = -INFINITY, .active_since = 1, .updated_at = 2};
   assert_int_equal(oc_store_alert_save(first, &a, true, &err), 0);
   oc_challenger_state st = {.endpoint = "wti", .mode = "shadow", .challenger_since = D("2024-01-02"),
                             .promoted_since = OC_DATE_INVALID, .quiet_until = OC_DATE_INVALID,
@@ -1249,6 +1249,10 @@ static void test_pg_copy_round_trip(void **state) {
   assert_int_equal(oc_store_dead_letters_list(back, 1, &dls, &n, &err), 0);
   assert_true(n == 1 && dls[0].raw_len == 5 && memcmp(dls[0].raw, raw, 5) == 0);
   oc_dead_letter_list_free(dls, n);
+  oc_alert *alerts = NULL;
+  assert_int_equal(oc_store_alerts_list(back, NULL, &alerts, &n, &err), 0);
+  assert_true(n == 1 && isinf(alerts[0].value) && alerts[0].value < 0); /* an infinity, not a text */
+  oc_alert_list_free(alerts, n);
 
   /* Into a store that holds data: refused, and nothing written. */
   int64_t before, after;
