@@ -757,11 +757,14 @@ static int migrate(oc_pg_store *s, oc_error *err) {
 
 /* ---- connection --------------------------------------------------------------------------------- */
 
-/* What every session sets (at open and after a reconnect): ISO dates, no chatter, the staging table,
- * LISTEN when it was listening. */
+/* What every session sets (at open and after a reconnect): ISO dates, doubles as text that reads back
+ * to the bit (a server or role configured with extra_float_digits = 0 would round them to 15 digits),
+ * no chatter, the staging table, LISTEN when it was listening. */
 static int session_setup(oc_pg_store *s, oc_error *err) {
-  if (oc_pg_run(s, "SET DateStyle = ISO; SET client_min_messages = warning; SET TimeZone = 'UTC'", NULL,
-                "setting up the session", NULL, err) != 0 ||
+  if (oc_pg_run(s,
+                "SET DateStyle = ISO; SET extra_float_digits = 3; SET client_min_messages = warning;"
+                " SET TimeZone = 'UTC'",
+                NULL, "setting up the session", NULL, err) != 0 ||
       oc_pg_series_session_setup(s, err) != 0)
     return -1;
   return oc_pg_changes_relisten(s, err);

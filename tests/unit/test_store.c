@@ -1975,6 +1975,32 @@ static const struct CMUnitTest sqlite_suite[] = {
     cmocka_unit_test_setup_teardown(test_migration_22_merges_dead_letters, setup, teardown),
 };
 
+/* Doubles come back bit-identical, as from SQLite, from a server whose sessions round them for text
+ * (extra_float_digits = 0 in its configuration or the role's: 15 significant digits). */
+static void test_pg_doubles_exact_whatever_the_server_rounds(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  char *hole = strstr(f->uri, "options=");
+  assert_non_null(hole);
+  oc_buf uri = {0};
+  oc_buf_printf(&uri, "%.*soptions=-cextra_float_digits%%3D0%%20%s", (int)(hole - f->uri), f->uri,
+                hole + strlen("options="));
+  oc_store *s = oc_store_open(uri.data, &err);
+  if (!s) fail_msg("open failed: %s", err.message);
+  int64_t id;
+  assert_int_equal(oc_store_series_ensure(s, "WTI", "", "", &id, &err), 0);
+  oc_observation obs[] = {{id, D("2024-01-02"), 0.1 + 0.2}, {id, D("2024-01-03"), 1.0 / 3}};
+  oc_upsert_counts c;
+  assert_int_equal(oc_store_observations_upsert(s, obs, 2, "t", 1, &c, &err), 0);
+  oc_series series;
+  assert_int_equal(oc_store_series_load(s, "WTI", OC_DATE_INVALID, OC_DATE_INVALID, &series, &err), 0);
+  assert_int_equal(series.n, 2);
+  for (size_t i = 0; i < 2; i++) assert_true(series.values[i] == obs[i].value);
+  oc_series_free(&series);
+  oc_store_close(s);
+  oc_buf_free(&uri);
+}
+
 /* The PostgreSQL backend's own. */
 static const struct CMUnitTest postgresql_suite[] = {
     cmocka_unit_test_setup_teardown(test_pg_concurrent_opens_migrate_once, setup, teardown),
@@ -1984,6 +2010,7 @@ static const struct CMUnitTest postgresql_suite[] = {
     cmocka_unit_test_setup_teardown(test_pg_copied_rows_then_upsert, setup, teardown),
     cmocka_unit_test_setup_teardown(test_pg_copy_round_trip, setup, teardown),
     cmocka_unit_test_setup_teardown(test_pg_migration_22_merges_dead_letters, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_pg_doubles_exact_whatever_the_server_rounds, setup, teardown),
 };
 
 static const struct CMUnitTest backend_free_suite[] = {
