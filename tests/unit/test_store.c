@@ -1934,6 +1934,30 @@ static void test_text_lists_in_byte_order(void **state) {
   oc_store_close(s);
 }
 
+/* A device whose site is not UTF-8 (a Latin-1 terminal's "café") is refused with the same words on
+ * every backend, before the store sees it (PostgreSQL's text refuses it, SQLite's would keep bytes no
+ * JSON answer can carry); UTF-8 is kept as given. */
+static void test_device_site_must_be_utf8(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  oc_device d = {.id = "tank-7", .site = "caf\xe9", .type = "tank_level", .unit = "m", .valid_min = 0,
+                 .valid_max = 30, .interval_seconds = 60, .created_at = 1,
+                 .password_hash = "$7$101$c2FsdHNhbHRzYWx0$aGFzaA=="};
+  assert_int_equal(oc_store_device_put(s, &d, &err), -1);
+  assert_string_equal(err.message, "device 'tank-7': site must be UTF-8 text without control characters");
+  bool found;
+  oc_device got;
+  assert_int_equal(oc_store_device_get(s, "tank-7", &got, &found, &err), 0);
+  assert_false(found);
+  snprintf(d.site, sizeof d.site, "caf\xc3\xa9");
+  assert_int_equal(oc_store_device_put(s, &d, &err), 0);
+  assert_int_equal(oc_store_device_get(s, "tank-7", &got, &found, &err), 0);
+  assert_true(found);
+  assert_string_equal(got.site, "caf\xc3\xa9");
+  oc_store_close(s);
+}
+
 /* The suite every backend runs. */
 static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_open_fresh_and_reopen, setup, teardown),
@@ -1964,6 +1988,7 @@ static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_forecasts_save_all_or_nothing, setup, teardown),
     cmocka_unit_test_setup_teardown(test_infinite_figures_stored_alike, setup, teardown),
     cmocka_unit_test_setup_teardown(test_text_lists_in_byte_order, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_device_site_must_be_utf8, setup, teardown),
 };
 
 /* The SQLite backend's own: schema migrations on raw files. */
