@@ -1958,6 +1958,31 @@ static void test_device_site_must_be_utf8(void **state) {
   oc_store_close(s);
 }
 
+/* A sensor reading whose value is not finite is refused with the same words on every backend (SQLite's
+ * INSERT OR IGNORE took NaN's NULL for a reading stored already and answered "not inserted", as for a
+ * redelivery; PostgreSQL refused it with its own words), and nothing is stored. */
+static void test_sensor_reading_not_finite_refused_alike(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  const double values[] = {NAN, INFINITY, -INFINITY};
+  for (size_t i = 0; i < 3; i++) {
+    oc_sensor_reading r = {.device_id = "tank-7", .measurement = "level", .unit = "m", .seq = 5, .event_ms = 1000,
+                           .value = values[i]};
+    bool inserted = true;
+    assert_int_equal(oc_store_sensor_reading_insert(s, &r, false, &inserted, &err), -1);
+    assert_false(inserted);
+    const char *tail = strstr(err.message, ": sensor reading tank-7/level seq 5: value ");
+    if (!tail) fail_msg("unexpected message: %s", err.message);
+    assert_non_null(strstr(tail, " is not finite"));
+  }
+  oc_sensor_reading got;
+  bool found;
+  assert_int_equal(oc_store_sensor_reading_get(s, "tank-7", 5, "level", &got, &found, &err), 0);
+  assert_false(found);
+  oc_store_close(s);
+}
+
 /* The suite every backend runs. */
 static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_open_fresh_and_reopen, setup, teardown),
@@ -1989,6 +2014,7 @@ static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_infinite_figures_stored_alike, setup, teardown),
     cmocka_unit_test_setup_teardown(test_text_lists_in_byte_order, setup, teardown),
     cmocka_unit_test_setup_teardown(test_device_site_must_be_utf8, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_sensor_reading_not_finite_refused_alike, setup, teardown),
 };
 
 /* The SQLite backend's own: schema migrations on raw files. */
