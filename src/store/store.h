@@ -457,6 +457,10 @@ typedef struct oc_sensor_anomaly {
  * fits OC_CHANGE_SUBJECT_MAX (asserted). */
 void oc_sensor_change_subject(char out[OC_CHANGE_SUBJECT_MAX], const char *device_id, const char *measurement,
                               const char *part, int64_t number);
+/* What every backend's sensor_reading_insert checks first: 0, or -1 with "store DISPLAY: sensor reading
+ * DEVICE/MEASUREMENT seq N: value V is not finite" (a window's sum must stay finite; SQLite would
+ * store NaN as NULL, which its NOT NULL column refuses). */
+int oc_store_sensor_reading_check(const char *display, const oc_sensor_reading *r, oc_error *err);
 /* Splits a subject made by oc_sensor_change_subject; -1 when it is not one. */
 int oc_sensor_change_subject_parse(const char *subject, char device_id[OC_SENSOR_DEVICE_MAX + 1],
                                    char measurement[OC_SENSOR_MEASUREMENT_MAX + 1], char part[24], int64_t *number);

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "store/store.h"
 
 /* Defaults a device of each type gets (typical field instruments: ranges wide enough for any healthy
@@ -64,7 +65,9 @@ int oc_device_check(const oc_device *d, const char **reason) {
   if (!why && !*d->unit) why = "unit is empty";
   if (!why && !oc_sensor_unit_valid(d->unit))
     why = "unit must be 1..16 letters, digits or _ . - / % (what a reading's unit may hold)";
-  if (!why && !printable(d->site)) why = "site may not hold control characters";
+  /* UTF-8: PostgreSQL's text refuses other bytes, and a JSON answer cannot carry them */
+  if (!why && !(printable(d->site) && oc_utf8_valid(d->site)))
+    why = "site must be UTF-8 text without control characters";
   /* Bounded so that the sum of any window's readings stays finite (1e8 readings a day, one a ms). */
   if (!why && !(fabs(d->valid_min) <= OC_DEVICE_VALUE_MAX && fabs(d->valid_max) <= OC_DEVICE_VALUE_MAX &&
                 d->valid_min < d->valid_max))

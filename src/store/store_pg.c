@@ -393,12 +393,12 @@ void oc_pg_text(oc_pg_params *p, const char *value) {
 
 void oc_pg_int(oc_pg_params *p, int64_t value) { snprintf(param_slot(p), 40, "%lld", (long long)value); }
 
+/* NaN is "none" (NULL), as SQLite stores a NaN it is given; an infinity is kept as SQLite keeps it
+ * (DOUBLE PRECISION has them, spelt so; strtod reads them back). */
 void oc_pg_double(oc_pg_params *p, double value) {
-  if (!isfinite(value)) {
-    oc_pg_text(p, NULL);
-    return;
-  }
-  snprintf(param_slot(p), 40, "%.17g", value); /* 17 digits: the exact double back */
+  if (isnan(value)) oc_pg_text(p, NULL);
+  else if (isinf(value)) snprintf(param_slot(p), 40, "%s", value > 0 ? "Infinity" : "-Infinity");
+  else snprintf(param_slot(p), 40, "%.17g", value); /* 17 digits: the exact double back */
 }
 
 void oc_pg_date(oc_pg_params *p, oc_date date) { oc_date_format(date, param_slot(p)); }
@@ -757,11 +757,14 @@ static int migrate(oc_pg_store *s, oc_error *err) {
 
 /* ---- connection --------------------------------------------------------------------------------- */
 
-/* What every session sets (at open and after a reconnect): ISO dates, no chatter, the staging table,
- * LISTEN when it was listening. */
+/* What every session sets (at open and after a reconnect): ISO dates, doubles as text that reads back
+ * to the bit (a server or role configured with extra_float_digits = 0 would round them to 15 digits),
+ * no chatter, the staging table, LISTEN when it was listening. */
 static int session_setup(oc_pg_store *s, oc_error *err) {
-  if (oc_pg_run(s, "SET DateStyle = ISO; SET client_min_messages = warning; SET TimeZone = 'UTC'", NULL,
-                "setting up the session", NULL, err) != 0 ||
+  if (oc_pg_run(s,
+                "SET DateStyle = ISO; SET extra_float_digits = 3; SET client_min_messages = warning;"
+                " SET TimeZone = 'UTC'",
+                NULL, "setting up the session", NULL, err) != 0 ||
       oc_pg_series_session_setup(s, err) != 0)
     return -1;
   return oc_pg_changes_relisten(s, err);

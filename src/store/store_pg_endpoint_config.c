@@ -54,7 +54,7 @@ int oc_pg_series_range_set(oc_store *store, const char *name, bool set, double m
     return oc_error_set(err, "series %s: a price range needs finite min < max, not %g..%g", name, min, max);
   oc_pg_params p = {0};
   oc_pg_text(&p, name);
-  oc_pg_double(&p, set ? min : NAN); /* not finite: NULL, no range of its own */
+  oc_pg_double(&p, set ? min : NAN); /* NaN: NULL, no range of its own */
   oc_pg_double(&p, set ? max : NAN);
   if (oc_pg_op_begin(s, err) != 0) return -1;
   int64_t changed = 0;

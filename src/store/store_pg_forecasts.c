@@ -233,7 +233,7 @@ int oc_pg_forecast_performance(oc_store *store, const char *endpoint, size_t win
       "  avg(price - actual)"
       " FROM scored WHERE recent <= $2"
       " GROUP BY series, endpoint, variant, model_version, step"
-      " ORDER BY series, endpoint, variant, model_version, step",
+      " ORDER BY series COLLATE \"C\", endpoint COLLATE \"C\", variant COLLATE \"C\", model_version COLLATE \"C\", step",
       &p, "reading forecast performance", err);
   if (!r) return -1;
   size_t count = (size_t)PQntuples(r);

@@ -46,7 +46,7 @@ typedef struct oc_pg_params {
 
 void oc_pg_text(oc_pg_params *p, const char *value); /* NULL: SQL NULL */
 void oc_pg_int(oc_pg_params *p, int64_t value);
-void oc_pg_double(oc_pg_params *p, double value); /* not finite: SQL NULL */
+void oc_pg_double(oc_pg_params *p, double value); /* NaN: SQL NULL; infinities kept */
 void oc_pg_date(oc_pg_params *p, oc_date date);
 
 /* Runs sql (with p, or none when p is NULL). Returns the result (PQclear it) when the statement

@@ -27,7 +27,8 @@ int oc_pg_forecast_scored_points(oc_store *store, const char *endpoint, oc_score
       "  (x.actual BETWEEN p.lower95 AND p.upper95)::int"
       " FROM newest f JOIN forecast_points p ON p.forecast_id = f.id AND p.step = f.step"
       " JOIN forecast_scores x ON x.forecast_id = p.forecast_id AND x.step = p.step WHERE f.nth = 1"
-      " ORDER BY f.series, f.endpoint, f.variant, f.model_version, p.step, f.origin",
+      " ORDER BY f.series COLLATE \"C\", f.endpoint COLLATE \"C\", f.variant COLLATE \"C\","
+      "  f.model_version COLLATE \"C\", p.step, f.origin",
       &p, "reading scored forecast points", err);
   if (!r) return -1;
   size_t count = (size_t)PQntuples(r);

@@ -44,7 +44,7 @@ int oc_pg_api_key_insert(oc_store *store, const oc_api_key_row *row, oc_error *e
 int oc_pg_api_key_list(oc_store *store, oc_api_key_row **rows, size_t *n, oc_error *err) {
   PGresult *r = oc_pg_query(oc_pg_of(store),
                             "SELECT id, name, scope, hash, rate_per_second, burst, created_at, revoked_at FROM api_keys"
-                            " ORDER BY created_at, name",
+                            " ORDER BY created_at, name COLLATE \"C\"",
                             NULL, "listing API keys", err);
   if (!r) return -1;
   size_t count = (size_t)PQntuples(r);

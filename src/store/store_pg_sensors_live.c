@@ -29,7 +29,7 @@ int oc_pg_sensor_watch_list(oc_store *store, oc_sensor_watch **rows, size_t *n, 
                             " (SELECT max(a.event_ms) FROM sensor_anomalies a WHERE a.device_id = l.device_id"
                             "  AND a.measurement = l.measurement AND a.kind = 'silence' AND a.ended_ms = 0)"
                             " FROM sensor_last_readings l JOIN devices d ON d.id = l.device_id WHERE d.revoked_at = 0"
-                            " ORDER BY l.device_id, l.measurement",
+                            " ORDER BY l.device_id COLLATE \"C\", l.measurement COLLATE \"C\"",
                             NULL, "listing the sensors the silence detector watches", err);
   if (!r) return -1;
   size_t count = (size_t)PQntuples(r);

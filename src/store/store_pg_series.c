@@ -85,7 +85,7 @@ int oc_pg_series_get(oc_store *store, const char *name, oc_series_info *info, bo
 
 int oc_pg_series_list(oc_store *store, oc_series_info **list, size_t *n, oc_error *err) {
   oc_pg_store *s = oc_pg_of(store);
-  PGresult *r = oc_pg_query(s, SERIES_INFO_COLUMNS " ORDER BY s.name", NULL, "listing series", err);
+  PGresult *r = oc_pg_query(s, SERIES_INFO_COLUMNS " ORDER BY s.name COLLATE \"C\"", NULL, "listing series", err);
   if (!r) return -1;
   int rows = PQntuples(r);
   oc_series_info *out = rows ? oc_xcalloc((size_t)rows, sizeof *out) : NULL;
@@ -605,7 +605,7 @@ static int load_run_series(oc_pg_store *s, oc_ingest_run_info *run, size_t max_s
   /* count(*) OVER () is the count before the limit. */
   PGresult *r = oc_pg_query(s,
                             "SELECT series, rows, last_date, last_value, count(*) OVER () FROM ingest_run_series"
-                            " WHERE run_id = $1 ORDER BY series",
+                            " WHERE run_id = $1 ORDER BY series COLLATE \"C\"",
                             &p, "reading the series of an ingest run", err);
   if (!r) return -1;
   size_t rows = (size_t)PQntuples(r);

@@ -16,6 +16,8 @@
 int oc_pg_sensor_reading_insert(oc_store *store, const oc_sensor_reading *r, bool late, bool *inserted,
                                 oc_error *err) {
   assert(r->seq >= 0);
+  *inserted = false;
+  if (oc_store_sensor_reading_check(oc_pg_of(store)->display, r, err) != 0) return -1;
   oc_pg_params p = {0};
   oc_pg_text(&p, r->device_id);
   oc_pg_int(&p, r->seq);

@@ -1,13 +1,21 @@
-/* store_sensors_live.c: backend-independent knowledge of the live sensor feed's changes (store.h): the
- * subject that names the anomaly or window a change is about, written by both backends' ops and read
- * by the change feed's followers. Knows no backend and no SQL. */
+/* store_sensors_live.c: backend-independent knowledge of the live sensor feed (store.h): the check of a
+ * reading both backends apply before storing it, and the subject that names the anomaly or window a
+ * change is about, written by both backends' ops and read by the change feed's followers. Knows no
+ * backend and no SQL. */
 #include <assert.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/store.h"
+
+int oc_store_sensor_reading_check(const char *display, const oc_sensor_reading *r, oc_error *err) {
+  if (isfinite(r->value)) return 0;
+  return oc_error_set(err, "store %s: sensor reading %s/%s seq %lld: value %g is not finite", display, r->device_id,
+                      r->measurement, (long long)r->seq, r->value);
+}
 
 void oc_sensor_change_subject(char out[OC_CHANGE_SUBJECT_MAX], const char *device_id, const char *measurement,
                               const char *part, int64_t number) {

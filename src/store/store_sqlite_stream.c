@@ -30,6 +30,8 @@ int oc_sqlite_sensor_reading_insert(oc_store *store, const oc_sensor_reading *r,
   static const char sql[] = "INSERT OR IGNORE INTO sensor_readings(device_id, seq, measurement, unit, event_ms, value, late)"
                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
   assert(r->seq >= 0);
+  *inserted = false;
+  if (oc_store_sensor_reading_check(s->path, r, err) != 0) return -1;
   sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);
   if (!st) return -1;
   sqlite3_bind_text(st, 1, r->device_id, -1, SQLITE_STATIC);

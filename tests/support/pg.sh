@@ -44,7 +44,10 @@ pg_start() {
     chown nobody:nogroup "$dir"
     chmod o+x "$(dirname "$dir")" # the owner must reach DIR (a mktemp parent is 0700)
   fi
-  pg_as_owner "$bin/initdb" -D "$dir/data" -U oilcast --auth=trust -E UTF8 --no-locale -N >"$dir/initdb.log" 2>&1 ||
+  # The databases sort text by a language's rules (ICU "en"), as a server initialised with a locale does,
+  # not by bytes: the store must order its lists as SQLite does (by bytes) whatever the collation.
+  pg_as_owner "$bin/initdb" -D "$dir/data" -U oilcast --auth=trust -E UTF8 --no-locale --locale-provider=icu \
+    --icu-locale=en -N >"$dir/initdb.log" 2>&1 ||
     { cat "$dir/initdb.log" >&2; return 1; }
   # A free port (scripts/ports.sh); one taken after the check fails the start: try another.
   for _ in 1 2 3 4 5; do

@@ -1194,7 +1194,7 @@ static void test_pg_copied_rows_then_upsert(void **state) {
 }
 
 /* `oilcast migrate`: SQLite -> PostgreSQL -> SQLite keeps every value exactly (doubles with no short
- * form, text COPY must escape, NULLs), verified row for row; a store holding data is not copied into. */
+ * form, an infinity, text COPY must escape, NULLs), verified row for row; a store holding data is not copied into. */
 static void test_pg_copy_round_trip(void **state) {
   fixture *f = *state;
   oc_error err;
@@ -1213,12 +1213,12 @@ static void test_pg_copy_round_trip(void **state) {
   fc.points[0] = (oc_stored_forecast_point){D("2020-04-23"), 1.0 / 3, 0.25, 0.5, 0.125, 0.75};
   assert_int_equal(oc_store_forecast_save(first, &fc, &err), 0);
   assert_int_equal(oc_store_change_note(first, OC_CHANGE_ENDPOINT, "a\tb", &err), 0);
-  /* schema 13-17: a dead letter's bytes (COPY escapes, bytea), a NULL figure, NULL dates, a range */
+  /* schema 13-17: a dead letter's bytes (COPY escapes, bytea), an infinite figure, NULL dates, a range */
   uint8_t raw[] = {'{', 0xff, '\t', '\\', 'N'};
   oc_dead_letter dl = {.received_ms = 7, .topic = "t", .reason = "r", .raw = raw, .raw_len = 5};
   assert_int_equal(oc_store_dead_letter_insert(first, &dl, &err), 0);
   oc_alert a = {.fingerprint = "0123456789abcdef", .rule = "stale", .state = "firing", .labels_json = "{\"a\": 1}",
-                .annotations_json = "{}", .value = NAN, .active_since = 1, .updated_at = 2};
+                .annotations_json = "{}", .value = -INFINITY, .active_since = 1, .updated_at = 2};
   assert_int_equal(oc_store_alert_save(first, &a, true, &err), 0);
   oc_challenger_state st = {.endpoint = "wti", .mode = "shadow", .challenger_since = D("2024-01-02"),
                             .promoted_since = OC_DATE_INVALID, .quiet_until = OC_DATE_INVALID,
@@ -1249,6 +1249,10 @@ static void test_pg_copy_round_trip(void **state) {
   assert_int_equal(oc_store_dead_letters_list(back, 1, &dls, &n, &err), 0);
   assert_true(n == 1 && dls[0].raw_len == 5 && memcmp(dls[0].raw, raw, 5) == 0);
   oc_dead_letter_list_free(dls, n);
+  oc_alert *alerts = NULL;
+  assert_int_equal(oc_store_alerts_list(back, NULL, &alerts, &n, &err), 0);
+  assert_true(n == 1 && isinf(alerts[0].value) && alerts[0].value < 0); /* an infinity, not a text */
+  oc_alert_list_free(alerts, n);
 
   /* Into a store that holds data: refused, and nothing written. */
   int64_t before, after;
@@ -1797,6 +1801,188 @@ static void test_forecasts_save_champion_and_shadow_in_order(void **state) {
   oc_store_close(s);
 }
 
+/* Infinite figures come back as stored on every backend (SQLite keeps a REAL infinity; PostgreSQL's
+ * DOUBLE PRECISION has one too), never as "none": a diverged training's validation loss, an alert's
+ * figure over a zero denominator. NaN stays "none" (NULL) on both. */
+static void test_infinite_figures_stored_alike(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  oc_model_version v = {.version = 1, .kind = "mlp", .series = "WTI", .path = "models/artifacts/v1",
+                        .card_sha256 = "1111111111111111111111111111111111111111111111111111111111111111",
+                        .val_loss = INFINITY, .val_mae = -INFINITY, .naive_mae = 2.5};
+  assert_int_equal(oc_store_model_version_register(s, &v, &err), 0);
+  oc_model_version got = {0};
+  bool found;
+  assert_int_equal(oc_store_model_version_get(s, 1, &got, &found, &err), 0);
+  assert_true(found);
+  assert_true(isinf(got.val_loss) && got.val_loss > 0);
+  assert_true(isinf(got.val_mae) && got.val_mae < 0);
+  assert_true(got.naive_mae == 2.5);
+  oc_model_version_free(&got);
+
+  oc_alert a = {.fingerprint = "0123456789abcdef", .rule = "ratio", .state = "firing", .labels_json = "{}",
+                .annotations_json = "{}", .value = -INFINITY, .updated_at = 3};
+  assert_int_equal(oc_store_alert_save(s, &a, true, &err), 0);
+  oc_alert b = a;
+  snprintf(b.fingerprint, sizeof b.fingerprint, "fedcba9876543210");
+  b.value = NAN;
+  assert_int_equal(oc_store_alert_save(s, &b, true, &err), 0);
+  oc_alert *alerts = NULL;
+  size_t n = 0;
+  assert_int_equal(oc_store_alerts_list(s, NULL, &alerts, &n, &err), 0);
+  assert_int_equal(n, 2);
+  assert_true(isinf(alerts[0].value) && alerts[0].value < 0);
+  assert_true(isnan(alerts[1].value));
+  oc_alert_list_free(alerts, n);
+  oc_alert_event *events = NULL;
+  assert_int_equal(oc_store_alert_history(s, a.fingerprint, 10, &events, &n, &err), 0);
+  assert_int_equal(n, 1);
+  assert_true(isinf(events[0].value) && events[0].value < 0);
+  oc_alert_event_list_free(events, n);
+  oc_store_close(s);
+}
+
+/* Lists ordered by a text come back in the same order on every backend: the bytes' order, as SQLite
+ * compares (PostgreSQL's database collation, a locale's by default, would put "brent" beside "Brent"
+ * and ignore punctuation; tests/support/pg.sh makes that collation a locale's, ICU "en"). */
+static void test_text_lists_in_byte_order(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  static const char *const names[] = {"brent", "WTI_2", "Brent", "WTI-SIM", "WTI", "a.b", "aB"};
+  static const char *const sorted[] = {"Brent", "WTI", "WTI-SIM", "WTI_2", "a.b", "aB", "brent"};
+  enum { N = sizeof names / sizeof names[0] };
+  oc_ingest_run_series touched[N];
+  for (size_t i = 0; i < N; i++) {
+    int64_t id;
+    assert_int_equal(oc_store_series_ensure(s, names[i], "", "", &id, &err), 0);
+    oc_observation obs[2] = {{id, D("2024-01-02"), 70}, {id, D("2024-01-03"), 71}};
+    oc_upsert_counts c;
+    assert_int_equal(oc_store_observations_upsert(s, obs, 2, "t", 1, &c, &err), 0);
+    touched[i] = (oc_ingest_run_series){.rows = 2, .last_date = D("2024-01-03"), .last_value = 71};
+    snprintf(touched[i].name, sizeof touched[i].name, "%s", names[i]);
+    oc_api_key_row key = {.scope = "read", .created_at = 5}; /* one second: the names order them */
+    snprintf(key.id, sizeof key.id, "id%zu", i);
+    snprintf(key.name, sizeof key.name, "%s", names[i]);
+    memset(key.hash, 'a', 64);
+    assert_int_equal(oc_store_api_key_insert(s, &key, &err), 0);
+    oc_forecast_record fc = {.origin = D("2024-01-02"), .history = "stored", .endpoint = "e", .variant = "primary",
+                             .model_version = "v1", .model_kind = "naive", .created_at = 1, .origin_price = 70,
+                             .n_points = 1};
+    snprintf(fc.series, sizeof fc.series, "%s", names[i]);
+    fc.points[0] = (oc_stored_forecast_point){D("2024-01-03"), 70, 69, 71, 68, 72};
+    assert_int_equal(oc_store_forecast_save(s, &fc, &err), 0);
+  }
+  int64_t scored;
+  assert_int_equal(oc_store_forecast_score(s, 2, &scored, &err), 0);
+  assert_int_equal(scored, N);
+
+  oc_series_info *list = NULL;
+  size_t n = 0;
+  assert_int_equal(oc_store_series_list(s, &list, &n, &err), 0);
+  assert_int_equal(n, N);
+  for (size_t i = 0; i < N; i++) assert_string_equal(list[i].name, sorted[i]);
+  oc_series_info_list_free(list, n);
+
+  oc_api_key_row *keys = NULL;
+  assert_int_equal(oc_store_api_key_list(s, &keys, &n, &err), 0);
+  assert_int_equal(n, N);
+  for (size_t i = 0; i < N; i++) assert_string_equal(keys[i].name, sorted[i]);
+  free(keys);
+
+  oc_ingest_run run = {.source_kind = "historical", .path = "p", .sha256 = "s", .status = "ok", .nseries = N,
+                       .series = touched};
+  assert_int_equal(oc_store_ingest_run_record(s, &run, &err), 0);
+  oc_ingest_run_info *runs = NULL;
+  int64_t newest;
+  assert_int_equal(oc_store_ingest_runs_after(s, 0, 10, N, &runs, &n, &newest, &err), 0);
+  assert_int_equal(n, 1);
+  assert_int_equal(runs[0].listed, N);
+  for (size_t i = 0; i < N; i++) assert_string_equal(runs[0].series[i].name, sorted[i]);
+  oc_ingest_run_info_list_free(runs, n);
+
+  oc_forecast_performance *perf = NULL;
+  assert_int_equal(oc_store_forecast_performance(s, "e", 10, &perf, &n, &err), 0);
+  assert_int_equal(n, N);
+  for (size_t i = 0; i < N; i++) assert_string_equal(perf[i].line.series, sorted[i]);
+  free(perf);
+
+  oc_scored_point *points = NULL;
+  assert_int_equal(oc_store_forecast_scored_points(s, "e", &points, &n, &err), 0);
+  assert_int_equal(n, N);
+  for (size_t i = 0; i < N; i++) assert_string_equal(points[i].line.series, sorted[i]);
+  free(points);
+
+  static const char *const devices[] = {"tank_b", "Tank-a", "tank-a"}; /* bytes: "Tank-a", "tank-a", "tank_b" */
+  oc_device d = {.valid_min = 0, .valid_max = 30, .interval_seconds = 60, .created_at = 1, .type = "tank_level",
+                 .unit = "m", .password_hash = "$7$101$c2FsdHNhbHRzYWx0$aGFzaA=="};
+  for (size_t i = 0; i < 3; i++) {
+    snprintf(d.id, sizeof d.id, "%s", devices[i]);
+    assert_int_equal(oc_store_device_put(s, &d, &err), 0);
+    oc_sensor_reading r = {.measurement = "level", .unit = "m", .seq = 1, .event_ms = 1000, .value = 1};
+    snprintf(r.device_id, sizeof r.device_id, "%s", devices[i]);
+    assert_int_equal(oc_store_sensor_last_raise(s, &r, &err), 0);
+  }
+  oc_sensor_watch *w = NULL;
+  assert_int_equal(oc_store_sensor_watch_list(s, &w, &n, &err), 0);
+  assert_int_equal(n, 3);
+  assert_string_equal(w[0].last.device_id, devices[1]);
+  assert_string_equal(w[1].last.device_id, devices[2]);
+  assert_string_equal(w[2].last.device_id, devices[0]);
+  free(w);
+  oc_store_close(s);
+}
+
+/* A device whose site is not UTF-8 (a Latin-1 terminal's "café") is refused with the same words on
+ * every backend, before the store sees it (PostgreSQL's text refuses it, SQLite's would keep bytes no
+ * JSON answer can carry); UTF-8 is kept as given. */
+static void test_device_site_must_be_utf8(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  oc_device d = {.id = "tank-7", .site = "caf\xe9", .type = "tank_level", .unit = "m", .valid_min = 0,
+                 .valid_max = 30, .interval_seconds = 60, .created_at = 1,
+                 .password_hash = "$7$101$c2FsdHNhbHRzYWx0$aGFzaA=="};
+  assert_int_equal(oc_store_device_put(s, &d, &err), -1);
+  assert_string_equal(err.message, "device 'tank-7': site must be UTF-8 text without control characters");
+  bool found;
+  oc_device got;
+  assert_int_equal(oc_store_device_get(s, "tank-7", &got, &found, &err), 0);
+  assert_false(found);
+  snprintf(d.site, sizeof d.site, "caf\xc3\xa9");
+  assert_int_equal(oc_store_device_put(s, &d, &err), 0);
+  assert_int_equal(oc_store_device_get(s, "tank-7", &got, &found, &err), 0);
+  assert_true(found);
+  assert_string_equal(got.site, "caf\xc3\xa9");
+  oc_store_close(s);
+}
+
+/* A sensor reading whose value is not finite is refused with the same words on every backend (SQLite's
+ * INSERT OR IGNORE took NaN's NULL for a reading stored already and answered "not inserted", as for a
+ * redelivery; PostgreSQL refused it with its own words), and nothing is stored. */
+static void test_sensor_reading_not_finite_refused_alike(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  const double values[] = {NAN, INFINITY, -INFINITY};
+  for (size_t i = 0; i < 3; i++) {
+    oc_sensor_reading r = {.device_id = "tank-7", .measurement = "level", .unit = "m", .seq = 5, .event_ms = 1000,
+                           .value = values[i]};
+    bool inserted = true;
+    assert_int_equal(oc_store_sensor_reading_insert(s, &r, false, &inserted, &err), -1);
+    assert_false(inserted);
+    const char *tail = strstr(err.message, ": sensor reading tank-7/level seq 5: value ");
+    if (!tail) fail_msg("unexpected message: %s", err.message);
+    assert_non_null(strstr(tail, " is not finite"));
+  }
+  oc_sensor_reading got;
+  bool found;
+  assert_int_equal(oc_store_sensor_reading_get(s, "tank-7", 5, "level", &got, &found, &err), 0);
+  assert_false(found);
+  oc_store_close(s);
+}
+
 /* The suite every backend runs. */
 static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_open_fresh_and_reopen, setup, teardown),
@@ -1825,6 +2011,10 @@ static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_schema_21_backtest_years, setup, teardown),
     cmocka_unit_test_setup_teardown(test_dead_letters_keyed, setup, teardown),
     cmocka_unit_test_setup_teardown(test_forecasts_save_all_or_nothing, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_infinite_figures_stored_alike, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_text_lists_in_byte_order, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_device_site_must_be_utf8, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_sensor_reading_not_finite_refused_alike, setup, teardown),
 };
 
 /* The SQLite backend's own: schema migrations on raw files. */
@@ -1836,6 +2026,32 @@ static const struct CMUnitTest sqlite_suite[] = {
     cmocka_unit_test_setup_teardown(test_migration_22_merges_dead_letters, setup, teardown),
 };
 
+/* Doubles come back bit-identical, as from SQLite, from a server whose sessions round them for text
+ * (extra_float_digits = 0 in its configuration or the role's: 15 significant digits). */
+static void test_pg_doubles_exact_whatever_the_server_rounds(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  char *hole = strstr(f->uri, "options=");
+  assert_non_null(hole);
+  oc_buf uri = {0};
+  oc_buf_printf(&uri, "%.*soptions=-cextra_float_digits%%3D0%%20%s", (int)(hole - f->uri), f->uri,
+                hole + strlen("options="));
+  oc_store *s = oc_store_open(uri.data, &err);
+  if (!s) fail_msg("open failed: %s", err.message);
+  int64_t id;
+  assert_int_equal(oc_store_series_ensure(s, "WTI", "", "", &id, &err), 0);
+  oc_observation obs[] = {{id, D("2024-01-02"), 0.1 + 0.2}, {id, D("2024-01-03"), 1.0 / 3}};
+  oc_upsert_counts c;
+  assert_int_equal(oc_store_observations_upsert(s, obs, 2, "t", 1, &c, &err), 0);
+  oc_series series;
+  assert_int_equal(oc_store_series_load(s, "WTI", OC_DATE_INVALID, OC_DATE_INVALID, &series, &err), 0);
+  assert_int_equal(series.n, 2);
+  for (size_t i = 0; i < 2; i++) assert_true(series.values[i] == obs[i].value);
+  oc_series_free(&series);
+  oc_store_close(s);
+  oc_buf_free(&uri);
+}
+
 /* The PostgreSQL backend's own. */
 static const struct CMUnitTest postgresql_suite[] = {
     cmocka_unit_test_setup_teardown(test_pg_concurrent_opens_migrate_once, setup, teardown),
@@ -1845,6 +2061,7 @@ static const struct CMUnitTest postgresql_suite[] = {
     cmocka_unit_test_setup_teardown(test_pg_copied_rows_then_upsert, setup, teardown),
     cmocka_unit_test_setup_teardown(test_pg_copy_round_trip, setup, teardown),
     cmocka_unit_test_setup_teardown(test_pg_migration_22_merges_dead_letters, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_pg_doubles_exact_whatever_the_server_rounds, setup, teardown),
 };
 
 static const struct CMUnitTest backend_free_suite[] = {
