@@ -63,6 +63,15 @@ assert_eq "$(db "SELECT count(*) FROM observations o JOIN series s ON s.id = o.s
 sed 's/,BIG-/,NEW-/' "$OC_TMP/big.csv" >"$OC_TMP/new.csv"
 total=$(db "SELECT count(*) FROM observations")
 start_import "$OC_TMP/new.csv"
+# SQLite creates each temporary file and unlinks it at once: stopped between the two, a kill would leave
+# that file (SQLite's instant, not the import's staging): resume it briefly until no temporary file it
+# holds open has a name left
+for _ in $(seq 1 200); do
+  ls -l "/proc/$import/fd" 2>/dev/null | grep -F "$sqltmp/" | grep -qv '(deleted)$' || break
+  kill -CONT "$import"
+  sleep 0.001
+  kill -STOP "$import"
+done
 kill -KILL "$import"
 wait "$import" 2>/dev/null || true
 import=
