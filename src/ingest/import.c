@@ -57,6 +57,24 @@ static int no_column(const char *where, const oc_csv_field *fields, size_t n, co
   return -1;
 }
 
+/* A chosen column whose name another column has too: which of the two is meant cannot be told. */
+static int named_twice(const char *where, const oc_csv_field *fields, size_t n, long chosen, oc_error *err) {
+  if (chosen < 0) return 0;
+  const oc_csv_field *f = &fields[chosen];
+  char *name = oc_xmalloc(f->len + 1); /* compared as the columns are found: trimmed, any case */
+  memcpy(name, f->data, f->len);
+  name[f->len] = '\0';
+  size_t start = strspn(name, " \t\r\n\f\v"), end = strlen(name);
+  while (end > start && isspace((unsigned char)name[end - 1])) name[--end] = '\0';
+  int rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++)
+    if ((long)i != chosen && oc_csv_field_is(&fields[i], name + start))
+      rc = oc_error_set(err, "%s: columns %ld and %zu are both named '%s': which one to read cannot be told "
+                             "(rename one)", where, chosen + 1, i + 1, name + start);
+  free(name);
+  return rc;
+}
+
 int oc_import_choose_columns(const char *where, const oc_csv_field *names, size_t n, const oc_import_options *opt,
                              oc_import_columns *out, oc_error *err) {
   static const char *const date_names[] = {"date", "observation_date", "day", NULL};
@@ -75,6 +93,9 @@ int oc_import_choose_columns(const char *where, const oc_csv_field *names, size_
   }
   if (out->value < 0) return no_column(where, names, n, "value", opt->value_col, err);
   if (opt->series_col && out->series < 0) return no_column(where, names, n, "series", opt->series_col, err);
+  if (named_twice(where, names, n, out->date, err) != 0 || named_twice(where, names, n, out->value, err) != 0 ||
+      named_twice(where, names, n, out->series, err) != 0)
+    return -1;
   return 0;
 }
 

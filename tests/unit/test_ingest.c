@@ -421,6 +421,15 @@ static void test_import_csv_header_only(void **state) {
   opt.series = "WTI";
   int64_t changes_before, changes_after;
   assert_int_equal(oc_store_changes_latest(f->store, &changes_before, &err), 0);
+  /* a chosen column's name given twice (the first one was read, silently): which is meant cannot be told */
+  const char *twice[][2] = {{"Date,Price,Price\n2024-01-02,1,2\n", "columns 2 and 3 are both named 'Price'"},
+                            {"Date,Price, date \n2024-01-02,1,x\n", "columns 1 and 3 are both named 'Date'"}};
+  for (size_t i = 0; i < 2; i++) {
+    assert_int_equal(import_text(f, "twice.csv", twice[i][0], &opt, &rep, &err), -1);
+    if (!strstr(err.message, "twice.csv:1: ") || !strstr(err.message, twice[i][1])) fail_msg("%s", err.message);
+    assert_false(rep.written);
+    oc_import_report_free(&rep);
+  }
   const char *texts[] = {"Date,Price\n", "Date,Price", "Date,Price\n\n\n"};
   for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
     opt.on_error = i == 2 ? OC_ON_ERROR_SKIP : OC_ON_ERROR_ABORT;
