@@ -605,6 +605,29 @@ static int check_store(const char *staging, const char *store_name, oc_error *er
   return rc;
 }
 
+/* Removes the staging folders restores into `into` left when killed ("<into>.restore.tmp.<pid>", their
+ * process gone): a partial extraction, or after the swap the old folder the restore was replacing. An
+ * "<into>.old.tmp.<pid>" is kept: where the filesystem cannot swap, it may be the only copy of the old
+ * folder (a kill between the two moves). */
+static void remove_killed_restores(const char *into) {
+  char *dir = oc_xstrdup(into), *slash = strrchr(dir, '/');
+  const char *base = slash ? slash + 1 : into;
+  if (slash) *slash = '\0';
+  oc_buf prefix = {0};
+  oc_buf_printf(&prefix, "%s.restore.tmp.", base);
+  DIR *d = opendir(slash ? (*dir ? dir : "/") : ".");
+  for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+    long pid = strncmp(e->d_name, prefix.data, prefix.len) == 0 ? oc_temp_file_owner(e->d_name) : 0;
+    if (!pid || !oc_process_gone(pid)) continue;
+    char *path = slash ? oc_path_join(*dir ? dir : "/", e->d_name) : oc_xstrdup(e->d_name);
+    remove_tree(path);
+    free(path);
+  }
+  if (d) closedir(d);
+  oc_buf_free(&prefix);
+  free(dir);
+}
+
 int oc_backup_restore(const char *file, const char *into_given, bool force, oc_backup_info *info, oc_error *err) {
   char into[4096]; /* without trailing slashes: the staging folder must be its sibling, not inside it */
   size_t n = strlen(into_given);
@@ -621,6 +644,7 @@ int oc_backup_restore(const char *file, const char *into_given, bool force, oc_b
   oc_buf_printf(&staging, "%s.restore.tmp.%ld", into, (long)getpid());
   oc_buf_printf(&old, "%s.old.tmp.%ld", into, (long)getpid());
   remove_tree(staging.data);
+  remove_killed_restores(into);
   int rc = oc_mkdir_p(staging.data, err);
   if (rc == 0) rc = read_archive(file, staging.data, info, err);
   for (const char *const *f = oc_datadir_folders; rc == 0 && *f; f++) { /* the layout, empty folders too */

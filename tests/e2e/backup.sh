@@ -64,10 +64,14 @@ if command -v strace >/dev/null; then
     cmp -s "$OC_TMP/now.state" "$OC_TMP/old.state" || cmp -s "$OC_TMP/now.state" "$OC_TMP/new.state" ||
       fail "restore killed at rename $n left a folder that is neither the old nor the restored one"
     ((rc == 0)) && break
+    staging_left=${staging_left:-$(ls -d "$OC_TMP"/restored.restore.tmp.* 2>/dev/null || true)}
   done
   ((rc == 0)) || fail "restore was still killed at its 20th rename"
   cmp -s "$OC_TMP/now.state" "$OC_TMP/new.state" || fail "a whole restore --force did not restore"
-  rm -rf "$OC_TMP"/restored.*.tmp.*
+  # what the killed restores left beside the folder (their staging folders) the next restore removed
+  [[ -n "$staging_left" ]] || fail "no killed restore left a staging folder to clear"
+  leftovers=$(ls -d "$OC_TMP"/restored.*.tmp.* 2>/dev/null || true)
+  [[ -z "$leftovers" ]] || fail "killed restores' folders left beside the folder: $leftovers"
 fi
 
 # one byte of oilcast.conf's content flipped: verify and restore name the member, nothing is restored
