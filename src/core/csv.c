@@ -194,12 +194,25 @@ char *oc_format_number(double value, char *buf) {
   return buf;
 }
 
-bool oc_csv_field_is(const oc_csv_field *f, const char *name) {
+const char *oc_csv_field_trimmed(const oc_csv_field *f, size_t *len) {
   const char *s = f->data;
-  size_t len = f->len;
-  while (len && isspace((unsigned char)*s)) s++, len--;
-  while (len && isspace((unsigned char)s[len - 1])) len--;
+  size_t n = f->len;
+  while (n && isspace((unsigned char)*s)) s++, n--;
+  while (n && isspace((unsigned char)s[n - 1])) n--;
+  *len = n;
+  return s;
+}
+
+bool oc_csv_field_is(const oc_csv_field *f, const char *name) {
+  size_t len;
+  const char *s = oc_csv_field_trimmed(f, &len);
   return strlen(name) == len && strncasecmp(s, name, len) == 0;
+}
+
+bool oc_csv_fields_same_name(const oc_csv_field *a, const oc_csv_field *b) {
+  size_t alen, blen;
+  const char *as = oc_csv_field_trimmed(a, &alen), *bs = oc_csv_field_trimmed(b, &blen);
+  return alen == blen && strncasecmp(as, bs, alen) == 0;
 }
 
 int oc_parse_number(const char *text, size_t len, double *out, const char **reason) {

@@ -55,5 +55,9 @@ int oc_parse_number(const char *text, size_t len, double *out, const char **reas
 char *oc_format_number(double value, char *buf);
 /* Case-insensitive, blank-trimmed comparison of a field with a name. */
 bool oc_csv_field_is(const oc_csv_field *f, const char *name);
+/* f's text without surrounding white space (what names are compared on); its length in *len. */
+const char *oc_csv_field_trimmed(const oc_csv_field *f, size_t *len);
+/* Whether two fields hold the same name as oc_csv_field_is compares them: trimmed, in any case. */
+bool oc_csv_fields_same_name(const oc_csv_field *a, const oc_csv_field *b);
 
 #endif

@@ -59,20 +59,14 @@ static int no_column(const char *where, const oc_csv_field *fields, size_t n, co
 
 /* A chosen column whose name another column has too: which of the two is meant cannot be told. */
 static int named_twice(const char *where, const oc_csv_field *fields, size_t n, long chosen, oc_error *err) {
-  if (chosen < 0) return 0;
-  const oc_csv_field *f = &fields[chosen];
-  char *name = oc_xmalloc(f->len + 1); /* compared as the columns are found: trimmed, any case */
-  memcpy(name, f->data, f->len);
-  name[f->len] = '\0';
-  size_t start = strspn(name, " \t\r\n\f\v"), end = strlen(name);
-  while (end > start && isspace((unsigned char)name[end - 1])) name[--end] = '\0';
-  int rc = 0;
-  for (size_t i = 0; i < n && rc == 0; i++)
-    if ((long)i != chosen && oc_csv_field_is(&fields[i], name + start))
-      rc = oc_error_set(err, "%s: columns %ld and %zu are both named '%s': which one to read cannot be told "
-                             "(rename one)", where, chosen + 1, i + 1, name + start);
-  free(name);
-  return rc;
+  for (size_t i = 0; chosen >= 0 && i < n; i++) {
+    if ((long)i == chosen || !oc_csv_fields_same_name(&fields[i], &fields[chosen])) continue;
+    size_t len;
+    const char *name = oc_csv_field_trimmed(&fields[chosen], &len);
+    return oc_error_set(err, "%s: columns %ld and %zu are both named '%.*s': which one to read cannot be told "
+                             "(rename one)", where, chosen + 1, i + 1, (int)len, name);
+  }
+  return 0;
 }
 
 int oc_import_choose_columns(const char *where, const oc_csv_field *names, size_t n, const oc_import_options *opt,

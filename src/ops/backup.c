@@ -301,26 +301,23 @@ static bool is_archive_name(const char *base) {
 
 static int archive_filter(const struct dirent *d) { return is_archive_name(d->d_name); }
 
-static int backup_file_filter(const struct dirent *d) {
-  return strncmp(d->d_name, OC_BACKUP_PREFIX, strlen(OC_BACKUP_PREFIX)) == 0;
+/* Removes the entries of folder whose name starts with prefix and ends ".tmp.<pid>" (a writer's
+ * temporary, core/publish.h) of a process that is gone, each with discard: what a killed backup or
+ * restore left, which nothing else would ever clear. */
+static void remove_dead_temporaries(const char *folder, const char *prefix, void (*discard)(const char *path)) {
+  DIR *d = opendir(folder);
+  size_t prefix_len = strlen(prefix);
+  for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+    long pid = strncmp(e->d_name, prefix, prefix_len) == 0 ? oc_temp_file_owner(e->d_name) : 0;
+    if (!pid || !oc_process_gone(pid)) continue;
+    char *path = oc_path_join(folder, e->d_name);
+    discard(path);
+    free(path);
+  }
+  if (d) closedir(d);
 }
 
-/* Removes what backups killed midway (a job's step-timeout) left in folder: their half-written archive
- * and store snapshot ("*.tmp.<pid>"), whose process is gone; retention would never count them. */
-static void remove_killed_temporaries(const char *folder) {
-  struct dirent **names;
-  int n = scandir(folder, &names, backup_file_filter, alphasort);
-  for (int i = 0; i < n; i++) {
-    long pid = oc_temp_file_owner(names[i]->d_name);
-    if (pid && oc_process_gone(pid)) {
-      char *path = oc_path_join(folder, names[i]->d_name);
-      unlink(path);
-      free(path);
-    }
-    free(names[i]);
-  }
-  if (n >= 0) free(names);
-}
+static void unlink_file(const char *path) { unlink(path); }
 
 /* Removes all but the newest `keep` archives of folder. */
 static size_t prune(const char *folder, int keep) {
@@ -373,7 +370,9 @@ int oc_backup_create(const char *data_dir, oc_store *store, const oc_backup_opti
   char *path = archive_path(data_dir, opt, &folder);
   walk_rules rules = {.store = store_name};
   int rc = folder ? oc_mkdir_p(folder, err) : 0;
-  if (rc == 0 && folder) remove_killed_temporaries(folder);
+  /* what backups killed midway (a job's step-timeout) left: their half-written archive and store
+   * snapshot, which retention would never count */
+  if (rc == 0 && folder) remove_dead_temporaries(folder, OC_BACKUP_PREFIX, unlink_file);
   struct stat st;
   if (rc == 0 && folder && stat(folder, &st) == 0) rules.skip_dev = st.st_dev, rules.skip_ino = st.st_ino, rules.skip_dir = true;
   if (rc == 0 && oc_path_exists(path)) rc = oc_error_set(err, "backup: %s exists already", path);
@@ -611,19 +610,10 @@ static int check_store(const char *staging, const char *store_name, oc_error *er
  * folder (a kill between the two moves). */
 static void remove_killed_restores(const char *into) {
   char *dir = oc_xstrdup(into), *slash = strrchr(dir, '/');
-  const char *base = slash ? slash + 1 : into;
-  if (slash) *slash = '\0';
   oc_buf prefix = {0};
-  oc_buf_printf(&prefix, "%s.restore.tmp.", base);
-  DIR *d = opendir(slash ? (*dir ? dir : "/") : ".");
-  for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
-    long pid = strncmp(e->d_name, prefix.data, prefix.len) == 0 ? oc_temp_file_owner(e->d_name) : 0;
-    if (!pid || !oc_process_gone(pid)) continue;
-    char *path = slash ? oc_path_join(*dir ? dir : "/", e->d_name) : oc_xstrdup(e->d_name);
-    remove_tree(path);
-    free(path);
-  }
-  if (d) closedir(d);
+  oc_buf_printf(&prefix, "%s.restore.tmp.", slash ? slash + 1 : into);
+  if (slash) *slash = '\0';
+  remove_dead_temporaries(slash ? (*dir ? dir : "/") : ".", prefix.data, remove_tree);
   oc_buf_free(&prefix);
   free(dir);
 }
