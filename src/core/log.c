@@ -2,6 +2,7 @@
  * (oc_printable, oc_print_field). Must not allocate on the hot path or buffer across messages (interleaving
  * threads would tear lines). */
 #include "core/log.h"
+#include "core/utf8.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -50,32 +51,11 @@ static size_t json_escape(char *out, size_t cap, const char *s) {
   return n;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (2..4) within its avail bytes, or 0 when s does not
- * start one. A NUL-terminated s may pass SIZE_MAX: the NUL ends any sequence. */
-static size_t utf8_sequence(const unsigned char *s, size_t avail) {
-  size_t n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : 0;
-  if (n == 0 || n > avail || s[0] > 0xf4) return 0;
-  for (size_t i = 1; i < n; i++)
-    if ((s[i] & 0xc0) != 0x80) return 0;
-  if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f))) return 0; /* overlong, surrogates */
-  if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))) return 0; /* overlong, > U+10FFFF */
-  return n;
-}
-
-bool oc_utf8_valid(const char *s) {
-  for (const unsigned char *p = (const unsigned char *)s; *p;) {
-    size_t seq = *p >= 0x80 ? utf8_sequence(p, SIZE_MAX) : 1;
-    if (seq == 0) return false;
-    p += seq;
-  }
-  return true;
-}
-
 char *oc_printable(char *out, size_t cap, const char *s) {
   size_t n = 0;
   const unsigned char *p = (const unsigned char *)s;
   while (*p && n + 5 < cap) {
-    size_t seq = *p >= 0x80 ? utf8_sequence(p, SIZE_MAX) : 1;
+    size_t seq = oc_utf8_sequence(p, SIZE_MAX);
     if (seq > 1) {
       memcpy(out + n, p, seq);
       n += seq;
@@ -93,7 +73,7 @@ char *oc_printable(char *out, size_t cap, const char *s) {
 void oc_print_field(FILE *out, const void *bytes, size_t len) {
   const unsigned char *p = bytes;
   for (size_t i = 0; i < len;) {
-    size_t seq = p[i] >= 0x80 ? utf8_sequence(p + i, len - i) : 1;
+    size_t seq = oc_utf8_sequence(p + i, len - i);
     if (seq > 1) {
       fwrite(p + i, 1, seq, out);
       i += seq;

@@ -23,9 +23,6 @@ char *oc_printable(char *out, size_t cap, const char *s);
  * UTF-8 as it is, a backslash doubled, and every other byte that is a control byte (tab, newline and NUL
  * included), DEL or not UTF-8 as \xNN. Nothing is cut. */
 void oc_print_field(FILE *out, const void *bytes, size_t len);
-/* Whether s is well-formed UTF-8 (no overlong form, surrogate or code point past U+10FFFF): the text a
- * JSON string (jansson) accepts. */
-bool oc_utf8_valid(const char *s);
 #define oc_debug(...) oc_log(OC_LOG_DEBUG, __VA_ARGS__)
 #define oc_info(...) oc_log(OC_LOG_INFO, __VA_ARGS__)
 #define oc_warn(...) oc_log(OC_LOG_WARN, __VA_ARGS__)

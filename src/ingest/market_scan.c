@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
+
 typedef enum {
   ROLE_PLAIN,   /* checked only */
   ROLE_TRACKED, /* an object on the way to what the spec reads (s->path is its path) */
@@ -52,23 +54,6 @@ static int fail(scanner *s, const char *at, const char *why) {
 
 static void skip_blank(scanner *s) {
   while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t')) s->p++;
-}
-
-/* Length of the well-formed UTF-8 character at q (no overlong form, no surrogate, <= U+10FFFF), or 0. */
-static size_t utf8_char(const unsigned char *q, const unsigned char *end) {
-  unsigned c = q[0];
-  size_t n;
-  uint32_t cp, min;
-  if (c >= 0xC2 && c <= 0xDF) n = 2, cp = c & 0x1F, min = 0x80;
-  else if (c >= 0xE0 && c <= 0xEF) n = 3, cp = c & 0x0F, min = 0x800;
-  else if (c >= 0xF0 && c <= 0xF4) n = 4, cp = c & 0x07, min = 0x10000;
-  else return 0;
-  if ((size_t)(end - q) < n) return 0;
-  for (size_t i = 1; i < n; i++) {
-    if ((q[i] & 0xC0) != 0x80) return 0;
-    cp = cp << 6 | (q[i] & 0x3F);
-  }
-  return cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) ? 0 : n;
 }
 
 static void utf8_put(oc_buf *out, uint32_t cp) {
@@ -168,7 +153,7 @@ static int scan_string(scanner *s, oc_buf *out) {
       if (scan_escape(s, q, out, &q) != 0) return -1;
       continue;
     }
-    size_t n = utf8_char((const unsigned char *)q, (const unsigned char *)s->end);
+    size_t n = oc_utf8_sequence(q, (size_t)(s->end - q));
     if (n == 0) return fail(s, q, "invalid UTF-8 in a string");
     if (out) oc_buf_append(out, q, n);
     q += n;

@@ -21,6 +21,7 @@
 
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/utf8.h"
 #include "ingest/mqtt_packet.h"
 
 oc_mqtt_options oc_mqtt_options_default(void) {

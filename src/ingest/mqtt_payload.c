@@ -14,6 +14,7 @@
 #include "core/buf.h"
 #include "core/date.h"
 #include "core/log.h"
+#include "core/utf8.h"
 
 static int why(char *reason, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The reason into reason[0..cap), always UTF-8 (a dead letter's reason is text, and PostgreSQL refuses

@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/utf8.h"
 
 static void step_free(oc_job_step *s) {
   for (size_t i = 0; i < s->argc; i++) free(s->argv[i]);

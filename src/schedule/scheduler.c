@@ -10,6 +10,7 @@
 #include "core/publish.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/utf8.h"
 
 char *oc_scheduler_runner_id(char *buf) {
   char host[64] = "localhost";

@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "core/json.h"
 #include "core/json_scan.h"
 #include "core/log.h"
+#include "core/utf8.h"
 #include "core/sha256.h"
 #include "serve/context.h"
 #include "serve/dashboard_static.h"
@@ -133,23 +135,11 @@ void oc_respond_json(oc_response *resp, int status, json_t *json) {
   oc_buf_putc(&resp->body, '\n');
 }
 
-/* The length of the valid UTF-8 sequence at p, 0 when there is none (the NUL ends any sequence). */
-static size_t utf8_sequence_length(const unsigned char *p) {
-  unsigned char c = p[0];
-  size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-  for (size_t i = 1; i < n; i++) {
-    if ((p[i] & 0xc0) != 0x80) return 0;
-  }
-  if (n == 3 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0))) return 0; /* overlong, surrogate */
-  if (n == 4 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))) return 0; /* overlong, > U+10FFFF */
-  return n;
-}
-
 /* Replaces each byte of s that is not valid UTF-8 with '?': a message quotes what the client sent (a
  * path, a parameter), and JSON text (and jansson) takes only UTF-8. */
 static void utf8_sanitize(char *s) {
   for (unsigned char *p = (unsigned char *)s; *p;) {
-    size_t n = utf8_sequence_length(p);
+    size_t n = oc_utf8_sequence(p, SIZE_MAX);
     if (n) {
       p += n;
     } else {

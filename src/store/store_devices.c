@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/utf8.h"
 #include "store/store.h"
 
 /* Defaults a device of each type gets (typical field instruments: ranges wide enough for any healthy

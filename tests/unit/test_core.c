@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "core/lock.h"
 #include "core/log.h"
 #include "core/sha256.h"
+#include "core/utf8.h"
 
 static oc_date D(const char *s) {
   oc_date d;
@@ -166,6 +168,50 @@ static void test_printable(void **state) {
   assert_string_equal(field, "a\\x09b\\x0a\\\\x00\\x00\xc3\xa9 \\xff|\\xe2\\x82");
 }
 
+/* A judge of UTF-8 written apart from oc_utf8_sequence: it decodes the code point and checks it
+ * against the smallest one its length may carry (overlong), the surrogates and U+10FFFF. */
+static size_t utf8_reference(const unsigned char *q, size_t avail) {
+  unsigned c = q[0];
+  size_t n;
+  uint32_t cp, min;
+  if (c < 0x80) return 1;
+  if (c >= 0xC0 && c <= 0xDF) n = 2, cp = c & 0x1F, min = 0x80;
+  else if (c >= 0xE0 && c <= 0xEF) n = 3, cp = c & 0x0F, min = 0x800;
+  else if (c >= 0xF0 && c <= 0xF7) n = 4, cp = c & 0x07, min = 0x10000;
+  else return 0;
+  if (avail < n) return 0;
+  for (size_t i = 1; i < n; i++) {
+    if ((q[i] & 0xC0) != 0x80) return 0;
+    cp = cp << 6 | (q[i] & 0x3F);
+  }
+  return cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) ? 0 : n;
+}
+
+/* The one UTF-8 reader (core/utf8.h) agrees with the reference on every first and second byte, the
+ * edge values of the third and fourth, and every length a caller may allow. */
+static void test_utf8_sequence_every_lead_byte(void **state) {
+  (void)state;
+  static const unsigned char edges[] = {0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xff};
+  unsigned char q[4];
+  for (unsigned b0 = 0; b0 < 256; b0++)
+    for (unsigned b1 = 0; b1 < 256; b1++)
+      for (size_t i = 0; i < sizeof edges; i++)
+        for (size_t j = 0; j < sizeof edges; j++)
+          for (size_t avail = 1; avail <= 4; avail++) {
+            q[0] = (unsigned char)b0, q[1] = (unsigned char)b1, q[2] = edges[i], q[3] = edges[j];
+            size_t want = utf8_reference(q, avail), got = oc_utf8_sequence(q, avail);
+            if (got != want)
+              fail_msg("%02x %02x %02x %02x within %zu bytes: %zu, not %zu", b0, b1, edges[i], edges[j], avail, got,
+                       want);
+          }
+  assert_int_equal(oc_utf8_sequence("\xc2\x80", 2), 2);         /* U+0080 */
+  assert_int_equal(oc_utf8_sequence("\xed\x9f\xbf", 3), 3);     /* U+D7FF */
+  assert_int_equal(oc_utf8_sequence("\xed\xa0\x80", 3), 0);     /* U+D800, a surrogate */
+  assert_int_equal(oc_utf8_sequence("\xf4\x8f\xbf\xbf", 4), 4); /* U+10FFFF */
+  assert_int_equal(oc_utf8_sequence("\xf4\x90\x80\x80", 4), 0); /* past U+10FFFF */
+  assert_int_equal(oc_utf8_sequence("\xe2\x82\xac", 2), 0);     /* cut by the field's end */
+}
+
 static void test_lock_knows_its_holder(void **state) {
   (void)state;
   oc_lock lock;
@@ -193,6 +239,7 @@ int main(void) {
       cmocka_unit_test(test_buf_and_atomic_write),
       cmocka_unit_test(test_lock_knows_its_holder),
       cmocka_unit_test(test_printable),
+      cmocka_unit_test(test_utf8_sequence_every_lead_byte),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

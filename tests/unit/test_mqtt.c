@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/utf8.h"
 #include "ingest/mqtt.h"
 #include "ingest/mqtt_packet.h"
 #include "ingest/mqtt_payload.h"
