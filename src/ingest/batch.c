@@ -320,7 +320,7 @@ static int flush(oc_ingest_sink *b) {
   return 0;
 }
 
-int oc_ingest_sync(oc_ingest_sink *sink) { return writer_drain(sink); }
+int oc_ingest_sync(oc_ingest_sink *sink) { return flush(sink); }
 
 /* The full chunk to the writer thread (started at the first full chunk; if it cannot be started the
  * chunk is written here), and the writer's spare buffer back for the next rows. */

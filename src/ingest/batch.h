@@ -84,10 +84,11 @@ void oc_ingest_reject(oc_ingest_sink *sink, size_t where, const char *field, con
 void oc_ingest_missing(oc_ingest_sink *sink);
 /* Names the input's format in the report (a string literal). */
 void oc_ingest_set_format(oc_ingest_sink *sink, const char *format);
-/* Waits until the chunk the sink may be writing on a thread of its own is in the store, so that the
- * store's connection is free: a source calls it before it uses the store itself. Rows of the chunk
- * still being filled are written later, with it. 0, or -1 with the batch's err (a store error writing
- * that chunk: the source stops and returns -1). */
+/* Writes every row added so far into the batch (after the chunk the sink may be writing on a thread
+ * of its own), on this thread, so that the store's connection is free and the rows are in: a source
+ * calls it before it uses the store itself, or to put its rows in while something else it waits for
+ * before the commit goes on (the market source's raw zone). 0, or -1 with the batch's err (a store
+ * error writing them: the source stops and returns -1). */
 int oc_ingest_sync(oc_ingest_sink *sink);
 
 /* Reads the source's whole input into the sink. 0, or -1 with err: the input cannot be read at all

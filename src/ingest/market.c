@@ -606,8 +606,8 @@ static bool before_since(const market_fetch *f, const oc_market_page *page, cons
 }
 
 /* oc_ingest_read_fn: every row of every page, numbered across pages from 0; rows before `since` are
- * left out (before_since). Returns once the raw zone's writer is done, so the batch commits only rows
- * whose answers are durable. */
+ * left out (before_since). Writes them into the batch's transaction and returns once the raw zone's
+ * writer is done, so the batch commits only rows whose answers are durable. */
 static int read_rows(void *source, oc_ingest_sink *sink, oc_error *err) {
   market_fetch *f = source;
     oc_ingest_set_format(sink, f->provider->name);
@@ -630,14 +630,17 @@ static int read_rows(void *source, oc_ingest_sink *sink, oc_error *err) {
       }
     }
   }
-  if (writer_wait(f, err) != 0) return -1;
+  /* The rows go into the batch's transaction now, while the raw zone's writer may still be writing
+   * and syncing the answers: only the commit has to wait for it (writer_wait, last). */
+  if (oc_ingest_sync(sink) != 0) return -1;
   /* The series' provenance commits with its rows, in the batch's transaction (one commit and one WAL
    * sync, and never rows without it); an unchanged provider writes nothing. The batch created the
    * series at its first row unless the name breaks the rule (then every row is rejected). */
   const char *bad_name;
-  if (added == 0 || oc_series_name_check(series, series_len, &bad_name) != 0) return 0;
-  if (oc_ingest_sync(sink) != 0) return -1;
-  return oc_store_series_provider_set(f->store, series, f->provider->name, f->query.symbol, err);
+  if (added > 0 && oc_series_name_check(series, series_len, &bad_name) == 0 &&
+      oc_store_series_provider_set(f->store, series, f->provider->name, f->query.symbol, err) != 0)
+    return -1;
+  return writer_wait(f, err);
 }
 
 /* ---- the source -------------------------------------------------------------------------------- */

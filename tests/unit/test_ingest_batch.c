@@ -249,6 +249,39 @@ static void test_chunks_written_while_reading(void **state) {
   oc_ingest_report_free(&rep);
 }
 
+/* A source that syncs after its rows and looks into the store before the batch commits. */
+typedef struct syncing_source {
+  memory_source rows;
+  oc_store *store;
+  int64_t seen_after_sync; /* observations the batch's own connection sees after oc_ingest_sync */
+} syncing_source;
+
+static int read_then_sync(void *source, oc_ingest_sink *sink, oc_error *err) {
+  syncing_source *s = source;
+  if (read_memory(&s->rows, sink, err) != 0 || oc_ingest_sync(sink) != 0) return -1;
+  return oc_store_observations_count(s->store, &s->seen_after_sync, err);
+}
+
+/* oc_ingest_sync writes every row added so far into the batch's transaction, the chunk still being
+ * filled included (the market source puts its rows in while its raw zone is still being written, and
+ * commits after), and the batch's end writes nothing twice. */
+static void test_sync_writes_the_rows_added_so_far(void **state) {
+  fixture *f = *state;
+  const test_row rows[] = {{"WTI", D("2024-01-02"), 70.5, NULL}, {"WTI", D("2024-01-03"), 71, NULL},
+                           {"BRENT", D("2024-01-02"), 75, NULL}};
+  syncing_source src = {.rows = {rows, 3, false}, .store = f->store, .seen_after_sync = -1};
+  oc_ingest_batch_options opt = {.read = read_then_sync, .source = &src, .source_kind = "test", .origin = "memory",
+                                 .unit = "USD/bbl", .on_error = OC_ON_ERROR_ABORT};
+  oc_ingest_report rep;
+  oc_error err;
+  assert_int_equal(oc_ingest_batch(f->store, &opt, &rep, &err), 0);
+  assert_int_equal(src.seen_after_sync, 3); /* one chunk of 65,536 rows: none was written before the sync */
+  assert_int_equal(rep.rows_inserted, 3);
+  assert_int_equal(rep.rows_unchanged + rep.rows_updated, 0);
+  oc_ingest_report_free(&rep);
+  assert_int_equal(stored_rows(f), 3);
+}
+
 static void test_run_record_with_its_series(void **state) {
   fixture *f = *state;
   const test_row rows[] = {{"WTI", D("2024-01-03"), 71, NULL},
@@ -484,6 +517,7 @@ int main(void) {
       ON_DATADIR(test_conflict_policy_counts),
       ON_DATADIR(test_failed_batch_leaves_nothing),
       ON_DATADIR(test_chunks_written_while_reading),
+      ON_DATADIR(test_sync_writes_the_rows_added_so_far),
       ON_DATADIR(test_run_record_with_its_series),
       ON_DATADIR(test_file_and_http_count_alike),
       ON_DATADIR(test_pipeline_ingest_sources),
