@@ -2,11 +2,12 @@
 #include "core/http_client.h"
 
 #include <assert.h>
-#include <curl/curl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "core/curl_lazy.h"
 #include "core/progress.h"
 
 static size_t collect(char *data, size_t size, size_t n, void *userdata) {
@@ -37,11 +38,35 @@ static bool curl_code_transient(CURLcode code) {
   }
 }
 
+static pthread_mutex_t warm_up_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t warm_up_thread;
+static bool warming_up; /* under warm_up_lock: warm_up_thread runs or waits to be joined */
+
+static void *warm_up(void *unused) {
+  (void)unused;
+  curl_global_init(CURL_GLOBAL_DEFAULT); /* the call loads the library first */
+  return NULL;
+}
+
+void oc_http_warm_up(void) {
+  pthread_mutex_lock(&warm_up_lock);
+  if (!warming_up) warming_up = pthread_create(&warm_up_thread, NULL, warm_up, NULL) == 0;
+  pthread_mutex_unlock(&warm_up_lock);
+}
+
+void oc_http_warm_up_end(void) {
+  pthread_mutex_lock(&warm_up_lock);
+  if (warming_up) pthread_join(warm_up_thread, NULL);
+  warming_up = false;
+  pthread_mutex_unlock(&warm_up_lock);
+}
+
 struct oc_http_session {
   CURL *curl; /* its connection cache holds the open connection between requests */
 };
 
 oc_http_session *oc_http_session_new(void) {
+  oc_http_warm_up_end();
   oc_http_session *session = oc_xmalloc(sizeof *session);
   session->curl = curl_easy_init();
   return session;

@@ -36,6 +36,17 @@ typedef struct oc_http_response {
  * help; any HTTP status is not an error. */
 int oc_http_exchange(const oc_http_request *req, oc_http_response *resp, oc_error *err);
 
+/* Starts loading libcurl (core/curl_lazy.h) and its global set-up (OpenSSL's) on a thread of its own,
+ * for a caller with other work to do before its first request (a market fetch opens the store first):
+ * the ~3 ms they take at a first request then pass meanwhile on another core. The next
+ * oc_http_session_new, or oc_http_warm_up_end, waits for it. Does nothing when it cannot start a thread
+ * or is warming up already. */
+void oc_http_warm_up(void);
+/* Waits for a warm-up begun by oc_http_warm_up (a no-op when none is under way). A caller that warmed
+ * up calls it before it returns, whether or not it made a request: no thread may be setting up
+ * libraries while the process exits. */
+void oc_http_warm_up_end(void);
+
 /* A series of requests to one server (a market API's pages) that keeps its connection open between
  * them, as a browser or `curl URL1 URL2` does: no new connection (TCP, TLS) and no new libcurl
  * handle per request. One thread at a time uses a session. */

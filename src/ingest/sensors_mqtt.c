@@ -4,7 +4,6 @@
 #include "ingest/sensors_mqtt.h"
 
 #include <errno.h>
-#include <mosquitto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "core/buf.h"
 #include "core/fsutil.h"
 #include "core/progress.h"
+#include "ingest/mosquitto_lazy.h"
 
 /* One device's connection. */
 typedef struct device_client {

@@ -8,7 +8,6 @@
 
 #include <arpa/inet.h>
 #include <math.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include "core/calendar.h"
 #include "core/fsutil.h"
 #include "core/json.h"
+#include "serve/mhd_lazy.h"
 
 /* ---------- reading and validating the inputs ---------- */
 

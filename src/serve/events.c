@@ -4,7 +4,6 @@
 #include "serve/events.h"
 
 #include <assert.h>
-#include <microhttpd.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 
 #include "core/buf.h"
 #include "core/lock.h"
+#include "serve/mhd_lazy.h"
 #include "serve/ratelimit.h"
 
 #define RING_SIZE 1024

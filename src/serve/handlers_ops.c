@@ -3,7 +3,6 @@
  * /vendor/) and the API's specification (/openapi.yaml). Static paths are checked segment by segment so nothing outside the configured
  * directories can be named. */
 #include <fcntl.h>
-#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "serve/endpoints.h"
 #include "serve/events.h"
 #include "serve/handlers.h"
+#include "serve/mhd_lazy.h"
 
 void oc_handle_healthz(const oc_request *req, oc_response *resp) {
   oc_respond_json(resp, 200, json_pack("{s:s}", "status", "ok"));

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -28,13 +27,14 @@
 #include "core/json.h"
 #include "core/json_scan.h"
 #include "core/log.h"
-#include "core/utf8.h"
 #include "core/sha256.h"
+#include "core/utf8.h"
 #include "serve/context.h"
 #include "serve/dashboard_static.h"
 #include "serve/endpoints.h"
 #include "serve/events.h"
 #include "serve/handlers.h"
+#include "serve/mhd_lazy.h"
 #include "store/datadir.h"
 #include "pipeline/stream.h"
 

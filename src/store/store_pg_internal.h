@@ -6,10 +6,10 @@
 #ifndef OC_STORE_PG_INTERNAL_H
 #define OC_STORE_PG_INTERNAL_H
 
-#include <libpq-fe.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "store/libpq_lazy.h"
 #include "store/store.h"
 
 typedef struct oc_pg_store {
