@@ -81,6 +81,7 @@ int oc_training_table_from_frame(const oc_frame *f, oc_training_table *t, oc_err
         continue;
       }
       bool train = f->dates[r] <= t->train_end;
+      /* target h is the price h rows later: past train_end it is a validation-window price */
       if (train && (r + H >= f->nrows || f->dates[r + H] > t->train_end)) {
         t->purged++;
         continue;
