@@ -10,7 +10,8 @@
  *            (warm-up rows have NaN features, the last H rows NaN targets: training uses rows whose
  *            features and targets are all present);
  *   metadata: oilcast.series, oilcast.horizon, oilcast.features (JSON array), oilcast.targets (JSON
- *            array), oilcast.train_end (ISO date: rows dated <= it are training), oilcast.normalization
+ *            array), oilcast.train_end (ISO date: rows dated <= it are training; the network trains on
+ *            those whose targets are dated <= it too, model/training_table.h), oilcast.normalization
  *            (JSON {"method", "params":[{"name","center","scale"}...]}), oilcast.policies (JSON),
  *            oilcast.dropped_features (JSON [{"name","reason"}...]), oilcast.source_checksum (sha256
  *            hex, see oc_etl_source_checksum), oilcast.version.

@@ -33,6 +33,15 @@ typedef struct pending_forecast {
   double mean[OC_FORECAST_MAX_HORIZON];
 } pending_forecast;
 
+/* What a state read of an exogenous series: its observations dated up to the last target date seen
+ * (a kind reads none later), counted, and the last of them. One arriving late (dated on or before that
+ * date: Brent's price of a day WTI's was stored before it) or a revised last one changes it. */
+typedef struct exog_seen {
+  size_t n;
+  oc_date last_date;
+  double last_value;
+} exog_seen;
+
 struct oc_forecaster {
   const oc_model_type *type;
   void *state;
@@ -43,6 +52,8 @@ struct oc_forecaster {
   oc_date last_date;      /* hist->dates[n_seen-1]; OC_DATE_INVALID in a state saved before it was kept */
   double last_value;      /* hist->values[n_seen-1] */
   double ewma_var;        /* EWMA of squared price changes up to n_seen-1 */
+  exog_seen *exogs_seen;  /* per exogenous series, what the state read of it; NULL until a fit or update
+                           * records it (a loaded state) */
   /* residual rings, one per horizon: |y - yhat| / scale, most recent `window` */
   double *residuals;      /* cal_horizon * window */
   size_t res_count[OC_FORECAST_MAX_HORIZON];
@@ -236,6 +247,7 @@ void oc_forecaster_free(oc_forecaster *f) {
   if (!f) return;
   if (f->state) f->type->destroy(f->state);
   free(f->residuals);
+  free(f->exogs_seen);
   free(f->spec);
   free(f);
 }
@@ -354,6 +366,44 @@ static int step_state(oc_forecaster *f, const oc_series *hist, const oc_series *
   return conformal_on(f) ? calibration_record(f, err) : 0;
 }
 
+/* Does hist extend what f has seen (the same observation where f's last one was)? */
+static bool extends_seen(const oc_forecaster *f, const oc_series *hist) {
+  return f->n_seen > 0 && hist->n >= f->n_seen && hist->values[f->n_seen - 1] == f->last_value &&
+         (f->last_date == OC_DATE_INVALID || hist->dates[f->n_seen - 1] == f->last_date);
+}
+
+static exog_seen exog_seen_until(const oc_series *exog, oc_date last_date) {
+  oc_series read = oc_series_view_until(exog, last_date);
+  return read.n ? (exog_seen){read.n, read.dates[read.n - 1], read.values[read.n - 1]} : (exog_seen){0};
+}
+
+/* Records what the state read of exogs (after a fit or an update up to f->last_date). */
+static void record_exogs_seen(oc_forecaster *f, const oc_series *exogs) {
+  const char *const *names;
+  size_t nexog = oc_forecaster_exogs(f, &names);
+  if (nexog == 0 || !exogs) return;
+  if (!f->exogs_seen) f->exogs_seen = oc_xcalloc(nexog, sizeof *f->exogs_seen);
+  for (size_t k = 0; k < nexog; k++) f->exogs_seen[k] = exog_seen_until(&exogs[k], f->last_date);
+}
+
+/* Are exogs what the state read of them up to its last date? (Not known for a loaded state: taken as
+ * yes, and recorded by its next update.) */
+static bool exogs_as_seen(const oc_forecaster *f, const oc_series *exogs) {
+  const char *const *names;
+  size_t nexog = oc_forecaster_exogs(f, &names);
+  if (nexog == 0 || !f->exogs_seen) return true;
+  if (!exogs) return false;
+  for (size_t k = 0; k < nexog; k++) {
+    exog_seen now = exog_seen_until(&exogs[k], f->last_date), then = f->exogs_seen[k];
+    if (now.n != then.n || now.last_date != then.last_date || now.last_value != then.last_value) return false;
+  }
+  return true;
+}
+
+bool oc_forecaster_has_seen(const oc_forecaster *f, const oc_series *hist, const oc_series *exogs) {
+  return hist->n == f->n_seen && extends_seen(f, hist) && exogs_as_seen(f, exogs);
+}
+
 int oc_forecaster_fit(oc_forecaster *f, const oc_series *hist, const oc_series *exogs, oc_error *err) {
   size_t n = hist->n;
   if (n < 2) return oc_error_set(err, "%s: cannot fit on %zu observations (need at least 2)", f->spec, n);
@@ -377,15 +427,10 @@ int oc_forecaster_fit(oc_forecaster *f, const oc_series *hist, const oc_series *
   }
   if (fit_state(f, hist, exogs, n, err) < 0) goto fail;
   if (conformal_on(f) && calibration_record(f, err) < 0) goto fail;
+  record_exogs_seen(f, exogs);
   return 0;
 fail:
   return oc_error_prefix(err, "fitting %s on %zu observations: ", f->spec, n);
-}
-
-/* Does hist extend what f has seen (the same observation where f's last one was)? */
-static bool extends_seen(const oc_forecaster *f, const oc_series *hist) {
-  return f->n_seen > 0 && hist->n >= f->n_seen && hist->values[f->n_seen - 1] == f->last_value &&
-         (f->last_date == OC_DATE_INVALID || hist->dates[f->n_seen - 1] == f->last_date);
 }
 
 int oc_forecaster_update(oc_forecaster *f, const oc_series *hist, const oc_series *exogs, oc_error *err) {
@@ -396,11 +441,13 @@ int oc_forecaster_update(oc_forecaster *f, const oc_series *hist, const oc_serie
   for (size_t i = f->n_seen; i < hist->n; i++)
     if (step_state(f, hist, exogs, i, err) < 0)
       return oc_error_prefix(err, "updating %s at observation %zu: ", f->spec, i);
+  record_exogs_seen(f, exogs);
   return 0;
 }
 
 int oc_forecaster_advance(oc_forecaster *f, const oc_series *hist, const oc_series *exogs, oc_error *err) {
-  return extends_seen(f, hist) ? oc_forecaster_update(f, hist, exogs, err) : oc_forecaster_fit(f, hist, exogs, err);
+  return extends_seen(f, hist) && exogs_as_seen(f, exogs) ? oc_forecaster_update(f, hist, exogs, err)
+                                                          : oc_forecaster_fit(f, hist, exogs, err);
 }
 
 int oc_forecaster_forecast_from(const oc_forecaster *f, const oc_series *hist, const oc_series *exogs, size_t horizon,

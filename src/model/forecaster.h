@@ -13,7 +13,8 @@
  *                                         parameters and only conditions on hist
  *   oc_forecaster_update(f, hist, exogs)  hist extends the last one: filter the new observations with
  *                                         the parameters fixed (no refit), as a state-space model is
- *   oc_forecaster_advance(f, hist, exogs) update when hist extends what f has seen, else fit
+ *   oc_forecaster_advance(f, hist, exogs) update when hist extends what f has seen and exogs hold what
+ *                                         it read of them (up to its last date), else fit
  *   oc_forecaster_predict(f, H, fc)       point forecasts for the next H observations, 80%/95% bounds
  *   oc_forecaster_forecast_from(f, ...)   the same from another history, f untouched
  *   oc_forecaster_save / _load            a self-describing JSON text (kind, parameters, state,
@@ -128,6 +129,9 @@ size_t oc_forecaster_max_horizon(const oc_forecaster *f);
 int oc_forecaster_fit(oc_forecaster *f, const oc_series *hist, const oc_series *exogs, oc_error *err);
 int oc_forecaster_update(oc_forecaster *f, const oc_series *hist, const oc_series *exogs, oc_error *err);
 int oc_forecaster_advance(oc_forecaster *f, const oc_series *hist, const oc_series *exogs, oc_error *err);
+/* Has f seen exactly hist, and exogs as they are (no observation dated up to its last date arrived or
+ * changed since)? Then predict answers for them; otherwise advance first. */
+bool oc_forecaster_has_seen(const oc_forecaster *f, const oc_series *hist, const oc_series *exogs);
 int oc_forecaster_predict(oc_forecaster *f, size_t horizon, oc_price_forecast *out, oc_error *err);
 /* A forecast from hist leaving f untouched: the kind's forecast_from where it has one (thread-safe),
  * else a fresh forecaster of f's spec fitted on hist. */

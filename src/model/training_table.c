@@ -81,6 +81,11 @@ int oc_training_table_from_frame(const oc_frame *f, oc_training_table *t, oc_err
         continue;
       }
       bool train = f->dates[r] <= t->train_end;
+      /* target h is the price h rows later: past train_end it is a validation-window price */
+      if (train && (r + H >= f->nrows || f->dates[r + H] > t->train_end)) {
+        t->purged++;
+        continue;
+      }
       size_t i = train ? t->n_train++ : t->n_val++;
       float *x = (train ? t->x_train : t->x_val) + i * n_in, *y = (train ? t->y_train : t->y_val) + i * H;
       for (size_t j = 0; j < n_in; j++) x[j] = (float)f->cols[fcols[j]][r];
@@ -88,8 +93,8 @@ int oc_training_table_from_frame(const oc_frame *f, oc_training_table *t, oc_err
       if (!train) t->close_val[i] = f->cols[close_col][r];
     }
     if (t->n_train == 0)
-      rc = oc_error_set(err, "training table has no complete row dated on or before %s (%zu rows, %zu incomplete)",
-                        train_end, f->nrows, t->skipped);
+      rc = oc_error_set(err, "training table has no complete row whose targets are dated on or before %s (%zu rows, "
+                        "%zu incomplete, %zu with targets past it)", train_end, f->nrows, t->skipped, t->purged);
   }
   if (rc == 0) {
     t->series = dup_meta(f, "oilcast.series");

@@ -1,8 +1,10 @@
 /* training_table.h: the ETL frame (features/etl.h states the contract) as the float matrices
- * train.h fits on: feature columns named by oilcast.features, targets by oilcast.targets, rows dated
- * <= oilcast.train_end for training and later ones for validation, rows with any missing feature,
- * target or close skipped. Also the price-unit error measures the training report and the model card
- * use. Reads a frame only: no files. */
+ * train.h fits on: feature columns named by oilcast.features, targets by oilcast.targets; rows dated
+ * after oilcast.train_end for validation, and for training the rows whose every target is dated on or
+ * before it (a target h rows ahead is the price h rows later: the last H rows dated <= train_end would
+ * train on validation-window prices, which early stopping then judges, so they are in neither set);
+ * rows with any missing feature, target or close skipped. Also the price-unit error measures the
+ * training report and the model card use. Reads a frame only: no files. */
 #ifndef OC_MODEL_TRAINING_TABLE_H
 #define OC_MODEL_TRAINING_TABLE_H
 
@@ -21,6 +23,7 @@ typedef struct oc_training_table {
   double *close_val;          /* the validation rows' prices (for errors in price units) */
   oc_date train_end;
   size_t skipped;             /* rows left out for a missing value */
+  size_t purged;              /* complete rows dated <= train_end whose targets reach past it */
   /* Metadata copied from the frame (NULL when absent), for the model card. */
   char *series, *features_json, *normalization_json, *policies_json, *source_checksum;
 } oc_training_table;

@@ -61,6 +61,9 @@ typedef struct run {
   const oc_promote_options *opt;
   oc_promote_result *out;
   oc_challenger_state st;
+  /* the pending trigger as the run read it: one stored since came from the alert webhook (put_state) */
+  char read_trigger[sizeof ((oc_challenger_state *)0)->pending_trigger];
+  char read_reason[sizeof ((oc_challenger_state *)0)->pending_reason];
   int64_t champion;
   char series[OC_SERIES_NAME_MAX + 1];
   oc_date latest; /* the series' latest observation: the next forecast origin */
@@ -86,7 +89,26 @@ static int run_open(run *r, const char *data_dir, oc_store *store, const oc_prom
     r->latest = info.last;
     oc_series_info_free(&info);
   }
-  return oc_store_challenger_get(store, opt->endpoint, &r->st, &found, err);
+  if (oc_store_challenger_get(store, opt->endpoint, &r->st, &found, err) != 0) return -1;
+  snprintf(r->read_trigger, sizeof r->read_trigger, "%s", r->st.pending_trigger);
+  snprintf(r->read_reason, sizeof r->read_reason, "%s", r->st.pending_reason);
+  return 0;
+}
+
+/* Writes the run's state of the endpoint (inside the caller's transaction), keeping a pending trigger
+ * the alert webhook stored after the run read the state: a run trains for seconds, and its copy written
+ * over the webhook's lost an alert the webhook had accepted. The trigger the run read is its own to
+ * spend (the webhook refuses another while one is pending). */
+static int put_state(run *r, oc_error *err) {
+  oc_challenger_state stored;
+  bool found;
+  if (oc_store_challenger_get(r->store, r->opt->endpoint, &stored, &found, err) != 0) return -1;
+  if (*stored.pending_trigger &&
+      (strcmp(stored.pending_trigger, r->read_trigger) != 0 || strcmp(stored.pending_reason, r->read_reason) != 0)) {
+    snprintf(r->st.pending_trigger, sizeof r->st.pending_trigger, "%s", stored.pending_trigger);
+    snprintf(r->st.pending_reason, sizeof r->st.pending_reason, "%s", stored.pending_reason);
+  }
+  return oc_store_challenger_put(r->store, &r->st, err);
 }
 
 static void version_name(int64_t version, char name[32]) { snprintf(name, 32, "v%lld", (long long)version); }
@@ -210,7 +232,7 @@ static int check_rollback(run *r, bool *rolled_back, oc_error *err) {
   }
   r->st.promoted = r->st.previous = r->st.challenger = 0;
   r->st.quiet_until = r->st.forecast_origin;
-  bool ok = serve_only(r, restored, err) == 0 && oc_store_challenger_put(r->store, &r->st, err) == 0 &&
+  bool ok = serve_only(r, restored, err) == 0 && put_state(r, err) == 0 &&
             decide(r, "rollback", "degradation", restored, figures, err,
                    "v%lld, promoted, scored relMAE %.3f over its latest %zu origins (above %.3f): v%lld restored%s",
                    (long long)r->champion, s.rel_mae, n, o->rollback_rel_mae, (long long)restored,
@@ -298,14 +320,14 @@ static int check_challenger(run *r, oc_error *err) {
           r->st.promoted = challenger;
           r->st.previous = champion;
           r->st.promoted_since = r->st.forecast_origin;
-          ok = serve_only(r, challenger, err) == 0 && oc_store_challenger_put(r->store, &r->st, err) == 0 &&
+          ok = serve_only(r, challenger, err) == 0 && put_state(r, err) == 0 &&
                decide(r, "promote", "", challenger, figures, err,
                       "v%lld beat v%lld on the same %zu origins: MAE %.4f against %.4f at horizon %zu, one-sided "
                       "Diebold-Mariano p = %.4f < %.4f",
                       (long long)challenger, (long long)champion, n, sh.mae, sc.mae, o->horizon, p, o->max_p) == 0;
         } else {
           ok = (strcmp(r->st.mode, "variant") != 0 || serve_only(r, champion, err) == 0) &&
-               oc_store_challenger_put(r->store, &r->st, err) == 0 &&
+               put_state(r, err) == 0 &&
                decide(r, "refusal", "", challenger, figures, err,
                       "v%lld not promoted after %zu paired origins: MAE %.4f against the champion's %.4f, one-sided "
                       "Diebold-Mariano p = %.4f (needs < %.4f); retired",
@@ -348,7 +370,7 @@ static int retrain(run *r, const char *trigger, bool record_trigger, json_t *fig
       json_decref(figures);
       return -1;
     }
-    bool ok = oc_store_challenger_put(r->store, &r->st, err) == 0 &&
+    bool ok = put_state(r, err) == 0 &&
               decide(r, "refusal", trigger, r->st.challenger, figures, err,
                      "%s; not retrained: challenger v%lld is under evaluation (origins after %s)", reason,
                      (long long)r->st.challenger,
@@ -373,7 +395,7 @@ static int retrain(run *r, const char *trigger, bool record_trigger, json_t *fig
   if (rc != 0) { /* the failure is a decision too; the trigger is spent (the next one tries again) */
     oc_error failed = *err;
     if (oc_store_begin(r->store, err) != 0) return -1;
-    bool ok = oc_store_challenger_put(r->store, &r->st, err) == 0 &&
+    bool ok = put_state(r, err) == 0 &&
               decide(r, "training", trigger, 0, NULL, err, "training %s on %s failed: %s", spec, r->series,
                      failed.message) == 0;
     if (finish_transaction(r, ok, before, err) == 0) *err = failed;
@@ -403,7 +425,7 @@ static int retrain(run *r, const char *trigger, bool record_trigger, json_t *fig
   bool ok = decide(r, "training", trigger, tr.version, trained, err, "v%lld trained (%s on %s, the champion's "
                    "configuration, data up to now)", (long long)tr.version, tr.spec, r->series) == 0 &&
             (!variant || oc_registry_endpoint_write(r->store, o->endpoint, both, 2, err) == 0) &&
-            oc_store_challenger_put(r->store, &r->st, err) == 0 &&
+            put_state(r, err) == 0 &&
             (variant ? decide(r, "deploy", trigger, tr.version, deployed, err,
                               "v%lld deployed as a variant beside v%lld at weight %.3f", (long long)tr.version,
                               (long long)r->champion, o->challenger_weight)
@@ -491,7 +513,8 @@ static int forecast_new_origin(run *r, oc_error *err) {
     return oc_pipeline_bad_option(err, "v%lld forecasts %zu steps, fewer than the horizon compared (%zu)",
                                   (long long)r->champion, fr.forecast.horizon, r->opt->horizon);
   r->st.forecast_origin = r->latest;
-  return oc_store_challenger_put(r->store, &r->st, err);
+  if (oc_store_begin(r->store, err) != 0) return -1;
+  return finish_transaction(r, put_state(r, err) == 0, r->out->n, err);
 }
 
 static int run_finish(run *r, oc_error *err) {
@@ -551,7 +574,7 @@ int oc_monitor_promote_version(const char *data_dir, oc_store *store, const oc_p
   r.st.promoted_since = r.st.quiet_until = r.st.forecast_origin;
   int64_t retired = r.st.challenger;
   r.st.challenger = 0;
-  bool ok = serve_only(&r, version, err) == 0 && oc_store_challenger_put(store, &r.st, err) == 0 &&
+  bool ok = serve_only(&r, version, err) == 0 && put_state(&r, err) == 0 &&
             decide(&r, "promote", "manual", version, json_pack("{s:b}", "forced", 1), err,
                    "forced by an operator, without the promotion rule: %s; v%lld kept for rollback%s", reason,
                    (long long)champion, retired && retired != version ? "; the challenger under evaluation retired" : "") == 0;
@@ -607,17 +630,14 @@ static int receive_alert(oc_store *store, const json_t *alert, int64_t now, json
   if (taken)
     return snprintf(why, cap, "alert %s firing since %s triggered %s's retraining already", fingerprint, starts_at,
                     endpoint), 0;
-  oc_challenger_state st;
-  if (oc_store_challenger_get(store, endpoint, &st, &found, err) != 0) return -1;
-  if (*st.pending_trigger) return snprintf(why, cap, "a retraining of %s is pending already", endpoint), 0;
-  snprintf(st.pending_trigger, sizeof st.pending_trigger, "alert");
-  snprintf(st.pending_reason, sizeof st.pending_reason, "alert %s fired%s%s", name ? name : "(unnamed)",
+  char pending_reason[sizeof ((oc_challenger_state *)0)->pending_reason];
+  snprintf(pending_reason, sizeof pending_reason, "alert %s fired%s%s", name ? name : "(unnamed)",
            summary ? ": " : "", summary ? summary : "");
   oc_promotion_decision d = {.at = now};
   snprintf(d.endpoint, sizeof d.endpoint, "%s", endpoint);
   snprintf(d.action, sizeof d.action, "trigger");
   snprintf(d.trigger, sizeof d.trigger, "alert");
-  snprintf(d.reason, sizeof d.reason, "%s; retraining at the endpoint's next promotion run", st.pending_reason);
+  snprintf(d.reason, sizeof d.reason, "%s; retraining at the endpoint's next promotion run", pending_reason);
   /* the labels only when they fit: the fingerprint and startsAt are what alert_taken reads */
   json_t *figures =
       json_pack("{s:s?, s:s?, s:O?}", "fingerprint", fingerprint, "startsAt", starts_at, "labels", labels);
@@ -627,11 +647,22 @@ static int receive_alert(oc_store *store, const json_t *alert, int64_t now, json
   set_figures(&d, figures);
   if (oc_registry_endpoint_version(store, endpoint, &d.champion, err) != 0 || oc_store_begin(store, err) != 0)
     return -1;
-  if (oc_store_challenger_put(store, &st, err) != 0 || oc_store_decision_record(store, &d, err) != 0 ||
-      oc_store_commit(store, err) != 0) {
+  /* the state read in the transaction that writes it: a promotion run's write in between is kept */
+  oc_challenger_state st;
+  int rc = oc_store_challenger_get(store, endpoint, &st, &found, err);
+  bool pending = rc == 0 && *st.pending_trigger;
+  if (rc == 0 && !pending) {
+    snprintf(st.pending_trigger, sizeof st.pending_trigger, "alert");
+    snprintf(st.pending_reason, sizeof st.pending_reason, "%s", pending_reason);
+    if (oc_store_challenger_put(store, &st, err) != 0 || oc_store_decision_record(store, &d, err) != 0 ||
+        oc_store_commit(store, err) != 0)
+      rc = -1;
+  }
+  if (rc != 0 || pending) {
     oc_error rollback_err;
     oc_store_rollback(store, &rollback_err);
-    return -1;
+    if (rc != 0) return -1;
+    return snprintf(why, cap, "a retraining of %s is pending already", endpoint), 0;
   }
   json_array_append_new(accepted, json_pack("{s:s, s:s?, s:s?}", "endpoint", endpoint, "alertname", name,
                                             "fingerprint", fingerprint));

@@ -20,31 +20,24 @@ struct oc_served_model {
   double load_seconds;
   oc_lock lock;              /* guards everything below */
   oc_forecaster *forecaster; /* following the stored history (given histories only read it) */
-  size_t seen_n;             /* the stored history it follows: length, last date and value */
-  oc_date seen_last;
-  double seen_last_value;
-  bool cached[OC_FORECAST_MAX_HORIZON + 1]; /* cache[h] valid for the history seen */
+  bool following;            /* its last advance succeeded: it holds what it has seen */
+  bool cached[OC_FORECAST_MAX_HORIZON + 1]; /* cache[h] valid for the history and exogs seen */
   oc_price_forecast cache[OC_FORECAST_MAX_HORIZON + 1];
 };
 
-/* Is history what the model saw last? Caller holds m->lock. */
-static bool same_history(const oc_served_model *m, const oc_series *history) {
+/* Are history and exogs what the model saw last (an exogenous observation that arrived late counts as
+ * new)? Caller holds m->lock. */
+static bool same_history(const oc_served_model *m, const oc_series *history, const oc_series *exogs) {
   assert(oc_lock_held(&m->lock));
-  size_t n = history->n;
-  return m->seen_n && n == m->seen_n && history->dates[n - 1] == m->seen_last &&
-         history->values[n - 1] == m->seen_last_value;
+  return m->following && oc_forecaster_has_seen(m->forecaster, history, exogs);
 }
 
 /* The forecaster follows history now: its cached forecasts are forgotten. Caller holds m->lock. */
 static int follow_history(oc_served_model *m, const oc_series *history, const oc_series *exogs, oc_error *err) {
   assert(oc_lock_held(&m->lock) && history->n > 0);
   memset(m->cached, 0, sizeof m->cached);
-  m->seen_n = 0;
-  if (oc_forecaster_advance(m->forecaster, history, exogs, err) != 0) return -1;
-  m->seen_n = history->n;
-  m->seen_last = history->dates[history->n - 1];
-  m->seen_last_value = history->values[history->n - 1];
-  return 0;
+  m->following = oc_forecaster_advance(m->forecaster, history, exogs, err) == 0;
+  return m->following ? 0 : -1;
 }
 
 /* A registered version (any kind), checked to forecast series. */
@@ -171,7 +164,7 @@ int oc_served_model_forecast(oc_served_model *m, const oc_series *history, const
   /* A given history leaves the served forecaster untouched. */
   if (!stored) return oc_forecaster_forecast_from(m->forecaster, history, exogs, horizon, out, err);
   oc_lock_acquire(&m->lock);
-  int rc = same_history(m, history) ? 0 : follow_history(m, history, exogs, err);
+  int rc = same_history(m, history, exogs) ? 0 : follow_history(m, history, exogs, err);
   if (rc == 0 && !m->cached[horizon]) {
     rc = oc_forecaster_predict(m->forecaster, horizon, &m->cache[horizon], err);
     m->cached[horizon] = rc == 0;

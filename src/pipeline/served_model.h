@@ -5,7 +5,8 @@
  * any kind ("v3", model/registry.h hands it out as a forecaster) or a forecaster spec ("naive",
  * "ets:trend=damped", model/forecaster.h); either way it is brought to the stored history of its series
  * when loaded (fitted, or updated from the state it was saved in). Forecasting from the stored history
- * is cached per history state; the forecaster itself is not thread-safe, so each model serialises
+ * is cached per history state (the series' and what the model read of its exogenous series: a Brent
+ * price that arrives after WTI's for the same day moves an arx forecast); the forecaster itself is not thread-safe, so each model serialises
  * those calls. Forecasts from a given history run in parallel and leave the model untouched
  * (oc_forecaster_forecast_from). Never branches on the model's kind. */
 #ifndef OC_PIPELINE_SERVED_MODEL_H
@@ -49,8 +50,8 @@ size_t oc_served_model_exogs(const oc_served_model *m, const char *const **names
 
 /* Forecast of `horizon` observations after the last of history (out->origin: the observation it
  * forecast from). When history is the stored series (stored = true) the model follows it (update when
- * history extends what it saw, refit otherwise) and the answer is cached until the history changes. A
- * given history leaves the model untouched. */
+ * history extends what it saw and exogs hold what it read, refit otherwise) and the answer is cached
+ * until either changes. A given history leaves the model untouched. */
 int oc_served_model_forecast(oc_served_model *m, const oc_series *history, const oc_series *exogs, bool stored,
                              size_t horizon, oc_price_forecast *out, oc_error *err);
 

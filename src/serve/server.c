@@ -225,9 +225,10 @@ static oc_scope required_scope(const oc_server *s, struct MHD_Connection *conn, 
 }
 
 /* Authenticates and rate-limits. Returns true when the handler may run; otherwise resp holds the
- * refusal. caller is filled when a valid key was presented. A read that --public-read opens to anyone
- * is still judged by the key it presents: a revoked or unknown key is refused, not served as
- * anonymous (whoever sends it believes it identifies them, and its revocation must end its use). */
+ * refusal. caller is filled when a valid key was presented. A read that --public-read opens to anyone,
+ * and an operations route (/healthz, /readyz, /metrics) open to loopback or to any client, are still
+ * judged by the key they present: a revoked or unknown key is refused, not served as anonymous
+ * (whoever sends it believes it identifies them, and its revocation must end its use). */
 static bool admit(oc_server *s, struct MHD_Connection *conn, const oc_route_spec *spec, oc_caller *caller,
                   bool *have_caller, oc_response *resp) {
   oc_scope need = required_scope(s, conn, spec->access);
@@ -239,7 +240,8 @@ static bool admit(oc_server *s, struct MHD_Connection *conn, const oc_route_spec
     snprintf(bearer, sizeof bearer, "Bearer %s", query_key);
     auth = bearer;
   }
-  if (need == OC_SCOPE_NONE && (!auth || spec->access != OC_ACCESS_PUBLIC_READ)) return true;
+  bool judges_presented_key = spec->access == OC_ACCESS_PUBLIC_READ || spec->access == OC_ACCESS_OPERATIONS;
+  if (need == OC_SCOPE_NONE && (!auth || !judges_presented_key)) return true;
   if (!auth) {
     count_auth_failure(s, "missing");
     oc_response_header(resp, "WWW-Authenticate", "Bearer");

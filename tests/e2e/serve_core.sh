@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end: a real `oilcast serve` on a random loopback port, driven with curl. Covers the default
 # worker count (one per CPU, 2 to 64, said by --help), health,
-# readiness, metrics, series reads and writes (all-or-nothing validation), every error status (400 with
+# readiness, metrics (a key presented to them is judged), series reads and writes (all-or-nothing
+# validation), every error status (400 with
 # the JSON error location, 401, 403, 404, 405, 413, 422, 429), API keys and scopes (with --public-read
 # too: a key presented is judged, a revoked one refused, not served as anonymous), exact rate limits,
 # request ids and the access log, slow clients that must not pin the only worker thread, and a graceful
@@ -51,6 +52,13 @@ A=(-H "Authorization: Bearer $admin")
 # --- health, readiness, metrics: open on loopback ---
 [[ $(expect_status 200 GET /healthz) == '{"status":"ok"}' ]] || fail "healthz body"
 expect_status 200 GET /readyz | grep -q '"ready"' || fail "readyz body"
+# a key presented to them is judged as on every route: an unknown one is refused, not ignored
+unknown=(-H "Authorization: Bearer ock_000000000000_$(printf '0%.0s' {1..64})")
+for route in /healthz /readyz /metrics; do
+  expect_status 401 GET "$route" "${unknown[@]}" | grep -q 'the API key is not known' || fail "$route ignored an unknown key"
+done
+expect_status 401 GET /healthz -H "Authorization: Basic eDp5" >/dev/null
+expect_status 200 GET /healthz "${R[@]}" >/dev/null
 
 # --- series reads ---
 body=$(expect_status 200 GET /v1/series "${R[@]}")

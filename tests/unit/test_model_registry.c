@@ -1,5 +1,5 @@
 /* Model registry and training table: the ETL frame contract becomes train/validation matrices (rows
- * with gaps skipped, split at oilcast.train_end, contract violations named); versions are published as
+ * with gaps skipped, split at oilcast.train_end with no training target past it, contract violations named); versions are published as
  * v1, v2, ... with store rows, an endpoint deploy flips statuses and records the endpoint's configuration
  * in the store (the one record: no file), endpoint configurations and their rows are written as one op
  * or not at all, loading checks the
@@ -47,8 +47,10 @@ static void test_training_table(void **state) {
   oc_training_table t;
   oc_error err;
   if (oc_training_table_from_frame(&f, &t, &err) != 0) fail_msg("%s", err.message);
-  /* Rows 0..6 are dated <= 2024-01-07; row 3 has a gap; rows 10 and 11 lack targets. */
-  assert_int_equal(t.n_train, 6);
+  /* Rows 0..6 are dated <= 2024-01-07; row 3 has a gap; rows 10 and 11 lack targets; rows 5 and 6
+   * have targets (2 rows ahead) dated after it: neither training nor validation. */
+  assert_int_equal(t.n_train, 4);
+  assert_int_equal(t.purged, 2);
   assert_int_equal(t.n_val, 3);
   assert_int_equal(t.skipped, 3);
   assert_int_equal(t.n_in, 2);
@@ -75,6 +77,38 @@ static void test_training_table(void **state) {
   double close = 100, mae, naive;
   oc_price_mae(&pred, &target, &close, 1, 1, &mae, &naive);
   assert_true(fabs(mae - 10) < 1e-4 && fabs(naive - 20) < 1e-4);
+}
+
+/* The network trained on a history must not see the prices of its validation window: changing them
+ * leaves its weights bit for bit (one epoch: the validation loss, which may legitimately see those
+ * prices, then has no epoch to choose). Without the purge the last 7 training rows' targets read them. */
+static void test_training_ignores_validation_prices(void **state) {
+  (void)state;
+  oc_series history = oc_test_random_walk_series("WTI", 400, 0.0, 11);
+  oc_frame frame[2];
+  oc_training_table table[2];
+  oc_mlp net[2];
+  oc_model_card card[2];
+  oc_test_train_small_mlp(&history, 7, 1, &frame[0], &table[0], &net[0], &card[0]);
+  size_t changed = 0;
+  for (size_t i = 0; i < history.n; i++)
+    if (history.dates[i] > card[0].train_end) {
+      history.values[i] *= 1.5;
+      changed++;
+    }
+  assert_true(changed > 7);
+  oc_test_train_small_mlp(&history, 7, 1, &frame[1], &table[1], &net[1], &card[1]);
+  assert_int_equal(card[1].train_end, card[0].train_end);
+  assert_int_equal(table[1].n_train, table[0].n_train);
+  assert_int_equal(net[1].n_floats, net[0].n_floats);
+  assert_memory_equal(net[1].memory, net[0].memory, net[0].n_floats * sizeof(float));
+  for (int k = 0; k < 2; k++) {
+    oc_model_card_free(&card[k]);
+    oc_mlp_free(&net[k]);
+    oc_training_table_free(&table[k]);
+    oc_frame_free(&frame[k]);
+  }
+  oc_series_free(&history);
 }
 
 static void make_card(oc_model_card *c, const oc_mlp *m) {
@@ -276,6 +310,7 @@ static void test_endpoint_config_is_the_record(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_training_table),
+      cmocka_unit_test(test_training_ignores_validation_prices),
       cmocka_unit_test(test_publish_deploy_load),
       cmocka_unit_test(test_endpoint_config_is_the_record),
   };

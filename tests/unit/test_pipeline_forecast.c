@@ -5,7 +5,8 @@
  * forecaster gives on the same history, stores what it answered, appends a current price, forecasts
  * from a given history as a fresh fit does, refuses days beyond a network's horizon (OC_PIPELINE_BAD_OPTION),
  * and bad names fail with a clear message, storing and registering nothing. Deploying stores the
- * deployed version's forecast from the last observation. */
+ * deployed version's forecast from the last observation. A served model follows exogenous prices that
+ * arrive after its target's. */
 #include "testutil.h"
 
 #include <jansson.h>
@@ -18,6 +19,7 @@
 #include "model/registry.h"
 #include "pipeline/etl.h"
 #include "pipeline/forecast.h"
+#include "pipeline/served_model.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/train.h"
 
@@ -261,6 +263,48 @@ static void test_train_arx_with_exog_and_serve_it(void **state) {
   assert_non_null(strstr(err.message, "arx needs exog=SERIES"));
 }
 
+/* The series a served model's loader reads (ctx: a NULL-terminated array), copied as the store would. */
+static int load_listed(void *ctx, const char *name, oc_series *out, oc_error *err) {
+  for (const oc_series *const *s = ctx; *s; s++)
+    if (strcmp((*s)->name, name) == 0) {
+      oc_series_init(out, name, (*s)->n);
+      memcpy(out->dates, (*s)->dates, (*s)->n * sizeof *out->dates);
+      memcpy(out->values, (*s)->values, (*s)->n * sizeof *out->values);
+      return 0;
+    }
+  return oc_error_set(err, "no series %s", name);
+}
+
+/* A served arx model forecasts with the exogenous series as they are now: BRENT's price of SIM's last
+ * day, stored after the model first answered, moves its next answer to what a model loaded after it
+ * gives (the server's cached answer and the forecaster's state followed SIM only, and kept the
+ * forward-filled BRENT price they were loaded with). */
+static void test_served_model_follows_late_exogenous_prices(void **state) {
+  fixture *fx = *state;
+  oc_error err;
+  oc_series brent, brent_late;
+  oc_series_init(&brent, "BRENT", DAYS);
+  oc_simulate_series(6, 0, oc_date_from_ymd(2020, 1, 6), DAYS, brent.dates, brent.values);
+  brent_late = brent;
+  brent_late.n = DAYS - 1; /* SIM's last day has no BRENT price yet */
+  const oc_series *before[] = {&fx->sim, &brent_late, NULL}, *after[] = {&fx->sim, &brent, NULL};
+  oc_served_model *served = oc_served_model_load(fx->dir, "arx:exog=BRENT", "SIM", load_listed, before, &err);
+  if (!served) fail_msg("%s", err.message);
+  oc_price_forecast early, late, fresh_answer;
+  if (oc_served_model_forecast(served, &fx->sim, &brent_late, true, 7, &early, &err) != 0) fail_msg("%s", err.message);
+  if (oc_served_model_forecast(served, &fx->sim, &brent, true, 7, &late, &err) != 0) fail_msg("%s", err.message);
+  oc_served_model *fresh = oc_served_model_load(fx->dir, "arx:exog=BRENT", "SIM", load_listed, after, &err);
+  if (!fresh) fail_msg("%s", err.message);
+  if (oc_served_model_forecast(fresh, &fx->sim, &brent, true, 7, &fresh_answer, &err) != 0) fail_msg("%s", err.message);
+  assert_true(early.mean[0] != fresh_answer.mean[0]); /* the late price matters */
+  assert_memory_equal(late.mean, fresh_answer.mean, 7 * sizeof *late.mean);
+  assert_memory_equal(late.lo80, fresh_answer.lo80, 7 * sizeof *late.lo80);
+  assert_memory_equal(late.hi95, fresh_answer.hi95, 7 * sizeof *late.hi95);
+  oc_served_model_release(fresh);
+  oc_served_model_release(served);
+  oc_series_free(&brent);
+}
+
 static void test_bad_names_fail_and_leave_nothing(void **state) {
   fixture *fx = *state;
   oc_error err;
@@ -331,6 +375,7 @@ int main(void) {
       cmocka_unit_test(test_network_forecasts_with_intervals_and_refuses_days_beyond_its_horizon),
       cmocka_unit_test(test_bad_names_fail_and_leave_nothing),
       cmocka_unit_test(test_train_arx_with_exog_and_serve_it),
+      cmocka_unit_test(test_served_model_follows_late_exogenous_prices),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -4,7 +4,8 @@
  * change, ingest/simulate.h); the champion, fitted during the rally, degrades; the degradation trigger
  * trains a challenger on the data up to then, which is shadow-scored on the same origins and promoted
  * by the one-sided Diebold-Mariano rule; a forced bad model is then rolled back. Also: the store ops
- * (decisions, state, per-origin errors), the alert webhook's pending trigger, variant deployment and
+ * (decisions, state, per-origin errors), the alert webhook's pending trigger (kept when it arrives during
+ * a retraining), variant deployment and
  * refusals, bad options that write nothing, the input-drift trigger, and the regime change of the
  * simulator. */
 #include "testutil.h"
@@ -24,6 +25,7 @@
 #include "monitor/score.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/train.h"
+#include "store/datadir.h"
 
 #define ENDPOINT "sim"
 #define SERIES "WTI-SIM"
@@ -365,6 +367,73 @@ static void test_alert_webhook_and_variants(void **state) {
   oc_endpoint_free(&ep);
 }
 
+/* The alert webhook answering on a connection of its own while a retraining runs: the store ops of the
+ * run's connection, with decision_record posting the alert once the run has recorded its trigger (it
+ * has read the endpoint's state and trains next). */
+static struct {
+  oc_store_ops ops;
+  const oc_store_ops *real;
+  oc_store *webhook;
+  json_t *payload;
+  size_t accepted;
+} during_training;
+
+static int record_then_post_alert(oc_store *store, oc_promotion_decision *d, oc_error *err) {
+  if (during_training.real->decision_record(store, d, err) != 0) return -1;
+  if (strcmp(d->action, "trigger") == 0 && during_training.payload) {
+    json_t *accepted, *ignored;
+    if (oc_monitor_alerts_receive(during_training.webhook, during_training.payload, d->at, &accepted, &ignored, err) != 0)
+      fail_msg("webhook: %s", err->message);
+    during_training.accepted = json_array_size(accepted);
+    json_decref(accepted);
+    json_decref(ignored);
+    json_decref(during_training.payload);
+    during_training.payload = NULL;
+  }
+  return 0;
+}
+
+/* An alert accepted while a retraining trains stays pending: the run's own write of the endpoint's state
+ * (the challenger it deployed) kept it, and the next run answers it (here a refusal: the challenger is
+ * under evaluation) instead of never hearing of it. */
+static void test_alert_during_retraining_stays_pending(void **state) {
+  oc_test_datadir_fixture *fx = *state;
+  static market m;
+  simulate(&m, 0.0, 0.0);
+  store_days(fx->store, &m, HISTORY);
+  train(fx, SPEC, true);
+  oc_error err;
+  if (oc_datadir_open(fx->dir, &during_training.webhook, &err) != 0) fail_msg("%s", err.message);
+  during_training.payload = json_pack(
+      "{s:s, s:s, s:[{s:s, s:{s:s, s:s, s:s}, s:{s:s}, s:s, s:s}]}", "version", "4", "status", "firing", "alerts",
+      "status", "firing", "labels", "alertname", "RelMaeHigh", "action", "retrain", "endpoint", ENDPOINT,
+      "annotations", "summary", "relMAE 1.3", "startsAt", "2023-08-01T22:00:00Z", "fingerprint", "b1");
+  during_training.real = fx->store->ops;
+  during_training.ops = *fx->store->ops;
+  during_training.ops.decision_record = record_then_post_alert;
+  fx->store->ops = &during_training.ops;
+  oc_promote_options o = loop_options();
+  o.now = evening(&m);
+  oc_promote_result r;
+  int rc = oc_monitor_retrain(fx->dir, fx->store, &o, "schedule", &r, &err);
+  fx->store->ops = during_training.real;
+  if (rc != 0) fail_msg("retrain: %s", err.message);
+  assert_int_equal(during_training.accepted, 1);
+  assert_true(r.challenger > 0);
+  oc_promote_result_free(&r);
+  oc_challenger_state st;
+  bool found;
+  assert_int_equal(oc_store_challenger_get(fx->store, ENDPOINT, &st, &found, &err), 0);
+  assert_string_equal(st.pending_trigger, "alert");
+  assert_non_null(strstr(st.pending_reason, "RelMaeHigh"));
+  char actions[256];
+  run_loop(fx, &m, &o, &r, actions, sizeof actions);
+  assert_string_equal(actions, "refusal");
+  assert_string_equal(r.decisions[0].trigger, "alert");
+  oc_promote_result_free(&r);
+  oc_store_close(during_training.webhook);
+}
+
 /* A stored forecast of version at origin day i of m, one step ahead, off the price by `off`. */
 static void save_step_forecast(oc_store *store, const market *m, size_t i, int64_t version, const char *variant,
                                double off) {
@@ -541,6 +610,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_store_ops, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_regime_change_end_to_end, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_alert_webhook_and_variants, oc_test_datadir_setup, oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_alert_during_retraining_stays_pending, oc_test_datadir_setup,
+                                      oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_challenger_missing_an_origin_is_decided, oc_test_datadir_setup,
                                       oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_bad_options_write_nothing, oc_test_datadir_setup, oc_test_datadir_teardown),
