@@ -1983,6 +1983,43 @@ static void test_sensor_reading_not_finite_refused_alike(void **state) {
   oc_store_close(s);
 }
 
+/* A sensor anomaly whose value is not finite, or whose score is not a number, is refused with the same
+ * words on every backend and nothing is stored (SQLite's INSERT OR IGNORE took NaN's NULL for a row it
+ * may skip and answered 0, "not inserted": the anomaly was gone without a word, where PostgreSQL
+ * refused it). An infinite score is stored on both. */
+static void test_sensor_anomaly_not_a_number_refused_alike(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  const struct {
+    double value, score;
+    const char *why;
+  } bad[] = {{NAN, 7, ": value nan is not finite"},
+             {-INFINITY, 7, ": value -inf is not finite"},
+             {12.5, NAN, ": score is not a number"}};
+  oc_sensor_anomaly got;
+  bool inserted, found;
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    oc_sensor_anomaly a = {.device_id = "tank-7", .measurement = "level", .kind = "spike", .event_ms = 1000, .seq = 5,
+                           .detected_ms = 2000, .value = bad[i].value, .score = bad[i].score};
+    inserted = true;
+    assert_int_equal(oc_store_sensor_anomaly_insert(s, &a, &inserted, &err), -1);
+    assert_false(inserted);
+    const char *tail = strstr(err.message, ": sensor anomaly tank-7/level spike at 1000");
+    if (!tail || strcmp(tail + strlen(": sensor anomaly tank-7/level spike at 1000"), bad[i].why) != 0)
+      fail_msg("unexpected message: %s", err.message);
+    assert_int_equal(oc_store_sensor_anomaly_get(s, "tank-7", "level", "spike", 1000, &got, &found, &err), 0);
+    assert_false(found);
+  }
+  oc_sensor_anomaly a = {.device_id = "tank-7", .measurement = "level", .kind = "spike", .event_ms = 1000, .seq = 5,
+                         .detected_ms = 2000, .value = 12.5, .score = INFINITY};
+  assert_int_equal(oc_store_sensor_anomaly_insert(s, &a, &inserted, &err), 0);
+  assert_true(inserted);
+  assert_int_equal(oc_store_sensor_anomaly_get(s, "tank-7", "level", "spike", 1000, &got, &found, &err), 0);
+  assert_true(found && got.value == 12.5 && isinf(got.score) && got.score > 0);
+  oc_store_close(s);
+}
+
 /* The suite every backend runs. */
 static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_open_fresh_and_reopen, setup, teardown),
@@ -2015,6 +2052,7 @@ static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_text_lists_in_byte_order, setup, teardown),
     cmocka_unit_test_setup_teardown(test_device_site_must_be_utf8, setup, teardown),
     cmocka_unit_test_setup_teardown(test_sensor_reading_not_finite_refused_alike, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_sensor_anomaly_not_a_number_refused_alike, setup, teardown),
 };
 
 /* The SQLite backend's own: schema migrations on raw files. */
