@@ -28,6 +28,7 @@
 #include "ingest/import.h"
 #include "pg_fixture.h"
 #include "store/store.h"
+#include "store/store_pg.h"
 
 typedef struct fixture {
   char *dir;
@@ -1088,6 +1089,47 @@ static void test_pg_reconnects_after_a_lost_connection(void **state) {
   oc_store_close(s);
 }
 
+/* The hook of test_pg_changes_wait_misses_no_notify: another session commits a change just after the
+ * wait's look found none, and its NOTIFY reaches libpq before the wait polls the socket (libpq reads a
+ * NOTIFY that comes in behind a query's answer with that answer). Once only. */
+typedef struct commit_behind_the_look {
+  const char *uri;
+  bool done, pulled;
+} commit_behind_the_look;
+
+static void commit_behind_the_look_hook(oc_store *store, void *ctx) {
+  commit_behind_the_look *c = ctx;
+  if (c->done) return;
+  c->done = true;
+  oc_error err;
+  oc_store *other = oc_store_open(c->uri, &err);
+  if (!other || oc_store_change_note(other, OC_CHANGE_API_KEY, "behind-the-look", &err) != 0)
+    fail_msg("committing a change: %s", err.message);
+  oc_store_close(other);
+  c->pulled = oc_store_pg_pull_notification(store, 5.0);
+}
+
+/* A change committed between the wait's look at the latest change and its poll of the socket wakes the
+ * wait at once: its NOTIFY, read by libpq into its buffers, never made the socket readable again, and
+ * the wait slept to its timeout (10 s here) with the change committed. */
+static void test_pg_changes_wait_misses_no_notify(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  commit_behind_the_look race = {.uri = f->uri};
+  oc_store_pg_set_changes_wait_hook(commit_behind_the_look_hook, &race);
+  int64_t latest = -1;
+  double start = oc_monotonic_seconds();
+  int rc = oc_store_changes_wait(s, 0, 10.0, &latest, &err);
+  double waited = oc_monotonic_seconds() - start;
+  oc_store_pg_set_changes_wait_hook(NULL, NULL);
+  assert_int_equal(rc, 0);
+  assert_true(race.done && race.pulled);
+  assert_int_equal(latest, 1);
+  if (waited > 3.0) fail_msg("the change committed behind the look woke the wait after %.1f s", waited);
+  oc_store_close(s);
+}
+
 /* Rows go in through COPY: a batch of 10 000 keeps exact counts and values. */
 static void test_pg_large_upsert_through_copy(void **state) {
   fixture *f = *state;
@@ -2094,6 +2136,7 @@ static void test_pg_doubles_exact_whatever_the_server_rounds(void **state) {
 static const struct CMUnitTest postgresql_suite[] = {
     cmocka_unit_test_setup_teardown(test_pg_concurrent_opens_migrate_once, setup, teardown),
     cmocka_unit_test_setup_teardown(test_pg_reconnects_after_a_lost_connection, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_pg_changes_wait_misses_no_notify, setup, teardown),
     cmocka_unit_test_setup_teardown(test_pg_large_upsert_through_copy, setup, teardown),
     cmocka_unit_test_setup_teardown(test_pg_bulk_load_defers_the_key, setup, teardown),
     cmocka_unit_test_setup_teardown(test_pg_copied_rows_then_upsert, setup, teardown),
