@@ -48,7 +48,7 @@ typedef struct stream_run {
    * message (the registry cannot change inside the batch's transaction). */
   batch_device *devices;
   size_t ndevices, devices_cap;
-  int64_t connected_ms; /* the stream's clock when the broker connection last came up */
+  oc_silence_listening listening; /* the broker connections so far, for the silence checks */
 } stream_run;
 
 static int64_t stream_now_ms(const oc_stream_options *opt) {
@@ -225,7 +225,7 @@ static int check_silence(void *ctx, oc_error *err) {
   stream_run *run = ctx;
   oc_silence_counts sc = {0};
   if (oc_store_begin(run->store, err) != 0) return -1;
-  int rc = oc_silence_check(run->store, &run->opt->silence, stream_now_ms(run->opt), run->connected_ms, &sc, err);
+  int rc = oc_silence_check(run->store, &run->opt->silence, stream_now_ms(run->opt), &run->listening, &sc, err);
   if (finish(run->store, rc, err) != 0) return -1;
   run->result->silences += sc.started;
   run->result->silences_ended += sc.ended;
@@ -236,7 +236,8 @@ static int check_silence(void *ctx, oc_error *err) {
 /* The session's status, passed on to the caller's callback with the caller's ctx. */
 static void relay_status(void *ctx, bool up, const char *what) {
   stream_run *run = ctx;
-  if (up) run->connected_ms = stream_now_ms(run->opt); /* the silence checks count from here */
+  if (up) oc_silence_listening_up(&run->listening, stream_now_ms(run->opt)); /* the silence checks count these */
+  else oc_silence_listening_down(&run->listening, stream_now_ms(run->opt));
   if (run->opt->on_status) run->opt->on_status(run->opt->ctx, up, what);
 }
 
