@@ -459,7 +459,7 @@ void oc_sensor_change_subject(char out[OC_CHANGE_SUBJECT_MAX], const char *devic
                               const char *part, int64_t number);
 /* What every backend's sensor_reading_insert checks first: 0, or -1 with "store DISPLAY: sensor reading
  * DEVICE/MEASUREMENT seq N: value V is not finite" (a window's sum must stay finite; SQLite would
- * store NaN as NULL, which its NOT NULL column refuses). */
+ * store NaN as NULL, which its NOT NULL column refuses), of kind OC_ERROR_INVALID, as the next one's. */
 int oc_store_sensor_reading_check(const char *display, const oc_sensor_reading *r, oc_error *err);
 /* What every backend's sensor_anomaly_insert checks first: 0, or -1 with "store DISPLAY: sensor anomaly
  * DEVICE/MEASUREMENT KIND at EVENT_MS: value V is not finite" (an anomaly's value is a stored reading's)

@@ -2062,6 +2062,53 @@ static void test_sensor_anomaly_not_a_number_refused_alike(void **state) {
   oc_store_close(s);
 }
 
+/* Stores r in a transaction of its own, as the stream does; the insert's return, err set. */
+static int insert_reading_alone(oc_store *s, const oc_sensor_reading *r, oc_error *err) {
+  bool inserted;
+  oc_error ignored;
+  assert_int_equal(oc_store_begin(s, &ignored), 0);
+  int rc = oc_store_sensor_reading_insert(s, r, false, &inserted, err);
+  if (rc == 0) assert_int_equal(oc_store_commit(s, &ignored), 0);
+  else assert_int_equal(oc_store_rollback(s, &ignored), 0);
+  return rc;
+}
+
+/* A write the store refuses for its data (a constraint it breaks, a value that is not finite) fails with
+ * an error of kind OC_ERROR_INVALID on every backend, which the stream takes for a message to
+ * dead-letter rather than retry for ever; a failure for another reason (here a trigger that raises,
+ * standing in for a store away) is of another kind, which the stream retries. */
+static void test_refused_data_is_its_own_kind(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store_close(open_ok(f)); /* the schema, then a constraint and a failing trigger of the test's */
+  if (f->db)
+    raw_exec(f->db, "CREATE TRIGGER refuse_seq_21 BEFORE INSERT ON sensor_readings WHEN NEW.seq = 21"
+                    " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
+                    "CREATE TRIGGER fail_seq_20 BEFORE INSERT ON sensor_readings WHEN NEW.seq = 20"
+                    " BEGIN SELECT json('the store fails for the test'); END;");
+  else
+    raw_pg_exec(f->uri, "ALTER TABLE sensor_readings ADD CONSTRAINT refused_by_the_test CHECK (seq <> 21);"
+                        "CREATE FUNCTION fail_for_the_test() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                        " IF NEW.seq = 20 THEN RAISE EXCEPTION 'the store fails for the test'; END IF;"
+                        " RETURN NEW; END $$;"
+                        "CREATE TRIGGER fail_seq_20 BEFORE INSERT ON sensor_readings FOR EACH ROW"
+                        " EXECUTE FUNCTION fail_for_the_test();");
+  oc_store *s = open_ok(f);
+  oc_sensor_reading r = {.device_id = "tank-7", .measurement = "level", .unit = "m", .seq = 21, .event_ms = 1000,
+                         .value = 5};
+  assert_int_equal(insert_reading_alone(s, &r, &err), -1);
+  if (err.kind != OC_ERROR_INVALID) fail_msg("a constraint broken: kind %d: %s", (int)err.kind, err.message);
+  r.seq = 22, r.value = NAN;
+  assert_int_equal(insert_reading_alone(s, &r, &err), -1);
+  assert_int_equal(err.kind, OC_ERROR_INVALID);
+  r.seq = 20, r.value = 5;
+  assert_int_equal(insert_reading_alone(s, &r, &err), -1);
+  if (err.kind == OC_ERROR_INVALID) fail_msg("a failure not of the data's making taken for one: %s", err.message);
+  r.seq = 22;
+  assert_int_equal(insert_reading_alone(s, &r, &err), 0);
+  oc_store_close(s);
+}
+
 /* The suite every backend runs. */
 static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_open_fresh_and_reopen, setup, teardown),
@@ -2095,6 +2142,7 @@ static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_device_site_must_be_utf8, setup, teardown),
     cmocka_unit_test_setup_teardown(test_sensor_reading_not_finite_refused_alike, setup, teardown),
     cmocka_unit_test_setup_teardown(test_sensor_anomaly_not_a_number_refused_alike, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_refused_data_is_its_own_kind, setup, teardown),
 };
 
 /* The SQLite backend's own: schema migrations on raw files. */
