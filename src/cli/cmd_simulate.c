@@ -55,7 +55,9 @@ const oc_command oc_cmd_simulate = {
     "  --rate R/s        readings per second, all devices together (default 10/s)\n"
     "  --duration S      seconds of readings (R x S readings); or --readings K\n"
     "  --start TIME      event time of the first reading, YYYY-MM-DDTHH:MM:SSZ (default: now with\n"
-    "                    --broker, 2025-01-06T00:00:00Z with --out)\n"
+    "                    --broker, 2025-01-06T00:00:00Z with --out); a device's seq is the start in\n"
+    "                    microseconds plus its reading number, so a restarted run (a later start)\n"
+    "                    numbers on above the last one's readings, as the stream needs\n"
     "  --unpaced         send as fast as the broker acknowledges (benchmarks)\n",
     .run = run};
 
@@ -227,11 +229,19 @@ static void report_progress(void *ctx, int64_t sent, int64_t acknowledged) {
   oc_info("sent %lld simulated readings, %lld acknowledged", (long long)sent, (long long)acknowledged);
 }
 
+/* The real clock in Unix milliseconds: the default start of a run to a broker, to the millisecond, so a
+ * run restarted within the same second still numbers its readings above the last run's (sensors.h). */
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int run_sensors(const simulate_args *a) {
   oc_sensor_sim_options sim = {.seed = (uint64_t)a->seed, .devices = (size_t)a->devices, .rate = a->rate,
                                .start_ms = a->start_ms};
   if (!(a->given & (1u << OPT_START_TIME)))
-    sim.start_ms = a->out ? (int64_t)oc_date_from_ymd(2025, 1, 6) * 86400000 : (int64_t)time(NULL) * 1000;
+    sim.start_ms = a->out ? (int64_t)oc_date_from_ymd(2025, 1, 6) * 86400000 : now_ms();
   double count = a->readings ? (double)a->readings : a->duration ? ceil(a->duration * a->rate) : 4e18;
   sim.count = (int64_t)count;
   oc_error err;

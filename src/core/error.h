@@ -13,6 +13,8 @@ typedef enum oc_error_kind {
   OC_ERROR_BUSY = 1,   /* a resource another process holds (the store's write lock): worth a retry later */
   OC_ERROR_READ_ONLY = 2, /* a write to what was opened read-only (a store in a read-only data directory) */
   OC_ERROR_CONFLICT = 3,  /* what is to be created exists already (a device id taken): the caller's 409 */
+  OC_ERROR_INVALID = 4,   /* the store refused the data itself (a constraint it breaks, a value its column
+                             cannot hold): the same data fails the same way at every retry */
 } oc_error_kind;
 
 typedef struct oc_error {

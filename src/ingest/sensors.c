@@ -58,7 +58,7 @@ typedef struct sim_device {
   const sensor_model *model;
   const oc_device_type *type;
   double base, phase, drift_per_day;
-  int64_t next_seq;
+  int64_t readings; /* generated so far */
   int stuck_left;
   double last_value;
 } sim_device;
@@ -102,8 +102,9 @@ oc_sensor_sim *oc_sensor_sim_new(const oc_sensor_sim_options *opt, oc_error *err
     oc_error_set(err, "simulated sensors: %zu devices, expected 1..9999", opt->devices);
     return NULL;
   }
-  if (!(opt->rate > 0 && opt->rate <= 1e6) || opt->count < 1 || opt->start_ms < 0) {
-    oc_error_set(err, "simulated sensors: rate must be in (0, 1e6] per second, count >= 1, start after 1970");
+  if (!(opt->rate > 0 && opt->rate <= 1e6) || opt->count < 1 || opt->start_ms < 0 ||
+      opt->start_ms >= OC_SENSOR_SIM_START_END_MS) {
+    oc_error_set(err, "simulated sensors: rate must be in (0, 1e6] per second, count >= 1, start in 1970..9999");
     return NULL;
   }
   oc_sensor_sim *sim = oc_xcalloc(1, sizeof *sim);
@@ -117,7 +118,6 @@ oc_sensor_sim *oc_sensor_sim_new(const oc_sensor_sim_options *opt, oc_error *err
     d->base = d->model->base_lo + (d->model->base_hi - d->model->base_lo) * oc_rng_uniform(&d->rng);
     d->phase = 2 * M_PI * oc_rng_uniform(&d->rng);
     d->drift_per_day = d->model->drift_sd * oc_rng_normal(&d->rng);
-    d->next_seq = 1;
   }
   /* the market over the readings' days, and the lead beyond them */
   double span_days = fmin((double)opt->count / opt->rate / 86400.0, MARKET_DAYS_MAX);
@@ -163,7 +163,7 @@ static void generate(oc_sensor_sim *sim, int64_t g, oc_sensor_sim_reading *r, in
   r->type = m->type;
   r->measurement = m->measurement;
   r->unit = d->type->unit;
-  r->seq = d->next_seq++;
+  r->seq = sim->opt.start_ms * 1000 + ++d->readings;
   r->event_ms = sim->opt.start_ms + (int64_t)llround((double)g * 1000.0 / sim->opt.rate);
 
   double days = (double)(r->event_ms - sim->opt.start_ms) / 86400000.0;
@@ -182,7 +182,7 @@ static void generate(oc_sensor_sim *sim, int64_t g, oc_sensor_sim_reading *r, in
     d->stuck_left--;
     v = d->last_value;
     r->injected |= OC_SENSOR_STUCK;
-  } else if (r->seq > 1 && u_stuck < STUCK_START_SHARE) {
+  } else if (d->readings > 1 && u_stuck < STUCK_START_SHARE) {
     d->stuck_left = stuck_length - 1;
     v = d->last_value;
     r->injected |= OC_SENSOR_STUCK;

@@ -32,22 +32,29 @@ enum {
   OC_SENSOR_VERY_LATE = 1u << 4,    /* sent OC_SENSOR_VERY_LATE_SECONDS of event time late */
 };
 #define OC_SENSOR_VERY_LATE_SECONDS 600
+/* 10000-01-01T00:00:00Z in Unix ms: a run starts before it (its seqs stay far inside int64). */
+#define OC_SENSOR_SIM_START_END_MS INT64_C(253402300800000)
 
 typedef struct oc_sensor_sim_reading {
   size_t device_index;                   /* 0..devices-1 */
   char device[OC_DEVICE_ID_MAX + 1];     /* "sim-0001" */
   const char *type, *measurement, *unit; /* "tank_level", "level", "m" (static strings) */
-  int64_t seq;                           /* per device, 1, 2, ... in event-time order */
+  int64_t seq;                           /* start_ms * 1000 + the device's reading number (1, 2, ...) */
   int64_t event_ms;                      /* event time, Unix milliseconds */
   double value;                          /* rounded to 3 decimals */
   unsigned injected;                     /* OC_SENSOR_* flags */
 } oc_sensor_sim_reading;
 
+/* A reading's seq is the run's start in microseconds plus the device's reading number from 1, so it
+ * grows in event-time order and a run numbers on above every run whose readings all came before its
+ * start (a device sends at most 1e6 readings a second): a restarted simulator's readings are new ones
+ * to the stream, where numbering from 1 again made every one a dead letter (its seq stored already with
+ * another reading). */
 typedef struct oc_sensor_sim_options {
   uint64_t seed;
   size_t devices;        /* >= 1 */
   double rate;           /* readings per second, all devices together, > 0 */
-  int64_t start_ms;      /* event time of the first reading (Unix ms) */
+  int64_t start_ms;      /* event time of the first reading (Unix ms), in [0, OC_SENSOR_SIM_START_END_MS) */
   int64_t count;         /* readings to produce, >= 1 */
 } oc_sensor_sim_options;
 

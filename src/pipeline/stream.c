@@ -1,8 +1,9 @@
 /* stream.c: the "stream" step (stream.h): the MQTT session's batch handler and tick. Per batch: one
  * transaction holding every reading (through stream/window.h), its anomalies, its sensors' latest
- * readings (stream/silence.h) and every dead letter of the batch; per tick, a silence check;
- * the handler returns 0 only after the commit, which is what lets the session acknowledge. A message
- * is never dropped: it is stored, recognised as a duplicate, or a dead letter. Must not print. */
+ * readings (stream/silence.h) and every dead letter of the batch (one per message when the store
+ * refused the batch for its data); per tick, a silence check; the handler returns 0 only after the
+ * commits, which is what lets the session acknowledge. A message is never dropped: it is stored,
+ * recognised as a duplicate, or a dead letter. Must not print. */
 #include "pipeline/stream.h"
 
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include "core/csv.h"
 #include "core/date.h"
 #include "core/fsutil.h"
+#include "core/log.h"
 #include "devices/broker.h"
 #include "pipeline/pipeline.h"
 
@@ -48,7 +50,7 @@ typedef struct stream_run {
    * message (the registry cannot change inside the batch's transaction). */
   batch_device *devices;
   size_t ndevices, devices_cap;
-  int64_t connected_ms; /* the stream's clock when the broker connection last came up */
+  oc_silence_listening listening; /* the broker connections so far, for the silence checks */
 } stream_run;
 
 static int64_t stream_now_ms(const oc_stream_options *opt) {
@@ -171,12 +173,12 @@ static int keep_stored(stream_run *run, const oc_mqtt_message *msgs, int64_t now
   return 0;
 }
 
-/* The session's batch handler: everything of the batch in one transaction. */
-static int handle_batch(void *ctx, const oc_mqtt_message *msgs, size_t n, oc_error *err) {
-  stream_run *run = ctx;
-  int64_t now_ms = stream_now_ms(run->opt);
+/* Stores msgs[0..n) in one transaction (readings, windows, anomalies, latest readings, dead letters)
+ * and adds what it stored to the run's totals once committed; -1 with err, and nothing stored,
+ * otherwise. */
+static int store_messages(stream_run *run, const oc_mqtt_message *msgs, size_t n, int64_t now_ms, oc_error *err) {
   size_t nreadings = 0;
-  oc_stream_result delta = {0};
+  int64_t dead_letters = 0;
   run->ndevices = 0;
   if (oc_store_begin(run->store, err) != 0) return -1;
   int rc = 0;
@@ -188,7 +190,7 @@ static int handle_batch(void *ctx, const oc_mqtt_message *msgs, size_t n, oc_err
       rc = -1;
     } else if (r == 0) {
       rc = store_dead_letter(run, &msgs[i], now_ms, reason, err);
-      delta.dead_letters++;
+      dead_letters++;
     } else {
       oc_xgrow((void **)&run->readings, &run->readings_cap, nreadings + msg.n, sizeof *run->readings);
       oc_xgrow((void **)&run->reading_message, &run->reading_message_cap, nreadings + msg.n,
@@ -201,12 +203,11 @@ static int handle_batch(void *ctx, const oc_mqtt_message *msgs, size_t n, oc_err
   oc_anomaly_counts ac = {0};
   oc_xgrow((void **)&run->verdicts, &run->verdicts_cap, nreadings + 1, sizeof *run->verdicts);
   if (rc == 0) rc = oc_window_apply(run->store, &run->opt->windows, run->readings, nreadings, &wc, run->verdicts, err);
-  if (rc == 0) rc = keep_stored(run, msgs, now_ms, &nreadings, &delta.dead_letters, err);
+  if (rc == 0) rc = keep_stored(run, msgs, now_ms, &nreadings, &dead_letters, err);
   if (rc == 0) rc = oc_anomaly_detect(run->store, &run->opt->anomalies, run->readings, nreadings, now_ms, &ac, err);
   if (rc == 0) rc = oc_silence_note(run->store, run->readings, nreadings, err);
   if (finish(run->store, rc, err) != 0) return -1;
   oc_stream_result *t = run->result;
-  t->messages += (int64_t)n;
   t->readings += wc.stored;
   t->duplicates += wc.duplicates;
   t->late += wc.late;
@@ -214,7 +215,51 @@ static int handle_batch(void *ctx, const oc_mqtt_message *msgs, size_t n, oc_err
   t->days_closed += wc.days_closed;
   t->spikes += ac.spikes;
   t->stuck += ac.stuck;
-  t->dead_letters += delta.dead_letters;
+  t->dead_letters += dead_letters;
+  return 0;
+}
+
+/* Stores message m as a dead letter whose reason is the store's refusal, in a transaction of its own. */
+static int store_refused(stream_run *run, const oc_mqtt_message *m, int64_t now_ms, const oc_error *refusal,
+                         oc_error *err) {
+  char reason[sizeof ((oc_dead_letter *)0)->reason], said[sizeof reason];
+  snprintf(said, sizeof said, "the store refused it: %s", refusal->message);
+  oc_printable(reason, sizeof reason, said); /* a dead letter's reason is UTF-8 text; the refusal may quote data */
+  if (oc_store_begin(run->store, err) != 0) return -1;
+  int rc = store_dead_letter(run, m, now_ms, reason, err);
+  if (finish(run->store, rc, err) != 0) return -1;
+  run->result->dead_letters++;
+  return 0;
+}
+
+/* After the store refused a batch for its data (OC_ERROR_INVALID): each message again in a transaction
+ * of its own, and the one the store refuses alone too becomes a dead letter with the store's reason;
+ * any other failure ends the pass (-1 with err: the session retries the whole batch). */
+static int store_one_by_one(stream_run *run, const oc_mqtt_message *msgs, size_t n, int64_t now_ms, oc_error *err) {
+  for (size_t i = 0; i < n; i++) {
+    oc_error refusal;
+    if (store_messages(run, &msgs[i], 1, now_ms, &refusal) == 0) continue;
+    if (refusal.kind != OC_ERROR_INVALID) {
+      *err = refusal;
+      return -1;
+    }
+    if (store_refused(run, &msgs[i], now_ms, &refusal, err) != 0) return -1;
+  }
+  return 0;
+}
+
+/* The session's batch handler: everything of the batch in one transaction. A batch the store refuses
+ * for its data would be refused again at every redelivery and the stream would store nothing more (a
+ * poison message), so it is stored message by message, the refused one as a dead letter; any other
+ * failure (the store busy past its wait, PostgreSQL away) is the session's to retry, for ever. */
+static int handle_batch(void *ctx, const oc_mqtt_message *msgs, size_t n, oc_error *err) {
+  stream_run *run = ctx;
+  int64_t now_ms = stream_now_ms(run->opt);
+  if (store_messages(run, msgs, n, now_ms, err) != 0 &&
+      (err->kind != OC_ERROR_INVALID || store_one_by_one(run, msgs, n, now_ms, err) != 0))
+    return -1;
+  oc_stream_result *t = run->result;
+  t->messages += (int64_t)n;
   t->batches++;
   if (run->opt->on_batch) run->opt->on_batch(run->opt->ctx, t);
   return 0;
@@ -225,7 +270,7 @@ static int check_silence(void *ctx, oc_error *err) {
   stream_run *run = ctx;
   oc_silence_counts sc = {0};
   if (oc_store_begin(run->store, err) != 0) return -1;
-  int rc = oc_silence_check(run->store, &run->opt->silence, stream_now_ms(run->opt), run->connected_ms, &sc, err);
+  int rc = oc_silence_check(run->store, &run->opt->silence, stream_now_ms(run->opt), &run->listening, &sc, err);
   if (finish(run->store, rc, err) != 0) return -1;
   run->result->silences += sc.started;
   run->result->silences_ended += sc.ended;
@@ -236,7 +281,8 @@ static int check_silence(void *ctx, oc_error *err) {
 /* The session's status, passed on to the caller's callback with the caller's ctx. */
 static void relay_status(void *ctx, bool up, const char *what) {
   stream_run *run = ctx;
-  if (up) run->connected_ms = stream_now_ms(run->opt); /* the silence checks count from here */
+  if (up) oc_silence_listening_up(&run->listening, stream_now_ms(run->opt)); /* the silence checks count these */
+  else oc_silence_listening_down(&run->listening, stream_now_ms(run->opt));
   if (run->opt->on_status) run->opt->on_status(run->opt->ctx, up, what);
 }
 

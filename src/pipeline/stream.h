@@ -3,9 +3,11 @@
  * (stream/window.h) in ONE store transaction per batch, and let the session acknowledge the batch
  * only after that commit. A message must come from a registered, active device (the store's device
  * registry), under its own topic, in its unit and range; its readings also go through the anomaly
- * detectors (stream/anomaly.h) in the same transaction. Messages that cannot be read are dead letters (stored with the reason and
- * the raw bytes, in the same transaction). While the broker is connected, every tick_ms a silence
- * check (stream/silence.h) runs in a transaction of its own. Runs until *opt->stop. Never prints. */
+ * detectors (stream/anomaly.h) in the same transaction. Messages that cannot be read are dead letters
+ * (stored with the reason and the raw bytes, in the same transaction); so is a message the store
+ * refuses for its data (OC_ERROR_INVALID), found by storing its refused batch again message by
+ * message. While the broker is connected, every tick_ms a silence check (stream/silence.h) runs in a
+ * transaction of its own. Runs until *opt->stop. Never prints. */
 #ifndef OC_PIPELINE_STREAM_H
 #define OC_PIPELINE_STREAM_H
 

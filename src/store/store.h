@@ -459,8 +459,14 @@ void oc_sensor_change_subject(char out[OC_CHANGE_SUBJECT_MAX], const char *devic
                               const char *part, int64_t number);
 /* What every backend's sensor_reading_insert checks first: 0, or -1 with "store DISPLAY: sensor reading
  * DEVICE/MEASUREMENT seq N: value V is not finite" (a window's sum must stay finite; SQLite would
- * store NaN as NULL, which its NOT NULL column refuses). */
+ * store NaN as NULL, which its NOT NULL column refuses), of kind OC_ERROR_INVALID, as the next one's. */
 int oc_store_sensor_reading_check(const char *display, const oc_sensor_reading *r, oc_error *err);
+/* What every backend's sensor_anomaly_insert checks first: 0, or -1 with "store DISPLAY: sensor anomaly
+ * DEVICE/MEASUREMENT KIND at EVENT_MS: value V is not finite" (an anomaly's value is a stored reading's)
+ * or "...: score is not a number" (SQLite would store NaN as NULL, which INSERT OR IGNORE then dropped
+ * without a word, where PostgreSQL refused it). An infinite score (a spike against a tiny spread) is
+ * kept on both. */
+int oc_store_sensor_anomaly_check(const char *display, const oc_sensor_anomaly *a, oc_error *err);
 /* Splits a subject made by oc_sensor_change_subject; -1 when it is not one. */
 int oc_sensor_change_subject_parse(const char *subject, char device_id[OC_SENSOR_DEVICE_MAX + 1],
                                    char measurement[OC_SENSOR_MEASUREMENT_MAX + 1], char part[24], int64_t *number);

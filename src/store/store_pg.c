@@ -419,12 +419,16 @@ static const char *constraint_words(const PGresult *r) {
   return "";
 }
 
-/* A failed statement's message, constraint words first. */
+/* A failed statement's message, constraint words first; of kind OC_ERROR_INVALID when the statement
+ * failed on the data itself (SQLSTATE class 22, data exception, or 23, integrity constraint
+ * violation), which a retry of the same data meets again. */
 static int result_fail(oc_pg_store *s, oc_error *err, const char *what, const PGresult *r) {
   oc_buf message = {0};
   oc_buf_printf(&message, "%s%s", constraint_words(r), r ? PQresultErrorMessage(r) : PQerrorMessage(s->conn));
   oc_pg_fail(s, err, what, message.data);
   oc_buf_free(&message);
+  const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+  if (err && state && (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0)) err->kind = OC_ERROR_INVALID;
   return -1;
 }
 

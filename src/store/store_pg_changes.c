@@ -13,6 +13,7 @@
 
 #include "core/buf.h"
 #include "core/progress.h"
+#include "store/store_pg.h"
 #include "store/store_pg_internal.h"
 
 int oc_pg_change_record(oc_pg_store *s, oc_change_kind kind, const char *subject, oc_error *err) {
@@ -111,11 +112,31 @@ int oc_pg_changes_relisten(oc_pg_store *s, oc_error *err) {
 }
 
 /* Reads what arrived on the session's socket and drops the notifications (the wait re-reads the
- * latest id: a notification only says "look"). */
-static void drain_notifications(oc_pg_store *s) {
+ * latest id: a notification only says "look"); true when there was one. */
+static bool drain_notifications(oc_pg_store *s) {
   PQconsumeInput(s->conn);
   PGnotify *note;
-  while ((note = PQnotifies(s->conn)) != NULL) PQfreemem(note);
+  bool any = false;
+  while ((note = PQnotifies(s->conn)) != NULL) {
+    PQfreemem(note);
+    any = true;
+  }
+  return any;
+}
+
+static void (*changes_wait_hook)(oc_store *store, void *ctx);
+static void *changes_wait_hook_ctx;
+
+void oc_store_pg_set_changes_wait_hook(void (*hook)(oc_store *store, void *ctx), void *ctx) {
+  changes_wait_hook = hook;
+  changes_wait_hook_ctx = ctx;
+}
+
+bool oc_store_pg_pull_notification(oc_store *store, double timeout) {
+  oc_pg_store *s = oc_pg_of(store);
+  struct pollfd fd = {.fd = PQsocket(s->conn), .events = POLLIN};
+  if (fd.fd < 0 || poll(&fd, 1, (int)(timeout * 1000)) <= 0) return false;
+  return PQconsumeInput(s->conn) == 1;
 }
 
 int oc_pg_changes_wait(oc_store *store, int64_t after_id, double timeout, int64_t *latest, oc_error *err) {
@@ -137,6 +158,11 @@ int oc_pg_changes_wait(oc_store *store, int64_t after_id, double timeout, int64_
     if (*latest > after_id || atomic_load(&s->interrupted)) return 0;
     double left = deadline - oc_monotonic_seconds();
     if (left <= 0) return 0;
+    if (changes_wait_hook) changes_wait_hook(store, changes_wait_hook_ctx);
+    /* A NOTIFY of a commit the look just missed may have come in behind its answer: libpq read it off
+     * the socket with the answer, so poll() would not see it and the change would wait for the
+     * timeout. Look again instead. */
+    if (drain_notifications(s)) continue;
     struct pollfd fds[2] = {{.fd = PQsocket(s->conn), .events = POLLIN}, {.fd = s->wake_pipe[0], .events = POLLIN}};
     int ms = left > 3600 ? 3600 * 1000 : (int)(left * 1000) + 1;
     /* A lost connection (no socket, or one that hung up) is re-established, or reported, by the next

@@ -261,6 +261,8 @@ int oc_pg_sensor_readings_recent(oc_store *store, const char *device_id, const c
 }
 
 int oc_pg_sensor_anomaly_insert(oc_store *store, const oc_sensor_anomaly *a, bool *inserted, oc_error *err) {
+  *inserted = false;
+  if (oc_store_sensor_anomaly_check(oc_pg_of(store)->display, a, err) != 0) return -1;
   oc_pg_params p = {0};
   oc_pg_text(&p, a->device_id);
   oc_pg_text(&p, a->measurement);

@@ -1,7 +1,7 @@
-/* store_sensors_live.c: backend-independent knowledge of the live sensor feed (store.h): the check of a
- * reading both backends apply before storing it, and the subject that names the anomaly or window a
- * change is about, written by both backends' ops and read by the change feed's followers. Knows no
- * backend and no SQL. */
+/* store_sensors_live.c: backend-independent knowledge of the live sensor feed (store.h): the checks of a
+ * reading and of an anomaly both backends apply before storing them, and the subject that names the
+ * anomaly or window a change is about, written by both backends' ops and read by the change feed's
+ * followers. Knows no backend and no SQL. */
 #include <assert.h>
 #include <errno.h>
 #include <math.h>
@@ -11,10 +11,29 @@
 
 #include "store/store.h"
 
+/* -1 with err (set) of kind OC_ERROR_INVALID: the checks refuse the data itself. */
+static int refused(oc_error *err) {
+  if (err) err->kind = OC_ERROR_INVALID;
+  return -1;
+}
+
 int oc_store_sensor_reading_check(const char *display, const oc_sensor_reading *r, oc_error *err) {
   if (isfinite(r->value)) return 0;
-  return oc_error_set(err, "store %s: sensor reading %s/%s seq %lld: value %g is not finite", display, r->device_id,
-                      r->measurement, (long long)r->seq, r->value);
+  oc_error_set(err, "store %s: sensor reading %s/%s seq %lld: value %g is not finite", display, r->device_id,
+               r->measurement, (long long)r->seq, r->value);
+  return refused(err);
+}
+
+int oc_store_sensor_anomaly_check(const char *display, const oc_sensor_anomaly *a, oc_error *err) {
+  if (!isfinite(a->value))
+    oc_error_set(err, "store %s: sensor anomaly %s/%s %s at %lld: value %g is not finite", display, a->device_id,
+                 a->measurement, a->kind, (long long)a->event_ms, a->value);
+  else if (isnan(a->score))
+    oc_error_set(err, "store %s: sensor anomaly %s/%s %s at %lld: score is not a number", display, a->device_id,
+                 a->measurement, a->kind, (long long)a->event_ms);
+  else
+    return 0;
+  return refused(err);
 }
 
 void oc_sensor_change_subject(char out[OC_CHANGE_SUBJECT_MAX], const char *device_id, const char *measurement,

@@ -398,17 +398,29 @@ static bool write_failure(oc_sqlite_store *s, oc_error *err, const char *what) {
   return false;
 }
 
+/* OC_ERROR_INVALID when the statement failed on the data itself (a constraint, a type or a size), which
+ * a retry of the same data meets again; the kind the message setter gave otherwise. */
+static void mark_refused_data(oc_sqlite_store *s, oc_error *err) {
+  int code = sqlite3_extended_errcode(s->db) & 0xff;
+  if (err && (code == SQLITE_CONSTRAINT || code == SQLITE_MISMATCH || code == SQLITE_TOOBIG))
+    err->kind = OC_ERROR_INVALID;
+}
+
 int oc_sqlite_fail(oc_sqlite_store *s, oc_error *err, const char *what) {
-  if (!busy_failure(s, err, what) && !write_failure(s, err, what))
+  if (!busy_failure(s, err, what) && !write_failure(s, err, what)) {
     oc_error_set(err, "store %s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+    mark_refused_data(s, err);
+  }
   return -1;
 }
 
 static int sqlite_exec(oc_sqlite_store *s, const char *sql, oc_error *err) {
   char *msg = NULL;
   if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-    if (!busy_failure(s, err, sql) && !write_failure(s, err, sql))
+    if (!busy_failure(s, err, sql) && !write_failure(s, err, sql)) {
       oc_error_set(err, "store %s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+      mark_refused_data(s, err);
+    }
     sqlite3_free(msg);
     return -1;
   }

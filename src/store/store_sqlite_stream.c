@@ -284,6 +284,8 @@ int oc_sqlite_sensor_anomaly_insert(oc_store *store, const oc_sensor_anomaly *a,
   oc_sqlite_store *s = oc_sqlite_of(store);
   static const char sql[] = "INSERT OR IGNORE INTO sensor_anomalies(device_id, measurement, kind, event_ms, seq, value,"
                             " score, detected_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+  *inserted = false;
+  if (oc_store_sensor_anomaly_check(s->path, a, err) != 0) return -1;
   sqlite3_stmt *st = oc_sqlite_stmt(s, sql, err);
   if (!st) return -1;
   sqlite3_bind_text(st, 1, a->device_id, -1, SQLITE_STATIC);

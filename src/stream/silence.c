@@ -55,8 +55,32 @@ static int start_episode(oc_store *store, const oc_sensor_watch *w, int64_t now_
   return 0;
 }
 
-int oc_silence_check(oc_store *store, const oc_silence_options *opt, int64_t now_ms, int64_t listening_ms,
-                     oc_silence_counts *counts, oc_error *err) {
+void oc_silence_listening_up(oc_silence_listening *l, int64_t now_ms) {
+  if (l->up) return;
+  l->backlog_ms = l->ever_up ? l->backlog_ms + (now_ms - l->since_ms) : 0;
+  l->up = l->ever_up = true;
+  l->since_ms = now_ms;
+}
+
+void oc_silence_listening_down(oc_silence_listening *l, int64_t now_ms) {
+  if (!l->up) return;
+  int64_t length = now_ms - l->since_ms;
+  l->listened_ms += length;
+  l->backlog_ms = l->backlog_ms > length ? l->backlog_ms - length : 0;
+  l->up = false;
+  l->since_ms = now_ms;
+}
+
+/* Whether the stream has heard, by now_ms, everything a sensor of silence window silence_ms sent
+ * (silence.h: oc_silence_listening). */
+static bool heard_all(const oc_silence_listening *l, int64_t now_ms, double silence_ms) {
+  if (!l->up) return false;
+  double current = (double)(now_ms - l->since_ms), backlog = (double)l->backlog_ms;
+  return (double)l->listened_ms + current > silence_ms && current > (backlog < silence_ms ? backlog : silence_ms);
+}
+
+int oc_silence_check(oc_store *store, const oc_silence_options *opt, int64_t now_ms,
+                     const oc_silence_listening *listening, oc_silence_counts *counts, oc_error *err) {
   assert(opt->factor >= 1.0);
   oc_sensor_watch *watched;
   size_t n;
@@ -73,9 +97,9 @@ int oc_silence_check(oc_store *store, const oc_silence_options *opt, int64_t now
       if (rc != 0) break;
     }
     double silence_ms = opt->factor * (double)w->interval_seconds * 1000.0;
-    double quiet_ms = (double)(now_ms - w->last.event_ms), listened_ms = (double)(now_ms - listening_ms);
+    double quiet_ms = (double)(now_ms - w->last.event_ms);
     bool still_open = w->open && w->last.event_ms == w->open_event_ms;
-    if (!still_open && quiet_ms > silence_ms && listened_ms > silence_ms)
+    if (!still_open && quiet_ms > silence_ms && heard_all(listening, now_ms, silence_ms))
       rc = start_episode(store, w, now_ms, counts, err);
   }
   free(watched);

@@ -34,14 +34,35 @@ typedef struct oc_silence_counts {
  * before. 0, or -1 with err. */
 int oc_silence_note(oc_store *store, const oc_sensor_reading *readings, size_t n, oc_error *err);
 
-/* One check at now_ms by a stream whose connection to the broker is up since listening_ms: starts the
- * episodes of sensors silent now and ends those whose sensor reported again; adds them to *counts.
- * A sensor is silent only once the stream too has listened for its whole silence window
- * (now - listening_ms > factor * interval): what the sensor sent while the stream was away waits in the
- * broker's queue for the stream's session and arrives after the connection, a long backlog over many
- * seconds, and a check meanwhile would call every sensor silent. 0, or -1 with err (the caller rolls
- * back). */
-int oc_silence_check(oc_store *store, const oc_silence_options *opt, int64_t now_ms, int64_t listening_ms,
-                     oc_silence_counts *counts, oc_error *err);
+/* How long the stream has listened to the broker, kept from its connections coming up and going down
+ * (oc_silence_listening_up / _down at the stream's clock; zero-initialised: never connected). What a
+ * sensor sent while the stream was away waits in the broker's queue for the stream's session and
+ * arrives after the next connection, a long backlog over many seconds, and a check meanwhile would call
+ * every sensor silent. So a sensor of silence window W (factor * interval) is silent only when the
+ * stream has heard everything it could have missed:
+ *   - it has been connected for more than W in all since it first connected (what it missed before
+ *     that is unknown: at most W of it matters, and it arrives within W of listening), and
+ *   - the current connection has lasted longer than min(W, backlog), backlog being the time the stream
+ *     was away since it first connected that the connections since have not listened off (a
+ *     connection listens off as much as it lasts: a backlog arrives faster than it was sent).
+ * A connection that drops every minute thus still reports a sensor that went quiet for good (counting
+ * from each reconnection, as this did, hid it for as long as the flapping lasted), while a long outage
+ * still makes the next connection listen for W before it calls any sensor silent. */
+typedef struct oc_silence_listening {
+  bool up, ever_up;
+  int64_t since_ms;    /* up: when the current connection came up; down: when the last one went down */
+  int64_t listened_ms; /* the connections before the current one, their lengths summed */
+  int64_t backlog_ms;  /* up: the time away not listened off when the current connection came up */
+} oc_silence_listening;
+
+void oc_silence_listening_up(oc_silence_listening *l, int64_t now_ms);
+/* Nothing when no connection is up (a connection attempt that failed). */
+void oc_silence_listening_down(oc_silence_listening *l, int64_t now_ms);
+
+/* One check at now_ms by a stream that has listened as *listening says (up): starts the episodes of
+ * sensors silent now (above) and ends those whose sensor reported again; adds them to *counts. 0, or
+ * -1 with err (the caller rolls back). */
+int oc_silence_check(oc_store *store, const oc_silence_options *opt, int64_t now_ms,
+                     const oc_silence_listening *listening, oc_silence_counts *counts, oc_error *err);
 
 #endif

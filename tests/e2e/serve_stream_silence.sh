@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # serve_stream_silence.sh: `oilcast serve --stream mqtt://...` runs the sensor stream on its own thread
-# (issue 15): readings the simulator publishes are stored and reach GET /v1/stream as "sensor_window"
-# events; when the stream's clock (OILCAST_CLOCK, moved by this test) passes 3 expected intervals after
+# (issue 15): readings the simulator publishes are stored (a restarted simulator's too) and reach
+# GET /v1/stream as "sensor_window" events; when the stream's clock (OILCAST_CLOCK, moved by this test) passes 3 expected intervals after
 # a sensor's last reading, one "sensor_anomaly" event of kind "silence" per sensor comes out (stored
 # once: later checks add none), counted in /metrics, and the same events reach another server on the
 # store (its change feed); a reading that resumes a sensor ends its episode
@@ -58,6 +58,13 @@ oc simulate sensors --devices 2 --rate 100/s --readings 40 --seed 3 --start 2026
   --broker "mqtt://127.0.0.1:$PORT" --credentials "$OC_TMP/sim.credentials" >/dev/null 2>&1
 for _ in $(seq 1 100); do [[ $(stored_count "$DB") -ge 40 ]] && break; sleep 0.05; done
 assert_eq "$(stored_count "$DB")" 40 "readings stored by the stream inside serve"
+# The simulator restarted (a later start, another seed): it numbers its readings on above the first
+# run's, so they are stored, where seqs from 1 again made each one a dead letter (seq used again).
+oc simulate sensors --devices 2 --rate 100/s --readings 10 --seed 4 --start 2026-06-01T12:00:30Z --unpaced \
+  --broker "mqtt://127.0.0.1:$PORT" --credentials "$OC_TMP/sim.credentials" >/dev/null 2>&1
+for _ in $(seq 1 100); do [[ $(stored_count "$DB") -ge 50 ]] && break; sleep 0.05; done
+assert_eq "$(stored_count "$DB")" 50 "the restarted simulator's readings stored"
+assert_eq "$(sqlite3 "$DB" "SELECT count(*) FROM sensor_dead_letters")" 0 "no dead letter from the restarted simulator"
 wait_for 1 '^event: sensor_window' "live windows"
 window=$(grep -A1 '^event: sensor_window' "$OC_TMP/events.txt" | grep '^data:' | head -n 1)
 assert_contains "$window" '"device":"sim-000' "a window event names its device"
@@ -90,7 +97,7 @@ assert_eq "$(sqlite3 "$DB" "SELECT count(*) FROM sensor_anomalies WHERE kind = '
   "$(wc -w <<<"$resumed")" "sim-0001's episodes ended"
 
 serve_stop
-grep -q 'sensor stream: 41 messages' "$SERVE_LOG" || fail "the stream's totals at stop: $(grep 'sensor stream' "$SERVE_LOG")"
+grep -q 'sensor stream: 51 messages' "$SERVE_LOG" || fail "the stream's totals at stop: $(grep 'sensor stream' "$SERVE_LOG")"
 
 # A server on port 0 (another port at each start) has no port in its default id.
 "$OILCAST_BIN" serve --data-dir "$OILCAST_DATA_DIR" --listen 127.0.0.1:0 --threads 1 --access-log off --scheduler off \

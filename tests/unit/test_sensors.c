@@ -1,8 +1,8 @@
 /* Unit tests for the SIMULATED sensor readings (ingest/sensors.h): the same options give byte-identical
  * output and another seed another; a device's readings do not depend on how many devices there are;
  * every reading parses as the documented JSON (docs/sensors.md) and is valid for its registered device
- * unless marked out_of_range; per device the sequence numbers are 1..n and event times increase with
- * them; the injections occur (spikes, stuck runs, out-of-range, late and very late) and late readings
+ * unless marked out_of_range; per device the sequence numbers are the start in microseconds plus
+ * 1..n and event times increase with them, and a restarted run numbers on above the last one's; the injections occur (spikes, stuck runs, out-of-range, late and very late) and late readings
  * really arrive after later event times; tank levels lead the simulated WTI of the same seed (negative
  * correlation of the day's mean level with the coming L-day log change of the price); registering
  * the simulator's devices writes a 0600 credentials file, all or nothing. */
@@ -27,6 +27,11 @@
 static oc_sensor_sim_options options(uint64_t seed, size_t devices, double rate, int64_t count) {
   return (oc_sensor_sim_options){.seed = seed, .devices = devices, .rate = rate,
                                  .start_ms = (int64_t)oc_date_from_ymd(2025, 1, 6) * 86400000, .count = count};
+}
+
+/* The reading's number among its device's readings (1, 2, ...): its seq above the run's start in us. */
+static int64_t reading_number(const oc_sensor_sim_options *opt, const oc_sensor_sim_reading *r) {
+  return r->seq - opt->start_ms * 1000;
 }
 
 /* Every payload of the run, one per line. */
@@ -63,9 +68,9 @@ static void test_deterministic_per_seed(void **state) {
   double v5[100], v10[100];
   size_t n5 = 0, n10 = 0;
   while (oc_sensor_sim_next(s5, &r))
-    if (r.device_index == 2 && r.seq <= 100) v5[r.seq - 1] = r.value, n5++;
+    if (r.device_index == 2 && reading_number(&five, &r) <= 100) v5[reading_number(&five, &r) - 1] = r.value, n5++;
   while (oc_sensor_sim_next(s10, &r))
-    if (r.device_index == 2 && r.seq <= 100) v10[r.seq - 1] = r.value, n10++;
+    if (r.device_index == 2 && reading_number(&ten, &r) <= 100) v10[reading_number(&ten, &r) - 1] = r.value, n10++;
   assert_int_equal(n5, 100);
   assert_int_equal(n10, 100);
   for (size_t k = 0; k < 100; k++) assert_true(fabs(v5[k] - v10[k]) <= 0.0015 * fmax(1, fabs(v5[k])));
@@ -122,8 +127,10 @@ static void test_payloads_follow_the_schema(void **state) {
 
     /* per device: each seq once, event time grows with seq */
     size_t j = r.device_index;
-    event_of_seq[j][r.seq - 1] = r.event_ms;
-    if (r.seq > last_seq[j]) last_seq[j] = r.seq;
+    int64_t number = reading_number(&opt, &r);
+    assert_true(number >= 1 && number <= COUNT / DEVICES);
+    event_of_seq[j][number - 1] = r.event_ms;
+    if (number > last_seq[j]) last_seq[j] = number;
     if (r.event_ms < max_event_seen) late_arrivals++;
     else max_event_seen = r.event_ms;
     for (int k = 0; k < 5; k++) injected[k] += (r.injected >> k) & 1;
@@ -141,6 +148,46 @@ static void test_payloads_follow_the_schema(void **state) {
   assert_true(late_arrivals > 0 && late_arrivals >= injected[3] / 2);
   oc_buf_free(&payload);
   oc_sensor_sim_free(sim);
+}
+
+/* Each device's seqs and event times over a run of opt: the smallest and the largest. */
+static void seq_span(const oc_sensor_sim_options *opt, int64_t *min_seq, int64_t *max_seq, int64_t *max_event) {
+  oc_error err;
+  oc_sensor_sim *sim = oc_sensor_sim_new(opt, &err);
+  if (!sim) fail_msg("%s", err.message);
+  for (size_t j = 0; j < opt->devices; j++) min_seq[j] = INT64_MAX, max_seq[j] = INT64_MIN;
+  *max_event = INT64_MIN;
+  oc_sensor_sim_reading r;
+  while (oc_sensor_sim_next(sim, &r)) {
+    size_t j = r.device_index;
+    if (r.seq < min_seq[j]) min_seq[j] = r.seq;
+    if (r.seq > max_seq[j]) max_seq[j] = r.seq;
+    if (r.event_ms > *max_event) *max_event = r.event_ms;
+  }
+  oc_sensor_sim_free(sim);
+}
+
+/* A simulator restarted after its last reading numbers each device's readings on above the last run's
+ * (the stream dead-letters a seq stored already with another reading: a restart from seq 1 made every
+ * reading of the new run a dead letter), even at a device's fastest (1e6 readings a second) and when
+ * the new run starts the millisecond after the last one's last reading. */
+static void test_restarted_run_numbers_on(void **state) {
+  (void)state;
+  enum { DEVICES = 3 };
+  const double rates[] = {10, 1e6};
+  for (size_t i = 0; i < 2; i++) {
+    oc_sensor_sim_options first = options(5, DEVICES, rates[i], 3000), again = first;
+    int64_t min1[DEVICES], max1[DEVICES], min2[DEVICES], max2[DEVICES], last_event, ignored;
+    seq_span(&first, min1, max1, &last_event);
+    again.start_ms = last_event + 1;
+    seq_span(&again, min2, max2, &ignored);
+    for (size_t j = 0; j < DEVICES; j++) {
+      assert_true(min1[j] == first.start_ms * 1000 + 1 && max1[j] == first.start_ms * 1000 + 1000);
+      if (min2[j] <= max1[j])
+        fail_msg("rate %g, device %zu: the restarted run's seq %lld is not above the last run's %lld", rates[i], j,
+                 (long long)min2[j], (long long)max1[j]);
+    }
+  }
 }
 
 /* Pearson correlation of x and y. */
@@ -258,6 +305,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_deterministic_per_seed),
       cmocka_unit_test(test_payloads_follow_the_schema),
+      cmocka_unit_test(test_restarted_run_numbers_on),
       cmocka_unit_test(test_tank_levels_lead_the_simulated_price),
       cmocka_unit_test_setup_teardown(test_file_and_register, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test(test_mqtt_url),

@@ -28,6 +28,7 @@
 #include "ingest/import.h"
 #include "pg_fixture.h"
 #include "store/store.h"
+#include "store/store_pg.h"
 
 typedef struct fixture {
   char *dir;
@@ -1088,6 +1089,47 @@ static void test_pg_reconnects_after_a_lost_connection(void **state) {
   oc_store_close(s);
 }
 
+/* The hook of test_pg_changes_wait_misses_no_notify: another session commits a change just after the
+ * wait's look found none, and its NOTIFY reaches libpq before the wait polls the socket (libpq reads a
+ * NOTIFY that comes in behind a query's answer with that answer). Once only. */
+typedef struct commit_behind_the_look {
+  const char *uri;
+  bool done, pulled;
+} commit_behind_the_look;
+
+static void commit_behind_the_look_hook(oc_store *store, void *ctx) {
+  commit_behind_the_look *c = ctx;
+  if (c->done) return;
+  c->done = true;
+  oc_error err;
+  oc_store *other = oc_store_open(c->uri, &err);
+  if (!other || oc_store_change_note(other, OC_CHANGE_API_KEY, "behind-the-look", &err) != 0)
+    fail_msg("committing a change: %s", err.message);
+  oc_store_close(other);
+  c->pulled = oc_store_pg_pull_notification(store, 5.0);
+}
+
+/* A change committed between the wait's look at the latest change and its poll of the socket wakes the
+ * wait at once: its NOTIFY, read by libpq into its buffers, never made the socket readable again, and
+ * the wait slept to its timeout (10 s here) with the change committed. */
+static void test_pg_changes_wait_misses_no_notify(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  commit_behind_the_look race = {.uri = f->uri};
+  oc_store_pg_set_changes_wait_hook(commit_behind_the_look_hook, &race);
+  int64_t latest = -1;
+  double start = oc_monotonic_seconds();
+  int rc = oc_store_changes_wait(s, 0, 10.0, &latest, &err);
+  double waited = oc_monotonic_seconds() - start;
+  oc_store_pg_set_changes_wait_hook(NULL, NULL);
+  assert_int_equal(rc, 0);
+  assert_true(race.done && race.pulled);
+  assert_int_equal(latest, 1);
+  if (waited > 3.0) fail_msg("the change committed behind the look woke the wait after %.1f s", waited);
+  oc_store_close(s);
+}
+
 /* Rows go in through COPY: a batch of 10 000 keeps exact counts and values. */
 static void test_pg_large_upsert_through_copy(void **state) {
   fixture *f = *state;
@@ -1983,6 +2025,90 @@ static void test_sensor_reading_not_finite_refused_alike(void **state) {
   oc_store_close(s);
 }
 
+/* A sensor anomaly whose value is not finite, or whose score is not a number, is refused with the same
+ * words on every backend and nothing is stored (SQLite's INSERT OR IGNORE took NaN's NULL for a row it
+ * may skip and answered 0, "not inserted": the anomaly was gone without a word, where PostgreSQL
+ * refused it). An infinite score is stored on both. */
+static void test_sensor_anomaly_not_a_number_refused_alike(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store *s = open_ok(f);
+  const struct {
+    double value, score;
+    const char *why;
+  } bad[] = {{NAN, 7, ": value nan is not finite"},
+             {-INFINITY, 7, ": value -inf is not finite"},
+             {12.5, NAN, ": score is not a number"}};
+  oc_sensor_anomaly got;
+  bool inserted, found;
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    oc_sensor_anomaly a = {.device_id = "tank-7", .measurement = "level", .kind = "spike", .event_ms = 1000, .seq = 5,
+                           .detected_ms = 2000, .value = bad[i].value, .score = bad[i].score};
+    inserted = true;
+    assert_int_equal(oc_store_sensor_anomaly_insert(s, &a, &inserted, &err), -1);
+    assert_false(inserted);
+    const char *tail = strstr(err.message, ": sensor anomaly tank-7/level spike at 1000");
+    if (!tail || strcmp(tail + strlen(": sensor anomaly tank-7/level spike at 1000"), bad[i].why) != 0)
+      fail_msg("unexpected message: %s", err.message);
+    assert_int_equal(oc_store_sensor_anomaly_get(s, "tank-7", "level", "spike", 1000, &got, &found, &err), 0);
+    assert_false(found);
+  }
+  oc_sensor_anomaly a = {.device_id = "tank-7", .measurement = "level", .kind = "spike", .event_ms = 1000, .seq = 5,
+                         .detected_ms = 2000, .value = 12.5, .score = INFINITY};
+  assert_int_equal(oc_store_sensor_anomaly_insert(s, &a, &inserted, &err), 0);
+  assert_true(inserted);
+  assert_int_equal(oc_store_sensor_anomaly_get(s, "tank-7", "level", "spike", 1000, &got, &found, &err), 0);
+  assert_true(found && got.value == 12.5 && isinf(got.score) && got.score > 0);
+  oc_store_close(s);
+}
+
+/* Stores r in a transaction of its own, as the stream does; the insert's return, err set. */
+static int insert_reading_alone(oc_store *s, const oc_sensor_reading *r, oc_error *err) {
+  bool inserted;
+  oc_error ignored;
+  assert_int_equal(oc_store_begin(s, &ignored), 0);
+  int rc = oc_store_sensor_reading_insert(s, r, false, &inserted, err);
+  if (rc == 0) assert_int_equal(oc_store_commit(s, &ignored), 0);
+  else assert_int_equal(oc_store_rollback(s, &ignored), 0);
+  return rc;
+}
+
+/* A write the store refuses for its data (a constraint it breaks, a value that is not finite) fails with
+ * an error of kind OC_ERROR_INVALID on every backend, which the stream takes for a message to
+ * dead-letter rather than retry for ever; a failure for another reason (here a trigger that raises,
+ * standing in for a store away) is of another kind, which the stream retries. */
+static void test_refused_data_is_its_own_kind(void **state) {
+  fixture *f = *state;
+  oc_error err;
+  oc_store_close(open_ok(f)); /* the schema, then a constraint and a failing trigger of the test's */
+  if (f->db)
+    raw_exec(f->db, "CREATE TRIGGER refuse_seq_21 BEFORE INSERT ON sensor_readings WHEN NEW.seq = 21"
+                    " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
+                    "CREATE TRIGGER fail_seq_20 BEFORE INSERT ON sensor_readings WHEN NEW.seq = 20"
+                    " BEGIN SELECT json('the store fails for the test'); END;");
+  else
+    raw_pg_exec(f->uri, "ALTER TABLE sensor_readings ADD CONSTRAINT refused_by_the_test CHECK (seq <> 21);"
+                        "CREATE FUNCTION fail_for_the_test() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                        " IF NEW.seq = 20 THEN RAISE EXCEPTION 'the store fails for the test'; END IF;"
+                        " RETURN NEW; END $$;"
+                        "CREATE TRIGGER fail_seq_20 BEFORE INSERT ON sensor_readings FOR EACH ROW"
+                        " EXECUTE FUNCTION fail_for_the_test();");
+  oc_store *s = open_ok(f);
+  oc_sensor_reading r = {.device_id = "tank-7", .measurement = "level", .unit = "m", .seq = 21, .event_ms = 1000,
+                         .value = 5};
+  assert_int_equal(insert_reading_alone(s, &r, &err), -1);
+  if (err.kind != OC_ERROR_INVALID) fail_msg("a constraint broken: kind %d: %s", (int)err.kind, err.message);
+  r.seq = 22, r.value = NAN;
+  assert_int_equal(insert_reading_alone(s, &r, &err), -1);
+  assert_int_equal(err.kind, OC_ERROR_INVALID);
+  r.seq = 20, r.value = 5;
+  assert_int_equal(insert_reading_alone(s, &r, &err), -1);
+  if (err.kind == OC_ERROR_INVALID) fail_msg("a failure not of the data's making taken for one: %s", err.message);
+  r.seq = 22;
+  assert_int_equal(insert_reading_alone(s, &r, &err), 0);
+  oc_store_close(s);
+}
+
 /* The suite every backend runs. */
 static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_open_fresh_and_reopen, setup, teardown),
@@ -2015,6 +2141,8 @@ static const struct CMUnitTest backend_suite[] = {
     cmocka_unit_test_setup_teardown(test_text_lists_in_byte_order, setup, teardown),
     cmocka_unit_test_setup_teardown(test_device_site_must_be_utf8, setup, teardown),
     cmocka_unit_test_setup_teardown(test_sensor_reading_not_finite_refused_alike, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_sensor_anomaly_not_a_number_refused_alike, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_refused_data_is_its_own_kind, setup, teardown),
 };
 
 /* The SQLite backend's own: schema migrations on raw files. */
@@ -2056,6 +2184,7 @@ static void test_pg_doubles_exact_whatever_the_server_rounds(void **state) {
 static const struct CMUnitTest postgresql_suite[] = {
     cmocka_unit_test_setup_teardown(test_pg_concurrent_opens_migrate_once, setup, teardown),
     cmocka_unit_test_setup_teardown(test_pg_reconnects_after_a_lost_connection, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_pg_changes_wait_misses_no_notify, setup, teardown),
     cmocka_unit_test_setup_teardown(test_pg_large_upsert_through_copy, setup, teardown),
     cmocka_unit_test_setup_teardown(test_pg_bulk_load_defers_the_key, setup, teardown),
     cmocka_unit_test_setup_teardown(test_pg_copied_rows_then_upsert, setup, teardown),

@@ -4,7 +4,8 @@
  * A sensor quiet for exactly 3 intervals is not silent, a millisecond more is; an episode is stored
  * once however many checks see it, ended (once) by the first check after a newer reading, and a new
  * gap starts a new episode; a stream just (re)connected calls no sensor silent before it has listened
- * for a whole silence; revoked and unregistered devices are not watched; the latest reading is
+ * for a whole silence, or off what a short outage may have held when it listened before, so a
+ * flapping connection still reports a sensor gone quiet; revoked and unregistered devices are not watched; the latest reading is
  * kept by (event time, seq) whatever the arrival order; every stored or ended anomaly and every
  * smallest window records a change naming its row, and a rolled-back batch records none. Also: the
  * [stream] section of oilcast.conf. */
@@ -55,16 +56,23 @@ static void batch(oc_store *store, const oc_sensor_reading *r, size_t n) {
   assert_int_equal(oc_store_commit(store, &err), 0);
 }
 
-/* One check at now_ms by a stream connected since listening_ms, in its own transaction as the stream
- * runs it. */
-static oc_silence_counts check_since(oc_store *store, int64_t now_ms, int64_t listening_ms) {
+/* One check at now_ms by a stream that listened as *l says, in its own transaction as the stream runs
+ * it. */
+static oc_silence_counts check_listening(oc_store *store, int64_t now_ms, const oc_silence_listening *l) {
   oc_silence_options so = oc_silence_options_default();
   oc_silence_counts sc = {0};
   oc_error err;
   assert_int_equal(oc_store_begin(store, &err), 0);
-  if (oc_silence_check(store, &so, now_ms, listening_ms, &sc, &err) != 0) fail_msg("%s", err.message);
+  if (oc_silence_check(store, &so, now_ms, l, &sc, &err) != 0) fail_msg("%s", err.message);
   assert_int_equal(oc_store_commit(store, &err), 0);
   return sc;
+}
+
+/* One check at now_ms by a stream whose first connection came up at connected_ms. */
+static oc_silence_counts check_since(oc_store *store, int64_t now_ms, int64_t connected_ms) {
+  oc_silence_listening l = {0};
+  oc_silence_listening_up(&l, connected_ms);
+  return check_listening(store, now_ms, &l);
 }
 
 /* One check at now_ms by a stream connected long before. */
@@ -164,6 +172,43 @@ static void test_no_silence_before_listening_long_enough(void **state) {
   assert_int_equal(sc.started, 0);
   sc = check_since(f->store, connected + 3 * INTERVAL_MS + 1, connected); /* listened for a whole silence */
   assert_int_equal(sc.started, 1);
+}
+
+/* A connection that keeps dropping (every 2 intervals here, back 1 s later: a flaky link, a batch the
+ * store keeps refusing) still reports a sensor that went quiet for good: counting from each
+ * reconnection, no connection ever lasted the 3 intervals of a silence and the sensor was never
+ * reported. What each reconnection may have missed (1 s away) is listened off within its first
+ * second; after a long outage, the next connection still listens for a whole silence first. */
+static void test_silence_reported_across_flapping_connections(void **state) {
+  oc_test_datadir_fixture *f = *state;
+  add_device(f->store, "p-1");
+  oc_sensor_reading r = reading("p-1", 1, T0, 100);
+  batch(f->store, &r, 1);
+  oc_silence_listening l = {0};
+  oc_silence_listening_up(&l, T0 - 10 * INTERVAL_MS);
+  int64_t now = T0, reported_at = 0;
+  while (now < T0 + 20 * INTERVAL_MS && !reported_at) {
+    oc_silence_listening_down(&l, now);
+    now += 1000;
+    oc_silence_listening_up(&l, now);
+    if (check_listening(f->store, now + 500, &l).started) fail_msg("silent before what the outage held was heard");
+    for (int64_t at = now + 1001; at < now + 2 * INTERVAL_MS && !reported_at; at += 10000)
+      if (check_listening(f->store, at, &l).started) reported_at = at;
+    now += 2 * INTERVAL_MS;
+  }
+  if (!reported_at) fail_msg("a sensor quiet for 20 intervals across a flapping connection was never reported");
+  assert_true(reported_at > T0 + 3 * INTERVAL_MS && reported_at < T0 + 3 * INTERVAL_MS + 2 * INTERVAL_MS);
+
+  /* another sensor quiet since a 10-hour outage: nothing before the connection after it has listened
+   * for a whole silence, whatever the stream listened before */
+  add_device(f->store, "p-2");
+  oc_sensor_reading r2 = reading("p-2", 1, now, 100);
+  batch(f->store, &r2, 1);
+  oc_silence_listening_down(&l, now);
+  now += 600 * INTERVAL_MS;
+  oc_silence_listening_up(&l, now);
+  assert_int_equal(check_listening(f->store, now + 3 * INTERVAL_MS, &l).started, 0);
+  assert_int_equal(check_listening(f->store, now + 3 * INTERVAL_MS + 1, &l).started, 1);
 }
 
 static void test_only_active_registered_devices(void **state) {
@@ -295,6 +340,8 @@ int main(void) {
   const struct CMUnitTest sqlite_tests[] = {
       cmocka_unit_test_setup_teardown(test_episode_starts_once_and_ends, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_no_silence_before_listening_long_enough, oc_test_datadir_setup,
+                                      oc_test_datadir_teardown),
+      cmocka_unit_test_setup_teardown(test_silence_reported_across_flapping_connections, oc_test_datadir_setup,
                                       oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_only_active_registered_devices, oc_test_datadir_setup, oc_test_datadir_teardown),
       cmocka_unit_test_setup_teardown(test_latest_reading_whatever_the_order, oc_test_datadir_setup, oc_test_datadir_teardown),
