@@ -1,17 +1,17 @@
-/* import.c: see import.h. A file source: map the file, detect its format (Parquet by its magic, JSON,
+/* import.c: see import.h. A file source: read the file, detect its format (Parquet by its magic, JSON,
  * else CSV), hand every row to the batch. The CSV and JSON readers are here, Parquet's is in
  * import_parquet.c. The row path (tokenize, parse, oc_ingest_add) allocates nothing per row. A file can
  * be long: its batch is staged (batch.h), so the store's write lock is held for the final move only. */
 #include "ingest/import.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -328,30 +328,84 @@ static bool looks_like_json(const char *path, const char *data, size_t len) {
   return i < len && data[i] == '[';
 }
 
-static int map_file(const char *path, const char **data, size_t *len, oc_error *err) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return oc_error_errno(err, "cannot open %s", path);
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    close(fd);
-    return oc_error_errno(err, "cannot stat %s", path);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    close(fd);
-    return oc_error_set(err, "%s is not a regular file", path);
-  }
-  *len = (size_t)st.st_size;
-  if (*len == 0) {
-    close(fd);
-    *data = "";
+/* The file being imported: its bytes, read into memory, and what fstat said of it when it was opened.
+ * Read, not mapped: another process truncating a mapped file kills the reader with SIGBUS at the first
+ * page past the new end. The descriptor stays open to check, once every row is read, that the file is
+ * still what was read (file_unchanged). */
+typedef struct file_snapshot {
+  int fd;
+  char *data; /* len bytes and a NUL */
+  size_t len;
+  struct stat opened;
+} file_snapshot;
+
+static void snapshot_close(file_snapshot *file) {
+  close(file->fd);
+  free(file->data);
+}
+
+/* Whether the file is still as it was opened (size and modification time); if not, -1 naming it: rows
+ * read while another process rewrites or truncates a file may be half old and half new, or cut short. */
+static int file_unchanged(const char *path, const file_snapshot *file, oc_error *err) {
+  struct stat now;
+  if (fstat(file->fd, &now) != 0) return oc_error_errno(err, "cannot stat %s", path);
+  if (now.st_size == file->opened.st_size && now.st_mtim.tv_sec == file->opened.st_mtim.tv_sec &&
+      now.st_mtim.tv_nsec == file->opened.st_mtim.tv_nsec)
     return 0;
+  return oc_error_set(err, "%s: %s while it was read (%lld bytes when opened, %lld now; another process is writing "
+                           "it?): nothing written; import it again once it is complete",
+                      path, now.st_size < file->opened.st_size ? "shrank" : "changed",
+                      (long long)file->opened.st_size, (long long)now.st_size);
+}
+
+static int read_snapshot(const char *path, file_snapshot *file, oc_error *err) {
+  file->fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (file->fd < 0) return oc_error_errno(err, "cannot open %s", path);
+  file->data = NULL;
+  if (fstat(file->fd, &file->opened) != 0) {
+    oc_error_errno(err, "cannot stat %s", path);
+    snapshot_close(file);
+    return -1;
   }
-  void *p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
-  close(fd);
-  if (p == MAP_FAILED) return oc_error_errno(err, "cannot map %s", path);
-  madvise(p, *len, MADV_SEQUENTIAL);
-  *data = p;
+  if (!S_ISREG(file->opened.st_mode)) {
+    oc_error_set(err, "%s is not a regular file", path);
+    snapshot_close(file);
+    return -1;
+  }
+  size_t size = (size_t)file->opened.st_size;
+  file->data = oc_xmalloc(size + 1);
+  file->len = 0;
+  while (file->len < size) {
+    ssize_t got = read(file->fd, file->data + file->len, size - file->len);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      oc_error_errno(err, "cannot read %s", path);
+      snapshot_close(file);
+      return -1;
+    }
+    if (got == 0) break; /* cut short under the reader: file_unchanged words it */
+    file->len += (size_t)got;
+  }
+  file->data[file->len] = '\0';
+  if (file->len < size && file_unchanged(path, file, err) != 0) {
+    snapshot_close(file);
+    return -1;
+  }
   return 0;
+}
+
+/* The source the batch reads: the format's reader over the snapshot, then the check that the file did
+ * not change meanwhile (before anything commits). */
+typedef struct snapshot_source {
+  oc_import_source rows;
+  oc_ingest_read_fn read_format;
+  const file_snapshot *file;
+} snapshot_source;
+
+static int read_snapshot_rows(void *source, oc_ingest_sink *sink, oc_error *err) {
+  snapshot_source *s = source;
+  if (s->read_format(&s->rows, sink, err) != 0) return -1;
+  return file_unchanged(s->rows.opt->path, s->file, err);
 }
 
 /* Whether the file starts with the simulator's mark (simulate.h); if so, file's rows start after it. */
@@ -369,33 +423,36 @@ static bool skip_simulated_mark(oc_import_source *file) {
 int oc_import_file(oc_store *store, const oc_import_options *opt, oc_import_report *report, oc_error *err) {
   memset(report, 0, sizeof *report);
   report->format = "unknown";
-  const char *mapped = NULL;
-  size_t mapped_len = 0;
-  if (map_file(opt->path, &mapped, &mapped_len, err) != 0) return -1;
-  if (mapped_len >= 2 && (memcmp(mapped, "\xFF\xFE", 2) == 0 || memcmp(mapped, "\xFE\xFF", 2) == 0)) {
+  file_snapshot snapshot;
+  if (read_snapshot(opt->path, &snapshot, err) != 0) return -1;
+  const char *data = snapshot.data;
+  size_t len = snapshot.len;
+  if (len >= 2 && (memcmp(data, "\xFF\xFE", 2) == 0 || memcmp(data, "\xFE\xFF", 2) == 0)) {
     oc_error_set(err, "%s: UTF-16 text (byte order mark %s): oilcast reads UTF-8; convert it first, e.g. iconv -f "
-                      "UTF-16 -t UTF-8", opt->path, mapped[0] == '\xFF' ? "FF FE" : "FE FF");
-    munmap((void *)mapped, mapped_len);
+                      "UTF-16 -t UTF-8", opt->path, data[0] == '\xFF' ? "FF FE" : "FE FF");
+    snapshot_close(&snapshot);
     return -1;
   }
-  oc_import_source file = {.opt = opt, .data = mapped, .len = mapped_len, .first_line = 1};
-  bool simulated = skip_simulated_mark(&file);
-  bool parquet = (file.len >= 4 && memcmp(file.data, "PAR1", 4) == 0) ||
+  snapshot_source source = {.rows = {.opt = opt, .data = data, .len = len, .first_line = 1}, .file = &snapshot};
+  oc_import_source *file = &source.rows;
+  bool simulated = skip_simulated_mark(file);
+  bool parquet = (file->len >= 4 && memcmp(file->data, "PAR1", 4) == 0) ||
                  strcasecmp(oc_path_extension(opt->path), "parquet") == 0; /* the reader says what is wrong */
-  oc_ingest_batch_options batch = {.read = parquet                                       ? oc_import_read_parquet
-                                           : looks_like_json(opt->path, file.data, file.len) ? read_json
-                                                                                             : read_csv,
-                                   .source = &file,
+  source.read_format = parquet                                             ? oc_import_read_parquet
+                       : looks_like_json(opt->path, file->data, file->len) ? read_json
+                                                                           : read_csv;
+  oc_ingest_batch_options batch = {.read = read_snapshot_rows,
+                                   .source = &source,
                                    .source_kind = simulated ? "simulated" : opt->source_kind,
                                    .origin = opt->path,
                                    .unit = opt->unit,
                                    .on_error = opt->on_error,
-                                   .raw = mapped,
-                                   .raw_len = mapped_len,
+                                   .raw = data,
+                                   .raw_len = len,
                                    .raw_dir = opt->raw_dir,
                                    .raw_ext = oc_path_extension(opt->path),
                                    .stage = true};
   int rc = oc_ingest_batch(store, &batch, report, err);
-  if (mapped_len) munmap((void *)mapped, mapped_len);
+  snapshot_close(&snapshot);
   return rc;
 }

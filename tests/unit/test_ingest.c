@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/calendar.h"
@@ -580,6 +581,69 @@ static void test_import_idempotent_updates_and_lineage(void **state) {
   free(raw);
 }
 
+/* Another process cuts short (or extends) a file while it is imported. The "other process" acts from
+ * inside the import, when the reader asks the store for the first row's series: the file was open and
+ * its header read. The file was once mapped, and its rows past the cut killed the import with SIGBUS;
+ * now it is an error naming the file, and nothing is stored (no series, no run, no raw copy). */
+static const oc_store_ops *store_ops;
+static const char *writer_path; /* the file the other process changes */
+static bool writer_appends;     /* it appends a row (else it truncates the file to 100 bytes) */
+
+static int range_get_while_written(oc_store *store, const char *name, bool *set, double *min, double *max,
+                                   oc_error *err) {
+  if (writer_path) {
+    FILE *out = fopen(writer_path, writer_appends ? "a" : "r+");
+    assert_non_null(out);
+    if (writer_appends) fputs("2099-01-02,1\n", out);
+    else assert_int_equal(ftruncate(fileno(out), 100), 0);
+    fclose(out);
+    writer_path = NULL;
+  }
+  return store_ops->series_range_get(store, name, set, min, max, err);
+}
+
+static void test_import_file_changed_while_read(void **state) {
+  fixture *f = *state;
+  oc_import_options opt;
+  oc_import_report rep;
+  oc_error err;
+  oc_import_options_init(&opt);
+  char *raw = oc_path_join(f->dir, "raw/historical_data");
+  opt.raw_dir = raw;
+  oc_buf text = {0};
+  oc_buf_puts(&text, "Date,Price\n");
+  for (oc_date d = D("2000-01-03"); text.len < 64 * 1024; d = oc_calendar_next_trading_day(d)) {
+    char day[OC_DATE_STRLEN];
+    oc_buf_printf(&text, "%s,%d.25\n", oc_date_format(d, day), 20 + (int)(d % 50));
+  }
+  oc_store_ops watched = *f->store->ops;
+  watched.series_range_get = range_get_while_written;
+  store_ops = f->store->ops;
+  const char *said[] = {"cut.csv: shrank while it was read (", "cut.csv: changed while it was read ("};
+  for (int appends = 0; appends < 2; appends++) {
+    char *path = oc_test_write_file(f->dir, "cut.csv", text.data);
+    writer_path = path;
+    writer_appends = appends;
+    opt.path = path;
+    f->store->ops = &watched;
+    int rc = oc_import_file(f->store, &opt, &rep, &err);
+    f->store->ops = store_ops;
+    assert_int_equal(rc, -1);
+    if (!strstr(err.message, said[appends]) || !strstr(err.message, "nothing written")) fail_msg("%s", err.message);
+    assert_false(rep.written);
+    if (*rep.raw_path) assert_false(oc_path_exists(rep.raw_path));
+    oc_import_report_free(&rep);
+    free(path);
+  }
+  oc_series_info *list = NULL;
+  size_t n = 1;
+  assert_int_equal(oc_store_series_list(f->store, &list, &n, &err), 0);
+  assert_int_equal(n, 0);
+  oc_series_info_list_free(list, n);
+  oc_buf_free(&text);
+  free(raw);
+}
+
 static void test_datadir(void **state) {
   fixture *f = *state;
   oc_error err;
@@ -739,6 +803,7 @@ int main(void) {
       ON_DATADIR(test_import_json_repeated_key),
       ON_DATADIR(test_import_csv_header_only),
       ON_DATADIR(test_import_idempotent_updates_and_lineage),
+      ON_DATADIR(test_import_file_changed_while_read),
       ON_DATADIR(test_datadir),
       ON_DATADIR(test_import_utf16_named),
       ON_DATADIR(test_simulated_file_recorded_as_simulated),
