@@ -45,7 +45,7 @@ const oc_command oc_cmd_ingest = {
     "  --series-col C     long format: the column naming each row's series (default: `series` if present)\n"
     "  --start-date D     date of the first price of a bare JSON array\n"
     "  --on-error abort   any bad row: write nothing, exit 1, list the bad rows (default)\n"
-    "  --on-error skip    write the good rows, list the bad ones\n"
+    "  --on-error skip    write the good rows, list the bad ones (no good row: as abort)\n"
     "  --unit U           unit of new series (default USD/bbl)\n"
     /* the market source (docs/market.md) */
     "\nMarket APIs: oilcast ingest --source market --provider eia|fred|alphavantage --series NAME\n"

@@ -548,9 +548,12 @@ int oc_ingest_batch(oc_store *store, const oc_ingest_batch_options *opt, oc_inge
   report->raw_path = job.raw_path ? job.raw_path : oc_xstrdup("");
   report->nseries = b.nslots;
   oc_error ignored;
+  /* skip writes the good rows; with none (every row rejected or missing), it would leave only the
+   * batch's new series, empty, and an "ok" run: refused as abort refuses a bad row */
+  bool none_usable = report->rows_read == report->rows_rejected + report->rows_missing;
   if (parsed != 0) {
     /* err says why; nothing was committed */
-  } else if (report->rows_rejected > 0 && opt->on_error == OC_ON_ERROR_ABORT) {
+  } else if (report->rows_rejected > 0 && (opt->on_error == OC_ON_ERROR_ABORT || none_usable)) {
     if (open) oc_store_rollback(store, &ignored);
     open = false;
     report->rows_inserted = report->rows_updated = report->rows_unchanged = 0;
@@ -560,8 +563,13 @@ int oc_ingest_batch(oc_store *store, const oc_ingest_batch_options *opt, oc_inge
       report->raw_path[0] = '\0';
     }
     record_run(&b, "rejected", started);
-    oc_error_set(err, "%s: %lld of %lld rows rejected; nothing written (--on-error skip writes the good rows)",
-                 opt->origin, (long long)report->rows_rejected, (long long)report->rows_read);
+    if (opt->on_error == OC_ON_ERROR_ABORT)
+      oc_error_set(err, "%s: %lld of %lld rows rejected; nothing written (--on-error skip writes the good rows)",
+                   opt->origin, (long long)report->rows_rejected, (long long)report->rows_read);
+    else
+      oc_error_set(err, "%s: no row was usable (%lld of %lld rows rejected, %lld missing); nothing written",
+                   opt->origin, (long long)report->rows_rejected, (long long)report->rows_read,
+                   (long long)report->rows_missing);
   } else if (job.rc != 0) {
     *err = job.err;
   } else if (commit_batch(&b, &open, started) == 0) {

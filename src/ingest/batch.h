@@ -8,7 +8,7 @@
  *   - ONE store transaction around every write (with opt->stage, only around the move of the staged
  *     rows, the series and the run record); under OC_ON_ERROR_ABORT one bad row writes nothing
  *     (validation goes on so that every bad row is reported), under OC_ON_ERROR_SKIP the good rows
- *     commit;
+ *     commit (with bad rows and not one good row, nothing is written, as under abort);
  *   - the run record (oc_store_ingest_run_record, with its per-series rows: what a running server's
  *     change notification reads); a rejected batch is still logged, as "rejected";
  *   - lineage: the SHA-256 of the input as received and, with a raw_dir, an unchanged copy
@@ -118,7 +118,8 @@ typedef struct oc_ingest_batch_options {
 /* Runs one batch: opt->read hands over the rows, the batch validates and writes them, records the
  * run and keeps the lineage copy. Returns 0 when the batch committed (under OC_ON_ERROR_SKIP bad rows
  * are in the report). Returns -1 when nothing was written: a runtime error, or bad rows under
- * OC_ON_ERROR_ABORT (report->problems lists them; a "rejected" run is logged). Free the report with
+ * OC_ON_ERROR_ABORT, or under OC_ON_ERROR_SKIP bad rows and no good one (report->problems lists them;
+ * a "rejected" run is logged). Free the report with
  * oc_ingest_report_free either way. */
 int oc_ingest_batch(oc_store *store, const oc_ingest_batch_options *opt, oc_ingest_report *report, oc_error *err);
 

@@ -41,8 +41,8 @@ static inline void oc_import_report_free(oc_import_report *report) { oc_ingest_r
 
 /* Imports opt->path through oc_ingest_batch (the file is the source; its bytes are the lineage copy).
  * Returns 0 when the import committed (with --on-error skip, bad rows are in the report). Returns -1
- * when nothing was written: a runtime error, or bad rows under OC_ON_ERROR_ABORT (the report lists
- * them; a "rejected" run is still logged). */
+ * when nothing was written: a runtime error, or bad rows under OC_ON_ERROR_ABORT, or bad rows and
+ * no good one under OC_ON_ERROR_SKIP (the report lists them; a "rejected" run is still logged). */
 int oc_import_file(oc_store *store, const oc_import_options *opt, oc_import_report *report, oc_error *err);
 
 #endif

@@ -1,7 +1,7 @@
 # ingest_wti.sh: the historical import end to end with the real binary and the real EIA WTI file:
 # init, import (9,821 rows), re-import (0 changes), last 3 rows equal the file's, a corrupted copy is
-# refused naming its line and writes nothing, CSV output round-trips, a killed import leaves the
-# store as it was, exit codes and usage.
+# refused naming its line and writes nothing, so is a skip import with no good row, CSV output
+# round-trips, a killed import leaves the store as it was, exit codes and usage.
 source "$(dirname "$0")/lib.sh"
 oc_require_test_data
 WTI="$DATA/wti-daily.csv"
@@ -45,6 +45,15 @@ assert_contains "$(cat "$OC_TMP/err")" "wti-bad.csv:5000: bad date '2019-02-30'"
 assert_contains "$(cat "$OC_TMP/err")" "wti-bad.csv:6000: bad value '12.3.4'"
 assert_contains "$(cat "$OC_TMP/err")" "nothing written"
 assert_contains "$(oc status)" "observations    9821"
+
+# --on-error skip with bad rows and not one good row: nothing to write, so nothing is written (it
+# once left the series, empty, and exited 0), exit 1 saying so.
+printf 'Date,Price\n2024-01-02,1e300\n2024-01-03,abc\n' >"$OC_TMP/none-good.csv"
+code=0
+oc ingest --csv-path "$OC_TMP/none-good.csv" --series NONE --on-error skip >"$OC_TMP/out" 2>"$OC_TMP/err" || code=$?
+assert_eq "$code" 1 "skip with no usable row: exit status"
+assert_contains "$(cat "$OC_TMP/err")" "none-good.csv: no row was usable (2 of 2 rows rejected, 0 missing); nothing written"
+assert_exit 1 oc series show NONE
 
 # Round trip: CSV output re-imports to the identical state, here and in a fresh directory.
 oc series show WTI --format csv >"$OC_TMP/wti-out.csv"

@@ -131,6 +131,47 @@ static void test_validation_names_each_bad_row(void **state) {
   oc_ingest_report_free(&rep);
 }
 
+/* Skip with bad rows and not one good row (here the batch's own refusals: a price outside the default
+ * range, the same date twice, and a row the source could not parse): nothing to write, so nothing is
+ * written, as under abort: -1 saying so, no series (it was once left, empty, with an "ok" run), no raw
+ * copy, a "rejected" run. Staged (file imports) and not. */
+static void test_skip_with_no_usable_row_writes_nothing(void **state) {
+  fixture *f = *state;
+  const test_row rows[] = {{"NEW", D("2024-01-02"), 1e300, NULL},
+                           {"NEW", D("2024-01-03"), 0, "not a number"},
+                           {"NEW", D("2024-01-04"), 2e300, NULL}};
+  memory_source m = {rows, 3, false};
+  char *raw_dir = oc_path_join(f->dir, "raw/historical_data");
+  static const char raw[] = "the input as received";
+  for (int stage = 0; stage < 2; stage++) {
+    oc_ingest_batch_options opt = {.read = read_memory, .source = &m, .source_kind = "test", .origin = "memory",
+                                   .unit = "USD/bbl", .on_error = OC_ON_ERROR_SKIP, .raw = raw,
+                                   .raw_len = sizeof raw - 1, .raw_dir = raw_dir, .raw_ext = "txt", .stage = stage};
+    oc_ingest_report rep;
+    oc_error err;
+    assert_int_equal(oc_ingest_batch(f->store, &opt, &rep, &err), -1);
+    assert_string_equal(err.message, "memory: no row was usable (3 of 3 rows rejected, 0 missing); nothing written");
+    assert_false(rep.written);
+    assert_int_equal(rep.rows_rejected, 3);
+    assert_int_equal(rep.nproblems, 3);
+    if (*rep.raw_path) assert_false(oc_path_exists(rep.raw_path));
+    oc_ingest_report_free(&rep);
+    bool found = true;
+    oc_series_info info;
+    assert_int_equal(oc_store_series_get(f->store, "NEW", &info, &found, &err), 0);
+    assert_false(found);
+    assert_int_equal(stored_rows(f), 0);
+    oc_ingest_run_info *runs;
+    size_t n;
+    int64_t newest;
+    assert_int_equal(oc_store_ingest_runs_after(f->store, 0, 100, 0, &runs, &n, &newest, &err), 0);
+    assert_int_equal(n, (size_t)stage + 1);
+    assert_string_equal(runs[n - 1].status, "rejected");
+    oc_ingest_run_info_list_free(runs, n);
+  }
+  free(raw_dir);
+}
+
 static void test_conflict_policy_counts(void **state) {
   fixture *f = *state;
   const test_row first[] = {{"WTI", D("2024-01-02"), 70.5, NULL}, {"WTI", D("2024-01-03"), 71, NULL}};
@@ -514,6 +555,7 @@ int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
       ON_DATADIR(test_validation_names_each_bad_row),
+      ON_DATADIR(test_skip_with_no_usable_row_writes_nothing),
       ON_DATADIR(test_conflict_policy_counts),
       ON_DATADIR(test_failed_batch_leaves_nothing),
       ON_DATADIR(test_chunks_written_while_reading),
