@@ -134,17 +134,16 @@ static void problem(oc_ingest_sink *b, size_t where, const char *field, bool dup
   va_end(ap);
 }
 
-/* A simulated batch must not write into a stored series of real prices: the simulator's one-series
- * file names no series, so imported without --series it would overwrite the WTI history under its
- * historical label. -1 with b->err (the whole batch is refused: nothing written). */
-static int simulated_into_real(oc_ingest_sink *b, size_t where, const char *name) {
-  if (strcmp(b->opt->source_kind, "simulated") != 0) return 0;
+/* Whether the series is stored already (*stored: else the batch creates it), and that a simulated
+ * batch does not write into a stored series of real prices: the simulator's one-series file names no
+ * series, so imported without --series it would overwrite the WTI history under its historical label.
+ * -1 with b->err (the whole batch is refused: nothing written). */
+static int check_stored(oc_ingest_sink *b, size_t where, const char *name, bool *stored) {
   oc_series_info info;
-  bool found;
-  if (oc_store_series_get(b->store, name, &info, &found, b->err) != 0) return -1;
-  if (!found) return 0;
+  if (oc_store_series_get(b->store, name, &info, stored, b->err) != 0) return -1;
+  if (!*stored) return 0;
   int rc = 0;
-  if (strcmp(info.source, "simulated") != 0)
+  if (strcmp(b->opt->source_kind, "simulated") == 0 && strcmp(info.source, "simulated") != 0)
     rc = oc_error_set(b->err,
                       "%s:%zu: series '%s' holds %s prices and this file is simulated (oilcast simulate market): "
                       "nothing written; import it into a series of its own with --series (e.g. %s-SIM)",
@@ -183,10 +182,16 @@ static int slot_for(oc_ingest_sink *b, size_t where, const char *name, size_t le
   copy[len] = '\0';
   int64_t id = (int64_t)b->nslots; /* staged: the series is created by move_staged */
   oc_price_range range;
-  if (writer_drain(b) != 0 || simulated_into_real(b, where, copy) != 0 || (!b->staged && oc_store_series_ensure(b->store, copy, b->opt->unit, b->opt->source_kind, &id, b->err) != 0) ||
+  bool stored;
+  if (writer_drain(b) != 0 || check_stored(b, where, copy, &stored) != 0 ||
+      (!b->staged && oc_store_series_ensure(b->store, copy, b->opt->unit, b->opt->source_kind, &id, b->err) != 0) ||
       oc_price_range_get(b->store, copy, &range, b->err) != 0) {
     free(copy);
     return -1;
+  }
+  if (!stored) { /* its range's advice: create it as this batch would, with the range */
+    range.new_unit = b->opt->unit;
+    range.new_source = b->opt->source_kind;
   }
   oc_xgrow((void **)&b->slots, &b->slots_cap, b->nslots + 1, sizeof *b->slots);
   b->slots[b->nslots] = (series_slot){.name = copy, .name_len = len, .id = id, .range = range};

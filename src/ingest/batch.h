@@ -39,7 +39,7 @@ typedef struct oc_ingest_problem {
   size_t where;
   const char *field; /* the field at fault ("date", "value") when the source names fields; NULL: the row */
   bool duplicate;    /* the row repeats the (series, date) of an earlier row of the batch */
-  char reason[200];  /* without the position, which the caller prints its own way */
+  char reason[384];  /* without the position, which the caller prints its own way */
 } oc_ingest_problem;
 
 typedef struct oc_ingest_negative {

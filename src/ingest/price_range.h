@@ -21,13 +21,17 @@
 typedef struct oc_price_range {
   double min, max; /* inclusive, min < max */
   bool own;        /* the series' own (stored) range, not the default */
+  /* A series an import is about to create (not stored yet; NULL otherwise): the unit and source it
+   * would get, which `series set-range` must be given to create it with its range beforehand. */
+  const char *new_unit, *new_source;
 } oc_price_range;
 
-/* The range of series name (the default when it has none of its own, or does not exist yet). */
+/* The range of series name (the default when it has none of its own, or does not exist yet;
+ * new_unit and new_source NULL). */
 int oc_price_range_get(oc_store *store, const char *name, oc_price_range *out, oc_error *err);
 
 /* True when value lies in range; otherwise false with the reason in reason (cap bytes), naming the
- * series and how to change its range. */
+ * series and the command that changes its range (for a new series, the one that creates it with it). */
 bool oc_price_range_check(const oc_price_range *range, const char *series, double value, char *reason, size_t cap);
 
 #endif

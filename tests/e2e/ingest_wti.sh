@@ -1,7 +1,8 @@
 # ingest_wti.sh: the historical import end to end with the real binary and the real EIA WTI file:
 # init, import (9,821 rows), re-import (0 changes), last 3 rows equal the file's, a corrupted copy is
 # refused naming its line and writes nothing, so is a skip import with no good row, CSV output
-# round-trips, a killed import leaves the store as it was, exit codes and usage.
+# round-trips, a killed import leaves the store as it was, the advice for prices outside a new
+# series' range works, exit codes and usage.
 source "$(dirname "$0")/lib.sh"
 oc_require_test_data
 WTI="$DATA/wti-daily.csv"
@@ -88,6 +89,19 @@ wait "$pid" 2>/dev/null || true
 assert_contains "$(oc status)" "observations    9821"
 assert_eq "$(oc series show WTI --format csv | sha256sum)" "$before" "WTI after the killed import"
 assert_exit 1 oc series show KILL-0001
+
+# The advice for prices outside a new series' default range works as given (set-range once answered
+# "no series named"): it creates the series, empty, with the import's unit and source and its range.
+printf 'Date,Price\n2024-01-02,150000\n2024-01-03,150001.5\n' >"$OC_TMP/rub.csv"
+rub_import=(ingest --csv-path "$OC_TMP/rub.csv" --series URALS --unit 'RUB per t' --source simulated)
+assert_exit 1 oc "${rub_import[@]}" 2>"$OC_TMP/err"
+advice=$(grep -o 'oilcast series set-range URALS [^)]*' "$OC_TMP/err" | head -n 1)
+assert_eq "$advice" "oilcast series set-range URALS --min A --max B --unit 'RUB per t' --source simulated"
+advice=${advice/--min A --max B/--min 0 --max 1e6}
+assert_eq "$(eval "oc ${advice#oilcast }")" "URALS (created, no rows yet) accepts prices 0..1000000 (its own range)"
+assert_contains "$(oc "${rub_import[@]}" 2>/dev/null)" "2 inserted"
+assert_contains "$(oc series list)" "RUB per t  simulated             2"
+assert_exit 1 oc series set-range URALS --min 0 --max 1e6 --unit USD/bbl # a stored series keeps its unit
 
 # CLI conventions.
 assert_exit 0 oc --version

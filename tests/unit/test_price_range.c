@@ -70,14 +70,24 @@ static void test_default_then_own_range(void **state) {
 
 static void test_check_reason(void **state) {
   (void)state;
-  oc_price_range range = {OC_PRICE_MIN_DEFAULT, OC_PRICE_MAX_DEFAULT, false};
-  char reason[200];
+  oc_price_range range = {OC_PRICE_MIN_DEFAULT, OC_PRICE_MAX_DEFAULT, false, NULL, NULL};
+  char reason[384];
   assert_true(oc_price_range_check(&range, "WTI", -1000, reason, sizeof reason));
   assert_true(oc_price_range_check(&range, "WTI", 100000, reason, sizeof reason));
   assert_false(oc_price_range_check(&range, "WTI", 1e308, reason, sizeof reason));
   assert_string_equal(reason, "price 1e+308 outside WTI's default range -1000..100000 "
                               "(change it: oilcast series set-range WTI --min A --max B)");
   assert_false(oc_price_range_check(&range, "WTI", -1000.5, reason, sizeof reason));
+  /* a series an import would create: the advice creates it as the import would, with its range */
+  range.new_unit = "RUB/t";
+  range.new_source = "simulated";
+  assert_false(oc_price_range_check(&range, "URALS", 2e5, reason, sizeof reason));
+  assert_string_equal(reason, "price 200000 outside URALS's default range -1000..100000 (a new series: create it "
+                              "with its range first, oilcast series set-range URALS --min A --max B --unit RUB/t "
+                              "--source simulated)");
+  range.new_unit = "RUB per t";
+  assert_false(oc_price_range_check(&range, "URALS", 2e5, reason, sizeof reason));
+  assert_non_null(strstr(reason, " --unit 'RUB per t' --source simulated)"));
 }
 
 int main(void) {
