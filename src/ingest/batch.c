@@ -22,6 +22,7 @@
 #include "core/buf.h"
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/publish.h"
 #include "core/progress.h"
 #include "ingest/price_range.h"
 
@@ -424,15 +425,19 @@ int oc_ingest_add(oc_ingest_sink *b, size_t where, const char *series, size_t se
 /* ---- lineage ----------------------------------------------------------------------------------- */
 
 /* SHA-256 of the input, then (with a raw_dir) the unchanged copy raw_dir/YYYY-MM-DD/<sha256>.<ext>,
- * content-addressed so a second batch of the same bytes reuses it. The batch commits only after it
- * succeeded. */
+ * content-addressed so a later batch of the same bytes reuses it. The copy is written under this
+ * process's temporary name (oc_publish_staging_path, synced) while the rows are read, and takes its
+ * name only inside the batch's transaction, just before the commit (publish_copy). A batch that does
+ * not commit removes its own temporary file, never the named copy: another batch of the same bytes,
+ * running beside it, may have committed naming it (when the failing batch removed the copy it had
+ * named, a committed run was left naming a removed file). */
 typedef struct lineage_job {
   const char *data;
   size_t len;
   const char *raw_dir, *ext;
   char sha256[OC_SHA256_HEX_LEN];
   char *raw_path;
-  bool created; /* this batch wrote raw_path (and removes it when nothing commits) */
+  char *staged_path; /* this batch's copy until publish_copy names it raw_path; NULL: raw_path existed */
   int rc;
   oc_error err;
 } lineage_job;
@@ -451,12 +456,32 @@ static void *lineage_run(void *arg) {
     job->raw_path = oc_path_join(dir, name.data);
     oc_buf_free(&name);
     if (!oc_path_exists(job->raw_path)) {
-      job->rc = oc_write_file_atomic(job->raw_path, job->data, job->len, &job->err);
-      job->created = job->rc == 0;
+      job->staged_path = oc_publish_staging_path(job->raw_path);
+      job->rc = oc_write_file_atomic(job->staged_path, job->data, job->len, &job->err);
     }
   }
   free(dir);
   return NULL;
+}
+
+/* The batch's copy under its name (replacing an identical one another batch named meanwhile), synced. */
+static int publish_copy(lineage_job *job, oc_error *err) {
+  if (!job->staged_path) return 0;
+  if (rename(job->staged_path, job->raw_path) != 0)
+    return oc_error_errno(err, "cannot rename %s to %s", job->staged_path, job->raw_path);
+  free(job->staged_path);
+  job->staged_path = NULL;
+  if (oc_fsync_parent_dir(job->raw_path) != 0) return oc_error_errno(err, "cannot sync the folder of %s", job->raw_path);
+  return 0;
+}
+
+/* The batch did not commit: its temporary copy goes (a copy it named before a failed commit stays,
+ * named by no run: another batch may have named it too). */
+static void discard_copy(lineage_job *job) {
+  if (!job->staged_path) return;
+  unlink(job->staged_path);
+  free(job->staged_path);
+  job->staged_path = NULL;
 }
 
 /* ---- the batch --------------------------------------------------------------------------------- */
@@ -508,15 +533,16 @@ static void record_run(oc_ingest_sink *b, const char *status, int64_t started) {
 }
 
 /* Ends a batch whose rows all passed: a staged batch's transaction begins here and moves its rows in;
- * then the run is recorded and the transaction committed. -1 with b->err; *open says whether the
- * transaction is still open, for the caller to roll back. */
-static int commit_batch(oc_ingest_sink *b, bool *open, int64_t started) {
+ * then the raw copy takes its name, the run is recorded and the transaction committed. -1 with b->err;
+ * *open says whether the transaction is still open, for the caller to roll back. */
+static int commit_batch(oc_ingest_sink *b, lineage_job *job, bool *open, int64_t started) {
   if (b->staged) {
     if (oc_store_begin(b->store, b->err) != 0) return -1;
     *open = true;
     b->began_at = oc_monotonic_seconds();
     if (move_staged(b) != 0) return -1;
   }
+  if (publish_copy(job, b->err) != 0) return -1;
   record_run(b, "ok", started);
   if (!b->rep->run_id || oc_store_commit(b->store, b->err) != 0) return -1;
   *open = false;
@@ -562,9 +588,8 @@ int oc_ingest_batch(oc_store *store, const oc_ingest_batch_options *opt, oc_inge
     if (open) oc_store_rollback(store, &ignored);
     open = false;
     report->rows_inserted = report->rows_updated = report->rows_unchanged = 0;
-    if (job.created) { /* keep no lineage of what was not ingested */
-      unlink(job.raw_path);
-      job.created = false;
+    if (job.staged_path) { /* keep no lineage of what was not ingested */
+      discard_copy(&job);
       report->raw_path[0] = '\0';
     }
     record_run(&b, "rejected", started);
@@ -577,13 +602,13 @@ int oc_ingest_batch(oc_store *store, const oc_ingest_batch_options *opt, oc_inge
                    (long long)report->rows_missing);
   } else if (job.rc != 0) {
     *err = job.err;
-  } else if (commit_batch(&b, &open, started) == 0) {
+  } else if (commit_batch(&b, &job, &open, started) == 0) {
     report->written = true;
     rc = 0;
   }
   if (open) oc_store_rollback(store, &ignored);
   if (b.staged) oc_store_observations_stage_clear(store);
-  if (rc != 0 && job.created) unlink(job.raw_path);
+  discard_copy(&job);
   double t2 = oc_monotonic_seconds();
   oc_debug("ingest %s: rows %.2f s, lineage and commit %.2f s, write transaction %.2f s", opt->origin, t1 - t0,
            t2 - t1, b.began_at > 0 ? t2 - b.began_at : 0.0);

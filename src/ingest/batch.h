@@ -12,8 +12,10 @@
  *   - the run record (oc_store_ingest_run_record, with its per-series rows: what a running server's
  *     change notification reads); a rejected batch is still logged, as "rejected";
  *   - lineage: the SHA-256 of the input as received and, with a raw_dir, an unchanged copy
- *     raw_dir/YYYY-MM-DD/<sha256>.<ext>, written (temporary file, fsync, rename) before the commit
- *     and removed again when nothing commits, so a kill at any instant leaves the old state or the new.
+ *     raw_dir/YYYY-MM-DD/<sha256>.<ext>, written to a temporary file (synced) while the rows are read
+ *     and renamed to its name in the transaction, just before the commit; a batch that does not
+ *     commit removes its temporary file only (a batch of the same bytes beside it may have committed
+ *     naming the copy), so a kill at any instant leaves the old state or the new.
  * A source never opens a transaction, never writes to the store and never decides what a bad row does.
  * Library code: prints nothing. */
 #ifndef OC_INGEST_BATCH_H

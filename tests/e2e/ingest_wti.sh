@@ -1,8 +1,9 @@
 # ingest_wti.sh: the historical import end to end with the real binary and the real EIA WTI file:
 # init, import (9,821 rows), re-import (0 changes), last 3 rows equal the file's, a corrupted copy is
 # refused naming its line and writes nothing, so is a skip import with no good row, CSV output
-# round-trips, a killed import leaves the store as it was, the advice for prices outside a new
-# series' range works, exit codes and usage.
+# round-trips, a killed import leaves the store as it was, a failing import leaves the raw copy a
+# concurrent one of the same bytes committed, the advice for prices outside a new series' range works,
+# exit codes and usage.
 source "$(dirname "$0")/lib.sh"
 oc_require_test_data
 WTI="$DATA/wti-daily.csv"
@@ -89,6 +90,41 @@ wait "$pid" 2>/dev/null || true
 assert_contains "$(oc status)" "observations    9821"
 assert_eq "$(oc series show WTI --format csv | sha256sum)" "$before" "WTI after the killed import"
 assert_exit 1 oc series show KILL-0001
+
+# Two imports of the same bytes (two files) share the name of their raw copy: the one that fails must
+# not remove the copy the other committed naming (it did: the run was left naming a removed file).
+# The failing import is stopped once its copy is being written, the other runs whole, then it goes on.
+cp "$OC_TMP/big.csv" "$OC_TMP/twin-a.csv"
+echo "1800-01-01,KILL-0001,not-a-price" >>"$OC_TMP/twin-a.csv"
+cp "$OC_TMP/twin-a.csv" "$OC_TMP/twin-b.csv"
+raw_before=$(raw_files)
+"$OILCAST_BIN" ingest --quiet --source simulated --csv-path "$OC_TMP/twin-a.csv" >/dev/null 2>&1 &
+pid=$!
+oc_kill_later "$pid"
+for _ in $(seq 1 2000); do
+  kill -0 "$pid" 2>/dev/null || break
+  (($(raw_files) > raw_before)) && break
+  sleep 0.005
+done
+kill -STOP "$pid" 2>/dev/null || true
+state=
+for _ in $(seq 1 200); do # the signal takes effect a moment later
+  state=$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null || true)
+  [[ -z $state || $state == [TZ] ]] && break
+  sleep 0.005
+done
+if [[ $state != T ]]; then
+  kill -CONT "$pid" 2>/dev/null || true # else the clean-up would wait for a stopped process
+  fail "the failing import ended before it could be stopped"
+fi
+out=$(oc ingest --source simulated --csv-path "$OC_TMP/twin-b.csv" --on-error skip 2>&1)
+kill -CONT "$pid"
+code=0
+wait "$pid" || code=$?
+assert_eq "$code" 1 "exit status of the import with a bad row"
+kept=$(grep -o 'original kept as [^ ]*' <<<"$out" | cut -d' ' -f4)
+[[ -n "$kept" ]] || fail "the skip import kept no raw copy: $out"
+cmp "$kept" "$OC_TMP/twin-b.csv" || fail "the committed import's raw copy $kept is gone"
 
 # The advice for prices outside a new series' default range works as given (set-range once answered
 # "no series named"): it creates the series, empty, with the import's unit and source and its range.
