@@ -542,6 +542,7 @@ static int commit_batch(oc_ingest_sink *b, lineage_job *job, bool *open, int64_t
     b->began_at = oc_monotonic_seconds();
     if (move_staged(b) != 0) return -1;
   }
+  if (b->opt->before_commit && b->opt->before_commit(b->opt->source, b->err) != 0) return -1;
   if (publish_copy(job, b->err) != 0) return -1;
   record_run(b, "ok", started);
   if (!b->rep->run_id || oc_store_commit(b->store, b->err) != 0) return -1;

@@ -115,6 +115,10 @@ typedef struct oc_ingest_batch_options {
    * not while a long input is read. read must then not write to the store itself. */
   bool stage;
   size_t chunk_rows; /* observations per store write (0: 65536); tests make it small to cross chunks */
+  /* Optional: called with source inside the batch's transaction once every row passed, just before
+   * the raw copy takes its name and the run is recorded (the market source names its answers' files
+   * there). 0, or -1 with err: the batch fails and its transaction is rolled back. */
+  int (*before_commit)(void *source, oc_error *err);
 } oc_ingest_batch_options;
 
 /* Runs one batch: opt->read hands over the rows, the batch validates and writes them, records the

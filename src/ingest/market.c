@@ -17,6 +17,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/progress.h"
+#include "core/publish.h"
 #include "core/rng.h"
 #include "core/sha256.h"
 #include "ingest/row.h"
@@ -160,7 +161,9 @@ typedef struct market_answer {
   char sha256[OC_SHA256_HEX_LEN];
   char *file;       /* relative to the provider's folder: YYYY-MM-DD/<sha256>.json */
   bool used;        /* the answer whose rows were read (the others were retried) */
-  bool created;     /* this run wrote the file (and removes it when nothing commits) */
+  char *staged;     /* this run's copy, written and synced under a temporary name (publish_answers
+                     * names it file just before the commit; a run that does not commit removes it):
+                     * NULL when the file existed or no copy is due */
 } market_answer;
 
 typedef struct market_fetch {
@@ -355,9 +358,11 @@ static int fetch_all(market_fetch *f, oc_error *err) {
 
 /* ---- the raw zone ------------------------------------------------------------------------------ */
 
-/* Every answer not in the raw zone yet, in one durable write: one fsync per file, one of the day's
- * folder for all of them (the manifest, which names them, is written meanwhile by the batch, which
- * commits after both: writer_wait). */
+/* Every answer not in the raw zone yet, in one durable write under this process's temporary names
+ * (oc_publish_staging_path): one fsync per file, one of the day's folder for all of them. They take
+ * their names only inside the batch's transaction (publish_answers), so a run that fails removes its
+ * own files and never a named one: another fetch of the same answers beside it may have committed a
+ * manifest naming it. */
 static int write_answers(market_fetch *f, oc_error *err) {
   oc_file_write *files = oc_xcalloc(f->nanswers ? f->nanswers : 1, sizeof *files);
   size_t *answer_of = oc_xcalloc(f->nanswers ? f->nanswers : 1, sizeof *answer_of), nfiles = 0;
@@ -369,19 +374,21 @@ static int write_answers(market_fetch *f, oc_error *err) {
     *strrchr(dir, '/') = '\0';
     rc = oc_mkdir_p(dir, err);
     free(dir);
+    char *staged = oc_publish_staging_path(path);
     bool wanted = rc == 0 && !oc_path_exists(path);
-    for (size_t j = 0; wanted && j < nfiles; j++) wanted = strcmp(files[j].path, path) != 0; /* the same bytes twice */
+    for (size_t j = 0; wanted && j < nfiles; j++) wanted = strcmp(files[j].path, staged) != 0; /* the same bytes twice */
+    free(path);
     if (!wanted) {
-      free(path);
+      free(staged);
       continue;
     }
-    files[nfiles] = (oc_file_write){.path = path, .data = a->body.data ? a->body.data : "", .len = a->body.len};
+    files[nfiles] = (oc_file_write){.path = staged, .data = a->body.data ? a->body.data : "", .len = a->body.len};
     answer_of[nfiles++] = i;
   }
   if (rc == 0) rc = oc_write_files_atomic(files, nfiles, err);
   for (size_t j = 0; j < nfiles; j++) {
-    f->answers[answer_of[j]].created = files[j].written;
-    free((char *)files[j].path);
+    if (files[j].written) f->answers[answer_of[j]].staged = (char *)files[j].path;
+    else free((char *)files[j].path);
   }
   free(files);
   free(answer_of);
@@ -413,13 +420,37 @@ static int writer_wait(market_fetch *f, oc_error *err) {
   return -1;
 }
 
-static void remove_created_answers(market_fetch *f) {
-  for (size_t i = 0; i < f->nanswers; i++) {
-    if (!f->answers[i].created) continue;
-    char *path = oc_path_join(f->provider_dir, f->answers[i].file);
-    unlink(path);
+/* oc_ingest_batch_options.before_commit: this run's copies take their names (replacing identical ones
+ * another run named meanwhile), and each day's folder they went into is synced once. */
+static int publish_answers(void *source, oc_error *err) {
+  market_fetch *f = source;
+  const char *synced_day = NULL; /* a->file is "DAY/<sha256>.json" */
+  int rc = 0;
+  for (size_t i = 0; i < f->nanswers && rc == 0; i++) {
+    market_answer *a = &f->answers[i];
+    if (!a->staged) continue;
+    char *path = oc_path_join(f->provider_dir, a->file);
+    if (rename(a->staged, path) != 0) rc = oc_error_errno(err, "cannot rename %s to %s", a->staged, path);
+    bool new_day = !synced_day || strncmp(synced_day, a->file, OC_DATE_STRLEN - 1) != 0;
+    if (rc == 0 && new_day && oc_fsync_parent_dir(path) != 0)
+      rc = oc_error_errno(err, "cannot sync the folder of %s", path);
+    if (rc == 0) {
+      synced_day = a->file;
+      free(a->staged);
+      a->staged = NULL;
+    }
     free(path);
-    f->answers[i].created = false;
+  }
+  return rc;
+}
+
+/* The copies this run wrote and did not name (it is not committing). */
+static void discard_staged_answers(market_fetch *f) {
+  for (size_t i = 0; i < f->nanswers; i++) {
+    if (!f->answers[i].staged) continue;
+    unlink(f->answers[i].staged);
+    free(f->answers[i].staged);
+    f->answers[i].staged = NULL;
   }
 }
 
@@ -730,12 +761,13 @@ int oc_market_ingest(oc_store *store, const oc_market_options *opt, oc_ingest_re
     snprintf(origin, sizeof origin, "%s:%s", f.provider->name, f.query.symbol);
     oc_ingest_batch_options bo = {.read = read_rows, .source = &f, .source_kind = "market", .origin = origin,
                                   .unit = f.unit, .on_error = opt->on_error, .raw = lineage,
-                                  .raw_len = lineage_len, .raw_dir = f.provider_dir, .raw_ext = "manifest.json"};
+                                  .raw_len = lineage_len, .raw_dir = f.provider_dir, .raw_ext = "manifest.json",
+                                  .before_commit = publish_answers};
     rc = oc_ingest_batch(store, &bo, batch, err);
   }
   oc_error ignored; /* read_rows waited for it already unless the batch failed before */
   writer_wait(&f, &ignored);
-  if (rc != 0) remove_created_answers(&f);
+  discard_staged_answers(&f); /* named when the batch committed: nothing left then */
   free(lineage);
   fetch_free(&f);
   return rc;
