@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -138,7 +139,20 @@ static void test_stale_temp_files_removed(void **state) {
   free(oc_test_write_file(dir, name, "x"));
   free(oc_test_write_file(dir, "notes.tmp.txt", "x"));
   free(oc_test_write_file(dir, "plain.parquet", "x"));
-  assert_int_equal(oc_remove_stale_temp_files(dir), 2);
+  /* named like a dead writer's temporary but not a file: a folder is searched, a link is left */
+  char folder[128], inside[160], link[160], linked[4096];
+  snprintf(folder, sizeof folder, "day.tmp.%ld", pid);
+  snprintf(inside, sizeof inside, "%s/c.json.tmp.%ld", folder, pid);
+  write_at(dir, inside, "x");
+  snprintf(link, sizeof link, "%s/link.tmp.%ld", dir, pid);
+  snprintf(linked, sizeof linked, "%s/plain.parquet", dir);
+  assert_int_equal(symlink(linked, link), 0);
+  assert_int_equal(oc_remove_stale_temp_files(dir), 3);
+  char *kept = oc_path_join(dir, folder);
+  assert_true(oc_is_dir(kept));
+  free(kept);
+  struct stat st;
+  assert_int_equal(lstat(link, &st), 0);
   assert_file(dir, name, "x");
   assert_file(dir, "notes.tmp.txt", "x");
   assert_file(dir, "plain.parquet", "x");
