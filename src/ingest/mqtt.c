@@ -101,6 +101,8 @@ typedef struct session {
   const oc_mqtt_options *opt;
   int fd;
   oc_buf in;             /* received bytes not yet decoded */
+  size_t skip;           /* bytes still to come of a packet decoded from its first ones (oc_mqtt_decode's
+                          * payload_dropped): thrown away as they arrive */
   oc_buf out;            /* scratch for encoding */
   double last_sent;      /* monotonic seconds */
   double ping_sent;      /* 0: no PINGREQ outstanding */
@@ -152,13 +154,25 @@ static int receive(session *s, int timeout_ms, oc_error *err) {
 
 /* The next whole packet from s->in into *pkt (its bytes stay valid until the next call consumes
  * them: *used says how many to drop). 1, 0 (need more), -1 (malformed, with err). */
-static int next_packet(session *s, oc_mqtt_packet *pkt, size_t *used, oc_error *err) {
-  return oc_mqtt_decode((const uint8_t *)s->in.data, s->in.len, pkt, used, err);
-}
-
 static void consume(session *s, size_t used) {
   memmove(s->in.data, s->in.data + used, s->in.len - used + 1); /* with the NUL */
   s->in.len -= used;
+}
+
+static int next_packet(session *s, oc_mqtt_packet *pkt, size_t *used, oc_error *err) {
+  if (s->skip) {
+    size_t n = s->skip < s->in.len ? s->skip : s->in.len;
+    consume(s, n);
+    s->skip -= n;
+    if (s->skip) return 0;
+  }
+  return oc_mqtt_decode((const uint8_t *)s->in.data, s->in.len, pkt, used, err);
+}
+
+/* Drops a handled packet's bytes, and later the rest of one decoded from its first bytes. */
+static void consume_packet(session *s, const oc_mqtt_packet *pkt, size_t used) {
+  consume(s, used);
+  s->skip = pkt->payload_dropped;
 }
 
 static void batch_add(session *s, const oc_mqtt_packet *pkt);
@@ -175,7 +189,7 @@ static int await_packet(session *s, int type, oc_mqtt_packet *pkt, oc_error *err
       bool wanted = pkt->type == type;
       if (pkt->type == OC_MQTT_PUBLISH && type != OC_MQTT_CONNACK) batch_add(s, pkt);
       else if (!wanted) return oc_error_set(err, "the broker sent packet type %d before type %d", pkt->type, type);
-      consume(s, used); /* CONNACK and SUBACK keep no pointer into the bytes */
+      consume_packet(s, pkt, used); /* CONNACK and SUBACK keep no pointer into the bytes */
       if (wanted) return 0;
       continue;
     }
@@ -239,6 +253,7 @@ static void batch_add(session *s, const oc_mqtt_packet *pkt) {
   m->payload = oc_xmalloc(pkt->payload_len + 1);
   if (pkt->payload_len) memcpy(m->payload, pkt->payload, pkt->payload_len);
   m->payload_len = pkt->payload_len;
+  m->payload_dropped = pkt->payload_dropped;
   m->packet_id = pkt->qos ? pkt->packet_id : 0;
   m->dup = pkt->dup;
 }
@@ -270,7 +285,7 @@ static int take_packets(session *s, oc_mqtt_counts *counts, bool *handler_failed
     if (pkt.type == OC_MQTT_PUBLISH) batch_add(s, &pkt);
     else if (pkt.type == OC_MQTT_PINGRESP) s->ping_sent = 0;
     else return oc_error_set(err, "unexpected packet type %d from the broker", pkt.type);
-    consume(s, used);
+    consume_packet(s, &pkt, used);
     if (s->batch_n >= s->opt->batch_max && flush(s, counts, handler_failed, err) != 0) return -1;
   }
 }
@@ -354,6 +369,7 @@ int oc_mqtt_run(const oc_mqtt_options *given, oc_mqtt_counts *counts, oc_error *
     s.fd = connect_tcp(host, port, &why);
     if (s.fd >= 0) {
       oc_buf_clear(&s.in);
+      s.skip = 0;
       s.ping_sent = 0;
       s.last_sent = now_seconds();
       int64_t connects = counts->connects;

@@ -20,6 +20,8 @@ typedef struct oc_mqtt_message {
   char *topic; /* NUL-terminated */
   uint8_t *payload;
   size_t payload_len;
+  size_t payload_dropped; /* bytes of the payload past payload_len, read and not kept (a message past
+                           * OC_MQTT_INCOMING_MAX: the broker allows what the subscriber will not hold) */
   uint16_t packet_id; /* 0 at QoS 0 */
   bool dup;           /* the broker says it may have sent it before */
 } oc_mqtt_message;

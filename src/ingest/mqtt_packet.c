@@ -142,9 +142,16 @@ int oc_mqtt_decode(const uint8_t *data, size_t len, oc_mqtt_packet *pkt, size_t 
     if (!(data[i] & 0x80)) break;
   }
   i++; /* past the last length byte */
-  if (len - i < remaining) return 0;
-  if (decode_body(data[0], data + i, remaining, pkt, err) != 0) return -1;
-  *used = i + remaining;
+  size_t kept = remaining;
+  if (remaining > OC_MQTT_INCOMING_MAX) {
+    if (data[0] >> 4 != OC_MQTT_PUBLISH)
+      return oc_error_set(err, "malformed MQTT packet: type %d of %zu bytes from the broker", data[0] >> 4, remaining);
+    kept = OC_MQTT_INCOMING_MAX;
+  }
+  if (len - i < kept) return 0;
+  if (decode_body(data[0], data + i, kept, pkt, err) != 0) return -1;
+  pkt->payload_dropped = remaining - kept;
+  *used = i + kept;
   return 1;
 }
 

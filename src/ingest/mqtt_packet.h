@@ -28,6 +28,11 @@ enum {
 
 /* The largest remaining length MQTT can express (4 length bytes). */
 #define OC_MQTT_MAX_REMAINING 268435455u
+/* The most of one packet a subscriber keeps: a PUBLISH past it is decoded from its first bytes (its
+ * payload cut, payload_dropped saying by how much) and the rest is read and thrown away, so a broker
+ * that allows large messages (mosquitto's own limit is 256 MB; the one oilcast configures refuses past
+ * 1 MiB) cannot make the stream hold them in memory. Any other packet past it is malformed. */
+#define OC_MQTT_INCOMING_MAX (1u << 20)
 
 typedef struct oc_mqtt_connect {
   const char *client_id;
@@ -51,6 +56,9 @@ typedef struct oc_mqtt_packet {
   size_t topic_len;
   const uint8_t *payload;
   size_t payload_len;
+  size_t payload_dropped; /* the payload's bytes past payload_len that the packet holds and pkt has not:
+                           * the caller reads and discards them after the used bytes (0 but for a
+                           * PUBLISH past OC_MQTT_INCOMING_MAX) */
   /* SUBACK: the granted QoS of the first (only) filter, 0x80 = refused */
   uint8_t granted_qos;
 } oc_mqtt_packet;
@@ -67,7 +75,8 @@ void oc_mqtt_encode_publish(oc_buf *out, const char *topic, const void *payload,
                             uint16_t packet_id);
 
 /* Decodes the packet at the start of data[0..len). Returns 1 and sets *pkt and *used (its bytes) when
- * a whole packet is there, 0 when more bytes are needed, -1 with err when the bytes cannot be a valid
+ * a whole packet is there (a PUBLISH past OC_MQTT_INCOMING_MAX: its first OC_MQTT_INCOMING_MAX bytes,
+ * and pkt->payload_dropped), 0 when more bytes are needed, -1 with err when the bytes cannot be a valid
  * packet a subscriber may receive (the connection must then be dropped). */
 int oc_mqtt_decode(const uint8_t *data, size_t len, oc_mqtt_packet *pkt, size_t *used, oc_error *err);
 

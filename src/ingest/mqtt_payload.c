@@ -127,11 +127,15 @@ static int read_message(json_t *doc, int64_t now_ms, int64_t max_future_ms, oc_s
   return 0;
 }
 
+int oc_sensor_payload_size_check(size_t size, char *reason, size_t reason_cap) {
+  if (size <= OC_SENSOR_PAYLOAD_MAX) return 0;
+  return why(reason, reason_cap, "the payload is %zu bytes, more than %d (its first %d kept)", size,
+             OC_SENSOR_PAYLOAD_MAX, OC_SENSOR_PAYLOAD_MAX);
+}
+
 int oc_sensor_payload_parse(const uint8_t *data, size_t len, int64_t now_ms, int64_t max_future_ms,
                             oc_sensor_message *msg, char *reason, size_t reason_cap) {
-  if (len > OC_SENSOR_PAYLOAD_MAX)
-    return why(reason, reason_cap, "the payload is %zu bytes, more than %d (its first %d kept)", len,
-               OC_SENSOR_PAYLOAD_MAX, OC_SENSOR_PAYLOAD_MAX);
+  if (oc_sensor_payload_size_check(len, reason, reason_cap) != 0) return -1;
   json_error_t jerr;
   json_t *doc = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
   if (!doc) return why(reason, reason_cap, "not JSON: %s at byte %d", jerr.text, jerr.position);

@@ -29,6 +29,10 @@ typedef struct oc_sensor_message {
  * was never set (it counts from 1970), not a reading of then. */
 #define OC_SENSOR_EVENT_MIN_MS 946684800000LL
 
+/* Refuses a payload of more than OC_SENSOR_PAYLOAD_MAX bytes: -1 with the dead-letter reason (naming
+ * size), else 0. size is the payload's size as published, which the MQTT session may have kept only the
+ * first bytes of (oc_mqtt_message.payload_dropped). */
+int oc_sensor_payload_size_check(size_t size, char *reason, size_t reason_cap);
 /* Parses data[0..len) into *msg. A message whose event time is before OC_SENSOR_EVENT_MIN_MS or more
  * than max_future_ms after now_ms, or of more than OC_SENSOR_PAYLOAD_MAX bytes, is refused. 0, or -1 with the dead-letter reason in reason (cap bytes; says what and where, e.g.
  * "measurements.level.value: not a number"). */

@@ -101,7 +101,9 @@ static int registered_device(stream_run *run, const char *id, const oc_device **
  * with err when the registry could not be asked. */
 static int read_message(stream_run *run, const oc_mqtt_message *m, int64_t now_ms, oc_sensor_message *msg,
                         char *reason, size_t cap, oc_error *err) {
-  if (oc_sensor_payload_parse(m->payload, m->payload_len, now_ms, run->opt->max_future_ms, msg, reason, cap) != 0) return 0;
+  if (oc_sensor_payload_size_check(m->payload_len + m->payload_dropped, reason, cap) != 0 ||
+      oc_sensor_payload_parse(m->payload, m->payload_len, now_ms, run->opt->max_future_ms, msg, reason, cap) != 0)
+    return 0;
   const char *device = msg->readings[0].device_id;
   size_t len;
   const char *named = topic_device(m->topic, &len);

@@ -55,6 +55,13 @@ mosquitto_pub -p "$PORT" -q 1 -t oil/sensors \
 # a payload past 64 KiB (a valid JSON document: parsed, one such message could take the stream's memory)
 printf '{"device":"tank-1","seq":14,"pad":"%s"}' "$(head -c 70000 /dev/zero | tr '\0' ' ')" > "$OC_TMP/big.json"
 mosquitto_pub -p "$PORT" -q 1 -t oil/sensors/tank-1/level -f "$OC_TMP/big.json"
+# a message past the most of a packet the stream holds (1 MiB; this broker allows up to 256 MB): read
+# through, its first bytes kept, its size told, and the stream's memory does not grow by its 40 MB (it
+# grew by twice that: the packet whole, then its copy)
+hwm() { awk '/^VmHWM/ { print $2 }' "/proc/$STREAM_PID/status"; } # peak resident KiB
+hwm_before=$(hwm)
+{ printf '{"device":"tank-1","seq":16,"pad":"'; head -c 40000000 /dev/zero | tr '\0' ' '; printf '"}'; } > "$OC_TMP/huge.json"
+mosquitto_pub -p "$PORT" -q 1 -t oil/sensors/tank-1/level -f "$OC_TMP/huge.json"
 # a topic longer than a dead letter keeps (255 bytes), of three-byte characters: cut at a character
 mosquitto_pub -p "$PORT" -q 1 -t "oil/sensors/tank-1/$(printf '\xe2\x82\xac%.0s' $(seq 1 100))" -m 'not json either'
 # the good message again (a redelivery: a duplicate, nothing more), then its seq with another reading (a
@@ -63,7 +70,7 @@ pub tank-1 "$good"
 pub tank-1 '{"device":"tank-1","event_time":"2026-01-01T00:10:01Z","seq":1,"measurements":{"level":{"value":7,"unit":"m"}}}'
 pub tank-1 '{"device":"tank-1","event_time":"2026-01-01T00:00:02Z","seq":9,"measurements":{"level":{"value":6,"unit":"m"}}}'
 for _ in $(seq 1 100); do
-  [[ $(stored_count "$DB") == 2 && $(sqlite3 "$DB" "SELECT count(*) FROM sensor_dead_letters") == 16 ]] && break
+  [[ $(stored_count "$DB") == 2 && $(sqlite3 "$DB" "SELECT count(*) FROM sensor_dead_letters") == 17 ]] && break
   sleep 0.05
 done
 # A batch the store fails for another reason than its data (a trigger whose json() call fails, standing
@@ -76,7 +83,8 @@ for _ in $(seq 1 100); do (($(grep -c "malformed JSON" "$OC_TMP/stream.err" || t
 (($(grep -c "malformed JSON" "$OC_TMP/stream.err" || true) >= 2)) ||
   fail "the failed batch was not retried: $(cat "$OC_TMP/stream.err")"
 kill -0 "$STREAM_PID" 2>/dev/null || fail "the stream stopped on a failed batch: $(cat "$OC_TMP/stream.err")"
-assert_eq "$(sqlite3 "$DB" "SELECT count(*) FROM sensor_dead_letters")" 16 "a batch failed for no fault of its data: no dead letter"
+assert_eq "$(sqlite3 "$DB" "SELECT count(*) FROM sensor_dead_letters")" 17 "a batch failed for no fault of its data: no dead letter"
+(($(hwm) - hwm_before < 16384)) || fail "the stream's peak memory grew by $(($(hwm) - hwm_before)) KiB for a 40 MB message"
 sqlite3 -cmd ".timeout 5000" "$DB" "DROP TRIGGER fail_seq_20"
 for _ in $(seq 1 200); do [[ $(stored_count "$DB") == 3 ]] && break; sleep 0.05; done
 assert_eq "$(stored_count "$DB")" 3 "the failed reading, redelivered, stored"
@@ -95,8 +103,8 @@ kill -TERM "$STREAM_PID"
 wait "$STREAM_PID" || fail "oilcast stream exited with $?: $(cat "$OC_TMP/stream.err")"
 assert_eq "$(stored_count "$DB")" 4 "good readings stored"
 listing=$(oc stream dead-letters --limit 100)
-assert_eq "$(wc -l <<< "$listing")" 17 "dead letters listed, one a line"
-assert_eq "$(awk -F'\t' 'NF == 7 && $4 == 1 && $3 >= $2' <<< "$listing" | wc -l)" 17 "id, first and last received, seen once, topic, reason, raw"
+assert_eq "$(wc -l <<< "$listing")" 18 "dead letters listed, one a line"
+assert_eq "$(awk -F'\t' 'NF == 7 && $4 == 1 && $3 >= $2' <<< "$listing" | wc -l)" 18 "id, first and last received, seen once, topic, reason, raw"
 raw() { awk -F'\t' -v seq="$1" 'index($7, "\"seq\":" seq) { print $7 }' <<< "$listing"; }
 assert_eq "$(raw 10)" '{"device":"tank-1",\x0a"seq":10,\x09"x":"a\\\\b"}' "a line break, a tab and a backslash escaped"
 assert_eq "$(raw 11)" '{"seq":11}\x00after the NUL' "the bytes after a NUL"
@@ -113,7 +121,9 @@ assert_contains "$listing" "another device's topic" "a device under another devi
 assert_contains "$listing" $'oil/sensors\tdevice: \'tank-1\' published under another device\'s topic' "a device under no device's topic"
 assert_contains "$listing" "'old-1' is revoked" "a revoked device"
 assert_contains "$listing" "the payload is $(stat -c %s "$OC_TMP/big.json") bytes, more than 65536 (its first 65536 kept)" "a payload too large"
-assert_eq "$(sqlite3 "$DB" "SELECT length(raw) FROM sensor_dead_letters WHERE reason LIKE '%more than 65536%'")" 65536 \
+assert_contains "$listing" "the payload is $(stat -c %s "$OC_TMP/huge.json") bytes, more than 65536 (its first 65536 kept)" \
+  "a payload past what the stream holds, its whole size told"
+assert_eq "$(sqlite3 "$DB" "SELECT DISTINCT length(raw) FROM sensor_dead_letters WHERE reason LIKE '%more than 65536%'")" 65536 \
   "the first 64 KiB of a payload too large kept"
 # every topic and reason is UTF-8 text (PostgreSQL's text columns refuse anything else)
 /usr/bin/python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("SELECT topic, reason FROM sensor_dead_letters").fetchall()' \
@@ -121,9 +131,9 @@ assert_eq "$(sqlite3 "$DB" "SELECT length(raw) FROM sensor_dead_letters WHERE re
 assert_contains "$listing" "seq: 1 is stored already for level with another reading (2026-01-01T00:00:01.000Z, 5 m)" \
   "a sequence number used again"
 assert_eq "$(sqlite3 "$DB" "SELECT seq, value FROM sensor_last_readings")" "22|8.0" "the latest reading is a stored one, not seq 1 at 00:10:01"
-assert_contains "$(cat "$OC_TMP/stream.out")" "dead letters 17" "the stream's count"
+assert_contains "$(cat "$OC_TMP/stream.out")" "dead letters 18" "the stream's count"
 serve_start "$OILCAST_DATA_DIR" --threads 1
 metrics=$(curl -sf -H "Authorization: Bearer $admin" "$SERVE_URL/metrics")
-assert_contains "$metrics" "oilcast_sensor_dead_letters_total{} 17" "/metrics: dead letters"
+assert_contains "$metrics" "oilcast_sensor_dead_letters_total{} 18" "/metrics: dead letters"
 assert_contains "$metrics" "oilcast_sensor_readings_total{} 4" "/metrics: readings"
-echo "ok: 17 bad messages dead-lettered with their reasons (one the store refused), 4 good ones stored (one after the store failed its batch)"
+echo "ok: 18 bad messages dead-lettered with their reasons (one the store refused), 4 good ones stored (one after the store failed its batch)"

@@ -88,6 +88,36 @@ static void test_publish_round_trip_and_prefixes(void **state) {
   oc_buf_free(&b);
 }
 
+/* A PUBLISH past OC_MQTT_INCOMING_MAX (a broker that allows what oilcast's would refuse) decodes from
+ * its first OC_MQTT_INCOMING_MAX bytes, its payload cut, saying how much more the packet holds: the
+ * subscriber never waits for, nor holds, the whole of it. Any other packet that long is malformed. */
+static void test_publish_past_the_incoming_limit(void **state) {
+  (void)state;
+  size_t size = 3 * OC_MQTT_INCOMING_MAX + 7;
+  uint8_t *payload = oc_xmalloc(size);
+  memset(payload, 'x', size);
+  oc_buf b = {0};
+  static const char topic[] = "oil/sensors/t1/level";
+  oc_mqtt_encode_publish(&b, topic, payload, size, 1, 9);
+  size_t header = b.len - size - (2 + strlen(topic) + 2); /* the fixed header: type and 4 length bytes */
+  assert_int_equal(header, 5);
+  oc_mqtt_packet p;
+  size_t used;
+  oc_error err;
+  assert_int_equal(oc_mqtt_decode((uint8_t *)b.data, header + OC_MQTT_INCOMING_MAX - 1, &p, &used, &err), 0);
+  assert_int_equal(oc_mqtt_decode((uint8_t *)b.data, header + OC_MQTT_INCOMING_MAX, &p, &used, &err), 1);
+  assert_int_equal(used, header + OC_MQTT_INCOMING_MAX);
+  assert_int_equal(p.packet_id, 9);
+  assert_memory_equal(p.topic, topic, p.topic_len);
+  assert_int_equal(p.payload_len, OC_MQTT_INCOMING_MAX - (2 + strlen(topic) + 2));
+  assert_int_equal(p.payload_len + p.payload_dropped, size);
+  free(payload);
+  oc_buf_free(&b);
+  static const uint8_t suback[] = {0x90, 0x81, 0x80, 0x80, 0x01}; /* a SUBACK of 2 MiB */
+  assert_int_equal(oc_mqtt_decode(suback, sizeof suback, &p, &used, &err), -1);
+  assert_non_null(strstr(err.message, "type 9 of 2097153 bytes"));
+}
+
 static void test_decodes_broker_packets(void **state) {
   (void)state;
   static const uint8_t connack[] = {0x20, 2, 1, 5}, suback[] = {0x90, 3, 0, 1, 0x80}, pingresp[] = {0xD0, 0};
@@ -262,6 +292,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_encoders),
       cmocka_unit_test(test_publish_round_trip_and_prefixes),
+      cmocka_unit_test(test_publish_past_the_incoming_limit),
       cmocka_unit_test(test_decodes_broker_packets),
       cmocka_unit_test(test_refuses_malformed),
       cmocka_unit_test(test_broker_url),
