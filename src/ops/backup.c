@@ -206,6 +206,8 @@ static bool left_out(const walk_rules *rules, const char *rel, const char *base)
   if (strncmp(rel, rules->store, n) == 0 &&
       (rel[n] == '\0' || strcmp(rel + n, "-wal") == 0 || strcmp(rel + n, "-shm") == 0 || strcmp(rel + n, "-journal") == 0))
     return true;
+  /* the processes that have the directory open, and the boot it was tidied under: of this host, now */
+  if (strncmp(rel, OC_DATADIR_WRITERS "/", sizeof OC_DATADIR_WRITERS) == 0) return true;
   return strstr(base, ".tmp.") != NULL || strcmp(base, OC_PUBLISH_JOURNAL) == 0;
 }
 

@@ -2,9 +2,13 @@
 #include "store/datadir.h"
 
 #include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/fsutil.h"
@@ -207,19 +211,116 @@ int oc_datadir_init(const char *dir, bool *created_conf, oc_error *err) {
  * left a half-done publish or temporary files. */
 static const char *const side_file_roots[] = {"raw", "processed", "models", "forecasts", NULL};
 
-/* Finishes what killed commands left half-done and removes their temporary files, before anyone reads
- * the folders. A folder whose publish cannot be finished keeps its staged files for the next try. */
+/* ---- writers ----------------------------------------------------------------------------------- */
+
+/* A process that opens the data directory writable is listed in DIR/.writers as a file named by its
+ * pid, from its open to its exit. A killed process stays listed: the next open sees a listed process
+ * gone and walks the side folders for the temporary files it may have left. Else no walk: the walk of
+ * a raw zone of years of daily fetches cost every command's start ~15 ms. After a boot (DIR/.writers/
+ * boot names another) every writer is gone, and a listing not yet on disk at a crash is lost: the first
+ * open after it walks too. */
+static pthread_mutex_t listed_lock = PTHREAD_MUTEX_INITIALIZER;
+static char **listed; /* listed_by's files in .writers folders, removed at its exit */
+static size_t nlisted;
+static pid_t listed_by;
+static bool unlisted_at_exit; /* the exit handler is registered (a forked child inherits it) */
+
+static void unlist_at_exit(void) {
+  if (getpid() != listed_by) return; /* a forked child's exit is not its parent's */
+  for (size_t i = 0; i < nlisted; i++) unlink(listed[i]);
+}
+
+/* This boot's id (the kernel's), or "" where it cannot be read (then every open walks, as before). */
+static void boot_id(char out[64]) {
+  out[0] = '\0';
+  FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+  if (f && fgets(out, 64, f)) out[strcspn(out, "\n")] = '\0';
+  if (f) fclose(f);
+}
+
+/* Whether a listed process is gone or the listing is of another boot (or unknown): then the walk. The
+ * files of gone processes go to *gone (their pids' names, the caller frees them) for removal after it. */
+static bool writers_left_files(const char *writers, const char *boot, char ***gone, size_t *ngone) {
+  char *boot_path = oc_path_join(writers, "boot"), *said = NULL;
+  size_t len;
+  oc_error ignored;
+  bool walk = !*boot || oc_read_file(boot_path, &said, &len, &ignored) != 0 || strcmp(said, boot) != 0;
+  free(said);
+  free(boot_path);
+  DIR *d = opendir(writers);
+  size_t cap = 0;
+  for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+    char *end;
+    long pid = strtol(e->d_name, &end, 10);
+    if (e->d_name[0] < '1' || e->d_name[0] > '9' || *end || !oc_process_gone(pid)) continue;
+    oc_xgrow((void **)gone, &cap, *ngone + 1, sizeof **gone);
+    (*gone)[(*ngone)++] = oc_path_join(writers, e->d_name);
+    walk = true;
+  }
+  if (d) closedir(d);
+  return walk;
+}
+
+/* Lists this process in DIR/.writers (once per folder), to be removed at its exit. */
+static void list_writer(const char *writers) {
+  char name[32];
+  snprintf(name, sizeof name, "%ld", (long)getpid());
+  char *path = oc_path_join(writers, name);
+  pthread_mutex_lock(&listed_lock);
+  if (listed_by != getpid()) { /* a forked child: what its parent listed is not its own to remove */
+    for (size_t i = 0; i < nlisted; i++) free(listed[i]);
+    nlisted = 0;
+    listed_by = getpid();
+  }
+  bool known = false;
+  for (size_t i = 0; i < nlisted && !known; i++) known = strcmp(listed[i], path) == 0;
+  int fd = known ? -1 : open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    close(fd);
+    if (!unlisted_at_exit) unlisted_at_exit = atexit(unlist_at_exit) == 0;
+    listed = oc_xrealloc(listed, (nlisted + 1) * sizeof *listed);
+    listed[nlisted++] = path;
+    path = NULL;
+  }
+  pthread_mutex_unlock(&listed_lock);
+  free(path);
+}
+
+/* Finishes what killed commands left half-done and removes their temporary files (when a writer was
+ * killed: see above), before anyone reads the folders. A folder whose publish cannot be finished keeps
+ * its staged files for the next try. */
 static void tidy_side_files(const char *dir) {
+  bool writable = access(dir, W_OK) == 0;
+  char *writers = oc_path_join(dir, OC_DATADIR_WRITERS), boot[64];
+  boot_id(boot);
+  char **gone = NULL;
+  size_t ngone = 0;
+  bool walk = writable && writers_left_files(writers, boot, &gone, &ngone);
+  bool walked = walk;
   for (const char *const *root = side_file_roots; *root; root++) {
     char *path = oc_path_join(dir, *root);
     oc_error err;
     int rc = oc_publish_recover(path, &err);
     if (rc < 0) oc_warn("%s", err.message);
     if (rc == 1) oc_warn("%s: an interrupted publish is pending, but the folder is read-only", path);
-    size_t removed = rc == 0 ? oc_remove_stale_temp_files(path) : 0;
+    walked = walked && rc == 0;
+    size_t removed = walk && rc == 0 ? oc_remove_stale_temp_files(path) : 0;
     if (removed) oc_info("%s: removed %zu temporary file(s) left by killed commands", path, removed);
     free(path);
   }
+  oc_error ignored;
+  if (writable && oc_mkdir_p(writers, &ignored) == 0) {
+    if (walked) { /* a walk cut short (a folder that could not be tidied) is made again next time */
+      for (size_t i = 0; i < ngone; i++) unlink(gone[i]);
+      char *boot_path = oc_path_join(writers, "boot");
+      if (*boot) oc_write_file_atomic(boot_path, boot, strlen(boot), &ignored);
+      free(boot_path);
+    }
+    list_writer(writers);
+  }
+  for (size_t i = 0; i < ngone; i++) free(gone[i]);
+  free(gone);
+  free(writers);
 }
 
 int oc_datadir_open(const char *dir, oc_store **store, oc_error *err) {

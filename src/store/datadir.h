@@ -13,6 +13,9 @@
 
 #define OC_DATADIR_CONF "oilcast.conf"
 #define OC_DATADIR_DEFAULT_STORE "sqlite:oilcast.db"
+/* The folder of the processes that have the data directory open (a file named by each one's pid, from
+ * its open to its exit) and of the boot they were last tidied under: what a backup leaves out. */
+#define OC_DATADIR_WRITERS ".writers"
 
 /* Folders created by init, relative to the data directory. */
 extern const char *const oc_datadir_folders[];
