@@ -102,6 +102,13 @@ char *oc_test_write_file(const char *dir, const char *name, const char *text) {
   return path;
 }
 
+bool oc_test_exists_in(const char *dir, const char *name) {
+  char *path = oc_path_join(dir, name);
+  bool found = oc_path_exists(path);
+  free(path);
+  return found;
+}
+
 int oc_test_close(double a, double b, double tol) {
   if (isnan(a) || isnan(b)) return isnan(a) && isnan(b);
   double scale = fmax(1.0, fmax(fabs(a), fabs(b)));

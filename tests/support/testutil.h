@@ -41,6 +41,8 @@ int oc_test_datadir_setup(void **state);
 int oc_test_datadir_teardown(void **state);
 /* Writes text to dir/name and returns the full path (malloc'd). */
 char *oc_test_write_file(const char *dir, const char *name, const char *text);
+/* Whether dir/name exists. */
+bool oc_test_exists_in(const char *dir, const char *name);
 /* |a-b| <= tol * max(1, |a|, |b|). */
 int oc_test_close(double a, double b, double tol);
 /* Series "SIM" of n prices on consecutive trading days from 2018-01-01 whose log returns follow

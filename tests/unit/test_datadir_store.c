@@ -26,13 +26,6 @@ static char *read_conf(const char *dir) {
   return text;
 }
 
-static bool exists_in(const char *dir, const char *name) {
-  char *path = oc_path_join(dir, name);
-  bool found = oc_path_exists(path);
-  free(path);
-  return found;
-}
-
 static void test_init_names_the_given_store(void **state) {
   (void)state;
   char *dir = oc_test_tmpdir("datadir-store");
@@ -42,8 +35,8 @@ static void test_init_names_the_given_store(void **state) {
   assert_true(created);
   char *conf = read_conf(dir);
   assert_non_null(strstr(conf, "\nstore = sqlite:elsewhere.db\n"));
-  assert_true(exists_in(dir, "elsewhere.db"));
-  assert_false(exists_in(dir, "oilcast.db"));
+  assert_true(oc_test_exists_in(dir, "elsewhere.db"));
+  assert_false(oc_test_exists_in(dir, "oilcast.db"));
 
   /* Again with the same store: nothing changes; with another (the default included): refused. */
   assert_int_equal(oc_datadir_init_store(dir, "sqlite:elsewhere.db", &created, &err), 0);
@@ -52,7 +45,7 @@ static void test_init_names_the_given_store(void **state) {
   assert_non_null(strstr(err.message, "names another store"));
   char *after = read_conf(dir);
   assert_string_equal(after, conf);
-  assert_false(exists_in(dir, "oilcast.db"));
+  assert_false(oc_test_exists_in(dir, "oilcast.db"));
   /* Without a store named, init completes the directory as it is. */
   assert_int_equal(oc_datadir_init(dir, &created, &err), 0);
   free(after);
@@ -68,14 +61,14 @@ static void test_a_store_that_does_not_open_leaves_no_config(void **state) {
   bool created;
   assert_int_equal(oc_datadir_init_store(dir, "nosuch:x", &created, &err), -1);
   assert_non_null(strstr(err.message, "nosuch"));
-  assert_false(exists_in(dir, OC_DATADIR_CONF));
+  assert_false(oc_test_exists_in(dir, OC_DATADIR_CONF));
   assert_int_equal(oc_datadir_init_store(dir, "sqlite:x.db\nstore = sqlite:y.db", &created, &err), -1);
   assert_non_null(strstr(err.message, "one non-empty line"));
   assert_int_equal(oc_datadir_init_store(dir, "", &created, &err), -1);
-  assert_false(exists_in(dir, OC_DATADIR_CONF));
+  assert_false(oc_test_exists_in(dir, OC_DATADIR_CONF));
   /* then a good one works */
   assert_int_equal(oc_datadir_init_store(dir, "sqlite:good.db", &created, &err), 0);
-  assert_true(created && exists_in(dir, "good.db"));
+  assert_true(created && oc_test_exists_in(dir, "good.db"));
   oc_test_rmtree(dir);
   free(dir);
 }

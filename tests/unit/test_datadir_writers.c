@@ -22,13 +22,6 @@ static long dead_pid(void) {
   return (long)child;
 }
 
-static bool exists_in(const char *dir, const char *name) {
-  char *path = oc_path_join(dir, name);
-  bool found = oc_path_exists(path);
-  free(path);
-  return found;
-}
-
 static void open_and_close(const char *dir) {
   oc_store *store;
   oc_error err;
@@ -45,29 +38,29 @@ static void test_walks_only_after_a_killed_writer_or_a_boot(void **state) {
   open_and_close(dir);
   char me[64], dead[64], temp[128];
   snprintf(me, sizeof me, OC_DATADIR_WRITERS "/%ld", (long)getpid());
-  assert_true(exists_in(dir, me));
-  assert_true(exists_in(dir, OC_DATADIR_WRITERS "/boot"));
+  assert_true(oc_test_exists_in(dir, me));
+  assert_true(oc_test_exists_in(dir, OC_DATADIR_WRITERS "/boot"));
 
   /* a dead process's temporary file, but no listed process gone: no walk, it stays */
   long pid = dead_pid();
   snprintf(temp, sizeof temp, "raw/market_data/x.json.tmp.%ld", pid);
   free(oc_test_write_file(dir, temp, "x"));
   open_and_close(dir);
-  assert_true(exists_in(dir, temp));
+  assert_true(oc_test_exists_in(dir, temp));
 
   /* the process listed (it was killed before its exit): the open walks, then forgets it */
   snprintf(dead, sizeof dead, OC_DATADIR_WRITERS "/%ld", pid);
   free(oc_test_write_file(dir, dead, ""));
   open_and_close(dir);
-  assert_false(exists_in(dir, temp));
-  assert_false(exists_in(dir, dead));
-  assert_true(exists_in(dir, me));
+  assert_false(oc_test_exists_in(dir, temp));
+  assert_false(oc_test_exists_in(dir, dead));
+  assert_true(oc_test_exists_in(dir, me));
 
   /* tidied under another boot: the open walks, and notes this boot */
   free(oc_test_write_file(dir, temp, "x"));
   free(oc_test_write_file(dir, OC_DATADIR_WRITERS "/boot", "another boot"));
   open_and_close(dir);
-  assert_false(exists_in(dir, temp));
+  assert_false(oc_test_exists_in(dir, temp));
   char *boot_path = oc_path_join(dir, OC_DATADIR_WRITERS "/boot"), *boot;
   size_t len;
   assert_int_equal(oc_read_file(boot_path, &boot, &len, &err), 0);
@@ -94,16 +87,16 @@ static void test_a_child_exit_unlists_the_child_only(void **state) {
     oc_store_close(store);
     char name[64];
     snprintf(name, sizeof name, OC_DATADIR_WRITERS "/%ld", (long)getpid());
-    exit(exists_in(dir, name) ? 0 : 4);
+    exit(oc_test_exists_in(dir, name) ? 0 : 4);
   }
   int status;
   waitpid(child, &status, 0);
   assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   char name[64];
   snprintf(name, sizeof name, OC_DATADIR_WRITERS "/%ld", (long)child);
-  assert_false(exists_in(dir, name));
+  assert_false(oc_test_exists_in(dir, name));
   snprintf(name, sizeof name, OC_DATADIR_WRITERS "/%ld", (long)getpid());
-  assert_true(exists_in(dir, name));
+  assert_true(oc_test_exists_in(dir, name));
   oc_test_rmtree(dir);
   free(dir);
 }
