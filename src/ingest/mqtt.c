@@ -152,13 +152,14 @@ static int receive(session *s, int timeout_ms, oc_error *err) {
   return 1;
 }
 
-/* The next whole packet from s->in into *pkt (its bytes stay valid until the next call consumes
- * them: *used says how many to drop). 1, 0 (need more), -1 (malformed, with err). */
 static void consume(session *s, size_t used) {
   memmove(s->in.data, s->in.data + used, s->in.len - used + 1); /* with the NUL */
   s->in.len -= used;
 }
 
+/* The next whole packet from s->in into *pkt (its bytes stay valid until the next call consumes
+ * them: *used says how many to drop), after the rest of a packet decoded from its first bytes is
+ * thrown away. 1, 0 (need more), -1 (malformed, with err). */
 static int next_packet(session *s, oc_mqtt_packet *pkt, size_t *used, oc_error *err) {
   if (s->skip) {
     size_t n = s->skip < s->in.len ? s->skip : s->in.len;
