@@ -78,6 +78,9 @@ static void test_create_verify_restore(void **state) {
   char *tmp = oc_path_join(into, "models/endpoints/wti.json.tmp.99999");
   assert_false(oc_path_exists(tmp));
   free(tmp);
+  /* the processes that had the source open are the source's, of this host and this moment */
+  assert_true(oc_test_exists_in(f->dir, OC_DATADIR_WRITERS "/boot"));
+  assert_false(oc_test_exists_in(into, OC_DATADIR_WRITERS));
   oc_store *restored;
   assert_int_equal(oc_datadir_open(into, &restored, &err), 0);
   oc_series a, b;
