@@ -147,6 +147,9 @@ static void describe_network_training(oc_buf *out, const oc_training_table *t, c
   if (t->skipped)
     oc_buf_printf(out, "skipped rows      %zu (a feature, target or price missing: warm-up and the last horizons)\n",
                   t->skipped);
+  if (t->purged) /* the ETL report counts them among its rows: say where they went */
+    oc_buf_printf(out, "purged rows       %zu (dated up to %s, their targets in the validation window: in neither set)\n",
+                  t->purged, end);
   oc_buf_printf(out, "epochs run        %d of %d (best epoch %d), %.2f s\n", fit->epochs_run, card->params.epochs,
                 fit->best_epoch, fit->seconds);
   oc_buf_printf(out, "validation loss   %.6g (%s)\n", card->metrics.val_loss, oc_loss_name(card->params.loss));

@@ -26,6 +26,8 @@ epochs=8
 "$bin" train --data-dir "$d" --model mlp --bag 1 --epochs $epochs --seed 7 --deploy > "$tmp/train1.txt"
 grep -q "trained v1" "$tmp/train1.txt" || fail "first version is not v1: $(cat "$tmp/train1.txt")"
 grep -q "no-change forecast on the same rows" "$tmp/train1.txt" || fail "report lacks the naive comparison"
+# the 7 rows before the end of training whose 7 horizons reach into the validation window, in neither set
+grep -q "^purged rows       7 (dated up to " "$tmp/train1.txt" || fail "report lacks the purged rows: $(cat "$tmp/train1.txt")"
 grep -q "deployed .*oil-market-forecast-endpoint -> v1" "$tmp/train1.txt" || fail "not deployed"
 "$bin" train --data-dir "$d" --model mlp --bag 1 --epochs $epochs --seed 7 > "$tmp/train2.txt"
 grep -q "trained v2" "$tmp/train2.txt" || fail "second version is not v2"
