@@ -74,15 +74,21 @@ before=$(oc series show WTI --format csv | sha256sum)
 kill_series=$([[ "${OILCAST_SANITIZED:-0}" == 1 ]] && echo 10 || echo 30)
 oc simulate market --quiet --days 30000 --series KILL --count "$kill_series" --start-date 1800-01-01 --out "$OC_TMP/big.csv"
 raw_files() { find "$OILCAST_DATA_DIR/raw" -type f | wc -l; }
-raw_before=$(raw_files)
-"$OILCAST_BIN" ingest --quiet --source simulated --csv-path "$OC_TMP/big.csv" >/dev/null 2>&1 &
-pid=$!
-oc_kill_later "$pid"
-for _ in $(seq 1 2000); do
-  kill -0 "$pid" 2>/dev/null || break
-  (($(raw_files) > raw_before)) && break
-  sleep 0.005
-done
+# import_started CSV: starts importing CSV in the background ($pid; killed at the test's end if it still
+# runs) and returns once its raw copy is being written (more files under raw/ than $raw_before) or it
+# ended
+import_started() {
+  raw_before=$(raw_files)
+  "$OILCAST_BIN" ingest --quiet --source simulated --csv-path "$1" >/dev/null 2>&1 &
+  pid=$!
+  oc_kill_later "$pid"
+  for _ in $(seq 1 2000); do
+    kill -0 "$pid" 2>/dev/null || break
+    (($(raw_files) > raw_before)) && break
+    sleep 0.005
+  done
+}
+import_started "$OC_TMP/big.csv"
 kill -0 "$pid" 2>/dev/null || fail "the import finished before it could be interrupted"
 (($(raw_files) > raw_before)) || fail "the import never started reading"
 kill -9 "$pid"
@@ -97,15 +103,7 @@ assert_exit 1 oc series show KILL-0001
 cp "$OC_TMP/big.csv" "$OC_TMP/twin-a.csv"
 echo "1800-01-01,KILL-0001,not-a-price" >>"$OC_TMP/twin-a.csv"
 cp "$OC_TMP/twin-a.csv" "$OC_TMP/twin-b.csv"
-raw_before=$(raw_files)
-"$OILCAST_BIN" ingest --quiet --source simulated --csv-path "$OC_TMP/twin-a.csv" >/dev/null 2>&1 &
-pid=$!
-oc_kill_later "$pid"
-for _ in $(seq 1 2000); do
-  kill -0 "$pid" 2>/dev/null || break
-  (($(raw_files) > raw_before)) && break
-  sleep 0.005
-done
+import_started "$OC_TMP/twin-a.csv"
 kill -STOP "$pid" 2>/dev/null || true
 state=
 for _ in $(seq 1 200); do # the signal takes effect a moment later

@@ -232,6 +232,16 @@ static oc_series load(fixture *f, const char *name) {
   return s;
 }
 
+/* The store holds no series (an import that failed created none). */
+static void assert_no_series(fixture *f) {
+  oc_series_info *list = NULL;
+  size_t n = 1;
+  oc_error err;
+  assert_int_equal(oc_store_series_list(f->store, &list, &n, &err), 0);
+  assert_int_equal(n, 0);
+  oc_series_info_list_free(list, n);
+}
+
 static void test_import_formats(void **state) {
   fixture *f = *state;
   oc_import_options opt;
@@ -456,11 +466,7 @@ static void test_import_csv_header_only(void **state) {
   assert_false(rep.written);
   oc_import_report_free(&rep);
   free(parquet);
-  oc_series_info *list = NULL;
-  size_t n = 1;
-  assert_int_equal(oc_store_series_list(f->store, &list, &n, &err), 0);
-  assert_int_equal(n, 0);
-  oc_series_info_list_free(list, n);
+  assert_no_series(f);
   assert_int_equal(oc_store_changes_latest(f->store, &changes_after, &err), 0);
   assert_int_equal(changes_after, changes_before);
 }
@@ -635,11 +641,7 @@ static void test_import_file_changed_while_read(void **state) {
     oc_import_report_free(&rep);
     free(path);
   }
-  oc_series_info *list = NULL;
-  size_t n = 1;
-  assert_int_equal(oc_store_series_list(f->store, &list, &n, &err), 0);
-  assert_int_equal(n, 0);
-  oc_series_info_list_free(list, n);
+  assert_no_series(f);
   oc_buf_free(&text);
   free(raw);
 }
