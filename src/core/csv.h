@@ -1,4 +1,4 @@
-/* csv.h: a fast RFC 4180 tokenizer over an in-memory buffer (a file read whole), and the strict number
+/* csv.h: a fast RFC 4180 tokenizer over an in-memory buffer (a mapped file), and the strict number
  * parser and printer every stage shares (importers, the lake, the features, the CLI). The tokenizer
  * hands out fields that point into the buffer (quoted fields with doubled quotes are unescaped into a
  * per-record scratch buffer): no allocation per row.

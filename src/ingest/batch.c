@@ -10,6 +10,8 @@
 #include "ingest/batch.h"
 
 #include <assert.h>
+#include <fcntl.h>
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -434,6 +436,7 @@ int oc_ingest_add(oc_ingest_sink *b, size_t where, const char *series, size_t se
 typedef struct lineage_job {
   const char *data;
   size_t len;
+  int fd; /* >= 0: the input is the file's first len bytes, read here (not data) */
   const char *raw_dir, *ext;
   char sha256[OC_SHA256_HEX_LEN];
   char *raw_path;
@@ -442,9 +445,69 @@ typedef struct lineage_job {
   oc_error err;
 } lineage_job;
 
+/* The SHA-256 of the first len bytes of fd, read in chunks (a file cut short meanwhile: of what is left;
+ * the caller finds out otherwise). */
+static int hash_fd(int fd, size_t len, char hex[OC_SHA256_HEX_LEN], oc_error *err) {
+  enum { CHUNK = 1 << 20 };
+  char *buf = oc_xmalloc(CHUNK);
+  oc_sha256 ctx;
+  oc_sha256_init(&ctx);
+  int rc = 0;
+  for (size_t off = 0; off < len;) {
+    ssize_t got = pread(fd, buf, len - off < CHUNK ? len - off : CHUNK, (off_t)off);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) rc = oc_error_errno(err, "cannot read the input to hash it");
+    if (got <= 0) break;
+    oc_sha256_update(&ctx, buf, (size_t)got);
+    off += (size_t)got;
+  }
+  uint8_t digest[32];
+  oc_sha256_final(&ctx, digest);
+  oc_hex_encode(digest, 32, hex);
+  free(buf);
+  return rc;
+}
+
+/* path written from the first len bytes of fd, kernel-side (copy_file_range; read and write where the
+ * filesystems do not allow it), synced, under a temporary name renamed onto path. */
+static int copy_fd_atomic(const char *path, int fd, size_t len, oc_error *err) {
+  char *tmp;
+  int out = oc_create_temp_sibling(path, &tmp, err);
+  if (out < 0) return -1;
+  int rc = 0;
+  loff_t in_off = 0;
+  while (rc == 0 && (size_t)in_off < len) {
+    ssize_t n = copy_file_range(fd, &in_off, out, NULL, len - (size_t)in_off, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
+      char buf[1 << 16]; /* the portable way, from where the kernel stopped */
+      ssize_t got = pread(fd, buf, sizeof buf, in_off);
+      if (got <= 0) break;
+      for (ssize_t put = 0; rc == 0 && put < got;) {
+        ssize_t w = write(out, buf + put, (size_t)(got - put));
+        if (w < 0 && errno != EINTR) rc = oc_error_errno(err, "cannot write %s", tmp);
+        if (w > 0) put += w;
+      }
+      in_off += got;
+      continue;
+    }
+    if (n < 0) rc = oc_error_errno(err, "cannot copy the input to %s", tmp);
+    if (n <= 0) break; /* the input cut short meanwhile: the batch finds out otherwise */
+  }
+  if (rc == 0 && fsync(out) != 0) rc = oc_error_errno(err, "cannot sync %s", tmp);
+  if (close(out) != 0 && rc == 0) rc = oc_error_errno(err, "cannot close %s", tmp);
+  if (rc == 0 && rename(tmp, path) != 0) rc = oc_error_errno(err, "cannot rename %s to %s", tmp, path);
+  if (rc == 0 && oc_fsync_parent_dir(path) != 0) rc = oc_error_errno(err, "cannot sync the folder of %s", path);
+  if (rc != 0) unlink(tmp);
+  free(tmp);
+  return rc;
+}
+
 static void *lineage_run(void *arg) {
   lineage_job *job = arg;
-  oc_sha256_hex(job->data, job->len, job->sha256);
+  if (job->fd >= 0) job->rc = hash_fd(job->fd, job->len, job->sha256, &job->err);
+  else oc_sha256_hex(job->data, job->len, job->sha256);
+  if (job->rc != 0) return NULL;
   if (!job->raw_dir) return NULL;
   char day[OC_DATE_STRLEN];
   oc_date_format(oc_date_today_utc(), day);
@@ -457,7 +520,8 @@ static void *lineage_run(void *arg) {
     oc_buf_free(&name);
     if (!oc_path_exists(job->raw_path)) {
       job->staged_path = oc_publish_staging_path(job->raw_path);
-      job->rc = oc_write_file_atomic(job->staged_path, job->data, job->len, &job->err);
+      job->rc = job->fd >= 0 ? copy_fd_atomic(job->staged_path, job->fd, job->len, &job->err)
+                             : oc_write_file_atomic(job->staged_path, job->data, job->len, &job->err);
     }
   }
   free(dir);
@@ -556,8 +620,8 @@ int oc_ingest_batch(oc_store *store, const oc_ingest_batch_options *opt, oc_inge
   report->format = "unknown";
   int64_t started = (int64_t)time(NULL);
   double t0 = oc_monotonic_seconds();
-  lineage_job job = {.data = opt->raw ? opt->raw : "", .len = opt->raw ? opt->raw_len : 0, .raw_dir = opt->raw_dir,
-                     .ext = opt->raw_ext};
+  lineage_job job = {.data = opt->raw ? opt->raw : "", .len = opt->raw || opt->raw_from_fd ? opt->raw_len : 0,
+                     .fd = opt->raw_from_fd ? opt->raw_fd : -1, .raw_dir = opt->raw_dir, .ext = opt->raw_ext};
   pthread_t lineage_thread;
   bool threaded = (job.len >= LINEAGE_THREAD_MIN || job.raw_dir) &&
                   pthread_create(&lineage_thread, NULL, lineage_run, &job) == 0;

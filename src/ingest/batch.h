@@ -108,6 +108,11 @@ typedef struct oc_ingest_batch_options {
   oc_on_error on_error;
   const void *raw;         /* the input as received (raw_len bytes): its SHA-256 is the run's checksum */
   size_t raw_len;
+  /* The input is the first raw_len bytes of the open file raw_fd instead: the lineage job reads it
+   * itself (pread, and the copy kernel-side), never raw, which may be a mapping only the reading
+   * thread may touch (core/mapped_file.h: a page past a truncation is replaced under the reader). */
+  bool raw_from_fd;
+  int raw_fd;
   const char *raw_dir;     /* lineage root, e.g. DIR/raw/historical_data; NULL: keep no copy */
   const char *raw_ext;     /* extension of the copy ("csv", "json"; NULL or "": "dat") */
   /* Where the store can (store.h: staged imports), read and stage the rows outside any transaction,

@@ -1,11 +1,10 @@
-/* import.c: see import.h. A file source: read the file, detect its format (Parquet by its magic, JSON,
+/* import.c: see import.h. A file source: map the file (core/mapped_file.h), detect its format (Parquet by its magic, JSON,
  * else CSV), hand every row to the batch. The CSV and JSON readers are here, Parquet's is in
  * import_parquet.c. The row path (tokenize, parse, oc_ingest_add) allocates nothing per row. A file can
  * be long: its batch is staged (batch.h), so the store's write lock is held for the final move only. */
 #include "ingest/import.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 #include "core/csv.h"
 #include "core/fsutil.h"
 #include "core/json_scan.h"
+#include "core/mapped_file.h"
 #include "core/progress.h"
 #include "ingest/import_internal.h"
 #include "ingest/row.h"
@@ -328,25 +328,10 @@ static bool looks_like_json(const char *path, const char *data, size_t len) {
   return i < len && data[i] == '[';
 }
 
-/* The file being imported: its bytes, read into memory, and what fstat said of it when it was opened.
- * Read, not mapped: another process truncating a mapped file kills the reader with SIGBUS at the first
- * page past the new end. The descriptor stays open to check, once every row is read, that the file is
- * still what was read (file_unchanged). */
-typedef struct file_snapshot {
-  int fd;
-  char *data; /* len bytes and a NUL */
-  size_t len;
-  struct stat opened;
-} file_snapshot;
-
-static void snapshot_close(file_snapshot *file) {
-  close(file->fd);
-  free(file->data);
-}
-
 /* Whether the file is still as it was opened (size and modification time); if not, -1 naming it: rows
- * read while another process rewrites or truncates a file may be half old and half new, or cut short. */
-static int file_unchanged(const char *path, const file_snapshot *file, oc_error *err) {
+ * read while another process rewrites or truncates a file may be half old and half new, or cut short
+ * (past a truncation the mapping reads as zeros: core/mapped_file.h). */
+static int file_unchanged(const char *path, const oc_mapped_file *file, oc_error *err) {
   struct stat now;
   if (fstat(file->fd, &now) != 0) return oc_error_errno(err, "cannot stat %s", path);
   if (now.st_size == file->opened.st_size && now.st_mtim.tv_sec == file->opened.st_mtim.tv_sec &&
@@ -358,48 +343,12 @@ static int file_unchanged(const char *path, const file_snapshot *file, oc_error 
                       (long long)file->opened.st_size, (long long)now.st_size);
 }
 
-static int read_snapshot(const char *path, file_snapshot *file, oc_error *err) {
-  file->fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (file->fd < 0) return oc_error_errno(err, "cannot open %s", path);
-  file->data = NULL;
-  if (fstat(file->fd, &file->opened) != 0) {
-    oc_error_errno(err, "cannot stat %s", path);
-    snapshot_close(file);
-    return -1;
-  }
-  if (!S_ISREG(file->opened.st_mode)) {
-    oc_error_set(err, "%s is not a regular file", path);
-    snapshot_close(file);
-    return -1;
-  }
-  size_t size = (size_t)file->opened.st_size;
-  file->data = oc_xmalloc(size + 1);
-  file->len = 0;
-  while (file->len < size) {
-    ssize_t got = read(file->fd, file->data + file->len, size - file->len);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) {
-      oc_error_errno(err, "cannot read %s", path);
-      snapshot_close(file);
-      return -1;
-    }
-    if (got == 0) break; /* cut short under the reader: file_unchanged words it */
-    file->len += (size_t)got;
-  }
-  file->data[file->len] = '\0';
-  if (file->len < size && file_unchanged(path, file, err) != 0) {
-    snapshot_close(file);
-    return -1;
-  }
-  return 0;
-}
-
 /* The source the batch reads: the format's reader over the snapshot, then the check that the file did
  * not change meanwhile (before anything commits). */
 typedef struct snapshot_source {
   oc_import_source rows;
   oc_ingest_read_fn read_format;
-  const file_snapshot *file;
+  const oc_mapped_file *file;
 } snapshot_source;
 
 static int read_snapshot_rows(void *source, oc_ingest_sink *sink, oc_error *err) {
@@ -423,14 +372,14 @@ static bool skip_simulated_mark(oc_import_source *file) {
 int oc_import_file(oc_store *store, const oc_import_options *opt, oc_import_report *report, oc_error *err) {
   memset(report, 0, sizeof *report);
   report->format = "unknown";
-  file_snapshot snapshot;
-  if (read_snapshot(opt->path, &snapshot, err) != 0) return -1;
+  oc_mapped_file snapshot;
+  if (oc_mapped_file_open(opt->path, &snapshot, err) != 0) return -1;
   const char *data = snapshot.data;
   size_t len = snapshot.len;
   if (len >= 2 && (memcmp(data, "\xFF\xFE", 2) == 0 || memcmp(data, "\xFE\xFF", 2) == 0)) {
     oc_error_set(err, "%s: UTF-16 text (byte order mark %s): oilcast reads UTF-8; convert it first, e.g. iconv -f "
                       "UTF-16 -t UTF-8", opt->path, data[0] == '\xFF' ? "FF FE" : "FE FF");
-    snapshot_close(&snapshot);
+    oc_mapped_file_close(&snapshot);
     return -1;
   }
   snapshot_source source = {.rows = {.opt = opt, .data = data, .len = len, .first_line = 1}, .file = &snapshot};
@@ -447,12 +396,13 @@ int oc_import_file(oc_store *store, const oc_import_options *opt, oc_import_repo
                                    .origin = opt->path,
                                    .unit = opt->unit,
                                    .on_error = opt->on_error,
-                                   .raw = data,
-                                   .raw_len = len,
+                                   .raw_from_fd = true, /* the mapping is read by this thread only */
+                                   .raw_fd = snapshot.fd,
+                                   .raw_len = snapshot.len,
                                    .raw_dir = opt->raw_dir,
                                    .raw_ext = oc_path_extension(opt->path),
                                    .stage = true};
   int rc = oc_ingest_batch(store, &batch, report, err);
-  snapshot_close(&snapshot);
+  oc_mapped_file_close(&snapshot);
   return rc;
 }
