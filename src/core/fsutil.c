@@ -137,12 +137,12 @@ static bool folder_synced_before(const oc_file_write *files, size_t i) {
   return false;
 }
 
-int oc_write_files_atomic(oc_file_write *files, size_t n, oc_error *err) {
-  char **tmp = oc_xcalloc(n ? n : 1, sizeof *tmp);
+/* Writes each file to its temporary sibling and fsyncs it; tmp[i] receives each one's name. 0 with every
+ * file written, or -1 with err and no temporary file left. */
+static int write_temporaries(const oc_file_write *files, size_t n, char **tmp, oc_error *err) {
   int *fds = oc_xcalloc(n ? n : 1, sizeof *fds);
   size_t opened = 0;
   int rc = 0;
-  for (size_t i = 0; i < n; i++) files[i].written = false;
   for (; opened < n && rc == 0; opened++) {
     fds[opened] = oc_create_temp_sibling(files[opened].path, &tmp[opened], err);
     if (fds[opened] < 0) break;
@@ -156,18 +156,70 @@ int oc_write_files_atomic(oc_file_write *files, size_t n, oc_error *err) {
     if (fsync(fds[i]) != 0) rc = oc_error_errno(err, "cannot sync %s", tmp[i]);
   for (size_t i = 0; i < opened; i++)
     if (close(fds[i]) != 0 && rc == 0) rc = oc_error_errno(err, "cannot close %s", tmp[i]);
-  for (size_t i = 0; i < opened && rc == 0; i++) {
+  for (size_t i = 0; rc != 0 && i < opened; i++) {
+    unlink(tmp[i]);
+    free(tmp[i]);
+    tmp[i] = NULL;
+  }
+  free(fds);
+  return rc;
+}
+
+int oc_write_files_staged(oc_file_write *files, size_t n, oc_error *err) {
+  char **tmp = oc_xcalloc(n ? n : 1, sizeof *tmp);
+  int rc = write_temporaries(files, n, tmp, err);
+  for (size_t i = 0; i < n; i++) {
+    files[i].written = rc == 0;
+    free(tmp[i]);
+  }
+  free(tmp);
+  return rc;
+}
+
+int oc_write_files_atomic(oc_file_write *files, size_t n, oc_error *err) {
+  char **tmp = oc_xcalloc(n ? n : 1, sizeof *tmp);
+  for (size_t i = 0; i < n; i++) files[i].written = false;
+  int rc = write_temporaries(files, n, tmp, err);
+  for (size_t i = 0; i < n && rc == 0; i++) {
     if (rename(tmp[i], files[i].path) != 0) rc = oc_error_errno(err, "cannot rename %s to %s", tmp[i], files[i].path);
     else files[i].written = true;
   }
-  for (size_t i = 0; i < opened; i++) {
-    if (!files[i].written) unlink(tmp[i]);
+  for (size_t i = 0; i < n; i++) {
+    if (tmp[i] && !files[i].written) unlink(tmp[i]);
     free(tmp[i]);
   }
   for (size_t i = 0; i < n; i++)
     if (files[i].written && !folder_synced_before(files, i)) oc_fsync_parent_dir(files[i].path);
   free(tmp);
-  free(fds);
+  return rc;
+}
+
+int oc_copy_fd_staged(const char *path, int src, size_t len, oc_error *err) {
+  char *tmp;
+  int out = oc_create_temp_sibling(path, &tmp, err);
+  if (out < 0) return -1;
+  int rc = 0;
+  loff_t off = 0;
+  while (rc == 0 && (size_t)off < len) {
+    ssize_t n = copy_file_range(src, &off, out, NULL, len - (size_t)off, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
+      char buf[1 << 16]; /* the portable way, from where the kernel stopped */
+      ssize_t got = pread(src, buf, sizeof buf, off);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) rc = oc_error_errno(err, "cannot read the file copied to %s", tmp);
+      if (got <= 0) break;
+      rc = write_all(out, tmp, buf, (size_t)got, err);
+      off += got;
+      continue;
+    }
+    if (n < 0) rc = oc_error_errno(err, "cannot copy to %s", tmp);
+    if (n <= 0) break; /* the source cut short meanwhile: its reader finds out */
+  }
+  if (rc == 0 && fsync(out) != 0) rc = oc_error_errno(err, "cannot sync %s", tmp);
+  if (close(out) != 0 && rc == 0) rc = oc_error_errno(err, "cannot close %s", tmp);
+  if (rc != 0) unlink(tmp);
+  free(tmp);
   return rc;
 }
 

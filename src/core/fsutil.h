@@ -30,6 +30,16 @@ int oc_write_file_atomic(const char *path, const void *data, size_t len, oc_erro
  * absent or complete. On failure no temporary file is left and the files renamed before the failing
  * rename (their `written` set) stay in place: the caller removes them if it must. */
 int oc_write_files_atomic(oc_file_write *files, size_t n, oc_error *err);
+/* The first half of oc_write_files_atomic: each file written to its temporary sibling
+ * ("<path>.tmp.<pid>", which core/publish.h calls staged) and fsynced, and left there for the caller,
+ * who renames it onto path when it commits and fsyncs the folder then (a staged name need not survive
+ * a crash: the next command removes dead writers' temporaries). Sets every `written` on success; on
+ * failure no temporary file is left. */
+int oc_write_files_staged(oc_file_write *files, size_t n, oc_error *err);
+/* Stages path (as oc_write_files_staged) from the first len bytes of the open file src, copied
+ * kernel-side (copy_file_range; read and written where the filesystems do not allow it). A source cut
+ * short meanwhile gives a shorter copy: its reader finds out. */
+int oc_copy_fd_staged(const char *path, int src, size_t len, oc_error *err);
 /* Creates (truncating) "<path>.tmp.<pid>" for writing; returns its fd and its name in *tmp_path
  * (malloc'd), or -1. Streaming writers finish with fsync, rename onto path and oc_fsync_parent_dir. */
 int oc_create_temp_sibling(const char *path, char **tmp_path, oc_error *err);

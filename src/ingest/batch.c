@@ -10,7 +10,6 @@
 #include "ingest/batch.h"
 
 #include <assert.h>
-#include <fcntl.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -428,8 +427,8 @@ int oc_ingest_add(oc_ingest_sink *b, size_t where, const char *series, size_t se
 
 /* SHA-256 of the input, then (with a raw_dir) the unchanged copy raw_dir/YYYY-MM-DD/<sha256>.<ext>,
  * content-addressed so a later batch of the same bytes reuses it. The copy is written under this
- * process's temporary name (oc_publish_staging_path, synced) while the rows are read, and takes its
- * name only inside the batch's transaction, just before the commit (publish_copy). A batch that does
+ * process's temporary name and synced (oc_write_files_staged, oc_copy_fd_staged) while the rows are
+ * read, and takes its name only inside the batch's transaction, just before the commit (publish_copy). A batch that does
  * not commit removes its own temporary file, never the named copy: another batch of the same bytes,
  * running beside it, may have committed naming it (when the failing batch removed the copy it had
  * named, a committed run was left naming a removed file). */
@@ -468,41 +467,6 @@ static int hash_fd(int fd, size_t len, char hex[OC_SHA256_HEX_LEN], oc_error *er
   return rc;
 }
 
-/* path written from the first len bytes of fd, kernel-side (copy_file_range; read and write where the
- * filesystems do not allow it), synced, under a temporary name renamed onto path. */
-static int copy_fd_atomic(const char *path, int fd, size_t len, oc_error *err) {
-  char *tmp;
-  int out = oc_create_temp_sibling(path, &tmp, err);
-  if (out < 0) return -1;
-  int rc = 0;
-  loff_t in_off = 0;
-  while (rc == 0 && (size_t)in_off < len) {
-    ssize_t n = copy_file_range(fd, &in_off, out, NULL, len - (size_t)in_off, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
-      char buf[1 << 16]; /* the portable way, from where the kernel stopped */
-      ssize_t got = pread(fd, buf, sizeof buf, in_off);
-      if (got <= 0) break;
-      for (ssize_t put = 0; rc == 0 && put < got;) {
-        ssize_t w = write(out, buf + put, (size_t)(got - put));
-        if (w < 0 && errno != EINTR) rc = oc_error_errno(err, "cannot write %s", tmp);
-        if (w > 0) put += w;
-      }
-      in_off += got;
-      continue;
-    }
-    if (n < 0) rc = oc_error_errno(err, "cannot copy the input to %s", tmp);
-    if (n <= 0) break; /* the input cut short meanwhile: the batch finds out otherwise */
-  }
-  if (rc == 0 && fsync(out) != 0) rc = oc_error_errno(err, "cannot sync %s", tmp);
-  if (close(out) != 0 && rc == 0) rc = oc_error_errno(err, "cannot close %s", tmp);
-  if (rc == 0 && rename(tmp, path) != 0) rc = oc_error_errno(err, "cannot rename %s to %s", tmp, path);
-  if (rc == 0 && oc_fsync_parent_dir(path) != 0) rc = oc_error_errno(err, "cannot sync the folder of %s", path);
-  if (rc != 0) unlink(tmp);
-  free(tmp);
-  return rc;
-}
-
 static void *lineage_run(void *arg) {
   lineage_job *job = arg;
   if (job->fd >= 0) job->rc = hash_fd(job->fd, job->len, job->sha256, &job->err);
@@ -519,9 +483,10 @@ static void *lineage_run(void *arg) {
     job->raw_path = oc_path_join(dir, name.data);
     oc_buf_free(&name);
     if (!oc_path_exists(job->raw_path)) {
-      job->staged_path = oc_publish_staging_path(job->raw_path);
-      job->rc = job->fd >= 0 ? copy_fd_atomic(job->staged_path, job->fd, job->len, &job->err)
-                             : oc_write_file_atomic(job->staged_path, job->data, job->len, &job->err);
+      oc_file_write copy = {.path = job->raw_path, .data = job->data, .len = job->len};
+      job->rc = job->fd >= 0 ? oc_copy_fd_staged(job->raw_path, job->fd, job->len, &job->err)
+                             : oc_write_files_staged(&copy, 1, &job->err);
+      if (job->rc == 0) job->staged_path = oc_publish_staging_path(job->raw_path);
     }
   }
   free(dir);

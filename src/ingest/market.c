@@ -358,11 +358,10 @@ static int fetch_all(market_fetch *f, oc_error *err) {
 
 /* ---- the raw zone ------------------------------------------------------------------------------ */
 
-/* Every answer not in the raw zone yet, in one durable write under this process's temporary names
- * (oc_publish_staging_path): one fsync per file, one of the day's folder for all of them. They take
- * their names only inside the batch's transaction (publish_answers), so a run that fails removes its
- * own files and never a named one: another fetch of the same answers beside it may have committed a
- * manifest naming it. */
+/* Every answer not in the raw zone yet, written and fsynced under this process's temporary names
+ * (oc_write_files_staged). They take their names, and the day's folder its one fsync, only inside the
+ * batch's transaction (publish_answers), so a run that fails removes its own files and never a named
+ * one: another fetch of the same answers beside it may have committed a manifest naming it. */
 static int write_answers(market_fetch *f, oc_error *err) {
   oc_file_write *files = oc_xcalloc(f->nanswers ? f->nanswers : 1, sizeof *files);
   size_t *answer_of = oc_xcalloc(f->nanswers ? f->nanswers : 1, sizeof *answer_of), nfiles = 0;
@@ -374,21 +373,19 @@ static int write_answers(market_fetch *f, oc_error *err) {
     *strrchr(dir, '/') = '\0';
     rc = oc_mkdir_p(dir, err);
     free(dir);
-    char *staged = oc_publish_staging_path(path);
     bool wanted = rc == 0 && !oc_path_exists(path);
-    for (size_t j = 0; wanted && j < nfiles; j++) wanted = strcmp(files[j].path, staged) != 0; /* the same bytes twice */
-    free(path);
+    for (size_t j = 0; wanted && j < nfiles; j++) wanted = strcmp(files[j].path, path) != 0; /* the same bytes twice */
     if (!wanted) {
-      free(staged);
+      free(path);
       continue;
     }
-    files[nfiles] = (oc_file_write){.path = staged, .data = a->body.data ? a->body.data : "", .len = a->body.len};
+    files[nfiles] = (oc_file_write){.path = path, .data = a->body.data ? a->body.data : "", .len = a->body.len};
     answer_of[nfiles++] = i;
   }
-  if (rc == 0) rc = oc_write_files_atomic(files, nfiles, err);
+  if (rc == 0) rc = oc_write_files_staged(files, nfiles, err);
   for (size_t j = 0; j < nfiles; j++) {
-    if (files[j].written) f->answers[answer_of[j]].staged = (char *)files[j].path;
-    else free((char *)files[j].path);
+    if (files[j].written) f->answers[answer_of[j]].staged = oc_publish_staging_path(files[j].path);
+    free((char *)files[j].path);
   }
   free(files);
   free(answer_of);

@@ -21,7 +21,7 @@ bash -c 'for day in $3; do mkdir -p "$1/$day/$2.json.tmp.$$"; done; shift 3; exe
   "$OILCAST_BIN" ingest --source market --provider eia --series WTI --api-key "$OC_KEY" --base-url "$MOCK_URL/ok" \
   >"$OC_TMP/out" 2>"$OC_TMP/err" || status=$?
 assert_eq "$status" 1 "an answer that cannot be written fails the fetch"
-assert_contains "$(cat "$OC_TMP/err")" "cannot rename $eia/"
+assert_contains "$(cat "$OC_TMP/err")" "cannot create $eia/"
 assert_contains "$(cat "$OC_TMP/err")" "$sha.json.tmp."
 assert_eq "$(observations "$OILCAST_DATA_DIR")" 0 "rows committed without their answer in the raw zone"
 assert_eq "$(sqlite3 "$OILCAST_DATA_DIR/oilcast.db" "SELECT count(*) FROM ingest_runs WHERE status = 'ok'")" 0

@@ -5,8 +5,11 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/fsutil.h"
@@ -75,6 +78,43 @@ static void test_failure_leaves_nothing(void **state) {
   free(dir);
 }
 
+/* Staged files (the first half of the atomic write): under their temporary names, complete, the final
+ * names untouched until the caller renames them; one copied from a file's first bytes likewise; a
+ * failure leaves no temporary file. */
+static void test_staged_files_wait_for_their_names(void **state) {
+  (void)state;
+  char *dir = oc_test_tmpdir("durable-staged");
+  char *a = oc_path_join(dir, "a.json"), *b = oc_path_join(dir, "b.csv");
+  free(oc_test_write_file(dir, "a.json", "old"));
+  oc_file_write files[] = {{.path = a, .data = "[1]", .len = 3}};
+  oc_error err;
+  assert_int_equal(oc_write_files_staged(files, 1, &err), 0);
+  assert_true(files[0].written);
+  assert_text(a, "old");
+  char staged[4096];
+  snprintf(staged, sizeof staged, "%s.tmp.%ld", a, (long)getpid());
+  assert_text(staged, "[1]");
+  char *source = oc_test_write_file(dir, "source.csv", "Date,Price\n2024-01-02,70.5\n");
+  int fd = open(source, O_RDONLY);
+  assert_true(fd >= 0);
+  assert_int_equal(oc_copy_fd_staged(b, fd, 11, &err), 0); /* its first 11 bytes */
+  close(fd);
+  assert_false(oc_path_exists(b));
+  snprintf(staged, sizeof staged, "%s.tmp.%ld", b, (long)getpid());
+  assert_text(staged, "Date,Price\n");
+  char *missing = oc_path_join(dir, "no-such-folder/c.json");
+  oc_file_write bad[] = {{.path = missing, .data = "[2]", .len = 3}};
+  assert_int_equal(oc_write_files_staged(bad, 1, &err), -1);
+  assert_false(bad[0].written);
+  assert_int_equal(temporaries_in(dir), 2); /* the two staged above, no more */
+  free(missing);
+  free(source);
+  free(a);
+  free(b);
+  oc_test_rmtree(dir);
+  free(dir);
+}
+
 static void test_store_close_leaves_checkpoint_to_sqlite(void **state) {
   (void)state;
   char *dir = oc_test_tmpdir("durable-wal");
@@ -110,6 +150,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_files_written_in_two_folders),
       cmocka_unit_test(test_failure_leaves_nothing),
+      cmocka_unit_test(test_staged_files_wait_for_their_names),
       cmocka_unit_test(test_store_close_leaves_checkpoint_to_sqlite),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
