@@ -8,7 +8,6 @@
 
 #include "cli/cli.h"
 #include "core/csv.h"
-#include "core/http_client.h"
 #include "core/log.h"
 #include "pipeline/ingest.h"
 
@@ -250,18 +249,15 @@ static int run(oc_cli *cli, int argc, char **argv) {
   if (optind < argc) return oc_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
   if ((code = check_options(&io, series_given)) != 0) return code;
 
-  /* A market fetch's first request needs libcurl loaded and set up (~3 ms): that goes on on the other
-   * core while the store opens. */
-  if (strcmp(io.source, "market") == 0) oc_http_warm_up();
+  oc_pipeline_ingest_prepare(&io); /* a fetch's libcurl (~3 ms) loads on the other core while the store opens */
   oc_store *store;
   if (oc_cli_open_store(cli, &store) != 0) {
-    oc_http_warm_up_end();
+    oc_pipeline_ingest_prepare_end();
     return OC_EXIT_RUNTIME;
   }
   oc_pipeline_ingest_result result;
   oc_error err;
   int rc = oc_pipeline_ingest(cli->data_dir, store, &io, &result, &err);
-  oc_http_warm_up_end(); /* a fetch that failed before its first request did not wait for it */
   char origin_buf[128];
   const char *origin = origin_of(&io, &result, origin_buf, sizeof origin_buf);
   print_problems(origin, &result.report);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/fsutil.h"
+#include "core/http_client.h"
 #include "core/progress.h"
 #include "ingest/import.h"
 #include "store/datadir.h"
@@ -20,6 +21,7 @@ typedef struct ingest_source {
   int (*run)(const char *data_dir, oc_store *store, const struct ingest_source *source,
              const oc_pipeline_ingest_options *opt, const char *raw_dir, oc_pipeline_ingest_result *out,
              oc_error *err);
+  bool fetches; /* asks a server over HTTP (but for a replay of what it kept) */
 } ingest_source;
 
 static int run_file(const char *data_dir, oc_store *store, const ingest_source *source,
@@ -96,9 +98,9 @@ static int run_market(const char *data_dir, oc_store *store, const ingest_source
 }
 
 static const ingest_source sources[] = {
-    {"historical", "historical_data", run_file},
-    {"simulated", "market_data", run_file},
-    {"market", "market_data", run_market},
+    {"historical", "historical_data", run_file, false},
+    {"simulated", "market_data", run_file, false},
+    {"market", "market_data", run_market, true},
 };
 #define NSOURCES (sizeof sources / sizeof sources[0])
 
@@ -135,6 +137,13 @@ oc_pipeline_ingest_options oc_pipeline_ingest_options_default(void) {
                                       .retry = market.retry};
 }
 
+void oc_pipeline_ingest_prepare(const oc_pipeline_ingest_options *opt) {
+  const ingest_source *source = find_source(opt->source);
+  if (source && source->fetches && !opt->replay) oc_http_warm_up();
+}
+
+void oc_pipeline_ingest_prepare_end(void) { oc_http_warm_up_end(); }
+
 int oc_pipeline_ingest(const char *data_dir, oc_store *store, const oc_pipeline_ingest_options *opt,
                        oc_pipeline_ingest_result *out, oc_error *err) {
   memset(out, 0, sizeof *out);
@@ -150,6 +159,7 @@ int oc_pipeline_ingest(const char *data_dir, oc_store *store, const oc_pipeline_
   double t0 = oc_monotonic_seconds();
   int rc = source->run(data_dir, store, source, opt, raw_dir, out, err);
   out->seconds = oc_monotonic_seconds() - t0;
+  oc_pipeline_ingest_prepare_end(); /* a fetch that failed before its first request did not wait for it */
   free(raw_dir);
   free(zone);
   return rc;

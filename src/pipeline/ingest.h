@@ -53,6 +53,13 @@ typedef struct oc_pipeline_ingest_result {
  * into known as "a, b or c" (for the caller's usage message). */
 bool oc_pipeline_ingest_source_known(const char *name, char *known, size_t known_cap);
 
+/* Starts, on another thread, what opt's source will need before the caller opens the store (a market
+ * fetch: libcurl loaded and set up, core/http_client.h's warm-up); oc_pipeline_ingest waits for it at
+ * its end, and a caller that does not get as far calls oc_pipeline_ingest_prepare_end (no thread may
+ * still be setting up a library while the process exits). */
+void oc_pipeline_ingest_prepare(const oc_pipeline_ingest_options *opt);
+void oc_pipeline_ingest_prepare_end(void);
+
 /* Ingests from opt->source into store, keeping lineage under data_dir/raw/<zone>/. 0 when the batch
  * committed; -1 with err otherwise (an unknown source, or see oc_ingest_batch). Free the result with
  * oc_pipeline_ingest_result_free either way. */

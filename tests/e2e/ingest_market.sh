@@ -143,8 +143,10 @@ assert_exit 2 oc ingest --source historical --provider eia --csv-path "$OC_TMP/p
 # --- replay from the raw zone alone, into a fresh data directory ----------------------------------
 R="$OC_TMP/replayed"
 oc init --quiet --data-dir "$R" >/dev/null
-out=$(oc ingest --data-dir "$R" --source market --replay "$manifest" 2>/dev/null)
+out=$(LD_DEBUG=files oc ingest --data-dir "$R" --source market --replay "$manifest" 2>"$OC_TMP/replay.ld")
 assert_contains "$out" "eia:RWTC: 6000 rows read (eia, 1 series): 6000 inserted"
+# a replay asks no server: libcurl is not loaded (core/curl_lazy.h), not even ahead of the store's open
+if grep -q 'file=libcurl' "$OC_TMP/replay.ld"; then fail "a replay loaded libcurl"; fi
 assert_eq "$(sqlite3 "$R/oilcast.db" "SELECT provider || ' ' || provider_id FROM series")" "eia RWTC"
 diff <(oc series show WTI --data-dir "$R" --format csv) <(tail -n +1 "$OC_TMP/prices.csv" | sed -E '1s/.*/date,value/; s/\.?0+$//') ||
   fail "the replay differs from the fetch"
